@@ -15,7 +15,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.model import Risk
 
@@ -274,8 +282,9 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
         for index, part in enumerate(location):
             if isinstance(part, int) and parts:
                 parts[-1] = f"{parts[-1]}[{part}]"
-                if location[:index] == ["runbooks"]:
-                    name = (data.get("runbooks") or [{}])[part].get("name") if part < len(data.get("runbooks", [])) else None
+                runbooks = data.get("runbooks")
+                if location[:index] == ["runbooks"] and isinstance(runbooks, list) and part < len(runbooks):
+                    name = runbooks[part].get("name") if isinstance(runbooks[part], dict) else None
                     if isinstance(name, str):
                         parts[-1] = f"runbooks[{name}]"
             else:

@@ -121,6 +121,7 @@ class Step(BaseModel):
     risk: Risk = Risk.read
     status: StepStatus = StepStatus.proposed
     result: Any = None
+    summary: str | None = None
     error: str | None = None
     decided_by: str | None = None
     duration_ms: float | None = None

@@ -1,0 +1,204 @@
+"""The terminal chat: one thread, read from stdin, shown on stdout.
+
+Works the same with a person at a TTY (colours, a spinner) and with piped input (plain text, or
+one JSON event per line with `--json`, for scripts). Plans that need approval are asked about
+with `approve? [y/N]`; the answer is the next input line, and end of input means no.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import sys
+from datetime import datetime
+from typing import IO, Any
+
+from rich.console import Console
+from rich.text import Text
+
+from bot.hub import Hub
+from bot.model import (
+    AnswerEvent,
+    Decision,
+    DecisionEvent,
+    Inbound,
+    NoticeEvent,
+    Outbound,
+    PlanEvent,
+    PlanStatus,
+    Risk,
+    StepEvent,
+    StepStatus,
+    ThreadRef,
+    UserRef,
+)
+
+PLATFORM = "console"
+RISK_STYLE = {Risk.read: "green", Risk.write: "yellow", Risk.danger: "bold red"}
+STEP_MARK = {
+    StepStatus.succeeded: ("✓", "green"),
+    StepStatus.failed: ("✗", "red"),
+    StepStatus.skipped: ("–", "dim"),
+    StepStatus.interrupted: ("!", "red"),
+    StepStatus.running: ("…", "cyan"),
+}
+
+
+def new_thread_name() -> str:
+    return f"chat-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+class ConsoleChat:
+    """Drives the hub from a terminal or a pipe."""
+
+    def __init__(self, hub: Hub, *, user: UserRef, thread_name: str | None = None, json_mode: bool = False,
+                 stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
+        self.hub = hub
+        self.user = user
+        self.thread = ThreadRef(platform=PLATFORM, thread=thread_name or new_thread_name())
+        self.json_mode = json_mode
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() and self.stdout.isatty()
+        self.out = Console(file=self.stdout, force_terminal=self.stdout.isatty(), no_color=not self.stdout.isatty(),
+                           highlight=False, soft_wrap=True)
+        self.err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+        self._pending: dict[str, PlanEvent] = {}
+        self._eof = False
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        self.hub.add_sink(self._show)
+        try:
+            await self._greet()
+            while True:
+                line = await self._read("› " if self.interactive else "")
+                if line is None:
+                    break
+                if not line.strip():
+                    continue
+                if line.strip() in ("/quit", "/exit"):
+                    break
+                inbound = Inbound(event_id=f"console-{secrets.token_hex(8)}", thread=self.thread, user=self.user,
+                                  text=line.strip())
+                async with self._busy():
+                    await self.hub.handle(inbound)
+                await self._settle_pending()
+        finally:
+            self.hub.remove_sink(self._show)
+        if self.interactive and not self.json_mode:
+            self.out.print(Text(f"Thread saved: resume with `chatops chat --thread {self.thread.thread}`", "dim"))
+        return 0
+
+    async def _greet(self) -> None:
+        history = await self.hub.store.thread_history(self.thread.id, limit=10)
+        if self.json_mode:
+            self._json(NoticeEvent(thread=self.thread.id, text=f"thread {self.thread.thread}"))
+            return
+        if self.interactive:
+            self.out.print(Text(f"chatops — thread {self.thread.thread}. Ask in plain words, !help, "
+                                "or Ctrl-D to quit.", "bold"))
+        for message in history:
+            who = "you" if message["role"] == "user" else "bot"
+            self.out.print(Text(f"[{who}] ", "dim") + Text(message["text"]))
+
+    async def _settle_pending(self) -> None:
+        """Ask about every plan this turn left waiting, until none is left (a re-plan can add one)."""
+        while self._pending:
+            plan_id = next(iter(self._pending))
+            answer = None if self._eof else await self._read("approve? [y/N] ", prompt_to_stderr=self.json_mode)
+            approve = (answer or "").strip().lower() in ("y", "yes")
+            if answer is None and not self.json_mode:
+                self.out.print(Text("(end of input: not approved)", "dim"))
+            decision = Decision(plan_id=plan_id, approve=approve, user=self.user, source="console")
+            async with self._busy():
+                outcome = await self.hub.decide(decision)
+            if not outcome.accepted:
+                self._pending.pop(plan_id, None)
+
+    async def _read(self, prompt: str, *, prompt_to_stderr: bool = False) -> str | None:
+        if self._eof:
+            return None
+        if prompt:
+            target = self.err if prompt_to_stderr else self.out
+            target.print(Text(prompt, "bold"), end="")
+            (sys.stderr if prompt_to_stderr else self.stdout).flush()
+        line = await asyncio.to_thread(self.stdin.readline)
+        if not line:
+            self._eof = True
+            if prompt and self.interactive:
+                self.out.print()
+            return None
+        if prompt and not self.interactive and not prompt_to_stderr:
+            self.out.print(Text(line.rstrip("\n"), "dim"))  # echo, so a piped transcript reads well
+        return line.rstrip("\n")
+
+    @contextlib.asynccontextmanager
+    async def _busy(self):
+        if self.interactive and not self.json_mode:
+            with self.out.status("working…", spinner="dots"):
+                yield
+        else:
+            yield
+
+    # --- showing events -----------------------------------------------------------------------------
+
+    async def _show(self, thread: ThreadRef, event: Outbound) -> None:
+        if thread.id != self.thread.id:
+            return
+        if isinstance(event, PlanEvent):
+            if event.needs_approval and event.status is PlanStatus.proposed:
+                self._pending[event.id] = event
+            elif event.id in self._pending and event.status is not PlanStatus.proposed:
+                self._pending.pop(event.id, None)
+        elif isinstance(event, DecisionEvent) and event.accepted:
+            self._pending.pop(event.plan_id, None)
+        if self.json_mode:
+            self._json(event)
+        else:
+            self._render(event)
+
+    def _json(self, event: Any) -> None:
+        self.stdout.write(json.dumps(event.model_dump(mode="json"), ensure_ascii=False) + "\n")
+        self.stdout.flush()
+
+    def _render(self, event: Outbound) -> None:
+        out = self.out
+        if isinstance(event, PlanEvent):
+            if event.status is PlanStatus.expired:
+                out.print(Text(f"Plan expired: {event.goal}", "yellow"))
+                return
+            out.print(Text("Plan: ", "bold") + Text(event.goal))
+            for number, step in enumerate(event.steps, 1):
+                args = " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in step.args.items())
+                line = Text(f"  {number}. ") + Text(step.tool, "bold") + Text(f" {args}" if args else "")
+                line += Text(" [") + Text(step.risk.value, RISK_STYLE[step.risk]) + Text("]")
+                if step.reason:
+                    line += Text(f" — {step.reason}", "dim")
+                out.print(line)
+            if event.needs_approval and event.status is PlanStatus.proposed:
+                out.print(Text("  Steps marked write/danger wait for approval; read steps run now.", "dim"))
+        elif isinstance(event, StepEvent):
+            mark, style = STEP_MARK.get(event.status, ("·", "dim"))
+            if event.status is StepStatus.running:
+                out.print(Text(f"  {mark} {event.tool} running", style))
+                return
+            detail = event.error or event.summary or ""
+            took = f" ({event.duration_ms:.0f} ms)" if event.duration_ms is not None else ""
+            out.print(Text(f"  {mark} {event.tool} {event.status.value}{took}", style) +
+                      (Text(f": {detail}") if detail else Text("")))
+        elif isinstance(event, DecisionEvent):
+            if event.accepted:
+                verb = "Approved" if event.decision == "approve" else "Denied"
+                out.print(Text(f"{verb} by {event.by}.", "bold"))
+            else:
+                verb = "approved" if event.decision == "approve" else "denied"
+                out.print(Text(f"Not {verb}: {event.reason}", "yellow"))
+        elif isinstance(event, AnswerEvent):
+            out.print(Text(event.text))
+        elif isinstance(event, NoticeEvent):
+            style = {"info": "dim", "warning": "yellow", "error": "red"}[event.level]
+            out.print(Text(f"! {event.text}" if event.level != "info" else event.text, style))

@@ -1,0 +1,1 @@
+"""The agent: planner, policy, executor and the plan state machine."""

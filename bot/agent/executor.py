@@ -1,0 +1,62 @@
+"""Run one approved step: validate, call the tool under its timeout, turn every failure into a
+step error the planner can read. Nothing a tool does can end the turn."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bot.model import Step, StepResult
+from bot.redaction import Redactor
+from tools.context import ToolContext
+from tools.registry import ToolArgumentError, ToolRegistry, render_result
+
+
+class Executor:
+    def __init__(self, registry: ToolRegistry, *, redactor: Redactor | None = None) -> None:
+        self.registry = registry
+        self.redactor = redactor or Redactor()
+
+    def check(self, step: Step) -> str | None:
+        """Why this step cannot run at all (unknown tool, invalid arguments), or None."""
+        spec = self.registry.get(step.tool)
+        if spec is None:
+            return f"unknown tool {step.tool!r}"
+        try:
+            spec.validate(step.args)
+        except ToolArgumentError as exc:
+            return f"invalid arguments for {step.tool}: {exc}"
+        return None
+
+    async def run(self, step: Step, ctx: ToolContext) -> StepResult:
+        started = time.perf_counter()
+        spec = self.registry.get(step.tool)
+        if spec is None:
+            return self._failed(f"unknown tool {step.tool!r}", started)
+        try:
+            args = spec.validate(step.args)
+        except ToolArgumentError as exc:
+            return self._failed(f"invalid arguments for {step.tool}: {exc}", started)
+        try:
+            value = await asyncio.wait_for(spec.run(ctx, args), timeout=spec.timeout)
+        except TimeoutError:
+            return self._failed(f"{step.tool} timed out after {spec.timeout:g} s", started)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            detail = getattr(exc, "result", None)
+            data = render_result(detail)[0] if detail is not None else None
+            return self._failed(f"{type(exc).__name__}: {exc}", started, data=data)
+        data, summary = render_result(value)
+        return StepResult(ok=True, result=self.redactor.data(data), summary=self.redactor.text(summary) or "",
+                          duration_ms=_elapsed(started))
+
+    def _failed(self, error: str, started: float, *, data: Any = None) -> StepResult:
+        error = self.redactor.text(error) or error
+        return StepResult(ok=False, error=error, summary=error, result=self.redactor.data(data),
+                          duration_ms=_elapsed(started))
+
+
+def _elapsed(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

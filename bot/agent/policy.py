@@ -1,0 +1,86 @@
+"""Who may request a tool and who may approve a step, from `[roles]` and `[policy]`.
+
+Rules: `read` steps run without asking; a `write` step needs one approval from a member of a
+role in `policy.approve_write`; a `danger` step needs an approver from `policy.approve_danger`
+who is not the requester. With no `[roles]` configured, the person at the terminal owns the
+machine and may do everything, and nobody on a chat platform may approve anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.config import Config
+from bot.model import Plan, Risk, UserRef
+from tools.registry import ToolSpec
+
+CONSOLE = "console"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str = ""
+
+
+ALLOWED = Verdict(True)
+
+
+class Policy:
+    def __init__(self, config: Config) -> None:
+        self.roles = config.roles
+        self.approve_write = tuple(config.policy.approve_write)
+        self.approve_danger = tuple(config.policy.approve_danger)
+
+    def is_local_operator(self, user: UserRef) -> bool:
+        """The terminal user (and later the token-less loopback web user) when no roles exist."""
+        return not self.roles and user.platform in (CONSOLE, "local")
+
+    def roles_of(self, user: UserRef) -> set[str]:
+        held = set()
+        for role, members in self.roles.items():
+            entries = getattr(members, user.platform, None) or []
+            if _matches(user, entries):
+                held.add(role)
+        return held
+
+    def may_request(self, user: UserRef, spec: ToolSpec) -> Verdict:
+        if not spec.roles or self.is_local_operator(user):
+            return ALLOWED
+        if self.roles_of(user) & set(spec.roles):
+            return ALLOWED
+        return Verdict(False, f"{spec.name} may be requested only by: {', '.join(spec.roles)}")
+
+    def may_approve_step(self, approver: UserRef, requester: UserRef | None, risk: Risk) -> Verdict:
+        if risk is Risk.read:
+            return ALLOWED
+        if self.is_local_operator(approver):
+            return ALLOWED
+        needed = self.approve_write if risk is Risk.write else self.approve_danger
+        if not self.roles:
+            return Verdict(False, "no roles are configured, so nobody here may approve changes")
+        if not self.roles_of(approver) & set(needed):
+            return Verdict(False, f"approving a {risk.value} step needs the role: {' or '.join(needed)}")
+        if risk is Risk.danger and requester is not None and requester.key == approver.key:
+            return Verdict(False, "a danger step needs an approver other than the requester")
+        return ALLOWED
+
+    def may_decide(self, approver: UserRef, plan: Plan, *, approve: bool) -> Verdict:
+        """A plan is decided as a whole: the approver must be allowed for every gated step.
+        Denying is open to the requester too (anyone may withdraw their own request)."""
+        if not approve and plan.requester is not None and plan.requester.key == approver.key:
+            return ALLOWED
+        for risk in sorted({step.risk for step in plan.steps}, key=_severity, reverse=True):
+            verdict = self.may_approve_step(approver, plan.requester, risk)
+            if not verdict.allowed:
+                return verdict
+        return ALLOWED
+
+
+def _severity(risk: Risk) -> int:
+    return {Risk.read: 0, Risk.write: 1, Risk.danger: 2}[risk]
+
+
+def _matches(user: UserRef, entries: Iterable[str]) -> bool:
+    return any(entry == "*" or entry == user.id or entry in user.groups for entry in entries)

@@ -1,0 +1,163 @@
+"""The `chatops` command line (built on Typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot import __version__
+from bot.config import Config, ConfigError, load_config, resolve_config_path
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="chatops: a chat-ops bot whose agent plans tool calls and runs them once approved.")
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config (default: ./config.toml "
+                                                                          "if present, else built-in defaults)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="one JSON object per line, for scripts")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chatops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log to stderr at INFO")] = False,
+) -> None:
+    level = os.environ.get("CHATOPS_LOG_LEVEL", "INFO" if verbose else "WARNING").upper()
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _load(config_path: Path | None) -> Config:
+    path = resolve_config_path(config_path)
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        typer.echo(f"chatops: the configuration{f' in {path}' if path else ''} has problems:", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def chat(
+    config: ConfigOption = None,
+    thread: Annotated[str | None, typer.Option("--thread", "-t", help="resume (or name) a stored thread")] = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Talk to the bot in one thread, from a terminal or a pipe."""
+    settings = _load(config)
+    raise typer.Exit(asyncio.run(_chat(settings, thread, json_mode)))
+
+
+async def _chat(settings: Config, thread: str | None, json_mode: bool) -> int:
+    from adapters.console import ConsoleChat
+    from bot.model import UserRef
+    from bot.runtime import start_runtime
+
+    runtime = await start_runtime(settings)
+    try:
+        user = UserRef(platform="console", id=settings.console.user, name=settings.console.user)
+        return await ConsoleChat(runtime.hub, user=user, thread_name=thread, json_mode=json_mode).run()
+    finally:
+        await runtime.close()
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Start the configured adapters (for now: the terminal chat)."""
+    settings = _load(config)
+    raise typer.Exit(asyncio.run(_chat(settings, None, False)))
+
+
+@app.command()
+def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
+    """List the tools the bot can plan with."""
+    from bot.runtime import build_registry
+
+    registry, problems = build_registry(_load(config))
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
+    if json_mode:
+        typer.echo(json.dumps(registry.describe(), indent=2))
+        return
+    for spec in registry.specs():
+        params = ", ".join(spec.parameters_schema.get("properties", {}))
+        typer.echo(f"{spec.name:<20} {spec.risk.value:<7} {spec.source:<8} ({params}) {spec.summary}")
+
+
+@app.command()
+def audit(
+    config: ConfigOption = None,
+    json_mode: JsonOption = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="how many entries")] = 50,
+) -> None:
+    """Show the newest entries of the audit log."""
+    settings = _load(config)
+    entries = asyncio.run(_audit(settings, limit))
+    for entry in entries:
+        if json_mode:
+            typer.echo(json.dumps(entry, ensure_ascii=False))
+        else:
+            ids = " ".join(v for v in (entry["thread_id"], entry["plan_id"], entry["step_id"]) if v)
+            detail = json.dumps(entry["detail"], ensure_ascii=False) if entry["detail"] else ""
+            typer.echo(f"{entry['at'][:19]}  {entry['kind']:<18} {entry['actor'] or '-':<22} {ids} {detail}".rstrip())
+
+
+async def _audit(settings: Config, limit: int) -> list[dict]:
+    from storage import Store
+
+    store = await Store.open(settings.storage.path)
+    try:
+        return await store.audit_log(limit)
+    finally:
+        await store.close()
+
+
+@app.command("check-config")
+def check_config(config: ConfigOption = None) -> None:
+    """Validate the configuration; print every problem with its key and exit non-zero if any."""
+    path = resolve_config_path(config)
+    try:
+        settings = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(problem)
+        raise typer.Exit(1) from None
+    from bot.runtime import build_registry
+
+    _, problems = build_registry(settings)
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{path or 'built-in defaults'}: OK")
+
+
+@app.command("eval")
+def evaluate(
+    cases: Annotated[Path, typer.Argument(help="JSONL file of requests with expected steps", exists=True)],
+    model: Annotated[str | None, typer.Option("--model", "-m", help="model to evaluate (default: llm.model)")] = None,
+    config: ConfigOption = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Measure a model's tool choice and argument accuracy on a set of requests."""
+    from bot.evaluation import evaluate as run_evaluation
+
+    report = asyncio.run(run_evaluation(_load(config), cases, model=model))
+    typer.echo(json.dumps(report.as_dict(), indent=2) if json_mode else report.render())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,343 @@
+"""The hub: one conversation loop for every adapter.
+
+For each inbound message: drop retries, store it, plan (the `!command` fast path or a model),
+check the policy, propose the plan, run read-only steps at once and wait, persisted, for a
+decision on the rest. A decision (a button, a prompt, an API call) resumes the plan, runs it,
+and hands the results back to the planner for an answer or a revised plan, within
+`agent.max_rounds`. Turns in one thread are serialised by a per-thread lock; different threads
+run concurrently. Everything the hub shows goes out as an `Outbound` event to every sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.agent.commands import is_command, parse_command
+from bot.agent.executor import Executor
+from bot.agent.planning import Planner, PlannerError, PlanRequest
+from bot.agent.policy import Policy
+from bot.config import Config
+from bot.model import (
+    Answer,
+    AnswerEvent,
+    Decision,
+    DecisionEvent,
+    Inbound,
+    NoticeEvent,
+    Outbound,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+    Risk,
+    Step,
+    StepEvent,
+    StepStatus,
+    ThreadRef,
+    UserRef,
+)
+from bot.redaction import Redactor
+from storage import Store
+from tools.context import ToolContext
+from tools.registry import ToolRegistry
+
+log = logging.getLogger("chatops.hub")
+
+Sink = Callable[[ThreadRef, Outbound], Awaitable[None]]
+
+
+@dataclass
+class Turn:
+    """What a round of planning needs to know about the message it answers."""
+
+    thread: ThreadRef
+    requester: UserRef
+    text: str
+    message_id: str
+    history: list[dict] = field(default_factory=list)
+
+
+class Hub:
+    def __init__(self, *, config: Config, store: Store, registry: ToolRegistry, planner: Planner | None,
+                 policy: Policy | None = None, executor: Executor | None = None,
+                 sweep_interval: float | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.registry = registry
+        self.planner = planner
+        self.policy = policy or Policy(config)
+        self.redactor = Redactor(config.secret_values())
+        self.executor = executor or Executor(registry, redactor=self.redactor)
+        self.sweep_interval = sweep_interval or min(30.0, max(0.5, config.agent.approval_ttl / 4))
+        self._sinks: list[Sink] = []
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # --- lifecycle and fan-out ----------------------------------------------------------------
+
+    def add_sink(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    def remove_sink(self, sink: Sink) -> None:
+        with contextlib.suppress(ValueError):
+            self._sinks.remove(sink)
+
+    async def start(self) -> None:
+        interrupted = await self.store.interrupt_running()
+        if interrupted:
+            log.warning("marked %d step(s) left running by a previous process as interrupted", len(interrupted))
+        await self.expire_due()
+        self._sweeper = asyncio.create_task(self._sweep(), name="chatops-expiry-sweeper")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
+    async def emit(self, thread: ThreadRef, event: Outbound) -> None:
+        for sink in list(self._sinks):
+            try:
+                await sink(thread, event)
+            except Exception:  # one broken adapter must not break the turn or the others
+                log.exception("a sink failed to deliver a %s event", event.type)
+
+    async def notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
+        await self.emit(thread, NoticeEvent(thread=thread.id, text=text, level=level))  # type: ignore[arg-type]
+
+    # --- inbound messages -------------------------------------------------------------------------
+
+    async def handle(self, inbound: Inbound, *, perceived_text: str | None = None) -> bool:
+        """Process one message; False when it was a duplicate delivery and nothing happened."""
+        thread = inbound.thread
+        async with self._locks[thread.id]:
+            message_id = await self.store.record_inbound(inbound)
+            if message_id is None:
+                log.info("dropped a repeated delivery of event %s", inbound.event_id)
+                return False
+            text = perceived_text if perceived_text is not None else inbound.text
+            if perceived_text is not None:
+                await self.store.set_perceived_text(message_id, perceived_text)
+            history = (await self.store.thread_history(thread.id, limit=21))[:-1]
+            turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history)
+            await self._plan_round(turn, round_number=1, executed=[])
+        return True
+
+    def tools_for(self, user: UserRef) -> list:
+        disabled = set(self.config.tool_options.disabled)
+        return [spec for spec in self.registry.specs()
+                if spec.name not in disabled and self.policy.may_request(user, spec).allowed]
+
+    async def _plan_round(self, turn: Turn, *, round_number: int, executed: list[Plan]) -> None:
+        try:
+            outcome = await self._plan(turn, round_number, executed)
+        except PlannerError as exc:
+            await self.notice(turn.thread, f"I could not plan that: {exc}", "error")
+            await self._answer(turn.thread, f"Sorry, I could not plan that: {exc}. Nothing was run.")
+            return
+        if isinstance(outcome, Answer):
+            await self._answer(turn.thread, outcome.text)
+            return
+        refusal = self._refusal(turn.requester, outcome)
+        if refusal:
+            await self._answer(turn.thread, refusal)
+            return
+        outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
+        plan = await self.store.propose_plan(outcome, message_id=turn.message_id,
+                                             ttl_seconds=self.config.agent.approval_ttl)
+        await self.emit(turn.thread, PlanEvent.of(plan))
+        if plan.status is PlanStatus.approved:
+            await self._run_plan(plan, turn)
+        else:
+            await self._run_steps(plan, turn, leading_reads_only=True)
+
+    async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:
+        if is_command(turn.text):
+            return parse_command(turn.text, self.registry)
+        if self.planner is None:
+            return Answer(text="No language model is configured: use `!tool arg=value` (`!help`).")
+        request = PlanRequest(text=turn.text, requester=turn.requester, tools=self.tools_for(turn.requester),
+                              history=turn.history, executed=executed, round=round_number,
+                              max_steps=self.config.agent.max_steps)
+        outcome = await self.planner.plan(request)
+        if isinstance(outcome, Plan):
+            outcome.steps = outcome.steps[: self.config.agent.max_steps]
+            for step in outcome.steps:  # risk always comes from the registry, never from the planner
+                spec = self.registry.get(step.tool)
+                step.risk = spec.risk if spec else Risk.read
+        return outcome
+
+    def _refusal(self, requester: UserRef, plan: Plan) -> str | None:
+        for step in plan.steps:
+            spec = self.registry.get(step.tool)
+            if spec is None:
+                continue  # fails as a step error the planner can see
+            if spec.name in self.config.tool_options.disabled:
+                return f"The tool {spec.name} is disabled here."
+            verdict = self.policy.may_request(requester, spec)
+            if not verdict.allowed:
+                return f"You may not run that: {verdict.reason}."
+        return None
+
+    # --- running plans ------------------------------------------------------------------------------
+
+    async def _run_plan(self, plan: Plan, turn: Turn) -> None:
+        if not await self.store.transition_plan(plan.id, (PlanStatus.approved,), PlanStatus.running):
+            return  # someone else is running it, or it was interrupted
+        await self._run_steps(plan, turn, leading_reads_only=False)
+        finished = await self.store.get_plan(plan.id)
+        assert finished is not None
+        failed = any(step.status in (StepStatus.failed, StepStatus.interrupted) for step in finished.steps)
+        await self.store.transition_plan(plan.id, (PlanStatus.running,),
+                                         PlanStatus.failed if failed else PlanStatus.succeeded)
+        await self._after_round(finished, turn)
+
+    async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool) -> None:
+        """Run approved steps in order; a failure skips the rest. With `leading_reads_only`, run
+        only the read-only steps before the first one that waits for approval."""
+        current = await self.store.get_plan(plan.id)
+        assert current is not None
+        failed = False
+        for step in current.steps:
+            if leading_reads_only and step.risk is not Risk.read:
+                break
+            if step.status is not StepStatus.approved:
+                continue
+            problem = self.executor.check(step)
+            if problem is not None:
+                if await self.store.fail_unstarted_step(step.id, problem):
+                    await self.emit(turn.thread, self._step_event(plan, step, StepStatus.failed, error=problem))
+                failed = True
+                break
+            if not await self.store.start_step(step.id):
+                continue
+            await self.emit(turn.thread, self._step_event(plan, step, StepStatus.running))
+            ctx = ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
+                              config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step))
+            outcome = await self.executor.run(step, ctx)
+            await self.store.finish_step(step.id, outcome)
+            status = StepStatus.succeeded if outcome.ok else StepStatus.failed
+            await self.emit(turn.thread, self._step_event(plan, step, status, result=outcome.result,
+                                                          summary=outcome.summary, error=outcome.error,
+                                                          duration_ms=outcome.duration_ms))
+            if not outcome.ok:
+                failed = True
+                break
+        if failed:
+            for step_id in await self.store.skip_remaining_steps(plan.id):
+                step = next(s for s in current.steps if s.id == step_id)
+                await self.emit(turn.thread, self._step_event(plan, step, StepStatus.skipped))
+
+    def _progress(self, thread: ThreadRef, step: Step) -> Callable[[str], Awaitable[None]]:
+        async def report(message: str) -> None:
+            await self.notice(thread, f"{step.tool}: {self.redactor.text(message)}")
+
+        return report
+
+    @staticmethod
+    def _step_event(plan: Plan, step: Step, status: StepStatus, **fields: object) -> StepEvent:
+        return StepEvent(thread=plan.thread_id, plan_id=plan.id, id=step.id, tool=step.tool, status=status,
+                         **fields)  # type: ignore[arg-type]
+
+    async def _after_round(self, plan: Plan, turn: Turn) -> None:
+        """Answer from the results, or let the planner answer or re-plan (bounded rounds)."""
+        reviewer = None if is_command(turn.text) else self.planner
+        if reviewer is not None and reviewer.reviews_results and plan.round < self.config.agent.max_rounds:
+            executed = await self.store.plans_for_message(turn.message_id)
+            await self._plan_round(turn, round_number=plan.round + 1, executed=executed)
+            return
+        await self._answer(turn.thread, summarize(plan), plan_id=plan.id)
+
+    async def _answer(self, thread: ThreadRef, text: str, *, plan_id: str | None = None) -> None:
+        text = self.redactor.text(text) or ""
+        await self.store.record_bot_message(thread, text)
+        await self.emit(thread, AnswerEvent(thread=thread.id, text=text, plan_id=plan_id))
+
+    # --- decisions and expiry ---------------------------------------------------------------------
+
+    async def decide(self, decision: Decision) -> DecisionEvent:
+        """Apply an approval or denial. Refusals (not allowed, already decided, expired) change
+        nothing but the record, and say why."""
+        verdict_word = "approve" if decision.approve else "deny"
+        plan = await self.store.get_plan(decision.plan_id)
+        turn_facts = await self.store.turn_of(decision.plan_id) if plan else None
+        if plan is None or turn_facts is None:
+            await self.store.record_refused_decision(decision, "no such plan")
+            return DecisionEvent(thread="", plan_id=decision.plan_id, decision=verdict_word,
+                                 by=decision.user.label(), accepted=False, reason="no such plan")
+        thread, message_id, text = turn_facts
+        verdict = self.policy.may_decide(decision.user, plan, approve=decision.approve)
+        if not verdict.allowed:
+            await self.store.record_refused_decision(decision, verdict.reason)
+            event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
+                                  by=decision.user.label(), accepted=False, reason=verdict.reason,
+                                  plan_status=plan.status)
+            await self.emit(thread, event)
+            return event
+        async with self._locks[thread.id]:
+            won, reason = await self.store.decide(decision)
+            if not won and reason == "the plan has expired":
+                await self.expire_due()
+            plan = await self.store.get_plan(plan.id)
+            assert plan is not None
+            event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
+                                  by=decision.user.label(), accepted=won, reason=reason, plan_status=plan.status)
+            await self.emit(thread, event)
+            if won:
+                history = (await self.store.thread_history(thread.id, limit=21))
+                turn = Turn(thread=thread, requester=plan.requester or decision.user, text=text,
+                            message_id=message_id, history=history)
+                if decision.approve:
+                    await self._run_plan(plan, turn)
+                else:
+                    await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.",
+                                       plan_id=plan.id)
+        return event
+
+    async def expire_due(self) -> list[str]:
+        expired = await self.store.expire_due()
+        for plan_id in expired:
+            plan = await self.store.get_plan(plan_id)
+            thread = await self.store.thread_ref(plan.thread_id) if plan else None
+            if plan is None or thread is None:
+                continue
+            minutes = self.config.agent.approval_ttl / 60
+            await self.emit(thread, PlanEvent.of(plan))
+            await self.notice(thread, f"The plan “{plan.goal}” expired after {minutes:g} min without a decision; "
+                                      "nothing that needed approval was run.", "warning")
+        return expired
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            try:
+                await self.expire_due()
+            except Exception:
+                log.exception("the expiry sweep failed")
+
+
+def summarize(plan: Plan) -> str:
+    """A plain answer from a plan's results, for the fast path and for planners that do not
+    review results themselves."""
+    lines = []
+    for step in plan.steps:
+        if step.status is StepStatus.succeeded:
+            lines.append(f"✓ {step.tool}: {_summary_of(step)}")
+        elif step.status is StepStatus.failed:
+            lines.append(f"✗ {step.tool} failed: {step.error}")
+        elif step.status is StepStatus.skipped:
+            lines.append(f"– {step.tool} was skipped")
+        elif step.status is StepStatus.interrupted:
+            lines.append(f"! {step.tool} was interrupted")
+    failed = any(step.status is StepStatus.failed for step in plan.steps)
+    head = "Something failed:" if failed else "Done:"
+    return head + "\n" + "\n".join(lines) if lines else "Nothing was run."
+
+
+def _summary_of(step: Step) -> str:
+    return (step.summary or (step.result if isinstance(step.result, str) else str(step.result)))[:500]

@@ -1,0 +1,1 @@
+"""Reaching language models: the embedded llama.cpp server and pydantic-ai model construction."""

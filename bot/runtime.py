@@ -1,0 +1,94 @@
+"""Assemble a running bot from a `Config`: tools, storage, planner and hub.
+
+Kept apart from the CLI so tests, benchmarks and every adapter build the bot the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from bot.agent.planner import ModelPlanner
+from bot.agent.planning import Planner
+from bot.config import Config
+from bot.hub import Hub
+from bot.llm.embedded import EmbeddedModelServer
+from bot.llm.models import build_model
+from storage import Store
+from tools.builtin import BUILTIN_TOOLS
+from tools.plugins import plugin_tools
+from tools.registry import ToolRegistry
+from tools.runbooks import runbook_tools
+
+log = logging.getLogger("chatops.runtime")
+
+
+def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
+    """Built-ins, then runbooks, then plugins; returns the registry and any loading problems."""
+    registry = ToolRegistry()
+    problems: list[str] = []
+    for item in BUILTIN_TOOLS:
+        registry.add(item, source="builtin")
+    for spec in runbook_tools(config.runbooks):
+        try:
+            registry.add(spec, source="runbook")
+        except ValueError as exc:
+            problems.append(f"runbooks[{spec.name}]: {exc}")
+    if config.tool_options.plugins:
+        found, plugin_problems = plugin_tools()
+        problems += plugin_problems
+        for spec in found:
+            try:
+                registry.add(spec, source="plugin")
+            except ValueError as exc:
+                problems.append(f"plugin tool {spec.name}: {exc}")
+    return registry, problems
+
+
+def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Planner:
+    llm = config.llm
+    concurrency = asyncio.Semaphore(llm.max_concurrent)
+    if llm.provider == "local":
+        assert embedded is not None
+        from bot.agent.guided import GuidedPlanner
+
+        model = build_model(llm, embedded_base_url=embedded.base_url)
+        return GuidedPlanner(model, timeout=llm.timeout, max_tokens=llm.local.max_tokens, concurrency=concurrency)
+    native = llm.provider == "openai" and bool(llm.base_url)
+    return ModelPlanner(build_model(llm), native_output=native, timeout=llm.timeout, temperature=llm.temperature,
+                        concurrency=concurrency)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    store: Store
+    registry: ToolRegistry
+    hub: Hub
+    embedded: EmbeddedModelServer | None = None
+    problems: list[str] = field(default_factory=list)
+
+    async def close(self) -> None:
+        await self.hub.stop()
+        await self.store.close()
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)
+
+
+async def start_runtime(config: Config, *, planner: Planner | None = None, load_model: bool = True) -> Runtime:
+    """Open storage, load tools and the model, start the hub. `planner` replaces the configured
+    one (tests and benchmarks pass scripted pydantic-ai models here)."""
+    registry, problems = build_registry(config)
+    for problem in problems:
+        log.warning("%s", problem)
+    store = await Store.open(config.storage.path)
+    embedded = None
+    if planner is None and load_model:
+        if config.llm.provider == "local":
+            embedded = EmbeddedModelServer(config.llm.local)
+            await asyncio.to_thread(embedded.start)
+        planner = build_planner(config, embedded)
+    hub = Hub(config=config, store=store, registry=registry, planner=planner)
+    await hub.start()
+    return Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded, problems=problems)

@@ -1,0 +1,96 @@
+"""The schema as an ordered list of forward migrations.
+
+A database file records the number of migrations applied (`PRAGMA user_version`); opening an
+older file applies the missing ones in one transaction each, so a file written by any earlier
+release opens in this one. Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _initial(db: sqlite_utils.Database) -> None:
+    db["events"].create(
+        {"platform": str, "event_id": str, "received_at": str}, pk=("platform", "event_id")
+    )
+    db["threads"].create(
+        {"id": str, "platform": str, "channel": str, "external_id": str, "title": str,
+         "created_at": str, "updated_at": str},
+        pk="id",
+    )
+    db["messages"].create(
+        {"id": str, "thread_id": str, "role": str, "platform": str, "user_id": str, "user_name": str,
+         "text": str, "perceived_text": str, "attachments": str, "created_at": str},
+        pk="id", foreign_keys=[("thread_id", "threads", "id")],
+    )
+    db["messages"].create_index(["thread_id", "created_at"])
+    db["plans"].create(
+        {"id": str, "thread_id": str, "message_id": str, "round": int, "goal": str, "status": str,
+         "requester": str, "created_at": str, "expires_at": str, "decided_at": str, "decided_by": str},
+        pk="id", foreign_keys=[("thread_id", "threads", "id")],
+    )
+    db["plans"].create_index(["status", "expires_at"])
+    db["plans"].create_index(["thread_id"])
+    db["steps"].create(
+        {"id": str, "plan_id": str, "position": int, "tool": str, "args": str, "reason": str,
+         "risk": str, "status": str, "result": str, "error": str, "decided_by": str,
+         "started_at": str, "finished_at": str, "duration_ms": float},
+        pk="id", foreign_keys=[("plan_id", "plans", "id")],
+    )
+    db["steps"].create_index(["plan_id", "position"])
+    db["steps"].create_index(["status"])
+    db["decisions"].create(
+        {"id": int, "plan_id": str, "decision": str, "user_platform": str, "user_id": str,
+         "user_name": str, "accepted": int, "reason": str, "decided_at": str},
+        pk="id",
+    )
+    db["audit"].create(
+        {"id": int, "at": str, "kind": str, "actor": str, "thread_id": str, "plan_id": str,
+         "step_id": str, "detail": str},
+        pk="id",
+    )
+    # append-only: the audit log can be added to, never rewritten
+    db.execute(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+
+
+def _step_summaries_and_decision_source(db: sqlite_utils.Database) -> None:
+    """v2: a step keeps its one-line summary; a decision remembers where it was made."""
+    db["steps"].add_column("summary", str)
+    db["decisions"].add_column("source", str)
+    db["audit"].create_index(["at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _initial,
+    _step_summaries_and_decision_source,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
+    """Apply the missing migrations up to `target`; returns the version reached. A file from a
+    newer release is refused rather than misread."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {current} is newer than this release understands ({SCHEMA_VERSION})"
+        )
+    for version in range(current, target):
+        with db.atomic():
+            MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+    return schema_version(db)
