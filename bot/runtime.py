@@ -19,7 +19,7 @@ from storage import Store
 from tools.builtin import BUILTIN_TOOLS
 from tools.plugins import plugin_tools
 from tools.registry import ToolRegistry
-from tools.runbooks import runbook_tools
+from tools.runbooks import runbook_tool
 
 log = logging.getLogger("chatops.runtime")
 
@@ -30,11 +30,11 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
     problems: list[str] = []
     for item in BUILTIN_TOOLS:
         registry.add(item, source="builtin")
-    for spec in runbook_tools(config.runbooks):
+    for runbook in config.runbooks:
         try:
-            registry.add(spec, source="runbook")
+            registry.add(runbook_tool(runbook), source="runbook")
         except ValueError as exc:
-            problems.append(f"runbooks[{spec.name}]: {exc}")
+            problems.append(f"runbooks[{runbook.name}]: {exc}")
     if config.tool_options.plugins:
         found, plugin_problems = plugin_tools()
         problems += plugin_problems

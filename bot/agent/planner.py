@@ -157,18 +157,16 @@ class ModelPlanner:
             if self.native_output:
                 output = NativeOutput(output)
             agent = Agent(self.model, output_type=output, instructions=INSTRUCTIONS,
-                          model_settings=self.settings, output_retries=1)
-            known = {spec.name for spec in tools}
+                          model_settings=self.settings, retries=1)
 
             @agent.output_validator
             def _fits(data: dict[str, Any]) -> dict[str, Any]:
+                # Only the shape is checked here. An unknown tool or bad arguments become a step
+                # error the planner reads in the next round, like any other failure.
                 try:
-                    reply = PlannerReply.model_validate(data)
+                    PlannerReply.model_validate(data)
                 except ValidationError as exc:
                     raise ModelRetry(f"the reply does not fit the schema: {exc.errors()[:3]}") from None
-                unknown = [step.tool for step in reply.steps if step.tool not in known]
-                if unknown:
-                    raise ModelRetry(f"unknown tools {unknown}; use only: {sorted(known)}")
                 return data
 
             self._agents[key] = agent

@@ -1,0 +1,171 @@
+"""Shared fixtures: a real SQLite file per test, a hub wired to scripted pydantic-ai models, and
+a collector of every event the hub shows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from bot.agent.planner import ModelPlanner
+from bot.agent.planning import Planner
+from bot.config import Config
+from bot.hub import Hub
+from bot.model import Inbound, Outbound, ThreadRef, UserRef
+from storage import Store
+from tools import ToolContext, ToolRegistry, tool
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_config(tmp_path: Path, **sections: Any) -> Config:
+    data: dict[str, Any] = {"storage": {"path": str(tmp_path / "chatops.db")}, "console": {"user": "alice"}}
+    data.update(sections)
+    return Config.model_validate(data)
+
+
+def reply(*steps: dict[str, Any], answer: str = "", goal: str = "") -> dict[str, Any]:
+    """One planner reply: steps as {tool, args, reason}; no steps means an answer."""
+    return {"goal": goal or ("; ".join(s["tool"] for s in steps) or "answer"),
+            "steps": [{"reason": "scripted", "args": {}, **s} for s in steps], "answer": answer}
+
+
+@dataclass
+class ScriptedModel:
+    """A pydantic-ai `FunctionModel` that gives the scripted replies in order and remembers the
+    prompts it was shown (so tests can check what the planner saw)."""
+
+    replies: list[Any]
+    prompts: list[str] = field(default_factory=list)
+
+    def function(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        self.prompts.append("\n".join(str(getattr(p, "content", "")) for m in messages for p in m.parts))
+        item = self.replies[min(len(self.prompts) - 1, len(self.replies) - 1)]
+        if isinstance(item, str):  # raw text: garbage for a structured output
+            return ModelResponse(parts=[TextPart(item)])
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, json.dumps(item))])
+
+    def planner(self) -> ModelPlanner:
+        return ModelPlanner(FunctionModel(self.function))
+
+
+@dataclass
+class Calls:
+    """Records what the test tools were asked to do."""
+
+    made: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def of(self, name: str) -> list[dict[str, Any]]:
+        return [args for tool_name, args in self.made if tool_name == name]
+
+
+def scripted_tools(calls: Calls) -> list:
+    @tool(risk="read", keywords=("ping",))
+    async def ping(host: str = "localhost") -> str:
+        """Answer pong for a host.
+
+        Args:
+            host: the host to ping
+        """
+        calls.made.append(("ping", {"host": host}))
+        return f"pong from {host}"
+
+    @tool(risk="write")
+    async def restart(ctx: ToolContext, unit: str) -> str:
+        """Restart a unit.
+
+        Args:
+            unit: the unit to restart
+        """
+        calls.made.append(("restart", {"unit": unit}))
+        await ctx.progress(f"restarting {unit}")
+        return f"{unit} restarted"
+
+    @tool(risk="danger")
+    async def drop_database(name: str) -> str:
+        """Drop a database."""
+        calls.made.append(("drop_database", {"name": name}))
+        return f"dropped {name}"
+
+    @tool(risk="read")
+    async def broken(reason: str = "boom") -> str:
+        """Always fails."""
+        calls.made.append(("broken", {"reason": reason}))
+        raise RuntimeError(reason)
+
+    @tool(risk="read", timeout=0.2)
+    async def slow() -> str:
+        """Takes too long."""
+        calls.made.append(("slow", {}))
+        await asyncio.sleep(5)
+        return "late"
+
+    @tool(risk="read")
+    async def leak() -> str:
+        """Returns a secret it should not."""
+        return "token is sk-test-secret-12345"
+
+    return [ping, restart, drop_database, broken, slow, leak]
+
+
+@dataclass
+class Bot:
+    hub: Hub
+    store: Store
+    calls: Calls
+    events: list[tuple[ThreadRef, Outbound]]
+    config: Config
+
+    def of_type(self, kind: str) -> list[Any]:
+        return [event for _, event in self.events if event.type == kind]
+
+    async def say(self, text: str, *, user: UserRef | None = None, thread: str = "t1",
+                  event_id: str | None = None, platform: str = "console") -> bool:
+        user = user or UserRef(platform=platform, id="alice", name="alice")
+        inbound = Inbound(event_id=event_id or f"e-{len(self.events)}-{text[:10]}-{id(text)}",
+                          thread=ThreadRef(platform=platform, thread=thread), user=user, text=text)
+        return await self.hub.handle(inbound)
+
+
+BotFactory = Callable[..., Any]
+
+
+@pytest_asyncio.fixture
+async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
+    """`await make_bot(planner=..., **config_sections)` → a started `Bot` on a real SQLite file."""
+    started: list[Bot] = []
+
+    async def factory(planner: Planner | None = None, **sections: Any) -> Bot:
+        config = make_config(tmp_path, **sections)
+        store = await Store.open(config.storage.path)
+        calls = Calls()
+        registry = ToolRegistry(scripted_tools(calls))
+        hub = Hub(config=config, store=store, registry=registry, planner=planner, sweep_interval=3600)
+        events: list[tuple[ThreadRef, Outbound]] = []
+
+        async def collect(thread: ThreadRef, event: Outbound) -> None:
+            events.append((thread, event))
+
+        hub.add_sink(collect)
+        await hub.start()
+        bot = Bot(hub=hub, store=store, calls=calls, events=events, config=config)
+        started.append(bot)
+        return bot
+
+    yield factory
+    for bot in started:
+        await bot.hub.stop()
+        await bot.store.close()
+
+
+@pytest.fixture
+def alice() -> UserRef:
+    return UserRef(platform="console", id="alice", name="alice")
