@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +171,29 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
 @pytest.fixture
 def alice() -> UserRef:
     return UserRef(platform="console", id="alice", name="alice")
+
+
+class _HealthHandler(BaseHTTPRequestHandler):
+    """/health answers 200, /broken 500, anything else 404."""
+
+    def do_GET(self) -> None:
+        status = {"/health": 200, "/broken": 500}.get(self.path, 404)
+        body = b'{"status": "ok"}' if status == 200 else b"no"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 (in a thread, so subprocesses can reach it too)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HealthHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

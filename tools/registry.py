@@ -87,7 +87,7 @@ def _without_context(fn: Callable[..., Any]) -> Callable[..., Any]:
         raise NotImplementedError
 
     visible.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    hints = get_type_hints(fn)
+    hints = get_type_hints(fn, include_extras=True)
     first = next(iter(signature.parameters))
     visible.__annotations__ = {k: v for k, v in hints.items() if k != first}
     return visible

@@ -1,0 +1,170 @@
+"""Storage on real SQLite files: migrations of older files, atomic transitions, the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import timedelta
+
+import pytest
+import sqlite_utils
+
+from bot.agent.states import PLAN_TRANSITIONS, STEP_TRANSITIONS
+from bot.model import (
+    Decision,
+    Inbound,
+    Plan,
+    PlanStatus,
+    Risk,
+    Step,
+    StepResult,
+    StepStatus,
+    ThreadRef,
+    UserRef,
+    utcnow,
+)
+from storage import Store
+from storage.migrations import SCHEMA_VERSION, migrate, schema_version
+
+ALICE = UserRef(platform="console", id="alice", name="alice")
+THREAD = ThreadRef(platform="console", thread="t1")
+
+
+def inbound(event_id: str = "e1", text: str = "hello") -> Inbound:
+    return Inbound(event_id=event_id, thread=THREAD, user=ALICE, text=text)
+
+
+async def proposed_plan(store: Store, *risks: Risk, ttl: float = 60) -> Plan:
+    message_id = await store.record_inbound(inbound(f"e-{utcnow().timestamp()}"))
+    plan = Plan(goal="g", thread_id=THREAD.id, requester=ALICE,
+                steps=[Step(tool=f"tool{i}", args={"i": i}, risk=risk) for i, risk in enumerate(risks)])
+    return await store.propose_plan(plan, message_id=message_id, ttl_seconds=ttl)
+
+
+@pytest.fixture
+async def store(tmp_path):
+    opened = await Store.open(tmp_path / "chatops.db")
+    yield opened
+    await opened.close()
+
+
+async def test_a_file_from_the_first_release_is_migrated_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    migrate(db, target=1)  # what the first release wrote
+    db["threads"].insert({"id": "console:old", "platform": "console", "channel": "", "external_id": "old",
+                          "title": "old", "created_at": "2026-01-01T00:00:00.000000+00:00",
+                          "updated_at": "2026-01-01T00:00:00.000000+00:00"})
+    db["messages"].insert({"id": "m-1", "thread_id": "console:old", "role": "user", "platform": "console",
+                           "user_id": "alice", "user_name": "alice", "text": "hi", "perceived_text": "hi",
+                           "attachments": "[]", "created_at": "2026-01-01T00:00:00.000000+00:00"})
+    db.conn.commit()
+    assert "summary" not in db["steps"].columns_dict
+    db.close()
+
+    store = await Store.open(path)
+    try:
+        assert await store._dispatch(schema_version, store.db) == SCHEMA_VERSION == 2
+        columns = await store._dispatch(lambda: (store.db["steps"].columns_dict, store.db["decisions"].columns_dict))
+        assert "summary" in columns[0] and "source" in columns[1]
+        history = await store.thread_history("console:old")
+        assert [(m["role"], m["text"]) for m in history] == [("user", "hi")]
+        mode = await store._dispatch(lambda: store.db.execute("PRAGMA journal_mode").fetchone()[0])
+        assert mode == "wal"
+    finally:
+        await store.close()
+
+
+async def test_a_file_from_a_newer_release_is_refused(tmp_path):
+    path = tmp_path / "future.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer than this release"):
+        await Store.open(path)
+
+
+async def test_repeated_events_are_recorded_once(store):
+    assert await store.record_inbound(inbound("Ev1")) is not None
+    assert await store.record_inbound(inbound("Ev1")) is None
+    assert len(await store.thread_history(THREAD.id)) == 1
+
+
+async def test_read_steps_are_approved_by_policy_and_gated_steps_wait(store):
+    plan = await proposed_plan(store, Risk.read, Risk.write)
+    assert plan.status is PlanStatus.proposed
+    assert [s.status for s in plan.steps] == [StepStatus.approved, StepStatus.proposed]
+    only_reads = await proposed_plan(store, Risk.read)
+    assert only_reads.status is PlanStatus.approved
+
+
+async def test_concurrent_decisions_from_two_connections_have_one_winner(tmp_path):
+    path = tmp_path / "shared.db"
+    stores = [await Store.open(path) for _ in range(4)]
+    try:
+        plan = await proposed_plan(stores[0], Risk.write)
+        outcomes = await asyncio.gather(*(
+            store.decide(Decision(plan_id=plan.id, approve=index % 2 == 0, user=ALICE))
+            for index, store in enumerate(stores)
+        ))
+        assert sum(won for won, _ in outcomes) == 1
+        losers = [reason for won, reason in outcomes if not won]
+        assert all(reason.startswith("the plan is already") for reason in losers)
+        decisions = await stores[0]._dispatch(
+            lambda: stores[0].db.execute("SELECT accepted FROM decisions WHERE plan_id = ?", [plan.id]).fetchall())
+        assert sorted(row[0] for row in decisions) == [0, 0, 0, 1]
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_a_step_starts_once_and_finishes_once(store):
+    plan = await proposed_plan(store, Risk.read)
+    step_id = plan.steps[0].id
+    assert await asyncio.gather(store.start_step(step_id), store.start_step(step_id)) in ([True, False], [False, True])
+    assert await store.finish_step(step_id, StepResult(ok=True, result={"x": 1}, summary="fine", duration_ms=3))
+    assert not await store.finish_step(step_id, StepResult(ok=False, error="late"))
+    stored = (await store.get_plan(plan.id)).steps[0]
+    assert stored.status is StepStatus.succeeded and stored.result == {"x": 1} and stored.summary == "fine"
+
+
+async def test_expiry_and_a_late_decision_cannot_both_win(store):
+    plan = await proposed_plan(store, Risk.write, ttl=60)
+    later = utcnow() + timedelta(seconds=120)
+    assert await store.expire_due(later) == [plan.id]
+    won, reason = await store.decide(Decision(plan_id=plan.id, approve=True, user=ALICE))
+    assert not won and reason == "the plan is already expired"
+
+
+async def test_illegal_plan_transitions_are_refused(store):
+    plan = await proposed_plan(store, Risk.read)
+    with pytest.raises(ValueError, match="cannot move from succeeded"):
+        await store.transition_plan(plan.id, (PlanStatus.succeeded,), PlanStatus.running)
+
+
+def test_terminal_states_have_no_way_out():
+    for status in (StepStatus.succeeded, StepStatus.failed, StepStatus.denied, StepStatus.expired,
+                   StepStatus.interrupted, StepStatus.skipped):
+        assert STEP_TRANSITIONS[status] == frozenset()
+    assert PlanStatus.running not in PLAN_TRANSITIONS[PlanStatus.proposed]  # never run undecided
+    assert set(STEP_TRANSITIONS) == set(StepStatus) and set(PLAN_TRANSITIONS) == set(PlanStatus)
+
+
+async def test_the_audit_log_is_append_only(store):
+    await store.append_audit("test.entry", actor="console:alice", detail={"k": "v"})
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        await store._dispatch(store.db.execute, "UPDATE audit SET kind = 'forged'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        await store._dispatch(store.db.execute, "DELETE FROM audit")
+    entries = await store.audit_log(10)
+    assert entries[-1]["kind"] == "test.entry" and entries[-1]["detail"] == {"k": "v"}
+
+
+async def test_both_dispatch_modes_keep_the_event_loop_free(tmp_path):
+    for dispatch in ("writer_thread", "to_thread"):
+        store = await Store.open(tmp_path / f"{dispatch}.db", dispatch=dispatch)
+        try:
+            results = await asyncio.gather(*(store.record_inbound(inbound(f"{dispatch}-{i}")) for i in range(50)))
+            assert len(set(results)) == 50
+        finally:
+            await store.close()
