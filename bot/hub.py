@@ -137,6 +137,8 @@ class Hub:
         try:
             outcome = await self._plan(turn, round_number, executed)
         except PlannerError as exc:
+            await self.store.append_audit("plan.unavailable", actor=turn.requester.key, thread_id=turn.thread.id,
+                                          detail={"error": str(exc), "round": round_number})
             await self.notice(turn.thread, f"I could not plan that: {exc}", "error")
             await self._answer(turn.thread, f"Sorry, I could not plan that: {exc}. Nothing was run.")
             return
@@ -145,6 +147,8 @@ class Hub:
             return
         refusal = self._refusal(turn.requester, outcome)
         if refusal:
+            await self.store.append_audit("request.refused", actor=turn.requester.key, thread_id=turn.thread.id,
+                                          detail={"reason": refusal, "tools": [s.tool for s in outcome.steps]})
             await self._answer(turn.thread, refusal)
             return
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number

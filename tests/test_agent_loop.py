@@ -173,6 +173,7 @@ async def test_a_model_returning_garbage_gets_a_clear_answer_and_the_bot_keeps_g
     assert any(e.type == "notice" and e.level == "error" for _, e in bot.events)
     assert "could not plan" in bot.of_type("answer")[-1].text
     assert await bot.store.pending_plans() == []
+    assert any(e["kind"] == "plan.unavailable" for e in await bot.store.audit_log(50))
     # the next message still works, through the fast path
     await bot.say("!ping host=x")
     assert bot.calls.of("ping") == [{"host": "x"}]
@@ -254,6 +255,8 @@ async def test_tool_roles_limit_who_may_request(make_bot, alice):
     await bot.say("!restart unit=x", user=alice)
     assert bot.of_type("plan") == []
     assert "may be requested only by: oncall" in bot.of_type("answer")[-1].text
+    refused = [e for e in await bot.store.audit_log(50) if e["kind"] == "request.refused"]
+    assert refused and refused[0]["actor"] == "console:alice" and refused[0]["detail"]["tools"] == ["restart"]
 
 
 async def test_secrets_never_reach_the_thread_or_the_store(make_bot):
