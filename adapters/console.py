@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import mimetypes
 import secrets
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console
@@ -21,6 +23,7 @@ from rich.text import Text
 from bot.hub import Hub
 from bot.model import (
     AnswerEvent,
+    Attachment,
     Decision,
     DecisionEvent,
     Inbound,
@@ -34,6 +37,7 @@ from bot.model import (
     ThreadRef,
     UserRef,
 )
+from bot.perception.media import read_local_file
 
 PLATFORM = "console"
 RISK_STYLE = {Risk.read: "green", Risk.write: "yellow", Risk.danger: "bold red"}
@@ -46,6 +50,17 @@ STEP_MARK = {
 }
 
 
+def local_attachment(path: Path) -> Attachment:
+    """A file on this machine, as an attachment the hub can fetch through `fetch_local`."""
+    path = path.expanduser().resolve()
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return Attachment(name=path.name, mime_type=mime, url=str(path), size=path.stat().st_size)
+
+
+async def fetch_local(attachment: Attachment, max_bytes: int) -> bytes:
+    return await read_local_file(Path(attachment.url or ""), max_bytes)
+
+
 def new_thread_name() -> str:
     return f"chat-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
@@ -54,8 +69,10 @@ class ConsoleChat:
     """Drives the hub from a terminal or a pipe."""
 
     def __init__(self, hub: Hub, *, user: UserRef, thread_name: str | None = None, json_mode: bool = False,
-                 stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
+                 stdin: IO[str] | None = None, stdout: IO[str] | None = None,
+                 attach: list[Path] | None = None) -> None:
         self.hub = hub
+        self._staged: list[Attachment] = [local_attachment(path) for path in attach or []]
         self.user = user
         self.thread = ThreadRef(platform=PLATFORM, thread=thread_name or new_thread_name())
         self.json_mode = json_mode
@@ -72,26 +89,48 @@ class ConsoleChat:
 
     async def run(self) -> int:
         self.hub.add_sink(self._show)
+        self.hub.add_fetcher(PLATFORM, fetch_local)
         try:
             await self._greet()
             while True:
                 line = await self._read("› " if self.interactive else "")
                 if line is None:
+                    if self._staged:  # `--attach` with no text: send the files alone
+                        await self._send("")
                     break
-                if not line.strip():
+                command, _, argument = line.strip().partition(" ")
+                if command in ("/quit", "/exit"):
+                    break
+                if command == "/attach":
+                    self._stage(argument.strip())
                     continue
-                if line.strip() in ("/quit", "/exit"):
-                    break
-                inbound = Inbound(event_id=f"console-{secrets.token_hex(8)}", thread=self.thread, user=self.user,
-                                  text=line.strip())
-                async with self._busy():
-                    await self.hub.handle(inbound)
-                await self._settle_pending()
+                if line.strip() or self._staged:
+                    await self._send(line.strip())
         finally:
             self.hub.remove_sink(self._show)
         if self.interactive and not self.json_mode:
             self.out.print(Text(f"Thread saved: resume with `chatops chat --thread {self.thread.thread}`", "dim"))
         return 0
+
+    async def _send(self, text: str) -> None:
+        attachments, self._staged = self._staged, []
+        inbound = Inbound(event_id=f"console-{secrets.token_hex(8)}", thread=self.thread, user=self.user,
+                          text=text, attachments=attachments)
+        async with self._busy():
+            await self.hub.handle(inbound)
+        await self._settle_pending()
+
+    def _stage(self, argument: str) -> None:
+        path = Path(argument).expanduser()
+        if not argument or not path.is_file():
+            self._say_notice(f"/attach needs a file path: {argument or '(none)'} is not a file", "warning")
+            return
+        self._staged.append(local_attachment(path))
+        self._say_notice(f"attached {path.name}: it goes with your next message", "info")
+
+    def _say_notice(self, text: str, level: str) -> None:
+        event = NoticeEvent(thread=self.thread.id, text=text, level=level)  # type: ignore[arg-type]
+        self._json(event) if self.json_mode else self._render(event)
 
     async def _greet(self) -> None:
         history = await self.hub.store.thread_history(self.thread.id, limit=10)

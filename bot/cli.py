@@ -55,13 +55,15 @@ def chat(
     config: ConfigOption = None,
     thread: Annotated[str | None, typer.Option("--thread", "-t", help="resume (or name) a stored thread")] = None,
     json_mode: JsonOption = False,
+    attach: Annotated[list[Path] | None, typer.Option(
+        "--attach", "-a", exists=True, dir_okay=False, help="a voice note or image for the first message")] = None,
 ) -> None:
-    """Talk to the bot in one thread, from a terminal or a pipe."""
+    """Talk to the bot in one thread, from a terminal or a pipe (`/attach PATH` adds a file)."""
     settings = _load(config)
-    raise typer.Exit(asyncio.run(_chat(settings, thread, json_mode)))
+    raise typer.Exit(asyncio.run(_chat(settings, thread, json_mode, attach or [])))
 
 
-async def _chat(settings: Config, thread: str | None, json_mode: bool) -> int:
+async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: list[Path] | None = None) -> int:
     from adapters.console import ConsoleChat
     from bot.model import UserRef
     from bot.runtime import start_runtime
@@ -69,7 +71,8 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool) -> int:
     runtime = await start_runtime(settings)
     try:
         user = UserRef(platform="console", id=settings.console.user, name=settings.console.user)
-        return await ConsoleChat(runtime.hub, user=user, thread_name=thread, json_mode=json_mode).run()
+        return await ConsoleChat(runtime.hub, user=user, thread_name=thread, json_mode=json_mode,
+                                 attach=attach).run()
     finally:
         await runtime.close()
 
@@ -143,6 +146,48 @@ def check_config(config: ConfigOption = None) -> None:
     if problems:
         raise typer.Exit(1)
     typer.echo(f"{path or 'built-in defaults'}: OK")
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="a voice note: ogg, webm, m4a, mp3, wav, flac", exists=True,
+                                         dir_okay=False)],
+    config: ConfigOption = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Transcribe an audio file with the bot's own pipeline."""
+    raise typer.Exit(asyncio.run(_perceive_file(_load(config), file, json_mode, expect="audio")))
+
+
+@app.command()
+def describe(
+    image: Annotated[Path, typer.Argument(help="a screenshot or photo", exists=True, dir_okay=False)],
+    config: ConfigOption = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Read an image (OCR, facts, and a description when the LLM accepts images)."""
+    raise typer.Exit(asyncio.run(_perceive_file(_load(config), image, json_mode, expect="image")))
+
+
+async def _perceive_file(settings: Config, path: Path, json_mode: bool, *, expect: str) -> int:
+    from bot.perception.media import read_local_file, to_media
+    from bot.perception.pipeline import Perceiver
+    from bot.perception.types import PerceptionError
+    from bot.runtime import build_perceiver, build_registry
+
+    registry, _ = build_registry(settings)
+    perceiver = build_perceiver(settings, registry, store=None)
+    try:
+        try:
+            media = to_media(path.name, await read_local_file(path, settings.perception.max_bytes),
+                             settings.perception.allowed_types)
+            part = await perceiver.perceive(media)
+        except PerceptionError as exc:
+            part = Perceiver.refusal(path.name, expect, str(exc))
+    finally:
+        perceiver.close()
+    typer.echo(part.model_dump_json(indent=2) if json_mode else part.render())
+    return 0 if part.ok else 1
 
 
 @app.command("eval")

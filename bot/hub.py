@@ -40,6 +40,7 @@ from bot.model import (
     ThreadRef,
     UserRef,
 )
+from bot.perception.pipeline import Fetch, Perceiver
 from bot.redaction import Redactor
 from storage import Store
 from tools.context import ToolContext
@@ -64,7 +65,7 @@ class Turn:
 class Hub:
     def __init__(self, *, config: Config, store: Store, registry: ToolRegistry, planner: Planner | None,
                  policy: Policy | None = None, executor: Executor | None = None,
-                 sweep_interval: float | None = None) -> None:
+                 sweep_interval: float | None = None, perceiver: Perceiver | None = None) -> None:
         self.config = config
         self.store = store
         self.registry = registry
@@ -73,11 +74,17 @@ class Hub:
         self.redactor = Redactor(config.secret_values())
         self.executor = executor or Executor(registry, redactor=self.redactor)
         self.sweep_interval = sweep_interval or min(30.0, max(0.5, config.agent.approval_ttl / 4))
+        self.perceiver = perceiver
+        self._fetchers: dict[str, Fetch] = {}
         self._sinks: list[Sink] = []
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._sweeper: asyncio.Task[None] | None = None
 
     # --- lifecycle and fan-out ----------------------------------------------------------------
+
+    def add_fetcher(self, platform: str, fetch: Fetch) -> None:
+        """How to download an attachment of that platform (`fetch(attachment, max_bytes)`)."""
+        self._fetchers[platform] = fetch
 
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
@@ -112,7 +119,7 @@ class Hub:
 
     # --- inbound messages -------------------------------------------------------------------------
 
-    async def handle(self, inbound: Inbound, *, perceived_text: str | None = None) -> bool:
+    async def handle(self, inbound: Inbound) -> bool:
         """Process one message; False when it was a duplicate delivery and nothing happened."""
         thread = inbound.thread
         async with self._locks[thread.id]:
@@ -120,13 +127,25 @@ class Hub:
             if message_id is None:
                 log.info("dropped a repeated delivery of event %s", inbound.event_id)
                 return False
-            text = perceived_text if perceived_text is not None else inbound.text
-            if perceived_text is not None:
-                await self.store.set_perceived_text(message_id, perceived_text)
+            text = await self._perceive(inbound, message_id) if inbound.attachments else inbound.text
             history = (await self.store.thread_history(thread.id, limit=21))[:-1]
             turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history)
             await self._plan_round(turn, round_number=1, executed=[])
         return True
+
+    async def _perceive(self, inbound: Inbound, message_id: str) -> str:
+        """One text from the message and its attachments; each file's outcome is shown too."""
+        if self.perceiver is None:
+            parts = [Perceiver.refusal(a.name, a.mime_type.split("/")[0], "was not read (perception is off)")
+                     for a in inbound.attachments]
+            text = "\n".join([inbound.text.strip(), *(part.render() for part in parts)]).strip()
+        else:
+            text, parts = await self.perceiver.perceive_message(
+                inbound.text, inbound.attachments, self._fetchers.get(inbound.thread.platform))
+        await self.store.set_perceived_text(message_id, text, [a.model_dump(mode="json") for a in inbound.attachments])
+        for part in parts:
+            await self.notice(inbound.thread, part.render()[:1500], "info" if part.ok else "warning")
+        return text
 
     def tools_for(self, user: UserRef) -> list:
         disabled = set(self.config.tool_options.disabled)

@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.hub import Hub
 from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
+from bot.perception.pipeline import Perceiver
 from storage import Store
 from tools.builtin import BUILTIN_TOOLS
 from tools.plugins import plugin_tools
@@ -60,6 +61,31 @@ def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Plann
                         concurrency=concurrency)
 
 
+def vocabulary(config: Config, registry: ToolRegistry) -> list[str]:
+    """Words Whisper should expect in ops speech: tool names, runbook choices, the config's list."""
+    words = list(registry.names())
+    for runbook in config.runbooks:
+        for param in runbook.params.values():
+            words += param.values or []
+    return words + config.perception.whisper.vocabulary
+
+
+def _supports_images(config: Config) -> bool:
+    try:
+        from bot.perception.vision import supports_images
+    except ImportError:  # vision is optional
+        return False
+    return supports_images(config.llm)
+
+
+def build_perceiver(config: Config, registry: ToolRegistry, store: Store | None) -> Perceiver:
+    vision_model = None
+    if config.perception.vision.enabled and _supports_images(config):
+        vision_model = build_model(config.llm)
+    return Perceiver(config.perception, store=store, vocabulary=vocabulary(config, registry),
+                     vision_model=vision_model, vision_timeout=config.llm.timeout)
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -67,10 +93,13 @@ class Runtime:
     registry: ToolRegistry
     hub: Hub
     embedded: EmbeddedModelServer | None = None
+    perceiver: Perceiver | None = None
     problems: list[str] = field(default_factory=list)
 
     async def close(self) -> None:
         await self.hub.stop()
+        if self.perceiver is not None:
+            self.perceiver.close()
         await self.store.close()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
@@ -89,6 +118,10 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
             embedded = EmbeddedModelServer(config.llm.local)
             await asyncio.to_thread(embedded.start)
         planner = build_planner(config, embedded)
-    hub = Hub(config=config, store=store, registry=registry, planner=planner)
+    perceiver = build_perceiver(config, registry, store)
+    if config.perception.preload:
+        await perceiver.preload()
+    hub = Hub(config=config, store=store, registry=registry, planner=planner, perceiver=perceiver)
     await hub.start()
-    return Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded, problems=problems)
+    return Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded, perceiver=perceiver,
+                   problems=problems)

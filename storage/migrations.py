@@ -70,9 +70,17 @@ def _step_summaries_and_decision_source(db: sqlite_utils.Database) -> None:
     db["audit"].create_index(["at"])
 
 
+def _perception_cache(db: sqlite_utils.Database) -> None:
+    """v3: what a file (by content hash) was perceived as, so the same file is processed once."""
+    db["perception_cache"].create(
+        {"sha256": str, "kind": str, "part": str, "created_at": str}, pk="sha256"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
+    _perception_cache,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

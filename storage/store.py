@@ -172,8 +172,26 @@ class Store:
         )
 
     @on_store_thread
-    def set_perceived_text(self, message_id: str, perceived_text: str) -> None:
-        self.db.execute("UPDATE messages SET perceived_text = ? WHERE id = ?", [perceived_text, message_id])
+    def set_perceived_text(self, message_id: str, perceived_text: str,
+                           attachments: list[dict[str, Any]] | None = None) -> None:
+        """What the planner read for a message; attachments now carry their content hashes."""
+        with self.db.atomic():
+            self.db.execute("UPDATE messages SET perceived_text = ? WHERE id = ?", [perceived_text, message_id])
+            if attachments is not None:
+                self.db.execute("UPDATE messages SET attachments = ? WHERE id = ?", [_dumps(attachments), message_id])
+
+    @on_store_thread
+    def cached_perception(self, sha256: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT part FROM perception_cache WHERE sha256 = ?", [sha256]).fetchone()
+        return _loads(row[0]) if row else None
+
+    @on_store_thread
+    def remember_perception(self, sha256: str, kind: str, part: dict[str, Any]) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR REPLACE INTO perception_cache (sha256, kind, part, created_at) VALUES (?, ?, ?, ?)",
+                [sha256, kind, _dumps(part), _ts()],
+            )
 
     @on_store_thread
     def record_bot_message(self, thread: ThreadRef, text: str) -> str:

@@ -1,0 +1,101 @@
+"""Planner evaluation with a baseline: the guided planner against the bare model.
+
+    python bench/planner_eval.py [--cases bench/data/plans.jsonl] [--config bench/data/eval.toml]
+                                 [--model local] [--json] [--no-baseline]
+
+Both planners see the same cases and the same tools (built-ins plus the config's runbooks) and
+talk to the same model. The baseline is `ModelPlanner` as configured for an OpenAI-compatible
+server: every tool offered at once, the whole reply (goal, steps with arguments, answer)
+constrained by a JSON schema (`NativeOutput`), no help. A case that raises counts as wrong.
+With `--model local` (the default of eval.toml) the embedded model is loaded once for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bot.agent.guided import GuidedPlanner  # noqa: E402
+from bot.agent.planner import ModelPlanner  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.evaluation import EvalReport, evaluate, with_model  # noqa: E402
+from bot.llm.embedded import EmbeddedModelServer  # noqa: E402
+from bot.llm.models import build_model  # noqa: E402
+
+
+def side_by_side(guided: EvalReport, bare: EvalReport) -> str:
+    rows = [
+        ("tool choice", f"{guided.tool_accuracy:.1%} ({guided.tools_correct}/{guided.cases})",
+         f"{bare.tool_accuracy:.1%} ({bare.tools_correct}/{bare.cases})"),
+        ("arguments", f"{guided.arg_accuracy:.1%} ({guided.args_correct}/{guided.args_scored})",
+         f"{bare.arg_accuracy:.1%} ({bare.args_correct}/{bare.args_scored})"),
+        ("tools and arguments", f"{guided.exact_accuracy:.1%}", f"{bare.exact_accuracy:.1%}"),
+        ("errors", str(guided.errors), str(bare.errors)),
+        ("mean latency", f"{guided.mean_latency_ms:.0f} ms", f"{bare.mean_latency_ms:.0f} ms"),
+        ("p95 latency", f"{guided.p95_latency_ms:.0f} ms", f"{bare.p95_latency_ms:.0f} ms"),
+    ]
+    lines = [f"{'':22}{'guided':>22}{'bare model':>22}"]
+    lines += [f"{name:22}{left:>22}{right:>22}" for name, left, right in rows]
+    return "\n".join(lines)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=Path, default=HERE / "data" / "plans.jsonl")
+    parser.add_argument("--config", type=Path, default=HERE / "data" / "eval.toml")
+    parser.add_argument("--model", default=None, help="model to evaluate (default: the config's llm.model)")
+    parser.add_argument("--json", action="store_true", help="print both reports as JSON")
+    parser.add_argument("--no-baseline", action="store_true", help="only run the guided planner")
+    parser.add_argument("--bare-max-tokens", type=int, default=None,
+                        help="the baseline's token cap (default: llm.local.max_tokens for local)")
+    parser.add_argument("--choose-with-model", action="store_true",
+                        help="let the model break ties between tools (see bot/agent/guided.py)")
+    args = parser.parse_args(argv)
+
+    config = with_model(load_config(args.config), args.model)
+    llm = config.llm
+    embedded = None
+    try:
+        if llm.provider == "local":
+            embedded = EmbeddedModelServer(llm.local)
+            await asyncio.to_thread(embedded.start)
+        model = build_model(llm, embedded_base_url=embedded.base_url if embedded else None)
+        guided_planner = GuidedPlanner(model, timeout=llm.timeout, max_tokens=llm.local.max_tokens,
+                                       concurrency=asyncio.Semaphore(llm.max_concurrent),
+                                       choose_with_model=args.choose_with_model)
+        guided = await evaluate(config, args.cases, planner=guided_planner)
+        guided.label = "guided" + (" (model breaks ties)" if args.choose_with_model else "")
+        bare = None
+        if not args.no_baseline:
+            native = llm.provider == "local" or (llm.provider == "openai" and bool(llm.base_url))
+            bare_planner = ModelPlanner(model, native_output=native, timeout=llm.timeout,
+                                        max_tokens=args.bare_max_tokens or (
+                                            llm.local.max_tokens if llm.provider == "local" else None),
+                                        temperature=0.0, concurrency=asyncio.Semaphore(llm.max_concurrent))
+            bare = await evaluate(config, args.cases, planner=bare_planner)
+            bare.label = "bare model" + (f" (max_tokens {args.bare_max_tokens})" if args.bare_max_tokens else "")
+    finally:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+    if args.json:
+        print(json.dumps({"guided": guided.as_dict(), "bare": bare.as_dict() if bare else None}, indent=2))
+        return 0
+    print(guided.render())
+    if bare is not None:
+        print()
+        print(bare.render())
+        print()
+        print(f"{args.cases.name}, model {llm.model}:")
+        print(side_by_side(guided, bare))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))

@@ -1,0 +1,318 @@
+"""Planner evaluation: how often a planner picks the right tools with the right arguments.
+
+Used by `chatops eval FILE [--model M]` and `bench/planner_eval.py`. Cases are JSON lines:
+
+    {"request": "is https://example.org up?",
+     "expected": [{"tool": "http_check", "args": {"url": "https://example.org"}}],
+     "note": "optional"}
+
+`expected: []` means a direct answer (no tool) is right. Scores:
+
+- tool choice: the planned tool list equals the expected one (an `Answer` for `[]`);
+- arguments: of the cases whose tools are right and expected at least one step, those where
+  every expected argument is present in the planned step with the same value (strings compared
+  as written, except URLs and host names: case-insensitive, without a trailing slash or dot);
+- latency per case, mean and 95th percentile. A case whose planner raised counts as wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.agent.planning import Planner, PlanRequest
+from bot.config import Config, LLMConfig
+from bot.model import Answer, Plan, UserRef
+from tools.registry import ToolSpec
+
+EVAL_USER = UserRef(platform="eval", id="eval", name="eval")
+HOST_KEYS = frozenset({"host", "hostname", "name", "domain", "server"})
+_HOSTLIKE = re.compile(r"^[a-z0-9_.-]+\.[a-z][a-z0-9-]*\.?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ExpectedStep:
+    tool: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    request: str
+    expected: list[ExpectedStep]
+    note: str = ""
+    line: int = 0
+
+
+def load_cases(path: Path) -> list[EvalCase]:
+    """Read a JSONL case file; a bad line raises `ValueError` naming the line."""
+    cases = []
+    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        try:
+            data = json.loads(raw)
+            request = data["request"]
+            expected = [ExpectedStep(tool=item["tool"], args=dict(item.get("args") or {}))
+                        for item in data.get("expected") or []]
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{path}:{number}: not a valid case ({exc})") from None
+        if not isinstance(request, str) or not request.strip():
+            raise ValueError(f"{path}:{number}: 'request' must be a non-empty string")
+        cases.append(EvalCase(request=request, expected=expected, note=str(data.get("note", "")), line=number))
+    return cases
+
+
+def normalise(key: str, value: Any) -> str:
+    """The form two argument values are compared in."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    text = str(value).strip()
+    if re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
+        scheme, _, rest = text.partition("://")
+        authority, slash, path = rest.partition("/")
+        path = (slash + path).rstrip("/")
+        return f"{scheme.lower()}://{authority.lower().rstrip('.')}{path}"
+    if key.lower() in HOST_KEYS or _HOSTLIKE.match(text):
+        return text.lower().rstrip(".")
+    return text
+
+
+def args_match(expected: dict[str, Any], planned: dict[str, Any]) -> bool:
+    return all(key in planned and normalise(key, planned[key]) == normalise(key, value)
+               for key, value in expected.items())
+
+
+@dataclass
+class CaseResult:
+    case: EvalCase
+    planned: list[dict[str, Any]] | None  # [{tool, args}] for a plan, None for an answer or an error
+    answer: str | None = None
+    error: str | None = None
+    latency_ms: float = 0.0
+    model_calls: int | None = None  # when the planner counts them (`model_calls` attribute)
+
+    @property
+    def tools_ok(self) -> bool:
+        if self.error is not None:
+            return False
+        expected = [step.tool for step in self.case.expected]
+        if not expected:
+            return self.planned is None
+        return self.planned is not None and [step["tool"] for step in self.planned] == expected
+
+    @property
+    def args_ok(self) -> bool | None:
+        """None when arguments are not scored (wrong tools, or no tool expected)."""
+        if not self.tools_ok or not self.case.expected or self.planned is None:
+            return None
+        return all(args_match(want.args, got["args"]) for want, got in zip(self.case.expected, self.planned,
+                                                                           strict=True))
+
+    @property
+    def correct(self) -> bool:
+        return self.tools_ok and self.args_ok is not False
+
+    def describe(self) -> str:
+        if self.error is not None:
+            return f"error: {self.error}"
+        if self.planned is None:
+            return f"answer: {_clip(self.answer or '', 70)}"
+        return "; ".join(_call(step["tool"], step["args"]) for step in self.planned)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.case.line,
+            "request": self.case.request,
+            "expected": [{"tool": s.tool, "args": s.args} for s in self.case.expected],
+            "planned": self.planned,
+            "answer": self.answer,
+            "error": self.error,
+            "tools_ok": self.tools_ok,
+            "args_ok": self.args_ok,
+            "latency_ms": round(self.latency_ms, 1),
+            "model_calls": self.model_calls,
+            "note": self.case.note,
+        }
+
+
+@dataclass
+class EvalReport:
+    label: str
+    results: list[CaseResult]
+    model: str = ""
+
+    @property
+    def cases(self) -> int:
+        return len(self.results)
+
+    @property
+    def tools_correct(self) -> int:
+        return sum(result.tools_ok for result in self.results)
+
+    @property
+    def args_scored(self) -> int:
+        return sum(result.args_ok is not None for result in self.results)
+
+    @property
+    def args_correct(self) -> int:
+        return sum(result.args_ok is True for result in self.results)
+
+    @property
+    def errors(self) -> int:
+        return sum(result.error is not None for result in self.results)
+
+    @property
+    def tool_accuracy(self) -> float:
+        return self.tools_correct / self.cases if self.cases else 0.0
+
+    @property
+    def arg_accuracy(self) -> float:
+        return self.args_correct / self.args_scored if self.args_scored else 0.0
+
+    @property
+    def exact_accuracy(self) -> float:
+        """Tools and arguments both right (an answer where an answer was expected)."""
+        return sum(result.correct for result in self.results) / self.cases if self.cases else 0.0
+
+    @property
+    def model_calls(self) -> int | None:
+        counted = [result.model_calls for result in self.results if result.model_calls is not None]
+        return sum(counted) if counted else None
+
+    @property
+    def mean_latency_ms(self) -> float:
+        latencies = [result.latency_ms for result in self.results]
+        return sum(latencies) / len(latencies) if latencies else 0.0
+
+    @property
+    def p95_latency_ms(self) -> float:
+        latencies = sorted(result.latency_ms for result in self.results)
+        if not latencies:
+            return 0.0
+        return latencies[max(0, math.ceil(0.95 * len(latencies)) - 1)]  # nearest rank
+
+    def summary(self) -> str:
+        return (f"tool choice {self.tools_correct}/{self.cases} ({self.tool_accuracy:.1%}), "
+                f"arguments {self.args_correct}/{self.args_scored} ({self.arg_accuracy:.1%}), "
+                f"both {self.exact_accuracy:.1%}, errors {self.errors}, "
+                f"latency mean {self.mean_latency_ms:.0f} ms, p95 {self.p95_latency_ms:.0f} ms"
+                + (f", model calls {self.model_calls}" if self.model_calls is not None else ""))
+
+    def render(self) -> str:
+        width = min(60, max((len(r.case.request) for r in self.results), default=10))
+        title = f"Planner evaluation: {self.label}" + (f" ({self.model})" if self.model else "")
+        lines = [title, f"{'tool':4} {'args':4} {'request':{width}}  planned", ""]
+        for result in self.results:
+            tool_mark = "✓" if result.tools_ok else "✗"
+            args_mark = {True: "✓", False: "✗", None: "-"}[result.args_ok]
+            line = f"{tool_mark:4} {args_mark:4} {_clip(result.case.request, width):{width}}  {result.describe()}"
+            if not result.correct:
+                expected = "; ".join(_call(s.tool, s.args) for s in result.case.expected) or "an answer"
+                line += f"\n{'':10}{'':{width}}  expected {expected}"
+            lines.append(line)
+        lines += ["", self.summary()]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "model": self.model,
+            "cases": self.cases,
+            "tool_accuracy": round(self.tool_accuracy, 4),
+            "tools_correct": self.tools_correct,
+            "arg_accuracy": round(self.arg_accuracy, 4),
+            "args_correct": self.args_correct,
+            "args_scored": self.args_scored,
+            "exact_accuracy": round(self.exact_accuracy, 4),
+            "errors": self.errors,
+            "mean_latency_ms": round(self.mean_latency_ms, 1),
+            "p95_latency_ms": round(self.p95_latency_ms, 1),
+            "model_calls": self.model_calls,
+            "results": [result.as_dict() for result in self.results],
+        }
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _call(tool: str, args: dict[str, Any]) -> str:
+    return f"{tool}({', '.join(f'{k}={v}' for k, v in args.items())})"
+
+
+async def run_cases(planner: Planner, tools: list[ToolSpec], cases: list[EvalCase], *, label: str,
+                    model: str = "", max_steps: int = 5) -> EvalReport:
+    """Plan every case one after the other (so latencies are not inflated by queueing)."""
+    results = []
+    for case in cases:
+        request = PlanRequest(text=case.request, requester=EVAL_USER, tools=tools, max_steps=max_steps)
+        started = time.perf_counter()
+        planned: list[dict[str, Any]] | None = None
+        answer = error = None
+        calls_before = getattr(planner, "model_calls", None)
+        try:
+            outcome = await planner.plan(request)
+        except Exception as exc:  # PlannerError or worse: either way the case is wrong
+            error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        else:
+            if isinstance(outcome, Plan):
+                planned = [{"tool": step.tool, "args": dict(step.args)} for step in outcome.steps]
+            elif isinstance(outcome, Answer):
+                answer = outcome.text
+            else:
+                error = f"the planner returned {type(outcome).__name__}"
+        latency = (time.perf_counter() - started) * 1000
+        calls_after = getattr(planner, "model_calls", None)
+        calls = calls_after - calls_before if isinstance(calls_before, int) and isinstance(calls_after, int) else None
+        results.append(CaseResult(case=case, planned=planned, answer=answer, error=error, latency_ms=latency,
+                                  model_calls=calls))
+    return EvalReport(label=label, results=results, model=model)
+
+
+def with_model(config: Config, model: str | None) -> Config:
+    """The config with `llm.model` replaced (validated like a file value)."""
+    if not model:
+        return config
+    llm = LLMConfig.model_validate({**config.llm.model_dump(), "api_key": config.llm.api_key, "model": model})
+    return config.model_copy(update={"llm": llm})
+
+
+def offered_tools(config: Config) -> tuple[list[ToolSpec], list[str]]:
+    from bot.runtime import build_registry
+
+    registry, problems = build_registry(config)
+    disabled = set(config.tool_options.disabled)
+    return [spec for spec in registry.specs() if spec.name not in disabled], problems
+
+
+async def evaluate(config: Config, cases_path: Path, *, model: str | None = None,
+                   planner: Planner | None = None) -> EvalReport:
+    """Run every case of `cases_path` through the configured planner (or `planner`). With the
+    `local` model the embedded server is started for the run and stopped afterwards."""
+    from bot.llm.embedded import EmbeddedModelServer
+    from bot.runtime import build_planner
+
+    config = with_model(config, model)
+    cases = load_cases(cases_path)
+    tools, _problems = offered_tools(config)
+    embedded = None
+    try:
+        if planner is None:
+            if config.llm.provider == "local":
+                embedded = EmbeddedModelServer(config.llm.local)
+                await asyncio.to_thread(embedded.start)
+            planner = build_planner(config, embedded)
+        label = type(planner).__name__
+        return await run_cases(planner, tools, cases, label=label, model=config.llm.model,
+                               max_steps=config.agent.max_steps)
+    finally:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)

@@ -1,0 +1,190 @@
+"""The perception pipeline: every attachment of a message becomes one labelled text part, and the
+message becomes one text the planner reads.
+
+    check the phone's logs
+    [voice note, 0:12] restart the payments service on web one
+    [image: error.png, 1280×720 png] text:
+    ERROR connection refused ...
+
+Transcription and OCR run in one bounded worker pool (`perception.workers`), models load once on
+first use (or at start with `perception.preload`), and results are cached in storage by the file's
+content hash, so a file sent twice is processed once. A file that cannot be perceived becomes a
+part that says why; the rest of the message goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from pydantic_ai.models import Model
+
+from bot.config import PerceptionConfig
+from bot.model import Attachment
+from bot.perception.media import to_media
+from bot.perception.types import MediaFile, PerceivedPart, PerceptionError
+
+log = logging.getLogger("chatops.perception")
+
+Fetch = Callable[[Attachment, int], Awaitable[bytes]]
+
+
+def clock(seconds: float) -> str:
+    """`0:12`, `12:30`, `1:02:03`: how chat apps show a clip's length."""
+    whole = round(seconds)
+    if whole >= 3600:
+        return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+@dataclass
+class PerceptionTimings:
+    """Seconds spent per kind, for metrics and benchmarks."""
+
+    seconds: dict[str, list[float]] = field(default_factory=lambda: {"audio": [], "image": []})
+
+
+class Perceiver:
+    def __init__(self, config: PerceptionConfig, *, store=None, vocabulary: Iterable[str] = (),
+                 vision_model: Model | None = None, vision_timeout: float = 60.0) -> None:
+        self.config = config
+        self.store = store
+        self.executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="chatops-perception")
+        self.vision_model = vision_model if config.vision.enabled else None
+        self.vision_timeout = vision_timeout
+        self.timings = PerceptionTimings()
+        self._vocabulary = list(vocabulary)
+        self._transcriber = None
+        self._image_reader = None
+
+    # --- the readers, built on first use -----------------------------------------------------------
+
+    @property
+    def transcriber(self):
+        if self._transcriber is None:
+            from bot.perception.audio import Transcriber
+
+            self._transcriber = Transcriber(self.config.whisper, max_seconds=self.config.max_audio_seconds,
+                                            executor=self.executor, vocabulary=self._vocabulary)
+        return self._transcriber
+
+    @property
+    def image_reader(self):
+        if self._image_reader is None:
+            from bot.perception.image import ImageReader
+
+            self._image_reader = ImageReader(self.config.ocr, max_pixels=self.config.max_image_pixels,
+                                             executor=self.executor)
+        return self._image_reader
+
+    def loaded_models(self) -> list[str]:
+        loaded = []
+        if self._transcriber is not None and self._transcriber.loaded:
+            loaded.append(f"whisper:{self.config.whisper.model}")
+        if self._image_reader is not None:
+            loaded.append(f"ocr:{self.config.ocr.engine}")
+        return loaded
+
+    async def preload(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.executor, self.transcriber.load)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    # --- perceiving -------------------------------------------------------------------------------
+
+    async def perceive_message(self, text: str, attachments: list[Attachment], fetch: Fetch | None) -> tuple[
+            str, list[PerceivedPart]]:
+        """The message as the planner reads it, and the part made of each attachment."""
+        parts = await asyncio.gather(*(self._perceive_attachment(a, fetch) for a in attachments))
+        rendered = [text.strip()] if text.strip() else []
+        rendered += [part.render() for part in parts]
+        return "\n".join(rendered), list(parts)
+
+    async def _perceive_attachment(self, attachment: Attachment, fetch: Fetch | None) -> PerceivedPart:
+        kind = attachment.mime_type.split("/", 1)[0]
+        try:
+            if fetch is None:
+                raise PerceptionError("could not be fetched (this chat cannot download files)")
+            data = await fetch(attachment, self.config.max_bytes)
+            media = to_media(attachment.name, data, self.config.allowed_types)
+        except PerceptionError as exc:
+            return self.refusal(attachment.name, kind, str(exc))
+        except Exception as exc:  # a platform download error must not end the turn
+            log.warning("could not fetch %s: %s", attachment.name, exc)
+            return self.refusal(attachment.name, kind, f"could not be fetched ({type(exc).__name__})")
+        attachment.sha256 = media.sha256
+        attachment.size = len(media.data)
+        return await self.perceive(media)
+
+    @staticmethod
+    def refusal(name: str, kind: str, reason: str) -> PerceivedPart:
+        noun = {"audio": "voice note", "image": "image"}.get(kind, "file")
+        return PerceivedPart(name=name, kind=kind or "file", label=f"[{noun}: {name}]", text=reason, ok=False)
+
+    async def perceive(self, media: MediaFile) -> PerceivedPart:
+        """One file's part, from the cache when the same bytes were perceived before."""
+        if self.store is not None:
+            cached = await self.store.cached_perception(media.sha256)
+            if cached is not None:
+                part = PerceivedPart.model_validate(cached)
+                return part.model_copy(update={"name": media.name, "label": _relabel(part, media.name)})
+        started = time.perf_counter()
+        try:
+            if media.kind in ("audio", "video"):
+                part = await self._hear(media)
+            elif media.kind == "image":
+                part = await self._see(media)
+            else:
+                return self.refusal(media.name, media.kind, f"is {media.mime_type}, which I do not read")
+        except PerceptionError as exc:
+            return self.refusal(media.name, media.kind, str(exc))
+        except Exception as exc:
+            log.exception("perceiving %s failed", media.name)
+            return self.refusal(media.name, media.kind, f"could not be processed ({type(exc).__name__})")
+        self.timings.seconds["audio" if media.kind in ("audio", "video") else "image"].append(
+            time.perf_counter() - started)
+        if self.store is not None:
+            await self.store.remember_perception(media.sha256, part.kind, part.model_dump(mode="json"))
+        return part
+
+    async def _hear(self, media: MediaFile) -> PerceivedPart:
+        transcript = await self.transcriber.transcribe(media)
+        text = transcript.text.strip() or "(no speech recognised)"
+        return PerceivedPart(name=media.name, sha256=media.sha256, kind="audio",
+                             label=f"[voice note, {clock(transcript.duration)}]", text=text,
+                             details=transcript.model_dump(mode="json"))
+
+    async def _see(self, media: MediaFile) -> PerceivedPart:
+        reading = await self.image_reader.read(media)
+        if self.vision_model is not None:
+            from bot.perception.vision import describe_image
+
+            try:
+                reading.description = await describe_image(self.vision_model, media,
+                                                           max_words=self.config.vision.max_words,
+                                                           timeout=self.vision_timeout)
+            except PerceptionError as exc:
+                reading.description = None
+                log.warning("no description for %s: %s", media.name, exc)
+        pieces = []
+        if reading.text.strip():
+            pieces.append("text:\n" + reading.text.strip())
+        if reading.description:
+            pieces.append("description: " + reading.description.strip())
+        text = "\n".join(pieces) or "(no text found)"
+        return PerceivedPart(name=media.name, sha256=media.sha256, kind="image",
+                             label=f"[image: {media.name}, {reading.width}×{reading.height} {reading.format.lower()}]",
+                             text=text, details=reading.model_dump(mode="json"))
+
+
+def _relabel(part: PerceivedPart, name: str) -> str:
+    """A cached image part keeps its facts but shows the name the file has this time."""
+    if part.kind == "image" and part.label.startswith("[image: "):
+        facts = part.label.split(", ", 1)[1] if ", " in part.label else "]"
+        return f"[image: {name}, {facts}"
+    return part.label

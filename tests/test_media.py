@@ -1,0 +1,58 @@
+"""Attachment guards: the size cap holds while streaming, and types come from the bytes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+
+import pytest
+from PIL import Image
+
+from bot.config import PerceptionConfig
+from bot.perception.media import read_capped, read_local_file, sniff, to_media
+from bot.perception.pipeline import clock
+from bot.perception.types import PerceptionError
+
+ALLOWED = PerceptionConfig().allowed_types
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def endless(chunk: int = 1 << 20) -> AsyncIterator[bytes]:
+    """A stream that would be 2 GB and more if anybody kept reading it."""
+    produced = 0
+    while produced < (2 << 30):
+        produced += chunk
+        yield b"\0" * chunk
+
+
+async def test_a_huge_stream_is_refused_as_soon_as_it_passes_the_cap():
+    with pytest.raises(PerceptionError, match="larger than the 5.0 MB limit"):
+        await read_capped(endless(), 5_000_000)
+
+
+async def test_a_large_local_file_is_refused_before_reading(tmp_path):
+    big = tmp_path / "big.ogg"
+    with big.open("wb") as handle:
+        handle.truncate(2 << 30)  # a sparse 2 GB file: refused from its size alone
+    with pytest.raises(PerceptionError, match="larger than"):
+        await read_local_file(big, 25_000_000)
+
+
+def test_types_are_sniffed_from_the_bytes_not_the_name():
+    assert sniff(png_bytes()) == "image/png"
+    assert to_media("photo.jpg", png_bytes(), ALLOWED).mime_type == "image/png"
+    with pytest.raises(PerceptionError, match="unrecognised content"):
+        to_media("fake.png", b"\x13\x37" * 100, ALLOWED)
+    with pytest.raises(PerceptionError, match="is empty"):
+        to_media("empty.ogg", b"", ALLOWED)
+    with pytest.raises(PerceptionError, match="application/pdf, which I do not read"):
+        to_media("doc.png", b"%PDF-1.7\n" + b"x" * 100, ALLOWED)
+
+
+def test_clip_lengths_read_like_chat_apps_show_them():
+    assert [clock(12.4), clock(750), clock(3723)] == ["0:12", "12:30", "1:02:03"]
