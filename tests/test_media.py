@@ -31,7 +31,7 @@ async def endless(chunk: int = 1 << 20) -> AsyncIterator[bytes]:
 
 
 async def test_a_huge_stream_is_refused_as_soon_as_it_passes_the_cap():
-    with pytest.raises(PerceptionError, match="larger than the 5.0 MB limit"):
+    with pytest.raises(PerceptionError, match=r"larger than the 5\.0 MB limit"):
         await read_capped(endless(), 5_000_000)
 
 
