@@ -6,8 +6,29 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test install lint bench eval clean
+# Debian packages: OCR at run time; speech synthesis and fonts to generate the tests' media
+RUN_DEBS  := tesseract-ocr
+TEST_DEBS := espeak-ng fonts-dejavu-core
+
+.PHONY: run test install system-deps test-system-deps lint bench eval clean
+
+# Installs the Debian packages that are missing (where apt-get exists); elsewhere says what to install.
+define debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	else echo "warning: install these with your package manager:$$missing"; fi
+endef
+
+system-deps:
+	$(call debs,$(RUN_DEBS))
+
+test-system-deps:
+	$(call debs,$(RUN_DEBS) $(TEST_DEBS))
 
 $(STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chatops needs Python >= 3.11 (set PYTHON=python3.11)")'
@@ -20,10 +41,10 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-run: install
+run: install system-deps
 	$(BIN)/chatops run
 
-test: install
+test: install test-system-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
