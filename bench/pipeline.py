@@ -1,0 +1,382 @@
+"""Throughput and latency of the whole conversation loop, against baselines measured in the same run.
+
+One turn = inbound stored -> plan -> read-only step run -> result stored -> answer emitted, i.e.
+one `Hub.handle(inbound)` on a real SQLite file (fresh temp file per measurement), with a no-op
+read-only tool. Measured at concurrency 1 (one task) and 100 (100 asyncio tasks, each driving
+its own chat thread with sequential messages), for:
+
+  fast path          "!noop" (no model)
+  planner, 2 calls   ModelPlanner on a zero-latency scripted FunctionModel: plan, then the
+                     planner reviews the results and answers (the hub's real behaviour: 2 model
+                     calls per turn)
+  planner, 1 call    the same planner with `reviews_results = False`: one model call per turn,
+                     the hub summarises the results itself (apples to apples with baseline i)
+
+Baselines: (i) a bare pydantic-ai `Agent.run` on the same scripted model with the same
+StructuredDict output type (`reply_schema`), (ii) the raw sqlite-utils single-row insert rate, one
+commit per row, WAL + synchronous=NORMAL (what the Store uses) and synchronous=FULL.
+
+Targets: fast path >= 300 turns/s; planner (1 call) >= 80 % of the bare pydantic-ai rate at the
+same concurrency. A missed target is reported, not an error: the exit code is 0.
+
+    .venv/bin/python bench/pipeline.py             # 2000 turns at concurrency 100, 500 at 1
+    .venv/bin/python bench/pipeline.py --turns 4000
+    .venv/bin/python bench/pipeline.py --quick     # smoke run
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `python bench/pipeline.py` puts bench/ first on sys.path, where bench/storage.py would shadow
+# the `storage` package: look the project up from the repository root instead.
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(REPO))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import sqlite3  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Awaitable, Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+import sqlite_utils  # noqa: E402
+from pydantic_ai import Agent, StructuredDict  # noqa: E402
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart  # noqa: E402
+from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
+
+from bot.agent.planner import ModelPlanner, render_prompt, reply_schema  # noqa: E402
+from bot.agent.planning import PlanRequest  # noqa: E402
+from bot.config import Config  # noqa: E402
+from bot.hub import Hub  # noqa: E402
+from bot.model import Inbound, Outbound, ThreadRef, UserRef  # noqa: E402
+from storage import Store  # noqa: E402
+from tools.registry import ToolRegistry, spec_of, tool  # noqa: E402
+
+FAST_TARGET = 300.0  # turns/s
+PLANNER_RATIO_TARGET = 0.80  # of the bare pydantic-ai rate
+WARMUP_TURNS = 40
+
+
+@tool(risk="read")
+async def noop() -> str:
+    """Do nothing and say ok."""
+    return "ok"
+
+
+NOOP = spec_of(noop)
+MAX_STEPS = 5  # AgentConfig.max_steps default: the hub builds the schema with it
+PLAN_REPLY = json.dumps({"goal": "run noop", "steps": [{"tool": "noop", "args": {}, "reason": "bench"}],
+                         "answer": ""})
+ANSWER_REPLY = json.dumps({"goal": "answer", "steps": [], "answer": "noop said ok"})
+RESULTS_MARKER = "Results of the steps planned so far"
+
+
+class ScriptedModel:
+    """A zero-latency scripted pydantic-ai `FunctionModel` (the pattern of tests/conftest.py):
+    round 1 plans one `noop` step, a prompt carrying results gets an answer. It decides from the
+    prompt, not from a call counter, so 100 concurrent threads cannot mix up their rounds. The
+    function is `async` on purpose: FunctionModel runs a plain `def` in a thread executor, which
+    would add a thread hop to every call that no real (network) model has."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.model = FunctionModel(self.function)
+
+    async def function(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        self.calls += 1
+        reviewing = any(RESULTS_MARKER in part.content for part in messages[-1].parts
+                        if isinstance(getattr(part, "content", None), str))
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name,
+                                                 ANSWER_REPLY if reviewing else PLAN_REPLY)])
+
+
+# --- measurement helpers -----------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    concurrency: int
+    count: int
+    seconds: float
+    latencies: list[float]
+    unit: str = "turns/s"
+    note: str = ""
+    cpu: float = 0.0  # process CPU seconds (all threads) spent during the measurement
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def split(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+async def drive(concurrency: int, total: int, one: Callable[[int, int], Awaitable[None]]
+                ) -> tuple[float, list[float], float]:
+    """`concurrency` tasks, task i running its share of `total` calls of `one(i, k)` in order.
+    Returns (wall seconds, per-call latencies, process CPU seconds)."""
+    latencies: list[float] = []
+
+    async def worker(i: int, n: int) -> None:
+        for k in range(n):
+            started = time.perf_counter()
+            await one(i, k)
+            latencies.append(time.perf_counter() - started)
+
+    cpu = time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i, n) for i, n in enumerate(split(total, concurrency)) if n))
+    return time.perf_counter() - started, latencies, time.process_time() - cpu
+
+
+# --- the hub ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Variant:
+    name: str
+    text: str
+    model_calls_per_turn: int | None  # expected; None: no model
+    reviews_results: bool = True
+    expect_answer: str = ""
+
+
+VARIANTS = {
+    "fast": Variant("fast path !noop", "!noop", None, expect_answer="noop: ok"),
+    "planner2": Variant("planner, 2 calls/turn", "please run noop", 2, expect_answer="noop said ok"),
+    "planner1": Variant("planner, 1 call/turn", "please run noop", 1, reviews_results=False,
+                        expect_answer="noop: ok"),
+}
+
+
+async def bench_hub(variant: Variant, concurrency: int, turns: int, dispatch: str) -> Result:
+    with tempfile.TemporaryDirectory(prefix="chatops-bench-") as tmp:
+        config = Config.model_validate({"storage": {"path": str(Path(tmp) / "bench.db")},
+                                        "console": {"user": "bench"}})
+        store = await Store.open(config.storage.path, dispatch=dispatch)  # type: ignore[arg-type]
+        scripted = ScriptedModel()
+        planner = None
+        if variant.model_calls_per_turn is not None:
+            planner = ModelPlanner(scripted.model)
+            planner.reviews_results = variant.reviews_results
+        hub = Hub(config=config, store=store, registry=ToolRegistry([noop]), planner=planner, sweep_interval=3600)
+        answers: list[str] = []
+        steps_ok = 0
+
+        async def sink(thread: ThreadRef, event: Outbound) -> None:
+            nonlocal steps_ok
+            if event.type == "answer":
+                answers.append(event.text)
+            elif event.type == "step" and event.status == "succeeded":
+                steps_ok += 1
+
+        hub.add_sink(sink)
+        await hub.start()
+        users = [UserRef(platform="console", id=f"u{i}", name=f"user{i}") for i in range(concurrency)]
+        threads = [ThreadRef(platform="console", thread=f"bench-{i}") for i in range(concurrency)]
+
+        def turn(prefix: str) -> Callable[[int, int], Awaitable[None]]:
+            async def one(i: int, k: int) -> None:
+                await hub.handle(Inbound(event_id=f"{prefix}-{i}-{k}", thread=threads[i], user=users[i],
+                                         text=variant.text))
+            return one
+
+        # warm-up (also counts store round-trips and model calls per turn, outside the timing)
+        round_trips = 0
+        original = store._dispatch
+
+        async def counting(*args: Any, **kwargs: Any) -> Any:
+            nonlocal round_trips
+            round_trips += 1
+            return await original(*args, **kwargs)
+
+        store._dispatch = counting  # type: ignore[method-assign]
+        await drive(min(concurrency, 10), WARMUP_TURNS, turn("warm"))
+        store._dispatch = original  # type: ignore[method-assign]
+        warm_calls = scripted.calls
+        problems = []
+        if len(answers) != WARMUP_TURNS or not all(variant.expect_answer in a for a in answers):
+            problems.append(f"warm-up answers wrong: {answers[:2]!r}")
+        answers.clear()
+        steps_ok = 0
+        scripted.calls = 0
+
+        seconds, latencies, cpu = await drive(concurrency, turns, turn("run"))
+
+        if len(answers) != turns or steps_ok != turns or not all(variant.expect_answer in a for a in answers):
+            problems.append(f"{len(answers)} answers / {steps_ok} steps for {turns} turns")
+        if variant.model_calls_per_turn is not None and scripted.calls != turns * variant.model_calls_per_turn:
+            problems.append(f"{scripted.calls} model calls for {turns} turns")
+        await hub.stop()
+        await store.close()
+    note = f"{round_trips / WARMUP_TURNS:.0f} store calls/turn"
+    if variant.model_calls_per_turn is not None:
+        note += f", {warm_calls / WARMUP_TURNS:g} model calls/turn"
+    if problems:
+        note += "; CHECK FAILED: " + "; ".join(problems)
+    return Result(variant.name, concurrency, turns, seconds, latencies, note=note, cpu=cpu)
+
+
+# --- baseline (i): bare pydantic-ai --------------------------------------------------------------
+
+
+async def bench_bare_agent(concurrency: int, runs: int) -> Result:
+    scripted = ScriptedModel()
+    output = StructuredDict(reply_schema([NOOP], MAX_STEPS), name="reply",
+                            description="a plan of tool calls, or an answer")
+    agent = Agent(scripted.model, output_type=output)
+    prompt = render_prompt(PlanRequest(text="please run noop", requester=UserRef(platform="console", id="u"),
+                                       tools=[NOOP], max_steps=MAX_STEPS))
+
+    async def one(i: int, k: int) -> None:
+        result = await agent.run(prompt)
+        assert result.output["steps"][0]["tool"] == "noop", result.output
+
+    await drive(min(concurrency, 10), WARMUP_TURNS, one)
+    seconds, latencies, cpu = await drive(concurrency, runs, one)
+    return Result("bare pydantic-ai Agent.run", concurrency, runs, seconds, latencies, unit="runs/s",
+                  note="baseline (i), same model + output schema", cpu=cpu)
+
+
+# --- baseline (ii): raw sqlite-utils inserts --------------------------------------------------------
+
+
+def bench_sqlite(synchronous: str, rows: int, max_seconds: float) -> Result:
+    with tempfile.TemporaryDirectory(prefix="chatops-bench-") as tmp:
+        db = sqlite_utils.Database(sqlite3.connect(str(Path(tmp) / "raw.db")))
+        db.enable_wal()
+        db.execute(f"PRAGMA synchronous = {synchronous}")
+        db["t"].create({"id": int, "at": str, "kind": str, "detail": str}, pk="id")
+        table = db["t"]
+        for _ in range(50):  # warm-up
+            with db.atomic():
+                table.insert({"at": "2026-11-25T00:00:00", "kind": "warm", "detail": "{}"})
+        count = 0
+        latencies = []
+        cpu = time.process_time()
+        started = time.perf_counter()
+        deadline = started + max_seconds
+        while count < rows:
+            t0 = time.perf_counter()
+            with db.atomic():
+                table.insert({"at": "2026-11-25T00:00:00", "kind": "bench", "detail": f'{{"n": {count}}}'})
+            t1 = time.perf_counter()
+            latencies.append(t1 - t0)
+            count += 1
+            if t1 > deadline:
+                break
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        db.close()
+    return Result(f"sqlite-utils insert, WAL, sync={synchronous}", 1, count, seconds, latencies, unit="rows/s",
+                  note="baseline (ii), 1 row per commit", cpu=cpu)
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+
+def table(results: list[Result]) -> str:
+    header = (f"{'measurement':<38} {'conc':>4} {'count':>6} {'rate':>9} {'unit':<8} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'cpu ms':>7}  note")
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(f"{r.name:<38} {r.concurrency:>4} {r.count:>6} {r.rate:>9.0f} {r.unit:<8} "
+                     f"{r.pct(0.50):>8.2f} {r.pct(0.99):>8.2f} {r.cpu / r.count * 1000:>7.3f}  {r.note}")
+    return "\n".join(lines)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    many = args.turns
+    one = max(args.turns // 4, 20)
+    levels = [(1, one), (100, many)]
+    results: list[Result] = []
+
+    def show(result: Result) -> None:
+        results.append(result)
+        print(f"  {result.name:<38} conc {result.concurrency:>3}: {result.rate:8.0f} {result.unit}", flush=True)
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    print(f"chatops pipeline benchmark — Python {platform.python_version()}, {_cpus()} cores, "
+          f"store dispatch={args.dispatch}, {many} turns at concurrency 100, {one} at 1, "
+          f"load average {load:.2f}", flush=True)
+    if load > 0.5:
+        print("  WARNING: the machine is busy (load average > 0.5): figures will be noisy", flush=True)
+    for concurrency, count in levels:
+        show(await bench_bare_agent(concurrency, count))
+    for key in ("fast", "planner1", "planner2"):
+        for concurrency, count in levels:
+            show(await bench_hub(VARIANTS[key], concurrency, count, args.dispatch))
+    sqlite_rows = 500 if args.quick else 5000
+    for synchronous in ("NORMAL", "FULL"):
+        show(bench_sqlite(synchronous, sqlite_rows, max_seconds=1.0 if args.quick else 4.0))
+
+    print()
+    print(table(results))
+    print("(p50/p99: latency of one turn / run / insert; cpu ms: process CPU time, all threads, per turn / run /"
+          " row — less sensitive than the rate to other load on the machine)")
+    print()
+    by = {(r.name, r.concurrency): r for r in results}
+    print("targets:")
+    for concurrency, _ in levels:
+        fast = by[(VARIANTS["fast"].name, concurrency)]
+        verdict = "PASS" if fast.rate >= FAST_TARGET else "FAIL"
+        print(f"  [{verdict}] fast path at concurrency {concurrency:>3}: {fast.rate:.0f} turns/s "
+              f"(target >= {FAST_TARGET:.0f})")
+    for concurrency, _ in levels:
+        bare = by[("bare pydantic-ai Agent.run", concurrency)]
+        for key in ("planner1", "planner2"):
+            planned = by[(VARIANTS[key].name, concurrency)]
+            ratio = planned.rate / bare.rate if bare.rate else 0.0
+            if key == "planner1":
+                verdict = "PASS" if ratio >= PLANNER_RATIO_TARGET else "FAIL"
+                label = f"[{verdict}]"
+            else:
+                # two model calls per turn: the fair bound is half the bare rate
+                label = "[info]"
+            print(f"  {label} {planned.name} at concurrency {concurrency:>3}: {planned.rate:.0f} turns/s = "
+                  f"{ratio:.0%} of bare pydantic-ai ({bare.rate:.0f} runs/s)"
+                  + (f" (target >= {PLANNER_RATIO_TARGET:.0%})" if key == "planner1" else
+                     f"; per model call {2 * ratio:.0%} (not a target)"))
+    normal = by[("sqlite-utils insert, WAL, sync=NORMAL", 1)]
+    fast100 = by[(VARIANTS["fast"].name, 100)]
+    print(f"  [info] raw commit ceiling: {normal.rate:.0f} commits/s; fast path at concurrency 100 does "
+          f"{fast100.rate:.0f} turns/s, {fast100.note.split(',')[0]}")
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, default=2000,
+                        help="turns per measurement at concurrency 100 (a quarter of it at concurrency 1)")
+    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
+    parser.add_argument("--dispatch", choices=("writer_thread", "to_thread"), default="writer_thread",
+                        help="the Store's dispatch mode (default: the Store's default)")
+    args = parser.parse_args()
+    if args.quick:
+        args.turns = min(args.turns, 200)
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
