@@ -16,6 +16,7 @@ from bot.hub import Hub
 from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
 from bot.perception.pipeline import Perceiver
+from bot.perception.vision import supports_images
 from storage import Store
 from tools.builtin import BUILTIN_TOOLS
 from tools.plugins import plugin_tools
@@ -70,17 +71,9 @@ def vocabulary(config: Config, registry: ToolRegistry) -> list[str]:
     return words + config.perception.whisper.vocabulary
 
 
-def _supports_images(config: Config) -> bool:
-    try:
-        from bot.perception.vision import supports_images
-    except ImportError:  # vision is optional
-        return False
-    return supports_images(config.llm)
-
-
 def build_perceiver(config: Config, registry: ToolRegistry, store: Store | None) -> Perceiver:
     vision_model = None
-    if config.perception.vision.enabled and _supports_images(config):
+    if config.perception.vision.enabled and supports_images(config.llm):
         vision_model = build_model(config.llm)
     return Perceiver(config.perception, store=store, vocabulary=vocabulary(config, registry),
                      vision_model=vision_model, vision_timeout=config.llm.timeout)
