@@ -169,6 +169,7 @@ class WhisperConfig(Section):
     beam_size: int = Field(5, ge=1, le=10)
     vad_filter: bool = False
     vocabulary: list[str] = Field(default_factory=list)  # jargon to bias decoding: service names, hosts
+    bias_decoding: bool = True  # prompt Whisper with tool names, runbook choices and `vocabulary`
     backend: Literal["local", "openai"] = "local"
     remote_url: str = ""  # backend = "openai": an OpenAI-compatible /v1 base URL
     remote_model: str = "whisper-1"
