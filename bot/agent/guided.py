@@ -56,11 +56,10 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from pydantic_ai import Agent, ModelRetry, StructuredDict
-from pydantic_ai.exceptions import AgentRunError, UnexpectedModelBehavior
 from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
-from bot.agent.planner import data_block
+from bot.agent.planner import data_block, run_model
 from bot.agent.planning import PlannerError, PlanRequest
 from bot.model import Answer, Plan, Risk, Step
 from tools.registry import ToolArgumentError, ToolSpec
@@ -934,16 +933,7 @@ class GuidedPlanner:
 
     async def _run(self, agent: Agent[None, Any], prompt: str) -> dict[str, Any]:
         self.model_calls += 1
-        try:
-            async with self.concurrency:
-                result = await asyncio.wait_for(agent.run(prompt), timeout=self.timeout)
-        except TimeoutError:
-            raise PlannerError(f"the model did not answer within {self.timeout:g} s") from None
-        except (UnexpectedModelBehavior, AgentRunError) as exc:
-            raise PlannerError(f"the model returned something I could not use ({_short(exc)})") from None
-        except Exception as exc:  # provider errors: connection refused, auth, rate limits
-            raise PlannerError(f"the model could not be reached: {_short(exc)}") from None
-        output = result.output
+        output = await run_model(agent, prompt, concurrency=self.concurrency, timeout=self.timeout)
         if not isinstance(output, dict):
             raise PlannerError("the model returned something I could not use (not an object)")
         return output
@@ -1066,7 +1056,3 @@ def _example_hint(spec: ToolSpec) -> str:
     required = [p.name for p in parameters(spec) if p.required] or ["name"]
     return f"You can also run it directly: `!{spec.name} {' '.join(f'{name}=…' for name in required)}`."
 
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]

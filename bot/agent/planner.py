@@ -174,17 +174,22 @@ class ModelPlanner:
 
     async def plan(self, request: PlanRequest) -> Plan | Answer:
         agent = self._agent(request.tools, request.max_steps)
-        prompt = render_prompt(request)
-        try:
-            async with self.concurrency:
-                result = await asyncio.wait_for(agent.run(prompt), timeout=self.timeout)
-        except TimeoutError:
-            raise PlannerError(f"the model did not answer within {self.timeout:g} s") from None
-        except (UnexpectedModelBehavior, AgentRunError) as exc:
-            raise PlannerError(f"the model returned something I could not use as a plan ({_short(exc)})") from None
-        except Exception as exc:  # provider errors: connection refused, auth, rate limits
-            raise PlannerError(f"the model could not be reached: {_short(exc)}") from None
-        return to_outcome(PlannerReply.model_validate(result.output), request.tools)
+        output = await run_model(agent, render_prompt(request), concurrency=self.concurrency, timeout=self.timeout)
+        return to_outcome(PlannerReply.model_validate(output), request.tools)
+
+
+async def run_model(agent: Agent[None, Any], prompt: str, *, concurrency: asyncio.Semaphore, timeout: float) -> Any:
+    """One bounded model call whose every failure is a `PlannerError` fit for the thread."""
+    try:
+        async with concurrency:
+            result = await asyncio.wait_for(agent.run(prompt), timeout=timeout)
+    except TimeoutError:
+        raise PlannerError(f"the model did not answer within {timeout:g} s") from None
+    except (UnexpectedModelBehavior, AgentRunError) as exc:
+        raise PlannerError(f"the model returned something I could not use ({_short(exc)})") from None
+    except Exception as exc:  # provider errors: connection refused, auth, rate limits
+        raise PlannerError(f"the model could not be reached: {_short(exc)}") from None
+    return result.output
 
 
 def _short(exc: BaseException) -> str:
