@@ -243,6 +243,33 @@ def dashboard_lines(title: str = DASHBOARD_TITLE, rows: Sequence[Sequence[Card]]
     return lines
 
 
+# --- a phone photo of a screen ------------------------------------------------------------------
+
+def photo_of_screen(screenshot: bytes, *, seed: int = 7, angle: float = 1.5, quality: int = 70) -> bytes:
+    """A JPEG that looks like a phone photo of the screen: the screen at 90 % inside its bezel,
+    slightly rotated and out of focus, darker towards the corners, with sensor noise.
+    Deterministic for a given seed."""
+    import random
+
+    from PIL import ImageChops, ImageFilter
+
+    screen = Image.open(io.BytesIO(screenshot)).convert("RGB")
+    width, height = screen.size
+    photo = Image.new("RGB", (width, height), (58, 58, 62))  # the monitor's bezel around the screen
+    photo.paste(screen.resize((width * 9 // 10, height * 9 // 10), Image.Resampling.LANCZOS),
+                (width // 20, height // 20))
+    photo = photo.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=(40, 40, 44))
+    photo = photo.filter(ImageFilter.GaussianBlur(0.9))
+    vignette = Image.radial_gradient("L").resize((width, height)).point(lambda v: 255 - v // 3)
+    photo = ImageChops.multiply(photo, Image.merge("RGB", [vignette] * 3))
+    generator = random.Random(seed)
+    noise = Image.frombytes("L", (width, height), generator.randbytes(width * height)).point(lambda v: v // 20)
+    photo = ImageChops.add(photo, Image.merge("RGB", [noise] * 3), offset=-6)
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
 # --- a decompression bomb -----------------------------------------------------------------------
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

@@ -91,7 +91,7 @@ async def test_image_facts_and_light_screenshots(perceiver):
 
 async def test_bad_images_get_a_short_explanation(perceiver):
     bomb = await perceiver.perceive(MediaFile("bomb.png", png_claiming(50_000, 50_000), "image/png"))
-    assert not bomb.ok and bomb.text == "is 2500 megapixels; the limit is 40 megapixels"
+    assert not bomb.ok and bomb.text == "is 50000×50000 pixels; the limit is 40 megapixels"
     large = await perceiver.perceive(MediaFile("large.png", png_claiming(8000, 6000), "image/png"))
     assert not large.ok and large.text == "is 8000×6000 pixels; the limit is 40 megapixels"
     truncated = await perceiver.perceive(MediaFile("cut.png", terminal_screenshot()[:2000], "image/png"))

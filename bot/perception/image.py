@@ -1,30 +1,77 @@
-"""Screenshots and photos to text: OCR in reading order with lines kept, plus basic facts.
+"""Screenshots and photos to text: OCR in reading order with the lines kept, plus basic facts.
 
-Tesseract (Debian `tesseract-ocr`) is the default engine: on rendered terminal screenshots it was
-both exact and fast here (see the perception issue's figures), and it costs ~50 MB instead of
-RapidOCR's ~0.9 GB. It runs as a subprocess (`--psm 6`: one uniform block, which keeps a terminal's
-lines in order; `OMP_THREAD_LIMIT=1`, since OpenMP threads only slow it down on small images), in
-the perception worker pool. The image's size is checked from its header before any pixel is
-decoded, so a 50,000×50,000 "bomb" costs nothing.
+Two engines, chosen by `perception.ocr.engine` (figures: `bench/perception_image.py`, 1280×720
+screenshots on 2 cores):
+
+- `tesseract` (default): the Debian `tesseract-ocr` binary, run as a subprocess per image in the
+  perception worker pool. About 0.6–0.8 s and 1–2 % character error on a dense terminal
+  screenshot, 0.2–0.3 s on a dialog or dashboard, ~50 MiB per process. Worse on photos.
+- `rapidocr`: RapidOCR 3.x on onnxruntime (`pip install rapidocr onnxruntime`; the models are
+  inside its wheel and are loaded from there, so nothing is downloaded). Better on photos, but
+  ~2.3 s on the terminal screenshot and ~0.8 GB resident: it misses the 1 s target, so it is an
+  option, imported only when chosen.
+
+Why a subprocess rather than pytesseract: pytesseract is itself a wrapper that writes temporary
+files and runs the same binary; calling it directly feeds the image through stdin (no files),
+sets `OMP_THREAD_LIMIT=1` and a timeout, and needs no extra package.
+
+Preprocessing for Tesseract, measured on rendered terminal, dialog and dashboard screenshots:
+grayscale; dark themes inverted to dark-on-light (Tesseract is ~40 % faster on it), taking the
+brightest channel first so red or blue text on black keeps its contrast; small text enlarged so
+glyphs are ~16 px tall (16 px monospace text: 2.5 % → 1.1–1.4 % error); a blank margin added.
+`--psm 4` (one column of variable-size text) rather than `--psm 6`: the same on terminals and
+dialogs, but `--psm 6` silently dropped text inside boxes (a dashboard's alert banner).
+
+Guards: the pixel count is read from the header (Pillow's `open` is lazy) and checked before any
+pixel is decoded, so a 50,000×50,000 "bomb" is refused without allocating it; empty, undecodable or
+truncated files and a missing engine become short `PerceptionError`s.
+
+Thread-safety: `read` may be awaited concurrently; the work runs in the given executor (its
+`max_workers` bounds the OCR jobs, and so the Tesseract processes, at once). The reader keeps no
+per-image state; the RapidOCR engine is built once under a lock and its calls are serialised.
+Constructing a reader raises Pillow's process-wide `Image.MAX_IMAGE_PIXELS` to `max_pixels` when
+that is lower, so Pillow's own bomb guard never refuses what the configuration allows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import logging
+import math
 import os
 import re
 import shutil
+import statistics
 import subprocess
+import threading
+import unicodedata
+import warnings
 from concurrent.futures import Executor
+from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from bot.config import OCRConfig
 from bot.perception.types import ImageReading, MediaFile, PerceptionError
 
-OCR_TIMEOUT = 60
-SMALL_TEXT_HEIGHT = 1000  # below this, upscaling 2× helps Tesseract read terminal fonts
+log = logging.getLogger("chatops.perception.image")
+
+TESSERACT_PSM = "4"
+OCR_TIMEOUT = 60.0  # seconds for one image
+TARGET_TEXT_HEIGHT = 16  # pixels: small text is enlarged to about this (see `text_height`)
+MAX_UPSCALE = 2.5
+MAX_OCR_PIXELS = 16_000_000  # what Tesseract is given at most, after scaling
+MARGIN = 12  # pixels of background around the image: text touching the edge is often missed
+INSTALL_TESSERACT = "apt-get install tesseract-ocr"
+INSTALL_RAPIDOCR = "pip install rapidocr onnxruntime"
+_LANGUAGES = re.compile(r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$")
+_SIXTEEN_BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+_WARNED: set[str] = set()  # missing language packs already logged
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'"})
+
+# Between Pillow's limit and twice it Pillow only warns; the reader refuses those images itself.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class ImageReader:
@@ -32,95 +79,317 @@ class ImageReader:
         self.config = config
         self.max_pixels = max_pixels
         self.executor = executor
+        if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+            Image.MAX_IMAGE_PIXELS = max_pixels
+        self._rapid: Any = None
+        self._rapid_lock = threading.Lock()
+
+    @property
+    def engine(self) -> str:
+        return self.config.engine
 
     async def read(self, media: MediaFile) -> ImageReading:
+        """OCR text (reading order, one line per line) and the image's size and format; the
+        description is left to `bot.perception.vision`. Raises `PerceptionError`."""
+        if not media.data:
+            raise PerceptionError("is empty")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self._read, media)
+        return await loop.run_in_executor(self.executor, self.read_bytes, media.data)
 
-    def _read(self, media: MediaFile) -> ImageReading:
-        image = open_image(media.data, self.max_pixels)
-        text = ocr(image, self.config) if self.config.engine == "tesseract" else rapid_ocr(image)
-        return ImageReading(text=text, width=image.width, height=image.height, format=image.format or "unknown",
-                            engine=self.config.engine)
+    def read_bytes(self, data: bytes) -> ImageReading:
+        """The blocking part of `read` (call it in a worker thread)."""
+        image = open_image(data, self.max_pixels)
+        width, height = image.size
+        image_format = image.format or "unknown"
+        rgb = decoded(image, self.max_pixels)
+        text = self._rapid_ocr(rgb) if self.engine == "rapidocr" else tesseract(prepare(rgb), self.config.languages)
+        return ImageReading(text=text, width=width, height=height, format=image_format, engine=self.engine)
 
+    # --- RapidOCR -----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Build the engine now rather than on the first image (only RapidOCR has one)."""
+        if self.engine == "rapidocr":
+            self._rapid_engine()
+
+    def _rapid_engine(self) -> Any:
+        with self._rapid_lock:
+            if self._rapid is None:
+                self._rapid = build_rapidocr()
+            return self._rapid
+
+    def _rapid_ocr(self, image: Image.Image) -> str:
+        engine = self._rapid_engine()
+        with self._rapid_lock:  # one call at a time: onnxruntime already uses every core
+            try:
+                result = engine(image)
+            except Exception as exc:
+                log.warning("RapidOCR failed: %s", exc)
+                raise PerceptionError(f"could not be read (RapidOCR failed: {_short(exc)})") from None
+        boxes, texts = getattr(result, "boxes", None), getattr(result, "txts", None)
+        if boxes is None or not texts:
+            return ""
+        words = []
+        for box, text in zip(boxes, texts, strict=False):
+            xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
+            words.append((min(xs), min(ys), max(ys), str(text)))
+        return tidy("\n".join(reading_order(words)))
+
+
+# --- opening and decoding -------------------------------------------------------------------------
 
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
-    """Open lazily, refuse oversize images from the header, then decode fully."""
+    """Open lazily (the header only) and refuse an image over `max_pixels` before decoding it."""
     if not data:
         raise PerceptionError("is empty")
-    limit = f"the limit is {max_pixels / 1e6:g} megapixels"
     try:
-        image = Image.open(io.BytesIO(data))  # reads the header only
-    except Image.DecompressionBombError as exc:  # Pillow's own guard, for headers past twice its limit
-        claimed = re.search(r"\((\d+) pixels\)", str(exc))
-        size = f"{int(claimed.group(1)) / 1e6:g} megapixels" if claimed else "far too large"
-        raise PerceptionError(f"is {size}; {limit}") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise PerceptionError(f"could not be decoded ({_first_line(exc)})") from None
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:  # over twice Pillow's own limit: refused inside `open`
+        raise _too_big(header_size(data), max_pixels) from None
+    except UnidentifiedImageError:
+        raise PerceptionError("could not be decoded (not an image format I know)") from None
+    except Exception as exc:  # a damaged header
+        raise PerceptionError(f"could not be decoded ({_short(exc)})") from None
     width, height = image.size
+    if width <= 0 or height <= 0:
+        raise PerceptionError("could not be decoded (it has no pixels)")
     if width * height > max_pixels:
-        raise PerceptionError(f"is {width}×{height} pixels; {limit}")
-    try:
-        image.load()
-    except Exception as exc:  # truncated or corrupt pixel data
-        raise PerceptionError(f"could not be decoded ({_first_line(exc)})") from None
+        raise _too_big((width, height), max_pixels)
     return image
 
 
+def decoded(image: Image.Image, max_pixels: int = 0) -> Image.Image:
+    """The pixels as RGB (or L), upright, transparency flattened onto white. Decoding happens here."""
+    try:
+        image.load()
+        image = _upright(image)
+        if image.mode in _SIXTEEN_BIT:  # 16-bit PNGs: scale to 8 bits (`convert` would clip)
+            image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+        if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info):
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            flat.alpha_composite(rgba)
+            image = flat.convert("RGB")
+        elif image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+    except PerceptionError:
+        raise
+    except Image.DecompressionBombError:
+        raise _too_big(image.size, max_pixels) from None
+    except MemoryError:
+        raise PerceptionError("could not be decoded (not enough memory)") from None
+    except Exception as exc:  # truncated or corrupt pixel data: OSError, SyntaxError, zlib.error, …
+        raise PerceptionError(f"could not be decoded ({_short(exc)})") from None
+    return image
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Phone photos carry their rotation in EXIF; a damaged EXIF block is ignored, not fatal."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:
+        return image
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """The size a file's header claims, read without Pillow's bomb check (for the refusal)."""
+    try:
+        Image.init()
+        openers = [Image.OPEN[name] for name in Image.ID]  # Pillow's registry of format openers
+    except Exception:  # a Pillow without it: the refusal just has no size
+        return None
+    prefix = data[:16]
+    for factory, accept in openers:
+        accepted = True if accept is None else accept(prefix)
+        if not accepted or isinstance(accepted, str):  # a str is Pillow's "yes, but" warning
+            continue
+        try:
+            return factory(io.BytesIO(data), "").size
+        except Exception:  # not this format: try the next
+            continue
+    return None
+
+
+def _too_big(size: tuple[int, int] | None, max_pixels: int) -> PerceptionError:
+    limit = f"{max_pixels / 1e6:g} megapixels" if max_pixels else "the pixel limit"
+    if size is None:
+        return PerceptionError(f"is too large; the limit is {limit}")
+    return PerceptionError(f"is {size[0]}×{size[1]} pixels; the limit is {limit}")
+
+
+def _short(exc: BaseException) -> str:
+    """A Pillow or engine error as a few safe words: no object reprs, no paths, one line."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if "truncated" in text.lower():
+        return "the file is truncated"
+    text = re.sub(r"<[^>]*>", "", text)  # "<_io.BytesIO object at 0x…>"
+    text = re.sub(r"(/[\w.-]+)+", "…", text)  # file paths
+    text = re.sub(r"\s+", " ", text).strip(" :")
+    return text[:80] or type(exc).__name__
+
+
+# --- preprocessing for Tesseract ------------------------------------------------------------------
+
 def prepare(image: Image.Image) -> Image.Image:
-    """Grayscale, dark text on light (terminals are light on dark), small text enlarged."""
-    gray = ImageOps.grayscale(image.convert("RGB"))
-    histogram = gray.histogram()
-    mean = sum(level * count for level, count in enumerate(histogram)) / max(1, sum(histogram))
-    if mean < 128:
+    """Grayscale, dark text on a light background, small text enlarged, a margin added."""
+    gray = image if image.mode == "L" else image.convert("L")
+    if _median(gray) < 128:  # a dark theme: light text on dark
+        if image.mode == "RGB":  # the brightest channel: red or blue text on black stays bright
+            red, green, blue = image.split()
+            gray = ImageChops.lighter(ImageChops.lighter(red, green), blue)
         gray = ImageOps.invert(gray)
-    if gray.height < SMALL_TEXT_HEIGHT:
-        gray = gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.LANCZOS)
-    return gray
+    height = text_height(gray)
+    scale = 1.0
+    if height is not None and height < TARGET_TEXT_HEIGHT:
+        scale = min(TARGET_TEXT_HEIGHT / height, MAX_UPSCALE)
+    pixels = gray.width * gray.height
+    if pixels * scale * scale > MAX_OCR_PIXELS:
+        scale = math.sqrt(MAX_OCR_PIXELS / pixels)
+    if abs(scale - 1.0) > 0.05:
+        size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
+        gray = gray.resize(size, Image.Resampling.LANCZOS)
+    return ImageOps.expand(gray, border=MARGIN, fill=_mode(gray))
 
 
-def ocr(image: Image.Image, config: OCRConfig) -> str:
+def _median(gray: Image.Image) -> int:
+    histogram = gray.histogram()
+    half, seen = sum(histogram) / 2, 0
+    for level, count in enumerate(histogram):
+        seen += count
+        if seen >= half:
+            return level
+    return 255
+
+
+def _mode(gray: Image.Image) -> int:
+    histogram = gray.histogram()
+    return max(range(256), key=histogram.__getitem__)
+
+
+def text_height(gray: Image.Image, band: int = 64) -> float | None:
+    """The typical height in pixels of a run of text rows (≈ 0.75 × the font size), or None.
+
+    The image is cut into vertical bands `band` pixels wide, so a box's vertical border only
+    hides the text in its own band; in each band, the rows holding ink (pixels far from the
+    background level) form runs, one per text line; the median run height is the estimate."""
+    background = _mode(gray)
+    ink = gray.point([255 if abs(level - background) > 64 else 0 for level in range(256)])
+    columns = max(1, -(-gray.width // band))
+    profile = ink.resize((columns, gray.height), Image.Resampling.BOX).tobytes()  # mean ink per band row
+    runs: list[int] = []
+    for column in range(columns):
+        start = None
+        for row in range(gray.height):
+            inked = profile[row * columns + column] >= 3  # ≥ 1 ink pixel in the band's row
+            if inked and start is None:
+                start = row
+            elif not inked and start is not None:
+                runs.append(row - start)
+                start = None
+    runs = [run for run in runs if 4 <= run <= 150]  # not specks, not boxes and photos
+    return statistics.median(runs) if runs else None
+
+
+# --- Tesseract ------------------------------------------------------------------------------------
+
+def tesseract(gray: Image.Image, languages: str = "eng", *, timeout: float = OCR_TIMEOUT) -> str:
+    """Run the Tesseract binary on a prepared image: the text, tidied."""
+    if not _LANGUAGES.match(languages):
+        raise PerceptionError(f"could not be read (perception.ocr.languages {languages!r} is not like 'eng+deu')")
     binary = shutil.which("tesseract")
     if binary is None:
-        raise PerceptionError("could not be read: Tesseract is not installed (apt-get install tesseract-ocr)")
+        raise PerceptionError(f"could not be read: Tesseract OCR is not installed ({INSTALL_TESSERACT})")
     buffer = io.BytesIO()
-    prepare(image).save(buffer, "PNG")
+    gray.save(buffer, "PPM")  # binary PGM: no compression to spend time on
+    command = [binary, "stdin", "stdout", "--psm", TESSERACT_PSM, "-l", languages]
     try:
-        done = subprocess.run(
-            [binary, "stdin", "stdout", "--psm", "6", "-l", config.languages, "-c", "preserve_interword_spaces=1"],
-            input=buffer.getvalue(), capture_output=True, timeout=OCR_TIMEOUT,
-            env={**os.environ, "OMP_THREAD_LIMIT": "1"}, check=False,
-        )
+        done = subprocess.run(command, input=buffer.getvalue(), capture_output=True, timeout=timeout,
+                              env={**os.environ, "OMP_THREAD_LIMIT": "1"}, check=False)
     except subprocess.TimeoutExpired:
-        raise PerceptionError(f"could not be read (OCR took longer than {OCR_TIMEOUT} s)") from None
+        raise PerceptionError(f"could not be read (OCR took longer than {timeout:g} s)") from None
+    except FileNotFoundError:
+        raise PerceptionError(f"could not be read: Tesseract OCR is not installed ({INSTALL_TESSERACT})") from None
+    except OSError as exc:
+        raise PerceptionError(f"could not be read (Tesseract could not start: {_short(exc)})") from None
+    stderr = done.stderr.decode("utf-8", errors="replace")
     if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["unknown error"]
-        raise PerceptionError(f"could not be read (tesseract: {reason[0][:120]})")
+        raise PerceptionError(_tesseract_failure(stderr))
+    for language in re.findall(r"Failed loading language '([^']+)'", stderr):  # "eng+xyz": read with eng
+        if language not in _WARNED:
+            _WARNED.add(language)
+            log.warning("Tesseract has no '%s' language data (apt-get install tesseract-ocr-%s); reading without it",
+                        language, language.lower().replace("_", "-"))
     return tidy(done.stdout.decode("utf-8", errors="replace"))
 
 
-def rapid_ocr(image: Image.Image) -> str:
-    """RapidOCR (models inside its wheel): better on photos, far heavier. Optional."""
-    try:
-        from rapidocr import RapidOCR
-    except ImportError:
-        raise PerceptionError("could not be read: RapidOCR is not installed (pip install rapidocr onnxruntime)") \
-            from None
-    engine = RapidOCR(params={"Global.use_cls": False, "Global.log_level": "critical"})
-    result = engine(image.convert("RGB"))
-    return tidy("\n".join(getattr(result, "txts", None) or ()))
+def _tesseract_failure(stderr: str) -> str:
+    missing = re.search(r"Failed loading language '([^']+)'", stderr)
+    if missing:
+        pack = missing.group(1).lower().replace("_", "-")
+        return (f"could not be read (Tesseract has no '{missing.group(1)}' language data: "
+                f"apt-get install tesseract-ocr-{pack})")
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    log.warning("tesseract failed: %s", stderr.strip()[-500:])
+    return f"could not be read (Tesseract failed: {_short(Exception(lines[-1] if lines else 'no output'))})"
 
 
 def tidy(text: str) -> str:
-    """Lines kept, trailing spaces gone, runs of empty lines folded."""
-    lines = [line.rstrip() for line in text.replace("\f", "").splitlines()]
-    kept: list[str] = []
-    for line in lines:
-        if line or (kept and kept[-1]):
-            kept.append(line)
-    return "\n".join(kept).strip()
+    """One text line per screen line: trailing spaces and empty lines gone, typographic quotes
+    and ligatures made plain (screens of logs and commands use straight quotes)."""
+    text = unicodedata.normalize("NFKC", text.replace("\f", "")).translate(_QUOTES)
+    return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:120]
+# --- RapidOCR -------------------------------------------------------------------------------------
+
+def rapidocr_model_files() -> dict[str, str]:
+    """The detection and recognition models inside the installed rapidocr wheel."""
+    from pathlib import Path
+
+    import rapidocr
+
+    models = Path(rapidocr.__file__).resolve().parent / "models"
+    found: dict[str, str] = {}
+    for task in ("det", "rec"):
+        candidates = sorted(models.glob(f"*_{task}_*.onnx"))
+        if not candidates:
+            raise PerceptionError(f"could not be read (the rapidocr wheel has no {task} model; "
+                                  f"reinstall it: {INSTALL_RAPIDOCR})")
+        found[task] = str(candidates[-1])
+    return found
+
+
+def build_rapidocr() -> Any:
+    """RapidOCR with the wheel's own models (named explicitly, so it never downloads), the angle
+    classifier off (screenshots are upright) and its INFO logging silenced."""
+    try:
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        from rapidocr import RapidOCR
+    except ImportError as exc:
+        raise PerceptionError(f"could not be read: the RapidOCR engine is not installed ({INSTALL_RAPIDOCR})") \
+            from exc
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    models = rapidocr_model_files()
+    params = {"Global.use_cls": False, "Global.log_level": "error",
+              "Det.model_path": models["det"], "Rec.model_path": models["rec"]}
+    try:
+        return RapidOCR(params=params)
+    except Exception as exc:
+        log.warning("RapidOCR could not start: %s", exc)
+        raise PerceptionError(f"could not be read (RapidOCR could not start: {_short(exc)})") from None
+
+
+def reading_order(words: list[tuple[float, float, float, str]]) -> list[str]:
+    """Text boxes `(left, top, bottom, text)` as lines, top to bottom, left to right: a box joins
+    a line when it overlaps the line's first box by half of both their heights."""
+    lines: list[tuple[float, float, list[tuple[float, str]]]] = []  # (top, bottom, [(left, text)])
+    for left, top, bottom, text in sorted(words, key=lambda word: (word[1] + word[2]) / 2):
+        height = max(bottom - top, 1.0)
+        for line_top, line_bottom, members in reversed(lines[-3:]):
+            overlap = min(bottom, line_bottom) - max(top, line_top)
+            if overlap >= 0.5 * height and overlap >= 0.5 * max(line_bottom - line_top, 1.0):
+                members.append((left, text))
+                break
+        else:
+            lines.append((top, bottom, [(left, text)]))
+    return [" ".join(text for _, text in sorted(members)) for _, _, members in lines]
