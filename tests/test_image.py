@@ -8,7 +8,6 @@ import asyncio
 import io
 import re
 import resource
-import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,15 +31,14 @@ from tests.screens import (
     dialog_lines,
     encode,
     error_dialog_screenshot,
-    have_fonts,
     png_claiming,
     terminal_screenshot,
 )
 
 MAX_CER = 0.03
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
-                                     reason="Tesseract is not installed (apt-get install tesseract-ocr)")
-needs_fonts = pytest.mark.skipif(not have_fonts(), reason="DejaVu fonts missing (apt-get install fonts-dejavu-core)")
+# `make test` installs Tesseract and the fonts: without them these tests fail, never skip
+needs_tesseract = pytest.mark.usefixtures()
+needs_fonts = pytest.mark.usefixtures()
 
 
 @pytest.fixture(scope="module")
@@ -239,10 +237,7 @@ def test_rapidocr_boxes_are_put_in_reading_order():
     assert reading_order(words) == ["hello world", "X", "second line", "third"]
 
 
-@pytest.mark.skipif(not have_fonts(), reason="DejaVu fonts missing")
-async def test_the_rapidocr_engine_when_installed(executor):
-    pytest.importorskip("rapidocr")
-    pytest.importorskip("onnxruntime")
+async def test_the_rapidocr_engine(executor):
     reader = ImageReader(OCRConfig(engine="rapidocr"), max_pixels=40_000_000, executor=executor)
     reading = await reader.read(png("dash.png", dashboard_screenshot()))
     assert reading.engine == "rapidocr" and (reading.width, reading.height) == (1280, 720)
