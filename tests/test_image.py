@@ -36,9 +36,7 @@ from tests.screens import (
 )
 
 MAX_CER = 0.03
-# `make test` installs Tesseract and the fonts: without them these tests fail, never skip
-needs_tesseract = pytest.mark.usefixtures()
-needs_fonts = pytest.mark.usefixtures()
+# `make test` installs Tesseract and the fonts: without them these tests fail, never skip.
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +67,6 @@ def png(name: str, data: bytes, mime: str = "image/png") -> MediaFile:
 
 # --- OCR ------------------------------------------------------------------------------------------
 
-@needs_tesseract
-@needs_fonts
 async def test_a_dark_terminal_screenshot_is_read_line_by_line_in_order(reader):
     started = time.perf_counter()
     reading = await reader.read(png("pods.png", terminal_screenshot()))
@@ -87,8 +83,6 @@ async def test_a_dark_terminal_screenshot_is_read_line_by_line_in_order(reader):
     assert elapsed < 5  # the benchmark holds the 1 s target; this only catches a runaway
 
 
-@needs_tesseract
-@needs_fonts
 async def test_light_screens_dialogs_and_dashboards_are_read(reader):
     light = await reader.read(png("light.png", terminal_screenshot(dark=False)))
     assert cer(TERMINAL_LINES, light.text) <= MAX_CER, light.text
@@ -101,8 +95,6 @@ async def test_light_screens_dialogs_and_dashboards_are_read(reader):
     assert dashboard.text.index("Error rate") < dashboard.text.index("1840 ms") < dashboard.text.index("Pods ready")
 
 
-@needs_tesseract
-@needs_fonts
 @pytest.mark.parametrize(("image_format", "mime"), [("PNG", "image/png"), ("JPEG", "image/jpeg"),
                                                     ("WEBP", "image/webp"), ("GIF", "image/gif"),
                                                     ("BMP", "image/bmp")])
@@ -113,7 +105,6 @@ async def test_facts_are_right_for_each_format(reader, image_format, mime):
     assert "CrashLoopBackOff" in reading.text
 
 
-@needs_tesseract
 async def test_transparent_and_sixteen_bit_images_are_read(reader):
     text = Image.open(io.BytesIO(terminal_screenshot(TERMINAL_LINES[:3], size=(800, 120), dark=False)))
     transparent = text.convert("RGBA")  # black text on a fully transparent (black) background
@@ -175,7 +166,6 @@ async def test_a_missing_tesseract_says_how_to_install_it(reader, monkeypatch, t
     assert "apt-get install tesseract-ocr" in str(refused.value)
 
 
-@needs_tesseract
 async def test_a_missing_language_pack_says_which_package(executor):
     shot = png("shot.png", terminal_screenshot(TERMINAL_LINES[:2], size=(800, 100)))
     reader = ImageReader(OCRConfig(languages="zzz"), max_pixels=40_000_000, executor=executor)
@@ -188,7 +178,6 @@ async def test_a_missing_language_pack_says_which_package(executor):
         await odd.read(shot)
 
 
-@needs_tesseract
 async def test_ocr_leaves_the_event_loop_free(executor):
     reader = ImageReader(OCRConfig(), max_pixels=40_000_000, executor=executor)
     lags: list[float] = []
@@ -218,7 +207,6 @@ def test_text_is_tidied_to_one_line_per_screen_line():
     assert tidy(raw) == "File \"/app/db.py\", line 88\n  cursor.execute()\nfinished 'ok'"
 
 
-@needs_fonts
 def test_the_text_height_estimate_follows_the_font_size():
     def height(size: int) -> float | None:
         data = terminal_screenshot(TERMINAL_LINES, size=(1920, 1080), font_size=size, dark=False)
