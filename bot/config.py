@@ -37,6 +37,7 @@ SECRET_ENVIRONMENT: dict[str, str] = {
     "CHATOPS_SLACK_APP_TOKEN": "slack.app_token",
     "CHATOPS_SLACK_SIGNING_SECRET": "slack.signing_secret",
     "CHATOPS_DISCORD_TOKEN": "discord.token",
+    "CHATOPS_WHISPER_API_KEY": "perception.whisper.remote_api_key",
 }
 HTTP_TOKEN_PREFIX = "CHATOPS_HTTP_TOKEN_"
 
@@ -173,6 +174,13 @@ class WhisperConfig(Section):
     backend: Literal["local", "openai"] = "local"
     remote_url: str = ""  # backend = "openai": an OpenAI-compatible /v1 base URL
     remote_model: str = "whisper-1"
+    remote_api_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _remote_needs_url(self) -> WhisperConfig:
+        if self.backend == "openai" and not self.remote_url:
+            raise ValueError("backend = \"openai\" needs remote_url (an OpenAI-compatible /v1 base URL)")
+        return self
 
 
 class OCRConfig(Section):
@@ -262,7 +270,7 @@ class Config(Section):
     def secret_values(self) -> list[str]:
         """Every configured secret, so output can be scrubbed of them before it is shown or stored."""
         secrets = [self.llm.api_key, self.slack.bot_token, self.slack.app_token, self.slack.signing_secret]
-        secrets += [self.discord.token, *self.http.tokens.values()]
+        secrets += [self.discord.token, self.perception.whisper.remote_api_key, *self.http.tokens.values()]
         values = [s.get_secret_value() for s in secrets if s is not None]
         for runbook in self.runbooks:
             values += [os.environ.get(variable, "") for variable in runbook.env_from.values()]

@@ -83,15 +83,44 @@ class Transcriber:
 
     async def transcribe(self, media: MediaFile) -> Transcript:
         loop = asyncio.get_running_loop()
+        if self.config.backend == "openai":
+            samples = await loop.run_in_executor(self.executor, self._checked_samples, media)
+            return await self._transcribe_remotely(media, len(samples) / SAMPLE_RATE)
         return await loop.run_in_executor(self.executor, self._transcribe, media)
 
-    def _transcribe(self, media: MediaFile) -> Transcript:
+    def _checked_samples(self, media: MediaFile) -> Any:
+        """Decoded audio within the length limit: checked before any model sees it."""
         samples = decode(media.data)
         duration = len(samples) / SAMPLE_RATE
         if duration == 0:
             raise PerceptionError("is empty")
         if duration > self.max_seconds:
             raise PerceptionError(f"is {clock(duration)} long; the limit is {clock(self.max_seconds)}")
+        return samples
+
+    async def _transcribe_remotely(self, media: MediaFile, duration: float) -> Transcript:
+        """An OpenAI-compatible `/v1/audio/transcriptions` (OpenAI, a self-hosted Whisper server)."""
+        from openai import AsyncOpenAI
+
+        key = self.config.remote_api_key
+        client = AsyncOpenAI(base_url=self.config.remote_url, api_key=key.get_secret_value() if key else "unused",
+                             max_retries=0, timeout=120)
+        try:
+            optional = {"language": self.config.language, "prompt": self.prompt}
+            reply = await client.audio.transcriptions.create(
+                model=self.config.remote_model, file=(media.name, media.data, media.mime_type), response_format="json",
+                **{key: value for key, value in optional.items() if value})
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise PerceptionError(f"could not be transcribed ({reason[:120]})") from None
+        finally:
+            await client.close()
+        return Transcript(text=re.sub(r"\s+", " ", reply.text).strip(), duration=duration,
+                          language=self.config.language, model=f"remote:{self.config.remote_model}")
+
+    def _transcribe(self, media: MediaFile) -> Transcript:
+        samples = self._checked_samples(media)
+        duration = len(samples) / SAMPLE_RATE
         model = self.load()
         segments, info = model.transcribe(
             samples, language=self.config.language, beam_size=self.config.beam_size,

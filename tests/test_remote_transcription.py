@@ -1,0 +1,71 @@
+"""The remote transcription backend against a local fake of `/v1/audio/transcriptions`."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from aiohttp import web
+
+from bot.config import WhisperConfig
+from bot.perception.audio import Transcriber
+from bot.perception.types import MediaFile, PerceptionError
+from tests.media import voice_note
+
+
+@pytest.fixture
+async def fake_whisper():
+    """Records each multipart upload; answers like OpenAI's transcription endpoint."""
+    received: list[dict] = []
+
+    async def transcriptions(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != "Bearer sk-whisper-key":
+            return web.json_response({"error": {"message": "bad key"}}, status=401)
+        form = await request.post()
+        upload = form["file"]
+        received.append({"model": form["model"], "prompt": form.get("prompt"), "name": upload.filename,
+                         "type": upload.content_type, "data": upload.file.read()})
+        return web.json_response({"text": "  restart   the payments service  "})
+
+    app = web.Application()
+    app.router.add_post("/v1/audio/transcriptions", transcriptions)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}/v1", received
+    await runner.cleanup()
+
+
+async def test_the_file_really_goes_to_the_remote_endpoint(fake_whisper):
+    url, received = fake_whisper
+    config = WhisperConfig(backend="openai", remote_url=url, remote_api_key="sk-whisper-key", remote_model="whisper-1")
+    transcriber = Transcriber(config, max_seconds=60, executor=ThreadPoolExecutor(1), vocabulary=["nginx"])
+    note = voice_note("ogg")
+
+    transcript = await transcriber.transcribe(MediaFile("note.ogg", note, "audio/ogg"))
+
+    assert transcript.text == "restart the payments service" and transcript.model == "remote:whisper-1"
+    assert 3 < transcript.duration < 10  # measured locally from the decoded audio
+    assert received == [{"model": "whisper-1", "prompt": "nginx", "name": "note.ogg", "type": "audio/ogg",
+                         "data": note}]
+    assert not transcriber.loaded  # no local model was needed
+
+
+async def test_remote_errors_and_limits_are_short_explanations(fake_whisper):
+    url, received = fake_whisper
+    wrong_key = Transcriber(WhisperConfig(backend="openai", remote_url=url, remote_api_key="nope"),
+                            max_seconds=60, executor=ThreadPoolExecutor(1))
+    with pytest.raises(PerceptionError, match=r"^could not be transcribed \("):
+        await wrong_key.transcribe(MediaFile("note.ogg", voice_note("ogg"), "audio/ogg"))
+    short_limit = Transcriber(WhisperConfig(backend="openai", remote_url=url, remote_api_key="sk-whisper-key"),
+                              max_seconds=1, executor=ThreadPoolExecutor(1))
+    with pytest.raises(PerceptionError, match="long; the limit is 0:01"):
+        await short_limit.transcribe(MediaFile("note.ogg", voice_note("ogg"), "audio/ogg"))
+    assert received == []  # nothing was uploaded for a refused file
+
+
+def test_the_remote_backend_needs_a_url():
+    with pytest.raises(ValueError, match="needs remote_url"):
+        WhisperConfig(backend="openai")
