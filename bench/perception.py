@@ -31,6 +31,7 @@ from bot.config import OCRConfig, WhisperConfig  # noqa: E402
 from bot.perception.audio import SAMPLE_RATE, Transcriber, decode, resolve_model  # noqa: E402
 from bot.perception.image import ImageReader  # noqa: E402
 from bot.perception.types import MediaFile  # noqa: E402
+from tests.loop_lag import with_loop_lag  # noqa: E402
 from tests.media import speech_wav  # noqa: E402
 from tests.screens import TERMINAL_LINES, terminal_screenshot  # noqa: E402
 
@@ -103,18 +104,9 @@ async def loop_lag(notes: int = 4) -> float:
     _, data = clip(10)
     transcriber = Transcriber(WhisperConfig(), max_seconds=600, executor=ThreadPoolExecutor(1))
     await asyncio.get_running_loop().run_in_executor(transcriber.executor, transcriber.load)
-    lags: list[float] = []
-
-    async def ticker() -> None:
-        while True:
-            started = time.perf_counter()
-            await asyncio.sleep(0.01)
-            lags.append(time.perf_counter() - started - 0.01)
-
-    ticking = asyncio.create_task(ticker())
-    await asyncio.gather(*(transcriber.transcribe(MediaFile(f"{i}.wav", data, "audio/wav")) for i in range(notes)))
-    ticking.cancel()
-    return max(lags) * 1000
+    _, lag = await with_loop_lag(asyncio.gather(
+        *(transcriber.transcribe(MediaFile(f"{i}.wav", data, "audio/wav")) for i in range(notes))))
+    return lag * 1000
 
 
 def ocr() -> list[dict]:
