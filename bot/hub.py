@@ -123,12 +123,11 @@ class Hub:
         """Process one message; False when it was a duplicate delivery and nothing happened."""
         thread = inbound.thread
         async with self._locks[thread.id]:
-            message_id = await self.store.record_inbound(inbound)
+            message_id, history = await self.store.receive(inbound, history_limit=20)
             if message_id is None:
                 log.info("dropped a repeated delivery of event %s", inbound.event_id)
                 return False
             text = await self._perceive(inbound, message_id) if inbound.attachments else inbound.text
-            history = (await self.store.thread_history(thread.id, limit=21))[:-1]
             turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history)
             await self._plan_round(turn, round_number=1, executed=[])
         return True
@@ -172,10 +171,10 @@ class Hub:
             return
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
         plan = await self.store.propose_plan(outcome, message_id=turn.message_id,
-                                             ttl_seconds=self.config.agent.approval_ttl)
+                                             ttl_seconds=self.config.agent.approval_ttl, start=True)
         await self.emit(turn.thread, PlanEvent.of(plan))
-        if plan.status is PlanStatus.approved:
-            await self._run_plan(plan, turn)
+        if plan.status is PlanStatus.running:
+            await self._run_plan(plan, turn, started=True)
         else:
             await self._run_steps(plan, turn, leading_reads_only=True)
 
@@ -209,22 +208,21 @@ class Hub:
 
     # --- running plans ------------------------------------------------------------------------------
 
-    async def _run_plan(self, plan: Plan, turn: Turn) -> None:
-        if not await self.store.transition_plan(plan.id, (PlanStatus.approved,), PlanStatus.running):
+    async def _run_plan(self, plan: Plan, turn: Turn, *, started: bool = False) -> None:
+        """Run a plan just read from (or written to) the store: `plan` holds its current state."""
+        if not started and not await self.store.transition_plan(plan.id, (PlanStatus.approved,), PlanStatus.running):
             return  # someone else is running it, or it was interrupted
-        await self._run_steps(plan, turn, leading_reads_only=False)
-        finished = await self.store.get_plan(plan.id)
-        assert finished is not None
+        finished = await self._run_steps(plan, turn, leading_reads_only=False)
         failed = any(step.status in (StepStatus.failed, StepStatus.interrupted) for step in finished.steps)
         await self.store.transition_plan(plan.id, (PlanStatus.running,),
                                          PlanStatus.failed if failed else PlanStatus.succeeded)
         await self._after_round(finished, turn)
 
-    async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool) -> None:
+    async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool) -> Plan:
         """Run approved steps in order; a failure skips the rest. With `leading_reads_only`, run
-        only the read-only steps before the first one that waits for approval."""
-        current = await self.store.get_plan(plan.id)
-        assert current is not None
+        only the read-only steps before the first one that waits for approval. Returns the plan
+        as it now stands (kept in step with the store, so it need not be read back)."""
+        current = plan.model_copy(deep=True)
         failed = False
         for step in current.steps:
             if leading_reads_only and step.risk is not Risk.read:
@@ -234,17 +232,21 @@ class Hub:
             problem = self.executor.check(step)
             if problem is not None:
                 if await self.store.fail_unstarted_step(step.id, problem):
+                    step.status, step.error = StepStatus.failed, problem
                     await self.emit(turn.thread, self._step_event(plan, step, StepStatus.failed, error=problem))
                 failed = True
                 break
             if not await self.store.start_step(step.id):
                 continue
+            step.status = StepStatus.running
             await self.emit(turn.thread, self._step_event(plan, step, StepStatus.running))
             ctx = ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
                               config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step))
             outcome = await self.executor.run(step, ctx)
             await self.store.finish_step(step.id, outcome)
             status = StepStatus.succeeded if outcome.ok else StepStatus.failed
+            step.status, step.result, step.summary = status, outcome.result, outcome.summary
+            step.error, step.duration_ms = outcome.error, outcome.duration_ms
             await self.emit(turn.thread, self._step_event(plan, step, status, result=outcome.result,
                                                           summary=outcome.summary, error=outcome.error,
                                                           duration_ms=outcome.duration_ms))
@@ -254,7 +256,9 @@ class Hub:
         if failed:
             for step_id in await self.store.skip_remaining_steps(plan.id):
                 step = next(s for s in current.steps if s.id == step_id)
+                step.status = StepStatus.skipped
                 await self.emit(turn.thread, self._step_event(plan, step, StepStatus.skipped))
+        return current
 
     def _progress(self, thread: ThreadRef, step: Step) -> Callable[[str], Awaitable[None]]:
         async def report(message: str) -> None:

@@ -163,6 +163,15 @@ class Store:
                         detail={"message_id": message_id, "event_id": inbound.event_id})
         return message_id
 
+    @on_store_thread
+    def receive(self, inbound: Inbound, *, history_limit: int = 20) -> tuple[str | None, list[dict[str, Any]]]:
+        """`record_inbound` and the thread's history before it, in one trip to the store thread."""
+        message_id = Store.record_inbound.blocking(self, inbound)  # type: ignore[attr-defined]
+        if message_id is None:
+            return None, []
+        history = Store.thread_history.blocking(self, inbound.thread.id, history_limit + 1)  # type: ignore[attr-defined]
+        return message_id, history[:-1]
+
     def _ensure_thread(self, thread: ThreadRef, title: str) -> None:
         now = _ts()
         self.db.execute(
@@ -247,9 +256,10 @@ class Store:
     # --- plans and decisions ------------------------------------------------------------------
 
     @on_store_thread
-    def propose_plan(self, plan: Plan, *, message_id: str, ttl_seconds: float) -> Plan:
+    def propose_plan(self, plan: Plan, *, message_id: str, ttl_seconds: float, start: bool = False) -> Plan:
         """Persist a new plan. Read-only steps are approved by policy at once; the plan waits
-        for a decision only when some step needs one."""
+        for a decision only when some step needs one. With `start`, a plan that needs no decision
+        is also moved on to `running` in the same transaction."""
         now = utcnow()
         plan = plan.model_copy(deep=True)
         plan.id = new_id("p")
@@ -283,6 +293,10 @@ class Store:
                         detail={"goal": plan.goal, "status": plan.status.value,
                                 "steps": [{"id": s.id, "tool": s.tool, "args": s.args, "risk": s.risk.value}
                                           for s in plan.steps]})
+            if start and plan.status is PlanStatus.approved:
+                db.execute("UPDATE plans SET status = 'running' WHERE id = ? AND status = 'approved'", [plan.id])
+                plan.status = PlanStatus.running
+                self._audit("plan.running", plan_id=plan.id)
         return plan
 
     def _plan(self, plan_id: str) -> Plan | None:
