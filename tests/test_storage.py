@@ -168,3 +168,23 @@ async def test_both_dispatch_modes_keep_the_event_loop_free(tmp_path):
             assert len(set(results)) == 50
         finally:
             await store.close()
+
+
+async def test_receive_records_once_and_returns_the_history_before_the_message(store):
+    first, history = await store.receive(inbound("r1", "first"))
+    assert first is not None and history == []
+    second, history = await store.receive(inbound("r2", "second"))
+    assert second is not None and [m["text"] for m in history] == ["first"]
+    assert await store.receive(inbound("r2", "second")) == (None, [])
+
+
+async def test_a_plan_needing_no_decision_can_start_as_it_is_proposed(store):
+    message_id = await store.record_inbound(inbound("s1"))
+    reads = Plan(goal="g", thread_id=THREAD.id, requester=ALICE, steps=[Step(tool="t", risk=Risk.read)])
+    gated = Plan(goal="g", thread_id=THREAD.id, requester=ALICE, steps=[Step(tool="t", risk=Risk.write)])
+    started = await store.propose_plan(reads, message_id=message_id, ttl_seconds=60, start=True)
+    waiting = await store.propose_plan(gated, message_id=message_id, ttl_seconds=60, start=True)
+    assert started.status is PlanStatus.running and (await store.get_plan(started.id)).status is PlanStatus.running
+    assert waiting.status is PlanStatus.proposed  # a plan that needs a decision never starts by itself
+    kinds = [e["kind"] for e in await store.audit_log(20) if e["plan_id"] == started.id]
+    assert kinds == ["plan.proposed", "plan.running"]
