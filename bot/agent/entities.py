@@ -1,0 +1,282 @@
+"""Entities in a request, found without any model: URLs, hosts, ports, time zones, paths,
+quoted strings and numbers, so a small model never has to copy them (see `bot.agent.guided`)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import available_timezones
+
+from tools.registry import ToolSpec
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _wordset(
+    """a an the and or but if then than to of in on at for from by with about as into onto is are was were be
+    been being am do does did doing have has had i me my we our us you your u it its it's this that these those
+    there here what what's whats which who whom whose when where why how can could would should will shall may
+    might must pls plz please just now right some any all every no not yes ok okay hi hey hello thanks thank
+    up out over again also very really still too so get got give show tell see let lets let's need want know
+    something anything thing things one ones his her their them they he she him im i'm we're you're today"""
+)
+
+# A word the request uses where an order would put its verb: at the start of a clause, or
+# after a politeness or modal word ("please restart", "can you bounce").
+VERB_LEADS = _wordset(
+    "please pls plz can could would will you u to and then lets let's just now quickly go must should need "
+    "want i we"
+)
+
+INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}?\b(?:instructions?|prompts?|rules|guidelines)\b"
+    r"|\byou\s+are\s+now\b|\bnew\s+instructions?\s*:|\bsystem\s+prompt\b",
+    re.IGNORECASE,
+)
+
+# Well-known ports by service name, for "is ssh open on bastion".
+SERVICE_PORTS = {
+    "ssh": 22, "sftp": 22, "ftp": 21, "telnet": 23, "smtp": 25, "dns": 53, "http": 80, "pop3": 110,
+    "imap": 143, "ldap": 389, "https": 443, "smtps": 465, "submission": 587, "ldaps": 636, "imaps": 993,
+    "mysql": 3306, "rdp": 3389, "postgres": 5432, "postgresql": 5432, "amqp": 5672, "redis": 6379,
+    "elasticsearch": 9200, "kafka": 9092, "memcached": 11211, "mongodb": 27017, "mongo": 27017,
+}  # fmt: skip
+
+ZONE_ABBREVIATIONS = {
+    "UTC": "UTC", "GMT": "UTC", "Z": "UTC", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles",
+    "MST": "America/Denver", "MDT": "America/Denver", "CST": "America/Chicago", "CDT": "America/Chicago",
+    "EST": "America/New_York", "EDT": "America/New_York", "BST": "Europe/London", "CET": "Europe/Berlin",
+    "CEST": "Europe/Berlin", "EET": "Europe/Athens", "EEST": "Europe/Athens", "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo", "KST": "Asia/Seoul", "AEST": "Australia/Sydney", "AEDT": "Australia/Sydney",
+}  # fmt: skip
+CITY_REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+
+# File name endings that look like top-level domains in "error.log" or "nginx.conf".
+FILE_SUFFIXES = _wordset(
+    "log conf cfg ini txt json yaml yml toml py sh md csv gz tgz tar zip xml html js ts pid sock service timer "
+    "socket lock bak tmp rb go rs java db sql pem crt key"
+)
+
+# Parameter kinds, read from a parameter's name (and description for `name`-like fields).
+URL_NAMES = frozenset({"url", "uri", "endpoint", "link", "address_url"})
+HOST_NAMES = frozenset({"host", "hostname", "server", "ip", "address", "target", "node", "machine"})
+DOMAIN_NAMES = frozenset({"domain", "fqdn", "zone", "qname", "record_name"})
+PORT_NAMES = frozenset({"port"})
+TIMEZONE_NAMES = frozenset({"timezone", "tz", "time_zone", "zone_name"})
+PATH_NAMES = frozenset({"path", "dir", "directory", "folder", "mount", "mountpoint", "file", "filename"})
+
+_URL = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
+_IPV4 = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}"
+_DOMAIN = r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}"
+_HOST = re.compile(
+    rf"(?<![\w/.@:-])(\[[0-9a-f:]+\]|{_IPV4}|{_DOMAIN}|localhost)(?::(\d{{1,5}}))?(?![\w-]|\.\w)",
+    re.IGNORECASE,
+)
+_PATH = re.compile(r"(?<![\w.:/~-])(/(?:[A-Za-z0-9._-]+/?)*)(?![\w/])")
+_PORT_WORD = re.compile(r"\bports?\s*(?:number\s*)?[:#=]?\s*(\d{1,5})\b|\b(\d{1,5})\s*/\s*tcp\b", re.IGNORECASE)
+_QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|`([^`\n]{1,200})`|(?<![\w])'([^'\n]{1,200})'(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.:/@#-])(\d{1,9})(?![\w.:/-]|\.\d)")
+_WORD = re.compile(r"[a-z0-9]+(?:['_.-][a-z0-9]+)*", re.IGNORECASE)
+CLAUSE = re.compile(r"[.;!?\n]+|[,:]\s+|\s+(?:and|then|also)\s+", re.IGNORECASE)
+_IANA = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}\b")
+
+
+# --- words -----------------------------------------------------------------------------------
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to match "logs" with "log" and "resolving" with "resolve"."""
+    word = word.lower().removesuffix("'s")
+    for suffix in ("ing", "ed", "es", "s"):
+        # "timing" must not become "tim" (= "time"): verb endings need a longer stem
+        if word.endswith(suffix) and len(word) - len(suffix) >= (4 if suffix in ("ing", "ed") else 3):
+            if suffix == "s" and word[-2] in "su":
+                continue
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+def words_of(text: str) -> list[str]:
+    return [match.group(0).lower() for match in _WORD.finditer(text)]
+
+
+def name_words(spec: ToolSpec) -> list[str]:
+    return [part for part in spec.name.split("_") if part]
+
+
+# --- entities --------------------------------------------------------------------------------
+
+
+@dataclass
+class Entities:
+    """What the request names, each list in order of appearance, without duplicates."""
+
+    urls: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # host names and IPs written outside URLs
+    ips: list[str] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)  # written as a port: "port 443", "host:443"
+    service_ports: list[tuple[str, int]] = field(default_factory=list)  # "ssh" -> 22
+    host_ports: list[tuple[str, int]] = field(default_factory=list)
+    timezones: list[str] = field(default_factory=list)  # IANA names, UTC and abbreviations
+    cities: list[str] = field(default_factory=list)  # zones found by a city name: weaker evidence
+    paths: list[str] = field(default_factory=list)
+    quoted: list[str] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)  # numbers that are none of the above
+    words: list[str] = field(default_factory=list)  # the remaining plain words, lower case
+    text: str = ""  # the text the entities came from (the user's own words)
+    plain: str = ""  # that text with URLs, hosts and paths blanked out
+
+    def hostnames(self) -> list[str]:
+        """Hosts written on their own, then the hosts of URLs."""
+        found = list(self.hosts)
+        for url in self.urls:
+            host = _url_host(url)
+            if host and host not in found:
+                found.append(host)
+        return found
+
+
+def _add(items: list[Any], item: Any) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _url_host(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
+    if authority.startswith("["):
+        return authority[1:].split("]", 1)[0].lower()
+    return authority.split(":", 1)[0].lower().rstrip(".")
+
+
+def _url_port(url: str) -> int | None:
+    rest = url.split("://", 1)[-1]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
+    match = re.search(r":(\d{1,5})$", authority)
+    return int(match.group(1)) if match else None
+
+
+@functools.cache
+def _zone_tables() -> tuple[dict[str, str], dict[str, str]]:
+    """IANA names by lower case, and zones by city ("new york" -> America/New_York)."""
+    zones = available_timezones()
+    by_lower = {zone.lower(): zone for zone in zones}
+    cities: dict[str, str] = {}
+    for zone in sorted(zones):
+        region, _, city = zone.partition("/")
+        if region in CITY_REGIONS and city and "/" not in city:
+            cities.setdefault(city.replace("_", " ").lower(), zone)
+    return by_lower, cities
+
+
+# Attachment parts as `bot.perception` labels them: "[voice note, 0:12] restart nginx" is the
+# user speaking; "[image: error.png, 1280×720 png] text: …" and "[file: x]" are content.
+_PART_LABEL = re.compile(r"^\[(voice note|audio|image|file|document|attachment)\b[^\]\n]*\]", re.IGNORECASE)
+
+
+def own_text(text: str) -> tuple[str, bool]:
+    """The part of the message that is the user's own request: `<data>` blocks and the text of
+    attached images and files removed (a voice note's transcript stays: it is the user's own
+    words), and nothing from an injection phrase on. Returns the text and whether an injection
+    was cut."""
+    own = re.sub(r"<data>.*?(?:</data>|$)", " ", text, flags=re.DOTALL | re.IGNORECASE)
+    kept: list[str] = []
+    spoken = True  # the message's own text comes first
+    for line in own.splitlines():
+        label = _PART_LABEL.match(line.strip())
+        if label:
+            spoken = label.group(1).lower() in ("voice note", "audio")
+            line = line.strip()[label.end():]
+        if spoken:
+            kept.append(line)
+    own = "\n".join(kept)
+    match = INJECTION.search(own)
+    if match:
+        return own[: match.start()], True
+    return own, False
+
+
+def extract_entities(text: str) -> Entities:
+    """Pull URLs, hosts, ports, time zones, paths, quoted strings and numbers out of `text`."""
+    found = Entities(text=text)
+    blanked = text
+
+    def blank(span: tuple[int, int]) -> None:
+        nonlocal blanked
+        start, end = span
+        blanked = blanked[:start] + " " * (end - start) + blanked[end:]
+
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)]}'\"")
+        _add(found.urls, url)
+        blank((match.start(), match.start() + len(url)))
+    for match in _QUOTED.finditer(blanked):
+        value = next(group for group in match.groups() if group is not None).strip()
+        if value:
+            _add(found.quoted, value)
+    for match in _HOST.finditer(blanked):
+        host = match.group(1).lower().strip("[]")
+        last_label = host.rsplit(".", 1)[-1]
+        if "." in host and not re.fullmatch(_IPV4, host) and last_label in FILE_SUFFIXES:
+            continue
+        _add(found.hosts, host)
+        if re.fullmatch(_IPV4, host) or ":" in host:
+            _add(found.ips, host)
+        if match.group(2):
+            port = int(match.group(2))
+            if 1 <= port <= 65535:
+                _add(found.host_ports, (host, port))
+                _add(found.ports, port)
+        blank(match.span())
+        # "telnet mail.example.com 25", "reach 10.0.0.1 on 443": a number right after a host
+        after = re.match(r"\s+(?:on\s+|at\s+|port\s+)?(\d{1,5})\b(?![.\w])", blanked[match.end():])
+        if after and not match.group(2):
+            port = int(after.group(1))
+            if 1 <= port <= 65535:
+                _add(found.host_ports, (host, port))
+                _add(found.ports, port)
+                start = match.end() + after.start(1)
+                blank((start, start + len(after.group(1))))
+    for match in _PATH.finditer(blanked):
+        path = match.group(1)
+        if path != "/" or re.search(r"\b(?:on|of|at|in|for)\s+/\s*(?:$|[\s,.?!])", blanked):
+            _add(found.paths, path.rstrip("/") or "/")
+            blank(match.span())
+    for match in _PORT_WORD.finditer(blanked):
+        port = int(match.group(1) or match.group(2))
+        if 1 <= port <= 65535:
+            _add(found.ports, port)
+            blank(match.span(1) if match.group(1) else match.span(2))
+    by_lower, cities = _zone_tables()
+    for match in _IANA.finditer(blanked):
+        zone = by_lower.get(match.group(0).lower())
+        if zone:
+            _add(found.timezones, zone)
+            blank(match.span())
+    for match in re.finditer(r"\b[A-Za-z]{1,5}\b", blanked):
+        word = match.group(0)
+        zone = ZONE_ABBREVIATIONS.get(word) if word.isupper() and word != "Z" else None
+        if zone is None and word.lower() in ("utc", "gmt"):
+            zone = "UTC"
+        if zone:
+            _add(found.timezones, zone)
+    lowered = blanked.lower()
+    for city in sorted(cities, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(city)}\b", lowered):
+            _add(found.cities, cities[city])
+            lowered = re.sub(rf"\b{re.escape(city)}\b", " ", lowered)
+    for match in _NUMBER.finditer(blanked):
+        _add(found.numbers, int(match.group(1)))
+    found.plain = blanked
+    found.words = words_of(blanked)
+    for word in found.words:
+        if word in SERVICE_PORTS:
+            _add(found.service_ports, (word, SERVICE_PORTS[word]))
+    return found

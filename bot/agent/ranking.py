@@ -1,0 +1,472 @@
+"""Ranking tools for a request and filling their arguments from its entities.
+
+Every point a tool scores comes with a label, so a plan's `reason` says what matched; see
+`bot.agent.guided` for why the ranking, not the embedded model, decides the tool."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.agent.entities import (
+    CLAUSE,
+    DOMAIN_NAMES,
+    HOST_NAMES,
+    PATH_NAMES,
+    PORT_NAMES,
+    STOPWORDS,
+    TIMEZONE_NAMES,
+    URL_NAMES,
+    VERB_LEADS,
+    Entities,
+    _add,
+    _url_host,
+    _url_port,
+    extract_entities,
+    name_words,
+    stem,
+    words_of,
+)
+from bot.model import Risk
+from tools.registry import ToolSpec
+
+# --- scoring weights (see `rank_tools`) ------------------------------------------------------
+
+WORD_POINTS = 2.0  # a word of the tool's name or one of its keywords
+DESCRIPTION_POINTS = 0.5  # a content word of the summary line
+DESCRIPTION_CAP = 1.5
+MISSING_REQUIRED_PENALTY = 1.0  # a required parameter nothing in the request can fill
+FIT_POINTS = {  # an entity that fits a parameter, by (entity kind, parameter kind)
+    ("url", "url"): 3.0,
+    ("host", "url"): 2.0,
+    ("host", "host"): 1.5,
+    ("host", "domain"): 1.5,
+    ("url", "host"): 0.5,
+    ("url", "domain"): 0.5,
+    ("port", "port"): 2.0,
+    ("timezone", "timezone"): 3.0,
+    ("city", "timezone"): 1.0,
+    ("path", "path"): 2.0,
+    ("enum", "enum"): 2.5,
+    ("number", "int"): 0.5,
+    ("anchor", "string"): 1.0,
+}
+ENTITY_KINDS = frozenset({"url", "host", "domain", "port", "timezone", "path"})
+MIN_SCORE = 2.0  # below this a tool is not a candidate
+CLEAR_MARGIN = 2.0  # a top score this far ahead of the next needs no model
+ACKNOWLEDGEMENT_SCORE = 3.0  # a message opening with thanks needs more than one stray word
+MAX_CANDIDATES = 3  # what the model is shown, plus "none"
+CHOICE_TOKENS = 48  # `{"tool": "dns_lookup"}` with llama.cpp's whitespace is ~20 tokens
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # url, host, domain, port, timezone, path, enum, int, number, bool, string
+    schema: dict[str, Any]
+    required: bool
+
+    @property
+    def enum(self) -> list[Any]:
+        return list(self.schema.get("enum") or [])
+
+
+def _flat(schema: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf: [X, null]` (an optional value) read as X."""
+    options = [option for option in schema.get("anyOf", []) if option.get("type") != "null"]
+    if len(options) == 1:
+        return {**{k: v for k, v in schema.items() if k != "anyOf"}, **options[0]}
+    return schema
+
+
+def parameters(spec: ToolSpec) -> list[Param]:
+    schema = spec.parameters_schema
+    required = set(schema.get("required", []))
+    found = []
+    for name, raw in schema.get("properties", {}).items():
+        prop = _flat(raw)
+        found.append(Param(name, _kind(name, prop), prop, name in required))
+    return found
+
+
+def _kind(name: str, prop: dict[str, Any]) -> str:
+    lowered = name.lower()
+    described = str(prop.get("description", "")).lower()
+    if prop.get("enum"):
+        return "enum"
+    kind = prop.get("type")
+    if kind == "integer":
+        return "port" if lowered in PORT_NAMES or lowered.endswith("_port") else "int"
+    if kind == "number":
+        return "number"
+    if kind == "boolean":
+        return "bool"
+    if kind not in (None, "string"):
+        return "other"
+    if lowered in URL_NAMES or lowered.endswith("_url"):
+        return "url"
+    if lowered in HOST_NAMES or lowered.endswith("_host"):
+        return "host"
+    if lowered in DOMAIN_NAMES or (lowered == "name" and ("domain" in described or "host" in described)):
+        return "domain"
+    if lowered in TIMEZONE_NAMES:
+        return "timezone"
+    if lowered in PATH_NAMES or str(prop.get("pattern", "")).startswith("^/"):
+        return "path"
+    return "string"
+
+
+def _enum_matches(values: list[Any], text: str) -> list[Any]:
+    """Enum values written in `text` as whole words. Single letters and values that are also
+    common words ("A", "GET", "HEAD") must be written in the same case."""
+    found = []
+    for value in values:
+        if not isinstance(value, str) or not value:
+            continue
+        common = len(value) == 1 or value.lower() in STOPWORDS or value.lower() in ("get", "head", "post", "put")
+        flags = 0 if common else re.IGNORECASE
+        if re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text, flags):
+            found.append(value)
+    return found
+
+
+def _fits_bounds(value: float, prop: dict[str, Any]) -> bool:
+    if "minimum" in prop and value < prop["minimum"]:
+        return False
+    if "maximum" in prop and value > prop["maximum"]:
+        return False
+    if "exclusiveMinimum" in prop and value <= prop["exclusiveMinimum"]:
+        return False
+    return not ("exclusiveMaximum" in prop and value >= prop["exclusiveMaximum"])
+
+
+def _fits_string(value: str, prop: dict[str, Any]) -> bool:
+    if len(value) > int(prop.get("maxLength", 10_000)):
+        return False
+    pattern = prop.get("pattern")
+    if pattern:
+        try:
+            return re.search(pattern, value) is not None
+        except re.error:
+            return True
+    return True
+
+
+def _param_stems(param: Param) -> set[str]:
+    return {stem(part) for part in re.split(r"[_\W]+", param.name) if part}
+
+
+def _near_number(param: Param, entities: Entities) -> int | None:
+    """A number written next to the parameter's name: "200 lines", "replicas: 5", "timeout 3"."""
+    stems = _param_stems(param)
+    tokens = words_of(entities.plain)
+    for index, token in enumerate(tokens):
+        if not token.isdigit():
+            continue
+        neighbours = tokens[max(0, index - 2): index] + tokens[index + 1: index + 3]
+        if any(stem(word) in stems for word in neighbours):
+            return int(token)
+    return None
+
+
+def _anchored_values(param: Param, entities: Entities, avoid: set[str]) -> list[str]:
+    """Words the request writes next to the parameter's name ("revision 41", "the checkout
+    service", "deployment: search"), that fit the parameter's pattern."""
+    stems = _param_stems(param)
+    tokens = words_of(entities.plain)
+    values: list[str] = []
+    for index, token in enumerate(tokens):
+        if stem(token) not in stems:
+            continue
+        for neighbour in (tokens[index + 1: index + 2], tokens[max(0, index - 1): index]):
+            for word in neighbour:
+                if word not in STOPWORDS and stem(word) not in avoid and stem(word) not in stems:
+                    _add(values, word)
+    return [value for value in values if _fits_string(value, param.schema)]
+
+
+DETERMINERS = frozenset({"the", "a", "an", "our", "my", "your", "this", "that"})
+PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale down X", "spin up X"
+
+
+def _verb_objects(spec: ToolSpec, param: Param, entities: Entities, avoid: set[str]) -> list[str]:
+    """The word after the tool's verb is its object: "scale checkout", "roll back the payments
+    deploy". Used for the first free-text parameter only."""
+    tokens = words_of(entities.plain)
+    stems = [stem(token) for token in tokens]
+    found: list[str] = []
+    for word in [*name_words(spec), *spec.keywords]:
+        phrase = [stem(w) for w in words_of(word)]
+        for position in _phrase_positions(phrase, stems):
+            index = position + len(phrase)
+            while index < len(tokens) and (tokens[index] in DETERMINERS or tokens[index] in PARTICLES):
+                index += 1
+            if index < len(tokens):
+                value = tokens[index]
+                if value not in STOPWORDS and stems[index] not in avoid and _fits_string(value, param.schema):
+                    _add(found, value)
+    return found
+
+
+def word_candidates(param: Param, entities: Entities, avoid: set[str]) -> list[str]:
+    """Every word of the request that could be this free-text parameter's value (what the
+    model may choose from)."""
+    values: list[str] = []
+    for word in [*entities.quoted, *words_of(entities.plain)]:
+        if word.lower() in STOPWORDS or stem(word) in avoid:
+            continue
+        if _fits_string(word, param.schema):
+            _add(values, word)
+    return values[:24]
+
+
+@dataclass
+class Filled:
+    """Arguments found for one tool: values, a label per value saying where it came from, and
+    the required parameters still missing."""
+
+    args: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    missing: list[Param] = field(default_factory=list)
+    fit: float = 0.0  # ranking points from entities that fit the parameters
+    fit_labels: list[str] = field(default_factory=list)
+
+
+def tool_vocabulary(spec: ToolSpec) -> set[str]:
+    words = {stem(word) for word in name_words(spec)}
+    for keyword in spec.keywords:
+        words.update(stem(word) for word in words_of(keyword))
+    return words
+
+
+def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
+    """Fill what the entities can fill. Optional parameters are only filled on clear evidence
+    (an enum value written out, a number next to the parameter's name), so defaults stay
+    defaults; required ones also take the most plausible entity of their type."""
+    filled = Filled()
+    avoid = tool_vocabulary(spec)
+    used_numbers: set[int] = set()
+    params = parameters(spec)
+
+    def put(param: Param, value: Any, label: str, points: float) -> None:
+        filled.args[param.name] = value
+        filled.sources[param.name] = label
+        filled.fit += points
+        if points:
+            filled.fit_labels.append(label)
+
+    for param in params:
+        kind = param.kind
+        if kind == "url":
+            if entities.urls:
+                put(param, entities.urls[0], entities.urls[0], FIT_POINTS["url", "url"])
+            elif entities.hosts:
+                host = entities.hosts[0]
+                port = dict(entities.host_ports).get(host)
+                scheme = "http" if port in (80, 8080) else "https"
+                shown = f"[{host}]" if ":" in host else host
+                url = f"{scheme}://{shown}" + (f":{port}" if port else "")
+                put(param, url, host, FIT_POINTS["host", "url"])
+        elif kind in ("host", "domain"):
+            hosts = entities.hosts if kind == "host" else [h for h in entities.hosts if h not in entities.ips]
+            if hosts:
+                put(param, hosts[0], hosts[0], FIT_POINTS["host", kind])
+            elif entities.urls and _url_host(entities.urls[0]):
+                put(param, _url_host(entities.urls[0]), entities.urls[0], FIT_POINTS["url", kind])
+        elif kind == "port":
+            if entities.ports:
+                put(param, entities.ports[0], f"port {entities.ports[0]}", FIT_POINTS["port", "port"])
+            elif entities.urls and _url_port(entities.urls[0]):
+                port = _url_port(entities.urls[0])
+                put(param, port, f"port {port}", FIT_POINTS["url", "host"])  # the URL's: weak
+            elif entities.service_ports and param.required:
+                name, port = entities.service_ports[0]
+                put(param, port, f"{name} (port {port})", FIT_POINTS["port", "port"] / 2)
+            if param.name in filled.args:
+                used_numbers.add(filled.args[param.name])
+        elif kind == "timezone":
+            if entities.timezones:
+                put(param, entities.timezones[0], entities.timezones[0], FIT_POINTS["timezone", "timezone"])
+            elif entities.cities:
+                put(param, entities.cities[0], entities.cities[0], FIT_POINTS["city", "timezone"])
+        elif kind == "path":
+            if entities.paths:
+                put(param, entities.paths[0], entities.paths[0], FIT_POINTS["path", "path"])
+        elif kind == "enum":
+            matches = _enum_matches(param.enum, entities.plain)
+            if matches:
+                put(param, matches[0], str(matches[0]), FIT_POINTS["enum", "enum"])
+    first_string = True
+    for param in params:  # numbers and free text last: they take what the typed ones left
+        if param.name in filled.args:
+            continue
+        if param.kind in ("int", "number"):
+            free = [n for n in entities.numbers if n not in used_numbers and _fits_bounds(n, param.schema)]
+            near = _near_number(param, entities)
+            value = near if near is not None and _fits_bounds(near, param.schema) else None
+            if value is None and param.required and len(free) == 1:
+                value = free[0]
+            if value is None and not param.required and len(free) == 1 and _unique_numeric_fit(
+                    params, free[0], filled.args):
+                value = free[0]
+            if value is not None:
+                used_numbers.add(value)
+                put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])
+        elif param.kind == "string" and param.required:
+            taken = {str(v).lower() for v in filled.args.values()}
+            quoted = [q for q in entities.quoted if _fits_string(q, param.schema)]
+            anchored = _anchored_values(param, entities, avoid)
+            objects = _verb_objects(spec, param, entities, avoid) if first_string else []
+            first_string = False
+            value = next((v for v in [*quoted, *anchored, *objects] if v.lower() not in taken), None)
+            if value is not None:
+                put(param, value, f"{param.name} {value}", FIT_POINTS["anchor", "string"])
+    for param in params:
+        if param.required and param.name not in filled.args:
+            filled.missing.append(param)
+    return filled
+
+
+def _unique_numeric_fit(params: list[Param], value: int, taken: dict[str, Any]) -> bool:
+    """A lone number fills an optional numeric parameter only when no other parameter of the
+    tool could also take it ("return 200": only `expect_status` accepts 200)."""
+    fits = [p for p in params if p.kind in ("int", "number", "port") and p.name not in taken
+            and _fits_bounds(value, p.schema)]
+    return len(fits) == 1
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    spec: ToolSpec
+    score: float
+    matched: list[str]  # the tool's own words found in the request
+    filled: Filled
+    verb_hit: bool = False  # one of its words stands where an order puts its verb
+    labels: list[str] = field(default_factory=list)  # every scoring item, for debugging
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def _phrase_positions(phrase: list[str], tokens: list[str]) -> list[int]:
+    size = len(phrase)
+    return [i for i in range(len(tokens) - size + 1) if tokens[i: i + size] == phrase]
+
+
+def _clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list[str]]:
+    """Stemmed words per clause. Two words that form one of `joined` when written together
+    are read as that word: "name servers" is "nameservers", "time zone" is "timezone"."""
+    clauses = []
+    for part in CLAUSE.split(text):
+        if not part or not part.strip():
+            continue
+        words = words_of(part)
+        stems: list[str] = []
+        index = 0
+        while index < len(words):
+            if index + 1 < len(words) and stem(words[index] + words[index + 1]) in joined:
+                stems.append(stem(words[index] + words[index + 1]))
+                index += 2
+                continue
+            stems.append(stem(words[index]))
+            index += 1
+        clauses.append(stems)
+    return clauses
+
+
+def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
+    """The transparent score of one tool for one request."""
+    labels: list[str] = []
+    matched: list[str] = []
+    score = 0.0
+    verb_hit = False
+    phrases: dict[str, list[str]] = {}
+    for word in [*name_words(spec), *spec.keywords]:
+        phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
+    single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
+    clauses = _clause_tokens(entities.plain, single)
+    tokens = [token for clause in clauses for token in clause]
+    covered: set[int] = set()
+    for text, phrase in sorted(phrases.items(), key=lambda item: -len(item[1])):
+        if not phrase:
+            continue
+        positions = _phrase_positions(phrase, tokens)
+        fresh = [p for p in positions if not covered.intersection(range(p, p + len(phrase)))]
+        if not fresh:
+            continue
+        covered.update(range(fresh[0], fresh[0] + len(phrase)))
+        score += WORD_POINTS
+        matched.append(text)
+        labels.append(f"+{WORD_POINTS:g} {text!r}")
+        for clause in clauses:
+            for position in _phrase_positions(phrase, clause):
+                if position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}:
+                    verb_hit = True
+    vocabulary = set(tokens)
+    # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
+    for word in name_words(spec):
+        if len(word) >= 4 and word not in matched:
+            compounds = [t for t in words_of(entities.plain) if t != word and len(t) > len(word)
+                         and (t.startswith(word) or t.endswith(word)) and re.fullmatch(r"[a-z]+", t)]
+            if compounds:
+                score += WORD_POINTS / 2
+                matched.append(compounds[0])
+                labels.append(f"+{WORD_POINTS / 2:g} {compounds[0]!r} (holds {word!r})")
+    content = {stem(w) for w in words_of(spec.summary) if len(w) >= 4 and w not in STOPWORDS}
+    content -= {stem(w) for w in matched for w in w.split()}
+    description_hits = sorted(content & vocabulary)
+    if description_hits:
+        points = min(DESCRIPTION_CAP, DESCRIPTION_POINTS * len(description_hits))
+        score += points
+        labels.append(f"+{points:g} description {description_hits}")
+    filled = fill_arguments(spec, entities)
+    score += filled.fit
+    labels += [f"fits {label}" for label in filled.fit_labels]
+    # Only a missing parameter of an entity kind counts against the tool: any word can be a
+    # service name, but a missing URL means the request is probably not about this tool. (A
+    # missing enum value does not either: "restart the database" should ask which unit.)
+    typed = [p.name for p in filled.missing if p.kind in ENTITY_KINDS]
+    if typed:
+        penalty = MISSING_REQUIRED_PENALTY * len(typed)
+        score -= penalty
+        labels.append(f"-{penalty:g} missing {typed}")
+    return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels)
+
+
+def _enum_fit(candidate: Candidate) -> float:
+    enums = {p.name for p in parameters(candidate.spec) if p.kind == "enum"}
+    return sum(FIT_POINTS["enum", "enum"] for name in candidate.filled.args
+               if name in enums and candidate.filled.sources.get(name))
+
+
+def _clearly_asked(candidate: Candidate) -> bool:
+    """A tool that changes something is only offered when the request asks for that action:
+    one of its words in an order's verb position ("restart nginx", "can you bounce the
+    worker"), or two of its words ("the search deployment ... 8 pods")."""
+    if candidate.spec.risk is Risk.read:
+        return True
+    return candidate.verb_hit or len(candidate.matched) >= 2
+
+
+def rank_tools(text: str, tools: list[ToolSpec]) -> list[Candidate]:
+    """Every tool that could serve the request, best first (score ≥ MIN_SCORE; write-risk
+    tools only when clearly asked for)."""
+    entities = extract_entities(text)
+    scored = [score_tool(spec, entities) for spec in tools]
+    # A tool needs one of its own words, or an entity only it could use (a URL, a host, a time
+    # zone, a path). An enum value alone does not do: unit names are shared by restart_service
+    # and tail_logs, so "nginx" says what the request is about, not what to do with it.
+    candidates = [c for c in scored if c.score >= MIN_SCORE and (c.matched or c.filled.fit - _enum_fit(c) >= 2.0)]
+    candidates = [c for c in candidates if _clearly_asked(c)]
+    return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+# --- the planner -----------------------------------------------------------------------------
