@@ -269,11 +269,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=2000,
                         help="turns per measurement at concurrency 100 (a quarter of it at concurrency 1)")
-    parser.add_argument("--repeats", type=int, default=3, help="measurements per mode and concurrency")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="measurements per mode and concurrency (default 3, 1 with --quick)")
     parser.add_argument("--quick", action="store_true", help="small counts, one repeat, for a smoke run")
     args = parser.parse_args()
     if args.quick:
-        args.turns, args.repeats = min(args.turns, 200), 1
+        args.turns = min(args.turns, 200)
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
     asyncio.run(main_async(args))
 
 

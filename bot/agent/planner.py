@@ -160,7 +160,7 @@ class ModelPlanner:
                           model_settings=self.settings, retries=1)
 
             @agent.output_validator
-            def _fits(data: dict[str, Any]) -> dict[str, Any]:
+            async def _fits(data: dict[str, Any]) -> dict[str, Any]:  # async: a plain def costs a thread hop
                 # Only the shape is checked here. An unknown tool or bad arguments become a step
                 # error the planner reads in the next round, like any other failure.
                 try:
