@@ -8,9 +8,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-# Debian packages: OCR at run time; speech synthesis and fonts to generate the tests' media
+# Debian packages: OCR at run time; speech synthesis and fonts to generate the tests' media, chromium for the web chat's browser tests
 RUN_DEBS  := tesseract-ocr
-TEST_DEBS := espeak-ng fonts-dejavu-core
+TEST_DEBS := espeak-ng fonts-dejavu-core chromium
 
 .PHONY: run test install system-deps test-system-deps lint bench eval clean
 

@@ -79,9 +79,78 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: l
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Start the configured adapters (for now: the terminal chat)."""
+    """Start every configured adapter (Slack, Discord, the HTTP API and web chat) until Ctrl-C."""
     settings = _load(config)
-    raise typer.Exit(asyncio.run(_chat(settings, None, False)))
+    raise typer.Exit(asyncio.run(_serve(settings)))
+
+
+async def _serve(settings: Config) -> int:
+    import signal
+
+    from adapters.launch import AdapterConfigError, check_http_exposure, configured_adapters, http_enabled
+    from bot.runtime import start_runtime
+
+    try:
+        if http_enabled(settings):
+            check_http_exposure(settings)
+    except AdapterConfigError as exc:
+        typer.echo(f"chatops: refusing to start: {exc}", err=True)
+        return 2
+    runtime = await start_runtime(settings)
+    started = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        adapters = configured_adapters(runtime)
+        if not adapters:
+            typer.echo("chatops: nothing to start: configure [slack], [discord] or enable [http].", err=True)
+            return 2
+        for adapter in adapters:
+            try:
+                await adapter.start()
+            except Exception as exc:
+                typer.echo(f"chatops: the {adapter.name} adapter could not start: {exc}", err=True)
+                return 1
+            started.append(adapter)
+            typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
+        typer.echo("Press Ctrl-C to stop.")
+        await stop.wait()
+        return 0
+    finally:
+        for adapter in reversed(started):
+            try:
+                await adapter.stop()
+            except Exception as exc:  # stopping one adapter must not keep the others running
+                typer.echo(f"chatops: stopping {adapter.name} failed: {exc}", err=True)
+        await runtime.close()
+
+
+@app.command("slack-manifest")
+def slack_manifest(config: ConfigOption = None) -> None:
+    """Print the Slack app manifest (JSON) to paste into api.slack.com/apps → Create New App."""
+    from adapters.slack.manifest import slack_manifest as build_manifest
+
+    settings = _load(config)
+    typer.echo(json.dumps(build_manifest(settings), indent=2))
+
+
+@app.command("discord-invite")
+def discord_invite(
+    config: ConfigOption = None,
+    client_id: Annotated[str | None, typer.Option("--client-id", help="the application id (read from the token "
+                                                                       "when omitted)")] = None,
+) -> None:
+    """Print the URL that invites the bot to a Discord server with the permissions it needs."""
+    from adapters.discord.invite import invite_url
+
+    settings = _load(config)
+    try:
+        typer.echo(invite_url(settings, client_id=client_id))
+    except ValueError as exc:
+        typer.echo(f"chatops: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

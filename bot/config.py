@@ -227,6 +227,7 @@ class DiscordConfig(Section):
 
 
 class HTTPConfig(Section):
+    enabled: bool = True  # the HTTP API and web chat; `false` when only chat platforms should listen
     listen: str = "127.0.0.1:8765"
     tokens: dict[str, SecretStr] = Field(default_factory=dict)
     max_body: int = Field(25 * 1024 * 1024, ge=1024)

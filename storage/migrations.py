@@ -77,10 +77,20 @@ def _perception_cache(db: sqlite_utils.Database) -> None:
     )
 
 
+def _platform_refs(db: sqlite_utils.Database) -> None:
+    """v4: where an adapter put something (a plan card's message ts or id), so that it can edit
+    that message again after a restart."""
+    db["platform_refs"].create(
+        {"platform": str, "kind": str, "key": str, "ref": str, "updated_at": str},
+        pk=("platform", "kind", "key"),
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
     _perception_cache,
+    _platform_refs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

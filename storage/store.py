@@ -205,6 +205,22 @@ class Store:
             )
 
     @on_store_thread
+    def remember_ref(self, platform: str, kind: str, key: str, ref: dict[str, Any]) -> None:
+        """Remember where an adapter put something, e.g. `("slack", "plan_card", plan_id)` →
+        `{"channel": …, "ts": …}`; a later call for the same key replaces it."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR REPLACE INTO platform_refs (platform, kind, key, ref, updated_at) VALUES (?, ?, ?, ?, ?)",
+                [platform, kind, key, _dumps(ref), _ts()],
+            )
+
+    @on_store_thread
+    def ref_of(self, platform: str, kind: str, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT ref FROM platform_refs WHERE platform = ? AND kind = ? AND key = ?",
+                              [platform, kind, key]).fetchone()
+        return _loads(row[0]) if row else None
+
+    @on_store_thread
     def record_bot_message(self, thread: ThreadRef, text: str) -> str:
         message_id = new_id("m")
         with self.db.atomic():

@@ -1,0 +1,73 @@
+"""Which adapters `chatops run` starts, from the configuration.
+
+Slack starts when its credentials are configured (a bot token plus the app token in Socket Mode
+or the signing secret in HTTP mode), Discord when its token is; the HTTP API and web chat start
+unless `http.enabled = false`. Imports are lazy so that a bot without Slack never loads
+slack-bolt.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from adapters.base import Adapter
+from bot.config import Config
+from bot.runtime import Runtime
+
+
+class AdapterConfigError(ValueError):
+    """The configuration asks for something an adapter must refuse to do."""
+
+
+def slack_configured(config: Config) -> bool:
+    slack = config.slack
+    if slack.bot_token is None:
+        return False
+    return (slack.app_token if slack.mode == "socket" else slack.signing_secret) is not None
+
+
+def discord_configured(config: Config) -> bool:
+    return config.discord.token is not None
+
+
+def http_enabled(config: Config) -> bool:
+    return config.http.enabled
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_http_exposure(config: Config) -> None:
+    """Without tokens, whoever reaches the web chat is the operator: allow that on loopback only."""
+    host = config.http.listen.rsplit(":", 1)[0]
+    if not config.http.tokens and not is_loopback(host):
+        raise AdapterConfigError(
+            f"http.listen is {config.http.listen!r}, which is not a loopback address, and no [http] tokens are "
+            "configured: anyone who can reach it would act as the operator. Add [http] tokens "
+            "(or CHATOPS_HTTP_TOKEN_<USER>) or listen on 127.0.0.1."
+        )
+
+
+def configured_adapters(runtime: Runtime) -> list[Adapter]:
+    config = runtime.config
+    adapters: list[Adapter] = []
+    if slack_configured(config):
+        from adapters.slack import SlackAdapter
+
+        adapters.append(SlackAdapter(runtime))
+    if discord_configured(config):
+        from adapters.discord import DiscordAdapter
+
+        adapters.append(DiscordAdapter(runtime))
+    if http_enabled(config):
+        check_http_exposure(config)
+        from adapters.http import HttpAdapter
+
+        adapters.append(HttpAdapter(runtime))
+    return adapters
