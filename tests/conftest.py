@@ -19,9 +19,10 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from bot.agent.planner import ModelPlanner
 from bot.agent.planning import Planner
-from bot.config import Config
+from bot.config import Config, PerceptionConfig
 from bot.hub import Hub
 from bot.model import Inbound, Outbound, ThreadRef, UserRef
+from bot.perception.pipeline import Perceiver
 from storage import Store
 from tools import ToolContext, ToolRegistry, tool
 
@@ -145,12 +146,13 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
     """`await make_bot(planner=..., **config_sections)` → a started `Bot` on a real SQLite file."""
     started: list[Bot] = []
 
-    async def factory(planner: Planner | None = None, **sections: Any) -> Bot:
+    async def factory(planner: Planner | None = None, *, perceiver: Perceiver | None = None, **sections: Any) -> Bot:
         config = make_config(tmp_path, **sections)
         store = await Store.open(config.storage.path)
         calls = Calls()
         registry = ToolRegistry(scripted_tools(calls))
-        hub = Hub(config=config, store=store, registry=registry, planner=planner, sweep_interval=3600)
+        hub = Hub(config=config, store=store, registry=registry, planner=planner, sweep_interval=3600,
+                  perceiver=perceiver)
         events: list[tuple[ThreadRef, Outbound]] = []
 
         async def collect(thread: ThreadRef, event: Outbound) -> None:
@@ -166,6 +168,15 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
     for bot in started:
         await bot.hub.stop()
         await bot.store.close()
+
+
+@pytest.fixture(scope="session")
+def shared_perceiver() -> Iterator[Perceiver]:
+    """One perception pipeline (Whisper tiny.en, Tesseract) for every adapter test that sends
+    files, so the models load once per test run. No store: nothing is cached across tests."""
+    perceiver = Perceiver(PerceptionConfig())
+    yield perceiver
+    perceiver.close()
 
 
 @pytest.fixture
