@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ from tools.registry import ToolRegistry
 log = logging.getLogger("chatops.hub")
 
 Sink = Callable[[ThreadRef, Outbound], Awaitable[None]]
+# `observer(kind, seconds, labels)`: how long a turn, a planning call or a message's perception
+# took; metrics exporters subscribe with `Hub.add_observer`.
+Observer = Callable[[str, float, dict[str, str]], None]
 
 
 @dataclass
@@ -77,6 +81,7 @@ class Hub:
         self.perceiver = perceiver
         self._fetchers: dict[str, Fetch] = {}
         self._sinks: list[Sink] = []
+        self._observers: list[Observer] = []
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -92,6 +97,21 @@ class Hub:
     def remove_sink(self, sink: Sink) -> None:
         with contextlib.suppress(ValueError):
             self._sinks.remove(sink)
+
+    def add_observer(self, observer: Observer) -> None:
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        with contextlib.suppress(ValueError):
+            self._observers.remove(observer)
+
+    def _observe(self, kind: str, started: float, **labels: str) -> None:
+        seconds = time.perf_counter() - started
+        for observer in list(self._observers):
+            try:
+                observer(kind, seconds, labels)
+            except Exception:  # metrics must never break a turn
+                log.exception("an observer failed on %s", kind)
 
     async def start(self) -> None:
         interrupted = await self.store.interrupt_running()
@@ -122,14 +142,21 @@ class Hub:
     async def handle(self, inbound: Inbound) -> bool:
         """Process one message; False when it was a duplicate delivery and nothing happened."""
         thread = inbound.thread
+        started = time.perf_counter()
         async with self._locks[thread.id]:
             message_id, history = await self.store.receive(inbound, history_limit=20)
             if message_id is None:
                 log.info("dropped a repeated delivery of event %s", inbound.event_id)
                 return False
-            text = await self._perceive(inbound, message_id) if inbound.attachments else inbound.text
+            if inbound.attachments:
+                perceiving = time.perf_counter()
+                text = await self._perceive(inbound, message_id)
+                self._observe("perception", perceiving, platform=thread.platform)
+            else:
+                text = inbound.text
             turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history)
             await self._plan_round(turn, round_number=1, executed=[])
+        self._observe("turn", started, platform=thread.platform)
         return True
 
     async def _perceive(self, inbound: Inbound, message_id: str) -> str:
@@ -152,8 +179,10 @@ class Hub:
                 if spec.name not in disabled and self.policy.may_request(user, spec).allowed]
 
     async def _plan_round(self, turn: Turn, *, round_number: int, executed: list[Plan]) -> None:
+        planning = time.perf_counter()
         try:
             outcome = await self._plan(turn, round_number, executed)
+            self._observe("planning", planning, path="command" if is_command(turn.text) else "model")
         except PlannerError as exc:
             await self.store.append_audit("plan.unavailable", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"error": str(exc), "round": round_number})
@@ -287,16 +316,25 @@ class Hub:
 
     # --- decisions and expiry ---------------------------------------------------------------------
 
-    async def decide(self, decision: Decision) -> DecisionEvent:
+    async def decide(self, decision: Decision, *,
+                     on_decided: Callable[[DecisionEvent], None] | None = None) -> DecisionEvent:
         """Apply an approval or denial. Refusals (not allowed, already decided, expired) change
-        nothing but the record, and say why."""
+        nothing but the record, and say why. An approved plan runs before this returns;
+        `on_decided` hears the outcome as soon as it is settled, so a caller that must answer
+        quickly (an HTTP request, a button ack) need not wait for the steps."""
+
+        def settled(event: DecisionEvent) -> DecisionEvent:
+            if on_decided is not None:
+                on_decided(event)
+            return event
+
         verdict_word = "approve" if decision.approve else "deny"
         plan = await self.store.get_plan(decision.plan_id)
         turn_facts = await self.store.turn_of(decision.plan_id) if plan else None
         if plan is None or turn_facts is None:
             await self.store.record_refused_decision(decision, "no such plan")
-            return DecisionEvent(thread="", plan_id=decision.plan_id, decision=verdict_word,
-                                 by=decision.user.label(), accepted=False, reason="no such plan")
+            return settled(DecisionEvent(thread="", plan_id=decision.plan_id, decision=verdict_word,
+                                         by=decision.user.label(), accepted=False, reason="no such plan"))
         thread, message_id, text = turn_facts
         verdict = self.policy.may_decide(decision.user, plan, approve=decision.approve)
         if not verdict.allowed:
@@ -305,7 +343,7 @@ class Hub:
                                   by=decision.user.label(), accepted=False, reason=verdict.reason,
                                   plan_status=plan.status)
             await self.emit(thread, event)
-            return event
+            return settled(event)
         async with self._locks[thread.id]:
             won, reason = await self.store.decide(decision)
             if not won and reason == "the plan has expired":
@@ -315,6 +353,7 @@ class Hub:
             event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
                                   by=decision.user.label(), accepted=won, reason=reason, plan_status=plan.status)
             await self.emit(thread, event)
+            settled(event)
             if won:
                 history = (await self.store.thread_history(thread.id, limit=21))
                 turn = Turn(thread=thread, requester=plan.requester or decision.user, text=text,

@@ -39,6 +39,7 @@ from bot.model import (
     UserRef,
     utcnow,
 )
+from storage import views
 from storage.migrations import migrate
 
 P = ParamSpec("P")
@@ -511,6 +512,28 @@ class Store:
             for plan_id in plans:
                 self._audit("plan.interrupted", plan_id=plan_id)
         return steps
+
+    # --- read models for thread viewers ------------------------------------------------------------
+
+    @on_store_thread
+    def list_threads(self, *, platform: str, channel: str | None = None, limit: int = 50,
+                     before: str | None = None) -> list[dict[str, Any]]:
+        return views.list_threads(self.db, platform=platform, channel=channel, limit=limit, before=before)
+
+    @on_store_thread
+    def thread_owner(self, thread_id: str) -> tuple[str, str] | None:
+        """(platform, channel) of a thread; the HTTP adapter keeps the owner in `channel`."""
+        return views.thread_owner(self.db, thread_id)
+
+    @on_store_thread
+    def thread_view(self, thread_id: str) -> dict[str, Any] | None:
+        return views.thread_view(self.db, thread_id)
+
+    @on_store_thread
+    def check_writable(self) -> None:
+        """Take the write lock and let it go: raises when the database cannot be written."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("ROLLBACK")
 
     # --- the audit log --------------------------------------------------------------------------
 

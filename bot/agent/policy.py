@@ -3,7 +3,8 @@
 Rules: `read` steps run without asking; a `write` step needs one approval from a member of a
 role in `policy.approve_write`; a `danger` step needs an approver from `policy.approve_danger`
 who is not the requester. With no `[roles]` configured, the person at the terminal owns the
-machine and may do everything, and nobody on a chat platform may approve anything.
+machine and may do everything, and nobody on a chat platform may approve anything. The token-less
+loopback web user (platform `local`) is the operator too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.model import Plan, Risk, UserRef
 from tools.registry import ToolSpec
 
 CONSOLE = "console"
+LOCAL = "local"
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,10 @@ class Policy:
         self.approve_danger = tuple(config.policy.approve_danger)
 
     def is_local_operator(self, user: UserRef) -> bool:
-        """The terminal user (and later the token-less loopback web user) when no roles exist."""
-        return not self.roles and user.platform in (CONSOLE, "local")
+        """The terminal user when no roles exist, and the web chat's user when no HTTP tokens exist
+        (platform `local`: the server then listens on loopback only, so whoever reaches it is on
+        this machine, like the terminal)."""
+        return user.platform == LOCAL or (not self.roles and user.platform == CONSOLE)
 
     def roles_of(self, user: UserRef) -> set[str]:
         held = set()

@@ -1,0 +1,73 @@
+"""Read models for clients that show whole threads (the HTTP API and the web chat).
+
+Plain queries over the tables the store writes; kept apart from `store.py`, which owns every
+write and every state transition. Called on the store's thread through `Store` methods.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def list_threads(db: sqlite_utils.Database, *, platform: str, channel: str | None, limit: int,
+                 before: str | None) -> list[dict[str, Any]]:
+    """Threads of one platform (and one channel, when given), newest activity first.
+    `before` is an `updated_at` cursor from a previous page."""
+    where, params = ["platform = ?"], [platform]
+    if channel is not None:
+        where.append("channel = ?")
+        params.append(channel)
+    if before:
+        where.append("updated_at < ?")
+        params.append(before)
+    rows = db.execute(
+        f"SELECT id, title, created_at, updated_at FROM threads WHERE {' AND '.join(where)} "
+        "ORDER BY updated_at DESC, id DESC LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [{"id": r[0], "title": r[1] or "", "created_at": r[2], "updated_at": r[3]} for r in rows]
+
+
+def thread_owner(db: sqlite_utils.Database, thread_id: str) -> tuple[str, str] | None:
+    row = db.execute("SELECT platform, channel FROM threads WHERE id = ?", [thread_id]).fetchone()
+    return (row[0], row[1] or "") if row else None
+
+
+def thread_view(db: sqlite_utils.Database, thread_id: str) -> dict[str, Any] | None:
+    """The thread with every message (perceived text included) and every plan with its steps."""
+    head = db.execute("SELECT id, title, created_at, updated_at FROM threads WHERE id = ?", [thread_id]).fetchone()
+    if head is None:
+        return None
+    messages = [
+        {"id": r[0], "role": r[1], "user": r[2] or "", "text": r[3] or "", "perceived_text": r[4] or "",
+         "attachments": _loads(r[5]) or [], "created_at": r[6]}
+        for r in db.execute(
+            "SELECT id, role, user_name, text, perceived_text, attachments, created_at FROM messages "
+            "WHERE thread_id = ? ORDER BY created_at, rowid", [thread_id]).fetchall()
+    ]
+    plans = []
+    for p in db.execute(
+            "SELECT id, message_id, round, goal, status, requester, created_at, expires_at, decided_at, decided_by "
+            "FROM plans WHERE thread_id = ? ORDER BY created_at, rowid", [thread_id]).fetchall():
+        requester = _loads(p[5]) or {}
+        steps = [
+            {"id": s[0], "tool": s[1], "args": _loads(s[2]) or {}, "reason": s[3] or "", "risk": s[4],
+             "status": s[5], "result": _loads(s[6]), "summary": s[7], "error": s[8], "decided_by": s[9],
+             "duration_ms": s[10]}
+            for s in db.execute(
+                "SELECT id, tool, args, reason, risk, status, result, summary, error, decided_by, duration_ms "
+                "FROM steps WHERE plan_id = ? ORDER BY position", [p[0]]).fetchall()
+        ]
+        plans.append({"id": p[0], "message_id": p[1], "round": p[2], "goal": p[3], "status": p[4],
+                      "requester": requester.get("name") or requester.get("id") or "",
+                      "created_at": p[6], "expires_at": p[7], "decided_at": p[8], "decided_by": p[9],
+                      "steps": steps})
+    return {"id": head[0], "title": head[1] or "", "created_at": head[2], "updated_at": head[3],
+            "messages": messages, "plans": plans}
