@@ -1,0 +1,56 @@
+"""Who is calling: a bearer token from `[http] tokens`, or, with no tokens configured, the local
+operator (the server then listens on loopback only, see `adapters.launch`)."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from adapters.http.errors import ApiError
+from bot.agent.policy import LOCAL, Policy
+from bot.config import Config
+from bot.model import UserRef
+
+PLATFORM = "http"
+OPERATOR = UserRef(platform=LOCAL, id="operator", name="operator")
+
+
+class Callers:
+    def __init__(self, config: Config, policy: Policy) -> None:
+        self._tokens = [(name, secret.get_secret_value().encode()) for name, secret in config.http.tokens.items()]
+        self._policy = policy
+        self._approver_roles = set(config.policy.approve_write) | set(config.policy.approve_danger)
+
+    @property
+    def open(self) -> bool:
+        """No tokens: everyone who reaches the (loopback) server is the operator."""
+        return not self._tokens
+
+    def identify(self, request: web.Request) -> UserRef:
+        if self.open:
+            return OPERATOR
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "send a token: Authorization: Bearer <token>",
+                           headers={"WWW-Authenticate": 'Bearer realm="chatops"'})
+        presented = token.strip().encode()
+        match = None
+        for name, secret in self._tokens:  # compare with every token, so timing does not say which is close
+            if hmac.compare_digest(presented, secret):
+                match = name
+        if match is None:
+            raise ApiError(401, "that token is not valid here",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return UserRef(platform=PLATFORM, id=match, name=match)
+
+    def owner_key(self, user: UserRef) -> str:
+        """What a thread stores as its owner (`threads.channel`)."""
+        return user.id
+
+    def may_read(self, user: UserRef, owner: str) -> bool:
+        """Owners read their threads; approvers read every web thread (they must see what they approve)."""
+        if self._policy.is_local_operator(user) or owner == self.owner_key(user):
+            return True
+        return bool(self._policy.roles_of(user) & self._approver_roles)

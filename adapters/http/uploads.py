@@ -1,0 +1,119 @@
+"""Reading a message from a request: JSON `{"text"}` or `multipart/form-data` with files.
+
+Everything is checked before the hub sees the message, so a refused request stores nothing:
+the body limit (`[http] max_body`, checked against Content-Length before reading and again
+while streaming), the per-file limit (`perception.max_bytes`) and the file types perception reads
+(sniffed from the bytes, never trusted from the client).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import BodyPartReader, web
+from pydantic import ValidationError
+
+from adapters.http.errors import ApiError
+from adapters.http.schemas import MAX_TEXT, MessageRequest
+from bot.config import Config
+from bot.perception.media import human_size, to_media
+from bot.perception.types import PerceptionError
+
+CHUNK = 64 * 1024
+
+
+@dataclass
+class UploadedFile:
+    name: str
+    mime_type: str
+    data: bytes
+
+
+@dataclass
+class IncomingMessage:
+    text: str
+    files: list[UploadedFile]
+
+
+def check_declared_size(request: web.Request, max_body: int) -> None:
+    if request.content_length is not None and request.content_length > max_body:
+        raise ApiError(413, f"the request is {human_size(request.content_length)}; the limit is "
+                            f"{human_size(max_body)}")
+
+
+def validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"
+
+
+async def read_json(request: web.Request, model: type, max_body: int):
+    """A JSON body validated by `model`; 415 for another content type, 400 for anything malformed."""
+    check_declared_size(request, max_body)
+    if request.content_type != "application/json":
+        raise ApiError(415, "send application/json")
+    raw = await request.read()
+    try:
+        return model.model_validate_json(raw or b"null")
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            raise ApiError(400, "the body is not valid JSON", "malformed_json") from None
+        raise ApiError(400, validation_message(exc), "invalid") from None
+
+
+async def read_message(request: web.Request, config: Config) -> IncomingMessage:
+    max_body = config.http.max_body
+    check_declared_size(request, max_body)
+    if request.content_type == "application/json":
+        body = await read_json(request, MessageRequest, max_body)
+        return IncomingMessage(text=body.text, files=[])
+    if request.content_type != "multipart/form-data":
+        raise ApiError(415, "send application/json ({\"text\": …}) or multipart/form-data (text and files)")
+    try:
+        message = await _read_multipart(request, config)
+    except (ValueError, AssertionError, KeyError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the multipart body could not be read ({type(exc).__name__})", "malformed_body") from None
+    if not message.text.strip() and not message.files:
+        raise ApiError(400, "send some text or at least one file", "empty")
+    return message
+
+
+async def _read_multipart(request: web.Request, config: Config) -> IncomingMessage:
+    reader = await request.multipart()
+    text_parts: list[str] = []
+    files: list[UploadedFile] = []
+    total = 0
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise ApiError(400, "nested multipart bodies are not accepted", "malformed_body")
+        data = bytearray()
+        while chunk := await part.read_chunk(CHUNK):
+            data += chunk
+            total += len(chunk)
+            if total > config.http.max_body:
+                raise ApiError(413, f"the request is larger than the {human_size(config.http.max_body)} limit")
+            if part.filename is not None and len(data) > config.perception.max_bytes:
+                raise ApiError(413, f"{part.filename} is larger than the {human_size(config.perception.max_bytes)} "
+                                    "limit for a file")
+        if part.filename is None and part.name != "files":
+            if part.name == "text":
+                text_parts.append(bytes(data).decode(part.get_charset("utf-8")))
+            continue  # unknown plain fields are ignored, like unknown query parameters
+        files.append(_checked_file(part.filename or "file", bytes(data), config))
+    text = "\n".join(text_parts)
+    if len(text) > MAX_TEXT:
+        raise ApiError(400, f"text: at most {MAX_TEXT} characters", "invalid")
+    return IncomingMessage(text=text, files=files)
+
+
+def _checked_file(name: str, data: bytes, config: Config) -> UploadedFile:
+    """Perception's own type check, run before anything is stored."""
+    name = name.replace("/", "_").replace("\\", "_")[:200] or "file"
+    if not data:
+        raise ApiError(400, f"{name} is empty", "empty_file")
+    try:
+        media = to_media(name, data, config.perception.allowed_types)
+    except PerceptionError as exc:
+        raise ApiError(415, f"{name} {exc}; I read images (png, jpeg, webp, …) and audio "
+                            "(ogg, webm, mp3, wav, m4a, …)") from None
+    return UploadedFile(name=name, mime_type=media.mime_type, data=data)
