@@ -40,6 +40,7 @@ class HttpAdapter:
         self.api = ThreadsApi(runtime, events=self.events, metrics=self.metrics, adapters=adapters)
         self.app = self.build_app()
         self._runner: web.AppRunner | None = None
+        self.runner_host, self.runner_port = "", 0
         self.url = ""
 
     def build_app(self) -> web.Application:
@@ -86,9 +87,9 @@ class HttpAdapter:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        bound = self._runner.addresses[0]
-        shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-        self.url = f"http://{shown}:{bound[1]}/"
+        self.runner_host, self.runner_port = self._runner.addresses[0][:2]
+        shown = f"[{self.runner_host}]" if ":" in self.runner_host else self.runner_host
+        self.url = f"http://{shown}:{self.runner_port}/"
 
     async def stop(self) -> None:
         self.events.close()
