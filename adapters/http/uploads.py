@@ -1,4 +1,5 @@
-"""Reading a message from a request: JSON `{"text"}` or `multipart/form-data` with files.
+"""Reading a message from a request: JSON `{"text"}`, `multipart/form-data` with files, or a
+plain form (`curl -d text=…`).
 
 Everything is checked before the hub sees the message, so a refused request stores nothing:
 the body limit (`[http] max_body`, checked against Content-Length before reading and again
@@ -67,6 +68,14 @@ async def read_message(request: web.Request, config: Config) -> IncomingMessage:
     if request.content_type == "application/json":
         body = await read_json(request, MessageRequest, max_body)
         return IncomingMessage(text=body.text, files=[])
+    if request.content_type == "application/x-www-form-urlencoded":  # `curl -d text=…`
+        fields = await request.post()
+        text = str(fields.get("text", ""))
+        if not text.strip():
+            raise ApiError(400, "send some text", "empty")
+        if len(text) > MAX_TEXT:
+            raise ApiError(400, f"text: at most {MAX_TEXT} characters", "invalid")
+        return IncomingMessage(text=text, files=[])
     if request.content_type != "multipart/form-data":
         raise ApiError(415, "send application/json ({\"text\": …}) or multipart/form-data (text and files)")
     try:
