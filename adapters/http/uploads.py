@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import ValidationError
 
 from adapters.http.errors import ApiError
@@ -80,7 +81,7 @@ async def read_message(request: web.Request, config: Config) -> IncomingMessage:
         raise ApiError(415, "send application/json ({\"text\": …}) or multipart/form-data (text and files)")
     try:
         message = await _read_multipart(request, config)
-    except (ValueError, AssertionError, KeyError, UnicodeDecodeError) as exc:
+    except (ValueError, AssertionError, KeyError, LookupError, HttpProcessingError) as exc:
         raise ApiError(400, f"the multipart body could not be read ({type(exc).__name__})", "malformed_body") from None
     if not message.text.strip() and not message.files:
         raise ApiError(400, "send some text or at least one file", "empty")

@@ -1,0 +1,134 @@
+"""The web chat in a real browser: Playwright driving Debian's chromium (installed by `make test`;
+Playwright never downloads a browser here)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.http.conftest import StartWeb, WebBot
+from tests.screens import terminal_screenshot
+from tools.builtin import BUILTIN_TOOLS
+
+CHROMIUM = "/usr/bin/chromium"
+TOKENS = {"alice": "alice-browser-token"}
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+async def open_page(browser: Browser, web: WebBot, *, width: int = 1100, height: int = 760) -> Page:
+    page = await browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("requestfailed", lambda request: errors.append(f"failed: {request.url}"))
+    page.on("request", lambda request: request.url.startswith(web.url) or errors.append(f"outside: {request.url}"))
+    page.errors = errors  # type: ignore[attr-defined]
+    await page.goto(web.url + "/")
+    return page
+
+
+async def send(page: Page, text: str) -> None:
+    await page.get_by_label("Message").fill(text)
+    await page.get_by_role("button", name="Send").click()
+
+
+async def test_an_http_check_against_a_local_server_shows_its_result(browser, start_web: StartWeb,
+                                                                     http_server: str):
+    web = await start_web()
+    for item in BUILTIN_TOOLS:
+        web.bot.hub.registry.add(item, source="builtin")
+    page = await open_page(browser, web)
+    await send(page, f"!http_check url={http_server}/health")
+    card = page.get_by_role("article", name="Plan: run http_check")
+    await expect(card.locator(".state.succeeded").first).to_be_visible()
+    await expect(card).to_contain_text("200")
+    await expect(page.locator(".msg.bot")).to_contain_text("Done:")
+    await expect(page.get_by_role("navigation", name="Threads")).to_contain_text("!http_check")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+async def test_approving_a_change_in_the_page_runs_it_and_shows_the_result(browser, start_web: StartWeb,
+                                                                           tmp_path: Path):
+    web = await start_web()
+    page = await open_page(browser, web)
+    await send(page, "!restart unit=payments")
+    approve = page.get_by_role("button", name="Approve: run restart")
+    await expect(approve).to_be_visible()
+    assert web.bot.calls.of("restart") == []
+    await approve.click()
+    card = page.get_by_role("article", name="Plan: run restart")
+    await expect(card).to_contain_text("payments restarted")
+    await expect(card).to_contain_text("Approved by local:operator")
+    await expect(approve).to_have_count(0)
+    assert web.bot.calls.of("restart") == [{"unit": "payments"}]
+    await page.screenshot(path=str(tmp_path / "approved.png"), full_page=True)
+    assert (tmp_path / "approved.png").stat().st_size > 10_000
+
+
+async def test_denying_runs_nothing(browser, start_web: StartWeb):
+    web = await start_web()
+    page = await open_page(browser, web)
+    await send(page, "!restart unit=db")
+    await page.get_by_role("button", name="Deny: run restart").click()
+    await expect(page.get_by_role("article", name="Plan: run restart")).to_contain_text("denied")
+    await expect(page.locator(".msg.bot")).to_contain_text("Denied by")
+    assert web.bot.calls.of("restart") == []
+
+
+async def test_an_attached_screenshot_shows_its_ocr_text(browser, start_web: StartWeb, shared_perceiver,
+                                                         tmp_path: Path):
+    web = await start_web(perceiver=shared_perceiver)
+    shot = tmp_path / "pods.png"
+    shot.write_bytes(terminal_screenshot())
+    page = await open_page(browser, web)
+    await page.locator("#file-input").set_input_files(str(shot))
+    await expect(page.locator("#attachments")).to_contain_text("pods.png")
+    await send(page, "why is this crashing?")
+    perceived = page.get_by_label("What the bot read")
+    await expect(perceived).to_contain_text("CrashLoopBackOff")
+    await expect(perceived).to_contain_text("[image: pods.png")
+    await page.screenshot(path=str(tmp_path / "ocr.png"), full_page=True)
+
+
+async def test_with_tokens_the_page_asks_for_one_and_keeps_it_for_the_tab(browser, start_web: StartWeb):
+    web = await start_web(tokens=TOKENS)
+    page = await open_page(browser, web)
+    token_box = page.get_by_label("Access token")
+    await expect(token_box).to_be_visible()
+    await token_box.fill("wrong")
+    await page.get_by_role("button", name="Use token").click()
+    await expect(page.get_by_role("alert")).to_contain_text("not accepted")
+    await token_box.fill(TOKENS["alice"])
+    await page.get_by_role("button", name="Use token").click()
+    await expect(token_box).to_be_hidden()
+    await send(page, "!ping host=with-token")
+    await expect(page.get_by_role("article", name="Plan: run ping")).to_contain_text("pong from with-token")
+    assert await page.evaluate("sessionStorage.getItem('chatops-token')") == TOKENS["alice"]
+    await page.reload()
+    await expect(page.get_by_role("navigation", name="Threads")).to_contain_text("!ping host=with-token")
+    await expect(token_box).to_be_hidden()
+
+
+async def test_keyboard_only_use_on_a_phone_sized_screen(browser, start_web: StartWeb, tmp_path: Path):
+    web = await start_web()
+    page = await open_page(browser, web, width=390, height=800)
+    await page.get_by_label("Message").focus()
+    await page.keyboard.type("!restart unit=cache")
+    await page.keyboard.press("Enter")
+    approve = page.get_by_role("button", name="Approve: run restart")
+    await expect(approve).to_be_visible()
+    await approve.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("article", name="Plan: run restart")).to_contain_text("cache restarted")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    await page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
