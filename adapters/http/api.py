@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import secrets
 from typing import Any
@@ -118,7 +119,10 @@ class ThreadsApi:
     async def create_thread(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
         message = await read_message(request, self.config)
-        thread = ThreadRef(platform=PLATFORM, channel=self.callers.owner_key(user), thread="t" + secrets.token_hex(8))
+        # a retried create (same Idempotency-Key) must land in the thread the first attempt made
+        key = request.headers.get("Idempotency-Key", "")[:200]
+        name = "t" + (hashlib.sha256(f"{user.key}\n{key}".encode()).hexdigest()[:16] if key else secrets.token_hex(8))
+        thread = ThreadRef(platform=PLATFORM, channel=self.callers.owner_key(user), thread=name)
         await self._turn(thread, user, message, request)
         return json_body(await self._thread_body(thread.id), 201)
 

@@ -168,6 +168,8 @@ async def test_an_idempotency_key_makes_a_retried_post_one_turn(start_web):
     headers = {"Idempotency-Key": "retry-me-1"}
     first = await web.request("POST", "/api/v1/threads", json={"text": "!ping"}, headers=headers)
     thread_id = first.body["id"]
+    retried_create = await web.request("POST", "/api/v1/threads", json={"text": "!ping"}, headers=headers)
+    assert retried_create.status == 201 and retried_create.body["id"] == thread_id
     again = await web.request("POST", f"/api/v1/threads/{thread_id}/messages", json={"text": "!ping host=x"},
                               headers={"Idempotency-Key": "retry-me-2"})
     retried = await web.request("POST", f"/api/v1/threads/{thread_id}/messages", json={"text": "!ping host=x"},

@@ -4,14 +4,8 @@ examples): no 500s, and every response matches the document (status, content typ
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -23,14 +17,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-CHATOPS = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "chatops"
+from tests.http.served import free_port, serve
+
 TOKEN = "schema-token-123"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +46,8 @@ argv = ["echo", "restarted {{unit}}"]
 [runbooks.params.unit]
 pattern = "[a-z]+"
 """)
-    env = {**os.environ, "NO_COLOR": "1"}
-    process = subprocess.Popen([str(CHATOPS), "run", "--config", str(config)], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"chatops run did not start: {process.stdout.read()}") from None
-            time.sleep(0.2)
-    yield url
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
-    assert "Traceback" not in output, output
+    with serve(config, port, token=TOKEN) as server:
+        yield server.url
 
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -1,0 +1,88 @@
+"""`chatops run` as users start it: a real subprocess that serves the web chat and the API, refuses
+an unsafe exposure, and keeps pending plans across a restart."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+from adapters.launch import AdapterConfigError, check_http_exposure, configured_adapters
+from bot.runtime import Runtime
+from tests.conftest import make_config
+from tests.http.served import free_port, run_chatops, serve
+
+
+def write_config(folder: Path, listen: str, extra: str = "") -> Path:
+    marker = folder / "restarted"
+    config = folder / "chatops.toml"
+    config.write_text(textwrap.dedent(f"""
+        [storage]
+        path = "{folder / 'bot.db'}"
+        [llm]
+        model = "test"
+        [http]
+        listen = "{listen}"
+        [[runbooks]]
+        name = "restart_service"
+        description = "Restart a service (test: writes a marker file)"
+        argv = ["{sys.executable}", "-c", "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])",
+                "{marker}", "{{unit}}"]
+        risk = "write"
+        [runbooks.params.unit]
+        pattern = "[a-z]+"
+    """) + textwrap.dedent(extra))
+    return config
+
+
+def test_listening_beyond_loopback_without_tokens_is_refused_before_anything_starts(tmp_path: Path):
+    config = write_config(tmp_path, "0.0.0.0:8765")
+    process = run_chatops("run", "--config", str(config), cwd=tmp_path)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "refusing to start" in err and "not a loopback address" in err and "[http] tokens" in err
+    assert not (tmp_path / "bot.db").exists()
+
+
+def test_the_exposure_rule(tmp_path: Path):
+    for listen in ("127.0.0.1:1", "localhost:1", "[::1]:1"):
+        check_http_exposure(make_config(tmp_path, http={"listen": listen}))
+    check_http_exposure(make_config(tmp_path, http={"listen": "0.0.0.0:1", "tokens": {"a": "secret-token"}}))
+    for listen in ("0.0.0.0:1", "192.168.1.5:1", "[::]:1", "example.org:1"):
+        try:
+            check_http_exposure(make_config(tmp_path, http={"listen": listen}))
+        except AdapterConfigError:
+            continue
+        raise AssertionError(f"{listen} without tokens was allowed")
+
+
+async def test_only_configured_adapters_start(make_bot):
+    bot = await make_bot()
+    runtime = Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub)
+    assert [adapter.name for adapter in configured_adapters(runtime)] == ["http"]
+    quiet = await make_bot(http={"enabled": False})
+    runtime = Runtime(config=quiet.config, store=quiet.store, registry=quiet.hub.registry, hub=quiet.hub)
+    assert configured_adapters(runtime) == []
+
+
+def test_run_serves_the_web_chat_and_a_pending_plan_survives_a_restart(tmp_path: Path):
+    port = free_port()
+    config = write_config(tmp_path, f"127.0.0.1:{port}")
+    with serve(config, port) as server:
+        status, page = server.call("GET", "/healthz")
+        assert status == 200 and page["database"] == "writable" and page["adapters"] == ["http"]
+        status, view = server.call("POST", "/api/v1/threads", {"text": "!restart_service unit=web"})
+        assert status == 201 and view["plans"][0]["status"] == "proposed"
+    assert f"web chat at http://127.0.0.1:{port}/" in server.output  # type: ignore[attr-defined]
+    assert not (tmp_path / "restarted").exists()
+
+    with serve(config, port) as again:  # a new process on the same database
+        plan_id = view["plans"][0]["id"]
+        status, plan = again.call("POST", f"/api/v1/plans/{plan_id}/decision", {"decision": "approve"})
+        assert status == 200, plan
+        for _ in range(200):
+            status, thread = again.call("GET", f"/api/v1/threads/{view['id']}")
+            if thread["plans"][0]["status"] == "succeeded":
+                break
+        assert thread["plans"][0]["status"] == "succeeded"
+    assert (tmp_path / "restarted").read_text() == "web"
