@@ -20,7 +20,9 @@ TOKENS = {"alice": "alice-browser-token"}
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        # a fake microphone (a generated tone) so the record button can be used without hardware
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
         yield launched
         await launched.close()
 
@@ -132,3 +134,25 @@ async def test_keyboard_only_use_on_a_phone_sized_screen(browser, start_web: Sta
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     await page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+
+
+async def test_recording_a_voice_note_in_the_page_sends_it_through_perception(browser, start_web: StartWeb,
+                                                                             shared_perceiver):
+    web = await start_web(perceiver=shared_perceiver)
+    page = await open_page(browser, web)
+    record = page.get_by_role("button", name="Record")
+    await expect(record).to_be_visible()
+    await record.click()
+    stop = page.get_by_role("button", name="Stop recording")
+    await expect(stop).to_have_attribute("aria-pressed", "true")
+    await page.wait_for_timeout(1500)
+    await stop.click()
+    await expect(page.locator("#attachments")).to_contain_text("voice-note.")
+    await send(page, "listen to this")
+    perceived = page.get_by_label("What the bot read")
+    # the clip was decoded and run through Whisper: a fake microphone plays a tone, not speech
+    await expect(perceived).to_contain_text("[voice note, 0:0")
+    message = (await web.request("GET", "/api/v1/threads")).body["threads"][0]
+    view = await web.thread(message["id"])
+    attachment = view["messages"][0]["attachments"][0]
+    assert attachment["mime_type"].split("/")[0] in ("audio", "video") and attachment["size"] > 1000
