@@ -64,6 +64,19 @@ class Turn:
     text: str
     message_id: str
     history: list[dict] = field(default_factory=list)
+    settled: Callable[[], None] = lambda: None  # the message has a plan on show or an answer
+
+
+class Once:
+    """Calls a callback at most once, however often it is invoked."""
+
+    def __init__(self, callback: Callable[[], None] | None) -> None:
+        self._callback = callback
+
+    def __call__(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            callback()
 
 
 class Hub:
@@ -139,8 +152,18 @@ class Hub:
 
     # --- inbound messages -------------------------------------------------------------------------
 
-    async def handle(self, inbound: Inbound) -> bool:
-        """Process one message; False when it was a duplicate delivery and nothing happened."""
+    async def handle(self, inbound: Inbound, *, on_settled: Callable[[], None] | None = None) -> bool:
+        """Process one message; False when it was a duplicate delivery and nothing happened.
+        `on_settled` is called as soon as the message has a plan on show or an answer (read-only
+        steps may still be running), or when the turn ends without either; a caller that answers
+        a request (the HTTP API) can reply then instead of waiting for the whole turn."""
+        settled = Once(on_settled)
+        try:
+            return await self._handle(inbound, settled)
+        finally:
+            settled()
+
+    async def _handle(self, inbound: Inbound, settled: Once) -> bool:
         thread = inbound.thread
         started = time.perf_counter()
         async with self._locks[thread.id]:
@@ -154,7 +177,8 @@ class Hub:
                 self._observe("perception", perceiving, platform=thread.platform)
             else:
                 text = inbound.text
-            turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history)
+            turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history,
+                        settled=settled)
             await self._plan_round(turn, round_number=1, executed=[])
         self._observe("turn", started, platform=thread.platform)
         return True
@@ -188,20 +212,24 @@ class Hub:
                                           detail={"error": str(exc), "round": round_number})
             await self.notice(turn.thread, f"I could not plan that: {exc}", "error")
             await self._answer(turn.thread, f"Sorry, I could not plan that: {exc}. Nothing was run.")
+            turn.settled()
             return
         if isinstance(outcome, Answer):
             await self._answer(turn.thread, outcome.text)
+            turn.settled()
             return
         refusal = self._refusal(turn.requester, outcome)
         if refusal:
             await self.store.append_audit("request.refused", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"reason": refusal, "tools": [s.tool for s in outcome.steps]})
             await self._answer(turn.thread, refusal)
+            turn.settled()
             return
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
         plan = await self.store.propose_plan(outcome, message_id=turn.message_id,
                                              ttl_seconds=self.config.agent.approval_ttl, start=True)
         await self.emit(turn.thread, PlanEvent.of(plan))
+        turn.settled()
         if plan.status is PlanStatus.running:
             await self._run_plan(plan, turn, started=True)
         else:

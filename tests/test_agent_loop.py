@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.model import Decision, PlanStatus, StepStatus, UserRef
+from bot.model import Decision, Inbound, PlanStatus, StepStatus, ThreadRef, UserRef
 from storage import Store
 from tests.conftest import ScriptedModel, reply
 
@@ -298,3 +298,21 @@ async def test_store_on_a_fresh_file_has_no_pending_plans(tmp_path):
         assert await store.pending_plans() == []
     finally:
         await store.close()
+
+
+async def test_on_settled_fires_when_the_plan_is_on_show_before_read_steps_finish(make_bot):
+    bot = await make_bot()
+    moments: list[tuple[str, list[str]]] = []
+
+    def settled() -> None:
+        moments.append(("settled", [e.type for _, e in bot.events]))
+
+    inbound = Inbound(event_id="settle-1", thread=ThreadRef(platform="console", thread="s1"),
+                      user=UserRef(platform="console", id="alice", name="alice"), text="!ping host=db1")
+    assert await bot.hub.handle(inbound, on_settled=settled)
+    assert moments == [("settled", ["plan"])]  # before the step ran and before the answer
+    assert [e.type for _, e in bot.events][-1] == "answer"
+    # a repeated delivery settles too (nothing to wait for), exactly once
+    again: list[str] = []
+    assert not await bot.hub.handle(inbound, on_settled=lambda: again.append("x"))
+    assert again == ["x"]

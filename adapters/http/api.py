@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -37,7 +38,7 @@ from adapters.http.schemas import (
 )
 from adapters.http.uploads import IncomingMessage, read_json, read_message
 from bot import __version__
-from bot.model import Attachment, Decision, DecisionEvent, Inbound, Outbound, ThreadRef, UserRef
+from bot.model import Attachment, Decision, DecisionEvent, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
 from bot.runtime import Runtime
 
@@ -179,28 +180,19 @@ class ThreadsApi:
         idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
         event_id = f"{user.key}:{idempotency_key}" if idempotency_key else secrets.token_hex(12)
         inbound = Inbound(event_id=event_id, thread=thread, user=user, text=message.text, attachments=attachments)
-        planned = asyncio.Event()
-
-        def until_planned(event: Outbound) -> bool:
-            if event.type in ("plan", "answer"):
-                planned.set()
-                return True
-            return False
-
-        self.events.watch(thread.id, until_planned)
-        turn = self._spawn(self._handle(inbound, keys))
-        waiter = asyncio.create_task(planned.wait())
+        settled = asyncio.Event()
+        turn = self._spawn(self._handle(inbound, keys, settled.set))
+        waiter = asyncio.create_task(settled.wait())
         try:
             await asyncio.wait({turn, waiter}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
-            self.events.unwatch(thread.id, until_planned)
         if turn.done() and turn.exception() is not None:
             raise turn.exception()  # type: ignore[misc]
 
-    async def _handle(self, inbound: Inbound, upload_keys: list[str]) -> bool:
+    async def _handle(self, inbound: Inbound, upload_keys: list[str], on_settled: Callable[[], None]) -> bool:
         try:
-            return await self.hub.handle(inbound)
+            return await self.hub.handle(inbound, on_settled=on_settled)
         finally:
             for key in upload_keys:
                 self._uploads.pop(key, None)

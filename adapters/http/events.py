@@ -9,10 +9,8 @@ starts empty after a restart, and the thread's state is then read from `GET /thr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
 
 from bot.model import Outbound
 
@@ -25,7 +23,6 @@ class ThreadEvents:
         self._next_id = time.time_ns() // 1000  # microseconds: later processes start higher
         self._logs: OrderedDict[str, deque[tuple[int, str]]] = OrderedDict()
         self._subscribers: dict[str, set[asyncio.Queue[tuple[int, str] | None]]] = {}
-        self._watchers: dict[str, list[Callable[[Outbound], bool]]] = {}
         self._keep_per_thread = keep_per_thread
         self._keep_threads = keep_threads
 
@@ -43,9 +40,6 @@ class ThreadEvents:
         log.append((event_id, data))
         for queue in self._subscribers.get(thread_id, ()):
             queue.put_nowait((event_id, data))
-        watchers = self._watchers.get(thread_id)
-        if watchers:
-            self._watchers[thread_id] = [watch for watch in watchers if not watch(event)]
         return event_id
 
     def last_id(self, thread_id: str) -> str:
@@ -66,14 +60,6 @@ class ThreadEvents:
             queues.discard(queue)
             if not queues:
                 del self._subscribers[thread_id]
-
-    def watch(self, thread_id: str, until: Callable[[Outbound], bool]) -> None:
-        """Call `until(event)` for each new event of the thread until it returns True."""
-        self._watchers.setdefault(thread_id, []).append(until)
-
-    def unwatch(self, thread_id: str, until: Callable[[Outbound], bool]) -> None:
-        with contextlib.suppress(KeyError, ValueError):
-            self._watchers[thread_id].remove(until)
 
     def close(self) -> None:
         """Tell every open stream to end (the server is stopping)."""
