@@ -143,6 +143,7 @@ class FakeDiscord:
         self.interactions: dict[str, Interaction] = {}
         self.cdn: dict[str, tuple[bytes, str]] = {}  # path → (bytes, content type)
         self.cdn_downloads: list[str] = []
+        self.cdn_chunked: set[str] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id → registered commands
         self.connections = 0
         self.resumes: list[dict[str, Any]] = []
@@ -224,12 +225,15 @@ class FakeDiscord:
 
     # --- what users do ------------------------------------------------------------------------
 
-    def upload(self, channel_id: str, filename: str, data: bytes, content_type: str,
+    def upload(self, channel_id: str, filename: str, data: bytes, content_type: str, *, chunked: bool = False,
                **extra: Any) -> dict[str, Any]:
-        """An attachment as Discord describes it, its bytes served from the fake CDN."""
+        """An attachment as Discord describes it, its bytes served from the fake CDN (`chunked`:
+        without a Content-Length, so only counting while streaming can stop an oversized one)."""
         attachment_id = self.snowflake()
         path = f"{channel_id}/{attachment_id}/{filename}"
         self.cdn[path] = (data, content_type)
+        if chunked:
+            self.cdn_chunked.add(path)
         signature = "?ex=6781c2a0&is=67807120&hm=" + secrets.token_hex(8)
         sample = payload("attachment_image") if content_type.startswith("image/") else {}
         attachment = {**sample, "id": attachment_id, "filename": filename, "size": len(data),
@@ -396,11 +400,18 @@ class FakeDiscord:
             return web.Response(status=404, text="Not Found")
         data, content_type = self.cdn[path]
         response = web.StreamResponse(headers={"Content-Type": content_type})
-        response.content_length = len(data)
+        if path in self.cdn_chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(data)
         await response.prepare(request)
-        for start in range(0, len(data), 16 * 1024):
-            await response.write(data[start:start + 16 * 1024])
-        await response.write_eof()
+        try:
+            for start in range(0, len(data), 4 * 1024):
+                await response.write(data[start:start + 4 * 1024])
+                await asyncio.sleep(0)
+            await response.write_eof()
+        except (ConnectionResetError, ConnectionError):
+            pass  # the client stopped reading
         return response
 
     # --- REST ---------------------------------------------------------------------------------
