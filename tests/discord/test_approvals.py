@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.model import PlanStatus
 from tests.conftest import ScriptedModel, reply
 from tests.discord.conftest import ALICE, BOB, MALLORY, MENTION, buttons, cards_in, eventually, said
-from tests.fakes.discord_gateway import CHANNEL_ID, EPHEMERAL
+from tests.fakes.discord_gateway import CHANNEL_ID, EPHEMERAL, Person
 
 MESSAGE_CONTENT_INTENT = 1 << 15
 
@@ -120,3 +120,26 @@ async def test_a_danger_step_needs_someone_other_than_the_requester(discord_bot,
     await fake_discord.click(card["id"], buttons(card)["Approve"], BOB)
     await eventually(said(fake_discord, request["id"], "dropped"))
     assert running.bot.calls.of("drop_database") == [{"name": "staging"}]
+
+
+async def test_roles_list_discord_user_ids_and_role_ids(discord_bot, fake_discord):
+    """`[roles.oncall] discord = ["<user id>", "role:<role id>"]`: Mallory by her id, Carol by a
+    role created after the bot connected (not in its cache: the ids the gateway sent count)."""
+    carol = Person("1300000000000000013", "carol", ("1300000000000000999",))
+    model = ScriptedModel([reply({"tool": "restart", "args": {"unit": "web"}}), reply(answer="restarted")] * 2)
+    running = await discord_bot(model.planner(),
+                                roles={"oncall": {"discord": [MALLORY.id, "role:1300000000000000999"]}})
+
+    first = await fake_discord.say(ALICE, f"{MENTION} restart web")
+    card = (await eventually(lambda: cards_in(fake_discord, first["id"])))[0]
+    await fake_discord.click(card["id"], buttons(card)["Approve"], BOB)  # has the old role only
+    refusal = (await eventually(lambda: fake_discord.ephemeral_for(BOB)))[0]
+    assert "needs the role: oncall" in refusal["content"]
+    await fake_discord.click(card["id"], buttons(card)["Approve"], MALLORY)
+    await eventually(said(fake_discord, first["id"], "restarted"))
+
+    second = await fake_discord.say(ALICE, f"{MENTION} restart web again")
+    card = (await eventually(lambda: cards_in(fake_discord, second["id"])))[0]
+    await fake_discord.click(card["id"], buttons(card)["Approve"], carol)
+    await eventually(said(fake_discord, second["id"], "restarted"))
+    assert running.bot.calls.of("restart") == [{"unit": "web"}, {"unit": "web"}]
