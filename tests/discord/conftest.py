@@ -4,6 +4,7 @@ the real adapter (discord.py's HTTP client, gateway and parsers all run unchange
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -23,10 +24,13 @@ MENTION = f"<@{BOT_ID}>"
 
 
 async def eventually(probe: Callable[[], Any], *, timeout: float = 20.0, what: str = "") -> Any:
-    """Poll `probe` until it returns something truthy (and return it), for at most `timeout` s."""
+    """Poll `probe` (plain or async) until it returns something truthy, and return that; fail
+    after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if time.monotonic() > deadline:

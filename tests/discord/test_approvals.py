@@ -143,3 +143,18 @@ async def test_roles_list_discord_user_ids_and_role_ids(discord_bot, fake_discor
     await fake_discord.click(card["id"], buttons(card)["Approve"], carol)
     await eventually(said(fake_discord, second["id"], "restarted"))
     assert running.bot.calls.of("restart") == [{"unit": "web"}, {"unit": "web"}]
+
+
+async def test_an_expired_plan_loses_its_buttons(discord_bot, fake_discord):
+    running = await discord_bot(restart_model().planner(), agent={"approval_ttl": 0.2})
+    request = await fake_discord.say(ALICE, f"{MENTION} restart web")
+    card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
+
+    # the hub's expiry sweep, run by hand (the test bot's own sweeper sleeps for an hour)
+    await eventually(running.bot.hub.expire_due, what="the plan to expire")
+
+    await eventually(said(fake_discord, request["id"], "expired after"), what="the expiry notice")
+    edited = fake_discord.messages[card["id"]]
+    assert edited["components"] == []
+    assert edited["embeds"][0]["fields"][0]["value"] == "⌛ Expired: nothing that needed approval was run"
+    assert running.bot.calls.of("restart") == []

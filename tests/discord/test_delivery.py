@@ -3,8 +3,14 @@ RESUME) is one turn; buttons posted before a restart still work after it; DMs an
 
 from __future__ import annotations
 
+import discord
+import pytest
+from discord.http import Route
+
+from adapters.discord import DiscordAdapter
+from bot.runtime import Runtime
 from tests.conftest import ScriptedModel, reply
-from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, eventually, said
+from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, discord_sections, eventually, said
 from tests.fakes.discord_gateway import CHANNEL_ID, GUILD_ID
 
 
@@ -116,3 +122,17 @@ async def test_the_ops_command_works_like_a_mention(discord_bot, fake_discord):
     await eventually(said(fake_discord, thread_id, "web1 is up"))
     assert running.bot.calls.of("ping") == [{"host": "web1"}]
     assert "is web1 up?" in model.prompts[0]
+
+
+async def test_a_wrong_token_stops_the_start_with_discords_refusal(make_bot, fake_discord):
+    sections = discord_sections(fake_discord)
+    sections["discord"]["token"] = "MTIz.wrong.token"
+    bot = await make_bot(None, **sections)
+    adapter = DiscordAdapter(Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub))
+    base = Route.BASE
+
+    with pytest.raises(discord.LoginFailure):
+        await adapter.start()
+
+    assert base == Route.BASE  # discord.py's endpoints are put back
+    assert fake_discord.connections == 0
