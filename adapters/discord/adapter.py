@@ -17,7 +17,15 @@ from typing import Any, TypeVar
 import discord
 
 from adapters.discord.client import ChatopsClient
-from adapters.discord.conversations import Conversations, dm_thread, guild_thread, in_scope, request_text, thread_name
+from adapters.discord.conversations import (
+    ARCHIVE_AFTER_MINUTES,
+    Conversations,
+    dm_thread,
+    guild_thread,
+    in_scope,
+    request_text,
+    thread_name,
+)
 from adapters.discord.embeds import MESSAGE_LIMIT, clip
 from adapters.discord.endpoints import use_endpoints
 from adapters.discord.files import AttachmentDownloads, attachment_of
@@ -170,8 +178,13 @@ class DiscordAdapter:
         else:
             message = response.resource if isinstance(response.resource, discord.Message) \
                 else await interaction.original_response()
-            started = await message.create_thread(name=thread_name(request))
-            thread = guild_thread(interaction.guild_id, started.id)
+            try:
+                started = await message.create_thread(name=thread_name(request),
+                                                      auto_archive_duration=ARCHIVE_AFTER_MINUTES)
+                thread = guild_thread(interaction.guild_id, started.id)
+            except discord.HTTPException as exc:  # e.g. no Create Public Threads here: answer in place
+                log.warning("no thread for /ops in channel %s: %s", channel_id, exc)
+                thread = guild_thread(interaction.guild_id, channel_id)
         inbound = Inbound(event_id=str(interaction.id), thread=thread, user=user_ref(interaction.user), text=request)
         self._spawn(self._run_turn(inbound), name=f"discord-command-{interaction.id}")
 

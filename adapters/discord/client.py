@@ -1,9 +1,9 @@
 """The discord.py client: intents, start-up hooks, and where gateway events enter the adapter.
 
-Intents: the defaults (servers, messages, DMs) plus **message content**, a privileged intent
-that must also be switched on in the developer portal; without it, messages that do not mention
-the bot (follow-ups in its threads) arrive with empty text. The members intent is not needed:
-messages and interactions carry the author's roles.
+Intents: servers, server and DM messages, and **message content**, a privileged intent that must
+also be switched on in the developer portal; without it, messages that do not mention the bot
+(follow-ups in its threads) arrive with empty text. The members intent is not needed: messages
+and interactions carry the author's roles.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ log = logging.getLogger("chatops.discord")
 
 
 def intents() -> discord.Intents:
-    wanted = discord.Intents.default()  # guilds, guild and DM messages, …; not members or presences
-    wanted.message_content = True
-    return wanted
+    """Only what the adapter reads: servers and their channels and threads (the cache), messages
+    in servers and DMs, and their content."""
+    return discord.Intents(guilds=True, guild_messages=True, dm_messages=True, message_content=True)
 
 
 @app_commands.command(name="ops", description="Ask chatops to do something (works like mentioning the bot)")

@@ -40,9 +40,24 @@ def guild_thread(guild_id: int, thread_id: int) -> ThreadRef:
     return ThreadRef(platform=PLATFORM, channel=str(guild_id), thread=str(thread_id))
 
 
+def bot_role_id(message: discord.Message) -> int | None:
+    """The bot's own managed role in the message's server (people often mention that instead)."""
+    role = message.guild.self_role if message.guild is not None else None
+    return role.id if role is not None else None
+
+
+def mentions_bot(message: discord.Message, bot_id: int) -> bool:
+    role_id = bot_role_id(message)
+    return bot_id in message.raw_mentions or (role_id is not None and role_id in message.raw_role_mentions)
+
+
 def request_text(message: discord.Message, bot_id: int) -> str:
-    """The message without the bot's mention."""
-    return re.sub(rf"<@!?{bot_id}>", "", message.content).strip()
+    """The message without the bot's mention (of its user or of its role)."""
+    text = re.sub(rf"<@!?{bot_id}>", "", message.content)
+    role_id = bot_role_id(message)
+    if role_id is not None:
+        text = text.replace(f"<@&{role_id}>", "")
+    return text.strip()
 
 
 def thread_name(text: str) -> str:
@@ -71,11 +86,13 @@ class Conversations:
     async def thread_for(self, message: discord.Message, me: discord.ClientUser) -> ThreadRef | None:
         """The conversation a message belongs to, starting a thread for a mention in a channel;
         None when the message is not for the bot."""
-        if message.author.bot or message.author.id == me.id:
-            return None
+        if message.author.bot or message.author.id == me.id or message.is_system():
+            return None  # other bots, itself, and system messages (pins, joins, thread renames…)
+        if not request_text(message, me.id) and not message.attachments:
+            return None  # nothing to act on (a bare mention, a sticker)
         if message.guild is None:
             return dm_thread(message.channel.id)
-        mentioned = me.id in message.raw_mentions
+        mentioned = mentions_bot(message, me.id)
         channel = message.channel
         if is_thread(channel) or isinstance(channel, discord.PartialMessageable):
             ref = guild_thread(message.guild.id, channel.id)

@@ -65,7 +65,7 @@ class ThreadWriter:
         if isinstance(event, AnswerEvent | PlanEvent):
             # A plan's last change (running → succeeded or failed) comes with no event of its own:
             # the answer or the next round's plan follows it, so refresh the cards still moving.
-            for plan_id in sorted(self._unsettled[thread.id] - {getattr(event, "id", None)}):
+            for plan_id in sorted(self._unsettled.get(thread.id, set()) - {getattr(event, "id", None)}):
                 await self.show_plan(channel, plan_id, thread)
         if isinstance(event, PlanEvent):
             await self.show_plan(channel, event.id, thread)
@@ -87,23 +87,26 @@ class ThreadWriter:
             plan = await self.store.get_plan(plan_id)
             if plan is None:
                 return
-            if plan.status in SETTLED:
-                self._unsettled[thread.id].discard(plan_id)
-            else:
-                self._unsettled[thread.id].add(plan_id)
             embed, view = plan_embed(plan), decision_view(plan)
             shown = (embed.to_dict(), [item.custom_id for item in view.children] if view else [])  # type: ignore[attr-defined]
-            if self._shown.get(plan_id) == shown:
-                return
-            ref = await self.store.ref_of(PLATFORM, CARD, plan_id)
-            if ref is None:
-                message = await channel.send(embed=embed, view=view) if view else await channel.send(embed=embed)
-                await self.store.remember_ref(PLATFORM, CARD, plan_id,
-                                              {"channel": str(channel.id), "message": str(message.id)})
-            else:
-                card = self.client.get_partial_messageable(int(ref["channel"])).get_partial_message(int(ref["message"]))
-                await card.edit(embed=embed, view=view)
-            self._shown[plan_id] = shown
+            if self._shown.get(plan_id) != shown:
+                ref = await self.store.ref_of(PLATFORM, CARD, plan_id)
+                if ref is None:
+                    message = await channel.send(embed=embed, view=view) if view else await channel.send(embed=embed)
+                    await self.store.remember_ref(PLATFORM, CARD, plan_id,
+                                                  {"channel": str(channel.id), "message": str(message.id)})
+                else:
+                    card = self.client.get_partial_messageable(int(ref["channel"]))
+                    await card.get_partial_message(int(ref["message"])).edit(embed=embed, view=view)
+                self._shown[plan_id] = shown
+        if plan.status in SETTLED:  # nothing changes it any more: forget it
+            self._shown.pop(plan_id, None)
+            self._card_locks.pop(plan_id, None)
+            self._unsettled[thread.id].discard(plan_id)
+            if not self._unsettled[thread.id]:
+                del self._unsettled[thread.id]
+        else:
+            self._unsettled[thread.id].add(plan_id)
 
     async def _attach_long_output(self, channel: discord.PartialMessageable, event: StepEvent) -> None:
         output = full_result_text(event.result, event.error)

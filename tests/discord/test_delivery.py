@@ -11,7 +11,7 @@ from adapters.discord import DiscordAdapter
 from bot.runtime import Runtime
 from tests.conftest import ScriptedModel, reply
 from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, discord_sections, eventually, said
-from tests.fakes.discord_gateway import CHANNEL_ID, GUILD_ID
+from tests.fakes.discord_gateway import CHANNEL_ID, GUILD_ID, Person
 
 
 async def test_the_same_message_delivered_twice_is_one_turn(discord_bot, fake_discord):
@@ -96,15 +96,32 @@ async def test_a_dm_is_its_own_thread(discord_bot, fake_discord):
 
 
 async def test_messages_that_are_not_for_the_bot_are_ignored(discord_bot, fake_discord):
+    elsewhere = fake_discord.add_text_channel("random")
     model = ScriptedModel([reply(answer="answered")])
-    await discord_bot(model.planner())
+    await discord_bot(model.planner(), discord={**discord_sections(fake_discord)["discord"], "channels": [CHANNEL_ID]})
+    other_bot = Person("1300000000000000099", "otherbot", bot=True)
 
     await fake_discord.say(ALICE, "just chatting, no mention")
+    await fake_discord.say(ALICE, MENTION)  # a bare mention: nothing to act on
+    await fake_discord.say(other_bot, f"{MENTION} restart everything")
+    await fake_discord.say(ALICE, f"{MENTION} not in this channel", channel_id=elsewhere)
     request = await fake_discord.say(ALICE, f"{MENTION} hello")
     await eventually(said(fake_discord, request["id"], "answered"))
 
-    assert len(model.prompts) == 1
+    assert len(model.prompts) == 1 and "hello" in model.prompts[0]
     assert len(fake_discord.calls_to("POST", r"/channels/\d+/messages/\d+/threads")) == 1
+
+
+async def test_a_mention_of_the_bots_role_counts_as_a_mention(discord_bot, fake_discord):
+    model = ScriptedModel([reply(answer="answered")])
+    await discord_bot(model.planner())
+    bot_role = next(role["id"] for role in fake_discord.guild["roles"] if role.get("tags", {}).get("bot_id"))
+
+    request = await fake_discord.say(ALICE, f"<@&{bot_role}> is web1 up?")
+
+    await eventually(said(fake_discord, request["id"], "answered"))
+    assert fake_discord.channels[request["id"]]["name"] == "is web1 up?"
+    assert "is web1 up?" in model.prompts[0] and bot_role not in model.prompts[0]
 
 
 async def test_the_ops_command_works_like_a_mention(discord_bot, fake_discord):

@@ -206,6 +206,13 @@ class FakeDiscord:
                                      "recipients": [person.user()]}
         return channel_id
 
+    def add_text_channel(self, name: str) -> str:
+        """Another text channel in the server (in GUILD_CREATE when the bot connects after this)."""
+        channel = copy.deepcopy(self.channels[CHANNEL_ID])
+        channel.update(id=self.snowflake(), name=name, position=len(self.channels))
+        self.channels[channel["id"]] = channel
+        return channel["id"]
+
     def messages_in(self, channel_id: str) -> list[dict[str, Any]]:
         return [m for m in self.messages.values() if m["channel_id"] == str(channel_id)]
 
