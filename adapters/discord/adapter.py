@@ -31,7 +31,7 @@ from adapters.discord.endpoints import use_endpoints
 from adapters.discord.files import AttachmentDownloads, attachment_of
 from adapters.discord.people import PLATFORM, user_ref
 from adapters.discord.replies import ThreadWriter
-from bot.model import Decision, Inbound, ThreadRef
+from bot.model import Decision, DecisionEvent, Inbound, PlanStatus, ThreadRef
 from bot.runtime import Runtime
 
 log = logging.getLogger("chatops.discord")
@@ -124,14 +124,14 @@ class DiscordAdapter:
             log.error("discord: %s failed", task.get_name(), exc_info=task.exception())
 
     @contextlib.asynccontextmanager
-    async def _typing(self, thread: ThreadRef) -> AsyncIterator[None]:
+    async def _typing(self, channel_id: int) -> AsyncIterator[None]:
         """The typing indicator while the hub works; a failure to show it is not the turn's."""
         assert self.client is not None
-        typing = self.client.get_partial_messageable(int(thread.thread)).typing()
+        typing = self.client.get_partial_messageable(channel_id).typing()
         try:
             await typing.__aenter__()
         except discord.HTTPException as exc:
-            log.info("no typing indicator in %s: %s", thread.thread, exc)
+            log.info("no typing indicator in %s: %s", channel_id, exc)
             yield
             return
         try:
@@ -140,8 +140,18 @@ class DiscordAdapter:
             await typing.__aexit__(None, None, None)
 
     async def _run_turn(self, inbound: Inbound) -> None:
-        async with self._typing(inbound.thread):
-            await self.hub.handle(inbound)
+        try:
+            async with self._typing(int(inbound.thread.thread)):
+                await self.hub.handle(inbound)
+        except Exception as exc:
+            log.exception("discord: the turn for message %s failed", inbound.event_id)
+            await self._apologise(inbound.thread, exc)
+
+    async def _apologise(self, thread: ThreadRef, exc: Exception) -> None:
+        assert self.client is not None
+        with contextlib.suppress(discord.HTTPException):
+            await self.client.get_partial_messageable(int(thread.thread)).send(
+                f"❌ Sorry, something went wrong while handling that ({type(exc).__name__}). Nothing more was run.")
 
     # --- messages, commands and clicks --------------------------------------------------------
 
@@ -188,12 +198,24 @@ class DiscordAdapter:
         inbound = Inbound(event_id=str(interaction.id), thread=thread, user=user_ref(interaction.user), text=request)
         self._spawn(self._run_turn(inbound), name=f"discord-command-{interaction.id}")
 
+    async def _decide(self, decision: Decision, channel_id: int | None) -> DecisionEvent:
+        """`hub.decide`, with the typing indicator on when it is going to run the plan (an
+        allowed approval of a waiting plan), not for a refusal or a denial."""
+        plan = await self.store.get_plan(decision.plan_id) if decision.approve and channel_id else None
+        runs = plan is not None and plan.status is PlanStatus.proposed and \
+            self.hub.policy.may_decide(decision.user, plan, approve=True).allowed
+        if not runs or channel_id is None:
+            return await self.hub.decide(decision)
+        async with self._typing(channel_id):
+            return await self.hub.decide(decision)
+
     async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
         """Approve / Deny: acknowledge within Discord's 3 s, then decide (which runs an approved
         plan); a refusal is told to the clicker alone."""
         await interaction.response.defer()  # "deferred update": nothing shown, the card edits follow
         decision = Decision(plan_id=plan_id, approve=approve, user=user_ref(interaction.user), source="discord")
-        outcome = await self._spawn(self.hub.decide(decision), name=f"discord-decision-{interaction.id}")
+        outcome = await self._spawn(self._decide(decision, interaction.channel_id),
+                                    name=f"discord-decision-{interaction.id}")
         if not outcome.accepted:
             verb = "approve" if approve else "deny"
             await interaction.followup.send(f"You cannot {verb} this plan: {outcome.reason}.", ephemeral=True)

@@ -16,8 +16,8 @@ def user_ref(user: discord.abc.User) -> UserRef:
     if isinstance(user, discord.Member):
         # The role ids the gateway sent with the member, not `Member.roles`, which silently drops
         # roles missing from the cache (e.g. a server that is not cached, or a role created since).
-        role_ids = [user.guild.id, *getattr(user, "_roles", ())] if hasattr(user, "_roles") else \
-            [role.id for role in user.roles]
+        raw = getattr(user, "_roles", None)
+        role_ids = [user.guild.id, *raw] if raw is not None else [role.id for role in user.roles]
         groups = tuple(dict.fromkeys(f"role:{role_id}" for role_id in role_ids))
     return UserRef(platform=PLATFORM, id=str(user.id), name=user.display_name, groups=groups)
 

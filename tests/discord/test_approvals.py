@@ -75,8 +75,10 @@ async def test_a_click_without_the_role_is_refused_privately_and_nothing_runs(di
 
     await fake_discord.click(card["id"], buttons(card)["Approve"], MALLORY)
 
+    typing_before = len(fake_discord.calls_to("POST", rf"/channels/{request['id']}/typing"))
     refusal = (await eventually(lambda: fake_discord.ephemeral_for(MALLORY), what="the ephemeral refusal"))[0]
     assert refusal["content"] == "You cannot approve this plan: approving a write step needs the role: oncall."
+    assert len(fake_discord.calls_to("POST", rf"/channels/{request['id']}/typing")) == typing_before
     assert refusal["flags"] & EPHEMERAL
     assert running.bot.calls.of("restart") == []
     plan_id = buttons(card)["Approve"].rsplit(":", 1)[1]
@@ -86,6 +88,7 @@ async def test_a_click_without_the_role_is_refused_privately_and_nothing_runs(di
 
     await fake_discord.click(card["id"], buttons(card)["Approve"], BOB)  # someone with the role can
     await eventually(lambda: running.bot.calls.of("restart"), what="the approved restart")
+    assert len(fake_discord.calls_to("POST", rf"/channels/{request['id']}/typing")) > typing_before
 
 
 async def test_two_clicks_run_the_plan_once(discord_bot, fake_discord):
