@@ -23,6 +23,7 @@ from adapters.discord.conversations import (
     dm_thread,
     guild_thread,
     in_scope,
+    is_thread,
     request_text,
     thread_name,
 )
@@ -182,8 +183,7 @@ class DiscordAdapter:
         response = await interaction.response.send_message(echo)
         if interaction.guild_id is None:
             thread = dm_thread(channel_id)
-        elif interaction.channel is not None and interaction.channel.type in (
-                discord.ChannelType.public_thread, discord.ChannelType.private_thread):
+        elif is_thread(interaction.channel):
             thread = guild_thread(interaction.guild_id, channel_id)
         else:
             message = response.resource if isinstance(response.resource, discord.Message) \

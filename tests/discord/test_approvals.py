@@ -48,6 +48,8 @@ async def test_a_mention_starts_a_thread_with_a_plan_card_and_approving_runs_it(
     callback = fake_discord.interactions[next(iter(fake_discord.interactions))].callback
     assert callback == {"type": 6}  # deferred at once; the card edits follow
     assert fake_discord.ephemeral == []
+    posts = fake_discord.calls_to("POST", r"/channels/\d+/messages")
+    assert posts and all(call.body["allowed_mentions"] == {"parse": []} for call in posts)  # never pings
     identify = next(frame for frame in fake_discord.gateway_frames if frame["op"] == 2)
     assert identify["d"]["intents"] & MESSAGE_CONTENT_INTENT
 

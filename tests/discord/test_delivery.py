@@ -153,3 +153,21 @@ async def test_a_wrong_token_stops_the_start_with_discords_refusal(make_bot, fak
 
     assert base == Route.BASE  # discord.py's endpoints are put back
     assert fake_discord.connections == 0
+
+
+class BrokenPlanner:
+    """A planner with a bug (not a PlannerError, which the hub answers itself)."""
+
+    reviews_results = True
+
+    async def plan(self, request):
+        raise RuntimeError("a bug in the planner")
+
+
+async def test_a_turn_that_fails_unexpectedly_is_apologised_for(discord_bot, fake_discord):
+    await discord_bot(BrokenPlanner())
+
+    request = await fake_discord.say(ALICE, f"{MENTION} is web1 up?")
+
+    apology = await eventually(said(fake_discord, request["id"], "something went wrong"))
+    assert apology == ["❌ Sorry, something went wrong while handling that (RuntimeError). Nothing more was run."]
