@@ -163,3 +163,17 @@ async def test_an_expired_plan_loses_its_buttons(discord_bot, fake_discord):
     assert edited["components"] == []
     assert edited["embeds"][0]["fields"][0]["value"] == "⌛ Expired: nothing that needed approval was run"
     assert running.bot.calls.of("restart") == []
+
+
+async def test_a_plan_in_a_dm_is_approved_there_by_user_id(discord_bot, fake_discord):
+    running = await discord_bot(restart_model().planner(), roles={"oncall": {"discord": [ALICE.id]}})
+    dm = fake_discord.dm_channel(ALICE)
+
+    await fake_discord.say(ALICE, "restart web", channel_id=dm)
+    card = (await eventually(lambda: cards_in(fake_discord, dm)))[0]
+    await fake_discord.click(card["id"], buttons(card)["Approve"], ALICE)  # a DM click carries `user`, no roles
+
+    await eventually(said(fake_discord, dm, "web restarted"))
+    assert running.bot.calls.of("restart") == [{"unit": "web"}]
+    assert fake_discord.messages[card["id"]]["embeds"][0]["fields"][0]["value"] == \
+        f"✅ Done · approved by <@{ALICE.id}>"
