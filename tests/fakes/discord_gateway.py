@@ -116,6 +116,15 @@ class Interaction:
     original_id: str | None = None
 
 
+@dataclass
+class Sent:
+    """What one REST request carried."""
+
+    body: Any
+    files: list[tuple[str, bytes]]
+    query: dict[str, str]
+
+
 class DiscordError(Exception):
     def __init__(self, status: int, code: int, message: str) -> None:
         super().__init__(message)
@@ -470,33 +479,34 @@ class FakeDiscord:
     async def _route(self, method: str, path: str, body: Any, files: list[tuple[str, bytes]],
                      query: dict[str, str]) -> tuple[int, Any]:
         routes: list[tuple[str, str, Callable[..., Any]]] = [
-            ("GET", r"/users/@me", lambda: (200, self.bot.user() | {"verified": True, "mfa_enabled": False,
-                                                                    "flags": 0, "email": None})),
+            ("GET", r"/users/@me", lambda sent: (200, self.bot.user() | {"verified": True, "mfa_enabled": False,
+                                                                         "flags": 0, "email": None})),
             ("GET", r"/oauth2/applications/@me", self._application),
-            ("GET", r"/gateway", lambda: (200, {"url": self.gateway_url})),
-            ("GET", r"/gateway/bot", lambda: (200, {"url": self.gateway_url, "shards": 1, "session_start_limit": {
+            ("GET", r"/gateway", lambda sent: (200, {"url": self.gateway_url})),
+            ("GET", r"/gateway/bot", lambda sent: (200, {"url": self.gateway_url, "shards": 1, "session_start_limit": {
                 "total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}})),
             ("POST", r"/channels/(\d+)/messages", self._create_message),
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
             ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
             ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._create_thread),
             ("POST", r"/channels/(\d+)/typing", self._typing),
-            ("PUT", r"/applications/(\d+)/commands", lambda app: self._commands("global", body)),
-            ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands", lambda app, guild: self._commands(guild, body)),
+            ("PUT", r"/applications/(\d+)/commands", lambda sent, app: self._commands("global", sent.body)),
+            ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands",
+             lambda sent, app, guild: self._commands(guild, sent.body)),
             ("POST", r"/interactions/(\d+)/([^/]+)/callback", self._callback),
             ("POST", r"/webhooks/(\d+)/([^/]+)", self._followup),
             ("GET", r"/webhooks/(\d+)/([^/]+)/messages/@original", self._original),
             ("PATCH", r"/webhooks/(\d+)/([^/]+)/messages/@original", self._edit_original),
         ]
-        self._body, self._files, self._query = body, files, query
+        sent = Sent(body, files, query)
         for route_method, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
             if route_method == method and match:
-                result = handler(*match.groups())
+                result = handler(sent, *match.groups())
                 return await result if asyncio.iscoroutine(result) else result
         raise DiscordError(404, 0, "404: Not Found")
 
-    def _application(self) -> tuple[int, Any]:
+    def _application(self, sent: Sent) -> tuple[int, Any]:
         application = payload("application")
         application.update(id=self.bot.id)
         application["bot"].update(id=self.bot.id, username=self.bot.name)
@@ -529,51 +539,51 @@ class FakeDiscord:
             raise DiscordError(404, 10003, "Unknown Channel")
         return self.channels[channel_id]
 
-    async def _create_message(self, channel_id: str) -> tuple[int, Any]:
+    async def _create_message(self, sent: Sent, channel_id: str) -> tuple[int, Any]:
         self._channel(channel_id)
-        body = self._body or {}
-        if not (body.get("content") or body.get("embeds") or self._files or body.get("components")):
+        body = sent.body or {}
+        if not (body.get("content") or body.get("embeds") or sent.files or body.get("components")):
             raise DiscordError(400, 50006, "Cannot send an empty message")
-        message = self._message(channel_id, self._body or {}, self.bot, self._files)
+        message = self._message(channel_id, sent.body or {}, self.bot, sent.files)
         self.messages[message["id"]] = message
         await self.dispatch("MESSAGE_CREATE", {**message, "member": self.bot.member()}
                             if message.get("guild_id") else message)
         return 200, message
 
-    async def _edit_message(self, channel_id: str, message_id: str) -> tuple[int, Any]:
+    async def _edit_message(self, sent: Sent, channel_id: str, message_id: str) -> tuple[int, Any]:
         message = self.messages.get(message_id)
         if message is None or message["channel_id"] != channel_id:
             raise DiscordError(404, 10008, "Unknown Message")
         if message["author"]["id"] != self.bot.id:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
-        body = self._body or {}
-        check_message_limits({**{k: message.get(k) for k in ("content", "embeds")}, **body}, self._files)
+        body = sent.body or {}
+        check_message_limits({**{k: message.get(k) for k in ("content", "embeds")}, **body}, sent.files)
         for key in ("content", "embeds", "components", "flags"):
             if key in body:
                 message[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
         message["edited_timestamp"] = now_iso()
         return 200, message
 
-    def _get_message(self, channel_id: str, message_id: str) -> tuple[int, Any]:
+    def _get_message(self, sent: Sent, channel_id: str, message_id: str) -> tuple[int, Any]:
         message = self.messages.get(message_id)
         if message is None or message["channel_id"] != channel_id:
             raise DiscordError(404, 10008, "Unknown Message")
         return 200, message
 
-    async def _create_thread(self, channel_id: str, message_id: str) -> tuple[int, Any]:
+    async def _create_thread(self, sent: Sent, channel_id: str, message_id: str) -> tuple[int, Any]:
         parent = self._channel(channel_id)
         message = self.messages.get(message_id)
         if message is None or message["channel_id"] != channel_id:
             raise DiscordError(404, 10008, "Unknown Message")
         if message_id in self.channels:
             raise DiscordError(400, 160004, "A thread has already been created for this message")
-        name = (self._body or {}).get("name", "")
+        name = (sent.body or {}).get("name", "")
         if not 1 <= len(name) <= 100:
             raise DiscordError(400, 50035, "Invalid Form Body (name: must be between 1 and 100 in length)")
         thread = payload("thread_create")["d"]
         thread.update(id=message_id, parent_id=channel_id, guild_id=parent["guild_id"], owner_id=self.bot.id,
                       name=name, last_message_id=None)
-        thread["thread_metadata"].update(auto_archive_duration=(self._body or {}).get("auto_archive_duration", 1440),
+        thread["thread_metadata"].update(auto_archive_duration=(sent.body or {}).get("auto_archive_duration", 1440),
                                          create_timestamp=now_iso(), archive_timestamp=now_iso())
         thread["member"].update(id=message_id, user_id=self.bot.id, join_timestamp=now_iso())
         stored = {k: v for k, v in thread.items() if k not in ("newly_created", "member")}
@@ -582,7 +592,7 @@ class FakeDiscord:
         await self.dispatch("THREAD_CREATE", thread)
         return 201, stored
 
-    def _typing(self, channel_id: str) -> tuple[int, Any]:
+    def _typing(self, sent: Sent, channel_id: str) -> tuple[int, Any]:
         self._channel(channel_id)
         return 204, None
 
@@ -610,20 +620,20 @@ class FakeDiscord:
                 return interaction
         raise DiscordError(404, 10015, "Unknown Webhook")
 
-    async def _callback(self, interaction_id: str, token: str) -> tuple[int, Any]:
+    async def _callback(self, sent: Sent, interaction_id: str, token: str) -> tuple[int, Any]:
         interaction = self._interaction(interaction_id, token)
         if interaction.callback is not None:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
         if time.monotonic() - interaction.created > self.callback_deadline:
             raise DiscordError(404, 10062, "Unknown interaction")
-        body = self._body or {}
+        body = sent.body or {}
         interaction.callback = body
         kind = body.get("type")
         data = body.get("data") or {}
         ephemeral = bool(int(data.get("flags") or 0) & EPHEMERAL)
         message = None
         if kind in (4, 5):  # a message (or "thinking…") answering the interaction
-            message = self._message(interaction.channel_id, data if kind == 4 else {}, self.bot, self._files,
+            message = self._message(interaction.channel_id, data if kind == 4 else {}, self.bot, sent.files,
                                     flags=(1 << 7) if kind == 5 else 0)
             message["interaction_metadata"] = {"id": interaction.id, "type": 2, "user": interaction.user.user(),
                                                "authorizing_integration_owners": {"0": GUILD_ID}}
@@ -642,7 +652,7 @@ class FakeDiscord:
             "response_message_loading": kind == 5, "response_message_ephemeral": ephemeral}}
         if message is not None:
             result["resource"] = {"type": kind, "message": message}
-        return (200, result) if self._query.get("with_response") in ("1", "true", "True") else (204, None)
+        return (200, result) if sent.query.get("with_response") in ("1", "true", "True") else (204, None)
 
     def _keep(self, message: dict[str, Any], interaction: Interaction, ephemeral: bool) -> None:
         if ephemeral:
@@ -650,17 +660,17 @@ class FakeDiscord:
         else:
             self.messages[message["id"]] = message
 
-    def _followup(self, application_id: str, token: str) -> tuple[int, Any]:
+    def _followup(self, sent: Sent, application_id: str, token: str) -> tuple[int, Any]:
         interaction = self._by_token(token)
         if interaction.callback is None:
             raise DiscordError(404, 10015, "Unknown Webhook")
-        body = self._body or {}
-        message = self._message(interaction.channel_id, body, self.bot, self._files)
+        body = sent.body or {}
+        message = self._message(interaction.channel_id, body, self.bot, sent.files)
         message["webhook_id"] = application_id
         self._keep(message, interaction, bool(int(body.get("flags") or 0) & EPHEMERAL))
         return 200, message
 
-    def _original(self, application_id: str, token: str) -> tuple[int, Any]:
+    def _original(self, sent: Sent, application_id: str, token: str) -> tuple[int, Any]:
         interaction = self._by_token(token)
         if interaction.original_id is None:
             raise DiscordError(404, 10008, "Unknown Message")
@@ -669,13 +679,13 @@ class FakeDiscord:
                 return 200, message
         raise DiscordError(404, 10008, "Unknown Message")
 
-    def _edit_original(self, application_id: str, token: str) -> tuple[int, Any]:
+    def _edit_original(self, sent: Sent, application_id: str, token: str) -> tuple[int, Any]:
         interaction = self._by_token(token)
         if interaction.original_id is None:
             raise DiscordError(404, 10008, "Unknown Message")
-        status, message = self._original(application_id, token)
-        check_message_limits({**message, **(self._body or {})}, self._files)
-        message.update({k: v for k, v in (self._body or {}).items() if k in ("content", "embeds", "components")})
+        status, message = self._original(sent, application_id, token)
+        check_message_limits({**message, **(sent.body or {})}, sent.files)
+        message.update({k: v for k, v in (sent.body or {}).items() if k in ("content", "embeds", "components")})
         message["flags"] = int(message.get("flags") or 0) & ~(1 << 7)  # no longer "thinking"
         return status, message
 
