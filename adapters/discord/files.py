@@ -29,10 +29,6 @@ def attachment_of(item: discord.Attachment) -> Attachment:
     return Attachment(name=item.filename, mime_type=mime, size=item.size, url=item.url)
 
 
-def is_voice_message(message: discord.Message) -> bool:
-    return message.flags.voice or any(item.is_voice_message() for item in message.attachments)
-
-
 class AttachmentDownloads:
     """`fetch(attachment, max_bytes)` for the hub, on one HTTP session the adapter owns."""
 
