@@ -69,6 +69,7 @@ class DiscordAdapter:
         try:
             await self.client.login(token.get_secret_value())
             self._runner = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
+            self._runner.add_done_callback(self._gateway_ended)
             ready = asyncio.create_task(self.client.wait_until_ready())
             done, _ = await asyncio.wait({ready, self._runner}, timeout=START_TIMEOUT,
                                          return_when=asyncio.FIRST_COMPLETED)
@@ -102,6 +103,12 @@ class DiscordAdapter:
         if self._restore_endpoints is not None:
             self._restore_endpoints()
             self._restore_endpoints = None
+
+    def _gateway_ended(self, runner: asyncio.Task[None]) -> None:
+        """discord.py reconnects by itself; the connection ends for good only on a fatal close
+        (a revoked token, intents not enabled in the portal) or on `stop()`."""
+        if not runner.cancelled() and runner.exception() is not None:
+            log.error("discord: the gateway connection ended: %s", runner.exception())
 
     def describe(self) -> str:
         client = self.client

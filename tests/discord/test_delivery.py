@@ -11,7 +11,7 @@ from adapters.discord import DiscordAdapter
 from bot.runtime import Runtime
 from tests.conftest import ScriptedModel, reply
 from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, discord_sections, eventually, said
-from tests.fakes.discord_gateway import CHANNEL_ID, GUILD_ID, Person
+from tests.fakes.discord_gateway import CHANNEL_ID, GUILD_ID, FakeDiscord, Person
 
 
 async def test_the_same_message_delivered_twice_is_one_turn(discord_bot, fake_discord):
@@ -171,3 +171,13 @@ async def test_a_turn_that_fails_unexpectedly_is_apologised_for(discord_bot, fak
 
     apology = await eventually(said(fake_discord, request["id"], "something went wrong"))
     assert apology == ["❌ Sorry, something went wrong while handling that (RuntimeError). Nothing more was run."]
+
+
+async def test_without_the_message_content_intent_enabled_the_start_says_so(make_bot):
+    async with FakeDiscord(message_content_enabled=False) as fake:
+        bot = await make_bot(None, **discord_sections(fake))
+        adapter = DiscordAdapter(Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub),
+                                 guild_ready_timeout=0.05)
+
+        with pytest.raises(discord.PrivilegedIntentsRequired, match="privileged intents"):
+            await adapter.start()

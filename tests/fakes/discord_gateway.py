@@ -46,6 +46,7 @@ PAYLOADS = Path(__file__).resolve().parent.parent / "discord" / "payloads"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 1 << 6
 IS_VOICE_MESSAGE = 1 << 13
+MESSAGE_CONTENT_INTENT = 1 << 15
 
 BOT_ID = "1300000000000000001"
 GUILD_ID = "1300000000000000100"
@@ -138,8 +139,10 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 class FakeDiscord:
-    def __init__(self, *, token: str = TOKEN, heartbeat_interval: int = 1000, callback_deadline: float = 3.0) -> None:
+    def __init__(self, *, token: str = TOKEN, heartbeat_interval: int = 1000, callback_deadline: float = 3.0,
+                 message_content_enabled: bool = True) -> None:
         self.token = token
+        self.message_content_enabled = message_content_enabled  # the portal switch for the privileged intent
         self.heartbeat_interval = heartbeat_interval
         self.callback_deadline = callback_deadline
         self.bot = BOT
@@ -377,6 +380,9 @@ class FakeDiscord:
             elif op == 2:
                 if frame["d"].get("token") != self.token:
                     await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                if frame["d"].get("intents", 0) & MESSAGE_CONTENT_INTENT and not self.message_content_enabled:
+                    await ws.close(code=4014, message=b"Disallowed intent(s).")
                     break
                 await self._ready(ws)
             elif op == 6:
