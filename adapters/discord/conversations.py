@@ -92,6 +92,8 @@ class Conversations:
             return None  # nothing to act on (a bare mention, a sticker)
         if message.guild is None:
             return dm_thread(message.channel.id)
+        if self.config.guilds and str(message.guild.id) not in self.config.guilds:
+            return None
         mentioned = mentions_bot(message, me.id)
         channel = message.channel
         if is_thread(channel) or isinstance(channel, discord.PartialMessageable):
@@ -124,8 +126,8 @@ class Conversations:
         except discord.HTTPException as exc:
             if exc.code == THREAD_ALREADY_EXISTS:
                 return same
-            if exc.status == 400:  # not a channel threads can start in (e.g. already a thread)
-                log.info("no thread for message %s (%s): answering in the channel", message.id, exc.text)
+            if exc.status in (400, 403):  # not a channel threads can start in, or no permission to
+                log.warning("no thread for message %s (%s): answering in the channel", message.id, exc.text)
                 return None
             raise
         return guild_thread(message.guild.id, thread.id)

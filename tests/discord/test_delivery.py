@@ -181,3 +181,14 @@ async def test_without_the_message_content_intent_enabled_the_start_says_so(make
 
         with pytest.raises(discord.PrivilegedIntentsRequired, match="privileged intents"):
             await adapter.start()
+
+
+async def test_without_permission_to_start_threads_it_answers_in_the_channel(discord_bot, fake_discord):
+    fake_discord.thread_permission = False
+    model = ScriptedModel([reply(answer="answered here")])
+    await discord_bot(model.planner())
+
+    request = await fake_discord.say(ALICE, f"{MENTION} is web1 up?")
+
+    await eventually(said(fake_discord, CHANNEL_ID, "answered here"))
+    assert fake_discord.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages/{request['id']}/threads")[0].status == 403

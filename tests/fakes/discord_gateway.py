@@ -160,6 +160,7 @@ class FakeDiscord:
         self.connections = 0
         self.resumes: list[dict[str, Any]] = []
         self.replay_from: int | None = None
+        self.thread_permission = True  # False: the bot lacks Create Public Threads (403, 50013)
         self._rate_limits: list[tuple[str, re.Pattern[str], float]] = []
         self._ids = itertools.count(1)
         self._sequence = 0
@@ -581,6 +582,8 @@ class FakeDiscord:
         message = self.messages.get(message_id)
         if message is None or message["channel_id"] != channel_id:
             raise DiscordError(404, 10008, "Unknown Message")
+        if not self.thread_permission:
+            raise DiscordError(403, 50013, "Missing Permissions")
         if message_id in self.channels:
             raise DiscordError(400, 160004, "A thread has already been created for this message")
         name = (sent.body or {}).get("name", "")
