@@ -1,0 +1,228 @@
+"""`DiscordAdapter`: connects the bot to Discord and the hub to Discord threads.
+
+Messages become `Inbound`s handled in background tasks (the typing indicator on while the hub
+works), Approve / Deny clicks become `Decision`s, and the hub's events are shown by the
+`ThreadWriter`. Every turn and decision runs in a task the adapter keeps, so `stop()` can cancel
+and await them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
+
+import discord
+
+from adapters.discord.client import ChatopsClient
+from adapters.discord.conversations import (
+    ARCHIVE_AFTER_MINUTES,
+    Conversations,
+    dm_thread,
+    guild_thread,
+    in_scope,
+    is_thread,
+    request_text,
+    thread_name,
+)
+from adapters.discord.embeds import MESSAGE_LIMIT, clip
+from adapters.discord.endpoints import use_endpoints
+from adapters.discord.files import AttachmentDownloads, attachment_of
+from adapters.discord.people import PLATFORM, user_ref
+from adapters.discord.replies import ThreadWriter
+from bot.model import Decision, DecisionEvent, Inbound, PlanStatus, ThreadRef
+from bot.runtime import Runtime
+
+log = logging.getLogger("chatops.discord")
+
+T = TypeVar("T")
+START_TIMEOUT = 60.0
+
+
+class DiscordAdapter:
+    name = "discord"
+
+    def __init__(self, runtime: Runtime, *, guild_ready_timeout: float = 2.0) -> None:
+        self.config = runtime.config
+        self.hub = runtime.hub
+        self.store = runtime.store
+        self.guild_ready_timeout = guild_ready_timeout
+        self.client: ChatopsClient | None = None
+        self.writer: ThreadWriter | None = None
+        self.conversations = Conversations(self.config.discord, self.store)
+        self.downloads = AttachmentDownloads()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: asyncio.Task[None] | None = None
+        self._restore_endpoints = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        token = self.config.discord.token
+        if token is None:
+            raise ValueError("no Discord token: set CHATOPS_DISCORD_TOKEN (or [discord] token)")
+        self._restore_endpoints = use_endpoints(self.config.discord)
+        self.client = ChatopsClient(self, guild_ready_timeout=self.guild_ready_timeout)
+        self.writer = ThreadWriter(self.client, self.store)
+        try:
+            await self.client.login(token.get_secret_value())
+            self._runner = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
+            self._runner.add_done_callback(self._gateway_ended)
+            ready = asyncio.create_task(self.client.wait_until_ready())
+            done, _ = await asyncio.wait({ready, self._runner}, timeout=START_TIMEOUT,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if ready not in done:
+                ready.cancel()
+                if self._runner in done:
+                    self._runner.result()  # raises why the gateway connection ended
+                    raise RuntimeError("the Discord gateway connection closed during start-up")
+                raise TimeoutError(f"Discord did not get ready within {START_TIMEOUT:.0f} s")
+        except BaseException:
+            await self.stop()
+            raise
+        self.hub.add_sink(self.writer.deliver)
+        self.hub.add_fetcher(PLATFORM, self.downloads.fetch)
+        log.info("discord: %s", self.describe())
+
+    async def stop(self) -> None:
+        if self.writer is not None:
+            self.hub.remove_sink(self.writer.deliver)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.client is not None:
+            await self.client.close()
+        if self._runner is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._runner
+            self._runner = None
+        await self.downloads.close()
+        if self._restore_endpoints is not None:
+            self._restore_endpoints()
+            self._restore_endpoints = None
+
+    def _gateway_ended(self, runner: asyncio.Task[None]) -> None:
+        """discord.py reconnects by itself; the connection ends for good only on a fatal close
+        (a revoked token, intents not enabled in the portal) or on `stop()`."""
+        if not runner.cancelled() and runner.exception() is not None:
+            log.error("discord: the gateway connection ended: %s", runner.exception())
+
+    def describe(self) -> str:
+        client = self.client
+        if client is None or client.user is None:
+            return "not connected"
+        scope = ", ".join(g.name for g in client.guilds) or "no server yet (invite it: chatops discord-invite)"
+        channels = f"; channels {', '.join(self.config.discord.channels)}" if self.config.discord.channels else ""
+        return f"logged in as {client.user} (id {client.user.id}), in {scope}{channels}; mention it or DM it"
+
+    # --- background work ----------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("discord: %s failed", task.get_name(), exc_info=task.exception())
+
+    @contextlib.asynccontextmanager
+    async def _typing(self, channel_id: int) -> AsyncIterator[None]:
+        """The typing indicator while the hub works; a failure to show it is not the turn's."""
+        assert self.client is not None
+        typing = self.client.get_partial_messageable(channel_id).typing()
+        try:
+            await typing.__aenter__()
+        except discord.HTTPException as exc:
+            log.info("no typing indicator in %s: %s", channel_id, exc)
+            yield
+            return
+        try:
+            yield
+        finally:
+            await typing.__aexit__(None, None, None)
+
+    async def _run_turn(self, inbound: Inbound) -> None:
+        try:
+            async with self._typing(int(inbound.thread.thread)):
+                await self.hub.handle(inbound)
+        except Exception as exc:
+            log.exception("discord: the turn for message %s failed", inbound.event_id)
+            await self._apologise(inbound.thread, exc)
+
+    async def _apologise(self, thread: ThreadRef, exc: Exception) -> None:
+        assert self.client is not None
+        with contextlib.suppress(discord.HTTPException):
+            await self.client.get_partial_messageable(int(thread.thread)).send(
+                f"❌ Sorry, something went wrong while handling that ({type(exc).__name__}). Nothing more was run.")
+
+    # --- messages, commands and clicks --------------------------------------------------------
+
+    def on_message(self, message: discord.Message) -> None:
+        """From `on_message`: everything after the quick checks happens in a task."""
+        if message.author.bot:
+            return
+        self._spawn(self._answer(message), name=f"discord-message-{message.id}")
+
+    async def _answer(self, message: discord.Message) -> None:
+        assert self.client is not None and self.client.user is not None
+        thread = await self.conversations.thread_for(message, self.client.user)
+        if thread is None:
+            return
+        inbound = Inbound(event_id=str(message.id), thread=thread, user=user_ref(message.author),
+                          text=request_text(message, self.client.user.id),
+                          attachments=[attachment_of(item) for item in message.attachments])
+        await self._run_turn(inbound)
+
+    async def on_ops_command(self, interaction: discord.Interaction, request: str) -> None:
+        """`/ops <request>`: echo the request (the thread starts from that message), then a turn."""
+        channel_id = interaction.channel_id or 0
+        parent_id = getattr(interaction.channel, "parent_id", None)
+        if not in_scope(self.config.discord, interaction.guild_id, channel_id, parent_id):
+            await interaction.response.send_message("I do not listen in this channel.", ephemeral=True)
+            return
+        echo = clip(f"{interaction.user.mention} asked: {request}", MESSAGE_LIMIT)
+        response = await interaction.response.send_message(echo)
+        if interaction.guild_id is None:
+            thread = dm_thread(channel_id)
+        elif is_thread(interaction.channel):
+            thread = guild_thread(interaction.guild_id, channel_id)
+        else:
+            message = response.resource if isinstance(response.resource, discord.Message) \
+                else await interaction.original_response()
+            try:
+                started = await message.create_thread(name=thread_name(request),
+                                                      auto_archive_duration=ARCHIVE_AFTER_MINUTES)
+                thread = guild_thread(interaction.guild_id, started.id)
+            except discord.HTTPException as exc:  # e.g. no Create Public Threads here: answer in place
+                log.warning("no thread for /ops in channel %s: %s", channel_id, exc)
+                thread = guild_thread(interaction.guild_id, channel_id)
+        inbound = Inbound(event_id=str(interaction.id), thread=thread, user=user_ref(interaction.user), text=request)
+        self._spawn(self._run_turn(inbound), name=f"discord-command-{interaction.id}")
+
+    async def _decide(self, decision: Decision, channel_id: int | None) -> DecisionEvent:
+        """`hub.decide`, with the typing indicator on when it is going to run the plan (an
+        allowed approval of a waiting plan), not for a refusal or a denial."""
+        plan = await self.store.get_plan(decision.plan_id) if decision.approve and channel_id else None
+        runs = plan is not None and plan.status is PlanStatus.proposed and \
+            self.hub.policy.may_decide(decision.user, plan, approve=True).allowed
+        if not runs or channel_id is None:
+            return await self.hub.decide(decision)
+        async with self._typing(channel_id):
+            return await self.hub.decide(decision)
+
+    async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
+        """Approve / Deny: acknowledge within Discord's 3 s, then decide (which runs an approved
+        plan); a refusal is told to the clicker alone."""
+        await interaction.response.defer()  # "deferred update": nothing shown, the card edits follow
+        decision = Decision(plan_id=plan_id, approve=approve, user=user_ref(interaction.user), source="discord")
+        outcome = await self._spawn(self._decide(decision, interaction.channel_id),
+                                    name=f"discord-decision-{interaction.id}")
+        if not outcome.accepted:
+            verb = "approve" if approve else "deny"
+            await interaction.followup.send(f"You cannot {verb} this plan: {outcome.reason}.", ephemeral=True)

@@ -1,0 +1,69 @@
+"""The discord.py client: intents, start-up hooks, and where gateway events enter the adapter.
+
+Intents: servers, server and DM messages, and **message content**, a privileged intent that must
+also be switched on in the developer portal; without it, messages that do not mention the bot
+(follow-ups in its threads) arrive with empty text. The members intent is not needed: messages
+and interactions carry the author's roles.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from adapters.discord.views import DecisionButton
+
+if TYPE_CHECKING:
+    from adapters.discord.adapter import DiscordAdapter
+
+log = logging.getLogger("chatops.discord")
+
+
+def intents() -> discord.Intents:
+    """Only what the adapter reads: servers and their channels and threads (the cache), messages
+    in servers and DMs, and their content."""
+    return discord.Intents(guilds=True, guild_messages=True, dm_messages=True, message_content=True)
+
+
+@app_commands.command(name="ops", description="Ask chatops to do something (works like mentioning the bot)")
+@app_commands.describe(request="What you need, in plain words")
+async def ops_command(interaction: discord.Interaction[ChatopsClient], request: str) -> None:
+    await interaction.client.adapter.on_ops_command(interaction, request)
+
+
+class ChatopsClient(discord.Client):
+    def __init__(self, adapter: DiscordAdapter, *, guild_ready_timeout: float = 2.0) -> None:
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(),
+                         guild_ready_timeout=guild_ready_timeout)
+        self.adapter = adapter
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(ops_command)
+
+    async def setup_hook(self) -> None:
+        # Buttons of every plan, posted before this start or after it, are answered by custom_id.
+        self.add_dynamic_items(DecisionButton)
+        await self._sync_commands()
+
+    async def _sync_commands(self) -> None:
+        """Register `/ops`: per configured server (visible at once), else globally (Discord may
+        take up to an hour to show a new global command). A failure only costs the command."""
+        guild_ids = self.adapter.config.discord.guilds
+        try:
+            if guild_ids:
+                for guild_id in guild_ids:
+                    guild = discord.Object(id=int(guild_id))
+                    self.tree.copy_global_to(guild=guild)
+                    await self.tree.sync(guild=guild)
+            else:
+                await self.tree.sync()
+        except discord.HTTPException as exc:
+            log.warning("could not register the /ops command: %s", exc)
+
+    async def on_message(self, message: discord.Message) -> None:
+        self.adapter.on_message(message)
+
+    async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
+        await self.adapter.on_decision_click(interaction, plan_id, approve)

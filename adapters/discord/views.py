@@ -1,0 +1,53 @@
+"""The Approve / Deny buttons under a plan card.
+
+Each button is a `DynamicItem` whose `custom_id` carries the verdict and the plan id
+(`chatops:approve:p-…`). The class is registered once with the client at start-up, so every
+button ever posted for any plan, pending before a restart or posted since, is answered by
+matching its `custom_id`: no view object per message has to survive, and none needs its
+message id. (Persistent `View`s registered with `add_view` per pending plan would work too; a
+dynamic item needs no bookkeeping and cannot miss a plan.)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.model import Plan, PlanStatus
+
+if TYPE_CHECKING:
+    from adapters.discord.client import ChatopsClient
+
+CUSTOM_ID = re.compile(r"chatops:(?P<verdict>approve|deny):(?P<plan_id>[A-Za-z0-9_-]{1,80})")
+
+
+class DecisionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID):
+    def __init__(self, plan_id: str, approve: bool) -> None:
+        verdict = "approve" if approve else "deny"
+        super().__init__(discord.ui.Button(
+            label="Approve" if approve else "Deny",
+            style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
+            custom_id=f"chatops:{verdict}:{plan_id}",
+        ))
+        self.plan_id = plan_id
+        self.approve = approve
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> DecisionButton:
+        return cls(match["plan_id"], match["verdict"] == "approve")
+
+    async def callback(self, interaction: discord.Interaction[ChatopsClient]) -> None:  # type: ignore[override]
+        await interaction.client.on_decision_click(interaction, self.plan_id, self.approve)
+
+
+def decision_view(plan: Plan) -> discord.ui.View | None:
+    """Approve / Deny while the plan waits for a decision; no buttons once it is decided."""
+    if plan.status is not PlanStatus.proposed or not plan.needs_approval:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(DecisionButton(plan.id, approve=True))
+    view.add_item(DecisionButton(plan.id, approve=False))
+    return view

@@ -1,0 +1,104 @@
+"""Fixtures for the Discord adapter: a fake Discord on 127.0.0.1 and a bot connected to it through
+the real adapter (discord.py's HTTP client, gateway and parsers all run unchanged)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest_asyncio
+
+from adapters.discord import DiscordAdapter
+from bot.runtime import Runtime
+from tests.conftest import Bot
+from tests.fakes.discord_gateway import BOT_ID, GUILD_ID, ONCALL_ROLE, TOKEN, FakeDiscord, Person
+
+ALICE = Person("1300000000000000010", "alice", (ONCALL_ROLE,))
+BOB = Person("1300000000000000011", "bob", (ONCALL_ROLE,))
+MALLORY = Person("1300000000000000012", "mallory", ())
+MENTION = f"<@{BOT_ID}>"
+
+
+async def eventually(probe: Callable[[], Any], *, timeout: float = 20.0, what: str = "") -> Any:
+    """Poll `probe` (plain or async) until it returns something truthy, and return that; fail
+    after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or probe}")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class DiscordBot:
+    bot: Bot
+    adapter: DiscordAdapter
+    fake: FakeDiscord
+
+    async def stop(self) -> None:
+        await self.adapter.stop()
+        await self.bot.hub.stop()
+        await self.bot.store.close()
+
+
+def discord_sections(fake: FakeDiscord, **extra: Any) -> dict[str, Any]:
+    sections: dict[str, Any] = {
+        "discord": {"token": TOKEN, "api_base_url": fake.api_base_url, "gateway_url": fake.gateway_url,
+                    "guilds": [GUILD_ID]},
+        "roles": {"oncall": {"discord": [f"role:{ONCALL_ROLE}"]}},
+    }
+    sections.update(extra)
+    return sections
+
+
+@pytest_asyncio.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def discord_bot(make_bot, fake_discord: FakeDiscord) -> AsyncIterator[Callable[..., Any]]:
+    """`await discord_bot(planner, perceiver=None, **config_sections)` → a `DiscordBot` whose adapter
+    is connected to the fake (READY and GUILD_CREATE received)."""
+    started: list[DiscordAdapter] = []
+
+    async def start(planner: Any = None, *, perceiver: Any = None, **sections: Any) -> DiscordBot:
+        bot = await make_bot(planner, perceiver=perceiver, **discord_sections(fake_discord, **sections))
+        runtime = Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub)
+        adapter = DiscordAdapter(runtime, guild_ready_timeout=0.05)
+        await adapter.start()
+        started.append(adapter)
+        return DiscordBot(bot=bot, adapter=adapter, fake=fake_discord)
+
+    yield start
+    for adapter in started:
+        await adapter.stop()
+
+
+def cards_in(fake: FakeDiscord, channel_id: str) -> list[dict[str, Any]]:
+    """The bot's plan cards in a channel (messages with an embed), oldest first."""
+    return [m for m in fake.bot_messages_in(channel_id) if m["embeds"]]
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """label → custom_id of the buttons on a message."""
+    return {c["label"]: c["custom_id"] for row in message.get("components", []) for c in row["components"]}
+
+
+def texts_in(fake: FakeDiscord, channel_id: str) -> list[str]:
+    return [m["content"] for m in fake.bot_messages_in(channel_id) if m["content"]]
+
+
+def said(fake: FakeDiscord, channel_id: str, fragment: str) -> Callable[[], list[str]]:
+    """A probe for `eventually`: the bot's messages in the channel that contain `fragment`."""
+    return lambda: [text for text in texts_in(fake, channel_id) if fragment in text]
