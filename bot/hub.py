@@ -104,6 +104,9 @@ class Hub:
         """How to download an attachment of that platform (`fetch(attachment, max_bytes)`)."""
         self._fetchers[platform] = fetch
 
+    def remove_fetcher(self, platform: str) -> None:
+        self._fetchers.pop(platform, None)
+
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
 

@@ -89,6 +89,7 @@ class DiscordAdapter:
     async def stop(self) -> None:
         if self.writer is not None:
             self.hub.remove_sink(self.writer.deliver)
+        self.hub.remove_fetcher(PLATFORM)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

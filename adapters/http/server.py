@@ -100,6 +100,7 @@ class HttpAdapter:
         self.hub.remove_sink(self._publish)
         self.hub.remove_sink(self.metrics.on_event)
         self.hub.remove_observer(self.metrics.observe)
+        self.hub.remove_fetcher(PLATFORM)
 
     def describe(self) -> str:
         tokens = "bearer tokens required" if self.runtime.config.http.tokens else "no tokens: local operator"
