@@ -1,0 +1,83 @@
+"""Who a Slack user is to the bot: a display name, and the user groups (`S…`) that `[roles]` name.
+
+Both come from the Web API (`users.info`, `usergroups.users.list`) and are cached for `ttl`
+seconds; concurrent lookups of the same user or group share one call. Only the groups that the
+configuration mentions are asked about, so policy can match `slack = ["S0614TZR7"]` without
+listing every group of the workspace. A failed lookup is logged and means "no name" or "not a
+member" (the safe side for approvals), and is retried on the next lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Config
+from bot.model import UserRef
+
+log = logging.getLogger("chatops.slack.people")
+T = TypeVar("T")
+PLATFORM = "slack"
+
+
+def configured_groups(config: Config) -> list[str]:
+    """Slack user-group ids named anywhere under `[roles]` (entries that start with `S`)."""
+    groups = {entry for members in config.roles.values() for entry in members.slack if entry.startswith("S")}
+    return sorted(groups)
+
+
+class People:
+    def __init__(self, client: AsyncWebClient, groups: list[str], *, ttl: float = 300.0) -> None:
+        self.client = client
+        self.groups = list(groups)
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, asyncio.Future[Any]]] = {}
+
+    async def user(self, user_id: str, name_hint: str = "") -> UserRef:
+        """The user with name and configured group memberships filled in."""
+        name = name_hint or await self.name(user_id)
+        memberships = await asyncio.gather(*(self.members(group) for group in self.groups))
+        groups = tuple(group for group, members in zip(self.groups, memberships, strict=True) if user_id in members)
+        return UserRef(platform=PLATFORM, id=user_id, name=name, groups=groups)
+
+    async def name(self, user_id: str) -> str:
+        async def fetch() -> str:
+            response = await self.client.users_info(user=user_id)
+            user = response.get("user") or {}
+            profile = user.get("profile") or {}
+            return (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+                    or user.get("name") or user_id)
+
+        return await self._cached(f"user:{user_id}", fetch, fallback=user_id)
+
+    async def members(self, group_id: str) -> frozenset[str]:
+        async def fetch() -> frozenset[str]:
+            response = await self.client.usergroups_users_list(usergroup=group_id)
+            return frozenset(response.get("users") or ())
+
+        return await self._cached(f"group:{group_id}", fetch, fallback=frozenset())
+
+    async def _cached(self, key: str, fetch: Callable[[], Awaitable[T]], *, fallback: T) -> T:
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is None or now - hit[0] > self.ttl or _failed(hit[1]):
+            future: asyncio.Future[Any] = asyncio.ensure_future(fetch())
+            self._cache[key] = (now, future)
+            hit = self._cache[key]
+        try:
+            return await asyncio.shield(hit[1])
+        except SlackApiError as exc:
+            log.warning("Slack lookup %s failed: %s", key, exc.response.get("error", exc))
+        except Exception as exc:
+            log.warning("Slack lookup %s failed: %s", key, exc)
+        return fallback
+
+
+def _failed(future: asyncio.Future[Any]) -> bool:
+    return future.done() and (future.cancelled() or future.exception() is not None)
