@@ -34,7 +34,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack import events
 from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
-from adapters.slack.client import web_client
+from adapters.slack.client import error_of, web_client
 from adapters.slack.delivery import Delivery
 from adapters.slack.files import SlackFiles
 from adapters.slack.people import People, configured_groups
@@ -133,6 +133,11 @@ class SlackAdapter:
         if not task.cancelled() and task.exception() is not None:
             log.error("Slack %s failed", task.get_name(), exc_info=task.exception())
 
+    async def settle(self) -> None:
+        """Wait until the work started by the events received so far is done (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     def _first_delivery(self, key: str) -> bool:
         """In-process de-duplication, checked and marked with no await in between; storage
         de-duplicates again (across restarts) when the hub records the message."""
@@ -186,7 +191,7 @@ class SlackAdapter:
         try:
             await self.client.chat_postEphemeral(channel=channel, user=user_id, thread_ts=thread_ts, text=text)
         except SlackApiError as exc:
-            log.warning("could not tell %s privately: %s", user_id, exc.response.get("error", exc))
+            log.warning("could not tell %s privately: %s", user_id, error_of(exc))
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -194,7 +199,7 @@ class SlackAdapter:
         try:
             auth = await self.client.auth_test()
         except SlackApiError as exc:
-            raise SlackStartError(f"Slack refused the bot token (auth.test: {exc.response.get('error')})") from None
+            raise SlackStartError(f"Slack refused the bot token (auth.test: {error_of(exc)})") from None
         self.bot_user_id = auth.get("user_id") or ""
         self.bot_name = auth.get("user") or ""
         self.team = auth.get("team") or ""
@@ -216,7 +221,7 @@ class SlackAdapter:
             opened = await self.client.apps_connections_open(app_token=app_token)
         except SlackApiError as exc:
             raise SlackStartError(f"Slack refused the app token (apps.connections.open: "
-                                  f"{exc.response.get('error')}); it needs the connections:write scope") from None
+                                  f"{error_of(exc)}); it needs the connections:write scope") from None
         self._socket = AsyncSocketModeHandler(self.app, app_token=app_token, web_client=self.client)
         self._socket.client.wss_uri = opened["url"]
         await asyncio.wait_for(self._socket.connect_async(), CONNECT_TIMEOUT_SECONDS)

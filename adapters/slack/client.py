@@ -33,3 +33,13 @@ def web_client(slack: SlackConfig) -> AsyncWebClient:
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
         ],
     )
+
+
+def error_of(exc: Exception) -> str:
+    """Slack's error code for a failed call (`channel_not_found`, …), or what else went wrong."""
+    response = getattr(exc, "response", None)
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    status = getattr(response, "status_code", None)
+    return f"HTTP {status}" if status else f"{type(exc).__name__}: {exc}"

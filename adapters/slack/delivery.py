@@ -26,9 +26,20 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import cards
+from adapters.slack.client import error_of
 from adapters.slack.files import upload_text
 from adapters.slack.mrkdwn import split_text, to_mrkdwn, truncate
-from bot.model import AnswerEvent, DecisionEvent, NoticeEvent, Outbound, PlanEvent, StepEvent, StepStatus, ThreadRef
+from bot.model import (
+    AnswerEvent,
+    DecisionEvent,
+    NoticeEvent,
+    Outbound,
+    PlanEvent,
+    PlanStatus,
+    StepEvent,
+    StepStatus,
+    ThreadRef,
+)
 from storage import Store
 
 log = logging.getLogger("chatops.slack.delivery")
@@ -44,6 +55,9 @@ class Delivery:
         self.client = client
         self.store = store
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # cards drawn while their plan ran: the plan's final status comes with no event of its own,
+        # so they are redrawn at the thread's next event (an answer or the next round's plan)
+        self._settling: dict[str, set[str]] = {}
 
     async def __call__(self, thread: ThreadRef, event: Outbound) -> None:
         if thread.platform != PLATFORM:
@@ -52,11 +66,15 @@ class Delivery:
             await self._deliver(thread, event)
         except SlackApiError as exc:
             log.warning("Slack refused to show a %s event in %s: %s", event.type, thread.id,
-                        exc.response.get("error", exc))
+                        error_of(exc))
         except Exception:
             log.exception("could not show a %s event in %s", event.type, thread.id)
 
     async def _deliver(self, thread: ThreadRef, event: Outbound) -> None:
+        current = getattr(event, "plan_id", None) if not isinstance(event, PlanEvent) else event.id
+        if not isinstance(event, StepEvent | DecisionEvent):
+            for plan_id in self._settling.get(thread.id, set()) - {current}:
+                await self.show_plan(thread, plan_id)
         if isinstance(event, PlanEvent):
             await self.show_plan(thread, event.id)
         elif isinstance(event, DecisionEvent):
@@ -68,6 +86,8 @@ class Delivery:
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._post_long_output(thread, event)
         elif isinstance(event, AnswerEvent):
+            if event.plan_id and event.plan_id in self._settling.get(thread.id, ()):
+                await self.show_plan(thread, event.plan_id)
             await self.post_markdown(thread, event.text)
         elif isinstance(event, NoticeEvent):
             await self.post_markdown(thread, event.text, prefix=NOTICE_PREFIX[event.level])
@@ -93,6 +113,13 @@ class Delivery:
                 await self.store.remember_ref(PLATFORM, CARD, plan_id, ref)
             shown_note = note or cards.DecisionNote.from_dict((ref or {}).get("decision"))
             text, blocks = cards.plan_card(plan, shown_note)
+            settling = self._settling.setdefault(thread.id, set())
+            if plan.status in (PlanStatus.approved, PlanStatus.running):
+                settling.add(plan_id)
+            else:
+                settling.discard(plan_id)
+                if not settling:
+                    self._settling.pop(thread.id, None)
             if ref is None:
                 response = await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
                                                               text=text, blocks=blocks, unfurl_links=False)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.client import error_of
 from bot.config import Config
 from bot.model import UserRef
 
@@ -73,7 +74,7 @@ class People:
         try:
             return await asyncio.shield(hit[1])
         except SlackApiError as exc:
-            log.warning("Slack lookup %s failed: %s", key, exc.response.get("error", exc))
+            log.warning("Slack lookup %s failed: %s", key, error_of(exc))
         except Exception as exc:
             log.warning("Slack lookup %s failed: %s", key, exc)
         return fallback

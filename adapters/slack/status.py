@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.client import error_of
+
 log = logging.getLogger("chatops.slack.status")
 WORKING_TEXT = "is working on it…"
 WORKING_REACTION = "eyes"
@@ -51,7 +53,7 @@ class WorkingStatus:
             await self.client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status=text)
             return True
         except SlackApiError as exc:
-            log.debug("assistant.threads.setStatus refused in %s: %s", channel, exc.response.get("error"))
+            log.debug("assistant.threads.setStatus refused in %s: %s", channel, error_of(exc))
             self._no_assistant.add(channel)
         except Exception as exc:
             log.warning("assistant.threads.setStatus failed: %s", exc)
@@ -63,7 +65,7 @@ class WorkingStatus:
         try:
             await call(channel=channel, timestamp=timestamp, name=name)
         except SlackApiError as exc:
-            error = exc.response.get("error")
+            error = error_of(exc)
             if error not in ("already_reacted", "no_reaction"):
                 log.warning("%s failed: %s", method, error)
         except Exception as exc:
