@@ -210,6 +210,10 @@ class FakeSlack:
         """Calls of `method` answer `ok:false` with `error` (the next `times`, or all)."""
         self._failures[method] = [error] * times if times is not None else [error, ...]
 
+    @property
+    def open_sockets(self) -> int:
+        return len(self._sockets)
+
     def calls_of(self, method: str, *, ok_only: bool = False) -> list[Call]:
         return [call for call in self.calls if call.method == method and (call.ok or not ok_only)]
 

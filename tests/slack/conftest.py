@@ -62,10 +62,10 @@ class SlackBot:
     async def texts(self, channel: str, thread_ts: str) -> list[str]:
         return [m.get("text", "") for m in self.fake.bot_replies(channel, thread_ts)]
 
-    async def answer(self, channel: str, thread_ts: str, contains: str) -> dict[str, Any]:
+    async def answer(self, channel: str, thread_ts: str, contains: str, *, timeout: float = 20.0) -> dict[str, Any]:
         def found() -> dict[str, Any] | None:
             return next((m for m in self.fake.bot_replies(channel, thread_ts) if contains in m.get("text", "")), None)
-        return await self.fake.wait_for(found, what=f"a reply containing {contains!r}")
+        return await self.fake.wait_for(found, timeout=timeout, what=f"a reply containing {contains!r}")
 
     async def shutdown(self) -> None:
         """Stop the adapter and the bot as a process exit would (for restart tests)."""
