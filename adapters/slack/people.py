@@ -3,8 +3,9 @@
 Both come from the Web API (`users.info`, `usergroups.users.list`) and are cached for `ttl`
 seconds; concurrent lookups of the same user or group share one call. Only the groups that the
 configuration mentions are asked about, so policy can match `slack = ["S0614TZR7"]` without
-listing every group of the workspace. A failed lookup is logged and means "no name" or "not a
-member" (the safe side for approvals), and is retried on the next lookup.
+listing every group of the workspace. A failed lookup (a wrong group id, a missing scope, Slack
+down) is logged and means "no name" or "not a member" — the safe side for approvals — for
+`FAILURE_TTL` seconds, then it is asked again.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import error_of
@@ -25,6 +26,7 @@ from bot.model import UserRef
 log = logging.getLogger("chatops.slack.people")
 T = TypeVar("T")
 PLATFORM = "slack"
+FAILURE_TTL = 30.0  # a failed lookup is asked again after this many seconds
 
 
 def configured_groups(config: Config) -> list[str]:
@@ -38,7 +40,7 @@ class People:
         self.client = client
         self.groups = list(groups)
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, asyncio.Future[Any]]] = {}
+        self._cache: dict[str, _Entry] = {}
 
     async def user(self, user_id: str, name_hint: str = "") -> UserRef:
         """The user with name and configured group memberships filled in."""
@@ -66,19 +68,23 @@ class People:
 
     async def _cached(self, key: str, fetch: Callable[[], Awaitable[T]], *, fallback: T) -> T:
         now = time.monotonic()
-        hit = self._cache.get(key)
-        if hit is None or now - hit[0] > self.ttl or _failed(hit[1]):
-            future: asyncio.Future[Any] = asyncio.ensure_future(fetch())
-            self._cache[key] = (now, future)
-            hit = self._cache[key]
+        entry = self._cache.get(key)
+        if entry is None or now >= entry.expires:
+            entry = _Entry(expires=now + self.ttl)
+            entry.future = asyncio.ensure_future(self._fetch(key, entry, fetch, fallback))
+            self._cache[key] = entry
+        return await asyncio.shield(entry.future)
+
+    async def _fetch(self, key: str, entry: _Entry, fetch: Callable[[], Awaitable[T]], fallback: T) -> T:
         try:
-            return await asyncio.shield(hit[1])
-        except SlackApiError as exc:
-            log.warning("Slack lookup %s failed: %s", key, error_of(exc))
+            return await fetch()
         except Exception as exc:
-            log.warning("Slack lookup %s failed: %s", key, exc)
-        return fallback
+            log.warning("Slack lookup %s failed: %s", key, error_of(exc))
+            entry.expires = time.monotonic() + FAILURE_TTL
+            return fallback
 
 
-def _failed(future: asyncio.Future[Any]) -> bool:
-    return future.done() and (future.cancelled() or future.exception() is not None)
+@dataclass
+class _Entry:
+    expires: float
+    future: asyncio.Future[Any] = field(init=False)
