@@ -196,3 +196,13 @@ async def test_a_dm_and_a_reply_in_a_known_thread_start_turns_without_a_mention(
     assert len(model.prompts) == 3  # the DM, the mention, the reply in the bot's thread
     assert "and me?" in model.prompts[2]
     assert len([m for m in fake.bot_replies(CHANNEL, first["ts"]) if m["text"] == "hello there"]) == 2
+
+
+async def test_the_url_verification_challenge_is_answered(start_slack):
+    slack = await start_slack(restart_web().planner())
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    body = json.dumps({"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": challenge, "type": "url_verification"})
+
+    status, text = await slack.sender.post(body.encode(), "application/json")
+
+    assert status == 200 and json.loads(text) == {"challenge": challenge}
