@@ -206,3 +206,24 @@ async def test_the_url_verification_challenge_is_answered(start_slack):
     status, text = await slack.sender.post(body.encode(), "application/json")
 
     assert status == 200 and json.loads(text) == {"challenge": challenge}
+
+
+async def test_a_danger_step_needs_an_approver_other_than_the_requester(start_slack):
+    model = ScriptedModel([reply({"tool": "drop_database", "args": {"name": "scratch"}}), reply(answer="dropped")])
+    slack = await start_slack(model.planner())
+    fake = slack.fake
+    event = await slack.mention("drop the scratch database")  # alice asks; alice holds oncall
+    card = await slack.card(CHANNEL, event["ts"])
+    approve = buttons(card)[0]
+    assert "confirm" in approve and "`danger`" in card_text(card)
+
+    assert await slack.click(card, user=ALICE) == 200
+    refusal = await fake.wait_for(lambda: fake.ephemeral, what="the refusal")
+    assert refusal[0]["user"] == ALICE and "other than the requester" in refusal[0]["text"]
+    assert slack.bot.calls.made == []
+
+    assert await slack.click(card, user=BOB) == 200
+    await slack.answer(CHANNEL, event["ts"], "dropped")
+    await slack.adapter.settle()
+    assert slack.bot.calls.of("drop_database") == [{"name": "scratch"}]
+    assert "*Approved* by bob" in card_text(fake.message(CHANNEL, card["ts"]))
