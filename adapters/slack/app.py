@@ -36,7 +36,7 @@ from adapters.slack import events
 from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
 from adapters.slack.client import error_of, web_client
 from adapters.slack.delivery import Delivery
-from adapters.slack.files import SlackFiles
+from adapters.slack.files import SlackFiles, complete_files
 from adapters.slack.people import People, configured_groups
 from adapters.slack.status import WorkingStatus
 from bot.model import Decision
@@ -158,10 +158,10 @@ class SlackAdapter:
             return  # a channel message that is not for the bot
         if not self._first_delivery(events.delivery_key(event)):
             return
-        user = await self.people.user(event["user"])
-        inbound = events.inbound_of(event, user, bot_user_id=self.bot_user_id)
         async with self.status.working(thread.channel, thread.thread, event["ts"]):
-            await self.hub.handle(inbound)
+            user = await self.people.user(event["user"])
+            event = await complete_files(self.client, event)
+            await self.hub.handle(events.inbound_of(event, user, bot_user_id=self.bot_user_id))
 
     async def _in_known_thread(self, event: dict[str, Any]) -> bool:
         return bool(event.get("thread_ts")) and await self.store.thread_exists(events.thread_of(event).id)

@@ -136,6 +136,8 @@ class Delivery:
         if not (plan_id and channel and ts):
             return
         async with self._lock(plan_id):
+            if await self.store.get_plan(plan_id) is None:
+                return  # not a plan of ours (hub.decide will say so)
             if await self.store.ref_of(PLATFORM, CARD, plan_id) is None:
                 await self.store.remember_ref(PLATFORM, CARD, plan_id,
                                               {"channel": channel, "ts": ts, "thread_ts": thread_ts})

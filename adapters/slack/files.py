@@ -1,11 +1,12 @@
 """Files both ways: attachments of a message event in (for perception), long output out.
 
-In: each entry of an event's `files` becomes an `Attachment` with Slack's `mimetype` and its
-`url_private_download`. `SlackFiles.fetch` downloads one with the bot token as bearer, streaming
-and stopping as soon as it passes the size cap. The token is sent only to Slack's own hosts (and
-to the host of `api_base_url`, where tests run a fake), never to a URL that merely appears in an
-event. Slack answers a download without a valid token (or without `files:read`) with its HTML
-login page and status 200: that is reported as an error, not fed to perception as "the file".
+In: each entry of an event's `files` (completed with `files.info` where Slack sent only a stub)
+becomes an `Attachment` with Slack's `mimetype` and its `url_private_download`.
+`SlackFiles.fetch` downloads one with the bot token as bearer, streaming and stopping as soon as
+it passes the size cap. The token is sent only to Slack's own hosts (and to the host of
+`api_base_url`, where tests run a fake), never to a URL that merely appears in an event. Slack
+answers a download without a valid token (or without `files:read`) with its HTML login page and
+status 200: that is reported as an error, not fed to perception as "the file".
 
 Out: `upload_text` uses the external upload flow (`files.getUploadURLExternal`, a POST of the bytes
 to the URL it returns, `files.completeUploadExternal` into the thread) through slack_sdk's
@@ -14,18 +15,41 @@ to the URL it returns, `files.completeUploadExternal` into the thread) through s
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.client import error_of
 from bot.model import Attachment
 from bot.perception.media import human_size, read_capped
 from bot.perception.types import PerceptionError
 
+log = logging.getLogger("chatops.slack.files")
 CHUNK = 64 * 1024
 SLACK_FILE_HOSTS = ("slack.com", "slack-edge.com", "slack-files.com")
+
+
+async def complete_files(client: AsyncWebClient, event: dict[str, Any]) -> dict[str, Any]:
+    """The event with every `files[]` entry complete: Slack sends some as a stub marked
+    `"file_access": "check_file_info"` (e.g. in shared channels) that only `files.info` fills in.
+    A stub that cannot be completed is dropped, with a log line."""
+    files = event.get("files") or []
+    if not any(item.get("file_access") == "check_file_info" for item in files):
+        return event
+    completed = []
+    for item in files:
+        if item.get("file_access") != "check_file_info":
+            completed.append(item)
+            continue
+        try:
+            response = await client.files_info(file=item["id"])
+            completed.append(response["file"])
+        except Exception as exc:
+            log.warning("files.info %s failed: %s", item.get("id"), error_of(exc))
+    return {**event, "files": completed}
 
 
 def attachments_of(event: dict[str, Any]) -> list[Attachment]:

@@ -72,3 +72,20 @@ async def test_downloads_need_the_bot_token_and_stop_at_the_cap(fake_slack):
     assert fake_slack.downloads[0] == (item["id"], True) and (item["id"], False) in fake_slack.downloads
     assert SlackFiles("t", "https://slack.com/api/").trusted("https://files.slack.com/files-pri/T1-F1/download/a")
     assert not SlackFiles("t", "https://slack.com/api/").trusted("https://files.slack.com.evil.example/a")
+
+
+async def test_file_stubs_are_completed_with_files_info(start_slack, shared_perceiver):
+    model = ScriptedModel([reply(answer="read it")])
+    slack = await start_slack(model.planner(), perceiver=shared_perceiver)
+    fake = slack.fake
+    screen = fake.add_file("pods.png", terminal_screenshot(), "image/png", user=ALICE)
+    stub = {"id": screen["id"], "mode": "hosted", "file_access": "check_file_info", "created": screen["created"]}
+    gone = {"id": "F000000404", "mode": "hosted", "file_access": "check_file_info", "created": screen["created"]}
+    message = fake.user_message(DM, ALICE, "see this", files=[stub, gone])
+
+    assert await slack.sender.event(event_callback(message)) == 200
+
+    await slack.answer(DM, message["ts"], "read it", timeout=120)
+    assert [c.args["file"] for c in fake.calls_of("files.info")] == [screen["id"], "F000000404"]
+    assert "CrashLoopBackOff" in model.prompts[0]
+    assert fake.downloads == [(screen["id"], True)]

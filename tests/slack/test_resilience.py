@@ -124,3 +124,25 @@ async def test_long_output_goes_beside_the_card_as_a_reply_or_a_file(start_slack
     assert upload["data"].decode() == f"pong from {huge}"
     assert upload["channel"] == CHANNEL and upload["thread_ts"] == event["ts"]
     assert upload["filename"].startswith("ping-") and upload["filename"].endswith(".txt")
+
+
+async def test_long_answers_are_split_into_sections_or_sent_as_a_file(start_slack):
+    paragraph = "All **good** here. " * 40  # ~760 characters
+    long_answer, huge_answer = "\n\n".join([paragraph] * 14), "\n\n".join([paragraph] * 60)
+    model = ScriptedModel([reply(answer=long_answer), reply(answer=huge_answer)])
+    slack = await start_slack(model.planner())
+    fake = slack.fake
+
+    first = await slack.mention("report")
+    message = await slack.answer(CHANNEL, first["ts"], "All *good* here.")
+    second = await slack.mention("full report")
+    await fake.wait_for(lambda: fake.uploads, what="an upload")
+    await slack.adapter.settle()
+
+    sections = [block["text"]["text"] for block in message["blocks"]]
+    assert len(sections) > 3 and all(len(text) <= 3000 for text in sections)
+    assert "".join(sections).count("All *good* here.") == 40 * 14
+    assert all(call.ok for call in fake.calls_of("chat.postMessage"))  # within Slack's limits
+    upload = next(iter(fake.uploads.values()))
+    assert upload["filename"] == "answer.md" and upload["data"].decode() == huge_answer.strip()
+    assert upload["thread_ts"] == second["ts"] and "whole answer is in the file" in upload["comment"]
