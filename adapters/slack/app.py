@@ -260,11 +260,11 @@ class SlackAdapter:
         await self.files.close()
 
     def describe(self) -> str:
-        who = f"@{self.bot_name} ({self.bot_user_id})" if self.bot_user_id else "not connected"
-        where = f" in {self.team}" if self.team else ""
         if self.slack.mode == "socket":
-            state = "connected" if self._socket is not None else "not connected"
-            return f"Socket Mode, {state} as {who}{where}"
+            if self._socket is None:
+                return "Socket Mode, not connected"
+            return f"Socket Mode, connected as @{self.bot_name} ({self.bot_user_id}) in {self.team}"
         if self._runner is None:
-            return f"HTTP mode, not listening (slack.listen = {self.slack.listen}) as {who}{where}"
-        return f"HTTP mode: Slack posts events and clicks to {self.url} (behind your proxy) as {who}{where}"
+            return f"HTTP mode, not listening (slack.listen = {self.slack.listen})"
+        return (f"HTTP mode: Slack posts events and clicks to {self.url} (behind your proxy) "
+                f"as @{self.bot_name} ({self.bot_user_id}) in {self.team}")

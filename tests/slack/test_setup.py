@@ -60,7 +60,7 @@ async def test_chatops_run_starts_slack_when_its_credentials_are_configured(make
     assert slack_configured(bot.config)
     [adapter] = configured_adapters(runtime)
     assert isinstance(adapter, SlackAdapter) and adapter.name == "slack"
-    assert adapter.describe().startswith("HTTP mode, not listening")
+    assert adapter.describe() == "HTTP mode, not listening (slack.listen = 127.0.0.1:0)"
     await adapter.start()
     try:
         assert adapter.describe() == (f"HTTP mode: Slack posts events and clicks to http://127.0.0.1:{adapter.port}"
