@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -62,19 +63,22 @@ class Delivery:
     async def __call__(self, thread: ThreadRef, event: Outbound) -> None:
         if thread.platform != PLATFORM:
             return
-        try:
-            await self._deliver(thread, event)
-        except SlackApiError as exc:
-            log.warning("Slack refused to show a %s event in %s: %s", event.type, thread.id,
-                        error_of(exc))
-        except Exception:
-            log.exception("could not show a %s event in %s", event.type, thread.id)
-
-    async def _deliver(self, thread: ThreadRef, event: Outbound) -> None:
         current = getattr(event, "plan_id", None) if not isinstance(event, PlanEvent) else event.id
         if not isinstance(event, StepEvent | DecisionEvent):
             for plan_id in self._settling.get(thread.id, set()) - {current}:
-                await self.show_plan(thread, plan_id)
+                await self._quietly(self.show_plan(thread, plan_id), "plan", thread)
+        await self._quietly(self._deliver(thread, event), event.type, thread)
+
+    @staticmethod
+    async def _quietly(work: Awaitable[None], what: str, thread: ThreadRef) -> None:
+        try:
+            await work
+        except SlackApiError as exc:
+            log.warning("Slack refused to show a %s event in %s: %s", what, thread.id, error_of(exc))
+        except Exception:
+            log.exception("could not show a %s event in %s", what, thread.id)
+
+    async def _deliver(self, thread: ThreadRef, event: Outbound) -> None:
         if isinstance(event, PlanEvent):
             await self.show_plan(thread, event.id)
         elif isinstance(event, DecisionEvent):
