@@ -1,0 +1,270 @@
+"""`SlackAdapter`: slack-bolt's `AsyncApp` wired to the hub, served over Socket Mode or HTTP.
+
+Every listener acknowledges first and hands the work to a background task (kept in `_tasks`,
+awaited or cancelled in `stop()`): a turn or an approved plan can take minutes, and Slack wants
+its answer within 3 s or it retries and shows the user an error. `process_before_response=True`
+makes Bolt return the listener's ack as soon as the listener returns, which it does at once.
+
+Triggers: an `app_mention`; any message in a DM with the bot; any message in a thread the bot is
+already part of (a thread storage knows). The bot's own messages, other bots' and message
+subtypes that are not a person talking (edits, deletions, joins) are ignored (`events.py`).
+Button clicks become `Decision`s; a refused one is answered to the clicker alone
+(`chat.postEphemeral`). What the hub shows goes out through `Delivery` (the hub sink).
+
+Modes: `slack.mode = "socket"` connects out with the app token (`apps.connections.open`, then the
+websocket); `"http"` serves `/slack/events` on `slack.listen` for both events and clicks, each
+request checked against the signing secret by Bolt (bad signature or a timestamp older than
+5 minutes: 401).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Coroutine
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import events
+from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
+from adapters.slack.client import error_of, web_client
+from adapters.slack.delivery import Delivery
+from adapters.slack.files import SlackFiles, complete_files
+from adapters.slack.people import People, configured_groups
+from adapters.slack.status import WorkingStatus
+from bot.model import Decision
+from bot.runtime import Runtime
+
+log = logging.getLogger("chatops.slack")
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+SEEN_LIMIT = 10_000  # message keys remembered in memory (storage remembers them all)
+STOP_GRACE_SECONDS = 5.0
+CONNECT_TIMEOUT_SECONDS = 30.0
+
+
+class SlackStartError(RuntimeError):
+    """The adapter cannot start: the reason names the setting or token to fix."""
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise SlackStartError(f"slack.listen must be HOST:PORT, not {listen!r}")
+    return host.strip("[]"), int(port)
+
+
+class SlackAdapter:
+    name = "slack"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.config = runtime.config
+        self.slack = runtime.config.slack
+        self.hub = runtime.hub
+        self.store = runtime.store
+        if self.slack.bot_token is None:
+            raise SlackStartError("slack.bot_token is not set (or CHATOPS_SLACK_BOT_TOKEN)")
+        if self.slack.mode == "http" and self.slack.signing_secret is None:
+            raise SlackStartError("HTTP mode needs slack.signing_secret (or CHATOPS_SLACK_SIGNING_SECRET)")
+        if self.slack.mode == "socket" and self.slack.app_token is None:
+            raise SlackStartError("Socket Mode needs slack.app_token, an xapp-… token with connections:write "
+                                  "(or CHATOPS_SLACK_APP_TOKEN)")
+        self.client = web_client(self.slack)
+        secret = self.slack.signing_secret.get_secret_value() if self.slack.signing_secret else ""
+        self.app = AsyncApp(client=self.client, signing_secret=secret, process_before_response=True,
+                            request_verification_enabled=bool(secret), name="chatops", logger=log)
+        self.people = People(self.client, configured_groups(self.config))
+        self.files = SlackFiles(self.slack.bot_token.get_secret_value(), self.slack.api_base_url)
+        self.status = WorkingStatus(self.client)
+        self.delivery = Delivery(self.client, self.store)
+        self.bot_user_id = ""
+        self.bot_name = ""
+        self.team = ""
+        self.url = ""  # HTTP mode: where Slack must post, once listening
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._register()
+
+    # --- listeners: ack, then a task ---------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+
+        @app.event("app_mention")
+        async def on_mention(ack: Any, event: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._message(event, mentioned=True), "slack-mention")
+
+        @app.event("message")
+        async def on_message(ack: Any, event: dict[str, Any]) -> None:
+            await ack()
+            if events.is_from_a_person(event, bot_user_id=self.bot_user_id):
+                self._spawn(self._message(event, mentioned=False), "slack-message")
+
+        @app.action(re.compile(f"^({re.escape(APPROVE_ACTION)}|{re.escape(DENY_ACTION)})$"))
+        async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._click(body, action), "slack-click")
+
+        @app.event(re.compile(".*"))
+        async def on_other_event(ack: Any) -> None:
+            await ack()  # subscribed but not for us (e.g. assistant_thread_started): no retries, please
+
+        @app.action(re.compile(".*"))
+        async def on_other_action(ack: Any) -> None:
+            await ack()
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack %s failed", task.get_name(), exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait until the work started by the events received so far is done (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def _first_delivery(self, key: str) -> bool:
+        """In-process de-duplication, checked and marked with no await in between; storage
+        de-duplicates again (across restarts) when the hub records the message."""
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        return True
+
+    # --- the work -------------------------------------------------------------------------------
+
+    async def _message(self, event: dict[str, Any], *, mentioned: bool) -> None:
+        if not events.is_from_a_person(event, bot_user_id=self.bot_user_id):
+            return
+        thread = events.thread_of(event)
+        if not (mentioned or events.is_direct_message(event) or await self._in_known_thread(event)):
+            return  # a channel message that is not for the bot
+        if not self._first_delivery(events.delivery_key(event)):
+            return
+        async with self.status.working(thread.channel, thread.thread, event["ts"]):
+            user = await self.people.user(event["user"])
+            event = await complete_files(self.client, event)
+            await self.hub.handle(events.inbound_of(event, user, bot_user_id=self.bot_user_id))
+
+    async def _in_known_thread(self, event: dict[str, Any]) -> bool:
+        return bool(event.get("thread_ts")) and await self.store.thread_exists(events.thread_of(event).id)
+
+    async def _click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        plan_id = str(action.get("value") or "")
+        approve = action.get("action_id") == APPROVE_ACTION
+        user_id = (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        card_ts = container.get("message_ts") or message.get("ts", "")
+        thread_ts = container.get("thread_ts") or message.get("thread_ts") or card_ts
+        if not (plan_id and user_id and channel):
+            log.warning("a plan button click without a plan, a user or a channel was ignored")
+            return
+        await self.delivery.adopt_card(plan_id, channel=channel, ts=card_ts, thread_ts=thread_ts)
+        user = await self.people.user(user_id)
+        decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack")
+        async with self.status.working(channel, thread_ts, card_ts, done=False):
+            outcome = await self.hub.decide(decision)
+        if not outcome.accepted:
+            verb = "approval" if approve else "denial"
+            await self._ephemeral(channel, user_id, thread_ts, f"Your {verb} was not applied: {outcome.reason}.")
+
+    async def _ephemeral(self, channel: str, user_id: str, thread_ts: str, text: str) -> None:
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user_id, thread_ts=thread_ts, text=text)
+        except SlackApiError as exc:
+            log.warning("could not tell %s privately: %s", user_id, error_of(exc))
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            raise SlackStartError(f"Slack refused the bot token (auth.test: {error_of(exc)})") from None
+        self.bot_user_id = auth.get("user_id") or ""
+        self.bot_name = auth.get("user") or ""
+        self.team = auth.get("team") or ""
+        self.hub.add_sink(self.delivery)
+        self.hub.add_fetcher(PLATFORM, self.files.fetch)
+        try:
+            if self.slack.mode == "socket":
+                await self._connect_socket()
+            else:
+                await self._listen_http()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _connect_socket(self) -> None:
+        assert self.slack.app_token is not None
+        app_token = self.slack.app_token.get_secret_value()
+        try:  # checked here so that a wrong token fails the start instead of retrying forever
+            opened = await self.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            raise SlackStartError(f"Slack refused the app token (apps.connections.open: "
+                                  f"{error_of(exc)}); it needs the connections:write scope") from None
+        self._socket = AsyncSocketModeHandler(self.app, app_token=app_token, web_client=self.client)
+        self._socket.client.wss_uri = opened["url"]
+        await asyncio.wait_for(self._socket.connect_async(), CONNECT_TIMEOUT_SECONDS)
+
+    async def _listen_http(self) -> None:
+        host, port = parse_listen(self.slack.listen)
+        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise SlackStartError(f"cannot listen on {self.slack.listen} (slack.listen): {exc.strerror}") from None
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self.url = f"http://{host if host not in ('0.0.0.0', '::') else bound_host}:{bound_port}{EVENTS_PATH}"
+
+    @property
+    def port(self) -> int:
+        return self._runner.addresses[0][1] if self._runner and self._runner.addresses else 0
+
+    async def stop(self) -> None:
+        """Stop taking events, let running work finish (a few seconds), cancel the rest."""
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self.hub.remove_sink(self.delivery)
+        await self.files.close()
+
+    def describe(self) -> str:
+        if self.slack.mode == "socket":
+            if self._socket is None:
+                return "Socket Mode, not connected"
+            return f"Socket Mode, connected as @{self.bot_name} ({self.bot_user_id}) in {self.team}"
+        if self._runner is None:
+            return f"HTTP mode, not listening (slack.listen = {self.slack.listen})"
+        return (f"HTTP mode: Slack posts events and clicks to {self.url} (behind your proxy) "
+                f"as @{self.bot_name} ({self.bot_user_id}) in {self.team}")

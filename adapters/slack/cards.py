@@ -1,0 +1,206 @@
+"""The plan card: a plan as Block Kit, with Approve / Deny while it waits, redrawn as it moves on.
+
+The card is always drawn from the stored `Plan` (plus who decided and when), never patched, so
+that any later event — a step finishing, a decision, an expiry, a click after a restart — redraws
+it whole and the last edit is always right. Buttons carry only the plan id (`value`); their
+`action_id`s are fixed so that a click is routed without any state in the adapter.
+
+Slack's limits are kept here: at most 50 blocks, 3,000 characters per section text, 40,000 per
+message. A step's result is shown in one short line; a longer one is posted beside the card (see
+`full_output`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from adapters.slack.mrkdwn import escape, truncate
+from bot.model import Plan, PlanStatus, Risk, Step, StepStatus
+
+APPROVE_ACTION = "chatops.approve"
+DENY_ACTION = "chatops.deny"
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_MESSAGE_CHARS = 40_000
+RESULT_CHARS = 200  # a result longer than this goes beside the card
+MAX_ARGS_SHOWN = 6
+ARG_CHARS = 80
+
+RISK_BADGE = {Risk.read: ":large_green_circle: `read`", Risk.write: ":large_orange_circle: `write`",
+              Risk.danger: ":red_circle: `danger`"}
+STEP_LINE = {
+    StepStatus.proposed: "⏸ waiting for approval",
+    StepStatus.approved: "◦ queued",
+    StepStatus.running: "⏳ running…",
+    StepStatus.skipped: "– skipped",
+    StepStatus.denied: "🚫 denied",
+    StepStatus.expired: "⌛ expired",
+    StepStatus.interrupted: "! interrupted (the bot stopped while it ran)",
+}
+PLAN_LINE = {
+    PlanStatus.proposed: "",
+    PlanStatus.approved: "",
+    PlanStatus.running: "⏳ Running…",
+    PlanStatus.succeeded: "✓ Done.",
+    PlanStatus.failed: "✗ A step failed.",
+    PlanStatus.interrupted: "! Interrupted.",
+    PlanStatus.denied: "",
+    PlanStatus.expired: "⌛ *Expired* without a decision: nothing that needed approval was run.",
+}
+
+
+@dataclass(frozen=True)
+class DecisionNote:
+    """Who decided a plan and when (epoch seconds), shown on the card."""
+
+    approve: bool
+    by: str
+    at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"approve": self.approve, "by": self.by, "at": self.at}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> DecisionNote | None:
+        if not data:
+            return None
+        return cls(approve=bool(data["approve"]), by=str(data["by"]), at=float(data["at"]))
+
+
+def slack_date(epoch: float, fmt: str = "{date_short_pretty} at {time}") -> str:
+    """A time every reader sees in their own time zone (the fallback is UTC)."""
+    fallback = datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M UTC%z")
+    return f"<!date^{int(epoch)}^{fmt}|{fallback}>"
+
+
+def short_result(step: Step) -> str:
+    """The whole text a finished step produced (its error, summary or result)."""
+    if step.error:
+        return step.error
+    if step.summary:
+        return step.summary
+    if step.result is None:
+        return ""
+    return step.result if isinstance(step.result, str) else json.dumps(step.result, ensure_ascii=False, default=str)
+
+
+def full_output(step: Step) -> str | None:
+    """A finished step's output when it is too long for its line on the card."""
+    if step.status not in (StepStatus.succeeded, StepStatus.failed):
+        return None
+    text = step.error or (step.result if isinstance(step.result, str) else short_result(step))
+    text = text or ""
+    return text if len(text) > RESULT_CHARS or "\n" in text.strip() else None
+
+
+def _arguments(step: Step) -> str:
+    shown = []
+    for key, value in list(step.args.items())[:MAX_ARGS_SHOWN]:
+        rendered = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        shown.append(f"`{escape(truncate(f'{key}={rendered}', ARG_CHARS)).replace('`', 'ˋ')}`")
+    extra = len(step.args) - MAX_ARGS_SHOWN
+    if extra > 0:
+        shown.append(f"+{extra} more")
+    return " ".join(shown)
+
+
+def _status_line(step: Step) -> str:
+    if step.status in (StepStatus.succeeded, StepStatus.failed):
+        mark = "✓" if step.status is StepStatus.succeeded else "✗"
+        text = short_result(step).strip()
+        first = text.splitlines()[0] if text else ""
+        shown = truncate(first, RESULT_CHARS)
+        took = f" ({step.duration_ms:.0f} ms)" if step.duration_ms is not None else ""
+        more = " _(full output in the thread)_" if full_output(step) else ""
+        return f"{mark} {escape(shown)}{took}{more}" if shown else f"{mark}{took}"
+    return STEP_LINE.get(step.status, step.status.value)
+
+
+def _step_text(number: int, step: Step, limit: int) -> str:
+    lines = [f"*{number}. {escape(step.tool)}*  {RISK_BADGE[step.risk]}"]
+    arguments = _arguments(step)
+    if arguments:
+        lines.append(arguments)
+    if step.reason:
+        lines.append(f"_{escape(truncate(step.reason, 300))}_")
+    lines.append(_status_line(step))
+    return truncate("\n".join(lines), limit)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}]}
+
+
+def waits_for_decision(plan: Plan) -> bool:
+    return plan.status is PlanStatus.proposed and plan.needs_approval
+
+
+def decision_line(plan: Plan, note: DecisionNote | None) -> str:
+    if note is not None:
+        verb = "Approved" if note.approve else "Denied"
+        mark = ":white_check_mark:" if note.approve else ":no_entry_sign:"
+        return f"{mark} *{verb}* by {escape(note.by)} · {slack_date(note.at)}"
+    if plan.status is PlanStatus.denied:
+        return ":no_entry_sign: *Denied*"
+    return ""
+
+
+def _buttons(plan: Plan) -> dict[str, Any]:
+    approve: dict[str, Any] = {"type": "button", "action_id": APPROVE_ACTION, "value": plan.id, "style": "primary",
+                               "text": {"type": "plain_text", "text": "Approve"}}
+    if any(step.risk is Risk.danger for step in plan.steps):
+        approve["confirm"] = {
+            "title": {"type": "plain_text", "text": "Run a danger step?"},
+            "text": {"type": "mrkdwn", "text": truncate(f"This plan has a *danger* step: {escape(plan.goal)}", 300)},
+            "confirm": {"type": "plain_text", "text": "Approve"},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+            "style": "danger",
+        }
+    deny = {"type": "button", "action_id": DENY_ACTION, "value": plan.id, "style": "danger",
+            "text": {"type": "plain_text", "text": "Deny"}}
+    return {"type": "actions", "block_id": f"decide:{plan.id}", "elements": [approve, deny]}
+
+
+def fallback_text(plan: Plan) -> str:
+    """The notification text (and what screen readers and old clients show)."""
+    state = "waits for approval" if waits_for_decision(plan) else plan.status.value
+    return truncate(f"Plan: {plan.goal} ({state})", 300)
+
+
+def plan_card(plan: Plan, note: DecisionNote | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) for a plan as it stands now."""
+    head = [_section(f":clipboard: *Plan:* {escape(plan.goal)}")]
+    facts = [f"requested by {escape(plan.requester.label())}" if plan.requester else "",
+             f"{len(plan.steps)} step{'s' if len(plan.steps) != 1 else ''}",
+             f"round {plan.round}" if plan.round > 1 else ""]
+    if waits_for_decision(plan) and plan.expires_at is not None:
+        facts.append(f"expires {slack_date(plan.expires_at.timestamp(), '{time}')}")
+    head.append(_context(" · ".join(fact for fact in facts if fact)))
+
+    tail: list[dict[str, Any]] = []
+    state = " · ".join(line for line in (decision_line(plan, note), PLAN_LINE[plan.status]) if line)
+    if state:
+        tail.append(_context(state))
+    if waits_for_decision(plan):
+        gated = sorted({step.risk.value for step in plan.steps if step.risk is not Risk.read})
+        tail.append(_context(f"The {' and '.join(gated)} steps wait for an approver; read steps run at once."))
+        tail.append(_buttons(plan))
+
+    room = MAX_BLOCKS - len(head) - len(tail)
+    steps = list(enumerate(plan.steps, 1))
+    hidden = 0
+    if len(steps) > room:
+        steps, hidden = steps[: room - 1], len(steps) - (room - 1)
+    used = sum(len(json.dumps(block, ensure_ascii=False)) for block in head + tail) + 2000
+    per_step = max(200, min(MAX_SECTION_TEXT, (MAX_MESSAGE_CHARS - used) // max(1, len(steps))))
+    body = [_section(_step_text(number, step, per_step)) for number, step in steps]
+    if hidden:
+        body.append(_context(f"…and {hidden} more step{'s' if hidden != 1 else ''}"))
+    return fallback_text(plan), head + body + tail

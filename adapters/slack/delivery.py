@@ -1,0 +1,179 @@
+"""The hub's events shown in Slack threads: the sink the adapter adds to the hub.
+
+- `PlanEvent`: the plan card is posted in the thread the first time, and its place (channel, ts)
+  is remembered in storage (`remember_ref("slack", "plan_card", plan_id)`), so edits and clicks
+  still find it after a restart; a later `PlanEvent` (an expiry) edits it.
+- `DecisionEvent` (accepted): who decided and when is added to that remembered place and the card
+  redrawn. Refused decisions are not shown here: the clicker alone is told, ephemerally.
+- `StepEvent`: the card is redrawn (running → ✓ / ✗ with a short result); output too long for the
+  card is posted as a threaded reply, or uploaded as a file when it is very long.
+- `AnswerEvent` / `NoticeEvent`: posted in the thread as mrkdwn, in sections under Slack's limits
+  (or as a file when even that is too long).
+
+Every card drawing reads the plan from storage, under a per-plan lock, so edits never go out of
+order and the last one is always right. Slack errors are logged; nothing here raises to the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Awaitable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import cards
+from adapters.slack.client import error_of
+from adapters.slack.files import upload_text
+from adapters.slack.mrkdwn import split_text, to_mrkdwn, truncate
+from bot.model import (
+    AnswerEvent,
+    DecisionEvent,
+    NoticeEvent,
+    Outbound,
+    PlanEvent,
+    PlanStatus,
+    StepEvent,
+    StepStatus,
+    ThreadRef,
+)
+from storage import Store
+
+log = logging.getLogger("chatops.slack.delivery")
+PLATFORM = "slack"
+CARD = "plan_card"
+REPLY_LIMIT = 3500  # output longer than this is uploaded as a file instead of a threaded reply
+MESSAGE_TEXT_LIMIT = cards.MAX_MESSAGE_CHARS - 4000  # room for the fallback text and block JSON
+NOTICE_PREFIX = {"info": "", "warning": ":warning: ", "error": ":x: "}
+
+
+class Delivery:
+    def __init__(self, client: AsyncWebClient, store: Store) -> None:
+        self.client = client
+        self.store = store
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # cards drawn while their plan ran: the plan's final status comes with no event of its own,
+        # so they are redrawn at the thread's next event (an answer or the next round's plan)
+        self._settling: dict[str, set[str]] = {}
+
+    async def __call__(self, thread: ThreadRef, event: Outbound) -> None:
+        if thread.platform != PLATFORM:
+            return
+        current = getattr(event, "plan_id", None) if not isinstance(event, PlanEvent) else event.id
+        if not isinstance(event, StepEvent | DecisionEvent):
+            for plan_id in self._settling.get(thread.id, set()) - {current}:
+                await self._quietly(self.show_plan(thread, plan_id), "plan", thread)
+        await self._quietly(self._deliver(thread, event), event.type, thread)
+
+    @staticmethod
+    async def _quietly(work: Awaitable[None], what: str, thread: ThreadRef) -> None:
+        try:
+            await work
+        except SlackApiError as exc:
+            log.warning("Slack refused to show a %s event in %s: %s", what, thread.id, error_of(exc))
+        except Exception:
+            log.exception("could not show a %s event in %s", what, thread.id)
+
+    async def _deliver(self, thread: ThreadRef, event: Outbound) -> None:
+        if isinstance(event, PlanEvent):
+            await self.show_plan(thread, event.id)
+        elif isinstance(event, DecisionEvent):
+            if event.accepted:
+                note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time())
+                await self.show_plan(thread, event.plan_id, note=note)
+        elif isinstance(event, StepEvent):
+            await self.show_plan(thread, event.plan_id)
+            if event.status in (StepStatus.succeeded, StepStatus.failed):
+                await self._post_long_output(thread, event)
+        elif isinstance(event, AnswerEvent):
+            if event.plan_id and event.plan_id in self._settling.get(thread.id, ()):
+                await self.show_plan(thread, event.plan_id)
+            await self.post_markdown(thread, event.text)
+        elif isinstance(event, NoticeEvent):
+            await self.post_markdown(thread, event.text, prefix=NOTICE_PREFIX[event.level])
+
+    # --- the plan card -------------------------------------------------------------------------
+
+    def _lock(self, plan_id: str) -> asyncio.Lock:
+        lock = self._locks.get(plan_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[plan_id] = lock
+        return lock
+
+    async def show_plan(self, thread: ThreadRef, plan_id: str, *, note: cards.DecisionNote | None = None) -> None:
+        """Post the card, or redraw it where it was posted (recording `note` first when given)."""
+        async with self._lock(plan_id):
+            plan = await self.store.get_plan(plan_id)
+            if plan is None:
+                return
+            ref = await self.store.ref_of(PLATFORM, CARD, plan_id)
+            if note is not None and ref is not None:
+                ref = {**ref, "decision": note.to_dict()}
+                await self.store.remember_ref(PLATFORM, CARD, plan_id, ref)
+            shown_note = note or cards.DecisionNote.from_dict((ref or {}).get("decision"))
+            text, blocks = cards.plan_card(plan, shown_note)
+            settling = self._settling.setdefault(thread.id, set())
+            if plan.status in (PlanStatus.approved, PlanStatus.running):
+                settling.add(plan_id)
+            else:
+                settling.discard(plan_id)
+                if not settling:
+                    self._settling.pop(thread.id, None)
+            if ref is None:
+                response = await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
+                                                              text=text, blocks=blocks, unfurl_links=False)
+                ref = {"channel": response["channel"], "ts": response["ts"], "thread_ts": thread.thread}
+                if shown_note is not None:
+                    ref["decision"] = shown_note.to_dict()
+                await self.store.remember_ref(PLATFORM, CARD, plan_id, ref)
+            else:
+                await self.client.chat_update(channel=ref["channel"], ts=ref["ts"], text=text, blocks=blocks)
+
+    async def adopt_card(self, plan_id: str, *, channel: str, ts: str, thread_ts: str) -> None:
+        """Remember a card a click came from, when storage does not know it (e.g. its post was
+        answered after the bot stopped): later edits then go to that message."""
+        if not (plan_id and channel and ts):
+            return
+        async with self._lock(plan_id):
+            if await self.store.get_plan(plan_id) is None:
+                return  # not a plan of ours (hub.decide will say so)
+            if await self.store.ref_of(PLATFORM, CARD, plan_id) is None:
+                await self.store.remember_ref(PLATFORM, CARD, plan_id,
+                                              {"channel": channel, "ts": ts, "thread_ts": thread_ts})
+
+    async def _post_long_output(self, thread: ThreadRef, event: StepEvent) -> None:
+        plan = await self.store.get_plan(event.plan_id)
+        step = next((s for s in plan.steps if s.id == event.id), None) if plan else None
+        output = cards.full_output(step) if step else None
+        if step is None or not output:
+            return
+        label = f"`{step.tool}` {'failed' if step.status is StepStatus.failed else 'output'}"
+        if len(output) <= REPLY_LIMIT:
+            fence = output.replace("```", "ˋˋˋ")
+            await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
+                                               text=f"{label}:\n```\n{fence}\n```", unfurl_links=False)
+        else:
+            await upload_text(self.client, channel=thread.channel, thread_ts=thread.thread,
+                              filename=f"{step.tool}-{step.id}.txt", content=output,
+                              comment=f"{label} ({len(output):,} characters):")
+
+    # --- answers and notices ---------------------------------------------------------------------
+
+    async def post_markdown(self, thread: ThreadRef, markdown: str, *, prefix: str = "") -> None:
+        text = prefix + to_mrkdwn(markdown)
+        if not text.strip():
+            return
+        if len(text) > MESSAGE_TEXT_LIMIT:
+            await upload_text(self.client, channel=thread.channel, thread_ts=thread.thread, filename="answer.md",
+                              content=markdown, comment=truncate(text, 1000) + "\n_(the whole answer is in the file)_")
+            return
+        pieces = split_text(text, cards.MAX_SECTION_TEXT)
+        blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+                                        for piece in pieces[: cards.MAX_BLOCKS]]
+        await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
+                                           text=truncate(text, 3000), blocks=blocks, unfurl_links=False)

@@ -1,0 +1,99 @@
+"""Fixtures for the Slack adapter: a fake Slack, and the adapter started on a scripted bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest_asyncio
+
+from adapters.slack import SlackAdapter
+from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
+from bot.runtime import Runtime
+from tests.conftest import Bot
+from tests.fakes.slack_api import BOT_USER_ID, FakeSlack
+from tests.slack.driver import SignedSender, as_mention, block_actions, event_callback
+
+ALICE = "U0ALICE001"  # holds `oncall` by user id
+BOB = "U0BOB00001"  # holds `oncall` through the user group ONCALL
+CAROL = "U0CAROL001"  # no role
+ONCALL = "S0ONCALL01"
+CHANNEL = "C0OPS00001"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+def slack_sections(fake: FakeSlack, mode: str = "http") -> dict[str, Any]:
+    return {
+        "slack": {"bot_token": fake.bot_token, "app_token": fake.app_token, "signing_secret": SECRET, "mode": mode,
+                  "listen": "127.0.0.1:0", "api_base_url": fake.api_url},
+        "roles": {"oncall": {"slack": [ALICE, ONCALL]}},
+    }
+
+
+@dataclass
+class SlackBot:
+    bot: Bot
+    adapter: SlackAdapter
+    fake: FakeSlack
+    sender: SignedSender | None
+
+    async def mention(self, text: str, *, user: str = ALICE, channel: str = CHANNEL, **options: Any) -> dict[str, Any]:
+        """A person mentions the bot in a channel; the delivery is acked with 200."""
+        event = self.fake.user_message(channel, user, f"<@{BOT_USER_ID}> {text}", **options)
+        assert self.sender is not None
+        assert await self.sender.event(event_callback(as_mention(event))) == 200
+        return event
+
+    async def card(self, channel: str, thread_ts: str, *, index: int = 0) -> dict[str, Any]:
+        """The `index`-th plan card the bot posted in the thread (waits for it)."""
+        def cards() -> list[dict[str, Any]]:
+            return [m for m in self.fake.bot_replies(channel, thread_ts)
+                    if any(b.get("block_id", "").startswith("decide:") or "*Plan:*" in str(b.get("text"))
+                           for b in m.get("blocks", []))]
+        found = await self.fake.wait_for(lambda: len(cards()) > index and cards(), what="a plan card")
+        return found[index]
+
+    async def click(self, card: dict[str, Any], *, user: str, approve: bool = True, channel: str = CHANNEL) -> int:
+        assert self.sender is not None
+        body = block_actions(card, channel=channel, user=user, action_id=APPROVE_ACTION if approve else DENY_ACTION)
+        return await self.sender.interaction(body)
+
+    async def texts(self, channel: str, thread_ts: str) -> list[str]:
+        return [m.get("text", "") for m in self.fake.bot_replies(channel, thread_ts)]
+
+    async def answer(self, channel: str, thread_ts: str, contains: str, *, timeout: float = 20.0) -> dict[str, Any]:
+        def found() -> dict[str, Any] | None:
+            return next((m for m in self.fake.bot_replies(channel, thread_ts) if contains in m.get("text", "")), None)
+        return await self.fake.wait_for(found, timeout=timeout, what=f"a reply containing {contains!r}")
+
+    async def shutdown(self) -> None:
+        """Stop the adapter and the bot as a process exit would (for restart tests)."""
+        await self.adapter.stop()
+        await self.bot.hub.stop()
+        await self.bot.store.close()
+
+
+@pytest_asyncio.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(users={ALICE: "alice", BOB: "bob", CAROL: "carol"}, usergroups={ONCALL: [BOB]}) as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def start_slack(make_bot, fake_slack):
+    """`await start_slack(planner, mode="http"|"socket", perceiver=None, **config_sections)`."""
+    started: list[SlackAdapter] = []
+
+    async def factory(planner=None, *, mode: str = "http", perceiver=None, **sections: Any) -> SlackBot:
+        bot = await make_bot(planner, perceiver=perceiver, **{**slack_sections(fake_slack, mode), **sections})
+        runtime = Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub)
+        adapter = SlackAdapter(runtime)
+        await adapter.start()
+        started.append(adapter)
+        sender = SignedSender(adapter.url, SECRET) if mode == "http" else None
+        return SlackBot(bot=bot, adapter=adapter, fake=fake_slack, sender=sender)
+
+    yield factory
+    for adapter in reversed(started):
+        await adapter.stop()
