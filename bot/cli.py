@@ -128,12 +128,17 @@ async def _serve(settings: Config) -> int:
 
 
 @app.command("slack-manifest")
-def slack_manifest(config: ConfigOption = None) -> None:
+def slack_manifest(
+    config: ConfigOption = None,
+    name: Annotated[str, typer.Option("--name", help="the app's name in Slack")] = "chatops",
+    request_url: Annotated[str | None, typer.Option(
+        "--request-url", help="HTTP mode: the public https URL that reaches /slack/events")] = None,
+) -> None:
     """Print the Slack app manifest (JSON) to paste into api.slack.com/apps → Create New App."""
     from adapters.slack.manifest import slack_manifest as build_manifest
 
     settings = _load(config)
-    typer.echo(json.dumps(build_manifest(settings), indent=2))
+    typer.echo(json.dumps(build_manifest(settings, name=name, request_url=request_url), indent=2))
 
 
 @app.command("discord-invite")

@@ -49,6 +49,13 @@ def test_chatops_slack_manifest_prints_it(tmp_path):
     printed = json.loads(result.stdout)
     assert printed["oauth_config"]["scopes"]["bot"] == BOT_SCOPES
     assert printed["settings"]["socket_mode_enabled"] is False
+    result = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "slack-manifest",
+                             "--config", str(config), "--request-url", "https://ops.example.net/slack/events",
+                             "--name", "opsbot"], capture_output=True, text=True, cwd=REPO, timeout=60,
+                            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    printed = json.loads(result.stdout)
+    assert printed["settings"]["interactivity"]["request_url"] == "https://ops.example.net/slack/events"
+    assert printed["features"]["bot_user"]["display_name"] == "opsbot"
 
 
 async def test_chatops_run_starts_slack_when_its_credentials_are_configured(make_bot, fake_slack):
