@@ -3,7 +3,8 @@
 Slack wants an HTTP 200 within 3,000 ms of posting an event, or it retries and shows the user an
 error; our target is p99 ≤ 100 ms. Setup: the real adapter in HTTP mode on 127.0.0.1 (Bolt's
 aiohttp app, signature checks on), the real hub and a SQLite file, the fake Slack Web API from
-`tests/fakes/slack_api.py`, and a scripted pydantic-ai model that takes 2 s per call, so every
+`tests/fakes/slack_api.py` in its own process (Slack's API is remote: its work must not land on
+the bot's event loop), and a scripted pydantic-ai model that takes 2 s per call, so every
 acknowledged event leaves a 2-second turn running behind it.
 
 200 signed `app_mention` events (each a different message) are posted at once by a separate
@@ -89,53 +90,76 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
-async def serve_and_measure(events: int, model_seconds: float, model_concurrency: int) -> None:
-    from adapters.slack import SlackAdapter
-    from bot.config import Config
-    from bot.runtime import start_runtime
+# --- the fake Slack Web API (a separate process, like the real remote service) ---------------------
+
+async def fake_slack_main(events: int) -> None:
+    """Serve the fake Slack until stdin closes; first print what the bench needs as one JSON line:
+    the API URL, the bot token and `events` stored user messages (each as its signed-to-be body)."""
     from tests.fakes.slack_api import FakeSlack
     from tests.slack.driver import as_mention, event_callback
 
+    async with FakeSlack(users={USER: "bench"}) as fake:
+        def mention(text: str) -> str:
+            event = fake.user_message(CHANNEL, USER, f"<@{fake.bot_user_id}> {text}")
+            return json.dumps(event_callback(as_mention(event)))
+
+        print(json.dumps({"api_url": fake.api_url, "bot_token": fake.bot_token, "warm": mention("warm-up"),
+                          "bodies": [mention(f"question {i}") for i in range(events)]}), flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the bench is done
+
+
+async def serve_and_measure(events: int, model_seconds: float, model_concurrency: int) -> None:
+    from adapters.slack import SlackAdapter
+    from bot.config import Config
+    from bot.model import AnswerEvent
+    from bot.runtime import start_runtime
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    fake = await asyncio.create_subprocess_exec(sys.executable, __file__, "--fake-slack", str(events), env=env,
+                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                                                limit=64 * 1024 * 1024)
+    setup = json.loads(await fake.stdout.readline())
     with tempfile.TemporaryDirectory(prefix="chatops-slack-bench-") as workdir:
-        async with FakeSlack(users={USER: "bench"}) as fake:
-            config = Config.model_validate({
-                "storage": {"path": str(Path(workdir) / "chatops.db")},
-                "slack": {"bot_token": fake.bot_token, "signing_secret": SECRET, "mode": "http",
-                          "listen": "127.0.0.1:0", "api_base_url": fake.api_url},
-                "http": {"enabled": False},
-            })
-            runtime = await start_runtime(config, planner=slow_planner(model_seconds, model_concurrency))
-            adapter = SlackAdapter(runtime)
-            await adapter.start()
-            try:
-                def mention(text: str) -> tuple[dict, bytes]:
-                    event = fake.user_message(CHANNEL, USER, f"<@{fake.bot_user_id}> {text}")
-                    return event, json.dumps(event_callback(as_mention(event))).encode()
+        config = Config.model_validate({
+            "storage": {"path": str(Path(workdir) / "chatops.db")},
+            "slack": {"bot_token": setup["bot_token"], "signing_secret": SECRET, "mode": "http",
+                      "listen": "127.0.0.1:0", "api_base_url": setup["api_url"]},
+            "http": {"enabled": False},
+        })
+        runtime = await start_runtime(config, planner=slow_planner(model_seconds, model_concurrency))
+        answered = asyncio.Event()
+        answers = 0
 
-                _, warm_body = mention("warm-up")
-                warm = await fire(adapter.url, [warm_body])
-                sent = [mention(f"question {i}") for i in range(events)]
-                bodies_file = Path(workdir) / "bodies.jsonl"
-                bodies_file.write_text("\n".join(body.decode() for _, body in sent) + "\n")
+        async def count_answers(thread, event) -> None:
+            nonlocal answers
+            if isinstance(event, AnswerEvent) and "answered now" in event.text:
+                answers += 1
+                if answers == events:
+                    answered.set()
 
-                started = time.perf_counter()
-                client = await asyncio.create_subprocess_exec(
-                    sys.executable, __file__, "--client", adapter.url, str(bodies_file),
-                    stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
-                output, _ = await client.communicate()
-                results = json.loads(output)
-                acked = time.perf_counter() - started
+        runtime.hub.add_sink(count_answers)
+        adapter = SlackAdapter(runtime)
+        await adapter.start()
+        try:
+            warm = await fire(adapter.url, [setup["warm"].encode()])
+            bodies_file = Path(workdir) / "bodies.jsonl"
+            bodies_file.write_text("\n".join(setup["bodies"]) + "\n")
 
-                def answered() -> int:
-                    return sum(1 for event, _ in sent if any("answered now" in m.get("text", "")
-                                                             for m in fake.bot_replies(CHANNEL, event["ts"])))
-
-                await fake.wait_for(lambda: answered() == events, timeout=600, what="every turn to answer")
-                done = time.perf_counter() - started
-                await adapter.settle()
-            finally:
-                await adapter.stop()
-                await runtime.close()
+            started = time.perf_counter()
+            client = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--client", adapter.url, str(bodies_file),
+                stdout=asyncio.subprocess.PIPE, env=env)
+            output, _ = await client.communicate()
+            results = json.loads(output)
+            acked = time.perf_counter() - started
+            await asyncio.wait_for(answered.wait(), timeout=600)
+            done = time.perf_counter() - started
+            await adapter.settle()
+        finally:
+            await adapter.stop()
+            await runtime.close()
+            fake.stdin.close()
+            await fake.wait()
 
     statuses = sorted({status for status, _ in results})
     times = [ms for _, ms in results]
@@ -159,6 +183,9 @@ async def serve_and_measure(events: int, model_seconds: float, model_concurrency
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--client":
         client_main(sys.argv[2], sys.argv[3])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--fake-slack":
+        asyncio.run(fake_slack_main(int(sys.argv[2])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200)
