@@ -54,6 +54,8 @@ lint: install
 bench: install
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/http_api.py
+	$(BIN)/python bench/slack_ack.py
 
 eval: install
 	$(BIN)/python bench/planner_eval.py
