@@ -92,6 +92,7 @@ class SlackAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self._admission = asyncio.Lock()
         self._register()
 
     # --- listeners: ack, then a task ---------------------------------------------------------------
@@ -124,9 +125,20 @@ class SlackAdapter:
             await ack()
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
+        task = asyncio.create_task(self._admitted(work), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+
+    async def _admitted(self, work: Coroutine[Any, Any, None]) -> None:
+        """Start queued work one piece per event-loop turn, so that acks arriving in a burst are
+        not queued behind the start of every turn they accepted."""
+        try:
+            async with self._admission:
+                await asyncio.sleep(0)
+        except BaseException:
+            work.close()
+            raise
+        await work
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
