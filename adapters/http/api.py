@@ -180,14 +180,15 @@ class ThreadsApi:
         idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
         event_id = f"{user.key}:{idempotency_key}" if idempotency_key else secrets.token_hex(12)
         inbound = Inbound(event_id=event_id, thread=thread, user=user, text=message.text, attachments=attachments)
-        settled = asyncio.Event()
-        turn = self._spawn(self._handle(inbound, keys, settled.set))
-        waiter = asyncio.create_task(settled.wait())
-        try:
-            await asyncio.wait({turn, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-        if turn.done() and turn.exception() is not None:
+        settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def settle() -> None:  # the hub calls this once, at the latest when the turn ends
+            if not settled.done():
+                settled.set_result(None)
+
+        turn = self._spawn(self._handle(inbound, keys, settle))
+        await settled
+        if turn.done() and not turn.cancelled() and turn.exception() is not None:
             raise turn.exception()  # type: ignore[misc]
 
     async def _handle(self, inbound: Inbound, upload_keys: list[str], on_settled: Callable[[], None]) -> bool:
