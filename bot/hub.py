@@ -375,17 +375,19 @@ class Hub:
                                   plan_status=plan.status)
             await self.emit(thread, event)
             return settled(event)
-        async with self._locks[thread.id]:
-            won, reason = await self.store.decide(decision)
-            if not won and reason == "the plan has expired":
-                await self.expire_due()
-            plan = await self.store.get_plan(plan.id)
-            assert plan is not None
-            event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
-                                  by=decision.user.label(), accepted=won, reason=reason, plan_status=plan.status)
-            await self.emit(thread, event)
-            settled(event)
-            if won:
+        # the conditional UPDATE picks the one winner without the thread's lock, so a losing
+        # click is answered at once instead of after the winner's steps have run
+        won, reason = await self.store.decide(decision)
+        if not won and reason == "the plan has expired":
+            await self.expire_due()
+        plan = await self.store.get_plan(plan.id)
+        assert plan is not None
+        event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
+                              by=decision.user.label(), accepted=won, reason=reason, plan_status=plan.status)
+        await self.emit(thread, event)
+        settled(event)
+        if won:
+            async with self._locks[thread.id]:  # the run waits for the thread's current turn
                 history = (await self.store.thread_history(thread.id, limit=21))
                 turn = Turn(thread=thread, requester=plan.requester or decision.user, text=text,
                             message_id=message_id, history=history)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -22,8 +23,9 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from adapters.http.auth import PLATFORM, Callers
-from adapters.http.errors import ApiError
+from adapters.http.errors import JSON, ApiError
 from adapters.http.events import ThreadEvents
+from adapters.http.guard import SECURITY_HEADERS
 from adapters.http.metrics import BotMetrics
 from adapters.http.openapi import Endpoint, Param, build_document
 from adapters.http.schemas import (
@@ -44,9 +46,9 @@ from bot.runtime import Runtime
 
 log = logging.getLogger("chatops.http")
 
-JSON = "application/json"
 KEEPALIVE_SECONDS = 15.0
 THREAD_ID = {"type": "string", "maxLength": 200}
+EVENT_ID = re.compile(r"[0-9]{1,20}", re.ASCII)
 
 
 def json_body(model: BaseModel, status: int = 200) -> web.Response:
@@ -74,7 +76,7 @@ class ThreadsApi:
         return [
             Endpoint("POST", "/api/v1/threads", self.create_thread, "createThread",
                      "Start a thread: the bot perceives, plans and answers", body=MessageRequest,
-                     multipart=MultipartMessage, ok=(201, ThreadBody), errors=(400, 413, 415),
+                     multipart=MultipartMessage, form=MessageRequest, ok=(201, ThreadBody), errors=(400, 413, 415),
                      params=[Param("Idempotency-Key", {"type": "string", "maxLength": 200}, "header",
                                    "a retried request with the same key is one turn")]),
             Endpoint("GET", "/api/v1/threads", self.list_threads, "listThreads", "Your threads, newest first",
@@ -87,6 +89,7 @@ class ThreadsApi:
                      ok=(200, ThreadBody), errors=(404,), params=[Param("id", THREAD_ID, "path")]),
             Endpoint("POST", "/api/v1/threads/{id}/messages", self.post_message, "postMessage",
                      "A follow-up message in a thread", body=MessageRequest, multipart=MultipartMessage,
+                     form=MessageRequest,
                      ok=(201, ThreadBody), errors=thread_errors,
                      params=[Param("id", THREAD_ID, "path"),
                              Param("Idempotency-Key", {"type": "string", "maxLength": 200}, "header")]),
@@ -129,7 +132,7 @@ class ThreadsApi:
 
     async def post_message(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
-        thread = await self._readable_thread(request.match_info["id"], user)
+        thread = await self._readable_thread(request.match_info["id"], user, to_write=True)
         message = await read_message(request, self.config)
         await self._turn(thread, user, message, request)
         return json_body(await self._thread_body(thread.id), 201)
@@ -154,9 +157,11 @@ class ThreadsApi:
         thread = await self._readable_thread(request.match_info["id"], user)
         return json_body(await self._thread_body(thread.id))
 
-    async def _readable_thread(self, thread_id: str, user: UserRef) -> ThreadRef:
+    async def _readable_thread(self, thread_id: str, user: UserRef, *, to_write: bool = False) -> ThreadRef:
+        """The thread, if the caller may read it (or, `to_write`, post in it: owners only)."""
         owner = await self.store.thread_owner(thread_id)
-        if owner is None or owner[0] != PLATFORM or not self.callers.may_read(user, owner[1]):
+        allowed = self.callers.may_write if to_write else self.callers.may_read
+        if owner is None or owner[0] != PLATFORM or not allowed(user, owner[1]):
             raise ApiError(404, "no such thread")
         thread = await self.store.thread_ref(thread_id)
         assert thread is not None
@@ -178,7 +183,7 @@ class ThreadsApi:
             attachments.append(Attachment(name=upload.name, mime_type=upload.mime_type, size=len(upload.data),
                                           url=f"upload:{key}"))
         idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
-        event_id = f"{user.key}:{idempotency_key}" if idempotency_key else secrets.token_hex(12)
+        event_id = f"{user.key}:{thread.id}:{idempotency_key}" if idempotency_key else secrets.token_hex(12)
         inbound = Inbound(event_id=event_id, thread=thread, user=user, text=message.text, attachments=attachments)
         settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -233,7 +238,6 @@ class ThreadsApi:
         plan = await self.store.get_plan(plan_id)
         if plan is None:
             raise ApiError(404, "no such plan")
-        await self._readable_thread(plan.thread_id, user)
         approve = body.decision == "approve"
         verdict = self.hub.policy.may_decide(user, plan, approve=approve)
         decided: asyncio.Future[DecisionEvent] = asyncio.get_running_loop().create_future()
@@ -263,12 +267,12 @@ class ThreadsApi:
         user = self.callers.identify(request)
         thread = await self._readable_thread(request.match_info["id"], user)
         resume = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
-        if not resume.isdigit() or len(resume) > 20:
+        if not EVENT_ID.fullmatch(resume):
             raise ApiError(400, "Last-Event-ID must be an event id from this stream", "invalid")
         sent = int(resume)
         queue = self.events.subscribe(thread.id)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                               "X-Accel-Buffering": "no"})
+                                               "X-Accel-Buffering": "no", **SECURITY_HEADERS})
         try:
             await response.prepare(request)
             await response.write(b"retry: 2000\n\n")
@@ -287,8 +291,8 @@ class ThreadsApi:
                 if event_id > sent:
                     await response.write(f"id: {event_id}\ndata: {data}\n\n".encode())
                     sent = event_id
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the client went away
         finally:
             self.events.unsubscribe(thread.id, queue)
         return response

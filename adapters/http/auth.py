@@ -35,7 +35,7 @@ class Callers:
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "send a token: Authorization: Bearer <token>",
                            headers={"WWW-Authenticate": 'Bearer realm="chatops"'})
-        presented = token.strip().encode()
+        presented = token.strip().encode("utf-8", "surrogateescape")  # any bytes a client sends
         match = None
         for name, secret in self._tokens:  # compare with every token, so timing does not say which is close
             if hmac.compare_digest(presented, secret):
@@ -48,6 +48,10 @@ class Callers:
     def owner_key(self, user: UserRef) -> str:
         """What a thread stores as its owner (`threads.channel`)."""
         return user.id
+
+    def may_write(self, user: UserRef, owner: str) -> bool:
+        """Only the owner posts in a thread (approvers read it to decide, they do not write in it)."""
+        return self._policy.is_local_operator(user) or owner == self.owner_key(user)
 
     def may_read(self, user: UserRef, owner: str) -> bool:
         """Owners read their threads; approvers read every web thread (they must see what they approve)."""

@@ -42,11 +42,11 @@ class Endpoint:
     summary: str
     body: type[BaseModel] | None = None
     multipart: type[BaseModel] | None = None
+    form: type[BaseModel] | None = None
     params: Sequence[Param] = ()
     ok: tuple[int, type[BaseModel] | str] = (200, "application/json")
     errors: Sequence[int] = ()
     secured: bool = True
-    headers: dict[str, dict[str, Any]] = field(default_factory=dict)
     other: dict[int, type[BaseModel]] = field(default_factory=dict)  # non-error answers besides `ok`
 
 
@@ -57,7 +57,7 @@ def _path_params(path: str) -> list[Param]:
 def build_document(endpoints: Sequence[Endpoint], *, title: str, version: str, token_auth: bool) -> dict[str, Any]:
     models: set[type[BaseModel]] = {ErrorBody}
     for endpoint in endpoints:
-        for model in (endpoint.body, endpoint.multipart, endpoint.ok[1], *endpoint.other.values()):
+        for model in (endpoint.body, endpoint.multipart, endpoint.form, endpoint.ok[1], *endpoint.other.values()):
             if isinstance(model, type) and issubclass(model, BaseModel):
                 models.add(model)
     ordered = sorted(models, key=lambda m: m.__name__)
@@ -66,7 +66,8 @@ def build_document(endpoints: Sequence[Endpoint], *, title: str, version: str, t
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         operation: dict[str, Any] = {"operationId": endpoint.operation_id, "summary": endpoint.summary}
-        params = _path_params(endpoint.path) + list(endpoint.params)
+        explicit = {(p.name, p.where) for p in endpoint.params}
+        params = [p for p in _path_params(endpoint.path) if (p.name, p.where) not in explicit] + list(endpoint.params)
         if params:
             operation["parameters"] = [
                 {"name": p.name, "in": p.where, "required": p.where == "path", "schema": p.schema,
@@ -76,6 +77,8 @@ def build_document(endpoints: Sequence[Endpoint], *, title: str, version: str, t
             content["application/json"] = {"schema": refs[endpoint.body]}
         if endpoint.multipart is not None:
             content["multipart/form-data"] = {"schema": refs[endpoint.multipart]}
+        if endpoint.form is not None:
+            content["application/x-www-form-urlencoded"] = {"schema": refs[endpoint.form]}
         if content:
             operation["requestBody"] = {"required": True, "content": content}
         status, kind = endpoint.ok
@@ -84,8 +87,6 @@ def build_document(endpoints: Sequence[Endpoint], *, title: str, version: str, t
         else:
             ok_content = {"application/json": {"schema": refs[kind]}}
         responses: dict[str, Any] = {str(status): {"description": "OK", "content": ok_content}}
-        if endpoint.headers:
-            responses[str(status)]["headers"] = endpoint.headers
         for code, model in endpoint.other.items():
             responses[str(code)] = {"description": ERROR_TEXT.get(code, "See the body"),
                                     "content": {"application/json": {"schema": refs[model]}}}

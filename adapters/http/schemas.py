@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.model import PlanStatus, Risk, StepStatus
 
@@ -25,6 +25,13 @@ class MessageRequest(Body):
     field and one or more `files` parts (images, voice notes)."""
 
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="what you want done")
+
+    @field_validator("text")
+    @classmethod
+    def not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("must not be blank")
+        return text
 
 
 class MultipartMessage(BaseModel):

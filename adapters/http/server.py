@@ -14,6 +14,7 @@ from adapters.http.api import ThreadsApi
 from adapters.http.auth import PLATFORM
 from adapters.http.errors import errors_as_json
 from adapters.http.events import ThreadEvents
+from adapters.http.guard import browser_guard, security_headers
 from adapters.http.metrics import BotMetrics
 from bot.model import Outbound, ThreadRef
 from bot.runtime import Runtime
@@ -45,11 +46,12 @@ class HttpAdapter:
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=self.runtime.config.http.max_body,
-                              middlewares=[self._count_requests, errors_as_json])
+                              middlewares=[security_headers, self._count_requests, errors_as_json,
+                                           browser_guard(open_mode=self.api.callers.open)])
         for endpoint in self.api.endpoints():
             app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
         app.router.add_get("/", self._index)
-        app.router.add_static("/static/", WEB_ROOT, append_version=True)
+        app.router.add_static("/static/", WEB_ROOT)
         return app
 
     async def _index(self, request: web.Request) -> web.FileResponse:

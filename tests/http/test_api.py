@@ -7,8 +7,20 @@ from datetime import UTC, datetime, timedelta
 
 from tests.conftest import ScriptedModel, reply
 from tests.http.conftest import done
+from tools.registry import spec_of, tool
 
 ROLES = {"oncall": {"http": ["alice"]}}
+RELEASE = asyncio.Event()
+
+
+@tool(risk="write")
+async def slow_restart() -> str:
+    """Restart slowly (the test releases it)."""
+    await asyncio.wait_for(RELEASE.wait(), 5)
+    return "restarted"
+
+
+SLOW_RESTART = spec_of(slow_restart)
 TOKENS = {"alice": "alice-token-123", "bob": "bob-token-456"}
 
 
@@ -135,6 +147,10 @@ async def test_malformed_and_unsupported_bodies_are_refused_and_nothing_is_store
     assert bad_json.status == 400 and bad_json.body["error"]["code"] == "malformed_json"
     empty_text = await web.request("POST", "/api/v1/threads", json={"text": ""})
     assert empty_text.status == 400 and "text" in empty_text.body["error"]["message"]
+    blank_text = await web.request("POST", "/api/v1/threads", json={"text": "  \n "})
+    assert blank_text.status == 400 and "blank" in blank_text.body["error"]["message"]
+    wrong_type = await web.request("POST", "/api/v1/threads", json={"text": 42})
+    assert wrong_type.status == 400
     unknown_key = await web.request("POST", "/api/v1/threads", json={"text": "hi", "colour": "red"})
     assert unknown_key.status == 400
     plain = await web.request("POST", "/api/v1/threads", data="hello", headers={"Content-Type": "text/plain"})
@@ -233,7 +249,12 @@ async def test_the_openapi_document_describes_every_route(start_web):
         "/api/v1/threads", "/api/v1/threads/{id}", "/api/v1/threads/{id}/messages", "/api/v1/threads/{id}/events",
         "/api/v1/plans/{id}/decision", "/api/v1/openapi.json", "/healthz", "/metrics"}
     create = document["paths"]["/api/v1/threads"]["post"]
-    assert set(create["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    assert set(create["requestBody"]["content"]) == {"application/json", "multipart/form-data",
+                                                     "application/x-www-form-urlencoded"}
+    for path in document["paths"].values():  # no parameter listed twice (OpenAPI forbids it)
+        for operation in path.values():
+            listed = [(p["name"], p["in"]) for p in operation.get("parameters", [])]
+            assert len(listed) == len(set(listed)), listed
     assert {"201", "400", "401", "413", "415"} <= set(create["responses"])
     assert create["security"] == [{"bearer": []}]
     thread = document["components"]["schemas"]["ThreadBody"]
@@ -264,7 +285,7 @@ async def test_a_client_that_goes_away_mid_request_loses_nothing(start_web):
     web = await start_web()
     body = b'{"text": "!ping host=gone"}'
     _reader, writer = await asyncio.open_connection(web.adapter.runner_host, web.adapter.runner_port)
-    writer.write(b"POST /api/v1/threads HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+    writer.write(b"POST /api/v1/threads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     await writer.drain()
     writer.close()  # gone before any answer
@@ -275,3 +296,77 @@ async def test_a_client_that_goes_away_mid_request_loses_nothing(start_web):
     threads = (await web.request("GET", "/api/v1/threads")).body["threads"]
     assert len(threads) == 1
     await web.wait_for(threads[0]["id"], done)
+
+
+async def test_the_losing_approval_is_answered_at_once_while_the_winner_runs(start_web):
+    web = await start_web()
+    web.bot.hub.registry.add(SLOW_RESTART, source="test")
+    view = (await web.say("!slow_restart")).body
+    path = f"/api/v1/plans/{view['plans'][0]['id']}/decision"
+    first = await web.request("POST", path, json={"decision": "approve"})
+    assert first.status == 200
+    second = await asyncio.wait_for(web.request("POST", path, json={"decision": "approve"}), 2)
+    assert second.status == 409  # answered while the winner's step still runs (it takes 5 s)
+    assert (await web.thread(view["id"]))["plans"][0]["steps"][0]["status"] == "running"
+    RELEASE.set()
+    await web.wait_for(view["id"], lambda v: v["plans"][0]["status"] == "succeeded")
+
+
+async def test_approvers_read_other_threads_but_only_owners_post_in_them(start_web):
+    web = await start_web(tokens=TOKENS, roles=ROLES)
+    bobs = (await web.say("!ping", token=TOKENS["bob"])).body
+    assert (await web.request("GET", f"/api/v1/threads/{bobs['id']}", token=TOKENS["alice"])).status == 200
+    posted = await web.say("!ping host=alice-was-here", thread=bobs["id"], token=TOKENS["alice"])
+    assert posted.status == 404
+    assert [m["text"] for m in (await web.thread(bobs["id"], TOKENS["bob"]))["messages"] if m["role"] == "user"] \
+        == ["!ping"]
+
+
+async def test_a_plan_the_caller_may_not_decide_is_403_even_in_a_thread_they_cannot_read(start_web):
+    web = await start_web(tokens={**TOKENS, "carol": "carol-token-789"}, roles=ROLES)
+    bobs = (await web.say("!restart unit=web", token=TOKENS["bob"])).body
+    refused = await web.request("POST", f"/api/v1/plans/{bobs['plans'][0]['id']}/decision",
+                                json={"decision": "deny"}, token="carol-token-789")
+    assert refused.status == 403
+    assert (await web.thread(bobs["id"], TOKENS["bob"]))["plans"][0]["status"] == "proposed"
+
+
+async def test_odd_tokens_and_event_ids_are_client_errors_not_crashes(start_web):
+    web = await start_web(tokens=TOKENS)
+    async with web.session.get(web.url + "/api/v1/threads",
+                               headers={"Authorization": "Bearer \udcff\udcfe".encode("utf-8", "surrogateescape")
+                                        .decode("latin-1")}) as response:
+        assert response.status == 401
+    thread_id = (await web.say("!ping", token=TOKENS["alice"])).body["id"]
+    for resume in ("²", "٣", "-1", "1e3", "9" * 21):
+        odd = await web.request("GET", f"/api/v1/threads/{thread_id}/events", token=TOKENS["alice"],
+                                params={"last_event_id": resume})
+        assert odd.status == 400, resume
+
+
+async def test_without_tokens_pages_from_other_sites_cannot_act_as_the_operator(start_web):
+    web = await start_web()
+    rebinding = await web.request("GET", "/api/v1/threads", headers={"Host": f"evil.example:{web.adapter.runner_port}"})
+    assert rebinding.status == 403 and rebinding.body["error"]["code"] == "bad_host"
+    cross_site = await web.request("POST", "/api/v1/threads", data={"text": "!restart unit=evil"},
+                                   headers={"Origin": "http://evil.example"})
+    assert cross_site.status == 403 and cross_site.body["error"]["code"] == "cross_site"
+    sandboxed = await web.request("POST", "/api/v1/threads", json={"text": "!ping"}, headers={"Origin": "null"})
+    assert sandboxed.status == 403
+    assert (await web.request("GET", "/api/v1/threads")).body["threads"] == []
+    same_site = await web.request("POST", "/api/v1/threads", data={"text": "!ping"},
+                                  headers={"Origin": web.url})
+    assert same_site.status == 201
+    for name in ("localhost", "127.0.0.1"):
+        assert (await web.request("GET", "/healthz", headers={"Host": f"{name}:1234"})).status == 200
+    page = await web.request("GET", "/")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert (await web.request("GET", "/api/v1/nothing")).headers["X-Frame-Options"] == "DENY"
+
+
+async def test_with_tokens_any_host_name_is_served(start_web):
+    web = await start_web(tokens=TOKENS)
+    reply = await web.request("GET", "/api/v1/threads", token=TOKENS["alice"],
+                              headers={"Host": "chatops.internal.example"})
+    assert reply.status == 200

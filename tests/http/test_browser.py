@@ -31,7 +31,8 @@ async def open_page(browser: Browser, web: WebBot, *, width: int = 1100, height:
     page = await browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("requestfailed", lambda request: errors.append(f"failed: {request.url}"))
+    page.on("requestfailed", lambda request: "ERR_ABORTED" in (request.failure or "")  # a stream we closed
+            or errors.append(f"failed: {request.url} {request.failure}"))
     page.on("request", lambda request: request.url.startswith(web.url) or errors.append(f"outside: {request.url}"))
     page.errors = errors  # type: ignore[attr-defined]
     await page.goto(web.url + "/")
@@ -55,6 +56,8 @@ async def test_an_http_check_against_a_local_server_shows_its_result(browser, st
     await expect(card).to_contain_text("200")
     await expect(page.locator(".msg.bot")).to_contain_text("Done:")
     await expect(page.get_by_role("navigation", name="Threads")).to_contain_text("!http_check")
+    await page.get_by_role("button", name="New thread").click()
+    await expect(page.get_by_label("Conversation")).to_contain_text("Ask for a check")
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -130,7 +133,9 @@ async def test_keyboard_only_use_on_a_phone_sized_screen(browser, start_web: Sta
     await expect(approve).to_be_visible()
     await approve.focus()
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("article", name="Plan: run restart")).to_contain_text("cache restarted")
+    card = page.get_by_role("article", name="Plan: run restart")
+    await expect(card).to_contain_text("cache restarted")
+    await expect(card).to_be_focused()  # focus stays on the card that was decided
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     await page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)

@@ -16,7 +16,9 @@ const state = {
   lastEventId: "0",
   refreshTimer: null,
   recorder: null,
+  focusPlan: null,
 };
+let WELCOME = null;  // the first-visit hints, kept to show again on a new thread
 
 // --- the API ---------------------------------------------------------------------------------
 
@@ -34,7 +36,8 @@ async function api(method, path, body) {
   }
   const response = await fetch(path, { method, headers, body: payload });
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }  // a proxy's HTML error page
   if (response.status === 401) showTokenPanel(state.token ? "That token was not accepted." : "");
   if (!response.ok) throw new ApiError(response.status, (data && data.error && data.error.message) || response.statusText);
   return data;
@@ -80,7 +83,7 @@ function stepOutcome(step) {
 function planCard(plan) {
   const gated = plan.steps.some((s) => s.risk !== "read");
   const open = plan.status === "proposed";
-  const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}` },
+  const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}`, tabindex: "-1" },
     el("header", {},
       el("h3", {}, plan.goal),
       el("span", { class: `state ${plan.status}` }, plan.status)),
@@ -117,7 +120,7 @@ function render() {
   log.replaceChildren();
   const view = state.view;
   if (!view) {
-    log.append($("welcome") || el("p", { class: "welcome muted", id: "welcome" }, "Start a thread below."));
+    if (WELCOME) log.append(WELCOME.cloneNode(true));
     return;
   }
   const items = [
@@ -128,6 +131,10 @@ function render() {
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   for (const item of items) log.append(item.node());
   log.scrollTop = log.scrollHeight;
+  if (state.focusPlan) {  // keep keyboard users where they were after Approve / Deny
+    const card = log.querySelector(`[data-plan-id="${CSS.escape(state.focusPlan)}"]`);
+    if (card) { card.focus(); state.focusPlan = null; }
+  }
 }
 
 function renderThreads(threads) {
@@ -136,6 +143,10 @@ function renderThreads(threads) {
     el("li", {}, el("button", { type: "button", "aria-current": t.id === state.threadId ? "true" : false, onclick: () => openThread(t.id) },
       t.title || "(untitled)", el("span", { class: "when" }, when(t.updated_at))))));
   $("no-threads").hidden = threads.length > 0;
+}
+
+function announce(text) {
+  $("announce").textContent = text;
 }
 
 function setStatus(text, isError = false) {
@@ -203,7 +214,8 @@ function onEvent(event) {
     state.notices.push({ thread: event.thread, at: `${after}~${String(state.notices.length).padStart(6, "0")}`, level: event.level, text: event.text });
     render();
   } else {
-    if (event.type === "answer") setStatus("");
+    if (event.type === "answer") { setStatus(""); announce(`The bot answered: ${event.text.slice(0, 300)}`); }
+    if (event.type === "plan" && event.status === "proposed") announce(`A plan needs approval: ${event.goal}`);
     scheduleRefresh();
   }
 }
@@ -218,6 +230,10 @@ async function follow(threadId, lastEventId) {
       const headers = { Accept: "text/event-stream", "Last-Event-ID": state.lastEventId };
       if (state.token) headers.Authorization = `Bearer ${state.token}`;
       const response = await fetch(`/api/v1/threads/${encodeURIComponent(threadId)}/events`, { headers, signal: controller.signal });
+      if (response.status >= 400 && response.status < 500) {  // not ours, gone, or signed out: retrying will not help
+        if (response.status === 401) showTokenPanel("");
+        return;
+      }
       if (!response.ok) throw new ApiError(response.status, response.statusText);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
@@ -282,9 +298,11 @@ async function decide(planId, decision) {
   setStatus(decision === "approve" ? "Approving…" : "Denying…");
   try {
     await api("POST", `/api/v1/plans/${encodeURIComponent(planId)}/decision`, { decision });
-    setStatus("");
+    setStatus(decision === "approve" ? "Approved." : "Denied.");
+    state.focusPlan = planId;
   } catch (error) {
     setStatus(error.message, true);
+    state.focusPlan = planId;
   }
   scheduleRefresh();
 }
@@ -359,6 +377,7 @@ async function start() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  WELCOME = $("welcome").cloneNode(true);
   $("composer").addEventListener("submit", send);
   $("message").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
