@@ -70,7 +70,8 @@ async def test_a_file_over_the_cap_is_refused_without_downloading_it(discord_bot
     warning = await eventually(said(fake_discord, request["id"], "huge.png"))
     assert "huge.png" in warning[0] and "larger than the" in warning[0]
     assert fake_discord.cdn_downloads == []
-    assert "larger than" in model.prompts[0]
+    prompts = await eventually(lambda: model.prompts, what="the planner to be asked")  # after the notice
+    assert "larger than" in prompts[0]
 
 
 async def test_a_file_that_streams_past_the_cap_is_cut_off(discord_bot, fake_discord, capped_perceiver):
@@ -83,5 +84,6 @@ async def test_a_file_that_streams_past_the_cap_is_cut_off(discord_bot, fake_dis
 
     await eventually(said(fake_discord, request["id"], "small.png"))
     assert fake_discord.cdn_downloads  # declared small, so fetched, with no length: counted while read
-    assert "small.png" in model.prompts[0] and "larger than the" in model.prompts[0]
+    prompts = await eventually(lambda: model.prompts, what="the planner to be asked")
+    assert "small.png" in prompts[0] and "larger than the" in prompts[0]
     assert len(screenshot) > 10 * 4096
