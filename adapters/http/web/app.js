@@ -117,6 +117,10 @@ function messageItem(message) {
 
 function render() {
   const log = $("log");
+  const active = document.activeElement;
+  const activeCard = active && log.contains(active) ? active.closest("[data-plan-id]") : null;
+  const focusPlan = state.focusPlan || (activeCard && activeCard.dataset.planId);
+  state.focusPlan = null;
   log.replaceChildren();
   const view = state.view;
   if (!view) {
@@ -131,9 +135,9 @@ function render() {
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   for (const item of items) log.append(item.node());
   log.scrollTop = log.scrollHeight;
-  if (state.focusPlan) {  // keep keyboard users where they were after Approve / Deny
-    const card = log.querySelector(`[data-plan-id="${CSS.escape(state.focusPlan)}"]`);
-    if (card) { card.focus(); state.focusPlan = null; }
+  if (focusPlan) {  // keep keyboard users where they were (after Approve / Deny, and across re-renders)
+    const card = log.querySelector(`[data-plan-id="${CSS.escape(focusPlan)}"]`);
+    if (card) card.focus();
   }
 }
 
