@@ -1,7 +1,7 @@
 """Slack's text format, both ways: the agent's Markdown out as mrkdwn, a user's mrkdwn in as plain text.
 
 Out (`to_mrkdwn`): `**bold**` → `*bold*`, `*italic*` → `_italic_`, `~~gone~~` → `~gone~`,
-`[text](url)` → `<url|text>`, headings → bold lines, `-`/`*` bullets → `•`; code spans and fenced
+`[text](url)` → `<url|text>` for http(s) and mailto targets only, headings → bold lines, `-`/`*` bullets → `•`; code spans and fenced
 blocks are kept as they are (a fence's language tag is dropped: Slack would print it). `&`, `<`
 and `>` are escaped everywhere, as Slack requires, except in the links this module writes.
 
@@ -20,6 +20,7 @@ import re
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"(`[^`\n]+`)")
 LINK = re.compile(r"!?\[([^\]\n]+)\]\((\S+?)\)")
+SAFE_LINK_TARGET = re.compile(r"^(https?://|mailto:)[^\s<>|]+$")
 BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])")
 STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
@@ -50,8 +51,17 @@ def _prose(text: str) -> str:
     return "".join(escape(piece) if index % 2 else _inline(piece) for index, piece in enumerate(pieces))
 
 
+def _link(match: re.Match[str]) -> str:
+    """Only web and mail links become Slack links: a target such as `!channel` or `@U…` would
+    otherwise turn text from tool output or a file into an @channel ping or a mention."""
+    label, target = match.group(1), match.group(2)
+    if not SAFE_LINK_TARGET.match(target):
+        return match.group(0)  # left as text (escaped below)
+    return f"{_LINK_OPEN}{target}{_PIPE}{label.replace('|', '/')}{_LINK_CLOSE}"
+
+
 def _inline(text: str) -> str:
-    text = LINK.sub(lambda m: f"{_LINK_OPEN}{m.group(2)}{_PIPE}{m.group(1)}{_LINK_CLOSE}", text)
+    text = LINK.sub(_link, text)
     text = escape(text)
     text = HEADING.sub(lambda m: f"{_BOLD}{m.group(1)}{_BOLD}", text)
     text = BULLET.sub(lambda m: f"{m.group(1)}• ", text)

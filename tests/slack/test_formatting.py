@@ -20,6 +20,16 @@ def test_markdown_becomes_mrkdwn():
         "`**not bold**` and\n```\nif a &lt; b and c:\n    print('**x**')\n```\n")
 
 
+def test_links_from_output_can_never_ping_or_mention():
+    """Text from tool output or a file may carry Markdown links; only web links become links."""
+    assert to_mrkdwn("see [the log](!channel)") == "see [the log](!channel)"
+    assert to_mrkdwn("[x](@U0ALICE01) and [y](!subteam^S123)") == "[x](@U0ALICE01) and [y](!subteam^S123)"
+    assert to_mrkdwn("<!channel> and <@U0ALICE01>") == "&lt;!channel&gt; and &lt;@U0ALICE01&gt;"
+    assert to_mrkdwn("[docs](https://example.org/a)") == "<https://example.org/a|docs>"
+    assert to_mrkdwn("[a|b](https://e.org)") == "<https://e.org|a/b>"
+    assert "<" not in to_mrkdwn("[x](https://a>b)")
+
+
 def test_slack_text_becomes_what_the_person_typed():
     text = ("<@U0BOT00001> is <http://127.0.0.1:8080/health|127.0.0.1:8080/health> up? ask <@U0ALICE001|alice> "
             "in <#C0OPS00001|ops> <!here> &lt;now&gt; &amp; <mailto:a@b.example|a@b.example>")
