@@ -115,6 +115,7 @@ async def _serve(settings: Config) -> int:
                 return 1
             started.append(adapter)
             typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
+        await runtime.hub.republish_settled()
         typer.echo("Press Ctrl-C to stop.")
         await stop.wait()
         return 0

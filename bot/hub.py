@@ -97,6 +97,7 @@ class Hub:
         self._observers: list[Observer] = []
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._sweeper: asyncio.Task[None] | None = None
+        self._settled_at_start: list[str] = []
 
     # --- lifecycle and fan-out ----------------------------------------------------------------
 
@@ -130,11 +131,23 @@ class Hub:
                 log.exception("an observer failed on %s", kind)
 
     async def start(self) -> None:
-        interrupted = await self.store.interrupt_running()
+        interrupted, interrupted_plans = await self.store.interrupt_running()
         if interrupted:
             log.warning("marked %d step(s) left running by a previous process as interrupted", len(interrupted))
-        await self.expire_due()
+        # settled while no adapter was listening: shown again by `republish_settled` once they are
+        self._settled_at_start = [*interrupted_plans, *await self.expire_due()]
         self._sweeper = asyncio.create_task(self._sweep(), name="chatops-expiry-sweeper")
+
+    async def republish_settled(self) -> int:
+        """Show again the plans that were interrupted or expired while the bot was down, now that
+        the adapters listen (their cards would otherwise keep live buttons or say "running")."""
+        plan_ids, self._settled_at_start = self._settled_at_start, []
+        for plan_id in plan_ids:
+            plan = await self.store.get_plan(plan_id)
+            thread = await self.store.thread_ref(plan.thread_id) if plan else None
+            if plan is not None and thread is not None:
+                await self.emit(thread, PlanEvent.of(plan))
+        return len(plan_ids)
 
     async def stop(self) -> None:
         if self._sweeper is not None:

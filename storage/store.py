@@ -494,8 +494,9 @@ class Store:
                 "RETURNING id", [plan_id]).fetchall()]
 
     @on_store_thread
-    def interrupt_running(self) -> list[str]:
-        """On start: whatever a previous process left `running` is marked interrupted, never re-run."""
+    def interrupt_running(self) -> tuple[list[str], list[str]]:
+        """On start: whatever a previous process left `running` is marked interrupted, never re-run.
+        Returns the step ids and the plan ids it marked."""
         with self.db.atomic():
             steps = [r[0] for r in self.db.execute(
                 "UPDATE steps SET status = 'interrupted', finished_at = ?, "
@@ -511,7 +512,7 @@ class Store:
                 self._audit("step.interrupted", step_id=step_id)
             for plan_id in plans:
                 self._audit("plan.interrupted", plan_id=plan_id)
-        return steps
+        return steps, plans
 
     # --- read models for thread viewers ------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Slack's text format, both ways: the agent's Markdown out as mrkdwn, a user's mrkdwn in as plain text.
 
 Out (`to_mrkdwn`): `**bold**` → `*bold*`, `*italic*` → `_italic_`, `~~gone~~` → `~gone~`,
-`[text](url)` → `<url|text>` for http(s) and mailto targets only, headings → bold lines, `-`/`*` bullets → `•`; code spans and fenced
-blocks are kept as they are (a fence's language tag is dropped: Slack would print it). `&`, `<`
-and `>` are escaped everywhere, as Slack requires, except in the links this module writes.
+`[text](url)` → `<url|text>` for http(s) and mailto targets only, headings → bold lines, `-`/`*`
+bullets → `•`; code spans and fenced blocks are kept as they are (a fence's language tag is
+dropped: Slack would print it). `&`, `<` and `>` are escaped everywhere, as Slack requires, except
+in the links this module writes.
 
 In (`to_plain`): what Slack puts in `event.text` back to what the person typed: `<url|label>` and
 `<url>` → the url, `<#C1|general>` → `#general`, `<!here>` → `@here`, the bot's own mention
