@@ -39,6 +39,7 @@ log = logging.getLogger("chatops.discord")
 
 T = TypeVar("T")
 START_TIMEOUT = 60.0
+STOP_GRACE_SECONDS = 5.0
 
 
 class DiscordAdapter:
@@ -66,6 +67,9 @@ class DiscordAdapter:
         self._restore_endpoints = use_endpoints(self.config.discord)
         self.client = ChatopsClient(self, guild_ready_timeout=self.guild_ready_timeout)
         self.writer = ThreadWriter(self.client, self.store)
+        # listening before connecting: discord.py delivers messages and clicks before it is "ready"
+        self.hub.add_sink(self.writer.deliver)
+        self.hub.add_fetcher(PLATFORM, self.downloads.fetch)
         try:
             await self.client.login(token.get_secret_value())
             self._runner = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
@@ -82,18 +86,17 @@ class DiscordAdapter:
         except BaseException:
             await self.stop()
             raise
-        self.hub.add_sink(self.writer.deliver)
-        self.hub.add_fetcher(PLATFORM, self.downloads.fetch)
         log.info("discord: %s", self.describe())
 
     async def stop(self) -> None:
+        if self._tasks:  # running turns and plans get a few seconds (their cards still update), then cancelled
+            _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         if self.writer is not None:
             self.hub.remove_sink(self.writer.deliver)
         self.hub.remove_fetcher(PLATFORM)
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         if self.client is not None:
             await self.client.close()
         if self._runner is not None:

@@ -70,7 +70,9 @@ class ThreadWriter:
         if isinstance(event, PlanEvent):
             await self.show_plan(channel, event.id, thread)
         elif isinstance(event, DecisionEvent):
-            if event.accepted:  # a refusal is told to the clicker alone, never in the thread
+            # a refusal is told to the clicker alone, never in the thread; but a card that is out
+            # of date (its plan expired while the bot was down) is brought up to date
+            if event.accepted or event.plan_status not in (None, PlanStatus.proposed):
                 await self.show_plan(channel, event.plan_id, thread)
         elif isinstance(event, StepEvent):
             await self.show_plan(channel, event.plan_id, thread)

@@ -85,6 +85,10 @@ class Delivery:
             if event.accepted:
                 note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time())
                 await self.show_plan(thread, event.plan_id, note=note)
+            elif event.plan_status not in (None, PlanStatus.proposed):
+                # a click on a card that is out of date (it expired while the bot was down):
+                # the refusal goes to the clicker alone, the card is brought up to date
+                await self.show_plan(thread, event.plan_id)
         elif isinstance(event, StepEvent):
             await self.show_plan(thread, event.plan_id)
             if event.status in (StepStatus.succeeded, StepStatus.failed):

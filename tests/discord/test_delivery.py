@@ -3,6 +3,8 @@ RESUME) is one turn; buttons posted before a restart still work after it; DMs an
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 import pytest
 from discord.http import Route
@@ -77,6 +79,21 @@ async def test_buttons_posted_before_a_restart_still_work_after_it(discord_bot, 
     assert edited["components"] == []
     assert edited["embeds"][0]["fields"][0]["value"] == f"✅ Done · approved by <@{BOB.id}>"
     assert len(cards_in(fake_discord, request["id"])) == 1
+
+
+async def test_a_card_whose_plan_expired_while_the_bot_was_down_is_brought_up_to_date(discord_bot, fake_discord):
+    planner = ScriptedModel([reply({"tool": "restart", "args": {"unit": "web"}})]).planner()
+    first = await discord_bot(planner, agent={"approval_ttl": 0.3})
+    request = await fake_discord.say(ALICE, f"{MENTION} restart web")
+    card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
+    await first.stop()
+    await asyncio.sleep(0.4)  # the approval window passes while the bot is down
+
+    second = await discord_bot(planner, agent={"approval_ttl": 0.3})
+    assert fake_discord.messages[card["id"]]["components"]  # the card still offers its buttons
+    assert await second.bot.hub.republish_settled() == 1  # what `chatops run` does once adapters listen
+    await eventually(lambda: fake_discord.messages[card["id"]]["components"] == [], what="the buttons to go")
+    assert second.bot.calls.of("restart") == []
 
 
 async def test_a_dm_is_its_own_thread(discord_bot, fake_discord):

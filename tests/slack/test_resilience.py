@@ -146,3 +146,37 @@ async def test_long_answers_are_split_into_sections_or_sent_as_a_file(start_slac
     upload = next(iter(fake.uploads.values()))
     assert upload["filename"] == "answer.md" and upload["data"].decode() == huge_answer.strip()
     assert upload["thread_ts"] == second["ts"] and "whole answer is in the file" in upload["comment"]
+
+
+async def expired_while_down(start_slack):
+    """A card posted, the bot stopped, the approval window passed, the bot started again."""
+    first = await start_slack(restart_web().planner(), agent={"approval_ttl": 0.3})
+    event = await first.mention("restart web")
+    card = await first.card(CHANNEL, event["ts"])
+    plan = await first.bot.store.get_plan(buttons(card)[0]["value"])
+    await first.adapter.settle()
+    await first.shutdown()
+    await first.fake.wait_for(lambda: datetime.now(UTC) > plan.expires_at, what="the approval window to pass")
+    second = await start_slack(restart_web().planner(), agent={"approval_ttl": 0.3})
+    assert (await second.bot.store.get_plan(plan.id)).status.value == "expired"  # marked by the hub's start
+    assert buttons(second.fake.message(CHANNEL, card["ts"]))  # …but the card still offers its buttons
+    return second, card
+
+
+async def test_a_card_whose_plan_expired_while_the_bot_was_down_is_redrawn_on_start(start_slack):
+    slack, card = await expired_while_down(start_slack)
+    assert await slack.bot.hub.republish_settled() == 1  # what `chatops run` does once adapters listen
+    await slack.adapter.settle()
+    final = slack.fake.message(CHANNEL, card["ts"])
+    assert buttons(final) == [] and "*Expired*" in card_text(final)
+
+
+async def test_a_click_on_a_card_that_expired_while_the_bot_was_down_fixes_the_card(start_slack):
+    slack, card = await expired_while_down(start_slack)
+    assert await slack.click(card, user=BOB) == 200
+    refusal = await slack.fake.wait_for(lambda: slack.fake.ephemeral, what="an ephemeral answer")
+    await slack.adapter.settle()
+    assert "expired" in refusal[0]["text"]
+    final = slack.fake.message(CHANNEL, card["ts"])
+    assert buttons(final) == [] and "*Expired*" in card_text(final)
+    assert slack.bot.calls.made == []
