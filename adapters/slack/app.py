@@ -39,7 +39,7 @@ from adapters.slack.delivery import Delivery
 from adapters.slack.files import SlackFiles, complete_files
 from adapters.slack.people import People, configured_groups
 from adapters.slack.status import WorkingStatus
-from bot.model import Decision
+from bot.model import Decision, DecisionEvent
 from bot.runtime import Runtime
 
 log = logging.getLogger("chatops.slack")
@@ -170,10 +170,15 @@ class SlackAdapter:
             return  # a channel message that is not for the bot
         if not self._first_delivery(events.delivery_key(event)):
             return
-        async with self.status.working(thread.channel, thread.thread, event["ts"]):
-            user = await self.people.user(event["user"])
-            event = await complete_files(self.client, event)
-            await self.hub.handle(events.inbound_of(event, user, bot_user_id=self.bot_user_id))
+        try:
+            async with self.status.working(thread.channel, thread.thread, event["ts"]):
+                user = await self.people.user(event["user"])
+                event = await complete_files(self.client, event)
+                await self.hub.handle(events.inbound_of(event, user, bot_user_id=self.bot_user_id))
+        except Exception as exc:
+            log.exception("a Slack message could not be handled")
+            await self._say(thread.channel, thread.thread, f"❌ Sorry, something went wrong while handling that "
+                                                           f"({type(exc).__name__}). Nothing more was run.")
 
     async def _in_known_thread(self, event: dict[str, Any]) -> bool:
         return bool(event.get("thread_ts")) and await self.store.thread_exists(events.thread_of(event).id)
@@ -193,11 +198,24 @@ class SlackAdapter:
         await self.delivery.adopt_card(plan_id, channel=channel, ts=card_ts, thread_ts=thread_ts)
         user = await self.people.user(user_id)
         decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack")
-        async with self.status.working(channel, thread_ts, card_ts, done=False):
-            outcome = await self.hub.decide(decision)
+        decided: asyncio.Future[DecisionEvent] = asyncio.get_running_loop().create_future()
+        run = asyncio.create_task(self.hub.decide(
+            decision, on_decided=lambda event: decided.done() or decided.set_result(event)))
+        await asyncio.wait({run, decided}, return_when=asyncio.FIRST_COMPLETED)
+        if decided.done() and decided.result().accepted:  # only an accepted click shows activity
+            async with self.status.working(channel, thread_ts, card_ts, done=False):
+                outcome = await run
+        else:
+            outcome = await run
         if not outcome.accepted:
             verb = "approval" if approve else "denial"
             await self._ephemeral(channel, user_id, thread_ts, f"Your {verb} was not applied: {outcome.reason}.")
+
+    async def _say(self, channel: str, thread_ts: str, text: str) -> None:
+        try:
+            await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        except Exception as exc:  # Slack itself may be what failed
+            log.warning("could not post in %s: %s", channel, exc)
 
     async def _ephemeral(self, channel: str, user_id: str, thread_ts: str, text: str) -> None:
         try:

@@ -68,14 +68,19 @@ def attachments_of(event: dict[str, Any]) -> list[Attachment]:
 class SlackFiles:
     def __init__(self, token: str, api_base_url: str) -> None:
         self._token = token
-        self._api_host = (urlsplit(api_base_url).hostname or "").lower()
+        api = urlsplit(api_base_url)
+        self._api_origin = (api.scheme, (api.hostname or "").lower(), api.port)
         self._session: aiohttp.ClientSession | None = None
 
     def trusted(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        if host and host == self._api_host:
+        """Only Slack's file hosts over https (or exactly the configured API origin, such as a
+        local fake) ever receive the bot token."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if host and (parts.scheme, host, parts.port) == self._api_origin:
             return True
-        return any(host == suffix or host.endswith("." + suffix) for suffix in SLACK_FILE_HOSTS)
+        return parts.scheme == "https" and any(host == suffix or host.endswith("." + suffix)
+                                               for suffix in SLACK_FILE_HOSTS)
 
     async def close(self) -> None:
         if self._session is not None:

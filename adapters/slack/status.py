@@ -3,8 +3,9 @@
 First choice: `assistant.threads.setStatus` (the "is working on it…" line under an assistant
 thread). It answers `ok:false` where the app is not an assistant or the thread is not an assistant
 thread; after one refusal in a channel it is not tried there again. Otherwise a 👀 reaction on
-the message being worked on, replaced by ✅ when done. Every call may fail (`already_reacted`,
-`no_reaction`, a missing scope, a deleted message): that is logged and never stops the work.
+the message being worked on, replaced by ✅ when done, or ❌ when the work failed. Every call may
+fail (`already_reacted`, `no_reaction`, a missing scope, a deleted message): that is logged and
+never stops the work.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ log = logging.getLogger("chatops.slack.status")
 WORKING_TEXT = "is working on it…"
 WORKING_REACTION = "eyes"
 DONE_REACTION = "white_check_mark"
+FAILED_REACTION = "x"
 
 
 class WorkingStatus:
@@ -36,15 +38,17 @@ class WorkingStatus:
         assistant = await self._set_assistant_status(channel, thread_ts, WORKING_TEXT)
         if not assistant:
             await self._react(True, channel, message_ts, WORKING_REACTION)
+        failed = True
         try:
             yield
+            failed = False
         finally:
             if assistant:
                 await self._set_assistant_status(channel, thread_ts, "")
             else:
                 await self._react(False, channel, message_ts, WORKING_REACTION)
-                if done:
-                    await self._react(True, channel, message_ts, DONE_REACTION)
+                if done or failed:
+                    await self._react(True, channel, message_ts, FAILED_REACTION if failed else DONE_REACTION)
 
     async def _set_assistant_status(self, channel: str, thread_ts: str, text: str) -> bool:
         if channel in self._no_assistant:

@@ -72,6 +72,9 @@ async def test_downloads_need_the_bot_token_and_stop_at_the_cap(fake_slack):
     assert fake_slack.downloads[0] == (item["id"], True) and (item["id"], False) in fake_slack.downloads
     assert SlackFiles("t", "https://slack.com/api/").trusted("https://files.slack.com/files-pri/T1-F1/download/a")
     assert not SlackFiles("t", "https://slack.com/api/").trusted("https://files.slack.com.evil.example/a")
+    assert not SlackFiles("t", "https://slack.com/api/").trusted("http://files.slack.com/files-pri/T1-F1/a")
+    local = SlackFiles("t", "http://127.0.0.1:8000/api/")
+    assert local.trusted("http://127.0.0.1:8000/files/a") and not local.trusted("http://127.0.0.1:9000/files/a")
 
 
 async def test_file_stubs_are_completed_with_files_info(start_slack, shared_perceiver):

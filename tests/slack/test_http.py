@@ -101,6 +101,8 @@ async def test_a_click_without_the_role_is_refused_privately_and_runs_nothing(st
     plan_id = buttons(card)[0]["value"]
     assert (await slack.bot.store.get_plan(plan_id)).status is PlanStatus.proposed
     assert buttons(fake.message(CHANNEL, card["ts"]))  # still waiting for someone allowed
+    assert fake.calls_of("reactions.add") == [c for c in fake.calls_of("reactions.add") if c.args["timestamp"]
+                                              != card["ts"]]  # no 👀 on the card for a refused click
 
 
 async def test_a_double_click_runs_once(start_slack):
@@ -228,3 +230,17 @@ async def test_a_danger_step_needs_an_approver_other_than_the_requester(start_sl
     await slack.adapter.settle()
     assert slack.bot.calls.of("drop_database") == [{"name": "scratch"}]
     assert "*Approved* by bob" in card_text(fake.message(CHANNEL, card["ts"]))
+
+
+async def test_a_turn_that_fails_says_so_in_the_thread_and_marks_the_message(start_slack):
+    slack = await start_slack(ScriptedModel([reply(answer="never")]).planner())
+
+    async def broken_handle(inbound, **_options):
+        raise RuntimeError("the database is on fire")
+
+    slack.bot.hub.handle = broken_handle  # a failure after the ack, inside the adapter's own work
+    event = await slack.mention("restart web")
+    apology = await slack.answer(CHANNEL, event["ts"], "Sorry, something went wrong")
+    await slack.adapter.settle()
+    assert "RuntimeError" in apology["text"] and "on fire" not in apology["text"]  # no internals in the thread
+    assert slack.fake.reactions_on(CHANNEL, event["ts"]) == ["x"]
