@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from adapters.slack.cards import APPROVE_ACTION
 from tests.conftest import ScriptedModel, reply
 from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL
-from tests.slack.driver import as_mention, event_callback
+from tests.slack.driver import as_mention, block_actions, event_callback
 from tests.slack.test_http import buttons, card_text, restart_web
 
 
@@ -180,3 +181,30 @@ async def test_a_click_on_a_card_that_expired_while_the_bot_was_down_fixes_the_c
     final = slack.fake.message(CHANNEL, card["ts"])
     assert buttons(final) == [] and "*Expired*" in card_text(final)
     assert slack.bot.calls.made == []
+
+
+async def test_malformed_and_forged_button_payloads_change_nothing(start_slack):
+    slack = await start_slack(restart_web().planner())
+    fake = slack.fake
+    event = await slack.mention("restart web")
+    card = await slack.card(CHANNEL, event["ts"])
+    plan_id = buttons(card)[0]["value"]
+
+    forged = block_actions(card, channel=CHANNEL, user=BOB, action_id=APPROVE_ACTION)
+    forged["actions"][0]["value"] = "p-does-not-exist"
+    assert await slack.sender.interaction(forged) == 200
+    no_user = block_actions(card, channel=CHANNEL, user=BOB, action_id=APPROVE_ACTION)
+    no_user["user"] = {}
+    assert await slack.sender.interaction(no_user) == 200
+    status, _ = await slack.sender.post(b"payload=%7Bnot+json", "application/x-www-form-urlencoded")
+    assert 400 <= status < 500
+    refusal = await fake.wait_for(lambda: fake.ephemeral, what="an answer to the forged click")
+    await slack.adapter.settle()
+
+    assert "no such plan" in refusal[0]["text"] and refusal[0]["user"] == BOB
+    assert slack.bot.calls.made == []
+    assert (await slack.bot.store.get_plan(plan_id)).status.value == "proposed"
+    assert buttons(fake.message(CHANNEL, card["ts"]))  # the real card still waits
+    assert await slack.click(card, user=BOB) == 200  # and still works
+    await slack.answer(CHANNEL, event["ts"], "is back")
+    assert slack.bot.calls.of("restart") == [{"unit": "web"}]
