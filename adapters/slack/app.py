@@ -177,6 +177,7 @@ class SlackAdapter:
                 await self.hub.handle(events.inbound_of(event, user, bot_user_id=self.bot_user_id))
         except Exception as exc:
             log.exception("a Slack message could not be handled")
+            self._seen.pop(events.delivery_key(event), None)  # a redelivery may try again
             await self._say(thread.channel, thread.thread, f"❌ Sorry, something went wrong while handling that "
                                                            f"({type(exc).__name__}). Nothing more was run.")
 

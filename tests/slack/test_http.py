@@ -233,7 +233,8 @@ async def test_a_danger_step_needs_an_approver_other_than_the_requester(start_sl
 
 
 async def test_a_turn_that_fails_says_so_in_the_thread_and_marks_the_message(start_slack):
-    slack = await start_slack(ScriptedModel([reply(answer="never")]).planner())
+    slack = await start_slack(ScriptedModel([reply(answer="handled on the retry")]).planner())
+    working_handle = slack.bot.hub.handle
 
     async def broken_handle(inbound, **_options):
         raise RuntimeError("the database is on fire")
@@ -244,3 +245,8 @@ async def test_a_turn_that_fails_says_so_in_the_thread_and_marks_the_message(sta
     await slack.adapter.settle()
     assert "RuntimeError" in apology["text"] and "on fire" not in apology["text"]  # no internals in the thread
     assert slack.fake.reactions_on(CHANNEL, event["ts"]) == ["x"]
+
+    # Slack's retry of the same event is not dropped as a duplicate: the failed turn gets its second chance
+    slack.bot.hub.handle = working_handle
+    assert await slack.sender.event(event_callback(as_mention(event)), retry_num=1) == 200
+    await slack.answer(CHANNEL, event["ts"], "handled on the retry")
