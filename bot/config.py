@@ -222,6 +222,7 @@ class DiscordConfig(Section):
     token: SecretStr | None = None
     guilds: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
+    dms: bool = True  # answer direct messages (from anyone who shares a server with the bot)
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
 

@@ -68,7 +68,7 @@ def thread_name(text: str) -> str:
 def in_scope(config: DiscordConfig, guild_id: int | None, *channel_ids: int | None) -> bool:
     """Whether a server (and a channel, or a thread's parent) is one the bot listens in."""
     if guild_id is None:
-        return True  # DMs
+        return config.dms
     if config.guilds and str(guild_id) not in config.guilds:
         return False
     return not config.channels or any(str(c) in config.channels for c in channel_ids if c is not None)
@@ -91,7 +91,7 @@ class Conversations:
         if not request_text(message, me.id) and not message.attachments:
             return None  # nothing to act on (a bare mention, a sticker)
         if message.guild is None:
-            return dm_thread(message.channel.id)
+            return dm_thread(message.channel.id) if self.config.dms else None
         if self.config.guilds and str(message.guild.id) not in self.config.guilds:
             return None
         mentioned = mentions_bot(message, me.id)

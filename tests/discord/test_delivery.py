@@ -96,6 +96,17 @@ async def test_a_card_whose_plan_expired_while_the_bot_was_down_is_brought_up_to
     assert second.bot.calls.of("restart") == []
 
 
+async def test_dms_can_be_switched_off(discord_bot, fake_discord):
+    model = ScriptedModel([reply(answer="answered")])
+    await discord_bot(model.planner(), discord={**discord_sections(fake_discord)["discord"], "dms": False})
+    dm = fake_discord.dm_channel(ALICE)
+    await fake_discord.say(ALICE, "ping db1 please", channel_id=dm)
+    request = await fake_discord.say(ALICE, f"{MENTION} hello")  # a server mention still works (and comes after)
+    await eventually(said(fake_discord, request["id"], "answered"))
+    assert len(model.prompts) == 1 and "hello" in model.prompts[0]
+    assert cards_in(fake_discord, dm) == [] and not said(fake_discord, dm, "answered")()
+
+
 async def test_a_dm_is_its_own_thread(discord_bot, fake_discord):
     model = ScriptedModel([reply({"tool": "ping", "args": {"host": "db1"}}), reply(answer="db1 answers")])
     running = await discord_bot(model.planner())
