@@ -411,6 +411,21 @@ class Hub:
                                        plan_id=plan.id)
         return event
 
+    async def begin_decision(self, decision: Decision) -> tuple[DecisionEvent, asyncio.Task[DecisionEvent]]:
+        """Start `decide` and return as soon as the decision is settled, with the task that goes on
+        to run an approved plan: a button ack or an HTTP answer need not wait for the steps."""
+        decided: asyncio.Future[DecisionEvent] = asyncio.get_running_loop().create_future()
+
+        def settle(event: DecisionEvent) -> None:
+            if not decided.done():
+                decided.set_result(event)
+
+        run = asyncio.create_task(self.decide(decision, on_decided=settle), name=f"chatops-decide-{decision.plan_id}")
+        await asyncio.wait({run, decided}, return_when=asyncio.FIRST_COMPLETED)
+        if not decided.done():
+            return run.result(), run  # `decide` failed before settling: its exception surfaces here
+        return decided.result(), run
+
     async def expire_due(self) -> list[str]:
         expired = await self.store.expire_due()
         for plan_id in expired:

@@ -32,7 +32,7 @@ from adapters.discord.endpoints import use_endpoints
 from adapters.discord.files import AttachmentDownloads, attachment_of
 from adapters.discord.people import PLATFORM, user_ref
 from adapters.discord.replies import ThreadWriter
-from bot.model import Decision, DecisionEvent, Inbound, PlanStatus, ThreadRef
+from bot.model import Decision, DecisionEvent, Inbound, ThreadRef
 from bot.runtime import Runtime
 
 log = logging.getLogger("chatops.discord")
@@ -210,15 +210,13 @@ class DiscordAdapter:
         self._spawn(self._run_turn(inbound), name=f"discord-command-{interaction.id}")
 
     async def _decide(self, decision: Decision, channel_id: int | None) -> DecisionEvent:
-        """`hub.decide`, with the typing indicator on when it is going to run the plan (an
-        allowed approval of a waiting plan), not for a refusal or a denial."""
-        plan = await self.store.get_plan(decision.plan_id) if decision.approve and channel_id else None
-        runs = plan is not None and plan.status is PlanStatus.proposed and \
-            self.hub.policy.may_decide(decision.user, plan, approve=True).allowed
-        if not runs or channel_id is None:
-            return await self.hub.decide(decision)
-        async with self._typing(channel_id):
-            return await self.hub.decide(decision)
+        """`hub.decide`, with the typing indicator on once the hub has accepted an approval (the
+        plan is about to run), not for a refusal or a denial."""
+        settled, run = await self.hub.begin_decision(decision)
+        if channel_id is not None and decision.approve and settled.accepted:
+            async with self._typing(channel_id):
+                return await run
+        return await run
 
     async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
         """Approve / Deny: acknowledge within Discord's 3 s, then decide (which runs an approved

@@ -40,7 +40,7 @@ from adapters.http.schemas import (
 )
 from adapters.http.uploads import IncomingMessage, read_json, read_message
 from bot import __version__
-from bot.model import Attachment, Decision, DecisionEvent, Inbound, ThreadRef, UserRef
+from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
 from bot.runtime import Runtime
 
@@ -213,7 +213,9 @@ class ThreadsApi:
         return data
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coroutine)
+        return self._track(asyncio.create_task(coroutine))
+
+    def _track(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -240,18 +242,9 @@ class ThreadsApi:
             raise ApiError(404, "no such plan")
         approve = body.decision == "approve"
         verdict = self.hub.policy.may_decide(user, plan, approve=approve)
-        decided: asyncio.Future[DecisionEvent] = asyncio.get_running_loop().create_future()
-
-        def settle(event: DecisionEvent) -> None:
-            if not decided.done():
-                decided.set_result(event)
-
-        run = self._spawn(self.hub.decide(Decision(plan_id=plan_id, approve=approve, user=user, source="http"),
-                                          on_decided=settle))
-        await asyncio.wait({run, decided}, return_when=asyncio.FIRST_COMPLETED)
-        if not decided.done():
-            run.result()  # the hub failed before deciding: surface it
-        event = decided.result()
+        event, run = await self.hub.begin_decision(Decision(plan_id=plan_id, approve=approve, user=user,
+                                                            source="http"))
+        self._track(run)  # the approved steps run on after the answer
         if not event.accepted:
             if not verdict.allowed:
                 raise ApiError(403, f"you may not {body.decision} this plan: {event.reason}")

@@ -39,7 +39,7 @@ from adapters.slack.delivery import Delivery
 from adapters.slack.files import SlackFiles, complete_files
 from adapters.slack.people import People, configured_groups
 from adapters.slack.status import WorkingStatus
-from bot.model import Decision, DecisionEvent
+from bot.model import Decision
 from bot.runtime import Runtime
 
 log = logging.getLogger("chatops.slack")
@@ -199,11 +199,8 @@ class SlackAdapter:
         await self.delivery.adopt_card(plan_id, channel=channel, ts=card_ts, thread_ts=thread_ts)
         user = await self.people.user(user_id)
         decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack")
-        decided: asyncio.Future[DecisionEvent] = asyncio.get_running_loop().create_future()
-        run = asyncio.create_task(self.hub.decide(
-            decision, on_decided=lambda event: decided.done() or decided.set_result(event)))
-        await asyncio.wait({run, decided}, return_when=asyncio.FIRST_COMPLETED)
-        if decided.done() and decided.result().accepted:  # only an accepted click shows activity
+        settled, run = await self.hub.begin_decision(decision)
+        if settled.accepted:  # only an accepted click shows activity
             async with self.status.working(channel, thread_ts, card_ts, done=False):
                 outcome = await run
         else:
