@@ -54,20 +54,29 @@ def check_http_exposure(config: Config) -> None:
         )
 
 
-def configured_adapters(runtime: Runtime) -> list[Adapter]:
-    config = runtime.config
-    adapters: list[Adapter] = []
-    if slack_configured(config):
-        from adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter(runtime))
-    if discord_configured(config):
-        from adapters.discord import DiscordAdapter
-
-        adapters.append(DiscordAdapter(runtime))
-    if http_enabled(config):
+def planned_adapters(config: Config) -> list[str]:
+    """The names of the adapters this configuration starts; raises `AdapterConfigError` for one
+    it must refuse. Needs no runtime, so `chatops run` can say no before loading any model."""
+    names = [name for name, wanted in (("slack", slack_configured(config)), ("discord", discord_configured(config)),
+                                       ("http", http_enabled(config))) if wanted]
+    if "http" in names:
         check_http_exposure(config)
-        from adapters.http import HttpAdapter
+    return names
 
-        adapters.append(HttpAdapter(runtime))
+
+def configured_adapters(runtime: Runtime) -> list[Adapter]:
+    adapters: list[Adapter] = []
+    for name in planned_adapters(runtime.config):
+        if name == "slack":
+            from adapters.slack import SlackAdapter
+
+            adapters.append(SlackAdapter(runtime))
+        elif name == "discord":
+            from adapters.discord import DiscordAdapter
+
+            adapters.append(DiscordAdapter(runtime))
+        else:
+            from adapters.http import HttpAdapter
+
+            adapters.append(HttpAdapter(runtime))
     return adapters

@@ -87,12 +87,13 @@ def run(config: ConfigOption = None) -> None:
 async def _serve(settings: Config) -> int:
     import signal
 
-    from adapters.launch import AdapterConfigError, check_http_exposure, configured_adapters, http_enabled
+    from adapters.launch import AdapterConfigError, configured_adapters, planned_adapters
     from bot.runtime import start_runtime
 
-    try:
-        if http_enabled(settings):
-            check_http_exposure(settings)
+    try:  # refused before any model loads
+        if not planned_adapters(settings):
+            typer.echo("chatops: nothing to start: configure [slack], [discord] or enable [http].", err=True)
+            return 2
     except AdapterConfigError as exc:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
@@ -104,9 +105,6 @@ async def _serve(settings: Config) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         adapters = configured_adapters(runtime)
-        if not adapters:
-            typer.echo("chatops: nothing to start: configure [slack], [discord] or enable [http].", err=True)
-            return 2
         for adapter in adapters:
             try:
                 await adapter.start()

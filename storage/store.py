@@ -522,11 +522,6 @@ class Store:
         return views.list_threads(self.db, platform=platform, channel=channel, limit=limit, before=before)
 
     @on_store_thread
-    def thread_owner(self, thread_id: str) -> tuple[str, str] | None:
-        """(platform, channel) of a thread; the HTTP adapter keeps the owner in `channel`."""
-        return views.thread_owner(self.db, thread_id)
-
-    @on_store_thread
     def thread_view(self, thread_id: str) -> dict[str, Any] | None:
         return views.thread_view(self.db, thread_id)
 

@@ -35,11 +35,6 @@ def list_threads(db: sqlite_utils.Database, *, platform: str, channel: str | Non
     return [{"id": r[0], "title": r[1] or "", "created_at": r[2], "updated_at": r[3]} for r in rows]
 
 
-def thread_owner(db: sqlite_utils.Database, thread_id: str) -> tuple[str, str] | None:
-    row = db.execute("SELECT platform, channel FROM threads WHERE id = ?", [thread_id]).fetchone()
-    return (row[0], row[1] or "") if row else None
-
-
 def thread_view(db: sqlite_utils.Database, thread_id: str) -> dict[str, Any] | None:
     """The thread with every message (perceived text included) and every plan with its steps."""
     head = db.execute("SELECT id, title, created_at, updated_at FROM threads WHERE id = ?", [thread_id]).fetchone()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import textwrap
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,10 +25,29 @@ from bot.config import Config, PerceptionConfig
 from bot.hub import Hub
 from bot.model import Inbound, Outbound, ThreadRef, UserRef
 from bot.perception.pipeline import Perceiver
+from bot.runtime import Runtime
 from storage import Store
 from tools import ToolContext, ToolRegistry, tool
 
 REPO = Path(__file__).resolve().parent.parent
+CHATOPS = Path(sys.executable).parent / "chatops"  # the console script of this venv
+
+
+def marker_runbook(marker: Path) -> str:
+    """TOML for a `restart_service` write runbook that, when it really runs, writes the unit it
+    was given into `marker`: proof from outside the process that a step ran (or did not)."""
+    return textwrap.dedent(f"""
+        [[runbooks]]
+        name = "restart_service"
+        description = "Restart a service (test: writes a marker file)"
+        argv = ["{sys.executable}", "-c", "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])",
+                "{marker}", "{{unit}}"]
+        risk = "write"
+        timeout = 20
+        [runbooks.params.unit]
+        type = "string"
+        pattern = "^[a-z0-9@._-]+$"
+    """)
 
 
 def make_config(tmp_path: Path, **sections: Any) -> Config:
@@ -129,6 +150,11 @@ class Bot:
 
     def of_type(self, kind: str) -> list[Any]:
         return [event for _, event in self.events if event.type == kind]
+
+    def runtime(self, *, config: Config | None = None) -> Runtime:
+        """The `Runtime` an adapter is built from, around this bot's hub, store and perceiver."""
+        return Runtime(config=config or self.config, store=self.store, registry=self.hub.registry, hub=self.hub,
+                       perceiver=self.hub.perceiver)
 
     async def say(self, text: str, *, user: UserRef | None = None, thread: str = "t1",
                   event_id: str | None = None, platform: str = "console") -> bool:

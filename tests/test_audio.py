@@ -23,6 +23,7 @@ from bot.config import WhisperConfig
 from bot.perception import audio
 from bot.perception.audio import Transcriber, resolve_model, vocabulary_prompt
 from bot.perception.types import MediaFile, PerceptionError
+from tests.fakes.serving import serve_on_loopback
 from tests.loop_lag import with_loop_lag
 from tests.media import (
     FORMATS,
@@ -267,11 +268,7 @@ async def fake_openai():
 
     app = web.Application()
     app.router.add_post("/v1/audio/transcriptions", transcriptions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve_on_loopback(app)
     yield f"http://127.0.0.1:{port}/v1", forms
     await runner.cleanup()
 

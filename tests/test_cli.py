@@ -5,16 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from bot.config import load_config
-from tests.conftest import REPO
-
-CHATOPS = Path(sys.executable).parent / "chatops"
+from tests.conftest import CHATOPS, REPO, marker_runbook
 
 
 def chatops(*args: str, stdin: str = "", cwd: Path, env: dict[str, str] | None = None,
@@ -29,21 +25,7 @@ def chatops(*args: str, stdin: str = "", cwd: Path, env: dict[str, str] | None =
 def workdir(tmp_path: Path) -> Path:
     """A directory with a config whose write runbook leaves a marker file when it really runs."""
     marker = tmp_path / "restarted"
-    (tmp_path / "config.toml").write_text(textwrap.dedent(f"""
-        [llm]
-        model = "test"
-
-        [[runbooks]]
-        name = "restart_service"
-        description = "Restart a service (test: touches a marker file)"
-        argv = ["{sys.executable}", "-c", "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])",
-                "{marker}", "{{unit}}"]
-        risk = "write"
-        timeout = 20
-        [runbooks.params.unit]
-        type = "string"
-        pattern = "^[a-z0-9@._-]+$"
-    """))
+    (tmp_path / "config.toml").write_text('[llm]\nmodel = "test"\n' + marker_runbook(marker))
     return tmp_path
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.config import WhisperConfig
 from bot.perception.audio import Transcriber
 from bot.perception.types import MediaFile
+from tests.fakes.serving import serve_on_loopback
 from tests.media import voice_note
 
 
@@ -30,11 +31,7 @@ async def fake_whisper():
 
     app = web.Application()
     app.router.add_post("/v1/audio/transcriptions", transcriptions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve_on_loopback(app)
     yield f"http://127.0.0.1:{port}/v1", received
     await runner.cleanup()
 

@@ -159,12 +159,10 @@ class ThreadsApi:
 
     async def _readable_thread(self, thread_id: str, user: UserRef, *, to_write: bool = False) -> ThreadRef:
         """The thread, if the caller may read it (or, `to_write`, post in it: owners only)."""
-        owner = await self.store.thread_owner(thread_id)
+        thread = await self.store.thread_ref(thread_id)  # a web thread keeps its owner in `channel`
         allowed = self.callers.may_write if to_write else self.callers.may_read
-        if owner is None or owner[0] != PLATFORM or not allowed(user, owner[1]):
+        if thread is None or thread.platform != PLATFORM or not allowed(user, thread.channel):
             raise ApiError(404, "no such thread")
-        thread = await self.store.thread_ref(thread_id)
-        assert thread is not None
         return thread
 
     async def _thread_body(self, thread_id: str) -> ThreadBody:

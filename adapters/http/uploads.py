@@ -71,11 +71,9 @@ async def read_message(request: web.Request, config: Config) -> IncomingMessage:
         return IncomingMessage(text=body.text, files=[])
     if request.content_type == "application/x-www-form-urlencoded":  # `curl -d text=…`
         fields = await request.post()
-        text = str(fields.get("text", ""))
+        text = _checked_length(str(fields.get("text", "")))
         if not text.strip():
             raise ApiError(400, "send some text", "empty")
-        if len(text) > MAX_TEXT:
-            raise ApiError(400, f"text: at most {MAX_TEXT} characters", "invalid")
         return IncomingMessage(text=text, files=[])
     if request.content_type != "multipart/form-data":
         raise ApiError(415, "send application/json ({\"text\": …}) or multipart/form-data (text and files)")
@@ -110,10 +108,13 @@ async def _read_multipart(request: web.Request, config: Config) -> IncomingMessa
                 text_parts.append(bytes(data).decode(part.get_charset("utf-8")))
             continue  # unknown plain fields are ignored, like unknown query parameters
         files.append(_checked_file(part.filename or "file", bytes(data), config))
-    text = "\n".join(text_parts)
+    return IncomingMessage(text=_checked_length("\n".join(text_parts)), files=files)
+
+
+def _checked_length(text: str) -> str:
     if len(text) > MAX_TEXT:
         raise ApiError(400, f"text: at most {MAX_TEXT} characters", "invalid")
-    return IncomingMessage(text=text, files=files)
+    return text
 
 
 def _checked_file(name: str, data: bytes, config: Config) -> UploadedFile:

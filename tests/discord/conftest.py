@@ -3,9 +3,6 @@ the real adapter (discord.py's HTTP client, gateway and parsers all run unchange
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,29 +10,14 @@ from typing import Any
 import pytest_asyncio
 
 from adapters.discord import DiscordAdapter
-from bot.runtime import Runtime
 from tests.conftest import Bot
 from tests.fakes.discord_gateway import BOT_ID, GUILD_ID, ONCALL_ROLE, TOKEN, FakeDiscord, Person
+from tests.polling import eventually as eventually  # re-exported for the Discord tests
 
 ALICE = Person("1300000000000000010", "alice", (ONCALL_ROLE,))
 BOB = Person("1300000000000000011", "bob", (ONCALL_ROLE,))
 MALLORY = Person("1300000000000000012", "mallory", ())
 MENTION = f"<@{BOT_ID}>"
-
-
-async def eventually(probe: Callable[[], Any], *, timeout: float = 20.0, what: str = "") -> Any:
-    """Poll `probe` (plain or async) until it returns something truthy, and return that; fail
-    after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or probe}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -74,7 +56,7 @@ async def discord_bot(make_bot, fake_discord: FakeDiscord) -> AsyncIterator[Call
 
     async def start(planner: Any = None, *, perceiver: Any = None, **sections: Any) -> DiscordBot:
         bot = await make_bot(planner, perceiver=perceiver, **discord_sections(fake_discord, **sections))
-        runtime = Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub)
+        runtime = bot.runtime()
         adapter = DiscordAdapter(runtime, guild_ready_timeout=0.05)
         await adapter.start()
         started.append(adapter)

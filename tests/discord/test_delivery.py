@@ -10,7 +10,6 @@ import pytest
 from discord.http import Route
 
 from adapters.discord import DiscordAdapter
-from bot.runtime import Runtime
 from tests.conftest import ScriptedModel, reply
 from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, discord_sections, eventually, said
 from tests.fakes.discord_gateway import CHANNEL_ID, GUILD_ID, FakeDiscord, Person
@@ -173,7 +172,7 @@ async def test_a_wrong_token_stops_the_start_with_discords_refusal(make_bot, fak
     sections = discord_sections(fake_discord)
     sections["discord"]["token"] = "MTIz.wrong.token"
     bot = await make_bot(None, **sections)
-    adapter = DiscordAdapter(Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub))
+    adapter = DiscordAdapter(bot.runtime())
     base = Route.BASE
 
     with pytest.raises(discord.LoginFailure):
@@ -204,7 +203,7 @@ async def test_a_turn_that_fails_unexpectedly_is_apologised_for(discord_bot, fak
 async def test_without_the_message_content_intent_enabled_the_start_says_so(make_bot):
     async with FakeDiscord(message_content_enabled=False) as fake:
         bot = await make_bot(None, **discord_sections(fake))
-        adapter = DiscordAdapter(Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub),
+        adapter = DiscordAdapter(bot.runtime(),
                                  guild_ready_timeout=0.05)
 
         with pytest.raises(discord.PrivilegedIntentsRequired, match="privileged intents"):

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from adapters.discord.invite import PERMISSIONS, application_id_from_token, invite_url
-from tests.conftest import REPO, make_config
+from tests.conftest import CHATOPS, REPO, make_config
 from tests.fakes.discord_gateway import BOT_ID, TOKEN
-
-CHATOPS = Path(sys.executable).parent / "chatops"
 
 
 def test_the_application_id_is_read_from_the_token(tmp_path):

@@ -7,15 +7,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import textwrap
-from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import CHATOPS, REPO, marker_runbook
 from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, eventually, said
 from tests.fakes.discord_gateway import GUILD_ID, ONCALL_ROLE, TOKEN
-
-CHATOPS = Path(sys.executable).parent / "chatops"
 
 
 async def test_chatops_run_serves_discord(tmp_path, fake_discord):
@@ -33,17 +29,7 @@ async def test_chatops_run_serves_discord(tmp_path, fake_discord):
         gateway_url = "{fake_discord.gateway_url}"
         [roles.oncall]
         discord = ["role:{ONCALL_ROLE}"]
-
-        [[runbooks]]
-        name = "restart_service"
-        description = "Restart a service (test: writes a marker file)"
-        argv = ["{sys.executable}", "-c", "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])",
-                "{marker}", "{{unit}}"]
-        risk = "write"
-        [runbooks.params.unit]
-        type = "string"
-        pattern = "^[a-z0-9@._-]+$"
-    """))
+    """) + marker_runbook(marker))
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHATOPS_")}
     environment.update(CHATOPS_DISCORD_TOKEN=TOKEN, PYTHONPATH=str(REPO))
     process = await asyncio.create_subprocess_exec(str(CHATOPS), "run", cwd=tmp_path, env=environment,

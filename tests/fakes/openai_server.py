@@ -32,6 +32,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.serving import serve_on_loopback
+
 ReplyValue = str | dict[str, Any] | web.StreamResponse
 Reply = Callable[[dict[str, Any]], ReplyValue | Awaitable[ReplyValue]]
 
@@ -53,11 +55,7 @@ class FakeOpenAI:
         app = web.Application(client_max_size=64 * 1024 * 1024)  # base64 images are large
         app.router.add_post("/v1/chat/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}/v1"
         return self.base_url
 

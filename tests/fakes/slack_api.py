@@ -41,7 +41,6 @@ connection.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import json
 import secrets
@@ -52,6 +51,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.serving import serve_on_loopback
+from tests.polling import eventually
 
 TEAM_ID = "T0FAKETEAM"
 BOT_USER_ID = "U0BOT00001"
@@ -126,11 +128,7 @@ class FakeSlack:
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_get("/link/", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}"
         self.api_url = f"{self.base_url}/api/"
         return self
@@ -229,16 +227,7 @@ class FakeSlack:
 
     async def wait_for(self, condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "a condition") -> Any:
         """Poll `condition` (plain or async) until it is truthy; fail after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if inspect.isawaitable(value):
-                value = await value
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-            await asyncio.sleep(0.02)
+        return await eventually(condition, timeout=timeout, what=what)
 
     # --- Socket Mode ----------------------------------------------------------------------------
 

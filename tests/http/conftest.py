@@ -12,7 +12,6 @@ import aiohttp
 import pytest_asyncio
 
 from adapters.http import HttpAdapter
-from bot.runtime import Runtime
 from tests.conftest import Bot
 
 
@@ -83,9 +82,7 @@ async def start_web(make_bot) -> AsyncIterator[StartWeb]:
                       http: dict[str, Any] | None = None, **sections: Any) -> WebBot:
         http_section = {"listen": "127.0.0.1:0", **({"tokens": tokens} if tokens else {}), **(http or {})}
         bot = await make_bot(planner, perceiver=perceiver, http=http_section, **sections)
-        runtime = Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub,
-                          perceiver=perceiver)
-        adapter = HttpAdapter(runtime)
+        adapter = HttpAdapter(bot.runtime())
         await adapter.start()
         web = WebBot(bot=bot, adapter=adapter, session=aiohttp.ClientSession())
         started.append(web)

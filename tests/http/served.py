@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CHATOPS = Path(sys.executable).parent / "chatops"
+from tests.conftest import CHATOPS
 
 
 def free_port() -> int:
@@ -37,6 +36,7 @@ class Served:
     url: str
     process: subprocess.Popen[str]
     token: str | None = None
+    output: str = ""  # everything the process printed, once it has stopped
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
@@ -74,6 +74,6 @@ def serve(config: Path, port: int, *, token: str | None = None, timeout: float =
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
-        served.output = out + err  # type: ignore[attr-defined]
+        served.output = out + err
         assert process.returncode == 0, out + err
         assert "Traceback" not in out + err, out + err

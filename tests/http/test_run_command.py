@@ -3,18 +3,15 @@ an unsafe exposure, and keeps pending plans across a restart."""
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
 from adapters.launch import AdapterConfigError, check_http_exposure, configured_adapters
-from bot.runtime import Runtime
-from tests.conftest import make_config
+from tests.conftest import make_config, marker_runbook
 from tests.http.served import free_port, run_chatops, serve
 
 
-def write_config(folder: Path, listen: str, extra: str = "") -> Path:
-    marker = folder / "restarted"
+def write_config(folder: Path, listen: str) -> Path:
     config = folder / "chatops.toml"
     config.write_text(textwrap.dedent(f"""
         [storage]
@@ -23,15 +20,7 @@ def write_config(folder: Path, listen: str, extra: str = "") -> Path:
         model = "test"
         [http]
         listen = "{listen}"
-        [[runbooks]]
-        name = "restart_service"
-        description = "Restart a service (test: writes a marker file)"
-        argv = ["{sys.executable}", "-c", "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.argv[2])",
-                "{marker}", "{{unit}}"]
-        risk = "write"
-        [runbooks.params.unit]
-        pattern = "[a-z]+"
-    """) + textwrap.dedent(extra))
+    """) + marker_runbook(folder / "restarted"))
     return config
 
 
@@ -58,10 +47,10 @@ def test_the_exposure_rule(tmp_path: Path):
 
 async def test_only_configured_adapters_start(make_bot):
     bot = await make_bot()
-    runtime = Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub)
+    runtime = bot.runtime()
     assert [adapter.name for adapter in configured_adapters(runtime)] == ["http"]
     quiet = await make_bot(http={"enabled": False})
-    runtime = Runtime(config=quiet.config, store=quiet.store, registry=quiet.hub.registry, hub=quiet.hub)
+    runtime = quiet.runtime()
     assert configured_adapters(runtime) == []
 
 
@@ -73,7 +62,7 @@ def test_run_serves_the_web_chat_and_a_pending_plan_survives_a_restart(tmp_path:
         assert status == 200 and page["database"] == "writable" and page["adapters"] == ["http"]
         status, view = server.call("POST", "/api/v1/threads", {"text": "!restart_service unit=web"})
         assert status == 201 and view["plans"][0]["status"] == "proposed"
-    assert f"web chat at http://127.0.0.1:{port}/" in server.output  # type: ignore[attr-defined]
+    assert f"web chat at http://127.0.0.1:{port}/" in server.output
     assert not (tmp_path / "restarted").exists()
 
     with serve(config, port) as again:  # a new process on the same database

@@ -10,7 +10,6 @@ import pytest_asyncio
 
 from adapters.slack import SlackAdapter
 from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
-from bot.runtime import Runtime
 from tests.conftest import Bot
 from tests.fakes.slack_api import BOT_USER_ID, FakeSlack
 from tests.slack.driver import SignedSender, as_mention, block_actions, event_callback
@@ -87,7 +86,7 @@ async def start_slack(make_bot, fake_slack):
 
     async def factory(planner=None, *, mode: str = "http", perceiver=None, **sections: Any) -> SlackBot:
         bot = await make_bot(planner, perceiver=perceiver, **{**slack_sections(fake_slack, mode), **sections})
-        runtime = Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub)
+        runtime = bot.runtime()
         adapter = SlackAdapter(runtime)
         await adapter.start()
         started.append(adapter)

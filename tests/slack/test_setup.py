@@ -16,7 +16,6 @@ from adapters.slack.manifest import BOT_SCOPES, slack_manifest
 from adapters.slack.people import People, configured_groups
 from bot.config import Config
 from bot.model import UserRef
-from bot.runtime import Runtime
 from tests.conftest import REPO, ScriptedModel, reply
 from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL, ONCALL
 from tests.slack.driver import event_callback, payload
@@ -63,7 +62,7 @@ async def test_chatops_run_starts_slack_when_its_credentials_are_configured(make
 
     sections = slack_sections(fake_slack, "http")
     bot = await make_bot(None, http={"enabled": False}, **sections)
-    runtime = Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub)
+    runtime = bot.runtime()
     assert slack_configured(bot.config)
     [adapter] = configured_adapters(runtime)
     assert isinstance(adapter, SlackAdapter) and adapter.name == "slack"
@@ -77,7 +76,7 @@ async def test_chatops_run_starts_slack_when_its_credentials_are_configured(make
     no_secret = Config.model_validate({"slack": {"bot_token": "xoxb-1", "mode": "http"}})
     assert not slack_configured(no_secret)
     with pytest.raises(SlackStartError, match="signing_secret"):
-        SlackAdapter(Runtime(config=no_secret, store=bot.store, registry=bot.hub.registry, hub=bot.hub))
+        SlackAdapter(bot.runtime(config=no_secret))
 
 
 def test_who_and_what_triggers_a_turn():

@@ -47,13 +47,12 @@ async def test_socket_mode_envelopes_are_acked_and_a_replay_after_a_reconnect_is
 
 async def test_a_wrong_app_token_fails_the_start_with_the_reason(make_bot, fake_slack):
     from adapters.slack import SlackAdapter
-    from bot.runtime import Runtime
     from tests.slack.conftest import slack_sections
 
     sections = slack_sections(fake_slack, "socket")
     sections["slack"]["app_token"] = "xapp-1-wrong"
     bot = await make_bot(None, **sections)
-    adapter = SlackAdapter(Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub))
+    adapter = SlackAdapter(bot.runtime())
 
     with pytest.raises(SlackStartError, match=r"app token .*invalid_auth"):
         await adapter.start()
@@ -63,13 +62,12 @@ async def test_a_wrong_app_token_fails_the_start_with_the_reason(make_bot, fake_
 
 async def test_a_wrong_bot_token_fails_the_start_with_the_reason(make_bot, fake_slack):
     from adapters.slack import SlackAdapter
-    from bot.runtime import Runtime
     from tests.slack.conftest import slack_sections
 
     sections = slack_sections(fake_slack, "http")
     sections["slack"]["bot_token"] = "xoxb-revoked"
     bot = await make_bot(None, **sections)
-    adapter = SlackAdapter(Runtime(config=bot.config, store=bot.store, registry=bot.hub.registry, hub=bot.hub))
+    adapter = SlackAdapter(bot.runtime())
 
     with pytest.raises(SlackStartError, match=r"bot token \(auth.test: invalid_auth\)"):
         await adapter.start()
