@@ -319,10 +319,10 @@ class Hub:
             await self.store.finish_step(step.id, outcome)
             status = StepStatus.succeeded if outcome.ok else StepStatus.failed
             step.status, step.result, step.summary = status, outcome.result, outcome.summary
-            step.error, step.duration_ms = outcome.error, outcome.duration_ms
+            step.error, step.duration_ms, step.outcome = outcome.error, outcome.duration_ms, outcome.outcome
             await self.emit(turn.thread, self._step_event(plan, step, status, result=outcome.result,
                                                           summary=outcome.summary, error=outcome.error,
-                                                          duration_ms=outcome.duration_ms))
+                                                          duration_ms=outcome.duration_ms, outcome=outcome.outcome))
             if not outcome.ok:
                 failed = True
                 break
@@ -453,7 +453,9 @@ def summarize(plan: Plan) -> str:
     review results themselves."""
     lines = []
     for step in plan.steps:
-        if step.status is StepStatus.succeeded:
+        if step.status is StepStatus.succeeded and step.outcome == "problem":
+            lines.append(f"⚠ {step.tool}: {_summary_of(step)}")
+        elif step.status is StepStatus.succeeded:
             lines.append(f"✓ {step.tool}: {_summary_of(step)}")
         elif step.status is StepStatus.failed:
             lines.append(f"✗ {step.tool} failed: {step.error}")
@@ -462,7 +464,8 @@ def summarize(plan: Plan) -> str:
         elif step.status is StepStatus.interrupted:
             lines.append(f"! {step.tool} was interrupted")
     failed = any(step.status is StepStatus.failed for step in plan.steps)
-    head = "Something failed:" if failed else "Done:"
+    problem = any(step.outcome == "problem" for step in plan.steps)
+    head = "Something failed:" if failed else "Found a problem:" if problem else "Done:"
     return head + "\n" + "\n".join(lines) if lines else "Nothing was run."
 
 

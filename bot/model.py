@@ -55,6 +55,12 @@ class PlanStatus(StrEnum):
     interrupted = "interrupted"
 
 
+Outcome = Literal["ok", "problem"]
+"""What a step that ran found: `ok`, or a `problem` (down, refused, 4xx/5xx, a certificate about
+to expire). Separate from the status: a check that ran and found the target down *succeeded* as a
+step, and its outcome is a problem. `None` while the step has not run or when it failed to run."""
+
+
 class UserRef(BaseModel):
     """Who wrote or clicked. `groups` holds platform group ids in the same spelling as the
     `[roles]` config entries (Slack user-group ids `S…`, Discord `role:<id>`), filled by the adapter."""
@@ -125,6 +131,7 @@ class Step(BaseModel):
     error: str | None = None
     decided_by: str | None = None
     duration_ms: float | None = None
+    outcome: Outcome | None = None
 
 
 class Plan(BaseModel):
@@ -162,13 +169,16 @@ class Decision(BaseModel):
 
 
 class StepResult(BaseModel):
-    """What running one step produced; `error` set means it failed."""
+    """What running one step produced; `error` set means it failed (the tool could not do its
+    job). A tool that ran and found something wrong has `ok` true and `outcome` "problem", and
+    `summary` states the finding."""
 
     ok: bool
     result: Any = None
     summary: str = ""
     error: str | None = None
     duration_ms: float = 0.0
+    outcome: Outcome | None = None
 
 
 # --- Outbound: what the hub asks an adapter to show. Also the `--json` / SSE event shapes. ---
@@ -181,6 +191,8 @@ class StepView(BaseModel):
     reason: str
     risk: Risk
     status: StepStatus
+    outcome: Outcome | None = None
+    summary: str | None = None
 
 
 class PlanEvent(BaseModel):
@@ -209,7 +221,8 @@ class PlanEvent(BaseModel):
             expires_at=plan.expires_at,
             requester=plan.requester.label() if plan.requester else "",
             steps=[
-                StepView(id=s.id, tool=s.tool, args=s.args, reason=s.reason, risk=s.risk, status=s.status)
+                StepView(id=s.id, tool=s.tool, args=s.args, reason=s.reason, risk=s.risk, status=s.status,
+                         outcome=s.outcome, summary=s.summary)
                 for s in plan.steps
             ],
         )
@@ -230,7 +243,8 @@ class DecisionEvent(BaseModel):
 
 
 class StepEvent(BaseModel):
-    """A step changed state; finished steps carry `result` (and `summary`) or `error`."""
+    """A step changed state; finished steps carry `result` (and `summary`) or `error`, and a
+    succeeded step its `outcome`: "ok", or "problem" when it ran and found something wrong."""
 
     type: Literal["step"] = "step"
     thread: str
@@ -242,6 +256,7 @@ class StepEvent(BaseModel):
     summary: str | None = None
     error: str | None = None
     duration_ms: float | None = None
+    outcome: Outcome | None = None
 
 
 class AnswerEvent(BaseModel):

@@ -86,11 +86,17 @@ def _platform_refs(db: sqlite_utils.Database) -> None:
     )
 
 
+def _step_outcomes(db: sqlite_utils.Database) -> None:
+    """v5: what a step that ran found ("ok" or "problem"), apart from whether it ran at all."""
+    db["steps"].add_column("outcome", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
     _perception_cache,
     _platform_refs,
+    _step_outcomes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -304,7 +304,7 @@ class Store:
                 {"id": s.id, "plan_id": plan.id, "position": i, "tool": s.tool, "args": _dumps(s.args),
                  "reason": s.reason, "risk": s.risk.value, "status": s.status.value, "result": None,
                  "error": None, "decided_by": s.decided_by, "started_at": None, "finished_at": None,
-                 "duration_ms": None, "summary": None}
+                 "duration_ms": None, "summary": None, "outcome": None}
                 for i, s in enumerate(plan.steps)
             )
             self._audit("plan.proposed", actor=plan.requester.key if plan.requester else "",
@@ -328,9 +328,10 @@ class Store:
         steps = [
             Step(id=s[0], tool=s[1], args=_loads(s[2]) or {}, reason=s[3] or "", risk=Risk(s[4]),
                  status=StepStatus(s[5]), result=_loads(s[6]), error=s[7], decided_by=s[8], duration_ms=s[9],
-                 summary=s[10])
+                 summary=s[10], outcome=s[11])
             for s in self.db.execute(
-                "SELECT id, tool, args, reason, risk, status, result, error, decided_by, duration_ms, summary "
+                "SELECT id, tool, args, reason, risk, status, result, error, decided_by, duration_ms, summary, "
+                "outcome "
                 "FROM steps WHERE plan_id = ? ORDER BY position",
                 [plan_id],
             ).fetchall()
@@ -464,13 +465,13 @@ class Store:
         with self.db.atomic():
             won = self.db.execute(
                 "UPDATE steps SET status = ?, result = ?, error = ?, summary = ?, finished_at = ?, "
-                "duration_ms = ? WHERE id = ? AND status = 'running'",
+                "duration_ms = ?, outcome = ? WHERE id = ? AND status = 'running'",
                 [status.value, _dumps(outcome.result), outcome.error, outcome.summary, _ts(),
-                 outcome.duration_ms, step_id],
+                 outcome.duration_ms, outcome.outcome, step_id],
             ).rowcount == 1
             if won:
                 self._audit(f"step.{status.value}", step_id=step_id,
-                            detail={"summary": outcome.summary, "error": outcome.error,
+                            detail={"summary": outcome.summary, "error": outcome.error, "outcome": outcome.outcome,
                                     "duration_ms": round(outcome.duration_ms, 1)})
         return won
 

@@ -214,6 +214,21 @@ def render_result(value: Any, *, limit: int = 2000) -> tuple[Any, str]:
     return data, text
 
 
+def problem_of(value: Any) -> str | None:
+    """The finding when a tool ran and found something wrong, else None.
+
+    A result model says so by defining `problem()` (returning the finding or None): "it is down"
+    is the tool doing its job, so it is reported as a problem, not as a failure of the tool. A
+    plain dict may carry the same in a `"problem"` key (what plugins returning JSON can do)."""
+    check = getattr(value, "problem", None)
+    if callable(check):
+        found = check()
+        return str(found) if found else None
+    if isinstance(value, dict) and value.get("problem"):
+        return str(value["problem"])
+    return None
+
+
 def _compact(data: Any) -> str:
     import json
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.model import Step, StepResult
 from bot.redaction import Redactor
 from tools.context import ToolContext
-from tools.registry import ToolArgumentError, ToolRegistry, render_result
+from tools.registry import ToolArgumentError, ToolRegistry, problem_of, render_result
 
 
 class Executor:
@@ -49,8 +49,11 @@ class Executor:
             data = render_result(detail)[0] if detail is not None else None
             return self._failed(f"{type(exc).__name__}: {exc}", started, data=data)
         data, summary = render_result(value)
+        problem = problem_of(value)
+        if problem:
+            summary = problem[:2000]
         return StepResult(ok=True, result=self.redactor.data(data), summary=self.redactor.text(summary) or "",
-                          duration_ms=_elapsed(started))
+                          duration_ms=_elapsed(started), outcome="problem" if problem else "ok")
 
     def _failed(self, error: str, started: float, *, data: Any = None) -> StepResult:
         error = self.redactor.text(error) or error

@@ -39,6 +39,10 @@ class DnsLookupResult(BaseModel):
         ttl = f" (TTL {self.ttl})" if self.ttl is not None else ""
         return f"{self.name} {self.record_type} → {', '.join(self.answers)}{ttl}"
 
+    def problem(self) -> str | None:
+        """No such name, no answer, a resolver that did not reply."""
+        return self.summary() if self.error or not self.answers else None
+
 
 def parse_nameserver(text: str) -> dns.nameserver.Nameserver:
     """`"1.1.1.1"`, `"127.0.0.1:5353"`, `"::1"` or `"[::1]:5353"` as a plain-DNS nameserver."""

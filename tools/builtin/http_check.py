@@ -27,6 +27,7 @@ MAX_REDIRECTS = 10
 BODY_CAP = 64 * 1024  # enough to see a health page; never download a whole file
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "chatops-http-check/0.1"
+TLS_WARN_DAYS = 14  # a certificate expiring this soon is a finding, not a pass
 KEYWORDS = (
     "up", "down", "reachable", "status", "url", "website", "site", "health", "http", "https",
     "ssl", "tls", "certificate", "cert", "expiry", "expires", "redirect", "latency",
@@ -67,6 +68,15 @@ class HttpCheckResult(BaseModel):
         elif not self.ok:
             text += " — not OK"
         return text
+
+
+    def problem(self) -> str | None:
+        """Down, refused, an unexpected status, or a certificate expiring within `TLS_WARN_DAYS`."""
+        if self.status is None or self.error or not self.ok:
+            return self.summary()
+        if self.tls_days_left is not None and self.tls_days_left <= TLS_WARN_DAYS:
+            return self.summary()
+        return None
 
 
 def _status_text(status: int) -> str:

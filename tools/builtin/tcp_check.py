@@ -32,6 +32,10 @@ class TcpCheckResult(BaseModel):
             return f"{where} is open ({self.latency_ms or 0:.0f} ms)"
         return f"{where} is not reachable: {self.error or 'unknown error'}"
 
+    def problem(self) -> str | None:
+        """A port that could not be reached is the finding."""
+        return None if self.open else self.summary()
+
 
 @tool(
     risk="read",
