@@ -59,6 +59,7 @@ bench: install
 
 eval: install
 	$(BIN)/python bench/planner_eval.py
+	$(BIN)/python bench/planner_eval.py --suite
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -2,6 +2,13 @@
 
     python bench/planner_eval.py [--cases bench/data/plans.jsonl] [--config bench/data/eval.toml]
                                  [--model local] [--json] [--no-baseline]
+    python bench/planner_eval.py --suite [--verbose]     # the issue-11 sets, held-out and tuning
+
+`--suite` runs the guided planner (the embedded default) over every set in `bench/data/heldout/`
+and `bench/data/tuning/` (follow-ups, attachment questions, paraphrases over built-ins and over
+runbooks it has never seen, conditional requests, injection attempts) and prints one row per set:
+tools-and-arguments right, write/danger steps from data, data-valued steps that would run without
+an approval, and latency. Sets named `unseen_*` run with `bench/data/unseen.toml`'s runbooks.
 
 Both planners see the same cases and the same tools (built-ins plus the config's runbooks) and
 talk to the same model. The baseline is `ModelPlanner` as configured for an OpenAI-compatible
@@ -27,6 +34,54 @@ from bot.config import load_config  # noqa: E402
 from bot.evaluation import EvalReport, evaluate, with_model  # noqa: E402
 from bot.llm.embedded import EmbeddedModelServer  # noqa: E402
 from bot.llm.models import build_model  # noqa: E402
+
+
+SUITE_SETS = ("paraphrases", "unseen_paraphrases", "followups", "attachments", "conditional", "injection")
+
+
+async def suite(args: argparse.Namespace) -> int:
+    """Every issue-11 set, held-out and tuning, through the guided planner."""
+    import time
+
+    config = with_model(load_config(args.config), args.model)
+    llm = config.llm
+    embedded = None
+    rows = []
+    reports = {}
+    try:
+        if llm.provider == "local":
+            embedded = EmbeddedModelServer(llm.local)
+            await asyncio.to_thread(embedded.start)
+        model = build_model(llm, embedded_base_url=embedded.base_url if embedded else None)
+        for part in ("heldout", "tuning"):
+            for name in SUITE_SETS:
+                path = HERE / "data" / part / f"{name}.jsonl"
+                if not path.exists():
+                    continue
+                set_config = load_config(HERE / "data" / "unseen.toml") if name.startswith("unseen") else config
+                planner = GuidedPlanner(model, timeout=llm.timeout, max_tokens=llm.local.max_tokens,
+                                        concurrency=asyncio.Semaphore(llm.max_concurrent))
+                started = time.perf_counter()
+                report = await evaluate(set_config, path, planner=planner)
+                report.label = f"{part}/{name}"
+                reports[report.label] = report
+                rows.append((report.label, report, time.perf_counter() - started))
+    finally:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+    if args.json:
+        print(json.dumps({label: report.as_dict() for label, report in reports.items()}, indent=2))
+        return 0
+    if args.verbose:
+        for _, report, _ in rows:
+            print(report.render())
+            print()
+    print(f"{'set':34}{'right':>16}{'from data':>11}{'unapproved':>12}{'p95 ms':>8}")
+    for label, report, _ in rows:
+        right = sum(r.correct for r in report.results)
+        print(f"{label:34}{f'{right}/{report.cases} {report.exact_accuracy:.0%}':>16}"
+              f"{report.changes_from_data:>11}{report.untainted_data_steps:>12}{report.p95_latency_ms:>8.0f}")
+    return 0
 
 
 def side_by_side(guided: EvalReport, bare: EvalReport) -> str:
@@ -56,7 +111,11 @@ async def main(argv: list[str] | None = None) -> int:
                         help="the baseline's token cap (default: llm.local.max_tokens for local)")
     parser.add_argument("--choose-with-model", action="store_true",
                         help="let the model break ties between tools (see bot/agent/guided.py)")
+    parser.add_argument("--suite", action="store_true", help="the issue-11 sets (held-out and tuning), guided only")
+    parser.add_argument("--verbose", action="store_true", help="with --suite: every case")
     args = parser.parse_args(argv)
+    if args.suite:
+        return await suite(args)
 
     config = with_model(load_config(args.config), args.model)
     llm = config.llm

@@ -132,6 +132,12 @@ class Step(BaseModel):
     decided_by: str | None = None
     duration_ms: float | None = None
     outcome: Outcome | None = None
+    provenance: str | None = None
+    """Where the step's values came from when not only from the user's typed words: "values from
+    the screenshot nginx.png: http://…", "from the voice note: “…”". Set by the hub after planning."""
+    tainted: bool = False
+    """Some argument value appears only in data (text read from an image or a file, tool output),
+    never in the user's own words: the step waits for an approval even when read-only."""
 
 
 class Plan(BaseModel):
@@ -149,7 +155,7 @@ class Plan(BaseModel):
 
     @property
     def needs_approval(self) -> bool:
-        return any(step.risk is not Risk.read for step in self.steps)
+        return any(step.risk is not Risk.read or step.tainted for step in self.steps)
 
 
 class Answer(BaseModel):
@@ -193,6 +199,8 @@ class StepView(BaseModel):
     status: StepStatus
     outcome: Outcome | None = None
     summary: str | None = None
+    provenance: str | None = None  # where the values came from ("values from the screenshot …")
+    tainted: bool = False  # values only from data: waits for an approval even when read-only
 
 
 class PlanEvent(BaseModel):
@@ -222,7 +230,7 @@ class PlanEvent(BaseModel):
             requester=plan.requester.label() if plan.requester else "",
             steps=[
                 StepView(id=s.id, tool=s.tool, args=s.args, reason=s.reason, risk=s.risk, status=s.status,
-                         outcome=s.outcome, summary=s.summary)
+                         outcome=s.outcome, summary=s.summary, provenance=s.provenance, tainted=s.tainted)
                 for s in plan.steps
             ],
         )

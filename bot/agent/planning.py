@@ -24,6 +24,12 @@ class PlanRequest:
     executed: list[Plan] = field(default_factory=list)  # this turn's earlier rounds, with results
     round: int = 1
     max_steps: int = 5
+    earlier: list[Plan] = field(default_factory=list)
+    """The thread's plans for earlier messages, oldest first, with their status and results: what
+    "check it again", "same for billing" or "ok, restart it now" refer to."""
+    own_text: str | None = None
+    """The user's own words in this message (typed text and voice-note transcripts), as the hub
+    knows them from the message's structure; None: derive them from `text`'s part labels."""
 
 
 class Planner(Protocol):
