@@ -9,28 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import available_timezones
 
+from bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
 from tools.registry import ToolSpec
 
+__all__ = ["CLAUSE", "STOPWORDS", "VERB_LEADS", "Entities", "extract_entities", "own_text"]
 
-def _wordset(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-STOPWORDS = _wordset(
-    """a an the and or but if then than to of in on at for from by with about as into onto is are was were be
-    been being am do does did doing have has had i me my we our us you your u it its it's this that these those
-    there here what what's whats which who whom whose when where why how can could would should will shall may
-    might must pls plz please just now right some any all every no not yes ok okay hi hey hello thanks thank
-    up out over again also very really still too so get got give show tell see let lets let's need want know
-    something anything thing things one ones his her their them they he she him im i'm we're you're today"""
-)
-
-# A word the request uses where an order would put its verb: at the start of a clause, or
-# after a politeness or modal word ("please restart", "can you bounce").
-VERB_LEADS = _wordset(
-    "please pls plz can could would will you u to and then lets let's just now quickly go must should need "
-    "want i we"
-)
 
 INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,40}?\b(?:instructions?|prompts?|rules|guidelines)\b"
@@ -55,12 +38,6 @@ ZONE_ABBREVIATIONS = {
 }  # fmt: skip
 CITY_REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 
-# File name endings that look like top-level domains in "error.log" or "nginx.conf".
-FILE_SUFFIXES = _wordset(
-    "log conf cfg ini txt json yaml yml toml py sh md csv gz tgz tar zip xml html js ts pid sock service timer "
-    "socket lock bak tmp rb go rs java db sql pem crt key"
-)
-
 # Parameter kinds, read from a parameter's name (and description for `name`-like fields).
 URL_NAMES = frozenset({"url", "uri", "endpoint", "link", "address_url"})
 HOST_NAMES = frozenset({"host", "hostname", "server", "ip", "address", "target", "node", "machine"})
@@ -81,7 +58,6 @@ _PORT_WORD = re.compile(r"\bports?\s*(?:number\s*)?[:#=]?\s*(\d{1,5})\b|\b(\d{1,
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|`([^`\n]{1,200})`|(?<![\w])'([^'\n]{1,200})'(?![\w])")
 _NUMBER = re.compile(r"(?<![\w.:/@#-])(\d{1,9})(?![\w.:/-]|\.\d)")
 _WORD = re.compile(r"[a-z0-9]+(?:['_.-][a-z0-9]+)*", re.IGNORECASE)
-CLAUSE = re.compile(r"[.;!?\n]+|[,:]\s+|\s+(?:and|then|also)\s+", re.IGNORECASE)
 _IANA = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}\b")
 
 
@@ -137,18 +113,18 @@ class Entities:
         """Hosts written on their own, then the hosts of URLs."""
         found = list(self.hosts)
         for url in self.urls:
-            host = _url_host(url)
+            host = url_host(url)
             if host and host not in found:
                 found.append(host)
         return found
 
 
-def _add(items: list[Any], item: Any) -> None:
+def add_unique(items: list[Any], item: Any) -> None:
     if item not in items:
         items.append(item)
 
 
-def _url_host(url: str) -> str:
+def url_host(url: str) -> str:
     rest = url.split("://", 1)[-1]
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
     if authority.startswith("["):
@@ -156,7 +132,7 @@ def _url_host(url: str) -> str:
     return authority.split(":", 1)[0].lower().rstrip(".")
 
 
-def _url_port(url: str) -> int | None:
+def url_port(url: str) -> int | None:
     rest = url.split("://", 1)[-1]
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
     match = re.search(r":(\d{1,5})$", authority)
@@ -215,50 +191,50 @@ def extract_entities(text: str) -> Entities:
 
     for match in _URL.finditer(text):
         url = match.group(0).rstrip(".,;:!?)]}'\"")
-        _add(found.urls, url)
+        add_unique(found.urls, url)
         blank((match.start(), match.start() + len(url)))
     for match in _QUOTED.finditer(blanked):
         value = next(group for group in match.groups() if group is not None).strip()
         if value:
-            _add(found.quoted, value)
+            add_unique(found.quoted, value)
     for match in _HOST.finditer(blanked):
         host = match.group(1).lower().strip("[]")
         last_label = host.rsplit(".", 1)[-1]
         if "." in host and not re.fullmatch(_IPV4, host) and last_label in FILE_SUFFIXES:
             continue
-        _add(found.hosts, host)
+        add_unique(found.hosts, host)
         if re.fullmatch(_IPV4, host) or ":" in host:
-            _add(found.ips, host)
+            add_unique(found.ips, host)
         if match.group(2):
             port = int(match.group(2))
             if 1 <= port <= 65535:
-                _add(found.host_ports, (host, port))
-                _add(found.ports, port)
+                add_unique(found.host_ports, (host, port))
+                add_unique(found.ports, port)
         blank(match.span())
         # "telnet mail.example.com 25", "reach 10.0.0.1 on 443": a number right after a host
         after = re.match(r"\s+(?:on\s+|at\s+|port\s+)?(\d{1,5})\b(?![.\w])", blanked[match.end():])
         if after and not match.group(2):
             port = int(after.group(1))
             if 1 <= port <= 65535:
-                _add(found.host_ports, (host, port))
-                _add(found.ports, port)
+                add_unique(found.host_ports, (host, port))
+                add_unique(found.ports, port)
                 start = match.end() + after.start(1)
                 blank((start, start + len(after.group(1))))
     for match in _PATH.finditer(blanked):
         path = match.group(1)
         if path != "/" or re.search(r"\b(?:on|of|at|in|for)\s+/\s*(?:$|[\s,.?!])", blanked):
-            _add(found.paths, path.rstrip("/") or "/")
+            add_unique(found.paths, path.rstrip("/") or "/")
             blank(match.span())
     for match in _PORT_WORD.finditer(blanked):
         port = int(match.group(1) or match.group(2))
         if 1 <= port <= 65535:
-            _add(found.ports, port)
+            add_unique(found.ports, port)
             blank(match.span(1) if match.group(1) else match.span(2))
     by_lower, cities = _zone_tables()
     for match in _IANA.finditer(blanked):
         zone = by_lower.get(match.group(0).lower())
         if zone:
-            _add(found.timezones, zone)
+            add_unique(found.timezones, zone)
             blank(match.span())
     for match in re.finditer(r"\b[A-Za-z]{1,5}\b", blanked):
         word = match.group(0)
@@ -266,17 +242,17 @@ def extract_entities(text: str) -> Entities:
         if zone is None and word.lower() in ("utc", "gmt"):
             zone = "UTC"
         if zone:
-            _add(found.timezones, zone)
+            add_unique(found.timezones, zone)
     lowered = blanked.lower()
     for city in sorted(cities, key=len, reverse=True):
         if re.search(rf"\b{re.escape(city)}\b", lowered):
-            _add(found.cities, cities[city])
+            add_unique(found.cities, cities[city])
             lowered = re.sub(rf"\b{re.escape(city)}\b", " ", lowered)
     for match in _NUMBER.finditer(blanked):
-        _add(found.numbers, int(match.group(1)))
+        add_unique(found.numbers, int(match.group(1)))
     found.plain = blanked
     found.words = words_of(blanked)
     for word in found.words:
         if word in SERVICE_PORTS:
-            _add(found.service_ports, (word, SERVICE_PORTS[word]))
+            add_unique(found.service_ports, (word, SERVICE_PORTS[word]))
     return found

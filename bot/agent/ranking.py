@@ -20,14 +20,15 @@ from bot.agent.entities import (
     URL_NAMES,
     VERB_LEADS,
     Entities,
-    _add,
-    _url_host,
-    _url_port,
+    add_unique,
     extract_entities,
     name_words,
     stem,
+    url_host,
+    url_port,
     words_of,
 )
+from bot.agent.lexicon import DETERMINERS, HTTP_VERBS, PARTICLES
 from bot.model import Risk
 from tools.registry import ToolSpec
 
@@ -127,7 +128,7 @@ def _enum_matches(values: list[Any], text: str) -> list[Any]:
     for value in values:
         if not isinstance(value, str) or not value:
             continue
-        common = len(value) == 1 or value.lower() in STOPWORDS or value.lower() in ("get", "head", "post", "put")
+        common = len(value) == 1 or value.lower() in STOPWORDS or value.lower() in HTTP_VERBS
         flags = 0 if common else re.IGNORECASE
         if re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text, flags):
             found.append(value)
@@ -185,12 +186,10 @@ def _anchored_values(param: Param, entities: Entities, avoid: set[str]) -> list[
         for neighbour in (tokens[index + 1: index + 2], tokens[max(0, index - 1): index]):
             for word in neighbour:
                 if word not in STOPWORDS and stem(word) not in avoid and stem(word) not in stems:
-                    _add(values, word)
+                    add_unique(values, word)
     return [value for value in values if _fits_string(value, param.schema)]
 
 
-DETERMINERS = frozenset({"the", "a", "an", "our", "my", "your", "this", "that"})
-PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale down X", "spin up X"
 
 
 def _verb_objects(spec: ToolSpec, param: Param, entities: Entities, avoid: set[str]) -> list[str]:
@@ -208,7 +207,7 @@ def _verb_objects(spec: ToolSpec, param: Param, entities: Entities, avoid: set[s
             if index < len(tokens):
                 value = tokens[index]
                 if value not in STOPWORDS and stems[index] not in avoid and _fits_string(value, param.schema):
-                    _add(found, value)
+                    add_unique(found, value)
     return found
 
 
@@ -220,7 +219,7 @@ def word_candidates(param: Param, entities: Entities, avoid: set[str]) -> list[s
         if word.lower() in STOPWORDS or stem(word) in avoid:
             continue
         if _fits_string(word, param.schema):
-            _add(values, word)
+            add_unique(values, word)
     return values[:24]
 
 
@@ -275,13 +274,13 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             hosts = entities.hosts if kind == "host" else [h for h in entities.hosts if h not in entities.ips]
             if hosts:
                 put(param, hosts[0], hosts[0], FIT_POINTS["host", kind])
-            elif entities.urls and _url_host(entities.urls[0]):
-                put(param, _url_host(entities.urls[0]), entities.urls[0], FIT_POINTS["url", kind])
+            elif entities.urls and url_host(entities.urls[0]):
+                put(param, url_host(entities.urls[0]), entities.urls[0], FIT_POINTS["url", kind])
         elif kind == "port":
             if entities.ports:
                 put(param, entities.ports[0], f"port {entities.ports[0]}", FIT_POINTS["port", "port"])
-            elif entities.urls and _url_port(entities.urls[0]):
-                port = _url_port(entities.urls[0])
+            elif entities.urls and url_port(entities.urls[0]):
+                port = url_port(entities.urls[0])
                 put(param, port, f"port {port}", FIT_POINTS["url", "host"])  # the URL's: weak
             elif entities.service_ports and param.required:
                 name, port = entities.service_ports[0]

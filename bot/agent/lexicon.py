@@ -1,0 +1,131 @@
+"""The guided planner's vocabulary, in one place: word lists, synonyms of ops actions, value
+aliases, and the phrases that mark follow-ups, acknowledgements, questions about an attachment
+and conditions.
+
+Rules elsewhere (`entities`, `ranking`, `followups`, `guided`) read these tables and hold no word
+lists of their own, in the manner of adapt's registered vocabulary: a new synonym or phrase is one
+entry here, not a code change. Everything is lower case.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _wordset(
+    """a an the and or but if then than to of in on at for from by with about as into onto is are was were be
+    been being am do does did doing have has had i me my we our us you your u it its it's this that these those
+    there here what what's whats which who whom whose when where why how can could would should will shall may
+    might must pls plz please just now right some any all every no not yes ok okay hi hey hello thanks thank
+    up out over again also very really still too so get got give show tell see let lets let's need want know
+    something anything thing things one ones his her their them they he she him im i'm we're you're today"""
+)
+
+# A word the request uses where an order would put its verb: at the start of a clause, or
+# after a politeness or modal word ("please restart", "can you bounce").
+VERB_LEADS = _wordset(
+    "please pls plz can could would will you u to and then lets let's just now quickly go must should need "
+    "want i we"
+)
+
+# File name endings that look like top-level domains in "error.log" or "nginx.conf".
+FILE_SUFFIXES = _wordset(
+    "log conf cfg ini txt json yaml yml toml py sh md csv gz tgz tar zip xml html js ts pid sock service timer "
+    "socket lock bak tmp rb go rs java db sql pem crt key"
+)
+
+DETERMINERS = frozenset({"the", "a", "an", "our", "my", "your", "this", "that"})
+PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale down X", "spin up X"
+HTTP_VERBS = frozenset({"get", "head", "post", "put"})  # enum values that are also common words
+
+# Clauses: sentence ends, commas and colons, and the joining words.
+CLAUSE = re.compile(r"[.;!?\n]+|[,:]\s+|\s+(?:and|then|also)\s+", re.IGNORECASE)
+# Requests: "is X up and what does Y resolve to?" (several steps, one per clause).
+REQUEST_SPLIT = re.compile(r"\s+(?:and\s+then|and|then|also)\s+|;|\?\s+", re.IGNORECASE)
+
+THANKS = re.compile(r"^\W*(?:thanks?|thank\s+you|thx|ty|cheers|great|perfect|awesome|nice)\b", re.IGNORECASE)
+GREETING = re.compile(r"^\W*(?:hi|hello|hey|yo|good\s+(?:morning|afternoon|evening))\b", re.IGNORECASE)
+# "ok cool", "got it", "👍": after a plan these acknowledge it; they ask for nothing.
+ACKNOWLEDGEMENT = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|k|cool|great|nice|perfect|awesome|sweet|good|got\s+it|understood|noted|roger|"
+    r"sounds\s+good|makes\s+sense|all\s+good|lgtm|thanks?|thank\s+you|thx|ty|cheers|will\s+do)[\s,.!]*)+"
+    r"(?:\W*$|\s*[👍🙏✅]+\W*$)|^\W*[👍🙏✅]+\W*$",
+    re.IGNORECASE,
+)
+
+# --- synonyms of ops actions -------------------------------------------------------------------
+# Each canonical word with the words and phrases ops people use for it. A request's words and a
+# tool's own words (name, keywords) are both read through this table, so "give it a kick" reaches
+# a tool called `restart_service` and also one whose keywords say "bounce".
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "restart": ("restart", "bounce", "kick", "give it a kick", "kick it", "cycle", "recycle", "reboot",
+                "respawn", "reload", "relaunch", "power cycle"),
+    "deploy": ("deploy", "ship", "release", "put live", "go live", "roll out", "rollout", "push to prod",
+               "promote", "launch"),
+    "rollback": ("rollback", "roll back", "revert", "undo", "go back", "take back", "downgrade", "back out",
+                 "previous release"),
+    "purge": ("purge", "clear", "flush", "invalidate", "bust", "wipe"),
+    "scale": ("scale", "replica", "replicas", "instance", "instances", "pod", "pods", "copies", "shrink",
+              "count"),
+    "log": ("log", "logs", "journal", "journalctl", "printing", "printed", "wrote", "output", "tail"),
+    "disk": ("disk", "space", "room", "full", "storage", "filesystem", "df"),
+    "resolve": ("resolve", "dns", "point at", "points at", "point to", "points to", "dig", "nslookup",
+                "nxdomain"),
+    "up": ("up", "reachable", "answering", "responding", "alive", "healthy", "health", "down"),
+    "queue": ("queue", "queues", "backlog", "backed up", "waiting"),
+    "connect": ("connect", "connection", "accepts connections", "listening", "open", "refused"),
+}
+
+# --- value aliases ------------------------------------------------------------------------------
+# What people say for a value a tool lists ("postgres" for the enum value "postgresql"). Runbooks
+# can add their own next to the values: `aliases = {pg = "postgresql"}` on an enum parameter.
+VALUE_ALIASES: dict[str, str] = {
+    "postgres": "postgresql", "pg": "postgresql", "psql": "postgresql", "mysqld": "mysql",
+    "mongo": "mongodb", "es": "elasticsearch", "k8s": "kubernetes", "rabbit": "rabbitmq",
+}  # fmt: skip
+
+# --- follow-ups ---------------------------------------------------------------------------------
+# "check it again", "try that once more", "ok, restart it now": the same step once more.
+REPEAT = re.compile(
+    r"\b(?:again|once\s+more|one\s+more\s+time|another\s+time|retry|re-?run|redo|repeat|"
+    r"try\s+(?:it|that|this)|do\s+(?:it|that)|(?:it|that)\s+now)\b",
+    re.IGNORECASE,
+)
+# "what about port 443?", "and in Paris?", "show 200 instead", "same for billing", "now do the same
+# for checkout", "do it again but for nginx": the same step with one value replaced.
+REPLACE = re.compile(
+    r"^\W*(?:and|&|but|now|ok(?:ay)?|so|then)?\W*(?:what|how)\s+about\b|^\W*and\b|\binstead\b|\bsame\s+"
+    r"(?:for|with|on|in|but)\b|\bbut\s+(?:for|with|on|in)\b|\bsame\s+thing\b",
+    re.IGNORECASE,
+)
+# The words that point back at the last plan ("it", "that one").
+REFERENCES = _wordset("it that this them those same again previous last")
+
+# --- questions about an attachment --------------------------------------------------------------
+# "what is wrong here?", "look into this", "why does this fail?": the attachment is the subject.
+ATTACHMENT_QUESTION = re.compile(
+    r"\b(?:what(?:'s|\s+is)?\s+(?:wrong|broken|going\s+on|happening|the\s+(?:problem|issue|error))|"
+    r"what\s+(?:does|do)\s+(?:this|that|these)\s+mean|"
+    r"why\s+(?:does|is|do|did)\s+(?:this|that|it)\b|look\s+(?:into|at)\s+(?:this|that|it)|"
+    r"(?:check|investigate|debug|diagnose|explain)\s+(?:this|that|these|it)\b|figure\s+out|"
+    r"what\s+is\s+this|any\s+idea|help\s+(?:me\s+)?with\s+this|can\s+you\s+check\s+it|"
+    r"keeps?\s+failing|is\s+failing|what\s+went\s+wrong)",
+    re.IGNORECASE,
+)
+
+# --- conditions ---------------------------------------------------------------------------------
+# "restart nginx if it is down", "if https://x is not responding, bounce the api": a condition on
+# what a check finds. The phrase after "if"/"when"/"unless" must say the target is unwell.
+CONDITION = re.compile(
+    r"\b(?:if|when|in\s+case|should)\s+(?P<cond>[^,;.]{0,80}?\b(?:down|fail(?:s|ing|ed)?|broken|unreachable|"
+    r"not\s+(?:up|ok|responding|reachable|healthy|answering|running)|doesn'?t\s+(?:respond|answer|work)|"
+    r"does\s+not\s+(?:respond|answer|work)|isn'?t\s+(?:up|responding|healthy|reachable|answering)|"
+    r"unhealthy|dead|errors?|refused)\b(?:\s+(?:it|one|them))?|[^,;.]{0,40}?\b(?:doesn'?t|does\s+not|isn'?t|is\s+not)"
+    r"(?=\s*(?:$|[,.;!?])))",
+    re.IGNORECASE,
+)
