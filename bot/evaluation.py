@@ -379,7 +379,7 @@ async def run_cases(planner: Planner, tools: list[ToolSpec], cases: list[EvalCas
 def _reviewed(outcome: Plan | Answer, request: PlanRequest, tools: list[ToolSpec]) -> Plan | Answer:
     """The plan after the hub's review, when that review exists (see `bot.agent.provenance`)."""
     try:
-        from bot.agent.provenance import review_plan
+        from bot.agent.review import review_plan
     except ImportError:  # before provenance existed (the "before" scores)
         return outcome
     if not isinstance(outcome, Plan):

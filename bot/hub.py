@@ -22,6 +22,8 @@ from bot.agent.commands import is_command, parse_command
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
 from bot.agent.policy import Policy
+from bot.agent.provenance import turn_sources
+from bot.agent.review import review
 from bot.config import Config
 from bot.model import (
     Answer,
@@ -48,6 +50,7 @@ from tools.context import ToolContext
 from tools.registry import ToolRegistry
 
 log = logging.getLogger("chatops.hub")
+EARLIER_PLANS = 3  # the thread's latest plans a planner sees, for follow-ups ("check it again")
 
 Sink = Callable[[ThreadRef, Outbound], Awaitable[None]]
 # `observer(kind, seconds, labels)`: how long a turn, a planning call or a message's perception
@@ -252,20 +255,36 @@ class Hub:
             await self._run_steps(plan, turn, leading_reads_only=True)
 
     async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:
+        tools = self.tools_for(turn.requester)
         if is_command(turn.text):
-            return parse_command(turn.text, self.registry)
-        if self.planner is None:
+            request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)
+            outcome = parse_command(turn.text, self.registry)
+        elif self.planner is None:
             return Answer(text="No language model is configured: use `!tool arg=value` (`!help`).")
-        request = PlanRequest(text=turn.text, requester=turn.requester, tools=self.tools_for(turn.requester),
-                              history=turn.history, executed=executed, round=round_number,
-                              max_steps=self.config.agent.max_steps)
-        outcome = await self.planner.plan(request)
-        if isinstance(outcome, Plan):
-            outcome.steps = outcome.steps[: self.config.agent.max_steps]
-            for step in outcome.steps:  # risk always comes from the registry, never from the planner
-                spec = self.registry.get(step.tool)
-                step.risk = spec.risk if spec else Risk.read
-        return outcome
+        else:
+            earlier = [plan for plan in await self.store.thread_plans(turn.thread.id, limit=EARLIER_PLANS)
+                       if plan.id not in {p.id for p in executed}]
+            request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools,
+                                  history=turn.history, executed=executed, round=round_number,
+                                  max_steps=self.config.agent.max_steps, earlier=earlier,
+                                  own_text=turn_sources(turn.text).own_text())
+            outcome = await self.planner.plan(request)
+        if not isinstance(outcome, Plan):
+            return outcome
+        outcome.steps = outcome.steps[: self.config.agent.max_steps]
+        for step in outcome.steps:  # risk always comes from the registry, never from the planner
+            spec = self.registry.get(step.tool)
+            step.risk = spec.risk if spec else Risk.read
+        checked = review(outcome, request, {spec.name: spec for spec in self.registry.specs()})
+        for item in checked.dropped:
+            await self.store.append_audit("step.dropped", actor=turn.requester.key, thread_id=turn.thread.id,
+                                          detail={"tool": item.step.tool, "args": item.step.args, "why": item.why})
+            if checked.outcome is outcome:
+                await self.notice(turn.thread, f"Not proposed: {item.why}.", "warning")
+        if checked.invalid:
+            await self.store.append_audit("plan.invalid", actor=turn.requester.key, thread_id=turn.thread.id,
+                                          detail={"problems": checked.invalid})
+        return checked.outcome
 
     def _refusal(self, requester: UserRef, plan: Plan) -> str | None:
         for step in plan.steps:

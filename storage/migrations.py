@@ -91,12 +91,20 @@ def _step_outcomes(db: sqlite_utils.Database) -> None:
     db["steps"].add_column("outcome", str)
 
 
+def _step_provenance(db: sqlite_utils.Database) -> None:
+    """v6: where a step's values came from, and whether some came only from data (tainted: the
+    step waits for an approval even when read-only)."""
+    db["steps"].add_column("provenance", str)
+    db["steps"].add_column("tainted", int, not_null_default=0)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
     _perception_cache,
     _platform_refs,
     _step_outcomes,
+    _step_provenance,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

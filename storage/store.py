@@ -287,7 +287,7 @@ class Store:
         plan.status = PlanStatus.proposed if plan.needs_approval else PlanStatus.approved
         for step in plan.steps:
             step.id = new_id("s")
-            if step.risk is Risk.read:
+            if step.risk is Risk.read and not step.tainted:
                 step.status, step.decided_by = StepStatus.approved, "policy: read-only"
             else:
                 step.status = StepStatus.proposed
@@ -304,13 +304,15 @@ class Store:
                 {"id": s.id, "plan_id": plan.id, "position": i, "tool": s.tool, "args": _dumps(s.args),
                  "reason": s.reason, "risk": s.risk.value, "status": s.status.value, "result": None,
                  "error": None, "decided_by": s.decided_by, "started_at": None, "finished_at": None,
-                 "duration_ms": None, "summary": None, "outcome": None}
+                 "duration_ms": None, "summary": None, "outcome": None, "provenance": s.provenance,
+                 "tainted": int(s.tainted)}
                 for i, s in enumerate(plan.steps)
             )
             self._audit("plan.proposed", actor=plan.requester.key if plan.requester else "",
                         thread_id=plan.thread_id, plan_id=plan.id,
                         detail={"goal": plan.goal, "status": plan.status.value,
-                                "steps": [{"id": s.id, "tool": s.tool, "args": s.args, "risk": s.risk.value}
+                                "steps": [{"id": s.id, "tool": s.tool, "args": s.args, "risk": s.risk.value,
+                                           "tainted": s.tainted, "provenance": s.provenance}
                                           for s in plan.steps]})
             if start and plan.status is PlanStatus.approved:
                 db.execute("UPDATE plans SET status = 'running' WHERE id = ? AND status = 'approved'", [plan.id])
@@ -328,10 +330,10 @@ class Store:
         steps = [
             Step(id=s[0], tool=s[1], args=_loads(s[2]) or {}, reason=s[3] or "", risk=Risk(s[4]),
                  status=StepStatus(s[5]), result=_loads(s[6]), error=s[7], decided_by=s[8], duration_ms=s[9],
-                 summary=s[10], outcome=s[11])
+                 summary=s[10], outcome=s[11], provenance=s[12], tainted=bool(s[13]))
             for s in self.db.execute(
                 "SELECT id, tool, args, reason, risk, status, result, error, decided_by, duration_ms, summary, "
-                "outcome "
+                "outcome, provenance, tainted "
                 "FROM steps WHERE plan_id = ? ORDER BY position",
                 [plan_id],
             ).fetchall()
@@ -354,9 +356,15 @@ class Store:
         return [plan for plan in map(self._plan, ids) if plan is not None]
 
     @on_store_thread
-    def thread_plans(self, thread_id: str) -> list[Plan]:
-        ids = [r[0] for r in self.db.execute(
-            "SELECT id FROM plans WHERE thread_id = ? ORDER BY created_at", [thread_id]).fetchall()]
+    def thread_plans(self, thread_id: str, limit: int | None = None) -> list[Plan]:
+        """A thread's plans, oldest first; with `limit`, only the newest `limit` of them."""
+        if limit is None:
+            rows = self.db.execute("SELECT id FROM plans WHERE thread_id = ? ORDER BY created_at", [thread_id])
+            ids = [r[0] for r in rows.fetchall()]
+        else:
+            rows = self.db.execute("SELECT id FROM plans WHERE thread_id = ? ORDER BY created_at DESC, rowid DESC "
+                                   "LIMIT ?", [thread_id, limit])
+            ids = [r[0] for r in rows.fetchall()][::-1]
         return [plan for plan in map(self._plan, ids) if plan is not None]
 
     @on_store_thread

@@ -179,7 +179,7 @@ async def test_a_model_returning_garbage_gets_a_clear_answer_and_the_bot_keeps_g
     assert bot.calls.of("ping") == [{"host": "x"}]
 
 
-async def test_unknown_tools_and_invalid_arguments_become_step_errors_the_planner_sees(make_bot):
+async def test_unknown_tools_become_step_errors_and_invalid_arguments_are_refused_before_the_card(make_bot):
     model = ScriptedModel([
         reply({"tool": "launch_rockets", "args": {}}),
         reply({"tool": "ping", "args": {"host": 42}}),
@@ -190,10 +190,13 @@ async def test_unknown_tools_and_invalid_arguments_become_step_errors_the_planne
     await bot.say("launch")
 
     errors = [e.error for e in bot.of_type("step") if e.status is StepStatus.failed]
-    assert errors[0] == "unknown tool 'launch_rockets'"
-    assert errors[1].startswith("invalid arguments for ping: host:")
+    assert errors == ["unknown tool 'launch_rockets'"]
     assert "unknown tool 'launch_rockets'" in model.prompts[1]
-    assert "invalid arguments for ping" in model.prompts[2]
+    # the second round's step can never pass its schema: it is never shown, the user is told why
+    assert [step.tool for plan in bot.of_type("plan") for step in plan.steps] == ["launch_rockets"]
+    answer = bot.of_type("answer")[-1].text
+    assert "ping: host:" in answer and "Nothing was run" in answer
+    assert any(e["kind"] == "plan.invalid" for e in await bot.store.audit_log(50))
     assert bot.calls.made == []
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
+from bot.agent.provenance import message_parts
 from tools.registry import ToolSpec
 
 __all__ = ["CLAUSE", "STOPWORDS", "VERB_LEADS", "Entities", "extract_entities", "own_text"]
@@ -152,27 +153,13 @@ def _zone_tables() -> tuple[dict[str, str], dict[str, str]]:
     return by_lower, cities
 
 
-# Attachment parts as `bot.perception` labels them: "[voice note, 0:12] restart nginx" is the
-# user speaking; "[image: error.png, 1280×720 png] text: …" and "[file: x]" are content.
-_PART_LABEL = re.compile(r"^\[(voice note|audio|image|file|document|attachment)\b[^\]\n]*\]", re.IGNORECASE)
-
-
 def own_text(text: str) -> tuple[str, bool]:
     """The part of the message that is the user's own request: `<data>` blocks and the text of
     attached images and files removed (a voice note's transcript stays: it is the user's own
-    words), and nothing from an injection phrase on. Returns the text and whether an injection
-    was cut."""
+    words; see `bot.agent.provenance.message_parts`), and nothing from an injection phrase on.
+    Returns the text and whether an injection was cut."""
     own = re.sub(r"<data>.*?(?:</data>|$)", " ", text, flags=re.DOTALL | re.IGNORECASE)
-    kept: list[str] = []
-    spoken = True  # the message's own text comes first
-    for line in own.splitlines():
-        label = _PART_LABEL.match(line.strip())
-        if label:
-            spoken = label.group(1).lower() in ("voice note", "audio")
-            line = line.strip()[label.end():]
-        if spoken:
-            kept.append(line)
-    own = "\n".join(kept)
+    own = "\n".join(part.text for part in message_parts(own) if part.own)
     match = INJECTION.search(own)
     if match:
         return own[: match.start()], True

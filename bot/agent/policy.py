@@ -1,6 +1,7 @@
 """Who may request a tool and who may approve a step, from `[roles]` and `[policy]`.
 
-Rules: `read` steps run without asking; a `write` step needs one approval from a member of a
+Rules: `read` steps run without asking, unless tainted (values only from data: the requester or
+a write approver confirms them); a `write` step needs one approval from a member of a
 role in `policy.approve_write`; a `danger` step needs an approver from `policy.approve_danger`
 who is not the requester. With no `[roles]` configured, the person at the terminal owns the
 machine and may do everything, and nobody on a chat platform may approve anything. The token-less
@@ -75,7 +76,13 @@ class Policy:
         Denying is open to the requester too (anyone may withdraw their own request)."""
         if not approve and plan.requester is not None and plan.requester.key == approver.key:
             return ALLOWED
-        for risk in sorted({step.risk for step in plan.steps}, key=_severity, reverse=True):
+        risks = {step.risk for step in plan.steps}
+        if any(step.tainted and step.risk is Risk.read for step in plan.steps):
+            # a read step with values from data: the requester confirms it, or a write approver
+            is_requester = plan.requester is not None and plan.requester.key == approver.key
+            if not is_requester:
+                risks.add(Risk.write)
+        for risk in sorted(risks, key=_severity, reverse=True):
             verdict = self.may_approve_step(approver, plan.requester, risk)
             if not verdict.allowed:
                 return verdict

@@ -26,7 +26,7 @@ from pydantic_ai.models import Model
 from bot.config import PerceptionConfig
 from bot.model import Attachment
 from bot.perception.media import to_media
-from bot.perception.types import MediaFile, PerceivedPart, PerceptionError
+from bot.perception.types import MediaFile, PerceivedPart, PerceptionError, safe_name
 
 log = logging.getLogger("chatops.perception")
 
@@ -99,7 +99,10 @@ class Perceiver:
 
     async def perceive_message(self, text: str, attachments: list[Attachment], fetch: Fetch | None) -> tuple[
             str, list[PerceivedPart]]:
-        """The message as the planner reads it, and the part made of each attachment."""
+        """The message as the planner reads it, and the part made of each attachment. File names
+        are sanitised first (`safe_name`): they appear in part labels."""
+        for attachment in attachments:
+            attachment.name = safe_name(attachment.name)
         parts = await asyncio.gather(*(self._perceive_attachment(a, fetch) for a in attachments))
         rendered = [text.strip()] if text.strip() else []
         rendered += [part.render() for part in parts]
@@ -124,10 +127,13 @@ class Perceiver:
     @staticmethod
     def refusal(name: str, kind: str, reason: str) -> PerceivedPart:
         noun = {"audio": "voice note", "image": "image"}.get(kind, "file")
+        name = safe_name(name)
         return PerceivedPart(name=name, kind=kind or "file", label=f"[{noun}: {name}]", text=reason, ok=False)
 
     async def perceive(self, media: MediaFile) -> PerceivedPart:
         """One file's part, from the cache when the same bytes were perceived before."""
+        if safe_name(media.name) != media.name:
+            media = MediaFile(name=safe_name(media.name), data=media.data, mime_type=media.mime_type)
         if self.store is not None:
             cached = await self.store.cached_perception(media.sha256)
             if cached is not None:

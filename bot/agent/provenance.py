@@ -1,0 +1,256 @@
+"""Whose words are these? Where a planned step's values came from.
+
+The message a planner reads is the user's typed text followed by one labelled part per attachment
+(see `bot.perception.pipeline`): a voice note's transcript is the user speaking; text read from an
+image or a file is data. Earlier user messages are the user's words too; tool output and the bot's
+own answers are data. This module splits a message into those sources and, for each step of a
+plan, finds which source each argument value appears in.
+
+A step with a value that appears only in data is *tainted*: the hub makes it wait for an approval
+even when it is read-only, and its card says where the value came from. A write or danger step is
+never proposed from data alone: when the turn carries data and the user's own words do not ask for
+that action (the tool's words or their synonyms in `lexicon.SYNONYMS`), the step is dropped. The
+check runs in the hub after planning, for every planner, so an LLM that obeys a screenshot is held
+to the same rule as the embedded planner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.agent.lexicon import SYNONYMS, VALUE_ALIASES
+from bot.model import Plan, Risk, Step
+from tools.registry import ToolSpec
+
+# A part label as `bot.perception` writes it, at the start of a line: "[voice note, 0:12] …",
+# "[image: error.png, 1280×720 png] text: …", "[file: x]". Data lines that start with "[" are
+# indented by the perception pipeline, so text read from an image cannot forge a label.
+PART_LABEL = re.compile(r"^\[(voice note|audio|image|file|document|attachment)\b([^\]\n]*)\]", re.IGNORECASE)
+OWN_KINDS = frozenset({"voice note", "audio"})
+TRANSCRIPT_SHOWN = 160  # characters of a voice note quoted on a card
+
+
+@dataclass(frozen=True)
+class Source:
+    """One piece of text and whose it is."""
+
+    label: str  # "your message", "the voice note", "the screenshot error.png", "tool output", …
+    text: str
+    own: bool  # the user's own words (typed or spoken), or data
+
+
+@dataclass
+class Sources:
+    """Every text a turn's plan could have drawn values from."""
+
+    items: list[Source] = field(default_factory=list)
+
+    @property
+    def own(self) -> list[Source]:
+        return [item for item in self.items if item.own]
+
+    @property
+    def data(self) -> list[Source]:
+        return [item for item in self.items if not item.own and item.text.strip()]
+
+    def own_text(self) -> str:
+        return "\n".join(item.text for item in self.own)
+
+    def has_data(self) -> bool:
+        return bool(self.data)
+
+
+def message_parts(text: str) -> list[Source]:
+    """A perceived message split into the typed text and one source per attachment part."""
+    parts: list[Source] = []
+    label, own, lines = "your message", True, []
+    for line in text.splitlines():
+        match = PART_LABEL.match(line)
+        if match:
+            parts.append(Source(label, "\n".join(lines), own))
+            kind = match.group(1).lower()
+            label, own = _describe(kind, match.group(2)), kind in OWN_KINDS
+            lines = [line[match.end():]]
+        else:
+            lines.append(line)
+    parts.append(Source(label, "\n".join(lines), own))
+    return [part for part in parts if part.text.strip()]
+
+
+def _describe(kind: str, rest: str) -> str:
+    """ "image", ": error.png, 1280×720 png" → "the screenshot error.png". """
+    name = rest.lstrip(":, ").split(",", 1)[0].strip()
+    if kind in OWN_KINDS:
+        return "the voice note"
+    noun = "the screenshot" if kind == "image" else "the file"
+    return f"{noun} {name}" if name else noun
+
+
+def turn_sources(text: str, *, history: Iterable[Mapping[str, Any]] = (), executed: Iterable[Plan] = (),
+                 earlier: Iterable[Plan] = ()) -> Sources:
+    """The sources of one planning round: this message's parts, the user's earlier messages
+    (their own parts are theirs, their attachments data), the bot's answers and every tool
+    result seen so far (data)."""
+    sources = Sources(message_parts(text))
+    for message in history:
+        body = str(message.get("text") or "")
+        if message.get("role") == "user":
+            for part in message_parts(body):
+                label = "an earlier message" if part.own else f"{part.label} (an earlier message)"
+                sources.items.append(Source(label, part.text, part.own))
+        else:
+            sources.items.append(Source("an earlier answer", body, False))
+    for plan in [*earlier, *executed]:
+        for step in plan.steps:
+            output = " ".join(str(x) for x in (step.summary, step.result, step.error) if x)
+            if output:
+                sources.items.append(Source(f"the output of {step.tool}", output, False))
+    return sources
+
+
+# --- where a value appears -------------------------------------------------------------------
+
+
+def _forms(value: Any) -> list[str]:
+    """How a value may be written: a URL with or without its scheme and trailing slash, a time
+    zone by its city ("Europe/Paris" as "paris")."""
+    text = str(value).strip().lower()
+    if not text:
+        return []
+    forms = [text]
+    if "://" in text:
+        forms.append(text.split("://", 1)[1].rstrip("/"))
+    elif re.fullmatch(r"[a-z]+/[a-z_]+(?:/[a-z_]+)?", text):
+        forms.append(text.rsplit("/", 1)[-1].replace("_", " "))
+    aliases = [alias for alias, canonical in VALUE_ALIASES.items() if canonical == text]
+    return [*forms, *aliases]
+
+
+def appears(value: Any, text: str) -> bool:
+    """Whether a value is written in `text` (case-insensitive; short values and numbers as whole
+    words, so port 80 is not found inside 8080)."""
+    haystack = text.lower()
+    for form in _forms(value):
+        if len(form) <= 4 or form.isdigit():
+            if re.search(rf"(?<![\w.]){re.escape(form)}(?![\w])", haystack):
+                return True
+        elif form in haystack:
+            return True
+    return False
+
+
+def _checked_values(step: Step, spec: ToolSpec | None) -> dict[str, Any]:
+    """The argument values worth tracing: not booleans, not empty, not the parameter's default."""
+    properties = (spec.parameters_schema.get("properties", {}) if spec else {}) or {}
+    checked = {}
+    for name, value in step.args.items():
+        if value is None or isinstance(value, bool) or value == "":
+            continue
+        if name in properties and properties[name].get("default") == value:
+            continue
+        checked[name] = value
+    return checked
+
+
+@dataclass
+class Trace:
+    """Where one step's values came from."""
+
+    own: dict[str, str] = field(default_factory=dict)  # arg -> the own source it appears in
+    data: dict[str, str] = field(default_factory=dict)  # arg -> the data source, when not in own words
+
+    @property
+    def tainted(self) -> bool:
+        return bool(self.data)
+
+
+def trace(step: Step, spec: ToolSpec | None, sources: Sources) -> Trace:
+    found = Trace()
+    for name, value in _checked_values(step, spec).items():
+        own = next((s for s in sources.own if appears(value, s.text)), None)
+        if own is not None:
+            found.own[name] = own.label
+            continue
+        data = next((s for s in sources.data if appears(value, s.text)), None)
+        if data is not None:
+            found.data[name] = data.label
+    return found
+
+
+# --- the user's own words ask for the action -------------------------------------------------
+
+
+def _canonical_words(text: str) -> set[str]:
+    """The words of `text`, with each synonym phrase also read as its canonical action."""
+    lowered = " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+    words = set(lowered.split())
+    for canonical, phrases in SYNONYMS.items():
+        if any(f" {phrase} " in lowered for phrase in phrases):
+            words.add(canonical)
+    return words
+
+
+def action_words(spec: ToolSpec) -> set[str]:
+    """The words that ask for this tool's action: the first word of its name (its verb), its
+    keywords, and the canonical action of any of its words that has synonyms."""
+    name = [part for part in spec.name.lower().split("_") if part]
+    words = {name[0]} if name else set()
+    words.update(word.lower() for keyword in spec.keywords for word in keyword.split() if len(word) > 2)
+    for word in [*name, *words.copy()]:
+        for canonical, phrases in SYNONYMS.items():
+            if word == canonical or word in phrases:
+                words.add(canonical)
+    return words
+
+
+def asks_for(spec: ToolSpec, own_text: str) -> bool:
+    """Whether the user's own words ask for what this tool does."""
+    return bool(action_words(spec) & _canonical_words(own_text))
+
+
+# --- the review the hub applies after planning ---------------------------------------------------
+
+
+@dataclass
+class Dropped:
+    step: Step
+    why: str
+
+
+def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources) -> list[Dropped]:
+    """Set each step's `tainted` and `provenance` (and add the provenance to its reason, which
+    every surface shows on the card); remove write/danger steps the user's words never asked for
+    when the turn carries data. Returns the removed steps with why."""
+    dropped: list[Dropped] = []
+    kept: list[Step] = []
+    own_text = sources.own_text()
+    for step in plan.steps:
+        spec = specs.get(step.tool)
+        found = trace(step, spec, sources)
+        risky = spec is not None and spec.risk is not Risk.read
+        if risky and sources.has_data() and not asks_for(spec, own_text):  # type: ignore[arg-type]
+            dropped.append(Dropped(step, f"{step.tool} was suggested by data, not asked for in your own words"))
+            continue
+        step.tainted = found.tainted
+        step.provenance = _provenance(step, found, sources)
+        if step.provenance and step.provenance not in step.reason:
+            step.reason = f"{step.reason} — {step.provenance}".strip(" —")[:400]
+        kept.append(step)
+    plan.steps = kept
+    return dropped
+
+
+def _provenance(step: Step, found: Trace, sources: Sources) -> str | None:
+    if found.tainted:
+        origins = sorted(set(found.data.values()))
+        values = ", ".join(f"{name}={step.args[name]}" for name in found.data)
+        return f"uses values from {' and '.join(origins)} ({values}); waits for an approval"[:300]
+    if "the voice note" in found.own.values():
+        spoken = next((s.text for s in sources.own if s.label == "the voice note"), "")
+        quoted = " ".join(spoken.split())
+        quoted = quoted if len(quoted) <= TRANSCRIPT_SHOWN else quoted[: TRANSCRIPT_SHOWN - 1] + "…"
+        return f"from the voice note: “{quoted}”"
+    return None
