@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot.agent.answers import summarize
 from bot.agent.commands import is_command, parse_command
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
@@ -234,7 +235,7 @@ class Hub:
             turn.settled()
             return
         if isinstance(outcome, Answer):
-            await self._answer(turn.thread, outcome.text)
+            await self._answer(turn.thread, outcome.text, plan_id=executed[-1].id if executed else None)
             turn.settled()
             return
         refusal = self._refusal(turn.requester, outcome)
@@ -465,28 +466,3 @@ class Hub:
                 await self.expire_due()
             except Exception:
                 log.exception("the expiry sweep failed")
-
-
-def summarize(plan: Plan) -> str:
-    """A plain answer from a plan's results, for the fast path and for planners that do not
-    review results themselves."""
-    lines = []
-    for step in plan.steps:
-        if step.status is StepStatus.succeeded and step.outcome == "problem":
-            lines.append(f"⚠ {step.tool}: {_summary_of(step)}")
-        elif step.status is StepStatus.succeeded:
-            lines.append(f"✓ {step.tool}: {_summary_of(step)}")
-        elif step.status is StepStatus.failed:
-            lines.append(f"✗ {step.tool} failed: {step.error}")
-        elif step.status is StepStatus.skipped:
-            lines.append(f"– {step.tool} was skipped")
-        elif step.status is StepStatus.interrupted:
-            lines.append(f"! {step.tool} was interrupted")
-    failed = any(step.status is StepStatus.failed for step in plan.steps)
-    problem = any(step.outcome == "problem" for step in plan.steps)
-    head = "Something failed:" if failed else "Found a problem:" if problem else "Done:"
-    return head + "\n" + "\n".join(lines) if lines else "Nothing was run."
-
-
-def _summary_of(step: Step) -> str:
-    return (step.summary or (step.result if isinstance(step.result, str) else str(step.result)))[:500]

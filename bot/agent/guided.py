@@ -50,21 +50,27 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from typing import Any
 
 from pydantic_ai import Agent, ModelRetry, StructuredDict
 from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
+from bot.agent.answers import summarize_steps
+from bot.agent.conditions import found_problem, split_conditional
+from bot.agent.diagnostics import diagnostic_steps
 from bot.agent.entities import (
     Entities,
     extract_entities,
     name_words,
     own_text,
 )
-from bot.agent.lexicon import GREETING, REQUEST_SPLIT, THANKS
+from bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
+from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, REQUEST_SPLIT, THANKS
 from bot.agent.planner import data_block, run_model
 from bot.agent.planning import PlannerError, PlanRequest
+from bot.agent.provenance import Source, message_parts
 from bot.agent.ranking import (
     ACKNOWLEDGEMENT_SCORE,
     CHOICE_TOKENS,
@@ -105,7 +111,7 @@ class GuidedPlanner:
     answer names the parameter (and its allowed values) and gives an example phrasing.
     """
 
-    reviews_results = False
+    reviews_results = True  # a second round answers from the results, or runs a conditional's action
 
     def __init__(self, model: Model, *, timeout: float = 60, max_tokens: int = 256,
                  concurrency: asyncio.Semaphore | None = None, choose_with_model: bool = False) -> None:
@@ -124,10 +130,30 @@ class GuidedPlanner:
         if not tools:
             return Answer(text="No tools are available to you here, so there is nothing I can run.")
         text, injected = own_text(request.text)
+        if request.executed:
+            return await self._next_round(request, text, tools)
+        previous = previous_step(request.earlier, tools)
+        if previous is not None and is_acknowledgement(text):
+            return Answer(text="You're welcome." if THANKS.match(text) else "OK.")
+        conditional = split_conditional(text)
+        if conditional is not None:
+            first = await self._plan_text(conditional.check, tools, request, previous, read_only=True)
+            if isinstance(first, Plan):
+                first.goal = f"{first.goal}; then, if it {_condition_verb(conditional.condition)}, " \
+                             f"{conditional.action}"[:200]
+                return first
         ranking = rank_tools(text, tools)
         multi = self._several_steps(text, tools, request.max_steps)
         if multi:
             return multi
+        if previous is not None:
+            step = follow_up(text, previous, ranking)
+            if step is not None:
+                return Plan(goal=_goal(previous.spec, step.args), steps=[step])
+        data = [part for part in message_parts(request.text) if not part.own]
+        complete = ranking and not ranking[0].filled.missing
+        if data and not complete and ATTACHMENT_QUESTION.search(text or request.text):
+            return self._diagnose(data, tools, request.max_steps)
         if not ranking or (THANKS.match(text) and ranking[0].score < ACKNOWLEDGEMENT_SCORE):
             # "thanks, all green now": gratitude with a stray weak word is not a request
             return self._no_tool(request.text, tools, injected)
@@ -138,14 +164,58 @@ class GuidedPlanner:
             if name == "none":
                 return self._no_tool(request.text, tools, injected)
             chosen = next(c for c in ranking if c.name == name)
-        return await self._plan_for(chosen, text, tools)
+        return await self._plan_for(chosen, text, tools, previous)
+
+    async def _plan_text(self, text: str, tools: list[ToolSpec], request: PlanRequest, previous: Previous | None,
+                         *, read_only: bool = False) -> Plan | Answer | None:
+        """A one-step plan for one clause of a request, or None when nothing fits it."""
+        offered = [spec for spec in tools if spec.risk is Risk.read] if read_only else tools
+        ranking = rank_tools(text, offered)
+        if not ranking:
+            return None
+        return await self._plan_for(ranking[0], text, tools, previous)
+
+    async def _next_round(self, request: PlanRequest, text: str, tools: list[ToolSpec]) -> Plan | Answer:
+        """After a round ran: the action of a conditional request when the check found a problem,
+        otherwise an answer that says what the steps found (next to what an attachment showed)."""
+        conditional = split_conditional(text)
+        ran = [step for plan in request.executed for step in plan.steps]
+        if conditional is not None and len(request.executed) == 1:
+            if found_problem(request.executed):
+                previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
+                    if any(s.name == ran[-1].tool for s in tools) else None
+                action = await self._plan_text(conditional.action, tools, request, previous)
+                if isinstance(action, Plan):
+                    for step in action.steps:
+                        step.reason = f"the check found a problem, and you asked to {conditional.action}"[:200]
+                    action.goal = f"{conditional.action} (the check found a problem)"[:200]
+                    return action
+                if isinstance(action, Answer):
+                    return Answer(text=f"{summarize_steps(ran)}\n{action.text}")
+            else:
+                return Answer(text=f"{summarize_steps(ran, evidence=True)}\nIt is fine, so I did not "
+                                   f"{conditional.action}.")
+        return Answer(text=summarize_steps(ran, evidence=True))
+
+    def _diagnose(self, data: list[Source], tools: list[ToolSpec], max_steps: int) -> Plan | Answer:
+        steps = diagnostic_steps(data, tools, max_steps)
+        labels = " and ".join(dict.fromkeys(part.label for part in data))
+        if not steps:
+            return Answer(text=f"I read {labels} but found nothing I can check there (no URL, host, port or "
+                               f"service). {_tool_listing(tools)}")
+        return Plan(goal=f"Check what {labels} shows"[:200], steps=steps)
 
     # --- steps ---
 
-    async def _plan_for(self, chosen: Candidate, text: str, tools: list[ToolSpec]) -> Plan | Answer:
+    async def _plan_for(self, chosen: Candidate, text: str, tools: list[ToolSpec],
+                        previous: Previous | None = None) -> Plan | Answer:
         spec, filled = chosen.spec, chosen.filled
         args = dict(filled.args)
         sources = dict(filled.sources)
+        if filled.missing and previous is not None:  # "is port 443 open there?": values from the last step
+            for name, value in borrow(chosen, previous).items():
+                args[name], sources[name] = value, f"{name} {value} (from the previous step)"
+            filled = replace(filled, missing=[p for p in filled.missing if p.name not in args])
         if filled.missing:
             entities = extract_entities(text)
             asked = await self._ask_arguments(spec, filled.missing, entities, text, args)
@@ -314,6 +384,12 @@ def _examples(spec: ToolSpec) -> list[str]:
     params = parameters(spec)
     enum = next((p.enum[0] for p in params if p.enum), None)
     return [f"{verb} {enum}" if enum else spec.summary.lower()]
+
+
+def _condition_verb(condition: str) -> str:
+    """ "it is down" → "is down"; "https://x is not responding" → "is not responding". """
+    match = re.search(r"\b(is|does|doesn'?t|isn'?t|fails?|returns?)\b.*$", condition, re.IGNORECASE)
+    return match.group(0) if match else "finds a problem"
 
 
 def _tool_listing(tools: list[ToolSpec], limit: int = 12) -> str:

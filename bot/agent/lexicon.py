@@ -63,9 +63,9 @@ ACKNOWLEDGEMENT = re.compile(
 # a tool called `restart_service` and also one whose keywords say "bounce".
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "restart": ("restart", "bounce", "kick", "give it a kick", "kick it", "cycle", "recycle", "reboot",
-                "respawn", "reload", "relaunch", "power cycle"),
-    "deploy": ("deploy", "ship", "release", "put live", "go live", "roll out", "rollout", "push to prod",
+    "restart": ("restart", "bounce", "kick", "give it a kick", "kick it", "cycle", "recycle",
+                "respawn", "reload", "relaunch"),
+    "deploy": ("deploy", "ship", "release", "put live", "go live", "live", "roll out", "rollout", "push to prod",
                "promote", "launch"),
     "rollback": ("rollback", "roll back", "revert", "undo", "go back", "take back", "downgrade", "back out",
                  "previous release"),
@@ -80,6 +80,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "queue": ("queue", "queues", "backlog", "backed up", "waiting"),
     "connect": ("connect", "connection", "accepts connections", "listening", "open", "refused"),
 }
+
+# Classes that name an action: a tool gets credit for them only through its verb (the first word of
+# its name) or its keywords, so `revert_release` is not offered for "ship it" through "release".
+ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge"})
+
+
+def synonym_class(word: str) -> str | None:
+    """The canonical action or subject a word or phrase belongs to, if any."""
+    lowered = word.lower()
+    for canonical, phrases in SYNONYMS.items():
+        if lowered == canonical or lowered in phrases:
+            return canonical
+    return None
+
 
 # --- value aliases ------------------------------------------------------------------------------
 # What people say for a value a tool lists ("postgres" for the enum value "postgresql"). Runbooks
@@ -122,10 +136,10 @@ ATTACHMENT_QUESTION = re.compile(
 # "restart nginx if it is down", "if https://x is not responding, bounce the api": a condition on
 # what a check finds. The phrase after "if"/"when"/"unless" must say the target is unwell.
 CONDITION = re.compile(
-    r"\b(?:if|when|in\s+case|should)\s+(?P<cond>[^,;.]{0,80}?\b(?:down|fail(?:s|ing|ed)?|broken|unreachable|"
+    r"\b(?:if|when|in\s+case|should)\s+(?P<cond>[^,;\n]{0,100}?\b(?:down|fail(?:s|ing|ed)?|broken|unreachable|"
     r"not\s+(?:up|ok|responding|reachable|healthy|answering|running)|doesn'?t\s+(?:respond|answer|work)|"
     r"does\s+not\s+(?:respond|answer|work)|isn'?t\s+(?:up|responding|healthy|reachable|answering)|"
-    r"unhealthy|dead|errors?|refused)\b(?:\s+(?:it|one|them))?|[^,;.]{0,40}?\b(?:doesn'?t|does\s+not|isn'?t|is\s+not)"
+    r"unhealthy|dead|errors?|refused)\b(?:\s+(?:it|one|them))?|[^,;\n]{0,60}?\b(?:doesn'?t|does\s+not|isn'?t|is\s+not)"
     r"(?=\s*(?:$|[,.;!?])))",
     re.IGNORECASE,
 )

@@ -28,13 +28,14 @@ from bot.agent.entities import (
     url_port,
     words_of,
 )
-from bot.agent.lexicon import DETERMINERS, HTTP_VERBS, PARTICLES
+from bot.agent.lexicon import ACTION_CLASSES, DETERMINERS, HTTP_VERBS, PARTICLES, SYNONYMS, synonym_class
 from bot.model import Risk
 from tools.registry import ToolSpec
 
 # --- scoring weights (see `rank_tools`) ------------------------------------------------------
 
 WORD_POINTS = 2.0  # a word of the tool's name or one of its keywords
+SYNONYM_POINTS = 2.0  # a synonym of one of those (`lexicon.SYNONYMS`): "bounce" for "restart"
 DESCRIPTION_POINTS = 0.5  # a content word of the summary line
 DESCRIPTION_CAP = 1.5
 MISSING_REQUIRED_PENALTY = 1.0  # a required parameter nothing in the request can fill
@@ -394,6 +395,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     clauses = _clause_tokens(entities.plain, single)
     tokens = [token for clause in clauses for token in clause]
     covered: set[int] = set()
+    synonyms_hit: set[str] = set()
     for text, phrase in sorted(phrases.items(), key=lambda item: -len(item[1])):
         if not phrase:
             continue
@@ -409,6 +411,26 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             for position in _phrase_positions(phrase, clause):
                 if position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}:
                     verb_hit = True
+    for word in _synonym_sources(spec):
+        cls = synonym_class(word)
+        if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):
+            continue
+        for synonym in SYNONYMS[cls]:
+            phrase = [stem(w) for w in words_of(synonym)]
+            fresh = [p for p in _phrase_positions(phrase, tokens)
+                     if not covered.intersection(range(p, p + len(phrase)))]
+            if not fresh:
+                continue
+            covered.update(range(fresh[0], fresh[0] + len(phrase)))
+            synonyms_hit.add(cls)
+            score += SYNONYM_POINTS
+            matched.append(synonym)
+            labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
+            for clause in clauses:
+                for position in _phrase_positions(phrase, clause):
+                    if position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}:
+                        verb_hit = True
+            break
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
@@ -438,6 +460,15 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score -= penalty
         labels.append(f"-{penalty:g} missing {typed}")
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels)
+
+
+def _synonym_sources(spec: ToolSpec) -> list[str]:
+    """The tool's words whose synonyms count: its verb (the first word of its name) and its
+    keywords with any class; its other name words only for subject classes ("replicas")."""
+    words = name_words(spec)
+    sources = [*words[:1], *spec.keywords]
+    sources += [word for word in words[1:] if synonym_class(word) not in ACTION_CLASSES]
+    return list(dict.fromkeys(word.lower() for word in sources))
 
 
 def _enum_fit(candidate: Candidate) -> float:

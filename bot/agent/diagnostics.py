@@ -1,0 +1,90 @@
+"""Diagnostic plans: "what is wrong here?" about a screenshot, a file or a voice note.
+
+The attachment is the environment: each line of text read from it is searched for things a
+read-only tool can check (a URL, a host and port, a domain name after `dig`, a systemd unit such
+as `nginx.service`), ranked by the same transparent scores as a request (`ranking.rank_tools`,
+restricted to read-only tools). Each step's reason quotes the line it came from and, when the next
+line looks like its result, that too: "from the screenshot nginx.png: `curl -sI http://…/health`
+→ `HTTP/1.1 502 Bad Gateway`".
+
+Only read-only tools are ever proposed from data; the hub marks these steps tainted (their values
+appear only in the attachment), so they wait for the user's approval before anything is fetched.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.agent.entities import extract_entities
+from bot.agent.provenance import Source
+from bot.agent.ranking import parameters, rank_tools
+from bot.model import Risk, Step
+from tools.registry import ToolArgumentError, ToolSpec
+
+UNROUTABLE = frozenset({"0.0.0.0", "::", "*", "255.255.255.255"})  # bind addresses, not targets
+MIN_FIT = 1.5  # the line must carry an entity that fits the tool's parameters this well
+_UNIT = re.compile(r"\b([a-z0-9][a-z0-9@_-]{0,62})\.service\b", re.IGNORECASE)
+_RESULT = re.compile(r"\b(?:HTTP/\d(?:\.\d)?\s+\d{3}|[1-5]\d\d\b|error|refused|failed|timed?\s*out|"
+                     r"unreachable|NXDOMAIN|SERVFAIL|denied|down|unavailable|bad gateway)", re.IGNORECASE)
+_COMMAND = re.compile(r"^\s*[$#>]\s")
+
+
+def _evidence(source: Source, lines: list[str], index: int) -> str:
+    line = " ".join(lines[index].split())[:100]
+    text = f"from {source.label}: `{line}`"
+    following = next((lines[i] for i in range(index + 1, min(index + 3, len(lines))) if lines[i].strip()), "")
+    if following and _COMMAND.match(lines[index]) and _RESULT.search(following) and not _COMMAND.match(following):
+        text += f" → `{' '.join(following.split())[:80]}`"
+    return text
+
+
+def _usable(spec: ToolSpec, args: dict) -> bool:
+    if any(str(value).strip("[]") in UNROUTABLE for value in args.values()):
+        return False
+    if any(re.match(r"^https?://(?:0\.0\.0\.0|\[::\])", str(value)) for value in args.values()):
+        return False
+    try:
+        spec.validate(args)
+    except ToolArgumentError:
+        return False
+    return True
+
+
+def diagnostic_steps(sources: list[Source], tools: list[ToolSpec], max_steps: int) -> list[Step]:
+    """Read-only checks of what the data sources show, at most `max_steps`, in reading order."""
+    readers = [spec for spec in tools if spec.risk is Risk.read]
+    steps: list[Step] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(spec: ToolSpec, args: dict, reason: str) -> None:
+        key = (spec.name, repr(sorted(args.items())))
+        if key in seen or len(steps) >= max_steps or not _usable(spec, args):
+            return
+        seen.add(key)
+        steps.append(Step(tool=spec.name, args=args, reason=reason[:240], risk=spec.risk))
+
+    for source in sources:
+        lines = source.text.splitlines()
+        for index, line in enumerate(lines):
+            if not line.strip():
+                continue
+            for candidate in rank_tools(line, readers)[:1]:
+                if candidate.filled.missing or candidate.filled.fit < MIN_FIT:
+                    continue
+                add(candidate.spec, dict(candidate.filled.args), _evidence(source, lines, index))
+            for unit in _UNIT.findall(line):
+                for spec in readers:
+                    param = next((p for p in parameters(spec) if p.name in ("unit", "service")
+                                  and (unit.lower() in [str(v).lower() for v in p.enum] or p.kind == "string")), None)
+                    if param is not None and all(p.name == param.name or not p.required for p in parameters(spec)):
+                        add(spec, {param.name: unit.lower()}, _evidence(source, lines, index))
+    return steps
+
+
+def has_checkable(sources: list[Source]) -> bool:
+    """Whether the data names anything at all a check could target."""
+    for source in sources:
+        entities = extract_entities(source.text)
+        if entities.urls or entities.hosts or _UNIT.search(source.text):
+            return True
+    return False

@@ -1,0 +1,123 @@
+"""Follow-ups in a thread, for the guided planner: "check it again", "what about port 443?",
+"and in Paris?", "show 200 instead", "same for billing", "ok, restart it now".
+
+As in adapt's context manager, the earlier turn is context for the current one: the most recent
+plan's last step gives the tool and every argument, and the current message gives only what it
+changes. A message is read as a follow-up when it points back (a repeat or replace phrase from
+`lexicon`, or "it"/"that"), or when it is short and all it carries fits the previous tool; it is
+not when it is a complete request of its own for another tool ("what time is it in Tokyo?").
+
+A request for another tool that lacks a value can also borrow it from the previous step ("is
+port 443 open there?" after a check of https://web1.example.com takes the host from the URL).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.agent.entities import extract_entities, stem, words_of
+from bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
+from bot.agent.ranking import Candidate, fill_arguments, parameters, tool_vocabulary
+from bot.model import Plan, Step, StepStatus
+from tools.registry import ToolSpec
+
+SHORT = 6  # words: a message this short that fits the previous tool is about it
+# "same for billing", "do it again but for nginx": the value the message is about, last.
+_FOR_VALUE = re.compile(r"\b(?:for|about|with|on|in|to|of)\s+(?:the\s+)?([a-z0-9][a-z0-9._-]*)\W*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The step a follow-up refers to and its tool."""
+
+    step: Step
+    spec: ToolSpec
+    denied: bool
+
+
+def previous_step(earlier: list[Plan], tools: list[ToolSpec]) -> Previous | None:
+    """The last step of the most recent plan that used a tool still on offer."""
+    offered = {spec.name: spec for spec in tools}
+    for plan in reversed(earlier):
+        for step in reversed(plan.steps):
+            if step.tool in offered:
+                return Previous(step, offered[step.tool], step.status in (StepStatus.denied, StepStatus.expired))
+    return None
+
+
+def is_acknowledgement(text: str) -> bool:
+    """ "thanks!", "ok cool", "👍": after a plan, these ask for nothing."""
+    return bool(ACKNOWLEDGEMENT.match(text.strip()))
+
+
+def points_back(text: str) -> bool:
+    words = set(words_of(text))
+    return bool(REPEAT.search(text) or REPLACE.search(text) or words & REFERENCES)
+
+
+def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, str]]:
+    """The arguments of the previous step that this message gives a new value, with labels."""
+    entities = extract_entities(text)
+    filled = fill_arguments(previous.spec, entities)
+    new = {name: value for name, value in filled.args.items() if filled.sources.get(name)}
+    labels = {name: filled.sources[name] for name in new}
+    match = _FOR_VALUE.search(text)
+    if match:
+        value = match.group(1).lower()
+        used = {str(v).lower() for v in new.values()}
+        if value not in STOPWORDS and value not in used and stem(value) not in tool_vocabulary(previous.spec):
+            for param in parameters(previous.spec):
+                if param.kind == "string" and param.name not in new and _fits(value, param.schema):
+                    new[param.name], labels[param.name] = value, f"{param.name} {value}"
+                    break
+    return new, labels
+
+
+def _fits(value: str, schema: dict[str, Any]) -> bool:
+    pattern = schema.get("pattern")
+    try:
+        return not pattern or re.search(pattern, value) is not None
+    except re.error:
+        return True
+
+
+def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step | None:
+    """The step this message asks for as a follow-up of `previous`, or None when it is a request
+    of its own."""
+    top = ranking[0] if ranking else None
+    named = any(c.name == previous.spec.name and c.matched for c in ranking)  # "ok, restart it now"
+    other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named
+    if other and not top.filled.missing:  # type: ignore[union-attr]
+        return None  # a complete request for another tool
+    new, labels = changes(text, previous)
+    pointing = points_back(text)
+    short = len(words_of(text)) <= SHORT
+    if not pointing and not (short and new):
+        return None
+    if other and not pointing:
+        return None
+    args = {**previous.step.args, **new}
+    if new:
+        changed = ", ".join(labels[name] for name in new)
+        reason = f"as before ({_call(previous.step)}), with {changed}"
+    else:
+        verb = "again, after it was denied" if previous.denied else "again"
+        reason = f"{_call(previous.step)} {verb}: you asked to repeat it"
+    return Step(tool=previous.spec.name, args=args, reason=reason[:200], risk=previous.spec.risk)
+
+
+def borrow(candidate: Candidate, previous: Previous) -> dict[str, Any]:
+    """Values for `candidate`'s missing parameters taken from the previous step's arguments."""
+    if not candidate.filled.missing:
+        return {}
+    context = " ".join(str(value) for value in previous.step.args.values())
+    filled = fill_arguments(candidate.spec, extract_entities(context))
+    wanted = {param.name for param in candidate.filled.missing}
+    return {name: value for name, value in filled.args.items() if name in wanted}
+
+
+def _call(step: Step) -> str:
+    args = " ".join(f"{key}={value}" for key, value in step.args.items())
+    return f"{step.tool} {args}".strip()
