@@ -74,6 +74,8 @@ def stem(word: str) -> str:
             if suffix == "s" and word[-2] in "su":
                 continue
             word = word[: -len(suffix)]
+            if suffix in ("ing", "ed") and len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # "logging" -> "log", "stopped" -> "stop"
             break
     if word.endswith("e") and len(word) > 3:
         word = word[:-1]

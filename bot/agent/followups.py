@@ -88,7 +88,9 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     of its own."""
     top = ranking[0] if ranking else None
     named = any(c.name == previous.spec.name and c.matched for c in ranking)  # "ok, restart it now"
-    other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named
+    # "fine, do it now": a repeat phrase beats another tool that only a stray word ("now") suggests
+    weak = top is not None and len(top.matched) < 2 and bool(REPEAT.search(text))
+    other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak
     if other and not top.filled.missing:  # type: ignore[union-attr]
         return None  # a complete request for another tool
     new, labels = changes(text, previous)

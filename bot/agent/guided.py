@@ -118,6 +118,7 @@ class GuidedPlanner:
         self.model = model
         self.choose_with_model = choose_with_model
         self.model_calls = 0  # how many model requests were made, for the evaluation
+        self.choices_without_model = 0  # free-text arguments with a single possible word
         self.timeout = timeout
         self.max_tokens = max_tokens
         self.concurrency = concurrency or asyncio.Semaphore(2)
@@ -221,7 +222,7 @@ class GuidedPlanner:
             asked = await self._ask_arguments(spec, filled.missing, entities, text, args)
             for name, value in asked.items():
                 args[name] = value
-                sources[name] = f"{name} {value} (picked by the model)"
+                sources[name] = f"{name} {value}"
         missing = [p for p in filled.missing if p.name not in args]
         if missing:
             return Answer(text=_ask_for(spec, missing, tools))
@@ -359,6 +360,11 @@ class GuidedPlanner:
             properties[param.name] = prop
         if not properties:
             return {}
+        singles = {name: prop["enum"][0] for name, prop in properties.items() if len(prop["enum"]) == 1}
+        if len(singles) == len(properties) and len({v.lower() for v in singles.values()}) == len(singles):
+            # each parameter has one possible word: the model could only answer that (an enum of one)
+            self.choices_without_model += 1
+            return singles
         schema = {"type": "object", "properties": properties, "required": list(properties),
                   "additionalProperties": False}
         options = (spec.name, *(f"{k}={'|'.join(v['enum'])}" for k, v in properties.items()))

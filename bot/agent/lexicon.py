@@ -22,7 +22,8 @@ STOPWORDS = _wordset(
     there here what what's whats which who whom whose when where why how can could would should will shall may
     might must pls plz please just now right some any all every no not yes ok okay hi hey hello thanks thank
     up out over again also very really still too so get got give show tell see let lets let's need want know
-    something anything thing things one ones his her their them they he she him im i'm we're you're today"""
+    something anything thing things one ones his her their them they he she him im i'm we're you're today
+    last previous yesterday yesterday's latest current"""
 )
 
 # A word the request uses where an order would put its verb: at the start of a clause, or
@@ -71,7 +72,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "previous release"),
     "purge": ("purge", "clear", "flush", "invalidate", "bust", "wipe"),
     "scale": ("scale", "replica", "replicas", "instance", "instances", "pod", "pods", "copies", "shrink",
-              "count"),
+              "bump", "count"),
+    "time": ("time", "clock", "hour", "o'clock", "date"),
     "log": ("log", "logs", "journal", "journalctl", "printing", "printed", "wrote", "output", "tail"),
     "disk": ("disk", "space", "room", "full", "storage", "filesystem", "df"),
     "resolve": ("resolve", "dns", "point at", "points at", "point to", "points to", "dig", "nslookup",

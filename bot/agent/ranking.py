@@ -28,7 +28,15 @@ from bot.agent.entities import (
     url_port,
     words_of,
 )
-from bot.agent.lexicon import ACTION_CLASSES, DETERMINERS, HTTP_VERBS, PARTICLES, SYNONYMS, synonym_class
+from bot.agent.lexicon import (
+    ACTION_CLASSES,
+    DETERMINERS,
+    HTTP_VERBS,
+    PARTICLES,
+    SYNONYMS,
+    VALUE_ALIASES,
+    synonym_class,
+)
 from bot.model import Risk
 from tools.registry import ToolSpec
 
@@ -122,9 +130,21 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
     return "string"
 
 
-def _enum_matches(values: list[Any], text: str) -> list[Any]:
-    """Enum values written in `text` as whole words. Single letters and values that are also
-    common words ("A", "GET", "HEAD") must be written in the same case."""
+def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
+    """What people say for each enum value: the lexicon's `VALUE_ALIASES` and the parameter's own
+    `x-aliases` (a runbook's `aliases = {pg = "postgresql"}`), alias → value."""
+    values = {str(value).lower(): value for value in prop.get("enum") or [] if isinstance(value, str)}
+    aliases = {alias: values[target] for alias, target in VALUE_ALIASES.items() if target in values}
+    for alias, target in (prop.get("x-aliases") or {}).items():
+        if str(target).lower() in values:
+            aliases[str(alias).lower()] = values[str(target).lower()]
+    return aliases
+
+
+def _enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = None) -> list[Any]:
+    """Enum values written in `text` as whole words, or one of their aliases ("postgres" for
+    "postgresql"). Single letters and values that are also common words ("A", "GET", "HEAD")
+    must be written in the same case."""
     found = []
     for value in values:
         if not isinstance(value, str) or not value:
@@ -132,6 +152,9 @@ def _enum_matches(values: list[Any], text: str) -> list[Any]:
         common = len(value) == 1 or value.lower() in STOPWORDS or value.lower() in HTTP_VERBS
         flags = 0 if common else re.IGNORECASE
         if re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text, flags):
+            found.append(value)
+    for alias, value in (aliases or {}).items():
+        if value not in found and re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text, re.IGNORECASE):
             found.append(value)
     return found
 
@@ -237,9 +260,15 @@ class Filled:
 
 
 def tool_vocabulary(spec: ToolSpec) -> set[str]:
+    """The stems of the tool's own words and of their synonyms: never a value of its arguments
+    ("roll out payments 2.2.0": the service is not "roll")."""
     words = {stem(word) for word in name_words(spec)}
     for keyword in spec.keywords:
         words.update(stem(word) for word in words_of(keyword))
+    for source in _synonym_sources(spec):
+        cls = synonym_class(source)
+        if cls is not None:
+            words.update(stem(word) for phrase in SYNONYMS[cls] for word in words_of(phrase))
     return words
 
 
@@ -286,6 +315,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             elif entities.service_ports and param.required:
                 name, port = entities.service_ports[0]
                 put(param, port, f"{name} (port {port})", FIT_POINTS["port", "port"] / 2)
+            elif param.required and len(entities.numbers) == 1 and 1 <= entities.numbers[0] <= 65535 and (
+                    entities.hosts or len(words_of(entities.plain)) <= 3):
+                # "accept connections on 25", "and 2222?": a lone number where a port is needed
+                port = entities.numbers[0]
+                put(param, port, f"port {port}", FIT_POINTS["port", "port"] / 2)
             if param.name in filled.args:
                 used_numbers.add(filled.args[param.name])
         elif kind == "timezone":
@@ -297,7 +331,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if entities.paths:
                 put(param, entities.paths[0], entities.paths[0], FIT_POINTS["path", "path"])
         elif kind == "enum":
-            matches = _enum_matches(param.enum, entities.plain)
+            matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema))
             if matches:
                 put(param, matches[0], str(matches[0]), FIT_POINTS["enum", "enum"])
     first_string = True
