@@ -35,7 +35,6 @@ from bot.evaluation import EvalReport, evaluate, with_model  # noqa: E402
 from bot.llm.embedded import EmbeddedModelServer  # noqa: E402
 from bot.llm.models import build_model  # noqa: E402
 
-
 SUITE_SETS = ("paraphrases", "unseen_paraphrases", "followups", "attachments", "conditional", "injection")
 
 

@@ -119,11 +119,17 @@ class RunbookParam(Section):
     max: int | None = None
     max_length: int = Field(256, ge=1)
     allow_leading_dash: bool = False  # a value like "--help" would read as an option
+    aliases: dict[str, str] = Field(default_factory=dict)  # enum only: what people say → the value (pg = "postgresql")
 
     @model_validator(mode="after")
     def _consistent(self) -> RunbookParam:
         if self.type == "enum" and not self.values:
             raise ValueError("an enum parameter needs values = [...]")
+        if self.aliases and self.type != "enum":
+            raise ValueError("aliases are for enum parameters only")
+        unknown = sorted(set(self.aliases.values()) - set(self.values or []))
+        if unknown:
+            raise ValueError(f"aliases name values that are not in values: {', '.join(unknown)}")
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
@@ -144,6 +150,7 @@ class RunbookConfig(Section):
     roles: list[str] = Field(default_factory=list)
     output_limit: int = Field(4000, ge=200)
     keywords: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)  # requests that should reach this runbook
     params: dict[str, RunbookParam] = Field(default_factory=dict)
 
     @model_validator(mode="after")

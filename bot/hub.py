@@ -214,7 +214,7 @@ class Hub:
                 inbound.text, inbound.attachments, self._fetchers.get(inbound.thread.platform))
         await self.store.set_perceived_text(message_id, text, [a.model_dump(mode="json") for a in inbound.attachments])
         for part in parts:
-            await self.notice(inbound.thread, part.render()[:1500], "info" if part.ok else "warning")
+            await self.notice(inbound.thread, part.shown()[:1500], "info" if part.ok else "warning")
         return text
 
     def tools_for(self, user: UserRef) -> list:

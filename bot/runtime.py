@@ -63,12 +63,15 @@ def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Plann
 
 
 def vocabulary(config: Config, registry: ToolRegistry) -> list[str]:
-    """Words Whisper should expect in ops speech: tool names, runbook choices, the config's list."""
-    words = list(registry.names())
+    """Values people say that Whisper should expect: the config's `whisper.vocabulary` (service,
+    unit and host names) first, then runbook enum values and their aliases. Not tool names: biased
+    toward them, Whisper rewrote "restart the nginx service" as "restart the dns service" (a word
+    of `dns_lookup`), and the user's words are what the planner must read."""
+    words = list(config.perception.whisper.vocabulary)
     for runbook in config.runbooks:
         for param in runbook.params.values():
-            words += param.values or []
-    return words + config.perception.whisper.vocabulary
+            words += [*(param.values or []), *param.aliases]
+    return words
 
 
 def build_perceiver(config: Config, registry: ToolRegistry, store: Store | None) -> Perceiver:

@@ -20,7 +20,16 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
 from bot.config import RunbookConfig, RunbookParam
@@ -104,6 +113,11 @@ def _param_type(param: RunbookParam) -> Any:
         return Annotated[int, Field(ge=param.min, le=param.max), *checks]
     if param.type == "bool":
         return bool
+    if param.aliases:  # "pg" is read as "postgresql" before the value is checked
+        aliases = {alias.lower(): value for alias, value in param.aliases.items()}
+        checks.insert(0, BeforeValidator(lambda v: aliases.get(v.lower(), v) if isinstance(v, str) else v))
+        extra = Field(json_schema_extra={"x-aliases": dict(param.aliases)})
+        return Annotated[Literal[tuple(param.values or ())], extra, *checks]
     return Annotated[Literal[tuple(param.values or ())], *checks]
 
 
@@ -396,6 +410,7 @@ def runbook_tool(runbook: RunbookConfig) -> ToolSpec:
         validate_args=validate_args,
         source="runbook",
         keywords=tuple(keywords),
+        examples=tuple(runbook.examples),
     )
 
 

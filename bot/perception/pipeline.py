@@ -26,6 +26,7 @@ from pydantic_ai.models import Model
 from bot.config import PerceptionConfig
 from bot.model import Attachment
 from bot.perception.media import to_media
+from bot.perception.spoken import normalise_transcript
 from bot.perception.types import MediaFile, PerceivedPart, PerceptionError, safe_name
 
 log = logging.getLogger("chatops.perception")
@@ -160,10 +161,11 @@ class Perceiver:
 
     async def _hear(self, media: MediaFile) -> PerceivedPart:
         transcript = await self.transcriber.transcribe(media)
-        text = transcript.text.strip() or "(no speech recognised)"
+        raw = transcript.text.strip()
+        text = normalise_transcript(raw) if raw else "(no speech recognised)"
         return PerceivedPart(name=media.name, sha256=media.sha256, kind="audio",
                              label=f"[voice note, {clock(transcript.duration)}]", text=text,
-                             details=transcript.model_dump(mode="json"))
+                             details=transcript.model_dump(mode="json"), heard=raw if raw != text else None)
 
     async def _see(self, media: MediaFile) -> PerceivedPart:
         reading = await self.image_reader.read(media)

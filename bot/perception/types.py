@@ -64,9 +64,17 @@ class PerceivedPart(BaseModel):
     text: str
     ok: bool = True
     details: dict[str, Any] = Field(default_factory=dict)
+    heard: str | None = None  # a voice note's raw transcript, when `text` is its normalised form
 
     def render(self) -> str:
         return f"{self.label} {defuse_labels(self.text)}".strip()
+
+    def shown(self) -> str:
+        """What the thread is shown: the part, and for a voice note whose spoken addresses were
+        normalised, the raw transcript too, so nobody has to trust the rewrite."""
+        if self.heard and self.heard.strip() != self.text.strip():
+            return f"{self.render()}\n(as heard: “{self.heard.strip()}”)"
+        return self.render()
 
 
 # A line that starts like a part label ("[voice note, 0:05] …", "[image: …]"); see `defuse_labels`.
