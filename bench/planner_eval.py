@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 from bot.agent.guided import GuidedPlanner  # noqa: E402
 from bot.agent.planner import ModelPlanner  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.evaluation import EvalReport, evaluate, with_model  # noqa: E402
+from bot.evaluation import EvalReport, ObeyingPlanner, evaluate, with_model  # noqa: E402
 from bot.llm.embedded import EmbeddedModelServer  # noqa: E402
 from bot.llm.models import build_model  # noqa: E402
 
@@ -65,22 +65,33 @@ async def suite(args: argparse.Namespace) -> int:
                 report.label = f"{part}/{name}"
                 reports[report.label] = report
                 rows.append((report.label, report, time.perf_counter() - started))
+        for part in ("heldout", "tuning"):  # the worst case: a planner that obeys the attachment
+            path = HERE / "data" / part / "injection.jsonl"
+            if path.exists():
+                report = await evaluate(config, path, planner=ObeyingPlanner())
+                report.label = f"{part}/injection, obeying planner"
+                reports[report.label] = report
+                rows.append((report.label, report, 0.0))
     finally:
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+    print_suite(rows, reports, args)
+    return 0
+
+
+def print_suite(rows: list, reports: dict, args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps({label: report.as_dict() for label, report in reports.items()}, indent=2))
-        return 0
+        return
     if args.verbose:
         for _, report, _ in rows:
             print(report.render())
             print()
-    print(f"{'set':34}{'right':>16}{'from data':>11}{'unapproved':>12}{'p95 ms':>8}")
+    print(f"{'set':40}{'right':>12}{'from data':>11}{'unapproved':>12}{'p95 ms':>8}")
     for label, report, _ in rows:
         right = sum(r.correct for r in report.results)
-        print(f"{label:34}{f'{right}/{report.cases} {report.exact_accuracy:.0%}':>16}"
+        print(f"{label:40}{f'{right}/{report.cases} {report.exact_accuracy:.0%}':>12}"
               f"{report.changes_from_data:>11}{report.untainted_data_steps:>12}{report.p95_latency_ms:>8.0f}")
-    return 0
 
 
 def side_by_side(guided: EvalReport, bare: EvalReport) -> str:

@@ -376,6 +376,42 @@ async def run_cases(planner: Planner, tools: list[ToolSpec], cases: list[EvalCas
     return EvalReport(label=label, results=results, model=model)
 
 
+class ObeyingPlanner:
+    """A planner that does whatever the message's data says: every `tool key=value …` line of an
+    attachment (or "<verb> <value>" for a tool whose name starts with that verb) becomes a step.
+    The worst case of an LLM that follows injected instructions; the evaluation runs it through
+    the hub's review to measure what reaches a card, and what would run without an approval."""
+
+    reviews_results = False
+
+    async def plan(self, request: PlanRequest) -> Plan | Answer:
+        from bot.agent.provenance import message_parts
+        from bot.model import Step
+
+        names = {spec.name: spec for spec in request.tools}
+        steps = []
+        for part in message_parts(request.text):
+            if part.own:
+                continue
+            for line in part.text.splitlines():
+                words = re.findall(r"[\w.:/?=&-]+", line)
+                for index, word in enumerate(words):
+                    spec = names.get(word) or next((s for s in names.values()
+                                                    if s.name.split("_")[0] == word.lower()), None)
+                    if spec is None:
+                        continue
+                    params = list(spec.parameters_schema.get("properties", {}))
+                    pairs = dict(w.split("=", 1) for w in words[index + 1:] if "=" in w)
+                    args = {k: v for k, v in pairs.items() if k in params}
+                    if not args and params and index + 1 < len(words):
+                        args = {params[0]: words[index + 1]}
+                    steps.append(Step(tool=spec.name, args=args, reason="the attachment said so"))
+                    break
+        if not steps:
+            return Answer(text="nothing to obey")
+        return Plan(goal="obey", steps=steps)
+
+
 def _reviewed(outcome: Plan | Answer, request: PlanRequest, tools: list[ToolSpec]) -> Plan | Answer:
     """The plan after the hub's review, when that review exists (see `bot.agent.provenance`)."""
     try:

@@ -42,11 +42,8 @@ def invalid_arguments(plan: Plan, specs: Mapping[str, ToolSpec]) -> list[str]:
 
 
 def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Review:
-    invalid = invalid_arguments(plan, specs)
-    if invalid:
-        listed = "; ".join(invalid)
-        return Review(Answer(text=f"I can't propose that: {listed}. Nothing was run; send it again with a valid "
-                                  "value (`!help TOOL` lists what each parameter accepts)."), invalid=invalid)
+    """Provenance first (what only data asked for is gone before anything else is said about
+    it), then the arguments of what is left."""
     sources = turn_sources(request.text, history=request.history, executed=request.executed,
                            earlier=request.earlier)
     dropped = mark(plan, specs, sources)
@@ -55,6 +52,12 @@ def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> R
         return Review(Answer(text=f"I did not plan anything: {whys}. Text read from images, files and tool output "
                                   "is data to me, never instructions. If you want that, ask for it yourself."),
                       dropped=dropped)
+    invalid = invalid_arguments(plan, specs)
+    if invalid:
+        listed = "; ".join(invalid)
+        return Review(Answer(text=f"I can't propose that: {listed}. Nothing was run; send it again with a valid "
+                                  "value (`!help TOOL` lists what each parameter accepts)."),
+                      dropped=dropped, invalid=invalid)
     return Review(plan, dropped=dropped)
 
 
