@@ -75,8 +75,14 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+_HYPHENED_DIGITS = re.compile(r"\b\d(?:-\d)+\b")  # Whisper's "1-2-7" for "one two seven"
+_THOUSANDS = re.compile(r"\b(\d{1,2}),(\d{3})\b(?!,\d)")  # "port 8,000": ports and counts have no separators
+
+
 def normalise_transcript(text: str) -> str:
     """The transcript with spoken URLs, hosts, ports and versions written as they are typed."""
+    text = _HYPHENED_DIGITS.sub(lambda m: m.group(0).replace("-", ""), text)
+    text = _THOUSANDS.sub(r"\1\2", text)
     tokens = _tokens(text)
     out: list[str] = []
     index = 0
@@ -109,12 +115,22 @@ def normalise_transcript(text: str) -> str:
     return _glue(out)
 
 
+NOT_HOST_WORDS = frozenset({"port", "version", "v", "on", "at", "to", "is", "of", "and", "in", "the", "for"})
+
+
 def _glue(tokens: list[str]) -> str:
     """Join tokens with spaces, except around symbols ("127 . 0" → "127.0"); punctuation that
-    followed a word sticks to it, and is dropped where it would split an address."""
+    followed a word sticks to it, and is dropped where it would split an address. A number just
+    before a symbol joins the word before it: "web one dot example" → "web1.example"."""
     text = ""
     glue_next = False
     for position, token in enumerate(tokens):
+        before_symbol = position + 1 < len(tokens) and tokens[position + 1].startswith("\x00")
+        tail = re.search(r"[A-Za-z]+$", text)
+        if (token.isdigit() and len(token) <= 2 and before_symbol and not glue_next and tail
+                and tail.group(0).lower() not in NOT_HOST_WORDS):
+            text += token
+            continue
         if token.startswith("\x00"):
             text = text.rstrip(",") + token[1:]
             glue_next = True
