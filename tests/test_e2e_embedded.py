@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from tests.conftest import marker_runbook
 from tests.test_cli import chatops
 
 
@@ -23,3 +24,28 @@ def test_a_plain_request_is_planned_by_the_embedded_model_and_run(tmp_path, http
                                     "args": {**plans[1]["steps"][0]["args"], "timezone": "Europe/Paris"}}
     assert [e["type"] for e in events].count("answer") == 2
     assert (tmp_path / "data" / "chatops.db").is_file()  # the default storage path
+
+
+def test_follow_ups_in_one_console_thread(tmp_path, http_server):
+    """Issue 11: the embedded planner reads the thread: repeat, replace a value, an acknowledgement,
+    and a denied write step asked for again (a new plan that needs a new approval)."""
+    marker = tmp_path / "restarted"
+    (tmp_path / "config.toml").write_text(marker_runbook(marker))  # the embedded default model
+    said = [f"is {http_server}/health up?", "check it again", f"what about {http_server}/broken?", "thanks!",
+            "restart nginx", "n", "ok, restart it now", "y"]
+    result = chatops("chat", "--json", stdin="\n".join(said) + "\n", cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    plans = {e["id"]: e for e in events if e["type"] == "plan"}  # the last state of each card
+    assert [[(s["tool"], s["args"]) for s in plan["steps"]] for plan in plans.values()] == [
+        [("http_check", {"url": f"{http_server}/health"})],
+        [("http_check", {"url": f"{http_server}/health"})],
+        [("http_check", {"url": f"{http_server}/broken"})],
+        [("restart_service", {"unit": "nginx"})],
+        [("restart_service", {"unit": "nginx"})],
+    ]
+    decisions = [(e["plan_id"], e["decision"]) for e in events if e["type"] == "decision"]
+    restarts = list(plans)[3:]
+    assert decisions == [(restarts[0], "deny"), (restarts[1], "approve")]
+    assert "You're welcome." in [e["text"] for e in events if e["type"] == "answer"]
+    assert marker.read_text() == "nginx"  # ran once, after the second approval
