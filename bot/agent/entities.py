@@ -65,6 +65,7 @@ _IANA = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}\b")
 # --- words -----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     """A crude stem, enough to match "logs" with "log" and "resolving" with "resolve"."""
     word = word.lower().removesuffix("'s")
@@ -155,6 +156,13 @@ def _zone_tables() -> tuple[dict[str, str], dict[str, str]]:
     return by_lower, cities
 
 
+@functools.cache
+def _city_pattern() -> re.Pattern[str]:
+    """One pattern for every city name, longest first ("new york" before "york")."""
+    names = sorted(_zone_tables()[1], key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(name) for name in names) + r")\b")
+
+
 def own_text(text: str) -> tuple[str, bool]:
     """The part of the message that is the user's own request: `<data>` blocks and the text of
     attached images and files removed (a voice note's transcript stays: it is the user's own
@@ -232,11 +240,8 @@ def extract_entities(text: str) -> Entities:
             zone = "UTC"
         if zone:
             add_unique(found.timezones, zone)
-    lowered = blanked.lower()
-    for city in sorted(cities, key=len, reverse=True):
-        if re.search(rf"\b{re.escape(city)}\b", lowered):
-            add_unique(found.cities, cities[city])
-            lowered = re.sub(rf"\b{re.escape(city)}\b", " ", lowered)
+    for match in _city_pattern().finditer(blanked.lower()):
+        add_unique(found.cities, cities[match.group(1)])
     for match in _NUMBER.finditer(blanked):
         add_unique(found.numbers, int(match.group(1)))
     found.plain = blanked

@@ -219,10 +219,12 @@ class GuidedPlanner:
             filled = replace(filled, missing=[p for p in filled.missing if p.name not in args])
         if filled.missing:
             entities = extract_entities(text)
+            calls = self.model_calls
             asked = await self._ask_arguments(spec, filled.missing, entities, text, args)
+            how = " (picked by the model)" if self.model_calls > calls else " (the only word that fits)"
             for name, value in asked.items():
                 args[name] = value
-                sources[name] = f"{name} {value}"
+                sources[name] = f"{name} {value}{how}"
         missing = [p for p in filled.missing if p.name not in args]
         if missing:
             return Answer(text=_ask_for(spec, missing, tools))

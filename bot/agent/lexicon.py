@@ -9,6 +9,7 @@ entry here, not a code change. Everything is lower case.
 
 from __future__ import annotations
 
+import functools
 import re
 
 
@@ -63,13 +64,14 @@ ACKNOWLEDGEMENT = re.compile(
 # tool's own words (name, keywords) are both read through this table, so "give it a kick" reaches
 # a tool called `restart_service` and also one whose keywords say "bounce".
 
+# A `*` stands for one to three words ("put * live": "put checkout 3.2.0 live").
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "restart": ("restart", "bounce", "kick", "give it a kick", "kick it", "cycle", "recycle",
+    "restart": ("restart", "bounce", "kick", "give it a kick", "give * a kick", "kick it", "cycle", "recycle",
                 "respawn", "reload", "relaunch"),
-    "deploy": ("deploy", "ship", "release", "put live", "go live", "live", "roll out", "rollout", "push to prod",
-               "promote", "launch"),
-    "rollback": ("rollback", "roll back", "revert", "undo", "go back", "take back", "downgrade", "back out",
-                 "previous release"),
+    "deploy": ("deploy", "ship", "release", "put live", "put * live", "go live", "take * live", "roll out",
+               "roll * out", "rollout", "push to prod", "promote", "launch"),
+    "rollback": ("rollback", "roll back", "roll * back", "revert", "undo", "go back", "take back", "take * back",
+                 "bring * back", "downgrade", "back out", "previous release"),
     "purge": ("purge", "clear", "flush", "invalidate", "bust", "wipe"),
     "scale": ("scale", "replica", "replicas", "instance", "instances", "pod", "pods", "copies", "shrink",
               "bump", "count"),
@@ -88,6 +90,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge"})
 
 
+@functools.lru_cache(maxsize=4096)
 def synonym_class(word: str) -> str | None:
     """The canonical action or subject a word or phrase belongs to, if any."""
     lowered = word.lower()

@@ -188,8 +188,12 @@ def _canonical_words(text: str) -> set[str]:
     lowered = " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
     words = set(lowered.split())
     for canonical, phrases in SYNONYMS.items():
-        if any(f" {phrase} " in lowered for phrase in phrases):
-            words.add(canonical)
+        for phrase in phrases:
+            parts = [re.escape(part.strip()) for part in phrase.split("*")]
+            pattern = r"\s(?:\S+\s){1,5}".join(parts)
+            if re.search(rf"(?<!\S){pattern}(?!\S)", lowered):
+                words.add(canonical)
+                break
     return words
 
 

@@ -5,6 +5,7 @@ Every point a tool scores comes with a label, so a plan's `reason` says what mat
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -262,14 +263,19 @@ class Filled:
 def tool_vocabulary(spec: ToolSpec) -> set[str]:
     """The stems of the tool's own words and of their synonyms: never a value of its arguments
     ("roll out payments 2.2.0": the service is not "roll")."""
-    words = {stem(word) for word in name_words(spec)}
-    for keyword in spec.keywords:
+    return set(_vocabulary(spec.name, spec.keywords))
+
+
+@functools.lru_cache(maxsize=1024)
+def _vocabulary(name: str, keywords: tuple[str, ...]) -> frozenset[str]:
+    words = {stem(word) for word in name.split("_") if word}
+    for keyword in keywords:
         words.update(stem(word) for word in words_of(keyword))
-    for source in _synonym_sources(spec):
+    for source in _sources(name, keywords):
         cls = synonym_class(source)
         if cls is not None:
             words.update(stem(word) for phrase in SYNONYMS[cls] for word in words_of(phrase))
-    return words
+    return frozenset(words)
 
 
 def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
@@ -390,6 +396,37 @@ class Candidate:
         return self.spec.name
 
 
+def _synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[int, int] | None:
+    """Where a synonym phrase occurs among the request's stems, as (start, end), avoiding words
+    already counted. A `*` in the phrase stands for one to three words: "put * live" matches
+    "put checkout 3.2.0 live", "give * a kick" matches "give the worker a kick"."""
+    if "*" not in synonym:
+        phrase = _stems(synonym)
+        for position in _phrase_positions(phrase, tokens):
+            if not covered.intersection(range(position, position + len(phrase))):
+                return position, position + len(phrase)
+        return None
+    head, tail = (_stems(part) for part in synonym.split("*", 1))
+    for position in _phrase_positions(head, tokens):
+        for gap in range(1, 4):
+            after = position + len(head) + gap
+            if tokens[after: after + len(tail)] == tail:
+                span = range(position, after + len(tail))
+                words = set(range(position, position + len(head))) | set(range(after, after + len(tail)))
+                if not covered.intersection(words):
+                    return span.start, span.stop
+    return None
+
+
+@functools.lru_cache(maxsize=2048)
+def _stems_of(text: str) -> tuple[str, ...]:
+    return tuple(stem(word) for word in words_of(text))
+
+
+def _stems(text: str) -> list[str]:
+    return list(_stems_of(text))
+
+
 def _phrase_positions(phrase: list[str], tokens: list[str]) -> list[int]:
     size = len(phrase)
     return [i for i in range(len(tokens) - size + 1) if tokens[i: i + size] == phrase]
@@ -449,21 +486,24 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         cls = synonym_class(word)
         if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):
             continue
-        for synonym in SYNONYMS[cls]:
-            phrase = [stem(w) for w in words_of(synonym)]
-            fresh = [p for p in _phrase_positions(phrase, tokens)
-                     if not covered.intersection(range(p, p + len(phrase)))]
-            if not fresh:
+        # longest first: "give it a kick" at the start of a clause, not just "kick" at its end
+        for synonym in sorted(SYNONYMS[cls], key=lambda phrase: -len(phrase.split())):
+            found = _synonym_span(synonym, tokens, covered)
+            if found is None:
                 continue
-            covered.update(range(fresh[0], fresh[0] + len(phrase)))
+            start, end = found
+            covered.update(range(start, end))
             synonyms_hit.add(cls)
             score += SYNONYM_POINTS
             matched.append(synonym)
             labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
-            for clause in clauses:
-                for position in _phrase_positions(phrase, clause):
-                    if position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}:
+            offset = 0
+            for clause in clauses:  # a verb position: the start of its clause, or after a lead word
+                if offset <= start < offset + len(clause):
+                    at = start - offset
+                    if at == 0 or clause[at - 1] in {stem(w) for w in VERB_LEADS}:
                         verb_hit = True
+                offset += len(clause)
             break
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
@@ -496,13 +536,18 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels)
 
 
-def _synonym_sources(spec: ToolSpec) -> list[str]:
+def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
     """The tool's words whose synonyms count: its verb (the first word of its name) and its
     keywords with any class; its other name words only for subject classes ("replicas")."""
-    words = name_words(spec)
-    sources = [*words[:1], *spec.keywords]
+    return _sources(spec.name, spec.keywords)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sources(name: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
+    words = [part for part in name.split("_") if part]
+    sources = [*words[:1], *keywords]
     sources += [word for word in words[1:] if synonym_class(word) not in ACTION_CLASSES]
-    return list(dict.fromkeys(word.lower() for word in sources))
+    return tuple(dict.fromkeys(word.lower() for word in sources))
 
 
 def _enum_fit(candidate: Candidate) -> float:
