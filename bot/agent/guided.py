@@ -40,10 +40,22 @@ Limitations, honestly:
   write-risk steps always wait for a human approval, and that a write tool is only proposed
   when the request uses one of its action words in an imperative position (or two of its
   words) and every required argument was found in the request itself.
-- One message, one round: history is not read (so "check it again" does not know what "it"
-  was), and `reviews_results` is False, so the hub summarises results itself.
 - Several steps are planned only when the request splits into clauses that each clearly ask
   for a different tool with all of its arguments ("is X up and what does Y resolve to?").
+
+The thread and the attachments (issue 11):
+
+- **Follow-ups** (`followups`): "check it again", "what about port 443?", "same for billing",
+  "ok, restart it now" are resolved against the thread's latest plan (`PlanRequest.earlier`);
+  "thanks" or "ok cool" after a plan is an acknowledgement. A missing value of another tool can
+  be borrowed from the last step ("is 443 open there?").
+- **Questions about an attachment** ("what is wrong here?") get a diagnostic plan of read-only
+  checks of what the screenshot or file shows (`diagnostics`); the hub marks those steps tainted.
+- **Synonyms** of ops actions come from `lexicon.SYNONYMS` ("give it a kick" is a restart).
+- **Conditional requests** (`conditions`): "check X and restart web if it is down" runs the check,
+  and the next round proposes the restart only when the check found a problem. That is why
+  `reviews_results` is True: after a round the planner answers from the results (next to what an
+  attachment showed) or proposes the conditional's action.
 """
 
 from __future__ import annotations
