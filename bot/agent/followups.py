@@ -89,7 +89,7 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     top = ranking[0] if ranking else None
     named = any(c.name == previous.spec.name and c.matched for c in ranking)  # "ok, restart it now"
     # "fine, do it now": a repeat phrase beats another tool that only a stray word ("now") suggests
-    weak = top is not None and len(top.matched) < 2 and bool(REPEAT.search(text))
+    weak = top is not None and len(top.matched) < 2 and bool(REPEAT.search(text) or REPLACE.search(text))
     other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak
     if other and not top.filled.missing:  # type: ignore[union-attr]
         return None  # a complete request for another tool

@@ -45,7 +45,7 @@ PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale do
 HTTP_VERBS = frozenset({"get", "head", "post", "put"})  # enum values that are also common words
 
 # Clauses: sentence ends, commas and colons, and the joining words.
-CLAUSE = re.compile(r"[.;!?\n]+|[,:]\s+|\s+(?:and|then|also)\s+", re.IGNORECASE)
+CLAUSE = re.compile(r"\.+(?=\s|$)|[;!?\n]+|[,:]\s+|\s+(?:and|then|also)\s+", re.IGNORECASE)  # "3.2.0" is one word
 # Requests: "is X up and what does Y resolve to?" (several steps, one per clause).
 REQUEST_SPLIT = re.compile(r"\s+(?:and\s+then|and|then|also)\s+|;|\?\s+", re.IGNORECASE)
 
@@ -69,7 +69,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "restart": ("restart", "bounce", "kick", "give it a kick", "give * a kick", "kick it", "cycle", "recycle",
                 "respawn", "reload", "relaunch"),
     "deploy": ("deploy", "ship", "release", "put live", "put * live", "go live", "take * live", "roll out",
-               "roll * out", "rollout", "push to prod", "promote", "launch"),
+               "roll * out", "rollout", "push to prod", "push * to prod", "push * to production", "push * live",
+               "promote", "launch"),
     "rollback": ("rollback", "roll back", "roll * back", "revert", "undo", "go back", "take back", "take * back",
                  "bring * back", "downgrade", "back out", "previous release"),
     "purge": ("purge", "clear", "flush", "invalidate", "bust", "wipe"),
@@ -106,6 +107,10 @@ def synonym_class(word: str) -> str | None:
 VALUE_ALIASES: dict[str, str] = {
     "postgres": "postgresql", "pg": "postgresql", "psql": "postgresql", "mysqld": "mysql",
     "mongo": "mongodb", "es": "elasticsearch", "k8s": "kubernetes", "rabbit": "rabbitmq",
+    # DNS record types by what people call them
+    "mail": "MX", "mail server": "MX", "mail servers": "MX", "mailserver": "MX", "nameserver": "NS",
+    "nameservers": "NS", "name server": "NS", "name servers": "NS", "ipv6": "AAAA", "ipv4": "A",
+    "alias": "CNAME",
 }  # fmt: skip
 
 # --- follow-ups ---------------------------------------------------------------------------------

@@ -396,6 +396,21 @@ class Candidate:
         return self.spec.name
 
 
+def _at_verb(start: int, clauses: list[list[str]]) -> bool:
+    """Whether the token at `start` (counted over all clauses) stands where an order puts its
+    verb: the start of its clause, or after a lead word ("please", "can you")."""
+    offset = 0
+    for clause in clauses:
+        if offset <= start < offset + len(clause):
+            at = start - offset
+            return at == 0 or clause[at - 1] in _VERB_LEAD_STEMS
+        offset += len(clause)
+    return False
+
+
+_VERB_LEAD_STEMS = frozenset(stem(word) for word in VERB_LEADS)
+
+
 def _synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[int, int] | None:
     """Where a synonym phrase occurs among the request's stems, as (start, end), avoiding words
     already counted. A `*` in the phrase stands for one to three words: "put * live" matches
@@ -460,7 +475,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     score = 0.0
     verb_hit = False
     phrases: dict[str, list[str]] = {}
-    for word in [*name_words(spec), *spec.keywords]:
+    names = name_words(spec)
+    for word in [*names, *spec.keywords]:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
     clauses = _clause_tokens(entities.plain, single)
@@ -475,36 +491,39 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         if not fresh:
             continue
         covered.update(range(fresh[0], fresh[0] + len(phrase)))
-        score += WORD_POINTS
+        # a word of the tool's name that names another action than its verb ("release" in
+        # `revert_release`) is its object: half points, and never its verb position
+        foreign = text in names[1:] and synonym_class(text) in ACTION_CLASSES and \
+            synonym_class(text) != synonym_class(names[0] if names else "")
+        points = WORD_POINTS / 2 if foreign else WORD_POINTS
+        score += points
         matched.append(text)
-        labels.append(f"+{WORD_POINTS:g} {text!r}")
+        labels.append(f"+{points:g} {text!r}")
         for clause in clauses:
             for position in _phrase_positions(phrase, clause):
-                if position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}:
+                at_verb = position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}
+                counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
+                if (at_verb and not foreign) or counted:
                     verb_hit = True
     for word in _synonym_sources(spec):
         cls = synonym_class(word)
         if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):
             continue
-        # longest first: "give it a kick" at the start of a clause, not just "kick" at its end
-        for synonym in sorted(SYNONYMS[cls], key=lambda phrase: -len(phrase.split())):
-            found = _synonym_span(synonym, tokens, covered)
-            if found is None:
-                continue
-            start, end = found
-            covered.update(range(start, end))
-            synonyms_hit.add(cls)
-            score += SYNONYM_POINTS
-            matched.append(synonym)
-            labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
-            offset = 0
-            for clause in clauses:  # a verb position: the start of its clause, or after a lead word
-                if offset <= start < offset + len(clause):
-                    at = start - offset
-                    if at == 0 or clause[at - 1] in {stem(w) for w in VERB_LEADS}:
-                        verb_hit = True
-                offset += len(clause)
-            break
+        # every way the request says it; one counts, preferring one that stands where an order
+        # puts its verb ("shrink payments to 2 pods": "shrink", not "pods"), then the longest
+        spans = [(synonym, found) for synonym in SYNONYMS[cls]
+                 if (found := _synonym_span(synonym, tokens, covered)) is not None]
+        if not spans:
+            continue
+        ordered = sorted(spans, key=lambda item: (not _at_verb(item[1][0], clauses), -len(item[0].split())))
+        synonym, (start, end) = ordered[0]
+        covered.update(range(start, end))
+        synonyms_hit.add(cls)
+        score += SYNONYM_POINTS
+        matched.append(synonym)
+        labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
+        if _at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
+            verb_hit = True
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
