@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -93,6 +94,18 @@ def print_suite(rows: list, reports: dict, args: argparse.Namespace) -> None:
         right = sum(r.correct for r in report.results)
         print(f"{label:40}{f'{right}/{report.cases} {report.exact_accuracy:.0%}':>12}"
               f"{report.changes_from_data:>11}{report.untainted_data_steps:>12}{report.p95_latency_ms:>8.0f}")
+    guided = [r for label, report, _ in rows if "obeying" not in label for r in report.results]
+    deterministic = sorted(r.latency_ms for r in guided if not r.model_calls)
+    everything = sorted(r.latency_ms for r in guided)
+    calls = sum(r.model_calls or 0 for r in guided)
+    print(f"\nguided planning over all {len(guided)} cases: p95 {_p95(everything):.0f} ms "
+          f"({calls} model calls in {sum(1 for r in guided if r.model_calls)} cases); "
+          f"without a model call ({len(deterministic)} cases): p50 {_p95(deterministic, 0.5):.1f} ms, "
+          f"p95 {_p95(deterministic):.1f} ms, max {deterministic[-1]:.1f} ms")
+
+
+def _p95(values: list[float], quantile: float = 0.95) -> float:
+    return values[max(0, math.ceil(quantile * len(values)) - 1)] if values else 0.0
 
 
 def side_by_side(guided: EvalReport, bare: EvalReport) -> str:
