@@ -55,10 +55,10 @@ def thread_view(db: sqlite_utils.Database, thread_id: str) -> dict[str, Any] | N
         steps = [
             {"id": s[0], "tool": s[1], "args": _loads(s[2]) or {}, "reason": s[3] or "", "risk": s[4],
              "status": s[5], "result": _loads(s[6]), "summary": s[7], "error": s[8], "decided_by": s[9],
-             "duration_ms": s[10]}
+             "duration_ms": s[10], "provenance": s[11], "tainted": bool(s[12])}
             for s in db.execute(
-                "SELECT id, tool, args, reason, risk, status, result, summary, error, decided_by, duration_ms "
-                "FROM steps WHERE plan_id = ? ORDER BY position", [p[0]]).fetchall()
+                "SELECT id, tool, args, reason, risk, status, result, summary, error, decided_by, duration_ms, "
+                "provenance, tainted FROM steps WHERE plan_id = ? ORDER BY position", [p[0]]).fetchall()
         ]
         plans.append({"id": p[0], "message_id": p[1], "round": p[2], "goal": p[3], "status": p[4],
                       "requester": requester.get("name") or requester.get("id") or "",

@@ -76,6 +76,10 @@ class StepBody(BaseModel):
     error: str | None = None
     decided_by: str | None = None
     duration_ms: float | None = None
+    provenance: str | None = Field(None, description="where the values came from when not only from the "
+                                                     "requester's own words")
+    tainted: bool = Field(False, description="some value came only from data (an image, a file, tool output): "
+                                             "the step waits for an approval even when read-only")
 
 
 class PlanBody(BaseModel):

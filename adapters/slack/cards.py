@@ -190,7 +190,8 @@ def plan_card(plan: Plan, note: DecisionNote | None = None) -> tuple[str, list[d
         tail.append(_context(state))
     if waits_for_decision(plan):
         gated = sorted({step.risk.value for step in plan.steps if step.risk is not Risk.read})
-        tail.append(_context(f"The {' and '.join(gated)} steps wait for an approver; read steps run at once."))
+        waiting = f"The {' and '.join(gated)} steps wait" if gated else "Steps with values from an attachment wait"
+        tail.append(_context(f"{waiting} for an approver; read steps run at once."))
         tail.append(_buttons(plan))
 
     room = MAX_BLOCKS - len(head) - len(tail)

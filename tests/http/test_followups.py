@@ -7,6 +7,9 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from bot.agent.guided import GuidedPlanner
 from tests.http.conftest import done
+from tests.http.test_uploads_and_events import form
+from tests.screens import terminal_screenshot
+from tools.builtin.http_check import http_check
 
 
 def no_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
@@ -32,3 +35,25 @@ async def test_follow_ups_in_one_thread_through_the_http_api(start_web):
     assert web.bot.calls.of("ping")[-1] == {"host": "db3.example.com"}
 
 
+
+
+async def test_a_screenshot_question_over_the_api_waits_for_the_requester_and_says_where_values_came_from(
+        start_web, shared_perceiver, http_server):
+    web = await start_web(GuidedPlanner(FunctionModel(no_model)), perceiver=shared_perceiver)
+    web.bot.hub.registry.add(http_check)
+    url = f"{http_server}/health"
+    screen = terminal_screenshot([f"$ curl -sI {url}", "HTTP/1.1 502 Bad Gateway"])
+    created = await web.request("POST", "/api/v1/threads", data=form("what is wrong here?",
+                                                                    ("curl.png", screen, "image/png")))
+    assert created.status == 201, created.body
+    [plan] = created.body["plans"]
+    [step] = plan["steps"]
+    assert (step["tool"], step["args"], step["status"]) == ("http_check", {"url": url}, "proposed")
+    assert step["tainted"] is True and "the screenshot curl.png" in step["provenance"]
+    assert plan["status"] == "proposed"  # a read step, and still nothing was fetched
+
+    decided = await web.request("POST", f"/api/v1/plans/{plan['id']}/decision", json={"decision": "approve"})
+    assert decided.status == 200, decided.body
+    view = await web.wait_for(created.body["id"], done)
+    [finished] = view["plans"][0]["steps"]
+    assert finished["status"] == "succeeded" and finished["result"]["status"] == 200

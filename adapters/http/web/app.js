@@ -81,7 +81,7 @@ function stepOutcome(step) {
 }
 
 function planCard(plan) {
-  const gated = plan.steps.some((s) => s.risk !== "read");
+  const gated = plan.steps.some((s) => s.risk !== "read" || s.tainted);  // tainted: values from an attachment
   const open = plan.status === "proposed";
   const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}`, tabindex: "-1" },
     el("header", {},
