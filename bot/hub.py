@@ -263,8 +263,10 @@ class Hub:
         elif self.planner is None:
             return Answer(text="No language model is configured: use `!tool arg=value` (`!help`).")
         else:
-            earlier = [plan for plan in await self.store.thread_plans(turn.thread.id, limit=EARLIER_PLANS)
-                       if plan.id not in {p.id for p in executed}]
+            earlier = []  # a thread's first message has no earlier plans: spare the store call
+            if turn.history:
+                earlier = [plan for plan in await self.store.thread_plans(turn.thread.id, limit=EARLIER_PLANS)
+                           if plan.id not in {p.id for p in executed}]
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools,
                                   history=turn.history, executed=executed, round=round_number,
                                   max_steps=self.config.agent.max_steps, earlier=earlier,
