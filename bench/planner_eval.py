@@ -5,7 +5,8 @@
     python bench/planner_eval.py --suite [--verbose]     # the issue-11 sets, held-out and tuning
 
 `--suite` runs the guided planner (the embedded default) over every set in `bench/data/heldout/`
-(written before any tuning), `bench/data/fresh/` (written after all tuning) and
+(written before any tuning), `bench/data/fresh/` (written after the planned tuning), `fresh2/`
+(written after the last rule change) and
 `bench/data/tuning/` (follow-ups, attachment questions, paraphrases over built-ins and over
 runbooks it has never seen, conditional requests, injection attempts) and prints one row per set:
 tools-and-arguments right, write/danger steps from data, data-valued steps that would run without
@@ -54,7 +55,7 @@ async def suite(args: argparse.Namespace) -> int:
             embedded = EmbeddedModelServer(llm.local)
             await asyncio.to_thread(embedded.start)
         model = build_model(llm, embedded_base_url=embedded.base_url if embedded else None)
-        for part in ("heldout", "fresh", "tuning"):
+        for part in ("heldout", "fresh", "fresh2", "tuning"):
             for name in SUITE_SETS:
                 path = HERE / "data" / part / f"{name}.jsonl"
                 if not path.exists():
