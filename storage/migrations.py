@@ -91,12 +91,23 @@ def _step_outcomes(db: sqlite_utils.Database) -> None:
     db["steps"].add_column("outcome", str)
 
 
+def _indexes_for_flat_cost(db: sqlite_utils.Database) -> None:
+    """v6: an index for every lookup on the turn path and in listings, so a turn costs the same
+    at a million stored turns as at ten thousand (`tests/test_flat_cost.py` fails on a scan)."""
+    db["plans"].create_index(["message_id", "round"], index_name="plans_by_message")
+    db["threads"].create_index(["platform", "updated_at", "id"], index_name="threads_by_activity")
+    db["threads"].create_index(["platform", "channel", "updated_at", "id"], index_name="threads_by_channel")
+    db["audit"].create_index(["thread_id", "id"], index_name="audit_by_thread")
+    db["audit"].create_index(["kind", "id"], index_name="audit_by_kind")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
     _perception_cache,
     _platform_refs,
     _step_outcomes,
+    _indexes_for_flat_cost,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
