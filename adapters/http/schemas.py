@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.model import PlanStatus, Risk, StepStatus
+from bot.model import Outcome, PlanStatus, Risk, StepStatus
 
 MAX_TEXT = 20_000
 
@@ -76,10 +76,13 @@ class StepBody(BaseModel):
     error: str | None = None
     decided_by: str | None = None
     duration_ms: float | None = None
+    outcome: Outcome | None = Field(None, description="`ok`, or `problem` when the step ran and found something "
+                                                         "wrong (down, refused, 4xx/5xx); null until it ran")
 
 
 class PlanBody(BaseModel):
     id: str
+    message_id: str | None = Field(None, description="the message this plan answers")
     goal: str
     status: PlanStatus
     round: int
@@ -98,6 +101,8 @@ class ThreadBody(BaseModel):
     updated_at: datetime
     messages: list[MessageBody]
     plans: list[PlanBody]
+    has_more: bool = Field(False, description="older messages exist: ask for them with `before=next_before`")
+    next_before: str | None = Field(None, description="pass as `before` for the page of older messages")
     last_event_id: str = Field(description="resume the event stream after this id to miss nothing since this view")
 
 
