@@ -12,8 +12,9 @@ one thread of 10,000 messages), then the real bot is started on it and timed doi
   long thread       POST a message into the 10,000-message thread over HTTP (reply and its size)
   audit             the newest 50 audit rows, and those of one thread (what `chatops audit` reads)
 
-Each figure is the median of repeated runs; the ratio to the smallest size is the result
-(target ≤ 1.5×). Bytes per stored turn come from the file size. A report, not a test: exit 0.
+All sizes run side by side and are timed interleaved (each round times every operation once on
+every database), so a change in the machine's load falls on all sizes alike. Each figure is the
+median over the rounds; the ratio to the smallest size is the result (target ≤ 1.5×). Bytes per stored turn come from the file size. A report, not a test: exit 0.
 
     .venv/bin/python bench/growth.py                      # 10^4, 10^5, 10^6 (several minutes)
     .venv/bin/python bench/growth.py --sizes 10000,100000 # quicker
@@ -38,6 +39,7 @@ import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import aiohttp  # noqa: E402
@@ -144,23 +146,57 @@ def fill(path: Path, turns: int, owner: str) -> float:
 # --- measuring ---------------------------------------------------------------------------------------
 
 
-async def median_ms(action: Callable[[int], Awaitable[object]], repeats: int, warmup: int = 3) -> float:
-    for i in range(warmup):
-        await action(-1 - i)
-    times = []
-    for i in range(repeats):
+@dataclass
+class Running:
+    """One bot (store, hub, HTTP API) on one prebuilt database, and the operations timed on it."""
+
+    size: int
+    store: Store
+    hub: Hub
+    adapter: HttpAdapter
+    session: aiohttp.ClientSession
+    base: str
+    reply_bytes: list[int] = field(default_factory=list)
+    times: dict[str, list[float]] = field(default_factory=dict)
+
+    async def planner_turn(self, i: int) -> None:
+        assert await self.hub.handle(Inbound(event_id=f"pt{i}", thread=ThreadRef(platform="bench", thread=f"p{i}"),
+                                             user=BENCH_USER, text="is it up?"))
+
+    async def fast_turn(self, i: int) -> None:
+        assert await self.hub.handle(Inbound(event_id=f"ft{i}", thread=ThreadRef(platform="bench", thread=f"f{i}"),
+                                             user=BENCH_USER, text="!noop"))
+
+    async def list_threads(self, _: int) -> None:
+        async with self.session.get(f"{self.base}/api/v1/threads") as response:
+            assert response.status == 200, await response.text()
+            await response.read()
+
+    async def long_thread_message(self, _: int) -> None:
+        async with self.session.post(f"{self.base}/api/v1/threads/http:{OPERATOR.id}:tlong/messages",
+                                     json={"text": "!noop"}) as response:
+            assert response.status == 201, await response.text()
+            self.reply_bytes.append(len(await response.read()))
+
+    async def audit(self, _: int) -> None:
+        await self.store.audit_log(limit=50)
+
+    async def timed(self, name: str, action: Callable[[int], Awaitable[None]], i: int) -> None:
         started = time.perf_counter()
         await action(i)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        self.times.setdefault(name, []).append((time.perf_counter() - started) * 1000)
 
 
-async def measure(folder: Path, turns: int, repeats: int) -> dict[str, float]:
-    path = folder / f"growth-{turns}.db"
-    owner = OPERATOR.id  # the token-less loopback web user owns every synthetic thread
-    await (await Store.open(path)).close()  # the schema, by the store's own migrations
-    figures: dict[str, float] = {"build_s": await asyncio.to_thread(fill, path, turns, owner),
-                                 "bytes_per_turn": os.path.getsize(path) / turns}
+BENCH_USER = UserRef(platform="http", id="bench", name="bench")
+OPERATIONS = ["planner turn", "fast-path turn", "GET /threads", "long thread message", "audit (newest 50)"]
+
+
+def actions(bot: Running) -> dict[str, Callable[[int], Awaitable[None]]]:
+    return dict(zip(OPERATIONS, [bot.planner_turn, bot.fast_turn, bot.list_threads, bot.long_thread_message,
+                                 bot.audit], strict=True))
+
+
+async def start(path: Path, size: int, session: aiohttp.ClientSession) -> Running:
     config = Config.model_validate({"storage": {"path": str(path)}, "console": {"user": "bench"},
                                     "http": {"listen": "127.0.0.1:0"}})
     store = await Store.open(path)
@@ -169,73 +205,52 @@ async def measure(folder: Path, turns: int, repeats: int) -> dict[str, float]:
     adapter = HttpAdapter(Runtime(config=config, store=store, registry=hub.registry, hub=hub))
     await hub.start()
     await adapter.start()
-    user = UserRef(platform="http", id="bench", name="bench")
-    long_thread = f"http:{owner}:tlong"
-    reply_bytes: list[int] = []
-    base = adapter.url.rstrip("/")
-    try:
-        async with aiohttp.ClientSession() as session:
+    return Running(size, store, hub, adapter, session, adapter.url.rstrip("/"))
 
-            async def planner_turn(i: int) -> None:
-                assert await hub.handle(Inbound(event_id=f"pt{i}", thread=ThreadRef(platform="bench", thread=f"p{i}"),
-                                                user=user, text="is it up?"))
 
-            async def fast_turn(i: int) -> None:
-                assert await hub.handle(Inbound(event_id=f"ft{i}", thread=ThreadRef(platform="bench", thread=f"f{i}"),
-                                                user=user, text="!noop"))
-
-            async def list_threads(_: int) -> None:
-                async with session.get(f"{base}/api/v1/threads") as response:
-                    assert response.status == 200, await response.text()
-                    await response.read()
-
-            async def long_thread_message(_: int) -> None:
-                async with session.post(f"{base}/api/v1/threads/{long_thread}/messages",
-                                        json={"text": "!noop"}) as response:
-                    assert response.status == 201, await response.text()
-                    reply_bytes.append(len(await response.read()))
-
-            async def audit(_: int) -> None:
-                await store.audit_log(limit=50)
-
-            figures["planner turn"] = await median_ms(planner_turn, repeats)
-            figures["fast-path turn"] = await median_ms(fast_turn, repeats)
-            figures["GET /threads"] = await median_ms(list_threads, repeats)
-            figures["long thread message"] = await median_ms(long_thread_message, max(5, repeats // 2))
-            figures["long thread reply KB"] = statistics.median(reply_bytes) / 1024
-            figures["audit (newest 50)"] = await median_ms(audit, repeats)
-    finally:
-        await adapter.stop()
-        await hub.stop()
-        await store.close()
-    path.unlink(missing_ok=True)
-    return figures
+async def stop(bot: Running) -> None:
+    await bot.adapter.stop()
+    await bot.hub.stop()
+    await bot.store.close()
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="stored turns, comma-separated")
-    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=40)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; sizes {sizes}")
-    results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="chatops-growth-") as folder:
+        paths, bytes_per_turn = {}, {}
         for size in sizes:
-            results[size] = await measure(Path(folder), size, args.repeats)
-            print(f"  {size:>9,} turns: built in {results[size]['build_s']:.0f} s, "
-                  f"{results[size]['bytes_per_turn']:.0f} bytes/turn", flush=True)
-    base = results[sizes[0]]
-    names = [k for k in base if k not in ("build_s", "bytes_per_turn")]
+            paths[size] = Path(folder) / f"growth-{size}.db"
+            await (await Store.open(paths[size])).close()  # the schema, by the store's own migrations
+            built = await asyncio.to_thread(fill, paths[size], size, OPERATOR.id)
+            bytes_per_turn[size] = os.path.getsize(paths[size]) / size
+            print(f"  {size:>9,} turns: built in {built:.0f} s, {bytes_per_turn[size]:.0f} bytes/turn", flush=True)
+        async with aiohttp.ClientSession() as session:
+            bots = [await start(paths[size], size, session) for size in sizes]
+            try:
+                # interleaved: every round times each operation once on every database, so a
+                # change in the machine's load falls on all sizes alike
+                for i in range(-3, args.repeats):
+                    for name in OPERATIONS:
+                        for bot in bots:
+                            await bot.timed(name, actions(bot)[name], i)
+            finally:
+                for bot in bots:
+                    await stop(bot)
     print()
     print(f"{'operation (median)':<24}" + "".join(f"{size:>14,}" for size in sizes) + "   worst ratio")
-    for name in names:
-        unit = "KB" if "KB" in name else "ms"
-        cells = "".join(f"{results[size][name]:>11.2f} {unit}" for size in sizes)
-        ratio = max(results[size][name] / base[name] for size in sizes) if base[name] else 0.0
+
+    for name in OPERATIONS:
+        medians = [statistics.median(bot.times[name][3:]) for bot in bots]
+        ratio = max(m / medians[0] for m in medians)
         verdict = "ok" if ratio <= TARGET_RATIO else f"MISSED (target ≤ {TARGET_RATIO}×)"
-        print(f"{name:<24}{cells}   {ratio:.2f}× {verdict}")
-    print(f"{'bytes per turn':<24}" + "".join(f"{results[size]['bytes_per_turn']:>14.0f}" for size in sizes))
+        print(f"{name:<24}" + "".join(f"{m:>11.2f} ms" for m in medians) + f"   {ratio:.2f}× {verdict}")
+    print(f"{'long thread reply':<24}" + "".join(f"{statistics.median(b.reply_bytes) / 1024:>11.1f} KB" for b in bots))
+    print(f"{'bytes per stored turn':<24}" + "".join(f"{bytes_per_turn[size]:>14.0f}" for size in sizes))
 
 
 if __name__ == "__main__":
