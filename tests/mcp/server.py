@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import os
 import sys
 import zlib
@@ -127,10 +128,9 @@ async def add_tool(ctx: Context, name: str) -> str:
 async def _announce(ctx: Context) -> None:
     """`notifications/tools/list_changed` to legacy sessions, the listen stream to modern ones."""
     await ctx.notify_tools_changed()
-    try:
+    # a modern connection has no session-wide notification channel
+    with contextlib.suppress(Exception):
         await ctx.request_context.session.send_tool_list_changed()
-    except Exception:  # a modern connection has no session-wide notification channel
-        pass
 
 
 class Confirmation(BaseModel):
