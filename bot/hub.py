@@ -328,6 +328,12 @@ class Hub:
             verdict = self.policy.may_request(requester, spec)
             if not verdict.allowed:
                 return f"You may not run that: {verdict.reason}."
+        for step in plan.steps:
+            # nobody is asked to approve a step that cannot run; read steps run at once and fail
+            # as step errors the planner sees
+            spec = self.registry.get(step.tool)
+            if spec is not None and spec.risk is not Risk.read and (problem := self.executor.check(step)):
+                return f"I did not propose that, because it could not run: {problem}."
         return None
 
     # --- running plans ------------------------------------------------------------------------------
