@@ -165,6 +165,9 @@ def main() -> None:
     parser.add_argument("--http", type=int, default=None, help="serve Streamable HTTP on this port")
     parser.add_argument("--token", default="", help="the bearer token HTTP clients must send")
     options = parser.parse_args()
+    if os.environ.get("PID_FILE"):  # lets a test check that the bot stopped this process
+        with open(os.environ["PID_FILE"], "a") as pids:
+            pids.write(f"{os.getpid()}\n")
     if options.http is None:
         server.run()
         return
