@@ -328,7 +328,8 @@ class MCPConnection:
                 log.warning("MCP progress report failed", exc_info=True)
 
         try:
-            return await asyncio.wait_for(client.call_tool(tool, arguments, progress_callback=on_progress), timeout)
+            async with asyncio.timeout(timeout):  # no extra task per call, unlike wait_for
+                return await client.call_tool(tool, arguments, progress_callback=on_progress)
         except TimeoutError:
             raise MCPCallFailed(f"{tool} did not answer within {timeout:g} s (the call was cancelled)") from None
         except MCPError as exc:
