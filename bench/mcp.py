@@ -15,36 +15,46 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if __name__ == "mcp":
+    # Another script in bench/ (whose folder is first on sys.path) imported the SDK and found this
+    # file: stand aside and hand it the real package (the import system returns whatever
+    # `sys.modules["mcp"]` holds once this module has run; the rest below only defines things).
+    import importlib
+
+    _here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _here]
+    del sys.modules["mcp"]
+    sys.modules["mcp"] = importlib.import_module("mcp")
+
 import argparse
 import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-# `python bench/mcp.py` would otherwise import this very file as the `mcp` package.
+# `python bench/mcp.py` would otherwise import this very file as the `mcp` package. The project's
+# modules are imported inside the functions, so that the stand-aside above never runs them.
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(REPO))
-if __name__ == "__main__":
+BIN = Path(sys.executable).parent
+ARGS = {"timezone": "Europe/Paris"}
+
+
+def _paths() -> None:
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+    sys.path.insert(0, str(REPO))
     sys.modules.pop("mcp", None)
 
-from mcp import Client, StdioServerParameters  # noqa: E402
 
-from bot.agent.executor import Executor  # noqa: E402
-from bot.config import MCPServerConfig  # noqa: E402
-from bot.model import Step, ThreadRef, UserRef  # noqa: E402
-from tools.context import ToolContext  # noqa: E402
-from tools.mcp import MCPServers  # noqa: E402
-from tools.registry import ToolRegistry  # noqa: E402
+def time_server():
+    from bot.config import MCPServerConfig
 
-BIN = Path(sys.executable).parent
-TIME = MCPServerConfig(name="time", command=str(BIN / "mcp-server-time"), args=["--local-timezone", "UTC"])
-ARGS = {"timezone": "Europe/Paris"}
+    return MCPServerConfig(name="time", command=str(BIN / "mcp-server-time"), args=["--local-timezone", "UTC"])
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -53,7 +63,16 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def call_overhead(rounds: int, calls: int) -> None:
-    servers = MCPServers([TIME])
+    from mcp import Client, StdioServerParameters
+
+    from bot.agent.executor import Executor
+    from bot.model import Step, ThreadRef, UserRef
+    from tools.context import ToolContext
+    from tools.mcp import MCPServers
+    from tools.registry import ToolRegistry
+
+    time_config = time_server()
+    servers = MCPServers([time_config])
     await servers.start()
     specs, _ = servers.specs()
     executor = Executor(ToolRegistry(specs))
@@ -62,7 +81,7 @@ async def call_overhead(rounds: int, calls: int) -> None:
     step = Step(tool="time_get_current_time", args=ARGS)
     bot: list[float] = []
     bare: list[float] = []
-    params = StdioServerParameters(command=TIME.command or "", args=TIME.args)
+    params = StdioServerParameters(command=time_config.command or "", args=time_config.args)
     async with Client(params, cache=None) as client:  # Client only connects; the calls are the session's
         session = client.session
         for _ in range(10):  # warm both paths
@@ -91,15 +110,19 @@ async def call_overhead(rounds: int, calls: int) -> None:
     print(f"\nratio of medians: {ratio:.2f}× (target ≤ 1.2×): {'met' if ratio <= 1.2 else 'MISSED'}")
 
 
-def three_servers(repo: Path) -> list[MCPServerConfig]:
+def three_servers(repo: Path) -> list:
+    from bot.config import MCPServerConfig
+
     return [
         MCPServerConfig(name="git", command=str(BIN / "mcp-server-git"), args=["--repository", str(repo)]),
-        TIME,
+        time_server(),
         MCPServerConfig(name="test", command=sys.executable, args=[str(REPO / "tests" / "mcp" / "server.py")]),
     ]
 
 
 async def startup(repeats: int) -> None:
+    from tools.mcp import MCPServers
+
     with tempfile.TemporaryDirectory() as folder:
         repo = Path(folder) / "repo"
         subprocess.run(["git", "init", "-q", str(repo)], check=True)
@@ -143,4 +166,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    _paths()
     asyncio.run(main())

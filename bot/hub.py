@@ -22,6 +22,7 @@ from bot.agent.commands import is_command, is_reload_command, parse_command
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
 from bot.agent.policy import Policy
+from bot.agent.tool_filter import relevant_tools
 from bot.config import Config
 from bot.model import (
     Answer,
@@ -278,7 +279,8 @@ class Hub:
             return parse_command(turn.text, self.registry)
         if self.planner is None:
             return Answer(text="No language model is configured: use `!tool arg=value` (`!help`).")
-        request = PlanRequest(text=turn.text, requester=turn.requester, tools=self.tools_for(turn.requester),
+        tools = relevant_tools(turn.text, self.tools_for(turn.requester))  # all of them unless there are many
+        request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools,
                               history=turn.history, executed=executed, round=round_number,
                               max_steps=self.config.agent.max_steps)
         outcome = await self.planner.plan(request)
