@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ def _extra_tools(count: int) -> list:
     it on sys.path would shadow `storage` and `mcp`)."""
     spec = importlib.util.spec_from_file_location("planner_scale", BENCH / "planner_scale.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["planner_scale"] = module  # its dataclass looks its module up there
     spec.loader.exec_module(module)
     return module.extra_tools(count)
 
