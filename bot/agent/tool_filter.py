@@ -34,11 +34,12 @@ _SHAPES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 
 # words that say nothing about which tool is meant; a tool named `who_is_on_call` must not win
 # every "is … up?" question because few tools share its "is"
-STOPWORDS = frozenset("""
-    a an and any are at be by can could do does for from get give how i in is it its me my of on or
-    our please show tell that the their this to was we what when where which who why will with would
-    you your
-""".split())
+STOPWORDS = frozenset([
+    "a", "an", "and", "any", "are", "at", "be", "by", "can", "could", "do", "does", "for", "from", "get", "give",
+    "how", "i", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our", "please", "show", "tell", "that",
+    "the", "their", "this", "to", "was", "we", "what", "when", "where", "which", "who", "why", "will", "with",
+    "would", "you", "your",
+])
 
 
 def _words(text: str) -> set[str]:

@@ -62,6 +62,12 @@ def note(text: str) -> str:
 
 
 @server.tool(annotations=READ_ONLY)
+def env(name: str) -> str:
+    """The value of one of the server's environment variables (empty when unset)."""
+    return os.environ.get(name, "")
+
+
+@server.tool(annotations=READ_ONLY)
 async def hang() -> str:
     """Never answers."""
     await asyncio.sleep(3600)

@@ -123,6 +123,8 @@ class MCPConnection:
             return f"ready ({len(self.tools)} tools)"
         if self.state is ServerState.failed:
             return f"failed: {self.error}"
+        if self.state is ServerState.starting and self.error:
+            return f"restarting (last failure: {self.error})"
         return self.state.value
 
     # --- starting and stopping -----------------------------------------------------------------
@@ -134,8 +136,10 @@ class MCPConnection:
 
     async def _start_locked(self) -> None:
         await self._stop_locked()
-        self.state, self.error = ServerState.starting, ""
+        self.state = ServerState.starting  # `error` stays until a start succeeds: /healthz says why
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # a start abandoned by its caller (a cancelled retry) must not leave an unread exception
+        ready.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._closing = asyncio.Event()
         self._owner = asyncio.create_task(self._own(ready, self._closing), name=f"chatops-mcp-{self.name}")
         try:
@@ -146,7 +150,7 @@ class MCPConnection:
             await self._fail_start(str(exc))
         except Exception as exc:
             await self._fail_start(_short(exc))
-        self.state = ServerState.ready
+        self.state, self.error = ServerState.ready, ""
         self._backoff, self._retry_at = FIRST_BACKOFF, 0.0
         log.info("MCP server %s ready with %d tools (%s)", self.name, len(self.tools), self.protocol_version)
 
@@ -281,6 +285,10 @@ class MCPConnection:
         except (OSError, ValueError):
             return ""
         return " | ".join(lines[-STDERR_TAIL:])[:500]
+
+    def retry_in(self) -> float:
+        """Seconds until the backoff allows the next start attempt."""
+        return max(0.0, self._retry_at - time.monotonic())
 
     # --- calls -----------------------------------------------------------------------------------
 

@@ -20,13 +20,3 @@ async def probe_mcp_servers(config: Config) -> list[str]:
     finally:
         await servers.stop()
     return problems
-
-
-async def describe_mcp_servers(config: Config) -> list[str]:
-    """`name: ready (N tools)` or `name: failed: why` per server, for a human-readable report."""
-    servers = MCPServers(config.mcp)
-    try:
-        await servers.start()
-        return [f"{name}: {state}" for name, state in servers.states().items()]
-    finally:
-        await servers.stop()

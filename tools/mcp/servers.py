@@ -8,6 +8,7 @@ kept by a plan proposed before a reload still reaches the server as it is now.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +47,7 @@ class MCPServers:
         self.connections: dict[str, MCPConnection] = {
             config.name: MCPConnection(config, on_tools_changed=self._tools_changed) for config in configs
         }
+        self._retries: dict[str, asyncio.Task[None]] = {}
 
     async def start(self) -> list[str]:
         """Start every server at once; returns one problem per server that did not start."""
@@ -55,9 +57,40 @@ class MCPServers:
         for name, outcome in zip(names, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 problems.append(f"mcp[{name}]: did not start: {outcome}")
+                self._keep_trying(self.connections[name])
         return problems
 
+    def _keep_trying(self, connection: MCPConnection) -> None:
+        """A server that did not start has no tools in the registry, so no step would ever
+        restart it: try again in the background, with the same growing backoff, until it comes
+        up (its tools then join the registry) or the bot stops."""
+        if connection.name in self._retries and not self._retries[connection.name].done():
+            return
+
+        async def retry() -> None:
+            while connection.state is ServerState.failed:
+                await asyncio.sleep(connection.retry_in())
+                try:
+                    await connection.start()
+                except MCPUnavailable as exc:
+                    log.info("MCP server %s still unavailable: %s", connection.name, exc)
+                    continue
+                log.info("MCP server %s started on a later attempt", connection.name)
+                await self._tools_changed(connection)
+
+        self._retries[connection.name] = asyncio.get_running_loop().create_task(
+            retry(), name=f"chatops-mcp-retry-{connection.name}")
+
+    async def _cancel_retries(self, names: list[str] | None = None) -> None:
+        for name in list(self._retries) if names is None else names:
+            task = self._retries.pop(name, None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+
     async def stop(self) -> None:
+        await self._cancel_retries()
         await asyncio.gather(*(connection.stop() for connection in self.connections.values()),
                              return_exceptions=True)
 
@@ -65,6 +98,7 @@ class MCPServers:
         """Apply a new `[[mcp]]` list: removed or changed servers stop, new or changed ones
         start, unchanged ones list their tools again. Returns the problems."""
         wanted = {config.name: config for config in configs}
+        await self._cancel_retries()
         for name in [name for name in self.connections if name not in wanted]:
             await self.connections.pop(name).stop()
         problems: list[str] = []
@@ -82,6 +116,7 @@ class MCPServers:
         for (name, _), outcome in zip(jobs, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 problems.append(f"mcp[{name}]: did not start: {outcome}")
+                self._keep_trying(self.connections[name])
         return problems
 
     def states(self) -> dict[str, str]:
