@@ -179,6 +179,7 @@ async def test_streamable_http_with_a_bearer_token(mcp_bot, http_server, monkeyp
 
     assert runtime.mcp_states()["web"].startswith("ready")
     assert not runtime.mcp_states()["nokey"].startswith("ready")  # failed, or retrying
+    assert "HTTP 401: check the token in WRONG_MCP_TOKEN" in runtime.mcp_states()["nokey"]
     assert "s3cret-token" not in " ".join(runtime.problems)
     assert runtime.registry.get("web_wipe").risk.value == "danger"
 

@@ -112,6 +112,7 @@ class MCPConnection:
         self._retry_at = 0.0
         self._stderr: IO[str] | None = None
         self._refreshing: asyncio.Task[None] | None = None
+        self._http_status = 0  # the last HTTP error status of a url server, for a clearer failure
 
     @property
     def name(self) -> str:
@@ -137,6 +138,7 @@ class MCPConnection:
     async def _start_locked(self) -> None:
         await self._stop_locked()
         self.state = ServerState.starting  # `error` stays until a start succeeds: /healthz says why
+        self._http_status = 0
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # a start abandoned by its caller (a cancelled retry) must not leave an unread exception
         ready.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -156,6 +158,10 @@ class MCPConnection:
 
     async def _fail_start(self, reason: str) -> None:
         detail = self._stderr_tail()
+        if self._http_status in (401, 403):
+            reason += f" (HTTP {self._http_status}: check the token in {self.config.token_from or 'token_from'})"
+        elif self._http_status:
+            reason += f" (HTTP {self._http_status})"
         await self._stop_locked()
         self.state, self.error = ServerState.failed, reason + (f" (stderr: {detail})" if detail else "")
         self._retry_at = time.monotonic() + self._backoff
@@ -201,7 +207,7 @@ class MCPConnection:
             async with contextlib.AsyncExitStack() as stack:
                 if self.config.url:
                     http = await stack.enter_async_context(httpx2.AsyncClient(
-                        headers=_bearer_headers(self.config),
+                        headers=_bearer_headers(self.config), event_hooks={"response": [self._note_status]},
                         timeout=httpx2.Timeout(30, read=max(300.0, self.config.timeout + 30))))
                     target: Any = streamable_http_client(self.config.url, http_client=http)
                 else:
@@ -229,6 +235,12 @@ class MCPConnection:
                 raise
         finally:
             self._client = None
+
+    async def _note_status(self, response: httpx2.Response) -> None:
+        """The SDK reports any HTTP error as "Server returned an error response"; the status
+        says more (a 401 is a token problem, not a server problem)."""
+        if response.status_code >= 400:
+            self._http_status = response.status_code
 
     async def _listen(self, client: Client) -> None:
         """Modern servers announce tool-list changes on a `subscriptions/listen` stream; older
