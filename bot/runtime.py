@@ -21,6 +21,7 @@ from bot.toolbox import Toolbox
 from storage import Store
 from tools.builtin import BUILTIN_TOOLS
 from tools.folders import folder_tools
+from tools.mcp.servers import ImageReader
 from tools.plugins import plugin_tools
 from tools.registry import ToolRegistry, ToolSpec
 from tools.runbooks import runbook_tool
@@ -86,6 +87,19 @@ def build_perceiver(config: Config, registry: ToolRegistry, store: Store | None)
         vision_model = build_model(config.llm)
     return Perceiver(config.perception, store=store, vocabulary=vocabulary(config, registry),
                      vision_model=vision_model, vision_timeout=config.llm.timeout)
+
+
+def image_reader(perceiver: Perceiver, config: Config) -> ImageReader:
+    """How an image returned by an MCP tool is read: the same perception as a user's screenshot
+    (OCR, and a description when the LLM accepts images). What it finds is tool output: data."""
+    from bot.perception.media import to_media
+
+    async def read(data: bytes, mime_type: str) -> str:
+        part = await perceiver.perceive(to_media(f"tool-image.{mime_type.rsplit('/', 1)[-1]}", data,
+                                                 config.perception.allowed_types))
+        return part.text if part.ok else ""
+
+    return read
 
 
 @dataclass
@@ -158,6 +172,7 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     perceiver = build_perceiver(config, registry, store)
     if config.perception.preload:
         await perceiver.preload()
+    toolbox.mcp.read_image = image_reader(perceiver, config)
     hub = Hub(config=config, store=store, registry=registry, planner=planner, perceiver=perceiver)
     toolbox.on_registry(hub.use_registry)
     await hub.start()

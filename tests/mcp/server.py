@@ -99,6 +99,20 @@ def picture() -> list[Any]:
             ImageContent(type="image", data=base64.b64encode(_png()).decode(), mimeType="image/png")]
 
 
+@server.tool(annotations=READ_ONLY)
+def screenshot() -> list[Any]:
+    """Returns a screenshot of a dashboard with text on it (for the bot to read)."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (640, 120), "white")
+    ImageDraw.Draw(image).text((20, 35), "DISK FULL ON DB1", fill="black", font=ImageFont.load_default(size=40))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return [ImageContent(type="image", data=base64.b64encode(buffer.getvalue()).decode(), mimeType="image/png")]
+
+
 class Disk(BaseModel):
     mount: str
     used_percent: int

@@ -74,6 +74,10 @@ async def test_big_text_is_cut_to_head_and_tail_and_images_progress_and_structur
     assert base64.b64decode(result["images"][0]["data"]).startswith(b"\x89PNG")
     assert "[image image/png" in bot.of_type("step")[-1].summary
 
+    await bot.say("!test_screenshot")  # read by the same perception as a user's screenshot
+    assert "DISK FULL ON DB1" in bot.of_type("step")[-1].result["images"][0]["text"]
+    assert "DISK FULL ON DB1" in bot.of_type("step")[-1].summary
+
     await bot.say("!test_disk mount=/srv")
     assert bot.of_type("step")[-1].result == {"mount": "/srv", "used_percent": 42}
 

@@ -24,6 +24,7 @@ class ImagePart(BaseModel):
     mime_type: str
     data: str = ""  # base64; empty when it was too large to keep
     bytes: int = 0
+    text: str = ""  # what perception read in it (OCR, a description), as data for the planner
 
 
 class MCPToolResult(BaseModel):
@@ -43,7 +44,8 @@ class MCPToolResult(BaseModel):
 
     def summary(self) -> str:
         parts = [self.text.strip()] if self.text.strip() else []
-        parts += [f"[image {image.mime_type}, {image.bytes} bytes]" for image in self.images]
+        parts += [f"[image {image.mime_type}, {image.bytes} bytes" + (f": {image.text[:500]}]" if image.text else "]")
+                  for image in self.images]
         parts += [f"[{note}]" for note in self.omitted]
         if not parts and self.structured is not None:
             parts.append(json.dumps(self.structured, ensure_ascii=False, default=str))

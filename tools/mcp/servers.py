@@ -8,9 +8,10 @@ kept by a plan proposed before a reload still reaches the server as it is now.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.types import Tool
@@ -25,6 +26,8 @@ from tools.registry import ToolSpec, without_titles
 
 log = logging.getLogger("chatops.mcp")
 
+# `read_image(data, mime_type)`: the text perception finds in an image a tool returned
+ImageReader = Callable[[bytes, str], Awaitable[str]]
 # Extra seconds the executor's outer bound waits, so the connection's own timeout (which cancels
 # the call on the server too) answers first.
 OUTER_TIMEOUT_MARGIN = 5.0
@@ -48,6 +51,7 @@ class MCPServers:
             config.name: MCPConnection(config, on_tools_changed=self._tools_changed) for config in configs
         }
         self._retries: dict[str, asyncio.Task[None]] = {}
+        self.read_image: ImageReader | None = None  # set by the runtime once perception is built
 
     async def start(self) -> list[str]:
         """Start every server at once; returns one problem per server that did not start."""
@@ -183,7 +187,21 @@ class MCPServers:
         if connection is None:
             raise MCPUnavailable(f"the MCP server {server} is no longer configured")
         result = await connection.call(tool, args, progress=ctx.progress)
-        return tool_result(result, output_limit=connection.config.output_limit)
+        converted = tool_result(result, output_limit=connection.config.output_limit)
+        if self.read_image is not None:
+            for image in converted.images:
+                if image.data:
+                    image.text = await self._read(image.data, image.mime_type)
+        return converted
+
+    async def _read(self, data: str, mime_type: str) -> str:
+        """Perception's reading of one image; an image it cannot read costs the text, not the step."""
+        assert self.read_image is not None
+        try:
+            return (await self.read_image(base64.b64decode(data), mime_type)).strip()
+        except Exception as exc:
+            log.warning("reading an image from an MCP tool failed: %s", exc)
+            return ""
 
 
 __all__ = ["MCPCallFailed", "MCPServers", "MCPUnavailable", "registered_name"]
