@@ -180,7 +180,7 @@ class MCPConnection:
         if owner is not None and not owner.done():
             try:  # the transport's own shutdown is bounded (stdin close, SIGTERM, SIGKILL)
                 await asyncio.wait_for(asyncio.shield(owner), 10)
-            except (TimeoutError, Exception):
+            except Exception:  # a timeout, or the owner failed on its way out
                 owner.cancel()
                 with contextlib.suppress(BaseException):
                     await owner
