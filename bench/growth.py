@@ -10,11 +10,12 @@ one thread of 10,000 messages), then the real bot is started on it and timed doi
   fast-path turn    `Hub.handle("!noop")`
   GET /threads      the web user's thread list, over HTTP on 127.0.0.1
   long thread       POST a message into the 10,000-message thread over HTTP (reply and its size)
-  audit             the newest 50 audit rows, and those of one thread (what `chatops audit` reads)
+  audit             the newest 50 audit rows (what `chatops audit` reads)
 
 All sizes run side by side and are timed interleaved (each round times every operation once on
 every database), so a change in the machine's load falls on all sizes alike. Each figure is the
-median over the rounds; the ratio to the smallest size is the result (target ≤ 1.5×). Bytes per stored turn come from the file size. A report, not a test: exit 0.
+median over the rounds; the ratio to the smallest size is the result (target ≤ 1.5×). Bytes per
+stored turn come from the file size. A report, not a test: exit 0.
 
     .venv/bin/python bench/growth.py                      # 10^4, 10^5, 10^6 (several minutes)
     .venv/bin/python bench/growth.py --sizes 10000,100000 # quicker

@@ -309,7 +309,8 @@ class ThreadsApi:
         except Exception as exc:
             database = f"not writable: {type(exc).__name__}"
         body = HealthBody(status="ok" if database == "writable" else "degraded", database=database,
-                          models=self.loaded_models(), adapters=self.adapters, version=__version__)
+                          models=self.loaded_models(), adapters=self.adapters, version=__version__,
+                          mcp=self.runtime.mcp_states())
         return json_body(body, 200 if body.status == "ok" else 503)
 
     def loaded_models(self) -> list[str]:

@@ -133,3 +133,5 @@ class HealthBody(BaseModel):
     models: list[str] = Field(description="the models loaded in this process")
     adapters: list[str]
     version: str
+    mcp: dict[str, str] = Field(default_factory=dict, description="MCP server name → `ready (N tools)` or "
+                                "`failed: why`; a failed server does not make the bot unhealthy")
