@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/http_api.py
 	$(BIN)/python bench/slack_ack.py
+	$(BIN)/python bench/mcp.py
 
 eval: install
 	$(BIN)/python bench/planner_eval.py

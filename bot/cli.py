@@ -69,6 +69,8 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: l
     from bot.runtime import start_runtime
 
     runtime = await start_runtime(settings)
+    for problem in runtime.problems:  # a server that did not start is said at once, not at first use
+        typer.echo(f"warning: {problem}", err=True)
     try:
         user = UserRef(platform="console", id=settings.console.user, name=settings.console.user)
         return await ConsoleChat(runtime.hub, user=user, thread_name=thread, json_mode=json_mode,
@@ -97,12 +99,33 @@ async def _serve(settings: Config) -> int:
     except AdapterConfigError as exc:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
+    from bot.reloading import forget_pid, record_pid, write_report
+
     runtime = await start_runtime(settings)
+    for problem in runtime.problems:
+        typer.echo(f"warning: {problem}", err=True)
     started = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+
+    async def reload_on_signal() -> None:
+        try:
+            text = await runtime.reload()
+        except Exception as exc:  # a failed reload leaves the bot running with its old tools
+            logging.getLogger("chatops").exception("reload failed")
+            text = f"Reload failed: {type(exc).__name__}: {exc}"
+        write_report(settings, text)
+
+    def on_hangup() -> None:
+        task = loop.create_task(reload_on_signal(), name="chatops-reload")
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hangup)
+    record_pid(settings)
     try:
         adapters = configured_adapters(runtime)
         for adapter in adapters:
@@ -123,6 +146,8 @@ async def _serve(settings: Config) -> int:
                 await adapter.stop()
             except Exception as exc:  # stopping one adapter must not keep the others running
                 typer.echo(f"chatops: stopping {adapter.name} failed: {exc}", err=True)
+        loop.remove_signal_handler(signal.SIGHUP)
+        forget_pid(settings)
         await runtime.close()
 
 
@@ -159,10 +184,8 @@ def discord_invite(
 
 @app.command()
 def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
-    """List the tools the bot can plan with."""
-    from bot.runtime import build_registry
-
-    registry, problems = build_registry(_load(config))
+    """List the tools the bot can plan with (MCP servers are started to list theirs)."""
+    registry, problems = asyncio.run(_list_tools(_load(config)))
     for problem in problems:
         typer.echo(f"warning: {problem}", err=True)
     if json_mode:
@@ -170,7 +193,32 @@ def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
         return
     for spec in registry.specs():
         params = ", ".join(spec.parameters_schema.get("properties", {}))
-        typer.echo(f"{spec.name:<20} {spec.risk.value:<7} {spec.source:<8} ({params}) {spec.summary}")
+        why = f" [risk: {spec.risk_reason}]" if spec.risk_reason else ""
+        typer.echo(f"{spec.name:<20} {spec.risk.value:<7} {spec.source:<8} ({params}) {spec.summary}{why}")
+
+
+async def _list_tools(settings: Config) -> tuple:
+    from bot.runtime import build_registry
+    from bot.toolbox import Toolbox
+
+    toolbox = Toolbox(settings, build=build_registry)
+    try:
+        problems = await toolbox.start()
+        return toolbox.registry, problems
+    finally:
+        await toolbox.stop()
+
+
+@app.command()
+def reload(config: ConfigOption = None) -> None:
+    """Make the running bot (`chatops run`) re-read runbooks, plugin folders and MCP servers."""
+    from bot.reloading import ReloadUnavailable, request_reload
+
+    try:
+        typer.echo(request_reload(_load(config)))
+    except ReloadUnavailable as exc:
+        typer.echo(f"chatops: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -202,7 +250,10 @@ async def _audit(settings: Config, limit: int) -> list[dict]:
 
 
 @app.command("check-config")
-def check_config(config: ConfigOption = None) -> None:
+def check_config(
+    config: ConfigOption = None,
+    connect: Annotated[bool, typer.Option("--connect", help="also start every MCP server and list its tools")] = False,
+) -> None:
     """Validate the configuration; print every problem with its key and exit non-zero if any."""
     path = resolve_config_path(config)
     try:
@@ -214,6 +265,10 @@ def check_config(config: ConfigOption = None) -> None:
     from bot.runtime import build_registry
 
     _, problems = build_registry(settings)
+    if connect:
+        from tools.mcp import probe_mcp_servers
+
+        problems += asyncio.run(probe_mcp_servers(settings))
     for problem in problems:
         typer.echo(problem)
     if problems:

@@ -91,8 +91,18 @@ def _step_outcomes(db: sqlite_utils.Database) -> None:
     db["steps"].add_column("outcome", str)
 
 
+def _indexes_for_flat_cost(db: sqlite_utils.Database) -> None:
+    """v6: an index for every lookup on the turn path and in listings, so a turn costs the same
+    at a million stored turns as at ten thousand (`tests/test_flat_cost.py` fails on a scan)."""
+    db["plans"].create_index(["message_id", "round"], index_name="plans_by_message")
+    db["threads"].create_index(["platform", "updated_at", "id"], index_name="threads_by_activity")
+    db["threads"].create_index(["platform", "channel", "updated_at", "id"], index_name="threads_by_channel")
+    db["audit"].create_index(["thread_id", "id"], index_name="audit_by_thread")
+    db["audit"].create_index(["kind", "id"], index_name="audit_by_kind")
+
+
 def _step_provenance(db: sqlite_utils.Database) -> None:
-    """v6: where a step's values came from, and whether some came only from data (tainted: the
+    """v7: where a step's values came from, and whether some came only from data (tainted: the
     step waits for an approval even when read-only)."""
     db["steps"].add_column("provenance", str)
     db["steps"].add_column("tainted", int, not_null_default=0)
@@ -104,6 +114,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _perception_cache,
     _platform_refs,
     _step_outcomes,
+    _indexes_for_flat_cost,
     _step_provenance,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,7 +25,6 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 import sqlite_utils
 
-from bot.agent.states import plan_may_move
 from bot.model import (
     Decision,
     Inbound,
@@ -39,6 +38,7 @@ from bot.model import (
     UserRef,
     utcnow,
 )
+from bot.states import plan_may_move
 from storage import views
 from storage.migrations import migrate
 
@@ -531,8 +531,12 @@ class Store:
         return views.list_threads(self.db, platform=platform, channel=channel, limit=limit, before=before)
 
     @on_store_thread
-    def thread_view(self, thread_id: str) -> dict[str, Any] | None:
-        return views.thread_view(self.db, thread_id)
+    def thread_view(self, thread_id: str, *, limit: int = 50, before: str | None = None) -> dict[str, Any] | None:
+        return views.thread_view(self.db, thread_id, limit=limit, before=before)
+
+    @on_store_thread
+    def plan_view(self, plan_id: str) -> dict[str, Any] | None:
+        return views.plan_view(self.db, plan_id)
 
     @on_store_thread
     def check_writable(self) -> None:

@@ -69,6 +69,7 @@ def test_json_events_have_the_documented_shapes(workdir):
                                 "outcome": None, "summary": None, "provenance": None, "tainted": False}
     steps = [e for e in stream if e["type"] == "step"]
     assert [s["status"] for s in steps] == ["running", "succeeded"]
+    assert [s["outcome"] for s in steps] == [None, "ok"]
     assert steps[-1]["result"]["exit_code"] == 0
     assert stream[-1]["type"] == "answer" and stream[-1]["text"]
     assert "approve?" not in result.stdout  # the prompt goes to stderr in --json mode

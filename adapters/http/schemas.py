@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.model import PlanStatus, Risk, StepStatus
+from bot.model import Outcome, PlanStatus, Risk, StepStatus
 
 MAX_TEXT = 20_000
 
@@ -76,6 +76,8 @@ class StepBody(BaseModel):
     error: str | None = None
     decided_by: str | None = None
     duration_ms: float | None = None
+    outcome: Outcome | None = Field(None, description="`ok`, or `problem` when the step ran and found something "
+                                                         "wrong (down, refused, 4xx/5xx); null until it ran")
     provenance: str | None = Field(None, description="where the values came from when not only from the "
                                                      "requester's own words")
     tainted: bool = Field(False, description="some value came only from data (an image, a file, tool output): "
@@ -84,6 +86,7 @@ class StepBody(BaseModel):
 
 class PlanBody(BaseModel):
     id: str
+    message_id: str | None = Field(None, description="the message this plan answers")
     goal: str
     status: PlanStatus
     round: int
@@ -102,6 +105,8 @@ class ThreadBody(BaseModel):
     updated_at: datetime
     messages: list[MessageBody]
     plans: list[PlanBody]
+    has_more: bool = Field(False, description="older messages exist: ask for them with `before=next_before`")
+    next_before: str | None = Field(None, description="pass as `before` for the page of older messages")
     last_event_id: str = Field(description="resume the event stream after this id to miss nothing since this view")
 
 
@@ -132,3 +137,5 @@ class HealthBody(BaseModel):
     models: list[str] = Field(description="the models loaded in this process")
     adapters: list[str]
     version: str
+    mcp: dict[str, str] = Field(default_factory=dict, description="MCP server name → `ready (N tools)` or "
+                                "`failed: why`; a failed server does not make the bot unhealthy")
