@@ -156,7 +156,8 @@ async def test_a_step_whose_arguments_can_never_pass_is_never_shown_with_buttons
     assert bot.of_type("plan") == []  # no card, so no Approve button
     assert await bot.store.pending_plans() == []
     answer = bot.of_type("answer")[-1].text
-    assert answer.startswith("I can't propose that: restart_service: unit:") and "Nothing was run" in answer
+    assert answer.startswith("I did not propose that, because it could not run: restart_service: unit:")
+    assert "Nothing was run" in answer
     assert any(e["kind"] == "plan.invalid" for e in await bot.store.audit_log(20))
 
 

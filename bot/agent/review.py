@@ -55,8 +55,8 @@ def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> R
     invalid = invalid_arguments(plan, specs)
     if invalid:
         listed = "; ".join(invalid)
-        return Review(Answer(text=f"I can't propose that: {listed}. Nothing was run; send it again with a valid "
-                                  "value (`!help TOOL` lists what each parameter accepts)."),
+        return Review(Answer(text=f"I did not propose that, because it could not run: {listed}. Nothing was run; "
+                                  "send it again with a valid value (`!help TOOL` lists what each parameter accepts)."),
                       dropped=dropped, invalid=invalid)
     return Review(plan, dropped=dropped)
 
