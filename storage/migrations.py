@@ -91,12 +91,22 @@ def _step_outcomes(db: sqlite_utils.Database) -> None:
     db["steps"].add_column("outcome", str)
 
 
+def _thread_notices(db: sqlite_utils.Database) -> None:
+    """v6: the notices shown in a thread (progress, expiry, what a file was read as), kept with it
+    so that a reload or a restart shows the same thread."""
+    db["notices"].create(
+        {"id": int, "thread_id": str, "level": str, "text": str, "created_at": str}, pk="id"
+    )
+    db["notices"].create_index(["thread_id", "id"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
     _perception_cache,
     _platform_refs,
     _step_outcomes,
+    _thread_notices,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

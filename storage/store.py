@@ -234,6 +234,13 @@ class Store:
         return message_id
 
     @on_store_thread
+    def record_notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
+        """A notice shown in a thread (progress, an expiry, what an attachment was read as)."""
+        with self.db.atomic():
+            self.db.execute("INSERT INTO notices (thread_id, level, text, created_at) VALUES (?, ?, ?, ?)",
+                            [thread.id, level, text, _ts()])
+
+    @on_store_thread
     def thread_exists(self, thread_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM threads WHERE id = ?", [thread_id]).fetchone() is not None
 

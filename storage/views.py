@@ -12,6 +12,11 @@ from typing import Any
 import sqlite_utils
 
 
+# a thread started by a voice note or a screenshot alone has no typed title: use what was perceived
+TITLE = ("COALESCE(NULLIF(title, ''), (SELECT substr(m.perceived_text, 1, 80) FROM messages m "
+         "WHERE m.thread_id = threads.id AND m.role = 'user' ORDER BY m.created_at, m.rowid LIMIT 1), '')")
+
+
 def _loads(text: str | None) -> Any:
     return json.loads(text) if text else None
 
@@ -28,7 +33,7 @@ def list_threads(db: sqlite_utils.Database, *, platform: str, channel: str | Non
         where.append("updated_at < ?")
         params.append(before)
     rows = db.execute(
-        f"SELECT id, title, created_at, updated_at FROM threads WHERE {' AND '.join(where)} "
+        f"SELECT id, {TITLE}, created_at, updated_at FROM threads WHERE {' AND '.join(where)} "
         "ORDER BY updated_at DESC, id DESC LIMIT ?",
         [*params, limit],
     ).fetchall()
@@ -37,7 +42,7 @@ def list_threads(db: sqlite_utils.Database, *, platform: str, channel: str | Non
 
 def thread_view(db: sqlite_utils.Database, thread_id: str) -> dict[str, Any] | None:
     """The thread with every message (perceived text included) and every plan with its steps."""
-    head = db.execute("SELECT id, title, created_at, updated_at FROM threads WHERE id = ?", [thread_id]).fetchone()
+    head = db.execute(f"SELECT id, {TITLE}, created_at, updated_at FROM threads WHERE id = ?", [thread_id]).fetchone()
     if head is None:
         return None
     messages = [
@@ -55,14 +60,20 @@ def thread_view(db: sqlite_utils.Database, thread_id: str) -> dict[str, Any] | N
         steps = [
             {"id": s[0], "tool": s[1], "args": _loads(s[2]) or {}, "reason": s[3] or "", "risk": s[4],
              "status": s[5], "result": _loads(s[6]), "summary": s[7], "error": s[8], "decided_by": s[9],
-             "duration_ms": s[10]}
+             "duration_ms": s[10], "outcome": s[11]}
             for s in db.execute(
-                "SELECT id, tool, args, reason, risk, status, result, summary, error, decided_by, duration_ms "
+                "SELECT id, tool, args, reason, risk, status, result, summary, error, decided_by, duration_ms, "
+                "outcome "
                 "FROM steps WHERE plan_id = ? ORDER BY position", [p[0]]).fetchall()
         ]
         plans.append({"id": p[0], "message_id": p[1], "round": p[2], "goal": p[3], "status": p[4],
                       "requester": requester.get("name") or requester.get("id") or "",
                       "created_at": p[6], "expires_at": p[7], "decided_at": p[8], "decided_by": p[9],
                       "steps": steps})
+    notices = [
+        {"id": r[0], "level": r[1], "text": r[2], "created_at": r[3]}
+        for r in db.execute("SELECT id, level, text, created_at FROM notices WHERE thread_id = ? ORDER BY id",
+                            [thread_id]).fetchall()
+    ]
     return {"id": head[0], "title": head[1] or "", "created_at": head[2], "updated_at": head[3],
-            "messages": messages, "plans": plans}
+            "messages": messages, "plans": plans, "notices": notices}

@@ -31,18 +31,23 @@ from adapters.http.openapi import Endpoint, Param, build_document
 from adapters.http.schemas import (
     DecisionRequest,
     HealthBody,
+    MeBody,
     MessageRequest,
     MultipartMessage,
     PlanBody,
     ThreadBody,
     ThreadPage,
     ThreadSummary,
+    WaitingPage,
+    WaitingPlan,
 )
 from adapters.http.uploads import IncomingMessage, read_json, read_message
+from adapters.messages import output_text
 from bot import __version__
 from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
 from bot.runtime import Runtime
+from storage.files import FileStore
 
 log = logging.getLogger("chatops.http")
 
@@ -67,6 +72,7 @@ class ThreadsApi:
         self.metrics = metrics
         self.adapters = adapters if adapters is not None else ["http"]
         self._uploads: dict[str, bytes] = {}
+        self.files = FileStore.beside(runtime.config.storage.path)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- the route table ----------------------------------------------------------------------------
@@ -101,6 +107,15 @@ class ThreadsApi:
                              Param("Last-Event-ID", {"type": "string", "pattern": "^[0-9]{1,20}$"}, "header"),
                              Param("last_event_id", {"type": "string", "pattern": "^[0-9]{1,20}$"},
                                    description="the same, for clients that cannot set headers")]),
+            Endpoint("GET", "/api/v1/threads/{id}/files/{sha256}", self.thread_file, "threadFile",
+                     "An attachment of the thread (an image or a voice note), by its SHA-256",
+                     ok=(200, "application/octet-stream"), errors=(404,),
+                     params=[Param("id", THREAD_ID, "path"),
+                             Param("sha256", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "path")]),
+            Endpoint("GET", "/api/v1/me", self.me, "me", "Who you are here, as the web chat shows it",
+                     ok=(200, MeBody)),
+            Endpoint("GET", "/api/v1/plans/waiting", self.waiting_plans, "waitingPlans",
+                     "Plans waiting for a decision you may make, oldest first", ok=(200, WaitingPage)),
             Endpoint("POST", "/api/v1/plans/{id}/decision", self.decide, "decidePlan",
                      "Approve or deny a plan's steps that change something", body=DecisionRequest,
                      ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415),
@@ -170,6 +185,9 @@ class ThreadsApi:
         view = await self.store.thread_view(thread_id)
         if view is None:
             raise ApiError(404, "no such thread")
+        for plan in view["plans"]:
+            for step in plan["steps"]:
+                step["output"] = output_text(step["result"])
         return ThreadBody.model_validate({**view, "last_event_id": last_event_id})
 
     async def _turn(self, thread: ThreadRef, user: UserRef, message: IncomingMessage, request: web.Request) -> None:
@@ -208,7 +226,35 @@ class ThreadsApi:
             raise PerceptionError("was no longer available")
         if len(data) > max_bytes:
             raise PerceptionError("is larger than the limit for a file")
+        try:  # kept so the thread can show it again; perception goes on without it if the disk refuses
+            await asyncio.to_thread(self.files.put, data)
+        except OSError as exc:
+            log.warning("could not keep an upload: %s", exc)
         return data
+
+    async def thread_file(self, request: web.Request) -> web.StreamResponse:
+        """An attachment's bytes, to a caller who may read its thread, and only if a message of
+        that thread has it: a hash from elsewhere says nothing about whether the file exists."""
+        user = self.callers.identify(request)
+        thread = await self._readable_thread(request.match_info["id"], user)
+        digest = request.match_info["sha256"]
+        view = await self.store.thread_view(thread.id)
+        attachment = next((a for m in (view or {}).get("messages", []) for a in m["attachments"]
+                           if a.get("sha256") == digest), None)
+        path = self.files.path(digest) if attachment else None
+        if attachment is None or path is None:
+            raise ApiError(404, "no such file in this thread")
+        mime = str(attachment.get("mime_type") or "")
+        if mime.split("/")[0] not in ("image", "audio", "video") or "svg" in mime:
+            mime = "application/octet-stream"  # never a type the browser would run
+        return web.FileResponse(path, headers={"Content-Type": mime, "Content-Disposition": "inline",
+                                               "Cache-Control": "private, max-age=86400", **SECURITY_HEADERS})
+
+    async def me(self, request: web.Request) -> web.Response:
+        user = self.callers.identify(request)
+        may_approve = self.hub.policy.is_local_operator(user) or bool(
+            self.hub.policy.roles_of(user) & self.callers.approver_roles)
+        return json_body(MeBody(user=user.name or user.id, approver=may_approve))
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
         return self._track(asyncio.create_task(coroutine))
@@ -251,6 +297,22 @@ class ThreadsApi:
             raise ApiError(409, f"not {body.decision}d: {event.reason}")
         view = await self._thread_body(plan.thread_id)
         return json_body(next(p for p in view.plans if p.id == plan_id))
+
+    async def waiting_plans(self, request: web.Request) -> web.Response:
+        """What the caller could approve now: the web chat's "Waiting for you" list, so that an
+        approver reaches a plan without being sent a link."""
+        user = self.callers.identify(request)
+        waiting = []
+        for plan in await self.store.pending_plans():
+            if not plan.thread_id.startswith(f"{PLATFORM}:") or not plan.needs_approval:
+                continue
+            if not self.hub.policy.may_decide(user, plan, approve=True).allowed:
+                continue
+            risk = max((step.risk for step in plan.steps), key=lambda r: ("read", "write", "danger").index(r.value))
+            waiting.append(WaitingPlan(id=plan.id, thread_id=plan.thread_id, goal=plan.goal,
+                                       requester=plan.requester.label() if plan.requester else "", risk=risk,
+                                       created_at=plan.created_at, expires_at=plan.expires_at))
+        return json_body(WaitingPage(plans=waiting))
 
     # --- the event stream ---------------------------------------------------------------------------
 

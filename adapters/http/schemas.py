@@ -76,6 +76,9 @@ class StepBody(BaseModel):
     error: str | None = None
     decided_by: str | None = None
     duration_ms: float | None = None
+    outcome: Literal["ok", "problem"] | None = Field(None, description="what a step that ran found: `ok`, or "
+                                                     "a `problem` (down, refused, 4xx/5xx…)")
+    output: str = Field("", description="the step's whole output as text (a program's stdout and stderr)")
 
 
 class PlanBody(BaseModel):
@@ -91,6 +94,13 @@ class PlanBody(BaseModel):
     steps: list[StepBody]
 
 
+class NoticeBody(BaseModel):
+    id: int
+    level: Literal["info", "warning", "error"]
+    text: str
+    created_at: datetime
+
+
 class ThreadBody(BaseModel):
     id: str
     title: str
@@ -98,6 +108,8 @@ class ThreadBody(BaseModel):
     updated_at: datetime
     messages: list[MessageBody]
     plans: list[PlanBody]
+    notices: list[NoticeBody] = Field(default_factory=list, description="progress, expiries and what attachments "
+                                                                         "were read as, kept with the thread")
     last_event_id: str = Field(description="resume the event stream after this id to miss nothing since this view")
 
 
@@ -106,6 +118,27 @@ class ThreadSummary(BaseModel):
     title: str
     created_at: datetime
     updated_at: datetime
+
+
+class MeBody(BaseModel):
+    user: str = Field(description="your name here: the token's user, or `operator` without tokens")
+    approver: bool = Field(description="whether you hold a role that approves changes")
+
+
+class WaitingPlan(BaseModel):
+    """A plan that waits for a decision the caller may make."""
+
+    id: str
+    thread_id: str
+    goal: str
+    requester: str
+    risk: Risk = Field(description="the riskiest step")
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+class WaitingPage(BaseModel):
+    plans: list[WaitingPlan]
 
 
 class ThreadPage(BaseModel):

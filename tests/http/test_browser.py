@@ -156,7 +156,7 @@ async def test_recording_a_voice_note_in_the_page_sends_it_through_perception(br
     await send(page, "listen to this")
     perceived = page.get_by_label("What the bot read")
     # the clip was decoded and run through Whisper: a fake microphone plays a tone, not speech
-    await expect(perceived).to_contain_text("[voice note, 0:0")
+    await expect(perceived).to_contain_text("[voice note, 0:0", timeout=30_000)  # Whisper loads on first use
     message = (await web.request("GET", "/api/v1/threads")).body["threads"][0]
     view = await web.thread(message["id"])
     attachment = view["messages"][0]["attachments"][0]
