@@ -24,10 +24,10 @@ from bot.agent.planning import Planner, PlannerError, PlanRequest
 from bot.agent.policy import Policy
 from bot.config import Config
 from bot.model import (
+    END_OF_INPUT,
     Answer,
     AnswerEvent,
     Decision,
-    END_OF_INPUT,
     DecisionEvent,
     Inbound,
     NoticeEvent,

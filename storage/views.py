@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlite_utils
 
-
 # a thread started by a voice note or a screenshot alone has no typed title: use what was perceived
 TITLE = ("COALESCE(NULLIF(title, ''), (SELECT substr(m.perceived_text, 1, 80) FROM messages m "
          "WHERE m.thread_id = threads.id AND m.role = 'user' ORDER BY m.created_at, m.rowid LIMIT 1), '')")

@@ -3,28 +3,15 @@ Playwright never downloads a browser here)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.http.conftest import StartWeb, WebBot
 from tests.screens import terminal_screenshot
 from tools.builtin import BUILTIN_TOOLS
 
-CHROMIUM = "/usr/bin/chromium"
 TOKENS = {"alice": "alice-browser-token"}
-
-
-@pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        # a fake microphone (a generated tone) so the record button can be used without hardware
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-        yield launched
-        await launched.close()
 
 
 async def open_page(browser: Browser, web: WebBot, *, width: int = 1100, height: int = 760) -> Page:

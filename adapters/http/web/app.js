@@ -184,9 +184,13 @@ function copyButton(text) {
   } }, "Copy");
 }
 
+function stepLine(step) {  // one line on the card; the whole output is one click away
+  return (step.error || step.summary || "").split("\n")[0];
+}
+
 function stepOutput(step) {
   const output = step.output || "";
-  if (!output || output === step.summary) return null;
+  if (!output.trim() || output.trim() === stepLine(step).trim()) return null;
   const lines = output.split("\n").length;
   const details = el("details", { class: "output", "data-output-of": step.id, open: state.openOutputs.has(step.id),
     ontoggle: (event) => { event.currentTarget.open ? state.openOutputs.add(step.id) : state.openOutputs.delete(step.id); } },
@@ -198,7 +202,7 @@ function stepOutput(step) {
 
 function stepItem(step) {
   const key = badgeKey(step);
-  const line = step.error || step.summary || "";
+  const line = stepLine(step);
   return el("li", { "data-step-id": step.id },
     el("div", { class: "step-head" },
       outcomeBadge(step),
@@ -376,11 +380,27 @@ async function openThread(id) {
   loadThreads();
 }
 
+function ownerOf(threadId) {  // a web thread's id is http:<owner>:<name>
+  const parts = (threadId || "").split(":");
+  return parts.length >= 3 ? parts[1] : null;
+}
+
+function updateComposer() {
+  // approvers read other people's threads to decide; only the owner writes in one
+  const owner = state.view ? ownerOf(state.view.id) : null;
+  const foreign = Boolean(owner && state.me && state.me.user !== "operator" && owner !== state.me.user);
+  $("message").disabled = foreign;
+  $("send").disabled = foreign;
+  $("message").placeholder = foreign ? `This is ${owner}'s thread: approve or deny its plans here; start a new thread to ask something.`
+    : "What do you need? (Enter sends, Shift+Enter for a new line)";
+}
+
 function showView(view, { scroll = false } = {}) {
   const changedThread = !state.view || state.view.id !== view.id;
   if (changedThread) { state.seen = 0; state.openOutputs.clear(); }
   state.view = view;
   state.threadId = view.id;
+  updateComposer();
   render({ scroll: scroll || changedThread });
   if (changedThread || !state.stream) follow(view.id, view.last_event_id);
 }
@@ -503,6 +523,7 @@ async function send(event) {
     setStatus(`Not sent: ${error.message}.${error.status === 0 ? " Your message is still here: send it again when the bot is back." : ""}`, true);
   } finally {
     $("send").disabled = false;
+    updateComposer();
     $("message").focus();
   }
 }
@@ -630,6 +651,7 @@ function newThread() {
   state.threadId = null;
   state.view = null;
   history.replaceState(null, "", "#");
+  updateComposer();
   render();
   loadThreads();
   $("message").focus();
