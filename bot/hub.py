@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +43,7 @@ from bot.model import (
 )
 from bot.perception.pipeline import Fetch, Perceiver
 from bot.redaction import Redactor
+from bot.thread_locks import ThreadLocks
 from storage import Store
 from tools.context import ToolContext
 from tools.registry import ToolRegistry
@@ -96,7 +96,7 @@ class Hub:
         self._fetchers: dict[str, Fetch] = {}
         self._sinks: list[Sink] = []
         self._observers: list[Observer] = []
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = ThreadLocks()
         self._sweeper: asyncio.Task[None] | None = None
         self._settled_at_start: list[str] = []
 
@@ -186,7 +186,7 @@ class Hub:
     async def _handle(self, inbound: Inbound, settled: Once) -> bool:
         thread = inbound.thread
         started = time.perf_counter()
-        async with self._locks[thread.id]:
+        async with self._locks.hold(thread.id):
             message_id, history = await self.store.receive(inbound, history_limit=20)
             if message_id is None:
                 log.info("dropped a repeated delivery of event %s", inbound.event_id)
@@ -405,7 +405,7 @@ class Hub:
         await self.emit(thread, event)
         settled(event)
         if won:
-            async with self._locks[thread.id]:  # the run waits for the thread's current turn
+            async with self._locks.hold(thread.id):  # the run waits for the thread's current turn
                 history = (await self.store.thread_history(thread.id, limit=21))
                 turn = Turn(thread=thread, requester=plan.requester or decision.user, text=text,
                             message_id=message_id, history=history)

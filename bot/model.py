@@ -29,7 +29,7 @@ class Risk(StrEnum):
 
 
 class StepStatus(StrEnum):
-    """The life of a step; every transition is persisted (see `bot.agent.states`)."""
+    """The life of a step; every transition is persisted (see `bot.states`)."""
 
     proposed = "proposed"
     approved = "approved"

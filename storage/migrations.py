@@ -91,8 +91,18 @@ def _step_outcomes(db: sqlite_utils.Database) -> None:
     db["steps"].add_column("outcome", str)
 
 
+def _indexes_for_flat_cost(db: sqlite_utils.Database) -> None:
+    """v6: an index for every lookup on the turn path and in listings, so a turn costs the same
+    at a million stored turns as at ten thousand (`tests/test_flat_cost.py` fails on a scan)."""
+    db["plans"].create_index(["message_id", "round"], index_name="plans_by_message")
+    db["threads"].create_index(["platform", "updated_at", "id"], index_name="threads_by_activity")
+    db["threads"].create_index(["platform", "channel", "updated_at", "id"], index_name="threads_by_channel")
+    db["audit"].create_index(["thread_id", "id"], index_name="audit_by_thread")
+    db["audit"].create_index(["kind", "id"], index_name="audit_by_kind")
+
+
 def _thread_notices(db: sqlite_utils.Database) -> None:
-    """v6: the notices shown in a thread (progress, expiry, what a file was read as), kept with it
+    """v7: the notices shown in a thread (progress, expiry, what a file was read as), kept with it
     so that a reload or a restart shows the same thread."""
     db["notices"].create(
         {"id": int, "thread_id": str, "level": str, "text": str, "created_at": str}, pk="id"
@@ -106,6 +116,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _perception_cache,
     _platform_refs,
     _step_outcomes,
+    _indexes_for_flat_cost,
     _thread_notices,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

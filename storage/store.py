@@ -25,7 +25,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 import sqlite_utils
 
-from bot.agent.states import plan_may_move
+from bot.states import plan_may_move
 from bot.model import (
     Decision,
     Inbound,

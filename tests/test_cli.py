@@ -65,9 +65,11 @@ def test_json_events_have_the_documented_shapes(workdir):
     plan = next(e for e in stream if e["type"] == "plan")
     assert {"id", "goal", "steps"} <= plan.keys()
     assert plan["steps"][0] == {"id": plan["steps"][0]["id"], "tool": "restart_service", "args": {"unit": "api"},
-                                "reason": "requested with !restart_service", "risk": "write", "status": "proposed"}
+                                "reason": "requested with !restart_service", "risk": "write", "status": "proposed",
+                                "outcome": None, "summary": None}
     steps = [e for e in stream if e["type"] == "step"]
     assert [s["status"] for s in steps] == ["running", "succeeded"]
+    assert [s["outcome"] for s in steps] == [None, "ok"]
     assert steps[-1]["result"]["exit_code"] == 0
     assert stream[-1]["type"] == "answer" and stream[-1]["text"]
     assert "approve?" not in result.stdout  # the prompt goes to stderr in --json mode

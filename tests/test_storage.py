@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlite_utils
 
-from bot.agent.states import PLAN_TRANSITIONS, STEP_TRANSITIONS
+from bot.states import PLAN_TRANSITIONS, STEP_TRANSITIONS
 from bot.model import (
     Decision,
     Inbound,

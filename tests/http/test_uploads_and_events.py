@@ -148,8 +148,8 @@ async def test_the_event_stream_delivers_every_event_in_order_and_resumes(start_
     # the same shape `chatops chat --json` prints
     step = next(e for _, e in events if e["type"] == "step" and e["status"] == "succeeded")
     assert set(step) == {"type", "thread", "plan_id", "id", "tool", "status", "result", "summary", "error",
-                         "duration_ms"}
-    assert step["thread"] == thread_id and step["result"] == "web restarted"
+                         "duration_ms", "outcome"}
+    assert step["thread"] == thread_id and step["result"] == "web restarted" and step["outcome"] == "ok"
 
     # resume after the first event: exactly the rest, again
     resumed = await read_events(web, thread_id, until="answer", last_event_id=str(ids[0]))
