@@ -25,7 +25,6 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 import sqlite_utils
 
-from bot.states import plan_may_move
 from bot.model import (
     Decision,
     Inbound,
@@ -39,7 +38,9 @@ from bot.model import (
     UserRef,
     utcnow,
 )
+from bot.states import plan_may_move
 from storage import views
+from storage.files import FileStore
 from storage.migrations import migrate
 
 P = ParamSpec("P")
@@ -89,6 +90,7 @@ class Store:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatops-store")
         self._lock = threading.Lock()
         self._db: sqlite_utils.Database | None = None
+        self.files = FileStore.beside(self.path)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -239,6 +241,14 @@ class Store:
         with self.db.atomic():
             self.db.execute("INSERT INTO notices (thread_id, level, text, created_at) VALUES (?, ?, ?, ?)",
                             [thread.id, level, text, _ts()])
+
+    async def keep_file(self, data: bytes) -> str:
+        """Keep an attachment's bytes beside the database (once per content); returns its SHA-256."""
+        return await asyncio.to_thread(self.files.put, data)
+
+    def file_path(self, digest: str) -> Path | None:
+        """Where a kept attachment is, by its SHA-256, or None."""
+        return self.files.path(digest)
 
     @on_store_thread
     def thread_exists(self, thread_id: str) -> bool:

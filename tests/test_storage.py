@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import sqlite_utils
 
-from bot.states import PLAN_TRANSITIONS, STEP_TRANSITIONS
 from bot.model import (
     Decision,
     Inbound,
@@ -23,6 +22,7 @@ from bot.model import (
     UserRef,
     utcnow,
 )
+from bot.states import PLAN_TRANSITIONS, STEP_TRANSITIONS
 from storage import Store
 from storage.migrations import SCHEMA_VERSION, migrate, schema_version
 

@@ -47,7 +47,6 @@ from bot import __version__
 from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
 from bot.runtime import Runtime
-from storage.files import FileStore
 
 log = logging.getLogger("chatops.http")
 
@@ -72,7 +71,6 @@ class ThreadsApi:
         self.metrics = metrics
         self.adapters = adapters if adapters is not None else ["http"]
         self._uploads: dict[str, bytes] = {}
-        self.files = FileStore.beside(runtime.config.storage.path)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- the route table ----------------------------------------------------------------------------
@@ -227,7 +225,7 @@ class ThreadsApi:
         if len(data) > max_bytes:
             raise PerceptionError("is larger than the limit for a file")
         try:  # kept so the thread can show it again; perception goes on without it if the disk refuses
-            await asyncio.to_thread(self.files.put, data)
+            await self.store.keep_file(data)
         except OSError as exc:
             log.warning("could not keep an upload: %s", exc)
         return data
@@ -241,7 +239,7 @@ class ThreadsApi:
         view = await self.store.thread_view(thread.id)
         attachment = next((a for m in (view or {}).get("messages", []) for a in m["attachments"]
                            if a.get("sha256") == digest), None)
-        path = self.files.path(digest) if attachment else None
+        path = self.store.file_path(digest) if attachment else None
         if attachment is None or path is None:
             raise ApiError(404, "no such file in this thread")
         mime = str(attachment.get("mime_type") or "")
