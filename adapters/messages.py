@@ -34,7 +34,7 @@ BADGES: dict[str, Badge] = {badge.key: badge for badge in (
     Badge("running", "…", "running"),
     Badge("waiting", "⏸", "waiting for approval"),
     Badge("queued", "◦", "queued"),
-    Badge("denied", "⊘", "denied"),
+    Badge("denied", "🚫", "denied"),
     Badge("expired", "⌛", "expired"),
 )}
 
@@ -56,6 +56,12 @@ def step_badge(status: StepStatus | str, outcome: str | None = None) -> Badge:
     if status is StepStatus.succeeded:
         return BADGES["problem" if outcome == "problem" else "ok"]
     return BADGES[_BY_STATUS[status]]
+
+
+def is_text_output(result: Any) -> bool:
+    """Whether a result is text a person reads line by line (a string, or a program's stdout),
+    as opposed to structured data, whose one-line summary says what matters in a chat."""
+    return isinstance(result, str) or (isinstance(result, dict) and "stdout" in result)
 
 
 def output_text(result: Any) -> str:
