@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config, resolve_config_path
+from bot.config import Config, resolve_config_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="chatops: a chat-ops bot whose agent plans tool calls and runs them once approved.")
@@ -40,14 +40,19 @@ def main_options(
 
 
 def _load(config_path: Path | None) -> Config:
+    """The configuration, checked exactly as `chatops check-config` checks it: on any problem,
+    the same lines, and exit 2 before anything starts."""
+    from bot.config_check import check_config as check
+
     path = resolve_config_path(config_path)
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        typer.echo(f"chatops: the configuration{f' in {path}' if path else ''} has problems:", err=True)
-        for problem in exc.problems:
+    report = check(path)
+    if report.problems or report.config is None:
+        typer.echo(f"chatops: the configuration{f' in {path}' if path else ''} has problems "
+                   "(chatops check-config lists them too):", err=True)
+        for problem in report.problems:
             typer.echo(f"  {problem}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
+    return report.config
 
 
 @app.command()
@@ -162,15 +167,24 @@ def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
     """List the tools the bot can plan with."""
     from bot.runtime import build_registry
 
-    registry, problems = build_registry(_load(config))
+    settings = _load(config)
+    registry, problems = build_registry(settings)
     for problem in problems:
         typer.echo(f"warning: {problem}", err=True)
+    # a runbook's own timeout, not the executor's outer bound (which adds a margin to collect output)
+    configured = {runbook.name: runbook.timeout for runbook in settings.runbooks}
     if json_mode:
-        typer.echo(json.dumps(registry.describe(), indent=2))
+        described = registry.describe()
+        for entry in described:
+            if entry["source"] == "runbook":
+                entry["timeout"] = configured.get(entry["name"], entry["timeout"])
+        typer.echo(json.dumps(described, indent=2))
         return
     for spec in registry.specs():
         params = ", ".join(spec.parameters_schema.get("properties", {}))
-        typer.echo(f"{spec.name:<20} {spec.risk.value:<7} {spec.source:<8} ({params}) {spec.summary}")
+        timeout = configured.get(spec.name, spec.timeout) if spec.source == "runbook" else spec.timeout
+        typer.echo(f"{spec.name:<20} {spec.risk.value:<7} {spec.source:<8} {timeout:>5g} s  ({params}) "
+                   f"{spec.summary}")
 
 
 @app.command()
@@ -202,21 +216,26 @@ async def _audit(settings: Config, limit: int) -> list[dict]:
 
 
 @app.command("check-config")
-def check_config(config: ConfigOption = None) -> None:
-    """Validate the configuration; print every problem with its key and exit non-zero if any."""
-    path = resolve_config_path(config)
-    try:
-        settings = load_config(path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            typer.echo(problem)
-        raise typer.Exit(1) from None
-    from bot.runtime import build_registry
+def check_config(
+    config: ConfigOption = None,
+    connect: Annotated[bool, typer.Option("--connect", help="also try what it points at: the LLM endpoint, "
+                                                            "the database")] = False,
+) -> None:
+    """Validate the configuration in one pass; print every problem with its key, exit 1 if any."""
+    from bot.config_check import check_config as check
 
-    _, problems = build_registry(settings)
-    for problem in problems:
+    path = resolve_config_path(config)
+    report = check(path)
+    for problem in report.problems:
         typer.echo(problem)
-    if problems:
+    failed = bool(report.problems)
+    if connect and report.config is not None:
+        from bot.probes import run_probes
+
+        for probe in asyncio.run(run_probes(report.config)):
+            typer.echo(probe.line())
+            failed = failed or not probe.ok
+    if failed:
         raise typer.Exit(1)
     typer.echo(f"{path or 'built-in defaults'}: OK")
 

@@ -44,6 +44,9 @@ class ToolSpec:
     source: str = "builtin"
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = field(default=())
+    options: type[BaseModel] | None = None
+    """The tool's `[tools.<name>]` table as a pydantic model, so `chatops check-config` and start-up
+    report a misspelled or mistyped option; None when the tool takes no options."""
 
     @property
     def summary(self) -> str:
@@ -102,10 +105,12 @@ def tool(
     roles: Iterable[str] = (),
     keywords: Iterable[str] = (),
     examples: Iterable[str] = (),
+    options: type[BaseModel] | None = None,
 ) -> Any:
     """Declare an async function as a tool. Its signature is the schema, its docstring the
     description (with an `Args:` section for parameter descriptions). The first parameter may
-    be a `ToolContext`. `keywords` are words that suggest the tool to small planners."""
+    be a `ToolContext`. `keywords` are words that suggest the tool to small planners; `options` is
+    the model of its `[tools.<name>]` config table (handed to it as `ToolContext.config`)."""
 
     def decorate(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         if not inspect.iscoroutinefunction(func):
@@ -129,6 +134,7 @@ def tool(
             validate_args=validator.validate_python,
             keywords=tuple(keywords),
             examples=tuple(examples),
+            options=options,
         )
         setattr(func, SPEC_ATTRIBUTE, spec)
         return func

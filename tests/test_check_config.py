@@ -1,0 +1,67 @@
+"""`chatops check-config` against a folder of broken configs (`tests/configs/broken/*.toml`), each
+with the exact lines it must print (`*.expected`): every problem in one pass, each with its TOML
+key and a "did you mean" where a name is close; never a traceback; start-up prints the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import WHISPER_SIZES
+from bot.config_check import check_config
+from bot.probes import probe_database, run_probes
+from tests.conftest import REPO, make_config
+from tests.test_cli import chatops
+
+BROKEN = sorted((REPO / "tests" / "configs" / "broken").glob("*.toml"))
+
+
+def expected(path: Path) -> list[str]:
+    text = path.with_suffix(".expected").read_text(encoding="utf-8")
+    return text.replace("{path}", str(path)).splitlines()
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
+def test_a_broken_config_gives_exactly_its_problems(path: Path):
+    report = check_config(path, environ={})
+    assert report.problems == expected(path)
+
+
+def test_the_command_and_start_up_print_the_same_lines(tmp_path: Path):
+    path = REPO / "tests" / "configs" / "broken" / "one_pass.toml"
+    checked = chatops("check-config", "--config", str(path), cwd=tmp_path)
+    assert checked.returncode == 1 and checked.stdout.splitlines() == expected(path)
+    for command in ("chat", "run", "tools"):
+        started = chatops(command, "--config", str(path), cwd=tmp_path, stdin="")
+        assert started.returncode == 2, started.stderr
+        lines = started.stderr.splitlines()
+        assert lines[0].startswith("chatops: the configuration in") and "Traceback" not in started.stderr
+        assert [line.removeprefix("  ") for line in lines[1:]] == expected(path)
+    plugin_flag = chatops("chat", "--config", str(REPO / "tests/configs/broken/plugin_flag.toml"), cwd=tmp_path)
+    assert plugin_flag.returncode == 2 and "Traceback" not in plugin_flag.stderr
+
+
+def test_valid_configs_pass():
+    for path in (REPO / "config.example.toml", REPO / "examples" / "demo.toml", None):
+        assert check_config(path, environ={}).problems == [], path
+
+
+def test_the_whisper_sizes_are_faster_whispers():
+    from faster_whisper.utils import available_models
+
+    assert list(WHISPER_SIZES) == list(available_models())
+
+
+async def test_connect_tries_each_target_on_its_own(tmp_path: Path):
+    config = make_config(tmp_path, llm={"model": "openai:gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1"})
+    probes = {probe.name: probe for probe in await run_probes(config)}
+    assert not probes["llm"].ok and probes["llm"].line().startswith("llm.base_url: cannot reach http://127.0.0.1:9")
+    assert probes["database"].ok and "will be created" in probes["database"].detail
+    assert not (tmp_path / "chatops.db").exists()  # a check writes nothing
+
+    async def broken(config) -> None:
+        raise RuntimeError("boom")
+
+    results = await run_probes(config, [broken, probe_database])
+    assert [(p.name, p.ok) for p in results] == [("broken", False), ("database", True)]
