@@ -190,27 +190,38 @@ def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
 @app.command()
 def audit(
     config: ConfigOption = None,
+    thread: Annotated[str | None, typer.Option("--thread", help="one thread (its id or name)")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="what a user did or requested (id or name)")] = None,
+    tool: Annotated[str | None, typer.Option("--tool", help="entries about one tool")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="an entry kind (step.failed) or family (step)")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="a duration ago (1h, 30m, 2d) or a date")] = None,
     json_mode: JsonOption = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="how many entries")] = 50,
 ) -> None:
-    """Show the newest entries of the audit log."""
+    """The audit log, newest last: who did what, with which tool and arguments (redacted), the
+    decision and the outcome."""
+    from bot.audit_rows import line, parse_since, row
+    from bot.redaction import Redactor
+
     settings = _load(config)
-    entries = asyncio.run(_audit(settings, limit))
+    try:
+        after = parse_since(since) if since else None
+    except ValueError as exc:
+        typer.echo(f"chatops: {exc}", err=True)
+        raise typer.Exit(2) from None
+    entries = asyncio.run(_audit(settings, limit, thread=thread, user=user, tool=tool, kind=kind, since=after))
+    redactor = Redactor(settings.secret_values())
     for entry in entries:
-        if json_mode:
-            typer.echo(json.dumps(entry, ensure_ascii=False))
-        else:
-            ids = " ".join(v for v in (entry["thread_id"], entry["plan_id"], entry["step_id"]) if v)
-            detail = json.dumps(entry["detail"], ensure_ascii=False) if entry["detail"] else ""
-            typer.echo(f"{entry['at'][:19]}  {entry['kind']:<18} {entry['actor'] or '-':<22} {ids} {detail}".rstrip())
+        item = row(entry, redactor)
+        typer.echo(json.dumps(item, ensure_ascii=False) if json_mode else line(item))
 
 
-async def _audit(settings: Config, limit: int) -> list[dict]:
+async def _audit(settings: Config, limit: int, **filters: str | None) -> list[dict]:
     from storage import Store
 
     store = await Store.open(settings.storage.path)
     try:
-        return await store.audit_log(limit)
+        return await store.audit_log(limit, **filters)
     finally:
         await store.close()
 

@@ -558,14 +558,9 @@ class Store:
             self._audit(kind, actor=actor, thread_id=thread_id, plan_id=plan_id, step_id=step_id, detail=detail)
 
     @on_store_thread
-    def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest `limit` audit entries, oldest first."""
-        rows = self.db.execute(
-            "SELECT id, at, kind, actor, thread_id, plan_id, step_id, detail FROM audit ORDER BY id DESC LIMIT ?",
-            [limit],
-        ).fetchall()
-        return [
-            {"id": r[0], "at": r[1], "kind": r[2], "actor": r[3], "thread_id": r[4], "plan_id": r[5],
-             "step_id": r[6], "detail": _loads(r[7])}
-            for r in reversed(rows)
-        ]
+    def audit_log(self, limit: int = 50, *, thread: str | None = None, user: str | None = None,
+                  tool: str | None = None, kind: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` audit entries matching the filters, oldest first (see
+        `views.audit_entries`); `since` is an ISO timestamp."""
+        return views.audit_entries(self.db, limit=limit, thread=thread, user=user, tool=tool, kind=kind,
+                                   since=since)

@@ -76,3 +76,48 @@ def thread_view(db: sqlite_utils.Database, thread_id: str) -> dict[str, Any] | N
     ]
     return {"id": head[0], "title": head[1] or "", "created_at": head[2], "updated_at": head[3],
             "messages": messages, "plans": plans, "notices": notices}
+
+
+def audit_entries(db: sqlite_utils.Database, *, limit: int, thread: str | None = None, user: str | None = None,
+                  tool: str | None = None, kind: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+    """The newest audit entries matching every filter given, oldest first, each with the step's
+    tool, arguments and outcome (step entries record only the step id) and its plan's thread.
+
+    `thread` and `user` match a full id (`console:alice`) or its last part (`alice`); `user` also
+    matches the entries of plans that user requested; `tool` matches step entries of that tool
+    and the plan entries of plans that use it; `kind` matches `step.failed` or a family (`step`)."""
+    plan_of = "COALESCE(NULLIF(a.plan_id, ''), s.plan_id)"
+    thread_of = "COALESCE(NULLIF(a.thread_id, ''), p.thread_id)"
+    where, params = [], []
+    if thread:
+        where.append(f"({thread_of} = ? OR {thread_of} LIKE ?)")
+        params += [thread, f"%:{thread}"]
+    if user:
+        where.append("(a.actor = ? OR a.actor LIKE ? OR json_extract(p.requester, '$.id') = ? "
+                     "OR json_extract(p.requester, '$.name') = ?)")
+        params += [user, f"%:{user}", user.rpartition(":")[2], user.rpartition(":")[2]]
+    if tool:
+        where.append(f"(s.tool = ? OR (COALESCE(a.step_id, '') = '' AND EXISTS "
+                     f"(SELECT 1 FROM steps t WHERE t.plan_id = {plan_of} AND t.tool = ?)))")
+        params += [tool, tool]
+    if kind:
+        where.append("(a.kind = ? OR a.kind LIKE ?)")
+        params += [kind, f"{kind}.%"]
+    if since:
+        where.append("a.at >= ?")
+        params.append(since)
+    rows = db.execute(
+        f"SELECT a.id, a.at, a.kind, a.actor, {thread_of}, {plan_of}, a.step_id, a.detail, s.tool, s.args, "
+        "s.outcome, s.status, CASE WHEN s.id IS NULL THEN (SELECT json_group_array(json_object('tool', q.tool, "
+        f"'args', json(COALESCE(q.args, '{{}}')))) FROM (SELECT tool, args FROM steps WHERE plan_id = {plan_of} "
+        "ORDER BY position) q) END FROM audit a LEFT JOIN steps s ON s.id = a.step_id "
+        f"LEFT JOIN plans p ON p.id = {plan_of} "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY a.id DESC LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [
+        {"id": r[0], "at": r[1], "kind": r[2], "actor": r[3] or "", "thread_id": r[4] or "", "plan_id": r[5] or "",
+         "step_id": r[6] or "", "detail": _loads(r[7]), "tool": r[8], "args": _loads(r[9]), "outcome": r[10],
+         "step_status": r[11], "plan_tools": _loads(r[12]) or []}
+        for r in reversed(rows)
+    ]

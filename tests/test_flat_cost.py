@@ -18,6 +18,9 @@ from tools.builtin.http_check import _ssl_context
 ALLOWED_SCANS = {
     # `ORDER BY id DESC LIMIT n` walks the rowid b-tree from its end and stops after n rows
     ("audit", "ORDER BY id DESC LIMIT"),
+    ("a", "ORDER BY a.id DESC LIMIT"),  # the same walk, in `chatops audit`'s query (audit AS a)
+    # the steps of one plan, read through the (plan_id, position) index into a small co-routine
+    ("q", "FROM (SELECT tool, args FROM steps WHERE plan_id = "),
 }
 SCAN = re.compile(r"\bSCAN (\w+)(?! USING (?:COVERING )?INDEX)")
 
