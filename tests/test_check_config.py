@@ -65,3 +65,30 @@ async def test_connect_tries_each_target_on_its_own(tmp_path: Path):
 
     results = await run_probes(config, [broken, probe_database])
     assert [(p.name, p.ok) for p in results] == [("broken", False), ("database", True)]
+
+
+def test_the_example_config_documents_every_key():
+    """Every field of every section appears in config.example.toml (set, or commented out), so a
+    key added to `Config` is documented where people look for it."""
+    import re
+
+    from pydantic import BaseModel
+
+    from bot.config import Config
+    from bot.config_check import _plain
+
+    text = (REPO / "config.example.toml").read_text(encoding="utf-8")
+    missing = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            if name == "source" or info.exclude:
+                continue
+            annotation = _plain(info.annotation)
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"{prefix}{name}.")
+            elif not re.search(rf"^#?\s*{re.escape(name)}\s*=|^\[{re.escape(prefix + name)}[.\]]", text, re.MULTILINE):
+                missing.append(prefix + name)
+
+    walk(Config, "")
+    assert missing == []
