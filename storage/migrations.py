@@ -103,11 +103,13 @@ def _indexes_for_flat_cost(db: sqlite_utils.Database) -> None:
 
 def _thread_notices(db: sqlite_utils.Database) -> None:
     """v7: the notices shown in a thread (progress, expiry, what a file was read as), kept with it
-    so that a reload or a restart shows the same thread."""
+    so that a reload or a restart shows the same thread; plans by who decided them."""
     db["notices"].create(
         {"id": int, "thread_id": str, "level": str, "text": str, "created_at": str}, pk="id"
     )
     db["notices"].create_index(["thread_id", "id"])
+    # an approver's thread list includes the threads whose plans they decided
+    db["plans"].create_index(["decided_by", "thread_id"], index_name="plans_by_decider")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [

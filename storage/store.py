@@ -536,8 +536,9 @@ class Store:
 
     @on_store_thread
     def list_threads(self, *, platform: str, channel: str | None = None, limit: int = 50,
-                     before: str | None = None) -> list[dict[str, Any]]:
-        return views.list_threads(self.db, platform=platform, channel=channel, limit=limit, before=before)
+                     before: str | None = None, decided_by: str | None = None) -> list[dict[str, Any]]:
+        return views.list_threads(self.db, platform=platform, channel=channel, limit=limit, before=before,
+                                  decided_by=decided_by)
 
     @on_store_thread
     def thread_view(self, thread_id: str) -> dict[str, Any] | None:

@@ -21,11 +21,15 @@ def _loads(text: str | None) -> Any:
 
 
 def list_threads(db: sqlite_utils.Database, *, platform: str, channel: str | None, limit: int,
-                 before: str | None) -> list[dict[str, Any]]:
+                 before: str | None, decided_by: str | None = None) -> list[dict[str, Any]]:
     """Threads of one platform (and one channel, when given), newest activity first.
-    `before` is an `updated_at` cursor from a previous page."""
+    `before` is an `updated_at` cursor from a previous page. With `decided_by`, also the threads
+    whose plans that user decided (an approver finds what they approved again)."""
     where, params = ["platform = ?"], [platform]
-    if channel is not None:
+    if channel is not None and decided_by:
+        where.append("(channel = ? OR id IN (SELECT thread_id FROM plans WHERE decided_by = ?))")
+        params += [channel, decided_by]
+    elif channel is not None:
         where.append("channel = ?")
         params.append(channel)
     if before:

@@ -71,6 +71,7 @@ async def test_no_statement_on_the_turn_path_or_in_listings_scans_a_table(make_b
         await store.thread_plans("console:a")
         await store.list_threads(platform="console")
         await store.list_threads(platform="console", channel="", before="9999")
+        await store.list_threads(platform="console", channel="alice", decided_by="console:bob")
         await store.thread_view("console:b")
         await store.audit_log(limit=20)
 

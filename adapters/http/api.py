@@ -160,7 +160,7 @@ class ThreadsApi:
             raise ApiError(400, "limit must be between 1 and 100", "invalid")
         before = request.query.get("before") or None
         rows = await self.store.list_threads(platform=PLATFORM, channel=self.callers.owner_key(user),
-                                             limit=limit, before=before)
+                                             limit=limit, before=before, decided_by=user.key)
         page = ThreadPage(threads=[ThreadSummary.model_validate(row) for row in rows],
                           next_before=rows[-1]["updated_at"] if len(rows) == limit else None)
         return json_body(page)

@@ -192,6 +192,8 @@ async def test_an_approver_finds_what_waits_for_them_and_sees_who_asked(browser,
     await expect(card).to_contain_text("payments restarted")
     await expect(card).to_contain_text("Approved by http:bob")
     await expect(waiting).to_be_hidden()
+    # what bob approved stays in his thread list (he does not own the thread)
+    await expect(page.get_by_role("navigation", name="Threads")).to_contain_text("!restart unit=payments")
     # the progress notice is stored with the thread: a reload shows the same thread
     await expect(page.get_by_label("Conversation")).to_contain_text("restart: restarting payments")
     await page.reload()
