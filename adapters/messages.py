@@ -32,10 +32,10 @@ BADGES: dict[str, Badge] = {badge.key: badge for badge in (
     Badge("skipped", "–", "skipped"),
     Badge("interrupted", "!", "interrupted"),
     Badge("running", "…", "running"),
-    Badge("waiting", "⏸", "waiting for approval"),
+    Badge("waiting", "○", "waiting for approval"),
     Badge("queued", "◦", "queued"),
-    Badge("denied", "🚫", "denied"),
-    Badge("expired", "⌛", "expired"),
+    Badge("denied", "⊘", "denied"),
+    Badge("expired", "◔", "expired"),
 )}
 
 _BY_STATUS = {

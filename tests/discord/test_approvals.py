@@ -66,7 +66,7 @@ async def test_deny_runs_nothing_and_says_who_denied(discord_bot, fake_discord):
     edited = fake_discord.messages[card["id"]]
     assert edited["components"] == []
     assert edited["embeds"][0]["fields"][0]["value"] == f"🚫 Denied by <@{BOB.id}>: nothing was changed"
-    assert "🚫 denied" in edited["embeds"][0]["description"]
+    assert "⊘ denied" in edited["embeds"][0]["description"]
 
 
 async def test_a_click_without_the_role_is_refused_privately_and_nothing_runs(discord_bot, fake_discord):

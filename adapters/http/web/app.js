@@ -10,7 +10,7 @@ const MAX_TEXT = 20000;  // the API's limit on a message (MessageRequest.text)
 const $ = (id) => document.getElementById(id);
 
 // The same badges as the terminal, Slack and Discord (adapters/messages.py BADGES; a test keeps them equal).
-const BADGES = {"ok": ["✓", "ok"], "problem": ["⚠", "problem"], "failed": ["✗", "failed"], "skipped": ["–", "skipped"], "interrupted": ["!", "interrupted"], "running": ["…", "running"], "waiting": ["⏸", "waiting for approval"], "queued": ["◦", "queued"], "denied": ["🚫", "denied"], "expired": ["⌛", "expired"]};
+const BADGES = {"ok": ["✓", "ok"], "problem": ["⚠", "problem"], "failed": ["✗", "failed"], "skipped": ["–", "skipped"], "interrupted": ["!", "interrupted"], "running": ["…", "running"], "waiting": ["○", "waiting for approval"], "queued": ["◦", "queued"], "denied": ["⊘", "denied"], "expired": ["◔", "expired"]};
 const BADGE_OF_STATUS = { failed: "failed", skipped: "skipped", interrupted: "interrupted", running: "running",
   proposed: "waiting", approved: "queued", denied: "denied", expired: "expired" };
 
