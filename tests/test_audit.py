@@ -11,14 +11,19 @@ from pathlib import Path
 import pytest
 
 from bot.audit_rows import parse_since
-from tests.test_cli import chatops, workdir  # noqa: F401  (the fixture)
+from tests.cli_inprocess import run_cli
+from tests.test_cli import workdir  # noqa: F401  (the fixture)
 
 SECRET = "sk-audit-secret-98765"
 
 
 def rows(result) -> list[dict]:
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def audit(workdir: Path, *args: str, env: dict[str, str]):  # noqa: F811
+    return run_cli("audit", *args, cwd=workdir, env=env)
 
 
 def closed_port() -> int:
@@ -30,39 +35,40 @@ def closed_port() -> int:
 def test_rows_name_the_tool_the_decision_and_the_outcome(workdir: Path):  # noqa: F811
     env = {"CHATOPS_LLM_API_KEY": SECRET}
     port = closed_port()
-    chatops("chat", "--thread", "ops-a", cwd=workdir, env={**env, "USER": "carol"},
+    run_cli("chat", "--thread", "ops-a", cwd=workdir, env={**env, "USER": "carol", "LOGNAME": "carol"},
             stdin=f"!restart_service unit=web\ny\n!http_check url=http://127.0.0.1:{port}/{SECRET}\n")
-    chatops("chat", "--thread", "ops-b", cwd=workdir, env={**env, "USER": "dave"}, stdin="!restart_service unit=db\n")
+    run_cli("chat", "--thread", "ops-b", cwd=workdir, env={**env, "USER": "dave", "LOGNAME": "dave"},
+            stdin="!restart_service unit=db\n")
 
-    everything = chatops("audit", "--limit", "500", cwd=workdir, env=env)
+    everything = audit(workdir, "--limit", "500", env=env)
     assert SECRET not in everything.stdout  # arguments are redacted before they are shown
     assert "http_check(url=http://127.0.0.1:" in everything.stdout
 
-    restarts = rows(chatops("audit", "--tool", "restart_service", "--kind", "step", "--json", cwd=workdir, env=env))
+    restarts = rows(audit(workdir, "--tool", "restart_service", "--kind", "step", "--json", env=env))
     assert [(r["kind"], r["tools"], r["outcome"]) for r in restarts] == [
         ("step.started", [{"tool": "restart_service", "args": {"unit": "web"}}], None),
         ("step.succeeded", [{"tool": "restart_service", "args": {"unit": "web"}}], "ok")]
 
-    checks = rows(chatops("audit", "--tool", "http_check", "--kind", "step.succeeded", "--json", cwd=workdir, env=env))
+    checks = rows(audit(workdir, "--tool", "http_check", "--kind", "step.succeeded", "--json", env=env))
     assert len(checks) == 1 and checks[0]["outcome"] == "problem: unreachable: connection refused"
     assert SECRET not in json.dumps(checks)
 
-    decided = rows(chatops("audit", "--kind", "plan.decided", "--json", cwd=workdir, env=env))
+    decided = rows(audit(workdir, "--kind", "plan.decided", "--json", env=env))
     assert [(r["actor"], r["decision"], r["thread_id"]) for r in decided] == [
         ("console:carol", "approve", "console:ops-a"),
         ("console:dave", "deny (no answer: end of input)", "console:ops-b")]
     assert decided[0]["tools"] == [{"tool": "restart_service", "args": {"unit": "web"}}]
 
-    dave = rows(chatops("audit", "--user", "dave", "--json", cwd=workdir, env=env))
+    dave = rows(audit(workdir, "--user", "dave", "--json", env=env))
     assert dave and {r["thread_id"] for r in dave} == {"console:ops-b"}
-    thread_a = rows(chatops("audit", "--thread", "ops-a", "--json", "--limit", "500", cwd=workdir, env=env))
+    thread_a = rows(audit(workdir, "--thread", "ops-a", "--json", "--limit", "500", env=env))
     assert {r["thread_id"] for r in thread_a} == {"console:ops-a"}
     assert any(r["kind"] == "step.succeeded" for r in thread_a)  # step entries belong to their plan's thread
 
-    assert rows(chatops("audit", "--since", "1h", "--kind", "plan.decided", "--json", cwd=workdir, env=env))
-    assert rows(chatops("audit", "--since", "2999-01-01", "--json", cwd=workdir, env=env)) == []
-    bad = chatops("audit", "--since", "yesterday", cwd=workdir, env=env)
-    assert bad.returncode == 2 and "use a duration" in bad.stderr
+    assert rows(audit(workdir, "--since", "1h", "--kind", "plan.decided", "--json", env=env))
+    assert rows(audit(workdir, "--since", "2999-01-01", "--json", env=env)) == []
+    bad = audit(workdir, "--since", "yesterday", env=env)
+    assert bad.exit_code == 2 and "use a duration" in bad.stderr
 
 
 def test_since_reads_durations_and_dates():

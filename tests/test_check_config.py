@@ -11,6 +11,7 @@ import pytest
 from bot.config import WHISPER_SIZES
 from bot.config_check import check_config
 from bot.probes import probe_database, run_probes
+from tests.cli_inprocess import run_cli
 from tests.conftest import REPO, make_config
 from tests.test_cli import chatops
 
@@ -30,16 +31,19 @@ def test_a_broken_config_gives_exactly_its_problems(path: Path):
 
 def test_the_command_and_start_up_print_the_same_lines(tmp_path: Path):
     path = REPO / "tests" / "configs" / "broken" / "one_pass.toml"
-    checked = chatops("check-config", "--config", str(path), cwd=tmp_path)
-    assert checked.returncode == 1 and checked.stdout.splitlines() == expected(path)
-    for command in ("chat", "run", "tools"):
-        started = chatops(command, "--config", str(path), cwd=tmp_path, stdin="")
-        assert started.returncode == 2, started.stderr
+    checked = run_cli("check-config", "--config", str(path), cwd=tmp_path)
+    assert checked.exit_code == 1 and checked.stdout.splitlines() == expected(path)
+    for command in ("run", "tools", "audit"):
+        started = run_cli(command, "--config", str(path), cwd=tmp_path)
+        assert started.exit_code == 2, started.output
         lines = started.stderr.splitlines()
-        assert lines[0].startswith("chatops: the configuration in") and "Traceback" not in started.stderr
+        assert lines[0].startswith("chatops: the configuration in")
         assert [line.removeprefix("  ") for line in lines[1:]] == expected(path)
-    plugin_flag = chatops("chat", "--config", str(REPO / "tests/configs/broken/plugin_flag.toml"), cwd=tmp_path)
-    assert plugin_flag.returncode == 2 and "Traceback" not in plugin_flag.stderr
+    # and as a real process, for the one that once crashed with a traceback
+    plugin_flag = REPO / "tests/configs/broken/plugin_flag.toml"
+    process = chatops("chat", "--config", str(plugin_flag), cwd=tmp_path)
+    assert process.returncode == 2 and "Traceback" not in process.stderr
+    assert [line.removeprefix("  ") for line in process.stderr.splitlines()[1:]] == expected(plugin_flag)
 
 
 def test_valid_configs_pass():

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_inprocess import run_cli
 from tests.conftest import CHATOPS
 from tests.test_cli import chatops
 
@@ -84,11 +85,9 @@ def test_piped_output_is_whole_marked_and_named(workdir: Path):
     # end of input: no answer, recorded as such
     assert "Not approved: no answer (end of input). Nothing was changed." in lines
     assert "Denied by" not in out
-    audit = chatops("audit", "--json", "--limit", "200", cwd=workdir).stdout.splitlines()
-    decided = [json.loads(line) for line in audit if json.loads(line)["kind"] == "plan.decided"]
-    assert decided[-1]["detail"]["source"] == "console:end-of-input"
-    resumed = chatops("chat", "--thread", name.group(1), stdin="", cwd=workdir)
-    assert "[you] !restart_service" in resumed.stdout
+    audit = run_cli("audit", "--kind", "plan.decided", "--json", cwd=workdir).stdout.splitlines()
+    assert json.loads(audit[-1])["decision"] == "deny (no answer: end of input)"
+    assert json.loads(audit[-1])["thread_id"] == f"console:{name.group(1)}"
 
 
 def read_until(fd: int, pattern: str, seen: list[str], timeout: float = 30) -> str:
