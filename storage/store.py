@@ -251,6 +251,26 @@ class Store:
         return self.files.path(digest)
 
     @on_store_thread
+    def keep_thread_events(self, events: list[tuple[int, str, str]]) -> None:
+        """(id, thread id, JSON) of events an event stream sent, in one transaction (written in
+        batches, off the turn's path); an id already kept is left alone."""
+        with self.db.atomic():
+            self.db.conn.executemany("INSERT OR IGNORE INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
+                                     events)
+
+    @on_store_thread
+    def thread_events(self, thread_id: str, after: int, limit: int = 1000) -> list[tuple[int, str]]:
+        """The kept events of a thread with ids above `after`, oldest first."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT id, data FROM thread_events WHERE thread_id = ? AND id > ? ORDER BY id LIMIT ?",
+            [thread_id, after, limit]).fetchall()]
+
+    @on_store_thread
+    def last_thread_event(self, thread_id: str) -> int:
+        row = self.db.execute("SELECT MAX(id) FROM thread_events WHERE thread_id = ?", [thread_id]).fetchone()
+        return int(row[0] or 0)
+
+    @on_store_thread
     def thread_exists(self, thread_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM threads WHERE id = ?", [thread_id]).fetchone() is not None
 

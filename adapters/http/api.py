@@ -179,7 +179,7 @@ class ThreadsApi:
         return thread
 
     async def _thread_body(self, thread_id: str) -> ThreadBody:
-        last_event_id = self.events.last_id(thread_id)  # before the read: nothing can fall in between
+        last_event_id = await self.events.last_id_kept(thread_id)  # before the read: nothing can fall in between
         view = await self.store.thread_view(thread_id)
         if view is None:
             raise ApiError(404, "no such thread")
@@ -327,7 +327,7 @@ class ThreadsApi:
         try:
             await response.prepare(request)
             await response.write(b"retry: 2000\n\n")
-            for event_id, data in self.events.since(thread.id, sent):
+            for event_id, data in await self.events.replay(thread.id, sent):
                 await response.write(f"id: {event_id}\ndata: {data}\n\n".encode())
                 sent = event_id
             while True:

@@ -8,7 +8,9 @@ import hashlib
 
 import aiohttp
 
+from adapters.http import HttpAdapter
 from tests.http.conftest import StartWeb, done
+from tests.http.test_uploads_and_events import read_events
 from tests.media import silence_wav
 
 TOKENS = {"alice": "alice-views-token", "bob": "bob-views-token", "carol": "carol-views-token"}
@@ -71,3 +73,28 @@ async def test_attachments_are_served_only_within_their_thread(start_web: StartW
     other = (await web.say("hello", token=TOKENS["alice"])).body["id"]
     assert (await web.request("GET", f"/api/v1/threads/{other}/files/{digest}",
                               token=TOKENS["alice"])).status == 404  # not in that thread
+
+
+async def test_the_event_stream_resumes_from_storage_after_a_restart(start_web: StartWeb):
+    web = await start_web()
+    view = (await web.say("!ping host=before")).body
+    thread_id = view["id"]
+    await web.wait_for(thread_id, done)
+    before = await read_events(web, thread_id, until="answer", last_event_id="0")
+    assert [e["type"] for _, e in before][:2] == ["plan", "step"]
+
+    await web.adapter.stop()  # the process ends; a new one serves the same database
+    restarted = HttpAdapter(web.bot.runtime())
+    await restarted.start()
+    web.adapter = restarted
+    try:
+        view = await web.thread(thread_id)
+        assert view["last_event_id"] == str(before[-1][0])  # known from storage, not "0"
+        replayed = await read_events(web, thread_id, until="answer", last_event_id=str(before[0][0]))
+        assert replayed == before[1:]  # exactly what was missed, with the same ids, from storage
+        new = await web.say("!ping host=after", thread=thread_id)
+        assert new.status == 201
+        after = await read_events(web, thread_id, until="answer", last_event_id=view["last_event_id"])
+        assert after[0][0] > before[-1][0] and after[-1][1]["text"].endswith("pong from after")
+    finally:
+        await restarted.stop()
