@@ -4,6 +4,7 @@ key and a "did you mean" where a name is close; never a traceback; start-up prin
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,12 @@ def test_the_example_config_documents_every_key():
 
     walk(Config, "")
     assert missing == []
+
+
+def test_tools_shows_a_runbooks_own_timeout(tmp_path: Path):
+    (tmp_path / "config.toml").write_text('[llm]\nmodel = "test"\n[[runbooks]]\nname = "nap"\n'
+                                          'description = "sleep"\nargv = ["sleep", "1"]\ntimeout = 15\n')
+    listed = {t["name"]: t for t in json.loads(run_cli("tools", "--json", cwd=tmp_path).stdout)}
+    assert listed["nap"]["timeout"] == 15
+    line = next(line for line in run_cli("tools", cwd=tmp_path).stdout.splitlines() if line.startswith("nap "))
+    assert " 15 s " in line
