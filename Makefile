@@ -64,6 +64,7 @@ bench: install-test
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/http_api.py
 	$(BIN)/python bench/slack_ack.py
+	$(BIN)/python bench/mcp.py
 
 eval: install-test
 	$(BIN)/python bench/planner_eval.py

@@ -74,6 +74,8 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: l
     from bot.runtime import start_runtime
 
     runtime = await start_runtime(settings)
+    for problem in runtime.problems:  # a server that did not start is said at once, not at first use
+        typer.echo(f"warning: {problem}", err=True)
     try:
         user = UserRef(platform="console", id=settings.console.user, name=settings.console.user)
         return await ConsoleChat(runtime.hub, user=user, thread_name=thread, json_mode=json_mode,
@@ -102,12 +104,33 @@ async def _serve(settings: Config) -> int:
     except AdapterConfigError as exc:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
+    from bot.reloading import forget_pid, record_pid, write_report
+
     runtime = await start_runtime(settings)
+    for problem in runtime.problems:
+        typer.echo(f"warning: {problem}", err=True)
     started = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+
+    async def reload_on_signal() -> None:
+        try:
+            text = await runtime.reload()
+        except Exception as exc:  # a failed reload leaves the bot running with its old tools
+            logging.getLogger("chatops").exception("reload failed")
+            text = f"Reload failed: {type(exc).__name__}: {exc}"
+        write_report(settings, text)
+
+    def on_hangup() -> None:
+        task = loop.create_task(reload_on_signal(), name="chatops-reload")
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hangup)
+    record_pid(settings)
     try:
         adapters = configured_adapters(runtime)
         for adapter in adapters:
@@ -128,6 +151,8 @@ async def _serve(settings: Config) -> int:
                 await adapter.stop()
             except Exception as exc:  # stopping one adapter must not keep the others running
                 typer.echo(f"chatops: stopping {adapter.name} failed: {exc}", err=True)
+        loop.remove_signal_handler(signal.SIGHUP)
+        forget_pid(settings)
         await runtime.close()
 
 
@@ -164,11 +189,9 @@ def discord_invite(
 
 @app.command()
 def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
-    """List the tools the bot can plan with."""
-    from bot.runtime import build_registry
-
+    """List the tools the bot can plan with (MCP servers are started to list theirs)."""
     settings = _load(config)
-    registry, problems = build_registry(settings)
+    registry, problems = asyncio.run(_list_tools(settings))
     for problem in problems:
         typer.echo(f"warning: {problem}", err=True)
     # a runbook's own timeout, not the executor's outer bound (which adds a margin to collect output)
@@ -183,8 +206,33 @@ def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
     for spec in registry.specs():
         params = ", ".join(spec.parameters_schema.get("properties", {}))
         timeout = configured.get(spec.name, spec.timeout) if spec.source == "runbook" else spec.timeout
+        why = f" [risk: {spec.risk_reason}]" if spec.risk_reason else ""
         typer.echo(f"{spec.name:<20} {spec.risk.value:<7} {spec.source:<8} {timeout:>5g} s  ({params}) "
-                   f"{spec.summary}")
+                   f"{spec.summary}{why}")
+
+
+async def _list_tools(settings: Config) -> tuple:
+    from bot.runtime import build_registry
+    from bot.toolbox import Toolbox
+
+    toolbox = Toolbox(settings, build=build_registry)
+    try:
+        problems = await toolbox.start()
+        return toolbox.registry, problems
+    finally:
+        await toolbox.stop()
+
+
+@app.command()
+def reload(config: ConfigOption = None) -> None:
+    """Make the running bot (`chatops run`) re-read runbooks, plugin folders and MCP servers."""
+    from bot.reloading import ReloadUnavailable, request_reload
+
+    try:
+        typer.echo(request_reload(_load(config)))
+    except ReloadUnavailable as exc:
+        typer.echo(f"chatops: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -230,7 +278,7 @@ async def _audit(settings: Config, limit: int, **filters: str | None) -> list[di
 def check_config(
     config: ConfigOption = None,
     connect: Annotated[bool, typer.Option("--connect", help="also try what it points at: the LLM endpoint, "
-                                                            "the database")] = False,
+                                                            "the database, every MCP server")] = False,
 ) -> None:
     """Validate the configuration in one pass; print every problem with its key, exit 1 if any."""
     from bot.config_check import check_config as check

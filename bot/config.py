@@ -171,6 +171,45 @@ class RunbookConfig(Section):
 class ToolsConfig(Section):
     plugins: bool = True  # load tools from the `chatops.tools` entry points
     disabled: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)  # folders whose every module is loaded like a plugin
+
+
+class MCPServerConfig(Section):
+    """One `[[mcp]]` server: a stdio command or a Streamable HTTP `url`, whose tools join the registry
+    as `<prefix>_<tool>` with the same risk, timeout and roles rules as every other tool."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+    command: str | None = None  # a stdio server: command, args, cwd, env, env_from
+    args: list[str] = Field(default_factory=list)
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)  # literal values
+    env_from: dict[str, str] = Field(default_factory=dict)  # NAME = "ENVIRONMENT_VARIABLE" (secrets)
+    url: str | None = None  # a Streamable HTTP server
+    token_from: str | None = None  # environment variable holding the bearer token for `url`
+    prefix: str | None = None  # default: `name`; "" registers the tools bare
+    tools: list[str] | None = None  # allow-list of the server's tool names
+    exclude: list[str] = Field(default_factory=list)
+    timeout: float = Field(30, gt=0)  # seconds per call
+    roles: list[str] = Field(default_factory=list)  # who may request this server's tools
+    risk: dict[str, Risk] = Field(default_factory=dict)  # per-tool overrides of the annotations
+    output_limit: int = Field(4000, ge=200)  # characters of text kept per call (head and tail)
+    start_timeout: float = Field(20, gt=0)  # seconds to start and list the tools
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> MCPServerConfig:
+        if bool(self.command) == bool(self.url):
+            raise ValueError("give either command (a stdio server) or url (a Streamable HTTP server)")
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        if self.token_from and not self.url:
+            raise ValueError("token_from is for url servers (stdio servers take env_from)")
+        if self.url and (self.args or self.cwd or self.env or self.env_from):
+            raise ValueError("args, cwd, env and env_from are for stdio servers (command)")
+        return self
+
+    @property
+    def tool_prefix(self) -> str:
+        return self.name if self.prefix is None else self.prefix
 
 
 class WhisperConfig(Section):
@@ -267,6 +306,7 @@ class Config(Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     runbooks: list[RunbookConfig] = Field(default_factory=list)
+    mcp: list[MCPServerConfig] = Field(default_factory=list)
     tools: dict[str, Any] = Field(default_factory=dict)  # [tools] options and [tools.<name>] tables
     perception: PerceptionConfig = Field(default_factory=PerceptionConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
@@ -276,7 +316,8 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        problems = duplicate_runbooks([runbook.name for runbook in self.runbooks])
+        problems = [*duplicate_names("runbooks", [runbook.name for runbook in self.runbooks]),
+                    *duplicate_names("mcp", [server.name for server in self.mcp], "server names")]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -296,13 +337,17 @@ class Config(Section):
         values = [s.get_secret_value() for s in secrets if s is not None]
         for runbook in self.runbooks:
             values += [os.environ.get(variable, "") for variable in runbook.env_from.values()]
+        for server in self.mcp:
+            variables = [*server.env_from.values(), *([server.token_from] if server.token_from else [])]
+            values += [os.environ.get(variable, "") for variable in variables]
         return [value for value in values if len(value) >= 4]
 
 
-def duplicate_runbooks(names: list[str]) -> list[str]:
-    """Runbook names must be unique: each becomes a tool of that name."""
+def duplicate_names(key: str, names: list[str], what: str = "names") -> list[str]:
+    """Names that must be unique (a runbook becomes a tool of its name, an MCP server prefixes
+    its tools' names)."""
     duplicates = sorted({name for name in names if names.count(name) > 1})
-    return [f"runbooks: duplicate names {duplicates}"] if duplicates else []
+    return [f"{key}: duplicate {what} {duplicates}"] if duplicates else []
 
 
 class ConfigError(Exception):
@@ -356,16 +401,16 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
     problems = []
     for error in exc.errors(include_url=False):
         location = list(error.get("loc", ()))
-        # `runbooks.0.name` reads better as `runbooks[0].name` (or the runbook's own name)
+        # `runbooks.0.name` reads better as `runbooks[0].name` (or the runbook's own name; `mcp` too)
         parts: list[str] = []
         for index, part in enumerate(location):
             if isinstance(part, int) and parts:
                 parts[-1] = f"{parts[-1]}[{part}]"
-                runbooks = data.get("runbooks")
-                if location[:index] == ["runbooks"] and isinstance(runbooks, list) and part < len(runbooks):
-                    name = runbooks[part].get("name") if isinstance(runbooks[part], dict) else None
+                entries = data.get(location[0]) if index == 1 else None
+                if location[0] in ("runbooks", "mcp") and isinstance(entries, list) and part < len(entries):
+                    name = entries[part].get("name") if isinstance(entries[part], dict) else None
                     if isinstance(name, str):
-                        parts[-1] = f"runbooks[{name}]"
+                        parts[-1] = f"{location[0]}[{name}]"
             else:
                 parts.append(str(part))
         key = ".".join(parts) or "(top level)"

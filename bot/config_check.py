@@ -30,7 +30,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from bot.config import Config, ToolsConfig, apply_environment, duplicate_runbooks
+from bot.config import Config, ToolsConfig, apply_environment, duplicate_names
 
 MAX_PRUNES = 10
 ROLE_LISTS = ("approve_write", "approve_danger")  # policy fields that name roles
@@ -73,9 +73,9 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
             values[name] = checked
     config = Config.model_construct(**values)
     config.source = path
-    named = data.get("runbooks") if isinstance(data.get("runbooks"), list) else []
-    # names as written, before broken runbooks were set aside
-    problems += duplicate_runbooks([str(item.get("name")) for item in named if isinstance(item, dict)])
+    # names as written, before broken entries were set aside
+    problems += duplicate_names("runbooks", _names(data.get("runbooks")))
+    problems += duplicate_names("mcp", _names(data.get("mcp")), "server names")
     tool_options, found = _tool_options(config)
     problems += found
     config.tools = {**{k: v for k, v in config.tools.items() if isinstance(v, dict)}, **tool_options}
@@ -92,6 +92,10 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
 
 
 # --- reading and validating ---------------------------------------------------------------------
+
+def _names(entries: Any) -> list[str]:
+    return [str(item.get("name")) for item in entries if isinstance(item, dict)] if isinstance(entries, list) else []
+
 
 def _read(path: Path | None) -> dict[str, Any]:
     if path is None:
@@ -329,16 +333,23 @@ def _tool_problems(config: Config) -> list[str]:
     except Exception as exc:  # a plugin that cannot even be listed: say so, never a traceback
         return [f"tools: the tools could not be loaded: {type(exc).__name__}: {exc}"]
     names = list(registry.names())
+    # MCP servers' tools are known only once the servers run (`--connect`): names under a server's
+    # prefix are not judged here
+    prefixes = [server.tool_prefix for server in getattr(config, "mcp", [])]
+
+    def unknown(name: str) -> bool:
+        return name not in names and not any(p == "" or name.startswith(f"{p}_") for p in prefixes)
+
     for index, name in enumerate(config.tool_options.disabled):
-        if name not in names:
+        if unknown(name):
             problems.append(f"tools.disabled[{index}]: there is no tool named {name!r}{_did_you_mean(name, names)}")
     for name, table in config.tools.items():
         if not isinstance(table, dict):
             continue
         spec = registry.get(name)
-        if spec is None:
+        if spec is None and unknown(name):
             problems.append(f"tools.{name}: there is no tool named {name!r}{_did_you_mean(name, names)}")
-        elif spec.options is not None:
+        elif spec is not None and spec.options is not None:
             _, found = validate_part(spec.options, table, prefix=["tools", name])
             problems += found
     return problems

@@ -14,13 +14,15 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.agent.commands import is_command, parse_command
+from bot.agent.commands import is_command, is_reload_command, parse_command
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
 from bot.agent.policy import Policy
+from bot.agent.tool_filter import relevant_tools
 from bot.config import Config
 from bot.model import (
     END_OF_INPUT,
@@ -46,7 +48,7 @@ from bot.redaction import Redactor
 from bot.thread_locks import ThreadLocks
 from storage import Store
 from tools.context import ToolContext
-from tools.registry import ToolRegistry
+from tools.registry import ToolRegistry, ToolSpec
 
 log = logging.getLogger("chatops.hub")
 
@@ -54,6 +56,10 @@ Sink = Callable[[ThreadRef, Outbound], Awaitable[None]]
 # `observer(kind, seconds, labels)`: how long a turn, a planning call or a message's perception
 # took; metrics exporters subscribe with `Hub.add_observer`.
 Observer = Callable[[str, float, dict[str, str]], None]
+# `reloader(user)`: re-read the tool sources (runbooks, plugin folders, MCP servers); the answer
+# to `!reload`. Set by the runtime, which owns them.
+Reloader = Callable[[UserRef], Awaitable[str]]
+MAX_PINNED_PLANS = 1000  # plans whose tool definitions are kept for a reload (the oldest go first)
 
 
 @dataclass
@@ -99,6 +105,21 @@ class Hub:
         self._locks = ThreadLocks()
         self._sweeper: asyncio.Task[None] | None = None
         self._settled_at_start: list[str] = []
+        self.reloader: Reloader | None = None
+        # plan id → the tool definitions it was proposed with, so a reload cannot change under a
+        # plan what its approver saw (and a tool the reload removed is refused, not guessed)
+        self._pinned: OrderedDict[str, dict[str, ToolSpec]] = OrderedDict()
+
+    def use_registry(self, registry: ToolRegistry) -> None:
+        """Plan with a new registry from now on (after a reload or an MCP tool-list change);
+        plans already proposed keep the definitions they were proposed with."""
+        self.registry = registry
+        self.executor.registry = registry
+
+    def use_secrets(self, secrets: list[str]) -> None:
+        """Scrub these secrets from now on (a reload may name new `env_from` variables)."""
+        self.redactor = Redactor(secrets)
+        self.executor.redactor = self.redactor
 
     # --- lifecycle and fan-out ----------------------------------------------------------------
 
@@ -248,6 +269,7 @@ class Hub:
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
         plan = await self.store.propose_plan(outcome, message_id=turn.message_id,
                                              ttl_seconds=self.config.agent.approval_ttl, start=True)
+        self._pin(plan)
         await self.emit(turn.thread, PlanEvent.of(plan))
         turn.settled()
         if plan.status is PlanStatus.running:
@@ -256,11 +278,14 @@ class Hub:
             await self._run_steps(plan, turn, leading_reads_only=True)
 
     async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:
+        if is_reload_command(turn.text):
+            return await self._reload(turn.requester)
         if is_command(turn.text):
             return parse_command(turn.text, self.registry)
         if self.planner is None:
             return Answer(text="No language model is configured: use `!tool arg=value` (`!help`).")
-        request = PlanRequest(text=turn.text, requester=turn.requester, tools=self.tools_for(turn.requester),
+        tools = relevant_tools(turn.text, self.tools_for(turn.requester))  # all of them unless there are many
+        request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools,
                               history=turn.history, executed=executed, round=round_number,
                               max_steps=self.config.agent.max_steps)
         outcome = await self.planner.plan(request)
@@ -270,6 +295,35 @@ class Hub:
                 spec = self.registry.get(step.tool)
                 step.risk = spec.risk if spec else Risk.read
         return outcome
+
+    async def _reload(self, user: UserRef) -> Answer:
+        verdict = self.policy.may_reload(user)
+        if not verdict.allowed:
+            await self.store.append_audit("reload.refused", actor=user.key, detail={"reason": verdict.reason})
+            return Answer(text=f"You may not reload: {verdict.reason}.")
+        if self.reloader is None:
+            return Answer(text="Reloading is not available here.")
+        text = await self.reloader(user)
+        await self.store.append_audit("reload", actor=user.key, detail={"outcome": text[:2000]})
+        return Answer(text=text)
+
+    # --- tool definitions pinned to proposed plans ---------------------------------------------
+
+    def _pin(self, plan: Plan) -> None:
+        self._pinned[plan.id] = {step.tool: spec for step in plan.steps if (spec := self.registry.get(step.tool))}
+        while len(self._pinned) > MAX_PINNED_PLANS:
+            self._pinned.popitem(last=False)
+
+    def _spec_for(self, plan_id: str, tool: str) -> tuple[ToolSpec | None, str | None]:
+        """(the definition to run, or why the step cannot run): the one the plan was proposed
+        with while the tool is still registered; refused when a reload removed it."""
+        pinned = self._pinned.get(plan_id, {}).get(tool)
+        if pinned is None:
+            return self.registry.get(tool), None
+        if tool not in self.registry:
+            return None, (f"the tool {tool} was removed by a reload after this plan was proposed; "
+                          "nothing was run")
+        return pinned, None
 
     def _refusal(self, requester: UserRef, plan: Plan) -> str | None:
         for step in plan.steps:
@@ -281,6 +335,12 @@ class Hub:
             verdict = self.policy.may_request(requester, spec)
             if not verdict.allowed:
                 return f"You may not run that: {verdict.reason}."
+        for step in plan.steps:
+            # nobody is asked to approve a step that cannot run; read steps run at once and fail
+            # as step errors the planner sees
+            spec = self.registry.get(step.tool)
+            if spec is not None and spec.risk is not Risk.read and (problem := self.executor.check(step)):
+                return f"I did not propose that, because it could not run: {problem}."
         return None
 
     # --- running plans ------------------------------------------------------------------------------
@@ -293,6 +353,7 @@ class Hub:
         failed = any(step.status in (StepStatus.failed, StepStatus.interrupted) for step in finished.steps)
         await self.store.transition_plan(plan.id, (PlanStatus.running,),
                                          PlanStatus.failed if failed else PlanStatus.succeeded)
+        self._pinned.pop(plan.id, None)
         await self._after_round(finished, turn)
 
     async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool) -> Plan:
@@ -306,7 +367,8 @@ class Hub:
                 break
             if step.status is not StepStatus.approved:
                 continue
-            problem = self.executor.check(step)
+            spec, problem = self._spec_for(plan.id, step.tool)
+            problem = problem or self.executor.check(step, spec=spec)
             if problem is not None:
                 if await self.store.fail_unstarted_step(step.id, problem):
                     step.status, step.error = StepStatus.failed, problem
@@ -319,7 +381,7 @@ class Hub:
             await self.emit(turn.thread, self._step_event(plan, step, StepStatus.running))
             ctx = ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
                               config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step))
-            outcome = await self.executor.run(step, ctx)
+            outcome = await self.executor.run(step, ctx, spec=spec)
             await self.store.finish_step(step.id, outcome)
             status = StepStatus.succeeded if outcome.ok else StepStatus.failed
             step.status, step.result, step.summary = status, outcome.result, outcome.summary

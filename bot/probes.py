@@ -94,22 +94,43 @@ def _writable(directory: Path) -> bool:
     return os.access(directory, os.W_OK)
 
 
-PROBES: list[Callable[[Config], Awaitable[Probe]]] = [
+async def probe_mcp(config: Config) -> list[Probe]:
+    """Start every `[[mcp]]` server and list its tools (nothing when none is configured)."""
+    if not config.mcp:
+        return []
+    from tools.mcp import probe_mcp_servers
+
+    problems = await probe_mcp_servers(config)
+    if not problems:
+        return [Probe("mcp", True, f"{len(config.mcp)} server(s) started and listed their tools")]
+    found = []
+    for problem in problems:
+        key, _, detail = problem.partition(": ")
+        found.append(Probe("mcp", False, detail or problem, key if detail else "mcp"))
+    return found
+
+
+ProbeFunction = Callable[[Config], Awaitable[Probe | list[Probe]]]
+
+PROBES: list[ProbeFunction] = [
     probe_llm,
     probe_database,
+    probe_mcp,
 ]
 
 
-async def run_probes(config: Config, probes: list[Callable[[Config], Awaitable[Probe]]] | None = None) -> list[Probe]:
+async def run_probes(config: Config, probes: list[ProbeFunction] | None = None) -> list[Probe]:
     """Every probe at once, each bounded in time; a probe that raises is a failed probe."""
 
-    async def bounded(probe: Callable[[Config], Awaitable[Probe]]) -> Probe:
+    async def bounded(probe: ProbeFunction) -> list[Probe]:
         name = probe.__name__.removeprefix("probe_")
         try:
-            return await asyncio.wait_for(probe(config), PROBE_SECONDS + 2)
+            found = await asyncio.wait_for(probe(config), PROBE_SECONDS + 30)  # MCP servers take time to start
         except TimeoutError:
-            return Probe(name, False, f"no answer within {PROBE_SECONDS:g} s")
+            return [Probe(name, False, f"no answer within {PROBE_SECONDS + 30:g} s")]
         except Exception as exc:
-            return Probe(name, False, f"{type(exc).__name__}: {exc}")
+            return [Probe(name, False, f"{type(exc).__name__}: {exc}")]
+        return found if isinstance(found, list) else [found]
 
-    return list(await asyncio.gather(*(bounded(probe) for probe in (probes if probes is not None else PROBES))))
+    results = await asyncio.gather(*(bounded(probe) for probe in (probes if probes is not None else PROBES)))
+    return [probe for found in results for probe in found]

@@ -12,22 +12,28 @@ from dataclasses import dataclass, field
 from bot.agent.planner import ModelPlanner
 from bot.agent.planning import Planner
 from bot.config import Config
+from bot.config_check import check_config
 from bot.hub import Hub
 from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
 from bot.perception.pipeline import Perceiver
 from bot.perception.vision import supports_images
+from bot.toolbox import Toolbox
 from storage import Store
 from tools.builtin import BUILTIN_TOOLS
+from tools.folders import folder_tools
+from tools.mcp.servers import ImageReader
 from tools.plugins import plugin_tools
-from tools.registry import ToolRegistry
+from tools.registry import ToolRegistry, ToolSpec
 from tools.runbooks import runbook_tool
 
 log = logging.getLogger("chatops.runtime")
 
 
 def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
-    """Built-ins, then runbooks, then plugins; returns the registry and any loading problems."""
+    """Built-ins, then runbooks, then plugins (entry points and `[tools] paths` folders); returns
+    the registry and any loading problems. MCP servers' tools are added by the `Toolbox`, which
+    needs the event loop to reach them."""
     registry = ToolRegistry()
     problems: list[str] = []
     for item in BUILTIN_TOOLS:
@@ -37,14 +43,19 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
             registry.add(runbook_tool(runbook), source="runbook")
         except ValueError as exc:
             problems.append(f"runbooks[{runbook.name}]: {exc}")
+    found: list[ToolSpec] = []
     if config.tool_options.plugins:
         found, plugin_problems = plugin_tools()
         problems += plugin_problems
-        for spec in found:
-            try:
-                registry.add(spec, source="plugin")
-            except ValueError as exc:
-                problems.append(f"plugin tool {spec.name}: {exc}")
+    if config.tool_options.paths:
+        from_folders, folder_problems = folder_tools(config.tool_options.paths)
+        found += from_folders
+        problems += folder_problems
+    for spec in found:
+        try:
+            registry.add(spec, source="plugin")
+        except ValueError as exc:
+            problems.append(f"plugin tool {spec.name}: {exc}")
     return registry, problems
 
 
@@ -79,6 +90,19 @@ def build_perceiver(config: Config, registry: ToolRegistry, store: Store | None)
                      vision_model=vision_model, vision_timeout=config.llm.timeout)
 
 
+def image_reader(perceiver: Perceiver, config: Config) -> ImageReader:
+    """How an image returned by an MCP tool is read: the same perception as a user's screenshot
+    (OCR, and a description when the LLM accepts images). What it finds is tool output: data."""
+    from bot.perception.media import to_media
+
+    async def read(data: bytes, mime_type: str) -> str:
+        part = await perceiver.perceive(to_media(f"tool-image.{mime_type.rsplit('/', 1)[-1]}", data,
+                                                 config.perception.allowed_types))
+        return part.text if part.ok else ""
+
+    return read
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -88,9 +112,40 @@ class Runtime:
     embedded: EmbeddedModelServer | None = None
     perceiver: Perceiver | None = None
     problems: list[str] = field(default_factory=list)
+    toolbox: Toolbox | None = None
+
+    def mcp_states(self) -> dict[str, str]:
+        """MCP server name → `ready (N tools)` / `failed: why`, for `/healthz`."""
+        return self.toolbox.states() if self.toolbox is not None else {}
+
+    async def reload(self, user: object = None) -> str:
+        """Re-read the config file's runbooks, `[tools]` and `[[mcp]]`, the plugin folders and
+        the MCP servers' tool lists, without a restart (`!reload`, `chatops reload`). A config
+        with problems is refused and the tools stay as they were."""
+        if self.toolbox is None:
+            return "Reloading is not available: this bot was built without its tool sources."
+        fresh = self.config
+        if self.config.source is not None:  # the same check as `chatops check-config` and start-up
+            checked = await asyncio.to_thread(check_config, self.config.source)
+            if checked.problems or checked.config is None:
+                log.warning("reload refused: the configuration has problems: %s", "; ".join(checked.problems))
+                return "Reload refused, nothing changed: the configuration has problems:\n" + "\n".join(
+                    f"- {problem}" for problem in checked.problems)
+            fresh = checked.config
+        # only the tool sources change; roles, policy, adapters and models need a restart
+        self.config = self.config.model_copy(update={"runbooks": fresh.runbooks, "tools": fresh.tools,
+                                                     "mcp": fresh.mcp})
+        self.hub.config = self.config
+        self.hub.use_secrets(self.config.secret_values())
+        report = await self.toolbox.reload(self.config)
+        self.registry = self.toolbox.registry
+        log.info("reload: %s", report.text().replace("\n", "; "))
+        return report.text()
 
     async def close(self) -> None:
         await self.hub.stop()
+        if self.toolbox is not None:
+            await self.toolbox.stop()
         if self.perceiver is not None:
             self.perceiver.close()
         await self.store.close()
@@ -101,10 +156,16 @@ class Runtime:
 async def start_runtime(config: Config, *, planner: Planner | None = None, load_model: bool = True) -> Runtime:
     """Open storage, load tools and the model, start the hub. `planner` replaces the configured
     one (tests and benchmarks pass scripted pydantic-ai models here)."""
-    registry, problems = build_registry(config)
+    toolbox = Toolbox(config, build=build_registry)
+    problems = await toolbox.start()  # the MCP servers start while nothing else waits on them
+    registry = toolbox.registry
     for problem in problems:
         log.warning("%s", problem)
-    store = await Store.open(config.storage.path)
+    try:
+        store = await Store.open(config.storage.path)
+    except BaseException:
+        await toolbox.stop()  # no server process may outlive a start that failed
+        raise
     embedded = None
     if planner is None and load_model:
         if config.llm.provider == "local":
@@ -114,7 +175,12 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     perceiver = build_perceiver(config, registry, store)
     if config.perception.preload:
         await perceiver.preload()
+    toolbox.mcp.read_image = image_reader(perceiver, config)
     hub = Hub(config=config, store=store, registry=registry, planner=planner, perceiver=perceiver)
+    toolbox.on_registry(hub.use_registry)
     await hub.start()
-    return Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded, perceiver=perceiver,
-                   problems=problems)
+    runtime = Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded,
+                      perceiver=perceiver, problems=problems, toolbox=toolbox)
+    hub.reloader = runtime.reload
+    toolbox.on_registry(lambda fresh: setattr(runtime, "registry", fresh))
+    return runtime

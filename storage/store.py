@@ -561,8 +561,12 @@ class Store:
                                   decided_by=decided_by)
 
     @on_store_thread
-    def thread_view(self, thread_id: str) -> dict[str, Any] | None:
-        return views.thread_view(self.db, thread_id)
+    def thread_view(self, thread_id: str, *, limit: int = 50, before: str | None = None) -> dict[str, Any] | None:
+        return views.thread_view(self.db, thread_id, limit=limit, before=before)
+
+    @on_store_thread
+    def plan_view(self, plan_id: str) -> dict[str, Any] | None:
+        return views.plan_view(self.db, plan_id)
 
     @on_store_thread
     def check_writable(self) -> None:

@@ -76,6 +76,7 @@ def test_the_example_config_documents_every_key():
     """Every field of every section appears in config.example.toml (set, or commented out), so a
     key added to `Config` is documented where people look for it."""
     import re
+    from typing import get_args, get_origin
 
     from pydantic import BaseModel
 
@@ -90,9 +91,12 @@ def test_the_example_config_documents_every_key():
             if name == "source" or info.exclude:
                 continue
             annotation = _plain(info.annotation)
+            if get_origin(annotation) in (list, dict):  # [[runbooks]], [[mcp]], [roles.x]: their keys too
+                annotation = _plain(get_args(annotation)[-1])
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
                 walk(annotation, f"{prefix}{name}.")
-            elif not re.search(rf"^#?\s*{re.escape(name)}\s*=|^\[{re.escape(prefix + name)}[.\]]", text, re.MULTILINE):
+            elif not re.search(rf"^[#\s]*{re.escape(name)}\s*=|^[#\s]*\[{re.escape(prefix + name)}[.\]]", text,
+                               re.MULTILINE):
                 missing.append(prefix + name)
 
     walk(Config, "")

@@ -72,7 +72,9 @@ async def test_no_statement_on_the_turn_path_or_in_listings_scans_a_table(make_b
         await store.list_threads(platform="console")
         await store.list_threads(platform="console", channel="", before="9999")
         await store.list_threads(platform="console", channel="alice", decided_by="console:bob")
-        await store.thread_view("console:b")
+        view = await store.thread_view("console:b", limit=1)
+        await store.thread_view("console:b", before=view["messages"][0]["id"])
+        await store.plan_view(plan.id)
         await store.audit_log(limit=20)
 
     statements = await traced(store, work)

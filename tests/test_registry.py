@@ -63,12 +63,31 @@ async def test_a_tool_receives_its_context():
     assert await spec.run(ctx, spec.validate({"deployment": "api", "replicas": 3})) == "bob scaled api to 3 (safe)"
 
 
-def test_names_are_unique_and_sync_functions_are_refused():
+def test_names_are_unique_and_only_functions_are_tools():
     registry = ToolRegistry([scale])
     with pytest.raises(ValueError, match="already registered"):
         registry.add(scale)
-    with pytest.raises(TypeError, match="must be an async function"):
-        tool(lambda: None)
+    with pytest.raises(TypeError, match="needs a function"):
+        tool("not a function")  # type: ignore[arg-type]
+
+
+async def test_a_plain_function_runs_in_a_worker_thread_and_an_unannotated_ctx_is_the_context():
+    import threading
+
+    @tool(risk="read")
+    def where(ctx, label: str) -> str:
+        """Say which thread ran the tool.
+
+        Args:
+            label: a word to echo
+        """
+        return f"{label} for {ctx.requester.id} on {threading.current_thread().name}"
+
+    spec = spec_of(where)
+    assert list(spec.parameters_schema["properties"]) == ["label"]  # ctx is never a user parameter
+    ctx = ToolContext(requester=UserRef(platform="console", id="bob"), thread=ThreadRef(platform="console", thread="x"))
+    answer = await spec.run(ctx, spec.validate({"label": "hi"}))
+    assert answer.startswith("hi for bob on ") and threading.current_thread().name not in answer
 
 
 def test_results_render_as_data_and_a_summary():

@@ -1,16 +1,20 @@
 """The tool registry and the `@tool` decorator.
 
-A tool is an async function with typed parameters; the decorator records everything the bot
-needs (name, description, risk, timeout, roles) the way errbot's `@botcmd` does. The JSON schema
+A tool is a function with typed parameters (async, or plain and then run in a worker thread); the
+decorator records everything the bot needs (name, description, risk, timeout, roles) the way
+errbot's `@botcmd` does. The JSON schema
 and the argument validator come from pydantic-ai's own signature reader (`pydantic_ai.Tool`),
 which also reads the docstring's `Args:` section, so no schema is written by hand.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -23,6 +27,10 @@ from tools.context import ToolContext
 ToolRunner = Callable[[ToolContext, dict[str, Any]], Awaitable[Any]]
 
 SPEC_ATTRIBUTE = "__chatops_tool__"
+# Set on a function whose `@tool` could not be built while broken tools are being collected
+# (plugin folders): `file:line: what is wrong`, so the module's other tools still load.
+ERROR_ATTRIBUTE = "__chatops_tool_error__"
+_collecting_broken = contextvars.ContextVar("chatops_collecting_broken_tools", default=False)
 
 
 class ToolArgumentError(ValueError):
@@ -47,6 +55,8 @@ class ToolSpec:
     options: type[BaseModel] | None = None
     """The tool's `[tools.<name>]` table as a pydantic model, so `chatops check-config` and start-up
     report a misspelled or mistyped option; None when the tool takes no options."""
+    risk_reason: str = ""
+    """Why the tool has its risk when it is not simply declared: an MCP annotation or a config override."""
 
     @property
     def summary(self) -> str:
@@ -73,9 +83,13 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def _takes_context(fn: Callable[..., Any]) -> bool:
+    """A first parameter typed `ToolContext`, or named `ctx` with no type hint, is the context and
+    never a user parameter (a plugin written without imports must not ask the user for `ctx`)."""
     params = list(inspect.signature(fn).parameters.values())
     if not params:
         return False
+    if params[0].name == "ctx" and params[0].annotation is inspect.Parameter.empty:
+        return True
     hints = get_type_hints(fn)
     return hints.get(params[0].name) is ToolContext
 
@@ -96,8 +110,24 @@ def _without_context(fn: Callable[..., Any]) -> Callable[..., Any]:
     return visible
 
 
+@contextlib.contextmanager
+def collecting_broken_tools() -> Iterator[None]:
+    """While active, a `@tool` that cannot be built marks its function (`ERROR_ATTRIBUTE`) instead
+    of raising, so one broken function costs only itself, not the module around it."""
+    token = _collecting_broken.set(True)
+    try:
+        yield
+    finally:
+        _collecting_broken.reset(token)
+
+
+def _where(func: Callable[..., Any]) -> str:
+    code = getattr(func, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code is not None else getattr(func, "__qualname__", "?")
+
+
 def tool(
-    fn: Callable[..., Awaitable[Any]] | None = None,
+    fn: Callable[..., Any] | None = None,
     *,
     name: str | None = None,
     risk: Risk | str = Risk.read,
@@ -107,21 +137,36 @@ def tool(
     examples: Iterable[str] = (),
     options: type[BaseModel] | None = None,
 ) -> Any:
-    """Declare an async function as a tool. Its signature is the schema, its docstring the
-    description (with an `Args:` section for parameter descriptions). The first parameter may
-    be a `ToolContext`. `keywords` are words that suggest the tool to small planners; `options` is
-    the model of its `[tools.<name>]` config table (handed to it as `ToolContext.config`)."""
+    """Declare a function as a tool. Its signature is the schema, its docstring the description
+    (with an `Args:` section for parameter descriptions). The first parameter may be a
+    `ToolContext` (or an unannotated `ctx`). A plain function runs in a worker thread, so it
+    cannot block the event loop (a timeout then stops waiting for it, but cannot stop the
+    thread). `keywords` are words that suggest the tool to small planners; `options` is the model
+    of its `[tools.<name>]` config table (handed to it as `ToolContext.config`)."""
 
-    def decorate(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        if not inspect.iscoroutinefunction(func):
-            raise TypeError(f"tool {func.__name__!r} must be an async function")
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        if not _collecting_broken.get():
+            return _decorate(func)
+        try:
+            return _decorate(func)
+        except Exception as exc:
+            setattr(func, ERROR_ATTRIBUTE, f"{_where(func)}: {type(exc).__name__}: {exc}")
+            return func
+
+    def _decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(func):
+            raise TypeError(f"@tool needs a function, not {type(func).__name__}")
+        is_async = inspect.iscoroutinefunction(func)
         takes_ctx = _takes_context(func)
         schema_source = _without_context(func) if takes_ctx else func
         pyd_tool = Tool(schema_source, takes_ctx=False, name=name or func.__name__)
         validator = pyd_tool.function_schema.validator
 
         async def run(ctx: ToolContext, args: dict[str, Any]) -> Any:
-            return await (func(ctx, **args) if takes_ctx else func(**args))
+            call = functools.partial(func, ctx, **args) if takes_ctx else functools.partial(func, **args)
+            if is_async:
+                return await call()
+            return await asyncio.to_thread(call)
 
         spec = ToolSpec(
             name=pyd_tool.name,
@@ -195,18 +240,38 @@ class ToolRegistry:
                 "timeout": spec.timeout,
                 "roles": list(spec.roles),
                 "source": spec.source,
+                "risk_reason": spec.risk_reason,
                 "parameters": spec.parameters_schema,
             }
             for spec in self.specs()
         ]
 
 
+def without_titles(schema: Any) -> Any:
+    """A JSON schema minus pydantic's generated `title`s, which only cost prompt tokens."""
+    if isinstance(schema, list):
+        return [without_titles(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    cleaned: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            cleaned[key] = {name: without_titles(sub) for name, sub in value.items()}
+        else:
+            cleaned[key] = without_titles(value)
+    return cleaned
+
+
 def render_result(value: Any, *, limit: int = 2000) -> tuple[Any, str]:
     """A tool's return value as (JSON-able data, one short human summary).
 
-    A pydantic model may define `summary()` for the one-liner; text is kept as it is."""
+    A pydantic model may define `summary()` for the one-liner, and `result_data()` when the data
+    to keep is not the whole model; text is kept as it is."""
     if isinstance(value, BaseModel):
-        data = value.model_dump(mode="json")
+        result_data = getattr(value, "result_data", None)
+        data = result_data() if callable(result_data) else value.model_dump(mode="json")
         summarize = getattr(value, "summary", None)
         text = summarize() if callable(summarize) else _compact(data)
     elif value is None:

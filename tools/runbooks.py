@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.config import RunbookConfig, RunbookParam
 from tools.context import ToolContext
-from tools.registry import ToolSpec, format_validation_error
+from tools.registry import ToolSpec, format_validation_error, without_titles
 
 log = logging.getLogger(__name__)
 
@@ -128,23 +128,6 @@ def _parameters_model(runbook: RunbookConfig) -> type[BaseModel]:
     config = ConfigDict(extra="forbid", regex_engine="python-re", populate_by_name=False)
     model_name = "".join(part.title() for part in runbook.name.split("_")) + "Args"
     return create_model(model_name, __config__=config, **fields)
-
-
-def _without_titles(schema: Any) -> Any:
-    """The schema minus pydantic's generated `title`s, which only cost prompt tokens."""
-    if isinstance(schema, list):
-        return [_without_titles(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    cleaned: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key == "title" and isinstance(value, str):
-            continue
-        if key in ("properties", "$defs") and isinstance(value, dict):
-            cleaned[key] = {name: _without_titles(sub) for name, sub in value.items()}
-        else:
-            cleaned[key] = _without_titles(value)
-    return cleaned
 
 
 # --- argv and environment ---------------------------------------------------------------------
@@ -391,7 +374,7 @@ def runbook_tool(runbook: RunbookConfig) -> ToolSpec:
         risk=runbook.risk,
         timeout=float(runbook.timeout) + OUTER_TIMEOUT_MARGIN,
         roles=tuple(runbook.roles),
-        parameters_schema=_without_titles(model.model_json_schema(by_alias=True)),
+        parameters_schema=without_titles(model.model_json_schema(by_alias=True)),
         run=run,
         validate_args=validate_args,
         source="runbook",

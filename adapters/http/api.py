@@ -52,6 +52,7 @@ log = logging.getLogger("chatops.http")
 
 KEEPALIVE_SECONDS = 15.0
 THREAD_ID = {"type": "string", "maxLength": 200}
+THREAD_PAGE, THREAD_PAGE_MAX = 50, 200  # messages in a thread body: replies never grow with the thread
 EVENT_ID = re.compile(r"[0-9]{1,20}", re.ASCII)
 
 
@@ -77,6 +78,10 @@ class ThreadsApi:
 
     def endpoints(self) -> list[Endpoint]:
         thread_errors = (400, 404, 413, 415)
+        page = [Param("limit", {"type": "integer", "minimum": 1, "maximum": THREAD_PAGE_MAX, "default": THREAD_PAGE},
+                      description="the newest messages (and their plans) to include"),
+                Param("before", {"type": "string", "maxLength": 64},
+                      description="`next_before` of a previous body: the page of older messages")]
         return [
             Endpoint("POST", "/api/v1/threads", self.create_thread, "createThread",
                      "Start a thread: the bot perceives, plans and answers", body=MessageRequest,
@@ -90,13 +95,13 @@ class ThreadsApi:
                                    description="`next_before` of the previous page")]),
             Endpoint("GET", "/api/v1/threads/{id}", self.get_thread, "getThread",
                      "A thread: messages (with perceived text) and plans (with steps and results)",
-                     ok=(200, ThreadBody), errors=(404,), params=[Param("id", THREAD_ID, "path")]),
+                     ok=(200, ThreadBody), errors=(400, 404), params=[Param("id", THREAD_ID, "path"), *page]),
             Endpoint("POST", "/api/v1/threads/{id}/messages", self.post_message, "postMessage",
                      "A follow-up message in a thread", body=MessageRequest, multipart=MultipartMessage,
                      form=MessageRequest,
                      ok=(201, ThreadBody), errors=thread_errors,
                      params=[Param("id", THREAD_ID, "path"),
-                             Param("Idempotency-Key", {"type": "string", "maxLength": 200}, "header")]),
+                             Param("Idempotency-Key", {"type": "string", "maxLength": 200}, "header"), *page]),
             Endpoint("GET", "/api/v1/threads/{id}/events", self.thread_events, "threadEvents",
                      "Server-Sent Events: every event of the thread as it happens, in the shape "
                      "`chatops chat --json` prints; resume with Last-Event-ID",
@@ -141,23 +146,18 @@ class ThreadsApi:
         name = "t" + (hashlib.sha256(f"{user.key}\n{key}".encode()).hexdigest()[:16] if key else secrets.token_hex(8))
         thread = ThreadRef(platform=PLATFORM, channel=self.callers.owner_key(user), thread=name)
         await self._turn(thread, user, message, request)
-        return json_body(await self._thread_body(thread.id), 201)
+        return json_body(await self._thread_body(thread.id, request), 201)
 
     async def post_message(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
         thread = await self._readable_thread(request.match_info["id"], user, to_write=True)
         message = await read_message(request, self.config)
         await self._turn(thread, user, message, request)
-        return json_body(await self._thread_body(thread.id), 201)
+        return json_body(await self._thread_body(thread.id, request), 201)
 
     async def list_threads(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
-        try:
-            limit = int(request.query.get("limit", "20"))
-        except ValueError:
-            raise ApiError(400, "limit must be a whole number", "invalid") from None
-        if not 1 <= limit <= 100:
-            raise ApiError(400, "limit must be between 1 and 100", "invalid")
+        limit = _query_limit(request, default=20, maximum=100)
         before = request.query.get("before") or None
         rows = await self.store.list_threads(platform=PLATFORM, channel=self.callers.owner_key(user),
                                              limit=limit, before=before, decided_by=user.key)
@@ -168,7 +168,7 @@ class ThreadsApi:
     async def get_thread(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
         thread = await self._readable_thread(request.match_info["id"], user)
-        return json_body(await self._thread_body(thread.id))
+        return json_body(await self._thread_body(thread.id, request))
 
     async def _readable_thread(self, thread_id: str, user: UserRef, *, to_write: bool = False) -> ThreadRef:
         """The thread, if the caller may read it (or, `to_write`, post in it: owners only)."""
@@ -178,9 +178,16 @@ class ThreadsApi:
             raise ApiError(404, "no such thread")
         return thread
 
-    async def _thread_body(self, thread_id: str) -> ThreadBody:
+    async def _thread_body(self, thread_id: str, request: web.Request | None = None) -> ThreadBody:
+        """The thread as a client shows it: its newest `limit` messages (default 50) and their
+        plans, or the page before the message `before` (the `next_before` of a previous body)."""
+        limit = _query_limit(request, default=THREAD_PAGE, maximum=THREAD_PAGE_MAX) if request else THREAD_PAGE
+        before = request.query.get("before") or None if request else None
         last_event_id = await self.events.last_id_kept(thread_id)  # before the read: nothing can fall in between
-        view = await self.store.thread_view(thread_id)
+        try:
+            view = await self.store.thread_view(thread_id, limit=limit, before=before)
+        except LookupError:
+            raise ApiError(400, "before must be the id of a message in this thread", "invalid") from None
         if view is None:
             raise ApiError(404, "no such thread")
         for plan in view["plans"]:
@@ -293,8 +300,10 @@ class ThreadsApi:
             if event.reason == "no such plan":
                 raise ApiError(404, "no such plan")
             raise ApiError(409, f"not {body.decision}d: {event.reason}")
-        view = await self._thread_body(plan.thread_id)
-        return json_body(next(p for p in view.plans if p.id == plan_id))
+        view = await self.store.plan_view(plan_id)
+        if view is None:
+            raise ApiError(404, "no such plan")
+        return json_body(PlanBody.model_validate(view))
 
     async def waiting_plans(self, request: web.Request) -> web.Response:
         """What the caller could approve now: the web chat's "Waiting for you" list, so that an
@@ -360,7 +369,8 @@ class ThreadsApi:
         except Exception as exc:
             database = f"not writable: {type(exc).__name__}"
         body = HealthBody(status="ok" if database == "writable" else "degraded", database=database,
-                          models=self.loaded_models(), adapters=self.adapters, version=__version__)
+                          models=self.loaded_models(), adapters=self.adapters, version=__version__,
+                          mcp=self.runtime.mcp_states())
         return json_body(body, 200 if body.status == "ok" else 503)
 
     def loaded_models(self) -> list[str]:
@@ -377,3 +387,14 @@ class ThreadsApi:
         response = web.Response(body=self.metrics.render())
         response.headers["Content-Type"] = self.metrics.content_type
         return response
+
+
+def _query_limit(request: web.Request, *, default: int, maximum: int) -> int:
+    """The `limit` query parameter, a whole number in 1..maximum."""
+    try:
+        limit = int(request.query.get("limit", str(default)))
+    except ValueError:
+        raise ApiError(400, "limit must be a whole number", "invalid") from None
+    if not 1 <= limit <= maximum:
+        raise ApiError(400, f"limit must be between 1 and {maximum}", "invalid")
+    return limit

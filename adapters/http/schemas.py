@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.model import PlanStatus, Risk, StepStatus
+from bot.model import Outcome, PlanStatus, Risk, StepStatus
 
 MAX_TEXT = 20_000
 
@@ -76,13 +76,14 @@ class StepBody(BaseModel):
     error: str | None = None
     decided_by: str | None = None
     duration_ms: float | None = None
-    outcome: Literal["ok", "problem"] | None = Field(None, description="what a step that ran found: `ok`, or "
-                                                     "a `problem` (down, refused, 4xx/5xx…)")
+    outcome: Outcome | None = Field(None, description="`ok`, or `problem` when the step ran and found something "
+                                                         "wrong (down, refused, 4xx/5xx); null until it ran")
     output: str = Field("", description="the step's whole output as text (a program's stdout and stderr)")
 
 
 class PlanBody(BaseModel):
     id: str
+    message_id: str | None = Field(None, description="the message this plan answers")
     goal: str
     status: PlanStatus
     round: int
@@ -109,7 +110,10 @@ class ThreadBody(BaseModel):
     messages: list[MessageBody]
     plans: list[PlanBody]
     notices: list[NoticeBody] = Field(default_factory=list, description="progress, expiries and what attachments "
-                                                                         "were read as, kept with the thread")
+                                                                         "were read as, kept with the thread "
+                                                                         "(those among this page's messages)")
+    has_more: bool = Field(False, description="older messages exist: ask for them with `before=next_before`")
+    next_before: str | None = Field(None, description="pass as `before` for the page of older messages")
     last_event_id: str = Field(description="resume the event stream after this id to miss nothing since this view")
 
 
@@ -161,3 +165,5 @@ class HealthBody(BaseModel):
     models: list[str] = Field(description="the models loaded in this process")
     adapters: list[str]
     version: str
+    mcp: dict[str, str] = Field(default_factory=dict, description="MCP server name → `ready (N tools)` or "
+                                "`failed: why`; a failed server does not make the bot unhealthy")

@@ -16,8 +16,17 @@ from tools.registry import ToolRegistry, ToolSpec
 PREFIX = "!"
 
 
+RELOAD = "reload"
+
+
 def is_command(text: str) -> bool:
     return text.lstrip().startswith(PREFIX)
+
+
+def is_reload_command(text: str) -> bool:
+    """`!reload`: re-read runbooks, plugin folders and MCP servers (operators only; the hub asks
+    the policy and the runtime does it)."""
+    return text.strip() == PREFIX + RELOAD
 
 
 def parse_command(text: str, registry: ToolRegistry) -> Plan | Answer:
@@ -66,14 +75,16 @@ def _arguments(words: list[str], spec: ToolSpec) -> dict[str, Any]:
 def help_text(registry: ToolRegistry) -> str:
     return (
         "Ask me in plain words (\"is https://example.org up?\") or run a tool directly:\n"
-        "`!tool_name arg=value …` runs one tool, `!tools` lists them, `!help tool_name` explains one.\n"
+        "`!tool_name arg=value …` runs one tool, `!tools` lists them, `!help tool_name` explains one; "
+        "operators can `!reload` the tools.\n"
         "Steps that change anything wait for an approval; read-only steps run at once.\n\n"
         + tools_text(registry)
     )
 
 
 def tools_text(registry: ToolRegistry) -> str:
-    lines = [f"- `{spec.name}` ({spec.risk.value}): {spec.summary}" for spec in registry.specs()]
+    lines = [f"- `{spec.name}` ({spec.risk.value}{', ' + spec.source if spec.source.startswith('mcp:') else ''}): "
+             f"{spec.summary}" for spec in registry.specs()]
     return "Tools:\n" + "\n".join(lines) if lines else "No tools are registered."
 
 

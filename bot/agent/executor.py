@@ -10,7 +10,7 @@ from typing import Any
 from bot.model import Step, StepResult
 from bot.redaction import Redactor
 from tools.context import ToolContext
-from tools.registry import ToolArgumentError, ToolRegistry, problem_of, render_result
+from tools.registry import ToolArgumentError, ToolRegistry, ToolSpec, problem_of, render_result
 
 
 class Executor:
@@ -18,9 +18,11 @@ class Executor:
         self.registry = registry
         self.redactor = redactor or Redactor()
 
-    def check(self, step: Step) -> str | None:
-        """Why this step cannot run at all (unknown tool, invalid arguments), or None."""
-        spec = self.registry.get(step.tool)
+    def check(self, step: Step, *, spec: ToolSpec | None = None) -> str | None:
+        """Why this step cannot run at all (unknown tool, invalid arguments), or None. `spec`
+        overrides the registry's current definition (the hub passes the one a plan was proposed
+        with)."""
+        spec = spec or self.registry.get(step.tool)
         if spec is None:
             return f"unknown tool {step.tool!r}"
         try:
@@ -29,9 +31,9 @@ class Executor:
             return f"invalid arguments for {step.tool}: {exc}"
         return None
 
-    async def run(self, step: Step, ctx: ToolContext) -> StepResult:
+    async def run(self, step: Step, ctx: ToolContext, *, spec: ToolSpec | None = None) -> StepResult:
         started = time.perf_counter()
-        spec = self.registry.get(step.tool)
+        spec = spec or self.registry.get(step.tool)
         if spec is None:
             return self._failed(f"unknown tool {step.tool!r}", started)
         try:

@@ -56,6 +56,13 @@ class Policy:
             return ALLOWED
         return Verdict(False, f"{spec.name} may be requested only by: {', '.join(spec.roles)}")
 
+    def may_reload(self, user: UserRef) -> Verdict:
+        """`!reload` changes what the bot can do, so it is for operators: the local operator, or
+        a holder of a role that may approve danger steps (`policy.approve_danger`)."""
+        if self.is_local_operator(user) or self.roles_of(user) & set(self.approve_danger):
+            return ALLOWED
+        return Verdict(False, f"reloading tools needs the role: {' or '.join(self.approve_danger) or '(none set)'}")
+
     def may_approve_step(self, approver: UserRef, requester: UserRef | None, risk: Risk) -> Verdict:
         if risk is Risk.read:
             return ALLOWED
