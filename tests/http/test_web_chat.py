@@ -265,3 +265,19 @@ def test_the_page_and_the_other_surfaces_use_the_same_badges():
     assert table is not None
     assert json.loads(table.group(1)) == {key: [badge.mark, badge.label] for key, badge in BADGES.items()}
 
+
+
+async def test_a_thread_longer_than_a_page_shows_older_messages_on_demand(browser, start_web: StartWeb):
+    web = await start_web()
+    thread = (await web.say("!ping host=n0")).body["id"]
+    for number in range(1, 27):  # 54 messages: more than the API's page of 50
+        await web.say(f"!ping host=n{number}", thread=thread)
+    page = await open_page(browser, web)
+    await page.goto(f"{web.url}/#thread={thread}")
+    await expect(page.locator(".msg.bot").last).to_contain_text("pong from n26")
+    assert await page.locator(".msg", has_text="!ping host=n0").count() == 0
+    await page.get_by_role("button", name="Show older messages").click()
+    await expect(page.locator(".msg.mine").first).to_have_text(re.compile(r"!ping host=n0$"))
+    assert await page.locator(".msg.mine").count() == 27
+    await expect(page.get_by_role("button", name="Show older messages")).to_have_count(0)
+    assert page.errors == []  # type: ignore[attr-defined]

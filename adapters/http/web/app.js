@@ -26,6 +26,7 @@ const state = {
   recorder: null,
   focusPlan: null,
   openOutputs: new Set(),
+  older: null,  // pages before the newest one, fetched with "Show older messages"
   seen: 0,
   media: new Map(),
 };
@@ -308,12 +309,16 @@ function render({ scroll = false } = {}) {
     $("new-messages").hidden = true;
     return;
   }
+  const older = state.older || { messages: [], plans: [], notices: [] };
+  const unique = (list) => [...new Map(list.map((x) => [x.id, x])).values()];
   const items = [
-    ...view.messages.map((m) => ({ at: m.created_at, node: () => messageItem(m) })),
-    ...view.plans.map((p) => ({ at: p.created_at, node: () => planCard(p) })),
-    ...(view.notices || []).map((n) => ({ at: n.created_at, node: () => noticeItem(n) })),
+    ...unique([...older.messages, ...view.messages]).map((m) => ({ at: m.created_at, node: () => messageItem(m) })),
+    ...unique([...older.plans, ...view.plans]).map((p) => ({ at: p.created_at, node: () => planCard(p) })),
+    ...unique([...older.notices, ...(view.notices || [])]).map((n) => ({ at: n.created_at, node: () => noticeItem(n) })),
   ];
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const more = state.older ? state.older.has_more : view.has_more;
+  if (more) log.append(el("button", { type: "button", class: "secondary older", onclick: showOlder }, "Show older messages"));
   for (const item of items) log.append(item.node());
   const grown = items.length > state.seen;
   state.seen = items.length;
@@ -328,6 +333,22 @@ function render({ scroll = false } = {}) {
     const card = log.querySelector(`[data-plan-id="${CSS.escape(focusPlan)}"]`);
     if (card) card.focus({ preventScroll: !stick });
   }
+}
+
+async function showOlder() {
+  const view = state.view;
+  const cursor = state.older ? state.older.next_before : view.next_before;
+  if (!view || !cursor) return;
+  try {
+    const page = await api("GET", `/api/v1/threads/${encodeURIComponent(view.id)}?before=${encodeURIComponent(cursor)}`);
+    const older = state.older || { messages: [], plans: [], notices: [] };
+    state.older = { messages: [...page.messages, ...older.messages], plans: [...page.plans, ...older.plans],
+      notices: [...(page.notices || []), ...older.notices], has_more: page.has_more, next_before: page.next_before };
+    const log = $("log");
+    const fromBottom = log.scrollHeight - log.scrollTop;
+    render();
+    log.scrollTop = log.scrollHeight - fromBottom;  // stay where the reader was
+  } catch (error) { setStatus(`Could not load older messages: ${error.message}`, true); }
 }
 
 function renderThreads(threads) {
@@ -397,7 +418,7 @@ function updateComposer() {
 
 function showView(view, { scroll = false } = {}) {
   const changedThread = !state.view || state.view.id !== view.id;
-  if (changedThread) { state.seen = 0; state.openOutputs.clear(); }
+  if (changedThread) { state.seen = 0; state.openOutputs.clear(); state.older = null; }
   state.view = view;
   state.threadId = view.id;
   updateComposer();
