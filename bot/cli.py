@@ -285,9 +285,9 @@ def check_config(
 
     path = resolve_config_path(config)
     report = check(path)
-    for problem in report.problems:
+    for problem in [*report.problems, *report.warnings]:  # tools that cannot load: the bot starts without them
         typer.echo(problem)
-    failed = bool(report.problems)
+    failed = bool(report.problems or report.warnings)
     if connect and report.config is not None:
         from bot.probes import run_probes
 

@@ -44,6 +44,9 @@ class ConfigReport:
     path: Path | None
     problems: list[str] = field(default_factory=list)
     config: Config | None = None
+    warnings: list[str] = field(default_factory=list)
+    """Tools that could not be loaded (a plugin that fails to import, a runbook the registry
+    refused): the bot starts without them, as it always has; check-config still reports them."""
 
     @property
     def ok(self) -> bool:
@@ -85,7 +88,8 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
     if exposure:
         problems.append(exposure)
     if with_tools:
-        problems += _tool_problems(config)
+        found, report.warnings = _tool_problems(config)
+        problems += found
     report.problems = list(dict.fromkeys(problems))  # in order, each once
     report.config = config
     return report
@@ -324,14 +328,16 @@ def http_exposure_problem(config: Config) -> str | None:
             "or listen on 127.0.0.1.")
 
 
-def _tool_problems(config: Config) -> list[str]:
-    """`[tools.<name>]` tables and `tools.disabled` against the tools that really exist."""
+def _tool_problems(config: Config) -> tuple[list[str], list[str]]:
+    """`[tools.<name>]` tables and `tools.disabled` against the tools that really exist; and,
+    apart, what could not be loaded."""
     from bot.runtime import build_registry
 
     try:
-        registry, problems = build_registry(config)
+        registry, loading = build_registry(config)
     except Exception as exc:  # a plugin that cannot even be listed: say so, never a traceback
-        return [f"tools: the tools could not be loaded: {type(exc).__name__}: {exc}"]
+        return [], [f"tools: the tools could not be loaded: {type(exc).__name__}: {exc}"]
+    problems: list[str] = []
     names = list(registry.names())
     # MCP servers' tools are known only once the servers run (`--connect`): names under a server's
     # prefix are not judged here
@@ -352,4 +358,4 @@ def _tool_problems(config: Config) -> list[str]:
         elif spec is not None and spec.options is not None:
             _, found = validate_part(spec.options, table, prefix=["tools", name])
             problems += found
-    return problems
+    return problems, loading
