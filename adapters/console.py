@@ -20,8 +20,10 @@ from typing import IO, Any
 from rich.console import Console
 from rich.text import Text
 
-from bot.hub import Hub
+from adapters.messages import head_and_tail, is_text_output, output_text, step_badge
+from bot.hub import NO_ANSWER, Hub
 from bot.model import (
+    END_OF_INPUT,
     AnswerEvent,
     Attachment,
     Decision,
@@ -41,13 +43,8 @@ from bot.perception.media import read_local_file
 
 PLATFORM = "console"
 RISK_STYLE = {Risk.read: "green", Risk.write: "yellow", Risk.danger: "bold red"}
-STEP_MARK = {
-    StepStatus.succeeded: ("✓", "green"),
-    StepStatus.failed: ("✗", "red"),
-    StepStatus.skipped: ("–", "dim"),
-    StepStatus.interrupted: ("!", "red"),
-    StepStatus.running: ("…", "cyan"),
-}
+BADGE_STYLE = {"ok": "green", "problem": "bold yellow", "failed": "red", "interrupted": "red", "running": "cyan"}
+OUTPUT_INDENT = "      "
 
 
 def local_attachment(path: Path) -> Attachment:
@@ -140,6 +137,8 @@ class ConsoleChat:
         if self.interactive:
             self.out.print(Text(f"chatops — thread {self.thread.thread}. Ask in plain words, !help, "
                                 "or Ctrl-D to quit.", "bold"))
+        else:  # a script needs the name to resume the thread (`--thread NAME`)
+            self.out.print(Text(f"thread {self.thread.thread}"))
         for message in history:
             who = "you" if message["role"] == "user" else "bot"
             self.out.print(Text(f"[{who}] ", "dim") + Text(message["text"]))
@@ -150,9 +149,9 @@ class ConsoleChat:
             plan_id = next(iter(self._pending))
             answer = None if self._eof else await self._read("approve? [y/N] ", prompt_to_stderr=self.json_mode)
             approve = (answer or "").strip().lower() in ("y", "yes")
-            if answer is None and not self.json_mode:
-                self.out.print(Text("(end of input: not approved)", "dim"))
-            decision = Decision(plan_id=plan_id, approve=approve, user=self.user, source="console")
+            # end of input is no answer, not this person's denial: recorded and shown as such
+            decision = Decision(plan_id=plan_id, approve=approve, user=self.user,
+                                source=END_OF_INPUT if answer is None else "console")
             async with self._busy():
                 outcome = await self.hub.decide(decision)
             if not outcome.accepted:
@@ -168,7 +167,7 @@ class ConsoleChat:
         line = await asyncio.to_thread(self.stdin.readline)
         if not line:
             self._eof = True
-            if prompt and self.interactive:
+            if prompt and (self.interactive or not prompt_to_stderr):
                 self.out.print()
             return None
         if prompt and not self.interactive and not prompt_to_stderr:
@@ -210,7 +209,8 @@ class ConsoleChat:
             if event.status is PlanStatus.expired:
                 out.print(Text(f"Plan expired: {event.goal}", "yellow"))
                 return
-            out.print(Text("Plan: ", "bold") + Text(event.goal))
+            asked = Text(f"  (requested by {event.requester})", "dim") if event.requester else Text("")
+            out.print(Text("Plan: ", "bold") + Text(event.goal) + asked)
             for number, step in enumerate(event.steps, 1):
                 args = " ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in step.args.items())
                 line = Text(f"  {number}. ") + Text(step.tool, "bold") + Text(f" {args}" if args else "")
@@ -221,16 +221,11 @@ class ConsoleChat:
             if event.needs_approval and event.status is PlanStatus.proposed:
                 out.print(Text("  Steps marked write/danger wait for approval; read steps run now.", "dim"))
         elif isinstance(event, StepEvent):
-            mark, style = STEP_MARK.get(event.status, ("·", "dim"))
-            if event.status is StepStatus.running:
-                out.print(Text(f"  {mark} {event.tool} running", style))
-                return
-            detail = event.error or event.summary or ""
-            took = f" ({event.duration_ms:.0f} ms)" if event.duration_ms is not None else ""
-            out.print(Text(f"  {mark} {event.tool} {event.status.value}{took}", style) +
-                      (Text(f": {detail}") if detail else Text("")))
+            self._render_step(event)
         elif isinstance(event, DecisionEvent):
-            if event.accepted:
+            if event.accepted and event.by == NO_ANSWER:
+                out.print(Text(f"({NO_ANSWER})", "dim"))
+            elif event.accepted:
                 verb = "Approved" if event.decision == "approve" else "Denied"
                 out.print(Text(f"{verb} by {event.by}.", "bold"))
             else:
@@ -241,3 +236,24 @@ class ConsoleChat:
         elif isinstance(event, NoticeEvent):
             style = {"info": "dim", "warning": "yellow", "error": "red"}[event.level]
             out.print(Text(f"! {event.text}" if event.level != "info" else event.text, style))
+
+    def _render_step(self, event: StepEvent) -> None:
+        """`✓ tool ok (4 ms): summary`, then the whole output indented under it (long output keeps
+        its head and tail, with a note), so `df` keeps its header and a log keeps every line."""
+        badge = step_badge(event.status, event.outcome)
+        style = BADGE_STYLE.get(badge.key, "dim")
+        if event.status is StepStatus.running:
+            self.out.print(Text(f"  {badge.mark} {event.tool} {badge.label}", style))
+            return
+        detail = (event.error or event.summary or "").strip()
+        first = detail.splitlines()[0] if detail else ""
+        took = f" ({event.duration_ms:.0f} ms)" if event.duration_ms is not None else ""
+        self.out.print(Text(f"  {badge.mark} {event.tool} {badge.label}{took}", style) +
+                       (Text(f": {first}") if first else Text("")))
+        # text output in full (head and tail when long); structured results: their summary (and --json)
+        output = output_text(event.result).strip("\n") if is_text_output(event.result) else ""
+        if not output.strip() and "\n" in detail:
+            output = detail
+        if output.strip() and output.strip() != first:
+            for line in head_and_tail(output).splitlines():
+                self.out.print(Text(OUTPUT_INDENT + line, "dim" if line.startswith("… ") else ""))

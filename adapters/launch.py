@@ -8,10 +8,9 @@ slack-bolt.
 
 from __future__ import annotations
 
-import ipaddress
-
 from adapters.base import Adapter
 from bot.config import Config
+from bot.config_check import http_exposure_problem
 from bot.runtime import Runtime
 
 
@@ -34,24 +33,12 @@ def http_enabled(config: Config) -> bool:
     return config.http.enabled
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_http_exposure(config: Config) -> None:
-    """Without tokens, whoever reaches the web chat is the operator: allow that on loopback only."""
-    host = config.http.listen.rsplit(":", 1)[0]
-    if not config.http.tokens and not is_loopback(host):
-        raise AdapterConfigError(
-            f"http.listen is {config.http.listen!r}, which is not a loopback address, and no [http] tokens are "
-            "configured: anyone who can reach it would act as the operator. Add [http] tokens "
-            "(or CHATOPS_HTTP_TOKEN_<USER>) or listen on 127.0.0.1."
-        )
+    """Without tokens, whoever reaches the web chat is the operator: allow that on loopback only
+    (the rule `chatops check-config` reports too)."""
+    problem = http_exposure_problem(config)
+    if problem:
+        raise AdapterConfigError(problem)
 
 
 def planned_adapters(config: Config) -> list[str]:

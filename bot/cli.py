@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config, resolve_config_path
+from bot.config import Config, resolve_config_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="chatops: a chat-ops bot whose agent plans tool calls and runs them once approved.")
@@ -40,14 +40,19 @@ def main_options(
 
 
 def _load(config_path: Path | None) -> Config:
+    """The configuration, checked exactly as `chatops check-config` checks it: on any problem,
+    the same lines, and exit 2 before anything starts."""
+    from bot.config_check import check_config as check
+
     path = resolve_config_path(config_path)
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        typer.echo(f"chatops: the configuration{f' in {path}' if path else ''} has problems:", err=True)
-        for problem in exc.problems:
+    report = check(path)
+    if report.problems or report.config is None:
+        typer.echo(f"chatops: the configuration{f' in {path}' if path else ''} has problems "
+                   "(chatops check-config lists them too):", err=True)
+        for problem in report.problems:
             typer.echo(f"  {problem}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
+    return report.config
 
 
 @app.command()
@@ -185,16 +190,25 @@ def discord_invite(
 @app.command()
 def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
     """List the tools the bot can plan with (MCP servers are started to list theirs)."""
-    registry, problems = asyncio.run(_list_tools(_load(config)))
+    settings = _load(config)
+    registry, problems = asyncio.run(_list_tools(settings))
     for problem in problems:
         typer.echo(f"warning: {problem}", err=True)
+    # a runbook's own timeout, not the executor's outer bound (which adds a margin to collect output)
+    configured = {runbook.name: runbook.timeout for runbook in settings.runbooks}
     if json_mode:
-        typer.echo(json.dumps(registry.describe(), indent=2))
+        described = registry.describe()
+        for entry in described:
+            if entry["source"] == "runbook":
+                entry["timeout"] = configured.get(entry["name"], entry["timeout"])
+        typer.echo(json.dumps(described, indent=2))
         return
     for spec in registry.specs():
         params = ", ".join(spec.parameters_schema.get("properties", {}))
+        timeout = configured.get(spec.name, spec.timeout) if spec.source == "runbook" else spec.timeout
         why = f" [risk: {spec.risk_reason}]" if spec.risk_reason else ""
-        typer.echo(f"{spec.name:<20} {spec.risk.value:<7} {spec.source:<8} ({params}) {spec.summary}{why}")
+        typer.echo(f"{spec.name:<20} {spec.risk.value:<7} {spec.source:<8} {timeout:>5g} s  ({params}) "
+                   f"{spec.summary}{why}")
 
 
 async def _list_tools(settings: Config) -> tuple:
@@ -224,27 +238,38 @@ def reload(config: ConfigOption = None) -> None:
 @app.command()
 def audit(
     config: ConfigOption = None,
+    thread: Annotated[str | None, typer.Option("--thread", help="one thread (its id or name)")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="what a user did or requested (id or name)")] = None,
+    tool: Annotated[str | None, typer.Option("--tool", help="entries about one tool")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="an entry kind (step.failed) or family (step)")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="a duration ago (1h, 30m, 2d) or a date")] = None,
     json_mode: JsonOption = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="how many entries")] = 50,
 ) -> None:
-    """Show the newest entries of the audit log."""
+    """The audit log, newest last: who did what, with which tool and arguments (redacted), the
+    decision and the outcome."""
+    from bot.audit_rows import line, parse_since, row
+    from bot.redaction import Redactor
+
     settings = _load(config)
-    entries = asyncio.run(_audit(settings, limit))
+    try:
+        after = parse_since(since) if since else None
+    except ValueError as exc:
+        typer.echo(f"chatops: {exc}", err=True)
+        raise typer.Exit(2) from None
+    entries = asyncio.run(_audit(settings, limit, thread=thread, user=user, tool=tool, kind=kind, since=after))
+    redactor = Redactor(settings.secret_values())
     for entry in entries:
-        if json_mode:
-            typer.echo(json.dumps(entry, ensure_ascii=False))
-        else:
-            ids = " ".join(v for v in (entry["thread_id"], entry["plan_id"], entry["step_id"]) if v)
-            detail = json.dumps(entry["detail"], ensure_ascii=False) if entry["detail"] else ""
-            typer.echo(f"{entry['at'][:19]}  {entry['kind']:<18} {entry['actor'] or '-':<22} {ids} {detail}".rstrip())
+        item = row(entry, redactor)
+        typer.echo(json.dumps(item, ensure_ascii=False) if json_mode else line(item))
 
 
-async def _audit(settings: Config, limit: int) -> list[dict]:
+async def _audit(settings: Config, limit: int, **filters: str | None) -> list[dict]:
     from storage import Store
 
     store = await Store.open(settings.storage.path)
     try:
-        return await store.audit_log(limit)
+        return await store.audit_log(limit, **filters)
     finally:
         await store.close()
 
@@ -252,26 +277,24 @@ async def _audit(settings: Config, limit: int) -> list[dict]:
 @app.command("check-config")
 def check_config(
     config: ConfigOption = None,
-    connect: Annotated[bool, typer.Option("--connect", help="also start every MCP server and list its tools")] = False,
+    connect: Annotated[bool, typer.Option("--connect", help="also try what it points at: the LLM endpoint, "
+                                                            "the database, every MCP server")] = False,
 ) -> None:
-    """Validate the configuration; print every problem with its key and exit non-zero if any."""
+    """Validate the configuration in one pass; print every problem with its key, exit 1 if any."""
+    from bot.config_check import check_config as check
+
     path = resolve_config_path(config)
-    try:
-        settings = load_config(path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            typer.echo(problem)
-        raise typer.Exit(1) from None
-    from bot.runtime import build_registry
-
-    _, problems = build_registry(settings)
-    if connect:
-        from tools.mcp import probe_mcp_servers
-
-        problems += asyncio.run(probe_mcp_servers(settings))
-    for problem in problems:
+    report = check(path)
+    for problem in [*report.problems, *report.warnings]:  # tools that cannot load: the bot starts without them
         typer.echo(problem)
-    if problems:
+    failed = bool(report.problems or report.warnings)
+    if connect and report.config is not None:
+        from bot.probes import run_probes
+
+        for probe in asyncio.run(run_probes(report.config)):
+            typer.echo(probe.line())
+            failed = failed or not probe.ok
+    if failed:
         raise typer.Exit(1)
     typer.echo(f"{path or 'built-in defaults'}: OK")
 

@@ -40,6 +40,19 @@ SECRET_ENVIRONMENT: dict[str, str] = {
     "CHATOPS_WHISPER_API_KEY": "perception.whisper.remote_api_key",
 }
 HTTP_TOKEN_PREFIX = "CHATOPS_HTTP_TOKEN_"
+# the sizes faster-whisper downloads by name (`faster_whisper.utils.available_models()`; a test keeps them equal)
+WHISPER_SIZES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium", "large-v1",
+                 "large-v2", "large-v3", "large", "distil-large-v2", "distil-medium.en", "distil-small.en",
+                 "distil-large-v3", "distil-large-v3.5", "large-v3-turbo", "turbo")
+LISTEN = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
+
+
+def _listen_address(value: str) -> str:
+    """`host:port` (`[::1]:8765` for IPv6), checked at load so a typo never fails at start-up."""
+    match = LISTEN.match(value)
+    if match is None or int(match.group(2)) > 65535:
+        raise ValueError(f"{value!r} is not host:port (for example 127.0.0.1:8765)")
+    return value
 
 
 class Section(BaseModel):
@@ -222,6 +235,14 @@ class WhisperConfig(Section):
     remote_model: str = "whisper-1"
     remote_api_key: SecretStr | None = None
 
+    @field_validator("model")
+    @classmethod
+    def _known_size(cls, value: str) -> str:
+        if value in WHISPER_SIZES or Path(value).expanduser().is_dir():
+            return value
+        raise ValueError(f"{value!r} is neither a Whisper size ({', '.join(WHISPER_SIZES[:8])}, …) "
+                         "nor a model directory")
+
     @model_validator(mode="after")
     def _remote_needs_url(self) -> WhisperConfig:
         if self.backend == "openai" and not self.remote_url:
@@ -263,6 +284,8 @@ class SlackConfig(Section):
     listen: str = "127.0.0.1:3000"
     api_base_url: str = "https://slack.com/api/"
 
+    _listen = field_validator("listen")(_listen_address)
+
 
 class DiscordConfig(Section):
     token: SecretStr | None = None
@@ -278,6 +301,8 @@ class HTTPConfig(Section):
     listen: str = "127.0.0.1:8765"
     tokens: dict[str, SecretStr] = Field(default_factory=dict)
     max_body: int = Field(25 * 1024 * 1024, ge=1024)
+
+    _listen = field_validator("listen")(_listen_address)
 
 
 class Config(Section):
@@ -298,18 +323,10 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        names = [runbook.name for runbook in self.runbooks]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"runbooks: duplicate names {duplicates}")
-        servers = [server.name for server in self.mcp]
-        duplicates = sorted({name for name in servers if servers.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"mcp: duplicate server names {duplicates}")
-        for key in ("approve_write", "approve_danger"):
-            for role in getattr(self.policy, key):
-                if self.roles and role not in self.roles:
-                    raise ValueError(f"policy.{key}: role {role!r} is not defined under [roles]")
+        problems = [*duplicate_names("runbooks", [runbook.name for runbook in self.runbooks]),
+                    *duplicate_names("mcp", [server.name for server in self.mcp], "server names")]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -331,6 +348,13 @@ class Config(Section):
             variables = [*server.env_from.values(), *([server.token_from] if server.token_from else [])]
             values += [os.environ.get(variable, "") for variable in variables]
         return [value for value in values if len(value) >= 4]
+
+
+def duplicate_names(key: str, names: list[str], what: str = "names") -> list[str]:
+    """Names that must be unique (a runbook becomes a tool of its name, an MCP server prefixes
+    its tools' names)."""
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    return [f"{key}: duplicate {what} {duplicates}"] if duplicates else []
 
 
 class ConfigError(Exception):

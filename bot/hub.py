@@ -28,6 +28,7 @@ from bot.agent.review import review
 from bot.agent.tool_filter import relevant_tools
 from bot.config import Config
 from bot.model import (
+    END_OF_INPUT,
     Answer,
     AnswerEvent,
     Decision,
@@ -189,6 +190,9 @@ class Hub:
                 log.exception("a sink failed to deliver a %s event", event.type)
 
     async def notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
+        """Show a notice and keep it with the thread, so a reload or a restart shows it again."""
+        text = self.redactor.text(text) or ""
+        await self.store.record_notice(thread, text, level)
         await self.emit(thread, NoticeEvent(thread=thread.id, text=text, level=level))  # type: ignore[arg-type]
 
     # --- inbound messages -------------------------------------------------------------------------
@@ -483,8 +487,9 @@ class Hub:
             await self.expire_due()
         plan = await self.store.get_plan(plan.id)
         assert plan is not None
+        by = NO_ANSWER if decision.source == END_OF_INPUT else decision.user.label()
         event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
-                              by=decision.user.label(), accepted=won, reason=reason, plan_status=plan.status)
+                              by=by, accepted=won, reason=reason, plan_status=plan.status)
         await self.emit(thread, event)
         settled(event)
         if won:
@@ -494,6 +499,9 @@ class Hub:
                             message_id=message_id, history=history)
                 if decision.approve:
                     await self._run_plan(plan, turn)
+                elif decision.source == END_OF_INPUT:
+                    await self._answer(thread, "Not approved: no answer (end of input). Nothing was changed.",
+                                       plan_id=plan.id)
                 else:
                     await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.",
                                        plan_id=plan.id)
@@ -521,9 +529,9 @@ class Hub:
             thread = await self.store.thread_ref(plan.thread_id) if plan else None
             if plan is None or thread is None:
                 continue
-            minutes = self.config.agent.approval_ttl / 60
             await self.emit(thread, PlanEvent.of(plan))
-            await self.notice(thread, f"The plan “{plan.goal}” expired after {minutes:g} min without a decision; "
+            await self.notice(thread, f"The plan “{plan.goal}” expired after "
+                                      f"{duration_words(self.config.agent.approval_ttl)} without a decision; "
                                       "nothing that needed approval was run.", "warning")
         return expired
 
@@ -534,3 +542,18 @@ class Hub:
                 await self.expire_due()
             except Exception:
                 log.exception("the expiry sweep failed")
+
+
+NO_ANSWER = "no answer (end of input)"
+
+
+def duration_words(seconds: float) -> str:
+    """`8 s`, `15 min`, `1 h 30 min`: a duration as a person would say it (never "0.133333 min")."""
+    seconds = round(seconds)
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"

@@ -164,6 +164,11 @@ class Answer(BaseModel):
     text: str
 
 
+END_OF_INPUT = "console:end-of-input"
+"""The `Decision.source` of the "no" a piped chat records when its input ends before an answer:
+shown and answered as "no answer (end of input)", never as a person's denial."""
+
+
 class Decision(BaseModel):
     """An approval or a denial of a plan's gated steps, from a button, a prompt or the API."""
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from bot.agent.planner import ModelPlanner
 from bot.agent.planning import Planner
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config
+from bot.config_check import check_config
 from bot.hub import Hub
 from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
@@ -126,12 +127,14 @@ class Runtime:
         with problems is refused and the tools stay as they were."""
         if self.toolbox is None:
             return "Reloading is not available: this bot was built without its tool sources."
-        try:
-            fresh = load_config(self.config.source) if self.config.source is not None else self.config
-        except ConfigError as exc:
-            log.warning("reload refused: the configuration has problems: %s", "; ".join(exc.problems))
-            return "Reload refused, nothing changed: the configuration has problems:\n" + "\n".join(
-                f"- {problem}" for problem in exc.problems)
+        fresh = self.config
+        if self.config.source is not None:  # the same check as `chatops check-config` and start-up
+            checked = await asyncio.to_thread(check_config, self.config.source)
+            if checked.problems or checked.config is None:
+                log.warning("reload refused: the configuration has problems: %s", "; ".join(checked.problems))
+                return "Reload refused, nothing changed: the configuration has problems:\n" + "\n".join(
+                    f"- {problem}" for problem in checked.problems)
+            fresh = checked.config
         # only the tool sources change; roles, policy, adapters and models need a restart
         self.config = self.config.model_copy(update={"runbooks": fresh.runbooks, "tools": fresh.tools,
                                                      "mcp": fresh.mcp})

@@ -108,6 +108,21 @@ def _step_provenance(db: sqlite_utils.Database) -> None:
     db["steps"].add_column("tainted", int, not_null_default=0)
 
 
+def _thread_notices(db: sqlite_utils.Database) -> None:
+    """v8: the notices shown in a thread (progress, expiry, what a file was read as), kept with it
+    so that a reload or a restart shows the same thread; plans by who decided them; the event
+    streams' events (resumable across a restart)."""
+    db["notices"].create(
+        {"id": int, "thread_id": str, "level": str, "text": str, "created_at": str}, pk="id"
+    )
+    db["notices"].create_index(["thread_id", "id"])
+    # an approver's thread list includes the threads whose plans they decided
+    db["plans"].create_index(["decided_by", "thread_id"], index_name="plans_by_decider")
+    # every event of a web thread as its event stream sent it, so a client can resume after a restart
+    db["thread_events"].create({"id": int, "thread_id": str, "data": str}, pk="id")
+    db["thread_events"].create_index(["thread_id", "id"], index_name="thread_events_by_thread")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -116,6 +131,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _step_outcomes,
     _indexes_for_flat_cost,
     _step_provenance,
+    _thread_notices,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -40,6 +40,7 @@ from bot.model import (
 )
 from bot.states import plan_may_move
 from storage import views
+from storage.files import FileStore
 from storage.migrations import migrate
 
 P = ParamSpec("P")
@@ -89,6 +90,7 @@ class Store:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatops-store")
         self._lock = threading.Lock()
         self._db: sqlite_utils.Database | None = None
+        self.files = FileStore.beside(self.path)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -232,6 +234,41 @@ class Store:
                  "attachments": "[]", "created_at": _ts()}
             )
         return message_id
+
+    @on_store_thread
+    def record_notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
+        """A notice shown in a thread (progress, an expiry, what an attachment was read as)."""
+        with self.db.atomic():
+            self.db.execute("INSERT INTO notices (thread_id, level, text, created_at) VALUES (?, ?, ?, ?)",
+                            [thread.id, level, text, _ts()])
+
+    async def keep_file(self, data: bytes) -> str:
+        """Keep an attachment's bytes beside the database (once per content); returns its SHA-256."""
+        return await asyncio.to_thread(self.files.put, data)
+
+    def file_path(self, digest: str) -> Path | None:
+        """Where a kept attachment is, by its SHA-256, or None."""
+        return self.files.path(digest)
+
+    @on_store_thread
+    def keep_thread_events(self, events: list[tuple[int, str, str]]) -> None:
+        """(id, thread id, JSON) of events an event stream sent, in one transaction (written in
+        batches, off the turn's path); an id already kept is left alone."""
+        with self.db.atomic():
+            self.db.conn.executemany("INSERT OR IGNORE INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
+                                     events)
+
+    @on_store_thread
+    def thread_events(self, thread_id: str, after: int, limit: int = 1000) -> list[tuple[int, str]]:
+        """The kept events of a thread with ids above `after`, oldest first."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT id, data FROM thread_events WHERE thread_id = ? AND id > ? ORDER BY id LIMIT ?",
+            [thread_id, after, limit]).fetchall()]
+
+    @on_store_thread
+    def last_thread_event(self, thread_id: str) -> int:
+        row = self.db.execute("SELECT MAX(id) FROM thread_events WHERE thread_id = ?", [thread_id]).fetchone()
+        return int(row[0] or 0)
 
     @on_store_thread
     def thread_exists(self, thread_id: str) -> bool:
@@ -527,8 +564,9 @@ class Store:
 
     @on_store_thread
     def list_threads(self, *, platform: str, channel: str | None = None, limit: int = 50,
-                     before: str | None = None) -> list[dict[str, Any]]:
-        return views.list_threads(self.db, platform=platform, channel=channel, limit=limit, before=before)
+                     before: str | None = None, decided_by: str | None = None) -> list[dict[str, Any]]:
+        return views.list_threads(self.db, platform=platform, channel=channel, limit=limit, before=before,
+                                  decided_by=decided_by)
 
     @on_store_thread
     def thread_view(self, thread_id: str, *, limit: int = 50, before: str | None = None) -> dict[str, Any] | None:
@@ -553,14 +591,9 @@ class Store:
             self._audit(kind, actor=actor, thread_id=thread_id, plan_id=plan_id, step_id=step_id, detail=detail)
 
     @on_store_thread
-    def audit_log(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest `limit` audit entries, oldest first."""
-        rows = self.db.execute(
-            "SELECT id, at, kind, actor, thread_id, plan_id, step_id, detail FROM audit ORDER BY id DESC LIMIT ?",
-            [limit],
-        ).fetchall()
-        return [
-            {"id": r[0], "at": r[1], "kind": r[2], "actor": r[3], "thread_id": r[4], "plan_id": r[5],
-             "step_id": r[6], "detail": _loads(r[7])}
-            for r in reversed(rows)
-        ]
+    def audit_log(self, limit: int = 50, *, thread: str | None = None, user: str | None = None,
+                  tool: str | None = None, kind: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` audit entries matching the filters, oldest first (see
+        `views.audit_entries`); `since` is an ISO timestamp."""
+        return views.audit_entries(self.db, limit=limit, thread=thread, user=user, tool=tool, kind=kind,
+                                   since=since)

@@ -11,24 +11,32 @@ from typing import Any
 
 import sqlite_utils
 
+# a thread started by a voice note or a screenshot alone has no typed title: use what was perceived
+TITLE = ("COALESCE(NULLIF(title, ''), (SELECT substr(m.perceived_text, 1, 80) FROM messages m "
+         "WHERE m.thread_id = threads.id AND m.role = 'user' ORDER BY m.created_at, m.rowid LIMIT 1), '')")
+
 
 def _loads(text: str | None) -> Any:
     return json.loads(text) if text else None
 
 
 def list_threads(db: sqlite_utils.Database, *, platform: str, channel: str | None, limit: int,
-                 before: str | None) -> list[dict[str, Any]]:
+                 before: str | None, decided_by: str | None = None) -> list[dict[str, Any]]:
     """Threads of one platform (and one channel, when given), newest activity first.
-    `before` is an `updated_at` cursor from a previous page."""
+    `before` is an `updated_at` cursor from a previous page. With `decided_by`, also the threads
+    whose plans that user decided (an approver finds what they approved again)."""
     where, params = ["platform = ?"], [platform]
-    if channel is not None:
+    if channel is not None and decided_by:
+        where.append("(channel = ? OR id IN (SELECT thread_id FROM plans WHERE decided_by = ?))")
+        params += [channel, decided_by]
+    elif channel is not None:
         where.append("channel = ?")
         params.append(channel)
     if before:
         where.append("updated_at < ?")
         params.append(before)
     rows = db.execute(
-        f"SELECT id, title, created_at, updated_at FROM threads WHERE {' AND '.join(where)} "
+        f"SELECT id, {TITLE}, created_at, updated_at FROM threads WHERE {' AND '.join(where)} "
         "ORDER BY updated_at DESC, id DESC LIMIT ?",
         [*params, limit],
     ).fetchall()
@@ -38,10 +46,10 @@ def list_threads(db: sqlite_utils.Database, *, platform: str, channel: str | Non
 def thread_view(db: sqlite_utils.Database, thread_id: str, *, limit: int = 50,
                 before: str | None = None) -> dict[str, Any] | None:
     """The thread with its newest `limit` messages (perceived text included) before the message
-    `before`, oldest first, and the plans (with steps) of those messages. `has_more` says whether
-    older messages exist and `next_before` is the cursor for them: a reply never grows with the
-    thread, however long it gets."""
-    head = db.execute("SELECT id, title, created_at, updated_at FROM threads WHERE id = ?", [thread_id]).fetchone()
+    `before`, oldest first, the plans (with steps) of those messages and the notices shown among
+    them. `has_more` says whether older messages exist and `next_before` is the cursor for them:
+    a reply never grows with the thread, however long it gets."""
+    head = db.execute(f"SELECT id, {TITLE}, created_at, updated_at FROM threads WHERE id = ?", [thread_id]).fetchone()
     if head is None:
         return None
     where, params = "thread_id = ?", [thread_id]
@@ -63,9 +71,26 @@ def thread_view(db: sqlite_utils.Database, thread_id: str, *, limit: int = 50,
         for r in rows
     ]
     plans = _plans_of_messages(db, [m["id"] for m in messages if m["role"] == "user"], limit)
+    since = messages[0]["created_at"] if has_more and messages else None
+    until = cursor[0] if before else None
     return {"id": head[0], "title": head[1] or "", "created_at": head[2], "updated_at": head[3],
-            "messages": messages, "plans": plans, "has_more": has_more,
-            "next_before": messages[0]["id"] if has_more and messages else None}
+            "messages": messages, "plans": plans, "notices": _notices(db, thread_id, since, until),
+            "has_more": has_more, "next_before": messages[0]["id"] if has_more and messages else None}
+
+
+def _notices(db: sqlite_utils.Database, thread_id: str, since: str | None, until: str | None,
+             limit: int = 500) -> list[dict[str, Any]]:
+    """The notices shown between two moments of a thread (its page of messages), oldest first."""
+    where, params = "thread_id = ?", [thread_id]
+    if since:
+        where += " AND created_at >= ?"
+        params.append(since)
+    if until:
+        where += " AND created_at < ?"
+        params.append(until)
+    rows = db.execute(f"SELECT id, level, text, created_at FROM notices WHERE {where} ORDER BY id DESC LIMIT ?",
+                      [*params, limit]).fetchall()
+    return [{"id": r[0], "level": r[1], "text": r[2], "created_at": r[3]} for r in reversed(rows)]
 
 
 def _plans_of_messages(db: sqlite_utils.Database, message_ids: list[str], limit: int) -> list[dict[str, Any]]:
@@ -105,3 +130,48 @@ def _plan_bodies(db: sqlite_utils.Database, rows: list[Any]) -> list[dict[str, A
                       "created_at": p[6], "expires_at": p[7], "decided_at": p[8], "decided_by": p[9],
                       "steps": steps})
     return plans
+
+
+def audit_entries(db: sqlite_utils.Database, *, limit: int, thread: str | None = None, user: str | None = None,
+                  tool: str | None = None, kind: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+    """The newest audit entries matching every filter given, oldest first, each with the step's
+    tool, arguments and outcome (step entries record only the step id) and its plan's thread.
+
+    `thread` and `user` match a full id (`console:alice`) or its last part (`alice`); `user` also
+    matches the entries of plans that user requested; `tool` matches step entries of that tool
+    and the plan entries of plans that use it; `kind` matches `step.failed` or a family (`step`)."""
+    plan_of = "COALESCE(NULLIF(a.plan_id, ''), s.plan_id)"
+    thread_of = "COALESCE(NULLIF(a.thread_id, ''), p.thread_id)"
+    where, params = [], []
+    if thread:
+        where.append(f"({thread_of} = ? OR {thread_of} LIKE ?)")
+        params += [thread, f"%:{thread}"]
+    if user:
+        where.append("(a.actor = ? OR a.actor LIKE ? OR json_extract(p.requester, '$.id') = ? "
+                     "OR json_extract(p.requester, '$.name') = ?)")
+        params += [user, f"%:{user}", user.rpartition(":")[2], user.rpartition(":")[2]]
+    if tool:
+        where.append(f"(s.tool = ? OR (COALESCE(a.step_id, '') = '' AND EXISTS "
+                     f"(SELECT 1 FROM steps t WHERE t.plan_id = {plan_of} AND t.tool = ?)))")
+        params += [tool, tool]
+    if kind:
+        where.append("(a.kind = ? OR a.kind LIKE ?)")
+        params += [kind, f"{kind}.%"]
+    if since:
+        where.append("a.at >= ?")
+        params.append(since)
+    rows = db.execute(
+        f"SELECT a.id, a.at, a.kind, a.actor, {thread_of}, {plan_of}, a.step_id, a.detail, s.tool, s.args, "
+        "s.outcome, s.status, CASE WHEN s.id IS NULL THEN (SELECT json_group_array(json_object('tool', q.tool, "
+        f"'args', json(COALESCE(q.args, '{{}}')))) FROM (SELECT tool, args FROM steps WHERE plan_id = {plan_of} "
+        "ORDER BY position) q) END FROM audit a LEFT JOIN steps s ON s.id = a.step_id "
+        f"LEFT JOIN plans p ON p.id = {plan_of} "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY a.id DESC LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [
+        {"id": r[0], "at": r[1], "kind": r[2], "actor": r[3] or "", "thread_id": r[4] or "", "plan_id": r[5] or "",
+         "step_id": r[6] or "", "detail": _loads(r[7]), "tool": r[8], "args": _loads(r[9]), "outcome": r[10],
+         "step_status": r[11], "plan_tools": _loads(r[12]) or []}
+        for r in reversed(rows)
+    ]

@@ -241,7 +241,9 @@ def test_models_are_chosen_by_directory_or_name(tmp_path):
 
 
 async def test_a_model_that_cannot_load_is_a_short_explanation(executor):
-    missing = Transcriber(WhisperConfig(model="./no-such-model"), max_seconds=60, executor=executor)
+    # the config refuses a missing directory at load; here it went away after the bot started
+    gone = WhisperConfig().model_copy(update={"model": "./no-such-model"})
+    missing = Transcriber(gone, max_seconds=60, executor=executor)
     with pytest.raises(PerceptionError, match=r"^could not be transcribed \(no Whisper model at ./no-such-model\)$"):
         await missing.transcribe(note("ogg"))
     assert not missing.loaded

@@ -38,7 +38,7 @@ def test_write_step_runs_after_y(workdir):
     assert result.returncode == 0, result.stderr
     assert "approve? [y/N]" in result.stdout
     assert (workdir / "restarted").read_text() == "web"
-    assert "restart_service succeeded" in result.stdout
+    assert "✓ restart_service ok" in result.stdout
 
 
 def test_write_step_does_not_run_after_n(workdir):
@@ -87,7 +87,7 @@ def test_read_steps_run_without_asking_against_a_local_server(workdir, http_serv
     result = chatops("chat", stdin=f"!http_check url={http_server}/health\n", cwd=workdir)
     assert result.returncode == 0, result.stderr
     assert "approve?" not in result.stdout
-    assert "✓ http_check succeeded" in result.stdout and "200" in result.stdout
+    assert "✓ http_check ok" in result.stdout and "200" in result.stdout
 
 
 def test_tools_lists_builtins_and_runbooks_as_json(workdir):

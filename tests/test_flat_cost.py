@@ -18,6 +18,9 @@ from tools.builtin.http_check import _ssl_context
 ALLOWED_SCANS = {
     # `ORDER BY id DESC LIMIT n` walks the rowid b-tree from its end and stops after n rows
     ("audit", "ORDER BY id DESC LIMIT"),
+    ("a", "ORDER BY a.id DESC LIMIT"),  # the same walk, in `chatops audit`'s query (audit AS a)
+    # the steps of one plan, read through the (plan_id, position) index into a small co-routine
+    ("q", "FROM (SELECT tool, args FROM steps WHERE plan_id = "),
 }
 SCAN = re.compile(r"\bSCAN (\w+)(?! USING (?:COVERING )?INDEX)")
 
@@ -68,6 +71,7 @@ async def test_no_statement_on_the_turn_path_or_in_listings_scans_a_table(make_b
         await store.thread_plans("console:a")
         await store.list_threads(platform="console")
         await store.list_threads(platform="console", channel="", before="9999")
+        await store.list_threads(platform="console", channel="alice", decided_by="console:bob")
         view = await store.thread_view("console:b", limit=1)
         await store.thread_view("console:b", before=view["messages"][0]["id"])
         await store.plan_view(plan.id)

@@ -52,6 +52,9 @@ class ToolSpec:
     source: str = "builtin"
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = field(default=())
+    options: type[BaseModel] | None = None
+    """The tool's `[tools.<name>]` table as a pydantic model, so `chatops check-config` and start-up
+    report a misspelled or mistyped option; None when the tool takes no options."""
     risk_reason: str = ""
     """Why the tool has its risk when it is not simply declared: an MCP annotation or a config override."""
 
@@ -132,12 +135,14 @@ def tool(
     roles: Iterable[str] = (),
     keywords: Iterable[str] = (),
     examples: Iterable[str] = (),
+    options: type[BaseModel] | None = None,
 ) -> Any:
     """Declare a function as a tool. Its signature is the schema, its docstring the description
     (with an `Args:` section for parameter descriptions). The first parameter may be a
     `ToolContext` (or an unannotated `ctx`). A plain function runs in a worker thread, so it
     cannot block the event loop (a timeout then stops waiting for it, but cannot stop the
-    thread). `keywords` are words that suggest the tool to small planners."""
+    thread). `keywords` are words that suggest the tool to small planners; `options` is the model
+    of its `[tools.<name>]` config table (handed to it as `ToolContext.config`)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         if not _collecting_broken.get():
@@ -174,6 +179,7 @@ def tool(
             validate_args=validator.validate_python,
             keywords=tuple(keywords),
             examples=tuple(examples),
+            options=options,
         )
         setattr(func, SPEC_ATTRIBUTE, spec)
         return func

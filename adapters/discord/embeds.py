@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from adapters.discord.people import mention_of
+from adapters.messages import is_text_output, output_text, step_badge
 from bot.model import Plan, PlanStatus, Risk, Step, StepStatus
 
 MESSAGE_LIMIT = 2000
@@ -33,17 +34,6 @@ COLOURS = {
     PlanStatus.expired: discord.Colour.dark_grey(),
 }
 RISK_MARK = {Risk.read: "🟢 read", Risk.write: "🟠 write", Risk.danger: "🔴 danger"}
-STEP_MARK = {
-    StepStatus.proposed: "⏳ waiting for approval",
-    StepStatus.approved: "☑️ approved",
-    StepStatus.running: "▶️ running",
-    StepStatus.succeeded: "✅ succeeded",
-    StepStatus.failed: "❌ failed",
-    StepStatus.skipped: "⏭️ skipped",
-    StepStatus.denied: "🚫 denied",
-    StepStatus.expired: "⌛ expired",
-    StepStatus.interrupted: "⚠️ interrupted",
-}
 
 
 def clip(text: str, limit: int) -> str:
@@ -65,8 +55,9 @@ def result_text(result: Any, summary: str | None = None, error: str | None = Non
 
 
 def full_result_text(result: Any, error: str | None = None) -> str:
-    """The whole output, for the .txt attachment: the result itself, not its summary."""
-    return error or result_text(result)
+    """The whole output, for the .txt attachment: every line a program printed (not its
+    summary), under the error when it failed."""
+    return "\n\n".join(part for part in (error or "", output_text(result)) if part)
 
 
 def code_block(text: str, limit: int) -> str:
@@ -99,7 +90,9 @@ def status_line(plan: Plan) -> str:
     return {
         PlanStatus.approved: f"☑️ Approved{by}",
         PlanStatus.running: f"▶️ Running{' · approved' + by if who else ''}",
-        PlanStatus.succeeded: f"✅ Done{' · approved' + by if who else ''}",
+        PlanStatus.succeeded: (f"⚠ Found a problem{' · approved' + by if who else ''}"
+                               if any(s.outcome == "problem" for s in plan.steps)
+                               else f"✅ Done{' · approved' + by if who else ''}"),
         PlanStatus.failed: f"❌ Failed{' · approved' + by if who else ''}",
         PlanStatus.interrupted: "⚠️ Interrupted (the bot restarted while it ran)",
         PlanStatus.denied: f"🚫 Denied{by}: nothing was changed",
@@ -110,8 +103,14 @@ def status_line(plan: Plan) -> str:
 def _step_block(number: int, step: Step, budget: int) -> str:
     arguments = _arguments(step)
     head = f"**{number}. {step.tool}**" + (f" `{arguments}`" if arguments else "") + f" · {RISK_MARK[step.risk]}"
-    lines = [head, f"{STEP_MARK[step.status]}" + (f" — {clip(step.reason, 200)}" if step.reason else "")]
-    output = result_text(step.result, step.summary, step.error)
+    badge = step_badge(step.status, step.outcome)  # the same marks as the terminal, the web and Slack
+    lines = [head, f"{badge.mark} {badge.label}" + (f" — {clip(step.reason, 200)}" if step.reason else "")]
+    if step.outcome == "problem" and step.summary:
+        lines.append(f"⚠ {clip(step.summary, 300)}")
+    if is_text_output(step.result):
+        output = full_result_text(step.result, step.error)
+    else:
+        output = result_text(step.result, step.summary, step.error)
     if output and step.status in (StepStatus.succeeded, StepStatus.failed):
         room = min(RESULT_SNIPPET, budget - sum(len(line) + 1 for line in lines) - 1)
         if room > 20:

@@ -31,14 +31,18 @@ from adapters.http.openapi import Endpoint, Param, build_document
 from adapters.http.schemas import (
     DecisionRequest,
     HealthBody,
+    MeBody,
     MessageRequest,
     MultipartMessage,
     PlanBody,
     ThreadBody,
     ThreadPage,
     ThreadSummary,
+    WaitingPage,
+    WaitingPlan,
 )
 from adapters.http.uploads import IncomingMessage, read_json, read_message
+from adapters.messages import output_text
 from bot import __version__
 from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
@@ -106,6 +110,15 @@ class ThreadsApi:
                              Param("Last-Event-ID", {"type": "string", "pattern": "^[0-9]{1,20}$"}, "header"),
                              Param("last_event_id", {"type": "string", "pattern": "^[0-9]{1,20}$"},
                                    description="the same, for clients that cannot set headers")]),
+            Endpoint("GET", "/api/v1/threads/{id}/files/{sha256}", self.thread_file, "threadFile",
+                     "An attachment of the thread (an image or a voice note), by its SHA-256",
+                     ok=(200, "application/octet-stream"), errors=(404,),
+                     params=[Param("id", THREAD_ID, "path"),
+                             Param("sha256", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "path")]),
+            Endpoint("GET", "/api/v1/me", self.me, "me", "Who you are here, as the web chat shows it",
+                     ok=(200, MeBody)),
+            Endpoint("GET", "/api/v1/plans/waiting", self.waiting_plans, "waitingPlans",
+                     "Plans waiting for a decision you may make, oldest first", ok=(200, WaitingPage)),
             Endpoint("POST", "/api/v1/plans/{id}/decision", self.decide, "decidePlan",
                      "Approve or deny a plan's steps that change something", body=DecisionRequest,
                      ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415),
@@ -147,7 +160,7 @@ class ThreadsApi:
         limit = _query_limit(request, default=20, maximum=100)
         before = request.query.get("before") or None
         rows = await self.store.list_threads(platform=PLATFORM, channel=self.callers.owner_key(user),
-                                             limit=limit, before=before)
+                                             limit=limit, before=before, decided_by=user.key)
         page = ThreadPage(threads=[ThreadSummary.model_validate(row) for row in rows],
                           next_before=rows[-1]["updated_at"] if len(rows) == limit else None)
         return json_body(page)
@@ -170,13 +183,16 @@ class ThreadsApi:
         plans, or the page before the message `before` (the `next_before` of a previous body)."""
         limit = _query_limit(request, default=THREAD_PAGE, maximum=THREAD_PAGE_MAX) if request else THREAD_PAGE
         before = request.query.get("before") or None if request else None
-        last_event_id = self.events.last_id(thread_id)  # before the read: nothing can fall in between
+        last_event_id = await self.events.last_id_kept(thread_id)  # before the read: nothing can fall in between
         try:
             view = await self.store.thread_view(thread_id, limit=limit, before=before)
         except LookupError:
             raise ApiError(400, "before must be the id of a message in this thread", "invalid") from None
         if view is None:
             raise ApiError(404, "no such thread")
+        for plan in view["plans"]:
+            for step in plan["steps"]:
+                step["output"] = output_text(step["result"])
         return ThreadBody.model_validate({**view, "last_event_id": last_event_id})
 
     async def _turn(self, thread: ThreadRef, user: UserRef, message: IncomingMessage, request: web.Request) -> None:
@@ -215,7 +231,35 @@ class ThreadsApi:
             raise PerceptionError("was no longer available")
         if len(data) > max_bytes:
             raise PerceptionError("is larger than the limit for a file")
+        try:  # kept so the thread can show it again; perception goes on without it if the disk refuses
+            await self.store.keep_file(data)
+        except OSError as exc:
+            log.warning("could not keep an upload: %s", exc)
         return data
+
+    async def thread_file(self, request: web.Request) -> web.StreamResponse:
+        """An attachment's bytes, to a caller who may read its thread, and only if a message of
+        that thread has it: a hash from elsewhere says nothing about whether the file exists."""
+        user = self.callers.identify(request)
+        thread = await self._readable_thread(request.match_info["id"], user)
+        digest = request.match_info["sha256"]
+        view = await self.store.thread_view(thread.id)
+        attachment = next((a for m in (view or {}).get("messages", []) for a in m["attachments"]
+                           if a.get("sha256") == digest), None)
+        path = self.store.file_path(digest) if attachment else None
+        if attachment is None or path is None:
+            raise ApiError(404, "no such file in this thread")
+        mime = str(attachment.get("mime_type") or "")
+        if mime.split("/")[0] not in ("image", "audio", "video") or "svg" in mime:
+            mime = "application/octet-stream"  # never a type the browser would run
+        return web.FileResponse(path, headers={"Content-Type": mime, "Content-Disposition": "inline",
+                                               "Cache-Control": "private, max-age=86400", **SECURITY_HEADERS})
+
+    async def me(self, request: web.Request) -> web.Response:
+        user = self.callers.identify(request)
+        may_approve = self.hub.policy.is_local_operator(user) or bool(
+            self.hub.policy.roles_of(user) & self.callers.approver_roles)
+        return json_body(MeBody(user=user.name or user.id, approver=may_approve))
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
         return self._track(asyncio.create_task(coroutine))
@@ -261,6 +305,22 @@ class ThreadsApi:
             raise ApiError(404, "no such plan")
         return json_body(PlanBody.model_validate(view))
 
+    async def waiting_plans(self, request: web.Request) -> web.Response:
+        """What the caller could approve now: the web chat's "Waiting for you" list, so that an
+        approver reaches a plan without being sent a link."""
+        user = self.callers.identify(request)
+        waiting = []
+        for plan in await self.store.pending_plans():
+            if not plan.thread_id.startswith(f"{PLATFORM}:") or not plan.needs_approval:
+                continue
+            if not self.hub.policy.may_decide(user, plan, approve=True).allowed:
+                continue
+            risk = max((step.risk for step in plan.steps), key=lambda r: ("read", "write", "danger").index(r.value))
+            waiting.append(WaitingPlan(id=plan.id, thread_id=plan.thread_id, goal=plan.goal,
+                                       requester=plan.requester.label() if plan.requester else "", risk=risk,
+                                       created_at=plan.created_at, expires_at=plan.expires_at))
+        return json_body(WaitingPage(plans=waiting))
+
     # --- the event stream ---------------------------------------------------------------------------
 
     async def thread_events(self, request: web.Request) -> web.StreamResponse:
@@ -276,7 +336,7 @@ class ThreadsApi:
         try:
             await response.prepare(request)
             await response.write(b"retry: 2000\n\n")
-            for event_id, data in self.events.since(thread.id, sent):
+            for event_id, data in await self.events.replay(thread.id, sent):
                 await response.write(f"id: {event_id}\ndata: {data}\n\n".encode())
                 sent = event_id
             while True:

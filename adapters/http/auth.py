@@ -20,7 +20,7 @@ class Callers:
     def __init__(self, config: Config, policy: Policy) -> None:
         self._tokens = [(name, secret.get_secret_value().encode()) for name, secret in config.http.tokens.items()]
         self._policy = policy
-        self._approver_roles = set(config.policy.approve_write) | set(config.policy.approve_danger)
+        self.approver_roles = set(config.policy.approve_write) | set(config.policy.approve_danger)
 
     @property
     def open(self) -> bool:
@@ -57,4 +57,4 @@ class Callers:
         """Owners read their threads; approvers read every web thread (they must see what they approve)."""
         if self._policy.is_local_operator(user) or owner == self.owner_key(user):
             return True
-        return bool(self._policy.roles_of(user) & self._approver_roles)
+        return bool(self._policy.roles_of(user) & self.approver_roles)

@@ -82,6 +82,7 @@ class StepBody(BaseModel):
                                                      "requester's own words")
     tainted: bool = Field(False, description="some value came only from data (an image, a file, tool output): "
                                              "the step waits for an approval even when read-only")
+    output: str = Field("", description="the step's whole output as text (a program's stdout and stderr)")
 
 
 class PlanBody(BaseModel):
@@ -98,6 +99,13 @@ class PlanBody(BaseModel):
     steps: list[StepBody]
 
 
+class NoticeBody(BaseModel):
+    id: int
+    level: Literal["info", "warning", "error"]
+    text: str
+    created_at: datetime
+
+
 class ThreadBody(BaseModel):
     id: str
     title: str
@@ -105,6 +113,9 @@ class ThreadBody(BaseModel):
     updated_at: datetime
     messages: list[MessageBody]
     plans: list[PlanBody]
+    notices: list[NoticeBody] = Field(default_factory=list, description="progress, expiries and what attachments "
+                                                                         "were read as, kept with the thread "
+                                                                         "(those among this page's messages)")
     has_more: bool = Field(False, description="older messages exist: ask for them with `before=next_before`")
     next_before: str | None = Field(None, description="pass as `before` for the page of older messages")
     last_event_id: str = Field(description="resume the event stream after this id to miss nothing since this view")
@@ -115,6 +126,27 @@ class ThreadSummary(BaseModel):
     title: str
     created_at: datetime
     updated_at: datetime
+
+
+class MeBody(BaseModel):
+    user: str = Field(description="your name here: the token's user, or `operator` without tokens")
+    approver: bool = Field(description="whether you hold a role that approves changes")
+
+
+class WaitingPlan(BaseModel):
+    """A plan that waits for a decision the caller may make."""
+
+    id: str
+    thread_id: str
+    goal: str
+    requester: str
+    risk: Risk = Field(description="the riskiest step")
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+class WaitingPage(BaseModel):
+    plans: list[WaitingPlan]
 
 
 class ThreadPage(BaseModel):

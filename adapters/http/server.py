@@ -36,7 +36,7 @@ class HttpAdapter:
     def __init__(self, runtime: Runtime, *, adapters: list[str] | None = None) -> None:
         self.runtime = runtime
         self.hub = runtime.hub
-        self.events = ThreadEvents()
+        self.events = ThreadEvents(store=runtime.store)
         self.metrics = BotMetrics()
         self.api = ThreadsApi(runtime, events=self.events, metrics=self.metrics, adapters=adapters)
         self.app = self.build_app()
@@ -94,8 +94,9 @@ class HttpAdapter:
         self.url = f"http://{shown}:{self.runner_port}/"
 
     async def stop(self) -> None:
-        self.events.close()
+        await self.events.close()
         await self.api.drain(DRAIN_SECONDS)
+        await self.events.flush()  # what the drained turns published
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from adapters.messages import is_text_output, output_text, step_badge
 from adapters.slack.mrkdwn import escape, truncate
 from bot.model import Plan, PlanStatus, Risk, Step, StepStatus
 
@@ -88,11 +89,12 @@ def short_result(step: Step) -> str:
 
 
 def full_output(step: Step) -> str | None:
-    """A finished step's output when it is too long for its line on the card."""
+    """A finished step's whole output when it is more than its line on the card: every line of a
+    program's stdout (and stderr), not its last line; a failure's error above what it printed."""
     if step.status not in (StepStatus.succeeded, StepStatus.failed):
         return None
-    text = step.error or (step.result if isinstance(step.result, str) else short_result(step))
-    text = text or ""
+    output = output_text(step.result) if is_text_output(step.result) else ""
+    text = "\n\n".join(part for part in (step.error or "", output) if part) or short_result(step)
     return text if len(text) > RESULT_CHARS or "\n" in text.strip() else None
 
 
@@ -109,7 +111,7 @@ def _arguments(step: Step) -> str:
 
 def _status_line(step: Step) -> str:
     if step.status in (StepStatus.succeeded, StepStatus.failed):
-        mark = "✓" if step.status is StepStatus.succeeded else "✗"
+        mark = step_badge(step.status, step.outcome).mark  # ⚠ for a finding, never a green ✓
         text = short_result(step).strip()
         first = text.splitlines()[0] if text else ""
         shown = truncate(first, RESULT_CHARS)
@@ -185,7 +187,10 @@ def plan_card(plan: Plan, note: DecisionNote | None = None) -> tuple[str, list[d
     head.append(_context(" · ".join(fact for fact in facts if fact)))
 
     tail: list[dict[str, Any]] = []
-    state = " · ".join(line for line in (decision_line(plan, note), PLAN_LINE[plan.status]) if line)
+    outcome = PLAN_LINE[plan.status]
+    if plan.status is PlanStatus.succeeded and any(step.outcome == "problem" for step in plan.steps):
+        outcome = "⚠ Found a problem."
+    state = " · ".join(line for line in (decision_line(plan, note), outcome) if line)
     if state:
         tail.append(_context(state))
     if waits_for_decision(plan):

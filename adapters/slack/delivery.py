@@ -29,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import cards
 from adapters.slack.client import error_of
 from adapters.slack.files import upload_text
-from adapters.slack.mrkdwn import split_text, to_mrkdwn, truncate
+from adapters.slack.mrkdwn import escape, split_text, to_mrkdwn, truncate
 from bot.model import (
     AnswerEvent,
     DecisionEvent,
@@ -158,7 +158,7 @@ class Delivery:
             return
         label = f"`{step.tool}` {'failed' if step.status is StepStatus.failed else 'output'}"
         if len(output) <= REPLY_LIMIT:
-            fence = output.replace("```", "ˋˋˋ")
+            fence = escape(output).replace("```", "ˋˋˋ")  # output is data: `<!channel>` must not ping
             await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
                                                text=f"{label}:\n```\n{fence}\n```", unfurl_links=False)
         else:

@@ -42,7 +42,7 @@ async def test_a_mention_starts_a_thread_with_a_plan_card_and_approving_runs_it(
     assert running.bot.calls.of("restart") == [{"unit": "web"}]
     edited = fake_discord.messages[card["id"]]
     assert edited["components"] == []  # decided: no more buttons
-    assert "✅ succeeded" in edited["embeds"][0]["description"]
+    assert "✓ ok" in edited["embeds"][0]["description"]
     assert "web restarted" in edited["embeds"][0]["description"]  # the step's result on the card
     assert edited["embeds"][0]["fields"][0]["value"] == f"✅ Done · approved by <@{BOB.id}>"
     callback = fake_discord.interactions[next(iter(fake_discord.interactions))].callback
@@ -66,7 +66,7 @@ async def test_deny_runs_nothing_and_says_who_denied(discord_bot, fake_discord):
     edited = fake_discord.messages[card["id"]]
     assert edited["components"] == []
     assert edited["embeds"][0]["fields"][0]["value"] == f"🚫 Denied by <@{BOB.id}>: nothing was changed"
-    assert "🚫 denied" in edited["embeds"][0]["description"]
+    assert "⊘ denied" in edited["embeds"][0]["description"]
 
 
 async def test_a_click_without_the_role_is_refused_privately_and_nothing_runs(discord_bot, fake_discord):

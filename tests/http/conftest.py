@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
 
 from adapters.http import HttpAdapter
 from tests.conftest import Bot
@@ -97,3 +98,16 @@ async def start_web(make_bot) -> AsyncIterator[StartWeb]:
 def done(view: dict[str, Any]) -> bool:
     """The thread's last message is the bot's answer."""
     return bool(view["messages"]) and view["messages"][-1]["role"] == "bot"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        # a fake microphone (a generated tone) so the record button can be used without hardware
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
+        yield launched
+        await launched.close()

@@ -3,28 +3,15 @@ Playwright never downloads a browser here)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.http.conftest import StartWeb, WebBot
 from tests.screens import terminal_screenshot
 from tools.builtin import BUILTIN_TOOLS
 
-CHROMIUM = "/usr/bin/chromium"
 TOKENS = {"alice": "alice-browser-token"}
-
-
-@pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        # a fake microphone (a generated tone) so the record button can be used without hardware
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-        yield launched
-        await launched.close()
 
 
 async def open_page(browser: Browser, web: WebBot, *, width: int = 1100, height: int = 760) -> Page:
@@ -156,7 +143,7 @@ async def test_recording_a_voice_note_in_the_page_sends_it_through_perception(br
     await send(page, "listen to this")
     perceived = page.get_by_label("What the bot read")
     # the clip was decoded and run through Whisper: a fake microphone plays a tone, not speech
-    await expect(perceived).to_contain_text("[voice note, 0:0")
+    await expect(perceived).to_contain_text("[voice note, 0:0", timeout=30_000)  # Whisper loads on first use
     message = (await web.request("GET", "/api/v1/threads")).body["threads"][0]
     view = await web.thread(message["id"])
     attachment = view["messages"][0]["attachments"][0]

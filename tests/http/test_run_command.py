@@ -29,7 +29,8 @@ def test_listening_beyond_loopback_without_tokens_is_refused_before_anything_sta
     process = run_chatops("run", "--config", str(config), cwd=tmp_path)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 2
-    assert "refusing to start" in err and "not a loopback address" in err and "[http] tokens" in err
+    assert "has problems" in err and "http.listen:" in err and "not a loopback address" in err
+    assert "[http] tokens" in err
     assert not (tmp_path / "bot.db").exists()
 
 

@@ -90,3 +90,12 @@ def test_cards_keep_within_slacks_limits():
     assert all(len(text) <= MAX_SECTION_TEXT for text in sections)
     assert sum(len(text) for text in sections) <= 40_000
     assert "more steps" in json.dumps(blocks) and blocks[-1]["type"] == "actions"  # the buttons survive
+
+
+def test_a_finding_is_marked_as_a_problem_never_with_a_green_tick():
+    finished = plan(1, status=PlanStatus.succeeded, risk=Risk.read)
+    step = finished.steps[0]
+    step.status, step.outcome, step.summary = StepStatus.succeeded, "problem", "db is down: connection refused"
+    rendered = json.dumps(plan_card(finished)[1], ensure_ascii=False)
+    assert "⚠ db is down: connection refused" in rendered and "⚠ Found a problem." in rendered
+    assert "✓" not in rendered

@@ -14,7 +14,7 @@ import dns.name
 import dns.nameserver
 import dns.rdatatype
 import dns.resolver
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tools.context import ToolContext
 from tools.registry import tool
@@ -89,9 +89,18 @@ def _rdata_text(rdata: Any) -> str:
     return rdata.to_text()
 
 
+class DnsLookupOptions(BaseModel):
+    """`[tools.dns_lookup]`."""
+
+    model_config = ConfigDict(extra="forbid")
+    nameservers: list[str] | None = None  # "10.0.0.2" or "10.0.0.3:5353"; none: the system's resolvers
+    timeout: float = Field(DEFAULT_TIMEOUT, gt=0)  # seconds for the whole lookup
+
+
 @tool(
     risk="read",
     timeout=30,
+    options=DnsLookupOptions,
     keywords=("dns", "resolve", "resolves", "record", "records", "mx", "txt", "cname", "nameserver", "ip"),
     examples=("what does example.com resolve to?", "show the MX records of example.com"),
 )

@@ -18,7 +18,7 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 import aiohttp
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from yarl import URL
 
 from tools.builtin._bounds import CheckSeconds, HttpStatusCode
@@ -224,9 +224,18 @@ def _describe_error(exc: BaseException, timeout: float) -> str:
     return f"request failed: {exc}"
 
 
+class HttpCheckOptions(BaseModel):
+    """`[tools.http_check]`."""
+
+    model_config = ConfigDict(extra="forbid")
+    verify_tls: bool = True  # false: check anyway when the certificate does not verify (expiry still reported)
+    ca_file: str | None = None  # a private CA bundle that replaces the system CAs
+
+
 @tool(
     risk="read",
     timeout=30,
+    options=HttpCheckOptions,
     keywords=KEYWORDS,
     examples=("is https://example.com up?", "when does the certificate of https://example.com expire?"),
 )

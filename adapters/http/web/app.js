@@ -1,22 +1,34 @@
 // The chatops web chat: plain JavaScript over the /api/v1 API, nothing fetched from elsewhere.
-// The thread view is read from GET /threads/{id}; the event stream (SSE, read with fetch so the
-// token travels in a header) updates steps live and triggers a re-read for everything else.
+// The thread view is read from GET /threads/{id} (messages, plans, stored notices); the event stream
+// (SSE, read with fetch so the token travels in a header) updates steps live and triggers a re-read
+// for everything else. Text from tools and from the bot is data: it only ever becomes DOM text
+// nodes (never innerHTML), so a `<script>` in a tool's output is shown, not run.
 "use strict";
 
 const TOKEN_KEY = "chatops-token";
+const MAX_TEXT = 20000;  // the API's limit on a message (MessageRequest.text)
 const $ = (id) => document.getElementById(id);
+
+// The same badges as the terminal, Slack and Discord (adapters/messages.py BADGES; a test keeps them equal).
+const BADGES = {"ok": ["✓", "ok"], "problem": ["⚠", "problem"], "failed": ["✗", "failed"], "skipped": ["–", "skipped"], "interrupted": ["!", "interrupted"], "running": ["…", "running"], "waiting": ["○", "waiting for approval"], "queued": ["◦", "queued"], "denied": ["⊘", "denied"], "expired": ["◔", "expired"]};
+const BADGE_OF_STATUS = { failed: "failed", skipped: "skipped", interrupted: "interrupted", running: "running",
+  proposed: "waiting", approved: "queued", denied: "denied", expired: "expired" };
 
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY) || "",
+  me: null,
   threadId: null,
   view: null,
-  notices: [],
   files: [],
   stream: null,
   lastEventId: "0",
   refreshTimer: null,
   recorder: null,
   focusPlan: null,
+  openOutputs: new Set(),
+  older: null,  // pages before the newest one, fetched with "Show older messages"
+  seen: 0,
+  media: new Map(),
 };
 let WELCOME = null;  // the first-visit hints, kept to show again on a new thread
 
@@ -26,6 +38,8 @@ class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
+const OFFLINE = "the bot is not reachable (is it running? check the network)";
+
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
@@ -34,16 +48,28 @@ async function api(method, path, body) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }
-  const response = await fetch(path, { method, headers, body: payload });
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: payload });
+  } catch {
+    throw new ApiError(0, OFFLINE);  // fetch's own "Failed to fetch" says nothing to a person
+  }
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }  // a proxy's HTML error page
   if (response.status === 401) showTokenPanel(state.token ? "That token was not accepted." : "");
-  if (!response.ok) throw new ApiError(response.status, (data && data.error && data.error.message) || response.statusText);
+  if (!response.ok) {
+    const message = (data && data.error && data.error.message) || response.statusText || `error ${response.status}`;
+    throw new ApiError(response.status, response.status >= 502 && response.status <= 504 ? OFFLINE : message);
+  }
   return data;
 }
 
-// --- rendering -------------------------------------------------------------------------------
+function authHeaders() {
+  return state.token ? { Authorization: `Bearer ${state.token}` } : {};
+}
+
+// --- rendering helpers -------------------------------------------------------------------------
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -63,60 +89,215 @@ function el(tag, attrs = {}, ...children) {
 function when(iso) {
   if (!iso) return "";
   const date = new Date(iso);
-  return date.toLocaleString([], { hour: "2-digit", minute: "2-digit", month: "short", day: "numeric" });
+  const today = new Date().toDateString() === date.toDateString();
+  return date.toLocaleString([], today ? { hour: "2-digit", minute: "2-digit" }
+    : { hour: "2-digit", minute: "2-digit", month: "short", day: "numeric" });
+}
+
+function timeTag(iso) {
+  return iso ? el("time", { datetime: iso, title: new Date(iso).toLocaleString() }, when(iso)) : null;
 }
 
 function argsText(args) {
   return Object.entries(args || {}).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
 }
 
-function stepOutcome(step) {
-  if (step.error) return el("pre", { class: "result error" }, step.error);
-  if (step.summary) return el("pre", { class: "result" }, step.summary);
-  if (step.result !== null && step.result !== undefined) {
-    const text = typeof step.result === "string" ? step.result : JSON.stringify(step.result, null, 2);
-    return el("pre", { class: "result" }, text.length > 4000 ? text.slice(0, 4000) + "\n…" : text);
+function person(key) {  // "http:alice" -> "alice"; "local:operator" stays as it is (the operator)
+  if (!key) return "";
+  return key.startsWith("http:") ? key.slice(5) : key;
+}
+
+// Markdown, safely: a small subset (paragraphs, lists, fenced code, `code`, **bold**, _em_, links)
+// built as DOM nodes from text. Nothing is parsed as HTML.
+const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\[[^\]\n]+\]\((https?:\/\/[^)\s]+)\))|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])|(\b_[^_\n]+_\b)/;
+
+function inline(text) {
+  const nodes = [];
+  let rest = text;
+  while (rest) {
+    const match = INLINE.exec(rest);
+    if (!match) { nodes.push(rest); break; }
+    if (match.index) nodes.push(rest.slice(0, match.index));
+    const [token] = match;
+    if (match[1]) nodes.push(el("code", {}, token.slice(1, -1)));
+    else if (match[2]) nodes.push(el("strong", {}, token.slice(2, -2)));
+    else if (match[3]) nodes.push(el("a", { href: match[4], rel: "noopener noreferrer", target: "_blank" }, token.slice(1, token.indexOf("]"))));
+    else if (match[5]) nodes.push(el("a", { href: token, rel: "noopener noreferrer", target: "_blank" }, token));
+    else nodes.push(el("em", {}, token.slice(1, -1)));
+    rest = rest.slice(match.index + token.length);
   }
-  return null;
+  return nodes;
+}
+
+const LIST_ITEM = /^\s*(?:([-*•])|(\d+)[.)])\s+(.*)$/;
+
+function markdown(text) {
+  const root = document.createDocumentFragment();
+  const lines = String(text || "").split("\n");
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    if (/^\s*```/.test(line)) {
+      const body = [];
+      for (i += 1; i < lines.length && !/^\s*```/.test(lines[i]); i += 1) body.push(lines[i]);
+      i += 1;
+      root.append(el("pre", {}, el("code", {}, body.join("\n"))));
+    } else if (LIST_ITEM.test(line)) {
+      const ordered = Boolean(LIST_ITEM.exec(line)[2]);
+      const list = el(ordered ? "ol" : "ul");
+      for (; i < lines.length && LIST_ITEM.test(lines[i]) && Boolean(LIST_ITEM.exec(lines[i])[2]) === ordered; i += 1) {
+        list.append(el("li", {}, inline(LIST_ITEM.exec(lines[i])[3])));
+      }
+      root.append(list);
+    } else if (!line.trim()) {
+      i += 1;
+    } else {
+      const paragraph = el("p");
+      for (let first = true; i < lines.length && lines[i].trim() && !LIST_ITEM.test(lines[i]) && !/^\s*```/.test(lines[i]); i += 1, first = false) {
+        if (!first) paragraph.append(el("br"));
+        paragraph.append(...inline(lines[i]));
+      }
+      root.append(paragraph);
+    }
+  }
+  return root;
+}
+
+// --- steps, plans, messages ---------------------------------------------------------------------
+
+function badgeKey(step) {
+  if (step.status === "succeeded") return step.outcome === "problem" ? "problem" : "ok";
+  return BADGE_OF_STATUS[step.status] || "queued";
+}
+
+function outcomeBadge(step) {
+  const key = badgeKey(step);
+  const [mark, label] = BADGES[key];
+  return el("span", { class: `outcome ${key}`, "data-outcome": key }, `${mark} ${label}`);
+}
+
+function copyButton(text) {
+  return el("button", { type: "button", class: "secondary copy", onclick: async (event) => {
+    const button = event.currentTarget;
+    try { await navigator.clipboard.writeText(text); button.textContent = "Copied"; }
+    catch { button.textContent = "Select the text to copy"; }
+    setTimeout(() => { button.textContent = "Copy"; }, 1500);
+  } }, "Copy");
+}
+
+function stepLine(step) {  // one line on the card; the whole output is one click away
+  return (step.error || step.summary || "").split("\n")[0];
+}
+
+function stepOutput(step) {
+  const output = step.output || "";
+  if (!output.trim() || output.trim() === stepLine(step).trim()) return null;
+  const lines = output.split("\n").length;
+  const details = el("details", { class: "output", "data-output-of": step.id, open: state.openOutputs.has(step.id),
+    ontoggle: (event) => { event.currentTarget.open ? state.openOutputs.add(step.id) : state.openOutputs.delete(step.id); } },
+  el("summary", {}, `Output (${lines} line${lines === 1 ? "" : "s"})`),
+  el("pre", { tabindex: "0", "aria-label": `Output of ${step.tool}` }, output),
+  copyButton(output));
+  return details;
+}
+
+function stepItem(step) {
+  const key = badgeKey(step);
+  const line = stepLine(step);
+  return el("li", { "data-step-id": step.id },
+    el("div", { class: "step-head" },
+      outcomeBadge(step),
+      el("code", {}, step.tool), el("code", { class: "args" }, argsText(step.args)),
+      el("span", { class: `badge ${step.risk}`, title: `risk: ${step.risk}` }, step.risk),
+      step.duration_ms !== null && step.duration_ms !== undefined ? el("span", { class: "muted" }, `${Math.round(step.duration_ms)} ms`) : null),
+    step.reason ? el("div", { class: "reason" }, step.reason) : null,
+    line ? el("p", { class: `summary ${key}` }, line) : null,
+    stepOutput(step));
+}
+
+function mayApproveDanger(plan) {
+  return plan.steps.some((s) => s.risk === "danger");
 }
 
 function planCard(plan) {
   const gated = plan.steps.some((s) => s.risk !== "read" || s.tainted);  // tainted: values from an attachment
   const open = plan.status === "proposed";
+  const people = [`Requested by ${plan.requester || "someone"}`, plan.created_at ? ` at ${when(plan.created_at)}` : ""];
+  if (plan.decided_by) {
+    const verb = plan.status === "denied" ? "Denied" : "Approved";
+    people.push(` · ${verb} by ${plan.decided_by}${plan.decided_at ? ` at ${when(plan.decided_at)}` : ""}`);
+  }
   const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}`, tabindex: "-1" },
     el("header", {},
       el("h3", {}, plan.goal),
       el("span", { class: `state ${plan.status}` }, plan.status)),
-    el("ol", {}, plan.steps.map((step) =>
-      el("li", { "data-step-id": step.id },
-        el("code", {}, step.tool), " ", el("code", { class: "args" }, argsText(step.args)), " ",
-        el("span", { class: `badge ${step.risk}`, title: `risk: ${step.risk}` }, step.risk), " ",
-        el("span", { class: `state ${step.status}` }, step.status),
-        step.reason ? el("div", { class: "reason" }, step.reason) : null,
-        stepOutcome(step)))));
+    el("p", { class: "people" }, people.join("")),
+    el("ol", {}, plan.steps.map(stepItem)));
   if (open && gated) {
-    card.append(el("p", { class: "decided" }, `Needs approval${plan.expires_at ? `, expires ${when(plan.expires_at)}` : ""}.`));
+    card.append(el("p", { class: "decided" }, `Needs approval${mayApproveDanger(plan) ? " from someone other than the requester" : ""}${plan.expires_at ? `; expires ${when(plan.expires_at)}` : ""}.`));
     card.append(el("div", { class: "actions" },
-      el("button", { type: "button", class: "approve", "aria-label": `Approve: ${plan.goal}`, onclick: () => decide(plan.id, "approve") }, "Approve"),
+      el("button", { type: "button", class: mayApproveDanger(plan) ? "approve danger" : "approve", "aria-label": `Approve: ${plan.goal}`, onclick: () => approve(plan) }, "Approve"),
       el("button", { type: "button", class: "deny", "aria-label": `Deny: ${plan.goal}`, onclick: () => decide(plan.id, "deny") }, "Deny")));
-  } else if (plan.decided_by) {
-    const verb = plan.status === "denied" ? "Denied" : "Approved";
-    card.append(el("p", { class: "decided" }, `${verb} by ${plan.decided_by} at ${when(plan.decided_at)}.`));
+  } else if (plan.status === "expired") {
+    card.append(el("p", { class: "decided" }, "Expired without a decision: nothing that needed approval was run."));
   }
   return card;
 }
 
-function messageItem(message) {
-  const perceived = message.perceived_text && message.perceived_text !== message.text ? message.perceived_text : "";
-  const names = (message.attachments || []).map((a) => a.name).join(", ");
-  return el("div", { class: `msg ${message.role}`, "data-message-id": message.id },
-    message.role === "user" ? el("span", { class: "visually-hidden" }, "You: ") : el("span", { class: "visually-hidden" }, "Bot: "),
-    message.text || (names ? `(${names})` : ""),
-    perceived ? el("div", { class: "perceived", "aria-label": "What the bot read" }, perceived.replace(message.text, "").trim()) : null);
+function mediaFor(message, attachment) {
+  if (!attachment.sha256) return null;
+  const kind = (attachment.mime_type || "").split("/")[0];
+  if (kind !== "image" && kind !== "audio" && kind !== "video") return null;
+  const url = `/api/v1/threads/${encodeURIComponent(state.view.id)}/files/${attachment.sha256}`;
+  const node = kind === "image" ? el("img", { alt: attachment.name, title: attachment.name })
+    : el("audio", { controls: true, preload: "none", "aria-label": `Voice note: ${attachment.name}` });
+  loadMedia(node, url);
+  return node;
 }
 
-function render() {
+async function loadMedia(node, url) {  // fetched with the token (an <img src> cannot send one)
+  try {
+    let objectUrl = state.media.get(url);
+    if (!objectUrl) {
+      const response = await fetch(url, { headers: authHeaders() });
+      if (!response.ok) { node.replaceWith(el("span", { class: "muted" }, `(${node.getAttribute("alt") || "file"} is no longer stored)`)); return; }
+      objectUrl = URL.createObjectURL(await response.blob());
+      state.media.set(url, objectUrl);
+    }
+    node.src = objectUrl;
+  } catch { /* offline: the perceived text is still shown */ }
+}
+
+function messageItem(message) {
+  const mine = message.role === "user" && state.me && message.user === state.me.user;
+  const role = message.role === "bot" ? "bot" : mine ? "mine" : "other";
+  const author = message.role === "bot" ? "chatops" : mine ? "You" : (message.user || "someone");
+  const attachments = message.attachments || [];
+  const names = attachments.map((a) => a.name).join(", ");
+  let perceived = message.perceived_text && message.perceived_text !== message.text ? message.perceived_text : "";
+  if (perceived && message.text) perceived = perceived.replace(message.text, "").trim();
+  const media = attachments.map((a) => mediaFor(message, a)).filter(Boolean);
+  return el("div", { class: `msg ${role}`, "data-message-id": message.id },
+    el("div", { class: "meta" }, el("span", { class: "author" }, author), timeTag(message.created_at)),
+    el("div", { class: "text" }, message.role === "bot" ? markdown(message.text) : (message.text || (names ? `(${names})` : ""))),
+    media.length ? el("div", { class: "media" }, media) : null,
+    perceived ? el("div", { class: "perceived", "aria-label": "What the bot read" }, perceived) : null);
+}
+
+function noticeItem(notice) {
+  return el("p", { class: `notice ${notice.level}` }, el("span", { class: "time muted" }, when(notice.created_at)), notice.text);
+}
+
+// --- the conversation -----------------------------------------------------------------------------
+
+function nearBottom(log) {
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+}
+
+function render({ scroll = false } = {}) {
   const log = $("log");
+  const stick = scroll || nearBottom(log);
+  const previousTop = log.scrollTop;
   const active = document.activeElement;
   const activeCard = active && log.contains(active) ? active.closest("[data-plan-id]") : null;
   const focusPlan = state.focusPlan || (activeCard && activeCard.dataset.planId);
@@ -125,20 +306,49 @@ function render() {
   const view = state.view;
   if (!view) {
     if (WELCOME) log.append(WELCOME.cloneNode(true));
+    $("new-messages").hidden = true;
     return;
   }
+  const older = state.older || { messages: [], plans: [], notices: [] };
+  const unique = (list) => [...new Map(list.map((x) => [x.id, x])).values()];
   const items = [
-    ...view.messages.map((m) => ({ at: m.created_at, node: () => messageItem(m) })),
-    ...view.plans.map((p) => ({ at: p.created_at, node: () => planCard(p) })),
-    ...state.notices.filter((n) => n.thread === view.id).map((n) => ({ at: n.at, node: () => el("p", { class: `notice ${n.level}` }, n.text) })),
+    ...unique([...older.messages, ...view.messages]).map((m) => ({ at: m.created_at, node: () => messageItem(m) })),
+    ...unique([...older.plans, ...view.plans]).map((p) => ({ at: p.created_at, node: () => planCard(p) })),
+    ...unique([...older.notices, ...(view.notices || [])]).map((n) => ({ at: n.created_at, node: () => noticeItem(n) })),
   ];
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const more = state.older ? state.older.has_more : view.has_more;
+  if (more) log.append(el("button", { type: "button", class: "secondary older", onclick: showOlder }, "Show older messages"));
   for (const item of items) log.append(item.node());
-  log.scrollTop = log.scrollHeight;
+  const grown = items.length > state.seen;
+  state.seen = items.length;
+  if (stick) {
+    log.scrollTop = log.scrollHeight;
+    $("new-messages").hidden = true;
+  } else {
+    log.scrollTop = previousTop;  // the reader scrolled up: leave them there, and say something new arrived
+    if (grown) $("new-messages").hidden = false;
+  }
   if (focusPlan) {  // keep keyboard users where they were (after Approve / Deny, and across re-renders)
     const card = log.querySelector(`[data-plan-id="${CSS.escape(focusPlan)}"]`);
-    if (card) card.focus();
+    if (card) card.focus({ preventScroll: !stick });
   }
+}
+
+async function showOlder() {
+  const view = state.view;
+  const cursor = state.older ? state.older.next_before : view.next_before;
+  if (!view || !cursor) return;
+  try {
+    const page = await api("GET", `/api/v1/threads/${encodeURIComponent(view.id)}?before=${encodeURIComponent(cursor)}`);
+    const older = state.older || { messages: [], plans: [], notices: [] };
+    state.older = { messages: [...page.messages, ...older.messages], plans: [...page.plans, ...older.plans],
+      notices: [...(page.notices || []), ...older.notices], has_more: page.has_more, next_before: page.next_before };
+    const log = $("log");
+    const fromBottom = log.scrollHeight - log.scrollTop;
+    render();
+    log.scrollTop = log.scrollHeight - fromBottom;  // stay where the reader was
+  } catch (error) { setStatus(`Could not load older messages: ${error.message}`, true); }
 }
 
 function renderThreads(threads) {
@@ -147,6 +357,14 @@ function renderThreads(threads) {
     el("li", {}, el("button", { type: "button", "aria-current": t.id === state.threadId ? "true" : false, onclick: () => openThread(t.id) },
       t.title || "(untitled)", el("span", { class: "when" }, when(t.updated_at))))));
   $("no-threads").hidden = threads.length > 0;
+}
+
+function renderWaiting(plans) {
+  $("waiting").hidden = plans.length === 0;
+  $("waiting-list").replaceChildren(...plans.map((p) =>
+    el("li", {}, el("button", { type: "button", "aria-current": p.thread_id === state.threadId ? "true" : false,
+      onclick: () => { state.focusPlan = p.id; openThread(p.thread_id); } },
+    `${p.goal}`, el("span", { class: "when" }, `${p.risk} · asked by ${p.requester}${p.expires_at ? ` · expires ${when(p.expires_at)}` : ""}`)))));
 }
 
 function announce(text) {
@@ -163,8 +381,9 @@ function setStatus(text, isError = false) {
 
 async function loadThreads() {
   try {
-    const page = await api("GET", "/api/v1/threads?limit=50");
+    const [page, waiting] = await Promise.all([api("GET", "/api/v1/threads?limit=50"), api("GET", "/api/v1/plans/waiting")]);
     renderThreads(page.threads);
+    renderWaiting(waiting.plans);
   } catch (error) {
     if (error.status !== 401) setStatus(`Could not load threads: ${error.message}`, true);
   }
@@ -174,18 +393,36 @@ async function openThread(id) {
   state.threadId = id;
   history.replaceState(null, "", `#thread=${encodeURIComponent(id)}`);
   try {
-    showView(await api("GET", `/api/v1/threads/${encodeURIComponent(id)}`));
+    showView(await api("GET", `/api/v1/threads/${encodeURIComponent(id)}`), { scroll: true });
+    setStatus("");
   } catch (error) {
     setStatus(`Could not open the thread: ${error.message}`, true);
   }
   loadThreads();
 }
 
-function showView(view) {
+function ownerOf(threadId) {  // a web thread's id is http:<owner>:<name>
+  const parts = (threadId || "").split(":");
+  return parts.length >= 3 ? parts[1] : null;
+}
+
+function updateComposer() {
+  // approvers read other people's threads to decide; only the owner writes in one
+  const owner = state.view ? ownerOf(state.view.id) : null;
+  const foreign = Boolean(owner && state.me && state.me.user !== "operator" && owner !== state.me.user);
+  $("message").disabled = foreign;
+  $("send").disabled = foreign;
+  $("message").placeholder = foreign ? `This is ${owner}'s thread: approve or deny its plans here; start a new thread to ask something.`
+    : "What do you need? (Enter sends, Shift+Enter for a new line)";
+}
+
+function showView(view, { scroll = false } = {}) {
   const changedThread = !state.view || state.view.id !== view.id;
+  if (changedThread) { state.seen = 0; state.openOutputs.clear(); state.older = null; }
   state.view = view;
   state.threadId = view.id;
-  render();
+  updateComposer();
+  render({ scroll: scroll || changedThread });
   if (changedThread || !state.stream) follow(view.id, view.last_event_id);
 }
 
@@ -196,6 +433,7 @@ function scheduleRefresh() {
     try {
       const view = await api("GET", `/api/v1/threads/${encodeURIComponent(state.threadId)}`);
       if (view.id === state.threadId) { state.view = view; render(); }
+      loadThreads();
     } catch (error) { setStatus(`Could not refresh: ${error.message}`, true); }
   }, 120);
 }
@@ -206,21 +444,16 @@ function onEvent(event) {
     const plan = state.view.plans.find((p) => p.id === event.plan_id);
     const step = plan && plan.steps.find((s) => s.id === event.id);
     if (step) {
-      Object.assign(step, { status: event.status, result: event.result, summary: event.summary, error: event.error });
+      Object.assign(step, { status: event.status, summary: event.summary, error: event.error, outcome: event.outcome });
       render();
     }
     if (event.status !== "running") scheduleRefresh();
     setStatus(event.status === "running" ? `Running ${event.tool}…` : "");
-  } else if (event.type === "notice") {
-    // notices carry no time: show each after whatever was last on screen when it arrived
-    const times = [...state.view.messages, ...state.view.plans].map((item) => item.created_at).sort();
-    const after = times.length ? times[times.length - 1] : "";
-    state.notices.push({ thread: event.thread, at: `${after}~${String(state.notices.length).padStart(6, "0")}`, level: event.level, text: event.text });
-    render();
   } else {
     if (event.type === "answer") { setStatus(""); announce(`The bot answered: ${event.text.slice(0, 300)}`); }
     if (event.type === "plan" && event.status === "proposed") announce(`A plan needs approval: ${event.goal}`);
-    scheduleRefresh();
+    if (event.type === "notice") announce(event.text.slice(0, 300));
+    scheduleRefresh();  // notices, plans and answers are stored: the view read back has them, in order
   }
 }
 
@@ -229,16 +462,20 @@ async function follow(threadId, lastEventId) {
   const controller = new AbortController();
   state.stream = controller;
   state.lastEventId = lastEventId || "0";
+  let reconnecting = false;
   while (!controller.signal.aborted) {
     try {
-      const headers = { Accept: "text/event-stream", "Last-Event-ID": state.lastEventId };
-      if (state.token) headers.Authorization = `Bearer ${state.token}`;
+      const headers = { Accept: "text/event-stream", "Last-Event-ID": state.lastEventId, ...authHeaders() };
       const response = await fetch(`/api/v1/threads/${encodeURIComponent(threadId)}/events`, { headers, signal: controller.signal });
       if (response.status >= 400 && response.status < 500) {  // not ours, gone, or signed out: retrying will not help
         if (response.status === 401) showTokenPanel("");
         return;
       }
       if (!response.ok) throw new ApiError(response.status, response.statusText);
+      if (reconnecting) {  // back after a drop or a restart: the stored thread is the truth
+        if ($("status").textContent.startsWith("Reconnecting")) setStatus("");
+        scheduleRefresh();
+      }
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {
@@ -260,17 +497,30 @@ async function follow(threadId, lastEventId) {
       }
     } catch (error) {
       if (controller.signal.aborted) return;
+      setStatus(`Reconnecting: ${OFFLINE}…`, true);
     }
+    reconnecting = true;
     await new Promise((resolve) => setTimeout(resolve, 2000));  // reconnect, resuming after the last id
   }
 }
 
 // --- sending, deciding, attaching, recording ---------------------------------------------------
 
+function updateCounter() {
+  const length = $("message").value.length;
+  const counter = $("counter");
+  counter.textContent = length > MAX_TEXT * 0.9 ? `${length.toLocaleString()} / ${MAX_TEXT.toLocaleString()} characters` : "";
+  counter.classList.toggle("over", length > MAX_TEXT);
+}
+
 async function send(event) {
   event.preventDefault();
   const text = $("message").value.trim();
   if (!text && state.files.length === 0) return;
+  if (text.length > MAX_TEXT) {
+    setStatus(`Not sent: the message is ${text.length.toLocaleString()} characters long; the limit is ${MAX_TEXT.toLocaleString()}. Shorten it, or send the rest in a second message.`, true);
+    return;
+  }
   let body = { text };
   if (state.files.length) {
     body = new FormData();
@@ -283,38 +533,77 @@ async function send(event) {
   try {
     const view = await api("POST", path, body);
     $("message").value = "";
+    updateCounter();
     state.files = [];
     renderFiles();
     setStatus("");
     history.replaceState(null, "", `#thread=${encodeURIComponent(view.id)}`);
-    showView(view);
+    showView(view, { scroll: true });
     loadThreads();
   } catch (error) {
-    setStatus(`Not sent: ${error.message}`, true);
+    setStatus(`Not sent: ${error.message}.${error.status === 0 ? " Your message is still here: send it again when the bot is back." : ""}`, true);
   } finally {
     $("send").disabled = false;
+    updateComposer();
     $("message").focus();
   }
 }
 
+async function approve(plan) {
+  if (mayApproveDanger(plan)) {
+    const dialog = $("confirm-danger");
+    $("confirm-text").textContent = `“${plan.goal}”, requested by ${plan.requester || "someone"}, has a danger step. It runs as soon as you approve.`;
+    $("confirm-steps").replaceChildren(...plan.steps.filter((s) => s.risk !== "read").map((s) =>
+      el("li", {}, el("code", {}, s.tool), " ", argsText(s.args), " ", el("span", { class: `badge ${s.risk}` }, s.risk))));
+    dialog.returnValue = "";
+    dialog.showModal();
+    const answer = await new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
+    if (answer !== "approve") {
+      setStatus("Not approved: nothing was run.");
+      const card = document.querySelector(`[data-plan-id="${CSS.escape(plan.id)}"]`);
+      if (card) card.focus();
+      return;
+    }
+  }
+  decide(plan.id, "approve");
+}
+
 async function decide(planId, decision) {
-  for (const button of document.querySelectorAll(`[data-plan-id="${planId}"] .actions button`)) button.disabled = true;
+  for (const button of document.querySelectorAll(`[data-plan-id="${CSS.escape(planId)}"] .actions button`)) button.disabled = true;
   setStatus(decision === "approve" ? "Approving…" : "Denying…");
   try {
     await api("POST", `/api/v1/plans/${encodeURIComponent(planId)}/decision`, { decision });
     setStatus(decision === "approve" ? "Approved." : "Denied.");
-    state.focusPlan = planId;
   } catch (error) {
     setStatus(error.message, true);
-    state.focusPlan = planId;
   }
+  state.focusPlan = planId;
   scheduleRefresh();
 }
 
+function addFiles(files) {
+  const accepted = [...files].filter((f) => /^(image|audio|video)\//.test(f.type));
+  if (accepted.length < files.length) setStatus("Only images, voice notes and audio files can be attached.", true);
+  state.files.push(...accepted);
+  renderFiles();
+}
+
 function renderFiles() {
-  $("attachments").replaceChildren(...state.files.map((file, index) =>
-    el("span", { class: "chip" }, file.name,
-      el("button", { type: "button", class: "secondary", "aria-label": `Remove ${file.name}`, onclick: () => { state.files.splice(index, 1); renderFiles(); } }, "×"))));
+  $("attachments").replaceChildren(...state.files.map((file, index) => {
+    const preview = file.type.startsWith("image/") ? el("img", { alt: "" }) : null;
+    if (preview) preview.src = URL.createObjectURL(file);
+    return el("span", { class: "chip" }, preview, file.name,
+      el("button", { type: "button", class: "secondary", "aria-label": `Remove ${file.name}`, onclick: () => { state.files.splice(index, 1); renderFiles(); } }, "×"));
+  }));
+}
+
+function onPaste(event) {
+  const files = [...(event.clipboardData ? event.clipboardData.files : [])];
+  if (!files.length) return;
+  event.preventDefault();
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+  addFiles(files.map((f, i) => (f.name && f.name !== "image.png" ? f
+    : new File([f], `pasted-${stamp}${i ? `-${i}` : ""}.${(f.type.split("/")[1] || "png").replace("jpeg", "jpg")}`, { type: f.type }))));
 }
 
 async function toggleRecording() {
@@ -344,7 +633,7 @@ async function toggleRecording() {
   }
 }
 
-// --- the token -------------------------------------------------------------------------------
+// --- the token and who is signed in ----------------------------------------------------------------
 
 function showTokenPanel(problem) {
   $("token-panel").hidden = false;
@@ -358,10 +647,24 @@ function useToken(event) {
   state.token = $("token-input").value.trim();
   sessionStorage.setItem(TOKEN_KEY, state.token);
   $("token-panel").hidden = true;
+  $("token-error").hidden = true;
+  setStatus("");  // an error from before signing in is stale now
   start();
 }
 
+async function loadMe() {
+  try {
+    state.me = await api("GET", "/api/v1/me");
+    $("whoami").textContent = `signed in as ${state.me.user}`;
+  } catch { state.me = null; }
+}
+
 // --- start -----------------------------------------------------------------------------------
+
+function hashThread() {
+  const match = location.hash.match(/thread=([^&]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
 
 function newThread() {
   if (state.stream) state.stream.abort();
@@ -369,28 +672,40 @@ function newThread() {
   state.threadId = null;
   state.view = null;
   history.replaceState(null, "", "#");
+  updateComposer();
   render();
   loadThreads();
   $("message").focus();
 }
 
 async function start() {
+  await loadMe();
+  if (!state.me) return;  // the token panel is showing
   await loadThreads();
-  const match = location.hash.match(/thread=([^&]+)/);
-  if (match) openThread(decodeURIComponent(match[1]));
+  const id = hashThread();
+  if (id) openThread(id);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   WELCOME = $("welcome").cloneNode(true);
   $("composer").addEventListener("submit", send);
   $("message").addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
+  });
+  $("message").addEventListener("input", updateCounter);
+  $("message").addEventListener("paste", onPaste);
+  const composer = $("composer");
+  composer.addEventListener("dragover", (e) => { e.preventDefault(); composer.classList.add("dragging"); });
+  composer.addEventListener("dragleave", () => composer.classList.remove("dragging"));
+  composer.addEventListener("drop", (e) => {
+    e.preventDefault();
+    composer.classList.remove("dragging");
+    if (e.dataTransfer && e.dataTransfer.files.length) addFiles(e.dataTransfer.files);
   });
   $("attach").addEventListener("click", () => $("file-input").click());
   $("file-input").addEventListener("change", (e) => {
-    state.files.push(...e.target.files);
+    addFiles(e.target.files);
     e.target.value = "";
-    renderFiles();
   });
   if (window.MediaRecorder && navigator.mediaDevices) {
     $("record").hidden = false;
@@ -398,5 +713,16 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   $("new-thread").addEventListener("click", newThread);
   $("token-form").addEventListener("submit", useToken);
+  $("log").addEventListener("scroll", () => { if (nearBottom($("log"))) $("new-messages").hidden = true; });
+  $("new-messages").addEventListener("click", () => {
+    const log = $("log");
+    log.scrollTop = log.scrollHeight;
+    $("new-messages").hidden = true;
+  });
+  window.addEventListener("hashchange", () => {  // a pasted #thread= link opens without a reload
+    const id = hashThread();
+    if (id && id !== state.threadId) openThread(id);
+    else if (!id && state.threadId) newThread();
+  });
   start();
 });
