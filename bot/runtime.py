@@ -104,7 +104,7 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     registry, problems = build_registry(config)
     for problem in problems:
         log.warning("%s", problem)
-    store = await Store.open(config.storage.path)
+    store = await Store.open(config.storage.path, lease_seconds=config.storage.lease_seconds)
     embedded = None
     if planner is None and load_model:
         if config.llm.provider == "local":

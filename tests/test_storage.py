@@ -64,7 +64,7 @@ async def test_a_file_from_the_first_release_is_migrated_and_keeps_its_data(tmp_
 
     store = await Store.open(path)
     try:
-        assert await store._dispatch(schema_version, store.db) == SCHEMA_VERSION == 4
+        assert await store._dispatch(schema_version, store.db) == SCHEMA_VERSION
         columns = await store._dispatch(lambda: (store.db["steps"].columns_dict, store.db["decisions"].columns_dict))
         assert "summary" in columns[0] and "source" in columns[1]
         history = await store.thread_history("console:old")

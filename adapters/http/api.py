@@ -160,8 +160,13 @@ class ThreadsApi:
     async def _readable_thread(self, thread_id: str, user: UserRef, *, to_write: bool = False) -> ThreadRef:
         """The thread, if the caller may read it (or, `to_write`, post in it: owners only)."""
         thread = await self.store.thread_ref(thread_id)  # a web thread keeps its owner in `channel`
-        allowed = self.callers.may_write if to_write else self.callers.may_read
-        if thread is None or thread.platform != PLATFORM or not allowed(user, thread.channel):
+        if thread is None or thread.platform != PLATFORM:
+            raise ApiError(404, "no such thread")
+        if to_write:
+            allowed = self.callers.may_write(user, thread.channel)
+        else:
+            allowed = await self.callers.may_read(user, thread.channel, lambda: self.store.thread_plans(thread_id))
+        if not allowed:
             raise ApiError(404, "no such thread")
         return thread
 
