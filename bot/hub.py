@@ -142,7 +142,9 @@ class Hub:
         left, and start the expiry sweep and the heartbeat."""
         await self.store.register_process()
         self._registered = True
-        interrupted_plans = await self._take_over_orphans(announce=False)
+        # turns cut short are resumed once the adapters listen (`republish_settled`) or at the
+        # first heartbeat, so that their answers reach the platform they came from
+        interrupted_plans = await self._take_over_orphans(announce=False, resume_turns=False)
         # settled while no adapter was listening: shown again by `republish_settled` once they are
         self._settled_at_start = [*interrupted_plans, *await self.expire_due()]
         self._sweeper = asyncio.create_task(self._sweep(), name="chatops-expiry-sweeper")
@@ -157,6 +159,7 @@ class Hub:
             thread = await self.store.thread_ref(plan.thread_id) if plan else None
             if plan is not None and thread is not None:
                 await self.emit(thread, PlanEvent.of(plan))
+        await self._resume_orphaned_turns()
         return len(plan_ids)
 
     async def stop(self) -> None:
@@ -166,6 +169,9 @@ class Hub:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._sweeper = self._keeper = None
+        for resuming in list(self._resuming):
+            resuming.cancel()
+        await asyncio.gather(*self._resuming, return_exceptions=True)
         if self._registered:
             self._registered = False
             try:  # what this process still held is interrupted now, not after its lease
@@ -509,7 +515,7 @@ class Hub:
             except Exception:
                 log.exception("the heartbeat failed")
 
-    async def _take_over_orphans(self, *, announce: bool) -> list[str]:
+    async def _take_over_orphans(self, *, announce: bool, resume_turns: bool = True) -> list[str]:
         """Interrupt the running work of dead processes, kill the process groups they left, and
         resume the turns they cut short. Returns the plans interrupted."""
         taken = await self.store.take_over_orphans()
@@ -524,9 +530,18 @@ class Hub:
                 thread = await self.store.thread_ref(plan.thread_id) if plan else None
                 if plan is not None and thread is not None:
                     await self.emit(thread, PlanEvent.of(plan))
+        if resume_turns:
+            await self._resume_orphaned_turns()
+        return taken.plans
+
+    async def _resume_orphaned_turns(self) -> None:
         for message_id in await self.store.claim_orphaned_turns():
             self._spawn_resume(message_id)
-        return taken.plans
+
+    async def settle_resumed(self) -> None:
+        """Wait for the turns being resumed now (tests, shutdown)."""
+        while self._resuming:
+            await asyncio.wait(set(self._resuming))
 
     def _spawn_resume(self, message_id: str) -> None:
         async def resume() -> None:
