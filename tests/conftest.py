@@ -52,6 +52,7 @@ def marker_runbook(marker: Path) -> str:
 
 def make_config(tmp_path: Path, **sections: Any) -> Config:
     data: dict[str, Any] = {"storage": {"path": str(tmp_path / "chatops.db")}, "console": {"user": "alice"}}
+    data["storage"].update(sections.pop("storage", {}))  # other storage keys keep the test's own file
     data.update(sections)
     return Config.model_validate(data)
 
