@@ -140,7 +140,8 @@ class Hub:
     async def start(self) -> None:
         """Register this process (its live work is owned by it), take over what dead processes
         left, and start the expiry sweep and the heartbeat."""
-        await self.store.register_process()
+        if self.store.identity is None:
+            await self.store.register_process()
         self._registered = True
         # turns cut short are resumed once the adapters listen (`republish_settled`) or at the
         # first heartbeat, so that their answers reach the platform they came from

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.agent.planner import ModelPlanner
 from bot.agent.planning import Planner
 from bot.config import Config
+from bot.health import AdapterHealth
 from bot.hub import Hub
 from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
@@ -88,6 +89,7 @@ class Runtime:
     embedded: EmbeddedModelServer | None = None
     perceiver: Perceiver | None = None
     problems: list[str] = field(default_factory=list)
+    health: AdapterHealth = field(default_factory=AdapterHealth)
 
     async def close(self) -> None:
         await self.hub.stop()
@@ -105,6 +107,11 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     for problem in problems:
         log.warning("%s", problem)
     store = await Store.open(config.storage.path, lease_seconds=config.storage.lease_seconds)
+    try:
+        await store.register_process()  # the first write: an unwritable database fails here, before any model loads
+    except BaseException:
+        await store.close()
+        raise
     embedded = None
     if planner is None and load_model:
         if config.llm.provider == "local":

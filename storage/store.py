@@ -139,7 +139,10 @@ class Store:
 
     def _connect(self) -> None:
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageUnavailable(f"cannot create the folder {self.path.parent}: {exc.strerror}") from exc
         conn = sqlite3.connect(str(self.path), check_same_thread=self.dispatch == "writer_thread", timeout=30)
         db = sqlite_utils.Database(conn)
         db.enable_wal()

@@ -148,14 +148,21 @@ class Bot:
     calls: Calls
     events: list[tuple[ThreadRef, Outbound]]
     config: Config
+    _runtime: Runtime | None = None
 
     def of_type(self, kind: str) -> list[Any]:
         return [event for _, event in self.events if event.type == kind]
 
     def runtime(self, *, config: Config | None = None) -> Runtime:
-        """The `Runtime` an adapter is built from, around this bot's hub, store and perceiver."""
-        return Runtime(config=config or self.config, store=self.store, registry=self.hub.registry, hub=self.hub,
-                       perceiver=self.hub.perceiver)
+        """The `Runtime` an adapter is built from, around this bot's hub, store and perceiver (one
+        per bot, so adapters built from it share its adapter health, as in `chatops run`)."""
+        if config is not None:
+            return Runtime(config=config, store=self.store, registry=self.hub.registry, hub=self.hub,
+                           perceiver=self.hub.perceiver)
+        if self._runtime is None:
+            self._runtime = Runtime(config=self.config, store=self.store, registry=self.hub.registry, hub=self.hub,
+                                    perceiver=self.hub.perceiver)
+        return self._runtime
 
     async def say(self, text: str, *, user: UserRef | None = None, thread: str = "t1",
                   event_id: str | None = None, platform: str = "console") -> bool:

@@ -29,6 +29,7 @@ from adapters.http.guard import SECURITY_HEADERS
 from adapters.http.metrics import BotMetrics
 from adapters.http.openapi import Endpoint, Param, build_document
 from adapters.http.schemas import (
+    AdapterHealthBody,
     DecisionRequest,
     HealthBody,
     MessageRequest,
@@ -40,6 +41,7 @@ from adapters.http.schemas import (
 )
 from adapters.http.uploads import IncomingMessage, read_json, read_message
 from bot import __version__
+from bot.faults import StorageUnavailable
 from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
 from bot.runtime import Runtime
@@ -299,14 +301,28 @@ class ThreadsApi:
         return web.json_response(self.document())
 
     async def health(self, request: web.Request) -> web.Response:
+        """Degraded (503) when the database cannot take a real write, when less than
+        `storage.min_free_mb` is free where it lives, or when a configured adapter is down."""
+        free = await asyncio.to_thread(self.store.free_bytes)
+        needed = self.config.storage.min_free_mb * 1024 * 1024
         try:
             await self.store.check_writable()
             database = "writable"
+        except StorageUnavailable as exc:
+            database = f"not writable: {exc.message}"
         except Exception as exc:
             database = f"not writable: {type(exc).__name__}"
-        body = HealthBody(status="ok" if database == "writable" else "degraded", database=database,
-                          models=self.loaded_models(), adapters=self.adapters, version=__version__)
-        return json_body(body, 200 if body.status == "ok" else 503)
+        if database == "writable" and free < needed:
+            database = f"disk nearly full: {free / 1e6:.1f} MB free, {needed / 1e6:.0f} MB needed (storage.min_free_mb)"
+        states = self.runtime.health.snapshot()
+        adapter_states = {name: AdapterHealthBody(state=status.state.value, detail=status.detail)
+                          for name, status in states.items()}
+        ok = database == "writable" and not self.runtime.health.down()
+        body = HealthBody(status="ok" if ok else "degraded", database=database, free_bytes=free,
+                          models=self.loaded_models(), adapters=list(states) or self.adapters,
+                          adapter_states=adapter_states,
+                          version=__version__)
+        return json_body(body, 200 if ok else 503)
 
     def loaded_models(self) -> list[str]:
         models = []

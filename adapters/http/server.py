@@ -16,6 +16,7 @@ from adapters.http.errors import errors_as_json
 from adapters.http.events import ThreadEvents
 from adapters.http.guard import browser_guard, security_headers
 from adapters.http.metrics import BotMetrics
+from bot.health import AdapterState
 from bot.model import Outbound, ThreadRef
 from bot.runtime import Runtime
 
@@ -90,10 +91,12 @@ class HttpAdapter:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         self.runner_host, self.runner_port = self._runner.addresses[0][:2]
+        self.runtime.health.report(self.name, AdapterState.up)
         shown = f"[{self.runner_host}]" if ":" in self.runner_host else self.runner_host
         self.url = f"http://{shown}:{self.runner_port}/"
 
     async def stop(self) -> None:
+        self.runtime.health.report(self.name, AdapterState.stopped)
         self.events.close()
         await self.api.drain(DRAIN_SECONDS)
         if self._runner is not None:
