@@ -24,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 from pydantic_core import PydanticCustomError
 
 from bot.config import RunbookConfig, RunbookParam
+from bot.text import unsafe_characters
 from tools.context import ToolContext
 from tools.process_groups import die_with_parent, start_ticks
 from tools.registry import ToolSpec, format_validation_error
@@ -80,8 +81,13 @@ def _no_dash(value: Any) -> Any:
 
 
 def _no_control(value: str) -> str:
-    if any(char in value for char in "\0\n\r"):
-        raise PydanticCustomError("control_character", "must not contain NUL bytes or newlines")
+    """No control characters (NUL, newlines, ESC, `\x0b`, `\x85`, …), line separators or
+    bidirectional overrides: they can split a log line, recolour a terminal or hide text."""
+    unsafe = unsafe_characters(value)
+    if unsafe:
+        raise PydanticCustomError(
+            "control_character", "must not contain control or line-separator characters (found {found})",
+            {"found": ", ".join(unsafe)})
     return value
 
 

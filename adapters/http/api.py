@@ -241,7 +241,7 @@ class ThreadsApi:
     async def decide(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
         plan_id = request.match_info["id"]
-        body = await read_json(request, DecisionRequest, self.config.http.max_body)
+        body = await read_json(request, DecisionRequest, self.config.http.max_body, self.config.http.body_timeout)
         plan = await self.store.get_plan(plan_id)
         if plan is None:
             raise ApiError(404, "no such plan")
