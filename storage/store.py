@@ -76,6 +76,7 @@ def _loads(text: str | None) -> Any:
 # SQLite primary result codes (the low byte of `sqlite_errorcode`)
 SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 8, 10, 13, 14
 LOW_SPACE_BYTES = 1024 * 1024  # below this, an I/O error is taken for a full disk
+WAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes the write-ahead log keeps on disk once checkpointed
 
 
 def storage_fault(exc: sqlite3.Error, path: Path) -> StorageUnavailable | None:
@@ -599,6 +600,7 @@ class Store:
             ownership.register(self.db, identity, _ts())
         # the heartbeat loop checkpoints the log between turns; this is only a safety net
         self.db.execute("PRAGMA wal_autocheckpoint = 10000")
+        self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the log shrinks back after a checkpoint
         self.identity = identity
         return identity.id
 
