@@ -19,7 +19,7 @@ import secrets
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -74,7 +74,7 @@ def _loads(text: str | None) -> Any:
 
 
 # SQLite primary result codes (the low byte of `sqlite_errorcode`)
-SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 8, 10, 13, 14
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
 LOW_SPACE_BYTES = 1024 * 1024  # below this, an I/O error is taken for a full disk
 WAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes the write-ahead log keeps on disk once checkpointed
 
@@ -86,6 +86,8 @@ def storage_fault(exc: sqlite3.Error, path: Path) -> StorageUnavailable | None:
         return StorageFull(f"the database is full ({exc}); free some disk space (or run `chatops prune`)")
     if code == SQLITE_READONLY:
         return StorageReadOnly(f"the database is read-only ({exc})")
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):  # the busy timeout (30 s) ran out: another process holds the lock
+        return StorageUnavailable(f"the database is busy ({exc}); try again")
     if code in (SQLITE_IOERR, SQLITE_CANTOPEN):
         if free_bytes(path) < LOW_SPACE_BYTES:
             return StorageFull(f"the disk holding the database is full ({exc})")
@@ -173,6 +175,23 @@ class Store:
     def _locked(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         with self._lock:
             return fn(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A transaction that takes the write lock first (`BEGIN IMMEDIATE`), for work that reads
+        before it writes: a deferred transaction that starts with a read fails at once with
+        "database is locked" if another process wrote in between, instead of waiting its turn."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
 
     @property
     def process_id(self) -> str | None:
@@ -619,7 +638,7 @@ class Store:
         handed back to be killed. Each row is taken by exactly one caller."""
         now = _ts()
         cutoff = self._cutoff()
-        with self.db.atomic():
+        with self._writing():
             if self.identity is not None:
                 dead = ownership.dead_local_processes(self.db, self.identity)
                 for process_id in ownership.retire(self.db, dead, now):
@@ -649,7 +668,7 @@ class Store:
         live plan); returns their message ids."""
         if self.identity is None:
             return []
-        with self.db.atomic():
+        with self._writing():
             return ownership.claim_orphaned_turns(self.db, self.identity.id, self._cutoff(), limit)
 
     @on_store_thread
@@ -748,7 +767,7 @@ class Store:
     def prune(self, before: datetime, *, audit: bool = False) -> dict[str, int]:
         """Delete threads, messages, plans, delivery ids and cached perception older than
         `before` (never a plan still pending or running); the audit log too only with `audit`."""
-        with self.db.atomic():
+        with self._writing():
             counts = retention.prune(self.db, _ts(before), audit=audit)
             self._audit("storage.pruned", detail={"before": _ts(before), "deleted": counts})
         return counts
