@@ -508,7 +508,11 @@ class Hub:
             await asyncio.sleep(self.heartbeat_interval)
             try:
                 if not await self.store.heartbeat():
-                    log.error("this process was declared stopped by another one (its heartbeat lapsed)")
+                    # its lease lapsed (the loop was blocked, the machine suspended) and another
+                    # process took over its work: carry on under a new identity, owning only new work
+                    log.error("this process was declared stopped by another one (its heartbeat lapsed); "
+                              "registering again")
+                    await self.store.register_process()
                 await self._take_over_orphans(announce=True)
                 await maintenance.run_due()
             except StorageUnavailable as exc:

@@ -74,11 +74,13 @@ class ThreadsApi:
     # --- the route table ----------------------------------------------------------------------------
 
     def endpoints(self) -> list[Endpoint]:
-        thread_errors = (400, 404, 413, 415)
+        storage_errors = (408, 503, 507)  # a slow body; a read-only or full database
+        thread_errors = (400, 404, 413, 415, *storage_errors)
         return [
             Endpoint("POST", "/api/v1/threads", self.create_thread, "createThread",
                      "Start a thread: the bot perceives, plans and answers", body=MessageRequest,
-                     multipart=MultipartMessage, form=MessageRequest, ok=(201, ThreadBody), errors=(400, 413, 415),
+                     multipart=MultipartMessage, form=MessageRequest, ok=(201, ThreadBody),
+                     errors=(400, 413, 415, *storage_errors),
                      params=[Param("Idempotency-Key", {"type": "string", "maxLength": 200}, "header",
                                    "a retried request with the same key is one turn")]),
             Endpoint("GET", "/api/v1/threads", self.list_threads, "listThreads", "Your threads, newest first",
@@ -105,7 +107,7 @@ class ThreadsApi:
                                    description="the same, for clients that cannot set headers")]),
             Endpoint("POST", "/api/v1/plans/{id}/decision", self.decide, "decidePlan",
                      "Approve or deny a plan's steps that change something", body=DecisionRequest,
-                     ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415),
+                     ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415, *storage_errors),
                      params=[Param("id", THREAD_ID, "path")]),
             Endpoint("GET", "/api/v1/openapi.json", self.openapi, "openapi", "This document",
                      ok=(200, JSON), secured=False),
