@@ -194,3 +194,15 @@ async def test_unfinished_turns_can_be_answered_with_a_notice_instead(make_bot):
     answer = await eventually(lambda: second.of_type("answer"), what="the notice")
     assert "restarted before I could answer “restart the world”" in answer[0].text
     assert "Nothing was run" in answer[0].text
+
+
+async def test_a_process_declared_stopped_carries_on_under_a_new_identity(make_bot):
+    bot = await make_bot(None, storage={"lease_seconds": 1})
+    old = bot.store.process_id
+    # another process decided this one was dead (its heartbeat lapsed while its loop was blocked)
+    await bot.store._dispatch(lambda: bot.store.db.execute(
+        "UPDATE processes SET stopped_at = heartbeat_at WHERE id = ?", [old]) and bot.store.db.conn.commit())
+    await eventually(lambda: bot.store.process_id != old, what="a new identity")
+    await bot.say("!ping host=after")
+    plan = await bot.store.get_plan(bot.of_type("plan")[-1].id)
+    assert plan.status is PlanStatus.succeeded and bot.of_type("answer")[-1].text.startswith("Done:")
