@@ -178,9 +178,10 @@ class Store:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """A transaction that takes the write lock first (`BEGIN IMMEDIATE`), for work that reads
-        before it writes: a deferred transaction that starts with a read fails at once with
-        "database is locked" if another process wrote in between, instead of waiting its turn."""
+        """Every write transaction takes the write lock first (`BEGIN IMMEDIATE`). A deferred one
+        that happens to read first (sqlite-utils' `insert` reads the schema) fails at once with
+        "database is locked" when another process wrote in between, instead of waiting its turn:
+        found by the chaos soak with two processes on one file. Nested uses join the outer one."""
         conn = self.db.conn
         if conn.in_transaction:
             yield
@@ -226,7 +227,7 @@ class Store:
         """Store a user's message unless its platform event was seen before (a retry or a
         replay). Returns the new message id, or None for a duplicate."""
         db = self.db
-        with db.atomic():
+        with self._writing():
             cursor = db.execute(
                 "INSERT OR IGNORE INTO events (platform, event_id, received_at) VALUES (?, ?, ?)",
                 [inbound.thread.platform, inbound.event_id, _ts(inbound.received_at)],
@@ -269,7 +270,7 @@ class Store:
     def set_perceived_text(self, message_id: str, perceived_text: str,
                            attachments: list[dict[str, Any]] | None = None) -> None:
         """What the planner read for a message; attachments now carry their content hashes."""
-        with self.db.atomic():
+        with self._writing():
             self.db.execute("UPDATE messages SET perceived_text = ? WHERE id = ?", [perceived_text, message_id])
             if attachments is not None:
                 self.db.execute("UPDATE messages SET attachments = ? WHERE id = ?", [_dumps(attachments), message_id])
@@ -281,7 +282,7 @@ class Store:
 
     @on_store_thread
     def remember_perception(self, sha256: str, kind: str, part: dict[str, Any]) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.db.execute(
                 "INSERT OR REPLACE INTO perception_cache (sha256, kind, part, created_at) VALUES (?, ?, ?, ?)",
                 [sha256, kind, _dumps(part), _ts()],
@@ -291,7 +292,7 @@ class Store:
     def remember_ref(self, platform: str, kind: str, key: str, ref: dict[str, Any]) -> None:
         """Remember where an adapter put something, e.g. `("slack", "plan_card", plan_id)` →
         `{"channel": …, "ts": …}`; a later call for the same key replaces it."""
-        with self.db.atomic():
+        with self._writing():
             self.db.execute(
                 "INSERT OR REPLACE INTO platform_refs (platform, kind, key, ref, updated_at) VALUES (?, ?, ?, ?, ?)",
                 [platform, kind, key, _dumps(ref), _ts()],
@@ -309,7 +310,7 @@ class Store:
         is then over (in the same transaction: an answer is never stored without it)."""
         message_id = new_id("m")
         now = _ts()
-        with self.db.atomic():
+        with self._writing():
             self._ensure_thread(thread, "")
             self.db.execute(
                 "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
@@ -328,7 +329,7 @@ class Store:
     @on_store_thread
     def end_turn(self, message_id: str) -> None:
         """The turn of this message is over without an answer of its own (its plan expired)."""
-        with self.db.atomic():
+        with self._writing():
             self._end_turn(message_id, _ts())
 
     @on_store_thread
@@ -390,7 +391,7 @@ class Store:
             else:
                 step.status = StepStatus.proposed
         db = self.db
-        with db.atomic():
+        with self._writing():
             db["plans"].insert(
                 {"id": plan.id, "thread_id": plan.thread_id, "message_id": message_id, "round": plan.round,
                  "goal": plan.goal, "status": plan.status.value,
@@ -463,7 +464,7 @@ class Store:
         now = _ts(decision.at)
         new_status = PlanStatus.approved if decision.approve else PlanStatus.denied
         db = self.db
-        with db.atomic():
+        with self._writing():
             won = db.execute(
                 "UPDATE plans SET status = ?, decided_at = ?, decided_by = ?, owner = ? "
                 "WHERE id = ? AND status = 'proposed' AND expires_at > ?",
@@ -498,7 +499,7 @@ class Store:
     @on_store_thread
     def record_refused_decision(self, decision: Decision, reason: str) -> None:
         """A click or answer from someone the policy refused: nothing changes but the record."""
-        with self.db.atomic():
+        with self._writing():
             self._record_decision(decision, accepted=False, reason=reason)
 
     def _record_decision(self, decision: Decision, *, accepted: bool, reason: str) -> None:
@@ -517,7 +518,7 @@ class Store:
     def expire_due(self, now: datetime | None = None) -> list[str]:
         """Mark every undecided plan past its deadline expired; returns their ids."""
         stamp = _ts(now)
-        with self.db.atomic():
+        with self._writing():
             ids = [r[0] for r in self.db.execute(
                 "UPDATE plans SET status = 'expired', decided_at = ? "
                 "WHERE status = 'proposed' AND expires_at <= ? RETURNING id", [stamp, stamp]).fetchall()]
@@ -539,7 +540,7 @@ class Store:
             raise ValueError(f"a plan cannot move from {illegal[0].value} to {to.value}")
         placeholders = ", ".join("?" for _ in from_statuses)
         take = ", owner = ?" if to is PlanStatus.running else ""
-        with self.db.atomic():
+        with self._writing():
             won = self.db.execute(
                 f"UPDATE plans SET status = ?{take} WHERE id = ? AND status IN ({placeholders})",
                 [to.value, *([self.process_id] if take else []), plan_id, *(s.value for s in from_statuses)],
@@ -553,7 +554,7 @@ class Store:
     @on_store_thread
     def start_step(self, step_id: str) -> bool:
         """approved → running; False if the step was not approved (or someone else started it)."""
-        with self.db.atomic():
+        with self._writing():
             won = self.db.execute(
                 "UPDATE steps SET status = 'running', started_at = ?, owner = ? WHERE id = ? AND status = 'approved'",
                 [_ts(), self.process_id, step_id],
@@ -569,7 +570,7 @@ class Store:
         late outcome is then kept in the audit log only, and the step stays interrupted."""
         status = StepStatus.succeeded if outcome.ok else StepStatus.failed
         owned, owner = self._owned()
-        with self.db.atomic():
+        with self._writing():
             won = self.db.execute(
                 "UPDATE steps SET status = ?, result = ?, error = ?, summary = ?, finished_at = ?, "
                 f"duration_ms = ? WHERE id = ? AND status = 'running'{owned}",
@@ -585,7 +586,7 @@ class Store:
     def save_partial_result(self, step_id: str, result: Any) -> bool:
         """A running step's output so far, kept if the process dies before the step finishes."""
         owned, owner = self._owned()
-        with self.db.atomic():
+        with self._writing():
             return self.db.execute(
                 f"UPDATE steps SET result = ? WHERE id = ? AND status = 'running'{owned}",
                 [_dumps(result), step_id, *owner]).rowcount == 1
@@ -593,7 +594,7 @@ class Store:
     @on_store_thread
     def fail_unstarted_step(self, step_id: str, error: str) -> bool:
         """An approved step that cannot even start (unknown tool, bad arguments) fails as such."""
-        with self.db.atomic():
+        with self._writing():
             won = self.db.execute(
                 "UPDATE steps SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status = 'approved'",
                 [error, _ts(), step_id],
@@ -604,7 +605,7 @@ class Store:
 
     @on_store_thread
     def skip_remaining_steps(self, plan_id: str) -> list[str]:
-        with self.db.atomic():
+        with self._writing():
             return [r[0] for r in self.db.execute(
                 "UPDATE steps SET status = 'skipped' WHERE plan_id = ? AND status IN ('approved', 'proposed') "
                 "RETURNING id", [plan_id]).fetchall()]
@@ -615,7 +616,7 @@ class Store:
     def register_process(self) -> str:
         """Give this process an identity and a first heartbeat; its live work is owned by it."""
         identity = ProcessIdentity.of_this_process(new_id("proc"))
-        with self.db.atomic():
+        with self._writing():
             ownership.register(self.db, identity, _ts())
         # the heartbeat loop checkpoints the log between turns; this is only a safety net
         self.db.execute("PRAGMA wal_autocheckpoint = 10000")
@@ -628,7 +629,7 @@ class Store:
         """Tell other processes this one is alive; False if it was declared stopped meanwhile."""
         if self.identity is None:
             return False
-        with self.db.atomic():
+        with self._writing():
             return ownership.heartbeat(self.db, self.identity.id, _ts())
 
     @on_store_thread
@@ -657,7 +658,7 @@ class Store:
         rather than after the lease (the work was cancelled with the process's tasks)."""
         if self.identity is None:
             return TakenOver([], [], [])
-        with self.db.atomic():
+        with self._writing():
             ownership.retire(self.db, [self.identity.id], _ts())
         taken = Store.take_over_orphans.blocking(self)  # type: ignore[attr-defined]
         return taken
@@ -685,7 +686,7 @@ class Store:
                                "('proposed', 'approved', 'running')", [row[0]]).fetchone()
         if busy:
             return None
-        with self.db.atomic():
+        with self._writing():
             return row[0] if ownership.claim_turn(self.db, row[0], self.identity.id, self._cutoff()) else None
 
     @on_store_thread
@@ -714,7 +715,7 @@ class Store:
         if self.identity is None:
             return
         me = self.identity
-        with self.db.atomic():
+        with self._writing():
             self.db.execute(
                 "INSERT INTO children (pgid, process_id, step_id, host, boot_id, start_ticks, started_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host, pgid) DO UPDATE SET process_id = excluded.process_id, "
@@ -726,7 +727,7 @@ class Store:
     def forget_child(self, pgid: int) -> None:
         if self.identity is None:
             return
-        with self.db.atomic():
+        with self._writing():
             self.db.execute("DELETE FROM children WHERE host = ? AND pgid = ? AND process_id = ?",
                             [self.identity.host, pgid, self.identity.id])
 
@@ -746,7 +747,7 @@ class Store:
         """A real write (this process's heartbeat, or a lock taken and released when it has no
         identity): raises a `StorageUnavailable` when the database cannot be written."""
         if self.identity is not None:
-            with self.db.atomic():
+            with self._writing():
                 ownership.heartbeat(self.db, self.identity.id, _ts())
             return
         self.db.execute("BEGIN IMMEDIATE")
@@ -792,7 +793,7 @@ class Store:
     @on_store_thread
     def append_audit(self, kind: str, *, actor: str = "", thread_id: str = "", plan_id: str = "",
                      step_id: str = "", detail: Any = None) -> None:
-        with self.db.atomic():
+        with self._writing():
             self._audit(kind, actor=actor, thread_id=thread_id, plan_id=plan_id, step_id=step_id, detail=detail)
 
     @on_store_thread

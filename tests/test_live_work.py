@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+import threading
 
 from bot.model import Inbound, PlanStatus, StepStatus, ThreadRef, UserRef
 from tests.conftest import Bot, ScriptedModel, reply
@@ -206,3 +208,34 @@ async def test_a_process_declared_stopped_carries_on_under_a_new_identity(make_b
     await bot.say("!ping host=after")
     plan = await bot.store.get_plan(bot.of_type("plan")[-1].id)
     assert plan.status is PlanStatus.succeeded and bot.of_type("answer")[-1].text.startswith("Done:")
+
+
+async def test_a_write_waits_for_another_processs_transaction_instead_of_failing(make_bot):
+    """Found by the chaos soak: a transaction that read before it wrote (sqlite-utils reads the
+    schema inside `insert`) failed at once with "database is locked" when another process
+    committed meanwhile. Every write transaction now takes the write lock first and waits."""
+    bot = await make_bot(None)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_process() -> None:
+        conn = sqlite3.connect(str(bot.config.storage.path), timeout=30)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO events (platform, event_id, received_at) VALUES ('other', ?, '')",
+                     [threading.get_ident() + len(bot.events)])
+        holding.set()
+        release.wait(10)
+        conn.commit()
+        conn.close()
+
+    for _ in range(3):
+        holding.clear()
+        release.clear()
+        other = threading.Thread(target=other_process)
+        other.start()
+        holding.wait(10)
+        turn = asyncio.create_task(bot.say("!restart unit=web"))  # proposes a plan: an insert
+        await asyncio.sleep(0.2)
+        release.set()
+        await turn
+        other.join()
+    assert len(bot.of_type("plan")) == 3
