@@ -14,6 +14,7 @@ import typer
 
 from bot import __version__
 from bot.config import Config, resolve_config_path
+from bot.faults import StorageUnavailable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="chatops: a chat-ops bot whose agent plans tool calls and runs them once approved.")
@@ -68,12 +69,21 @@ def chat(
     raise typer.Exit(asyncio.run(_chat(settings, thread, json_mode, attach or [])))
 
 
+def _storage_problem(settings: Config, exc: StorageUnavailable) -> int:
+    """One line saying why the database cannot be used; exit status 2."""
+    typer.echo(f"chatops: cannot use the database {settings.storage.path}: {exc.message}", err=True)
+    return 2
+
+
 async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: list[Path] | None = None) -> int:
     from adapters.console import ConsoleChat
     from bot.model import UserRef
     from bot.runtime import start_runtime
 
-    runtime = await start_runtime(settings)
+    try:
+        runtime = await start_runtime(settings)
+    except StorageUnavailable as exc:
+        return _storage_problem(settings, exc)
     for problem in runtime.problems:  # a server that did not start is said at once, not at first use
         typer.echo(f"warning: {problem}", err=True)
     try:
@@ -106,7 +116,10 @@ async def _serve(settings: Config) -> int:
         return 2
     from bot.reloading import forget_pid, record_pid, write_report
 
-    runtime = await start_runtime(settings)
+    try:
+        runtime = await start_runtime(settings)
+    except StorageUnavailable as exc:
+        return _storage_problem(settings, exc)
     for problem in runtime.problems:
         typer.echo(f"warning: {problem}", err=True)
     started = []
@@ -143,7 +156,17 @@ async def _serve(settings: Config) -> int:
             typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
         await runtime.hub.republish_settled()
         typer.echo("Press Ctrl-C to stop.")
-        await stop.wait()
+        stopping = asyncio.create_task(stop.wait())
+        all_down = asyncio.create_task(runtime.health.wait_all_down())
+        await asyncio.wait({stopping, all_down}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        all_down.cancel()
+        if runtime.health.all_down():
+            details = "; ".join(f"{name}: {status.detail or status.state}"
+                                for name, status in runtime.health.snapshot().items())
+            typer.echo(f"chatops: every adapter is down ({details}); exiting so a supervisor can restart it",
+                       err=True)
+            return 1
         return 0
     finally:
         for adapter in reversed(started):
@@ -272,6 +295,62 @@ async def _audit(settings: Config, limit: int, **filters: str | None) -> list[di
         return await store.audit_log(limit, **filters)
     finally:
         await store.close()
+
+
+@app.command()
+def prune(
+    config: ConfigOption = None,
+    before: Annotated[str | None, typer.Option(
+        "--before", help="delete what is older than this date (YYYY-MM-DD, UTC; default: now minus "
+                         "[storage] retention_days)")] = None,
+    audit_too: Annotated[bool, typer.Option("--audit", help="delete old audit-log entries too (kept otherwise)")]
+    = False,
+) -> None:
+    """Delete old threads, messages, delivery ids and cached perception, then give the space back.
+    Plans still waiting for a decision or running are never deleted."""
+    settings = _load(config)
+    try:
+        cutoff = _prune_cutoff(before, settings)
+    except ValueError as exc:
+        typer.echo(f"chatops: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(asyncio.run(_prune(settings, cutoff, audit_too)))
+
+
+def _prune_cutoff(before: str | None, settings: Config):
+    from datetime import UTC, datetime, timedelta
+
+    if before is None:
+        if not settings.storage.retention_days:
+            raise ValueError("give --before YYYY-MM-DD, or set [storage] retention_days")
+        return datetime.now(UTC) - timedelta(days=settings.storage.retention_days)
+    try:
+        moment = datetime.fromisoformat(before)
+    except ValueError:
+        raise ValueError(f"--before {before!r} is not a date like 2026-01-31") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _prune(settings: Config, cutoff, audit_too: bool) -> int:
+    from storage import Store
+
+    try:
+        store = await Store.open(settings.storage.path)
+    except StorageUnavailable as exc:
+        return _storage_problem(settings, exc)
+    try:
+        size_before = store.size_bytes()
+        counts = await store.prune(cutoff, audit=audit_too)
+        await store.vacuum()
+        size_after = store.size_bytes()
+    except StorageUnavailable as exc:
+        return _storage_problem(settings, exc)
+    finally:
+        await store.close()
+    deleted = ", ".join(f"{count} {table}" for table, count in counts.items() if count) or "nothing"
+    typer.echo(f"pruned before {cutoff.isoformat(timespec='seconds')}: {deleted}; "
+               f"database {size_before / 1e6:.1f} MB -> {size_after / 1e6:.1f} MB")
+    return 0
 
 
 @app.command("check-config")

@@ -63,6 +63,14 @@ class Section(BaseModel):
 
 class StorageConfig(Section):
     path: Path = Path("data/chatops.db")
+    lease_seconds: float = Field(30.0, ge=1.0, le=3600.0)
+    """How long a process may go without a heartbeat before another one takes over its running
+    work (marks it interrupted) and its unfinished turns. It heartbeats every third of this."""
+    retention_days: int | None = Field(None, ge=1)
+    """Delete threads (with their messages, plans and steps), delivery ids and cached perception
+    older than this many days, once a day; None keeps everything. The audit log is kept."""
+    min_free_mb: int = Field(64, ge=0)
+    """`/healthz` reports the database degraded when less space than this is free."""
 
 
 class LocalModelConfig(Section):
@@ -102,6 +110,9 @@ class AgentConfig(Section):
     max_rounds: int = Field(3, ge=1, le=10)
     approval_ttl: float = Field(900, gt=0)  # seconds
     max_steps: int = Field(5, ge=1, le=20)
+    unfinished_turns: Literal["replan", "notice"] = "replan"
+    """A message stored but never planned when the bot crashed: plan it again (safe: nothing
+    ran) or answer with a notice asking to send it again."""
 
 
 class RoleMembers(Section):
@@ -116,6 +127,9 @@ class RoleMembers(Section):
 class PolicyConfig(Section):
     approve_write: list[str] = Field(default_factory=lambda: ["oncall"])
     approve_danger: list[str] = Field(default_factory=lambda: ["oncall"])
+    allow_self_approval: bool = False
+    """With roles configured, a danger step needs an approver other than its requester, the local
+    operator included; true allows a single-operator setup to approve its own danger steps."""
 
 
 class ConsoleConfig(Section):
@@ -301,6 +315,13 @@ class HTTPConfig(Section):
     listen: str = "127.0.0.1:8765"
     tokens: dict[str, SecretStr] = Field(default_factory=dict)
     max_body: int = Field(25 * 1024 * 1024, ge=1024)
+    header_timeout: float = Field(10.0, gt=0)
+    """Seconds a client has to send a request's headers; a slower connection is closed."""
+    body_timeout: float = Field(120.0, gt=0)
+    """Seconds a client has to send a request's body; a slower one gets 408."""
+    max_connections_per_client: int = Field(256, ge=1)
+    """Open connections from one client address at once; more are refused with 503. Behind a
+    reverse proxy every client shares its address: raise this there."""
 
     _listen = field_validator("listen")(_listen_address)
 

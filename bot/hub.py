@@ -27,6 +27,8 @@ from bot.agent.provenance import turn_sources
 from bot.agent.review import review
 from bot.agent.tool_filter import relevant_tools
 from bot.config import Config
+from bot.faults import StorageUnavailable
+from bot.maintenance import Maintenance
 from bot.model import (
     END_OF_INPUT,
     Answer,
@@ -51,6 +53,7 @@ from bot.redaction import Redactor
 from bot.thread_locks import ThreadLocks
 from storage import Store
 from tools.context import ToolContext
+from tools.process_groups import kill_group
 from tools.registry import ToolRegistry, ToolSpec
 
 log = logging.getLogger("chatops.hub")
@@ -108,7 +111,11 @@ class Hub:
         self._observers: list[Observer] = []
         self._locks = ThreadLocks()
         self._sweeper: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self._settled_at_start: list[str] = []
+        self._resuming: set[asyncio.Task[None]] = set()
+        self._registered = False
+        self.heartbeat_interval = max(0.2, store.lease_seconds / 3)
         self.reloader: Reloader | None = None
         # plan id → the tool definitions it was proposed with, so a reload cannot change under a
         # plan what its approver saw (and a tool the reload removed is refused, not guessed)
@@ -157,12 +164,18 @@ class Hub:
                 log.exception("an observer failed on %s", kind)
 
     async def start(self) -> None:
-        interrupted, interrupted_plans = await self.store.interrupt_running()
-        if interrupted:
-            log.warning("marked %d step(s) left running by a previous process as interrupted", len(interrupted))
+        """Register this process (its live work is owned by it), take over what dead processes
+        left, and start the expiry sweep and the heartbeat."""
+        if self.store.identity is None:
+            await self.store.register_process()
+        self._registered = True
+        # turns cut short are resumed once the adapters listen (`republish_settled`) or at the
+        # first heartbeat, so that their answers reach the platform they came from
+        interrupted_plans = await self._take_over_orphans(announce=False, resume_turns=False)
         # settled while no adapter was listening: shown again by `republish_settled` once they are
         self._settled_at_start = [*interrupted_plans, *await self.expire_due()]
         self._sweeper = asyncio.create_task(self._sweep(), name="chatops-expiry-sweeper")
+        self._keeper = asyncio.create_task(self._keep_alive(), name="chatops-heartbeat")
 
     async def republish_settled(self) -> int:
         """Show again the plans that were interrupted or expired while the bot was down, now that
@@ -173,14 +186,25 @@ class Hub:
             thread = await self.store.thread_ref(plan.thread_id) if plan else None
             if plan is not None and thread is not None:
                 await self.emit(thread, PlanEvent.of(plan))
+        await self._resume_orphaned_turns()
         return len(plan_ids)
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        for task in (self._sweeper, self._keeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._sweeper = self._keeper = None
+        for resuming in list(self._resuming):
+            resuming.cancel()
+        await asyncio.gather(*self._resuming, return_exceptions=True)
+        if self._registered:
+            self._registered = False
+            try:  # what this process still held is interrupted now, not after its lease
+                await self.store.retire_process()
+            except StorageUnavailable as exc:
+                log.warning("could not record this process as stopped: %s", exc)
 
     async def emit(self, thread: ThreadRef, event: Outbound) -> None:
         for sink in list(self._sinks):
@@ -201,10 +225,15 @@ class Hub:
         """Process one message; False when it was a duplicate delivery and nothing happened.
         `on_settled` is called as soon as the message has a plan on show or an answer (read-only
         steps may still be running), or when the turn ends without either; a caller that answers
-        a request (the HTTP API) can reply then instead of waiting for the whole turn."""
+        a request (the HTTP API) can reply then instead of waiting for the whole turn.
+        A storage fault (disk full, read-only) is told in the thread and raised again."""
         settled = Once(on_settled)
         try:
             return await self._handle(inbound, settled)
+        except StorageUnavailable as exc:
+            await self.notice(inbound.thread, f"I cannot store anything right now: {exc.message}. "
+                                              "Nothing was run; please try again later.", "error")
+            raise
         finally:
             settled()
 
@@ -214,8 +243,13 @@ class Hub:
         async with self._locks.hold(thread.id):
             message_id, history = await self.store.receive(inbound, history_limit=20)
             if message_id is None:
-                log.info("dropped a repeated delivery of event %s", inbound.event_id)
-                return False
+                resumed = await self.store.claim_turn_of_event(thread.platform, inbound.event_id)
+                if resumed is None:
+                    log.info("dropped a repeated delivery of event %s", inbound.event_id)
+                    return False
+                log.warning("a retried delivery resumes the turn of message %s, cut short by a crash", resumed)
+                await self._resume_turn(resumed, settled)
+                return True
             if inbound.attachments:
                 perceiving = time.perf_counter()
                 text = await self._perceive(inbound, message_id)
@@ -256,18 +290,20 @@ class Hub:
             await self.store.append_audit("plan.unavailable", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"error": str(exc), "round": round_number})
             await self.notice(turn.thread, f"I could not plan that: {exc}", "error")
-            await self._answer(turn.thread, f"Sorry, I could not plan that: {exc}. Nothing was run.")
+            await self._answer(turn.thread, f"Sorry, I could not plan that: {exc}. Nothing was run.",
+                               ends_turn_of=turn.message_id)
             turn.settled()
             return
         if isinstance(outcome, Answer):
-            await self._answer(turn.thread, outcome.text, plan_id=executed[-1].id if executed else None)
+            await self._answer(turn.thread, outcome.text, plan_id=executed[-1].id if executed else None,
+                               ends_turn_of=turn.message_id)
             turn.settled()
             return
         refusal = self._refusal(turn.requester, outcome)
         if refusal:
             await self.store.append_audit("request.refused", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"reason": refusal, "tools": [s.tool for s in outcome.steps]})
-            await self._answer(turn.thread, refusal)
+            await self._answer(turn.thread, refusal, ends_turn_of=turn.message_id)
             turn.settled()
             return
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
@@ -405,11 +441,14 @@ class Hub:
                 continue
             step.status = StepStatus.running
             await self.emit(turn.thread, self._step_event(plan, step, StepStatus.running))
-            ctx = ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
-                              config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step))
-            outcome = await self.executor.run(step, ctx, spec=spec)
-            await self.store.finish_step(step.id, outcome)
+            outcome = await self.executor.run(step, self._tool_context(plan, step, turn), spec=spec)
             status = StepStatus.succeeded if outcome.ok else StepStatus.failed
+            if not await self.store.finish_step(step.id, outcome):
+                # this process lost the step's lease: another one has marked it interrupted
+                status = StepStatus.interrupted
+                outcome = outcome.model_copy(update={
+                    "ok": False, "error": "interrupted: this process stopped heartbeating while the step ran; "
+                                          "its late result is in the audit log"})
             step.status, step.result, step.summary = status, outcome.result, outcome.summary
             step.error, step.duration_ms, step.outcome = outcome.error, outcome.duration_ms, outcome.outcome
             await self.emit(turn.thread, self._step_event(plan, step, status, result=outcome.result,
@@ -424,6 +463,17 @@ class Hub:
                 step.status = StepStatus.skipped
                 await self.emit(turn.thread, self._step_event(plan, step, StepStatus.skipped))
         return current
+
+    def _tool_context(self, plan: Plan, step: Step, turn: Turn) -> ToolContext:
+        async def child_started(pgid: int, start_ticks: str) -> None:
+            await self.store.record_child(step.id, pgid, start_ticks)
+
+        async def checkpoint(partial: object) -> None:
+            await self.store.save_partial_result(step.id, self.redactor.data(partial))
+
+        return ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
+                           config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step),
+                           child_started=child_started, child_ended=self.store.forget_child, checkpoint=checkpoint)
 
     def _progress(self, thread: ThreadRef, step: Step) -> Callable[[str], Awaitable[None]]:
         async def report(message: str) -> None:
@@ -443,11 +493,13 @@ class Hub:
             executed = await self.store.plans_for_message(turn.message_id)
             await self._plan_round(turn, round_number=plan.round + 1, executed=executed)
             return
-        await self._answer(turn.thread, summarize(plan), plan_id=plan.id)
+        await self._answer(turn.thread, summarize(plan), plan_id=plan.id, ends_turn_of=turn.message_id)
 
-    async def _answer(self, thread: ThreadRef, text: str, *, plan_id: str | None = None) -> None:
+    async def _answer(self, thread: ThreadRef, text: str, *, plan_id: str | None = None,
+                      ends_turn_of: str | None = None) -> None:
+        """Store and show an answer; `ends_turn_of` is the user message whose turn it ends."""
         text = self.redactor.text(text) or ""
-        await self.store.record_bot_message(thread, text)
+        await self.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of)
         await self.emit(thread, AnswerEvent(thread=thread.id, text=text, plan_id=plan_id))
 
     # --- decisions and expiry ---------------------------------------------------------------------
@@ -501,10 +553,10 @@ class Hub:
                     await self._run_plan(plan, turn)
                 elif decision.source == END_OF_INPUT:
                     await self._answer(thread, "Not approved: no answer (end of input). Nothing was changed.",
-                                       plan_id=plan.id)
+                                       plan_id=plan.id, ends_turn_of=message_id)
                 else:
                     await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.",
-                                       plan_id=plan.id)
+                                       plan_id=plan.id, ends_turn_of=message_id)
         return event
 
     async def begin_decision(self, decision: Decision) -> tuple[DecisionEvent, asyncio.Task[DecisionEvent]]:
@@ -543,6 +595,100 @@ class Hub:
             except Exception:
                 log.exception("the expiry sweep failed")
 
+    # --- live work: heartbeat, orphans, turns cut short ------------------------------------------
+
+    async def _keep_alive(self) -> None:
+        """Heartbeat every third of the lease; each time, take over what dead processes left and
+        let the store do its housekeeping (WAL checkpoint, retention) off the turn path."""
+        maintenance = Maintenance(self.store, self.config)
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                if not await self.store.heartbeat():
+                    # its lease lapsed (the loop was blocked, the machine suspended) and another
+                    # process took over its work: carry on under a new identity, owning only new work
+                    log.error("this process was declared stopped by another one (its heartbeat lapsed); "
+                              "registering again")
+                    await self.store.register_process()
+                await self._take_over_orphans(announce=True)
+                await maintenance.run_due()
+            except StorageUnavailable as exc:
+                log.warning("heartbeat: %s", exc)
+            except Exception:
+                log.exception("the heartbeat failed")
+
+    async def _take_over_orphans(self, *, announce: bool, resume_turns: bool = True) -> list[str]:
+        """Interrupt the running work of dead processes, kill the process groups they left, and
+        resume the turns they cut short. Returns the plans interrupted."""
+        taken = await self.store.take_over_orphans()
+        if taken.steps:
+            log.warning("marked %d step(s) of stopped processes as interrupted", len(taken.steps))
+        for pgid, start_ticks in taken.children:
+            if kill_group(pgid, start_ticks):
+                log.warning("killed process group %d, left running by a stopped bot process", pgid)
+        if announce:
+            for plan_id in taken.plans:
+                plan = await self.store.get_plan(plan_id)
+                thread = await self.store.thread_ref(plan.thread_id) if plan else None
+                if plan is not None and thread is not None:
+                    await self.emit(thread, PlanEvent.of(plan))
+        if resume_turns:
+            await self._resume_orphaned_turns()
+        return taken.plans
+
+    async def _resume_orphaned_turns(self) -> None:
+        for message_id in await self.store.claim_orphaned_turns():
+            self._spawn_resume(message_id)
+
+    async def settle_resumed(self) -> None:
+        """Wait for the turns being resumed now (tests, shutdown)."""
+        while self._resuming:
+            await asyncio.wait(set(self._resuming))
+
+    def _spawn_resume(self, message_id: str) -> None:
+        async def resume() -> None:
+            try:
+                facts = await self.store.unfinished_turn(message_id)
+                if facts is None:
+                    return
+                async with self._locks.hold(facts["thread"].id):
+                    await self._resume_turn(message_id, Once(None))
+            except Exception:
+                log.exception("resuming the turn of message %s failed", message_id)
+
+        task = asyncio.create_task(resume(), name=f"chatops-resume-{message_id}")
+        self._resuming.add(task)
+        task.add_done_callback(self._resuming.discard)
+
+    async def _resume_turn(self, message_id: str, settled: Once) -> None:
+        """Finish a turn a crash cut short (the caller holds the thread's lock). Nothing had run
+        if it has no plan: plan it again (or, with `agent.unfinished_turns = "notice"`, say so).
+        If its last plan finished, answer from the results; if it was interrupted, say what ran."""
+        facts = await self.store.unfinished_turn(message_id)
+        if facts is None:
+            return
+        thread, plans = facts["thread"], facts["plans"]
+        turn = Turn(thread=thread, requester=facts["user"], text=facts["text"], message_id=message_id,
+                    history=facts["history"], settled=settled)
+        if not plans:
+            if self.config.agent.unfinished_turns == "notice":
+                await self._answer(thread, f"I was restarted before I could answer “{_clip(turn.text)}”. "
+                                           "Nothing was run; please send it again.", ends_turn_of=message_id)
+                settled()
+                return
+            await self.notice(thread, f"Picking up “{_clip(turn.text)}” again after a restart (nothing had run).")
+            await self._plan_round(turn, round_number=1, executed=[])
+            return
+        latest = plans[-1]
+        if latest.status in (PlanStatus.expired, PlanStatus.denied):
+            await self.store.end_turn(message_id)
+        elif latest.status is PlanStatus.interrupted:
+            await self._answer(thread, "The bot restarted while this ran; nothing was run again.\n" + summarize(latest),
+                               plan_id=latest.id, ends_turn_of=message_id)
+        elif latest.status in (PlanStatus.succeeded, PlanStatus.failed):
+            await self._after_round(latest, turn)
+        settled()
+
 
 NO_ANSWER = "no answer (end of input)"
 
@@ -557,3 +703,7 @@ def duration_words(seconds: float) -> str:
         return f"{minutes} min"
     hours, rest = divmod(minutes, 60)
     return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

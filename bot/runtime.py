@@ -13,6 +13,7 @@ from bot.agent.planner import ModelPlanner
 from bot.agent.planning import Planner
 from bot.config import Config
 from bot.config_check import check_config
+from bot.health import AdapterHealth
 from bot.hub import Hub
 from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
@@ -144,6 +145,7 @@ class Runtime:
         self.registry = self.toolbox.registry
         log.info("reload: %s", report.text().replace("\n", "; "))
         return report.text()
+    health: AdapterHealth = field(default_factory=AdapterHealth)
 
     async def close(self) -> None:
         await self.hub.stop()
@@ -165,9 +167,15 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     for problem in problems:
         log.warning("%s", problem)
     try:
-        store = await Store.open(config.storage.path)
+        store = await Store.open(config.storage.path, lease_seconds=config.storage.lease_seconds)
     except BaseException:
         await toolbox.stop()  # no server process may outlive a start that failed
+        raise
+    try:
+        await store.register_process()  # the first write: an unwritable database fails here, before any model loads
+    except BaseException:
+        await store.close()
+        await toolbox.stop()
         raise
     embedded = None
     if planner is None and load_model:

@@ -123,6 +123,35 @@ def _thread_notices(db: sqlite_utils.Database) -> None:
     db["thread_events"].create_index(["thread_id", "id"], index_name="thread_events_by_thread")
 
 
+def _live_work_ownership(db: sqlite_utils.Database) -> None:
+    """v9: live work belongs to a process. `processes` holds each bot process's identity and
+    heartbeat; running steps and plans, and messages whose turn is under way, name their `owner`;
+    `turn_ended_at` says a message was answered (or its plan expired), so a turn a crash cut
+    short can be found and resumed; `events.message_id` lets a retried delivery find its message;
+    `children` records the process groups runbooks started, so they can be killed after a crash.
+    Everything stored before this release counts as finished."""
+    db["processes"].create(
+        {"id": str, "host": str, "pid": int, "boot_id": str, "start_ticks": str, "started_at": str,
+         "heartbeat_at": str, "stopped_at": str},
+        pk="id",
+    )
+    db["processes"].create_index(["stopped_at", "heartbeat_at"])
+    db["plans"].add_column("owner", str)
+    db["steps"].add_column("owner", str)
+    db["messages"].add_column("owner", str)
+    db["messages"].add_column("turn_ended_at", str)
+    db["events"].add_column("message_id", str)
+    db.execute("UPDATE messages SET turn_ended_at = created_at")
+    db.execute("CREATE INDEX messages_unfinished_turns ON messages (created_at) WHERE turn_ended_at IS NULL")
+    db["children"].create(
+        {"pgid": int, "process_id": str, "step_id": str, "host": str, "boot_id": str, "start_ticks": str,
+         "started_at": str},
+        pk=("host", "pgid"),
+    )
+    db["threads"].create_index(["updated_at"])
+    db["events"].create_index(["received_at"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -132,6 +161,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _indexes_for_flat_cost,
     _step_provenance,
     _thread_notices,
+    _live_work_ownership,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -12,12 +12,14 @@ under concurrency and needs no lock (see README).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import secrets
+import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 import sqlite_utils
 
+from bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
 from bot.model import (
     Decision,
     Inbound,
@@ -39,9 +42,10 @@ from bot.model import (
     utcnow,
 )
 from bot.states import plan_may_move
-from storage import views
+from storage import ownership, retention, views
 from storage.files import FileStore
 from storage.migrations import migrate
+from storage.ownership import ProcessIdentity, TakenOver
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,6 +74,37 @@ def _loads(text: str | None) -> Any:
     return json.loads(text) if text else None
 
 
+# SQLite primary result codes (the low byte of `sqlite_errorcode`)
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
+LOW_SPACE_BYTES = 1024 * 1024  # below this, an I/O error is taken for a full disk
+WAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes the write-ahead log keeps on disk once checkpointed
+
+
+def storage_fault(exc: sqlite3.Error, path: Path) -> StorageUnavailable | None:
+    """The named fault behind a SQLite error, or None for a plain bug (bad SQL, a constraint)."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == SQLITE_FULL:
+        return StorageFull(f"the database is full ({exc}); free some disk space (or run `chatops prune`)")
+    if code == SQLITE_READONLY:
+        return StorageReadOnly(f"the database is read-only ({exc})")
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):  # the busy timeout (30 s) ran out: another process holds the lock
+        return StorageUnavailable(f"the database is busy ({exc}); try again")
+    if code in (SQLITE_IOERR, SQLITE_CANTOPEN):
+        if free_bytes(path) < LOW_SPACE_BYTES:
+            return StorageFull(f"the disk holding the database is full ({exc})")
+        return StorageUnavailable(f"the database cannot be written ({exc})")
+    return None
+
+
+def free_bytes(path: Path) -> int:
+    """Free space on the file system that holds `path` (its folder, if the file is not there yet)."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        return shutil.disk_usage(folder if folder.exists() else Path.cwd()).free
+    except OSError:
+        return 0
+
+
 def on_store_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, Any, R]]:
     """Run a blocking `Store` method off the event loop, where the store runs its SQLite work."""
 
@@ -84,9 +119,11 @@ def on_store_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, An
 class Store:
     """Threads, messages, plans, steps, decisions and the audit log in one SQLite file (WAL)."""
 
-    def __init__(self, path: Path | str, *, dispatch: Dispatch = "writer_thread") -> None:
+    def __init__(self, path: Path | str, *, dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0) -> None:
         self.path = Path(path)
         self.dispatch = dispatch
+        self.lease_seconds = lease_seconds
+        self.identity: ProcessIdentity | None = None  # set by `register_process`
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatops-store")
         self._lock = threading.Lock()
         self._db: sqlite_utils.Database | None = None
@@ -95,14 +132,22 @@ class Store:
     # --- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: Path | str, *, dispatch: Dispatch = "writer_thread") -> Store:
-        store = cls(path, dispatch=dispatch)
-        await store._dispatch(store._connect)
+    async def open(cls, path: Path | str, *, dispatch: Dispatch = "writer_thread",
+                   lease_seconds: float = 30.0) -> Store:
+        store = cls(path, dispatch=dispatch, lease_seconds=lease_seconds)
+        try:
+            await store._dispatch(store._connect)
+        except BaseException:
+            await store.close()
+            raise
         return store
 
     def _connect(self) -> None:
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageUnavailable(f"cannot create the folder {self.path.parent}: {exc.strerror}") from exc
         conn = sqlite3.connect(str(self.path), check_same_thread=self.dispatch == "writer_thread", timeout=30)
         db = sqlite_utils.Database(conn)
         db.enable_wal()
@@ -118,14 +163,50 @@ class Store:
         self._executor.shutdown(wait=True)
 
     async def _dispatch(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        if self.dispatch == "to_thread":
-            return await asyncio.to_thread(self._locked, fn, *args, **kwargs)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        try:
+            if self.dispatch == "to_thread":
+                return await asyncio.to_thread(self._locked, fn, *args, **kwargs)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        except sqlite3.Error as exc:
+            fault = storage_fault(exc, self.path)
+            if fault is None:
+                raise
+            raise fault from exc
 
     def _locked(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         with self._lock:
             return fn(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Every write transaction takes the write lock first (`BEGIN IMMEDIATE`). A deferred one
+        that happens to read first (sqlite-utils' `insert` reads the schema) fails at once with
+        "database is locked" when another process wrote in between, instead of waiting its turn:
+        found by the chaos soak with two processes on one file. Nested uses join the outer one."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    @property
+    def process_id(self) -> str | None:
+        return self.identity.id if self.identity else None
+
+    def _owned(self, column: str = "owner") -> tuple[str, list[str]]:
+        """`AND owner = <this process>` for a conditional UPDATE, when this process registered."""
+        return (f" AND {column} = ?", [self.identity.id]) if self.identity else ("", [])
+
+    def _cutoff(self) -> str:
+        """The oldest heartbeat that still counts as alive."""
+        return _ts(utcnow() - timedelta(seconds=self.lease_seconds))
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -148,7 +229,7 @@ class Store:
         """Store a user's message unless its platform event was seen before (a retry or a
         replay). Returns the new message id, or None for a duplicate."""
         db = self.db
-        with db.atomic():
+        with self._writing():
             cursor = db.execute(
                 "INSERT OR IGNORE INTO events (platform, event_id, received_at) VALUES (?, ?, ?)",
                 [inbound.thread.platform, inbound.event_id, _ts(inbound.received_at)],
@@ -157,13 +238,15 @@ class Store:
                 return None
             self._ensure_thread(inbound.thread, title or inbound.text[:80])
             message_id = new_id("m")
-            db["messages"].insert(
-                {"id": message_id, "thread_id": inbound.thread.id, "role": "user",
-                 "platform": inbound.user.platform, "user_id": inbound.user.id,
-                 "user_name": inbound.user.name, "text": inbound.text, "perceived_text": inbound.text,
-                 "attachments": _dumps([a.model_dump(mode="json") for a in inbound.attachments]),
-                 "created_at": _ts(inbound.received_at)}
+            db.execute(
+                "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
+                "attachments, created_at, owner, turn_ended_at) VALUES (?, ?, 'user', ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                [message_id, inbound.thread.id, inbound.user.platform, inbound.user.id, inbound.user.name,
+                 inbound.text, inbound.text, _dumps([a.model_dump(mode="json") for a in inbound.attachments]),
+                 _ts(inbound.received_at), self.process_id],
             )
+            db.execute("UPDATE events SET message_id = ? WHERE platform = ? AND event_id = ?",
+                       [message_id, inbound.thread.platform, inbound.event_id])
             self._audit("message.received", actor=inbound.user.key, thread_id=inbound.thread.id,
                         detail={"message_id": message_id, "event_id": inbound.event_id})
         return message_id
@@ -189,7 +272,7 @@ class Store:
     def set_perceived_text(self, message_id: str, perceived_text: str,
                            attachments: list[dict[str, Any]] | None = None) -> None:
         """What the planner read for a message; attachments now carry their content hashes."""
-        with self.db.atomic():
+        with self._writing():
             self.db.execute("UPDATE messages SET perceived_text = ? WHERE id = ?", [perceived_text, message_id])
             if attachments is not None:
                 self.db.execute("UPDATE messages SET attachments = ? WHERE id = ?", [_dumps(attachments), message_id])
@@ -201,7 +284,7 @@ class Store:
 
     @on_store_thread
     def remember_perception(self, sha256: str, kind: str, part: dict[str, Any]) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.db.execute(
                 "INSERT OR REPLACE INTO perception_cache (sha256, kind, part, created_at) VALUES (?, ?, ?, ?)",
                 [sha256, kind, _dumps(part), _ts()],
@@ -211,7 +294,7 @@ class Store:
     def remember_ref(self, platform: str, kind: str, key: str, ref: dict[str, Any]) -> None:
         """Remember where an adapter put something, e.g. `("slack", "plan_card", plan_id)` →
         `{"channel": …, "ts": …}`; a later call for the same key replaces it."""
-        with self.db.atomic():
+        with self._writing():
             self.db.execute(
                 "INSERT OR REPLACE INTO platform_refs (platform, kind, key, ref, updated_at) VALUES (?, ?, ?, ?, ?)",
                 [platform, kind, key, _dumps(ref), _ts()],
@@ -224,21 +307,37 @@ class Store:
         return _loads(row[0]) if row else None
 
     @on_store_thread
-    def record_bot_message(self, thread: ThreadRef, text: str) -> str:
+    def record_bot_message(self, thread: ThreadRef, text: str, *, ends_turn_of: str | None = None) -> str:
+        """Store the bot's message; `ends_turn_of` names the user message it answers, whose turn
+        is then over (in the same transaction: an answer is never stored without it)."""
         message_id = new_id("m")
-        with self.db.atomic():
+        now = _ts()
+        with self._writing():
             self._ensure_thread(thread, "")
-            self.db["messages"].insert(
-                {"id": message_id, "thread_id": thread.id, "role": "bot", "platform": thread.platform,
-                 "user_id": "", "user_name": "", "text": text, "perceived_text": text,
-                 "attachments": "[]", "created_at": _ts()}
+            self.db.execute(
+                "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
+                "attachments, created_at, owner, turn_ended_at) "
+                "VALUES (?, ?, 'bot', ?, '', '', ?, ?, '[]', ?, NULL, ?)",
+                [message_id, thread.id, thread.platform, text, text, now, now],
             )
+            if ends_turn_of:
+                self._end_turn(ends_turn_of, now)
         return message_id
+
+    def _end_turn(self, message_id: str, now: str) -> None:
+        self.db.execute("UPDATE messages SET turn_ended_at = ? WHERE id = ? AND turn_ended_at IS NULL",
+                        [now, message_id])
+
+    @on_store_thread
+    def end_turn(self, message_id: str) -> None:
+        """The turn of this message is over without an answer of its own (its plan expired)."""
+        with self._writing():
+            self._end_turn(message_id, _ts())
 
     @on_store_thread
     def record_notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
         """A notice shown in a thread (progress, an expiry, what an attachment was read as)."""
-        with self.db.atomic():
+        with self._writing():
             self.db.execute("INSERT INTO notices (thread_id, level, text, created_at) VALUES (?, ?, ?, ?)",
                             [thread.id, level, text, _ts()])
 
@@ -254,7 +353,7 @@ class Store:
     def keep_thread_events(self, events: list[tuple[int, str, str]]) -> None:
         """(id, thread id, JSON) of events an event stream sent, in one transaction (written in
         batches, off the turn's path); an id already kept is left alone."""
-        with self.db.atomic():
+        with self._writing():
             self.db.conn.executemany("INSERT OR IGNORE INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
                                      events)
 
@@ -329,20 +428,20 @@ class Store:
             else:
                 step.status = StepStatus.proposed
         db = self.db
-        with db.atomic():
+        with self._writing():
             db["plans"].insert(
                 {"id": plan.id, "thread_id": plan.thread_id, "message_id": message_id, "round": plan.round,
                  "goal": plan.goal, "status": plan.status.value,
                  "requester": plan.requester.model_dump_json() if plan.requester else None,
                  "created_at": _ts(now), "expires_at": _ts(plan.expires_at), "decided_at": None,
-                 "decided_by": None}
+                 "decided_by": None, "owner": self.process_id}
             )
             db["steps"].insert_all(
                 {"id": s.id, "plan_id": plan.id, "position": i, "tool": s.tool, "args": _dumps(s.args),
                  "reason": s.reason, "risk": s.risk.value, "status": s.status.value, "result": None,
                  "error": None, "decided_by": s.decided_by, "started_at": None, "finished_at": None,
                  "duration_ms": None, "summary": None, "outcome": None, "provenance": s.provenance,
-                 "tainted": int(s.tainted)}
+                 "tainted": int(s.tainted), "owner": None}
                 for i, s in enumerate(plan.steps)
             )
             self._audit("plan.proposed", actor=plan.requester.key if plan.requester else "",
@@ -411,13 +510,16 @@ class Store:
         now = _ts(decision.at)
         new_status = PlanStatus.approved if decision.approve else PlanStatus.denied
         db = self.db
-        with db.atomic():
+        with self._writing():
             won = db.execute(
-                "UPDATE plans SET status = ?, decided_at = ?, decided_by = ? "
+                "UPDATE plans SET status = ?, decided_at = ?, decided_by = ?, owner = ? "
                 "WHERE id = ? AND status = 'proposed' AND expires_at > ?",
-                [new_status.value, now, decision.user.key, decision.plan_id, now],
+                [new_status.value, now, decision.user.key, self.process_id, decision.plan_id, now],
             ).rowcount == 1
             if won:
+                # the decider carries the turn on from here: it owns the message until the answer
+                db.execute("UPDATE messages SET owner = ? WHERE turn_ended_at IS NULL AND id = "
+                           "(SELECT message_id FROM plans WHERE id = ?)", [self.process_id, decision.plan_id])
                 db.execute(
                     "UPDATE steps SET status = ?, decided_by = ? WHERE plan_id = ? AND status = 'proposed'",
                     [StepStatus.approved.value if decision.approve else StepStatus.denied.value,
@@ -443,7 +545,7 @@ class Store:
     @on_store_thread
     def record_refused_decision(self, decision: Decision, reason: str) -> None:
         """A click or answer from someone the policy refused: nothing changes but the record."""
-        with self.db.atomic():
+        with self._writing():
             self._record_decision(decision, accepted=False, reason=reason)
 
     def _record_decision(self, decision: Decision, *, accepted: bool, reason: str) -> None:
@@ -462,11 +564,14 @@ class Store:
     def expire_due(self, now: datetime | None = None) -> list[str]:
         """Mark every undecided plan past its deadline expired; returns their ids."""
         stamp = _ts(now)
-        with self.db.atomic():
+        with self._writing():
             ids = [r[0] for r in self.db.execute(
                 "UPDATE plans SET status = 'expired', decided_at = ? "
                 "WHERE status = 'proposed' AND expires_at <= ? RETURNING id", [stamp, stamp]).fetchall()]
             for plan_id in ids:
+                self.db.execute(
+                    "UPDATE messages SET turn_ended_at = ? WHERE turn_ended_at IS NULL AND id = "
+                    "(SELECT message_id FROM plans WHERE id = ?)", [stamp, plan_id])
                 self.db.execute(
                     "UPDATE steps SET status = 'expired' WHERE plan_id = ? AND status = 'proposed'", [plan_id])
                 self.db.execute(
@@ -480,10 +585,11 @@ class Store:
         if illegal:
             raise ValueError(f"a plan cannot move from {illegal[0].value} to {to.value}")
         placeholders = ", ".join("?" for _ in from_statuses)
-        with self.db.atomic():
+        take = ", owner = ?" if to is PlanStatus.running else ""
+        with self._writing():
             won = self.db.execute(
-                f"UPDATE plans SET status = ? WHERE id = ? AND status IN ({placeholders})",
-                [to.value, plan_id, *(s.value for s in from_statuses)],
+                f"UPDATE plans SET status = ?{take} WHERE id = ? AND status IN ({placeholders})",
+                [to.value, *([self.process_id] if take else []), plan_id, *(s.value for s in from_statuses)],
             ).rowcount == 1
             if won:
                 self._audit(f"plan.{to.value}", plan_id=plan_id)
@@ -494,10 +600,10 @@ class Store:
     @on_store_thread
     def start_step(self, step_id: str) -> bool:
         """approved → running; False if the step was not approved (or someone else started it)."""
-        with self.db.atomic():
+        with self._writing():
             won = self.db.execute(
-                "UPDATE steps SET status = 'running', started_at = ? WHERE id = ? AND status = 'approved'",
-                [_ts(), step_id],
+                "UPDATE steps SET status = 'running', started_at = ?, owner = ? WHERE id = ? AND status = 'approved'",
+                [_ts(), self.process_id, step_id],
             ).rowcount == 1
             if won:
                 self._audit("step.started", step_id=step_id)
@@ -505,25 +611,36 @@ class Store:
 
     @on_store_thread
     def finish_step(self, step_id: str, outcome: StepResult) -> bool:
-        """running → succeeded / failed, with the result or the error."""
+        """running → succeeded / failed, with the result or the error. False when this process no
+        longer owns the step (its lease ran out and another process marked it interrupted): the
+        late outcome is then kept in the audit log only, and the step stays interrupted."""
         status = StepStatus.succeeded if outcome.ok else StepStatus.failed
-        with self.db.atomic():
+        owned, owner = self._owned()
+        with self._writing():
             won = self.db.execute(
                 "UPDATE steps SET status = ?, result = ?, error = ?, summary = ?, finished_at = ?, "
-                "duration_ms = ?, outcome = ? WHERE id = ? AND status = 'running'",
+                f"duration_ms = ?, outcome = ? WHERE id = ? AND status = 'running'{owned}",
                 [status.value, _dumps(outcome.result), outcome.error, outcome.summary, _ts(),
-                 outcome.duration_ms, outcome.outcome, step_id],
+                 outcome.duration_ms, outcome.outcome, step_id, *owner],
             ).rowcount == 1
-            if won:
-                self._audit(f"step.{status.value}", step_id=step_id,
-                            detail={"summary": outcome.summary, "error": outcome.error, "outcome": outcome.outcome,
-                                    "duration_ms": round(outcome.duration_ms, 1)})
+            self._audit(f"step.{status.value}" if won else "step.late_result", step_id=step_id,
+                        detail={"summary": outcome.summary, "error": outcome.error, "outcome": outcome.outcome,
+                                "duration_ms": round(outcome.duration_ms, 1)})
         return won
+
+    @on_store_thread
+    def save_partial_result(self, step_id: str, result: Any) -> bool:
+        """A running step's output so far, kept if the process dies before the step finishes."""
+        owned, owner = self._owned()
+        with self._writing():
+            return self.db.execute(
+                f"UPDATE steps SET result = ? WHERE id = ? AND status = 'running'{owned}",
+                [_dumps(result), step_id, *owner]).rowcount == 1
 
     @on_store_thread
     def fail_unstarted_step(self, step_id: str, error: str) -> bool:
         """An approved step that cannot even start (unknown tool, bad arguments) fails as such."""
-        with self.db.atomic():
+        with self._writing():
             won = self.db.execute(
                 "UPDATE steps SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status = 'approved'",
                 [error, _ts(), step_id],
@@ -534,31 +651,131 @@ class Store:
 
     @on_store_thread
     def skip_remaining_steps(self, plan_id: str) -> list[str]:
-        with self.db.atomic():
+        with self._writing():
             return [r[0] for r in self.db.execute(
                 "UPDATE steps SET status = 'skipped' WHERE plan_id = ? AND status IN ('approved', 'proposed') "
                 "RETURNING id", [plan_id]).fetchall()]
 
+    # --- live work and its owners (see storage/ownership.py) ------------------------------------
+
     @on_store_thread
-    def interrupt_running(self) -> tuple[list[str], list[str]]:
-        """On start: whatever a previous process left `running` is marked interrupted, never re-run.
-        Returns the step ids and the plan ids it marked."""
-        with self.db.atomic():
-            steps = [r[0] for r in self.db.execute(
-                "UPDATE steps SET status = 'interrupted', finished_at = ?, "
-                "error = 'interrupted: the bot stopped while this step was running' "
-                "WHERE status = 'running' RETURNING id", [_ts()]).fetchall()]
-            plans = [r[0] for r in self.db.execute(
-                "UPDATE plans SET status = 'interrupted' WHERE status IN ('running', 'approved') RETURNING id"
-            ).fetchall()]
-            for plan_id in plans:
-                self.db.execute(
-                    "UPDATE steps SET status = 'skipped' WHERE plan_id = ? AND status = 'approved'", [plan_id])
+    def register_process(self) -> str:
+        """Give this process an identity and a first heartbeat; its live work is owned by it."""
+        identity = ProcessIdentity.of_this_process(new_id("proc"))
+        with self._writing():
+            ownership.register(self.db, identity, _ts())
+        # the heartbeat loop checkpoints the log between turns; this is only a safety net
+        self.db.execute("PRAGMA wal_autocheckpoint = 10000")
+        self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the log shrinks back after a checkpoint
+        self.identity = identity
+        return identity.id
+
+    @on_store_thread
+    def heartbeat(self) -> bool:
+        """Tell other processes this one is alive; False if it was declared stopped meanwhile."""
+        if self.identity is None:
+            return False
+        with self._writing():
+            return ownership.heartbeat(self.db, self.identity.id, _ts())
+
+    @on_store_thread
+    def take_over_orphans(self) -> TakenOver:
+        """Find dead processes (silent past the lease, or gone from this host), and mark what they
+        held: running steps and plans become `interrupted`, their runbooks' process groups are
+        handed back to be killed. Each row is taken by exactly one caller."""
+        now = _ts()
+        cutoff = self._cutoff()
+        with self._writing():
+            if self.identity is not None:
+                dead = ownership.dead_local_processes(self.db, self.identity)
+                for process_id in ownership.retire(self.db, dead, now):
+                    self._audit("process.dead", detail={"process": process_id})
+            steps, plans = ownership.interrupt_orphaned_work(self.db, cutoff, now)
+            children = ownership.orphaned_children(self.db, self.identity, cutoff) if self.identity else []
             for step_id in steps:
                 self._audit("step.interrupted", step_id=step_id)
             for plan_id in plans:
                 self._audit("plan.interrupted", plan_id=plan_id)
-        return steps, plans
+        return TakenOver(steps=steps, plans=plans, children=children)
+
+    @on_store_thread
+    def retire_process(self) -> TakenOver:
+        """On a clean stop: this process is stopped, and what it still held is interrupted now
+        rather than after the lease (the work was cancelled with the process's tasks)."""
+        if self.identity is None:
+            return TakenOver([], [], [])
+        with self._writing():
+            ownership.retire(self.db, [self.identity.id], _ts())
+        taken = Store.take_over_orphans.blocking(self)  # type: ignore[attr-defined]
+        return taken
+
+    @on_store_thread
+    def claim_orphaned_turns(self, limit: int = 50) -> list[str]:
+        """Take over turns that a dead process left unfinished (a message with no answer and no
+        live plan); returns their message ids."""
+        if self.identity is None:
+            return []
+        with self._writing():
+            return ownership.claim_orphaned_turns(self.db, self.identity.id, self._cutoff(), limit)
+
+    @on_store_thread
+    def claim_turn_of_event(self, platform: str, event_id: str) -> str | None:
+        """A retried delivery of a message whose turn a dead process left unfinished: take the
+        turn over and return the message id (None when the turn ended or its owner lives)."""
+        if self.identity is None:
+            return None
+        row = self.db.execute("SELECT message_id FROM events WHERE platform = ? AND event_id = ?",
+                              [platform, event_id]).fetchone()
+        if row is None or row[0] is None:
+            return None
+        busy = self.db.execute("SELECT 1 FROM plans WHERE message_id = ? AND status IN "
+                               "('proposed', 'approved', 'running')", [row[0]]).fetchone()
+        if busy:
+            return None
+        with self._writing():
+            return row[0] if ownership.claim_turn(self.db, row[0], self.identity.id, self._cutoff()) else None
+
+    @on_store_thread
+    def unfinished_turn(self, message_id: str) -> dict[str, Any] | None:
+        """What resuming a turn needs: its thread, requester, text (as perceived) and its plans."""
+        row = self.db.execute(
+            "SELECT t.platform, t.channel, t.external_id, m.platform, m.user_id, m.user_name, m.perceived_text, "
+            "m.created_at FROM messages m JOIN threads t ON t.id = m.thread_id "
+            "WHERE m.id = ? AND m.turn_ended_at IS NULL", [message_id]).fetchone()
+        if row is None:
+            return None
+        plans = Store.plans_for_message.blocking(self, message_id)  # type: ignore[attr-defined]
+        history = self.db.execute(
+            "SELECT role, perceived_text, user_name, created_at FROM messages WHERE thread_id = "
+            "(SELECT thread_id FROM messages WHERE id = ?) AND created_at < ? ORDER BY created_at DESC, rowid DESC "
+            "LIMIT 20", [message_id, row[7]]).fetchall()
+        return {"thread": ThreadRef(platform=row[0], channel=row[1] or "", thread=row[2]),
+                "user": UserRef(platform=row[3], id=row[4], name=row[5] or ""), "text": row[6] or "",
+                "plans": plans,
+                "history": [{"role": h[0], "text": h[1], "user": h[2], "created_at": h[3]} for h in reversed(history)]}
+
+    @on_store_thread
+    def record_child(self, step_id: str, pgid: int, start_ticks: str) -> None:
+        """A runbook started a process group for this step: remembered until it is reaped, so a
+        process started after a crash can kill it."""
+        if self.identity is None:
+            return
+        me = self.identity
+        with self._writing():
+            self.db.execute(
+                "INSERT INTO children (pgid, process_id, step_id, host, boot_id, start_ticks, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host, pgid) DO UPDATE SET process_id = excluded.process_id, "
+                "step_id = excluded.step_id, boot_id = excluded.boot_id, start_ticks = excluded.start_ticks, "
+                "started_at = excluded.started_at",
+                [pgid, me.id, step_id, me.host, me.boot_id, start_ticks, _ts()])
+
+    @on_store_thread
+    def forget_child(self, pgid: int) -> None:
+        if self.identity is None:
+            return
+        with self._writing():
+            self.db.execute("DELETE FROM children WHERE host = ? AND pgid = ? AND process_id = ?",
+                            [self.identity.host, pgid, self.identity.id])
 
     # --- read models for thread viewers ------------------------------------------------------------
 
@@ -578,16 +795,56 @@ class Store:
 
     @on_store_thread
     def check_writable(self) -> None:
-        """Take the write lock and let it go: raises when the database cannot be written."""
+        """A real write (this process's heartbeat, or a lock taken and released when it has no
+        identity): raises a `StorageUnavailable` when the database cannot be written."""
+        if self.identity is not None:
+            with self._writing():
+                ownership.heartbeat(self.db, self.identity.id, _ts())
+            return
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("ROLLBACK")
+
+    def free_bytes(self) -> int:
+        """Free space where the database lives."""
+        return free_bytes(self.path)
+
+    @on_store_thread
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy the write-ahead log into the database (PASSIVE: never waits for readers), off the
+        turn path; returns (log pages, pages copied)."""
+        row = self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return (int(row[1]), int(row[2])) if row else (0, 0)
+
+    @on_store_thread
+    def prune(self, before: datetime, *, audit: bool = False) -> dict[str, int]:
+        """Delete threads, messages, plans, delivery ids and cached perception older than
+        `before` (never a plan still pending or running); the audit log too only with `audit`."""
+        with self._writing():
+            counts = retention.prune(self.db, _ts(before), audit=audit)
+            self._audit("storage.pruned", detail={"before": _ts(before), "deleted": counts})
+        return counts
+
+    @on_store_thread
+    def vacuum(self) -> None:
+        """Give the space of deleted rows back to the file system (rewrites the file)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def size_bytes(self) -> int:
+        """The database and its write-ahead log, on disk."""
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                total += Path(f"{self.path}{suffix}").stat().st_size
+        return total
 
     # --- the audit log --------------------------------------------------------------------------
 
     @on_store_thread
     def append_audit(self, kind: str, *, actor: str = "", thread_id: str = "", plan_id: str = "",
                      step_id: str = "", detail: Any = None) -> None:
-        with self.db.atomic():
+        with self._writing():
             self._audit(kind, actor=actor, thread_id=thread_id, plan_id=plan_id, step_id=step_id, detail=detail)
 
     @on_store_thread

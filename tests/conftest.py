@@ -52,6 +52,7 @@ def marker_runbook(marker: Path) -> str:
 
 def make_config(tmp_path: Path, **sections: Any) -> Config:
     data: dict[str, Any] = {"storage": {"path": str(tmp_path / "chatops.db")}, "console": {"user": "alice"}}
+    data["storage"].update(sections.pop("storage", {}))  # other storage keys keep the test's own file
     data.update(sections)
     return Config.model_validate(data)
 
@@ -147,14 +148,21 @@ class Bot:
     calls: Calls
     events: list[tuple[ThreadRef, Outbound]]
     config: Config
+    _runtime: Runtime | None = None
 
     def of_type(self, kind: str) -> list[Any]:
         return [event for _, event in self.events if event.type == kind]
 
     def runtime(self, *, config: Config | None = None) -> Runtime:
-        """The `Runtime` an adapter is built from, around this bot's hub, store and perceiver."""
-        return Runtime(config=config or self.config, store=self.store, registry=self.hub.registry, hub=self.hub,
-                       perceiver=self.hub.perceiver)
+        """The `Runtime` an adapter is built from, around this bot's hub, store and perceiver (one
+        per bot, so adapters built from it share its adapter health, as in `chatops run`)."""
+        if config is not None:
+            return Runtime(config=config, store=self.store, registry=self.hub.registry, hub=self.hub,
+                           perceiver=self.hub.perceiver)
+        if self._runtime is None:
+            self._runtime = Runtime(config=self.config, store=self.store, registry=self.hub.registry, hub=self.hub,
+                                    perceiver=self.hub.perceiver)
+        return self._runtime
 
     async def say(self, text: str, *, user: UserRef | None = None, thread: str = "t1",
                   event_id: str | None = None, platform: str = "console") -> bool:
@@ -174,7 +182,7 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
 
     async def factory(planner: Planner | None = None, *, perceiver: Perceiver | None = None, **sections: Any) -> Bot:
         config = make_config(tmp_path, **sections)
-        store = await Store.open(config.storage.path)
+        store = await Store.open(config.storage.path, lease_seconds=config.storage.lease_seconds)
         calls = Calls()
         registry = ToolRegistry(scripted_tools(calls))
         hub = Hub(config=config, store=store, registry=registry, planner=planner, sweep_interval=3600,

@@ -9,9 +9,24 @@ from typing import Any
 from bot.model import ThreadRef, UserRef
 
 ProgressCallback = Callable[[str], Awaitable[None]]
+ChildStarted = Callable[[int, str], Awaitable[None]]
+ChildEnded = Callable[[int], Awaitable[None]]
+Checkpoint = Callable[[Any], Awaitable[None]]
 
 
 async def _ignore_progress(_message: str) -> None:
+    return None
+
+
+async def _ignore_child_started(_pgid: int, _start_ticks: str) -> None:
+    return None
+
+
+async def _ignore_child_ended(_pgid: int) -> None:
+    return None
+
+
+async def _ignore_checkpoint(_partial: Any) -> None:
     return None
 
 
@@ -26,3 +41,10 @@ class ToolContext:
     step_id: str = ""
     config: dict[str, Any] = field(default_factory=dict)
     progress: ProgressCallback = _ignore_progress
+    child_started: ChildStarted = _ignore_child_started
+    """A tool that starts OS processes reports each process group (and its leader's start time)
+    here, so that a bot started after a crash can kill what this one left running."""
+    child_ended: ChildEnded = _ignore_child_ended
+    """The process group is gone (reaped or killed)."""
+    checkpoint: Checkpoint = _ignore_checkpoint
+    """The output so far, kept with the step if the bot dies before the step finishes."""

@@ -33,7 +33,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.config import RunbookConfig, RunbookParam
+from bot.text import unsafe_characters
 from tools.context import ToolContext
+from tools.process_groups import die_with_parent, start_ticks
 from tools.registry import ToolSpec, format_validation_error, without_titles
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ INHERITED_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TZ")
 # Extra seconds the executor's outer bound waits, so the runbook's own kill logic runs first.
 OUTER_TIMEOUT_MARGIN = 5.0
 TERMINATE_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
+CHECKPOINT_EVERY = 1.0  # seconds between saves of the output so far (kept if the bot dies)
 READ_CHUNK = 64 * 1024
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")  # the same spelling bot.config checks
 
@@ -87,8 +90,13 @@ def _no_dash(value: Any) -> Any:
 
 
 def _no_control(value: str) -> str:
-    if any(char in value for char in "\0\n\r"):
-        raise PydanticCustomError("control_character", "must not contain NUL bytes or newlines")
+    """No control characters (NUL, newlines, ESC, `\x0b`, `\x85`, …), line separators or
+    bidirectional overrides: they can split a log line, recolour a terminal or hide text."""
+    unsafe = unsafe_characters(value)
+    if unsafe:
+        raise PydanticCustomError(
+            "control_character", "must not contain control or line-separator characters (found {found})",
+            {"found": ", ".join(unsafe)})
     return value
 
 
@@ -282,9 +290,29 @@ async def _report(ctx: ToolContext, message: str) -> None:
         log.warning("progress callback failed", exc_info=True)
 
 
+async def _tell(call: Any, *args: Any) -> None:
+    """Bookkeeping callbacks (child started, output so far) must not fail the run."""
+    try:
+        await call(*args)
+    except Exception:
+        log.warning("a runbook bookkeeping callback failed", exc_info=True)
+
+
+async def _checkpoints(ctx: ToolContext, argv: list[str], stdout: _Capture, stderr: _Capture) -> None:
+    """Save the output so far every second while it grows, so a crash keeps what was captured."""
+    seen = 0
+    while True:
+        await asyncio.sleep(CHECKPOINT_EVERY)
+        if stdout.total + stderr.total != seen:
+            seen = stdout.total + stderr.total
+            await _tell(ctx.checkpoint, {"argv": argv, "stdout": stdout.text(), "stderr": stderr.text(),
+                                         "partial": True})
+
+
 async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext) -> RunbookResult:
     """Run `argv` as the runbook says. Raises `RunbookError` when it cannot start and
-    `RunbookFailed` on a non-zero exit or a timeout."""
+    `RunbookFailed` on a non-zero exit or a timeout. The child dies with the bot (parent-death
+    signal) and its process group is recorded while it runs (see `tools.process_groups`)."""
     env = child_environment(runbook)
     cwd = _working_directory(runbook)
     started = time.monotonic()
@@ -297,6 +325,7 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
     except FileNotFoundError:
         raise RunbookError(f"runbook {runbook.name!r}: program {argv[0]!r} not found") from None
@@ -311,8 +340,10 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
         asyncio.create_task(stderr.drain(process.stderr)),
         asyncio.create_task(process.wait()),
     ]
+    saver = asyncio.create_task(_checkpoints(ctx, argv, stdout, stderr))
     timed_out = False
     try:
+        await _tell(ctx.child_started, process.pid, start_ticks(process.pid))
         await _report(ctx, f"started: {' '.join(shlex.quote(arg) for arg in argv)}")
         remaining = max(0.0, started + runbook.timeout - time.monotonic())
         # Done means the program exited AND its output closed: a background child still
@@ -325,9 +356,11 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
     finally:
         # Cancelled (the executor's outer timeout), failed, or finished: nothing it started
         # may outlive the step.
+        saver.cancel()
         await _terminate_group(process)
         for task in tasks:
             task.cancel()
+        await _tell(ctx.child_ended, process.pid)
     exit_code = process.returncode if process.returncode is not None else await process.wait()
 
     result = RunbookResult(

@@ -32,6 +32,9 @@ from adapters.discord.endpoints import use_endpoints
 from adapters.discord.files import AttachmentDownloads, attachment_of
 from adapters.discord.people import PLATFORM, user_ref
 from adapters.discord.replies import ThreadWriter
+from adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
+from bot.faults import StorageUnavailable
+from bot.health import AdapterState
 from bot.model import Decision, DecisionEvent, Inbound, ThreadRef
 from bot.runtime import Runtime
 
@@ -47,6 +50,10 @@ class DiscordAdapter:
 
     def __init__(self, runtime: Runtime, *, guild_ready_timeout: float = 2.0) -> None:
         self.config = runtime.config
+        self.health = runtime.health
+        self._stopping = False
+        self._failures = 0
+        self._backoff = Backoff()
         self.hub = runtime.hub
         self.store = runtime.store
         self.guild_ready_timeout = guild_ready_timeout
@@ -70,25 +77,28 @@ class DiscordAdapter:
         # listening before connecting: discord.py delivers messages and clicks before it is "ready"
         self.hub.add_sink(self.writer.deliver)
         self.hub.add_fetcher(PLATFORM, self.downloads.fetch)
+        self.health.report(self.name, AdapterState.starting)
         try:
             await self.client.login(token.get_secret_value())
-            self._runner = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
-            self._runner.add_done_callback(self._gateway_ended)
+            first = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
             ready = asyncio.create_task(self.client.wait_until_ready())
-            done, _ = await asyncio.wait({ready, self._runner}, timeout=START_TIMEOUT,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({ready, first}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
             if ready not in done:
                 ready.cancel()
-                if self._runner in done:
-                    self._runner.result()  # raises why the gateway connection ended
+                if first in done:
+                    first.result()  # raises why the gateway connection ended
                     raise RuntimeError("the Discord gateway connection closed during start-up")
+                first.cancel()
                 raise TimeoutError(f"Discord did not get ready within {START_TIMEOUT:.0f} s")
+            self._runner = asyncio.create_task(self._supervise(first), name="chatops-discord-supervisor")
         except BaseException:
+            self.health.report(self.name, AdapterState.down, "could not connect")
             await self.stop()
             raise
         log.info("discord: %s", self.describe())
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._tasks:  # running turns and plans get a few seconds (their cards still update), then cancelled
             _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
             for task in pending:
@@ -97,25 +107,73 @@ class DiscordAdapter:
         if self.writer is not None:
             self.hub.remove_sink(self.writer.deliver)
         self.hub.remove_fetcher(PLATFORM)
-        if self.client is not None:
-            await self.client.close()
         if self._runner is not None:
+            self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._runner
             self._runner = None
+        if self.client is not None:
+            await self.client.close()
+        self.health.report(self.name, AdapterState.stopped)
         await self.downloads.close()
         if self._restore_endpoints is not None:
             self._restore_endpoints()
             self._restore_endpoints = None
 
-    def _gateway_ended(self, runner: asyncio.Task[None]) -> None:
-        """discord.py reconnects by itself; the connection ends for good only on a fatal close
-        (a revoked token, intents not enabled in the portal) or on `stop()`."""
-        if not runner.cancelled() and runner.exception() is not None:
-            log.error("discord: the gateway connection ended: %s", runner.exception())
+    # --- supervision: the connection is kept up, or reported down ------------------------------
+
+    def connected(self) -> None:
+        """READY or RESUMED: the gateway is live again."""
+        self._failures = 0
+        self._backoff.reset()
+        self.health.report(self.name, AdapterState.up)
+
+    def disconnected(self) -> None:
+        """discord.py lost the connection and is reconnecting by itself."""
+        if not self._stopping:
+            self.health.report(self.name, AdapterState.reconnecting, "the gateway connection dropped")
+
+    async def _supervise(self, connection: asyncio.Task[None]) -> None:
+        """discord.py reconnects on its own after ordinary drops; its `connect()` ends only on what
+        it will not retry (a revoked token: close code 4004, intents not allowed, a gateway outage).
+        Then the client is closed, cleared and logged in again with backoff; the adapter is
+        `reconnecting` meanwhile and `down` once the failures repeat or the token is refused."""
+        assert self.client is not None and self.config.discord.token is not None
+        while True:
+            try:
+                await connection
+                why = "the gateway connection closed"
+                fatal = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                why = f"the gateway connection ended: {_describe(exc)}"
+                fatal = _is_fatal(exc)
+            if self._stopping:
+                return
+            self._failures += 1
+            delay = self._backoff.next()
+            down = fatal or self._failures >= FAILURES_BEFORE_DOWN
+            self.health.report(self.name, AdapterState.down if down else AdapterState.reconnecting,
+                               f"{why}; retrying in {delay:.0f} s")
+            log.error("discord: %s; retrying in %.1f s", why, delay)
+            await asyncio.sleep(delay)
+            connection = asyncio.create_task(self._connect_again(), name="chatops-discord-gateway")
+
+    async def _connect_again(self) -> None:
+        """A new client (a closed discord.py client is not meant to be reopened), logged in again."""
+        assert self.client is not None and self.writer is not None and self.config.discord.token is not None
+        await self.client.close()
+        self.client = ChatopsClient(self, guild_ready_timeout=self.guild_ready_timeout)
+        self.writer.client = self.client
+        await self.client.login(self.config.discord.token.get_secret_value())
+        await self.client.connect(reconnect=True)
 
     def describe(self) -> str:
         client = self.client
+        status = self.health.snapshot().get(self.name)
+        if status is not None and status.state in (AdapterState.down, AdapterState.reconnecting):
+            return f"{status.state.value}: {status.detail}"
         if client is None or client.user is None:
             return "not connected"
         scope = ", ".join(g.name for g in client.guilds) or "no server yet (invite it: chatops discord-invite)"
@@ -155,6 +213,8 @@ class DiscordAdapter:
         try:
             async with self._typing(int(inbound.thread.thread)):
                 await self.hub.handle(inbound)
+        except StorageUnavailable as exc:  # the hub has said so in the thread
+            log.error("discord: message %s not handled: %s", inbound.event_id, exc)
         except Exception as exc:
             log.exception("discord: the turn for message %s failed", inbound.event_id)
             await self._apologise(inbound.thread, exc)
@@ -228,3 +288,23 @@ class DiscordAdapter:
         if not outcome.accepted:
             verb = "approve" if approve else "deny"
             await interaction.followup.send(f"You cannot {verb} this plan: {outcome.reason}.", ephemeral=True)
+
+
+FATAL_CLOSE_CODES = {4004, 4010, 4011, 4012, 4013, 4014}  # bad token, sharding, API version, intents
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    """Errors that another attempt with the same settings cannot fix on its own."""
+    if isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+        return True
+    return isinstance(exc, discord.ConnectionClosed) and exc.code in FATAL_CLOSE_CODES
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, discord.ConnectionClosed):
+        if exc.code == 4004:
+            return "Discord refused the token (close code 4004: authentication failed)"
+        return f"closed with code {exc.code} ({exc.reason or 'no reason given'})"
+    if isinstance(exc, discord.LoginFailure):
+        return f"Discord refused the token ({exc})"
+    return f"{type(exc).__name__}: {exc}"

@@ -9,7 +9,8 @@ and interactions carry the author's roles.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -41,6 +42,24 @@ class ChatopsClient(discord.Client):
         self.adapter = adapter
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(ops_command)
+        self.dropped_events = 0
+        parsers = self._connection.parsers
+        for event, parse in list(parsers.items()):
+            parsers[event] = self._guarded(event, parse)
+
+    def _guarded(self, event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        """discord.py lets an exception from one event's parser end the whole gateway connection
+        (a KeyError on a field Discord added or dropped); here it costs that one event only."""
+
+        def parse_or_drop(data: Any) -> None:
+            try:
+                parse(data)
+            except Exception as exc:
+                self.dropped_events += 1
+                log.warning("discord: dropped a %s event discord.py could not parse (%s: %s)",
+                            event, type(exc).__name__, exc)
+
+        return parse_or_drop
 
     async def setup_hook(self) -> None:
         # Buttons of every plan, posted before this start or after it, are answered by custom_id.
@@ -64,6 +83,15 @@ class ChatopsClient(discord.Client):
 
     async def on_message(self, message: discord.Message) -> None:
         self.adapter.on_message(message)
+
+    async def on_ready(self) -> None:
+        self.adapter.connected()
+
+    async def on_resumed(self) -> None:
+        self.adapter.connected()
+
+    async def on_disconnect(self) -> None:
+        self.adapter.disconnected()
 
     async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
         await self.adapter.on_decision_click(interaction, plan_id, approve)

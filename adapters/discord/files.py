@@ -16,6 +16,7 @@ import discord
 from bot.model import Attachment
 from bot.perception.media import human_size, read_capped
 from bot.perception.types import PerceptionError
+from bot.text import safe_file_name
 
 CHUNK = 64 * 1024
 
@@ -26,7 +27,7 @@ def attachment_of(item: discord.Attachment) -> Attachment:
     mime = (item.content_type or "").split(";", 1)[0].strip()
     if not mime:
         mime = mimetypes.guess_type(item.filename)[0] or "application/octet-stream"
-    return Attachment(name=item.filename, mime_type=mime, size=item.size, url=item.url)
+    return Attachment(name=safe_file_name(item.filename) or "file", mime_type=mime, size=item.size, url=item.url)
 
 
 class AttachmentDownloads:

@@ -29,6 +29,7 @@ from adapters.http.guard import SECURITY_HEADERS
 from adapters.http.metrics import BotMetrics
 from adapters.http.openapi import Endpoint, Param, build_document
 from adapters.http.schemas import (
+    AdapterHealthBody,
     DecisionRequest,
     HealthBody,
     MeBody,
@@ -44,6 +45,7 @@ from adapters.http.schemas import (
 from adapters.http.uploads import IncomingMessage, read_json, read_message
 from adapters.messages import output_text
 from bot import __version__
+from bot.faults import StorageUnavailable
 from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
 from bot.runtime import Runtime
@@ -77,7 +79,8 @@ class ThreadsApi:
     # --- the route table ----------------------------------------------------------------------------
 
     def endpoints(self) -> list[Endpoint]:
-        thread_errors = (400, 404, 413, 415)
+        storage_errors = (408, 503, 507)  # a slow body; a read-only or full database
+        thread_errors = (400, 404, 413, 415, *storage_errors)
         page = [Param("limit", {"type": "integer", "minimum": 1, "maximum": THREAD_PAGE_MAX, "default": THREAD_PAGE},
                       description="the newest messages (and their plans) to include"),
                 Param("before", {"type": "string", "maxLength": 64},
@@ -85,7 +88,8 @@ class ThreadsApi:
         return [
             Endpoint("POST", "/api/v1/threads", self.create_thread, "createThread",
                      "Start a thread: the bot perceives, plans and answers", body=MessageRequest,
-                     multipart=MultipartMessage, form=MessageRequest, ok=(201, ThreadBody), errors=(400, 413, 415),
+                     multipart=MultipartMessage, form=MessageRequest, ok=(201, ThreadBody),
+                     errors=(400, 413, 415, *storage_errors),
                      params=[Param("Idempotency-Key", {"type": "string", "maxLength": 200}, "header",
                                    "a retried request with the same key is one turn")]),
             Endpoint("GET", "/api/v1/threads", self.list_threads, "listThreads", "Your threads, newest first",
@@ -121,7 +125,7 @@ class ThreadsApi:
                      "Plans waiting for a decision you may make, oldest first", ok=(200, WaitingPage)),
             Endpoint("POST", "/api/v1/plans/{id}/decision", self.decide, "decidePlan",
                      "Approve or deny a plan's steps that change something", body=DecisionRequest,
-                     ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415),
+                     ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415, *storage_errors),
                      params=[Param("id", THREAD_ID, "path")]),
             Endpoint("GET", "/api/v1/openapi.json", self.openapi, "openapi", "This document",
                      ok=(200, JSON), secured=False),
@@ -173,8 +177,13 @@ class ThreadsApi:
     async def _readable_thread(self, thread_id: str, user: UserRef, *, to_write: bool = False) -> ThreadRef:
         """The thread, if the caller may read it (or, `to_write`, post in it: owners only)."""
         thread = await self.store.thread_ref(thread_id)  # a web thread keeps its owner in `channel`
-        allowed = self.callers.may_write if to_write else self.callers.may_read
-        if thread is None or thread.platform != PLATFORM or not allowed(user, thread.channel):
+        if thread is None or thread.platform != PLATFORM:
+            raise ApiError(404, "no such thread")
+        if to_write:
+            allowed = self.callers.may_write(user, thread.channel)
+        else:
+            allowed = await self.callers.may_read(user, thread.channel, lambda: self.store.thread_plans(thread_id))
+        if not allowed:
             raise ApiError(404, "no such thread")
         return thread
 
@@ -285,7 +294,7 @@ class ThreadsApi:
     async def decide(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
         plan_id = request.match_info["id"]
-        body = await read_json(request, DecisionRequest, self.config.http.max_body)
+        body = await read_json(request, DecisionRequest, self.config.http.max_body, self.config.http.body_timeout)
         plan = await self.store.get_plan(plan_id)
         if plan is None:
             raise ApiError(404, "no such plan")
@@ -363,15 +372,28 @@ class ThreadsApi:
         return web.json_response(self.document())
 
     async def health(self, request: web.Request) -> web.Response:
+        """Degraded (503) when the database cannot take a real write, when less than
+        `storage.min_free_mb` is free where it lives, or when a configured adapter is down."""
+        free = await asyncio.to_thread(self.store.free_bytes)
+        needed = self.config.storage.min_free_mb * 1024 * 1024
         try:
             await self.store.check_writable()
             database = "writable"
+        except StorageUnavailable as exc:
+            database = f"not writable: {exc.message}"
         except Exception as exc:
             database = f"not writable: {type(exc).__name__}"
-        body = HealthBody(status="ok" if database == "writable" else "degraded", database=database,
-                          models=self.loaded_models(), adapters=self.adapters, version=__version__,
-                          mcp=self.runtime.mcp_states())
-        return json_body(body, 200 if body.status == "ok" else 503)
+        if database == "writable" and free < needed:
+            database = f"disk nearly full: {free / 1e6:.1f} MB free, {needed / 1e6:.0f} MB needed (storage.min_free_mb)"
+        states = self.runtime.health.snapshot()
+        adapter_states = {name: AdapterHealthBody(state=status.state.value, detail=status.detail)
+                          for name, status in states.items()}
+        ok = database == "writable" and not self.runtime.health.down()
+        body = HealthBody(status="ok" if ok else "degraded", database=database, free_bytes=free,
+                          models=self.loaded_models(), adapters=list(states) or self.adapters,
+                          adapter_states=adapter_states,
+                          version=__version__, mcp=self.runtime.mcp_states())
+        return json_body(body, 200 if ok else 503)
 
     def loaded_models(self) -> list[str]:
         models = []

@@ -4,13 +4,14 @@ operator (the server then listens on loopback only, see `adapters.launch`)."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from adapters.http.errors import ApiError
 from bot.agent.policy import LOCAL, Policy
 from bot.config import Config
-from bot.model import UserRef
+from bot.model import Plan, UserRef
 
 PLATFORM = "http"
 OPERATOR = UserRef(platform=LOCAL, id="operator", name="operator")
@@ -53,8 +54,11 @@ class Callers:
         """Only the owner posts in a thread (approvers read it to decide, they do not write in it)."""
         return self._policy.is_local_operator(user) or owner == self.owner_key(user)
 
-    def may_read(self, user: UserRef, owner: str) -> bool:
-        """Owners read their threads; approvers read every web thread (they must see what they approve)."""
-        if self._policy.is_local_operator(user) or owner == self.owner_key(user):
+    async def may_read(self, user: UserRef, owner: str, plans: Callable[[], Awaitable[list[Plan]]]) -> bool:
+        """Owners read their threads; an approver reads another's thread only when it holds a plan
+        they are asked to decide (`plans` reads the thread's plans, only when that matters)."""
+        if self.may_write(user, owner):
             return True
-        return bool(self._policy.roles_of(user) & self.approver_roles)
+        if not self._policy.roles_of(user) & self.approver_roles:
+            return False
+        return any(self._policy.may_see(user, plan) for plan in await plans())

@@ -8,13 +8,16 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.faults import StorageUnavailable
+
 log = logging.getLogger("chatops.http")
 
 JSON = "application/json"
 
 # status → the code clients get when a handler (or aiohttp itself) raises a bare HTTP error
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 500: "internal"}
+         408: "request_timeout", 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid",
+         500: "internal", 503: "unavailable", 507: "storage_full"}
 
 
 class ApiError(Exception):
@@ -39,6 +42,12 @@ async def errors_as_json(request: web.Request,
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
+    except StorageUnavailable as exc:  # disk full (507) or read-only (503): nothing was stored
+        log.warning("%s %s: %s", request.method, request.path, exc.message)
+        return error_response(exc.status, exc.code, f"{exc.message}. Nothing was stored; try again later.",
+                              {"Retry-After": "30"})
+    except UnicodeDecodeError:
+        return error_response(400, "malformed_body", "the body is not valid UTF-8")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -19,8 +19,10 @@ REF = "#/components/schemas/{model}"
 
 ERROR_TEXT = {400: "Malformed request", 401: "No token, or a bad one", 403: "Not allowed",
               404: "No such thing (or not yours)", 409: "Conflict: already decided or expired",
-              413: "Too large", 415: "Unsupported media type", 500: "Server error",
-              503: "Not healthy"}
+              408: "The body arrived too slowly (http.body_timeout)", 413: "Too large",
+              415: "Unsupported media type", 500: "Server error",
+              503: "Not healthy, or the database is read-only (`storage_read_only`)",
+              507: "The disk is full (`storage_full`): nothing was stored"}
 
 
 @dataclass(frozen=True)

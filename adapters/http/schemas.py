@@ -163,11 +163,19 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+class AdapterHealthBody(BaseModel):
+    state: Literal["starting", "up", "reconnecting", "down", "stopped"]
+    detail: str = ""
+
+
 class HealthBody(BaseModel):
     status: Literal["ok", "degraded"]
-    database: str = Field(description="`writable`, or why not")
+    database: str = Field(description="`writable` (a real write succeeded and enough space is free), or why not")
+    free_bytes: int = Field(description="free space where the database lives")
     models: list[str] = Field(description="the models loaded in this process")
     adapters: list[str]
+    adapter_states: dict[str, AdapterHealthBody] = Field(
+        default_factory=dict, description="each configured adapter's connection; 503 when one is `down`")
     version: str
     mcp: dict[str, str] = Field(default_factory=dict, description="MCP server name → `ready (N tools)` or "
                                 "`failed: why`; a failed server does not make the bot unhealthy")

@@ -12,10 +12,12 @@ from aiohttp import web
 
 from adapters.http.api import ThreadsApi
 from adapters.http.auth import PLATFORM
+from adapters.http.connections import ConnectionCounter, LimitedSite
 from adapters.http.errors import errors_as_json
 from adapters.http.events import ThreadEvents
 from adapters.http.guard import browser_guard, security_headers
 from adapters.http.metrics import BotMetrics
+from bot.health import AdapterState
 from bot.model import Outbound, ThreadRef
 from bot.runtime import Runtime
 
@@ -39,6 +41,7 @@ class HttpAdapter:
         self.events = ThreadEvents(store=runtime.store)
         self.metrics = BotMetrics()
         self.api = ThreadsApi(runtime, events=self.events, metrics=self.metrics, adapters=adapters)
+        self.connections = ConnectionCounter(runtime.config.http.max_connections_per_client)
         self.app = self.build_app()
         self._runner: web.AppRunner | None = None
         self.runner_host, self.runner_port = "", 0
@@ -85,15 +88,21 @@ class HttpAdapter:
         self.hub.add_observer(self.metrics.observe)
         self.hub.add_fetcher(PLATFORM, self.api.fetch)
         host, port = split_listen(self.runtime.config.http.listen)
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
+        http = self.runtime.config.http
+        # the keep-alive timer also runs from a connection's start: a client that has not sent a
+        # complete request within header_timeout is disconnected (slow headers, idle sockets)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0,
+                                     keepalive_timeout=http.header_timeout, lingering_time=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        site = LimitedSite(self._runner, host, port, counter=self.connections)
         await site.start()
         self.runner_host, self.runner_port = self._runner.addresses[0][:2]
+        self.runtime.health.report(self.name, AdapterState.up)
         shown = f"[{self.runner_host}]" if ":" in self.runner_host else self.runner_host
         self.url = f"http://{shown}:{self.runner_port}/"
 
     async def stop(self) -> None:
+        self.runtime.health.report(self.name, AdapterState.stopped)
         await self.events.close()
         await self.api.drain(DRAIN_SECONDS)
         await self.events.flush()  # what the drained turns published

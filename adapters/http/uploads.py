@@ -9,7 +9,10 @@ while streaming), the per-file limit (`perception.max_bytes`) and the file types
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -20,8 +23,21 @@ from adapters.http.schemas import MAX_TEXT, MessageRequest
 from bot.config import Config
 from bot.perception.media import human_size, to_media
 from bot.perception.types import PerceptionError
+from bot.text import safe_file_name
 
 CHUNK = 64 * 1024
+T = TypeVar("T")
+
+
+async def read_within(seconds: float, reading: Awaitable[T]) -> T:
+    """A request body must arrive within `[http] body_timeout`: a client that trickles it is
+    answered 408 and disconnected, instead of holding a connection and a handler for ever."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await reading
+    except TimeoutError:
+        raise ApiError(408, f"the request body did not arrive within {seconds:g} s", "body_timeout",
+                       headers={"Connection": "close"}) from None
 
 
 @dataclass
@@ -49,12 +65,12 @@ def validation_message(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-async def read_json(request: web.Request, model: type, max_body: int):
+async def read_json(request: web.Request, model: type, max_body: int, body_timeout: float = 120.0):
     """A JSON body validated by `model`; 415 for another content type, 400 for anything malformed."""
     check_declared_size(request, max_body)
     if request.content_type != "application/json":
         raise ApiError(415, "send application/json")
-    raw = await request.read()
+    raw = await read_within(body_timeout, request.read())
     try:
         return model.model_validate_json(raw or b"null")
     except ValidationError as exc:
@@ -67,10 +83,13 @@ async def read_message(request: web.Request, config: Config) -> IncomingMessage:
     max_body = config.http.max_body
     check_declared_size(request, max_body)
     if request.content_type == "application/json":
-        body = await read_json(request, MessageRequest, max_body)
+        body = await read_json(request, MessageRequest, max_body, config.http.body_timeout)
         return IncomingMessage(text=body.text, files=[])
     if request.content_type == "application/x-www-form-urlencoded":  # `curl -d text=…`
-        fields = await request.post()
+        try:
+            fields = await read_within(config.http.body_timeout, request.post())
+        except UnicodeDecodeError:
+            raise ApiError(400, "the form body is not valid UTF-8", "malformed_body") from None
         text = _checked_length(str(fields.get("text", "")))
         if not text.strip():
             raise ApiError(400, "send some text", "empty")
@@ -78,7 +97,7 @@ async def read_message(request: web.Request, config: Config) -> IncomingMessage:
     if request.content_type != "multipart/form-data":
         raise ApiError(415, "send application/json ({\"text\": …}) or multipart/form-data (text and files)")
     try:
-        message = await _read_multipart(request, config)
+        message = await read_within(config.http.body_timeout, _read_multipart(request, config))
     except (ValueError, AssertionError, KeyError, LookupError, HttpProcessingError) as exc:
         raise ApiError(400, f"the multipart body could not be read ({type(exc).__name__})", "malformed_body") from None
     if not message.text.strip() and not message.files:
@@ -119,7 +138,7 @@ def _checked_length(text: str) -> str:
 
 def _checked_file(name: str, data: bytes, config: Config) -> UploadedFile:
     """Perception's own type check, run before anything is stored."""
-    name = name.replace("/", "_").replace("\\", "_")[:200] or "file"
+    name = safe_file_name(name.replace("/", "_").replace("\\", "_"))[:200] or "file"
     if not data:
         raise ApiError(400, f"{name} is empty", "empty_file")
     try:

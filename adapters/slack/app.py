@@ -39,6 +39,9 @@ from adapters.slack.delivery import Delivery
 from adapters.slack.files import SlackFiles, complete_files
 from adapters.slack.people import People, configured_groups
 from adapters.slack.status import WorkingStatus
+from adapters.supervision import FAILURES_BEFORE_DOWN
+from bot.faults import StorageUnavailable
+from bot.health import AdapterState
 from bot.model import Decision
 from bot.runtime import Runtime
 
@@ -48,6 +51,11 @@ EVENTS_PATH = "/slack/events"
 SEEN_LIMIT = 10_000  # message keys remembered in memory (storage remembers them all)
 STOP_GRACE_SECONDS = 5.0
 CONNECT_TIMEOUT_SECONDS = 30.0
+WATCH_SECONDS = 2.0  # how often the Socket Mode connection's health is checked
+REFUSED_TOKEN = {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"}
+COMMAND_HELP = ("I do not take slash commands ({command}). Mention me (<@{bot}>) with what you need, "
+                "in a channel I am in or in a DM, and I will plan it and ask before changing anything.")
+SHORTCUT_HELP = "Shortcuts do nothing here yet: mention me (<@{bot}>) with what you need, in a thread or a DM."
 
 
 class SlackStartError(RuntimeError):
@@ -93,6 +101,8 @@ class SlackAdapter:
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._admission = asyncio.Lock()
+        self.health = runtime.health
+        self._watcher: asyncio.Task[None] | None = None
         self._register()
 
     # --- listeners: ack, then a task ---------------------------------------------------------------
@@ -115,6 +125,22 @@ class SlackAdapter:
         async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             self._spawn(self._click(body, action), "slack-click")
+
+        @app.command(re.compile(".*"))
+        async def on_slash_command(ack: Any, command: dict[str, Any]) -> None:
+            # the bot has no slash command of its own; one added in the app settings gets a
+            # short answer instead of Slack's "failed with the error dispatch_failed"
+            await ack(text=COMMAND_HELP.format(bot=self.bot_user_id, command=command.get("command", "")))
+
+        @app.shortcut(re.compile(".*"))
+        async def on_shortcut(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            channel = (body.get("channel") or {}).get("id", "")
+            user = (body.get("user") or {}).get("id", "")
+            if channel and user:  # a message shortcut: tell the clicker privately how to ask
+                thread_ts = (body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get("ts", "")
+                self._spawn(self._ephemeral(channel, user, thread_ts, SHORTCUT_HELP.format(bot=self.bot_user_id)),
+                            "slack-shortcut")
 
         @app.event(re.compile(".*"))
         async def on_other_event(ack: Any) -> None:
@@ -175,6 +201,9 @@ class SlackAdapter:
                 user = await self.people.user(event["user"])
                 event = await complete_files(self.client, event)
                 await self.hub.handle(events.inbound_of(event, user, bot_user_id=self.bot_user_id))
+        except StorageUnavailable:  # the hub has said so in the thread; a redelivery may try again
+            log.error("a Slack message could not be stored")
+            self._seen.pop(events.delivery_key(event), None)
         except Exception as exc:
             log.exception("a Slack message could not be handled")
             self._seen.pop(events.delivery_key(event), None)  # a redelivery may try again
@@ -224,6 +253,7 @@ class SlackAdapter:
     # --- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.health.report(self.name, AdapterState.starting)
         try:
             auth = await self.client.auth_test()
         except SlackApiError as exc:
@@ -236,11 +266,14 @@ class SlackAdapter:
         try:
             if self.slack.mode == "socket":
                 await self._connect_socket()
+                self._watcher = asyncio.create_task(self._watch_socket(), name="chatops-slack-watcher")
             else:
                 await self._listen_http()
         except BaseException:
+            self.health.report(self.name, AdapterState.down, "could not connect")
             await self.stop()
             raise
+        self.health.report(self.name, AdapterState.up)
 
     async def _connect_socket(self) -> None:
         assert self.slack.app_token is not None
@@ -253,6 +286,50 @@ class SlackAdapter:
         self._socket = AsyncSocketModeHandler(self.app, app_token=app_token, web_client=self.client)
         self._socket.client.wss_uri = opened["url"]
         await asyncio.wait_for(self._socket.connect_async(), CONNECT_TIMEOUT_SECONDS)
+
+    async def _watch_socket(self) -> None:
+        """slack-sdk reconnects a dropped Socket Mode connection by itself (at once after a close,
+        within its ping interval otherwise), but says nothing when it cannot: a revoked token
+        fails every attempt in a log line. This watches the connection and reports it: `up`,
+        `reconnecting`, or `down` once it stays down or Slack refuses a token."""
+        assert self._socket is not None and self.slack.app_token is not None
+        failures = 0
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                connected = await self._socket.client.is_connected()
+            except Exception:
+                connected = False
+            if connected:
+                failures = 0
+                self.health.report(self.name, AdapterState.up)
+                continue
+            failures += 1
+            refused = await self._refused_token()
+            if refused:
+                self.health.report(self.name, AdapterState.down, refused)
+            elif failures >= FAILURES_BEFORE_DOWN:
+                self.health.report(self.name, AdapterState.down, "the Socket Mode connection stays closed")
+            else:
+                self.health.report(self.name, AdapterState.reconnecting, "the Socket Mode connection dropped")
+
+    async def _refused_token(self) -> str:
+        """Why Slack refuses one of the bot's tokens now ("" when both are accepted or Slack
+        cannot be reached to say)."""
+        assert self.slack.app_token is not None
+        app_token = self.slack.app_token.get_secret_value()
+        checks = (("bot token", "auth.test", self.client.auth_test),
+                  ("app token", "apps.connections.open",
+                   lambda: self.client.apps_connections_open(app_token=app_token)))
+        for name, method, call in checks:
+            try:
+                await call()
+            except SlackApiError as exc:
+                if error_of(exc) in REFUSED_TOKEN:
+                    return f"Slack refused the {name} ({method}: {error_of(exc)})"
+            except Exception:
+                return ""
+        return ""
 
     async def _listen_http(self) -> None:
         host, port = parse_listen(self.slack.listen)
@@ -272,6 +349,12 @@ class SlackAdapter:
 
     async def stop(self) -> None:
         """Stop taking events, let running work finish (a few seconds), cancel the rest."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        self.health.report(self.name, AdapterState.stopped)
         if self._socket is not None:
             with contextlib.suppress(Exception):
                 await self._socket.close_async()
@@ -288,6 +371,9 @@ class SlackAdapter:
         await self.files.close()
 
     def describe(self) -> str:
+        status = self.health.snapshot().get(self.name)
+        if status is not None and status.state in (AdapterState.down, AdapterState.reconnecting):
+            return f"{status.state.value}: {status.detail}"
         if self.slack.mode == "socket":
             if self._socket is None:
                 return "Socket Mode, not connected"

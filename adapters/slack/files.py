@@ -26,6 +26,7 @@ from adapters.slack.client import error_of
 from bot.model import Attachment
 from bot.perception.media import human_size, read_capped
 from bot.perception.types import PerceptionError
+from bot.text import safe_file_name
 
 log = logging.getLogger("chatops.slack.files")
 CHUNK = 64 * 1024
@@ -59,7 +60,8 @@ def attachments_of(event: dict[str, Any]) -> list[Attachment]:
         url = item.get("url_private_download") or item.get("url_private")
         if not url or item.get("mode") in ("tombstone", "hidden_by_limit"):
             continue
-        found.append(Attachment(name=item.get("name") or item.get("title") or item.get("id", "file"),
+        name = str(item.get("name") or item.get("title") or item.get("id", "file"))
+        found.append(Attachment(name=safe_file_name(name) or "file",
                                 mime_type=item.get("mimetype") or "application/octet-stream",
                                 size=item.get("size"), url=url))
     return found

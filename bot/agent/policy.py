@@ -5,7 +5,9 @@ a write approver confirms them); a `write` step needs one approval from a member
 role in `policy.approve_write`; a `danger` step needs an approver from `policy.approve_danger`
 who is not the requester. With no `[roles]` configured, the person at the terminal owns the
 machine and may do everything, and nobody on a chat platform may approve anything. The token-less
-loopback web user (platform `local`) is the operator too.
+loopback web user (platform `local`) is the operator too; once roles are configured, even the
+operator needs someone else to approve their own danger step, unless
+`policy.allow_self_approval` says this is a single-operator setup.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Policy:
         self.roles = config.roles
         self.approve_write = tuple(config.policy.approve_write)
         self.approve_danger = tuple(config.policy.approve_danger)
+        self.allow_self_approval = config.policy.allow_self_approval
 
     def is_local_operator(self, user: UserRef) -> bool:
         """The terminal user when no roles exist, and the web chat's user when no HTTP tokens exist
@@ -67,6 +70,10 @@ class Policy:
     def may_approve_step(self, approver: UserRef, requester: UserRef | None, risk: Risk) -> Verdict:
         if risk is Risk.read:
             return ALLOWED
+        own_danger = (risk is Risk.danger and requester is not None and requester.key == approver.key
+                      and bool(self.roles) and not self.allow_self_approval)
+        if own_danger:
+            return Verdict(False, "a danger step needs an approver other than the requester")
         if self.is_local_operator(approver):
             return ALLOWED
         needed = self.approve_write if risk is Risk.write else self.approve_danger
@@ -74,8 +81,6 @@ class Policy:
             return Verdict(False, "no roles are configured, so nobody here may approve changes")
         if not self.roles_of(approver) & set(needed):
             return Verdict(False, f"approving a {risk.value} step needs the role: {' or '.join(needed)}")
-        if risk is Risk.danger and requester is not None and requester.key == approver.key:
-            return Verdict(False, "a danger step needs an approver other than the requester")
         return ALLOWED
 
     def may_decide(self, approver: UserRef, plan: Plan, *, approve: bool) -> Verdict:
@@ -94,6 +99,11 @@ class Policy:
             if not verdict.allowed:
                 return verdict
         return ALLOWED
+
+    def may_see(self, viewer: UserRef, plan: Plan) -> bool:
+        """Whether `viewer` is one of those asked to decide this plan: it needs a decision and
+        the viewer may approve it. Approvers read a thread only for such plans."""
+        return plan.needs_approval and self.may_decide(viewer, plan, approve=True).allowed
 
 
 def _severity(risk: Risk) -> int:

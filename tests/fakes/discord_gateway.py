@@ -18,6 +18,10 @@ per embed in all); one thread per message (400, code 160004); an interaction cal
 interaction responses (flag 64) are kept apart from the channel's public messages. Everything
 the bot asked for is recorded in `calls`, everything it sent on the gateway in `gateway_frames`.
 
+Failure modes: `send_malformed()` (an event discord.py cannot parse), `close_socket(code)` (the
+connection dropped by the server), `revoke_token()` / `restore_token()` (401 on REST and close
+code 4004 on the gateway, as after a token reset).
+
 Gateway: HELLO (with `heartbeat_interval`), IDENTIFY → READY + GUILD_CREATE, HEARTBEAT → ACK,
 RESUME → the missed events again + RESUMED. `reconnect()` sends op 7 RECONNECT, after which
 discord.py resumes on READY's `resume_gateway_url`; `replay_from` makes the next RESUME replay
@@ -358,6 +362,29 @@ class FakeDiscord:
 
     def last_sequence(self) -> int:
         return self._sequence
+
+    # --- failure modes ------------------------------------------------------------------------
+
+    async def send_malformed(self, event: str = "INTERACTION_CREATE") -> None:
+        """An event discord.py cannot parse: an interaction without the `version` field (as when
+        Discord changes a payload), the KeyError that used to end the whole connection."""
+        await self.dispatch(event, {"id": self.snowflake(), "type": 3, "token": "aW50ZXJhY3Rpb24",
+                                    "application_id": self.bot.id, "channel_id": CHANNEL_ID})
+
+    async def close_socket(self, code: int = 1011) -> None:
+        """Close the bot's gateway socket from the server side (a network drop, a restart on
+        Discord's side); the client may reconnect and resume."""
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close(code=code, message=b"closed by the fake")
+
+    async def revoke_token(self) -> None:
+        """The bot's token is reset in the developer portal: REST answers 401 and the gateway
+        closes the live connection with 4004 (authentication failed), as Discord does."""
+        self.token = "revoked." + secrets.token_urlsafe(16)
+        await self.close_socket(4004)
+
+    def restore_token(self, token: str = TOKEN) -> None:
+        self.token = token
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()

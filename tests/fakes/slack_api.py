@@ -24,7 +24,9 @@ own code (the adapter treats any refusal the same way).
 
 Every call is recorded (`calls`, `calls_of(method)`), answered or not. Switches:
 `rate_limit(method, times, retry_after)` answers the next calls with HTTP 429 and `Retry-After`;
-`fail(method, error, times)` answers `ok:false`.
+`fail(method, error, times)` answers `ok:false`. Failure modes of the connection:
+`close_sockets()` drops the Socket Mode connections; `revoke_tokens()` makes every call with the
+bot's tokens answer `token_revoked` and drops the connections (`restore_tokens()` undoes it).
 
 Files: `add_file(name, data, mimetype)` returns the file object an event carries; its
 `url_private_download` serves the bytes only with the bot token as bearer, and otherwise answers
@@ -118,6 +120,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._revoked: set[str] = set()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -207,6 +210,23 @@ class FakeSlack:
     def fail(self, method: str, error: str, *, times: int | None = None) -> None:
         """Calls of `method` answer `ok:false` with `error` (the next `times`, or all)."""
         self._failures[method] = [error] * times if times is not None else [error, ...]
+
+    # --- failure modes ------------------------------------------------------------------------
+
+    async def close_sockets(self) -> None:
+        """Drop every Socket Mode connection from the server side, without a `disconnect` notice
+        (a network failure, a load balancer restart)."""
+        for socket in list(self._sockets):
+            await socket.close(code=1011, message=b"closed by the fake")
+
+    async def revoke_tokens(self) -> None:
+        """The app is uninstalled or its tokens revoked: every call with them answers
+        `token_revoked`, and the live connections close."""
+        self._revoked = {self.bot_token, self.app_token}
+        await self.close_sockets()
+
+    def restore_tokens(self) -> None:
+        self._revoked = set()
 
     @property
     def open_sockets(self) -> int:
@@ -329,6 +349,8 @@ class FakeSlack:
     def _check_token(self, method: str, token: str) -> None:
         if not token:
             raise SlackError("not_authed")
+        if token in self._revoked:
+            raise SlackError("token_revoked")
         if method == "apps.connections.open":
             if token.startswith("xoxb-"):
                 raise SlackError("not_allowed_token_type")

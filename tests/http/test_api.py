@@ -313,14 +313,24 @@ async def test_the_losing_approval_is_answered_at_once_while_the_winner_runs(sta
     await web.wait_for(view["id"], lambda v: v["plans"][0]["status"] == "succeeded")
 
 
-async def test_approvers_read_other_threads_but_only_owners_post_in_them(start_web):
+async def test_approvers_read_threads_they_are_asked_to_decide_but_only_owners_post_in_them(start_web):
     web = await start_web(tokens=TOKENS, roles=ROLES)
-    bobs = (await web.say("!ping", token=TOKENS["bob"])).body
+    bobs = (await web.say("!restart unit=web", token=TOKENS["bob"])).body
     assert (await web.request("GET", f"/api/v1/threads/{bobs['id']}", token=TOKENS["alice"])).status == 200
     posted = await web.say("!ping host=alice-was-here", thread=bobs["id"], token=TOKENS["alice"])
     assert posted.status == 404
     assert [m["text"] for m in (await web.thread(bobs["id"], TOKENS["bob"]))["messages"] if m["role"] == "user"] \
-        == ["!ping"]
+        == ["!restart unit=web"]
+
+
+async def test_an_approver_cannot_read_a_thread_with_nothing_for_them_to_decide(start_web):
+    """Issue 12, failure 9: an approver could read any thread by id."""
+    web = await start_web(tokens=TOKENS, roles=ROLES)
+    bobs = (await web.say("!ping host=bob-private", token=TOKENS["bob"])).body
+    assert (await web.request("GET", f"/api/v1/threads/{bobs['id']}", token=TOKENS["alice"])).status == 404
+    events = await web.request("GET", f"/api/v1/threads/{bobs['id']}/events", token=TOKENS["alice"])
+    assert events.status == 404
+    assert (await web.request("GET", f"/api/v1/threads/{bobs['id']}", token=TOKENS["bob"])).status == 200
 
 
 async def test_a_plan_the_caller_may_not_decide_is_403_even_in_a_thread_they_cannot_read(start_web):
