@@ -97,9 +97,9 @@ def synthetic_rows(turns: int, owner: str) -> Iterator[tuple[str, tuple]]:
             yield "threads", (thread_id, "http", owner, thread, f"thread {thread}", at, at)
         yield "events", ("http", f"ev{n}", at)
         yield "messages", (f"m{n}", thread_id, "user", "http", "bench", "bench", f"is web{n} up?", f"is web{n} up?",
-                           "[]", at)
+                           "[]", at, answered)  # answered: its turn ended
         yield "messages", (f"a{n}", thread_id, "bot", "bot", "chatops", "chatops", "Done:\n✓ noop: ok",
-                           "Done:\n✓ noop: ok", "[]", answered)
+                           "Done:\n✓ noop: ok", "[]", answered, answered)
         yield "plans", (f"p{n}", thread_id, f"m{n}", 1, "run noop", "succeeded",
                         '{"platform":"http","id":"bench","name":"bench","groups":[]}', at, None, None, None)
         yield "steps", (f"s{n}", f"p{n}", 0, "noop", "{}", "bench", "read", "succeeded", '"ok"', None, None, at,
@@ -113,7 +113,7 @@ INSERTS = {
                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
     "events": "INSERT INTO events (platform, event_id, received_at) VALUES (?, ?, ?)",
     "messages": "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
-                "attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "attachments, created_at, turn_ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "plans": "INSERT INTO plans (id, thread_id, message_id, round, goal, status, requester, created_at, "
              "expires_at, decided_at, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "steps": "INSERT INTO steps (id, plan_id, position, tool, args, reason, risk, status, result, error, "

@@ -5,6 +5,7 @@ Screenshots at desktop and phone widths go to the test's temporary folder."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -111,6 +112,17 @@ async def test_full_output_expands_and_html_in_it_is_only_text(browser, start_we
     assert await page.locator("#log script, #log img[src=x]").count() == 0
 
 
+async def computed_colour(locator) -> str:
+    """The element's text colour; a card redrawn between finding the node and reading its style
+    leaves a detached node with no style, so read again (the locator finds the new one)."""
+    for _ in range(100):
+        colour = await locator.evaluate("node => node.isConnected ? getComputedStyle(node).color : ''")
+        if colour:
+            return colour
+        await asyncio.sleep(0.05)
+    raise AssertionError("the element never stayed in the page long enough to read its colour")
+
+
 async def test_a_problem_is_shown_as_a_finding_never_in_green(browser, start_web: StartWeb):
     web = await start_web()
     for item in output_tools():
@@ -125,8 +137,7 @@ async def test_a_problem_is_shown_as_a_finding_never_in_green(browser, start_web
     ok = page.get_by_role("article", name="Plan: run ping").locator("[data-outcome=ok]")
     await expect(ok).to_be_visible()
     await expect(page.locator(".msg.bot").last).to_contain_text("pong from fine")  # nothing more to redraw
-    problem_colour = await badge.evaluate("node => getComputedStyle(node).color")
-    ok_colour = await ok.evaluate("node => getComputedStyle(node).color")
+    problem_colour, ok_colour = await computed_colour(badge), await computed_colour(ok)
     red, green, blue = map(int, re.findall(r"\d+", problem_colour)[:3])
     assert problem_colour != ok_colour and not (green > red and green > blue), problem_colour
     await expect(page.locator(".msg.bot").first).to_contain_text("Found a problem:")
