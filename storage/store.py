@@ -214,6 +214,19 @@ class Store:
             raise RuntimeError("the store is not open")
         return self._db
 
+    def _insert(self, table: str, row: dict[str, Any]) -> None:
+        self._insert_many(table, [row])
+
+    def _insert_many(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Plain `INSERT`s: sqlite-utils' `insert` reads the schema back (`sqlite_master`) on every
+        call, about a dozen times a turn; every row of one call has the same keys."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        self.db.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+            [[row[column] for column in columns] for row in rows])
+
     def _audit(self, kind: str, *, actor: str = "", thread_id: str = "", plan_id: str = "",
                step_id: str = "", detail: Any = None) -> None:
         # plain SQL: the most frequent insert of a turn; sqlite-utils' insert re-reads the schema each call
@@ -429,21 +442,20 @@ class Store:
                 step.status = StepStatus.proposed
         db = self.db
         with self._writing():
-            db["plans"].insert(
-                {"id": plan.id, "thread_id": plan.thread_id, "message_id": message_id, "round": plan.round,
-                 "goal": plan.goal, "status": plan.status.value,
-                 "requester": plan.requester.model_dump_json() if plan.requester else None,
-                 "created_at": _ts(now), "expires_at": _ts(plan.expires_at), "decided_at": None,
-                 "decided_by": None, "owner": self.process_id}
-            )
-            db["steps"].insert_all(
+            self._insert("plans", {
+                "id": plan.id, "thread_id": plan.thread_id, "message_id": message_id, "round": plan.round,
+                "goal": plan.goal, "status": plan.status.value,
+                "requester": plan.requester.model_dump_json() if plan.requester else None,
+                "created_at": _ts(now), "expires_at": _ts(plan.expires_at), "decided_at": None,
+                "decided_by": None, "owner": self.process_id})
+            self._insert_many("steps", [
                 {"id": s.id, "plan_id": plan.id, "position": i, "tool": s.tool, "args": _dumps(s.args),
                  "reason": s.reason, "risk": s.risk.value, "status": s.status.value, "result": None,
                  "error": None, "decided_by": s.decided_by, "started_at": None, "finished_at": None,
                  "duration_ms": None, "summary": None, "outcome": None, "provenance": s.provenance,
                  "tainted": int(s.tainted), "owner": None}
                 for i, s in enumerate(plan.steps)
-            )
+            ])
             self._audit("plan.proposed", actor=plan.requester.key if plan.requester else "",
                         thread_id=plan.thread_id, plan_id=plan.id,
                         detail={"goal": plan.goal, "status": plan.status.value,
@@ -549,12 +561,11 @@ class Store:
             self._record_decision(decision, accepted=False, reason=reason)
 
     def _record_decision(self, decision: Decision, *, accepted: bool, reason: str) -> None:
-        self.db["decisions"].insert(
-            {"plan_id": decision.plan_id, "decision": "approve" if decision.approve else "deny",
-             "user_platform": decision.user.platform, "user_id": decision.user.id,
-             "user_name": decision.user.name, "accepted": int(accepted), "reason": reason,
-             "decided_at": _ts(decision.at), "source": decision.source}
-        )
+        self._insert("decisions", {
+            "plan_id": decision.plan_id, "decision": "approve" if decision.approve else "deny",
+            "user_platform": decision.user.platform, "user_id": decision.user.id,
+            "user_name": decision.user.name, "accepted": int(accepted), "reason": reason,
+            "decided_at": _ts(decision.at), "source": decision.source})
         self._audit("plan.decided" if accepted else "decision.refused", actor=decision.user.key,
                     plan_id=decision.plan_id,
                     detail={"decision": "approve" if decision.approve else "deny", "reason": reason,
