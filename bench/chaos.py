@@ -58,6 +58,7 @@ from typing import Any  # noqa: E402
 
 import aiohttp  # noqa: E402
 
+from tests.crashing import processes_with  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
 
 CHATOPS = Path(sys.executable).parent / "chatops"
@@ -275,21 +276,6 @@ class Clients:
 
 
 # --- chaos --------------------------------------------------------------------------------------
-
-
-def processes_with(token: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path("/proc", entry, "cmdline").read_bytes()
-            state = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if token.encode() in cmdline and state != "Z" and int(entry) != os.getpid():
-            found.append(int(entry))
-    return found
 
 
 def pending_plans(database: Path) -> int:

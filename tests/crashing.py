@@ -59,7 +59,7 @@ async def start(config: Path, port: int, session: aiohttp.ClientSession) -> Bot:
 
 
 def processes_with(token: str) -> list[int]:
-    """Live processes whose command line holds `token`."""
+    """Live processes whose command line holds `token` (never this one, which may hold it too)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -69,7 +69,7 @@ def processes_with(token: str) -> list[int]:
             state = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if token.encode() in cmdline and state != "Z":
+        if token.encode() in cmdline and state != "Z" and int(entry) != os.getpid():
             found.append(int(entry))
     return found
 

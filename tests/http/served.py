@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +24,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def run_config(path: Path, *, database: Path, listen: str, extra: str = "") -> Path:
+    """A config file for `chatops run` in a test: this database, the scripted `test` model, the
+    web adapter on `listen`, and any further TOML."""
+    path.write_text(textwrap.dedent(f"""
+        [storage]
+        path = "{database}"
+        [llm]
+        model = "test"
+        [http]
+        listen = "{listen}"
+    """) + textwrap.dedent(extra))
+    return path
 
 
 def run_chatops(*args: str, cwd: Path) -> subprocess.Popen[str]:

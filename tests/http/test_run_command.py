@@ -3,25 +3,16 @@ an unsafe exposure, and keeps pending plans across a restart."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from adapters.launch import AdapterConfigError, check_http_exposure, configured_adapters
 from tests.conftest import make_config, marker_runbook
-from tests.http.served import free_port, run_chatops, serve
+from tests.http.served import free_port, run_chatops, run_config, serve
 
 
 def write_config(folder: Path, listen: str) -> Path:
-    config = folder / "chatops.toml"
-    config.write_text(textwrap.dedent(f"""
-        [storage]
-        path = "{folder / 'bot.db'}"
-        [llm]
-        model = "test"
-        [http]
-        listen = "{listen}"
-    """) + marker_runbook(folder / "restarted"))
-    return config
+    return run_config(folder / "chatops.toml", database=folder / "bot.db", listen=listen,
+                      extra=marker_runbook(folder / "restarted"))
 
 
 def test_listening_beyond_loopback_without_tokens_is_refused_before_anything_starts(tmp_path: Path):

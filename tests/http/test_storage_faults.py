@@ -9,14 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.faults import StorageFull
-from tests.http.served import free_port, run_chatops
+from tests.http.served import free_port, run_chatops, run_config
 
 BIG = "x" * 12_000  # more than a page: storing it needs new pages
 
@@ -129,15 +128,7 @@ def test_run_on_a_read_only_database_exits_2_with_one_line(tmp_path: Path):
         else:
             folder = tmp_path / "disk"
             folder.mkdir()
-        config = tmp_path / "chatops.toml"
-        config.write_text(textwrap.dedent(f"""
-            [storage]
-            path = "{folder / 'bot.db'}"
-            [llm]
-            model = "test"
-            [http]
-            listen = "127.0.0.1:{port}"
-        """))
+        config = run_config(tmp_path / "chatops.toml", database=folder / "bot.db", listen=f"127.0.0.1:{port}")
         first = run_chatops("audit", "--config", str(config), cwd=tmp_path)  # creates the database
         assert first.wait(timeout=60) == 0
         if os.geteuid() == 0:

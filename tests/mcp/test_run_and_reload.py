@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import CHATOPS, marker_runbook
-from tests.http.served import free_port, serve
+from tests.http.served import free_port, run_config, serve
 from tests.mcp.conftest import SERVER
 
 
@@ -26,14 +26,8 @@ def alive(pid: int) -> bool:
 def test_run_reports_mcp_servers_reloads_on_request_and_stops_them(tmp_path: Path):
     port = free_port()
     pids = tmp_path / "server.pids"
-    config = tmp_path / "chatops.toml"
-    config.write_text(textwrap.dedent(f"""
-        [storage]
-        path = "{tmp_path / 'bot.db'}"
-        [llm]
-        model = "test"
-        [http]
-        listen = "127.0.0.1:{port}"
+    config = run_config(tmp_path / "chatops.toml", database=tmp_path / "bot.db", listen=f"127.0.0.1:{port}",
+                        extra=textwrap.dedent(f"""
         [[mcp]]
         name = "test"
         command = "{sys.executable}"
