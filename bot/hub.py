@@ -202,9 +202,11 @@ class Hub:
         if self._registered:
             self._registered = False
             try:  # what this process still held is interrupted now, not after its lease
-                await self.store.retire_process()
+                taken = await self.store.retire_process()
             except StorageUnavailable as exc:
                 log.warning("could not record this process as stopped: %s", exc)
+            else:  # the store forgets the groups it hands back: kill them now or nobody will
+                await self._kill_groups(taken.children)
 
     async def emit(self, thread: ThreadRef, event: Outbound) -> None:
         for sink in list(self._sinks):
@@ -216,7 +218,10 @@ class Hub:
     async def notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
         """Show a notice and keep it with the thread, so a reload or a restart shows it again."""
         text = self.redactor.text(text) or ""
-        await self.store.record_notice(thread, text, level)
+        try:
+            await self.store.record_notice(thread, text, level)
+        except StorageUnavailable as exc:  # shown anyway: often it is the notice that storage failed
+            log.warning("could not keep a notice: %s", exc)
         await self.emit(thread, NoticeEvent(thread=thread.id, text=text, level=level))  # type: ignore[arg-type]
 
     # --- inbound messages -------------------------------------------------------------------------
@@ -413,9 +418,13 @@ class Hub:
             return  # someone else is running it, or it was interrupted
         finished = await self._run_steps(plan, turn, leading_reads_only=False)
         failed = any(step.status in (StepStatus.failed, StepStatus.interrupted) for step in finished.steps)
-        await self.store.transition_plan(plan.id, (PlanStatus.running,),
-                                         PlanStatus.failed if failed else PlanStatus.succeeded)
+        settled = await self.store.transition_plan(plan.id, (PlanStatus.running,),
+                                                   PlanStatus.failed if failed else PlanStatus.succeeded)
         self._pinned.pop(plan.id, None)
+        if not settled:
+            # another process marked it interrupted (this one's lease lapsed) and answers the turn
+            log.warning("plan %s was taken over while it ran; its turn is answered by the new owner", plan.id)
+            return
         await self._after_round(finished, turn)
 
     async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool) -> Plan:
@@ -617,15 +626,20 @@ class Hub:
             except Exception:
                 log.exception("the heartbeat failed")
 
+    @staticmethod
+    async def _kill_groups(children: list[tuple[int, str]]) -> None:
+        """Kill the runbook process groups a stopped process left (reading /proc: off the loop)."""
+        for pgid, start_ticks in children:
+            if await asyncio.to_thread(kill_group, pgid, start_ticks):
+                log.warning("killed process group %d, left running by a stopped bot process", pgid)
+
     async def _take_over_orphans(self, *, announce: bool, resume_turns: bool = True) -> list[str]:
         """Interrupt the running work of dead processes, kill the process groups they left, and
         resume the turns they cut short. Returns the plans interrupted."""
         taken = await self.store.take_over_orphans()
         if taken.steps:
             log.warning("marked %d step(s) of stopped processes as interrupted", len(taken.steps))
-        for pgid, start_ticks in taken.children:
-            if kill_group(pgid, start_ticks):
-                log.warning("killed process group %d, left running by a stopped bot process", pgid)
+        await self._kill_groups(taken.children)
         if announce:
             for plan_id in taken.plans:
                 plan = await self.store.get_plan(plan_id)

@@ -163,11 +163,16 @@ class Store:
         self._executor.shutdown(wait=True)
 
     async def _dispatch(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        if self.dispatch == "to_thread":
+            return await asyncio.to_thread(self._locked, fn, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self._named_faults, fn, *args, **kwargs))
+
+    def _named_faults(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run `fn` (on the store's thread) with SQLite errors of a full or read-only disk raised
+        as named faults; naming one reads the free space, which must stay off the event loop."""
         try:
-            if self.dispatch == "to_thread":
-                return await asyncio.to_thread(self._locked, fn, *args, **kwargs)
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+            return fn(*args, **kwargs)
         except sqlite3.Error as exc:
             fault = storage_fault(exc, self.path)
             if fault is None:
@@ -176,7 +181,7 @@ class Store:
 
     def _locked(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         with self._lock:
-            return fn(*args, **kwargs)
+            return self._named_faults(fn, *args, **kwargs)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
