@@ -86,7 +86,8 @@ class Toolbox:
         async with self._lock:
             before = {spec.name: spec for spec in self.registry.specs()}
             self.config = config
-            self._static, self._static_problems = self._build(config)
+            # imports plugin modules and folders: off the loop, so adapters keep their heartbeats
+            self._static, self._static_problems = await asyncio.to_thread(self._build, config)
             self._start_problems = await self.mcp.reconfigure(config.mcp)
             self._assemble()
             after = {spec.name: spec for spec in self.registry.specs()}

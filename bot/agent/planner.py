@@ -22,7 +22,7 @@ from pydantic_ai.output import NativeOutput
 
 from bot.agent.planning import PlannerError, PlanRequest
 from bot.model import Answer, Plan, Risk, Step
-from tools.registry import ToolSpec
+from tools.registry import ToolSpec, without_titles
 
 INSTRUCTIONS = """\
 You are the planner of an operations chat bot used by on-call engineers.
@@ -64,7 +64,7 @@ def reply_schema(tools: list[ToolSpec], max_steps: int) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "tool": {"const": spec.name},
-                "args": _strip_titles(spec.parameters_schema),
+                "args": without_titles(spec.parameters_schema),
                 "reason": {"type": "string", "maxLength": 160},
             },
             "required": ["tool", "args", "reason"],
@@ -84,10 +84,6 @@ def reply_schema(tools: list[ToolSpec], max_steps: int) -> dict[str, Any]:
         "required": ["goal", "steps", "answer"],
         "additionalProperties": False,
     }
-
-
-def _strip_titles(schema: dict[str, Any]) -> dict[str, Any]:
-    return {k: _strip_titles(v) if isinstance(v, dict) else v for k, v in schema.items() if k != "title"}
 
 
 def describe_tools(tools: list[ToolSpec]) -> str:

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from bot.agent.entities import stem
 from tools.registry import ToolSpec
 
 DEFAULT_LIMIT = 24
@@ -44,15 +45,7 @@ STOPWORDS = frozenset([
 
 def _words(text: str) -> set[str]:
     words = _WORD.findall(text.lower().replace("_", " "))
-    return {_stem(word) for word in words if word not in STOPWORDS}
-
-
-def _stem(word: str) -> str:
-    """Plural and verb endings off, enough to match `logs` with `log` and `restarts` with `restart`."""
-    for suffix in ("ing", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    return {stem(word) for word in words if word not in STOPWORDS}  # the ranker's stem: one notion of a word
 
 
 def _tool_words(spec: ToolSpec) -> tuple[set[str], set[str]]:
