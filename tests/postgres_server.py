@@ -1,0 +1,99 @@
+"""A throwaway PostgreSQL server for the tests: Debian's `postgresql` binaries, a cluster in a
+temporary folder, a loopback port, stopped at the end. No mock database.
+
+PostgreSQL refuses to run as root, and CI runs as root: the cluster then belongs to `nobody` and
+its programs run through `runuser`. Each test gets a database of its own (`fresh_database`), so
+tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+UNPRIVILEGED = "nobody"
+
+
+def postgres_bin() -> Path | None:
+    """The newest installed server's bin folder (`/usr/lib/postgresql/<version>/bin`), or one on PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class PostgresServer:
+    """A running cluster: `url(database)` to connect, `create_database()` for a fresh one."""
+
+    folder: Path
+    port: int
+    bin: Path
+    user: str = "chatops"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A new empty database; returns its URL."""
+        name = f"t_{secrets.token_hex(6)}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        _as_owner([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop"],
+                  check=False)
+
+
+def _as_owner(command: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL program as the cluster's owner: `nobody` when we are root."""
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", UNPRIVILEGED, "--", *command]
+    return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """Start a cluster (initdb + pg_ctl) for the duration of the block."""
+    binaries = postgres_bin()
+    if binaries is None:
+        raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql); `make test` installs it")
+    folder = Path(tempfile.mkdtemp(prefix="chatops-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, UNPRIVILEGED)
+    folder.chmod(0o700)
+    server = PostgresServer(folder=folder, port=free_port(), bin=binaries)
+    try:
+        _as_owner([str(binaries / "initdb"), "-D", str(folder / "data"), "-U", server.user, "-A", "trust",
+                   "-E", "UTF8", "--no-sync"])
+        # fsync off: the tests kill bot processes, never the database server; sockets stay in the folder
+        options = (f"-p {server.port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off "
+                   "-c full_page_writes=off -c max_connections=300")
+        started = _as_owner([str(binaries / "pg_ctl"), "-D", str(folder / "data"), "-o", options,
+                             "-l", str(folder / "server.log"), "-w", "-t", "60", "start"], check=False)
+        if started.returncode != 0:
+            log = (folder / "server.log").read_text() if (folder / "server.log").exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.strip()} {log[-2000:]}")
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
