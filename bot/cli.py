@@ -290,7 +290,7 @@ def audit(
 async def _audit(settings: Config, limit: int, **filters: str | None) -> list[dict]:
     from storage import Store
 
-    store = await Store.open(settings.storage.path)
+    store = await Store.open_configured(settings.storage)
     try:
         return await store.audit_log(limit, **filters)
     finally:
@@ -335,7 +335,7 @@ async def _prune(settings: Config, cutoff, audit_too: bool) -> int:
     from storage import Store
 
     try:
-        store = await Store.open(settings.storage.path)
+        store = await Store.open_configured(settings.storage)
     except StorageUnavailable as exc:
         return _storage_problem(settings, exc)
     try:
