@@ -90,6 +90,11 @@ class StorageConfig(Section):
     def database_url(self) -> str | None:
         return self.url.get_secret_value() if self.url else None
 
+    @property
+    def location(self) -> str:
+        """Where the data is, fit to print: the SQLite file, or the database URL without its password."""
+        return redacted_url(self.url.get_secret_value()) if self.url else str(self.path)
+
 
 class LocalModelConfig(Section):
     """The embedded model served in-process by xllamacpp."""
@@ -389,6 +394,20 @@ class Config(Section):
             variables = [*server.env_from.values(), *([server.token_from] if server.token_from else [])]
             values += [os.environ.get(variable, "") for variable in variables]
         return [value for value in values if len(value) >= 4]
+
+
+def redacted_url(url: str) -> str:
+    """A database URL with its password replaced by `***`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "postgresql://(unreadable URL)"
 
 
 def database_password(url: str) -> list[str]:

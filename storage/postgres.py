@@ -141,14 +141,3 @@ def postgres_fault(exc: BaseException) -> StorageUnavailable | None:
 def retryable(exc: BaseException) -> bool:
     """A deadlock or serialization failure: the transaction was rolled back and may run again."""
     return isinstance(exc, pg_errors.DeadlockDetected | pg_errors.SerializationFailure)
-
-
-def redacted(url: str) -> str:
-    """The URL with any password replaced, for logs, errors and `check-config`."""
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "postgresql://(unparseable URL)"
-    user = f"{info['user']}@" if info.get("user") else ""
-    port = f":{info['port']}" if info.get("port") else ""
-    return f"postgresql://{user}{info.get('host', '')}{port}/{info.get('dbname', '')}"

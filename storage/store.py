@@ -385,7 +385,8 @@ class Store:
         with self._writing():
             self.db.execute(
                 "INSERT INTO perception_cache (sha256, kind, part, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (sha256) DO UPDATE SET kind = excluded.kind, part = excluded.part, created_at = excluded.created_at",
+                "ON CONFLICT (sha256) DO UPDATE SET kind = excluded.kind, part = excluded.part, "
+                "created_at = excluded.created_at",
                 [sha256, kind, _dumps(part), _ts()],
             )
 
@@ -936,6 +937,13 @@ class Store:
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @on_store_thread
+    def database_bytes(self) -> int:
+        """How much space the database takes: the file and its log, or PostgreSQL's own count."""
+        if self.url:
+            return int(self.db.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+        return self.size_bytes()
 
     def size_bytes(self) -> int:
         """The database and its write-ahead log, on disk (0 for PostgreSQL: see `database_size`)."""

@@ -52,12 +52,13 @@ def marker_runbook(marker: Path) -> str:
 
 
 _databases: dict[Path, str] = {}
+_backend_of: dict[Path, str] = {}
 
 
 def database_url_for(tmp_path: Path) -> str | None:
     """With `CHATOPS_TEST_STORAGE=postgresql`, the PostgreSQL database of this test (one per
     `tmp_path`, so a test that restarts its bot finds its data again); else None (SQLite)."""
-    if suite_backend() != "postgresql":
+    if _backend_of.get(tmp_path, suite_backend()) != "postgresql":
         return None
     if tmp_path not in _databases:
         _databases[tmp_path] = shared_server().create_database()
@@ -203,7 +204,20 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-StoreOpener = Callable[..., "asyncio.Future[Store]"]
+@pytest.fixture(autouse=True)
+def storage_backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where this test's bot stores: `CHATOPS_TEST_STORAGE` for the whole suite, or the test's
+    own choice (`@both_backends` runs it on each; `@pytest.mark.sqlite_only` keeps it on a SQLite
+    file, for what only a file can show: its locks, PRAGMAs, a full disk)."""
+    if request.node.get_closest_marker("sqlite_only"):
+        chosen = "sqlite"
+    else:
+        chosen = getattr(request, "param", None) or suite_backend()
+    _backend_of[tmp_path] = chosen
+    return chosen
+
+
+both_backends = pytest.mark.parametrize("storage_backend", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest_asyncio.fixture
