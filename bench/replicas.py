@@ -131,8 +131,9 @@ def _load_process(urls: list[str], clients: int, turns: int, results: multiproce
 
 
 def run_load(urls: list[str], clients: int, turns: int) -> tuple[float, list[float]]:
-    results: multiprocessing.Queue = multiprocessing.Queue()
-    worker = multiprocessing.get_context("spawn").Process(target=_load_process, args=(urls, clients, turns, results))
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    worker = spawn.Process(target=_load_process, args=(urls, clients, turns, results))
     worker.start()
     seconds, latencies = results.get(timeout=1800)
     worker.join()
