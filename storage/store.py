@@ -168,18 +168,20 @@ class Store:
                               lease_seconds=settings.lease_seconds)
 
     def _connect_postgres(self) -> None:
-        """Open the pool and migrate on one of its connections (under an advisory lock, so
-        replicas starting together migrate once)."""
+        """Migrate (under an advisory lock, so replicas starting together migrate once), then
+        open the pool."""
+        import psycopg
         from psycopg_pool import ConnectionPool
 
         from storage.postgres import PgDatabase
 
+        # one direct connection first: a refused login or an unreachable host is named at once
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=int(POOL_WAIT_SECONDS)) as conn:
+            migrate(PgDatabase(conn))
         self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=False,
                                     kwargs={"autocommit": True, "connect_timeout": int(POOL_WAIT_SECONDS)},
                                     name="chatops")
         self._pool.open(wait=True, timeout=30)
-        with self._pool.connection() as conn:
-            migrate(PgDatabase(conn))
 
     def _connect(self) -> None:
         if str(self.path) != ":memory:":

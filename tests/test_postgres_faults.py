@@ -58,3 +58,17 @@ async def test_the_database_going_away_is_said_and_the_bot_recovers_when_it_retu
         return view is not None and view["messages"][-1]["role"] == "bot"
 
     await eventually(answered, timeout=30)  # the pool replaced the broken connections, no restart
+
+
+def test_chatops_run_on_an_unreachable_server_exits_2_with_one_line_and_no_password(tmp_path: Path):
+    from tests.http.served import free_port, run_chatops
+
+    config = tmp_path / "down.toml"
+    config.write_text(f'[storage]\nurl = "postgresql://chatops:hunter2-secret@127.0.0.1:{free_port()}/chatops"\n'
+                      f'[http]\nlisten = "127.0.0.1:{free_port()}"\n')
+    process = run_chatops("run", "--config", str(config), cwd=tmp_path)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2, out + err
+    line = next(line for line in err.splitlines() if line.startswith("chatops: cannot use the database"))
+    assert "postgresql://chatops:***@127.0.0.1" in line and "Connection refused" in line
+    assert "hunter2-secret" not in out + err
