@@ -21,6 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -103,6 +104,25 @@ def free_bytes(path: Path) -> int:
         return shutil.disk_usage(folder if folder.exists() else Path.cwd()).free
     except OSError:
         return 0
+
+
+@dataclass(frozen=True)
+class RoundAnswer:
+    """The bot's answer to store with the end of a round (see `Store.finish_round`)."""
+
+    thread: ThreadRef
+    text: str
+    ends_turn_of: str
+
+
+@dataclass(frozen=True)
+class RoundEnd:
+    """What `Store.finish_round` stored: whether the step was still this process's, the plan's
+    final status (None when the plan was no longer running here), the answer's id if stored."""
+
+    step_won: bool
+    plan_status: PlanStatus | None
+    answer_id: str | None
 
 
 def on_store_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, Any, R]]:
@@ -472,6 +492,63 @@ class Store:
                 plan.status = PlanStatus.running
                 self._audit("plan.running", plan_id=plan.id)
         return plan
+
+    @on_store_thread
+    def propose_and_start(self, plan: Plan, *, message_id: str, ttl_seconds: float,
+                          start_first_step: bool = False) -> tuple[Plan, str | None]:
+        """`propose_plan(start=True)` and, with `start_first_step`, `start_step` of its first step,
+        in one transaction: a plan that needs no decision goes from nothing to its first step
+        `running` in one trip. The step is durably `running` before its tool runs, exactly as
+        with `start_step` after the fact, so a crash leaves the same state for the reliability
+        code (an interrupted step, a turn resumed without running it again). The caller says
+        whether the step can run (its tool exists, its arguments hold); the returned plan shows
+        the step still `approved` (what the plan card shows first), with the id of the started
+        step beside it, or None."""
+        with self._writing():
+            plan = Store.propose_plan.blocking(  # type: ignore[attr-defined]
+                self, plan, message_id=message_id, ttl_seconds=ttl_seconds, start=True)
+            running = None
+            if start_first_step and plan.status is PlanStatus.running and plan.steps \
+                    and plan.steps[0].status is StepStatus.approved \
+                    and Store.start_step.blocking(self, plan.steps[0].id):  # type: ignore[attr-defined]
+                running = plan.steps[0].id
+        return plan, running
+
+    @on_store_thread
+    def receive_planned(self, inbound: Inbound, plan: Plan, *, ttl_seconds: float,
+                        start_first_step: bool = False) -> tuple[str | None, Plan | None, str | None]:
+        """`record_inbound` and `propose_and_start` in one transaction, for a message whose plan
+        is known before it is stored (a `!command`, parsed without any I/O). Returns (message id,
+        plan, started step id), or (None, None, None) for a duplicate delivery, which proposes
+        nothing. The message never exists without its plan, nor the plan without its message."""
+        with self._writing():
+            message_id = Store.record_inbound.blocking(self, inbound)  # type: ignore[attr-defined]
+            if message_id is None:
+                return None, None, None
+            plan, running = Store.propose_and_start.blocking(  # type: ignore[attr-defined]
+                self, plan, message_id=message_id, ttl_seconds=ttl_seconds, start_first_step=start_first_step)
+        return message_id, plan, running
+
+    @on_store_thread
+    def finish_round(self, step_id: str, outcome: StepResult, plan_id: str, *,
+                     answer: RoundAnswer | None = None) -> RoundEnd:
+        """The last step of a running plan finished: `finish_step`, the plan's own end (running →
+        succeeded, or failed when the step failed or was lost) and, given `answer`, the bot's
+        answer that ends the turn, all in one transaction. Nothing here runs a tool, so grouping
+        loses nothing a crash could need: before the commit the step is still `running` (and is
+        interrupted by whoever notices), after it the turn is over. The answer is stored only when
+        the step and the plan were both this process's to finish; otherwise the caller goes on as
+        after `finish_step` and `transition_plan` (the new owner answers, or the hub re-plans)."""
+        with self._writing():
+            step_won = Store.finish_step.blocking(self, step_id, outcome)  # type: ignore[attr-defined]
+            final = PlanStatus.succeeded if outcome.ok and step_won else PlanStatus.failed
+            plan_settled = Store.transition_plan.blocking(  # type: ignore[attr-defined]
+                self, plan_id, (PlanStatus.running,), final)
+            answer_id = None
+            if answer is not None and step_won and plan_settled:
+                answer_id = Store.record_bot_message.blocking(  # type: ignore[attr-defined]
+                    self, answer.thread, answer.text, ends_turn_of=answer.ends_turn_of)
+        return RoundEnd(step_won=step_won, plan_status=final if plan_settled else None, answer_id=answer_id)
 
     def _plan(self, plan_id: str) -> Plan | None:
         row = self.db.execute(
