@@ -81,6 +81,10 @@ class Turn:
     message_id: str
     history: list[dict] = field(default_factory=list)
     settled: Callable[[], None] = lambda: None  # the message has a plan on show or an answer
+    # the thread's newest plans, read with the message (None: not read, ask the store)
+    earlier: list[Plan] | None = None
+    # the plans of this message's rounds so far, kept as they were stored (None: ask the store)
+    executed: list[Plan] | None = None
 
 
 @dataclass
@@ -263,7 +267,13 @@ class Hub:
                 if handled:
                     self._observe("turn", started, platform=thread.platform)
                 return handled
-            message_id, history = await self.store.receive(inbound, history_limit=20)
+            earlier: list[Plan] | None = None
+            if self.planner is not None and not is_command(inbound.text):
+                # a planned turn: the earlier plans come with the message, not in a trip of their own
+                message_id, history, earlier = await self.store.receive_with_plans(
+                    inbound, history_limit=20, plans_limit=EARLIER_PLANS)
+            else:
+                message_id, history = await self.store.receive(inbound, history_limit=20)
             if message_id is None:
                 return await self._handle_repeat(inbound, settled)
             if inbound.attachments:
@@ -273,7 +283,7 @@ class Hub:
             else:
                 text = inbound.text
             turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history,
-                        settled=settled)
+                        settled=settled, earlier=earlier, executed=[])
             await self._plan_round(turn, round_number=1, executed=[])
         self._observe("turn", started, platform=thread.platform)
         return True
@@ -409,7 +419,7 @@ class Hub:
         else:
             earlier = []  # a thread's first message has no earlier plans: spare the store call
             if turn.history:
-                earlier = [plan for plan in await self.store.thread_plans(turn.thread.id, limit=EARLIER_PLANS)
+                earlier = [plan for plan in await self._recent_plans(turn, executed)
                            if plan.id not in {p.id for p in executed}]
             offered = relevant_tools(turn.text, tools)  # all of them unless there are many
             # a follow-up ("check it again") names no tool: the earlier plans' tools stay on offer
@@ -433,6 +443,14 @@ class Hub:
             await self.store.append_audit("plan.invalid", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"problems": checked.invalid})
         return checked.outcome
+
+    async def _recent_plans(self, turn: Turn, executed: list[Plan]) -> list[Plan]:
+        """The thread's newest plans: those read with the message followed by this turn's own
+        rounds (the thread's lock keeps other turns out meanwhile; a decision on an older plan
+        that lands during the turn is seen from the next turn on), or read from the store."""
+        if turn.earlier is None:
+            return await self.store.thread_plans(turn.thread.id, limit=EARLIER_PLANS)
+        return [*turn.earlier, *executed][-EARLIER_PLANS:]
 
     def _vetted(self, outcome: Plan, request: PlanRequest) -> Review:
         """A plan as the hub takes it: at most `max_steps` steps, each step's risk from the
@@ -623,7 +641,10 @@ class Hub:
     async def _after_round(self, plan: Plan, turn: Turn) -> None:
         """Answer from the results, or let the planner answer or re-plan (bounded rounds)."""
         if self._reviews(plan, turn):
-            executed = await self.store.plans_for_message(turn.message_id)
+            if turn.executed is None:
+                executed = await self.store.plans_for_message(turn.message_id)
+            else:  # every round of this turn ran here: its plans are in memory as stored
+                executed = turn.executed = [*turn.executed, plan]
             await self._plan_round(turn, round_number=plan.round + 1, executed=executed)
             return
         await self._answer(turn.thread, summarize(plan), plan_id=plan.id, ends_turn_of=turn.message_id)

@@ -298,6 +298,18 @@ class Store:
         history = Store.thread_history.blocking(self, inbound.thread.id, history_limit + 1)  # type: ignore[attr-defined]
         return message_id, history[:-1]
 
+    @on_store_thread
+    def receive_with_plans(self, inbound: Inbound, *, history_limit: int = 20,
+                           plans_limit: int = 3) -> tuple[str | None, list[dict[str, Any]], list[Plan]]:
+        """`receive` and, when the thread has history, its newest `plans_limit` plans (what a
+        planner is shown for follow-ups), in one trip to the store thread."""
+        message_id, history = Store.receive.blocking(  # type: ignore[attr-defined]
+            self, inbound, history_limit=history_limit)
+        if message_id is None or not history:
+            return message_id, history, []
+        plans = Store.thread_plans.blocking(self, inbound.thread.id, plans_limit)  # type: ignore[attr-defined]
+        return message_id, history, plans
+
     def _ensure_thread(self, thread: ThreadRef, title: str) -> None:
         now = _ts()
         self.db.execute(
