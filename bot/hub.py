@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.agent.answers import summarize
+from bot.agent.answers import summarize, summarize_steps
 from bot.agent.commands import is_command, is_reload_command, parse_command
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
@@ -542,8 +542,9 @@ class Hub:
         only the read-only steps before the first one that waits for approval. `running` is a
         step the store already started; with `ending`, the last step's outcome is stored with the
         plan's end (see `_finish_last_step`). Returns the plan as it now stands (kept in step
-        with the store, so it need not be read back)."""
-        current = plan.model_copy(deep=True)
+        with the store, so it need not be read back; its steps are copies, `plan`'s stay as
+        they were, and nothing here changes a step's arguments, so they need no deep copy)."""
+        current = plan.model_copy(update={"steps": [step.model_copy() for step in plan.steps]})
         failed = False
         for position, step in enumerate(current.steps):
             if leading_reads_only and step.risk is not Risk.read:
@@ -603,10 +604,10 @@ class Hub:
         as before (the step shows as interrupted, the new owner answers)."""
         answer = None
         if ending.answers:
-            as_if_won = current.model_copy(deep=True)
-            self._settle_step(next(s for s in as_if_won.steps if s.id == step.id),
-                              StepStatus.succeeded if outcome.ok else StepStatus.failed, outcome)
-            ending.text = self.redactor.text(summarize(as_if_won)) or ""
+            as_if_won = step.model_copy()
+            self._settle_step(as_if_won, StepStatus.succeeded if outcome.ok else StepStatus.failed, outcome)
+            steps = [as_if_won if other.id == step.id else other for other in current.steps]
+            ending.text = self.redactor.text(summarize_steps(steps)) or ""
             answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id)
         ending.stored = await self.store.finish_round(step.id, outcome, current.id, answer=answer)
         return ending.stored.step_won
