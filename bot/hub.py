@@ -310,11 +310,12 @@ class Hub:
         plan = self._command_plan(inbound)
         if plan is None:
             return None
+        planned = time.perf_counter()
         message_id, plan, running = await self.store.receive_planned(
             inbound, plan, ttl_seconds=self.config.agent.approval_ttl, start_first_step=self._may_start(plan))
         if message_id is None or plan is None:
             return await self._handle_repeat(inbound, settled)
-        self._observe("planning", planning, path="command")
+        self._observe("planning", planning + (time.perf_counter() - planned), path="command")  # not the store's time
         turn = Turn(thread=inbound.thread, requester=inbound.user, text=inbound.text, message_id=message_id,
                     settled=settled)
         await self._show_and_run(plan, turn, running)
