@@ -612,6 +612,7 @@ class Hub:
             answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id)
         ending.stored = await self.store.finish_round(step.id, outcome, current.id, answer=answer)
         return ending.stored.step_won
+
     def _tool_context(self, plan: Plan, step: Step, turn: Turn) -> ToolContext:
         async def child_started(pgid: int, start_ticks: str) -> None:
             await self.store.record_child(step.id, pgid, start_ticks)
