@@ -47,6 +47,7 @@ Description = the benchmark's no-op command
 Version = 3
 """
 WARMUP = 50
+POP_TIMEOUT = 30  # seconds; errbot's default (5) is short on a busy machine
 
 
 def sequential(bot: TestBot, count: int) -> dict:
@@ -54,16 +55,20 @@ def sequential(bot: TestBot, count: int) -> dict:
     cpu, started = time.process_time(), time.perf_counter()
     for _ in range(count):
         t0 = time.perf_counter()
-        reply = bot.exec_command("!noop")
+        reply = bot.exec_command("!noop", timeout=POP_TIMEOUT)
         latencies.append(time.perf_counter() - t0)
         assert reply == "ok", reply
     return {"count": count, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-            "latencies": latencies}
+            "latencies": latencies, "errors": 0}
 
 
 def windows(bot: TestBot, count: int, window: int) -> dict:
-    """`window` commands in flight at a time; a command's latency runs from its window's push."""
+    """`window` commands in flight at a time; a command's latency runs from its window's push.
+    errbot 6.2.1 sometimes answers a command run concurrently with an internal error ("Computer
+    says nooo ... pop from empty list"): such replies are counted as `errors`, not hidden (they
+    are still round trips, so they count in the rate, which only flatters the baseline)."""
     latencies = []
+    errors = 0
     cpu, started = time.process_time(), time.perf_counter()
     done = 0
     while done < count:
@@ -72,12 +77,12 @@ def windows(bot: TestBot, count: int, window: int) -> dict:
         for _ in range(n):
             bot.push_message("!noop")
         for _ in range(n):
-            reply = bot.pop_message()
+            reply = bot.pop_message(timeout=POP_TIMEOUT)
             latencies.append(time.perf_counter() - t0)
-            assert reply == "ok", reply
+            errors += reply != "ok"
         done += n
     return {"count": count, "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-            "latencies": latencies}
+            "latencies": latencies, "errors": errors}
 
 
 def main() -> None:
