@@ -473,7 +473,7 @@ class Store:
     def _propose(self, plan: Plan, *, message_id: str, ttl_seconds: float, start: bool) -> Plan:
         """`propose_plan` on the plan given, which becomes the stored plan (ids, statuses and
         deadlines are set on it): the combined operations take over a plan the hub built for
-        them and spare the deep copy (a fifth of the store's CPU in a `!command` turn)."""
+        them and spare the deep copy (about 8 % of the store thread's CPU in a `!command` turn, profiled)."""
         now = utcnow()
         plan.id = new_id("p")
         plan.created_at = now
