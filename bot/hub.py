@@ -26,6 +26,7 @@ from bot.agent.policy import Policy
 from bot.agent.provenance import turn_sources
 from bot.agent.review import Review, review
 from bot.agent.tool_filter import relevant_tools
+from bot.card_records import CardRecords
 from bot.config import Config
 from bot.faults import StorageUnavailable
 from bot.maintenance import Maintenance
@@ -115,6 +116,7 @@ class Hub:
                  sweep_interval: float | None = None, perceiver: Perceiver | None = None) -> None:
         self.config = config
         self.store = store
+        self.cards = CardRecords(store)  # what adapters keep about their cards, without the store
         self.registry = registry
         self.planner = planner
         self.policy = policy or Policy(config)

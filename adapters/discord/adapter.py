@@ -59,7 +59,7 @@ class DiscordAdapter:
         self.guild_ready_timeout = guild_ready_timeout
         self.client: ChatopsClient | None = None
         self.writer: ThreadWriter | None = None
-        self.conversations = Conversations(self.config.discord, self.store)
+        self.conversations = Conversations(self.config.discord, self.hub.cards)
         self.downloads = AttachmentDownloads()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: asyncio.Task[None] | None = None
@@ -73,7 +73,7 @@ class DiscordAdapter:
             raise ValueError("no Discord token: set CHATOPS_DISCORD_TOKEN (or [discord] token)")
         self._restore_endpoints = use_endpoints(self.config.discord)
         self.client = ChatopsClient(self, guild_ready_timeout=self.guild_ready_timeout)
-        self.writer = ThreadWriter(self.client, self.store)
+        self.writer = ThreadWriter(self.client, self.hub.cards)
         # listening before connecting: discord.py delivers messages and clicks before it is "ready"
         self.hub.add_sink(self.writer.deliver)
         self.hub.add_fetcher(PLATFORM, self.downloads.fetch)

@@ -19,9 +19,9 @@ import discord
 
 from adapters.discord.embeds import clip
 from adapters.discord.people import PLATFORM
+from bot.card_records import CardRecords
 from bot.config import DiscordConfig
 from bot.model import ThreadRef
-from storage import Store
 
 log = logging.getLogger("chatops.discord")
 
@@ -79,9 +79,9 @@ def is_thread(channel: object) -> bool:
 
 
 class Conversations:
-    def __init__(self, config: DiscordConfig, store: Store) -> None:
+    def __init__(self, config: DiscordConfig, cards: CardRecords) -> None:
         self.config = config
-        self.store = store
+        self.cards = cards
 
     async def thread_for(self, message: discord.Message, me: discord.ClientUser) -> ThreadRef | None:
         """The conversation a message belongs to, starting a thread for a mention in a channel;
@@ -98,7 +98,7 @@ class Conversations:
         channel = message.channel
         if is_thread(channel) or isinstance(channel, discord.PartialMessageable):
             ref = guild_thread(message.guild.id, channel.id)
-            known = await self.store.thread_exists(ref.id)
+            known = await self.cards.knows_thread(ref.id)
             if isinstance(channel, discord.PartialMessageable):  # a channel or thread not in the cache
                 if known:
                     return ref
@@ -118,7 +118,7 @@ class Conversations:
         """A public thread from the message; the same thread again for a repeated delivery."""
         assert message.guild is not None
         same = guild_thread(message.guild.id, message.id)  # a thread from a message has its id
-        if await self.store.thread_exists(same.id):
+        if await self.cards.knows_thread(same.id):
             return same
         try:
             thread = await message.create_thread(name=thread_name(request_text(message, me.id)),

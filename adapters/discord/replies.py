@@ -28,6 +28,7 @@ from adapters.discord.embeds import (
 )
 from adapters.discord.people import PLATFORM
 from adapters.discord.views import decision_view
+from bot.card_records import CardRecords
 from bot.model import (
     AnswerEvent,
     DecisionEvent,
@@ -39,20 +40,18 @@ from bot.model import (
     StepStatus,
     ThreadRef,
 )
-from storage import Store
 
 log = logging.getLogger("chatops.discord")
 
-CARD = "plan_card"
 SETTLED = (PlanStatus.succeeded, PlanStatus.failed, PlanStatus.denied, PlanStatus.expired, PlanStatus.interrupted)
 NOTICE_PREFIX = {"info": "", "warning": "⚠️ ", "error": "❌ "}
 MAX_SPLIT_MESSAGES = 3  # longer texts: the start as a message, the whole as a file
 
 
 class ThreadWriter:
-    def __init__(self, client: discord.Client, store: Store) -> None:
+    def __init__(self, client: discord.Client, cards: CardRecords) -> None:
         self.client = client
-        self.store = store
+        self.cards = cards
         self._card_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._shown: dict[str, Any] = {}  # plan id → what its card shows now (skip no-op edits)
         self._unsettled: defaultdict[str, set[str]] = defaultdict(set)  # thread id → plans still moving
@@ -86,16 +85,16 @@ class ThreadWriter:
     async def show_plan(self, channel: discord.PartialMessageable, plan_id: str, thread: ThreadRef) -> None:
         """Post the plan's card, or edit it to show the plan as stored now."""
         async with self._card_locks[plan_id]:
-            plan = await self.store.get_plan(plan_id)
+            plan = await self.cards.plan(plan_id)
             if plan is None:
                 return
             embed, view = plan_embed(plan), decision_view(plan)
             shown = (embed.to_dict(), [item.custom_id for item in view.children] if view else [])  # type: ignore[attr-defined]
             if self._shown.get(plan_id) != shown:
-                ref = await self.store.ref_of(PLATFORM, CARD, plan_id)
+                ref = await self.cards.where(PLATFORM, plan_id)
                 if ref is None:
                     message = await channel.send(embed=embed, view=view) if view else await channel.send(embed=embed)
-                    await self.store.remember_ref(PLATFORM, CARD, plan_id,
+                    await self.cards.remember(PLATFORM, plan_id,
                                                   {"channel": str(channel.id), "message": str(message.id)})
                 else:
                     card = self.client.get_partial_messageable(int(ref["channel"]))

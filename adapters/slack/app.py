@@ -76,7 +76,6 @@ class SlackAdapter:
         self.config = runtime.config
         self.slack = runtime.config.slack
         self.hub = runtime.hub
-        self.store = runtime.store
         if self.slack.bot_token is None:
             raise SlackStartError("slack.bot_token is not set (or CHATOPS_SLACK_BOT_TOKEN)")
         if self.slack.mode == "http" and self.slack.signing_secret is None:
@@ -91,7 +90,7 @@ class SlackAdapter:
         self.people = People(self.client, configured_groups(self.config))
         self.files = SlackFiles(self.slack.bot_token.get_secret_value(), self.slack.api_base_url)
         self.status = WorkingStatus(self.client)
-        self.delivery = Delivery(self.client, self.store)
+        self.delivery = Delivery(self.client, runtime.hub.cards)
         self.bot_user_id = ""
         self.bot_name = ""
         self.team = ""
@@ -211,7 +210,7 @@ class SlackAdapter:
                                                            f"({type(exc).__name__}). Nothing more was run.")
 
     async def _in_known_thread(self, event: dict[str, Any]) -> bool:
-        return bool(event.get("thread_ts")) and await self.store.thread_exists(events.thread_of(event).id)
+        return bool(event.get("thread_ts")) and await self.hub.cards.knows_thread(events.thread_of(event).id)
 
     async def _click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         plan_id = str(action.get("value") or "")

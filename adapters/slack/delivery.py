@@ -30,6 +30,7 @@ from adapters.slack import cards
 from adapters.slack.client import error_of
 from adapters.slack.files import upload_text
 from adapters.slack.mrkdwn import escape, split_text, to_mrkdwn, truncate
+from bot.card_records import CardRecords
 from bot.model import (
     AnswerEvent,
     DecisionEvent,
@@ -41,20 +42,18 @@ from bot.model import (
     StepStatus,
     ThreadRef,
 )
-from storage import Store
 
 log = logging.getLogger("chatops.slack.delivery")
 PLATFORM = "slack"
-CARD = "plan_card"
 REPLY_LIMIT = 3500  # output longer than this is uploaded as a file instead of a threaded reply
 MESSAGE_TEXT_LIMIT = cards.MAX_MESSAGE_CHARS - 4000  # room for the fallback text and block JSON
 NOTICE_PREFIX = {"info": "", "warning": ":warning: ", "error": ":x: "}
 
 
 class Delivery:
-    def __init__(self, client: AsyncWebClient, store: Store) -> None:
+    def __init__(self, client: AsyncWebClient, cards: CardRecords) -> None:
         self.client = client
-        self.store = store
+        self.cards = cards
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         # cards drawn while their plan ran: the plan's final status comes with no event of its own,
         # so they are redrawn at the thread's next event (an answer or the next round's plan)
@@ -112,13 +111,13 @@ class Delivery:
     async def show_plan(self, thread: ThreadRef, plan_id: str, *, note: cards.DecisionNote | None = None) -> None:
         """Post the card, or redraw it where it was posted (recording `note` first when given)."""
         async with self._lock(plan_id):
-            plan = await self.store.get_plan(plan_id)
+            plan = await self.cards.plan(plan_id)
             if plan is None:
                 return
-            ref = await self.store.ref_of(PLATFORM, CARD, plan_id)
+            ref = await self.cards.where(PLATFORM, plan_id)
             if note is not None and ref is not None:
                 ref = {**ref, "decision": note.to_dict()}
-                await self.store.remember_ref(PLATFORM, CARD, plan_id, ref)
+                await self.cards.remember(PLATFORM, plan_id, ref)
             shown_note = note or cards.DecisionNote.from_dict((ref or {}).get("decision"))
             text, blocks = cards.plan_card(plan, shown_note)
             settling = self._settling.setdefault(thread.id, set())
@@ -134,7 +133,7 @@ class Delivery:
                 ref = {"channel": response["channel"], "ts": response["ts"], "thread_ts": thread.thread}
                 if shown_note is not None:
                     ref["decision"] = shown_note.to_dict()
-                await self.store.remember_ref(PLATFORM, CARD, plan_id, ref)
+                await self.cards.remember(PLATFORM, plan_id, ref)
             else:
                 await self.client.chat_update(channel=ref["channel"], ts=ref["ts"], text=text, blocks=blocks)
 
@@ -144,14 +143,14 @@ class Delivery:
         if not (plan_id and channel and ts):
             return
         async with self._lock(plan_id):
-            if await self.store.get_plan(plan_id) is None:
+            if await self.cards.plan(plan_id) is None:
                 return  # not a plan of ours (hub.decide will say so)
-            if await self.store.ref_of(PLATFORM, CARD, plan_id) is None:
-                await self.store.remember_ref(PLATFORM, CARD, plan_id,
+            if await self.cards.where(PLATFORM, plan_id) is None:
+                await self.cards.remember(PLATFORM, plan_id,
                                               {"channel": channel, "ts": ts, "thread_ts": thread_ts})
 
     async def _post_long_output(self, thread: ThreadRef, event: StepEvent) -> None:
-        plan = await self.store.get_plan(event.plan_id)
+        plan = await self.cards.plan(event.plan_id)
         step = next((s for s in plan.steps if s.id == event.id), None) if plan else None
         output = cards.full_output(step) if step else None
         if step is None or not output:

@@ -1,0 +1,46 @@
+"""What a chat adapter keeps about its plan cards, reached through the hub.
+
+A card is drawn from the plan as stored and edited in place wherever it was posted, also after a
+restart or on another replica; so an adapter needs the plan, where its card is (a Slack `ts`, a
+Discord message id) and whether a thread is one the bot is in. It gets exactly that here, from
+`Hub.cards`, rather than the whole store: adapters stay above the storage layer
+(`tests/test_layering.py`), and the store's other operations stay the hub's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.model import Plan
+
+CARD = "plan_card"
+
+
+class CardStore(Protocol):
+    """The store operations behind the records (`storage.Store` has them)."""
+
+    async def get_plan(self, plan_id: str) -> Plan | None: ...
+    async def ref_of(self, platform: str, kind: str, key: str) -> dict[str, Any] | None: ...
+    async def remember_ref(self, platform: str, kind: str, key: str, ref: dict[str, Any]) -> None: ...
+    async def thread_exists(self, thread_id: str) -> bool: ...
+
+
+class CardRecords:
+    def __init__(self, store: CardStore) -> None:
+        self._store = store
+
+    async def plan(self, plan_id: str) -> Plan | None:
+        """The plan as stored now: what its card shows."""
+        return await self._store.get_plan(plan_id)
+
+    async def where(self, platform: str, plan_id: str) -> dict[str, Any] | None:
+        """Where `platform` posted the plan's card, as it recorded it; None when not posted (yet)."""
+        return await self._store.ref_of(platform, CARD, plan_id)
+
+    async def remember(self, platform: str, plan_id: str, ref: dict[str, Any]) -> None:
+        """Record (or replace) where the card is, so a later edit finds it from any process."""
+        await self._store.remember_ref(platform, CARD, plan_id, ref)
+
+    async def knows_thread(self, thread_id: str) -> bool:
+        """Whether the bot has a conversation in this thread (a follow-up needs no mention there)."""
+        return await self._store.thread_exists(thread_id)
