@@ -25,6 +25,7 @@ from tests.conftest import CHATOPS, REPO
 from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, eventually, said
 from tests.fakes.discord_gateway import GUILD_ID, ONCALL_ROLE, TOKEN, FakeDiscord
 from tests.http.served import free_port
+from tests.postgres_server import shared_server
 
 LEASE_SECONDS = 3  # short, so the test waits seconds; long enough for a loaded CI machine
 
@@ -35,10 +36,14 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         yield fake
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def storage_section(request, tmp_path) -> str:
-    """The `[storage]` keys every replica shares: one SQLite file (PostgreSQL once it exists)."""
-    return f'path = "{tmp_path / "shared.db"}"'
+    """The `[storage]` keys every replica shares: one SQLite file, or one PostgreSQL database
+    (the SQLite path then only keeps attachments)."""
+    section = f'path = "{tmp_path / "shared.db"}"'
+    if request.param == "postgresql":
+        section += f'\nurl = "{shared_server().create_database()}"'
+    return section
 
 
 @dataclass

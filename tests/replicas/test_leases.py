@@ -1,8 +1,9 @@
 """Named leases (migration v10): one holder at a time across processes sharing one database.
 
-Each `Store` here is its own connection with its own process identity, as two replicas are; the
-database file is shared. A lease is free when it was never taken, has expired, was released, or
-its holder stopped or stopped heartbeating, and only then can another process take it."""
+Each `Store` here is its own connection (or pool) with its own process identity, as two replicas
+are; the database is shared, a SQLite file or a PostgreSQL database. A lease is free when it was
+never taken, has expired, was released, or its holder stopped or stopped heartbeating, and only
+then can another process take it."""
 
 from __future__ import annotations
 
@@ -20,19 +21,16 @@ Opener = Callable[..., Awaitable[Store]]
 
 
 @pytest_asyncio.fixture
-async def replica(tmp_path) -> AsyncIterator[Opener]:
-    """`await replica(lease_seconds=…)` → a registered store on the shared database file."""
-    opened: list[Store] = []
+async def replica(open_store) -> AsyncIterator[Opener]:
+    """`await replica(lease_seconds=…)` → a registered store on the shared database (one SQLite
+    file, or one PostgreSQL database: every test runs on both)."""
 
     async def open_one(lease_seconds: float = 30.0) -> Store:
-        store = await Store.open(tmp_path / "shared.db", lease_seconds=lease_seconds)
+        store = await open_store(lease_seconds=lease_seconds)
         await store.register_process()
-        opened.append(store)
         return store
 
     yield open_one
-    for store in opened:
-        await store.close()
 
 
 async def test_the_schema_has_leases(replica):
