@@ -138,20 +138,23 @@ class DiscordAdapter:
         here, only a fresh client logged in for REST, so this replica's cards and answers still
         reach Discord. Healthy: `/healthz` shows `standby`, and `chatops run` keeps running."""
         was_leading, self._leading = self._leading, False
+        await self._end_supervision(self._fresh_client() if was_leading else None)
         if was_leading:
-            await self._fresh_client()  # closing the old client ends its connection loop
             log.warning("discord: lost the gateway lease %s; disconnected, standing by", self.leadership.name)
-        await self._end_supervision()
         self.health.report(self.name, AdapterState.standby, self._standby_detail())
 
-    async def _end_supervision(self) -> None:
-        """Stop the supervisor once its client is closed. Cancelling alone is not enough: on
-        Python 3.11 `asyncio.wait_for` (inside discord.py's reconnect) can swallow a cancellation
-        that arrives as a reconnect completes, and the connection loop then runs on; found when a
-        deposed leader kept resuming its session. Closing the client ends that loop for sure."""
+    async def _end_supervision(self, closing: Coroutine[Any, Any, None] | None) -> None:
+        """Stop the supervisor and close its client (`closing`). Cancelling alone is not enough:
+        on Python 3.11 `asyncio.wait_for` (inside discord.py's reconnect) can swallow a
+        cancellation that arrives as a reconnect completes, and the connection loop then runs on;
+        found when a deposed leader kept resuming its session. Closing the client ends that loop
+        for sure, and the supervisor then sees this replica is not leading (or is stopping)."""
         runner, self._runner = self._runner, None
         if runner is not None:
             runner.cancel()
+        if closing is not None:
+            await closing
+        if runner is not None:
             await asyncio.wait({runner}, timeout=STOP_GRACE_SECONDS)
 
     def _standby_detail(self) -> str:
@@ -170,9 +173,7 @@ class DiscordAdapter:
         if self.writer is not None:
             self.hub.remove_sink(self.writer.deliver)
         self.hub.remove_fetcher(PLATFORM)
-        if self.client is not None:
-            await self.client.close()
-        await self._end_supervision()
+        await self._end_supervision(self.client.close() if self.client is not None else None)
         if self.leadership is not None:  # released once disconnected: a standby connects at its next try
             await self.leadership.release()
         self.health.report(self.name, AdapterState.stopped)
