@@ -14,14 +14,23 @@ its own chat thread with sequential messages), for:
 
 Baselines: (i) a bare pydantic-ai `Agent.run` on the same scripted model with the same
 StructuredDict output type (`reply_schema`), (ii) the raw sqlite-utils single-row insert rate, one
-commit per row, WAL + synchronous=NORMAL (what the Store uses) and synchronous=FULL.
+commit per row, WAL + synchronous=NORMAL (what the Store uses) and synchronous=FULL, (iii)
+errbot's in-memory `TestBot` answering a `!noop` plugin command (`bench/errbot_testbot.py`), one
+at a time against our concurrency 1 and 100 in flight against our concurrency 100. errbot is
+installed with pip into its own virtualenv, built here on first use (`--errbot-venv`, default
+under the temp folder, reused), run as a subprocess: never into the project's environment.
 
-Targets: fast path >= 300 turns/s; planner (1 call) >= 80 % of the bare pydantic-ai rate at the
+Each hub measurement also counts, over its warm-up, the store's trips to its thread (hops) and its
+write transactions (`BEGIN` statements, traced off the live connection) per turn.
+
+Targets (issue 15): fast path >= 300 turns/s and >= 35 % of errbot's TestBot round-trip rate, at
+most 2 write transactions per turn; planner (1 call) >= 80 % of the bare pydantic-ai rate at the
 same concurrency. A missed target is reported, not an error: the exit code is 0.
 
     .venv/bin/python bench/pipeline.py             # 2000 turns at concurrency 100, 500 at 1
     .venv/bin/python bench/pipeline.py --turns 4000
     .venv/bin/python bench/pipeline.py --quick     # smoke run
+    .venv/bin/python bench/pipeline.py --no-errbot # without baseline (iii) (no network needed)
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import sqlite3  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Awaitable, Callable  # noqa: E402
@@ -62,7 +72,10 @@ from storage import Store  # noqa: E402
 from tools.registry import ToolRegistry, spec_of, tool  # noqa: E402
 
 FAST_TARGET = 300.0  # turns/s
+FAST_ERRBOT_RATIO_TARGET = 0.35  # of errbot's TestBot round-trip rate
+FAST_TRANSACTIONS_TARGET = 2  # write transactions per fast-path turn (receive; finish)
 PLANNER_RATIO_TARGET = 0.80  # of the bare pydantic-ai rate
+ERRBOT_VERSION = "6.2.1"
 WARMUP_TURNS = 40
 
 
@@ -112,6 +125,8 @@ class Result:
     unit: str = "turns/s"
     note: str = ""
     cpu: float = 0.0  # process CPU seconds (all threads) spent during the measurement
+    hops: float = 0.0  # the store's trips to its thread per turn (hub measurements)
+    transactions: float = 0.0  # write transactions per turn (hub measurements)
 
     @property
     def rate(self) -> float:
@@ -199,8 +214,10 @@ async def bench_hub(variant: Variant, concurrency: int, turns: int, dispatch: st
                                          text=variant.text))
             return one
 
-        # warm-up (also counts store round-trips and model calls per turn, outside the timing)
+        # warm-up (also counts store round-trips, write transactions and model calls per turn,
+        # outside the timing)
         round_trips = 0
+        statements: list[str] = []
         original = store._dispatch
 
         async def counting(*args: Any, **kwargs: Any) -> Any:
@@ -208,9 +225,12 @@ async def bench_hub(variant: Variant, concurrency: int, turns: int, dispatch: st
             round_trips += 1
             return await original(*args, **kwargs)
 
+        await store._dispatch(lambda: store.db.conn.set_trace_callback(statements.append))
         store._dispatch = counting  # type: ignore[method-assign]
         await drive(min(concurrency, 10), WARMUP_TURNS, turn("warm"))
         store._dispatch = original  # type: ignore[method-assign]
+        await store._dispatch(lambda: store.db.conn.set_trace_callback(None))
+        transactions = sum(1 for sql in statements if sql.lstrip().upper().startswith("BEGIN"))
         warm_calls = scripted.calls
         problems = []
         if len(answers) != WARMUP_TURNS or not all(variant.expect_answer in a for a in answers):
@@ -227,12 +247,13 @@ async def bench_hub(variant: Variant, concurrency: int, turns: int, dispatch: st
             problems.append(f"{scripted.calls} model calls for {turns} turns")
         await hub.stop()
         await store.close()
-    note = f"{round_trips / WARMUP_TURNS:.0f} store calls/turn"
+    note = f"{round_trips / WARMUP_TURNS:.1f} store calls/turn, {transactions / WARMUP_TURNS:.1f} write tx/turn"
     if variant.model_calls_per_turn is not None:
         note += f", {warm_calls / WARMUP_TURNS:g} model calls/turn"
     if problems:
         note += "; CHECK FAILED: " + "; ".join(problems)
-    return Result(variant.name, concurrency, turns, seconds, latencies, note=note, cpu=cpu)
+    return Result(variant.name, concurrency, turns, seconds, latencies, note=note, cpu=cpu,
+                  hops=round_trips / WARMUP_TURNS, transactions=transactions / WARMUP_TURNS)
 
 
 # --- baseline (i): bare pydantic-ai --------------------------------------------------------------
@@ -254,6 +275,38 @@ async def bench_bare_agent(concurrency: int, runs: int) -> Result:
     seconds, latencies, cpu = await drive(concurrency, runs, one)
     return Result("bare pydantic-ai Agent.run", concurrency, runs, seconds, latencies, unit="runs/s",
                   note="baseline (i), same model + output schema", cpu=cpu)
+
+
+# --- baseline (iii): errbot's TestBot ------------------------------------------------------------
+
+
+def errbot_python(venv: Path) -> Path:
+    """The Python of a virtualenv holding errbot, built on first use (`python -m venv` and pip,
+    into `venv` only). errbot's test backend imports pytest, so it is installed beside it."""
+    python = venv / "bin" / "python"
+    ready = venv / ".chatops-bench-ready"
+    if ready.exists() and python.exists():
+        return python
+    print(f"  installing errbot {ERRBOT_VERSION} into {venv} (once) ...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    f"errbot=={ERRBOT_VERSION}", "pytest"], check=True, stdout=subprocess.DEVNULL)
+    ready.write_text(ERRBOT_VERSION)
+    return python
+
+
+def bench_errbot(venv: Path, levels: list[tuple[int, int]]) -> list[Result]:
+    """errbot's TestBot in its own process: one at a time (against our concurrency 1), and in
+    windows of the highest concurrency (against it)."""
+    sequential = next(count for concurrency, count in levels if concurrency == 1)
+    window, windowed = max(levels)
+    done = subprocess.run([str(errbot_python(venv)), str(HERE / "errbot_testbot.py"), str(sequential),
+                           str(windowed), str(window)], check=True, capture_output=True, text=True)
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    name = f"errbot {measured['version']} TestBot !noop"
+    return [Result(name, concurrency, part["count"], part["seconds"], part["latencies"], cpu=part["cpu"],
+                   note="baseline (iii)" + (f"; {part['errors']} replies were errbot errors" if part["errors"] else ""))
+            for concurrency, part in ((1, measured["sequential"]), (window, measured["windows"]))]
 
 
 # --- baseline (ii): raw sqlite-utils inserts --------------------------------------------------------
@@ -321,6 +374,13 @@ async def main_async(args: argparse.Namespace) -> None:
         print("  WARNING: the machine is busy (load average > 0.5): figures will be noisy", flush=True)
     for concurrency, count in levels:
         show(await bench_bare_agent(concurrency, count))
+    if args.errbot:
+        try:
+            for result in bench_errbot(Path(args.errbot_venv), levels):
+                show(result)
+        except (subprocess.CalledProcessError, OSError, ValueError) as exc:  # reported as not measured below
+            detail = getattr(exc, "stderr", "") or ""
+            print(f"  errbot's TestBot could not be measured: {exc}\n{detail[-800:]}", flush=True)
     for key in ("fast", "planner1", "planner2"):
         for concurrency, count in levels:
             show(await bench_hub(VARIANTS[key], concurrency, count, args.dispatch))
@@ -335,11 +395,27 @@ async def main_async(args: argparse.Namespace) -> None:
     print()
     by = {(r.name, r.concurrency): r for r in results}
     print("targets:")
+    errbot = {r.concurrency: r for r in results if r.name.startswith("errbot")}
     for concurrency, _ in levels:
         fast = by[(VARIANTS["fast"].name, concurrency)]
         verdict = "PASS" if fast.rate >= FAST_TARGET else "FAIL"
         print(f"  [{verdict}] fast path at concurrency {concurrency:>3}: {fast.rate:.0f} turns/s "
               f"(target >= {FAST_TARGET:.0f})")
+        if concurrency in errbot:
+            ratio = fast.rate / errbot[concurrency].rate if errbot[concurrency].rate else 0.0
+            verdict = "PASS" if ratio >= FAST_ERRBOT_RATIO_TARGET else "FAIL"
+            print(f"  [{verdict}] fast path at concurrency {concurrency:>3}: {fast.rate:.0f} turns/s = {ratio:.0%} "
+                  f"of {errbot[concurrency].name} ({errbot[concurrency].rate:.0f}/s) "
+                  f"(target >= {FAST_ERRBOT_RATIO_TARGET:.0%}); cpu per turn {fast.cpu / fast.count * 1000:.2f} ms "
+                  f"vs {errbot[concurrency].cpu / errbot[concurrency].count * 1000:.2f} ms")
+        else:
+            print(f"  [SKIP] fast path against errbot's TestBot at concurrency {concurrency:>3}: not measured")
+    for concurrency, _ in levels:
+        fast = by[(VARIANTS["fast"].name, concurrency)]
+        verdict = "PASS" if fast.transactions <= FAST_TRANSACTIONS_TARGET else "FAIL"
+        print(f"  [{verdict}] fast path at concurrency {concurrency:>3}: {fast.transactions:.1f} write "
+              f"transactions and {fast.hops:.1f} store hops per turn (target <= {FAST_TRANSACTIONS_TARGET} "
+              "transactions)")
     for concurrency, _ in levels:
         bare = by[("bare pydantic-ai Agent.run", concurrency)]
         for key in ("planner1", "planner2"):
@@ -355,6 +431,14 @@ async def main_async(args: argparse.Namespace) -> None:
                   f"{ratio:.0%} of bare pydantic-ai ({bare.rate:.0f} runs/s)"
                   + (f" (target >= {PLANNER_RATIO_TARGET:.0%})" if key == "planner1" else
                      f"; per model call {2 * ratio:.0%} (not a target)"))
+            if key == "planner1":  # the same ratio by CPU time, steadier on a shared machine
+                print(f"  [info] {planned.name} at concurrency {concurrency:>3} by CPU time per turn: "
+                      f"{planned.cpu / planned.count * 1000:.2f} ms vs {bare.cpu / bare.count * 1000:.2f} ms = "
+                      f"{(bare.cpu / bare.count) / (planned.cpu / planned.count):.0%} of bare pydantic-ai")
+    for key in ("planner1", "planner2"):
+        planned = by[(VARIANTS[key].name, 1)]
+        print(f"  [info] {planned.name}: {planned.transactions:.1f} write transactions and {planned.hops:.1f} store "
+              "hops per turn (a thread with history)")
     normal = by[("sqlite-utils insert, WAL, sync=NORMAL", 1)]
     fast100 = by[(VARIANTS["fast"].name, 100)]
     print(f"  [info] raw commit ceiling: {normal.rate:.0f} commits/s; fast path at concurrency 100 does "
@@ -372,6 +456,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
     parser.add_argument("--dispatch", choices=("writer_thread", "to_thread"), default="writer_thread",
                         help="the Store's dispatch mode (default: the Store's default)")
+    parser.add_argument("--no-errbot", dest="errbot", action="store_false",
+                        help="skip baseline (iii), errbot's TestBot (it needs PyPI the first time)")
+    parser.add_argument("--errbot-venv",
+                        default=str(Path(tempfile.gettempdir()) / f"chatops-bench-errbot-{ERRBOT_VERSION}"),
+                        help="where errbot's virtualenv is built and reused (default: %(default)s)")
     args = parser.parse_args()
     if args.quick:
         args.turns = min(args.turns, 200)

@@ -18,13 +18,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.agent.answers import summarize
+from bot.agent.answers import summarize, summarize_steps
 from bot.agent.commands import is_command, is_reload_command, parse_command
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
 from bot.agent.policy import Policy
 from bot.agent.provenance import turn_sources
-from bot.agent.review import review
+from bot.agent.review import Review, review
 from bot.agent.tool_filter import relevant_tools
 from bot.config import Config
 from bot.faults import StorageUnavailable
@@ -44,6 +44,7 @@ from bot.model import (
     Risk,
     Step,
     StepEvent,
+    StepResult,
     StepStatus,
     ThreadRef,
     UserRef,
@@ -52,6 +53,7 @@ from bot.perception.pipeline import Fetch, Perceiver
 from bot.redaction import Redactor
 from bot.thread_locks import ThreadLocks
 from storage import Store
+from storage.store import RoundAnswer, RoundEnd
 from tools.context import ToolContext
 from tools.process_groups import kill_group
 from tools.registry import ToolRegistry, ToolSpec
@@ -79,6 +81,20 @@ class Turn:
     message_id: str
     history: list[dict] = field(default_factory=list)
     settled: Callable[[], None] = lambda: None  # the message has a plan on show or an answer
+    # the thread's newest plans, read with the message (None: not read, ask the store)
+    earlier: list[Plan] | None = None
+    # the plans of this message's rounds so far, kept as they were stored (None: ask the store)
+    executed: list[Plan] | None = None
+
+
+@dataclass
+class RoundEnding:
+    """How a running plan's round ends: `answers` when the hub answers from the results itself
+    (no reviewing planner); `stored` and `text` once `Store.finish_round` stored it all."""
+
+    answers: bool
+    stored: RoundEnd | None = None
+    text: str = ""
 
 
 class Once:
@@ -246,15 +262,20 @@ class Hub:
         thread = inbound.thread
         started = time.perf_counter()
         async with self._locks.hold(thread.id):
-            message_id, history = await self.store.receive(inbound, history_limit=20)
+            handled = await self._handle_command_at_once(inbound, settled)
+            if handled is not None:
+                if handled:
+                    self._observe("turn", started, platform=thread.platform)
+                return handled
+            earlier: list[Plan] | None = None
+            if self.planner is not None and not is_command(inbound.text):
+                # a planned turn: the earlier plans come with the message, not in a trip of their own
+                message_id, history, earlier = await self.store.receive_with_plans(
+                    inbound, history_limit=20, plans_limit=EARLIER_PLANS)
+            else:
+                message_id, history = await self.store.receive(inbound, history_limit=20)
             if message_id is None:
-                resumed = await self.store.claim_turn_of_event(thread.platform, inbound.event_id)
-                if resumed is None:
-                    log.info("dropped a repeated delivery of event %s", inbound.event_id)
-                    return False
-                log.warning("a retried delivery resumes the turn of message %s, cut short by a crash", resumed)
-                await self._resume_turn(resumed, settled)
-                return True
+                return await self._handle_repeat(inbound, settled)
             if inbound.attachments:
                 perceiving = time.perf_counter()
                 text = await self._perceive(inbound, message_id)
@@ -262,10 +283,69 @@ class Hub:
             else:
                 text = inbound.text
             turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history,
-                        settled=settled)
+                        settled=settled, earlier=earlier, executed=[])
             await self._plan_round(turn, round_number=1, executed=[])
         self._observe("turn", started, platform=thread.platform)
         return True
+
+    async def _handle_repeat(self, inbound: Inbound, settled: Once) -> bool:
+        """A delivery seen before: dropped, unless a crash cut its turn short (then resumed)."""
+        resumed = await self.store.claim_turn_of_event(inbound.thread.platform, inbound.event_id)
+        if resumed is None:
+            log.info("dropped a repeated delivery of event %s", inbound.event_id)
+            return False
+        log.warning("a retried delivery resumes the turn of message %s, cut short by a crash", resumed)
+        await self._resume_turn(resumed, settled)
+        return True
+
+    async def _handle_command_at_once(self, inbound: Inbound, settled: Once) -> bool | None:
+        """The `!command` fast path: a command is parsed and vetted without any I/O, so its plan
+        is stored with the message, and its first step started, in one transaction
+        (`Store.receive_planned`); with the end of the round stored in a second one
+        (`Store.finish_round`), a one-step read-only command is two transactions and two trips to
+        the store. None when the message needs the general path (not a command, attachments,
+        `!reload`, `!help`, a mistake, or a vetting that has something to record or refuse);
+        otherwise what `handle` returns (False for a dropped duplicate)."""
+        planning = time.perf_counter()
+        plan = self._command_plan(inbound)
+        if plan is None:
+            return None
+        planned = time.perf_counter()
+        message_id, plan, running = await self.store.receive_planned(
+            inbound, plan, ttl_seconds=self.config.agent.approval_ttl, start_first_step=self._may_start(plan))
+        if message_id is None or plan is None:
+            return await self._handle_repeat(inbound, settled)
+        self._observe("planning", planning + (time.perf_counter() - planned), path="command")  # not the store's time
+        turn = Turn(thread=inbound.thread, requester=inbound.user, text=inbound.text, message_id=message_id,
+                    settled=settled)
+        await self._show_and_run(plan, turn, running)
+        return True
+
+    def _command_plan(self, inbound: Inbound) -> Plan | None:
+        """The plan of a `!command` when nothing about it needs storing first: no attachments to
+        perceive, nothing dropped, invalid or refused by the vetting (each of those is audited
+        or answered on the general path). Pure: a duplicate delivery costs nothing but parsing."""
+        if inbound.attachments or not is_command(inbound.text) or is_reload_command(inbound.text):
+            return None
+        request = PlanRequest(text=inbound.text, requester=inbound.user, tools=self.tools_for(inbound.user), round=1)
+        outcome = parse_command(inbound.text, self.registry)
+        if not isinstance(outcome, Plan):
+            return None
+        checked = self._vetted(outcome, request)
+        if checked.outcome is not outcome or checked.dropped or checked.invalid \
+                or self._refusal(inbound.user, outcome):
+            return None
+        outcome.thread_id, outcome.requester, outcome.round = inbound.thread.id, inbound.user, 1
+        return outcome
+
+    def _may_start(self, plan: Plan) -> bool:
+        """Whether a plan about to be proposed can have its first step started in the same
+        transaction: it needs no decision, and that step could run (known tool, valid arguments;
+        otherwise it fails as unstarted, on the general path of `_run_steps`)."""
+        if plan.needs_approval or not plan.steps:
+            return False
+        first = plan.steps[0]
+        return self.executor.check(first, spec=self.registry.get(first.tool)) is None
 
     async def _perceive(self, inbound: Inbound, message_id: str) -> str:
         """One text from the message and its attachments; each file's outcome is shown too."""
@@ -312,13 +392,19 @@ class Hub:
             turn.settled()
             return
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
-        plan = await self.store.propose_plan(outcome, message_id=turn.message_id,
-                                             ttl_seconds=self.config.agent.approval_ttl, start=True)
+        plan, running = await self.store.propose_and_start(outcome, message_id=turn.message_id,
+                                                           ttl_seconds=self.config.agent.approval_ttl,
+                                                           start_first_step=self._may_start(outcome))
+        await self._show_and_run(plan, turn, running)
+
+    async def _show_and_run(self, plan: Plan, turn: Turn, running: str | None) -> None:
+        """Show a just-proposed plan, then run what may run now; `running` is the step the store
+        already started with the proposal."""
         self._pin(plan)
         await self.emit(turn.thread, PlanEvent.of(plan))
         turn.settled()
         if plan.status is PlanStatus.running:
-            await self._run_plan(plan, turn, started=True)
+            await self._run_plan(plan, turn, started=True, running=running)
         else:
             await self._run_steps(plan, turn, leading_reads_only=True)
 
@@ -334,7 +420,7 @@ class Hub:
         else:
             earlier = []  # a thread's first message has no earlier plans: spare the store call
             if turn.history:
-                earlier = [plan for plan in await self.store.thread_plans(turn.thread.id, limit=EARLIER_PLANS)
+                earlier = [plan for plan in await self._recent_plans(turn, executed)
                            if plan.id not in {p.id for p in executed}]
             offered = relevant_tools(turn.text, tools)  # all of them unless there are many
             # a follow-up ("check it again") names no tool: the earlier plans' tools stay on offer
@@ -348,11 +434,7 @@ class Hub:
             outcome = await self.planner.plan(request)
         if not isinstance(outcome, Plan):
             return outcome
-        outcome.steps = outcome.steps[: self.config.agent.max_steps]
-        for step in outcome.steps:  # risk always comes from the registry, never from the planner
-            spec = self.registry.get(step.tool)
-            step.risk = spec.risk if spec else Risk.read
-        checked = review(outcome, request, {spec.name: spec for spec in self.registry.specs()})
+        checked = self._vetted(outcome, request)
         for item in checked.dropped:
             await self.store.append_audit("step.dropped", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"tool": item.step.tool, "args": item.step.args, "why": item.why})
@@ -362,6 +444,23 @@ class Hub:
             await self.store.append_audit("plan.invalid", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"problems": checked.invalid})
         return checked.outcome
+
+    async def _recent_plans(self, turn: Turn, executed: list[Plan]) -> list[Plan]:
+        """The thread's newest plans: those read with the message followed by this turn's own
+        rounds (the thread's lock keeps other turns out meanwhile; a decision on an older plan
+        that lands during the turn is seen from the next turn on), or read from the store."""
+        if turn.earlier is None:
+            return await self.store.thread_plans(turn.thread.id, limit=EARLIER_PLANS)
+        return [*turn.earlier, *executed][-EARLIER_PLANS:]
+
+    def _vetted(self, outcome: Plan, request: PlanRequest) -> Review:
+        """A plan as the hub takes it: at most `max_steps` steps, each step's risk from the
+        registry (never from the planner), then the review. Pure; the caller records findings."""
+        outcome.steps = outcome.steps[: self.config.agent.max_steps]
+        for step in outcome.steps:
+            spec = self.registry.get(step.tool)
+            step.risk = spec.risk if spec else Risk.read
+        return review(outcome, request, {spec.name: spec for spec in self.registry.specs()})
 
     async def _reload(self, user: UserRef) -> Answer:
         verdict = self.policy.may_reload(user)
@@ -412,66 +511,107 @@ class Hub:
 
     # --- running plans ------------------------------------------------------------------------------
 
-    async def _run_plan(self, plan: Plan, turn: Turn, *, started: bool = False) -> None:
-        """Run a plan just read from (or written to) the store: `plan` holds its current state."""
+    async def _run_plan(self, plan: Plan, turn: Turn, *, started: bool = False, running: str | None = None) -> None:
+        """Run a plan just read from (or written to) the store: `plan` holds its current state;
+        `running` is a step the store already started. The last step's outcome is stored with
+        the plan's end, and with the answer when the hub answers from the results itself (one
+        transaction, `Store.finish_round`)."""
         if not started and not await self.store.transition_plan(plan.id, (PlanStatus.approved,), PlanStatus.running):
             return  # someone else is running it, or it was interrupted
-        finished = await self._run_steps(plan, turn, leading_reads_only=False)
+        ending = RoundEnding(answers=not self._reviews(plan, turn))
+        finished = await self._run_steps(plan, turn, leading_reads_only=False, running=running, ending=ending)
         failed = any(step.status in (StepStatus.failed, StepStatus.interrupted) for step in finished.steps)
-        settled = await self.store.transition_plan(plan.id, (PlanStatus.running,),
-                                                   PlanStatus.failed if failed else PlanStatus.succeeded)
+        if ending.stored is None:  # no step ended the round (none ran, or one failed before the last)
+            settled = await self.store.transition_plan(plan.id, (PlanStatus.running,),
+                                                       PlanStatus.failed if failed else PlanStatus.succeeded)
+        else:
+            settled = ending.stored.plan_status is not None
+        finished.status = PlanStatus.failed if failed else PlanStatus.succeeded
         self._pinned.pop(plan.id, None)
         if not settled:
             # another process marked it interrupted (this one's lease lapsed) and answers the turn
             log.warning("plan %s was taken over while it ran; its turn is answered by the new owner", plan.id)
             return
+        if ending.stored is not None and ending.stored.answer_id is not None:
+            await self.emit(turn.thread, AnswerEvent(thread=turn.thread.id, text=ending.text, plan_id=plan.id))
+            return
         await self._after_round(finished, turn)
 
-    async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool) -> Plan:
+    async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool, running: str | None = None,
+                         ending: RoundEnding | None = None) -> Plan:
         """Run approved steps in order; a failure skips the rest. With `leading_reads_only`, run
-        only the read-only steps before the first one that waits for approval. Returns the plan
-        as it now stands (kept in step with the store, so it need not be read back)."""
-        current = plan.model_copy(deep=True)
+        only the read-only steps before the first one that waits for approval. `running` is a
+        step the store already started; with `ending`, the last step's outcome is stored with the
+        plan's end (see `_finish_last_step`). Returns the plan as it now stands (kept in step
+        with the store, so it need not be read back; its steps are copies, `plan`'s stay as
+        they were, and nothing here changes a step's arguments, so they need no deep copy)."""
+        current = plan.model_copy(update={"steps": [step.model_copy() for step in plan.steps]})
         failed = False
-        for step in current.steps:
+        for position, step in enumerate(current.steps):
             if leading_reads_only and step.risk is not Risk.read:
                 break
             if step.status is not StepStatus.approved:
                 continue
             spec, problem = self._spec_for(plan.id, step.tool)
             problem = problem or self.executor.check(step, spec=spec)
-            if problem is not None:
+            if problem is not None and step.id != running:
                 if await self.store.fail_unstarted_step(step.id, problem):
                     step.status, step.error = StepStatus.failed, problem
                     await self.emit(turn.thread, self._step_event(plan, step, StepStatus.failed, error=problem))
                 failed = True
                 break
-            if not await self.store.start_step(step.id):
+            if step.id != running and not await self.store.start_step(step.id):
                 continue
             step.status = StepStatus.running
             await self.emit(turn.thread, self._step_event(plan, step, StepStatus.running))
             outcome = await self.executor.run(step, self._tool_context(plan, step, turn), spec=spec)
+            last = not any(later.status is StepStatus.approved for later in current.steps[position + 1:])
+            if ending is not None and last:
+                won = await self._finish_last_step(current, step, outcome, turn, ending)
+            else:
+                won = await self.store.finish_step(step.id, outcome)
             status = StepStatus.succeeded if outcome.ok else StepStatus.failed
-            if not await self.store.finish_step(step.id, outcome):
+            if not won:
                 # this process lost the step's lease: another one has marked it interrupted
                 status = StepStatus.interrupted
                 outcome = outcome.model_copy(update={
                     "ok": False, "error": "interrupted: this process stopped heartbeating while the step ran; "
                                           "its late result is in the audit log"})
-            step.status, step.result, step.summary = status, outcome.result, outcome.summary
-            step.error, step.duration_ms, step.outcome = outcome.error, outcome.duration_ms, outcome.outcome
+            self._settle_step(step, status, outcome)
             await self.emit(turn.thread, self._step_event(plan, step, status, result=outcome.result,
                                                           summary=outcome.summary, error=outcome.error,
                                                           duration_ms=outcome.duration_ms, outcome=outcome.outcome))
             if not outcome.ok:
                 failed = True
                 break
-        if failed:
+        if failed and any(s.status in (StepStatus.approved, StepStatus.proposed) for s in current.steps):
             for step_id in await self.store.skip_remaining_steps(plan.id):
                 step = next(s for s in current.steps if s.id == step_id)
                 step.status = StepStatus.skipped
                 await self.emit(turn.thread, self._step_event(plan, step, StepStatus.skipped))
         return current
+
+    @staticmethod
+    def _settle_step(step: Step, status: StepStatus, outcome: StepResult) -> None:
+        """Mirror a finished step's stored state on the in-memory plan."""
+        step.status, step.result, step.summary = status, outcome.result, outcome.summary
+        step.error, step.duration_ms, step.outcome = outcome.error, outcome.duration_ms, outcome.outcome
+
+    async def _finish_last_step(self, current: Plan, step: Step, outcome: StepResult, turn: Turn,
+                                ending: RoundEnding) -> bool:
+        """Store the last step's outcome, the plan's end and (when the hub answers from the
+        results) the answer in one transaction. The answer is written as it will read if the step
+        was still this process's; if it was not, the store keeps no answer and the caller goes on
+        as before (the step shows as interrupted, the new owner answers)."""
+        answer = None
+        if ending.answers:
+            as_if_won = step.model_copy()
+            self._settle_step(as_if_won, StepStatus.succeeded if outcome.ok else StepStatus.failed, outcome)
+            steps = [as_if_won if other.id == step.id else other for other in current.steps]
+            ending.text = self.redactor.text(summarize_steps(steps)) or ""
+            answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id)
+        ending.stored = await self.store.finish_round(step.id, outcome, current.id, answer=answer)
+        return ending.stored.step_won
 
     def _tool_context(self, plan: Plan, step: Step, turn: Turn) -> ToolContext:
         async def child_started(pgid: int, start_ticks: str) -> None:
@@ -495,11 +635,19 @@ class Hub:
         return StepEvent(thread=plan.thread_id, plan_id=plan.id, id=step.id, tool=step.tool, status=status,
                          **fields)  # type: ignore[arg-type]
 
+    def _reviews(self, plan: Plan, turn: Turn) -> bool:
+        """Whether the planner sees this round's results (to answer or re-plan) rather than the
+        hub answering from them itself."""
+        reviewer = None if is_command(turn.text) else self.planner
+        return reviewer is not None and reviewer.reviews_results and plan.round < self.config.agent.max_rounds
+
     async def _after_round(self, plan: Plan, turn: Turn) -> None:
         """Answer from the results, or let the planner answer or re-plan (bounded rounds)."""
-        reviewer = None if is_command(turn.text) else self.planner
-        if reviewer is not None and reviewer.reviews_results and plan.round < self.config.agent.max_rounds:
-            executed = await self.store.plans_for_message(turn.message_id)
+        if self._reviews(plan, turn):
+            if turn.executed is None:
+                executed = await self.store.plans_for_message(turn.message_id)
+            else:  # every round of this turn ran here: its plans are in memory as stored
+                executed = turn.executed = [*turn.executed, plan]
             await self._plan_round(turn, round_number=plan.round + 1, executed=executed)
             return
         await self._answer(turn.thread, summarize(plan), plan_id=plan.id, ends_turn_of=turn.message_id)

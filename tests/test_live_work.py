@@ -160,8 +160,10 @@ async def test_a_retried_delivery_after_a_crash_resumes_the_turn_instead_of_hidi
 
 @both_backends
 async def test_a_crash_between_the_step_and_the_answer_still_answers(make_bot):
+    # a reviewing planner has a window between the stored results and the answer (its second
+    # model call); a `!command` has none: its step's outcome and its answer share a transaction
     lease = {"storage": {"lease_seconds": 1}}
-    first = await make_bot(None, **lease)
+    first = await make_bot(ScriptedModel([reply({"tool": "ping", "args": {"host": "db1"}})]).planner(), **lease)
     # the step finished and was stored; then the process died before the answer was stored
     original = first.hub._after_round
 
@@ -171,16 +173,36 @@ async def test_a_crash_between_the_step_and_the_answer_still_answers(make_bot):
 
     first.hub._after_round = die_before_answering
     with contextlib.suppress(asyncio.CancelledError):
-        await first.say("!ping host=db1", thread="window")
+        await first.say("is db1 up?", thread="window")
     first.hub._after_round = original
     assert first.of_type("answer") == []
     plan = await first.store.get_plan(first.of_type("plan")[0].id)
     assert plan.status is PlanStatus.succeeded
 
-    second = await make_bot(None, **lease)
+    model = ScriptedModel([reply(answer="db1 answers from the stored results")])
+    second = await make_bot(model.planner(), **lease)
     await eventually(lambda: second.of_type("answer"), what="the answer from the stored results")
-    assert second.of_type("answer")[0].text == "Done:\n✓ ping: pong from db1"
+    assert second.of_type("answer")[0].text == "db1 answers from the stored results"
+    assert "pong from db1" in model.prompts[0]  # the stored result, handed to the planner
     assert second.calls.of("ping") == [] and first.calls.of("ping") == [{"host": "db1"}]  # not run again
+
+
+@both_backends
+async def test_a_command_stores_its_step_outcome_and_its_answer_together(make_bot):
+    first = await make_bot(None)
+    stored = []
+    original = first.store.finish_round
+
+    async def finish_then_look(*args, **kwargs):
+        ended = await original(*args, **kwargs)
+        stored.append(await first.store.thread_history("console:together"))
+        return ended
+
+    first.store.finish_round = finish_then_look
+    await first.say("!ping host=db1", thread="together")
+    # the moment the step's outcome is stored, so is the answer that ends the turn
+    assert [m["role"] for m in stored[0]] == ["user", "bot"]
+    assert await first.store.claim_orphaned_turns() == []
 
 
 @both_backends
