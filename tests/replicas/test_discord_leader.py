@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from storage import Store
 from tests.conftest import CHATOPS, REPO
 from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, eventually, said
 from tests.fakes.discord_gateway import GUILD_ID, ONCALL_ROLE, TOKEN, FakeDiscord
@@ -36,14 +37,30 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         yield fake
 
 
+@dataclass
+class SharedStorage:
+    """Where every replica stores: one SQLite file, or one PostgreSQL database (`url`; the SQLite
+    path then only keeps attachments)."""
+
+    path: Path
+    url: str | None = None
+
+    def section(self) -> str:
+        return f'path = "{self.path}"' + (f'\nurl = "{self.url}"' if self.url else "")
+
+    async def card_ref(self, plan_id: str) -> dict[str, Any] | None:
+        """Where the store says a plan's Discord card is (read as any replica reads it)."""
+        store = await Store.open(self.path, url=self.url, pool_size=1)
+        try:
+            return await store.ref_of("discord", "plan_card", plan_id)
+        finally:
+            await store.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def storage_section(request, tmp_path) -> str:
-    """The `[storage]` keys every replica shares: one SQLite file, or one PostgreSQL database
-    (the SQLite path then only keeps attachments)."""
-    section = f'path = "{tmp_path / "shared.db"}"'
-    if request.param == "postgresql":
-        section += f'\nurl = "{shared_server().create_database()}"'
-    return section
+def storage(request, tmp_path) -> SharedStorage:
+    url = shared_server().create_database() if request.param == "postgresql" else None
+    return SharedStorage(tmp_path / "shared.db", url)
 
 
 @dataclass
@@ -81,7 +98,7 @@ def appending_runbook(ran: Path) -> str:
 
 
 @pytest_asyncio.fixture
-async def start_replica(tmp_path, fake_discord, storage_section) -> AsyncIterator[Callable[..., Any]]:
+async def start_replica(tmp_path, fake_discord, storage) -> AsyncIterator[Callable[..., Any]]:
     """`await start_replica(name)` → a `chatops run` process whose Discord adapter has started
     (connected or standing by) and whose /healthz answers."""
     replicas: list[Replica] = []
@@ -94,7 +111,7 @@ async def start_replica(tmp_path, fake_discord, storage_section) -> AsyncIterato
         config = folder / "config.toml"
         config.write_text(textwrap.dedent(f"""
             [storage]
-            {storage_section}
+            {storage.section()}
             lease_seconds = {LEASE_SECONDS}
             [llm]
             model = "test"
@@ -137,7 +154,7 @@ async def start_replica(tmp_path, fake_discord, storage_section) -> AsyncIterato
             await replica.process.wait()
 
 
-async def test_the_standby_takes_over_the_gateway_when_the_leader_is_killed(start_replica, fake_discord):
+async def test_the_standby_takes_over_the_gateway_when_the_leader_is_killed(start_replica, fake_discord, storage):
     ran: Path = start_replica.ran
     leader = await start_replica("a")
     assert leader.first_line.startswith("chatops discord: logged in as chatops"), leader.first_line
@@ -155,6 +172,10 @@ async def test_the_standby_takes_over_the_gateway_when_the_leader_is_killed(star
     # a card posted by the leader, still waiting for a decision when it dies
     request = await fake_discord.say(ALICE, f"{MENTION} !restart_service unit=web")
     card = (await eventually(lambda: cards_in(fake_discord, request["id"]), timeout=60, what="the card"))[0]
+    plan_id = card["embeds"][0]["footer"]["text"].split()[1]
+    # the leader records where the card is just after Discord has it: kill it once that is stored
+    # (a kill in between leaves the card unknown, and the new leader would post a fresh one)
+    await eventually(lambda: storage.card_ref(plan_id), timeout=30, what="the card's place in the store")
 
     leader.process.send_signal(signal.SIGKILL)
     killed = time.monotonic()
