@@ -4,6 +4,8 @@ Adapters report their state here as it changes (`starting`, `up`, `reconnecting`
 `stopped`); `/healthz` shows every configured adapter and answers 503 when one is `down`;
 `chatops run` exits non-zero once every adapter is down, so a supervisor (systemd, Kubernetes)
 restarts it. `reconnecting` is a connection being re-established with backoff: not yet down.
+`standby` is healthy: another replica holds the connection only one may hold (Discord's gateway
+session), and this one takes over if that replica stops.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from enum import StrEnum
 class AdapterState(StrEnum):
     starting = "starting"
     up = "up"
+    standby = "standby"
     reconnecting = "reconnecting"
     down = "down"
     stopped = "stopped"

@@ -157,6 +157,15 @@ def _live_work_ownership(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["received_at"])
 
 
+def _leases(db: Any) -> None:
+    """v10: named leases, so that something only one replica may do at a time (hold Discord's one
+    gateway session per bot) has one holder, chosen through the database. `holder` is a process
+    id from `processes`, without a foreign key: a lease whose holder stopped, went silent or was
+    pruned is free. Plain SQL, the same on SQLite and PostgreSQL."""
+    db.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at TEXT NOT NULL, "
+               "expires_at TEXT NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -167,6 +176,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _step_provenance,
     _thread_notices,
     _live_work_ownership,
+    _leases,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

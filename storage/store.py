@@ -53,9 +53,10 @@ from bot.model import (
     utcnow,
 )
 from bot.states import plan_may_move
-from storage import ownership, retention, views
+from storage import leases, ownership, retention, views
 from storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
 from storage.files import FileStore
+from storage.leases import Lease
 from storage.migrations import migrate
 from storage.ownership import ProcessIdentity, TakenOver
 
@@ -983,6 +984,36 @@ class Store:
         with self._writing():
             self.db.execute("DELETE FROM children WHERE host = ? AND pgid = ? AND process_id = ?",
                             [self.identity.host, pgid, self.identity.id])
+
+    # --- named leases: one replica at a time (see storage/leases.py) ------------------------------
+
+    @on_store_thread
+    def hold_lease(self, name: str, seconds: float | None = None) -> bool:
+        """Take the named lease when it is free (never held, expired, or its holder stopped or
+        stopped heartbeating) or renew it when this process holds it, for `seconds` (the store's
+        lease by default). True if this process holds it now; False if another live one does.
+        The caller counts its hold from before this call, so it never believes it holds the lease
+        longer than the others believe."""
+        if self.identity is None:
+            raise RuntimeError("register_process() first: a lease is held by a process")
+        moment = utcnow()
+        with self._writing():
+            return leases.hold(self.db, name, self.identity.id, _ts(moment),
+                               _ts(moment + timedelta(seconds=seconds or self.lease_seconds)), self._cutoff())
+
+    @on_store_thread
+    def release_lease(self, name: str) -> bool:
+        """Give the lease up if this process holds it (a clean stop): a standby takes it at its
+        next try instead of after the lease runs out."""
+        if self.identity is None:
+            return False
+        with self._writing():
+            return leases.release(self.db, name, self.identity.id)
+
+    @on_store_thread
+    def lease_holder(self, name: str) -> Lease | None:
+        """Who holds the named lease, as stored (for `/healthz` details and diagnostics)."""
+        return leases.holder_of(self.db, name)
 
     # --- read models for thread viewers ------------------------------------------------------------
 

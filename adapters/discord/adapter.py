@@ -4,17 +4,25 @@ Messages become `Inbound`s handled in background tasks (the typing indicator on 
 works), Approve / Deny clicks become `Decision`s, and the hub's events are shown by the
 `ThreadWriter`. Every turn and decision runs in a task the adapter keeps, so `stop()` can cancel
 and await them.
+
+Discord allows one gateway session per bot, and several replicas may share one database: the
+session belongs to whichever replica holds the lease `discord:<application id>` (`Leadership`).
+The others stand by, logged in for REST only (their hub's cards and answers still reach Discord),
+and the first to find the lease free connects; a leader that loses the lease disconnects. A
+single replica takes the lease at once, so a one-process install behaves as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
 import discord
+from pydantic import SecretStr
 
 from adapters.discord.client import ChatopsClient
 from adapters.discord.conversations import (
@@ -32,6 +40,7 @@ from adapters.discord.endpoints import use_endpoints
 from adapters.discord.files import AttachmentDownloads, attachment_of
 from adapters.discord.people import PLATFORM, user_ref
 from adapters.discord.replies import ThreadWriter
+from adapters.leadership import Leadership
 from adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
 from bot.faults import StorageUnavailable
 from bot.health import AdapterState
@@ -64,10 +73,14 @@ class DiscordAdapter:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._restore_endpoints = None
+        self.leadership: Leadership | None = None  # the gateway lease, once logged in
+        self._leading = False  # this replica holds a gateway session (or is getting one)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Log in (REST: every replica can then post and edit in Discord threads), and connect the
+        gateway if this process holds the bot's gateway lease; otherwise stand by until it can."""
         token = self.config.discord.token
         if token is None:
             raise ValueError("no Discord token: set CHATOPS_DISCORD_TOKEN (or [discord] token)")
@@ -80,25 +93,78 @@ class DiscordAdapter:
         self.health.report(self.name, AdapterState.starting)
         try:
             await self.client.login(token.get_secret_value())
-            first = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
-            ready = asyncio.create_task(self.client.wait_until_ready())
-            done, _ = await asyncio.wait({ready, first}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-            if ready not in done:
-                ready.cancel()
-                if first in done:
-                    first.result()  # raises why the gateway connection ended
-                    raise RuntimeError("the Discord gateway connection closed during start-up")
-                first.cancel()
-                raise TimeoutError(f"Discord did not get ready within {START_TIMEOUT:.0f} s")
-            self._runner = asyncio.create_task(self._supervise(first), name="chatops-discord-supervisor")
+            self.leadership = Leadership(self.store, gateway_lease_name(self.client.application_id, token),
+                                         seconds=self.store.lease_seconds, on_elected=self._lead,
+                                         on_deposed=self._stand_by)
+            if await self.leadership.try_hold():
+                self._leading = True
+                await self._connect_first()
+                self.leadership.leading = True
+            else:
+                await self._stand_by()
+            self.leadership.start()
         except BaseException:
             self.health.report(self.name, AdapterState.down, "could not connect")
             await self.stop()
             raise
         log.info("discord: %s", self.describe())
 
+    async def _connect_first(self) -> None:
+        """Connect the gateway and wait until it is ready (or say why it could not be)."""
+        assert self.client is not None
+        first = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        done, _ = await asyncio.wait({ready, first}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+            if first in done:
+                first.result()  # raises why the gateway connection ended
+                raise RuntimeError("the Discord gateway connection closed during start-up")
+            first.cancel()
+            raise TimeoutError(f"Discord did not get ready within {START_TIMEOUT:.0f} s")
+        self._runner = asyncio.create_task(self._supervise(first), name="chatops-discord-supervisor")
+
+    async def _lead(self) -> None:
+        """This replica took the gateway lease (the leader stopped or died): connect. The
+        supervisor keeps the connection up from here, as after a start that connected at once."""
+        assert self.client is not None
+        self.health.report(self.name, AdapterState.starting, "took over the gateway lease; connecting")
+        self._leading = True
+        connection = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
+        self._runner = asyncio.create_task(self._supervise(connection), name="chatops-discord-supervisor")
+
+    async def _stand_by(self) -> None:
+        """Another replica holds the gateway lease (or took it from this one): no gateway session
+        here, only a fresh client logged in for REST, so this replica's cards and answers still
+        reach Discord. Healthy: `/healthz` shows `standby`, and `chatops run` keeps running."""
+        was_leading, self._leading = self._leading, False
+        await self._end_supervision(self._fresh_client() if was_leading else None)
+        if was_leading:
+            log.warning("discord: lost the gateway lease %s; disconnected, standing by", self.leadership.name)
+        self.health.report(self.name, AdapterState.standby, self._standby_detail())
+
+    async def _end_supervision(self, closing: Coroutine[Any, Any, None] | None) -> None:
+        """Stop the supervisor and close its client (`closing`). Cancelling alone is not enough:
+        on Python 3.11 `asyncio.wait_for` (inside discord.py's reconnect) can swallow a
+        cancellation that arrives as a reconnect completes, and the connection loop then runs on;
+        found when a deposed leader kept resuming its session. Closing the client ends that loop
+        for sure, and the supervisor then sees this replica is not leading (or is stopping)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.cancel()
+        if closing is not None:
+            await closing
+        if runner is not None:
+            await asyncio.wait({runner}, timeout=STOP_GRACE_SECONDS)
+
+    def _standby_detail(self) -> str:
+        return (f"another replica holds the gateway (lease {self.leadership.name}); this one takes over "
+                f"within about {self.leadership.seconds:.0f} s if it stops")
+
     async def stop(self) -> None:
         self._stopping = True
+        if self.leadership is not None:
+            await self.leadership.stop()  # no change of role while stopping
         if self._tasks:  # running turns and plans get a few seconds (their cards still update), then cancelled
             _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
             for task in pending:
@@ -107,13 +173,9 @@ class DiscordAdapter:
         if self.writer is not None:
             self.hub.remove_sink(self.writer.deliver)
         self.hub.remove_fetcher(PLATFORM)
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._runner
-            self._runner = None
-        if self.client is not None:
-            await self.client.close()
+        await self._end_supervision(self.client.close() if self.client is not None else None)
+        if self.leadership is not None:  # released once disconnected: a standby connects at its next try
+            await self.leadership.release()
         self.health.report(self.name, AdapterState.stopped)
         await self.downloads.close()
         if self._restore_endpoints is not None:
@@ -124,13 +186,15 @@ class DiscordAdapter:
 
     def connected(self) -> None:
         """READY or RESUMED: the gateway is live again."""
+        if not self._leading:  # a late event of the connection this replica gave up
+            return
         self._failures = 0
         self._backoff.reset()
         self.health.report(self.name, AdapterState.up)
 
     def disconnected(self) -> None:
         """discord.py lost the connection and is reconnecting by itself."""
-        if not self._stopping:
+        if not self._stopping and self._leading:
             self.health.report(self.name, AdapterState.reconnecting, "the gateway connection dropped")
 
     async def _supervise(self, connection: asyncio.Task[None]) -> None:
@@ -149,7 +213,7 @@ class DiscordAdapter:
             except Exception as exc:
                 why = f"the gateway connection ended: {_describe(exc)}"
                 fatal = _is_fatal(exc)
-            if self._stopping:
+            if self._stopping or not self._leading:
                 return
             self._failures += 1
             delay = self._backoff.next()
@@ -161,18 +225,23 @@ class DiscordAdapter:
             connection = asyncio.create_task(self._connect_again(), name="chatops-discord-gateway")
 
     async def _connect_again(self) -> None:
+        await self._fresh_client()
+        assert self.client is not None
+        await self.client.connect(reconnect=True)
+
+    async def _fresh_client(self) -> None:
         """A new client (a closed discord.py client is not meant to be reopened), logged in again."""
         assert self.client is not None and self.writer is not None and self.config.discord.token is not None
         await self.client.close()
         self.client = ChatopsClient(self, guild_ready_timeout=self.guild_ready_timeout)
         self.writer.client = self.client
         await self.client.login(self.config.discord.token.get_secret_value())
-        await self.client.connect(reconnect=True)
 
     def describe(self) -> str:
         client = self.client
         status = self.health.snapshot().get(self.name)
-        if status is not None and status.state in (AdapterState.down, AdapterState.reconnecting):
+        if status is not None and status.state in (AdapterState.down, AdapterState.reconnecting,
+                                                   AdapterState.standby):
             return f"{status.state.value}: {status.detail}"
         if client is None or client.user is None:
             return "not connected"
@@ -288,6 +357,14 @@ class DiscordAdapter:
         if not outcome.accepted:
             verb = "approve" if approve else "deny"
             await interaction.followup.send(f"You cannot {verb} this plan: {outcome.reason}.", ephemeral=True)
+
+
+def gateway_lease_name(application_id: int | None, token: SecretStr) -> str:
+    """The lease for the bot's one gateway session: per application (a bot has one), or per token
+    when the application is unknown; a hash, never the token itself, goes into the database."""
+    if application_id:
+        return f"discord:{application_id}"
+    return "discord:token-" + hashlib.sha256(token.get_secret_value().encode()).hexdigest()[:16]
 
 
 FATAL_CLOSE_CODES = {4004, 4010, 4011, 4012, 4013, 4014}  # bad token, sharding, API version, intents

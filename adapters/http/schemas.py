@@ -164,7 +164,8 @@ class ErrorBody(BaseModel):
 
 
 class AdapterHealthBody(BaseModel):
-    state: Literal["starting", "up", "reconnecting", "down", "stopped"]
+    state: Literal["starting", "up", "standby", "reconnecting", "down", "stopped"] = Field(
+        description="`standby`: healthy; another replica holds the connection only one may hold (Discord)")
     detail: str = ""
 
 

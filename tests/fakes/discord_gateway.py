@@ -18,6 +18,9 @@ per embed in all); one thread per message (400, code 160004); an interaction cal
 interaction responses (flag 64) are kept apart from the channel's public messages. Everything
 the bot asked for is recorded in `calls`, everything it sent on the gateway in `gateway_frames`.
 
+One session per bot: a new gateway connection closes the one still open (counted in
+`displaced`), so two processes that both connect keep knocking each other off.
+
 Failure modes: `send_malformed()` (an event discord.py cannot parse), `close_socket(code)` (the
 connection dropped by the server), `revoke_token()` / `restore_token()` (401 on REST and close
 code 4004 on the gateway, as after a token reset).
@@ -164,6 +167,7 @@ class FakeDiscord:
         self.cdn_chunked: set[str] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id → registered commands
         self.connections = 0
+        self.displaced = 0  # live sessions closed because another connection identified or resumed
         self.resumes: list[dict[str, Any]] = []
         self.replay_from: int | None = None
         self.thread_permission = True  # False: the bot lacks Create Public Threads (403, 50013)
@@ -360,6 +364,11 @@ class FakeDiscord:
         if self._ws is not None:
             await self._ws.send_str(json.dumps({"op": 7, "d": None}))
 
+    @property
+    def session_open(self) -> bool:
+        """Whether a bot holds a gateway connection now."""
+        return self._ws is not None and not self._ws.closed
+
     def last_sequence(self) -> int:
         return self._sequence
 
@@ -391,7 +400,8 @@ class FakeDiscord:
         await ws.prepare(request)
         self.connections += 1
         previous, self._ws = self._ws, ws
-        if previous is not None and not previous.closed:
+        if previous is not None and not previous.closed:  # one session per bot: the newest wins
+            self.displaced += 1
             await previous.close()
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval,
                                                        "_trace": ["[\"gateway-prd-fake\",{\"micros\":0.0}]"]}}))

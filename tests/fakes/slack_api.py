@@ -252,16 +252,19 @@ class FakeSlack:
     # --- Socket Mode ----------------------------------------------------------------------------
 
     async def send_envelope(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0,
-                            envelope_id: str | None = None) -> str:
-        """Push an envelope (`events_api`, `interactive`, `slash_commands`) to the connected app."""
-        await self.wait_for(lambda: self._sockets, what="a Socket Mode connection")
+                            envelope_id: str | None = None, to: int = -1) -> str:
+        """Push an envelope (`events_api`, `interactive`, `slash_commands`) to the connected app:
+        on the newest connection, or on connection `to` (in the order they opened) when several
+        replicas hold one each, as Slack spreads envelopes over an app's connections."""
+        await self.wait_for(lambda: len(self._sockets) > (to if to >= 0 else -1 - to),
+                            what="a Socket Mode connection")
         envelope_id = envelope_id or f"{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(6)}"
         self._ack_events[envelope_id] = asyncio.Event()
         envelope = {"envelope_id": envelope_id, "payload": payload, "type": kind,
                     "accepts_response_payload": kind != "events_api"}
         if kind == "events_api":
             envelope.update({"retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""})
-        await self._sockets[-1].send_str(json.dumps(envelope))
+        await self._sockets[to].send_str(json.dumps(envelope))
         return envelope_id
 
     async def wait_ack(self, envelope_id: str, *, timeout: float = 10.0) -> dict[str, Any]:
