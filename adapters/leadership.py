@@ -17,19 +17,25 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-
-from storage import Store
+from typing import Protocol
 
 log = logging.getLogger("chatops.leadership")
 
 Change = Callable[[], Awaitable[None]]
 
 
+class LeaseStore(Protocol):
+    """The named leases of `storage.Store` (adapters do not import the store itself)."""
+
+    async def hold_lease(self, name: str, seconds: float | None = None) -> bool: ...
+    async def release_lease(self, name: str) -> None: ...
+
+
 class Leadership:
     """Holds the lease `name` for this process while it can, and says when that changes:
     `on_elected` when this process starts leading, `on_deposed` when it stops."""
 
-    def __init__(self, store: Store, name: str, *, seconds: float, on_elected: Change, on_deposed: Change,
+    def __init__(self, store: LeaseStore, name: str, *, seconds: float, on_elected: Change, on_deposed: Change,
                  interval: float | None = None) -> None:
         self.store = store
         self.name = name
