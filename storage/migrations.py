@@ -152,6 +152,26 @@ def _live_work_ownership(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["received_at"])
 
 
+def _leases(db: sqlite_utils.Database) -> None:
+    """v10: named leases, so that something only one replica may do at a time (hold Discord's one
+    gateway session per bot) has one holder, chosen through the database. `holder` is a process
+    id from `processes`, without a foreign key: a lease whose holder stopped, went silent or was
+    pruned is free. Plain SQL, the same on SQLite and PostgreSQL."""
+    db.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, acquired_at TEXT NOT NULL, "
+               "expires_at TEXT NOT NULL)")
+
+
+def _replicas(db: sqlite_utils.Database) -> None:
+    """v11: several replicas on one database. `counters` hands out the event streams' ids from the
+    database (a per-process clock-seeded counter collided across replicas); it starts above every
+    id kept so far, so a client's `Last-Event-ID` from before the upgrade still resumes. A row of
+    `thread_leases` says which process runs a turn of that thread now; it is free once that
+    process stops or stops heartbeating (see `storage/thread_leases.py`)."""
+    db.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    db.execute("INSERT INTO counters (name, value) SELECT 'thread_events', COALESCE(MAX(id), 0) FROM thread_events")
+    db.execute("CREATE TABLE thread_leases (thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, taken_at TEXT NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -162,6 +182,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _step_provenance,
     _thread_notices,
     _live_work_ownership,
+    _leases,  # the `leader` branch's v10, verbatim, so that this one is v11
+    _replicas,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

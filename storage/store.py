@@ -42,7 +42,8 @@ from bot.model import (
     utcnow,
 )
 from bot.states import plan_may_move
-from storage import ownership, retention, views
+from storage import ownership, retention, thread_leases, views
+from storage.event_signal import EventSignal
 from storage.files import FileStore
 from storage.migrations import migrate
 from storage.ownership import ProcessIdentity, TakenOver
@@ -119,10 +120,15 @@ def on_store_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, An
 class Store:
     """Threads, messages, plans, steps, decisions and the audit log in one SQLite file (WAL)."""
 
-    def __init__(self, path: Path | str, *, dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0) -> None:
+    def __init__(self, path: Path | str, *, dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0,
+                 thread_leases: bool = False) -> None:
         self.path = Path(path)
         self.dispatch = dispatch
         self.lease_seconds = lease_seconds
+        # turns of one thread are serialised across processes too (see storage/thread_leases.py)
+        self.thread_leases = thread_leases
+        # when to read a thread's stored events again (see storage/event_signal.py)
+        self.event_signal = EventSignal()
         self.identity: ProcessIdentity | None = None  # set by `register_process`
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatops-store")
         self._lock = threading.Lock()
@@ -133,8 +139,8 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path | str, *, dispatch: Dispatch = "writer_thread",
-                   lease_seconds: float = 30.0) -> Store:
-        store = cls(path, dispatch=dispatch, lease_seconds=lease_seconds)
+                   lease_seconds: float = 30.0, thread_leases: bool = False) -> Store:
+        store = cls(path, dispatch=dispatch, lease_seconds=lease_seconds, thread_leases=thread_leases)
         try:
             await store._dispatch(store._connect)
         except BaseException:
@@ -157,6 +163,7 @@ class Store:
         self._db = db
 
     async def close(self) -> None:
+        await self.event_signal.close()
         if self._db is not None:
             await self._dispatch(self._db.close)
             self._db = None
@@ -367,13 +374,34 @@ class Store:
         """Where a kept attachment is, by its SHA-256, or None."""
         return self.files.path(digest)
 
+    async def keep_thread_events(self, events: list[tuple[str, str]]) -> list[int]:
+        """Keep (thread id, JSON) events an event stream publishes, in one transaction, and wake
+        the streams of this process; returns their ids, in order."""
+        ids = await self._keep_thread_events(events)
+        latest: dict[str, int] = {}
+        for (thread_id, _), event_id in zip(events, ids, strict=True):
+            latest[thread_id] = event_id
+        self.event_signal.notify(latest)
+        return ids
+
     @on_store_thread
-    def keep_thread_events(self, events: list[tuple[int, str, str]]) -> None:
-        """(id, thread id, JSON) of events an event stream sent, in one transaction (written in
-        batches, off the turn's path); an id already kept is left alone."""
+    def _keep_thread_events(self, events: list[tuple[str, str]]) -> list[int]:
+        """Ids come from one counter row, taken in the transaction that stores the events: a
+        second writer (another replica) waits for that row until this one commits, so ids are
+        unique across processes and committed in increasing order. A stream that read up to id
+        N can therefore never later find a newly committed event below N (what ids handed out
+        before the write, or a sequence, would allow: the one taken first may commit last)."""
+        if not events:
+            return []
         with self._writing():
-            self.db.conn.executemany("INSERT OR IGNORE INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
-                                     events)
+            last = self.db.execute(
+                "INSERT INTO counters (name, value) VALUES ('thread_events', ?) ON CONFLICT (name) "
+                "DO UPDATE SET value = counters.value + excluded.value RETURNING value", [len(events)]).fetchone()[0]
+            ids = list(range(int(last) - len(events) + 1, int(last) + 1))
+            self.db.conn.executemany("INSERT INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
+                                     [(event_id, thread_id, data)
+                                      for event_id, (thread_id, data) in zip(ids, events, strict=True)])
+        return ids
 
     @on_store_thread
     def thread_events(self, thread_id: str, after: int, limit: int = 1000) -> list[tuple[int, str]]:
@@ -769,6 +797,22 @@ class Store:
                 "user": UserRef(platform=row[3], id=row[4], name=row[5] or ""), "text": row[6] or "",
                 "plans": plans,
                 "history": [{"role": h[0], "text": h[1], "user": h[2], "created_at": h[3]} for h in reversed(history)]}
+
+    @on_store_thread
+    def take_thread_lease(self, thread_id: str) -> bool:
+        """Take the lease on a thread's turns for this process; False while another live process
+        holds it (see storage/thread_leases.py). Without an identity there is nothing to own."""
+        if self.identity is None:
+            return True
+        with self._writing():
+            return thread_leases.take(self.db, thread_id, self.identity.id, _ts(), self._cutoff())
+
+    @on_store_thread
+    def release_thread_lease(self, thread_id: str) -> None:
+        if self.identity is None:
+            return
+        with self._writing():
+            thread_leases.release(self.db, thread_id, self.identity.id)
 
     @on_store_thread
     def record_child(self, step_id: str, pgid: int, start_ticks: str) -> None:

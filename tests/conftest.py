@@ -182,7 +182,8 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
 
     async def factory(planner: Planner | None = None, *, perceiver: Perceiver | None = None, **sections: Any) -> Bot:
         config = make_config(tmp_path, **sections)
-        store = await Store.open(config.storage.path, lease_seconds=config.storage.lease_seconds)
+        store = await Store.open(config.storage.path, lease_seconds=config.storage.lease_seconds,
+                                 thread_leases=bool(config.storage.thread_leases))
         calls = Calls()
         registry = ToolRegistry(scripted_tools(calls))
         hub = Hub(config=config, store=store, registry=registry, planner=planner, sweep_interval=3600,
