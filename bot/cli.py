@@ -71,7 +71,7 @@ def chat(
 
 def _storage_problem(settings: Config, exc: StorageUnavailable) -> int:
     """One line saying why the database cannot be used; exit status 2."""
-    typer.echo(f"chatops: cannot use the database {settings.storage.path}: {exc.message}", err=True)
+    typer.echo(f"chatops: cannot use the database {settings.storage.location}: {exc.message}", err=True)
     return 2
 
 
@@ -290,7 +290,7 @@ def audit(
 async def _audit(settings: Config, limit: int, **filters: str | None) -> list[dict]:
     from storage import Store
 
-    store = await Store.open(settings.storage.path)
+    store = await Store.open_configured(settings.storage)
     try:
         return await store.audit_log(limit, **filters)
     finally:
@@ -335,14 +335,14 @@ async def _prune(settings: Config, cutoff, audit_too: bool) -> int:
     from storage import Store
 
     try:
-        store = await Store.open(settings.storage.path)
+        store = await Store.open_configured(settings.storage)
     except StorageUnavailable as exc:
         return _storage_problem(settings, exc)
     try:
-        size_before = store.size_bytes()
+        size_before = await store.database_bytes()
         counts = await store.prune(cutoff, audit=audit_too)
         await store.vacuum()
-        size_after = store.size_bytes()
+        size_after = await store.database_bytes()
     except StorageUnavailable as exc:
         return _storage_problem(settings, exc)
     finally:
@@ -350,6 +350,47 @@ async def _prune(settings: Config, cutoff, audit_too: bool) -> int:
     deleted = ", ".join(f"{count} {table}" for table, count in counts.items() if count) or "nothing"
     typer.echo(f"pruned before {cutoff.isoformat(timespec='seconds')}: {deleted}; "
                f"database {size_before / 1e6:.1f} MB -> {size_after / 1e6:.1f} MB")
+    return 0
+
+
+@app.command("migrate-storage")
+def migrate_storage(
+    to: Annotated[str, typer.Option("--to", help="the empty PostgreSQL database to copy into: postgresql://…")],
+    config: ConfigOption = None,
+) -> None:
+    """Copy the SQLite database ([storage] path) into an empty PostgreSQL database and verify the counts."""
+    settings = _load(config)
+    raise typer.Exit(asyncio.run(_migrate_storage(settings, to)))
+
+
+async def _migrate_storage(settings: Config, url: str) -> int:
+    from bot.config import redacted_url
+    from storage import Store
+    from storage.dialect import is_postgres_url
+    from storage.transfer import TransferError, copy_sqlite_to_postgres
+
+    source, shown = Path(settings.storage.path), redacted_url(url)
+    if not is_postgres_url(url):
+        typer.echo("chatops: --to takes a postgresql:// URL", err=True)
+        return 2
+    if not source.is_file():
+        typer.echo(f"chatops: there is no SQLite database at {source} to copy", err=True)
+        return 2
+    try:
+        for target in (Store.open(source), Store.open(source, url=url, pool_size=1)):  # both at this release's schema
+            await (await target).close()
+        copies = await asyncio.to_thread(copy_sqlite_to_postgres, source, url)
+    except StorageUnavailable as exc:
+        typer.echo(f"chatops: cannot use the database: {exc.message}", err=True)
+        return 2
+    except TransferError as exc:
+        typer.echo(f"chatops: {exc}", err=True)
+        return 1
+    for copy in copies:
+        typer.echo(f"{copy.table}: {copy.copied_rows} of {copy.source_rows} rows")
+    total = sum(c.copied_rows for c in copies)
+    typer.echo(f"copied {total} rows from {source} to {shown}; every table's count matches. "
+               f"Point [storage] url (or CHATOPS_STORAGE_URL) at it to use it.")
     return 0
 
 

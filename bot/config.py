@@ -33,6 +33,7 @@ PLATFORMS = ("console", "slack", "discord", "http")
 # environment variable -> dotted config key; applied over the file.
 SECRET_ENVIRONMENT: dict[str, str] = {
     "CHATOPS_LLM_API_KEY": "llm.api_key",
+    "CHATOPS_STORAGE_URL": "storage.url",
     "CHATOPS_SLACK_BOT_TOKEN": "slack.bot_token",
     "CHATOPS_SLACK_APP_TOKEN": "slack.app_token",
     "CHATOPS_SLACK_SIGNING_SECRET": "slack.signing_secret",
@@ -63,6 +64,12 @@ class Section(BaseModel):
 
 class StorageConfig(Section):
     path: Path = Path("data/chatops.db")
+    """The SQLite file, used when no `url` is set; its folder keeps attachments' bytes (`files/`)."""
+    url: SecretStr | None = None
+    """`postgresql://user[:password]@host[:port]/database`: several replicas share one PostgreSQL
+    (or CHATOPS_STORAGE_URL; the password may come from PGPASSWORD). Secret: it may hold a password."""
+    pool_size: int = Field(10, ge=1, le=200)
+    """PostgreSQL connections (and store threads) per process."""
     lease_seconds: float = Field(30.0, ge=1.0, le=3600.0)
     """How long a process may go without a heartbeat before another one takes over its running
     work (marks it interrupted) and its unfinished turns. It heartbeats every third of this."""
@@ -76,6 +83,22 @@ class StorageConfig(Section):
     the database (several replicas on one database). None: on when several replicas can share the
     database (PostgreSQL), off for a SQLite file, where one process costs nothing extra; turn it on
     to run several processes on one SQLite file."""
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (a SQLite file is set with `path`)")
+        return value
+
+    @property
+    def database_url(self) -> str | None:
+        return self.url.get_secret_value() if self.url else None
+
+    @property
+    def location(self) -> str:
+        """Where the data is, fit to print: the SQLite file, or the database URL without its password."""
+        return redacted_url(self.url.get_secret_value()) if self.url else str(self.path)
 
 
 class LocalModelConfig(Section):
@@ -368,12 +391,39 @@ class Config(Section):
         secrets = [self.llm.api_key, self.slack.bot_token, self.slack.app_token, self.slack.signing_secret]
         secrets += [self.discord.token, self.perception.whisper.remote_api_key, *self.http.tokens.values()]
         values = [s.get_secret_value() for s in secrets if s is not None]
+        if self.storage.url:
+            values += [self.storage.url.get_secret_value(), *database_password(self.storage.url.get_secret_value())]
         for runbook in self.runbooks:
             values += [os.environ.get(variable, "") for variable in runbook.env_from.values()]
         for server in self.mcp:
             variables = [*server.env_from.values(), *([server.token_from] if server.token_from else [])]
             values += [os.environ.get(variable, "") for variable in variables]
         return [value for value in values if len(value) >= 4]
+
+
+def redacted_url(url: str) -> str:
+    """A database URL with its password replaced by `***`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "postgresql://(unreadable URL)"
+
+
+def database_password(url: str) -> list[str]:
+    """The password inside a database URL (`postgresql://user:password@host/db`), if any."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [unquote(password)] if password else []
 
 
 def duplicate_names(key: str, names: list[str], what: str = "names") -> list[str]:

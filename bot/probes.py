@@ -69,6 +69,9 @@ async def probe_database(config: Config) -> Probe:
     """The SQLite file opens and its schema is one this release understands (nothing is written)."""
     from storage.migrations import SCHEMA_VERSION
 
+    if config.storage.url:
+        return await probe_postgres(config)
+
     path = Path(config.storage.path)
 
     def look() -> Probe:
@@ -88,6 +91,35 @@ async def probe_database(config: Config) -> Probe:
         return Probe("database", True, f"{path} (schema {version} of {SCHEMA_VERSION})")
 
     return await asyncio.to_thread(look)
+
+
+async def probe_postgres(config: Config) -> Probe:
+    """The server answers, logs us in, and holds a schema this release understands (or none yet:
+    the first start creates it). Nothing is written; the password never appears in the line."""
+    import psycopg
+
+    from storage.migrations import SCHEMA_VERSION
+
+    where = config.storage.location
+    try:
+        async with await psycopg.AsyncConnection.connect(config.storage.database_url or "", connect_timeout=5,
+                                                          autocommit=True) as conn:
+            cursor = await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+            row = await cursor.fetchone()
+            version = 0
+            if row and row[0]:
+                found = await (await conn.execute("SELECT version FROM schema_version")).fetchone()
+                version = int(found[0]) if found else 0
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for secret in config.secret_values():
+            reason = reason.replace(secret, "***")
+        return Probe("database", False, f"{where} cannot be reached: {reason}", "storage.url")
+    if version > SCHEMA_VERSION:
+        return Probe("database", False, f"{where} has schema {version}, newer than this release ({SCHEMA_VERSION})",
+                     "storage.url")
+    state = f"schema {version} of {SCHEMA_VERSION}" if version else "empty: the first start creates the schema"
+    return Probe("database", True, f"{where} ({state})")
 
 
 def _writable(directory: Path) -> bool:

@@ -167,8 +167,7 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     for problem in problems:
         log.warning("%s", problem)
     try:
-        store = await Store.open(config.storage.path, lease_seconds=config.storage.lease_seconds,
-                                 thread_leases=bool(config.storage.thread_leases))
+        store = await Store.open_configured(config.storage)
     except BaseException:
         await toolbox.stop()  # no server process may outlive a start that failed
         raise

@@ -1,15 +1,26 @@
 """The schema as an ordered list of forward migrations.
 
-A database file records the number of migrations applied (`PRAGMA user_version`); opening an
-older file applies the missing ones in one transaction each, so a file written by any earlier
-release opens in this one. Never edit a released migration: append a new one.
+A database records the number of migrations applied (`PRAGMA user_version` in a SQLite file, a
+`schema_version` row on PostgreSQL); opening an older one applies the missing ones in one
+transaction each, so a database written by any earlier release opens in this one. Never edit a
+released migration: append a new one. The same migrations build both backends: on PostgreSQL
+`db` is a `storage.postgres.PgDatabase`, which takes the same `create / add_column /
+create_index` calls.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from typing import Any
 
 import sqlite_utils
+
+from storage.dialect import POSTGRESQL_AUDIT_GUARDS, SQLITE_AUDIT_GUARDS
+
+
+def _is_sqlite(db: Any) -> bool:
+    return isinstance(db, sqlite_utils.Database)
 
 
 def _initial(db: sqlite_utils.Database) -> None:
@@ -53,14 +64,8 @@ def _initial(db: sqlite_utils.Database) -> None:
         pk="id",
     )
     # append-only: the audit log can be added to, never rewritten
-    db.execute(
-        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-    )
-    db.execute(
-        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-    )
+    for guard in SQLITE_AUDIT_GUARDS if _is_sqlite(db) else POSTGRESQL_AUDIT_GUARDS:
+        db.execute(guard)
 
 
 def _step_summaries_and_decision_source(db: sqlite_utils.Database) -> None:
@@ -163,16 +168,16 @@ def _leases(db: sqlite_utils.Database) -> None:
 
 def _replicas(db: sqlite_utils.Database) -> None:
     """v11: several replicas on one database. `counters` hands out the event streams' ids from the
-    database (a per-process clock-seeded counter collided across replicas); it starts above every
-    id kept so far, so a client's `Last-Event-ID` from before the upgrade still resumes. A row of
+    database (a per-process clock-seeded counter collided across replicas); its row is made by the
+    first write, above every id kept so far, so a client's `Last-Event-ID` from before the
+    upgrade still resumes (and `chatops migrate-storage` finds the new tables empty). A row of
     `thread_leases` says which process runs a turn of that thread now; it is free once that
     process stops or stops heartbeating (see `storage/thread_leases.py`)."""
-    db.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
-    db.execute("INSERT INTO counters (name, value) SELECT 'thread_events', COALESCE(MAX(id), 0) FROM thread_events")
+    db.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)")
     db.execute("CREATE TABLE thread_leases (thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, taken_at TEXT NOT NULL)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
     _perception_cache,
@@ -188,20 +193,38 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
-    return int(db.execute("PRAGMA user_version").fetchone()[0])
+def schema_version(db: Any) -> int:
+    if _is_sqlite(db):
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    return db.schema_version()
 
 
-def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
-    """Apply the missing migrations up to `target`; returns the version reached. A file from a
-    newer release is refused rather than misread."""
-    current = schema_version(db)
+def _set_schema_version(db: Any, version: int) -> None:
+    if _is_sqlite(db):
+        db.execute(f"PRAGMA user_version = {version}")
+    else:
+        db.set_schema_version(version)
+
+
+def migrate(db: Any, target: int = SCHEMA_VERSION) -> int:
+    """Apply the missing migrations up to `target`; returns the version reached. A database from a
+    newer release is refused rather than misread. On PostgreSQL the version is read again under
+    an advisory lock, so replicas starting together apply each migration once."""
+    if not _is_sqlite(db) and schema_version(db) < target:
+        with db.atomic():
+            db.lock_for_migration()
+            _apply(db, schema_version(db), target)
+        return schema_version(db)
+    _apply(db, schema_version(db), target)
+    return schema_version(db)
+
+
+def _apply(db: Any, current: int, target: int) -> None:
     if current > SCHEMA_VERSION:
         raise RuntimeError(
             f"database schema version {current} is newer than this release understands ({SCHEMA_VERSION})"
         )
     for version in range(current, target):
-        with db.atomic():
+        with contextlib.nullcontext() if not _is_sqlite(db) else db.atomic():
             MIGRATIONS[version](db)
-            db.execute(f"PRAGMA user_version = {version + 1}")
-    return schema_version(db)
+            _set_schema_version(db, version + 1)

@@ -1,4 +1,8 @@
-"""`Store`: the only code that touches SQLite, exposing what the bot does, not tables.
+"""`Store`: the only code that touches the database, exposing what the bot does, not tables.
+
+Two backends run the same operations and the same migrations: a SQLite file (the default) and
+PostgreSQL (`[storage] url`, for several replicas). The SQL is one portable text; what differs is
+in `storage.dialect` (spelling) and `storage.postgres` (the connection and the DDL).
 
 Every state change is one conditional UPDATE inside one transaction, so two approvals of the same
 plan, or a click racing the expiry sweep, can never both win: the loser sees `False`.
@@ -6,7 +10,8 @@ plan, or a click racing the expiry sweep, can never both win: the loser sees `Fa
 All SQLite work runs on one dedicated thread that owns the connection (`dispatch="writer_thread"`,
 the default) rather than on `asyncio.to_thread`'s pool behind a lock: `bench/storage.py` measured
 both at the same throughput (within noise), and the owner thread kept event-loop lag 2–3× lower
-under concurrency and needs no lock (see README).
+under concurrency and needs no lock (see README). On PostgreSQL, which takes concurrent writers,
+`pool_size` threads each borrow a pooled connection for one operation.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from bot.model import (
 )
 from bot.states import plan_may_move
 from storage import ownership, retention, thread_leases, views
+from storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
 from storage.event_signal import EventSignal
 from storage.files import FileStore
 from storage.migrations import migrate
@@ -118,11 +124,15 @@ def on_store_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, An
 
 
 class Store:
-    """Threads, messages, plans, steps, decisions and the audit log in one SQLite file (WAL)."""
+    """Threads, messages, plans, steps, decisions and the audit log: one SQLite file (WAL), or a
+    PostgreSQL database that several replicas share."""
 
-    def __init__(self, path: Path | str, *, dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0,
+    def __init__(self, path: Path | str, *, url: str | None = None, pool_size: int = 10,
+                 dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0,
                  thread_leases: bool = False) -> None:
         self.path = Path(path)
+        self.url = url
+        self.dialect: Dialect = POSTGRESQL if url else SQLITE
         self.dispatch = dispatch
         self.lease_seconds = lease_seconds
         # turns of one thread are serialised across processes too (see storage/thread_leases.py)
@@ -130,23 +140,53 @@ class Store:
         # when to read a thread's stored events again (see storage/event_signal.py)
         self.event_signal = EventSignal()
         self.identity: ProcessIdentity | None = None  # set by `register_process`
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatops-store")
+        workers = pool_size if url else 1
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chatops-store")
         self._lock = threading.Lock()
         self._db: sqlite_utils.Database | None = None
+        self._pool: Any = None  # psycopg_pool.ConnectionPool on PostgreSQL
+        self._pool_size = pool_size
+        self._local = threading.local()  # PostgreSQL: the connection the current operation borrowed
         self.files = FileStore.beside(self.path)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: Path | str, *, dispatch: Dispatch = "writer_thread",
-                   lease_seconds: float = 30.0, thread_leases: bool = False) -> Store:
-        store = cls(path, dispatch=dispatch, lease_seconds=lease_seconds, thread_leases=thread_leases)
+    async def open(cls, path: Path | str, *, url: str | None = None, pool_size: int = 10,
+                   dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0,
+                   thread_leases: bool = False) -> Store:
+        """Open (and migrate) the database: PostgreSQL when `url` is set, else the SQLite file
+        `path`. With PostgreSQL, `path`'s folder still keeps attachments' bytes (`files/`)."""
+        if url is not None and not is_postgres_url(url):
+            raise ValueError("a storage url starts with postgresql:// (SQLite takes a path)")
+        store = cls(path, url=url, pool_size=pool_size, dispatch=dispatch, lease_seconds=lease_seconds,
+                    thread_leases=thread_leases)
         try:
-            await store._dispatch(store._connect)
+            await store._dispatch(store._connect_postgres if url else store._connect)
         except BaseException:
             await store.close()
             raise
         return store
+
+    @classmethod
+    async def open_configured(cls, settings: Any) -> Store:
+        """The store a `[storage]` section describes (`bot.config.StorageConfig`)."""
+        leases = settings.thread_leases if settings.thread_leases is not None else bool(settings.database_url)
+        return await cls.open(settings.path, url=settings.database_url, pool_size=settings.pool_size,
+                              lease_seconds=settings.lease_seconds, thread_leases=leases)
+
+    def _connect_postgres(self) -> None:
+        """Open the pool and migrate on one of its connections (under an advisory lock, so
+        replicas starting together migrate once)."""
+        from psycopg_pool import ConnectionPool
+
+        from storage.postgres import PgDatabase
+
+        self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=False,
+                                    kwargs={"autocommit": True}, name="chatops")
+        self._pool.open(wait=True, timeout=30)
+        with self._pool.connection() as conn:
+            migrate(PgDatabase(conn))
 
     def _connect(self) -> None:
         if str(self.path) != ":memory:":
@@ -167,9 +207,15 @@ class Store:
         if self._db is not None:
             await self._dispatch(self._db.close)
             self._db = None
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.get_running_loop().run_in_executor(self._executor, pool.close)
         self._executor.shutdown(wait=True)
 
     async def _dispatch(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        if self.url:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, functools.partial(self._pooled, fn, *args, **kwargs))
         if self.dispatch == "to_thread":
             return await asyncio.to_thread(self._locked, fn, *args, **kwargs)
         loop = asyncio.get_running_loop()
@@ -186,6 +232,36 @@ class Store:
                 raise
             raise fault from exc
 
+    def _pooled(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run `fn` on a worker thread with a connection borrowed from the pool for the whole
+        operation. A deadlock or serialization failure rolled the transaction back: it runs once
+        more. Connection loss and a full or read-only server are raised as named faults."""
+        from psycopg_pool import PoolTimeout
+
+        from storage.postgres import PgDatabase, postgres_fault, retryable
+
+        if self._pool is None and fn != self._connect_postgres:
+            raise RuntimeError("the store is not open")
+        for attempt in (1, 2):
+            try:
+                if fn == self._connect_postgres:
+                    return fn(*args, **kwargs)
+                with self._pool.connection(timeout=30) as conn:
+                    self._local.db = PgDatabase(conn)
+                    try:
+                        return fn(*args, **kwargs)
+                    finally:
+                        self._local.db = None
+            except Exception as exc:
+                if attempt == 1 and retryable(exc):
+                    continue
+                fault = StorageUnavailable(f"no database connection within 30 s ({exc})") \
+                    if isinstance(exc, PoolTimeout) else postgres_fault(exc)
+                if fault is None:
+                    raise
+                raise fault from exc
+        raise AssertionError("unreachable")
+
     def _locked(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         with self._lock:
             return self._named_faults(fn, *args, **kwargs)
@@ -200,7 +276,7 @@ class Store:
         if conn.in_transaction:
             yield
             return
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(self.dialect.begin_write)
         try:
             yield
         except BaseException:
@@ -221,7 +297,14 @@ class Store:
         return _ts(utcnow() - timedelta(seconds=self.lease_seconds))
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> Any:
+        """The connection of the running operation: the SQLite file's `sqlite_utils.Database`, or
+        on PostgreSQL the pooled connection this thread borrowed (`storage.postgres.PgDatabase`)."""
+        if self.url:
+            db = getattr(self._local, "db", None)
+            if db is None:
+                raise RuntimeError("a PostgreSQL store is used only inside its operations")
+            return db
         if self._db is None:
             raise RuntimeError("the store is not open")
         return self._db
@@ -256,7 +339,7 @@ class Store:
         db = self.db
         with self._writing():
             cursor = db.execute(
-                "INSERT OR IGNORE INTO events (platform, event_id, received_at) VALUES (?, ?, ?)",
+                "INSERT INTO events (platform, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [inbound.thread.platform, inbound.event_id, _ts(inbound.received_at)],
             )
             if cursor.rowcount == 0:
@@ -311,7 +394,9 @@ class Store:
     def remember_perception(self, sha256: str, kind: str, part: dict[str, Any]) -> None:
         with self._writing():
             self.db.execute(
-                "INSERT OR REPLACE INTO perception_cache (sha256, kind, part, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO perception_cache (sha256, kind, part, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (sha256) DO UPDATE SET kind = excluded.kind, part = excluded.part, "
+                "created_at = excluded.created_at",
                 [sha256, kind, _dumps(part), _ts()],
             )
 
@@ -321,7 +406,8 @@ class Store:
         `{"channel": …, "ts": …}`; a later call for the same key replaces it."""
         with self._writing():
             self.db.execute(
-                "INSERT OR REPLACE INTO platform_refs (platform, kind, key, ref, updated_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO platform_refs (platform, kind, key, ref, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (platform, kind, key) DO UPDATE SET ref = excluded.ref, updated_at = excluded.updated_at",
                 [platform, kind, key, _dumps(ref), _ts()],
             )
 
@@ -394,9 +480,11 @@ class Store:
         if not events:
             return []
         with self._writing():
+            # the first batch starts above the ids kept before the counter existed (clock-based)
             last = self.db.execute(
-                "INSERT INTO counters (name, value) VALUES ('thread_events', ?) ON CONFLICT (name) "
-                "DO UPDATE SET value = counters.value + excluded.value RETURNING value", [len(events)]).fetchone()[0]
+                "INSERT INTO counters (name, value) VALUES "
+                "('thread_events', (SELECT COALESCE(MAX(id), 0) FROM thread_events) + ?) ON CONFLICT (name) "
+                "DO UPDATE SET value = counters.value + ? RETURNING value", [len(events), len(events)]).fetchone()[0]
             ids = list(range(int(last) - len(events) + 1, int(last) + 1))
             self.db.conn.executemany("INSERT INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
                                      [(event_id, thread_id, data)
@@ -708,9 +796,10 @@ class Store:
         identity = ProcessIdentity.of_this_process(new_id("proc"))
         with self._writing():
             ownership.register(self.db, identity, _ts())
-        # the heartbeat loop checkpoints the log between turns; this is only a safety net
-        self.db.execute("PRAGMA wal_autocheckpoint = 10000")
-        self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the log shrinks back after a checkpoint
+        if self.dialect is SQLITE:
+            # the heartbeat loop checkpoints the log between turns; this is only a safety net
+            self.db.execute("PRAGMA wal_autocheckpoint = 10000")
+            self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the log shrinks back after a checkpoint
         self.identity = identity
         return identity.id
 
@@ -861,17 +950,20 @@ class Store:
             with self._writing():
                 ownership.heartbeat(self.db, self.identity.id, _ts())
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute(self.dialect.begin_write)
         self.db.execute("ROLLBACK")
 
     def free_bytes(self) -> int:
-        """Free space where the database lives."""
+        """Free space where the database lives (on PostgreSQL: where attachments are kept; the
+        server's own disk is the server's to watch)."""
         return free_bytes(self.path)
 
     @on_store_thread
     def checkpoint(self) -> tuple[int, int]:
         """Copy the write-ahead log into the database (PASSIVE: never waits for readers), off the
-        turn path; returns (log pages, pages copied)."""
+        turn path; returns (log pages, pages copied). PostgreSQL checkpoints on its own."""
+        if self.dialect is not SQLITE:
+            return (0, 0)
         row = self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return (int(row[1]), int(row[2])) if row else (0, 0)
 
@@ -886,14 +978,27 @@ class Store:
 
     @on_store_thread
     def vacuum(self) -> None:
-        """Give the space of deleted rows back to the file system (rewrites the file)."""
+        """Give the space of deleted rows back to the file system (rewrites the file; on
+        PostgreSQL, `VACUUM` marks it reusable)."""
+        if self.dialect is not SQLITE:
+            self.db.execute("VACUUM")
+            return
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    @on_store_thread
+    def database_bytes(self) -> int:
+        """How much space the database takes: the file and its log, or PostgreSQL's own count."""
+        if self.url:
+            return int(self.db.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+        return self.size_bytes()
+
     def size_bytes(self) -> int:
-        """The database and its write-ahead log, on disk."""
+        """The database and its write-ahead log, on disk (0 for PostgreSQL: see `database_size`)."""
         total = 0
+        if self.url:
+            return total
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 total += Path(f"{self.path}{suffix}").stat().st_size

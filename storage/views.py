@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.dialect import dialect_of
+
 # a thread started by a voice note or a screenshot alone has no typed title: use what was perceived
 TITLE = ("COALESCE(NULLIF(title, ''), (SELECT substr(m.perceived_text, 1, 80) FROM messages m "
          "WHERE m.thread_id = threads.id AND m.role = 'user' ORDER BY m.created_at, m.rowid LIMIT 1), '')")
@@ -140,31 +142,33 @@ def audit_entries(db: sqlite_utils.Database, *, limit: int, thread: str | None =
     `thread` and `user` match a full id (`console:alice`) or its last part (`alice`); `user` also
     matches the entries of plans that user requested; `tool` matches step entries of that tool
     and the plan entries of plans that use it; `kind` matches `step.failed` or a family (`step`)."""
+    dialect = dialect_of(db)
+    like = dialect.like  # the ids' last parts and kind families match as on SQLite, whatever the case
     plan_of = "COALESCE(NULLIF(a.plan_id, ''), s.plan_id)"
     thread_of = "COALESCE(NULLIF(a.thread_id, ''), p.thread_id)"
     where, params = [], []
     if thread:
-        where.append(f"({thread_of} = ? OR {thread_of} LIKE ?)")
+        where.append(f"({thread_of} = ? OR {thread_of} {like} ?)")
         params += [thread, f"%:{thread}"]
     if user:
-        where.append("(a.actor = ? OR a.actor LIKE ? OR json_extract(p.requester, '$.id') = ? "
-                     "OR json_extract(p.requester, '$.name') = ?)")
+        where.append(f"(a.actor = ? OR a.actor {like} ? OR {dialect.json_text('p.requester', 'id')} = ? "
+                     f"OR {dialect.json_text('p.requester', 'name')} = ?)")
         params += [user, f"%:{user}", user.rpartition(":")[2], user.rpartition(":")[2]]
     if tool:
         where.append(f"(s.tool = ? OR (COALESCE(a.step_id, '') = '' AND EXISTS "
                      f"(SELECT 1 FROM steps t WHERE t.plan_id = {plan_of} AND t.tool = ?)))")
         params += [tool, tool]
     if kind:
-        where.append("(a.kind = ? OR a.kind LIKE ?)")
+        where.append(f"(a.kind = ? OR a.kind {like} ?)")
         params += [kind, f"{kind}.%"]
     if since:
         where.append("a.at >= ?")
         params.append(since)
     rows = db.execute(
         f"SELECT a.id, a.at, a.kind, a.actor, {thread_of}, {plan_of}, a.step_id, a.detail, s.tool, s.args, "
-        "s.outcome, s.status, CASE WHEN s.id IS NULL THEN (SELECT json_group_array(json_object('tool', q.tool, "
-        f"'args', json(COALESCE(q.args, '{{}}')))) FROM (SELECT tool, args FROM steps WHERE plan_id = {plan_of} "
-        "ORDER BY position) q) END FROM audit a LEFT JOIN steps s ON s.id = a.step_id "
+        "s.outcome, s.status, CASE WHEN s.id IS NULL THEN "
+        f"{dialect.tools_and_args(f'SELECT tool, args FROM steps WHERE plan_id = {plan_of} ORDER BY position')} "
+        "END FROM audit a LEFT JOIN steps s ON s.id = a.step_id "
         f"LEFT JOIN plans p ON p.id = {plan_of} "
         f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY a.id DESC LIMIT ?",
         [*params, limit],

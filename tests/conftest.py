@@ -27,6 +27,7 @@ from bot.model import Inbound, Outbound, ThreadRef, UserRef
 from bot.perception.pipeline import Perceiver
 from bot.runtime import Runtime
 from storage import Store
+from tests.postgres_server import PostgresServer, shared_server, suite_backend
 from tools import ToolContext, ToolRegistry, tool
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,8 +51,24 @@ def marker_runbook(marker: Path) -> str:
     """)
 
 
+_databases: dict[Path, str] = {}
+_backend_of: dict[Path, str] = {}
+
+
+def database_url_for(tmp_path: Path) -> str | None:
+    """With `CHATOPS_TEST_STORAGE=postgresql`, the PostgreSQL database of this test (one per
+    `tmp_path`, so a test that restarts its bot finds its data again); else None (SQLite)."""
+    if _backend_of.get(tmp_path, suite_backend()) != "postgresql":
+        return None
+    if tmp_path not in _databases:
+        _databases[tmp_path] = shared_server().create_database()
+    return _databases[tmp_path]
+
+
 def make_config(tmp_path: Path, **sections: Any) -> Config:
     data: dict[str, Any] = {"storage": {"path": str(tmp_path / "chatops.db")}, "console": {"user": "alice"}}
+    if url := database_url_for(tmp_path):
+        data["storage"]["url"] = url
     data["storage"].update(sections.pop("storage", {}))  # other storage keys keep the test's own file
     data.update(sections)
     return Config.model_validate(data)
@@ -175,6 +192,51 @@ class Bot:
 BotFactory = Callable[..., Any]
 
 
+@pytest.fixture(scope="session")
+def postgres() -> PostgresServer:
+    """The run's throwaway PostgreSQL server (started on first use)."""
+    return shared_server()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run a storage test on both backends."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def storage_backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where this test's bot stores: `CHATOPS_TEST_STORAGE` for the whole suite, or the test's
+    own choice (`@both_backends` runs it on each; `@pytest.mark.sqlite_only` keeps it on a SQLite
+    file, for what only a file can show: its locks, PRAGMAs, a full disk)."""
+    if request.node.get_closest_marker("sqlite_only"):
+        chosen = "sqlite"
+    else:
+        chosen = getattr(request, "param", None) or suite_backend()
+    _backend_of[tmp_path] = chosen
+    return chosen
+
+
+both_backends = pytest.mark.parametrize("storage_backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest_asyncio.fixture
+async def open_store(tmp_path: Path, backend: str) -> AsyncIterator[Callable[..., Any]]:
+    """`await open_store(**options)` → a `Store` on this test's database of the `backend`; every
+    call opens another store (another pool or connection) on the same database."""
+    opened: list[Store] = []
+    url = shared_server().create_database() if backend == "postgresql" else None
+
+    async def factory(**options: Any) -> Store:
+        store = await Store.open(tmp_path / "chatops.db", url=url, **options)
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        await store.close()
+
+
 @pytest_asyncio.fixture
 async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
     """`await make_bot(planner=..., **config_sections)` → a started `Bot` on a real SQLite file."""
@@ -182,8 +244,7 @@ async def make_bot(tmp_path: Path) -> AsyncIterator[BotFactory]:
 
     async def factory(planner: Planner | None = None, *, perceiver: Perceiver | None = None, **sections: Any) -> Bot:
         config = make_config(tmp_path, **sections)
-        store = await Store.open(config.storage.path, lease_seconds=config.storage.lease_seconds,
-                                 thread_leases=bool(config.storage.thread_leases))
+        store = await Store.open_configured(config.storage)
         calls = Calls()
         registry = ToolRegistry(scripted_tools(calls))
         hub = Hub(config=config, store=store, registry=registry, planner=planner, sweep_interval=3600,

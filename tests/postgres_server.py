@@ -97,3 +97,30 @@ def running_postgres() -> Iterator[PostgresServer]:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+_shared: PostgresServer | None = None
+_stack = contextlib.ExitStack()
+
+
+def shared_server() -> PostgresServer:
+    """One server for the whole test run, started on first use and stopped when the run ends."""
+    global _shared
+    if _shared is None:
+        import atexit
+
+        _shared = _stack.enter_context(running_postgres())
+        atexit.register(_stack.close)
+    return _shared
+
+
+SUITE_BACKEND_VARIABLE = "CHATOPS_TEST_STORAGE"
+
+
+def suite_backend() -> str:
+    """`CHATOPS_TEST_STORAGE=postgresql pytest` runs every test that stores anything on PostgreSQL
+    (a fresh database each); unset, they use SQLite files."""
+    value = os.environ.get(SUITE_BACKEND_VARIABLE, "sqlite").strip().lower() or "sqlite"
+    if value not in ("sqlite", "postgresql"):
+        raise RuntimeError(f"{SUITE_BACKEND_VARIABLE} must be sqlite or postgresql, not {value!r}")
+    return value

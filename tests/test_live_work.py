@@ -9,8 +9,10 @@ import contextlib
 import sqlite3
 import threading
 
+import pytest
+
 from bot.model import Inbound, PlanStatus, StepStatus, ThreadRef, UserRef
-from tests.conftest import Bot, ScriptedModel, reply
+from tests.conftest import Bot, ScriptedModel, both_backends, reply
 from tests.polling import eventually
 from tools import tool
 
@@ -43,6 +45,7 @@ async def step_status(bot: Bot, plan_id: str) -> StepStatus:
     return plan.steps[0].status
 
 
+@both_backends
 async def test_a_second_process_on_the_database_leaves_live_work_alone(make_bot):
     release, started = asyncio.Event(), asyncio.Event()
     first = await make_bot(None)
@@ -65,6 +68,7 @@ async def test_a_second_process_on_the_database_leaves_live_work_alone(make_bot)
     assert first.of_type("answer")[-1].text.startswith("Done:")
 
 
+@both_backends
 async def test_work_of_a_process_that_stopped_heartbeating_is_interrupted_exactly_once(make_bot):
     release, started = asyncio.Event(), asyncio.Event()
     lease = {"storage": {"lease_seconds": 1}}
@@ -93,6 +97,7 @@ async def _is(bot: Bot, plan_id: str, status: StepStatus) -> bool:
     return await step_status(bot, plan_id) is status
 
 
+@both_backends
 async def test_a_turn_cut_short_while_planning_is_planned_again_by_the_next_process(make_bot):
     hang = asyncio.Event()
     calls: list[str] = []
@@ -122,6 +127,7 @@ async def test_a_turn_cut_short_while_planning_is_planned_again_by_the_next_proc
     assert [(m["role"], m["text"]) for m in history] == [("user", "is db1 up?"), ("bot", "db1 is up")]
 
 
+@both_backends
 async def test_a_retried_delivery_after_a_crash_resumes_the_turn_instead_of_hiding_it(make_bot):
     hang = asyncio.Event()
 
@@ -152,6 +158,7 @@ async def test_a_retried_delivery_after_a_crash_resumes_the_turn_instead_of_hidi
     assert not await second.hub.handle(inbound)  # the turn has ended: now it is a plain duplicate
 
 
+@both_backends
 async def test_a_crash_between_the_step_and_the_answer_still_answers(make_bot):
     lease = {"storage": {"lease_seconds": 1}}
     first = await make_bot(None, **lease)
@@ -176,6 +183,7 @@ async def test_a_crash_between_the_step_and_the_answer_still_answers(make_bot):
     assert second.calls.of("ping") == [] and first.calls.of("ping") == [{"host": "db1"}]  # not run again
 
 
+@both_backends
 async def test_unfinished_turns_can_be_answered_with_a_notice_instead(make_bot):
     hang = asyncio.Event()
 
@@ -198,6 +206,7 @@ async def test_unfinished_turns_can_be_answered_with_a_notice_instead(make_bot):
     assert "Nothing was run" in answer[0].text
 
 
+@both_backends
 async def test_a_process_declared_stopped_carries_on_under_a_new_identity(make_bot):
     bot = await make_bot(None, storage={"lease_seconds": 1})
     old = bot.store.process_id
@@ -210,6 +219,7 @@ async def test_a_process_declared_stopped_carries_on_under_a_new_identity(make_b
     assert plan.status is PlanStatus.succeeded and bot.of_type("answer")[-1].text.startswith("Done:")
 
 
+@pytest.mark.sqlite_only  # another process's SQLite write lock
 async def test_a_write_waits_for_another_processs_transaction_instead_of_failing(make_bot):
     """Found by the chaos soak: a transaction that read before it wrote (sqlite-utils reads the
     schema inside `insert`) failed at once with "database is locked" when another process

@@ -8,8 +8,11 @@ import textwrap
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.maintenance import Maintenance
 from bot.model import utcnow
+from tests.conftest import both_backends
 from tests.http.served import run_chatops
 
 LATER = utcnow() + timedelta(days=1)  # "before" in the future: everything stored so far is old
@@ -21,6 +24,7 @@ async def table_counts(store) -> dict[str, int]:
                                           for t in tables})
 
 
+@both_backends
 async def test_prune_deletes_old_threads_but_never_a_pending_plan(make_bot):
     bot = await make_bot()
     await bot.say("!ping host=old", thread="finished")
@@ -39,6 +43,7 @@ async def test_prune_deletes_old_threads_but_never_a_pending_plan(make_bot):
     assert (counts["threads"], counts["plans"], counts["perception_cache"]) == (1, 1, 0)
 
 
+@both_backends
 async def test_prune_with_audit_also_deletes_old_audit_entries_and_the_log_stays_append_only(make_bot):
     bot = await make_bot()
     await bot.say("!ping host=old", thread="finished")
@@ -54,6 +59,7 @@ async def test_prune_with_audit_also_deletes_old_audit_entries_and_the_log_stays
         raise AssertionError("the audit log accepted a DELETE after pruning")
 
 
+@both_backends
 async def test_retention_days_prunes_from_the_running_bot(make_bot):
     bot = await make_bot(storage={"retention_days": 1})
     await bot.say("!ping host=old", thread="finished")
@@ -64,6 +70,7 @@ async def test_retention_days_prunes_from_the_running_bot(make_bot):
     assert any(e["kind"] == "storage.pruned" for e in await bot.store.audit_log(50))
 
 
+@pytest.mark.sqlite_only  # the file's size on disk
 async def test_chatops_prune_gives_the_space_back(make_bot, tmp_path: Path):
     bot = await make_bot()
     for index in range(150):

@@ -1,4 +1,5 @@
-"""Storage on real SQLite files: migrations of older files, atomic transitions, the audit log."""
+"""Storage on a real SQLite file and a real PostgreSQL server (every test that takes `store` or
+`open_store` runs on both): migrations of older files, atomic transitions, the audit log."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import sqlite3
 from datetime import timedelta
 
+import psycopg
 import pytest
 import sqlite_utils
 
@@ -42,10 +44,8 @@ async def proposed_plan(store: Store, *risks: Risk, ttl: float = 60) -> Plan:
 
 
 @pytest.fixture
-async def store(tmp_path):
-    opened = await Store.open(tmp_path / "chatops.db")
-    yield opened
-    await opened.close()
+async def store(open_store):
+    return await open_store()
 
 
 async def test_a_file_from_the_first_release_is_migrated_and_keeps_its_data(tmp_path):
@@ -98,24 +98,19 @@ async def test_read_steps_are_approved_by_policy_and_gated_steps_wait(store):
     assert only_reads.status is PlanStatus.approved
 
 
-async def test_concurrent_decisions_from_two_connections_have_one_winner(tmp_path):
-    path = tmp_path / "shared.db"
-    stores = [await Store.open(path) for _ in range(4)]
-    try:
-        plan = await proposed_plan(stores[0], Risk.write)
-        outcomes = await asyncio.gather(*(
-            store.decide(Decision(plan_id=plan.id, approve=index % 2 == 0, user=ALICE))
-            for index, store in enumerate(stores)
-        ))
-        assert sum(won for won, _ in outcomes) == 1
-        losers = [reason for won, reason in outcomes if not won]
-        assert all(reason.startswith("the plan is already") for reason in losers)
-        decisions = await stores[0]._dispatch(
-            lambda: stores[0].db.execute("SELECT accepted FROM decisions WHERE plan_id = ?", [plan.id]).fetchall())
-        assert sorted(row[0] for row in decisions) == [0, 0, 0, 1]
-    finally:
-        for store in stores:
-            await store.close()
+async def test_concurrent_decisions_from_two_connections_have_one_winner(open_store):
+    stores = [await open_store() for _ in range(4)]
+    plan = await proposed_plan(stores[0], Risk.write)
+    outcomes = await asyncio.gather(*(
+        store.decide(Decision(plan_id=plan.id, approve=index % 2 == 0, user=ALICE))
+        for index, store in enumerate(stores)
+    ))
+    assert sum(won for won, _ in outcomes) == 1
+    losers = [reason for won, reason in outcomes if not won]
+    assert all(reason.startswith("the plan is already") for reason in losers)
+    decisions = await stores[0]._dispatch(
+        lambda: stores[0].db.execute("SELECT accepted FROM decisions WHERE plan_id = ?", [plan.id]).fetchall())
+    assert sorted(row[0] for row in decisions) == [0, 0, 0, 1]
 
 
 async def test_a_step_starts_once_and_finishes_once(store):
@@ -152,10 +147,11 @@ def test_terminal_states_have_no_way_out():
 
 async def test_the_audit_log_is_append_only(store):
     await store.append_audit("test.entry", actor="console:alice", detail={"k": "v"})
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        await store._dispatch(store.db.execute, "UPDATE audit SET kind = 'forged'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        await store._dispatch(store.db.execute, "DELETE FROM audit")
+    refused = (sqlite3.IntegrityError, psycopg.errors.RaiseException)
+    with pytest.raises(refused, match="append-only"):
+        await store._dispatch(lambda: store.db.execute("UPDATE audit SET kind = 'forged'"))
+    with pytest.raises(refused, match="append-only"):
+        await store._dispatch(lambda: store.db.execute("DELETE FROM audit"))
     entries = await store.audit_log(10)
     assert entries[-1]["kind"] == "test.entry" and entries[-1]["detail"] == {"k": "v"}
 

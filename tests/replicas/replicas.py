@@ -1,7 +1,7 @@
 """Two real `chatops run` replicas on one database, each serving HTTP on its own loopback port.
 
-The database is a SQLite file both processes open (`thread_leases` on), as two processes on one
-host would share it. Runbooks that really run record every run in `runs.log` (what ran, which
+The database is a SQLite file both processes open (`thread_leases` on), or one PostgreSQL
+database (see `conftest.py`). Runbooks that really run record every run in `runs.log` (what ran, which
 bot process ran it, when it started and ended), so a step run twice, run by the wrong replica,
 or run beside another turn of its thread shows there.
 """
