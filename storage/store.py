@@ -53,6 +53,7 @@ from storage.event_signal import EventSignal
 from storage.files import FileStore
 from storage.migrations import migrate
 from storage.ownership import ProcessIdentity, TakenOver
+from storage.pg_event_signal import PgEventSignal, notify_sql
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -138,7 +139,7 @@ class Store:
         # turns of one thread are serialised across processes too (see storage/thread_leases.py)
         self.thread_leases = thread_leases
         # when to read a thread's stored events again (see storage/event_signal.py)
-        self.event_signal = EventSignal()
+        self.event_signal = EventSignal() if url is None else PgEventSignal(url)
         self.identity: ProcessIdentity | None = None  # set by `register_process`
         workers = pool_size if url else 1
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chatops-store")
@@ -489,6 +490,9 @@ class Store:
             self.db.conn.executemany("INSERT INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
                                      [(event_id, thread_id, data)
                                       for event_id, (thread_id, data) in zip(ids, events, strict=True)])
+            if self.dialect is POSTGRESQL:  # other replicas' streams wake when this commits
+                latest = {thread_id: event_id for event_id, (thread_id, _) in zip(ids, events, strict=True)}
+                self.db.execute(*notify_sql(latest))
         return ids
 
     @on_store_thread
