@@ -29,6 +29,21 @@ async def test_twenty_concurrent_approvals_split_across_replicas_run_the_plan_on
         assert [run.what for run in replicas.started()] == ["u1"]
 
 
+async def test_a_retried_request_is_one_turn_whichever_replica_each_retry_reaches(tmp_path: Path, storage: str):
+    async with two_replicas(tmp_path, storage) as replicas:
+        a, b = replicas.a, replicas.b
+        headers = {"Idempotency-Key": "deploy-1"}
+        replies = await asyncio.gather(*(
+            bot.call("POST", "/api/v1/threads", {"text": "!check unit=u5 seconds=0"}, headers=headers)
+            for bot in [a, b] * 5))
+        assert {status for status, _ in replies} == {201}, replies
+        assert len({view["id"] for _, view in replies}) == 1  # one thread, whichever replica answered
+        thread = await answered(a, replies[0][1]["id"])
+        assert [m["role"] for m in thread["messages"]] == ["user", "bot"] and len(thread["plans"]) == 1
+        await asyncio.sleep(LEASE_SECONDS)
+        assert [run.what for run in replicas.started()] == ["u5"]
+
+
 async def test_a_plan_proposed_on_one_replica_and_approved_on_the_other_runs_once_there(tmp_path: Path,
                                                                                           storage: str):
     async with two_replicas(tmp_path, storage) as replicas:
