@@ -7,8 +7,8 @@ stream open listens on one dedicated `psycopg.AsyncConnection` (not a pool conne
 listening session must stay open, and the pool hands connections to whichever operation asks),
 opened on the first wait, so a replica nobody listens to holds no extra connection.
 
-While the listening connection is up, a stream is woken by the notification and polls only
-rarely (`LISTENING_POLL_SECONDS`, a safety net); while it is down (the server restarted, the
+While the listening connection is up, a stream is woken by the notification, and the poll only
+runs rarely (`LISTENING_POLL_SECONDS`, a safety net); while it is down (the server restarted, the
 network dropped) it is opened again in the background and the streams poll at the portable
 interval meanwhile, so nothing is missed, only later.
 """
@@ -76,3 +76,4 @@ class PgEventSignal(EventSignal):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+        await super().close()

@@ -139,7 +139,8 @@ class Store:
         # turns of one thread are serialised across processes too (see storage/thread_leases.py)
         self.thread_leases = thread_leases
         # when to read a thread's stored events again (see storage/event_signal.py)
-        self.event_signal = EventSignal() if url is None else PgEventSignal(url)
+        self.event_signal = EventSignal(changed=self._others_wrote) if url is None else PgEventSignal(url)
+        self._data_version: int | None = None
         self.identity: ProcessIdentity | None = None  # set by `register_process`
         workers = pool_size if url else 1
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chatops-store")
@@ -494,6 +495,15 @@ class Store:
                 latest = {thread_id: event_id for event_id, (thread_id, _) in zip(ids, events, strict=True)}
                 self.db.execute(*notify_sql(latest))
         return ids
+
+    @on_store_thread
+    def _others_wrote(self) -> bool:
+        """Whether another connection (another process) committed to the SQLite file since the
+        last call: `PRAGMA data_version` moves only then, so the event streams' poll reads nothing
+        while this process is alone on its file."""
+        version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+        changed, self._data_version = version != self._data_version, version
+        return changed
 
     @on_store_thread
     def thread_events(self, thread_id: str, after: int, limit: int = 1000) -> list[tuple[int, str]]:
