@@ -1,4 +1,5 @@
-"""Persistence: one SQLite file through sqlite-utils, reached only through `Store`'s intent operations."""
+"""Persistence: a SQLite file (sqlite-utils) or a shared PostgreSQL database, reached only through
+`Store`'s intent operations."""
 
 from storage.store import Store
 

@@ -134,7 +134,9 @@ def postgres_fault(exc: BaseException) -> StorageUnavailable | None:
     if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
         return StorageReadOnly("the database is read-only (a standby, or default_transaction_read_only)")
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-        return StorageUnavailable(f"the database server cannot be reached ({type(exc).__name__})")
+        # psycopg's messages name host, port and user, never the password
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return StorageUnavailable(f"the database server cannot be reached: {reason[:300]}")
     return None
 
 

@@ -86,6 +86,7 @@ def _loads(text: str | None) -> Any:
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
 LOW_SPACE_BYTES = 1024 * 1024  # below this, an I/O error is taken for a full disk
 WAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes the write-ahead log keeps on disk once checkpointed
+POOL_WAIT_SECONDS = 5.0  # PostgreSQL: how long an operation waits for a connection before the turn is told
 
 
 def storage_fault(exc: sqlite3.Error, path: Path) -> StorageUnavailable | None:
@@ -178,17 +179,20 @@ class Store:
                               lease_seconds=settings.lease_seconds, thread_leases=leases)
 
     def _connect_postgres(self) -> None:
-        """Open the pool and migrate on one of its connections (under an advisory lock, so
-        replicas starting together migrate once)."""
+        """Migrate (under an advisory lock, so replicas starting together migrate once), then
+        open the pool."""
+        import psycopg
         from psycopg_pool import ConnectionPool
 
         from storage.postgres import PgDatabase
 
-        self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=False,
-                                    kwargs={"autocommit": True}, name="chatops")
-        self._pool.open(wait=True, timeout=30)
-        with self._pool.connection() as conn:
+        # one direct connection first: a refused login or an unreachable host is named at once
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=int(POOL_WAIT_SECONDS)) as conn:
             migrate(PgDatabase(conn))
+        self._pool = ConnectionPool(self.url, min_size=1, max_size=self._pool_size, open=False,
+                                    kwargs={"autocommit": True, "connect_timeout": int(POOL_WAIT_SECONDS)},
+                                    name="chatops")
+        self._pool.open(wait=True, timeout=30)
 
     def _connect(self) -> None:
         if str(self.path) != ":memory:":
@@ -248,7 +252,7 @@ class Store:
             try:
                 if fn == self._connect_postgres:
                     return fn(*args, **kwargs)
-                with self._pool.connection(timeout=30) as conn:
+                with self._pool.connection(timeout=POOL_WAIT_SECONDS) as conn:
                     self._local.db = PgDatabase(conn)
                     try:
                         return fn(*args, **kwargs)
@@ -257,10 +261,12 @@ class Store:
             except Exception as exc:
                 if attempt == 1 and retryable(exc):
                     continue
-                fault = StorageUnavailable(f"no database connection within 30 s ({exc})") \
+                fault = StorageUnavailable(f"no database connection within {POOL_WAIT_SECONDS:g} s") \
                     if isinstance(exc, PoolTimeout) else postgres_fault(exc)
                 if fault is None:
                     raise
+                if self._pool is not None and not isinstance(exc, PoolTimeout):
+                    self._pool.check()  # drop the other idle connections the same outage broke
                 raise fault from exc
         raise AssertionError("unreachable")
 

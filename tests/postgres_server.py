@@ -59,8 +59,18 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def stop(self) -> None:
-        _as_owner([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop"],
+    def start(self) -> None:
+        # fsync off: the tests kill bot processes, never the database server; sockets stay in the folder
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
+                   "-c full_page_writes=off -c max_connections=300")
+        started = _as_owner([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-o", options,
+                             "-l", str(self.folder / "server.log"), "-w", "-t", "60", "start"], check=False)
+        if started.returncode != 0:
+            log = (self.folder / "server.log").read_text() if (self.folder / "server.log").exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.strip()} {log[-2000:]}")
+
+    def stop(self, mode: str = "immediate") -> None:
+        _as_owner([str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", mode, "-w", "stop"],
                   check=False)
 
 
@@ -85,14 +95,7 @@ def running_postgres() -> Iterator[PostgresServer]:
     try:
         _as_owner([str(binaries / "initdb"), "-D", str(folder / "data"), "-U", server.user, "-A", "trust",
                    "-E", "UTF8", "--no-sync"])
-        # fsync off: the tests kill bot processes, never the database server; sockets stay in the folder
-        options = (f"-p {server.port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off "
-                   "-c full_page_writes=off -c max_connections=300")
-        started = _as_owner([str(binaries / "pg_ctl"), "-D", str(folder / "data"), "-o", options,
-                             "-l", str(folder / "server.log"), "-w", "-t", "60", "start"], check=False)
-        if started.returncode != 0:
-            log = (folder / "server.log").read_text() if (folder / "server.log").exists() else ""
-            raise RuntimeError(f"PostgreSQL did not start: {started.stderr.strip()} {log[-2000:]}")
+        server.start()
         yield server
     finally:
         server.stop()

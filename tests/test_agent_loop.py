@@ -281,8 +281,9 @@ async def test_a_restart_interrupts_running_steps_and_keeps_pending_plans_decida
     await bot.say("!ping host=z", thread="t9")
     ran = await bot.store.get_plan(bot.of_type("plan")[-1].id)
     # simulate a crash mid-step: force a step back to running in the file
-    await bot.store._dispatch(bot.store.db.execute, "UPDATE steps SET status='running' WHERE id=?", [ran.steps[0].id])
-    await bot.store._dispatch(bot.store.db.execute, "UPDATE plans SET status='running' WHERE id=?", [ran.id])
+    await bot.store._dispatch(lambda: bot.store.db.execute("UPDATE steps SET status='running' WHERE id=?",
+                                                           [ran.steps[0].id]))
+    await bot.store._dispatch(lambda: bot.store.db.execute("UPDATE plans SET status='running' WHERE id=?", [ran.id]))
     await bot.hub.stop()
     await bot.store.close()
 

@@ -58,6 +58,7 @@ def test_the_whisper_sizes_are_faster_whispers():
     assert list(WHISPER_SIZES) == list(available_models())
 
 
+@pytest.mark.sqlite_only  # "will be created": a file; PostgreSQL's probe is in tests/test_postgres_faults.py
 async def test_connect_tries_each_target_on_its_own(tmp_path: Path):
     config = make_config(tmp_path, llm={"model": "openai:gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1"})
     probes = {probe.name: probe for probe in await run_probes(config)}

@@ -10,9 +10,13 @@ import asyncio
 import re
 from pathlib import Path
 
+import pytest
+
 from bot.model import Decision
 from tests.conftest import ScriptedModel, reply
 from tools.builtin.http_check import _ssl_context
+
+pytestmark = pytest.mark.sqlite_only  # SQLite's own trace of every statement and its query plans
 
 # Scans that stay cheap however big the table grows, each with the reason.
 ALLOWED_SCANS = {

@@ -33,7 +33,7 @@ async def test_progress_and_expiry_notices_survive_a_restart(make_bot):
     await bot.hub.stop()
     await bot.store.close()
 
-    reopened = await Store.open(bot.config.storage.path)  # a restart: nothing in memory survives
+    reopened = await Store.open_configured(bot.config.storage)  # a restart: nothing in memory survives
     try:
         view = await reopened.thread_view("console:n1")
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.conftest import ScriptedModel, reply
 from tests.http.conftest import done
 from tools.registry import spec_of, tool
@@ -230,6 +232,7 @@ async def test_health_and_metrics_need_no_token_and_report_real_figures(start_we
     assert 'chatops_step_seconds_count{tool="restart"} 1.0' in text
 
 
+@pytest.mark.sqlite_only  # PRAGMA query_only
 async def test_health_says_degraded_when_the_database_cannot_be_written(start_web):
     web = await start_web()
     await web.bot.store._dispatch(lambda: web.bot.store.db.execute("PRAGMA query_only = ON"))

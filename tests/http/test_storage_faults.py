@@ -17,6 +17,9 @@ import pytest
 from bot.faults import StorageFull
 from tests.http.served import free_port, run_chatops, run_config
 
+# a full disk and a read-only file; PostgreSQL's own faults are in tests/test_postgres_faults.py
+pytestmark = pytest.mark.sqlite_only
+
 BIG = "x" * 12_000  # more than a page: storing it needs new pages
 
 

@@ -24,7 +24,8 @@ def form(text: str, *files: tuple[str, bytes, str]) -> aiohttp.FormData:
 
 
 async def stored_messages(web: WebBot) -> int:
-    return await web.bot.store._dispatch(lambda: web.bot.store.db["messages"].count)
+    store = web.bot.store
+    return await store._dispatch(lambda: store.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
 
 
 async def test_a_screenshot_and_a_voice_note_reach_the_planner_as_text(start_web, shared_perceiver):

@@ -1,0 +1,191 @@
+"""Fast-path turns through real `chatops run` processes: one on SQLite, one replica on PostgreSQL,
+two replicas on one PostgreSQL, in the same run.
+
+One turn = `POST /api/v1/threads/{id}/messages` with `!current_time` (a read-only built-in that
+needs no network), answered with the thread (201) once the bot has answered: the message stored,
+the plan proposed and started, the step run and finished, the answer stored. Each client owns
+one thread and sends its turns one after another; with two replicas, requests alternate between
+them (a round-robin load balancer), so consecutive turns of a thread land on different
+replicas. The load runs in a separate process, so the bots' processes do only the bots' work.
+
+Measured at 1 and 100 concurrent clients: turns/s, p50 and p99 latency, and on PostgreSQL the
+database transactions per turn (`pg_stat_database.xact_commit`: every autocommit read counts
+as one, so this is the number of round trips that ended a transaction). The PostgreSQL server
+is Debian's, started in a temporary folder (as for the tests). Figures vary with the machine's
+load; the three setups are measured back to back in one run to be compared with each other.
+
+    .venv/bin/python bench/replicas.py            # 300 turns at 1 client, 3000 at 100
+    .venv/bin/python bench/replicas.py --quick    # smoke run
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # bench/storage.py shadows storage/
+sys.path.insert(0, str(REPO))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import tempfile  # noqa: E402
+import textwrap  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import aiohttp  # noqa: E402
+import psycopg  # noqa: E402
+
+from tests.http.served import Served, free_port, serve  # noqa: E402
+from tests.postgres_server import PostgresServer, running_postgres  # noqa: E402
+
+COMMAND = "!current_time"
+WARMUP = 10
+
+
+@dataclass
+class Figures:
+    setup: str
+    clients: int
+    turns: int
+    seconds: float
+    latencies: list[float]
+    transactions_per_turn: float | None
+
+    @property
+    def rate(self) -> float:
+        return self.turns / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def bot_config(folder: Path, port: int, url: str | None) -> Path:
+    storage = f'url = "{url}"\npool_size = 10\n' if url else ""
+    path = folder / f"replica-{port}.toml"
+    path.write_text(textwrap.dedent(f"""
+        [storage]
+        path = "{folder / 'chatops.db'}"
+        lease_seconds = 10
+    """) + storage + textwrap.dedent(f"""
+        [llm]
+        model = "test"
+        [http]
+        listen = "127.0.0.1:{port}"
+        max_connections_per_client = 1000
+    """))
+    return path
+
+
+@contextlib.contextmanager
+def replicas(folder: Path, count: int, url: str | None) -> Iterator[list[Served]]:
+    with contextlib.ExitStack() as stack:
+        served = []
+        for _ in range(count):
+            port = free_port()
+            served.append(stack.enter_context(serve(bot_config(folder, port, url), port, timeout=120)))
+        yield served
+
+
+async def _load(urls: list[str], clients: int, turns: int) -> tuple[float, list[float]]:
+    per_client = max(1, turns // clients)
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def open_thread(index: int) -> str:
+            async with session.post(f"{urls[index % len(urls)]}/api/v1/threads",
+                                    json={"text": COMMAND}) as response:
+                body = await response.json()
+                if response.status != 201:
+                    raise RuntimeError(f"{response.status}: {body}")
+                return body["id"]
+
+        async def client(index: int, thread: str, count: int, latencies: list[float]) -> None:
+            for turn in range(count):
+                base = urls[(index + turn) % len(urls)]  # round robin: turns of a thread alternate replicas
+                started = time.perf_counter()
+                async with session.post(f"{base}/api/v1/threads/{thread}/messages?limit=1",
+                                        json={"text": COMMAND}) as response:
+                    await response.read()
+                    if response.status != 201:
+                        raise RuntimeError(f"{response.status} from {base}")
+                latencies.append(time.perf_counter() - started)
+
+        threads = await asyncio.gather(*(open_thread(i) for i in range(clients)))
+        await asyncio.gather(*(client(i, t, WARMUP // clients + 1, []) for i, t in enumerate(threads)))
+        latencies: list[float] = []
+        started = time.perf_counter()
+        await asyncio.gather(*(client(i, t, per_client, latencies) for i, t in enumerate(threads)))
+        return time.perf_counter() - started, latencies
+
+
+def _load_process(urls: list[str], clients: int, turns: int, results: multiprocessing.Queue) -> None:
+    results.put(asyncio.run(_load(urls, clients, turns)))
+
+
+def run_load(urls: list[str], clients: int, turns: int) -> tuple[float, list[float]]:
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    worker = spawn.Process(target=_load_process, args=(urls, clients, turns, results))
+    worker.start()
+    seconds, latencies = results.get(timeout=1800)
+    worker.join()
+    return seconds, latencies
+
+
+def committed(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").fetchone()
+    return int(row[0]) if row else 0
+
+
+def measure(setup: str, folder: Path, count: int, url: str | None, plan: list[tuple[int, int]]) -> list[Figures]:
+    figures = []
+    with replicas(folder, count, url) as served:
+        urls = [s.url for s in served]
+        for clients, turns in plan:
+            before = committed(url) if url else 0
+            time.sleep(0.5)  # pg_stat counters are flushed at most every 0.5 s
+            seconds, latencies = run_load(urls, clients, turns)
+            time.sleep(1.0)
+            per_turn = (committed(url) - before) / len(latencies) if url else None
+            figures.append(Figures(setup, clients, len(latencies), seconds, latencies, per_turn))
+            print(f"  {setup:<22} {clients:>3} clients: {figures[-1].rate:7.1f} turns/s", flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    plan = [(1, 40), (100, 300)] if args.quick else [(1, 300), (100, 3000)]
+    print(f"fast-path turns over HTTP; {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    results: list[Figures] = []
+    with running_postgres() as server:
+        server: PostgresServer
+        for setup, count, backend in (("SQLite, 1 process", 1, "sqlite"), ("PostgreSQL, 1 replica", 1, "pg"),
+                                      ("PostgreSQL, 2 replicas", 2, "pg")):
+            with tempfile.TemporaryDirectory(prefix="chatops-replicas-") as folder:
+                url = server.create_database() if backend == "pg" else None
+                results += measure(setup, Path(folder), count, url, plan)
+    print()
+    print(f"{'setup':<24}{'clients':>8}{'turns':>7}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'DB tx/turn':>12}")
+    for f in results:
+        tx = f"{f.transactions_per_turn:.1f}" if f.transactions_per_turn is not None else "-"
+        print(f"{f.setup:<24}{f.clients:>8}{f.turns:>7}{f.rate:>9.1f}{f.pct(0.5):>9.1f}{f.pct(0.99):>9.1f}{tx:>12}")
+    base = {f.clients: f.rate for f in results if f.setup.startswith("SQLite")}
+    print()
+    for f in results:
+        if not f.setup.startswith("SQLite"):
+            print(f"{f.setup}, {f.clients} clients: {f.rate / base[f.clients]:.2f}× SQLite's rate")
+
+
+if __name__ == "__main__":
+    main()
