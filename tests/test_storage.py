@@ -184,3 +184,37 @@ async def test_a_plan_needing_no_decision_can_start_as_it_is_proposed(store):
     assert waiting.status is PlanStatus.proposed  # a plan that needs a decision never starts by itself
     kinds = [e["kind"] for e in await store.audit_log(20) if e["plan_id"] == started.id]
     assert kinds == ["plan.proposed", "plan.running"]
+
+
+async def test_the_read_models_page_and_filter_alike_on_both_backends(store):
+    """The views hold what the dialects spell differently: insertion order on ties (`rowid`),
+    the JSON of a plan's requester and tools, case-insensitive matching of id suffixes."""
+    for index in range(7):
+        message_id = await store.record_inbound(inbound(f"page-{index}", f"message {index}"))
+        if index == 6:
+            plan = Plan(goal="g", thread_id=THREAD.id, requester=ALICE,
+                        steps=[Step(tool="ping", args={"host": "web"}, risk=Risk.read),
+                               Step(tool="restart", args={"unit": "web"}, risk=Risk.write)])
+            plan = await store.propose_plan(plan, message_id=message_id, ttl_seconds=60)
+            assert await store.start_step(plan.steps[0].id)
+            await store.finish_step(plan.steps[0].id, StepResult(ok=True, result={"up": True}, summary="up",
+                                                                 duration_ms=1))
+
+    newest = await store.thread_view(THREAD.id, limit=3)
+    assert [m["text"] for m in newest["messages"]] == ["message 4", "message 5", "message 6"]
+    assert newest["has_more"] and [p["id"] for p in newest["plans"]] == [plan.id]
+    older = await store.thread_view(THREAD.id, limit=3, before=newest["next_before"])
+    assert [m["text"] for m in older["messages"]] == ["message 1", "message 2", "message 3"]
+    oldest = await store.thread_view(THREAD.id, limit=3, before=older["next_before"])
+    assert [m["text"] for m in oldest["messages"]] == ["message 0"] and not oldest["has_more"]
+    listed = await store.list_threads(platform="console")
+    assert [(t["id"], t["title"]) for t in listed] == [(THREAD.id, "message 0")]
+
+    by_user = await store.audit_log(100, user="ALICE")  # a last part, any case
+    assert {"message.received", "plan.proposed"} <= {e["kind"] for e in by_user}
+    proposed = (await store.audit_log(100, kind="plan", tool="restart"))[0]
+    assert proposed["plan_tools"] == [{"tool": "ping", "args": {"host": "web"}},
+                                      {"tool": "restart", "args": {"unit": "web"}}]
+    steps = await store.audit_log(100, kind="step", thread="t1")
+    assert [(e["kind"], e["tool"], e["args"]) for e in steps] == [
+        ("step.started", "ping", {"host": "web"}), ("step.succeeded", "ping", {"host": "web"})]
