@@ -21,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from bot.model import Outbound
 
 FLUSH_SECONDS = 0.05
+KEEP_THREADS = 2000
 READ_LIMIT = 1000
 
 log = logging.getLogger("chatops.http.events")
@@ -56,6 +58,8 @@ class ThreadEvents:
         self._writing = asyncio.Lock()  # batches are written in the order they were published
         self._unkept: dict[str, set[asyncio.Queue[str]]] = {}  # streams to hand refused events to
         self._closed = asyncio.Event()
+        # the newest event id known per thread (bounded): the thread body's `last_event_id`
+        self._known: OrderedDict[str, int] = OrderedDict()
 
     def publish(self, thread_id: str, event: Outbound) -> None:
         """Queue an event for the next batch (the caller never waits for the database)."""
@@ -74,18 +78,36 @@ class ThreadEvents:
             if not batch:
                 return
             try:
-                await self._store.keep_thread_events(batch)
+                ids = await self._store.keep_thread_events(batch)
             except Exception:  # this process's streams still get them; only a later resume misses them
                 log.exception("could not keep %d event(s)", len(batch))
                 for thread_id, data in batch:
                     for queue in self._unkept.get(thread_id, ()):
                         queue.put_nowait(data)
+                return
+            for (thread_id, _), event_id in zip(batch, ids, strict=True):
+                self._remember(thread_id, event_id)
 
     async def last_id_kept(self, thread_id: str) -> str:
-        """The thread's last event id, from the store, once what this process published is
-        written: a client that resumes from it misses nothing that happened before this call."""
-        await self.flush()
-        return str(await self._store.last_thread_event(thread_id))
+        """The thread's last event id, read before its view: a client that resumes from it misses
+        nothing, and (from this process) is not sent again what the view shows, since what this
+        process published for the thread is written first. Known here from this process's writes
+        and its streams' reads, so the thread body of a reply costs no database read; from the
+        store otherwise (after a restart, or a thread only another replica wrote to). With
+        several replicas it can lag what another one wrote: a resume then sends that again."""
+        if any(pending == thread_id for pending, _ in self._pending):
+            await self.flush()
+        known = self._known.get(thread_id)
+        if known is None:
+            known = await self._store.last_thread_event(thread_id)
+        return str(known)
+
+    def _remember(self, thread_id: str, event_id: int) -> None:
+        if event_id >= self._known.get(thread_id, 0):
+            self._known[thread_id] = event_id
+            self._known.move_to_end(thread_id)
+            while len(self._known) > KEEP_THREADS:
+                self._known.popitem(last=False)
 
     async def follow(self, thread_id: str, after: int, *, keepalive: float) -> AsyncGenerator[list[Event], None]:
         """Every event of the thread after the id `after`, in order, as they are stored, from any
@@ -106,6 +128,7 @@ class ThreadEvents:
                     batch.append((None, unkept.get_nowait()))
                 if batch:
                     after = max([after, *(event_id for event_id, _ in batch if event_id is not None)])
+                    self._remember(thread_id, after)
                     quiet_since = loop.time()
                     yield batch
                     continue
