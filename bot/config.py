@@ -78,6 +78,11 @@ class StorageConfig(Section):
     older than this many days, once a day; None keeps everything. The audit log is kept."""
     min_free_mb: int = Field(64, ge=0)
     """`/healthz` reports the database degraded when less space than this is free."""
+    thread_leases: bool | None = None
+    """Serialise the turns of a thread across processes too, through a lease row per thread in
+    the database (several replicas on one database). None: on when several replicas can share the
+    database (PostgreSQL), off for a SQLite file, where one process costs nothing extra; turn it on
+    to run several processes on one SQLite file."""
 
     @field_validator("url")
     @classmethod

@@ -127,7 +127,7 @@ class Hub:
         self._fetchers: dict[str, Fetch] = {}
         self._sinks: list[Sink] = []
         self._observers: list[Observer] = []
-        self._locks = ThreadLocks()
+        self._locks = ThreadLocks(store if store.thread_leases else None)
         self._sweeper: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._settled_at_start: list[str] = []

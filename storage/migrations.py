@@ -166,6 +166,17 @@ def _leases(db: Any) -> None:
                "expires_at TEXT NOT NULL)")
 
 
+def _replicas(db: Any) -> None:
+    """v11: several replicas on one database. `counters` hands out the event streams' ids from the
+    database (a per-process clock-seeded counter collided across replicas); its row is made by the
+    first write, above every id kept so far, so a client's `Last-Event-ID` from before the
+    upgrade still resumes (and `chatops migrate-storage` finds the new tables empty). A row of
+    `thread_leases` says which process runs a turn of that thread now; it is free once that
+    process stops or stops heartbeating (see `storage/thread_leases.py`)."""
+    db.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)")
+    db.execute("CREATE TABLE thread_leases (thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, taken_at TEXT NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -177,6 +188,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _thread_notices,
     _live_work_ownership,
     _leases,
+    _replicas,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

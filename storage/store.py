@@ -53,12 +53,14 @@ from bot.model import (
     utcnow,
 )
 from bot.states import plan_may_move
-from storage import leases, ownership, retention, views
+from storage import leases, ownership, retention, thread_leases, views
 from storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
+from storage.event_signal import EventSignal
 from storage.files import FileStore
 from storage.leases import Lease
 from storage.migrations import migrate
 from storage.ownership import ProcessIdentity, TakenOver
+from storage.pg_event_signal import PgEventSignal, notify_sql
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -156,12 +158,18 @@ class Store:
     PostgreSQL database that several replicas share."""
 
     def __init__(self, path: Path | str, *, url: str | None = None, pool_size: int = 10,
-                 dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0) -> None:
+                 dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0,
+                 thread_leases: bool = False) -> None:
         self.path = Path(path)
         self.url = url
         self.dialect: Dialect = POSTGRESQL if url else SQLITE
         self.dispatch = dispatch
         self.lease_seconds = lease_seconds
+        # turns of one thread are serialised across processes too (see storage/thread_leases.py)
+        self.thread_leases = thread_leases
+        # when to read a thread's stored events again (see storage/event_signal.py)
+        self.event_signal = EventSignal(changed=self._others_wrote) if url is None else PgEventSignal(url)
+        self._data_version: int | None = None
         self.identity: ProcessIdentity | None = None  # set by `register_process`
         workers = pool_size if url else 1
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chatops-store")
@@ -176,12 +184,14 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path | str, *, url: str | None = None, pool_size: int = 10,
-                   dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0) -> Store:
+                   dispatch: Dispatch = "writer_thread", lease_seconds: float = 30.0,
+                   thread_leases: bool = False) -> Store:
         """Open (and migrate) the database: PostgreSQL when `url` is set, else the SQLite file
         `path`. With PostgreSQL, `path`'s folder still keeps attachments' bytes (`files/`)."""
         if url is not None and not is_postgres_url(url):
             raise ValueError("a storage url starts with postgresql:// (SQLite takes a path)")
-        store = cls(path, url=url, pool_size=pool_size, dispatch=dispatch, lease_seconds=lease_seconds)
+        store = cls(path, url=url, pool_size=pool_size, dispatch=dispatch, lease_seconds=lease_seconds,
+                    thread_leases=thread_leases)
         try:
             await store._dispatch(store._connect_postgres if url else store._connect)
         except BaseException:
@@ -192,8 +202,9 @@ class Store:
     @classmethod
     async def open_configured(cls, settings: Any) -> Store:
         """The store a `[storage]` section describes (`bot.config.StorageConfig`)."""
+        leases = settings.thread_leases if settings.thread_leases is not None else bool(settings.database_url)
         return await cls.open(settings.path, url=settings.database_url, pool_size=settings.pool_size,
-                              lease_seconds=settings.lease_seconds)
+                              lease_seconds=settings.lease_seconds, thread_leases=leases)
 
     def _connect_postgres(self) -> None:
         """Migrate (under an advisory lock, so replicas starting together migrate once), then
@@ -226,6 +237,7 @@ class Store:
         self._db = db
 
     async def close(self) -> None:
+        await self.event_signal.close()
         if self._db is not None:
             await self._dispatch(self._db.close)
             self._db = None
@@ -496,13 +508,48 @@ class Store:
         """Where a kept attachment is, by its SHA-256, or None."""
         return self.files.path(digest)
 
+    async def keep_thread_events(self, events: list[tuple[str, str]]) -> list[int]:
+        """Keep (thread id, JSON) events an event stream publishes, in one transaction, and wake
+        the streams of this process; returns their ids, in order."""
+        ids = await self._keep_thread_events(events)
+        latest: dict[str, int] = {}
+        for (thread_id, _), event_id in zip(events, ids, strict=True):
+            latest[thread_id] = event_id
+        self.event_signal.notify(latest)
+        return ids
+
     @on_store_thread
-    def keep_thread_events(self, events: list[tuple[int, str, str]]) -> None:
-        """(id, thread id, JSON) of events an event stream sent, in one transaction (written in
-        batches, off the turn's path); an id already kept is left alone."""
+    def _keep_thread_events(self, events: list[tuple[str, str]]) -> list[int]:
+        """Ids come from one counter row, taken in the transaction that stores the events: a
+        second writer (another replica) waits for that row until this one commits, so ids are
+        unique across processes and committed in increasing order. A stream that read up to id
+        N can therefore never later find a newly committed event below N (what ids handed out
+        before the write, or a sequence, would allow: the one taken first may commit last)."""
+        if not events:
+            return []
         with self._writing():
-            self.db.conn.executemany(
-                "INSERT INTO thread_events (id, thread_id, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", events)
+            # the first batch starts above the ids kept before the counter existed (clock-based)
+            last = self.db.execute(
+                "INSERT INTO counters (name, value) VALUES "
+                "('thread_events', (SELECT COALESCE(MAX(id), 0) FROM thread_events) + ?) ON CONFLICT (name) "
+                "DO UPDATE SET value = counters.value + ? RETURNING value", [len(events), len(events)]).fetchone()[0]
+            ids = list(range(int(last) - len(events) + 1, int(last) + 1))
+            self.db.conn.executemany("INSERT INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
+                                     [(event_id, thread_id, data)
+                                      for event_id, (thread_id, data) in zip(ids, events, strict=True)])
+            if self.dialect is POSTGRESQL:  # other replicas' streams wake when this commits
+                latest = {thread_id: event_id for event_id, (thread_id, _) in zip(ids, events, strict=True)}
+                self.db.execute(*notify_sql(latest))
+        return ids
+
+    @on_store_thread
+    def _others_wrote(self) -> bool:
+        """Whether another connection (another process) committed to the SQLite file since the
+        last call: `PRAGMA data_version` moves only then, so the event streams' poll reads nothing
+        while this process is alone on its file."""
+        version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+        changed, self._data_version = version != self._data_version, version
+        return changed
 
     @on_store_thread
     def thread_events(self, thread_id: str, after: int, limit: int = 1000) -> list[tuple[int, str]]:
@@ -961,6 +1008,22 @@ class Store:
                 "user": UserRef(platform=row[3], id=row[4], name=row[5] or ""), "text": row[6] or "",
                 "plans": plans,
                 "history": [{"role": h[0], "text": h[1], "user": h[2], "created_at": h[3]} for h in reversed(history)]}
+
+    @on_store_thread
+    def take_thread_lease(self, thread_id: str) -> bool:
+        """Take the lease on a thread's turns for this process; False while another live process
+        holds it (see storage/thread_leases.py). Without an identity there is nothing to own."""
+        if self.identity is None:
+            return True
+        with self._writing():
+            return thread_leases.take(self.db, thread_id, self.identity.id, _ts(), self._cutoff())
+
+    @on_store_thread
+    def release_thread_lease(self, thread_id: str) -> None:
+        if self.identity is None:
+            return
+        with self._writing():
+            thread_leases.release(self.db, thread_id, self.identity.id)
 
     @on_store_thread
     def record_child(self, step_id: str, pgid: int, start_ticks: str) -> None:

@@ -339,31 +339,22 @@ class ThreadsApi:
         if not EVENT_ID.fullmatch(resume):
             raise ApiError(400, "Last-Event-ID must be an event id from this stream", "invalid")
         sent = int(resume)
-        queue = self.events.subscribe(thread.id)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                                "X-Accel-Buffering": "no", **SECURITY_HEADERS})
+        events = self.events.follow(thread.id, sent, keepalive=KEEPALIVE_SECONDS)
         try:
             await response.prepare(request)
             await response.write(b"retry: 2000\n\n")
-            for event_id, data in await self.events.replay(thread.id, sent):
-                await response.write(f"id: {event_id}\ndata: {data}\n\n".encode())
-                sent = event_id
-            while True:
-                try:
-                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
+            async for batch in events:
+                if not batch:
                     await response.write(b": keep-alive\n\n")
-                    continue
-                if item is None:
-                    break  # the server is stopping
-                event_id, data = item
-                if event_id > sent:
-                    await response.write(f"id: {event_id}\ndata: {data}\n\n".encode())
-                    sent = event_id
+                for event_id, data in batch:
+                    await response.write((f"id: {event_id}\n" if event_id is not None else "").encode()
+                                         + f"data: {data}\n\n".encode())
         except ConnectionResetError:
             pass  # the client went away
         finally:
-            self.events.unsubscribe(thread.id, queue)
+            await events.aclose()
         return response
 
     # --- service endpoints -------------------------------------------------------------------------

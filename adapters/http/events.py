@@ -1,14 +1,19 @@
 """The per-thread event log behind `GET /api/v1/threads/{id}/events` (Server-Sent Events).
 
-Every hub event of a web thread gets an id and is kept in a bounded in-memory log, so a client
-that reconnects with `Last-Event-ID` receives what it missed. Ids grow across restarts too (they
-start from the clock), so an id from before a restart never hides newer events.
+Every hub event of a web thread is kept in the database, and every stream, on every replica,
+reads what it sends from there: a listener on one replica sees the events of a turn another
+replica runs, and `Last-Event-ID` resumes on any replica and after any restart. Ids come from the
+database (`Store.keep_thread_events`): unique across processes, and committed in increasing
+order, so "everything after the last id I sent" never skips an event.
 
-With a store, events are also kept in the database, so a client that reconnects after a restart
-(or after more than the in-memory log holds) is sent what it missed from there. They are written
-in batches, off the turns' path: at most every `FLUSH_SECONDS`, one transaction for whatever
-accumulated, and on `close`. A crash can lose the last fraction of a second of events; what they
-said (plans, steps, answers, notices) is stored anyway and `GET /threads/{id}` shows it.
+Events are written in batches, off the turns' path: at most every `FLUSH_SECONDS`, one
+transaction for whatever accumulated (and on `close`), as before; the turn never waits for the
+database on an event. A stream wakes when this process stored events for its thread, when the
+store's `EventSignal` says another replica did (PostgreSQL `LISTEN/NOTIFY`), or after its short
+poll interval, and then reads what is new (one indexed query). A crash can lose the last fraction
+of a second of events; what they said (plans, steps, answers, notices) is stored anyway and
+`GET /threads/{id}` shows it. If the database refuses a batch, this process's streams are still
+sent its events, without ids (a later resume cannot replay them).
 """
 
 from __future__ import annotations
@@ -16,120 +21,143 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from bot.model import Outbound
 
-KEEP_PER_THREAD = 500
-KEEP_THREADS = 2000
 FLUSH_SECONDS = 0.05
+KEEP_THREADS = 2000
+READ_LIMIT = 1000
 
 log = logging.getLogger("chatops.http.events")
+
+Event = tuple[int | None, str]  # (id, JSON); no id when the database refused to keep it
+
+
+class EventWaker(Protocol):
+    async def wait_for_events(self, thread_id: str, after: int, timeout: float) -> None: ...
 
 
 class EventStore(Protocol):
     """What the event log needs from `storage.Store`."""
 
-    async def keep_thread_events(self, events: list[tuple[int, str, str]]) -> None: ...
+    event_signal: EventWaker
+
+    async def keep_thread_events(self, events: list[tuple[str, str]]) -> list[int]: ...
     async def thread_events(self, thread_id: str, after: int, limit: int = 1000) -> list[tuple[int, str]]: ...
     async def last_thread_event(self, thread_id: str) -> int: ...
 
 
 class ThreadEvents:
-    def __init__(self, *, keep_per_thread: int = KEEP_PER_THREAD, keep_threads: int = KEEP_THREADS,
-                 store: EventStore | None = None) -> None:
-        self._next_id = time.time_ns() // 1000  # microseconds: later processes start higher
-        self._first_id = self._next_id  # anything older was published by an earlier process
-        self._logs: OrderedDict[str, deque[tuple[int, str]]] = OrderedDict()
-        self._dropped: dict[str, int] = {}  # per thread, the newest id that fell out of memory
-        self._subscribers: dict[str, set[asyncio.Queue[tuple[int, str] | None]]] = {}
-        self._keep_per_thread = keep_per_thread
-        self._keep_threads = keep_threads
+    def __init__(self, *, store: EventStore) -> None:
         self._store = store
-        self._pending: list[tuple[int, str, str]] = []
+        self._pending: list[tuple[str, str]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._writing = asyncio.Lock()  # batches are written in the order they were published
+        self._unkept: dict[str, set[asyncio.Queue[str]]] = {}  # streams to hand refused events to
+        self._closed = asyncio.Event()
+        # the newest event id known per thread (bounded): the thread body's `last_event_id`
+        self._known: OrderedDict[str, int] = OrderedDict()
 
-    def publish(self, thread_id: str, event: Outbound) -> int:
-        event_id = self._next_id
-        self._next_id += 1
-        data = event.model_dump_json()
-        log_ = self._logs.get(thread_id)
-        if log_ is None:
-            log_ = self._logs[thread_id] = deque(maxlen=self._keep_per_thread)
-            while len(self._logs) > self._keep_threads:
-                evicted, _ = self._logs.popitem(last=False)
-                self._dropped.pop(evicted, None)
-        else:
-            self._logs.move_to_end(thread_id)
-        if len(log_) == log_.maxlen:
-            self._dropped[thread_id] = log_[0][0]
-        log_.append((event_id, data))
-        for queue in self._subscribers.get(thread_id, ()):
-            queue.put_nowait((event_id, data))
-        if self._store is not None:
-            self._pending.append((event_id, thread_id, data))
-            if self._flusher is None or self._flusher.done():
-                self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
-        return event_id
+    def publish(self, thread_id: str, event: Outbound) -> None:
+        """Queue an event for the next batch (the caller never waits for the database)."""
+        self._pending.append((thread_id, event.model_dump_json()))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(FLUSH_SECONDS)
         await self.flush()
 
     async def flush(self) -> None:
-        """Write what accumulated (one transaction)."""
-        batch, self._pending = self._pending, []
-        if batch and self._store is not None:
+        """Write what accumulated (one transaction); the store wakes the streams."""
+        async with self._writing:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
             try:
-                await self._store.keep_thread_events(batch)
-            except Exception:  # the stream still works from memory; only a later resume misses these
+                ids = await self._store.keep_thread_events(batch)
+            except Exception:  # this process's streams still get them; only a later resume misses them
                 log.exception("could not keep %d event(s)", len(batch))
-
-    def last_id(self, thread_id: str) -> str:
-        log_ = self._logs.get(thread_id)
-        return str(log_[-1][0]) if log_ else "0"
+                for thread_id, data in batch:
+                    for queue in self._unkept.get(thread_id, ()):
+                        queue.put_nowait(data)
+                return
+            for (thread_id, _), event_id in zip(batch, ids, strict=True):
+                self._remember(thread_id, event_id)
 
     async def last_id_kept(self, thread_id: str) -> str:
-        """The last event id of the thread, from memory or, after a restart, from the store."""
-        if thread_id in self._logs or self._store is None:
-            return self.last_id(thread_id)
-        return str(await self._store.last_thread_event(thread_id))
+        """The thread's last event id, read before its view: a client that resumes from it misses
+        nothing, and (from this process) is not sent again what the view shows, since what this
+        process published for the thread is written first. Known here from this process's writes
+        and its streams' reads, so the thread body of a reply costs no database read; from the
+        store otherwise (after a restart, or a thread only another replica wrote to). With
+        several replicas it can lag what another one wrote: a resume then sends that again."""
+        if any(pending == thread_id for pending, _ in self._pending):
+            await self.flush()
+        known = self._known.get(thread_id)
+        if known is None:
+            known = await self._store.last_thread_event(thread_id)
+        return str(known)
 
-    def since(self, thread_id: str, after: int) -> list[tuple[int, str]]:
-        return [item for item in self._logs.get(thread_id, ()) if item[0] > after]
+    def _remember(self, thread_id: str, event_id: int) -> None:
+        if event_id >= self._known.get(thread_id, 0):
+            self._known[thread_id] = event_id
+            self._known.move_to_end(thread_id)
+            while len(self._known) > KEEP_THREADS:
+                self._known.popitem(last=False)
 
-    async def replay(self, thread_id: str, after: int) -> list[tuple[int, str]]:
-        """What a client that last saw `after` missed: from memory when memory reaches back that
-        far, else from the store (and memory for what is not written yet)."""
-        in_memory = self.since(thread_id, after)
-        covered = (thread_id in self._logs and after >= self._first_id - 1
-                   and after >= self._dropped.get(thread_id, 0))
-        if covered or self._store is None:
-            return in_memory
-        kept = await self._store.thread_events(thread_id, after)
-        merged = dict(kept)
-        merged.update(in_memory)
-        return sorted(merged.items())
+    async def follow(self, thread_id: str, after: int, *, keepalive: float) -> AsyncGenerator[list[Event], None]:
+        """Every event of the thread after the id `after`, in order, as they are stored, from any
+        replica; yields an empty list after `keepalive` seconds without events, and ends when the
+        server stops."""
+        unkept: asyncio.Queue[str] = asyncio.Queue()
+        self._unkept.setdefault(thread_id, set()).add(unkept)
+        loop = asyncio.get_running_loop()
+        try:
+            quiet_since = loop.time()
+            while not self._closed.is_set():
+                try:
+                    batch: list[Event] = list(await self._store.thread_events(thread_id, after, READ_LIMIT))
+                except Exception:  # a database that cannot be read now: try again at the next wake
+                    log.exception("could not read the events of thread %s", thread_id)
+                    batch = []
+                while not unkept.empty():
+                    batch.append((None, unkept.get_nowait()))
+                if batch:
+                    after = max([after, *(event_id for event_id, _ in batch if event_id is not None)])
+                    self._remember(thread_id, after)
+                    quiet_since = loop.time()
+                    yield batch
+                    continue
+                if loop.time() - quiet_since >= keepalive:
+                    quiet_since = loop.time()
+                    yield []
+                    continue
+                await self._wait(thread_id, after, keepalive - (loop.time() - quiet_since))
+        finally:
+            queues = self._unkept.get(thread_id)
+            if queues is not None:
+                queues.discard(unkept)
+                if not queues:
+                    del self._unkept[thread_id]
 
-    def subscribe(self, thread_id: str) -> asyncio.Queue[tuple[int, str] | None]:
-        queue: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue()
-        self._subscribers.setdefault(thread_id, set()).add(queue)
-        return queue
-
-    def unsubscribe(self, thread_id: str, queue: asyncio.Queue[tuple[int, str] | None]) -> None:
-        queues = self._subscribers.get(thread_id)
-        if queues is not None:
-            queues.discard(queue)
-            if not queues:
-                del self._subscribers[thread_id]
+    async def _wait(self, thread_id: str, after: int, timeout: float) -> None:
+        """Until the store may have new events for the thread, or the server stops."""
+        waiting = asyncio.ensure_future(self._store.event_signal.wait_for_events(thread_id, after, timeout))
+        closing = asyncio.ensure_future(self._closed.wait())
+        try:
+            await asyncio.wait({waiting, closing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiting, closing):
+                task.cancel()
+            await asyncio.gather(waiting, closing, return_exceptions=True)
 
     async def close(self) -> None:
         """Tell every open stream to end (the server is stopping) and write what is pending."""
-        for queues in self._subscribers.values():
-            for queue in queues:
-                queue.put_nowait(None)
+        self._closed.set()
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -32,7 +32,8 @@ async def test_a_read_only_request_is_planned_run_and_answered(start_web):
     assert created.status == 201, created.body
     view = created.body
     assert view["id"].startswith("http:")
-    assert [m["text"] for m in view["messages"]] == ["!ping host=db1"]
+    # the 201 comes once the plan is on show; a quick read-only step may have answered by then
+    assert [m["text"] for m in view["messages"]][:1] == ["!ping host=db1"] and len(view["messages"]) <= 2
     assert view["plans"][0]["steps"][0]["tool"] == "ping"
     assert view["plans"][0]["steps"][0]["risk"] == "read"
     finished = await web.wait_for(view["id"], done)

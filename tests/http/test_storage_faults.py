@@ -90,12 +90,12 @@ def tiny_disk(folder: Path, size: str = "4m") -> Iterator[Path]:
 
 
 def fill(folder: Path) -> Path:
-    """Fill the file system until writing fails (ENOSPC)."""
+    """Fill the file system until writing fails (ENOSPC). Unbuffered: a buffered file would try to
+    write its last partial chunk again on close, and fail there, outside the `suppress`."""
     filler = folder / "filler"
-    with filler.open("wb") as out, contextlib.suppress(OSError):
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
         while True:
             out.write(b"\0" * 65536)
-            out.flush()
     return filler
 
 
