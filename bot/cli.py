@@ -364,9 +364,12 @@ def migrate_storage(
 
 
 async def _migrate_storage(settings: Config, url: str) -> int:
+    import psycopg
+
     from bot.config import redacted_url
     from storage import Store
     from storage.dialect import is_postgres_url
+    from storage.postgres import postgres_fault
     from storage.transfer import TransferError, copy_sqlite_to_postgres
 
     source, shown = Path(settings.storage.path), redacted_url(url)
@@ -377,12 +380,16 @@ async def _migrate_storage(settings: Config, url: str) -> int:
         typer.echo(f"chatops: there is no SQLite database at {source} to copy", err=True)
         return 2
     try:
-        for target in (Store.open(source), Store.open(source, url=url, pool_size=1)):  # both at this release's schema
-            await (await target).close()
+        await (await Store.open(source)).close()  # both at this release's schema
+        await (await Store.open(source, url=url, pool_size=1)).close()
         copies = await asyncio.to_thread(copy_sqlite_to_postgres, source, url)
     except StorageUnavailable as exc:
         typer.echo(f"chatops: cannot use the database: {exc.message}", err=True)
         return 2
+    except psycopg.Error as exc:  # the copy itself failed (connection lost, a value refused): nothing committed
+        fault = postgres_fault(exc)
+        typer.echo(f"chatops: the copy failed, nothing was kept: {fault.message if fault else exc}", err=True)
+        return 1
     except TransferError as exc:
         typer.echo(f"chatops: {exc}", err=True)
         return 1

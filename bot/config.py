@@ -87,6 +87,7 @@ class StorageConfig(Section):
     @field_validator("url")
     @classmethod
     def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        # the same prefixes as storage.dialect.is_postgres_url (not imported: that loads the whole store)
         if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
             raise ValueError("must start with postgresql:// (a SQLite file is set with `path`)")
         return value

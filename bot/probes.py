@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Config
+from bot.redaction import Redactor
 
 PROBE_SECONDS = 10.0
 
@@ -112,8 +113,7 @@ async def probe_postgres(config: Config) -> Probe:
                 version = int(found[0]) if found else 0
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        for secret in config.secret_values():
-            reason = reason.replace(secret, "***")
+        reason = Redactor(config.secret_values()).text(reason)
         return Probe("database", False, f"{where} cannot be reached: {reason}", "storage.url")
     if version > SCHEMA_VERSION:
         return Probe("database", False, f"{where} has schema {version}, newer than this release ({SCHEMA_VERSION})",

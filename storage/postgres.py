@@ -113,7 +113,9 @@ class PgDatabase:
     # --- the schema version (SQLite keeps it in `PRAGMA user_version`) ---------------------------
 
     def schema_version(self) -> int:
-        self.raw.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+        """0 for an empty database (no DDL here: replicas opening at once must not race on it)."""
+        if not self.raw.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
+            return 0
         row = self.raw.execute("SELECT version FROM schema_version").fetchone()
         return int(row[0]) if row else 0
 
@@ -125,6 +127,7 @@ class PgDatabase:
         """Inside the migration's transaction: the next replica to start waits here, then finds
         the schema up to date."""
         self.raw.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
+        self.raw.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
 
 
 def postgres_fault(exc: BaseException) -> StorageUnavailable | None:

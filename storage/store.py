@@ -1147,7 +1147,7 @@ class Store:
         return self.size_bytes()
 
     def size_bytes(self) -> int:
-        """The database and its write-ahead log, on disk (0 for PostgreSQL: see `database_size`)."""
+        """The database and its write-ahead log, on disk (0 for PostgreSQL: see `database_bytes`)."""
         total = 0
         if self.url:
             return total

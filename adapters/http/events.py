@@ -95,8 +95,8 @@ class ThreadEvents:
         and its streams' reads, so the thread body of a reply costs no database read; from the
         store otherwise (after a restart, or a thread only another replica wrote to). With
         several replicas it can lag what another one wrote: a resume then sends that again."""
-        if any(pending == thread_id for pending, _ in self._pending):
-            await self.flush()
+        if self._writing.locked() or any(pending == thread_id for pending, _ in self._pending):
+            await self.flush()  # a batch being written may hold this thread's events too
         known = self._known.get(thread_id)
         if known is None:
             known = await self._store.last_thread_event(thread_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import textwrap
 import time
@@ -18,12 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import CHATOPS
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.postgres_server import free_port  # noqa: F401  (re-exported: tests import it from here)
 
 
 def run_config(path: Path, *, database: Path, listen: str, extra: str = "") -> Path:

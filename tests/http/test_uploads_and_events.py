@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +12,7 @@ from tests.conftest import ScriptedModel, reply
 from tests.http.conftest import WebBot, done
 from tests.media import normalise, random_bytes, voice_note
 from tests.screens import terminal_screenshot
+from tests.sse import read_sse
 
 
 def form(text: str, *files: tuple[str, bytes, str]) -> aiohttp.FormData:
@@ -110,23 +110,8 @@ async def test_a_file_type_perception_does_not_read_is_415_and_nothing_is_stored
 async def read_events(web: WebBot, thread_id: str, *, until: str, last_event_id: str | None = None,
                       query: str = "") -> list[tuple[int, dict[str, Any]]]:
     """Read the stream until an event of type `until` (bounded by a timeout)."""
-    headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-    events: list[tuple[int, dict[str, Any]]] = []
-    async with web.session.get(f"{web.url}/api/v1/threads/{thread_id}/events{query}", headers=headers,
-                               timeout=aiohttp.ClientTimeout(total=10)) as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"] == "text/event-stream"
-        event_id = None
-        async for raw in response.content:
-            line = raw.decode().rstrip("\n")
-            if line.startswith("id: "):
-                event_id = int(line[4:])
-            elif line.startswith("data: "):
-                event = json.loads(line[6:])
-                events.append((event_id, event))
-                if event["type"] == until:
-                    return events
-    raise AssertionError(f"the stream ended before a {until} event: {events}")
+    return await read_sse(web.session, f"{web.url}/api/v1/threads/{thread_id}/events{query}", until=until,
+                          last_event_id=last_event_id)
 
 
 async def test_the_event_stream_delivers_every_event_in_order_and_resumes(start_web):

@@ -9,10 +9,8 @@ or run beside another turn of its thread shows there.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import textwrap
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import aiohttp
 from tests.crashing import Bot, start
 from tests.http.served import free_port
 from tests.polling import eventually
+from tests.sse import read_sse
 
 LEASE_SECONDS = 2
 
@@ -111,16 +110,16 @@ async def two_replicas(folder: Path, storage: str) -> AsyncIterator[Replicas]:
     """Start replicas `a` and `b` on the database `storage` names; stop (or reap) both at the end."""
     async with aiohttp.ClientSession() as session:
         bots: list[Bot] = []
+        outputs: list[str] = []
         try:
             for name in ("a", "b"):
                 port = free_port()
                 bots.append(await start(write_config(folder, name, storage, port), port, session))
             yield Replicas(a=bots[0], b=bots[1], folder=folder)
         finally:
-            for bot in bots:
-                if bot.process.poll() is None:
-                    output = bot.stop()
-                    assert "Traceback" not in output, output
+            outputs += [bot.stop() for bot in bots if bot.process.poll() is None]
+        for output in outputs:  # checked only when the test itself passed: its own failure comes first
+            assert "Traceback" not in output, output
 
 
 async def thread_of(bot: Bot, thread_id: str) -> dict[str, Any]:
@@ -142,22 +141,5 @@ async def answered(bot: Bot, thread_id: str, answers: int = 1, timeout: float = 
 async def read_events(bot: Bot, thread_id: str, *, until: str, last_event_id: str | None = None,
                       timeout: float = 20) -> list[tuple[int, dict[str, Any]]]:
     """Read the thread's event stream on `bot` until an event of type `until` (bounded)."""
-    headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-    events: list[tuple[int, dict[str, Any]]] = []
-    deadline = time.monotonic() + timeout
-    async with bot.session.get(f"{bot.url}/api/v1/threads/{thread_id}/events", headers=headers,
-                               timeout=aiohttp.ClientTimeout(total=timeout)) as response:
-        assert response.status == 200
-        event_id = None
-        async for raw in response.content:
-            line = raw.decode().rstrip("\n")
-            if line.startswith("id: "):
-                event_id = int(line[4:])
-            elif line.startswith("data: "):
-                event = json.loads(line[6:])
-                events.append((event_id, event))
-                if event["type"] == until:
-                    return events
-            if time.monotonic() > deadline:
-                break
-    raise AssertionError(f"the stream ended before a {until} event: {events}")
+    return await read_sse(bot.session, f"{bot.url}/api/v1/threads/{thread_id}/events", until=until,
+                          last_event_id=last_event_id, timeout=timeout)
