@@ -232,7 +232,7 @@ class GuidedPlanner:
         if filled.missing:
             entities = extract_entities(text)
             calls = self.model_calls
-            asked = await self._ask_arguments(spec, filled.missing, entities, text, args)
+            asked = await self._ask_arguments(spec, filled.missing, entities, text, args, filled.ties)
             how = " (picked by the model)" if self.model_calls > calls else " (the only word that fits)"
             for name, value in asked.items():
                 args[name] = value
@@ -355,7 +355,8 @@ class GuidedPlanner:
         return str(choice)
 
     async def _ask_arguments(self, spec: ToolSpec, missing: list[Param], entities: Entities,
-                             text: str, known: dict[str, Any]) -> dict[str, Any]:
+                             text: str, known: dict[str, Any],
+                             ties: dict[str, list[str]] | None = None) -> dict[str, Any]:
         """Free-text parameters the request did not anchor: the model picks among the request's
         own words (an enum), so it cannot invent a value. Other kinds (a URL, a port, an enum
         value) are never guessed: if the request does not contain one, the user is asked."""
@@ -365,7 +366,8 @@ class GuidedPlanner:
             if param.kind != "string":
                 continue
             taken = {str(value).lower() for value in known.values()}
-            words = [word for word in word_candidates(param, entities, avoid) if word.lower() not in taken]
+            offered = (ties or {}).get(param.name) or word_candidates(param, entities, avoid)
+            words = [word for word in offered if word.lower() not in taken]
             if not words:
                 continue
             prop: dict[str, Any] = {"type": "string", "enum": words}

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz.distance import OSA
+
 from bot.agent.entities import (
     CLAUSE,
     DOMAIN_NAMES,
@@ -38,6 +40,7 @@ from bot.agent.lexicon import (
     VALUE_ALIASES,
     synonym_class,
 )
+from bot.agent.values import ANCHOR_POINTS, Span, anchor_stems, identifier_shaped, restrictive, spans_of, value_choices
 from bot.model import Risk
 from tools.registry import ToolSpec
 
@@ -45,8 +48,8 @@ from tools.registry import ToolSpec
 
 WORD_POINTS = 2.0  # a word of the tool's name or one of its keywords
 SYNONYM_POINTS = 2.0  # a synonym of one of those (`lexicon.SYNONYMS`): "bounce" for "restart"
-DESCRIPTION_POINTS = 0.5  # a content word of the summary line
-DESCRIPTION_CAP = 1.5
+DESCRIPTION_POINTS = 1.0  # a content word of the summary line
+DESCRIPTION_CAP = 2.0
 MISSING_REQUIRED_PENALTY = 1.0  # a required parameter nothing in the request can fill
 FIT_POINTS = {  # an entity that fits a parameter, by (entity kind, parameter kind)
     ("url", "url"): 3.0,
@@ -126,8 +129,9 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
         return "domain"
     if lowered in TIMEZONE_NAMES:
         return "timezone"
-    if lowered in PATH_NAMES or str(prop.get("pattern", "")).startswith("^/"):
-        return "path"
+    if lowered in PATH_NAMES or str(prop.get("pattern", "")).startswith("^/") or any(
+            part in PATH_NAMES for part in lowered.split("_")[-1:]):
+        return "path"  # "repo_path", "config_file", "log_dir"
     return "string"
 
 
@@ -160,6 +164,30 @@ def _enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None =
     return found
 
 
+def _path_enum_matches(values: list[Any], entities: Entities) -> list[Any]:
+    """Enum values that are paths, named by the request: the path itself ("/var/log/dpkg.log"), or
+    every word of one of them that is not a common folder ("syslog", "the nginx error log")."""
+    paths = [value for value in values if isinstance(value, str) and value.startswith("/")]
+    if not paths:
+        return []
+    exact = [value for value in paths if value in entities.paths]
+    if exact:
+        return exact
+    words = {stem(word) for word in words_of(entities.plain)}
+    named = []
+    for value in paths:
+        base = value.rsplit("/", 1)[-1]
+        stem_of_base = base.rsplit(".", 1)[0] if "." in base else base
+        parts = [part for part in value.rsplit("/", 1)[0].split("/") if part and part not in _COMMON_FOLDERS]
+        parts = [stem(part) for part in [*parts, stem_of_base]]
+        if parts and all(part in words for part in parts):
+            named.append(value)
+    return named if len(named) == 1 else []
+
+
+_COMMON_FOLDERS = frozenset({"var", "etc", "usr", "opt", "srv", "home", "tmp", "local", "lib", "share", "run", "log"})
+
+
 def _fits_bounds(value: float, prop: dict[str, Any]) -> bool:
     if "minimum" in prop and value < prop["minimum"]:
         return False
@@ -186,54 +214,52 @@ def _param_stems(param: Param) -> set[str]:
     return {stem(part) for part in re.split(r"[_\W]+", param.name) if part}
 
 
-def _near_number(param: Param, entities: Entities) -> int | None:
-    """A number written next to the parameter's name: "200 lines", "replicas: 5", "timeout 3"."""
-    stems = _param_stems(param)
+def _near_number(anchors: frozenset[str], entities: Entities) -> int | None:
+    """A number the request writes next to a word naming the parameter: "200 lines", "a 7
+    second timeout", "replicas: 5". Numbers inside quoted output never count (see
+    `entities.extract_entities`)."""
     tokens = words_of(entities.plain)
     for index, token in enumerate(tokens):
-        if not token.isdigit():
+        if not token.isdigit() or int(token) not in entities.numbers:
             continue
         neighbours = tokens[max(0, index - 2): index] + tokens[index + 1: index + 3]
-        if any(stem(word) in stems for word in neighbours):
+        if any(stem(word) in anchors for word in neighbours):
             return int(token)
     return None
 
 
-def _anchored_values(param: Param, entities: Entities, avoid: set[str]) -> list[str]:
-    """Words the request writes next to the parameter's name ("revision 41", "the checkout
-    service", "deployment: search"), that fit the parameter's pattern."""
-    stems = _param_stems(param)
-    tokens = words_of(entities.plain)
-    values: list[str] = []
-    for index, token in enumerate(tokens):
-        if stem(token) not in stems:
+def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
+    """Stems of the request's words that are one or two typing slips from the tool's words
+    ("restrat", "vaccum"): its wording, never a value."""
+    return {span.stem for span in spans if span.stem not in vocabulary and typo_of(span.stem, vocabulary)}
+
+
+def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """The word of `vocabulary` that `word` is a typing slip of: the same first letter, and one
+    edit (two from seven letters on; a swap of two letters is one edit)."""
+    if len(word) < 4 or not word.isalpha():
+        return None
+    allowed = 2 if len(word) >= 7 else 1
+    for known in vocabulary:
+        if known[:1] == word[:1] and abs(len(known) - len(word)) <= allowed and len(known) >= 4 and \
+                OSA.distance(word, known, score_cutoff=allowed) <= allowed:
+            return known
+    return None
+
+
+def _object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:
+    """Positions right after a word of the tool's vocabulary, skipping determiners and
+    particles: where an order puts its object ("purge emails", "scale down the api")."""
+    positions = set()
+    for position, span in enumerate(spans):
+        if span.stem not in vocabulary:
             continue
-        for neighbour in (tokens[index + 1: index + 2], tokens[max(0, index - 1): index]):
-            for word in neighbour:
-                if word not in STOPWORDS and stem(word) not in avoid and stem(word) not in stems:
-                    add_unique(values, word)
-    return [value for value in values if _fits_string(value, param.schema)]
-
-
-
-
-def _verb_objects(spec: ToolSpec, param: Param, entities: Entities, avoid: set[str]) -> list[str]:
-    """The word after the tool's verb is its object: "scale checkout", "roll back the payments
-    deploy". Used for the first free-text parameter only."""
-    tokens = words_of(entities.plain)
-    stems = [stem(token) for token in tokens]
-    found: list[str] = []
-    for word in [*name_words(spec), *spec.keywords]:
-        phrase = [stem(w) for w in words_of(word)]
-        for position in _phrase_positions(phrase, stems):
-            index = position + len(phrase)
-            while index < len(tokens) and (tokens[index] in DETERMINERS or tokens[index] in PARTICLES):
-                index += 1
-            if index < len(tokens):
-                value = tokens[index]
-                if value not in STOPWORDS and stems[index] not in avoid and _fits_string(value, param.schema):
-                    add_unique(found, value)
-    return found
+        index = position + 1
+        while index < len(spans) and spans[index].text.lower() in DETERMINERS | PARTICLES:
+            index += 1
+        if index < len(spans):
+            positions.add(spans[index].index)
+    return positions
 
 
 def word_candidates(param: Param, entities: Entities, avoid: set[str]) -> list[str]:
@@ -256,6 +282,7 @@ class Filled:
     args: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[Param] = field(default_factory=list)
+    ties: dict[str, list[str]] = field(default_factory=dict)  # free text with several equally fitting spans
     fit: float = 0.0  # ranking points from entities that fit the parameters
     fit_labels: list[str] = field(default_factory=list)
 
@@ -278,12 +305,23 @@ def _vocabulary(name: str, keywords: tuple[str, ...]) -> frozenset[str]:
     return frozenset(words)
 
 
+def description_stems(spec: ToolSpec) -> set[str]:
+    """The content words of the tool's summary: its wording, not a value ("Count the messages
+    waiting in a queue": neither "count" nor "queue" is the queue)."""
+    return set(_description_stems(spec.summary))
+
+
+@functools.lru_cache(maxsize=1024)
+def _description_stems(summary: str) -> frozenset[str]:
+    return frozenset(stem(word) for word in words_of(summary) if len(word) >= 3 and word not in STOPWORDS)
+
+
 def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     """Fill what the entities can fill. Optional parameters are only filled on clear evidence
     (an enum value written out, a number next to the parameter's name), so defaults stay
     defaults; required ones also take the most plausible entity of their type."""
     filled = Filled()
-    avoid = tool_vocabulary(spec)
+    avoid = tool_vocabulary(spec) | description_stems(spec)
     used_numbers: set[int] = set()
     params = parameters(spec)
 
@@ -337,46 +375,51 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if entities.paths:
                 put(param, entities.paths[0], entities.paths[0], FIT_POINTS["path", "path"])
         elif kind == "enum":
-            matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema))
+            matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema)) or \
+                _path_enum_matches(param.enum, entities)
             if matches:
                 put(param, matches[0], str(matches[0]), FIT_POINTS["enum", "enum"])
-    first_string = True
+    spans = spans_of(entities.plain)
+    avoid = avoid | _misspelt(spans, avoid)
+    objects = _object_positions(spans, avoid)
+    tool_words = name_words(spec)
     for param in params:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
             continue
+        anchors = anchor_stems(param.name, param.schema, [])
         if param.kind in ("int", "number"):
             free = [n for n in entities.numbers if n not in used_numbers and _fits_bounds(n, param.schema)]
-            near = _near_number(param, entities)
-            value = near if near is not None and _fits_bounds(near, param.schema) else None
+            near = _near_number(anchors, entities)
+            value = near if near is not None and near not in used_numbers and _fits_bounds(near, param.schema) \
+                else None
             if value is None and param.required and len(free) == 1:
-                value = free[0]
-            if value is None and not param.required and len(free) == 1 and _unique_numeric_fit(
-                    params, free[0], filled.args):
-                value = free[0]
+                value = free[0]  # a lone number where one is needed ("scale checkout to 4")
             if value is not None:
                 used_numbers.add(value)
                 put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])
-        elif param.kind == "string" and param.required:
+        elif param.kind == "string":
             taken = {str(v).lower() for v in filled.args.values()}
-            quoted = [q for q in entities.quoted if _fits_string(q, param.schema)]
-            anchored = _anchored_values(param, entities, avoid)
-            objects = _verb_objects(spec, param, entities, avoid) if first_string else []
-            first_string = False
-            value = next((v for v in [*quoted, *anchored, *objects] if v.lower() not in taken), None)
-            if value is not None:
-                put(param, value, f"{param.name} {value}", FIT_POINTS["anchor", "string"])
+            choices = value_choices(param.schema, spans, entities.quoted,
+                                    anchor_stems(param.name, param.schema, tool_words), avoid, objects, taken)
+            if not choices:
+                continue
+            best = choices[0]
+            clear = len(choices) == 1 or best.score - choices[1].score >= 0.5
+            if param.required and clear and (best.score > 0 or len(choices) == 1):
+                put(param, best.value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
+                    FIT_POINTS["anchor", "string"])
+            elif param.required:
+                top = [choice.value for choice in choices if choice.score >= best.score - 0.25]
+                filled.ties[param.name] = top
+            elif best.score >= ANCHOR_POINTS and ("named next to it" in best.why or restrictive(param.schema)):
+                put(param, best.value, f"{param.name} {best.value} ({best.why})", FIT_POINTS["anchor", "string"])
+            elif restrictive(param.schema) and identifier_shaped(best.value):
+                put(param, best.value, f"{param.name} {best.value} (only it fits the pattern)",
+                    FIT_POINTS["anchor", "string"])
     for param in params:
         if param.required and param.name not in filled.args:
             filled.missing.append(param)
     return filled
-
-
-def _unique_numeric_fit(params: list[Param], value: int, taken: dict[str, Any]) -> bool:
-    """A lone number fills an optional numeric parameter only when no other parameter of the
-    tool could also take it ("return 200": only `expect_status` accepts 200)."""
-    fits = [p for p in params if p.kind in ("int", "number", "port") and p.name not in taken
-            and _fits_bounds(value, p.schema)]
-    return len(fits) == 1
 
 
 # --- ranking ---------------------------------------------------------------------------------
@@ -476,10 +519,15 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     verb_hit = False
     phrases: dict[str, list[str]] = {}
     names = name_words(spec)
-    for word in [*names, *spec.keywords]:
+    lead = _description_verb(spec.summary)
+    for word in [*names, *spec.keywords, *([lead] if lead else [])]:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
-    clauses = _clause_tokens(entities.plain, single)
+    described = _description_stems(spec.summary)
+    clauses = _clause_tokens(entities.plain, single | described)
+    known = set(single | described)
+    clauses = [[token if token in known else (typo_of(token, known) or token) for token in clause]
+               for clause in clauses]  # "restrat" is "restart", "vaccum" is "vacuum"
     tokens = [token for clause in clauses for token in clause]
     covered: set[int] = set()
     synonyms_hit: set[str] = set()
@@ -534,7 +582,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 score += WORD_POINTS / 2
                 matched.append(compounds[0])
                 labels.append(f"+{WORD_POINTS / 2:g} {compounds[0]!r} (holds {word!r})")
-    content = {stem(w) for w in words_of(spec.summary) if len(w) >= 4 and w not in STOPWORDS}
+    content = {stem(w) for w in words_of(spec.summary) if len(w) >= 3 and w not in STOPWORDS}
     content -= {stem(w) for w in matched for w in w.split()}
     description_hits = sorted(content & vocabulary)
     if description_hits:
@@ -553,6 +601,16 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score -= penalty
         labels.append(f"-{penalty:g} missing {typed}")
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels)
+
+
+@functools.lru_cache(maxsize=1024)
+def _description_verb(summary: str) -> str | None:
+    """The summary's first word when it is the action ("Drain a node…", "Shows the commit logs"):
+    a tool's description usually opens with what it does, which counts like its name's verb."""
+    words = words_of(summary)
+    if not words or words[0] in STOPWORDS or not words[0].isalpha() or len(words[0]) < 3:
+        return None
+    return words[0]
 
 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
