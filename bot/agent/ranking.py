@@ -405,7 +405,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 continue
             best = choices[0]
             clear = len(choices) == 1 or best.score - choices[1].score >= 0.5
-            if param.required and clear and (best.score > 0 or len(choices) == 1):
+            if param.required and clear and (best.score > 0 or (len(choices) == 1 and best.score == 0)):
                 put(param, best.value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
                     FIT_POINTS["anchor", "string"])
             elif param.required:

@@ -94,8 +94,9 @@ def identifier_shaped(value: str) -> bool:
 
 
 def verb_form(word: str) -> bool:
-    """"leaked", "touching", "wedged": a verb's form, not a name."""
-    return word.islower() and len(word) > 5 and word.endswith(("ed", "ing"))
+    """"leaked", "wedged", "stopped": a verb's past form, not a name. (Words in "-ing" are often
+    names: "billing", "staging".)"""
+    return word.islower() and len(word) > 5 and word.endswith("ed")
 
 
 def anchor_stems(name: str, schema: dict[str, Any], tool_words: list[str]) -> frozenset[str]:
