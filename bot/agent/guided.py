@@ -69,6 +69,7 @@ from pydantic_ai import Agent, ModelRetry, StructuredDict
 from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
+from bot.agent import meaning as semantics
 from bot.agent.answers import summarize_steps
 from bot.agent.conditions import found_problem, split_conditional
 from bot.agent.diagnostics import diagnostic_steps
@@ -80,6 +81,7 @@ from bot.agent.entities import (
 )
 from bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
 from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, REQUEST_SPLIT, THANKS
+from bot.agent.negation import Negations, ruled_out, split_negations
 from bot.agent.planner import data_block, run_model
 from bot.agent.planning import PlannerError, PlanRequest
 from bot.agent.provenance import Source, message_parts
@@ -89,6 +91,7 @@ from bot.agent.ranking import (
     CLEAR_MARGIN,
     MAX_CANDIDATES,
     Candidate,
+    Meaning,
     Param,
     parameters,
     rank_tools,
@@ -148,15 +151,23 @@ class GuidedPlanner:
         previous = previous_step(request.earlier, tools)
         if previous is not None and is_acknowledgement(text):
             return Answer(text="You're welcome." if THANKS.match(text) else "OK.")
+        negations = split_negations(text)
+        text = negations.text
         conditional = split_conditional(text)
+        meaning = await self._meaning(text, tools, negations, conditional)
+        forbidden = ruled_out(negations, tools, meaning)
+        tools = [spec for spec in tools if spec.name not in forbidden]
+        if not tools:
+            return Answer(text="You ruled out every tool I have for that, so I did nothing.")
         if conditional is not None:
-            first = await self._plan_text(conditional.check, tools, request, previous, read_only=True)
+            first = await self._plan_text(conditional.check, tools, request, previous, read_only=True,
+                                          meaning=meaning)
             if isinstance(first, Plan):
                 first.goal = f"{first.goal}; then, if it {_condition_verb(conditional.condition)}, " \
                              f"{conditional.action}"[:200]
                 return first
-        ranking = rank_tools(text, tools)
-        multi = self._several_steps(text, tools, request.max_steps)
+        ranking = rank_tools(text, tools, meaning)
+        multi = self._several_steps(text, tools, request.max_steps, meaning)
         if multi:
             return multi
         if previous is not None:
@@ -179,11 +190,30 @@ class GuidedPlanner:
             chosen = next(c for c in ranking if c.name == name)
         return await self._plan_for(chosen, text, tools, previous)
 
+    async def _meaning(self, text: str, tools: list[ToolSpec], negations: Negations,
+                       conditional: Any) -> Meaning | None:
+        """The request's similarity to each tool by meaning (`bot.agent.meaning`), computed in a
+        worker thread for the request, its clauses and its negated parts; None when the words
+        alone decide (one clause, a clear winner with every argument) or the model is absent."""
+        clauses = [part for part in REQUEST_SPLIT.split(text) if part and part.strip()]
+        if len(clauses) < 2 and not negations.spans and conditional is None:
+            ranking = rank_tools(text, tools)
+            clear = ranking and (len(ranking) == 1 or ranking[0].score - ranking[1].score >= CLEAR_MARGIN)
+            if clear and ranking[0].verb_hit and not ranking[0].filled.missing and not ranking[0].filled.ties:
+                return None
+        texts = [text, *clauses, *negations.spans]
+        if conditional is not None:
+            texts += [conditional.check, conditional.action]
+        described = [(spec.name, spec.summary) for spec in tools]
+        if not await asyncio.to_thread(semantics.warm, texts, described):
+            return None
+        return lambda part: semantics.similarities(part, described)
+
     async def _plan_text(self, text: str, tools: list[ToolSpec], request: PlanRequest, previous: Previous | None,
-                         *, read_only: bool = False) -> Plan | Answer | None:
+                         *, read_only: bool = False, meaning: Meaning | None = None) -> Plan | Answer | None:
         """A one-step plan for one clause of a request, or None when nothing fits it."""
         offered = [spec for spec in tools if spec.risk is Risk.read] if read_only else tools
-        ranking = rank_tools(text, offered)
+        ranking = rank_tools(text, offered, meaning)
         if not ranking:
             return None
         return await self._plan_for(ranking[0], text, tools, previous)
@@ -197,7 +227,7 @@ class GuidedPlanner:
             if found_problem(request.executed):
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
                     if any(s.name == ran[-1].tool for s in tools) else None
-                action = await self._plan_text(conditional.action, tools, request, previous)
+                action = await self._plan_text(conditional.action, tools, request, previous, meaning=None)
                 if isinstance(action, Plan):
                     for step in action.steps:
                         step.reason = f"the check found a problem, and you asked to {conditional.action}"[:200]
@@ -248,7 +278,8 @@ class GuidedPlanner:
         step = Step(tool=spec.name, args=args, reason=_reason(chosen, sources), risk=spec.risk)
         return Plan(goal=_goal(spec, args), steps=[step])
 
-    def _several_steps(self, text: str, tools: list[ToolSpec], max_steps: int) -> Plan | None:
+    def _several_steps(self, text: str, tools: list[ToolSpec], max_steps: int,
+                       meaning: Meaning | None = None) -> Plan | None:
         """"is X up and what does Y resolve to?": clauses that each clearly want a different
         tool with every required argument found in that clause."""
         clauses = [part for part in REQUEST_SPLIT.split(text) if part.strip()]
@@ -257,15 +288,15 @@ class GuidedPlanner:
         steps: list[Step] = []
         goals: list[str] = []
         for clause in clauses:
-            ranking = rank_tools(clause, tools)
+            ranking = rank_tools(clause, tools, meaning)
             if not ranking:
                 return None
             best = ranking[0]
             # in a short clause a tool word is decisive: "what does example.org resolve to"
             clear = len(ranking) == 1 or best.score - ranking[1].score >= CLEAR_MARGIN or (
                 best.score > ranking[1].score and not ranking[1].matched)
-            if not clear or best.filled.missing or not best.matched or best.spec.risk is not Risk.read:
-                return None
+            if not clear or best.filled.missing or best.filled.ties or not (best.matched or best.by_meaning):
+                return None  # each part must clearly ask for its own tool (writes are gated in rank_tools)
             if any(step.tool == best.name for step in steps):
                 return None
             try:

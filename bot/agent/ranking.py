@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,13 @@ CLEAR_MARGIN = 2.0  # a top score this far ahead of the next needs no model
 ACKNOWLEDGEMENT_SCORE = 3.0  # a message opening with thanks needs more than one stray word
 MAX_CANDIDATES = 3  # what the model is shown, plus "none"
 CHOICE_TOKENS = 48  # `{"tool": "dns_lookup"}` with llama.cpp's whitespace is ~20 tokens
+# By meaning (`bot.agent.meaning`): cosine similarities of all-MiniLM-L6-v2 between the request and
+# "tool name: description"; unrelated pairs sit around 0.0-0.25, paraphrases of a tool's action 0.3-0.6.
+SIMILARITY_POINTS = 8.0  # per unit of similarity above the floor
+SIMILARITY_FLOOR = 0.15
+MIN_SIMILARITY = 0.30  # a tool found by meaning alone
+SIMILARITY_TIE = 0.03  # ... must be this close to the best
+ACTION_SIMILARITY = 0.30  # a write found by meaning must be the closest tool and at least this close
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -433,6 +441,8 @@ class Candidate:
     filled: Filled
     verb_hit: bool = False  # one of its words stands where an order puts its verb
     labels: list[str] = field(default_factory=list)  # every scoring item, for debugging
+    similarity: float | None = None  # to the request by meaning (`bot.agent.meaning`), when measured
+    by_meaning: bool = False  # a candidate only because of that similarity
 
     @property
     def name(self) -> str:
@@ -633,25 +643,51 @@ def _enum_fit(candidate: Candidate) -> float:
                if name in enums and candidate.filled.sources.get(name))
 
 
-def _clearly_asked(candidate: Candidate) -> bool:
+def _clearly_asked(candidate: Candidate, top_similarity: float) -> bool:
     """A tool that changes something is only offered when the request asks for that action:
     one of its words in an order's verb position ("restart nginx", "can you bounce the
-    worker"), or two of its words ("the search deployment ... 8 pods")."""
+    worker"), two of its words ("the search deployment ... 8 pods"), or, by meaning, when it
+    is the tool the request is closest to and clearly so ("evacuate node-7" for `drain_node`)."""
     if candidate.spec.risk is Risk.read:
         return True
-    return candidate.verb_hit or len(candidate.matched) >= 2
+    if candidate.verb_hit or len(candidate.matched) >= 2:
+        return True
+    similarity = candidate.similarity
+    return similarity is not None and similarity >= ACTION_SIMILARITY and similarity >= top_similarity
 
 
-def rank_tools(text: str, tools: list[ToolSpec]) -> list[Candidate]:
+Meaning = Callable[[str], Mapping[str, float]]
+"""The similarity of a text to each tool by meaning, by tool name (`bot.agent.meaning`)."""
+
+
+def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None) -> list[Candidate]:
     """Every tool that could serve the request, best first (score ≥ MIN_SCORE; write-risk
-    tools only when clearly asked for)."""
+    tools only when clearly asked for). With `meaning`, each tool's similarity to the request
+    adds to its score, and a tool with none of its words in the request can still be the
+    candidate when it is the closest by meaning and the request holds every argument it needs."""
     entities = extract_entities(text)
     scored = [score_tool(spec, entities) for spec in tools]
+    similarity = dict(meaning(text)) if meaning is not None else {}
+    top = max(similarity.values(), default=0.0)
+    for candidate in scored:
+        if candidate.name in similarity:
+            value = candidate.similarity = similarity[candidate.name]
+            points = round(SIMILARITY_POINTS * max(0.0, value - SIMILARITY_FLOOR), 2)
+            if points:
+                candidate.score = round(candidate.score + points, 2)
+                candidate.labels.append(f"+{points:g} similar in meaning ({value:.2f})")
     # A tool needs one of its own words, or an entity only it could use (a URL, a host, a time
     # zone, a path). An enum value alone does not do: unit names are shared by restart_service
     # and tail_logs, so "nginx" says what the request is about, not what to do with it.
-    candidates = [c for c in scored if c.score >= MIN_SCORE and (c.matched or c.filled.fit - _enum_fit(c) >= 2.0)]
-    candidates = [c for c in candidates if _clearly_asked(c)]
+    candidates = []
+    for c in scored:
+        if c.score >= MIN_SCORE and (c.matched or c.filled.fit - _enum_fit(c) >= 2.0):
+            candidates.append(c)
+        elif c.similarity is not None and c.similarity >= MIN_SIMILARITY and c.similarity >= top - SIMILARITY_TIE \
+                and c.filled.args and not c.filled.missing and not c.filled.ties:
+            c.by_meaning = True  # found by meaning alone: only with every argument in the request
+            candidates.append(c)
+    candidates = [c for c in candidates if _clearly_asked(c, top)]
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
 
 
