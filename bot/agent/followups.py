@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.agent.entities import extract_entities, stem, words_of
 from bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
-from bot.agent.ranking import Candidate, fill_arguments, parameters, tool_vocabulary
+from bot.agent.ranking import CLEAR_MARGIN, Candidate, fill_arguments, parameters, tool_vocabulary
 from bot.model import Plan, Step, StepStatus
 from tools.registry import ToolSpec
 
@@ -93,6 +93,10 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak
     if other and not top.filled.missing:  # type: ignore[union-attr]
         return None  # a complete request for another tool
+    if top is not None and top.name != previous.spec.name and not top.filled.missing and _names_target(top) \
+            and top.score - _score_of(previous.spec.name, ranking) >= CLEAR_MARGIN \
+            and not (REPEAT.search(text) or REPLACE.search(text)):
+        return None  # "check port 5432 on localhost" after a URL check: a new request with its own target
     new, labels = changes(text, previous)
     pointing = points_back(text)
     short = len(words_of(text)) <= SHORT
@@ -108,6 +112,15 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         verb = "again, after it was denied" if previous.denied else "again"
         reason = f"{_call(previous.step)} {verb}: you asked to repeat it"
     return Step(tool=previous.spec.name, args=args, reason=reason[:200], risk=previous.spec.risk)
+
+
+def _names_target(candidate: Candidate) -> bool:
+    """Whether the request itself gave the candidate a target: a URL, host, port, path or value."""
+    return any(not label.endswith("(from the previous step)") for label in candidate.filled.sources.values())
+
+
+def _score_of(name: str, ranking: list[Candidate]) -> float:
+    return next((candidate.score for candidate in ranking if candidate.name == name), 0.0)
 
 
 def borrow(candidate: Candidate, previous: Previous) -> dict[str, Any]:

@@ -113,6 +113,21 @@ VALUE_ALIASES: dict[str, str] = {
     "alias": "CNAME",
 }  # fmt: skip
 
+# Two-state values by what people say for each state: an enum that holds one word of a row takes
+# the others of that row as its aliases ("enable new_checkout" for `state = "on"`).
+STATE_WORDS: tuple[frozenset[str], ...] = (
+    _wordset("on enable enabled true yes activate activated"),
+    _wordset("off disable disabled false no deactivate deactivated kill"),
+)
+
+# "how many messages are stuck?", "is it up?": a question asks to look, not to act, so a tool that
+# changes something is not proposed for it by meaning alone (its own verb must be written).
+QUESTION = re.compile(
+    r"^\W*(?:what|what's|whats|which|who|whose|when|where|why|how|is|are|was|were|does|do|did|has|have|any|"
+    r"anything|should)\b|\?\W*$",
+    re.IGNORECASE,
+)
+
 # --- follow-ups ---------------------------------------------------------------------------------
 # "check it again", "try that once more", "ok, restart it now": the same step once more.
 REPEAT = re.compile(

@@ -37,6 +37,8 @@ from bot.agent.lexicon import (
     DETERMINERS,
     HTTP_VERBS,
     PARTICLES,
+    QUESTION,
+    STATE_WORDS,
     SYNONYMS,
     VALUE_ALIASES,
     synonym_class,
@@ -79,7 +81,8 @@ SIMILARITY_POINTS = 8.0  # per unit of similarity above the floor
 SIMILARITY_FLOOR = 0.15
 MIN_SIMILARITY = 0.30  # a tool found by meaning alone
 SIMILARITY_TIE = 0.03  # ... must be this close to the best
-ACTION_SIMILARITY = 0.30  # a write found by meaning must be the closest tool and at least this close
+ACTION_SIMILARITY = 0.22  # a write found by meaning must be the closest tool and at least this close
+ACTION_POINTS = 2.0  # a write whose own action word stands in an order's verb place
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -148,6 +151,10 @@ def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
     `x-aliases` (a runbook's `aliases = {pg = "postgresql"}`), alias → value."""
     values = {str(value).lower(): value for value in prop.get("enum") or [] if isinstance(value, str)}
     aliases = {alias: values[target] for alias, target in VALUE_ALIASES.items() if target in values}
+    for row in STATE_WORDS:
+        held = [values[word] for word in row if word in values]
+        if len(held) == 1:
+            aliases.update({word: held[0] for word in row if word not in values})
     for alias, target in (prop.get("x-aliases") or {}).items():
         if str(target).lower() in values:
             aliases[str(alias).lower()] = values[str(target).lower()]
@@ -234,6 +241,18 @@ def _near_number(anchors: frozenset[str], entities: Entities) -> int | None:
         if any(stem(word) in anchors for word in neighbours):
             return int(token)
     return None
+
+
+def _without(plain: str, text: str, hosts: list[str]) -> str:
+    """`plain` with the host names put back: a dotted name can be a table ("public.events") or a
+    node, not only a host, and the parameter's pattern decides."""
+    restored = plain
+    for host in hosts:
+        for match in re.finditer(re.escape(host), text, re.IGNORECASE):
+            start, end = match.span()
+            if restored[start:end].strip() == "":
+                restored = restored[:start] + text[start:end] + restored[end:]
+    return restored
 
 
 def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
@@ -332,6 +351,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     avoid = tool_vocabulary(spec) | description_stems(spec)
     used_numbers: set[int] = set()
     params = parameters(spec)
+    single_label_hosts: list[Param] = []
 
     def put(param: Param, value: Any, label: str, points: float) -> None:
         filled.args[param.name] = value
@@ -354,10 +374,13 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 put(param, url, host, FIT_POINTS["host", "url"])
         elif kind in ("host", "domain"):
             hosts = entities.hosts if kind == "host" else [h for h in entities.hosts if h not in entities.ips]
+            hosts = [host for host in hosts if _fits_string(host, param.schema)]
             if hosts:
                 put(param, hosts[0], hosts[0], FIT_POINTS["host", kind])
             elif entities.urls and url_host(entities.urls[0]):
                 put(param, url_host(entities.urls[0]), entities.urls[0], FIT_POINTS["url", kind])
+            elif kind == "host" and param.required:
+                single_label_hosts.append(param)  # "node-7", "web1": after the spans are read
         elif kind == "port":
             if entities.ports:
                 put(param, entities.ports[0], f"port {entities.ports[0]}", FIT_POINTS["port", "port"])
@@ -387,7 +410,16 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 _path_enum_matches(param.enum, entities)
             if matches:
                 put(param, matches[0], str(matches[0]), FIT_POINTS["enum", "enum"])
-    spans = spans_of(entities.plain)
+    for param in single_label_hosts:
+        shape = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", **param.schema}
+        choices = value_choices(shape, spans_of(entities.plain), [], anchor_stems(param.name, param.schema,
+                                name_words(spec)), avoid, set(), set())
+        choices = [choice for choice in choices if not choice.value.isdigit()]
+        if choices and choices[0].score > 0 and identifier_shaped(choices[0].value):
+            put(param, choices[0].value, f"{param.name} {choices[0].value} ({choices[0].why})",
+                FIT_POINTS["host", "host"])
+    numeric = [param for param in params if param.kind in ("int", "number")]
+    spans = spans_of(_without(entities.plain, entities.text, entities.hosts), frozenset(entities.hosts))
     avoid = avoid | _misspelt(spans, avoid)
     objects = _object_positions(spans, avoid)
     tool_words = name_words(spec)
@@ -395,7 +427,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if param.name in filled.args:
             continue
         anchors = anchor_stems(param.name, param.schema, [])
-        if param.kind in ("int", "number"):
+        if param.kind in ("int", "number") and len(numeric) == 1:
+            anchors |= _description_stems(spec.summary)  # "the last 5 commits" for git_log's max_count
             free = [n for n in entities.numbers if n not in used_numbers and _fits_bounds(n, param.schema)]
             near = _near_number(anchors, entities)
             value = near if near is not None and near not in used_numbers and _fits_bounds(near, param.schema) \
@@ -643,7 +676,15 @@ def _enum_fit(candidate: Candidate) -> float:
                if name in enums and candidate.filled.sources.get(name))
 
 
-def _clearly_asked(candidate: Candidate, top_similarity: float) -> bool:
+def _closest(similarity: float, top: float, runner_up: float) -> bool:
+    """Whether a tool is the one the request means: the closest, and either close enough or
+    clearly closer than any other."""
+    if similarity < top - SIMILARITY_TIE:
+        return False
+    return similarity >= MIN_SIMILARITY or (similarity >= MIN_SIMILARITY - 0.08 and similarity - runner_up >= 0.08)
+
+
+def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False) -> bool:
     """A tool that changes something is only offered when the request asks for that action:
     one of its words in an order's verb position ("restart nginx", "can you bounce the
     worker"), two of its words ("the search deployment ... 8 pods"), or, by meaning, when it
@@ -653,7 +694,8 @@ def _clearly_asked(candidate: Candidate, top_similarity: float) -> bool:
     if candidate.verb_hit or len(candidate.matched) >= 2:
         return True
     similarity = candidate.similarity
-    return similarity is not None and similarity >= ACTION_SIMILARITY and similarity >= top_similarity
+    return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
+        similarity >= top_similarity - SIMILARITY_TIE
 
 
 Meaning = Callable[[str], Mapping[str, float]]
@@ -668,7 +710,12 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     entities = extract_entities(text)
     scored = [score_tool(spec, entities) for spec in tools]
     similarity = dict(meaning(text)) if meaning is not None else {}
-    top = max(similarity.values(), default=0.0)
+    question = bool(QUESTION.search(text.strip()))
+    # the closest tools by meaning among those the request may ask for (a question asks for no change)
+    askable = sorted((value for name, value in similarity.items()
+                      if not question or next(s.risk for s in tools if s.name == name) is Risk.read), reverse=True)
+    top = askable[0] if askable else 0.0
+    runner_up = askable[1] if len(askable) > 1 else 0.0
     for candidate in scored:
         if candidate.name in similarity:
             value = candidate.similarity = similarity[candidate.name]
@@ -676,6 +723,11 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             if points:
                 candidate.score = round(candidate.score + points, 2)
                 candidate.labels.append(f"+{points:g} similar in meaning ({value:.2f})")
+        if candidate.verb_hit and candidate.spec.risk is not Risk.read and not question and \
+                not candidate.filled.missing:
+            # "the cert expires tomorrow, renew it": an action asked for beats a read of the same thing
+            candidate.score = round(candidate.score + ACTION_POINTS, 2)
+            candidate.labels.append(f"+{ACTION_POINTS:g} its action is asked for")
     # A tool needs one of its own words, or an entity only it could use (a URL, a host, a time
     # zone, a path). An enum value alone does not do: unit names are shared by restart_service
     # and tail_logs, so "nginx" says what the request is about, not what to do with it.
@@ -683,11 +735,11 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     for c in scored:
         if c.score >= MIN_SCORE and (c.matched or c.filled.fit - _enum_fit(c) >= 2.0):
             candidates.append(c)
-        elif c.similarity is not None and c.similarity >= MIN_SIMILARITY and c.similarity >= top - SIMILARITY_TIE \
+        elif c.similarity is not None and _closest(c.similarity, top, runner_up) \
                 and c.filled.args and not c.filled.missing and not c.filled.ties:
             c.by_meaning = True  # found by meaning alone: only with every argument in the request
             candidates.append(c)
-    candidates = [c for c in candidates if _clearly_asked(c, top)]
+    candidates = [c for c in candidates if _clearly_asked(c, top, question)]
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
 
 

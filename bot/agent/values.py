@@ -42,9 +42,10 @@ class Span:
     stem: str
     index: int  # position among the request's words
     clause_start: bool
+    host: bool = False  # written like a host name ("public.events", "web1.example.com")
 
 
-def spans_of(text: str) -> list[Span]:
+def spans_of(text: str, hosts: frozenset[str] = frozenset()) -> list[Span]:
     """The request's words as written, each with its position and whether it opens a clause."""
     found: list[Span] = []
     index = 0
@@ -54,7 +55,7 @@ def spans_of(text: str) -> list[Span]:
         first = True
         for match in _SPAN.finditer(part):
             word = re.sub(r"'s$", "", match.group(0))
-            found.append(Span(word, stem(word.lower()), index, first))
+            found.append(Span(word, stem(word.lower()), index, first, word.lower() in hosts))
             index += 1
             first = False
     return found
@@ -134,7 +135,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         if value is None:
             continue
         score, why = 0.0, []
-        if identifier_shaped(span.text):
+        if identifier_shaped(span.text) and not span.host:  # a host name is shaped like one: not evidence
             score += SHAPE_POINTS
             why.append("shaped like a name")
         if _anchored(spans, position, anchors):
@@ -145,8 +146,10 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             why.append("the action's object")
         elif position > 0 and spans[position - 1].text.lower() in _PREPOSITIONS:
             score += PREPOSITION_POINTS
-        if span.clause_start:
-            score -= VERB_POSITION_PENALTY
+        if span.clause_start and not identifier_shaped(span.text):
+            score -= VERB_POSITION_PENALTY  # where an order puts its verb ("switch that flag off")
+        if span.text.isdigit() and "named next to it" not in why:
+            continue  # a bare number is a text value only when named ("revision 41") or quoted
         known = choices.get(value)
         if known is None or known.score < score:
             choices[value] = Choice(value, score, ", ".join(why))
