@@ -63,6 +63,10 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
     filled = fill_arguments(previous.spec, entities)
     new = {name: value for name, value in filled.args.items() if filled.sources.get(name)}
     labels = {name: filled.sources[name] for name in new}
+    numeric = [p for p in parameters(previous.spec) if p.kind in ("int", "number") and p.name in previous.step.args]
+    if len(entities.numbers) == 1 and len(numeric) == 1 and numeric[0].name not in new and not entities.ports:
+        # "show 200 instead": the one number replaces the one number of the step it follows
+        new[numeric[0].name], labels[numeric[0].name] = entities.numbers[0], f"{numeric[0].name} {entities.numbers[0]}"
     match = _FOR_VALUE.search(text)
     if match:
         value = match.group(1).lower()

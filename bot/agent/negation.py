@@ -11,6 +11,7 @@ applies the same rule to any planner (`bot.agent.review`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.agent.entities import extract_entities, stem, words_of
@@ -19,6 +20,7 @@ from bot.agent.ranking import Meaning, score_tool, tool_vocabulary, typo_of
 from bot.model import Risk
 from tools.registry import ToolSpec
 
+_TARGET = re.compile(r"[/@]|\w\.\w|\d")  # a path, a host or a unit, an address: kept from a negated part
 RULED_OUT_SIMILARITY = 0.35  # a negated part this close in meaning to a tool rules it out
 
 
@@ -37,7 +39,10 @@ def split_negations(text: str) -> Negations:
         if span:
             spans.append(span)
         start, end = match.span()
-        kept = kept[:start] + " " * (end - start) + kept[end:]
+        # the negated words go; what they were about stays ("dont reset anything in /srv/repo, only
+        # show the staged diff": the path is the staged diff's too)
+        kept_part = " ".join(word for word in match.group(0).split() if _TARGET.search(word))
+        kept = kept[:start] + kept_part.ljust(end - start) + kept[end:]
     return Negations(" ".join(kept.split()) if spans else text, tuple(spans))
 
 

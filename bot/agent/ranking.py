@@ -274,6 +274,15 @@ def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
     return None
 
 
+def abbreviation_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """The long word of `vocabulary` that `word` shortens ("cert" for "certificate", "repo" for
+    "repository", "config" for "configuration"): four letters or more, the start of a word of seven."""
+    if len(word) < 4 or not word.isalpha():
+        return None
+    found = [known for known in vocabulary if len(known) >= 7 and len(known) > len(word) + 2 and known.startswith(word)]
+    return found[0] if len(found) == 1 else None
+
+
 def _object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:
     """Positions right after a word of the tool's vocabulary, skipping determiners and
     particles: where an order puts its object ("purge emails", "scale down the api")."""
@@ -427,8 +436,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if param.name in filled.args:
             continue
         anchors = anchor_stems(param.name, param.schema, [])
-        if param.kind in ("int", "number") and len(numeric) == 1:
-            anchors |= _description_stems(spec.summary)  # "the last 5 commits" for git_log's max_count
+        if param.kind in ("int", "number"):
+            if len(numeric) == 1:
+                anchors |= _description_stems(spec.summary)  # "the last 5 commits" for git_log's max_count
             free = [n for n in entities.numbers if n not in used_numbers and _fits_bounds(n, param.schema)]
             near = _near_number(anchors, entities)
             value = near if near is not None and near not in used_numbers and _fits_bounds(near, param.schema) \
@@ -441,7 +451,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         elif param.kind == "string":
             taken = {str(v).lower() for v in filled.args.values()}
             choices = value_choices(param.schema, spans, entities.quoted,
-                                    anchor_stems(param.name, param.schema, tool_words), avoid, objects, taken)
+                                    anchor_stems(param.name, param.schema, tool_words), avoid, objects, taken,
+                                    anchor_stems(param.name, param.schema, []))
             if not choices:
                 continue
             best = choices[0]
@@ -474,6 +485,8 @@ class Candidate:
     filled: Filled
     verb_hit: bool = False  # one of its words stands where an order puts its verb
     labels: list[str] = field(default_factory=list)  # every scoring item, for debugging
+    action_hit: bool = False  # its action word (not a subject word) stands where an order puts its verb
+    described: bool = False  # words of its description are in the request
     similarity: float | None = None  # to the request by meaning (`bot.agent.meaning`), when measured
     by_meaning: bool = False  # a candidate only because of that similarity
 
@@ -560,6 +573,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     matched: list[str] = []
     score = 0.0
     verb_hit = False
+    action_hit = False  # the tool's action itself (its verb, not a subject word) in the verb's place
     phrases: dict[str, list[str]] = {}
     names = name_words(spec)
     lead = _description_verb(spec.summary)
@@ -569,8 +583,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     described = _description_stems(spec.summary)
     clauses = _clause_tokens(entities.plain, single | described)
     known = set(single | described)
-    clauses = [[token if token in known else (typo_of(token, known) or token) for token in clause]
-               for clause in clauses]  # "restrat" is "restart", "vaccum" is "vacuum"
+    clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known) or token)
+                for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"
     tokens = [token for clause in clauses for token in clause]
     covered: set[int] = set()
     synonyms_hit: set[str] = set()
@@ -596,6 +610,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
                 if (at_verb and not foreign) or counted:
                     verb_hit = True
+                    action_hit = action_hit or (at_verb and text in (names[:1] + ([lead] if lead else [])))
     for word in _synonym_sources(spec):
         cls = synonym_class(word)
         if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):
@@ -615,6 +630,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
         if _at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
             verb_hit = True
+            action_hit = action_hit or (_at_verb(start, clauses) and cls in ACTION_CLASSES)
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
@@ -643,7 +659,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         penalty = MISSING_REQUIRED_PENALTY * len(typed)
         score -= penalty
         labels.append(f"-{penalty:g} missing {typed}")
-    return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels)
+    return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
+                     described=bool(description_hits))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -684,7 +701,8 @@ def _closest(similarity: float, top: float, runner_up: float) -> bool:
     return similarity >= MIN_SIMILARITY or (similarity >= MIN_SIMILARITY - 0.08 and similarity - runner_up >= 0.08)
 
 
-def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False) -> bool:
+def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False,
+                   runner_up: float = 0.0) -> bool:
     """A tool that changes something is only offered when the request asks for that action:
     one of its words in an order's verb position ("restart nginx", "can you bounce the
     worker"), two of its words ("the search deployment ... 8 pods"), or, by meaning, when it
@@ -695,7 +713,7 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
         return True
     similarity = candidate.similarity
     return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
-        similarity >= top_similarity - SIMILARITY_TIE
+        similarity >= top_similarity and similarity - runner_up >= SIMILARITY_TIE
 
 
 Meaning = Callable[[str], Mapping[str, float]]
@@ -709,11 +727,13 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     candidate when it is the closest by meaning and the request holds every argument it needs."""
     entities = extract_entities(text)
     scored = [score_tool(spec, entities) for spec in tools]
-    similarity = dict(meaning(text)) if meaning is not None else {}
+    offered = {spec.name: spec for spec in tools}
+    similarity = {name: value for name, value in (meaning(text) if meaning is not None else {}).items()
+                  if name in offered}
     question = bool(QUESTION.search(text.strip()))
     # the closest tools by meaning among those the request may ask for (a question asks for no change)
     askable = sorted((value for name, value in similarity.items()
-                      if not question or next(s.risk for s in tools if s.name == name) is Risk.read), reverse=True)
+                      if not question or offered[name].risk is Risk.read), reverse=True)
     top = askable[0] if askable else 0.0
     runner_up = askable[1] if len(askable) > 1 else 0.0
     for candidate in scored:
@@ -723,7 +743,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             if points:
                 candidate.score = round(candidate.score + points, 2)
                 candidate.labels.append(f"+{points:g} similar in meaning ({value:.2f})")
-        if candidate.verb_hit and candidate.spec.risk is not Risk.read and not question and \
+        if candidate.action_hit and candidate.spec.risk is not Risk.read and not question and \
                 not candidate.filled.missing:
             # "the cert expires tomorrow, renew it": an action asked for beats a read of the same thing
             candidate.score = round(candidate.score + ACTION_POINTS, 2)
@@ -733,13 +753,13 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     # and tail_logs, so "nginx" says what the request is about, not what to do with it.
     candidates = []
     for c in scored:
-        if c.score >= MIN_SCORE and (c.matched or c.filled.fit - _enum_fit(c) >= 2.0):
+        if c.score >= MIN_SCORE and (c.matched or c.described or c.filled.fit - _enum_fit(c) >= 2.0):
             candidates.append(c)
         elif c.similarity is not None and _closest(c.similarity, top, runner_up) \
                 and c.filled.args and not c.filled.missing and not c.filled.ties:
             c.by_meaning = True  # found by meaning alone: only with every argument in the request
             candidates.append(c)
-    candidates = [c for c in candidates if _clearly_asked(c, top, question)]
+    candidates = [c for c in candidates if _clearly_asked(c, top, question, runner_up)]
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.agent.entities import STOPWORDS, stem
-from bot.agent.lexicon import CLAUSE, DETERMINERS, PARTICLES
+from bot.agent.lexicon import CLAUSE, DETERMINERS, PARTICLES, REFERENCES
 
 _SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+-][A-Za-z0-9]+)*")
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
@@ -117,9 +117,12 @@ class Choice:
 
 
 def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], anchors: frozenset[str],
-                  avoid: set[str], objects: set[int], taken: set[str]) -> list[Choice]:
+                  avoid: set[str], objects: set[int], taken: set[str],
+                  own_anchors: frozenset[str] = frozenset()) -> list[Choice]:
     """Every span this parameter could take, best first. `objects` are the positions right after
-    the tool's action word; `avoid` the stems that are the request's wording, not values."""
+    the tool's action word; `avoid` the stems that are the request's wording, not values;
+    `own_anchors` the parameter's own words (without the tool's), the only ones that make a bare
+    number a text value."""
     choices: dict[str, Choice] = {}
     for text in quoted:
         value = fitting(text, schema)
@@ -129,7 +132,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         lowered = span.text.lower()
         if lowered in STOPWORDS or span.stem in avoid or span.stem in anchors or lowered in taken:
             continue
-        if verb_form(span.text) or lowered in DETERMINERS or lowered in PARTICLES:
+        if verb_form(span.text) or lowered in DETERMINERS or lowered in PARTICLES or lowered in REFERENCES:
             continue
         value = fitting(span.text, schema)
         if value is None:
@@ -138,7 +141,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         if identifier_shaped(span.text) and not span.host:  # a host name is shaped like one: not evidence
             score += SHAPE_POINTS
             why.append("shaped like a name")
-        if _anchored(spans, position, anchors):
+        if _anchored(spans, position, anchors) or (span.text.isdigit() and _anchored(spans, position, own_anchors)):
             score += ANCHOR_POINTS
             why.append("named next to it")
         if span.index in objects:
@@ -148,7 +151,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             score += PREPOSITION_POINTS
         if span.clause_start and not identifier_shaped(span.text):
             score -= VERB_POSITION_PENALTY  # where an order puts its verb ("switch that flag off")
-        if span.text.isdigit() and "named next to it" not in why:
+        if span.text.isdigit() and not _anchored(spans, position, own_anchors):
             continue  # a bare number is a text value only when named ("revision 41") or quoted
         known = choices.get(value)
         if known is None or known.score < score:
