@@ -293,8 +293,11 @@ class GuidedPlanner:
                 return None
             best = ranking[0]
             # in a short clause a tool word is decisive: "what does example.org resolve to"
+            closest = best.similarity is not None and best.similarity >= max(
+                (c.similarity or 0.0) for c in ranking)  # also the closest by meaning
             clear = len(ranking) == 1 or best.score - ranking[1].score >= CLEAR_MARGIN or (
-                best.score > ranking[1].score and not ranking[1].matched)
+                best.score > ranking[1].score and not ranking[1].matched) or (
+                closest and best.score - ranking[1].score >= CLEAR_MARGIN / 2)
             if not clear or best.filled.missing or best.filled.ties or not (best.matched or best.by_meaning):
                 return None  # each part must clearly ask for its own tool (writes are gated in rank_tools)
             if any(step.tool == best.name for step in steps):

@@ -20,7 +20,7 @@ from bot.agent.ranking import Meaning, score_tool, tool_vocabulary, typo_of
 from bot.model import Risk
 from tools.registry import ToolSpec
 
-_TARGET = re.compile(r"[/@]|\w\.\w|\d")  # a path, a host or a unit, an address: kept from a negated part
+_TARGET = re.compile(r"[/@]|\w\.\w")  # a path, a URL, a host, a unit@instance: kept from a negated part
 RULED_OUT_SIMILARITY = 0.35  # a negated part this close in meaning to a tool rules it out
 
 

@@ -150,7 +150,7 @@ def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
     """What people say for each enum value: the lexicon's `VALUE_ALIASES` and the parameter's own
     `x-aliases` (a runbook's `aliases = {pg = "postgresql"}`), alias → value."""
     values = {str(value).lower(): value for value in prop.get("enum") or [] if isinstance(value, str)}
-    aliases = {alias: values[target] for alias, target in VALUE_ALIASES.items() if target in values}
+    aliases = {alias: values[target.lower()] for alias, target in VALUE_ALIASES.items() if target.lower() in values}
     for row in STATE_WORDS:
         held = [values[word] for word in row if word in values]
         if len(held) == 1:
@@ -258,7 +258,8 @@ def _without(plain: str, text: str, hosts: list[str]) -> str:
 def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
     """Stems of the request's words that are one or two typing slips from the tool's words
     ("restrat", "vaccum"): its wording, never a value."""
-    return {span.stem for span in spans if span.stem not in vocabulary and typo_of(span.stem, vocabulary)}
+    return {span.stem for span in spans if span.stem not in vocabulary and
+            (typo_of(span.stem, vocabulary) or abbreviation_of(span.stem, vocabulary))}
 
 
 def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
@@ -279,8 +280,13 @@ def abbreviation_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | N
     "repository", "config" for "configuration"): four letters or more, the start of a word of seven."""
     if len(word) < 4 or not word.isalpha():
         return None
-    found = [known for known in vocabulary if len(known) >= 7 and len(known) > len(word) + 2 and known.startswith(word)]
+    found = [known for known in vocabulary if len(known) >= 7 and len(known) > len(word) + 2 and known.startswith(word)
+             and known[len(word):] not in _DERIVATIONS]  # "reach" does not shorten "reachable"
     return found[0] if len(found) == 1 else None
+
+
+_DERIVATIONS = frozenset({"able", "ible", "ing", "ed", "er", "ers", "ment", "ments", "ion", "ions", "ly", "ness", "s",
+                          "es", "abl", "ibl"})
 
 
 def _object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:
@@ -600,7 +606,9 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         # `revert_release`) is its object: half points, and never its verb position
         foreign = text in names[1:] and synonym_class(text) in ACTION_CLASSES and \
             synonym_class(text) != synonym_class(names[0] if names else "")
-        points = WORD_POINTS / 2 if foreign else WORD_POINTS
+        # a keyword that is also a common word ("now" for a clock) is weak evidence
+        common = len(phrase) == 1 and text in STOPWORDS
+        points = WORD_POINTS / 2 if foreign or common else WORD_POINTS
         score += points
         matched.append(text)
         labels.append(f"+{points:g} {text!r}")
@@ -608,7 +616,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             for position in _phrase_positions(phrase, clause):
                 at_verb = position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
-                if (at_verb and not foreign) or counted:
+                if ((at_verb and not foreign) or counted) and not common:
                     verb_hit = True
                     action_hit = action_hit or (at_verb and text in (names[:1] + ([lead] if lead else [])))
     for word in _synonym_sources(spec):

@@ -149,6 +149,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             why.append("the action's object")
         elif position > 0 and spans[position - 1].text.lower() in _PREPOSITIONS:
             score += PREPOSITION_POINTS
+        if lowered.endswith("ing") and len(lowered) > 5 and not identifier_shaped(span.text):
+            score -= 1.0  # "piling", "crashlooping": more often a verb than a name ("billing" still can be)
         if span.clause_start and not identifier_shaped(span.text):
             score -= VERB_POSITION_PENALTY  # where an order puts its verb ("switch that flag off")
         if span.text.isdigit() and not _anchored(spans, position, own_anchors):
