@@ -43,7 +43,15 @@ from bot.agent.lexicon import (
     VALUE_ALIASES,
     synonym_class,
 )
-from bot.agent.values import ANCHOR_POINTS, Span, anchor_stems, identifier_shaped, restrictive, spans_of, value_choices
+from bot.agent.values import (
+    Span,
+    anchor_stems,
+    best_assignment,
+    identifier_shaped,
+    restrictive,
+    spans_of,
+    value_choices,
+)
 from bot.model import Risk
 from tools.registry import ToolSpec
 
@@ -255,6 +263,43 @@ def _without(plain: str, text: str, hosts: list[str]) -> str:
     return restored
 
 
+def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: Entities, avoid: set[str],
+               objects: set[int], tool_words: list[str], put: Callable[[Param, Any, str, float], None]) -> None:
+    """Free-text parameters, together: each required one takes the span that fits it best, and
+    two parameters never take the same span ("revert the payments rollout to a1b2c3d": the service
+    is the plain word its examples look like, the revision the hash). Optional ones only when the
+    request names them next to the value, or when only their pattern accepts it ("for 2h")."""
+    strings = [p for p in params if p.kind == "string" and p.name not in filled.args]
+    taken = {str(v).lower() for v in filled.args.values()}
+    lists = {p.name: value_choices(p.schema, spans, entities.quoted, anchor_stems(p.name, p.schema, tool_words),
+                                   avoid, objects, taken, anchor_stems(p.name, p.schema, []))
+             for p in strings if p.required}
+    assigned = best_assignment(lists)
+    for param in (p for p in strings if p.required):
+        others = {value.lower() for name, value in assigned.items() if name != param.name}
+        choices = [choice for choice in lists[param.name] if choice.value.lower() not in others]
+        if not choices:
+            continue
+        best = choices[0] if param.name not in assigned else next(c for c in choices if c.value == assigned[param.name])
+        rest = [choice for choice in choices if choice is not best]
+        clear = not rest or best.score - rest[0].score >= 0.5
+        if clear and (best.score > 0 or (not rest and best.score == 0)):
+            put(param, best.value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
+                FIT_POINTS["anchor", "string"])
+        else:
+            filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
+    for param in (p for p in strings if not p.required):
+        own = anchor_stems(param.name, {}, [])  # named by its own name only: "duration 2h", "for 2h" by pattern
+        choices = value_choices(param.schema, spans, entities.quoted, own, avoid, set(),
+                                taken | {str(v).lower() for v in filled.args.values()}, own)
+        if not choices:
+            continue
+        best = choices[0]
+        if "named next to it" in best.why or (restrictive(param.schema) and identifier_shaped(best.value)):
+            put(param, best.value, f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
+                FIT_POINTS["anchor", "string"])
+
+
 def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
     """Stems of the request's words that are one or two typing slips from the tool's words
     ("restrat", "vaccum"): its wording, never a value."""
@@ -347,6 +392,23 @@ def _vocabulary(name: str, keywords: tuple[str, ...]) -> frozenset[str]:
     return frozenset(words)
 
 
+def action_stems(spec: ToolSpec) -> set[str]:
+    """The stems of the tool's action: its name's verb, its description's first word, and their
+    synonyms ("purge", "flush", "clear"): what its object follows."""
+    return set(_action_stems(spec.name, spec.summary))
+
+
+@functools.lru_cache(maxsize=1024)
+def _action_stems(name: str, summary: str) -> frozenset[str]:
+    verbs = [word for word in [name.split("_")[0], _description_verb(summary)] if word]
+    found = {stem(verb) for verb in verbs}
+    for verb in verbs:
+        cls = synonym_class(verb)
+        if cls in ACTION_CLASSES:
+            found.update(stem(word) for phrase in SYNONYMS[cls] for word in words_of(phrase) if "*" not in word)
+    return frozenset(found)
+
+
 def description_stems(spec: ToolSpec) -> set[str]:
     """The content words of the tool's summary: its wording, not a value ("Count the messages
     waiting in a queue": neither "count" nor "queue" is the queue)."""
@@ -436,7 +498,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     numeric = [param for param in params if param.kind in ("int", "number")]
     spans = spans_of(_without(entities.plain, entities.text, entities.hosts), frozenset(entities.hosts))
     avoid = avoid | _misspelt(spans, avoid)
-    objects = _object_positions(spans, avoid)
+    actions = action_stems(spec)
+    objects = _object_positions(spans, actions | {word for word in _misspelt(spans, actions)})
     tool_words = name_words(spec)
     for param in params:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
@@ -454,26 +517,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if value is not None:
                 used_numbers.add(value)
                 put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])
-        elif param.kind == "string":
-            taken = {str(v).lower() for v in filled.args.values()}
-            choices = value_choices(param.schema, spans, entities.quoted,
-                                    anchor_stems(param.name, param.schema, tool_words), avoid, objects, taken,
-                                    anchor_stems(param.name, param.schema, []))
-            if not choices:
-                continue
-            best = choices[0]
-            clear = len(choices) == 1 or best.score - choices[1].score >= 0.5
-            if param.required and clear and (best.score > 0 or (len(choices) == 1 and best.score == 0)):
-                put(param, best.value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
-                    FIT_POINTS["anchor", "string"])
-            elif param.required:
-                top = [choice.value for choice in choices if choice.score >= best.score - 0.25]
-                filled.ties[param.name] = top
-            elif best.score >= ANCHOR_POINTS and ("named next to it" in best.why or restrictive(param.schema)):
-                put(param, best.value, f"{param.name} {best.value} ({best.why})", FIT_POINTS["anchor", "string"])
-            elif restrictive(param.schema) and identifier_shaped(best.value):
-                put(param, best.value, f"{param.name} {best.value} (only it fits the pattern)",
-                    FIT_POINTS["anchor", "string"])
+    _fill_text(params, filled, spans, entities, avoid, objects, tool_words, put)
     for param in params:
         if param.required and param.name not in filled.args:
             filled.missing.append(param)

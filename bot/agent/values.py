@@ -34,6 +34,7 @@ ANCHOR_POINTS = 2.0
 OBJECT_POINTS = 1.0
 PREPOSITION_POINTS = 0.5
 VERB_POSITION_PENALTY = 1.0
+EXAMPLE_POINTS = 1.0
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     `own_anchors` the parameter's own words (without the tool's), the only ones that make a bare
     number a text value."""
     choices: dict[str, Choice] = {}
+    examples = {shape_of(value) for value in example_values(schema)}
     for text in quoted:
         value = fitting(text, schema)
         if value and value.lower() not in taken:
@@ -141,6 +143,13 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         if identifier_shaped(span.text) and not span.host:  # a host name is shaped like one: not evidence
             score += SHAPE_POINTS
             why.append("shaped like a name")
+        if examples:  # a distinctive shape its examples share counts for it; one none of them has, against
+            shape = shape_of(span.text)
+            if shape in examples and any(shape):
+                score += EXAMPLE_POINTS
+                why.append("shaped like its examples")
+            elif shape not in examples:
+                score -= EXAMPLE_POINTS
         if _anchored(spans, position, anchors) or (span.text.isdigit() and _anchored(spans, position, own_anchors)):
             score += ANCHOR_POINTS
             why.append("named next to it")
@@ -159,6 +168,49 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         if known is None or known.score < score:
             choices[value] = Choice(value, score, ", ".join(why))
     return sorted(choices.values(), key=lambda choice: -choice.score)
+
+
+def best_assignment(lists: dict[str, list[Choice]], depth: int = 4) -> dict[str, str]:
+    """The values for several parameters that score most together, each span used once (the
+    four best choices of each are tried: requests are short)."""
+    names = [name for name, choices in lists.items() if choices]
+    best: tuple[float, dict[str, str]] = (float("-inf"), {})
+
+    def walk(index: int, used: set[str], total: float, picked: dict[str, str]) -> None:
+        nonlocal best
+        if index == len(names):
+            if total > best[0]:
+                best = (total, dict(picked))
+            return
+        name = names[index]
+        options = [c for c in lists[name][:depth] if c.value.lower() not in used]
+        for choice in options:
+            picked[name] = choice.value
+            walk(index + 1, used | {choice.value.lower()}, total + choice.score, picked)
+            del picked[name]
+        if not options:
+            walk(index + 1, used, total, picked)
+
+    walk(0, set(), 0.0, {})
+    return best[1]
+
+
+def example_values(schema: dict[str, Any]) -> list[str]:
+    """The values a parameter gives as examples: its `examples`, or "e.g. X" / "such as X" in its
+    description."""
+    found = [str(value) for value in schema.get("examples") or [] if isinstance(value, str | int)]
+    described = str(schema.get("description", ""))
+    for match in re.finditer(r"\b(?:e\.g\.?|such as|for example|like)[:,]?\s+([^;)]+)", described, re.IGNORECASE):
+        for value in re.split(r",\s*|\s+or\s+|\s+and\s+", match.group(1).strip().rstrip(".")):
+            if value and " " not in value.strip():
+                found.append(value.strip("'\"`"))
+    return [value for value in found if value]
+
+
+def shape_of(value: str) -> tuple[bool, bool, bool, bool]:
+    """What a value looks like: digits, separators, inner capitals, dots."""
+    return (any(ch.isdigit() for ch in value), bool(re.search(r"[_@:-]", value)),
+            bool(re.search(r"[a-z][A-Z]", value)), "." in value.strip("."))
 
 
 def _anchored(spans: list[Span], position: int, anchors: frozenset[str]) -> bool:
