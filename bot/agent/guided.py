@@ -269,7 +269,7 @@ class GuidedPlanner:
                 sources[name] = f"{name} {value}{how}"
         missing = [p for p in filled.missing if p.name not in args]
         if missing:
-            return Answer(text=_ask_for(spec, missing, tools))
+            return Answer(text=_ask_for(spec, missing, tools, filled.ties))
         try:
             spec.validate(args)
         except ToolArgumentError as exc:
@@ -396,6 +396,8 @@ class GuidedPlanner:
         value) are never guessed: if the request does not contain one, the user is asked."""
         avoid = tool_vocabulary(spec)
         properties: dict[str, Any] = {}
+        if spec.risk is not Risk.read and ties:
+            return {}  # a change's target is never a guess between equally fitting words: the user is asked
         for param in missing:
             if param.kind != "string":
                 continue
@@ -476,10 +478,16 @@ def _reason(candidate: Candidate, sources: dict[str, str]) -> str:
     return ("the request mentions " + ", ".join(items))[:200]
 
 
-def _ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec]) -> str:
+def _ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec],
+             ties: dict[str, list[str]] | None = None) -> str:
+    """Which value is missing, by name; where several words of the request fit equally, which."""
     parts = []
     for param in missing:
-        if param.enum:
+        tied = (ties or {}).get(param.name) or []
+        if len(tied) > 1:
+            options = " or ".join(f"'{value}'" for value in tied[:4])
+            parts.append(f"{param.name}: {options} both fit, which one did you mean?")
+        elif param.enum:
             parts.append(f"{param.name} (one of {', '.join(map(str, param.enum))})")
         else:
             description = str(param.schema.get("description", "")).strip().rstrip(".")
