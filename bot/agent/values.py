@@ -148,8 +148,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             if shape in examples and any(shape):
                 score += EXAMPLE_POINTS
                 why.append("shaped like its examples")
-            elif shape not in examples:
-                score -= EXAMPLE_POINTS
+            elif any(shape) and not any(any(example) for example in examples):
+                score -= EXAMPLE_POINTS  # "a1b2c3d" for a service whose examples are plain words
         if _anchored(spans, position, anchors) or (span.text.isdigit() and _anchored(spans, position, own_anchors)):
             score += ANCHOR_POINTS
             why.append("named next to it")
