@@ -334,7 +334,7 @@ class Hub:
         if not isinstance(outcome, Plan):
             return None
         checked = self._vetted(outcome, request)
-        if checked.outcome is not outcome or checked.dropped or checked.invalid \
+        if checked.outcome is not outcome or checked.dropped or checked.invalid or checked.ruled_out \
                 or self._refusal(inbound.user, outcome):
             return None
         outcome.thread_id, outcome.requester, outcome.round = inbound.thread.id, inbound.user, 1
@@ -437,7 +437,7 @@ class Hub:
         if not isinstance(outcome, Plan):
             return outcome
         checked = self._vetted(outcome, request)
-        for item in checked.dropped:
+        for item in [*checked.dropped, *checked.ruled_out]:
             await self.store.append_audit("step.dropped", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"tool": item.step.tool, "args": item.step.args, "why": item.why})
             if checked.outcome is outcome:
