@@ -39,6 +39,8 @@ def summarize_steps(steps: list[Step], *, evidence: bool = False, data: Sequence
     lines = [line for _, line in sorted(_step_lines(steps, evidence=evidence), key=lambda item: item[0])]
     if not lines and not matches:
         return "Nothing was run."
+    if not matches and all(_state(step) == "ok" for step in steps):
+        return "Done:\n" + "\n".join(lines)  # nothing to conclude: what ran, and what it said
     parts = [finding(steps, matches)]
     shown = [match for match in matches if match.source.from_attachment][:2]
     quoted = [f"• {match.source.label}: `{match.evidence}`" for match in shown]
@@ -67,19 +69,21 @@ def finding(steps: Sequence[Step], matches: Sequence[Match]) -> str:
     said = _said(problems[0]) if problems else ""
     if len(problems) > 1:
         said += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''} below)"
+    # the words people scan for first, then the finding itself (a host name keeps its case)
+    lead = "" if not problems else "Something failed: " if _state(problems[0]) == "failed" else "Found a problem: "
     top = matches[0] if matches else None
     if top is None:
         if said:
-            return _sentence(said)
+            return lead + _sentence(said, capital=False)
         ran = [step for step in steps if _state(step) == "ok"]
         if ran and len(ran) == len(steps):
             return "Everything I checked looks fine: " + "; ".join(_said(step) for step in ran[:3]) + "."
         return "Not every step ran, so I cannot conclude: see below."
     meaning = f"{top.source.label} shows {top.finding}" if top.source.from_attachment else top.finding
     if said and top.source.from_attachment:
-        return _sentence(f"{said}, and {meaning}")
+        return lead + _sentence(f"{said}, and {meaning}", capital=False)
     if said:
-        return _sentence(f"{said}: {meaning}")
+        return lead + _sentence(f"{said}: {meaning}", capital=False)
     if steps:
         return _sentence(f"The checks I ran found nothing wrong, but {meaning}")
     return _sentence(meaning)
@@ -165,6 +169,6 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _sentence(text: str) -> str:
-    text = _capital(text.strip())
+def _sentence(text: str, *, capital: bool = True) -> str:
+    text = _capital(text.strip()) if capital else text.strip()
     return text if text.endswith((".", "!", "?")) else text + "."
