@@ -127,10 +127,11 @@ class Hub:
                  sweep_interval: float | None = None, perceiver: Perceiver | None = None) -> None:
         self.config = config
         self.store = store
-        self.cards = CardRecords(store)  # what adapters keep about their cards, without the store
         self.registry = registry
         self.planner = planner
         self.policy = policy or Policy(config)
+        # what adapters keep about their cards, without the store; and who may approve, per the policy
+        self.cards = CardRecords(store, lambda plan: self.policy.who_may_approve(plan))
         self.knowledge = knowledge_for(config)
         self.redactor = Redactor(config.secret_values())
         self.executor = executor or Executor(registry, redactor=self.redactor)
