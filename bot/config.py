@@ -118,6 +118,9 @@ class LLMConfig(Section):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     timeout: float = Field(60.0, gt=0)
     max_concurrent: int = Field(2, ge=1)
+    stream: bool = False
+    """Ask a configured model for a streamed reply (server-sent events): for servers and proxies
+    that answer long requests only as a stream, or cut idle connections before a reply is whole."""
     local: LocalModelConfig = Field(default_factory=LocalModelConfig)
 
     @field_validator("model")

@@ -71,7 +71,7 @@ def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Plann
         return GuidedPlanner(model, timeout=llm.timeout, max_tokens=llm.local.max_tokens, concurrency=concurrency)
     native = llm.provider == "openai" and bool(llm.base_url)
     return ModelPlanner(build_model(llm), native_output=native, timeout=llm.timeout, temperature=llm.temperature,
-                        concurrency=concurrency)
+                        concurrency=concurrency, stream=llm.stream)
 
 
 def vocabulary(config: Config, registry: ToolRegistry) -> list[str]:
