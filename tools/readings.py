@@ -53,7 +53,9 @@ def _df(lines: list[str]) -> str | None:
 
 
 def _size(text: str) -> str:
-    """`76G` → `76 GB`; a bare number is 1K blocks (plain `df`)."""
+    """`76G` → `76 GB`; a bare number is 1K blocks (plain `df`); `0` is nothing."""
+    if text.strip("0.") == "":
+        return "nothing"
     match = re.fullmatch(r"([\d.,]+)([KMGTP])i?B?", text, re.IGNORECASE)
     if match:
         return f"{match.group(1)} {_UNITS[match.group(2).upper()]}"
