@@ -60,7 +60,8 @@ def tuned_on() -> None:
             total += 1
             found = kb.match([Text("example", example)])
             hits += bool(found) and found[0].id == entry.config.id
-    print(f"tuned on (the entries' own examples): {hits}/{total} = {hits / total:.0%} have their entry as the best match")
+    print(f"tuned on (the entries' own examples): {hits}/{total} = {hits / total:.0%} "
+          "have their entry as the best match")
 
 
 def memory() -> None:
@@ -91,7 +92,8 @@ def timing(reads: list[tuple[str, str]]) -> None:
     p95 = times[int(len(times) * 0.95)]
     print(f"time per answer (held-out screenshots, {len(times)} runs): median {statistics.median(times):.2f} ms, "
           f"p95 {p95:.2f} ms, max {times[-1]:.2f} ms (target < 20 ms)")
-    log = "\n".join(f"2026-05-01T02:{i // 60:02d}:{i % 60:02d}Z INFO request {i} served in {i % 97} ms path=/api/v1/items"
+    log = "\n".join(f"2026-05-01T02:{i // 60:02d}:{i % 60:02d}Z INFO request {i} served in {i % 97} ms "
+                    "path=/api/v1/items"
                     for i in range(400))[:32_000]
     big = [Text("the file app.log", log + "\nERROR write failed: no space left on device")]
     kb = KnowledgeBase.builtin()

@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.agent.answers import summarize, summarize_steps
-from bot.agent.diagnosis import DiagnosisError, KnowledgeBase
 from bot.agent.commands import is_command, is_reload_command, parse_command
+from bot.agent.diagnosis import DiagnosisError, KnowledgeBase
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
 from bot.agent.policy import Policy

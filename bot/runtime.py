@@ -136,7 +136,8 @@ class Runtime:
                 return "Reload refused, nothing changed: the configuration has problems:\n" + "\n".join(
                     f"- {problem}" for problem in checked.problems)
             fresh = checked.config
-        # only the tool sources and the diagnosis knowledge base change; roles, policy, adapters and models need a restart
+        # only the tool sources and the diagnosis knowledge base change; roles, policy, adapters and
+        # models need a restart
         self.config = self.config.model_copy(update={"runbooks": fresh.runbooks, "tools": fresh.tools,
                                                      "mcp": fresh.mcp, "diagnoses": fresh.diagnoses,
                                                      "agent": self.config.agent.model_copy(

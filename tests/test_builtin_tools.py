@@ -439,7 +439,8 @@ async def test_dns_lookup_failures_are_results(
     )
     assert result.answers == [] and result.ttl is None
     assert result.error == error
-    assert result.summary() == (f"{name} does not exist (NXDOMAIN)" if "NXDOMAIN" in error else f"{name} ({record_type}): {error}")
+    said = f"{name} does not exist (NXDOMAIN)" if "NXDOMAIN" in error else f"{name} ({record_type}): {error}"
+    assert result.summary() == said
 
 
 @session_loop

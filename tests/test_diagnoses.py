@@ -118,7 +118,8 @@ def test_a_check_is_offered_as_a_command_only_when_its_tool_is_available() -> No
 
 
 def test_nothing_wrong_is_still_said_plainly() -> None:
-    ok = Step(tool="tcp_check", args={}, status=StepStatus.succeeded, outcome="ok", summary="db:5432 accepts connections")
+    ok = Step(tool="tcp_check", args={}, status=StepStatus.succeeded, outcome="ok",
+              summary="db:5432 accepts connections")
     assert summarize_steps([ok]) == "Done:\n✓ tcp_check: db:5432 accepts connections"
     failed = Step(tool="tcp_check", args={}, status=StepStatus.failed, error="tcp_check timed out after 30 s")
     assert summarize_steps([ok, failed]).startswith("Something failed: tcp_check could not run (tcp_check timed out")
@@ -189,7 +190,7 @@ def test_the_approval_wording_follows_the_policy_in_force() -> None:
     assert Policy(Config.model_validate(single)).who_may_approve(danger) == "Needs approval from a member of oncall."
     assert no_roles.who_may_approve(plan_with(PlanStatus.proposed, None)) == ""  # a read step waits for no one
     # the cards say it
-    text, blocks = plan_card(danger, None, said)
+    _, blocks = plan_card(danger, None, said)
     assert "no roles are configured" in str(blocks)
     fields = {field.name: field.value for field in plan_embed(danger, said).fields}
     assert "no roles are configured" in fields["Needs"]

@@ -64,7 +64,8 @@ async def test_a_healthy_check_is_ok(tmp_path: Path, http_server: str) -> None:
     try:
         step = next(e for e in events if e.type == "step" and e.status is StepStatus.succeeded)
         assert step.outcome == "ok"
-        assert next(e for e in events if e.type == "answer").text.startswith(f"Done:\n✓ http_check: {http_server.split('://')[1]}/health answers 200 in ")
+        answer = next(e for e in events if e.type == "answer").text
+        assert answer.startswith(f"Done:\n✓ http_check: {http_server.split('://')[1]}/health answers 200 in ")
     finally:
         await store.close()
 

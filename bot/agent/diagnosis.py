@@ -154,16 +154,17 @@ def _compile(entry: DiagnosisConfig) -> _Entry:
 
 
 def _needle(pattern: str) -> str:
-    """The longest run of literal characters every match must contain (at the top level of the
-    pattern: an alternation there is one item, so a pattern that is all alternatives has none), or "". A substring test on it skips most patterns in microseconds: on a
-    32 KB log, running every pattern costs ~50 ms, mostly patterns that start with a character
-    class (`(?P<host>[\\w.-]+):…`) tried at every position. Reads the pattern with the standard
-    library's own parser (`re._parser`); any surprise there just means no needle."""
+    """The longest run of literal characters every match must contain, or "": read at the top level
+    of the pattern (an alternation there is one item, so a pattern made only of alternatives has
+    none). A substring test on it skips most patterns in microseconds: on a 32 KB log, running
+    every pattern costs ~50 ms, mostly patterns that start with a character class tried at every
+    position. Reads the pattern with the standard library's own parser (`re._parser`); any
+    surprise there just means no needle."""
     try:
         from re import _parser  # type: ignore[attr-defined]
 
         parsed = _parser.parse(pattern)
-    except Exception:  # noqa: BLE001 - an optimisation only: the pattern itself was compiled already
+    except Exception:
         return ""
     best, run = "", []
     for op, value in list(parsed):
@@ -187,7 +188,8 @@ def _match(entry: DiagnosisConfig, hit: re.Match[str], body: str, text: Text, or
     if where:
         values["where"] = where if values.get("host") else f"port {where}"
     return Match(id=entry.id, finding=render(entry.finding, values), why=entry.why,
-                 next=tuple(step for check in entry.next if (step := _next(check, values)) is not None), evidence=_lines_of(body, hit),
+                 next=tuple(step for check in entry.next if (step := _next(check, values)) is not None),
+                 evidence=_lines_of(body, hit),
                  source=text, priority=entry.priority, position=order * (MAX_TEXT + 1) + hit.start(),
                  values=values)
 
@@ -280,7 +282,8 @@ def example_problems(entries: Iterable[DiagnosisConfig]) -> list[str]:
         compiled = _compile(entry)
         for number, example in enumerate(entry.examples, 1):
             if not any(regex.search(example) for regex in compiled.regexes):
-                problems.append(f"diagnoses[{entry.id}]: example {number} ({example[:60]!r}) matches none of its patterns")
+                problems.append(f"diagnoses[{entry.id}]: example {number} ({example[:60]!r}) "
+                                "matches none of its patterns")
     return problems
 
 

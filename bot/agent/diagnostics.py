@@ -29,7 +29,8 @@ _RESULT = re.compile(r"\b(?:HTTP/\d(?:\.\d)?\s+\d{3}|[1-5]\d\d\b|error|refused|f
 _COMMAND = re.compile(r"^\s*[$#>]\s")
 # A stack frame or an exception line names code ("at com.acme.orders.OrderService.place(",
 # "java.lang.NullPointerException", `File "x.py", line 3`), not a host: nothing there to check.
-_CODE_LINE = re.compile(r"^\s*at [\w$. ]+\(|\.\s?(?:java|kt|scala|py|rb|go|js|ts)\s?:\s?\d+\)|\b[\w.]+(?:Exception|Error)\b|^Traceback\b|File \"[^\"]+\", line \d+")
+_CODE_LINE = re.compile(r"^\s*at [\w$. ]+\(|\.\s?(?:java|kt|scala|py|rb|go|js|ts)\s?:\s?\d+\)"
+                        r"|\b[\w.]+(?:Exception|Error)\b|^Traceback\b|File \"[^\"]+\", line \d+")
 
 
 def _evidence(source: Source, lines: list[str], index: int) -> str:

@@ -125,7 +125,8 @@ def render_prompt(request: PlanRequest) -> str:
         parts.append("Results of the steps planned so far:\n" + data_block(render_results(request.executed)))
     known = render_matches(request)
     if known:
-        parts.append("Known failures that match the evidence (from the diagnosis knowledge base):\n" + data_block(known))
+        parts.append("Known failures that match the evidence (from the diagnosis knowledge base):\n"
+                     + data_block(known))
     return "\n\n".join(parts)
 
 

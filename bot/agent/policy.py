@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.model import Plan, Risk, UserRef
 from tools.registry import ToolSpec
 
+
 class StepShape(Protocol):
     risk: Risk
     tainted: bool
