@@ -79,7 +79,11 @@ async def test_a_screenshot_of_a_failing_service_gets_a_diagnostic_plan_that_nam
     finished = [e for e in bot.of_type("step") if e.status is StepStatus.succeeded]
     assert [e.outcome for e in finished] == ["problem"]  # /broken answers 500
     answer = bot.of_type("answer")[-1].text
-    assert answer.startswith("Found a problem:") and "⚠ http_check" in answer
+    # the finding first: what the check found and what the screenshot shows, in plain words
+    first = answer.split("\n\n", 1)[0]
+    assert first.startswith(f"Found a problem: {url.split('://')[1]} answers 500 Internal Server Error in ")
+    assert "⚠ http_check" in answer
+    assert "the screenshot nginx.png shows nginx could not listen on port 80: another process already holds" in first
     assert "(from the screenshot nginx.png: `$ curl -sI" in answer  # next to what the screenshot showed
 
 

@@ -202,7 +202,10 @@ class ThreadsApi:
         for plan in view["plans"]:
             for step in plan["steps"]:
                 step["output"] = output_text(step["result"])
-        return ThreadBody.model_validate({**view, "last_event_id": last_event_id})
+        body = ThreadBody.model_validate({**view, "last_event_id": last_event_id})
+        for plan in body.plans:
+            plan.who_may_approve = self.hub.policy.who_may_approve(plan)
+        return body
 
     async def _turn(self, thread: ThreadRef, user: UserRef, message: IncomingMessage, request: web.Request) -> None:
         """Hand the message to the hub; return once it planned or answered (or the turn ended)."""
@@ -312,7 +315,9 @@ class ThreadsApi:
         view = await self.store.plan_view(plan_id)
         if view is None:
             raise ApiError(404, "no such plan")
-        return json_body(PlanBody.model_validate(view))
+        body = PlanBody.model_validate(view)
+        body.who_may_approve = self.hub.policy.who_may_approve(body)
+        return json_body(body)
 
     async def waiting_plans(self, request: web.Request) -> web.Response:
         """What the caller could approve now: the web chat's "Waiting for you" list, so that an

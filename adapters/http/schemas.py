@@ -97,6 +97,8 @@ class PlanBody(BaseModel):
     decided_at: datetime | None = None
     decided_by: str | None = None
     steps: list[StepBody]
+    who_may_approve: str = Field("", description="who may decide this plan, in the terms of the policy in force "
+                                                 "(empty when nothing in it waits for a decision)")
 
 
 class NoticeBody(BaseModel):

@@ -238,7 +238,9 @@ class GuidedPlanner:
             else:
                 return Answer(text=f"{summarize_steps(ran, evidence=True)}\nIt is fine, so I did not "
                                    f"{conditional.action}.")
-        return Answer(text=summarize_steps(ran, evidence=True))
+        data = [part for part in message_parts(request.text) if not part.own]  # attachments: data, never commands
+        return Answer(text=summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge,
+                                           tools=[spec.name for spec in tools]))
 
     def _diagnose(self, data: list[Source], tools: list[ToolSpec], max_steps: int) -> Plan | Answer:
         steps = diagnostic_steps(data, tools, max_steps)
