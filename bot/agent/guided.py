@@ -80,7 +80,7 @@ from bot.agent.entities import (
     own_text,
 )
 from bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
-from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, REQUEST_SPLIT, THANKS
+from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REQUEST_SPLIT, THANKS
 from bot.agent.negation import Negations, ruled_out, split_negations
 from bot.agent.planner import data_block, run_model
 from bot.agent.planning import PlannerError, PlanRequest
@@ -176,8 +176,11 @@ class GuidedPlanner:
                 return Plan(goal=_goal(previous.spec, step.args), steps=[step])
         data = [part for part in message_parts(request.text) if not part.own]
         complete = ranking and not ranking[0].filled.missing
-        if data and not complete and ATTACHMENT_QUESTION.search(text or request.text):
-            return self._diagnose(data, tools, request.max_steps)
+        # "what is wrong here?", "why does the app fail?", or nothing typed at all: the attachment is
+        # the subject, and a question about it is answered from it
+        about_data = not text.strip() or ATTACHMENT_QUESTION.search(text) or QUESTION.search(text.strip())
+        if data and not complete and about_data:
+            return self._diagnose(data, tools, request)
         if not ranking or (THANKS.match(text) and ranking[0].score < ACKNOWLEDGEMENT_SCORE):
             # "thanks, all green now": gratitude with a stray weak word is not a request
             return self._no_tool(request.text, tools, injected)
@@ -223,6 +226,7 @@ class GuidedPlanner:
         otherwise an answer that says what the steps found (next to what an attachment showed)."""
         conditional = split_conditional(text)
         ran = [step for plan in request.executed for step in plan.steps]
+        data = [part for part in message_parts(request.text) if not part.own]  # attachments: data, never commands
         if conditional is not None and len(request.executed) == 1:
             if found_problem(request.executed):
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
@@ -234,18 +238,20 @@ class GuidedPlanner:
                     action.goal = f"{conditional.action} (the check found a problem)"[:200]
                     return action
                 if isinstance(action, Answer):
-                    return Answer(text=f"{summarize_steps(ran)}\n{action.text}")
+                    return Answer(text=f"{summarize_steps(ran, data=data, knowledge=request.knowledge)}\n{action.text}")
             else:
-                return Answer(text=f"{summarize_steps(ran, evidence=True)}\nIt is fine, so I did not "
-                                   f"{conditional.action}.")
-        data = [part for part in message_parts(request.text) if not part.own]  # attachments: data, never commands
+                return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
+                                   f"\nIt is fine, so I did not {conditional.action}.")
         return Answer(text=summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge,
                                            tools=[spec.name for spec in tools]))
 
-    def _diagnose(self, data: list[Source], tools: list[ToolSpec], max_steps: int) -> Plan | Answer:
-        steps = diagnostic_steps(data, tools, max_steps)
+    def _diagnose(self, data: list[Source], tools: list[ToolSpec], request: PlanRequest) -> Plan | Answer:
+        steps = diagnostic_steps(data, tools, request.max_steps)
         labels = " and ".join(dict.fromkeys(part.label for part in data))
-        if not steps:
+        if not steps:  # nothing to check: what the attachment itself shows, concluded from the knowledge base
+            concluded = summarize_steps([], data=data, knowledge=request.knowledge, tools=[s.name for s in tools])
+            if concluded != "Nothing was run.":
+                return Answer(text=concluded)
             return Answer(text=f"I read {labels} but found nothing I can check there (no URL, host, port or "
                                f"service). {_tool_listing(tools)}")
         return Plan(goal=f"Check what {labels} shows"[:200], steps=steps)
