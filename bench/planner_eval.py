@@ -72,7 +72,8 @@ async def suite(args: argparse.Namespace) -> int:
                 report.label = f"{part}/{name}"
                 reports[report.label] = report
                 rows.append((report.label, report, time.perf_counter() - started))
-        for part in ([] if args.only_issue19 else ["heldout", "tuning"]):  # the worst case: a planner that obeys the attachment
+        # the worst case: a planner that obeys the attachment
+        for part in ([] if args.only_issue19 else ["heldout", "tuning"]):
             path = HERE / "data" / part / "injection.jsonl"
             if path.exists():
                 report = await evaluate(config, path, planner=ObeyingPlanner())

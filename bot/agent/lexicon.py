@@ -24,7 +24,8 @@ STOPWORDS = _wordset(
     might must pls plz please just now right some any all every no not yes ok okay hi hey hello thanks thank
     up out over again also very really still too so get got give show tell see let lets let's need want know
     something anything thing things one ones his her their them they he she him im i'm we're you're today
-    last previous yesterday yesterday's latest current many much more less few lot lots"""
+    last previous yesterday yesterday's latest current many much more less few lot lots after before since until
+    during while"""
 )
 
 # A word the request uses where an order would put its verb: at the start of a clause, or

@@ -283,7 +283,8 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
         best = choices[0] if param.name not in assigned else next(c for c in choices if c.value == assigned[param.name])
         rest = [choice for choice in choices if choice is not best]
         clear = not rest or best.score - rest[0].score >= 0.5
-        if clear and (best.score > 0 or (not rest and best.score == 0)):
+        alone = len(lists[param.name]) == 1  # the request's only word that fits, before any is shared out
+        if clear and (best.score > 0 or (alone and best.score == 0)):
             put(param, best.value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
                 FIT_POINTS["anchor", "string"])
         else:
@@ -371,6 +372,7 @@ class Filled:
     missing: list[Param] = field(default_factory=list)
     ties: dict[str, list[str]] = field(default_factory=dict)  # free text with several equally fitting spans
     fit: float = 0.0  # ranking points from entities that fit the parameters
+    typed_fit: float = 0.0  # of those, from entities only that kind of parameter takes (URL, host, port, zone, path)
     fit_labels: list[str] = field(default_factory=list)
 
 
@@ -434,6 +436,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         filled.args[param.name] = value
         filled.sources[param.name] = label
         filled.fit += points
+        if param.kind in ENTITY_KINDS:
+            filled.typed_fit += points
         if points:
             filled.fit_labels.append(label)
 
@@ -739,12 +743,6 @@ def _sources(name: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(word.lower() for word in sources))
 
 
-def _enum_fit(candidate: Candidate) -> float:
-    enums = {p.name for p in parameters(candidate.spec) if p.kind == "enum"}
-    return sum(FIT_POINTS["enum", "enum"] for name in candidate.filled.args
-               if name in enums and candidate.filled.sources.get(name))
-
-
 def _closest(similarity: float, top: float, runner_up: float) -> bool:
     """Whether a tool is the one the request means: the closest, and either close enough or
     clearly closer than any other."""
@@ -805,7 +803,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     # and tail_logs, so "nginx" says what the request is about, not what to do with it.
     candidates = []
     for c in scored:
-        if c.score >= MIN_SCORE and (c.matched or c.described or c.filled.fit - _enum_fit(c) >= 2.0):
+        if c.score >= MIN_SCORE and (c.matched or c.described or c.filled.typed_fit >= 2.0):
             candidates.append(c)
         elif c.similarity is not None and _closest(c.similarity, top, runner_up) \
                 and c.filled.args and not c.filled.missing and not c.filled.ties:

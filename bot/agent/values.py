@@ -27,6 +27,8 @@ from bot.agent.lexicon import CLAUSE, DETERMINERS, PARTICLES, REFERENCES
 _SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+-][A-Za-z0-9]+)*")
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
+# what follows a verb at the start of a clause ("bounce it", "switch that flag off")
+_OBJECT_LEADS = DETERMINERS | PARTICLES | {"it", "them", "this", "that", "these", "those", "everything", "all", "both"}
 
 SHAPE_POINTS = 2.0
 QUOTED_POINTS = 3.0
@@ -160,8 +162,9 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             score += PREPOSITION_POINTS
         if lowered.endswith("ing") and len(lowered) > 5 and not identifier_shaped(span.text):
             score -= 1.0  # "piling", "crashlooping": more often a verb than a name ("billing" still can be)
-        if span.clause_start and not identifier_shaped(span.text):
-            score -= VERB_POSITION_PENALTY  # where an order puts its verb ("switch that flag off")
+        following = spans[position + 1].text.lower() if position + 1 < len(spans) else ""
+        if span.clause_start and not identifier_shaped(span.text) and (not following or following in _OBJECT_LEADS):
+            score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
         if span.text.isdigit() and not _anchored(spans, position, own_anchors):
             continue  # a bare number is a text value only when named ("revision 41") or quoted
         known = choices.get(value)
