@@ -52,7 +52,8 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
     for span in negations.spans:
         words = {stem(word) for word in words_of(span)}
         # "don't touch anything else" leaves the rest of the request to do
-        change_anything = bool(words & {stem(word) for word in CHANGE_VERBS}) and not words & {"else", "other"}
+        change_anything = bool(words & {stem(word) for word in CHANGE_VERBS}) and \
+            not {"else", "other", "others"} & set(words_of(span))
         entities = extract_entities(span)
         similarity = dict(meaning(span)) if meaning is not None else {}
         closest = max(similarity.values(), default=0.0)

@@ -187,6 +187,16 @@ def _enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None =
     return found
 
 
+def _opens_a_clause(value: str, aliases: dict[str, str], text: str) -> bool:
+    """Whether the request's verb is this value or one of its aliases ("enable X", "disable X")."""
+    words = {value.lower(), *(alias for alias, target in aliases.items() if target == value)}
+    for clause in CLAUSE.split(text):
+        first = words_of(clause)[:1]
+        if first and first[0] in words:
+            return True
+    return False
+
+
 def _path_enum_matches(values: list[Any], entities: Entities) -> list[Any]:
     """Enum values that are paths, named by the request: the path itself ("/var/log/dpkg.log"), or
     every word of one of them that is not a common folder ("syslog", "the nginx error log")."""
@@ -372,6 +382,7 @@ class Filled:
     missing: list[Param] = field(default_factory=list)
     ties: dict[str, list[str]] = field(default_factory=dict)  # free text with several equally fitting spans
     fit: float = 0.0  # ranking points from entities that fit the parameters
+    verb_value: bool = False  # the request's verb is one of its values ("enable dark_mode")
     typed_fit: float = 0.0  # of those, from entities only that kind of parameter takes (URL, host, port, zone, path)
     fit_labels: list[str] = field(default_factory=list)
 
@@ -406,8 +417,8 @@ def _action_stems(name: str, summary: str) -> frozenset[str]:
     found = {stem(verb) for verb in verbs}
     for verb in verbs:
         cls = synonym_class(verb)
-        if cls in ACTION_CLASSES:
-            found.update(stem(word) for phrase in SYNONYMS[cls] for word in words_of(phrase) if "*" not in word)
+        if cls in ACTION_CLASSES:  # single words only: "prod" of "push * to prod" is no action
+            found.update(stem(phrase) for phrase in SYNONYMS[cls] if len(words_of(phrase)) == 1)
     return frozenset(found)
 
 
@@ -487,10 +498,16 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if entities.paths:
                 put(param, entities.paths[0], entities.paths[0], FIT_POINTS["path", "path"])
         elif kind == "enum":
-            matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema)) or \
-                _path_enum_matches(param.enum, entities)
+            matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema))
+            by_path = [] if matches else _path_enum_matches(param.enum, entities)
             if matches:
                 put(param, matches[0], str(matches[0]), FIT_POINTS["enum", "enum"])
+                if _opens_a_clause(str(matches[0]), enum_aliases(param.schema), entities.plain):
+                    filled.typed_fit += FIT_POINTS["enum", "enum"]  # "enable dark_mode": the verb is the value
+                    filled.verb_value = True
+            elif by_path:  # a file the request names ("syslog"): as telling as a path
+                put(param, by_path[0], str(by_path[0]), FIT_POINTS["path", "path"])
+                filled.typed_fit += FIT_POINTS["path", "path"]
     for param in single_label_hosts:
         shape = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", **param.schema}
         choices = value_choices(shape, spans_of(entities.plain), [], anchor_stems(param.name, param.schema,
@@ -705,6 +722,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score += points
         labels.append(f"+{points:g} description {description_hits}")
     filled = fill_arguments(spec, entities)
+    verb_hit = verb_hit or filled.verb_value
+    action_hit = action_hit or filled.verb_value
     score += filled.fit
     labels += [f"fits {label}" for label in filled.fit_labels]
     # Only a missing parameter of an entity kind counts against the tool: any word can be a
