@@ -410,6 +410,10 @@ async def run_cases(planner: Planner, tools: list[ToolSpec], cases: list[EvalCas
         calls_before = getattr(planner, "model_calls", None)
         try:
             outcome = await planner.plan(request)
+            if isinstance(outcome, Plan):
+                from bot.agent.asked import prepare_review
+
+                await prepare_review(outcome, request, tools)
             outcome = _reviewed(outcome, request, tools)
         except Exception as exc:  # PlannerError or worse: either way the case is wrong
             error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.agent.answers import summarize, summarize_steps
+from bot.agent.asked import prepare_review
 from bot.agent.commands import is_command, is_reload_command, parse_command
 from bot.agent.diagnosis import DiagnosisError, KnowledgeBase
 from bot.agent.executor import Executor
@@ -449,6 +450,7 @@ class Hub:
             outcome = await self.planner.plan(request)
         if not isinstance(outcome, Plan):
             return outcome
+        await prepare_review(outcome, request, self.registry.specs())  # meaning, off the loop
         checked = self._vetted(outcome, request)
         for item in [*checked.dropped, *checked.ruled_out]:
             await self.store.append_audit("step.dropped", actor=turn.requester.key, thread_id=turn.thread.id,

@@ -24,8 +24,8 @@ the event loop), tool texts embedded once per tool text.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,7 +41,11 @@ MAX_TOKENS = 64  # requests are short; a longer text is cut (the mean of its fir
 
 def model_dir() -> Path | None:
     """Where the packaged model lives, found without importing the package (its `__init__`
-    imports nothing heavy, but its optional loader would import sentence-transformers)."""
+    imports nothing heavy, but its optional loader would import sentence-transformers). None
+    when it is not installed, or when `CHATOPS_NO_MEANING=1` turns it off (the planner then
+    works on words alone: 84 MB less, unseen verbs not understood)."""
+    if os.environ.get("CHATOPS_NO_MEANING", "").strip() not in ("", "0"):
+        return None
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -145,17 +149,31 @@ def tool_text(name: str, summary: str) -> str:
     return f"{name.replace('_', ' ')}: {summary}"
 
 
-@functools.lru_cache(maxsize=4096)
+_VECTORS: dict[str, Any] = {}  # text → unit vector; bounded, oldest dropped first
+_MAX_VECTORS = 4096
+
+
 def _vector(text: str) -> Any:
-    model = encoder()
-    return None if model is None else model.embed(text)
+    vector = _VECTORS.get(text)
+    if vector is None:
+        model = encoder()
+        if model is None:
+            return None
+        vector = _VECTORS[text] = model.embed(text)
+        while len(_VECTORS) > _MAX_VECTORS:
+            _VECTORS.pop(next(iter(_VECTORS)))
+    return vector
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split())[:400]
 
 
 def similarities(text: str, tools: Iterable[tuple[str, str]]) -> dict[str, float]:
     """Cosine similarity of `text` with each tool's `tool_text`, by tool name; empty when the
     model is not installed. Blocking (a forward pass per text not seen before): call it from a
     worker thread, or after `warm` has embedded the texts."""
-    request = _vector(" ".join(text.split())[:400])
+    request = _vector(_key(text))
     if request is None:
         return {}
     found = {}
@@ -165,12 +183,21 @@ def similarities(text: str, tools: Iterable[tuple[str, str]]) -> dict[str, float
     return found
 
 
+def cached_similarities(text: str, tools: Iterable[tuple[str, str]]) -> dict[str, float] | None:
+    """`similarities` when `text` and the tools were embedded already (by `warm`), else None:
+    never a forward pass, so it is safe on the event loop."""
+    described = list(tools)
+    if _key(text) not in _VECTORS or any(tool_text(name, summary) not in _VECTORS for name, summary in described):
+        return None
+    return similarities(text, described)
+
+
 def warm(texts: Iterable[str] = (), tools: Iterable[tuple[str, str]] = ()) -> bool:
     """Load the model and embed these texts and tools ahead of use (in a worker thread)."""
     if encoder() is None:
         return False
     for text in texts:
-        _vector(" ".join(text.split())[:400])
+        _vector(_key(text))
     for name, summary in tools:
         _vector(tool_text(name, summary))
     return True

@@ -8,20 +8,20 @@ plan, finds which source each argument value appears in.
 
 A step with a value that appears only in data is *tainted*: the hub makes it wait for an approval
 even when it is read-only, and its card says where the value came from. A write or danger step is
-never proposed from data alone: when the turn carries data and the user's own words do not ask for
-that action (the tool's words or their synonyms in `lexicon.SYNONYMS`), the step is dropped. The
-check runs in the hub after planning, for every planner, so an LLM that obeys a screenshot is held
-to the same rule as the embedded planner.
+never proposed from data: when the turn carries data, the step is dropped if the user's own words
+do not ask for that action (`bot.agent.asked`: the action, not a shared word) or if its values
+come only from the data. The check runs in the hub after planning, for every planner, so an LLM
+that obeys a screenshot is held to the same rule as the embedded planner.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.agent.lexicon import SYNONYMS, VALUE_ALIASES
+from bot.agent.lexicon import VALUE_ALIASES
 from bot.model import Plan, Risk, Step
 from tools.registry import ToolSpec
 
@@ -180,41 +180,6 @@ def trace(step: Step, spec: ToolSpec | None, sources: Sources) -> Trace:
     return found
 
 
-# --- the user's own words ask for the action -------------------------------------------------
-
-
-def _canonical_words(text: str) -> set[str]:
-    """The words of `text`, with each synonym phrase also read as its canonical action."""
-    lowered = " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
-    words = set(lowered.split())
-    for canonical, phrases in SYNONYMS.items():
-        for phrase in phrases:
-            parts = [re.escape(part.strip()) for part in phrase.split("*")]
-            pattern = r"\s(?:\S+\s){1,5}".join(parts)
-            if re.search(rf"(?<!\S){pattern}(?!\S)", lowered):
-                words.add(canonical)
-                break
-    return words
-
-
-def action_words(spec: ToolSpec) -> set[str]:
-    """The words that ask for this tool's action: the first word of its name (its verb), its
-    keywords, and the canonical action of any of its words that has synonyms."""
-    name = [part for part in spec.name.lower().split("_") if part]
-    words = {name[0]} if name else set()
-    words.update(word.lower() for keyword in spec.keywords for word in keyword.split() if len(word) > 2)
-    for word in [*name, *words.copy()]:
-        for canonical, phrases in SYNONYMS.items():
-            if word == canonical or word in phrases:
-                words.add(canonical)
-    return words
-
-
-def asks_for(spec: ToolSpec, own_text: str) -> bool:
-    """Whether the user's own words ask for what this tool does."""
-    return bool(action_words(spec) & _canonical_words(own_text))
-
-
 # --- the review the hub applies after planning ---------------------------------------------------
 
 
@@ -224,19 +189,26 @@ class Dropped:
     why: str
 
 
-def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources) -> list[Dropped]:
+def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources,
+         asks_for: Callable[[ToolSpec, list[str]], bool]) -> list[Dropped]:
     """Set each step's `tainted` and `provenance` (and add the provenance to its reason, which
-    every surface shows on the card); remove write/danger steps the user's words never asked for
-    when the turn carries data. Returns the removed steps with why."""
+    every surface shows on the card); when the turn carries data, remove write/danger steps whose
+    action the user's own words never asked for (`asks_for`, see `bot.agent.asked`), or whose
+    values come only from the data. Returns the removed steps with why."""
     dropped: list[Dropped] = []
     kept: list[Step] = []
-    own_text = sources.own_text()
+    own_texts = [item.text for item in sources.own]
     for step in plan.steps:
         spec = specs.get(step.tool)
         found = trace(step, spec, sources)
         risky = spec is not None and spec.risk is not Risk.read
-        if risky and sources.has_data() and not asks_for(spec, own_text):  # type: ignore[arg-type]
+        if risky and sources.has_data() and not asks_for(spec, own_texts):  # type: ignore[arg-type]
             dropped.append(Dropped(step, f"{step.tool} was suggested by data, not asked for in your own words"))
+            continue
+        if risky and found.tainted:
+            values = ", ".join(f"{name}={step.args[name]}" for name in found.data)
+            dropped.append(Dropped(step, f"{step.tool}'s target ({values}) comes from "
+                                         f"{' and '.join(sorted(set(found.data.values())))}, not from your own words"))
             continue
         step.tainted = found.tainted
         step.provenance = _provenance(step, found, sources)

@@ -188,8 +188,11 @@ def _enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None =
 
 
 def _opens_a_clause(value: str, aliases: dict[str, str], text: str) -> bool:
-    """Whether the request's verb is this value or one of its aliases ("enable X", "disable X")."""
-    words = {value.lower(), *(alias for alias, target in aliases.items() if target == value)}
+    """Whether the request's verb is this state value or a word for it ("enable X", "disable X");
+    a name ("nginx looks odd") is not a verb."""
+    states = frozenset().union(*STATE_WORDS)
+    words = {word for word in (value.lower(), *(alias for alias, target in aliases.items() if target == value))
+             if word in states}
     for clause in CLAUSE.split(text):
         first = words_of(clause)[:1]
         if first and first[0] in words:
