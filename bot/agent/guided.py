@@ -74,6 +74,7 @@ from bot.agent.answers import summarize_steps
 from bot.agent.conditions import found_problem, split_conditional
 from bot.agent.diagnostics import diagnostic_steps
 from bot.agent.entities import (
+    STOPWORDS,
     Entities,
     extract_entities,
     name_words,
@@ -93,11 +94,13 @@ from bot.agent.ranking import (
     Candidate,
     Meaning,
     Param,
+    description_stems,
     parameters,
     rank_tools,
     tool_vocabulary,
     word_candidates,
 )
+from bot.agent.values import fitting, spans_of
 from bot.model import Answer, Plan, Risk, Step
 from tools.registry import ToolArgumentError, ToolSpec
 
@@ -277,7 +280,7 @@ class GuidedPlanner:
                 sources[name] = f"{name} {value}{how}"
         missing = [p for p in filled.missing if p.name not in args]
         if missing:
-            return Answer(text=_ask_for(spec, missing, tools, filled.ties))
+            return Answer(text=_ask_for(spec, missing, tools, filled.ties, text))
         try:
             spec.validate(args)
         except ToolArgumentError as exc:
@@ -487,9 +490,11 @@ def _reason(candidate: Candidate, sources: dict[str, str]) -> str:
 
 
 def _ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec],
-             ties: dict[str, list[str]] | None = None) -> str:
-    """Which value is missing, by name; where several words of the request fit equally, which."""
+             ties: dict[str, list[str]] | None = None, text: str = "") -> str:
+    """Which value is missing, by name; where several words of the request fit equally, which;
+    and the request's words that were not understood as that value (they do not fit it)."""
     parts = []
+    unfit: list[str] = []
     for param in missing:
         tied = (ties or {}).get(param.name) or []
         if len(tied) > 1:
@@ -500,7 +505,22 @@ def _ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec],
         else:
             description = str(param.schema.get("description", "")).strip().rstrip(".")
             parts.append(f"{param.name} ({description})" if description else param.name)
-    return f"To run {spec.name} I need {' and '.join(parts)}. {_example_hint(spec)}".strip()
+        unfit += [word for word in _unused_words(spec, text) if word not in unfit and not _fits_param(word, param)]
+    quoted = f" I did not understand {', '.join(repr(word) for word in unfit[:3])} as that." if unfit else ""
+    return f"To run {spec.name} I need {' and '.join(parts)}.{quoted} {_example_hint(spec)}".strip()
+
+
+def _unused_words(spec: ToolSpec, text: str) -> list[str]:
+    """The request's words that are not its wording (stop words, the tool's own words)."""
+    avoid = tool_vocabulary(spec) | description_stems(spec)
+    return [span.text for span in spans_of(extract_entities(text).plain)
+            if span.text.lower() not in STOPWORDS and span.stem not in avoid and not span.clause_start]
+
+
+def _fits_param(word: str, param: Param) -> bool:
+    if param.enum:
+        return word.lower() in {str(value).lower() for value in param.enum}
+    return fitting(word, param.schema) is not None
 
 
 def _example_hint(spec: ToolSpec) -> str:
