@@ -102,8 +102,13 @@ class ImageReader:
         width, height = image.size
         image_format = image.format or "unknown"
         rgb = decoded(image, self.max_pixels)
-        text = self._rapid_ocr(rgb) if self.engine == "rapidocr" else tesseract(prepare(rgb), self.config.languages)
-        return ImageReading(text=text, width=width, height=height, format=image_format, engine=self.engine)
+        return ImageReading(text=self.text_of(rgb), width=width, height=height, format=image_format,
+                            engine=self.engine)
+
+    def text_of(self, rgb: Image.Image) -> str:
+        """Blocking: the text of decoded pixels (RGB or L) with the configured engine; a video's
+        frames come here straight from the decoder."""
+        return self._rapid_ocr(rgb) if self.engine == "rapidocr" else tesseract(prepare(rgb), self.config.languages)
 
     # --- RapidOCR -----------------------------------------------------------------------------
 
