@@ -62,7 +62,8 @@ def chat(
     thread: Annotated[str | None, typer.Option("--thread", "-t", help="resume (or name) a stored thread")] = None,
     json_mode: JsonOption = False,
     attach: Annotated[list[Path] | None, typer.Option(
-        "--attach", "-a", exists=True, dir_okay=False, help="a voice note, image or video clip for the first message")] = None,
+        "--attach", "-a", exists=True, dir_okay=False,
+        help="a voice note, image or video clip for the first message")] = None,
 ) -> None:
     """Talk to the bot in one thread, from a terminal or a pipe (`/attach PATH` adds a file)."""
     settings = _load(config)

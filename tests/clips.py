@@ -27,7 +27,8 @@ def have_ffmpeg() -> bool:
 @functools.cache
 def _clip(slides: tuple[Slide, ...], speech: str | None, speech_at: float, fmt: Container, fps: int,
           seconds: float | None) -> bytes:
-    folder = _WORKDIR / f"clip-{_key(tuple((len(png), _key(png)) for png, _ in slides), speech, speech_at, fmt, fps, seconds)}"
+    recipe = _key(tuple((_key(png), shown) for png, shown in slides), speech, speech_at, fmt, fps, seconds)
+    folder = _WORKDIR / f"clip-{recipe}"
     folder.mkdir(exist_ok=True)
     frame = 0
     for png, shown in slides:

@@ -3,9 +3,10 @@
 The message a planner reads is the user's typed text followed by one labelled part per attachment
 (see `bot.perception.pipeline`): a voice note's transcript is the user speaking; text read from an
 image or a file is data. A video's part is a timeline of both: what is *said* in it is the user
-speaking, what is *on screen* is data, one source per moment ("the video at 0:41"). Earlier user messages are the user's words too; tool output and the bot's
-own answers are data. This module splits a message into those sources and, for each step of a
-plan, finds which source each argument value appears in.
+speaking, what is *on screen* is data, one source per moment ("the video at 0:41"). Earlier user
+messages are the user's words too; tool output and the bot's own answers are data. This module
+splits a message into those sources and, for each step of a plan, finds which source each argument
+value appears in.
 
 A step with a value that appears only in data is *tainted*: the hub makes it wait for an approval
 even when it is read-only, and its card says where the value came from. A write or danger step is

@@ -88,14 +88,16 @@ def scan(data: bytes, *, max_seconds: float, max_frames: int, threshold: float,
         scene_at = 0.0
         last: Any = None  # the current scene's latest frame (converted only when the scene ends)
         kept = 0
+        stopped = False  # by the duration limit or the deadline, not by the end of the data
         try:
             for frame in container.decode(stream):
                 at = _seconds(frame, stream)
                 if at > max_seconds:
+                    stopped = True
                     break
                 found.seconds_seen = max(found.seconds_seen, at)
                 if deadline is not None and time.monotonic() > deadline:
-                    found.stopped_at = at
+                    found.stopped_at, stopped = at, True
                     break
                 thumb = _thumbnail(frame)
                 if reference is None or reference.shape != thumb.shape or _changed(reference, thumb) > threshold:
@@ -109,6 +111,10 @@ def scan(data: bytes, *, max_seconds: float, max_frames: int, threshold: float,
                 last = frame
         except (av.error.FFmpegError, OSError, ValueError):
             found.damaged = True  # a truncated or damaged file: keep what was decoded before
+        # a streamable file (webm, mkv) cut short just ends: its header still says how long it was
+        frame_gap = 1 / float(stream.average_rate) if stream.average_rate else 1.0
+        if not stopped and found.duration > found.seconds_seen + frame_gap + 0.5:
+            found.damaged = True
         if last is not None:
             if kept < max_frames:
                 found.screens.append(Screen(scene_at, last.to_image()))

@@ -57,6 +57,7 @@ class VideoReading:
         return {"duration": self.duration, "has_video": self.has_video, "has_audio": self.has_audio,
                 "frames_read": self.frames_read, "notes": self.notes,
                 "timeline": [{"at": e.at, "kind": e.kind, "text": e.text} for e in self.entries],
+                "heard": self.transcript.text if self.transcript else None,
                 "model": self.transcript.model if self.transcript else None}
 
 
@@ -80,6 +81,27 @@ def timeline(entries: list[Entry]) -> str:
         kind = entry.kind
         pieces.append(f"{prefix} {clock(entry.at)}: {quote(entry.text)}")
     return "; ".join(pieces)
+
+
+def speech_onset(samples: Any, start: float, end: float) -> float:
+    """When speech really starts inside a Whisper segment. Without word timestamps Whisper dates
+    a segment from its window's start (0:00 for words said at 0:03); the first 20 ms stretch
+    louder than a tenth of the segment's peak dates it to the sound instead."""
+    import numpy as np
+
+    from bot.perception.audio import SAMPLE_RATE
+
+    step = SAMPLE_RATE // 50
+    first, last = int(start * SAMPLE_RATE), min(len(samples), int(max(end, start) * SAMPLE_RATE) + step)
+    stretch = np.abs(samples[first:last])
+    if stretch.size < step:
+        return start
+    peak = float(stretch.max())
+    if peak <= 0:
+        return start
+    blocks = stretch[: stretch.size // step * step].reshape(-1, step).max(axis=1)
+    loud = np.flatnonzero(blocks >= peak / 10)
+    return start + (float(loud[0]) * step / SAMPLE_RATE if loud.size else 0.0)
 
 
 def _line_key(line: str) -> str:
@@ -118,7 +140,7 @@ class VideoReader:
         return probe(data)[0]
 
     def read(self, data: bytes, name: str) -> VideoReading:
-        from bot.perception.audio import SILENCE_PEAK, SAMPLE_RATE, decode_cut
+        from bot.perception.audio import SAMPLE_RATE, SILENCE_PEAK, decode_cut
 
         started = time.monotonic()
         deadline = started + self.config.time_budget
@@ -132,7 +154,8 @@ class VideoReader:
             if len(samples) and float(abs(samples).max()) >= SILENCE_PEAK:
                 transcript = self.transcriber.transcribe_samples(samples, name, deadline=deadline)
                 reading.transcript = transcript
-                reading.entries += [Entry(segment.start, "said", segment.text) for segment in transcript.segments]
+                reading.entries += [Entry(speech_onset(samples, segment.start, segment.end), "said", segment.text)
+                                    for segment in transcript.segments]
                 if transcript.stopped_at is not None:
                     heard_until = min(len(samples) / SAMPLE_RATE, limit)
                     reading.notes.append(f"speech from {clock(transcript.stopped_at)} to {clock(heard_until)} "
