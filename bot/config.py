@@ -315,9 +315,9 @@ class VideoConfig(Section):
     """Distinct frames read by OCR; later scene changes are skipped with a note."""
     time_budget: float = Field(60, gt=0)
     """Seconds of work on one clip (speech and frames); the rest is skipped with a note."""
-    scene_change: float = Field(0.002, gt=0, lt=1)
-    """Share of a frame's pixels that must change for a new frame to be read (0.2 %: about one
-    new line of 16 px text on a 720p screen)."""
+    scene_change: float = Field(0.001, gt=0, lt=1)
+    """Share of a frame's pixels that must change for a new frame to be read (0.1 %: a new
+    line of ten 16 px characters on a 720p screen)."""
 
 
 class PerceptionConfig(Section):
