@@ -4,6 +4,7 @@ was said and what was on screen; limits, damaged files, and whose words a video'
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -203,3 +204,25 @@ def test_clips_in_mov_and_mkv_are_accepted(shared_perceiver, tmp_path: Path):
         reading = VideoReader(VideoConfig(), transcriber=shared_perceiver.transcriber,
                               image_reader=shared_perceiver.image_reader).read(data, f"a.{fmt}")
         assert reading.has_video and "CrashLoopBackOff" in reading.entries[0].text
+
+
+# --- the terminal ------------------------------------------------------------------------------------
+
+
+def test_the_console_attaches_a_video_and_watch_prints_its_timeline(tmp_path: Path):
+    from tests.test_cli import chatops
+
+    (tmp_path / "screen.mkv").write_bytes(clip(screens()[:2], speech=SPOKEN, speech_at=1.0, fmt="mkv"))
+    result = chatops("chat", "--json", "--attach", str(tmp_path / "screen.mkv"), stdin="", cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr
+    notices = [json.loads(line) for line in result.stdout.splitlines() if '"notice"' in line]
+    [seen] = [n["text"] for n in notices if n["text"].startswith("[video 0:0")]  # mkv: 5.2 s, mp4: 6 s
+    assert 'on screen at 0:00: "$ kubectl get pods' in seen and f'on screen at 0:03: "$ curl -s {URL}' in seen
+
+    watched = chatops("watch", str(tmp_path / "screen.mkv"), "--json", cwd=tmp_path, timeout=180)
+    assert watched.returncode == 0, watched.stderr
+    part = json.loads(watched.stdout)
+    assert part["kind"] == "video" and wer(SPOKEN, part["details"]["heard"]) <= MAX_WER
+    (tmp_path / "broken.mp4").write_bytes(truncated(clip(screens()[:2]), 0.3))
+    refused = chatops("watch", str(tmp_path / "broken.mp4"), cwd=tmp_path, timeout=60)
+    assert refused.returncode == 1 and refused.stdout.startswith("[video: broken.mp4] could not be decoded (")
