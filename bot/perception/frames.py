@@ -10,7 +10,9 @@ frame (the settled picture: text typed during the scene is all there) but dated 
 the screen changed. Camera noise stays under `PIXEL_STEP` once averaged by the thumbnail.
 
 Only the first `max_frames` scenes are kept; later ones are counted (for the note of what was
-skipped), as long as the deadline allows decoding on. Nothing past `max_seconds` is decoded.
+skipped), as long as the deadline allows decoding on. Nothing past `max_seconds` is decoded. With
+`on_screen`, each scene is handed over as soon as it ends (the reader OCRs it then, so one picture
+is held at a time and OCR counts against the same deadline); without, they are collected.
 Blocking: run it in a worker thread.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +45,8 @@ class Screen:
 class FrameScan:
     """What the decoder found: the scenes kept, and what was left out and why."""
 
-    screens: list[Screen] = field(default_factory=list)
+    screens: list[Screen] = field(default_factory=list)  # when no `on_screen` took them
+    kept: int = 0  # scenes handed over or collected
     has_video: bool = False
     duration: float = 0.0  # the clip's length, from the container (or the last frame seen)
     seconds_seen: float = 0.0  # how far the pictures were decoded
@@ -71,11 +75,19 @@ def probe(data: bytes) -> tuple[bool, bool, float]:
 
 
 def scan(data: bytes, *, max_seconds: float, max_frames: int, threshold: float,
-         deadline: float | None = None) -> FrameScan:
+         deadline: float | None = None, on_screen: Callable[[Screen], None] | None = None) -> FrameScan:
     """Decode the clip's pictures and pick its scenes (see the module's docstring)."""
     import av
 
     found = FrameScan()
+
+    def keep(at: float, frame: Any) -> None:
+        screen = Screen(at, frame.to_image())
+        if on_screen is None:
+            found.screens.append(screen)
+        else:
+            on_screen(screen)
+
     with open_container(data) as container:
         streams = [s for s in container.streams.video if not _is_cover(s)]
         found.duration = float(container.duration) / 1_000_000 if container.duration else 0.0
@@ -102,7 +114,7 @@ def scan(data: bytes, *, max_seconds: float, max_frames: int, threshold: float,
                 thumb = _thumbnail(frame)
                 if reference is None or reference.shape != thumb.shape or _changed(reference, thumb) > threshold:
                     if last is not None and kept < max_frames:
-                        found.screens.append(Screen(scene_at, last.to_image()))
+                        keep(scene_at, last)
                         kept += 1
                     elif last is not None:
                         found.skipped_scenes += 1
@@ -115,12 +127,14 @@ def scan(data: bytes, *, max_seconds: float, max_frames: int, threshold: float,
         frame_gap = 1 / float(stream.average_rate) if stream.average_rate else 1.0
         if not stopped and found.duration > found.seconds_seen + frame_gap + 0.5:
             found.damaged = True
-        if last is not None:
+        if last is not None and found.stopped_at is None:
             if kept < max_frames:
-                found.screens.append(Screen(scene_at, last.to_image()))
+                keep(scene_at, last)
+                kept += 1
             else:
                 found.skipped_scenes += 1
                 found.skipped_after = scene_at if found.skipped_after is None else found.skipped_after
+        found.kept = kept
     found.duration = found.duration or found.seconds_seen
     return found
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import VideoConfig
-from bot.perception.frames import FrameScan, probe, scan
+from bot.perception.frames import Screen, probe, scan
 from bot.perception.types import PerceptionError, Transcript
 
 MIN_LINE_CHARACTERS = 3  # letters or digits: OCR specks from icons and borders are shorter
@@ -162,10 +162,17 @@ class VideoReader:
                                          f"not transcribed: the {self.config.time_budget:g} s time budget ran out")
 
         if has_video:
+            new_lines = NewLines()
+
+            def read_screen(screen: Screen) -> None:
+                reading.frames_read += 1
+                lines = new_lines.of(self.image_reader.text_of(screen.image))
+                if lines:
+                    reading.entries.append(Entry(screen.at, "on screen", "\n".join(lines)))
+
             frames = scan(data, max_seconds=limit, max_frames=self.config.max_frames,
-                          threshold=self.config.scene_change, deadline=deadline)
+                          threshold=self.config.scene_change, deadline=deadline, on_screen=read_screen)
             reading.duration = max(reading.duration, frames.duration)
-            self._read_screens(frames, reading, deadline)
             if frames.damaged:
                 reading.notes.append(f"the picture breaks off at {clock(frames.seconds_seen)} (the file is damaged "
                                      "or truncated)")
@@ -179,24 +186,9 @@ class VideoReader:
                                      f"{self.config.max_frames} frames")
         if not has_video and not has_audio:
             raise PerceptionError("could not be decoded (no picture and no sound)")
-        if has_video and not frames.screens and frames.damaged and not reading.entries:
+        if has_video and not frames.kept and frames.damaged and not reading.entries:
             raise PerceptionError("could not be decoded (the file is damaged or truncated)")
         if reading.duration > limit:
             reading.notes.insert(0, f"only the first {clock(limit)} of {clock(reading.duration)} perceived "
                                     f"(the limit is {clock(limit)})")
         return reading
-
-    def _read_screens(self, frames: FrameScan, reading: VideoReading, deadline: float) -> None:
-        """OCR each kept screen in order until the deadline; lines seen before are dropped."""
-        new_lines = NewLines()
-        for index, screen in enumerate(frames.screens):
-            if time.monotonic() > deadline:
-                left = len(frames.screens) - index
-                reading.notes.append(f"{left} screen{'s' if left != 1 else ''} from {clock(screen.at)} not read: "
-                                     f"the {self.config.time_budget:g} s time budget ran out")
-                break
-            text = self.image_reader.text_of(screen.image)
-            reading.frames_read += 1
-            lines = new_lines.of(text)
-            if lines:
-                reading.entries.append(Entry(screen.at, "on screen", "\n".join(lines)))
