@@ -18,6 +18,7 @@ from bot.perception.types import MediaFile, PerceivedPart
 from bot.perception.video import Entry, VideoReader, timeline
 from storage.store import Store
 from tests.clips import clip
+from tests.loop_lag import with_loop_lag
 from tests.media import corrupt, random_bytes, truncated, wer
 from tests.screens import error_dialog_screenshot, terminal_screenshot
 from tools.builtin.http_check import http_check
@@ -69,6 +70,13 @@ async def test_a_clip_becomes_a_timeline_of_speech_and_screens(shared_perceiver,
     assert '"; said at 0:01: "' in rendered  # the kind is named where it changes
     assert '"; on screen at 0:03: "$ curl -s https://status.example.com/health' in rendered
     assert '"; at 0:08: "Deployment failed' in rendered
+
+
+async def test_watching_a_clip_leaves_the_event_loop_free(shared_perceiver):
+    data = clip(screens(), speech=SPOKEN, speech_at=1.0, fmt="webm")
+    part, lag = await with_loop_lag(shared_perceiver.perceive(MediaFile("loop.webm", data, "video/webm")))
+    assert part.ok and part.kind == "video"
+    assert lag.stayed_free(), lag
 
 
 async def test_a_clip_is_perceived_once_and_cached_by_its_hash(shared_perceiver, tmp_path: Path):
