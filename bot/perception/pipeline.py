@@ -232,7 +232,8 @@ class Perceiver:
             pieces.append("description: " + reading.description.strip())
         text = "\n".join(pieces) or "(no text found)"
         return PerceivedPart(name=media.name, sha256=media.sha256, kind="image",
-                             label=f"[image: {media.name}, {reading.width}×{reading.height} {reading.format.lower()}]",
+                             label=f"[image: {media.name}, {reading.width}×{reading.height} {reading.format.lower()}"
+                                   f"{' photo' if reading.photo else ''}]",
                              text=text, details=reading.model_dump(mode="json"))
 
 

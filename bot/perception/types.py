@@ -62,6 +62,7 @@ class ImageReading(BaseModel):
     format: str
     description: str | None = None
     engine: str = ""
+    photo: bool = False  # read as a photo of a screen: corrected before OCR (`bot.perception.photo`)
 
 
 class PerceivedPart(BaseModel):
