@@ -139,7 +139,10 @@ class Perceiver:
             return self.refusal(attachment.name, kind, f"could not be fetched ({type(exc).__name__})")
         attachment.sha256 = media.sha256
         attachment.size = len(media.data)
-        return await self.perceive(media)
+        part = await self.perceive(media)
+        if media.kind == "video" and part.kind == "audio":  # a voice note in a video container (webm)
+            attachment.mime_type = "audio/" + media.mime_type.split("/", 1)[1]  # played as sound
+        return part
 
     @staticmethod
     def refusal(name: str, kind: str, reason: str) -> PerceivedPart:

@@ -32,7 +32,7 @@ async def test_a_url_on_screen_in_a_video_becomes_a_tainted_read_step(start_web,
         "what is wrong here?", ("screen.mp4", video, "video/mp4")))
 
     assert created.status == 201, created.body
-    [message] = created.body["messages"]
+    message = created.body["messages"][0]
     [attachment] = message["attachments"]
     assert attachment["mime_type"] == "video/mp4" and attachment["sha256"]
     perceived = message["perceived_text"]
@@ -62,3 +62,17 @@ async def test_a_video_upload_has_its_own_size_cap(start_web):
     image = terminal_screenshot(["$ uptime"])
     over = await web.request("POST", "/api/v1/threads", data=form("look", ("shot.png", image, "image/png")))
     assert over.status == 413  # other files keep perception.max_bytes
+
+
+async def test_a_voice_note_in_a_video_container_is_stored_as_sound(start_web, shared_perceiver):
+    """Browsers record voice notes as webm, which reads as video/webm: heard as a voice note, and
+    kept as audio/webm so the web chat plays it with a sound player, not a black video."""
+    from tests.media import voice_note
+
+    web = await start_web(perceiver=shared_perceiver)
+    created = await web.request("POST", "/api/v1/threads", data=form("", ("note.webm", voice_note("webm"),
+                                                                          "audio/webm")))
+    assert created.status == 201, created.body
+    message = created.body["messages"][0]
+    assert message["perceived_text"].startswith("[voice note, 0:0")
+    assert message["attachments"][0]["mime_type"] == "audio/webm"
