@@ -66,6 +66,19 @@ def clip(slides: Sequence[Slide] = (), *, speech: str | None = None, speech_at: 
     return _clip(tuple(slides), speech, speech_at, fmt, fps, seconds)
 
 
+@functools.cache
+def rotated(data: bytes, degrees: int) -> bytes:
+    """An mp4 clip as a phone records one held sideways: the same stream, with a `rotate` tag
+    (a display matrix) saying how far to turn it for display."""
+    folder = _WORKDIR / f"rotated-{_key(_key(data), degrees)}"
+    folder.mkdir(exist_ok=True)
+    (folder / "in.mp4").write_bytes(data)
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(folder / "in.mp4"), "-c", "copy",
+                    "-metadata:s:v:0", f"rotate={degrees}", str(folder / "out.mp4")],
+                   check=True, capture_output=True, timeout=60)
+    return (folder / "out.mp4").read_bytes()
+
+
 def clip_file(path: Path, slides: Sequence[Slide] = (), **options: object) -> Path:
     path.write_bytes(clip(slides, **options))  # type: ignore[arg-type]
     return path

@@ -4,6 +4,7 @@ was said and what was on screen; limits, damaged files, and whose words a video'
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -129,6 +130,19 @@ def test_the_time_budget_cuts_off_with_a_note(shared_perceiver):
     reading = reader(shared_perceiver, time_budget=0.001).read(clip(screens()), "slow.mp4")
     assert reading.frames_read == 0 and reading.entries == []
     assert reading.notes == ["pictures after 0:00 not read: the 0.001 s time budget ran out"]
+
+
+def test_a_clip_filmed_sideways_is_read_upright(shared_perceiver):
+    from PIL import Image
+
+    from tests.clips import rotated
+    from tests.screens import encode
+
+    upright = Image.open(io.BytesIO(terminal_screenshot(SECOND)))
+    stored = encode(upright.rotate(-90, expand=True))  # what the sensor recorded: the screen on its side
+    reading = reader(shared_perceiver).read(rotated(clip([(stored, 2)]), 90), "phone.mp4")
+    [screen] = reading.entries
+    assert URL in screen.text and "ECONNREFUSED" in screen.text
 
 
 @pytest.mark.parametrize("damage", ["truncated", "corrupt", "noise"])

@@ -82,7 +82,10 @@ def scan(data: bytes, *, max_seconds: float, max_frames: int, threshold: float,
     found = FrameScan()
 
     def keep(at: float, frame: Any) -> None:
-        screen = Screen(at, frame.to_image())
+        image = frame.to_image()
+        if getattr(frame, "rotation", 0):  # a phone held upright: its display matrix turns the picture
+            image = image.rotate(frame.rotation, expand=True)
+        screen = Screen(at, image)
         if on_screen is None:
             found.screens.append(screen)
         else:
