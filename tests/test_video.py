@@ -145,6 +145,16 @@ def test_a_clip_filmed_sideways_is_read_upright(shared_perceiver):
     assert URL in screen.text and "ECONNREFUSED" in screen.text
 
 
+def test_the_time_budget_cuts_speech_off_too(shared_perceiver):
+    long = " ".join([f"{SPOKEN}."] * 6)  # about 18 s: several segments
+    reading = reader(shared_perceiver, time_budget=0.01).read(clip([(terminal_screenshot(FIRST), 2)], speech=long),
+                                                             "long.mp4")
+    [said] = [entry for entry in reading.entries if entry.kind == "said"]  # the first segment, then the budget
+    assert wer(SPOKEN, said.text) <= MAX_WER
+    assert re.fullmatch(r"speech from 0:0\d to 0:1[78] not transcribed: the 0.01 s time budget ran out",
+                        reading.notes[0]), reading.notes
+
+
 @pytest.mark.parametrize("damage", ["truncated", "corrupt", "noise"])
 async def test_a_damaged_clip_gets_a_clear_message(shared_perceiver, damage):
     data = clip(screens(), speech=SPOKEN, speech_at=1.0, fmt="mp4")
