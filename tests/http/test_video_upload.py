@@ -26,7 +26,7 @@ async def test_a_url_on_screen_in_a_video_becomes_a_tainted_read_step(start_web,
     before = terminal_screenshot(["$ systemctl status nginx", "Active: active (running)"])
     after = terminal_screenshot(["$ systemctl status nginx", "Active: active (running)", f"$ curl -sI {url}",
                                  "HTTP/1.1 502 Bad Gateway"])
-    video = clip([(before, 3), (after, 3)], speech="this is what the terminal shows", speech_at=0.5)
+    video = clip([(before, 3), (after, 3)])
 
     created = await web.request("POST", "/api/v1/threads", data=form(
         "what is wrong here?", ("screen.mp4", video, "video/mp4")))
@@ -37,7 +37,7 @@ async def test_a_url_on_screen_in_a_video_becomes_a_tainted_read_step(start_web,
     assert attachment["mime_type"] == "video/mp4" and attachment["sha256"]
     perceived = message["perceived_text"]
     assert perceived.startswith("what is wrong here?\n[video 0:06] on screen at 0:00: \"$ systemctl status nginx")
-    assert f'; on screen at 0:03: "$ curl -sI {url}\nHTTP/1.1 502 Bad Gateway"' in perceived
+    assert f'"; at 0:03: "$ curl -sI {url}\nHTTP/1.1 502 Bad Gateway"' in perceived
     view = await web.wait_for(created.body["id"], lambda v: bool(v["plans"]))
     [plan] = view["plans"]
     [step] = [s for s in plan["steps"] if s["tool"] == "http_check"]
