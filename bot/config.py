@@ -344,13 +344,30 @@ class VisionConfig(Section):
     max_words: int = Field(60, ge=10, le=400)
 
 
+class VideoConfig(Section):
+    """Video clips (mp4, webm, mov, mkv): the audio track transcribed like a voice note, the
+    frames where the screen changes read by OCR. See `bot.perception.video`."""
+
+    max_seconds: float = Field(180, gt=0)
+    """Seconds of a clip perceived; a longer clip is cut there, with a note of what was left."""
+    max_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+    """Size of one video file, checked while streaming (other files keep `perception.max_bytes`)."""
+    max_frames: int = Field(30, ge=1, le=500)
+    """Distinct frames read by OCR; later scene changes are skipped with a note."""
+    time_budget: float = Field(60, gt=0)
+    """Seconds of work on one clip (speech and frames); the rest is skipped with a note."""
+    scene_change: float = Field(0.001, gt=0, lt=1)
+    """Share of a frame's pixels that must change for a new frame to be read (0.1 %: a new
+    line of ten 16 px characters on a 720p screen)."""
+
+
 class PerceptionConfig(Section):
     max_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # per attachment, checked while streaming
     max_audio_seconds: float = Field(600, gt=0)
     max_image_pixels: int = Field(40_000_000, ge=10_000)  # decompression-bomb guard
     allowed_types: list[str] = Field(default_factory=lambda: [
         "audio/ogg", "audio/webm", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "audio/flac",
-        "audio/x-flac", "audio/x-m4a", "video/webm", "video/mp4",
+        "audio/x-flac", "audio/x-m4a", "video/webm", "video/mp4", "video/quicktime", "video/x-matroska",
         "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
     ])
     workers: int = Field(1, ge=1, le=8)  # transcription/OCR jobs at once
@@ -358,6 +375,11 @@ class PerceptionConfig(Section):
     whisper: WhisperConfig = Field(default_factory=WhisperConfig)
     ocr: OCRConfig = Field(default_factory=OCRConfig)
     vision: VisionConfig = Field(default_factory=VisionConfig)
+    video: VideoConfig = Field(default_factory=VideoConfig)
+
+    def limit_for(self, mime_type: str) -> int:
+        """The size cap for a file of this type: videos have their own (`video.max_bytes`)."""
+        return max(self.max_bytes, self.video.max_bytes) if mime_type.startswith("video/") else self.max_bytes
 
 
 class SlackConfig(Section):

@@ -115,7 +115,7 @@ class ThreadsApi:
                              Param("last_event_id", {"type": "string", "pattern": "^[0-9]{1,20}$"},
                                    description="the same, for clients that cannot set headers")]),
             Endpoint("GET", "/api/v1/threads/{id}/files/{sha256}", self.thread_file, "threadFile",
-                     "An attachment of the thread (an image or a voice note), by its SHA-256",
+                     "An attachment of the thread (an image, a voice note or a video), by its SHA-256",
                      ok=(200, "application/octet-stream"), errors=(404,),
                      params=[Param("id", THREAD_ID, "path"),
                              Param("sha256", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "path")]),

@@ -22,7 +22,7 @@ class Body(BaseModel):
 
 class MessageRequest(Body):
     """A message to the bot, as JSON. With files, send `multipart/form-data` instead: a `text`
-    field and one or more `files` parts (images, voice notes)."""
+    field and one or more `files` parts (images, voice notes, video clips)."""
 
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="what you want done")
 

@@ -258,6 +258,7 @@ function mediaFor(message, attachment) {
   if (kind !== "image" && kind !== "audio" && kind !== "video") return null;
   const url = `/api/v1/threads/${encodeURIComponent(state.view.id)}/files/${attachment.sha256}`;
   const node = kind === "image" ? el("img", { alt: attachment.name, title: attachment.name })
+    : kind === "video" ? el("video", { controls: true, preload: "metadata", playsinline: true, "aria-label": `Video: ${attachment.name}` })
     : el("audio", { controls: true, preload: "none", "aria-label": `Voice note: ${attachment.name}` });
   loadMedia(node, url);
   return node;
@@ -591,7 +592,7 @@ async function decide(planId, decision) {
 
 function addFiles(files) {
   const accepted = [...files].filter((f) => /^(image|audio|video)\//.test(f.type));
-  if (accepted.length < files.length) setStatus("Only images, voice notes and audio files can be attached.", true);
+  if (accepted.length < files.length) setStatus("Only images, voice notes, audio and video files can be attached.", true);
   state.files.push(...accepted);
   renderFiles();
 }
