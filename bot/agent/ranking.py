@@ -324,8 +324,8 @@ def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
 def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
     """The word of `vocabulary` that `word` is a typing slip of: the same first letter, and one
     edit (two from seven letters on; a swap of two letters is one edit)."""
-    if len(word) < 4 or not word.isalpha():
-        return None
+    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in _STOP_STEMS:
+        return None  # "show" is a word, not a slip of "slow"
     allowed = 2 if len(word) >= 7 else 1
     for known in vocabulary:
         if known[:1] == word[:1] and abs(len(known) - len(word)) <= allowed and len(known) >= 4 and \
@@ -346,6 +346,9 @@ def abbreviation_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | N
 
 _DERIVATIONS = frozenset({"able", "ible", "ing", "ed", "er", "ers", "ment", "ments", "ion", "ions", "ly", "ness", "s",
                           "es", "abl", "ibl"})
+
+
+_STOP_STEMS = frozenset(stem(word) for word in STOPWORDS)
 
 
 def _object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:
