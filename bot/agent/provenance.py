@@ -222,11 +222,17 @@ class Dropped:
 
 
 def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources,
-         asks_for: Callable[[ToolSpec, list[str]], bool]) -> list[Dropped]:
+         asks_for: Callable[[ToolSpec, list[str]], bool] | None = None) -> list[Dropped]:
     """Set each step's `tainted` and `provenance` (and add the provenance to its reason, which
     every surface shows on the card); when the turn carries data, remove write/danger steps whose
     action the user's own words never asked for (`asks_for`, see `bot.agent.asked`), or whose
     values come only from the data. Returns the removed steps with why."""
+    if asks_for is None:
+        from bot.agent.asked import asks_for as asked  # imports this module: not at the top
+
+        def asks_for(spec: ToolSpec, texts: list[str]) -> bool:
+            return asked(spec, texts, specs.values())
+
     dropped: list[Dropped] = []
     kept: list[Step] = []
     own_texts = [item.text for item in sources.own]

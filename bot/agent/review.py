@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.agent.asked import asks_for
 from bot.agent.entities import own_text
 from bot.agent.negation import ruled_out, split_negations
 from bot.agent.planning import PlanRequest
@@ -52,7 +51,7 @@ def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> R
     it), then the arguments of what is left."""
     sources = turn_sources(request.text, history=request.history, executed=request.executed,
                            earlier=request.earlier)
-    dropped = mark(plan, specs, sources, lambda spec, texts: asks_for(spec, texts, specs.values()))
+    dropped = mark(plan, specs, sources)
     forbidden = _ruled_out(plan, request, specs)
     if forbidden and not plan.steps:
         whys = "; ".join(item.why for item in forbidden)
