@@ -309,7 +309,8 @@ class GuidedPlanner:
             clear = len(ranking) == 1 or best.score - ranking[1].score >= CLEAR_MARGIN or (
                 best.score > ranking[1].score and not ranking[1].matched) or (
                 closest and best.score - ranking[1].score >= CLEAR_MARGIN / 2)
-            if not clear or best.filled.missing or best.filled.ties or not (best.matched or best.by_meaning):
+            if not clear or best.filled.missing or best.filled.ties or not (best.matched or best.described
+                                                                            or best.by_meaning):
                 return None  # each part must clearly ask for its own tool (writes are gated in rank_tools)
             if any(step.tool == best.name for step in steps):
                 return None

@@ -193,8 +193,9 @@ def _opens_a_clause(value: str, aliases: dict[str, str], text: str) -> bool:
     states = frozenset().union(*STATE_WORDS)
     words = {word for word in (value.lower(), *(alias for alias, target in aliases.items() if target == value))
              if word in states}
+    leads = {stem(word) for word in VERB_LEADS}
     for clause in CLAUSE.split(text):
-        first = words_of(clause)[:1]
+        first = [word for word in words_of(clause)[:4] if stem(word) not in leads][:1]  # "can you enable X"
         if first and first[0] in words:
             return True
     return False
