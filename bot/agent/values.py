@@ -26,6 +26,7 @@ from bot.agent.lexicon import CLAUSE, DETERMINERS, PARTICLES, REFERENCES
 
 _SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+-][A-Za-z0-9]+)*")
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
+_BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
 # what follows a verb at the start of a clause ("bounce it", "switch that flag off")
 _OBJECT_LEADS = DETERMINERS | PARTICLES | {"it", "them", "this", "that", "these", "those", "everything", "all", "both"}
@@ -160,8 +161,10 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             why.append("the action's object")
         elif position > 0 and spans[position - 1].text.lower() in _PREPOSITIONS:
             score += PREPOSITION_POINTS
-        if lowered.endswith("ing") and len(lowered) > 5 and not identifier_shaped(span.text):
-            score -= 1.0  # "piling", "crashlooping": more often a verb than a name ("billing" still can be)
+        before = spans[position - 1] if position > 0 else None
+        if lowered.endswith("ing") and len(lowered) > 5 and not identifier_shaped(span.text) and before is not None \
+                and (before.stem in anchors or before.text.lower() in _BE):
+            score -= 1.0  # "the signup queue piling up", "is crashlooping": a verb there ("billing" is a name)
         following = spans[position + 1].text.lower() if position + 1 < len(spans) else ""
         if span.clause_start and not identifier_shaped(span.text) and (not following or following in _OBJECT_LEADS):
             score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
