@@ -106,9 +106,16 @@ def voice_part(raw: str) -> Any:
 def _plan_of(steps: list[dict[str, Any]], *, round_number: int = 1) -> Plan:
     from bot.model import Step, StepStatus
 
+    def outcome(step: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(outcome, summary): a case may give the step's result in words as its outcome."""
+        said = step.get("outcome")
+        if said in (None, "ok", "problem"):
+            return said, step.get("summary")
+        return None, step.get("summary") or str(said)
+
     return Plan(goal="earlier", round=round_number, steps=[
         Step(id=f"s{i}", tool=s["tool"], args=dict(s.get("args") or {}), status=StepStatus(s.get("status",
-             "succeeded")), outcome=s.get("outcome"), summary=s.get("summary"), result=s.get("result"))
+             "succeeded")), outcome=outcome(s)[0], summary=outcome(s)[1], result=s.get("result"))
         for i, s in enumerate(steps)])
 
 
