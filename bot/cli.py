@@ -155,6 +155,8 @@ async def _serve(settings: Config) -> int:
             started.append(adapter)
             typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
         await runtime.hub.republish_settled()
+        if runtime.scheduler is not None:
+            await runtime.scheduler.start()
         typer.echo("Press Ctrl-C to stop.")
         stopping = asyncio.create_task(stop.wait())
         all_down = asyncio.create_task(runtime.health.wait_all_down())

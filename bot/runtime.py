@@ -19,6 +19,7 @@ from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
 from bot.perception.pipeline import Perceiver
 from bot.perception.vision import supports_images
+from bot.schedules import Scheduler
 from bot.toolbox import Toolbox
 from storage import Store
 from tools.builtin import BUILTIN_TOOLS
@@ -117,6 +118,7 @@ class Runtime:
     perceiver: Perceiver | None = None
     problems: list[str] = field(default_factory=list)
     toolbox: Toolbox | None = None
+    scheduler: Scheduler | None = None  # `[[schedules]]`: started by `chatops run` once adapters listen
 
     def mcp_states(self) -> dict[str, str]:
         """MCP server name → `ready (N tools)` / `failed: why`, for `/healthz`."""
@@ -148,6 +150,8 @@ class Runtime:
     health: AdapterHealth = field(default_factory=AdapterHealth)
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.hub.stop()
         if self.toolbox is not None:
             await self.toolbox.stop()
@@ -191,7 +195,7 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     toolbox.on_registry(hub.use_registry)
     await hub.start()
     runtime = Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded,
-                      perceiver=perceiver, problems=problems, toolbox=toolbox)
+                      perceiver=perceiver, problems=problems, toolbox=toolbox, scheduler=Scheduler(hub))
     hub.reloader = runtime.reload
     toolbox.on_registry(lambda fresh: setattr(runtime, "registry", fresh))
     return runtime

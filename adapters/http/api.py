@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from adapters.http.alerts import AlertsApi
 from adapters.http.auth import PLATFORM, Callers
 from adapters.http.errors import JSON, ApiError
 from adapters.http.events import ThreadEvents
@@ -45,6 +46,7 @@ from adapters.http.schemas import (
 from adapters.http.uploads import IncomingMessage, read_json, read_message
 from adapters.messages import output_text
 from bot import __version__
+from bot.alerts import alert_body
 from bot.faults import StorageUnavailable
 from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
@@ -75,6 +77,7 @@ class ThreadsApi:
         self.adapters = adapters if adapters is not None else ["http"]
         self._uploads: dict[str, bytes] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.alerts = AlertsApi(runtime, callers=self.callers)  # alerts in, schedules listed (issue 21)
 
     # --- the route table ----------------------------------------------------------------------------
 
@@ -127,6 +130,7 @@ class ThreadsApi:
                      "Approve or deny a plan's steps that change something", body=DecisionRequest,
                      ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415, *storage_errors),
                      params=[Param("id", THREAD_ID, "path")]),
+            *self.alerts.endpoints(),
             Endpoint("GET", "/api/v1/openapi.json", self.openapi, "openapi", "This document",
                      ok=(200, JSON), secured=False),
             Endpoint("GET", "/healthz", self.health, "health",
@@ -202,7 +206,8 @@ class ThreadsApi:
         for plan in view["plans"]:
             for step in plan["steps"]:
                 step["output"] = output_text(step["result"])
-        return ThreadBody.model_validate({**view, "last_event_id": last_event_id})
+        alert = alert_body(await self.store.alert_of_thread(thread_id))
+        return ThreadBody.model_validate({**view, "last_event_id": last_event_id, "alert": alert})
 
     async def _turn(self, thread: ThreadRef, user: UserRef, message: IncomingMessage, request: web.Request) -> None:
         """Hand the message to the hub; return once it planned or answered (or the turn ended)."""
@@ -280,6 +285,7 @@ class ThreadsApi:
 
     async def drain(self, timeout: float) -> None:
         """Let running turns and plans finish (or cancel them after `timeout`)."""
+        await self.alerts.drain(timeout)
         if not self._tasks:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from adapters.http.alert_schemas import AlertBody
 from bot.model import Outcome, PlanStatus, Risk, StepStatus
 
 MAX_TEXT = 20_000
@@ -119,6 +120,8 @@ class ThreadBody(BaseModel):
     has_more: bool = Field(False, description="older messages exist: ask for them with `before=next_before`")
     next_before: str | None = Field(None, description="pass as `before` for the page of older messages")
     last_event_id: str = Field(description="resume the event stream after this id to miss nothing since this view")
+    alert: AlertBody | None = Field(None, description="the alert group this thread was opened for (null for "
+                                                      "other threads)")
 
 
 class ThreadSummary(BaseModel):
