@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from bot.agent.policy import LOCAL
 from bot.alert_cards import alert_message, link_lines, resolved_message
 from bot.alert_changes import GroupChange, compare, firing_for
 from bot.alert_payloads import Alert, AlertNotification
 from bot.alert_routes import route_for
-from bot.agent.policy import LOCAL
 from bot.config import AlertRouteConfig
 from bot.model import AnswerEvent, Decision, Inbound, PlanStatus, Risk, ThreadRef, UserRef, utcnow
 

@@ -210,8 +210,8 @@ async def test_diagnose_auto_runs_read_steps_on_the_alerts_own_host_only(start_w
 
 async def test_diagnose_off_posts_the_alert_and_plans_nothing(start_web):
     web = await served(start_web, alerts={"routes": [{"match_re": {"job": "http_.*"}, "diagnose": "off"}]})
-    thread_id = (await web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"))).body["threads"][0]["id"]
-    view = await web.thread(thread_id)
+    reply = await web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"))
+    view = await web.thread(reply.body["threads"][0]["id"])
     assert [m["role"] for m in view["messages"]] == ["bot"] and view["plans"] == []
     assert "[alert: ProbeFailure, firing]" in view["messages"][0]["text"]
 
