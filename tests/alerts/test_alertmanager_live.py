@@ -1,0 +1,98 @@
+"""With Debian's real Prometheus and Alertmanager (issue 21): a rule fires on a value the test
+sets, Alertmanager posts its webhook to the bot with a bearer token, the thread opens once with
+its diagnosis, repeats while it fires open nothing, and the resolved notification lands in the
+same thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest_asyncio
+from pydantic_ai.models.function import FunctionModel
+
+from bot.agent.guided import GuidedPlanner
+from tests.alerts.monitoring import METRIC, Monitoring, start_monitoring
+from tests.alerts.test_webhooks import AM, no_model
+from tools.builtin.http_check import http_check
+from tools.builtin.tcp_check import tcp_check
+
+TOKEN = "am-live-token-7f3a"
+TRIP = '{method="POST",route="/api/v1/alerts/alertmanager",status="200"}'
+
+
+@pytest_asyncio.fixture
+async def live(start_web, tmp_path) -> AsyncIterator[tuple[Any, Monitoring]]:
+    web = await start_web(GuidedPlanner(FunctionModel(no_model)), tokens={"alertmanager": TOKEN})
+    web.bot.hub.registry.add(http_check)
+    web.bot.hub.registry.add(tcp_check)
+    web.token = TOKEN
+    monitoring = await asyncio.to_thread(start_monitoring, tmp_path, web.url + AM, bearer=TOKEN)
+    try:
+        yield web, monitoring
+    finally:
+        await asyncio.to_thread(monitoring.stop)
+
+
+async def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await check()
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:g} s")
+        await asyncio.sleep(0.2)
+
+
+async def deliveries(web) -> int:
+    text = (await web.request("GET", "/metrics")).body
+    line = next((line for line in text.splitlines() if line.startswith("chatops_http_requests_total" + TRIP)), "")
+    return int(float(line.split()[-1])) if line else 0
+
+
+async def test_a_real_alertmanager_opens_one_thread_repeats_nothing_and_resolves_it(live):
+    web, monitoring = live
+    monitoring.exporter.value = 50
+
+    async def threads() -> list[dict[str, Any]]:
+        return (await web.request("GET", "/api/v1/threads")).body["threads"]
+
+    [thread] = await eventually(threads, 40, "Alertmanager's first webhook")
+    view = await web.thread(thread["id"])
+    assert view["alert"]["source"] == "alertmanager" and view["alert"]["status"] == "firing"
+    [alert] = view["alert"]["alerts"]
+    instance = f"127.0.0.1:{monitoring.exporter.port}"
+    assert alert["labels"] == {"alertname": "QueueTooDeep", "instance": instance, "job": "queue",
+                               "severity": "critical"}
+    assert f"g0.expr={METRIC}" in alert["generator_url"].replace("%5F", "_")
+    [message] = view["messages"]
+    assert "[alert: QueueTooDeep, firing]" in message["text"] and "summary: The queue is 50 deep" in message["text"]
+    [plan] = view["plans"]  # the diagnosis: checks of the alert's own instance, each waiting for a click
+    assert plan["status"] == "proposed" and plan["requester"] == "alertmanager"
+    assert any(instance in str(step["args"]) or "127.0.0.1" in str(step["args"]) for step in plan["steps"])
+    assert all(step["tainted"] for step in plan["steps"])
+    assert any("runbook: https://runbooks.example.org/queue" in n["text"] for n in view["notices"])
+
+    # Alertmanager repeats the notification while the alert fires (repeat_interval 6 s): nothing new
+    first = await deliveries(web)
+    await eventually(lambda: _more(web, first), 30, "a repeated notification")
+    assert len(await threads()) == 1
+    again = await web.thread(thread["id"])
+    assert len(again["messages"]) == 1 and len(again["plans"]) == 1
+
+    monitoring.exporter.value = 0
+    resolved = await eventually(lambda: _resolved(web, thread["id"]), 40, "the resolved notification")
+    assert [m["role"] for m in resolved["messages"]] == ["user", "bot"]
+    assert resolved["messages"][1]["text"].startswith("✅ Resolved: QueueTooDeep after firing for ")
+    assert len(await threads()) == 1
+
+
+async def _more(web, than: int) -> bool:
+    return await deliveries(web) > than
+
+
+async def _resolved(web, thread_id: str) -> dict[str, Any] | None:
+    view = await web.thread(thread_id)
+    return view if view["alert"]["status"] == "resolved" else None
