@@ -622,9 +622,16 @@ class Hub:
         async def checkpoint(partial: object) -> None:
             await self.store.save_partial_result(step.id, self.redactor.data(partial))
 
+        async def attach(name: str, mime_type: str, data: bytes) -> dict[str, object]:
+            # a file the step made (a chart, issue 21): its bytes in the file store, listed with the step
+            file = {"name": name, "mime_type": mime_type, "size": len(data), "sha256": await self.store.keep_file(data)}
+            await self.store.add_step_file(step.id, file)
+            return file
+
         return ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
                            config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step),
-                           child_started=child_started, child_ended=self.store.forget_child, checkpoint=checkpoint)
+                           child_started=child_started, child_ended=self.store.forget_child, checkpoint=checkpoint,
+                           attach=attach)
 
     def _progress(self, thread: ThreadRef, step: Step) -> Callable[[str], Awaitable[None]]:
         async def report(message: str) -> None:

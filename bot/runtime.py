@@ -40,6 +40,10 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
     problems: list[str] = []
     for item in BUILTIN_TOOLS:
         registry.add(item, source="builtin")
+    if isinstance(config.tools.get("prometheus_query"), dict):  # metrics: only where a Prometheus is named
+        from tools.metrics.prometheus_query import prometheus_query
+
+        registry.add(prometheus_query, source="builtin")
     for runbook in config.runbooks:
         try:
             registry.add(runbook_tool(runbook), source="runbook")

@@ -1101,6 +1101,16 @@ class Store:
                 alert_groups.set_title(self.db, thread_id, title)
 
     @on_store_thread
+    def add_step_file(self, step_id: str, file: dict[str, Any]) -> None:
+        """A file a step made (a chart), listed with the step (`steps.files`)."""
+        with self._writing():
+            row = self.db.execute("SELECT files FROM steps WHERE id = ?", [step_id]).fetchone()
+            if row is None:
+                return
+            self.db.execute("UPDATE steps SET files = ? WHERE id = ?", [_dumps([*(_loads(row[0]) or []), file]),
+                                                                          step_id])
+
+    @on_store_thread
     def schedule_state(self, name: str, *, thread_id: str, next_run_at: datetime) -> dict[str, Any]:
         """A schedule's stored state, made with its thread and first run time on first sight."""
         with self._writing():

@@ -260,6 +260,8 @@ class ThreadsApi:
         view = await self.store.thread_view(thread.id)
         attachment = next((a for m in (view or {}).get("messages", []) for a in m["attachments"]
                            if a.get("sha256") == digest), None)
+        attachment = attachment or next((f for plan in (view or {}).get("plans", []) for step in plan["steps"]
+                                         for f in step.get("files", []) if f.get("sha256") == digest), None)
         path = self.store.file_path(digest) if attachment else None
         if attachment is None or path is None:
             raise ApiError(404, "no such file in this thread")

@@ -84,6 +84,8 @@ class StepBody(BaseModel):
     tainted: bool = Field(False, description="some value came only from data (an image, a file, tool output): "
                                              "the step waits for an approval even when read-only")
     output: str = Field("", description="the step's whole output as text (a program's stdout and stderr)")
+    files: list[AttachmentBody] = Field(default_factory=list, description="files the step made (a chart), at "
+                                                                          "`GET /api/v1/threads/{id}/files/{sha256}`")
 
 
 class PlanBody(BaseModel):
