@@ -17,10 +17,11 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from bot.agent.policy import LOCAL
 from bot.alert_cards import alert_message, link_lines, resolved_message
@@ -82,6 +83,24 @@ def instance_hosts(alerts: list[Alert]) -> set[str]:
         if host:
             hosts.add(host.lower())
     return hosts
+
+
+def fired_expression(alerts: list[Alert]) -> tuple[str, Any] | None:
+    """The PromQL that fired (Prometheus' `g0.expr` in the generator URL) and the earliest start."""
+    for alert in alerts:
+        found = parse_qs(urlsplit(alert.generator_url).query).get("g0.expr")
+        if found and found[0].strip():
+            starts = [a.starts_at for a in alerts if a.starts_at]
+            return found[0].strip(), (min(starts) if starts else None)
+    return None
+
+
+def chart_command(expression: str, started: Any) -> str:
+    """`!prometheus_query` for the expression over the last hour, the alert's start marked."""
+    words = ["!prometheus_query", shlex.quote(f"query={expression}"), "range=1h"]
+    if started is not None:
+        words.append(f"mark={started.isoformat()}")
+    return " ".join(words)
 
 
 def step_hosts(args: dict[str, Any]) -> set[str]:
@@ -177,6 +196,9 @@ class AlertDesk:
                            requester: UserRef, route: AlertRouteConfig, heading: str) -> None:
         text = alert_message(notification, alerts, shown=self.config.shown_alerts, heading=heading)
         links = "\n".join(link_lines(alerts, self.config.shown_alerts))
+        fired = fired_expression(alerts) if "prometheus_query" in self.hub.registry else None
+        if fired is not None and route.diagnose != "auto":
+            links += f"\nchart the query that fired: {chart_command(*fired)}"
         if route.diagnose == "off" or self._queued >= MAX_QUEUED_TURNS:
             note = "" if route.diagnose == "off" else (
                 "\n(Not diagnosed: too many alerts are waiting for the planner right now. "
@@ -211,6 +233,10 @@ class AlertDesk:
             settle()
         if route.diagnose == "auto":
             await self._confirm_reads(inbound, route, alerts)
+            fired = fired_expression(alerts) if "prometheus_query" in self.hub.registry else None
+            if fired is not None:  # read-only, and only against the configured Prometheus
+                await self.hub.handle(inbound.model_copy(update={"event_id": f"{inbound.event_id}:chart",
+                                                                 "text": chart_command(*fired)}))
 
     async def _confirm_reads(self, inbound: Inbound, route: AlertRouteConfig, alerts: list[Alert]) -> None:
         """`diagnose = "auto"`: confirm, as the requester, the proposed plans whose steps are all

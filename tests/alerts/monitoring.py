@@ -67,6 +67,17 @@ class Monitoring:
     alertmanager_url: str
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
+    def wait_scraped(self, timeout: float = 30.0) -> None:
+        """Until Prometheus has the exporter's gauge (its first scrape and write)."""
+        deadline = time.monotonic() + timeout
+        url = f"{self.prometheus_url}/api/v1/query?query={METRIC}"
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if json.loads(response.read())["data"]["result"]:
+                    return
+            time.sleep(0.2)
+        raise TimeoutError(f"Prometheus did not scrape {METRIC} within {timeout:g} s")
+
     def stop(self) -> None:
         for process in self.processes:
             process.terminate()
@@ -79,11 +90,19 @@ class Monitoring:
         self.exporter.close()
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def _tail(log: Path) -> str:
+    """The end of a process's log, to say why it stopped."""
+    try:
+        return log.read_text(errors="replace")[-1500:]
+    except OSError:
+        return "(no log)"
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}: {_tail(log)}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -94,7 +113,19 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30.
 
 
 def start_monitoring(folder: Path, webhook_url: str, *, bearer: str | None = None) -> Monitoring:
-    """Start the exporter, Alertmanager (posting to `webhook_url`) and Prometheus in `folder`."""
+    """Start the exporter, Alertmanager (posting to `webhook_url`) and Prometheus in `folder`;
+    again on other ports when a port chosen free was taken meanwhile (other tests run alongside)."""
+    for attempt in range(3):
+        try:
+            return _start(folder / f"try{attempt}", webhook_url, bearer)
+        except RuntimeError as exc:
+            if "address already in use" not in str(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start(folder: Path, webhook_url: str, bearer: str | None) -> Monitoring:
+    folder.mkdir()
     exporter = Exporter()
     am_port, prom_port = free_port(), free_port()
     auth = f"\n    http_config:\n      authorization:\n        credentials: {json.dumps(bearer)}" if bearer else ""
@@ -125,8 +156,8 @@ def start_monitoring(folder: Path, webhook_url: str, *, bearer: str | None = Non
             [PROMETHEUS, f"--config.file={folder / 'prom.yml'}", f"--storage.tsdb.path={folder / 'prom-data'}",
              f"--web.listen-address=127.0.0.1:{prom_port}"],
             stdout=(folder / "prom.log").open("wb"), stderr=subprocess.STDOUT))
-        _wait_ready(f"{monitoring.alertmanager_url}/-/ready", processes[0])
-        _wait_ready(f"{monitoring.prometheus_url}/-/ready", processes[1])
+        _wait_ready(f"{monitoring.alertmanager_url}/-/ready", processes[0], folder / "am.log")
+        _wait_ready(f"{monitoring.prometheus_url}/-/ready", processes[1], folder / "prom.log")
     except BaseException:
         monitoring.stop()
         raise

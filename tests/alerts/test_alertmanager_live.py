@@ -6,10 +6,12 @@ same thread."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest_asyncio
+from PIL import Image
 from pydantic_ai.models.function import FunctionModel
 
 from bot.agent.guided import GuidedPlanner
@@ -17,6 +19,7 @@ from tests.alerts.monitoring import METRIC, Monitoring, start_monitoring
 from tests.alerts.test_webhooks import AM, no_model
 from tools.builtin.http_check import http_check
 from tools.builtin.tcp_check import tcp_check
+from tools.metrics.prometheus_query import prometheus_query
 
 TOKEN = "am-live-token-7f3a"
 TRIP = '{method="POST",route="/api/v1/alerts/alertmanager",status="200"}'
@@ -96,3 +99,63 @@ async def _more(web, than: int) -> bool:
 async def _resolved(web, thread_id: str) -> dict[str, Any] | None:
     view = await web.thread(thread_id)
     return view if view["alert"]["status"] == "resolved" else None
+
+
+@pytest_asyncio.fixture
+async def auto_live(start_web, tmp_path) -> AsyncIterator[tuple[Any, Monitoring]]:
+    """The same, with `diagnose = "auto"` and `[tools.prometheus_query]` naming the real Prometheus."""
+    web = await start_web(GuidedPlanner(FunctionModel(no_model)), tokens={"alertmanager": TOKEN},
+                          alerts={"routes": [{"match": {"severity": "critical"}, "diagnose": "auto"}]})
+    web.bot.hub.registry.add(http_check)
+    web.bot.hub.registry.add(tcp_check)
+    web.bot.hub.registry.add(prometheus_query)
+    web.token = TOKEN
+    monitoring = await asyncio.to_thread(start_monitoring, tmp_path, web.url + AM, bearer=TOKEN)
+    web.bot.hub.config.tools["prometheus_query"] = {"url": monitoring.prometheus_url}
+    try:
+        yield web, monitoring
+    finally:
+        await asyncio.to_thread(monitoring.stop)
+
+
+async def test_an_auto_route_checks_the_instance_and_charts_the_query_that_fired(auto_live):
+    web, monitoring = auto_live
+    monitoring.exporter.value = 42
+
+    async def charted() -> dict[str, Any] | None:
+        threads = (await web.request("GET", "/api/v1/threads")).body["threads"]
+        if not threads:
+            return None
+        view = await web.thread(threads[0]["id"])
+        steps = [s for p in view["plans"] for s in p["steps"] if s["tool"] == "prometheus_query"]
+        return view if steps and steps[0]["status"] == "succeeded" else None
+
+    view = await eventually(charted, 60, "the alert's chart")
+    diagnosis, chart_plan = view["plans"]
+    assert diagnosis["status"] == "succeeded" and diagnosis["decided_by"] == "alert:alertmanager"
+    [chart] = chart_plan["steps"]
+    assert chart["args"]["query"] == f"{METRIC} > 10" and chart["args"]["range"] == "1h"
+    assert chart["args"]["mark"].startswith(view["alert"]["alerts"][0]["starts_at"][:16])
+    assert f'{METRIC}{{instance="127.0.0.1:{monitoring.exporter.port}"' in chart["summary"]
+    assert "= 42" in chart["summary"]
+    [png] = chart["files"]
+    assert png["name"] == "chart.png" and png["mime_type"] == "image/png" and png["size"] > 1000
+    async with web.session.get(f"{web.url}/api/v1/threads/{view['id']}/files/{png['sha256']}",
+                               headers={"Authorization": f"Bearer {TOKEN}"}) as response:
+        assert response.status == 200 and response.headers["Content-Type"] == "image/png"
+        data = await response.read()
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "PNG" and image.size == (900, 400)
+    assert len(data) == png["size"]
+
+
+async def test_an_instant_query_answers_a_table(auto_live):
+    web, monitoring = auto_live
+    await asyncio.to_thread(monitoring.wait_scraped)
+    reply = await web.say(f"!prometheus_query query='{METRIC}'")
+    view = await web.wait_for(reply.body["id"], lambda v: v["plans"] and v["plans"][0]["status"] == "succeeded",
+                              timeout=20)
+    step = view["plans"][0]["steps"][0]
+    assert step["files"] == [] and step["result"]["series"][0]["labels"]["job"] == "queue"
+    assert step["summary"].endswith("= 0")

@@ -18,7 +18,10 @@ def line_chart(series: list[tuple[str, list[tuple[float, float]]]], *, title: st
                mark: datetime | None = None, mark_label: str = "") -> bytes:
     """`series`: (label, [(unix seconds, value), …]); at most `MAX_SERIES` are drawn. `mark`
     draws a vertical line (an alert's start). Returns the PNG's bytes."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise RuntimeError("charts need matplotlib: pip install 'chatops[metrics]'") from None
 
     matplotlib.use("Agg", force=True)
     import matplotlib.dates as mdates
