@@ -212,7 +212,13 @@ function stepItem(step) {
       step.duration_ms !== null && step.duration_ms !== undefined ? el("span", { class: "muted" }, `${Math.round(step.duration_ms)} ms`) : null),
     step.reason ? el("div", { class: "reason" }, step.reason) : null,
     line ? el("p", { class: `summary ${key}` }, line) : null,
+    stepFiles(step),
     stepOutput(step));
+}
+
+function stepFiles(step) {  // files the step made (a prometheus_query chart): shown like an attached image
+  const media = (step.files || []).map((file) => mediaFor(null, file)).filter(Boolean);
+  return media.length ? el("div", { class: "media step-files" }, media) : null;
 }
 
 function mayApproveDanger(plan) {
