@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.agent.answers import summarize, summarize_steps
-from bot.agent.commands import is_command, is_reload_command, parse_command
+from bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
 from bot.agent.policy import Policy
@@ -413,6 +413,11 @@ class Hub:
     async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:
         if is_reload_command(turn.text):
             return await self._reload(turn.requester)
+        if is_report_command(turn.text):  # issue 21: the thread's incident report
+            from bot.incident_report import thread_report, to_markdown
+
+            report = await thread_report(self.store, turn.thread.id)
+            return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")
         tools = self.tools_for(turn.requester)
         if is_command(turn.text):
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)

@@ -29,6 +29,7 @@ from adapters.http.events import ThreadEvents
 from adapters.http.guard import SECURITY_HEADERS
 from adapters.http.metrics import BotMetrics
 from adapters.http.openapi import Endpoint, Param, build_document
+from adapters.http.reports import ReportsApi
 from adapters.http.schemas import (
     AdapterHealthBody,
     DecisionRequest,
@@ -78,6 +79,8 @@ class ThreadsApi:
         self._uploads: dict[str, bytes] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.alerts = AlertsApi(runtime, callers=self.callers)  # alerts in, schedules listed (issue 21)
+        self.reports = ReportsApi(runtime.store, callers=self.callers, readable=self._readable_thread,
+                                  redact=lambda text: self.hub.redactor.text(text) or "")
 
     # --- the route table ----------------------------------------------------------------------------
 
@@ -131,6 +134,7 @@ class ThreadsApi:
                      ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415, *storage_errors),
                      params=[Param("id", THREAD_ID, "path")]),
             *self.alerts.endpoints(),
+            *self.reports.endpoints(),
             Endpoint("GET", "/api/v1/openapi.json", self.openapi, "openapi", "This document",
                      ok=(200, JSON), secured=False),
             Endpoint("GET", "/healthz", self.health, "health",

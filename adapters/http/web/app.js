@@ -412,7 +412,20 @@ function ownerOf(threadId) {  // a web thread's id is http:<owner>:<name>
   return parts.length >= 3 ? parts[1] : null;
 }
 
+async function exportReport() {  // the incident report of the open thread, as a Markdown download
+  if (!state.threadId) return;
+  try {
+    const response = await fetch(`/api/v1/threads/${encodeURIComponent(state.threadId)}/report`, { headers: authHeaders() });
+    if (!response.ok) throw new Error(`${response.status}`);
+    const link = el("a", { href: URL.createObjectURL(await response.blob()), download: "incident-report.md" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (error) { setStatus(`Could not export: ${error.message}`, true); }
+}
+
 function updateComposer() {
+  $("export").hidden = !state.view;
   // approvers read other people's threads to decide; only the owner writes in one
   const owner = state.view ? ownerOf(state.view.id) : null;
   const foreign = Boolean(owner && state.me && state.me.user !== "operator" && owner !== state.me.user);
@@ -718,6 +731,7 @@ document.addEventListener("DOMContentLoaded", () => {
     $("record").addEventListener("click", toggleRecording);
   }
   $("new-thread").addEventListener("click", newThread);
+  $("export").addEventListener("click", exportReport);
   $("token-form").addEventListener("submit", useToken);
   $("log").addEventListener("scroll", () => { if (nearBottom($("log"))) $("new-messages").hidden = true; });
   $("new-messages").addEventListener("click", () => {
