@@ -262,6 +262,47 @@ class AlertDesk:
         await self.store.record_bot_message(thread, text)
         await self.hub.emit(thread, AnswerEvent(thread=thread.id, text=text))
 
+    # --- acting on an alert: acknowledge, silence ---------------------------------------------------
+
+    async def acknowledge(self, thread: ThreadRef, user: UserRef) -> str:
+        """"Acknowledged by X at T": kept in the audit log (the report's time to acknowledge) and
+        shown in the thread."""
+        text = f"👀 Acknowledged by {user.label()} at {utcnow().strftime('%Y-%m-%d %H:%M:%S UTC')}"
+        await self.store.append_audit("alert.acknowledged", actor=user.key, thread_id=thread.id,
+                                      detail={"text": text})
+        await self.hub.notice(thread, text)
+        return text
+
+    async def silence(self, thread: ThreadRef, user: UserRef, duration: str) -> None:
+        """Ask, as `user`, for a silence of the thread's alert group: `silence_alert` with the
+        labels every alert of the group shares; a write step, so it waits for an approval."""
+        row = await self.store.alert_of_thread(thread.id)
+        if row is None:
+            raise LookupError("this thread was not opened by an alert")
+        if "silence_alert" not in self.hub.registry:
+            raise LookupError("silences need [alerts] alertmanager_url")
+        label_sets = [alert.get("labels") or {} for alert in row["alerts"]]
+        shared = {k: v for k, v in (label_sets[0] if label_sets else {}).items()
+                  if all(labels.get(k) == v for labels in label_sets)}
+        if not shared:
+            raise LookupError("the alerts of this group share no label to silence them by")
+        quoted = {name: value.replace("\\", "\\\\").replace('"', '\\"') for name, value in shared.items()}
+        matchers = ",".join(f'{name}="{value}"' for name, value in sorted(quoted.items()))
+        text = " ".join(["!silence_alert", shlex.quote(f"matchers={matchers}"), shlex.quote(f"duration={duration}"),
+                         shlex.quote(f"comment=asked by {user.label()}")])
+        inbound = Inbound(event_id=f"silence:{thread.id}:{user.key}:{utcnow().isoformat()}", thread=thread, user=user,
+                          text=text)
+        settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def settle() -> None:
+            if not settled.done():
+                settled.set_result(None)
+
+        turn = self._spawn(self.hub.handle(inbound, on_settled=settle))
+        await asyncio.wait({turn, settled}, return_when=asyncio.FIRST_COMPLETED)
+        if turn.done() and turn.exception() is not None:
+            raise turn.exception()  # type: ignore[misc]
+
     # --- background work ---------------------------------------------------------------------------
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:

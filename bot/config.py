@@ -478,7 +478,10 @@ class Config(Section):
 
     def tool_config(self, name: str) -> dict[str, Any]:
         value = self.tools.get(name)
-        return dict(value) if isinstance(value, dict) else {}
+        table = dict(value) if isinstance(value, dict) else {}
+        if name == "silence_alert" and self.alerts.alertmanager_url:  # issue 21: `[alerts] alertmanager_url`
+            table.setdefault("alertmanager_url", self.alerts.alertmanager_url)
+        return table
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so output can be scrubbed of them before it is shown or stored."""

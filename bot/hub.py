@@ -636,7 +636,7 @@ class Hub:
         return ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
                            config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step),
                            child_started=child_started, child_ended=self.store.forget_child, checkpoint=checkpoint,
-                           attach=attach)
+                           attach=attach, approver=step.decided_by)
 
     def _progress(self, thread: ThreadRef, step: Step) -> Callable[[str], Awaitable[None]]:
         async def report(message: str) -> None:

@@ -2,9 +2,10 @@
 
 It is read, never written: the stored thread (messages with what was perceived from their
 attachments, plans, steps with their outcome and output, notices), its alert group and its audit
-entries (who approved, denied or was refused, when; when each step started and ended). It starts
-with a summary: when the alert fired and resolved, and the time to acknowledge (the first decision
-by a person), to first action (the first step that ran) and to resolve.
+entries (who approved, denied or was refused, who acknowledged, when; when each step started and
+ended). It starts with a summary: when the alert fired and resolved, and the time to acknowledge
+(the first acknowledgement or decision by a person), to first action (the first step that ran)
+and to resolve.
 
 `chatops report --thread ID`, `GET /api/v1/threads/{id}/report` and `!report`-style exports all
 render this one model, as Markdown or as a self-contained HTML page.
@@ -129,6 +130,10 @@ def build_report(view: dict[str, Any], audit: list[dict[str, Any]], alert: dict[
             said = outputs.get(item["step_id"]) or step.get("error") or step.get("summary") or ""
             add(at, f"⏹ Step `{step.get('tool', item.get('tool') or '?')}` {status}"
                     + (f" ({outcome})" if outcome else ""), _clip_output(said))
+        elif kind == "alert.acknowledged":
+            add(at, detail.get("text") or f"👀 Acknowledged by {_who(actor)}")
+            moment = _at(at)
+            acknowledged = moment if acknowledged is None or (moment and moment < acknowledged) else acknowledged
         elif kind == "plan.expired":
             add(at, "⌛ A plan expired without a decision")
     summary = []

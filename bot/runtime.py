@@ -41,9 +41,13 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
     for item in BUILTIN_TOOLS:
         registry.add(item, source="builtin")
     if isinstance(config.tools.get("prometheus_query"), dict):  # metrics: only where a Prometheus is named
-        from tools.metrics.prometheus_query import prometheus_query
+        from tools.monitoring.prometheus_query import prometheus_query
 
         registry.add(prometheus_query, source="builtin")
+    if config.alerts.alertmanager_url:  # silences: only where an Alertmanager is named
+        from tools.monitoring.silence_alert import silence_alert
+
+        registry.add(silence_alert, source="builtin")
     for runbook in config.runbooks:
         try:
             registry.add(runbook_tool(runbook), source="runbook")

@@ -53,6 +53,9 @@ class ToolContext:
     """The process group is gone (reaped or killed)."""
     checkpoint: Checkpoint = _ignore_checkpoint
     """The output so far, kept with the step if the bot dies before the step finishes."""
+    approver: str | None = None
+    """Who approved this step (a user key such as `http:alice`), for a step that needed it: a
+    tool that acts in another system can say who allowed it (a silence's `createdBy`)."""
     attach: Attach = _no_attachments
     """`await ctx.attach(name, mime_type, data)`: a file the step made (a chart), kept with the
     step and shown on every surface; returns its `name`, `mime_type`, `size` and `sha256`."""

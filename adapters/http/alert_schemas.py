@@ -50,3 +50,18 @@ class ScheduleBody(BaseModel):
 
 class SchedulePage(BaseModel):
     schedules: list[ScheduleBody]
+
+
+class SilenceRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    duration: str = Field("1h", pattern=r"^[0-9]{1,4}(m|h|d)$", description="how long, e.g. 30m, 1h, 2h")
+
+
+class AcknowledgeRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+class AlertActionReply(BaseModel):
+    thread_id: str
+    text: str = Field(description="what the thread was told")

@@ -78,7 +78,8 @@ class ThreadsApi:
         self.adapters = adapters if adapters is not None else ["http"]
         self._uploads: dict[str, bytes] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.alerts = AlertsApi(runtime, callers=self.callers)  # alerts in, schedules listed (issue 21)
+        # alerts in, alert actions, schedules listed (issue 21)
+        self.alerts = AlertsApi(runtime, callers=self.callers, readable=self._readable_thread)
         self.reports = ReportsApi(runtime.store, callers=self.callers, readable=self._readable_thread,
                                   redact=lambda text: self.hub.redactor.text(text) or "")
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -19,7 +21,8 @@ from tests.alerts.monitoring import METRIC, Monitoring, start_monitoring
 from tests.alerts.test_webhooks import AM, no_model
 from tools.builtin.http_check import http_check
 from tools.builtin.tcp_check import tcp_check
-from tools.metrics.prometheus_query import prometheus_query
+from tools.monitoring.prometheus_query import prometheus_query
+from tools.monitoring.silence_alert import silence_alert
 
 TOKEN = "am-live-token-7f3a"
 TRIP = '{method="POST",route="/api/v1/alerts/alertmanager",status="200"}'
@@ -159,3 +162,52 @@ async def test_an_instant_query_answers_a_table(auto_live):
     step = view["plans"][0]["steps"][0]
     assert step["files"] == [] and step["result"]["series"][0]["labels"]["job"] == "queue"
     assert step["summary"].endswith("= 0")
+
+
+ALICE = "alice-live-token-91bd"
+
+
+async def test_silence_1h_waits_for_an_approval_and_alertmanager_lists_it(start_web, tmp_path):
+    web = await start_web(GuidedPlanner(FunctionModel(no_model)), tokens={"alertmanager": TOKEN, "alice": ALICE},
+                          roles={"oncall": {"http": ["alice"]}})
+    web.bot.hub.registry.add(http_check)
+    web.bot.hub.registry.add(silence_alert)
+    monitoring = await asyncio.to_thread(start_monitoring, tmp_path, web.url + AM, bearer=TOKEN)
+    try:
+        web.bot.hub.config.alerts.alertmanager_url = monitoring.alertmanager_url
+        monitoring.exporter.value = 77
+
+        async def opened() -> list[dict[str, Any]]:
+            return (await web.request("GET", "/api/v1/threads", token=TOKEN)).body["threads"]
+
+        [thread] = await eventually(opened, 40, "the alert's thread")
+        asked = await web.request("POST", f"/api/v1/threads/{thread['id']}/alert/silence", json={"duration": "1h"},
+                                  token=ALICE)
+        assert asked.status == 200, asked.body
+        view = await web.thread(thread["id"], token=ALICE)
+        silence = next(p for p in view["plans"] if p["steps"][0]["tool"] == "silence_alert")
+        step = silence["steps"][0]
+        assert silence["status"] == "proposed" and step["risk"] == "write"
+        instance = f"127.0.0.1:{monitoring.exporter.port}"
+        assert step["args"]["matchers"] == \
+            f'alertname="QueueTooDeep",instance="{instance}",job="queue",severity="critical"'
+        assert await asyncio.to_thread(_silences, monitoring) == []  # nothing until someone approves
+        refused = await web.request("POST", f"/api/v1/plans/{silence['id']}/decision", json={"decision": "approve"},
+                                    token=TOKEN)
+        assert refused.status in (403, 404)  # the alert's sender approves nothing
+        approved = await web.request("POST", f"/api/v1/plans/{silence['id']}/decision", json={"decision": "approve"},
+                                     token=ALICE)
+        assert approved.status == 200, approved.body
+        await web.wait_for(thread["id"], lambda v: any(p["id"] == silence["id"] and p["status"] == "succeeded"
+                                                       for p in v["plans"]), token=ALICE)
+        [created] = await asyncio.to_thread(_silences, monitoring)
+        assert created["createdBy"] == "alice" and created["status"]["state"] == "active"
+        assert {m["name"]: m["value"] for m in created["matchers"]}["alertname"] == "QueueTooDeep"
+        assert thread["id"] in created["comment"]
+    finally:
+        await asyncio.to_thread(monitoring.stop)
+
+
+def _silences(monitoring: Monitoring) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{monitoring.alertmanager_url}/api/v2/silences", timeout=5) as response:
+        return json.loads(response.read())

@@ -251,3 +251,23 @@ async def test_the_openapi_document_describes_the_webhooks_and_the_alert_field(s
     assert set(schemas["AlertThreadBody"]["properties"]) == {"id", "group_key", "status", "new"}
     assert "groupKey" in schemas["AlertmanagerWebhook"]["properties"]
     assert "/api/v1/schedules" in document["paths"]
+
+
+async def test_acknowledge_is_kept_and_shown_and_silence_needs_an_alertmanager(start_web):
+    web = await served(start_web)
+    opened = await web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"))
+    thread_id = opened.body["threads"][0]["id"]
+    reply = await web.request("POST", f"/api/v1/threads/{thread_id}/alert/acknowledge", json={})
+    assert reply.status == 200 and reply.body["text"].startswith("👀 Acknowledged by operator at 20")
+    view = await web.thread(thread_id)
+    assert view["notices"][-1]["text"] == reply.body["text"]
+    [entry] = await web.bot.store.audit_log(10, kind="alert.acknowledged")
+    assert entry["actor"] == "local:operator" and entry["thread_id"] == thread_id
+    report = (await web.request("GET", f"/api/v1/threads/{thread_id}/report")).body
+    assert "👀 Acknowledged by operator" in report and "- Time to acknowledge: —" not in report
+    refused = await web.request("POST", f"/api/v1/threads/{thread_id}/alert/silence", json={"duration": "1h"})
+    assert refused.status == 409 and "alertmanager_url" in refused.body["error"]["message"]
+    assert (await web.request("POST", f"/api/v1/threads/{thread_id}/alert/silence", json={"duration": "1y"})).status \
+        == 400
+    other = (await web.say("hello")).body["id"]  # not an alert thread
+    assert (await web.request("POST", f"/api/v1/threads/{other}/alert/acknowledge", json={})).status == 404

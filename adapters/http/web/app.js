@@ -290,6 +290,18 @@ function messageItem(message) {
     perceived ? el("div", { class: "perceived", "aria-label": "What the bot read" }, perceived) : null);
 }
 
+function alertBar(view) {  // an alert thread: its state, and Silence 1h / Acknowledge (under the usual approvals)
+  const act = async (path, body, done) => {
+    try { await api("POST", `/api/v1/threads/${encodeURIComponent(view.id)}/alert/${path}`, body); setStatus(done); scheduleRefresh(); }
+    catch (error) { setStatus(error.message, true); }
+  };
+  const firing = view.alert.status === "firing";
+  return el("div", { class: `alert-bar ${view.alert.status}`, role: "group", "aria-label": "Alert actions" },
+    el("span", { class: `state ${firing ? "failed" : "succeeded"}` }, `${view.alert.source}: ${view.alert.status}`),
+    el("button", { type: "button", class: "secondary", onclick: () => act("acknowledge", {}, "Acknowledged.") }, "Acknowledge"),
+    el("button", { type: "button", class: "secondary", onclick: () => act("silence", { duration: "1h" }, "Silence proposed: it waits for an approval.") }, "Silence 1h"));
+}
+
 function noticeItem(notice) {
   return el("p", { class: `notice ${notice.level}` }, el("span", { class: "time muted" }, when(notice.created_at)), notice.text);
 }
@@ -324,6 +336,7 @@ function render({ scroll = false } = {}) {
   ];
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const more = state.older ? state.older.has_more : view.has_more;
+  if (view.alert) log.append(alertBar(view));
   if (more) log.append(el("button", { type: "button", class: "secondary older", onclick: showOlder }, "Show older messages"));
   for (const item of items) log.append(item.node());
   const grown = items.length > state.seen;

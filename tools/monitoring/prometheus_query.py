@@ -18,7 +18,7 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.context import ToolContext
-from tools.metrics.chart import line_chart
+from tools.monitoring.chart import line_chart
 from tools.registry import tool
 
 MAX_ROWS = 20

@@ -1,1 +1,0 @@
-"""Metrics the bot can see: Prometheus queries (`prometheus_query`) and their charts."""
