@@ -162,7 +162,8 @@ class AlertDesk:
             shown = change.fired or change.alerts
             heading = "" if change.new_group else (
                 "Firing again:" if change.was_firing is False else "New alert(s) in this group:")
-            await self._post_alerts(notification, shown, thread, requester, route, heading)
+            waiting = not change.new_group and change.was_firing and await self._diagnosis_waits(thread, requester)
+            await self._post_alerts(notification, shown, thread, requester, route, heading, plan=not waiting)
         if change.resolved:
             fired_at = _parse(stored.get("fired_at")) if stored else None
             text = resolved_message(change.resolved, whole_group=change.status == "resolved",
@@ -192,15 +193,23 @@ class AlertDesk:
 
     # --- the alert's message: a turn like any other ----------------------------------------------
 
+    async def _diagnosis_waits(self, thread: ThreadRef, requester: UserRef) -> bool:
+        """Whether the group's diagnosis still waits for a decision: a storm of new alerts in a
+        firing group is then listed, not planned again (500 fingerprints are not 500 plans)."""
+        return any(plan.status is PlanStatus.proposed and plan.requester is not None
+                   and plan.requester.key == requester.key
+                   for plan in await self.store.thread_plans(thread.id, limit=3))
+
     async def _post_alerts(self, notification: AlertNotification, alerts: list[Alert], thread: ThreadRef,
-                           requester: UserRef, route: AlertRouteConfig, heading: str) -> None:
+                           requester: UserRef, route: AlertRouteConfig, heading: str, *, plan: bool = True) -> None:
         text = alert_message(notification, alerts, shown=self.config.shown_alerts, heading=heading)
         links = "\n".join(link_lines(alerts, self.config.shown_alerts))
         fired = fired_expression(alerts) if "prometheus_query" in self.hub.registry else None
         if fired is not None and route.diagnose != "auto":
             links += f"\nchart the query that fired: {chart_command(*fired)}"
-        if route.diagnose == "off" or self._queued >= MAX_QUEUED_TURNS:
+        if route.diagnose == "off" or not plan or self._queued >= MAX_QUEUED_TURNS:
             note = "" if route.diagnose == "off" else (
+                "\n(Not planned again: the diagnosis above still waits for a decision.)" if not plan else
                 "\n(Not diagnosed: too many alerts are waiting for the planner right now. "
                 "Ask “what is wrong here?” in this thread to plan checks.)")
             await self._say(thread, text + (f"\n🔗 {links}" if links else "") + note)

@@ -133,6 +133,9 @@ async def test_a_group_that_fires_again_or_gains_an_alert_adds_to_the_same_threa
     assert len(view["messages"]) == 4 and "New alert(s) in this group:" in view["messages"][3]["text"]
     assert "instance=127.0.0.1:1" in view["messages"][3]["text"]
     assert host not in view["messages"][3]["text"]  # only the alert that is new
+    # the group's diagnosis still waits for a click: the new alert is listed, not planned again
+    assert view["messages"][3]["role"] == "bot" and "Not planned again" in view["messages"][3]["text"]
+    assert len(view["plans"]) == 2  # the first firing's and the second firing's
 
 
 async def test_grafana_bodies_from_its_docs_and_test_suite_open_threads(start_web):
