@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from bot.config import Config, ScheduleConfig
 from bot.config_check import check_config
 from bot.schedules import Scheduler, next_run, request_text, run_thread, visible_thread
+from tests.http.served import run_config, serve
 from tests.postgres_server import free_port
 from tools.builtin.http_check import http_check
 
@@ -169,3 +171,42 @@ def test_schedule_times_and_requests():
     assert next_run(cron, moment) == datetime(2026, 12, 5, 8, 5, tzinfo=UTC)
     with pytest.raises(ValueError, match="exactly one of `every` and `cron`"):
         Config.model_validate({"schedules": [{"name": "c", "every": "1m", "cron": "* * * * *", "request": "x"}]})
+
+
+def test_chatops_run_runs_its_schedules_and_lists_them(tmp_path, health):
+    """The whole process: `chatops run` starts the scheduler; `GET /api/v1/schedules` shows each
+    schedule's state (a cron schedule not yet due has its next run at 03:00 UTC), and a flip is
+    told in the schedule's web thread."""
+    port = free_port()
+    config = run_config(tmp_path / "chatops.toml", database=tmp_path / "bot.db", listen=f"127.0.0.1:{port}", extra=f"""
+        [[schedules]]
+        name = "web-health"
+        every = "1s"
+        tool = "http_check"
+        args = {{ url = "{health.url}" }}
+
+        [[schedules]]
+        name = "nightly"
+        cron = "0 3 * * *"
+        request = "!http_check {health.url}"
+    """)
+    with serve(config, port) as served:
+        deadline = time.monotonic() + 30
+        while True:
+            status, body = served.call("GET", "/api/v1/schedules")
+            assert status == 200
+            rows = {row["name"]: row for row in body["schedules"]}
+            if rows["web-health"]["last_outcome"] == "ok" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        health.ok = False
+        while True:
+            status, view = served.call("GET", f"/api/v1/threads/{rows['web-health']['thread_id']}")
+            if (status == 200 and view["messages"]) or time.monotonic() > deadline + 30:
+                break
+            time.sleep(0.2)
+    assert rows["web-health"]["every"] == "1s" and rows["web-health"]["cron"] is None
+    assert rows["web-health"]["last_run_at"] and rows["web-health"]["next_run_at"] > rows["web-health"]["last_run_at"]
+    assert rows["nightly"]["cron"] == "0 3 * * *" and rows["nightly"]["last_run_at"] is None
+    assert rows["nightly"]["next_run_at"].endswith("03:00:00Z") or "T03:00:00" in rows["nightly"]["next_run_at"]
+    assert view["messages"][0]["text"].startswith("🔴 web-health: problem since")
