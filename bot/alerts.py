@@ -124,7 +124,9 @@ class AlertDesk:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.store = hub.store
-        self._group_locks: dict[str, asyncio.Lock] = {}
+        # one notification of a group at a time, in this process (the lock and how many use it);
+        # across replicas the hub's de-duplication by event id keeps a group's message single
+        self._group_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._planning = asyncio.Semaphore(PLANNING_AT_ONCE)
         self._queued = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -137,13 +139,17 @@ class AlertDesk:
         """Apply one notification; `thread` is where a new group's thread goes. Returns once what
         changed is stored (an alert's message has its plan or answer on show)."""
         key = f"{notification.source}\n{notification.group_key}"
-        lock = self._group_locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            try:
+        lock, users = self._group_locks.get(key, (asyncio.Lock(), 0))
+        self._group_locks[key] = (lock, users + 1)
+        try:
+            async with lock:
                 return await self._receive(notification, sender=sender, proposed=thread)
-            finally:
-                if not lock._waiters:  # type: ignore[attr-defined]  # nobody queued behind: forget it
-                    self._group_locks.pop(key, None)
+        finally:
+            lock, users = self._group_locks[key]
+            if users == 1:  # nobody else holds or waits for it: forget it (groups come and go)
+                del self._group_locks[key]
+            else:
+                self._group_locks[key] = (lock, users - 1)
 
     async def _receive(self, notification: AlertNotification, *, sender: UserRef, proposed: ThreadRef) -> AlertThread:
         stored = await self.store.alert_group(notification.source, notification.group_key)

@@ -4,6 +4,7 @@ adapter, the real hub and the guided planner, on a real SQLite file."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from pathlib import Path
@@ -274,3 +275,14 @@ async def test_acknowledge_is_kept_and_shown_and_silence_needs_an_alertmanager(s
         == 400
     other = (await web.say("hello")).body["id"]  # not an alert thread
     assert (await web.request("POST", f"/api/v1/threads/{other}/alert/acknowledge", json={})).status == 404
+
+
+async def test_the_same_notification_at_once_is_one_thread_and_one_message(start_web):
+    web = await served(start_web)
+    body = fixture("alertmanager_probe_failure.json")
+    replies = await asyncio.gather(*(web.request("POST", AM, json=body) for _ in range(6)))
+    assert {r.status for r in replies} == {200}
+    assert sum(r.body["threads"][0]["new"] for r in replies) == 1
+    assert len({r.body["threads"][0]["id"] for r in replies}) == 1
+    view = await web.thread(replies[0].body["threads"][0]["id"])
+    assert len(view["messages"]) == 1 and len(view["plans"]) == 1
