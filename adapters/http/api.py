@@ -52,6 +52,7 @@ from bot.faults import StorageUnavailable
 from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
 from bot.runtime import Runtime
+from bot.schedules import VISIBLE_OWNER as SCHEDULES_OWNER
 
 log = logging.getLogger("chatops.http")
 
@@ -191,10 +192,15 @@ class ThreadsApi:
         if to_write:
             allowed = self.callers.may_write(user, thread.channel)
         else:
-            allowed = await self.callers.may_read(user, thread.channel, lambda: self.store.thread_plans(thread_id))
+            allowed = await self.callers.may_read(user, thread.channel, lambda: self.store.thread_plans(thread_id),
+                                                  environment=lambda: self._opened_by_environment(thread))
         if not allowed:
             raise ApiError(404, "no such thread")
         return thread
+
+    async def _opened_by_environment(self, thread: ThreadRef) -> bool:
+        """A schedule's thread, or one an alert group opened (issue 21)."""
+        return thread.channel == SCHEDULES_OWNER or await self.store.alert_of_thread(thread.id) is not None
 
     async def _thread_body(self, thread_id: str, request: web.Request | None = None) -> ThreadBody:
         """The thread as a client shows it: its newest `limit` messages (default 50) and their

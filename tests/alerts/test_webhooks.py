@@ -286,3 +286,18 @@ async def test_the_same_notification_at_once_is_one_thread_and_one_message(start
     assert len({r.body["threads"][0]["id"] for r in replies}) == 1
     view = await web.thread(replies[0].body["threads"][0]["id"])
     assert len(view["messages"]) == 1 and len(view["plans"]) == 1
+
+
+async def test_on_call_people_follow_an_alert_thread_before_anything_waits_for_them(start_web):
+    tokens = {"alertmanager": "am-secret-token", "alice": "alice-secret-token", "bob": "bob-secret-token"}
+    web = await served(start_web, tokens=tokens, roles={"oncall": {"http": ["alice"]}},
+                       alerts={"routes": [{"diagnose": "off"}]})
+    reply = await web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"), token="am-secret-token")
+    thread_id = reply.body["threads"][0]["id"]
+    view = await web.thread(thread_id, token="alice-secret-token")  # an approver: no plan waits, she reads it
+    assert view["plans"] == [] and view["alert"]["status"] == "firing"
+    acknowledged = await web.request("POST", f"/api/v1/threads/{thread_id}/alert/acknowledge", json={},
+                                     token="alice-secret-token")
+    assert acknowledged.body["text"].startswith("👀 Acknowledged by alice")
+    for who in ("bob-secret-token", None):  # no role, no token: nothing
+        assert (await web.request("GET", f"/api/v1/threads/{thread_id}", token=who)).status in (401, 404)
