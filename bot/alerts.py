@@ -20,6 +20,7 @@ import logging
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -168,8 +169,12 @@ class AlertDesk:
             shown = change.fired or change.alerts
             heading = "" if change.new_group else (
                 "Firing again:" if change.was_firing is False else "New alert(s) in this group:")
-            waiting = not change.new_group and change.was_firing and await self._diagnosis_waits(thread, requester)
-            await self._post_alerts(notification, shown, thread, requester, route, heading, plan=not waiting)
+            skip = None
+            if change.status == "resolved":
+                skip = "Not planned: it had resolved before it reached me."
+            elif not change.new_group and change.was_firing and await self._diagnosis_waits(thread, requester):
+                skip = "Not planned again: the diagnosis above still waits for a decision."
+            await self._post_alerts(notification, shown, thread, requester, route, heading, skip=skip)
         if change.resolved:
             fired_at = _parse(stored.get("fired_at")) if stored else None
             text = resolved_message(change.resolved, whole_group=change.status == "resolved",
@@ -207,15 +212,17 @@ class AlertDesk:
                    for plan in await self.store.thread_plans(thread.id, limit=3))
 
     async def _post_alerts(self, notification: AlertNotification, alerts: list[Alert], thread: ThreadRef,
-                           requester: UserRef, route: AlertRouteConfig, heading: str, *, plan: bool = True) -> None:
+                           requester: UserRef, route: AlertRouteConfig, heading: str, *,
+                           skip: str | None = None) -> None:
+        """The alerts' message: a turn through the hub (planned), or the bot's own message when
+        the route says `diagnose = "off"`, `skip` says why not, or the planner's queue is full."""
         text = alert_message(notification, alerts, shown=self.config.shown_alerts, heading=heading)
         links = "\n".join(link_lines(alerts, self.config.shown_alerts))
         fired = fired_expression(alerts) if "prometheus_query" in self.hub.registry else None
         if fired is not None and route.diagnose != "auto":
             links += f"\nchart the query that fired: {chart_command(*fired)}"
-        if route.diagnose == "off" or not plan or self._queued >= MAX_QUEUED_TURNS:
-            note = "" if route.diagnose == "off" else (
-                "\n(Not planned again: the diagnosis above still waits for a decision.)" if not plan else
+        if route.diagnose == "off" or skip or self._queued >= MAX_QUEUED_TURNS:
+            note = "" if route.diagnose == "off" else f"\n({skip})" if skip else (
                 "\n(Not diagnosed: too many alerts are waiting for the planner right now. "
                 "Ask “what is wrong here?” in this thread to plan checks.)")
             await self._say(thread, text + (f"\n🔗 {links}" if links else "") + note)
@@ -343,7 +350,5 @@ class AlertDesk:
                 await task
 
 
-def _parse(text: str | None):
-    from datetime import datetime
-
+def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None

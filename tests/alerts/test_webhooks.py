@@ -301,3 +301,13 @@ async def test_on_call_people_follow_an_alert_thread_before_anything_waits_for_t
     assert acknowledged.body["text"].startswith("👀 Acknowledged by alice")
     for who in ("bob-secret-token", None):  # no role, no token: nothing
         assert (await web.request("GET", f"/api/v1/threads/{thread_id}", token=who)).status in (401, 404)
+
+
+async def test_a_group_first_seen_resolved_is_posted_not_planned(start_web):
+    web = await served(start_web)
+    reply = await web.request("POST", AM, json=fixture("alertmanager_probe_resolved.json"))
+    [thread] = reply.body["threads"]
+    assert thread["new"] is True and thread["status"] == "resolved"
+    view = await web.thread(thread["id"])
+    assert [m["role"] for m in view["messages"]] == ["bot"] and view["plans"] == []
+    assert "(Not planned: it had resolved before it reached me.)" in view["messages"][0]["text"]
