@@ -211,8 +211,8 @@ class Scheduler:
             following = next_run(schedule, following)
         self._next[schedule.name] = following
         if outcome is None:
-            await self.store.record_schedule_run(schedule.name, ran_at=ran_at, outcome=state.get("last_outcome")
-                                                 or "", changed=False, next_run_at=following)
+            await self.store.record_schedule_run(schedule.name, ran_at=ran_at, outcome=None, changed=False,
+                                                 next_run_at=following)
             return
         before = state.get("last_outcome") or None
         changed = outcome != before

@@ -30,8 +30,10 @@ def ensure(db: sqlite_utils.Database, name: str, thread_id: str, next_run_at: st
                [name, thread_id, next_run_at])
 
 
-def record_run(db: sqlite_utils.Database, name: str, *, ran_at: str, outcome: str, changed: bool,
+def record_run(db: sqlite_utils.Database, name: str, *, ran_at: str, outcome: str | None, changed: bool,
                next_run_at: str) -> None:
-    db.execute("UPDATE schedules SET last_run_at = ?, last_outcome = ?, next_run_at = ?, "
+    """A run: its time, its outcome (None: it found nothing to judge by, the last outcome stays)
+    and the next run."""
+    db.execute("UPDATE schedules SET last_run_at = ?, last_outcome = COALESCE(?, last_outcome), next_run_at = ?, "
                "changed_at = CASE WHEN ? = 1 THEN ? ELSE changed_at END WHERE name = ?",
                [ran_at, outcome, next_run_at, 1 if changed else 0, ran_at, name])

@@ -1122,7 +1122,7 @@ class Store:
         return schedules.all_states(self.db)
 
     @on_store_thread
-    def record_schedule_run(self, name: str, *, ran_at: datetime, outcome: str, changed: bool,
+    def record_schedule_run(self, name: str, *, ran_at: datetime, outcome: str | None, changed: bool,
                             next_run_at: datetime) -> None:
         with self._writing():
             schedules.record_run(self.db, name, ran_at=_ts(ran_at), outcome=outcome, changed=changed,

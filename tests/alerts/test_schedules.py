@@ -210,3 +210,30 @@ def test_chatops_run_runs_its_schedules_and_lists_them(tmp_path, health):
     assert rows["nightly"]["cron"] == "0 3 * * *" and rows["nightly"]["last_run_at"] is None
     assert rows["nightly"]["next_run_at"].endswith("03:00:00Z") or "T03:00:00" in rows["nightly"]["next_run_at"]
     assert view["messages"][0]["text"].startswith("🔴 web-health: problem since")
+
+
+async def test_a_request_in_plain_words_is_planned_and_one_that_plans_nothing_keeps_no_outcome(make_bot, health):
+    from pydantic_ai.models.function import FunctionModel
+
+    from bot.agent.guided import GuidedPlanner
+    from bot.schedules import schedule_rows
+    from tests.alerts.test_webhooks import no_model
+
+    bot = await make_bot(GuidedPlanner(FunctionModel(no_model)), schedules=[
+        {"name": "words", "every": "1s", "request": f"is {health.url} up?"},
+        {"name": "nothing", "every": "1s", "request": "!no_such_tool"}])
+    bot.hub.registry.add(http_check)
+    scheduler = Scheduler(bot.hub)
+    await scheduler.start()
+    try:
+        async def both_ran() -> bool:
+            rows = {row["name"]: row for row in await schedule_rows(bot.config.schedules, bot.store)}
+            return rows["words"]["last_outcome"] == "ok" and rows["nothing"]["last_run_at"] is not None
+
+        await until(both_ran)
+    finally:
+        await scheduler.stop()
+    rows = {row["name"]: row for row in await schedule_rows(bot.config.schedules, bot.store)}
+    assert rows["nothing"]["last_outcome"] is None
+    words = await bot.store.thread_plans(run_thread(bot.config.schedules[0]).id, limit=1)
+    assert [(s.tool, s.args) for s in words[0].steps] == [("http_check", {"url": health.url})]
