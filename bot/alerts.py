@@ -218,9 +218,7 @@ class AlertDesk:
         the route says `diagnose = "off"`, `skip` says why not, or the planner's queue is full."""
         text = alert_message(notification, alerts, shown=self.config.shown_alerts, heading=heading)
         links = "\n".join(link_lines(alerts, self.config.shown_alerts))
-        fired = fired_expression(alerts) if "prometheus_query" in self.hub.registry else None
-        if fired is not None and route.diagnose != "auto":
-            links += f"\nchart the query that fired: {chart_command(*fired)}"
+
         if route.diagnose == "off" or skip or self._queued >= MAX_QUEUED_TURNS:
             note = "" if route.diagnose == "off" else f"\n({skip})" if skip else (
                 "\n(Not diagnosed: too many alerts are waiting for the planner right now. "
@@ -255,10 +253,6 @@ class AlertDesk:
             settle()
         if route.diagnose == "auto":
             await self._confirm_reads(inbound, route, alerts)
-            fired = fired_expression(alerts) if "prometheus_query" in self.hub.registry else None
-            if fired is not None:  # read-only, and only against the configured Prometheus
-                await self.hub.handle(inbound.model_copy(update={"event_id": f"{inbound.event_id}:chart",
-                                                                 "text": chart_command(*fired)}))
 
     async def _confirm_reads(self, inbound: Inbound, route: AlertRouteConfig, alerts: list[Alert]) -> None:
         """`diagnose = "auto"`: confirm, as the requester, the proposed plans whose steps are all
@@ -324,6 +318,39 @@ class AlertDesk:
         await asyncio.wait({turn, settled}, return_when=asyncio.FIRST_COMPLETED)
         if turn.done() and turn.exception() is not None:
             raise turn.exception()  # type: ignore[misc]
+
+    # --- the chart of the query that fired: part of the diagnosis, run with its click -------------
+
+    def start(self) -> None:
+        """Listen for decisions: an approved diagnosis also charts the query that fired."""
+        self.hub.add_sink(self._on_event)
+
+    def stop(self) -> None:
+        self.hub.remove_sink(self._on_event)
+
+    async def _on_event(self, thread: ThreadRef, event: Any) -> None:
+        if getattr(event, "type", "") != "decision" or not event.accepted or event.decision != "approve":
+            return
+        self._spawn(self._chart_after(thread, event.plan_id))
+
+    async def _chart_after(self, thread: ThreadRef, plan_id: str) -> None:
+        """The diagnosis of an alert was approved (by a person, or by an `auto` route): chart the
+        query that fired over the last hour, against the configured Prometheus only. The click that
+        ran the diagnosis is the click that charts it; the chart is never run without one."""
+        if "prometheus_query" not in self.hub.registry:
+            return
+        plan = await self.store.get_plan(plan_id)
+        if plan is None or plan.requester is None or plan.requester.platform != ALERT_PLATFORM:
+            return
+        if any(step.tool == "prometheus_query" for step in plan.steps):
+            return
+        row = await self.store.alert_of_thread(thread.id)
+        alerts = [Alert.model_validate(item) for item in (row or {}).get("alerts", [])]
+        fired = fired_expression([a for a in alerts if a.status == "firing"] or alerts)
+        if fired is None:
+            return
+        await self.hub.handle(Inbound(event_id=f"alert-chart:{plan_id}", thread=thread, user=plan.requester,
+                                      text=chart_command(*fired)))
 
     # --- background work ---------------------------------------------------------------------------
 

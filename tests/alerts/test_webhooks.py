@@ -311,3 +311,21 @@ async def test_a_group_first_seen_resolved_is_posted_not_planned(start_web):
     view = await web.thread(thread["id"])
     assert [m["role"] for m in view["messages"]] == ["bot"] and view["plans"] == []
     assert "(Not planned: it had resolved before it reached me.)" in view["messages"][0]["text"]
+
+
+async def test_the_click_that_runs_the_diagnosis_also_charts_the_query_that_fired(start_web, http_server):
+    from tools.monitoring.prometheus_query import prometheus_query
+
+    web = await served(start_web, tools={"prometheus_query": {"url": "http://127.0.0.1:1"}})
+    web.bot.hub.registry.add(prometheus_query)
+    host = http_server.removeprefix("http://")
+    body = alert_body("firing", host, description=f"{http_server}/health answers slowly")
+    thread_id = (await web.request("POST", AM, json=body)).body["threads"][0]["id"]
+    view = await web.thread(thread_id)
+    assert len(view["plans"]) == 1  # nothing charted before the click
+    await web.request("POST", f"/api/v1/plans/{view['plans'][0]['id']}/decision", json={"decision": "approve"})
+    view = await web.wait_for(thread_id, lambda v: len(v["plans"]) == 2 and v["plans"][1]["status"] != "proposed")
+    [chart] = view["plans"][1]["steps"]
+    assert chart["tool"] == "prometheus_query"
+    assert chart["args"] == {"query": "probe_success == 0", "range": "1h", "mark": "2026-12-05T08:00:00+00:00"}
+    assert view["plans"][1]["requester"] == "alertmanager"
