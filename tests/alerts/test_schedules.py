@@ -153,8 +153,10 @@ def test_check_config_refuses_a_schedule_that_writes_and_knows_its_keys(tmp_path
                       '[[schedules]]\nname = "nightly"\ncron = "0 3 * * *"\ntool = "restart_web"\n\n'
                       '[[schedules]]\nname = "probe"\nevery = "1m"\nrequest = "is https://example.org/health up?"\n'
                       'notfy = "always"\n\n'
-                      '[[alerts.routes]]\nmatch = { severity = "critical" }\ndiagnose = "sometimes"\n')
+                      '[[alerts.routes]]\nmatch = { severity = "critical" }\ndiagnose = "sometimes"\n\n'
+                      '[tools.prometheus_query]\nurl = "prometheus:9090"\n')
     problems = check_config(config).problems
+    assert any(p.startswith("tools.prometheus_query.url") for p in problems), problems
     assert any(p.startswith("schedules[nightly].tool: restart_web changes something (write)") for p in problems)
     assert any("notfy" in p and "notify" in p for p in problems), problems
     assert any(p.startswith("alerts.routes[0].diagnose") for p in problems), problems
