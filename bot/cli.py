@@ -62,7 +62,8 @@ def chat(
     thread: Annotated[str | None, typer.Option("--thread", "-t", help="resume (or name) a stored thread")] = None,
     json_mode: JsonOption = False,
     attach: Annotated[list[Path] | None, typer.Option(
-        "--attach", "-a", exists=True, dir_okay=False, help="a voice note or image for the first message")] = None,
+        "--attach", "-a", exists=True, dir_okay=False,
+        help="a voice note, image or video clip for the first message")] = None,
 ) -> None:
     """Talk to the bot in one thread, from a terminal or a pipe (`/attach PATH` adds a file)."""
     settings = _load(config)
@@ -485,8 +486,18 @@ def describe(
     raise typer.Exit(asyncio.run(_perceive_file(_load(config), image, json_mode, expect="image")))
 
 
+@app.command()
+def watch(
+    video: Annotated[Path, typer.Argument(help="a video clip: mp4, webm, mov, mkv", exists=True, dir_okay=False)],
+    config: ConfigOption = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Perceive a video clip: what is said and what is on screen, as a timeline."""
+    raise typer.Exit(asyncio.run(_perceive_file(_load(config), video, json_mode, expect="video")))
+
+
 async def _perceive_file(settings: Config, path: Path, json_mode: bool, *, expect: str) -> int:
-    from bot.perception.media import read_local_file, to_media
+    from bot.perception.media import declared_type, read_local_file, to_media
     from bot.perception.pipeline import Perceiver
     from bot.perception.types import PerceptionError
     from bot.runtime import build_perceiver, build_registry
@@ -495,8 +506,8 @@ async def _perceive_file(settings: Config, path: Path, json_mode: bool, *, expec
     perceiver = build_perceiver(settings, registry, store=None)
     try:
         try:
-            media = to_media(path.name, await read_local_file(path, settings.perception.max_bytes),
-                             settings.perception.allowed_types)
+            limit = settings.perception.limit_for(declared_type(path.name, ""))
+            media = to_media(path.name, await read_local_file(path, limit), settings.perception.allowed_types)
             part = await perceiver.perceive(media)
         except PerceptionError as exc:
             part = Perceiver.refusal(path.name, expect, str(exc))

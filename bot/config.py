@@ -119,6 +119,9 @@ class LLMConfig(Section):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     timeout: float = Field(60.0, gt=0)
     max_concurrent: int = Field(2, ge=1)
+    stream: bool = False
+    """Ask a configured model for a streamed reply (server-sent events): for servers and proxies
+    that answer long requests only as a stream, or cut idle connections before a reply is whole."""
     local: LocalModelConfig = Field(default_factory=LocalModelConfig)
 
     @field_validator("model")
@@ -137,12 +140,50 @@ class LLMConfig(Section):
 
 
 class AgentConfig(Section):
+    diagnosis_folders: list[str] = Field(default_factory=list)
+    """Folders of `*.toml` files, each holding `[[diagnoses]]` entries like the config's own: a
+    team's diagnosis knowledge base, kept beside its runbooks and loaded with the built-in one."""
     max_rounds: int = Field(3, ge=1, le=10)
     approval_ttl: float = Field(900, gt=0)  # seconds
     max_steps: int = Field(5, ge=1, le=20)
     unfinished_turns: Literal["replan", "notice"] = "replan"
     """A message stored but never planned when the bot crashed: plan it again (safe: nothing
     ran) or answer with a notice asking to send it again."""
+
+
+class DiagnosisCheck(Section):
+    """A next check a diagnosis suggests: words for a person, and where a tool does it, the tool
+    and its arguments (templates over the entry's named groups) so the answer can offer it."""
+
+    say: str = Field(min_length=1)
+    tool: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    command: str | None = None  # a shell command for a person on the affected host
+
+
+class DiagnosisConfig(Section):
+    """One known failure: signatures (regular expressions, named groups fill the templates), the
+    finding in plain words, and the next checks. See bot/agent/diagnoses/*.toml."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+    patterns: list[str] = Field(min_length=1)
+    finding: str = Field(min_length=1)
+    why: str = ""
+    next: list[DiagnosisCheck] = Field(default_factory=list)
+    priority: int = Field(1, ge=0, le=10)  # more specific entries outrank generic ones
+    supersedes: list[str] = Field(default_factory=list)  # ids this entry makes redundant when both match
+    case_sensitive: bool = False
+    examples: list[str] = Field(default_factory=list)  # texts that must match (checked by check-config)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for number, pattern in enumerate(patterns, 1):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {number} ({pattern!r}) is not a valid regular expression: {exc}") from None
+        return patterns
 
 
 class RoleMembers(Section):
@@ -304,13 +345,30 @@ class VisionConfig(Section):
     max_words: int = Field(60, ge=10, le=400)
 
 
+class VideoConfig(Section):
+    """Video clips (mp4, webm, mov, mkv): the audio track transcribed like a voice note, the
+    frames where the screen changes read by OCR. See `bot.perception.video`."""
+
+    max_seconds: float = Field(180, gt=0)
+    """Seconds of a clip perceived; a longer clip is cut there, with a note of what was left."""
+    max_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+    """Size of one video file, checked while streaming (other files keep `perception.max_bytes`)."""
+    max_frames: int = Field(30, ge=1, le=500)
+    """Distinct frames read by OCR; later scene changes are skipped with a note."""
+    time_budget: float = Field(60, gt=0)
+    """Seconds of work on one clip (speech and frames); the rest is skipped with a note."""
+    scene_change: float = Field(0.001, gt=0, lt=1)
+    """Share of a frame's pixels that must change for a new frame to be read (0.1 %: a new
+    line of ten 16 px characters on a 720p screen)."""
+
+
 class PerceptionConfig(Section):
     max_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # per attachment, checked while streaming
     max_audio_seconds: float = Field(600, gt=0)
     max_image_pixels: int = Field(40_000_000, ge=10_000)  # decompression-bomb guard
     allowed_types: list[str] = Field(default_factory=lambda: [
         "audio/ogg", "audio/webm", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "audio/flac",
-        "audio/x-flac", "audio/x-m4a", "video/webm", "video/mp4",
+        "audio/x-flac", "audio/x-m4a", "video/webm", "video/mp4", "video/quicktime", "video/x-matroska",
         "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
     ])
     workers: int = Field(1, ge=1, le=8)  # transcription/OCR jobs at once
@@ -318,6 +376,11 @@ class PerceptionConfig(Section):
     whisper: WhisperConfig = Field(default_factory=WhisperConfig)
     ocr: OCRConfig = Field(default_factory=OCRConfig)
     vision: VisionConfig = Field(default_factory=VisionConfig)
+    video: VideoConfig = Field(default_factory=VideoConfig)
+
+    def limit_for(self, mime_type: str) -> int:
+        """The size cap for a file of this type: videos have their own (`video.max_bytes`)."""
+        return max(self.max_bytes, self.video.max_bytes) if mime_type.startswith("video/") else self.max_bytes
 
 
 class SlackConfig(Section):
@@ -454,6 +517,7 @@ class Config(Section):
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     runbooks: list[RunbookConfig] = Field(default_factory=list)
     mcp: list[MCPServerConfig] = Field(default_factory=list)
+    diagnoses: list[DiagnosisConfig] = Field(default_factory=list)  # a team's own known failures
     tools: dict[str, Any] = Field(default_factory=dict)  # [tools] options and [tools.<name>] tables
     perception: PerceptionConfig = Field(default_factory=PerceptionConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
@@ -587,8 +651,10 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
             if isinstance(part, int) and parts:
                 parts[-1] = f"{parts[-1]}[{part}]"
                 entries = data.get(location[0]) if index == 1 else None
-                if location[0] in ("runbooks", "mcp") and isinstance(entries, list) and part < len(entries):
-                    name = entries[part].get("name") if isinstance(entries[part], dict) else None
+                if location[0] in ("runbooks", "mcp", "diagnoses") and isinstance(entries, list) \
+                        and part < len(entries):
+                    key = "id" if location[0] == "diagnoses" else "name"
+                    name = entries[part].get(key) if isinstance(entries[part], dict) else None
                     if isinstance(name, str):
                         parts[-1] = f"{location[0]}[{name}]"
             else:

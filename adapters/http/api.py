@@ -123,7 +123,7 @@ class ThreadsApi:
                              Param("last_event_id", {"type": "string", "pattern": "^[0-9]{1,20}$"},
                                    description="the same, for clients that cannot set headers")]),
             Endpoint("GET", "/api/v1/threads/{id}/files/{sha256}", self.thread_file, "threadFile",
-                     "An attachment of the thread (an image or a voice note), by its SHA-256",
+                     "An attachment of the thread (an image, a voice note or a video), by its SHA-256",
                      ok=(200, "application/octet-stream"), errors=(404,),
                      params=[Param("id", THREAD_ID, "path"),
                              Param("sha256", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "path")]),
@@ -218,7 +218,10 @@ class ThreadsApi:
             for step in plan["steps"]:
                 step["output"] = output_text(step["result"])
         alert = alert_body(await self.store.alert_of_thread(thread_id))
-        return ThreadBody.model_validate({**view, "last_event_id": last_event_id, "alert": alert})
+        body = ThreadBody.model_validate({**view, "last_event_id": last_event_id, "alert": alert})
+        for plan in body.plans:
+            plan.who_may_approve = self.hub.policy.who_may_approve(plan)
+        return body
 
     async def _turn(self, thread: ThreadRef, user: UserRef, message: IncomingMessage, request: web.Request) -> None:
         """Hand the message to the hub; return once it planned or answered (or the turn ended)."""
@@ -331,7 +334,9 @@ class ThreadsApi:
         view = await self.store.plan_view(plan_id)
         if view is None:
             raise ApiError(404, "no such plan")
-        return json_body(PlanBody.model_validate(view))
+        body = PlanBody.model_validate(view)
+        body.who_may_approve = self.hub.policy.who_may_approve(body)
+        return json_body(body)
 
     async def waiting_plans(self, request: web.Request) -> web.Response:
         """What the caller could approve now: the web chat's "Waiting for you" list, so that an

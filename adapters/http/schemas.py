@@ -23,7 +23,7 @@ class Body(BaseModel):
 
 class MessageRequest(Body):
     """A message to the bot, as JSON. With files, send `multipart/form-data` instead: a `text`
-    field and one or more `files` parts (images, voice notes)."""
+    field and one or more `files` parts (images, voice notes, video clips)."""
 
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="what you want done")
 
@@ -100,6 +100,8 @@ class PlanBody(BaseModel):
     decided_at: datetime | None = None
     decided_by: str | None = None
     steps: list[StepBody]
+    who_may_approve: str = Field("", description="who may decide this plan, in the terms of the policy in force "
+                                                 "(empty when nothing in it waits for a decision)")
 
 
 class NoticeBody(BaseModel):

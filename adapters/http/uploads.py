@@ -3,8 +3,8 @@ plain form (`curl -d text=…`).
 
 Everything is checked before the hub sees the message, so a refused request stores nothing:
 the body limit (`[http] max_body`, checked against Content-Length before reading and again
-while streaming), the per-file limit (`perception.max_bytes`) and the file types perception reads
-(sniffed from the bytes, never trusted from the client).
+while streaming), the per-file limit (`perception.max_bytes`, `perception.video.max_bytes` for a
+video) and the file types perception reads (sniffed from the bytes, never trusted from the client).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from adapters.http.errors import ApiError
 from adapters.http.schemas import MAX_TEXT, MessageRequest
 from bot.config import Config
-from bot.perception.media import human_size, to_media
+from bot.perception.media import declared_type, human_size, to_media
 from bot.perception.types import PerceptionError
 from bot.text import safe_file_name
 
@@ -119,15 +119,21 @@ async def _read_multipart(request: web.Request, config: Config) -> IncomingMessa
             total += len(chunk)
             if total > config.http.max_body:
                 raise ApiError(413, f"the request is larger than the {human_size(config.http.max_body)} limit")
-            if part.filename is not None and len(data) > config.perception.max_bytes:
-                raise ApiError(413, f"{part.filename} is larger than the {human_size(config.perception.max_bytes)} "
-                                    "limit for a file")
+            if part.filename is not None and len(data) > (limit := _file_limit(part, config)):
+                raise ApiError(413, f"{part.filename} is larger than the {human_size(limit)} limit for a file")
         if part.filename is None and part.name != "files":
             if part.name == "text":
                 text_parts.append(bytes(data).decode(part.get_charset("utf-8")))
             continue  # unknown plain fields are ignored, like unknown query parameters
         files.append(_checked_file(part.filename or "file", bytes(data), config))
     return IncomingMessage(text=_checked_length("\n".join(text_parts)), files=files)
+
+
+def _file_limit(part: BodyPartReader, config: Config) -> int:
+    """While streaming, the cap the part's declared type allows (a video's is larger); the type
+    sniffed from the bytes is checked against its own cap in `_checked_file`."""
+    declared = declared_type(part.filename or "", part.headers.get("Content-Type", ""))
+    return config.perception.limit_for(declared)
 
 
 def _checked_length(text: str) -> str:
@@ -144,6 +150,9 @@ def _checked_file(name: str, data: bytes, config: Config) -> UploadedFile:
     try:
         media = to_media(name, data, config.perception.allowed_types)
     except PerceptionError as exc:
-        raise ApiError(415, f"{name} {exc}; I read images (png, jpeg, webp, …) and audio "
-                            "(ogg, webm, mp3, wav, m4a, …)") from None
+        raise ApiError(415, f"{name} {exc}; I read images (png, jpeg, webp, …), audio "
+                            "(ogg, webm, mp3, wav, m4a, …) and video (mp4, webm, mov, mkv)") from None
+    limit = config.perception.limit_for(media.mime_type)
+    if len(data) > limit:  # declared as a video, but the bytes are not one
+        raise ApiError(413, f"{name} is larger than the {human_size(limit)} limit for a file")
     return UploadedFile(name=name, mime_type=media.mime_type, data=data)

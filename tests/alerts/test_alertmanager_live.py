@@ -65,7 +65,11 @@ async def test_a_real_alertmanager_opens_one_thread_repeats_nothing_and_resolves
     async def threads() -> list[dict[str, Any]]:
         return (await web.request("GET", "/api/v1/threads")).body["threads"]
 
-    [thread] = await eventually(threads, 40, "Alertmanager's first webhook")
+    async def answered() -> list[dict[str, Any]]:  # the webhook's answer comes once the group is stored too
+        found = await threads()
+        return found if found and (await web.thread(found[0]["id"]))["alert"] else []
+
+    [thread] = await eventually(answered, 40, "Alertmanager's first webhook")
     view = await web.thread(thread["id"])
     assert view["alert"]["source"] == "alertmanager" and view["alert"]["status"] == "firing"
     [alert] = view["alert"]["alerts"]

@@ -221,6 +221,12 @@ function stepFiles(step) {  // files the step made (a prometheus_query chart): s
   return media.length ? el("div", { class: "media step-files" }, media) : null;
 }
 
+function planState(plan) {  // a plan whose steps found a problem is never a green "succeeded"
+  const problem = plan.status === "succeeded" && plan.steps.some((s) => s.outcome === "problem");
+  const key = problem ? "problem" : plan.status;
+  return el("span", { class: `state ${key}`, "data-state": key }, problem ? "found a problem" : plan.status);
+}
+
 function mayApproveDanger(plan) {
   return plan.steps.some((s) => s.risk === "danger");
 }
@@ -236,11 +242,13 @@ function planCard(plan) {
   const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}`, tabindex: "-1" },
     el("header", {},
       el("h3", {}, plan.goal),
-      el("span", { class: `state ${plan.status}` }, plan.status)),
+      planState(plan)),
     el("p", { class: "people" }, people.join("")),
     el("ol", {}, plan.steps.map(stepItem)));
   if (open && gated) {
-    card.append(el("p", { class: "decided" }, `Needs approval${mayApproveDanger(plan) ? " from someone other than the requester" : ""}${plan.expires_at ? `; expires ${when(plan.expires_at)}` : ""}.`));
+    // who may approve, in the policy's own words (the server knows the roles in force)
+    const who = (plan.who_may_approve || "Needs approval.").replace(/\.$/, "");
+    card.append(el("p", { class: "decided" }, `${who}${plan.expires_at ? `; expires ${when(plan.expires_at)}` : ""}.`));
     card.append(el("div", { class: "actions" },
       el("button", { type: "button", class: mayApproveDanger(plan) ? "approve danger" : "approve", "aria-label": `Approve: ${plan.goal}`, onclick: () => approve(plan) }, "Approve"),
       el("button", { type: "button", class: "deny", "aria-label": `Deny: ${plan.goal}`, onclick: () => decide(plan.id, "deny") }, "Deny")));
@@ -256,6 +264,7 @@ function mediaFor(message, attachment) {
   if (kind !== "image" && kind !== "audio" && kind !== "video") return null;
   const url = `/api/v1/threads/${encodeURIComponent(state.view.id)}/files/${attachment.sha256}`;
   const node = kind === "image" ? el("img", { alt: attachment.name, title: attachment.name })
+    : kind === "video" ? el("video", { controls: true, preload: "metadata", playsinline: true, "aria-label": `Video: ${attachment.name}` })
     : el("audio", { controls: true, preload: "none", "aria-label": `Voice note: ${attachment.name}` });
   loadMedia(node, url);
   return node;
@@ -615,7 +624,7 @@ async function decide(planId, decision) {
 
 function addFiles(files) {
   const accepted = [...files].filter((f) => /^(image|audio|video)\//.test(f.type));
-  if (accepted.length < files.length) setStatus("Only images, voice notes and audio files can be attached.", true);
+  if (accepted.length < files.length) setStatus("Only images, voice notes, audio and video files can be attached.", true);
   state.files.push(...accepted);
   renderFiles();
 }
