@@ -156,6 +156,8 @@ async def _serve(settings: Config) -> int:
             started.append(adapter)
             typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
         await runtime.hub.republish_settled()
+        if runtime.scheduler is not None:
+            await runtime.scheduler.start()
         typer.echo("Press Ctrl-C to stop.")
         stopping = asyncio.create_task(stop.wait())
         all_down = asyncio.create_task(runtime.health.wait_all_down())
@@ -294,6 +296,42 @@ async def _audit(settings: Config, limit: int, **filters: str | None) -> list[di
     store = await Store.open_configured(settings.storage)
     try:
         return await store.audit_log(limit, **filters)
+    finally:
+        await store.close()
+
+
+@app.command()
+def report(
+    config: ConfigOption = None,
+    thread: Annotated[str, typer.Option("--thread", help="the thread id (as the API shows it)")] = "",
+    format_: Annotated[str, typer.Option("--format", help="md (Markdown) or html")] = "md",
+) -> None:
+    """The incident report of a thread: its timeline in UTC (alert fired and resolved, messages
+    with what was perceived, plans, decisions, steps with their output) after a summary (time to
+    acknowledge, to first action, to resolve). What a post-mortem starts from."""
+    from bot.incident_report import to_html, to_markdown
+    from bot.redaction import Redactor
+
+    if format_ not in ("md", "html") or not thread:
+        typer.echo("chatops: report needs --thread ID, and --format is md or html", err=True)
+        raise typer.Exit(2)
+    settings = _load(config)
+    found = asyncio.run(_report(settings, thread))
+    if found is None:
+        typer.echo(f"chatops: no thread {thread!r} in {settings.storage.location}", err=True)
+        raise typer.Exit(1)
+    text = to_markdown(found) if format_ == "md" else to_html(found)
+    typer.echo(Redactor(settings.secret_values()).text(text), nl=False)
+
+
+async def _report(settings: Config, thread: str):
+    from adapters.messages import output_text
+    from bot.incident_report import thread_report
+    from storage import Store
+
+    store = await Store.open_configured(settings.storage)
+    try:
+        return await thread_report(store, thread, output_text=output_text)
     finally:
         await store.close()
 

@@ -12,6 +12,7 @@ import getpass
 import os
 import re
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -418,6 +419,95 @@ class HTTPConfig(Section):
     _listen = field_validator("listen")(_listen_address)
 
 
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+
+
+def duration_seconds(text: str) -> float:
+    """`30s`, `1m`, `2h`, `1d` → seconds (how schedules and chart ranges are written)."""
+    match = DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration such as 30s, 5m, 2h or 1d")
+    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+class AlertRouteConfig(Section):
+    """`[[alerts.routes]]`: where the thread of an alert group goes, and how its diagnosis runs.
+    The first route whose `match` (label equality) and `match_re` (full regular expressions) all
+    hold wins; alerts that match none go to the web chat only, with `diagnose = "ask"`."""
+
+    match: dict[str, str] = Field(default_factory=dict)
+    match_re: dict[str, str] = Field(default_factory=dict)
+    web: bool = True  # a thread in the web chat and API
+    slack_channel: str | None = None
+    discord_channel: str | None = None
+    diagnose: Literal["ask", "auto", "off"] = "ask"
+    """"ask": every suggested step waits for one click; "auto": read-only steps against the alert's
+    own `instance` host (or `allow_hosts`) run at once; "off": the alert is posted, nothing planned."""
+    allow_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("match_re")
+    @classmethod
+    def _compiles(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"match_re.{label}: {exc}") from None
+        return value
+
+
+class AlertsConfig(Section):
+    alertmanager_url: str = ""  # where silences are created (`POST /api/v2/silences`)
+    routes: list[AlertRouteConfig] = Field(default_factory=list)
+    shown_alerts: int = Field(10, ge=1, le=200)
+    """Alerts of a group listed in a thread's message; the rest are counted ("and 490 more")."""
+
+
+class ScheduleConfig(Section):
+    """`[[schedules]]`: a check that runs on its own, in one thread per schedule, and tells the
+    channel when its outcome changes (`notify = "change"`) or every time (`"always"`)."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    every: str | None = None  # "1m", "30s", "2h"
+    cron: str | None = None  # "*/5 * * * *" (UTC)
+    request: str | None = None  # planned like a message
+    tool: str | None = None  # or one tool with `args`
+    args: dict[str, Any] = Field(default_factory=dict)
+    web: bool = True
+    slack_channel: str | None = None
+    discord_channel: str | None = None
+    notify: Literal["change", "always"] = "change"
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None and duration_seconds(value) < 1:
+            raise ValueError("must be at least 1s")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from cronsim import CronSim, CronSimError
+
+            try:
+                CronSim(value, datetime.now(UTC))
+            except CronSimError as exc:
+                raise ValueError(f"{value!r} is not a cron expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> ScheduleConfig:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError(f"schedule {self.name}: set exactly one of `every` and `cron`")
+        if (self.request is None) == (self.tool is None):
+            raise ValueError(f"schedule {self.name}: set exactly one of `request` and `tool`")
+        if self.args and self.tool is None:
+            raise ValueError(f"schedule {self.name}: `args` goes with `tool`")
+        return self
+
+
 class Config(Section):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -433,12 +523,15 @@ class Config(Section):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     http: HTTPConfig = Field(default_factory=HTTPConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         problems = [*duplicate_names("runbooks", [runbook.name for runbook in self.runbooks]),
-                    *duplicate_names("mcp", [server.name for server in self.mcp], "server names")]
+                    *duplicate_names("mcp", [server.name for server in self.mcp], "server names"),
+                    *duplicate_names("schedules", [schedule.name for schedule in self.schedules])]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -449,7 +542,10 @@ class Config(Section):
 
     def tool_config(self, name: str) -> dict[str, Any]:
         value = self.tools.get(name)
-        return dict(value) if isinstance(value, dict) else {}
+        table = dict(value) if isinstance(value, dict) else {}
+        if name == "silence_alert" and self.alerts.alertmanager_url:  # issue 21: `[alerts] alertmanager_url`
+            table.setdefault("alertmanager_url", self.alerts.alertmanager_url)
+        return table
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so output can be scrubbed of them before it is shown or stored."""

@@ -31,6 +31,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bot.config import Config, ToolsConfig, apply_environment, duplicate_names
+from bot.schedules import schedule_problems
 
 MAX_PRUNES = 10
 ROLE_LISTS = ("approve_write", "approve_danger")  # policy fields that name roles
@@ -79,6 +80,7 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
     # names as written, before broken entries were set aside
     problems += duplicate_names("runbooks", _names(data.get("runbooks")))
     problems += duplicate_names("mcp", _names(data.get("mcp")), "server names")
+    problems += duplicate_names("schedules", _names(data.get("schedules")))
     tool_options, found = _tool_options(config)
     problems += found
     config.tools = {**{k: v for k, v in config.tools.items() if isinstance(v, dict)}, **tool_options}
@@ -384,4 +386,5 @@ def _tool_problems(config: Config) -> tuple[list[str], list[str]]:
         elif spec is not None and spec.options is not None:
             _, found = validate_part(spec.options, table, prefix=["tools", name])
             problems += found
+    problems += schedule_problems(list(getattr(config, "schedules", [])), registry)
     return problems, loading

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from bot.agent.answers import summarize, summarize_steps
 from bot.agent.asked import prepare_review
-from bot.agent.commands import is_command, is_reload_command, parse_command
+from bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
 from bot.agent.diagnosis import DiagnosisError, KnowledgeBase
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
@@ -427,6 +427,11 @@ class Hub:
     async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:
         if is_reload_command(turn.text):
             return await self._reload(turn.requester)
+        if is_report_command(turn.text):  # issue 21: the thread's incident report
+            from bot.incident_report import thread_report, to_markdown
+
+            report = await thread_report(self.store, turn.thread.id)
+            return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")
         tools = self.tools_for(turn.requester)
         if is_command(turn.text):
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)
@@ -637,9 +642,16 @@ class Hub:
         async def checkpoint(partial: object) -> None:
             await self.store.save_partial_result(step.id, self.redactor.data(partial))
 
+        async def attach(name: str, mime_type: str, data: bytes) -> dict[str, object]:
+            # a file the step made (a chart, issue 21): its bytes in the file store, listed with the step
+            file = {"name": name, "mime_type": mime_type, "size": len(data), "sha256": await self.store.keep_file(data)}
+            await self.store.add_step_file(step.id, file)
+            return file
+
         return ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
                            config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step),
-                           child_started=child_started, child_ended=self.store.forget_child, checkpoint=checkpoint)
+                           child_started=child_started, child_ended=self.store.forget_child, checkpoint=checkpoint,
+                           attach=attach, approver=step.decided_by)
 
     def _progress(self, thread: ThreadRef, step: Step) -> Callable[[str], Awaitable[None]]:
         async def report(message: str) -> None:

@@ -19,6 +19,7 @@ from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
 from bot.perception.pipeline import Perceiver
 from bot.perception.vision import supports_images
+from bot.schedules import Scheduler
 from bot.toolbox import Toolbox
 from storage import Store
 from tools.builtin import BUILTIN_TOOLS
@@ -39,6 +40,14 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
     problems: list[str] = []
     for item in BUILTIN_TOOLS:
         registry.add(item, source="builtin")
+    if isinstance(config.tools.get("prometheus_query"), dict):  # metrics: only where a Prometheus is named
+        from tools.monitoring.prometheus_query import prometheus_query
+
+        registry.add(prometheus_query, source="builtin")
+    if config.alerts.alertmanager_url:  # silences: only where an Alertmanager is named
+        from tools.monitoring.silence_alert import silence_alert
+
+        registry.add(silence_alert, source="builtin")
     for runbook in config.runbooks:
         try:
             registry.add(runbook_tool(runbook), source="runbook")
@@ -117,6 +126,7 @@ class Runtime:
     perceiver: Perceiver | None = None
     problems: list[str] = field(default_factory=list)
     toolbox: Toolbox | None = None
+    scheduler: Scheduler | None = None  # `[[schedules]]`: started by `chatops run` once adapters listen
     warming: asyncio.Task[bool] | None = None  # the meaning model loading in the background
 
     def mcp_states(self) -> dict[str, str]:
@@ -153,6 +163,8 @@ class Runtime:
     health: AdapterHealth = field(default_factory=AdapterHealth)
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.hub.stop()
         if self.toolbox is not None:
             await self.toolbox.stop()
@@ -196,7 +208,7 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     toolbox.on_registry(hub.use_registry)
     await hub.start()
     runtime = Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded,
-                      perceiver=perceiver, problems=problems, toolbox=toolbox)
+                      perceiver=perceiver, problems=problems, toolbox=toolbox, scheduler=Scheduler(hub))
     hub.reloader = runtime.reload
     toolbox.on_registry(lambda fresh: setattr(runtime, "registry", fresh))
     if load_model and config.llm.provider == "local":

@@ -28,9 +28,11 @@ from bot.model import Plan, Risk, Step
 from tools.registry import ToolSpec
 
 # A part label as `bot.perception` writes it, at the start of a line: "[voice note, 0:12] …",
-# "[image: error.png, 1280×720 png] text: …", "[file: x]". Data lines that start with "[" are
+# "[image: error.png, 1280×720 png] text: …", "[file: x]", "[alert: HighLatency, firing]" (an alert
+# from Alertmanager or Grafana, see `bot.alert_cards`). Data lines that start with "[" are
 # indented by the perception pipeline, so text read from an image cannot forge a label.
-PART_LABEL = re.compile(r"^\[(voice note|audio|video|image|file|document|attachment)\b([^\]\n]*)\]", re.IGNORECASE)
+PART_LABEL = re.compile(r"^\[(voice note|audio|video|image|file|document|attachment|alert)\b([^\]\n]*)\]",
+                        re.IGNORECASE)
 OWN_KINDS = frozenset({"voice note", "audio"})
 TRANSCRIPT_SHOWN = 160  # characters of a voice note quoted on a card
 
@@ -117,7 +119,7 @@ def _describe(kind: str, rest: str) -> str:
         return "the voice note"
     if kind == "video":
         return "the video"
-    noun = "the screenshot" if kind == "image" else "the file"
+    noun = {"image": "the screenshot", "alert": "the alert"}.get(kind, "the file")
     return f"{noun} {name}" if name else noun
 
 
