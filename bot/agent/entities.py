@@ -49,15 +49,16 @@ PATH_NAMES = frozenset({"path", "dir", "directory", "folder", "mount", "mountpoi
 
 _URL = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
 _IPV4 = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}"
-_DOMAIN = r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}"
+# a top-level label is letters ("invoices.v2" is a topic, not a host), or an IDN's "xn--…"
+_DOMAIN = r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
 _HOST = re.compile(
-    rf"(?<![\w/.@:-])(\[[0-9a-f:]+\]|{_IPV4}|{_DOMAIN}|localhost)(?::(\d{{1,5}}))?(?![\w-]|\.\w)",
+    rf"(?<![\w/.@:-])(\[[0-9a-f:]+\]|{_IPV4}|{_DOMAIN}|localhost)(?::(\d{{1,5}}))?(?![\w@-]|\.\w)",
     re.IGNORECASE,
 )
 _PATH = re.compile(r"(?<![\w.:/~-])(/(?:[A-Za-z0-9._-]+/?)*)(?![\w/])")
 _PORT_WORD = re.compile(r"\bports?\s*(?:number\s*)?[:#=]?\s*(\d{1,5})\b|\b(\d{1,5})\s*/\s*tcp\b", re.IGNORECASE)
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|`([^`\n]{1,200})`|(?<![\w])'([^'\n]{1,200})'(?![\w])")
-_NUMBER = re.compile(r"(?<![\w.:/@#-])(\d{1,9})(?![\w.:/-]|\.\d)")
+_NUMBER = re.compile(r"(?<![\w.:/@#-])(\d{1,9})(?![\w.:/%-]|\.\d|\s*(?:%|percent\b))")
 _WORD = re.compile(r"[a-z0-9]+(?:['_.@-][a-z0-9]+)*", re.IGNORECASE)  # "worker@2", "nginx@blue.service" whole
 # What is not the user asking but quoting: markup (`<script>alert(1)</script>`), a tool's exit code
 # in parentheses (`curl: (7)`), timestamps and clock times, code spans. Numbers there fill nothing.
@@ -215,6 +216,8 @@ def extract_entities(text: str) -> Entities:
         if value:
             add_unique(found.quoted, value)
     for match in _HOST.finditer(blanked):
+        if re.search(r"[a-z][A-Z]|\.[A-Z]", match.group(1)):
+            continue  # "redis.exceptions.ConnectionError", "stripe.error.APIError": code, not a host
         host = match.group(1).lower().strip("[]")
         last_label = host.rsplit(".", 1)[-1]
         if "." in host and not re.fullmatch(_IPV4, host) and last_label in FILE_SUFFIXES:

@@ -97,6 +97,7 @@ from bot.agent.ranking import (
     description_stems,
     parameters,
     rank_tools,
+    score_tool,
     tool_vocabulary,
     word_candidates,
 )
@@ -203,9 +204,13 @@ class GuidedPlanner:
         alone decide (one clause, a clear winner with every argument) or the model is absent."""
         clauses = [part for part in REQUEST_SPLIT.split(text) if part and part.strip()]
         if len(clauses) < 2 and not negations.spans and conditional is None:
-            ranking = rank_tools(text, tools)
-            clear = ranking and (len(ranking) == 1 or ranking[0].score - ranking[1].score >= CLEAR_MARGIN)
-            if clear and ranking[0].verb_hit and not ranking[0].filled.missing and not ranking[0].filled.ties:
+            # the words decide alone when one tool leads every other, not only those offered without meaning
+            entities = extract_entities(text)
+            scores = sorted(((score_tool(spec, entities), spec) for spec in tools), key=lambda item: -item[0].score)
+            best = scores[0][0]
+            clear = len(scores) == 1 or best.score - scores[1][0].score >= CLEAR_MARGIN
+            if clear and best.verb_hit and (best.action_hit or best.spec.risk is Risk.read) \
+                    and not best.filled.missing and not best.filled.ties:
                 return None
         texts = [text, *clauses, *negations.spans]
         if conditional is not None:

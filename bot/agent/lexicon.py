@@ -41,6 +41,10 @@ FILE_SUFFIXES = _wordset(
     "socket lock bak tmp rb go rs java db sql pem crt key"
 )
 
+# Verbs that say little alone ("make X a large", "turn off public access", "take X out"): a tool
+# whose action is one of these is not asked for by that word alone.
+LIGHT_VERBS = _wordset("make do get take put give set go have let turn keep bring")
+
 DETERMINERS = frozenset({"the", "a", "an", "our", "my", "your", "this", "that"})
 PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale down X", "spin up X"
 HTTP_VERBS = frozenset({"get", "head", "post", "put"})  # enum values that are also common words
@@ -120,6 +124,11 @@ STATE_WORDS: tuple[frozenset[str], ...] = (
     _wordset("on enable enabled true yes activate activated"),
     _wordset("off disable disabled false no deactivate deactivated kill"),
 )
+
+# A yes/no parameter ("enabled", "public") read from how the request puts it: "put the shop into
+# maintenance", "take it out of maintenance", "switch it off". The state words above, and these.
+TRUE_PARTICLES = _wordset("into behind")
+FALSE_PARTICLES = _wordset("out")
 
 # "how many messages are stuck?", "is it up?": a question asks to look, not to act, so a tool that
 # changes something is not proposed for it by meaning alone (its own verb must be written).

@@ -35,11 +35,14 @@ from bot.agent.entities import (
 from bot.agent.lexicon import (
     ACTION_CLASSES,
     DETERMINERS,
+    FALSE_PARTICLES,
     HTTP_VERBS,
+    LIGHT_VERBS,
     PARTICLES,
     QUESTION,
     STATE_WORDS,
     SYNONYMS,
+    TRUE_PARTICLES,
     VALUE_ALIASES,
     synonym_class,
 )
@@ -138,6 +141,8 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
         return "number"
     if kind == "boolean":
         return "bool"
+    if kind == "array" and (prop.get("items") or {}).get("type") in (None, "string"):
+        return "list"  # "stage config/nginx.conf": a list of words of the request
     if kind not in (None, "string"):
         return "other"
     if lowered in URL_NAMES or lowered.endswith("_url"):
@@ -169,10 +174,12 @@ def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
     return aliases
 
 
-def _enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = None) -> list[Any]:
+def _enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = None, *,
+                  loose: bool = False) -> list[Any]:
     """Enum values written in `text` as whole words, or one of their aliases ("postgres" for
     "postgresql"). Single letters and values that are also common words ("A", "GET", "HEAD")
-    must be written in the same case."""
+    must be written in the same case. `loose` (for a required value): also a shortening or a
+    typing slip of one, when only one value is meant so."""
     found = []
     for value in values:
         if not isinstance(value, str) or not value:
@@ -184,7 +191,23 @@ def _enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None =
     for alias, value in (aliases or {}).items():
         if value not in found and re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text, re.IGNORECASE):
             found.append(value)
+    if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
+        words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
+        for value in values:
+            if not isinstance(value, str) or len(value) < 3 or not value.isalpha():
+                continue
+            lowered = value.lower()
+            if any(_abbreviates(word, lowered) or _abbreviates(lowered, word) or typo_of(word, {lowered}) == lowered
+                   for word in words):
+                found.append(value)
+        found = found if len(found) == 1 else []
     return found
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """ "med" → "medium", "maint" → "maintenance", "warn" → "warning": the start of it, at least
+    three letters and half of it."""
+    return long != short and long.startswith(short) and len(short) >= 3 and len(short) * 2 >= len(long) - 1
 
 
 def _opens_a_clause(value: str, aliases: dict[str, str], text: str) -> bool:
@@ -259,7 +282,7 @@ def _near_number(anchors: frozenset[str], entities: Entities) -> int | None:
     for index, token in enumerate(tokens):
         if not token.isdigit() or int(token) not in entities.numbers:
             continue
-        neighbours = tokens[max(0, index - 2): index] + tokens[index + 1: index + 3]
+        neighbours = tokens[max(0, index - 3): index] + tokens[index + 1: index + 3]  # "wait more than 4"
         if any(stem(word) in anchors for word in neighbours):
             return int(token)
     return None
@@ -269,12 +292,19 @@ def _without(plain: str, text: str, hosts: list[str]) -> str:
     """`plain` with the host names put back: a dotted name can be a table ("public.events") or a
     node, not only a host, and the parameter's pattern decides."""
     restored = plain
-    for host in hosts:
-        for match in re.finditer(re.escape(host), text, re.IGNORECASE):
+    for host in hosts:  # with its ":port" when written so ("10.0.2.14:8080" is one value)
+        for match in re.finditer(re.escape(host) + r"(?::\d{1,5}(?!\d))?", text, re.IGNORECASE):
             start, end = match.span()
             if restored[start:end].strip() == "":
                 restored = restored[:start] + text[start:end] + restored[end:]
     return restored
+
+
+def _item_schema(param: Param) -> dict[str, Any]:
+    """What one value of the parameter must fit (a list's items)."""
+    if param.kind == "list":
+        return {"description": param.schema.get("description", ""), **(param.schema.get("items") or {})}
+    return param.schema
 
 
 def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: Entities, avoid: set[str],
@@ -283,9 +313,9 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
     two parameters never take the same span ("revert the payments rollout to a1b2c3d": the service
     is the plain word its examples look like, the revision the hash). Optional ones only when the
     request names them next to the value, or when only their pattern accepts it ("for 2h")."""
-    strings = [p for p in params if p.kind == "string" and p.name not in filled.args]
+    strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
-    lists = {p.name: value_choices(p.schema, spans, entities.quoted, anchor_stems(p.name, p.schema, tool_words),
+    lists = {p.name: value_choices(_item_schema(p), spans, entities.quoted, anchor_stems(p.name, p.schema, tool_words),
                                    avoid, objects, taken, anchor_stems(p.name, p.schema, []))
              for p in strings if p.required}
     assigned = best_assignment(lists)
@@ -299,20 +329,41 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
         clear = not rest or best.score - rest[0].score >= 0.5
         alone = len(lists[param.name]) == 1  # the request's only word that fits, before any is shared out
         if clear and (best.score > 0 or (alone and best.score == 0)):
-            put(param, best.value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
+            value: Any = [best.value] if param.kind == "list" else best.value
+            put(param, value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
                 FIT_POINTS["anchor", "string"])
         else:
             filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
     for param in (p for p in strings if not p.required):
         own = anchor_stems(param.name, {}, [])  # named by its own name only: "duration 2h", "for 2h" by pattern
-        choices = value_choices(param.schema, spans, entities.quoted, own, avoid, set(),
+        choices = value_choices(_item_schema(param), spans, entities.quoted, own, avoid, set(),
                                 taken | {str(v).lower() for v in filled.args.values()}, own)
         if not choices:
             continue
         best = choices[0]
         if "named next to it" in best.why or (restrictive(param.schema) and identifier_shaped(best.value)):
-            put(param, best.value, f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
+            put(param, [best.value] if param.kind == "list" else best.value,
+                f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
                 FIT_POINTS["anchor", "string"])
+
+
+def _yes_or_no(param: Param, entities: Entities) -> bool | None:
+    """A yes/no value from the request's state words ("enable", "off", "into", "out of"): for a
+    required parameter, or an optional one the request names. None when it says neither, or both."""
+    words = set(words_of(entities.plain))
+    if not param.required and not words & {part for part in param.name.lower().split("_") if part}:
+        return None
+    yes = bool(words & (STATE_WORDS[0] | TRUE_PARTICLES))
+    no = bool(words & (STATE_WORDS[1] | FALSE_PARTICLES))
+    return yes if yes != no else None
+
+
+def _number_after(words: tuple[str, ...], entities: Entities) -> int | None:
+    """The only number written right after one of `words` ("listening on 22")."""
+    tokens = words_of(entities.plain)
+    found = [int(tokens[i + 1]) for i in range(len(tokens) - 1) if tokens[i] in words and tokens[i + 1].isdigit()
+             and int(tokens[i + 1]) in entities.numbers]
+    return found[0] if len(found) == 1 else None
 
 
 def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
@@ -489,6 +540,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             elif entities.service_ports and param.required:
                 name, port = entities.service_ports[0]
                 put(param, port, f"{name} (port {port})", FIT_POINTS["port", "port"] / 2)
+            elif param.required and (after := _number_after(("on", "at"), entities)) is not None:
+                put(param, after, f"port {after}", FIT_POINTS["port", "port"] / 2)  # "listening on 22"
             elif param.required and len(entities.numbers) == 1 and 1 <= entities.numbers[0] <= 65535 and (
                     entities.hosts or len(words_of(entities.plain)) <= 3):
                 # "accept connections on 25", "and 2222?": a lone number where a port is needed
@@ -504,10 +557,18 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         elif kind == "path":
             if entities.paths:
                 put(param, entities.paths[0], entities.paths[0], FIT_POINTS["path", "path"])
+        elif kind == "bool":
+            state = _yes_or_no(param, entities)
+            if state is not None:
+                put(param, state, f"{param.name} {str(state).lower()}", FIT_POINTS["enum", "enum"])
         elif kind == "enum":
-            matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema))
+            matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)
+            if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
+                matches = [value for value in matches if stem(str(value).lower()) not in action_stems(spec)]
             by_path = [] if matches else _path_enum_matches(param.enum, entities)
-            if matches:
+            if len(matches) > 1 and spec.risk is not Risk.read:
+                filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"
+            elif matches:
                 put(param, matches[0], str(matches[0]), FIT_POINTS["enum", "enum"])
                 if _opens_a_clause(str(matches[0]), enum_aliases(param.schema), entities.plain):
                     filled.typed_fit += FIT_POINTS["enum", "enum"]  # "enable dark_mode": the verb is the value
@@ -690,7 +751,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
                 if ((at_verb and not foreign) or counted) and not common:
                     verb_hit = True
-                    action_hit = action_hit or (at_verb and text in (names[:1] + ([lead] if lead else [])))
+                    action_hit = action_hit or (at_verb and text in (names[:1] + ([lead] if lead else []))
+                                                and text not in LIGHT_VERBS)
     for word in _synonym_sources(spec):
         cls = synonym_class(word)
         if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):

@@ -24,7 +24,7 @@ from typing import Any
 from bot.agent.entities import STOPWORDS, stem
 from bot.agent.lexicon import CLAUSE, DETERMINERS, PARTICLES, REFERENCES
 
-_SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+-][A-Za-z0-9]+)*")
+_SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/-][A-Za-z0-9]+)*")
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
@@ -95,7 +95,7 @@ def restrictive(schema: dict[str, Any]) -> bool:
 
 
 def identifier_shaped(value: str) -> bool:
-    return bool(re.search(r"\d|[_@.:-]\w", value) or re.search(r"[a-z][A-Z]", value))
+    return bool(re.search(r"\d|[_@.:/-]\w", value) or re.search(r"[a-z][A-Z]", value))
 
 
 def verb_form(word: str) -> bool:
@@ -220,12 +220,17 @@ def shape_of(value: str) -> tuple[bool, bool, bool, bool]:
 
 
 def _anchored(spans: list[Span], position: int, anchors: frozenset[str]) -> bool:
-    """A parameter word right before or after the span, skipping determiners ("the emails queue",
-    "namespace payments", "the orders table")."""
+    """A parameter word right after the span ("the emails queue", "the orders table": the span
+    then follows a determiner or a preposition, or is shaped like a name; "rewind consumer" is a
+    verb and its object) or right before it ("namespace payments"), skipping determiners."""
     for step in (-1, 1):
         index = position + step
         while 0 <= index < len(spans) and spans[index].text.lower() in DETERMINERS:
             index += step
         if 0 <= index < len(spans) and spans[index].stem in anchors:
-            return True
+            if step == -1:
+                return True
+            before = spans[position - 1].text.lower() if position > 0 else ""
+            if before in DETERMINERS or before in _PREPOSITIONS or identifier_shaped(spans[position].text):
+                return True
     return False
