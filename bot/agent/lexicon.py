@@ -45,6 +45,9 @@ FILE_SUFFIXES = _wordset(
 # whose action is one of these is not asked for by that word alone.
 LIGHT_VERBS = _wordset("make do get take put give set go have let turn keep bring")
 
+# Verbs that set a state by the word after them ("switch it off", "flip on the flag").
+SWITCH_VERBS = _wordset("switch flip toggle")
+
 DETERMINERS = frozenset({"the", "a", "an", "our", "my", "your", "this", "that"})
 PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale down X", "spin up X"
 HTTP_VERBS = frozenset({"get", "head", "post", "put"})  # enum values that are also common words

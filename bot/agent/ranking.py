@@ -41,6 +41,7 @@ from bot.agent.lexicon import (
     PARTICLES,
     QUESTION,
     STATE_WORDS,
+    SWITCH_VERBS,
     SYNONYMS,
     TRUE_PARTICLES,
     VALUE_ALIASES,
@@ -211,15 +212,18 @@ def _abbreviates(short: str, long: str) -> bool:
 
 
 def _opens_a_clause(value: str, aliases: dict[str, str], text: str) -> bool:
-    """Whether the request's verb is this state value or a word for it ("enable X", "disable X");
-    a name ("nginx looks odd") is not a verb."""
+    """Whether the request's verb is this state value or a word for it ("enable X", "disable X"),
+    or a light verb whose particle it is ("turn new_checkout off", "switch it on"); a name
+    ("nginx looks odd") is not a verb."""
     states = frozenset().union(*STATE_WORDS)
     words = {word for word in (value.lower(), *(alias for alias, target in aliases.items() if target == value))
              if word in states}
     leads = {stem(word) for word in VERB_LEADS}
     for clause in CLAUSE.split(text):
-        first = [word for word in words_of(clause)[:4] if stem(word) not in leads][:1]  # "can you enable X"
-        if first and first[0] in words:
+        opening = [word for word in words_of(clause)[:6] if stem(word) not in leads]
+        if opening and opening[0] in words:
+            return True
+        if opening and opening[0] in LIGHT_VERBS | SWITCH_VERBS and words & set(opening[1:4]):
             return True
     return False
 
@@ -739,8 +743,9 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         # `revert_release`) is its object: half points, and never its verb position
         foreign = text in names[1:] and synonym_class(text) in ACTION_CLASSES and \
             synonym_class(text) != synonym_class(names[0] if names else "")
-        # a keyword that is also a common word ("now" for a clock) is weak evidence
-        common = len(phrase) == 1 and text in STOPWORDS
+        # a keyword that is also a common word ("now" for a clock), or a light verb ("make" of
+        # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
+        common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS)
         points = WORD_POINTS / 2 if foreign or common else WORD_POINTS
         score += points
         matched.append(text)
