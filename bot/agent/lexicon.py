@@ -175,14 +175,15 @@ ATTACHMENT_QUESTION = re.compile(
 # restart the db": the negated part runs from the verb to the end of its clause, or to "just",
 # "only", "but", "instead". A bare "not" is left alone ("it is not responding" is a condition).
 NEGATION = re.compile(
-    r"\b(?:do\s+not|don'?t|dont|never|without|no\s+need\s+to|please\s+don'?t|doesn'?t\s+need\s+(?:a|to))\s+"
+    r"\b(?:do\s+not|don'?t|dont|never|without|no\s+need\s+to|please\s+don'?t|doesn'?t\s+need\s+(?:a|to)|"
+    r"no(?=\s+(?:changes?|writes?|restarts?|actions?|deploys?|touching|modifications?)\b))\s+"
     r"(?P<span>[^,.;:!?\n]*?)(?=\s*(?:[,.;:!?\n]|\bjust\b|\bonly\b|\bbut\b|\binstead\b|\bfirst\b|$))",
     re.IGNORECASE,
 )
 # "without touching it", "don't change anything": a negated part with one of these rules out
 # every tool that changes something.
-CHANGE_VERBS = _wordset("touch touching change changing modify modifying alter altering break breaking act acting fix "
-                        "fixing")
+CHANGE_VERBS = _wordset("touch touching change changes changing modify modifying modification modifications alter "
+                        "altering break breaking act acting action actions fix fixing write writes")
 
 # --- conditions ---------------------------------------------------------------------------------
 # "restart nginx if it is down", "if https://x is not responding, bounce the api": a condition on

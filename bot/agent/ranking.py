@@ -756,7 +756,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
                 if ((at_verb and not foreign) or counted) and not common:
                     verb_hit = True
-                    action_hit = action_hit or (at_verb and text in (names[:1] + ([lead] if lead else []))
+                    action_hit = action_hit or (at_verb and text in _action_words(own_name_words(spec), lead,
+                                                                                  spec.keywords)
                                                 and text not in LIGHT_VERBS)
     for word in _synonym_sources(spec):
         cls = synonym_class(word)
@@ -812,6 +813,32 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                      described=bool(description_hits))
 
 
+def own_name_words(spec: ToolSpec) -> list[str]:
+    """The tool's name without the prefix its MCP server gave it (`git_reset` of server "git" is
+    `reset`): where its verb stands."""
+    names = name_words(spec)
+    server = spec.source.split(":", 1)[1] if spec.source.startswith("mcp:") else ""
+    if server and len(names) > 1 and names[0].lower() == server.lower():
+        return names[1:]
+    return names
+
+
+def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] = ()) -> set[str]:
+    """The words that name a tool's action: its description's first word when it has one ("Reload
+    nginx on a host" for `nginx_reload`), its name's first word when that is the same action or
+    there is no description verb, its name's words that are actions of their own class, and the
+    keywords its author gave that are not its name's nouns ("bounce" for `restart_service`)."""
+    found = {lead} if lead else set(names[:1])
+    found.update(" ".join(words_of(keyword)) for keyword in keywords if keyword.lower() not in names[1:])
+    lead_class = synonym_class(lead) if lead else None
+    for word in names:
+        cls = synonym_class(word)
+        if (word == (names[0] if names else None) and (not lead or stem(word) == stem(lead) or
+                                                     (cls is not None and cls == lead_class))) or cls in ACTION_CLASSES:
+            found.add(word)
+    return found
+
+
 @functools.lru_cache(maxsize=1024)
 def _description_verb(summary: str) -> str | None:
     """The summary's first word when it is the action ("Drain a node…", "Shows the commit logs"):
@@ -847,12 +874,13 @@ def _closest(similarity: float, top: float, runner_up: float) -> bool:
 def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False,
                    runner_up: float = 0.0) -> bool:
     """A tool that changes something is only offered when the request asks for that action:
-    one of its words in an order's verb position ("restart nginx", "can you bounce the
-    worker"), two of its words ("the search deployment ... 8 pods"), or, by meaning, when it
-    is the tool the request is closest to and clearly so ("evacuate node-7" for `drain_node`)."""
+    its action word in an order's verb position ("restart nginx", "can you bounce the worker";
+    not its subject: "nginx -t" does not ask for `nginx_reload`), two of its words ("the search
+    deployment ... 8 pods"), or, by meaning, when it is the tool the request is closest to and
+    clearly so ("evacuate node-7" for `drain_node`)."""
     if candidate.spec.risk is Risk.read:
         return True
-    if candidate.verb_hit or len(candidate.matched) >= 2:
+    if candidate.action_hit or len(candidate.matched) >= 2:
         return True
     similarity = candidate.similarity
     return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
