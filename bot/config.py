@@ -142,6 +142,10 @@ class AgentConfig(Section):
     unfinished_turns: Literal["replan", "notice"] = "replan"
     """A message stored but never planned when the bot crashed: plan it again (safe: nothing
     ran) or answer with a notice asking to send it again."""
+    max_plans_per_minute: int = Field(60, ge=1)
+    """Plans waiting for an approval one user may have proposed per minute (a burst of this many,
+    then this many a minute), per process; more are answered without proposing anything. Plans
+    that run at once (read-only) are not counted."""
 
 
 class RoleMembers(Section):

@@ -177,6 +177,14 @@ def _replicas(db: Any) -> None:
     db.execute("CREATE TABLE thread_leases (thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, taken_at TEXT NOT NULL)")
 
 
+def _step_tool_fingerprints(db: Any) -> None:
+    """v12: the digest of the tool definition each step was proposed with, so an approval runs
+    that definition or none, whatever reload happens in between, on every replica and after a
+    restart (a bounded in-memory pin was evicted by a flood of plans). Older steps have none and
+    run the current definition, as before."""
+    db["steps"].add_column("tool_fingerprint", str)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -189,6 +197,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _live_work_ownership,
     _leases,
     _replicas,
+    _step_tool_fingerprints,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -639,7 +639,7 @@ class Store:
                  "reason": s.reason, "risk": s.risk.value, "status": s.status.value, "result": None,
                  "error": None, "decided_by": s.decided_by, "started_at": None, "finished_at": None,
                  "duration_ms": None, "summary": None, "outcome": None, "provenance": s.provenance,
-                 "tainted": int(s.tainted), "owner": None}
+                 "tainted": int(s.tainted), "owner": None, "tool_fingerprint": s.fingerprint}
                 for i, s in enumerate(plan.steps)
             ])
             self._audit("plan.proposed", actor=plan.requester.key if plan.requester else "",
@@ -721,10 +721,10 @@ class Store:
         steps = [
             Step(id=s[0], tool=s[1], args=_loads(s[2]) or {}, reason=s[3] or "", risk=Risk(s[4]),
                  status=StepStatus(s[5]), result=_loads(s[6]), error=s[7], decided_by=s[8], duration_ms=s[9],
-                 summary=s[10], outcome=s[11], provenance=s[12], tainted=bool(s[13]))
+                 summary=s[10], outcome=s[11], provenance=s[12], tainted=bool(s[13]), fingerprint=s[14])
             for s in self.db.execute(
                 "SELECT id, tool, args, reason, risk, status, result, error, decided_by, duration_ms, summary, "
-                "outcome, provenance, tainted "
+                "outcome, provenance, tainted, tool_fingerprint "
                 "FROM steps WHERE plan_id = ? ORDER BY position",
                 [plan_id],
             ).fetchall()
