@@ -317,6 +317,15 @@ class PerceptionConfig(Section):
         "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
     ])
     workers: int = Field(1, ge=1, le=8)  # transcription/OCR jobs at once
+    max_attachments: int = Field(10, ge=1, le=100)
+    """Files read per message; the rest are named in one notice, not read."""
+    max_message_pixels: int = Field(50_000_000, ge=10_000)
+    """Pixels of all of a message's images together (read from their headers before any OCR);
+    an image that would pass the total is not read, and says so."""
+    max_queued_per_user: int = Field(20, ge=1)
+    """One user's files waiting for or in perception at once, across their messages; more are
+    refused with a reason, so one user cannot fill the queue (each also has at most `workers`
+    jobs in the pool at a time)."""
     preload: bool = False  # load the models at start instead of on first use
     whisper: WhisperConfig = Field(default_factory=WhisperConfig)
     ocr: OCRConfig = Field(default_factory=OCRConfig)

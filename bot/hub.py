@@ -376,7 +376,8 @@ class Hub:
             text = "\n".join([inbound.text.strip(), *(part.render() for part in parts)]).strip()
         else:
             text, parts = await self.perceiver.perceive_message(
-                inbound.text, inbound.attachments, self._fetchers.get(inbound.thread.platform))
+                inbound.text, inbound.attachments, self._fetchers.get(inbound.thread.platform),
+                user=inbound.user.key)
         await self.store.set_perceived_text(message_id, text, [a.model_dump(mode="json") for a in inbound.attachments])
         for part in parts:
             await self.notice(inbound.thread, part.shown()[:1500], "info" if part.ok else "warning")

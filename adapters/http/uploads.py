@@ -122,6 +122,9 @@ def _multipart_message(parts: list[FormPart], config: Config) -> IncomingMessage
                 except (UnicodeDecodeError, LookupError):
                     raise ApiError(400, "the text field is not valid UTF-8", "malformed_body") from None
             continue
+        if len(files) == config.perception.max_attachments:
+            raise ApiError(413, f"a message may carry at most {config.perception.max_attachments} files",
+                           "too_many_files")
         files.append(_checked_file(part.filename or "file", bytes(part.data), config))
     return IncomingMessage(text=_checked_length("\n".join(text_parts)), files=files)
 

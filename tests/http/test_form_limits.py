@@ -73,3 +73,21 @@ async def test_a_truncated_multipart_body_is_a_400(start_web):
     body = f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhello".encode()
     reply = await web.request("POST", "/api/v1/threads", data=body, headers=MULTIPART)
     assert reply.status == 400 and reply.body["error"]["code"] == "malformed_body", reply.body
+
+
+async def test_more_files_than_a_message_may_carry_get_a_413(start_web):
+    import io
+
+    from PIL import Image
+
+    web = await start_web(perception={"max_attachments": 2})
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(picture, "PNG")
+    body = f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nwhat are these?\r\n".encode()
+    for n in range(3):
+        body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"s{n}.png\"\r\n"
+                 "Content-Type: image/png\r\n\r\n").encode() + picture.getvalue() + b"\r\n"
+    body += f"--{BOUNDARY}--\r\n".encode()
+    reply = await web.request("POST", "/api/v1/threads", data=body, headers=MULTIPART)
+    assert reply.status == 413 and reply.body["error"]["code"] == "too_many_files", reply.body
+    assert reply.body["error"]["message"] == "a message may carry at most 2 files"
