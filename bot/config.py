@@ -247,6 +247,9 @@ class MCPServerConfig(Section):
     roles: list[str] = Field(default_factory=list)  # who may request this server's tools
     risk: dict[str, Risk] = Field(default_factory=dict)  # per-tool overrides of the annotations
     output_limit: int = Field(4000, ge=200)  # characters of text kept per call (head and tail)
+    max_result_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024)
+    """Bytes of one message a stdio server may send; a larger answer is dropped while it is read
+    (never held or parsed) and its step fails saying how large it was."""
     start_timeout: float = Field(20, gt=0)  # seconds to start and list the tools
 
     @model_validator(mode="after")

@@ -93,6 +93,12 @@ def big() -> str:
 
 
 @server.tool(annotations=READ_ONLY)
+def huge(megabytes: int = 50) -> str:
+    """Returns that many megabytes of text (a result the bot must not hold)."""
+    return "y" * (megabytes * 1_000_000)
+
+
+@server.tool(annotations=READ_ONLY)
 def picture() -> list[Any]:
     """Returns an image and a caption."""
     return [TextContent(type="text", text="a red square"),

@@ -24,7 +24,6 @@ from typing import IO, Any
 import anyio
 import httpx2
 from mcp import Client, MCPError, StdioServerParameters
-from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import (
     CONNECTION_CLOSED,
@@ -37,6 +36,7 @@ from mcp.types import (
 
 from bot import __version__
 from bot.config import MCPServerConfig
+from tools.mcp.bounded_stdio import RESULT_TOO_LARGE, bounded_stdio_client
 
 log = logging.getLogger("chatops.mcp")
 
@@ -215,7 +215,8 @@ class MCPConnection:
                     # the server's stderr goes to a file of ours: a chatty server cannot scribble
                     # over the terminal chat, and a failed start can quote its last words
                     self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by stop)
-                    target = stdio_client(params, errlog=self._stderr)
+                    target = bounded_stdio_client(params, errlog=self._stderr,
+                                                  max_line=self.config.max_result_bytes)
                 client = Client(target, cache=None, message_handler=self._on_message, client_info=CLIENT_INFO)
                 await stack.enter_async_context(client)
                 self.tools = await _list_all(client)
@@ -353,6 +354,8 @@ class MCPConnection:
         except TimeoutError:
             raise MCPCallFailed(f"{tool} did not answer within {timeout:g} s (the call was cancelled)") from None
         except MCPError as exc:
+            if exc.code == RESULT_TOO_LARGE:
+                raise MCPCallFailed(f"{tool}: {exc}") from None
             if exc.code == CONNECTION_CLOSED:
                 await self._mark_dead("the server exited during a call")
                 raise MCPCallFailed(f"the {self.name} server stopped during the call; "
