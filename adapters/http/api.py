@@ -56,6 +56,7 @@ KEEPALIVE_SECONDS = 15.0
 THREAD_ID = {"type": "string", "maxLength": 200}
 THREAD_PAGE, THREAD_PAGE_MAX = 50, 200  # messages in a thread body: replies never grow with the thread
 EVENT_ID = re.compile(r"[0-9]{1,20}", re.ASCII)
+MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit database integers: a larger one overflows every query
 
 
 def json_body(model: BaseModel, status: int = 200) -> web.Response:
@@ -336,7 +337,7 @@ class ThreadsApi:
         user = self.callers.identify(request)
         thread = await self._readable_thread(request.match_info["id"], user)
         resume = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
-        if not EVENT_ID.fullmatch(resume):
+        if not EVENT_ID.fullmatch(resume) or int(resume) > MAX_EVENT_ID:
             raise ApiError(400, "Last-Event-ID must be an event id from this stream", "invalid")
         sent = int(resume)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",

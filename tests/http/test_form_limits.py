@@ -91,3 +91,16 @@ async def test_more_files_than_a_message_may_carry_get_a_413(start_web):
     reply = await web.request("POST", "/api/v1/threads", data=body, headers=MULTIPART)
     assert reply.status == 413 and reply.body["error"]["code"] == "too_many_files", reply.body
     assert reply.body["error"]["message"] == "a message may carry at most 2 files"
+
+
+async def test_a_last_event_id_past_64_bits_is_a_400_not_a_silent_stream(start_web, caplog):
+    web = await start_web()
+    created = await web.say("!ping host=example.org")
+    thread_id = created.body["id"]
+    for resume in ("9" * 20, str(2**63)):
+        reply = await asyncio.wait_for(web.request("GET", f"/api/v1/threads/{thread_id}/events",
+                                                   headers={"Last-Event-ID": resume}), 10)
+        assert reply.status == 400 and reply.body["error"]["code"] == "invalid", reply.body
+    reply = await web.request("GET", f"/api/v1/threads/{thread_id}/events", params={"last_event_id": "9" * 20})
+    assert reply.status == 400
+    assert "OverflowError" not in caplog.text
