@@ -913,6 +913,15 @@ class Store:
     # --- live work and its owners (see storage/ownership.py) ------------------------------------
 
     @on_store_thread
+    def live_processes(self) -> list[dict[str, Any]]:
+        """The bot processes using this database now: not stopped, and heartbeating within the
+        lease (`chatops migrate-storage` refuses to copy under them)."""
+        alive_since = _ts(utcnow() - timedelta(seconds=self.lease_seconds))
+        rows = self.db.execute("SELECT host, pid, heartbeat_at FROM processes WHERE stopped_at IS NULL "
+                               "AND heartbeat_at > ? ORDER BY heartbeat_at DESC", [alive_since]).fetchall()
+        return [{"host": r[0], "pid": r[1], "heartbeat_at": r[2]} for r in rows]
+
+    @on_store_thread
     def register_process(self) -> str:
         """Give this process an identity and a first heartbeat; its live work is owned by it."""
         identity = ProcessIdentity.of_this_process(new_id("proc"))
@@ -1123,9 +1132,13 @@ class Store:
     def prune(self, before: datetime, *, audit: bool = False) -> dict[str, int]:
         """Delete threads, messages, plans, delivery ids and cached perception older than
         `before` (never a plan still pending or running); the audit log too only with `audit`."""
+        unused: set[str] = set()
         with self._writing():
-            counts = retention.prune(self.db, _ts(before), audit=audit)
-            self._audit("storage.pruned", detail={"before": _ts(before), "deleted": counts})
+            counts = retention.prune(self.db, _ts(before), audit=audit, unused_files=unused)
+            self._audit("storage.pruned", detail={"before": _ts(before), "deleted": counts,
+                                                  "files": len(unused)})
+        # after the commit: a failed prune keeps its files; one kept again since the cut-off stays
+        counts["files"] = self.files.remove(unused, unless_kept_since=before)
         return counts
 
     @on_store_thread

@@ -36,6 +36,7 @@ def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> list[TableCopy]:
     """Copy every table of the (migrated) SQLite file into the (migrated, empty) PostgreSQL
     database; returns the per-table counts, all verified equal."""
     source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    source.execute("BEGIN")  # one read transaction: every table is read from the same snapshot
     try:
         with psycopg.connect(url, autocommit=True) as target:
             tables = _tables_in_order(source)

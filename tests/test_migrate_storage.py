@@ -78,3 +78,17 @@ async def test_migrate_storage_refuses_what_it_cannot_copy(tmp_path: Path):
     assert code == 2 and "no SQLite database" in err
     code, _, err = migrate(config, str(tmp_path / "other.db"), tmp_path)
     assert code == 2 and "postgresql://" in err
+
+
+@pytest.mark.sqlite_only
+async def test_migrate_storage_refuses_a_database_a_running_bot_uses(make_bot, tmp_path: Path):
+    bot = await make_bot()  # started: registered, heartbeating within its lease
+    await bot.say("!ping host=db1")
+    config = tmp_path / "busy.toml"
+    config.write_text(f'[storage]\npath = "{bot.config.storage.path}"\n')
+    code, out, err = migrate(config, "postgresql://chatops@127.0.0.1:1/x", tmp_path)  # refused before connecting
+    assert code == 2, out + err  # main: went on to copy under the running bot
+    assert "is in use by a running chatops (pid " in err and "stop it first" in err
+    await bot.hub.stop()  # a stopped bot is no longer in the way: the copy goes on to the target
+    code, out, err = migrate(config, "postgresql://chatops@127.0.0.1:1/x", tmp_path)
+    assert "in use" not in err and code == 2 and "cannot use the database" in err, out + err
