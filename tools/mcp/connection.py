@@ -25,6 +25,7 @@ import anyio
 import httpx2
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.client.subscriptions import ListenNotSupportedError
 from mcp.types import (
     CONNECTION_CLOSED,
     CallToolResult,
@@ -43,6 +44,9 @@ log = logging.getLogger("chatops.mcp")
 ProgressReport = Callable[[str], Awaitable[None]]
 FIRST_BACKOFF = 1.0  # seconds before the first restart attempt after a failure
 MAX_BACKOFF = 60.0
+FIRST_LISTEN_RETRY = 0.1  # seconds before a tool-change stream that ended is opened again
+MAX_LISTEN_RETRY = 30.0
+REFRESH_SETTLE = 0.05  # seconds an announced change waits, so a burst is listed once
 MAX_LIST_PAGES = 50  # a paginator that never ends cannot hang a start
 STDERR_TAIL = 3  # lines of the server's stderr quoted when it fails to start
 CLIENT_INFO = Implementation(name="chatops", version=__version__)
@@ -112,6 +116,8 @@ class MCPConnection:
         self._retry_at = 0.0
         self._stderr: IO[str] | None = None
         self._refreshing: asyncio.Task[None] | None = None
+        self._stale = False  # a tool-list change was announced and not listed yet
+        self.refreshes = 0  # listings made for announcements
         self._http_status = 0  # the last HTTP error status of a url server, for a clearer failure
 
     @property
@@ -245,24 +251,49 @@ class MCPConnection:
 
     async def _listen(self, client: Client) -> None:
         """Modern servers announce tool-list changes on a `subscriptions/listen` stream; older
-        ones send `notifications/tools/list_changed`, which `_on_message` hears."""
+        ones send `notifications/tools/list_changed`, which `_on_message` hears. A stream that
+        ends (a flood of announcements can end it) is opened again, and the tools are listed
+        again then, since changes made meanwhile were announced to nobody."""
         capability = client.server_capabilities.tools
         if capability is None or not capability.list_changed:
             return
-        try:
-            async with client.listen(tools_list_changed=True) as subscription:
-                async for _event in subscription:
-                    self._schedule_refresh()
-        except Exception as exc:  # legacy protocol, or the stream dropped: the notifications remain
-            log.debug("MCP server %s: no change stream: %s", self.name, _short(exc))
+        delay = FIRST_LISTEN_RETRY
+        while True:
+            opened = time.monotonic()
+            try:
+                async with client.listen(tools_list_changed=True) as subscription:
+                    async for _event in subscription:
+                        self._schedule_refresh()
+                why = "ended"
+            except ListenNotSupportedError:  # a legacy protocol: the notifications remain
+                return
+            except Exception as exc:
+                why = f"dropped ({_short(exc)})"
+            log.info("MCP server %s: the tool-change stream %s; listening again", self.name, why)
+            self._schedule_refresh()
+            if time.monotonic() - opened > MAX_LISTEN_RETRY:
+                delay = FIRST_LISTEN_RETRY  # it lived a while: not a loop of failures
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_LISTEN_RETRY)
 
     async def _on_message(self, message: ServerNotification | Exception) -> None:
         if isinstance(message, ToolListChangedNotification):
             self._schedule_refresh()
 
     def _schedule_refresh(self) -> None:
+        """Coalesce tool-list announcements: one refresher lists the tools again while any came
+        in since it last listed, so a flood costs a few listings and the last announcement is
+        never dropped (one arriving mid-listing is answered by the next pass)."""
+        self._stale = True
         if self._refreshing is None or self._refreshing.done():
-            self._refreshing = asyncio.get_running_loop().create_task(self._refresh())
+            self._refreshing = asyncio.get_running_loop().create_task(self._refresh_while_stale())
+
+    async def _refresh_while_stale(self) -> None:
+        while self._stale:
+            await asyncio.sleep(REFRESH_SETTLE)  # let a burst of announcements land first
+            self._stale = False
+            self.refreshes += 1
+            await self._refresh()
 
     async def _refresh(self) -> None:
         client = self._client
