@@ -928,8 +928,11 @@ class Store:
         with self._writing():
             ownership.register(self.db, identity, _ts())
         if self.dialect is SQLITE:
-            # the heartbeat loop checkpoints the log between turns; this is only a safety net
-            self.db.execute("PRAGMA wal_autocheckpoint = 10000")
+            # the heartbeat loop checkpoints the log between turns; this safety net checkpoints at
+            # the commit that takes the log past three quarters of its limit, so a burst of turns
+            # between heartbeats (or a disk that filled and emptied) cannot grow it past the limit
+            page_size = int(self.db.execute("PRAGMA page_size").fetchone()[0])
+            self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_SIZE_LIMIT * 3 // 4 // page_size}")
             self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the log shrinks back after a checkpoint
         self.identity = identity
         return identity.id
