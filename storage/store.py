@@ -1031,6 +1031,14 @@ class Store:
             return thread_leases.take(self.db, thread_id, self.identity.id, _ts(), self._cutoff())
 
     @on_store_thread
+    def renew_thread_lease(self, thread_id: str) -> bool:
+        """Keep this process's lease on a thread whose turn still runs (every third of the lease)."""
+        if self.identity is None:
+            return True
+        with self._writing():
+            return thread_leases.renew(self.db, thread_id, self.identity.id, _ts())
+
+    @on_store_thread
     def release_thread_lease(self, thread_id: str) -> None:
         if self.identity is None:
             return
