@@ -17,7 +17,6 @@ from mcp.types import Tool
 
 from bot.model import Risk
 
-
 DEFAULT_KEY = "default"  # in `[mcp.risk]`: the floor for the server's tools without an entry
 RANK = {Risk.read: 0, Risk.write: 1, Risk.danger: 2}
 
