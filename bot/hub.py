@@ -239,11 +239,14 @@ class Hub:
             except Exception:  # one broken adapter must not break the turn or the others
                 log.exception("a sink failed to deliver a %s event", event.type)
 
-    async def notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
-        """Show a notice and keep it with the thread, so a reload or a restart shows it again."""
+    async def notice(self, thread: ThreadRef, text: str, level: str = "info", *, keep: bool = True) -> None:
+        """Show a notice and keep it with the thread, so a reload or a restart shows it again.
+        `keep=False` only shows it: the notice that storage just failed is not sent to wait on
+        the same unreachable database a second time (the caller's 503 would come twice as late)."""
         text = self.redactor.text(text) or ""
         try:
-            await self.store.record_notice(thread, text, level)
+            if keep:
+                await self.store.record_notice(thread, text, level)
         except StorageUnavailable as exc:  # shown anyway: often it is the notice that storage failed
             log.warning("could not keep a notice: %s", exc)
         await self.emit(thread, NoticeEvent(thread=thread.id, text=text, level=level))  # type: ignore[arg-type]
@@ -261,7 +264,7 @@ class Hub:
             return await self._handle(inbound, settled)
         except StorageUnavailable as exc:
             await self.notice(inbound.thread, f"I cannot store anything right now: {exc.message}. "
-                                              "Nothing was run; please try again later.", "error")
+                                              "Nothing was run; please try again later.", "error", keep=False)
             raise
         finally:
             settled()

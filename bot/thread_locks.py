@@ -80,17 +80,24 @@ class ThreadLocks:
             await asyncio.sleep(pause)
             pause = min(pause * 2, LEASE_RETRY_MAX)
         renewing = asyncio.create_task(self._renew(key), name=f"chatops-lease-{key}")
+        failed = False
         try:
             yield
+        except Exception:  # (a cancelled turn still releases inline, shielded)
+            failed = True
+            raise
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-            try:  # shielded: a cancelled turn must still give the thread back
-                await asyncio.shield(self._lease.release_thread_lease(key))
-            except Exception as exc:  # tried again; it also expires on its own
-                log.warning("could not release the lease on thread %s (%s); trying again", key, exc)
-                self._spawn(self._release_later(key))
+            if failed:  # often the database is away: the caller's answer must not wait for it again
+                self._spawn(self._release_later(key, first_pause=0.0))
+            else:
+                try:  # shielded: a cancelled turn must still give the thread back
+                    await asyncio.shield(self._lease.release_thread_lease(key))
+                except Exception as exc:  # tried again; it also expires on its own
+                    log.warning("could not release the lease on thread %s (%s); trying again", key, exc)
+                    self._spawn(self._release_later(key))
 
     async def _renew(self, key: str) -> None:
         assert self._lease is not None
@@ -102,13 +109,14 @@ class ThreadLocks:
             except Exception as exc:  # the database is away: the next renewal may get through
                 log.warning("could not renew the lease on thread %s: %s", key, exc)
 
-    async def _release_later(self, key: str) -> None:
-        """Retry a failed release for one lease period (after that it has expired anyway)."""
+    async def _release_later(self, key: str, first_pause: float = LEASE_RETRY_MAX) -> None:
+        """Release in the background, trying for one lease period (after that it has expired
+        anyway): a release that failed, or the release of a turn that failed."""
         assert self._lease is not None
-        pause, deadline = LEASE_RETRY_MAX, asyncio.get_running_loop().time() + self._lease.lease_seconds
+        pause, deadline = first_pause, asyncio.get_running_loop().time() + self._lease.lease_seconds
         while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 5.0)
+            pause = min(max(pause * 2, LEASE_RETRY_MAX), 5.0)
             async with self._local(key):  # no turn of this thread runs here meanwhile
                 try:
                     await self._lease.release_thread_lease(key)
