@@ -185,6 +185,14 @@ def _step_tool_fingerprints(db: Any) -> None:
     db["steps"].add_column("tool_fingerprint", str)
 
 
+def _shared_files(db: Any) -> None:
+    """v13: attachment bytes as rows, for replicas on PostgreSQL that share no disk (see
+    `storage/shared_files.py`); a SQLite database keeps using `files/` and leaves it empty."""
+    blob = "BLOB" if _is_sqlite(db) else "BYTEA"
+    db.execute(f"CREATE TABLE file_chunks (sha256 TEXT NOT NULL, seq INTEGER NOT NULL, data {blob} NOT NULL, "
+               "kept_at TEXT NOT NULL, PRIMARY KEY (sha256, seq))")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -198,6 +206,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _leases,
     _replicas,
     _step_tool_fingerprints,
+    _shared_files,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

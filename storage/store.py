@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import json
 import secrets
 import shutil
@@ -53,10 +54,10 @@ from bot.model import (
     utcnow,
 )
 from bot.states import plan_may_move
-from storage import leases, ownership, retention, thread_leases, views
+from storage import leases, ownership, retention, shared_files, thread_leases, views
 from storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
 from storage.event_signal import EventSignal
-from storage.files import FileStore
+from storage.files import SHA256, FileStore
 from storage.leases import Lease
 from storage.migrations import migrate
 from storage.ownership import ProcessIdentity, TakenOver
@@ -501,12 +502,36 @@ class Store:
                             [thread.id, level, text, _ts()])
 
     async def keep_file(self, data: bytes) -> str:
-        """Keep an attachment's bytes beside the database (once per content); returns its SHA-256."""
-        return await asyncio.to_thread(self.files.put, data)
+        """Keep an attachment's bytes (once per content); returns its SHA-256. Beside a SQLite
+        database in `files/`; on PostgreSQL in the database, so every replica can show it."""
+        if self.url is None:
+            return await asyncio.to_thread(self.files.put, data)
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+        await self._keep_file_rows(digest, data)
+        return digest
+
+    @on_store_thread
+    def _keep_file_rows(self, digest: str, data: bytes) -> None:
+        with self._writing():
+            shared_files.put(self.db, digest, data, _ts())
 
     def file_path(self, digest: str) -> Path | None:
-        """Where a kept attachment is, by its SHA-256, or None."""
-        return self.files.path(digest)
+        """Where a kept attachment is on disk, by its SHA-256, or None (also on PostgreSQL, whose
+        files are rows: read them with `read_file`)."""
+        return self.files.path(digest) if self.url is None else None
+
+    async def read_file(self, digest: str) -> bytes | None:
+        """A kept attachment's bytes, by its SHA-256, or None."""
+        if not SHA256.fullmatch(digest):
+            return None
+        if self.url is None:
+            path = self.files.path(digest)
+            return await asyncio.to_thread(path.read_bytes) if path is not None else None
+        return await self._read_file_rows(digest)
+
+    @on_store_thread
+    def _read_file_rows(self, digest: str) -> bytes | None:
+        return shared_files.read(self.db, digest)
 
     async def keep_thread_events(self, events: list[tuple[str, str]]) -> list[int]:
         """Keep (thread id, JSON) events an event stream publishes, in one transaction, and wake
@@ -1146,10 +1171,12 @@ class Store:
         unused: set[str] = set()
         with self._writing():
             counts = retention.prune(self.db, _ts(before), audit=audit, unused_files=unused)
+            if self.url is not None:  # the bytes are rows: they go in the same transaction
+                counts["files"] = shared_files.remove(self.db, unused, _ts(before))
             self._audit("storage.pruned", detail={"before": _ts(before), "deleted": counts,
                                                   "files": len(unused)})
-        # after the commit: a failed prune keeps its files; one kept again since the cut-off stays
-        counts["files"] = self.files.remove(unused, unless_kept_since=before)
+        if self.url is None:  # after the commit: a failed prune keeps its files; one kept again since stays
+            counts["files"] = self.files.remove(unused, unless_kept_since=before)
         return counts
 
     @on_store_thread

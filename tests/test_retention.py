@@ -59,7 +59,7 @@ async def message_ids(store, thread_id: str) -> list[str]:
         "SELECT id FROM messages WHERE thread_id = ? AND role = 'user' ORDER BY created_at", [thread_id])])
 
 
-@pytest.mark.sqlite_only  # files/ sits beside the SQLite file
+@both_backends  # files/ beside a SQLite file; rows of `file_chunks` on PostgreSQL
 async def test_prune_removes_the_attachment_bytes_only_the_pruned_threads_showed(make_bot):
     bot = await make_bot()
     await bot.say("!ping host=old", thread="finished")
@@ -70,17 +70,17 @@ async def test_prune_removes_the_attachment_bytes_only_the_pruned_threads_showed
         [message_id] = await message_ids(bot.store, thread)
         await bot.store.set_perceived_text(message_id, "seen", [
             {"name": f"{d[:6]}.png", "mime_type": "image/png", "sha256": d} for d in digests])
-    assert bot.store.file_path(own) is not None
+    assert await bot.store.read_file(own) is not None
 
     deleted = await bot.store.prune(LATER)
 
     assert deleted["threads"] == 1 and deleted["files"] == 1
-    assert bot.store.file_path(own) is None  # main: the bytes stayed in files/
+    assert await bot.store.read_file(own) is None  # main: the bytes stayed in files/
     assert not any(bot.store.files.root.rglob(own))
-    assert bot.store.file_path(shared) is not None  # still shown by the waiting thread
+    assert await bot.store.read_file(shared) == b"\x89PNG both threads showed this"  # still shown
 
 
-@pytest.mark.sqlite_only
+@both_backends
 async def test_a_file_sent_again_since_the_cut_off_survives_the_prune(make_bot):
     bot = await make_bot()
     await bot.say("!ping host=old", thread="finished")
@@ -94,7 +94,7 @@ async def test_a_file_sent_again_since_the_cut_off_survives_the_prune(make_bot):
     deleted = await bot.store.prune(utcnow() - timedelta(days=1))  # the thread is older, the file is not
 
     assert deleted["threads"] == 1 and deleted["files"] == 0
-    assert bot.store.file_path(digest) is not None  # a new message may be about to show it
+    assert await bot.store.read_file(digest) is not None  # a new message may be about to show it
 
 
 @both_backends

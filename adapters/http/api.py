@@ -257,13 +257,17 @@ class ThreadsApi:
         attachment = next((a for m in (view or {}).get("messages", []) for a in m["attachments"]
                            if a.get("sha256") == digest), None)
         path = self.store.file_path(digest) if attachment else None
-        if attachment is None or path is None:
+        data = await self.store.read_file(digest) if attachment and path is None else None
+        if attachment is None or (path is None and data is None):
             raise ApiError(404, "no such file in this thread")
         mime = str(attachment.get("mime_type") or "")
         if mime.split("/")[0] not in ("image", "audio", "video") or "svg" in mime:
             mime = "application/octet-stream"  # never a type the browser would run
-        return web.FileResponse(path, headers={"Content-Type": mime, "Content-Disposition": "inline",
-                                               "Cache-Control": "private, max-age=86400", **SECURITY_HEADERS})
+        headers = {"Content-Type": mime, "Content-Disposition": "inline", "Cache-Control": "private, max-age=86400",
+                   **SECURITY_HEADERS}
+        if path is not None:  # on one machine: sent from the file
+            return web.FileResponse(path, headers=headers)
+        return web.Response(body=data, headers=headers)  # from the database, shared by every replica
 
     async def me(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
