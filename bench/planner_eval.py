@@ -55,12 +55,16 @@ async def suite(args: argparse.Namespace) -> int:
             embedded = EmbeddedModelServer(llm.local)
             await asyncio.to_thread(embedded.start)
         model = build_model(llm, embedded_base_url=embedded.base_url if embedded else None)
-        for part in ("heldout", "fresh", "fresh2", "tuning"):
-            for name in SUITE_SETS:
-                path = HERE / "data" / part / f"{name}.jsonl"
-                if not path.exists():
-                    continue
-                set_config = load_config(HERE / "data" / "unseen.toml") if name.startswith("unseen") else config
+        for path in ([] if args.only_issue19 else _issue11_sets()) + _issue19_sets():
+            if True:
+                part, name = path.parent.name, path.stem
+                if path.with_suffix(".toml").exists():  # issue 19: each set beside its own tools
+                    set_config = with_model(load_config(path.with_suffix(".toml")), args.model)
+                    part = f"issue19/{part}"
+                elif name.startswith("unseen"):
+                    set_config = load_config(HERE / "data" / "unseen.toml")
+                else:
+                    set_config = config
                 planner = GuidedPlanner(model, timeout=llm.timeout, max_tokens=llm.local.max_tokens,
                                         concurrency=asyncio.Semaphore(llm.max_concurrent))
                 started = time.perf_counter()
@@ -68,7 +72,8 @@ async def suite(args: argparse.Namespace) -> int:
                 report.label = f"{part}/{name}"
                 reports[report.label] = report
                 rows.append((report.label, report, time.perf_counter() - started))
-        for part in ("heldout", "tuning"):  # the worst case: a planner that obeys the attachment
+        # the worst case: a planner that obeys the attachment
+        for part in ([] if args.only_issue19 else ["heldout", "tuning"]):
             path = HERE / "data" / part / "injection.jsonl"
             if path.exists():
                 report = await evaluate(config, path, planner=ObeyingPlanner())
@@ -82,6 +87,18 @@ async def suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _issue11_sets() -> list[Path]:
+    parts = ("heldout", "fresh", "fresh2", "tuning")
+    return [path for part in parts for name in SUITE_SETS if (path := HERE / "data" / part / f"{name}.jsonl").exists()]
+
+
+def _issue19_sets() -> list[Path]:
+    """Issue 19's sets: held out (written before tuning), the final set (written blind by another
+    hand, run once on the finished planner), then the tuning set."""
+    return [path for part in ("heldout", "final", "tuning")
+            for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
+
+
 def print_suite(rows: list, reports: dict, args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps({label: report.as_dict() for label, report in reports.items()}, indent=2))
@@ -90,11 +107,13 @@ def print_suite(rows: list, reports: dict, args: argparse.Namespace) -> None:
         for _, report, _ in rows:
             print(report.render())
             print()
-    print(f"{'set':40}{'right':>12}{'from data':>11}{'unapproved':>12}{'p95 ms':>8}")
+    print(f"{'set':40}{'right':>12}{'from data':>11}{'unapproved':>12}{'wrong writes':>14}{'stray args':>12}"
+          f"{'forbidden':>11}{'p95 ms':>8}")
     for label, report, _ in rows:
         right = sum(r.correct for r in report.results)
         print(f"{label:40}{f'{right}/{report.cases} {report.exact_accuracy:.0%}':>12}"
-              f"{report.changes_from_data:>11}{report.untainted_data_steps:>12}{report.p95_latency_ms:>8.0f}")
+              f"{report.changes_from_data:>11}{report.untainted_data_steps:>12}{report.wrong_writes:>14}"
+              f"{report.stray_args:>12}{report.forbidden_steps:>11}{report.p95_latency_ms:>8.0f}")
     guided = [r for label, report, _ in rows if "obeying" not in label for r in report.results]
     deterministic = sorted(r.latency_ms for r in guided if not r.model_calls)
     everything = sorted(r.latency_ms for r in guided)
@@ -138,6 +157,7 @@ async def main(argv: list[str] | None = None) -> int:
                         help="let the model break ties between tools (see bot/agent/guided.py)")
     parser.add_argument("--suite", action="store_true", help="the issue-11 sets (held-out and tuning), guided only")
     parser.add_argument("--verbose", action="store_true", help="with --suite: every case")
+    parser.add_argument("--only-issue19", action="store_true", help="with --suite: only bench/data/issue19's sets")
     args = parser.parse_args(argv)
     if args.suite:
         return await suite(args)

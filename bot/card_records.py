@@ -9,6 +9,7 @@ Discord message id) and whether a thread is one the bot is in. It gets exactly t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot.model import Plan
@@ -28,8 +29,13 @@ class CardStore(Protocol):
 
 
 class CardRecords:
-    def __init__(self, store: CardStore) -> None:
+    def __init__(self, store: CardStore, approvers: Callable[[Plan], str] | None = None) -> None:
         self._store = store
+        self._approvers = approvers
+
+    def who_may_approve(self, plan: Plan) -> str:
+        """The card's line on who may decide the plan, from the policy in force (empty: not known)."""
+        return self._approvers(plan) if self._approvers is not None else ""
 
     async def plan(self, plan_id: str) -> Plan | None:
         """The plan as stored now: what its card shows."""

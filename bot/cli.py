@@ -62,7 +62,8 @@ def chat(
     thread: Annotated[str | None, typer.Option("--thread", "-t", help="resume (or name) a stored thread")] = None,
     json_mode: JsonOption = False,
     attach: Annotated[list[Path] | None, typer.Option(
-        "--attach", "-a", exists=True, dir_okay=False, help="a voice note or image for the first message")] = None,
+        "--attach", "-a", exists=True, dir_okay=False,
+        help="a voice note, image or video clip for the first message")] = None,
 ) -> None:
     """Talk to the bot in one thread, from a terminal or a pipe (`/attach PATH` adds a file)."""
     settings = _load(config)
@@ -155,6 +156,8 @@ async def _serve(settings: Config) -> int:
             started.append(adapter)
             typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
         await runtime.hub.republish_settled()
+        if runtime.scheduler is not None:
+            await runtime.scheduler.start()
         typer.echo("Press Ctrl-C to stop.")
         stopping = asyncio.create_task(stop.wait())
         all_down = asyncio.create_task(runtime.health.wait_all_down())
@@ -293,6 +296,42 @@ async def _audit(settings: Config, limit: int, **filters: str | None) -> list[di
     store = await Store.open_configured(settings.storage)
     try:
         return await store.audit_log(limit, **filters)
+    finally:
+        await store.close()
+
+
+@app.command()
+def report(
+    config: ConfigOption = None,
+    thread: Annotated[str, typer.Option("--thread", help="the thread id (as the API shows it)")] = "",
+    format_: Annotated[str, typer.Option("--format", help="md (Markdown) or html")] = "md",
+) -> None:
+    """The incident report of a thread: its timeline in UTC (alert fired and resolved, messages
+    with what was perceived, plans, decisions, steps with their output) after a summary (time to
+    acknowledge, to first action, to resolve). What a post-mortem starts from."""
+    from bot.incident_report import to_html, to_markdown
+    from bot.redaction import Redactor
+
+    if format_ not in ("md", "html") or not thread:
+        typer.echo("chatops: report needs --thread ID, and --format is md or html", err=True)
+        raise typer.Exit(2)
+    settings = _load(config)
+    found = asyncio.run(_report(settings, thread))
+    if found is None:
+        typer.echo(f"chatops: no thread {thread!r} in {settings.storage.location}", err=True)
+        raise typer.Exit(1)
+    text = to_markdown(found) if format_ == "md" else to_html(found)
+    typer.echo(Redactor(settings.secret_values()).text(text), nl=False)
+
+
+async def _report(settings: Config, thread: str):
+    from adapters.messages import output_text
+    from bot.incident_report import thread_report
+    from storage import Store
+
+    store = await Store.open_configured(settings.storage)
+    try:
+        return await thread_report(store, thread, output_text=output_text)
     finally:
         await store.close()
 
@@ -457,8 +496,18 @@ def describe(
     raise typer.Exit(asyncio.run(_perceive_file(_load(config), image, json_mode, expect="image")))
 
 
+@app.command()
+def watch(
+    video: Annotated[Path, typer.Argument(help="a video clip: mp4, webm, mov, mkv", exists=True, dir_okay=False)],
+    config: ConfigOption = None,
+    json_mode: JsonOption = False,
+) -> None:
+    """Perceive a video clip: what is said and what is on screen, as a timeline."""
+    raise typer.Exit(asyncio.run(_perceive_file(_load(config), video, json_mode, expect="video")))
+
+
 async def _perceive_file(settings: Config, path: Path, json_mode: bool, *, expect: str) -> int:
-    from bot.perception.media import read_local_file, to_media
+    from bot.perception.media import declared_type, read_local_file, to_media
     from bot.perception.pipeline import Perceiver
     from bot.perception.types import PerceptionError
     from bot.runtime import build_perceiver, build_registry
@@ -467,8 +516,8 @@ async def _perceive_file(settings: Config, path: Path, json_mode: bool, *, expec
     perceiver = build_perceiver(settings, registry, store=None)
     try:
         try:
-            media = to_media(path.name, await read_local_file(path, settings.perception.max_bytes),
-                             settings.perception.allowed_types)
+            limit = settings.perception.limit_for(declared_type(path.name, ""))
+            media = to_media(path.name, await read_local_file(path, limit), settings.perception.allowed_types)
             part = await perceiver.perceive(media)
         except PerceptionError as exc:
             part = Perceiver.refusal(path.name, expect, str(exc))

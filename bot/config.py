@@ -12,6 +12,7 @@ import getpass
 import os
 import re
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,6 +119,9 @@ class LLMConfig(Section):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     timeout: float = Field(60.0, gt=0)
     max_concurrent: int = Field(2, ge=1)
+    stream: bool = False
+    """Ask a configured model for a streamed reply (server-sent events): for servers and proxies
+    that answer long requests only as a stream, or cut idle connections before a reply is whole."""
     local: LocalModelConfig = Field(default_factory=LocalModelConfig)
 
     @field_validator("model")
@@ -136,6 +140,9 @@ class LLMConfig(Section):
 
 
 class AgentConfig(Section):
+    diagnosis_folders: list[str] = Field(default_factory=list)
+    """Folders of `*.toml` files, each holding `[[diagnoses]]` entries like the config's own: a
+    team's diagnosis knowledge base, kept beside its runbooks and loaded with the built-in one."""
     max_rounds: int = Field(3, ge=1, le=10)
     approval_ttl: float = Field(900, gt=0)  # seconds
     max_steps: int = Field(5, ge=1, le=20)
@@ -146,6 +153,41 @@ class AgentConfig(Section):
     """Plans waiting for an approval one user may have proposed per minute (a burst of this many,
     then this many a minute), per process; more are answered without proposing anything. Plans
     that run at once (read-only) are not counted."""
+
+
+class DiagnosisCheck(Section):
+    """A next check a diagnosis suggests: words for a person, and where a tool does it, the tool
+    and its arguments (templates over the entry's named groups) so the answer can offer it."""
+
+    say: str = Field(min_length=1)
+    tool: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    command: str | None = None  # a shell command for a person on the affected host
+
+
+class DiagnosisConfig(Section):
+    """One known failure: signatures (regular expressions, named groups fill the templates), the
+    finding in plain words, and the next checks. See bot/agent/diagnoses/*.toml."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+    patterns: list[str] = Field(min_length=1)
+    finding: str = Field(min_length=1)
+    why: str = ""
+    next: list[DiagnosisCheck] = Field(default_factory=list)
+    priority: int = Field(1, ge=0, le=10)  # more specific entries outrank generic ones
+    supersedes: list[str] = Field(default_factory=list)  # ids this entry makes redundant when both match
+    case_sensitive: bool = False
+    examples: list[str] = Field(default_factory=list)  # texts that must match (checked by check-config)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for number, pattern in enumerate(patterns, 1):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {number} ({pattern!r}) is not a valid regular expression: {exc}") from None
+        return patterns
 
 
 class RoleMembers(Section):
@@ -310,13 +352,30 @@ class VisionConfig(Section):
     max_words: int = Field(60, ge=10, le=400)
 
 
+class VideoConfig(Section):
+    """Video clips (mp4, webm, mov, mkv): the audio track transcribed like a voice note, the
+    frames where the screen changes read by OCR. See `bot.perception.video`."""
+
+    max_seconds: float = Field(180, gt=0)
+    """Seconds of a clip perceived; a longer clip is cut there, with a note of what was left."""
+    max_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+    """Size of one video file, checked while streaming (other files keep `perception.max_bytes`)."""
+    max_frames: int = Field(30, ge=1, le=500)
+    """Distinct frames read by OCR; later scene changes are skipped with a note."""
+    time_budget: float = Field(60, gt=0)
+    """Seconds of work on one clip (speech and frames); the rest is skipped with a note."""
+    scene_change: float = Field(0.001, gt=0, lt=1)
+    """Share of a frame's pixels that must change for a new frame to be read (0.1 %: a new
+    line of ten 16 px characters on a 720p screen)."""
+
+
 class PerceptionConfig(Section):
     max_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # per attachment, checked while streaming
     max_audio_seconds: float = Field(600, gt=0)
     max_image_pixels: int = Field(40_000_000, ge=10_000)  # decompression-bomb guard
     allowed_types: list[str] = Field(default_factory=lambda: [
         "audio/ogg", "audio/webm", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "audio/flac",
-        "audio/x-flac", "audio/x-m4a", "video/webm", "video/mp4",
+        "audio/x-flac", "audio/x-m4a", "video/webm", "video/mp4", "video/quicktime", "video/x-matroska",
         "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
     ])
     workers: int = Field(1, ge=1, le=8)  # transcription/OCR jobs at once
@@ -333,6 +392,11 @@ class PerceptionConfig(Section):
     whisper: WhisperConfig = Field(default_factory=WhisperConfig)
     ocr: OCRConfig = Field(default_factory=OCRConfig)
     vision: VisionConfig = Field(default_factory=VisionConfig)
+    video: VideoConfig = Field(default_factory=VideoConfig)
+
+    def limit_for(self, mime_type: str) -> int:
+        """The size cap for a file of this type: videos have their own (`video.max_bytes`)."""
+        return max(self.max_bytes, self.video.max_bytes) if mime_type.startswith("video/") else self.max_bytes
 
 
 class SlackConfig(Section):
@@ -371,6 +435,95 @@ class HTTPConfig(Section):
     _listen = field_validator("listen")(_listen_address)
 
 
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+
+
+def duration_seconds(text: str) -> float:
+    """`30s`, `1m`, `2h`, `1d` → seconds (how schedules and chart ranges are written)."""
+    match = DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration such as 30s, 5m, 2h or 1d")
+    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+class AlertRouteConfig(Section):
+    """`[[alerts.routes]]`: where the thread of an alert group goes, and how its diagnosis runs.
+    The first route whose `match` (label equality) and `match_re` (full regular expressions) all
+    hold wins; alerts that match none go to the web chat only, with `diagnose = "ask"`."""
+
+    match: dict[str, str] = Field(default_factory=dict)
+    match_re: dict[str, str] = Field(default_factory=dict)
+    web: bool = True  # a thread in the web chat and API
+    slack_channel: str | None = None
+    discord_channel: str | None = None
+    diagnose: Literal["ask", "auto", "off"] = "ask"
+    """"ask": every suggested step waits for one click; "auto": read-only steps against the alert's
+    own `instance` host (or `allow_hosts`) run at once; "off": the alert is posted, nothing planned."""
+    allow_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("match_re")
+    @classmethod
+    def _compiles(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"match_re.{label}: {exc}") from None
+        return value
+
+
+class AlertsConfig(Section):
+    alertmanager_url: str = ""  # where silences are created (`POST /api/v2/silences`)
+    routes: list[AlertRouteConfig] = Field(default_factory=list)
+    shown_alerts: int = Field(10, ge=1, le=200)
+    """Alerts of a group listed in a thread's message; the rest are counted ("and 490 more")."""
+
+
+class ScheduleConfig(Section):
+    """`[[schedules]]`: a check that runs on its own, in one thread per schedule, and tells the
+    channel when its outcome changes (`notify = "change"`) or every time (`"always"`)."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    every: str | None = None  # "1m", "30s", "2h"
+    cron: str | None = None  # "*/5 * * * *" (UTC)
+    request: str | None = None  # planned like a message
+    tool: str | None = None  # or one tool with `args`
+    args: dict[str, Any] = Field(default_factory=dict)
+    web: bool = True
+    slack_channel: str | None = None
+    discord_channel: str | None = None
+    notify: Literal["change", "always"] = "change"
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None and duration_seconds(value) < 1:
+            raise ValueError("must be at least 1s")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from cronsim import CronSim, CronSimError
+
+            try:
+                CronSim(value, datetime.now(UTC))
+            except CronSimError as exc:
+                raise ValueError(f"{value!r} is not a cron expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> ScheduleConfig:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError(f"schedule {self.name}: set exactly one of `every` and `cron`")
+        if (self.request is None) == (self.tool is None):
+            raise ValueError(f"schedule {self.name}: set exactly one of `request` and `tool`")
+        if self.args and self.tool is None:
+            raise ValueError(f"schedule {self.name}: `args` goes with `tool`")
+        return self
+
+
 class Config(Section):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -380,17 +533,21 @@ class Config(Section):
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     runbooks: list[RunbookConfig] = Field(default_factory=list)
     mcp: list[MCPServerConfig] = Field(default_factory=list)
+    diagnoses: list[DiagnosisConfig] = Field(default_factory=list)  # a team's own known failures
     tools: dict[str, Any] = Field(default_factory=dict)  # [tools] options and [tools.<name>] tables
     perception: PerceptionConfig = Field(default_factory=PerceptionConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     http: HTTPConfig = Field(default_factory=HTTPConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         problems = [*duplicate_names("runbooks", [runbook.name for runbook in self.runbooks]),
-                    *duplicate_names("mcp", [server.name for server in self.mcp], "server names")]
+                    *duplicate_names("mcp", [server.name for server in self.mcp], "server names"),
+                    *duplicate_names("schedules", [schedule.name for schedule in self.schedules])]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -401,7 +558,10 @@ class Config(Section):
 
     def tool_config(self, name: str) -> dict[str, Any]:
         value = self.tools.get(name)
-        return dict(value) if isinstance(value, dict) else {}
+        table = dict(value) if isinstance(value, dict) else {}
+        if name == "silence_alert" and self.alerts.alertmanager_url:  # issue 21: `[alerts] alertmanager_url`
+            table.setdefault("alertmanager_url", self.alerts.alertmanager_url)
+        return table
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so output can be scrubbed of them before it is shown or stored."""
@@ -507,8 +667,10 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
             if isinstance(part, int) and parts:
                 parts[-1] = f"{parts[-1]}[{part}]"
                 entries = data.get(location[0]) if index == 1 else None
-                if location[0] in ("runbooks", "mcp") and isinstance(entries, list) and part < len(entries):
-                    name = entries[part].get("name") if isinstance(entries[part], dict) else None
+                if location[0] in ("runbooks", "mcp", "diagnoses") and isinstance(entries, list) \
+                        and part < len(entries):
+                    key = "id" if location[0] == "diagnoses" else "name"
+                    name = entries[part].get(key) if isinstance(entries[part], dict) else None
                     if isinstance(name, str):
                         parts[-1] = f"{location[0]}[{name}]"
             else:

@@ -31,6 +31,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bot.config import Config, ToolsConfig, apply_environment, duplicate_names
+from bot.schedules import schedule_problems
 
 MAX_PRUNES = 10
 ROLE_LISTS = ("approve_write", "approve_danger")  # policy fields that name roles
@@ -79,11 +80,13 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
     # names as written, before broken entries were set aside
     problems += duplicate_names("runbooks", _names(data.get("runbooks")))
     problems += duplicate_names("mcp", _names(data.get("mcp")), "server names")
+    problems += duplicate_names("schedules", _names(data.get("schedules")))
     tool_options, found = _tool_options(config)
     problems += found
     config.tools = {**{k: v for k, v in config.tools.items() if isinstance(v, dict)}, **tool_options}
     problems += _undefined_roles(config)
     problems += _unused_parameters(config)
+    problems += _diagnosis_problems(config, path)
     exposure = http_exposure_problem(config)
     if exposure:
         problems.append(exposure)
@@ -129,7 +132,11 @@ def validate_part(annotation: Any, value: Any, *, prefix: list[str], data: Any =
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
         for error in errors:
-            problems.append(_describe(error, annotation, current, prefix))
+            described = _describe(error, annotation, current, prefix)
+            if error.get("type") == "missing" and any(p.startswith(described.split(": ", 1)[0] + ": ")
+                                                       for p in problems):
+                continue  # the key was set aside for its own error just before: say that once
+            problems.append(described)
         if not _prune(current, [tuple(error.get("loc", ())) for error in errors]):
             break
     return _BROKEN, problems
@@ -157,7 +164,8 @@ def _key_parts(loc: list[Any], value: Any) -> tuple[list[str], list[Any]]:
     node = value
     for part in loc:
         if isinstance(node, list) and isinstance(part, int):
-            name = node[part].get("name") if part < len(node) and isinstance(node[part], dict) else None
+            item = node[part] if part < len(node) and isinstance(node[part], dict) else {}
+            name = item.get("name") or item.get("id")  # runbooks and servers by name, diagnoses by id
             label = f"[{name}]" if isinstance(name, str) else f"[{part}]"
             parts[-1:] = [(parts[-1] if parts else "") + label]
             node = node[part] if part < len(node) else None
@@ -264,6 +272,26 @@ def _tool_options(config: Config) -> tuple[dict[str, Any], list[str]]:
     return valid, problems
 
 
+def _diagnosis_problems(config: Config, path: Path | None) -> list[str]:
+    """The team's knowledge base: each folder's files load (a bad regex is named with its file and
+    entry), and every entry's examples match its own signatures. Relative folders are read from
+    the config file's folder, as at run time they are from the working directory."""
+    from bot.agent.diagnosis import DiagnosisError, example_problems, load_folder
+
+    problems: list[str] = []
+    agent = config.__dict__.get("agent")
+    entries = list(config.__dict__.get("diagnoses") or [])
+    for folder in getattr(agent, "diagnosis_folders", None) or []:
+        where = Path(folder).expanduser()
+        if not where.is_absolute() and path is not None and not where.exists():
+            where = path.parent / where
+        try:
+            entries += load_folder(where)
+        except DiagnosisError as exc:
+            problems.append(f"agent.diagnosis_folders: {exc}")
+    return problems + example_problems(entries)
+
+
 def _undefined_roles(config: Config) -> list[str]:
     """Every role named anywhere (a `roles` list in any section, the policy's approver lists)
     must be defined under `[roles]`. With no `[roles]` at all, the policy's defaults are fine."""
@@ -358,4 +386,5 @@ def _tool_problems(config: Config) -> tuple[list[str], list[str]]:
         elif spec is not None and spec.options is not None:
             _, found = validate_part(spec.options, table, prefix=["tools", name])
             problems += found
+    problems += schedule_problems(list(getattr(config, "schedules", [])), registry)
     return problems, loading

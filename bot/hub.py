@@ -19,7 +19,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.agent.answers import summarize, summarize_steps
-from bot.agent.commands import is_command, is_reload_command, parse_command
+from bot.agent.asked import prepare_review
+from bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
+from bot.agent.diagnosis import DiagnosisError, KnowledgeBase
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
 from bot.agent.policy import Policy
@@ -61,6 +63,16 @@ from tools.process_groups import kill_group
 from tools.registry import ToolRegistry, ToolSpec
 
 log = logging.getLogger("chatops.hub")
+
+
+def knowledge_for(config: Config) -> KnowledgeBase:
+    """The diagnosis knowledge base of a config; a folder that cannot be read is logged (and
+    named by `chatops check-config`) and the rest is used, so answers still conclude."""
+    try:
+        return KnowledgeBase.for_config(config)
+    except DiagnosisError as exc:
+        log.warning("diagnosis knowledge base: %s; using the built-in entries and [[diagnoses]]", exc)
+        return KnowledgeBase([*(entry.config for entry in KnowledgeBase.builtin().entries), *config.diagnoses])
 EARLIER_PLANS = 3  # the thread's latest plans a planner sees, for follow-ups ("check it again")
 
 Sink = Callable[[ThreadRef, Outbound], Awaitable[None]]
@@ -121,10 +133,12 @@ class Hub:
                  sweep_interval: float | None = None, perceiver: Perceiver | None = None) -> None:
         self.config = config
         self.store = store
-        self.cards = CardRecords(store)  # what adapters keep about their cards, without the store
         self.registry = registry
         self.planner = planner
         self.policy = policy or Policy(config)
+        # what adapters keep about their cards, without the store; and who may approve, per the policy
+        self.cards = CardRecords(store, lambda plan: self.policy.who_may_approve(plan))
+        self.knowledge = knowledge_for(config)
         self.redactor = Redactor(config.secret_values())
         self.executor = executor or Executor(registry, redactor=self.redactor)
         self.sweep_interval = sweep_interval or min(30.0, max(0.5, config.agent.approval_ttl / 4))
@@ -354,7 +368,7 @@ class Hub:
         if not isinstance(outcome, Plan):
             return None
         checked = self._vetted(outcome, request)
-        if checked.outcome is not outcome or checked.dropped or checked.invalid \
+        if checked.outcome is not outcome or checked.dropped or checked.invalid or checked.ruled_out \
                 or self._refusal(inbound.user, outcome):
             return None
         if outcome.needs_approval and self._plan_limit.take(inbound.user.key):
@@ -439,6 +453,11 @@ class Hub:
     async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:
         if is_reload_command(turn.text):
             return await self._reload(turn.requester)
+        if is_report_command(turn.text):  # issue 21: the thread's incident report
+            from bot.incident_report import thread_report, to_markdown
+
+            report = await thread_report(self.store, turn.thread.id)
+            return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")
         tools = self.tools_for(turn.requester)
         if is_command(turn.text):
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)
@@ -458,12 +477,13 @@ class Hub:
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=offered,
                                   history=turn.history, executed=executed, round=round_number,
                                   max_steps=self.config.agent.max_steps, earlier=earlier,
-                                  own_text=turn_sources(turn.text).own_text())
+                                  own_text=turn_sources(turn.text).own_text(), knowledge=self.knowledge)
             outcome = await self.planner.plan(request)
         if not isinstance(outcome, Plan):
             return outcome
+        await prepare_review(outcome, request, self.registry.specs())  # meaning, off the loop
         checked = self._vetted(outcome, request)
-        for item in checked.dropped:
+        for item in [*checked.dropped, *checked.ruled_out]:
             await self.store.append_audit("step.dropped", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"tool": item.step.tool, "args": item.step.args, "why": item.why})
             if checked.outcome is outcome:
@@ -658,7 +678,7 @@ class Hub:
             as_if_won = step.model_copy()
             self._settle_step(as_if_won, StepStatus.succeeded if outcome.ok else StepStatus.failed, outcome)
             steps = [as_if_won if other.id == step.id else other for other in current.steps]
-            ending.text = self.redactor.text(summarize_steps(steps)) or ""
+            ending.text = self.redactor.text(summarize_steps(steps, knowledge=self.knowledge)) or ""
             answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id)
         ending.stored = await self.store.finish_round(step.id, outcome, current.id, answer=answer)
         return ending.stored.step_won
@@ -670,9 +690,16 @@ class Hub:
         async def checkpoint(partial: object) -> None:
             await self.store.save_partial_result(step.id, self.redactor.data(partial))
 
+        async def attach(name: str, mime_type: str, data: bytes) -> dict[str, object]:
+            # a file the step made (a chart, issue 21): its bytes in the file store, listed with the step
+            file = {"name": name, "mime_type": mime_type, "size": len(data), "sha256": await self.store.keep_file(data)}
+            await self.store.add_step_file(step.id, file)
+            return file
+
         return ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
                            config=self.config.tool_config(step.tool), progress=self._progress(turn.thread, step),
-                           child_started=child_started, child_ended=self.store.forget_child, checkpoint=checkpoint)
+                           child_started=child_started, child_ended=self.store.forget_child, checkpoint=checkpoint,
+                           attach=attach, approver=step.decided_by)
 
     def _progress(self, thread: ThreadRef, step: Step) -> Callable[[str], Awaitable[None]]:
         async def report(message: str) -> None:
@@ -700,7 +727,8 @@ class Hub:
                 executed = turn.executed = [*turn.executed, plan]
             await self._plan_round(turn, round_number=plan.round + 1, executed=executed)
             return
-        await self._answer(turn.thread, summarize(plan), plan_id=plan.id, ends_turn_of=turn.message_id)
+        await self._answer(turn.thread, summarize(plan, knowledge=self.knowledge), plan_id=plan.id,
+                           ends_turn_of=turn.message_id)
 
     async def _answer(self, thread: ThreadRef, text: str, *, plan_id: str | None = None,
                       ends_turn_of: str | None = None) -> None:

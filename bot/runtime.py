@@ -14,11 +14,12 @@ from bot.agent.planning import Planner
 from bot.config import Config
 from bot.config_check import check_config
 from bot.health import AdapterHealth
-from bot.hub import Hub
+from bot.hub import Hub, knowledge_for
 from bot.llm.embedded import EmbeddedModelServer
 from bot.llm.models import build_model
 from bot.perception.pipeline import Perceiver
 from bot.perception.vision import supports_images
+from bot.schedules import Scheduler
 from bot.toolbox import Toolbox
 from storage import Store
 from tools.builtin import BUILTIN_TOOLS
@@ -39,6 +40,14 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
     problems: list[str] = []
     for item in BUILTIN_TOOLS:
         registry.add(item, source="builtin")
+    if isinstance(config.tools.get("prometheus_query"), dict):  # metrics: only where a Prometheus is named
+        from tools.monitoring.prometheus_query import prometheus_query
+
+        registry.add(prometheus_query, source="builtin")
+    if config.alerts.alertmanager_url:  # silences: only where an Alertmanager is named
+        from tools.monitoring.silence_alert import silence_alert
+
+        registry.add(silence_alert, source="builtin")
     for runbook in config.runbooks:
         try:
             registry.add(runbook_tool(runbook), source="runbook")
@@ -71,7 +80,7 @@ def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Plann
         return GuidedPlanner(model, timeout=llm.timeout, max_tokens=llm.local.max_tokens, concurrency=concurrency)
     native = llm.provider == "openai" and bool(llm.base_url)
     return ModelPlanner(build_model(llm), native_output=native, timeout=llm.timeout, temperature=llm.temperature,
-                        concurrency=concurrency)
+                        concurrency=concurrency, stream=llm.stream)
 
 
 def vocabulary(config: Config, registry: ToolRegistry) -> list[str]:
@@ -117,6 +126,8 @@ class Runtime:
     perceiver: Perceiver | None = None
     problems: list[str] = field(default_factory=list)
     toolbox: Toolbox | None = None
+    scheduler: Scheduler | None = None  # `[[schedules]]`: started by `chatops run` once adapters listen
+    warming: asyncio.Task[bool] | None = None  # the meaning model loading in the background
 
     def mcp_states(self) -> dict[str, str]:
         """MCP server name → `ready (N tools)` / `failed: why`, for `/healthz`."""
@@ -136,10 +147,14 @@ class Runtime:
                 return "Reload refused, nothing changed: the configuration has problems:\n" + "\n".join(
                     f"- {problem}" for problem in checked.problems)
             fresh = checked.config
-        # only the tool sources change; roles, policy, adapters and models need a restart
+        # only the tool sources and the diagnosis knowledge base change; roles, policy, adapters and
+        # models need a restart
         self.config = self.config.model_copy(update={"runbooks": fresh.runbooks, "tools": fresh.tools,
-                                                     "mcp": fresh.mcp})
+                                                     "mcp": fresh.mcp, "diagnoses": fresh.diagnoses,
+                                                     "agent": self.config.agent.model_copy(
+                                                         update={"diagnosis_folders": fresh.agent.diagnosis_folders})})
         self.hub.config = self.config
+        self.hub.knowledge = knowledge_for(self.config)
         self.hub.use_secrets(self.config.secret_values())
         report = await self.toolbox.reload(self.config)
         self.registry = self.toolbox.registry
@@ -148,6 +163,8 @@ class Runtime:
     health: AdapterHealth = field(default_factory=AdapterHealth)
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.hub.stop()
         if self.toolbox is not None:
             await self.toolbox.stop()
@@ -191,7 +208,18 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     toolbox.on_registry(hub.use_registry)
     await hub.start()
     runtime = Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded,
-                      perceiver=perceiver, problems=problems, toolbox=toolbox)
+                      perceiver=perceiver, problems=problems, toolbox=toolbox, scheduler=Scheduler(hub))
     hub.reloader = runtime.reload
     toolbox.on_registry(lambda fresh: setattr(runtime, "registry", fresh))
+    if load_model and config.llm.provider == "local":
+        runtime.warming = warm_meaning(registry)
     return runtime
+
+
+def warm_meaning(registry: ToolRegistry) -> asyncio.Task[bool]:
+    """Load the guided planner's sentence encoder and embed every tool's description in a worker
+    thread, so the first request that needs meaning does not wait for it (`bot.agent.meaning`)."""
+    from bot.agent import meaning
+
+    described = [(spec.name, spec.summary) for spec in registry.specs()]
+    return asyncio.create_task(asyncio.to_thread(meaning.warm, (), described), name="warm-meaning")

@@ -177,8 +177,25 @@ def _replicas(db: Any) -> None:
     db.execute("CREATE TABLE thread_leases (thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, taken_at TEXT NOT NULL)")
 
 
+def _alerts_and_schedules(db: Any) -> None:
+    """v12: the environment speaks. A row of `alert_groups` is one alert group of one sender
+    (Alertmanager's or Grafana's `groupKey`) and the thread it lives in, with the alerts as last
+    seen (JSON), so a repeat notification adds nothing and a resolution finds its thread. A row
+    of `schedules` is a configured check's state: its thread, its last run and outcome, and when
+    it runs next (the lease `schedule:<name>` says which replica runs it). `steps.files` lists the
+    files a step made (a chart: name, mime_type, size, sha256; the bytes in the file store). Plain
+    SQL, the same on SQLite and PostgreSQL."""
+    db.execute("CREATE TABLE alert_groups (source TEXT NOT NULL, group_key TEXT NOT NULL, thread_id TEXT NOT NULL, "
+               "status TEXT NOT NULL, alerts TEXT NOT NULL, fired_at TEXT, resolved_at TEXT, "
+               "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (source, group_key))")
+    db.execute("CREATE INDEX alert_groups_thread ON alert_groups (thread_id)")
+    db.execute("CREATE TABLE schedules (name TEXT PRIMARY KEY, thread_id TEXT NOT NULL, last_run_at TEXT, "
+               "last_outcome TEXT, changed_at TEXT, next_run_at TEXT)")
+    db.execute("ALTER TABLE steps ADD COLUMN files TEXT")
+
+
 def _step_tool_fingerprints(db: Any) -> None:
-    """v12: the digest of the tool definition each step was proposed with, so an approval runs
+    """v13: the digest of the tool definition each step was proposed with, so an approval runs
     that definition or none, whatever reload happens in between, on every replica and after a
     restart (a bounded in-memory pin was evicted by a flood of plans). Older steps have none and
     run the current definition, as before."""
@@ -186,7 +203,7 @@ def _step_tool_fingerprints(db: Any) -> None:
 
 
 def _shared_files(db: Any) -> None:
-    """v13: attachment bytes as rows, for replicas on PostgreSQL that share no disk (see
+    """v14: attachment bytes as rows, for replicas on PostgreSQL that share no disk (see
     `storage/shared_files.py`); a SQLite database keeps using `files/` and leaves it empty."""
     blob = "BLOB" if _is_sqlite(db) else "BYTEA"
     db.execute(f"CREATE TABLE file_chunks (sha256 TEXT NOT NULL, seq INTEGER NOT NULL, data {blob} NOT NULL, "
@@ -205,6 +222,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _live_work_ownership,
     _leases,
     _replicas,
+    _alerts_and_schedules,
     _step_tool_fingerprints,
     _shared_files,
 ]

@@ -3,7 +3,8 @@
 A thread goes with its messages, plans, steps, decisions, notices and kept stream events once
 its last activity is older than the cut-off, unless it holds a plan that still waits for a
 decision or runs, or a turn not yet ended; the attachment bytes its messages kept (`files/`) go
-too, unless another message still shows the same file. Delivery ids (`events`) older than the
+too (and the files its steps made, such as charts), unless another message or step still shows
+the same file. Delivery ids (`events`) older than the
 cut-off go unless their message is still kept (a retried delivery, or an `Idempotency-Key`, of a
 kept thread's message must still be recognised); cached perception and stopped processes older
 than the cut-off go too. The audit log is append-only and is kept unless
@@ -37,6 +38,8 @@ def prune(db: Any, before: str, *, audit: bool = False, unused_files: set[str] |
     plans = "SELECT id FROM plans WHERE thread_id IN (SELECT id FROM pruned_threads)"
     shown = _digests(db.execute("SELECT attachments FROM messages WHERE thread_id IN "
                                 "(SELECT id FROM pruned_threads) AND attachments LIKE '%sha256%'").fetchall())
+    shown |= _digests(db.execute(f"SELECT files FROM steps WHERE plan_id IN ({plans}) "  # charts steps made
+                                 "AND files LIKE '%sha256%'").fetchall())
     counts = {
         "decisions": db.execute(f"DELETE FROM decisions WHERE plan_id IN ({plans})").rowcount,
         "steps": db.execute(f"DELETE FROM steps WHERE plan_id IN ({plans})").rowcount,
@@ -60,6 +63,7 @@ def prune(db: Any, before: str, *, audit: bool = False, unused_files: set[str] |
     db.execute("DROP TABLE pruned_threads")
     if shown and unused_files is not None:
         still = _digests(db.execute("SELECT attachments FROM messages WHERE attachments LIKE '%sha256%'").fetchall())
+        still |= _digests(db.execute("SELECT files FROM steps WHERE files LIKE '%sha256%'").fetchall())
         unused_files |= shown - still
     if audit:
         dialect_of(db).lift_audit_delete_guard(db)

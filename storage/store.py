@@ -54,7 +54,7 @@ from bot.model import (
     utcnow,
 )
 from bot.states import plan_may_move
-from storage import leases, ownership, retention, shared_files, thread_leases, views
+from storage import alert_groups, leases, ownership, retention, schedules, shared_files, thread_leases, views
 from storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
 from storage.event_signal import EventSignal
 from storage.files import SHA256, FileStore
@@ -1122,6 +1122,56 @@ class Store:
     def lease_holder(self, name: str) -> Lease | None:
         """Who holds the named lease, as stored (for `/healthz` details and diagnostics)."""
         return leases.holder_of(self.db, name)
+
+    # --- alert groups and scheduled checks (see storage/alert_groups.py, storage/schedules.py) ------
+
+    @on_store_thread
+    def alert_group(self, source: str, group_key: str) -> dict[str, Any] | None:
+        return alert_groups.get(self.db, source, group_key)
+
+    @on_store_thread
+    def alert_of_thread(self, thread_id: str) -> dict[str, Any] | None:
+        return alert_groups.of_thread(self.db, thread_id)
+
+    @on_store_thread
+    def save_alert_group(self, *, source: str, group_key: str, thread_id: str, status: str,
+                         alerts: list[dict[str, Any]], fired_at: datetime | None, resolved_at: datetime | None,
+                         title: str | None = None) -> None:
+        """The group's state as last seen (and, the first time, its thread's title), in one transaction."""
+        with self._writing():
+            alert_groups.save(self.db, source=source, group_key=group_key, thread_id=thread_id, status=status,
+                              alerts=alerts, fired_at=_ts(fired_at) if fired_at else None,
+                              resolved_at=_ts(resolved_at) if resolved_at else None, now=_ts())
+            if title:
+                alert_groups.set_title(self.db, thread_id, title)
+
+    @on_store_thread
+    def add_step_file(self, step_id: str, file: dict[str, Any]) -> None:
+        """A file a step made (a chart), listed with the step (`steps.files`)."""
+        with self._writing():
+            row = self.db.execute("SELECT files FROM steps WHERE id = ?", [step_id]).fetchone()
+            if row is None:
+                return
+            self.db.execute("UPDATE steps SET files = ? WHERE id = ?", [_dumps([*(_loads(row[0]) or []), file]),
+                                                                          step_id])
+
+    @on_store_thread
+    def schedule_state(self, name: str, *, thread_id: str, next_run_at: datetime) -> dict[str, Any]:
+        """A schedule's stored state, made with its thread and first run time on first sight."""
+        with self._writing():
+            schedules.ensure(self.db, name, thread_id, _ts(next_run_at))
+            return schedules.get(self.db, name)  # type: ignore[return-value]
+
+    @on_store_thread
+    def schedule_states(self) -> list[dict[str, Any]]:
+        return schedules.all_states(self.db)
+
+    @on_store_thread
+    def record_schedule_run(self, name: str, *, ran_at: datetime, outcome: str | None, changed: bool,
+                            next_run_at: datetime) -> None:
+        with self._writing():
+            schedules.record_run(self.db, name, ran_at=_ts(ran_at), outcome=outcome, changed=changed,
+                                 next_run_at=_ts(next_run_at))
 
     # --- read models for thread viewers ------------------------------------------------------------
 

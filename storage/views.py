@@ -122,10 +122,12 @@ def _plan_bodies(db: sqlite_utils.Database, rows: list[Any]) -> list[dict[str, A
         steps = [
             {"id": s[0], "tool": s[1], "args": _loads(s[2]) or {}, "reason": s[3] or "", "risk": s[4],
              "status": s[5], "result": _loads(s[6]), "summary": s[7], "error": s[8], "decided_by": s[9],
-             "duration_ms": s[10], "outcome": s[11], "provenance": s[12], "tainted": bool(s[13])}
+             "duration_ms": s[10], "outcome": s[11], "provenance": s[12], "tainted": bool(s[13]),
+             "files": _loads(s[14]) or []}
             for s in db.execute(
                 "SELECT id, tool, args, reason, risk, status, result, summary, error, decided_by, duration_ms, "
-                "outcome, provenance, tainted FROM steps WHERE plan_id = ? ORDER BY position", [p[0]]).fetchall()
+                "outcome, provenance, tainted, files FROM steps WHERE plan_id = ? ORDER BY position",
+                [p[0]]).fetchall()
         ]
         plans.append({"id": p[0], "message_id": p[1], "round": p[2], "goal": p[3], "status": p[4],
                       "requester": requester.get("name") or requester.get("id") or "",

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",  # Debian / Ubuntu: fonts-dejavu-core
@@ -282,3 +282,55 @@ def png_claiming(width: int, height: int) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"\0" * 16)) \
         + _chunk(b"IEND", b"")
+
+
+def tilted_photo(screenshot: bytes, *, tilt: float = 15.0, seed: int = 3, moire: bool = True,
+                 quality: int = 80) -> bytes:
+    """A harder phone photo of the screen: taken from the side (`tilt` degrees: the far edge
+    shorter by the perspective of that angle), a desk lamp's light gradient, a moiré ripple (the
+    camera's sensor against the screen's pixel grid), blur, sensor noise and JPEG.
+    Deterministic for a given seed."""
+    import math
+    import random
+
+    import numpy as np
+    from PIL import ImageChops, ImageFilter
+
+    screen = Image.open(io.BytesIO(screenshot)).convert("RGB")
+    width, height = screen.size
+    canvas = Image.new("RGB", (width, height), (70, 66, 60))  # a desk and a wall around the monitor
+    inner = screen.resize((width * 8 // 10, height * 8 // 10), Image.Resampling.LANCZOS)
+    bezel = ImageOps.expand(inner, border=14, fill=(25, 25, 28))
+    canvas.paste(bezel, ((width - bezel.width) // 2, (height - bezel.height) // 2))
+    shrink = math.tan(math.radians(tilt)) * 0.35  # the far (right) edge, as a share of the height
+    dy = height * shrink / 2
+    # PIL's PERSPECTIVE maps output → input: the output's right edge samples a taller input column
+    coefficients = _perspective([(0, 0), (width, dy), (width, height - dy), (0, height)],
+                                [(0, 0), (width, 0), (width, height), (0, height)])
+    photo = canvas.transform((width, height), Image.Transform.PERSPECTIVE, coefficients,
+                             Image.Resampling.BICUBIC, fillcolor=(70, 66, 60))
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    shade = 0.6 + 0.4 * (xs / width * 0.7 + ys / height * 0.3)  # 60 % to 100 % brightness across the frame
+    if moire:
+        shade *= 0.92 + 0.08 * np.sin(xs * 0.9 + ys * 0.35)
+    pixels = np.asarray(photo, dtype=np.float32) * shade[..., None]
+    photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    photo = photo.filter(ImageFilter.GaussianBlur(0.8))
+    generator = random.Random(seed)
+    noise = Image.frombytes("L", (width, height), generator.randbytes(width * height)).point(lambda v: v // 16)
+    photo = ImageChops.add(photo, Image.merge("RGB", [noise] * 3), offset=-8)
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _perspective(source: list[tuple[float, float]], target: list[tuple[float, float]]) -> list[float]:
+    """PIL's 8 perspective coefficients that map each `target` corner to its `source` corner."""
+    import numpy as np
+
+    rows, values = [], []
+    for (x, y), (u, v) in zip(target, source, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        values += [u, v]
+    return [float(c) for c in np.linalg.solve(np.array(rows, dtype=float), np.array(values, dtype=float))]

@@ -252,7 +252,7 @@ async def test_http_check_healthy(servers: Servers) -> None:
     assert result.redirects == []
     assert result.tls_days_left is None and result.tls_expires_at is None
     assert 0 < result.latency_ms < 5000
-    assert result.summary().startswith(f"200 OK in {result.latency_ms:.0f} ms ({servers.http}/health)")
+    assert result.summary() == f"{servers.http.split('://')[1]}/health answers 200 in {result.latency_ms:.0f} ms"
     data, text = render_result(result)
     assert data["status"] == 200 and text == result.summary()
 
@@ -266,15 +266,15 @@ async def test_http_check_follows_and_reports_redirects(servers: Servers) -> Non
         (301, f"{servers.http}/mid"),
         (302, f"{servers.http}/health"),
     ]
-    assert f"({servers.http}/old → {servers.http}/health)" in result.summary()
+    assert result.summary().endswith(f"(after 2 redirects, ending at {servers.http.split('://')[1]}/health)")
 
 
 @session_loop
 async def test_http_check_server_error_is_not_ok(servers: Servers) -> None:
     result = await call(http_check, {"url": f"{servers.http}/boom"})
     assert (result.status, result.ok, result.error) == (500, False, None)
-    assert result.summary().startswith("500 Internal Server Error in ")
-    assert result.summary().endswith("not OK")
+    assert " answers 500 Internal Server Error in " in result.summary()
+    assert result.summary().endswith("which is not OK")
 
 
 @session_loop
@@ -313,7 +313,7 @@ async def test_http_check_connection_refused(servers: Servers) -> None:
     url = f"http://127.0.0.1:{servers.closed_port}/"
     result = await call(http_check, {"url": url})
     assert (result.status, result.ok, result.error) == (None, False, "connection refused")
-    assert result.summary() == "unreachable: connection refused"
+    assert result.summary() == f"127.0.0.1:{servers.closed_port} refuses connections"
 
 
 @session_loop
@@ -323,7 +323,7 @@ async def test_http_check_timeout(servers: Servers) -> None:
     assert time.perf_counter() - started < 2
     assert (result.status, result.ok) == (None, False)
     assert result.error == "timed out after 0.3 s"
-    assert result.summary() == "unreachable: timed out after 0.3 s"
+    assert result.summary().endswith("/slow does not answer (timed out after 0.3 s)")
 
 
 @session_loop
@@ -348,7 +348,7 @@ async def test_https_reports_certificate_expiry(servers: Servers, method: str) -
     assert result.ok and result.status == 200 and result.error is None
     assert datetime.fromisoformat(result.tls_expires_at) == servers.cert_not_after
     assert result.tls_days_left == CERT_DAYS
-    assert result.summary().endswith(f"TLS expires in {CERT_DAYS} days")
+    assert result.summary().endswith(f"; its certificate expires in {CERT_DAYS} days")
 
 
 @session_loop
@@ -357,7 +357,7 @@ async def test_https_untrusted_certificate_is_a_tls_error(servers: Servers) -> N
     assert result.status is None and not result.ok
     assert result.error is not None and result.error.startswith("TLS certificate error: ")
     assert "certificate" in result.error.removeprefix("TLS certificate error: ")
-    assert result.summary().startswith("unreachable: TLS certificate error")
+    assert "/health is unreachable: TLS certificate error" in result.summary()
 
 
 @session_loop
@@ -375,8 +375,8 @@ async def test_redirect_to_https_reports_final_certificate(servers: Servers) -> 
     assert [hop.status for hop in result.redirects] == [301]
     assert result.tls_days_left == CERT_DAYS
     summary = result.summary()
-    assert f"({servers.http}/secure → {servers.https}/health)" in summary
-    assert summary.endswith(f"TLS expires in {CERT_DAYS} days")
+    assert f"(after 1 redirect, ending at {servers.https.split('://')[1]}/health)" in summary
+    assert summary.endswith(f"; its certificate expires in {CERT_DAYS} days")
 
 
 @session_loop
@@ -410,13 +410,13 @@ async def test_dns_lookup_answers(
     assert sorted(result.answers) == answers
     assert result.ttl == ttl
     assert (name.lower().rstrip("."), record_type) in dns_server.queries  # asked our server
-    assert result.summary().startswith(f"{name.rstrip('.')} {record_type} → ")
+    assert result.summary().startswith(f"{name.rstrip('.')} ") and f"({record_type}, TTL {ttl})" in result.summary()
 
 
 @session_loop
 async def test_dns_lookup_summary(dns_server: FakeDnsServer) -> None:
     result = await call(dns_lookup, {"name": "example.test", "record_type": "NS"}, nameservers=[dns_server.address])
-    assert result.summary() == "example.test NS → ns1.example.test (TTL 86400)"
+    assert result.summary() == "example.test is served by the nameservers ns1.example.test (NS, TTL 86400)"
 
 
 @pytest.mark.parametrize(
@@ -439,7 +439,8 @@ async def test_dns_lookup_failures_are_results(
     )
     assert result.answers == [] and result.ttl is None
     assert result.error == error
-    assert result.summary() == f"{name} {record_type}: {error}"
+    said = f"{name} does not exist (NXDOMAIN)" if "NXDOMAIN" in error else f"{name} ({record_type}): {error}"
+    assert result.summary() == said
 
 
 @session_loop
@@ -475,7 +476,7 @@ async def test_tcp_check_open_port(servers: Servers) -> None:
     result = await call(tcp_check, {"host": "127.0.0.1", "port": port})
     assert result.open and result.error is None
     assert result.latency_ms is not None and 0 <= result.latency_ms < 5000
-    assert result.summary().startswith(f"127.0.0.1:{port} is open (")
+    assert result.summary().startswith(f"127.0.0.1:{port} accepts connections (")
 
 
 @session_loop
@@ -483,7 +484,7 @@ async def test_tcp_check_closed_port(servers: Servers) -> None:
     result = await call(tcp_check, {"host": "127.0.0.1", "port": servers.closed_port})
     assert not result.open
     assert result.error == "connection refused"
-    assert result.summary() == f"127.0.0.1:{servers.closed_port} is not reachable: connection refused"
+    assert result.summary() == f"127.0.0.1:{servers.closed_port} refuses connections"
 
 
 @pytest.fixture

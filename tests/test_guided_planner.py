@@ -103,6 +103,14 @@ RUNBOOKS = [
                    "revision": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,40}$", "max_length": 40}},
     }),
     RunbookConfig.model_validate({
+        "name": "show_changelog", "description": "Show what changed in a service up to a revision",
+        "argv": ["echo", "{service}", "{revision}"], "risk": "read", "keywords": ["changelog"],
+        "params": {"service": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$", "max_length": 63,
+                               "description": "The service, e.g. checkout"},
+                   "revision": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,40}$", "max_length": 40,
+                                "description": "A commit, e.g. a1b2c3d"}},
+    }),
+    RunbookConfig.model_validate({
         "name": "scale_deployment", "description": "Set the number of replicas of a deployment",
         "argv": ["echo", "{deployment}", "{replicas}"], "risk": "write",
         "keywords": ["scale", "replicas", "pods"],
@@ -334,48 +342,52 @@ async def test_two_clauses_for_two_tools_become_two_steps():
         ("http_check", {"url": "https://example.org"}), ("dns_lookup", {"name": "example.org"})]
 
 
+CHANGELOG = "changelog please, payments broke after a1b2c3d"  # a read: "payments" or "broke" is the service
+
+
 async def test_the_model_picks_free_text_arguments_among_the_requests_own_words():
-    model = Script({"service": "payments", "revision": "a1b2c3d"})
+    model = Script({"service": "payments"})
     planner = model.planner()
-    outcome = await planner.plan(request("rollback please, payments broke after a1b2c3d"))
+    outcome = await planner.plan(request(CHANGELOG))
     assert isinstance(outcome, Plan)
     [step] = outcome.steps
-    assert step.args == {"service": "payments", "revision": "a1b2c3d"} and step.risk is Risk.danger
+    assert step.args == {"service": "payments", "revision": "a1b2c3d"} and step.risk is Risk.read
     assert "picked by the model" in step.reason
     assert planner.model_calls == 1
     schema = model.schemas[0]
-    assert set(schema["properties"]) == {"service", "revision"}
-    for prop in schema["properties"].values():  # only words of the request can be chosen
-        assert set(prop["enum"]) <= {"payments", "broke", "after", "a1b2c3d"}
+    assert set(schema["properties"]) == {"service"}  # the hash is a revision by its shape: settled without it
+    assert set(schema["properties"]["service"]["enum"]) == {"payments", "broke"}  # only the tied words
     assert "<data>" in model.prompts[0]  # the request is shown as data
 
 
-async def test_one_word_picked_for_two_parameters_is_not_trusted():
-    model = Script({"service": "a1b2c3d", "revision": "a1b2c3d"})
-    outcome = await model.planner().plan(request("rollback please, payments broke after a1b2c3d"))
-    assert isinstance(outcome, Answer) and "service" in outcome.text and "revision" in outcome.text
+async def test_a_changes_target_is_asked_for_not_guessed_between_equal_words():
+    model = Script()  # never asked
+    planner = model.planner()
+    outcome = await planner.plan(request("rollback please, payments broke after a1b2c3d"))
+    assert isinstance(outcome, Answer) and planner.model_calls == 0
+    assert "rollback_deploy" in outcome.text and "'payments' or 'broke'" in outcome.text
 
 
 async def test_garbage_from_the_model_is_a_planner_error():
     model = Script("this is not JSON at all")
     with pytest.raises(PlannerError, match="could not use"):
-        await model.planner().plan(request("rollback please, payments broke after a1b2c3d"))
+        await model.planner().plan(request(CHANGELOG))
 
 
 async def test_a_value_outside_the_offered_words_is_refused():
-    model = Script({"service": "production-db", "revision": "HEAD~1"})  # invented values
+    model = Script({"service": "production-db"})  # an invented value
     with pytest.raises(PlannerError):
-        await model.planner().plan(request("rollback please, payments broke after a1b2c3d"))
+        await model.planner().plan(request(CHANGELOG))
 
 
 async def test_a_slow_model_is_a_planner_error():
-    model = Script({"service": "payments", "revision": "a1b2c3d"}, delay=1.0)
+    model = Script({"service": "payments"}, delay=1.0)
     with pytest.raises(PlannerError, match="did not answer within"):
-        await model.planner(timeout=0.05).plan(request("rollback please, payments broke after a1b2c3d"))
+        await model.planner(timeout=0.05).plan(request(CHANGELOG))
 
 
 async def test_model_calls_are_bounded_by_the_semaphore():
-    model = Script({"service": "payments", "revision": "a1b2c3d"}, delay=0.05)
+    model = Script({"service": "payments"}, delay=0.05)
     planner = model.planner(concurrency=asyncio.Semaphore(1))
     active = 0
     peak = 0
@@ -391,7 +403,7 @@ async def test_model_calls_are_bounded_by_the_semaphore():
             active -= 1
 
     planner.model = FunctionModel(counting)
-    text = "rollback please, payments broke after a1b2c3d"
+    text = CHANGELOG
     await asyncio.gather(*(planner.plan(request(text)) for _ in range(3)))
     assert peak == 1
 
@@ -494,13 +506,20 @@ async def test_end_to_end_with_the_embedded_model(embedded_model):
     assert isinstance(outcome, Plan)
     assert [(s.tool, s.args) for s in outcome.steps] == [("http_check", {"url": "https://example.org"})]
 
-    # one real model call: free-text arguments chosen among the request's own words
-    text = "the last release of search broke things, revert it to v2.3.1"
-    outcome = await planner.plan(request(text, tools))
+    # one real model call: a read's free-text argument chosen among the request's tied words
+    outcome = await planner.plan(request(CHANGELOG, tools))
     assert planner.model_calls == 1
     if isinstance(outcome, Plan):  # the model chose: whatever it chose is a word of the request
         [step] = outcome.steps
-        assert step.tool == "rollback_deploy"
-        assert all(str(value) in text for value in step.args.values())
+        assert step.tool == "show_changelog" and step.args["service"] in ("payments", "broke")
+        assert all(str(value) in CHANGELOG for value in step.args.values())
     else:  # or it could not, and the user is asked
-        assert "rollback_deploy" in outcome.text
+        assert "show_changelog" in outcome.text
+
+    # a change never goes to the model: its values are read from the request, whole
+    text = "the last release of search broke things, revert it to v2.3.1"
+    outcome = await planner.plan(request(text, tools))
+    assert planner.model_calls == 1
+    assert isinstance(outcome, Plan), outcome
+    assert [(s.tool, s.args) for s in outcome.steps] == [("rollback_deploy", {"service": "search",
+                                                                              "revision": "v2.3.1"})]

@@ -47,10 +47,12 @@ async def test_a_refused_connection_is_a_problem_not_a_success(tmp_path: Path) -
         step = finished[0]
         # the tool did its job (it ran), and what it found is a problem
         assert step.status is StepStatus.succeeded and step.outcome == "problem"
-        assert step.summary == "unreachable: connection refused"
+        assert step.summary == f"127.0.0.1:{port}/health refuses connections"
         answer = next(e for e in events if e.type == "answer").text
-        assert answer.startswith("Found a problem:")
-        assert "⚠ http_check: unreachable: connection refused" in answer and "✓" not in answer
+        # the finding first, in plain words, then the evidence
+        assert answer.startswith(f"Found a problem: 127.0.0.1:{port}/health refuses connections: nothing listens on ")
+        assert f"⚠ http_check: 127.0.0.1:{port}/health refuses connections" in answer and "✓" not in answer
+        assert answer.index("Evidence:") < answer.index("Next:")
         stored = await store.get_plan(step.plan_id)
         assert stored.steps[0].outcome == "problem"  # kept across a restart (a real column)
     finally:
@@ -62,7 +64,8 @@ async def test_a_healthy_check_is_ok(tmp_path: Path, http_server: str) -> None:
     try:
         step = next(e for e in events if e.type == "step" and e.status is StepStatus.succeeded)
         assert step.outcome == "ok"
-        assert next(e for e in events if e.type == "answer").text.startswith("Done:\n✓ http_check: 200 OK")
+        answer = next(e for e in events if e.type == "answer").text
+        assert answer.startswith(f"Done:\n✓ http_check: {http_server.split('://')[1]}/health answers 200 in ")
     finally:
         await store.close()
 
@@ -72,12 +75,12 @@ async def test_a_server_error_and_a_closed_port_are_problems(tmp_path: Path, htt
     events, store = await run_command(tmp_path, f"!http_check url={http_server}/broken")
     await store.close()
     step = next(e for e in events if e.type == "step" and e.status is StepStatus.succeeded)
-    assert step.outcome == "problem" and step.summary.startswith("500 Internal Server Error")
+    assert step.outcome == "problem" and "answers 500 Internal Server Error" in step.summary
 
     events, store = await run_command(tmp_path, f"!tcp_check host=127.0.0.1 port={port}")
     await store.close()
     step = next(e for e in events if e.type == "step" and e.status is StepStatus.succeeded)
-    assert step.outcome == "problem" and "is not reachable: connection refused" in step.summary
+    assert step.outcome == "problem" and step.summary == f"127.0.0.1:{port} refuses connections"
 
 
 def test_problem_of_reads_models_and_dicts() -> None:

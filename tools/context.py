@@ -12,6 +12,7 @@ ProgressCallback = Callable[[str], Awaitable[None]]
 ChildStarted = Callable[[int, str], Awaitable[None]]
 ChildEnded = Callable[[int], Awaitable[None]]
 Checkpoint = Callable[[Any], Awaitable[None]]
+Attach = Callable[[str, str, bytes], Awaitable[dict[str, Any]]]
 
 
 async def _ignore_progress(_message: str) -> None:
@@ -28,6 +29,10 @@ async def _ignore_child_ended(_pgid: int) -> None:
 
 async def _ignore_checkpoint(_partial: Any) -> None:
     return None
+
+
+async def _no_attachments(name: str, mime_type: str, data: bytes) -> dict[str, Any]:
+    return {"name": name, "mime_type": mime_type, "size": len(data), "sha256": None}
 
 
 @dataclass(frozen=True)
@@ -48,3 +53,9 @@ class ToolContext:
     """The process group is gone (reaped or killed)."""
     checkpoint: Checkpoint = _ignore_checkpoint
     """The output so far, kept with the step if the bot dies before the step finishes."""
+    approver: str | None = None
+    """Who approved this step (a user key such as `http:alice`), for a step that needed it: a
+    tool that acts in another system can say who allowed it (a silence's `createdBy`)."""
+    attach: Attach = _no_attachments
+    """`await ctx.attach(name, mime_type, data)`: a file the step made (a chart), kept with the
+    step and shown on every surface; returns its `name`, `mime_type`, `size` and `sha256`."""

@@ -36,6 +36,7 @@ from bot.config import RunbookConfig, RunbookParam
 from bot.text import unsafe_characters
 from tools.context import ToolContext
 from tools.process_groups import die_with_parent, start_ticks
+from tools.readings import is_problem, read_output
 from tools.registry import ToolSpec, format_validation_error, without_titles
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,23 @@ class RunbookResult(BaseModel):
     timed_out: bool = False
 
     def summary(self) -> str:
-        """`exit 0 in 120 ms: <last stdout line>` — what a chat message has room for."""
+        """`exit 0 in 120 ms: <last stdout line>` — what a chat message has room for — or, for output
+        in a well-known format (`df`), what it means in people's words."""
+        if self.exit_code == 0 and not self.timed_out:
+            reading = read_output(self.stdout)  # "/ is 26 % full (75 GB free)", not df's last line
+            if reading:
+                return reading
         state = "timed out" if self.timed_out else f"exit {self.exit_code}"
         line = _last_line(self.stdout) or ("" if self.exit_code == 0 else _last_line(self.stderr))
         text = f"{state} in {self.duration_ms:.0f} ms"
         return f"{text}: {_shorten(line)}" if line else text
+
+
+    def problem(self) -> str | None:
+        """Output that ran fine but reports trouble (a disk 95 % full or more) is a finding."""
+        if self.exit_code == 0 and not self.timed_out and is_problem(self.stdout):
+            return self.summary()
+        return None
 
 
 class RunbookFailed(RunbookError):

@@ -118,10 +118,17 @@ def _step_block(number: int, step: Step, budget: int) -> str:
     return clip("\n".join(lines), budget)
 
 
-def plan_embed(plan: Plan) -> discord.Embed:
+def colour_of(plan: Plan) -> discord.Colour:
+    """The card's colour: a plan whose steps ran but found a problem is never green."""
+    if plan.status is PlanStatus.succeeded and any(s.outcome == "problem" for s in plan.steps):
+        return discord.Colour.gold()
+    return COLOURS[plan.status]
+
+
+def plan_embed(plan: Plan, who_may_approve: str = "") -> discord.Embed:
     """The card: goal, each step (tool, key arguments, risk, reason, status, result), who asked,
-    who decided, and until when it waits."""
-    embed = discord.Embed(title=clip(f"Plan: {plan.goal}", TITLE_LIMIT), colour=COLOURS[plan.status])
+    who decided, and until when it waits. `who_may_approve` is the policy's own wording."""
+    embed = discord.Embed(title=clip(f"Plan: {plan.goal}", TITLE_LIMIT), colour=colour_of(plan))
     budget = (DESCRIPTION_LIMIT - 2 * len(plan.steps)) // max(1, len(plan.steps))
     embed.description = clip("\n\n".join(_step_block(n, s, budget) for n, s in enumerate(plan.steps, 1)),
                              DESCRIPTION_LIMIT)
@@ -129,9 +136,10 @@ def plan_embed(plan: Plan) -> discord.Embed:
     if plan.requester is not None:
         embed.add_field(name="Requested by", value=mention_of(plan.requester.key), inline=True)
     gated = sorted({s.risk for s in plan.steps if s.risk is not Risk.read}, key=lambda r: r is Risk.danger)
-    if gated:
-        needs = "an approver other than the requester" if Risk.danger in gated else "one approval"
-        embed.add_field(name="Needs", value=needs, inline=True)
+    if who_may_approve and plan.status is PlanStatus.proposed:
+        embed.add_field(name="Needs", value=clip(who_may_approve.removeprefix("Needs "), FIELD_LIMIT), inline=True)
+    elif gated:
+        embed.add_field(name="Needs", value="one approval", inline=True)
     embed.set_footer(text=f"plan {plan.id} · round {plan.round}")
     return embed
 

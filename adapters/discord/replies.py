@@ -88,7 +88,7 @@ class ThreadWriter:
             plan = await self.cards.plan(plan_id)
             if plan is None:
                 return
-            embed, view = plan_embed(plan), decision_view(plan)
+            embed, view = plan_embed(plan, self.cards.who_may_approve(plan)), decision_view(plan)
             shown = (embed.to_dict(), [item.custom_id for item in view.children] if view else [])  # type: ignore[attr-defined]
             if self._shown.get(plan_id) != shown:
                 ref = await self.cards.where(PLATFORM, plan_id)

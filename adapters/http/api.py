@@ -22,12 +22,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from adapters.http.alerts import AlertsApi
 from adapters.http.auth import PLATFORM, Callers
 from adapters.http.errors import JSON, ApiError
 from adapters.http.events import ThreadEvents
 from adapters.http.guard import SECURITY_HEADERS
 from adapters.http.metrics import BotMetrics
 from adapters.http.openapi import Endpoint, Param, build_document
+from adapters.http.reports import ReportsApi
 from adapters.http.schemas import (
     AdapterHealthBody,
     DecisionRequest,
@@ -45,10 +47,12 @@ from adapters.http.schemas import (
 from adapters.http.uploads import IncomingMessage, read_json, read_message
 from adapters.messages import output_text
 from bot import __version__
+from bot.alerts import alert_body
 from bot.faults import StorageUnavailable
 from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
 from bot.perception.types import PerceptionError
 from bot.runtime import Runtime
+from bot.schedules import VISIBLE_OWNER as SCHEDULES_OWNER
 
 log = logging.getLogger("chatops.http")
 
@@ -76,6 +80,10 @@ class ThreadsApi:
         self.adapters = adapters if adapters is not None else ["http"]
         self._uploads: dict[str, bytes] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        # alerts in, alert actions, schedules listed (issue 21)
+        self.alerts = AlertsApi(runtime, callers=self.callers, readable=self._readable_thread)
+        self.reports = ReportsApi(runtime.store, callers=self.callers, readable=self._readable_thread,
+                                  redact=lambda text: self.hub.redactor.text(text) or "")
 
     # --- the route table ----------------------------------------------------------------------------
 
@@ -116,7 +124,7 @@ class ThreadsApi:
                              Param("last_event_id", {"type": "string", "pattern": "^[0-9]{1,20}$"},
                                    description="the same, for clients that cannot set headers")]),
             Endpoint("GET", "/api/v1/threads/{id}/files/{sha256}", self.thread_file, "threadFile",
-                     "An attachment of the thread (an image or a voice note), by its SHA-256",
+                     "An attachment of the thread (an image, a voice note or a video), by its SHA-256",
                      ok=(200, "application/octet-stream"), errors=(404,),
                      params=[Param("id", THREAD_ID, "path"),
                              Param("sha256", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "path")]),
@@ -128,6 +136,8 @@ class ThreadsApi:
                      "Approve or deny a plan's steps that change something", body=DecisionRequest,
                      ok=(200, PlanBody), errors=(400, 403, 404, 409, 413, 415, *storage_errors),
                      params=[Param("id", THREAD_ID, "path")]),
+            *self.alerts.endpoints(),
+            *self.reports.endpoints(),
             Endpoint("GET", "/api/v1/openapi.json", self.openapi, "openapi", "This document",
                      ok=(200, JSON), secured=False),
             Endpoint("GET", "/healthz", self.health, "health",
@@ -183,10 +193,15 @@ class ThreadsApi:
         if to_write:
             allowed = self.callers.may_write(user, thread.channel)
         else:
-            allowed = await self.callers.may_read(user, thread.channel, lambda: self.store.thread_plans(thread_id))
+            allowed = await self.callers.may_read(user, thread.channel, lambda: self.store.thread_plans(thread_id),
+                                                  environment=lambda: self._opened_by_environment(thread))
         if not allowed:
             raise ApiError(404, "no such thread")
         return thread
+
+    async def _opened_by_environment(self, thread: ThreadRef) -> bool:
+        """A schedule's thread, or one an alert group opened (issue 21)."""
+        return thread.channel == SCHEDULES_OWNER or await self.store.alert_of_thread(thread.id) is not None
 
     async def _thread_body(self, thread_id: str, request: web.Request | None = None) -> ThreadBody:
         """The thread as a client shows it: its newest `limit` messages (default 50) and their
@@ -203,7 +218,11 @@ class ThreadsApi:
         for plan in view["plans"]:
             for step in plan["steps"]:
                 step["output"] = output_text(step["result"])
-        return ThreadBody.model_validate({**view, "last_event_id": last_event_id})
+        alert = alert_body(await self.store.alert_of_thread(thread_id))
+        body = ThreadBody.model_validate({**view, "last_event_id": last_event_id, "alert": alert})
+        for plan in body.plans:
+            plan.who_may_approve = self.hub.policy.who_may_approve(plan)
+        return body
 
     async def _turn(self, thread: ThreadRef, user: UserRef, message: IncomingMessage, request: web.Request) -> None:
         """Hand the message to the hub; return once it planned or answered (or the turn ended)."""
@@ -256,6 +275,8 @@ class ThreadsApi:
         view = await self.store.thread_view(thread.id)
         attachment = next((a for m in (view or {}).get("messages", []) for a in m["attachments"]
                            if a.get("sha256") == digest), None)
+        attachment = attachment or next((f for plan in (view or {}).get("plans", []) for step in plan["steps"]
+                                         for f in step.get("files", []) if f.get("sha256") == digest), None)
         path = self.store.file_path(digest) if attachment else None
         data = await self.store.read_file(digest) if attachment and path is None else None
         if attachment is None or (path is None and data is None):
@@ -285,6 +306,7 @@ class ThreadsApi:
 
     async def drain(self, timeout: float) -> None:
         """Let running turns and plans finish (or cancel them after `timeout`)."""
+        await self.alerts.drain(timeout)
         if not self._tasks:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
@@ -317,7 +339,9 @@ class ThreadsApi:
         view = await self.store.plan_view(plan_id)
         if view is None:
             raise ApiError(404, "no such plan")
-        return json_body(PlanBody.model_validate(view))
+        body = PlanBody.model_validate(view)
+        body.who_may_approve = self.hub.policy.who_may_approve(body)
+        return json_body(body)
 
     async def waiting_plans(self, request: web.Request) -> web.Response:
         """What the caller could approve now: the web chat's "Waiting for you" list, so that an

@@ -54,11 +54,16 @@ class Callers:
         """Only the owner posts in a thread (approvers read it to decide, they do not write in it)."""
         return self._policy.is_local_operator(user) or owner == self.owner_key(user)
 
-    async def may_read(self, user: UserRef, owner: str, plans: Callable[[], Awaitable[list[Plan]]]) -> bool:
-        """Owners read their threads; an approver reads another's thread only when it holds a plan
-        they are asked to decide (`plans` reads the thread's plans, only when that matters)."""
+    async def may_read(self, user: UserRef, owner: str, plans: Callable[[], Awaitable[list[Plan]]],
+                       environment: Callable[[], Awaitable[bool]] | None = None) -> bool:
+        """Owners read their threads; an approver reads another's thread when it holds a plan
+        they are asked to decide (`plans` reads the thread's plans, only when that matters), and
+        always when the environment opened it (an alert group, a schedule: `environment` says
+        so): on-call people follow an incident before anything waits for them."""
         if self.may_write(user, owner):
             return True
         if not self._policy.roles_of(user) & self.approver_roles:
             return False
+        if environment is not None and await environment():
+            return True
         return any(self._policy.may_see(user, plan) for plan in await plans())

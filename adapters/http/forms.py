@@ -10,6 +10,7 @@ the HTTP answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -41,6 +42,7 @@ class FormPart:
     name: str | None
     filename: str | None
     content_type: str | None
+    limit: int = 0  # bytes a file part may hold
     data: bytearray = field(default_factory=bytearray)
 
 
@@ -48,7 +50,7 @@ class FormPart:
 class _PartReader:
     """python-multipart's callbacks, collecting parts and enforcing the limits as they come."""
 
-    max_file_bytes: int
+    file_limit: Callable[[str, str], int]  # (file name, declared type) → bytes allowed
     parts: list[FormPart] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     header_field: bytearray = field(default_factory=bytearray)
@@ -84,28 +86,29 @@ class _PartReader:
         content_type = self.headers.get("content-type")
         if content_type is not None and content_type.strip().lower().startswith("multipart/"):
             raise FormRefused(400, "nested multipart bodies are not accepted")
-        self.parts.append(FormPart(name=options.get("name"), filename=content_disposition_filename(options, "filename"),
-                                   content_type=content_type))
+        filename = content_disposition_filename(options, "filename")
+        self.parts.append(FormPart(name=options.get("name"), filename=filename, content_type=content_type,
+                                   limit=self.file_limit(filename, content_type or "") if filename is not None else 0))
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         part = self.parts[-1]
         part.data += data[start:end]
-        if part.filename is not None and len(part.data) > self.max_file_bytes:
-            raise FormRefused(413, f"{part.filename} is larger than the {human_size(self.max_file_bytes)} limit "
+        if part.filename is not None and len(part.data) > part.limit:
+            raise FormRefused(413, f"{part.filename} is larger than the {human_size(part.limit)} limit "
                                    "for a file", "too_large")
 
     def end(self) -> None:
         self.ended = True
 
 
-def parse_multipart(body: bytes, content_type: str, *, max_file_bytes: int) -> list[FormPart]:
+def parse_multipart(body: bytes, content_type: str, *, file_limit: Callable[[str, str], int]) -> list[FormPart]:
     """The parts of a `multipart/form-data` body (blocking: run it in a thread). Raises
     `FormRefused` for a body with too many parts, a file over the limit, or malformed framing."""
     _, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary:
         raise FormRefused(400, "the multipart body has no boundary")
-    reader = _PartReader(max_file_bytes=max_file_bytes)
+    reader = _PartReader(file_limit=file_limit)
     try:
         parser = MultipartParser(boundary, reader.callbacks(), max_header_count=MAX_HEADERS_PER_PART,
                                  max_header_size=MAX_HEADER_SIZE)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from adapters.http.alert_schemas import AlertBody
 from bot.model import Outcome, PlanStatus, Risk, StepStatus
 
 MAX_TEXT = 20_000
@@ -22,7 +23,7 @@ class Body(BaseModel):
 
 class MessageRequest(Body):
     """A message to the bot, as JSON. With files, send `multipart/form-data` instead: a `text`
-    field and one or more `files` parts (images, voice notes)."""
+    field and one or more `files` parts (images, voice notes, video clips)."""
 
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="what you want done")
 
@@ -83,6 +84,8 @@ class StepBody(BaseModel):
     tainted: bool = Field(False, description="some value came only from data (an image, a file, tool output): "
                                              "the step waits for an approval even when read-only")
     output: str = Field("", description="the step's whole output as text (a program's stdout and stderr)")
+    files: list[AttachmentBody] = Field(default_factory=list, description="files the step made (a chart), at "
+                                                                          "`GET /api/v1/threads/{id}/files/{sha256}`")
 
 
 class PlanBody(BaseModel):
@@ -97,6 +100,8 @@ class PlanBody(BaseModel):
     decided_at: datetime | None = None
     decided_by: str | None = None
     steps: list[StepBody]
+    who_may_approve: str = Field("", description="who may decide this plan, in the terms of the policy in force "
+                                                 "(empty when nothing in it waits for a decision)")
 
 
 class NoticeBody(BaseModel):
@@ -119,6 +124,8 @@ class ThreadBody(BaseModel):
     has_more: bool = Field(False, description="older messages exist: ask for them with `before=next_before`")
     next_before: str | None = Field(None, description="pass as `before` for the page of older messages")
     last_event_id: str = Field(description="resume the event stream after this id to miss nothing since this view")
+    alert: AlertBody | None = Field(None, description="the alert group this thread was opened for (null for "
+                                                      "other threads)")
 
 
 class ThreadSummary(BaseModel):

@@ -3,8 +3,8 @@ plain form (`curl -d text=…`).
 
 Everything is checked before the hub sees the message, so a refused request stores nothing:
 the body limit (`[http] max_body`, checked against Content-Length before reading and again
-while streaming), the per-file limit (`perception.max_bytes`) and the file types perception reads
-(sniffed from the bytes, never trusted from the client).
+while streaming), the per-file limit (`perception.max_bytes`, `perception.video.max_bytes` for a
+video) and the file types perception reads (sniffed from the bytes, never trusted from the client).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from adapters.http.errors import ApiError
 from adapters.http.forms import FormPart, FormRefused, parse_multipart, parse_urlencoded
 from adapters.http.schemas import MAX_TEXT, MessageRequest
 from bot.config import Config
-from bot.perception.media import human_size, to_media
+from bot.perception.media import declared_type, human_size, to_media
 from bot.perception.types import PerceptionError
 from bot.text import safe_file_name
 
@@ -93,7 +93,7 @@ async def read_message(request: web.Request, config: Config) -> IncomingMessage:
             fields = await asyncio.to_thread(parse_urlencoded, body)
             return _form_message(fields)
         parts = await asyncio.to_thread(parse_multipart, body, request.headers.get("Content-Type", ""),
-                                        max_file_bytes=config.perception.max_bytes)
+                                        file_limit=_file_limit(config))
     except FormRefused as exc:
         raise ApiError(exc.status, exc.message, exc.code) from None
     message = await asyncio.to_thread(_multipart_message, parts, config)
@@ -134,6 +134,16 @@ def _charset(content_type: str | None) -> str:
     return (options.get(b"charset") or b"utf-8").decode("latin-1")
 
 
+def _file_limit(config: Config):
+    """The cap a part's declared type allows (a video's is larger), for the parser to apply as
+    the part arrives; the type sniffed from the bytes is checked against its own cap in
+    `_checked_file`."""
+    def limit(filename: str, content_type: str) -> int:
+        return config.perception.limit_for(declared_type(filename, content_type))
+
+    return limit
+
+
 def _checked_length(text: str) -> str:
     if len(text) > MAX_TEXT:
         raise ApiError(400, f"text: at most {MAX_TEXT} characters", "invalid")
@@ -148,6 +158,9 @@ def _checked_file(name: str, data: bytes, config: Config) -> UploadedFile:
     try:
         media = to_media(name, data, config.perception.allowed_types)
     except PerceptionError as exc:
-        raise ApiError(415, f"{name} {exc}; I read images (png, jpeg, webp, …) and audio "
-                            "(ogg, webm, mp3, wav, m4a, …)") from None
+        raise ApiError(415, f"{name} {exc}; I read images (png, jpeg, webp, …), audio "
+                            "(ogg, webm, mp3, wav, m4a, …) and video (mp4, webm, mov, mkv)") from None
+    limit = config.perception.limit_for(media.mime_type)
+    if len(data) > limit:  # declared as a video, but the bytes are not one
+        raise ApiError(413, f"{name} is larger than the {human_size(limit)} limit for a file")
     return UploadedFile(name=name, mime_type=media.mime_type, data=data)

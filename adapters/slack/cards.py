@@ -176,7 +176,8 @@ def fallback_text(plan: Plan) -> str:
     return truncate(f"Plan: {plan.goal} ({state})", 300)
 
 
-def plan_card(plan: Plan, note: DecisionNote | None = None) -> tuple[str, list[dict[str, Any]]]:
+def plan_card(plan: Plan, note: DecisionNote | None = None,
+              who_may_approve: str = "") -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for a plan as it stands now."""
     head = [_section(f":clipboard: *Plan:* {escape(plan.goal)}")]
     facts = [f"requested by {escape(plan.requester.label())}" if plan.requester else "",
@@ -196,7 +197,8 @@ def plan_card(plan: Plan, note: DecisionNote | None = None) -> tuple[str, list[d
     if waits_for_decision(plan):
         gated = sorted({step.risk.value for step in plan.steps if step.risk is not Risk.read})
         waiting = f"The {' and '.join(gated)} steps wait" if gated else "Steps with values from an attachment wait"
-        tail.append(_context(f"{waiting} for an approver; read steps run at once."))
+        tail.append(_context(f"{waiting} for an approver; read steps run at once."
+                             + (f" {escape(who_may_approve)}" if who_may_approve else "")))
         tail.append(_buttons(plan))
 
     room = MAX_BLOCKS - len(head) - len(tail)

@@ -119,7 +119,7 @@ class Delivery:
                 ref = {**ref, "decision": note.to_dict()}
                 await self.cards.remember(PLATFORM, plan_id, ref)
             shown_note = note or cards.DecisionNote.from_dict((ref or {}).get("decision"))
-            text, blocks = cards.plan_card(plan, shown_note)
+            text, blocks = cards.plan_card(plan, shown_note, self.cards.who_may_approve(plan))
             settling = self._settling.setdefault(thread.id, set())
             if plan.status in (PlanStatus.approved, PlanStatus.running):
                 settling.add(plan_id)

@@ -17,6 +17,7 @@ PREFIX = "!"
 
 
 RELOAD = "reload"
+REPORT = "report"
 
 
 def is_command(text: str) -> bool:
@@ -27,6 +28,12 @@ def is_reload_command(text: str) -> bool:
     """`!reload`: re-read runbooks, plugin folders and MCP servers (operators only; the hub asks
     the policy and the runtime does it)."""
     return text.strip() == PREFIX + RELOAD
+
+
+def is_report_command(text: str) -> bool:
+    """`!report`: the thread's incident report (`bot.incident_report`), answered by the hub,
+    which reads the thread; anyone who may write in the thread may ask for it."""
+    return text.strip() == PREFIX + REPORT
 
 
 def parse_command(text: str, registry: ToolRegistry) -> Plan | Answer:

@@ -27,6 +27,10 @@ _UNIT = re.compile(r"\b([a-z0-9][a-z0-9@_-]{0,62})\.service\b", re.IGNORECASE)
 _RESULT = re.compile(r"\b(?:HTTP/\d(?:\.\d)?\s+\d{3}|[1-5]\d\d\b|error|refused|failed|timed?\s*out|"
                      r"unreachable|NXDOMAIN|SERVFAIL|denied|down|unavailable|bad gateway)", re.IGNORECASE)
 _COMMAND = re.compile(r"^\s*[$#>]\s")
+# A stack frame or an exception line names code ("at com.acme.orders.OrderService.place(",
+# "java.lang.NullPointerException", `File "x.py", line 3`), not a host: nothing there to check.
+_CODE_LINE = re.compile(r"^\s*at [\w$. ]+\(|\.\s?(?:java|kt|scala|py|rb|go|js|ts)\s?:\s?\d+\)"
+                        r"|\b[\w.]+(?:Exception|Error)\b|^Traceback\b|File \"[^\"]+\", line \d+")
 
 
 def _evidence(source: Source, lines: list[str], index: int) -> str:
@@ -36,6 +40,40 @@ def _evidence(source: Source, lines: list[str], index: int) -> str:
     if following and _COMMAND.match(lines[index]) and _RESULT.search(following) and not _COMMAND.match(following):
         text += f" → `{' '.join(following.split())[:80]}`"
     return text
+
+
+def _target(value: object) -> str:
+    """The host part of a URL or a host value."""
+    text = str(value)
+    return re.sub(r"^[a-z]+://", "", text).split("/", 1)[0].rsplit(":", 1)[0] if "://" in text else text
+
+
+def _code_like(line: str, args: dict) -> bool:
+    """A value that is code, not a place: a call (`conn.execute(`), a dotted name of single letters
+    (`o.a.c.c.C`), or anything on a stack-frame or exception line."""
+    if _CODE_LINE.search(line):
+        return True
+    for value in args.values():
+        if not isinstance(value, str):
+            continue
+        host = _target(value)
+        labels = host.split(".")
+        if len(labels) > 1 and all(len(label) <= 1 for label in labels):
+            return True
+        if re.search(re.escape(host) + r"\(", line, re.IGNORECASE):
+            return True
+    return False
+
+
+def _anchored(spec: ToolSpec, args: dict) -> dict | None:
+    """The arguments a check drawn from data keeps: its required ones, and optional ones that are
+    not numbers. A tool with no required argument checks nothing the data names (a timestamp
+    would make it `current_time`); an optional number is a stray one (`curl: (7)` is no timeout)."""
+    required = {param.name for param in parameters(spec) if param.required}
+    if not required or not required <= set(args):
+        return None
+    return {name: value for name, value in args.items()
+            if name in required or not isinstance(value, int | float) or isinstance(value, bool)}
 
 
 def _usable(spec: ToolSpec, args: dict) -> bool:
@@ -71,7 +109,10 @@ def diagnostic_steps(sources: list[Source], tools: list[ToolSpec], max_steps: in
             for candidate in rank_tools(line, readers)[:1]:
                 if candidate.filled.missing or candidate.filled.fit < MIN_FIT:
                     continue
-                add(candidate.spec, dict(candidate.filled.args), _evidence(source, lines, index))
+                args = _anchored(candidate.spec, dict(candidate.filled.args))
+                if args is None or _code_like(line, args):
+                    continue
+                add(candidate.spec, args, _evidence(source, lines, index))
             for unit in _UNIT.findall(line):
                 for spec in readers:
                     param = next((p for p in parameters(spec) if p.name in ("unit", "service")

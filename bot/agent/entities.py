@@ -58,7 +58,17 @@ _PATH = re.compile(r"(?<![\w.:/~-])(/(?:[A-Za-z0-9._-]+/?)*)(?![\w/])")
 _PORT_WORD = re.compile(r"\bports?\s*(?:number\s*)?[:#=]?\s*(\d{1,5})\b|\b(\d{1,5})\s*/\s*tcp\b", re.IGNORECASE)
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|`([^`\n]{1,200})`|(?<![\w])'([^'\n]{1,200})'(?![\w])")
 _NUMBER = re.compile(r"(?<![\w.:/@#-])(\d{1,9})(?![\w.:/-]|\.\d)")
-_WORD = re.compile(r"[a-z0-9]+(?:['_.-][a-z0-9]+)*", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+(?:['_.@-][a-z0-9]+)*", re.IGNORECASE)  # "worker@2", "nginx@blue.service" whole
+# What is not the user asking but quoting: markup (`<script>alert(1)</script>`), a tool's exit code
+# in parentheses (`curl: (7)`), timestamps and clock times, code spans. Numbers there fill nothing.
+_QUOTED_OUTPUT = re.compile(
+    r"<[^<>\n]{0,200}>|\(\d{1,5}\)|`[^`\n]{0,300}`|\[[^\]\n]{0,80}\]|"
+    r"\b\d{4}[-/]\d{2}[-/]\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?|\b\d{1,2}:\d{2}(?::\d{2})?\b"
+)
+_MARKUP = re.compile(r"<(script|style|iframe|svg|object|embed)\b[^<>]{0,200}>[^<]{0,500}</\1\s*>|"
+                     r"</?[a-z][a-z0-9]*\b[^<>]{0,200}/?>",
+                     re.IGNORECASE)
+_OUTPUT_LINE = re.compile(r"^\s*(?:[$#>]\s|\w[\w.-]*:\s*\(\d+\)|\[?\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:)")
 _IANA = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}\b")
 
 
@@ -163,6 +173,16 @@ def _city_pattern() -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(re.escape(name) for name in names) + r")\b")
 
 
+def _without_quoted_output(text: str) -> str:
+    """`text` with what it quotes rather than asks blanked out (markup, exit codes, timestamps,
+    code spans, and whole lines of pasted terminal or log output when the message has other lines)."""
+    lines = text.split("\n")
+    if len(lines) > 1:
+        lines = [" " * len(line) if _OUTPUT_LINE.match(line) else line for line in lines]
+    blanked = "\n".join(lines)
+    return _QUOTED_OUTPUT.sub(lambda match: " " * len(match.group(0)), blanked)
+
+
 def own_text(text: str) -> tuple[str, bool]:
     """The part of the message that is the user's own request: `<data>` blocks and the text of
     attached images and files removed (a voice note's transcript stays: it is the user's own
@@ -179,7 +199,7 @@ def own_text(text: str) -> tuple[str, bool]:
 def extract_entities(text: str) -> Entities:
     """Pull URLs, hosts, ports, time zones, paths, quoted strings and numbers out of `text`."""
     found = Entities(text=text)
-    blanked = text
+    blanked = _MARKUP.sub(lambda match: " " * len(match.group(0)), text)  # markup is quoted, never asked
 
     def blank(span: tuple[int, int]) -> None:
         nonlocal blanked
@@ -242,7 +262,8 @@ def extract_entities(text: str) -> Entities:
             add_unique(found.timezones, zone)
     for match in _city_pattern().finditer(blanked.lower()):
         add_unique(found.cities, cities[match.group(1)])
-    for match in _NUMBER.finditer(blanked):
+    counted = _without_quoted_output(blanked)
+    for match in _NUMBER.finditer(counted):
         add_unique(found.numbers, int(match.group(1)))
     found.plain = blanked
     found.words = words_of(blanked)

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.agent.entities import extract_entities, stem, words_of
 from bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
-from bot.agent.ranking import Candidate, fill_arguments, parameters, tool_vocabulary
+from bot.agent.ranking import CLEAR_MARGIN, Candidate, fill_arguments, parameters, tool_vocabulary
 from bot.model import Plan, Step, StepStatus
 from tools.registry import ToolSpec
 
@@ -63,6 +63,10 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
     filled = fill_arguments(previous.spec, entities)
     new = {name: value for name, value in filled.args.items() if filled.sources.get(name)}
     labels = {name: filled.sources[name] for name in new}
+    numeric = [p for p in parameters(previous.spec) if p.kind in ("int", "number") and p.name in previous.step.args]
+    if len(entities.numbers) == 1 and len(numeric) == 1 and numeric[0].name not in new and not entities.ports:
+        # "show 200 instead": the one number replaces the one number of the step it follows
+        new[numeric[0].name], labels[numeric[0].name] = entities.numbers[0], f"{numeric[0].name} {entities.numbers[0]}"
     match = _FOR_VALUE.search(text)
     if match:
         value = match.group(1).lower()
@@ -93,6 +97,10 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak
     if other and not top.filled.missing:  # type: ignore[union-attr]
         return None  # a complete request for another tool
+    if top is not None and top.name != previous.spec.name and not top.filled.missing and _names_target(top) \
+            and top.score - _score_of(previous.spec.name, ranking) >= CLEAR_MARGIN \
+            and not (REPEAT.search(text) or REPLACE.search(text)):
+        return None  # "check port 5432 on localhost" after a URL check: a new request with its own target
     new, labels = changes(text, previous)
     pointing = points_back(text)
     short = len(words_of(text)) <= SHORT
@@ -108,6 +116,15 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         verb = "again, after it was denied" if previous.denied else "again"
         reason = f"{_call(previous.step)} {verb}: you asked to repeat it"
     return Step(tool=previous.spec.name, args=args, reason=reason[:200], risk=previous.spec.risk)
+
+
+def _names_target(candidate: Candidate) -> bool:
+    """Whether the request itself gave the candidate a target: a URL, host, port, path or value."""
+    return any(not label.endswith("(from the previous step)") for label in candidate.filled.sources.values())
+
+
+def _score_of(name: str, ranking: list[Candidate]) -> float:
+    return next((candidate.score for candidate in ranking if candidate.name == name), 0.0)
 
 
 def borrow(candidate: Candidate, previous: Previous) -> dict[str, Any]:

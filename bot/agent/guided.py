@@ -69,17 +69,20 @@ from pydantic_ai import Agent, ModelRetry, StructuredDict
 from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
+from bot.agent import meaning as semantics
 from bot.agent.answers import summarize_steps
 from bot.agent.conditions import found_problem, split_conditional
 from bot.agent.diagnostics import diagnostic_steps
 from bot.agent.entities import (
+    STOPWORDS,
     Entities,
     extract_entities,
     name_words,
     own_text,
 )
 from bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
-from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, REQUEST_SPLIT, THANKS
+from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REQUEST_SPLIT, THANKS
+from bot.agent.negation import Negations, ruled_out, split_negations
 from bot.agent.planner import data_block, run_model
 from bot.agent.planning import PlannerError, PlanRequest
 from bot.agent.provenance import Source, message_parts
@@ -89,12 +92,15 @@ from bot.agent.ranking import (
     CLEAR_MARGIN,
     MAX_CANDIDATES,
     Candidate,
+    Meaning,
     Param,
+    description_stems,
     parameters,
     rank_tools,
     tool_vocabulary,
     word_candidates,
 )
+from bot.agent.values import fitting, spans_of
 from bot.model import Answer, Plan, Risk, Step
 from tools.registry import ToolArgumentError, ToolSpec
 
@@ -148,15 +154,23 @@ class GuidedPlanner:
         previous = previous_step(request.earlier, tools)
         if previous is not None and is_acknowledgement(text):
             return Answer(text="You're welcome." if THANKS.match(text) else "OK.")
+        negations = split_negations(text)
+        text = negations.text
         conditional = split_conditional(text)
+        meaning = await self._meaning(text, tools, negations, conditional)
+        forbidden = ruled_out(negations, tools, meaning)
+        tools = [spec for spec in tools if spec.name not in forbidden]
+        if not tools:
+            return Answer(text="You ruled out every tool I have for that, so I did nothing.")
         if conditional is not None:
-            first = await self._plan_text(conditional.check, tools, request, previous, read_only=True)
+            first = await self._plan_text(conditional.check, tools, request, previous, read_only=True,
+                                          meaning=meaning)
             if isinstance(first, Plan):
                 first.goal = f"{first.goal}; then, if it {_condition_verb(conditional.condition)}, " \
                              f"{conditional.action}"[:200]
                 return first
-        ranking = rank_tools(text, tools)
-        multi = self._several_steps(text, tools, request.max_steps)
+        ranking = rank_tools(text, tools, meaning)
+        multi = self._several_steps(text, tools, request.max_steps, meaning)
         if multi:
             return multi
         if previous is not None:
@@ -165,8 +179,11 @@ class GuidedPlanner:
                 return Plan(goal=_goal(previous.spec, step.args), steps=[step])
         data = [part for part in message_parts(request.text) if not part.own]
         complete = ranking and not ranking[0].filled.missing
-        if data and not complete and ATTACHMENT_QUESTION.search(text or request.text):
-            return self._diagnose(data, tools, request.max_steps)
+        # "what is wrong here?", "why does the app fail?", or nothing typed at all: the attachment is
+        # the subject, and a question about it is answered from it
+        about_data = not text.strip() or ATTACHMENT_QUESTION.search(text) or QUESTION.search(text.strip())
+        if data and not complete and about_data:
+            return self._diagnose(data, tools, request)
         if not ranking or (THANKS.match(text) and ranking[0].score < ACKNOWLEDGEMENT_SCORE):
             # "thanks, all green now": gratitude with a stray weak word is not a request
             return self._no_tool(request.text, tools, injected)
@@ -179,11 +196,30 @@ class GuidedPlanner:
             chosen = next(c for c in ranking if c.name == name)
         return await self._plan_for(chosen, text, tools, previous)
 
+    async def _meaning(self, text: str, tools: list[ToolSpec], negations: Negations,
+                       conditional: Any) -> Meaning | None:
+        """The request's similarity to each tool by meaning (`bot.agent.meaning`), computed in a
+        worker thread for the request, its clauses and its negated parts; None when the words
+        alone decide (one clause, a clear winner with every argument) or the model is absent."""
+        clauses = [part for part in REQUEST_SPLIT.split(text) if part and part.strip()]
+        if len(clauses) < 2 and not negations.spans and conditional is None:
+            ranking = rank_tools(text, tools)
+            clear = ranking and (len(ranking) == 1 or ranking[0].score - ranking[1].score >= CLEAR_MARGIN)
+            if clear and ranking[0].verb_hit and not ranking[0].filled.missing and not ranking[0].filled.ties:
+                return None
+        texts = [text, *clauses, *negations.spans]
+        if conditional is not None:
+            texts += [conditional.check, conditional.action]
+        described = [(spec.name, spec.summary) for spec in tools]
+        if not await asyncio.to_thread(semantics.warm, texts, described):
+            return None
+        return lambda part: semantics.similarities(part, described)
+
     async def _plan_text(self, text: str, tools: list[ToolSpec], request: PlanRequest, previous: Previous | None,
-                         *, read_only: bool = False) -> Plan | Answer | None:
+                         *, read_only: bool = False, meaning: Meaning | None = None) -> Plan | Answer | None:
         """A one-step plan for one clause of a request, or None when nothing fits it."""
         offered = [spec for spec in tools if spec.risk is Risk.read] if read_only else tools
-        ranking = rank_tools(text, offered)
+        ranking = rank_tools(text, offered, meaning)
         if not ranking:
             return None
         return await self._plan_for(ranking[0], text, tools, previous)
@@ -193,27 +229,32 @@ class GuidedPlanner:
         otherwise an answer that says what the steps found (next to what an attachment showed)."""
         conditional = split_conditional(text)
         ran = [step for plan in request.executed for step in plan.steps]
+        data = [part for part in message_parts(request.text) if not part.own]  # attachments: data, never commands
         if conditional is not None and len(request.executed) == 1:
             if found_problem(request.executed):
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
                     if any(s.name == ran[-1].tool for s in tools) else None
-                action = await self._plan_text(conditional.action, tools, request, previous)
+                action = await self._plan_text(conditional.action, tools, request, previous, meaning=None)
                 if isinstance(action, Plan):
                     for step in action.steps:
                         step.reason = f"the check found a problem, and you asked to {conditional.action}"[:200]
                     action.goal = f"{conditional.action} (the check found a problem)"[:200]
                     return action
                 if isinstance(action, Answer):
-                    return Answer(text=f"{summarize_steps(ran)}\n{action.text}")
+                    return Answer(text=f"{summarize_steps(ran, data=data, knowledge=request.knowledge)}\n{action.text}")
             else:
-                return Answer(text=f"{summarize_steps(ran, evidence=True)}\nIt is fine, so I did not "
-                                   f"{conditional.action}.")
-        return Answer(text=summarize_steps(ran, evidence=True))
+                return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
+                                   f"\nIt is fine, so I did not {conditional.action}.")
+        return Answer(text=summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge,
+                                           tools=[spec.name for spec in tools]))
 
-    def _diagnose(self, data: list[Source], tools: list[ToolSpec], max_steps: int) -> Plan | Answer:
-        steps = diagnostic_steps(data, tools, max_steps)
+    def _diagnose(self, data: list[Source], tools: list[ToolSpec], request: PlanRequest) -> Plan | Answer:
+        steps = diagnostic_steps(data, tools, request.max_steps)
         labels = " and ".join(dict.fromkeys(part.label for part in data))
-        if not steps:
+        if not steps:  # nothing to check: what the attachment itself shows, concluded from the knowledge base
+            concluded = summarize_steps([], data=data, knowledge=request.knowledge, tools=[s.name for s in tools])
+            if concluded != "Nothing was run.":
+                return Answer(text=concluded)
             return Answer(text=f"I read {labels} but found nothing I can check there (no URL, host, port or "
                                f"service). {_tool_listing(tools)}")
         return Plan(goal=f"Check what {labels} shows"[:200], steps=steps)
@@ -232,14 +273,14 @@ class GuidedPlanner:
         if filled.missing:
             entities = extract_entities(text)
             calls = self.model_calls
-            asked = await self._ask_arguments(spec, filled.missing, entities, text, args)
+            asked = await self._ask_arguments(spec, filled.missing, entities, text, args, filled.ties)
             how = " (picked by the model)" if self.model_calls > calls else " (the only word that fits)"
             for name, value in asked.items():
                 args[name] = value
                 sources[name] = f"{name} {value}{how}"
         missing = [p for p in filled.missing if p.name not in args]
         if missing:
-            return Answer(text=_ask_for(spec, missing, tools))
+            return Answer(text=_ask_for(spec, missing, tools, filled.ties, text))
         try:
             spec.validate(args)
         except ToolArgumentError as exc:
@@ -248,7 +289,8 @@ class GuidedPlanner:
         step = Step(tool=spec.name, args=args, reason=_reason(chosen, sources), risk=spec.risk)
         return Plan(goal=_goal(spec, args), steps=[step])
 
-    def _several_steps(self, text: str, tools: list[ToolSpec], max_steps: int) -> Plan | None:
+    def _several_steps(self, text: str, tools: list[ToolSpec], max_steps: int,
+                       meaning: Meaning | None = None) -> Plan | None:
         """"is X up and what does Y resolve to?": clauses that each clearly want a different
         tool with every required argument found in that clause."""
         clauses = [part for part in REQUEST_SPLIT.split(text) if part.strip()]
@@ -257,15 +299,19 @@ class GuidedPlanner:
         steps: list[Step] = []
         goals: list[str] = []
         for clause in clauses:
-            ranking = rank_tools(clause, tools)
+            ranking = rank_tools(clause, tools, meaning)
             if not ranking:
                 return None
             best = ranking[0]
             # in a short clause a tool word is decisive: "what does example.org resolve to"
+            closest = best.similarity is not None and best.similarity >= max(
+                (c.similarity or 0.0) for c in ranking)  # also the closest by meaning
             clear = len(ranking) == 1 or best.score - ranking[1].score >= CLEAR_MARGIN or (
-                best.score > ranking[1].score and not ranking[1].matched)
-            if not clear or best.filled.missing or not best.matched or best.spec.risk is not Risk.read:
-                return None
+                best.score > ranking[1].score and not ranking[1].matched) or (
+                closest and best.score - ranking[1].score >= CLEAR_MARGIN / 2)
+            if not clear or best.filled.missing or best.filled.ties or not (best.matched or best.described
+                                                                            or best.by_meaning):
+                return None  # each part must clearly ask for its own tool (writes are gated in rank_tools)
             if any(step.tool == best.name for step in steps):
                 return None
             try:
@@ -355,17 +401,21 @@ class GuidedPlanner:
         return str(choice)
 
     async def _ask_arguments(self, spec: ToolSpec, missing: list[Param], entities: Entities,
-                             text: str, known: dict[str, Any]) -> dict[str, Any]:
+                             text: str, known: dict[str, Any],
+                             ties: dict[str, list[str]] | None = None) -> dict[str, Any]:
         """Free-text parameters the request did not anchor: the model picks among the request's
         own words (an enum), so it cannot invent a value. Other kinds (a URL, a port, an enum
         value) are never guessed: if the request does not contain one, the user is asked."""
         avoid = tool_vocabulary(spec)
         properties: dict[str, Any] = {}
+        if spec.risk is not Risk.read and ties:
+            return {}  # a change's target is never a guess between equally fitting words: the user is asked
         for param in missing:
             if param.kind != "string":
                 continue
             taken = {str(value).lower() for value in known.values()}
-            words = [word for word in word_candidates(param, entities, avoid) if word.lower() not in taken]
+            offered = (ties or {}).get(param.name) or word_candidates(param, entities, avoid)
+            words = [word for word in offered if word.lower() not in taken]
             if not words:
                 continue
             prop: dict[str, Any] = {"type": "string", "enum": words}
@@ -440,15 +490,38 @@ def _reason(candidate: Candidate, sources: dict[str, str]) -> str:
     return ("the request mentions " + ", ".join(items))[:200]
 
 
-def _ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec]) -> str:
+def _ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec],
+             ties: dict[str, list[str]] | None = None, text: str = "") -> str:
+    """Which value is missing, by name; where several words of the request fit equally, which;
+    and the request's words that were not understood as that value (they do not fit it)."""
     parts = []
+    unfit: list[str] = []
     for param in missing:
-        if param.enum:
+        tied = (ties or {}).get(param.name) or []
+        if len(tied) > 1:
+            options = " or ".join(f"'{value}'" for value in tied[:4])
+            parts.append(f"{param.name}: {options} both fit, which one did you mean?")
+        elif param.enum:
             parts.append(f"{param.name} (one of {', '.join(map(str, param.enum))})")
         else:
             description = str(param.schema.get("description", "")).strip().rstrip(".")
             parts.append(f"{param.name} ({description})" if description else param.name)
-    return f"To run {spec.name} I need {' and '.join(parts)}. {_example_hint(spec)}".strip()
+        unfit += [word for word in _unused_words(spec, text) if word not in unfit and not _fits_param(word, param)]
+    quoted = f" I did not understand {', '.join(repr(word) for word in unfit[:3])} as that." if unfit else ""
+    return f"To run {spec.name} I need {' and '.join(parts)}.{quoted} {_example_hint(spec)}".strip()
+
+
+def _unused_words(spec: ToolSpec, text: str) -> list[str]:
+    """The request's words that are not its wording (stop words, the tool's own words)."""
+    avoid = tool_vocabulary(spec) | description_stems(spec)
+    return [span.text for span in spans_of(extract_entities(text).plain)
+            if span.text.lower() not in STOPWORDS and span.stem not in avoid and not span.clause_start]
+
+
+def _fits_param(word: str, param: Param) -> bool:
+    if param.enum:
+        return word.lower() in {str(value).lower() for value in param.enum}
+    return fitting(word, param.schema) is not None
 
 
 def _example_hint(spec: ToolSpec) -> str:

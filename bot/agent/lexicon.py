@@ -24,7 +24,8 @@ STOPWORDS = _wordset(
     might must pls plz please just now right some any all every no not yes ok okay hi hey hello thanks thank
     up out over again also very really still too so get got give show tell see let lets let's need want know
     something anything thing things one ones his her their them they he she him im i'm we're you're today
-    last previous yesterday yesterday's latest current"""
+    last previous yesterday yesterday's latest current many much more less few lot lots after before since until
+    during while"""
 )
 
 # A word the request uses where an order would put its verb: at the start of a clause, or
@@ -113,6 +114,21 @@ VALUE_ALIASES: dict[str, str] = {
     "alias": "CNAME",
 }  # fmt: skip
 
+# Two-state values by what people say for each state: an enum that holds one word of a row takes
+# the others of that row as its aliases ("enable new_checkout" for `state = "on"`).
+STATE_WORDS: tuple[frozenset[str], ...] = (
+    _wordset("on enable enabled true yes activate activated"),
+    _wordset("off disable disabled false no deactivate deactivated kill"),
+)
+
+# "how many messages are stuck?", "is it up?": a question asks to look, not to act, so a tool that
+# changes something is not proposed for it by meaning alone (its own verb must be written).
+QUESTION = re.compile(
+    r"^\W*(?:what|what's|whats|which|who|whose|when|where|why|how|is|are|was|were|does|do|did|has|have|any|"
+    r"anything|should)\b|\?\W*$",
+    re.IGNORECASE,
+)
+
 # --- follow-ups ---------------------------------------------------------------------------------
 # "check it again", "try that once more", "ok, restart it now": the same step once more.
 REPEAT = re.compile(
@@ -141,6 +157,20 @@ ATTACHMENT_QUESTION = re.compile(
     r"keeps?\s+failing|is\s+failing|what\s+went\s+wrong)",
     re.IGNORECASE,
 )
+
+# --- negation -----------------------------------------------------------------------------------
+# "don't restart anything, just …", "do NOT drain node-7 yet", "without touching the repo", "never
+# restart the db": the negated part runs from the verb to the end of its clause, or to "just",
+# "only", "but", "instead". A bare "not" is left alone ("it is not responding" is a condition).
+NEGATION = re.compile(
+    r"\b(?:do\s+not|don'?t|dont|never|without|no\s+need\s+to|please\s+don'?t|doesn'?t\s+need\s+(?:a|to))\s+"
+    r"(?P<span>[^,.;:!?\n]*?)(?=\s*(?:[,.;:!?\n]|\bjust\b|\bonly\b|\bbut\b|\binstead\b|\bfirst\b|$))",
+    re.IGNORECASE,
+)
+# "without touching it", "don't change anything": a negated part with one of these rules out
+# every tool that changes something.
+CHANGE_VERBS = _wordset("touch touching change changing modify modifying alter altering break breaking act acting fix "
+                        "fixing")
 
 # --- conditions ---------------------------------------------------------------------------------
 # "restart nginx if it is down", "if https://x is not responding, bounce the api": a condition on

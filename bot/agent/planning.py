@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.agent.diagnosis import KnowledgeBase
 from bot.model import Answer, Plan, UserRef
 from tools.registry import ToolSpec
 
@@ -30,6 +31,9 @@ class PlanRequest:
     own_text: str | None = None
     """The user's own words in this message (typed text and voice-note transcripts), as the hub
     knows them from the message's structure; None: derive them from `text`'s part labels."""
+    knowledge: KnowledgeBase | None = None
+    """The diagnosis knowledge base in force (the built-in one plus the team's entries); None:
+    the built-in one. Answers conclude from its matches; a model is given them as data."""
 
 
 class Planner(Protocol):

@@ -12,12 +12,26 @@ operator needs someone else to approve their own danger step, unless
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.config import Config
 from bot.model import Plan, Risk, UserRef
 from tools.registry import ToolSpec
+
+
+class StepShape(Protocol):
+    risk: Risk
+    tainted: bool
+
+
+class PlanShape(Protocol):
+    """What the approval wording reads of a plan: a `Plan`, a `PlanEvent` or the API's plan body."""
+
+    @property
+    def steps(self) -> Sequence[StepShape]: ...
+
 
 CONSOLE = "console"
 LOCAL = "local"
@@ -99,6 +113,33 @@ class Policy:
             if not verdict.allowed:
                 return verdict
         return ALLOWED
+
+    def who_may_approve(self, plan: PlanShape) -> str:
+        """The card's line on who may decide this plan, in the terms of the policy in force (so a
+        card never promises "someone other than the requester" when the requester is the one who
+        may approve, nor asks for an approver nobody on the platform can be). Empty when nothing
+        in the plan waits for a decision."""
+        risks = {step.risk for step in plan.steps}
+        tainted = any(step.tainted and step.risk is Risk.read for step in plan.steps)
+        if Risk.danger in risks:
+            needed, other = self.approve_danger, bool(self.roles) and not self.allow_self_approval
+        elif Risk.write in risks:
+            needed, other = self.approve_write, False
+        elif tainted:
+            needed, other = (), False
+        else:
+            return ""
+        if not self.roles:
+            who = "the operator at the bot's own terminal or local web chat"
+            if not (Risk.danger in risks or Risk.write in risks):
+                who = f"the requester or {who}"
+            return (f"Needs approval from {who}: no roles are configured, so nobody else on a chat "
+                    "platform can approve it.")
+        if not needed:  # values from an attachment: the requester confirms, or a write approver
+            roles = " or ".join(self.approve_write) or "(no role set)"
+            return f"Needs a confirmation from the requester, or approval from a member of {roles}."
+        roles = " or ".join(needed) or "(no role set)"
+        return f"Needs approval from a member of {roles}{' other than the requester' if other else ''}."
 
     def may_see(self, viewer: UserRef, plan: Plan) -> bool:
         """Whether `viewer` is one of those asked to decide this plan: it needs a decision and

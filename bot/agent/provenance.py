@@ -2,33 +2,37 @@
 
 The message a planner reads is the user's typed text followed by one labelled part per attachment
 (see `bot.perception.pipeline`): a voice note's transcript is the user speaking; text read from an
-image or a file is data. Earlier user messages are the user's words too; tool output and the bot's
-own answers are data. This module splits a message into those sources and, for each step of a
-plan, finds which source each argument value appears in.
+image or a file is data. A video's part is a timeline of both: what is *said* in it is the user
+speaking, what is *on screen* is data, one source per moment ("the video at 0:41"). Earlier user
+messages are the user's words too; tool output and the bot's own answers are data. This module
+splits a message into those sources and, for each step of a plan, finds which source each argument
+value appears in.
 
 A step with a value that appears only in data is *tainted*: the hub makes it wait for an approval
 even when it is read-only, and its card says where the value came from. A write or danger step is
-never proposed from data alone: when the turn carries data and the user's own words do not ask for
-that action (the tool's words or their synonyms in `lexicon.SYNONYMS`), the step is dropped. The
-check runs in the hub after planning, for every planner, so an LLM that obeys a screenshot is held
-to the same rule as the embedded planner.
+never proposed from data: when the turn carries data, the step is dropped if the user's own words
+do not ask for that action (`bot.agent.asked`: the action, not a shared word) or if its values
+come only from the data. The check runs in the hub after planning, for every planner, so an LLM
+that obeys a screenshot is held to the same rule as the embedded planner.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.agent.lexicon import SYNONYMS, VALUE_ALIASES
+from bot.agent.lexicon import VALUE_ALIASES
 from bot.model import Plan, Risk, Step
 from tools.registry import ToolSpec
 
 # A part label as `bot.perception` writes it, at the start of a line: "[voice note, 0:12] …",
-# "[image: error.png, 1280×720 png] text: …", "[file: x]". Data lines that start with "[" are
+# "[image: error.png, 1280×720 png] text: …", "[file: x]", "[alert: HighLatency, firing]" (an alert
+# from Alertmanager or Grafana, see `bot.alert_cards`). Data lines that start with "[" are
 # indented by the perception pipeline, so text read from an image cannot forge a label.
-PART_LABEL = re.compile(r"^\[(voice note|audio|image|file|document|attachment)\b([^\]\n]*)\]", re.IGNORECASE)
+PART_LABEL = re.compile(r"^\[(voice note|audio|video|image|file|document|attachment|alert)\b([^\]\n]*)\]",
+                        re.IGNORECASE)
 OWN_KINDS = frozenset({"voice note", "audio"})
 TRANSCRIPT_SHOWN = 160  # characters of a voice note quoted on a card
 
@@ -63,21 +67,49 @@ class Sources:
         return bool(self.data)
 
 
+# One moment of a video's timeline (`bot.perception.video`): `said at 0:03: "…"`, `on screen at
+# 0:05: "…"`, or `at 0:41: "…"` (the kind of the moment before); quotes and backslashes inside the
+# text are escaped, so text on a screen cannot end its quote and go on as speech.
+VIDEO_ENTRY = re.compile(r'\s*(?:(said|on screen) )?at (\d+(?::\d\d){1,2}): "((?:[^"\\]|\\.)*)"(?:;|$)', re.DOTALL)
+
+
 def message_parts(text: str) -> list[Source]:
-    """A perceived message split into the typed text and one source per attachment part."""
+    """A perceived message split into the typed text and one source per attachment part (a
+    video's part into one source per moment of its timeline)."""
     parts: list[Source] = []
     label, own, lines = "your message", True, []
+    video = False
     for line in text.splitlines():
         match = PART_LABEL.match(line)
         if match:
-            parts.append(Source(label, "\n".join(lines), own))
+            parts += video_moments("\n".join(lines)) if video else [Source(label, "\n".join(lines), own)]
             kind = match.group(1).lower()
-            label, own = _describe(kind, match.group(2)), kind in OWN_KINDS
+            label, own, video = _describe(kind, match.group(2)), kind in OWN_KINDS, kind == "video"
             lines = [line[match.end():]]
         else:
             lines.append(line)
-    parts.append(Source(label, "\n".join(lines), own))
+    parts += video_moments("\n".join(lines)) if video else [Source(label, "\n".join(lines), own)]
     return [part for part in parts if part.text.strip()]
+
+
+def video_moments(text: str) -> list[Source]:
+    """A video part's timeline as sources: each `said` moment the user's own words, each `on
+    screen` moment data. Whatever does not read as a moment (the closing note of what a limit
+    left out, or anything unexpected) is data: only a well-formed `said` entry counts as speech."""
+    sources: list[Source] = []
+    kind, position = "on screen", 0
+    while True:
+        match = VIDEO_ENTRY.match(text, position)
+        if match is None or match.end() == position:
+            break
+        kind = match.group(1) or kind
+        content = re.sub(r"\\(.)", r"\1", match.group(3), flags=re.DOTALL)
+        sources.append(Source(f"the video at {match.group(2)}", content, kind == "said"))
+        position = match.end()
+    rest = text[position:]
+    if rest.strip():
+        sources.append(Source("the video", rest, False))
+    return sources
 
 
 def _describe(kind: str, rest: str) -> str:
@@ -85,7 +117,9 @@ def _describe(kind: str, rest: str) -> str:
     name = rest.lstrip(":, ").split(",", 1)[0].strip()
     if kind in OWN_KINDS:
         return "the voice note"
-    noun = "the screenshot" if kind == "image" else "the file"
+    if kind == "video":
+        return "the video"
+    noun = {"image": "the screenshot", "alert": "the alert"}.get(kind, "the file")
     return f"{noun} {name}" if name else noun
 
 
@@ -180,41 +214,6 @@ def trace(step: Step, spec: ToolSpec | None, sources: Sources) -> Trace:
     return found
 
 
-# --- the user's own words ask for the action -------------------------------------------------
-
-
-def _canonical_words(text: str) -> set[str]:
-    """The words of `text`, with each synonym phrase also read as its canonical action."""
-    lowered = " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
-    words = set(lowered.split())
-    for canonical, phrases in SYNONYMS.items():
-        for phrase in phrases:
-            parts = [re.escape(part.strip()) for part in phrase.split("*")]
-            pattern = r"\s(?:\S+\s){1,5}".join(parts)
-            if re.search(rf"(?<!\S){pattern}(?!\S)", lowered):
-                words.add(canonical)
-                break
-    return words
-
-
-def action_words(spec: ToolSpec) -> set[str]:
-    """The words that ask for this tool's action: the first word of its name (its verb), its
-    keywords, and the canonical action of any of its words that has synonyms."""
-    name = [part for part in spec.name.lower().split("_") if part]
-    words = {name[0]} if name else set()
-    words.update(word.lower() for keyword in spec.keywords for word in keyword.split() if len(word) > 2)
-    for word in [*name, *words.copy()]:
-        for canonical, phrases in SYNONYMS.items():
-            if word == canonical or word in phrases:
-                words.add(canonical)
-    return words
-
-
-def asks_for(spec: ToolSpec, own_text: str) -> bool:
-    """Whether the user's own words ask for what this tool does."""
-    return bool(action_words(spec) & _canonical_words(own_text))
-
-
 # --- the review the hub applies after planning ---------------------------------------------------
 
 
@@ -224,19 +223,32 @@ class Dropped:
     why: str
 
 
-def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources) -> list[Dropped]:
+def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources,
+         asks_for: Callable[[ToolSpec, list[str]], bool] | None = None) -> list[Dropped]:
     """Set each step's `tainted` and `provenance` (and add the provenance to its reason, which
-    every surface shows on the card); remove write/danger steps the user's words never asked for
-    when the turn carries data. Returns the removed steps with why."""
+    every surface shows on the card); when the turn carries data, remove write/danger steps whose
+    action the user's own words never asked for (`asks_for`, see `bot.agent.asked`), or whose
+    values come only from the data. Returns the removed steps with why."""
+    if asks_for is None:
+        from bot.agent.asked import asks_for as asked  # imports this module: not at the top
+
+        def asks_for(spec: ToolSpec, texts: list[str]) -> bool:
+            return asked(spec, texts, specs.values())
+
     dropped: list[Dropped] = []
     kept: list[Step] = []
-    own_text = sources.own_text()
+    own_texts = [item.text for item in sources.own]
     for step in plan.steps:
         spec = specs.get(step.tool)
         found = trace(step, spec, sources)
         risky = spec is not None and spec.risk is not Risk.read
-        if risky and sources.has_data() and not asks_for(spec, own_text):  # type: ignore[arg-type]
+        if risky and sources.has_data() and not asks_for(spec, own_texts):  # type: ignore[arg-type]
             dropped.append(Dropped(step, f"{step.tool} was suggested by data, not asked for in your own words"))
+            continue
+        if risky and found.tainted:
+            values = ", ".join(f"{name}={step.args[name]}" for name in found.data)
+            dropped.append(Dropped(step, f"{step.tool}'s target ({values}) comes from "
+                                         f"{' and '.join(sorted(set(found.data.values())))}, not from your own words"))
             continue
         step.tainted = found.tainted
         step.provenance = _provenance(step, found, sources)
@@ -251,10 +263,26 @@ def _provenance(step: Step, found: Trace, sources: Sources) -> str | None:
     if found.tainted:
         origins = sorted(set(found.data.values()))
         values = ", ".join(f"{name}={step.args[name]}" for name in found.data)
-        return f"uses values from {' and '.join(origins)} ({values}); waits for an approval"[:300]
-    if "the voice note" in found.own.values():
-        spoken = next((s.text for s in sources.own if s.label == "the voice note"), "")
+        shown = [_with_line(origin, step, found, sources) for origin in origins]
+        return f"uses values from {' and '.join(shown)} ({values}); waits for an approval"[:300]
+    spoken_label = next((label for label in found.own.values()
+                         if label == "the voice note" or label.startswith("the video at ")), None)
+    if spoken_label is not None:
+        spoken = next((s.text for s in sources.own if s.label == spoken_label), "")
         quoted = " ".join(spoken.split())
         quoted = quoted if len(quoted) <= TRANSCRIPT_SHOWN else quoted[: TRANSCRIPT_SHOWN - 1] + "…"
-        return f"from the voice note: “{quoted}”"
+        return f"from {spoken_label}: “{quoted}”"
     return None
+
+
+def _with_line(origin: str, step: Step, found: Trace, sources: Sources) -> str:
+    """A video moment named with the screen line the value was read from: "the video at 0:41:
+    `curl https://…`" (other origins as they are)."""
+    if not origin.startswith("the video at "):
+        return origin
+    text = next((s.text for s in sources.data if s.label == origin), "")
+    values = [step.args[name] for name, label in found.data.items() if label == origin]
+    line = next((line for line in text.splitlines() if any(appears(v, line) for v in values)), "")
+    line = " ".join(line.replace("`", "'").split())
+    line = line if len(line) <= 80 else line[:79] + "…"
+    return f"{origin}: `{line}`" if line else origin

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from rapidfuzz.distance import OSA
 
 from bot.agent.entities import (
     CLAUSE,
@@ -34,9 +37,20 @@ from bot.agent.lexicon import (
     DETERMINERS,
     HTTP_VERBS,
     PARTICLES,
+    QUESTION,
+    STATE_WORDS,
     SYNONYMS,
     VALUE_ALIASES,
     synonym_class,
+)
+from bot.agent.values import (
+    Span,
+    anchor_stems,
+    best_assignment,
+    identifier_shaped,
+    restrictive,
+    spans_of,
+    value_choices,
 )
 from bot.model import Risk
 from tools.registry import ToolSpec
@@ -45,8 +59,8 @@ from tools.registry import ToolSpec
 
 WORD_POINTS = 2.0  # a word of the tool's name or one of its keywords
 SYNONYM_POINTS = 2.0  # a synonym of one of those (`lexicon.SYNONYMS`): "bounce" for "restart"
-DESCRIPTION_POINTS = 0.5  # a content word of the summary line
-DESCRIPTION_CAP = 1.5
+DESCRIPTION_POINTS = 1.0  # a content word of the summary line
+DESCRIPTION_CAP = 2.0
 MISSING_REQUIRED_PENALTY = 1.0  # a required parameter nothing in the request can fill
 FIT_POINTS = {  # an entity that fits a parameter, by (entity kind, parameter kind)
     ("url", "url"): 3.0,
@@ -69,6 +83,14 @@ CLEAR_MARGIN = 2.0  # a top score this far ahead of the next needs no model
 ACKNOWLEDGEMENT_SCORE = 3.0  # a message opening with thanks needs more than one stray word
 MAX_CANDIDATES = 3  # what the model is shown, plus "none"
 CHOICE_TOKENS = 48  # `{"tool": "dns_lookup"}` with llama.cpp's whitespace is ~20 tokens
+# By meaning (`bot.agent.meaning`): cosine similarities of all-MiniLM-L6-v2 between the request and
+# "tool name: description"; unrelated pairs sit around 0.0-0.25, paraphrases of a tool's action 0.3-0.6.
+SIMILARITY_POINTS = 8.0  # per unit of similarity above the floor
+SIMILARITY_FLOOR = 0.15
+MIN_SIMILARITY = 0.30  # a tool found by meaning alone
+SIMILARITY_TIE = 0.03  # ... must be this close to the best
+ACTION_SIMILARITY = 0.22  # a write found by meaning must be the closest tool and at least this close
+ACTION_POINTS = 2.0  # a write whose own action word stands in an order's verb place
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -126,8 +148,9 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
         return "domain"
     if lowered in TIMEZONE_NAMES:
         return "timezone"
-    if lowered in PATH_NAMES or str(prop.get("pattern", "")).startswith("^/"):
-        return "path"
+    if lowered in PATH_NAMES or str(prop.get("pattern", "")).startswith("^/") or any(
+            part in PATH_NAMES for part in lowered.split("_")[-1:]):
+        return "path"  # "repo_path", "config_file", "log_dir"
     return "string"
 
 
@@ -135,7 +158,11 @@ def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
     """What people say for each enum value: the lexicon's `VALUE_ALIASES` and the parameter's own
     `x-aliases` (a runbook's `aliases = {pg = "postgresql"}`), alias → value."""
     values = {str(value).lower(): value for value in prop.get("enum") or [] if isinstance(value, str)}
-    aliases = {alias: values[target] for alias, target in VALUE_ALIASES.items() if target in values}
+    aliases = {alias: values[target.lower()] for alias, target in VALUE_ALIASES.items() if target.lower() in values}
+    for row in STATE_WORDS:
+        held = [values[word] for word in row if word in values]
+        if len(held) == 1:
+            aliases.update({word: held[0] for word in row if word not in values})
     for alias, target in (prop.get("x-aliases") or {}).items():
         if str(target).lower() in values:
             aliases[str(alias).lower()] = values[str(target).lower()]
@@ -158,6 +185,44 @@ def _enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None =
         if value not in found and re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text, re.IGNORECASE):
             found.append(value)
     return found
+
+
+def _opens_a_clause(value: str, aliases: dict[str, str], text: str) -> bool:
+    """Whether the request's verb is this state value or a word for it ("enable X", "disable X");
+    a name ("nginx looks odd") is not a verb."""
+    states = frozenset().union(*STATE_WORDS)
+    words = {word for word in (value.lower(), *(alias for alias, target in aliases.items() if target == value))
+             if word in states}
+    leads = {stem(word) for word in VERB_LEADS}
+    for clause in CLAUSE.split(text):
+        first = [word for word in words_of(clause)[:4] if stem(word) not in leads][:1]  # "can you enable X"
+        if first and first[0] in words:
+            return True
+    return False
+
+
+def _path_enum_matches(values: list[Any], entities: Entities) -> list[Any]:
+    """Enum values that are paths, named by the request: the path itself ("/var/log/dpkg.log"), or
+    every word of one of them that is not a common folder ("syslog", "the nginx error log")."""
+    paths = [value for value in values if isinstance(value, str) and value.startswith("/")]
+    if not paths:
+        return []
+    exact = [value for value in paths if value in entities.paths]
+    if exact:
+        return exact
+    words = {stem(word) for word in words_of(entities.plain)}
+    named = []
+    for value in paths:
+        base = value.rsplit("/", 1)[-1]
+        stem_of_base = base.rsplit(".", 1)[0] if "." in base else base
+        parts = [part for part in value.rsplit("/", 1)[0].split("/") if part and part not in _COMMON_FOLDERS]
+        parts = [stem(part) for part in [*parts, stem_of_base]]
+        if parts and all(part in words for part in parts):
+            named.append(value)
+    return named if len(named) == 1 else []
+
+
+_COMMON_FOLDERS = frozenset({"var", "etc", "usr", "opt", "srv", "home", "tmp", "local", "lib", "share", "run", "log"})
 
 
 def _fits_bounds(value: float, prop: dict[str, Any]) -> bool:
@@ -186,54 +251,120 @@ def _param_stems(param: Param) -> set[str]:
     return {stem(part) for part in re.split(r"[_\W]+", param.name) if part}
 
 
-def _near_number(param: Param, entities: Entities) -> int | None:
-    """A number written next to the parameter's name: "200 lines", "replicas: 5", "timeout 3"."""
-    stems = _param_stems(param)
+def _near_number(anchors: frozenset[str], entities: Entities) -> int | None:
+    """A number the request writes next to a word naming the parameter: "200 lines", "a 7
+    second timeout", "replicas: 5". Numbers inside quoted output never count (see
+    `entities.extract_entities`)."""
     tokens = words_of(entities.plain)
     for index, token in enumerate(tokens):
-        if not token.isdigit():
+        if not token.isdigit() or int(token) not in entities.numbers:
             continue
         neighbours = tokens[max(0, index - 2): index] + tokens[index + 1: index + 3]
-        if any(stem(word) in stems for word in neighbours):
+        if any(stem(word) in anchors for word in neighbours):
             return int(token)
     return None
 
 
-def _anchored_values(param: Param, entities: Entities, avoid: set[str]) -> list[str]:
-    """Words the request writes next to the parameter's name ("revision 41", "the checkout
-    service", "deployment: search"), that fit the parameter's pattern."""
-    stems = _param_stems(param)
-    tokens = words_of(entities.plain)
-    values: list[str] = []
-    for index, token in enumerate(tokens):
-        if stem(token) not in stems:
+def _without(plain: str, text: str, hosts: list[str]) -> str:
+    """`plain` with the host names put back: a dotted name can be a table ("public.events") or a
+    node, not only a host, and the parameter's pattern decides."""
+    restored = plain
+    for host in hosts:
+        for match in re.finditer(re.escape(host), text, re.IGNORECASE):
+            start, end = match.span()
+            if restored[start:end].strip() == "":
+                restored = restored[:start] + text[start:end] + restored[end:]
+    return restored
+
+
+def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: Entities, avoid: set[str],
+               objects: set[int], tool_words: list[str], put: Callable[[Param, Any, str, float], None]) -> None:
+    """Free-text parameters, together: each required one takes the span that fits it best, and
+    two parameters never take the same span ("revert the payments rollout to a1b2c3d": the service
+    is the plain word its examples look like, the revision the hash). Optional ones only when the
+    request names them next to the value, or when only their pattern accepts it ("for 2h")."""
+    strings = [p for p in params if p.kind == "string" and p.name not in filled.args]
+    taken = {str(v).lower() for v in filled.args.values()}
+    lists = {p.name: value_choices(p.schema, spans, entities.quoted, anchor_stems(p.name, p.schema, tool_words),
+                                   avoid, objects, taken, anchor_stems(p.name, p.schema, []))
+             for p in strings if p.required}
+    assigned = best_assignment(lists)
+    for param in (p for p in strings if p.required):
+        others = {value.lower() for name, value in assigned.items() if name != param.name}
+        choices = [choice for choice in lists[param.name] if choice.value.lower() not in others]
+        if not choices:
             continue
-        for neighbour in (tokens[index + 1: index + 2], tokens[max(0, index - 1): index]):
-            for word in neighbour:
-                if word not in STOPWORDS and stem(word) not in avoid and stem(word) not in stems:
-                    add_unique(values, word)
-    return [value for value in values if _fits_string(value, param.schema)]
+        best = choices[0] if param.name not in assigned else next(c for c in choices if c.value == assigned[param.name])
+        rest = [choice for choice in choices if choice is not best]
+        clear = not rest or best.score - rest[0].score >= 0.5
+        alone = len(lists[param.name]) == 1  # the request's only word that fits, before any is shared out
+        if clear and (best.score > 0 or (alone and best.score == 0)):
+            put(param, best.value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
+                FIT_POINTS["anchor", "string"])
+        else:
+            filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
+    for param in (p for p in strings if not p.required):
+        own = anchor_stems(param.name, {}, [])  # named by its own name only: "duration 2h", "for 2h" by pattern
+        choices = value_choices(param.schema, spans, entities.quoted, own, avoid, set(),
+                                taken | {str(v).lower() for v in filled.args.values()}, own)
+        if not choices:
+            continue
+        best = choices[0]
+        if "named next to it" in best.why or (restrictive(param.schema) and identifier_shaped(best.value)):
+            put(param, best.value, f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
+                FIT_POINTS["anchor", "string"])
 
 
+def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
+    """Stems of the request's words that are one or two typing slips from the tool's words
+    ("restrat", "vaccum"): its wording, never a value."""
+    return {span.stem for span in spans if span.stem not in vocabulary and
+            (typo_of(span.stem, vocabulary) or abbreviation_of(span.stem, vocabulary))}
 
 
-def _verb_objects(spec: ToolSpec, param: Param, entities: Entities, avoid: set[str]) -> list[str]:
-    """The word after the tool's verb is its object: "scale checkout", "roll back the payments
-    deploy". Used for the first free-text parameter only."""
-    tokens = words_of(entities.plain)
-    stems = [stem(token) for token in tokens]
-    found: list[str] = []
-    for word in [*name_words(spec), *spec.keywords]:
-        phrase = [stem(w) for w in words_of(word)]
-        for position in _phrase_positions(phrase, stems):
-            index = position + len(phrase)
-            while index < len(tokens) and (tokens[index] in DETERMINERS or tokens[index] in PARTICLES):
-                index += 1
-            if index < len(tokens):
-                value = tokens[index]
-                if value not in STOPWORDS and stems[index] not in avoid and _fits_string(value, param.schema):
-                    add_unique(found, value)
-    return found
+def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """The word of `vocabulary` that `word` is a typing slip of: the same first letter, and one
+    edit (two from seven letters on; a swap of two letters is one edit)."""
+    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in _STOP_STEMS:
+        return None  # "show" is a word, not a slip of "slow"
+    allowed = 2 if len(word) >= 7 else 1
+    for known in vocabulary:
+        if known[:1] == word[:1] and abs(len(known) - len(word)) <= allowed and len(known) >= 4 and \
+                OSA.distance(word, known, score_cutoff=allowed) <= allowed:
+            return known
+    return None
+
+
+def abbreviation_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """The long word of `vocabulary` that `word` shortens ("cert" for "certificate", "repo" for
+    "repository", "config" for "configuration"): four letters or more, the start of a word of seven."""
+    if len(word) < 4 or not word.isalpha():
+        return None
+    found = [known for known in vocabulary if len(known) >= 7 and len(known) > len(word) + 2 and known.startswith(word)
+             and known[len(word):] not in _DERIVATIONS]  # "reach" does not shorten "reachable"
+    return found[0] if len(found) == 1 else None
+
+
+_DERIVATIONS = frozenset({"able", "ible", "ing", "ed", "er", "ers", "ment", "ments", "ion", "ions", "ly", "ness", "s",
+                          "es", "abl", "ibl"})
+
+
+_STOP_STEMS = frozenset(stem(word) for word in STOPWORDS)
+
+
+def _object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:
+    """Positions right after a word of the tool's vocabulary, skipping determiners and
+    particles: where an order puts its object ("purge emails", "scale down the api")."""
+    positions = set()
+    for position, span in enumerate(spans):
+        if span.stem not in vocabulary:
+            continue
+        index = position + 1
+        while index < len(spans) and spans[index].text.lower() in DETERMINERS | PARTICLES:
+            index += 1
+        if index < len(spans):
+            positions.add(spans[index].index)
+    return positions
 
 
 def word_candidates(param: Param, entities: Entities, avoid: set[str]) -> list[str]:
@@ -256,7 +387,10 @@ class Filled:
     args: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[Param] = field(default_factory=list)
+    ties: dict[str, list[str]] = field(default_factory=dict)  # free text with several equally fitting spans
     fit: float = 0.0  # ranking points from entities that fit the parameters
+    verb_value: bool = False  # the request's verb is one of its values ("enable dark_mode")
+    typed_fit: float = 0.0  # of those, from entities only that kind of parameter takes (URL, host, port, zone, path)
     fit_labels: list[str] = field(default_factory=list)
 
 
@@ -278,19 +412,50 @@ def _vocabulary(name: str, keywords: tuple[str, ...]) -> frozenset[str]:
     return frozenset(words)
 
 
+def action_stems(spec: ToolSpec) -> set[str]:
+    """The stems of the tool's action: its name's verb, its description's first word, and their
+    synonyms ("purge", "flush", "clear"): what its object follows."""
+    return set(_action_stems(spec.name, spec.summary))
+
+
+@functools.lru_cache(maxsize=1024)
+def _action_stems(name: str, summary: str) -> frozenset[str]:
+    verbs = [word for word in [name.split("_")[0], _description_verb(summary)] if word]
+    found = {stem(verb) for verb in verbs}
+    for verb in verbs:
+        cls = synonym_class(verb)
+        if cls in ACTION_CLASSES:  # single words only: "prod" of "push * to prod" is no action
+            found.update(stem(phrase) for phrase in SYNONYMS[cls] if len(words_of(phrase)) == 1)
+    return frozenset(found)
+
+
+def description_stems(spec: ToolSpec) -> set[str]:
+    """The content words of the tool's summary: its wording, not a value ("Count the messages
+    waiting in a queue": neither "count" nor "queue" is the queue)."""
+    return set(_description_stems(spec.summary))
+
+
+@functools.lru_cache(maxsize=1024)
+def _description_stems(summary: str) -> frozenset[str]:
+    return frozenset(stem(word) for word in words_of(summary) if len(word) >= 3 and word not in STOPWORDS)
+
+
 def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     """Fill what the entities can fill. Optional parameters are only filled on clear evidence
     (an enum value written out, a number next to the parameter's name), so defaults stay
     defaults; required ones also take the most plausible entity of their type."""
     filled = Filled()
-    avoid = tool_vocabulary(spec)
+    avoid = tool_vocabulary(spec) | description_stems(spec)
     used_numbers: set[int] = set()
     params = parameters(spec)
+    single_label_hosts: list[Param] = []
 
     def put(param: Param, value: Any, label: str, points: float) -> None:
         filled.args[param.name] = value
         filled.sources[param.name] = label
         filled.fit += points
+        if param.kind in ENTITY_KINDS:
+            filled.typed_fit += points
         if points:
             filled.fit_labels.append(label)
 
@@ -308,10 +473,13 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 put(param, url, host, FIT_POINTS["host", "url"])
         elif kind in ("host", "domain"):
             hosts = entities.hosts if kind == "host" else [h for h in entities.hosts if h not in entities.ips]
+            hosts = [host for host in hosts if _fits_string(host, param.schema)]
             if hosts:
                 put(param, hosts[0], hosts[0], FIT_POINTS["host", kind])
             elif entities.urls and url_host(entities.urls[0]):
                 put(param, url_host(entities.urls[0]), entities.urls[0], FIT_POINTS["url", kind])
+            elif kind == "host" and param.required:
+                single_label_hosts.append(param)  # "node-7", "web1": after the spans are read
         elif kind == "port":
             if entities.ports:
                 put(param, entities.ports[0], f"port {entities.ports[0]}", FIT_POINTS["port", "port"])
@@ -338,45 +506,50 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 put(param, entities.paths[0], entities.paths[0], FIT_POINTS["path", "path"])
         elif kind == "enum":
             matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema))
+            by_path = [] if matches else _path_enum_matches(param.enum, entities)
             if matches:
                 put(param, matches[0], str(matches[0]), FIT_POINTS["enum", "enum"])
-    first_string = True
+                if _opens_a_clause(str(matches[0]), enum_aliases(param.schema), entities.plain):
+                    filled.typed_fit += FIT_POINTS["enum", "enum"]  # "enable dark_mode": the verb is the value
+                    filled.verb_value = True
+            elif by_path:  # a file the request names ("syslog"): as telling as a path
+                put(param, by_path[0], str(by_path[0]), FIT_POINTS["path", "path"])
+                filled.typed_fit += FIT_POINTS["path", "path"]
+    for param in single_label_hosts:
+        shape = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", **param.schema}
+        choices = value_choices(shape, spans_of(entities.plain), [], anchor_stems(param.name, param.schema,
+                                name_words(spec)), avoid, set(), set())
+        choices = [choice for choice in choices if not choice.value.isdigit()]
+        if choices and choices[0].score > 0 and identifier_shaped(choices[0].value):
+            put(param, choices[0].value, f"{param.name} {choices[0].value} ({choices[0].why})",
+                FIT_POINTS["host", "host"])
+    numeric = [param for param in params if param.kind in ("int", "number")]
+    spans = spans_of(_without(entities.plain, entities.text, entities.hosts), frozenset(entities.hosts))
+    avoid = avoid | _misspelt(spans, avoid)
+    actions = action_stems(spec)
+    objects = _object_positions(spans, actions | {word for word in _misspelt(spans, actions)})
+    tool_words = name_words(spec)
     for param in params:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
             continue
+        anchors = anchor_stems(param.name, param.schema, [])
         if param.kind in ("int", "number"):
+            if len(numeric) == 1:
+                anchors |= _description_stems(spec.summary)  # "the last 5 commits" for git_log's max_count
             free = [n for n in entities.numbers if n not in used_numbers and _fits_bounds(n, param.schema)]
-            near = _near_number(param, entities)
-            value = near if near is not None and _fits_bounds(near, param.schema) else None
+            near = _near_number(anchors, entities)
+            value = near if near is not None and near not in used_numbers and _fits_bounds(near, param.schema) \
+                else None
             if value is None and param.required and len(free) == 1:
-                value = free[0]
-            if value is None and not param.required and len(free) == 1 and _unique_numeric_fit(
-                    params, free[0], filled.args):
-                value = free[0]
+                value = free[0]  # a lone number where one is needed ("scale checkout to 4")
             if value is not None:
                 used_numbers.add(value)
                 put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])
-        elif param.kind == "string" and param.required:
-            taken = {str(v).lower() for v in filled.args.values()}
-            quoted = [q for q in entities.quoted if _fits_string(q, param.schema)]
-            anchored = _anchored_values(param, entities, avoid)
-            objects = _verb_objects(spec, param, entities, avoid) if first_string else []
-            first_string = False
-            value = next((v for v in [*quoted, *anchored, *objects] if v.lower() not in taken), None)
-            if value is not None:
-                put(param, value, f"{param.name} {value}", FIT_POINTS["anchor", "string"])
+    _fill_text(params, filled, spans, entities, avoid, objects, tool_words, put)
     for param in params:
         if param.required and param.name not in filled.args:
             filled.missing.append(param)
     return filled
-
-
-def _unique_numeric_fit(params: list[Param], value: int, taken: dict[str, Any]) -> bool:
-    """A lone number fills an optional numeric parameter only when no other parameter of the
-    tool could also take it ("return 200": only `expect_status` accepts 200)."""
-    fits = [p for p in params if p.kind in ("int", "number", "port") and p.name not in taken
-            and _fits_bounds(value, p.schema)]
-    return len(fits) == 1
 
 
 # --- ranking ---------------------------------------------------------------------------------
@@ -390,6 +563,10 @@ class Candidate:
     filled: Filled
     verb_hit: bool = False  # one of its words stands where an order puts its verb
     labels: list[str] = field(default_factory=list)  # every scoring item, for debugging
+    action_hit: bool = False  # its action word (not a subject word) stands where an order puts its verb
+    described: bool = False  # words of its description are in the request
+    similarity: float | None = None  # to the request by meaning (`bot.agent.meaning`), when measured
+    by_meaning: bool = False  # a candidate only because of that similarity
 
     @property
     def name(self) -> str:
@@ -474,12 +651,18 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     matched: list[str] = []
     score = 0.0
     verb_hit = False
+    action_hit = False  # the tool's action itself (its verb, not a subject word) in the verb's place
     phrases: dict[str, list[str]] = {}
     names = name_words(spec)
-    for word in [*names, *spec.keywords]:
+    lead = _description_verb(spec.summary)
+    for word in [*names, *spec.keywords, *([lead] if lead else [])]:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
-    clauses = _clause_tokens(entities.plain, single)
+    described = _description_stems(spec.summary)
+    clauses = _clause_tokens(entities.plain, single | described)
+    known = set(single | described)
+    clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known) or token)
+                for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"
     tokens = [token for clause in clauses for token in clause]
     covered: set[int] = set()
     synonyms_hit: set[str] = set()
@@ -495,7 +678,9 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         # `revert_release`) is its object: half points, and never its verb position
         foreign = text in names[1:] and synonym_class(text) in ACTION_CLASSES and \
             synonym_class(text) != synonym_class(names[0] if names else "")
-        points = WORD_POINTS / 2 if foreign else WORD_POINTS
+        # a keyword that is also a common word ("now" for a clock) is weak evidence
+        common = len(phrase) == 1 and text in STOPWORDS
+        points = WORD_POINTS / 2 if foreign or common else WORD_POINTS
         score += points
         matched.append(text)
         labels.append(f"+{points:g} {text!r}")
@@ -503,8 +688,9 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             for position in _phrase_positions(phrase, clause):
                 at_verb = position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
-                if (at_verb and not foreign) or counted:
+                if ((at_verb and not foreign) or counted) and not common:
                     verb_hit = True
+                    action_hit = action_hit or (at_verb and text in (names[:1] + ([lead] if lead else [])))
     for word in _synonym_sources(spec):
         cls = synonym_class(word)
         if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):
@@ -524,6 +710,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
         if _at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
             verb_hit = True
+            action_hit = action_hit or (_at_verb(start, clauses) and cls in ACTION_CLASSES)
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
@@ -534,7 +721,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 score += WORD_POINTS / 2
                 matched.append(compounds[0])
                 labels.append(f"+{WORD_POINTS / 2:g} {compounds[0]!r} (holds {word!r})")
-    content = {stem(w) for w in words_of(spec.summary) if len(w) >= 4 and w not in STOPWORDS}
+    content = {stem(w) for w in words_of(spec.summary) if len(w) >= 3 and w not in STOPWORDS}
     content -= {stem(w) for w in matched for w in w.split()}
     description_hits = sorted(content & vocabulary)
     if description_hits:
@@ -542,6 +729,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score += points
         labels.append(f"+{points:g} description {description_hits}")
     filled = fill_arguments(spec, entities)
+    verb_hit = verb_hit or filled.verb_value
+    action_hit = action_hit or filled.verb_value
     score += filled.fit
     labels += [f"fits {label}" for label in filled.fit_labels]
     # Only a missing parameter of an entity kind counts against the tool: any word can be a
@@ -552,7 +741,18 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         penalty = MISSING_REQUIRED_PENALTY * len(typed)
         score -= penalty
         labels.append(f"-{penalty:g} missing {typed}")
-    return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels)
+    return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
+                     described=bool(description_hits))
+
+
+@functools.lru_cache(maxsize=1024)
+def _description_verb(summary: str) -> str | None:
+    """The summary's first word when it is the action ("Drain a node…", "Shows the commit logs"):
+    a tool's description usually opens with what it does, which counts like its name's verb."""
+    words = words_of(summary)
+    if not words or words[0] in STOPWORDS or not words[0].isalpha() or len(words[0]) < 3:
+        return None
+    return words[0]
 
 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
@@ -569,31 +769,73 @@ def _sources(name: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(word.lower() for word in sources))
 
 
-def _enum_fit(candidate: Candidate) -> float:
-    enums = {p.name for p in parameters(candidate.spec) if p.kind == "enum"}
-    return sum(FIT_POINTS["enum", "enum"] for name in candidate.filled.args
-               if name in enums and candidate.filled.sources.get(name))
+def _closest(similarity: float, top: float, runner_up: float) -> bool:
+    """Whether a tool is the one the request means: the closest, and either close enough or
+    clearly closer than any other."""
+    if similarity < top - SIMILARITY_TIE:
+        return False
+    return similarity >= MIN_SIMILARITY or (similarity >= MIN_SIMILARITY - 0.08 and similarity - runner_up >= 0.08)
 
 
-def _clearly_asked(candidate: Candidate) -> bool:
+def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False,
+                   runner_up: float = 0.0) -> bool:
     """A tool that changes something is only offered when the request asks for that action:
     one of its words in an order's verb position ("restart nginx", "can you bounce the
-    worker"), or two of its words ("the search deployment ... 8 pods")."""
+    worker"), two of its words ("the search deployment ... 8 pods"), or, by meaning, when it
+    is the tool the request is closest to and clearly so ("evacuate node-7" for `drain_node`)."""
     if candidate.spec.risk is Risk.read:
         return True
-    return candidate.verb_hit or len(candidate.matched) >= 2
+    if candidate.verb_hit or len(candidate.matched) >= 2:
+        return True
+    similarity = candidate.similarity
+    return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
+        similarity >= top_similarity and similarity - runner_up >= SIMILARITY_TIE
 
 
-def rank_tools(text: str, tools: list[ToolSpec]) -> list[Candidate]:
+Meaning = Callable[[str], Mapping[str, float]]
+"""The similarity of a text to each tool by meaning, by tool name (`bot.agent.meaning`)."""
+
+
+def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None) -> list[Candidate]:
     """Every tool that could serve the request, best first (score ≥ MIN_SCORE; write-risk
-    tools only when clearly asked for)."""
+    tools only when clearly asked for). With `meaning`, each tool's similarity to the request
+    adds to its score, and a tool with none of its words in the request can still be the
+    candidate when it is the closest by meaning and the request holds every argument it needs."""
     entities = extract_entities(text)
     scored = [score_tool(spec, entities) for spec in tools]
+    offered = {spec.name: spec for spec in tools}
+    similarity = {name: value for name, value in (meaning(text) if meaning is not None else {}).items()
+                  if name in offered}
+    question = bool(QUESTION.search(text.strip()))
+    # the closest tools by meaning among those the request may ask for (a question asks for no change)
+    askable = sorted((value for name, value in similarity.items()
+                      if not question or offered[name].risk is Risk.read), reverse=True)
+    top = askable[0] if askable else 0.0
+    runner_up = askable[1] if len(askable) > 1 else 0.0
+    for candidate in scored:
+        if candidate.name in similarity:
+            value = candidate.similarity = similarity[candidate.name]
+            points = round(SIMILARITY_POINTS * max(0.0, value - SIMILARITY_FLOOR), 2)
+            if points:
+                candidate.score = round(candidate.score + points, 2)
+                candidate.labels.append(f"+{points:g} similar in meaning ({value:.2f})")
+        if candidate.action_hit and candidate.spec.risk is not Risk.read and not question and \
+                not candidate.filled.missing:
+            # "the cert expires tomorrow, renew it": an action asked for beats a read of the same thing
+            candidate.score = round(candidate.score + ACTION_POINTS, 2)
+            candidate.labels.append(f"+{ACTION_POINTS:g} its action is asked for")
     # A tool needs one of its own words, or an entity only it could use (a URL, a host, a time
     # zone, a path). An enum value alone does not do: unit names are shared by restart_service
     # and tail_logs, so "nginx" says what the request is about, not what to do with it.
-    candidates = [c for c in scored if c.score >= MIN_SCORE and (c.matched or c.filled.fit - _enum_fit(c) >= 2.0)]
-    candidates = [c for c in candidates if _clearly_asked(c)]
+    candidates = []
+    for c in scored:
+        if c.score >= MIN_SCORE and (c.matched or c.described or c.filled.typed_fit >= 2.0):
+            candidates.append(c)
+        elif c.similarity is not None and _closest(c.similarity, top, runner_up) \
+                and c.filled.args and not c.filled.missing and not c.filled.ties:
+            c.by_meaning = True  # found by meaning alone: only with every argument in the request
+            candidates.append(c)
+    candidates = [c for c in candidates if _clearly_asked(c, top, question, runner_up)]
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
 
 

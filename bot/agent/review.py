@@ -3,7 +3,9 @@
 1. **Provenance** (`bot.agent.provenance`): steps whose values come only from data are marked
    tainted (they wait for an approval even when read-only); write and danger steps that only data
    asked for are removed.
-2. **Early validation**: a step whose arguments can never pass its tool's schema (a pattern, an
+2. **What the user ruled out** (`bot.agent.negation`): a step whose tool the user's own words
+   forbid ("don't restart anything, just tell me …") is removed, whichever planner proposed it.
+3. **Early validation**: a step whose arguments can never pass its tool's schema (a pattern, an
    enum, a type, a leading `-`, control characters) is not proposed. Showing it with an Approve
    button would ask a human to approve something that cannot run; the user is told why at once.
 
@@ -15,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.agent.entities import own_text
+from bot.agent.negation import ruled_out, split_negations
 from bot.agent.planning import PlanRequest
 from bot.agent.provenance import Dropped, mark, turn_sources
 from bot.model import Answer, Plan
@@ -26,6 +30,7 @@ class Review:
     outcome: Plan | Answer
     dropped: list[Dropped] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)  # why each refused step can never run
+    ruled_out: list[Dropped] = field(default_factory=list)  # steps the user's own words forbid
 
 
 def invalid_arguments(plan: Plan, specs: Mapping[str, ToolSpec]) -> list[str]:
@@ -47,6 +52,10 @@ def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> R
     sources = turn_sources(request.text, history=request.history, executed=request.executed,
                            earlier=request.earlier)
     dropped = mark(plan, specs, sources)
+    forbidden = _ruled_out(plan, request, specs)
+    if forbidden and not plan.steps:
+        whys = "; ".join(item.why for item in forbidden)
+        return Review(Answer(text=f"I did not plan anything: {whys}."), dropped=dropped, ruled_out=forbidden)
     if dropped and not plan.steps:
         whys = "; ".join(item.why for item in dropped)
         return Review(Answer(text=f"I did not plan anything: {whys}. Text read from images, files and tool output "
@@ -58,7 +67,21 @@ def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> R
         return Review(Answer(text=f"I did not propose that, because it could not run: {listed}. Nothing was run; "
                                   "send it again with a valid value (`!help TOOL` lists what each parameter accepts)."),
                       dropped=dropped, invalid=invalid)
-    return Review(plan, dropped=dropped)
+    return Review(plan, dropped=dropped, ruled_out=forbidden)
+
+
+def _ruled_out(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> list[Dropped]:
+    """Remove the steps whose tool the request's own words rule out; returns them with why."""
+    text, _ = own_text(request.text)
+    negations = split_negations(text)
+    if not negations.spans:
+        return []
+    offered = [specs[step.tool] for step in plan.steps if step.tool in specs]
+    forbidden = ruled_out(negations, offered)
+    removed = [Dropped(step, f"you said not to {forbidden[step.tool]!r} ({step.tool})")
+               for step in plan.steps if step.tool in forbidden]
+    plan.steps = [step for step in plan.steps if step.tool not in forbidden]
+    return removed
 
 
 def review_plan(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Plan | Answer:

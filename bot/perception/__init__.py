@@ -1,1 +1,1 @@
-"""Perception: voice notes, screenshots and photos turned into text the planner can read."""
+"""Perception: voice notes, screenshots, photos and video clips turned into text the planner can read."""

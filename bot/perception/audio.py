@@ -40,6 +40,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -49,7 +50,7 @@ import numpy as np
 
 from bot.config import WhisperConfig
 from bot.perception.pipeline import clock
-from bot.perception.types import MediaFile, PerceptionError, Transcript
+from bot.perception.types import MediaFile, PerceptionError, Segment, Transcript
 
 log = logging.getLogger("chatops.perception.audio")
 
@@ -189,20 +190,34 @@ class Transcriber:
         return samples
 
     def _transcribe(self, media: MediaFile) -> Transcript:
-        samples = self._checked_samples(media)
+        return self.transcribe_samples(self._checked_samples(media), media.name)
+
+    def transcribe_samples(self, samples: np.ndarray, name: str, *, deadline: float | None = None) -> Transcript:
+        """Blocking (call it in a worker): 16 kHz mono samples to text with timed segments. With a
+        `deadline` (a `time.monotonic()` value), segments stop being decoded once it has passed and
+        `stopped_at` says where the speech was left (a video's time budget)."""
         model = self._ensure_model()
+        found: list[Segment] = []
+        stopped_at = None
         try:
             segments, info = model.transcribe(
                 samples, language=self.config.language, beam_size=self.config.beam_size,
                 vad_filter=self.config.vad_filter, hotwords=self.prompt, condition_on_previous_text=False,
                 chunk_length=self.window,
             )
-            text = " ".join(segment.text.strip() for segment in segments)  # the generator does the work
+            for segment in segments:  # the generator does the work, a window at a time
+                if segment.text.strip():
+                    found.append(Segment(start=float(segment.start), end=float(segment.end),
+                                         text=_tidy(segment.text)))
+                if deadline is not None and time.monotonic() > deadline and segment.end < len(samples) / SAMPLE_RATE:
+                    stopped_at = float(segment.end)
+                    break
         except Exception as exc:
-            log.exception("transcribing %s failed", media.name)
+            log.exception("transcribing %s failed", name)
             raise PerceptionError(f"could not be transcribed ({_reason(exc)})") from None
-        return Transcript(text=_tidy(text), duration=len(samples) / SAMPLE_RATE, language=info.language,
-                          model=self.config.model)
+        return Transcript(text=_tidy(" ".join(s.text for s in found)), duration=len(samples) / SAMPLE_RATE,
+                          language=info.language, model=self.config.model, segments=found,
+                          stopped_at=stopped_at)
 
     async def _transcribe_remotely(self, media: MediaFile, duration: float) -> Transcript:
         """An OpenAI-compatible `POST {remote_url}/audio/transcriptions` (OpenAI, a self-hosted
@@ -229,6 +244,19 @@ def decode(data: bytes, max_seconds: float | None = None) -> np.ndarray:
     """16 kHz mono float32 samples; `PerceptionError` for what PyAV cannot read, or for audio
     longer than `max_seconds` (decoding stops at the limit; the full length, for the message,
     comes from the remaining packets' timestamps)."""
+    samples, seconds = _decode(data, max_seconds, cut=False)
+    if max_seconds is not None and seconds > max_seconds:
+        raise PerceptionError(f"is {_length(seconds, max_seconds)} long; the limit is {clock(max_seconds)}")
+    return samples
+
+
+def decode_cut(data: bytes, max_seconds: float) -> tuple[np.ndarray, float]:
+    """A video's sound: the first `max_seconds` as 16 kHz mono samples (nothing past them is
+    decoded) and the track's full length in seconds; empty samples when there is no audio track."""
+    return _decode(data, max_seconds, cut=True, required=False)
+
+
+def _decode(data: bytes, max_seconds: float | None, *, cut: bool, required: bool = True) -> tuple[np.ndarray, float]:
     import av
 
     if not data:
@@ -236,18 +264,20 @@ def decode(data: bytes, max_seconds: float | None = None) -> np.ndarray:
     try:
         with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
+                if not required:
+                    return np.zeros(0, dtype=np.float32), 0.0
                 raise PerceptionError("could not be decoded (no audio track)")
-            samples, seconds = _read(container, container.streams.audio[0], max_seconds)
+            samples, seconds = _read(container, container.streams.audio[0], max_seconds, cut=cut)
             claimed = (container.duration or 0) > 0
     except PerceptionError:
         raise
     except Exception as exc:  # whatever a hostile file makes FFmpeg say
         raise PerceptionError(f"could not be decoded ({_reason(exc)})") from None
-    if max_seconds is not None and seconds > max_seconds:
-        raise PerceptionError(f"is {_length(seconds, max_seconds)} long; the limit is {clock(max_seconds)}")
+    if cut or (max_seconds is not None and seconds > max_seconds):
+        return samples, seconds
     if len(samples) == 0 and claimed:  # the header promises audio, but no frame decoded
         raise PerceptionError("could not be decoded (no audio frames)")
-    return samples
+    return samples, seconds
 
 
 def _length(seconds: float, limit: float) -> str:
@@ -259,8 +289,9 @@ def _length(seconds: float, limit: float) -> str:
     return shown
 
 
-def _read(container: Any, stream: Any, max_seconds: float | None) -> tuple[np.ndarray, float]:
-    """Decode `stream` up to `max_seconds` (+ a frame); returns the samples and the seconds seen."""
+def _read(container: Any, stream: Any, max_seconds: float | None, *, cut: bool = False) -> tuple[np.ndarray, float]:
+    """Decode `stream` up to `max_seconds` (+ a frame); returns the samples and the seconds seen.
+    Past the limit the samples are empty, or with `cut` the first `max_seconds` of them."""
     import av
 
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
@@ -297,7 +328,7 @@ def _read(container: Any, stream: Any, max_seconds: float | None) -> tuple[np.nd
             if fifo.samples >= _CHUNK:
                 resample(fifo.read())
     seconds = decoded / rate + extra
-    if over():
+    if over() and not cut:
         return np.zeros(0, dtype=np.float32), seconds
     if fifo.samples:
         resample(fifo.read())
@@ -305,6 +336,8 @@ def _read(container: Any, stream: Any, max_seconds: float | None) -> tuple[np.nd
     if bad and not chunks:
         raise PerceptionError("could not be decoded (invalid data)")
     audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    if cut and max_seconds is not None:
+        audio = audio[: int(max_seconds * SAMPLE_RATE)]
     return audio.astype(np.float32) / 32768.0, seconds
 
 

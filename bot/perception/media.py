@@ -39,6 +39,19 @@ def header_pixels(data: bytes) -> int:
         return 0
 
 
+VIDEO_SUFFIXES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+                  ".mkv": "video/x-matroska"}
+
+
+def declared_type(name: str, mime_type: str) -> str:
+    """The type a platform declared for a file, or the one its name suggests when the platform
+    said nothing useful: used only to pick the download's size cap before the bytes are sniffed."""
+    mime = (mime_type or "").split(";", 1)[0].strip().lower()
+    if mime and mime != "application/octet-stream":
+        return mime
+    return VIDEO_SUFFIXES.get(Path(name).suffix.lower(), mime or "application/octet-stream")
+
+
 def sniff(data: bytes) -> str | None:
     """The MIME type the bytes themselves say, or None when they say nothing we know."""
     kind = filetype.guess(data[:8192])

@@ -5,6 +5,10 @@ message becomes one text the planner reads.
     [voice note, 0:12] restart the payments service on web one
     [image: error.png, 1280×720 png] text:
     ERROR connection refused ...
+    [video 0:41] said at 0:02: "this is what the deploy shows"; on screen at 0:05: "ERROR …"
+
+A video with a picture becomes a timeline (`bot.perception.video`); a video file with sound only
+(a browser-recorded voice note is `video/webm`) is heard as a voice note.
 
 Transcription and OCR run in one bounded worker pool (`perception.workers`), models load once on
 first use (or at start with `perception.preload`), and results are cached in storage by the file's
@@ -26,7 +30,7 @@ from pydantic_ai.models import Model
 from bot.config import PerceptionConfig
 from bot.model import Attachment
 from bot.perception.admission import PerUserQueue
-from bot.perception.media import header_pixels, to_media
+from bot.perception.media import declared_type, header_pixels, human_size, to_media
 from bot.perception.spoken import normalise_transcript
 from bot.perception.types import MediaFile, PerceivedPart, PerceptionError, safe_name
 
@@ -47,7 +51,7 @@ def clock(seconds: float) -> str:
 class PerceptionTimings:
     """Seconds spent per kind, for metrics and benchmarks."""
 
-    seconds: dict[str, list[float]] = field(default_factory=lambda: {"audio": [], "image": []})
+    seconds: dict[str, list[float]] = field(default_factory=lambda: {"audio": [], "image": [], "video": []})
 
 
 class Perceiver:
@@ -62,6 +66,7 @@ class Perceiver:
         self._vocabulary = list(vocabulary)
         self._transcriber = None
         self._image_reader = None
+        self._video_reader = None
         self.queue = PerUserQueue(running=config.workers, max_queued=config.max_queued_per_user)
 
     # --- the readers, built on first use -----------------------------------------------------------
@@ -83,6 +88,15 @@ class Perceiver:
             self._image_reader = ImageReader(self.config.ocr, max_pixels=self.config.max_image_pixels,
                                              executor=self.executor)
         return self._image_reader
+
+    @property
+    def video_reader(self):
+        if self._video_reader is None:
+            from bot.perception.video import VideoReader
+
+            self._video_reader = VideoReader(self.config.video, transcriber=self.transcriber,
+                                             image_reader=self.image_reader)
+        return self._video_reader
 
     def loaded_models(self) -> list[str]:
         loaded = []
@@ -119,8 +133,8 @@ class Perceiver:
                 for index, attachment in enumerate(kept)))
             within = await self._within_pixel_budget(fetched)
             parts = list(await asyncio.gather(*(
-                self._perceive_in_turn(item, user) if isinstance(item, MediaFile) else _done(item)
-                for item in within)))
+                self._perceive_in_turn(item, user, attachment) if isinstance(item, MediaFile) else _done(item)
+                for item, attachment in zip(within, kept, strict=True))))
         finally:
             for was_admitted in admitted:
                 if was_admitted:
@@ -140,8 +154,10 @@ class Perceiver:
         try:
             if fetch is None:
                 raise PerceptionError("could not be fetched (this chat cannot download files)")
-            data = await fetch(attachment, self.config.max_bytes)
+            data = await fetch(attachment, self.config.limit_for(declared_type(attachment.name, attachment.mime_type)))
             media = to_media(attachment.name, data, self.config.allowed_types)
+            if len(data) > self.config.limit_for(media.mime_type):  # declared a video, but is not one
+                raise PerceptionError(f"is larger than the {human_size(self.config.max_bytes)} limit")
         except PerceptionError as exc:
             return self.refusal(attachment.name, kind, str(exc))
         except Exception as exc:  # a platform download error must not end the turn
@@ -167,13 +183,16 @@ class Perceiver:
             kept.append(item)
         return kept
 
-    async def _perceive_in_turn(self, media: MediaFile, user: str) -> PerceivedPart:
+    async def _perceive_in_turn(self, media: MediaFile, user: str, attachment: Attachment) -> PerceivedPart:
         async with self.queue.turn(user):
-            return await self.perceive(media)
+            part = await self.perceive(media)
+        if media.kind == "video" and part.kind == "audio":  # a voice note in a video container (webm)
+            attachment.mime_type = "audio/" + media.mime_type.split("/", 1)[1]  # played as sound
+        return part
 
     @staticmethod
     def refusal(name: str, kind: str, reason: str) -> PerceivedPart:
-        noun = {"audio": "voice note", "image": "image"}.get(kind, "file")
+        noun = {"audio": "voice note", "image": "image", "video": "video"}.get(kind, "file")
         name = safe_name(name)
         return PerceivedPart(name=name, kind=kind or "file", label=f"[{noun}: {name}]", text=reason, ok=False)
 
@@ -188,7 +207,9 @@ class Perceiver:
                 return part.model_copy(update={"name": media.name, "label": _relabel(part, media.name)})
         started = time.perf_counter()
         try:
-            if media.kind in ("audio", "video"):
+            if media.kind == "video" and await self._has_picture(media):
+                part = await self._watch(media)
+            elif media.kind in ("audio", "video"):
                 part = await self._hear(media)
             elif media.kind == "image":
                 part = await self._see(media)
@@ -199,8 +220,8 @@ class Perceiver:
         except Exception as exc:
             log.exception("perceiving %s failed", media.name)
             return self.refusal(media.name, media.kind, f"could not be processed ({type(exc).__name__})")
-        self.timings.seconds["audio" if media.kind in ("audio", "video") else "image"].append(
-            time.perf_counter() - started)
+        timing = "video" if part.kind == "video" else "audio" if media.kind in ("audio", "video") else "image"
+        self.timings.seconds[timing].append(time.perf_counter() - started)
         if self.store is not None:
             await self.store.remember_perception(media.sha256, part.kind, part.model_dump(mode="json"))
         return part
@@ -212,6 +233,34 @@ class Perceiver:
         return PerceivedPart(name=media.name, sha256=media.sha256, kind="audio",
                              label=f"[voice note, {clock(transcript.duration)}]", text=text,
                              details=transcript.model_dump(mode="json"), heard=raw if raw != text else None)
+
+    async def _has_picture(self, media: MediaFile) -> bool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.video_reader.has_picture, media.data)
+
+    async def _watch(self, media: MediaFile) -> PerceivedPart:
+        """A clip's timeline: speech normalised like a voice note's (the raw words kept in
+        `heard`), on-screen text as read."""
+        from bot.perception.video import timeline
+
+        loop = asyncio.get_running_loop()
+        reading = await loop.run_in_executor(self.executor, self.video_reader.read, media.data, media.name)
+        changed = False
+        for entry in reading.entries:
+            if entry.kind == "said":
+                normalised = normalise_transcript(entry.text)
+                changed = changed or normalised != entry.text
+                entry.heard, entry.text = entry.text, normalised
+        pieces = [timeline(reading.entries)] if reading.entries else []
+        if not reading.entries:
+            pieces.append("(no speech and no text on screen)" if reading.has_audio
+                          else "(no sound, and no text on screen)")
+        if reading.notes:
+            pieces.append(f"({'; '.join(reading.notes)})")
+        heard = reading.transcript.text if changed and reading.transcript else None
+        return PerceivedPart(name=media.name, sha256=media.sha256, kind="video",
+                             label=f"[video {clock(reading.duration)}]", text="; ".join(pieces),
+                             details=reading.details(), heard=heard)
 
     async def _see(self, media: MediaFile) -> PerceivedPart:
         reading = await self.image_reader.read(media)
@@ -232,7 +281,8 @@ class Perceiver:
             pieces.append("description: " + reading.description.strip())
         text = "\n".join(pieces) or "(no text found)"
         return PerceivedPart(name=media.name, sha256=media.sha256, kind="image",
-                             label=f"[image: {media.name}, {reading.width}×{reading.height} {reading.format.lower()}]",
+                             label=f"[image: {media.name}, {reading.width}×{reading.height} {reading.format.lower()}"
+                                   f"{' photo' if reading.photo else ''}]",
                              text=text, details=reading.model_dump(mode="json"))
 
 

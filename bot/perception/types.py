@@ -33,6 +33,14 @@ class MediaFile:
         return self.mime_type.split("/", 1)[0]  # "audio", "image", "video", …
 
 
+class Segment(BaseModel):
+    """A stretch of speech and when it was said (seconds from the start of the file)."""
+
+    start: float
+    end: float
+    text: str
+
+
 class Transcript(BaseModel):
     """What a voice note said."""
 
@@ -40,6 +48,8 @@ class Transcript(BaseModel):
     duration: float  # seconds of audio
     language: str | None = None
     model: str = ""
+    segments: list[Segment] = Field(default_factory=list)  # with timestamps (local Whisper only)
+    stopped_at: float | None = None  # where a time budget stopped the transcription, if it did
 
 
 class ImageReading(BaseModel):
@@ -52,6 +62,7 @@ class ImageReading(BaseModel):
     format: str
     description: str | None = None
     engine: str = ""
+    photo: bool = False  # read as a photo of a screen: corrected before OCR (`bot.perception.photo`)
 
 
 class PerceivedPart(BaseModel):

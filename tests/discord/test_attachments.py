@@ -87,3 +87,21 @@ async def test_a_file_that_streams_past_the_cap_is_cut_off(discord_bot, fake_dis
     prompts = await eventually(lambda: model.prompts, what="the planner to be asked")
     assert "small.png" in prompts[0] and "larger than the" in prompts[0]
     assert len(screenshot) > 10 * 4096
+
+
+async def test_a_video_with_a_mention_is_watched_for_the_planner(discord_bot, fake_discord, shared_perceiver):
+    from tests.clips import clip
+
+    model = ScriptedModel([reply(answer="I see the 503")])
+    await discord_bot(model.planner(), perceiver=shared_perceiver)
+    screens = [(terminal_screenshot(["$ curl -sI https://shop.example.com"]), 2),
+               (terminal_screenshot(["$ curl -sI https://shop.example.com", "HTTP/2 503"]), 2)]
+    video = fake_discord.upload(CHANNEL_ID, "screen.webm", clip(screens, fmt="webm"), "video/webm",
+                                width=1280, height=720)
+
+    request = await fake_discord.say(ALICE, f"{MENTION} what is wrong here?", attachments=[video])
+
+    await eventually(said(fake_discord, request["id"], "I see the 503"), timeout=120)
+    seen = model.prompts[0]
+    assert '\n[video 0:0' in seen and '] on screen at 0:00: "$ curl -sI https://shop.example.com"' in seen
+    assert '; at 0:02: "HTTP/2 503"' in seen  # a short new line is a scene change too

@@ -252,7 +252,9 @@ async def test_the_openapi_document_describes_every_route(start_web):
     assert set(document["paths"]) == {
         "/api/v1/threads", "/api/v1/threads/{id}", "/api/v1/threads/{id}/messages", "/api/v1/threads/{id}/events",
         "/api/v1/plans/{id}/decision", "/api/v1/plans/waiting", "/api/v1/me", "/api/v1/threads/{id}/files/{sha256}",
-            "/api/v1/openapi.json", "/healthz", "/metrics"}
+        "/api/v1/alerts/alertmanager", "/api/v1/alerts/grafana", "/api/v1/schedules", "/api/v1/threads/{id}/report",
+        "/api/v1/threads/{id}/alert/acknowledge", "/api/v1/threads/{id}/alert/silence",
+        "/api/v1/openapi.json", "/healthz", "/metrics"}
     create = document["paths"]["/api/v1/threads"]["post"]
     assert set(create["requestBody"]["content"]) == {"application/json", "multipart/form-data",
                                                      "application/x-www-form-urlencoded"}

@@ -3,6 +3,7 @@ Playwright never downloads a browser here)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
@@ -89,6 +90,29 @@ async def test_an_attached_screenshot_shows_its_ocr_text(browser, start_web: Sta
     await expect(perceived).to_contain_text("CrashLoopBackOff")
     await expect(perceived).to_contain_text("[image: pods.png")
     await page.screenshot(path=str(tmp_path / "ocr.png"), full_page=True)
+
+
+async def test_an_attached_video_plays_beside_its_timeline(browser, start_web: StartWeb, shared_perceiver,
+                                                           tmp_path: Path):
+    from tests.clips import clip
+
+    web = await start_web(perceiver=shared_perceiver)
+    video = tmp_path / "screen.webm"
+    video.write_bytes(clip([(terminal_screenshot(["$ uptime"]), 2),
+                            (terminal_screenshot(["$ uptime", "ERROR load average 42.0"]), 2)], fmt="webm"))
+    page = await open_page(browser, web)
+    await page.locator("#file-input").set_input_files(str(video))
+    await expect(page.locator("#attachments")).to_contain_text("screen.webm")
+    await send(page, "what is this?")
+    perceived = page.get_by_label("What the bot read")
+    await expect(perceived).to_contain_text('on screen at 0:00: "$ uptime"')
+    await expect(perceived).to_contain_text('at 0:02: "ERROR load average 42.0"')
+    player = page.get_by_label("Video: screen.webm")
+    await expect(player).to_have_attribute("src", re.compile(r"^blob:"))
+    duration = await player.evaluate("""node => new Promise(done => node.readyState >= 1 ? done(node.duration)
+        : node.addEventListener("loadedmetadata", () => done(node.duration)))""")
+    assert 3 <= duration <= 4.5  # the browser decodes the stored clip: it is playable
+    await page.screenshot(path=str(tmp_path / "video.png"), full_page=True)
 
 
 async def test_with_tokens_the_page_asks_for_one_and_keeps_it_for_the_tab(browser, start_web: StartWeb):

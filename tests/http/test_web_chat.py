@@ -133,6 +133,8 @@ async def test_a_problem_is_shown_as_a_finding_never_in_green(browser, start_web
     badge = card.locator("[data-outcome=problem]")
     await expect(badge).to_have_text("⚠ problem")
     await expect(card.locator(".summary")).to_have_text("db is down: connection refused")
+    # the header is honest too: a plan that found a problem is not a green "succeeded"
+    await expect(card.locator("[data-state=problem]")).to_have_text("found a problem")
     await send(page, "!ping host=fine")
     ok = page.get_by_role("article", name="Plan: run ping").locator("[data-outcome=ok]")
     await expect(ok).to_be_visible()
@@ -140,7 +142,7 @@ async def test_a_problem_is_shown_as_a_finding_never_in_green(browser, start_web
     problem_colour, ok_colour = await computed_colour(badge), await computed_colour(ok)
     red, green, blue = map(int, re.findall(r"\d+", problem_colour)[:3])
     assert problem_colour != ok_colour and not (green > red and green > blue), problem_colour
-    await expect(page.locator(".msg.bot").first).to_contain_text("Found a problem:")
+    await expect(page.locator(".msg.bot").first).to_contain_text("Found a problem: db is down: connection refused")
 
 
 async def test_bot_markdown_is_rendered_and_never_as_html(browser, start_web: StartWeb):

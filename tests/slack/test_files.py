@@ -92,3 +92,30 @@ async def test_file_stubs_are_completed_with_files_info(start_slack, shared_perc
     assert [c.args["file"] for c in fake.calls_of("files.info")] == [screen["id"], "F000000404"]
     assert "CrashLoopBackOff" in model.prompts[0]
     assert fake.downloads == [(screen["id"], True)]
+
+
+async def test_a_slack_clip_with_a_screen_and_a_voice_reaches_the_planner_as_a_timeline(start_slack, shared_perceiver):
+    """A clip (a screen recording with voice: `subtype: slack_video`, `video/mp4`) is perceived
+    like any video: what was said, and what was on screen when."""
+    from tests.clips import clip
+
+    model = ScriptedModel([reply(answer="the rollout is broken")])
+    slack = await start_slack(model.planner(), perceiver=shared_perceiver)
+    fake = slack.fake
+    screens = [(terminal_screenshot(["$ ./deploy.sh checkout-web"]), 2),
+               (terminal_screenshot(["$ ./deploy.sh checkout-web", "ERROR health check failed: HTTP 503"]), 2)]
+    recording = fake.add_file("Recording 2026-12-05.mp4", clip(screens, speech="this is what the deploy shows",
+                                                               speech_at=0.5), "video/mp4", user=ALICE)
+    assert recording["subtype"] == "slack_video"
+    message = fake.user_message(DM, ALICE, "why?", files=[recording])
+
+    assert await slack.sender.event(event_callback(message)) == 200
+
+    await slack.answer(DM, message["ts"], "the rollout is broken", timeout=180)
+    prompt = model.prompts[0]
+    assert "[video 0:04] on screen at 0:00: \"$ ./deploy.sh checkout" in prompt
+    assert "said at 0:0" in prompt and "deploy" in prompt.split("said at", 1)[1]
+    assert "on screen at 0:02: \"ERROR health check failed: HTTP 503\"" in prompt
+    assert fake.downloads == [(recording["id"], True)]
+    notices = await slack.texts(DM, message["ts"])
+    assert any(text.startswith("[video 0:04]") for text in notices)  # what was perceived is shown in the thread

@@ -33,11 +33,16 @@ class DnsLookupResult(BaseModel):
     error: str | None = None
 
     def summary(self) -> str:
-        """`example.com A → 93.184.216.34 (TTL 300)` or `nope.example A: no such domain`."""
+        """In people's words: `example.com resolves to 93.184.216.34 (A, TTL 300)`, `example.com's
+        mail goes to 10 mx.example.com (MX, …)`, `nope.example does not exist (NXDOMAIN)`."""
         if self.error:
-            return f"{self.name} {self.record_type}: {self.error}"
-        ttl = f" (TTL {self.ttl})" if self.ttl is not None else ""
-        return f"{self.name} {self.record_type} → {', '.join(self.answers)}{ttl}"
+            if "NXDOMAIN" in self.error:
+                return f"{self.name} does not exist (NXDOMAIN)"
+            return f"{self.name} ({self.record_type}): {self.error}"
+        facts = self.record_type + (f", TTL {self.ttl}" if self.ttl is not None else "")
+        verb = {"A": "resolves to", "AAAA": "resolves to", "CNAME": "is an alias of", "MX": "has its mail handled by",
+                "NS": "is served by the nameservers", "TXT": "has the text records"}.get(self.record_type, "→")
+        return f"{self.name} {verb} {', '.join(self.answers)} ({facts})"
 
     def problem(self) -> str | None:
         """No such name, no answer, a resolver that did not reply."""

@@ -57,20 +57,23 @@ class HttpCheckResult(BaseModel):
     error: str | None = None
 
     def summary(self) -> str:
-        """`200 OK in 12 ms (https://x → https://y), TLS expires in 80 days` or `unreachable: …`."""
+        """In people's words: `example.org answers 200 in 41 ms; its certificate expires in 63 days`,
+        `127.0.0.1:8099/health refuses connections`, `x.example does not answer (timed out after 5 s)`."""
+        target = _shown(self.url)
         if self.status is None:
-            return f"unreachable: {self.error or 'no response'}"
-        chain = self.url if self.final_url == self.url else f"{self.url} → {self.final_url}"
-        text = f"{_status_text(self.status)} in {self.latency_ms:.0f} ms ({chain})"
+            return f"{target} {_unreachable(self.error)}"
+        text = f"{target} answers {_status_text(self.status)} in {self.latency_ms:.0f} ms"
+        if self.final_url != self.url:
+            text += f" (after {len(self.redirects)} redirect{'s' if len(self.redirects) != 1 else ''}, " \
+                    f"ending at {_shown(self.final_url)})"
         tls = _tls_text(self.tls_days_left)
         if tls:
-            text += f", {tls}"
+            text += f"; {tls}"
         if self.error:
-            text += f" — {self.error}"
+            text += f", but {self.error}"
         elif not self.ok:
-            text += " — not OK"
+            text += ", which is not OK"
         return text
-
 
     def problem(self) -> str | None:
         """Down, refused, an unexpected status, or a certificate expiring within `TLS_WARN_DAYS`."""
@@ -82,20 +85,41 @@ class HttpCheckResult(BaseModel):
 
 
 def _status_text(status: int) -> str:
+    """`200` for a success (nothing to explain), `503 Service Unavailable` otherwise."""
+    if 200 <= status < 300:
+        return str(status)
     try:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return str(status)
 
 
+def _shown(url: str) -> str:
+    """A URL as people say it: no scheme, no lone trailing slash (`https://example.org/` → `example.org`)."""
+    text = url.split("://", 1)[-1]
+    return text[:-1] if text.endswith("/") and text.count("/") == 1 else text
+
+
+def _unreachable(error: str | None) -> str:
+    """Why there is no response, as a predicate: `refuses connections`, `does not answer (…)`."""
+    if not error:
+        return "gave no response"
+    lowered = error.lower()
+    if "connection refused" in lowered:
+        return "refuses connections"
+    if "timed out" in lowered or "timeout" in lowered:
+        return f"does not answer ({error})"
+    return f"is unreachable: {error}"
+
+
 def _tls_text(days_left: int | None) -> str:
     if days_left is None:
         return ""
     if days_left < 0:
-        return f"TLS certificate EXPIRED {-days_left} day{'s' if days_left != -1 else ''} ago"
+        return f"its certificate EXPIRED {-days_left} day{'s' if days_left != -1 else ''} ago"
     if days_left == 0:
-        return "TLS expires within a day"
-    return f"TLS expires in {days_left} day{'s' if days_left != 1 else ''}"
+        return "its certificate expires within a day"
+    return f"its certificate expires in {days_left} day{'s' if days_left != 1 else ''}"
 
 
 class _CertRecordingConnector(aiohttp.TCPConnector):

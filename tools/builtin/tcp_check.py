@@ -26,11 +26,17 @@ class TcpCheckResult(BaseModel):
     error: str | None = None
 
     def summary(self) -> str:
-        """`db.internal:5432 is open (1 ms)` or `db.internal:5432 is closed: connection refused`."""
+        """In people's words: `db.internal:5432 accepts connections (1 ms)`, `127.0.0.1:8099 refuses
+        connections`, `10.0.4.12:22 does not answer (timed out after 5 s)`."""
         where = f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
         if self.open:
-            return f"{where} is open ({self.latency_ms or 0:.0f} ms)"
-        return f"{where} is not reachable: {self.error or 'unknown error'}"
+            return f"{where} accepts connections ({self.latency_ms or 0:.0f} ms)"
+        error = self.error or "unknown error"
+        if error == "connection refused":
+            return f"{where} refuses connections"
+        if error.startswith("timed out"):
+            return f"{where} does not answer ({error})"
+        return f"{where} is not reachable: {error}"
 
     def problem(self) -> str | None:
         """A port that could not be reached is the finding."""

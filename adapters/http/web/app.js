@@ -212,7 +212,19 @@ function stepItem(step) {
       step.duration_ms !== null && step.duration_ms !== undefined ? el("span", { class: "muted" }, `${Math.round(step.duration_ms)} ms`) : null),
     step.reason ? el("div", { class: "reason" }, step.reason) : null,
     line ? el("p", { class: `summary ${key}` }, line) : null,
+    stepFiles(step),
     stepOutput(step));
+}
+
+function stepFiles(step) {  // files the step made (a prometheus_query chart): shown like an attached image
+  const media = (step.files || []).map((file) => mediaFor(null, file)).filter(Boolean);
+  return media.length ? el("div", { class: "media step-files" }, media) : null;
+}
+
+function planState(plan) {  // a plan whose steps found a problem is never a green "succeeded"
+  const problem = plan.status === "succeeded" && plan.steps.some((s) => s.outcome === "problem");
+  const key = problem ? "problem" : plan.status;
+  return el("span", { class: `state ${key}`, "data-state": key }, problem ? "found a problem" : plan.status);
 }
 
 function mayApproveDanger(plan) {
@@ -230,11 +242,13 @@ function planCard(plan) {
   const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}`, tabindex: "-1" },
     el("header", {},
       el("h3", {}, plan.goal),
-      el("span", { class: `state ${plan.status}` }, plan.status)),
+      planState(plan)),
     el("p", { class: "people" }, people.join("")),
     el("ol", {}, plan.steps.map(stepItem)));
   if (open && gated) {
-    card.append(el("p", { class: "decided" }, `Needs approval${mayApproveDanger(plan) ? " from someone other than the requester" : ""}${plan.expires_at ? `; expires ${when(plan.expires_at)}` : ""}.`));
+    // who may approve, in the policy's own words (the server knows the roles in force)
+    const who = (plan.who_may_approve || "Needs approval.").replace(/\.$/, "");
+    card.append(el("p", { class: "decided" }, `${who}${plan.expires_at ? `; expires ${when(plan.expires_at)}` : ""}.`));
     card.append(el("div", { class: "actions" },
       el("button", { type: "button", class: mayApproveDanger(plan) ? "approve danger" : "approve", "aria-label": `Approve: ${plan.goal}`, onclick: () => approve(plan) }, "Approve"),
       el("button", { type: "button", class: "deny", "aria-label": `Deny: ${plan.goal}`, onclick: () => decide(plan.id, "deny") }, "Deny")));
@@ -250,6 +264,7 @@ function mediaFor(message, attachment) {
   if (kind !== "image" && kind !== "audio" && kind !== "video") return null;
   const url = `/api/v1/threads/${encodeURIComponent(state.view.id)}/files/${attachment.sha256}`;
   const node = kind === "image" ? el("img", { alt: attachment.name, title: attachment.name })
+    : kind === "video" ? el("video", { controls: true, preload: "metadata", playsinline: true, "aria-label": `Video: ${attachment.name}` })
     : el("audio", { controls: true, preload: "none", "aria-label": `Voice note: ${attachment.name}` });
   loadMedia(node, url);
   return node;
@@ -282,6 +297,18 @@ function messageItem(message) {
     el("div", { class: "text" }, message.role === "bot" ? markdown(message.text) : (message.text || (names ? `(${names})` : ""))),
     media.length ? el("div", { class: "media" }, media) : null,
     perceived ? el("div", { class: "perceived", "aria-label": "What the bot read" }, perceived) : null);
+}
+
+function alertBar(view) {  // an alert thread: its state, and Silence 1h / Acknowledge (under the usual approvals)
+  const act = async (path, body, done) => {
+    try { await api("POST", `/api/v1/threads/${encodeURIComponent(view.id)}/alert/${path}`, body); setStatus(done); scheduleRefresh(); }
+    catch (error) { setStatus(error.message, true); }
+  };
+  const firing = view.alert.status === "firing";
+  return el("div", { class: `alert-bar ${view.alert.status}`, role: "group", "aria-label": "Alert actions" },
+    el("span", { class: `state ${firing ? "failed" : "succeeded"}` }, `${view.alert.source}: ${view.alert.status}`),
+    el("button", { type: "button", class: "secondary", onclick: () => act("acknowledge", {}, "Acknowledged.") }, "Acknowledge"),
+    el("button", { type: "button", class: "secondary", onclick: () => act("silence", { duration: "1h" }, "Silence proposed: it waits for an approval.") }, "Silence 1h"));
 }
 
 function noticeItem(notice) {
@@ -318,6 +345,7 @@ function render({ scroll = false } = {}) {
   ];
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const more = state.older ? state.older.has_more : view.has_more;
+  if (view.alert) log.append(alertBar(view));
   if (more) log.append(el("button", { type: "button", class: "secondary older", onclick: showOlder }, "Show older messages"));
   for (const item of items) log.append(item.node());
   const grown = items.length > state.seen;
@@ -406,7 +434,20 @@ function ownerOf(threadId) {  // a web thread's id is http:<owner>:<name>
   return parts.length >= 3 ? parts[1] : null;
 }
 
+async function exportReport() {  // the incident report of the open thread, as a Markdown download
+  if (!state.threadId) return;
+  try {
+    const response = await fetch(`/api/v1/threads/${encodeURIComponent(state.threadId)}/report`, { headers: authHeaders() });
+    if (!response.ok) throw new Error(`${response.status}`);
+    const link = el("a", { href: URL.createObjectURL(await response.blob()), download: "incident-report.md" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (error) { setStatus(`Could not export: ${error.message}`, true); }
+}
+
 function updateComposer() {
+  $("export").hidden = !state.view;
   // approvers read other people's threads to decide; only the owner writes in one
   const owner = state.view ? ownerOf(state.view.id) : null;
   const foreign = Boolean(owner && state.me && state.me.user !== "operator" && owner !== state.me.user);
@@ -583,7 +624,7 @@ async function decide(planId, decision) {
 
 function addFiles(files) {
   const accepted = [...files].filter((f) => /^(image|audio|video)\//.test(f.type));
-  if (accepted.length < files.length) setStatus("Only images, voice notes and audio files can be attached.", true);
+  if (accepted.length < files.length) setStatus("Only images, voice notes, audio and video files can be attached.", true);
   state.files.push(...accepted);
   renderFiles();
 }
@@ -712,6 +753,7 @@ document.addEventListener("DOMContentLoaded", () => {
     $("record").addEventListener("click", toggleRecording);
   }
   $("new-thread").addEventListener("click", newThread);
+  $("export").addEventListener("click", exportReport);
   $("token-form").addEventListener("submit", useToken);
   $("log").addEventListener("scroll", () => { if (nearBottom($("log"))) $("new-messages").hidden = true; });
   $("new-messages").addEventListener("click", () => {

@@ -1,0 +1,80 @@
+"""Peak memory of the bot with every model loaded, after a voice note, a screenshot and a planned
+turn (issue 19's budget: under 800 MB; issue 23 tracks the 600 MB goal).
+
+    .venv/bin/python bench/memory.py            # ~1 min on 2 cores
+
+One `chatops chat --json` process on the demo runbooks with perception preloaded (Whisper and
+OCR), the embedded SmolLM2 and the planner's sentence encoder: a voice note, a screenshot with
+"what is wrong here?", and a request only the sentence encoder understands (no word of the tool's
+is in it). Its peak resident set (`ru_maxrss` of the child) is printed in MB (GNU time's %M), with the same
+process's figure when the sentence encoder is absent (CHATOPS_NO_MEANING=1) as the baseline,
+measured interleaved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.media import speech_wav  # noqa: E402
+from tests.screens import terminal_screenshot  # noqa: E402
+
+CHATOPS = Path(sys.executable).parent / "chatops"
+TIME = "/usr/bin/time"  # GNU time: the child's own peak (Debian package `time`)
+CONFIG = """
+[perception]
+preload = true
+
+[[runbooks]]
+name = "evict_host"
+description = "Drain a Kubernetes node: evict its pods and cordon it"
+argv = ["echo", "{node}"]
+risk = "write"
+[runbooks.params.node]
+pattern = "^[a-z0-9][a-z0-9.-]*$"
+description = "The node, e.g. node-7"
+"""
+
+
+def one_run(folder: Path, *, meaning: bool) -> tuple[float, list[str]]:
+    env = {**os.environ, "CHATOPS_NO_MEANING": "" if meaning else "1"}
+    # an "n" after each turn that may wait for an approval (a stray one is just a message)
+    said = ["/attach note.wav", "what is wrong here?", "n", "/attach shot.png", "what is wrong here?", "n",
+            "evacuate node-7", "n"]
+    report = folder / "peak.txt"
+    result = subprocess.run([TIME, "-f", "%M", "-o", str(report), str(CHATOPS), "chat", "--json", "-c", "config.toml"],
+                            input="\n".join(said) + "\n", cwd=folder, env=env, capture_output=True, text=True,
+                            timeout=600)
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-2000:])
+    peak = int(report.read_text().split()[-1])  # kilobytes
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    plans = [",".join(step["tool"] for step in event["steps"]) for event in events if event["type"] == "plan"]
+    return peak / 1024, plans
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "config.toml").write_text(CONFIG)
+        speech_wav("is nginx on web one down", folder / "note.wav")
+        (folder / "shot.png").write_bytes(terminal_screenshot(["$ curl -s http://127.0.0.1:8099/health",
+                                                               "curl: (7) Failed to connect to 127.0.0.1 port 8099"]))
+        runs = [one_run(folder, meaning=flag) for flag in (False, True, False, True)]  # interleaved
+        baseline, plans_without = min(runs[0::2])
+        with_meaning, plans_with = max(runs[1::2])
+    print(f"peak RSS without the sentence encoder: {baseline:.0f} MB; plans {plans_without}")
+    print(f"peak RSS with it (all models loaded):  {with_meaning:.0f} MB; plans {plans_with}")
+    print(f"added: {with_meaning - baseline:+.0f} MB; budget 800 MB: {'met' if with_meaning < 800 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

