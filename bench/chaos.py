@@ -93,6 +93,7 @@ def config_text(folder: Path, port: int, llm_url: str, token: str) -> str:
         max_concurrent = 8
         [agent]
         approval_ttl = 600
+        max_plans_per_minute = 100000  # every client is the one local operator: not a flood to refuse
         [http]
         listen = "127.0.0.1:{port}"
         [[runbooks]]

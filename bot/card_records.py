@@ -24,6 +24,8 @@ class CardStore(Protocol):
     async def ref_of(self, platform: str, kind: str, key: str) -> dict[str, Any] | None: ...
     async def remember_ref(self, platform: str, kind: str, key: str, ref: dict[str, Any]) -> None: ...
     async def thread_exists(self, thread_id: str) -> bool: ...
+    async def list_threads(self, *, platform: str, channel: str | None = None, limit: int = 50,
+                           before: str | None = None, decided_by: str | None = None) -> list[dict[str, Any]]: ...
 
 
 class CardRecords:
@@ -50,3 +52,9 @@ class CardRecords:
     async def knows_thread(self, thread_id: str) -> bool:
         """Whether the bot has a conversation in this thread (a follow-up needs no mention there)."""
         return await self._store.thread_exists(thread_id)
+
+    async def active_threads(self, platform: str, since: str, limit: int = 200) -> list[str]:
+        """Ids of the platform's threads with activity at or after `since` (a stored timestamp),
+        newest first: where a new gateway leader looks for messages sent while nobody listened."""
+        rows = await self._store.list_threads(platform=platform, limit=limit)
+        return [row["id"] for row in rows if row["updated_at"] >= since]

@@ -419,9 +419,18 @@ async def _migrate_storage(settings: Config, url: str) -> int:
         typer.echo(f"chatops: there is no SQLite database at {source} to copy", err=True)
         return 2
     try:
-        await (await Store.open(source)).close()  # both at this release's schema
+        store = await Store.open(source, lease_seconds=settings.storage.lease_seconds)  # at this release's schema
+        try:
+            running = await store.live_processes()
+        finally:
+            await store.close()
+        if running:  # a copy taken under a running bot would miss what it writes meanwhile
+            who = ", ".join(f"pid {p['pid']} on {p['host']}" for p in running)
+            typer.echo(f"chatops: {source} is in use by a running chatops ({who}); stop it first, then copy",
+                       err=True)
+            return 2
         await (await Store.open(source, url=url, pool_size=1)).close()
-        copies = await asyncio.to_thread(copy_sqlite_to_postgres, source, url)
+        copies = await asyncio.to_thread(copy_sqlite_to_postgres, source, url, source.parent / "files")
     except StorageUnavailable as exc:
         typer.echo(f"chatops: cannot use the database: {exc.message}", err=True)
         return 2
@@ -433,8 +442,9 @@ async def _migrate_storage(settings: Config, url: str) -> int:
         typer.echo(f"chatops: {exc}", err=True)
         return 1
     for copy in copies:
-        typer.echo(f"{copy.table}: {copy.copied_rows} of {copy.source_rows} rows")
-    total = sum(c.copied_rows for c in copies)
+        unit = "files" if copy.table == "files" else "rows"
+        typer.echo(f"{copy.table}: {copy.copied_rows} of {copy.source_rows} {unit}")
+    total = sum(c.copied_rows for c in copies if c.table != "files")
     typer.echo(f"copied {total} rows from {source} to {shown}; every table's count matches. "
                f"Point [storage] url (or CHATOPS_STORAGE_URL) at it to use it.")
     return 0

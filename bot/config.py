@@ -149,6 +149,10 @@ class AgentConfig(Section):
     unfinished_turns: Literal["replan", "notice"] = "replan"
     """A message stored but never planned when the bot crashed: plan it again (safe: nothing
     ran) or answer with a notice asking to send it again."""
+    max_plans_per_minute: int = Field(60, ge=1)
+    """Plans waiting for an approval one user may have proposed per minute (a burst of this many,
+    then this many a minute), per process; more are answered without proposing anything. Plans
+    that run at once (read-only) are not counted."""
 
 
 class DiagnosisCheck(Section):
@@ -285,6 +289,9 @@ class MCPServerConfig(Section):
     roles: list[str] = Field(default_factory=list)  # who may request this server's tools
     risk: dict[str, Risk] = Field(default_factory=dict)  # per-tool overrides of the annotations
     output_limit: int = Field(4000, ge=200)  # characters of text kept per call (head and tail)
+    max_result_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024)
+    """Bytes of one message a stdio server may send; a larger answer is dropped while it is read
+    (never held or parsed) and its step fails saying how large it was."""
     start_timeout: float = Field(20, gt=0)  # seconds to start and list the tools
 
     @model_validator(mode="after")
@@ -372,6 +379,15 @@ class PerceptionConfig(Section):
         "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
     ])
     workers: int = Field(1, ge=1, le=8)  # transcription/OCR jobs at once
+    max_attachments: int = Field(10, ge=1, le=100)
+    """Files read per message; the rest are named in one notice, not read."""
+    max_message_pixels: int = Field(50_000_000, ge=10_000)
+    """Pixels of all of a message's images together (read from their headers before any OCR);
+    an image that would pass the total is not read, and says so."""
+    max_queued_per_user: int = Field(20, ge=1)
+    """One user's files waiting for or in perception at once, across their messages; more are
+    refused with a reason, so one user cannot fill the queue (each also has at most `workers`
+    jobs in the pool at a time)."""
     preload: bool = False  # load the models at start instead of on first use
     whisper: WhisperConfig = Field(default_factory=WhisperConfig)
     ocr: OCRConfig = Field(default_factory=OCRConfig)

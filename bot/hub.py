@@ -53,6 +53,7 @@ from bot.model import (
     UserRef,
 )
 from bot.perception.pipeline import Fetch, Perceiver
+from bot.rate_limits import PlanRateLimit
 from bot.redaction import Redactor
 from bot.thread_locks import ThreadLocks
 from storage import Store
@@ -81,7 +82,11 @@ Observer = Callable[[str, float, dict[str, str]], None]
 # `reloader(user)`: re-read the tool sources (runbooks, plugin folders, MCP servers); the answer
 # to `!reload`. Set by the runtime, which owns them.
 Reloader = Callable[[UserRef], Awaitable[str]]
-MAX_PINNED_PLANS = 1000  # plans whose tool definitions are kept for a reload (the oldest go first)
+# tool definitions (by fingerprint) kept in memory so that a plan proposed before a reload runs
+# the definition it was approved with; an evicted one is refused, never replaced (see `_spec_for`)
+MAX_KEPT_DEFINITIONS = 1000
+# who withdraws a plan whose tool changed after it was proposed (the record's decider)
+WITHDRAWN_BY = UserRef(platform="chatops", id="reload", name="chatops (a tool changed)")
 
 
 @dataclass
@@ -149,9 +154,10 @@ class Hub:
         self._registered = False
         self.heartbeat_interval = max(0.2, store.lease_seconds / 3)
         self.reloader: Reloader | None = None
-        # plan id → the tool definitions it was proposed with, so a reload cannot change under a
-        # plan what its approver saw (and a tool the reload removed is refused, not guessed)
-        self._pinned: OrderedDict[str, dict[str, ToolSpec]] = OrderedDict()
+        # fingerprint → a tool definition plans were proposed with; the fingerprint itself is
+        # stored with each step, so what is evicted here is refused, not replaced by a new version
+        self._kept: OrderedDict[str, ToolSpec] = OrderedDict()
+        self._plan_limit = PlanRateLimit(config.agent.max_plans_per_minute)
 
     def use_registry(self, registry: ToolRegistry) -> None:
         """Plan with a new registry from now on (after a reload or an MCP tool-list change);
@@ -247,11 +253,14 @@ class Hub:
             except Exception:  # one broken adapter must not break the turn or the others
                 log.exception("a sink failed to deliver a %s event", event.type)
 
-    async def notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
-        """Show a notice and keep it with the thread, so a reload or a restart shows it again."""
+    async def notice(self, thread: ThreadRef, text: str, level: str = "info", *, keep: bool = True) -> None:
+        """Show a notice and keep it with the thread, so a reload or a restart shows it again.
+        `keep=False` only shows it: the notice that storage just failed is not sent to wait on
+        the same unreachable database a second time (the caller's 503 would come twice as late)."""
         text = self.redactor.text(text) or ""
         try:
-            await self.store.record_notice(thread, text, level)
+            if keep:
+                await self.store.record_notice(thread, text, level)
         except StorageUnavailable as exc:  # shown anyway: often it is the notice that storage failed
             log.warning("could not keep a notice: %s", exc)
         await self.emit(thread, NoticeEvent(thread=thread.id, text=text, level=level))  # type: ignore[arg-type]
@@ -269,7 +278,7 @@ class Hub:
             return await self._handle(inbound, settled)
         except StorageUnavailable as exc:
             await self.notice(inbound.thread, f"I cannot store anything right now: {exc.message}. "
-                                              "Nothing was run; please try again later.", "error")
+                                              "Nothing was run; please try again later.", "error", keep=False)
             raise
         finally:
             settled()
@@ -303,6 +312,17 @@ class Hub:
             await self._plan_round(turn, round_number=1, executed=[])
         self._observe("turn", started, platform=thread.platform)
         return True
+
+    async def _refuse_flood(self, turn: Turn, wait: float) -> None:
+        """Answer a plan over its requester's rate (`agent.max_plans_per_minute`): nothing is
+        proposed, and the turn ends with a plain answer."""
+        limit = self.config.agent.max_plans_per_minute
+        await self.store.append_audit("plan.rate_limited", actor=turn.requester.key, thread_id=turn.thread.id,
+                                      detail={"per_minute": limit, "retry_after": wait})
+        await self._answer(turn.thread, f"You are asking for plans that need an approval faster than {limit} a "
+                                        "minute, so I did not propose this one; nothing was run. "
+                                        f"Please try again in {round(wait)} s.", ends_turn_of=turn.message_id)
+        turn.settled()
 
     async def _handle_repeat(self, inbound: Inbound, settled: Once) -> bool:
         """A delivery seen before: dropped, unless a crash cut its turn short (then resumed)."""
@@ -351,6 +371,8 @@ class Hub:
         if checked.outcome is not outcome or checked.dropped or checked.invalid or checked.ruled_out \
                 or self._refusal(inbound.user, outcome):
             return None
+        if outcome.needs_approval and self._plan_limit.take(inbound.user.key):
+            return None  # over the rate: refused on the general path, which stores the answer
         outcome.thread_id, outcome.requester, outcome.round = inbound.thread.id, inbound.user, 1
         return outcome
 
@@ -371,7 +393,8 @@ class Hub:
             text = "\n".join([inbound.text.strip(), *(part.render() for part in parts)]).strip()
         else:
             text, parts = await self.perceiver.perceive_message(
-                inbound.text, inbound.attachments, self._fetchers.get(inbound.thread.platform))
+                inbound.text, inbound.attachments, self._fetchers.get(inbound.thread.platform),
+                user=inbound.user.key)
         await self.store.set_perceived_text(message_id, text, [a.model_dump(mode="json") for a in inbound.attachments])
         for part in parts:
             await self.notice(inbound.thread, part.shown()[:1500], "info" if part.ok else "warning")
@@ -406,6 +429,9 @@ class Hub:
                                           detail={"reason": refusal, "tools": [s.tool for s in outcome.steps]})
             await self._answer(turn.thread, refusal, ends_turn_of=turn.message_id)
             turn.settled()
+            return
+        if outcome.needs_approval and (wait := self._plan_limit.take(turn.requester.key)):
+            await self._refuse_flood(turn, wait)
             return
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
         plan, running = await self.store.propose_and_start(outcome, message_id=turn.message_id,
@@ -482,6 +508,7 @@ class Hub:
         for step in outcome.steps:
             spec = self.registry.get(step.tool)
             step.risk = spec.risk if spec else Risk.read
+            step.fingerprint = spec.fingerprint() if spec else None
         return review(outcome, request, {spec.name: spec for spec in self.registry.specs()})
 
     async def _reload(self, user: UserRef) -> Answer:
@@ -498,20 +525,42 @@ class Hub:
     # --- tool definitions pinned to proposed plans ---------------------------------------------
 
     def _pin(self, plan: Plan) -> None:
-        self._pinned[plan.id] = {step.tool: spec for step in plan.steps if (spec := self.registry.get(step.tool))}
-        while len(self._pinned) > MAX_PINNED_PLANS:
-            self._pinned.popitem(last=False)
+        """Keep the definitions a just-proposed plan's steps were fingerprinted with."""
+        for step in plan.steps:
+            spec = self.registry.get(step.tool)
+            if spec is not None and step.fingerprint is not None and step.fingerprint == spec.fingerprint():
+                self._kept[step.fingerprint] = spec
+                self._kept.move_to_end(step.fingerprint)
+        while len(self._kept) > MAX_KEPT_DEFINITIONS:
+            self._kept.popitem(last=False)
 
-    def _spec_for(self, plan_id: str, tool: str) -> tuple[ToolSpec | None, str | None]:
-        """(the definition to run, or why the step cannot run): the one the plan was proposed
-        with while the tool is still registered; refused when a reload removed it."""
-        pinned = self._pinned.get(plan_id, {}).get(tool)
-        if pinned is None:
-            return self.registry.get(tool), None
-        if tool not in self.registry:
-            return None, (f"the tool {tool} was removed by a reload after this plan was proposed; "
+    def _spec_for(self, step: Step) -> tuple[ToolSpec | None, str | None]:
+        """(the definition to run, or why the step cannot run). A step runs the definition it was
+        proposed with (its stored fingerprint): the registry's when it is unchanged, the one kept
+        in memory when a reload changed it since; otherwise (changed, and not kept here: another
+        replica, a restart, an eviction) it is refused, and so is a tool a reload removed. Steps
+        stored before fingerprints existed run the current definition."""
+        spec = self.registry.get(step.tool)
+        if step.fingerprint is None:
+            return spec, None
+        if spec is None:
+            return None, (f"the tool {step.tool} was removed by a reload after this plan was proposed; "
                           "nothing was run")
-        return pinned, None
+        if spec.fingerprint() == step.fingerprint:
+            return spec, None
+        kept = self._kept.get(step.fingerprint)
+        if kept is not None:
+            return kept, None
+        change = (f"its risk is now {spec.risk.value}, it was {step.risk.value}" if spec.risk is not step.risk
+                  else "its definition changed")
+        return None, (f"the tool {step.tool} changed after this plan was proposed ({change}); "
+                      "what was shown for approval is not what would run, so nothing was run. "
+                      "Ask again for a plan with the new definition")
+
+    def _changed_tools(self, plan: Plan) -> list[str]:
+        """Why each step still waiting for this decision could not run the definition shown."""
+        return [problem for step in plan.steps if step.status is StepStatus.proposed
+                and (problem := self._spec_for(step)[1]) is not None]
 
     def _refusal(self, requester: UserRef, plan: Plan) -> str | None:
         for step in plan.steps:
@@ -549,7 +598,6 @@ class Hub:
         else:
             settled = ending.stored.plan_status is not None
         finished.status = PlanStatus.failed if failed else PlanStatus.succeeded
-        self._pinned.pop(plan.id, None)
         if not settled:
             # another process marked it interrupted (this one's lease lapsed) and answers the turn
             log.warning("plan %s was taken over while it ran; its turn is answered by the new owner", plan.id)
@@ -574,7 +622,7 @@ class Hub:
                 break
             if step.status is not StepStatus.approved:
                 continue
-            spec, problem = self._spec_for(plan.id, step.tool)
+            spec, problem = self._spec_for(step)
             problem = problem or self.executor.check(step, spec=spec)
             if problem is not None and step.id != running:
                 if await self.store.fail_unstarted_step(step.id, problem):
@@ -719,6 +767,8 @@ class Hub:
                                   plan_status=plan.status)
             await self.emit(thread, event)
             return settled(event)
+        if decision.approve and plan.status is PlanStatus.proposed and (changed := self._changed_tools(plan)):
+            return settled(await self._withdraw(plan, decision, thread, message_id, changed))
         # the conditional UPDATE picks the one winner without the thread's lock, so a losing
         # click is answered at once instead of after the winner's steps have run
         won, reason = await self.store.decide(decision)
@@ -744,6 +794,30 @@ class Hub:
                 else:
                     await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.",
                                        plan_id=plan.id, ends_turn_of=message_id)
+        return event
+
+    async def _withdraw(self, plan: Plan, decision: Decision, thread: ThreadRef, message_id: str,
+                        changed: list[str]) -> DecisionEvent:
+        """Refuse an approval whose tool changed since the plan was proposed, and withdraw the
+        plan (denied by the bot, so its card loses its buttons and says so, and no later click
+        can approve it), ending its turn with an answer that says what changed."""
+        reason = changed[0]
+        await self.store.record_refused_decision(decision, reason)
+        event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision="approve", by=decision.user.label(),
+                              accepted=False, reason=reason, plan_status=plan.status)
+        won, _ = await self.store.decide(Decision(plan_id=plan.id, approve=False, user=WITHDRAWN_BY,
+                                                  source="tool-changed"))
+        if won:
+            withdrawn = await self.store.get_plan(plan.id)
+            event.plan_status = withdrawn.status if withdrawn else plan.status
+            await self.emit(thread, event)
+            if withdrawn is not None:
+                await self.emit(thread, PlanEvent.of(withdrawn))
+            async with self._locks.hold(thread.id):
+                await self._answer(thread, f"Not run: {'; '.join(changed)}.", plan_id=plan.id,
+                                   ends_turn_of=message_id)
+        else:
+            await self.emit(thread, event)
         return event
 
     async def begin_decision(self, decision: Decision) -> tuple[DecisionEvent, asyncio.Task[DecisionEvent]]:

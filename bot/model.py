@@ -138,6 +138,9 @@ class Step(BaseModel):
     tainted: bool = False
     """Some argument value appears only in data (text read from an image or a file, tool output),
     never in the user's own words: the step waits for an approval even when read-only."""
+    fingerprint: str | None = Field(default=None, exclude=True)
+    """The digest of the tool definition the step was proposed with (`ToolSpec.fingerprint`),
+    stored with it: a reload that changes the tool cannot change what an approval runs."""
 
 
 class Plan(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -23,12 +24,29 @@ class FileStore:
         """Keep `data` (once) and return its SHA-256."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.root / digest[:2] / digest
-        if not target.exists():
+        if target.exists():
+            os.utime(target)  # kept again now: retention counts from the newest keeping
+        else:
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_suffix(f".{os.getpid()}.part")
             partial.write_bytes(data)
             partial.replace(target)  # readers never see half a file
         return digest
+
+    def remove(self, digests: set[str], *, unless_kept_since: datetime) -> int:
+        """Delete these files (retention: no kept message shows them any more), except any kept
+        again at or after the cut-off (sent anew while the prune ran); returns how many went."""
+        removed = 0
+        cutoff = unless_kept_since.timestamp()
+        for digest in digests:
+            target = self.path(digest)
+            try:
+                if target is not None and target.stat().st_mtime < cutoff:
+                    target.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def path(self, digest: str) -> Path | None:
         """Where the file with this hash is, or None (an unknown or malformed hash)."""

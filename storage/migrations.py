@@ -194,6 +194,22 @@ def _alerts_and_schedules(db: Any) -> None:
     db.execute("ALTER TABLE steps ADD COLUMN files TEXT")
 
 
+def _step_tool_fingerprints(db: Any) -> None:
+    """v13: the digest of the tool definition each step was proposed with, so an approval runs
+    that definition or none, whatever reload happens in between, on every replica and after a
+    restart (a bounded in-memory pin was evicted by a flood of plans). Older steps have none and
+    run the current definition, as before."""
+    db["steps"].add_column("tool_fingerprint", str)
+
+
+def _shared_files(db: Any) -> None:
+    """v14: attachment bytes as rows, for replicas on PostgreSQL that share no disk (see
+    `storage/shared_files.py`); a SQLite database keeps using `files/` and leaves it empty."""
+    blob = "BLOB" if _is_sqlite(db) else "BYTEA"
+    db.execute(f"CREATE TABLE file_chunks (sha256 TEXT NOT NULL, seq INTEGER NOT NULL, data {blob} NOT NULL, "
+               "kept_at TEXT NOT NULL, PRIMARY KEY (sha256, seq))")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -207,6 +223,8 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _leases,
     _replicas,
     _alerts_and_schedules,
+    _step_tool_fingerprints,
+    _shared_files,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -2,14 +2,19 @@
 
 A thread goes with its messages, plans, steps, decisions, notices and kept stream events once
 its last activity is older than the cut-off, unless it holds a plan that still waits for a
-decision or runs, or a turn not yet ended. Delivery ids (`events`), cached perception and
-stopped processes older than the cut-off go too. The audit log is append-only and is kept unless
+decision or runs, or a turn not yet ended; the attachment bytes its messages kept (`files/`) go
+too (and the files its steps made, such as charts), unless another message or step still shows
+the same file. Delivery ids (`events`) older than the
+cut-off go unless their message is still kept (a retried delivery, or an `Idempotency-Key`, of a
+kept thread's message must still be recognised); cached perception and stopped processes older
+than the cut-off go too. The audit log is append-only and is kept unless
 asked for (`audit=True`), in which case its guard triggers are lifted for the deletion only,
 inside the same transaction.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from storage.dialect import dialect_of
@@ -17,10 +22,12 @@ from storage.dialect import dialect_of
 LIVE_PLAN = "('proposed', 'approved', 'running')"
 
 
-def prune(db: Any, before: str, *, audit: bool = False) -> dict[str, int]:
-    """Delete what is older than `before` (a stored timestamp); returns rows deleted per table.
-    The caller runs it in one transaction. The temporary table is named without a schema: both
-    SQLite and PostgreSQL look in the connection's temporary schema first."""
+def prune(db: Any, before: str, *, audit: bool = False, unused_files: set[str] | None = None) -> dict[str, int]:
+    """Delete what is older than `before` (a stored timestamp); returns rows deleted per table,
+    and adds to `unused_files` the SHA-256 of every attachment only the deleted messages showed
+    (the caller removes those bytes once the transaction committed). The caller runs it in one
+    transaction. The temporary table is named without a schema: both SQLite and PostgreSQL look
+    in the connection's temporary schema first."""
     db.execute("DROP TABLE IF EXISTS pruned_threads")
     db.execute("CREATE TEMP TABLE pruned_threads (id TEXT PRIMARY KEY)")
     db.execute(  # filled by an INSERT: PostgreSQL takes no parameters in CREATE TABLE … AS
@@ -29,6 +36,10 @@ def prune(db: Any, before: str, *, audit: bool = False) -> dict[str, int]:
         "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND m.role = 'user' "
         "AND m.turn_ended_at IS NULL)", [before])
     plans = "SELECT id FROM plans WHERE thread_id IN (SELECT id FROM pruned_threads)"
+    shown = _digests(db.execute("SELECT attachments FROM messages WHERE thread_id IN "
+                                "(SELECT id FROM pruned_threads) AND attachments LIKE '%sha256%'").fetchall())
+    shown |= _digests(db.execute(f"SELECT files FROM steps WHERE plan_id IN ({plans}) "  # charts steps made
+                                 "AND files LIKE '%sha256%'").fetchall())
     counts = {
         "decisions": db.execute(f"DELETE FROM decisions WHERE plan_id IN ({plans})").rowcount,
         "steps": db.execute(f"DELETE FROM steps WHERE plan_id IN ({plans})").rowcount,
@@ -43,14 +54,31 @@ def prune(db: Any, before: str, *, audit: bool = False) -> dict[str, int]:
         "thread_events": db.execute(
             "DELETE FROM thread_events WHERE thread_id IN (SELECT id FROM pruned_threads)").rowcount,
         "threads": db.execute("DELETE FROM threads WHERE id IN (SELECT id FROM pruned_threads)").rowcount,
-        "events": db.execute("DELETE FROM events WHERE received_at < ?", [before]).rowcount,
+        "events": db.execute("DELETE FROM events WHERE received_at < ? AND NOT EXISTS "
+                             "(SELECT 1 FROM messages m WHERE m.id = events.message_id)", [before]).rowcount,
         "perception_cache": db.execute("DELETE FROM perception_cache WHERE created_at < ?", [before]).rowcount,
         "processes": db.execute("DELETE FROM processes WHERE stopped_at IS NOT NULL AND stopped_at < ?",
                                 [before]).rowcount,
     }
     db.execute("DROP TABLE pruned_threads")
+    if shown and unused_files is not None:
+        still = _digests(db.execute("SELECT attachments FROM messages WHERE attachments LIKE '%sha256%'").fetchall())
+        still |= _digests(db.execute("SELECT files FROM steps WHERE files LIKE '%sha256%'").fetchall())
+        unused_files |= shown - still
     if audit:
         dialect_of(db).lift_audit_delete_guard(db)
         counts["audit"] = db.execute("DELETE FROM audit WHERE at < ?", [before]).rowcount
         dialect_of(db).restore_audit_delete_guard(db)
     return counts
+
+
+def _digests(rows: list[Any]) -> set[str]:
+    """The SHA-256 of every attachment in these `messages.attachments` values."""
+    found: set[str] = set()
+    for (value,) in rows:
+        try:
+            attachments = json.loads(value) if value else []
+        except ValueError:
+            continue
+        found |= {a["sha256"] for a in attachments if isinstance(a, dict) and a.get("sha256")}
+    return found

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import json
 import secrets
 import shutil
@@ -53,10 +54,10 @@ from bot.model import (
     utcnow,
 )
 from bot.states import plan_may_move
-from storage import alert_groups, leases, ownership, retention, schedules, thread_leases, views
+from storage import alert_groups, leases, ownership, retention, schedules, shared_files, thread_leases, views
 from storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
 from storage.event_signal import EventSignal
-from storage.files import FileStore
+from storage.files import SHA256, FileStore
 from storage.leases import Lease
 from storage.migrations import migrate
 from storage.ownership import ProcessIdentity, TakenOver
@@ -501,12 +502,36 @@ class Store:
                             [thread.id, level, text, _ts()])
 
     async def keep_file(self, data: bytes) -> str:
-        """Keep an attachment's bytes beside the database (once per content); returns its SHA-256."""
-        return await asyncio.to_thread(self.files.put, data)
+        """Keep an attachment's bytes (once per content); returns its SHA-256. Beside a SQLite
+        database in `files/`; on PostgreSQL in the database, so every replica can show it."""
+        if self.url is None:
+            return await asyncio.to_thread(self.files.put, data)
+        digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+        await self._keep_file_rows(digest, data)
+        return digest
+
+    @on_store_thread
+    def _keep_file_rows(self, digest: str, data: bytes) -> None:
+        with self._writing():
+            shared_files.put(self.db, digest, data, _ts())
 
     def file_path(self, digest: str) -> Path | None:
-        """Where a kept attachment is, by its SHA-256, or None."""
-        return self.files.path(digest)
+        """Where a kept attachment is on disk, by its SHA-256, or None (also on PostgreSQL, whose
+        files are rows: read them with `read_file`)."""
+        return self.files.path(digest) if self.url is None else None
+
+    async def read_file(self, digest: str) -> bytes | None:
+        """A kept attachment's bytes, by its SHA-256, or None."""
+        if not SHA256.fullmatch(digest):
+            return None
+        if self.url is None:
+            path = self.files.path(digest)
+            return await asyncio.to_thread(path.read_bytes) if path is not None else None
+        return await self._read_file_rows(digest)
+
+    @on_store_thread
+    def _read_file_rows(self, digest: str) -> bytes | None:
+        return shared_files.read(self.db, digest)
 
     async def keep_thread_events(self, events: list[tuple[str, str]]) -> list[int]:
         """Keep (thread id, JSON) events an event stream publishes, in one transaction, and wake
@@ -639,7 +664,7 @@ class Store:
                  "reason": s.reason, "risk": s.risk.value, "status": s.status.value, "result": None,
                  "error": None, "decided_by": s.decided_by, "started_at": None, "finished_at": None,
                  "duration_ms": None, "summary": None, "outcome": None, "provenance": s.provenance,
-                 "tainted": int(s.tainted), "owner": None}
+                 "tainted": int(s.tainted), "owner": None, "tool_fingerprint": s.fingerprint}
                 for i, s in enumerate(plan.steps)
             ])
             self._audit("plan.proposed", actor=plan.requester.key if plan.requester else "",
@@ -721,10 +746,10 @@ class Store:
         steps = [
             Step(id=s[0], tool=s[1], args=_loads(s[2]) or {}, reason=s[3] or "", risk=Risk(s[4]),
                  status=StepStatus(s[5]), result=_loads(s[6]), error=s[7], decided_by=s[8], duration_ms=s[9],
-                 summary=s[10], outcome=s[11], provenance=s[12], tainted=bool(s[13]))
+                 summary=s[10], outcome=s[11], provenance=s[12], tainted=bool(s[13]), fingerprint=s[14])
             for s in self.db.execute(
                 "SELECT id, tool, args, reason, risk, status, result, error, decided_by, duration_ms, summary, "
-                "outcome, provenance, tainted "
+                "outcome, provenance, tainted, tool_fingerprint "
                 "FROM steps WHERE plan_id = ? ORDER BY position",
                 [plan_id],
             ).fetchall()
@@ -913,14 +938,26 @@ class Store:
     # --- live work and its owners (see storage/ownership.py) ------------------------------------
 
     @on_store_thread
+    def live_processes(self) -> list[dict[str, Any]]:
+        """The bot processes using this database now: not stopped, and heartbeating within the
+        lease (`chatops migrate-storage` refuses to copy under them)."""
+        alive_since = _ts(utcnow() - timedelta(seconds=self.lease_seconds))
+        rows = self.db.execute("SELECT host, pid, heartbeat_at FROM processes WHERE stopped_at IS NULL "
+                               "AND heartbeat_at > ? ORDER BY heartbeat_at DESC", [alive_since]).fetchall()
+        return [{"host": r[0], "pid": r[1], "heartbeat_at": r[2]} for r in rows]
+
+    @on_store_thread
     def register_process(self) -> str:
         """Give this process an identity and a first heartbeat; its live work is owned by it."""
         identity = ProcessIdentity.of_this_process(new_id("proc"))
         with self._writing():
             ownership.register(self.db, identity, _ts())
         if self.dialect is SQLITE:
-            # the heartbeat loop checkpoints the log between turns; this is only a safety net
-            self.db.execute("PRAGMA wal_autocheckpoint = 10000")
+            # the heartbeat loop checkpoints the log between turns; this safety net checkpoints at
+            # the commit that takes the log past three quarters of its limit, so a burst of turns
+            # between heartbeats (or a disk that filled and emptied) cannot grow it past the limit
+            page_size = int(self.db.execute("PRAGMA page_size").fetchone()[0])
+            self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_SIZE_LIMIT * 3 // 4 // page_size}")
             self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the log shrinks back after a checkpoint
         self.identity = identity
         return identity.id
@@ -1017,6 +1054,14 @@ class Store:
             return True
         with self._writing():
             return thread_leases.take(self.db, thread_id, self.identity.id, _ts(), self._cutoff())
+
+    @on_store_thread
+    def renew_thread_lease(self, thread_id: str) -> bool:
+        """Keep this process's lease on a thread whose turn still runs (every third of the lease)."""
+        if self.identity is None:
+            return True
+        with self._writing():
+            return thread_leases.renew(self.db, thread_id, self.identity.id, _ts())
 
     @on_store_thread
     def release_thread_lease(self, thread_id: str) -> None:
@@ -1173,9 +1218,15 @@ class Store:
     def prune(self, before: datetime, *, audit: bool = False) -> dict[str, int]:
         """Delete threads, messages, plans, delivery ids and cached perception older than
         `before` (never a plan still pending or running); the audit log too only with `audit`."""
+        unused: set[str] = set()
         with self._writing():
-            counts = retention.prune(self.db, _ts(before), audit=audit)
-            self._audit("storage.pruned", detail={"before": _ts(before), "deleted": counts})
+            counts = retention.prune(self.db, _ts(before), audit=audit, unused_files=unused)
+            if self.url is not None:  # the bytes are rows: they go in the same transaction
+                counts["files"] = shared_files.remove(self.db, unused, _ts(before))
+            self._audit("storage.pruned", detail={"before": _ts(before), "deleted": counts,
+                                                  "files": len(unused)})
+        if self.url is None:  # after the commit: a failed prune keeps its files; one kept again since stays
+            counts["files"] = self.files.remove(unused, unless_kept_since=before)
         return counts
 
     @on_store_thread

@@ -4,14 +4,19 @@ Both sides are first brought to this release's schema by the store's own migrati
 tables and columns match; rows are copied table by table in one PostgreSQL transaction (parents
 before children, each table in insertion order, so "newest first" reads the same afterwards),
 identity counters are moved past the copied ids, and the counts are compared before the
-transaction commits: a copy that does not match leaves the target empty.
+transaction commits: a copy that does not match leaves the target empty. The attachment bytes
+in `files/` beside the SQLite file become rows of `file_chunks` in the same transaction (on
+PostgreSQL they live in the database, where every replica reads them), each checked against the
+SHA-256 it is named by.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +37,20 @@ class TableCopy:
     copied_rows: int
 
 
-def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> list[TableCopy]:
+def copy_sqlite_to_postgres(sqlite_path: Path, url: str, files: Path | None = None) -> list[TableCopy]:
     """Copy every table of the (migrated) SQLite file into the (migrated, empty) PostgreSQL
-    database; returns the per-table counts, all verified equal."""
+    database, and the attachment files of the folder `files`; returns the per-table counts (the
+    files as a table named "files"), all verified equal."""
     source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    source.execute("BEGIN")  # one read transaction: every table is read from the same snapshot
     try:
         with psycopg.connect(url, autocommit=True) as target:
             tables = _tables_in_order(source)
             _refuse_unless_empty(target, tables)
             with target.transaction():
                 copies = [_copy_table(source, target, table) for table in tables]
+                if files is not None:
+                    copies.append(_copy_files(files, target))
                 _advance_identities(target, tables)
                 wrong = [c for c in copies if c.copied_rows != c.source_rows]
                 if wrong:
@@ -83,6 +92,25 @@ def _copy_table(source: sqlite3.Connection, target: psycopg.Connection[Any], tab
                 copy.write_row(row)
     copied = target.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # type: ignore[index]
     return TableCopy(table=table, source_rows=expected, copied_rows=copied)
+
+
+def _copy_files(folder: Path, target: psycopg.Connection[Any]) -> TableCopy:
+    """Every `files/xx/<sha256>` as `file_chunks` rows; a file whose bytes do not hash to its
+    name (damaged) is not copied, and the counts then differ."""
+    from storage.files import SHA256
+    from storage.shared_files import CHUNK
+
+    found = [path for path in sorted(folder.glob("*/*")) if path.is_file() and SHA256.fullmatch(path.name)]
+    now = datetime.now(UTC).isoformat(timespec="microseconds")  # as the store writes kept_at
+    for path in found:
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != path.name:
+            continue
+        for seq, offset in enumerate(range(0, max(len(data), 1), CHUNK)):
+            target.execute("INSERT INTO file_chunks (sha256, seq, data, kept_at) VALUES (%s, %s, %s, %s) "
+                           "ON CONFLICT (sha256, seq) DO NOTHING", [path.name, seq, data[offset:offset + CHUNK], now])
+    copied = target.execute("SELECT COUNT(DISTINCT sha256) FROM file_chunks").fetchone()[0]  # type: ignore[index]
+    return TableCopy(table="files", source_rows=len(found), copied_rows=copied)
 
 
 def _batches(source: sqlite3.Connection, query: str) -> Iterator[list[tuple[Any, ...]]]:

@@ -30,6 +30,8 @@ async def test_a_sqlite_database_is_copied_verified_and_goes_on_working_on_postg
     bot = await make_bot(model.planner())
     for index in range(30):
         await bot.say(f"!ping host=h{index}", thread=f"t{index}")
+    screenshot = b"\x89PNG a screenshot a message showed" * 50_000  # 1.7 MB: two chunks
+    digest = await bot.store.keep_file(screenshot)
     await bot.say("restart nginx please", thread="pending")  # a plan that waits for a decision
     pending = await bot.store.pending_plans()
     assert len(pending) == 1, "the write step should wait for approval"
@@ -50,6 +52,7 @@ async def test_a_sqlite_database_is_copied_verified_and_goes_on_working_on_postg
     code, out, err = migrate(config, secret_url, tmp_path)
     assert code == 0, out + err
     assert "threads: 31 of 31 rows" in out and "every table's count matches" in out
+    assert "files: 1 of 1 files" in out  # main: files/ was left behind, and thumbnails were 404s
     assert "not-a-real-password" not in out + err  # the URL is shown without its password
 
     store = await Store.open(tmp_path / "unused.db", url=url)
@@ -57,6 +60,7 @@ async def test_a_sqlite_database_is_copied_verified_and_goes_on_working_on_postg
         assert await store.list_threads(platform="console", limit=200) == before_threads
         assert await store.audit_log(500) == before_audit
         assert await store.thread_view("console:t7") == before_view
+        assert await store.read_file(digest) == screenshot  # every replica reads it from the database
         # the copied plan is still pending, and deciding it there works (ids and identities carried on)
         won, _ = await store.decide(Decision(plan_id=pending_id, approve=True, user=BOB))
         assert won
@@ -78,3 +82,17 @@ async def test_migrate_storage_refuses_what_it_cannot_copy(tmp_path: Path):
     assert code == 2 and "no SQLite database" in err
     code, _, err = migrate(config, str(tmp_path / "other.db"), tmp_path)
     assert code == 2 and "postgresql://" in err
+
+
+@pytest.mark.sqlite_only
+async def test_migrate_storage_refuses_a_database_a_running_bot_uses(make_bot, tmp_path: Path):
+    bot = await make_bot()  # started: registered, heartbeating within its lease
+    await bot.say("!ping host=db1")
+    config = tmp_path / "busy.toml"
+    config.write_text(f'[storage]\npath = "{bot.config.storage.path}"\n')
+    code, out, err = migrate(config, "postgresql://chatops@127.0.0.1:1/x", tmp_path)  # refused before connecting
+    assert code == 2, out + err  # main: went on to copy under the running bot
+    assert "is in use by a running chatops (pid " in err and "stop it first" in err
+    await bot.hub.stop()  # a stopped bot is no longer in the way: the copy goes on to the target
+    code, out, err = migrate(config, "postgresql://chatops@127.0.0.1:1/x", tmp_path)
+    assert "in use" not in err and code == 2 and "cannot use the database" in err, out + err

@@ -60,6 +60,22 @@ async def test_the_database_going_away_is_said_and_the_bot_recovers_when_it_retu
     await eventually(answered, timeout=30)  # the pool replaced the broken connections, no restart
 
 
+async def test_a_turn_the_outage_stopped_is_not_held_up_by_further_trips_to_the_database(make_bot, own_server,
+                                                                                       caplog):
+    """Issue 22, item 5: a POST took 10 s to get its 503 because the notice that storage failed,
+    and the thread lease's release, each waited on the unreachable database again."""
+    bot = await make_bot(storage={"url": own_server.create_database(), "thread_leases": True})
+    await bot.say("!current_time", thread="before")
+    own_server.stop(mode="fast")
+    with pytest.raises(StorageUnavailable):
+        await bot.say("!current_time", thread="during")
+    notices = [event for event in bot.of_type("notice") if "cannot store anything" in event.text]
+    assert notices  # shown at once...
+    assert "could not keep a notice" not in caplog.text  # ...without a second wait (main: logged)
+    assert "could not release the lease" not in caplog.text  # released in the background instead
+    own_server.start()
+
+
 def test_chatops_run_on_an_unreachable_server_exits_2_with_one_line_and_no_password(tmp_path: Path):
     from tests.http.served import free_port, run_chatops
 

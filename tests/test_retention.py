@@ -33,7 +33,8 @@ async def test_prune_deletes_old_threads_but_never_a_pending_plan(make_bot):
     audit_before = (await table_counts(bot.store))["audit"]
 
     deleted = await bot.store.prune(LATER)
-    assert deleted["threads"] == 1 and deleted["perception_cache"] == 1 and deleted["events"] == 2
+    # the waiting thread's delivery id stays with it (issue 22, item 8): only the finished one goes
+    assert deleted["threads"] == 1 and deleted["perception_cache"] == 1 and deleted["events"] == 1
     assert not await bot.store.thread_exists("console:finished")
     waiting = await bot.store.thread_view("console:waiting")
     assert waiting is not None and waiting["plans"][0]["status"] == "proposed"
@@ -41,6 +42,59 @@ async def test_prune_deletes_old_threads_but_never_a_pending_plan(make_bot):
     counts = await table_counts(bot.store)
     assert counts["audit"] == audit_before + 1  # kept, plus the record of the pruning itself
     assert (counts["threads"], counts["plans"], counts["perception_cache"]) == (1, 1, 0)
+
+
+@both_backends
+async def test_a_retried_delivery_of_a_kept_threads_message_is_still_recognised_after_a_prune(make_bot):
+    bot = await make_bot()
+    await bot.say("!restart unit=web", thread="waiting", event_id="delivery-1")  # waits for a decision
+    await bot.store.prune(LATER)
+    assert await bot.say("!restart unit=web", thread="waiting", event_id="delivery-1") is False  # main: True
+    waiting = await bot.store.thread_view("console:waiting")
+    assert len(waiting["plans"]) == 1 and len([m for m in waiting["messages"] if m["role"] == "user"]) == 1
+
+
+async def message_ids(store, thread_id: str) -> list[str]:
+    return await store._dispatch(lambda: [r[0] for r in store.db.execute(
+        "SELECT id FROM messages WHERE thread_id = ? AND role = 'user' ORDER BY created_at", [thread_id])])
+
+
+@both_backends  # files/ beside a SQLite file; rows of `file_chunks` on PostgreSQL
+async def test_prune_removes_the_attachment_bytes_only_the_pruned_threads_showed(make_bot):
+    bot = await make_bot()
+    await bot.say("!ping host=old", thread="finished")
+    await bot.say("!restart unit=web", thread="waiting")  # kept: its plan waits for a decision
+    own = await bot.store.keep_file(b"\x89PNG only the finished thread showed this")
+    shared = await bot.store.keep_file(b"\x89PNG both threads showed this")
+    for thread, digests in (("console:finished", [own, shared]), ("console:waiting", [shared])):
+        [message_id] = await message_ids(bot.store, thread)
+        await bot.store.set_perceived_text(message_id, "seen", [
+            {"name": f"{d[:6]}.png", "mime_type": "image/png", "sha256": d} for d in digests])
+    assert await bot.store.read_file(own) is not None
+
+    deleted = await bot.store.prune(LATER)
+
+    assert deleted["threads"] == 1 and deleted["files"] == 1
+    assert await bot.store.read_file(own) is None  # main: the bytes stayed in files/
+    assert not any(bot.store.files.root.rglob(own))
+    assert await bot.store.read_file(shared) == b"\x89PNG both threads showed this"  # still shown
+
+
+@both_backends
+async def test_a_file_sent_again_since_the_cut_off_survives_the_prune(make_bot):
+    bot = await make_bot()
+    await bot.say("!ping host=old", thread="finished")
+    digest = await bot.store.keep_file(b"\x89PNG sent again since")
+    [message_id] = await message_ids(bot.store, "console:finished")
+    await bot.store.set_perceived_text(message_id, "seen", [{"name": "a.png", "mime_type": "image/png",
+                                                             "sha256": digest}])
+    two_days_ago = (utcnow() - timedelta(days=2)).isoformat()
+    await bot.store._dispatch(lambda: bot.store.db.execute("UPDATE threads SET updated_at = ?", [two_days_ago]))
+
+    deleted = await bot.store.prune(utcnow() - timedelta(days=1))  # the thread is older, the file is not
+
+    assert deleted["threads"] == 1 and deleted["files"] == 0
+    assert await bot.store.read_file(digest) is not None  # a new message may be about to show it
 
 
 @both_backends

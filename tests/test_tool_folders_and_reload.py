@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from bot.config import load_config
-from bot.model import Decision, StepStatus
+from bot.model import Decision, PlanStatus, StepStatus
 from bot.runtime import build_registry, start_runtime
 from tests.conftest import Bot, Calls, marker_runbook
 from tests.mcp.conftest import person
@@ -111,10 +111,12 @@ async def test_reload_rereads_runbooks_and_plugins_and_a_proposed_plan_whose_too
 
         outcome = await bot.hub.decide(Decision(plan_id=pending.id, approve=True, user=person("alice"),
                                                 source="test"))
-        assert outcome.accepted
-        step = (await bot.store.get_plan(pending.id)).steps[0]
-        assert step.status is StepStatus.failed
-        assert "removed by a reload after this plan was proposed" in step.error
+        assert not outcome.accepted  # the approval is refused: what was shown can no longer run
+        assert "removed by a reload after this plan was proposed" in outcome.reason
+        withdrawn = await bot.store.get_plan(pending.id)
+        assert withdrawn.status is PlanStatus.denied and withdrawn.steps[0].status is StepStatus.denied
+        assert bot.of_type("plan")[-1].status is PlanStatus.denied  # the card says so
+        assert "removed by a reload" in bot.of_type("answer")[-1].text
         assert not marker.exists()
 
         await bot.say("!restart_unit unit=api")

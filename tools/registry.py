@@ -13,9 +13,12 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import hashlib
 import inspect
+import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ValidationError
@@ -57,6 +60,18 @@ class ToolSpec:
     report a misspelled or mistyped option; None when the tool takes no options."""
     risk_reason: str = ""
     """Why the tool has its risk when it is not simply declared: an MCP annotation or a config override."""
+    origin: str = ""
+    """What the tool runs, as text to fingerprint: a plugin's module source, a runbook's argv and
+    settings, an MCP server's command and tool definition. Part of `fingerprint()`."""
+
+    def fingerprint(self) -> str:
+        """A digest of everything that decides what running this tool does and who may approve it
+        (name, risk, timeout, roles, schema, origin), stored with each proposed step: an approval
+        is for the definition its approver saw, so a reload that changes any of these makes the
+        old approval refuse to run the new definition (see `Hub._spec_for`)."""
+        material = json.dumps([self.name, self.risk.value, self.timeout, list(self.roles),
+                               self.parameters_schema, self.origin], sort_keys=True, default=str)
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     @property
     def summary(self) -> str:
@@ -121,6 +136,20 @@ def collecting_broken_tools() -> Iterator[None]:
         _collecting_broken.reset(token)
 
 
+def _origin_of(func: Callable[..., Any]) -> str:
+    """A digest of the source file that defines `func` (its helpers included), or of its code
+    object when there is no file; what a reload of a plugin changes."""
+    code = getattr(func, "__code__", None)
+    try:
+        source = Path(code.co_filename).read_bytes() if code is not None else b""
+    except OSError:
+        source = b""
+    if not source and code is not None:
+        source = code.co_code + repr(code.co_consts).encode()
+    return f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', '')}:" \
+           f"{hashlib.sha256(source).hexdigest()}"
+
+
 def _where(func: Callable[..., Any]) -> str:
     code = getattr(func, "__code__", None)
     return f"{code.co_filename}:{code.co_firstlineno}" if code is not None else getattr(func, "__qualname__", "?")
@@ -180,6 +209,7 @@ def tool(
             keywords=tuple(keywords),
             examples=tuple(examples),
             options=options,
+            origin=_origin_of(func),
         )
         setattr(func, SPEC_ATTRIBUTE, spec)
         return func

@@ -440,6 +440,7 @@ def runbook_tool(runbook: RunbookConfig) -> ToolSpec:
         source="runbook",
         keywords=tuple(keywords),
         examples=tuple(runbook.examples),
+        origin=runbook.model_dump_json(),  # argv, cwd, env, the names in env_from, params, limits
     )
 
 

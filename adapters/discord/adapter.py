@@ -19,11 +19,13 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Coroutine
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import discord
 from pydantic import SecretStr
 
+from adapters.discord.catch_up import catch_up, catch_up_window, channels_to_read
 from adapters.discord.client import ChatopsClient
 from adapters.discord.conversations import (
     ARCHIVE_AFTER_MINUTES,
@@ -75,6 +77,7 @@ class DiscordAdapter:
         self._restore_endpoints = None
         self.leadership: Leadership | None = None  # the gateway lease, once logged in
         self._leading = False  # this replica holds a gateway session (or is getting one)
+        self._catch_up_due = False  # it took the gateway over: read what was sent meanwhile
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -130,6 +133,7 @@ class DiscordAdapter:
         assert self.client is not None
         self.health.report(self.name, AdapterState.starting, "took over the gateway lease; connecting")
         self._leading = True
+        self._catch_up_due = True  # messages sent while no replica listened are read once connected
         connection = asyncio.create_task(self.client.connect(reconnect=True), name="chatops-discord-gateway")
         self._runner = asyncio.create_task(self._supervise(connection), name="chatops-discord-supervisor")
 
@@ -191,6 +195,25 @@ class DiscordAdapter:
         self._failures = 0
         self._backoff.reset()
         self.health.report(self.name, AdapterState.up)
+        if self._catch_up_due:
+            self._catch_up_due = False
+            self._spawn(self._catch_up(), name="discord-catch-up")
+
+    async def _catch_up(self) -> None:
+        """Answer what was posted during the failover gap (see `adapters/discord/catch_up.py`)."""
+        assert self.client is not None
+        seconds = catch_up_window(self.store.lease_seconds)
+        since = (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="microseconds")
+        try:
+            threads = await self.hub.cards.active_threads(PLATFORM, since)
+            channels = channels_to_read(self.client, self.config.discord.channels, self.config.discord.guilds,
+                                        threads)
+            handed = await catch_up(self.client, channels, seconds, self.on_message)
+        except Exception:  # a failed catch-up must not take the adapter down
+            log.exception("discord: catching up after taking over the gateway failed")
+            return
+        log.info("discord: caught up after taking over the gateway: %d message(s) from the last %.0f s "
+                 "in %d channel(s) handed on (those already answered are dropped)", handed, seconds, len(channels))
 
     def disconnected(self) -> None:
         """discord.py lost the connection and is reconnecting by itself."""

@@ -60,6 +60,7 @@ KEEPALIVE_SECONDS = 15.0
 THREAD_ID = {"type": "string", "maxLength": 200}
 THREAD_PAGE, THREAD_PAGE_MAX = 50, 200  # messages in a thread body: replies never grow with the thread
 EVENT_ID = re.compile(r"[0-9]{1,20}", re.ASCII)
+MAX_EVENT_ID = 2**63 - 1  # ids are 64-bit database integers: a larger one overflows every query
 
 
 def json_body(model: BaseModel, status: int = 200) -> web.Response:
@@ -277,13 +278,17 @@ class ThreadsApi:
         attachment = attachment or next((f for plan in (view or {}).get("plans", []) for step in plan["steps"]
                                          for f in step.get("files", []) if f.get("sha256") == digest), None)
         path = self.store.file_path(digest) if attachment else None
-        if attachment is None or path is None:
+        data = await self.store.read_file(digest) if attachment and path is None else None
+        if attachment is None or (path is None and data is None):
             raise ApiError(404, "no such file in this thread")
         mime = str(attachment.get("mime_type") or "")
         if mime.split("/")[0] not in ("image", "audio", "video") or "svg" in mime:
             mime = "application/octet-stream"  # never a type the browser would run
-        return web.FileResponse(path, headers={"Content-Type": mime, "Content-Disposition": "inline",
-                                               "Cache-Control": "private, max-age=86400", **SECURITY_HEADERS})
+        headers = {"Content-Type": mime, "Content-Disposition": "inline", "Cache-Control": "private, max-age=86400",
+                   **SECURITY_HEADERS}
+        if path is not None:  # on one machine: sent from the file
+            return web.FileResponse(path, headers=headers)
+        return web.Response(body=data, headers=headers)  # from the database, shared by every replica
 
     async def me(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
@@ -360,7 +365,7 @@ class ThreadsApi:
         user = self.callers.identify(request)
         thread = await self._readable_thread(request.match_info["id"], user)
         resume = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
-        if not EVENT_ID.fullmatch(resume):
+        if not EVENT_ID.fullmatch(resume) or int(resume) > MAX_EVENT_ID:
             raise ApiError(400, "Last-Event-ID must be an event id from this stream", "invalid")
         sent = int(resume)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",

@@ -12,8 +12,11 @@ database on an event. A stream wakes when this process stored events for its thr
 store's `EventSignal` says another replica did (PostgreSQL `LISTEN/NOTIFY`), or after its short
 poll interval, and then reads what is new (one indexed query). A crash can lose the last fraction
 of a second of events; what they said (plans, steps, answers, notices) is stored anyway and
-`GET /threads/{id}` shows it. If the database refuses a batch, this process's streams are still
-sent its events, without ids (a later resume cannot replay them).
+`GET /threads/{id}` shows it. If the database refuses a batch (an outage), this process's
+streams are sent its events at once, without ids, and the batch is kept and written again with a
+growing pause until the database takes it (at most `MAX_UNSTORED` events wait; the oldest beyond
+go, said in the log), so a later resume replays them; a stream that already had an event without
+its id does not get it a second time when it is stored.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
@@ -30,6 +33,8 @@ from bot.model import Outbound
 FLUSH_SECONDS = 0.05
 KEEP_THREADS = 2000
 READ_LIMIT = 1000
+MAX_UNSTORED = 10_000  # events waiting for the database to come back
+RETRY_FIRST, RETRY_MAX = 0.2, 5.0  # seconds between attempts to store a refused batch
 
 log = logging.getLogger("chatops.http.events")
 
@@ -53,8 +58,11 @@ class EventStore(Protocol):
 class ThreadEvents:
     def __init__(self, *, store: EventStore) -> None:
         self._store = store
-        self._pending: list[tuple[str, str]] = []
+        # (thread id, JSON, already sent to this process's streams without an id)
+        self._pending: list[tuple[str, str, bool]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._retrier: asyncio.Task[None] | None = None
+        self._retry_pause = RETRY_FIRST
         self._writing = asyncio.Lock()  # batches are written in the order they were published
         self._unkept: dict[str, set[asyncio.Queue[str]]] = {}  # streams to hand refused events to
         self._closed = asyncio.Event()
@@ -63,7 +71,7 @@ class ThreadEvents:
 
     def publish(self, thread_id: str, event: Outbound) -> None:
         """Queue an event for the next batch (the caller never waits for the database)."""
-        self._pending.append((thread_id, event.model_dump_json()))
+        self._pending.append((thread_id, event.model_dump_json(), False))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
@@ -72,21 +80,41 @@ class ThreadEvents:
         await self.flush()
 
     async def flush(self) -> None:
-        """Write what accumulated (one transaction); the store wakes the streams."""
+        """Write what accumulated (one transaction); the store wakes the streams. A batch the
+        database refuses is sent to this process's streams now and kept to be written again."""
         async with self._writing:
             batch, self._pending = self._pending, []
             if not batch:
                 return
             try:
-                ids = await self._store.keep_thread_events(batch)
-            except Exception:  # this process's streams still get them; only a later resume misses them
-                log.exception("could not keep %d event(s)", len(batch))
-                for thread_id, data in batch:
-                    for queue in self._unkept.get(thread_id, ()):
-                        queue.put_nowait(data)
+                ids = await self._store.keep_thread_events([(thread_id, data) for thread_id, data, _ in batch])
+            except Exception as exc:
+                self._keep_for_later(batch, exc)
                 return
-            for (thread_id, _), event_id in zip(batch, ids, strict=True):
+            self._retry_pause = RETRY_FIRST
+            for (thread_id, _, _), event_id in zip(batch, ids, strict=True):
                 self._remember(thread_id, event_id)
+
+    def _keep_for_later(self, batch: list[tuple[str, str, bool]], exc: Exception) -> None:
+        for thread_id, data, sent in batch:
+            if not sent:
+                for queue in self._unkept.get(thread_id, ()):
+                    queue.put_nowait(data)
+        kept = [(thread_id, data, True) for thread_id, data, _ in batch] + self._pending
+        if len(kept) > MAX_UNSTORED:
+            log.error("dropped %d event(s) the database could not take (more than %d waited)",
+                      len(kept) - MAX_UNSTORED, MAX_UNSTORED)
+            kept = kept[len(kept) - MAX_UNSTORED:]
+        self._pending = kept
+        log.warning("could not keep %d event(s) yet (%s); trying again in %g s", len(kept),
+                    type(exc).__name__, self._retry_pause)
+        if (self._retrier is None or self._retrier.done()) and not self._closed.is_set():
+            self._retrier = asyncio.get_running_loop().create_task(self._retry(self._retry_pause))
+        self._retry_pause = min(self._retry_pause * 2, RETRY_MAX)
+
+    async def _retry(self, pause: float) -> None:
+        await asyncio.sleep(pause)
+        await self.flush()
 
     async def last_id_kept(self, thread_id: str) -> str:
         """The thread's last event id, read before its view: a client that resumes from it misses
@@ -95,7 +123,7 @@ class ThreadEvents:
         and its streams' reads, so the thread body of a reply costs no database read; from the
         store otherwise (after a restart, or a thread only another replica wrote to). With
         several replicas it can lag what another one wrote: a resume then sends that again."""
-        if self._writing.locked() or any(pending == thread_id for pending, _ in self._pending):
+        if self._writing.locked() or any(pending == thread_id for pending, _, _ in self._pending):
             await self.flush()  # a batch being written may hold this thread's events too
         known = self._known.get(thread_id)
         if known is None:
@@ -115,6 +143,7 @@ class ThreadEvents:
         server stops."""
         unkept: asyncio.Queue[str] = asyncio.Queue()
         self._unkept.setdefault(thread_id, set()).add(unkept)
+        sent_unkept: Counter[str] = Counter()  # events this stream had without an id, not yet stored
         loop = asyncio.get_running_loop()
         try:
             quiet_since = loop.time()
@@ -124,8 +153,13 @@ class ThreadEvents:
                 except Exception:  # a database that cannot be read now: try again at the next wake
                     log.exception("could not read the events of thread %s", thread_id)
                     batch = []
+                if sent_unkept and batch:
+                    after = max([after, *(event_id for event_id, _ in batch if event_id is not None)])
+                    batch = [event for event in batch if not _seen(sent_unkept, event[1])]
                 while not unkept.empty():
-                    batch.append((None, unkept.get_nowait()))
+                    data = unkept.get_nowait()
+                    sent_unkept[data] += 1
+                    batch.append((None, data))
                 if batch:
                     after = max([after, *(event_id for event_id, _ in batch if event_id is not None)])
                     self._remember(thread_id, after)
@@ -158,8 +192,22 @@ class ThreadEvents:
     async def close(self) -> None:
         """Tell every open stream to end (the server is stopping) and write what is pending."""
         self._closed.set()
-        if self._flusher is not None and not self._flusher.done():
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+        for task in (self._flusher, self._retrier):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.flush()
+        if self._pending:
+            log.error("%d event(s) were never kept: the database refused them until the server stopped",
+                      len(self._pending))
+
+
+def _seen(sent_unkept: Counter[str], data: str) -> bool:
+    """Whether a stored event is one this stream already sent without its id (then skipped once)."""
+    if sent_unkept[data] > 0:
+        sent_unkept[data] -= 1
+        if not sent_unkept[data]:
+            del sent_unkept[data]
+        return True
+    return False

@@ -14,18 +14,18 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from aiohttp import BodyPartReader, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 from pydantic import ValidationError
+from python_multipart.multipart import parse_options_header
 
 from adapters.http.errors import ApiError
+from adapters.http.forms import FormPart, FormRefused, parse_multipart, parse_urlencoded
 from adapters.http.schemas import MAX_TEXT, MessageRequest
 from bot.config import Config
 from bot.perception.media import declared_type, human_size, to_media
 from bot.perception.types import PerceptionError
 from bot.text import safe_file_name
 
-CHUNK = 64 * 1024
 T = TypeVar("T")
 
 
@@ -85,55 +85,63 @@ async def read_message(request: web.Request, config: Config) -> IncomingMessage:
     if request.content_type == "application/json":
         body = await read_json(request, MessageRequest, max_body, config.http.body_timeout)
         return IncomingMessage(text=body.text, files=[])
-    if request.content_type == "application/x-www-form-urlencoded":  # `curl -d text=…`
-        try:
-            fields = await read_within(config.http.body_timeout, request.post())
-        except UnicodeDecodeError:
-            raise ApiError(400, "the form body is not valid UTF-8", "malformed_body") from None
-        text = _checked_length(str(fields.get("text", "")))
-        if not text.strip():
-            raise ApiError(400, "send some text", "empty")
-        return IncomingMessage(text=text, files=[])
-    if request.content_type != "multipart/form-data":
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise ApiError(415, "send application/json ({\"text\": …}) or multipart/form-data (text and files)")
+    body = await read_within(config.http.body_timeout, request.read())
     try:
-        message = await read_within(config.http.body_timeout, _read_multipart(request, config))
-    except (ValueError, AssertionError, KeyError, LookupError, HttpProcessingError) as exc:
-        raise ApiError(400, f"the multipart body could not be read ({type(exc).__name__})", "malformed_body") from None
+        if request.content_type == "application/x-www-form-urlencoded":  # `curl -d text=…`
+            fields = await asyncio.to_thread(parse_urlencoded, body)
+            return _form_message(fields)
+        parts = await asyncio.to_thread(parse_multipart, body, request.headers.get("Content-Type", ""),
+                                        file_limit=_file_limit(config))
+    except FormRefused as exc:
+        raise ApiError(exc.status, exc.message, exc.code) from None
+    message = await asyncio.to_thread(_multipart_message, parts, config)
     if not message.text.strip() and not message.files:
         raise ApiError(400, "send some text or at least one file", "empty")
     return message
 
 
-async def _read_multipart(request: web.Request, config: Config) -> IncomingMessage:
-    reader = await request.multipart()
+def _form_message(fields: list[tuple[str, str]]) -> IncomingMessage:
+    text = _checked_length("\n".join(value for name, value in fields if name == "text"))
+    if not text.strip():
+        raise ApiError(400, "send some text", "empty")
+    return IncomingMessage(text=text, files=[])
+
+
+def _multipart_message(parts: list[FormPart], config: Config) -> IncomingMessage:
+    """The message in parsed parts: `text` fields joined, files checked (sniffing reads the
+    bytes: run in a thread); unknown plain fields are ignored, like unknown query parameters."""
     text_parts: list[str] = []
     files: list[UploadedFile] = []
-    total = 0
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            raise ApiError(400, "nested multipart bodies are not accepted", "malformed_body")
-        data = bytearray()
-        while chunk := await part.read_chunk(CHUNK):
-            data += chunk
-            total += len(chunk)
-            if total > config.http.max_body:
-                raise ApiError(413, f"the request is larger than the {human_size(config.http.max_body)} limit")
-            if part.filename is not None and len(data) > (limit := _file_limit(part, config)):
-                raise ApiError(413, f"{part.filename} is larger than the {human_size(limit)} limit for a file")
+    for part in parts:
         if part.filename is None and part.name != "files":
             if part.name == "text":
-                text_parts.append(bytes(data).decode(part.get_charset("utf-8")))
-            continue  # unknown plain fields are ignored, like unknown query parameters
-        files.append(_checked_file(part.filename or "file", bytes(data), config))
+                try:
+                    text_parts.append(bytes(part.data).decode(_charset(part.content_type)))
+                except (UnicodeDecodeError, LookupError):
+                    raise ApiError(400, "the text field is not valid UTF-8", "malformed_body") from None
+            continue
+        if len(files) == config.perception.max_attachments:
+            raise ApiError(413, f"a message may carry at most {config.perception.max_attachments} files",
+                           "too_many_files")
+        files.append(_checked_file(part.filename or "file", bytes(part.data), config))
     return IncomingMessage(text=_checked_length("\n".join(text_parts)), files=files)
 
 
-def _file_limit(part: BodyPartReader, config: Config) -> int:
-    """While streaming, the cap the part's declared type allows (a video's is larger); the type
-    sniffed from the bytes is checked against its own cap in `_checked_file`."""
-    declared = declared_type(part.filename or "", part.headers.get("Content-Type", ""))
-    return config.perception.limit_for(declared)
+def _charset(content_type: str | None) -> str:
+    _, options = parse_options_header(content_type)
+    return (options.get(b"charset") or b"utf-8").decode("latin-1")
+
+
+def _file_limit(config: Config):
+    """The cap a part's declared type allows (a video's is larger), for the parser to apply as
+    the part arrives; the type sniffed from the bytes is checked against its own cap in
+    `_checked_file`."""
+    def limit(filename: str, content_type: str) -> int:
+        return config.perception.limit_for(declared_type(filename, content_type))
+
+    return limit
 
 
 def _checked_length(text: str) -> str:

@@ -4,6 +4,7 @@ the bytes (platforms label files loosely, and a `.png` can be anything)."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
@@ -24,6 +25,18 @@ def human_size(size: int) -> str:
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{size} bytes"  # pragma: no cover
+
+
+def header_pixels(data: bytes) -> int:
+    """An image's width × height from its header (Pillow's `open` decodes no pixel), 0 when it
+    cannot be read (the reader then says why). Blocking: call it in a thread."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return int(image.width) * int(image.height)
+    except Exception:
+        return 0
 
 
 VIDEO_SUFFIXES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",

@@ -29,7 +29,8 @@ from pydantic_ai.models import Model
 
 from bot.config import PerceptionConfig
 from bot.model import Attachment
-from bot.perception.media import declared_type, human_size, to_media
+from bot.perception.admission import PerUserQueue
+from bot.perception.media import declared_type, header_pixels, human_size, to_media
 from bot.perception.spoken import normalise_transcript
 from bot.perception.types import MediaFile, PerceivedPart, PerceptionError, safe_name
 
@@ -66,6 +67,7 @@ class Perceiver:
         self._transcriber = None
         self._image_reader = None
         self._video_reader = None
+        self.queue = PerUserQueue(running=config.workers, max_queued=config.max_queued_per_user)
 
     # --- the readers, built on first use -----------------------------------------------------------
 
@@ -112,18 +114,42 @@ class Perceiver:
 
     # --- perceiving -------------------------------------------------------------------------------
 
-    async def perceive_message(self, text: str, attachments: list[Attachment], fetch: Fetch | None) -> tuple[
-            str, list[PerceivedPart]]:
+    async def perceive_message(self, text: str, attachments: list[Attachment], fetch: Fetch | None, *,
+                               user: str = "") -> tuple[str, list[PerceivedPart]]:
         """The message as the planner reads it, and the part made of each attachment. File names
-        are sanitised first (`safe_name`): they appear in part labels."""
+        are sanitised first (`safe_name`): they appear in part labels. Within the per-message
+        limits (`max_attachments`, `max_message_pixels`) and `user`'s share of the workers."""
         for attachment in attachments:
             attachment.name = safe_name(attachment.name)
-        parts = await asyncio.gather(*(self._perceive_attachment(a, fetch) for a in attachments))
+        limit = self.config.max_attachments
+        kept, surplus = attachments[:limit], attachments[limit:]
+        admitted = [self.queue.admit(user) for _ in kept]
+        try:
+            fetched = await asyncio.gather(*(
+                self._fetch(attachment, fetch) if admitted[index] else _done(self.refusal(
+                    attachment.name, attachment.mime_type.split("/", 1)[0],
+                    f"was not read: {self.queue.max_queued} of your files are being read already; "
+                    "send it again in a moment"))
+                for index, attachment in enumerate(kept)))
+            within = await self._within_pixel_budget(fetched)
+            parts = list(await asyncio.gather(*(
+                self._perceive_in_turn(item, user, attachment) if isinstance(item, MediaFile) else _done(item)
+                for item, attachment in zip(within, kept, strict=True))))
+        finally:
+            for was_admitted in admitted:
+                if was_admitted:
+                    self.queue.leave(user)
+        if surplus:
+            names = ", ".join(a.name for a in surplus[:5]) + (", …" if len(surplus) > 5 else "")
+            parts.append(PerceivedPart(name=surplus[0].name, kind="file", label=f"[{len(surplus)} more files]",
+                                       text=f"were not read ({names}): a message may carry at most {limit} files",
+                                       ok=False))
         rendered = [text.strip()] if text.strip() else []
         rendered += [part.render() for part in parts]
-        return "\n".join(rendered), list(parts)
+        return "\n".join(rendered), parts
 
-    async def _perceive_attachment(self, attachment: Attachment, fetch: Fetch | None) -> PerceivedPart:
+    async def _fetch(self, attachment: Attachment, fetch: Fetch | None) -> MediaFile | PerceivedPart:
+        """The attachment's bytes as a checked media file, or the part that says why not."""
         kind = attachment.mime_type.split("/", 1)[0]
         try:
             if fetch is None:
@@ -139,7 +165,27 @@ class Perceiver:
             return self.refusal(attachment.name, kind, f"could not be fetched ({type(exc).__name__})")
         attachment.sha256 = media.sha256
         attachment.size = len(media.data)
-        part = await self.perceive(media)
+        return media
+
+    async def _within_pixel_budget(self, items: list[MediaFile | PerceivedPart]) -> list[MediaFile | PerceivedPart]:
+        """Images in message order while their pixels (from the headers, read in a thread) fit
+        `max_message_pixels` together; an image past the total becomes a refusal, unread."""
+        budget, used = self.config.max_message_pixels, 0
+        kept: list[MediaFile | PerceivedPart] = []
+        for item in items:
+            if isinstance(item, MediaFile) and item.kind == "image":
+                pixels = await asyncio.to_thread(header_pixels, item.data)
+                if used + pixels > budget:
+                    item = self.refusal(item.name, "image", f"was not read: this message's images come to more "
+                                                            f"than {budget / 1e6:g} megapixels together")
+                else:
+                    used += pixels
+            kept.append(item)
+        return kept
+
+    async def _perceive_in_turn(self, media: MediaFile, user: str, attachment: Attachment) -> PerceivedPart:
+        async with self.queue.turn(user):
+            part = await self.perceive(media)
         if media.kind == "video" and part.kind == "audio":  # a voice note in a video container (webm)
             attachment.mime_type = "audio/" + media.mime_type.split("/", 1)[1]  # played as sound
         return part
@@ -238,6 +284,10 @@ class Perceiver:
                              label=f"[image: {media.name}, {reading.width}×{reading.height} {reading.format.lower()}"
                                    f"{' photo' if reading.photo else ''}]",
                              text=text, details=reading.model_dump(mode="json"))
+
+
+async def _done(part: PerceivedPart) -> PerceivedPart:
+    return part
 
 
 def _relabel(part: PerceivedPart, name: str) -> str:

@@ -159,6 +159,7 @@ class FakeDiscord:
         self.gateway_frames: list[dict[str, Any]] = []  # everything the bot sent on the gateway
         self.delivered: list[dict[str, Any]] = []  # every dispatch frame written to the bot's socket
         self.messages: dict[str, dict[str, Any]] = {}  # public messages by id
+        self.history_reads: list[str] = []  # channels read with GET /channels/{id}/messages
         self.ephemeral: list[dict[str, Any]] = []  # ephemeral interaction messages, with "visible_to"
         self.channels: dict[str, dict[str, Any]] = {}
         self.interactions: dict[str, Interaction] = {}
@@ -530,6 +531,7 @@ class FakeDiscord:
             ("POST", r"/channels/(\d+)/messages", self._create_message),
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
             ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
+            ("GET", r"/channels/(\d+)/messages", self._list_messages),
             ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._create_thread),
             ("POST", r"/channels/(\d+)/typing", self._typing),
             ("PUT", r"/applications/(\d+)/commands", lambda sent, app: self._commands("global", sent.body)),
@@ -605,6 +607,17 @@ class FakeDiscord:
                 message[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
         message["edited_timestamp"] = now_iso()
         return 200, message
+
+    def _list_messages(self, sent: Sent, channel_id: str) -> tuple[int, Any]:
+        """`GET /channels/{id}/messages?after=&limit=`: as Discord, the `limit` messages right after
+        `after`, newest first (discord.py reverses them for `oldest_first`)."""
+        self._channel(channel_id)
+        after = int(sent.query.get("after", "0"))
+        limit = min(int(sent.query.get("limit", "50")), 100)
+        later = sorted((m for m in self.messages.values() if m["channel_id"] == channel_id and int(m["id"]) > after),
+                       key=lambda m: int(m["id"]))[:limit]
+        self.history_reads.append(channel_id)
+        return 200, list(reversed(later))
 
     def _get_message(self, sent: Sent, channel_id: str, message_id: str) -> tuple[int, Any]:
         message = self.messages.get(message_id)

@@ -93,6 +93,12 @@ def big() -> str:
 
 
 @server.tool(annotations=READ_ONLY)
+def huge(megabytes: int = 50) -> str:
+    """Returns that many megabytes of text (a result the bot must not hold)."""
+    return "y" * (megabytes * 1_000_000)
+
+
+@server.tool(annotations=READ_ONLY)
 def picture() -> list[Any]:
     """Returns an image and a caption."""
     return [TextContent(type="text", text="a red square"),
@@ -143,6 +149,41 @@ async def add_tool(ctx: Context, name: str) -> str:
     server.add_tool(extra, name=name, description=f"An added tool called {name}.", annotations=READ_ONLY)
     await _announce(ctx)
     return f"added {name}"
+
+
+LISTING_DELAY = {"seconds": 0.0}
+_list_tools_now = server.list_tools
+
+
+async def _list_tools_late() -> list[Any]:
+    """The tool list as it is when asked, answered `LISTING_DELAY` later (a slow server): a
+    change made meanwhile is not in it, so only its own announcement can bring it in."""
+    tools = await _list_tools_now()
+    await asyncio.sleep(LISTING_DELAY["seconds"])
+    return tools
+
+
+server.list_tools = _list_tools_late  # type: ignore[method-assign]
+
+
+@server.tool(annotations=READ_ONLY)
+async def flood_changes(ctx: Context, count: int = 3000, then_add: str = "", listing_delay: float = 0.0) -> str:
+    """Announces `count` tool-list changes that change nothing, then (given `then_add`) makes one
+    real change while the client is still listing, and announces it: the last announcement is the
+    one that matters."""
+    LISTING_DELAY["seconds"] = listing_delay
+    for _ in range(count):
+        await _announce(ctx)
+    if then_add:
+        await asyncio.sleep(0.3)  # the client is listing now (its answer is held back)
+
+        def added() -> str:
+            return f"{then_add} works"
+
+        server.add_tool(added, name=then_add, description=f"Added after a flood: {then_add}.",
+                        annotations=READ_ONLY)
+        await _announce(ctx)
+    return f"announced {count} changes"
 
 
 async def _announce(ctx: Context) -> None:

@@ -204,3 +204,30 @@ async def test_the_standby_takes_over_the_gateway_when_the_leader_is_killed(star
 
 async def _state_is(replica: Replica, state: str) -> bool:
     return await replica.discord_state() == state
+
+
+async def test_a_message_sent_while_no_replica_held_the_gateway_is_answered_once_by_the_new_leader(
+        start_replica, fake_discord, storage):
+    """Issue 22, item 11: Discord delivers a message only to the session open when it is sent;
+    during the failover gap there is none. The new leader reads the channels it serves and the
+    threads with recent activity (`GET /channels/{id}/messages?after=`) and answers what it
+    missed, while what the dead leader answered is dropped by its delivery id."""
+    leader = await start_replica("a")
+    await start_replica("b")
+    before = await fake_discord.say(ALICE, f"{MENTION} !current_time timezone=UTC")
+    await eventually(said(fake_discord, before["id"], "Done:"), timeout=60, what="the leader's answer")
+
+    leader.process.send_signal(signal.SIGKILL)
+    await leader.process.wait()
+    await eventually(lambda: not fake_discord.session_open, timeout=10, what="the dead leader's session to close")
+    gap = await fake_discord.say(ALICE, f"{MENTION} !current_time timezone=Europe/Paris")  # delivered to nobody
+    assert fake_discord.deliveries_of("MESSAGE_CREATE", gap["id"]) == 0
+
+    await eventually(lambda: fake_discord.connections == 2 and fake_discord.session_open,
+                     timeout=LEASE_SECONDS * 4, what="the standby's gateway session")
+    answers = await eventually(said(fake_discord, gap["id"], "Done:"), timeout=60,
+                               what="the answer to the message sent in the gap")  # main: never
+    assert fake_discord.history_reads, "the new leader read the channels' history"
+    await asyncio.sleep(2)  # a second answer to either message would have come by now
+    assert len(said(fake_discord, gap["id"], "Done:")()) == len(answers) == 1
+    assert len(said(fake_discord, before["id"], "Done:")()) == 1  # the dead leader's answer is not repeated

@@ -24,8 +24,8 @@ from typing import IO, Any
 import anyio
 import httpx2
 from mcp import Client, MCPError, StdioServerParameters
-from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.client.subscriptions import ListenNotSupportedError
 from mcp.types import (
     CONNECTION_CLOSED,
     CallToolResult,
@@ -37,12 +37,16 @@ from mcp.types import (
 
 from bot import __version__
 from bot.config import MCPServerConfig
+from tools.mcp.bounded_stdio import RESULT_TOO_LARGE, bounded_stdio_client
 
 log = logging.getLogger("chatops.mcp")
 
 ProgressReport = Callable[[str], Awaitable[None]]
 FIRST_BACKOFF = 1.0  # seconds before the first restart attempt after a failure
 MAX_BACKOFF = 60.0
+FIRST_LISTEN_RETRY = 0.1  # seconds before a tool-change stream that ended is opened again
+MAX_LISTEN_RETRY = 30.0
+REFRESH_SETTLE = 0.05  # seconds an announced change waits, so a burst is listed once
 MAX_LIST_PAGES = 50  # a paginator that never ends cannot hang a start
 STDERR_TAIL = 3  # lines of the server's stderr quoted when it fails to start
 CLIENT_INFO = Implementation(name="chatops", version=__version__)
@@ -112,6 +116,8 @@ class MCPConnection:
         self._retry_at = 0.0
         self._stderr: IO[str] | None = None
         self._refreshing: asyncio.Task[None] | None = None
+        self._stale = False  # a tool-list change was announced and not listed yet
+        self.refreshes = 0  # listings made for announcements
         self._http_status = 0  # the last HTTP error status of a url server, for a clearer failure
 
     @property
@@ -215,7 +221,8 @@ class MCPConnection:
                     # the server's stderr goes to a file of ours: a chatty server cannot scribble
                     # over the terminal chat, and a failed start can quote its last words
                     self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by stop)
-                    target = stdio_client(params, errlog=self._stderr)
+                    target = bounded_stdio_client(params, errlog=self._stderr,
+                                                  max_line=self.config.max_result_bytes)
                 client = Client(target, cache=None, message_handler=self._on_message, client_info=CLIENT_INFO)
                 await stack.enter_async_context(client)
                 self.tools = await _list_all(client)
@@ -244,24 +251,49 @@ class MCPConnection:
 
     async def _listen(self, client: Client) -> None:
         """Modern servers announce tool-list changes on a `subscriptions/listen` stream; older
-        ones send `notifications/tools/list_changed`, which `_on_message` hears."""
+        ones send `notifications/tools/list_changed`, which `_on_message` hears. A stream that
+        ends (a flood of announcements can end it) is opened again, and the tools are listed
+        again then, since changes made meanwhile were announced to nobody."""
         capability = client.server_capabilities.tools
         if capability is None or not capability.list_changed:
             return
-        try:
-            async with client.listen(tools_list_changed=True) as subscription:
-                async for _event in subscription:
-                    self._schedule_refresh()
-        except Exception as exc:  # legacy protocol, or the stream dropped: the notifications remain
-            log.debug("MCP server %s: no change stream: %s", self.name, _short(exc))
+        delay = FIRST_LISTEN_RETRY
+        while True:
+            opened = time.monotonic()
+            try:
+                async with client.listen(tools_list_changed=True) as subscription:
+                    async for _event in subscription:
+                        self._schedule_refresh()
+                why = "ended"
+            except ListenNotSupportedError:  # a legacy protocol: the notifications remain
+                return
+            except Exception as exc:
+                why = f"dropped ({_short(exc)})"
+            log.info("MCP server %s: the tool-change stream %s; listening again", self.name, why)
+            self._schedule_refresh()
+            if time.monotonic() - opened > MAX_LISTEN_RETRY:
+                delay = FIRST_LISTEN_RETRY  # it lived a while: not a loop of failures
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_LISTEN_RETRY)
 
     async def _on_message(self, message: ServerNotification | Exception) -> None:
         if isinstance(message, ToolListChangedNotification):
             self._schedule_refresh()
 
     def _schedule_refresh(self) -> None:
+        """Coalesce tool-list announcements: one refresher lists the tools again while any came
+        in since it last listed, so a flood costs a few listings and the last announcement is
+        never dropped (one arriving mid-listing is answered by the next pass)."""
+        self._stale = True
         if self._refreshing is None or self._refreshing.done():
-            self._refreshing = asyncio.get_running_loop().create_task(self._refresh())
+            self._refreshing = asyncio.get_running_loop().create_task(self._refresh_while_stale())
+
+    async def _refresh_while_stale(self) -> None:
+        while self._stale:
+            await asyncio.sleep(REFRESH_SETTLE)  # let a burst of announcements land first
+            self._stale = False
+            self.refreshes += 1
+            await self._refresh()
 
     async def _refresh(self) -> None:
         client = self._client
@@ -353,6 +385,8 @@ class MCPConnection:
         except TimeoutError:
             raise MCPCallFailed(f"{tool} did not answer within {timeout:g} s (the call was cancelled)") from None
         except MCPError as exc:
+            if exc.code == RESULT_TOO_LARGE:
+                raise MCPCallFailed(f"{tool}: {exc}") from None
             if exc.code == CONNECTION_CLOSED:
                 await self._mark_dead("the server exited during a call")
                 raise MCPCallFailed(f"the {self.name} server stopped during the call; "

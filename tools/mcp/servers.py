@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -178,6 +179,10 @@ class MCPServers:
             source=f"mcp:{config.name}",
             keywords=tuple(word for word in name.split("_") if word),
             risk_reason=reason,
+            # the server (how it is started or reached) and the tool as it described itself
+            origin=json.dumps([config.model_dump(mode="json", include={"name", "command", "args", "cwd", "env",
+                                                                       "url"}),
+                               tool.model_dump(mode="json")], sort_keys=True, default=str),
         )
 
     async def call(self, server: str, tool: str, args: dict[str, Any], ctx: ToolContext) -> MCPToolResult:
