@@ -97,6 +97,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # Classes that name an action: a tool gets credit for them only through its verb (the first word of
 # its name) or its keywords, so `revert_release` is not offered for "ship it" through "release".
 ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge"})
+# Classes whose words in the verb's place ask for a change ("scale checkout to 8", "bounce it"),
+# unlike subject classes ("the queue is backed up", "the disk is full").
+CHANGE_CLASSES = ACTION_CLASSES | {"scale"}
 
 
 @functools.lru_cache(maxsize=4096)

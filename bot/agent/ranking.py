@@ -34,6 +34,7 @@ from bot.agent.entities import (
 )
 from bot.agent.lexicon import (
     ACTION_CLASSES,
+    CHANGE_CLASSES,
     DETERMINERS,
     FALSE_PARTICLES,
     HTTP_VERBS,
@@ -756,8 +757,9 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
                 if ((at_verb and not foreign) or counted) and not common:
                     verb_hit = True
-                    action_hit = action_hit or (at_verb and text in _action_words(own_name_words(spec), lead,
-                                                                                  spec.keywords)
+                    # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
+                    action_hit = action_hit or counted or (at_verb and text in _action_words(
+                        own_name_words(spec), lead, spec.keywords)
                                                 and text not in LIGHT_VERBS)
     for word in _synonym_sources(spec):
         cls = synonym_class(word)
@@ -778,7 +780,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
         if _at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
             verb_hit = True
-            action_hit = action_hit or (_at_verb(start, clauses) and cls in ACTION_CLASSES)
+            # a synonym of a change in the verb's place ("scale", "bounce", "shrink"; not "backed up")
+            action_hit = action_hit or cls in CHANGE_CLASSES
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
