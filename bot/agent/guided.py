@@ -133,9 +133,11 @@ class GuidedPlanner:
     reviews_results = True  # a second round answers from the results, or runs a conditional's action
 
     def __init__(self, model: Model, *, timeout: float = 60, max_tokens: int = 256,
-                 concurrency: asyncio.Semaphore | None = None, choose_with_model: bool = False) -> None:
+                 concurrency: asyncio.Semaphore | None = None, choose_with_model: bool = False,
+                 use_meaning: bool = True) -> None:
         self.model = model
         self.choose_with_model = choose_with_model
+        self.use_meaning = use_meaning  # False: words alone (bench/planner_latency.py's baseline)
         self.model_calls = 0  # how many model requests were made, for the evaluation
         self.choices_without_model = 0  # free-text arguments with a single possible word
         self.timeout = timeout
@@ -202,6 +204,8 @@ class GuidedPlanner:
         """The request's similarity to each tool by meaning (`bot.agent.meaning`), computed in a
         worker thread for the request, its clauses and its negated parts; None when the words
         alone decide (one clause, a clear winner with every argument) or the model is absent."""
+        if not self.use_meaning:
+            return None
         clauses = [part for part in REQUEST_SPLIT.split(text) if part and part.strip()]
         if len(clauses) < 2 and not negations.spans and conditional is None:
             # the words decide alone when one tool leads every other, not only those offered without meaning

@@ -82,6 +82,12 @@ class MiniLM:
                 elif value.ndim == 2 and "embeddings" not in name:
                     value = value.T
                 self.w[name] = np.ascontiguousarray(value)
+        for index in range(LAYERS):  # Q, K and V side by side: one matrix product per layer instead of three
+            prefix = f"encoder.layer.{index}.attention.self"
+            parts = [f"{prefix}.{part}" for part in ("query", "key", "value")]
+            self.w[f"encoder.layer.{index}.qkv.weight"] = np.ascontiguousarray(
+                np.concatenate([self.w.pop(f"{name}.weight") for name in parts], axis=1))
+            self.w[f"encoder.layer.{index}.qkv.bias"] = np.concatenate([self.w.pop(f"{name}.bias") for name in parts])
 
     def _layer_norm(self, x: np.ndarray, name: str) -> np.ndarray:
         import numpy as np
@@ -110,18 +116,20 @@ class MiniLM:
         x = words + w["embeddings.position_embeddings.weight"][: len(ids)]
         x = self._layer_norm(x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")
         size = WIDTH // HEADS
+        count = len(ids)
         for index in range(LAYERS):
             prefix = f"encoder.layer.{index}"
-            q, k, v = (self._dense(x, f"{prefix}.attention.self.{part}").reshape(len(ids), HEADS, size)
-                       .transpose(1, 0, 2) for part in ("query", "key", "value"))
-            scores = q @ k.transpose(0, 2, 1) / np.sqrt(size)
+            qkv = x @ w[f"{prefix}.qkv.weight"] + w[f"{prefix}.qkv.bias"]  # one product for Q, K and V
+            q, k, v = (qkv[:, part * WIDTH:(part + 1) * WIDTH].reshape(count, HEADS, size).transpose(1, 0, 2)
+                       for part in range(3))
+            scores = np.matmul(q, k.transpose(0, 2, 1)) * (1.0 / np.sqrt(size))
             scores = np.exp(scores - scores.max(-1, keepdims=True))
-            attention = (scores / scores.sum(-1, keepdims=True)) @ v
-            merged = attention.transpose(1, 0, 2).reshape(len(ids), WIDTH)
+            attention = np.matmul(scores / scores.sum(-1, keepdims=True), v)
+            merged = attention.transpose(1, 0, 2).reshape(count, WIDTH)
             x = self._layer_norm(x + self._dense(merged, f"{prefix}.attention.output.dense"),
                                  f"{prefix}.attention.output.LayerNorm")
             hidden = self._dense(x, f"{prefix}.intermediate.dense")
-            hidden = 0.5 * hidden * (1 + np.tanh(0.7978845608 * (hidden + 0.044715 * hidden ** 3)))  # GELU
+            hidden = 0.5 * hidden * (1 + np.tanh(0.7978845608 * (hidden + 0.044715 * hidden * hidden * hidden)))  # GELU
             x = self._layer_norm(x + self._dense(hidden, f"{prefix}.output.dense"), f"{prefix}.output.LayerNorm")
         pooled = x.mean(0)
         return pooled / (np.linalg.norm(pooled) or 1.0)
