@@ -58,6 +58,14 @@ TEAM_TOOLS = [
     runbook("switch_flag", "Turn a feature flag on or off", "write",
             {"flag": {"pattern": "^[a-z][a-z0-9_]*$", "description": "The flag, e.g. new_checkout"},
              "state": {"type": "enum", "values": ["on", "off"]}}),
+    runbook("maintenance_page", "Show or hide the maintenance page of a site", "write",
+            {"site": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The site, e.g. shop"},
+             "enabled": {"type": "bool", "description": "true shows the page"}}),
+    runbook("lock_login", "Lock a user's login so they cannot sign in", "write",
+            {"account": {"pattern": "^[^@\\s]+@[^@\\s]+$", "description": "The account's e-mail"}}),
+    runbook("resize_machine", "Resize a virtual machine to another size", "write",
+            {"vm": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The VM, e.g. ci-runner-1"},
+             "size": {"type": "enum", "values": ["small", "medium", "large"]}}),
 ]
 TOOLS = [spec_of(item) for item in BUILTIN_TOOLS] + TEAM_TOOLS + \
     recorded_mcp_tools(REPO / "bench" / "data" / "issue19" / "heldout" / "realistic.mcp.json")
@@ -162,6 +170,30 @@ async def test_a_message_that_names_its_own_target_is_a_new_request() -> None:
 ])
 async def test_verbs_it_has_never_seen_reach_the_tool(text: str, expected: tuple[str, dict[str, Any]]) -> None:
     assert calls(await plan(text)) == [expected]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("put the shop into maintenance", ("maintenance_page", {"site": "shop", "enabled": True})),
+    ("take docs out of maintenance", ("maintenance_page", {"site": "docs", "enabled": False})),
+    ("lock the login of mark_o-brien@corp.example.com", ("lock_login", {"account": "mark_o-brien@corp.example.com"})),
+    ("resize ci-runner-2 to med", ("resize_machine", {"vm": "ci-runner-2", "size": "medium"})),
+    ("stage config/nginx.conf in /srv/repo",
+     ("git_add", {"repo_path": "/srv/repo", "files": ["config/nginx.conf"]})),
+    ("switch /srv/repo to release/2026.12",
+     ("git_checkout", {"repo_path": "/srv/repo", "branch_name": "release/2026.12"})),
+])
+async def test_values_by_their_schema_yes_no_lists_mails_and_shortened_enums(text: str, expected: Any) -> None:
+    assert calls(await plan(text)) == [expected]
+
+
+async def test_code_names_and_percentages_are_not_hosts_or_counts() -> None:
+    text = "redis.exceptions.ConnectionError at 100% cpu: is cache-2.internal:6380 open?"
+    assert calls(await plan(text)) == [("tcp_check", {"host": "cache-2.internal", "port": 6380})]
+
+
+async def test_a_light_verb_alone_asks_for_no_change() -> None:
+    outcome = await plan("make ci-runner-2 a bigger one")
+    assert not isinstance(outcome, Plan) or all(step.tool != "maintenance_page" for step in outcome.steps)
 
 
 async def test_a_question_never_becomes_a_change_by_meaning_alone() -> None:

@@ -332,7 +332,9 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
         best = choices[0] if param.name not in assigned else next(c for c in choices if c.value == assigned[param.name])
         rest = [choice for choice in choices if choice is not best]
         clear = not rest or best.score - rest[0].score >= 0.5
-        alone = len(lists[param.name]) == 1  # the request's only word that fits, before any is shared out
+        # a word with no evidence is taken only when it is the only one that fits, or every other
+        # one stands where a verb stands ("put the shop into maintenance": not "put")
+        alone = len(lists[param.name]) == 1 or all(choice.score < 0 for choice in lists[param.name][1:])
         if clear and (best.score > 0 or (alone and best.score == 0)):
             value: Any = [best.value] if param.kind == "list" else best.value
             put(param, value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
@@ -350,6 +352,16 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
             put(param, [best.value] if param.kind == "list" else best.value,
                 f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
                 FIT_POINTS["anchor", "string"])
+
+
+def _opens_with(verbs: frozenset[str], text: str) -> bool:
+    """Whether a clause opens with one of `verbs`, after "please", "can you" and the like."""
+    leads = {stem(word) for word in VERB_LEADS}
+    for clause in CLAUSE.split(text):
+        opening = [word for word in words_of(clause)[:4] if stem(word) not in leads]
+        if opening and opening[0] in verbs:
+            return True
+    return False
 
 
 def _yes_or_no(param: Param, entities: Entities) -> bool | None:
@@ -566,6 +578,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             state = _yes_or_no(param, entities)
             if state is not None:
                 put(param, state, f"{param.name} {str(state).lower()}", FIT_POINTS["enum", "enum"])
+                if _opens_with(LIGHT_VERBS | SWITCH_VERBS, entities.plain):
+                    filled.verb_value = True  # "put the shop into maintenance": the state change is the verb
         elif kind == "enum":
             matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.agent.entities import STOPWORDS, stem
-from bot.agent.lexicon import CLAUSE, DETERMINERS, PARTICLES, REFERENCES
+from bot.agent.lexicon import CLAUSE, DETERMINERS, LIGHT_VERBS, PARTICLES, REFERENCES, VERB_LEADS
 
 _SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/-][A-Za-z0-9]+)*")
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
@@ -50,7 +50,8 @@ class Span:
 
 
 def spans_of(text: str, hosts: frozenset[str] = frozenset()) -> list[Span]:
-    """The request's words as written, each with its position and whether it opens a clause."""
+    """The request's words as written, each with its position and whether it opens its clause
+    (filler before it, "please", "actually", opens with it)."""
     found: list[Span] = []
     index = 0
     for part in CLAUSE.split(text):
@@ -61,7 +62,8 @@ def spans_of(text: str, hosts: frozenset[str] = frozenset()) -> list[Span]:
             word = re.sub(r"'s$", "", match.group(0))
             found.append(Span(word, stem(word.lower()), index, first, word.lower() in hosts))
             index += 1
-            first = False
+            # the clause opens at its first word that is not filler ("actually make it 6", "please restart")
+            first = first and (word.lower() in STOPWORDS or word.lower() in VERB_LEADS)
     return found
 
 
@@ -166,7 +168,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
                 and (before.stem in anchors or before.text.lower() in _BE):
             score -= 1.0  # "the signup queue piling up", "is crashlooping": a verb there ("billing" is a name)
         following = spans[position + 1].text.lower() if position + 1 < len(spans) else ""
-        if span.clause_start and not identifier_shaped(span.text) and (not following or following in _OBJECT_LEADS):
+        if span.clause_start and not identifier_shaped(span.text) and (
+                not following or following in _OBJECT_LEADS or lowered in LIGHT_VERBS):
             score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
         if span.text.isdigit() and not _anchored(spans, position, own_anchors):
             continue  # a bare number is a text value only when named ("revision 41") or quoted
