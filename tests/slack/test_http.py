@@ -11,6 +11,7 @@ from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
 from bot.model import PlanStatus
 from tests.conftest import ScriptedModel, reply
 from tests.fakes.slack_api import BOT_USER_ID
+from tests.polling import eventually
 from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL
 from tests.slack.driver import as_mention, event_callback, sign
 
@@ -43,8 +44,9 @@ async def test_mention_card_approve_result(start_slack):
     assert [(b["action_id"], b["value"]) for b in buttons(card)] == [(APPROVE_ACTION, plan_id), (DENY_ACTION, plan_id)]
     assert "restart web" in card_text(card) and "unit=web" in card_text(card) and "`write`" in card_text(card)
     assert slack.bot.calls.of("restart") == []
-    assert await slack.bot.store.ref_of("slack", "plan_card", plan_id) == {
-        "channel": CHANNEL, "ts": card["ts"], "thread_ts": event["ts"]}
+    # the card's place is stored just after Slack answers the post: wait for it, do not race it
+    stored = await eventually(lambda: slack.bot.store.ref_of("slack", "plan_card", plan_id), what="the card's ref")
+    assert stored == {"channel": CHANNEL, "ts": card["ts"], "thread_ts": event["ts"]}
     assert "restart web please" in model.prompts[0] and BOT_USER_ID not in model.prompts[0]  # mention removed
 
     assert await slack.click(card, user=BOB) == 200  # bob holds oncall through the user group
