@@ -69,6 +69,13 @@ _QUOTED_OUTPUT = re.compile(
 _MARKUP = re.compile(r"<(script|style|iframe|svg|object|embed)\b[^<>]{0,200}>[^<]{0,500}</\1\s*>|"
                      r"</?[a-z][a-z0-9]*\b[^<>]{0,200}/?>",
                      re.IGNORECASE)
+_PERCENT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:%|percent\b)", re.IGNORECASE)
+_UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds", "seconds": "seconds",
+          "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
+          "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours",
+          "d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks", "weeks": "weeks"}
+_DURATION = re.compile(r"(?<![\w.])(\d{1,5})\s?(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b",
+                       re.IGNORECASE)
 _OUTPUT_LINE = re.compile(r"^\s*(?:[$#>]\s|\w[\w.-]*:\s*\(\d+\)|\[?\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:)")
 _IANA = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}\b")
 
@@ -120,6 +127,8 @@ class Entities:
     paths: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)  # numbers that are none of the above
+    percentages: list[int] = field(default_factory=list)  # "50%", "10 percent": not counts
+    durations: list[tuple[int, str]] = field(default_factory=list)  # "30d", "14 days": (30, "days")
     words: list[str] = field(default_factory=list)  # the remaining plain words, lower case
     text: str = ""  # the text the entities came from (the user's own words)
     plain: str = ""  # that text with URLs, hosts and paths blanked out
@@ -251,23 +260,30 @@ def extract_entities(text: str) -> Entities:
             add_unique(found.ports, port)
             blank(match.span(1) if match.group(1) else match.span(2))
     by_lower, cities = _zone_tables()
-    for match in _IANA.finditer(blanked):
+    # what the request quotes ('log a bug: "latency > 2s since 14:00 UTC"') is a value, not a question
+    # about a time zone or a count
+    unquoted = _QUOTED.sub(lambda match: " " * len(match.group(0)), blanked)
+    for match in _IANA.finditer(unquoted):
         zone = by_lower.get(match.group(0).lower())
         if zone:
             add_unique(found.timezones, zone)
             blank(match.span())
-    for match in re.finditer(r"\b[A-Za-z]{1,5}\b", blanked):
+    for match in re.finditer(r"\b[A-Za-z]{1,5}\b", unquoted):
         word = match.group(0)
         zone = ZONE_ABBREVIATIONS.get(word) if word.isupper() and word != "Z" else None
         if zone is None and word.lower() in ("utc", "gmt"):
             zone = "UTC"
         if zone:
             add_unique(found.timezones, zone)
-    for match in _city_pattern().finditer(blanked.lower()):
+    for match in _city_pattern().finditer(unquoted.lower()):
         add_unique(found.cities, cities[match.group(1)])
-    counted = _without_quoted_output(blanked)
+    counted = _without_quoted_output(unquoted)
     for match in _NUMBER.finditer(counted):
         add_unique(found.numbers, int(match.group(1)))
+    for match in _PERCENT.finditer(counted):
+        add_unique(found.percentages, int(match.group(1)))
+    for match in _DURATION.finditer(counted):
+        add_unique(found.durations, (int(match.group(1)), _UNITS[match.group(2).lower()]))
     found.plain = blanked
     found.words = words_of(blanked)
     for word in found.words:

@@ -375,6 +375,17 @@ def _yes_or_no(param: Param, entities: Entities) -> bool | None:
     return yes if yes != no else None
 
 
+def _unit_number(param: Param, entities: Entities) -> int | None:
+    """A number written with the unit this parameter counts in: a percentage for a parameter about
+    percent, "14 days"/"30d" for one named in days (hours, minutes, seconds, weeks)."""
+    named_by = f"{param.name} {param.schema.get('description', '')}".lower()
+    words = {part for part in re.split(r"[_\W]+", named_by) if part}
+    if words & {"percent", "percentage", "pct"} and len(entities.percentages) == 1:
+        return entities.percentages[0] if _fits_bounds(entities.percentages[0], param.schema) else None
+    named = [value for value, unit in entities.durations if unit in set(param.name.lower().split("_"))]
+    return named[0] if len(named) == 1 and _fits_bounds(named[0], param.schema) else None
+
+
 def _number_after(words: tuple[str, ...], entities: Entities) -> int | None:
     """The only number written right after one of `words` ("listening on 22")."""
     tokens = words_of(entities.plain)
@@ -622,6 +633,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 else None
             if value is None and param.required and len(free) == 1:
                 value = free[0]  # a lone number where one is needed ("scale checkout to 4")
+            if value is None:
+                value = _unit_number(param, entities)  # "ramp X to 50%", "the last 14 days", "30d"
             if value is not None:
                 used_numbers.add(value)
                 put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])

@@ -24,7 +24,7 @@ from typing import Any
 from bot.agent.entities import STOPWORDS, stem
 from bot.agent.lexicon import CLAUSE, DETERMINERS, LIGHT_VERBS, PARTICLES, REFERENCES, VERB_LEADS
 
-_SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/-][A-Za-z0-9]+)*")
+_SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/-][A-Za-z0-9]+)*(?:[:./_-]?\*)?")  # "cart:eu:*" whole
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
