@@ -69,7 +69,7 @@ async def main() -> int:
             request = PlanRequest(text=case.message(), requester=EVAL_USER, tools=tools, history=list(case.history),
                                   earlier=[_plan_of(case.earlier)] if case.earlier else [])
             work.append(request)
-    await asyncio.to_thread(meaning.warm, (), [(s.name, s.summary) for r in work for s in r.tools])  # tool texts once
+    await asyncio.to_thread(meaning.warm, (), [meaning.described(s) for r in work for s in r.tools])  # tool texts once
     figures: dict[str, dict[str, list[float]]] = {"meaning": {"wall": [], "cpu": []}, "words": {"wall": [], "cpu": []}}
     for _ in range(args.rounds):
         for request in work:
@@ -80,7 +80,7 @@ async def main() -> int:
                 figures[label]["wall"].append((time.perf_counter() - wall) * 1000)
                 figures[label]["cpu"].append((time.process_time() - cpu) * 1000)
         meaning._VECTORS.clear()  # each round embeds the requests again, as a new message would
-        await asyncio.to_thread(meaning.warm, (), [(s.name, s.summary) for r in work for s in r.tools])
+        await asyncio.to_thread(meaning.warm, (), [meaning.described(s) for r in work for s in r.tools])
     print(f"{len(work)} requests × {args.rounds} rounds, interleaved")
     print(f"{'':22}{'wall p50':>10}{'wall p95':>10}{'wall max':>10}{'cpu p50':>10}{'cpu p95':>10}")
     for label in ("words", "meaning"):

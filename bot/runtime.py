@@ -221,5 +221,5 @@ def warm_meaning(registry: ToolRegistry) -> asyncio.Task[bool]:
     thread, so the first request that needs meaning does not wait for it (`bot.agent.meaning`)."""
     from bot.agent import meaning
 
-    described = [(spec.name, spec.summary) for spec in registry.specs()]
+    described = [meaning.described(spec) for spec in registry.specs()]
     return asyncio.create_task(asyncio.to_thread(meaning.warm, (), described), name="warm-meaning")

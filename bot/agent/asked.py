@@ -32,9 +32,9 @@ from tools.registry import ToolSpec
 
 def asks_for(spec: ToolSpec, own_texts: Iterable[str], offered: Iterable[ToolSpec] = ()) -> bool:
     """Whether one clause of the user's own words asks for `spec`'s action (see the module)."""
-    described = [(tool.name, tool.summary) for tool in offered] or [(spec.name, spec.summary)]
+    described = [semantics.described(tool) for tool in offered] or [semantics.described(spec)]
     if spec.name not in {name for name, _ in described}:
-        described.append((spec.name, spec.summary))
+        described.append(semantics.described(spec))
     for text in own_texts:
         for clause in [text, *REQUEST_SPLIT.split(text)]:
             if not clause or not clause.strip():
@@ -61,7 +61,7 @@ async def prepare_review(plan: Plan, request: PlanRequest, specs: Iterable[ToolS
         return
     clauses = [part for item in sources.own for part in [item.text, *REQUEST_SPLIT.split(item.text)]
                if part and part.strip()]
-    described = [(spec.name, spec.summary) for spec in offered.values()]
+    described = [semantics.described(spec) for spec in offered.values()]
     await asyncio.to_thread(semantics.warm, clauses, described)
 
 

@@ -219,7 +219,7 @@ class GuidedPlanner:
         texts = [text, *clauses, *negations.spans]
         if conditional is not None:
             texts += [conditional.check, conditional.action]
-        described = [(spec.name, spec.summary) for spec in tools]
+        described = [semantics.described(spec) for spec in tools]
         if not await asyncio.to_thread(semantics.warm, texts, described):
             return None
         return lambda part: semantics.similarities(part, described)

