@@ -79,9 +79,10 @@ from bot.agent.entities import (
     extract_entities,
     name_words,
     own_text,
+    words_of,
 )
 from bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
-from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REQUEST_SPLIT, THANKS
+from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REFERENCES, REQUEST_SPLIT, THANKS
 from bot.agent.negation import Negations, ruled_out, split_negations
 from bot.agent.planner import data_block, run_model
 from bot.agent.planning import PlannerError, PlanRequest
@@ -318,18 +319,23 @@ class GuidedPlanner:
             clear = len(ranking) == 1 or best.score - ranking[1].score >= CLEAR_MARGIN or (
                 best.score > ranking[1].score and not ranking[1].matched) or (
                 closest and best.score - ranking[1].score >= CLEAR_MARGIN / 2)
-            if not clear or best.filled.missing or best.filled.ties or not (best.matched or best.described
-                                                                            or best.by_meaning):
+            args, sources = dict(best.filled.args), dict(best.filled.sources)
+            if best.filled.missing and steps and set(words_of(clause)) & REFERENCES:
+                # "show the plan for staging and then apply it": "it" is the earlier part's target
+                earlier = Previous(steps[-1], next(s for s in tools if s.name == steps[-1].tool), False)
+                for name, value in borrow(best, earlier).items():
+                    args[name], sources[name] = value, f"{name} {value} (from the part before)"
+            missing = [param for param in best.filled.missing if param.name not in args]
+            if not clear or missing or best.filled.ties or not (best.matched or best.described or best.by_meaning):
                 return None  # each part must clearly ask for its own tool (writes are gated in rank_tools)
             if any(step.tool == best.name for step in steps):
                 return None
             try:
-                best.spec.validate(best.filled.args)
+                best.spec.validate(args)
             except ToolArgumentError:
                 return None
-            steps.append(Step(tool=best.name, args=best.filled.args, reason=_reason(best, best.filled.sources),
-                              risk=best.spec.risk))
-            goals.append(_goal(best.spec, best.filled.args))
+            steps.append(Step(tool=best.name, args=args, reason=_reason(best, sources), risk=best.spec.risk))
+            goals.append(_goal(best.spec, args))
         if len(steps) < 2 or len(steps) > max_steps:
             return None
         return Plan(goal="; ".join(goals)[:200], steps=steps)
