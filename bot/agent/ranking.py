@@ -320,10 +320,14 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
     request names them next to the value, or when only their pattern accepts it ("for 2h")."""
     strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
-    lists = {p.name: value_choices(_item_schema(p), spans, entities.quoted, anchor_stems(p.name, p.schema, tool_words),
+    # a word that names another parameter anchors that one ("the backup origin" is the origin)
+    others = {p.name: {stem(part) for part in re.split(r"[_\W]+", p.name.lower()) if part} for p in params}
+    lists = {p.name: value_choices(_item_schema(p), spans, entities.quoted,
+                                   anchor_stems(p.name, p.schema, tool_words) - frozenset().union(
+                                       *(words for name, words in others.items() if name != p.name)),
                                    avoid, objects, taken, anchor_stems(p.name, p.schema, []))
              for p in strings if p.required}
-    assigned = best_assignment(lists)
+    assigned, margins = best_assignment(lists)
     for param in (p for p in strings if p.required):
         others = {value.lower() for name, value in assigned.items() if name != param.name}
         choices = [choice for choice in lists[param.name] if choice.value.lower() not in others]
@@ -331,7 +335,7 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
             continue
         best = choices[0] if param.name not in assigned else next(c for c in choices if c.value == assigned[param.name])
         rest = [choice for choice in choices if choice is not best]
-        clear = not rest or best.score - rest[0].score >= 0.5
+        clear = (not rest or best.score - rest[0].score >= 0.5) and margins.get(param.name, float("inf")) >= 0.5
         # a word with no evidence is taken only when it is the only one that fits, or every other
         # one stands where a verb stands ("put the shop into maintenance": not "put")
         alone = len(lists[param.name]) == 1 or all(choice.score < 0 for choice in lists[param.name][1:])

@@ -24,7 +24,7 @@ from typing import Any
 from bot.agent.entities import STOPWORDS, stem
 from bot.agent.lexicon import CLAUSE, DETERMINERS, LIGHT_VERBS, PARTICLES, REFERENCES, VERB_LEADS
 
-_SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/-][A-Za-z0-9]+)*(?:[:./_-]?\*)?")  # "cart:eu:*" whole
+_SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")  # "cart:eu:*", "SHA256:ab+/c" whole
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
@@ -97,7 +97,16 @@ def restrictive(schema: dict[str, Any]) -> bool:
 
 
 def identifier_shaped(value: str) -> bool:
+    """Shaped like a name: a digit, a separator inside, inner capitals. A plain number ("4.2",
+    "10") is a quantity, not a name."""
+    if re.fullmatch(r"[\d.,]+", value):
+        return False
     return bool(re.search(r"\d|[_@.:/-]\w", value) or re.search(r"[a-z][A-Z]", value))
+
+
+def _verb_like(value: str) -> bool:
+    """A plain or hyphenated word ("auto-delete", "re-run"): at the start of a clause, a verb."""
+    return bool(re.fullmatch(r"[a-z]+(?:-[a-z]+)*", value))
 
 
 def verb_form(word: str) -> bool:
@@ -168,8 +177,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
                 and (before.stem in anchors or before.text.lower() in _BE):
             score -= 1.0  # "the signup queue piling up", "is crashlooping": a verb there ("billing" is a name)
         following = spans[position + 1].text.lower() if position + 1 < len(spans) else ""
-        if span.clause_start and not identifier_shaped(span.text) and (
-                not following or following in _OBJECT_LEADS or lowered in LIGHT_VERBS):
+        if span.clause_start and (_verb_like(span.text) or not identifier_shaped(span.text)) and (
+                not following or following in _OBJECT_LEADS or lowered in LIGHT_VERBS or "-" in span.text):
             score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
         if span.text.isdigit() and not _anchored(spans, position, own_anchors):
             continue  # a bare number is a text value only when named ("revision 41") or quoted
@@ -179,17 +188,17 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     return sorted(choices.values(), key=lambda choice: -choice.score)
 
 
-def best_assignment(lists: dict[str, list[Choice]], depth: int = 4) -> dict[str, str]:
+def best_assignment(lists: dict[str, list[Choice]], depth: int = 4) -> tuple[dict[str, str], dict[str, float]]:
     """The values for several parameters that score most together, each span used once (the
-    four best choices of each are tried: requests are short)."""
+    four best choices of each are tried: requests are short); and, per parameter, how far that
+    total is ahead of the best one giving it another value (0: two readings are as good, so
+    "fast-forward notif-svc on user_events" does not say which is the group)."""
     names = [name for name, choices in lists.items() if choices]
-    best: tuple[float, dict[str, str]] = (float("-inf"), {})
+    found: list[tuple[float, dict[str, str]]] = []
 
     def walk(index: int, used: set[str], total: float, picked: dict[str, str]) -> None:
-        nonlocal best
         if index == len(names):
-            if total > best[0]:
-                best = (total, dict(picked))
+            found.append((total, dict(picked)))
             return
         name = names[index]
         options = [c for c in lists[name][:depth] if c.value.lower() not in used]
@@ -201,7 +210,14 @@ def best_assignment(lists: dict[str, list[Choice]], depth: int = 4) -> dict[str,
             walk(index + 1, used, total, picked)
 
     walk(0, set(), 0.0, {})
-    return best[1]
+    if not found:
+        return {}, {}
+    total, best = max(found, key=lambda item: item[0])
+    margins = {}
+    for name in best:
+        others = [score for score, picked in found if picked.get(name) != best[name]]
+        margins[name] = total - max(others) if others else float("inf")
+    return best, margins
 
 
 def example_values(schema: dict[str, Any]) -> list[str]:
