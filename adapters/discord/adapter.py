@@ -38,6 +38,7 @@ from adapters.discord.conversations import (
 from adapters.discord.embeds import MESSAGE_LIMIT, clip
 from adapters.discord.endpoints import use_endpoints
 from adapters.discord.files import AttachmentDownloads, attachment_of
+from adapters.discord.interactions import NO_CHANNEL
 from adapters.discord.people import PLATFORM, user_ref
 from adapters.discord.replies import ThreadWriter
 from adapters.leadership import Leadership
@@ -314,6 +315,9 @@ class DiscordAdapter:
 
     async def on_ops_command(self, interaction: discord.Interaction, request: str) -> None:
         """`/ops <request>`: echo the request (the thread starts from that message), then a turn."""
+        if interaction.channel is None and not await self._find_channel(interaction):
+            await interaction.response.send_message(NO_CHANNEL, ephemeral=True)
+            return
         channel_id = interaction.channel_id or 0
         parent_id = getattr(interaction.channel, "parent_id", None)
         if not in_scope(self.config.discord, interaction.guild_id, channel_id, parent_id):
@@ -337,6 +341,24 @@ class DiscordAdapter:
                 thread = guild_thread(interaction.guild_id, channel_id)
         inbound = Inbound(event_id=str(interaction.id), thread=thread, user=user_ref(interaction.user), text=request)
         self._spawn(self._run_turn(inbound), name=f"discord-command-{interaction.id}")
+
+    async def _find_channel(self, interaction: discord.Interaction) -> bool:
+        """An interaction that came with `channel_id` but no `channel` object (as in Discord's own
+        example): the channel from the cache, else fetched by id, set on the interaction so its
+        response and the thread started from it know where they are."""
+        assert self.client is not None
+        channel_id = self.client.raw_channels.take(interaction.id)
+        if channel_id is None:
+            return False
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except discord.HTTPException as exc:
+                log.warning("discord: no channel %s for /ops: %s", channel_id, exc)
+                return False
+        interaction.channel = channel  # type: ignore[assignment]
+        return True
 
     async def _decide(self, decision: Decision, channel_id: int | None) -> DecisionEvent:
         """`hub.decide`, with the typing indicator on once the hub has accepted an approval (the

@@ -317,6 +317,34 @@ class FakeDiscord:
         data["channel"] = self._interaction_channel(channel_id)
         return await self._interact(data, person, channel_id)
 
+    async def slash_documented(self, person: Person, request: str, *, channel_id: str = CHANNEL_ID,
+                               drop: tuple[str, ...] = ()) -> str:
+        """`/ops` as Discord's documentation shows an application command interaction: `channel_id`
+        without a `channel` object, and none of the fields discord.py's parser reads as required
+        (`version`, `application_id`, `attachment_size_limit`). `drop` removes more keys."""
+        data = payload("interaction_create_command_documented")
+        data.pop("_source")
+        data["data"] = {"options": [{"type": 3, "name": "request", "value": request}], "type": 1, "name": "ops",
+                        "id": self.snowflake()}
+        interaction = Interaction(id=self.snowflake(), token="aW50ZXJhY3Rpb24" + secrets.token_urlsafe(24),
+                                  user=person, channel_id=str(channel_id), created=time.monotonic())
+        self.interactions[interaction.id] = interaction
+        data.update(id=interaction.id, token=interaction.token, channel_id=str(channel_id))
+        member = data["member"]
+        member.update(roles=list(person.roles))
+        member["user"].update(id=person.id, username=person.name, discriminator="0")
+        channel = self.channels[str(channel_id)]
+        if channel.get("guild_id"):
+            data["guild_id"] = channel["guild_id"]
+        else:  # a DM: `user` instead of `member`, no guild
+            data.pop("guild_id")
+            data.pop("guild_locale")
+            data["user"] = data.pop("member")["user"]
+        for key in drop:
+            data.pop(key, None)
+        await self.dispatch("INTERACTION_CREATE", data)
+        return interaction.id
+
     async def _interact(self, data: dict[str, Any], person: Person, channel_id: str, *,
                         message_id: str | None = None) -> str:
         interaction = Interaction(id=self.snowflake(), token="aW50ZXJhY3Rpb24" + secrets.token_urlsafe(24),
@@ -530,6 +558,7 @@ class FakeDiscord:
             ("POST", r"/channels/(\d+)/messages", self._create_message),
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
             ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
+            ("GET", r"/channels/(\d+)", lambda sent, channel_id: (200, self._channel(channel_id))),
             ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._create_thread),
             ("POST", r"/channels/(\d+)/typing", self._typing),
             ("PUT", r"/applications/(\d+)/commands", lambda sent, app: self._commands("global", sent.body)),
