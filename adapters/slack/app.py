@@ -90,7 +90,7 @@ class SlackAdapter:
         self.people = People(self.client, configured_groups(self.config))
         self.files = SlackFiles(self.slack.bot_token.get_secret_value(), self.slack.api_base_url)
         self.status = WorkingStatus(self.client)
-        self.delivery = Delivery(self.client, runtime.hub.cards)
+        self.delivery = Delivery(self.client, runtime.hub.cards, streaming=self.slack.streaming)
         self.bot_user_id = ""
         self.bot_name = ""
         self.team = ""
@@ -196,6 +196,7 @@ class SlackAdapter:
         if not self._first_delivery(events.delivery_key(event)):
             return
         try:
+            self.delivery.streams.asked(thread, event["user"])  # a stream's recipient outside a DM
             async with self.status.working(thread.channel, thread.thread, event["ts"]):
                 user = await self.people.user(event["user"])
                 event = await complete_files(self.client, event)
@@ -260,6 +261,7 @@ class SlackAdapter:
         self.bot_user_id = auth.get("user_id") or ""
         self.bot_name = auth.get("user") or ""
         self.team = auth.get("team") or ""
+        self.delivery.streams.team_id = auth.get("team_id") or ""
         self.hub.add_sink(self.delivery)
         self.hub.add_fetcher(PLATFORM, self.files.fetch)
         try:

@@ -170,6 +170,33 @@ def _buttons(plan: Plan) -> dict[str, Any]:
     return {"type": "actions", "block_id": f"decide:{plan.id}", "elements": [approve, deny]}
 
 
+def decision_blocks(plan: Plan, who_may_approve: str = "") -> list[dict[str, Any]]:
+    """What ends a streamed plan that waits: who may decide, until when, and Approve / Deny."""
+    gated = sorted({step.risk.value for step in plan.steps if step.risk is not Risk.read})
+    waiting = f"The {' and '.join(gated)} steps wait" if gated else "Steps with values from an attachment wait"
+    expires = (f" Expires {slack_date(plan.expires_at.timestamp(), '{time}')}."
+               if plan.expires_at is not None else "")
+    return [_context(f"{waiting} for an approver; read steps run at once."
+                     + (f" {escape(who_may_approve)}" if who_may_approve else "") + expires),
+            _buttons(plan)]
+
+
+def decided_card(plan: Plan, note: DecisionNote | None) -> tuple[str, list[dict[str, Any]]]:
+    """A streamed plan once decided or expired: its goal, its steps in one line each, and what
+    became of it; the run (if approved) streams in the next message."""
+    steps = "\n".join(f"{number}. {escape(step.tool)} {_arguments(step)}".strip()
+                      for number, step in enumerate(plan.steps[: MAX_BLOCKS - 5], 1))
+    state = decision_line(plan, note) or PLAN_LINE[plan.status] or plan.status.value
+    if plan.status is PlanStatus.expired:
+        state = PLAN_LINE[PlanStatus.expired]
+    elif note is not None and note.approve:
+        state += " · the run follows below"
+    elif note is not None:
+        state += " · nothing was changed"
+    blocks = [_section(f":clipboard: *Plan:* {escape(plan.goal)}"), _section(steps or "_no steps_"), _context(state)]
+    return fallback_text(plan), blocks
+
+
 def fallback_text(plan: Plan) -> str:
     """The notification text (and what screen readers and old clients show)."""
     state = "waits for approval" if waits_for_decision(plan) else plan.status.value

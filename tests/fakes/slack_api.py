@@ -18,6 +18,18 @@ Web API (`POST /api/{method}`, form-encoded or JSON, token as `Authorization: Be
 `no_text`, `file_not_found`). The fake checks Slack's Block Kit limits (50 blocks, 3,000
 characters per section text, 40,000 per message), so a card that breaks them fails as it would.
 
+Streaming (`chat.startStream` / `chat.appendStream` / `chat.stopStream`, JSON bodies as slack_sdk's
+`chat_stream()` sends them): refused with `streaming_refusal` (default `unknown_method`, as a
+workspace without the feature answers; set it to None to stream). A stream is a message in the
+thread whose `chunks` grow and whose `text` is its markdown so far; chunks are checked against the
+shapes of slack_sdk's `Chunk` classes (`markdown_text` ≤ 12,000 characters; `task_update` with
+`id`, `title`, a status among pending / in_progress / complete / error, `sources` of `url`
+elements), else `invalid_chunks` (the fake's own code). Outside a DM a stream needs
+`recipient_team_id` and `recipient_user_id` (`invalid_arguments`). A stream not stopped within
+`stream_time_limit` seconds is closed by the fake, and appending to (or stopping) a closed stream
+answers `message_not_in_streaming_state`; `chat.update` on a message still streaming answers
+`streaming_state_conflict` (the fake's own code). `streams` keeps each stream by ts.
+
 `assistant.threads.setStatus` succeeds only in threads listed in `assistant_threads`
 (channel, thread_ts); elsewhere it answers `ok:false` with `not_an_assistant_thread`, the fake's
 own code (the adapter treats any refusal the same way).
@@ -64,7 +76,10 @@ APP_ID = "A0APP00001"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_CHARS = 40_000
-JSON_ARGS = ("blocks", "attachments", "files", "loading_messages")
+JSON_ARGS = ("blocks", "attachments", "files", "loading_messages", "chunks")
+CHUNK_TYPES = {"markdown_text", "plan_update", "task_update", "blocks"}
+TASK_STATUSES = {"pending", "in_progress", "complete", "error"}
+MAX_MARKDOWN_TEXT = 12_000
 
 
 @dataclass
@@ -92,7 +107,8 @@ class SlackError(Exception):
 class FakeSlack:
     def __init__(self, *, users: dict[str, str] | None = None, usergroups: dict[str, list[str]] | None = None,
                  bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-1-fake-app-token",
-                 bot_name: str = "chatops", team: str = "Fake Team") -> None:
+                 bot_name: str = "chatops", team: str = "Fake Team",
+                 streaming_refusal: str | None = "unknown_method", stream_time_limit: float = 300.0) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
         self.bot_name = bot_name
@@ -108,6 +124,9 @@ class FakeSlack:
         self.downloads: list[tuple[str, bool]] = []  # (file id, authorised)
         self.uploads: dict[str, dict[str, Any]] = {}
         self.assistant_threads: set[tuple[str, str]] = set()
+        self.streaming_refusal = streaming_refusal
+        self.stream_time_limit = stream_time_limit
+        self.streams: dict[str, dict[str, Any]] = {}  # ts → {"channel", "started", "state", "chunks", "args"}
         self.acks: dict[str, dict[str, Any]] = {}
         self.connections_opened = 0
         self.base_url = ""
@@ -400,12 +419,70 @@ class FakeSlack:
             raise SlackError("message_not_found")
         if message.get("bot_id") != BOT_ID:
             raise SlackError("cant_update_message")
+        stream = self.streams.get(message["ts"])
+        if stream is not None and stream["state"] == "streaming":
+            raise SlackError("streaming_state_conflict")
         _check_content(args)
         message["text"] = args.get("text", message["text"])
         if "blocks" in args:
             message["blocks"] = args["blocks"]
         message["edited"] = {"user": BOT_USER_ID, "ts": self.next_ts()}
         return {"channel": channel, "ts": message["ts"], "text": message["text"], "message": message}
+
+    # --- streaming ----------------------------------------------------------------------------------
+
+    def _chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.streaming_refusal:
+            raise SlackError(self.streaming_refusal)
+        channel = self._channel(args)
+        thread_ts = str(args.get("thread_ts") or "")
+        if not thread_ts or self.message(channel, thread_ts) is None:
+            raise SlackError("thread_not_found")
+        if not channel.startswith("D") and not (args.get("recipient_team_id") and args.get("recipient_user_id")):
+            raise SlackError("invalid_arguments")
+        if args.get("task_display_mode") not in (None, "timeline", "plan"):
+            raise SlackError("invalid_arguments")
+        chunks = _check_chunks(args)
+        ts = self.next_ts()
+        message = self._bot_message({"text": ""}, ts)
+        message.update(thread_ts=thread_ts, parent_user_id=self._parent_user(channel, thread_ts), chunks=[])
+        self.messages.setdefault(channel, []).append(message)
+        self.streams[ts] = {"channel": channel, "started": time.monotonic(), "state": "streaming", "args": args}
+        _apply_chunks(message, chunks)
+        return {"channel": channel, "ts": ts}
+
+    def _streaming(self, args: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        channel = self._channel(args)
+        ts = str(args.get("ts") or "")
+        message = self.message(channel, ts)
+        if message is None:
+            raise SlackError("message_not_found")
+        stream = self.streams.get(ts)
+        if stream is None or stream["channel"] != channel:
+            raise SlackError("message_not_in_streaming_state")
+        if stream["state"] == "streaming" and time.monotonic() - stream["started"] > self.stream_time_limit:
+            stream["state"] = "timed_out"
+        if stream["state"] != "streaming":
+            raise SlackError("message_not_in_streaming_state")
+        return channel, message, stream
+
+    def _chat_appendStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, message, _ = self._streaming(args)
+        chunks = _check_chunks(args)
+        if not chunks:
+            raise SlackError("invalid_arguments")
+        _apply_chunks(message, chunks)
+        return {"channel": channel, "ts": message["ts"]}
+
+    def _chat_stopStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, message, stream = self._streaming(args)
+        chunks = _check_chunks(args)
+        if args.get("blocks"):
+            _check_content({"blocks": args["blocks"]})
+            message["blocks"] = args["blocks"]
+        _apply_chunks(message, chunks)
+        stream["state"] = "stopped"
+        return {"channel": channel, "ts": message["ts"], "message": message}
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
@@ -547,6 +624,46 @@ async def _arguments(request: web.Request) -> dict[str, Any]:
         if isinstance(args.get(key), str):
             args[key] = json.loads(args[key])
     return args
+
+
+def _check_chunks(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chunks of a streaming call (and its `markdown_text`, as one more chunk), checked
+    against the shapes of slack_sdk's `MarkdownTextChunk`, `PlanUpdateChunk`, `TaskUpdateChunk`."""
+    chunks = list(args.get("chunks") or [])
+    if args.get("markdown_text"):
+        chunks.insert(0, {"type": "markdown_text", "text": args["markdown_text"]})
+    for chunk in chunks:
+        kind = chunk.get("type") if isinstance(chunk, dict) else None
+        if kind not in CHUNK_TYPES:
+            raise SlackError("invalid_chunks")
+        if kind == "markdown_text" and not (isinstance(chunk.get("text"), str)
+                                            and 0 < len(chunk["text"]) <= MAX_MARKDOWN_TEXT):
+            raise SlackError("invalid_chunks")
+        if kind == "plan_update" and not chunk.get("title"):
+            raise SlackError("invalid_chunks")
+        if kind == "task_update":
+            if not (chunk.get("id") and chunk.get("title") and chunk.get("status") in TASK_STATUSES):
+                raise SlackError("invalid_chunks")
+            for source in chunk.get("sources") or []:
+                if source.get("type") != "url" or not str(source.get("url", "")).startswith(("http://", "https://")) \
+                        or not source.get("text"):
+                    raise SlackError("invalid_chunks")
+        if kind == "blocks":
+            _check_content({"blocks": chunk.get("blocks") or []})
+    return chunks
+
+
+def _apply_chunks(message: dict[str, Any], chunks: list[dict[str, Any]]) -> None:
+    """What a streaming message shows: its markdown so far as `text`, every chunk in `chunks`,
+    and each task's latest state in `tasks` (by id, in first-seen order)."""
+    for chunk in chunks:
+        message["chunks"].append(chunk)
+        if chunk["type"] == "markdown_text":
+            message["text"] += chunk["text"]
+        elif chunk["type"] == "plan_update":
+            message["plan_title"] = chunk["title"]
+        elif chunk["type"] == "task_update":
+            message.setdefault("tasks", {})[chunk["id"]] = {**message.get("tasks", {}).get(chunk["id"], {}), **chunk}
 
 
 def _check_content(args: dict[str, Any]) -> None:
