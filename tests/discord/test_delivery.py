@@ -11,7 +11,18 @@ from discord.http import Route
 
 from adapters.discord import DiscordAdapter
 from tests.conftest import ScriptedModel, reply
-from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, discord_sections, eventually, said
+from tests.discord.conftest import (
+    ALICE,
+    BOB,
+    MENTION,
+    buttons,
+    card_status,
+    card_steps,
+    cards_in,
+    discord_sections,
+    eventually,
+    said,
+)
 from tests.fakes.discord_gateway import CHANNEL_ID, EPHEMERAL, GUILD_ID, FakeDiscord, Person
 
 
@@ -75,8 +86,8 @@ async def test_buttons_posted_before_a_restart_still_work_after_it(discord_bot, 
     assert second.bot.calls.of("restart") == [{"unit": "web"}]
     assert first.bot.calls.of("restart") == []
     edited = fake_discord.messages[card["id"]]  # the same card, edited by the new process
-    assert edited["components"] == []
-    assert edited["embeds"][0]["fields"][0]["value"] == f"✅ Done · approved by <@{BOB.id}>"
+    assert buttons(edited) == {}
+    assert card_status(edited) == f"✅ Done · approved by <@{BOB.id}>"
     assert len(cards_in(fake_discord, request["id"])) == 1
 
 
@@ -89,9 +100,9 @@ async def test_a_card_whose_plan_expired_while_the_bot_was_down_is_brought_up_to
     await asyncio.sleep(0.4)  # the approval window passes while the bot is down
 
     second = await discord_bot(planner, agent={"approval_ttl": 0.3})
-    assert fake_discord.messages[card["id"]]["components"]  # the card still offers its buttons
+    assert buttons(fake_discord.messages[card["id"]])  # the card still offers its buttons
     assert await second.bot.hub.republish_settled() == 1  # what `chatops run` does once adapters listen
-    await eventually(lambda: fake_discord.messages[card["id"]]["components"] == [], what="the buttons to go")
+    await eventually(lambda: buttons(fake_discord.messages[card["id"]]) == {}, what="the buttons to go")
     assert second.bot.calls.of("restart") == []
 
 
@@ -117,8 +128,8 @@ async def test_a_dm_is_its_own_thread(discord_bot, fake_discord):
     assert running.bot.calls.of("ping") == [{"host": "db1"}]
     assert not fake_discord.calls_to("POST", r"/channels/\d+/messages/\d+/threads")
     card = cards_in(fake_discord, dm)[0]  # read-only: a card without buttons, showing the result
-    assert card["components"] == []
-    assert "pong from db1" in card["embeds"][0]["description"]
+    assert buttons(card) == {}
+    assert "pong from db1" in card_steps(card)
     assert await running.bot.store.thread_exists(f"discord:dm:{dm}")
 
 

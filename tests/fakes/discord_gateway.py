@@ -303,7 +303,8 @@ class FakeDiscord:
     async def click(self, message_id: str, custom_id: str, person: Person) -> str:
         """A user clicks a button that is on a message now (as Discord only offers those)."""
         message = self.messages[str(message_id)]
-        custom_ids = [c.get("custom_id") for row in message.get("components", []) for c in row.get("components", [])]
+        custom_ids = [c.get("custom_id") for c in walk_components(message.get("components") or [])
+                      if c.get("type") == 2 and not c.get("disabled")]
         if custom_id not in custom_ids:
             raise AssertionError(f"no button {custom_id!r} on message {message_id}: {custom_ids}")
         data = payload("interaction_create_button")["d"]
@@ -794,11 +795,69 @@ def check_message_limits(body: dict[str, Any], files: list[tuple[str, bytes]]) -
             len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
         if total > 6000:
             problems.append(f"embeds.{index}: Embed size exceeds maximum size of 6000")
-    for row in body.get("components") or []:
-        if len(row.get("components") or []) > 5:
+    components = body.get("components") or []
+    flags = int(body.get("flags") or 0)
+    if flags & COMPONENTS_V2:
+        problems.extend(components_v2_problems(body))
+    else:
+        for row in components:
+            if row.get("type", 1) != 1:
+                problems.append("components: only action rows are allowed without IS_COMPONENTS_V2")
+    for component in walk_components(components):
+        if component.get("type") == 1 and len(component.get("components") or []) > 5:
             problems.append("components: an action row holds at most 5 buttons")
-        for component in row.get("components") or []:
-            if len(component.get("custom_id") or "") > 100:
-                problems.append("components: custom_id must be 100 or fewer in length")
+        if len(component.get("custom_id") or "") > 100:
+            problems.append("components: custom_id must be 100 or fewer in length")
     if problems:
         raise DiscordError(400, 50035, "Invalid Form Body: " + "; ".join(problems))
+
+
+COMPONENTS_V2 = 1 << 15  # message flag IS_COMPONENTS_V2
+V2_LIMIT_COMPONENTS = 40
+V2_LIMIT_TEXT = 4000
+TOP_LEVEL_V2 = {1, 9, 10, 12, 13, 14, 17}  # action row, section, text display, gallery, file, separator, container
+
+
+def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every component, nested ones included (rows, sections and their accessory, containers)."""
+    found: list[dict[str, Any]] = []
+    for component in components:
+        found.append(component)
+        found.extend(walk_components(component.get("components") or []))
+        if isinstance(component.get("accessory"), dict):
+            found.extend(walk_components([component["accessory"]]))
+    return found
+
+
+def components_v2_problems(body: dict[str, Any]) -> list[str]:
+    """Discord's documented rules for a message with IS_COMPONENTS_V2: no content or embeds, at
+    most 40 components (nested ones count), 4,000 characters across text displays, a section of
+    1 to 3 text displays with an accessory, unique component ids."""
+    problems = []
+    if body.get("content"):
+        problems.append("content: cannot be sent with IS_COMPONENTS_V2")
+    if body.get("embeds"):
+        problems.append("embeds: cannot be sent with IS_COMPONENTS_V2")
+    components = body.get("components") or []
+    every = walk_components(components)
+    if not components:
+        problems.append("components: a message with IS_COMPONENTS_V2 needs at least one")
+    if len(every) > V2_LIMIT_COMPONENTS:
+        problems.append(f"components: {len(every)} components, more than {V2_LIMIT_COMPONENTS}")
+    text = sum(len(c.get("content") or "") for c in every if c.get("type") == 10)
+    if text > V2_LIMIT_TEXT:
+        problems.append(f"components: {text} characters of text, more than {V2_LIMIT_TEXT}")
+    for component in components:
+        if component.get("type") not in TOP_LEVEL_V2:
+            problems.append(f"components: type {component.get('type')} cannot be at the top level")
+    for component in every:
+        if component.get("type") == 9:
+            texts = component.get("components") or []
+            if not 1 <= len(texts) <= 3 or any(t.get("type") != 10 for t in texts):
+                problems.append("components: a section holds 1 to 3 text displays")
+            if (component.get("accessory") or {}).get("type") not in (2, 11):
+                problems.append("components: a section needs a button or thumbnail accessory")
+    ids = [c["id"] for c in every if c.get("id") is not None]
+    if len(ids) != len(set(ids)):
+        problems.append("components: ids must be unique")
+    return problems
