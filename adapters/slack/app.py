@@ -37,6 +37,8 @@ from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
 from adapters.slack.client import error_of, web_client
 from adapters.slack.delivery import Delivery
 from adapters.slack.files import SlackFiles, complete_files
+from adapters.slack.home import home_view
+from adapters.slack.manifest import suggested_prompts
 from adapters.slack.people import People, configured_groups
 from adapters.slack.status import WorkingStatus
 from adapters.supervision import FAILURES_BEFORE_DOWN
@@ -141,6 +143,17 @@ class SlackAdapter:
                 self._spawn(self._ephemeral(channel, user, thread_ts, SHORTCUT_HELP.format(bot=self.bot_user_id)),
                             "slack-shortcut")
 
+        @app.event("app_home_opened")
+        async def on_home_opened(ack: Any, event: dict[str, Any]) -> None:
+            await ack()
+            if event.get("tab", "home") == "home" and event.get("user"):
+                self._spawn(self._publish_home(event["user"]), "slack-home")
+
+        @app.event("assistant_thread_started")
+        async def on_assistant_thread_started(ack: Any, event: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._assistant_thread_started(event), "slack-assistant-thread")
+
         @app.event(re.compile(".*"))
         async def on_other_event(ack: Any) -> None:
             await ack()  # subscribed but not for us (e.g. assistant_thread_started): no retries, please
@@ -222,6 +235,11 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
         card_ts = container.get("message_ts") or message.get("ts", "")
         thread_ts = container.get("thread_ts") or message.get("thread_ts") or card_ts
+        from_home = container.get("type") == "view"
+        if from_home and plan_id:  # a click on the Home tab: the plan's card is where it was posted
+            ref = await self.hub.cards.where("slack", plan_id) or {}
+            channel, card_ts = ref.get("channel", ""), ref.get("ts", "")
+            thread_ts = ref.get("thread_ts") or card_ts
         if not (plan_id and user_id and channel):
             log.warning("a plan button click without a plan, a user or a channel was ignored")
             return
@@ -237,6 +255,34 @@ class SlackAdapter:
         if not outcome.accepted:
             verb = "approval" if approve else "denial"
             await self._ephemeral(channel, user_id, thread_ts, f"Your {verb} was not applied: {outcome.reason}.")
+        if from_home:
+            await self._publish_home(user_id)
+
+    async def _publish_home(self, user_id: str) -> None:
+        """The Home tab for `user_id`: the plans they may decide now, and recent threads."""
+        user = await self.people.user(user_id)
+        waiting = [plan for plan in await self.hub.cards.waiting("slack")
+                   if self.hub.policy.may_decide(user, plan, approve=True).allowed]
+        threads = await self.hub.cards.recent_threads("slack")
+        view = home_view(waiting, threads, self.hub.cards.who_may_approve)
+        try:
+            await self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:
+            log.warning("could not publish the Home tab for %s: %s", user_id, error_of(exc))
+
+    async def _assistant_thread_started(self, event: dict[str, Any]) -> None:
+        """A new assistant (or agent view) thread: offer prompts from the configured tools."""
+        thread = event.get("assistant_thread") or {}
+        channel, thread_ts = thread.get("channel_id", ""), thread.get("thread_ts", "")
+        prompts = suggested_prompts(self.hub.tools_for(await self.people.user(thread["user_id"]))
+                                    if thread.get("user_id") else self.hub.registry.specs())
+        if not (channel and thread_ts and prompts):
+            return
+        try:
+            await self.client.assistant_threads_setSuggestedPrompts(channel_id=channel, thread_ts=thread_ts,
+                                                                    prompts=prompts)
+        except SlackApiError as exc:
+            log.warning("could not suggest prompts in %s: %s", channel, error_of(exc))
 
     async def _say(self, channel: str, thread_ts: str, text: str) -> None:
         try:

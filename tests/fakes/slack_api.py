@@ -30,6 +30,10 @@ elements), else `invalid_chunks` (the fake's own code). Outside a DM a stream ne
 answers `message_not_in_streaming_state`; `chat.update` on a message still streaming answers
 `streaming_state_conflict` (the fake's own code). `streams` keeps each stream by ts.
 
+Agent entry points: `assistant.threads.setSuggestedPrompts` (1–4 `{title, message}`, kept in
+`suggested_prompts` by (channel, thread)) and `views.publish` (a `home` view of at most 100
+blocks, kept in `home_views` by user).
+
 `assistant.threads.setStatus` succeeds only in threads listed in `assistant_threads`
 (channel, thread_ts); elsewhere it answers `ok:false` with `not_an_assistant_thread`, the fake's
 own code (the adapter treats any refusal the same way).
@@ -76,7 +80,7 @@ APP_ID = "A0APP00001"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_CHARS = 40_000
-JSON_ARGS = ("blocks", "attachments", "files", "loading_messages", "chunks")
+JSON_ARGS = ("blocks", "attachments", "files", "loading_messages", "chunks", "prompts", "view")
 CHUNK_TYPES = {"markdown_text", "plan_update", "task_update", "blocks"}
 TASK_STATUSES = {"pending", "in_progress", "complete", "error"}
 MAX_MARKDOWN_TEXT = 12_000
@@ -127,6 +131,8 @@ class FakeSlack:
         self.streaming_refusal = streaming_refusal
         self.stream_time_limit = stream_time_limit
         self.streams: dict[str, dict[str, Any]] = {}  # ts → {"channel", "started", "state", "chunks", "args"}
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id → the Home tab view last published
+        self.suggested_prompts: dict[tuple[str, str], list[dict[str, str]]] = {}  # (channel, thread_ts) → prompts
         self.acks: dict[str, dict[str, Any]] = {}
         self.connections_opened = 0
         self.base_url = ""
@@ -566,6 +572,34 @@ class FakeSlack:
         if (channel, str(args.get("thread_ts", ""))) not in self.assistant_threads:
             raise SlackError("not_an_assistant_thread")
         return {}
+
+    def _assistant_threads_setSuggestedPrompts(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args, "channel_id")
+        thread_ts = str(args.get("thread_ts") or "")
+        prompts = args.get("prompts")
+        if isinstance(prompts, str):
+            prompts = json.loads(prompts)
+        if not thread_ts or not isinstance(prompts, list) or not 1 <= len(prompts) <= 4 or any(
+                not (isinstance(p, dict) and p.get("title") and p.get("message")) for p in prompts):
+            raise SlackError("invalid_arguments")
+        self.suggested_prompts[(channel, thread_ts)] = prompts
+        return {}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id") or "")
+        if user not in self.users:
+            raise SlackError("invalid_arguments")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments")
+        blocks = view.get("blocks") or []
+        if len(blocks) > 100:  # a Home tab holds up to 100 blocks
+            raise SlackError("invalid_blocks")
+        _check_content({"blocks": blocks[:MAX_BLOCKS], "text": "x"})
+        self.home_views[user] = view
+        return {"view": {"id": f"V{secrets.token_hex(5).upper()}", "team_id": TEAM_ID, **view}}
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         self.connections_opened += 1
