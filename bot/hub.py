@@ -31,6 +31,7 @@ from bot.agent.tool_filter import relevant_tools
 from bot.card_records import CardRecords
 from bot.config import Config
 from bot.faults import StorageUnavailable
+from bot.feedback import Feedback
 from bot.maintenance import Maintenance
 from bot.model import (
     END_OF_INPUT,
@@ -133,6 +134,7 @@ class Hub:
         self.policy = policy or Policy(config)
         # what adapters keep about their cards, without the store; and who may approve, per the policy
         self.cards = CardRecords(store, lambda plan: self.policy.who_may_approve(plan))
+        self.feedback = Feedback(store)  # 👍 / 👎 on answers, into the audit log
         self.knowledge = knowledge_for(config)
         self.redactor = Redactor(config.secret_values())
         self.executor = executor or Executor(registry, redactor=self.redactor)

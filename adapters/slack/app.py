@@ -33,7 +33,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import events
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
+from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION
 from adapters.slack.client import error_of, web_client
 from adapters.slack.delivery import Delivery
 from adapters.slack.files import SlackFiles, complete_files
@@ -44,7 +44,7 @@ from adapters.slack.status import WorkingStatus
 from adapters.supervision import FAILURES_BEFORE_DOWN
 from bot.faults import StorageUnavailable
 from bot.health import AdapterState
-from bot.model import Decision
+from bot.model import Decision, ThreadRef
 from bot.runtime import Runtime
 
 log = logging.getLogger("chatops.slack")
@@ -126,6 +126,11 @@ class SlackAdapter:
         async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             self._spawn(self._click(body, action), "slack-click")
+
+        @app.action(FEEDBACK_ACTION)
+        async def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._feedback(body, action), "slack-feedback")
 
         @app.command(re.compile(".*"))
         async def on_slash_command(ack: Any, command: dict[str, Any]) -> None:
@@ -257,6 +262,22 @@ class SlackAdapter:
             await self._ephemeral(channel, user_id, thread_ts, f"Your {verb} was not applied: {outcome.reason}.")
         if from_home:
             await self._publish_home(user_id)
+
+    async def _feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """👍 / 👎 under an answer: kept with the thread in the audit log (`chatops audit --kind feedback`)."""
+        verdict, _, plan_id = str(action.get("value") or "").partition(":")
+        user_id = (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        thread_ts = container.get("thread_ts") or message.get("thread_ts") or container.get("message_ts", "")
+        if verdict not in ("positive", "negative") or not (user_id and channel and thread_ts):
+            log.warning("a feedback click without a verdict, a user or a thread was ignored")
+            return
+        user = await self.people.user(user_id)
+        await self.hub.feedback.record(ThreadRef(platform="slack", channel=channel, thread=thread_ts), user,
+                                       positive=verdict == "positive", plan_id=plan_id,
+                                       answer=str(message.get("text") or ""), source="slack")
 
     async def _publish_home(self, user_id: str) -> None:
         """The Home tab for `user_id`: the plans they may decide now, and recent threads."""

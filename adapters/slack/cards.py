@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, FeedbackButtonsElement
+
 from adapters.messages import is_text_output, output_text, step_badge
 from adapters.slack.mrkdwn import escape, truncate
 from bot.model import Plan, PlanStatus, Risk, Step, StepStatus
 
 APPROVE_ACTION = "chatops.approve"
 DENY_ACTION = "chatops.deny"
+FEEDBACK_ACTION = "chatops.feedback"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_CHARS = 40_000
@@ -168,6 +171,18 @@ def _buttons(plan: Plan) -> dict[str, Any]:
     deny = {"type": "button", "action_id": DENY_ACTION, "value": plan.id, "style": "danger",
             "text": {"type": "plain_text", "text": "Deny"}}
     return {"type": "actions", "block_id": f"decide:{plan.id}", "elements": [approve, deny]}
+
+
+def feedback_block(plan_id: str = "") -> dict[str, Any]:
+    """👍 / 👎 under an answer (`context_actions` with `feedback_buttons`, built with slack_sdk's
+    classes); the value says which, and the plan the answer concluded."""
+    element = FeedbackButtonsElement(
+        action_id=FEEDBACK_ACTION,
+        positive_button=FeedbackButtonObject(text="Good answer", accessibility_label="Mark this answer as good",
+                                             value=f"positive:{plan_id}"),
+        negative_button=FeedbackButtonObject(text="Wrong answer", accessibility_label="Mark this answer as wrong",
+                                             value=f"negative:{plan_id}"))
+    return ContextActionsBlock(elements=[element]).to_dict()
 
 
 def decision_blocks(plan: Plan, who_may_approve: str = "") -> list[dict[str, Any]]:

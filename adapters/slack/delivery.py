@@ -132,11 +132,13 @@ class Delivery:
                     return False  # that plan is a card: its answer goes beside it, as before
             plan = await self.cards.plan(event.plan_id) if event.plan_id else None
             text = event.text.replace("<!", "<\u200b!")  # data never pings @channel / @here
+            feedback = [cards.feedback_block(event.plan_id or "")]
             if len(text) > MARKDOWN_LIMIT:
-                await self.streams.finish(thread, markdown="_(the whole answer is in the file below)_", plan=plan)
+                await self.streams.finish(thread, markdown="_(the whole answer is in the file below)_", plan=plan,
+                                          blocks=feedback)
                 await self.post_markdown(thread, event.text)
             else:
-                await self.streams.finish(thread, markdown=text, plan=plan)
+                await self.streams.finish(thread, markdown=text, plan=plan, blocks=feedback)
             return True
         if isinstance(event, NoticeEvent):
             if self.streams.live(thread) is None:
@@ -199,7 +201,7 @@ class Delivery:
         elif isinstance(event, AnswerEvent):
             if event.plan_id and event.plan_id in self._settling.get(thread.id, ()):
                 await self.show_plan(thread, event.plan_id)
-            await self.post_markdown(thread, event.text)
+            await self.post_markdown(thread, event.text, feedback=event.plan_id or "")
         elif isinstance(event, NoticeEvent):
             await self.post_markdown(thread, event.text, prefix=NOTICE_PREFIX[event.level])
 
@@ -271,7 +273,10 @@ class Delivery:
 
     # --- answers and notices ---------------------------------------------------------------------
 
-    async def post_markdown(self, thread: ThreadRef, markdown: str, *, prefix: str = "") -> None:
+    async def post_markdown(self, thread: ThreadRef, markdown: str, *, prefix: str = "",
+                            feedback: str | None = None) -> None:
+        """`markdown` as mrkdwn sections (or a file past Slack's limits); with `feedback` (a plan
+        id, or "") the 👍 / 👎 buttons of an answer under it."""
         text = prefix + to_mrkdwn(markdown)
         if not text.strip():
             return
@@ -281,6 +286,8 @@ class Delivery:
             return
         pieces = split_text(text, cards.MAX_SECTION_TEXT)
         blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-                                        for piece in pieces[: cards.MAX_BLOCKS]]
+                                        for piece in pieces[: cards.MAX_BLOCKS - 1]]
+        if feedback is not None:
+            blocks.append(cards.feedback_block(feedback))
         await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
                                            text=truncate(text, 3000), blocks=blocks, unfurl_links=False)

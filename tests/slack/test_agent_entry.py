@@ -4,9 +4,11 @@ recent threads; a new assistant thread gets suggested prompts from the configure
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from adapters.slack.cards import APPROVE_ACTION
+from tests.cli_inprocess import run_cli
 from tests.conftest import ScriptedModel, reply
 from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL
 from tests.slack.driver import event_callback, payload
@@ -74,3 +76,48 @@ async def test_a_new_assistant_thread_gets_prompts_from_the_configured_tools(sta
     assert 1 <= len(prompts) <= 4
     assert all(p["title"] and p["message"] for p in prompts)
     assert "is https://example.com up?" in [p["message"] for p in prompts]
+
+
+def feedback_click(message: dict, *, user: str, channel: str, positive: bool) -> dict:
+    """A 👍 / 👎 click on an answer's `feedback_buttons` (a `block_actions` payload)."""
+    body = payload("block_actions")
+    block = next(b for b in message["blocks"] if b["type"] == "context_actions")
+    element = block["elements"][0]
+    button = element["positive_button" if positive else "negative_button"]
+    body["user"] = {"id": user, "username": user.lower(), "name": user.lower(), "team_id": body["team"]["id"]}
+    body["container"] = {"type": "message", "message_ts": message["ts"], "channel_id": channel,
+                         "is_ephemeral": False, "thread_ts": message["thread_ts"]}
+    body["channel"] = {"id": channel, "name": "ops"}
+    body["message"] = message
+    body["actions"] = [{"type": "feedback_buttons", "action_id": element["action_id"],
+                        "block_id": block.get("block_id", "b1"), "value": button["value"],
+                        "action_ts": "1700000000.000002"}]
+    return body
+
+
+async def test_feedback_on_an_answer_is_kept_and_listed_by_chatops_audit(start_slack, fake_slack, tmp_path):
+    fake_slack.streaming_refusal = None
+    model = ScriptedModel([reply({"tool": "ping", "args": {"host": "web1"}}), reply(answer="web1 is down")])
+    slack = await start_slack(model.planner())
+    event = await slack.mention("is web1 up?")
+    answer = await slack.answer(CHANNEL, event["ts"], "web1 is down")
+    await slack.adapter.settle()
+    block = next(b for b in answer["blocks"] if b["type"] == "context_actions")
+    assert block["elements"][0]["type"] == "feedback_buttons"
+    assert block["elements"][0]["positive_button"]["text"] == {"type": "plain_text", "text": "Good answer",
+                                                               "emoji": True}
+
+    assert await slack.sender.interaction(feedback_click(answer, user=CAROL, channel=CHANNEL, positive=False)) == 200
+
+    await slack.adapter.settle()
+    entries = await slack.bot.store.audit_log(kind="feedback")
+    assert [(e["kind"], e["actor"], e["thread_id"]) for e in entries] == [
+        ("feedback.negative", f"slack:{CAROL}", f"slack:{CHANNEL}:{event['ts']}")]
+    assert entries[0]["plan_id"] and "web1 is down" in entries[0]["detail"]["answer"]
+    if slack.bot.config.storage.url is None:  # the CLI reads the same SQLite file
+        (tmp_path / "cli").mkdir()
+        (tmp_path / "cli" / "config.toml").write_text(f'[storage]\npath = "{slack.bot.config.storage.path}"\n')
+        result = await asyncio.to_thread(run_cli, "audit", "--kind", "feedback", "--json", cwd=tmp_path / "cli")
+        assert result.exit_code == 0, result.output
+        [row] = [json.loads(line) for line in result.stdout.splitlines()]
+        assert (row["kind"], row["actor"]) == ("feedback.negative", f"slack:{CAROL}")
