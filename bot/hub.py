@@ -732,7 +732,8 @@ class Hub:
                     await self._answer(thread, "Not approved: no answer (end of input). Nothing was changed.",
                                        plan_id=plan.id, ends_turn_of=message_id)
                 else:
-                    await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.",
+                    why = f" Reason: “{decision.note.strip()}”" if decision.note.strip() else ""
+                    await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.{why}",
                                        plan_id=plan.id, ends_turn_of=message_id)
         return event
 

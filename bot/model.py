@@ -177,6 +177,9 @@ class Decision(BaseModel):
     user: UserRef
     source: str = ""  # where it came from: "console", "slack:block_actions", ...
     at: datetime = Field(default_factory=utcnow)
+    note: str = Field("", max_length=2000)
+    """Why, in the decider's own words (a denial's reason from a modal): shown in the thread and
+    kept in the audit log."""
 
 
 class StepResult(BaseModel):

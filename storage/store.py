@@ -812,7 +812,7 @@ class Store:
         self._audit("plan.decided" if accepted else "decision.refused", actor=decision.user.key,
                     plan_id=decision.plan_id,
                     detail={"decision": "approve" if decision.approve else "deny", "reason": reason,
-                            "source": decision.source})
+                            "source": decision.source, **({"note": decision.note} if decision.note else {})})
 
     @on_store_thread
     def expire_due(self, now: datetime | None = None) -> list[str]:

@@ -36,6 +36,8 @@ from adapters.slack import events
 from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION
 from adapters.slack.client import error_of, web_client
 from adapters.slack.delivery import Delivery
+from adapters.slack.deny_reason import CALLBACK_ID as DENY_CALLBACK
+from adapters.slack.deny_reason import ClickedCard, deny_modal, submitted_reason
 from adapters.slack.files import SlackFiles, complete_files
 from adapters.slack.home import home_view
 from adapters.slack.manifest import suggested_prompts
@@ -122,10 +124,20 @@ class SlackAdapter:
             if events.is_from_a_person(event, bot_user_id=self.bot_user_id):
                 self._spawn(self._message(event, mentioned=False), "slack-message")
 
-        @app.action(re.compile(f"^({re.escape(APPROVE_ACTION)}|{re.escape(DENY_ACTION)})$"))
+        @app.action(APPROVE_ACTION)
         async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             self._spawn(self._click(body, action), "slack-click")
+
+        @app.action(DENY_ACTION)
+        async def on_deny_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._ask_why(body, action), "slack-deny")
+
+        @app.view(DENY_CALLBACK)
+        async def on_deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+            await ack()  # the modal closes; the denial follows in the thread
+            self._spawn(self._deny_with_reason(body, view), "slack-deny-reason")
 
         @app.action(FEEDBACK_ACTION)
         async def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -231,10 +243,9 @@ class SlackAdapter:
     async def _in_known_thread(self, event: dict[str, Any]) -> bool:
         return bool(event.get("thread_ts")) and await self.hub.cards.knows_thread(events.thread_of(event).id)
 
-    async def _click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _clicked(self, body: dict[str, Any], action: dict[str, Any]) -> ClickedCard | None:
+        """Which plan a button is for, and where its card is (a Home tab click has no channel)."""
         plan_id = str(action.get("value") or "")
-        approve = action.get("action_id") == APPROVE_ACTION
-        user_id = (body.get("user") or {}).get("id", "")
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
@@ -245,12 +256,49 @@ class SlackAdapter:
             ref = await self.hub.cards.where("slack", plan_id) or {}
             channel, card_ts = ref.get("channel", ""), ref.get("ts", "")
             thread_ts = ref.get("thread_ts") or card_ts
-        if not (plan_id and user_id and channel):
+        if not (plan_id and (body.get("user") or {}).get("id") and channel):
             log.warning("a plan button click without a plan, a user or a channel was ignored")
+            return None
+        return ClickedCard(plan_id=plan_id, channel=channel, card_ts=card_ts, thread_ts=thread_ts,
+                           from_home=from_home)
+
+    async def _click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        where = await self._clicked(body, action)
+        if where is not None:
+            await self._decide(where, body["user"]["id"], approve=action.get("action_id") == APPROVE_ACTION)
+
+    async def _ask_why(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Deny: a modal asks why (optional), unless the clicker may not deny or it cannot open."""
+        where = await self._clicked(body, action)
+        if where is None:
             return
+        user_id = body["user"]["id"]
+        plan = await self.hub.cards.plan(where.plan_id)
+        user = await self.people.user(user_id)
+        if plan is None or not self.hub.policy.may_decide(user, plan, approve=False).allowed \
+                or not body.get("trigger_id"):
+            await self._decide(where, user_id, approve=False)  # refused (privately) or decided as before
+            return
+        try:
+            await self.client.views_open(trigger_id=body["trigger_id"], view=deny_modal(plan, where))
+        except SlackApiError as exc:
+            log.info("no modal for a denial (%s): denied without a reason", error_of(exc))
+            await self._decide(where, user_id, approve=False)
+
+    async def _deny_with_reason(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        where = ClickedCard.loads(view.get("private_metadata", ""))
+        user_id = (body.get("user") or {}).get("id", "")
+        if where is None or not user_id:
+            log.warning("a denial modal without its plan or user was ignored")
+            return
+        await self._decide(where, user_id, approve=False, note=submitted_reason(view))
+
+    async def _decide(self, where: ClickedCard, user_id: str, *, approve: bool, note: str = "") -> None:
+        plan_id, channel, card_ts, thread_ts, from_home = (where.plan_id, where.channel, where.card_ts,
+                                                            where.thread_ts, where.from_home)
         await self.delivery.adopt_card(plan_id, channel=channel, ts=card_ts, thread_ts=thread_ts)
         user = await self.people.user(user_id)
-        decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack")
+        decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack", note=note)
         settled, run = await self.hub.begin_decision(decision)
         if settled.accepted:  # only an accepted click shows activity
             async with self.status.working(channel, thread_ts, card_ts, done=False):

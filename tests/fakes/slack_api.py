@@ -30,6 +30,10 @@ elements), else `invalid_chunks` (the fake's own code). Outside a DM a stream ne
 answers `message_not_in_streaming_state`; `chat.update` on a message still streaming answers
 `streaming_state_conflict` (the fake's own code). `streams` keeps each stream by ts.
 
+Modals: `views.open` takes a `trigger_id` the fake handed out (`trigger_ids`, one modal each;
+else `invalid_trigger_id`) and a `modal` view (title and buttons ≤ 24 characters), kept in
+`modals`.
+
 Agent entry points: `assistant.threads.setSuggestedPrompts` (1–4 `{title, message}`, kept in
 `suggested_prompts` by (channel, thread)) and `views.publish` (a `home` view of at most 100
 blocks, kept in `home_views` by user).
@@ -132,6 +136,8 @@ class FakeSlack:
         self.stream_time_limit = stream_time_limit
         self.streams: dict[str, dict[str, Any]] = {}  # ts → {"channel", "started", "state", "chunks", "args"}
         self.home_views: dict[str, dict[str, Any]] = {}  # user id → the Home tab view last published
+        self.modals: list[dict[str, Any]] = []  # views.open: {"trigger_id", "view", "id"}
+        self.trigger_ids: set[str] = set()  # handed out with clicks; each opens one modal
         self.suggested_prompts: dict[tuple[str, str], list[dict[str, str]]] = {}  # (channel, thread_ts) → prompts
         self.acks: dict[str, dict[str, Any]] = {}
         self.connections_opened = 0
@@ -584,6 +590,26 @@ class FakeSlack:
             raise SlackError("invalid_arguments")
         self.suggested_prompts[(channel, thread_ts)] = prompts
         return {}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger_id = str(args.get("trigger_id") or "")
+        if trigger_id not in self.trigger_ids:
+            raise SlackError("invalid_trigger_id")  # unknown, used already, or expired (3 s)
+        self.trigger_ids.discard(trigger_id)
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise SlackError("invalid_arguments")
+        for key in ("title", "submit", "close"):
+            if len(((view.get(key) or {}).get("text")) or "") > 24:  # Slack's limit on a modal's title and buttons
+                raise SlackError("invalid_arguments")
+        too_big = len(view.get("blocks") or []) > 100 or len(view.get("private_metadata") or "") > 3000
+        if not view.get("title") or too_big:
+            raise SlackError("invalid_arguments")
+        opened = {"trigger_id": trigger_id, "view": view, "id": f"V{secrets.token_hex(5).upper()}"}
+        self.modals.append(opened)
+        return {"view": {"id": opened["id"], "team_id": TEAM_ID, **view}}
 
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user_id") or "")

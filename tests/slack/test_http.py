@@ -73,7 +73,7 @@ async def test_deny(start_slack):
     event = await slack.mention("restart web")
     card = await slack.card(CHANNEL, event["ts"])
 
-    assert await slack.click(card, user=ALICE, approve=False) == 200
+    await slack.deny(card, user=ALICE)
 
     await slack.answer(CHANNEL, event["ts"], "Denied by alice: nothing was changed.")
     await slack.adapter.settle()
@@ -250,3 +250,23 @@ async def test_a_turn_that_fails_says_so_in_the_thread_and_marks_the_message(sta
     slack.bot.hub.handle = working_handle
     assert await slack.sender.event(event_callback(as_mention(event)), retry_num=1) == 200
     await slack.answer(CHANNEL, event["ts"], "handled on the retry")
+
+
+async def test_deny_asks_why_and_the_reason_goes_to_the_thread_and_the_audit_log(start_slack):
+    slack = await start_slack(restart_web().planner())
+    event = await slack.mention("restart web")
+    card = await slack.card(CHANNEL, event["ts"])
+
+    assert await slack.click(card, user=CAROL, approve=False) == 200  # no role: told privately, no modal
+    await slack.fake.wait_for(lambda: slack.fake.ephemeral, what="the refusal")
+    assert slack.fake.modals == [] and "Your denial was not applied" in slack.fake.ephemeral[0]["text"]
+
+    modal = await slack.deny(card, user=BOB, reason="web is being migrated, wait for #ops-123")
+
+    assert modal["title"]["text"] == "Deny this plan" and "restart web" in json.dumps(modal["blocks"])
+    answer = await slack.answer(CHANNEL, event["ts"], "Denied by bob")
+    assert "Reason: “web is being migrated, wait for #ops-123”" in answer["text"]
+    entries = await slack.bot.store.audit_log(kind="plan.decided")
+    assert [(e["actor"], e["detail"]["decision"], e["detail"]["note"]) for e in entries] == [
+        (f"slack:{BOB}", "deny", "web is being migrated, wait for #ops-123")]
+    assert slack.bot.calls.of("restart") == []

@@ -108,13 +108,16 @@ async def test_a_denied_plan_says_so_on_its_message_and_runs_nothing(start_slack
     card = await slack.fake.wait_for(lambda: next((m for m in fake_slack.bot_replies(CHANNEL, event["ts"])
                                                    if buttons(m)), None), what="the buttons")
 
-    assert await slack.click(card, user=BOB, approve=False) == 200
+    await slack.deny(card, user=BOB, reason="not during the sale")
 
     await slack.fake.wait_for(lambda: "Denied" in json.dumps(fake_slack.message(CHANNEL, card["ts"])["blocks"]),
                               what="the denial")
+    await slack.answer(CHANNEL, event["ts"], "Reason: “not during the sale”")  # the reason, in the thread
     await slack.adapter.settle()
     assert buttons(fake_slack.message(CHANNEL, card["ts"])) == []
     assert slack.bot.calls.of("restart") == []
+    [decided] = await slack.bot.store.audit_log(kind="plan.decided")
+    assert decided["detail"]["decision"] == "deny" and decided["detail"]["note"] == "not during the sale"
 
 
 async def test_where_slack_refuses_streams_the_channel_gets_the_card_after_one_try(start_slack, fake_slack):
