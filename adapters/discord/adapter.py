@@ -41,6 +41,7 @@ from adapters.discord.files import AttachmentDownloads, attachment_of
 from adapters.discord.interactions import NO_CHANNEL
 from adapters.discord.people import PLATFORM, user_ref
 from adapters.discord.replies import ThreadWriter
+from adapters.discord.views import DenyReasonModal
 from adapters.leadership import Leadership
 from adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
 from bot.faults import StorageUnavailable
@@ -371,9 +372,24 @@ class DiscordAdapter:
 
     async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
         """Approve / Deny: acknowledge within Discord's 3 s, then decide (which runs an approved
-        plan); a refusal is told to the clicker alone."""
+        plan); a refusal is told to the clicker alone. Deny from someone who may deny first asks
+        why, in a modal (`on_deny_reason` follows)."""
+        if not approve:
+            plan = await self.hub.cards.plan(plan_id)
+            if plan is not None and self.hub.policy.may_decide(user_ref(interaction.user), plan, approve=False).allowed:
+                await interaction.response.send_modal(DenyReasonModal(plan_id, plan.goal, interaction.id))
+                return
+        await self._decide_click(interaction, plan_id, approve)
+
+    async def on_deny_reason(self, interaction: discord.Interaction, plan_id: str, reason: str) -> None:
+        """The deny modal was submitted: deny, with its reason."""
+        await self._decide_click(interaction, plan_id, False, note=reason)
+
+    async def _decide_click(self, interaction: discord.Interaction, plan_id: str, approve: bool, *,
+                            note: str = "") -> None:
         await interaction.response.defer()  # "deferred update": nothing shown, the card edits follow
-        decision = Decision(plan_id=plan_id, approve=approve, user=user_ref(interaction.user), source="discord")
+        decision = Decision(plan_id=plan_id, approve=approve, user=user_ref(interaction.user), source="discord",
+                            note=note)
         outcome = await self._spawn(self._decide(decision, interaction.channel_id),
                                     name=f"discord-decision-{interaction.id}")
         if not outcome.accepted:

@@ -51,3 +51,24 @@ def decision_view(plan: Plan) -> discord.ui.View | None:
     view.add_item(DecisionButton(plan.id, approve=True))
     view.add_item(DecisionButton(plan.id, approve=False))
     return view
+
+
+REASON_ID = "chatops:deny-reason"
+MAX_REASON = 2000
+
+
+class DenyReasonModal(discord.ui.Modal):
+    """Deny with a reason: opened by a Deny click, it asks why (optional); submitting denies the
+    plan with it, so the thread's denial quotes the reason and the audit log keeps it."""
+
+    def __init__(self, plan_id: str, goal: str, click_id: int) -> None:
+        super().__init__(title="Deny this plan", timeout=600, custom_id=f"chatops:deny:{plan_id}:why:{click_id}"[:100])
+        self.plan_id = plan_id
+        self.reason: discord.ui.TextInput[DenyReasonModal] = discord.ui.TextInput(
+            style=discord.TextStyle.paragraph, required=False, max_length=MAX_REASON, custom_id=REASON_ID,
+            placeholder=f"Why not “{goal}”?"[:100])
+        self.add_item(discord.ui.Label(text="Why? (shown in the thread, kept in the audit log)"[:45],
+                                       component=self.reason))
+
+    async def on_submit(self, interaction: discord.Interaction[ChatopsClient]) -> None:  # type: ignore[override]
+        await interaction.client.adapter.on_deny_reason(interaction, self.plan_id, (self.reason.value or "").strip())

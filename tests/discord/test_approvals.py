@@ -78,14 +78,36 @@ async def test_deny_runs_nothing_and_says_who_denied(discord_bot, fake_discord):
     request = await fake_discord.say(ALICE, f"{MENTION} restart web")
     card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
 
-    await fake_discord.click(card["id"], buttons(card)["Deny"], BOB)
+    click = await fake_discord.click(card["id"], buttons(card)["Deny"], BOB)
 
-    await eventually(said(fake_discord, request["id"], "nothing was changed"), what="the denial")
+    modal = await eventually(lambda: fake_discord.interactions[click].modal, what="the deny modal")
+    assert modal["title"] == "Deny this plan" and modal["components"][0]["type"] == 18  # a label around the input
+    assert running.bot.calls.of("restart") == [] and buttons(fake_discord.messages[card["id"]])  # not yet decided
+    await fake_discord.submit_modal(click, BOB, {"chatops:deny-reason": "web is being migrated"})
+
+    denial = await eventually(said(fake_discord, request["id"], "nothing was changed"), what="the denial")
+    assert "Reason: “web is being migrated”" in denial[0]
     assert running.bot.calls.of("restart") == []
     edited = fake_discord.messages[card["id"]]
     assert buttons(edited) == {}
     assert card_status(edited) == f"🚫 Denied by <@{BOB.id}>: nothing was changed"
     assert "⊘ denied" in card_steps(edited)
+    [decided] = await running.bot.store.audit_log(kind="plan.decided")
+    assert decided["detail"]["note"] == "web is being migrated"
+
+
+async def test_a_deny_click_without_the_role_gets_no_modal_only_a_private_refusal(discord_bot, fake_discord):
+    running = await discord_bot(restart_model().planner())
+    request = await fake_discord.say(ALICE, f"{MENTION} restart web")
+    card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
+
+    click = await fake_discord.click(card["id"], buttons(card)["Deny"], MALLORY)
+
+    refusal = await eventually(lambda: fake_discord.ephemeral_for(MALLORY), what="the refusal")
+    assert "You cannot deny this plan" in refusal[0]["content"]
+    assert fake_discord.interactions[click].modal is None
+    assert buttons(fake_discord.messages[card["id"]])  # still waiting
+    assert running.bot.calls.of("restart") == []
 
 
 async def test_a_click_without_the_role_is_refused_privately_and_nothing_runs(discord_bot, fake_discord):

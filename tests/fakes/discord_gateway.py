@@ -124,6 +124,7 @@ class Interaction:
     message_id: str | None = None
     callback: dict[str, Any] | None = None
     original_id: str | None = None
+    modal: dict[str, Any] | None = None  # the modal this interaction was answered with
 
 
 @dataclass
@@ -311,6 +312,29 @@ class FakeDiscord:
         data.update(data={"custom_id": custom_id, "component_type": 2, "id": 2},
                     message=copy.deepcopy(message), channel=self._interaction_channel(message["channel_id"]))
         return await self._interact(data, person, message["channel_id"], message_id=message["id"])
+
+    async def submit_modal(self, interaction_id: str, person: Person, values: dict[str, str]) -> str:
+        """The person submits the modal that answered their click: a MODAL_SUBMIT interaction with
+        each text input's value (`values`: custom_id → text), inside its label as Discord sends it."""
+        opened = self.interactions[interaction_id]
+        if opened.modal is None:
+            raise AssertionError(f"interaction {interaction_id} was not answered with a modal")
+        components = []
+        for number, label in enumerate(opened.modal.get("components") or [], 1):
+            inner = label.get("component") or (label.get("components") or [{}])[0]
+            submitted = {"type": 4, "id": inner.get("id", number * 2), "custom_id": inner["custom_id"],
+                         "value": values.get(inner["custom_id"], "")}
+            components.append({"type": 18, "id": label.get("id", number * 2 - 1), "component": submitted}
+                              if label.get("type") == 18 else {"type": 1, "components": [submitted]})
+        data = payload("interaction_create_button")["d"]
+        message = self.messages[opened.message_id] if opened.message_id else None
+        data.update(type=5, data={"custom_id": opened.modal["custom_id"], "components": components},
+                    channel=self._interaction_channel(opened.channel_id))
+        if message is not None:
+            data["message"] = copy.deepcopy(message)
+        else:
+            data.pop("message", None)
+        return await self._interact(data, person, opened.channel_id, message_id=opened.message_id)
 
     async def slash(self, person: Person, request: str, *, channel_id: str = CHANNEL_ID) -> str:
         data = payload("interaction_create_command")["d"]
@@ -720,6 +744,12 @@ class FakeDiscord:
                     message[key] = data[key]
         elif kind == 6 and interaction.message_id:
             message = self.messages[interaction.message_id]
+        elif kind == 9:  # a modal: shown to the clicker, who may submit it (`submit_modal`)
+            problems = modal_problems(data)
+            if problems:
+                interaction.callback = None
+                raise DiscordError(400, 50035, "Invalid Form Body: " + "; ".join(problems))
+            interaction.modal = data
         result: dict[str, Any] = {"interaction": {
             "id": interaction.id, "type": 3 if interaction.message_id else 2,
             "response_message_id": message["id"] if message else None,
@@ -860,4 +890,24 @@ def components_v2_problems(body: dict[str, Any]) -> list[str]:
     ids = [c["id"] for c in every if c.get("id") is not None]
     if len(ids) != len(set(ids)):
         problems.append("components: ids must be unique")
+    return problems
+
+
+def modal_problems(data: dict[str, Any]) -> list[str]:
+    """Discord's rules for a modal: a custom_id and a title (≤ 45), 1 to 5 components, each a label
+    (≤ 45 characters) around one text input (or an action row with one), text inputs' max ≤ 4000."""
+    problems = []
+    if not data.get("custom_id") or len(data["custom_id"]) > 100:
+        problems.append("custom_id: must be between 1 and 100 in length")
+    if not data.get("title") or len(data["title"]) > 45:
+        problems.append("title: must be between 1 and 45 in length")
+    components = data.get("components") or []
+    if not 1 <= len(components) <= 5:
+        problems.append("components: must be between 1 and 5 in length")
+    for component in components:
+        inner = component.get("component") if component.get("type") == 18 else (component.get("components") or [{}])[0]
+        if component.get("type") == 18 and not 1 <= len(component.get("label") or "") <= 45:
+            problems.append("components: a label's text must be between 1 and 45 in length")
+        if (inner or {}).get("type") == 4 and int(inner.get("max_length") or 4000) > 4000:
+            problems.append("components: a text input's max_length must be 4000 or less")
     return problems
