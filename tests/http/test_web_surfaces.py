@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 from pathlib import Path
 
 from playwright.async_api import expect
@@ -111,3 +113,61 @@ async def test_a_tools_progress_shows_inside_its_card_not_after_it(browser, star
     await expect(page.get_by_role("article", name="Plan: run restart").get_by_label("Progress")) \
         .to_contain_text("restart: restarting payments")
     await page.screenshot(path=str(shots(tmp_path) / "progress-in-card.png"), full_page=True)
+
+
+async def axe_violations(page) -> list[str]:
+    """axe-core's violations on the page as it is now (the engine ships inside the wheel)."""
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: {v['nodes'][0]['target']})"
+            for v in results.response["violations"]]
+
+
+async def test_the_web_chat_has_no_axe_violations_on_desktop_and_phone_light_and_dark(browser, start_web: StartWeb,
+                                                                                     shared_perceiver, tmp_path: Path):
+    web = await start_web(tokens=TOKENS, roles={"oncall": {"http": ["bob"]}}, perceiver=shared_perceiver)
+    asked = await web.say("!restart unit=payments", token=TOKENS["alice"])
+    thread = asked.body["id"]
+    for size in ({"width": 1280, "height": 860}, {"width": 390, "height": 844}):
+        for scheme in ("light", "dark"):
+            page = await browser.new_page(viewport=size, color_scheme=scheme)
+            await page.goto(f"{web.url}/#thread={thread}")
+            await page.get_by_label("Access token").fill(TOKENS["bob"])
+            await page.get_by_role("button", name="Use token").click()
+            await expect(page.get_by_role("article", name="Plan: run restart")).to_be_visible()
+            found = await axe_violations(page)
+            assert found == [], f"{size['width']}px {scheme}: {found}"
+            if size["width"] < 700:  # the drawer open, too
+                await page.locator("#threads-toggle").click()
+                await expect(page.get_by_role("region", name="Waiting for you")).to_be_visible()
+                found = await axe_violations(page)
+                assert found == [], f"drawer {scheme}: {found}"
+            await page.screenshot(path=str(shots(tmp_path) / f"axe-{size['width']}-{scheme}.png"))
+            await page.close()
+
+
+async def test_a_plan_shows_from_its_event_before_the_thread_is_read_back(browser, start_web: StartWeb):
+    web = await start_web()
+    first = await web.say("!ping host=web1")
+    thread = first.body["id"]
+    page = await open_page(browser, web, width=1280, height=860)
+    await page.goto(f"{web.url}/#thread={thread}")
+    await expect(page.locator(".msg.bot")).to_contain_text("pong from web1")
+    await page.wait_for_timeout(300)  # the event stream is open
+
+    async def slow_reads(route):  # the stored view now takes 5 s: only the event can show the card sooner
+        if route.request.method == "GET":
+            await asyncio.sleep(5)
+        await route.continue_()
+
+    view_url = re.compile(r"/api/v1/threads/[^/?]+(\?.*)?$")  # the thread's view (its id is URL-encoded)
+    await page.route(view_url, slow_reads)
+    asked = asyncio.create_task(web.say("!restart unit=api", thread=thread))  # from another client
+
+    card = page.get_by_role("article", name="Plan: run restart")
+    await expect(card).to_be_visible(timeout=2500)
+    await expect(card.get_by_role("button", name="Approve: run restart")).to_be_visible(timeout=2500)
+    await expect(card).to_contain_text("unit=api")
+    assert (await asked).status == 201
+    await page.unroute(view_url)

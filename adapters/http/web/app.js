@@ -236,7 +236,7 @@ function planCard(plan, progress = []) {
   }
   const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}`, tabindex: "-1" },
     el("header", {},
-      el("h3", {}, plan.goal),
+      el("h2", {}, plan.goal),
       planState(plan)),
     el("p", { class: "people" }, people.join("")),
     el("ol", {}, plan.steps.map(stepItem)),
@@ -539,6 +539,27 @@ function scheduleRefresh() {
   }, 120);
 }
 
+// A plan event carries the card's content (goal, steps with their state): shown as it arrives,
+// so the card is there while the stored view is read back, and a slow turn shows its progress.
+function showPlanEvent(event) {
+  const plans = state.view.plans;
+  const known = plans.find((p) => p.id === event.id);
+  const fields = { goal: event.goal, status: event.status, round: event.round, expires_at: event.expires_at,
+    requester: event.requester || (known && known.requester) || "" };
+  if (known) {
+    Object.assign(known, fields);
+    for (const step of event.steps || []) {
+      const shown = known.steps.find((s) => s.id === step.id);
+      if (shown) Object.assign(shown, { status: step.status, outcome: step.outcome, summary: step.summary });
+    }
+  } else {
+    plans.push({ id: event.id, ...fields, created_at: new Date().toISOString(), decided_by: null, decided_at: null,
+      who_may_approve: "", steps: (event.steps || []).map((s) => ({ result: null, error: null, output: "",
+        decided_by: null, ...s })) });
+  }
+  render();
+}
+
 function onEvent(event) {
   if (!state.view || event.thread !== state.view.id) return;
   if (event.type === "step") {
@@ -550,6 +571,11 @@ function onEvent(event) {
     }
     if (event.status !== "running") scheduleRefresh();
     setStatus(event.status === "running" ? `Running ${event.tool}…` : "");
+  } else if (event.type === "plan") {
+    showPlanEvent(event);  // the card at once, from the event; the stored view follows
+    if (event.status === "proposed") announce(`A plan needs approval: ${event.goal}`);
+    setStatus(event.status === "proposed" && event.needs_approval ? "" : "Running the plan…");
+    scheduleRefresh();
   } else {
     if (event.type === "answer") { setStatus(""); announce(`The bot answered: ${event.text.slice(0, 300)}`); }
     if (event.type === "plan" && event.status === "proposed") announce(`A plan needs approval: ${event.goal}`);
