@@ -24,7 +24,7 @@ from bot.agent.commands import is_command, is_reload_command, parse_command
 from bot.agent.diagnosis import DiagnosisError, KnowledgeBase
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
-from bot.agent.policy import Policy
+from bot.agent.policy import Policy, Verdict
 from bot.agent.provenance import turn_sources
 from bot.agent.review import Review, review
 from bot.agent.tool_filter import relevant_tools
@@ -702,6 +702,15 @@ class Hub:
                                          by=decision.user.label(), accepted=False, reason="no such plan"))
         thread, message_id, text = turn_facts
         verdict = self.policy.may_decide(decision.user, plan, approve=decision.approve)
+        waiting = [step.id for step in plan.steps if step.status is StepStatus.proposed]
+        if verdict.allowed and decision.approve and decision.steps is not None:
+            chosen = [step_id for step_id in waiting if step_id in set(decision.steps)]
+            if not chosen or len(chosen) != len(set(decision.steps)):
+                verdict = Verdict(False, "choose at least one of the plan's waiting steps")
+            elif len(chosen) == len(waiting):
+                decision = decision.model_copy(update={"steps": None})  # every step: the whole plan
+            else:
+                decision = decision.model_copy(update={"steps": chosen})
         if not verdict.allowed:
             await self.store.record_refused_decision(decision, verdict.reason)
             event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
@@ -717,8 +726,10 @@ class Hub:
         plan = await self.store.get_plan(plan.id)
         assert plan is not None
         by = NO_ANSWER if decision.source == END_OF_INPUT else decision.user.label()
+        numbers = ([n for n, step in enumerate(plan.steps, 1) if step.id in set(decision.steps)]
+                   if won and decision.steps is not None else None)
         event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
-                              by=by, accepted=won, reason=reason, plan_status=plan.status)
+                              by=by, accepted=won, reason=reason, plan_status=plan.status, steps=numbers)
         await self.emit(thread, event)
         settled(event)
         if won:

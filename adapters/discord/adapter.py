@@ -381,15 +381,19 @@ class DiscordAdapter:
                 return
         await self._decide_click(interaction, plan_id, approve)
 
+    async def on_step_choice(self, interaction: discord.Interaction, plan_id: str, steps: list[str]) -> None:
+        """"Approve only…": the chosen waiting steps are approved, the others skipped."""
+        await self._decide_click(interaction, plan_id, True, steps=steps)
+
     async def on_deny_reason(self, interaction: discord.Interaction, plan_id: str, reason: str) -> None:
         """The deny modal was submitted: deny, with its reason."""
         await self._decide_click(interaction, plan_id, False, note=reason)
 
     async def _decide_click(self, interaction: discord.Interaction, plan_id: str, approve: bool, *,
-                            note: str = "") -> None:
+                            note: str = "", steps: list[str] | None = None) -> None:
         await interaction.response.defer()  # "deferred update": nothing shown, the card edits follow
         decision = Decision(plan_id=plan_id, approve=approve, user=user_ref(interaction.user), source="discord",
-                            note=note)
+                            note=note, steps=steps)
         outcome = await self._spawn(self._decide(decision, interaction.channel_id),
                                     name=f"discord-decision-{interaction.id}")
         if not outcome.accepted:

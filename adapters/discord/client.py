@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.interactions import UNREADABLE, RawChannels, complete, private_answer
-from adapters.discord.views import DecisionButton
+from adapters.discord.views import DecisionButton, StepChoice
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
@@ -93,7 +93,7 @@ class ChatopsClient(discord.Client):
 
     async def setup_hook(self) -> None:
         # Buttons of every plan, posted before this start or after it, are answered by custom_id.
-        self.add_dynamic_items(DecisionButton)
+        self.add_dynamic_items(DecisionButton, StepChoice)
         await self._sync_commands()
 
     async def _sync_commands(self) -> None:
@@ -125,3 +125,6 @@ class ChatopsClient(discord.Client):
 
     async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
         await self.adapter.on_decision_click(interaction, plan_id, approve)
+
+    async def on_step_choice(self, interaction: discord.Interaction, plan_id: str, steps: list[str]) -> None:
+        await self.adapter.on_step_choice(interaction, plan_id, steps)

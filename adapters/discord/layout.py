@@ -2,9 +2,10 @@
 
 One container whose accent colour follows the plan's state holds: the goal as a heading, who asked
 and what it needs, a section per step (its text, and its badge as a disabled button beside it),
-the status line, Approve / Deny in an action row while the plan waits, and the plan id. The
-buttons are the same `DecisionButton` dynamic items as on embed cards (`chatops:approve:p-…`),
-matched by custom_id, so they keep working after a restart.
+the status line, Approve / Deny in an action row while the plan waits (above them, when several
+steps wait, an "approve only…" menu), and the plan id. The buttons are the same dynamic items as
+on embed cards (`chatops:approve:p-…`; the menu `chatops:only:p-…`), matched by custom_id, so
+they keep working after a restart.
 
 Discord's limits on such a message: 40 components in all (nested ones count) and 4,000
 characters across its text displays. Up to `MAX_STEP_SECTIONS` steps get a section each; the
@@ -19,18 +20,19 @@ from discord import ui
 
 from adapters.discord.embeds import RISK_MARK, _step_block, clip, colour_of, status_line
 from adapters.discord.people import mention_of
-from adapters.discord.views import DecisionButton
+from adapters.discord.views import DecisionButton, step_choice
 from adapters.messages import step_badge
 from bot.model import Plan, PlanStatus, Risk
 
 MAX_COMPONENTS = 40
 MAX_TEXT = 4000
-FIXED_COMPONENTS = 12  # container, heading, people, 2 separators, status, row + 2 buttons, footer, overflow
+FIXED_COMPONENTS = 14  # container, heading, people, 2 separators, status, row + 2 buttons, footer, overflow,
+# and the "approve only…" menu in its row
 MAX_STEP_SECTIONS = (MAX_COMPONENTS - FIXED_COMPONENTS) // 3  # a section, its text, its badge
 BADGE_LABEL = 80
 FIXED_TEXT = 300 + 300 + 300 + 80  # heading, people, status, footer (each clipped to that)
 OVERFLOW_TEXT = 2000  # the steps past the sections, one short line each
-IDS = {"container": 1, "heading": 2, "people": 3, "status": 4, "footer": 5, "actions": 6, "more": 7}
+IDS = {"container": 1, "heading": 2, "people": 3, "status": 4, "footer": 5, "actions": 6, "more": 7, "choice": 8}
 STEP_ID_BASE = 100  # step n: section 100 + 3n, its text + 1, its badge + 2
 
 
@@ -68,6 +70,9 @@ def plan_container(plan: Plan, who_may_approve: str = "") -> ui.Container:
     container.add_item(ui.Separator(spacing=discord.SeparatorSpacing.small))
     container.add_item(ui.TextDisplay(clip(status_line(plan), 300), id=IDS["status"]))
     if plan.status is PlanStatus.proposed and plan.needs_approval:
+        choice = step_choice(plan)
+        if choice is not None:
+            container.add_item(ui.ActionRow(choice, id=IDS["choice"]))
         container.add_item(ui.ActionRow(DecisionButton(plan.id, approve=True), DecisionButton(plan.id, approve=False),
                                         id=IDS["actions"]))
     container.add_item(ui.TextDisplay(f"-# plan {plan.id} · round {plan.round}", id=IDS["footer"]))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.model import Plan, PlanStatus
+from bot.model import Plan, PlanStatus, StepStatus
 
 if TYPE_CHECKING:
     from adapters.discord.client import ChatopsClient
@@ -41,6 +41,39 @@ class DecisionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_
 
     async def callback(self, interaction: discord.Interaction[ChatopsClient]) -> None:  # type: ignore[override]
         await interaction.client.on_decision_click(interaction, self.plan_id, self.approve)
+
+
+ONLY_ID = re.compile(r"chatops:only:(?P<plan_id>[A-Za-z0-9_-]{1,80})")
+
+
+class StepChoice(discord.ui.DynamicItem[discord.ui.Select], template=ONLY_ID):
+    """"Approve only…": a menu of the plan's waiting steps; choosing some approves just those (the
+    others are skipped). Matched by custom_id like the buttons, so it works after a restart."""
+
+    def __init__(self, plan_id: str, options: list[discord.SelectOption] | None = None) -> None:
+        options = options or [discord.SelectOption(label="(the plan's steps)", value="-")]
+        super().__init__(discord.ui.Select(custom_id=f"chatops:only:{plan_id}", placeholder="Approve only some steps…",
+                                           min_values=1, max_values=len(options), options=options))
+        self.plan_id = plan_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> StepChoice:
+        return cls(match["plan_id"])
+
+    async def callback(self, interaction: discord.Interaction[ChatopsClient]) -> None:  # type: ignore[override]
+        values = list((interaction.data or {}).get("values") or [])  # type: ignore[union-attr]
+        await interaction.client.adapter.on_step_choice(interaction, self.plan_id, values)
+
+
+def step_choice(plan: Plan) -> StepChoice | None:
+    """The menu, when two or more steps wait for the decision."""
+    waiting = [(number, step) for number, step in enumerate(plan.steps, 1) if step.status is StepStatus.proposed]
+    if plan.status is not PlanStatus.proposed or not plan.needs_approval or len(waiting) < 2:
+        return None
+    options = [discord.SelectOption(label=f"{number}. {step.tool} "[:100] + " ".join(
+        f"{k}={v}" for k, v in step.args.items())[:60], value=step.id) for number, step in waiting[:25]]
+    return StepChoice(plan.id, options)
 
 
 def decision_view(plan: Plan) -> discord.ui.View | None:

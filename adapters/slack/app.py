@@ -33,7 +33,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import events
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION
+from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION, chosen_steps
 from adapters.slack.client import error_of, web_client
 from adapters.slack.delivery import Delivery
 from adapters.slack.deny_reason import CALLBACK_ID as DENY_CALLBACK
@@ -265,7 +265,8 @@ class SlackAdapter:
     async def _click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         where = await self._clicked(body, action)
         if where is not None:
-            await self._decide(where, body["user"]["id"], approve=action.get("action_id") == APPROVE_ACTION)
+            await self._decide(where, body["user"]["id"], approve=action.get("action_id") == APPROVE_ACTION,
+                               steps=chosen_steps(body))
 
     async def _ask_why(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Deny: a modal asks why (optional), unless the clicker may not deny or it cannot open."""
@@ -293,12 +294,14 @@ class SlackAdapter:
             return
         await self._decide(where, user_id, approve=False, note=submitted_reason(view))
 
-    async def _decide(self, where: ClickedCard, user_id: str, *, approve: bool, note: str = "") -> None:
+    async def _decide(self, where: ClickedCard, user_id: str, *, approve: bool, note: str = "",
+                      steps: list[str] | None = None) -> None:
         plan_id, channel, card_ts, thread_ts, from_home = (where.plan_id, where.channel, where.card_ts,
                                                             where.thread_ts, where.from_home)
         await self.delivery.adopt_card(plan_id, channel=channel, ts=card_ts, thread_ts=thread_ts)
         user = await self.people.user(user_id)
-        decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack", note=note)
+        decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack", note=note,
+                            steps=steps if approve else None)
         settled, run = await self.hub.begin_decision(decision)
         if settled.accepted:  # only an accepted click shows activity
             async with self.status.working(channel, thread_ts, card_ts, done=False):

@@ -108,7 +108,8 @@ class Delivery:
             if not (ref and ref.get("streamed")):
                 return False
             if event.accepted:
-                note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time())
+                note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time(),
+                                          steps=tuple(event.steps or ()))
                 await self.cards.remember(PLATFORM, event.plan_id, {**ref, "decision": note.to_dict()})
                 await self._redraw_decided(event.plan_id)
             elif event.plan_status not in (None, PlanStatus.proposed):
@@ -188,7 +189,8 @@ class Delivery:
             await self.show_plan(thread, event.id)
         elif isinstance(event, DecisionEvent):
             if event.accepted:
-                note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time())
+                note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time(),
+                                          steps=tuple(event.steps or ()))
                 await self.show_plan(thread, event.plan_id, note=note)
             elif event.plan_status not in (None, PlanStatus.proposed):
                 # a click on a card that is out of date (it expired while the bot was down):

@@ -217,3 +217,23 @@ async def test_a_plan_in_a_dm_is_approved_there_by_user_id(discord_bot, fake_dis
     await eventually(said(fake_discord, dm, "web restarted"))
     assert running.bot.calls.of("restart") == [{"unit": "web"}]
     assert card_status(fake_discord.messages[card["id"]]) == f"✅ Done · approved by <@{ALICE.id}>"
+
+
+async def test_approving_only_some_steps_from_the_menu_runs_those_and_skips_the_rest(discord_bot, fake_discord):
+    both = ({"tool": "restart", "args": {"unit": "web"}}, {"tool": "restart", "args": {"unit": "db"}})
+    running = await discord_bot(ScriptedModel([reply(*both, goal="restart web and db"),
+                                               reply(answer="db restarted")]).planner())
+    request = await fake_discord.say(ALICE, f"{MENTION} restart web and db")
+    card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
+    menu = component(card, IDS["choice"])["components"][0]
+    assert menu["type"] == 3 and menu["custom_id"].startswith("chatops:only:")
+    assert [o["label"] for o in menu["options"]] == ["1. restart unit=web", "2. restart unit=db"]
+
+    await fake_discord.choose(card["id"], menu["custom_id"], [menu["options"][1]["value"]], BOB)
+
+    await eventually(said(fake_discord, request["id"], "db restarted"), what="the answer")
+    assert running.bot.calls.of("restart") == [{"unit": "db"}]
+    edited = fake_discord.messages[card["id"]]
+    assert buttons(edited) == {} and "– skipped" in card_steps(edited)
+    [decided] = await running.bot.store.audit_log(kind="plan.decided")
+    assert decided["detail"]["steps"] == [menu["options"][1]["value"]]

@@ -313,6 +313,22 @@ class FakeDiscord:
                     message=copy.deepcopy(message), channel=self._interaction_channel(message["channel_id"]))
         return await self._interact(data, person, message["channel_id"], message_id=message["id"])
 
+    async def choose(self, message_id: str, custom_id: str, values: list[str], person: Person) -> str:
+        """A user picks `values` in a select menu on a message (checked against its options and
+        its min / max, as Discord's client does)."""
+        message = self.messages[str(message_id)]
+        menu = next((c for c in walk_components(message.get("components") or [])
+                     if c.get("type") == 3 and c.get("custom_id") == custom_id), None)
+        if menu is None:
+            raise AssertionError(f"no select menu {custom_id!r} on message {message_id}")
+        offered = [option["value"] for option in menu.get("options") or []]
+        if not set(values) <= set(offered) or not menu.get("min_values", 1) <= len(values) <= menu.get("max_values", 1):
+            raise AssertionError(f"{values} cannot be chosen from {offered}")
+        data = payload("interaction_create_button")["d"]
+        data.update(data={"custom_id": custom_id, "component_type": 3, "values": list(values), "id": menu.get("id", 0)},
+                    message=copy.deepcopy(message), channel=self._interaction_channel(message["channel_id"]))
+        return await self._interact(data, person, message["channel_id"], message_id=message["id"])
+
     async def submit_modal(self, interaction_id: str, person: Person, values: dict[str, str]) -> str:
         """The person submits the modal that answered their click: a MODAL_SUBMIT interaction with
         each text input's value (`values`: custom_id → text), inside its label as Discord sends it."""

@@ -54,13 +54,14 @@ class SlackBot:
         found = await self.fake.wait_for(lambda: len(cards()) > index and cards(), what="a plan card")
         return found[index]
 
-    async def click(self, card: dict[str, Any], *, user: str, approve: bool = True, channel: str = CHANNEL) -> int:
+    async def click(self, card: dict[str, Any], *, user: str, approve: bool = True, channel: str = CHANNEL,
+                    ticked: list[str] | None = None) -> int:
         """A click on Approve or Deny (a Deny click opens the reason modal: see `deny`)."""
         assert self.sender is not None
         trigger_id = f"{secrets.randbelow(10**10)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
         self.fake.trigger_ids.add(trigger_id)
         body = block_actions(card, channel=channel, user=user, action_id=APPROVE_ACTION if approve else DENY_ACTION,
-                             trigger_id=trigger_id)
+                             trigger_id=trigger_id, ticked=ticked)
         return await self.sender.interaction(body)
 
     async def deny(self, card: dict[str, Any], *, user: str, reason: str = "", channel: str = CHANNEL) -> dict:

@@ -67,9 +67,15 @@ def view_submission(view: dict[str, Any], *, user: str, values: dict[str, dict[s
 
 
 def block_actions(card: dict[str, Any], *, channel: str, user: str, action_id: str,
-                  trigger_id: str | None = None) -> dict[str, Any]:
-    """A click on one of a posted card's buttons (the card as the fake stores it)."""
+                  trigger_id: str | None = None, ticked: list[str] | None = None) -> dict[str, Any]:
+    """A click on one of a posted card's buttons (the card as the fake stores it); `ticked`: the
+    values of the card's checkboxes left ticked, sent in `state` as Slack does."""
     body = payload("block_actions")
+    if ticked is not None:
+        block = next(b for b in card["blocks"] if b["type"] == "actions")
+        box = next(e for e in block["elements"] if e["type"] == "checkboxes")
+        body["state"] = {"values": {block["block_id"]: {box["action_id"]: {
+            "type": "checkboxes", "selected_options": [o for o in box["options"] if o["value"] in ticked]}}}}
     if trigger_id is not None:
         body["trigger_id"] = trigger_id
     button = next(element for block in card["blocks"] if block["type"] == "actions"
