@@ -16,7 +16,9 @@ Web API (`POST /api/{method}`, form-encoded or JSON, token as `Authorization: Be
 `not_allowed_token_type`, `channel_not_found`, `message_not_found`, `already_reacted`,
 `no_reaction`, `user_not_found`, `no_such_subteam`, `invalid_blocks`, `msg_too_long`,
 `no_text`, `file_not_found`). The fake checks Slack's Block Kit limits (50 blocks, 3,000
-characters per section text, 40,000 per message), so a card that breaks them fails as it would.
+characters per section text, 40,000 per message), so a card that breaks them fails as it would,
+and reads every block and chunk through slack_sdk's own models (`Block.parse`, `Chunk.parse` and
+their validators): a type or field the SDK would not build is `invalid_blocks` / `invalid_chunks`.
 
 Streaming (`chat.startStream` / `chat.appendStream` / `chat.stopStream`, JSON bodies as slack_sdk's
 `chat_stream()` sends them): refused with `streaming_refusal` (default `unknown_method`, as a
@@ -73,6 +75,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.messages.chunk import Chunk
 
 from tests.fakes.serving import serve_on_loopback
 from tests.polling import eventually
@@ -604,6 +609,7 @@ class FakeSlack:
         for key in ("title", "submit", "close"):
             if len(((view.get(key) or {}).get("text")) or "") > 24:  # Slack's limit on a modal's title and buttons
                 raise SlackError("invalid_arguments")
+        _check_blocks_with_the_sdk(view.get("blocks") or [])
         too_big = len(view.get("blocks") or []) > 100 or len(view.get("private_metadata") or "") > 3000
         if not view.get("title") or too_big:
             raise SlackError("invalid_arguments")
@@ -623,7 +629,7 @@ class FakeSlack:
         blocks = view.get("blocks") or []
         if len(blocks) > 100:  # a Home tab holds up to 100 blocks
             raise SlackError("invalid_blocks")
-        _check_content({"blocks": blocks[:MAX_BLOCKS], "text": "x"})
+        _check_blocks_with_the_sdk(blocks)
         self.home_views[user] = view
         return {"view": {"id": f"V{secrets.token_hex(5).upper()}", "team_id": TEAM_ID, **view}}
 
@@ -694,7 +700,7 @@ def _check_chunks(args: dict[str, Any]) -> list[dict[str, Any]]:
         chunks.insert(0, {"type": "markdown_text", "text": args["markdown_text"]})
     for chunk in chunks:
         kind = chunk.get("type") if isinstance(chunk, dict) else None
-        if kind not in CHUNK_TYPES:
+        if kind not in CHUNK_TYPES or Chunk.parse(chunk) is None:  # as slack_sdk's own models read it
             raise SlackError("invalid_chunks")
         if kind == "markdown_text" and not (isinstance(chunk.get("text"), str)
                                             and 0 < len(chunk["text"]) <= MAX_MARKDOWN_TEXT):
@@ -726,8 +732,22 @@ def _apply_chunks(message: dict[str, Any], chunks: list[dict[str, Any]]) -> None
             message.setdefault("tasks", {})[chunk["id"]] = {**message.get("tasks", {}).get(chunk["id"], {}), **chunk}
 
 
+def _check_blocks_with_the_sdk(blocks: list[dict[str, Any]]) -> None:
+    """Each block as slack_sdk's own model reads it: an unknown type, or a field its validators
+    refuse (lengths, required fields), is refused here as Slack would refuse it."""
+    for block in blocks:
+        try:
+            model = Block.parse(block)
+            if model is None:
+                raise SlackError("invalid_blocks")
+            model.to_dict()  # runs the model's validators
+        except SlackObjectFormationError:
+            raise SlackError("invalid_blocks") from None
+
+
 def _check_content(args: dict[str, Any]) -> None:
     blocks = args.get("blocks") or []
+    _check_blocks_with_the_sdk(blocks)
     text = str(args.get("text") or "")
     if not text and not blocks:
         raise SlackError("no_text")

@@ -196,3 +196,27 @@ def test_a_task_carries_the_steps_summary_reason_and_provenance():
                                 "text": "values from the screenshot nginx.png: http://10.0.0.5/health"}]
     waiting = task_chunk(Step(id="s-2", tool="restart", args={"unit": "web"}, risk=Risk.write)).to_dict()
     assert waiting["status"] == "pending" and "output" not in waiting
+
+
+def test_the_fake_refuses_blocks_and_chunks_slack_sdk_would_not_build():
+    from tests.fakes.slack_api import SlackError, _check_chunks, _check_content
+
+    button = {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "x" * 76}, "value": "v"}
+    for bad in ({"blocks": [{"type": "actions", "elements": [button]}]},  # a button's text: 75 at most
+                {"blocks": [{"type": "no_such_block"}]}):
+        try:
+            _check_content(bad)
+        except SlackError as exc:
+            assert exc.code == "invalid_blocks"
+        else:
+            raise AssertionError(f"accepted {bad}")
+    for bad in ({"chunks": [{"type": "task_update", "id": "s", "title": "t", "status": "done"}]},
+                {"chunks": [{"type": "task_update", "id": "s", "title": "t", "status": "complete",
+                             "sources": [{"type": "url", "url": "file:///etc", "text": "x"}]}]},
+                {"chunks": [{"type": "sparkles"}]}):
+        try:
+            _check_chunks(bad)
+        except SlackError as exc:
+            assert exc.code == "invalid_chunks"
+        else:
+            raise AssertionError(f"accepted {bad}")
