@@ -9,7 +9,8 @@ slack_sdk's own classes, so a wrong field fails in the SDK before it reaches Sla
 
 Slack refuses streams in some places (an older workspace, a missing scope, a channel stream with
 no recipient): the first refusal in a channel is logged once and that channel shows the edited
-card from then on (`StreamRefused`), with nothing said to users. A stream that has been open for
+card from then on (`StreamRefused`), with nothing said to users; a passing fault (`PASSING`)
+costs only that turn its stream. A stream that has been open for
 `roll_after` seconds is stopped and continued in a new one, before Slack's own time limit ends it;
 a stream Slack has already closed is continued the same way.
 """
@@ -20,6 +21,7 @@ import asyncio
 import logging
 import re
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +57,8 @@ TASK_STATUS = {
 }
 WORDS = {StepStatus.skipped: "skipped", StepStatus.denied: "denied", StepStatus.expired: "expired",
          StepStatus.interrupted: "interrupted (the bot stopped while it ran)"}
+PASSING = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout",
+           "team_added_to_org"}  # Slack's codes for faults that pass: try streaming again next time
 URL = re.compile(r"https?://[^\s<>\"“”]+")
 
 
@@ -113,10 +117,15 @@ class ThreadStreams:
         self.refused: set[str] = set()
         self._live: dict[str, LiveStream] = {}
         self._askers: OrderedDict[str, str] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def lock(self, thread: ThreadRef) -> asyncio.Lock:
-        return self._locks.setdefault(thread.id, asyncio.Lock())
+        """One event at a time per thread's stream (kept while someone holds or waits for it)."""
+        lock = self._locks.get(thread.id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[thread.id] = lock
+        return lock
 
     def usable(self, thread: ThreadRef) -> bool:
         return thread.channel not in self.refused
@@ -232,10 +241,15 @@ class ThreadStreams:
                 await fresh.stream.append(chunks=[c for c in chunks if isinstance(c, MarkdownTextChunk)])
 
     def _refused(self, thread: ThreadRef, exc: Exception) -> StreamRefused:
-        if thread.channel not in self.refused:
+        """A refusal that will not change by itself (a missing scope, no such method here) turns
+        the channel to cards for good; a passing fault only this event."""
+        code = _error(exc)
+        if code in PASSING:
+            log.info("Slack could not start a stream in %s (%s): a card this time", thread.channel, code)
+        elif thread.channel not in self.refused:
             self.refused.add(thread.channel)
-            log.info("Slack refused a stream in %s (%s): that channel gets edited cards", thread.channel, _error(exc))
-        return StreamRefused(_error(exc))
+            log.info("Slack refused a stream in %s (%s): that channel gets edited cards", thread.channel, code)
+        return StreamRefused(code)
 
 
 def _error(exc: Exception) -> str:

@@ -220,3 +220,20 @@ def test_the_fake_refuses_blocks_and_chunks_slack_sdk_would_not_build():
             assert exc.code == "invalid_chunks"
         else:
             raise AssertionError(f"accepted {bad}")
+
+
+async def test_a_passing_fault_costs_one_turn_its_stream_not_the_channel(start_slack, fake_slack):
+    fake_slack.streaming_refusal = None
+    fake_slack.fail("chat.startStream", "internal_error", times=1)
+    model = ScriptedModel([reply(answer="first"), reply(answer="second")])
+    slack = await start_slack(model.planner())
+
+    first = await slack.mention("hello")
+    await slack.answer(CHANNEL, first["ts"], "first")
+    second = await slack.mention("hello again")
+    await slack.answer(CHANNEL, second["ts"], "second")
+    await slack.adapter.settle()
+
+    assert [c.response.get("error") for c in fake_slack.calls_of("chat.startStream")] == ["internal_error", None]
+    assert not fake_slack.bot_replies(CHANNEL, first["ts"])[0].get("chunks")  # a plain message that time
+    assert fake_slack.bot_replies(CHANNEL, second["ts"])[0]["chunks"]  # streamed again
