@@ -46,6 +46,8 @@ def decision_of(entry: dict[str, Any]) -> str | None:
         verdict += " (no answer: end of input)"
     if entry["kind"] == "decision.refused":
         verdict = f"refused {verdict}: {detail.get('reason', '')}".rstrip(": ")
+    elif detail.get("note"):
+        verdict += f" (reason: {detail['note']})"
     return verdict
 
 

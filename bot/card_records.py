@@ -24,6 +24,7 @@ class CardStore(Protocol):
     async def ref_of(self, platform: str, kind: str, key: str) -> dict[str, Any] | None: ...
     async def remember_ref(self, platform: str, kind: str, key: str, ref: dict[str, Any]) -> None: ...
     async def thread_exists(self, thread_id: str) -> bool: ...
+    async def pending_plans(self) -> list[Plan]: ...
     async def list_threads(self, *, platform: str, channel: str | None = None, limit: int = 50,
                            before: str | None = None, decided_by: str | None = None) -> list[dict[str, Any]]: ...
 
@@ -48,6 +49,15 @@ class CardRecords:
     async def remember(self, platform: str, plan_id: str, ref: dict[str, Any]) -> None:
         """Record (or replace) where the card is, so a later edit finds it from any process."""
         await self._store.remember_ref(platform, CARD, plan_id, ref)
+
+    async def waiting(self, platform: str) -> list[Plan]:
+        """Plans of `platform`'s threads that wait for a decision, oldest first (a Home tab)."""
+        return [plan for plan in await self._store.pending_plans()
+                if plan.thread_id.startswith(f"{platform}:") and plan.needs_approval]
+
+    async def recent_threads(self, platform: str, limit: int = 10) -> list[dict[str, Any]]:
+        """`platform`'s threads, newest activity first: id, title, created_at, updated_at."""
+        return await self._store.list_threads(platform=platform, limit=limit)
 
     async def knows_thread(self, thread_id: str) -> bool:
         """Whether the bot has a conversation in this thread (a follow-up needs no mention there)."""

@@ -191,9 +191,13 @@ def slack_manifest(
 ) -> None:
     """Print the Slack app manifest (JSON) to paste into api.slack.com/apps → Create New App."""
     from adapters.slack.manifest import slack_manifest as build_manifest
+    from adapters.slack.manifest import suggested_prompts
+    from bot.runtime import build_registry
 
     settings = _load(config)
-    typer.echo(json.dumps(build_manifest(settings, name=name, request_url=request_url), indent=2))
+    registry, _ = build_registry(settings)  # MCP servers' tools are not started for this
+    prompts = suggested_prompts(registry.specs())
+    typer.echo(json.dumps(build_manifest(settings, name=name, request_url=request_url, prompts=prompts), indent=2))
 
 
 @app.command("discord-invite")

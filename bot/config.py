@@ -406,6 +406,9 @@ class SlackConfig(Section):
     mode: Literal["socket", "http"] = "socket"
     listen: str = "127.0.0.1:3000"
     api_base_url: str = "https://slack.com/api/"
+    streaming: bool = True
+    """Show a turn as one streamed message (plan tasks, then the answer) where Slack allows it;
+    `false` keeps the edited plan card everywhere. Channels that refuse streams get the card anyway."""
 
     _listen = field_validator("listen")(_listen_address)
 

@@ -24,13 +24,14 @@ from bot.agent.commands import is_command, is_reload_command, is_report_command,
 from bot.agent.diagnosis import DiagnosisError, KnowledgeBase
 from bot.agent.executor import Executor
 from bot.agent.planning import Planner, PlannerError, PlanRequest
-from bot.agent.policy import Policy
+from bot.agent.policy import Policy, Verdict
 from bot.agent.provenance import turn_sources
 from bot.agent.review import Review, review
 from bot.agent.tool_filter import relevant_tools
 from bot.card_records import CardRecords
 from bot.config import Config
 from bot.faults import StorageUnavailable
+from bot.feedback import Feedback
 from bot.maintenance import Maintenance
 from bot.model import (
     END_OF_INPUT,
@@ -138,6 +139,7 @@ class Hub:
         self.policy = policy or Policy(config)
         # what adapters keep about their cards, without the store; and who may approve, per the policy
         self.cards = CardRecords(store, lambda plan: self.policy.who_may_approve(plan))
+        self.feedback = Feedback(store)  # 👍 / 👎 on answers, into the audit log
         self.knowledge = knowledge_for(config)
         self.redactor = Redactor(config.secret_values())
         self.executor = executor or Executor(registry, redactor=self.redactor)
@@ -760,6 +762,15 @@ class Hub:
                                          by=decision.user.label(), accepted=False, reason="no such plan"))
         thread, message_id, text = turn_facts
         verdict = self.policy.may_decide(decision.user, plan, approve=decision.approve)
+        waiting = [step.id for step in plan.steps if step.status is StepStatus.proposed]
+        if verdict.allowed and decision.approve and decision.steps is not None:
+            chosen = [step_id for step_id in waiting if step_id in set(decision.steps)]
+            if not chosen or len(chosen) != len(set(decision.steps)):
+                verdict = Verdict(False, "choose at least one of the plan's waiting steps")
+            elif len(chosen) == len(waiting):
+                decision = decision.model_copy(update={"steps": None})  # every step: the whole plan
+            else:
+                decision = decision.model_copy(update={"steps": chosen})
         if not verdict.allowed:
             await self.store.record_refused_decision(decision, verdict.reason)
             event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
@@ -777,8 +788,10 @@ class Hub:
         plan = await self.store.get_plan(plan.id)
         assert plan is not None
         by = NO_ANSWER if decision.source == END_OF_INPUT else decision.user.label()
+        numbers = ([n for n, step in enumerate(plan.steps, 1) if step.id in set(decision.steps)]
+                   if won and decision.steps is not None else None)
         event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
-                              by=by, accepted=won, reason=reason, plan_status=plan.status)
+                              by=by, accepted=won, reason=reason, plan_status=plan.status, steps=numbers)
         await self.emit(thread, event)
         settled(event)
         if won:
@@ -792,7 +805,8 @@ class Hub:
                     await self._answer(thread, "Not approved: no answer (end of input). Nothing was changed.",
                                        plan_id=plan.id, ends_turn_of=message_id)
                 else:
-                    await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.",
+                    why = f" Reason: “{decision.note.strip()}”" if decision.note.strip() else ""
+                    await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.{why}",
                                        plan_id=plan.id, ends_turn_of=message_id)
         return event
 

@@ -180,6 +180,12 @@ class Decision(BaseModel):
     user: UserRef
     source: str = ""  # where it came from: "console", "slack:block_actions", ...
     at: datetime = Field(default_factory=utcnow)
+    note: str = Field("", max_length=2000)
+    """Why, in the decider's own words (a denial's reason from a modal): shown in the thread and
+    kept in the audit log."""
+    steps: list[str] | None = None
+    """An approval of only these waiting steps (by id); the plan's other waiting steps are skipped.
+    None: the whole plan, as decided on one button."""
 
 
 class StepResult(BaseModel):
@@ -256,6 +262,8 @@ class DecisionEvent(BaseModel):
     accepted: bool
     reason: str = ""
     plan_status: PlanStatus | None = None
+    steps: list[int] | None = None
+    """An approval of only some steps: their numbers on the card (1-based); the others were skipped."""
 
 
 class StepEvent(BaseModel):

@@ -800,6 +800,13 @@ class Store:
                 # the decider carries the turn on from here: it owns the message until the answer
                 db.execute("UPDATE messages SET owner = ? WHERE turn_ended_at IS NULL AND id = "
                            "(SELECT message_id FROM plans WHERE id = ?)", [self.process_id, decision.plan_id])
+                if decision.approve and decision.steps is not None:  # only these; the other waiting ones skipped
+                    marks = ", ".join("?" for _ in decision.steps) or "NULL"
+                    db.execute(f"UPDATE steps SET status = 'approved', decided_by = ? WHERE plan_id = ? "
+                               f"AND status = 'proposed' AND id IN ({marks})",
+                               [decision.user.key, decision.plan_id, *decision.steps])
+                    db.execute("UPDATE steps SET status = 'skipped', decided_by = ? WHERE plan_id = ? "
+                               "AND status = 'proposed'", [decision.user.key, decision.plan_id])
                 db.execute(
                     "UPDATE steps SET status = ?, decided_by = ? WHERE plan_id = ? AND status = 'proposed'",
                     [StepStatus.approved.value if decision.approve else StepStatus.denied.value,
@@ -837,7 +844,8 @@ class Store:
         self._audit("plan.decided" if accepted else "decision.refused", actor=decision.user.key,
                     plan_id=decision.plan_id,
                     detail={"decision": "approve" if decision.approve else "deny", "reason": reason,
-                            "source": decision.source})
+                            "source": decision.source, **({"note": decision.note} if decision.note else {}),
+                            **({"steps": decision.steps} if decision.steps is not None else {})})
 
     @on_store_thread
     def expire_due(self, now: datetime | None = None) -> list[str]:

@@ -79,3 +79,12 @@ def test_since_reads_durations_and_dates():
     assert parse_since("2026-11-20", now).startswith("2026-11-20T00:00:00")
     with pytest.raises(ValueError):
         parse_since("soon", now)
+
+
+def test_a_denials_reason_shows_in_the_decision_column():
+    from bot.audit_rows import decision_of
+
+    entry = {"kind": "plan.decided", "detail": {"decision": "deny", "reason": "", "source": "slack",
+                                                "note": "not during the sale"}}
+    assert decision_of(entry) == "deny (reason: not during the sale)"
+    assert decision_of({"kind": "plan.decided", "detail": {"decision": "approve", "source": "slack"}}) == "approve"

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from bot.config import PerceptionConfig
-from bot.perception.media import read_capped, read_local_file, sniff, to_media
+from bot.perception.media import human_size, read_capped, read_local_file, sniff, to_media
 from bot.perception.pipeline import clock
 from bot.perception.types import PerceptionError
 
@@ -31,8 +31,16 @@ async def endless(chunk: int = 1 << 20) -> AsyncIterator[bytes]:
 
 
 async def test_a_huge_stream_is_refused_as_soon_as_it_passes_the_cap():
-    with pytest.raises(PerceptionError, match=r"larger than the 5\.0 MB limit"):
-        await read_capped(endless(), 5_000_000)
+    with pytest.raises(PerceptionError, match=r"larger than the 5 MB limit"):
+        await read_capped(endless(), 5 * 1024 * 1024)
+
+
+def test_sizes_read_in_the_readmes_units():
+    assert human_size(25 * 1024 * 1024) == "25 MB"  # [http] max_body, "25 MB" in the README
+    assert human_size(100 * 1024 * 1024) == "100 MB"
+    assert human_size(4096) == "4 KB"
+    assert human_size(1536) == "1.5 KB"
+    assert human_size(512) == "512 bytes"
 
 
 async def test_a_large_local_file_is_refused_before_reading(tmp_path):

@@ -40,8 +40,10 @@ from adapters.discord.conversations import (
 from adapters.discord.embeds import MESSAGE_LIMIT, clip
 from adapters.discord.endpoints import use_endpoints
 from adapters.discord.files import AttachmentDownloads, attachment_of
+from adapters.discord.interactions import NO_CHANNEL
 from adapters.discord.people import PLATFORM, user_ref
 from adapters.discord.replies import ThreadWriter
+from adapters.discord.views import DenyReasonModal
 from adapters.leadership import Leadership
 from adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
 from bot.faults import StorageUnavailable
@@ -337,6 +339,9 @@ class DiscordAdapter:
 
     async def on_ops_command(self, interaction: discord.Interaction, request: str) -> None:
         """`/ops <request>`: echo the request (the thread starts from that message), then a turn."""
+        if interaction.channel is None and not await self._find_channel(interaction):
+            await interaction.response.send_message(NO_CHANNEL, ephemeral=True)
+            return
         channel_id = interaction.channel_id or 0
         parent_id = getattr(interaction.channel, "parent_id", None)
         if not in_scope(self.config.discord, interaction.guild_id, channel_id, parent_id):
@@ -361,6 +366,24 @@ class DiscordAdapter:
         inbound = Inbound(event_id=str(interaction.id), thread=thread, user=user_ref(interaction.user), text=request)
         self._spawn(self._run_turn(inbound), name=f"discord-command-{interaction.id}")
 
+    async def _find_channel(self, interaction: discord.Interaction) -> bool:
+        """An interaction that came with `channel_id` but no `channel` object (as in Discord's own
+        example): the channel from the cache, else fetched by id, set on the interaction so its
+        response and the thread started from it know where they are."""
+        assert self.client is not None
+        channel_id = self.client.raw_channels.take(interaction.id)
+        if channel_id is None:
+            return False
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except discord.HTTPException as exc:
+                log.warning("discord: no channel %s for /ops: %s", channel_id, exc)
+                return False
+        interaction.channel = channel  # type: ignore[assignment]
+        return True
+
     async def _decide(self, decision: Decision, channel_id: int | None) -> DecisionEvent:
         """`hub.decide`, with the typing indicator on once the hub has accepted an approval (the
         plan is about to run), not for a refusal or a denial."""
@@ -372,9 +395,28 @@ class DiscordAdapter:
 
     async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
         """Approve / Deny: acknowledge within Discord's 3 s, then decide (which runs an approved
-        plan); a refusal is told to the clicker alone."""
+        plan); a refusal is told to the clicker alone. Deny from someone who may deny first asks
+        why, in a modal (`on_deny_reason` follows)."""
+        if not approve:
+            plan = await self.hub.cards.plan(plan_id)
+            if plan is not None and self.hub.policy.may_decide(user_ref(interaction.user), plan, approve=False).allowed:
+                await interaction.response.send_modal(DenyReasonModal(plan_id, plan.goal, interaction.id))
+                return
+        await self._decide_click(interaction, plan_id, approve)
+
+    async def on_step_choice(self, interaction: discord.Interaction, plan_id: str, steps: list[str]) -> None:
+        """"Approve only…": the chosen waiting steps are approved, the others skipped."""
+        await self._decide_click(interaction, plan_id, True, steps=steps)
+
+    async def on_deny_reason(self, interaction: discord.Interaction, plan_id: str, reason: str) -> None:
+        """The deny modal was submitted: deny, with its reason."""
+        await self._decide_click(interaction, plan_id, False, note=reason)
+
+    async def _decide_click(self, interaction: discord.Interaction, plan_id: str, approve: bool, *,
+                            note: str = "", steps: list[str] | None = None) -> None:
         await interaction.response.defer()  # "deferred update": nothing shown, the card edits follow
-        decision = Decision(plan_id=plan_id, approve=approve, user=user_ref(interaction.user), source="discord")
+        decision = Decision(plan_id=plan_id, approve=approve, user=user_ref(interaction.user), source="discord",
+                            note=note, steps=steps)
         outcome = await self._spawn(self._decide(decision, interaction.channel_id),
                                     name=f"discord-decision-{interaction.id}")
         if not outcome.accepted:

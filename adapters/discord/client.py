@@ -8,6 +8,7 @@ and interactions carry the author's roles.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from adapters.discord.views import DecisionButton
+from adapters.discord.interactions import UNREADABLE, RawChannels, complete, private_answer
+from adapters.discord.views import DecisionButton, StepChoice
 
 if TYPE_CHECKING:
     from adapters.discord.adapter import DiscordAdapter
@@ -43,9 +45,37 @@ class ChatopsClient(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(ops_command)
         self.dropped_events = 0
+        self.raw_channels = RawChannels()
+        self._answers: set[asyncio.Task[None]] = set()
         parsers = self._connection.parsers
         for event, parse in list(parsers.items()):
             parsers[event] = self._guarded(event, parse)
+        parsers["INTERACTION_CREATE"] = self._completing(parsers["INTERACTION_CREATE"])
+
+    def _completing(self, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        """INTERACTION_CREATE completed before parsing (see `interactions`); one discord.py still
+        cannot parse is answered privately, so the person who used the command is never left
+        without a word."""
+
+        def complete_then_parse(data: Any) -> None:
+            if isinstance(data, dict):
+                complete(data, self.application_id, self.raw_channels)
+            dropped = self.dropped_events
+            parse(data)
+            if self.dropped_events > dropped and isinstance(data, dict) and data.get("id") and data.get("token"):
+                task = asyncio.get_running_loop().create_task(self._answer_unreadable(data))
+                self._answers.add(task)
+                task.add_done_callback(self._answers.discard)
+
+        return complete_then_parse
+
+    async def _answer_unreadable(self, data: dict[str, Any]) -> None:
+        route = discord.http.Route("POST", "/interactions/{interaction_id}/{interaction_token}/callback",
+                                   interaction_id=data["id"], interaction_token=data["token"])
+        try:
+            await self.http.request(route, json=private_answer(UNREADABLE))
+        except discord.HTTPException as exc:
+            log.warning("discord: could not answer an unreadable interaction: %s", exc)
 
     def _guarded(self, event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
         """discord.py lets an exception from one event's parser end the whole gateway connection
@@ -63,7 +93,7 @@ class ChatopsClient(discord.Client):
 
     async def setup_hook(self) -> None:
         # Buttons of every plan, posted before this start or after it, are answered by custom_id.
-        self.add_dynamic_items(DecisionButton)
+        self.add_dynamic_items(DecisionButton, StepChoice)
         await self._sync_commands()
 
     async def _sync_commands(self) -> None:
@@ -95,3 +125,6 @@ class ChatopsClient(discord.Client):
 
     async def on_decision_click(self, interaction: discord.Interaction, plan_id: str, approve: bool) -> None:
         await self.adapter.on_decision_click(interaction, plan_id, approve)
+
+    async def on_step_choice(self, interaction: discord.Interaction, plan_id: str, steps: list[str]) -> None:
+        await self.adapter.on_step_choice(interaction, plan_id, steps)

@@ -1,7 +1,8 @@
 """The hub's events shown in Discord threads (the adapter's hub sink).
 
-A plan is one card (an embed, with Approve / Deny while it waits), posted once and edited in
-place on every later event about it: the decision, each step's progress and result, expiry. The
+A plan is one card (Components V2, `layout.PlanLayout`, with Approve / Deny while it waits;
+cards posted as embeds before stay embeds), posted once and edited in place on every later
+event about it: the decision, each step's progress and result, expiry. The
 card is re-rendered from the stored plan each time and where it was posted is stored too
 (`platform_refs`), so the card stays right across restarts. Results longer than the card shows
 follow as a .txt file; answers and notices are messages, split or attached past 2,000 characters.
@@ -26,6 +27,7 @@ from adapters.discord.embeds import (
     plan_embed,
     split_message,
 )
+from adapters.discord.layout import PlanLayout
 from adapters.discord.people import PLATFORM
 from adapters.discord.views import decision_view
 from bot.card_records import CardRecords
@@ -88,18 +90,27 @@ class ThreadWriter:
             plan = await self.cards.plan(plan_id)
             if plan is None:
                 return
-            embed, view = plan_embed(plan, self.cards.who_may_approve(plan)), decision_view(plan)
-            shown = (embed.to_dict(), [item.custom_id for item in view.children] if view else [])  # type: ignore[attr-defined]
-            if self._shown.get(plan_id) != shown:
-                ref = await self.cards.where(PLATFORM, plan_id)
-                if ref is None:
-                    message = await channel.send(embed=embed, view=view) if view else await channel.send(embed=embed)
-                    await self.cards.remember(PLATFORM, plan_id,
-                                                  {"channel": str(channel.id), "message": str(message.id)})
-                else:
+            ref = await self.cards.where(PLATFORM, plan_id)
+            who = self.cards.who_may_approve(plan)
+            if ref is None or ref.get("v2"):
+                layout = PlanLayout(plan, who)
+                shown: Any = layout.to_components()
+                if self._shown.get(plan_id) != shown:
+                    if ref is None:
+                        message = await channel.send(view=layout)
+                        await self.cards.remember(PLATFORM, plan_id, {"channel": str(channel.id),
+                                                                      "message": str(message.id), "v2": True})
+                    else:
+                        card = self.client.get_partial_messageable(int(ref["channel"]))
+                        await card.get_partial_message(int(ref["message"])).edit(view=layout)
+                    self._shown[plan_id] = shown
+            else:  # a card posted as an embed (before cards were V2): edited as one
+                embed, view = plan_embed(plan, who), decision_view(plan)
+                shown = (embed.to_dict(), [item.custom_id for item in view.children] if view else [])  # type: ignore[attr-defined]
+                if self._shown.get(plan_id) != shown:
                     card = self.client.get_partial_messageable(int(ref["channel"]))
                     await card.get_partial_message(int(ref["message"])).edit(embed=embed, view=view)
-                self._shown[plan_id] = shown
+                    self._shown[plan_id] = shown
         if plan.status in SETTLED:  # nothing changes it any more: forget it
             self._shown.pop(plan_id, None)
             self._card_locks.pop(plan_id, None)

@@ -335,7 +335,7 @@ class ThreadsApi:
                 raise ApiError(403, f"you may not {body.decision} this plan: {event.reason}")
             if event.reason == "no such plan":
                 raise ApiError(404, "no such plan")
-            raise ApiError(409, f"not {body.decision}d: {event.reason}")
+            raise ApiError(409, f"could not {body.decision} this plan: {event.reason}")
         view = await self.store.plan_view(plan_id)
         if view is None:
             raise ApiError(404, "no such plan")

@@ -33,16 +33,20 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import events
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
+from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION, chosen_steps
 from adapters.slack.client import error_of, web_client
 from adapters.slack.delivery import Delivery
+from adapters.slack.deny_reason import CALLBACK_ID as DENY_CALLBACK
+from adapters.slack.deny_reason import ClickedCard, deny_modal, submitted_reason
 from adapters.slack.files import SlackFiles, complete_files
+from adapters.slack.home import home_view
+from adapters.slack.manifest import suggested_prompts
 from adapters.slack.people import People, configured_groups
 from adapters.slack.status import WorkingStatus
 from adapters.supervision import FAILURES_BEFORE_DOWN
 from bot.faults import StorageUnavailable
 from bot.health import AdapterState
-from bot.model import Decision
+from bot.model import Decision, ThreadRef
 from bot.runtime import Runtime
 
 log = logging.getLogger("chatops.slack")
@@ -90,7 +94,7 @@ class SlackAdapter:
         self.people = People(self.client, configured_groups(self.config))
         self.files = SlackFiles(self.slack.bot_token.get_secret_value(), self.slack.api_base_url)
         self.status = WorkingStatus(self.client)
-        self.delivery = Delivery(self.client, runtime.hub.cards)
+        self.delivery = Delivery(self.client, runtime.hub.cards, streaming=self.slack.streaming)
         self.bot_user_id = ""
         self.bot_name = ""
         self.team = ""
@@ -120,10 +124,25 @@ class SlackAdapter:
             if events.is_from_a_person(event, bot_user_id=self.bot_user_id):
                 self._spawn(self._message(event, mentioned=False), "slack-message")
 
-        @app.action(re.compile(f"^({re.escape(APPROVE_ACTION)}|{re.escape(DENY_ACTION)})$"))
+        @app.action(APPROVE_ACTION)
         async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             self._spawn(self._click(body, action), "slack-click")
+
+        @app.action(DENY_ACTION)
+        async def on_deny_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._ask_why(body, action), "slack-deny")
+
+        @app.view(DENY_CALLBACK)
+        async def on_deny_reason(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+            await ack()  # the modal closes; the denial follows in the thread
+            self._spawn(self._deny_with_reason(body, view), "slack-deny-reason")
+
+        @app.action(FEEDBACK_ACTION)
+        async def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._feedback(body, action), "slack-feedback")
 
         @app.command(re.compile(".*"))
         async def on_slash_command(ack: Any, command: dict[str, Any]) -> None:
@@ -140,6 +159,17 @@ class SlackAdapter:
                 thread_ts = (body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get("ts", "")
                 self._spawn(self._ephemeral(channel, user, thread_ts, SHORTCUT_HELP.format(bot=self.bot_user_id)),
                             "slack-shortcut")
+
+        @app.event("app_home_opened")
+        async def on_home_opened(ack: Any, event: dict[str, Any]) -> None:
+            await ack()
+            if event.get("tab", "home") == "home" and event.get("user"):
+                self._spawn(self._publish_home(event["user"]), "slack-home")
+
+        @app.event("assistant_thread_started")
+        async def on_assistant_thread_started(ack: Any, event: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._assistant_thread_started(event), "slack-assistant-thread")
 
         @app.event(re.compile(".*"))
         async def on_other_event(ack: Any) -> None:
@@ -196,6 +226,7 @@ class SlackAdapter:
         if not self._first_delivery(events.delivery_key(event)):
             return
         try:
+            self.delivery.streams.asked(thread, event["user"])  # a stream's recipient outside a DM
             async with self.status.working(thread.channel, thread.thread, event["ts"]):
                 user = await self.people.user(event["user"])
                 event = await complete_files(self.client, event)
@@ -212,21 +243,65 @@ class SlackAdapter:
     async def _in_known_thread(self, event: dict[str, Any]) -> bool:
         return bool(event.get("thread_ts")) and await self.hub.cards.knows_thread(events.thread_of(event).id)
 
-    async def _click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _clicked(self, body: dict[str, Any], action: dict[str, Any]) -> ClickedCard | None:
+        """Which plan a button is for, and where its card is (a Home tab click has no channel)."""
         plan_id = str(action.get("value") or "")
-        approve = action.get("action_id") == APPROVE_ACTION
-        user_id = (body.get("user") or {}).get("id", "")
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
         card_ts = container.get("message_ts") or message.get("ts", "")
         thread_ts = container.get("thread_ts") or message.get("thread_ts") or card_ts
-        if not (plan_id and user_id and channel):
+        from_home = container.get("type") == "view"
+        if from_home and plan_id:  # a click on the Home tab: the plan's card is where it was posted
+            ref = await self.hub.cards.where("slack", plan_id) or {}
+            channel, card_ts = ref.get("channel", ""), ref.get("ts", "")
+            thread_ts = ref.get("thread_ts") or card_ts
+        if not (plan_id and (body.get("user") or {}).get("id") and channel):
             log.warning("a plan button click without a plan, a user or a channel was ignored")
+            return None
+        return ClickedCard(plan_id=plan_id, channel=channel, card_ts=card_ts, thread_ts=thread_ts,
+                           from_home=from_home)
+
+    async def _click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        where = await self._clicked(body, action)
+        if where is not None:
+            await self._decide(where, body["user"]["id"], approve=action.get("action_id") == APPROVE_ACTION,
+                               steps=chosen_steps(body))
+
+    async def _ask_why(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Deny: a modal asks why (optional), unless the clicker may not deny or it cannot open."""
+        where = await self._clicked(body, action)
+        if where is None:
             return
+        user_id = body["user"]["id"]
+        plan = await self.hub.cards.plan(where.plan_id)
+        user = await self.people.user(user_id)
+        if plan is None or not self.hub.policy.may_decide(user, plan, approve=False).allowed \
+                or not body.get("trigger_id"):
+            await self._decide(where, user_id, approve=False)  # refused (privately) or decided as before
+            return
+        try:
+            await self.client.views_open(trigger_id=body["trigger_id"], view=deny_modal(plan, where))
+        except SlackApiError as exc:
+            log.info("no modal for a denial (%s): denied without a reason", error_of(exc))
+            await self._decide(where, user_id, approve=False)
+
+    async def _deny_with_reason(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        where = ClickedCard.loads(view.get("private_metadata", ""))
+        user_id = (body.get("user") or {}).get("id", "")
+        if where is None or not user_id:
+            log.warning("a denial modal without its plan or user was ignored")
+            return
+        await self._decide(where, user_id, approve=False, note=submitted_reason(view))
+
+    async def _decide(self, where: ClickedCard, user_id: str, *, approve: bool, note: str = "",
+                      steps: list[str] | None = None) -> None:
+        plan_id, channel, card_ts, thread_ts, from_home = (where.plan_id, where.channel, where.card_ts,
+                                                            where.thread_ts, where.from_home)
         await self.delivery.adopt_card(plan_id, channel=channel, ts=card_ts, thread_ts=thread_ts)
         user = await self.people.user(user_id)
-        decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack")
+        decision = Decision(plan_id=plan_id, approve=approve, user=user, source="slack", note=note,
+                            steps=steps if approve else None)
         settled, run = await self.hub.begin_decision(decision)
         if settled.accepted:  # only an accepted click shows activity
             async with self.status.working(channel, thread_ts, card_ts, done=False):
@@ -236,6 +311,50 @@ class SlackAdapter:
         if not outcome.accepted:
             verb = "approval" if approve else "denial"
             await self._ephemeral(channel, user_id, thread_ts, f"Your {verb} was not applied: {outcome.reason}.")
+        if from_home:
+            await self._publish_home(user_id)
+
+    async def _feedback(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """👍 / 👎 under an answer: kept with the thread in the audit log (`chatops audit --kind feedback`)."""
+        verdict, _, plan_id = str(action.get("value") or "").partition(":")
+        user_id = (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        thread_ts = container.get("thread_ts") or message.get("thread_ts") or container.get("message_ts", "")
+        if verdict not in ("positive", "negative") or not (user_id and channel and thread_ts):
+            log.warning("a feedback click without a verdict, a user or a thread was ignored")
+            return
+        user = await self.people.user(user_id)
+        await self.hub.feedback.record(ThreadRef(platform="slack", channel=channel, thread=thread_ts), user,
+                                       positive=verdict == "positive", plan_id=plan_id,
+                                       answer=str(message.get("text") or ""), source="slack")
+
+    async def _publish_home(self, user_id: str) -> None:
+        """The Home tab for `user_id`: the plans they may decide now, and recent threads."""
+        user = await self.people.user(user_id)
+        waiting = [plan for plan in await self.hub.cards.waiting("slack")
+                   if self.hub.policy.may_decide(user, plan, approve=True).allowed]
+        threads = await self.hub.cards.recent_threads("slack")
+        view = home_view(waiting, threads, self.hub.cards.who_may_approve)
+        try:
+            await self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:
+            log.warning("could not publish the Home tab for %s: %s", user_id, error_of(exc))
+
+    async def _assistant_thread_started(self, event: dict[str, Any]) -> None:
+        """A new assistant (or agent view) thread: offer prompts from the configured tools."""
+        thread = event.get("assistant_thread") or {}
+        channel, thread_ts = thread.get("channel_id", ""), thread.get("thread_ts", "")
+        prompts = suggested_prompts(self.hub.tools_for(await self.people.user(thread["user_id"]))
+                                    if thread.get("user_id") else self.hub.registry.specs())
+        if not (channel and thread_ts and prompts):
+            return
+        try:
+            await self.client.assistant_threads_setSuggestedPrompts(channel_id=channel, thread_ts=thread_ts,
+                                                                    prompts=prompts)
+        except SlackApiError as exc:
+            log.warning("could not suggest prompts in %s: %s", channel, error_of(exc))
 
     async def _say(self, channel: str, thread_ts: str, text: str) -> None:
         try:
@@ -260,6 +379,7 @@ class SlackAdapter:
         self.bot_user_id = auth.get("user_id") or ""
         self.bot_name = auth.get("user") or ""
         self.team = auth.get("team") or ""
+        self.delivery.streams.team_id = auth.get("team_id") or ""
         self.hub.add_sink(self.delivery)
         self.hub.add_fetcher(PLATFORM, self.files.fetch)
         try:

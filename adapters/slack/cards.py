@@ -17,12 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, FeedbackButtonsElement
+
 from adapters.messages import is_text_output, output_text, step_badge
 from adapters.slack.mrkdwn import escape, truncate
 from bot.model import Plan, PlanStatus, Risk, Step, StepStatus
 
 APPROVE_ACTION = "chatops.approve"
 DENY_ACTION = "chatops.deny"
+FEEDBACK_ACTION = "chatops.feedback"
+STEPS_ACTION = "chatops.steps"  # the checkboxes that choose which waiting steps an approval covers
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_CHARS = 40_000
@@ -60,15 +64,18 @@ class DecisionNote:
     approve: bool
     by: str
     at: float
+    steps: tuple[int, ...] = ()  # an approval of only these steps (numbers on the card)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"approve": self.approve, "by": self.by, "at": self.at}
+        return {"approve": self.approve, "by": self.by, "at": self.at, **({"steps": list(self.steps)} if self.steps
+                                                                            else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> DecisionNote | None:
         if not data:
             return None
-        return cls(approve=bool(data["approve"]), by=str(data["by"]), at=float(data["at"]))
+        return cls(approve=bool(data["approve"]), by=str(data["by"]), at=float(data["at"]),
+                   steps=tuple(int(n) for n in data.get("steps") or ()))
 
 
 def slack_date(epoch: float, fmt: str = "{date_short_pretty} at {time}") -> str:
@@ -148,10 +155,39 @@ def decision_line(plan: Plan, note: DecisionNote | None) -> str:
     if note is not None:
         verb = "Approved" if note.approve else "Denied"
         mark = ":white_check_mark:" if note.approve else ":no_entry_sign:"
-        return f"{mark} *{verb}* by {escape(note.by)} · {slack_date(note.at)}"
+        only = f" (only step{'s' if len(note.steps) > 1 else ''} {_numbers(note.steps)}; the others skipped)" \
+            if note.steps else ""
+        return f"{mark} *{verb}*{only} by {escape(note.by)} · {slack_date(note.at)}"
     if plan.status is PlanStatus.denied:
         return ":no_entry_sign: *Denied*"
     return ""
+
+
+def _numbers(numbers: tuple[int, ...]) -> str:
+    shown = [str(n) for n in numbers]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _step_choice(plan: Plan) -> dict[str, Any] | None:
+    """Checkboxes, all ticked, when several steps wait: untick some and Approve runs only the
+    ticked ones (the others are skipped). Read with the click, from the message's `state`."""
+    waiting = [(number, step) for number, step in enumerate(plan.steps, 1) if step.status is StepStatus.proposed]
+    if len(waiting) < 2:
+        return None
+    options = [{"text": {"type": "plain_text", "text": truncate(f"{number}. {step.tool} "
+                                                                + " ".join(f"{k}={v}" for k, v in step.args.items()),
+                                                                75)},
+                "value": step.id} for number, step in waiting[:10]]
+    return {"type": "checkboxes", "action_id": STEPS_ACTION, "options": options, "initial_options": options}
+
+
+def chosen_steps(body: dict[str, Any]) -> list[str] | None:
+    """The steps ticked on the card when Approve was clicked; None when the card had no choice."""
+    for block in ((body.get("state") or {}).get("values") or {}).values():
+        choice = block.get(STEPS_ACTION)
+        if choice is not None:
+            return [str(option.get("value")) for option in choice.get("selected_options") or []]
+    return None
 
 
 def _buttons(plan: Plan) -> dict[str, Any]:
@@ -167,7 +203,48 @@ def _buttons(plan: Plan) -> dict[str, Any]:
         }
     deny = {"type": "button", "action_id": DENY_ACTION, "value": plan.id, "style": "danger",
             "text": {"type": "plain_text", "text": "Deny"}}
-    return {"type": "actions", "block_id": f"decide:{plan.id}", "elements": [approve, deny]}
+    choice = _step_choice(plan)
+    return {"type": "actions", "block_id": f"decide:{plan.id}",
+            "elements": [choice, approve, deny] if choice else [approve, deny]}
+
+
+def feedback_block(plan_id: str = "") -> dict[str, Any]:
+    """👍 / 👎 under an answer (`context_actions` with `feedback_buttons`, built with slack_sdk's
+    classes); the value says which, and the plan the answer concluded."""
+    element = FeedbackButtonsElement(
+        action_id=FEEDBACK_ACTION,
+        positive_button=FeedbackButtonObject(text="Good answer", accessibility_label="Mark this answer as good",
+                                             value=f"positive:{plan_id}"),
+        negative_button=FeedbackButtonObject(text="Wrong answer", accessibility_label="Mark this answer as wrong",
+                                             value=f"negative:{plan_id}"))
+    return ContextActionsBlock(elements=[element]).to_dict()
+
+
+def decision_blocks(plan: Plan, who_may_approve: str = "") -> list[dict[str, Any]]:
+    """What ends a streamed plan that waits: who may decide, until when, and Approve / Deny."""
+    gated = sorted({step.risk.value for step in plan.steps if step.risk is not Risk.read})
+    waiting = f"The {' and '.join(gated)} steps wait" if gated else "Steps with values from an attachment wait"
+    expires = (f" Expires {slack_date(plan.expires_at.timestamp(), '{time}')}."
+               if plan.expires_at is not None else "")
+    return [_context(f"{waiting} for an approver; read steps run at once."
+                     + (f" {escape(who_may_approve)}" if who_may_approve else "") + expires),
+            _buttons(plan)]
+
+
+def decided_card(plan: Plan, note: DecisionNote | None) -> tuple[str, list[dict[str, Any]]]:
+    """A streamed plan once decided or expired: its goal, its steps in one line each, and what
+    became of it; the run (if approved) streams in the next message."""
+    steps = "\n".join(f"{number}. {escape(step.tool)} {_arguments(step)}".strip()
+                      for number, step in enumerate(plan.steps[: MAX_BLOCKS - 5], 1))
+    state = decision_line(plan, note) or PLAN_LINE[plan.status] or plan.status.value
+    if plan.status is PlanStatus.expired:
+        state = PLAN_LINE[PlanStatus.expired]
+    elif note is not None and note.approve:
+        state += " · the run follows below"
+    elif note is not None:
+        state += " · nothing was changed"
+    blocks = [_section(f":clipboard: *Plan:* {escape(plan.goal)}"), _section(steps or "_no steps_"), _context(state)]
+    return fallback_text(plan), blocks
 
 
 def fallback_text(plan: Plan) -> str:

@@ -10,6 +10,12 @@
 - `AnswerEvent` / `NoticeEvent`: posted in the thread as mrkdwn, in sections under Slack's limits
   (or as a file when even that is too long).
 
+Where Slack streams (`streaming.ThreadStreams`), a turn is one streamed message instead: the
+plan as tasks that move as the steps run, the answer as its last text, no card beside it and no
+second message repeating it. A plan that waits for a decision ends its stream with the Approve /
+Deny buttons; once decided, that message says who decided and the run streams below it. Channels
+where Slack refuses streams get the edited card described above.
+
 Every card drawing reads the plan from storage, under a per-plan lock, so edits never go out of
 order and the last one is always right. Slack errors are logged; nothing here raises to the hub.
 """
@@ -30,6 +36,7 @@ from adapters.slack import cards
 from adapters.slack.client import error_of
 from adapters.slack.files import upload_text
 from adapters.slack.mrkdwn import escape, split_text, to_mrkdwn, truncate
+from adapters.slack.streaming import MARKDOWN_LIMIT, StreamRefused, ThreadStreams
 from bot.card_records import CardRecords
 from bot.model import (
     AnswerEvent,
@@ -51,9 +58,11 @@ NOTICE_PREFIX = {"info": "", "warning": ":warning: ", "error": ":x: "}
 
 
 class Delivery:
-    def __init__(self, client: AsyncWebClient, cards: CardRecords) -> None:
+    def __init__(self, client: AsyncWebClient, cards: CardRecords, *, streaming: bool = True) -> None:
         self.client = client
         self.cards = cards
+        self.streams = ThreadStreams(client)
+        self.streaming = streaming
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         # cards drawn while their plan ran: the plan's final status comes with no event of its own,
         # so they are redrawn at the thread's next event (an answer or the next round's plan)
@@ -78,11 +87,110 @@ class Delivery:
             log.exception("could not show a %s event in %s", what, thread.id)
 
     async def _deliver(self, thread: ThreadRef, event: Outbound) -> None:
+        if self.streaming and self.streams.usable(thread):
+            try:
+                async with self.streams.lock(thread):
+                    if await self._stream(thread, event):
+                        return
+            except StreamRefused:
+                pass  # shown below as an edited card; the channel keeps cards from now on
+        await self._deliver_card(thread, event)
+
+    # --- a turn as one streamed message ------------------------------------------------------
+
+    async def _stream(self, thread: ThreadRef, event: Outbound) -> bool:
+        """Show `event` in the thread's stream; False when it belongs to an edited card (a plan
+        shown as a card before, or a notice with no stream open)."""
+        if isinstance(event, PlanEvent):
+            return await self._stream_plan(thread, event.id)
+        if isinstance(event, DecisionEvent):
+            ref = await self.cards.where(PLATFORM, event.plan_id)
+            if not (ref and ref.get("streamed")):
+                return False
+            if event.accepted:
+                note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time(),
+                                          steps=tuple(event.steps or ()))
+                await self.cards.remember(PLATFORM, event.plan_id, {**ref, "decision": note.to_dict()})
+                await self._redraw_decided(event.plan_id)
+            elif event.plan_status not in (None, PlanStatus.proposed):
+                await self._redraw_decided(event.plan_id)
+            return True
+        if isinstance(event, StepEvent):
+            ref = await self.cards.where(PLATFORM, event.plan_id)
+            if not (self.streams.shows(thread, event.plan_id) or (ref and ref.get("streamed"))):
+                return False
+            plan = await self.cards.plan(event.plan_id)
+            if plan is None:
+                return True
+            await self.streams.show_plan(thread, plan)
+            if event.status in (StepStatus.succeeded, StepStatus.failed):
+                await self._post_long_output(thread, event)
+            return True
+        if isinstance(event, AnswerEvent):
+            if event.plan_id and self.streams.live(thread) is None:
+                ref = await self.cards.where(PLATFORM, event.plan_id)
+                if ref and not ref.get("streamed"):
+                    return False  # that plan is a card: its answer goes beside it, as before
+            plan = await self.cards.plan(event.plan_id) if event.plan_id else None
+            text = event.text.replace("<!", "<\u200b!")  # data never pings @channel / @here
+            feedback = [cards.feedback_block(event.plan_id or "")]
+            if len(text) > MARKDOWN_LIMIT:
+                await self.streams.finish(thread, markdown="_(the whole answer is in the file below)_", plan=plan,
+                                          blocks=feedback)
+                await self.post_markdown(thread, event.text)
+            else:
+                await self.streams.finish(thread, markdown=text, plan=plan, blocks=feedback)
+            return True
+        if isinstance(event, NoticeEvent):
+            if self.streams.live(thread) is None:
+                return False
+            await self.streams.say(thread, f"\n{NOTICE_PREFIX[event.level]}_{event.text.strip()}_\n")
+            return True
+        return False
+
+    async def _stream_plan(self, thread: ThreadRef, plan_id: str) -> bool:
+        async with self._lock(plan_id):
+            plan = await self.cards.plan(plan_id)
+            if plan is None:
+                return True
+            ref = await self.cards.where(PLATFORM, plan_id)
+            if ref is not None and not ref.get("streamed"):
+                return False  # shown as a card before: edited as one
+            if ref is not None and ref.get("stopped"):  # an expiry (or a change) after the buttons
+                await self._redraw_decided(plan_id, ref=ref, plan=plan)
+                return True
+            live = await self.streams.show_plan(thread, plan)
+            if cards.waits_for_decision(plan):
+                blocks = cards.decision_blocks(plan, self.cards.who_may_approve(plan))
+                ts = await self.streams.finish(thread, blocks=blocks, plan=plan)
+                await self.cards.remember(PLATFORM, plan_id, {"channel": thread.channel, "ts": ts,
+                                                              "thread_ts": thread.thread, "streamed": True,
+                                                              "stopped": True})
+            elif ref is None and live.stream.ts:
+                await self.cards.remember(PLATFORM, plan_id, {"channel": thread.channel, "ts": live.stream.ts,
+                                                              "thread_ts": thread.thread, "streamed": True})
+            return True
+
+    async def _redraw_decided(self, plan_id: str, *, ref: dict[str, Any] | None = None, plan: Any = None) -> None:
+        """The message whose stream ended with the buttons, once decided (or expired): the plan,
+        who decided it and when, and no buttons; the run streams below it."""
+        ref = ref or await self.cards.where(PLATFORM, plan_id)
+        plan = plan or await self.cards.plan(plan_id)
+        if ref is None or plan is None or not ref.get("stopped"):
+            return
+        note = cards.DecisionNote.from_dict(ref.get("decision"))
+        text, blocks = cards.decided_card(plan, note)
+        await self.client.chat_update(channel=ref["channel"], ts=ref["ts"], text=text, blocks=blocks)
+
+    # --- edited cards ----------------------------------------------------------------------------
+
+    async def _deliver_card(self, thread: ThreadRef, event: Outbound) -> None:
         if isinstance(event, PlanEvent):
             await self.show_plan(thread, event.id)
         elif isinstance(event, DecisionEvent):
             if event.accepted:
-                note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time())
+                note = cards.DecisionNote(approve=event.decision == "approve", by=event.by, at=time.time(),
+                                          steps=tuple(event.steps or ()))
                 await self.show_plan(thread, event.plan_id, note=note)
             elif event.plan_status not in (None, PlanStatus.proposed):
                 # a click on a card that is out of date (it expired while the bot was down):
@@ -95,7 +203,7 @@ class Delivery:
         elif isinstance(event, AnswerEvent):
             if event.plan_id and event.plan_id in self._settling.get(thread.id, ()):
                 await self.show_plan(thread, event.plan_id)
-            await self.post_markdown(thread, event.text)
+            await self.post_markdown(thread, event.text, feedback=event.plan_id or "")
         elif isinstance(event, NoticeEvent):
             await self.post_markdown(thread, event.text, prefix=NOTICE_PREFIX[event.level])
 
@@ -167,7 +275,10 @@ class Delivery:
 
     # --- answers and notices ---------------------------------------------------------------------
 
-    async def post_markdown(self, thread: ThreadRef, markdown: str, *, prefix: str = "") -> None:
+    async def post_markdown(self, thread: ThreadRef, markdown: str, *, prefix: str = "",
+                            feedback: str | None = None) -> None:
+        """`markdown` as mrkdwn sections (or a file past Slack's limits); with `feedback` (a plan
+        id, or "") the 👍 / 👎 buttons of an answer under it."""
         text = prefix + to_mrkdwn(markdown)
         if not text.strip():
             return
@@ -177,6 +288,8 @@ class Delivery:
             return
         pieces = split_text(text, cards.MAX_SECTION_TEXT)
         blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-                                        for piece in pieces[: cards.MAX_BLOCKS]]
+                                        for piece in pieces[: cards.MAX_BLOCKS - 1]]
+        if feedback is not None:
+            blocks.append(cards.feedback_block(feedback))
         await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
                                            text=truncate(text, 3000), blocks=blocks, unfurl_links=False)

@@ -20,10 +20,15 @@ _ALIASES = {"audio/x-wav": "audio/wav", "audio/x-flac": "audio/flac", "audio/m4a
 
 
 def human_size(size: int) -> str:
+    """A size in the README's units: the limits are set in binary multiples (`25 * 1024 * 1024`)
+    and documented as "25 MB", so a refusal says "25 MB" too, not the decimal "26.2 MB"."""
+    value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
+        if value < 1024 or unit == "GB":
+            if unit == "bytes" or value == int(value):
+                return f"{value:.0f} {unit}"
+            return f"{value:.1f} {unit}"
+        value /= 1024
     return f"{size} bytes"  # pragma: no cover
 
 

@@ -10,8 +10,18 @@ from typing import Any
 import pytest_asyncio
 
 from adapters.discord import DiscordAdapter
+from adapters.discord.layout import IDS, STEP_ID_BASE
 from tests.conftest import Bot
-from tests.fakes.discord_gateway import BOT_ID, GUILD_ID, ONCALL_ROLE, TOKEN, FakeDiscord, Person
+from tests.fakes.discord_gateway import (
+    BOT_ID,
+    COMPONENTS_V2,
+    GUILD_ID,
+    ONCALL_ROLE,
+    TOKEN,
+    FakeDiscord,
+    Person,
+    walk_components,
+)
 from tests.polling import eventually as eventually  # re-exported for the Discord tests
 
 ALICE = Person("1300000000000000010", "alice", (ONCALL_ROLE,))
@@ -68,13 +78,34 @@ async def discord_bot(make_bot, fake_discord: FakeDiscord) -> AsyncIterator[Call
 
 
 def cards_in(fake: FakeDiscord, channel_id: str) -> list[dict[str, Any]]:
-    """The bot's plan cards in a channel (messages with an embed), oldest first."""
-    return [m for m in fake.bot_messages_in(channel_id) if m["embeds"]]
+    """The bot's plan cards in a channel (Components V2 messages, or embeds), oldest first."""
+    return [m for m in fake.bot_messages_in(channel_id) if m["embeds"] or int(m.get("flags") or 0) & COMPONENTS_V2]
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
-    """label → custom_id of the buttons on a message."""
-    return {c["label"]: c["custom_id"] for row in message.get("components", []) for c in row["components"]}
+    """label → custom_id of the buttons one can click on a message (badges are disabled buttons)."""
+    return {c["label"]: c["custom_id"] for c in walk_components(message.get("components") or [])
+            if c.get("type") == 2 and not c.get("disabled")}
+
+
+def component(message: dict[str, Any], component_id: int) -> dict[str, Any]:
+    """A card's component by its fixed id (`adapters.discord.layout.IDS`)."""
+    return next(c for c in walk_components(message.get("components") or []) if c.get("id") == component_id)
+
+
+def card_status(message: dict[str, Any]) -> str:
+    return component(message, IDS["status"])["content"]
+
+
+def card_steps(message: dict[str, Any]) -> str:
+    """The steps' text on a card: each step section's text display, and the overflow text."""
+    every = walk_components(message.get("components") or [])
+    return "\n\n".join(c["content"] for c in every
+                        if (c.get("type") == 10 and (c.get("id") or 0) > STEP_ID_BASE) or c.get("id") == IDS["more"])
+
+
+def card_plan_id(message: dict[str, Any]) -> str:
+    return component(message, IDS["footer"])["content"].split()[2]
 
 
 def texts_in(fake: FakeDiscord, channel_id: str) -> list[str]:

@@ -3,10 +3,26 @@ acknowledged at once, checked against the roles, and the card is edited as the p
 
 from __future__ import annotations
 
+import discord
+
+from adapters.discord.layout import IDS
 from bot.model import PlanStatus
 from tests.conftest import ScriptedModel, reply
-from tests.discord.conftest import ALICE, BOB, MALLORY, MENTION, buttons, cards_in, eventually, said
-from tests.fakes.discord_gateway import CHANNEL_ID, EPHEMERAL, Person
+from tests.discord.conftest import (
+    ALICE,
+    BOB,
+    MALLORY,
+    MENTION,
+    buttons,
+    card_plan_id,
+    card_status,
+    card_steps,
+    cards_in,
+    component,
+    eventually,
+    said,
+)
+from tests.fakes.discord_gateway import CHANNEL_ID, COMPONENTS_V2, EPHEMERAL, Person
 
 MESSAGE_CONTENT_INTENT = 1 << 15
 
@@ -26,13 +42,15 @@ async def test_a_mention_starts_a_thread_with_a_plan_card_and_approving_runs_it(
     assert fake_discord.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages/{thread_id}/threads")
     assert fake_discord.channels[thread_id]["name"] == "restart web please"
     assert fake_discord.calls_to("POST", rf"/channels/{thread_id}/typing")
-    embed = card["embeds"][0]
-    assert embed["title"] == "Plan: restart"
-    assert "**1. restart** `unit=web` · 🟠 write" in embed["description"]
-    assert "it hangs" in embed["description"]
-    assert "Waiting for approval" in embed["fields"][0]["value"]
-    assert {"name": "Requested by", "value": f"<@{ALICE.id}>", "inline": True} in embed["fields"]
-    plan_id = embed["footer"]["text"].split()[1]
+    assert card["flags"] & COMPONENTS_V2 and card["content"] == "" and card["embeds"] == []
+    container = card["components"][0]
+    assert container["type"] == 17 and container["accent_color"] == discord.Colour.orange().value
+    assert component(card, IDS["heading"])["content"] == "## Plan: restart"
+    assert "**1. restart** `unit=web` · 🟠 write" in card_steps(card)
+    assert "it hangs" in card_steps(card)
+    assert "Waiting for approval" in card_status(card)
+    assert component(card, IDS["people"])["content"].startswith(f"Requested by <@{ALICE.id}>")
+    plan_id = card_plan_id(card)
     assert buttons(card) == {"Approve": f"chatops:approve:{plan_id}", "Deny": f"chatops:deny:{plan_id}"}
     assert running.bot.calls.of("restart") == []  # a write step waits
 
@@ -41,10 +59,11 @@ async def test_a_mention_starts_a_thread_with_a_plan_card_and_approving_runs_it(
     await eventually(said(fake_discord, thread_id, "web restarted"), what="the answer")
     assert running.bot.calls.of("restart") == [{"unit": "web"}]
     edited = fake_discord.messages[card["id"]]
-    assert edited["components"] == []  # decided: no more buttons
-    assert "✓ ok" in edited["embeds"][0]["description"]
-    assert "web restarted" in edited["embeds"][0]["description"]  # the step's result on the card
-    assert edited["embeds"][0]["fields"][0]["value"] == f"✅ Done · approved by <@{BOB.id}>"
+    assert buttons(edited) == {}  # decided: no more buttons
+    assert "✓ ok" in card_steps(edited)
+    assert "web restarted" in card_steps(edited)  # the step's result on the card
+    assert card_status(edited) == f"✅ Done · approved by <@{BOB.id}>"
+    assert edited["components"][0]["accent_color"] == discord.Colour.green().value
     callback = fake_discord.interactions[next(iter(fake_discord.interactions))].callback
     assert callback == {"type": 6}  # deferred at once; the card edits follow
     assert fake_discord.ephemeral == []
@@ -59,14 +78,36 @@ async def test_deny_runs_nothing_and_says_who_denied(discord_bot, fake_discord):
     request = await fake_discord.say(ALICE, f"{MENTION} restart web")
     card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
 
-    await fake_discord.click(card["id"], buttons(card)["Deny"], BOB)
+    click = await fake_discord.click(card["id"], buttons(card)["Deny"], BOB)
 
-    await eventually(said(fake_discord, request["id"], "nothing was changed"), what="the denial")
+    modal = await eventually(lambda: fake_discord.interactions[click].modal, what="the deny modal")
+    assert modal["title"] == "Deny this plan" and modal["components"][0]["type"] == 18  # a label around the input
+    assert running.bot.calls.of("restart") == [] and buttons(fake_discord.messages[card["id"]])  # not yet decided
+    await fake_discord.submit_modal(click, BOB, {"chatops:deny-reason": "web is being migrated"})
+
+    denial = await eventually(said(fake_discord, request["id"], "nothing was changed"), what="the denial")
+    assert "Reason: “web is being migrated”" in denial[0]
     assert running.bot.calls.of("restart") == []
     edited = fake_discord.messages[card["id"]]
-    assert edited["components"] == []
-    assert edited["embeds"][0]["fields"][0]["value"] == f"🚫 Denied by <@{BOB.id}>: nothing was changed"
-    assert "⊘ denied" in edited["embeds"][0]["description"]
+    assert buttons(edited) == {}
+    assert card_status(edited) == f"🚫 Denied by <@{BOB.id}>: nothing was changed"
+    assert "⊘ denied" in card_steps(edited)
+    [decided] = await running.bot.store.audit_log(kind="plan.decided")
+    assert decided["detail"]["note"] == "web is being migrated"
+
+
+async def test_a_deny_click_without_the_role_gets_no_modal_only_a_private_refusal(discord_bot, fake_discord):
+    running = await discord_bot(restart_model().planner())
+    request = await fake_discord.say(ALICE, f"{MENTION} restart web")
+    card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
+
+    click = await fake_discord.click(card["id"], buttons(card)["Deny"], MALLORY)
+
+    refusal = await eventually(lambda: fake_discord.ephemeral_for(MALLORY), what="the refusal")
+    assert "You cannot deny this plan" in refusal[0]["content"]
+    assert fake_discord.interactions[click].modal is None
+    assert buttons(fake_discord.messages[card["id"]])  # still waiting
+    assert running.bot.calls.of("restart") == []
 
 
 async def test_a_click_without_the_role_is_refused_privately_and_nothing_runs(discord_bot, fake_discord):
@@ -114,7 +155,7 @@ async def test_a_danger_step_needs_someone_other_than_the_requester(discord_bot,
     running = await discord_bot(model.planner())
     request = await fake_discord.say(ALICE, f"{MENTION} drop the staging database")
     card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
-    assert "🔴 danger" in card["embeds"][0]["description"]
+    assert "🔴 danger" in card_steps(card)
 
     await fake_discord.click(card["id"], buttons(card)["Approve"], ALICE)
 
@@ -160,8 +201,8 @@ async def test_an_expired_plan_loses_its_buttons(discord_bot, fake_discord):
 
     await eventually(said(fake_discord, request["id"], "expired after"), what="the expiry notice")
     edited = fake_discord.messages[card["id"]]
-    assert edited["components"] == []
-    assert edited["embeds"][0]["fields"][0]["value"] == "⌛ Expired: nothing that needed approval was run"
+    assert buttons(edited) == {}
+    assert card_status(edited) == "⌛ Expired: nothing that needed approval was run"
     assert running.bot.calls.of("restart") == []
 
 
@@ -175,5 +216,24 @@ async def test_a_plan_in_a_dm_is_approved_there_by_user_id(discord_bot, fake_dis
 
     await eventually(said(fake_discord, dm, "web restarted"))
     assert running.bot.calls.of("restart") == [{"unit": "web"}]
-    assert fake_discord.messages[card["id"]]["embeds"][0]["fields"][0]["value"] == \
-        f"✅ Done · approved by <@{ALICE.id}>"
+    assert card_status(fake_discord.messages[card["id"]]) == f"✅ Done · approved by <@{ALICE.id}>"
+
+
+async def test_approving_only_some_steps_from_the_menu_runs_those_and_skips_the_rest(discord_bot, fake_discord):
+    both = ({"tool": "restart", "args": {"unit": "web"}}, {"tool": "restart", "args": {"unit": "db"}})
+    running = await discord_bot(ScriptedModel([reply(*both, goal="restart web and db"),
+                                               reply(answer="db restarted")]).planner())
+    request = await fake_discord.say(ALICE, f"{MENTION} restart web and db")
+    card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
+    menu = component(card, IDS["choice"])["components"][0]
+    assert menu["type"] == 3 and menu["custom_id"].startswith("chatops:only:")
+    assert [o["label"] for o in menu["options"]] == ["1. restart unit=web", "2. restart unit=db"]
+
+    await fake_discord.choose(card["id"], menu["custom_id"], [menu["options"][1]["value"]], BOB)
+
+    await eventually(said(fake_discord, request["id"], "db restarted"), what="the answer")
+    assert running.bot.calls.of("restart") == [{"unit": "db"}]
+    edited = fake_discord.messages[card["id"]]
+    assert buttons(edited) == {} and "– skipped" in card_steps(edited)
+    [decided] = await running.bot.store.audit_log(kind="plan.decided")
+    assert decided["detail"]["steps"] == [menu["options"][1]["value"]]

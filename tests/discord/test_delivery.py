@@ -11,8 +11,19 @@ from discord.http import Route
 
 from adapters.discord import DiscordAdapter
 from tests.conftest import ScriptedModel, reply
-from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, discord_sections, eventually, said
-from tests.fakes.discord_gateway import CHANNEL_ID, GUILD_ID, FakeDiscord, Person
+from tests.discord.conftest import (
+    ALICE,
+    BOB,
+    MENTION,
+    buttons,
+    card_status,
+    card_steps,
+    cards_in,
+    discord_sections,
+    eventually,
+    said,
+)
+from tests.fakes.discord_gateway import CHANNEL_ID, EPHEMERAL, GUILD_ID, FakeDiscord, Person
 
 
 async def test_the_same_message_delivered_twice_is_one_turn(discord_bot, fake_discord):
@@ -75,8 +86,8 @@ async def test_buttons_posted_before_a_restart_still_work_after_it(discord_bot, 
     assert second.bot.calls.of("restart") == [{"unit": "web"}]
     assert first.bot.calls.of("restart") == []
     edited = fake_discord.messages[card["id"]]  # the same card, edited by the new process
-    assert edited["components"] == []
-    assert edited["embeds"][0]["fields"][0]["value"] == f"✅ Done · approved by <@{BOB.id}>"
+    assert buttons(edited) == {}
+    assert card_status(edited) == f"✅ Done · approved by <@{BOB.id}>"
     assert len(cards_in(fake_discord, request["id"])) == 1
 
 
@@ -89,9 +100,9 @@ async def test_a_card_whose_plan_expired_while_the_bot_was_down_is_brought_up_to
     await asyncio.sleep(0.4)  # the approval window passes while the bot is down
 
     second = await discord_bot(planner, agent={"approval_ttl": 0.3})
-    assert fake_discord.messages[card["id"]]["components"]  # the card still offers its buttons
+    assert buttons(fake_discord.messages[card["id"]])  # the card still offers its buttons
     assert await second.bot.hub.republish_settled() == 1  # what `chatops run` does once adapters listen
-    await eventually(lambda: fake_discord.messages[card["id"]]["components"] == [], what="the buttons to go")
+    await eventually(lambda: buttons(fake_discord.messages[card["id"]]) == {}, what="the buttons to go")
     assert second.bot.calls.of("restart") == []
 
 
@@ -117,8 +128,8 @@ async def test_a_dm_is_its_own_thread(discord_bot, fake_discord):
     assert running.bot.calls.of("ping") == [{"host": "db1"}]
     assert not fake_discord.calls_to("POST", r"/channels/\d+/messages/\d+/threads")
     card = cards_in(fake_discord, dm)[0]  # read-only: a card without buttons, showing the result
-    assert card["components"] == []
-    assert "pong from db1" in card["embeds"][0]["description"]
+    assert buttons(card) == {}
+    assert "pong from db1" in card_steps(card)
     assert await running.bot.store.thread_exists(f"discord:dm:{dm}")
 
 
@@ -219,3 +230,57 @@ async def test_without_permission_to_start_threads_it_answers_in_the_channel(dis
 
     await eventually(said(fake_discord, CHANNEL_ID, "answered here"))
     assert fake_discord.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages/{request['id']}/threads")[0].status == 403
+
+
+async def test_the_ops_command_as_documented_without_a_channel_object_works(discord_bot, fake_discord):
+    """Discord's own example interaction carries `channel_id` and no `channel` (nor `version`,
+    `application_id`, `attachment_size_limit`): the channel is fetched by id and the turn runs."""
+    model = ScriptedModel([reply({"tool": "ping", "args": {"host": "web1"}}), reply(answer="web1 is up")])
+    running = await discord_bot(model.planner())
+
+    interaction_id = await fake_discord.slash_documented(ALICE, "is web1 up?")
+
+    interaction = fake_discord.interactions[interaction_id]
+    await eventually(lambda: interaction.original_id in fake_discord.channels, what="the thread")
+    thread_id = interaction.original_id
+    assert fake_discord.channels[thread_id]["parent_id"] == CHANNEL_ID
+    assert fake_discord.messages[thread_id]["content"] == f"<@{ALICE.id}> asked: is web1 up?"
+    await eventually(said(fake_discord, thread_id, "web1 is up"))
+    assert running.bot.calls.of("ping") == [{"host": "web1"}]
+
+
+async def test_the_documented_ops_command_in_a_dm_answers_in_the_dm(discord_bot, fake_discord):
+    model = ScriptedModel([reply(answer="hello there")])
+    await discord_bot(model.planner())
+    dm = fake_discord.dm_channel(ALICE)
+
+    await fake_discord.slash_documented(ALICE, "hi", channel_id=dm)
+
+    await eventually(said(fake_discord, dm, "hello there"))
+
+
+async def test_an_ops_command_without_any_channel_gets_a_clear_private_answer(discord_bot, fake_discord):
+    model = ScriptedModel([reply(answer="never")])
+    running = await discord_bot(model.planner())
+
+    interaction_id = await fake_discord.slash_documented(ALICE, "restart web", drop=("channel_id",))
+
+    interaction = fake_discord.interactions[interaction_id]
+    await eventually(lambda: interaction.callback, what="an answer")
+    assert interaction.callback["type"] == 4
+    assert interaction.callback["data"]["flags"] & EPHEMERAL
+    assert "could not tell which channel" in interaction.callback["data"]["content"]
+    assert model.prompts == [] and running.bot.calls.of("restart") == []
+
+
+async def test_an_interaction_discord_py_cannot_parse_still_gets_a_private_answer(discord_bot, fake_discord):
+    model = ScriptedModel([reply(answer="never")])
+    await discord_bot(model.planner())
+
+    interaction_id = await fake_discord.slash_documented(ALICE, "restart web", drop=("type",))
+
+    interaction = fake_discord.interactions[interaction_id]
+    await eventually(lambda: interaction.callback, what="an answer")
+    assert interaction.callback["data"]["flags"] & EPHEMERAL
+    assert "could not read that command" in interaction.callback["data"]["content"]
+    assert model.prompts == []

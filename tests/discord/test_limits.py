@@ -1,11 +1,13 @@
 """Discord's limits (the fake refuses what Discord refuses: 2,000 characters per message, 4,096
-per embed description, 25 fields, 6,000 per embed) and its rate limits (a 429 is discord.py's to
+per embed description, 25 fields, 6,000 per embed; with Components V2, 40 components and 4,000
+characters of text) and its rate limits (a 429 is discord.py's to
 wait out and retry: no call of the adapter bypasses its HTTP client)."""
 
 from __future__ import annotations
 
 from tests.conftest import ScriptedModel, reply
-from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, eventually, said, texts_in
+from tests.discord.conftest import ALICE, BOB, MENTION, buttons, card_steps, cards_in, eventually, said, texts_in
+from tests.fakes.discord_gateway import walk_components
 
 
 async def test_long_results_go_as_a_file_and_long_answers_are_split(discord_bot, fake_discord):
@@ -19,7 +21,7 @@ async def test_long_results_go_as_a_file_and_long_answers_are_split(discord_bot,
     await eventually(said(fake_discord, request["id"], "line 49"), what="the end of the answer")
     messages = fake_discord.bot_messages_in(request["id"])
     card = cards_in(fake_discord, request["id"])[0]
-    assert len(card["embeds"][0]["description"]) <= 4096
+    assert sum(len(c.get("content") or "") for c in walk_components(card["components"])) <= 4000
     upload = next(m for m in messages if m["attachments"])
     assert upload["content"].startswith("Full output of `ping`")
     assert upload["attachments"][0]["filename"].startswith("ping-")
@@ -51,9 +53,10 @@ async def test_a_plan_of_twenty_steps_fits_one_card(discord_bot, fake_discord):
     request = await fake_discord.say(ALICE, f"{MENTION} restart everything")
 
     card = (await eventually(lambda: cards_in(fake_discord, request["id"])))[0]
-    embed = card["embeds"][0]
-    assert len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
-    assert "**20. restart**" in embed["description"]
+    every = walk_components(card["components"])
+    assert len(every) <= 40 and sum(len(c.get("content") or "") for c in every) <= 4000  # Components V2 limits
+    assert "**20. restart**" in card_steps(card)
+    assert "**1. restart**" in card_steps(card)
     await fake_discord.click(card["id"], buttons(card)["Approve"], BOB)
     await eventually(said(fake_discord, request["id"], "all restarted"))
     assert len(running.bot.calls.of("restart")) == 20

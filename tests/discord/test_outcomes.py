@@ -3,8 +3,11 @@ finding marked ⚠ (never ✅), and a program's whole output on the card or atta
 
 from __future__ import annotations
 
+import discord
+
+from adapters.discord.layout import IDS
 from tests.conftest import ScriptedModel, reply
-from tests.discord.conftest import ALICE, MENTION, cards_in, eventually, said
+from tests.discord.conftest import ALICE, MENTION, card_status, card_steps, cards_in, component, eventually, said
 from tests.finding_tools import DF_LINES, finding_tools
 
 
@@ -17,14 +20,16 @@ async def test_a_finding_and_a_full_output_in_a_discord_thread(discord_bot, fake
     request = await fake_discord.say(ALICE, f"{MENTION} is the db ok, and the disks?")
     await eventually(said(fake_discord, request["id"], "Found a problem"), what="the answer")
     card = cards_in(fake_discord, request["id"])[0]
-    embed = fake_discord.messages[card["id"]]["embeds"][0]
-    fields = {field["name"]: field["value"] for field in embed["fields"]}
-    assert fields["Requested by"] == f"<@{ALICE.id}>"
-    assert fields["Status"].startswith("⚠ Found a problem") and "✅" not in fields["Status"]
-    assert "⚠ problem" in embed["description"] and "⚠ db is down: connection refused" in embed["description"]
+    shown_card = fake_discord.messages[card["id"]]
+    assert component(shown_card, IDS["people"])["content"].startswith(f"Requested by <@{ALICE.id}>")
+    status = card_status(shown_card)
+    assert status.startswith("⚠ Found a problem") and "✅" not in status
+    steps = card_steps(shown_card)
+    assert "⚠ problem" in steps and "⚠ db is down: connection refused" in steps
+    assert shown_card["components"][0]["accent_color"] == discord.Colour.gold().value  # a finding is never green
     # the whole output of the program: on the card while it fits, else as an attached file
     attached = [f for call in fake_discord.calls_to("POST", rf"/channels/{request['id']}/messages")
                 for f in call.files]
-    shown = embed["description"] + "\n".join(data.decode() for _, data in attached)
+    shown = steps + "\n".join(data.decode() for _, data in attached)
     for line in DF_LINES:
         assert line in shown

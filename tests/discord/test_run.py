@@ -45,7 +45,7 @@ async def test_chatops_run_serves_discord(tmp_path, fake_discord):
 
         await eventually(said(fake_discord, request["id"], "Done:"), timeout=60)  # the summary answer
         assert marker.read_text() == "web"
-        assert fake_discord.messages[card["id"]]["components"] == []
+        assert buttons(fake_discord.messages[card["id"]]) == {}
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)

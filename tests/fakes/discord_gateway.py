@@ -124,6 +124,7 @@ class Interaction:
     message_id: str | None = None
     callback: dict[str, Any] | None = None
     original_id: str | None = None
+    modal: dict[str, Any] | None = None  # the modal this interaction was answered with
 
 
 @dataclass
@@ -304,7 +305,8 @@ class FakeDiscord:
     async def click(self, message_id: str, custom_id: str, person: Person) -> str:
         """A user clicks a button that is on a message now (as Discord only offers those)."""
         message = self.messages[str(message_id)]
-        custom_ids = [c.get("custom_id") for row in message.get("components", []) for c in row.get("components", [])]
+        custom_ids = [c.get("custom_id") for c in walk_components(message.get("components") or [])
+                      if c.get("type") == 2 and not c.get("disabled")]
         if custom_id not in custom_ids:
             raise AssertionError(f"no button {custom_id!r} on message {message_id}: {custom_ids}")
         data = payload("interaction_create_button")["d"]
@@ -312,11 +314,78 @@ class FakeDiscord:
                     message=copy.deepcopy(message), channel=self._interaction_channel(message["channel_id"]))
         return await self._interact(data, person, message["channel_id"], message_id=message["id"])
 
+    async def choose(self, message_id: str, custom_id: str, values: list[str], person: Person) -> str:
+        """A user picks `values` in a select menu on a message (checked against its options and
+        its min / max, as Discord's client does)."""
+        message = self.messages[str(message_id)]
+        menu = next((c for c in walk_components(message.get("components") or [])
+                     if c.get("type") == 3 and c.get("custom_id") == custom_id), None)
+        if menu is None:
+            raise AssertionError(f"no select menu {custom_id!r} on message {message_id}")
+        offered = [option["value"] for option in menu.get("options") or []]
+        if not set(values) <= set(offered) or not menu.get("min_values", 1) <= len(values) <= menu.get("max_values", 1):
+            raise AssertionError(f"{values} cannot be chosen from {offered}")
+        data = payload("interaction_create_button")["d"]
+        data.update(data={"custom_id": custom_id, "component_type": 3, "values": list(values), "id": menu.get("id", 0)},
+                    message=copy.deepcopy(message), channel=self._interaction_channel(message["channel_id"]))
+        return await self._interact(data, person, message["channel_id"], message_id=message["id"])
+
+    async def submit_modal(self, interaction_id: str, person: Person, values: dict[str, str]) -> str:
+        """The person submits the modal that answered their click: a MODAL_SUBMIT interaction with
+        each text input's value (`values`: custom_id → text), inside its label as Discord sends it."""
+        opened = self.interactions[interaction_id]
+        if opened.modal is None:
+            raise AssertionError(f"interaction {interaction_id} was not answered with a modal")
+        components = []
+        for number, label in enumerate(opened.modal.get("components") or [], 1):
+            inner = label.get("component") or (label.get("components") or [{}])[0]
+            submitted = {"type": 4, "id": inner.get("id", number * 2), "custom_id": inner["custom_id"],
+                         "value": values.get(inner["custom_id"], "")}
+            components.append({"type": 18, "id": label.get("id", number * 2 - 1), "component": submitted}
+                              if label.get("type") == 18 else {"type": 1, "components": [submitted]})
+        data = payload("interaction_create_button")["d"]
+        message = self.messages[opened.message_id] if opened.message_id else None
+        data.update(type=5, data={"custom_id": opened.modal["custom_id"], "components": components},
+                    channel=self._interaction_channel(opened.channel_id))
+        if message is not None:
+            data["message"] = copy.deepcopy(message)
+        else:
+            data.pop("message", None)
+        return await self._interact(data, person, opened.channel_id, message_id=opened.message_id)
+
     async def slash(self, person: Person, request: str, *, channel_id: str = CHANNEL_ID) -> str:
         data = payload("interaction_create_command")["d"]
         data["data"]["options"][0]["value"] = request
         data["channel"] = self._interaction_channel(channel_id)
         return await self._interact(data, person, channel_id)
+
+    async def slash_documented(self, person: Person, request: str, *, channel_id: str = CHANNEL_ID,
+                               drop: tuple[str, ...] = ()) -> str:
+        """`/ops` as Discord's documentation shows an application command interaction: `channel_id`
+        without a `channel` object, and none of the fields discord.py's parser reads as required
+        (`version`, `application_id`, `attachment_size_limit`). `drop` removes more keys."""
+        data = payload("interaction_create_command_documented")
+        data.pop("_source")
+        data["data"] = {"options": [{"type": 3, "name": "request", "value": request}], "type": 1, "name": "ops",
+                        "id": self.snowflake()}
+        interaction = Interaction(id=self.snowflake(), token="aW50ZXJhY3Rpb24" + secrets.token_urlsafe(24),
+                                  user=person, channel_id=str(channel_id), created=time.monotonic())
+        self.interactions[interaction.id] = interaction
+        data.update(id=interaction.id, token=interaction.token, channel_id=str(channel_id))
+        member = data["member"]
+        member.update(roles=list(person.roles))
+        member["user"].update(id=person.id, username=person.name, discriminator="0")
+        channel = self.channels[str(channel_id)]
+        if channel.get("guild_id"):
+            data["guild_id"] = channel["guild_id"]
+        else:  # a DM: `user` instead of `member`, no guild
+            data.pop("guild_id")
+            data.pop("guild_locale")
+            data["user"] = data.pop("member")["user"]
+        for key in drop:
+            data.pop(key, None)
+        await self.dispatch("INTERACTION_CREATE", data)
+        return interaction.id
 
     async def _interact(self, data: dict[str, Any], person: Person, channel_id: str, *,
                         message_id: str | None = None) -> str:
@@ -532,6 +601,7 @@ class FakeDiscord:
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit_message),
             ("GET", r"/channels/(\d+)/messages/(\d+)", self._get_message),
             ("GET", r"/channels/(\d+)/messages", self._list_messages),
+            ("GET", r"/channels/(\d+)", lambda sent, channel_id: (200, self._channel(channel_id))),
             ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._create_thread),
             ("POST", r"/channels/(\d+)/typing", self._typing),
             ("PUT", r"/applications/(\d+)/commands", lambda sent, app: self._commands("global", sent.body)),
@@ -703,6 +773,12 @@ class FakeDiscord:
                     message[key] = data[key]
         elif kind == 6 and interaction.message_id:
             message = self.messages[interaction.message_id]
+        elif kind == 9:  # a modal: shown to the clicker, who may submit it (`submit_modal`)
+            problems = modal_problems(data)
+            if problems:
+                interaction.callback = None
+                raise DiscordError(400, 50035, "Invalid Form Body: " + "; ".join(problems))
+            interaction.modal = data
         result: dict[str, Any] = {"interaction": {
             "id": interaction.id, "type": 3 if interaction.message_id else 2,
             "response_message_id": message["id"] if message else None,
@@ -778,11 +854,89 @@ def check_message_limits(body: dict[str, Any], files: list[tuple[str, bytes]]) -
             len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
         if total > 6000:
             problems.append(f"embeds.{index}: Embed size exceeds maximum size of 6000")
-    for row in body.get("components") or []:
-        if len(row.get("components") or []) > 5:
+    components = body.get("components") or []
+    flags = int(body.get("flags") or 0)
+    if flags & COMPONENTS_V2:
+        problems.extend(components_v2_problems(body))
+    else:
+        for row in components:
+            if row.get("type", 1) != 1:
+                problems.append("components: only action rows are allowed without IS_COMPONENTS_V2")
+    for component in walk_components(components):
+        if component.get("type") == 1 and len(component.get("components") or []) > 5:
             problems.append("components: an action row holds at most 5 buttons")
-        for component in row.get("components") or []:
-            if len(component.get("custom_id") or "") > 100:
-                problems.append("components: custom_id must be 100 or fewer in length")
+        if len(component.get("custom_id") or "") > 100:
+            problems.append("components: custom_id must be 100 or fewer in length")
     if problems:
         raise DiscordError(400, 50035, "Invalid Form Body: " + "; ".join(problems))
+
+
+COMPONENTS_V2 = 1 << 15  # message flag IS_COMPONENTS_V2
+V2_LIMIT_COMPONENTS = 40
+V2_LIMIT_TEXT = 4000
+TOP_LEVEL_V2 = {1, 9, 10, 12, 13, 14, 17}  # action row, section, text display, gallery, file, separator, container
+
+
+def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every component, nested ones included (rows, sections and their accessory, containers)."""
+    found: list[dict[str, Any]] = []
+    for component in components:
+        found.append(component)
+        found.extend(walk_components(component.get("components") or []))
+        if isinstance(component.get("accessory"), dict):
+            found.extend(walk_components([component["accessory"]]))
+    return found
+
+
+def components_v2_problems(body: dict[str, Any]) -> list[str]:
+    """Discord's documented rules for a message with IS_COMPONENTS_V2: no content or embeds, at
+    most 40 components (nested ones count), 4,000 characters across text displays, a section of
+    1 to 3 text displays with an accessory, unique component ids."""
+    problems = []
+    if body.get("content"):
+        problems.append("content: cannot be sent with IS_COMPONENTS_V2")
+    if body.get("embeds"):
+        problems.append("embeds: cannot be sent with IS_COMPONENTS_V2")
+    components = body.get("components") or []
+    every = walk_components(components)
+    if not components:
+        problems.append("components: a message with IS_COMPONENTS_V2 needs at least one")
+    if len(every) > V2_LIMIT_COMPONENTS:
+        problems.append(f"components: {len(every)} components, more than {V2_LIMIT_COMPONENTS}")
+    text = sum(len(c.get("content") or "") for c in every if c.get("type") == 10)
+    if text > V2_LIMIT_TEXT:
+        problems.append(f"components: {text} characters of text, more than {V2_LIMIT_TEXT}")
+    for component in components:
+        if component.get("type") not in TOP_LEVEL_V2:
+            problems.append(f"components: type {component.get('type')} cannot be at the top level")
+    for component in every:
+        if component.get("type") == 9:
+            texts = component.get("components") or []
+            if not 1 <= len(texts) <= 3 or any(t.get("type") != 10 for t in texts):
+                problems.append("components: a section holds 1 to 3 text displays")
+            if (component.get("accessory") or {}).get("type") not in (2, 11):
+                problems.append("components: a section needs a button or thumbnail accessory")
+    ids = [c["id"] for c in every if c.get("id") is not None]
+    if len(ids) != len(set(ids)):
+        problems.append("components: ids must be unique")
+    return problems
+
+
+def modal_problems(data: dict[str, Any]) -> list[str]:
+    """Discord's rules for a modal: a custom_id and a title (≤ 45), 1 to 5 components, each a label
+    (≤ 45 characters) around one text input (or an action row with one), text inputs' max ≤ 4000."""
+    problems = []
+    if not data.get("custom_id") or len(data["custom_id"]) > 100:
+        problems.append("custom_id: must be between 1 and 100 in length")
+    if not data.get("title") or len(data["title"]) > 45:
+        problems.append("title: must be between 1 and 45 in length")
+    components = data.get("components") or []
+    if not 1 <= len(components) <= 5:
+        problems.append("components: must be between 1 and 5 in length")
+    for component in components:
+        inner = component.get("component") if component.get("type") == 18 else (component.get("components") or [{}])[0]
+        if component.get("type") == 18 and not 1 <= len(component.get("label") or "") <= 45:
+            problems.append("components: a label's text must be between 1 and 45 in length")
+        if (inner or {}).get("type") == 4 and int(inner.get("max_length") or 4000) > 4000:
+            problems.append("components: a text input's max_length must be 4000 or less")
+    return problems

@@ -16,7 +16,29 @@ Web API (`POST /api/{method}`, form-encoded or JSON, token as `Authorization: Be
 `not_allowed_token_type`, `channel_not_found`, `message_not_found`, `already_reacted`,
 `no_reaction`, `user_not_found`, `no_such_subteam`, `invalid_blocks`, `msg_too_long`,
 `no_text`, `file_not_found`). The fake checks Slack's Block Kit limits (50 blocks, 3,000
-characters per section text, 40,000 per message), so a card that breaks them fails as it would.
+characters per section text, 40,000 per message), so a card that breaks them fails as it would,
+and reads every block and chunk through slack_sdk's own models (`Block.parse`, `Chunk.parse` and
+their validators): a type or field the SDK would not build is `invalid_blocks` / `invalid_chunks`.
+
+Streaming (`chat.startStream` / `chat.appendStream` / `chat.stopStream`, JSON bodies as slack_sdk's
+`chat_stream()` sends them): refused with `streaming_refusal` (default `unknown_method`, as a
+workspace without the feature answers; set it to None to stream). A stream is a message in the
+thread whose `chunks` grow and whose `text` is its markdown so far; chunks are checked against the
+shapes of slack_sdk's `Chunk` classes (`markdown_text` ≤ 12,000 characters; `task_update` with
+`id`, `title`, a status among pending / in_progress / complete / error, `sources` of `url`
+elements), else `invalid_chunks` (the fake's own code). Outside a DM a stream needs
+`recipient_team_id` and `recipient_user_id` (`invalid_arguments`). A stream not stopped within
+`stream_time_limit` seconds is closed by the fake, and appending to (or stopping) a closed stream
+answers `message_not_in_streaming_state`; `chat.update` on a message still streaming answers
+`streaming_state_conflict` (the fake's own code). `streams` keeps each stream by ts.
+
+Modals: `views.open` takes a `trigger_id` the fake handed out (`trigger_ids`, one modal each;
+else `invalid_trigger_id`) and a `modal` view (title and buttons ≤ 24 characters), kept in
+`modals`.
+
+Agent entry points: `assistant.threads.setSuggestedPrompts` (1–4 `{title, message}`, kept in
+`suggested_prompts` by (channel, thread)) and `views.publish` (a `home` view of at most 100
+blocks, kept in `home_views` by user).
 
 `assistant.threads.setStatus` succeeds only in threads listed in `assistant_threads`
 (channel, thread_ts); elsewhere it answers `ok:false` with `not_an_assistant_thread`, the fake's
@@ -53,6 +75,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.messages.chunk import Chunk
 
 from tests.fakes.serving import serve_on_loopback
 from tests.polling import eventually
@@ -64,7 +89,10 @@ APP_ID = "A0APP00001"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_CHARS = 40_000
-JSON_ARGS = ("blocks", "attachments", "files", "loading_messages")
+JSON_ARGS = ("blocks", "attachments", "files", "loading_messages", "chunks", "prompts", "view")
+CHUNK_TYPES = {"markdown_text", "plan_update", "task_update", "blocks"}
+TASK_STATUSES = {"pending", "in_progress", "complete", "error"}
+MAX_MARKDOWN_TEXT = 12_000
 
 
 @dataclass
@@ -92,7 +120,8 @@ class SlackError(Exception):
 class FakeSlack:
     def __init__(self, *, users: dict[str, str] | None = None, usergroups: dict[str, list[str]] | None = None,
                  bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-1-fake-app-token",
-                 bot_name: str = "chatops", team: str = "Fake Team") -> None:
+                 bot_name: str = "chatops", team: str = "Fake Team",
+                 streaming_refusal: str | None = "unknown_method", stream_time_limit: float = 300.0) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
         self.bot_name = bot_name
@@ -108,6 +137,13 @@ class FakeSlack:
         self.downloads: list[tuple[str, bool]] = []  # (file id, authorised)
         self.uploads: dict[str, dict[str, Any]] = {}
         self.assistant_threads: set[tuple[str, str]] = set()
+        self.streaming_refusal = streaming_refusal
+        self.stream_time_limit = stream_time_limit
+        self.streams: dict[str, dict[str, Any]] = {}  # ts → {"channel", "started", "state", "chunks", "args"}
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id → the Home tab view last published
+        self.modals: list[dict[str, Any]] = []  # views.open: {"trigger_id", "view", "id"}
+        self.trigger_ids: set[str] = set()  # handed out with clicks; each opens one modal
+        self.suggested_prompts: dict[tuple[str, str], list[dict[str, str]]] = {}  # (channel, thread_ts) → prompts
         self.acks: dict[str, dict[str, Any]] = {}
         self.connections_opened = 0
         self.base_url = ""
@@ -400,12 +436,70 @@ class FakeSlack:
             raise SlackError("message_not_found")
         if message.get("bot_id") != BOT_ID:
             raise SlackError("cant_update_message")
+        stream = self.streams.get(message["ts"])
+        if stream is not None and stream["state"] == "streaming":
+            raise SlackError("streaming_state_conflict")
         _check_content(args)
         message["text"] = args.get("text", message["text"])
         if "blocks" in args:
             message["blocks"] = args["blocks"]
         message["edited"] = {"user": BOT_USER_ID, "ts": self.next_ts()}
         return {"channel": channel, "ts": message["ts"], "text": message["text"], "message": message}
+
+    # --- streaming ----------------------------------------------------------------------------------
+
+    def _chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.streaming_refusal:
+            raise SlackError(self.streaming_refusal)
+        channel = self._channel(args)
+        thread_ts = str(args.get("thread_ts") or "")
+        if not thread_ts or self.message(channel, thread_ts) is None:
+            raise SlackError("thread_not_found")
+        if not channel.startswith("D") and not (args.get("recipient_team_id") and args.get("recipient_user_id")):
+            raise SlackError("invalid_arguments")
+        if args.get("task_display_mode") not in (None, "timeline", "plan"):
+            raise SlackError("invalid_arguments")
+        chunks = _check_chunks(args)
+        ts = self.next_ts()
+        message = self._bot_message({"text": ""}, ts)
+        message.update(thread_ts=thread_ts, parent_user_id=self._parent_user(channel, thread_ts), chunks=[])
+        self.messages.setdefault(channel, []).append(message)
+        self.streams[ts] = {"channel": channel, "started": time.monotonic(), "state": "streaming", "args": args}
+        _apply_chunks(message, chunks)
+        return {"channel": channel, "ts": ts}
+
+    def _streaming(self, args: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        channel = self._channel(args)
+        ts = str(args.get("ts") or "")
+        message = self.message(channel, ts)
+        if message is None:
+            raise SlackError("message_not_found")
+        stream = self.streams.get(ts)
+        if stream is None or stream["channel"] != channel:
+            raise SlackError("message_not_in_streaming_state")
+        if stream["state"] == "streaming" and time.monotonic() - stream["started"] > self.stream_time_limit:
+            stream["state"] = "timed_out"
+        if stream["state"] != "streaming":
+            raise SlackError("message_not_in_streaming_state")
+        return channel, message, stream
+
+    def _chat_appendStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, message, _ = self._streaming(args)
+        chunks = _check_chunks(args)
+        if not chunks:
+            raise SlackError("invalid_arguments")
+        _apply_chunks(message, chunks)
+        return {"channel": channel, "ts": message["ts"]}
+
+    def _chat_stopStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, message, stream = self._streaming(args)
+        chunks = _check_chunks(args)
+        if args.get("blocks"):
+            _check_content({"blocks": args["blocks"]})
+            message["blocks"] = args["blocks"]
+        _apply_chunks(message, chunks)
+        stream["state"] = "stopped"
+        return {"channel": channel, "ts": message["ts"], "message": message}
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
@@ -490,6 +584,55 @@ class FakeSlack:
             raise SlackError("not_an_assistant_thread")
         return {}
 
+    def _assistant_threads_setSuggestedPrompts(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args, "channel_id")
+        thread_ts = str(args.get("thread_ts") or "")
+        prompts = args.get("prompts")
+        if isinstance(prompts, str):
+            prompts = json.loads(prompts)
+        if not thread_ts or not isinstance(prompts, list) or not 1 <= len(prompts) <= 4 or any(
+                not (isinstance(p, dict) and p.get("title") and p.get("message")) for p in prompts):
+            raise SlackError("invalid_arguments")
+        self.suggested_prompts[(channel, thread_ts)] = prompts
+        return {}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger_id = str(args.get("trigger_id") or "")
+        if trigger_id not in self.trigger_ids:
+            raise SlackError("invalid_trigger_id")  # unknown, used already, or expired (3 s)
+        self.trigger_ids.discard(trigger_id)
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise SlackError("invalid_arguments")
+        for key in ("title", "submit", "close"):
+            if len(((view.get(key) or {}).get("text")) or "") > 24:  # Slack's limit on a modal's title and buttons
+                raise SlackError("invalid_arguments")
+        _check_blocks_with_the_sdk(view.get("blocks") or [])
+        too_big = len(view.get("blocks") or []) > 100 or len(view.get("private_metadata") or "") > 3000
+        if not view.get("title") or too_big:
+            raise SlackError("invalid_arguments")
+        opened = {"trigger_id": trigger_id, "view": view, "id": f"V{secrets.token_hex(5).upper()}"}
+        self.modals.append(opened)
+        return {"view": {"id": opened["id"], "team_id": TEAM_ID, **view}}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id") or "")
+        if user not in self.users:
+            raise SlackError("invalid_arguments")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments")
+        blocks = view.get("blocks") or []
+        if len(blocks) > 100:  # a Home tab holds up to 100 blocks
+            raise SlackError("invalid_blocks")
+        _check_blocks_with_the_sdk(blocks)
+        self.home_views[user] = view
+        return {"view": {"id": f"V{secrets.token_hex(5).upper()}", "team_id": TEAM_ID, **view}}
+
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         self.connections_opened += 1
         ws_base = self.base_url.replace("http://", "ws://")
@@ -549,8 +692,62 @@ async def _arguments(request: web.Request) -> dict[str, Any]:
     return args
 
 
+def _check_chunks(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chunks of a streaming call (and its `markdown_text`, as one more chunk), checked
+    against the shapes of slack_sdk's `MarkdownTextChunk`, `PlanUpdateChunk`, `TaskUpdateChunk`."""
+    chunks = list(args.get("chunks") or [])
+    if args.get("markdown_text"):
+        chunks.insert(0, {"type": "markdown_text", "text": args["markdown_text"]})
+    for chunk in chunks:
+        kind = chunk.get("type") if isinstance(chunk, dict) else None
+        if kind not in CHUNK_TYPES or Chunk.parse(chunk) is None:  # as slack_sdk's own models read it
+            raise SlackError("invalid_chunks")
+        if kind == "markdown_text" and not (isinstance(chunk.get("text"), str)
+                                            and 0 < len(chunk["text"]) <= MAX_MARKDOWN_TEXT):
+            raise SlackError("invalid_chunks")
+        if kind == "plan_update" and not chunk.get("title"):
+            raise SlackError("invalid_chunks")
+        if kind == "task_update":
+            if not (chunk.get("id") and chunk.get("title") and chunk.get("status") in TASK_STATUSES):
+                raise SlackError("invalid_chunks")
+            for source in chunk.get("sources") or []:
+                if source.get("type") != "url" or not str(source.get("url", "")).startswith(("http://", "https://")) \
+                        or not source.get("text"):
+                    raise SlackError("invalid_chunks")
+        if kind == "blocks":
+            _check_content({"blocks": chunk.get("blocks") or []})
+    return chunks
+
+
+def _apply_chunks(message: dict[str, Any], chunks: list[dict[str, Any]]) -> None:
+    """What a streaming message shows: its markdown so far as `text`, every chunk in `chunks`,
+    and each task's latest state in `tasks` (by id, in first-seen order)."""
+    for chunk in chunks:
+        message["chunks"].append(chunk)
+        if chunk["type"] == "markdown_text":
+            message["text"] += chunk["text"]
+        elif chunk["type"] == "plan_update":
+            message["plan_title"] = chunk["title"]
+        elif chunk["type"] == "task_update":
+            message.setdefault("tasks", {})[chunk["id"]] = {**message.get("tasks", {}).get(chunk["id"], {}), **chunk}
+
+
+def _check_blocks_with_the_sdk(blocks: list[dict[str, Any]]) -> None:
+    """Each block as slack_sdk's own model reads it: an unknown type, or a field its validators
+    refuse (lengths, required fields), is refused here as Slack would refuse it."""
+    for block in blocks:
+        try:
+            model = Block.parse(block)
+            if model is None:
+                raise SlackError("invalid_blocks")
+            model.to_dict()  # runs the model's validators
+        except SlackObjectFormationError:
+            raise SlackError("invalid_blocks") from None
+
+
 def _check_content(args: dict[str, Any]) -> None:
     blocks = args.get("blocks") or []
+    _check_blocks_with_the_sdk(blocks)
     text = str(args.get("text") or "")
     if not text and not blocks:
         raise SlackError("no_text")

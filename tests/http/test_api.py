@@ -78,6 +78,9 @@ async def test_a_denied_plan_runs_nothing_and_cannot_be_decided_again(start_web)
     assert denied.status == 200 and denied.body["status"] == "denied"
     again = await web.request("POST", f"/api/v1/plans/{plan_id}/decision", json={"decision": "approve"})
     assert again.status == 409 and again.body["error"]["code"] == "conflict"
+    assert again.body["error"]["message"] == "could not approve this plan: the plan is already denied"
+    twice = await web.request("POST", f"/api/v1/plans/{plan_id}/decision", json={"decision": "deny"})
+    assert twice.body["error"]["message"] == "could not deny this plan: the plan is already denied"
     final = await web.wait_for(view["id"], done)
     assert "Denied" in final["messages"][-1]["text"]
     assert web.bot.calls.of("restart") == []

@@ -64,6 +64,7 @@ async def test_an_oversize_upload_is_413_and_nothing_is_stored(start_web):
     big = terminal_screenshot() + random_bytes(200 * 1024)
     declared = await web.request("POST", "/api/v1/threads", data=form("look", ("big.png", big, "image/png")))
     assert declared.status == 413 and declared.body["error"]["code"] == "too_large"
+    assert declared.body["error"]["message"].endswith("the limit is 64 KB")  # the README's units
 
     async def chunks() -> AsyncIterator[bytes]:  # valid multipart, chunked, no Content-Length
         yield (b'--zzz\r\nContent-Disposition: form-data; name="files"; filename="big.png"\r\n'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from adapters.slack import SlackAdapter
 from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
 from tests.conftest import Bot
 from tests.fakes.slack_api import BOT_USER_ID, FakeSlack
-from tests.slack.driver import SignedSender, as_mention, block_actions, event_callback
+from tests.slack.driver import SignedSender, as_mention, block_actions, event_callback, view_submission
 
 ALICE = "U0ALICE001"  # holds `oncall` by user id
 BOB = "U0BOB00001"  # holds `oncall` through the user group ONCALL
@@ -53,10 +54,26 @@ class SlackBot:
         found = await self.fake.wait_for(lambda: len(cards()) > index and cards(), what="a plan card")
         return found[index]
 
-    async def click(self, card: dict[str, Any], *, user: str, approve: bool = True, channel: str = CHANNEL) -> int:
+    async def click(self, card: dict[str, Any], *, user: str, approve: bool = True, channel: str = CHANNEL,
+                    ticked: list[str] | None = None) -> int:
+        """A click on Approve or Deny (a Deny click opens the reason modal: see `deny`)."""
         assert self.sender is not None
-        body = block_actions(card, channel=channel, user=user, action_id=APPROVE_ACTION if approve else DENY_ACTION)
+        trigger_id = f"{secrets.randbelow(10**10)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
+        self.fake.trigger_ids.add(trigger_id)
+        body = block_actions(card, channel=channel, user=user, action_id=APPROVE_ACTION if approve else DENY_ACTION,
+                             trigger_id=trigger_id, ticked=ticked)
         return await self.sender.interaction(body)
+
+    async def deny(self, card: dict[str, Any], *, user: str, reason: str = "", channel: str = CHANNEL) -> dict:
+        """Deny as a person does: click Deny, then submit the modal it opens (with `reason`)."""
+        opened = len(self.fake.modals)
+        assert await self.click(card, user=user, approve=False, channel=channel) == 200
+        modal = await self.fake.wait_for(lambda: self.fake.modals[opened:], what="the deny modal")
+        view = modal[0]["view"]
+        assert self.sender is not None
+        assert await self.sender.interaction(view_submission(view, user=user, values={"reason": {"reason": reason}})) \
+            == 200
+        return view
 
     async def texts(self, channel: str, thread_ts: str) -> list[str]:
         return [m.get("text", "") for m in self.fake.bot_replies(channel, thread_ts)]

@@ -50,9 +50,34 @@ def as_mention(message_event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def block_actions(card: dict[str, Any], *, channel: str, user: str, action_id: str) -> dict[str, Any]:
-    """A click on one of a posted card's buttons (the card as the fake stores it)."""
+def view_submission(view: dict[str, Any], *, user: str, values: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A modal submitted: Slack's `view_submission` payload, with `values` as
+    {block_id: {action_id: text}} in the view's `state`."""
+    return {
+        "type": "view_submission", "team": {"id": TEAM_ID, "domain": "fake-team"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID},
+        "api_app_id": APP_ID, "token": "verification-token-unused", "trigger_id": f"{time.time():.0f}.1.trigger",
+        "view": {**view, "id": f"V{secrets.token_hex(5).upper()}", "team_id": TEAM_ID, "app_id": APP_ID,
+                 "bot_id": "B0BOT00001", "hash": secrets.token_hex(8), "previous_view_id": None,
+                 "root_view_id": None, "state": {"values": {
+                     block: {action: {"type": "plain_text_input", "value": text} for action, text in actions.items()}
+                     for block, actions in values.items()}}},
+        "response_urls": [], "is_enterprise_install": False, "enterprise": None,
+    }
+
+
+def block_actions(card: dict[str, Any], *, channel: str, user: str, action_id: str,
+                  trigger_id: str | None = None, ticked: list[str] | None = None) -> dict[str, Any]:
+    """A click on one of a posted card's buttons (the card as the fake stores it); `ticked`: the
+    values of the card's checkboxes left ticked, sent in `state` as Slack does."""
     body = payload("block_actions")
+    if ticked is not None:
+        block = next(b for b in card["blocks"] if b["type"] == "actions")
+        box = next(e for e in block["elements"] if e["type"] == "checkboxes")
+        body["state"] = {"values": {block["block_id"]: {box["action_id"]: {
+            "type": "checkboxes", "selected_options": [o for o in box["options"] if o["value"] in ticked]}}}}
+    if trigger_id is not None:
+        body["trigger_id"] = trigger_id
     button = next(element for block in card["blocks"] if block["type"] == "actions"
                   for element in block["elements"] if element["action_id"] == action_id)
     actions_block = next(block for block in card["blocks"] if block["type"] == "actions")

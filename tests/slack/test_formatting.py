@@ -59,13 +59,17 @@ def test_a_waiting_card_has_buttons_that_carry_only_the_plan_id():
     text, blocks = plan_card(plan())
     actions = [b for b in blocks if b["type"] == "actions"]
     assert text == "Plan: restart <web> & more (waits for approval)"
-    assert [(e["action_id"], e["value"]) for e in actions[0]["elements"]] == [(APPROVE_ACTION, "p-1"),
-                                                                             (DENY_ACTION, "p-1")]
+    buttons = [e for e in actions[0]["elements"] if e["type"] == "button"]
+    assert [(e["action_id"], e["value"]) for e in buttons] == [(APPROVE_ACTION, "p-1"), (DENY_ACTION, "p-1")]
+    # two steps wait: checkboxes, all ticked, choose which ones an approval covers
+    choice = [e for e in actions[0]["elements"] if e["type"] == "checkboxes"]
+    assert [o["value"] for o in choice[0]["initial_options"]] == ["s-0", "s-1"]
     rendered = json.dumps(blocks, ensure_ascii=False)
     assert "restart &lt;web&gt; &amp; more" in rendered and "`unit=web1`" in rendered and "`write`" in rendered
     assert "requested by alice" in rendered and "⏸ waiting for approval" in rendered
-    assert "confirm" not in actions[0]["elements"][0]  # only danger steps ask "are you sure?"
-    assert "confirm" in next(b for b in plan_card(plan(risk=Risk.danger))[1] if b["type"] == "actions")["elements"][0]
+    assert "confirm" not in buttons[0]  # only danger steps ask "are you sure?"
+    danger = next(b for b in plan_card(plan(risk=Risk.danger))[1] if b["type"] == "actions")["elements"]
+    assert "confirm" in next(e for e in danger if e.get("action_id") == APPROVE_ACTION)
 
 
 def test_a_decided_card_says_who_and_when_and_shows_results():

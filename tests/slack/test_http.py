@@ -75,7 +75,7 @@ async def test_deny(start_slack):
     event = await slack.mention("restart web")
     card = await slack.card(CHANNEL, event["ts"])
 
-    assert await slack.click(card, user=ALICE, approve=False) == 200
+    await slack.deny(card, user=ALICE)
 
     await slack.answer(CHANNEL, event["ts"], "Denied by alice: nothing was changed.")
     await slack.adapter.settle()
@@ -252,3 +252,61 @@ async def test_a_turn_that_fails_says_so_in_the_thread_and_marks_the_message(sta
     slack.bot.hub.handle = working_handle
     assert await slack.sender.event(event_callback(as_mention(event)), retry_num=1) == 200
     await slack.answer(CHANNEL, event["ts"], "handled on the retry")
+
+
+async def test_deny_asks_why_and_the_reason_goes_to_the_thread_and_the_audit_log(start_slack):
+    slack = await start_slack(restart_web().planner())
+    event = await slack.mention("restart web")
+    card = await slack.card(CHANNEL, event["ts"])
+
+    assert await slack.click(card, user=CAROL, approve=False) == 200  # no role: told privately, no modal
+    await slack.fake.wait_for(lambda: slack.fake.ephemeral, what="the refusal")
+    assert slack.fake.modals == [] and "Your denial was not applied" in slack.fake.ephemeral[0]["text"]
+
+    modal = await slack.deny(card, user=BOB, reason="web is being migrated, wait for #ops-123")
+
+    assert modal["title"]["text"] == "Deny this plan" and "restart web" in json.dumps(modal["blocks"])
+    answer = await slack.answer(CHANNEL, event["ts"], "Denied by bob")
+    assert "Reason: “web is being migrated, wait for #ops-123”" in answer["text"]
+    entries = await slack.bot.store.audit_log(kind="plan.decided")
+    assert [(e["actor"], e["detail"]["decision"], e["detail"]["note"]) for e in entries] == [
+        (f"slack:{BOB}", "deny", "web is being migrated, wait for #ops-123")]
+    assert slack.bot.calls.of("restart") == []
+
+
+async def test_approving_only_some_steps_runs_those_and_the_card_and_audit_say_which(start_slack):
+    both = ({"tool": "restart", "args": {"unit": "web"}}, {"tool": "restart", "args": {"unit": "db"}})
+    model = ScriptedModel([reply(*both, goal="restart web and db"),
+                           reply(answer="db restarted; web left alone")])
+    slack = await start_slack(model.planner())
+    event = await slack.mention("restart web and db")
+    card = await slack.card(CHANNEL, event["ts"])
+    box = next(e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["type"] == "checkboxes")
+    assert [o["text"]["text"] for o in box["options"]] == ["1. restart unit=web", "2. restart unit=db"]
+    assert box["initial_options"] == box["options"]  # all ticked: Approve alone approves the whole plan
+    db_step = box["options"][1]["value"]
+
+    assert await slack.click(card, user=BOB, ticked=[db_step]) == 200
+
+    await slack.answer(CHANNEL, event["ts"], "web left alone")
+    await slack.adapter.settle()
+    assert slack.bot.calls.of("restart") == [{"unit": "db"}]
+    text = card_text(slack.fake.message(CHANNEL, card["ts"]))
+    assert "*Approved* (only step 2; the others skipped) by bob" in text
+    assert "– skipped" in text and "db restarted" in text
+    [decided] = await slack.bot.store.audit_log(kind="plan.decided")
+    assert decided["detail"]["steps"] == [db_step]
+
+
+async def test_approving_with_nothing_ticked_is_refused_privately(start_slack):
+    both = ({"tool": "restart", "args": {"unit": "web"}}, {"tool": "restart", "args": {"unit": "db"}})
+    model = ScriptedModel([reply(*both)])
+    slack = await start_slack(model.planner())
+    event = await slack.mention("restart web and db")
+    card = await slack.card(CHANNEL, event["ts"])
+
+    assert await slack.click(card, user=BOB, ticked=[]) == 200
+
+    await slack.fake.wait_for(lambda: slack.fake.ephemeral, what="the refusal")
+    assert "choose at least one of the plan's waiting steps" in slack.fake.ephemeral[0]["text"]
+    assert slack.bot.calls.of("restart") == []

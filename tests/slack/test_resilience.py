@@ -140,7 +140,8 @@ async def test_long_answers_are_split_into_sections_or_sent_as_a_file(start_slac
     await fake.wait_for(lambda: fake.uploads, what="an upload")
     await slack.adapter.settle()
 
-    sections = [block["text"]["text"] for block in message["blocks"]]
+    sections = [block["text"]["text"] for block in message["blocks"] if block["type"] == "section"]
+    assert message["blocks"][-1]["type"] == "context_actions"  # 👍 / 👎 under the answer
     assert len(sections) > 3 and all(len(text) <= 3000 for text in sections)
     assert "".join(sections).count("All *good* here.") == 40 * 14
     assert all(call.ok for call in fake.calls_of("chat.postMessage"))  # within Slack's limits

@@ -27,10 +27,13 @@ def test_the_manifest_has_every_scope_and_event_the_adapter_uses():
         "app_mentions:read", "chat:write", "channels:history", "groups:history", "im:history", "files:read",
         "files:write", "reactions:write", "users:read", "usergroups:read", "assistant:write"}
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
-        "app_mention", "message.channels", "message.groups", "message.im"]
+        "app_mention", "message.channels", "message.groups", "message.im", "app_home_opened",
+        "assistant_thread_started"]
     assert manifest["settings"]["interactivity"] == {"is_enabled": True}
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True  # DMs with the bot
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True  # "Waiting for you"
+    assert manifest["features"]["agent_view"]["agent_description"]
 
     http = slack_manifest(Config.model_validate({"slack": {"mode": "http"}}))
     assert http["settings"]["socket_mode_enabled"] is False
@@ -55,6 +58,24 @@ def test_chatops_slack_manifest_prints_it(tmp_path):
     printed = json.loads(result.stdout)
     assert printed["settings"]["interactivity"]["request_url"] == "https://ops.example.net/slack/events"
     assert printed["features"]["bot_user"]["display_name"] == "opsbot"
+
+
+def test_the_agent_views_suggested_prompts_come_from_the_configured_tools(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[slack]\nmode = "socket"\n\n[[runbooks]]\nname = "restart_payments"\n'
+                      'description = "Restart the payments service"\nrisk = "write"\n'
+                      'argv = ["systemctl", "restart", "payments"]\n'
+                      'examples = ["restart payments please"]\n')
+    result = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "slack-manifest",
+                             "--config", str(config)], capture_output=True, text=True, cwd=REPO, timeout=60,
+                            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    prompts = json.loads(result.stdout)["features"]["agent_view"]["suggested_prompts"]
+    assert 1 <= len(prompts) <= 4
+    first = {"title": "Restart the payments service", "message": "restart payments please"}
+    assert prompts[0] == first  # the team's own tool first
+    assert all(set(p) == {"title", "message"} and p["message"] for p in prompts)
+    assert any(p["message"] == "is https://example.com up?" for p in prompts)  # a built-in's own example
 
 
 async def test_chatops_run_starts_slack_when_its_credentials_are_configured(make_bot, fake_slack):

@@ -26,6 +26,7 @@ const state = {
   recorder: null,
   focusPlan: null,
   openOutputs: new Set(),
+  heard: new Map(),  // message id → {attachment index: "(as heard: …)"}, from the notices that said so
   older: null,  // pages before the newest one, fetched with "Show older messages"
   seen: 0,
   media: new Map(),
@@ -231,7 +232,7 @@ function mayApproveDanger(plan) {
   return plan.steps.some((s) => s.risk === "danger");
 }
 
-function planCard(plan) {
+function planCard(plan, progress = []) {
   const gated = plan.steps.some((s) => s.risk !== "read" || s.tainted);  // tainted: values from an attachment
   const open = plan.status === "proposed";
   const people = [`Requested by ${plan.requester || "someone"}`, plan.created_at ? ` at ${when(plan.created_at)}` : ""];
@@ -241,10 +242,12 @@ function planCard(plan) {
   }
   const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}`, tabindex: "-1" },
     el("header", {},
-      el("h3", {}, plan.goal),
+      el("h2", {}, plan.goal),
       planState(plan)),
     el("p", { class: "people" }, people.join("")),
-    el("ol", {}, plan.steps.map(stepItem)));
+    el("ol", {}, plan.steps.map(stepItem)),
+    progress.length ? el("ul", { class: "progress", "aria-label": "Progress" }, progress.map((n) =>
+      el("li", { class: n.level }, el("span", { class: "time" }, when(n.created_at)), n.text))) : null);
   if (open && gated) {
     // who may approve, in the policy's own words (the server knows the roles in force)
     const who = (plan.who_may_approve || "Needs approval.").replace(/\.$/, "");
@@ -291,12 +294,73 @@ function messageItem(message) {
   const names = attachments.map((a) => a.name).join(", ");
   let perceived = message.perceived_text && message.perceived_text !== message.text ? message.perceived_text : "";
   if (perceived && message.text) perceived = perceived.replace(message.text, "").trim();
-  const media = attachments.map((a) => mediaFor(message, a)).filter(Boolean);
+  const { parts, rest } = perceivedParts(perceived, attachments);
+  const heard = state.heard.get(message.id) || {};
+  const shown = attachments.map((a, index) => {
+    const media = mediaFor(message, a);
+    const text = parts[index] ? [parts[index], heard[index]].filter(Boolean).join("\n") : "";
+    return media || text ? el("div", { class: "attachment" }, media, text ? perceivedText(a.name, text) : null) : null;
+  }).filter(Boolean);
   return el("div", { class: `msg ${role}`, "data-message-id": message.id },
     el("div", { class: "meta" }, el("span", { class: "author" }, author), timeTag(message.created_at)),
     el("div", { class: "text" }, message.role === "bot" ? markdown(message.text) : (message.text || (names ? `(${names})` : ""))),
-    media.length ? el("div", { class: "media" }, media) : null,
-    perceived ? el("div", { class: "perceived", "aria-label": "What the bot read" }, perceived) : null);
+    shown.length || rest ? el("div", { class: "perceived-all", "aria-label": "What the bot read" },
+      shown.length ? el("div", { class: "media" }, shown) : null,
+      rest ? el("div", { class: "perceived" }, rest) : null) : null);
+}
+
+// Each attachment's text once, beside its thumbnail or player: the perceived text is the message's
+// own words and then one labelled part per attachment ("[image: pods.png, …] text: …"), in order.
+function perceivedParts(perceived, attachments) {
+  const parts = attachments.map(() => "");
+  if (!perceived) return { parts, rest: "" };
+  const starts = [];
+  const lines = perceived.split("\n");
+  lines.forEach((line, at) => {
+    if (!line.startsWith("[")) return;
+    const index = attachments.findIndex((a, i) => !starts.some((s) => s.index === i) && a.name && line.includes(a.name));
+    if (index >= 0) starts.push({ at, index });
+  });
+  if (!starts.length) return { parts, rest: perceived };
+  const rest = lines.slice(0, starts[0].at).join("\n").trim();
+  starts.forEach((start, n) => {
+    const end = n + 1 < starts.length ? starts[n + 1].at : lines.length;
+    parts[start.index] = lines.slice(start.at, end).join("\n").trim();
+  });
+  return { parts, rest };
+}
+
+function perceivedText(name, text) {
+  const lines = text.split("\n").length;
+  const details = el("details", { class: "perceived-part" },
+    el("summary", {}, `Text read from ${name}${lines > 1 ? ` (${lines} lines)` : ""}`),
+    el("pre", { class: "perceived" }, text));
+  if (lines <= 6) details.open = true;  // short: shown; long: one click away, and never twice
+  return details;
+}
+
+// A notice that repeats what an attachment was read as (the other surfaces show that as a notice)
+// is shown beside the attachment instead; its "(as heard: …)" tail joins that attachment's text.
+function attachmentNotice(notice, messages) {
+  const [head, ...tail] = notice.text.split("\n(as heard");
+  if (!head.startsWith("[")) return null;
+  for (const message of messages) {
+    if (!message.perceived_text || !message.perceived_text.includes(head.trim())) continue;
+    const index = (message.attachments || []).findIndex((a) => a.name && head.split("\n")[0].includes(a.name));
+    return { message, index, tail: tail.length ? `(as heard${tail.join("\n(as heard")}` : "" };
+  }
+  return null;
+}
+
+// A tool's progress ("restart: restarting payments", "deploy: started: …") belongs to the card of the
+// plan whose step sent it: shown inside that card, so it is never listed after the finished card.
+function planOfProgress(notice, plans) {
+  const colon = notice.text.indexOf(": ");
+  if (colon <= 0) return null;
+  const tool = notice.text.slice(0, colon);
+  const owners = plans.filter((p) => p.created_at <= notice.created_at && p.steps.some((s) => s.tool === tool));
+  owners.sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  return owners[0] || null;
 }
 
 function alertBar(view) {  // an alert thread: its state, and Silence 1h / Acknowledge (under the usual approvals)
@@ -338,10 +402,29 @@ function render({ scroll = false } = {}) {
   }
   const older = state.older || { messages: [], plans: [], notices: [] };
   const unique = (list) => [...new Map(list.map((x) => [x.id, x])).values()];
+  const messages = unique([...older.messages, ...view.messages]);
+  const plans = unique([...older.plans, ...view.plans]);
+  const progress = new Map();
+  const loose = [];
+  state.heard = new Map();
+  for (const notice of unique([...older.notices, ...(view.notices || [])])) {
+    const read = attachmentNotice(notice, messages);
+    if (read) {
+      if (read.tail && read.index >= 0) {
+        const heard = state.heard.get(read.message.id) || {};
+        heard[read.index] = read.tail;
+        state.heard.set(read.message.id, heard);
+      }
+      continue;
+    }
+    const plan = planOfProgress(notice, plans);
+    if (plan) progress.set(plan.id, [...(progress.get(plan.id) || []), notice]);
+    else loose.push(notice);
+  }
   const items = [
-    ...unique([...older.messages, ...view.messages]).map((m) => ({ at: m.created_at, node: () => messageItem(m) })),
-    ...unique([...older.plans, ...view.plans]).map((p) => ({ at: p.created_at, node: () => planCard(p) })),
-    ...unique([...older.notices, ...(view.notices || [])]).map((n) => ({ at: n.created_at, node: () => noticeItem(n) })),
+    ...messages.map((m) => ({ at: m.created_at, node: () => messageItem(m) })),
+    ...plans.map((p) => ({ at: p.created_at, node: () => planCard(p, progress.get(p.id) || []) })),
+    ...loose.map((n) => ({ at: n.created_at, node: () => noticeItem(n) })),
   ];
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const more = state.older ? state.older.has_more : view.has_more;
@@ -389,6 +472,8 @@ function renderThreads(threads) {
 
 function renderWaiting(plans) {
   $("waiting").hidden = plans.length === 0;
+  const toggle = $("threads-toggle");  // on a phone the list is a drawer: its button says what waits
+  toggle.replaceChildren("Threads", plans.length ? el("span", { class: "count", "aria-label": `${plans.length} waiting for you` }, String(plans.length)) : "");
   $("waiting-list").replaceChildren(...plans.map((p) =>
     el("li", {}, el("button", { type: "button", "aria-current": p.thread_id === state.threadId ? "true" : false,
       onclick: () => { state.focusPlan = p.id; openThread(p.thread_id); } },
@@ -417,7 +502,14 @@ async function loadThreads() {
   }
 }
 
+function setDrawer(open) {
+  document.body.classList.toggle("drawer-open", open);
+  $("threads-toggle").setAttribute("aria-expanded", String(open));
+  if (open) { const first = $("threads-panel").querySelector("button"); if (first) first.focus(); }
+}
+
 async function openThread(id) {
+  setDrawer(false);
   state.threadId = id;
   history.replaceState(null, "", `#thread=${encodeURIComponent(id)}`);
   try {
@@ -479,6 +571,27 @@ function scheduleRefresh() {
   }, 120);
 }
 
+// A plan event carries the card's content (goal, steps with their state): shown as it arrives,
+// so the card is there while the stored view is read back, and a slow turn shows its progress.
+function showPlanEvent(event) {
+  const plans = state.view.plans;
+  const known = plans.find((p) => p.id === event.id);
+  const fields = { goal: event.goal, status: event.status, round: event.round, expires_at: event.expires_at,
+    requester: event.requester || (known && known.requester) || "" };
+  if (known) {
+    Object.assign(known, fields);
+    for (const step of event.steps || []) {
+      const shown = known.steps.find((s) => s.id === step.id);
+      if (shown) Object.assign(shown, { status: step.status, outcome: step.outcome, summary: step.summary });
+    }
+  } else {
+    plans.push({ id: event.id, ...fields, created_at: new Date().toISOString(), decided_by: null, decided_at: null,
+      who_may_approve: "", steps: (event.steps || []).map((s) => ({ result: null, error: null, output: "",
+        decided_by: null, ...s })) });
+  }
+  render();
+}
+
 function onEvent(event) {
   if (!state.view || event.thread !== state.view.id) return;
   if (event.type === "step") {
@@ -490,6 +603,11 @@ function onEvent(event) {
     }
     if (event.status !== "running") scheduleRefresh();
     setStatus(event.status === "running" ? `Running ${event.tool}…` : "");
+  } else if (event.type === "plan") {
+    showPlanEvent(event);  // the card at once, from the event; the stored view follows
+    if (event.status === "proposed") announce(`A plan needs approval: ${event.goal}`);
+    setStatus(event.status === "proposed" && event.needs_approval ? "" : "Running the plan…");
+    scheduleRefresh();
   } else {
     if (event.type === "answer") { setStatus(""); announce(`The bot answered: ${event.text.slice(0, 300)}`); }
     if (event.type === "plan" && event.status === "proposed") announce(`A plan needs approval: ${event.goal}`);
@@ -708,6 +826,7 @@ function hashThread() {
 }
 
 function newThread() {
+  setDrawer(false);
   if (state.stream) state.stream.abort();
   state.stream = null;
   state.threadId = null;
@@ -754,6 +873,10 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   $("new-thread").addEventListener("click", newThread);
   $("export").addEventListener("click", exportReport);
+  $("threads-toggle").addEventListener("click", () => setDrawer(!document.body.classList.contains("drawer-open")));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && document.body.classList.contains("drawer-open")) { setDrawer(false); $("threads-toggle").focus(); }
+  });
   $("token-form").addEventListener("submit", useToken);
   $("log").addEventListener("scroll", () => { if (nearBottom($("log"))) $("new-messages").hidden = true; });
   $("new-messages").addEventListener("click", () => {
