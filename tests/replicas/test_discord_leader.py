@@ -23,7 +23,7 @@ import pytest_asyncio
 
 from storage import Store
 from tests.conftest import CHATOPS, REPO
-from tests.discord.conftest import ALICE, BOB, MENTION, buttons, cards_in, eventually, said
+from tests.discord.conftest import ALICE, BOB, MENTION, buttons, card_plan_id, cards_in, eventually, said
 from tests.fakes.discord_gateway import GUILD_ID, ONCALL_ROLE, TOKEN, FakeDiscord
 from tests.http.served import free_port
 from tests.postgres_server import shared_server
@@ -172,7 +172,7 @@ async def test_the_standby_takes_over_the_gateway_when_the_leader_is_killed(star
     # a card posted by the leader, still waiting for a decision when it dies
     request = await fake_discord.say(ALICE, f"{MENTION} !restart_service unit=web")
     card = (await eventually(lambda: cards_in(fake_discord, request["id"]), timeout=60, what="the card"))[0]
-    plan_id = card["embeds"][0]["footer"]["text"].split()[1]
+    plan_id = card_plan_id(card)
     # the leader records where the card is just after Discord has it: kill it once that is stored
     # (a kill in between leaves the card unknown, and the new leader would post a fresh one)
     await eventually(lambda: storage.card_ref(plan_id), timeout=30, what="the card's place in the store")
@@ -192,7 +192,7 @@ async def test_the_standby_takes_over_the_gateway_when_the_leader_is_killed(star
 
     await fake_discord.click(card["id"], buttons(card)["Approve"], BOB)
     await eventually(said(fake_discord, request["id"], "Done:"), timeout=60, what="the approved plan's answer")
-    assert fake_discord.messages[card["id"]]["components"] == []  # the old card, edited by the new leader
+    assert buttons(fake_discord.messages[card["id"]]) == {}  # the old card, edited by the new leader
     await asyncio.sleep(1)
     assert ran.read_text() == "web\n"  # ran once
     assert fake_discord.connections == 2 and fake_discord.displaced == 0
