@@ -153,6 +153,9 @@ class Hub:
         self._keeper: asyncio.Task[None] | None = None
         self._settled_at_start: list[str] = []
         self._resuming: set[asyncio.Task[None]] = set()
+        # threads whose turn (or approved run) a storage fault cut short in this process: given up
+        # once the database answers again, so the orphan sweep ends them (see `_disown_cut_short`)
+        self._cut_short: set[str] = set()
         self._registered = False
         self.heartbeat_interval = max(0.2, store.lease_seconds / 3)
         self.reloader: Reloader | None = None
@@ -279,6 +282,7 @@ class Hub:
         try:
             return await self._handle(inbound, settled)
         except StorageUnavailable as exc:
+            self._cut_short.add(inbound.thread.id)
             await self.notice(inbound.thread, f"I cannot store anything right now: {exc.message}. "
                                               "Nothing was run; please try again later.", "error", keep=False)
             raise
@@ -601,8 +605,11 @@ class Hub:
             settled = ending.stored.plan_status is not None
         finished.status = PlanStatus.failed if failed else PlanStatus.succeeded
         if not settled:
-            # another process marked it interrupted (this one's lease lapsed) and answers the turn
+            # another process marked it interrupted (this one's lease lapsed) and answers the turn,
+            # if it also took the turn over: when this process heartbeated again in between, the
+            # turn is still in its name, so it gives it up for the sweep (`_disown_cut_short`)
             log.warning("plan %s was taken over while it ran; its turn is answered by the new owner", plan.id)
+            self._cut_short.add(turn.thread.id)
             return
         if ending.stored is not None and ending.stored.answer_id is not None:
             await self.emit(turn.thread, AnswerEvent(thread=turn.thread.id, text=ending.text, plan_id=plan.id))
@@ -795,19 +802,23 @@ class Hub:
         await self.emit(thread, event)
         settled(event)
         if won:
-            async with self._locks.hold(thread.id):  # the run waits for the thread's current turn
-                history = (await self.store.thread_history(thread.id, limit=21))
-                turn = Turn(thread=thread, requester=plan.requester or decision.user, text=text,
-                            message_id=message_id, history=history)
-                if decision.approve:
-                    await self._run_plan(plan, turn)
-                elif decision.source == END_OF_INPUT:
-                    await self._answer(thread, "Not approved: no answer (end of input). Nothing was changed.",
-                                       plan_id=plan.id, ends_turn_of=message_id)
-                else:
-                    why = f" Reason: “{decision.note.strip()}”" if decision.note.strip() else ""
-                    await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.{why}",
-                                       plan_id=plan.id, ends_turn_of=message_id)
+            try:
+                async with self._locks.hold(thread.id):  # the run waits for the thread's current turn
+                    history = (await self.store.thread_history(thread.id, limit=21))
+                    turn = Turn(thread=thread, requester=plan.requester or decision.user, text=text,
+                                message_id=message_id, history=history)
+                    if decision.approve:
+                        await self._run_plan(plan, turn)
+                    elif decision.source == END_OF_INPUT:
+                        await self._answer(thread, "Not approved: no answer (end of input). Nothing was changed.",
+                                           plan_id=plan.id, ends_turn_of=message_id)
+                    else:
+                        why = f" Reason: “{decision.note.strip()}”" if decision.note.strip() else ""
+                        await self._answer(thread, f"Denied by {decision.user.label()}: nothing was changed.{why}",
+                                           plan_id=plan.id, ends_turn_of=message_id)
+            except StorageUnavailable:
+                self._cut_short.add(thread.id)
+                raise
         return event
 
     async def _withdraw(self, plan: Plan, decision: Decision, thread: ThreadRef, message_id: str,
@@ -885,6 +896,7 @@ class Hub:
                     log.error("this process was declared stopped by another one (its heartbeat lapsed); "
                               "registering again")
                     await self.store.register_process()
+                self._disown_cut_short()
                 await self._take_over_orphans(announce=True)
                 await maintenance.run_due()
             except StorageUnavailable as exc:
@@ -915,6 +927,28 @@ class Hub:
         if resume_turns:
             await self._resume_orphaned_turns()
         return taken.plans
+
+    def _disown_cut_short(self) -> None:
+        """The database answers again: give up what turns cut short by a storage fault left in
+        this process's name (a step shown running, a turn never ended), so that the orphan sweep,
+        here or in another process, interrupts it and answers as after a crash. A live process
+        is never taken over otherwise, so without this such a thread waited forever. In its own
+        task, behind the thread's lock: the heartbeat never waits on a turn."""
+        for thread_id in list(self._cut_short):
+            self._cut_short.discard(thread_id)
+
+            async def disown(thread_id: str = thread_id) -> None:
+                try:
+                    async with self._locks.hold(thread_id):  # no turn of the thread runs here meanwhile
+                        await self.store.disown_thread_work(thread_id)
+                except StorageUnavailable:
+                    self._cut_short.add(thread_id)  # the next heartbeat tries again
+                except Exception:
+                    log.exception("giving up the cut-short work of thread %s failed", thread_id)
+
+            task = asyncio.create_task(disown(), name=f"chatops-disown-{thread_id}")
+            self._resuming.add(task)
+            task.add_done_callback(self._resuming.discard)
 
     async def _resume_orphaned_turns(self) -> None:
         for message_id in await self.store.claim_orphaned_turns():

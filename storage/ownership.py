@@ -151,6 +151,22 @@ def claim_orphaned_turns(db: sqlite_utils.Database, me: str, cutoff: str, limit:
     return [message_id for message_id in candidates if claim_turn(db, message_id, me, cutoff)]
 
 
+def disown_thread_work(db: sqlite_utils.Database, me: str, thread_id: str) -> int:
+    """Give up what this (live) process holds in a thread whose turn died under it: its running
+    or approved plans, their running steps and the unfinished turns of the thread's messages
+    become nobody's, so the orphan sweep interrupts and answers them as after a crash. Returns
+    the number of rows given up."""
+    messages = "SELECT id FROM messages WHERE thread_id = ?"
+    plans = f"SELECT id FROM plans WHERE message_id IN ({messages})"
+    given = db.execute(f"UPDATE steps SET owner = NULL WHERE status = 'running' AND owner = ? AND plan_id IN ({plans})",
+                       [me, thread_id]).rowcount
+    given += db.execute("UPDATE plans SET owner = NULL WHERE status IN ('running', 'approved') AND owner = ? "
+                        f"AND message_id IN ({messages})", [me, thread_id]).rowcount
+    given += db.execute("UPDATE messages SET owner = NULL WHERE thread_id = ? AND role = 'user' "
+                        "AND turn_ended_at IS NULL AND owner = ?", [thread_id, me]).rowcount
+    return given
+
+
 def claim_turn(db: sqlite_utils.Database, message_id: str, me: str, cutoff: str) -> bool:
     """Take over one message's unfinished turn if its owner is dead; True if this call did."""
     return db.execute(

@@ -1010,6 +1010,15 @@ class Store:
         return taken
 
     @on_store_thread
+    def disown_thread_work(self, thread_id: str) -> int:
+        """This process gives up its unfinished work in a thread whose turn a storage fault cut
+        short (see `ownership.disown_thread_work`); the next orphan sweep takes it over."""
+        if self.identity is None:
+            return 0
+        with self._writing():
+            return ownership.disown_thread_work(self.db, self.identity.id, thread_id)
+
+    @on_store_thread
     def claim_orphaned_turns(self, limit: int = 50) -> list[str]:
         """Take over turns that a dead process left unfinished (a message with no answer and no
         live plan); returns their message ids."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,10 @@ import pytest
 from bot.faults import StorageUnavailable
 from bot.probes import probe_database
 from storage import Store
-from tests.conftest import make_config
+from tests.conftest import make_config, scripted_tools
 from tests.polling import eventually
 from tests.postgres_server import PostgresServer, running_postgres
+from tools.registry import ToolRegistry, tool
 
 
 @pytest.fixture
@@ -88,3 +90,86 @@ def test_chatops_run_on_an_unreachable_server_exits_2_with_one_line_and_no_passw
     line = next(line for line in err.splitlines() if line.startswith("chatops: cannot use the database"))
     assert "postgresql://chatops:***@127.0.0.1" in line and "Connection refused" in line
     assert "hunter2-secret" not in out + err
+
+
+async def test_a_turn_the_outage_cut_short_in_a_live_process_is_answered_once_the_database_returns(
+        make_bot, own_server):
+    """Found by bench/chaos.py's PostgreSQL stop/start: a step finished while the database was
+    down, so its result and the end of the turn could not be stored, and the turn was left
+    `running` in the name of a process that lives on. Only dead processes' work was taken over,
+    so the thread waited forever (main: never answered). Now the process gives that work up once
+    the database answers, and the orphan sweep ends the turn as after a crash, running nothing
+    again."""
+    bot = await make_bot(storage={"url": own_server.create_database(), "lease_seconds": 3})
+    started, release = asyncio.Event(), asyncio.Event()
+    runs: list[str] = []
+
+    @tool(risk="read", timeout=30)
+    async def wait_for_outage() -> str:
+        """Runs until the test has stopped the database."""
+        runs.append("ran")
+        started.set()
+        await release.wait()
+        return "done"
+
+    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_outage]))
+    turn = asyncio.create_task(bot.say("!wait_for_outage", thread="cut"))
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.to_thread(own_server.stop, "fast")
+    release.set()
+    with pytest.raises(StorageUnavailable):
+        await turn
+    await asyncio.to_thread(own_server.start)
+
+    async def answered() -> bool:
+        try:
+            view = await bot.store.thread_view("console:cut")
+        except StorageUnavailable:
+            return False
+        return view is not None and view["messages"][-1]["role"] == "bot"
+
+    await eventually(answered, timeout=30, what="an answer in the thread the outage cut short")
+    view = await bot.store.thread_view("console:cut")
+    assert "nothing was run again" in view["messages"][-1]["text"]
+    assert view["plans"][-1]["status"] == "interrupted"
+    assert runs == ["ran"]  # answered, never run a second time
+
+
+async def test_a_turn_whose_plan_was_taken_over_but_not_its_turn_is_still_answered(make_bot, own_server):
+    """Also found by the chaos soak's stop/start: during an outage this process's heartbeat
+    lapsed, another process marked its running plan interrupted, but this one heartbeated again
+    before the other could claim the turn. This process then left the turn to "the new owner",
+    who never had it: the thread was never answered (main). Now it gives the turn up, and the
+    sweep answers it, running nothing again."""
+    import psycopg
+
+    url = own_server.create_database()
+    bot = await make_bot(storage={"url": url, "lease_seconds": 3})
+    started, release = asyncio.Event(), asyncio.Event()
+    runs: list[str] = []
+
+    @tool(risk="read", timeout=30)
+    async def wait_for_takeover() -> str:
+        """Runs until the test has taken its plan over."""
+        runs.append("ran")
+        started.set()
+        await release.wait()
+        return "done"
+
+    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_takeover]))
+    turn = asyncio.create_task(bot.say("!wait_for_takeover", thread="taken"))
+    await asyncio.wait_for(started.wait(), 10)
+    with psycopg.connect(url, autocommit=True) as conn:  # what another process's sweep does
+        conn.execute("UPDATE steps SET status = 'interrupted' WHERE status = 'running'")
+        conn.execute("UPDATE plans SET status = 'interrupted' WHERE status = 'running'")
+    release.set()
+    await turn
+
+    async def answered() -> bool:
+        view = await bot.store.thread_view("console:taken")
+        return view is not None and view["messages"][-1]["role"] == "bot"
+
+    await eventually(answered, timeout=30, what="an answer in the thread whose plan was taken over")
+    view = await bot.store.thread_view("console:taken")
+    assert "nothing was run again" in view["messages"][-1]["text"]
+    assert runs == ["ran"]
