@@ -154,7 +154,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         if value is None:
             continue
         score, why = 0.0, []
-        if identifier_shaped(span.text) and not span.host:  # a host name is shaped like one: not evidence
+        opening_verb = span.clause_start and _verb_like(span.text)  # "auto-delete stuff in …": a verb, not a name
+        if identifier_shaped(span.text) and not span.host and not opening_verb:  # a host's shape: no evidence
             score += SHAPE_POINTS
             why.append("shaped like a name")
         if examples:  # a distinctive shape its examples share counts for it; one none of them has, against
