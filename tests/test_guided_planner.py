@@ -14,10 +14,11 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
+from bot.agent.arguments import fill_arguments
 from bot.agent.entities import extract_entities, own_text
 from bot.agent.guided import GuidedPlanner
 from bot.agent.planning import PlannerError, PlanRequest
-from bot.agent.ranking import fill_arguments, rank_tools
+from bot.agent.ranking import rank_tools
 from bot.config import LLMConfig, LocalModelConfig, RunbookConfig, load_config
 from bot.evaluation import EvalCase, ExpectedStep, load_cases, normalise, run_cases
 from bot.model import Answer, Plan, Risk, UserRef

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 
+from bot.agent.arguments import parameters
 from bot.agent.entities import extract_entities
 from bot.agent.provenance import Source
-from bot.agent.ranking import parameters, rank_tools
+from bot.agent.ranking import rank_tools
 from bot.model import Risk, Step
 from tools.registry import ToolArgumentError, ToolSpec
 

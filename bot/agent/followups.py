@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.agent.arguments import fill_arguments, parameters, tool_vocabulary
 from bot.agent.entities import extract_entities, stem, words_of
 from bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
-from bot.agent.ranking import CLEAR_MARGIN, Candidate, fill_arguments, parameters, tool_vocabulary
+from bot.agent.ranking import CLEAR_MARGIN, Candidate
 from bot.model import Plan, Step, StepStatus
 from tools.registry import ToolSpec
 

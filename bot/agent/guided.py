@@ -71,6 +71,7 @@ from pydantic_ai.output import NativeOutput
 
 from bot.agent import meaning as semantics
 from bot.agent.answers import summarize_steps
+from bot.agent.arguments import Param, description_stems, parameters, tool_vocabulary, word_candidates
 from bot.agent.conditions import found_problem, split_conditional
 from bot.agent.diagnostics import diagnostic_steps
 from bot.agent.entities import (
@@ -94,13 +95,8 @@ from bot.agent.ranking import (
     MAX_CANDIDATES,
     Candidate,
     Meaning,
-    Param,
-    description_stems,
-    parameters,
     rank_tools,
     score_tool,
-    tool_vocabulary,
-    word_candidates,
 )
 from bot.agent.values import fitting, spans_of
 from bot.model import Answer, Plan, Risk, Step

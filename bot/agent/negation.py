@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.agent.arguments import tool_vocabulary, typo_of
 from bot.agent.entities import extract_entities, stem, words_of
 from bot.agent.lexicon import CHANGE_VERBS, NEGATION
-from bot.agent.ranking import Meaning, score_tool, tool_vocabulary, typo_of
+from bot.agent.ranking import Meaning, score_tool
 from bot.model import Risk
 from tools.registry import ToolSpec
 
