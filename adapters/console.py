@@ -20,9 +20,9 @@ from typing import IO, Any
 from rich.console import Console
 from rich.text import Text
 
-from adapters.messages import head_and_tail, is_text_output, output_text, step_badge
-from bot.hub import NO_ANSWER, Hub
-from bot.model import (
+from chatops.adapters.messages import head_and_tail, is_text_output, output_text, step_badge
+from chatops.bot.hub import NO_ANSWER, Hub
+from chatops.bot.model import (
     END_OF_INPUT,
     AnswerEvent,
     Attachment,
@@ -39,7 +39,7 @@ from bot.model import (
     ThreadRef,
     UserRef,
 )
-from bot.perception.media import read_local_file
+from chatops.bot.perception.media import read_local_file
 
 PLATFORM = "console"
 RISK_STYLE = {Risk.read: "green", Risk.write: "yellow", Risk.danger: "bold red"}

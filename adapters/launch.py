@@ -8,10 +8,10 @@ slack-bolt.
 
 from __future__ import annotations
 
-from adapters.base import Adapter
-from bot.config import Config
-from bot.config_check import http_exposure_problem
-from bot.runtime import Runtime
+from chatops.adapters.base import Adapter
+from chatops.bot.config import Config
+from chatops.bot.config_check import http_exposure_problem
+from chatops.bot.runtime import Runtime
 
 
 class AdapterConfigError(ValueError):
@@ -55,15 +55,15 @@ def configured_adapters(runtime: Runtime) -> list[Adapter]:
     adapters: list[Adapter] = []
     for name in planned_adapters(runtime.config):
         if name == "slack":
-            from adapters.slack import SlackAdapter
+            from chatops.adapters.slack import SlackAdapter
 
             adapters.append(SlackAdapter(runtime))
         elif name == "discord":
-            from adapters.discord import DiscordAdapter
+            from chatops.adapters.discord import DiscordAdapter
 
             adapters.append(DiscordAdapter(runtime))
         else:
-            from adapters.http import HttpAdapter
+            from chatops.adapters.http import HttpAdapter
 
             adapters.append(HttpAdapter(runtime))
     return adapters

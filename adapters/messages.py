@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import StepStatus
+from chatops.bot.model import StepStatus
 
 
 @dataclass(frozen=True)

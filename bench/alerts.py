@@ -39,14 +39,14 @@ from typing import Any  # noqa: E402
 import aiohttp  # noqa: E402
 from pydantic_ai.models.function import FunctionModel  # noqa: E402
 
-from adapters.http import HttpAdapter  # noqa: E402
-from bot.agent.guided import GuidedPlanner  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.hub import Hub  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from storage import Store  # noqa: E402
-from tools.builtin import BUILTIN_TOOLS  # noqa: E402
-from tools.registry import ToolRegistry  # noqa: E402
+from chatops.adapters.http import HttpAdapter  # noqa: E402
+from chatops.bot.agent.guided import GuidedPlanner  # noqa: E402
+from chatops.bot.config import Config  # noqa: E402
+from chatops.bot.hub import Hub  # noqa: E402
+from chatops.bot.runtime import Runtime  # noqa: E402
+from chatops.storage import Store  # noqa: E402
+from chatops.tools.builtin import BUILTIN_TOOLS  # noqa: E402
+from chatops.tools.registry import ToolRegistry  # noqa: E402
 
 FIXTURE = REPO / "tests" / "alerts" / "fixtures" / "alertmanager_probe_failure.json"
 AM = "/api/v1/alerts/alertmanager"

@@ -113,7 +113,7 @@ OUTAGE_GRACE = 20  # seconds after the database is back in which a 503 is still 
 # the churned plugin tool: each version its own risk and timeout (so its own fingerprint); a run
 # logs the version that ran
 CHURN_PLUGIN = '''"""Rewritten by bench/chaos.py: churn version {version:06d}."""
-from tools import tool
+from chatops.tools import tool
 
 
 @tool(risk="{risk}", timeout={timeout})

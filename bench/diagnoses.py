@@ -27,9 +27,9 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
-from bot.agent.answers import summarize_steps  # noqa: E402
-from bot.agent.diagnosis import BUILTIN_FOLDER, KnowledgeBase, Text, load_folder  # noqa: E402
-from bot.agent.provenance import message_parts  # noqa: E402
+from chatops.bot.agent.answers import summarize_steps  # noqa: E402
+from chatops.bot.agent.diagnosis import BUILTIN_FOLDER, KnowledgeBase, Text, load_folder  # noqa: E402
+from chatops.bot.agent.provenance import message_parts  # noqa: E402
 from tests.diagnosis_cases import judge, load_cases, ocr, perceived, screenshot  # noqa: E402
 
 REPEATS = 200

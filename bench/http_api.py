@@ -38,14 +38,14 @@ import aiohttp  # noqa: E402
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart  # noqa: E402
 from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
 
-from adapters.http import HttpAdapter  # noqa: E402
-from bot.agent.planner import ModelPlanner  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.hub import Hub  # noqa: E402
-from bot.model import Inbound, ThreadRef, UserRef  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from storage import Store  # noqa: E402
-from tools.registry import ToolRegistry  # noqa: E402
+from chatops.adapters.http import HttpAdapter  # noqa: E402
+from chatops.bot.agent.planner import ModelPlanner  # noqa: E402
+from chatops.bot.config import Config  # noqa: E402
+from chatops.bot.hub import Hub  # noqa: E402
+from chatops.bot.model import Inbound, ThreadRef, UserRef  # noqa: E402
+from chatops.bot.runtime import Runtime  # noqa: E402
+from chatops.storage import Store  # noqa: E402
+from chatops.tools.registry import ToolRegistry  # noqa: E402
 
 RATIO_TARGET = 0.80
 ANSWER = json.dumps({"goal": "answer", "steps": [], "answer": "ok"})

@@ -52,7 +52,7 @@ def _paths() -> None:
 
 
 def time_server():
-    from bot.config import MCPServerConfig
+    from chatops.bot.config import MCPServerConfig
 
     return MCPServerConfig(name="time", command=str(BIN / "mcp-server-time"), args=["--local-timezone", "UTC"])
 
@@ -65,11 +65,11 @@ def percentile(values: list[float], share: float) -> float:
 async def call_overhead(rounds: int, calls: int) -> None:
     from mcp import Client, StdioServerParameters
 
-    from bot.agent.executor import Executor
-    from bot.model import Step, ThreadRef, UserRef
-    from tools.context import ToolContext
-    from tools.mcp import MCPServers
-    from tools.registry import ToolRegistry
+    from chatops.bot.agent.executor import Executor
+    from chatops.bot.model import Step, ThreadRef, UserRef
+    from chatops.tools.context import ToolContext
+    from chatops.tools.mcp import MCPServers
+    from chatops.tools.registry import ToolRegistry
 
     time_config = time_server()
     servers = MCPServers([time_config])
@@ -111,7 +111,7 @@ async def call_overhead(rounds: int, calls: int) -> None:
 
 
 def three_servers(repo: Path) -> list:
-    from bot.config import MCPServerConfig
+    from chatops.bot.config import MCPServerConfig
 
     return [
         MCPServerConfig(name="git", command=str(BIN / "mcp-server-git"), args=["--repository", str(repo)]),
@@ -121,7 +121,7 @@ def three_servers(repo: Path) -> list:
 
 
 async def startup(repeats: int) -> None:
-    from tools.mcp import MCPServers
+    from chatops.tools.mcp import MCPServers
 
     with tempfile.TemporaryDirectory() as folder:
         repo = Path(folder) / "repo"

@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 import jiwer  # noqa: E402
 
-from bot.config import OCRConfig, WhisperConfig  # noqa: E402
-from bot.perception.audio import SAMPLE_RATE, Transcriber, decode, resolve_model  # noqa: E402
-from bot.perception.image import ImageReader  # noqa: E402
-from bot.perception.types import MediaFile  # noqa: E402
+from chatops.bot.config import OCRConfig, WhisperConfig  # noqa: E402
+from chatops.bot.perception.audio import SAMPLE_RATE, Transcriber, decode, resolve_model  # noqa: E402
+from chatops.bot.perception.image import ImageReader  # noqa: E402
+from chatops.bot.perception.types import MediaFile  # noqa: E402
 from tests.loop_lag import with_loop_lag  # noqa: E402
 from tests.media import speech_wav  # noqa: E402
 from tests.screens import TERMINAL_LINES, terminal_screenshot  # noqa: E402

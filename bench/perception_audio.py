@@ -50,8 +50,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
-from bot.config import PerceptionConfig, WhisperConfig  # noqa: E402
-from bot.perception.audio import (  # noqa: E402
+from chatops.bot.config import PerceptionConfig, WhisperConfig  # noqa: E402
+from chatops.bot.perception.audio import (  # noqa: E402
     PROMPTED_WINDOW,
     SAMPLE_RATE,
     WHISPER_WINDOW,
@@ -59,7 +59,7 @@ from bot.perception.audio import (  # noqa: E402
     decode,
     vocabulary_prompt,
 )
-from bot.perception.types import MediaFile  # noqa: E402
+from chatops.bot.perception.types import MediaFile  # noqa: E402
 from tests.loop_lag import with_loop_lag  # noqa: E402
 from tests.media import SPOKEN, encode, speech_wav, voice_note, wer  # noqa: E402
 

@@ -135,7 +135,7 @@ def tesseract_input(engine: str, data: bytes) -> tuple[list[str], bytes]:
         return RAW_COMMAND, data
     import io
 
-    from bot.perception.image import TESSERACT_PSM, decoded, open_image, prepare
+    from chatops.bot.perception.image import TESSERACT_PSM, decoded, open_image, prepare
 
     buffer = io.BytesIO()
     prepare(decoded(open_image(data, 40_000_000))).save(buffer, "PPM")
@@ -143,9 +143,9 @@ def tesseract_input(engine: str, data: bytes) -> tuple[list[str], bytes]:
 
 
 async def measure(engine: str, repeats: int) -> list[dict]:
-    from bot.config import OCRConfig
-    from bot.perception.image import ImageReader
-    from bot.perception.types import MediaFile
+    from chatops.bot.config import OCRConfig
+    from chatops.bot.perception.image import ImageReader
+    from chatops.bot.perception.types import MediaFile
 
     executor = ThreadPoolExecutor(max_workers=1)
     reader = ImageReader(OCRConfig(engine="rapidocr" if engine == "rapidocr" else "tesseract"),

@@ -68,10 +68,10 @@ async def main() -> None:
 
     import av
 
-    from bot.config import PerceptionConfig
-    from bot.perception.image import prepare, tesseract
-    from bot.perception.pipeline import Perceiver
-    from bot.perception.types import MediaFile
+    from chatops.bot.config import PerceptionConfig
+    from chatops.bot.perception.image import prepare, tesseract
+    from chatops.bot.perception.pipeline import Perceiver
+    from chatops.bot.perception.types import MediaFile
     from tests.clips import clip
 
     shown = 5
@@ -98,7 +98,7 @@ async def main() -> None:
         frames = sum(1 for _ in container.decode(stream))
     decode = time.perf_counter() - started
 
-    from bot.perception.frames import scan
+    from chatops.bot.perception.frames import scan
 
     picked = scan(data, max_seconds=args.seconds, max_frames=30, threshold=PerceptionConfig().video.scene_change)
     started = time.perf_counter()

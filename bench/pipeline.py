@@ -63,13 +63,13 @@ from pydantic_ai import Agent, StructuredDict  # noqa: E402
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart  # noqa: E402
 from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
 
-from bot.agent.planner import ModelPlanner, render_prompt, reply_schema  # noqa: E402
-from bot.agent.planning import PlanRequest  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.hub import Hub  # noqa: E402
-from bot.model import Inbound, Outbound, ThreadRef, UserRef  # noqa: E402
-from storage import Store  # noqa: E402
-from tools.registry import ToolRegistry, spec_of, tool  # noqa: E402
+from chatops.bot.agent.planner import ModelPlanner, render_prompt, reply_schema  # noqa: E402
+from chatops.bot.agent.planning import PlanRequest  # noqa: E402
+from chatops.bot.config import Config  # noqa: E402
+from chatops.bot.hub import Hub  # noqa: E402
+from chatops.bot.model import Inbound, Outbound, ThreadRef, UserRef  # noqa: E402
+from chatops.storage import Store  # noqa: E402
+from chatops.tools.registry import ToolRegistry, spec_of, tool  # noqa: E402
 
 FAST_TARGET = 300.0  # turns/s
 FAST_ERRBOT_RATIO_TARGET = 0.35  # of errbot's TestBot round-trip rate

@@ -31,12 +31,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bot.agent.guided import GuidedPlanner  # noqa: E402
-from bot.agent.planner import ModelPlanner  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.evaluation import EvalReport, ObeyingPlanner, evaluate, with_model  # noqa: E402
-from bot.llm.embedded import EmbeddedModelServer  # noqa: E402
-from bot.llm.models import build_model  # noqa: E402
+from chatops.bot.agent.guided import GuidedPlanner  # noqa: E402
+from chatops.bot.agent.planner import ModelPlanner  # noqa: E402
+from chatops.bot.config import load_config  # noqa: E402
+from chatops.bot.evaluation import EvalReport, ObeyingPlanner, evaluate, with_model  # noqa: E402
+from chatops.bot.llm.embedded import EmbeddedModelServer  # noqa: E402
+from chatops.bot.llm.models import build_model  # noqa: E402
 
 SUITE_SETS = ("paraphrases", "unseen_paraphrases", "followups", "attachments", "conditional", "injection")
 

@@ -26,11 +26,11 @@ sys.path.insert(0, str(HERE.parent))
 from pydantic_ai.messages import ModelMessage, ModelResponse  # noqa: E402
 from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
 
-from bot.agent import meaning  # noqa: E402
-from bot.agent.guided import GuidedPlanner  # noqa: E402
-from bot.agent.planning import PlanRequest  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.evaluation import EVAL_USER, _plan_of, load_cases, offered_tools  # noqa: E402
+from chatops.bot.agent import meaning  # noqa: E402
+from chatops.bot.agent.guided import GuidedPlanner  # noqa: E402
+from chatops.bot.agent.planning import PlanRequest  # noqa: E402
+from chatops.bot.config import load_config  # noqa: E402
+from chatops.bot.evaluation import EVAL_USER, _plan_of, load_cases, offered_tools  # noqa: E402
 
 
 async def decline(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:

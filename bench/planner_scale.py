@@ -31,12 +31,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bot.agent.planning import Planner, PlanRequest  # noqa: E402
-from bot.agent.tool_filter import relevant_tools  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.evaluation import EvalReport, load_cases, offered_tools, run_cases, with_model  # noqa: E402
-from bot.model import Answer, Plan, Risk  # noqa: E402
-from tools.registry import ToolSpec  # noqa: E402
+from chatops.bot.agent.planning import Planner, PlanRequest  # noqa: E402
+from chatops.bot.agent.tool_filter import relevant_tools  # noqa: E402
+from chatops.bot.config import load_config  # noqa: E402
+from chatops.bot.evaluation import EvalReport, load_cases, offered_tools, run_cases, with_model  # noqa: E402
+from chatops.bot.model import Answer, Plan, Risk  # noqa: E402
+from chatops.tools.registry import ToolSpec  # noqa: E402
 
 # system → (title, [(tool, description, parameters)]); parameters are name → JSON type
 SYSTEMS: dict[str, tuple[str, list[tuple[str, str, dict[str, str]]]]] = {
@@ -334,10 +334,10 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--planner", choices=("guided", "bare"), default="guided")
     args = parser.parse_args(argv)
 
-    from bot.agent.guided import GuidedPlanner
-    from bot.agent.planner import ModelPlanner
-    from bot.llm.embedded import EmbeddedModelServer
-    from bot.llm.models import build_model
+    from chatops.bot.agent.guided import GuidedPlanner
+    from chatops.bot.agent.planner import ModelPlanner
+    from chatops.bot.llm.embedded import EmbeddedModelServer
+    from chatops.bot.llm.models import build_model
 
     config = with_model(load_config(args.config), args.model)
     cases = load_cases(HERE / "data" / "plans.jsonl")

@@ -75,7 +75,7 @@ def slow_planner(seconds: float, concurrency: int):
     from pydantic_ai.messages import ModelResponse, ToolCallPart
     from pydantic_ai.models.function import FunctionModel
 
-    from bot.agent.planner import ModelPlanner
+    from chatops.bot.agent.planner import ModelPlanner
 
     async def think(messages, info) -> ModelResponse:
         await asyncio.sleep(seconds)
@@ -109,10 +109,10 @@ async def fake_slack_main(events: int) -> None:
 
 
 async def serve_and_measure(events: int, model_seconds: float, model_concurrency: int) -> None:
-    from adapters.slack import SlackAdapter
-    from bot.config import Config
-    from bot.model import AnswerEvent
-    from bot.runtime import start_runtime
+    from chatops.adapters.slack import SlackAdapter
+    from chatops.bot.config import Config
+    from chatops.bot.model import AnswerEvent
+    from chatops.bot.runtime import start_runtime
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     fake = await asyncio.create_subprocess_exec(sys.executable, __file__, "--fake-slack", str(events), env=env,

@@ -42,8 +42,8 @@ from collections.abc import Awaitable, Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bot.model import Inbound, Plan, Risk, Step, StepResult, ThreadRef, UserRef  # noqa: E402
-from storage import Store  # noqa: E402
+from chatops.bot.model import Inbound, Plan, Risk, Step, StepResult, ThreadRef, UserRef  # noqa: E402
+from chatops.storage import Store  # noqa: E402
 
 OPS_PER_TURN = 4
 MODES = ("writer_thread", "to_thread", "inline")

@@ -26,10 +26,10 @@ REPO = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(REPO))
 
-from bot.config import PerceptionConfig, load_config  # noqa: E402
-from bot.perception.pipeline import Perceiver  # noqa: E402
-from bot.perception.types import MediaFile  # noqa: E402
-from bot.runtime import build_registry, vocabulary  # noqa: E402
+from chatops.bot.config import PerceptionConfig, load_config  # noqa: E402
+from chatops.bot.perception.pipeline import Perceiver  # noqa: E402
+from chatops.bot.perception.types import MediaFile  # noqa: E402
+from chatops.bot.runtime import build_registry, vocabulary  # noqa: E402
 from tests.media import JARGON, SPOKEN, voice_note, wer  # noqa: E402
 
 OPS = [

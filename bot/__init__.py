@@ -1,3 +1,5 @@
 """chatops: a chat-ops bot whose agent plans tool calls and runs them once a human approves."""
 
-__version__ = "0.1.0"
+from chatops import __version__  # the one place the version is written
+
+__all__ = ["__version__"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.alert_payloads import Alert, AlertNotification
-from bot.perception.types import defuse_labels, safe_name
+from chatops.bot.alert_payloads import Alert, AlertNotification
+from chatops.bot.perception.types import defuse_labels, safe_name
 
 SENDERS = {"alertmanager": "Alertmanager", "grafana": "Grafana"}
 REQUEST = "An alert from {sender} fired: what is wrong here?"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.alert_payloads import Alert, AlertNotification
+from chatops.bot.alert_payloads import Alert, AlertNotification
 
 
 @dataclass

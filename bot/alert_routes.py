@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bot.config import AlertRouteConfig
+from chatops.bot.config import AlertRouteConfig
 
 DEFAULT_ROUTE = AlertRouteConfig()
 

@@ -24,16 +24,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.agent.policy import LOCAL
-from bot.alert_cards import alert_message, link_lines, resolved_message
-from bot.alert_changes import GroupChange, compare, firing_for
-from bot.alert_payloads import Alert, AlertNotification
-from bot.alert_routes import route_for
-from bot.config import AlertRouteConfig
-from bot.model import AnswerEvent, Decision, Inbound, PlanStatus, Risk, ThreadRef, UserRef, utcnow
+from chatops.bot.agent.policy import LOCAL
+from chatops.bot.alert_cards import alert_message, link_lines, resolved_message
+from chatops.bot.alert_changes import GroupChange, compare, firing_for
+from chatops.bot.alert_payloads import Alert, AlertNotification
+from chatops.bot.alert_routes import route_for
+from chatops.bot.config import AlertRouteConfig
+from chatops.bot.model import AnswerEvent, Decision, Inbound, PlanStatus, Risk, ThreadRef, UserRef, utcnow
 
 if TYPE_CHECKING:
-    from bot.hub import Hub
+    from chatops.bot.hub import Hub
 
 log = logging.getLogger("chatops.alerts")
 

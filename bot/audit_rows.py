@@ -12,8 +12,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.model import END_OF_INPUT
-from bot.redaction import Redactor
+from chatops.bot.model import END_OF_INPUT
+from chatops.bot.redaction import Redactor
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from bot.model import Plan
+from chatops.bot.model import Plan
 
 CARD = "plan_card"
 

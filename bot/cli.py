@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
-from bot import __version__
-from bot.config import Config, resolve_config_path
-from bot.faults import StorageUnavailable
+from chatops.bot import __version__
+from chatops.bot.config import Config, resolve_config_path
+from chatops.bot.faults import StorageUnavailable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="chatops: a chat-ops bot whose agent plans tool calls and runs them once approved.")
@@ -43,7 +43,7 @@ def main_options(
 def _load(config_path: Path | None) -> Config:
     """The configuration, checked exactly as `chatops check-config` checks it: on any problem,
     the same lines, and exit 2 before anything starts."""
-    from bot.config_check import check_config as check
+    from chatops.bot.config_check import check_config as check
 
     path = resolve_config_path(config_path)
     report = check(path)
@@ -77,9 +77,9 @@ def _storage_problem(settings: Config, exc: StorageUnavailable) -> int:
 
 
 async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: list[Path] | None = None) -> int:
-    from adapters.console import ConsoleChat
-    from bot.model import UserRef
-    from bot.runtime import start_runtime
+    from chatops.adapters.console import ConsoleChat
+    from chatops.bot.model import UserRef
+    from chatops.bot.runtime import start_runtime
 
     try:
         runtime = await start_runtime(settings)
@@ -105,8 +105,8 @@ def run(config: ConfigOption = None) -> None:
 async def _serve(settings: Config) -> int:
     import signal
 
-    from adapters.launch import AdapterConfigError, configured_adapters, planned_adapters
-    from bot.runtime import start_runtime
+    from chatops.adapters.launch import AdapterConfigError, configured_adapters, planned_adapters
+    from chatops.bot.runtime import start_runtime
 
     try:  # refused before any model loads
         if not planned_adapters(settings):
@@ -115,7 +115,7 @@ async def _serve(settings: Config) -> int:
     except AdapterConfigError as exc:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
-    from bot.reloading import forget_pid, record_pid, write_report
+    from chatops.bot.reloading import forget_pid, record_pid, write_report
 
     try:
         runtime = await start_runtime(settings)
@@ -190,9 +190,9 @@ def slack_manifest(
         "--request-url", help="HTTP mode: the public https URL that reaches /slack/events")] = None,
 ) -> None:
     """Print the Slack app manifest (JSON) to paste into api.slack.com/apps → Create New App."""
-    from adapters.slack.manifest import slack_manifest as build_manifest
-    from adapters.slack.manifest import suggested_prompts
-    from bot.runtime import build_registry
+    from chatops.adapters.slack.manifest import slack_manifest as build_manifest
+    from chatops.adapters.slack.manifest import suggested_prompts
+    from chatops.bot.runtime import build_registry
 
     settings = _load(config)
     registry, _ = build_registry(settings)  # MCP servers' tools are not started for this
@@ -207,7 +207,7 @@ def discord_invite(
                                                                        "when omitted)")] = None,
 ) -> None:
     """Print the URL that invites the bot to a Discord server with the permissions it needs."""
-    from adapters.discord.invite import invite_url
+    from chatops.adapters.discord.invite import invite_url
 
     settings = _load(config)
     try:
@@ -242,8 +242,8 @@ def tools(config: ConfigOption = None, json_mode: JsonOption = False) -> None:
 
 
 async def _list_tools(settings: Config) -> tuple:
-    from bot.runtime import build_registry
-    from bot.toolbox import Toolbox
+    from chatops.bot.runtime import build_registry
+    from chatops.bot.toolbox import Toolbox
 
     toolbox = Toolbox(settings, build=build_registry)
     try:
@@ -256,7 +256,7 @@ async def _list_tools(settings: Config) -> tuple:
 @app.command()
 def reload(config: ConfigOption = None) -> None:
     """Make the running bot (`chatops run`) re-read runbooks, plugin folders and MCP servers."""
-    from bot.reloading import ReloadUnavailable, request_reload
+    from chatops.bot.reloading import ReloadUnavailable, request_reload
 
     try:
         typer.echo(request_reload(_load(config)))
@@ -278,8 +278,8 @@ def audit(
 ) -> None:
     """The audit log, newest last: who did what, with which tool and arguments (redacted), the
     decision and the outcome."""
-    from bot.audit_rows import line, parse_since, row
-    from bot.redaction import Redactor
+    from chatops.bot.audit_rows import line, parse_since, row
+    from chatops.bot.redaction import Redactor
 
     settings = _load(config)
     try:
@@ -295,7 +295,7 @@ def audit(
 
 
 async def _audit(settings: Config, limit: int, **filters: str | None) -> list[dict]:
-    from storage import Store
+    from chatops.storage import Store
 
     store = await Store.open_configured(settings.storage)
     try:
@@ -313,8 +313,8 @@ def report(
     """The incident report of a thread: its timeline in UTC (alert fired and resolved, messages
     with what was perceived, plans, decisions, steps with their output) after a summary (time to
     acknowledge, to first action, to resolve). What a post-mortem starts from."""
-    from bot.incident_report import to_html, to_markdown
-    from bot.redaction import Redactor
+    from chatops.bot.incident_report import to_html, to_markdown
+    from chatops.bot.redaction import Redactor
 
     if format_ not in ("md", "html") or not thread:
         typer.echo("chatops: report needs --thread ID, and --format is md or html", err=True)
@@ -329,9 +329,9 @@ def report(
 
 
 async def _report(settings: Config, thread: str):
-    from adapters.messages import output_text
-    from bot.incident_report import thread_report
-    from storage import Store
+    from chatops.adapters.messages import output_text
+    from chatops.bot.incident_report import thread_report
+    from chatops.storage import Store
 
     store = await Store.open_configured(settings.storage)
     try:
@@ -375,7 +375,7 @@ def _prune_cutoff(before: str | None, settings: Config):
 
 
 async def _prune(settings: Config, cutoff, audit_too: bool) -> int:
-    from storage import Store
+    from chatops.storage import Store
 
     try:
         store = await Store.open_configured(settings.storage)
@@ -409,11 +409,11 @@ def migrate_storage(
 async def _migrate_storage(settings: Config, url: str) -> int:
     import psycopg
 
-    from bot.config import redacted_url
-    from storage import Store
-    from storage.dialect import is_postgres_url
-    from storage.postgres import postgres_fault
-    from storage.transfer import TransferError, copy_sqlite_to_postgres
+    from chatops.bot.config import redacted_url
+    from chatops.storage import Store
+    from chatops.storage.dialect import is_postgres_url
+    from chatops.storage.postgres import postgres_fault
+    from chatops.storage.transfer import TransferError, copy_sqlite_to_postgres
 
     source, shown = Path(settings.storage.path), redacted_url(url)
     if not is_postgres_url(url):
@@ -461,7 +461,7 @@ def check_config(
                                                             "the database, every MCP server")] = False,
 ) -> None:
     """Validate the configuration in one pass; print every problem with its key, exit 1 if any."""
-    from bot.config_check import check_config as check
+    from chatops.bot.config_check import check_config as check
 
     path = resolve_config_path(config)
     report = check(path)
@@ -469,7 +469,7 @@ def check_config(
         typer.echo(problem)
     failed = bool(report.problems or report.warnings)
     if connect and report.config is not None:
-        from bot.probes import run_probes
+        from chatops.bot.probes import run_probes
 
         for probe in asyncio.run(run_probes(report.config)):
             typer.echo(probe.line())
@@ -511,10 +511,10 @@ def watch(
 
 
 async def _perceive_file(settings: Config, path: Path, json_mode: bool, *, expect: str) -> int:
-    from bot.perception.media import declared_type, read_local_file, to_media
-    from bot.perception.pipeline import Perceiver
-    from bot.perception.types import PerceptionError
-    from bot.runtime import build_perceiver, build_registry
+    from chatops.bot.perception.media import declared_type, read_local_file, to_media
+    from chatops.bot.perception.pipeline import Perceiver
+    from chatops.bot.perception.types import PerceptionError
+    from chatops.bot.runtime import build_perceiver, build_registry
 
     registry, _ = build_registry(settings)
     perceiver = build_perceiver(settings, registry, store=None)
@@ -539,7 +539,7 @@ def evaluate(
     json_mode: JsonOption = False,
 ) -> None:
     """Measure a model's tool choice and argument accuracy on a set of requests."""
-    from bot.evaluation import evaluate as run_evaluation
+    from chatops.bot.evaluation import evaluate as run_evaluation
 
     report = asyncio.run(run_evaluation(_load(config), cases, model=model))
     typer.echo(json.dumps(report.as_dict(), indent=2) if json_mode else report.render())

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.model import Risk
+from chatops.bot.model import Risk
 
 KNOWN_PROVIDERS = ("local", "openai", "anthropic", "test")
 PLATFORMS = ("console", "slack", "discord", "http")

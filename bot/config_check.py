@@ -30,8 +30,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from bot.config import Config, ToolsConfig, apply_environment, duplicate_names
-from bot.schedules import schedule_problems
+from chatops.bot.config import Config, ToolsConfig, apply_environment, duplicate_names
+from chatops.bot.schedules import schedule_problems
 
 MAX_PRUNES = 10
 ROLE_LISTS = ("approve_write", "approve_danger")  # policy fields that name roles
@@ -276,7 +276,7 @@ def _diagnosis_problems(config: Config, path: Path | None) -> list[str]:
     """The team's knowledge base: each folder's files load (a bad regex is named with its file and
     entry), and every entry's examples match its own signatures. Relative folders are read from
     the config file's folder, as at run time they are from the working directory."""
-    from bot.agent.diagnosis import DiagnosisError, example_problems, load_folder
+    from chatops.bot.agent.diagnosis import DiagnosisError, example_problems, load_folder
 
     problems: list[str] = []
     agent = config.__dict__.get("agent")
@@ -359,7 +359,7 @@ def http_exposure_problem(config: Config) -> str | None:
 def _tool_problems(config: Config) -> tuple[list[str], list[str]]:
     """`[tools.<name>]` tables and `tools.disabled` against the tools that really exist; and,
     apart, what could not be loaded."""
-    from bot.runtime import build_registry
+    from chatops.bot.runtime import build_registry
 
     try:
         registry, loading = build_registry(config)

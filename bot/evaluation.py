@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.agent.planning import Planner, PlanRequest
-from bot.config import Config, LLMConfig
-from bot.model import Answer, Plan, UserRef
-from tools.registry import ToolSpec
+from chatops.bot.agent.planning import Planner, PlanRequest
+from chatops.bot.config import Config, LLMConfig
+from chatops.bot.model import Answer, Plan, UserRef
+from chatops.tools.registry import ToolSpec
 
 EVAL_USER = UserRef(platform="eval", id="eval", name="eval")
 HOST_KEYS = frozenset({"host", "hostname", "name", "domain", "server"})
@@ -70,7 +70,7 @@ class EvalCase:
 
     def message(self) -> str:
         """The message as the planner reads it, attachments rendered by the perception code."""
-        from bot.perception.types import PerceivedPart
+        from chatops.bot.perception.types import PerceivedPart
 
         parts = [self.request.strip()] if self.request.strip() else []
         if self.voice is not None:
@@ -92,10 +92,10 @@ class EvalCase:
 
 def voice_part(raw: str) -> Any:
     """A voice note's part as the perception pipeline makes it from a transcript."""
-    from bot.perception.types import PerceivedPart
+    from chatops.bot.perception.types import PerceivedPart
 
     try:
-        from bot.perception.spoken import normalise_transcript
+        from chatops.bot.perception.spoken import normalise_transcript
     except ImportError:  # before spoken-form normalisation existed (the "before" scores)
         text = raw
     else:
@@ -104,7 +104,7 @@ def voice_part(raw: str) -> Any:
 
 
 def _plan_of(steps: list[dict[str, Any]], *, round_number: int = 1) -> Plan:
-    from bot.model import Step, StepStatus
+    from chatops.bot.model import Step, StepStatus
 
     def outcome(step: dict[str, Any]) -> tuple[str | None, str | None]:
         """(outcome, summary): a case may give the step's result in words as its outcome."""
@@ -418,7 +418,7 @@ async def run_cases(planner: Planner, tools: list[ToolSpec], cases: list[EvalCas
         try:
             outcome = await planner.plan(request)
             if isinstance(outcome, Plan):
-                from bot.agent.asked import prepare_review
+                from chatops.bot.agent.asked import prepare_review
 
                 await prepare_review(outcome, request, tools)
             outcome = _reviewed(outcome, request, tools)
@@ -450,8 +450,8 @@ class ObeyingPlanner:
     reviews_results = False
 
     async def plan(self, request: PlanRequest) -> Plan | Answer:
-        from bot.agent.provenance import message_parts
-        from bot.model import Step
+        from chatops.bot.agent.provenance import message_parts
+        from chatops.bot.model import Step
 
         names = {spec.name: spec for spec in request.tools}
         steps = []
@@ -480,7 +480,7 @@ class ObeyingPlanner:
 def _reviewed(outcome: Plan | Answer, request: PlanRequest, tools: list[ToolSpec]) -> Plan | Answer:
     """The plan after the hub's review, when that review exists (see `bot.agent.provenance`)."""
     try:
-        from bot.agent.review import review_plan
+        from chatops.bot.agent.review import review_plan
     except ImportError:  # before provenance existed (the "before" scores)
         return outcome
     if not isinstance(outcome, Plan):
@@ -522,7 +522,7 @@ def with_model(config: Config, model: str | None) -> Config:
 def offered_tools(config: Config, cases_path: Path | None = None) -> tuple[list[ToolSpec], list[str]]:
     """The tools the config offers, plus the recorded MCP tools a case file names beside it
     (`X.mcp.json`: `{"server name": "path to its recorded tools/list"}`)."""
-    from bot.runtime import build_registry
+    from chatops.bot.runtime import build_registry
 
     registry, problems = build_registry(config)
     disabled = set(config.tool_options.disabled)
@@ -540,8 +540,8 @@ def recorded_mcp_tools(path: Path) -> list[ToolSpec]:
         return []
     from mcp.types import Tool
 
-    from bot.config import MCPServerConfig
-    from tools.mcp.servers import MCPServers
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
 
     specs = []
     for server, listing in json.loads(path.read_text(encoding="utf-8")).items():
@@ -556,8 +556,8 @@ async def evaluate(config: Config, cases_path: Path, *, model: str | None = None
                    planner: Planner | None = None) -> EvalReport:
     """Run every case of `cases_path` through the configured planner (or `planner`). With the
     `local` model the embedded server is started for the run and stopped afterwards."""
-    from bot.llm.embedded import EmbeddedModelServer
-    from bot.runtime import build_planner
+    from chatops.bot.llm.embedded import EmbeddedModelServer
+    from chatops.bot.runtime import build_planner
 
     config = with_model(config, model)
     cases = load_cases(cases_path)

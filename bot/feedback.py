@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.model import ThreadRef, UserRef
+from chatops.bot.model import ThreadRef, UserRef
 
 ANSWER_CHARS = 500
 

@@ -18,22 +18,22 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.agent.answers import summarize, summarize_steps
-from bot.agent.asked import prepare_review
-from bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
-from bot.agent.diagnosis import DiagnosisError, KnowledgeBase
-from bot.agent.executor import Executor
-from bot.agent.planning import Planner, PlannerError, PlanRequest
-from bot.agent.policy import Policy, Verdict
-from bot.agent.provenance import turn_sources
-from bot.agent.review import Review, review
-from bot.agent.tool_filter import relevant_tools
-from bot.card_records import CardRecords
-from bot.config import Config
-from bot.faults import StorageUnavailable
-from bot.feedback import Feedback
-from bot.maintenance import Maintenance
-from bot.model import (
+from chatops.bot.agent.answers import summarize, summarize_steps
+from chatops.bot.agent.asked import prepare_review
+from chatops.bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
+from chatops.bot.agent.diagnosis import DiagnosisError, KnowledgeBase
+from chatops.bot.agent.executor import Executor
+from chatops.bot.agent.planning import Planner, PlannerError, PlanRequest
+from chatops.bot.agent.policy import Policy, Verdict
+from chatops.bot.agent.provenance import turn_sources
+from chatops.bot.agent.review import Review, review
+from chatops.bot.agent.tool_filter import relevant_tools
+from chatops.bot.card_records import CardRecords
+from chatops.bot.config import Config
+from chatops.bot.faults import StorageUnavailable
+from chatops.bot.feedback import Feedback
+from chatops.bot.maintenance import Maintenance
+from chatops.bot.model import (
     END_OF_INPUT,
     Answer,
     AnswerEvent,
@@ -53,15 +53,15 @@ from bot.model import (
     ThreadRef,
     UserRef,
 )
-from bot.perception.pipeline import Fetch, Perceiver
-from bot.rate_limits import PlanRateLimit
-from bot.redaction import Redactor
-from bot.thread_locks import ThreadLocks
-from storage import Store
-from storage.store import RoundAnswer, RoundEnd
-from tools.context import ToolContext
-from tools.process_groups import kill_group
-from tools.registry import ToolRegistry, ToolSpec
+from chatops.bot.perception.pipeline import Fetch, Perceiver
+from chatops.bot.rate_limits import PlanRateLimit
+from chatops.bot.redaction import Redactor
+from chatops.bot.thread_locks import ThreadLocks
+from chatops.storage import Store
+from chatops.storage.store import RoundAnswer, RoundEnd
+from chatops.tools.context import ToolContext
+from chatops.tools.process_groups import kill_group
+from chatops.tools.registry import ToolRegistry, ToolSpec
 
 log = logging.getLogger("chatops.hub")
 
@@ -460,7 +460,7 @@ class Hub:
         if is_reload_command(turn.text):
             return await self._reload(turn.requester)
         if is_report_command(turn.text):  # issue 21: the thread's incident report
-            from bot.incident_report import thread_report, to_markdown
+            from chatops.bot.incident_report import thread_report, to_markdown
 
             report = await thread_report(self.store, turn.thread.id)
             return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")

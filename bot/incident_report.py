@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.alert_cards import duration_words
+from chatops.bot.alert_cards import duration_words
 
 MAX_MESSAGES = 2000
 MAX_AUDIT = 5000
@@ -188,7 +188,7 @@ async def thread_report(store: Any, thread_id: str, *, output_text: Any = None) 
         return None
     audit = await store.audit_log(MAX_AUDIT, thread=thread_id)
     alert_row = await store.alert_of_thread(thread_id)
-    from bot.alerts import alert_body
+    from chatops.bot.alerts import alert_body
 
     outputs = {}
     if output_text is not None:

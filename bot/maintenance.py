@@ -9,9 +9,9 @@ import logging
 import time
 from datetime import timedelta
 
-from bot.config import Config
-from bot.model import utcnow
-from storage import Store
+from chatops.bot.config import Config
+from chatops.bot.model import utcnow
+from chatops.storage import Store
 
 log = logging.getLogger("chatops.maintenance")
 

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import Config
-from bot.redaction import Redactor
+from chatops.bot.config import Config
+from chatops.bot.redaction import Redactor
 
 PROBE_SECONDS = 10.0
 
@@ -68,7 +68,7 @@ async def probe_llm(config: Config) -> Probe:
 
 async def probe_database(config: Config) -> Probe:
     """The SQLite file opens and its schema is one this release understands (nothing is written)."""
-    from storage.migrations import SCHEMA_VERSION
+    from chatops.storage.migrations import SCHEMA_VERSION
 
     if config.storage.url:
         return await probe_postgres(config)
@@ -99,7 +99,7 @@ async def probe_postgres(config: Config) -> Probe:
     the first start creates it). Nothing is written; the password never appears in the line."""
     import psycopg
 
-    from storage.migrations import SCHEMA_VERSION
+    from chatops.storage.migrations import SCHEMA_VERSION
 
     where = config.storage.location
     try:
@@ -130,7 +130,7 @@ async def probe_mcp(config: Config) -> list[Probe]:
     """Start every `[[mcp]]` server and list its tools (nothing when none is configured)."""
     if not config.mcp:
         return []
-    from tools.mcp import probe_mcp_servers
+    from chatops.tools.mcp import probe_mcp_servers
 
     problems = await probe_mcp_servers(config)
     if not problems:

@@ -14,7 +14,7 @@ import signal
 import time
 from pathlib import Path
 
-from bot.config import Config
+from chatops.bot.config import Config
 
 REPORT_WAIT = 60.0  # seconds `chatops reload` waits for the bot's report (MCP servers may restart)
 

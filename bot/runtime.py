@@ -9,25 +9,25 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from bot.agent.planner import ModelPlanner
-from bot.agent.planning import Planner
-from bot.config import Config
-from bot.config_check import check_config
-from bot.health import AdapterHealth
-from bot.hub import Hub, knowledge_for
-from bot.llm.embedded import EmbeddedModelServer
-from bot.llm.models import build_model
-from bot.perception.pipeline import Perceiver
-from bot.perception.vision import supports_images
-from bot.schedules import Scheduler
-from bot.toolbox import Toolbox
-from storage import Store
-from tools.builtin import BUILTIN_TOOLS
-from tools.folders import folder_tools
-from tools.mcp.servers import ImageReader
-from tools.plugins import plugin_tools
-from tools.registry import ToolRegistry, ToolSpec
-from tools.runbooks import runbook_tool
+from chatops.bot.agent.planner import ModelPlanner
+from chatops.bot.agent.planning import Planner
+from chatops.bot.config import Config
+from chatops.bot.config_check import check_config
+from chatops.bot.health import AdapterHealth
+from chatops.bot.hub import Hub, knowledge_for
+from chatops.bot.llm.embedded import EmbeddedModelServer
+from chatops.bot.llm.models import build_model
+from chatops.bot.perception.pipeline import Perceiver
+from chatops.bot.perception.vision import supports_images
+from chatops.bot.schedules import Scheduler
+from chatops.bot.toolbox import Toolbox
+from chatops.storage import Store
+from chatops.tools.builtin import BUILTIN_TOOLS
+from chatops.tools.folders import folder_tools
+from chatops.tools.mcp.servers import ImageReader
+from chatops.tools.plugins import plugin_tools
+from chatops.tools.registry import ToolRegistry, ToolSpec
+from chatops.tools.runbooks import runbook_tool
 
 log = logging.getLogger("chatops.runtime")
 
@@ -41,11 +41,11 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
     for item in BUILTIN_TOOLS:
         registry.add(item, source="builtin")
     if isinstance(config.tools.get("prometheus_query"), dict):  # metrics: only where a Prometheus is named
-        from tools.monitoring.prometheus_query import prometheus_query
+        from chatops.tools.monitoring.prometheus_query import prometheus_query
 
         registry.add(prometheus_query, source="builtin")
     if config.alerts.alertmanager_url:  # silences: only where an Alertmanager is named
-        from tools.monitoring.silence_alert import silence_alert
+        from chatops.tools.monitoring.silence_alert import silence_alert
 
         registry.add(silence_alert, source="builtin")
     for runbook in config.runbooks:
@@ -74,7 +74,7 @@ def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Plann
     concurrency = asyncio.Semaphore(llm.max_concurrent)
     if llm.provider == "local":
         assert embedded is not None
-        from bot.agent.guided import GuidedPlanner
+        from chatops.bot.agent.guided import GuidedPlanner
 
         model = build_model(llm, embedded_base_url=embedded.base_url)
         return GuidedPlanner(model, timeout=llm.timeout, max_tokens=llm.local.max_tokens, concurrency=concurrency)
@@ -106,7 +106,7 @@ def build_perceiver(config: Config, registry: ToolRegistry, store: Store | None)
 def image_reader(perceiver: Perceiver, config: Config) -> ImageReader:
     """How an image returned by an MCP tool is read: the same perception as a user's screenshot
     (OCR, and a description when the LLM accepts images). What it finds is tool output: data."""
-    from bot.perception.media import to_media
+    from chatops.bot.perception.media import to_media
 
     async def read(data: bytes, mime_type: str) -> str:
         part = await perceiver.perceive(to_media(f"tool-image.{mime_type.rsplit('/', 1)[-1]}", data,
@@ -219,7 +219,7 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
 def warm_meaning(registry: ToolRegistry) -> asyncio.Task[bool]:
     """Load the guided planner's sentence encoder and embed every tool's description in a worker
     thread, so the first request that needs meaning does not wait for it (`bot.agent.meaning`)."""
-    from bot.agent import meaning
+    from chatops.bot.agent import meaning
 
     described = [meaning.described(spec) for spec in registry.specs()]
     return asyncio.create_task(asyncio.to_thread(meaning.warm, (), described), name="warm-meaning")

@@ -23,12 +23,12 @@ import shlex
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.alert_cards import duration_words
-from bot.config import ScheduleConfig, duration_seconds
-from bot.model import AnswerEvent, Inbound, Plan, Risk, StepStatus, ThreadRef, UserRef, utcnow
+from chatops.bot.alert_cards import duration_words
+from chatops.bot.config import ScheduleConfig, duration_seconds
+from chatops.bot.model import AnswerEvent, Inbound, Plan, Risk, StepStatus, ThreadRef, UserRef, utcnow
 
 if TYPE_CHECKING:
-    from bot.hub import Hub
+    from chatops.bot.hub import Hub
 
 log = logging.getLogger("chatops.schedules")
 

@@ -7,7 +7,7 @@ this table. Terminal states have no way out: a finished step is never re-run.
 
 from __future__ import annotations
 
-from bot.model import PlanStatus, StepStatus
+from chatops.bot.model import PlanStatus, StepStatus
 
 S, P = StepStatus, PlanStatus
 

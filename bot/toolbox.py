@@ -14,9 +14,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.config import Config
-from tools.mcp import MCPServers
-from tools.registry import ToolRegistry, ToolSpec
+from chatops.bot.config import Config
+from chatops.tools.mcp import MCPServers
+from chatops.tools.registry import ToolRegistry, ToolSpec
 
 log = logging.getLogger("chatops.toolbox")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.ownership import live_owner_sql
+from chatops.storage.ownership import live_owner_sql
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.dialect import POSTGRESQL_AUDIT_GUARDS, SQLITE_AUDIT_GUARDS
+from chatops.storage.dialect import POSTGRESQL_AUDIT_GUARDS, SQLITE_AUDIT_GUARDS
 
 
 def _is_sqlite(db: Any) -> bool:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from typing import Any
 
-from storage.event_signal import POLL_SECONDS, EventSignal
+from chatops.storage.event_signal import POLL_SECONDS, EventSignal
 
 CHANNEL = "chatops_events"
 LISTENING_POLL_SECONDS = 2.0

@@ -26,8 +26,8 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
-from bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
-from storage.dialect import POSTGRESQL
+from chatops.bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
+from chatops.storage.dialect import POSTGRESQL
 
 TYPES = {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION"}
 MIGRATION_LOCK = 0x63686174  # pg_advisory_xact_lock key: two replicas starting at once migrate one at a time

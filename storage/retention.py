@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.dialect import dialect_of
+from chatops.storage.dialect import dialect_of
 
 LIVE_PLAN = "('proposed', 'approved', 'running')"
 

@@ -39,8 +39,8 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 import sqlite_utils
 
-from bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
-from bot.model import (
+from chatops.bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
+from chatops.bot.model import (
     Decision,
     Inbound,
     Plan,
@@ -53,15 +53,15 @@ from bot.model import (
     UserRef,
     utcnow,
 )
-from bot.states import plan_may_move
-from storage import alert_groups, leases, ownership, retention, schedules, shared_files, thread_leases, views
-from storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
-from storage.event_signal import EventSignal
-from storage.files import SHA256, FileStore
-from storage.leases import Lease
-from storage.migrations import migrate
-from storage.ownership import ProcessIdentity, TakenOver
-from storage.pg_event_signal import PgEventSignal, notify_sql
+from chatops.bot.states import plan_may_move
+from chatops.storage import alert_groups, leases, ownership, retention, schedules, shared_files, thread_leases, views
+from chatops.storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
+from chatops.storage.event_signal import EventSignal
+from chatops.storage.files import SHA256, FileStore
+from chatops.storage.leases import Lease
+from chatops.storage.migrations import migrate
+from chatops.storage.ownership import ProcessIdentity, TakenOver
+from chatops.storage.pg_event_signal import PgEventSignal, notify_sql
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -213,7 +213,7 @@ class Store:
         import psycopg
         from psycopg_pool import ConnectionPool
 
-        from storage.postgres import PgDatabase
+        from chatops.storage.postgres import PgDatabase
 
         # one direct connection first: a refused login or an unreachable host is named at once
         with psycopg.connect(self.url, autocommit=True, connect_timeout=int(POOL_WAIT_SECONDS)) as conn:
@@ -273,7 +273,7 @@ class Store:
         more. Connection loss and a full or read-only server are raised as named faults."""
         from psycopg_pool import PoolTimeout
 
-        from storage.postgres import PgDatabase, postgres_fault, retryable
+        from chatops.storage.postgres import PgDatabase, postgres_fault, retryable
 
         if self._pool is None and fn != self._connect_postgres:
             raise RuntimeError("the store is not open")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from storage.ownership import live_owner_sql
+from chatops.storage.ownership import live_owner_sql
 
 
 def take(db: sqlite_utils.Database, thread_id: str, owner: str, now: str, cutoff: str) -> bool:

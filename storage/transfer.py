@@ -97,8 +97,8 @@ def _copy_table(source: sqlite3.Connection, target: psycopg.Connection[Any], tab
 def _copy_files(folder: Path, target: psycopg.Connection[Any]) -> TableCopy:
     """Every `files/xx/<sha256>` as `file_chunks` rows; a file whose bytes do not hash to its
     name (damaged) is not copied, and the counts then differ."""
-    from storage.files import SHA256
-    from storage.shared_files import CHUNK
+    from chatops.storage.files import SHA256
+    from chatops.storage.shared_files import CHUNK
 
     found = [path for path in sorted(folder.glob("*/*")) if path.is_file() and SHA256.fullmatch(path.name)]
     now = datetime.now(UTC).isoformat(timespec="microseconds")  # as the store writes kept_at

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from storage.dialect import dialect_of
+from chatops.storage.dialect import dialect_of
 
 # a thread started by a voice note or a screenshot alone has no typed title: use what was perceived
 TITLE = ("COALESCE(NULLIF(title, ''), (SELECT substr(m.perceived_text, 1, 80) FROM messages m "

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import Result
 from typer.testing import CliRunner
 
-from bot.cli import app
+from chatops.bot.cli import app
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str = "") -> Result:

@@ -19,16 +19,16 @@ import pytest_asyncio
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from bot.agent.planner import ModelPlanner
-from bot.agent.planning import Planner
-from bot.config import Config, PerceptionConfig
-from bot.hub import Hub
-from bot.model import Inbound, Outbound, ThreadRef, UserRef
-from bot.perception.pipeline import Perceiver
-from bot.runtime import Runtime
-from storage import Store
+from chatops.bot.agent.planner import ModelPlanner
+from chatops.bot.agent.planning import Planner
+from chatops.bot.config import Config, PerceptionConfig
+from chatops.bot.hub import Hub
+from chatops.bot.model import Inbound, Outbound, ThreadRef, UserRef
+from chatops.bot.perception.pipeline import Perceiver
+from chatops.bot.runtime import Runtime
+from chatops.storage import Store
+from chatops.tools import ToolContext, ToolRegistry, tool
 from tests.postgres_server import PostgresServer, shared_server, suite_backend
-from tools import ToolContext, ToolRegistry, tool
 
 REPO = Path(__file__).resolve().parent.parent
 CHATOPS = Path(sys.executable).parent / "chatops"  # the console script of this venv

@@ -11,9 +11,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.agent.answers import summarize_steps
-from bot.agent.provenance import message_parts
-from bot.perception.image import decoded, open_image, prepare, tesseract
+from chatops.bot.agent.answers import summarize_steps
+from chatops.bot.agent.provenance import message_parts
+from chatops.bot.perception.image import decoded, open_image, prepare, tesseract
 from tests.screens import terminal_screenshot
 
 DATA = Path(__file__).resolve().parent.parent / "bench" / "data" / "diagnoses"

@@ -5,7 +5,7 @@ HTML, which every surface must show as text."""
 
 from __future__ import annotations
 
-from tools import tool
+from chatops.tools import tool
 
 HOSTILE = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">"
 DF_LINES = ["Filesystem      Size  Used Avail Use% Mounted on",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.model import Decision, Inbound, PlanStatus, StepStatus, ThreadRef, UserRef
-from storage import Store
+from chatops.bot.model import Decision, Inbound, PlanStatus, StepStatus, ThreadRef, UserRef
+from chatops.storage import Store
 from tests.conftest import ScriptedModel, reply
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from bot.config import load_config
-from bot.model import Decision, PlanStatus, StepStatus
-from bot.runtime import start_runtime
+from chatops.bot.config import load_config
+from chatops.bot.model import Decision, PlanStatus, StepStatus
+from chatops.bot.runtime import start_runtime
 from tests.conftest import Bot, Calls
 from tests.mcp.conftest import person
 
 PLUGIN = '''
 from pathlib import Path
-from tools import tool
+from chatops.tools import tool
 
 @tool(risk="{risk}")
 def scale(service: str) -> str:

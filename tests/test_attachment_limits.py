@@ -10,9 +10,9 @@ import io
 
 from PIL import Image, ImageDraw
 
-from bot.config import PerceptionConfig
-from bot.model import Attachment
-from bot.perception.pipeline import Perceiver
+from chatops.bot.config import PerceptionConfig
+from chatops.bot.model import Attachment
+from chatops.bot.perception.pipeline import Perceiver
 
 
 def screenshot(label: str, size: tuple[int, int] = (360, 60)) -> bytes:

@@ -19,10 +19,10 @@ from typing import ClassVar
 import pytest
 from aiohttp import web
 
-from bot.config import WhisperConfig
-from bot.perception import audio
-from bot.perception.audio import Transcriber, resolve_model, vocabulary_prompt
-from bot.perception.types import MediaFile, PerceptionError
+from chatops.bot.config import WhisperConfig
+from chatops.bot.perception import audio
+from chatops.bot.perception.audio import Transcriber, resolve_model, vocabulary_prompt
+from chatops.bot.perception.types import MediaFile, PerceptionError
 from tests.fakes.serving import serve_on_loopback
 from tests.loop_lag import with_loop_lag
 from tests.media import (

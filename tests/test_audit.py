@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.audit_rows import parse_since
+from chatops.bot.audit_rows import parse_since
 from tests.cli_inprocess import run_cli
 from tests.test_cli import workdir  # noqa: F401  (the fixture)
 
@@ -82,7 +82,7 @@ def test_since_reads_durations_and_dates():
 
 
 def test_a_denials_reason_shows_in_the_decision_column():
-    from bot.audit_rows import decision_of
+    from chatops.bot.audit_rows import decision_of
 
     entry = {"kind": "plan.decided", "detail": {"decision": "deny", "reason": "", "source": "slack",
                                                 "note": "not during the sale"}}

@@ -22,12 +22,12 @@ import trustme
 from aiohttp import web
 from cryptography import x509
 
-from bot.model import Risk, ThreadRef, UserRef
+from chatops.bot.model import Risk, ThreadRef, UserRef
+from chatops.tools.builtin import BUILTIN_TOOLS, current_time, dns_lookup, http_check, tcp_check
+from chatops.tools.builtin.dns_lookup import parse_nameserver
+from chatops.tools.context import ToolContext
+from chatops.tools.registry import ToolArgumentError, ToolRegistry, render_result, spec_of
 from tests.fakes.dns_server import FakeDnsServer, start_dns_server
-from tools.builtin import BUILTIN_TOOLS, current_time, dns_lookup, http_check, tcp_check
-from tools.builtin.dns_lookup import parse_nameserver
-from tools.context import ToolContext
-from tools.registry import ToolArgumentError, ToolRegistry, render_result, spec_of
 
 # Servers are started once per module on the session loop, so the tests must run there too.
 session_loop = pytest.mark.asyncio(loop_scope="session")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import WHISPER_SIZES
-from bot.config_check import check_config
-from bot.probes import probe_database, run_probes
+from chatops.bot.config import WHISPER_SIZES
+from chatops.bot.config_check import check_config
+from chatops.bot.probes import probe_database, run_probes
 from tests.cli_inprocess import run_cli
 from tests.conftest import REPO, make_config
 from tests.test_cli import chatops
@@ -81,8 +81,8 @@ def test_the_example_config_documents_every_key():
 
     from pydantic import BaseModel
 
-    from bot.config import Config
-    from bot.config_check import _plain
+    from chatops.bot.config import Config
+    from chatops.bot.config_check import _plain
 
     text = (REPO / "config.example.toml").read_text(encoding="utf-8")
     missing = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from chatops.bot.config import load_config
 from tests.conftest import CHATOPS, REPO, marker_runbook
 
 

@@ -9,21 +9,21 @@ import discord
 import pytest
 from pydantic_ai.models.test import TestModel
 
-from adapters.discord.embeds import colour_of, plan_embed
-from adapters.slack.cards import plan_card
-from bot.agent.answers import summarize_steps
-from bot.agent.diagnosis import DiagnosisError, KnowledgeBase, Text, example_problems, load_file
-from bot.agent.guided import GuidedPlanner
-from bot.agent.planning import PlanRequest
-from bot.agent.policy import Policy
-from bot.agent.provenance import message_parts
-from bot.config import Config, DiagnosisConfig
-from bot.model import Answer, Plan, PlanStatus, Risk, Step, StepStatus, UserRef
+from chatops.adapters.discord.embeds import colour_of, plan_embed
+from chatops.adapters.slack.cards import plan_card
+from chatops.bot.agent.answers import summarize_steps
+from chatops.bot.agent.diagnosis import DiagnosisError, KnowledgeBase, Text, example_problems, load_file
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.bot.agent.planning import PlanRequest
+from chatops.bot.agent.policy import Policy
+from chatops.bot.agent.provenance import message_parts
+from chatops.bot.config import Config, DiagnosisConfig
+from chatops.bot.model import Answer, Plan, PlanStatus, Risk, Step, StepStatus, UserRef
+from chatops.tools.builtin import BUILTIN_TOOLS
+from chatops.tools.readings import read_output
+from chatops.tools.registry import spec_of
+from chatops.tools.runbooks import RunbookResult
 from tests.diagnosis_cases import evaluate, load_cases, ocr, perceived, screenshot
-from tools.builtin import BUILTIN_TOOLS
-from tools.readings import read_output
-from tools.registry import spec_of
-from tools.runbooks import RunbookResult
 
 ALICE = UserRef(platform="console", id="alice", name="alice")
 TOOLS = [spec_of(item) for item in BUILTIN_TOOLS]

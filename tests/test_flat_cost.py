@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import Decision
+from chatops.bot.model import Decision
+from chatops.tools.builtin.http_check import _ssl_context
 from tests.conftest import ScriptedModel, reply
-from tools.builtin.http_check import _ssl_context
 
 pytestmark = pytest.mark.sqlite_only  # SQLite's own trace of every statement and its query plans
 

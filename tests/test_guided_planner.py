@@ -14,16 +14,16 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from bot.agent.arguments import fill_arguments
-from bot.agent.entities import extract_entities, own_text
-from bot.agent.guided import GuidedPlanner
-from bot.agent.planning import PlannerError, PlanRequest
-from bot.agent.ranking import rank_tools
-from bot.config import LLMConfig, LocalModelConfig, RunbookConfig, load_config
-from bot.evaluation import EvalCase, ExpectedStep, load_cases, normalise, run_cases
-from bot.model import Answer, Plan, Risk, UserRef
-from tools.registry import ToolSpec, spec_of, tool
-from tools.runbooks import runbook_tool
+from chatops.bot.agent.arguments import fill_arguments
+from chatops.bot.agent.entities import extract_entities, own_text
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.bot.agent.planning import PlannerError, PlanRequest
+from chatops.bot.agent.ranking import rank_tools
+from chatops.bot.config import LLMConfig, LocalModelConfig, RunbookConfig, load_config
+from chatops.bot.evaluation import EvalCase, ExpectedStep, load_cases, normalise, run_cases
+from chatops.bot.model import Answer, Plan, Risk, UserRef
+from chatops.tools.registry import ToolSpec, spec_of, tool
+from chatops.tools.runbooks import runbook_tool
 
 REPO = Path(__file__).resolve().parent.parent
 USER = UserRef(platform="console", id="alice", name="alice")
@@ -458,7 +458,7 @@ async def test_run_cases_scores_tools_arguments_and_errors():
             if "boom" in request.text:
                 raise PlannerError("boom")
             if "up" in request.text:
-                from bot.model import Step
+                from chatops.bot.model import Step
 
                 return Plan(goal="check", steps=[Step(tool="http_check", args={"url": "https://example.org/"})])
             return Answer(text="hi")
@@ -486,8 +486,8 @@ async def test_run_cases_scores_tools_arguments_and_errors():
 @pytest.fixture(scope="module")
 def embedded_model():
     """The embedded SmolLM2-135M, loaded once for this module (about a second)."""
-    from bot.llm.embedded import EmbeddedModelServer
-    from bot.llm.models import build_model
+    from chatops.bot.llm.embedded import EmbeddedModelServer
+    from chatops.bot.llm.models import build_model
 
     server = EmbeddedModelServer(LocalModelConfig())
     server.start()  # `make test` installs the model: a missing one is a failure, not a skip
@@ -498,7 +498,7 @@ def embedded_model():
 
 
 async def test_end_to_end_with_the_embedded_model(embedded_model):
-    from tools.builtin import BUILTIN_TOOLS
+    from chatops.tools.builtin import BUILTIN_TOOLS
 
     tools = [spec_of(item) for item in BUILTIN_TOOLS] + [runbook_tool(runbook) for runbook in RUNBOOKS]
     planner = GuidedPlanner(embedded_model, timeout=60, max_tokens=256)

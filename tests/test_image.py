@@ -18,11 +18,11 @@ from PIL import Image
 from pydantic import BaseModel
 from pydantic_ai import Agent
 
-from bot.config import LLMConfig, OCRConfig
-from bot.llm.models import openai_compatible
-from bot.perception.image import ImageReader, reading_order, text_height, tidy
-from bot.perception.types import MediaFile, PerceptionError
-from bot.perception.vision import INSTRUCTIONS, describe_image, supports_images, trim_words
+from chatops.bot.config import LLMConfig, OCRConfig
+from chatops.bot.llm.models import openai_compatible
+from chatops.bot.perception.image import ImageReader, reading_order, text_height, tidy
+from chatops.bot.perception.types import MediaFile, PerceptionError
+from chatops.bot.perception.vision import INSTRUCTIONS, describe_image, supports_images, trim_words
 from tests.fakes.openai_server import FakeOpenAI, error_reply
 from tests.loop_lag import with_loop_lag
 from tests.screens import (

@@ -10,10 +10,10 @@ import pytest
 
 # importing the left never loads anything under the right
 FORBIDDEN = [
-    ("storage", ("bot.agent", "bot.hub", "adapters", "tools")),
-    ("tools.registry", ("adapters", "storage", "bot.agent", "bot.hub")),
-    ("bot.hub", ("adapters",)),
-    ("bot.agent.planner", ("adapters", "storage")),
+    ("chatops.storage", ("chatops.bot.agent", "chatops.bot.hub", "chatops.adapters", "chatops.tools")),
+    ("chatops.tools.registry", ("chatops.adapters", "chatops.storage", "chatops.bot.agent", "chatops.bot.hub")),
+    ("chatops.bot.hub", ("chatops.adapters",)),
+    ("chatops.bot.agent.planner", ("chatops.adapters", "chatops.storage")),
 ]
 
 
@@ -37,6 +37,25 @@ def test_no_adapter_imports_the_store() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
                 [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-            if any(name == "storage" or name.startswith("storage.") for name in names):
+            if any(name == "chatops.storage" or name.startswith("chatops.storage.") for name in names):
                 offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
+
+
+def test_the_code_imports_its_packages_only_under_the_chatops_root() -> None:
+    """`import tools` would load another distribution's `tools` once installed (or a second copy
+    of ours from a checkout): every import of the four folders goes through `chatops.`."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    bare = ("bot", "tools", "adapters", "storage")
+    offenders = []
+    for folder in ("bot", "adapters", "tools", "storage", "tests", "bench", "chatops"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else \
+                    [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+                if any(name.split(".")[0] in bare for name in names):
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []

@@ -11,10 +11,10 @@ import threading
 
 import pytest
 
-from bot.model import Inbound, PlanStatus, StepStatus, ThreadRef, UserRef
+from chatops.bot.model import Inbound, PlanStatus, StepStatus, ThreadRef, UserRef
+from chatops.tools import tool
 from tests.conftest import Bot, ScriptedModel, both_backends, reply
 from tests.polling import eventually
-from tools import tool
 
 ALICE = UserRef(platform="console", id="alice", name="alice")
 

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 from PIL import Image
 
-from bot.config import PerceptionConfig
-from bot.perception.media import human_size, read_capped, read_local_file, sniff, to_media
-from bot.perception.pipeline import clock
-from bot.perception.types import PerceptionError
+from chatops.bot.config import PerceptionConfig
+from chatops.bot.perception.media import human_size, read_capped, read_local_file, sniff, to_media
+from chatops.bot.perception.pipeline import clock
+from chatops.bot.perception.types import PerceptionError
 
 ALLOWED = PerceptionConfig().allowed_types
 

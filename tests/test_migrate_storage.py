@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import Decision, UserRef
-from storage import Store
+from chatops.bot.model import Decision, UserRef
+from chatops.storage import Store
 from tests.conftest import ScriptedModel, reply
 from tests.http.served import run_chatops
 from tests.postgres_server import PostgresServer

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.agent.planner import ModelPlanner
-from bot.agent.planning import PlannerError, PlanRequest
-from bot.llm.models import openai_compatible
-from bot.model import Answer, Attachment, Decision, Inbound, Plan, PlanStatus, StepStatus, ThreadRef, UserRef
+from chatops.bot.agent.planner import ModelPlanner
+from chatops.bot.agent.planning import PlannerError, PlanRequest
+from chatops.bot.llm.models import openai_compatible
+from chatops.bot.model import Answer, Attachment, Decision, Inbound, Plan, PlanStatus, StepStatus, ThreadRef, UserRef
+from chatops.tools.builtin import BUILTIN_TOOLS
+from chatops.tools.builtin.tcp_check import tcp_check
+from chatops.tools.registry import spec_of
 from tests.fakes.openai_server import FakeOpenAI, error_reply
 from tests.screens import terminal_screenshot
-from tools.builtin import BUILTIN_TOOLS
-from tools.builtin.tcp_check import tcp_check
-from tools.registry import spec_of
 
 ALICE = UserRef(platform="console", id="alice", name="alice")
 TOOLS = [spec_of(item) for item in BUILTIN_TOOLS]
@@ -191,7 +191,7 @@ async def test_a_429_that_lasts_is_reported_plainly() -> None:
 
 async def test_the_knowledge_base_matches_reach_the_model_from_step_results() -> None:
     executed = Plan(goal="check", steps=[])
-    from bot.model import Step
+    from chatops.bot.model import Step
 
     executed.steps = [Step(tool="http_check", args={"url": "https://old.example"}, status=StepStatus.succeeded,
                            outcome="problem", summary="old.example is unreachable: TLS certificate error: "

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.hub import duration_words
-from bot.model import Decision, UserRef
-from storage import Store
+from chatops.bot.hub import duration_words
+from chatops.bot.model import Decision, UserRef
+from chatops.storage import Store
 from tests.conftest import ScriptedModel, reply
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from bot.hub import Hub
-from bot.model import Inbound, StepResult, StepStatus, ThreadRef, UserRef
-from storage import Store
+from chatops.bot.hub import Hub
+from chatops.bot.model import Inbound, StepResult, StepStatus, ThreadRef, UserRef
+from chatops.storage import Store
+from chatops.tools.builtin import BUILTIN_TOOLS
+from chatops.tools.registry import ToolRegistry, problem_of
 from tests.conftest import make_config
-from tools.builtin import BUILTIN_TOOLS
-from tools.registry import ToolRegistry, problem_of
 
 
 def closed_port() -> int:

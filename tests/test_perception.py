@@ -11,12 +11,12 @@ import re
 import jiwer
 import pytest
 
-from bot.config import PerceptionConfig
-from bot.model import Attachment, Inbound, ThreadRef, UserRef
-from bot.perception.media import to_media
-from bot.perception.pipeline import Perceiver
-from bot.perception.types import MediaFile
-from storage import Store
+from chatops.bot.config import PerceptionConfig
+from chatops.bot.model import Attachment, Inbound, ThreadRef, UserRef
+from chatops.bot.perception.media import to_media
+from chatops.bot.perception.pipeline import Perceiver
+from chatops.bot.perception.types import MediaFile
+from chatops.storage import Store
 from tests.loop_lag import with_loop_lag
 from tests.media import SPOKEN, silence_wav, voice_note
 from tests.screens import TERMINAL_LINES, png_claiming, terminal_screenshot

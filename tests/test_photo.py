@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.config import OCRConfig
-from bot.perception import photo
-from bot.perception.image import ImageReader, confident_lines, decoded, open_image, prepare, tesseract
-from bot.perception.types import MediaFile
+from chatops.bot.config import OCRConfig
+from chatops.bot.perception import photo
+from chatops.bot.perception.image import ImageReader, confident_lines, decoded, open_image, prepare, tesseract
+from chatops.bot.perception.types import MediaFile
 from tests.screens import (
     TERMINAL_LINES,
     dashboard_lines,

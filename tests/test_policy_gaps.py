@@ -3,7 +3,7 @@ step (the token-less local operator included) unless `policy.allow_self_approval
 
 from __future__ import annotations
 
-from bot.model import Decision, UserRef
+from chatops.bot.model import Decision, UserRef
 
 OPERATOR = UserRef(platform="local", id="operator", name="operator")
 ROLES = {"oncall": {"http": ["alice"], "console": ["bob"]}}

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.faults import StorageUnavailable
-from bot.probes import probe_database
-from storage import Store
+from chatops.bot.faults import StorageUnavailable
+from chatops.bot.probes import probe_database
+from chatops.storage import Store
+from chatops.tools.registry import ToolRegistry, tool
 from tests.conftest import make_config, scripted_tools
 from tests.polling import eventually
 from tests.postgres_server import PostgresServer, running_postgres
-from tools.registry import ToolRegistry, tool
 
 
 @pytest.fixture

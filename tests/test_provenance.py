@@ -10,21 +10,32 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from bot.agent.asked import asks_for, prepare_review
-from bot.agent.guided import GuidedPlanner
-from bot.agent.planning import PlanRequest
-from bot.agent.policy import Policy
-from bot.agent.provenance import appears, message_parts, turn_sources
-from bot.agent.review import review
-from bot.config import RunbookConfig, load_config
-from bot.evaluation import ObeyingPlanner, load_cases, offered_tools, run_cases
-from bot.model import Attachment, Decision, Inbound, Plan, PlanStatus, Risk, Step, StepStatus, ThreadRef, UserRef
-from bot.perception.types import PerceivedPart, safe_name
+from chatops.bot.agent.asked import asks_for, prepare_review
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.bot.agent.planning import PlanRequest
+from chatops.bot.agent.policy import Policy
+from chatops.bot.agent.provenance import appears, message_parts, turn_sources
+from chatops.bot.agent.review import review
+from chatops.bot.config import RunbookConfig, load_config
+from chatops.bot.evaluation import ObeyingPlanner, load_cases, offered_tools, run_cases
+from chatops.bot.model import (
+    Attachment,
+    Decision,
+    Inbound,
+    Plan,
+    PlanStatus,
+    Risk,
+    Step,
+    StepStatus,
+    ThreadRef,
+    UserRef,
+)
+from chatops.bot.perception.types import PerceivedPart, safe_name
+from chatops.tools.builtin.http_check import http_check
+from chatops.tools.runbooks import runbook_tool
 from tests.conftest import REPO, ScriptedModel, make_config, reply
 from tests.media import voice_note
 from tests.screens import terminal_screenshot
-from tools.builtin.http_check import http_check
-from tools.runbooks import runbook_tool
 
 ALICE = UserRef(platform="console", id="alice", name="alice")
 SCREEN = "[image: nginx.png, 1280×720 png] text:\n$ curl -sI http://127.0.0.1:8099/health\nHTTP/1.1 502 Bad Gateway"

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from bot.redaction import MASK, Redactor
-from tools import tool
+from chatops.bot.redaction import MASK, Redactor
+from chatops.tools import tool
 
 SECRETS = [
     'pa"ss-word-1',  # a quote

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from bot.model import Risk, ThreadRef, UserRef
-from tools import ToolContext, ToolRegistry, tool
-from tools.registry import ToolArgumentError, render_result, spec_of
+from chatops.bot.model import Risk, ThreadRef, UserRef
+from chatops.tools import ToolContext, ToolRegistry, tool
+from chatops.tools.registry import ToolArgumentError, render_result, spec_of
 
 
 @tool(risk="write", timeout=7, roles=("oncall",), keywords=("scale",))

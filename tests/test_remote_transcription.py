@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from aiohttp import web
 
-from bot.config import WhisperConfig
-from bot.perception.audio import Transcriber
-from bot.perception.types import MediaFile
+from chatops.bot.config import WhisperConfig
+from chatops.bot.perception.audio import Transcriber
+from chatops.bot.perception.types import MediaFile
 from tests.fakes.serving import serve_on_loopback
 from tests.media import voice_note
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.maintenance import Maintenance
-from bot.model import utcnow
+from chatops.bot.maintenance import Maintenance
+from chatops.bot.model import utcnow
 from tests.conftest import both_backends
 from tests.http.served import run_chatops
 

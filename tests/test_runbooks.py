@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from bot.config import RunbookConfig, RunbookParam, load_config
-from bot.model import Risk, ThreadRef, UserRef
-from tools.context import ToolContext
-from tools.registry import ToolArgumentError, ToolSpec
-from tools.runbooks import RunbookError, RunbookFailed, RunbookResult, _Capture, runbook_tool
+from chatops.bot.config import RunbookConfig, RunbookParam, load_config
+from chatops.bot.model import Risk, ThreadRef, UserRef
+from chatops.tools.context import ToolContext
+from chatops.tools.registry import ToolArgumentError, ToolSpec
+from chatops.tools.runbooks import RunbookError, RunbookFailed, RunbookResult, _Capture, runbook_tool
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import Config, PerceptionConfig
-from bot.perception.pipeline import Perceiver
-from bot.perception.spoken import normalise_transcript
-from bot.perception.types import MediaFile, Transcript
-from bot.runtime import build_registry, vocabulary
+from chatops.bot.config import Config, PerceptionConfig
+from chatops.bot.perception.pipeline import Perceiver
+from chatops.bot.perception.spoken import normalise_transcript
+from chatops.bot.perception.types import MediaFile, Transcript
+from chatops.bot.runtime import build_registry, vocabulary
 from tests.media import voice_note
 
 

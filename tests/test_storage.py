@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import sqlite_utils
 
-from bot.model import (
+from chatops.bot.model import (
     Decision,
     Inbound,
     Plan,
@@ -24,9 +24,9 @@ from bot.model import (
     UserRef,
     utcnow,
 )
-from bot.states import PLAN_TRANSITIONS, STEP_TRANSITIONS
-from storage import Store
-from storage.migrations import SCHEMA_VERSION, migrate, schema_version
+from chatops.bot.states import PLAN_TRANSITIONS, STEP_TRANSITIONS
+from chatops.storage import Store
+from chatops.storage.migrations import SCHEMA_VERSION, migrate, schema_version
 
 ALICE = UserRef(platform="console", id="alice", name="alice")
 THREAD = ThreadRef(platform="console", thread="t1")

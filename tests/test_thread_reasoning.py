@@ -9,12 +9,12 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from bot.agent.guided import GuidedPlanner
-from bot.config import RunbookConfig
-from bot.model import Decision, PlanStatus, Risk, StepStatus, UserRef
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.bot.config import RunbookConfig
+from chatops.bot.model import Decision, PlanStatus, Risk, StepStatus, UserRef
+from chatops.tools.builtin.http_check import http_check
+from chatops.tools.runbooks import runbook_tool
 from tests.conftest import ScriptedModel, reply
-from tools.builtin.http_check import http_check
-from tools.runbooks import runbook_tool
 
 ALICE = UserRef(platform="console", id="alice", name="alice")
 

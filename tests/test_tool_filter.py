@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.agent.tool_filter import DEFAULT_LIMIT, relevant_tools
-from bot.config import load_config
-from bot.evaluation import offered_tools
+from chatops.bot.agent.tool_filter import DEFAULT_LIMIT, relevant_tools
+from chatops.bot.config import load_config
+from chatops.bot.evaluation import offered_tools
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 

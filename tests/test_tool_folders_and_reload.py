@@ -7,15 +7,15 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from bot.config import load_config
-from bot.model import Decision, PlanStatus, StepStatus
-from bot.runtime import build_registry, start_runtime
+from chatops.bot.config import load_config
+from chatops.bot.model import Decision, PlanStatus, StepStatus
+from chatops.bot.runtime import build_registry, start_runtime
 from tests.conftest import Bot, Calls, marker_runbook
 from tests.mcp.conftest import person
 
 GOOD = '''
 import threading
-from tools import tool
+from chatops.tools import tool
 
 @tool(risk="read")
 def whoami(ctx, shout: bool = False) -> str:
@@ -38,7 +38,7 @@ async def scale(ctx, service: str, replicas: int = 1) -> str:
 def write_plugins(folder: Path) -> None:
     folder.mkdir()
     (folder / "good.py").write_text(GOOD)
-    (folder / "bad.py").write_text("from tools import tool\n\ndef oops(:\n    pass\n")
+    (folder / "bad.py").write_text("from chatops.tools import tool\n\ndef oops(:\n    pass\n")
     (folder / "_private.py").write_text("raise RuntimeError('never imported')\n")
 
 

@@ -16,18 +16,18 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from bot.agent import meaning
-from bot.agent.guided import GuidedPlanner
-from bot.agent.negation import ruled_out, split_negations
-from bot.agent.planning import PlanRequest
-from bot.agent.review import review
-from bot.agent.values import example_values, fitting, restrictive
-from bot.config import RunbookConfig, load_config
-from bot.evaluation import load_cases, offered_tools, recorded_mcp_tools, run_cases
-from bot.model import Answer, Plan, Risk, Step, StepStatus, UserRef
-from tools.builtin import BUILTIN_TOOLS
-from tools.registry import ToolSpec, spec_of
-from tools.runbooks import runbook_tool
+from chatops.bot.agent import meaning
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.bot.agent.negation import ruled_out, split_negations
+from chatops.bot.agent.planning import PlanRequest
+from chatops.bot.agent.review import review
+from chatops.bot.agent.values import example_values, fitting, restrictive
+from chatops.bot.config import RunbookConfig, load_config
+from chatops.bot.evaluation import load_cases, offered_tools, recorded_mcp_tools, run_cases
+from chatops.bot.model import Answer, Plan, Risk, Step, StepStatus, UserRef
+from chatops.tools.builtin import BUILTIN_TOOLS
+from chatops.tools.registry import ToolSpec, spec_of
+from chatops.tools.runbooks import runbook_tool
 
 REPO = Path(__file__).resolve().parent.parent
 USER = UserRef(platform="console", id="alice", name="alice")
@@ -253,7 +253,7 @@ async def test_the_review_removes_a_ruled_out_step_whatever_planner_proposed_it(
 # --- relevance ------------------------------------------------------------------------------------
 
 async def test_a_timestamp_in_a_screenshot_is_not_a_question_about_the_time() -> None:
-    from bot.perception.types import PerceivedPart
+    from chatops.bot.perception.types import PerceivedPart
 
     shown = PerceivedPart(name="t.png", kind="image", label="[image: t.png, 1280×720 png]",
                           text="text:\nDec 05 03:14:07 UTC web1 nginx[812]: bind() to 0.0.0.0:80 failed (98)\n"

@@ -11,19 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.agent.provenance import mark, message_parts, turn_sources
-from bot.config import PerceptionConfig, VideoConfig
-from bot.model import Plan, Risk, Step
-from bot.perception.pipeline import Perceiver
-from bot.perception.types import MediaFile, PerceivedPart
-from bot.perception.video import Entry, VideoReader, timeline
-from storage.store import Store
+from chatops.bot.agent.provenance import mark, message_parts, turn_sources
+from chatops.bot.config import PerceptionConfig, VideoConfig
+from chatops.bot.model import Plan, Risk, Step
+from chatops.bot.perception.pipeline import Perceiver
+from chatops.bot.perception.types import MediaFile, PerceivedPart
+from chatops.bot.perception.video import Entry, VideoReader, timeline
+from chatops.storage.store import Store
+from chatops.tools.builtin.http_check import http_check
+from chatops.tools.registry import spec_of
 from tests.clips import clip
 from tests.loop_lag import with_loop_lag
 from tests.media import corrupt, random_bytes, truncated, wer
 from tests.screens import error_dialog_screenshot, terminal_screenshot
-from tools.builtin.http_check import http_check
-from tools.registry import spec_of
 
 # tiny.en gives this sentence back word for word on the GENERIC, AVX2 and AVX512 code paths; the
 # margin allows a word or two if another CPU decodes it differently.
@@ -227,7 +227,7 @@ def test_limits_are_in_the_config_with_their_defaults():
 
 
 def test_clips_in_mov_and_mkv_are_accepted(shared_perceiver, tmp_path: Path):
-    from bot.perception.media import to_media
+    from chatops.bot.perception.media import to_media
 
     for fmt, mime in (("mov", "video/mp4"), ("mkv", "video/x-matroska")):
         data = clip(screens()[:1], fmt=fmt)  # type: ignore[arg-type]

@@ -6,10 +6,10 @@ import base64
 
 from aiohttp import web
 
-from bot.config import LLMConfig
-from bot.llm.models import openai_compatible
-from bot.perception.types import MediaFile
-from bot.perception.vision import describe_image, supports_images
+from chatops.bot.config import LLMConfig
+from chatops.bot.llm.models import openai_compatible
+from chatops.bot.perception.types import MediaFile
+from chatops.bot.perception.vision import describe_image, supports_images
 from tests.fakes.openai_server import FakeOpenAI
 from tests.screens import terminal_screenshot
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.store import WAL_SIZE_LIMIT
+from chatops.storage.store import WAL_SIZE_LIMIT
 
 
 @pytest.mark.sqlite_only  # the log is SQLite's

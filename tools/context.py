@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.model import ThreadRef, UserRef
+from chatops.bot.model import ThreadRef, UserRef
 
 ProgressCallback = Callable[[str], Awaitable[None]]
 ChildStarted = Callable[[int, str], Awaitable[None]]

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from tools.registry import ERROR_ATTRIBUTE, SPEC_ATTRIBUTE, ToolSpec, collecting_broken_tools, spec_of
+from chatops.tools.registry import ERROR_ATTRIBUTE, SPEC_ATTRIBUTE, ToolSpec, collecting_broken_tools, spec_of
 
 MODULE_PREFIX = "chatops_tools_folder"
 

@@ -16,7 +16,7 @@ import logging
 from importlib.metadata import entry_points
 from typing import Any
 
-from tools.registry import SPEC_ATTRIBUTE, ToolSpec, spec_of
+from chatops.tools.registry import SPEC_ATTRIBUTE, ToolSpec, spec_of
 
 GROUP = "chatops.tools"
 log = logging.getLogger("chatops.plugins")

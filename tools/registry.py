@@ -24,8 +24,8 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel, ValidationError
 from pydantic_ai import Tool
 
-from bot.model import Risk
-from tools.context import ToolContext
+from chatops.bot.model import Risk
+from chatops.tools.context import ToolContext
 
 ToolRunner = Callable[[ToolContext, dict[str, Any]], Awaitable[Any]]
 

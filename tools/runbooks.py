@@ -32,12 +32,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from bot.config import RunbookConfig, RunbookParam
-from bot.text import unsafe_characters
-from tools.context import ToolContext
-from tools.process_groups import die_with_parent, start_ticks
-from tools.readings import is_problem, read_output
-from tools.registry import ToolSpec, format_validation_error, without_titles
+from chatops.bot.config import RunbookConfig, RunbookParam
+from chatops.bot.text import unsafe_characters
+from chatops.tools.context import ToolContext
+from chatops.tools.process_groups import die_with_parent, start_ticks
+from chatops.tools.readings import is_problem, read_output
+from chatops.tools.registry import ToolSpec, format_validation_error, without_titles
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 import discord
 from pydantic import SecretStr
 
-from adapters.discord.catch_up import catch_up, catch_up_window, channels_to_read
-from adapters.discord.client import ChatopsClient
-from adapters.discord.conversations import (
+from chatops.adapters.discord.catch_up import catch_up, catch_up_window, channels_to_read
+from chatops.adapters.discord.client import ChatopsClient
+from chatops.adapters.discord.conversations import (
     ARCHIVE_AFTER_MINUTES,
     Conversations,
     dm_thread,
@@ -37,19 +37,19 @@ from adapters.discord.conversations import (
     request_text,
     thread_name,
 )
-from adapters.discord.embeds import MESSAGE_LIMIT, clip
-from adapters.discord.endpoints import use_endpoints
-from adapters.discord.files import AttachmentDownloads, attachment_of
-from adapters.discord.interactions import NO_CHANNEL
-from adapters.discord.people import PLATFORM, user_ref
-from adapters.discord.replies import ThreadWriter
-from adapters.discord.views import DenyReasonModal
-from adapters.leadership import Leadership
-from adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
-from bot.faults import StorageUnavailable
-from bot.health import AdapterState
-from bot.model import Decision, DecisionEvent, Inbound, ThreadRef
-from bot.runtime import Runtime
+from chatops.adapters.discord.embeds import MESSAGE_LIMIT, clip
+from chatops.adapters.discord.endpoints import use_endpoints
+from chatops.adapters.discord.files import AttachmentDownloads, attachment_of
+from chatops.adapters.discord.interactions import NO_CHANNEL
+from chatops.adapters.discord.people import PLATFORM, user_ref
+from chatops.adapters.discord.replies import ThreadWriter
+from chatops.adapters.discord.views import DenyReasonModal
+from chatops.adapters.leadership import Leadership
+from chatops.adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
+from chatops.bot.faults import StorageUnavailable
+from chatops.bot.health import AdapterState
+from chatops.bot.model import Decision, DecisionEvent, Inbound, ThreadRef
+from chatops.bot.runtime import Runtime
 
 log = logging.getLogger("chatops.discord")
 

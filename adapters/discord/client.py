@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from adapters.discord.interactions import UNREADABLE, RawChannels, complete, private_answer
-from adapters.discord.views import DecisionButton, StepChoice
+from chatops.adapters.discord.interactions import UNREADABLE, RawChannels, complete, private_answer
+from chatops.adapters.discord.views import DecisionButton, StepChoice
 
 if TYPE_CHECKING:
-    from adapters.discord.adapter import DiscordAdapter
+    from chatops.adapters.discord.adapter import DiscordAdapter
 
 log = logging.getLogger("chatops.discord")
 

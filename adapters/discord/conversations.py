@@ -17,11 +17,11 @@ import re
 
 import discord
 
-from adapters.discord.embeds import clip
-from adapters.discord.people import PLATFORM
-from bot.card_records import CardRecords
-from bot.config import DiscordConfig
-from bot.model import ThreadRef
+from chatops.adapters.discord.embeds import clip
+from chatops.adapters.discord.people import PLATFORM
+from chatops.bot.card_records import CardRecords
+from chatops.bot.config import DiscordConfig
+from chatops.bot.model import ThreadRef
 
 log = logging.getLogger("chatops.discord")
 

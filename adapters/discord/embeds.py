@@ -12,9 +12,9 @@ from typing import Any
 
 import discord
 
-from adapters.discord.people import mention_of
-from adapters.messages import is_text_output, output_text, step_badge
-from bot.model import Plan, PlanStatus, Risk, Step, StepStatus
+from chatops.adapters.discord.people import mention_of
+from chatops.adapters.messages import is_text_output, output_text, step_badge
+from chatops.bot.model import Plan, PlanStatus, Risk, Step, StepStatus
 
 MESSAGE_LIMIT = 2000
 TITLE_LIMIT = 256

@@ -15,7 +15,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.config import DiscordConfig
+from chatops.bot.config import DiscordConfig
 
 
 def use_endpoints(config: DiscordConfig) -> Callable[[], None]:

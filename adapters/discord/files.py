@@ -13,10 +13,10 @@ import mimetypes
 import aiohttp
 import discord
 
-from bot.model import Attachment
-from bot.perception.media import human_size, read_capped
-from bot.perception.types import PerceptionError
-from bot.text import safe_file_name
+from chatops.bot.model import Attachment
+from chatops.bot.perception.media import human_size, read_capped
+from chatops.bot.perception.types import PerceptionError
+from chatops.bot.text import safe_file_name
 
 CHUNK = 64 * 1024
 

@@ -11,7 +11,7 @@ import base64
 import binascii
 from urllib.parse import urlencode
 
-from bot.config import Config
+from chatops.bot.config import Config
 
 AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
 SCOPES = ("bot", "applications.commands")

@@ -18,11 +18,11 @@ from __future__ import annotations
 import discord
 from discord import ui
 
-from adapters.discord.embeds import RISK_MARK, _step_block, clip, colour_of, status_line
-from adapters.discord.people import mention_of
-from adapters.discord.views import DecisionButton, step_choice
-from adapters.messages import step_badge
-from bot.model import Plan, PlanStatus, Risk
+from chatops.adapters.discord.embeds import RISK_MARK, _step_block, clip, colour_of, status_line
+from chatops.adapters.discord.people import mention_of
+from chatops.adapters.discord.views import DecisionButton, step_choice
+from chatops.adapters.messages import step_badge
+from chatops.bot.model import Plan, PlanStatus, Risk
 
 MAX_COMPONENTS = 40
 MAX_TEXT = 4000

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.model import UserRef
+from chatops.bot.model import UserRef
 
 PLATFORM = "discord"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.embeds import (
+from chatops.adapters.discord.embeds import (
     MESSAGE_LIMIT,
     RESULT_SNIPPET,
     clip,
@@ -27,11 +27,11 @@ from adapters.discord.embeds import (
     plan_embed,
     split_message,
 )
-from adapters.discord.layout import PlanLayout
-from adapters.discord.people import PLATFORM
-from adapters.discord.views import decision_view
-from bot.card_records import CardRecords
-from bot.model import (
+from chatops.adapters.discord.layout import PlanLayout
+from chatops.adapters.discord.people import PLATFORM
+from chatops.adapters.discord.views import decision_view
+from chatops.bot.card_records import CardRecords
+from chatops.bot.model import (
     AnswerEvent,
     DecisionEvent,
     NoticeEvent,

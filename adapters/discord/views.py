@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.model import Plan, PlanStatus, StepStatus
+from chatops.bot.model import Plan, PlanStatus, StepStatus
 
 if TYPE_CHECKING:
-    from adapters.discord.client import ChatopsClient
+    from chatops.adapters.discord.client import ChatopsClient
 
 CUSTOM_ID = re.compile(r"chatops:(?P<verdict>approve|deny):(?P<plan_id>[A-Za-z0-9_-]{1,80})")
 

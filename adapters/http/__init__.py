@@ -1,5 +1,5 @@
 """The HTTP API (`/api/v1`) and the local web chat: see `server.HttpAdapter`."""
 
-from adapters.http.server import HttpAdapter
+from chatops.adapters.http.server import HttpAdapter
 
 __all__ = ["HttpAdapter"]

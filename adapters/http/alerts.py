@@ -14,24 +14,24 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import BaseModel
 
-from adapters.http.alert_schemas import (
+from chatops.adapters.http.alert_schemas import (
     AcknowledgeRequest,
     AlertActionReply,
     AlertWebhookReply,
     SchedulePage,
     SilenceRequest,
 )
-from adapters.http.auth import PLATFORM, Callers
-from adapters.http.errors import JSON, ApiError
-from adapters.http.openapi import Endpoint, Param
-from adapters.http.uploads import read_json
-from bot.alert_payloads import AlertmanagerWebhook, GrafanaWebhook, PayloadError, Source, read_notification
-from bot.alerts import AlertDesk, thread_name
-from bot.model import ThreadRef, UserRef
-from bot.schedules import schedule_rows
+from chatops.adapters.http.auth import PLATFORM, Callers
+from chatops.adapters.http.errors import JSON, ApiError
+from chatops.adapters.http.openapi import Endpoint, Param
+from chatops.adapters.http.uploads import read_json
+from chatops.bot.alert_payloads import AlertmanagerWebhook, GrafanaWebhook, PayloadError, Source, read_notification
+from chatops.bot.alerts import AlertDesk, thread_name
+from chatops.bot.model import ThreadRef, UserRef
+from chatops.bot.schedules import schedule_rows
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from chatops.bot.runtime import Runtime
 
 THREAD_ID = {"type": "string", "maxLength": 200}
 Readable = Callable[[str, UserRef], Awaitable[ThreadRef]]

@@ -22,15 +22,15 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from adapters.http.alerts import AlertsApi
-from adapters.http.auth import PLATFORM, Callers
-from adapters.http.errors import JSON, ApiError
-from adapters.http.events import ThreadEvents
-from adapters.http.guard import SECURITY_HEADERS
-from adapters.http.metrics import BotMetrics
-from adapters.http.openapi import Endpoint, Param, build_document
-from adapters.http.reports import ReportsApi
-from adapters.http.schemas import (
+from chatops.adapters.http.alerts import AlertsApi
+from chatops.adapters.http.auth import PLATFORM, Callers
+from chatops.adapters.http.errors import JSON, ApiError
+from chatops.adapters.http.events import ThreadEvents
+from chatops.adapters.http.guard import SECURITY_HEADERS
+from chatops.adapters.http.metrics import BotMetrics
+from chatops.adapters.http.openapi import Endpoint, Param, build_document
+from chatops.adapters.http.reports import ReportsApi
+from chatops.adapters.http.schemas import (
     AdapterHealthBody,
     DecisionRequest,
     HealthBody,
@@ -44,15 +44,15 @@ from adapters.http.schemas import (
     WaitingPage,
     WaitingPlan,
 )
-from adapters.http.uploads import IncomingMessage, read_json, read_message
-from adapters.messages import output_text
-from bot import __version__
-from bot.alerts import alert_body
-from bot.faults import StorageUnavailable
-from bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
-from bot.perception.types import PerceptionError
-from bot.runtime import Runtime
-from bot.schedules import VISIBLE_OWNER as SCHEDULES_OWNER
+from chatops.adapters.http.uploads import IncomingMessage, read_json, read_message
+from chatops.adapters.messages import output_text
+from chatops.bot import __version__
+from chatops.bot.alerts import alert_body
+from chatops.bot.faults import StorageUnavailable
+from chatops.bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
+from chatops.bot.perception.types import PerceptionError
+from chatops.bot.runtime import Runtime
+from chatops.bot.schedules import VISIBLE_OWNER as SCHEDULES_OWNER
 
 log = logging.getLogger("chatops.http")
 

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from adapters.http.errors import ApiError
-from bot.agent.policy import LOCAL, Policy
-from bot.config import Config
-from bot.model import Plan, UserRef
+from chatops.adapters.http.errors import ApiError
+from chatops.bot.agent.policy import LOCAL, Policy
+from chatops.bot.config import Config
+from chatops.bot.model import Plan, UserRef
 
 PLATFORM = "http"
 OPERATOR = UserRef(platform=LOCAL, id="operator", name="operator")

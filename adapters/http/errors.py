@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.faults import StorageUnavailable
+from chatops.bot.faults import StorageUnavailable
 
 log = logging.getLogger("chatops.http")
 

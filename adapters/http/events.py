@@ -28,7 +28,7 @@ from collections import Counter, OrderedDict
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
-from bot.model import Outbound
+from chatops.bot.model import Outbound
 
 FLUSH_SECONDS = 0.05
 KEEP_THREADS = 2000

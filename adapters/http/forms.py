@@ -18,7 +18,7 @@ from aiohttp.multipart import content_disposition_filename, parse_content_dispos
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from bot.perception.media import human_size
+from chatops.bot.perception.media import human_size
 
 MAX_PARTS = 64  # text, files and any other fields of one multipart message
 MAX_FIELDS = 64  # fields of one urlencoded form

@@ -10,7 +10,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bot.model import DecisionEvent, Outbound, PlanEvent, PlanStatus, StepEvent, StepStatus, ThreadRef
+from chatops.bot.model import DecisionEvent, Outbound, PlanEvent, PlanStatus, StepEvent, StepStatus, ThreadRef
 
 FINAL_STEP_STATES = {StepStatus.succeeded, StepStatus.failed, StepStatus.skipped, StepStatus.interrupted}
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)

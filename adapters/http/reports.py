@@ -8,13 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.http.auth import Callers
-from adapters.http.errors import ApiError
-from adapters.http.guard import SECURITY_HEADERS
-from adapters.http.openapi import Endpoint, Param
-from adapters.messages import output_text
-from bot.incident_report import thread_report, to_html, to_markdown
-from bot.model import ThreadRef, UserRef
+from chatops.adapters.http.auth import Callers
+from chatops.adapters.http.errors import ApiError
+from chatops.adapters.http.guard import SECURITY_HEADERS
+from chatops.adapters.http.openapi import Endpoint, Param
+from chatops.adapters.messages import output_text
+from chatops.bot.incident_report import thread_report, to_html, to_markdown
+from chatops.bot.model import ThreadRef, UserRef
 
 THREAD_ID = {"type": "string", "maxLength": 200}
 Readable = Callable[[str, UserRef], Awaitable[ThreadRef]]

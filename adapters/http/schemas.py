@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from adapters.http.alert_schemas import AlertBody
-from bot.model import Outcome, PlanStatus, Risk, StepStatus
+from chatops.adapters.http.alert_schemas import AlertBody
+from chatops.bot.model import Outcome, PlanStatus, Risk, StepStatus
 
 MAX_TEXT = 20_000
 

@@ -10,16 +10,16 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.http.api import ThreadsApi
-from adapters.http.auth import PLATFORM
-from adapters.http.connections import ConnectionCounter, LimitedSite
-from adapters.http.errors import errors_as_json
-from adapters.http.events import ThreadEvents
-from adapters.http.guard import browser_guard, security_headers
-from adapters.http.metrics import BotMetrics
-from bot.health import AdapterState
-from bot.model import Outbound, ThreadRef
-from bot.runtime import Runtime
+from chatops.adapters.http.api import ThreadsApi
+from chatops.adapters.http.auth import PLATFORM
+from chatops.adapters.http.connections import ConnectionCounter, LimitedSite
+from chatops.adapters.http.errors import errors_as_json
+from chatops.adapters.http.events import ThreadEvents
+from chatops.adapters.http.guard import browser_guard, security_headers
+from chatops.adapters.http.metrics import BotMetrics
+from chatops.bot.health import AdapterState
+from chatops.bot.model import Outbound, ThreadRef
+from chatops.bot.runtime import Runtime
 
 log = logging.getLogger("chatops.http")
 

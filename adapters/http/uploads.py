@@ -18,13 +18,13 @@ from aiohttp import web
 from pydantic import ValidationError
 from python_multipart.multipart import parse_options_header
 
-from adapters.http.errors import ApiError
-from adapters.http.forms import FormPart, FormRefused, parse_multipart, parse_urlencoded
-from adapters.http.schemas import MAX_TEXT, MessageRequest
-from bot.config import Config
-from bot.perception.media import declared_type, human_size, to_media
-from bot.perception.types import PerceptionError
-from bot.text import safe_file_name
+from chatops.adapters.http.errors import ApiError
+from chatops.adapters.http.forms import FormPart, FormRefused, parse_multipart, parse_urlencoded
+from chatops.adapters.http.schemas import MAX_TEXT, MessageRequest
+from chatops.bot.config import Config
+from chatops.bot.perception.media import declared_type, human_size, to_media
+from chatops.bot.perception.types import PerceptionError
+from chatops.bot.text import safe_file_name
 
 T = TypeVar("T")
 

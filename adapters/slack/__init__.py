@@ -8,6 +8,6 @@ and user-group membership), `status` (the working indicator), `client` (the Web 
 retries), `manifest` (the app manifest for `chatops slack-manifest`).
 """
 
-from adapters.slack.app import SlackAdapter, SlackStartError
+from chatops.adapters.slack.app import SlackAdapter, SlackStartError
 
 __all__ = ["SlackAdapter", "SlackStartError"]

@@ -32,22 +32,22 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import events
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION, chosen_steps
-from adapters.slack.client import error_of, web_client
-from adapters.slack.delivery import Delivery
-from adapters.slack.deny_reason import CALLBACK_ID as DENY_CALLBACK
-from adapters.slack.deny_reason import ClickedCard, deny_modal, submitted_reason
-from adapters.slack.files import SlackFiles, complete_files
-from adapters.slack.home import home_view
-from adapters.slack.manifest import suggested_prompts
-from adapters.slack.people import People, configured_groups
-from adapters.slack.status import WorkingStatus
-from adapters.supervision import FAILURES_BEFORE_DOWN
-from bot.faults import StorageUnavailable
-from bot.health import AdapterState
-from bot.model import Decision, ThreadRef
-from bot.runtime import Runtime
+from chatops.adapters.slack import events
+from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION, chosen_steps
+from chatops.adapters.slack.client import error_of, web_client
+from chatops.adapters.slack.delivery import Delivery
+from chatops.adapters.slack.deny_reason import CALLBACK_ID as DENY_CALLBACK
+from chatops.adapters.slack.deny_reason import ClickedCard, deny_modal, submitted_reason
+from chatops.adapters.slack.files import SlackFiles, complete_files
+from chatops.adapters.slack.home import home_view
+from chatops.adapters.slack.manifest import suggested_prompts
+from chatops.adapters.slack.people import People, configured_groups
+from chatops.adapters.slack.status import WorkingStatus
+from chatops.adapters.supervision import FAILURES_BEFORE_DOWN
+from chatops.bot.faults import StorageUnavailable
+from chatops.bot.health import AdapterState
+from chatops.bot.model import Decision, ThreadRef
+from chatops.bot.runtime import Runtime
 
 log = logging.getLogger("chatops.slack")
 PLATFORM = "slack"

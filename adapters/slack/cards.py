@@ -19,9 +19,9 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, FeedbackButtonsElement
 
-from adapters.messages import is_text_output, output_text, step_badge
-from adapters.slack.mrkdwn import escape, truncate
-from bot.model import Plan, PlanStatus, Risk, Step, StepStatus
+from chatops.adapters.messages import is_text_output, output_text, step_badge
+from chatops.adapters.slack.mrkdwn import escape, truncate
+from chatops.bot.model import Plan, PlanStatus, Risk, Step, StepStatus
 
 APPROVE_ACTION = "chatops.approve"
 DENY_ACTION = "chatops.deny"

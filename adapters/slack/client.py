@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import SlackConfig
+from chatops.bot.config import SlackConfig
 
 RATE_LIMIT_RETRIES = 3
 CONNECTION_RETRIES = 2

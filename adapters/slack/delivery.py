@@ -32,13 +32,13 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import cards
-from adapters.slack.client import error_of
-from adapters.slack.files import upload_text
-from adapters.slack.mrkdwn import escape, split_text, to_mrkdwn, truncate
-from adapters.slack.streaming import MARKDOWN_LIMIT, StreamRefused, ThreadStreams
-from bot.card_records import CardRecords
-from bot.model import (
+from chatops.adapters.slack import cards
+from chatops.adapters.slack.client import error_of
+from chatops.adapters.slack.files import upload_text
+from chatops.adapters.slack.mrkdwn import escape, split_text, to_mrkdwn, truncate
+from chatops.adapters.slack.streaming import MARKDOWN_LIMIT, StreamRefused, ThreadStreams
+from chatops.bot.card_records import CardRecords
+from chatops.bot.model import (
     AnswerEvent,
     DecisionEvent,
     NoticeEvent,

@@ -13,8 +13,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from adapters.slack.mrkdwn import escape, truncate
-from bot.model import Plan
+from chatops.adapters.slack.mrkdwn import escape, truncate
+from chatops.bot.model import Plan
 
 CALLBACK_ID = "chatops.deny_reason"
 BLOCK_ID = "reason"

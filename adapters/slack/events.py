@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.files import attachments_of
-from adapters.slack.mrkdwn import to_plain
-from bot.model import Inbound, ThreadRef, UserRef
+from chatops.adapters.slack.files import attachments_of
+from chatops.adapters.slack.mrkdwn import to_plain
+from chatops.bot.model import Inbound, ThreadRef, UserRef
 
 PLATFORM = "slack"
 # plain messages, messages with files, and thread replies also sent to the channel; everything

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.client import error_of
-from bot.model import Attachment
-from bot.perception.media import human_size, read_capped
-from bot.perception.types import PerceptionError
-from bot.text import safe_file_name
+from chatops.adapters.slack.client import error_of
+from chatops.bot.model import Attachment
+from chatops.bot.perception.media import human_size, read_capped
+from chatops.bot.perception.types import PerceptionError
+from chatops.bot.text import safe_file_name
 
 log = logging.getLogger("chatops.slack.files")
 CHUNK = 64 * 1024

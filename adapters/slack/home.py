@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, slack_date
-from adapters.slack.mrkdwn import escape, truncate
-from bot.model import Plan, Risk
+from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, slack_date
+from chatops.adapters.slack.mrkdwn import escape, truncate
+from chatops.bot.model import Plan, Risk
 
 MAX_WAITING = 15  # 3 blocks each, under the Home tab's 100
 MAX_THREADS = 10

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.config import Config
-from tools.registry import ToolSpec
+from chatops.bot.config import Config
+from chatops.tools.registry import ToolSpec
 
 BOT_SCOPES = [
     "app_mentions:read",

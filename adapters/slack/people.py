@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.client import error_of
-from bot.config import Config
-from bot.model import UserRef
+from chatops.adapters.slack.client import error_of
+from chatops.bot.config import Config
+from chatops.bot.model import UserRef
 
 log = logging.getLogger("chatops.slack.people")
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.client import error_of
+from chatops.adapters.slack.client import error_of
 
 log = logging.getLogger("chatops.slack.status")
 WORKING_TEXT = "is working on it…"

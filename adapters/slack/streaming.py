@@ -32,10 +32,10 @@ from slack_sdk.models.messages.chunk import Chunk, MarkdownTextChunk, PlanUpdate
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.cards import short_result
-from adapters.slack.client import error_of
-from adapters.slack.mrkdwn import truncate
-from bot.model import Plan, Step, StepStatus, ThreadRef
+from chatops.adapters.slack.cards import short_result
+from chatops.adapters.slack.client import error_of
+from chatops.adapters.slack.mrkdwn import truncate
+from chatops.bot.model import Plan, Step, StepStatus, ThreadRef
 
 log = logging.getLogger("chatops.slack.streaming")
 

@@ -26,10 +26,10 @@ sys.path.insert(0, str(HERE / "experiments"))
 import numpy as np  # noqa: E402
 from minilm import encoder  # noqa: E402
 
-from bot.agent.entities import own_text  # noqa: E402
-from bot.agent.ranking import CLEAR_MARGIN, rank_tools  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.evaluation import load_cases, offered_tools  # noqa: E402
+from chatops.bot.agent.entities import own_text  # noqa: E402
+from chatops.bot.agent.ranking import CLEAR_MARGIN, rank_tools  # noqa: E402
+from chatops.bot.config import load_config  # noqa: E402
+from chatops.bot.evaluation import load_cases, offered_tools  # noqa: E402
 
 
 def tool_text(spec) -> str:

@@ -1,3 +1,3 @@
 """The MiniLM sentence encoder, for the experiments: it now ships as `bot.agent.meaning`."""
 
-from bot.agent.meaning import MiniLM, available, encoder, model_dir  # noqa: F401
+from chatops.bot.agent.meaning import MiniLM, available, encoder, model_dir  # noqa: F401

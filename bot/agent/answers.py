@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.agent.diagnosis import KnowledgeBase, Match, NextStep, Text
-from bot.agent.provenance import Source
-from bot.model import Plan, Step, StepStatus
+from chatops.bot.agent.diagnosis import KnowledgeBase, Match, NextStep, Text
+from chatops.bot.agent.provenance import Source
+from chatops.bot.model import Plan, Step, StepStatus
 
 EVIDENCE_MARK = "from the "  # a diagnostic step's reason: "from the screenshot x.png: `…` → `…`"
 MAX_NEXT = 3  # next steps offered

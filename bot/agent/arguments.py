@@ -13,7 +13,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from bot.agent.entities import (
+from chatops.bot.agent.entities import (
     CLAUSE,
     DOMAIN_NAMES,
     HOST_NAMES,
@@ -31,7 +31,7 @@ from bot.agent.entities import (
     url_port,
     words_of,
 )
-from bot.agent.lexicon import (
+from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     DETERMINERS,
     FALSE_PARTICLES,
@@ -45,7 +45,7 @@ from bot.agent.lexicon import (
     VALUE_ALIASES,
     synonym_class,
 )
-from bot.agent.values import (
+from chatops.bot.agent.values import (
     Span,
     anchor_stems,
     best_assignment,
@@ -54,8 +54,8 @@ from bot.agent.values import (
     spans_of,
     value_choices,
 )
-from bot.model import Risk
-from tools.registry import ToolSpec
+from chatops.bot.model import Risk
+from chatops.tools.registry import ToolSpec
 
 FIT_POINTS = {  # an entity that fits a parameter, by (entity kind, parameter kind)
     ("url", "url"): 3.0,

@@ -20,14 +20,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from bot.agent import meaning as semantics
-from bot.agent.entities import extract_entities
-from bot.agent.lexicon import QUESTION, REQUEST_SPLIT
-from bot.agent.planning import PlanRequest
-from bot.agent.provenance import turn_sources
-from bot.agent.ranking import ACTION_SIMILARITY, SIMILARITY_TIE, score_tool
-from bot.model import Plan, Risk
-from tools.registry import ToolSpec
+from chatops.bot.agent import meaning as semantics
+from chatops.bot.agent.entities import extract_entities
+from chatops.bot.agent.lexicon import QUESTION, REQUEST_SPLIT
+from chatops.bot.agent.planning import PlanRequest
+from chatops.bot.agent.provenance import turn_sources
+from chatops.bot.agent.ranking import ACTION_SIMILARITY, SIMILARITY_TIE, score_tool
+from chatops.bot.model import Plan, Risk
+from chatops.tools.registry import ToolSpec
 
 
 def asks_for(spec: ToolSpec, own_texts: Iterable[str], offered: Iterable[ToolSpec] = ()) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from bot.model import Answer, Plan, Step
-from tools.registry import ToolRegistry, ToolSpec
+from chatops.bot.model import Answer, Plan, Step
+from chatops.tools.registry import ToolRegistry, ToolSpec
 
 PREFIX = "!"
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.agent.lexicon import CONDITION
-from bot.model import Plan, StepStatus
+from chatops.bot.agent.lexicon import CONDITION
+from chatops.bot.model import Plan, StepStatus
 
 _JOIN = re.compile(r"\s*(?:,\s*)?(?:\band\s+then\b|\band\b|\bthen\b|,)\s*", re.IGNORECASE)
 

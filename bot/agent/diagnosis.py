@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.config import Config, DiagnosisCheck, DiagnosisConfig
+from chatops.bot.config import Config, DiagnosisCheck, DiagnosisConfig
 
 BUILTIN_FOLDER = Path(__file__).with_name("diagnoses")
 MAX_TEXT = 32_000  # characters of one text searched: a long log's head is where the first error is

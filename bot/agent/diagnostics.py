@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 
-from bot.agent.arguments import parameters
-from bot.agent.entities import extract_entities
-from bot.agent.provenance import Source
-from bot.agent.ranking import rank_tools
-from bot.model import Risk, Step
-from tools.registry import ToolArgumentError, ToolSpec
+from chatops.bot.agent.arguments import parameters
+from chatops.bot.agent.entities import extract_entities
+from chatops.bot.agent.provenance import Source
+from chatops.bot.agent.ranking import rank_tools
+from chatops.bot.model import Risk, Step
+from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 UNROUTABLE = frozenset({"0.0.0.0", "::", "*", "255.255.255.255"})  # bind addresses, not targets
 MIN_FIT = 1.5  # the line must carry an entity that fits the tool's parameters this well

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import available_timezones
 
-from bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
-from bot.agent.provenance import message_parts
-from tools.registry import ToolSpec
+from chatops.bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
+from chatops.bot.agent.provenance import message_parts
+from chatops.tools.registry import ToolSpec
 
 __all__ = ["CLAUSE", "STOPWORDS", "VERB_LEADS", "Entities", "extract_entities", "own_text"]
 

@@ -7,10 +7,10 @@ import asyncio
 import time
 from typing import Any
 
-from bot.model import Step, StepResult
-from bot.redaction import Redactor
-from tools.context import ToolContext
-from tools.registry import ToolArgumentError, ToolRegistry, ToolSpec, problem_of, render_result
+from chatops.bot.model import Step, StepResult
+from chatops.bot.redaction import Redactor
+from chatops.tools.context import ToolContext
+from chatops.tools.registry import ToolArgumentError, ToolRegistry, ToolSpec, problem_of, render_result
 
 
 class Executor:

@@ -17,12 +17,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.agent.arguments import fill_arguments, parameters, tool_vocabulary
-from bot.agent.entities import extract_entities, stem, words_of
-from bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
-from bot.agent.ranking import CLEAR_MARGIN, Candidate
-from bot.model import Plan, Step, StepStatus
-from tools.registry import ToolSpec
+from chatops.bot.agent.arguments import fill_arguments, parameters, tool_vocabulary
+from chatops.bot.agent.entities import extract_entities, stem, words_of
+from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
+from chatops.bot.agent.ranking import CLEAR_MARGIN, Candidate
+from chatops.bot.model import Plan, Step, StepStatus
+from chatops.tools.registry import ToolSpec
 
 SHORT = 6  # words: a message this short that fits the previous tool is about it
 # "same for billing", "do it again but for nginx": the value the message is about, last.

@@ -69,12 +69,12 @@ from pydantic_ai import Agent, ModelRetry, StructuredDict
 from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
-from bot.agent import meaning as semantics
-from bot.agent.answers import summarize_steps
-from bot.agent.arguments import Param, description_stems, parameters, tool_vocabulary, word_candidates
-from bot.agent.conditions import found_problem, split_conditional
-from bot.agent.diagnostics import diagnostic_steps
-from bot.agent.entities import (
+from chatops.bot.agent import meaning as semantics
+from chatops.bot.agent.answers import summarize_steps
+from chatops.bot.agent.arguments import Param, description_stems, parameters, tool_vocabulary, word_candidates
+from chatops.bot.agent.conditions import found_problem, split_conditional
+from chatops.bot.agent.diagnostics import diagnostic_steps
+from chatops.bot.agent.entities import (
     STOPWORDS,
     Entities,
     extract_entities,
@@ -82,13 +82,13 @@ from bot.agent.entities import (
     own_text,
     words_of,
 )
-from bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
-from bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REFERENCES, REQUEST_SPLIT, THANKS
-from bot.agent.negation import Negations, ruled_out, split_negations
-from bot.agent.planner import data_block, run_model
-from bot.agent.planning import PlannerError, PlanRequest
-from bot.agent.provenance import Source, message_parts
-from bot.agent.ranking import (
+from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
+from chatops.bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REFERENCES, REQUEST_SPLIT, THANKS
+from chatops.bot.agent.negation import Negations, ruled_out, split_negations
+from chatops.bot.agent.planner import data_block, run_model
+from chatops.bot.agent.planning import PlannerError, PlanRequest
+from chatops.bot.agent.provenance import Source, message_parts
+from chatops.bot.agent.ranking import (
     ACKNOWLEDGEMENT_SCORE,
     CHOICE_TOKENS,
     CLEAR_MARGIN,
@@ -98,9 +98,9 @@ from bot.agent.ranking import (
     rank_tools,
     score_tool,
 )
-from bot.agent.values import fitting, spans_of
-from bot.model import Answer, Plan, Risk, Step
-from tools.registry import ToolArgumentError, ToolSpec
+from chatops.bot.agent.values import fitting, spans_of
+from chatops.bot.model import Answer, Plan, Risk, Step
+from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 CHOICE_INSTRUCTIONS = """\
 You route requests of on-call engineers to a tool. Answer with the one tool that does what the

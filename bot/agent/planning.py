@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.agent.diagnosis import KnowledgeBase
-from bot.model import Answer, Plan, UserRef
-from tools.registry import ToolSpec
+from chatops.bot.agent.diagnosis import KnowledgeBase
+from chatops.bot.model import Answer, Plan, UserRef
+from chatops.tools.registry import ToolSpec
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.config import Config
-from bot.model import Plan, Risk, UserRef
-from tools.registry import ToolSpec
+from chatops.bot.config import Config
+from chatops.bot.model import Plan, Risk, UserRef
+from chatops.tools.registry import ToolSpec
 
 
 class StepShape(Protocol):

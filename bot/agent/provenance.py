@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.agent.lexicon import VALUE_ALIASES
-from bot.model import Plan, Risk, Step
-from tools.registry import ToolSpec
+from chatops.bot.agent.lexicon import VALUE_ALIASES
+from chatops.bot.model import Plan, Risk, Step
+from chatops.tools.registry import ToolSpec
 
 # A part label as `bot.perception` writes it, at the start of a line: "[voice note, 0:12] …",
 # "[image: error.png, 1280×720 png] text: …", "[file: x]", "[alert: HighLatency, firing]" (an alert
@@ -230,7 +230,7 @@ def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources,
     action the user's own words never asked for (`asks_for`, see `bot.agent.asked`), or whose
     values come only from the data. Returns the removed steps with why."""
     if asks_for is None:
-        from bot.agent.asked import asks_for as asked  # imports this module: not at the top
+        from chatops.bot.agent.asked import asks_for as asked  # imports this module: not at the top
 
         def asks_for(spec: ToolSpec, texts: list[str]) -> bool:
             return asked(spec, texts, specs.values())

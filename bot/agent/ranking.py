@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.agent.arguments import (
+from chatops.bot.agent.arguments import (
     ENTITY_KINDS,
     Filled,
     _description_stems,
@@ -20,7 +20,7 @@ from bot.agent.arguments import (
     fill_arguments,
     typo_of,
 )
-from bot.agent.entities import (
+from chatops.bot.agent.entities import (
     CLAUSE,
     STOPWORDS,
     VERB_LEADS,
@@ -30,7 +30,7 @@ from bot.agent.entities import (
     stem,
     words_of,
 )
-from bot.agent.lexicon import (
+from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     CHANGE_CLASSES,
     LIGHT_VERBS,
@@ -38,8 +38,8 @@ from bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
-from bot.model import Risk
-from tools.registry import ToolSpec
+from chatops.bot.model import Risk
+from chatops.tools.registry import ToolSpec
 
 # --- scoring weights (see `rank_tools`) ------------------------------------------------------
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.agent.entities import own_text
-from bot.agent.negation import ruled_out, split_negations
-from bot.agent.planning import PlanRequest
-from bot.agent.provenance import Dropped, mark, turn_sources
-from bot.model import Answer, Plan
-from tools.registry import ToolArgumentError, ToolSpec
+from chatops.bot.agent.entities import own_text
+from chatops.bot.agent.negation import ruled_out, split_negations
+from chatops.bot.agent.planning import PlanRequest
+from chatops.bot.agent.provenance import Dropped, mark, turn_sources
+from chatops.bot.model import Answer, Plan
+from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 
 @dataclass

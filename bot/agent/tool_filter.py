@@ -16,8 +16,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from bot.agent.entities import stem
-from tools.registry import ToolSpec
+from chatops.bot.agent.entities import stem
+from chatops.tools.registry import ToolSpec
 
 DEFAULT_LIMIT = 24
 NAME_WEIGHT = 2.0

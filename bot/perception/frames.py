@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from bot.perception.types import PerceptionError
+from chatops.bot.perception.types import PerceptionError
 
 THUMB_WIDTH = 320  # a 720p text line (~16 px) stays ~4 px tall: one new line is a visible change
 PIXEL_STEP = 16  # grey levels: a thumbnail pixel that moved less is noise or compression (averaged 4×4)
@@ -173,6 +173,6 @@ def _changed(reference: np.ndarray, thumb: np.ndarray) -> float:
 
 
 def _reason(exc: BaseException) -> str:
-    from bot.perception.audio import _reason as reason
+    from chatops.bot.perception.audio import _reason as reason
 
     return reason(exc)

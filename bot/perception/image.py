@@ -59,9 +59,9 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
-from bot.config import OCRConfig
-from bot.perception.photo import flatten, looks_like_photo, opencv
-from bot.perception.types import ImageReading, MediaFile, PerceptionError
+from chatops.bot.config import OCRConfig
+from chatops.bot.perception.photo import flatten, looks_like_photo, opencv
+from chatops.bot.perception.types import ImageReading, MediaFile, PerceptionError
 
 log = logging.getLogger("chatops.perception.image")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import filetype
 
-from bot.perception.types import MediaFile, PerceptionError
+from chatops.bot.perception.types import MediaFile, PerceptionError
 
 CHUNK = 256 * 1024
 

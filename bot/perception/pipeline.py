@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 
 from pydantic_ai.models import Model
 
-from bot.config import PerceptionConfig
-from bot.model import Attachment
-from bot.perception.admission import PerUserQueue
-from bot.perception.media import declared_type, header_pixels, human_size, to_media
-from bot.perception.spoken import normalise_transcript
-from bot.perception.types import MediaFile, PerceivedPart, PerceptionError, safe_name
+from chatops.bot.config import PerceptionConfig
+from chatops.bot.model import Attachment
+from chatops.bot.perception.admission import PerUserQueue
+from chatops.bot.perception.media import declared_type, header_pixels, human_size, to_media
+from chatops.bot.perception.spoken import normalise_transcript
+from chatops.bot.perception.types import MediaFile, PerceivedPart, PerceptionError, safe_name
 
 log = logging.getLogger("chatops.perception")
 
@@ -74,7 +74,7 @@ class Perceiver:
     @property
     def transcriber(self):
         if self._transcriber is None:
-            from bot.perception.audio import Transcriber
+            from chatops.bot.perception.audio import Transcriber
 
             self._transcriber = Transcriber(self.config.whisper, max_seconds=self.config.max_audio_seconds,
                                             executor=self.executor, vocabulary=self._vocabulary)
@@ -83,7 +83,7 @@ class Perceiver:
     @property
     def image_reader(self):
         if self._image_reader is None:
-            from bot.perception.image import ImageReader
+            from chatops.bot.perception.image import ImageReader
 
             self._image_reader = ImageReader(self.config.ocr, max_pixels=self.config.max_image_pixels,
                                              executor=self.executor)
@@ -92,7 +92,7 @@ class Perceiver:
     @property
     def video_reader(self):
         if self._video_reader is None:
-            from bot.perception.video import VideoReader
+            from chatops.bot.perception.video import VideoReader
 
             self._video_reader = VideoReader(self.config.video, transcriber=self.transcriber,
                                              image_reader=self.image_reader)
@@ -241,7 +241,7 @@ class Perceiver:
     async def _watch(self, media: MediaFile) -> PerceivedPart:
         """A clip's timeline: speech normalised like a voice note's (the raw words kept in
         `heard`), on-screen text as read."""
-        from bot.perception.video import timeline
+        from chatops.bot.perception.video import timeline
 
         loop = asyncio.get_running_loop()
         reading = await loop.run_in_executor(self.executor, self.video_reader.read, media.data, media.name)
@@ -265,7 +265,7 @@ class Perceiver:
     async def _see(self, media: MediaFile) -> PerceivedPart:
         reading = await self.image_reader.read(media)
         if self.vision_model is not None:
-            from bot.perception.vision import describe_image
+            from chatops.bot.perception.vision import describe_image
 
             try:
                 reading.description = await describe_image(self.vision_model, media,

@@ -26,9 +26,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import VideoConfig
-from bot.perception.frames import Screen, probe, scan
-from bot.perception.types import PerceptionError, Transcript
+from chatops.bot.config import VideoConfig
+from chatops.bot.perception.frames import Screen, probe, scan
+from chatops.bot.perception.types import PerceptionError, Transcript
 
 MIN_LINE_CHARACTERS = 3  # letters or digits: OCR specks from icons and borders are shorter
 
@@ -62,7 +62,7 @@ class VideoReading:
 
 
 def clock(seconds: float) -> str:
-    from bot.perception.pipeline import clock as pipeline_clock
+    from chatops.bot.perception.pipeline import clock as pipeline_clock
 
     return pipeline_clock(seconds)
 
@@ -89,7 +89,7 @@ def speech_onset(samples: Any, start: float, end: float) -> float:
     louder than a tenth of the segment's peak dates it to the sound instead."""
     import numpy as np
 
-    from bot.perception.audio import SAMPLE_RATE
+    from chatops.bot.perception.audio import SAMPLE_RATE
 
     step = SAMPLE_RATE // 50
     first, last = int(start * SAMPLE_RATE), min(len(samples), int(max(end, start) * SAMPLE_RATE) + step)
@@ -140,7 +140,7 @@ class VideoReader:
         return probe(data)[0]
 
     def read(self, data: bytes, name: str) -> VideoReading:
-        from bot.perception.audio import SAMPLE_RATE, SILENCE_PEAK, decode_cut
+        from chatops.bot.perception.audio import SAMPLE_RATE, SILENCE_PEAK, decode_cut
 
         started = time.monotonic()
         deadline = started + self.config.time_budget

@@ -16,8 +16,8 @@ from pydantic_ai import Agent, BinaryContent
 from pydantic_ai.exceptions import ModelHTTPError
 from pydantic_ai.models import Model
 
-from bot.config import LLMConfig
-from bot.perception.types import MediaFile, PerceptionError
+from chatops.bot.config import LLMConfig
+from chatops.bot.perception.types import MediaFile, PerceptionError
 
 # What every vision API takes as is; anything else (bmp, tiff) is re-encoded as PNG first.
 SENT_AS_IS = ("image/png", "image/jpeg", "image/gif", "image/webp")

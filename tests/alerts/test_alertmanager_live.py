@@ -16,13 +16,13 @@ import pytest_asyncio
 from PIL import Image
 from pydantic_ai.models.function import FunctionModel
 
-from bot.agent.guided import GuidedPlanner
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.tools.builtin.http_check import http_check
+from chatops.tools.builtin.tcp_check import tcp_check
+from chatops.tools.monitoring.prometheus_query import prometheus_query
+from chatops.tools.monitoring.silence_alert import silence_alert
 from tests.alerts.monitoring import METRIC, Monitoring, start_monitoring
 from tests.alerts.test_webhooks import AM, no_model
-from tools.builtin.http_check import http_check
-from tools.builtin.tcp_check import tcp_check
-from tools.monitoring.prometheus_query import prometheus_query
-from tools.monitoring.silence_alert import silence_alert
 
 TOKEN = "am-live-token-7f3a"
 TRIP = '{method="POST",route="/api/v1/alerts/alertmanager",status="200"}'

@@ -3,9 +3,9 @@ it is held to the provenance rule by the hub, on the real HTTP adapter and store
 
 from __future__ import annotations
 
-from bot.agent.provenance import message_parts
-from bot.alert_cards import alert_message
-from bot.alert_payloads import AlertmanagerWebhook, read_notification
+from chatops.bot.agent.provenance import message_parts
+from chatops.bot.alert_cards import alert_message
+from chatops.bot.alert_payloads import AlertmanagerWebhook, read_notification
 from tests.alerts.test_webhooks import AM, alert_body, fixture
 from tests.conftest import ScriptedModel, reply
 

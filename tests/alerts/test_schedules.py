@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config, ScheduleConfig
-from bot.config_check import check_config
-from bot.schedules import Scheduler, next_run, request_text, run_thread, visible_thread
+from chatops.bot.config import Config, ScheduleConfig
+from chatops.bot.config_check import check_config
+from chatops.bot.schedules import Scheduler, next_run, request_text, run_thread, visible_thread
+from chatops.tools.builtin.http_check import http_check
 from tests.http.served import run_config, serve
 from tests.postgres_server import free_port
-from tools.builtin.http_check import http_check
 
 
 class Health:
@@ -217,8 +217,8 @@ def test_chatops_run_runs_its_schedules_and_lists_them(tmp_path, health):
 async def test_a_request_in_plain_words_is_planned_and_one_that_plans_nothing_keeps_no_outcome(make_bot, health):
     from pydantic_ai.models.function import FunctionModel
 
-    from bot.agent.guided import GuidedPlanner
-    from bot.schedules import schedule_rows
+    from chatops.bot.agent.guided import GuidedPlanner
+    from chatops.bot.schedules import schedule_rows
     from tests.alerts.test_webhooks import no_model
 
     bot = await make_bot(GuidedPlanner(FunctionModel(no_model)), schedules=[

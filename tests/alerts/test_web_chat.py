@@ -10,11 +10,11 @@ from pathlib import Path
 from PIL import Image
 from playwright.async_api import expect
 
+from chatops.tools import tool
+from chatops.tools.context import ToolContext
 from tests.alerts.test_webhooks import AM, fixture, served
 from tests.http.conftest import browser  # noqa: F401  (a fixture, used by name)
 from tests.http.test_browser import open_page, send
-from tools import tool
-from tools.context import ToolContext
 
 
 def chart_tool():

@@ -14,10 +14,10 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from bot.agent.guided import GuidedPlanner
-from bot.alert_payloads import AlertmanagerWebhook, GrafanaWebhook, read_notification
-from tools.builtin.http_check import http_check
-from tools.builtin.tcp_check import tcp_check
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.bot.alert_payloads import AlertmanagerWebhook, GrafanaWebhook, read_notification
+from chatops.tools.builtin.http_check import http_check
+from chatops.tools.builtin.tcp_check import tcp_check
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AM = "/api/v1/alerts/alertmanager"
@@ -314,7 +314,7 @@ async def test_a_group_first_seen_resolved_is_posted_not_planned(start_web):
 
 
 async def test_the_click_that_runs_the_diagnosis_also_charts_the_query_that_fired(start_web, http_server):
-    from tools.monitoring.prometheus_query import prometheus_query
+    from chatops.tools.monitoring.prometheus_query import prometheus_query
 
     web = await served(start_web, tools={"prometheus_query": {"url": "http://127.0.0.1:1"}})
     web.bot.hub.registry.add(prometheus_query)

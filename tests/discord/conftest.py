@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest_asyncio
 
-from adapters.discord import DiscordAdapter
-from adapters.discord.layout import IDS, STEP_ID_BASE
+from chatops.adapters.discord import DiscordAdapter
+from chatops.adapters.discord.layout import IDS, STEP_ID_BASE
 from tests.conftest import Bot
 from tests.fakes.discord_gateway import (
     BOT_ID,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import discord
 
-from adapters.discord.layout import IDS
-from bot.model import PlanStatus
+from chatops.adapters.discord.layout import IDS
+from chatops.bot.model import PlanStatus
 from tests.conftest import ScriptedModel, reply
 from tests.discord.conftest import (
     ALICE,

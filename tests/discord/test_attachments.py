@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import PerceptionConfig
-from bot.perception.pipeline import Perceiver
+from chatops.bot.config import PerceptionConfig
+from chatops.bot.perception.pipeline import Perceiver
 from tests.conftest import ScriptedModel, reply
 from tests.discord.conftest import ALICE, MENTION, eventually, said
 from tests.fakes.discord_gateway import CHANNEL_ID, IS_VOICE_MESSAGE

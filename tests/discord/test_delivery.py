@@ -9,7 +9,7 @@ import discord
 import pytest
 from discord.http import Route
 
-from adapters.discord import DiscordAdapter
+from chatops.adapters.discord import DiscordAdapter
 from tests.conftest import ScriptedModel, reply
 from tests.discord.conftest import (
     ALICE,

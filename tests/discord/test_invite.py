@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adapters.discord.invite import PERMISSIONS, application_id_from_token, invite_url
+from chatops.adapters.discord.invite import PERMISSIONS, application_id_from_token, invite_url
 from tests.conftest import CHATOPS, REPO, make_config
 from tests.fakes.discord_gateway import BOT_ID, TOKEN
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.discord.layout import IDS, PlanLayout
-from adapters.discord.views import CUSTOM_ID
-from bot.model import Plan, PlanStatus, Risk, Step, StepStatus, UserRef
+from chatops.adapters.discord.layout import IDS, PlanLayout
+from chatops.adapters.discord.views import CUSTOM_ID
+from chatops.bot.model import Plan, PlanStatus, Risk, Step, StepStatus, UserRef
 from tests.fakes.discord_gateway import COMPONENTS_V2, check_message_limits, components_v2_problems, walk_components
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import aiohttp
 
-from adapters.discord import DiscordAdapter
-from adapters.http import HttpAdapter
-from bot.health import AdapterState
+from chatops.adapters.discord import DiscordAdapter
+from chatops.adapters.http import HttpAdapter
+from chatops.bot.health import AdapterState
 from tests.discord.conftest import ALICE, MENTION, DiscordBot, discord_sections, eventually, said
 
 LEASE = {"storage": {"lease_seconds": 1}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from adapters.discord.layout import IDS
+from chatops.adapters.discord.layout import IDS
 from tests.conftest import ScriptedModel, reply
 from tests.discord.conftest import ALICE, MENTION, card_status, card_steps, cards_in, component, eventually, said
 from tests.finding_tools import DF_LINES, finding_tools

@@ -11,8 +11,8 @@ import textwrap
 
 import aiohttp
 
-from adapters.http import HttpAdapter
-from bot.health import AdapterState
+from chatops.adapters.http import HttpAdapter
+from chatops.bot.health import AdapterState
 from tests.conftest import CHATOPS, REPO
 from tests.discord.conftest import ALICE, MENTION, eventually, said
 from tests.fakes.discord_gateway import GUILD_ID, TOKEN

@@ -12,7 +12,7 @@ import aiohttp
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
-from adapters.http import HttpAdapter
+from chatops.adapters.http import HttpAdapter
 from tests.conftest import Bot
 
 

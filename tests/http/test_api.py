@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chatops.tools.registry import spec_of, tool
 from tests.conftest import ScriptedModel, reply
 from tests.http.conftest import done
-from tools.registry import spec_of, tool
 
 ROLES = {"oncall": {"http": ["alice"]}}
 RELEASE = asyncio.Event()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
+from chatops.tools.builtin import BUILTIN_TOOLS
 from tests.http.conftest import StartWeb, WebBot
 from tests.screens import terminal_screenshot
-from tools.builtin import BUILTIN_TOOLS
 
 TOKENS = {"alice": "alice-browser-token"}
 

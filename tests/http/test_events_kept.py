@@ -9,8 +9,8 @@ import asyncio
 
 import pytest
 
-from adapters.http.events import ThreadEvents
-from bot.model import NoticeEvent
+from chatops.adapters.http.events import ThreadEvents
+from chatops.bot.model import NoticeEvent
 from tests.polling import eventually
 
 pytestmark = pytest.mark.sqlite_only

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.http.forms import MAX_FIELDS, MAX_PARTS
+from chatops.adapters.http.forms import MAX_FIELDS, MAX_PARTS
 from tests.loop_lag import with_loop_lag
 
 BOUNDARY = "b0undary"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.launch import AdapterConfigError, check_http_exposure, configured_adapters
+from chatops.adapters.launch import AdapterConfigError, check_http_exposure, configured_adapters
 from tests.conftest import make_config, marker_runbook
 from tests.http.served import free_port, run_chatops, run_config, serve
 

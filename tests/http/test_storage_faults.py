@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.faults import StorageFull
+from chatops.bot.faults import StorageFull
 from tests.http.served import free_port, run_chatops, run_config
 
 # a full disk and a read-only file; PostgreSQL's own faults are in tests/test_postgres_faults.py

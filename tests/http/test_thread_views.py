@@ -8,7 +8,7 @@ import hashlib
 
 import aiohttp
 
-from adapters.http import HttpAdapter
+from chatops.adapters.http import HttpAdapter
 from tests.http.conftest import StartWeb, done
 from tests.http.test_uploads_and_events import read_events
 from tests.media import silence_wav

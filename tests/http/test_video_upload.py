@@ -7,12 +7,12 @@ from __future__ import annotations
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from bot.agent.guided import GuidedPlanner
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.tools.builtin.http_check import http_check
 from tests.clips import clip
 from tests.http.test_uploads_and_events import form
 from tests.media import random_bytes
 from tests.screens import terminal_screenshot
-from tools.builtin.http_check import http_check
 
 
 def no_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from playwright.async_api import Page, expect
 
-from adapters.messages import BADGES
+from chatops.adapters.messages import BADGES
+from chatops.tools import tool
 from tests.conftest import ScriptedModel, reply
 from tests.http.conftest import StartWeb, WebBot, done
 from tests.http.test_browser import open_page, send
 from tests.screens import terminal_screenshot
-from tools import tool
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = "<script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">"

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.model import UserRef
-from bot.runtime import Runtime, start_runtime
+from chatops.bot.model import UserRef
+from chatops.bot.runtime import Runtime, start_runtime
 from tests.conftest import Bot, Calls, make_config
 
 SERVER = Path(__file__).with_name("server.py")

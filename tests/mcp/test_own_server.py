@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from bot.model import StepStatus
+from chatops.bot.model import StepStatus
 from tests.mcp.conftest import SERVER, own_server
 from tests.polling import eventually
 

@@ -3,7 +3,7 @@ approvals: what the servers' annotations say decides what runs at once and who m
 
 from __future__ import annotations
 
-from bot.model import Decision, PlanStatus, StepStatus
+from chatops.bot.model import Decision, PlanStatus, StepStatus
 from tests.mcp.conftest import BIN, ROLES, git, person
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import os
 
-from bot.model import StepStatus
+from chatops.bot.model import StepStatus
+from chatops.tools.mcp.bounded_stdio import BoundedLines, Oversized
 from tests.mcp.conftest import own_server
-from tools.mcp.bounded_stdio import BoundedLines, Oversized
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

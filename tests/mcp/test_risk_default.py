@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from mcp.types import Tool, ToolAnnotations
 
-from bot.model import Risk
+from chatops.bot.model import Risk
+from chatops.tools.mcp.risk import risk_of
 from tests.mcp.conftest import own_server
-from tools.mcp.risk import risk_of
 
 
 def listed(name: str, annotations: ToolAnnotations | None) -> Tool:

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from storage import Store
+from chatops.storage import Store
 from tests.conftest import CHATOPS, REPO
 from tests.discord.conftest import ALICE, BOB, MENTION, buttons, card_plan_id, cards_in, eventually, said
 from tests.fakes.discord_gateway import GUILD_ID, ONCALL_ROLE, TOKEN, FakeDiscord

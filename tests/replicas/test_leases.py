@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import pytest_asyncio
 
-from storage import Store
-from storage.migrations import SCHEMA_VERSION
+from chatops.storage import Store
+from chatops.storage.migrations import SCHEMA_VERSION
 
 NAME = "discord:test"
 Opener = Callable[..., Awaitable[Store]]

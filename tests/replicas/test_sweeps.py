@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.model import NoticeEvent, PlanEvent, PlanStatus
+from chatops.bot.model import NoticeEvent, PlanEvent, PlanStatus
 
 SHORT = {"agent": {"approval_ttl": 0.3}}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.thread_locks import ThreadLocks
+from chatops.bot.thread_locks import ThreadLocks
 
 
 async def test_a_lease_whose_live_owner_never_released_it_expires(open_store):

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest_asyncio
 
-from adapters.slack import SlackAdapter
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
+from chatops.adapters.slack import SlackAdapter
+from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
 from tests.conftest import Bot
 from tests.fakes.slack_api import BOT_USER_ID, FakeSlack
 from tests.slack.driver import SignedSender, as_mention, block_actions, event_callback, view_submission

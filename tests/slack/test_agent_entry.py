@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 
-from adapters.slack.cards import APPROVE_ACTION
+from chatops.adapters.slack.cards import APPROVE_ACTION
+from chatops.tools.builtin import BUILTIN_TOOLS
 from tests.cli_inprocess import run_cli
 from tests.conftest import ScriptedModel, reply
 from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL
 from tests.slack.driver import event_callback, payload
-from tools.builtin import BUILTIN_TOOLS
 
 
 def opened_home(user: str) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack.files import SlackFiles, attachments_of
-from bot.model import Attachment
-from bot.perception.types import PerceptionError
+from chatops.adapters.slack.files import SlackFiles, attachments_of
+from chatops.bot.model import Attachment
+from chatops.bot.perception.types import PerceptionError
 from tests.conftest import ScriptedModel, reply
 from tests.media import voice_note
 from tests.screens import terminal_screenshot

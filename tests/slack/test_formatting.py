@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, MAX_BLOCKS, MAX_SECTION_TEXT, DecisionNote, plan_card
-from adapters.slack.mrkdwn import split_text, to_mrkdwn, to_plain
-from bot.model import Plan, PlanStatus, Risk, Step, StepStatus, UserRef
+from chatops.adapters.slack.cards import (
+    APPROVE_ACTION,
+    DENY_ACTION,
+    MAX_BLOCKS,
+    MAX_SECTION_TEXT,
+    DecisionNote,
+    plan_card,
+)
+from chatops.adapters.slack.mrkdwn import split_text, to_mrkdwn, to_plain
+from chatops.bot.model import Plan, PlanStatus, Risk, Step, StepStatus, UserRef
 
 
 def test_markdown_becomes_mrkdwn():

@@ -7,8 +7,8 @@ import asyncio
 import json
 import time
 
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
-from bot.model import PlanStatus
+from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
+from chatops.bot.model import PlanStatus
 from tests.conftest import ScriptedModel, reply
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.polling import eventually

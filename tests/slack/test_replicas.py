@@ -9,7 +9,7 @@ on the one database file."""
 
 from __future__ import annotations
 
-from adapters.slack.cards import APPROVE_ACTION
+from chatops.adapters.slack.cards import APPROVE_ACTION
 from tests.fakes.slack_api import BOT_USER_ID
 from tests.slack.conftest import ALICE, BOB, CHANNEL, SlackBot
 from tests.slack.driver import as_mention, block_actions, event_callback

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from adapters.slack.cards import APPROVE_ACTION
+from chatops.adapters.slack.cards import APPROVE_ACTION
 from tests.conftest import ScriptedModel, reply
 from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL
 from tests.slack.driver import as_mention, block_actions, event_callback

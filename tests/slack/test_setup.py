@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
-from adapters.launch import configured_adapters, slack_configured
-from adapters.slack import SlackAdapter, SlackStartError
-from adapters.slack.events import delivery_key, inbound_of, is_from_a_person, thread_of
-from adapters.slack.manifest import BOT_SCOPES, slack_manifest
-from adapters.slack.people import People, configured_groups
-from bot.config import Config
-from bot.model import UserRef
+from chatops.adapters.launch import configured_adapters, slack_configured
+from chatops.adapters.slack import SlackAdapter, SlackStartError
+from chatops.adapters.slack.events import delivery_key, inbound_of, is_from_a_person, thread_of
+from chatops.adapters.slack.manifest import BOT_SCOPES, slack_manifest
+from chatops.adapters.slack.people import People, configured_groups
+from chatops.bot.config import Config
+from chatops.bot.model import UserRef
 from tests.conftest import REPO, ScriptedModel, reply
 from tests.slack.conftest import ALICE, BOB, CAROL, CHANNEL, ONCALL
 from tests.slack.driver import event_callback, payload
@@ -44,14 +44,14 @@ def test_the_manifest_has_every_scope_and_event_the_adapter_uses():
 def test_chatops_slack_manifest_prints_it(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[slack]\nmode = "http"\n')
-    result = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "slack-manifest",
+    result = subprocess.run([sys.executable, "-c", "from chatops.bot.cli import main; main()", "slack-manifest",
                              "--config", str(config)], capture_output=True, text=True, cwd=REPO, timeout=60,
                             env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
     assert printed["oauth_config"]["scopes"]["bot"] == BOT_SCOPES
     assert printed["settings"]["socket_mode_enabled"] is False
-    result = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "slack-manifest",
+    result = subprocess.run([sys.executable, "-c", "from chatops.bot.cli import main; main()", "slack-manifest",
                              "--config", str(config), "--request-url", "https://ops.example.net/slack/events",
                              "--name", "opsbot"], capture_output=True, text=True, cwd=REPO, timeout=60,
                             env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
@@ -66,7 +66,7 @@ def test_the_agent_views_suggested_prompts_come_from_the_configured_tools(tmp_pa
                       'description = "Restart the payments service"\nrisk = "write"\n'
                       'argv = ["systemctl", "restart", "payments"]\n'
                       'examples = ["restart payments please"]\n')
-    result = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "slack-manifest",
+    result = subprocess.run([sys.executable, "-c", "from chatops.bot.cli import main; main()", "slack-manifest",
                              "--config", str(config)], capture_output=True, text=True, cwd=REPO, timeout=60,
                             env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr

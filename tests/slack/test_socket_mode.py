@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack import SlackStartError
-from adapters.slack.cards import APPROVE_ACTION
+from chatops.adapters.slack import SlackStartError
+from chatops.adapters.slack.cards import APPROVE_ACTION
 from tests.slack.conftest import ALICE, BOB, CHANNEL
 from tests.slack.driver import as_mention, block_actions, event_callback
 from tests.slack.test_http import restart_web
@@ -46,7 +46,7 @@ async def test_socket_mode_envelopes_are_acked_and_a_replay_after_a_reconnect_is
 
 
 async def test_a_wrong_app_token_fails_the_start_with_the_reason(make_bot, fake_slack):
-    from adapters.slack import SlackAdapter
+    from chatops.adapters.slack import SlackAdapter
     from tests.slack.conftest import slack_sections
 
     sections = slack_sections(fake_slack, "socket")
@@ -61,7 +61,7 @@ async def test_a_wrong_app_token_fails_the_start_with_the_reason(make_bot, fake_
 
 
 async def test_a_wrong_bot_token_fails_the_start_with_the_reason(make_bot, fake_slack):
-    from adapters.slack import SlackAdapter
+    from chatops.adapters.slack import SlackAdapter
     from tests.slack.conftest import slack_sections
 
     sections = slack_sections(fake_slack, "http")

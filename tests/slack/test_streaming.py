@@ -13,9 +13,9 @@ import json
 
 from slack_sdk.models.messages.chunk import TaskUpdateChunk
 
-from adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
-from adapters.slack.streaming import task_chunk
-from bot.model import Risk, Step, StepStatus
+from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION
+from chatops.adapters.slack.streaming import task_chunk
+from chatops.bot.model import Risk, Step, StepStatus
 from tests.conftest import ScriptedModel, reply
 from tests.fakes.slack_api import TEAM_ID
 from tests.slack.conftest import ALICE, BOB, CHANNEL

@@ -4,7 +4,7 @@ comes back; revoked tokens are reported down and recover when the tokens work ag
 
 from __future__ import annotations
 
-from bot.health import AdapterState
+from chatops.bot.health import AdapterState
 from tests.slack.conftest import ALICE, CHANNEL
 from tests.slack.driver import as_mention, event_callback
 

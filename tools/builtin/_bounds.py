@@ -2,7 +2,7 @@
 
 Why classes instead of `Annotated[int, Field(ge=1)]`: `tools.registry._without_context` reads
 hints with `get_type_hints(fn)` (no `include_extras=True`), which strips `Annotated` metadata
-from tools that take a `ToolContext`, so such bounds silently vanish from both the JSON schema
+from chatops.tools that take a `ToolContext`, so such bounds silently vanish from both the JSON schema
 and validation. A type carrying its own core schema survives, and stays inline in the schema.
 Validated values are plain `int`/`float`.
 """

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel
 
-from tools.registry import tool
+from chatops.tools.registry import tool
 
 
 class CurrentTime(BaseModel):

@@ -16,8 +16,8 @@ import dns.rdatatype
 import dns.resolver
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.context import ToolContext
-from tools.registry import tool
+from chatops.tools.context import ToolContext
+from chatops.tools.registry import tool
 
 RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
 DEFAULT_TIMEOUT = 5.0

@@ -21,9 +21,9 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 from yarl import URL
 
-from tools.builtin._bounds import CheckSeconds, HttpStatusCode
-from tools.context import ToolContext
-from tools.registry import tool
+from chatops.tools.builtin._bounds import CheckSeconds, HttpStatusCode
+from chatops.tools.context import ToolContext
+from chatops.tools.registry import tool
 
 MAX_REDIRECTS = 10
 BODY_CAP = 64 * 1024  # enough to see a health page; never download a whole file

@@ -11,9 +11,9 @@ import time
 
 from pydantic import BaseModel
 
-from tools.builtin._bounds import CheckSeconds, Port
-from tools.context import ToolContext
-from tools.registry import tool
+from chatops.tools.builtin._bounds import CheckSeconds, Port
+from chatops.tools.context import ToolContext
+from chatops.tools.registry import tool
 
 
 class TcpCheckResult(BaseModel):

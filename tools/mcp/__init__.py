@@ -5,8 +5,8 @@ Built on the official `mcp` SDK (`mcp.Client` over stdio or Streamable HTTP). Th
 carries messages; what may run, who approves and what a result may say stay with chatops.
 """
 
-from tools.mcp.probe import probe_mcp_servers
-from tools.mcp.risk import risk_of
-from tools.mcp.servers import MCPServers
+from chatops.tools.mcp.probe import probe_mcp_servers
+from chatops.tools.mcp.risk import risk_of
+from chatops.tools.mcp.servers import MCPServers
 
 __all__ = ["MCPServers", "probe_mcp_servers", "risk_of"]

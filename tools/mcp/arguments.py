@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import exceptions as schema_errors
 from jsonschema.validators import validator_for
 
-from tools.registry import ToolArgumentError
+from chatops.tools.registry import ToolArgumentError
 
 EMPTY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
 

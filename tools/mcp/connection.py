@@ -35,9 +35,9 @@ from mcp.types import (
     ToolListChangedNotification,
 )
 
-from bot import __version__
-from bot.config import MCPServerConfig
-from tools.mcp.bounded_stdio import RESULT_TOO_LARGE, bounded_stdio_client
+from chatops.bot import __version__
+from chatops.bot.config import MCPServerConfig
+from chatops.tools.mcp.bounded_stdio import RESULT_TOO_LARGE, bounded_stdio_client
 
 log = logging.getLogger("chatops.mcp")
 

@@ -4,8 +4,8 @@ can call it next to its other probes (the LLM endpoint, the database)."""
 
 from __future__ import annotations
 
-from bot.config import Config
-from tools.mcp.servers import MCPServers
+from chatops.bot.config import Config
+from chatops.tools.mcp.servers import MCPServers
 
 
 async def probe_mcp_servers(config: Config) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from mcp.types import Tool
 
-from bot.model import Risk
+from chatops.bot.model import Risk
 
 DEFAULT_KEY = "default"  # in `[mcp.risk]`: the floor for the server's tools without an entry
 RANK = {Risk.read: 0, Risk.write: 1, Risk.danger: 2}

@@ -17,13 +17,13 @@ from typing import Any
 
 from mcp.types import Tool
 
-from bot.config import MCPServerConfig
-from tools.context import ToolContext
-from tools.mcp.arguments import argument_validator
-from tools.mcp.connection import MCPCallFailed, MCPConnection, MCPUnavailable, ServerState
-from tools.mcp.results import MCPToolResult, tool_result
-from tools.mcp.risk import risk_of
-from tools.registry import ToolSpec, without_titles
+from chatops.bot.config import MCPServerConfig
+from chatops.tools.context import ToolContext
+from chatops.tools.mcp.arguments import argument_validator
+from chatops.tools.mcp.connection import MCPCallFailed, MCPConnection, MCPUnavailable, ServerState
+from chatops.tools.mcp.results import MCPToolResult, tool_result
+from chatops.tools.mcp.risk import risk_of
+from chatops.tools.registry import ToolSpec, without_titles
 
 log = logging.getLogger("chatops.mcp")
 

@@ -17,9 +17,9 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.context import ToolContext
-from tools.monitoring.chart import line_chart
-from tools.registry import tool
+from chatops.tools.context import ToolContext
+from chatops.tools.monitoring.chart import line_chart
+from chatops.tools.registry import tool
 
 MAX_ROWS = 20
 POINTS = 240  # samples per series asked of a range query

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.context import ToolContext
-from tools.monitoring.prometheus_query import range_seconds
-from tools.registry import tool
+from chatops.tools.context import ToolContext
+from chatops.tools.monitoring.prometheus_query import range_seconds
+from chatops.tools.registry import tool
 
 MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
 

@@ -13,8 +13,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.config import load_config
-from bot.evaluation import load_cases, offered_tools
+from chatops.bot.config import load_config
+from chatops.bot.evaluation import load_cases, offered_tools
 
 HERE = Path(__file__).resolve().parent / (sys.argv[1] if len(sys.argv) > 1 else "final2")
 SETS = (("unseen_runbooks.toml", "unseen_runbooks.jsonl"), ("realistic.toml", "realistic.jsonl"))
