@@ -229,7 +229,7 @@ def _bounds(field: FieldInfo) -> list[str]:
 
 
 def _number(value: Any) -> str:
-    return f"{value:,}".replace(",", " ") if isinstance(value, int) and abs(value) >= 10_000 else str(value)
+    return f"{value:,}".replace(",", " ") if isinstance(value, int) and abs(value) >= 100_000 else str(value)
 
 
 def _default(model: type[BaseModel], name: str, field: FieldInfo) -> str:

@@ -5,6 +5,7 @@ resolve)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -71,9 +72,10 @@ def test_a_new_field_and_its_docstring_reach_the_page() -> None:
 
 
 def test_the_site_builds_with_strict_link_checks(tmp_path: Path) -> None:
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # Material's banner about its successor
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
                              "--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(tmp_path / "site")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=environment)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "configuration" / "index.html").is_file()
     assert (tmp_path / "site" / "troubleshooting" / "index.html").is_file()
