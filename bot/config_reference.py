@@ -233,8 +233,8 @@ def _number(value: Any) -> str:
 
 
 def _default(model: type[BaseModel], name: str, field: FieldInfo) -> str:
-    if (model.__name__, name) in MACHINE_DEFAULTS:
-        return MACHINE_DEFAULTS[(model.__name__, name)]
+    if (model.__name__, name) in MACHINE_DEFAULTS and field.default_factory is not None:
+        return MACHINE_DEFAULTS[(model.__name__, name)]  # (a constant default would be rendered as it is)
     if field.is_required():
         return "—"
     value = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
