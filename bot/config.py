@@ -64,6 +64,9 @@ class Section(BaseModel):
 
 
 class StorageConfig(Section):
+    """Where everything is stored: one SQLite file by default, or one PostgreSQL database shared by several
+    replicas."""
+
     path: Path = Path("data/chatops.db")
     """The SQLite file, used when no `url` is set; its folder keeps attachments' bytes (`files/`)."""
     url: SecretStr | None = None
@@ -115,6 +118,8 @@ class LocalModelConfig(Section):
 
 
 class LLMConfig(Section):
+    """The model that plans and answers: the embedded default, or any OpenAI-compatible or Anthropic model."""
+
     model: str = "local"
     """`local` (the embedded SmolLM2-135M with the guided planner), `openai:<model>` (OpenAI, or any
     OpenAI-compatible server with `base_url`), `anthropic:<model>`."""
@@ -124,7 +129,7 @@ class LLMConfig(Section):
     api_key: SecretStr | None = None
     """The provider's API key (or CHATOPS_LLM_API_KEY)."""
     temperature: float = Field(0.0, ge=0.0, le=2.0)
-    """Sampling temperature of every model call; 0 plans the same way every time."""
+    """Sampling temperature of every model call; 0 asks for the most likely answer."""
     timeout: float = Field(60.0, gt=0)
     """Seconds one model call may take before the turn gives up on it."""
     max_concurrent: int = Field(2, ge=1)
@@ -150,6 +155,8 @@ class LLMConfig(Section):
 
 
 class AgentConfig(Section):
+    """How a turn is planned and how long a plan may wait for its approval."""
+
     diagnosis_folders: list[str] = Field(default_factory=list)
     """Folders of `*.toml` files, each holding `[[diagnoses]]` entries like the config's own: a
     team's diagnosis knowledge base, kept beside its runbooks and loaded with the built-in one."""
@@ -226,6 +233,9 @@ class RoleMembers(Section):
 
 
 class PolicyConfig(Section):
+    """Who may approve what: `read` steps run at once, `write` steps need one approval from these roles,
+    `danger` steps an approver who is not the requester."""
+
     approve_write: list[str] = Field(default_factory=lambda: ["oncall"])
     """Roles whose members may approve `write` steps."""
     approve_danger: list[str] = Field(default_factory=lambda: ["oncall"])
@@ -236,11 +246,16 @@ class PolicyConfig(Section):
 
 
 class ConsoleConfig(Section):
+    """The terminal chat (`chatops chat`)."""
+
     user: str = Field(default_factory=lambda: _login_name())
     """Who the person at the terminal is, for roles and the audit log."""
 
 
 class RunbookParam(Section):
+    """One parameter of a runbook, checked before the command runs; a value starting with `-` or holding a
+    control character is refused."""
+
     type: Literal["string", "int", "bool", "enum"] = "string"
     """How the value is checked; an `enum` takes one of `values`."""
     description: str = ""
@@ -278,6 +293,8 @@ class RunbookParam(Section):
 
 
 class RunbookConfig(Section):
+    """A command that becomes a tool, with no Python: `argv` is run directly, never through a shell."""
+
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     """The tool's name (lower case, digits and `_`)."""
     description: str
@@ -405,6 +422,8 @@ class WhisperConfig(Section):
 
 
 class OCRConfig(Section):
+    """Reading text in images."""
+
     engine: Literal["tesseract", "rapidocr"] = "tesseract"
     """`tesseract` (Debian `tesseract-ocr`: fast and exact on screenshots) or `rapidocr` (the `photos`
     extra: better on photos, heavier)."""
@@ -412,6 +431,8 @@ class OCRConfig(Section):
 
 
 class VisionConfig(Section):
+    """A short description of an image from the configured LLM, when it accepts images."""
+
     enabled: bool = True  # describe images with the configured LLM when it accepts images
     max_words: int = Field(60, ge=10, le=400)
     """Longest image description asked of the LLM."""
@@ -435,6 +456,8 @@ class VideoConfig(Section):
 
 
 class PerceptionConfig(Section):
+    """Attachments (voice notes, images, video) turned into text the planner reads, within these limits."""
+
     max_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # per attachment, checked while streaming
     max_audio_seconds: float = Field(600, gt=0)
     """Longest voice note transcribed, in seconds."""
@@ -467,6 +490,8 @@ class PerceptionConfig(Section):
 
 
 class SlackConfig(Section):
+    """The Slack adapter; it starts when `bot_token` and the chosen mode's credential are set."""
+
     bot_token: SecretStr | None = None
     """The bot token `xoxb-…` (or CHATOPS_SLACK_BOT_TOKEN)."""
     app_token: SecretStr | None = None
@@ -488,6 +513,8 @@ class SlackConfig(Section):
 
 
 class DiscordConfig(Section):
+    """The Discord adapter; it starts when `token` is set."""
+
     token: SecretStr | None = None
     """The bot token (or CHATOPS_DISCORD_TOKEN)."""
     guilds: list[str] = Field(default_factory=list)
@@ -502,6 +529,8 @@ class DiscordConfig(Section):
 
 
 class HTTPConfig(Section):
+    """The HTTP API (`/api/v1`) and the web chat at `/`."""
+
     enabled: bool = True  # the HTTP API and web chat; `false` when only chat platforms should listen
     listen: str = "127.0.0.1:8765"
     """Where the web chat and API listen, `host:port` (`[::1]:8765` for IPv6). Without `tokens` only a
@@ -565,6 +594,8 @@ class AlertRouteConfig(Section):
 
 
 class AlertsConfig(Section):
+    """Alerts from Alertmanager and Grafana: one thread per alert group."""
+
     alertmanager_url: str = ""  # where silences are created (`POST /api/v2/silences`)
     routes: list[AlertRouteConfig] = Field(default_factory=list)
     shown_alerts: int = Field(10, ge=1, le=200)
