@@ -38,7 +38,7 @@ rate, at most 2 write transactions per turn; planner (1 call) >= 80 % of the bar
 `Agent.run`, by rate and by CPU, at the same concurrency (on the medians of the pairs). A missed
 target is reported, not an error: the exit code is 0.
 
-    .venv/bin/python bench/pipeline.py             # 3 repeats: 2000 turns at concurrency 100, 500 at 1
+    .venv/bin/python bench/pipeline.py             # 3 repeats: 1000 turns at concurrency 100, 250 at 1
     .venv/bin/python bench/pipeline.py --turns 1000 --repeats 5 --json bench/results/pipeline.json
     .venv/bin/python bench/pipeline.py --quick     # smoke run
     .venv/bin/python bench/pipeline.py --no-errbot # without baseline (iii) (no network needed)
@@ -549,7 +549,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--turns", type=int, default=2000,
+    parser.add_argument("--turns", type=int, default=1000,
                         help="turns per measurement at concurrency 100 (a quarter of it at concurrency 1)")
     parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
     parser.add_argument("--repeats", type=int, default=3,
