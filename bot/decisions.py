@@ -1,4 +1,4 @@
-"""Decisions on proposed plans: approve, deny, withdraw when a tool changed, and expire.
+"""Decisions on proposed plans: approve, deny, withdraw when a tool changed, expire.
 
 A decision (a button, a prompt, an API call) is checked against the policy, settled by one
 conditional UPDATE in the store (so of two concurrent clicks exactly one wins, without the

@@ -1,4 +1,4 @@
-"""The hub: the one object every adapter holds, and the shared parts of the conversation loop.
+"""The hub: the façade every adapter holds over the parts of the conversation loop.
 
 Adapters hand it messages (`handle`) and decisions (`decide`, `begin_decision`) and subscribe to
 what it shows (`add_sink`); the runtime starts and stops it and swaps its registry on a reload.
