@@ -25,6 +25,7 @@ from chatops.bot.agent.entities import (
     VERB_LEADS,
     Entities,
     add_unique,
+    is_english,
     name_words,
     stem,
     url_host,
@@ -376,8 +377,8 @@ def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
 def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
     """The word of `vocabulary` that `word` is a typing slip of: the same first letter, and one
     edit (two from seven letters on; a swap of two letters is one edit)."""
-    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in _STOP_STEMS:
-        return None  # "show" is a word, not a slip of "slow"
+    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in _STOP_STEMS or is_english(word):
+        return None  # "show" is a word, not a slip of "slow"; "stats" not of "seats"
     allowed = 2 if len(word) >= 7 else 1
     for known in vocabulary:
         if known[:1] == word[:1] and abs(len(known) - len(word)) <= allowed and len(known) >= 4 and \

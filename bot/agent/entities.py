@@ -233,14 +233,31 @@ def is_domain(name: str) -> bool:
     return _public_suffixes().publicsuffix(name) is not None
 
 
+@functools.cache
+def _english() -> Any:
+    """English words with their frequencies, from the `pyspellchecker` package (its dictionary
+    ships inside the wheel); ~1 s to load, so `warm_entities` does it off the loop."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1).word_frequency
+
+
+def is_english(stemmed: str) -> bool:
+    """Whether a word (as `stem` leaves it) is an English word in its own right, so never a typing
+    slip of a tool's word: "stats" is not a slip of "seats", though one letter apart."""
+    words = _english()
+    return any(form in words for form in (stemmed, stemmed + "e", stemmed + "s", stemmed + "es"))
+
+
 def warm_entities() -> None:
-    """Load what `extract_entities` reads on first use (in a worker thread, at start)."""
+    """Load what `extract_entities` and the typo check read on first use (in a worker thread)."""
     _public_suffixes()
+    _english()
 
 
 def entities_ready() -> bool:
-    """Whether `warm_entities` has run, so `extract_entities` will not block on its first call."""
-    return _public_suffixes.cache_info().currsize > 0
+    """Whether `warm_entities` has run, so nothing blocks the loop on a first call."""
+    return _public_suffixes.cache_info().currsize > 0 and _english.cache_info().currsize > 0
 
 
 def extract_entities(text: str) -> Entities:
