@@ -30,7 +30,7 @@ from chatops.bot.agent.review import Review, review
 from chatops.bot.agent.tool_filter import relevant_tools
 from chatops.bot.card_records import CardRecords
 from chatops.bot.config import Config
-from chatops.bot.faults import StorageUnavailable
+from chatops.bot.faults import StorageFull, StorageUnavailable
 from chatops.bot.feedback import Feedback
 from chatops.bot.maintenance import Maintenance
 from chatops.bot.model import (
@@ -209,14 +209,17 @@ class Hub:
     async def start(self) -> None:
         """Register this process (its live work is owned by it), take over what dead processes
         left, and start the expiry sweep and the heartbeat."""
-        if self.store.identity is None:
-            await self.store.register_process()
         self._registered = True
-        # turns cut short are resumed once the adapters listen (`republish_settled`) or at the
-        # first heartbeat, so that their answers reach the platform they came from
-        interrupted_plans = await self._take_over_orphans(announce=False, resume_turns=False)
-        # settled while no adapter was listening: shown again by `republish_settled` once they are
-        self._settled_at_start = [*interrupted_plans, *await self.expire_due()]
+        try:
+            if self.store.identity is None:
+                await self.store.register_process()
+            # turns cut short are resumed once the adapters listen (`republish_settled`) or at the
+            # first heartbeat, so that their answers reach the platform they came from
+            interrupted_plans = await self._take_over_orphans(announce=False, resume_turns=False)
+            # settled while no adapter was listening: shown again by `republish_settled` once they are
+            self._settled_at_start = [*interrupted_plans, *await self.expire_due()]
+        except StorageFull as exc:  # the heartbeat registers and takes over once space returns
+            log.warning("starting on a full disk: %s", exc)
         self._sweeper = asyncio.create_task(self._sweep(), name="chatops-expiry-sweeper")
         self._keeper = asyncio.create_task(self._keep_alive(), name="chatops-heartbeat")
 
