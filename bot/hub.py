@@ -58,6 +58,7 @@ from chatops.bot.rate_limits import PlanRateLimit
 from chatops.bot.redaction import Redactor
 from chatops.bot.thread_locks import ThreadLocks
 from chatops.storage import Store
+from chatops.storage.ownership import STORAGE_CUT_STEP
 from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
 from chatops.tools.process_groups import kill_group
@@ -156,6 +157,7 @@ class Hub:
         # threads whose turn (or approved run) a storage fault cut short in this process: given up
         # once the database answers again, so the orphan sweep ends them (see `_disown_cut_short`)
         self._cut_short: set[str] = set()
+        self._stepped: set[str] = set()  # threads whose turn in `handle` has started a step
         self._registered = False
         self.heartbeat_interval = max(0.2, store.lease_seconds / 3)
         self.reloader: Reloader | None = None
@@ -286,10 +288,16 @@ class Hub:
             return await self._handle(inbound, settled)
         except StorageUnavailable as exc:
             self._cut_short.add(inbound.thread.id)
-            await self.notice(inbound.thread, f"I cannot store anything right now: {exc.message}. "
-                                              "Nothing was run; please try again later.", "error", keep=False)
+            if inbound.thread.id in self._stepped:  # "nothing was run" would be untrue, and a retry runs it twice
+                after = ("A step had already started: this thread gets its answer once the database can be "
+                         "written again (nothing is run twice), so there is no need to send it again.")
+            else:
+                after = "Nothing was run; please try again later."
+            await self.notice(inbound.thread, f"I cannot store anything right now: {exc.message}. {after}",
+                              "error", keep=False)
             raise
         finally:
+            self._stepped.discard(inbound.thread.id)
             settled()
 
     async def _handle(self, inbound: Inbound, settled: Once) -> bool:
@@ -645,6 +653,7 @@ class Hub:
             if step.id != running and not await self.store.start_step(step.id):
                 continue
             step.status = StepStatus.running
+            self._stepped.add(turn.thread.id)
             await self.emit(turn.thread, self._step_event(plan, step, StepStatus.running))
             outcome = await self.executor.run(step, self._tool_context(plan, step, turn), spec=spec)
             last = not any(later.status is StepStatus.approved for later in current.steps[position + 1:])
@@ -954,22 +963,22 @@ class Hub:
             task.add_done_callback(self._resuming.discard)
 
     async def _resume_orphaned_turns(self) -> None:
-        for message_id in await self.store.claim_orphaned_turns():
-            self._spawn_resume(message_id)
+        for claimed in await self.store.claim_orphaned_turns():
+            self._spawn_resume(claimed.message_id, after_outage=claimed.after_outage)
 
     async def settle_resumed(self) -> None:
         """Wait for the turns being resumed now (tests, shutdown)."""
         while self._resuming:
             await asyncio.wait(set(self._resuming))
 
-    def _spawn_resume(self, message_id: str) -> None:
+    def _spawn_resume(self, message_id: str, *, after_outage: bool = False) -> None:
         async def resume() -> None:
             try:
                 facts = await self.store.unfinished_turn(message_id)
                 if facts is None:
                     return
                 async with self._locks.hold(facts["thread"].id):
-                    await self._resume_turn(message_id, Once(None))
+                    await self._resume_turn(message_id, Once(None), after_outage=after_outage)
             except Exception:
                 log.exception("resuming the turn of message %s failed", message_id)
 
@@ -977,30 +986,35 @@ class Hub:
         self._resuming.add(task)
         task.add_done_callback(self._resuming.discard)
 
-    async def _resume_turn(self, message_id: str, settled: Once) -> None:
-        """Finish a turn a crash cut short (the caller holds the thread's lock). Nothing had run
-        if it has no plan: plan it again (or, with `agent.unfinished_turns = "notice"`, say so).
-        If its last plan finished, answer from the results; if it was interrupted, say what ran."""
+    async def _resume_turn(self, message_id: str, settled: Once, *, after_outage: bool = False) -> None:
+        """Finish a turn a crash (or, `after_outage`, a storage fault in a live process) cut short
+        (the caller holds the thread's lock). Nothing had run if it has no plan: plan it again
+        (or, with `agent.unfinished_turns = "notice"`, say so). If its last plan finished, answer
+        from the results; if it was interrupted, say what ran, and why it stopped."""
         facts = await self.store.unfinished_turn(message_id)
         if facts is None:
             return
         thread, plans = facts["thread"], facts["plans"]
         turn = Turn(thread=thread, requester=facts["user"], text=facts["text"], message_id=message_id,
                     history=facts["history"], settled=settled)
+        cause = cut_short_cause(after_outage or any(
+            step.error == STORAGE_CUT_STEP for plan in plans for step in plan.steps))
         if not plans:
             if self.config.agent.unfinished_turns == "notice":
-                await self._answer(thread, f"I was restarted before I could answer “{_clip(turn.text)}”. "
+                await self._answer(thread, f"{cause.capitalize()} before I could answer “{_clip(turn.text)}”. "
                                            "Nothing was run; please send it again.", ends_turn_of=message_id)
                 settled()
                 return
-            await self.notice(thread, f"Picking up “{_clip(turn.text)}” again after a restart (nothing had run).")
+            await self.notice(thread, f"Picking up “{_clip(turn.text)}” again: {cause} before I could answer "
+                                      "(nothing had run).")
             await self._plan_round(turn, round_number=1, executed=[])
             return
         latest = plans[-1]
         if latest.status in (PlanStatus.expired, PlanStatus.denied):
             await self.store.end_turn(message_id)
         elif latest.status is PlanStatus.interrupted:
-            await self._answer(thread, "The bot restarted while this ran; nothing was run again.\n" + summarize(latest),
+            await self._answer(thread, f"{cause.capitalize()} while this ran; nothing was run again.\n"
+                               + summarize(latest),
                                plan_id=latest.id, ends_turn_of=message_id)
         elif latest.status in (PlanStatus.succeeded, PlanStatus.failed):
             await self._after_round(latest, turn)
@@ -1008,6 +1022,12 @@ class Hub:
 
 
 NO_ANSWER = "no answer (end of input)"
+
+
+def cut_short_cause(after_outage: bool) -> str:
+    """Why a turn was left unfinished, in the words the thread is told: a restart, or (the process
+    lived on) a database that could not be written."""
+    return "the database could not be written" if after_outage else "the bot restarted"
 
 
 def duration_words(seconds: float) -> str:
