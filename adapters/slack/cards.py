@@ -6,13 +6,15 @@ it whole and the last edit is always right. Buttons carry only the plan id (`val
 `action_id`s are fixed so that a click is routed without any state in the adapter.
 
 Slack's limits are kept here: at most 50 blocks, 3,000 characters per section text, 40,000 per
-message. A step's result is shown in one short line; a longer one is posted beside the card (see
-`full_output`).
+message. A step's result is shown in one short line; a longer one is uploaded beside the card as a
+file (see `full_output`). Once the turn is answered, the answer is the card's last part, with the
+👍 / 👎 buttons under it: one message per turn, never a second one repeating the card.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,7 +125,7 @@ def _status_line(step: Step) -> str:
         first = text.splitlines()[0] if text else ""
         shown = truncate(first, RESULT_CHARS)
         took = f" ({step.duration_ms:.0f} ms)" if step.duration_ms is not None else ""
-        more = " _(full output in the thread)_" if full_output(step) else ""
+        more = " _(full output in the file below)_" if full_output(step) else ""
         return f"{mark} {escape(shown)}{took}{more}" if shown else f"{mark}{took}"
     return STEP_LINE.get(step.status, step.status.value)
 
@@ -253,9 +255,32 @@ def fallback_text(plan: Plan) -> str:
     return truncate(f"Plan: {plan.goal} ({state})", 300)
 
 
+MAX_NOTICES = 3  # the latest progress lines a running card shows
+ANSWER_ON_CARD = 12_000  # mrkdwn characters of an answer the card holds; a longer one goes as a file
+MAX_ANSWER_BLOCKS = 5
+
+
+def answer_sections(mrkdwn: str) -> list[str]:
+    """The answer in sections of at most 3,000 characters, split between lines where it can be."""
+    pieces: list[str] = []
+    rest = mrkdwn.strip()
+    while rest and len(pieces) < MAX_ANSWER_BLOCKS:
+        if len(rest) <= MAX_SECTION_TEXT:
+            pieces.append(rest)
+            break
+        cut = rest.rfind("\n", 0, MAX_SECTION_TEXT)
+        cut = cut if cut > MAX_SECTION_TEXT // 2 else MAX_SECTION_TEXT
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n")
+    return pieces
+
+
 def plan_card(plan: Plan, note: DecisionNote | None = None,
-              who_may_approve: str = "") -> tuple[str, list[dict[str, Any]]]:
-    """(fallback text, blocks) for a plan as it stands now."""
+              who_may_approve: str = "", *, answer: str | None = None,
+              notices: Sequence[str] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) for a plan as it stands now; `notices` (the steps' progress, as
+    plain text) in context lines under the steps; with `answer` (mrkdwn), the turn's answer
+    below them, with the feedback buttons under it, and as the notification text."""
     head = [_section(f":clipboard: *Plan:* {escape(plan.goal)}")]
     facts = [f"requested by {escape(plan.requester.label())}" if plan.requester else "",
              f"{len(plan.steps)} step{'s' if len(plan.steps) != 1 else ''}",
@@ -278,6 +303,11 @@ def plan_card(plan: Plan, note: DecisionNote | None = None,
                              + (f" {escape(who_may_approve)}" if who_may_approve else "")))
         tail.append(_buttons(plan))
 
+    tail.extend(_context(escape(truncate(notice, 300))) for notice in notices[-MAX_NOTICES:])
+    if answer is not None and answer.strip():
+        tail.append({"type": "divider"})
+        tail.extend(_section(piece) for piece in answer_sections(answer))
+        tail.append(feedback_block(plan.id))
     room = MAX_BLOCKS - len(head) - len(tail)
     steps = list(enumerate(plan.steps, 1))
     hidden = 0
@@ -288,4 +318,7 @@ def plan_card(plan: Plan, note: DecisionNote | None = None,
     body = [_section(_step_text(number, step, per_step)) for number, step in steps]
     if hidden:
         body.append(_context(f"…and {hidden} more step{'s' if hidden != 1 else ''}"))
-    return fallback_text(plan), head + body + tail
+    text = fallback_text(plan)
+    if answer is not None and answer.strip():
+        text = truncate(answer.strip(), 3000)  # what the notification says: the conclusion
+    return text, head + body + tail
