@@ -19,7 +19,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, FeedbackButtonsElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    CheckboxesElement,
+    ConfirmObject,
+    ContextActionsBlock,
+    ContextBlock,
+    DividerBlock,
+    FeedbackButtonObject,
+    FeedbackButtonsElement,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from chatops.adapters.messages import is_text_output, output_text, step_badge
 from chatops.adapters.slack.mrkdwn import escape, truncate
@@ -141,12 +155,24 @@ def _step_text(number: int, step: Step, limit: int) -> str:
     return truncate("\n".join(lines), limit)
 
 
+# Every block is built through slack_sdk's classes, whose `to_dict()` validates it (lengths,
+# counts, required fields): a wrong field fails here, in the SDK, before it reaches Slack.
+
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}}
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT))).to_dict()
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}]}
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT))]).to_dict()
+
+
+def section(text: str) -> dict[str, Any]:
+    """A mrkdwn section, cut to Slack's 3,000 characters (for answers and notices too)."""
+    return _section(text)
+
+
+def divider() -> dict[str, Any]:
+    return DividerBlock().to_dict()
 
 
 def waits_for_decision(plan: Plan) -> bool:
@@ -170,17 +196,16 @@ def _numbers(numbers: tuple[int, ...]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _step_choice(plan: Plan) -> dict[str, Any] | None:
+def _step_choice(plan: Plan) -> CheckboxesElement | None:
     """Checkboxes, all ticked, when several steps wait: untick some and Approve runs only the
     ticked ones (the others are skipped). Read with the click, from the message's `state`."""
     waiting = [(number, step) for number, step in enumerate(plan.steps, 1) if step.status is StepStatus.proposed]
     if len(waiting) < 2:
         return None
-    options = [{"text": {"type": "plain_text", "text": truncate(f"{number}. {step.tool} "
-                                                                + " ".join(f"{k}={v}" for k, v in step.args.items()),
-                                                                75)},
-                "value": step.id} for number, step in waiting[:10]]
-    return {"type": "checkboxes", "action_id": STEPS_ACTION, "options": options, "initial_options": options}
+    options = [Option(text=PlainTextObject(text=truncate(f"{number}. {step.tool} "
+                                                         + " ".join(f"{k}={v}" for k, v in step.args.items()), 75)),
+                      value=step.id) for number, step in waiting[:10]]
+    return CheckboxesElement(action_id=STEPS_ACTION, options=options, initial_options=options)
 
 
 def chosen_steps(body: dict[str, Any]) -> list[str] | None:
@@ -193,21 +218,18 @@ def chosen_steps(body: dict[str, Any]) -> list[str] | None:
 
 
 def _buttons(plan: Plan) -> dict[str, Any]:
-    approve: dict[str, Any] = {"type": "button", "action_id": APPROVE_ACTION, "value": plan.id, "style": "primary",
-                               "text": {"type": "plain_text", "text": "Approve"}}
+    confirm = None
     if any(step.risk is Risk.danger for step in plan.steps):
-        approve["confirm"] = {
-            "title": {"type": "plain_text", "text": "Run a danger step?"},
-            "text": {"type": "mrkdwn", "text": truncate(f"This plan has a *danger* step: {escape(plan.goal)}", 300)},
-            "confirm": {"type": "plain_text", "text": "Approve"},
-            "deny": {"type": "plain_text", "text": "Cancel"},
-            "style": "danger",
-        }
-    deny = {"type": "button", "action_id": DENY_ACTION, "value": plan.id, "style": "danger",
-            "text": {"type": "plain_text", "text": "Deny"}}
+        confirm = ConfirmObject(
+            title=PlainTextObject(text="Run a danger step?"),
+            text=MarkdownTextObject(text=truncate(f"This plan has a *danger* step: {escape(plan.goal)}", 300)),
+            confirm=PlainTextObject(text="Approve"), deny=PlainTextObject(text="Cancel"), style="danger")
+    approve = ButtonElement(action_id=APPROVE_ACTION, value=plan.id, style="primary",
+                            text=PlainTextObject(text="Approve"), confirm=confirm)
+    deny = ButtonElement(action_id=DENY_ACTION, value=plan.id, style="danger", text=PlainTextObject(text="Deny"))
     choice = _step_choice(plan)
-    return {"type": "actions", "block_id": f"decide:{plan.id}",
-            "elements": [choice, approve, deny] if choice else [approve, deny]}
+    return ActionsBlock(block_id=f"decide:{plan.id}",
+                        elements=[choice, approve, deny] if choice else [approve, deny]).to_dict()
 
 
 def feedback_block(plan_id: str = "") -> dict[str, Any]:
@@ -305,7 +327,7 @@ def plan_card(plan: Plan, note: DecisionNote | None = None,
 
     tail.extend(_context(escape(truncate(notice, 300))) for notice in notices[-MAX_NOTICES:])
     if answer is not None and answer.strip():
-        tail.append({"type": "divider"})
+        tail.append(divider())
         tail.extend(_section(piece) for piece in answer_sections(answer))
         tail.append(feedback_block(plan.id))
     room = MAX_BLOCKS - len(head) - len(tail)

@@ -305,8 +305,7 @@ class Delivery:
                               content=markdown, comment=truncate(text, 1000) + "\n_(the whole answer is in the file)_")
             return
         pieces = split_text(text, cards.MAX_SECTION_TEXT)
-        blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-                                        for piece in pieces[: cards.MAX_BLOCKS - 1]]
+        blocks: list[dict[str, Any]] = [cards.section(piece) for piece in pieces[: cards.MAX_BLOCKS - 1]]
         if feedback is not None:
             blocks.append(cards.feedback_block(feedback))
         await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
