@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections import OrderedDict
@@ -157,7 +158,6 @@ class Hub:
         # threads whose turn (or approved run) a storage fault cut short in this process: given up
         # once the database answers again, so the orphan sweep ends them (see `_disown_cut_short`)
         self._cut_short: set[str] = set()
-        self._stepped: set[str] = set()  # threads whose turn in `handle` has started a step
         self._registered = False
         self.heartbeat_interval = max(0.2, store.lease_seconds / 3)
         self.reloader: Reloader | None = None
@@ -284,11 +284,13 @@ class Hub:
         a request (the HTTP API) can reply then instead of waiting for the whole turn.
         A storage fault (disk full, read-only) is told in the thread and raised again."""
         settled = Once(on_settled)
+        progress = TurnProgress()
+        token = _turn_progress.set(progress)  # seen by this turn's tasks, not by other turns'
         try:
             return await self._handle(inbound, settled)
         except StorageUnavailable as exc:
             self._cut_short.add(inbound.thread.id)
-            if inbound.thread.id in self._stepped:  # "nothing was run" would be untrue, and a retry runs it twice
+            if progress.stepped:  # "nothing was run" would be untrue, and a retry would run it twice
                 after = ("A step had already started: this thread gets its answer once the database can be "
                          "written again (nothing is run twice), so there is no need to send it again.")
             else:
@@ -297,7 +299,7 @@ class Hub:
                               "error", keep=False)
             raise
         finally:
-            self._stepped.discard(inbound.thread.id)
+            _turn_progress.reset(token)
             settled()
 
     async def _handle(self, inbound: Inbound, settled: Once) -> bool:
@@ -653,7 +655,8 @@ class Hub:
             if step.id != running and not await self.store.start_step(step.id):
                 continue
             step.status = StepStatus.running
-            self._stepped.add(turn.thread.id)
+            if (progress := _turn_progress.get()) is not None:
+                progress.stepped = True
             await self.emit(turn.thread, self._step_event(plan, step, StepStatus.running))
             outcome = await self.executor.run(step, self._tool_context(plan, step, turn), spec=spec)
             last = not any(later.status is StepStatus.approved for later in current.steps[position + 1:])
@@ -1022,6 +1025,16 @@ class Hub:
 
 
 NO_ANSWER = "no answer (end of input)"
+
+
+@dataclass
+class TurnProgress:
+    """How far the turn `Hub.handle` is running got, for what it says if storage fails under it."""
+
+    stepped: bool = False  # a step started: "nothing was run" would be untrue
+
+
+_turn_progress: contextvars.ContextVar[TurnProgress | None] = contextvars.ContextVar("turn_progress", default=None)
 
 
 def cut_short_cause(after_outage: bool) -> str:

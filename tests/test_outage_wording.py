@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from chatops.bot.faults import StorageUnavailable
+from chatops.bot.model import Decision, UserRef
 from chatops.tools.registry import ToolRegistry, tool
 from tests.conftest import scripted_tools
 from tests.polling import eventually
@@ -70,3 +71,21 @@ async def test_a_fault_before_any_step_still_says_nothing_was_run(make_bot):
     told = bot.of_type("notice")[-1].text
     assert "Nothing was run; please try again later." in told and "already started" not in told
     assert bot.calls.of("ping") == []
+
+
+async def test_a_step_run_by_an_earlier_decision_does_not_colour_a_later_faults_words(make_bot):
+    """What "a step had already started" means is this message's own turn: a step an approval
+    ran before in the same thread does not count."""
+    bot = await make_bot()
+    await bot.say("!restart unit=web", thread="later")
+    plan = bot.of_type("plan")[-1]
+    decided = await bot.hub.decide(Decision(plan_id=plan.id, approve=True, user=UserRef(
+        platform="console", id="operator", name="operator"), source="test"))
+    assert decided.accepted and bot.calls.of("restart") == [{"unit": "web"}]
+    await writable(bot.store, False)
+    try:
+        with pytest.raises(StorageUnavailable):
+            await bot.say("!ping host=db1", thread="later")
+    finally:
+        await writable(bot.store, True)
+    assert "Nothing was run; please try again later." in bot.of_type("notice")[-1].text
