@@ -115,7 +115,7 @@ async def _serve(settings: Config) -> int:
     except AdapterConfigError as exc:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
-    from chatops.bot.reloading import forget_pid, record_pid, write_report
+    from chatops.bot.reloading import forget_pid, pid_file, record_pid, write_report
 
     try:
         runtime = await start_runtime(settings)
@@ -144,7 +144,9 @@ async def _serve(settings: Config) -> int:
         task.add_done_callback(reloads.discard)
 
     loop.add_signal_handler(signal.SIGHUP, on_hangup)
-    record_pid(settings)
+    if record_pid(settings) is None:
+        typer.echo(f"warning: cannot write {pid_file(settings)} (is the disk full?): `chatops reload` "
+                   "cannot reach this bot; send it SIGHUP instead", err=True)
     try:
         adapters = configured_adapters(runtime)
         for adapter in adapters:

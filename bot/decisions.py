@@ -102,7 +102,7 @@ class Decisions:
         (all of them: the whole plan)."""
         verdict = self.hub.policy.may_decide(decision.user, plan, approve=decision.approve)
         waiting = [step.id for step in plan.steps if step.status is StepStatus.proposed]
-        if verdict.allowed and decision.approve and decision.steps is not None:
+        if verdict.allowed and decision.approve and decision.steps is not None and plan.status is PlanStatus.proposed:
             chosen = [step_id for step_id in waiting if step_id in set(decision.steps)]
             if not chosen or len(chosen) != len(set(decision.steps)):
                 verdict = Verdict(False, "choose at least one of the plan's waiting steps")

@@ -32,7 +32,7 @@ from chatops.bot.pinned_tools import PinnedDefinitions
 from chatops.bot.rate_limits import PlanRateLimit
 from chatops.bot.redaction import Redactor
 from chatops.bot.thread_locks import ThreadLocks
-from chatops.bot.turn import Once, Turns
+from chatops.bot.turn import Once, TurnProgress, Turns, turn_progress
 from chatops.storage import Store
 from chatops.tools.registry import ToolRegistry, ToolSpec
 
@@ -117,14 +117,22 @@ class Hub:
         a request (the HTTP API) can reply then instead of waiting for the whole turn.
         A storage fault (disk full, read-only) is told in the thread and raised again."""
         settled = Once(on_settled)
+        progress = TurnProgress()
+        token = turn_progress.set(progress)  # seen by this turn's tasks, not by other turns'
         try:
             return await self.turns.handle(inbound, settled)
         except StorageUnavailable as exc:
             self.lifecycle.cut_short(inbound.thread.id)
-            await self.notice(inbound.thread, f"I cannot store anything right now: {exc.message}. "
-                                              "Nothing was run; please try again later.", "error", keep=False)
+            if progress.stepped:  # "nothing was run" would be untrue, and a retry would run it twice
+                after = ("A step had already started: this thread gets its answer once the database can be "
+                         "written again (nothing is run twice), so there is no need to send it again.")
+            else:
+                after = "Nothing was run; please try again later."
+            await self.notice(inbound.thread, f"I cannot store anything right now: {exc.message}. {after}",
+                              "error", keep=False)
             raise
         finally:
+            turn_progress.reset(token)
             settled()
 
     async def decide(self, decision: Decision, *,

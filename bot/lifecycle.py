@@ -16,10 +16,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from chatops.bot.agent.answers import summarize
-from chatops.bot.faults import StorageUnavailable
+from chatops.bot.faults import StorageFull, StorageUnavailable
 from chatops.bot.maintenance import Maintenance
 from chatops.bot.model import PlanEvent, PlanStatus
 from chatops.bot.turn import Once, Turn, clip
+from chatops.storage.ownership import STORAGE_CUT_STEP
 from chatops.tools.process_groups import kill_group
 
 if TYPE_CHECKING:
@@ -48,14 +49,17 @@ class Lifecycle:
         """Register this process (its live work is owned by it), take over what dead processes
         left, and start the expiry sweep and the heartbeat."""
         hub = self.hub
-        if hub.store.identity is None:
-            await hub.store.register_process()
         self.registered = True
-        # turns cut short are resumed once the adapters listen (`republish_settled`) or at the
-        # first heartbeat, so that their answers reach the platform they came from
-        interrupted_plans = await self._take_over_orphans(announce=False, resume_turns=False)
-        # settled while no adapter was listening: shown again by `republish_settled` once they are
-        self._settled_at_start = [*interrupted_plans, *await hub.decisions.expire_due()]
+        try:
+            if hub.store.identity is None:
+                await hub.store.register_process()
+            # turns cut short are resumed once the adapters listen (`republish_settled`) or at the
+            # first heartbeat, so that their answers reach the platform they came from
+            interrupted_plans = await self._take_over_orphans(announce=False, resume_turns=False)
+            # settled while no adapter was listening: shown again by `republish_settled` once they are
+            self._settled_at_start = [*interrupted_plans, *await hub.decisions.expire_due()]
+        except StorageFull as exc:  # the heartbeat registers and takes over once space returns
+            log.warning("starting on a full disk: %s", exc)
         self.sweeper = asyncio.create_task(hub.decisions.sweep(self.sweep_interval), name="chatops-expiry-sweeper")
         self.keeper = asyncio.create_task(self._keep_alive(), name="chatops-heartbeat")
 
@@ -167,28 +171,30 @@ class Lifecycle:
     # --- resumption ----------------------------------------------------------------------------------
 
     async def _resume_orphaned_turns(self) -> None:
-        for message_id in await self.hub.store.claim_orphaned_turns():
-            self._track(asyncio.create_task(self._resume_in_background(message_id),
-                                            name=f"chatops-resume-{message_id}"))
+        for claimed in await self.hub.store.claim_orphaned_turns():
+            self._track(asyncio.create_task(self._resume_in_background(claimed.message_id,
+                                                                       after_outage=claimed.after_outage),
+                                            name=f"chatops-resume-{claimed.message_id}"))
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._resuming.add(task)
         task.add_done_callback(self._resuming.discard)
 
-    async def _resume_in_background(self, message_id: str) -> None:
+    async def _resume_in_background(self, message_id: str, *, after_outage: bool = False) -> None:
         try:
             facts = await self.hub.store.unfinished_turn(message_id)
             if facts is None:
                 return
             async with self.hub.locks.hold(facts["thread"].id):
-                await self.resume_turn(message_id, Once(None))
+                await self.resume_turn(message_id, Once(None), after_outage=after_outage)
         except Exception:
             log.exception("resuming the turn of message %s failed", message_id)
 
-    async def resume_turn(self, message_id: str, settled: Once) -> None:
-        """Finish a turn a crash cut short (the caller holds the thread's lock). Nothing had run
-        if it has no plan: plan it again (or, with `agent.unfinished_turns = "notice"`, say so).
-        If its last plan finished, answer from the results; if it was interrupted, say what ran."""
+    async def resume_turn(self, message_id: str, settled: Once, *, after_outage: bool = False) -> None:
+        """Finish a turn a crash (or, `after_outage`, a storage fault in a live process) cut short
+        (the caller holds the thread's lock). Nothing had run if it has no plan: plan it again
+        (or, with `agent.unfinished_turns = "notice"`, say so). If its last plan finished, answer
+        from the results; if it was interrupted, say what ran, and why it stopped."""
         hub, turns = self.hub, self.hub.turns
         facts = await hub.store.unfinished_turn(message_id)
         if facts is None:
@@ -196,24 +202,33 @@ class Lifecycle:
         thread, plans = facts["thread"], facts["plans"]
         turn = Turn(thread=thread, requester=facts["user"], text=facts["text"], message_id=message_id,
                     history=facts["history"], settled=settled)
+        cause = cut_short_cause(after_outage or any(
+            step.error == STORAGE_CUT_STEP for plan in plans for step in plan.steps))
         if not plans:
             if hub.config.agent.unfinished_turns == "notice":
-                await turns.answer(thread, f"I was restarted before I could answer “{clip(turn.text)}”. "
+                await turns.answer(thread, f"{cause.capitalize()} before I could answer “{clip(turn.text)}”. "
                                            "Nothing was run; please send it again.", ends_turn_of=message_id)
                 settled()
                 return
-            await hub.notice(thread, f"Picking up “{clip(turn.text)}” again after a restart (nothing had run).")
+            await hub.notice(thread, f"Picking up “{clip(turn.text)}” again: {cause} before I could answer "
+                                     "(nothing had run).")
             await turns.plan_round(turn, round_number=1, executed=[])
             return
         latest = plans[-1]
         if latest.status in (PlanStatus.expired, PlanStatus.denied):
             await hub.store.end_turn(message_id)
         elif latest.status is PlanStatus.interrupted:
-            await turns.answer(thread, "The bot restarted while this ran; nothing was run again.\n" + summarize(latest),
-                               plan_id=latest.id, ends_turn_of=message_id)
+            await turns.answer(thread, f"{cause.capitalize()} while this ran; nothing was run again.\n"
+                               + summarize(latest), plan_id=latest.id, ends_turn_of=message_id)
         elif latest.status in (PlanStatus.succeeded, PlanStatus.failed):
             await turns.after_round(latest, turn)
         settled()
+
+
+def cut_short_cause(after_outage: bool) -> str:
+    """Why a turn was left unfinished, in the words the thread is told: a restart, or (the process
+    lived on) a database that could not be written."""
+    return "the database could not be written" if after_outage else "the bot restarted"
 
 
 async def _kill_groups(children: list[tuple[int, str]]) -> None:

@@ -13,6 +13,7 @@ from chatops.bot.agent.planner import ModelPlanner
 from chatops.bot.agent.planning import Planner
 from chatops.bot.config import Config
 from chatops.bot.config_check import check_config
+from chatops.bot.faults import StorageFull
 from chatops.bot.health import AdapterHealth
 from chatops.bot.hub import Hub, knowledge_for
 from chatops.bot.llm.embedded import EmbeddedModelServer
@@ -190,6 +191,13 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
         raise
     try:
         await store.register_process()  # the first write: an unwritable database fails here, before any model loads
+    except StorageFull as exc:
+        # a full disk is not a broken database: the bot starts, says so on /healthz, refuses
+        # writes with 507, and registers at the first heartbeat after space returns (a running
+        # bot already lives through a full disk; a restart must not be what makes it fatal)
+        problems = [*problems, f"the database cannot be written yet ({exc}); starting anyway, "
+                               "and the bot works again once space returns"]
+        log.warning("%s", problems[-1])
     except BaseException:
         await store.close()
         await toolbox.stop()

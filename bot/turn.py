@@ -12,6 +12,7 @@ policy, sinks) are the `Hub`'s, read through it on every use, so a reload's swap
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -51,6 +52,16 @@ log = logging.getLogger("chatops.hub")
 
 EARLIER_PLANS = 3  # the thread's latest plans a planner sees, for follow-ups ("check it again")
 HISTORY = 20  # the thread's latest messages a planner sees
+
+
+@dataclass
+class TurnProgress:
+    """How far the turn `Hub.handle` is running got, for what it says if storage fails under it."""
+
+    stepped: bool = False  # a step started: "nothing was run" would be untrue
+
+
+turn_progress: contextvars.ContextVar[TurnProgress | None] = contextvars.ContextVar("turn_progress", default=None)
 
 
 @dataclass
@@ -427,6 +438,8 @@ class Turns:
             if step.id != running and not await hub.store.start_step(step.id):
                 continue
             step.status = StepStatus.running
+            if (progress := turn_progress.get()) is not None:
+                progress.stepped = True
             await hub.emit(turn.thread, _step_event(plan, step, StepStatus.running))
             outcome = await hub.executor.run(step, self._tool_context(plan, step, turn), spec=spec)
             last = not any(later.status is StepStatus.approved for later in current.steps[position + 1:])

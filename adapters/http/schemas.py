@@ -45,6 +45,17 @@ class MultipartMessage(BaseModel):
 
 class DecisionRequest(Body):
     decision: Literal["approve", "deny"]
+    steps: list[str] | None = Field(
+        None, min_length=1, max_length=50,
+        description="with `approve`: only these waiting steps (their ids) are approved; the plan's other "
+                    "waiting steps are skipped. Omitted: the whole plan")
+
+
+class ThreadAccepted(BaseModel):
+    """The answer to `Prefer: respond-async`: the thread exists and its turn goes on; follow
+    `GET /api/v1/threads/{id}/events` from the start to see it perceive, plan and run."""
+
+    id: str
 
 
 class AttachmentBody(BaseModel):
