@@ -95,9 +95,10 @@ def tuning_photos() -> tuple[Photo, ...]:
 # --- the held-out screens: other words than the tuning set's ---------------------------------------
 
 HELD_TERMINALS: list[tuple[list[str], bool]] = [
-    (["$ systemctl status nginx", "nginx.service - A high performance web server", "Active: failed (Result: exit-code)",
-      "Main PID: 4121 (code=exited, status=1/FAILURE)", "nginx: [emerg] bind() to 0.0.0.0:443 failed (98: Address in use)",
-      "$ journalctl -u nginx --since 10:00", "Dec 05 10:02:11 web1 systemd[1]: nginx.service: Failed with result"], True),
+    (["$ systemctl status nginx", "nginx.service - A high performance web server",
+      "Active: failed (Result: exit-code)", "Main PID: 4121 (code=exited, status=1/FAILURE)",
+      "nginx: [emerg] bind() to 0.0.0.0:443 failed (98: Address in use)", "$ journalctl -u nginx --since 10:00",
+      "Dec 05 10:02:11 web1 systemd[1]: nginx.service: Failed with result"], True),
     (["$ df -h /var", "Filesystem      Size  Used Avail Use% Mounted on", "/dev/nvme0n1p3   98G   97G  1.0G  99% /var",
       "$ du -sh /var/log/* | sort -h | tail -3", "2.1G    /var/log/journal", "41G     /var/log/postgresql",
       "ERROR: could not write to file pg_wal/xlogtemp.812: No space left on device"], False),

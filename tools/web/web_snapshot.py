@@ -21,6 +21,7 @@ step fails with a plain reason. Registered only when `[tools.web_snapshot]` is c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import re
 import time
@@ -38,7 +39,11 @@ MAX_REDIRECTS = 10  # as http_check
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_CANVASES = 8  # canvases read by OCR (largest first)
 MIN_CANVAS_SIDE = 48  # pixels: smaller canvases are icons and sparklines without words
-HTML_TAGS = frozenset(["a", "article", "aside", "body", "button", "canvas", "div", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "iframe", "img", "input", "label", "li", "main", "nav", "ol", "p", "pre", "section", "select", "span", "svg", "table", "tbody", "td", "textarea", "th", "thead", "tr", "ul"])
+HTML_TAGS = frozenset({
+    "a", "article", "aside", "body", "button", "canvas", "div", "footer", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "header", "iframe", "img", "input", "label", "li", "main", "nav", "ol", "p", "pre", "section",
+    "select", "span", "svg", "table", "tbody", "td", "textarea", "th", "thead", "tr", "ul",
+})  # fmt: skip
 
 
 class WebSnapshotOptions(BaseModel):
@@ -258,10 +263,8 @@ async def _wait(page: Any, wait_for: str) -> None:
 async def _settle(page: Any) -> None:
     """Give scripts that draw after `load` (charts fetched by XHR) a moment: the network idle for
     500 ms, at most 3 s."""
-    try:
+    with contextlib.suppress(Exception):  # a page that keeps polling is looked at as it is
         await page.wait_for_load_state("networkidle", timeout=3000)
-    except Exception:  # a page that keeps polling is looked at as it is
-        pass
     await page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
