@@ -21,7 +21,6 @@ step fails with a plain reason. Registered only when `[tools.web_snapshot]` is c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fnmatch
 import re
 import time
@@ -37,6 +36,8 @@ from chatops.tools.web.browser import SHARED
 MAX_TEXT = 20_000  # characters of page text returned; the rest is counted
 MAX_REDIRECTS = 10  # as http_check
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+SETTLE = 3.0  # seconds at most for late requests after `load`
+QUIET = 0.1  # seconds without a request in flight: the page is settled
 MAX_CANVASES = 8  # canvases read by OCR (largest first)
 MIN_CANVAS_SIDE = 48  # pixels: smaller canvases are icons and sparklines without words
 HTML_TAGS = frozenset({
@@ -261,10 +262,21 @@ async def _wait(page: Any, wait_for: str) -> None:
 
 
 async def _settle(page: Any) -> None:
-    """Give scripts that draw after `load` (charts fetched by XHR) a moment: the network idle for
-    500 ms, at most 3 s."""
-    with contextlib.suppress(Exception):  # a page that keeps polling is looked at as it is
-        await page.wait_for_load_state("networkidle", timeout=3000)
+    """Give scripts that fetch and draw after `load` (a dashboard's panels) a moment: until no
+    request has been in flight for `QUIET` seconds, at most `SETTLE` seconds. (Playwright's own
+    "networkidle" always waits 500 ms, half the warm budget, even on a page that is done.)"""
+    in_flight: set[Any] = set()
+    page.on("request", lambda request: in_flight.add(request))
+    page.on("requestfinished", lambda request: in_flight.discard(request))
+    page.on("requestfailed", lambda request: in_flight.discard(request))
+    loop = asyncio.get_running_loop()
+    give_up, quiet_since = loop.time() + SETTLE, loop.time()
+    while loop.time() < give_up:
+        await asyncio.sleep(0.025)
+        if in_flight:
+            quiet_since = loop.time()
+        elif loop.time() - quiet_since >= QUIET:
+            break
     await page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
