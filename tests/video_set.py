@@ -16,8 +16,15 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from tests.screens import SANS, SANS_BOLD, dashboard_screenshot, encode, error_dialog_screenshot, font, \
-    terminal_screenshot
+from tests.screens import (
+    SANS,
+    SANS_BOLD,
+    dashboard_screenshot,
+    encode,
+    error_dialog_screenshot,
+    font,
+    terminal_screenshot,
+)
 
 
 @dataclass(frozen=True)
