@@ -320,6 +320,6 @@ async def test_a_dropped_or_pasted_video_is_watched(browser, start_web: StartWeb
     await expect(page.locator("#attachments")).to_contain_text(re.compile(r"screen\.webm|pasted-[0-9-]+\.webm"))
     await send(page, "what is this?")
     perceived = page.get_by_label("What the bot read")
-    await expect(perceived).to_contain_text('on screen at 0:00: "$ uptime"')
+    await expect(perceived).to_contain_text('on screen at 0:00: "$ uptime"', timeout=60_000)  # Whisper + OCR
     await expect(perceived).to_contain_text('at 0:02: "ERROR load average 42.0"')
     await expect(page.locator(".msg.mine .media video")).to_be_visible()
