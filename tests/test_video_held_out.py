@@ -78,7 +78,7 @@ async def test_every_error_line_is_found_within_a_second(measured):
     assert measured["missed"] == [], measured["missed"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 26 target not met: tiny.en hears the held-out set at WER 0.18-0.20 "
+@pytest.mark.xfail(strict=True, reason="issue 26 target not met: tiny.en hears the held-out set at WER 0.18-0.21 "
                                        "(rollout → 'robot', 'worker it' → 'where Kermit'); strict, so a fix shows")
 async def test_the_spoken_words_at_the_target_wer(measured):
     assert measured["wer"] <= MAX_WER
