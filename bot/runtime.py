@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from dataclasses import dataclass, field
 
 from chatops.bot.agent.planner import ModelPlanner
@@ -45,6 +46,10 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
         from chatops.tools.monitoring.prometheus_query import prometheus_query
 
         registry.add(prometheus_query, source="builtin")
+    if isinstance(config.tools.get("web_snapshot"), dict):  # a browser: only where hosts are allowed
+        from chatops.tools.web.web_snapshot import web_snapshot
+
+        registry.add(web_snapshot, source="builtin")
     if config.alerts.alertmanager_url:  # silences: only where an Alertmanager is named
         from chatops.tools.monitoring.silence_alert import silence_alert
 
@@ -171,6 +176,8 @@ class Runtime:
             await self.toolbox.stop()
         if self.perceiver is not None:
             self.perceiver.close()
+        if "chatops.tools.web.browser" in sys.modules:  # web_snapshot ran: stop its browser now
+            await sys.modules["chatops.tools.web.browser"].SHARED.close()
         await self.store.close()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
