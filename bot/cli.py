@@ -102,6 +102,18 @@ def run(config: ConfigOption = None) -> None:
     raise typer.Exit(asyncio.run(_serve(settings)))
 
 
+def _say_missing_extras(settings: Config) -> bool:
+    """Say, at start-up, each configured feature whose extra is not installed, with the command;
+    False when one of them means the bot cannot start as configured."""
+    from chatops.bot.extras import missing_for
+
+    fine = True
+    for missing in missing_for(settings):
+        typer.echo(f"{'chatops: refusing to start' if missing.fatal else 'note'}: {missing.message}", err=True)
+        fine = fine and not missing.fatal
+    return fine
+
+
 async def _serve(settings: Config) -> int:
     import signal
 
@@ -115,14 +127,14 @@ async def _serve(settings: Config) -> int:
     except AdapterConfigError as exc:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
+    if not _say_missing_extras(settings):
+        return 2
     from chatops.bot.reloading import forget_pid, record_pid, write_report
 
-    try:
-        runtime = await start_runtime(settings)
+    try:  # listening first: the tools, the planner and the models load in the background
+        runtime = await start_runtime(settings, background=True)
     except StorageUnavailable as exc:
         return _storage_problem(settings, exc)
-    for problem in runtime.problems:
-        typer.echo(f"warning: {problem}", err=True)
     started = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -143,8 +155,20 @@ async def _serve(settings: Config) -> int:
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 
+    async def once_loaded() -> None:
+        """What waits for the tools and the planner: their problems, the turns a restart cut
+        short, and the schedules."""
+        assert runtime.loading is not None
+        await runtime.loading
+        for problem in runtime.problems:  # a server that did not start is said at once, not at first use
+            typer.echo(f"warning: {problem}", err=True)
+        await runtime.hub.republish_settled()
+        if runtime.scheduler is not None:
+            await runtime.scheduler.start()
+
     loop.add_signal_handler(signal.SIGHUP, on_hangup)
     record_pid(settings)
+    loaded: asyncio.Task[None] | None = None
     try:
         adapters = configured_adapters(runtime)
         for adapter in adapters:
@@ -155,15 +179,21 @@ async def _serve(settings: Config) -> int:
                 return 1
             started.append(adapter)
             typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
-        await runtime.hub.republish_settled()
-        if runtime.scheduler is not None:
-            await runtime.scheduler.start()
+        runtime.begin_loading()  # the adapters listen: now the tools, the planner and the models
+        loaded = asyncio.create_task(once_loaded(), name="chatops-once-loaded")
         typer.echo("Press Ctrl-C to stop.")
         stopping = asyncio.create_task(stop.wait())
         all_down = asyncio.create_task(runtime.health.wait_all_down())
-        await asyncio.wait({stopping, all_down}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({stopping, all_down, loaded}, return_when=asyncio.FIRST_COMPLETED)
+        while loaded.done() and not loaded.cancelled() and loaded.exception() is None \
+                and not stopping.done() and not all_down.done():
+            await asyncio.wait({stopping, all_down}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         all_down.cancel()
+        if loaded.done() and not loaded.cancelled() and loaded.exception() is not None:
+            typer.echo(f"chatops: could not finish starting: {runtime.warmup.failure or loaded.exception()}",
+                       err=True)
+            return 1
         if runtime.health.all_down():
             details = "; ".join(f"{name}: {status.detail or status.state}"
                                 for name, status in runtime.health.snapshot().items())
@@ -172,6 +202,8 @@ async def _serve(settings: Config) -> int:
             return 1
         return 0
     finally:
+        if loaded is not None and not loaded.done():
+            loaded.cancel()
         for adapter in reversed(started):
             try:
                 await adapter.stop()

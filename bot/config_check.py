@@ -31,7 +31,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chatops.bot.config import Config, ToolsConfig, apply_environment, duplicate_names
-from chatops.bot.schedules import schedule_problems
+from chatops.bot.schedules import request_text, schedule_problems
 
 MAX_PRUNES = 10
 ROLE_LISTS = ("approve_write", "approve_danger")  # policy fields that name roles
@@ -356,9 +356,31 @@ def http_exposure_problem(config: Config) -> str | None:
             "or listen on 127.0.0.1.")
 
 
+def _names_tools(config: Config) -> bool:
+    """Whether anything in the config must be checked against the tools: a `[tools.<name>]`
+    table, `tools.disabled`, a runbook (its name must not clash), a `!tool` schedule, a plugin
+    folder or an installed plugin. When nothing does, the tools are not built: that imports
+    every built-in tool and pydantic-ai, most of a second, and `check-config` answers in a
+    fraction of that."""
+    if any(isinstance(table, dict) for table in config.tools.values()) or config.tool_options.disabled \
+            or config.runbooks or config.tool_options.paths:
+        return True
+    if any(request_text(schedule).startswith("!") for schedule in getattr(config, "schedules", [])):
+        return True
+    if config.tool_options.plugins:
+        from importlib.metadata import entry_points
+
+        from chatops.tools.plugins import GROUP
+
+        return bool(entry_points(group=GROUP))
+    return False
+
+
 def _tool_problems(config: Config) -> tuple[list[str], list[str]]:
     """`[tools.<name>]` tables and `tools.disabled` against the tools that really exist; and,
     apart, what could not be loaded."""
+    if not _names_tools(config):
+        return [], []
     from chatops.bot.runtime import build_registry
 
     try:

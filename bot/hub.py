@@ -57,6 +57,7 @@ from chatops.bot.perception.pipeline import Fetch, Perceiver
 from chatops.bot.rate_limits import PlanRateLimit
 from chatops.bot.redaction import Redactor
 from chatops.bot.thread_locks import ThreadLocks
+from chatops.bot.warmup import Warmup
 from chatops.storage import Store
 from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
@@ -163,6 +164,9 @@ class Hub:
         # stored with each step, so what is evicted here is refused, not replaced by a new version
         self._kept: OrderedDict[str, ToolSpec] = OrderedDict()
         self._plan_limit = PlanRateLimit(config.agent.max_plans_per_minute)
+        # set by `start_runtime` when the tools and the planner load after listening began: turns,
+        # decisions and resumptions wait for them (held, never refused)
+        self.warmup: Warmup | None = None
 
     def use_registry(self, registry: ToolRegistry) -> None:
         """Plan with a new registry from now on (after a reload or an MCP tool-list change);
@@ -280,6 +284,7 @@ class Hub:
         A storage fault (disk full, read-only) is told in the thread and raised again."""
         settled = Once(on_settled)
         try:
+            await self._started()
             return await self._handle(inbound, settled)
         except StorageUnavailable as exc:
             self._cut_short.add(inbound.thread.id)
@@ -288,6 +293,11 @@ class Hub:
             raise
         finally:
             settled()
+
+    async def _started(self) -> None:
+        """Wait while start-up still loads the tools and the planner (at once afterwards)."""
+        if self.warmup is not None and not self.warmup.is_ready:
+            await self.warmup.ready()
 
     async def _handle(self, inbound: Inbound, settled: Once) -> bool:
         thread = inbound.thread
@@ -398,6 +408,9 @@ class Hub:
                      for a in inbound.attachments]
             text = "\n".join([inbound.text.strip(), *(part.render() for part in parts)]).strip()
         else:
+            waiting = self.perceiver.speech_pending(inbound.attachments)
+            if waiting:  # a voice note before Whisper is warm waits for it, and says so
+                await self.notice(inbound.thread, waiting)
             text, parts = await self.perceiver.perceive_message(
                 inbound.text, inbound.attachments, self._fetchers.get(inbound.thread.platform),
                 user=inbound.user.key)
@@ -760,6 +773,7 @@ class Hub:
                 on_decided(event)
             return event
 
+        await self._started()
         verdict_word = "approve" if decision.approve else "deny"
         plan = await self.store.get_plan(decision.plan_id)
         turn_facts = await self.store.turn_of(decision.plan_id) if plan else None
@@ -962,6 +976,7 @@ class Hub:
     def _spawn_resume(self, message_id: str) -> None:
         async def resume() -> None:
             try:
+                await self._started()
                 facts = await self.store.unfinished_turn(message_id)
                 if facts is None:
                     return
