@@ -81,6 +81,7 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: l
     from chatops.bot.model import UserRef
     from chatops.bot.runtime import start_runtime
 
+    _say_missing_extras(settings)
     try:
         runtime = await start_runtime(settings)
     except StorageUnavailable as exc:
@@ -102,16 +103,14 @@ def run(config: ConfigOption = None) -> None:
     raise typer.Exit(asyncio.run(_serve(settings)))
 
 
-def _say_missing_extras(settings: Config) -> bool:
-    """Say, at start-up, each configured feature whose extra is not installed, with the command;
-    False when one of them means the bot cannot start as configured."""
+def _say_missing_extras(settings: Config) -> None:
+    """Say, at start-up, each feature whose extra is not installed, with the command (those the
+    configuration cannot start without were refused by the config check already)."""
     from chatops.bot.extras import missing_for
 
-    fine = True
     for missing in missing_for(settings):
-        typer.echo(f"{'chatops: refusing to start' if missing.fatal else 'note'}: {missing.message}", err=True)
-        fine = fine and not missing.fatal
-    return fine
+        if not missing.fatal:
+            typer.echo(f"note: {missing.line()}", err=True)
 
 
 async def _serve(settings: Config) -> int:
@@ -127,8 +126,7 @@ async def _serve(settings: Config) -> int:
     except AdapterConfigError as exc:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
-    if not _say_missing_extras(settings):
-        return 2
+    _say_missing_extras(settings)
     from chatops.bot.reloading import forget_pid, record_pid, write_report
 
     try:  # listening first: the tools, the planner and the models load in the background
@@ -499,6 +497,12 @@ def check_config(
     report = check(path)
     for problem in [*report.problems, *report.warnings]:  # tools that cannot load: the bot starts without them
         typer.echo(problem)
+    if report.config is not None:  # features that say so when used; the rest of the bot runs
+        from chatops.bot.extras import missing_for
+
+        for missing in missing_for(report.config):
+            if not missing.fatal:
+                typer.echo(f"note: {missing.line()}")
     failed = bool(report.problems or report.warnings)
     if connect and report.config is not None:
         from chatops.bot.probes import run_probes

@@ -31,6 +31,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chatops.bot.config import Config, ToolsConfig, apply_environment, duplicate_names
+from chatops.bot.extras import missing_for
 from chatops.bot.schedules import request_text, schedule_problems
 
 MAX_PRUNES = 10
@@ -90,6 +91,8 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
     exposure = http_exposure_problem(config)
     if exposure:
         problems.append(exposure)
+    # a configured adapter, database, MCP server or OCR engine whose extra is not installed
+    problems += [missing.line() for missing in missing_for(config) if missing.fatal]
     if with_tools:
         found, report.warnings = _tool_problems(config)
         problems += found

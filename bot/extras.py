@@ -95,6 +95,11 @@ class MissingFeature:
     extra: str
     message: str
     fatal: bool
+    key: str = ""  # the config key that asks for the feature
+
+    def line(self) -> str:
+        """`key: message`, the way `chatops check-config` words every problem."""
+        return f"{self.key}: {self.message}" if self.key else self.message
 
 
 def missing_for(config: Config) -> list[MissingFeature]:
@@ -102,26 +107,24 @@ def missing_for(config: Config) -> list[MissingFeature]:
     start-up and in `chatops check-config`."""
     found: list[MissingFeature] = []
 
-    def need(extra: str, what: str, *, fatal: bool) -> None:
+    def need(extra: str, what: str, key: str, *, fatal: bool) -> None:
         if not present(extra):
-            found.append(MissingFeature(extra, missing_message(extra, what), fatal))
+            found.append(MissingFeature(extra, missing_message(extra, what), fatal, key))
 
     if config.slack.bot_token is not None:
-        need("slack", "The Slack adapter ([slack])", fatal=True)
+        need("slack", "The Slack adapter", "slack", fatal=True)
     if config.discord.token is not None:
-        need("discord", "The Discord adapter ([discord])", fatal=True)
+        need("discord", "The Discord adapter", "discord", fatal=True)
     if config.storage.url:
-        need("postgres", "PostgreSQL storage ([storage] url)", fatal=True)
+        need("postgres", "PostgreSQL storage", "storage.url", fatal=True)
     if config.mcp:
-        need("mcp", "MCP servers ([[mcp]])", fatal=True)
+        need("mcp", "MCP servers", "mcp", fatal=True)
     perception = config.perception
-    if perception.whisper.backend == "local":
-        need("voice", "Voice notes", fatal=False)
-    else:  # a remote Whisper still has the note decoded here first
-        need("voice", "Voice notes (decoded here for the remote Whisper)", fatal=False)
-    need("ocr", "Reading images", fatal=False)
     if perception.ocr.engine == "rapidocr":
-        need("photos", "perception.ocr.engine = \"rapidocr\"", fatal=True)
+        need("photos", "OCR with RapidOCR", "perception.ocr.engine", fatal=True)
+    # these say so in the thread when a file needs them, and the rest of the bot runs
+    need("voice", "Voice notes and the sound of video clips", "perception.whisper", fatal=False)
+    need("ocr", "Reading images and video frames", "perception.ocr", fatal=False)
     if isinstance(config.tools.get("prometheus_query"), dict):
-        need("metrics", "Charts of prometheus_query", fatal=False)
+        need("metrics", "Charts of prometheus_query", "tools.prometheus_query", fatal=False)
     return found

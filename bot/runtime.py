@@ -170,7 +170,9 @@ class Runtime:
 
     def mcp_states(self) -> dict[str, str]:
         """MCP server name → `ready (N tools)` / `failed: why`, for `/healthz`."""
-        return self.toolbox.states() if self.toolbox is not None else {}
+        if self.toolbox is None:  # still loading in the background
+            return {server.name: "starting" for server in self.config.mcp} if not self.warmup.is_ready else {}
+        return self.toolbox.states()
 
     def model_states(self) -> dict[str, str]:
         """Each part start-up loads → `loading`, `ready`, `on first use`, `failed: …` or `not
@@ -367,6 +369,7 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
         raise
 
     if background:
+        warmup.set("tools", LOADING)
         runtime.begin_loading = functools.partial(runtime.begin_loading, planner, load_model)  # type: ignore[method-assign]
         return runtime
     runtime.begin_loading(planner, load_model)
