@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from chatops.bot.agent.answers import summarize, summarize_steps
-from chatops.bot.agent.asked import prepare_review
 from chatops.bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
 from chatops.bot.agent.diagnosis import DiagnosisError, KnowledgeBase
 from chatops.bot.agent.executor import Executor
@@ -500,6 +499,8 @@ class Hub:
             outcome = await self.planner.plan(request)
         if not isinstance(outcome, Plan):
             return outcome
+        from chatops.bot.agent.asked import prepare_review  # the planner's reading: not needed to start
+
         await prepare_review(outcome, request, self.registry.specs())  # meaning, off the loop
         checked = self._vetted(outcome, request)
         for item in [*checked.dropped, *checked.ruled_out]:

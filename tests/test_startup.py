@@ -37,14 +37,14 @@ NOT_AT_START = (
     "faster_whisper", "ctranslate2", "av",  # voice
     "PIL", "rapidocr", "onnxruntime", "cv2", "matplotlib",  # OCR, photos, charts
     "slack_bolt", "slack_sdk", "discord", "psycopg", "psycopg_pool",  # adapters, PostgreSQL
-    "chatops.bot.agent.guided", "chatops.bot.agent.planner", "chatops.bot.agent.meaning",
+    "chatops.bot.agent.guided", "chatops.bot.agent.planner",
     "chatops.bot.llm.embedded", "chatops.bot.llm.models", "chatops.tools.builtin", "chatops.tools.mcp",
     "chatops.bot.perception.audio", "chatops.bot.perception.image", "chatops.bot.perception.video",
     "chatops.bot.perception.vision",
 )
 # a model: none of these may be loaded by `--version`, `tools`, `check-config` or `audit`
 MODELS = ("xllamacpp", "faster_whisper", "ctranslate2", "tokenizers", "safetensors", "rapidocr", "onnxruntime",
-          "chatops.bot.agent.meaning", "chatops.bot.llm.embedded")
+          "chatops.bot.llm.embedded")
 # the start path may cost at most this many times the CPU of `python -c 'import aiohttp'` (the
 # floor: the web server itself); measured 2.7-3.0x on 2026-12-05, 5x with pydantic-ai imported
 CPU_BUDGET_RATIO = 4.0
