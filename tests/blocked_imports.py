@@ -1,6 +1,9 @@
 """Run the `chatops` command with some packages unimportable, as on an install without their extra.
 
-    python tests/blocked_imports.py faster_whisper,av run --config chatops.toml
+    PYTHONPATH=. python -m tests.blocked_imports faster_whisper,av run --config chatops.toml
+
+(as a module: run as a script, `tests/` would come first on `sys.path` and `tests/http` would
+hide the standard library's `http`).
 
 A finder first on `sys.meta_path` refuses the named top-level packages (and everything under
 them) the way a missing distribution does, with `ModuleNotFoundError`; both `import x` and

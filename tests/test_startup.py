@@ -177,7 +177,8 @@ async def test_a_voice_note_without_the_voice_extra_gets_the_install_command_and
     port = free_port()
     config = _config(tmp_path, listen=f"127.0.0.1:{port}")
     note = voice_note("ogg")
-    process = subprocess.Popen([sys.executable, str(BLOCKED_RUNNER), "faster_whisper,av", "run", "-c", str(config)],
+    process = subprocess.Popen([sys.executable, "-m", "tests.blocked_imports", "faster_whisper,av", "run", "-c",
+                                str(config)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
