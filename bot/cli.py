@@ -116,7 +116,7 @@ def _say_missing_extras(settings: Config) -> None:
 async def _serve(settings: Config) -> int:
     import signal
 
-    from chatops.adapters.launch import AdapterConfigError, configured_adapters, planned_adapters
+    from chatops.adapters.launch import AdapterConfigError, configured_adapters, import_adapters, planned_adapters
     from chatops.bot.runtime import start_runtime
 
     try:  # refused before any model loads
@@ -129,10 +129,15 @@ async def _serve(settings: Config) -> int:
     _say_missing_extras(settings)
     from chatops.bot.reloading import forget_pid, record_pid, write_report
 
-    try:  # listening first: the tools, the planner and the models load in the background
+    # listening first: the adapters' modules import while the database opens; the tools, the
+    # planner and the models load in the background once the adapters listen
+    importing = asyncio.ensure_future(asyncio.to_thread(import_adapters, settings))
+    try:
         runtime = await start_runtime(settings, background=True)
     except StorageUnavailable as exc:
+        await asyncio.gather(importing, return_exceptions=True)
         return _storage_problem(settings, exc)
+    await importing
     started = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
