@@ -1,8 +1,8 @@
 """Cold start: `chatops run` → `/healthz` 200, beside errbot's first echo and a bare
 `python -c 'import aiohttp'` floor (issue 23 item 1).
 
-Each round runs the three in a rotating order (floor, chatops, errbot; then chatops, errbot,
-floor; …), so a busy spell on the shared machine hits all of them alike, and prints each
+Each round runs them in a rotating order (floor, chatops, check-config, errbot; then chatops,
+check-config, errbot, floor; …), so a busy spell on the shared machine hits all of them alike, and prints each
 measurement's wall time and CPU time. The summary gives min / median / max of the ratios taken
 within each round (chatops ÷ floor, chatops ÷ errbot), dated, with the load average.
 
@@ -11,6 +11,7 @@ within each round (chatops ÷ floor, chatops ÷ errbot), dated, with the load av
   temporary folder, a free loopback port) until `GET /healthz` answers 200; also how long until
   the tools and the planner are ready (`"ready": true`) and every model is (`model_states`).
   Then SIGTERM, which must end it with status 0.
+- check-config: `chatops check-config` on the defaults (target: within half a second).
 - errbot: `bench/errbot_first_echo.py` in errbot's own virtualenv (built with pip on first use,
   `--errbot-venv`, shared with `bench/pipeline.py`): process start until `!echo hi` is answered.
 
@@ -68,6 +69,17 @@ def floor() -> dict:
     cpu, started = children_cpu(), time.perf_counter()
     subprocess.run([sys.executable, "-c", "import aiohttp"], check=True, env=environment())
     return {"seconds": time.perf_counter() - started, "cpu": children_cpu() - cpu}
+
+
+def check_config() -> dict:
+    """`chatops check-config` on the defaults (issue 23: within half a second)."""
+    with tempfile.TemporaryDirectory(prefix="chatops-check-") as folder:
+        config = Path(folder) / "chatops.toml"
+        config.write_text(f'[storage]\npath = "{Path(folder) / "bot.db"}"\n')
+        cpu, started = children_cpu(), time.perf_counter()
+        subprocess.run([*chatops_command(), "check-config", "--config", str(config)], check=True, cwd=folder,
+                       env=environment(), stdout=subprocess.DEVNULL)
+        return {"seconds": time.perf_counter() - started, "cpu": children_cpu() - cpu}
 
 
 def get_json(url: str) -> tuple[int, dict] | None:
@@ -174,7 +186,7 @@ def main() -> None:
             python = errbot_python(Path(args.errbot_venv))
         except (subprocess.CalledProcessError, OSError) as exc:
             print(f"  errbot could not be installed ({exc}); measuring without it")
-    kinds = ["floor", "chatops", *(["errbot"] if python else [])]
+    kinds = ["floor", "chatops", "check-config", *(["errbot"] if python else [])]
     results: dict[str, list[dict]] = {kind: [] for kind in kinds}
     ratio_floor: list[float] = []
     ratio_errbot: list[float] = []
@@ -186,6 +198,8 @@ def main() -> None:
                 measured[kind] = floor()
             elif kind == "chatops":
                 measured[kind] = chatops()
+            elif kind == "check-config":
+                measured[kind] = check_config()
             else:
                 assert python is not None
                 measured[kind] = errbot(python)
@@ -195,6 +209,7 @@ def main() -> None:
         line = (f"  round {round_number + 1} ({', '.join(order)}): floor {measured['floor']['seconds']:.2f} s, "
                 f"chatops /healthz {ours['seconds']:.2f} s (cpu {ours['cpu']:.2f} s; ready "
                 f"{ours['ready'] or float('nan'):.2f} s, every model {ours['warm'] or float('nan'):.2f} s)")
+        line += f", check-config {measured['check-config']['seconds']:.2f} s"
         if "errbot" in measured:
             ratio_errbot.append(ours["seconds"] / measured["errbot"]["seconds"])
             line += f", errbot first echo {measured['errbot']['seconds']:.2f} s"
@@ -210,6 +225,8 @@ def main() -> None:
     print(f"  chatops run -> ready (tools, planner)  {spread(ready)} s")
     print(f"  chatops run -> every model loaded      {spread(warm)} s")
     print(f"  chatops CPU until every model          {spread([r['cpu'] for r in results['chatops']])} s")
+    print(f"  chatops check-config                   {spread([r['seconds'] for r in results['check-config']])} s "
+          f"(CPU {spread([r['cpu'] for r in results['check-config']])} s; target <= 0.5 s)")
     if python:
         version = results["errbot"][0]["version"]
         print(f"  errbot {version} first echo             {spread([r['seconds'] for r in results['errbot']])} s")

@@ -242,8 +242,8 @@ class Runtime:
             except asyncio.CancelledError:
                 warmup.fail("start-up was cancelled")
                 raise
-            except Exception as exc:
-                log.exception("start-up failed")
+            except Exception as exc:  # said in one line by `chatops run`; the details at debug level
+                log.debug("start-up failed", exc_info=True)
                 warmup.fail(f"{type(exc).__name__}: {exc}")
                 raise
 
