@@ -117,12 +117,12 @@ def missing_for(config: Config) -> list[MissingFeature]:
         need("discord", "The Discord adapter", "discord", fatal=True)
     if config.storage.url:
         need("postgres", "PostgreSQL storage", "storage.url", fatal=True)
+    # these say so where they are used (an MCP server's state, the thread of a file that needs
+    # them), and the rest of the bot runs
     if config.mcp:
-        need("mcp", "MCP servers", "mcp", fatal=True)
-    perception = config.perception
-    if perception.ocr.engine == "rapidocr":
-        need("photos", "OCR with RapidOCR", "perception.ocr.engine", fatal=True)
-    # these say so in the thread when a file needs them, and the rest of the bot runs
+        need("mcp", "MCP servers", "mcp", fatal=False)
+    if config.perception.ocr.engine == "rapidocr":
+        need("photos", "OCR with RapidOCR", "perception.ocr.engine", fatal=False)
     need("voice", "Voice notes and the sound of video clips", "perception.whisper", fatal=False)
     need("ocr", "Reading images and video frames", "perception.ocr", fatal=False)
     if isinstance(config.tools.get("prometheus_query"), dict):

@@ -46,11 +46,12 @@ class ReloadReport:
 
 
 class NoMCPServers:
-    """What the toolbox holds while no `[[mcp]]` server is configured: nothing to start, and the
-    `mcp` SDK (most of a second to import) is never imported."""
+    """What the toolbox holds while no `[[mcp]]` server is configured (or the `mcp` extra is not
+    installed): nothing to start, and the `mcp` SDK (most of a second to import) is never imported."""
 
-    def __init__(self) -> None:
+    def __init__(self, configs: list[MCPServerConfig] = ()) -> None:  # type: ignore[assignment]
         self.read_image: Any = None
+        self.missing = [server.name for server in configs]  # configured, but the extra is missing
 
     async def start(self) -> list[str]:
         return []
@@ -59,7 +60,7 @@ class NoMCPServers:
         return None
 
     def states(self) -> dict[str, str]:
-        return {}
+        return dict.fromkeys(self.missing, f"not installed: {extras.install_command('mcp')}")
 
     def specs(self) -> tuple[list[ToolSpec], list[str]]:
         return [], []
@@ -69,7 +70,7 @@ def mcp_servers(configs: list[MCPServerConfig], on_change: Any = None) -> Any:
     """`MCPServers` for these configs, or `NoMCPServers` when there are none (or when the `mcp`
     extra is missing, which `problems_without_mcp` then reports)."""
     if not configs or not extras.present("mcp"):
-        return NoMCPServers()
+        return NoMCPServers(configs)
     from chatops.tools.mcp import MCPServers
 
     return MCPServers(configs, on_change=on_change)
@@ -132,6 +133,7 @@ class Toolbox:
                 self._start_problems = await servers.start()
                 self.mcp = servers
             elif isinstance(self.mcp, NoMCPServers):
+                self.mcp.missing = [server.name for server in config.mcp]
                 self._start_problems = problems_without_mcp(config.mcp)
             else:
                 self._start_problems = await self.mcp.reconfigure(config.mcp)

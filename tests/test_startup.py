@@ -128,6 +128,17 @@ def test_check_config_names_the_missing_extras_and_refuses_a_configured_adapter(
     assert done.returncode == 0, done.stdout + done.stderr  # voice notes say so when used; the bot runs
     assert "note: perception.whisper: Voice notes and the sound of video clips needs the `voice` extra" in done.stdout
     assert "pip install 'chatops[voice]'" in done.stdout
+    servers = tmp_path / "mcp"
+    servers.mkdir()
+    config = _config(servers, extra="""
+        [[mcp]]
+        name = "git"
+        command = "mcp-server-git"
+    """)
+    done, _ = _run_cli("check-config", "-c", str(config), blocked="mcp", cwd=servers)
+    assert done.returncode == 0, done.stdout + done.stderr  # the bot runs without that server's tools
+    assert "note: mcp: MCP servers needs the `mcp` extra, which is not installed: pip install 'chatops[mcp]'" \
+        in done.stdout
     slack = tmp_path / "slack"
     slack.mkdir()
     config = _config(slack, extra="""

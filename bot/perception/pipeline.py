@@ -246,12 +246,12 @@ class Perceiver:
             await self.store.remember_perception(media.sha256, part.kind, part.model_dump(mode="json"))
         return part
 
-    @staticmethod
-    def _missing_extra(media: MediaFile) -> str | None:
+    def _missing_extra(self, media: MediaFile) -> str | None:
         """Why this file cannot be read here, when an extra it needs is not installed: sound is
         decoded with PyAV and heard by faster-whisper (`voice`), pictures are read with Pillow
-        (`ocr`); a video may need both."""
-        needed = {"audio": ("voice",), "video": ("voice", "ocr"), "image": ("ocr",)}.get(media.kind, ())
+        (`ocr`, and `photos` for RapidOCR); a video may need them all."""
+        pictures = ("ocr", "photos") if self.config.ocr.engine == "rapidocr" else ("ocr",)
+        needed = {"audio": ("voice",), "video": ("voice", *pictures), "image": pictures}.get(media.kind, ())
         for extra in needed:
             if not extras.present(extra):
                 what = {"audio": "Voice notes", "video": "Video clips", "image": "Reading images"}[media.kind]
