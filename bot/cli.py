@@ -8,13 +8,15 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chatops.bot import __version__
-from chatops.bot.config import Config, resolve_config_path
 from chatops.bot.faults import StorageUnavailable
+
+if TYPE_CHECKING:  # imported by the commands that read a config: `--version` needs none of it
+    from chatops.bot.config import Config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="chatops: a chat-ops bot whose agent plans tool calls and runs them once approved.")
@@ -43,6 +45,7 @@ def main_options(
 def _load(config_path: Path | None) -> Config:
     """The configuration, checked exactly as `chatops check-config` checks it: on any problem,
     the same lines, and exit 2 before anything starts."""
+    from chatops.bot.config import resolve_config_path
     from chatops.bot.config_check import check_config as check
 
     path = resolve_config_path(config_path)
@@ -496,6 +499,7 @@ def check_config(
                                                             "the database, every MCP server")] = False,
 ) -> None:
     """Validate the configuration in one pass; print every problem with its key, exit 1 if any."""
+    from chatops.bot.config import resolve_config_path
     from chatops.bot.config_check import check_config as check
 
     path = resolve_config_path(config)

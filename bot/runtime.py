@@ -187,6 +187,8 @@ class Runtime:
         the MCP servers' tool lists, without a restart (`!reload`, `chatops reload`). A config
         with problems is refused and the tools stay as they were."""
         if self.toolbox is None:
+            if not self.warmup.is_ready:
+                return "Still starting: the tools are loading. Reload once they are (see /healthz)."
             return "Reloading is not available: this bot was built without its tool sources."
         fresh = self.config
         if self.config.source is not None:  # the same check as `chatops check-config` and start-up
