@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +22,7 @@ from chatops.adapters.http import HttpAdapter
 from chatops.bot import extras
 from chatops.bot.runtime import start_runtime
 from tests.conftest import ScriptedModel, make_config, reply
-from tests.http.served import free_port
+from tests.http.served import free_port, serve
 from tests.media import voice_note
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -289,3 +290,28 @@ async def test_a_voice_note_before_whisper_is_warm_waits_for_it_with_a_notice(tm
     finally:
         await adapter.stop()
         await runtime.close()
+
+
+def test_run_on_the_defaults_answers_a_request_sent_as_soon_as_it_listens(tmp_path: Path, http_server: str):
+    """The real embedded model: `/healthz` answers first, a request sent at once waits for the
+    tools and the planner, and is planned and run."""
+    port = free_port()
+    config = tmp_path / "chatops.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "bot.db"}"\n[http]\nlisten = "127.0.0.1:{port}"\n')
+    url = f"{http_server}/health"
+    with serve(config, port, timeout=120) as server:
+        _, health = server.call("GET", "/healthz")
+        assert set(health["model_states"]) >= {"tools"}  # what loads, each with its state
+        status, view = server.call("POST", "/api/v1/threads", {"text": f"is {url} up?"})
+        assert status == 201, view
+        for _ in range(600):
+            _, thread = server.call("GET", f"/api/v1/threads/{view['id']}")
+            if thread["messages"][-1]["role"] == "bot":
+                break
+            time.sleep(0.1)
+        _, health = server.call("GET", "/healthz")
+    assert thread["plans"][0]["steps"][0]["tool"] == "http_check"
+    assert thread["plans"][0]["steps"][0]["status"] == "succeeded"
+    assert thread["messages"][-1]["role"] == "bot"
+    assert health["ready"] is True and health["model_states"]["llm"] == "ready"
+    assert health["models"][0].startswith("llm:local")
