@@ -11,7 +11,6 @@ imported by the part that loads them, in a worker thread, so the event loop keep
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib
 import logging
 from dataclasses import dataclass, field
@@ -166,6 +165,8 @@ class Runtime:
     loading: asyncio.Task[None] | None = None  # the background part of `start_runtime`
     background: set[asyncio.Task[object]] = field(default_factory=set)  # models warming after the gate
     preloading: asyncio.Future[None] | None = None  # Whisper, when `perception.preload`
+    given_planner: Planner | None = field(default=None, repr=False)  # `start_runtime(planner=…)`, for the load
+    load_model: bool = field(default=True, repr=False)  # `start_runtime(load_model=…)`, for the load
     health: AdapterHealth = field(default_factory=AdapterHealth)
 
     def mcp_states(self) -> dict[str, str]:
@@ -231,7 +232,7 @@ class Runtime:
 
     # --- the background part of start-up ------------------------------------------------------------
 
-    def begin_loading(self, planner: Planner | None = None, load_model: bool = True) -> asyncio.Task[None]:
+    def begin_loading(self) -> asyncio.Task[None]:
         """Start loading the tools, the planner and the models (once); `chatops run` calls it
         when its adapters listen, so their start does not compete with these imports."""
         if self.loading is not None:
@@ -240,7 +241,7 @@ class Runtime:
 
         async def load() -> None:
             try:
-                await self._load(planner, load_model)
+                await self._load(self.given_planner, self.load_model)
             except asyncio.CancelledError:
                 warmup.fail("start-up was cancelled")
                 raise
@@ -361,7 +362,7 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
     hub = Hub(config=config, store=store, registry=ToolRegistry(), planner=None, perceiver=perceiver)
     hub.warmup = warmup
     runtime = Runtime(config=config, store=store, registry=hub.registry, hub=hub, perceiver=perceiver,
-                      warmup=warmup)
+                      warmup=warmup, given_planner=planner, load_model=load_model)
     hub.reloader = runtime.reload
     try:
         await hub.start()
@@ -372,9 +373,8 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
 
     if background:
         warmup.set("tools", LOADING)
-        runtime.begin_loading = functools.partial(runtime.begin_loading, planner, load_model)  # type: ignore[method-assign]
         return runtime
-    runtime.begin_loading(planner, load_model)
+    runtime.begin_loading()
     assert runtime.loading is not None
     try:
         await asyncio.shield(runtime.loading)
