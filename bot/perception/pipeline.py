@@ -116,11 +116,12 @@ class Perceiver:
         """The notice for a message whose voice note (or clip) must wait for the local Whisper
         model to load; None when nothing waits (no sound, a remote Whisper, the model loaded, or
         the `voice` extra missing, which the note's own part says)."""
-        sound = any(a.mime_type.split("/", 1)[0] in ("audio", "video") for a in attachments)
-        if not sound or self.config.whisper.backend != "local" or self.transcriber_loaded() \
+        kinds = {a.mime_type.split("/", 1)[0] for a in attachments}
+        if not kinds & {"audio", "video"} or self.config.whisper.backend != "local" or self.transcriber_loaded() \
                 or not extras.present("voice"):
             return None
-        return ("The speech model is still loading; your voice note waits for it and is transcribed in a "
+        what = "voice note" if "audio" in kinds else "clip"
+        return (f"The speech model is still loading; your {what} waits for it and is transcribed in a "
                 "moment (nothing is lost).")
 
     async def preload(self) -> None:
