@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chatops.bot.agent.answers import summarize, summarize_steps
 from chatops.bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
@@ -25,7 +26,6 @@ from chatops.bot.agent.executor import Executor
 from chatops.bot.agent.planning import Planner, PlannerError, PlanRequest
 from chatops.bot.agent.policy import Policy, Verdict
 from chatops.bot.agent.provenance import turn_sources
-from chatops.bot.agent.review import Review, review
 from chatops.bot.agent.tool_filter import relevant_tools
 from chatops.bot.card_records import CardRecords
 from chatops.bot.config import Config
@@ -62,6 +62,9 @@ from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
 from chatops.tools.process_groups import kill_group
 from chatops.tools.registry import ToolRegistry, ToolSpec
+
+if TYPE_CHECKING:
+    from chatops.bot.agent.review import Review
 
 log = logging.getLogger("chatops.hub")
 
@@ -529,6 +532,8 @@ class Hub:
             spec = self.registry.get(step.tool)
             step.risk = spec.risk if spec else Risk.read
             step.fingerprint = spec.fingerprint() if spec else None
+        from chatops.bot.agent.review import review  # the planner's checks: imported when first planning
+
         return review(outcome, request, {spec.name: spec for spec in self.registry.specs()})
 
     async def _reload(self, user: UserRef) -> Answer:

@@ -267,6 +267,7 @@ class Runtime:
         for problem in self.problems:
             log.warning("%s", problem)
         warmup.set("tools", f"{READY} ({len(toolbox.registry)} tools)")
+        await asyncio.to_thread(_import_planner, config)
         if planner is None and load_model:
             warmup.set("llm", LOADING)
             if config.llm.provider == "local":
@@ -274,7 +275,6 @@ class Runtime:
 
                 self.embedded = EmbeddedModelServer(config.llm.local)
                 await asyncio.to_thread(self.embedded.start)
-            await asyncio.to_thread(_import_planner, config)
             planner = build_planner(config, self.embedded)
             warmup.set("llm", READY)
         if self.perceiver is not None:
@@ -336,7 +336,10 @@ def _new_toolbox(config: Config) -> Toolbox:
 
 
 def _import_planner(config: Config) -> None:
-    """Import what `build_planner` uses (in a worker thread, off the event loop)."""
+    """Import what `build_planner` and the hub's review of a plan use (in a worker thread, off
+    the event loop, so the first turn does not import them on it)."""
+    for module in ("chatops.bot.agent.review", "chatops.bot.agent.asked"):
+        importlib.import_module(module)
     importlib.import_module("chatops.bot.agent.planner")
     importlib.import_module("chatops.bot.llm.models")
     if config.llm.provider == "local":
