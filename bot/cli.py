@@ -42,14 +42,15 @@ def main_options(
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _load(config_path: Path | None) -> Config:
+def _load(config_path: Path | None, *, starting: bool = False) -> Config:
     """The configuration, checked exactly as `chatops check-config` checks it: on any problem,
-    the same lines, and exit 2 before anything starts."""
+    the same lines, and exit 2 before anything starts. `starting`: a command that loads the
+    tools itself (`run`, `chat`) and prints their loading warnings then."""
     from chatops.bot.config import resolve_config_path
     from chatops.bot.config_check import check_config as check
 
     path = resolve_config_path(config_path)
-    report = check(path)
+    report = check(path, installed_plugins=not starting)
     if report.problems or report.config is None:
         typer.echo(f"chatops: the configuration{f' in {path}' if path else ''} has problems "
                    "(chatops check-config lists them too):", err=True)
@@ -69,7 +70,7 @@ def chat(
         help="a voice note, image or video clip for the first message")] = None,
 ) -> None:
     """Talk to the bot in one thread, from a terminal or a pipe (`/attach PATH` adds a file)."""
-    settings = _load(config)
+    settings = _load(config, starting=True)
     raise typer.Exit(asyncio.run(_chat(settings, thread, json_mode, attach or [])))
 
 
@@ -102,7 +103,7 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: l
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Start every configured adapter (Slack, Discord, the HTTP API and web chat) until Ctrl-C."""
-    settings = _load(config)
+    settings = _load(config, starting=True)
     raise typer.Exit(asyncio.run(_serve(settings)))
 
 
