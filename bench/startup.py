@@ -60,9 +60,12 @@ def chatops_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-c", "from chatops.bot.cli import main; main()"]
 
 
+CHECKOUT = ROOT  # which source tree `chatops` runs from (`--checkout`, to measure another commit)
+
+
 def environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATOPS_")}
-    return {**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    return {**env, "PYTHONPATH": str(CHECKOUT), "NO_COLOR": "1"}
 
 
 def floor() -> dict:
@@ -111,6 +114,9 @@ def chatops(timeout: float = 120) -> dict:
                 if answer is not None and answer[0] == 200:
                     body = answer[1]
                     healthy = healthy if healthy is not None else now
+                    if "ready" not in body:  # a version that loads everything before it listens
+                        ready = warm = now
+                        break
                     if body.get("ready") and ready is None:
                         ready = now
                     states = body.get("model_states", {})
@@ -172,9 +178,17 @@ def main() -> None:
     parser.add_argument("--errbot-venv",
                         default=str(Path(tempfile.gettempdir()) / f"chatops-bench-errbot-{ERRBOT_VERSION}"),
                         help="where errbot's virtualenv is built and reused (default: %(default)s)")
+    parser.add_argument("--checkout", type=Path, default=ROOT,
+                        help="the source tree to start chatops from (default: this one); e.g. a worktree of an "
+                             "older commit, for a before/after in the same conditions")
     args = parser.parse_args()
+    global CHECKOUT
+    CHECKOUT = args.checkout.resolve()
 
     load = os.getloadavg()
+    commit = subprocess.run(["git", "-C", str(CHECKOUT), "log", "-1", "--format=%h %s"], capture_output=True,
+                            text=True).stdout.strip()[:72]
+    print(f"chatops from {CHECKOUT} ({commit or 'not a git checkout'})")
     print(f"bench/startup.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {platform.node()}  {os.cpu_count()} CPUs  "
           f"Python {platform.python_version()}  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     if load[0] > (os.cpu_count() or 1):
