@@ -95,7 +95,10 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
     exposure = http_exposure_problem(config)
     if exposure:
         problems.append(exposure)
-    # a configured adapter, database, MCP server or OCR engine whose extra is not installed
+    if config.llm.provider == "local" and config.llm.local.path \
+            and not Path(config.llm.local.path).expanduser().is_file():  # said before listening, not after
+        problems.append(f"llm.local.path: there is no model file at {config.llm.local.path}")
+    # a configured adapter or database whose extra is not installed
     problems += [missing.line() for missing in missing_for(config) if missing.fatal]
     if with_tools:
         found, report.warnings = _tool_problems(config, installed_plugins=installed_plugins)

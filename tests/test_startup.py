@@ -321,3 +321,15 @@ def test_run_on_the_defaults_answers_a_request_sent_as_soon_as_it_listens(tmp_pa
     assert thread["messages"][-1]["role"] == "bot"
     assert health["ready"] is True and health["model_states"]["llm"] == "ready"
     assert health["models"][0].startswith("llm:local")
+
+
+def test_a_missing_local_model_file_is_refused_before_listening(tmp_path: Path) -> None:
+    """What used to fail while loading is refused by the config check, before anything listens
+    (the model now loads after the API listens)."""
+    config = tmp_path / "chatops.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "bot.db"}"\n[http]\nlisten = "127.0.0.1:{free_port()}"\n'
+                      f'[llm.local]\npath = "{tmp_path / "missing.gguf"}"\n')
+    done, _ = _run_cli("run", "-c", str(config), cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"llm.local.path: there is no model file at {tmp_path / 'missing.gguf'}" in done.stderr
+    assert not (tmp_path / "bot.db").exists() and "Traceback" not in done.stderr
