@@ -33,6 +33,7 @@ from chatops.bot.rate_limits import PlanRateLimit
 from chatops.bot.redaction import Redactor
 from chatops.bot.thread_locks import ThreadLocks
 from chatops.bot.turn import Once, TurnProgress, Turns, turn_progress
+from chatops.bot.warmup import Warmup
 from chatops.storage import Store
 from chatops.tools.registry import ToolRegistry, ToolSpec
 
@@ -79,6 +80,9 @@ class Hub:
         self.fetchers: dict[str, Fetch] = {}
         self.locks = ThreadLocks(store if store.thread_leases else None)
         self.plan_limit = PlanRateLimit(config.agent.max_plans_per_minute)
+        # set by `start_runtime` when the tools and the planner load after listening began: turns,
+        # decisions and resumptions wait for them (held, never refused)
+        self.warmup: Warmup | None = None
         # the definitions proposed plans were fingerprinted with: what was approved is what runs
         self.pinned = PinnedDefinitions()
         self._sinks: list[Sink] = []
@@ -120,6 +124,7 @@ class Hub:
         progress = TurnProgress()
         token = turn_progress.set(progress)  # seen by this turn's tasks, not by other turns'
         try:
+            await self.started()
             return await self.turns.handle(inbound, settled)
         except StorageUnavailable as exc:
             self.lifecycle.cut_short(inbound.thread.id)
@@ -141,11 +146,18 @@ class Hub:
         nothing but the record, and say why. An approved plan runs before this returns;
         `on_decided` hears the outcome as soon as it is settled, so a caller that must answer
         quickly (an HTTP request, a button ack) need not wait for the steps."""
+        await self.started()
         return await self.decisions.decide(decision, on_decided=on_decided)
+
+    async def started(self) -> None:
+        """Wait while start-up still loads the tools and the planner (at once afterwards)."""
+        if self.warmup is not None and not self.warmup.is_ready:
+            await self.warmup.ready()
 
     async def begin_decision(self, decision: Decision) -> tuple[DecisionEvent, asyncio.Task[DecisionEvent]]:
         """Start `decide` and return as soon as the decision is settled, with the task that goes on
         to run an approved plan: a button ack or an HTTP answer need not wait for the steps."""
+        await self.started()
         return await self.decisions.begin_decision(decision)
 
     async def expire_due(self) -> list[str]:

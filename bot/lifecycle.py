@@ -182,6 +182,7 @@ class Lifecycle:
 
     async def _resume_in_background(self, message_id: str, *, after_outage: bool = False) -> None:
         try:
+            await self.hub.started()
             facts = await self.hub.store.unfinished_turn(message_id)
             if facts is None:
                 return

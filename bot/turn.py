@@ -20,11 +20,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chatops.bot.agent.answers import summarize, summarize_steps
-from chatops.bot.agent.asked import prepare_review
 from chatops.bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.provenance import turn_sources
-from chatops.bot.agent.review import Review, review
 from chatops.bot.agent.tool_filter import relevant_tools
 from chatops.bot.model import (
     Answer,
@@ -46,6 +44,7 @@ from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
 
 if TYPE_CHECKING:
+    from chatops.bot.agent.review import Review
     from chatops.bot.hub import Hub
 
 log = logging.getLogger("chatops.hub")
@@ -201,6 +200,9 @@ class Turns:
                      for a in inbound.attachments]
             text = "\n".join([inbound.text.strip(), *(part.render() for part in parts)]).strip()
         else:
+            waiting = hub.perceiver.speech_pending(inbound.attachments)
+            if waiting:  # a voice note before Whisper is warm waits for it, and says so
+                await hub.notice(inbound.thread, waiting)
             text, parts = await hub.perceiver.perceive_message(
                 inbound.text, inbound.attachments, hub.fetchers.get(inbound.thread.platform), user=inbound.user.key)
         await hub.store.set_perceived_text(message_id, text, [a.model_dump(mode="json") for a in inbound.attachments])
@@ -306,6 +308,8 @@ class Turns:
     async def _review(self, outcome: Plan, request: PlanRequest, turn: Turn) -> Plan | Answer:
         """The plan as the hub takes it, with what the review dropped recorded and told."""
         hub = self.hub
+        from chatops.bot.agent.asked import prepare_review  # the planner's reading: not needed to start
+
         await prepare_review(outcome, request, hub.registry.specs())  # meaning, off the loop
         checked = self._vetted(outcome, request)
         for item in [*checked.dropped, *checked.ruled_out]:
@@ -327,6 +331,8 @@ class Turns:
             spec = registry.get(step.tool)
             step.risk = spec.risk if spec else Risk.read
             step.fingerprint = spec.fingerprint() if spec else None
+        from chatops.bot.agent.review import review  # the planner's checks: imported when first planning
+
         return review(outcome, request, {spec.name: spec for spec in registry.specs()})
 
     def _refusal(self, requester: UserRef, plan: Plan) -> str | None:

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ValidationError
-from pydantic_ai import Tool
 
 from chatops.bot.model import Risk
 from chatops.tools.context import ToolContext
@@ -193,6 +192,8 @@ def tool(
             raise TypeError(f"@tool needs a function, not {type(func).__name__}")
         is_async = inspect.iscoroutinefunction(func)
         takes_ctx = _takes_context(func)
+        from pydantic_ai import Tool  # here, not at the top: importing the registry must stay cheap at start
+
         schema_source = _without_context(func) if takes_ctx else func
         pyd_tool = Tool(schema_source, takes_ctx=False, name=name or func.__name__)
         validator = pyd_tool.function_schema.validator

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import re
@@ -448,8 +449,16 @@ class ThreadsApi:
         body = HealthBody(status="ok" if ok else "degraded", database=database, free_bytes=free,
                           models=self.loaded_models(), adapters=list(states) or self.adapters,
                           adapter_states=adapter_states,
-                          version=__version__, mcp=self.runtime.mcp_states())
+                          version=__version__, mcp=self.runtime.mcp_states(),
+                          model_states=self.runtime.model_states(), ready=self.runtime.warmup.is_ready,
+                          extras_missing=self._extras_missing)
         return json_body(body, 200 if ok else 503)
+
+    @functools.cached_property
+    def _extras_missing(self) -> dict[str, str]:
+        from chatops.bot.extras import install_command, missing_for
+
+        return {missing.extra: install_command(missing.extra) for missing in missing_for(self.config)}
 
     def loaded_models(self) -> list[str]:
         models = []
