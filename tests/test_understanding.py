@@ -331,3 +331,10 @@ async def test_values_from_two_clauses_are_not_one_action() -> None:
 async def test_a_question_about_values_never_becomes_a_change() -> None:
     outcome = await plan("is FastCartV2 at 30% already?", VALUE_TOOLS)
     assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps)
+
+
+@pytest.mark.parametrize("text", ["how do I bounce worker@2 by hand?", "how to drain node-7 safely",
+                                  "is there a way to wipe the emails topic without losing the schema?"])
+async def test_a_how_to_question_never_becomes_the_change_it_names(text: str) -> None:
+    outcome = await plan(text)
+    assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps)

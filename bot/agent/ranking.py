@@ -33,6 +33,7 @@ from chatops.bot.agent.entities import (
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     CHANGE_CLASSES,
+    HOW_TO,
     LIGHT_VERBS,
     QUESTION,
     SYNONYMS,
@@ -363,6 +364,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             c.by_meaning = True  # found by meaning alone: only with every argument in the request
             candidates.append(c)
     candidates = [c for c in candidates if _clearly_asked(c, top, question, runner_up)]
+    if HOW_TO.search(text):  # "how do I roll back a release?" asks how, not for the rollback
+        candidates = [c for c in candidates if c.spec.risk is Risk.read]
     if not candidates:
         candidates = _by_values(scored, entities, question, top)
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
