@@ -149,8 +149,15 @@ QUESTION = re.compile(
 # grammar, not any tool's words). "can you restart nginx?" is an order and is not one of these.
 HOW_TO = re.compile(
     r"^\W*(?:how\s+(?:do|does|can|could|should|would|did)\s+(?:i|we|you|one|people|someone|they)\b|how\s+to\b|"
-    r"what\s+(?:does|do|did)\s+.{1,80}\s+(?:do|mean|stand\s+for)\s*\??\s*$|what\s+(?:is|are)\s+the\s+difference\b|"
-    r"(?:is|are)\s+there\s+a\s+way\s+to\b|explain\s+(?:how|what|why)\b)",
+    r"(?:is|are)\s+there\s+a\s+way\s+to\b)",
+    re.IGNORECASE,
+)
+# ... and a question about what something means is answered by no tool at all: "what's the
+# difference between apt-mark hold and pinning?", "what does --keep-within do?"
+EXPLAIN = re.compile(
+    r"^\W*(?:what\s+(?:does|do|did)\s+.{1,80}\s+(?:do|mean|stand\s+for)\s*\??\s*$|"
+    r"what(?:'s|\s+is|\s+are)\s+the\s+(?:difference|point|purpose|meaning)\b|explain\s+(?:how|what|why)\b|"
+    r"what\s+(?:is|are)\s+(?:a|an)\s+\w+(?:\s+\w+)?\s*\??\s*$)",
     re.IGNORECASE,
 )
 

@@ -33,6 +33,7 @@ from chatops.bot.agent.entities import (
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     CHANGE_CLASSES,
+    EXPLAIN,
     HOW_TO,
     LIGHT_VERBS,
     QUESTION,
@@ -364,6 +365,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             c.by_meaning = True  # found by meaning alone: only with every argument in the request
             candidates.append(c)
     candidates = [c for c in candidates if _clearly_asked(c, top, question, runner_up)]
+    if EXPLAIN.search(text):  # "what does --keep-within do?": knowledge, not a tool's work
+        return []
     if HOW_TO.search(text):  # "how do I roll back a release?" asks how, not for the rollback
         candidates = [c for c in candidates if c.spec.risk is Risk.read]
     if not candidates:
