@@ -11,6 +11,7 @@ site-packages through one `.pth` line pointing at a folder of symlinks that leav
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,13 +45,20 @@ def build_wheel(workdir: Path) -> Path:
     return wheels[0]
 
 
-def _overlay(folder: Path) -> Path:
-    """A folder of symlinks to the runner's site-packages, every chatops entry left out."""
+def _distribution_of(entry: str) -> str:
+    """`faster_whisper-1.1.dist-info`, `ctranslate2.libs`, `av` → the import/distribution name."""
+    return re.split(r"[-.]", entry, maxsplit=1)[0].lower().replace("-", "_")
+
+
+def _overlay(folder: Path, leave_out: tuple[str, ...] = ()) -> Path:
+    """A folder of symlinks to the runner's site-packages, every chatops entry (and `leave_out`,
+    import names like `faster_whisper`) left out."""
     site = Path(sysconfig.get_paths()["purelib"])
     folder.mkdir()
     for entry in site.iterdir():
         name = entry.name.lower()
-        if name.startswith(("chatops", "__editable__")) or name.endswith(".pth") or name == "__pycache__":
+        if name.startswith(("chatops", "__editable__")) or name.endswith(".pth") or name == "__pycache__" \
+                or _distribution_of(entry.name) in leave_out:
             continue
         (folder / entry.name).symlink_to(entry)
     return folder
@@ -106,12 +114,13 @@ class Environment:
         return done
 
 
-def make_environment(folder: Path, wheel: Path, extras: str = "[all]") -> Environment:
-    """A new venv seeing the runner's dependencies, with `chatops<extras>` installed from `wheel`."""
+def make_environment(folder: Path, wheel: Path, extras: str = "[all]", leave_out: tuple[str, ...] = ()) -> Environment:
+    """A new venv seeing the runner's dependencies (but `leave_out`), with `chatops<extras>`
+    installed from `wheel`."""
     venv.EnvBuilder(with_pip=False, symlinks=True).create(folder / "venv")
     environment = Environment(root=folder / "venv", home=folder / "home")
     environment.home.mkdir()
-    overlay = _overlay(folder / "dependencies")
+    overlay = _overlay(folder / "dependencies", leave_out)
     (environment.site / "_runner_dependencies.pth").write_text(f"{overlay}\n")
     environment.pip_install(f"{wheel}{extras}")
     return environment
