@@ -73,7 +73,7 @@ def test_without_extras_a_voice_note_gets_the_install_command(wheel: Path, tmp_p
             view = call(f"{base}/api/v1/threads/{view['id']}")[1]
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
+        out, err = process.communicate(timeout=90)
     assert "pip install 'chatops[voice]'" in json.dumps(view), view
     assert view["messages"][0]["text"] == "what does this say?"  # the message is kept
     assert "Traceback" not in out + err, out + err
