@@ -67,7 +67,7 @@ def init(
 ) -> None:
     """Write a commented config.toml: the surfaces you choose, starter runbooks that only pretend,
     and roles; then print the next command."""
-    from chatops.bot.config import LISTEN, _login_name
+    from chatops.bot.config import LISTEN, ConsoleConfig
     from chatops.bot.init_config import DEFAULT_SURFACES, Choices, next_command, render
 
     if path.exists() and not force:
@@ -86,7 +86,7 @@ def init(
                 surfaces.add(surface)
             else:
                 surfaces.discard(surface)
-    choices = Choices(surfaces=frozenset(surfaces), listen=listen, login=_login_name())
+    choices = Choices(surfaces=frozenset(surfaces), listen=listen, login=ConsoleConfig().user)  # the terminal's user
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(choices), encoding="utf-8")
     typer.echo(next_command(choices, str(path)))
