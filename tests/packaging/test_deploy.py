@@ -54,6 +54,10 @@ def test_the_containerfile_passes_hadolint_and_is_built_as_the_issue_asks(tmp_pa
     # every folder the wheel is built from is copied in (a new one would be missing from the image)
     copied = set(re.findall(r"^COPY (\w+) \./\1$", text, re.MULTILINE))
     assert copied == {"chatops", "bot", "adapters", "tools", "storage"}, copied
+    # ... and let through .dockerignore, which keeps the rest (a .venv of gigabytes) out of the context
+    allowed = {line[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines()
+               if line.startswith("!")}
+    assert allowed == copied | {"pyproject.toml", "README.md"}, allowed
 
     broken = tmp_path / "Containerfile"
     broken.write_text(text.replace("USER 10001:10001\n", "").replace("apt-get install -y", "apt-get install"))
