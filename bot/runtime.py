@@ -219,7 +219,12 @@ async def start_runtime(config: Config, *, planner: Planner | None = None, load_
 def warm_meaning(registry: ToolRegistry) -> asyncio.Task[bool]:
     """Load the guided planner's sentence encoder and embed every tool's description in a worker
     thread, so the first request that needs meaning does not wait for it (`bot.agent.meaning`)."""
-    from chatops.bot.agent import meaning
+    from chatops.bot.agent import entities, meaning
 
     described = [meaning.described(spec) for spec in registry.specs()]
-    return asyncio.create_task(asyncio.to_thread(meaning.warm, (), described), name="warm-meaning")
+
+    def warm() -> bool:
+        entities.warm_entities()
+        return meaning.warm((), described)
+
+    return asyncio.create_task(asyncio.to_thread(warm), name="warm-meaning")

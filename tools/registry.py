@@ -68,10 +68,16 @@ class ToolSpec:
         """A digest of everything that decides what running this tool does and who may approve it
         (name, risk, timeout, roles, schema, origin), stored with each proposed step: an approval
         is for the definition its approver saw, so a reload that changes any of these makes the
-        old approval refuse to run the new definition (see `Hub._spec_for`)."""
-        material = json.dumps([self.name, self.risk.value, self.timeout, list(self.roles),
-                               self.parameters_schema, self.origin], sort_keys=True, default=str)
-        return hashlib.sha256(material.encode()).hexdigest()[:32]
+        old approval refuse to run the new definition (see `PinnedDefinitions.spec_for` in
+        `bot/pinned_tools.py`). Computed once per spec (a turn asks for it several times per step:
+        vetting, pinning, running); a spec is frozen and a reload builds new ones."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            material = json.dumps([self.name, self.risk.value, self.timeout, list(self.roles),
+                                   self.parameters_schema, self.origin], sort_keys=True, default=str)
+            cached = hashlib.sha256(material.encode()).hexdigest()[:32]
+            object.__setattr__(self, "_fingerprint", cached)  # not a field: no effect on eq or replace
+        return cached
 
     @property
     def summary(self) -> str:

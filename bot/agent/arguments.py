@@ -49,6 +49,7 @@ from chatops.bot.agent.values import (
     Span,
     anchor_stems,
     best_assignment,
+    distinctive,
     identifier_shaped,
     restrictive,
     spans_of,
@@ -442,6 +443,9 @@ class Filled:
     verb_value: bool = False  # the request's verb is one of its values ("enable dark_mode")
     typed_fit: float = 0.0  # of those, from entities only that kind of parameter takes (URL, host, port, zone, path)
     fit_labels: list[str] = field(default_factory=list)
+    # text values that only this kind of parameter accepts: its pattern refuses ordinary words and
+    # numbers ("net.core.somaxconn" for `^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)+$`, "CheckoutButtonColor")
+    pattern_fits: int = 0
 
 
 def tool_vocabulary(spec: ToolSpec) -> set[str]:
@@ -506,6 +510,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         filled.fit += points
         if param.kind in ENTITY_KINDS:
             filled.typed_fit += points
+        elif param.kind in ("string", "list") and distinctive(_item_schema(param)):
+            filled.pattern_fits += 1
         if points:
             filled.fit_labels.append(label)
 

@@ -206,6 +206,43 @@ def own_text(text: str) -> tuple[str, bool]:
     return own, False
 
 
+# Names that end in a suffix no public DNS has but networks use on their own: RFC 6761's special
+# names, RFC 6762's mDNS `.local` and its appendix G's private conventions, RFC 8375's
+# `home.arpa`, and `.internal`, which ICANN reserved for private use in 2024.
+PRIVATE_SUFFIXES = frozenset({"internal", "local", "localhost", "test", "example", "invalid", "lan", "corp", "home",
+                              "intranet", "private", "localdomain", "home.arpa"})
+
+
+@functools.cache
+def _public_suffixes() -> Any:
+    """The Public Suffix List's ICANN section, from the `publicsuffixlist` package (its data ships
+    inside the wheel, no network); loading takes ~0.25 s, so `warm` does it off the loop."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
+
+
+def is_domain(name: str) -> bool:
+    """Whether a dotted name can be a host name: it ends in a real top-level domain ("example.org",
+    "web-1.prod") or a private suffix ("db-3.prod.internal"). "fs.file-max", "orders.fulfil" and
+    "net.core.somaxconn" cannot: they are a sysctl key, a consumer group, a setting."""
+    name = name.lower().rstrip(".")
+    labels = name.split(".")
+    if labels[-1] in PRIVATE_SUFFIXES or ".".join(labels[-2:]) in PRIVATE_SUFFIXES:
+        return True
+    return _public_suffixes().publicsuffix(name) is not None
+
+
+def warm_entities() -> None:
+    """Load what `extract_entities` reads on first use (in a worker thread, at start)."""
+    _public_suffixes()
+
+
+def entities_ready() -> bool:
+    """Whether `warm_entities` has run, so `extract_entities` will not block on its first call."""
+    return _public_suffixes.cache_info().currsize > 0
+
+
 def extract_entities(text: str) -> Entities:
     """Pull URLs, hosts, ports, time zones, paths, quoted strings and numbers out of `text`."""
     found = Entities(text=text)
@@ -229,8 +266,8 @@ def extract_entities(text: str) -> Entities:
             continue  # "redis.exceptions.ConnectionError", "stripe.error.APIError": code, not a host
         host = match.group(1).lower().strip("[]")
         last_label = host.rsplit(".", 1)[-1]
-        if "." in host and not re.fullmatch(_IPV4, host) and last_label in FILE_SUFFIXES:
-            continue
+        if "." in host and not re.fullmatch(_IPV4, host) and (last_label in FILE_SUFFIXES or not is_domain(host)):
+            continue  # "fs.file-max", "orders.fulfil", "net.core.somaxconn": names, not hosts
         add_unique(found.hosts, host)
         if re.fullmatch(_IPV4, host) or ":" in host:
             add_unique(found.ips, host)

@@ -120,7 +120,7 @@ async def test_a_real_full_disk_is_named_and_the_bot_recovers_when_space_returns
         await web.adapter.stop()
         await web.bot.hub.stop()
         await web.bot.store.close()
-        web.bot.hub._registered = False
+        web.bot.hub.lifecycle.registered = False
 
 
 def test_run_on_a_read_only_database_exits_2_with_one_line(tmp_path: Path):
