@@ -11,9 +11,9 @@ RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-# Debian packages: OCR at run time; speech synthesis, fonts and ffmpeg to generate the tests' media (video clips), chromium for the web chat's browser tests; PostgreSQL for the replica tests (a throwaway server they start); Prometheus and Alertmanager for the alert tests (started on loopback by the tests)
+# Debian packages: OCR at run time; systemd-analyze to verify deploy/chatops.service; speech synthesis, fonts and ffmpeg to generate the tests' media (video clips), chromium for the web chat's browser tests; PostgreSQL for the replica tests (a throwaway server they start); Prometheus and Alertmanager for the alert tests (started on loopback by the tests)
 RUN_DEBS  := tesseract-ocr
-TEST_DEBS := espeak-ng fonts-dejavu-core chromium postgresql ffmpeg prometheus prometheus-alertmanager
+TEST_DEBS := espeak-ng fonts-dejavu-core chromium postgresql ffmpeg prometheus prometheus-alertmanager systemd
 
 .PHONY: run test install install-test system-deps test-system-deps lint bench eval clean
 

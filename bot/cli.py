@@ -42,15 +42,17 @@ def main_options(
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _load(config_path: Path | None, *, starting: bool = False) -> Config:
+def _load(config_path: Path | None, *, starting: bool = False, listen: str | None = None) -> Config:
     """The configuration, checked exactly as `chatops check-config` checks it: on any problem,
     the same lines, and exit 2 before anything starts. `starting`: a command that loads the
-    tools itself (`run`, `chat`) and prints their loading warnings then."""
+    tools itself (`run`, `chat`) and prints their loading warnings then. `listen` (from
+    `--listen`) wins over CHATOPS_HTTP_LISTEN and the file, and is checked like `[http] listen`."""
     from chatops.bot.config import resolve_config_path
     from chatops.bot.config_check import check_config as check
 
     path = resolve_config_path(config_path)
-    report = check(path, installed_plugins=not starting)
+    report = check(path, installed_plugins=not starting,
+                   environ={**os.environ, "CHATOPS_HTTP_LISTEN": listen} if listen else None)
     if report.problems or report.config is None:
         typer.echo(f"chatops: the configuration{f' in {path}' if path else ''} has problems "
                    "(chatops check-config lists them too):", err=True)
@@ -58,6 +60,41 @@ def _load(config_path: Path | None, *, starting: bool = False) -> Config:
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(2)
     return report.config
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Option("--config", "-c", help="where to write it")] = Path("config.toml"),
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="take the defaults (web chat and terminal) "
+                                                          "without asking")] = False,
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+    listen: Annotated[str, typer.Option("--listen", help="the web chat's HOST:PORT")] = "127.0.0.1:8765",
+) -> None:
+    """Write a commented config.toml: the surfaces you choose, starter runbooks that only pretend,
+    and roles; then print the next command."""
+    from chatops.bot.config import LISTEN, ConsoleConfig
+    from chatops.bot.init_config import DEFAULT_SURFACES, Choices, next_command, render
+
+    if path.exists() and not force:
+        typer.echo(f"chatops: {path} already exists; keeping it (--force overwrites it)", err=True)
+        raise typer.Exit(1)
+    if not LISTEN.match(listen):
+        typer.echo(f"chatops: --listen {listen!r} is not HOST:PORT (like 127.0.0.1:8765)", err=True)
+        raise typer.Exit(2)
+    surfaces = set(DEFAULT_SURFACES)
+    if not yes:
+        questions = (("web", "The web chat and HTTP API (on loopback)?", True),
+                     ("slack", "Slack (tokens come from the environment later)?", False),
+                     ("discord", "Discord (the token comes from the environment later)?", False))
+        for surface, question, default in questions:
+            if typer.confirm(question, default=default):
+                surfaces.add(surface)
+            else:
+                surfaces.discard(surface)
+    choices = Choices(surfaces=frozenset(surfaces), listen=listen, login=ConsoleConfig().user)  # the terminal's user
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(choices), encoding="utf-8")
+    typer.echo(next_command(choices, str(path)))
 
 
 @app.command()
@@ -101,9 +138,13 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: l
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(
+    config: ConfigOption = None,
+    listen: Annotated[str | None, typer.Option(
+        "--listen", help="HOST:PORT for the web chat and API (over CHATOPS_HTTP_LISTEN and [http] listen)")] = None,
+) -> None:
     """Start every configured adapter (Slack, Discord, the HTTP API and web chat) until Ctrl-C."""
-    settings = _load(config, starting=True)
+    settings = _load(config, starting=True, listen=listen)
     raise typer.Exit(asyncio.run(_serve(settings)))
 
 
@@ -184,7 +225,10 @@ async def _serve(settings: Config) -> int:
             try:
                 await adapter.start()
             except Exception as exc:
-                typer.echo(f"chatops: the {adapter.name} adapter could not start: {exc}", err=True)
+                from chatops.bot.address_in_use import address_in_use
+
+                typer.echo(address_in_use(adapter.name, exc, settings)
+                           or f"chatops: the {adapter.name} adapter could not start: {exc}", err=True)
                 return 1
             started.append(adapter)
             typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)

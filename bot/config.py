@@ -42,6 +42,11 @@ SECRET_ENVIRONMENT: dict[str, str] = {
     "CHATOPS_WHISPER_API_KEY": "perception.whisper.remote_api_key",
 }
 HTTP_TOKEN_PREFIX = "CHATOPS_HTTP_TOKEN_"
+# environment variable -> dotted config key for settings that are not secret (never redacted);
+# applied over the file like the secrets. `chatops run --listen` sets CHATOPS_HTTP_LISTEN for its check.
+SETTING_ENVIRONMENT: dict[str, str] = {
+    "CHATOPS_HTTP_LISTEN": "http.listen",
+}
 # the sizes faster-whisper downloads by name (`faster_whisper.utils.available_models()`; a test keeps them equal)
 WHISPER_SIZES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium", "large-v1",
                  "large-v2", "large-v3", "large", "distil-large-v2", "distil-medium.en", "distil-small.en",
@@ -775,8 +780,9 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def apply_environment(data: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:
-    """Overlay secrets from the environment onto raw TOML data (environment wins)."""
-    for variable, dotted in SECRET_ENVIRONMENT.items():
+    """Overlay secrets and the settings of `SETTING_ENVIRONMENT` from the environment onto raw
+    TOML data (environment wins)."""
+    for variable, dotted in {**SECRET_ENVIRONMENT, **SETTING_ENVIRONMENT}.items():
         if environ.get(variable):
             _set_dotted(data, dotted, environ[variable])
     for variable, value in environ.items():

@@ -30,7 +30,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from chatops.bot.config import HTTP_TOKEN_PREFIX, SECRET_ENVIRONMENT, Config, ToolsConfig
+from chatops.bot.config import HTTP_TOKEN_PREFIX, SECRET_ENVIRONMENT, SETTING_ENVIRONMENT, Config, ToolsConfig
 from chatops.tools.registry import ToolSpec, spec_of
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
@@ -46,6 +46,17 @@ TOOLS_INTRO = """\
 (`[tools.<name>]`), handed to the tool as `ToolContext.config` and checked against the tool's
 `options` model: a misspelled option or tool name is an error, with a "did you mean". Plugins
 declare their own tables the same way (`@tool(options=...)`)."""
+
+SETTINGS_INTRO = """
+## Settings from the environment
+
+A few settings that are not secret can come from the environment too, over the file. `chatops
+run --listen HOST:PORT` wins over `CHATOPS_HTTP_LISTEN`. `chatops init` writes a short, commented
+starter file ([Install and first five minutes](install.md)).
+
+| environment variable | key |
+| --- | --- |
+"""
 
 INTRO = """\
 <!-- Generated from the pydantic models in bot/config.py by `python -m chatops.bot.config_reference --write`.
@@ -81,6 +92,9 @@ def render() -> str:
     for variable, dotted in SECRET_ENVIRONMENT.items():
         out.write(f"| `{variable}` | `{dotted}` |\n")
     out.write(f"| `{HTTP_TOKEN_PREFIX}<USER>` | `http.tokens.<user>` (the user name in lower case) |\n")
+    out.write(SETTINGS_INTRO)
+    for variable, dotted in SETTING_ENVIRONMENT.items():
+        out.write(f"| `{variable}` | `{dotted}` |\n")
     for name, field in Config.model_fields.items():
         if field.exclude:
             continue

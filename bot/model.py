@@ -74,7 +74,11 @@ class UserRef(BaseModel):
 
     @property
     def key(self) -> str:
-        return f"{self.platform}:{self.id}"
+        """`platform:id`, except for the token-less local operator (platform `local`), whose one
+        name is `operator` everywhere: approvals (`decided_by`), the audit log, cards, and the
+        owner part of its web threads' ids (`http:operator:t…`). No other key lacks a colon, so
+        nobody on a platform can take that name (storage migration v15 renamed `local:operator`)."""
+        return self.id if self.platform == "local" else f"{self.platform}:{self.id}"
 
     def label(self) -> str:
         return self.name or self.id

@@ -266,7 +266,7 @@ async def test_acknowledge_is_kept_and_shown_and_silence_needs_an_alertmanager(s
     view = await web.thread(thread_id)
     assert view["notices"][-1]["text"] == reply.body["text"]
     [entry] = await web.bot.store.audit_log(10, kind="alert.acknowledged")
-    assert entry["actor"] == "local:operator" and entry["thread_id"] == thread_id
+    assert entry["actor"] == "operator" and entry["thread_id"] == thread_id
     report = (await web.request("GET", f"/api/v1/threads/{thread_id}/report")).body
     assert "👀 Acknowledged by operator" in report and "- Time to acknowledge: —" not in report
     refused = await web.request("POST", f"/api/v1/threads/{thread_id}/alert/silence", json={"duration": "1h"})

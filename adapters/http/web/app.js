@@ -104,7 +104,7 @@ function argsText(args) {
   return Object.entries(args || {}).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
 }
 
-function person(key) {  // "http:alice" -> "alice"; "local:operator" stays as it is (the operator)
+function person(key) {  // "http:alice" -> "alice"; "operator" (the token-less local operator) as it is
   if (!key) return "";
   return key.startsWith("http:") ? key.slice(5) : key;
 }
