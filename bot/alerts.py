@@ -154,8 +154,10 @@ class AlertDesk:
 
     async def _receive(self, notification: AlertNotification, *, sender: UserRef, proposed: ThreadRef) -> AlertThread:
         stored = await self.store.alert_group(notification.source, notification.group_key)
-        change = compare(notification, stored)
         thread = await self.store.thread_ref(stored["thread_id"]) if stored else None
+        if stored and thread is None:  # stored, but its message never made it (a crash in between): anew
+            stored = None
+        change = compare(notification, stored)
         thread = thread or proposed
         answer = AlertThread(id=thread.id, group_key=notification.group_key, status=change.status,
                              new=change.new_group)
@@ -165,6 +167,20 @@ class AlertDesk:
         route = route_for({**notification.group_labels, **labels}, self.config.routes)
         requester = alert_requester(sender, notification.source)
         now = utcnow()
+        # the group is stored before its message: the thread is an alert's thread from its first
+        # moment, so on-call people read it (and silence or acknowledge it) while it is planned
+        await self._save(notification, change, stored, thread, now, titled=False)
+        try:
+            await self._post(notification, change, stored, thread, requester, route, now)
+        except Exception:
+            await self.store.restore_alert_group(notification.source, notification.group_key, stored)
+            raise
+        await self._save(notification, change, stored, thread, now)
+        return answer
+
+    async def _post(self, notification: AlertNotification, change: GroupChange, stored: dict[str, Any] | None,
+                    thread: ThreadRef, requester: UserRef, route: AlertRouteConfig, now: datetime) -> None:
+        """What changed, in the thread: the alerts that fired (planned), the ones that resolved."""
         if change.fired or change.new_group:
             shown = change.fired or change.alerts
             heading = "" if change.new_group else (
@@ -180,11 +196,9 @@ class AlertDesk:
             text = resolved_message(change.resolved, whole_group=change.status == "resolved",
                                     fired_for=firing_for(change.resolved, fired_at, now))
             await self._say(thread, text)
-        await self._save(notification, change, stored, thread, now)
-        return answer
 
     async def _save(self, notification: AlertNotification, change: GroupChange, stored: dict[str, Any] | None,
-                    thread: ThreadRef, now) -> None:
+                    thread: ThreadRef, now: datetime, *, titled: bool = True) -> None:
         fired_at = _parse(stored.get("fired_at")) if stored else None
         resolved_at = _parse(stored.get("resolved_at")) if stored else None
         if change.status == "firing" and (fired_at is None or not change.was_firing):
@@ -193,7 +207,7 @@ class AlertDesk:
         if change.status == "resolved" and change.was_firing:
             resolved_at = now
         title = None
-        if change.new_group and change.alerts:
+        if titled and change.new_group and change.alerts:
             first = change.alerts[0]
             summary = first.annotations.get("summary") or first.annotations.get("description") or ""
             title = f"🔔 {first.name}" + (f": {summary}" if summary else "")

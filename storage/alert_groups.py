@@ -46,5 +46,9 @@ def save(db: sqlite_utils.Database, *, source: str, group_key: str, thread_id: s
          resolved_at, now, now])
 
 
+def delete(db: sqlite_utils.Database, source: str, group_key: str) -> None:
+    db.execute("DELETE FROM alert_groups WHERE source = ? AND group_key = ?", [source, group_key])
+
+
 def set_title(db: sqlite_utils.Database, thread_id: str, title: str) -> None:
     db.execute("UPDATE threads SET title = ? WHERE id = ?", [title, thread_id])

@@ -329,3 +329,42 @@ async def test_the_click_that_runs_the_diagnosis_also_charts_the_query_that_fire
     assert chart["tool"] == "prometheus_query"
     assert chart["args"] == {"query": "probe_success == 0", "range": "1h", "mark": "2026-12-05T08:00:00+00:00"}
     assert view["plans"][1]["requester"] == "alertmanager"
+
+
+class HeldPlanner:
+    """The guided planner, held until the test lets it go: the alert's turn is mid-planning."""
+
+    def __init__(self) -> None:
+        self.inner = GuidedPlanner(FunctionModel(no_model))
+        self.entered = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def plan(self, request):
+        self.entered.set()
+        await self.go.wait()
+        return await self.inner.plan(request)
+
+
+async def test_on_call_people_read_an_alert_thread_while_it_is_still_being_planned(start_web):
+    """The group is stored before its message, so the thread is an alert's thread from its first
+    moment (it was the owner's alone until planning ended: 404 to on-call people); others still see
+    nothing."""
+    tokens = {"alertmanager": "am-secret-token", "alice": "alice-secret-token", "bob": "bob-secret-token"}
+    planner = HeldPlanner()
+    web = await start_web(planner, tokens=tokens, roles={"oncall": {"http": ["alice"]}})
+    web.bot.hub.registry.add(http_check)
+    posting = asyncio.create_task(web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"),
+                                              token="am-secret-token"))
+    await asyncio.wait_for(planner.entered.wait(), 20)
+    [listed] = (await web.request("GET", "/api/v1/threads", token="am-secret-token")).body["threads"]
+    view = await web.thread(listed["id"], token="alice-secret-token")
+    assert view["alert"]["status"] == "firing" and view["plans"] == []
+    acknowledged = await web.request("POST", f"/api/v1/threads/{listed['id']}/alert/acknowledge", json={},
+                                     token="alice-secret-token")
+    assert acknowledged.status == 200, acknowledged.body
+    assert (await web.request("GET", f"/api/v1/threads/{listed['id']}", token="bob-secret-token")).status == 404
+    planner.go.set()
+    reply = await posting
+    assert reply.status == 200 and reply.body["threads"][0]["id"] == listed["id"]
+    view = await web.thread(listed["id"], token="alice-secret-token")
+    assert len(view["plans"]) == 1 and view["title"].startswith("🔔 ")
