@@ -53,6 +53,7 @@ from chatops.bot.model import (
     ThreadRef,
     UserRef,
 )
+from chatops.bot.next_steps import follow_ups
 from chatops.bot.perception.pipeline import Fetch, Perceiver
 from chatops.bot.rate_limits import PlanRateLimit
 from chatops.bot.redaction import Redactor
@@ -612,7 +613,7 @@ class Hub:
             self._cut_short.add(turn.thread.id)
             return
         if ending.stored is not None and ending.stored.answer_id is not None:
-            await self.emit(turn.thread, AnswerEvent(thread=turn.thread.id, text=ending.text, plan_id=plan.id))
+            await self.emit(turn.thread, self._answer_event(turn.thread, ending.text, plan.id))
             return
         await self._after_round(finished, turn)
 
@@ -744,7 +745,11 @@ class Hub:
         """Store and show an answer; `ends_turn_of` is the user message whose turn it ends."""
         text = self.redactor.text(text) or ""
         await self.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of)
-        await self.emit(thread, AnswerEvent(thread=thread.id, text=text, plan_id=plan_id))
+        await self.emit(thread, self._answer_event(thread, text, plan_id))
+
+    def _answer_event(self, thread: ThreadRef, text: str, plan_id: str | None) -> AnswerEvent:
+        """The answer as shown, with its next steps that a tool can run as one-click follow-ups."""
+        return AnswerEvent(thread=thread.id, text=text, plan_id=plan_id, next_steps=follow_ups(text, self.registry))
 
     # --- decisions and expiry ---------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ from chatops.adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.health import AdapterState
 from chatops.bot.model import Decision, DecisionEvent, Inbound, ThreadRef
+from chatops.bot.next_steps import follow_ups
 from chatops.bot.runtime import Runtime
 
 log = logging.getLogger("chatops.discord")
@@ -365,6 +366,25 @@ class DiscordAdapter:
                 thread = guild_thread(interaction.guild_id, channel_id)
         inbound = Inbound(event_id=str(interaction.id), thread=thread, user=user_ref(interaction.user), text=request)
         self._spawn(self._run_turn(inbound), name=f"discord-command-{interaction.id}")
+
+    async def on_next_step(self, interaction: discord.Interaction, index: int) -> None:
+        """An answer's next-step button: the request it offers, read back from the answer it sits
+        under, is said in the thread as the clicker's (echoed, as `/ops` is) and planned like any
+        typed message: approvals and tool roles apply to the clicker as to anyone."""
+        message = interaction.message
+        offers = follow_ups(message.content if message is not None else "", self.hub.registry)
+        if index >= len(offers) or interaction.channel_id is None:
+            await interaction.response.send_message("That next step is no longer on offer here: type it instead.",
+                                                    ephemeral=True)
+            return
+        request = offers[index].request
+        echo = clip(f"↪ {interaction.user.mention}: `{request.replace('`', '')}`", MESSAGE_LIMIT)
+        await interaction.response.send_message(echo)
+        thread = dm_thread(interaction.channel_id) if interaction.guild_id is None \
+            else guild_thread(interaction.guild_id, interaction.channel_id)
+        inbound = Inbound(event_id=f"discord-click:{interaction.id}", thread=thread, user=user_ref(interaction.user),
+                          text=request)
+        self._spawn(self._run_turn(inbound), name=f"discord-next-step-{interaction.id}")
 
     async def _find_channel(self, interaction: discord.Interaction) -> bool:
         """An interaction that came with `channel_id` but no `channel` object (as in Discord's own

@@ -29,7 +29,7 @@ from chatops.adapters.discord.embeds import (
 )
 from chatops.adapters.discord.layout import PlanLayout
 from chatops.adapters.discord.people import PLATFORM
-from chatops.adapters.discord.views import decision_view
+from chatops.adapters.discord.views import decision_view, next_steps_view
 from chatops.bot.card_records import CardRecords
 from chatops.bot.model import (
     AnswerEvent,
@@ -80,7 +80,7 @@ class ThreadWriter:
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._attach_long_output(channel, event)
         elif isinstance(event, AnswerEvent):
-            await self.say(channel, event.text, filename="answer.txt")
+            await self.say(channel, event.text, filename="answer.txt", view=next_steps_view(event.next_steps))
         elif isinstance(event, NoticeEvent):
             await self.say(channel, NOTICE_PREFIX[event.level] + event.text, filename="notice.txt")
 
@@ -128,14 +128,16 @@ class ThreadWriter:
         await channel.send(f"Full output of `{event.tool}` ({len(output):,} characters):",
                            file=discord.File(io.BytesIO(output.encode()), filename=name))
 
-    async def say(self, channel: discord.PartialMessageable, text: str, *, filename: str) -> None:
+    async def say(self, channel: discord.PartialMessageable, text: str, *, filename: str,
+                  view: discord.ui.View | None = None) -> None:
         """A message; past 2,000 characters split at line ends, or past a few messages the start
-        with the whole text attached."""
+        with the whole text attached. `view` (an answer's next steps) goes under the last part."""
         text = text.strip() or "(empty)"
         chunks = split_message(text, MESSAGE_LIMIT)
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
         if len(chunks) <= MAX_SPLIT_MESSAGES:
-            for chunk in chunks:
-                await channel.send(chunk)
+            for number, chunk in enumerate(chunks, 1):
+                await channel.send(chunk, **(extra if number == len(chunks) else {}))
             return
         head = clip(chunks[0], MESSAGE_LIMIT - 40) + "\n(the whole text is attached)"
-        await channel.send(head, file=discord.File(io.BytesIO(text.encode()), filename=filename))
+        await channel.send(head, file=discord.File(io.BytesIO(text.encode()), filename=filename), **extra)

@@ -33,7 +33,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from chatops.adapters.slack import events
-from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION, chosen_steps
+from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION, NEXT_STEP_ACTION, chosen_steps
 from chatops.adapters.slack.client import error_of, web_client
 from chatops.adapters.slack.delivery import Delivery
 from chatops.adapters.slack.deny_reason import CALLBACK_ID as DENY_CALLBACK
@@ -46,7 +46,7 @@ from chatops.adapters.slack.status import WorkingStatus
 from chatops.adapters.supervision import FAILURES_BEFORE_DOWN
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.health import AdapterState
-from chatops.bot.model import Decision, ThreadRef
+from chatops.bot.model import Decision, Inbound, ThreadRef
 from chatops.bot.runtime import Runtime
 
 log = logging.getLogger("chatops.slack")
@@ -143,6 +143,11 @@ class SlackAdapter:
         async def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             self._spawn(self._feedback(body, action), "slack-feedback")
+
+        @app.action(re.compile(re.escape(NEXT_STEP_ACTION) + r"\.\d+"))
+        async def on_next_step(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._next_step(body, action), name="slack-next-step")
 
         @app.command(re.compile(".*"))
         async def on_slash_command(ack: Any, command: dict[str, Any]) -> None:
@@ -329,6 +334,33 @@ class SlackAdapter:
         await self.hub.feedback.record(ThreadRef(platform="slack", channel=channel, thread=thread_ts), user,
                                        positive=verdict == "positive", plan_id=plan_id,
                                        answer=str(message.get("text") or ""), source="slack")
+
+    async def _next_step(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A next step's button: its request, said in the thread as the clicker's own message
+        (shown as "↪ @who: …", since the bot cannot post as them), is a turn like any typed one."""
+        request = str(action.get("value") or "").strip()
+        user_id = (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        thread_ts = container.get("thread_ts") or message.get("thread_ts") or container.get("message_ts", "")
+        click = str(action.get("action_ts") or body.get("trigger_id") or "")
+        if not (request.startswith("!") and user_id and channel and thread_ts and click):
+            log.warning("a next-step click without a request, a user, a thread or a time was ignored")
+            return
+        key = f"slack-click:{channel}:{click}"
+        if not self._first_delivery(key):
+            return
+        thread = ThreadRef(platform=PLATFORM, channel=channel, thread=thread_ts)
+        await self._say(channel, thread_ts, f"↪ <@{user_id}>: `{request.replace('`', '')}`")
+        try:
+            async with self.status.working(channel, thread_ts, container.get("message_ts") or thread_ts, done=False):
+                user = await self.people.user(user_id)
+                await self.hub.handle(Inbound(event_id=key, thread=thread, user=user, text=request))
+        except Exception as exc:
+            log.exception("a next-step click could not be handled")
+            await self._say(channel, thread_ts, f"❌ Sorry, something went wrong while handling that "
+                                                f"({type(exc).__name__}). Nothing more was run.")
 
     async def _publish_home(self, user_id: str) -> None:
         """The Home tab for `user_id`: the plans they may decide now, and recent threads."""

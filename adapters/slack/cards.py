@@ -21,11 +21,12 @@ from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, F
 
 from chatops.adapters.messages import is_text_output, output_text, step_badge
 from chatops.adapters.slack.mrkdwn import escape, truncate
-from chatops.bot.model import Plan, PlanStatus, Risk, Step, StepStatus
+from chatops.bot.model import FollowUp, Plan, PlanStatus, Risk, Step, StepStatus
 
 APPROVE_ACTION = "chatops.approve"
 DENY_ACTION = "chatops.deny"
 FEEDBACK_ACTION = "chatops.feedback"
+NEXT_STEP_ACTION = "chatops.next_step"  # + ".0", ".1", …: an answer's next step; the value is its request
 STEPS_ACTION = "chatops.steps"  # the checkboxes that choose which waiting steps an approval covers
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -206,6 +207,17 @@ def _buttons(plan: Plan) -> dict[str, Any]:
     choice = _step_choice(plan)
     return {"type": "actions", "block_id": f"decide:{plan.id}",
             "elements": [choice, approve, deny] if choice else [approve, deny]}
+
+
+def next_steps_block(offers: list[FollowUp]) -> dict[str, Any] | None:
+    """An answer's next steps as buttons: a click posts the button's request in the thread as the
+    clicker's message (`value`, up to Slack's 2,000 characters), planned like anything typed."""
+    if not offers:
+        return None
+    return {"type": "actions", "block_id": "next_steps", "elements": [
+        {"type": "button", "action_id": f"{NEXT_STEP_ACTION}.{index}", "value": offer.request[:2000],
+         "text": {"type": "plain_text", "text": truncate(f"▶ {offer.label}", 75), "emoji": True}}
+        for index, offer in enumerate(offers[:5])]}
 
 
 def feedback_block(plan_id: str = "") -> dict[str, Any]:

@@ -133,7 +133,8 @@ class Delivery:
                     return False  # that plan is a card: its answer goes beside it, as before
             plan = await self.cards.plan(event.plan_id) if event.plan_id else None
             text = event.text.replace("<!", "<\u200b!")  # data never pings @channel / @here
-            feedback = [cards.feedback_block(event.plan_id or "")]
+            feedback = [block for block in (cards.next_steps_block(event.next_steps),
+                                            cards.feedback_block(event.plan_id or "")) if block]
             if len(text) > MARKDOWN_LIMIT:
                 await self.streams.finish(thread, markdown="_(the whole answer is in the file below)_", plan=plan,
                                           blocks=feedback)
@@ -203,7 +204,8 @@ class Delivery:
         elif isinstance(event, AnswerEvent):
             if event.plan_id and event.plan_id in self._settling.get(thread.id, ()):
                 await self.show_plan(thread, event.plan_id)
-            await self.post_markdown(thread, event.text, feedback=event.plan_id or "")
+            await self.post_markdown(thread, event.text, feedback=event.plan_id or "",
+                                     next_steps=cards.next_steps_block(event.next_steps))
         elif isinstance(event, NoticeEvent):
             await self.post_markdown(thread, event.text, prefix=NOTICE_PREFIX[event.level])
 
@@ -276,9 +278,9 @@ class Delivery:
     # --- answers and notices ---------------------------------------------------------------------
 
     async def post_markdown(self, thread: ThreadRef, markdown: str, *, prefix: str = "",
-                            feedback: str | None = None) -> None:
+                            feedback: str | None = None, next_steps: dict[str, Any] | None = None) -> None:
         """`markdown` as mrkdwn sections (or a file past Slack's limits); with `feedback` (a plan
-        id, or "") the 👍 / 👎 buttons of an answer under it."""
+        id, or "") the 👍 / 👎 buttons of an answer under it, after its `next_steps` buttons."""
         text = prefix + to_mrkdwn(markdown)
         if not text.strip():
             return
@@ -288,7 +290,9 @@ class Delivery:
             return
         pieces = split_text(text, cards.MAX_SECTION_TEXT)
         blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-                                        for piece in pieces[: cards.MAX_BLOCKS - 1]]
+                                        for piece in pieces[: cards.MAX_BLOCKS - 2]]
+        if next_steps is not None:
+            blocks.append(next_steps)
         if feedback is not None:
             blocks.append(cards.feedback_block(feedback))
         await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
