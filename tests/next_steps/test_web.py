@@ -57,7 +57,7 @@ async def test_a_click_plans_the_step_in_the_same_thread_as_the_clickers_request
     assert answer["role"] == "bot" and "refuses connections" in answer["text"]
     [offer] = answer["next_steps"]
     assert offer["request"] == f"!tcp_check host=127.0.0.1 port={port}"
-    assert [m for m in view["messages"] if m["role"] == "user"][0]["next_steps"] == []
+    assert next(m for m in view["messages"] if m["role"] == "user")["next_steps"] == []
     # the click is what the web chat sends: the request, as a message of this thread
     clicked = await web.say(offer["request"], thread=thread_id)
     assert clicked.status == 201 and clicked.body["id"] == thread_id
