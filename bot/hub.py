@@ -58,6 +58,7 @@ from chatops.bot.perception.pipeline import Fetch, Perceiver
 from chatops.bot.rate_limits import PlanRateLimit
 from chatops.bot.redaction import Redactor
 from chatops.bot.thread_locks import ThreadLocks
+from chatops.bot.thread_openers import ThreadOpeners
 from chatops.storage import Store
 from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
@@ -141,6 +142,7 @@ class Hub:
         # what adapters keep about their cards, without the store; and who may approve, per the policy
         self.cards = CardRecords(store, lambda plan: self.policy.who_may_approve(plan))
         self.feedback = Feedback(store)  # 👍 / 👎 on answers, into the audit log
+        self.openers = ThreadOpeners(store)  # chat adapters open threads for alerts and schedules here
         self.knowledge = knowledge_for(config)
         self.redactor = Redactor(config.secret_values())
         self.executor = executor or Executor(registry, redactor=self.redactor)
