@@ -1,0 +1,124 @@
+"""Alert groups and schedules routed to Slack (issue 21): `[[alerts.routes]] slack_channel` and
+`[[schedules]] slack_channel`. The webhook comes in over the real HTTP adapter; the card, the plan
+with Approve / Deny and the resolution go to the fake Slack through slack-bolt and slack-sdk; the
+clicks are signed `block_actions` as Slack sends them."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest_asyncio
+from pydantic_ai.models.function import FunctionModel
+
+from chatops.adapters.http import HttpAdapter
+from chatops.adapters.slack.head_cards import ACKNOWLEDGE_ACTION, SILENCE_ACTION
+from chatops.bot.agent.guided import GuidedPlanner
+from chatops.tools.builtin.http_check import http_check
+from chatops.tools.builtin.tcp_check import tcp_check
+from chatops.tools.monitoring.silence_alert import silence_alert
+from tests.alerts.test_webhooks import AM, alert_body, no_model
+from tests.slack.conftest import ALICE, CAROL, CHANNEL, fake_slack, start_slack  # noqa: F401  (fixtures)
+from tests.slack.driver import block_actions
+
+ALERTS = "C0ALERTS001"
+
+
+@pytest_asyncio.fixture
+async def routed(start_slack):  # noqa: F811
+    """A bot with the Slack adapter and the HTTP adapter on one runtime; critical alerts go to
+    the web chat and to #alerts."""
+    slack = await start_slack(GuidedPlanner(FunctionModel(no_model)), http={"listen": "127.0.0.1:0"},
+                              alerts={"alertmanager_url": "http://127.0.0.1:9",
+                                      "routes": [{"match": {"severity": "critical"}, "slack_channel": ALERTS}]})
+    for item in (http_check, tcp_check, silence_alert):
+        slack.bot.hub.registry.add(item)
+    http = HttpAdapter(slack.bot.runtime())
+    await http.start()
+    try:
+        yield slack, http
+    finally:
+        await http.stop()
+
+
+async def post(http: HttpAdapter, body: dict[str, Any]) -> dict[str, Any]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.post(http.url.rstrip("/") + AM, json=body) as response:
+        assert response.status == 200, await response.text()
+        return (await response.json())["threads"][0]
+
+
+def head_cards(fake) -> list[dict[str, Any]]:
+    return [m for m in fake.messages.get(ALERTS, []) if m.get("attachments") and not m.get("thread_ts")]
+
+
+def card_buttons(message: dict[str, Any]) -> list[str]:
+    return [e["action_id"] for a in message.get("attachments", []) for b in a["blocks"] if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+def click(message: dict[str, Any], action_id: str, user: str) -> dict[str, Any]:
+    """`block_actions` for a button inside the card's attachment (Slack sends the same shape)."""
+    flat = copy.deepcopy(message)
+    flat["blocks"] = [b for a in message["attachments"] for b in a["blocks"]]
+    return block_actions(flat, channel=ALERTS, user=user, action_id=action_id)
+
+
+async def test_a_routed_alert_opens_a_slack_thread_with_its_card_and_plan_and_resolves_it(routed, http_server):
+    slack, http = routed
+    fake = slack.fake
+    host = http_server.removeprefix("http://")
+    opened = await post(http, alert_body("firing", host, description=f"{http_server}/health answers slowly"))
+    assert opened["new"] is True and opened["id"].startswith("http:")  # `web = true`: the web thread answers
+
+    [card] = await fake.wait_for(lambda: head_cards(fake), what="the alert card in #alerts")
+    attachment = card["attachments"][0]
+    assert card["text"] == f"🔔 WebDown: {host} is down" and attachment["color"] == "#E01E5A"
+    shown = str(attachment["blocks"])
+    assert "severity critical" in shown and f"instance={host}" in shown
+    assert card_buttons(card) == [SILENCE_ACTION, ACKNOWLEDGE_ACTION]
+
+    # the diagnosis, in the card's thread, with Approve / Deny; the alert's sender approves nothing
+    plan_card = await slack.card(ALERTS, card["ts"])
+    assert any(b.get("block_id", "").startswith("decide:") for b in plan_card["blocks"])
+    assert slack.bot.calls.made == []
+    slack_thread = f"slack:{ALERTS}:{card['ts']}"
+    [plan] = await slack.bot.store.thread_plans(slack_thread)
+    assert plan.requester.platform == "alert" and plan.status.value == "proposed"
+    assert (await slack.bot.store.alert_of_thread(slack_thread))["group_key"] == opened["group_key"]
+    assert await slack.click(plan_card, user=ALICE, channel=ALERTS) == 200
+    await fake.wait_for(lambda: _settled(slack, slack_thread), what="the approved diagnosis")
+    [ran] = await slack.bot.store.thread_plans(slack_thread)
+    assert ran.status.value == "succeeded" and ran.steps[0].decided_by == f"slack:{ALICE}"
+    assert any(s.tool == "http_check" and s.args["url"] == f"{http_server}/health" for s in ran.steps)
+
+    # on-call acknowledges on the card; someone without a role is told no, privately
+    assert await slack.sender.interaction(click(card, ACKNOWLEDGE_ACTION, CAROL)) == 200
+    await fake.wait_for(lambda: fake.calls_of("chat.postEphemeral"), what="carol's refusal")
+    assert await slack.sender.interaction(click(card, ACKNOWLEDGE_ACTION, ALICE)) == 200
+    await slack.answer(ALERTS, card["ts"], "Acknowledged by alice")
+    # Silence 1h proposes silence_alert with the group's labels: a write step that waits
+    assert await slack.sender.interaction(click(card, SILENCE_ACTION, ALICE)) == 200
+    silence_card = await slack.card(ALERTS, card["ts"], index=1)
+    assert "silence_alert" in str(silence_card["blocks"])
+    [silence] = [p for p in await slack.bot.store.thread_plans(slack_thread) if p.steps[0].tool == "silence_alert"]
+    assert silence.status.value == "proposed" and silence.steps[0].args["duration"] == "1h"
+    assert 'alertname="WebDown"' in silence.steps[0].args["matchers"]
+
+    # resolved: said in the thread, and the card turns green with a "Resolved" title
+    resolved = await post(http, alert_body("resolved", host, ends="2026-12-05T08:30:00Z"))
+    assert resolved["id"] == opened["id"] and resolved["status"] == "resolved"
+    await slack.answer(ALERTS, card["ts"], "✅ Resolved: WebDown after firing for")
+    edited = fake.message(ALERTS, card["ts"])
+    assert edited["text"] == "✅ Resolved: WebDown" and edited["attachments"][0]["color"] == "#2EB67D"
+    assert len(head_cards(fake)) == 1  # one thread per group, on every surface
+    # the web chat's thread has the same alert, its own diagnosis and the resolution
+    web = await slack.bot.store.thread_view(opened["id"], limit=50)
+    assert [m["role"] for m in web["messages"]] == ["user", "bot"] and len(web["plans"]) == 1
+    assert web["messages"][1]["text"].startswith("✅ Resolved: WebDown")
+
+
+async def _settled(slack, thread_id: str) -> bool:
+    plans = await slack.bot.store.thread_plans(thread_id)
+    return bool(plans) and plans[0].status.value in ("succeeded", "failed")
