@@ -40,12 +40,14 @@ from chatops.adapters.discord.conversations import (
 from chatops.adapters.discord.embeds import MESSAGE_LIMIT, clip
 from chatops.adapters.discord.endpoints import use_endpoints
 from chatops.adapters.discord.files import AttachmentDownloads, attachment_of
+from chatops.adapters.discord.head_cards import DiscordThreads
 from chatops.adapters.discord.interactions import NO_CHANNEL
 from chatops.adapters.discord.people import PLATFORM, user_ref
 from chatops.adapters.discord.replies import ThreadWriter
 from chatops.adapters.discord.views import DenyReasonModal
 from chatops.adapters.leadership import Leadership
 from chatops.adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
+from chatops.bot.alerts import acknowledge, may_act_on_alert, silence_request
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.health import AdapterState
 from chatops.bot.model import Decision, DecisionEvent, Inbound, ThreadRef
@@ -95,6 +97,7 @@ class DiscordAdapter:
         self.writer = ThreadWriter(self.client, self.hub.cards)
         # listening before connecting: discord.py delivers messages and clicks before it is "ready"
         self.hub.add_sink(self.writer.deliver)
+        self.hub.openers.add(PLATFORM, DiscordThreads(self.client))  # alerts' and schedules' threads
         self.hub.add_fetcher(PLATFORM, self.downloads.fetch)
         self.health.report(self.name, AdapterState.starting)
         try:
@@ -179,6 +182,7 @@ class DiscordAdapter:
             await asyncio.gather(*pending, return_exceptions=True)
         if self.writer is not None:
             self.hub.remove_sink(self.writer.deliver)
+            self.hub.openers.remove(PLATFORM)
         self.hub.remove_fetcher(PLATFORM)
         await self._end_supervision(self.client.close() if self.client is not None else None)
         if self.leadership is not None:  # released once disconnected: a standby connects at its next try
@@ -385,6 +389,32 @@ class DiscordAdapter:
         inbound = Inbound(event_id=f"discord-click:{interaction.id}", thread=thread, user=user_ref(interaction.user),
                           text=request)
         self._spawn(self._run_turn(inbound), name=f"discord-next-step-{interaction.id}")
+
+    async def on_alert_action(self, interaction: discord.Interaction, *, silence: bool) -> None:
+        """Silence 1h / Acknowledge on an alert's card: its thread is the one started from the
+        card (the same id). On-call people only (those who may approve, as in the web chat); a
+        silence is a write step that then waits for an approval like any other."""
+        user = user_ref(interaction.user)
+        message = interaction.message
+        if message is None or interaction.guild_id is None:
+            await interaction.response.send_message("This button works on an alert's card only.", ephemeral=True)
+            return
+        if not may_act_on_alert(self.hub, user):
+            await interaction.response.send_message("Only on-call people (those who may approve) can acknowledge "
+                                                    "or silence an alert.", ephemeral=True)
+            return
+        thread = guild_thread(interaction.guild_id, message.id)
+        if not silence:
+            await interaction.response.defer()
+            await acknowledge(self.hub, thread, user)
+            return
+        try:
+            inbound = await silence_request(self.hub, thread, user, "1h")
+        except LookupError as exc:
+            await interaction.response.send_message(f"No silence: {exc}.", ephemeral=True)
+            return
+        await interaction.response.defer()
+        self._spawn(self._run_turn(inbound), name=f"discord-silence-{interaction.id}")
 
     async def _find_channel(self, interaction: discord.Interaction) -> bool:
         """An interaction that came with `channel_id` but no `channel` object (as in Discord's own

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from chatops.adapters.discord.head_cards import AlertButton
 from chatops.adapters.discord.interactions import UNREADABLE, RawChannels, complete, private_answer
 from chatops.adapters.discord.views import DecisionButton, NextStepButton, StepChoice
 
@@ -93,7 +94,7 @@ class ChatopsClient(discord.Client):
 
     async def setup_hook(self) -> None:
         # Buttons of every plan, posted before this start or after it, are answered by custom_id.
-        self.add_dynamic_items(DecisionButton, StepChoice, NextStepButton)
+        self.add_dynamic_items(DecisionButton, StepChoice, NextStepButton, AlertButton)
         await self._sync_commands()
 
     async def _sync_commands(self) -> None:
