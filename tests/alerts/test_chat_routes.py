@@ -19,6 +19,7 @@ from chatops.tools.builtin.tcp_check import tcp_check
 from chatops.tools.monitoring.silence_alert import silence_alert
 from tests.alerts.test_webhooks import AM, alert_body, no_model
 from tests.slack.conftest import ALICE, CAROL, CHANNEL, fake_slack, start_slack  # noqa: F401  (fixtures)
+from tests.alerts.test_schedules import health  # noqa: F401  (a fixture)
 from tests.slack.driver import block_actions
 
 ALERTS = "C0ALERTS001"
@@ -122,3 +123,48 @@ async def test_a_routed_alert_opens_a_slack_thread_with_its_card_and_plan_and_re
 async def _settled(slack, thread_id: str) -> bool:
     plans = await slack.bot.store.thread_plans(thread_id)
     return bool(plans) and plans[0].status.value in ("succeeded", "failed")
+
+
+async def test_a_schedule_routed_to_slack_tells_its_slack_thread_exactly_twice(start_slack, health):  # noqa: F811
+    """`[[schedules]] slack_channel`, `web = false`: one Slack thread under the schedule's card,
+    a flip to problem and a flip back told there (and nowhere else), the card's colour following."""
+    from chatops.bot.schedules import Scheduler, visible_thread
+    from tests.alerts.test_schedules import runs, schedules, until
+
+    slack = await start_slack(schedules=schedules(health.url, web=False, slack_channel=ALERTS))
+    slack.bot.hub.registry.add(http_check)
+    scheduler = Scheduler(slack.bot.hub)
+    await scheduler.start()
+    fake = slack.fake
+
+    def cards() -> list[dict[str, Any]]:
+        return [m for m in fake.messages.get(ALERTS, []) if m.get("attachments") and not m.get("thread_ts")]
+
+    def told() -> list[str]:
+        return [m["text"] for card in cards() for m in fake.bot_replies(ALERTS, card["ts"]) if m["ts"] != card["ts"]]
+
+    try:
+        await until(lambda: _at_least(runs(slack.bot), 2))
+        assert cards() == []  # ok from the start: nothing to say, no thread yet
+        health.ok = False
+        await fake.wait_for(lambda: len(told()) == 1, what="the problem, in Slack")
+        [card] = cards()
+        assert card["text"] == "⏱ web-health: problem" and card["attachments"][0]["color"] == "#E01E5A"
+        health.ok = True
+        await fake.wait_for(lambda: len(told()) == 2, what="ok again, in Slack")
+        seen = await runs(slack.bot)
+        await until(lambda: _at_least(runs(slack.bot), seen + 2))  # more runs, all ok: silent
+    finally:
+        await scheduler.stop()
+    problem, recovered = told()
+    assert problem.startswith("🔴 web-health: problem since 20") and "503" in problem
+    assert recovered.startswith("🟢 web-health: ok again after ")
+    [card] = cards()
+    assert card["text"] == "⏱ web-health: ok" and card["attachments"][0]["color"] == "#2EB67D"
+    assert card_buttons(card) == []  # a schedule's card has no alert buttons
+    web = await slack.bot.store.thread_view(visible_thread(slack.bot.config.schedules[0]).id)
+    assert web is None or [m for m in web["messages"] if m["role"] == "bot"] == []  # `web = false`
+
+
+async def _at_least(count, least: int) -> bool:
+    return await count >= least
