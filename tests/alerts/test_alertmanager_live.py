@@ -65,9 +65,10 @@ async def test_a_real_alertmanager_opens_one_thread_repeats_nothing_and_resolves
     async def threads() -> list[dict[str, Any]]:
         return (await web.request("GET", "/api/v1/threads")).body["threads"]
 
-    async def answered() -> list[dict[str, Any]]:  # the webhook's answer comes once the group is stored too
+    async def answered() -> list[dict[str, Any]]:  # the group is stored first, then its message is planned
         found = await threads()
-        return found if found and (await web.thread(found[0]["id"]))["alert"] else []
+        view = await web.thread(found[0]["id"]) if found else None
+        return found if view and view["alert"] and view["plans"] else []
 
     [thread] = await eventually(answered, 40, "Alertmanager's first webhook")
     view = await web.thread(thread["id"])

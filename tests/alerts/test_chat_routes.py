@@ -17,9 +17,9 @@ from chatops.bot.agent.guided import GuidedPlanner
 from chatops.tools.builtin.http_check import http_check
 from chatops.tools.builtin.tcp_check import tcp_check
 from chatops.tools.monitoring.silence_alert import silence_alert
+from tests.alerts.test_schedules import health  # noqa: F401  (a fixture)
 from tests.alerts.test_webhooks import AM, alert_body, no_model
 from tests.slack.conftest import ALICE, CAROL, CHANNEL, fake_slack, start_slack  # noqa: F401  (fixtures)
-from tests.alerts.test_schedules import health  # noqa: F401  (a fixture)
 from tests.slack.driver import block_actions
 
 ALERTS = "C0ALERTS001"
