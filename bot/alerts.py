@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -438,6 +439,36 @@ async def acknowledge(hub: Hub, thread: ThreadRef, user: UserRef) -> str:
     await hub.store.append_audit("alert.acknowledged", actor=user.key, thread_id=thread.id, detail={"text": text})
     await hub.notice(thread, text)
     return text
+
+
+SILENCE_ASKED = re.compile(
+    r"^\s*(?:please\s+)?(?:silence|mute|snooze)\s+(?:this|it|them|these|this\s+alert|the\s+alert|these\s+alerts|"
+    r"the\s+alerts|this\s+group|this\s+one)(?:\s+for\s+(?:the\s+next\s+)?(?P<amount>\d{1,4})\s*"
+    r"(?P<unit>m|mins?|minutes?|h|hrs?|hours?|d|days?))?\s*(?:,?\s*please)?\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def asked_silence(text: str) -> str | None:
+    """The duration of "silence this for 2h" (and "mute it for 30 minutes", "silence this alert":
+    1h), as the silence takes it (`2h`, `30m`); None for anything else. Said in an alert's thread,
+    "this" is its alert group: the hub turns it into the same `silence_alert` as the Silence button."""
+    match = SILENCE_ASKED.match(text or "")
+    if match is None:
+        return None
+    if match["amount"] is None:
+        return "1h"
+    return f"{int(match['amount'])}{match['unit'][0].lower()}"
+
+
+async def silence_command(hub: Hub, thread: ThreadRef, user: UserRef, text: str) -> str | None:
+    """`!silence_alert …` for "silence this for 2h" said in an alert's thread (None otherwise, or
+    when silences are not configured): the group's shared labels, the duration asked for."""
+    duration = asked_silence(text)
+    if duration is None:
+        return None
+    try:
+        return (await silence_request(hub, thread, user, duration)).text
+    except LookupError:
+        return None
 
 
 async def silence_request(hub: Hub, thread: ThreadRef, user: UserRef, duration: str) -> Inbound:

@@ -28,6 +28,7 @@ from chatops.bot.agent.policy import Policy, Verdict
 from chatops.bot.agent.provenance import turn_sources
 from chatops.bot.agent.review import Review, review
 from chatops.bot.agent.tool_filter import relevant_tools
+from chatops.bot.alerts import silence_command
 from chatops.bot.card_records import CardRecords
 from chatops.bot.config import Config
 from chatops.bot.faults import StorageUnavailable
@@ -468,7 +469,12 @@ class Hub:
             report = await thread_report(self.store, turn.thread.id)
             return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")
         tools = self.tools_for(turn.requester)
-        if is_command(turn.text):
+        own = turn_sources(turn.text).own_text()
+        silence = await silence_command(self, turn.thread, turn.requester, own) if round_number == 1 else None
+        if silence is not None:  # issue 21: "silence this for 2h" in an alert's thread, as its Silence button
+            request = PlanRequest(text=silence, requester=turn.requester, tools=tools, round=round_number)
+            outcome = parse_command(silence, self.registry)
+        elif is_command(turn.text):
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)
             outcome = parse_command(turn.text, self.registry)
         elif self.planner is None:

@@ -368,3 +368,30 @@ async def test_on_call_people_read_an_alert_thread_while_it_is_still_being_plann
     assert reply.status == 200 and reply.body["threads"][0]["id"] == listed["id"]
     view = await web.thread(listed["id"], token="alice-secret-token")
     assert len(view["plans"]) == 1 and view["title"].startswith("🔔 ")
+
+
+def test_silence_in_plain_words_is_read_for_its_duration():
+    from chatops.bot.alerts import asked_silence
+
+    assert asked_silence("silence this for 2h") == "2h"
+    assert asked_silence("Please mute it for 30 minutes.") == "30m"
+    assert asked_silence("snooze these alerts for the next 3 hours") == "3h"
+    assert asked_silence("silence this alert") == "1h"
+    for other in ("why is this silenced?", "silence alertname=\"X\" for 2h", "silence this for 2h and restart web"):
+        assert asked_silence(other) is None
+
+
+async def test_silence_this_plans_the_groups_labels_in_an_alert_thread_only(start_web):
+    from chatops.tools.monitoring.silence_alert import silence_alert
+
+    web = await served(start_web, alerts={"alertmanager_url": "http://127.0.0.1:9"})
+    web.bot.hub.registry.add(silence_alert)
+    opened = await web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"))
+    thread_id = opened.body["threads"][0]["id"]
+    reply = await web.say("silence this for 2h", thread=thread_id)
+    [step] = reply.body["plans"][-1]["steps"]
+    assert step["tool"] == "silence_alert" and step["args"]["duration"] == "2h" and step["risk"] == "write"
+    assert 'alertname="ProbeFailure"' in step["args"]["matchers"] and 'severity="critical"' in step["args"]["matchers"]
+    assert reply.body["plans"][-1]["status"] == "proposed"  # a write: it waits for an approval
+    other = await web.say("silence this for 2h")  # not an alert's thread: no labels to take
+    assert all('alertname="ProbeFailure"' not in str(s["args"]) for p in other.body["plans"] for s in p["steps"])
