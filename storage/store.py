@@ -1163,6 +1163,12 @@ class Store:
                 alert_groups.set_title(self.db, thread_id, title)
 
     @on_store_thread
+    def step_files(self, step_id: str) -> list[dict[str, Any]]:
+        """The files a step made (`add_step_file`): name, mime_type, size, sha256."""
+        row = self.db.execute("SELECT files FROM steps WHERE id = ?", [step_id]).fetchone()
+        return (_loads(row[0]) or []) if row else []
+
+    @on_store_thread
     def restore_alert_group(self, source: str, group_key: str, row: dict[str, Any] | None) -> None:
         """Put a group back as it was read (`alert_group`), or forget it when it was new: what a
         notification stored ahead of its message is undone when the message could not be posted."""

@@ -79,6 +79,7 @@ class ThreadWriter:
             await self.show_plan(channel, event.plan_id, thread)
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._attach_long_output(channel, event)
+                await self._attach_step_files(channel, event)
         elif isinstance(event, AnswerEvent):
             await self.say(channel, event.text, filename="answer.txt", view=next_steps_view(event.next_steps))
         elif isinstance(event, NoticeEvent):
@@ -119,6 +120,14 @@ class ThreadWriter:
                 del self._unsettled[thread.id]
         else:
             self._unsettled[thread.id].add(plan_id)
+
+    async def _attach_step_files(self, channel: discord.PartialMessageable, event: StepEvent) -> None:
+        """Files the step made (a `prometheus_query` chart), attached in the thread."""
+        if event.status is not StepStatus.succeeded:
+            return
+        for file, data in await self.cards.step_files(event.id):
+            name = str(file.get("name") or "file")
+            await channel.send(f"`{event.tool}`: {name}", file=discord.File(io.BytesIO(data), filename=name))
 
     async def _attach_long_output(self, channel: discord.PartialMessageable, event: StepEvent) -> None:
         output = full_result_text(event.result, event.error)

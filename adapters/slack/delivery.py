@@ -125,6 +125,7 @@ class Delivery:
             await self.streams.show_plan(thread, plan)
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._post_long_output(thread, event)
+                await self._upload_step_files(thread, event)
             return True
         if isinstance(event, AnswerEvent):
             if event.plan_id and self.streams.live(thread) is None:
@@ -201,6 +202,7 @@ class Delivery:
             await self.show_plan(thread, event.plan_id)
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._post_long_output(thread, event)
+                await self._upload_step_files(thread, event)
         elif isinstance(event, AnswerEvent):
             if event.plan_id and event.plan_id in self._settling.get(thread.id, ()):
                 await self.show_plan(thread, event.plan_id)
@@ -258,6 +260,15 @@ class Delivery:
             if await self.cards.where(PLATFORM, plan_id) is None:
                 await self.cards.remember(PLATFORM, plan_id,
                                               {"channel": channel, "ts": ts, "thread_ts": thread_ts})
+
+    async def _upload_step_files(self, thread: ThreadRef, event: StepEvent) -> None:
+        """Files the step made (a `prometheus_query` chart) uploaded into the thread."""
+        if event.status is not StepStatus.succeeded:
+            return
+        for file, data in await self.cards.step_files(event.id):
+            name = str(file.get("name") or "file")
+            await self.client.files_upload_v2(channel=thread.channel, thread_ts=thread.thread, filename=name,
+                                              title=f"{event.tool}: {name}", content=data)
 
     async def _post_long_output(self, thread: ThreadRef, event: StepEvent) -> None:
         plan = await self.cards.plan(event.plan_id)
