@@ -168,3 +168,21 @@ async def test_a_schedule_routed_to_slack_tells_its_slack_thread_exactly_twice(s
 
 async def _at_least(count, least: int) -> bool:
     return await count >= least
+
+
+def test_check_config_says_when_a_routed_channel_has_no_adapter(tmp_path):
+    from chatops.bot.config_check import check_config
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[alerts.routes]]\nmatch = { severity = "critical" }\nweb = false\nslack_channel = "C0123456"\n'
+                      'discord_channel = "ops-alerts"\n\n'
+                      '[[schedules]]\nname = "probe"\nevery = "1m"\nrequest = "is https://example.org/health up?"\n'
+                      'slack_channel = "C0123456"\n')
+    problems = check_config(config, environ={}, with_tools=False).problems
+    assert any(p.startswith("alerts.routes[0].slack_channel: Slack is not configured") for p in problems), problems
+    assert any(p.startswith("alerts.routes[0].discord_channel: Discord is not configured") for p in problems)
+    assert any(p.startswith("alerts.routes[0].discord_channel: a Discord channel id is a number") for p in problems)
+    assert any(p.startswith("schedules[probe].slack_channel: Slack is not configured") for p in problems)
+    served = check_config(config, environ={"CHATOPS_SLACK_BOT_TOKEN": "xoxb-1", "CHATOPS_DISCORD_TOKEN": "t"},
+                          with_tools=False).problems
+    assert not any("is not configured" in p for p in served), served
