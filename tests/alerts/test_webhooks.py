@@ -395,3 +395,37 @@ async def test_silence_this_plans_the_groups_labels_in_an_alert_thread_only(star
     assert reply.body["plans"][-1]["status"] == "proposed"  # a write: it waits for an approval
     other = await web.say("silence this for 2h")  # not an alert's thread: no labels to take
     assert all('alertname="ProbeFailure"' not in str(s["args"]) for p in other.body["plans"] for s in p["steps"])
+
+
+async def test_the_job_label_names_a_runbook_and_its_check_waits_for_a_click(start_web, http_server):
+    """An alert's `job`/`service` label matches a read-only runbook by its name, keywords or a
+    parameter's value or alias; the label fills its argument, so the step is the alert's (tainted)
+    and waits. A runbook that changes something, or takes no argument, is never proposed from it."""
+    from chatops.tools.runbooks import runbook_tool
+
+    runbooks = [{"name": "service_logs", "description": "The last log lines of a service", "risk": "read",
+                 "argv": ["echo", "{service}"], "keywords": ["logs"],
+                 "params": {"service": {"type": "enum", "values": ["postgresql", "billing-api"],
+                                        "aliases": {"pg": "postgresql"}}}},
+                {"name": "queue_status", "description": "The depth of the job queue", "risk": "read",
+                 "argv": ["echo", "ok"], "keywords": ["queue"]},
+                {"name": "restart_service", "description": "Restart a service", "risk": "write",
+                 "argv": ["true", "{service}"], "params": {"service": {"type": "string"}}}]
+    web = await served(start_web, runbooks=runbooks)
+    for runbook in web.bot.config.runbooks:
+        web.bot.hub.registry.add(runbook_tool(runbook), source="runbook")
+    host = http_server.removeprefix("http://")
+    for job, expected in (("pg", {"service": "pg"}), ("queue", None), ("billing-api", {"service": "billing-api"})):
+        body = alert_body("firing", host, group_key=f'{{}}:{{job="{job}"}}')
+        body["alerts"][0]["labels"]["job"] = job
+        body["commonLabels"] = body["alerts"][0]["labels"]
+        thread_id = (await web.request("POST", AM, json=body)).body["threads"][0]["id"]
+        [plan] = (await web.thread(thread_id))["plans"]
+        named = [s for s in plan["steps"] if s["tool"] in ("service_logs", "queue_status", "restart_service")]
+        if expected is None:
+            assert named == []
+            continue
+        [step] = named
+        assert step["tool"] == "service_logs" and step["args"] == expected and step["tainted"]
+        assert f"its label `job={job}` names the runbook service_logs" in step["reason"]
+        assert plan["status"] == "proposed" and step["status"] == "proposed"
