@@ -28,7 +28,7 @@ from chatops.bot.agent.policy import Policy, Verdict
 from chatops.bot.agent.provenance import turn_sources
 from chatops.bot.agent.review import Review, review
 from chatops.bot.agent.tool_filter import relevant_tools
-from chatops.bot.alerts import silence_command
+from chatops.bot.alerts import ALERT_PLATFORM, silence_command
 from chatops.bot.card_records import CardRecords
 from chatops.bot.config import Config
 from chatops.bot.faults import StorageUnavailable
@@ -329,9 +329,13 @@ class Hub:
         limit = self.config.agent.max_plans_per_minute
         await self.store.append_audit("plan.rate_limited", actor=turn.requester.key, thread_id=turn.thread.id,
                                       detail={"per_minute": limit, "retry_after": wait})
-        await self._answer(turn.thread, f"You are asking for plans that need an approval faster than {limit} a "
-                                        "minute, so I did not propose this one; nothing was run. "
-                                        f"Please try again in {round(wait)} s.", ends_turn_of=turn.message_id)
+        text = (f"You are asking for plans that need an approval faster than {limit} a minute, so I did not "
+                f"propose this one; nothing was run. Please try again in {round(wait)} s.")
+        if turn.requester.platform == ALERT_PLATFORM:  # a storm: nobody will "try again", say what to do
+            text = (f"Not diagnosed: more than {limit} alerts a minute came with checks to plan (a storm), so I "
+                    "proposed none for this one; nothing was run. Ask “what is wrong here?” in this thread to plan "
+                    "checks.")
+        await self._answer(turn.thread, text, ends_turn_of=turn.message_id)
         turn.settled()
 
     async def _handle_repeat(self, inbound: Inbound, settled: Once) -> bool:

@@ -429,3 +429,19 @@ async def test_the_job_label_names_a_runbook_and_its_check_waits_for_a_click(sta
         assert step["tool"] == "service_logs" and step["args"] == expected and step["tainted"]
         assert f"its label `job={job}` names the runbook service_logs" in step["reason"]
         assert plan["status"] == "proposed" and step["status"] == "proposed"
+
+
+async def test_a_storm_past_the_plan_rate_says_in_each_thread_that_it_was_not_diagnosed(start_web):
+    """More alert groups a minute than `agent.max_plans_per_minute` (here 2): the rest are posted,
+    each thread saying it was not diagnosed and how to ask for checks, in words for an alert."""
+    web = await served(start_web, agent={"max_plans_per_minute": 2})
+    ids = []
+    for number in range(4):
+        body = alert_body("firing", f"10.0.0.{number + 1}:80", group_key=f'{{}}:{{n="{number}"}}',
+                          fingerprint=f"f{number}")
+        ids.append((await web.request("POST", AM, json=body)).body["threads"][0]["id"])
+    views = [await web.thread(thread_id) for thread_id in ids]
+    assert [len(view["plans"]) for view in views] == [1, 1, 0, 0]
+    for view in views[2:]:
+        assert view["messages"][-1]["text"].startswith("Not diagnosed: more than 2 alerts a minute came with checks")
+        assert "try again" not in view["messages"][-1]["text"]
