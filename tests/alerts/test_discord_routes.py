@@ -17,6 +17,7 @@ from chatops.bot.agent.guided import GuidedPlanner
 from chatops.tools.builtin.http_check import http_check
 from chatops.tools.builtin.tcp_check import tcp_check
 from chatops.tools.monitoring.silence_alert import silence_alert
+from tests.alerts.test_schedules import health  # noqa: F401  (a fixture)
 from tests.alerts.test_webhooks import AM, alert_body, no_model
 from tests.discord.conftest import ALICE, MALLORY, buttons, card_plan_id, cards_in, eventually, said
 from tests.fakes.discord_gateway import CHANNEL_ID, GUILD_ID
@@ -84,3 +85,43 @@ async def test_a_routed_alert_opens_a_discord_thread_from_its_card_and_resolves_
 async def _settled(running, plan_id: str):
     plan = await running.bot.store.get_plan(plan_id)
     return plan if plan is not None and plan.status.value in ("succeeded", "failed") else None
+
+
+async def test_a_schedule_routed_to_discord_tells_its_thread_exactly_twice(discord_bot, fake_discord, health):
+    """`[[schedules]] discord_channel`: one thread started from the schedule's card, each flip told
+    there once, the card's colour following the outcome."""
+    from chatops.bot.schedules import Scheduler
+    from tests.alerts.test_schedules import runs, schedules, until
+
+    running = await discord_bot(schedules=schedules(health.url, web=False, discord_channel=CHANNEL_ID))
+    running.bot.hub.registry.add(http_check)
+    scheduler = Scheduler(running.bot.hub)
+    await scheduler.start()
+
+    def cards() -> list[dict[str, Any]]:
+        return [m for m in fake_discord.bot_messages_in(CHANNEL_ID) if m["embeds"]]
+
+    def told() -> list[str]:
+        return [m["content"] for card in cards() for m in fake_discord.bot_messages_in(card["id"]) if m["content"]]
+
+    try:
+        await until(lambda: _at_least(runs(running.bot), 2))
+        assert cards() == []
+        health.ok = False
+        await eventually(lambda: len(told()) == 1, what="the problem, in Discord")
+        assert cards()[0]["embeds"][0]["color"] == discord.Colour.red().value
+        health.ok = True
+        await eventually(lambda: len(told()) == 2, what="ok again, in Discord")
+        seen = await runs(running.bot)
+        await until(lambda: _at_least(runs(running.bot), seen + 2))
+    finally:
+        await scheduler.stop()
+    problem, recovered = told()
+    assert problem.startswith("🔴 web-health: problem since 20") and recovered.startswith("🟢 web-health: ok again")
+    [card] = cards()
+    assert card["embeds"][0]["title"] == "⏱ web-health: ok" and card["embeds"][0]["color"] == discord.Colour.green().value
+    assert buttons(card) == {}
+
+
+async def _at_least(count, least: int) -> bool:
+    return await count >= least
