@@ -87,7 +87,8 @@ async def _settled(running, plan_id: str):
     return plan if plan is not None and plan.status.value in ("succeeded", "failed") else None
 
 
-async def test_a_schedule_routed_to_discord_tells_its_thread_exactly_twice(discord_bot, fake_discord, health):
+async def test_a_schedule_routed_to_discord_tells_its_thread_exactly_twice(discord_bot, fake_discord,
+                                                                          health):  # noqa: F811
     """`[[schedules]] discord_channel`: one thread started from the schedule's card, each flip told
     there once, the card's colour following the outcome."""
     from chatops.bot.schedules import Scheduler
@@ -119,7 +120,8 @@ async def test_a_schedule_routed_to_discord_tells_its_thread_exactly_twice(disco
     problem, recovered = told()
     assert problem.startswith("🔴 web-health: problem since 20") and recovered.startswith("🟢 web-health: ok again")
     [card] = cards()
-    assert card["embeds"][0]["title"] == "⏱ web-health: ok" and card["embeds"][0]["color"] == discord.Colour.green().value
+    [embed] = card["embeds"]
+    assert embed["title"] == "⏱ web-health: ok" and embed["color"] == discord.Colour.green().value
     assert buttons(card) == {}
 
 
