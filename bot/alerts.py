@@ -180,8 +180,11 @@ class AlertDesk:
                                new=change.new_group)
         if thread is None:  # a new group: its threads, where the route sends it
             threads = await self._open_threads(notification, change, route, proposed, key)
-        else:
-            threads = [thread, *[t for t in await self._surface_threads(key) if t.id != thread.id]]
+        else:  # its threads so far, and one in a routed channel it has none in yet (that adapter was down)
+            known = [thread, *[t for t in await self._surface_threads(key) if t.id != thread.id]]
+            opened = [t for t in await self._chat_threads(notification, change, route, key)
+                      if t.id not in {k.id for k in known}]
+            threads = [*known, *opened]
         primary = threads[0]
         answer = AlertThread(id=primary.id, group_key=notification.group_key, status=change.status,
                              new=change.new_group)
@@ -209,14 +212,22 @@ class AlertDesk:
         hanging from the alert card when the route names their channels. With none of them (web
         off and no chat thread could be opened), the web chat's all the same: an alert is never lost."""
         threads = [proposed] if route.web else []
+        threads += await self._chat_threads(notification, change, route, key)
+        return threads or [proposed]
+
+    async def _chat_threads(self, notification: AlertNotification, change: GroupChange, route: AlertRouteConfig,
+                            key: str) -> list[ThreadRef]:
+        """The group's thread in each chat channel the route names: the one opened before, or a
+        new one under the alert card (linked to the group, so the thread finds its alert)."""
         card = head_card(notification.source, change.alerts, change.status, shown=self.config.shown_alerts)
+        threads = []
         for platform, channel in surface_channels(route):
             opened = await self.hub.openers.open(platform, channel, key, card)
             if opened is not None:
                 await self.store.remember_ref(LINK_PLATFORM, LINK_KIND, opened.id,
                                               {"source": notification.source, "group_key": notification.group_key})
                 threads.append(opened)
-        return threads or [proposed]
+        return threads
 
     async def _surface_threads(self, key: str) -> list[ThreadRef]:
         """The chat threads a group was given when it first fired."""

@@ -186,3 +186,21 @@ def test_check_config_says_when_a_routed_channel_has_no_adapter(tmp_path):
     served = check_config(config, environ={"CHATOPS_SLACK_BOT_TOKEN": "xoxb-1", "CHATOPS_DISCORD_TOKEN": "t"},
                           with_tools=False).problems
     assert not any("is not configured" in p for p in served), served
+
+
+async def test_a_group_first_seen_while_slack_was_down_gets_its_slack_thread_at_its_next_change(routed, http_server):
+    from chatops.adapters.slack.head_cards import SlackThreads
+
+    slack, http = routed
+    host = http_server.removeprefix("http://")
+    slack.bot.hub.openers.remove("slack")  # the Slack adapter is not up yet
+    first = await post(http, alert_body("firing", host))
+    assert first["new"] is True and head_cards(slack.fake) == []
+    slack.bot.hub.openers.add("slack", SlackThreads(slack.adapter.client))
+    again = await post(http, alert_body("firing", "10.9.9.9:80", fingerprint="beef"))  # a new alert of the group
+    assert again["id"] == first["id"] and again["new"] is False
+    [card] = await slack.fake.wait_for(lambda: head_cards(slack.fake), what="the late alert card")
+    assert card["attachments"][0]["color"] == "#E01E5A"
+    thread_id = f"slack:{ALERTS}:{card['ts']}"
+    assert (await slack.bot.store.alert_of_thread(thread_id))["group_key"] == first["group_key"]
+    await slack.card(ALERTS, card["ts"])  # the new alert's diagnosis, with Approve / Deny, in that thread
