@@ -1019,9 +1019,9 @@ class Store:
             return ownership.disown_thread_work(self.db, self.identity.id, thread_id)
 
     @on_store_thread
-    def claim_orphaned_turns(self, limit: int = 50) -> list[str]:
-        """Take over turns that a dead process left unfinished (a message with no answer and no
-        live plan); returns their message ids."""
+    def claim_orphaned_turns(self, limit: int = 50) -> list[ownership.ClaimedTurn]:
+        """Take over turns that a dead process left unfinished, or a live one gave up after a
+        storage fault (a message with no answer and no live plan)."""
         if self.identity is None:
             return []
         with self._writing():
