@@ -55,6 +55,29 @@ class ConfigReport:
         return not self.problems
 
 
+def _unserved_channels(config: Config) -> list[str]:
+    """A route or schedule that names a Slack or Discord channel needs that platform's adapter
+    (its token): otherwise no thread can be opened there, and with `web = false` its alerts or
+    notifications would have nowhere to go but the web chat's fallback thread."""
+    problems = []
+    slack = getattr(getattr(config, "slack", None), "bot_token", None) is not None
+    discord = getattr(getattr(config, "discord", None), "token", None) is not None
+    routes = list(getattr(getattr(config, "alerts", None), "routes", []) or [])
+    places = [(f"alerts.routes[{i}]", r) for i, r in enumerate(routes)] + \
+        [(f"schedules[{s.name}]", s) for s in getattr(config, "schedules", []) or []]
+    for where, entry in places:
+        if getattr(entry, "slack_channel", None) and not slack:
+            problems.append(f"{where}.slack_channel: Slack is not configured ([slack] bot_token or "
+                            "CHATOPS_SLACK_BOT_TOKEN), so no Slack thread can be opened there")
+        if getattr(entry, "discord_channel", None) and not discord:
+            problems.append(f"{where}.discord_channel: Discord is not configured ([discord] token or "
+                            "CHATOPS_DISCORD_TOKEN), so no Discord thread can be opened there")
+        if getattr(entry, "discord_channel", None) and not str(entry.discord_channel).isdigit():
+            problems.append(f"{where}.discord_channel: a Discord channel id is a number (e.g. \"112233445566\"), "
+                            f"not {entry.discord_channel!r}")
+    return problems
+
+
 def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
                  with_tools: bool = True, installed_plugins: bool = True) -> ConfigReport:
     """Read, overlay environment secrets, and report every problem (see the module docstring).
@@ -92,6 +115,7 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
     problems += _undefined_roles(config)
     problems += _unused_parameters(config)
     problems += _diagnosis_problems(config, path)
+    problems += _unserved_channels(config)
     exposure = http_exposure_problem(config)
     if exposure:
         problems.append(exposure)

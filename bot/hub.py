@@ -32,6 +32,7 @@ from chatops.bot.pinned_tools import PinnedDefinitions
 from chatops.bot.rate_limits import PlanRateLimit
 from chatops.bot.redaction import Redactor
 from chatops.bot.thread_locks import ThreadLocks
+from chatops.bot.thread_openers import ThreadOpeners
 from chatops.bot.turn import Once, TurnProgress, Turns, turn_progress
 from chatops.bot.warmup import Warmup
 from chatops.storage import Store
@@ -72,6 +73,7 @@ class Hub:
         # what adapters keep about their cards, without the store; and who may approve, per the policy
         self.cards = CardRecords(store, lambda plan: self.policy.who_may_approve(plan))
         self.feedback = Feedback(store)  # 👍 / 👎 on answers, into the audit log
+        self.openers = ThreadOpeners(store)  # chat adapters open threads for alerts and schedules here
         self.knowledge = knowledge_for(config)
         self.redactor = Redactor(config.secret_values())
         self.executor = executor or Executor(registry, redactor=self.redactor)

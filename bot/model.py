@@ -287,11 +287,21 @@ class StepEvent(BaseModel):
     outcome: Outcome | None = None
 
 
+class FollowUp(BaseModel):
+    """A next step an answer offers as one click: its words, and the request the click posts in
+    the thread as the clicker's own message (planned, gated and approved like any request)."""
+
+    label: str = Field(max_length=80)
+    request: str = Field(max_length=2000)
+
+
 class AnswerEvent(BaseModel):
     type: Literal["answer"] = "answer"
     thread: str
     text: str
     plan_id: str | None = None
+    next_steps: list[FollowUp] = Field(default_factory=list)
+    """The answer's suggested next steps that a tool can run (`bot.next_steps`): buttons on every surface."""
 
 
 class NoticeEvent(BaseModel):

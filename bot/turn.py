@@ -24,6 +24,7 @@ from chatops.bot.agent.commands import is_command, is_reload_command, is_report_
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.provenance import turn_sources
 from chatops.bot.agent.tool_filter import relevant_tools
+from chatops.bot.alerts import ALERT_PLATFORM, silence_command
 from chatops.bot.model import (
     Answer,
     AnswerEvent,
@@ -39,6 +40,7 @@ from chatops.bot.model import (
     ThreadRef,
     UserRef,
 )
+from chatops.bot.next_steps import follow_ups
 from chatops.bot.perception.pipeline import Perceiver
 from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
@@ -259,7 +261,12 @@ class Turns:
             report = await thread_report(hub.store, turn.thread.id)
             return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")
         tools = hub.tools_for(turn.requester)
-        if is_command(turn.text):
+        own = turn_sources(turn.text).own_text()
+        silence = await silence_command(hub, turn.thread, turn.requester, own) if round_number == 1 else None
+        if silence is not None:  # issue 21: "silence this for 2h" in an alert's thread, as its Silence button
+            request = PlanRequest(text=silence, requester=turn.requester, tools=tools, round=round_number)
+            outcome = parse_command(silence, hub.registry)
+        elif is_command(turn.text):
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)
             outcome = parse_command(turn.text, hub.registry)
         elif hub.planner is None:
@@ -361,9 +368,13 @@ class Turns:
         limit = self.hub.config.agent.max_plans_per_minute
         await self.hub.store.append_audit("plan.rate_limited", actor=turn.requester.key, thread_id=turn.thread.id,
                                           detail={"per_minute": limit, "retry_after": wait})
-        await self.answer(turn.thread, f"You are asking for plans that need an approval faster than {limit} a "
-                                       "minute, so I did not propose this one; nothing was run. "
-                                       f"Please try again in {round(wait)} s.", ends_turn_of=turn.message_id)
+        text = (f"You are asking for plans that need an approval faster than {limit} a minute, so I did not "
+                f"propose this one; nothing was run. Please try again in {round(wait)} s.")
+        if turn.requester.platform == ALERT_PLATFORM:  # a storm: nobody will "try again", say what to do
+            text = (f"Not diagnosed: more than {limit} alerts a minute came with checks to plan (a storm), so I "
+                    "proposed none for this one; nothing was run. Ask “what is wrong here?” in this thread to plan "
+                    "checks.")
+        await self.answer(turn.thread, text, ends_turn_of=turn.message_id)
         turn.settled()
 
     def _may_start(self, plan: Plan) -> bool:
@@ -413,7 +424,7 @@ class Turns:
             hub.lifecycle.cut_short(turn.thread.id)
             return
         if ending.stored is not None and ending.stored.answer_id is not None:
-            await hub.emit(turn.thread, AnswerEvent(thread=turn.thread.id, text=ending.text, plan_id=plan.id))
+            await hub.emit(turn.thread, self.answer_event(turn.thread, ending.text, plan.id))
             return
         await self.after_round(finished, turn)
 
@@ -540,7 +551,12 @@ class Turns:
         """Store and show an answer; `ends_turn_of` is the user message whose turn it ends."""
         text = self.hub.redactor.text(text) or ""
         await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of)
-        await self.hub.emit(thread, AnswerEvent(thread=thread.id, text=text, plan_id=plan_id))
+        await self.hub.emit(thread, self.answer_event(thread, text, plan_id))
+
+    def answer_event(self, thread: ThreadRef, text: str, plan_id: str | None) -> AnswerEvent:
+        """The answer as shown, with its next steps that a tool can run as one-click follow-ups."""
+        return AnswerEvent(thread=thread.id, text=text, plan_id=plan_id,
+                           next_steps=follow_ups(text, self.hub.registry))
 
 
 def _settle_step(step: Step, status: StepStatus, outcome: StepResult) -> None:

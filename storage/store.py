@@ -1163,6 +1163,24 @@ class Store:
                 alert_groups.set_title(self.db, thread_id, title)
 
     @on_store_thread
+    def step_files(self, step_id: str) -> list[dict[str, Any]]:
+        """The files a step made (`add_step_file`): name, mime_type, size, sha256."""
+        row = self.db.execute("SELECT files FROM steps WHERE id = ?", [step_id]).fetchone()
+        return (_loads(row[0]) or []) if row else []
+
+    @on_store_thread
+    def restore_alert_group(self, source: str, group_key: str, row: dict[str, Any] | None) -> None:
+        """Put a group back as it was read (`alert_group`), or forget it when it was new: what a
+        notification stored ahead of its message is undone when the message could not be posted."""
+        with self._writing():
+            if row is None:
+                alert_groups.delete(self.db, source, group_key)
+            else:
+                alert_groups.save(self.db, source=source, group_key=group_key, thread_id=row["thread_id"],
+                                  status=row["status"], alerts=row["alerts"], fired_at=row["fired_at"],
+                                  resolved_at=row["resolved_at"], now=row["updated_at"])
+
+    @on_store_thread
     def add_step_file(self, step_id: str, file: dict[str, Any]) -> None:
         """A file a step made (a chart), listed with the step (`steps.files`)."""
         with self._writing():

@@ -52,6 +52,7 @@ from chatops.bot import __version__
 from chatops.bot.alerts import alert_body
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
+from chatops.bot.next_steps import follow_ups
 from chatops.bot.perception.types import PerceptionError
 from chatops.bot.runtime import Runtime
 from chatops.bot.schedules import VISIBLE_OWNER as SCHEDULES_OWNER
@@ -230,6 +231,9 @@ class ThreadsApi:
         for plan in view["plans"]:
             for step in plan["steps"]:
                 step["output"] = output_text(step["result"])
+        for message in view["messages"]:
+            if message["role"] == "bot":
+                message["next_steps"] = follow_ups(message["text"], self.hub.registry)
         alert = alert_body(await self.store.alert_of_thread(thread_id))
         body = ThreadBody.model_validate({**view, "last_event_id": last_event_id, "alert": alert})
         for plan in body.plans:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chatops.adapters.http.alert_schemas import AlertBody
-from chatops.bot.model import Outcome, PlanStatus, Risk, StepStatus
+from chatops.bot.model import FollowUp, Outcome, PlanStatus, Risk, StepStatus
 
 MAX_TEXT = 20_000
 
@@ -74,6 +74,9 @@ class MessageBody(BaseModel):
                                             "transcript or OCR text")
     attachments: list[AttachmentBody] = Field(default_factory=list)
     created_at: datetime
+    next_steps: list[FollowUp] = Field(default_factory=list, description="a bot answer's suggested next steps "
+                                                                          "that a tool can run: post `request` in "
+                                                                          "this thread to plan one")
 
 
 class StepBody(BaseModel):

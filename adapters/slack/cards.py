@@ -37,11 +37,12 @@ from slack_sdk.models.blocks import (
 
 from chatops.adapters.messages import is_text_output, output_text, step_badge
 from chatops.adapters.slack.mrkdwn import escape, truncate
-from chatops.bot.model import Plan, PlanStatus, Risk, Step, StepStatus
+from chatops.bot.model import FollowUp, Plan, PlanStatus, Risk, Step, StepStatus
 
 APPROVE_ACTION = "chatops.approve"
 DENY_ACTION = "chatops.deny"
 FEEDBACK_ACTION = "chatops.feedback"
+NEXT_STEP_ACTION = "chatops.next_step"  # + ".0", ".1", …: an answer's next step; the value is its request
 STEPS_ACTION = "chatops.steps"  # the checkboxes that choose which waiting steps an approval covers
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -232,6 +233,17 @@ def _buttons(plan: Plan) -> dict[str, Any]:
                         elements=[choice, approve, deny] if choice else [approve, deny]).to_dict()
 
 
+def next_steps_block(offers: list[FollowUp]) -> dict[str, Any] | None:
+    """An answer's next steps as buttons: a click posts the button's request in the thread as the
+    clicker's message (`value`, up to Slack's 2,000 characters), planned like anything typed."""
+    if not offers:
+        return None
+    return {"type": "actions", "block_id": "next_steps", "elements": [
+        {"type": "button", "action_id": f"{NEXT_STEP_ACTION}.{index}", "value": offer.request[:2000],
+         "text": {"type": "plain_text", "text": truncate(f"▶ {offer.label}", 75), "emoji": True}}
+        for index, offer in enumerate(offers[:5])]}
+
+
 def feedback_block(plan_id: str = "") -> dict[str, Any]:
     """👍 / 👎 under an answer (`context_actions` with `feedback_buttons`, built with slack_sdk's
     classes); the value says which, and the plan the answer concluded."""
@@ -299,7 +311,7 @@ def answer_sections(mrkdwn: str) -> list[str]:
 
 def plan_card(plan: Plan, note: DecisionNote | None = None,
               who_may_approve: str = "", *, answer: str | None = None,
-              notices: Sequence[str] = ()) -> tuple[str, list[dict[str, Any]]]:
+              notices: Sequence[str] = (), next_steps: Sequence[FollowUp] = ()) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for a plan as it stands now; `notices` (the steps' progress, as
     plain text) in context lines under the steps; with `answer` (mrkdwn), the turn's answer
     below them, with the feedback buttons under it, and as the notification text."""
@@ -329,6 +341,9 @@ def plan_card(plan: Plan, note: DecisionNote | None = None,
     if answer is not None and answer.strip():
         tail.append(divider())
         tail.extend(_section(piece) for piece in answer_sections(answer))
+        offered = next_steps_block(list(next_steps))
+        if offered is not None:  # the answer's next steps, one click each (`bot.next_steps`)
+            tail.append(offered)
         tail.append(feedback_block(plan.id))
     room = MAX_BLOCKS - len(head) - len(tail)
     steps = list(enumerate(plan.steps, 1))

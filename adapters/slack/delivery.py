@@ -42,6 +42,7 @@ from chatops.bot.card_records import CardRecords
 from chatops.bot.model import (
     AnswerEvent,
     DecisionEvent,
+    FollowUp,
     NoticeEvent,
     Outbound,
     PlanEvent,
@@ -125,6 +126,7 @@ class Delivery:
             await self.streams.show_plan(thread, plan)
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._post_long_output(thread, event)
+                await self._upload_step_files(thread, event)
             return True
         if isinstance(event, AnswerEvent):
             if event.plan_id and self.streams.live(thread) is None:
@@ -133,7 +135,8 @@ class Delivery:
                     return False  # that plan is a card: its answer goes beside it, as before
             plan = await self.cards.plan(event.plan_id) if event.plan_id else None
             text = event.text.replace("<!", "<\u200b!")  # data never pings @channel / @here
-            feedback = [cards.feedback_block(event.plan_id or "")]
+            feedback = [block for block in (cards.next_steps_block(event.next_steps),
+                                            cards.feedback_block(event.plan_id or "")) if block]
             if len(text) > MARKDOWN_LIMIT:
                 await self.streams.finish(thread, markdown="_(the whole answer is in the file below)_", plan=plan,
                                           blocks=feedback)
@@ -200,11 +203,13 @@ class Delivery:
             await self.show_plan(thread, event.plan_id)
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._post_long_output(thread, event)
+                await self._upload_step_files(thread, event)
         elif isinstance(event, AnswerEvent):
             if event.plan_id and await self.cards.where(PLATFORM, event.plan_id) is not None:
                 await self._answer_on_card(thread, event)  # the card is the answer: one message per turn
             else:
-                await self.post_markdown(thread, event.text, feedback=event.plan_id or "")
+                await self.post_markdown(thread, event.text, feedback=event.plan_id or "",
+                                         next_steps=cards.next_steps_block(event.next_steps))
         elif isinstance(event, NoticeEvent):
             running = sorted(self._settling.get(thread.id, ()))
             if running:  # a step's progress, said while its card runs: a line on that card
@@ -221,7 +226,7 @@ class Delivery:
             await upload_text(self.client, channel=thread.channel, thread_ts=thread.thread, filename="answer.md",
                               content=event.text, comment="_(the whole answer is in this file)_")
             text = truncate(text, 1000) + "\n_(the whole answer is in the file below)_"
-        await self.show_plan(thread, event.plan_id, answer=text)
+        await self.show_plan(thread, event.plan_id, answer=text, next_steps=event.next_steps)
 
     # --- the plan card -------------------------------------------------------------------------
 
@@ -233,7 +238,8 @@ class Delivery:
         return lock
 
     async def show_plan(self, thread: ThreadRef, plan_id: str, *, note: cards.DecisionNote | None = None,
-                        answer: str | None = None, notice: str | None = None) -> None:
+                        answer: str | None = None, notice: str | None = None,
+                        next_steps: list[FollowUp] | None = None) -> None:
         """Post the card, or redraw it where it was posted (recording `note`, the turn's `answer`
         in mrkdwn, or a progress `notice` first when given: later redraws keep them)."""
         async with self._lock(plan_id):
@@ -243,13 +249,16 @@ class Delivery:
             ref = await self.cards.where(PLATFORM, plan_id)
             if ref is not None and (note is not None or answer is not None or notice is not None):
                 ref = {**ref, **({"decision": note.to_dict()} if note is not None else {}),
-                       **({"answer": answer} if answer is not None else {})}
+                       **({"answer": answer} if answer is not None else {}),
+                       **({"next_steps": [o.model_dump() for o in next_steps]} if next_steps else {})}
                 if notice is not None:
                     ref["notices"] = [*ref.get("notices", []), notice][-cards.MAX_NOTICES:]
                 await self.cards.remember(PLATFORM, plan_id, ref)
             shown_note = note or cards.DecisionNote.from_dict((ref or {}).get("decision"))
+            offers = [FollowUp.model_validate(o) for o in (ref or {}).get("next_steps", [])]
             text, blocks = cards.plan_card(plan, shown_note, self.cards.who_may_approve(plan),
-                                           answer=(ref or {}).get("answer"), notices=(ref or {}).get("notices", ()))
+                                           answer=(ref or {}).get("answer"), notices=(ref or {}).get("notices", ()),
+                                           next_steps=offers)
             settling = self._settling.setdefault(thread.id, set())
             if plan.status in (PlanStatus.approved, PlanStatus.running):
                 settling.add(plan_id)
@@ -279,6 +288,15 @@ class Delivery:
                 await self.cards.remember(PLATFORM, plan_id,
                                               {"channel": channel, "ts": ts, "thread_ts": thread_ts})
 
+    async def _upload_step_files(self, thread: ThreadRef, event: StepEvent) -> None:
+        """Files the step made (a `prometheus_query` chart) uploaded into the thread."""
+        if event.status is not StepStatus.succeeded:
+            return
+        for file, data in await self.cards.step_files(event.id):
+            name = str(file.get("name") or "file")
+            await self.client.files_upload_v2(channel=thread.channel, thread_ts=thread.thread, filename=name,
+                                              title=f"{event.tool}: {name}", content=data)
+
     async def _post_long_output(self, thread: ThreadRef, event: StepEvent) -> None:
         plan = await self.cards.plan(event.plan_id)
         step = next((s for s in plan.steps if s.id == event.id), None) if plan else None
@@ -294,9 +312,9 @@ class Delivery:
     # --- answers and notices ---------------------------------------------------------------------
 
     async def post_markdown(self, thread: ThreadRef, markdown: str, *, prefix: str = "",
-                            feedback: str | None = None) -> None:
+                            feedback: str | None = None, next_steps: dict[str, Any] | None = None) -> None:
         """`markdown` as mrkdwn sections (or a file past Slack's limits); with `feedback` (a plan
-        id, or "") the 👍 / 👎 buttons of an answer under it."""
+        id, or "") the 👍 / 👎 buttons of an answer under it, after its `next_steps` buttons."""
         text = prefix + to_mrkdwn(markdown)
         if not text.strip():
             return
@@ -305,7 +323,9 @@ class Delivery:
                               content=markdown, comment=truncate(text, 1000) + "\n_(the whole answer is in the file)_")
             return
         pieces = split_text(text, cards.MAX_SECTION_TEXT)
-        blocks: list[dict[str, Any]] = [cards.section(piece) for piece in pieces[: cards.MAX_BLOCKS - 1]]
+        blocks: list[dict[str, Any]] = [cards.section(piece) for piece in pieces[: cards.MAX_BLOCKS - 2]]
+        if next_steps is not None:
+            blocks.append(next_steps)
         if feedback is not None:
             blocks.append(cards.feedback_block(feedback))
         await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,

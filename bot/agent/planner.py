@@ -49,6 +49,9 @@ Rules:
   wrong and the likely cause, in your own words), then the evidence (problems first), then the
   next step. "Known failures that match" lists entries of the team's diagnosis knowledge base whose
   signatures occur in the evidence: use them when they fit, say so when they do not.
+- Write each next step a listed tool can do as its words, a colon and the command in backticks,
+  after "Next:" (for example "Next: Check again whether db:5432 accepts connections:
+  `!tcp_check host=db port=5432`"): the chat shows it as a button that asks for that step.
 """
 
 

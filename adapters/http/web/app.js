@@ -350,7 +350,28 @@ function messageItem(message) {
     el("div", { class: "text" }, message.role === "bot" ? markdown(message.text) : (message.text || (names ? `(${names})` : ""))),
     shown.length || rest ? el("div", { class: "perceived-all", "aria-label": "What the bot read" },
       shown.length ? el("div", { class: "media" }, shown) : null,
-      rest ? el("div", { class: "perceived" }, rest) : null) : null);
+      rest ? el("div", { class: "perceived" }, rest) : null) : null,
+    (message.next_steps || []).length ? nextSteps(message.next_steps) : null);
+}
+
+// An answer's suggested next steps, one click each: the click sends the step's request in this
+// thread as your own message, so it is planned and approved like anything typed (owners only).
+function nextSteps(offers) {
+  const foreign = isForeign();
+  return el("div", { class: "next-steps", role: "group", "aria-label": "Suggested next steps" },
+    offers.map((offer) => el("button", { type: "button", class: "secondary next-step", title: offer.request,
+      disabled: foreign ? "" : null, onclick: () => sendRequest(offer.request) }, `▶ ${offer.label}`)));
+}
+
+async function sendRequest(text) {
+  if (!state.threadId) return;
+  setStatus("Planning…");
+  try {
+    const view = await api("POST", `/api/v1/threads/${encodeURIComponent(state.threadId)}/messages`, { text });
+    setStatus("");
+    showView(view, { scroll: true });
+    loadThreads();
+  } catch (error) { setStatus(`Not sent: ${error.message}.`, true); }
 }
 
 // Each attachment's text once, beside its thumbnail or player: the perceived text is the message's
@@ -582,11 +603,16 @@ async function exportReport() {  // the incident report of the open thread, as a
   } catch (error) { setStatus(`Could not export: ${error.message}`, true); }
 }
 
+function isForeign() {  // someone else's thread: read it to decide, never write in it
+  const owner = state.view ? ownerOf(state.view.id) : null;
+  return Boolean(owner && state.me && state.me.user !== "operator" && owner !== state.me.user);
+}
+
 function updateComposer() {
   $("export").hidden = !state.view;
   // approvers read other people's threads to decide; only the owner writes in one
   const owner = state.view ? ownerOf(state.view.id) : null;
-  const foreign = Boolean(owner && state.me && state.me.user !== "operator" && owner !== state.me.user);
+  const foreign = isForeign();
   $("message").disabled = foreign;
   $("send").disabled = foreign;
   $("message").placeholder = foreign ? `This is ${owner}'s thread: approve or deny its plans here; start a new thread to ask something.`
