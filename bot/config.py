@@ -578,9 +578,9 @@ class AlertRouteConfig(Section):
     """Label → regular expression; every one must match the whole value."""
     web: bool = True  # a thread in the web chat and API
     slack_channel: str | None = None
-    """Not built yet: accepted and ignored (every thread is a web thread)."""
+    """A Slack channel id: the alert's thread opens there under its card (needs the Slack adapter)."""
     discord_channel: str | None = None
-    """Not built yet: accepted and ignored."""
+    """A Discord channel id: the alert's thread opens there under its card (needs the Discord adapter)."""
     diagnose: Literal["ask", "auto", "off"] = "ask"
     """"ask": every suggested step waits for one click; "auto": read-only steps against the alert's
     own `instance` host (or `allow_hosts`) run at once; "off": the alert is posted, nothing planned."""
@@ -622,9 +622,9 @@ class ScheduleConfig(Section):
     web: bool = True
     """Post in a thread of the web chat and API."""
     slack_channel: str | None = None
-    """Not built yet: accepted and ignored."""
+    """A Slack channel id: the schedule's thread opens there (needs the Slack adapter)."""
     discord_channel: str | None = None
-    """Not built yet: accepted and ignored."""
+    """A Discord channel id: the schedule's thread opens there (needs the Discord adapter)."""
     notify: Literal["change", "always"] = "change"
     """`change`: post only when the outcome flips (ok ↔ problem); `always`: after every run."""
 
