@@ -41,7 +41,7 @@ async def test_the_api_approves_only_the_steps_named_and_skips_the_rest(start_we
     view = await web.wait_for(asked.body["id"], lambda v: v["messages"][-1]["role"] == "bot")
     steps = view["plans"][-1]["steps"]
     assert [s["status"] for s in steps] == ["skipped", "succeeded"]
-    assert all(s["decided_by"] == "local:operator" for s in steps)
+    assert all(s["decided_by"] == "operator" for s in steps)
     assert web.bot.calls.of("restart") == [{"unit": "db"}]
     [audit] = await web.bot.store.audit_log(kind="plan.decided")
     assert audit["detail"]["steps"] == [second]
@@ -72,7 +72,7 @@ async def test_in_the_page_unticking_a_step_approves_only_the_others(browser, st
 
     await expect(page.locator("#status")).to_contain_text("Approved step 2; the others are skipped.")
     await expect(page.locator(".msg.bot")).to_contain_text("db restarted")
-    await expect(card).to_contain_text("Approved only step 2 (the others skipped) by local:operator")
+    await expect(card).to_contain_text("Approved only step 2 (the others skipped) by operator")
     await expect(card.locator('[data-step-id] .outcome, [data-step-id]').first).to_contain_text("skipped")
     await expect(choice).to_have_count(0)
     assert web.bot.calls.of("restart") == [{"unit": "db"}]
