@@ -42,7 +42,7 @@ class Messages(Part):
                     detail={"message_id": message_id, "event_id": inbound.event_id})
         return message_id
 
-    @reads
+    @writes
     def receive(self, inbound: Inbound, *, history_limit: int = 20) -> tuple[str | None, list[dict[str, Any]]]:
         """`record_inbound` and the thread's history before it, in one trip to the store thread."""
         message_id = self.record_inbound.blocking(self, inbound)  # type: ignore[attr-defined]
@@ -51,7 +51,7 @@ class Messages(Part):
         history = self.thread_history.blocking(self, inbound.thread.id, history_limit + 1)  # type: ignore[attr-defined]
         return message_id, history[:-1]
 
-    @reads
+    @writes
     def receive_with_plans(self, inbound: Inbound, *, history_limit: int = 20,
                            plans_limit: int = 3) -> tuple[str | None, list[dict[str, Any]], list[Plan]]:
         """`receive` and, when the thread has history, its newest `plans_limit` plans (what a
