@@ -1,9 +1,12 @@
 """The SQLite file under the store: opening it, its transactions, and its errors named as faults.
 
 `SYNCHRONOUS` was chosen by measurement (`bench/storage.py`, written up in docs/storage.md):
-with group commit, `FULL` (an fsync of the write-ahead log at every commit) costs little at
-100 concurrent turns, where one commit carries many operations, and is what keeps an
-acknowledged turn through a power loss; `NORMAL` only through a crash of the process.
+`FULL` (an fsync of the write-ahead log at every commit) made one client's turns about 40×
+slower on this machine's disk and, even with group commit sharing each fsync among ~30
+operations, 100 clients' turns 4× slower. `NORMAL` in WAL mode keeps every acknowledged commit
+through a crash or kill -9 of the process (the log is in the OS's page cache) and the file
+consistent through a power loss, which can roll back the last commits before the next
+checkpoint.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from chatops.bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
 from chatops.storage.migrations import migrate
 
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
-SYNCHRONOUS: Synchronous = "FULL"
+SYNCHRONOUS: Synchronous = "NORMAL"
 
 # SQLite primary result codes (the low byte of `sqlite_errorcode`)
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
