@@ -38,6 +38,9 @@ reads = _queued("read")
 """An operation that only reads: outside a transaction unless it shares a batch with writes."""
 writes = _queued("write")
 """An operation that changes something: always inside a transaction, with its batch."""
+statement = _queued("statement")
+"""A change made by exactly one SQL statement: atomic by itself, so it needs no transaction of
+its own (one round trip on PostgreSQL) yet joins its batch's one when it has company."""
 alone = _queued("alone")
 """An operation that cannot run inside a transaction (VACUUM, a checkpoint)."""
 

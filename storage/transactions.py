@@ -21,7 +21,10 @@ not one per operation (waking the loop's self-pipe was about a third of the per-
 trip on the fast path, profiled in issue 23).
 
 An operation marked `alone` (a `VACUUM`, a checkpoint, a pragma) cannot run inside a
-transaction: the batch before it is committed first, and it runs bare.
+transaction: the batch before it is committed first, and it runs bare. An operation that is one
+statement (`statement`: a lease taken, renewed or released, a heartbeat) is atomic by itself:
+in a batch it joins the batch's transaction, and alone it runs in autocommit, one round trip on
+PostgreSQL instead of three (`BEGIN`, the statement, `COMMIT`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from typing import Any, Literal, Protocol
 
 log = logging.getLogger("chatops.storage.transactions")
 
-Kind = Literal["read", "write", "alone"]
+Kind = Literal["read", "write", "statement", "alone"]
 MAX_BATCH = 256  # operations in one transaction: bounds how long one commit keeps others' results
 
 
@@ -198,7 +201,7 @@ class GroupCommit:
             opened = False
             try:
                 for op in ops:
-                    if op.kind == "write" and not opened:
+                    if op.kind in ("write", "statement") and not opened:
                         session.begin(conn)
                         opened = True
                     if not opened:
@@ -250,7 +253,7 @@ class GroupCommit:
     def _once(self, op: Op) -> Any:
         session = self.session
         with session.connection() as conn:
-            if op.kind != "write":
+            if op.kind != "write":  # a read, an `alone` one, or one statement: autocommit
                 try:
                     result = op.fn()
                 except BaseException:

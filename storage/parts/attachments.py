@@ -9,7 +9,7 @@ from typing import Any
 
 from chatops.storage import shared_files
 from chatops.storage.files import SHA256
-from chatops.storage.operations import dumps, loads, reads, ts, writes
+from chatops.storage.operations import dumps, loads, reads, statement, ts, writes
 from chatops.storage.parts.part import Part
 
 
@@ -21,7 +21,7 @@ class Attachments(Part):
         row = self.db.execute("SELECT part FROM perception_cache WHERE sha256 = ?", [sha256]).fetchone()
         return loads(row[0]) if row else None
 
-    @writes
+    @statement
     def remember_perception(self, sha256: str, kind: str, part: dict[str, Any]) -> None:
         self.db.execute(
             "INSERT INTO perception_cache (sha256, kind, part, created_at) VALUES (?, ?, ?, ?) "

@@ -9,14 +9,14 @@ from chatops.bot.model import (
 )
 from chatops.storage import leases, thread_leases
 from chatops.storage.leases import Lease
-from chatops.storage.operations import reads, ts, writes
+from chatops.storage.operations import reads, statement, ts, writes
 from chatops.storage.parts.part import Part
 
 
 class Leases(Part):
     """Leases held by one process at a time: a thread's turns, or a named duty."""
 
-    @writes
+    @statement
     def take_thread_lease(self, thread_id: str) -> bool:
         """Take the lease on a thread's turns for this process; False while another live process
         holds it (see storage/thread_leases.py). Without an identity there is nothing to own."""
@@ -24,14 +24,14 @@ class Leases(Part):
             return True
         return thread_leases.take(self.db, thread_id, self.identity.id, ts(), self._cutoff())
 
-    @writes
+    @statement
     def renew_thread_lease(self, thread_id: str) -> bool:
         """Keep this process's lease on a thread whose turn still runs (every third of the lease)."""
         if self.identity is None:
             return True
         return thread_leases.renew(self.db, thread_id, self.identity.id, ts())
 
-    @writes
+    @statement
     def release_thread_lease(self, thread_id: str) -> None:
         if self.identity is None:
             return

@@ -12,7 +12,7 @@ from chatops.bot.model import (
 )
 from chatops.storage import ownership
 from chatops.storage.dialect import SQLITE
-from chatops.storage.operations import new_id, reads, ts, writes
+from chatops.storage.operations import new_id, reads, statement, ts, writes
 from chatops.storage.ownership import ProcessIdentity, TakenOver
 from chatops.storage.parts.part import Part
 from chatops.storage.sqlite import WAL_SIZE_LIMIT
@@ -45,7 +45,7 @@ class LiveWork(Part):
         self.identity = identity
         return identity.id
 
-    @writes
+    @statement
     def heartbeat(self) -> bool:
         """Tell other processes this one is alive; False if it was declared stopped meanwhile."""
         if self.identity is None:
@@ -132,7 +132,7 @@ class LiveWork(Part):
                 "plans": plans,
                 "history": [{"role": h[0], "text": h[1], "user": h[2], "created_at": h[3]} for h in reversed(history)]}
 
-    @writes
+    @statement
     def record_child(self, step_id: str, pgid: int, start_ticks: str) -> None:
         """A runbook started a process group for this step: remembered until it is reaped, so a
         process started after a crash can kill it."""
@@ -146,7 +146,7 @@ class LiveWork(Part):
             "started_at = excluded.started_at",
             [pgid, me.id, step_id, me.host, me.boot_id, start_ticks, ts()])
 
-    @writes
+    @statement
     def forget_child(self, pgid: int) -> None:
         if self.identity is None:
             return

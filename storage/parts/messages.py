@@ -9,7 +9,7 @@ from chatops.bot.model import (
     Plan,
     ThreadRef,
 )
-from chatops.storage.operations import dumps, new_id, reads, ts, writes
+from chatops.storage.operations import dumps, new_id, reads, statement, ts, writes
 from chatops.storage.parts.part import Part
 
 
@@ -100,12 +100,12 @@ class Messages(Part):
         self.db.execute("UPDATE messages SET turn_ended_at = ? WHERE id = ? AND turn_ended_at IS NULL",
                         [now, message_id])
 
-    @writes
+    @statement
     def end_turn(self, message_id: str) -> None:
         """The turn of this message is over without an answer of its own (its plan expired)."""
         self._end_turn(message_id, ts())
 
-    @writes
+    @statement
     def record_notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
         """A notice shown in a thread (progress, an expiry, what an attachment was read as)."""
         self.db.execute("INSERT INTO notices (thread_id, level, text, created_at) VALUES (?, ?, ?, ?)",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatops.storage.operations import dumps, loads, reads, ts, writes
+from chatops.storage.operations import dumps, loads, reads, statement, ts
 from chatops.storage.parts.part import Part
 
 
 class PlatformRefs(Part):
     """Where an adapter put something (a card's message), remembered for later edits."""
 
-    @writes
+    @statement
     def remember_ref(self, platform: str, kind: str, key: str, ref: dict[str, Any]) -> None:
         """Remember where an adapter put something, e.g. `("slack", "plan_card", plan_id)` →
         `{"channel": …, "ts": …}`; a later call for the same key replaces it."""

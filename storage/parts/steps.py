@@ -8,7 +8,7 @@ from chatops.bot.model import (
     StepResult,
     StepStatus,
 )
-from chatops.storage.operations import dumps, loads, ts, writes
+from chatops.storage.operations import dumps, loads, statement, ts, writes
 from chatops.storage.parts.part import Part
 
 
@@ -44,7 +44,7 @@ class Steps(Part):
                             "duration_ms": round(outcome.duration_ms, 1)})
         return won
 
-    @writes
+    @statement
     def save_partial_result(self, step_id: str, result: Any) -> bool:
         """A running step's output so far, kept if the process dies before the step finishes."""
         owned, owner = self._owned()
@@ -63,7 +63,7 @@ class Steps(Part):
             self._audit("step.failed", step_id=step_id, detail={"error": error})
         return won
 
-    @writes
+    @statement
     def skip_remaining_steps(self, plan_id: str) -> list[str]:
         return [r[0] for r in self.db.execute(
             "UPDATE steps SET status = 'skipped' WHERE plan_id = ? AND status IN ('approved', 'proposed') "
