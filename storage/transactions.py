@@ -115,6 +115,7 @@ class GroupCommit:
         self.max_batch = max(1, max_batch)
         self.figures = BatchFigures()
         self._queue: queue.SimpleQueue[Op | _Stop] = queue.SimpleQueue()
+        self.closed = False
         self._threads = [threading.Thread(target=self._drain, name=f"{name}-{i}", daemon=True)
                          for i in range(max(1, threads))]
         for thread in self._threads:
@@ -123,6 +124,8 @@ class GroupCommit:
     # --- the callers' side ----------------------------------------------------------------------
 
     async def submit(self, fn: Callable[[], Any], kind: Kind = "write") -> Any:
+        if self.closed:
+            raise RuntimeError("the store is closed")
         loop = asyncio.get_running_loop()
         op = Op(fn, kind, future=loop.create_future(), loop=loop)
         self._queue.put(op)
@@ -130,6 +133,8 @@ class GroupCommit:
 
     def call(self, fn: Callable[[], Any], kind: Kind = "write") -> Any:
         """The same from a thread without an event loop (closing, migrations of a copy)."""
+        if self.closed:
+            raise RuntimeError("the store is closed")
         op = Op(fn, kind, done=threading.Event())
         self._queue.put(op)
         op.done.wait()  # type: ignore[union-attr]
@@ -139,6 +144,7 @@ class GroupCommit:
 
     def close(self) -> None:
         """Let the writers finish what is queued, then stop them (blocking: call off the loop)."""
+        self.closed = True
         for _ in self._threads:
             self._queue.put(STOP)
         for thread in self._threads:
