@@ -156,8 +156,10 @@ class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, L
             self._session.pool = None
             await asyncio.to_thread(pool.close)
 
-    async def _dispatch(self, fn: Callable[..., R], *args: Any, kind: Kind = "write", **kwargs: Any) -> R:
-        """Run any blocking `fn` as one operation of the writer (tests and tools reach raw SQL so)."""
+    async def _dispatch(self, fn: Callable[..., R], *args: Any, kind: Kind = "alone", **kwargs: Any) -> R:
+        """Run any blocking `fn` as one operation of the writer (tests and tools reach raw SQL so):
+        by default `alone`, outside any batch's transaction, its statements committed as it ran them
+        (a pragma such as `query_only` cannot wait behind `BEGIN IMMEDIATE`)."""
         return await self._writer.submit(lambda: fn(*args, **kwargs), kind)
 
     @property

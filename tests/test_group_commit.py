@@ -96,7 +96,7 @@ async def test_one_failing_operation_fails_alone_and_its_partial_write_is_undone
 
     before = store.batches.singles
     tasks = [asyncio.ensure_future(store.append_audit(f"isolated.{i}")) for i in range(5)]
-    tasks.append(asyncio.ensure_future(store._dispatch(writes_then_fails)))
+    tasks.append(asyncio.ensure_future(store._dispatch(writes_then_fails, kind="write")))
     tasks += [asyncio.ensure_future(store.append_audit(f"isolated.{i}")) for i in range(5, 10)]
     await queued(tasks, store, 11)
     release.set()
