@@ -151,16 +151,21 @@ def retryable(exc: BaseException) -> bool:
 POOL_WAIT_SECONDS = 5.0  # how long an operation waits for a connection before the turn is told
 
 
-def open_pool(url: str, size: int) -> Any:
+def open_pool(url: str, size: int, ready: int = 1) -> Any:
     """Migrate (under an advisory lock, so replicas starting together migrate once), then open the
-    pool. One direct connection first: a refused login or an unreachable host is named at once."""
+    pool with `ready` connections open from the start and kept open: one per writer thread, so no
+    operation ever waits for a server backend to be started (under load, starting one took
+    seconds; with the pool growing one connection at a time from one, a burst of operations
+    waited in line for them, up to the 5 s pool bound, and an event batch that gave up was
+    tried again only after a pause). One direct connection first: a refused login or an
+    unreachable host is named at once."""
     from psycopg_pool import ConnectionPool
 
     from chatops.storage.migrations import migrate
 
     with psycopg.connect(url, autocommit=True, connect_timeout=int(POOL_WAIT_SECONDS)) as conn:
         migrate(PgDatabase(conn))
-    pool = ConnectionPool(url, min_size=1, max_size=size, open=False,
+    pool = ConnectionPool(url, min_size=max(1, min(ready, size)), max_size=size, open=False,
                           kwargs={"autocommit": True, "connect_timeout": int(POOL_WAIT_SECONDS)}, name="chatops")
     pool.open(wait=True, timeout=30)
     return pool

@@ -96,6 +96,7 @@ class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, L
         else:
             self._session = SqliteSession(self.path)
             threads = 1  # one connection, owned by one thread
+        self._writer_threads = threads
         self._writer = GroupCommit(self._session, threads=threads, max_batch=max_batch)
         self.files = FileStore.beside(self.path)
 
@@ -130,7 +131,7 @@ class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, L
             from chatops.storage.postgres import open_pool, postgres_fault
 
             try:
-                self._session.pool = open_pool(self.url, self._pool_size)
+                self._session.pool = open_pool(self.url, self._pool_size, ready=self._writer_threads)
             except Exception as exc:
                 fault = postgres_fault(exc)
                 if fault is None:
