@@ -154,11 +154,9 @@ POOL_WAIT_SECONDS = 5.0  # how long an operation waits for a connection before t
 def open_pool(url: str, size: int, ready: int = 1) -> Any:
     """Migrate (under an advisory lock, so replicas starting together migrate once), then open the
     pool with `ready` connections open from the start and kept open: one per writer thread, so no
-    operation ever waits for a server backend to be started (under load, starting one took
-    seconds; with the pool growing one connection at a time from one, a burst of operations
-    waited in line for them, up to the 5 s pool bound, and an event batch that gave up was
-    tried again only after a pause). One direct connection first: a refused login or an
-    unreachable host is named at once."""
+    operation waits for a server backend to be started (3-24 ms each here at load 12, and the
+    pool grows one connection at a time while operations wait in line). One direct connection
+    first: a refused login or an unreachable host is named at once."""
     from psycopg_pool import ConnectionPool
 
     from chatops.storage.migrations import migrate
