@@ -1,9 +1,9 @@
 """Group commit: the one place the store opens, commits and rolls back transactions.
 
 Every operation of the store is queued here as an `Op`. A writer thread takes whatever is
-queued (up to `max_batch`) and runs it as one batch: the reads that come before the first
-write run bare (no transaction), then one transaction holds every later operation of the
-batch, and one commit makes them all durable together. Concurrent turns therefore share a
+queued (up to `max_batch`) and runs it as one batch: a batch of reads only runs bare (no
+transaction); a batch with any change runs in one transaction, and one commit makes all of it
+durable together. Concurrent turns therefore share a
 commit (and, on SQLite, its WAL append and any fsync) instead of each paying its own.
 
 Each caller keeps its own result and error. When an operation fails inside a batch (a
@@ -195,7 +195,8 @@ class GroupCommit:
         self._run_group(group)
 
     def _run_group(self, ops: list[Op]) -> None:
-        """Reads before the first write run bare; from the first write on, one transaction."""
+        """A batch of reads runs bare; a batch with a change runs in one transaction, which the
+        reads queued with it join (on PostgreSQL each bare statement is a transaction of its own)."""
         if not ops:
             return
         if len(ops) == 1:
@@ -203,11 +204,12 @@ class GroupCommit:
             return
         session = self.session
         inside: list[Op] = []
+        changes = any(op.kind in ("write", "statement") for op in ops)
         with session.connection() as conn:
             opened = False
             try:
                 for op in ops:
-                    if op.kind in ("write", "statement") and not opened:
+                    if changes and not opened:
                         session.begin(conn)
                         opened = True
                     if not opened:
