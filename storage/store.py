@@ -61,7 +61,7 @@ __all__ = ["WAL_SIZE_LIMIT", "RoundAnswer", "RoundEnd", "Store", "free_bytes", "
 R = TypeVar("R")
 
 Dispatch = Literal["writer_thread", "to_thread"]
-PG_WRITERS = 4  # PostgreSQL batches in flight at once (each on its own pooled connection)
+PG_WRITERS = 1  # PostgreSQL batches in flight at once (each on its own pooled connection)
 
 
 class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, LiveWork, Attachments,
