@@ -21,6 +21,7 @@ import pytest
 from chatops.storage import Store
 
 REPO = Path(__file__).resolve().parent.parent
+_held: set[asyncio.Future] = set()  # the holding operations, kept until they finish
 
 
 async def held_writer(store: Store) -> threading.Event:
@@ -32,7 +33,9 @@ async def held_writer(store: Store) -> threading.Event:
         running.set()
         release.wait(10)
 
-    asyncio.ensure_future(store._dispatch(hold, kind="alone"))
+    holding = asyncio.ensure_future(store._dispatch(hold, kind="alone"))
+    _held.add(holding)
+    holding.add_done_callback(_held.discard)
     while not running.is_set():
         await asyncio.sleep(0.005)
     return release
