@@ -4,7 +4,9 @@
 2026-12-05 (2 shared cores, load 12-20): 1 run of 2 on `main` (8869fbb) and 1 of 2 on branch
 `store` stalled: an SSE read on replica B got no `answer` within 40-60 s after A's POST had
 returned 201, and neither replica logged a warning or an error. Rounds that do not stall take
-0.1-0.5 s. Cause not found yet.
+0.1-0.5 s. Cause: an event published while a batch of events was being written was left
+unwritten until the next publish (adapters/http/events.py `_flush_soon`); fixed, after which
+2 runs of 2 (12 rounds) passed; tests/http/test_event_flush.py pins it.
 
     PYTHONPATH=$PWD .venv/bin/python -m pytest -q -s -p no:cacheprovider --rootdir . bench/experiments/sse_stall_repro.py
 """
