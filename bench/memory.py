@@ -2,6 +2,7 @@
 turn (issue 19's budget: under 800 MB; issue 23 tracks the 600 MB goal).
 
     .venv/bin/python bench/memory.py            # ~1 min on 2 cores
+    .venv/bin/python bench/memory.py --media    # issue 26: also a video clip and a photo of a screen
 
 One `chatops chat --json` process on the demo runbooks with perception preloaded (Whisper and
 OCR), the embedded SmolLM2 and the planner's sentence encoder: a voice note, a screenshot with
@@ -43,11 +44,14 @@ description = "The node, e.g. node-7"
 """
 
 
-def one_run(folder: Path, *, meaning: bool) -> tuple[float, list[str]]:
+MEDIA = ["/attach clip.mp4", "what is this?", "n", "/attach photo.jpg", "what is wrong here?", "n"]
+
+
+def one_run(folder: Path, *, meaning: bool, media: bool = False) -> tuple[float, list[str]]:
     env = {**os.environ, "CHATOPS_NO_MEANING": "" if meaning else "1"}
     # an "n" after each turn that may wait for an approval (a stray one is just a message)
     said = ["/attach note.wav", "what is wrong here?", "n", "/attach shot.png", "what is wrong here?", "n",
-            "evacuate node-7", "n"]
+            "evacuate node-7", "n", *(MEDIA if media else [])]
     report = folder / "peak.txt"
     result = subprocess.run([TIME, "-f", "%M", "-o", str(report), str(CHATOPS), "chat", "--json", "-c", "config.toml"],
                             input="\n".join(said) + "\n", cwd=folder, env=env, capture_output=True, text=True,
@@ -61,13 +65,22 @@ def one_run(folder: Path, *, meaning: bool) -> tuple[float, list[str]]:
 
 
 def main() -> int:
+    media = "--media" in sys.argv
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         (folder / "config.toml").write_text(CONFIG)
         speech_wav("is nginx on web one down", folder / "note.wav")
         (folder / "shot.png").write_bytes(terminal_screenshot(["$ curl -s http://127.0.0.1:8099/health",
                                                                "curl: (7) Failed to connect to 127.0.0.1 port 8099"]))
-        runs = [one_run(folder, meaning=flag) for flag in (False, True, False, True)]  # interleaved
+        if media:  # an 8 s 720p terminal recording with speech and a phone photo of a dialog (held-out sets)
+            from tests.clips import clip
+            from tests.photo_set import held_out_photos
+            from tests.video_set import held_out_clips
+
+            item = held_out_clips()[0]
+            (folder / "clip.mp4").write_bytes(clip(item.slides, speech=item.speech, speech_at=item.speech_at))
+            (folder / "photo.jpg").write_bytes(held_out_photos()[8].data)
+        runs = [one_run(folder, meaning=flag, media=media) for flag in (False, True, False, True)]  # interleaved
         baseline, plans_without = min(runs[0::2])
         with_meaning, plans_with = max(runs[1::2])
     print(f"peak RSS without the sentence encoder: {baseline:.0f} MB; plans {plans_without}")

@@ -13,22 +13,33 @@ its own chat thread with sequential messages), for:
                      the hub summarises the results itself (apples to apples with baseline i)
 
 Baselines: (i) a bare pydantic-ai `Agent.run` on the same scripted model with the same
-StructuredDict output type (`reply_schema`), (ii) the raw sqlite-utils single-row insert rate, one
-commit per row, WAL + synchronous=NORMAL (what the Store uses) and synchronous=FULL, (iii)
+StructuredDict output type (`reply_schema`); (i-b) the planner's own request alone: pydantic-ai's
+direct `model_request` with the same prompt, instructions and output tool, validated into the
+reply (`bot/agent/structured_reply.py`), so what the hub adds around one model call is visible
+apart from what pydantic-ai's agent adds; (ii) the raw sqlite-utils single-row insert rate, one
+commit per row, WAL + synchronous=NORMAL (what the Store uses) and synchronous=FULL; (iii)
 errbot's in-memory `TestBot` answering a `!noop` plugin command (`bench/errbot_testbot.py`), one
 at a time against our concurrency 1 and 100 in flight against our concurrency 100. errbot is
 installed with pip into its own virtualenv, built here on first use (`--errbot-venv`, default
 under the temp folder, reused), run as a subprocess: never into the project's environment.
 
+Interleaved: every ratio is taken between neighbours, a baseline measured just before the bot
+(bare, bot, bare, bot …), repeated `--repeats` times (default 3), and printed as min / median /
+max, by rate and by CPU time per turn. Minutes apart, the same ratio swung from 0.27 to 1.17 on
+this shared machine; back to back, both sides of a pair meet the same load. Every report says
+when and on what it was measured (`bench/machine.py`); `--json` writes the figures for
+`bench/readme_figures.py`, which puts them in bench/README.md.
+
 Each hub measurement also counts, over its warm-up, the store's trips to its thread (hops) and its
 write transactions (`BEGIN` statements, traced off the live connection) per turn.
 
-Targets (issue 15): fast path >= 300 turns/s and >= 35 % of errbot's TestBot round-trip rate, at
-most 2 write transactions per turn; planner (1 call) >= 80 % of the bare pydantic-ai rate at the
-same concurrency. A missed target is reported, not an error: the exit code is 0.
+Targets (issues 15 and 23): fast path >= 300 turns/s and >= 35 % of errbot's TestBot round-trip
+rate, at most 2 write transactions per turn; planner (1 call) >= 80 % of the bare pydantic-ai
+`Agent.run`, by rate and by CPU, at the same concurrency (on the medians of the pairs). A missed
+target is reported, not an error: the exit code is 0.
 
-    .venv/bin/python bench/pipeline.py             # 2000 turns at concurrency 100, 500 at 1
-    .venv/bin/python bench/pipeline.py --turns 4000
+    .venv/bin/python bench/pipeline.py             # 3 repeats: 1000 turns at concurrency 100, 250 at 1
+    .venv/bin/python bench/pipeline.py --turns 1000 --repeats 5 --json bench/results/pipeline.json
     .venv/bin/python bench/pipeline.py --quick     # smoke run
     .venv/bin/python bench/pipeline.py --no-errbot # without baseline (iii) (no network needed)
 """
@@ -48,9 +59,8 @@ sys.path.insert(0, str(REPO))
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
 import sqlite3  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -63,8 +73,16 @@ from pydantic_ai import Agent, StructuredDict  # noqa: E402
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart  # noqa: E402
 from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
 
-from chatops.bot.agent.planner import ModelPlanner, render_prompt, reply_schema  # noqa: E402
+from bench.machine import stamp  # noqa: E402
+from chatops.bot.agent.planner import (  # noqa: E402
+    INSTRUCTIONS,
+    ModelPlanner,
+    PlannerReply,
+    render_prompt,
+    reply_schema,
+)
 from chatops.bot.agent.planning import PlanRequest  # noqa: E402
+from chatops.bot.agent.structured_reply import ReplyShape, structured_reply  # noqa: E402
 from chatops.bot.config import Config  # noqa: E402
 from chatops.bot.hub import Hub  # noqa: E402
 from chatops.bot.model import Inbound, Outbound, ThreadRef, UserRef  # noqa: E402
@@ -277,6 +295,26 @@ async def bench_bare_agent(concurrency: int, runs: int) -> Result:
                   note="baseline (i), same model + output schema", cpu=cpu)
 
 
+async def bench_direct_request(concurrency: int, runs: int) -> Result:
+    """Baseline (i-b): the one request the planner makes, alone: pydantic-ai's direct
+    `model_request` on the same model, prompt, instructions and output tool, validated into the
+    reply. What the hub adds around a model call is the difference to the planner row."""
+    scripted = ScriptedModel()
+    shape = ReplyShape(PlannerReply, reply_schema([NOOP], MAX_STEPS), name="reply",
+                       description="a plan of tool calls, or an answer")
+    prompt = render_prompt(PlanRequest(text="please run noop", requester=UserRef(platform="console", id="u"),
+                                       tools=[NOOP], max_steps=MAX_STEPS))
+
+    async def one(i: int, k: int) -> None:
+        reply = await structured_reply(scripted.model, prompt, shape, instructions=INSTRUCTIONS)
+        assert reply.steps[0].tool == "noop", reply
+
+    await drive(min(concurrency, 10), WARMUP_TURNS, one)
+    seconds, latencies, cpu = await drive(concurrency, runs, one)
+    return Result("bare pydantic-ai direct model_request", concurrency, runs, seconds, latencies, unit="runs/s",
+                  note="baseline (i-b), the planner's own request", cpu=cpu)
+
+
 # --- baseline (iii): errbot's TestBot ------------------------------------------------------------
 
 
@@ -295,12 +333,12 @@ def errbot_python(venv: Path) -> Path:
     return python
 
 
-def bench_errbot(venv: Path, levels: list[tuple[int, int]]) -> list[Result]:
+def bench_errbot(python: Path, levels: list[tuple[int, int]]) -> list[Result]:
     """errbot's TestBot in its own process: one at a time (against our concurrency 1), and in
     windows of the highest concurrency (against it)."""
     sequential = next(count for concurrency, count in levels if concurrency == 1)
     window, windowed = max(levels)
-    done = subprocess.run([str(errbot_python(venv)), str(HERE / "errbot_testbot.py"), str(sequential),
+    done = subprocess.run([str(python), str(HERE / "errbot_testbot.py"), str(sequential),
                            str(windowed), str(window)], check=True, capture_output=True, text=True)
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     name = f"errbot {measured['version']} TestBot !noop"
@@ -356,104 +394,167 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class Pair:
+    """A bot measurement and the baseline measured just before it (interleaved, same load)."""
+
+    baseline: Result
+    bot: Result
+
+    @property
+    def by_rate(self) -> float:
+        return self.bot.rate / self.baseline.rate if self.baseline.rate else 0.0
+
+    @property
+    def by_cpu(self) -> float:
+        """Baseline CPU per operation over the bot's: > 1 when the bot spends less."""
+        bot = self.bot.cpu / self.bot.count
+        return (self.baseline.cpu / self.baseline.count) / bot if bot else 0.0
+
+
+def spread(values: list[float]) -> tuple[float, float, float]:
+    return min(values), statistics.median(values), max(values)
+
+
+def summary(rows: list[Result]) -> dict[str, Any]:
+    """min / median / max over the repeats of one (measurement, concurrency)."""
+    rates = [r.rate for r in rows]
+    return {"name": rows[0].name, "concurrency": rows[0].concurrency, "unit": rows[0].unit,
+            "runs": len(rows), "count": rows[0].count, "rate": spread(rates),
+            "p50_ms": statistics.median(r.pct(0.50) for r in rows),
+            "p99_ms": statistics.median(r.pct(0.99) for r in rows),
+            "cpu_ms": statistics.median(r.cpu / r.count * 1000 for r in rows), "note": rows[-1].note}
+
+
+COMPARISONS = [
+    # (key, bot variant, baseline name, target or None for information)
+    ("planner1-vs-agent", "planner1", "bare pydantic-ai Agent.run", PLANNER_RATIO_TARGET),
+    ("planner2-vs-agent", "planner2", "bare pydantic-ai Agent.run", None),
+    ("planner1-vs-direct", "planner1", "bare pydantic-ai direct model_request", None),
+    ("fast-vs-errbot", "fast", "errbot", FAST_ERRBOT_RATIO_TARGET),
+]
+
+
 async def main_async(args: argparse.Namespace) -> None:
     many = args.turns
     one = max(args.turns // 4, 20)
     levels = [(1, one), (100, many)]
     results: list[Result] = []
+    pairs: dict[tuple[str, int], list[Pair]] = {}
+    measured = stamp()
 
-    def show(result: Result) -> None:
+    def show(result: Result) -> Result:
         results.append(result)
-        print(f"  {result.name:<38} conc {result.concurrency:>3}: {result.rate:8.0f} {result.unit}", flush=True)
+        print(f"  {result.name:<38} conc {result.concurrency:>3}: {result.rate:8.0f} {result.unit}"
+              f"  cpu {result.cpu / result.count * 1000:6.3f} ms", flush=True)
+        return result
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    print(f"chatops pipeline benchmark — Python {platform.python_version()}, {_cpus()} cores, "
-          f"store dispatch={args.dispatch}, {many} turns at concurrency 100, {one} at 1, "
-          f"load average {load:.2f}", flush=True)
-    if load > 0.5:
-        print("  WARNING: the machine is busy (load average > 0.5): figures will be noisy", flush=True)
-    for concurrency, count in levels:
-        show(await bench_bare_agent(concurrency, count))
+    def pair(key: str, concurrency: int, baseline: Result, bot: Result) -> None:
+        pairs.setdefault((key, concurrency), []).append(Pair(baseline, bot))
+
+    print(f"chatops pipeline benchmark — {measured.machine()}\n  store dispatch={args.dispatch}, {many} turns at "
+          f"concurrency 100, {one} at 1, {args.repeats} interleaved repeats; started {measured.start}, "
+          f"load average {measured.load_at_start:.2f}", flush=True)
+    if measured.load_at_start > 0.5:
+        print("  WARNING: the machine is busy (load average > 0.5): rates will be noisy; the ratios come from "
+              "back-to-back pairs and the CPU columns are steadier", flush=True)
+    errbot_py: Path | None = None
     if args.errbot:
         try:
-            for result in bench_errbot(Path(args.errbot_venv), levels):
-                show(result)
-        except (subprocess.CalledProcessError, OSError, ValueError) as exc:  # reported as not measured below
-            detail = getattr(exc, "stderr", "") or ""
-            print(f"  errbot's TestBot could not be measured: {exc}\n{detail[-800:]}", flush=True)
-    for key in ("fast", "planner1", "planner2"):
+            errbot_py = errbot_python(Path(args.errbot_venv))
+        except (subprocess.CalledProcessError, OSError) as exc:
+            print(f"  errbot's TestBot could not be installed: {exc}", flush=True)
+    for repeat in range(1, args.repeats + 1):
+        print(f" repeat {repeat}/{args.repeats}", flush=True)
+        # baseline, bot, baseline, bot …: each ratio is taken between neighbours
         for concurrency, count in levels:
-            show(await bench_hub(VARIANTS[key], concurrency, count, args.dispatch))
+            agent = show(await bench_bare_agent(concurrency, count))
+            planner1 = show(await bench_hub(VARIANTS["planner1"], concurrency, count, args.dispatch))
+            pair("planner1-vs-agent", concurrency, agent, planner1)
+            direct = show(await bench_direct_request(concurrency, count))
+            pair("planner1-vs-direct", concurrency, direct, planner1)
+            agent = show(await bench_bare_agent(concurrency, count))
+            planner2 = show(await bench_hub(VARIANTS["planner2"], concurrency, count, args.dispatch))
+            pair("planner2-vs-agent", concurrency, agent, planner2)
+        errbot: dict[int, Result] = {}
+        if errbot_py is not None:
+            try:
+                errbot = {r.concurrency: show(r) for r in bench_errbot(errbot_py, levels)}
+            except (subprocess.CalledProcessError, OSError, ValueError) as exc:
+                detail = getattr(exc, "stderr", "") or ""
+                print(f"  errbot's TestBot could not be measured: {exc}\n{detail[-800:]}", flush=True)
+        for concurrency, count in levels:
+            fast = show(await bench_hub(VARIANTS["fast"], concurrency, count, args.dispatch))
+            if concurrency in errbot:
+                pair("fast-vs-errbot", concurrency, errbot[concurrency], fast)
     sqlite_rows = 500 if args.quick else 5000
     for synchronous in ("NORMAL", "FULL"):
         show(bench_sqlite(synchronous, sqlite_rows, max_seconds=1.0 if args.quick else 4.0))
+    measured.done()
 
     print()
     print(table(results))
     print("(p50/p99: latency of one turn / run / insert; cpu ms: process CPU time, all threads, per turn / run /"
           " row; steadier than the rate when other processes share the CPU, not immune)")
     print()
-    by = {(r.name, r.concurrency): r for r in results}
-    print("targets:")
-    errbot = {r.concurrency: r for r in results if r.name.startswith("errbot")}
-    for concurrency, _ in levels:
-        fast = by[(VARIANTS["fast"].name, concurrency)]
-        verdict = "PASS" if fast.rate >= FAST_TARGET else "FAIL"
-        print(f"  [{verdict}] fast path at concurrency {concurrency:>3}: {fast.rate:.0f} turns/s "
-              f"(target >= {FAST_TARGET:.0f})")
-        if concurrency in errbot:
-            ratio = fast.rate / errbot[concurrency].rate if errbot[concurrency].rate else 0.0
-            verdict = "PASS" if ratio >= FAST_ERRBOT_RATIO_TARGET else "FAIL"
-            print(f"  [{verdict}] fast path at concurrency {concurrency:>3}: {fast.rate:.0f} turns/s = {ratio:.0%} "
-                  f"of {errbot[concurrency].name} ({errbot[concurrency].rate:.0f}/s) "
-                  f"(target >= {FAST_ERRBOT_RATIO_TARGET:.0%}); cpu per turn {fast.cpu / fast.count * 1000:.2f} ms "
-                  f"vs {errbot[concurrency].cpu / errbot[concurrency].count * 1000:.2f} ms")
-        else:
-            print(f"  [SKIP] fast path against errbot's TestBot at concurrency {concurrency:>3}: not measured")
-    for concurrency, _ in levels:
-        fast = by[(VARIANTS["fast"].name, concurrency)]
-        verdict = "PASS" if fast.transactions <= FAST_TRANSACTIONS_TARGET else "FAIL"
-        print(f"  [{verdict}] fast path at concurrency {concurrency:>3}: {fast.transactions:.1f} write "
-              f"transactions and {fast.hops:.1f} store hops per turn (target <= {FAST_TRANSACTIONS_TARGET} "
-              "transactions)")
-    for concurrency, _ in levels:
-        bare = by[("bare pydantic-ai Agent.run", concurrency)]
-        for key in ("planner1", "planner2"):
-            planned = by[(VARIANTS[key].name, concurrency)]
-            ratio = planned.rate / bare.rate if bare.rate else 0.0
-            if key == "planner1":
-                verdict = "PASS" if ratio >= PLANNER_RATIO_TARGET else "FAIL"
-                label = f"[{verdict}]"
-            else:
-                # two model calls per turn: the fair bound is half the bare rate
+    print(f"ratios, min / median / max over {args.repeats} interleaved pairs ({measured.line()}):")
+    ratios = []
+    for key, variant, baseline_name, target in COMPARISONS:
+        for concurrency, _ in levels:
+            found = pairs.get((key, concurrency), [])
+            if not found:
+                print(f"  [SKIP] {VARIANTS[variant].name} vs {baseline_name} at concurrency {concurrency}: "
+                      "not measured")
+                continue
+            by_rate, by_cpu = spread([p.by_rate for p in found]), spread([p.by_cpu for p in found])
+            if target is None:
                 label = "[info]"
-            print(f"  {label} {planned.name} at concurrency {concurrency:>3}: {planned.rate:.0f} turns/s = "
-                  f"{ratio:.0%} of bare pydantic-ai ({bare.rate:.0f} runs/s)"
-                  + (f" (target >= {PLANNER_RATIO_TARGET:.0%})" if key == "planner1" else
-                     f"; per model call {2 * ratio:.0%} (not a target)"))
-            if key == "planner1":  # the same ratio by CPU time, steadier on a shared machine
-                print(f"  [info] {planned.name} at concurrency {concurrency:>3} by CPU time per turn: "
-                      f"{planned.cpu / planned.count * 1000:.2f} ms vs {bare.cpu / bare.count * 1000:.2f} ms = "
-                      f"{(bare.cpu / bare.count) / (planned.cpu / planned.count):.0%} of bare pydantic-ai")
+            else:
+                label = "[PASS]" if by_rate[1] >= target and by_cpu[1] >= target else "[FAIL]"
+            baseline = found[0].baseline.name
+            print(f"  {label} {VARIANTS[variant].name} / {baseline} at concurrency {concurrency:>3}: "
+                  f"by rate {by_rate[0]:.2f} / {by_rate[1]:.2f} / {by_rate[2]:.2f}, "
+                  f"by CPU {by_cpu[0]:.2f} / {by_cpu[1]:.2f} / {by_cpu[2]:.2f}"
+                  + (f" (target >= {target:.2f}, on the medians)" if target is not None else ""))
+            ratios.append({"key": key, "bot": VARIANTS[variant].name, "baseline": baseline,
+                           "concurrency": concurrency, "by_rate": by_rate, "by_cpu": by_cpu, "target": target,
+                           "pairs": len(found)})
+    print()
+    print("other targets:")
+    for concurrency, _ in levels:
+        fasts = [r for r in results if r.name == VARIANTS["fast"].name and r.concurrency == concurrency]
+        low, mid, high = spread([r.rate for r in fasts])
+        print(f"  [{'PASS' if mid >= FAST_TARGET else 'FAIL'}] fast path at concurrency {concurrency:>3}: "
+              f"{low:.0f} / {mid:.0f} / {high:.0f} turns/s (target >= {FAST_TARGET:.0f}, on the median)")
+        transactions = statistics.median(r.transactions for r in fasts)
+        hops = statistics.median(r.hops for r in fasts)
+        print(f"  [{'PASS' if transactions <= FAST_TRANSACTIONS_TARGET else 'FAIL'}] fast path at concurrency "
+              f"{concurrency:>3}: {transactions:.1f} write transactions and {hops:.1f} store hops per turn "
+              f"(target <= {FAST_TRANSACTIONS_TARGET} transactions)")
     for key in ("planner1", "planner2"):
-        planned = by[(VARIANTS[key].name, 1)]
+        planned = next(r for r in results if r.name == VARIANTS[key].name and r.concurrency == 1)
         print(f"  [info] {planned.name}: {planned.transactions:.1f} write transactions and {planned.hops:.1f} store "
               "hops per turn (a thread with history)")
-    normal = by[("sqlite-utils insert, WAL, sync=NORMAL", 1)]
-    fast100 = by[(VARIANTS["fast"].name, 100)]
-    print(f"  [info] raw commit ceiling: {normal.rate:.0f} commits/s; fast path at concurrency 100 does "
-          f"{fast100.rate:.0f} turns/s, {fast100.note.split(',')[0]}")
-
-
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    print(f"  ({measured.line()})")
+    if args.json:
+        grouped: dict[tuple[str, int], list[Result]] = {}
+        for r in results:
+            grouped.setdefault((r.name, r.concurrency), []).append(r)
+        Path(args.json).write_text(json.dumps({
+            "bench": "pipeline", "measured": measured.as_json(),
+            "settings": {"turns": many, "turns_at_1": one, "repeats": args.repeats, "dispatch": args.dispatch},
+            "rows": [summary(rows) for rows in grouped.values()], "ratios": ratios}, indent=1))
+        print(f"  figures written to {args.json} (bench/readme_figures.py puts them in bench/README.md)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--turns", type=int, default=2000,
+    parser.add_argument("--turns", type=int, default=1000,
                         help="turns per measurement at concurrency 100 (a quarter of it at concurrency 1)")
     parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="interleaved repeats of every baseline/bot pair (ratios: min / median / max)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON (for bench/readme_figures.py)")
     parser.add_argument("--dispatch", choices=("writer_thread", "to_thread"), default="writer_thread",
                         help="the Store's dispatch mode (default: the Store's default)")
     parser.add_argument("--no-errbot", dest="errbot", action="store_false",

@@ -96,8 +96,10 @@ def _issue19_sets() -> list[Path]:
     """Issue 19's sets: held out (written before tuning), the first blind set (written by another
     hand; its one blind run is bench/results/issue19-final-blind.txt, after which its failures were
     read), the second (likewise: bench/results/issue19-final2-blind.txt), the third (run once on the
-    finished planner: bench/results/issue19-final3-blind.txt), then the tuning set."""
-    return [path for part in ("heldout", "final", "final2", "final3", "tuning")
+    finished planner: bench/results/issue19-final3-blind.txt), the fourth (written in the next
+    session while the planner changed, run once: bench/results/issue19-final4-blind.txt), then the
+    tuning set."""
+    return [path for part in ("heldout", "final", "final2", "final3", "final4", "tuning")
             for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
 
 

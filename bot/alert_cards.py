@@ -13,6 +13,7 @@ from datetime import datetime
 
 from chatops.bot.alert_payloads import Alert, AlertNotification
 from chatops.bot.perception.types import defuse_labels, safe_name
+from chatops.bot.thread_openers import HeadCard
 
 SENDERS = {"alertmanager": "Alertmanager", "grafana": "Grafana"}
 REQUEST = "An alert from {sender} fired: what is wrong here?"
@@ -111,3 +112,25 @@ def resolved_message(alerts: list[Alert], *, whole_group: bool, fired_for: float
     if whole_group:
         return f"✅ Resolved: {names}{how_long}. Every alert of this group is resolved."
     return f"✅ Resolved: {names}{how_long}. Other alerts of this group still fire."
+
+
+def head_card(source: str, alerts: list[Alert], status: str, *, shown: int) -> HeadCard:
+    """The card a group's Slack or Discord thread hangs from: the alerts for people (name,
+    summary, description, severity, labels, since), red while firing, green and titled
+    "Resolved" once every alert of the group is; with Silence 1h and Acknowledge."""
+    first = alerts[0] if alerts else None
+    name = _clip(first.name if first else "alert", 80)
+    summary = _clip(first.annotations.get("summary") or first.annotations.get("description") or "", 150) \
+        if first else ""
+    firing = status == "firing"
+    title = (f"🔔 {name}" + (f": {summary}" if summary else "")) if firing else f"✅ Resolved: {name}"
+    lines: list[str] = []
+    for alert in alerts[:shown]:
+        lines.extend(alert_lines(alert))
+        lines.append("")
+    if len(alerts) > shown:
+        lines.append(f"… and {len(alerts) - shown} more alert(s) of this group")
+    lines += link_lines(alerts, shown)
+    lines.append(f"From {SENDERS.get(source, source)}. Plans for it are below, in this thread.")
+    return HeadCard(title=title[:250], text="\n".join(lines).strip(), state="firing" if firing else "resolved",
+                    alert_actions=True)

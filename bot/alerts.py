@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from chatops.bot.agent.policy import LOCAL
-from chatops.bot.alert_cards import alert_message, link_lines, resolved_message
+from chatops.bot.alert_cards import alert_message, head_card, link_lines, resolved_message
 from chatops.bot.alert_changes import GroupChange, compare, firing_for
 from chatops.bot.alert_payloads import Alert, AlertNotification
 from chatops.bot.alert_routes import route_for
@@ -39,6 +40,8 @@ log = logging.getLogger("chatops.alerts")
 
 ALERT_PLATFORM = "alert"  # the requester of an alert's messages: never a decider
 AUTO_SOURCE = "alerts:diagnose=auto"
+CHAT_SURFACES = ("slack", "discord")  # where a route may also send a group (`slack_channel`, `discord_channel`)
+LINK_PLATFORM, LINK_KIND = "alert", "group_of_thread"  # a chat thread → its group (see storage/alert_groups.py)
 MAX_QUEUED_TURNS = 100  # alert turns waiting for the planner beyond this are posted undiagnosed
 PLANNING_AT_ONCE = 4
 
@@ -58,6 +61,17 @@ def alert_requester(sender: UserRef, source: str) -> UserRef:
     token name, or the source's name for the token-less loopback operator."""
     name = source if sender.platform == LOCAL else (sender.name or sender.id)
     return UserRef(platform=ALERT_PLATFORM, id=name, name=name if name == source else f"{name} ({source})")
+
+
+def opener_key(source: str, group_key: str) -> str:
+    """The key of a group's chat threads (`bot.thread_openers`)."""
+    return f"alert:{source}:{group_key}"
+
+
+def surface_channels(route: AlertRouteConfig) -> list[tuple[str, str]]:
+    """The chat channels a route sends its groups to, as (platform, channel)."""
+    return [(platform, channel) for platform, channel in (("slack", route.slack_channel),
+                                                          ("discord", route.discord_channel)) if channel]
 
 
 def thread_name(source: str, group_key: str) -> str:
@@ -154,17 +168,76 @@ class AlertDesk:
 
     async def _receive(self, notification: AlertNotification, *, sender: UserRef, proposed: ThreadRef) -> AlertThread:
         stored = await self.store.alert_group(notification.source, notification.group_key)
-        change = compare(notification, stored)
         thread = await self.store.thread_ref(stored["thread_id"]) if stored else None
-        thread = thread or proposed
-        answer = AlertThread(id=thread.id, group_key=notification.group_key, status=change.status,
-                             new=change.new_group)
-        if not change.changed:
-            return answer
+        if stored and thread is None:  # stored, but its message never made it (a crash in between): anew
+            stored = None
+        change = compare(notification, stored)
         labels = notification.common_labels or (notification.alerts[0].labels if notification.alerts else {})
         route = route_for({**notification.group_labels, **labels}, self.config.routes)
+        key = opener_key(notification.source, notification.group_key)
+        if not change.changed:
+            return AlertThread(id=(thread or proposed).id, group_key=notification.group_key, status=change.status,
+                               new=change.new_group)
+        if thread is None:  # a new group: its threads, where the route sends it
+            threads = await self._open_threads(notification, change, route, proposed, key)
+        else:  # its threads so far, and one in a routed channel it has none in yet (that adapter was down)
+            known = [thread, *[t for t in await self._surface_threads(key) if t.id != thread.id]]
+            opened = [t for t in await self._chat_threads(notification, change, route, key)
+                      if t.id not in {k.id for k in known}]
+            threads = [*known, *opened]
+        primary = threads[0]
+        answer = AlertThread(id=primary.id, group_key=notification.group_key, status=change.status,
+                             new=change.new_group)
         requester = alert_requester(sender, notification.source)
         now = utcnow()
+        # the group is stored before its message: the thread is an alert's thread from its first
+        # moment, so on-call people read it (and silence or acknowledge it) while it is planned
+        await self._save(notification, change, stored, primary, now, titled=False)
+        try:
+            for each in threads:
+                await self._post(notification, change, stored, each, requester, route, now)
+        except Exception:
+            await self.store.restore_alert_group(notification.source, notification.group_key, stored)
+            raise
+        await self._save(notification, change, stored, primary, now)
+        if change.resolved or (change.fired and not change.new_group):  # the cards' colour and title
+            card = head_card(notification.source, change.alerts, change.status, shown=self.config.shown_alerts)
+            for each in threads:
+                await self.hub.openers.update(each.platform, key, card)
+        return answer
+
+    async def _open_threads(self, notification: AlertNotification, change: GroupChange, route: AlertRouteConfig,
+                            proposed: ThreadRef, key: str) -> list[ThreadRef]:
+        """A new group's threads: the web chat's (`web = true`), then a Slack and a Discord thread
+        hanging from the alert card when the route names their channels. With none of them (web
+        off and no chat thread could be opened), the web chat's all the same: an alert is never lost."""
+        threads = [proposed] if route.web else []
+        threads += await self._chat_threads(notification, change, route, key)
+        return threads or [proposed]
+
+    async def _chat_threads(self, notification: AlertNotification, change: GroupChange, route: AlertRouteConfig,
+                            key: str) -> list[ThreadRef]:
+        """The group's thread in each chat channel the route names: the one opened before, or a
+        new one under the alert card (linked to the group, so the thread finds its alert)."""
+        card = head_card(notification.source, change.alerts, change.status, shown=self.config.shown_alerts)
+        threads = []
+        for platform, channel in surface_channels(route):
+            opened = await self.hub.openers.open(platform, channel, key, card)
+            if opened is not None:
+                await self.store.remember_ref(LINK_PLATFORM, LINK_KIND, opened.id,
+                                              {"source": notification.source, "group_key": notification.group_key})
+                threads.append(opened)
+        return threads
+
+    async def _surface_threads(self, key: str) -> list[ThreadRef]:
+        """The chat threads a group was given when it first fired."""
+        found = [await self.hub.openers.thread(platform, key) for platform in CHAT_SURFACES]
+        return [thread for thread in found if thread is not None]
+
+    async def _post(self, notification: AlertNotification, change: GroupChange, stored: dict[str, Any] | None,
+                    thread: ThreadRef, requester: UserRef, route: AlertRouteConfig, now: datetime) -> None:
+        """What changed, in one of the group's threads: the alerts that fired (planned), the ones
+        that resolved."""
         if change.fired or change.new_group:
             shown = change.fired or change.alerts
             heading = "" if change.new_group else (
@@ -174,17 +247,18 @@ class AlertDesk:
                 skip = "Not planned: it had resolved before it reached me."
             elif not change.new_group and change.was_firing and await self._diagnosis_waits(thread, requester):
                 skip = "Not planned again: the diagnosis above still waits for a decision."
+            if heading and thread.platform in CHAT_SURFACES:  # a chat shows the card, not the message: say it
+                names = ", ".join(dict.fromkeys(alert.name for alert in shown))
+                await self.hub.notice(thread, f"🔔 {heading} {names}", "warning")
             await self._post_alerts(notification, shown, thread, requester, route, heading, skip=skip)
         if change.resolved:
             fired_at = _parse(stored.get("fired_at")) if stored else None
             text = resolved_message(change.resolved, whole_group=change.status == "resolved",
                                     fired_for=firing_for(change.resolved, fired_at, now))
             await self._say(thread, text)
-        await self._save(notification, change, stored, thread, now)
-        return answer
 
     async def _save(self, notification: AlertNotification, change: GroupChange, stored: dict[str, Any] | None,
-                    thread: ThreadRef, now) -> None:
+                    thread: ThreadRef, now: datetime, *, titled: bool = True) -> None:
         fired_at = _parse(stored.get("fired_at")) if stored else None
         resolved_at = _parse(stored.get("resolved_at")) if stored else None
         if change.status == "firing" and (fired_at is None or not change.was_firing):
@@ -193,7 +267,7 @@ class AlertDesk:
         if change.status == "resolved" and change.was_firing:
             resolved_at = now
         title = None
-        if change.new_group and change.alerts:
+        if titled and change.new_group and change.alerts:
             first = change.alerts[0]
             summary = first.annotations.get("summary") or first.annotations.get("description") or ""
             title = f"🔔 {first.name}" + (f": {summary}" if summary else "")
@@ -281,33 +355,11 @@ class AlertDesk:
     # --- acting on an alert: acknowledge, silence ---------------------------------------------------
 
     async def acknowledge(self, thread: ThreadRef, user: UserRef) -> str:
-        """"Acknowledged by X at T": kept in the audit log (the report's time to acknowledge) and
-        shown in the thread."""
-        text = f"👀 Acknowledged by {user.label()} at {utcnow().strftime('%Y-%m-%d %H:%M:%S UTC')}"
-        await self.store.append_audit("alert.acknowledged", actor=user.key, thread_id=thread.id,
-                                      detail={"text": text})
-        await self.hub.notice(thread, text)
-        return text
+        return await acknowledge(self.hub, thread, user)
 
     async def silence(self, thread: ThreadRef, user: UserRef, duration: str) -> None:
-        """Ask, as `user`, for a silence of the thread's alert group: `silence_alert` with the
-        labels every alert of the group shares; a write step, so it waits for an approval."""
-        row = await self.store.alert_of_thread(thread.id)
-        if row is None:
-            raise LookupError("this thread was not opened by an alert")
-        if "silence_alert" not in self.hub.registry:
-            raise LookupError("silences need [alerts] alertmanager_url")
-        label_sets = [alert.get("labels") or {} for alert in row["alerts"]]
-        shared = {k: v for k, v in (label_sets[0] if label_sets else {}).items()
-                  if all(labels.get(k) == v for labels in label_sets)}
-        if not shared:
-            raise LookupError("the alerts of this group share no label to silence them by")
-        quoted = {name: value.replace("\\", "\\\\").replace('"', '\\"') for name, value in shared.items()}
-        matchers = ",".join(f'{name}="{value}"' for name, value in sorted(quoted.items()))
-        text = " ".join(["!silence_alert", shlex.quote(f"matchers={matchers}"), shlex.quote(f"duration={duration}"),
-                         shlex.quote(f"comment=asked by {user.label()}")])
-        inbound = Inbound(event_id=f"silence:{thread.id}:{user.key}:{utcnow().isoformat()}", thread=thread, user=user,
-                          text=text)
+        """Ask, as `user`, for a silence of the thread's alert group (see `silence_request`)."""
+        inbound = await silence_request(self.hub, thread, user, duration)
         settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def settle() -> None:
@@ -379,3 +431,75 @@ class AlertDesk:
 
 def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+# --- acting on an alert, from any surface (the web's endpoints, Slack's and Discord's buttons) -----
+
+
+def may_act_on_alert(hub: Hub, user: UserRef) -> bool:
+    """Who may acknowledge an alert or ask for its silence from a chat card: the people who may
+    approve (on-call), as in the web chat, where they are the ones who read an alert's thread."""
+    roles = set(hub.config.policy.approve_write) | set(hub.config.policy.approve_danger)
+    return hub.policy.is_local_operator(user) or bool(hub.policy.roles_of(user) & roles)
+
+
+async def acknowledge(hub: Hub, thread: ThreadRef, user: UserRef) -> str:
+    """"Acknowledged by X at T": kept in the audit log (the report's time to acknowledge) and
+    shown in the thread."""
+    text = f"👀 Acknowledged by {user.label()} at {utcnow().strftime('%Y-%m-%d %H:%M:%S UTC')}"
+    await hub.store.append_audit("alert.acknowledged", actor=user.key, thread_id=thread.id, detail={"text": text})
+    await hub.notice(thread, text)
+    return text
+
+
+SILENCE_ASKED = re.compile(
+    r"^\s*(?:please\s+)?(?:silence|mute|snooze)\s+(?:this|it|them|these|this\s+alert|the\s+alert|these\s+alerts|"
+    r"the\s+alerts|this\s+group|this\s+one)(?:\s+for\s+(?:the\s+next\s+)?(?P<amount>\d{1,4})\s*"
+    r"(?P<unit>m|mins?|minutes?|h|hrs?|hours?|d|days?))?\s*(?:,?\s*please)?\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def asked_silence(text: str) -> str | None:
+    """The duration of "silence this for 2h" (and "mute it for 30 minutes", "silence this alert":
+    1h), as the silence takes it (`2h`, `30m`); None for anything else. Said in an alert's thread,
+    "this" is its alert group: the hub turns it into the same `silence_alert` as the Silence button."""
+    match = SILENCE_ASKED.match(text or "")
+    if match is None:
+        return None
+    if match["amount"] is None:
+        return "1h"
+    return f"{int(match['amount'])}{match['unit'][0].lower()}"
+
+
+async def silence_command(hub: Hub, thread: ThreadRef, user: UserRef, text: str) -> str | None:
+    """`!silence_alert …` for "silence this for 2h" said in an alert's thread (None otherwise, or
+    when silences are not configured): the group's shared labels, the duration asked for."""
+    duration = asked_silence(text)
+    if duration is None:
+        return None
+    try:
+        return (await silence_request(hub, thread, user, duration)).text
+    except LookupError:
+        return None
+
+
+async def silence_request(hub: Hub, thread: ThreadRef, user: UserRef, duration: str) -> Inbound:
+    """`user`'s request for a silence of the thread's alert group: `silence_alert` with the labels
+    every alert of the group shares, for `duration`. A write step: handed to the hub, it waits for
+    an approval like any other. Raises LookupError when the thread is no alert's or silences are
+    not configured."""
+    row = await hub.store.alert_of_thread(thread.id)
+    if row is None:
+        raise LookupError("this thread was not opened by an alert")
+    if "silence_alert" not in hub.registry:
+        raise LookupError("silences need [alerts] alertmanager_url")
+    label_sets = [alert.get("labels") or {} for alert in row["alerts"]]
+    shared = {k: v for k, v in (label_sets[0] if label_sets else {}).items()
+              if all(labels.get(k) == v for labels in label_sets)}
+    if not shared:
+        raise LookupError("the alerts of this group share no label to silence them by")
+    quoted = {name: value.replace("\\", "\\\\").replace('"', '\\"') for name, value in shared.items()}
+    matchers = ",".join(f'{name}="{value}"' for name, value in sorted(quoted.items()))
+    text = " ".join(["!silence_alert", shlex.quote(f"matchers={matchers}"), shlex.quote(f"duration={duration}"),
+                     shlex.quote(f"comment=asked by {user.label()}")])
+    return Inbound(event_id=f"silence:{thread.id}:{user.key}:{utcnow().isoformat()}", thread=thread, user=user,
+                   text=text)

@@ -8,13 +8,15 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chatops.bot import __version__
-from chatops.bot.config import Config, resolve_config_path
 from chatops.bot.faults import StorageUnavailable
+
+if TYPE_CHECKING:  # imported by the commands that read a config: `--version` needs none of it
+    from chatops.bot.config import Config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="chatops: a chat-ops bot whose agent plans tool calls and runs them once approved.")
@@ -40,13 +42,17 @@ def main_options(
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _load(config_path: Path | None) -> Config:
+def _load(config_path: Path | None, *, starting: bool = False, listen: str | None = None) -> Config:
     """The configuration, checked exactly as `chatops check-config` checks it: on any problem,
-    the same lines, and exit 2 before anything starts."""
+    the same lines, and exit 2 before anything starts. `starting`: a command that loads the
+    tools itself (`run`, `chat`) and prints their loading warnings then. `listen` (from
+    `--listen`) wins over CHATOPS_HTTP_LISTEN and the file, and is checked like `[http] listen`."""
+    from chatops.bot.config import resolve_config_path
     from chatops.bot.config_check import check_config as check
 
     path = resolve_config_path(config_path)
-    report = check(path)
+    report = check(path, installed_plugins=not starting,
+                   environ={**os.environ, "CHATOPS_HTTP_LISTEN": listen} if listen else None)
     if report.problems or report.config is None:
         typer.echo(f"chatops: the configuration{f' in {path}' if path else ''} has problems "
                    "(chatops check-config lists them too):", err=True)
@@ -54,6 +60,41 @@ def _load(config_path: Path | None) -> Config:
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(2)
     return report.config
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Option("--config", "-c", help="where to write it")] = Path("config.toml"),
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="take the defaults (web chat and terminal) "
+                                                          "without asking")] = False,
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+    listen: Annotated[str, typer.Option("--listen", help="the web chat's HOST:PORT")] = "127.0.0.1:8765",
+) -> None:
+    """Write a commented config.toml: the surfaces you choose, starter runbooks that only pretend,
+    and roles; then print the next command."""
+    from chatops.bot.config import LISTEN, ConsoleConfig
+    from chatops.bot.init_config import DEFAULT_SURFACES, Choices, next_command, render
+
+    if path.exists() and not force:
+        typer.echo(f"chatops: {path} already exists; keeping it (--force overwrites it)", err=True)
+        raise typer.Exit(1)
+    if not LISTEN.match(listen):
+        typer.echo(f"chatops: --listen {listen!r} is not HOST:PORT (like 127.0.0.1:8765)", err=True)
+        raise typer.Exit(2)
+    surfaces = set(DEFAULT_SURFACES)
+    if not yes:
+        questions = (("web", "The web chat and HTTP API (on loopback)?", True),
+                     ("slack", "Slack (tokens come from the environment later)?", False),
+                     ("discord", "Discord (the token comes from the environment later)?", False))
+        for surface, question, default in questions:
+            if typer.confirm(question, default=default):
+                surfaces.add(surface)
+            else:
+                surfaces.discard(surface)
+    choices = Choices(surfaces=frozenset(surfaces), listen=listen, login=ConsoleConfig().user)  # the terminal's user
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(choices), encoding="utf-8")
+    typer.echo(next_command(choices, str(path)))
 
 
 @app.command()
@@ -66,7 +107,7 @@ def chat(
         help="a voice note, image or video clip for the first message")] = None,
 ) -> None:
     """Talk to the bot in one thread, from a terminal or a pipe (`/attach PATH` adds a file)."""
-    settings = _load(config)
+    settings = _load(config, starting=True)
     raise typer.Exit(asyncio.run(_chat(settings, thread, json_mode, attach or [])))
 
 
@@ -81,6 +122,7 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: l
     from chatops.bot.model import UserRef
     from chatops.bot.runtime import start_runtime
 
+    _say_missing_extras(settings)
     try:
         runtime = await start_runtime(settings)
     except StorageUnavailable as exc:
@@ -96,16 +138,30 @@ async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: l
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(
+    config: ConfigOption = None,
+    listen: Annotated[str | None, typer.Option(
+        "--listen", help="HOST:PORT for the web chat and API (over CHATOPS_HTTP_LISTEN and [http] listen)")] = None,
+) -> None:
     """Start every configured adapter (Slack, Discord, the HTTP API and web chat) until Ctrl-C."""
-    settings = _load(config)
+    settings = _load(config, starting=True, listen=listen)
     raise typer.Exit(asyncio.run(_serve(settings)))
+
+
+def _say_missing_extras(settings: Config) -> None:
+    """Say, at start-up, each feature whose extra is not installed, with the command (those the
+    configuration cannot start without were refused by the config check already)."""
+    from chatops.bot.extras import missing_for
+
+    for missing in missing_for(settings):
+        if not missing.fatal:
+            typer.echo(f"note: {missing.line()}", err=True)
 
 
 async def _serve(settings: Config) -> int:
     import signal
 
-    from chatops.adapters.launch import AdapterConfigError, configured_adapters, planned_adapters
+    from chatops.adapters.launch import AdapterConfigError, configured_adapters, import_adapters, planned_adapters
     from chatops.bot.runtime import start_runtime
 
     try:  # refused before any model loads
@@ -115,14 +171,18 @@ async def _serve(settings: Config) -> int:
     except AdapterConfigError as exc:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
-    from chatops.bot.reloading import forget_pid, record_pid, write_report
+    _say_missing_extras(settings)
+    from chatops.bot.reloading import forget_pid, pid_file, record_pid, write_report
 
+    # listening first: the adapters' modules import while the database opens; the tools, the
+    # planner and the models load in the background once the adapters listen
+    importing = asyncio.ensure_future(asyncio.to_thread(import_adapters, settings))
     try:
-        runtime = await start_runtime(settings)
+        runtime = await start_runtime(settings, background=True)
     except StorageUnavailable as exc:
+        await asyncio.gather(importing, return_exceptions=True)
         return _storage_problem(settings, exc)
-    for problem in runtime.problems:
-        typer.echo(f"warning: {problem}", err=True)
+    await importing
     started = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -143,27 +203,50 @@ async def _serve(settings: Config) -> int:
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 
+    async def once_loaded() -> None:
+        """What waits for the tools and the planner: their problems, the turns a restart cut
+        short, and the schedules."""
+        assert runtime.loading is not None
+        await runtime.loading
+        for problem in runtime.problems:  # a server that did not start is said at once, not at first use
+            typer.echo(f"warning: {problem}", err=True)
+        await runtime.hub.republish_settled()
+        if runtime.scheduler is not None:
+            await runtime.scheduler.start()
+
     loop.add_signal_handler(signal.SIGHUP, on_hangup)
-    record_pid(settings)
+    if record_pid(settings) is None:
+        typer.echo(f"warning: cannot write {pid_file(settings)} (is the disk full?): `chatops reload` "
+                   "cannot reach this bot; send it SIGHUP instead", err=True)
+    loaded: asyncio.Task[None] | None = None
     try:
         adapters = configured_adapters(runtime)
         for adapter in adapters:
             try:
                 await adapter.start()
             except Exception as exc:
-                typer.echo(f"chatops: the {adapter.name} adapter could not start: {exc}", err=True)
+                from chatops.bot.address_in_use import address_in_use
+
+                typer.echo(address_in_use(adapter.name, exc, settings)
+                           or f"chatops: the {adapter.name} adapter could not start: {exc}", err=True)
                 return 1
             started.append(adapter)
             typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
-        await runtime.hub.republish_settled()
-        if runtime.scheduler is not None:
-            await runtime.scheduler.start()
+        runtime.begin_loading()  # the adapters listen: now the tools, the planner and the models
+        loaded = asyncio.create_task(once_loaded(), name="chatops-once-loaded")
         typer.echo("Press Ctrl-C to stop.")
         stopping = asyncio.create_task(stop.wait())
         all_down = asyncio.create_task(runtime.health.wait_all_down())
-        await asyncio.wait({stopping, all_down}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({stopping, all_down, loaded}, return_when=asyncio.FIRST_COMPLETED)
+        while loaded.done() and not loaded.cancelled() and loaded.exception() is None \
+                and not stopping.done() and not all_down.done():
+            await asyncio.wait({stopping, all_down}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         all_down.cancel()
+        if loaded.done() and not loaded.cancelled() and loaded.exception() is not None:
+            typer.echo(f"chatops: could not finish starting: {runtime.warmup.failure or loaded.exception()}",
+                       err=True)
+            return 1
         if runtime.health.all_down():
             details = "; ".join(f"{name}: {status.detail or status.state}"
                                 for name, status in runtime.health.snapshot().items())
@@ -172,6 +255,8 @@ async def _serve(settings: Config) -> int:
             return 1
         return 0
     finally:
+        if loaded is not None and not loaded.done():
+            loaded.cancel()
         for adapter in reversed(started):
             try:
                 await adapter.stop()
@@ -461,12 +546,19 @@ def check_config(
                                                             "the database, every MCP server")] = False,
 ) -> None:
     """Validate the configuration in one pass; print every problem with its key, exit 1 if any."""
+    from chatops.bot.config import resolve_config_path
     from chatops.bot.config_check import check_config as check
 
     path = resolve_config_path(config)
     report = check(path)
     for problem in [*report.problems, *report.warnings]:  # tools that cannot load: the bot starts without them
         typer.echo(problem)
+    if report.config is not None:  # features that say so when used; the rest of the bot runs
+        from chatops.bot.extras import missing_for
+
+        for missing in missing_for(report.config):
+            if not missing.fatal:
+                typer.echo(f"note: {missing.line()}")
     failed = bool(report.problems or report.warnings)
     if connect and report.config is not None:
         from chatops.bot.probes import run_probes

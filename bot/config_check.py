@@ -31,7 +31,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from chatops.bot.config import Config, ToolsConfig, apply_environment, duplicate_names
-from chatops.bot.schedules import schedule_problems
+from chatops.bot.extras import missing_for
+from chatops.bot.schedules import request_text, schedule_problems
 
 MAX_PRUNES = 10
 ROLE_LISTS = ("approve_write", "approve_danger")  # policy fields that name roles
@@ -54,9 +55,36 @@ class ConfigReport:
         return not self.problems
 
 
+def _unserved_channels(config: Config) -> list[str]:
+    """A route or schedule that names a Slack or Discord channel needs that platform's adapter
+    (its token): otherwise no thread can be opened there, and with `web = false` its alerts or
+    notifications would have nowhere to go but the web chat's fallback thread."""
+    problems = []
+    slack = getattr(getattr(config, "slack", None), "bot_token", None) is not None
+    discord = getattr(getattr(config, "discord", None), "token", None) is not None
+    routes = list(getattr(getattr(config, "alerts", None), "routes", []) or [])
+    places = [(f"alerts.routes[{i}]", r) for i, r in enumerate(routes)] + \
+        [(f"schedules[{s.name}]", s) for s in getattr(config, "schedules", []) or []]
+    for where, entry in places:
+        if getattr(entry, "slack_channel", None) and not slack:
+            problems.append(f"{where}.slack_channel: Slack is not configured ([slack] bot_token or "
+                            "CHATOPS_SLACK_BOT_TOKEN), so no Slack thread can be opened there")
+        if getattr(entry, "discord_channel", None) and not discord:
+            problems.append(f"{where}.discord_channel: Discord is not configured ([discord] token or "
+                            "CHATOPS_DISCORD_TOKEN), so no Discord thread can be opened there")
+        if getattr(entry, "discord_channel", None) and not str(entry.discord_channel).isdigit():
+            problems.append(f"{where}.discord_channel: a Discord channel id is a number (e.g. \"112233445566\"), "
+                            f"not {entry.discord_channel!r}")
+    return problems
+
+
 def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
-                 with_tools: bool = True) -> ConfigReport:
-    """Read, overlay environment secrets, and report every problem (see the module docstring)."""
+                 with_tools: bool = True, installed_plugins: bool = True) -> ConfigReport:
+    """Read, overlay environment secrets, and report every problem (see the module docstring).
+    `installed_plugins=False` skips looking for entry-point plugins when nothing in the config
+    names a tool: they could only add loading warnings, which `chatops run` prints anyway once
+    its tools have loaded (the scan of every installed distribution costs a twentieth of a
+    second at start)."""
     report = ConfigReport(path)
     try:
         data = _read(path)
@@ -87,11 +115,17 @@ def check_config(path: Path | None, *, environ: dict[str, str] | None = None,
     problems += _undefined_roles(config)
     problems += _unused_parameters(config)
     problems += _diagnosis_problems(config, path)
+    problems += _unserved_channels(config)
     exposure = http_exposure_problem(config)
     if exposure:
         problems.append(exposure)
+    if config.llm.provider == "local" and config.llm.local.path \
+            and not Path(config.llm.local.path).expanduser().is_file():  # said before listening, not after
+        problems.append(f"llm.local.path: there is no model file at {config.llm.local.path}")
+    # a configured adapter or database whose extra is not installed
+    problems += [missing.line() for missing in missing_for(config) if missing.fatal]
     if with_tools:
-        found, report.warnings = _tool_problems(config)
+        found, report.warnings = _tool_problems(config, installed_plugins=installed_plugins)
         problems += found
     report.problems = list(dict.fromkeys(problems))  # in order, each once
     report.config = config
@@ -356,9 +390,31 @@ def http_exposure_problem(config: Config) -> str | None:
             "or listen on 127.0.0.1.")
 
 
-def _tool_problems(config: Config) -> tuple[list[str], list[str]]:
+def _names_tools(config: Config, *, installed_plugins: bool = True) -> bool:
+    """Whether anything in the config must be checked against the tools: a `[tools.<name>]`
+    table, `tools.disabled`, a runbook (its name must not clash), a `!tool` schedule, a plugin
+    folder or an installed plugin. When nothing does, the tools are not built: that imports
+    every built-in tool and pydantic-ai, most of a second, and `check-config` answers in a
+    fraction of that."""
+    if any(isinstance(table, dict) for table in config.tools.values()) or config.tool_options.disabled \
+            or config.runbooks or config.tool_options.paths:
+        return True
+    if any(request_text(schedule).startswith("!") for schedule in getattr(config, "schedules", [])):
+        return True
+    if config.tool_options.plugins and installed_plugins:
+        from importlib.metadata import entry_points
+
+        from chatops.tools.plugins import GROUP
+
+        return bool(entry_points(group=GROUP))
+    return False
+
+
+def _tool_problems(config: Config, *, installed_plugins: bool = True) -> tuple[list[str], list[str]]:
     """`[tools.<name>]` tables and `tools.disabled` against the tools that really exist; and,
     apart, what could not be loaded."""
+    if not _names_tools(config, installed_plugins=installed_plugins):
+        return [], []
     from chatops.bot.runtime import build_registry
 
     try:

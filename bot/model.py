@@ -74,7 +74,11 @@ class UserRef(BaseModel):
 
     @property
     def key(self) -> str:
-        return f"{self.platform}:{self.id}"
+        """`platform:id`, except for the token-less local operator (platform `local`), whose one
+        name is `operator` everywhere: approvals (`decided_by`), the audit log, cards, and the
+        owner part of its web threads' ids (`http:operator:t…`). No other key lacks a colon, so
+        nobody on a platform can take that name (storage migration v15 renamed `local:operator`)."""
+        return self.id if self.platform == "local" else f"{self.platform}:{self.id}"
 
     def label(self) -> str:
         return self.name or self.id
@@ -283,11 +287,21 @@ class StepEvent(BaseModel):
     outcome: Outcome | None = None
 
 
+class FollowUp(BaseModel):
+    """A next step an answer offers as one click: its words, and the request the click posts in
+    the thread as the clicker's own message (planned, gated and approved like any request)."""
+
+    label: str = Field(max_length=80)
+    request: str = Field(max_length=2000)
+
+
 class AnswerEvent(BaseModel):
     type: Literal["answer"] = "answer"
     thread: str
     text: str
     plan_id: str | None = None
+    next_steps: list[FollowUp] = Field(default_factory=list)
+    """The answer's suggested next steps that a tool can run (`bot.next_steps`): buttons on every surface."""
 
 
 class NoticeEvent(BaseModel):

@@ -27,10 +27,17 @@ def report_file(config: Config) -> Path:
     return config.storage.path.with_suffix(".reload")
 
 
-def record_pid(config: Config) -> Path:
+def record_pid(config: Config) -> Path | None:
+    """Write the pid file; on a full or read-only disk, None (the caller warns that `chatops
+    reload` cannot reach this bot): a bot that cannot be signalled must still serve."""
     path = pid_file(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{os.getpid()}\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{os.getpid()}\n")
+    except OSError:
+        with contextlib.suppress(OSError):
+            path.unlink()  # a half-written file would name no process
+        return None
     return path
 
 

@@ -1,33 +1,39 @@
 """Assemble a running bot from a `Config`: tools, storage, planner and hub.
 
 Kept apart from the CLI so tests, benchmarks and every adapter build the bot the same way.
+Start-up comes in two parts so that `chatops run` answers within a second: what listening needs
+(the store, the hub) first, then, in the background, what a turn needs (the tools, the planner,
+the models), with each part's state in `Runtime.warmup` for `/healthz`. Nothing heavy is imported
+at the top of this module: pydantic-ai, MCP, the embedded model and the perception readers are
+imported by the part that loads them, in a worker thread, so the event loop keeps answering.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from chatops.bot.agent.planner import ModelPlanner
-from chatops.bot.agent.planning import Planner
+from chatops.bot import extras
 from chatops.bot.config import Config
 from chatops.bot.config_check import check_config
+from chatops.bot.faults import StorageFull
 from chatops.bot.health import AdapterHealth
 from chatops.bot.hub import Hub, knowledge_for
-from chatops.bot.llm.embedded import EmbeddedModelServer
-from chatops.bot.llm.models import build_model
 from chatops.bot.perception.pipeline import Perceiver
-from chatops.bot.perception.vision import supports_images
-from chatops.bot.schedules import Scheduler
-from chatops.bot.toolbox import Toolbox
+from chatops.bot.warmup import LOADING, ON_FIRST_USE, READY, Warmup
 from chatops.storage import Store
-from chatops.tools.builtin import BUILTIN_TOOLS
-from chatops.tools.folders import folder_tools
-from chatops.tools.mcp.servers import ImageReader
-from chatops.tools.plugins import plugin_tools
 from chatops.tools.registry import ToolRegistry, ToolSpec
-from chatops.tools.runbooks import runbook_tool
+
+if TYPE_CHECKING:
+    from chatops.bot.agent.planning import Planner
+    from chatops.bot.llm.embedded import EmbeddedModelServer
+    from chatops.bot.schedules import Scheduler
+    from chatops.bot.toolbox import Toolbox
+    from chatops.tools.mcp.servers import ImageReader
 
 log = logging.getLogger("chatops.runtime")
 
@@ -36,6 +42,11 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
     """Built-ins, then runbooks, then plugins (entry points and `[tools] paths` folders); returns
     the registry and any loading problems. MCP servers' tools are added by the `Toolbox`, which
     needs the event loop to reach them."""
+    from chatops.tools.builtin import BUILTIN_TOOLS
+    from chatops.tools.folders import folder_tools
+    from chatops.tools.plugins import plugin_tools
+    from chatops.tools.runbooks import runbook_tool
+
     registry = ToolRegistry()
     problems: list[str] = []
     for item in BUILTIN_TOOLS:
@@ -44,6 +55,10 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
         from chatops.tools.monitoring.prometheus_query import prometheus_query
 
         registry.add(prometheus_query, source="builtin")
+    if isinstance(config.tools.get("web_snapshot"), dict):  # a browser: only where hosts are allowed
+        from chatops.tools.web.web_snapshot import web_snapshot
+
+        registry.add(web_snapshot, source="builtin")
     if config.alerts.alertmanager_url:  # silences: only where an Alertmanager is named
         from chatops.tools.monitoring.silence_alert import silence_alert
 
@@ -70,6 +85,9 @@ def build_registry(config: Config) -> tuple[ToolRegistry, list[str]]:
 
 
 def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Planner:
+    from chatops.bot.agent.planner import ModelPlanner
+    from chatops.bot.llm.models import build_model
+
     llm = config.llm
     concurrency = asyncio.Semaphore(llm.max_concurrent)
     if llm.provider == "local":
@@ -83,7 +101,7 @@ def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Plann
                         concurrency=concurrency, stream=llm.stream)
 
 
-def vocabulary(config: Config, registry: ToolRegistry) -> list[str]:
+def vocabulary(config: Config, registry: ToolRegistry | None = None) -> list[str]:
     """Values people say that Whisper should expect: the config's `whisper.vocabulary` (service,
     unit and host names) first, then runbook enum values and their aliases. Not tool names: biased
     toward them, Whisper rewrote "restart the nginx service" as "restart the dns service" (a word
@@ -95,12 +113,25 @@ def vocabulary(config: Config, registry: ToolRegistry) -> list[str]:
     return words
 
 
-def build_perceiver(config: Config, registry: ToolRegistry, store: Store | None) -> Perceiver:
-    vision_model = None
+def build_perceiver(config: Config, registry: ToolRegistry | None, store: Store | None, *,
+                    vision: bool = True) -> Perceiver:
+    """The perception pipeline; `vision=False` leaves the describing model to `with_vision`
+    (start-up adds it in the background: building it imports pydantic-ai)."""
+    perceiver = Perceiver(config.perception, store=store, vocabulary=vocabulary(config, registry),
+                          vision_timeout=config.llm.timeout)
+    if vision:
+        with_vision(perceiver, config)
+    return perceiver
+
+
+def with_vision(perceiver: Perceiver, config: Config) -> None:
+    """Give the perceiver the configured LLM to describe images, when it accepts images."""
+    from chatops.bot.perception.vision import supports_images
+
     if config.perception.vision.enabled and supports_images(config.llm):
-        vision_model = build_model(config.llm)
-    return Perceiver(config.perception, store=store, vocabulary=vocabulary(config, registry),
-                     vision_model=vision_model, vision_timeout=config.llm.timeout)
+        from chatops.bot.llm.models import build_model
+
+        perceiver.vision_model = build_model(config.llm)
 
 
 def image_reader(perceiver: Perceiver, config: Config) -> ImageReader:
@@ -116,6 +147,12 @@ def image_reader(perceiver: Perceiver, config: Config) -> ImageReader:
     return read
 
 
+def _ready_warmup() -> Warmup:
+    warmup = Warmup()
+    warmup.open()
+    return warmup
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -128,16 +165,37 @@ class Runtime:
     toolbox: Toolbox | None = None
     scheduler: Scheduler | None = None  # `[[schedules]]`: started by `chatops run` once adapters listen
     warming: asyncio.Task[bool] | None = None  # the meaning model loading in the background
+    warmup: Warmup = field(default_factory=_ready_warmup)
+    """Each part's load state (`/healthz`) and the gate turns wait on while the tools and the
+    planner load in the background."""
+    loading: asyncio.Task[None] | None = None  # the background part of `start_runtime`
+    background: set[asyncio.Task[object]] = field(default_factory=set)  # models warming after the gate
+    preloading: asyncio.Future[None] | None = None  # Whisper, when `perception.preload`
+    given_planner: Planner | None = field(default=None, repr=False)  # `start_runtime(planner=…)`, for the load
+    load_model: bool = field(default=True, repr=False)  # `start_runtime(load_model=…)`, for the load
+    health: AdapterHealth = field(default_factory=AdapterHealth)
 
     def mcp_states(self) -> dict[str, str]:
         """MCP server name → `ready (N tools)` / `failed: why`, for `/healthz`."""
-        return self.toolbox.states() if self.toolbox is not None else {}
+        if self.toolbox is None:  # still loading in the background
+            return {server.name: "starting" for server in self.config.mcp} if not self.warmup.is_ready else {}
+        return self.toolbox.states()
+
+    def model_states(self) -> dict[str, str]:
+        """Each part start-up loads → `loading`, `ready`, `on first use`, `failed: …` or `not
+        installed: pip install …`, for `/healthz`."""
+        states = self.warmup.states()
+        if self.perceiver is not None and "whisper" in states and self.perceiver.transcriber_loaded():
+            states["whisper"] = READY
+        return states
 
     async def reload(self, user: object = None) -> str:
         """Re-read the config file's runbooks, `[tools]` and `[[mcp]]`, the plugin folders and
         the MCP servers' tool lists, without a restart (`!reload`, `chatops reload`). A config
         with problems is refused and the tools stay as they were."""
         if self.toolbox is None:
+            if not self.warmup.is_ready:
+                return "Still starting: the tools are loading. Reload once they are (see /healthz)."
             return "Reloading is not available: this bot was built without its tool sources."
         fresh = self.config
         if self.config.source is not None:  # the same check as `chatops check-config` and start-up
@@ -160,9 +218,13 @@ class Runtime:
         self.registry = self.toolbox.registry
         log.info("reload: %s", report.text().replace("\n", "; "))
         return report.text()
-    health: AdapterHealth = field(default_factory=AdapterHealth)
 
     async def close(self) -> None:
+        loads = [*([self.loading] if self.loading is not None else []), *self.background]
+        for task in loads:
+            task.cancel()
+        # a part that failed or was cancelled has nothing left to stop
+        await asyncio.gather(*loads, return_exceptions=True)
         if self.scheduler is not None:
             await self.scheduler.stop()
         await self.hub.stop()
@@ -170,56 +232,188 @@ class Runtime:
             await self.toolbox.stop()
         if self.perceiver is not None:
             self.perceiver.close()
+        if "chatops.tools.web.browser" in sys.modules:  # web_snapshot ran: stop its browser now
+            await sys.modules["chatops.tools.web.browser"].SHARED.close()
         await self.store.close()
-        if self.embedded is not None:
+        if self.embedded is not None:  # waits for a load still running in its thread, then frees it
             await asyncio.to_thread(self.embedded.stop)
 
+    # --- the background part of start-up ------------------------------------------------------------
 
-async def start_runtime(config: Config, *, planner: Planner | None = None, load_model: bool = True) -> Runtime:
-    """Open storage, load tools and the model, start the hub. `planner` replaces the configured
-    one (tests and benchmarks pass scripted pydantic-ai models here)."""
-    toolbox = Toolbox(config, build=build_registry)
-    problems = await toolbox.start()  # the MCP servers start while nothing else waits on them
-    registry = toolbox.registry
-    for problem in problems:
-        log.warning("%s", problem)
-    try:
-        store = await Store.open_configured(config.storage)
-    except BaseException:
-        await toolbox.stop()  # no server process may outlive a start that failed
-        raise
+    def begin_loading(self) -> asyncio.Task[None]:
+        """Start loading the tools, the planner and the models (once); `chatops run` calls it
+        when its adapters listen, so their start does not compete with these imports."""
+        if self.loading is not None:
+            return self.loading
+        warmup = self.warmup
+
+        async def load() -> None:
+            try:
+                await self._load(self.given_planner, self.load_model)
+            except asyncio.CancelledError:
+                warmup.fail("start-up was cancelled")
+                raise
+            except Exception as exc:  # said in one line by `chatops run`; the details at debug level
+                log.debug("start-up failed", exc_info=True)
+                warmup.fail(f"{type(exc).__name__}: {exc}")
+                raise
+
+        self.loading = asyncio.create_task(load(), name="chatops-start-up")
+        return self.loading
+
+    async def _load(self, planner: Planner | None, load_model: bool) -> None:
+        """Tools, then the planner (starting the embedded model), then the gate opens; then the
+        models a turn can wait for (the meaning encoder, Whisper when `perception.preload`).
+        Imports run in a worker thread: pydantic-ai alone takes half a second to import."""
+        config, warmup = self.config, self.warmup
+        from chatops.bot.schedules import Scheduler
+
+        warmup.set("tools", LOADING)
+        toolbox = await asyncio.to_thread(_new_toolbox, config)
+        self.toolbox = toolbox
+        self.problems = [*self.problems, *await toolbox.start()]  # the MCP servers start while nothing waits
+        for problem in self.problems:
+            log.warning("%s", problem)
+        warmup.set("tools", f"{READY} ({len(toolbox.registry)} tools)")
+        await asyncio.to_thread(_import_planner, config)
+        if planner is None and load_model:
+            warmup.set("llm", LOADING)
+            if config.llm.provider == "local":
+                from chatops.bot.llm.embedded import EmbeddedModelServer
+
+                self.embedded = EmbeddedModelServer(config.llm.local)
+                await asyncio.to_thread(self.embedded.start)
+            planner = build_planner(config, self.embedded)
+            warmup.set("llm", READY)
+        if self.perceiver is not None:
+            await asyncio.to_thread(with_vision, self.perceiver, config)
+            toolbox.mcp.read_image = image_reader(self.perceiver, config)
+        self.registry = toolbox.registry
+        self.hub.use_registry(toolbox.registry)
+        self.hub.planner = planner
+        toolbox.on_registry(self.hub.use_registry)
+        toolbox.on_registry(lambda fresh: setattr(self, "registry", fresh))
+        self.scheduler = Scheduler(self.hub)
+        warmup.open()
+        if load_model and config.llm.provider == "local":
+            warmup.set("meaning", LOADING)
+            self.warming = warm_meaning(toolbox.registry)
+            self._watch("meaning", self.warming)
+        if self.perceiver is not None:
+            self._warm_perception(config)
+
+    def _warm_perception(self, config: Config) -> None:
+        """Whisper: loaded now when `perception.preload`, else on the first voice note (which
+        waits for it, with a notice); an extra that is not installed is said here too."""
+        assert self.perceiver is not None
+        if config.perception.whisper.backend != "local":
+            return
+        if not extras.present("voice"):
+            self.warmup.set("whisper", f"not installed: {extras.install_command('voice')}")
+            return
+        if not config.perception.preload:
+            self.warmup.set("whisper", ON_FIRST_USE)
+            return
+        self.warmup.set("whisper", LOADING)
+        self.preloading = asyncio.ensure_future(self.perceiver.preload())
+        self._watch("whisper", self.preloading)
+
+    def _watch(self, part: str, task: asyncio.Future[object]) -> None:
+        """Keep a background load and record how it ended, in `warmup`."""
+        self.background.add(task)  # type: ignore[arg-type]
+
+        def ended(done: asyncio.Future[object]) -> None:
+            self.background.discard(done)  # type: ignore[arg-type]
+            if done.cancelled():
+                return
+            error = done.exception()
+            if error is not None:
+                log.warning("loading %s failed: %s", part, error)
+                self.warmup.set(part, f"failed: {type(error).__name__}: {error}")
+            else:
+                self.warmup.set(part, READY if done.result() is not False else "not available")
+
+        task.add_done_callback(ended)
+
+
+def _new_toolbox(config: Config) -> Toolbox:
+    """The toolbox, its registry built (in a worker thread: the tools' modules import pydantic-ai)."""
+    from chatops.bot.toolbox import Toolbox
+
+    return Toolbox(config, build=build_registry)
+
+
+def _import_planner(config: Config) -> None:
+    """Import what `build_planner` and the hub's review of a plan use (in a worker thread, off
+    the event loop, so the first turn does not import them on it)."""
+    for module in ("chatops.bot.agent.review", "chatops.bot.agent.asked"):
+        importlib.import_module(module)
+    importlib.import_module("chatops.bot.agent.planner")
+    importlib.import_module("chatops.bot.llm.models")
+    if config.llm.provider == "local":
+        importlib.import_module("chatops.bot.agent.guided")
+
+
+async def start_runtime(config: Config, *, planner: Planner | None = None, load_model: bool = True,
+                        background: bool = False) -> Runtime:
+    """Open storage and start the hub, then load the tools and the model. `planner` replaces the
+    configured one (tests and benchmarks pass scripted pydantic-ai models here). With
+    `background=True` (what `chatops run` does) it returns once the hub can take messages, and
+    the rest loads after the caller's `Runtime.begin_loading()` (the planner and `load_model`
+    given here are kept for it); turns wait for it (`Runtime.warmup`). Otherwise it returns with
+    everything loaded, or raises what failed."""
+    store = await Store.open_configured(config.storage)
+    problems: list[str] = []
     try:
         await store.register_process()  # the first write: an unwritable database fails here, before any model loads
+    except StorageFull as exc:
+        # a full disk is not a broken database: the bot starts, says so on /healthz, refuses
+        # writes with 507, and registers at the first heartbeat after space returns (a running
+        # bot already lives through a full disk; a restart must not be what makes it fatal)
+        problems = [*problems, f"the database cannot be written yet ({exc}); starting anyway, "
+                               "and the bot works again once space returns"]
+        log.warning("%s", problems[-1])
     except BaseException:
         await store.close()
-        await toolbox.stop()
         raise
-    embedded = None
-    if planner is None and load_model:
-        if config.llm.provider == "local":
-            embedded = EmbeddedModelServer(config.llm.local)
-            await asyncio.to_thread(embedded.start)
-        planner = build_planner(config, embedded)
-    perceiver = build_perceiver(config, registry, store)
-    if config.perception.preload:
-        await perceiver.preload()
-    toolbox.mcp.read_image = image_reader(perceiver, config)
-    hub = Hub(config=config, store=store, registry=registry, planner=planner, perceiver=perceiver)
-    toolbox.on_registry(hub.use_registry)
-    await hub.start()
-    runtime = Runtime(config=config, store=store, registry=registry, hub=hub, embedded=embedded,
-                      perceiver=perceiver, problems=problems, toolbox=toolbox, scheduler=Scheduler(hub))
+    perceiver = build_perceiver(config, None, store, vision=False)
+    warmup = Warmup()
+    hub = Hub(config=config, store=store, registry=ToolRegistry(), planner=None, perceiver=perceiver)
+    hub.warmup = warmup
+    runtime = Runtime(config=config, store=store, registry=hub.registry, hub=hub, perceiver=perceiver,
+                      warmup=warmup, given_planner=planner, load_model=load_model, problems=problems)
     hub.reloader = runtime.reload
-    toolbox.on_registry(lambda fresh: setattr(runtime, "registry", fresh))
-    if load_model and config.llm.provider == "local":
-        runtime.warming = warm_meaning(registry)
+    try:
+        await hub.start()
+    except BaseException:
+        perceiver.close()
+        await store.close()
+        raise
+
+    if background:
+        warmup.set("tools", LOADING)
+        return runtime
+    runtime.begin_loading()
+    assert runtime.loading is not None
+    try:
+        await asyncio.shield(runtime.loading)
+        if runtime.preloading is not None:  # `perception.preload` promises a loaded Whisper
+            await asyncio.shield(runtime.preloading)
+    except BaseException:
+        await runtime.close()
+        raise
     return runtime
 
 
 def warm_meaning(registry: ToolRegistry) -> asyncio.Task[bool]:
     """Load the guided planner's sentence encoder and embed every tool's description in a worker
     thread, so the first request that needs meaning does not wait for it (`bot.agent.meaning`)."""
-    from chatops.bot.agent import meaning
 
-    described = [meaning.described(spec) for spec in registry.specs()]
-    return asyncio.create_task(asyncio.to_thread(meaning.warm, (), described), name="warm-meaning")
+    def warm() -> bool:
+        from chatops.bot.agent import entities, meaning
+
+        entities.warm_entities()
+        described = [meaning.described(spec) for spec in registry.specs()]
+        return meaning.warm((), described)
+
+    return asyncio.create_task(asyncio.to_thread(warm), name="warm-meaning")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from chatops.bot.alert_cards import duration_words
 from chatops.bot.config import ScheduleConfig, duration_seconds
 from chatops.bot.model import AnswerEvent, Inbound, Plan, Risk, StepStatus, ThreadRef, UserRef, utcnow
+from chatops.bot.thread_openers import HeadCard
 
 if TYPE_CHECKING:
     from chatops.bot.hub import Hub
@@ -235,5 +236,20 @@ class Scheduler:
         else:
             text = f"🟢 {schedule.name}: ok\n{output_of(plan)}"
         text = self.hub.redactor.text(text) or ""
-        await self.store.record_bot_message(thread, text)
-        await self.hub.emit(thread, AnswerEvent(thread=thread.id, text=text))
+        threads = [thread] if schedule.web else []
+        card = HeadCard(title=f"⏱ {schedule.name}: {'problem' if outcome == 'problem' else 'ok'}",
+                        text=f"Scheduled check ({(schedule.every and f'every {schedule.every}') or schedule.cron}): "
+                             f"{request_text(schedule)}", state="problem" if outcome == "problem" else "ok")
+        key = f"schedule:{schedule.name}"
+        for platform, channel in (("slack", schedule.slack_channel), ("discord", schedule.discord_channel)):
+            if not channel:
+                continue
+            known = await self.hub.openers.thread(platform, key)
+            opened = known or await self.hub.openers.open(platform, channel, key, card)
+            if opened is not None:
+                threads.append(opened)
+                if known is not None:
+                    await self.hub.openers.update(platform, key, card)
+        for each in threads:  # the web chat's thread (`web = true`) and the chat threads
+            await self.store.record_bot_message(each, text)
+            await self.hub.emit(each, AnswerEvent(thread=each.id, text=text))

@@ -13,9 +13,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from chatops.bot.config import Config
-from chatops.tools.mcp import MCPServers
+from chatops.bot import extras
+from chatops.bot.config import Config, MCPServerConfig
 from chatops.tools.registry import ToolRegistry, ToolSpec
 
 log = logging.getLogger("chatops.toolbox")
@@ -44,6 +45,44 @@ class ReloadReport:
         return "\n".join(lines)
 
 
+class NoMCPServers:
+    """What the toolbox holds while no `[[mcp]]` server is configured (or the `mcp` extra is not
+    installed): nothing to start, and the `mcp` SDK (most of a second to import) is never imported."""
+
+    def __init__(self, configs: list[MCPServerConfig] = ()) -> None:  # type: ignore[assignment]
+        self.read_image: Any = None
+        self.missing = [server.name for server in configs]  # configured, but the extra is missing
+
+    async def start(self) -> list[str]:
+        return []
+
+    async def stop(self) -> None:
+        return None
+
+    def states(self) -> dict[str, str]:
+        return dict.fromkeys(self.missing, f"not installed: {extras.install_command('mcp')}")
+
+    def specs(self) -> tuple[list[ToolSpec], list[str]]:
+        return [], []
+
+
+def mcp_servers(configs: list[MCPServerConfig], on_change: Any = None) -> Any:
+    """`MCPServers` for these configs, or `NoMCPServers` when there are none (or when the `mcp`
+    extra is missing, which `problems_without_mcp` then reports)."""
+    if not configs or not extras.present("mcp"):
+        return NoMCPServers(configs)
+    from chatops.tools.mcp import MCPServers
+
+    return MCPServers(configs, on_change=on_change)
+
+
+def problems_without_mcp(configs: list[MCPServerConfig]) -> list[str]:
+    """One problem per configured server when the `mcp` extra is not installed."""
+    if not configs or extras.present("mcp"):
+        return []
+    return [f"mcp[{server.name}]: {extras.missing_message('mcp', 'MCP servers ([[mcp]])')}" for server in configs]
+
+
 def _fingerprint(spec: ToolSpec) -> tuple:
     return (spec.risk, spec.source, spec.timeout, spec.roles, repr(spec.parameters_schema), spec.description)
 
@@ -54,7 +93,7 @@ class Toolbox:
     def __init__(self, config: Config, *, build: Callable[[Config], tuple[ToolRegistry, list[str]]]) -> None:
         self.config = config
         self._build = build
-        self.mcp = MCPServers(config.mcp, on_change=self._mcp_changed)
+        self.mcp = mcp_servers(config.mcp, on_change=self._mcp_changed)
         self._static, self._static_problems = build(config)
         self._start_problems: list[str] = []
         self.registry = ToolRegistry()
@@ -70,7 +109,7 @@ class Toolbox:
     async def start(self) -> list[str]:
         """Start the MCP servers (all at once, each on its own); returns every loading problem."""
         async with self._lock:
-            self._start_problems = await self.mcp.start()
+            self._start_problems = [*await self.mcp.start(), *problems_without_mcp(self.config.mcp)]
             self._assemble()
         return self.problems
 
@@ -88,7 +127,16 @@ class Toolbox:
             self.config = config
             # imports plugin modules and folders: off the loop, so adapters keep their heartbeats
             self._static, self._static_problems = await asyncio.to_thread(self._build, config)
-            self._start_problems = await self.mcp.reconfigure(config.mcp)
+            if isinstance(self.mcp, NoMCPServers) and config.mcp and extras.present("mcp"):
+                servers = mcp_servers(config.mcp, on_change=self._mcp_changed)
+                servers.read_image = self.mcp.read_image
+                self._start_problems = await servers.start()
+                self.mcp = servers
+            elif isinstance(self.mcp, NoMCPServers):
+                self.mcp.missing = [server.name for server in config.mcp]
+                self._start_problems = problems_without_mcp(config.mcp)
+            else:
+                self._start_problems = await self.mcp.reconfigure(config.mcp)
             self._assemble()
             after = {spec.name: spec for spec in self.registry.specs()}
         return ReloadReport(

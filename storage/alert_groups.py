@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+LINK_PLATFORM, LINK_KIND = "alert", "group_of_thread"  # another surface's thread of a group
 COLUMNS = "source, group_key, thread_id, status, alerts, fired_at, resolved_at, created_at, updated_at"
 
 
@@ -30,9 +31,19 @@ def get(db: sqlite_utils.Database, source: str, group_key: str) -> dict[str, Any
 
 
 def of_thread(db: sqlite_utils.Database, thread_id: str) -> dict[str, Any] | None:
-    """The alert group a thread was opened for (the newest, should a thread hold several)."""
-    return _row(db.execute(f"SELECT {COLUMNS} FROM alert_groups WHERE thread_id = ? ORDER BY updated_at DESC "
-                           "LIMIT 1", [thread_id]).fetchone())
+    """The alert group a thread was opened for (the newest, should a thread hold several): its
+    own thread, or one of its other surfaces' threads (a Slack or Discord thread, linked in
+    `platform_refs` as ("alert", "group_of_thread", thread id) → {"source", "group_key"})."""
+    found = _row(db.execute(f"SELECT {COLUMNS} FROM alert_groups WHERE thread_id = ? ORDER BY updated_at DESC "
+                            "LIMIT 1", [thread_id]).fetchone())
+    if found is not None:
+        return found
+    link = db.execute("SELECT ref FROM platform_refs WHERE platform = ? AND kind = ? AND key = ?",
+                      [LINK_PLATFORM, LINK_KIND, thread_id]).fetchone()
+    if link is None:
+        return None
+    group = json.loads(link[0])
+    return get(db, group["source"], group["group_key"])
 
 
 def save(db: sqlite_utils.Database, *, source: str, group_key: str, thread_id: str, status: str,
@@ -44,6 +55,10 @@ def save(db: sqlite_utils.Database, *, source: str, group_key: str, thread_id: s
         "fired_at = excluded.fired_at, resolved_at = excluded.resolved_at, updated_at = excluded.updated_at",
         [source, group_key, thread_id, status, json.dumps(alerts, default=str, ensure_ascii=False), fired_at,
          resolved_at, now, now])
+
+
+def delete(db: sqlite_utils.Database, source: str, group_key: str) -> None:
+    db.execute("DELETE FROM alert_groups WHERE source = ? AND group_key = ?", [source, group_key])
 
 
 def set_title(db: sqlite_utils.Database, thread_id: str, title: str) -> None:

@@ -210,6 +210,16 @@ def _shared_files(db: Any) -> None:
                "kept_at TEXT NOT NULL, PRIMARY KEY (sha256, seq))")
 
 
+def _one_operator_name(db: Any) -> None:
+    """v15: the token-less local operator has one name, `operator` (issue 25): who decided a plan or
+    a step, recorded as `local:operator`, is renamed, so the API's decided-by view finds the old
+    decisions too. The audit log is append-only and keeps what it recorded; its `--user operator`
+    filter already matches `local:operator` (storage/views.py). Plain SQL, the same on SQLite and
+    PostgreSQL."""
+    for table in ("plans", "steps"):
+        db.execute(f"UPDATE {table} SET decided_by = 'operator' WHERE decided_by = 'local:operator'")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -225,6 +235,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _alerts_and_schedules,
     _step_tool_fingerprints,
     _shared_files,
+    _one_operator_name,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

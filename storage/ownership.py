@@ -19,6 +19,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -124,6 +125,18 @@ class TakenOver:
 
 
 INTERRUPTED_STEP = "interrupted: the bot process running this step stopped before it finished"
+STORAGE_CUT_STEP = ("interrupted: the database could not be written when this step ended, so its result "
+                    "was not kept")
+
+
+class ClaimedTurn(NamedTuple):
+    """An unfinished turn taken over, and why it was unfinished."""
+
+    message_id: str
+    after_outage: bool
+    """Given up by a live process whose storage failed under it (`disown_thread_work`), rather
+    than left by a process that stopped: the thread is told the database was out, not that the
+    bot restarted."""
 
 
 def interrupt_orphaned_work(db: sqlite_utils.Database, cutoff: str, now: str) -> tuple[list[str], list[str]]:
@@ -140,15 +153,16 @@ def interrupt_orphaned_work(db: sqlite_utils.Database, cutoff: str, now: str) ->
     return steps, plans
 
 
-def claim_orphaned_turns(db: sqlite_utils.Database, me: str, cutoff: str, limit: int = 50) -> list[str]:
+def claim_orphaned_turns(db: sqlite_utils.Database, me: str, cutoff: str, limit: int = 50) -> list[ClaimedTurn]:
     """Take over user messages whose turn never ended and whose owner is dead, unless a plan of
-    theirs is still waiting or running (a decision resumes those). Returns their ids."""
-    candidates = [r[0] for r in db.execute(
-        "SELECT m.id FROM messages m WHERE m.role = 'user' AND m.turn_ended_at IS NULL "
+    theirs is still waiting or running (a decision resumes those). A message with no owner was
+    given up after a storage fault (`disown_thread_work`)."""
+    candidates = [ClaimedTurn(r[0], bool(r[1])) for r in db.execute(
+        "SELECT m.id, m.owner IS NULL FROM messages m WHERE m.role = 'user' AND m.turn_ended_at IS NULL "
         f"AND {live_owner_sql('m.owner')} AND NOT EXISTS (SELECT 1 FROM plans p WHERE p.message_id = m.id "
         "AND p.status IN ('proposed', 'approved', 'running')) ORDER BY m.created_at LIMIT ?",
         [cutoff, limit]).fetchall()]
-    return [message_id for message_id in candidates if claim_turn(db, message_id, me, cutoff)]
+    return [claimed for claimed in candidates if claim_turn(db, claimed.message_id, me, cutoff)]
 
 
 def disown_thread_work(db: sqlite_utils.Database, me: str, thread_id: str) -> int:
@@ -158,8 +172,9 @@ def disown_thread_work(db: sqlite_utils.Database, me: str, thread_id: str) -> in
     the number of rows given up."""
     messages = "SELECT id FROM messages WHERE thread_id = ?"
     plans = f"SELECT id FROM plans WHERE message_id IN ({messages})"
-    given = db.execute(f"UPDATE steps SET owner = NULL WHERE status = 'running' AND owner = ? AND plan_id IN ({plans})",
-                       [me, thread_id]).rowcount
+    given = db.execute("UPDATE steps SET owner = NULL, error = COALESCE(error, ?) "
+                       f"WHERE status = 'running' AND owner = ? AND plan_id IN ({plans})",
+                       [STORAGE_CUT_STEP, me, thread_id]).rowcount
     given += db.execute("UPDATE plans SET owner = NULL WHERE status IN ('running', 'approved') AND owner = ? "
                         f"AND message_id IN ({messages})", [me, thread_id]).rowcount
     given += db.execute("UPDATE messages SET owner = NULL WHERE thread_id = ? AND role = 'user' "

@@ -102,7 +102,7 @@ async def test_thread_locks_are_forgotten_once_turns_end(make_bot):
     bot = await make_bot(None)
     await asyncio.gather(*(bot.say(f"!ping host=h{i}", thread=f"t{i}") for i in range(40)))
     assert len(bot.calls.of("ping")) == 40
-    assert len(bot.hub._locks) == 0  # no lock kept for 40 threads nobody is using
+    assert len(bot.hub.locks) == 0  # no lock kept for 40 threads nobody is using
 
 
 async def test_thread_locks_still_serialise_turns_in_one_thread(make_bot):
@@ -110,14 +110,14 @@ async def test_thread_locks_still_serialise_turns_in_one_thread(make_bot):
     order: list[str] = []
 
     async def hold_then(tag: str) -> None:
-        async with bot.hub._locks.hold("same"):
+        async with bot.hub.locks.hold("same"):
             order.append(f"{tag}-in")
             await asyncio.sleep(0.01)
             order.append(f"{tag}-out")
 
     await asyncio.gather(hold_then("a"), hold_then("b"), hold_then("c"))
     assert order == ["a-in", "a-out", "b-in", "b-out", "c-in", "c-out"]
-    assert len(bot.hub._locks) == 0
+    assert len(bot.hub.locks) == 0
 
 
 def test_the_tls_context_is_built_once_per_setting(tmp_path: Path) -> None:

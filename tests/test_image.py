@@ -226,7 +226,7 @@ async def test_rapidocr_missing_is_a_clear_refusal(executor, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # `import rapidocr` now fails
     reader = ImageReader(OCRConfig(engine="rapidocr"), max_pixels=40_000_000, executor=executor)
-    with pytest.raises(PerceptionError, match=r"RapidOCR engine is not installed \(pip install rapidocr onnxruntime\)"):
+    with pytest.raises(PerceptionError, match=r"RapidOCR engine is not installed \(pip install 'chatops\[photos\]'\)"):
         await reader.read(png("shot.png", terminal_screenshot(TERMINAL_LINES[:2], size=(800, 100))))
 
 

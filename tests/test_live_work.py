@@ -33,10 +33,10 @@ def gated_tool(release: asyncio.Event, started: asyncio.Event):
 async def crash(bot: Bot) -> None:
     """What a crashed process leaves behind: its tasks stop and it never says goodbye (no
     `hub.stop`), so its heartbeat simply lapses."""
-    for task in (bot.hub._keeper, bot.hub._sweeper):
+    for task in (bot.hub.lifecycle.keeper, bot.hub.lifecycle.sweeper):
         if task is not None:
             task.cancel()
-    bot.hub._registered = False  # the fixture's teardown must not retire it cleanly either
+    bot.hub.lifecycle.registered = False  # the fixture's teardown must not retire it cleanly either
 
 
 async def step_status(bot: Bot, plan_id: str) -> StepStatus:
@@ -148,7 +148,7 @@ async def test_a_retried_delivery_after_a_crash_resumes_the_turn_instead_of_hidi
 
     model = ScriptedModel([reply(answer="db1 answers")])
     second = await make_bot(model.planner(), **lease)
-    second.hub._keeper.cancel()  # only the retry may resume it here
+    second.hub.lifecycle.keeper.cancel()  # only the retry may resume it here
 
     async def retried() -> bool:
         return await second.hub.handle(inbound)  # same delivery id: a client retry
@@ -165,16 +165,16 @@ async def test_a_crash_between_the_step_and_the_answer_still_answers(make_bot):
     lease = {"storage": {"lease_seconds": 1}}
     first = await make_bot(ScriptedModel([reply({"tool": "ping", "args": {"host": "db1"}})]).planner(), **lease)
     # the step finished and was stored; then the process died before the answer was stored
-    original = first.hub._after_round
+    original = first.hub.turns.after_round
 
     async def die_before_answering(plan, turn):
         await crash(first)
         raise asyncio.CancelledError
 
-    first.hub._after_round = die_before_answering
+    first.hub.turns.after_round = die_before_answering
     with contextlib.suppress(asyncio.CancelledError):
         await first.say("is db1 up?", thread="window")
-    first.hub._after_round = original
+    first.hub.turns.after_round = original
     assert first.of_type("answer") == []
     plan = await first.store.get_plan(first.of_type("plan")[0].id)
     assert plan.status is PlanStatus.succeeded

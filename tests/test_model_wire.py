@@ -62,7 +62,8 @@ async def test_a_screenshot_turn_reaches_the_model_with_history_data_provenance_
         f"curl: (7) Failed to connect to 127.0.0.1 port {port} after 0 ms: Connection refused",
     ])
     finding = (f"127.0.0.1:{port} refuses connections, and the screenshot shows nginx could not bind port 80: "
-               "another process holds it. Next: see what listens on port 80.")
+               "another process holds it.\n\nNext: See what listens on port 80 (on that host: `sudo ss -ltnp`).\n"
+               f"• Check again whether 127.0.0.1:{port} accepts connections: `!tcp_check host=127.0.0.1 port={port}`")
 
     def reply(body: dict[str, Any]) -> dict[str, Any]:
         prompt = FakeOpenAI.text_of(body)
@@ -94,6 +95,9 @@ async def test_a_screenshot_turn_reaches_the_model_with_history_data_provenance_
         finished = [e for e in bot.of_type("step") if e.status is StepStatus.succeeded]
         assert [(e.outcome, e.summary) for e in finished] == [("problem", f"127.0.0.1:{port} refuses connections")]
         assert bot.of_type("answer")[-1].text == finding  # the model wrote the conclusion
+        # its next step that a tool can do is a one-click follow-up, as on the embedded default
+        assert [(o.label, o.request) for o in bot.of_type("answer")[-1].next_steps] == [
+            (f"Check again whether 127.0.0.1:{port} accepts connections", f"!tcp_check host=127.0.0.1 port={port}")]
 
         plan_request, answer_request = server.requests[-2:]
         for body in (plan_request, answer_request):
@@ -112,6 +116,7 @@ async def test_a_screenshot_turn_reaches_the_model_with_history_data_provenance_
                f"127.0.0.1:{port} refuses connections)" in answer_prompt
         assert f"- connection-refused: nothing listens on 127.0.0.1:{port}" in answer_prompt
         assert "open with the finding in one or two plain sentences" in answer_prompt  # the instructions
+        assert "the chat shows it as a button that asks for that step" in answer_prompt
 
 
 # --- the shapes a reply can take ---------------------------------------------------------------

@@ -18,20 +18,22 @@ from chatops.bot.perception.pipeline import Perceiver
 from chatops.bot.perception.types import MediaFile
 from chatops.storage import Store
 from tests.loop_lag import with_loop_lag
-from tests.media import SPOKEN, silence_wav, voice_note
+from tests.media import SPOKEN, silence_wav, voice_note, wer
 from tests.screens import TERMINAL_LINES, png_claiming, terminal_screenshot
 from tests.test_cli import chatops
 
-# tiny.en int8 with beam 5 on espeak-ng's robotic voice: 0.00–0.08 WER measured here per format
-# (a word like "web one" → "web1" counts as an error). 0.25 leaves room for codec differences
-# while still failing on a transcript that lost the sentence.
-MAX_WER = 0.25
+# tiny.en int8, beam 5, with the vocabulary prompt below, on espeak-ng's robotic voice: the raw
+# words (`heard`) against SPOKEN (13 words), measured on 2026-12-05 (AMD EPYC, Debian 12) under each
+# CT2_FORCE_CPU_ISA:
+#   GENERIC  ogg 0.077  webm 0.077  m4a 0.077  mp3 0.154  flac 0.154  wav 0.154
+#   AVX2     ogg 0.077  webm 0.077  m4a 0.231  mp3 0.077  flac 0.154  wav 0.154
+#   AVX512   ogg 0.077  webm 0.077  m4a 0.231  mp3 0.077  flac 0.154  wav 0.154
+# The worst, m4a on AVX2/AVX512, is three words: "payments" → "payment" and
+# "logs on" → "logon". 0.31 allows four of the 13 words, one more than the worst CPU path gives, and
+# still fails on a transcript that lost a clause; the key words must be there whatever the path.
+MAX_WER = 0.31
+KEY_WORDS = ("restart", "payment", "nginx", "web")
 CONFIG = PerceptionConfig()
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    norm = lambda text: re.sub(r"[^a-z0-9 ]", " ", text.lower())  # noqa: E731
-    return jiwer.wer(norm(reference), norm(hypothesis))
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +54,11 @@ async def test_voice_notes_in_every_platform_format_are_transcribed(perceiver, f
     assert part.ok, part.text
     assert part.label.startswith("[voice note, 0:0")
     # like with like: the words as heard against the words spoken ("web one"); `text` is the
-    # normalised form ("web 1"), which would count a right digit as a wrong word
+    # normalised form ("web 1"), which would count a right digit as a wrong word. `wer` (tests/media.py)
+    # reads a lone digit as its word on both sides, so "web1" and "web one" agree.
     heard = part.heard or part.text
     assert wer(SPOKEN, heard) <= MAX_WER, heard
+    assert all(word in heard.lower() for word in KEY_WORDS), heard
     assert "nginx" in part.text.lower()
 
 
@@ -156,7 +160,8 @@ def test_transcribe_and_describe_commands(tmp_path):
     shot.write_bytes(terminal_screenshot())
     heard = chatops("transcribe", str(note), "--json", cwd=tmp_path, timeout=120)
     assert heard.returncode == 0, heard.stderr
-    assert wer(SPOKEN, json.loads(heard.stdout)["text"]) <= MAX_WER
+    said = json.loads(heard.stdout)
+    assert wer(SPOKEN, said["heard"] or said["text"]) <= MAX_WER, said  # the raw words, like with like
     seen = chatops("describe", str(shot), cwd=tmp_path, timeout=120)
     assert seen.returncode == 0 and "CrashLoopBackOff" in seen.stdout
     empty = tmp_path / "empty.ogg"

@@ -286,3 +286,55 @@ async def test_the_held_out_sets_keep_their_floor(name: str) -> None:
                              label=name)
     assert report.wrong_writes == 0 and report.forbidden_steps == 0 and report.stray_args == 0
     assert report.exact_accuracy >= 0.85, report.render()
+
+
+# Tools whose names and words the request never uses: only their parameters' patterns say what
+# the request's values are for.
+VALUE_TOOLS = [
+    runbook("tune_kernel", "Write a kernel tunable on the fleet", "write",
+            {"knob": {"pattern": "^[a-z][a-z0-9_]*(\\.[a-z0-9_-]+)+$",
+                      "description": "The tunable, e.g. vm.dirty_ratio"},
+             "setting": {"pattern": "^-?[0-9]{1,12}$", "description": "The number to write"}}),
+    runbook("canary_weight", "Change the share of requests a canary release receives", "write",
+            {"canary": {"pattern": "^[A-Z][A-Za-z0-9]{2,40}$", "description": "The canary, e.g. FastCartV2"},
+             "share": {"type": "int", "min": 0, "max": 100, "description": "Percent of requests"}}),
+    runbook("canary_report", "Error rate and latency of a canary release against the stable one", "read",
+            {"canary": {"pattern": "^[A-Z][A-Za-z0-9]{2,40}$", "description": "The canary, e.g. FastCartV2"}}),
+    runbook("consumer_lag", "Lag of a consumer group behind its topic", "read",
+            {"group": {"pattern": "^[a-z][a-z0-9._-]{0,62}$", "description": "The consumer group"}}),
+]
+
+
+def test_a_dotted_name_without_a_real_top_level_domain_is_not_a_host() -> None:
+    from chatops.bot.agent.entities import extract_entities, is_domain
+
+    assert [is_domain(name) for name in ("kernel.pid_max", "orders.fulfil", "db-3.prod.internal", "shop.example.com",
+                                         "printer.lan", "x.home.arpa")] == [False, False, True, True, True, True]
+    assert extract_entities("is kernel.pid_max ok on web-1.example.org?").hosts == ["web-1.example.org"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("kernel.pid_max has to be 4194304", ("tune_kernel", {"knob": "kernel.pid_max", "setting": "4194304"})),
+    ("nudge FastCartV2 up to 30%", ("canary_weight", {"canary": "FastCartV2", "share": 30})),
+    ("how's FastCartV2 looking?", ("canary_report", {"canary": "FastCartV2"})),
+])
+async def test_values_only_one_tools_parameters_take_find_that_tool(text: str, expected: tuple[str, Any]) -> None:
+    assert calls(await plan(text, VALUE_TOOLS)) == [expected]
+
+
+async def test_values_from_two_clauses_are_not_one_action() -> None:
+    """The number belongs to the explanation, not to the action: no tunable is written."""
+    outcome = await plan("stop eating from orders.fulfil, the API keeps answering 503", VALUE_TOOLS)
+    assert not isinstance(outcome, Plan) or all(step.tool != "tune_kernel" for step in outcome.steps)
+
+
+async def test_a_question_about_values_never_becomes_a_change() -> None:
+    outcome = await plan("is FastCartV2 at 30% already?", VALUE_TOOLS)
+    assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps)
+
+
+@pytest.mark.parametrize("text", ["how do I bounce worker@2 by hand?", "how to drain node-7 safely",
+                                  "is there a way to wipe the emails topic without losing the schema?"])
+async def test_a_how_to_question_never_becomes_the_change_it_names(text: str) -> None:
+    outcome = await plan(text)
+    assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps)

@@ -258,3 +258,25 @@ def test_the_console_attaches_a_video_and_watch_prints_its_timeline(tmp_path: Pa
     (tmp_path / "broken.mp4").write_bytes(truncated(clip(screens()[:2]), 0.3))
     refused = chatops("watch", str(tmp_path / "broken.mp4"), cwd=tmp_path, timeout=60)
     assert refused.returncode == 1 and refused.stdout.startswith("[video: broken.mp4] could not be decoded (")
+
+
+async def test_a_clips_speech_is_biased_and_normalised_like_a_voice_note():
+    """The same vocabulary (the runbook's values) as a voice note, through the same prompt:
+    "nginx" survives, and the port reaches the planner as `443`."""
+    from chatops.bot.config import Config
+    from chatops.bot.runtime import build_registry, vocabulary
+
+    config = Config.model_validate({
+        "runbooks": [{"name": "restart_service", "description": "Restart", "argv": ["true", "{unit}"],
+                      "params": {"unit": {"type": "enum", "values": ["nginx", "redis", "postgresql"]}}}]})
+    registry, _ = build_registry(config)
+    perceiver = Perceiver(PerceptionConfig(), vocabulary=vocabulary(config, registry))
+    assert perceiver.transcriber.prompt and "nginx" in perceiver.transcriber.prompt
+    try:
+        data = clip([(terminal_screenshot(FIRST), 4)], speech="check port four four three on nginx one", speech_at=0.5)
+        part = await perceiver.perceive(MediaFile("port.mp4", data, "video/mp4"))
+    finally:
+        perceiver.close()
+    [(_, said)] = moments(part, "said")
+    assert "443" in said and "nginx" in said.lower(), said
+    assert part.details["heard"]  # the raw transcript is kept (tiny.en wrote "443" itself here)

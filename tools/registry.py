@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ValidationError
-from pydantic_ai import Tool
 
 from chatops.bot.model import Risk
 from chatops.tools.context import ToolContext
@@ -68,10 +67,16 @@ class ToolSpec:
         """A digest of everything that decides what running this tool does and who may approve it
         (name, risk, timeout, roles, schema, origin), stored with each proposed step: an approval
         is for the definition its approver saw, so a reload that changes any of these makes the
-        old approval refuse to run the new definition (see `Hub._spec_for`)."""
-        material = json.dumps([self.name, self.risk.value, self.timeout, list(self.roles),
-                               self.parameters_schema, self.origin], sort_keys=True, default=str)
-        return hashlib.sha256(material.encode()).hexdigest()[:32]
+        old approval refuse to run the new definition (see `PinnedDefinitions.spec_for` in
+        `bot/pinned_tools.py`). Computed once per spec (a turn asks for it several times per step:
+        vetting, pinning, running); a spec is frozen and a reload builds new ones."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            material = json.dumps([self.name, self.risk.value, self.timeout, list(self.roles),
+                                   self.parameters_schema, self.origin], sort_keys=True, default=str)
+            cached = hashlib.sha256(material.encode()).hexdigest()[:32]
+            object.__setattr__(self, "_fingerprint", cached)  # not a field: no effect on eq or replace
+        return cached
 
     @property
     def summary(self) -> str:
@@ -187,6 +192,8 @@ def tool(
             raise TypeError(f"@tool needs a function, not {type(func).__name__}")
         is_async = inspect.iscoroutinefunction(func)
         takes_ctx = _takes_context(func)
+        from pydantic_ai import Tool  # here, not at the top: importing the registry must stay cheap at start
+
         schema_source = _without_context(func) if takes_ctx else func
         pyd_tool = Tool(schema_source, takes_ctx=False, name=name or func.__name__)
         validator = pyd_tool.function_schema.validator

@@ -40,15 +40,18 @@ from chatops.adapters.discord.conversations import (
 from chatops.adapters.discord.embeds import MESSAGE_LIMIT, clip
 from chatops.adapters.discord.endpoints import use_endpoints
 from chatops.adapters.discord.files import AttachmentDownloads, attachment_of
+from chatops.adapters.discord.head_cards import DiscordThreads
 from chatops.adapters.discord.interactions import NO_CHANNEL
 from chatops.adapters.discord.people import PLATFORM, user_ref
 from chatops.adapters.discord.replies import ThreadWriter
 from chatops.adapters.discord.views import DenyReasonModal
 from chatops.adapters.leadership import Leadership
 from chatops.adapters.supervision import FAILURES_BEFORE_DOWN, Backoff
+from chatops.bot.alerts import acknowledge, may_act_on_alert, silence_request
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.health import AdapterState
 from chatops.bot.model import Decision, DecisionEvent, Inbound, ThreadRef
+from chatops.bot.next_steps import follow_ups
 from chatops.bot.runtime import Runtime
 
 log = logging.getLogger("chatops.discord")
@@ -94,6 +97,7 @@ class DiscordAdapter:
         self.writer = ThreadWriter(self.client, self.hub.cards)
         # listening before connecting: discord.py delivers messages and clicks before it is "ready"
         self.hub.add_sink(self.writer.deliver)
+        self.hub.openers.add(PLATFORM, DiscordThreads(self.client))  # alerts' and schedules' threads
         self.hub.add_fetcher(PLATFORM, self.downloads.fetch)
         self.health.report(self.name, AdapterState.starting)
         try:
@@ -178,6 +182,7 @@ class DiscordAdapter:
             await asyncio.gather(*pending, return_exceptions=True)
         if self.writer is not None:
             self.hub.remove_sink(self.writer.deliver)
+            self.hub.openers.remove(PLATFORM)
         self.hub.remove_fetcher(PLATFORM)
         await self._end_supervision(self.client.close() if self.client is not None else None)
         if self.leadership is not None:  # released once disconnected: a standby connects at its next try
@@ -365,6 +370,51 @@ class DiscordAdapter:
                 thread = guild_thread(interaction.guild_id, channel_id)
         inbound = Inbound(event_id=str(interaction.id), thread=thread, user=user_ref(interaction.user), text=request)
         self._spawn(self._run_turn(inbound), name=f"discord-command-{interaction.id}")
+
+    async def on_next_step(self, interaction: discord.Interaction, index: int) -> None:
+        """An answer's next-step button: the request it offers, read back from the answer it sits
+        under, is said in the thread as the clicker's (echoed, as `/ops` is) and planned like any
+        typed message: approvals and tool roles apply to the clicker as to anyone."""
+        message = interaction.message
+        offers = follow_ups(message.content if message is not None else "", self.hub.registry)
+        if index >= len(offers) or interaction.channel_id is None:
+            await interaction.response.send_message("That next step is no longer on offer here: type it instead.",
+                                                    ephemeral=True)
+            return
+        request = offers[index].request
+        echo = clip(f"↪ {interaction.user.mention}: `{request.replace('`', '')}`", MESSAGE_LIMIT)
+        await interaction.response.send_message(echo)
+        thread = dm_thread(interaction.channel_id) if interaction.guild_id is None \
+            else guild_thread(interaction.guild_id, interaction.channel_id)
+        inbound = Inbound(event_id=f"discord-click:{interaction.id}", thread=thread, user=user_ref(interaction.user),
+                          text=request)
+        self._spawn(self._run_turn(inbound), name=f"discord-next-step-{interaction.id}")
+
+    async def on_alert_action(self, interaction: discord.Interaction, *, silence: bool) -> None:
+        """Silence 1h / Acknowledge on an alert's card: its thread is the one started from the
+        card (the same id). On-call people only (those who may approve, as in the web chat); a
+        silence is a write step that then waits for an approval like any other."""
+        user = user_ref(interaction.user)
+        message = interaction.message
+        if message is None or interaction.guild_id is None:
+            await interaction.response.send_message("This button works on an alert's card only.", ephemeral=True)
+            return
+        if not may_act_on_alert(self.hub, user):
+            await interaction.response.send_message("Only on-call people (those who may approve) can acknowledge "
+                                                    "or silence an alert.", ephemeral=True)
+            return
+        thread = guild_thread(interaction.guild_id, message.id)
+        if not silence:
+            await interaction.response.defer()
+            await acknowledge(self.hub, thread, user)
+            return
+        try:
+            inbound = await silence_request(self.hub, thread, user, "1h")
+        except LookupError as exc:
+            await interaction.response.send_message(f"No silence: {exc}.", ephemeral=True)
+            return
+        await interaction.response.defer()
+        self._spawn(self._run_turn(inbound), name=f"discord-silence-{interaction.id}")
 
     async def _find_channel(self, interaction: discord.Interaction) -> bool:
         """An interaction that came with `channel_id` but no `channel` object (as in Discord's own

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from chatops.adapters.discord.head_cards import AlertButton
 from chatops.adapters.discord.interactions import UNREADABLE, RawChannels, complete, private_answer
-from chatops.adapters.discord.views import DecisionButton, StepChoice
+from chatops.adapters.discord.views import DecisionButton, NextStepButton, StepChoice
 
 if TYPE_CHECKING:
     from chatops.adapters.discord.adapter import DiscordAdapter
@@ -93,7 +94,7 @@ class ChatopsClient(discord.Client):
 
     async def setup_hook(self) -> None:
         # Buttons of every plan, posted before this start or after it, are answered by custom_id.
-        self.add_dynamic_items(DecisionButton, StepChoice)
+        self.add_dynamic_items(DecisionButton, StepChoice, NextStepButton, AlertButton)
         await self._sync_commands()
 
     async def _sync_commands(self) -> None:

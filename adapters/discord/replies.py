@@ -29,7 +29,7 @@ from chatops.adapters.discord.embeds import (
 )
 from chatops.adapters.discord.layout import PlanLayout
 from chatops.adapters.discord.people import PLATFORM
-from chatops.adapters.discord.views import decision_view
+from chatops.adapters.discord.views import decision_view, next_steps_view
 from chatops.bot.card_records import CardRecords
 from chatops.bot.model import (
     AnswerEvent,
@@ -79,8 +79,9 @@ class ThreadWriter:
             await self.show_plan(channel, event.plan_id, thread)
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._attach_long_output(channel, event)
+                await self._attach_step_files(channel, event)
         elif isinstance(event, AnswerEvent):
-            await self.say(channel, event.text, filename="answer.txt")
+            await self.say(channel, event.text, filename="answer.txt", view=next_steps_view(event.next_steps))
         elif isinstance(event, NoticeEvent):
             await self.say(channel, NOTICE_PREFIX[event.level] + event.text, filename="notice.txt")
 
@@ -120,6 +121,14 @@ class ThreadWriter:
         else:
             self._unsettled[thread.id].add(plan_id)
 
+    async def _attach_step_files(self, channel: discord.PartialMessageable, event: StepEvent) -> None:
+        """Files the step made (a `prometheus_query` chart), attached in the thread."""
+        if event.status is not StepStatus.succeeded:
+            return
+        for file, data in await self.cards.step_files(event.id):
+            name = str(file.get("name") or "file")
+            await channel.send(f"`{event.tool}`: {name}", file=discord.File(io.BytesIO(data), filename=name))
+
     async def _attach_long_output(self, channel: discord.PartialMessageable, event: StepEvent) -> None:
         output = full_result_text(event.result, event.error)
         if len(output) <= RESULT_SNIPPET:
@@ -128,14 +137,16 @@ class ThreadWriter:
         await channel.send(f"Full output of `{event.tool}` ({len(output):,} characters):",
                            file=discord.File(io.BytesIO(output.encode()), filename=name))
 
-    async def say(self, channel: discord.PartialMessageable, text: str, *, filename: str) -> None:
+    async def say(self, channel: discord.PartialMessageable, text: str, *, filename: str,
+                  view: discord.ui.View | None = None) -> None:
         """A message; past 2,000 characters split at line ends, or past a few messages the start
-        with the whole text attached."""
+        with the whole text attached. `view` (an answer's next steps) goes under the last part."""
         text = text.strip() or "(empty)"
         chunks = split_message(text, MESSAGE_LIMIT)
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
         if len(chunks) <= MAX_SPLIT_MESSAGES:
-            for chunk in chunks:
-                await channel.send(chunk)
+            for number, chunk in enumerate(chunks, 1):
+                await channel.send(chunk, **(extra if number == len(chunks) else {}))
             return
         head = clip(chunks[0], MESSAGE_LIMIT - 40) + "\n(the whole text is attached)"
-        await channel.send(head, file=discord.File(io.BytesIO(text.encode()), filename=filename))
+        await channel.send(head, file=discord.File(io.BytesIO(text.encode()), filename=filename), **extra)

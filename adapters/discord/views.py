@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from chatops.bot.model import Plan, PlanStatus, StepStatus
+from chatops.bot.model import FollowUp, Plan, PlanStatus, StepStatus
 
 if TYPE_CHECKING:
     from chatops.adapters.discord.client import ChatopsClient
@@ -83,6 +83,38 @@ def decision_view(plan: Plan) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     view.add_item(DecisionButton(plan.id, approve=True))
     view.add_item(DecisionButton(plan.id, approve=False))
+    return view
+
+
+NEXT_ID = re.compile(r"chatops:next:(?P<index>[0-9])")
+
+
+class NextStepButton(discord.ui.DynamicItem[discord.ui.Button], template=NEXT_ID):
+    """An answer's next step. The `custom_id` carries only its place among the answer's offers;
+    the request is read back from the answer the button sits under (`bot.next_steps`), so any
+    button ever posted works after a restart and none can carry a request the answer did not say."""
+
+    def __init__(self, index: int, label: str = "Next step") -> None:
+        super().__init__(discord.ui.Button(label=label[:80], style=discord.ButtonStyle.secondary,
+                                           custom_id=f"chatops:next:{index}"))
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> NextStepButton:
+        return cls(int(match["index"]))
+
+    async def callback(self, interaction: discord.Interaction[ChatopsClient]) -> None:  # type: ignore[override]
+        await interaction.client.adapter.on_next_step(interaction, self.index)
+
+
+def next_steps_view(offers: list[FollowUp]) -> discord.ui.View | None:
+    """The buttons under an answer, one per next step a tool can run."""
+    if not offers:
+        return None
+    view = discord.ui.View(timeout=None)
+    for index, offer in enumerate(offers[:5]):
+        view.add_item(NextStepButton(index, f"▶ {offer.label}"))
     return view
 
 

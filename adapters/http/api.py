@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import re
@@ -38,6 +39,7 @@ from chatops.adapters.http.schemas import (
     MessageRequest,
     MultipartMessage,
     PlanBody,
+    ThreadAccepted,
     ThreadBody,
     ThreadPage,
     ThreadSummary,
@@ -50,6 +52,7 @@ from chatops.bot import __version__
 from chatops.bot.alerts import alert_body
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.model import Attachment, Decision, Inbound, ThreadRef, UserRef
+from chatops.bot.next_steps import follow_ups
 from chatops.bot.perception.types import PerceptionError
 from chatops.bot.runtime import Runtime
 from chatops.bot.schedules import VISIBLE_OWNER as SCHEDULES_OWNER
@@ -57,6 +60,7 @@ from chatops.bot.schedules import VISIBLE_OWNER as SCHEDULES_OWNER
 log = logging.getLogger("chatops.http")
 
 KEEPALIVE_SECONDS = 15.0
+STORED_POLL = 0.05  # seconds between looks for a `respond-async` message in the store
 THREAD_ID = {"type": "string", "maxLength": 200}
 THREAD_PAGE, THREAD_PAGE_MAX = 50, 200  # messages in a thread body: replies never grow with the thread
 EVENT_ID = re.compile(r"[0-9]{1,20}", re.ASCII)
@@ -98,9 +102,12 @@ class ThreadsApi:
             Endpoint("POST", "/api/v1/threads", self.create_thread, "createThread",
                      "Start a thread: the bot perceives, plans and answers", body=MessageRequest,
                      multipart=MultipartMessage, form=MessageRequest, ok=(201, ThreadBody),
-                     errors=(400, 413, 415, *storage_errors),
+                     errors=(400, 413, 415, *storage_errors), other={202: ThreadAccepted},
                      params=[Param("Idempotency-Key", {"type": "string", "maxLength": 200}, "header",
-                                   "a retried request with the same key is one turn")]),
+                                   "a retried request with the same key is one turn"),
+                             Param("Prefer", {"type": "string", "maxLength": 200}, "header",
+                                   "`respond-async`: answer 202 with the thread's id as soon as the message is "
+                                   "stored, and let the turn go on (follow the thread's events to see it)")]),
             Endpoint("GET", "/api/v1/threads", self.list_threads, "listThreads", "Your threads, newest first",
                      ok=(200, ThreadPage), errors=(400,),
                      params=[Param("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
@@ -160,8 +167,14 @@ class ThreadsApi:
         key = request.headers.get("Idempotency-Key", "")[:200]
         name = "t" + (hashlib.sha256(f"{user.key}\n{key}".encode()).hexdigest()[:16] if key else secrets.token_hex(8))
         thread = ThreadRef(platform=PLATFORM, channel=self.callers.owner_key(user), thread=name)
-        await self._turn(thread, user, message, request)
-        return json_body(await self._thread_body(thread.id, request), 201)
+        if not _prefers_async(request):
+            await self._turn(thread, user, message, request)
+            return json_body(await self._thread_body(thread.id, request), 201)
+        if await self._turn(thread, user, message, request, until_stored=True):
+            return json_body(await self._thread_body(thread.id, request), 201)  # settled that fast anyway
+        return web.json_response(ThreadAccepted(id=thread.id).model_dump(), status=202,
+                                 headers={"Location": f"/api/v1/threads/{thread.id}", "Preference-Applied":
+                                          "respond-async"})
 
     async def post_message(self, request: web.Request) -> web.Response:
         user = self.callers.identify(request)
@@ -218,14 +231,20 @@ class ThreadsApi:
         for plan in view["plans"]:
             for step in plan["steps"]:
                 step["output"] = output_text(step["result"])
+        for message in view["messages"]:
+            if message["role"] == "bot":
+                message["next_steps"] = follow_ups(message["text"], self.hub.registry)
         alert = alert_body(await self.store.alert_of_thread(thread_id))
         body = ThreadBody.model_validate({**view, "last_event_id": last_event_id, "alert": alert})
         for plan in body.plans:
             plan.who_may_approve = self.hub.policy.who_may_approve(plan)
         return body
 
-    async def _turn(self, thread: ThreadRef, user: UserRef, message: IncomingMessage, request: web.Request) -> None:
-        """Hand the message to the hub; return once it planned or answered (or the turn ended)."""
+    async def _turn(self, thread: ThreadRef, user: UserRef, message: IncomingMessage, request: web.Request, *,
+                    until_stored: bool = False) -> bool:
+        """Hand the message to the hub; return once it planned or answered (or the turn ended):
+        True. With `until_stored`, return as soon as the message is stored: False if the turn has
+        not settled by then (it goes on, and its events tell the rest)."""
         keys = [secrets.token_urlsafe(12) for _ in message.files]
         attachments = []
         for key, upload in zip(keys, message.files, strict=True):
@@ -242,9 +261,25 @@ class ThreadsApi:
                 settled.set_result(None)
 
         turn = self._spawn(self._handle(inbound, keys, settle))
-        await settled
+        if until_stored:
+            await self._settled_or_stored(settled, thread.id)
+        else:
+            await settled
         if turn.done() and not turn.cancelled() and turn.exception() is not None:
             raise turn.exception()  # type: ignore[misc]
+        return settled.done()
+
+    async def _settled_or_stored(self, settled: asyncio.Future[None], thread_id: str) -> None:
+        """Wait until the turn settles or its thread holds the message (then its view and events
+        can be read): the store is asked every STORED_POLL seconds, never more than the turn lasts."""
+        while not settled.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(settled), STORED_POLL)
+                return
+            with contextlib.suppress(StorageUnavailable):
+                view = await self.store.thread_view(thread_id, limit=1)
+                if view is not None and view["messages"]:
+                    return
 
     async def _handle(self, inbound: Inbound, upload_keys: list[str], on_settled: Callable[[], None]) -> bool:
         try:
@@ -326,9 +361,15 @@ class ThreadsApi:
         if plan is None:
             raise ApiError(404, "no such plan")
         approve = body.decision == "approve"
+        if body.steps is not None:
+            if not approve:
+                raise ApiError(400, "steps go with approve: a denial is of the whole plan", "invalid")
+            unknown = sorted(set(body.steps) - {step.id for step in plan.steps})
+            if unknown:
+                raise ApiError(400, f"not a step of this plan: {', '.join(unknown[:5])}", "invalid")
         verdict = self.hub.policy.may_decide(user, plan, approve=approve)
         event, run = await self.hub.begin_decision(Decision(plan_id=plan_id, approve=approve, user=user,
-                                                            source="http"))
+                                                            source="http", steps=body.steps))
         self._track(run)  # the approved steps run on after the answer
         if not event.accepted:
             if not verdict.allowed:
@@ -412,8 +453,16 @@ class ThreadsApi:
         body = HealthBody(status="ok" if ok else "degraded", database=database, free_bytes=free,
                           models=self.loaded_models(), adapters=list(states) or self.adapters,
                           adapter_states=adapter_states,
-                          version=__version__, mcp=self.runtime.mcp_states())
+                          version=__version__, mcp=self.runtime.mcp_states(),
+                          model_states=self.runtime.model_states(), ready=self.runtime.warmup.is_ready,
+                          extras_missing=self._extras_missing)
         return json_body(body, 200 if ok else 503)
+
+    @functools.cached_property
+    def _extras_missing(self) -> dict[str, str]:
+        from chatops.bot.extras import install_command, missing_for
+
+        return {missing.extra: install_command(missing.extra) for missing in missing_for(self.config)}
 
     def loaded_models(self) -> list[str]:
         models = []
@@ -429,6 +478,12 @@ class ThreadsApi:
         response = web.Response(body=self.metrics.render())
         response.headers["Content-Type"] = self.metrics.content_type
         return response
+
+
+def _prefers_async(request: web.Request) -> bool:
+    """`Prefer: respond-async` (RFC 7240), among any other preferences in the header."""
+    return any(part.split(";")[0].strip().lower() == "respond-async"
+               for part in request.headers.get("Prefer", "").split(","))
 
 
 def _query_limit(request: web.Request, *, default: int, maximum: int) -> int:

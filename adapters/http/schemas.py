@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chatops.adapters.http.alert_schemas import AlertBody
-from chatops.bot.model import Outcome, PlanStatus, Risk, StepStatus
+from chatops.bot.model import FollowUp, Outcome, PlanStatus, Risk, StepStatus
 
 MAX_TEXT = 20_000
 
@@ -45,6 +45,17 @@ class MultipartMessage(BaseModel):
 
 class DecisionRequest(Body):
     decision: Literal["approve", "deny"]
+    steps: list[str] | None = Field(
+        None, min_length=1, max_length=50,
+        description="with `approve`: only these waiting steps (their ids) are approved; the plan's other "
+                    "waiting steps are skipped. Omitted: the whole plan")
+
+
+class ThreadAccepted(BaseModel):
+    """The answer to `Prefer: respond-async`: the thread exists and its turn goes on; follow
+    `GET /api/v1/threads/{id}/events` from the start to see it perceive, plan and run."""
+
+    id: str
 
 
 class AttachmentBody(BaseModel):
@@ -63,6 +74,9 @@ class MessageBody(BaseModel):
                                             "transcript or OCR text")
     attachments: list[AttachmentBody] = Field(default_factory=list)
     created_at: datetime
+    next_steps: list[FollowUp] = Field(default_factory=list, description="a bot answer's suggested next steps "
+                                                                          "that a tool can run: post `request` in "
+                                                                          "this thread to plan one")
 
 
 class StepBody(BaseModel):
@@ -187,3 +201,12 @@ class HealthBody(BaseModel):
     version: str
     mcp: dict[str, str] = Field(default_factory=dict, description="MCP server name → `ready (N tools)` or "
                                 "`failed: why`; a failed server does not make the bot unhealthy")
+    model_states: dict[str, str] = Field(
+        default_factory=dict,
+        description="what start-up loads in the background → `loading`, `ready`, `on first use`, `failed: why` or "
+                    "`not installed: pip install 'chatops[extra]'`: `tools`, `llm`, `meaning` (the planner's sentence "
+                    "encoder), `whisper`. Messages that arrive while `tools` or `llm` load wait for them")
+    ready: bool = Field(True, description="the tools and the planner are loaded: messages are planned at once")
+    extras_missing: dict[str, str] = Field(
+        default_factory=dict, description="extra → the command that installs it, for each configured feature whose "
+                                          "extra is not installed (it says so where it is used)")

@@ -33,20 +33,22 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from chatops.adapters.slack import events
-from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION, chosen_steps
+from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, FEEDBACK_ACTION, NEXT_STEP_ACTION, chosen_steps
 from chatops.adapters.slack.client import error_of, web_client
 from chatops.adapters.slack.delivery import Delivery
 from chatops.adapters.slack.deny_reason import CALLBACK_ID as DENY_CALLBACK
 from chatops.adapters.slack.deny_reason import ClickedCard, deny_modal, submitted_reason
 from chatops.adapters.slack.files import SlackFiles, complete_files
+from chatops.adapters.slack.head_cards import ACKNOWLEDGE_ACTION, SILENCE_ACTION, SlackThreads
 from chatops.adapters.slack.home import home_view
 from chatops.adapters.slack.manifest import suggested_prompts
 from chatops.adapters.slack.people import People, configured_groups
 from chatops.adapters.slack.status import WorkingStatus
 from chatops.adapters.supervision import FAILURES_BEFORE_DOWN
+from chatops.bot.alerts import acknowledge, may_act_on_alert, silence_request
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.health import AdapterState
-from chatops.bot.model import Decision, ThreadRef
+from chatops.bot.model import Decision, Inbound, ThreadRef
 from chatops.bot.runtime import Runtime
 
 log = logging.getLogger("chatops.slack")
@@ -143,6 +145,21 @@ class SlackAdapter:
         async def on_feedback(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             self._spawn(self._feedback(body, action), "slack-feedback")
+
+        @app.action(ACKNOWLEDGE_ACTION)
+        async def on_acknowledge(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._alert_action(body, silence=False), name="slack-alert-acknowledge")
+
+        @app.action(SILENCE_ACTION)
+        async def on_silence(ack: Any, body: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._alert_action(body, silence=True), name="slack-alert-silence")
+
+        @app.action(re.compile(re.escape(NEXT_STEP_ACTION) + r"\.\d+"))
+        async def on_next_step(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(self._next_step(body, action), name="slack-next-step")
 
         @app.command(re.compile(".*"))
         async def on_slash_command(ack: Any, command: dict[str, Any]) -> None:
@@ -330,6 +347,60 @@ class SlackAdapter:
                                        positive=verdict == "positive", plan_id=plan_id,
                                        answer=str(message.get("text") or ""), source="slack")
 
+    async def _next_step(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A next step's button: its request, said in the thread as the clicker's own message
+        (shown as "↪ @who: …", since the bot cannot post as them), is a turn like any typed one."""
+        request = str(action.get("value") or "").strip()
+        user_id = (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        thread_ts = container.get("thread_ts") or message.get("thread_ts") or container.get("message_ts", "")
+        click = str(action.get("action_ts") or body.get("trigger_id") or "")
+        if not (request.startswith("!") and user_id and channel and thread_ts and click):
+            log.warning("a next-step click without a request, a user, a thread or a time was ignored")
+            return
+        key = f"slack-click:{channel}:{click}"
+        if not self._first_delivery(key):
+            return
+        thread = ThreadRef(platform=PLATFORM, channel=channel, thread=thread_ts)
+        await self._say(channel, thread_ts, f"↪ <@{user_id}>: `{request.replace('`', '')}`")
+        try:
+            async with self.status.working(channel, thread_ts, container.get("message_ts") or thread_ts, done=False):
+                user = await self.people.user(user_id)
+                await self.hub.handle(Inbound(event_id=key, thread=thread, user=user, text=request))
+        except Exception as exc:
+            log.exception("a next-step click could not be handled")
+            await self._say(channel, thread_ts, f"❌ Sorry, something went wrong while handling that "
+                                                f"({type(exc).__name__}). Nothing more was run.")
+
+    async def _alert_action(self, body: dict[str, Any], *, silence: bool) -> None:
+        """Silence 1h / Acknowledge on an alert's card: the card is its thread's first message, so
+        the click names the thread. On-call people only (those who may approve, as in the web
+        chat); a silence is a write step that then waits for an approval like any other."""
+        user_id = (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        card_ts = container.get("message_ts") or (body.get("message") or {}).get("ts", "")
+        if not (user_id and channel and card_ts):
+            log.warning("an alert card click without a user, a channel or a card was ignored")
+            return
+        thread = ThreadRef(platform=PLATFORM, channel=channel, thread=card_ts)
+        user = await self.people.user(user_id)
+        if not may_act_on_alert(self.hub, user):
+            await self._ephemeral(channel, user_id, card_ts, "Only on-call people (those who may approve) can "
+                                                             "acknowledge or silence an alert.")
+            return
+        if not silence:
+            await acknowledge(self.hub, thread, user)
+            return
+        try:
+            inbound = await silence_request(self.hub, thread, user, "1h")
+        except LookupError as exc:
+            await self._ephemeral(channel, user_id, card_ts, f"No silence: {exc}.")
+            return
+        await self.hub.handle(inbound)
+
     async def _publish_home(self, user_id: str) -> None:
         """The Home tab for `user_id`: the plans they may decide now, and recent threads."""
         user = await self.people.user(user_id)
@@ -381,6 +452,7 @@ class SlackAdapter:
         self.team = auth.get("team") or ""
         self.delivery.streams.team_id = auth.get("team_id") or ""
         self.hub.add_sink(self.delivery)
+        self.hub.openers.add(PLATFORM, SlackThreads(self.client))  # alerts' and schedules' threads
         self.hub.add_fetcher(PLATFORM, self.files.fetch)
         try:
             if self.slack.mode == "socket":
@@ -487,6 +559,7 @@ class SlackAdapter:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         self.hub.remove_sink(self.delivery)
+        self.hub.openers.remove(PLATFORM)
         await self.files.close()
 
     def describe(self) -> str:

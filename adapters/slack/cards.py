@@ -6,26 +6,43 @@ it whole and the last edit is always right. Buttons carry only the plan id (`val
 `action_id`s are fixed so that a click is routed without any state in the adapter.
 
 Slack's limits are kept here: at most 50 blocks, 3,000 characters per section text, 40,000 per
-message. A step's result is shown in one short line; a longer one is posted beside the card (see
-`full_output`).
+message. A step's result is shown in one short line; a longer one is uploaded beside the card as a
+file (see `full_output`). Once the turn is answered, the answer is the card's last part, with the
+👍 / 👎 buttons under it: one message per turn, never a second one repeating the card.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, FeedbackButtonsElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    CheckboxesElement,
+    ConfirmObject,
+    ContextActionsBlock,
+    ContextBlock,
+    DividerBlock,
+    FeedbackButtonObject,
+    FeedbackButtonsElement,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from chatops.adapters.messages import is_text_output, output_text, step_badge
 from chatops.adapters.slack.mrkdwn import escape, truncate
-from chatops.bot.model import Plan, PlanStatus, Risk, Step, StepStatus
+from chatops.bot.model import FollowUp, Plan, PlanStatus, Risk, Step, StepStatus
 
 APPROVE_ACTION = "chatops.approve"
 DENY_ACTION = "chatops.deny"
 FEEDBACK_ACTION = "chatops.feedback"
+NEXT_STEP_ACTION = "chatops.next_step"  # + ".0", ".1", …: an answer's next step; the value is its request
 STEPS_ACTION = "chatops.steps"  # the checkboxes that choose which waiting steps an approval covers
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -123,7 +140,7 @@ def _status_line(step: Step) -> str:
         first = text.splitlines()[0] if text else ""
         shown = truncate(first, RESULT_CHARS)
         took = f" ({step.duration_ms:.0f} ms)" if step.duration_ms is not None else ""
-        more = " _(full output in the thread)_" if full_output(step) else ""
+        more = " _(full output in the file below)_" if full_output(step) else ""
         return f"{mark} {escape(shown)}{took}{more}" if shown else f"{mark}{took}"
     return STEP_LINE.get(step.status, step.status.value)
 
@@ -139,12 +156,24 @@ def _step_text(number: int, step: Step, limit: int) -> str:
     return truncate("\n".join(lines), limit)
 
 
+# Every block is built through slack_sdk's classes, whose `to_dict()` validates it (lengths,
+# counts, required fields): a wrong field fails here, in the SDK, before it reaches Slack.
+
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}}
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT))).to_dict()
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)}]}
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT))]).to_dict()
+
+
+def section(text: str) -> dict[str, Any]:
+    """A mrkdwn section, cut to Slack's 3,000 characters (for answers and notices too)."""
+    return _section(text)
+
+
+def divider() -> dict[str, Any]:
+    return DividerBlock().to_dict()
 
 
 def waits_for_decision(plan: Plan) -> bool:
@@ -168,17 +197,16 @@ def _numbers(numbers: tuple[int, ...]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def _step_choice(plan: Plan) -> dict[str, Any] | None:
+def _step_choice(plan: Plan) -> CheckboxesElement | None:
     """Checkboxes, all ticked, when several steps wait: untick some and Approve runs only the
     ticked ones (the others are skipped). Read with the click, from the message's `state`."""
     waiting = [(number, step) for number, step in enumerate(plan.steps, 1) if step.status is StepStatus.proposed]
     if len(waiting) < 2:
         return None
-    options = [{"text": {"type": "plain_text", "text": truncate(f"{number}. {step.tool} "
-                                                                + " ".join(f"{k}={v}" for k, v in step.args.items()),
-                                                                75)},
-                "value": step.id} for number, step in waiting[:10]]
-    return {"type": "checkboxes", "action_id": STEPS_ACTION, "options": options, "initial_options": options}
+    options = [Option(text=PlainTextObject(text=truncate(f"{number}. {step.tool} "
+                                                         + " ".join(f"{k}={v}" for k, v in step.args.items()), 75)),
+                      value=step.id) for number, step in waiting[:10]]
+    return CheckboxesElement(action_id=STEPS_ACTION, options=options, initial_options=options)
 
 
 def chosen_steps(body: dict[str, Any]) -> list[str] | None:
@@ -191,21 +219,29 @@ def chosen_steps(body: dict[str, Any]) -> list[str] | None:
 
 
 def _buttons(plan: Plan) -> dict[str, Any]:
-    approve: dict[str, Any] = {"type": "button", "action_id": APPROVE_ACTION, "value": plan.id, "style": "primary",
-                               "text": {"type": "plain_text", "text": "Approve"}}
+    confirm = None
     if any(step.risk is Risk.danger for step in plan.steps):
-        approve["confirm"] = {
-            "title": {"type": "plain_text", "text": "Run a danger step?"},
-            "text": {"type": "mrkdwn", "text": truncate(f"This plan has a *danger* step: {escape(plan.goal)}", 300)},
-            "confirm": {"type": "plain_text", "text": "Approve"},
-            "deny": {"type": "plain_text", "text": "Cancel"},
-            "style": "danger",
-        }
-    deny = {"type": "button", "action_id": DENY_ACTION, "value": plan.id, "style": "danger",
-            "text": {"type": "plain_text", "text": "Deny"}}
+        confirm = ConfirmObject(
+            title=PlainTextObject(text="Run a danger step?"),
+            text=MarkdownTextObject(text=truncate(f"This plan has a *danger* step: {escape(plan.goal)}", 300)),
+            confirm=PlainTextObject(text="Approve"), deny=PlainTextObject(text="Cancel"), style="danger")
+    approve = ButtonElement(action_id=APPROVE_ACTION, value=plan.id, style="primary",
+                            text=PlainTextObject(text="Approve"), confirm=confirm)
+    deny = ButtonElement(action_id=DENY_ACTION, value=plan.id, style="danger", text=PlainTextObject(text="Deny"))
     choice = _step_choice(plan)
-    return {"type": "actions", "block_id": f"decide:{plan.id}",
-            "elements": [choice, approve, deny] if choice else [approve, deny]}
+    return ActionsBlock(block_id=f"decide:{plan.id}",
+                        elements=[choice, approve, deny] if choice else [approve, deny]).to_dict()
+
+
+def next_steps_block(offers: list[FollowUp]) -> dict[str, Any] | None:
+    """An answer's next steps as buttons: a click posts the button's request in the thread as the
+    clicker's message (`value`, up to Slack's 2,000 characters), planned like anything typed."""
+    if not offers:
+        return None
+    return {"type": "actions", "block_id": "next_steps", "elements": [
+        {"type": "button", "action_id": f"{NEXT_STEP_ACTION}.{index}", "value": offer.request[:2000],
+         "text": {"type": "plain_text", "text": truncate(f"▶ {offer.label}", 75), "emoji": True}}
+        for index, offer in enumerate(offers[:5])]}
 
 
 def feedback_block(plan_id: str = "") -> dict[str, Any]:
@@ -253,9 +289,32 @@ def fallback_text(plan: Plan) -> str:
     return truncate(f"Plan: {plan.goal} ({state})", 300)
 
 
+MAX_NOTICES = 3  # the latest progress lines a running card shows
+ANSWER_ON_CARD = 12_000  # mrkdwn characters of an answer the card holds; a longer one goes as a file
+MAX_ANSWER_BLOCKS = 5
+
+
+def answer_sections(mrkdwn: str) -> list[str]:
+    """The answer in sections of at most 3,000 characters, split between lines where it can be."""
+    pieces: list[str] = []
+    rest = mrkdwn.strip()
+    while rest and len(pieces) < MAX_ANSWER_BLOCKS:
+        if len(rest) <= MAX_SECTION_TEXT:
+            pieces.append(rest)
+            break
+        cut = rest.rfind("\n", 0, MAX_SECTION_TEXT)
+        cut = cut if cut > MAX_SECTION_TEXT // 2 else MAX_SECTION_TEXT
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n")
+    return pieces
+
+
 def plan_card(plan: Plan, note: DecisionNote | None = None,
-              who_may_approve: str = "") -> tuple[str, list[dict[str, Any]]]:
-    """(fallback text, blocks) for a plan as it stands now."""
+              who_may_approve: str = "", *, answer: str | None = None,
+              notices: Sequence[str] = (), next_steps: Sequence[FollowUp] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) for a plan as it stands now; `notices` (the steps' progress, as
+    plain text) in context lines under the steps; with `answer` (mrkdwn), the turn's answer
+    below them, with the feedback buttons under it, and as the notification text."""
     head = [_section(f":clipboard: *Plan:* {escape(plan.goal)}")]
     facts = [f"requested by {escape(plan.requester.label())}" if plan.requester else "",
              f"{len(plan.steps)} step{'s' if len(plan.steps) != 1 else ''}",
@@ -278,6 +337,14 @@ def plan_card(plan: Plan, note: DecisionNote | None = None,
                              + (f" {escape(who_may_approve)}" if who_may_approve else "")))
         tail.append(_buttons(plan))
 
+    tail.extend(_context(escape(truncate(notice, 300))) for notice in notices[-MAX_NOTICES:])
+    if answer is not None and answer.strip():
+        tail.append(divider())
+        tail.extend(_section(piece) for piece in answer_sections(answer))
+        offered = next_steps_block(list(next_steps))
+        if offered is not None:  # the answer's next steps, one click each (`bot.next_steps`)
+            tail.append(offered)
+        tail.append(feedback_block(plan.id))
     room = MAX_BLOCKS - len(head) - len(tail)
     steps = list(enumerate(plan.steps, 1))
     hidden = 0
@@ -288,4 +355,7 @@ def plan_card(plan: Plan, note: DecisionNote | None = None,
     body = [_section(_step_text(number, step, per_step)) for number, step in steps]
     if hidden:
         body.append(_context(f"…and {hidden} more step{'s' if hidden != 1 else ''}"))
-    return fallback_text(plan), head + body + tail
+    text = fallback_text(plan)
+    if answer is not None and answer.strip():
+        text = truncate(answer.strip(), 3000)  # what the notification says: the conclusion
+    return text, head + body + tail

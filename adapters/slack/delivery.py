@@ -6,9 +6,10 @@
 - `DecisionEvent` (accepted): who decided and when is added to that remembered place and the card
   redrawn. Refused decisions are not shown here: the clicker alone is told, ephemerally.
 - `StepEvent`: the card is redrawn (running → ✓ / ✗ with a short result); output too long for the
-  card is posted as a threaded reply, or uploaded as a file when it is very long.
-- `AnswerEvent` / `NoticeEvent`: posted in the thread as mrkdwn, in sections under Slack's limits
-  (or as a file when even that is too long).
+  card is uploaded beside it as a file (a snippet).
+- `AnswerEvent`: the answer to a plan goes on that plan's card (the card *is* the answer: one
+  message per turn); an answer with no plan, and a `NoticeEvent`, are posted in the thread as
+  mrkdwn, in sections under Slack's limits (or as a file when even that is too long).
 
 Where Slack streams (`streaming.ThreadStreams`), a turn is one streamed message instead: the
 plan as tasks that move as the steps run, the answer as its last text, no card beside it and no
@@ -35,12 +36,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from chatops.adapters.slack import cards
 from chatops.adapters.slack.client import error_of
 from chatops.adapters.slack.files import upload_text
-from chatops.adapters.slack.mrkdwn import escape, split_text, to_mrkdwn, truncate
+from chatops.adapters.slack.mrkdwn import split_text, to_mrkdwn, truncate
 from chatops.adapters.slack.streaming import MARKDOWN_LIMIT, StreamRefused, ThreadStreams
 from chatops.bot.card_records import CardRecords
 from chatops.bot.model import (
     AnswerEvent,
     DecisionEvent,
+    FollowUp,
     NoticeEvent,
     Outbound,
     PlanEvent,
@@ -52,7 +54,6 @@ from chatops.bot.model import (
 
 log = logging.getLogger("chatops.slack.delivery")
 PLATFORM = "slack"
-REPLY_LIMIT = 3500  # output longer than this is uploaded as a file instead of a threaded reply
 MESSAGE_TEXT_LIMIT = cards.MAX_MESSAGE_CHARS - 4000  # room for the fallback text and block JSON
 NOTICE_PREFIX = {"info": "", "warning": ":warning: ", "error": ":x: "}
 
@@ -125,6 +126,7 @@ class Delivery:
             await self.streams.show_plan(thread, plan)
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._post_long_output(thread, event)
+                await self._upload_step_files(thread, event)
             return True
         if isinstance(event, AnswerEvent):
             if event.plan_id and self.streams.live(thread) is None:
@@ -133,7 +135,8 @@ class Delivery:
                     return False  # that plan is a card: its answer goes beside it, as before
             plan = await self.cards.plan(event.plan_id) if event.plan_id else None
             text = event.text.replace("<!", "<\u200b!")  # data never pings @channel / @here
-            feedback = [cards.feedback_block(event.plan_id or "")]
+            feedback = [block for block in (cards.next_steps_block(event.next_steps),
+                                            cards.feedback_block(event.plan_id or "")) if block]
             if len(text) > MARKDOWN_LIMIT:
                 await self.streams.finish(thread, markdown="_(the whole answer is in the file below)_", plan=plan,
                                           blocks=feedback)
@@ -200,12 +203,30 @@ class Delivery:
             await self.show_plan(thread, event.plan_id)
             if event.status in (StepStatus.succeeded, StepStatus.failed):
                 await self._post_long_output(thread, event)
+                await self._upload_step_files(thread, event)
         elif isinstance(event, AnswerEvent):
-            if event.plan_id and event.plan_id in self._settling.get(thread.id, ()):
-                await self.show_plan(thread, event.plan_id)
-            await self.post_markdown(thread, event.text, feedback=event.plan_id or "")
+            if event.plan_id and await self.cards.where(PLATFORM, event.plan_id) is not None:
+                await self._answer_on_card(thread, event)  # the card is the answer: one message per turn
+            else:
+                await self.post_markdown(thread, event.text, feedback=event.plan_id or "",
+                                         next_steps=cards.next_steps_block(event.next_steps))
         elif isinstance(event, NoticeEvent):
-            await self.post_markdown(thread, event.text, prefix=NOTICE_PREFIX[event.level])
+            running = sorted(self._settling.get(thread.id, ()))
+            if running:  # a step's progress, said while its card runs: a line on that card
+                await self.show_plan(thread, running[-1], notice=NOTICE_PREFIX[event.level] + event.text.strip())
+            else:
+                await self.post_markdown(thread, event.text, prefix=NOTICE_PREFIX[event.level])
+
+    async def _answer_on_card(self, thread: ThreadRef, event: AnswerEvent) -> None:
+        """Put the answer on its plan's card; one too long for a card goes as a file beside it,
+        and the card keeps its opening lines."""
+        assert event.plan_id is not None
+        text = to_mrkdwn(event.text.replace("<!", "<\u200b!"))  # data never pings @channel / @here
+        if len(text) > cards.ANSWER_ON_CARD:
+            await upload_text(self.client, channel=thread.channel, thread_ts=thread.thread, filename="answer.md",
+                              content=event.text, comment="_(the whole answer is in this file)_")
+            text = truncate(text, 1000) + "\n_(the whole answer is in the file below)_"
+        await self.show_plan(thread, event.plan_id, answer=text, next_steps=event.next_steps)
 
     # --- the plan card -------------------------------------------------------------------------
 
@@ -216,18 +237,28 @@ class Delivery:
             self._locks[plan_id] = lock
         return lock
 
-    async def show_plan(self, thread: ThreadRef, plan_id: str, *, note: cards.DecisionNote | None = None) -> None:
-        """Post the card, or redraw it where it was posted (recording `note` first when given)."""
+    async def show_plan(self, thread: ThreadRef, plan_id: str, *, note: cards.DecisionNote | None = None,
+                        answer: str | None = None, notice: str | None = None,
+                        next_steps: list[FollowUp] | None = None) -> None:
+        """Post the card, or redraw it where it was posted (recording `note`, the turn's `answer`
+        in mrkdwn, or a progress `notice` first when given: later redraws keep them)."""
         async with self._lock(plan_id):
             plan = await self.cards.plan(plan_id)
             if plan is None:
                 return
             ref = await self.cards.where(PLATFORM, plan_id)
-            if note is not None and ref is not None:
-                ref = {**ref, "decision": note.to_dict()}
+            if ref is not None and (note is not None or answer is not None or notice is not None):
+                ref = {**ref, **({"decision": note.to_dict()} if note is not None else {}),
+                       **({"answer": answer} if answer is not None else {}),
+                       **({"next_steps": [o.model_dump() for o in next_steps]} if next_steps else {})}
+                if notice is not None:
+                    ref["notices"] = [*ref.get("notices", []), notice][-cards.MAX_NOTICES:]
                 await self.cards.remember(PLATFORM, plan_id, ref)
             shown_note = note or cards.DecisionNote.from_dict((ref or {}).get("decision"))
-            text, blocks = cards.plan_card(plan, shown_note, self.cards.who_may_approve(plan))
+            offers = [FollowUp.model_validate(o) for o in (ref or {}).get("next_steps", [])]
+            text, blocks = cards.plan_card(plan, shown_note, self.cards.who_may_approve(plan),
+                                           answer=(ref or {}).get("answer"), notices=(ref or {}).get("notices", ()),
+                                           next_steps=offers)
             settling = self._settling.setdefault(thread.id, set())
             if plan.status in (PlanStatus.approved, PlanStatus.running):
                 settling.add(plan_id)
@@ -257,6 +288,15 @@ class Delivery:
                 await self.cards.remember(PLATFORM, plan_id,
                                               {"channel": channel, "ts": ts, "thread_ts": thread_ts})
 
+    async def _upload_step_files(self, thread: ThreadRef, event: StepEvent) -> None:
+        """Files the step made (a `prometheus_query` chart) uploaded into the thread."""
+        if event.status is not StepStatus.succeeded:
+            return
+        for file, data in await self.cards.step_files(event.id):
+            name = str(file.get("name") or "file")
+            await self.client.files_upload_v2(channel=thread.channel, thread_ts=thread.thread, filename=name,
+                                              title=f"{event.tool}: {name}", content=data)
+
     async def _post_long_output(self, thread: ThreadRef, event: StepEvent) -> None:
         plan = await self.cards.plan(event.plan_id)
         step = next((s for s in plan.steps if s.id == event.id), None) if plan else None
@@ -264,21 +304,17 @@ class Delivery:
         if step is None or not output:
             return
         label = f"`{step.tool}` {'failed' if step.status is StepStatus.failed else 'output'}"
-        if len(output) <= REPLY_LIMIT:
-            fence = escape(output).replace("```", "ˋˋˋ")  # output is data: `<!channel>` must not ping
-            await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,
-                                               text=f"{label}:\n```\n{fence}\n```", unfurl_links=False)
-        else:
-            await upload_text(self.client, channel=thread.channel, thread_ts=thread.thread,
-                              filename=f"{step.tool}-{step.id}.txt", content=output,
-                              comment=f"{label} ({len(output):,} characters):")
+        # a snippet, never a second text message: the card (or stream) stays the turn's one message
+        await upload_text(self.client, channel=thread.channel, thread_ts=thread.thread,
+                          filename=f"{step.tool}-{step.id}.txt", content=output,
+                          comment=f"{label} ({len(output):,} characters):")
 
     # --- answers and notices ---------------------------------------------------------------------
 
     async def post_markdown(self, thread: ThreadRef, markdown: str, *, prefix: str = "",
-                            feedback: str | None = None) -> None:
+                            feedback: str | None = None, next_steps: dict[str, Any] | None = None) -> None:
         """`markdown` as mrkdwn sections (or a file past Slack's limits); with `feedback` (a plan
-        id, or "") the 👍 / 👎 buttons of an answer under it."""
+        id, or "") the 👍 / 👎 buttons of an answer under it, after its `next_steps` buttons."""
         text = prefix + to_mrkdwn(markdown)
         if not text.strip():
             return
@@ -287,8 +323,9 @@ class Delivery:
                               content=markdown, comment=truncate(text, 1000) + "\n_(the whole answer is in the file)_")
             return
         pieces = split_text(text, cards.MAX_SECTION_TEXT)
-        blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-                                        for piece in pieces[: cards.MAX_BLOCKS - 1]]
+        blocks: list[dict[str, Any]] = [cards.section(piece) for piece in pieces[: cards.MAX_BLOCKS - 2]]
+        if next_steps is not None:
+            blocks.append(next_steps)
         if feedback is not None:
             blocks.append(cards.feedback_block(feedback))
         await self.client.chat_postMessage(channel=thread.channel, thread_ts=thread.thread,

@@ -13,6 +13,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from slack_sdk.models.blocks import InputBlock, MarkdownTextObject, PlainTextInputElement, PlainTextObject, SectionBlock
+from slack_sdk.models.views import View
+
 from chatops.adapters.slack.mrkdwn import escape, truncate
 from chatops.bot.model import Plan
 
@@ -46,23 +49,19 @@ class ClickedCard:
 
 
 def deny_modal(plan: Plan, context: ClickedCard) -> dict[str, Any]:
+    """The modal asking why (slack_sdk's `View` and blocks: they check Slack's limits)."""
     steps = ", ".join(escape(step.tool) for step in plan.steps[:10])
-    return {
-        "type": "modal",
-        "callback_id": CALLBACK_ID,
-        "private_metadata": context.dumps(),
-        "title": {"type": "plain_text", "text": "Deny this plan"},
-        "submit": {"type": "plain_text", "text": "Deny"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": truncate(
-                f"*{escape(plan.goal)}*\nsteps: {steps}\nNothing it would change will be run.", 3000)}},
-            {"type": "input", "block_id": BLOCK_ID, "optional": True,
-             "label": {"type": "plain_text", "text": "Why? (shown in the thread and kept in the audit log)"},
-             "element": {"type": "plain_text_input", "action_id": ACTION_ID, "multiline": True,
-                         "max_length": MAX_REASON}},
-        ],
-    }
+    return View(
+        type="modal", callback_id=CALLBACK_ID, private_metadata=context.dumps(),
+        title=PlainTextObject(text="Deny this plan"), submit=PlainTextObject(text="Deny"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=truncate(
+                f"*{escape(plan.goal)}*\nsteps: {steps}\nNothing it would change will be run.", 3000))),
+            InputBlock(block_id=BLOCK_ID, optional=True,
+                       label=PlainTextObject(text="Why? (shown in the thread and kept in the audit log)"),
+                       element=PlainTextInputElement(action_id=ACTION_ID, multiline=True, max_length=MAX_REASON)),
+        ]).to_dict()
 
 
 def submitted_reason(view: dict[str, Any]) -> str:

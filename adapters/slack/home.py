@@ -13,6 +13,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
 from chatops.adapters.slack.cards import APPROVE_ACTION, DENY_ACTION, slack_date
 from chatops.adapters.slack.mrkdwn import escape, truncate
 from chatops.bot.model import Plan, Risk
@@ -45,31 +57,33 @@ def _when(value: Any) -> str:
 
 
 def home_view(waiting: list[Plan], threads: list[dict[str, Any]], who_may_approve: Callable[[Plan], str]) -> dict:
-    """The Home tab: what waits for this person (with buttons), then recent threads."""
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Waiting for you"}}]
+    """The Home tab: what waits for this person (with buttons), then recent threads (built with
+    slack_sdk's classes, which check Slack's limits)."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Waiting for you"))]
     if not waiting:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Nothing waits for your decision."}]})
+        blocks.append(_context("Nothing waits for your decision."))
     for plan in waiting[:MAX_WAITING]:
         facts = [f"`{_risk(plan)}`", f"asked by {escape(plan.requester.label())}" if plan.requester else "",
                  _thread_place(plan.thread_id),
                  f"expires {_when(plan.expires_at)}" if plan.expires_at else ""]
         steps = ", ".join(escape(step.tool) for step in plan.steps[:5])
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(
-            f"*{escape(plan.goal)}*\n{' · '.join(f for f in facts if f)}\nsteps: {steps}", 3000)}})
-        blocks.append({"type": "actions", "block_id": f"home:{plan.id}", "elements": [
-            {"type": "button", "action_id": APPROVE_ACTION, "value": plan.id, "style": "primary",
-             "text": {"type": "plain_text", "text": "Approve"}},
-            {"type": "button", "action_id": DENY_ACTION, "value": plan.id, "style": "danger",
-             "text": {"type": "plain_text", "text": "Deny"}}]})
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(
-            escape(who_may_approve(plan)) or "Needs one approval.", 3000)}]})
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(
+            f"*{escape(plan.goal)}*\n{' · '.join(f for f in facts if f)}\nsteps: {steps}", 3000))))
+        blocks.append(ActionsBlock(block_id=f"home:{plan.id}", elements=[
+            ButtonElement(action_id=APPROVE_ACTION, value=plan.id, style="primary",
+                          text=PlainTextObject(text="Approve")),
+            ButtonElement(action_id=DENY_ACTION, value=plan.id, style="danger", text=PlainTextObject(text="Deny"))]))
+        blocks.append(_context(truncate(escape(who_may_approve(plan)) or "Needs one approval.", 3000)))
     if len(waiting) > MAX_WAITING:
-        more = f"…and {len(waiting) - MAX_WAITING} more"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
-    blocks.append({"type": "divider"})
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Recent threads"}})
+        blocks.append(_context(f"…and {len(waiting) - MAX_WAITING} more"))
+    blocks.append(DividerBlock())
+    blocks.append(HeaderBlock(text=PlainTextObject(text="Recent threads")))
     lines = [f"{_thread_place(t['id'])} {escape(truncate(t.get('title') or '(untitled)', 120))} · "
              f"{_when(t.get('updated_at'))}" for t in threads[:MAX_THREADS]]
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), 3000)}}
-                  if lines else {"type": "context", "elements": [{"type": "mrkdwn", "text": "No threads yet."}]})
-    return {"type": "home", "blocks": blocks}
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), 3000)))
+                  if lines else _context("No threads yet."))
+    return {"type": "home", "blocks": [block.to_dict() for block in blocks]}
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])

@@ -25,6 +25,7 @@ from chatops.bot.agent.entities import (
     VERB_LEADS,
     Entities,
     add_unique,
+    is_english,
     name_words,
     stem,
     url_host,
@@ -49,6 +50,7 @@ from chatops.bot.agent.values import (
     Span,
     anchor_stems,
     best_assignment,
+    distinctive,
     identifier_shaped,
     restrictive,
     spans_of,
@@ -375,8 +377,8 @@ def _misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
 def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
     """The word of `vocabulary` that `word` is a typing slip of: the same first letter, and one
     edit (two from seven letters on; a swap of two letters is one edit)."""
-    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in _STOP_STEMS:
-        return None  # "show" is a word, not a slip of "slow"
+    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in _STOP_STEMS or is_english(word):
+        return None  # "show" is a word, not a slip of "slow"; "stats" not of "seats"
     allowed = 2 if len(word) >= 7 else 1
     for known in vocabulary:
         if known[:1] == word[:1] and abs(len(known) - len(word)) <= allowed and len(known) >= 4 and \
@@ -442,6 +444,9 @@ class Filled:
     verb_value: bool = False  # the request's verb is one of its values ("enable dark_mode")
     typed_fit: float = 0.0  # of those, from entities only that kind of parameter takes (URL, host, port, zone, path)
     fit_labels: list[str] = field(default_factory=list)
+    # text values that only this kind of parameter accepts: its pattern refuses ordinary words and
+    # numbers ("net.core.somaxconn" for `^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)+$`, "CheckoutButtonColor")
+    pattern_fits: int = 0
 
 
 def tool_vocabulary(spec: ToolSpec) -> set[str]:
@@ -506,6 +511,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         filled.fit += points
         if param.kind in ENTITY_KINDS:
             filled.typed_fit += points
+        elif param.kind in ("string", "list") and distinctive(_item_schema(param)):
+            filled.pattern_fits += 1
         if points:
             filled.fit_labels.append(label)
 

@@ -28,6 +28,7 @@ _UNIT = re.compile(r"\b([a-z0-9][a-z0-9@_-]{0,62})\.service\b", re.IGNORECASE)
 _RESULT = re.compile(r"\b(?:HTTP/\d(?:\.\d)?\s+\d{3}|[1-5]\d\d\b|error|refused|failed|timed?\s*out|"
                      r"unreachable|NXDOMAIN|SERVFAIL|denied|down|unavailable|bad gateway)", re.IGNORECASE)
 _COMMAND = re.compile(r"^\s*[$#>]\s")
+SERVICE_LABELS = ("job", "service")  # an alert's labels that name what runs (and its runbooks)
 # A stack frame or an exception line names code ("at com.acme.orders.OrderService.place(",
 # "java.lang.NullPointerException", `File "x.py", line 3`), not a host: nothing there to check.
 _CODE_LINE = re.compile(r"^\s*at [\w$. ]+\(|\.\s?(?:java|kt|scala|py|rb|go|js|ts)\s?:\s?\d+\)"
@@ -114,6 +115,8 @@ def diagnostic_steps(sources: list[Source], tools: list[ToolSpec], max_steps: in
                 if args is None or _code_like(line, args):
                     continue
                 add(candidate.spec, args, _evidence(source, lines, index))
+            for spec, args in _named_runbooks(source, line, readers):
+                add(spec, args, _runbook_reason(source, line, spec))
             for unit in _UNIT.findall(line):
                 for spec in readers:
                     param = next((p for p in parameters(spec) if p.name in ("unit", "service")
@@ -121,6 +124,57 @@ def diagnostic_steps(sources: list[Source], tools: list[ToolSpec], max_steps: in
                     if param is not None and all(p.name == param.name or not p.required for p in parameters(spec)):
                         add(spec, {param.name: unit.lower()}, _evidence(source, lines, index))
     return steps
+
+
+def _alert_labels(line: str) -> dict[str, str]:
+    """`labels: alertname=X, job=queue, …` (an alert part's line, `bot.alert_cards`) → the labels."""
+    if not line.startswith("labels: "):
+        return {}
+    found = {}
+    for pair in line[len("labels: "):].split(", "):
+        name, sep, value = pair.partition("=")
+        if sep and name.strip():
+            found[name.strip()] = value.strip()
+    return found
+
+
+def _runbook_words(spec: ToolSpec) -> set[str]:
+    """What a runbook answers to: the words of its name, its keywords, its examples, and its
+    parameters' values and aliases."""
+    words = set(re.split(r"[_\W]+", spec.name.lower()))
+    for text in (*spec.keywords, *spec.examples):
+        words |= set(re.split(r"[^\w.-]+", text.lower()))
+    for param in parameters(spec):
+        words |= {str(value).lower() for value in param.enum}
+        words |= {str(alias).lower() for alias in param.schema.get("x-aliases") or {}}
+    return {word for word in words if word}
+
+
+def _named_runbooks(source: Source, line: str, readers: list[ToolSpec]) -> list[tuple[ToolSpec, dict]]:
+    """An alert's `job` or `service` label that names a read-only runbook (by its name, keywords,
+    examples, or a parameter's value or alias): that runbook, with the label's value as its one
+    required argument. Only the alert's labels anchor it, never its free text; and, as for every
+    check drawn from data, a runbook that takes no argument is not proposed (its value would not
+    come from the alert, so nothing would make it wait for a click)."""
+    if not source.label.startswith("the alert"):
+        return []
+    labels = _alert_labels(line)
+    found = []
+    for value in [labels[key].lower() for key in SERVICE_LABELS if labels.get(key)]:
+        for spec in readers:
+            if spec.source != "runbook" or value not in _runbook_words(spec):
+                continue
+            required = [param for param in parameters(spec) if param.required]
+            if len(required) == 1:
+                found.append((spec, {required[0].name: value}))
+    return found
+
+
+def _runbook_reason(source: Source, line: str, spec: ToolSpec) -> str:
+    labels = _alert_labels(line)
+    named = next(f"{key}={labels[key]}" for key in SERVICE_LABELS if labels.get(key)
+                 and labels[key].lower() in _runbook_words(spec))
+    return f"from {source.label}: its label `{named}` names the runbook {spec.name}"
 
 
 def has_checkable(sources: list[Source]) -> bool:

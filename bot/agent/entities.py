@@ -206,6 +206,60 @@ def own_text(text: str) -> tuple[str, bool]:
     return own, False
 
 
+# Names that end in a suffix no public DNS has but networks use on their own: RFC 6761's special
+# names, RFC 6762's mDNS `.local` and its appendix G's private conventions, RFC 8375's
+# `home.arpa`, and `.internal`, which ICANN reserved for private use in 2024.
+PRIVATE_SUFFIXES = frozenset({"internal", "local", "localhost", "test", "example", "invalid", "lan", "corp", "home",
+                              "intranet", "private", "localdomain", "home.arpa"})
+
+
+@functools.cache
+def _public_suffixes() -> Any:
+    """The Public Suffix List's ICANN section, from the `publicsuffixlist` package (its data ships
+    inside the wheel, no network); loading takes ~0.25 s, so `warm` does it off the loop."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
+
+
+def is_domain(name: str) -> bool:
+    """Whether a dotted name can be a host name: it ends in a real top-level domain ("example.org",
+    "web-1.prod") or a private suffix ("db-3.prod.internal"). "fs.file-max", "orders.fulfil" and
+    "net.core.somaxconn" cannot: they are a sysctl key, a consumer group, a setting."""
+    name = name.lower().rstrip(".")
+    labels = name.split(".")
+    if labels[-1] in PRIVATE_SUFFIXES or ".".join(labels[-2:]) in PRIVATE_SUFFIXES:
+        return True
+    return _public_suffixes().publicsuffix(name) is not None
+
+
+@functools.cache
+def _english() -> Any:
+    """English words with their frequencies, from the `pyspellchecker` package (its dictionary
+    ships inside the wheel); ~1 s to load, so `warm_entities` does it off the loop."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1).word_frequency
+
+
+def is_english(stemmed: str) -> bool:
+    """Whether a word (as `stem` leaves it) is an English word in its own right, so never a typing
+    slip of a tool's word: "stats" is not a slip of "seats", though one letter apart."""
+    words = _english()
+    return any(form in words for form in (stemmed, stemmed + "e", stemmed + "s", stemmed + "es"))
+
+
+def warm_entities() -> None:
+    """Load what `extract_entities` and the typo check read on first use (in a worker thread)."""
+    _public_suffixes()
+    _english()
+
+
+def entities_ready() -> bool:
+    """Whether `warm_entities` has run, so nothing blocks the loop on a first call."""
+    return _public_suffixes.cache_info().currsize > 0 and _english.cache_info().currsize > 0
+
+
 def extract_entities(text: str) -> Entities:
     """Pull URLs, hosts, ports, time zones, paths, quoted strings and numbers out of `text`."""
     found = Entities(text=text)
@@ -229,8 +283,8 @@ def extract_entities(text: str) -> Entities:
             continue  # "redis.exceptions.ConnectionError", "stripe.error.APIError": code, not a host
         host = match.group(1).lower().strip("[]")
         last_label = host.rsplit(".", 1)[-1]
-        if "." in host and not re.fullmatch(_IPV4, host) and last_label in FILE_SUFFIXES:
-            continue
+        if "." in host and not re.fullmatch(_IPV4, host) and (last_label in FILE_SUFFIXES or not is_domain(host)):
+            continue  # "fs.file-max", "orders.fulfil", "net.core.somaxconn": names, not hosts
         add_unique(found.hosts, host)
         if re.fullmatch(_IPV4, host) or ":" in host:
             add_unique(found.ips, host)

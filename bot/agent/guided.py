@@ -77,9 +77,11 @@ from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
     STOPWORDS,
     Entities,
+    entities_ready,
     extract_entities,
     name_words,
     own_text,
+    warm_entities,
     words_of,
 )
 from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
@@ -149,6 +151,8 @@ class GuidedPlanner:
         if not tools:
             return Answer(text="No tools are available to you here, so there is nothing I can run.")
         text, injected = own_text(request.text)
+        if not entities_ready():
+            await asyncio.to_thread(warm_entities)  # once per process: the suffix list, off the loop
         if request.executed:
             return await self._next_round(request, text, tools)
         previous = previous_step(request.earlier, tools)
@@ -322,7 +326,8 @@ class GuidedPlanner:
                 for name, value in borrow(best, earlier).items():
                     args[name], sources[name] = value, f"{name} {value} (from the part before)"
             missing = [param for param in best.filled.missing if param.name not in args]
-            if not clear or missing or best.filled.ties or not (best.matched or best.described or best.by_meaning):
+            found = best.matched or best.described or best.by_meaning or best.by_values
+            if not clear or missing or best.filled.ties or not found:
                 return None  # each part must clearly ask for its own tool (writes are gated in rank_tools)
             if any(step.tool == best.name for step in steps):
                 return None

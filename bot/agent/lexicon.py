@@ -144,6 +144,23 @@ QUESTION = re.compile(
     re.IGNORECASE,
 )
 
+# A question about how something is done or what it means asks for knowledge, not for the action
+# it names: "how do I roll back a release by hand?", "what does --keep-within do?" (English
+# grammar, not any tool's words). "can you restart nginx?" is an order and is not one of these.
+HOW_TO = re.compile(
+    r"^\W*(?:how\s+(?:do|does|can|could|should|would|did)\s+(?:i|we|you|one|people|someone|they)\b|how\s+to\b|"
+    r"(?:is|are)\s+there\s+a\s+way\s+to\b)",
+    re.IGNORECASE,
+)
+# ... and a question about what something means is answered by no tool at all: "what's the
+# difference between apt-mark hold and pinning?", "what does --keep-within do?"
+EXPLAIN = re.compile(
+    r"^\W*(?:what\s+(?:does|do|did)\s+.{1,80}\s+(?:do|mean|stand\s+for)\s*\??\s*$|"
+    r"what(?:'s|\s+is|\s+are)\s+the\s+(?:difference|point|purpose|meaning)\b|explain\s+(?:how|what|why)\b|"
+    r"what\s+(?:is|are)\s+(?:a|an)\s+\w+(?:\s+\w+)?\s*\??\s*$)",
+    re.IGNORECASE,
+)
+
 # --- follow-ups ---------------------------------------------------------------------------------
 # "check it again", "try that once more", "ok, restart it now": the same step once more.
 REPEAT = re.compile(

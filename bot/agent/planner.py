@@ -4,7 +4,7 @@ The reply's JSON schema is built from the tools on offer, so each step's `args` 
 its own tool's schema (`anyOf` over `{tool: const, args: <schema>}`); servers that support
 `response_format: json_schema` (llama.cpp, OpenAI-compatible servers) then cannot produce an
 unknown tool or a malformed step, and other providers see the same schema as an output tool.
-Replies that still do not fit are sent back to the model once (pydantic-ai's `ModelRetry`),
+Replies that still do not fit are sent back to the model once (`bot.agent.structured_reply`),
 then reported as a `PlannerError` the user sees in the thread.
 """
 
@@ -14,15 +14,16 @@ import asyncio
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
-from pydantic_ai import Agent, ModelRetry, StructuredDict
+from pydantic import BaseModel, Field
+from pydantic_ai import Agent
 from pydantic_ai.exceptions import AgentRunError, ModelHTTPError, UnexpectedModelBehavior
 from pydantic_ai.models import Model
-from pydantic_ai.output import NativeOutput
+from pydantic_ai.settings import ModelSettings
 
 from chatops.bot.agent.answers import diagnose
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.provenance import message_parts
+from chatops.bot.agent.structured_reply import ReplyShape, structured_reply
 from chatops.bot.model import Answer, Plan, Risk, Step
 from chatops.tools.registry import ToolSpec, without_titles
 
@@ -48,6 +49,9 @@ Rules:
   wrong and the likely cause, in your own words), then the evidence (problems first), then the
   next step. "Known failures that match" lists entries of the team's diagnosis knowledge base whose
   signatures occur in the evidence: use them when they fit, say so when they do not.
+- Write each next step a listed tool can do as its words, a colon and the command in backticks,
+  after "Next:" (for example "Next: Check again whether db:5432 accepts connections:
+  `!tcp_check host=db port=5432`"): the chat shows it as a button that asks for that step.
 """
 
 
@@ -167,7 +171,8 @@ def to_outcome(reply: PlannerReply, tools: list[ToolSpec]) -> Plan | Answer:
 
 
 class ModelPlanner:
-    """Plans with any pydantic-ai model (hosted, OpenAI-compatible, scripted in tests)."""
+    """Plans with any pydantic-ai model (hosted, OpenAI-compatible, scripted in tests): one direct
+    request per plan (`structured_reply`), not an agent run."""
 
     reviews_results = True
 
@@ -178,66 +183,64 @@ class ModelPlanner:
         self.stream = stream
         self.native_output = native_output
         self.timeout = timeout
-        self.settings: dict[str, Any] = {"temperature": temperature}
+        self.settings: ModelSettings = {"temperature": temperature}
         if max_tokens:
             self.settings["max_tokens"] = max_tokens
         self.concurrency = concurrency or asyncio.Semaphore(4)
-        self._agents: dict[tuple[tuple[str, ...], int], Agent[None, Any]] = {}
+        self._shapes: dict[tuple[tuple[str, ...], int], ReplyShape[PlannerReply]] = {}
 
-    def _agent(self, tools: list[ToolSpec], max_steps: int) -> Agent[None, Any]:
-        """One agent per tool set: the reply schema depends on the tools offered."""
+    def _shape(self, tools: list[ToolSpec], max_steps: int) -> ReplyShape[PlannerReply]:
+        """One reply shape per tool set: the reply schema depends on the tools offered."""
         key = (tuple(spec.name for spec in tools), max_steps)
-        agent = self._agents.get(key)
-        if agent is None:
-            output: Any = StructuredDict(reply_schema(tools, max_steps), name="reply",
-                                         description="a plan of tool calls, or an answer")
-            if self.native_output:
-                output = NativeOutput(output)
-            agent = Agent(self.model, output_type=output, instructions=INSTRUCTIONS,
-                          model_settings=self.settings, retries=1)
-
-            @agent.output_validator
-            async def _fits(data: dict[str, Any]) -> dict[str, Any]:  # async: a plain def costs a thread hop
-                # Only the shape is checked here. An unknown tool or bad arguments become a step
-                # error the planner reads in the next round, like any other failure.
-                try:
-                    PlannerReply.model_validate(data)
-                except ValidationError as exc:
-                    raise ModelRetry(f"the reply does not fit the schema: {exc.errors()[:3]}") from None
-                return data
-
-            self._agents[key] = agent
-        return agent
+        shape = self._shapes.get(key)
+        if shape is None:
+            # Only the shape is checked (`PlannerReply`). An unknown tool or bad arguments become a
+            # step error the planner reads in the next round, like any other failure.
+            shape = self._shapes[key] = ReplyShape(PlannerReply, reply_schema(tools, max_steps), name="reply",
+                                                   description="a plan of tool calls, or an answer",
+                                                   native=self.native_output)
+        return shape
 
     async def plan(self, request: PlanRequest) -> Plan | Answer:
-        agent = self._agent(request.tools, request.max_steps)
-        output = await run_model(agent, render_prompt(request), concurrency=self.concurrency, timeout=self.timeout,
-                                 stream=self.stream)
-        return to_outcome(PlannerReply.model_validate(output), request.tools)
+        shape = self._shape(request.tools, request.max_steps)
+        prompt = render_prompt(request)
+        try:
+            async with self.concurrency, asyncio.timeout(self.timeout):
+                reply = await structured_reply(self.model, prompt, shape, instructions=INSTRUCTIONS,
+                                               settings=self.settings, retries=1, stream=self.stream)
+        except Exception as exc:
+            raise planner_error(exc, self.timeout) from None
+        return to_outcome(reply, request.tools)
 
 
 async def run_model(agent: Agent[None, Any], prompt: str, *, concurrency: asyncio.Semaphore, timeout: float,
                     stream: bool = False) -> Any:
-    """One bounded model call whose every failure is a `PlannerError` fit for the thread; with
+    """One bounded agent run whose every failure is a `PlannerError` fit for the thread; with
     `stream`, the reply is read as a stream of server-sent events and used once it is whole."""
     try:
-        async with concurrency:
+        async with concurrency, asyncio.timeout(timeout):  # a timeout scope, not a task per call
             if stream:
-                return await asyncio.wait_for(_streamed(agent, prompt), timeout=timeout)
-            result = await asyncio.wait_for(agent.run(prompt), timeout=timeout)
-    except TimeoutError:
-        raise PlannerError(f"the model did not answer within {timeout:g} s") from None
-    except ModelHTTPError as exc:  # before AgentRunError, its base: an HTTP error is not a bad reply
-        if exc.status_code == 429:
-            raise PlannerError("the model could not be reached: its server is rate-limiting requests (429); "
-                               "try again in a moment") from None
-        raise PlannerError(f"the model could not be reached: its server answered {exc.status_code} "
-                           f"({_body_message(exc.body)})") from None
-    except (UnexpectedModelBehavior, AgentRunError) as exc:
-        raise PlannerError(f"the model returned something I could not use ({_short(exc)})") from None
-    except Exception as exc:  # provider errors: connection refused, auth, rate limits
-        raise PlannerError(f"the model could not be reached: {_short(exc)}") from None
+                return await _streamed(agent, prompt)
+            result = await agent.run(prompt)
+    except Exception as exc:
+        raise planner_error(exc, timeout) from None
     return result.output
+
+
+def planner_error(exc: Exception, timeout: float) -> PlannerError:
+    """A model call's failure as a `PlannerError` whose message is short and safe for the thread."""
+    if isinstance(exc, TimeoutError):
+        return PlannerError(f"the model did not answer within {timeout:g} s")
+    if isinstance(exc, ModelHTTPError):  # before AgentRunError, its base: an HTTP error is not a bad reply
+        if exc.status_code == 429:
+            return PlannerError("the model could not be reached: its server is rate-limiting requests (429); "
+                                "try again in a moment")
+        return PlannerError(f"the model could not be reached: its server answered {exc.status_code} "
+                            f"({_body_message(exc.body)})")
+    if isinstance(exc, (UnexpectedModelBehavior, AgentRunError)):
+        return PlannerError(f"the model returned something I could not use ({_short(exc)})")
+    # provider errors: connection refused, auth, rate limits
+    return PlannerError(f"the model could not be reached: {_short(exc)}")
 
 
 async def _streamed(agent: Agent[None, Any], prompt: str) -> Any:

@@ -33,11 +33,14 @@ from chatops.bot.agent.entities import (
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     CHANGE_CLASSES,
+    EXPLAIN,
+    HOW_TO,
     LIGHT_VERBS,
     QUESTION,
     SYNONYMS,
     synonym_class,
 )
+from chatops.bot.agent.values import identifier_shaped, spans_of
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
 
@@ -78,6 +81,7 @@ class Candidate:
     described: bool = False  # words of its description are in the request
     similarity: float | None = None  # to the request by meaning (`bot.agent.meaning`), when measured
     by_meaning: bool = False  # a candidate only because of that similarity
+    by_values: bool = False  # a candidate only because its parameters take the request's values (`_by_values`)
 
     @property
     def name(self) -> str:
@@ -361,7 +365,80 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             c.by_meaning = True  # found by meaning alone: only with every argument in the request
             candidates.append(c)
     candidates = [c for c in candidates if _clearly_asked(c, top, question, runner_up)]
+    if EXPLAIN.search(text):  # "what does --keep-within do?": knowledge, not a tool's work
+        return []
+    if HOW_TO.search(text):  # "how do I roll back a release?" asks how, not for the rollback
+        candidates = [c for c in candidates if c.spec.risk is Risk.read]
+    if not candidates:
+        candidates = _by_values(scored, entities, question, top)
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+def _values_of(entities: Entities) -> set[str]:
+    """The values a request writes: names shaped like identifiers, numbers, hosts, URLs, paths
+    and quoted text (lower case)."""
+    found = {str(n) for n in [*entities.numbers, *entities.percentages, *(n for n, _ in entities.durations)]}
+    found.update(value.lower() for value in [*entities.urls, *entities.hosts, *entities.paths, *entities.quoted])
+    found.update(span.text.lower() for span in spans_of(entities.plain) if identifier_shaped(span.text))
+    return found
+
+
+def _one_clause(candidate: Candidate, text: str) -> bool:
+    """Whether the tool's arguments are all written in one clause of the request, as one action's
+    are: "hold consumption on orders.fulfil, the API is returning 503" does not set orders.fulfil
+    to 503."""
+    clauses = [part.lower() for part in CLAUSE.split(text) if part and part.strip()]
+    shared = set(range(len(clauses)))
+    for value in candidate.filled.args.values():
+        if isinstance(value, bool):
+            continue
+        written = str(value).lower()
+        shared &= {index for index, clause in enumerate(clauses) if written in clause}
+    return bool(shared)
+
+
+def _values_left(candidate: Candidate, values: set[str]) -> int:
+    """How many of the request's values the tool's arguments leave unused."""
+    used = " ".join(str(value).lower() for value in candidate.filled.args.values())
+    return sum(1 for value in values if value not in used)
+
+
+VALUES_READ_SIMILARITY = 0.10  # a read found by its values may be this far from the closest tool by meaning
+
+
+def _by_values(scored: list[Candidate], entities: Entities, question: bool, top: float) -> list[Candidate]:
+    """When neither the tools' words nor meaning found a tool: the one the request's values point
+    to. Its every required parameter is filled, at least one with a value only that kind of
+    parameter accepts (its pattern refuses ordinary words), and it leaves fewer of the request's
+    values unused than any other such tool: "ramp CheckoutButtonColor to 50%" fills the experiment
+    and the percentage of `set_experiment_split`, while `experiment_results` would leave "50%"
+    aside. Meaning must not say otherwise: when it points clearly at some tool (`MIN_SIMILARITY`),
+    a change found this way must be that tool, a read close to it ("hold consumption on
+    orders.fulfil" is not a sysctl key to set, though the key's pattern takes it). Below that,
+    similarities are the noise of unrelated texts (names like "CheckoutButtonColor" drown the
+    few words around them) and do not count. Without meaning only a read is found. A question
+    only ever reaches a read; a tie between two tools finds none."""
+    values = _values_of(entities)
+    meaningful = top >= MIN_SIMILARITY
+
+    def plausible(c: Candidate) -> bool:
+        if c.spec.risk is Risk.read:
+            return c.similarity is None or not meaningful or c.similarity >= top - VALUES_READ_SIMILARITY
+        return not question and c.similarity is not None and (not meaningful or c.similarity >= top - SIMILARITY_TIE)
+
+    fitting = [c for c in scored if c.filled.pattern_fits and not c.filled.missing and not c.filled.ties
+               and plausible(c) and _one_clause(c, entities.text)]
+    if not fitting:
+        return []
+    ranked = sorted(fitting, key=lambda c: (_values_left(c, values), -c.filled.pattern_fits, -len(c.filled.args)))
+    best = ranked[0]
+    key = (_values_left(best, values), -best.filled.pattern_fits, -len(best.filled.args))
+    if len(ranked) > 1 and key == (_values_left(ranked[1], values), -ranked[1].filled.pattern_fits,
+                                   -len(ranked[1].filled.args)):
+        return []
+    best.by_values = True
+    best.labels.append("its parameters are the only ones that take the request's values")
+    return [best]
 
 
 # --- the planner -----------------------------------------------------------------------------

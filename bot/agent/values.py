@@ -96,6 +96,13 @@ def restrictive(schema: dict[str, Any]) -> bool:
     return not any(_fits(word, schema) for word in _ORDINARY)
 
 
+def distinctive(schema: dict[str, Any]) -> bool:
+    """Whether a value the schema accepts says which parameter it is for: the pattern refuses
+    ordinary words and bare numbers, so "net.core.somaxconn" or "CheckoutButtonColor" fits it and
+    little else does."""
+    return restrictive(schema) and not _fits("42", schema)
+
+
 def identifier_shaped(value: str) -> bool:
     """Shaped like a name: a digit, a separator inside, inner capitals. A plain number ("4.2",
     "10") is a quantity, not a name."""
@@ -140,6 +147,9 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     number a text value."""
     choices: dict[str, Choice] = {}
     examples = {shape_of(value) for value in example_values(schema)}
+    # a text parameter whose pattern takes digits alone (a sysctl value `^-?[0-9]{1,12}$`) is a number
+    numbers_only = bool(schema.get("pattern")) and _fits("42", schema) and not _fits("word", schema) \
+        and not _fits("a1", schema)
     for text in quoted:
         value = fitting(text, schema)
         if value and value.lower() not in taken:
@@ -181,8 +191,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         if span.clause_start and (_verb_like(span.text) or not identifier_shaped(span.text)) and (
                 not following or following in _OBJECT_LEADS or lowered in LIGHT_VERBS or "-" in span.text):
             score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
-        if span.text.isdigit() and not _anchored(spans, position, own_anchors):
-            continue  # a bare number is a text value only when named ("revision 41") or quoted
+        if span.text.isdigit() and not _anchored(spans, position, own_anchors) and not numbers_only:
+            continue  # a bare number is a text value only when named ("revision 41"), quoted, or all it takes
         known = choices.get(value)
         if known is None or known.score < score:
             choices[value] = Choice(value, score, ", ".join(why))

@@ -6,7 +6,7 @@ screenshots on 2 cores):
 - `tesseract` (default): the Debian `tesseract-ocr` binary, run as a subprocess per image in the
   perception worker pool. About 0.6–0.8 s and 1–2 % character error on a dense terminal
   screenshot, 0.2–0.3 s on a dialog or dashboard, ~50 MiB per process. Worse on photos.
-- `rapidocr`: RapidOCR 3.x on onnxruntime (`pip install rapidocr onnxruntime`; the models are
+- `rapidocr`: RapidOCR 3.x on onnxruntime (`pip install 'chatops[photos]'`; the models are
   inside its wheel and are loaded from there, so nothing is downloaded). Better on photos, but
   ~2.3 s on the terminal screenshot and ~0.8 GB resident: it misses the 1 s target, so it is an
   option, imported only when chosen.
@@ -75,7 +75,7 @@ MAX_UPSCALE = 2.5
 MAX_OCR_PIXELS = 16_000_000  # what Tesseract is given at most, after scaling
 MARGIN = 12  # pixels of background around the image: text touching the edge is often missed
 INSTALL_TESSERACT = "apt-get install tesseract-ocr"
-INSTALL_RAPIDOCR = "pip install rapidocr onnxruntime"
+INSTALL_RAPIDOCR = "pip install 'chatops[photos]'"
 _LANGUAGES = re.compile(r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$")
 _SIXTEEN_BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 _WARNED: set[str] = set()  # missing language packs already logged

@@ -34,8 +34,12 @@ def human_size(size: int) -> str:
 
 def header_pixels(data: bytes) -> int:
     """An image's width × height from its header (Pillow's `open` decodes no pixel), 0 when it
-    cannot be read (the reader then says why). Blocking: call it in a thread."""
-    from PIL import Image
+    cannot be read (the reader then says why, or says that the `ocr` extra is missing).
+    Blocking: call it in a thread."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return 0
 
     try:
         with Image.open(io.BytesIO(data)) as image:

@@ -24,15 +24,18 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pydantic_ai.models import Model
-
+from chatops.bot import extras
 from chatops.bot.config import PerceptionConfig
 from chatops.bot.model import Attachment
 from chatops.bot.perception.admission import PerUserQueue
 from chatops.bot.perception.media import declared_type, header_pixels, human_size, to_media
 from chatops.bot.perception.spoken import normalise_transcript
 from chatops.bot.perception.types import MediaFile, PerceivedPart, PerceptionError, safe_name
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
 
 log = logging.getLogger("chatops.perception")
 
@@ -105,6 +108,21 @@ class Perceiver:
         if self._image_reader is not None:
             loaded.append(f"ocr:{self.config.ocr.engine}")
         return loaded
+
+    def transcriber_loaded(self) -> bool:
+        return self._transcriber is not None and self._transcriber.loaded
+
+    def speech_pending(self, attachments: list[Attachment]) -> str | None:
+        """The notice for a message whose voice note (or clip) must wait for the local Whisper
+        model to load; None when nothing waits (no sound, a remote Whisper, the model loaded, or
+        the `voice` extra missing, which the note's own part says)."""
+        kinds = {a.mime_type.split("/", 1)[0] for a in attachments}
+        if not kinds & {"audio", "video"} or self.config.whisper.backend != "local" or self.transcriber_loaded() \
+                or not extras.present("voice"):
+            return None
+        what = "voice note" if "audio" in kinds else "clip"
+        return (f"The speech model is still loading; your {what} waits for it and is transcribed in a "
+                "moment (nothing is lost).")
 
     async def preload(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self.executor, self.transcriber.load)
@@ -205,6 +223,9 @@ class Perceiver:
             if cached is not None:
                 part = PerceivedPart.model_validate(cached)
                 return part.model_copy(update={"name": media.name, "label": _relabel(part, media.name)})
+        missing = self._missing_extra(media)
+        if missing is not None:  # said in the thread, with the command; nothing is cached
+            return self.refusal(media.name, media.kind, missing)
         started = time.perf_counter()
         try:
             if media.kind == "video" and await self._has_picture(media):
@@ -225,6 +246,18 @@ class Perceiver:
         if self.store is not None:
             await self.store.remember_perception(media.sha256, part.kind, part.model_dump(mode="json"))
         return part
+
+    def _missing_extra(self, media: MediaFile) -> str | None:
+        """Why this file cannot be read here, when an extra it needs is not installed: sound is
+        decoded with PyAV and heard by faster-whisper (`voice`), pictures are read with Pillow
+        (`ocr`, and `photos` for RapidOCR); a video may need them all."""
+        pictures = ("ocr", "photos") if self.config.ocr.engine == "rapidocr" else ("ocr",)
+        needed = {"audio": ("voice",), "video": ("voice", *pictures), "image": pictures}.get(media.kind, ())
+        for extra in needed:
+            if not extras.present(extra):
+                what = {"audio": "Voice notes", "video": "Video clips", "image": "Reading images"}[media.kind]
+                return f"was not read: {extras.missing_message(extra, what)}"
+        return None
 
     async def _hear(self, media: MediaFile) -> PerceivedPart:
         transcript = await self.transcriber.transcribe(media)

@@ -13,6 +13,17 @@ from chatops.storage.parts.part import Part
 class AlertGroups(Part):
     """Alert groups as last seen, each with its thread."""
 
+    @writes
+    def restore_alert_group(self, source: str, group_key: str, row: dict[str, Any] | None) -> None:
+        """Put a group back as it was read (`alert_group`), or forget it when it was new: what a
+        notification stored ahead of its message is undone when the message could not be posted."""
+        if row is None:
+            alert_groups.delete(self.db, source, group_key)
+        else:
+            alert_groups.save(self.db, source=source, group_key=group_key, thread_id=row["thread_id"],
+                              status=row["status"], alerts=row["alerts"], fired_at=row["fired_at"],
+                              resolved_at=row["resolved_at"], now=row["updated_at"])
+
     @reads
     def alert_group(self, source: str, group_key: str) -> dict[str, Any] | None:
         return alert_groups.get(self.db, source, group_key)

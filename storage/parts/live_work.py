@@ -90,9 +90,9 @@ class LiveWork(Part):
         return ownership.disown_thread_work(self.db, self.identity.id, thread_id)
 
     @writes
-    def claim_orphaned_turns(self, limit: int = 50) -> list[str]:
-        """Take over turns that a dead process left unfinished (a message with no answer and no
-        live plan); returns their message ids."""
+    def claim_orphaned_turns(self, limit: int = 50) -> list[ownership.ClaimedTurn]:
+        """Take over turns that a dead process left unfinished, or a live one gave up after a
+        storage fault (a message with no answer and no live plan)."""
         if self.identity is None:
             return []
         return ownership.claim_orphaned_turns(self.db, self.identity.id, self._cutoff(), limit)

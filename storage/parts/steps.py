@@ -8,7 +8,7 @@ from chatops.bot.model import (
     StepResult,
     StepStatus,
 )
-from chatops.storage.operations import dumps, loads, statement, ts, writes
+from chatops.storage.operations import dumps, loads, reads, statement, ts, writes
 from chatops.storage.parts.part import Part
 
 
@@ -68,6 +68,12 @@ class Steps(Part):
         return [r[0] for r in self.db.execute(
             "UPDATE steps SET status = 'skipped' WHERE plan_id = ? AND status IN ('approved', 'proposed') "
             "RETURNING id", [plan_id]).fetchall()]
+
+    @reads
+    def step_files(self, step_id: str) -> list[dict[str, Any]]:
+        """The files a step made (`add_step_file`): name, mime_type, size, sha256."""
+        row = self.db.execute("SELECT files FROM steps WHERE id = ?", [step_id]).fetchone()
+        return (loads(row[0]) or []) if row else []
 
     @writes
     def add_step_file(self, step_id: str, file: dict[str, Any]) -> None:

@@ -65,9 +65,10 @@ async def test_a_real_alertmanager_opens_one_thread_repeats_nothing_and_resolves
     async def threads() -> list[dict[str, Any]]:
         return (await web.request("GET", "/api/v1/threads")).body["threads"]
 
-    async def answered() -> list[dict[str, Any]]:  # the webhook's answer comes once the group is stored too
+    async def answered() -> list[dict[str, Any]]:  # the group is stored first, then its message is planned
         found = await threads()
-        return found if found and (await web.thread(found[0]["id"]))["alert"] else []
+        view = await web.thread(found[0]["id"]) if found else None
+        return found if view and view["alert"] and view["plans"] else []
 
     [thread] = await eventually(answered, 40, "Alertmanager's first webhook")
     view = await web.thread(thread["id"])
@@ -215,3 +216,40 @@ async def test_silence_1h_waits_for_an_approval_and_alertmanager_lists_it(start_
 def _silences(monitoring: Monitoring) -> list[dict[str, Any]]:
     with urllib.request.urlopen(f"{monitoring.alertmanager_url}/api/v2/silences", timeout=5) as response:
         return json.loads(response.read())
+
+
+async def test_silence_this_for_1h_in_plain_words_waits_for_an_approval_and_alertmanager_lists_it(start_web,
+                                                                                                  tmp_path):
+    """The issue's own words: "silence this for 1h" in the alert's thread plans `silence_alert` with
+    the group's labels; nothing reaches Alertmanager until the approval (the loopback operator here)."""
+    web = await start_web(GuidedPlanner(FunctionModel(no_model)))
+    web.bot.hub.registry.add(http_check)
+    web.bot.hub.registry.add(silence_alert)
+    monitoring = await asyncio.to_thread(start_monitoring, tmp_path, web.url + AM)
+    try:
+        web.bot.hub.config.alerts.alertmanager_url = monitoring.alertmanager_url
+        monitoring.exporter.value = 64
+
+        async def opened() -> list[dict[str, Any]]:
+            return (await web.request("GET", "/api/v1/threads")).body["threads"]
+
+        [thread] = await eventually(opened, 40, "the alert's thread")
+        asked = await web.say("silence this for 1h", thread=thread["id"])
+        assert asked.status == 201, asked.body
+        silence = asked.body["plans"][-1]
+        [step] = silence["steps"]
+        assert step["tool"] == "silence_alert" and step["risk"] == "write" and silence["status"] == "proposed"
+        instance = f"127.0.0.1:{monitoring.exporter.port}"
+        assert step["args"]["matchers"] == \
+            f'alertname="QueueTooDeep",instance="{instance}",job="queue",severity="critical"'
+        assert step["args"]["duration"] == "1h"
+        assert await asyncio.to_thread(_silences, monitoring) == []  # nothing until someone approves
+        approved = await web.request("POST", f"/api/v1/plans/{silence['id']}/decision", json={"decision": "approve"})
+        assert approved.status == 200, approved.body
+        await web.wait_for(thread["id"], lambda v: any(p["id"] == silence["id"] and p["status"] == "succeeded"
+                                                       for p in v["plans"]), timeout=20)
+        [created] = await asyncio.to_thread(_silences, monitoring)
+        assert created["status"]["state"] == "active" and thread["id"] in created["comment"]
+        assert {m["name"]: m["value"] for m in created["matchers"]}["instance"] == instance
+    finally:
+        await asyncio.to_thread(monitoring.stop)

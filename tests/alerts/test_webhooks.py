@@ -266,7 +266,7 @@ async def test_acknowledge_is_kept_and_shown_and_silence_needs_an_alertmanager(s
     view = await web.thread(thread_id)
     assert view["notices"][-1]["text"] == reply.body["text"]
     [entry] = await web.bot.store.audit_log(10, kind="alert.acknowledged")
-    assert entry["actor"] == "local:operator" and entry["thread_id"] == thread_id
+    assert entry["actor"] == "operator" and entry["thread_id"] == thread_id
     report = (await web.request("GET", f"/api/v1/threads/{thread_id}/report")).body
     assert "👀 Acknowledged by operator" in report and "- Time to acknowledge: —" not in report
     refused = await web.request("POST", f"/api/v1/threads/{thread_id}/alert/silence", json={"duration": "1h"})
@@ -329,3 +329,119 @@ async def test_the_click_that_runs_the_diagnosis_also_charts_the_query_that_fire
     assert chart["tool"] == "prometheus_query"
     assert chart["args"] == {"query": "probe_success == 0", "range": "1h", "mark": "2026-12-05T08:00:00+00:00"}
     assert view["plans"][1]["requester"] == "alertmanager"
+
+
+class HeldPlanner:
+    """The guided planner, held until the test lets it go: the alert's turn is mid-planning."""
+
+    def __init__(self) -> None:
+        self.inner = GuidedPlanner(FunctionModel(no_model))
+        self.entered = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def plan(self, request):
+        self.entered.set()
+        await self.go.wait()
+        return await self.inner.plan(request)
+
+
+async def test_on_call_people_read_an_alert_thread_while_it_is_still_being_planned(start_web):
+    """The group is stored before its message, so the thread is an alert's thread from its first
+    moment (it was the owner's alone until planning ended: 404 to on-call people); others still see
+    nothing."""
+    tokens = {"alertmanager": "am-secret-token", "alice": "alice-secret-token", "bob": "bob-secret-token"}
+    planner = HeldPlanner()
+    web = await start_web(planner, tokens=tokens, roles={"oncall": {"http": ["alice"]}})
+    web.bot.hub.registry.add(http_check)
+    posting = asyncio.create_task(web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"),
+                                              token="am-secret-token"))
+    await asyncio.wait_for(planner.entered.wait(), 20)
+    [listed] = (await web.request("GET", "/api/v1/threads", token="am-secret-token")).body["threads"]
+    view = await web.thread(listed["id"], token="alice-secret-token")
+    assert view["alert"]["status"] == "firing" and view["plans"] == []
+    acknowledged = await web.request("POST", f"/api/v1/threads/{listed['id']}/alert/acknowledge", json={},
+                                     token="alice-secret-token")
+    assert acknowledged.status == 200, acknowledged.body
+    assert (await web.request("GET", f"/api/v1/threads/{listed['id']}", token="bob-secret-token")).status == 404
+    planner.go.set()
+    reply = await posting
+    assert reply.status == 200 and reply.body["threads"][0]["id"] == listed["id"]
+    view = await web.thread(listed["id"], token="alice-secret-token")
+    assert len(view["plans"]) == 1 and view["title"].startswith("🔔 ")
+
+
+def test_silence_in_plain_words_is_read_for_its_duration():
+    from chatops.bot.alerts import asked_silence
+
+    assert asked_silence("silence this for 2h") == "2h"
+    assert asked_silence("Please mute it for 30 minutes.") == "30m"
+    assert asked_silence("snooze these alerts for the next 3 hours") == "3h"
+    assert asked_silence("silence this alert") == "1h"
+    for other in ("why is this silenced?", "silence alertname=\"X\" for 2h", "silence this for 2h and restart web"):
+        assert asked_silence(other) is None
+
+
+async def test_silence_this_plans_the_groups_labels_in_an_alert_thread_only(start_web):
+    from chatops.tools.monitoring.silence_alert import silence_alert
+
+    web = await served(start_web, alerts={"alertmanager_url": "http://127.0.0.1:9"})
+    web.bot.hub.registry.add(silence_alert)
+    opened = await web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"))
+    thread_id = opened.body["threads"][0]["id"]
+    reply = await web.say("silence this for 2h", thread=thread_id)
+    [step] = reply.body["plans"][-1]["steps"]
+    assert step["tool"] == "silence_alert" and step["args"]["duration"] == "2h" and step["risk"] == "write"
+    assert 'alertname="ProbeFailure"' in step["args"]["matchers"] and 'severity="critical"' in step["args"]["matchers"]
+    assert reply.body["plans"][-1]["status"] == "proposed"  # a write: it waits for an approval
+    other = await web.say("silence this for 2h")  # not an alert's thread: no labels to take
+    assert all('alertname="ProbeFailure"' not in str(s["args"]) for p in other.body["plans"] for s in p["steps"])
+
+
+async def test_the_job_label_names_a_runbook_and_its_check_waits_for_a_click(start_web, http_server):
+    """An alert's `job`/`service` label matches a read-only runbook by its name, keywords or a
+    parameter's value or alias; the label fills its argument, so the step is the alert's (tainted)
+    and waits. A runbook that changes something, or takes no argument, is never proposed from it."""
+    from chatops.tools.runbooks import runbook_tool
+
+    runbooks = [{"name": "service_logs", "description": "The last log lines of a service", "risk": "read",
+                 "argv": ["echo", "{service}"], "keywords": ["logs"],
+                 "params": {"service": {"type": "enum", "values": ["postgresql", "billing-api"],
+                                        "aliases": {"pg": "postgresql"}}}},
+                {"name": "queue_status", "description": "The depth of the job queue", "risk": "read",
+                 "argv": ["echo", "ok"], "keywords": ["queue"]},
+                {"name": "restart_service", "description": "Restart a service", "risk": "write",
+                 "argv": ["true", "{service}"], "params": {"service": {"type": "string"}}}]
+    web = await served(start_web, runbooks=runbooks)
+    for runbook in web.bot.config.runbooks:
+        web.bot.hub.registry.add(runbook_tool(runbook), source="runbook")
+    host = http_server.removeprefix("http://")
+    for job, expected in (("pg", {"service": "pg"}), ("queue", None), ("billing-api", {"service": "billing-api"})):
+        body = alert_body("firing", host, group_key=f'{{}}:{{job="{job}"}}')
+        body["alerts"][0]["labels"]["job"] = job
+        body["commonLabels"] = body["alerts"][0]["labels"]
+        thread_id = (await web.request("POST", AM, json=body)).body["threads"][0]["id"]
+        [plan] = (await web.thread(thread_id))["plans"]
+        named = [s for s in plan["steps"] if s["tool"] in ("service_logs", "queue_status", "restart_service")]
+        if expected is None:
+            assert named == []
+            continue
+        [step] = named
+        assert step["tool"] == "service_logs" and step["args"] == expected and step["tainted"]
+        assert f"its label `job={job}` names the runbook service_logs" in step["reason"]
+        assert plan["status"] == "proposed" and step["status"] == "proposed"
+
+
+async def test_a_storm_past_the_plan_rate_says_in_each_thread_that_it_was_not_diagnosed(start_web):
+    """More alert groups a minute than `agent.max_plans_per_minute` (here 2): the rest are posted,
+    each thread saying it was not diagnosed and how to ask for checks, in words for an alert."""
+    web = await served(start_web, agent={"max_plans_per_minute": 2})
+    ids = []
+    for number in range(4):
+        body = alert_body("firing", f"10.0.0.{number + 1}:80", group_key=f'{{}}:{{n="{number}"}}',
+                          fingerprint=f"f{number}")
+        ids.append((await web.request("POST", AM, json=body)).body["threads"][0]["id"])
+    views = [await web.thread(thread_id) for thread_id in ids]
+    assert [len(view["plans"]) for view in views] == [1, 1, 0, 0]
+    for view in views[2:]:
+        assert view["messages"][-1]["text"].startswith("Not diagnosed: more than 2 alerts a minute came with checks")
+        assert "try again" not in view["messages"][-1]["text"]

@@ -408,6 +408,8 @@ class FakeSlack:
                                    "team_id": TEAM_ID}}
         if args.get("blocks"):
             message["blocks"] = args["blocks"]
+        if args.get("attachments"):  # legacy attachments (a coloured bar), each with its own blocks
+            message["attachments"] = args["attachments"]
         return message
 
     def _channel(self, args: dict[str, Any], key: str = "channel") -> str:
@@ -443,6 +445,8 @@ class FakeSlack:
         message["text"] = args.get("text", message["text"])
         if "blocks" in args:
             message["blocks"] = args["blocks"]
+        if "attachments" in args:
+            message["attachments"] = args["attachments"]
         message["edited"] = {"user": BOT_USER_ID, "ts": self.next_ts()}
         return {"channel": channel, "ts": message["ts"], "text": message["text"], "message": message}
 
@@ -748,6 +752,8 @@ def _check_blocks_with_the_sdk(blocks: list[dict[str, Any]]) -> None:
 def _check_content(args: dict[str, Any]) -> None:
     blocks = args.get("blocks") or []
     _check_blocks_with_the_sdk(blocks)
+    for attachment in args.get("attachments") or []:
+        _check_blocks_with_the_sdk(attachment.get("blocks") or [])
     text = str(args.get("text") or "")
     if not text and not blocks:
         raise SlackError("no_text")

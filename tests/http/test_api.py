@@ -64,7 +64,7 @@ async def test_a_write_step_waits_for_approval_and_runs_once_approved(start_web)
     assert decided.status == 200, decided.body
     assert decided.body["id"] == plan["id"]
     assert decided.body["status"] in ("approved", "running", "succeeded")
-    assert decided.body["decided_by"] == "local:operator"
+    assert decided.body["decided_by"] == "operator"  # one name (issue 25)
     final = await web.wait_for(view["id"], lambda v: v["plans"][0]["status"] == "succeeded" and done(v))
     assert final["plans"][0]["steps"][0]["result"] == "web restarted"
     assert web.bot.calls.of("restart") == [{"unit": "web"}]

@@ -60,7 +60,7 @@ async def test_approving_a_change_in_the_page_runs_it_and_shows_the_result(brows
     await approve.click()
     card = page.get_by_role("article", name="Plan: run restart")
     await expect(card).to_contain_text("payments restarted")
-    await expect(card).to_contain_text("Approved by local:operator")
+    await expect(card).to_contain_text("Approved by operator")
     await expect(approve).to_have_count(0)
     assert web.bot.calls.of("restart") == [{"unit": "payments"}]
     await page.screenshot(path=str(tmp_path / "approved.png"), full_page=True)

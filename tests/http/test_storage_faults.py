@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from chatops.bot.faults import StorageFull
-from tests.http.served import free_port, run_chatops, run_config
+from tests.http.served import free_port, run_chatops, run_config, serve
 
 # a full disk and a read-only file; PostgreSQL's own faults are in tests/test_postgres_faults.py
 pytestmark = pytest.mark.sqlite_only
@@ -120,7 +120,7 @@ async def test_a_real_full_disk_is_named_and_the_bot_recovers_when_space_returns
         await web.adapter.stop()
         await web.bot.hub.stop()
         await web.bot.store.close()
-        web.bot.hub._registered = False
+        web.bot.hub.lifecycle.registered = False
 
 
 def test_run_on_a_read_only_database_exits_2_with_one_line(tmp_path: Path):
@@ -146,3 +146,55 @@ def test_run_on_a_read_only_database_exits_2_with_one_line(tmp_path: Path):
         lines = [line for line in err.splitlines() if line.strip()]
         assert len(lines) == 1 and "cannot use the database" in lines[0], err
         assert "Traceback" not in out + err
+
+
+def _health(url: str) -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_restart_on_a_full_four_megabyte_disk_runs_and_recovers_when_space_returns(tmp_path: Path):
+    """Issue 22, item 9: after the disk filled, a restart on a 4 MB disk exited 2 (the first write,
+    registering the process, failed; the pid file too). A full disk is not a broken database:
+    the restarted bot serves, /healthz names the full disk, writes get 507, and once space returns
+    it registers and answers without another restart. The write-ahead log stays under 4 MB."""
+    import time
+
+    from chatops.storage.store import WAL_SIZE_LIMIT
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    port = free_port()
+    with tiny_disk(tmp_path / "disk") as disk:
+        config = run_config(tmp_path / "chatops.toml", database=disk / "bot.db", listen=f"127.0.0.1:{port}")
+        config.write_text(config.read_text().replace("[storage]\n", "[storage]\nmin_free_mb = 1\nlease_seconds = 3\n"))
+        with serve(config, port) as first:
+            filler = fill(disk)
+            for _ in range(50):  # the log and free pages hold a little; then the disk is full
+                status, body = first.call("POST", "/api/v1/threads", {"text": "!ping " + BIG})
+                if status != 201:
+                    break
+            assert status == 507 and body["error"]["code"] == "storage_full", body
+        wal = Path(str(disk / "bot.db") + "-wal")
+        assert not wal.exists() or wal.stat().st_size < WAL_SIZE_LIMIT
+
+        with serve(config, port, healthy=False) as again:  # main: exit 2, "cannot use the database"
+            status, health = _health(again.url)
+            assert status == 503 and health["free_bytes"] < 1024 * 1024, health
+            status, body = again.call("POST", "/api/v1/threads", {"text": "!ping host=db1"})
+            assert status == 507 and body["error"]["code"] == "storage_full", body
+            filler.unlink()
+            deadline = time.monotonic() + 30
+            while _health(again.url)[0] != 200:
+                assert time.monotonic() < deadline, _health(again.url)
+                time.sleep(0.2)
+            status, body = again.call("POST", "/api/v1/threads", {"text": "!ping host=db1"})
+            assert status == 201, body
+        assert "starting on a full disk" in again.output or "cannot be written yet" in again.output, again.output

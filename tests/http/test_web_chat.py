@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from playwright.async_api import Page, expect
 
 from chatops.adapters.messages import BADGES
@@ -294,3 +295,31 @@ async def test_a_thread_longer_than_a_page_shows_older_messages_on_demand(browse
     assert await page.locator(".msg.mine").count() == 27
     await expect(page.get_by_role("button", name="Show older messages")).to_have_count(0)
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("how", ["drop", "paste"])
+async def test_a_dropped_or_pasted_video_is_watched(browser, start_web: StartWeb, shared_perceiver, how):
+    """Issue 26: the web chat takes a video by drop and by paste as well as by upload."""
+    from tests.clips import clip
+
+    web = await start_web(perceiver=shared_perceiver)
+    page = await open_page(browser, web)
+    data = base64.b64encode(clip([(terminal_screenshot(["$ uptime"]), 2),
+                                  (terminal_screenshot(["$ uptime", "ERROR load average 42.0"]), 2)],
+                                 fmt="webm")).decode()
+    await page.get_by_label("Message").focus()
+    await page.evaluate("""([data, how]) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], "screen.webm", { type: "video/webm" }));
+        const event = how === "drop"
+            ? new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true })
+            : new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true });
+        document.getElementById(how === "drop" ? "composer" : "message").dispatchEvent(event);
+    }""", [data, how])
+    await expect(page.locator("#attachments")).to_contain_text(re.compile(r"screen\.webm|pasted-[0-9-]+\.webm"))
+    await send(page, "what is this?")
+    perceived = page.get_by_label("What the bot read")
+    await expect(perceived).to_contain_text('on screen at 0:00: "$ uptime"', timeout=60_000)  # Whisper + OCR
+    await expect(perceived).to_contain_text('at 0:02: "ERROR load average 42.0"')
+    await expect(page.locator(".msg.mine .media video")).to_be_visible()

@@ -3,7 +3,8 @@
 It has one tool per behaviour the bot must survive: unannotated (so `danger`), hanging,
 crashing mid-call, `isError`, 1 MB of text, an image, progress, a tool list that changes, and a
 request for elicitation. `python server.py` serves stdio; `python server.py --http PORT --token T`
-serves Streamable HTTP on 127.0.0.1 and refuses requests without `Authorization: Bearer T`.
+serves Streamable HTTP on 127.0.0.1 and refuses requests without `Authorization: Bearer T`
+(`--json` answers with JSON bodies instead of server-sent events).
 """
 
 from __future__ import annotations
@@ -93,8 +94,11 @@ def big() -> str:
 
 
 @server.tool(annotations=READ_ONLY)
-def huge(megabytes: int = 50) -> str:
-    """Returns that many megabytes of text (a result the bot must not hold)."""
+async def huge(ctx: Context, megabytes: int = 50, stream: bool = False) -> str:
+    """Returns that many megabytes of text (a result the bot must not hold); with `stream`, a progress
+    notification first, so that over Streamable HTTP the answer comes as server-sent events."""
+    if stream:
+        await ctx.report_progress(0, 1, "making a huge answer")
     return "y" * (megabytes * 1_000_000)
 
 
@@ -205,9 +209,9 @@ async def ask(ctx: Context) -> str:
     return f"answer: {answer.action}"
 
 
-def _http_app(token: str) -> Any:
-    """The Streamable HTTP app behind a bearer-token check."""
-    app = server.streamable_http_app()
+def _http_app(token: str, json_response: bool = False) -> Any:
+    """The Streamable HTTP app behind a bearer-token check (answers as SSE, or as plain JSON)."""
+    app = server.streamable_http_app(json_response=json_response)
     expected = f"Bearer {token}".encode()
 
     async def guarded(scope: dict, receive: Any, send: Any) -> None:
@@ -225,6 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--http", type=int, default=None, help="serve Streamable HTTP on this port")
     parser.add_argument("--token", default="", help="the bearer token HTTP clients must send")
+    parser.add_argument("--json", action="store_true", help="answer POSTs with JSON bodies, not SSE")
     options = parser.parse_args()
     if os.environ.get("PID_FILE"):  # lets a test check that the bot stopped this process
         with open(os.environ["PID_FILE"], "a") as pids:
@@ -234,7 +239,7 @@ def main() -> None:
         return
     import uvicorn
 
-    uvicorn.run(_http_app(options.token), host="127.0.0.1", port=options.http, log_level="warning")
+    uvicorn.run(_http_app(options.token, options.json), host="127.0.0.1", port=options.http, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,12 @@ def test_run_reports_mcp_servers_reloads_on_request_and_stops_them(tmp_path: Pat
 
     with serve(config, port) as server:
         status, health = server.call("GET", "/healthz")
+        for _ in range(600):  # `chatops run` listens first; the MCP servers start in the background
+            if health["ready"]:
+                break
+            assert set(health["mcp"]) == {"test", "ghost"}  # each "starting" until it is up or failed
+            time.sleep(0.05)
+            status, health = server.call("GET", "/healthz")
         assert status == 200  # a failed MCP server is reported, not fatal
         assert health["mcp"]["test"].startswith("ready (")
         assert health["mcp"]["ghost"].startswith("failed: ")

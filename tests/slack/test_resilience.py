@@ -104,7 +104,9 @@ async def test_slack_errors_are_logged_and_the_adapter_goes_on(start_slack, capl
     assert history[0]["user"] == ALICE  # users.info failed: the id stands in for the name
 
 
-async def test_long_output_goes_beside_the_card_as_a_reply_or_a_file(start_slack):
+async def test_long_output_goes_beside_the_card_as_a_file(start_slack):
+    """Issue 24: one message per turn. Output too long for the card's line is a snippet upload,
+    never a threaded text reply (main posted outputs under 3,500 characters as a second message)."""
     medium, huge = "m" * 600, "h" * 6000
     model = ScriptedModel([reply({"tool": "ping", "args": {"host": medium}}, {"tool": "ping", "args": {"host": huge}}),
                            reply(answer="pinged")])
@@ -116,15 +118,15 @@ async def test_long_output_goes_beside_the_card_as_a_reply_or_a_file(start_slack
 
     card = await slack.card(CHANNEL, event["ts"])
     text = card_text(card)
-    assert "full output in the thread" in text and len(text) < 10_000
-    reply_message = await slack.answer(CHANNEL, event["ts"], "`ping` output")
-    assert f"pong from {medium}" in reply_message["text"]
+    assert "full output in the file below" in text and len(text) < 10_000
+    texts = [m for m in fake.bot_replies(CHANNEL, event["ts"]) if not m.get("files")]
+    assert len(texts) == 1, texts  # the card, which carries the answer; the rest are the two snippets
     assert [call.method for call in fake.calls if call.method.startswith("files.")] == [
-        "files.getUploadURLExternal", "files.completeUploadExternal"]
-    upload = next(iter(fake.uploads.values()))
-    assert upload["data"].decode() == f"pong from {huge}"
-    assert upload["channel"] == CHANNEL and upload["thread_ts"] == event["ts"]
-    assert upload["filename"].startswith("ping-") and upload["filename"].endswith(".txt")
+        "files.getUploadURLExternal", "files.completeUploadExternal"] * 2
+    uploads = sorted(fake.uploads.values(), key=lambda upload: len(upload["data"]))
+    assert [upload["data"].decode() for upload in uploads] == [f"pong from {medium}", f"pong from {huge}"]
+    assert all(upload["channel"] == CHANNEL and upload["thread_ts"] == event["ts"] for upload in uploads)
+    assert all(upload["filename"].startswith("ping-") and upload["filename"].endswith(".txt") for upload in uploads)
 
 
 async def test_long_answers_are_split_into_sections_or_sent_as_a_file(start_slack):

@@ -135,9 +135,33 @@ async def test_where_slack_refuses_streams_the_channel_gets_the_card_after_one_t
     assert len(fake_slack.calls_of("chat.startStream")) == 1  # tried once in the channel, then cards
     card = await slack.card(CHANNEL, first["ts"])
     assert "pong from web1" in json.dumps(card["blocks"])
+    for asked in (first, second):  # one message per turn: the card carries the answer (main: card + answer)
+        replies = fake_slack.bot_replies(CHANNEL, asked["ts"])
+        assert len(replies) == 1, [r.get("text") for r in replies]
+    card = fake_slack.message(CHANNEL, card["ts"])
+    assert card["text"] == "web1 is up" and card["blocks"][-1]["type"] == "context_actions"
+    assert card["blocks"][-2]["text"]["text"] == "web1 is up" and card["blocks"][-3]["type"] == "divider"
     everything = " ".join(m.get("text", "") for m in fake_slack.messages[CHANNEL])
     assert "missing_scope" not in everything and "stream" not in everything.lower()
     assert fake_slack.ephemeral == []
+
+
+async def test_in_the_card_fallback_an_approved_turn_is_still_one_message(start_slack, fake_slack):
+    """Where streams are refused: the card is posted, approved, edited as the step runs, and the
+    answer lands on it; nothing else is posted in the thread."""
+    model = ScriptedModel([reply({"tool": "restart", "args": {"unit": "web"}}, goal="restart web"),
+                           reply(answer="**web** is back")])
+    slack = await start_slack(model.planner())
+    event = await slack.mention("restart web")
+    card = await slack.card(CHANNEL, event["ts"])
+    assert await slack.click(card, user=BOB) == 200
+    await slack.answer(CHANNEL, event["ts"], "*web* is back")
+    await slack.adapter.settle()
+    replies = fake_slack.bot_replies(CHANNEL, event["ts"])
+    assert len(replies) == 1, [r.get("text") for r in replies]
+    blocks = json.dumps(replies[0]["blocks"])
+    assert "*Approved* by" in blocks and "*web* is back" in blocks and "Done" in blocks
+    assert slack.bot.calls.of("restart") == [{"unit": "web"}]
 
 
 async def test_a_long_run_rolls_to_a_new_stream_and_shows_the_whole_plan_again(start_slack, fake_slack):

@@ -89,16 +89,28 @@ class BoundedLines:
         return lines
 
 
+    def flush(self) -> bytes:
+        """What is left after the last newline (a stream that ended mid-line), capped too."""
+        rest, self._buffer = bytes(self._buffer), bytearray()
+        over, self._over = self._over, None
+        return b"" if over is not None else rest
+
+
 def too_large(line: Oversized, limit: int) -> SessionMessage | Exception:
     """What the session gets instead of an oversized line: an error answer to its request, or
     (no id found) an exception it logs."""
-    message = (f"the server's answer was {_megabytes(line.size)}, over the {_megabytes(limit)} this bot "
-               "reads from an MCP server (max_result_bytes); it was dropped unread")
+    message = too_large_text(line.size, limit)
     response_id = line.response_id()
     if response_id is None:
         return ValueError(message + " (its request could not be told)")
     return SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=response_id,
                                              error=types.ErrorData(code=RESULT_TOO_LARGE, message=message)))
+
+
+def too_large_text(size: int, limit: int) -> str:
+    """The words a step fails with, shared by the stdio and the HTTP transports."""
+    return (f"the server's answer was {_megabytes(size)}, over the {_megabytes(limit)} this bot "
+            "reads from an MCP server (max_result_bytes); it was dropped unread")
 
 
 def _megabytes(size: int) -> str:

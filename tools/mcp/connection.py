@@ -37,6 +37,7 @@ from mcp.types import (
 
 from chatops.bot import __version__
 from chatops.bot.config import MCPServerConfig
+from chatops.tools.mcp.bounded_http import BoundedTransport, sse_event_limit
 from chatops.tools.mcp.bounded_stdio import RESULT_TOO_LARGE, bounded_stdio_client
 
 log = logging.getLogger("chatops.mcp")
@@ -212,10 +213,14 @@ class MCPConnection:
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if self.config.url:
+                    limit = self.config.max_result_bytes
                     http = await stack.enter_async_context(httpx2.AsyncClient(
-                        headers=_bearer_headers(self.config), event_hooks={"response": [self._note_status]},
+                        # identity: the cap counts the bytes that will be held, not compressed ones
+                        headers={**_bearer_headers(self.config), "Accept-Encoding": "identity"},
+                        event_hooks={"response": [self._note_status]}, transport=BoundedTransport(limit),
                         timeout=httpx2.Timeout(30, read=max(300.0, self.config.timeout + 30))))
-                    target: Any = streamable_http_client(self.config.url, http_client=http)
+                    target: Any = streamable_http_client(self.config.url, http_client=http,
+                                                         max_sse_event_size=sse_event_limit(limit))
                 else:
                     params = self._stdio_parameters()
                     # the server's stderr goes to a file of ours: a chatty server cannot scribble

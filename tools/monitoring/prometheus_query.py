@@ -33,7 +33,7 @@ class PrometheusOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(pattern=r"^https?://")  # the Prometheus server, e.g. http://127.0.0.1:9090
     token_from: str | None = None  # an environment variable holding a bearer token
-    timeout: float = Field(15.0, gt=0, le=120)
+    timeout: float = Field(15.0, gt=0, le=120)  # seconds per query
 
 
 class Series(BaseModel):

@@ -25,8 +25,8 @@ class SilenceOptions(BaseModel):
     """`[tools.silence_alert]` (its URL comes from `[alerts] alertmanager_url`)."""
 
     model_config = ConfigDict(extra="forbid")
-    alertmanager_url: str = Field(pattern=r"^https?://")
-    timeout: float = Field(15.0, gt=0, le=120)
+    alertmanager_url: str = Field(pattern=r"^https?://")  # filled from `[alerts] alertmanager_url`
+    timeout: float = Field(15.0, gt=0, le=120)  # seconds per request to Alertmanager
 
 
 class SilenceResult(BaseModel):

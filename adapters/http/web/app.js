@@ -30,6 +30,7 @@ const state = {
   older: null,  // pages before the newest one, fetched with "Show older messages"
   seen: 0,
   media: new Map(),
+  unticked: new Map(),  // plan id → the waiting steps unticked in its "Steps to approve" (kept across re-renders)
 };
 let WELCOME = null;  // the first-visit hints, kept to show again on a new thread
 
@@ -41,8 +42,8 @@ class ApiError extends Error {
 
 const OFFLINE = "the bot is not reachable (is it running? check the network)";
 
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+async function api(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
   let payload = body;
   if (body && !(body instanceof FormData)) {
@@ -103,7 +104,7 @@ function argsText(args) {
   return Object.entries(args || {}).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
 }
 
-function person(key) {  // "http:alice" -> "alice"; "local:operator" stays as it is (the operator)
+function person(key) {  // "http:alice" -> "alice"; "operator" (the token-less local operator) as it is
   if (!key) return "";
   return key.startsWith("http:") ? key.slice(5) : key;
 }
@@ -238,7 +239,12 @@ function planCard(plan, progress = []) {
   const people = [`Requested by ${plan.requester || "someone"}`, plan.created_at ? ` at ${when(plan.created_at)}` : ""];
   if (plan.decided_by) {
     const verb = plan.status === "denied" ? "Denied" : "Approved";
-    people.push(` · ${verb} by ${plan.decided_by}${plan.decided_at ? ` at ${when(plan.decided_at)}` : ""}`);
+    // a per-step approval: the steps left out were skipped by the same decision
+    const skipped = plan.status === "denied" ? [] : plan.steps.filter((s) => s.status === "skipped" && s.decided_by);
+    const approved = plan.steps.map((s, i) => [s, i + 1]).filter(([s]) => s.decided_by && s.status !== "skipped");
+    const only = skipped.length && approved.length
+      ? ` only step${approved.length === 1 ? "" : "s"} ${numbersText(approved.map(([, n]) => n))} (the others skipped)` : "";
+    people.push(` · ${verb}${only} by ${plan.decided_by}${plan.decided_at ? ` at ${when(plan.decided_at)}` : ""}`);
   }
   const card = el("article", { class: "plan", "data-plan-id": plan.id, "aria-label": `Plan: ${plan.goal}`, tabindex: "-1" },
     el("header", {},
@@ -252,13 +258,51 @@ function planCard(plan, progress = []) {
     // who may approve, in the policy's own words (the server knows the roles in force)
     const who = (plan.who_may_approve || "Needs approval.").replace(/\.$/, "");
     card.append(el("p", { class: "decided" }, `${who}${plan.expires_at ? `; expires ${when(plan.expires_at)}` : ""}.`));
+    const waiting = plan.steps.filter((s) => s.status === "proposed");
+    if (waiting.length >= 2) card.append(stepChoice(plan, waiting));
+    const chosen = chosenSteps(plan);
     card.append(el("div", { class: "actions" },
-      el("button", { type: "button", class: mayApproveDanger(plan) ? "approve danger" : "approve", "aria-label": `Approve: ${plan.goal}`, onclick: () => approve(plan) }, "Approve"),
+      el("button", { type: "button", class: mayApproveDanger(plan) ? "approve danger" : "approve", "aria-label": `Approve: ${plan.goal}`,
+        disabled: chosen !== null && chosen.length === 0, onclick: () => approve(plan) },
+      chosen === null ? "Approve" : `Approve ${chosen.length} of ${waiting.length} steps`),
       el("button", { type: "button", class: "deny", "aria-label": `Deny: ${plan.goal}`, onclick: () => decide(plan.id, "deny") }, "Deny")));
   } else if (plan.status === "expired") {
     card.append(el("p", { class: "decided" }, "Expired without a decision: nothing that needed approval was run."));
   }
   return card;
+}
+
+function numbersText(numbers) {  // [1, 3, 4] -> "1, 3 and 4"
+  return numbers.length < 2 ? numbers.join("") : `${numbers.slice(0, -1).join(", ")} and ${numbers[numbers.length - 1]}`;
+}
+
+// Several steps wait: a checkbox each, all ticked; Approve then runs only the ticked ones and the
+// rest are skipped (as Slack's and Discord's cards do). The ticks live in `state.unticked`, since
+// every event re-renders the card.
+function stepChoice(plan, waiting) {
+  const unticked = state.unticked.get(plan.id) || new Set();
+  return el("fieldset", { class: "step-choice" },
+    el("legend", {}, "Steps to approve"),
+    waiting.map((step) => el("label", {},
+      el("input", { type: "checkbox", checked: !unticked.has(step.id), "data-step-id": step.id,
+        onchange: (event) => {
+          const set = state.unticked.get(plan.id) || new Set();
+          if (event.currentTarget.checked) set.delete(step.id); else set.add(step.id);
+          state.unticked.set(plan.id, set);
+          state.focusPlan = null;
+          render();
+          const again = document.querySelector(`[data-plan-id="${CSS.escape(plan.id)}"] input[data-step-id="${CSS.escape(step.id)}"]`);
+          if (again) again.focus();
+        } }),
+      ` ${plan.steps.indexOf(step) + 1}. `, el("code", {}, step.tool), " ", argsText(step.args), " ",
+      el("span", { class: `badge ${step.risk}` }, step.risk))));
+}
+
+function chosenSteps(plan) {  // null: the whole plan; else the ids of the waiting steps still ticked
+  const waiting = plan.steps.filter((s) => s.status === "proposed");
+  const unticked = state.unticked.get(plan.id);
+  if (waiting.length < 2 || !unticked || ![...unticked].some((id) => waiting.some((s) => s.id === id))) return null;
+  return waiting.filter((s) => !unticked.has(s.id)).map((s) => s.id);
 }
 
 function mediaFor(message, attachment) {
@@ -306,7 +350,28 @@ function messageItem(message) {
     el("div", { class: "text" }, message.role === "bot" ? markdown(message.text) : (message.text || (names ? `(${names})` : ""))),
     shown.length || rest ? el("div", { class: "perceived-all", "aria-label": "What the bot read" },
       shown.length ? el("div", { class: "media" }, shown) : null,
-      rest ? el("div", { class: "perceived" }, rest) : null) : null);
+      rest ? el("div", { class: "perceived" }, rest) : null) : null,
+    (message.next_steps || []).length ? nextSteps(message.next_steps) : null);
+}
+
+// An answer's suggested next steps, one click each: the click sends the step's request in this
+// thread as your own message, so it is planned and approved like anything typed (owners only).
+function nextSteps(offers) {
+  const foreign = isForeign();
+  return el("div", { class: "next-steps", role: "group", "aria-label": "Suggested next steps" },
+    offers.map((offer) => el("button", { type: "button", class: "secondary next-step", title: offer.request,
+      disabled: foreign ? "" : null, onclick: () => sendRequest(offer.request) }, `▶ ${offer.label}`)));
+}
+
+async function sendRequest(text) {
+  if (!state.threadId) return;
+  setStatus("Planning…");
+  try {
+    const view = await api("POST", `/api/v1/threads/${encodeURIComponent(state.threadId)}/messages`, { text });
+    setStatus("");
+    showView(view, { scroll: true });
+    loadThreads();
+  } catch (error) { setStatus(`Not sent: ${error.message}.`, true); }
 }
 
 // Each attachment's text once, beside its thumbnail or player: the perceived text is the message's
@@ -538,11 +603,16 @@ async function exportReport() {  // the incident report of the open thread, as a
   } catch (error) { setStatus(`Could not export: ${error.message}`, true); }
 }
 
+function isForeign() {  // someone else's thread: read it to decide, never write in it
+  const owner = state.view ? ownerOf(state.view.id) : null;
+  return Boolean(owner && state.me && state.me.user !== "operator" && owner !== state.me.user);
+}
+
 function updateComposer() {
   $("export").hidden = !state.view;
   // approvers read other people's threads to decide; only the owner writes in one
   const owner = state.view ? ownerOf(state.view.id) : null;
-  const foreign = Boolean(owner && state.me && state.me.user !== "operator" && owner !== state.me.user);
+  const foreign = isForeign();
   $("message").disabled = foreign;
   $("send").disabled = foreign;
   $("message").placeholder = foreign ? `This is ${owner}'s thread: approve or deny its plans here; start a new thread to ask something.`
@@ -687,17 +757,27 @@ async function send(event) {
     for (const file of state.files) body.append("files", file, file.name);
   }
   const path = state.threadId ? `/api/v1/threads/${encodeURIComponent(state.threadId)}/messages` : "/api/v1/threads";
+  // a new thread has no event stream to follow yet: ask for its id as soon as the message is
+  // stored (202), then follow its events, so perceiving and planning show as they happen
+  const headers = state.threadId ? {} : { Prefer: "respond-async", "Idempotency-Key": crypto.getRandomValues(new Uint32Array(4)).join("-") };
+  const working = state.files.length ? "Reading the attachments and planning…" : "Planning…";
   $("send").disabled = true;
-  setStatus(state.files.length ? "Reading the attachments and planning…" : "Planning…");
+  setStatus(working);
   try {
-    const view = await api("POST", path, body);
+    const view = await api("POST", path, body, headers);
     $("message").value = "";
     updateCounter();
     state.files = [];
     renderFiles();
-    setStatus("");
     history.replaceState(null, "", `#thread=${encodeURIComponent(view.id)}`);
-    showView(view, { scroll: true });
+    if (view.messages) {
+      setStatus("");
+      showView(view, { scroll: true });
+    } else {  // accepted: the turn goes on; its events bring the card and the answer
+      showView({ id: view.id, messages: [], plans: [], notices: [], last_event_id: "0", has_more: false, alert: null }, { scroll: true });
+      setStatus(working);
+      scheduleRefresh();  // the stored message, read back
+    }
     loadThreads();
   } catch (error) {
     setStatus(`Not sent: ${error.message}.${error.status === 0 ? " Your message is still here: send it again when the bot is back." : ""}`, true);
@@ -709,10 +789,12 @@ async function send(event) {
 }
 
 async function approve(plan) {
-  if (mayApproveDanger(plan)) {
+  const chosen = chosenSteps(plan);
+  const running = plan.steps.filter((s) => s.status !== "proposed" || chosen === null || chosen.includes(s.id));
+  if (running.some((s) => s.risk === "danger")) {
     const dialog = $("confirm-danger");
     $("confirm-text").textContent = `“${plan.goal}”, requested by ${plan.requester || "someone"}, has a danger step. It runs as soon as you approve.`;
-    $("confirm-steps").replaceChildren(...plan.steps.filter((s) => s.risk !== "read").map((s) =>
+    $("confirm-steps").replaceChildren(...running.filter((s) => s.risk !== "read").map((s) =>
       el("li", {}, el("code", {}, s.tool), " ", argsText(s.args), " ", el("span", { class: `badge ${s.risk}` }, s.risk))));
     dialog.returnValue = "";
     dialog.showModal();
@@ -724,15 +806,19 @@ async function approve(plan) {
       return;
     }
   }
-  decide(plan.id, "approve");
+  decide(plan.id, "approve", chosen);
 }
 
-async function decide(planId, decision) {
+async function decide(planId, decision, steps = null) {
   for (const button of document.querySelectorAll(`[data-plan-id="${CSS.escape(planId)}"] .actions button`)) button.disabled = true;
   setStatus(decision === "approve" ? "Approving…" : "Denying…");
   try {
-    await api("POST", `/api/v1/plans/${encodeURIComponent(planId)}/decision`, { decision });
-    setStatus(decision === "approve" ? "Approved." : "Denied.");
+    const body = steps ? { decision, steps } : { decision };
+    const plan = await api("POST", `/api/v1/plans/${encodeURIComponent(planId)}/decision`, body);
+    const numbers = steps ? plan.steps.map((s, i) => (steps.includes(s.id) ? i + 1 : 0)).filter(Boolean) : [];
+    setStatus(decision === "deny" ? "Denied." : steps
+      ? `Approved step${numbers.length === 1 ? "" : "s"} ${numbersText(numbers)}; the others are skipped.` : "Approved.");
+    state.unticked.delete(planId);
   } catch (error) {
     setStatus(error.message, true);
   }

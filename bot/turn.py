@@ -1,0 +1,575 @@
+"""One turn of the conversation, top to bottom: receive → perceive → plan → review → run → answer.
+
+`Turns.handle` is the whole story of one inbound message. It drops retried deliveries and stores
+the message (the `!command` fast path stores its plan in the same transaction), turns the
+attachments into text, asks the planner (or parses the command), reviews the plan the way every
+plan is reviewed (risk from the registry, provenance, the policy, the rate limit), proposes it,
+runs what may run now, and answers from the results or hands them back to the planner for
+another round, within `agent.max_rounds`. What waits for a decision is resumed by
+`bot.decisions`; what a crash cut short, by `bot.lifecycle`. The shared objects (store, registry,
+policy, sinks) are the `Hub`'s, read through it on every use, so a reload's swap is seen at once.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from chatops.bot.agent.answers import summarize, summarize_steps
+from chatops.bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
+from chatops.bot.agent.planning import PlannerError, PlanRequest
+from chatops.bot.agent.provenance import turn_sources
+from chatops.bot.agent.tool_filter import relevant_tools
+from chatops.bot.alerts import ALERT_PLATFORM, silence_command
+from chatops.bot.model import (
+    Answer,
+    AnswerEvent,
+    Inbound,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+    Risk,
+    Step,
+    StepEvent,
+    StepResult,
+    StepStatus,
+    ThreadRef,
+    UserRef,
+)
+from chatops.bot.next_steps import follow_ups
+from chatops.bot.perception.pipeline import Perceiver
+from chatops.storage.store import RoundAnswer, RoundEnd
+from chatops.tools.context import ToolContext
+
+if TYPE_CHECKING:
+    from chatops.bot.agent.review import Review
+    from chatops.bot.hub import Hub
+
+log = logging.getLogger("chatops.hub")
+
+EARLIER_PLANS = 3  # the thread's latest plans a planner sees, for follow-ups ("check it again")
+HISTORY = 20  # the thread's latest messages a planner sees
+
+
+@dataclass
+class TurnProgress:
+    """How far the turn `Hub.handle` is running got, for what it says if storage fails under it."""
+
+    stepped: bool = False  # a step started: "nothing was run" would be untrue
+
+
+turn_progress: contextvars.ContextVar[TurnProgress | None] = contextvars.ContextVar("turn_progress", default=None)
+
+
+@dataclass
+class Turn:
+    """What a round of planning needs to know about the message it answers."""
+
+    thread: ThreadRef
+    requester: UserRef
+    text: str
+    message_id: str
+    history: list[dict] = field(default_factory=list)
+    settled: Callable[[], None] = lambda: None  # the message has a plan on show or an answer
+    # the thread's newest plans, read with the message (None: not read, ask the store)
+    earlier: list[Plan] | None = None
+    # the plans of this message's rounds so far, kept as they were stored (None: ask the store)
+    executed: list[Plan] | None = None
+
+
+@dataclass
+class RoundEnding:
+    """How a running plan's round ends: `answers` when the hub answers from the results itself
+    (no reviewing planner); `stored` and `text` once `Store.finish_round` stored it all."""
+
+    answers: bool
+    stored: RoundEnd | None = None
+    text: str = ""
+
+
+class Once:
+    """Calls a callback at most once, however often it is invoked."""
+
+    def __init__(self, callback: Callable[[], None] | None) -> None:
+        self._callback = callback
+
+    def __call__(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            callback()
+
+
+class Turns:
+    """The turn's steps, in the order a message meets them."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    # --- 1. receive ------------------------------------------------------------------------------
+
+    async def handle(self, inbound: Inbound, settled: Once) -> bool:
+        """Process one message under its thread's lock; False for a dropped duplicate delivery."""
+        hub, thread = self.hub, inbound.thread
+        started = time.perf_counter()
+        async with hub.locks.hold(thread.id):
+            handled = await self._command_at_once(inbound, settled)
+            if handled is not None:
+                if handled:
+                    hub.observe("turn", started, platform=thread.platform)
+                return handled
+            earlier: list[Plan] | None = None
+            if hub.planner is not None and not is_command(inbound.text):
+                # a planned turn: the earlier plans come with the message, not in a trip of their own
+                message_id, history, earlier = await hub.store.receive_with_plans(
+                    inbound, history_limit=HISTORY, plans_limit=EARLIER_PLANS)
+            else:
+                message_id, history = await hub.store.receive(inbound, history_limit=HISTORY)
+            if message_id is None:
+                return await self._repeat(inbound, settled)
+            text = await self._perceive(inbound, message_id) if inbound.attachments else inbound.text
+            turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history,
+                        settled=settled, earlier=earlier, executed=[])
+            await self.plan_round(turn, round_number=1, executed=[])
+        hub.observe("turn", started, platform=thread.platform)
+        return True
+
+    async def _repeat(self, inbound: Inbound, settled: Once) -> bool:
+        """A delivery seen before: dropped, unless a crash cut its turn short (then resumed)."""
+        resumed = await self.hub.store.claim_turn_of_event(inbound.thread.platform, inbound.event_id)
+        if resumed is None:
+            log.info("dropped a repeated delivery of event %s", inbound.event_id)
+            return False
+        log.warning("a retried delivery resumes the turn of message %s, cut short by a crash", resumed)
+        await self.hub.lifecycle.resume_turn(resumed, settled)
+        return True
+
+    async def _command_at_once(self, inbound: Inbound, settled: Once) -> bool | None:
+        """The `!command` fast path: a command is parsed and vetted without any I/O, so its plan
+        is stored with the message, and its first step started, in one transaction
+        (`Store.receive_planned`); with the end of the round stored in a second one
+        (`Store.finish_round`), a one-step read-only command is two transactions and two trips to
+        the store. None when the message needs the general path (not a command, attachments,
+        `!reload`, `!help`, a mistake, or a vetting that has something to record or refuse);
+        otherwise what `handle` returns (False for a dropped duplicate)."""
+        hub = self.hub
+        planning = time.perf_counter()
+        plan = self._command_plan(inbound)
+        if plan is None:
+            return None
+        planned = time.perf_counter()
+        message_id, plan, running = await hub.store.receive_planned(
+            inbound, plan, ttl_seconds=hub.config.agent.approval_ttl, start_first_step=self._may_start(plan))
+        if message_id is None or plan is None:
+            return await self._repeat(inbound, settled)
+        hub.observe("planning", planning + (time.perf_counter() - planned), path="command")  # not the store's time
+        turn = Turn(thread=inbound.thread, requester=inbound.user, text=inbound.text, message_id=message_id,
+                    settled=settled)
+        await self._show_and_run(plan, turn, running)
+        return True
+
+    def _command_plan(self, inbound: Inbound) -> Plan | None:
+        """The plan of a `!command` when nothing about it needs storing first: no attachments to
+        perceive, nothing dropped, invalid or refused by the vetting (each of those is audited
+        or answered on the general path). Pure: a duplicate delivery costs nothing but parsing."""
+        hub = self.hub
+        if inbound.attachments or not is_command(inbound.text) or is_reload_command(inbound.text):
+            return None
+        request = PlanRequest(text=inbound.text, requester=inbound.user, tools=hub.tools_for(inbound.user), round=1)
+        outcome = parse_command(inbound.text, hub.registry)
+        if not isinstance(outcome, Plan):
+            return None
+        checked = self._vetted(outcome, request)
+        if checked.outcome is not outcome or checked.dropped or checked.invalid or checked.ruled_out \
+                or self._refusal(inbound.user, outcome):
+            return None
+        if outcome.needs_approval and hub.plan_limit.take(inbound.user.key):
+            return None  # over the rate: refused on the general path, which stores the answer
+        outcome.thread_id, outcome.requester, outcome.round = inbound.thread.id, inbound.user, 1
+        return outcome
+
+    # --- 2. perceive -----------------------------------------------------------------------------
+
+    async def _perceive(self, inbound: Inbound, message_id: str) -> str:
+        """One text from the message and its attachments; each file's outcome is shown too."""
+        hub = self.hub
+        started = time.perf_counter()
+        if hub.perceiver is None:
+            parts = [Perceiver.refusal(a.name, a.mime_type.split("/")[0], "was not read (perception is off)")
+                     for a in inbound.attachments]
+            text = "\n".join([inbound.text.strip(), *(part.render() for part in parts)]).strip()
+        else:
+            waiting = hub.perceiver.speech_pending(inbound.attachments)
+            if waiting:  # a voice note before Whisper is warm waits for it, and says so
+                await hub.notice(inbound.thread, waiting)
+            text, parts = await hub.perceiver.perceive_message(
+                inbound.text, inbound.attachments, hub.fetchers.get(inbound.thread.platform), user=inbound.user.key)
+        await hub.store.set_perceived_text(message_id, text, [a.model_dump(mode="json") for a in inbound.attachments])
+        for part in parts:
+            await hub.notice(inbound.thread, part.shown()[:1500], "info" if part.ok else "warning")
+        hub.observe("perception", started, platform=inbound.thread.platform)
+        return text
+
+    # --- 3. plan ---------------------------------------------------------------------------------
+
+    async def plan_round(self, turn: Turn, *, round_number: int, executed: list[Plan]) -> None:
+        """One round: plan, review, and propose (then run) the plan, or answer."""
+        hub = self.hub
+        planning = time.perf_counter()
+        try:
+            outcome = await self._plan(turn, round_number, executed)
+            hub.observe("planning", planning, path="command" if is_command(turn.text) else "model")
+        except PlannerError as exc:
+            await hub.store.append_audit("plan.unavailable", actor=turn.requester.key, thread_id=turn.thread.id,
+                                         detail={"error": str(exc), "round": round_number})
+            await hub.notice(turn.thread, f"I could not plan that: {exc}", "error")
+            await self.answer(turn.thread, f"Sorry, I could not plan that: {exc}. Nothing was run.",
+                              ends_turn_of=turn.message_id)
+            turn.settled()
+            return
+        if isinstance(outcome, Answer):
+            await self.answer(turn.thread, outcome.text, plan_id=executed[-1].id if executed else None,
+                              ends_turn_of=turn.message_id)
+            turn.settled()
+            return
+        refusal = self._refusal(turn.requester, outcome)
+        if refusal:
+            await hub.store.append_audit("request.refused", actor=turn.requester.key, thread_id=turn.thread.id,
+                                         detail={"reason": refusal, "tools": [s.tool for s in outcome.steps]})
+            await self.answer(turn.thread, refusal, ends_turn_of=turn.message_id)
+            turn.settled()
+            return
+        if outcome.needs_approval and (wait := hub.plan_limit.take(turn.requester.key)):
+            await self._refuse_flood(turn, wait)
+            return
+        outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
+        plan, running = await hub.store.propose_and_start(outcome, message_id=turn.message_id,
+                                                          ttl_seconds=hub.config.agent.approval_ttl,
+                                                          start_first_step=self._may_start(outcome))
+        await self._show_and_run(plan, turn, running)
+
+    async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:
+        hub = self.hub
+        if is_reload_command(turn.text):
+            return await self._reload(turn.requester)
+        if is_report_command(turn.text):  # issue 21: the thread's incident report
+            from chatops.bot.incident_report import thread_report, to_markdown
+
+            report = await thread_report(hub.store, turn.thread.id)
+            return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")
+        tools = hub.tools_for(turn.requester)
+        own = turn_sources(turn.text).own_text()
+        silence = await silence_command(hub, turn.thread, turn.requester, own) if round_number == 1 else None
+        if silence is not None:  # issue 21: "silence this for 2h" in an alert's thread, as its Silence button
+            request = PlanRequest(text=silence, requester=turn.requester, tools=tools, round=round_number)
+            outcome = parse_command(silence, hub.registry)
+        elif is_command(turn.text):
+            request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)
+            outcome = parse_command(turn.text, hub.registry)
+        elif hub.planner is None:
+            return Answer(text="No language model is configured: use `!tool arg=value` (`!help`).")
+        else:
+            earlier = []  # a thread's first message has no earlier plans: spare the store call
+            if turn.history:
+                earlier = [plan for plan in await self._recent_plans(turn, executed)
+                           if plan.id not in {p.id for p in executed}]
+            offered = relevant_tools(turn.text, tools)  # all of them unless there are many
+            # a follow-up ("check it again") names no tool: the earlier plans' tools stay on offer
+            names = {spec.name for spec in offered}
+            wanted = {step.tool for plan in earlier for step in plan.steps} - names
+            offered += [spec for spec in tools if spec.name in wanted]
+            request = PlanRequest(text=turn.text, requester=turn.requester, tools=offered,
+                                  history=turn.history, executed=executed, round=round_number,
+                                  max_steps=hub.config.agent.max_steps, earlier=earlier,
+                                  own_text=turn_sources(turn.text).own_text(), knowledge=hub.knowledge)
+            outcome = await hub.planner.plan(request)
+        if not isinstance(outcome, Plan):
+            return outcome
+        return await self._review(outcome, request, turn)
+
+    async def _recent_plans(self, turn: Turn, executed: list[Plan]) -> list[Plan]:
+        """The thread's newest plans: those read with the message followed by this turn's own
+        rounds (the thread's lock keeps other turns out meanwhile; a decision on an older plan
+        that lands during the turn is seen from the next turn on), or read from the store."""
+        if turn.earlier is None:
+            return await self.hub.store.thread_plans(turn.thread.id, limit=EARLIER_PLANS)
+        return [*turn.earlier, *executed][-EARLIER_PLANS:]
+
+    async def _reload(self, user: UserRef) -> Answer:
+        hub = self.hub
+        verdict = hub.policy.may_reload(user)
+        if not verdict.allowed:
+            await hub.store.append_audit("reload.refused", actor=user.key, detail={"reason": verdict.reason})
+            return Answer(text=f"You may not reload: {verdict.reason}.")
+        if hub.reloader is None:
+            return Answer(text="Reloading is not available here.")
+        text = await hub.reloader(user)
+        await hub.store.append_audit("reload", actor=user.key, detail={"outcome": text[:2000]})
+        return Answer(text=text)
+
+    # --- 4. review -------------------------------------------------------------------------------
+
+    async def _review(self, outcome: Plan, request: PlanRequest, turn: Turn) -> Plan | Answer:
+        """The plan as the hub takes it, with what the review dropped recorded and told."""
+        hub = self.hub
+        from chatops.bot.agent.asked import prepare_review  # the planner's reading: not needed to start
+
+        await prepare_review(outcome, request, hub.registry.specs())  # meaning, off the loop
+        checked = self._vetted(outcome, request)
+        for item in [*checked.dropped, *checked.ruled_out]:
+            await hub.store.append_audit("step.dropped", actor=turn.requester.key, thread_id=turn.thread.id,
+                                         detail={"tool": item.step.tool, "args": item.step.args, "why": item.why})
+            if checked.outcome is outcome:
+                await hub.notice(turn.thread, f"Not proposed: {item.why}.", "warning")
+        if checked.invalid:
+            await hub.store.append_audit("plan.invalid", actor=turn.requester.key, thread_id=turn.thread.id,
+                                         detail={"problems": checked.invalid})
+        return checked.outcome
+
+    def _vetted(self, outcome: Plan, request: PlanRequest) -> Review:
+        """A plan as the hub takes it: at most `max_steps` steps, each step's risk from the
+        registry (never from the planner), then the review. Pure; the caller records findings."""
+        registry = self.hub.registry
+        outcome.steps = outcome.steps[: self.hub.config.agent.max_steps]
+        for step in outcome.steps:
+            spec = registry.get(step.tool)
+            step.risk = spec.risk if spec else Risk.read
+            step.fingerprint = spec.fingerprint() if spec else None
+        from chatops.bot.agent.review import review  # the planner's checks: imported when first planning
+
+        return review(outcome, request, {spec.name: spec for spec in registry.specs()})
+
+    def _refusal(self, requester: UserRef, plan: Plan) -> str | None:
+        """Why the policy refuses this plan to its requester, or None."""
+        hub = self.hub
+        for step in plan.steps:
+            spec = hub.registry.get(step.tool)
+            if spec is None:
+                continue  # fails as a step error the planner can see
+            if spec.name in hub.config.tool_options.disabled:
+                return f"The tool {spec.name} is disabled here."
+            verdict = hub.policy.may_request(requester, spec)
+            if not verdict.allowed:
+                return f"You may not run that: {verdict.reason}."
+        for step in plan.steps:
+            # nobody is asked to approve a step that cannot run; read steps run at once and fail
+            # as step errors the planner sees
+            spec = hub.registry.get(step.tool)
+            if spec is not None and spec.risk is not Risk.read and (problem := hub.executor.check(step)):
+                return f"I did not propose that, because it could not run: {problem}."
+        return None
+
+    async def _refuse_flood(self, turn: Turn, wait: float) -> None:
+        """Answer a plan over its requester's rate (`agent.max_plans_per_minute`): nothing is
+        proposed, and the turn ends with a plain answer."""
+        limit = self.hub.config.agent.max_plans_per_minute
+        await self.hub.store.append_audit("plan.rate_limited", actor=turn.requester.key, thread_id=turn.thread.id,
+                                          detail={"per_minute": limit, "retry_after": wait})
+        text = (f"You are asking for plans that need an approval faster than {limit} a minute, so I did not "
+                f"propose this one; nothing was run. Please try again in {round(wait)} s.")
+        if turn.requester.platform == ALERT_PLATFORM:  # a storm: nobody will "try again", say what to do
+            text = (f"Not diagnosed: more than {limit} alerts a minute came with checks to plan (a storm), so I "
+                    "proposed none for this one; nothing was run. Ask “what is wrong here?” in this thread to plan "
+                    "checks.")
+        await self.answer(turn.thread, text, ends_turn_of=turn.message_id)
+        turn.settled()
+
+    def _may_start(self, plan: Plan) -> bool:
+        """Whether a plan about to be proposed can have its first step started in the same
+        transaction: it needs no decision, and that step could run (known tool, valid arguments;
+        otherwise it fails as unstarted, on the general path of `_run_steps`)."""
+        if plan.needs_approval or not plan.steps:
+            return False
+        first = plan.steps[0]
+        return self.hub.executor.check(first, spec=self.hub.registry.get(first.tool)) is None
+
+    # --- 5. run ----------------------------------------------------------------------------------
+
+    async def _show_and_run(self, plan: Plan, turn: Turn, running: str | None) -> None:
+        """Show a just-proposed plan, then run what may run now (the rest waits for a decision,
+        `bot.decisions`); `running` is the step the store already started with the proposal."""
+        self.hub.pinned.pin(plan, self.hub.registry)
+        await self.hub.emit(turn.thread, PlanEvent.of(plan))
+        turn.settled()
+        if plan.status is PlanStatus.running:
+            await self.run_plan(plan, turn, started=True, running=running)
+        else:
+            await self._run_steps(plan, turn, leading_reads_only=True)
+
+    async def run_plan(self, plan: Plan, turn: Turn, *, started: bool = False, running: str | None = None) -> None:
+        """Run a plan just read from (or written to) the store: `plan` holds its current state;
+        `running` is a step the store already started. The last step's outcome is stored with
+        the plan's end, and with the answer when the hub answers from the results itself (one
+        transaction, `Store.finish_round`)."""
+        hub = self.hub
+        if not started and not await hub.store.transition_plan(plan.id, (PlanStatus.approved,), PlanStatus.running):
+            return  # someone else is running it, or it was interrupted
+        ending = RoundEnding(answers=not self._reviews(plan, turn))
+        finished = await self._run_steps(plan, turn, leading_reads_only=False, running=running, ending=ending)
+        failed = any(step.status in (StepStatus.failed, StepStatus.interrupted) for step in finished.steps)
+        if ending.stored is None:  # no step ended the round (none ran, or one failed before the last)
+            settled = await hub.store.transition_plan(plan.id, (PlanStatus.running,),
+                                                      PlanStatus.failed if failed else PlanStatus.succeeded)
+        else:
+            settled = ending.stored.plan_status is not None
+        finished.status = PlanStatus.failed if failed else PlanStatus.succeeded
+        if not settled:
+            # another process marked it interrupted (this one's lease lapsed) and answers the turn,
+            # if it also took the turn over: when this process heartbeated again in between, the
+            # turn is still in its name, so it gives it up for the sweep (`Lifecycle.cut_short`)
+            log.warning("plan %s was taken over while it ran; its turn is answered by the new owner", plan.id)
+            hub.lifecycle.cut_short(turn.thread.id)
+            return
+        if ending.stored is not None and ending.stored.answer_id is not None:
+            await hub.emit(turn.thread, self.answer_event(turn.thread, ending.text, plan.id))
+            return
+        await self.after_round(finished, turn)
+
+    async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool, running: str | None = None,
+                         ending: RoundEnding | None = None) -> Plan:
+        """Run approved steps in order; a failure skips the rest. With `leading_reads_only`, run
+        only the read-only steps before the first one that waits for approval. `running` is a
+        step the store already started; with `ending`, the last step's outcome is stored with the
+        plan's end (see `_finish_last_step`). Returns the plan as it now stands (kept in step
+        with the store, so it need not be read back; its steps are copies, `plan`'s stay as
+        they were, and nothing here changes a step's arguments, so they need no deep copy)."""
+        hub = self.hub
+        current = plan.model_copy(update={"steps": [step.model_copy() for step in plan.steps]})
+        failed = False
+        for position, step in enumerate(current.steps):
+            if leading_reads_only and step.risk is not Risk.read:
+                break
+            if step.status is not StepStatus.approved:
+                continue
+            spec, problem = hub.pinned.spec_for(step, hub.registry)
+            problem = problem or hub.executor.check(step, spec=spec)
+            if problem is not None and step.id != running:
+                if await hub.store.fail_unstarted_step(step.id, problem):
+                    step.status, step.error = StepStatus.failed, problem
+                    await hub.emit(turn.thread, _step_event(plan, step, StepStatus.failed, error=problem))
+                failed = True
+                break
+            if step.id != running and not await hub.store.start_step(step.id):
+                continue
+            step.status = StepStatus.running
+            if (progress := turn_progress.get()) is not None:
+                progress.stepped = True
+            await hub.emit(turn.thread, _step_event(plan, step, StepStatus.running))
+            outcome = await hub.executor.run(step, self._tool_context(plan, step, turn), spec=spec)
+            last = not any(later.status is StepStatus.approved for later in current.steps[position + 1:])
+            if ending is not None and last:
+                won = await self._finish_last_step(current, step, outcome, turn, ending)
+            else:
+                won = await hub.store.finish_step(step.id, outcome)
+            status = StepStatus.succeeded if outcome.ok else StepStatus.failed
+            if not won:
+                # this process lost the step's lease: another one has marked it interrupted
+                status = StepStatus.interrupted
+                outcome = outcome.model_copy(update={
+                    "ok": False, "error": "interrupted: this process stopped heartbeating while the step ran; "
+                                          "its late result is in the audit log"})
+            _settle_step(step, status, outcome)
+            await hub.emit(turn.thread, _step_event(plan, step, status, result=outcome.result, summary=outcome.summary,
+                                                    error=outcome.error, duration_ms=outcome.duration_ms,
+                                                    outcome=outcome.outcome))
+            if not outcome.ok:
+                failed = True
+                break
+        if failed and any(s.status in (StepStatus.approved, StepStatus.proposed) for s in current.steps):
+            for step_id in await hub.store.skip_remaining_steps(plan.id):
+                step = next(s for s in current.steps if s.id == step_id)
+                step.status = StepStatus.skipped
+                await hub.emit(turn.thread, _step_event(plan, step, StepStatus.skipped))
+        return current
+
+    async def _finish_last_step(self, current: Plan, step: Step, outcome: StepResult, turn: Turn,
+                                ending: RoundEnding) -> bool:
+        """Store the last step's outcome, the plan's end and (when the hub answers from the
+        results) the answer in one transaction. The answer is written as it will read if the step
+        was still this process's; if it was not, the store keeps no answer and the caller goes on
+        as before (the step shows as interrupted, the new owner answers)."""
+        hub = self.hub
+        answer = None
+        if ending.answers:
+            as_if_won = step.model_copy()
+            _settle_step(as_if_won, StepStatus.succeeded if outcome.ok else StepStatus.failed, outcome)
+            steps = [as_if_won if other.id == step.id else other for other in current.steps]
+            ending.text = hub.redactor.text(summarize_steps(steps, knowledge=hub.knowledge)) or ""
+            answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id)
+        ending.stored = await hub.store.finish_round(step.id, outcome, current.id, answer=answer)
+        return ending.stored.step_won
+
+    def _tool_context(self, plan: Plan, step: Step, turn: Turn) -> ToolContext:
+        """All a tool gets from the bot: who asked, where, its config, and ways to report back."""
+        hub = self.hub
+
+        async def child_started(pgid: int, start_ticks: str) -> None:
+            await hub.store.record_child(step.id, pgid, start_ticks)
+
+        async def checkpoint(partial: object) -> None:
+            await hub.store.save_partial_result(step.id, hub.redactor.data(partial))
+
+        async def attach(name: str, mime_type: str, data: bytes) -> dict[str, object]:
+            # a file the step made (a chart, issue 21): its bytes in the file store, listed with the step
+            file = {"name": name, "mime_type": mime_type, "size": len(data), "sha256": await hub.store.keep_file(data)}
+            await hub.store.add_step_file(step.id, file)
+            return file
+
+        async def progress(message: str) -> None:
+            await hub.notice(turn.thread, f"{step.tool}: {hub.redactor.text(message)}")
+
+        return ToolContext(requester=turn.requester, thread=turn.thread, plan_id=plan.id, step_id=step.id,
+                           config=hub.config.tool_config(step.tool), progress=progress,
+                           child_started=child_started, child_ended=hub.store.forget_child, checkpoint=checkpoint,
+                           attach=attach, approver=step.decided_by)
+
+    # --- 6. answer -------------------------------------------------------------------------------
+
+    def _reviews(self, plan: Plan, turn: Turn) -> bool:
+        """Whether the planner sees this round's results (to answer or re-plan) rather than the
+        hub answering from them itself."""
+        reviewer = None if is_command(turn.text) else self.hub.planner
+        return reviewer is not None and reviewer.reviews_results and plan.round < self.hub.config.agent.max_rounds
+
+    async def after_round(self, plan: Plan, turn: Turn) -> None:
+        """Answer from the results, or let the planner answer or re-plan (bounded rounds)."""
+        if self._reviews(plan, turn):
+            if turn.executed is None:
+                executed = await self.hub.store.plans_for_message(turn.message_id)
+            else:  # every round of this turn ran here: its plans are in memory as stored
+                executed = turn.executed = [*turn.executed, plan]
+            await self.plan_round(turn, round_number=plan.round + 1, executed=executed)
+            return
+        await self.answer(turn.thread, summarize(plan, knowledge=self.hub.knowledge), plan_id=plan.id,
+                          ends_turn_of=turn.message_id)
+
+    async def answer(self, thread: ThreadRef, text: str, *, plan_id: str | None = None,
+                     ends_turn_of: str | None = None) -> None:
+        """Store and show an answer; `ends_turn_of` is the user message whose turn it ends."""
+        text = self.hub.redactor.text(text) or ""
+        await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of)
+        await self.hub.emit(thread, self.answer_event(thread, text, plan_id))
+
+    def answer_event(self, thread: ThreadRef, text: str, plan_id: str | None) -> AnswerEvent:
+        """The answer as shown, with its next steps that a tool can run as one-click follow-ups."""
+        return AnswerEvent(thread=thread.id, text=text, plan_id=plan_id,
+                           next_steps=follow_ups(text, self.hub.registry))
+
+
+def _settle_step(step: Step, status: StepStatus, outcome: StepResult) -> None:
+    """Mirror a finished step's stored state on the in-memory plan."""
+    step.status, step.result, step.summary = status, outcome.result, outcome.summary
+    step.error, step.duration_ms, step.outcome = outcome.error, outcome.duration_ms, outcome.outcome
+
+
+def _step_event(plan: Plan, step: Step, status: StepStatus, **fields: object) -> StepEvent:
+    return StepEvent(thread=plan.thread_id, plan_id=plan.id, id=step.id, tool=step.tool, status=status,
+                     **fields)  # type: ignore[arg-type]
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """A message shortened for quoting in a notice."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,84 @@
+"""Issue 26's held-out video set (tests/video_set.py, written before it was run, never tuned on):
+twelve generated clips of a terminal session, a browser page, a dashboard and an error dialog
+appearing mid-clip, each with known speech and known on-screen error lines, through the real
+pipeline (faster-whisper tiny.en, PyAV scene changes, Tesseract).
+
+Targets: the spoken words at WER ≤ 0.15 (over the set), every error line found with its
+timestamp within 1 s. `pytest -s` prints the per-clip figures (kept in
+bench/results/issue26-video-held-out.txt); it must hold on every CTranslate2 code path
+(`CT2_FORCE_CPU_ISA=GENERIC|AVX2|AVX512`)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from difflib import SequenceMatcher
+
+import jiwer
+import pytest
+
+from chatops.bot.perception.types import MediaFile
+from tests.clips import clip
+from tests.media import normalise
+from tests.video_set import held_out_clips
+
+MAX_WER = 0.15
+ALIKE = 0.9  # an OCR slip ("10.0.4.l2") still counts as the line found, and is counted apart
+
+
+def best_match(line: str, timeline: list[dict]) -> tuple[float, float | None]:
+    """How alike the closest on-screen line is (1.0 = exact), and when it was shown."""
+    best, when = 0.0, None
+    for entry in timeline:
+        if entry["kind"] != "on screen":
+            continue
+        for shown in entry["text"].splitlines():
+            ratio = 1.0 if line in shown else SequenceMatcher(None, line, shown).ratio()
+            if ratio > best:
+                best, when = ratio, entry["at"]
+    return best, when
+
+
+@pytest.fixture(scope="module")
+async def measured(shared_perceiver) -> dict:
+    """Every held-out clip perceived once; the figures printed (`pytest -s`)."""
+    clips = held_out_clips()
+    assert len(clips) >= 10
+    references, heard, rows, missed = [], [], [], []
+    exact = found = total = 0
+    for item in clips:
+        data = clip(item.slides, speech=item.speech, speech_at=item.speech_at, fmt=item.fmt)  # type: ignore[arg-type]
+        part = await shared_perceiver.perceive(MediaFile(f"{item.name}.{item.fmt}", data, f"video/{item.fmt}"))
+        assert part.ok and part.kind == "video", (item.name, part.text)
+        said = part.details["heard"] or ""
+        references.append(normalise(item.speech))
+        heard.append(normalise(said) or "<nothing>")
+        clip_wer = jiwer.wer(references[-1], heard[-1])
+        for line, appears in item.errors:
+            total += 1
+            alike, when = best_match(line, part.details["timeline"])
+            ok = alike >= ALIKE and when is not None and abs(when - appears) <= 1.0
+            found += ok
+            exact += ok and alike == 1.0
+            if not ok:
+                missed.append((item.name, line, alike, when, appears))
+        rows.append(f"{item.name:<18} {item.fmt:<5} {part.label:<13} WER {clip_wer:4.2f}  "
+                    f"frames {part.details['frames_read']:>2}  heard: {said}")
+    set_wer = jiwer.wer(references, heard)
+    print(f"\nCT2_FORCE_CPU_ISA={os.environ.get('CT2_FORCE_CPU_ISA', '(auto)')}")
+    print("\n".join(rows))
+    print(f"WER over the set {set_wer:.3f} (mean per clip "
+          f"{statistics.mean(jiwer.wer(r, h) for r, h in zip(references, heard, strict=True)):.3f}); "
+          f"error lines found within 1 s: {found}/{total} ({exact} word for word)")
+    return {"wer": set_wer, "missed": missed, "found": found, "total": total}
+
+
+async def test_every_error_line_is_found_within_a_second(measured):
+    assert measured["total"] == 13
+    assert measured["missed"] == [], measured["missed"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 26 target not met: tiny.en hears the held-out set at WER 0.18-0.21 "
+                                       "(rollout → 'robot', 'worker it' → 'where Kermit'); strict, so a fix shows")
+async def test_the_spoken_words_at_the_target_wer(measured):
+    assert measured["wer"] <= MAX_WER
