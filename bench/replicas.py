@@ -11,11 +11,13 @@ replicas. The load runs in a separate process, so the bots' processes do only th
 Measured at 1 and 100 concurrent clients: turns/s, p50 and p99 latency, and on PostgreSQL the
 database transactions per turn (`pg_stat_database.xact_commit`: every autocommit read counts
 as one, so this is the number of round trips that ended a transaction). The PostgreSQL server
-is Debian's, started in a temporary folder (as for the tests). Figures vary with the machine's
-load; the three setups are measured back to back in one run to be compared with each other.
+is Debian's, started in a temporary folder (as for the tests). All three setups stay up for the
+whole run and are measured interleaved (SQLite, PostgreSQL, two replicas, SQLite, …, the order
+reversed every other repeat), so the ratios to SQLite are taken between runs seconds apart and
+printed as min / median / max over the repeats.
 
-    .venv/bin/python bench/replicas.py            # 300 turns at 1 client, 3000 at 100
-    .venv/bin/python bench/replicas.py --quick    # smoke run
+    .venv/bin/python bench/replicas.py              # 300 turns at 1 client, 3000 at 100, 3 repeats
+    .venv/bin/python bench/replicas.py --quick      # smoke run
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import contextlib  # noqa: E402
 import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import textwrap  # noqa: E402
 import time  # noqa: E402
@@ -146,45 +149,62 @@ def committed(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def measure(setup: str, folder: Path, count: int, url: str | None, plan: list[tuple[int, int]]) -> list[Figures]:
-    figures = []
-    with replicas(folder, count, url) as served:
-        urls = [s.url for s in served]
-        for clients, turns in plan:
-            before = committed(url) if url else 0
-            time.sleep(0.5)  # pg_stat counters are flushed at most every 0.5 s
-            seconds, latencies = run_load(urls, clients, turns)
-            time.sleep(1.0)
-            per_turn = (committed(url) - before) / len(latencies) if url else None
-            figures.append(Figures(setup, clients, len(latencies), seconds, latencies, per_turn))
-            print(f"  {setup:<22} {clients:>3} clients: {figures[-1].rate:7.1f} turns/s", flush=True)
+def measure_once(setup: str, urls: list[str], url: str | None, clients: int, turns: int) -> Figures:
+    before = committed(url) if url else 0
+    time.sleep(0.5)  # pg_stat counters are flushed at most every 0.5 s
+    seconds, latencies = run_load(urls, clients, turns)
+    time.sleep(1.0)
+    per_turn = (committed(url) - before) / len(latencies) if url else None
+    figures = Figures(setup, clients, len(latencies), seconds, latencies, per_turn)
+    tx = f", {per_turn:.2f} transactions/turn" if per_turn is not None else ""
+    print(f"  {setup:<22} {clients:>3} clients: {figures.rate:7.1f} turns/s{tx}", flush=True)
     return figures
+
+
+def ratio_line(values: list[float]) -> str:
+    ordered = sorted(values)
+    return f"{ordered[0]:.2f} / {statistics.median(ordered):.2f} / {ordered[-1]:.2f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 3, 1 with --quick)")
     args = parser.parse_args()
     plan = [(1, 40), (100, 300)] if args.quick else [(1, 300), (100, 3000)]
-    print(f"fast-path turns over HTTP; {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    repeats = args.repeats or (1 if args.quick else 3)
+    print(f"fast-path turns over HTTP; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}")
     results: list[Figures] = []
-    with running_postgres() as server:
+    setups = (("SQLite, 1 process", 1, "sqlite"), ("PostgreSQL, 1 replica", 1, "pg"),
+              ("PostgreSQL, 2 replicas", 2, "pg"))
+    with running_postgres() as server, contextlib.ExitStack() as stack:
         server: PostgresServer
-        for setup, count, backend in (("SQLite, 1 process", 1, "sqlite"), ("PostgreSQL, 1 replica", 1, "pg"),
-                                      ("PostgreSQL, 2 replicas", 2, "pg")):
-            with tempfile.TemporaryDirectory(prefix="chatops-replicas-") as folder:
-                url = server.create_database() if backend == "pg" else None
-                results += measure(setup, Path(folder), count, url, plan)
+        running = []
+        for setup, count, backend in setups:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chatops-replicas-")))
+            url = server.create_database() if backend == "pg" else None
+            served = stack.enter_context(replicas(folder, count, url))
+            running.append((setup, [s.url for s in served], url))
+        for repeat in range(repeats):
+            order = running if repeat % 2 == 0 else running[::-1]
+            for clients, turns in plan:
+                for setup, urls, url in order:
+                    results.append(measure_once(setup, urls, url, clients, turns))
     print()
     print(f"{'setup':<24}{'clients':>8}{'turns':>7}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'DB tx/turn':>12}")
     for f in results:
-        tx = f"{f.transactions_per_turn:.1f}" if f.transactions_per_turn is not None else "-"
+        tx = f"{f.transactions_per_turn:.2f}" if f.transactions_per_turn is not None else "-"
         print(f"{f.setup:<24}{f.clients:>8}{f.turns:>7}{f.rate:>9.1f}{f.pct(0.5):>9.1f}{f.pct(0.99):>9.1f}{tx:>12}")
-    base = {f.clients: f.rate for f in results if f.setup.startswith("SQLite")}
     print()
-    for f in results:
-        if not f.setup.startswith("SQLite"):
-            print(f"{f.setup}, {f.clients} clients: {f.rate / base[f.clients]:.2f}× SQLite's rate")
+    for setup, _, _ in running[1:]:
+        for clients, _ in plan:
+            mine = [f for f in results if f.setup == setup and f.clients == clients]
+            base = [f for f in results if f.setup.startswith("SQLite") and f.clients == clients]
+            ratios = [m.rate / b.rate for m, b in zip(mine, base, strict=True)]
+            tx = [m.transactions_per_turn or 0.0 for m in mine]
+            print(f"{setup}, {clients:>3} clients: {ratio_line(ratios)} × SQLite's rate; "
+                  f"transactions per turn {ratio_line(tx)}  (min / median / max of {len(mine)})")
 
 
 if __name__ == "__main__":

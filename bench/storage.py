@@ -1,17 +1,19 @@
-"""The Store's two dispatch modes, head to head, and what they do to the event loop.
+"""Group commit and SQLite's `synchronous` mode, measured: what the store's writer costs per
+operation, at 1 and 100 concurrent turns, and what it does to the event loop.
 
-`writer_thread`: one dedicated thread owns the SQLite connection (a 1-worker executor);
-`to_thread`: `asyncio.to_thread` (the loop's default pool) behind a `threading.Lock`.
+Modes: `group` (the store as it ships: one writer drains the queued operations, one transaction
+and one commit per batch) or `single` (`max_batch=1`: one commit per operation, as before
+issue 23), each with `synchronous = FULL` (the write-ahead log is fsynced at every commit:
+durable through a power loss) or `NORMAL` (fsynced only at checkpoints: durable through a crash
+of the process, not of the machine).
 
 One "turn" = the intent operations of a read-only turn: record_inbound + propose_plan +
-start_step + finish_step (4 store operations, 4 commits), on a fresh WAL file per measurement.
-Measured at concurrency 1 (one task) and 100 (100 tasks, each with its own thread, sequential
-turns). Meanwhile a ticker task sleeps 1 ms in a loop and records how late it wakes up: the
-event-loop lag. A third mode, `inline` (the same blocking methods called on the loop itself),
-is the control that shows what blocking the loop would look like.
-
-Each (mode, concurrency) is measured `--repeats` times, modes interleaved; the table shows the
-median rate, latency percentiles of all turns, the median lag p99 and the worst lag max.
+start_step + finish_step (4 store operations), on a fresh WAL file per measurement, each client
+its own thread, turns one after another. Meanwhile a ticker task sleeps 1 ms in a loop and
+records how late it wakes up: the event-loop lag. Every (mode, concurrency) is measured
+`--repeats` times, modes interleaved (and their order reversed every other repeat); the table
+shows the median rate with the min-max of the repeats, and the ratios are taken per repeat
+(min / median / max).
 
     .venv/bin/python bench/storage.py              # 2000 turns at concurrency 100, 500 at 1, 3 repeats
     .venv/bin/python bench/storage.py --quick
@@ -44,9 +46,10 @@ from typing import Any  # noqa: E402
 
 from chatops.bot.model import Inbound, Plan, Risk, Step, StepResult, ThreadRef, UserRef  # noqa: E402
 from chatops.storage import Store  # noqa: E402
+from chatops.storage.transactions import MAX_BATCH  # noqa: E402
 
 OPS_PER_TURN = 4
-MODES = ("writer_thread", "to_thread", "inline")
+MODES = ("group FULL", "group NORMAL", "single FULL", "single NORMAL")
 WARMUP_TURNS = 40
 TICK = 0.001
 
@@ -60,6 +63,7 @@ class Run:
     latencies: list[float]
     lags: list[float]
     cpu: float  # process CPU seconds, all threads
+    commits: int = 0
 
     @property
     def ops_rate(self) -> float:
@@ -134,30 +138,17 @@ class Ticker:
         return list(self.lags)
 
 
-def operations(store: Store, mode: str) -> dict[str, Callable[..., Awaitable[Any]]]:
-    """The four intent operations, awaited normally or (inline) run on the loop itself."""
+def operations(store: Store) -> dict[str, Callable[..., Awaitable[Any]]]:
     names = ("record_inbound", "propose_plan", "start_step", "finish_step")
-    if mode != "inline":
-        return {name: getattr(store, name) for name in names}
-
-    def blocking_on_loop(name: str) -> Callable[..., Awaitable[Any]]:
-        method = getattr(Store, name).blocking
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            result = method(store, *args, **kwargs)  # the loop is blocked for the whole call
-            await asyncio.sleep(0)  # then lets others run, as a real await would
-            return result
-
-        return call
-
-    return {name: blocking_on_loop(name) for name in names}
+    return {name: getattr(store, name) for name in names}
 
 
 async def measure(mode: str, concurrency: int, turns: int) -> Run:
     with tempfile.TemporaryDirectory(prefix="chatops-bench-") as tmp:
-        # inline needs a connection usable from the loop's thread: open it like to_thread does
-        store = await Store.open(Path(tmp) / "bench.db", dispatch="to_thread" if mode == "inline" else mode)
-        ops = operations(store, mode)
+        grouping, synchronous = mode.split()
+        store = await Store.open(Path(tmp) / "bench.db", synchronous=synchronous,  # type: ignore[arg-type]
+                                 max_batch=1 if grouping == "single" else MAX_BATCH)
+        ops = operations(store)
         users = [UserRef(platform="console", id=f"u{i}", name=f"user{i}") for i in range(concurrency)]
         threads = [ThreadRef(platform="console", thread=f"bench-{i}") for i in range(concurrency)]
         latencies: list[float] = []
@@ -190,13 +181,15 @@ async def measure(mode: str, concurrency: int, turns: int) -> Run:
         ticker = Ticker()
         ticker.start()
         await asyncio.sleep(0.01)
+        commits = store.batches.commits
         seconds, cpu = await drive("run", concurrency, turns, record=True)
+        commits = store.batches.commits - commits
         lags = await ticker.stop()
         done = await store._dispatch(
             lambda: store.db.execute("SELECT count(*) FROM steps WHERE status = 'succeeded'").fetchone()[0])
         assert done == turns + WARMUP_TURNS, (done, turns)
         await store.close()
-    return Run(mode, concurrency, turns, seconds, latencies, lags, cpu)
+    return Run(mode, concurrency, turns, seconds, latencies, lags, cpu, commits)
 
 
 async def idle_lag(seconds: float) -> list[float]:
@@ -229,36 +222,33 @@ async def main_async(args: argparse.Namespace) -> None:
                       flush=True)
 
     print()
-    header = (f"{'mode':<17} {'conc':>4} {'ops/s':>7} {'(min-max)':>13} {'turns/s':>8} {'turn p50':>9} "
-              f"{'turn p99':>9} {'cpu/op':>8} {'lag p99':>8} {'lag max':>8}")
+    header = (f"{'mode':<15} {'conc':>4} {'ops/s':>7} {'(min-max)':>13} {'turns/s':>8} {'turn p50':>9} "
+              f"{'turn p99':>9} {'cpu/op':>8} {'ops/commit':>10} {'lag p99':>8} {'lag max':>8}")
     print(header)
     print("-" * len(header))
-    print(f"{'idle loop':<17} {'-':>4} {'-':>7} {'':>13} {'-':>8} {'-':>9} {'-':>9} {'-':>8} "
+    print(f"{'idle loop':<15} {'-':>4} {'-':>7} {'':>13} {'-':>8} {'-':>9} {'-':>9} {'-':>8} {'-':>10} "
           f"{pct(floor, 0.99):8.2f} {max(floor) * 1000:8.2f}")
     for concurrency, _ in levels:
         for mode in MODES:
             s = summaries[(mode, concurrency)]
             low, high = s.spread
-            label = mode + (" (control)" if mode == "inline" else "")
-            print(f"{label:<17} {concurrency:>4} {s.ops_rate:7.0f} {f'({low:.0f}-{high:.0f})':>13} "
+            per_commit = statistics.median(r.turns * OPS_PER_TURN / max(1, r.commits) for r in s.runs)
+            print(f"{mode:<15} {concurrency:>4} {s.ops_rate:7.0f} {f'({low:.0f}-{high:.0f})':>13} "
                   f"{s.ops_rate / OPS_PER_TURN:8.0f} {s.latency(0.5):8.2f}m {s.latency(0.99):8.2f}m "
-                  f"{s.cpu_per_op:6.0f}us "
+                  f"{s.cpu_per_op:6.0f}us {per_commit:10.1f} "
                   f"{s.lag_p99:7.2f}m {s.lag_max:7.2f}m")
     print("(m = milliseconds; cpu/op = process CPU time, all threads, per operation; lag = how late a 1 ms sleep"
           " woke up while the turns ran)")
     print()
     for concurrency, _ in levels:
-        w, t = summaries[("writer_thread", concurrency)], summaries[("to_thread", concurrency)]
-        faster, slower = (w, t) if w.ops_rate >= t.ops_rate else (t, w)
-        gain = faster.ops_rate / slower.ops_rate - 1
-        overlap = faster.spread[0] <= slower.spread[1]
-        print(f"concurrency {concurrency:>3}: {faster.mode} is faster by {gain:.0%} "
-              f"({faster.ops_rate:.0f} vs {slower.ops_rate:.0f} ops/s)"
-              + ("; the repeats overlap, so within noise" if overlap else ""))
-    inline = max(summaries[("inline", c)].lag_max for c, _ in levels)
-    threaded = max(summaries[(m, c)].lag_max for m in ("writer_thread", "to_thread") for c, _ in levels)
-    print(f"event loop: worst lag {threaded:.2f} ms with either thread mode vs {inline:.2f} ms when the same "
-          f"work runs on the loop (idle floor {max(floor) * 1000:.2f} ms)")
+        for label, top, bottom in (("FULL / NORMAL, group commit", "group FULL", "group NORMAL"),
+                                   ("group / single, FULL", "group FULL", "single FULL"),
+                                   ("group / single, NORMAL", "group NORMAL", "single NORMAL")):
+            ratios = sorted(a.ops_rate / b.ops_rate for a, b in zip(summaries[(top, concurrency)].runs,
+                                                                      summaries[(bottom, concurrency)].runs,
+                                                                      strict=True))
+            print(f"concurrency {concurrency:>3}: {label:<28} {ratios[0]:.2f} / "
+                  f"{statistics.median(ratios):.2f} / {ratios[-1]:.2f}  (min / median / max of {len(ratios)})")
 
 
 def _cpus() -> int:

@@ -1,6 +1,6 @@
 """How many times a turn goes to the store (issue 15, "one round trip per turn"), counted, not
-timed: write transactions (`BEGIN` statements traced off the live SQLite connection) and trips to
-the store's thread.
+timed: write transactions (`BEGIN` statements traced off the live SQLite connection) and operations
+queued to the store's group-commit writer.
 
 The bounds, one transaction per point where a turn must be durable before it goes on:
   * a `!command`: the message with its plan and its first step started, before the tool runs;
@@ -35,20 +35,21 @@ async def cost_of(bot, work) -> Cost:
     store = bot.store
     statements: list[str] = []
     hops = 0
-    original = store._dispatch
+    writer = store._writer
+    original = writer.submit
 
     async def counting(*args, **kwargs):
         nonlocal hops
         hops += 1
         return await original(*args, **kwargs)
 
-    await original(lambda: store.db.conn.set_trace_callback(statements.append))
-    store._dispatch = counting
+    await store._dispatch(lambda: store.db.conn.set_trace_callback(statements.append), kind="read")
+    writer.submit = counting
     try:
         await work()
     finally:
-        store._dispatch = original
-        await original(lambda: store.db.conn.set_trace_callback(None))
+        writer.submit = original
+        await store._dispatch(lambda: store.db.conn.set_trace_callback(None), kind="read")
     return Cost(transactions=sum(1 for sql in statements if sql.lstrip().upper().startswith("BEGIN")), hops=hops)
 
 

@@ -40,10 +40,9 @@ async def test_the_first_id_is_above_the_clock_based_ids_kept_before_the_upgrade
     old = time.time_ns() // 1000  # what the per-process counter handed out before v11
 
     def keep_old() -> None:
-        with store._writing():
-            store.db.execute("INSERT INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)", [old, "web:t", "{}"])
+        store.db.execute("INSERT INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)", [old, "web:t", "{}"])
 
-    await store._dispatch(keep_old)
+    await store._dispatch(keep_old, kind="write")  # in a transaction of its own
     [new] = await store.keep_thread_events([("web:t", "{}")])
     assert new == old + 1
     assert [event_id for event_id, _ in await store.thread_events("web:t", old)] == [new]

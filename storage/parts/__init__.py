@@ -1,0 +1,1 @@
+"""The store's parts: one module per thing stored, composed into `storage.store.Store`."""

@@ -1,0 +1,144 @@
+"""A thread's messages: what users said, what the bot answered, and when a turn ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatops.bot.model import (
+    Inbound,
+    Plan,
+    ThreadRef,
+)
+from chatops.storage.operations import dumps, new_id, reads, statement, ts, writes
+from chatops.storage.parts.part import Part
+
+
+class Messages(Part):
+    """A thread's messages: what users said, what the bot answered, and when a turn ended."""
+
+    @writes
+    def record_inbound(self, inbound: Inbound, *, title: str = "") -> str | None:
+        """Store a user's message unless its platform event was seen before (a retry or a
+        replay). Returns the new message id, or None for a duplicate."""
+        db = self.db
+        cursor = db.execute(
+            "INSERT INTO events (platform, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [inbound.thread.platform, inbound.event_id, ts(inbound.received_at)],
+        )
+        if cursor.rowcount == 0:
+            return None
+        self._ensure_thread(inbound.thread, title or inbound.text[:80])
+        message_id = new_id("m")
+        db.execute(
+            "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
+            "attachments, created_at, owner, turn_ended_at) VALUES (?, ?, 'user', ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [message_id, inbound.thread.id, inbound.user.platform, inbound.user.id, inbound.user.name,
+             inbound.text, inbound.text, dumps([a.model_dump(mode="json") for a in inbound.attachments]),
+             ts(inbound.received_at), self.process_id],
+        )
+        db.execute("UPDATE events SET message_id = ? WHERE platform = ? AND event_id = ?",
+                   [message_id, inbound.thread.platform, inbound.event_id])
+        self._audit("message.received", actor=inbound.user.key, thread_id=inbound.thread.id,
+                    detail={"message_id": message_id, "event_id": inbound.event_id})
+        return message_id
+
+    @writes
+    def receive(self, inbound: Inbound, *, history_limit: int = 20) -> tuple[str | None, list[dict[str, Any]]]:
+        """`record_inbound` and the thread's history before it, in one trip to the store thread."""
+        message_id = self.record_inbound.blocking(self, inbound)  # type: ignore[attr-defined]
+        if message_id is None:
+            return None, []
+        history = self.thread_history.blocking(self, inbound.thread.id, history_limit + 1)  # type: ignore[attr-defined]
+        return message_id, history[:-1]
+
+    @writes
+    def receive_with_plans(self, inbound: Inbound, *, history_limit: int = 20,
+                           plans_limit: int = 3) -> tuple[str | None, list[dict[str, Any]], list[Plan]]:
+        """`receive` and, when the thread has history, its newest `plans_limit` plans (what a
+        planner is shown for follow-ups), in one trip to the store thread."""
+        message_id, history = self.receive.blocking(  # type: ignore[attr-defined]
+            self, inbound, history_limit=history_limit)
+        if message_id is None or not history:
+            return message_id, history, []
+        plans = self.thread_plans.blocking(self, inbound.thread.id, plans_limit)  # type: ignore[attr-defined]
+        return message_id, history, plans
+
+    def _ensure_thread(self, thread: ThreadRef, title: str) -> None:
+        now = ts()
+        self.db.execute(
+            "INSERT INTO threads (id, platform, channel, external_id, title, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
+            [thread.id, thread.platform, thread.channel, thread.thread, title, now, now],
+        )
+
+    @writes
+    def set_perceived_text(self, message_id: str, perceived_text: str,
+                           attachments: list[dict[str, Any]] | None = None) -> None:
+        """What the planner read for a message; attachments now carry their content hashes."""
+        self.db.execute("UPDATE messages SET perceived_text = ? WHERE id = ?", [perceived_text, message_id])
+        if attachments is not None:
+            self.db.execute("UPDATE messages SET attachments = ? WHERE id = ?", [dumps(attachments), message_id])
+
+    @writes
+    def record_bot_message(self, thread: ThreadRef, text: str, *, ends_turn_of: str | None = None) -> str:
+        """Store the bot's message; `ends_turn_of` names the user message it answers, whose turn
+        is then over (in the same transaction: an answer is never stored without it)."""
+        message_id = new_id("m")
+        now = ts()
+        self._ensure_thread(thread, "")
+        self.db.execute(
+            "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
+            "attachments, created_at, owner, turn_ended_at) "
+            "VALUES (?, ?, 'bot', ?, '', '', ?, ?, '[]', ?, NULL, ?)",
+            [message_id, thread.id, thread.platform, text, text, now, now],
+        )
+        if ends_turn_of:
+            self._end_turn(ends_turn_of, now)
+        return message_id
+
+    def _end_turn(self, message_id: str, now: str) -> None:
+        self.db.execute("UPDATE messages SET turn_ended_at = ? WHERE id = ? AND turn_ended_at IS NULL",
+                        [now, message_id])
+
+    @statement
+    def end_turn(self, message_id: str) -> None:
+        """The turn of this message is over without an answer of its own (its plan expired)."""
+        self._end_turn(message_id, ts())
+
+    @statement
+    def record_notice(self, thread: ThreadRef, text: str, level: str = "info") -> None:
+        """A notice shown in a thread (progress, an expiry, what an attachment was read as)."""
+        self.db.execute("INSERT INTO notices (thread_id, level, text, created_at) VALUES (?, ?, ?, ?)",
+                        [thread.id, level, text, ts()])
+
+    @reads
+    def thread_exists(self, thread_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM threads WHERE id = ?", [thread_id]).fetchone() is not None
+
+    @reads
+    def thread_ref(self, thread_id: str) -> ThreadRef | None:
+        row = self.db.execute(
+            "SELECT platform, channel, external_id FROM threads WHERE id = ?", [thread_id]).fetchone()
+        return ThreadRef(platform=row[0], channel=row[1] or "", thread=row[2]) if row else None
+
+    @reads
+    def turn_of(self, plan_id: str) -> tuple[ThreadRef, str, str] | None:
+        """(thread, message id, perceived text) of the message a plan answers."""
+        row = self.db.execute(
+            "SELECT t.platform, t.channel, t.external_id, m.id, m.perceived_text FROM plans p "
+            "JOIN messages m ON m.id = p.message_id JOIN threads t ON t.id = p.thread_id WHERE p.id = ?",
+            [plan_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return ThreadRef(platform=row[0], channel=row[1] or "", thread=row[2]), row[3], row[4]
+
+    @reads
+    def thread_history(self, thread_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The last `limit` messages of a thread, oldest first, as {role, text, created_at}."""
+        rows = self.db.execute(
+            "SELECT role, perceived_text AS text, user_name, created_at FROM messages WHERE thread_id = ? "
+            "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            [thread_id, limit],
+        ).fetchall()
+        return [{"role": r[0], "text": r[1], "user": r[2], "created_at": r[3]} for r in reversed(rows)]

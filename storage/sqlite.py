@@ -1,0 +1,118 @@
+"""The SQLite file under the store: opening it, its transactions, and its errors named as faults.
+
+`SYNCHRONOUS` was chosen by measurement (`bench/storage.py`, written up in docs/storage.md):
+`FULL` (an fsync of the write-ahead log at every commit) made one client's turns about 40×
+slower on this machine's disk and, even with group commit sharing each fsync among ~30
+operations, 100 clients' turns 4× slower. `NORMAL` in WAL mode keeps every acknowledged commit
+through a crash or kill -9 of the process (the log is in the OS's page cache) and the file
+consistent through a power loss, which can roll back the last commits before the next
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlite_utils
+
+from chatops.bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
+from chatops.storage.migrations import migrate
+
+Synchronous = Literal["OFF", "NORMAL", "FULL"]
+SYNCHRONOUS: Synchronous = "NORMAL"
+
+# SQLite primary result codes (the low byte of `sqlite_errorcode`)
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
+LOW_SPACE_BYTES = 1024 * 1024  # below this, an I/O error is taken for a full disk
+WAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes the write-ahead log keeps on disk once checkpointed
+BUSY_SECONDS = 30  # how long a write waits for another process's lock on the file
+
+
+def storage_fault(exc: BaseException, path: Path) -> StorageUnavailable | None:
+    """The named fault behind a SQLite error, or None for a plain bug (bad SQL, a constraint)."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == SQLITE_FULL:
+        return StorageFull(f"the database is full ({exc}); free some disk space (or run `chatops prune`)")
+    if code == SQLITE_READONLY:
+        return StorageReadOnly(f"the database is read-only ({exc})")
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):  # the busy timeout ran out: another process holds the lock
+        return StorageUnavailable(f"the database is busy ({exc}); try again")
+    if code in (SQLITE_IOERR, SQLITE_CANTOPEN):
+        if free_bytes(path) < LOW_SPACE_BYTES:
+            return StorageFull(f"the disk holding the database is full ({exc})")
+        return StorageUnavailable(f"the database cannot be written ({exc})")
+    return None
+
+
+def free_bytes(path: Path) -> int:
+    """Free space on the file system that holds `path` (its folder, if the file is not there yet)."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        return shutil.disk_usage(folder if folder.exists() else Path.cwd()).free
+    except OSError:
+        return 0
+
+
+def connect(path: Path, synchronous: Synchronous = SYNCHRONOUS) -> sqlite_utils.Database:
+    """Open (creating its folder) and migrate the file, in WAL mode. Called on the writer thread,
+    which then owns the connection."""
+    if str(path) != ":memory:":
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot create the folder {path.parent}: {exc.strerror}") from exc
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_SECONDS)
+    db = sqlite_utils.Database(conn)
+    db.enable_wal()
+    db.execute(f"PRAGMA synchronous = {synchronous}")
+    db.execute("PRAGMA foreign_keys = ON")
+    migrate(db)
+    return db
+
+
+class SqliteSession:
+    """Transactions on the file's one connection. Every write transaction takes the write lock
+    first (`BEGIN IMMEDIATE`): a deferred one that happens to read first fails at once with
+    "database is locked" when another process wrote in between, instead of waiting its turn
+    (found by the chaos soak with two processes on one file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db: sqlite_utils.Database | None = None
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        if self.db is None:
+            raise RuntimeError("the store is not open")
+        yield self.db.conn
+
+    def begin(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self, conn: sqlite3.Connection) -> None:
+        conn.commit()
+
+    def rollback(self, conn: sqlite3.Connection) -> None:
+        conn.rollback()
+
+    def in_transaction(self, conn: sqlite3.Connection) -> bool:
+        try:
+            return conn.in_transaction
+        except sqlite3.ProgrammingError:  # closed (the last operation of a store closes it)
+            return False
+
+    def fault(self, exc: BaseException) -> BaseException | None:
+        return storage_fault(exc, self.path)
+
+    def retryable(self, exc: BaseException) -> bool:
+        return False  # a busy file already waited out its timeout
+
+    def unreachable(self, fault: BaseException) -> bool:
+        return type(fault) is StorageUnavailable
