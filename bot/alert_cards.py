@@ -13,6 +13,7 @@ from datetime import datetime
 
 from chatops.bot.alert_payloads import Alert, AlertNotification
 from chatops.bot.perception.types import defuse_labels, safe_name
+from chatops.bot.text import duration_words
 from chatops.bot.thread_openers import HeadCard
 
 SENDERS = {"alertmanager": "Alertmanager", "grafana": "Grafana"}
@@ -90,15 +91,6 @@ def alert_message(notification: AlertNotification, alerts: list[Alert], *, shown
     return f"{request_line(notification.source)}\n{label}\n{text}"
 
 
-def duration_words(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 90:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 def stamp(moment: datetime) -> str:

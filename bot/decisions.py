@@ -27,6 +27,7 @@ from chatops.bot.model import (
     ThreadRef,
     UserRef,
 )
+from chatops.bot.text import duration_words
 from chatops.bot.turn import Turn
 
 if TYPE_CHECKING:
@@ -199,13 +200,3 @@ class Decisions:
                 log.exception("the expiry sweep failed")
 
 
-def duration_words(seconds: float) -> str:
-    """`8 s`, `15 min`, `1 h 30 min`: a duration as a person would say it (never "0.133333 min")."""
-    seconds = round(seconds)
-    if seconds < 90:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if rest else f"{hours} h"

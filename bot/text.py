@@ -27,3 +27,16 @@ def unsafe_characters(text: str) -> list[str]:
 def safe_file_name(name: str) -> str:
     """`name` without unsafe characters (a file name is shown, logged and stored)."""
     return "".join(char for char in name if not is_unsafe(char) and char != "\t").strip()
+
+
+def duration_words(seconds: float) -> str:
+    """`8 s`, `15 min`, `1 h 30 min`: a duration as a person would say it (never "0.133333 min");
+    a negative one (clocks that disagree) is 0 s."""
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"

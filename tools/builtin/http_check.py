@@ -174,7 +174,8 @@ def _new_ssl_context(ca_file: str | None, _stamp: int | None, verify: bool) -> s
     return context
 
 
-def _parse_url(url: str) -> URL:
+def checked_url(url: str) -> URL:
+    """An http:// or https:// URL with a host (`web_snapshot` opens pages by the same rule)."""
     parsed = URL(url.strip())
     if parsed.scheme not in ("http", "https"):
         hint = f"; did you mean https://{url.strip()}?" if not parsed.scheme or not parsed.host else ""
@@ -281,7 +282,7 @@ async def http_check(
         timeout: Seconds to wait for the whole check, redirects included.
         expect_status: The status that counts as healthy; by default any 2xx or 3xx.
     """
-    current = _parse_url(url)
+    current = checked_url(url)
     result = HttpCheckResult(url=str(current), final_url=str(current))
     connector = _CertRecordingConnector(ssl=_ssl_context(ctx.config))
     started = time.perf_counter()

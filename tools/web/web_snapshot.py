@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from yarl import URL
 
+from chatops.tools.builtin.http_check import checked_url  # http_check's rule
 from chatops.tools.context import ToolContext
 from chatops.tools.registry import tool
 from chatops.tools.web.browser import SHARED
@@ -113,17 +114,6 @@ def _host(url: str) -> str:
         return URL(url).host or url[:40]
     except ValueError:
         return url[:40]
-
-
-def checked_url(url: str) -> URL:
-    """`http_check`'s rule: an http:// or https:// URL with a host."""
-    parsed = URL(url.strip())
-    if parsed.scheme not in ("http", "https"):
-        hint = f"; did you mean https://{url.strip()}?" if not parsed.scheme or not parsed.host else ""
-        raise ValueError(f"url must be an http:// or https:// URL, got {url!r}{hint}")
-    if not parsed.host:
-        raise ValueError(f"url has no host: {url!r}")
-    return parsed
 
 
 def host_allowed(host: str | None, allow: list[str]) -> bool:
