@@ -22,16 +22,17 @@ define debs
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian packages:$$missing"; \
+		echo "installing Debian packages$(if $(SUDO), with sudo,):$$missing"; \
+		echo "  why: $(2)"; \
 		$(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
 	else echo "warning: install these with your package manager:$$missing"; fi
 endef
 
 system-deps:
-	$(call debs,$(RUN_DEBS))
+	$(call debs,$(RUN_DEBS),Tesseract reads the text of screenshots)
 
 test-system-deps:
-	$(call debs,$(RUN_DEBS) $(TEST_DEBS))
+	$(call debs,$(RUN_DEBS) $(TEST_DEBS),Tesseract reads screenshots; the tests make speech and video with espeak-ng and ffmpeg; drive the web chat in chromium; start throwaway PostgreSQL; Prometheus and Alertmanager servers; and check the systemd unit)
 
 $(RUN_STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chatops needs Python >= 3.11 (set PYTHON=python3.11)")'
