@@ -338,3 +338,23 @@ async def test_a_question_about_values_never_becomes_a_change() -> None:
 async def test_a_how_to_question_never_becomes_the_change_it_names(text: str) -> None:
     outcome = await plan(text)
     assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps)
+
+
+PROBE_TOOLS = [
+    runbook("cipher_scan", "List the TLS versions and ciphers a server accepts", "read",
+            {"target": {"pattern": "^[a-z0-9][a-z0-9.-]*(:[0-9]{1,5})?$", "description": "host or host:port"}}),
+    runbook("cache_purge", "Drop cached objects from the CDN so the origin is asked again", "write",
+            {"site": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The CDN site, e.g. assets"},
+             "path": {"pattern": "^/\\S*$", "description": "A path, a trailing * for everything under it"}},
+            keywords=["purge"]),
+]
+
+
+async def test_a_host_keeps_its_port_where_the_parameter_takes_host_and_port() -> None:
+    assert calls(await plan("which ciphers does mail.example.net:587 accept", PROBE_TOOLS)) == \
+        [("cipher_scan", {"target": "mail.example.net:587"})]
+
+
+async def test_a_path_with_a_wildcard_is_taken_whole() -> None:
+    assert calls(await plan("purge /static/js/* on assets", PROBE_TOOLS)) == \
+        [("cache_purge", {"site": "assets", "path": "/static/js/*"})]

@@ -247,6 +247,18 @@ def _fits_string(value: str, prop: dict[str, Any]) -> bool:
     return True
 
 
+def _with_port(host: str, param: Param, entities: Entities) -> str:
+    """`host:port` when the request wrote it so and the parameter takes that form ("host or
+    host:port", a pattern with an optional `:port`); otherwise the bare host."""
+    port = next((port for name, port in entities.host_ports if name == host), None)
+    if port is None or f"{host}:{port}" not in entities.text:
+        return host
+    joined = f"{host}:{port}"
+    pattern = param.schema.get("pattern")
+    takes = _fits_string(joined, param.schema) if pattern else "host:port" in str(param.schema.get("description", ""))
+    return joined if takes else host
+
+
 def _near_number(anchors: frozenset[str], entities: Entities) -> int | None:
     """A number the request writes next to a word naming the parameter: "200 lines", "a 7
     second timeout", "replicas: 5". Numbers inside quoted output never count (see
@@ -532,7 +544,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             hosts = entities.hosts if kind == "host" else [h for h in entities.hosts if h not in entities.ips]
             hosts = [host for host in hosts if _fits_string(host, param.schema)]
             if hosts:
-                put(param, hosts[0], hosts[0], FIT_POINTS["host", kind])
+                put(param, _with_port(hosts[0], param, entities), hosts[0], FIT_POINTS["host", kind])
             elif entities.urls and url_host(entities.urls[0]):
                 put(param, url_host(entities.urls[0]), entities.urls[0], FIT_POINTS["url", kind])
             elif kind == "host" and param.required:
