@@ -160,6 +160,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             continue
         if verb_form(span.text) or lowered in DETERMINERS or lowered in PARTICLES or lowered in REFERENCES:
             continue
+        if re.fullmatch(r"\d+(?:ing|ed)", lowered):
+            continue  # "the deploy is 500ing", "it 404ed": a status used as a verb, not a name
         value = fitting(span.text, schema)
         if value is None:
             continue
