@@ -31,3 +31,16 @@ class StorageReadOnly(StorageUnavailable):
 
     code = "storage_read_only"
     status = 503
+
+
+class NotServing(Exception):
+    """The process cannot serve turns: its tools or planner failed to load, or it is stopping
+    while they loaded. Another replica (or this one, restarted) can: a caller says "try again",
+    never "internal error"."""
+
+    code = "not_serving"
+    status = 503
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
+from chatops.bot.faults import NotServing
+
 LOADING = "loading"
 READY = "ready"
 ON_FIRST_USE = "on first use"
@@ -44,7 +46,7 @@ class Warmup:
 
     async def ready(self) -> None:
         """Return once the tools and the planner are in place (at once when they are);
-        raises `RuntimeError` when they failed to load."""
+        raises `NotServing` when they failed to load or start-up was cancelled."""
         await self._ready.wait()
         if self.failure is not None:
-            raise RuntimeError(f"the bot could not finish starting: {self.failure}")
+            raise NotServing(f"the bot could not finish starting: {self.failure}")

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from chatops.bot.faults import StorageUnavailable
+from chatops.bot.faults import NotServing, StorageUnavailable
 
 log = logging.getLogger("chatops.http")
 
@@ -46,6 +46,10 @@ async def errors_as_json(request: web.Request,
         log.warning("%s %s: %s", request.method, request.path, exc.message)
         return error_response(exc.status, exc.code, f"{exc.message}. Nothing was stored; try again later.",
                               {"Retry-After": "30"})
+    except NotServing as exc:  # stopping while it started, or a start that failed: another try can succeed
+        log.warning("%s %s: %s", request.method, request.path, exc.message)
+        return error_response(exc.status, exc.code, f"{exc.message}. Nothing was done; try again.",
+                              {"Retry-After": "5"})
     except UnicodeDecodeError:
         return error_response(400, "malformed_body", "the body is not valid UTF-8")
     except web.HTTPException as exc:
