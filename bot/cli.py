@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -158,6 +159,18 @@ def _say_missing_extras(settings: Config) -> None:
             typer.echo(f"note: {missing.line()}", err=True)
 
 
+async def _through_outages(step: Callable[[], Awaitable[object]], what: str, pause: float = 5.0) -> None:
+    """Run a start-up step that needs the database, again every `pause` seconds while the
+    database cannot be reached."""
+    while True:
+        try:
+            await step()
+            return
+        except StorageUnavailable as exc:
+            typer.echo(f"warning: {what}: {exc.message}; trying again in {pause:g} s", err=True)
+            await asyncio.sleep(pause)
+
+
 async def _serve(settings: Config) -> int:
     import signal
 
@@ -210,9 +223,11 @@ async def _serve(settings: Config) -> int:
         await runtime.loading
         for problem in runtime.problems:  # a server that did not start is said at once, not at first use
             typer.echo(f"warning: {problem}", err=True)
-        await runtime.hub.republish_settled()
+        # the database may be out right now (a PostgreSQL restart): a running bot lives through
+        # that, so a starting one waits for it here instead of exiting (found by the chaos run)
+        await _through_outages(runtime.hub.republish_settled, "showing again the plans settled while it was down")
         if runtime.scheduler is not None:
-            await runtime.scheduler.start()
+            await _through_outages(runtime.scheduler.start, "starting the schedules")
 
     loop.add_signal_handler(signal.SIGHUP, on_hangup)
     if record_pid(settings) is None:
