@@ -149,9 +149,12 @@ def test_the_time_budget_cuts_speech_off_too(shared_perceiver):
     long = " ".join([f"{SPOKEN}."] * 6)  # about 18 s: several segments
     reading = reader(shared_perceiver, time_budget=0.01).read(clip([(terminal_screenshot(FIRST), 2)], speech=long),
                                                              "long.mp4")
-    [said] = [entry for entry in reading.entries if entry.kind == "said"]  # the first segment, then the budget
-    assert wer(SPOKEN, said.text) <= MAX_WER
-    assert re.fullmatch(r"speech from 0:0\d to 0:1[78] not transcribed: the 0.01 s time budget ran out",
+    # the first segment, then the budget; how much that segment holds is Whisper's choice (one
+    # sentence or several: it varied between runs), so its opening words are compared
+    [said] = [entry for entry in reading.entries if entry.kind == "said"]
+    opening = " ".join(said.text.split()[:len(SPOKEN.split())])
+    assert wer(SPOKEN, opening) <= MAX_WER
+    assert re.fullmatch(r"speech from 0:[01]\d to 0:1[78] not transcribed: the 0.01 s time budget ran out",
                         reading.notes[0]), reading.notes
 
 
