@@ -220,6 +220,8 @@ class Runtime:
         return report.text()
 
     async def close(self) -> None:
+        if "chatops.bot.agent.meaning" in sys.modules:  # a warm-up thread ends at its next text
+            sys.modules["chatops.bot.agent.meaning"].stop_warming()
         loads = [*([self.loading] if self.loading is not None else []), *self.background]
         for task in loads:
             task.cancel()

@@ -209,12 +209,23 @@ def cached_similarities(text: str, tools: Iterable[tuple[str, str]]) -> dict[str
     return similarities(text, described)
 
 
+_STOPS = [0]  # how many times `stop_warming` was called: a warm-up started before a stop ends early
+
+
+def stop_warming() -> None:
+    """Make the warm-ups running now in worker threads stop before their next text, so a stopping
+    runtime does not wait for them (the interpreter joins those threads on exit). Later warm-ups
+    are not affected."""
+    _STOPS[0] += 1
+
+
 def warm(texts: Iterable[str] = (), tools: Iterable[tuple[str, str]] = ()) -> bool:
     """Load the model and embed these texts and tools ahead of use (in a worker thread)."""
+    stops = _STOPS[0]
     if encoder() is None:
         return False
-    for text in texts:
-        _vector(_key(text))
-    for name, summary in tools:
-        _vector(tool_text(name, summary))
+    for text in [*(_key(text) for text in texts), *(tool_text(name, summary) for name, summary in tools)]:
+        if _STOPS[0] != stops:
+            return False
+        _vector(text)
     return True
