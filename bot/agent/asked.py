@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Iterable
 
 from chatops.bot.agent import meaning as semantics
-from chatops.bot.agent.entities import extract_entities
+from chatops.bot.agent.entities import entities_ready, extract_entities, warm_entities
 from chatops.bot.agent.lexicon import QUESTION, REQUEST_SPLIT
 from chatops.bot.agent.planning import PlanRequest
 from chatops.bot.agent.provenance import turn_sources
@@ -51,7 +51,11 @@ def asks_for(spec: ToolSpec, own_texts: Iterable[str], offered: Iterable[ToolSpe
 
 async def prepare_review(plan: Plan, request: PlanRequest, specs: Iterable[ToolSpec]) -> None:
     """Embed the user's own clauses in a worker thread when the review will ask what they mean (a
-    change proposed in a turn that carries data), so `asks_for` never computes on the event loop."""
+    change proposed in a turn that carries data), so `asks_for` never computes on the event loop;
+    and load what the review's word checks read (the suffix list, the English words) the first
+    time, whichever planner made the plan."""
+    if not entities_ready():
+        await asyncio.to_thread(warm_entities)
     offered = {spec.name: spec for spec in specs}
     if not any(offered.get(step.tool) and offered[step.tool].risk is not Risk.read for step in plan.steps):
         return
