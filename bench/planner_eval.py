@@ -56,6 +56,8 @@ async def suite(args: argparse.Namespace) -> int:
             await asyncio.to_thread(embedded.start)
         model = build_model(llm, embedded_base_url=embedded.base_url if embedded else None)
         for path in ([] if args.only_issue19 else _issue11_sets()) + _issue19_sets():
+            if args.sets and path.parent.name not in args.sets.split(","):
+                continue
             if True:
                 part, name = path.parent.name, path.stem
                 if path.with_suffix(".toml").exists():  # issue 19: each set beside its own tools
@@ -97,9 +99,10 @@ def _issue19_sets() -> list[Path]:
     hand; its one blind run is bench/results/issue19-final-blind.txt, after which its failures were
     read), the second (likewise: bench/results/issue19-final2-blind.txt), the third (run once on the
     finished planner: bench/results/issue19-final3-blind.txt), the fourth (written in the next
-    session while the planner changed, run once: bench/results/issue19-final4-blind.txt), then the
-    tuning set."""
-    return [path for part in ("heldout", "final", "final2", "final3", "final4", "tuning")
+    session while the planner changed, run once: bench/results/issue19-final4-blind.txt), the fifth
+    (written in the third session, first run before any change that session:
+    bench/results/issue19-final5-blind.txt), then the tuning set."""
+    return [path for part in ("heldout", "final", "final2", "final3", "final4", "final5", "tuning")
             for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
 
 
@@ -162,6 +165,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", action="store_true", help="the issue-11 sets (held-out and tuning), guided only")
     parser.add_argument("--verbose", action="store_true", help="with --suite: every case")
     parser.add_argument("--only-issue19", action="store_true", help="with --suite: only bench/data/issue19's sets")
+    parser.add_argument("--sets", default="", help="with --suite: only these folders, comma-separated "
+                        "(e.g. final4,final5)")
     args = parser.parse_args(argv)
     if args.suite:
         return await suite(args)

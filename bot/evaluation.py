@@ -362,6 +362,8 @@ class EvalReport:
             if not result.correct:
                 expected = "; ".join(_call(s.tool, s.args) for s in result.case.expected) or "an answer"
                 line += f"\n{'':10}{'':{width}}  expected {expected}"
+            if result.wrong_writes:
+                line += f"\n{'':10}{'':{width}}  WRONG WRITE ({result.wrong_writes})"
             lines.append(line)
         lines += ["", self.summary()]
         return "\n".join(lines)

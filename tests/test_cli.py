@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -17,8 +18,17 @@ def chatops(*args: str, stdin: str = "", cwd: Path, env: dict[str, str] | None =
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHATOPS_")}
     environment.update(env or {})
-    return subprocess.run([str(CHATOPS), *args], input=stdin, capture_output=True, text=True, cwd=cwd,
-                          env=environment, timeout=timeout)
+    environment["PYTHONFAULTHANDLER"] = "1"  # a hang ends with every thread's stack in stderr (SIGABRT)
+    with subprocess.Popen([str(CHATOPS), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, cwd=cwd, env=environment) as process:
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            stdout, stderr = process.communicate(timeout=30)
+            pytest.fail(f"chatops {' '.join(args)} still running after {timeout:g} s; its threads:\n"
+                        f"{stderr[-12000:]}\n--- stdout tail ---\n{stdout[-3000:]}")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 @pytest.fixture

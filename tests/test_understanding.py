@@ -159,6 +159,55 @@ async def test_a_message_that_names_its_own_target_is_a_new_request() -> None:
     assert calls(outcome) == [("http_check", {"url": "https://example.org"})]
 
 
+INCIDENT_TOOLS = [
+    runbook("open_incident", "Open an incident on the public status page", "write",
+            {"title": {"pattern": "^.{3,80}$", "description": "The incident's title"},
+             "status": {"type": "enum", "values": ["investigating", "identified", "monitoring", "resolved"]}}),
+    runbook("hold_package", "Pin a package so upgrades skip it", "write",
+            {"package": {"pattern": "^[a-z0-9][a-z0-9.+-]*$", "description": "The package, e.g. nginx"}}),
+]
+
+
+@pytest.mark.parametrize("text", ["now mark it resolved", "ok undo that", "close it out"])
+async def test_a_follow_up_naming_another_action_never_repeats_a_change(text: str) -> None:
+    """After a change, "now mark it resolved" asks for something else: the earlier change is not
+    proposed again (with the new value or without)."""
+    earlier = [Plan(goal="earlier", steps=[
+        Step(tool="open_incident", args={"title": "Elevated API latency", "status": "investigating"},
+             risk=Risk.write, status=StepStatus.succeeded, outcome="ok")])]
+    outcome = await plan(text, INCIDENT_TOOLS, earlier=earlier)
+    assert not isinstance(outcome, Plan) or all(step.tool != "open_incident" for step in outcome.steps)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("same for openssl", {"package": "openssl"}),
+    ("do it again", {"package": "nginx"}),
+    ("ok, pin it now", {"package": "nginx"}),
+])
+async def test_a_follow_up_that_asks_for_the_same_change_still_gets_it(text: str, expected: dict[str, Any]) -> None:
+    earlier = [Plan(goal="earlier", steps=[Step(tool="hold_package", args={"package": "nginx"}, risk=Risk.write,
+                                                status=StepStatus.denied)])]
+    assert calls(await plan(text, INCIDENT_TOOLS, earlier=earlier)) == [("hold_package", expected)]
+
+
+PACKAGE_TOOLS = [
+    runbook("upgrade_pkg", "apt-get install --only-upgrade on one host", "write",
+            {"host": {"pattern": "^[a-z0-9][a-z0-9.-]*$", "description": "Inventory hostname, e.g. web-03.prod"},
+             "package": {"pattern": "^[a-z0-9][a-z0-9+.-]+$",
+                         "description": "Debian package name, e.g. openssl, libssl3, postgresql-16"},
+             "pin": {"pattern": "^([0-9][0-9A-Za-z.+~:-]*|newest)$", "default": "newest",
+                     "description": "Exact Debian version, e.g. 3.0.2-0ubuntu1.15"}}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("upgrade zlib1g on db-4.prod to 1.3.1-2", {"host": "db-4.prod", "package": "zlib1g", "pin": "1.3.1-2"}),
+    ("upgrade curl on build-7.ci to whatever's current", {"host": "build-7.ci", "package": "curl"}),
+])
+async def test_a_version_goes_to_the_parameter_that_says_version(text: str, expected: dict[str, Any]) -> None:
+    assert calls(await plan(text, PACKAGE_TOOLS)) == [("upgrade_pkg", expected)]
+
+
 # --- tools it has never seen ----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "expected"), [

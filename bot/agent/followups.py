@@ -21,7 +21,7 @@ from chatops.bot.agent.arguments import fill_arguments, parameters, tool_vocabul
 from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
 from chatops.bot.agent.ranking import CLEAR_MARGIN, Candidate
-from chatops.bot.model import Plan, Step, StepStatus
+from chatops.bot.model import Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolSpec
 
 SHORT = 6  # words: a message this short that fits the previous tool is about it
@@ -109,6 +109,8 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         return None
     if other and not pointing:
         return None
+    if previous.spec.risk != Risk.read and not named and not _asks_same(text) and _own_action(text, previous, new):
+        return None  # "now mark it resolved" after creating an incident: another action, not this change again
     args = {**previous.step.args, **new}
     if new:
         changed = ", ".join(labels[name] for name in new)
@@ -117,6 +119,21 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         verb = "again, after it was denied" if previous.denied else "again"
         reason = f"{_call(previous.step)} {verb}: you asked to repeat it"
     return Step(tool=previous.spec.name, args=args, reason=reason[:200], risk=previous.spec.risk)
+
+
+def _asks_same(text: str) -> bool:
+    """ "again", "do it", "same for staging", "what about web-2?", "but for nginx": the message asks
+    for the previous step once more, with or without a value replaced."""
+    return bool(REPEAT.search(text) or REPLACE.search(text) or _FOR_VALUE.search(text))
+
+
+def _own_action(text: str, previous: Previous, new: dict[str, Any]) -> set[str]:
+    """The words of the message that are neither filler, a reference, a value it gives nor a word
+    of the previous tool: "mark" in "now mark it resolved" after `create_incident`. A change is
+    carried over only when nothing like that names another action."""
+    values = {stem(word) for value in new.values() for word in words_of(str(value))}
+    own = {stem(word) for word in words_of(text) if word not in STOPWORDS and word not in REFERENCES}
+    return own - values - tool_vocabulary(previous.spec)
 
 
 def _names_target(candidate: Candidate) -> bool:

@@ -38,6 +38,10 @@ OBJECT_POINTS = 1.0
 PREPOSITION_POINTS = 0.5
 VERB_POSITION_PENALTY = 1.0
 EXAMPLE_POINTS = 1.0
+# A version number ("3.0.13", "v2.14.0", "3.0.2-0ubuntu1.15") and the words that name one: a
+# parameter that says none of them is not where such a value goes.
+_VERSION = re.compile(r"v?\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?", re.IGNORECASE)
+_VERSION_WORDS = frozenset({"version", "release", "tag", "revision", "rev", "build", "semver"})
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
         if span.text.isdigit() and not _anchored(spans, position, own_anchors) and not numbers_only:
             continue  # a bare number is a text value only when named ("revision 41"), quoted, or all it takes
+        if _VERSION.fullmatch(span.text) and not (own_anchors or anchors) & _VERSION_WORDS:
+            score -= EXAMPLE_POINTS  # "to 3.0.2-0ubuntu1.15" is a version: the package is another word
         known = choices.get(value)
         if known is None or known.score < score:
             choices[value] = Choice(value, score, ", ".join(why))
