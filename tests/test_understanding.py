@@ -208,6 +208,44 @@ async def test_a_version_goes_to_the_parameter_that_says_version(text: str, expe
     assert calls(await plan(text, PACKAGE_TOOLS)) == [("upgrade_pkg", expected)]
 
 
+def _status_tools() -> list[ToolSpec]:
+    """A status page server's tools as a FastMCP server lists them: a list of enum values, an
+    optional enum whose value is also a verb ("open")."""
+    from mcp.types import Tool
+
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
+
+    listed = [
+        {"name": "post_incident", "description": "Publish a new incident on the public status page",
+         "inputSchema": {"type": "object", "required": ["title", "parts"], "properties": {
+             "title": {"type": "string", "maxLength": 120, "description": "Public headline"},
+             "parts": {"type": "array", "minItems": 1, "items": {"type": "string",
+                                                                 "enum": ["api", "dashboard", "webhooks", "login"]}},
+             "phase": {"type": "string", "enum": ["investigating", "identified", "resolved"],
+                       "default": "investigating"}}},
+         "annotations": {"readOnlyHint": False}},
+        {"name": "incidents", "description": "List incidents on the public status page",
+         "inputSchema": {"type": "object", "properties": {
+             "state": {"type": "string", "enum": ["open", "resolved", "all"], "default": "open"}}},
+         "annotations": {"readOnlyHint": True}},
+    ]
+    servers = MCPServers([])
+    config = MCPServerConfig(name="status", command="false")
+    return [servers._spec(config, Tool.model_validate(raw)) for raw in listed]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('open an incident "Delayed webhooks" for webhooks',
+     ("status_post_incident", {"title": "Delayed webhooks", "parts": ["webhooks"]})),
+    ("status page incident 'Card payments failing' affecting api and login, identified",
+     ("status_post_incident", {"title": "Card payments failing", "parts": ["api", "login"], "phase": "identified"})),
+    ("which incidents are still open?", ("status_incidents", {"state": "open"})),
+])
+async def test_a_quoted_title_and_a_list_of_listed_values_fill_a_create_tool(text: str, expected: Any) -> None:
+    assert calls(await plan(text, _status_tools())) == [expected]
+
+
 # --- tools it has never seen ----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -122,6 +122,8 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
         return "number"
     if kind == "boolean":
         return "bool"
+    if kind == "array" and (prop.get("items") or {}).get("enum"):
+        return "enum_list"  # "affecting payments and login": every listed value the request names
     if kind == "array" and (prop.get("items") or {}).get("type") in (None, "string"):
         return "list"  # "stage config/nginx.conf": a list of words of the request
     if kind not in (None, "string"):
@@ -345,6 +347,20 @@ def _opens_with(verbs: frozenset[str], text: str, then: frozenset[str] | None = 
     for clause in CLAUSE.split(text):
         opening = [word for word in words_of(clause)[:6] if stem(word) not in leads]
         if opening and opening[0] in verbs and (then is None or then & set(opening[1:4])):
+            return True
+    return False
+
+
+def _verb_with_object(value: str, text: str) -> bool:
+    """ "open a status page incident": a word that opens the request and is followed by its object
+    (a determiner) is the order's verb, not a value of an optional parameter (`state=open`)."""
+    word = value.lower()
+    if any(word in row for row in STATE_WORDS):
+        return False  # "enable the flag": the state is the verb, and the value
+    leads = {stem(lead) for lead in VERB_LEADS}
+    for clause in CLAUSE.split(text):
+        opening = [w for w in words_of(clause)[:6] if stem(w) not in leads]
+        if len(opening) > 1 and opening[0] == word and opening[1] in DETERMINERS:
             return True
     return False
 
@@ -584,7 +600,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         elif kind == "enum":
             matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
-                matches = [value for value in matches if stem(str(value).lower()) not in action_stems(spec)]
+                matches = [value for value in matches if stem(str(value).lower()) not in action_stems(spec)
+                           and not _verb_with_object(str(value), entities.plain)]
             by_path = [] if matches else _path_enum_matches(param.enum, entities)
             if len(matches) > 1 and spec.risk is not Risk.read:
                 filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"
@@ -596,6 +613,13 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             elif by_path:  # a file the request names ("syslog"): as telling as a path
                 put(param, by_path[0], str(by_path[0]), FIT_POINTS["path", "path"])
                 filled.typed_fit += FIT_POINTS["path", "path"]
+        elif kind == "enum_list":
+            items = param.schema.get("items") or {}
+            matches = _enum_matches(list(items.get("enum") or []), entities.plain, enum_aliases(items))
+            lowered = entities.plain.lower()  # in the order the request names them
+            matches.sort(key=lambda value: (lowered.find(str(value).lower()) % (len(lowered) + 1)))
+            if matches:
+                put(param, matches, ", ".join(map(str, matches)), FIT_POINTS["enum", "enum"])
     for param in single_label_hosts:
         shape = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", **param.schema}
         choices = value_choices(shape, spans_of(entities.plain), [], anchor_stems(param.name, param.schema,

@@ -40,7 +40,9 @@ VERB_POSITION_PENALTY = 1.0
 EXAMPLE_POINTS = 1.0
 # A version number ("3.0.13", "v2.14.0", "3.0.2-0ubuntu1.15") and the words that name one: a
 # parameter that says none of them is not where such a value goes.
-_VERSION = re.compile(r"v?\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?", re.IGNORECASE)
+# ("4.2 TB" is a quantity: two parts need a "v" or a suffix)
+_VERSION = re.compile(r"v\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?|\d+\.\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?|"
+                      r"\d+(?:\.\d+)+[-+~][0-9A-Za-z.+~-]+", re.IGNORECASE)
 _VERSION_WORDS = frozenset({"version", "release", "tag", "revision", "rev", "build", "semver"})
 
 
@@ -81,6 +83,8 @@ def fitting(value: str, schema: dict[str, Any]) -> str | None:
 
 
 def _fits(value: str, schema: dict[str, Any]) -> bool:
+    if schema.get("enum"):  # a closed list: nothing else fits
+        return value.lower() in {str(item).lower() for item in schema["enum"]}
     if len(value) > int(schema.get("maxLength", 10_000)) or len(value) < int(schema.get("minLength", 0)):
         return False
     pattern = schema.get("pattern")
@@ -199,7 +203,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
         if span.text.isdigit() and not _anchored(spans, position, own_anchors) and not numbers_only:
             continue  # a bare number is a text value only when named ("revision 41"), quoted, or all it takes
-        if _VERSION.fullmatch(span.text) and not (own_anchors or anchors) & _VERSION_WORDS:
+        if is_version(span.text) and not span.host and not (own_anchors or anchors) & _VERSION_WORDS:
             score -= EXAMPLE_POINTS  # "to 3.0.2-0ubuntu1.15" is a version: the package is another word
         known = choices.get(value)
         if known is None or known.score < score:
@@ -255,6 +259,11 @@ def shape_of(value: str) -> tuple[bool, bool, bool, bool]:
     """What a value looks like: digits, separators, inner capitals, dots."""
     return (any(ch.isdigit() for ch in value), bool(re.search(r"[_@:-]", value)),
             bool(re.search(r"[a-z][A-Z]", value)), "." in value.strip("."))
+
+
+def is_version(value: str) -> bool:
+    """ "3.0.13", "v2.1", "1.3.1-2"; not "4.2" (a quantity) nor "10.0.0.7" (an address)."""
+    return bool(_VERSION.fullmatch(value)) and not re.fullmatch(r"(?:\d{1,3}\.){3}\d{1,3}", value)
 
 
 def _anchored(spans: list[Span], position: int, anchors: frozenset[str]) -> bool:
