@@ -524,3 +524,25 @@ async def test_end_to_end_with_the_embedded_model(embedded_model):
     assert isinstance(outcome, Plan), outcome
     assert [(s.tool, s.args) for s in outcome.steps] == [("rollback_deploy", {"service": "search",
                                                                               "revision": "v2.3.1"})]
+
+
+def test_the_embedded_model_starts_when_its_first_port_is_taken_meanwhile(monkeypatch):
+    """Between picking a free port and llama.cpp binding it, another process may take it (the
+    full suite starts many servers): the embedded model tries another port instead of failing."""
+    import socket
+
+    from chatops.bot.llm import embedded
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    ports = iter([taken.getsockname()[1]])
+    real_free_port = embedded._free_port
+    monkeypatch.setattr(embedded, "_free_port", lambda: next(ports, None) or real_free_port())
+    server = embedded.EmbeddedModelServer(LocalModelConfig())
+    try:
+        server.start()
+        assert server.loaded and server.port != taken.getsockname()[1]
+    finally:
+        server.stop()
+        taken.close()

@@ -98,8 +98,15 @@ class EmbeddedModelServer:
             if self.config.threads:
                 params.cpuparams.n_threads = self.config.threads
             params.verbosity = 0
-            with _quiet_stderr():
-                self._server = xllamacpp.Server(params)
+            for attempt in range(3):  # the free port can be taken by another process before llama.cpp binds it
+                try:
+                    with _quiet_stderr():
+                        self._server = xllamacpp.Server(params)
+                    break
+                except RuntimeError:
+                    if attempt == 2:
+                        raise
+                    params.port = _free_port()
             self.port = params.port
             return self.base_url
 
