@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from chatops.bot.alert_payloads import Alert, AlertNotification
 from chatops.bot.alert_routes import route_for
 from chatops.bot.config import AlertRouteConfig
 from chatops.bot.model import AnswerEvent, Decision, Inbound, PlanStatus, Risk, ThreadRef, UserRef, utcnow
+from chatops.bot.thread_context import matcher_text, shared_labels
 
 if TYPE_CHECKING:
     from chatops.bot.hub import Hub
@@ -452,36 +452,6 @@ async def acknowledge(hub: Hub, thread: ThreadRef, user: UserRef) -> str:
     return text
 
 
-SILENCE_ASKED = re.compile(
-    r"^\s*(?:please\s+)?(?:silence|mute|snooze)\s+(?:this|it|them|these|this\s+alert|the\s+alert|these\s+alerts|"
-    r"the\s+alerts|this\s+group|this\s+one)(?:\s+for\s+(?:the\s+next\s+)?(?P<amount>\d{1,4})\s*"
-    r"(?P<unit>m|mins?|minutes?|h|hrs?|hours?|d|days?))?\s*(?:,?\s*please)?\s*[.!]?\s*$", re.IGNORECASE)
-
-
-def asked_silence(text: str) -> str | None:
-    """The duration of "silence this for 2h" (and "mute it for 30 minutes", "silence this alert":
-    1h), as the silence takes it (`2h`, `30m`); None for anything else. Said in an alert's thread,
-    "this" is its alert group: the hub turns it into the same `silence_alert` as the Silence button."""
-    match = SILENCE_ASKED.match(text or "")
-    if match is None:
-        return None
-    if match["amount"] is None:
-        return "1h"
-    return f"{int(match['amount'])}{match['unit'][0].lower()}"
-
-
-async def silence_command(hub: Hub, thread: ThreadRef, user: UserRef, text: str) -> str | None:
-    """`!silence_alert …` for "silence this for 2h" said in an alert's thread (None otherwise, or
-    when silences are not configured): the group's shared labels, the duration asked for."""
-    duration = asked_silence(text)
-    if duration is None:
-        return None
-    try:
-        return (await silence_request(hub, thread, user, duration)).text
-    except LookupError:
-        return None
-
-
 async def silence_request(hub: Hub, thread: ThreadRef, user: UserRef, duration: str) -> Inbound:
     """`user`'s request for a silence of the thread's alert group: `silence_alert` with the labels
     every alert of the group shares, for `duration`. A write step: handed to the hub, it waits for
@@ -492,13 +462,10 @@ async def silence_request(hub: Hub, thread: ThreadRef, user: UserRef, duration: 
         raise LookupError("this thread was not opened by an alert")
     if "silence_alert" not in hub.registry:
         raise LookupError("silences need [alerts] alertmanager_url")
-    label_sets = [alert.get("labels") or {} for alert in row["alerts"]]
-    shared = {k: v for k, v in (label_sets[0] if label_sets else {}).items()
-              if all(labels.get(k) == v for labels in label_sets)}
+    shared = shared_labels(row["alerts"])
     if not shared:
         raise LookupError("the alerts of this group share no label to silence them by")
-    quoted = {name: value.replace("\\", "\\\\").replace('"', '\\"') for name, value in shared.items()}
-    matchers = ",".join(f'{name}="{value}"' for name, value in sorted(quoted.items()))
+    matchers = matcher_text(shared)
     text = " ".join(["!silence_alert", shlex.quote(f"matchers={matchers}"), shlex.quote(f"duration={duration}"),
                      shlex.quote(f"comment=asked by {user.label()}")])
     return Inbound(event_id=f"silence:{thread.id}:{user.key}:{utcnow().isoformat()}", thread=thread, user=user,

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from chatops.bot.agent import context_defaults
 from chatops.bot.agent.answers import summarize, summarize_steps
 from chatops.bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.provenance import turn_sources
 from chatops.bot.agent.tool_filter import relevant_tools
-from chatops.bot.alerts import ALERT_PLATFORM, silence_command
+from chatops.bot.alerts import ALERT_PLATFORM
 from chatops.bot.model import (
     Answer,
     AnswerEvent,
@@ -42,8 +43,10 @@ from chatops.bot.model import (
 )
 from chatops.bot.next_steps import follow_ups
 from chatops.bot.perception.pipeline import Perceiver
+from chatops.bot.thread_context import context_values
 from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
+from chatops.tools.registry import ToolSpec
 
 if TYPE_CHECKING:
     from chatops.bot.agent.review import Review
@@ -182,6 +185,8 @@ class Turns:
         outcome = parse_command(inbound.text, hub.registry)
         if not isinstance(outcome, Plan):
             return None
+        if context_defaults.wanted(outcome, self._specs(outcome)):
+            return None  # a value to take from the thread (`default_from`): the general path reads it
         checked = self._vetted(outcome, request)
         if checked.outcome is not outcome or checked.dropped or checked.invalid or checked.ruled_out \
                 or self._refusal(inbound.user, outcome):
@@ -261,12 +266,7 @@ class Turns:
             report = await thread_report(hub.store, turn.thread.id)
             return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")
         tools = hub.tools_for(turn.requester)
-        own = turn_sources(turn.text).own_text()
-        silence = await silence_command(hub, turn.thread, turn.requester, own) if round_number == 1 else None
-        if silence is not None:  # issue 21: "silence this for 2h" in an alert's thread, as its Silence button
-            request = PlanRequest(text=silence, requester=turn.requester, tools=tools, round=round_number)
-            outcome = parse_command(silence, hub.registry)
-        elif is_command(turn.text):
+        if is_command(turn.text):
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)
             outcome = parse_command(turn.text, hub.registry)
         elif hub.planner is None:
@@ -288,7 +288,31 @@ class Turns:
             outcome = await hub.planner.plan(request)
         if not isinstance(outcome, Plan):
             return outcome
-        return await self._review(outcome, request, turn)
+        context_defaults.clear_empty(outcome, self._specs(outcome))
+        reviewed = await self._review(outcome, request, turn)
+        if not isinstance(reviewed, Plan):
+            return reviewed
+        return await self._with_context(reviewed, turn)
+
+    def _specs(self, plan: Plan) -> dict[str, ToolSpec]:
+        """The registry's specs of a plan's tools."""
+        found = {step.tool: self.hub.registry.get(step.tool) for step in plan.steps}
+        return {name: spec for name, spec in found.items() if spec is not None}
+
+    async def _with_context(self, plan: Plan, turn: Turn) -> Plan | Answer:
+        """The plan with its empty `default_from` parameters filled from the thread ("silence
+        this for 2h" in an alert's thread: the alert's labels), or why it cannot be proposed."""
+        specs = self._specs(plan)
+        sources = context_defaults.wanted(plan, specs)
+        if not sources:
+            return plan
+        values = await context_values(self.hub.store, turn.thread, sources)
+        problems = context_defaults.fill(plan, specs, values)
+        if not problems:
+            return plan
+        await self.hub.store.append_audit("plan.invalid", actor=turn.requester.key, thread_id=turn.thread.id,
+                                          detail={"problems": problems})
+        return Answer(text=f"I did not propose that: {'; '.join(problems)}. Nothing was run.")
 
     async def _recent_plans(self, turn: Turn, executed: list[Plan]) -> list[Plan]:
         """The thread's newest plans: those read with the message followed by this turn's own

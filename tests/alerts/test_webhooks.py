@@ -370,17 +370,6 @@ async def test_on_call_people_read_an_alert_thread_while_it_is_still_being_plann
     assert len(view["plans"]) == 1 and view["title"].startswith("🔔 ")
 
 
-def test_silence_in_plain_words_is_read_for_its_duration():
-    from chatops.bot.alerts import asked_silence
-
-    assert asked_silence("silence this for 2h") == "2h"
-    assert asked_silence("Please mute it for 30 minutes.") == "30m"
-    assert asked_silence("snooze these alerts for the next 3 hours") == "3h"
-    assert asked_silence("silence this alert") == "1h"
-    for other in ("why is this silenced?", "silence alertname=\"X\" for 2h", "silence this for 2h and restart web"):
-        assert asked_silence(other) is None
-
-
 async def test_silence_this_plans_the_groups_labels_in_an_alert_thread_only(start_web):
     from chatops.tools.monitoring.silence_alert import silence_alert
 
