@@ -30,7 +30,7 @@ from chatops.bot.alert_changes import GroupChange, compare, firing_for
 from chatops.bot.alert_payloads import Alert, AlertNotification
 from chatops.bot.alert_routes import route_for
 from chatops.bot.config import AlertRouteConfig
-from chatops.bot.model import AnswerEvent, Decision, Inbound, PlanStatus, Risk, ThreadRef, UserRef, utcnow
+from chatops.bot.model import AnswerEvent, Decision, Inbound, PlanStatus, Risk, Step, ThreadRef, UserRef, utcnow
 from chatops.bot.thread_context import matcher_text, shared_labels
 
 if TYPE_CHECKING:
@@ -110,12 +110,16 @@ def fired_expression(alerts: list[Alert]) -> tuple[str, Any] | None:
     return None
 
 
-def chart_command(expression: str, started: Any) -> str:
-    """`!prometheus_query` for the expression over the last hour, the alert's start marked."""
-    words = ["!prometheus_query", shlex.quote(f"query={expression}"), "range=1h"]
+def chart_step(expression: str, started: Any) -> Step:
+    """`prometheus_query` of the expression that fired over the last hour, the alert's start
+    marked: a check drawn from the alert's data (its generator URL), so it waits for a click."""
+    args = {"query": expression, "range": "1h"}
     if started is not None:
-        words.append(f"mark={started.isoformat()}")
-    return " ".join(words)
+        args["mark"] = started.isoformat()
+    return Step(tool="prometheus_query", args=args,
+                reason="the query that fired, charted over the last hour with the alert's start marked — from "
+                       "the alert's generator URL (Prometheus' g0.expr)",
+                provenance="uses values from the alert's generator URL (g0.expr); waits for an approval")
 
 
 def step_hosts(args: dict[str, Any]) -> set[str]:
@@ -302,7 +306,9 @@ class AlertDesk:
         identity = "\n".join(sorted(f"{a.fingerprint}@{a.starts_at}" for a in alerts))
         event_id = "alert:" + hashlib.sha256(f"{notification.source}\n{notification.group_key}\n{identity}"
                                              .encode()).hexdigest()[:32]
-        inbound = Inbound(event_id=event_id, thread=thread, user=requester, text=text)
+        fired = fired_expression([a for a in alerts if a.status == "firing"] or alerts)
+        charts = [chart_step(*fired)] if fired is not None and "prometheus_query" in self.hub.registry else []
+        inbound = Inbound(event_id=event_id, thread=thread, user=requester, text=text, data_steps=charts)
         settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def settle() -> None:
@@ -370,39 +376,6 @@ class AlertDesk:
         await asyncio.wait({turn, settled}, return_when=asyncio.FIRST_COMPLETED)
         if turn.done() and turn.exception() is not None:
             raise turn.exception()  # type: ignore[misc]
-
-    # --- the chart of the query that fired: part of the diagnosis, run with its click -------------
-
-    def start(self) -> None:
-        """Listen for decisions: an approved diagnosis also charts the query that fired."""
-        self.hub.add_sink(self._on_event)
-
-    def stop(self) -> None:
-        self.hub.remove_sink(self._on_event)
-
-    async def _on_event(self, thread: ThreadRef, event: Any) -> None:
-        if getattr(event, "type", "") != "decision" or not event.accepted or event.decision != "approve":
-            return
-        self._spawn(self._chart_after(thread, event.plan_id))
-
-    async def _chart_after(self, thread: ThreadRef, plan_id: str) -> None:
-        """The diagnosis of an alert was approved (by a person, or by an `auto` route): chart the
-        query that fired over the last hour, against the configured Prometheus only. The click that
-        ran the diagnosis is the click that charts it; the chart is never run without one."""
-        if "prometheus_query" not in self.hub.registry:
-            return
-        plan = await self.store.get_plan(plan_id)
-        if plan is None or plan.requester is None or plan.requester.platform != ALERT_PLATFORM:
-            return
-        if any(step.tool == "prometheus_query" for step in plan.steps):
-            return
-        row = await self.store.alert_of_thread(thread.id)
-        alerts = [Alert.model_validate(item) for item in (row or {}).get("alerts", [])]
-        fired = fired_expression([a for a in alerts if a.status == "firing"] or alerts)
-        if fired is None:
-            return
-        await self.hub.handle(Inbound(event_id=f"alert-chart:{plan_id}", thread=thread, user=plan.requester,
-                                      text=chart_command(*fired)))
 
     # --- background work ---------------------------------------------------------------------------
 

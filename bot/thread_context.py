@@ -25,9 +25,9 @@ def shared_labels(alerts: Iterable[dict[str, Any]]) -> dict[str, str]:
 
 
 def matcher_text(labels: dict[str, str]) -> str:
-    """Labels in Alertmanager's matcher syntax: `alertname="X", severity="critical"`."""
+    """Labels in Alertmanager's matcher syntax: `alertname="X",severity="critical"`."""
     quoted = {name: value.replace("\\", "\\\\").replace('"', '\\"') for name, value in labels.items()}
-    return ", ".join(f'{name}="{value}"' for name, value in sorted(quoted.items()))
+    return ",".join(f'{name}="{value}"' for name, value in sorted(quoted.items()))
 
 
 async def _alert_labels(store: Any, thread: ThreadRef) -> ContextValue | None:

@@ -46,7 +46,7 @@ from chatops.bot.perception.pipeline import Perceiver
 from chatops.bot.thread_context import context_values
 from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
-from chatops.tools.registry import ToolSpec
+from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 if TYPE_CHECKING:
     from chatops.bot.agent.review import Review
@@ -82,6 +82,8 @@ class Turn:
     earlier: list[Plan] | None = None
     # the plans of this message's rounds so far, kept as they were stored (None: ask the store)
     executed: list[Plan] | None = None
+    # read-only checks the sender drew from its own data (`Inbound.data_steps`), for round one
+    data_steps: list[Step] = field(default_factory=list)
 
 
 @dataclass
@@ -135,7 +137,7 @@ class Turns:
                 return await self._repeat(inbound, settled)
             text = await self._perceive(inbound, message_id) if inbound.attachments else inbound.text
             turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history,
-                        settled=settled, earlier=earlier, executed=[])
+                        settled=settled, earlier=earlier, executed=[], data_steps=inbound.data_steps)
             await self.plan_round(turn, round_number=1, executed=[])
         hub.observe("turn", started, platform=thread.platform)
         return True
@@ -179,7 +181,8 @@ class Turns:
         perceive, nothing dropped, invalid or refused by the vetting (each of those is audited
         or answered on the general path). Pure: a duplicate delivery costs nothing but parsing."""
         hub = self.hub
-        if inbound.attachments or not is_command(inbound.text) or is_reload_command(inbound.text):
+        if inbound.attachments or inbound.data_steps or not is_command(inbound.text) \
+                or is_reload_command(inbound.text):
             return None
         request = PlanRequest(text=inbound.text, requester=inbound.user, tools=hub.tools_for(inbound.user), round=1)
         outcome = parse_command(inbound.text, hub.registry)
@@ -286,13 +289,42 @@ class Turns:
                                   max_steps=hub.config.agent.max_steps, earlier=earlier,
                                   own_text=turn_sources(turn.text).own_text(), knowledge=hub.knowledge)
             outcome = await hub.planner.plan(request)
-        if not isinstance(outcome, Plan):
+        if isinstance(outcome, Plan):
+            context_defaults.clear_empty(outcome, self._specs(outcome))
+            outcome = await self._review(outcome, request, turn)
+        if isinstance(outcome, Plan):
+            outcome = await self._with_context(outcome, turn)
+        return self._with_data_steps(outcome, turn) if round_number == 1 else outcome
+
+    def _with_data_steps(self, outcome: Plan | Answer, turn: Turn) -> Plan | Answer:
+        """The round-one plan with the sender's own read-only checks after the planner's steps
+        (within `max_steps`, the planner's steps giving way), each waiting for a click; a plan of
+        them alone when the planner only answered. Left out: a check that would change something,
+        whose tool is not this requester's, whose arguments do not fit, or that the plan has."""
+        hub = self.hub
+        offered = {spec.name: spec for spec in hub.tools_for(turn.requester)}
+        planned = outcome.steps if isinstance(outcome, Plan) else []
+        added: list[Step] = []
+        for suggested in turn.data_steps:
+            spec = offered.get(suggested.tool)
+            if spec is None or spec.risk is not Risk.read \
+                    or any(s.tool == suggested.tool and s.args == suggested.args for s in [*planned, *added]):
+                continue
+            try:
+                spec.validate(suggested.args)
+            except ToolArgumentError as exc:
+                log.warning("left out the sender's %s check: %s", suggested.tool, exc)
+                continue
+            added.append(suggested.model_copy(update={
+                "args": dict(suggested.args), "risk": spec.risk, "fingerprint": spec.fingerprint(), "tainted": True,
+                "status": StepStatus.proposed}))
+        if not added:
             return outcome
-        context_defaults.clear_empty(outcome, self._specs(outcome))
-        reviewed = await self._review(outcome, request, turn)
-        if not isinstance(reviewed, Plan):
-            return reviewed
-        return await self._with_context(reviewed, turn)
+        room = max(0, hub.config.agent.max_steps - len(added))
+        if isinstance(outcome, Plan):
+            outcome.steps = [*outcome.steps[:room], *added][: hub.config.agent.max_steps]
+            return outcome
+        return Plan(goal=added[0].reason[:200], steps=added[: hub.config.agent.max_steps])
 
     def _specs(self, plan: Plan) -> dict[str, ToolSpec]:
         """The registry's specs of a plan's tools."""
