@@ -147,7 +147,10 @@ class AlertDesk:
         # across replicas the hub's de-duplication by event id keeps a group's message single
         self._group_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._planning = asyncio.Semaphore(PLANNING_AT_ONCE)
-        self._queued = 0
+        self._in_flight = 0  # alert turns planning (at most PLANNING_AT_ONCE) or waiting to
+        # the storm bound: alert turns waiting for the planner beyond this are posted undiagnosed
+        # (alerts are not counted by the per-requester plan rate: this is their bound)
+        self.queue_bound = MAX_QUEUED_TURNS
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -297,7 +300,7 @@ class AlertDesk:
         text = alert_message(notification, alerts, shown=self.config.shown_alerts, heading=heading)
         links = "\n".join(link_lines(alerts, self.config.shown_alerts))
 
-        if route.diagnose == "off" or skip or self._queued >= MAX_QUEUED_TURNS:
+        if route.diagnose == "off" or skip or self._in_flight >= PLANNING_AT_ONCE + self.queue_bound:
             note = "" if route.diagnose == "off" else f"\n({skip})" if skip else (
                 "\n(Not diagnosed: too many alerts are waiting for the planner right now. "
                 "Ask “what is wrong here?” in this thread to plan checks.)")
@@ -315,6 +318,7 @@ class AlertDesk:
             if not settled.done():
                 settled.set_result(None)
 
+        self._in_flight += 1  # at once, so the next notification of this burst counts it
         turn = self._spawn(self._turn(inbound, route, alerts, settle))
         await asyncio.wait({turn, settled}, return_when=asyncio.FIRST_COMPLETED)
         if turn.done() and turn.exception() is not None:
@@ -324,12 +328,12 @@ class AlertDesk:
 
     async def _turn(self, inbound: Inbound, route: AlertRouteConfig, alerts: list[Alert],
                     settle: Callable[[], None]) -> None:
-        self._queued += 1
+        """One alert turn: in flight from its spawning (`_post_alerts`) until its planning ends."""
         try:
             async with self._planning:
-                self._queued -= 1
                 await self.hub.handle(inbound, on_settled=settle)
         finally:
+            self._in_flight -= 1
             settle()
         if route.diagnose == "auto":
             await self._confirm_reads(inbound, route, alerts)

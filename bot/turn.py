@@ -194,7 +194,7 @@ class Turns:
         if checked.outcome is not outcome or checked.dropped or checked.invalid or checked.ruled_out \
                 or self._refusal(inbound.user, outcome):
             return None
-        if outcome.needs_approval and hub.plan_limit.take(inbound.user.key):
+        if outcome.needs_approval and self._over_rate(inbound.user):
             return None  # over the rate: refused on the general path, which stores the answer
         outcome.thread_id, outcome.requester, outcome.round = inbound.thread.id, inbound.user, 1
         return outcome
@@ -250,7 +250,7 @@ class Turns:
             await self.answer(turn.thread, refusal, ends_turn_of=turn.message_id)
             turn.settled()
             return
-        if outcome.needs_approval and (wait := hub.plan_limit.take(turn.requester.key)):
+        if outcome.needs_approval and (wait := self._over_rate(turn.requester)):
             await self._refuse_flood(turn, wait)
             return
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
@@ -418,6 +418,16 @@ class Turns:
                 return f"I did not propose that, because it could not run: {problem}."
         return None
 
+    def _over_rate(self, requester: UserRef) -> float:
+        """0 when `requester` may have one more plan that needs an approval now (a token is
+        spent), else the seconds until it may (`agent.max_plans_per_minute`). An alert's turns
+        are not counted: one sender speaks for every alert group, and the storm handling of
+        `bot.alerts` bounds them instead (one diagnosis per group while it waits, a few planned at
+        once, a bounded queue beyond which an alert is posted undiagnosed and says so)."""
+        if requester.platform == ALERT_PLATFORM:
+            return 0.0
+        return self.hub.plan_limit.take(requester.key)
+
     async def _refuse_flood(self, turn: Turn, wait: float) -> None:
         """Answer a plan over its requester's rate (`agent.max_plans_per_minute`): nothing is
         proposed, and the turn ends with a plain answer."""
@@ -426,10 +436,6 @@ class Turns:
                                           detail={"per_minute": limit, "retry_after": wait})
         text = (f"You are asking for plans that need an approval faster than {limit} a minute, so I did not "
                 f"propose this one; nothing was run. Please try again in {round(wait)} s.")
-        if turn.requester.platform == ALERT_PLATFORM:  # a storm: nobody will "try again", say what to do
-            text = (f"Not diagnosed: more than {limit} alerts a minute came with checks to plan (a storm), so I "
-                    "proposed none for this one; nothing was run. Ask “what is wrong here?” in this thread to plan "
-                    "checks.")
         await self.answer(turn.thread, text, ends_turn_of=turn.message_id)
         turn.settled()
 

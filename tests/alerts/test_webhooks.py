@@ -454,20 +454,44 @@ async def test_the_job_label_names_a_runbook_and_its_check_waits_for_a_click(sta
         assert plan["status"] == "proposed" and step["status"] == "proposed"
 
 
-async def test_a_storm_past_the_plan_rate_says_in_each_thread_that_it_was_not_diagnosed(start_web):
-    """More alert groups a minute than `agent.max_plans_per_minute` (here 2): the rest are posted,
-    each thread saying it was not diagnosed and how to ask for checks, in words for an alert."""
-    web = await served(start_web, agent={"max_plans_per_minute": 2})
+async def test_alert_groups_past_the_plan_rate_are_all_diagnosed_while_a_person_is_still_limited(start_web):
+    """`agent.max_plans_per_minute` (here 2) bounds a person, not the alert sender, which speaks
+    for every group: four groups in a row get four diagnoses; the sender's bound is the storm's."""
+    from chatops.tools.monitoring.silence_alert import silence_alert
+
+    web = await served(start_web, agent={"max_plans_per_minute": 2}, alerts={"alertmanager_url": "http://127.0.0.1:9"})
+    web.bot.hub.registry.add(silence_alert)
     ids = []
     for number in range(4):
         body = alert_body("firing", f"10.0.0.{number + 1}:80", group_key=f'{{}}:{{n="{number}"}}',
                           fingerprint=f"f{number}")
         ids.append((await web.request("POST", AM, json=body)).body["threads"][0]["id"])
     views = [await web.thread(thread_id) for thread_id in ids]
-    assert [len(view["plans"]) for view in views] == [1, 1, 0, 0]
-    for view in views[2:]:
-        assert view["messages"][-1]["text"].startswith("Not diagnosed: more than 2 alerts a minute came with checks")
-        assert "try again" not in view["messages"][-1]["text"]
+    assert [len(view["plans"]) for view in views] == [1, 1, 1, 1]
+    replies = [await web.say(f"!silence_alert matchers='job=\"web{n}\"' duration=1h") for n in range(3)]
+    assert [len(reply.body["plans"]) for reply in replies] == [1, 1, 0]  # writes: each needs an approval
+    assert "faster than 2 a minute" in replies[-1].body["messages"][-1]["text"]
+
+
+async def test_a_storm_past_the_planners_queue_is_posted_undiagnosed_and_says_so(start_web):
+    """The storm bound: 4 alert turns plan at once, `queue_bound` more wait; a notification beyond
+    that is posted at once without a diagnosis, saying why and how to ask for one, and loses nothing."""
+    planner = HeldPlanner()
+    web = await start_web(planner)
+    web.bot.hub.registry.add(http_check)
+    web.adapter.api.alerts.desk.queue_bound = 2
+    bodies = [alert_body("firing", f"10.0.1.{n}:80", group_key=f'{{}}:{{storm="{n}"}}', fingerprint=f"s{n}")
+              for n in range(7)]
+    posts = [asyncio.create_task(web.request("POST", AM, json=body)) for body in bodies]
+    done, _ = await asyncio.wait(posts, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+    [skipped] = done  # 4 planning (held) + 2 queued: the 7th is answered at once, undiagnosed
+    view = await web.thread(skipped.result().body["threads"][0]["id"])
+    assert view["plans"] == [] and "Not diagnosed: too many alerts are waiting" in view["messages"][-1]["text"]
+    planner.go.set()
+    replies = await asyncio.gather(*posts)
+    assert all(reply.status == 200 for reply in replies)
+    views = [await web.thread(reply.body["threads"][0]["id"]) for reply in replies]
+    assert sorted(len(v["plans"]) for v in views) == [0, 1, 1, 1, 1, 1, 1]
 
 
 async def test_a_senders_data_steps_are_read_only_fitting_and_leave_room_within_max_steps(start_web):
