@@ -2,9 +2,10 @@
 
 "Silence this for 2h" names no alert: in an alert's thread, "this" is the thread's alert. A tool
 says so in its own schema, not the hub in a phrase rule: a parameter annotated with
-`json_schema_extra={"default_from": "alert.labels"}` (a runbook or an MCP schema may carry the
-same key) takes the thread's value of that source when the plan leaves it empty, whichever
-planner made the plan. The parameter keeps a plain default, so a planner never has to ask for it.
+`json_schema_extra={DEFAULT_FROM: "alert.labels"}` (`x-default-from` in its JSON schema; a
+runbook's `default_from = "alert.labels"`, or an MCP `inputSchema` with that key, says the same)
+takes the thread's value of that source when the plan leaves it empty, whichever planner made
+the plan. The parameter keeps a plain default, so a planner never has to ask for it.
 
 Filled after the review, because the value is not something the planner read in the data: the
 tool declared where it comes from, and the card says so. A step whose source the thread does not
@@ -18,9 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatops.bot.model import Plan, Step
-from chatops.tools.registry import ToolArgumentError, ToolSpec
-
-DEFAULT_FROM = "default_from"
+from chatops.tools.registry import DEFAULT_FROM, ToolArgumentError, ToolSpec
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,45 @@ def test_a_parameter_declares_its_source_and_is_filled_only_when_left_empty():
     missing = Plan(goal="", steps=[Step(tool="silence_alert", args={})])
     [problem] = fill(missing, {"silence_alert": spec}, {})
     assert "no alert.labels" in problem
+
+
+async def test_a_runbook_parameter_declares_default_from_and_takes_the_threads_alert_labels(start_web):
+    """The mechanism is the tool's, not silence_alert's: a team's runbook whose parameter says
+    `default_from = "alert.labels"` gets the thread's alert labels when the request leaves it empty."""
+    from chatops.tools.runbooks import runbook_tool
+
+    runbooks = [{"name": "amtool_silence", "description": "Silence alerts with amtool", "risk": "write",
+                 "argv": ["echo", "amtool", "silence", "add", "{matchers}"], "keywords": ["amtool"],
+                 "params": {"matchers": {"type": "string", "default_from": "alert.labels",
+                                         "description": "which alerts"}}}]
+    web = await served(start_web, runbooks=runbooks)
+    web.bot.hub.registry.add(runbook_tool(web.bot.config.runbooks[0]), source="runbook")
+    opened = await web.request("POST", AM, json=fixture("alertmanager_probe_failure.json"))
+    reply = await web.say("!amtool_silence", thread=opened.body["threads"][0]["id"])
+    [step] = reply.body["plans"][-1]["steps"]
+    assert step["tool"] == "amtool_silence" and step["risk"] == "write"
+    assert all(matcher in step["args"]["matchers"] for matcher in ALERT_MATCHERS), step["args"]
+
+
+@pytest.mark.parametrize(("param", "error"), [
+    ({"type": "int", "default_from": "alert.labels"}, "default_from is for string parameters only"),
+    ({"type": "string", "default_from": "alert.nothing"}, "default_from"),
+])
+def test_check_config_refuses_a_default_from_it_cannot_fill(param, error):
+    from pydantic import ValidationError
+
+    from chatops.bot.config import RunbookParam
+
+    with pytest.raises(ValidationError, match=error):
+        RunbookParam.model_validate(param)
+
+
+def test_every_default_from_a_runbook_may_name_is_a_source_the_thread_offers():
+    from typing import get_args
+
+    from chatops.bot.config import RunbookParam
+    from chatops.bot.thread_context import SOURCES
+
+    allowed = {arg for arg in get_args(RunbookParam.model_fields["default_from"].annotation) if arg is not type(None)}
+    literal_values = {value for arg in allowed for value in (get_args(arg) or (arg,))}
+    assert literal_values == set(SOURCES)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chatops.tools.context import ToolContext
 from chatops.tools.monitoring.prometheus_query import range_seconds
-from chatops.tools.registry import tool
+from chatops.tools.registry import DEFAULT_FROM, tool
 
 DURATION = r"^[1-9][0-9]{0,3}[smhdw]$"  # 30m, 2h, 1d: what `range_seconds` reads
 # how a matcher list starts (`alertname="X"`, `{job=~"web.*"}`): so a planner never takes "this" for one
@@ -67,7 +67,7 @@ def parse_matchers(text: str) -> list[dict[str, object]]:
 async def silence_alert(ctx: ToolContext,
                         duration: Annotated[str, Field(pattern=DURATION)] = "1h",
                         matchers: Annotated[str, Field(pattern=MATCHERS_START,
-                                                       json_schema_extra={"default_from": "alert.labels"})] = "",
+                                                       json_schema_extra={DEFAULT_FROM: "alert.labels"})] = "",
                         comment: str = "") -> SilenceResult:
     """Silence alerts in Alertmanager for a while.
 
