@@ -147,7 +147,7 @@ class AlertDesk:
         # across replicas the hub's de-duplication by event id keeps a group's message single
         self._group_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._planning = asyncio.Semaphore(PLANNING_AT_ONCE)
-        self._in_flight = 0  # alert turns planning (at most PLANNING_AT_ONCE) or waiting to
+        self._in_flight = 0  # alert turns planning (at most PLANNING_AT_ONCE) or waiting to plan
         # the storm bound: alert turns waiting for the planner beyond this are posted undiagnosed
         # (alerts are not counted by the per-requester plan rate: this is their bound)
         self.queue_bound = MAX_QUEUED_TURNS
