@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +30,8 @@ from chatops.bot.alert_changes import GroupChange, compare, firing_for
 from chatops.bot.alert_payloads import Alert, AlertNotification
 from chatops.bot.alert_routes import route_for
 from chatops.bot.config import AlertRouteConfig
-from chatops.bot.model import AnswerEvent, Decision, Inbound, PlanStatus, Risk, ThreadRef, UserRef, utcnow
+from chatops.bot.model import AnswerEvent, Decision, Inbound, PlanStatus, Risk, Step, ThreadRef, UserRef, utcnow
+from chatops.bot.thread_context import matcher_text, shared_labels
 
 if TYPE_CHECKING:
     from chatops.bot.hub import Hub
@@ -110,12 +110,16 @@ def fired_expression(alerts: list[Alert]) -> tuple[str, Any] | None:
     return None
 
 
-def chart_command(expression: str, started: Any) -> str:
-    """`!prometheus_query` for the expression over the last hour, the alert's start marked."""
-    words = ["!prometheus_query", shlex.quote(f"query={expression}"), "range=1h"]
+def chart_step(expression: str, started: Any) -> Step:
+    """`prometheus_query` of the expression that fired over the last hour, the alert's start
+    marked: a check drawn from the alert's data (its generator URL), so it waits for a click."""
+    args = {"query": expression, "range": "1h"}
     if started is not None:
-        words.append(f"mark={started.isoformat()}")
-    return " ".join(words)
+        args["mark"] = started.isoformat()
+    return Step(tool="prometheus_query", args=args,
+                reason="the query that fired, charted over the last hour with the alert's start marked — from "
+                       "the alert's generator URL (Prometheus' g0.expr)",
+                provenance="uses values from the alert's generator URL (g0.expr); waits for an approval")
 
 
 def step_hosts(args: dict[str, Any]) -> set[str]:
@@ -143,7 +147,10 @@ class AlertDesk:
         # across replicas the hub's de-duplication by event id keeps a group's message single
         self._group_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._planning = asyncio.Semaphore(PLANNING_AT_ONCE)
-        self._queued = 0
+        self._in_flight = 0  # alert turns planning (at most PLANNING_AT_ONCE) or waiting to plan
+        # the storm bound: alert turns waiting for the planner beyond this are posted undiagnosed
+        # (alerts are not counted by the per-requester plan rate: this is their bound)
+        self.queue_bound = MAX_QUEUED_TURNS
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
@@ -293,7 +300,7 @@ class AlertDesk:
         text = alert_message(notification, alerts, shown=self.config.shown_alerts, heading=heading)
         links = "\n".join(link_lines(alerts, self.config.shown_alerts))
 
-        if route.diagnose == "off" or skip or self._queued >= MAX_QUEUED_TURNS:
+        if route.diagnose == "off" or skip or self._in_flight >= PLANNING_AT_ONCE + self.queue_bound:
             note = "" if route.diagnose == "off" else f"\n({skip})" if skip else (
                 "\n(Not diagnosed: too many alerts are waiting for the planner right now. "
                 "Ask “what is wrong here?” in this thread to plan checks.)")
@@ -302,13 +309,16 @@ class AlertDesk:
         identity = "\n".join(sorted(f"{a.fingerprint}@{a.starts_at}" for a in alerts))
         event_id = "alert:" + hashlib.sha256(f"{notification.source}\n{notification.group_key}\n{identity}"
                                              .encode()).hexdigest()[:32]
-        inbound = Inbound(event_id=event_id, thread=thread, user=requester, text=text)
+        fired = fired_expression([a for a in alerts if a.status == "firing"] or alerts)
+        charts = [chart_step(*fired)] if fired is not None and "prometheus_query" in self.hub.registry else []
+        inbound = Inbound(event_id=event_id, thread=thread, user=requester, text=text, data_steps=charts)
         settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def settle() -> None:
             if not settled.done():
                 settled.set_result(None)
 
+        self._in_flight += 1  # at once, so the next notification of this burst counts it
         turn = self._spawn(self._turn(inbound, route, alerts, settle))
         await asyncio.wait({turn, settled}, return_when=asyncio.FIRST_COMPLETED)
         if turn.done() and turn.exception() is not None:
@@ -318,12 +328,12 @@ class AlertDesk:
 
     async def _turn(self, inbound: Inbound, route: AlertRouteConfig, alerts: list[Alert],
                     settle: Callable[[], None]) -> None:
-        self._queued += 1
+        """One alert turn: in flight from its spawning (`_post_alerts`) until its planning ends."""
         try:
             async with self._planning:
-                self._queued -= 1
                 await self.hub.handle(inbound, on_settled=settle)
         finally:
+            self._in_flight -= 1
             settle()
         if route.diagnose == "auto":
             await self._confirm_reads(inbound, route, alerts)
@@ -370,39 +380,6 @@ class AlertDesk:
         await asyncio.wait({turn, settled}, return_when=asyncio.FIRST_COMPLETED)
         if turn.done() and turn.exception() is not None:
             raise turn.exception()  # type: ignore[misc]
-
-    # --- the chart of the query that fired: part of the diagnosis, run with its click -------------
-
-    def start(self) -> None:
-        """Listen for decisions: an approved diagnosis also charts the query that fired."""
-        self.hub.add_sink(self._on_event)
-
-    def stop(self) -> None:
-        self.hub.remove_sink(self._on_event)
-
-    async def _on_event(self, thread: ThreadRef, event: Any) -> None:
-        if getattr(event, "type", "") != "decision" or not event.accepted or event.decision != "approve":
-            return
-        self._spawn(self._chart_after(thread, event.plan_id))
-
-    async def _chart_after(self, thread: ThreadRef, plan_id: str) -> None:
-        """The diagnosis of an alert was approved (by a person, or by an `auto` route): chart the
-        query that fired over the last hour, against the configured Prometheus only. The click that
-        ran the diagnosis is the click that charts it; the chart is never run without one."""
-        if "prometheus_query" not in self.hub.registry:
-            return
-        plan = await self.store.get_plan(plan_id)
-        if plan is None or plan.requester is None or plan.requester.platform != ALERT_PLATFORM:
-            return
-        if any(step.tool == "prometheus_query" for step in plan.steps):
-            return
-        row = await self.store.alert_of_thread(thread.id)
-        alerts = [Alert.model_validate(item) for item in (row or {}).get("alerts", [])]
-        fired = fired_expression([a for a in alerts if a.status == "firing"] or alerts)
-        if fired is None:
-            return
-        await self.hub.handle(Inbound(event_id=f"alert-chart:{plan_id}", thread=thread, user=plan.requester,
-                                      text=chart_command(*fired)))
 
     # --- background work ---------------------------------------------------------------------------
 
@@ -452,36 +429,6 @@ async def acknowledge(hub: Hub, thread: ThreadRef, user: UserRef) -> str:
     return text
 
 
-SILENCE_ASKED = re.compile(
-    r"^\s*(?:please\s+)?(?:silence|mute|snooze)\s+(?:this|it|them|these|this\s+alert|the\s+alert|these\s+alerts|"
-    r"the\s+alerts|this\s+group|this\s+one)(?:\s+for\s+(?:the\s+next\s+)?(?P<amount>\d{1,4})\s*"
-    r"(?P<unit>m|mins?|minutes?|h|hrs?|hours?|d|days?))?\s*(?:,?\s*please)?\s*[.!]?\s*$", re.IGNORECASE)
-
-
-def asked_silence(text: str) -> str | None:
-    """The duration of "silence this for 2h" (and "mute it for 30 minutes", "silence this alert":
-    1h), as the silence takes it (`2h`, `30m`); None for anything else. Said in an alert's thread,
-    "this" is its alert group: the hub turns it into the same `silence_alert` as the Silence button."""
-    match = SILENCE_ASKED.match(text or "")
-    if match is None:
-        return None
-    if match["amount"] is None:
-        return "1h"
-    return f"{int(match['amount'])}{match['unit'][0].lower()}"
-
-
-async def silence_command(hub: Hub, thread: ThreadRef, user: UserRef, text: str) -> str | None:
-    """`!silence_alert …` for "silence this for 2h" said in an alert's thread (None otherwise, or
-    when silences are not configured): the group's shared labels, the duration asked for."""
-    duration = asked_silence(text)
-    if duration is None:
-        return None
-    try:
-        return (await silence_request(hub, thread, user, duration)).text
-    except LookupError:
-        return None
-
-
 async def silence_request(hub: Hub, thread: ThreadRef, user: UserRef, duration: str) -> Inbound:
     """`user`'s request for a silence of the thread's alert group: `silence_alert` with the labels
     every alert of the group shares, for `duration`. A write step: handed to the hub, it waits for
@@ -492,13 +439,10 @@ async def silence_request(hub: Hub, thread: ThreadRef, user: UserRef, duration: 
         raise LookupError("this thread was not opened by an alert")
     if "silence_alert" not in hub.registry:
         raise LookupError("silences need [alerts] alertmanager_url")
-    label_sets = [alert.get("labels") or {} for alert in row["alerts"]]
-    shared = {k: v for k, v in (label_sets[0] if label_sets else {}).items()
-              if all(labels.get(k) == v for labels in label_sets)}
+    shared = shared_labels(row["alerts"])
     if not shared:
         raise LookupError("the alerts of this group share no label to silence them by")
-    quoted = {name: value.replace("\\", "\\\\").replace('"', '\\"') for name, value in shared.items()}
-    matchers = ",".join(f'{name}="{value}"' for name, value in sorted(quoted.items()))
+    matchers = matcher_text(shared)
     text = " ".join(["!silence_alert", shlex.quote(f"matchers={matchers}"), shlex.quote(f"duration={duration}"),
                      shlex.quote(f"comment=asked by {user.label()}")])
     return Inbound(event_id=f"silence:{thread.id}:{user.key}:{utcnow().isoformat()}", thread=thread, user=user,

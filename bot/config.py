@@ -279,9 +279,14 @@ class RunbookParam(Section):
     """Longest allowed value, in characters."""
     allow_leading_dash: bool = False  # a value like "--help" would read as an option
     aliases: dict[str, str] = Field(default_factory=dict)  # enum only: what people say → the value (pg = "postgresql")
+    default_from: Literal["alert.labels"] | None = None
+    """string only: when the request leaves it empty, the thread's value: `alert.labels`, the labels the
+    thread's alert group shares, as `name="value"` pairs ("silence this" in an alert's thread)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RunbookParam:
+        if self.default_from and self.type != "string":
+            raise ValueError("default_from is for string parameters only")
         if self.type == "enum" and not self.values:
             raise ValueError("an enum parameter needs values = [...]")
         if self.aliases and self.type != "enum":

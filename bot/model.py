@@ -119,6 +119,11 @@ class Inbound(BaseModel):
     text: str
     attachments: list[Attachment] = Field(default_factory=list)
     received_at: datetime = Field(default_factory=utcnow)
+    data_steps: list[Step] = Field(default_factory=list)
+    """Read-only checks the sender draws from its own structured data (an alert's fired query, from
+    its generator URL), added to the first round's plan whichever planner made it: one plan, one
+    card. Data, never a request: each waits for a click like any step drawn from data, and one
+    that would change something, or whose tool the requester may not use, is left out."""
 
 
 class Step(BaseModel):

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from chatops.bot.agent import context_defaults
 from chatops.bot.agent.answers import summarize, summarize_steps
 from chatops.bot.agent.commands import is_command, is_reload_command, is_report_command, parse_command
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.provenance import turn_sources
 from chatops.bot.agent.tool_filter import relevant_tools
-from chatops.bot.alerts import ALERT_PLATFORM, silence_command
+from chatops.bot.alerts import ALERT_PLATFORM
 from chatops.bot.model import (
     Answer,
     AnswerEvent,
@@ -42,8 +43,10 @@ from chatops.bot.model import (
 )
 from chatops.bot.next_steps import follow_ups
 from chatops.bot.perception.pipeline import Perceiver
+from chatops.bot.thread_context import context_values
 from chatops.storage.store import RoundAnswer, RoundEnd
 from chatops.tools.context import ToolContext
+from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 if TYPE_CHECKING:
     from chatops.bot.agent.review import Review
@@ -79,6 +82,8 @@ class Turn:
     earlier: list[Plan] | None = None
     # the plans of this message's rounds so far, kept as they were stored (None: ask the store)
     executed: list[Plan] | None = None
+    # read-only checks the sender drew from its own data (`Inbound.data_steps`), for round one
+    data_steps: list[Step] = field(default_factory=list)
 
 
 @dataclass
@@ -132,7 +137,7 @@ class Turns:
                 return await self._repeat(inbound, settled)
             text = await self._perceive(inbound, message_id) if inbound.attachments else inbound.text
             turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history,
-                        settled=settled, earlier=earlier, executed=[])
+                        settled=settled, earlier=earlier, executed=[], data_steps=inbound.data_steps)
             await self.plan_round(turn, round_number=1, executed=[])
         hub.observe("turn", started, platform=thread.platform)
         return True
@@ -176,17 +181,20 @@ class Turns:
         perceive, nothing dropped, invalid or refused by the vetting (each of those is audited
         or answered on the general path). Pure: a duplicate delivery costs nothing but parsing."""
         hub = self.hub
-        if inbound.attachments or not is_command(inbound.text) or is_reload_command(inbound.text):
+        if inbound.attachments or inbound.data_steps or not is_command(inbound.text) \
+                or is_reload_command(inbound.text):
             return None
         request = PlanRequest(text=inbound.text, requester=inbound.user, tools=hub.tools_for(inbound.user), round=1)
         outcome = parse_command(inbound.text, hub.registry)
         if not isinstance(outcome, Plan):
             return None
+        if context_defaults.wanted(outcome, self._specs(outcome)):
+            return None  # a value to take from the thread (`default_from`): the general path reads it
         checked = self._vetted(outcome, request)
         if checked.outcome is not outcome or checked.dropped or checked.invalid or checked.ruled_out \
                 or self._refusal(inbound.user, outcome):
             return None
-        if outcome.needs_approval and hub.plan_limit.take(inbound.user.key):
+        if outcome.needs_approval and self._over_rate(inbound.user):
             return None  # over the rate: refused on the general path, which stores the answer
         outcome.thread_id, outcome.requester, outcome.round = inbound.thread.id, inbound.user, 1
         return outcome
@@ -242,7 +250,7 @@ class Turns:
             await self.answer(turn.thread, refusal, ends_turn_of=turn.message_id)
             turn.settled()
             return
-        if outcome.needs_approval and (wait := hub.plan_limit.take(turn.requester.key)):
+        if outcome.needs_approval and (wait := self._over_rate(turn.requester)):
             await self._refuse_flood(turn, wait)
             return
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
@@ -261,12 +269,7 @@ class Turns:
             report = await thread_report(hub.store, turn.thread.id)
             return Answer(text=to_markdown(report) if report else "This thread has nothing to report yet.")
         tools = hub.tools_for(turn.requester)
-        own = turn_sources(turn.text).own_text()
-        silence = await silence_command(hub, turn.thread, turn.requester, own) if round_number == 1 else None
-        if silence is not None:  # issue 21: "silence this for 2h" in an alert's thread, as its Silence button
-            request = PlanRequest(text=silence, requester=turn.requester, tools=tools, round=round_number)
-            outcome = parse_command(silence, hub.registry)
-        elif is_command(turn.text):
+        if is_command(turn.text):
             request = PlanRequest(text=turn.text, requester=turn.requester, tools=tools, round=round_number)
             outcome = parse_command(turn.text, hub.registry)
         elif hub.planner is None:
@@ -286,9 +289,62 @@ class Turns:
                                   max_steps=hub.config.agent.max_steps, earlier=earlier,
                                   own_text=turn_sources(turn.text).own_text(), knowledge=hub.knowledge)
             outcome = await hub.planner.plan(request)
-        if not isinstance(outcome, Plan):
+        if isinstance(outcome, Plan):
+            context_defaults.clear_empty(outcome, self._specs(outcome))
+            outcome = await self._review(outcome, request, turn)
+        if isinstance(outcome, Plan):
+            outcome = await self._with_context(outcome, turn)
+        return self._with_data_steps(outcome, turn) if round_number == 1 else outcome
+
+    def _with_data_steps(self, outcome: Plan | Answer, turn: Turn) -> Plan | Answer:
+        """The round-one plan with the sender's own read-only checks after the planner's steps
+        (within `max_steps`, the planner's steps giving way), each waiting for a click; a plan of
+        them alone when the planner only answered. Left out: a check that would change something,
+        whose tool is not this requester's, whose arguments do not fit, or that the plan has."""
+        hub = self.hub
+        offered = {spec.name: spec for spec in hub.tools_for(turn.requester)}
+        planned = outcome.steps if isinstance(outcome, Plan) else []
+        added: list[Step] = []
+        for suggested in turn.data_steps:
+            spec = offered.get(suggested.tool)
+            if spec is None or spec.risk is not Risk.read \
+                    or any(s.tool == suggested.tool and s.args == suggested.args for s in [*planned, *added]):
+                continue
+            try:
+                spec.validate(suggested.args)
+            except ToolArgumentError as exc:
+                log.warning("left out the sender's %s check: %s", suggested.tool, exc)
+                continue
+            added.append(suggested.model_copy(update={
+                "args": dict(suggested.args), "risk": spec.risk, "fingerprint": spec.fingerprint(), "tainted": True,
+                "status": StepStatus.proposed}))
+        if not added:
             return outcome
-        return await self._review(outcome, request, turn)
+        room = max(0, hub.config.agent.max_steps - len(added))
+        if isinstance(outcome, Plan):
+            outcome.steps = [*outcome.steps[:room], *added][: hub.config.agent.max_steps]
+            return outcome
+        return Plan(goal=added[0].reason[:200], steps=added[: hub.config.agent.max_steps])
+
+    def _specs(self, plan: Plan) -> dict[str, ToolSpec]:
+        """The registry's specs of a plan's tools."""
+        found = {step.tool: self.hub.registry.get(step.tool) for step in plan.steps}
+        return {name: spec for name, spec in found.items() if spec is not None}
+
+    async def _with_context(self, plan: Plan, turn: Turn) -> Plan | Answer:
+        """The plan with its empty `default_from` parameters filled from the thread ("silence
+        this for 2h" in an alert's thread: the alert's labels), or why it cannot be proposed."""
+        specs = self._specs(plan)
+        sources = context_defaults.wanted(plan, specs)
+        if not sources:
+            return plan
+        values = await context_values(self.hub.store, turn.thread, sources)
+        problems = context_defaults.fill(plan, specs, values)
+        if not problems:
+            return plan
+        await self.hub.store.append_audit("plan.invalid", actor=turn.requester.key, thread_id=turn.thread.id,
+                                          detail={"problems": problems})
+        return Answer(text=f"I did not propose that: {'; '.join(problems)}. Nothing was run.")
 
     async def _recent_plans(self, turn: Turn, executed: list[Plan]) -> list[Plan]:
         """The thread's newest plans: those read with the message followed by this turn's own
@@ -362,6 +418,16 @@ class Turns:
                 return f"I did not propose that, because it could not run: {problem}."
         return None
 
+    def _over_rate(self, requester: UserRef) -> float:
+        """0 when `requester` may have one more plan that needs an approval now (a token is
+        spent), else the seconds until it may (`agent.max_plans_per_minute`). An alert's turns
+        are not counted: one sender speaks for every alert group, and the storm handling of
+        `bot.alerts` bounds them instead (one diagnosis per group while it waits, a few planned at
+        once, a bounded queue beyond which an alert is posted undiagnosed and says so)."""
+        if requester.platform == ALERT_PLATFORM:
+            return 0.0
+        return self.hub.plan_limit.take(requester.key)
+
     async def _refuse_flood(self, turn: Turn, wait: float) -> None:
         """Answer a plan over its requester's rate (`agent.max_plans_per_minute`): nothing is
         proposed, and the turn ends with a plain answer."""
@@ -370,10 +436,6 @@ class Turns:
                                           detail={"per_minute": limit, "retry_after": wait})
         text = (f"You are asking for plans that need an approval faster than {limit} a minute, so I did not "
                 f"propose this one; nothing was run. Please try again in {round(wait)} s.")
-        if turn.requester.platform == ALERT_PLATFORM:  # a storm: nobody will "try again", say what to do
-            text = (f"Not diagnosed: more than {limit} alerts a minute came with checks to plan (a storm), so I "
-                    "proposed none for this one; nothing was run. Ask “what is wrong here?” in this thread to plan "
-                    "checks.")
         await self.answer(turn.thread, text, ends_turn_of=turn.message_id)
         turn.settled()
 

@@ -33,6 +33,10 @@ SPEC_ATTRIBUTE = "__chatops_tool__"
 # (plugin folders): `file:line: what is wrong`, so the module's other tools still load.
 ERROR_ATTRIBUTE = "__chatops_tool_error__"
 _collecting_broken = contextvars.ContextVar("chatops_collecting_broken_tools", default=False)
+# A parameter's JSON-schema key naming where its value comes from when the request leaves it empty:
+# a value the thread offers (`alert.labels`), filled by the hub after planning
+# (`bot.agent.context_defaults`). A tool declares it with `Field(json_schema_extra={DEFAULT_FROM: …})`.
+DEFAULT_FROM = "x-default-from"
 
 
 class ToolArgumentError(ValueError):

@@ -37,7 +37,7 @@ from chatops.bot.text import unsafe_characters
 from chatops.tools.context import ToolContext
 from chatops.tools.process_groups import die_with_parent, start_ticks
 from chatops.tools.readings import is_problem, read_output
-from chatops.tools.registry import ToolSpec, format_validation_error, without_titles
+from chatops.tools.registry import DEFAULT_FROM, ToolSpec, format_validation_error, without_titles
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,10 @@ def _parameters_model(runbook: RunbookConfig) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for index, (name, param) in enumerate(runbook.params.items()):
         annotation = _param_type(param)
+        if param.default is None and param.default_from:  # empty unless the thread fills it
+            fields[f"p{index}"] = (annotation, Field("", alias=name, description=param.description or None,
+                                                     json_schema_extra={DEFAULT_FROM: param.default_from}))
+            continue
         if param.default is None:
             fields[f"p{index}"] = (annotation, Field(alias=name, description=param.description or None))
             continue

@@ -117,9 +117,5 @@ class AlertsApi:
         rows = await schedule_rows(self.config.schedules, self.runtime.store)
         return json_body(SchedulePage.model_validate({"schedules": rows}))
 
-    def start(self) -> None:
-        self.desk.start()
-
     async def drain(self, timeout: float) -> None:
-        self.desk.stop()
         await self.desk.drain(timeout)

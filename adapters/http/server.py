@@ -84,7 +84,6 @@ class HttpAdapter:
 
     async def start(self) -> None:
         self.hub.add_sink(self._publish)
-        self.api.alerts.start()  # an approved alert diagnosis also charts the query that fired
         self.hub.add_sink(self.metrics.on_event)
         self.hub.add_observer(self.metrics.observe)
         self.hub.add_fetcher(PLATFORM, self.api.fetch)

@@ -139,9 +139,12 @@ async def test_an_auto_route_checks_the_instance_and_charts_the_query_that_fired
         return view if steps and steps[0]["status"] == "succeeded" else None
 
     view = await eventually(charted, 60, "the alert's chart")
-    diagnosis, chart_plan = view["plans"]
+    [diagnosis] = view["plans"]  # one plan, one card: the instance check and the chart of the query that fired
     assert diagnosis["status"] == "succeeded" and diagnosis["decided_by"] == "alert:alertmanager"
-    [chart] = chart_plan["steps"]
+    assert [s["tool"] for s in diagnosis["steps"]][-1] == "prometheus_query"
+    assert any(s["tool"] in ("http_check", "tcp_check") for s in diagnosis["steps"]), diagnosis["steps"]
+    [chart] = [s for s in diagnosis["steps"] if s["tool"] == "prometheus_query"]
+    assert chart["tainted"] and "g0.expr" in chart["reason"]
     assert chart["args"]["query"] == f"{METRIC} > 10" and chart["args"]["range"] == "1h"
     assert chart["args"]["mark"].startswith(view["alert"]["alerts"][0]["starts_at"][:16])
     assert f'{METRIC}{{instance="127.0.0.1:{monitoring.exporter.port}"' in chart["summary"]

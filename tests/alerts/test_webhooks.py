@@ -313,7 +313,10 @@ async def test_a_group_first_seen_resolved_is_posted_not_planned(start_web):
     assert "(Not planned: it had resolved before it reached me.)" in view["messages"][0]["text"]
 
 
-async def test_the_click_that_runs_the_diagnosis_also_charts_the_query_that_fired(start_web, http_server):
+async def test_the_query_that_fired_is_charted_by_a_step_of_the_diagnosis_plan(start_web, http_server):
+    """One plan, one card: the instance's checks and the chart of `g0.expr` over the last hour, the
+    alert's start marked; the chart's values come from the alert, so nothing runs before the click,
+    and the click runs all of it."""
     from chatops.tools.monitoring.prometheus_query import prometheus_query
 
     web = await served(start_web, tools={"prometheus_query": {"url": "http://127.0.0.1:1"}})
@@ -322,13 +325,44 @@ async def test_the_click_that_runs_the_diagnosis_also_charts_the_query_that_fire
     body = alert_body("firing", host, description=f"{http_server}/health answers slowly")
     thread_id = (await web.request("POST", AM, json=body)).body["threads"][0]["id"]
     view = await web.thread(thread_id)
-    assert len(view["plans"]) == 1  # nothing charted before the click
-    await web.request("POST", f"/api/v1/plans/{view['plans'][0]['id']}/decision", json={"decision": "approve"})
-    view = await web.wait_for(thread_id, lambda v: len(v["plans"]) == 2 and v["plans"][1]["status"] != "proposed")
-    [chart] = view["plans"][1]["steps"]
-    assert chart["tool"] == "prometheus_query"
+    [plan] = view["plans"]
+    tools = [step["tool"] for step in plan["steps"]]
+    assert tools[-1] == "prometheus_query" and {"http_check", "tcp_check"} & set(tools[:-1]), tools
+    chart = plan["steps"][-1]
     assert chart["args"] == {"query": "probe_success == 0", "range": "1h", "mark": "2026-12-05T08:00:00+00:00"}
-    assert view["plans"][1]["requester"] == "alertmanager"
+    assert chart["tainted"] and chart["risk"] == "read" and "g0.expr" in chart["reason"]
+    assert plan["status"] == "proposed" and all(step["status"] == "proposed" for step in plan["steps"])
+    await web.request("POST", f"/api/v1/plans/{plan['id']}/decision", json={"decision": "approve"})
+    view = await web.wait_for(thread_id, lambda v: v["plans"][0]["steps"][-1]["status"] in ("succeeded", "failed"))
+    assert len(view["plans"]) == 1  # no second plan follows the click
+    assert "127.0.0.1:1" in (view["plans"][0]["steps"][-1]["error"] or "")  # it ran, against the configured server
+
+
+async def test_an_alert_with_nothing_else_to_check_still_gets_its_chart_and_a_model_planner_too(start_web):
+    """No `instance` label, no runbook: the planner only answers, and the chart is the plan. A
+    model planner's plan gets the same step after its own (whichever planner made it); with
+    `prometheus_query` not configured there is no chart at all."""
+    from chatops.tools.monitoring.prometheus_query import prometheus_query
+
+    web = await served(start_web, tools={"prometheus_query": {"url": "http://127.0.0.1:1"}})
+    web.bot.hub.registry.add(prometheus_query)
+    body = alert_body("firing", "", group_key='{}:{alertname="Quiet"}')
+    del body["alerts"][0]["labels"]["instance"]
+    [plan] = (await web.thread((await web.request("POST", AM, json=body)).body["threads"][0]["id"]))["plans"]
+    assert [s["tool"] for s in plan["steps"]] == ["prometheus_query"] and plan["status"] == "proposed"
+
+    from tests.conftest import ScriptedModel, reply
+
+    scripted = ScriptedModel([reply({"tool": "current_time", "reason": "when"})])
+    modelled = await start_web(scripted.planner(), tools={"prometheus_query": {"url": "http://127.0.0.1:1"}})
+    modelled.bot.hub.registry.add(prometheus_query)
+    body = alert_body("firing", "127.0.0.1:9", group_key='{}:{alertname="Modelled"}')
+    [plan] = (await modelled.thread((await modelled.request("POST", AM, json=body)).body["threads"][0]["id"]))["plans"]
+    assert [s["tool"] for s in plan["steps"]][-1] == "prometheus_query", plan["steps"]
+    plain = await served(start_web)  # no prometheus_query: nothing to chart with
+    body = alert_body("firing", "127.0.0.1:9", group_key='{}:{alertname="Plain"}')
+    view = await plain.thread((await plain.request("POST", AM, json=body)).body["threads"][0]["id"])
+    assert all(s["tool"] != "prometheus_query" for p in view["plans"] for s in p["steps"])
 
 
 class HeldPlanner:
@@ -368,17 +402,6 @@ async def test_on_call_people_read_an_alert_thread_while_it_is_still_being_plann
     assert reply.status == 200 and reply.body["threads"][0]["id"] == listed["id"]
     view = await web.thread(listed["id"], token="alice-secret-token")
     assert len(view["plans"]) == 1 and view["title"].startswith("🔔 ")
-
-
-def test_silence_in_plain_words_is_read_for_its_duration():
-    from chatops.bot.alerts import asked_silence
-
-    assert asked_silence("silence this for 2h") == "2h"
-    assert asked_silence("Please mute it for 30 minutes.") == "30m"
-    assert asked_silence("snooze these alerts for the next 3 hours") == "3h"
-    assert asked_silence("silence this alert") == "1h"
-    for other in ("why is this silenced?", "silence alertname=\"X\" for 2h", "silence this for 2h and restart web"):
-        assert asked_silence(other) is None
 
 
 async def test_silence_this_plans_the_groups_labels_in_an_alert_thread_only(start_web):
@@ -431,17 +454,68 @@ async def test_the_job_label_names_a_runbook_and_its_check_waits_for_a_click(sta
         assert plan["status"] == "proposed" and step["status"] == "proposed"
 
 
-async def test_a_storm_past_the_plan_rate_says_in_each_thread_that_it_was_not_diagnosed(start_web):
-    """More alert groups a minute than `agent.max_plans_per_minute` (here 2): the rest are posted,
-    each thread saying it was not diagnosed and how to ask for checks, in words for an alert."""
-    web = await served(start_web, agent={"max_plans_per_minute": 2})
+async def test_alert_groups_past_the_plan_rate_are_all_diagnosed_while_a_person_is_still_limited(start_web):
+    """`agent.max_plans_per_minute` (here 2) bounds a person, not the alert sender, which speaks
+    for every group: four groups in a row get four diagnoses; the sender's bound is the storm's."""
+    from chatops.tools.monitoring.silence_alert import silence_alert
+
+    web = await served(start_web, agent={"max_plans_per_minute": 2}, alerts={"alertmanager_url": "http://127.0.0.1:9"})
+    web.bot.hub.registry.add(silence_alert)
     ids = []
     for number in range(4):
         body = alert_body("firing", f"10.0.0.{number + 1}:80", group_key=f'{{}}:{{n="{number}"}}',
                           fingerprint=f"f{number}")
         ids.append((await web.request("POST", AM, json=body)).body["threads"][0]["id"])
     views = [await web.thread(thread_id) for thread_id in ids]
-    assert [len(view["plans"]) for view in views] == [1, 1, 0, 0]
-    for view in views[2:]:
-        assert view["messages"][-1]["text"].startswith("Not diagnosed: more than 2 alerts a minute came with checks")
-        assert "try again" not in view["messages"][-1]["text"]
+    assert [len(view["plans"]) for view in views] == [1, 1, 1, 1]
+    replies = [await web.say(f"!silence_alert matchers='job=\"web{n}\"' duration=1h") for n in range(3)]
+    assert [len(reply.body["plans"]) for reply in replies] == [1, 1, 0]  # writes: each needs an approval
+    assert "faster than 2 a minute" in replies[-1].body["messages"][-1]["text"]
+
+
+async def test_a_storm_past_the_planners_queue_is_posted_undiagnosed_and_says_so(start_web):
+    """The storm bound: 4 alert turns plan at once, `queue_bound` more wait; a notification beyond
+    that is posted at once without a diagnosis, saying why and how to ask for one, and loses nothing."""
+    planner = HeldPlanner()
+    web = await start_web(planner)
+    web.bot.hub.registry.add(http_check)
+    web.adapter.api.alerts.desk.queue_bound = 2
+    bodies = [alert_body("firing", f"10.0.1.{n}:80", group_key=f'{{}}:{{storm="{n}"}}', fingerprint=f"s{n}")
+              for n in range(7)]
+    posts = [asyncio.create_task(web.request("POST", AM, json=body)) for body in bodies]
+    done, _ = await asyncio.wait(posts, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+    [skipped] = done  # 4 planning (held) + 2 queued: the 7th is answered at once, undiagnosed
+    view = await web.thread(skipped.result().body["threads"][0]["id"])
+    assert view["plans"] == [] and "Not diagnosed: too many alerts are waiting" in view["messages"][-1]["text"]
+    planner.go.set()
+    replies = await asyncio.gather(*posts)
+    assert all(reply.status == 200 for reply in replies)
+    views = [await web.thread(reply.body["threads"][0]["id"]) for reply in replies]
+    assert sorted(len(v["plans"]) for v in views) == [0, 1, 1, 1, 1, 1, 1]
+
+
+async def test_a_senders_data_steps_are_read_only_fitting_and_leave_room_within_max_steps(start_web):
+    """What a sender suggests from its data joins the first round's plan only as read-only checks
+    that fit their tool, waiting for a click; a write, an unknown tool or a misfit is left out, and
+    the planner's steps give way so the plan stays within `agent.max_steps`."""
+    from chatops.bot.model import Inbound, Step, ThreadRef, UserRef
+    from chatops.tools.monitoring.prometheus_query import prometheus_query
+    from chatops.tools.monitoring.silence_alert import silence_alert
+
+    web = await served(start_web, agent={"max_steps": 2}, tools={"prometheus_query": {"url": "http://127.0.0.1:1"}},
+                       alerts={"alertmanager_url": "http://127.0.0.1:9"})
+    for tool in (prometheus_query, silence_alert):
+        web.bot.hub.registry.add(tool)
+    thread = ThreadRef(platform="http", channel="operator", thread="data-steps")
+    suggested = [Step(tool="silence_alert", args={"matchers": 'job="web"'}, reason="a write"),
+                 Step(tool="no_such_tool", args={}, reason="unknown"),
+                 Step(tool="prometheus_query", args={"range": "1h"}, reason="misfit: no query"),
+                 Step(tool="prometheus_query", args={"query": "up", "range": "1h"}, reason="the chart")]
+    text = "check http://127.0.0.1:9/a and http://127.0.0.1:9/b and 127.0.0.1:22"
+    await web.bot.hub.handle(Inbound(event_id="e-data-steps", thread=thread, text=text, data_steps=suggested,
+                                     user=UserRef(platform="http", id="operator", name="operator")))
+    [plan] = (await web.thread(thread.id))["plans"]
+    assert len(plan["steps"]) == 2 and plan["steps"][-1]["args"] == {"query": "up", "range": "1h"}
+    assert plan["steps"][0]["tool"] in ("http_check", "tcp_check")  # the planner's own first step stays
+    assert plan["steps"][-1]["tainted"] and plan["steps"][-1]["status"] == "proposed"
+    assert all(step["tool"] != "silence_alert" for step in plan["steps"])

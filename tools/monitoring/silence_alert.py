@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatops.tools.context import ToolContext
 from chatops.tools.monitoring.prometheus_query import range_seconds
-from chatops.tools.registry import tool
+from chatops.tools.registry import DEFAULT_FROM, tool
 
+DURATION = r"^[1-9][0-9]{0,3}[smhdw]$"  # 30m, 2h, 1d: what `range_seconds` reads
+# how a matcher list starts (`alertname="X"`, `{job=~"web.*"}`): so a planner never takes "this" for one
+MATCHERS_START = r'^\s*\{?\s*[A-Za-z_][A-Za-z0-9_]*\s*(=~|!=|!~|=)\s*"'
 MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
 
 
@@ -60,12 +64,16 @@ def parse_matchers(text: str) -> list[dict[str, object]]:
 @tool(risk="write", timeout=30, options=SilenceOptions,
       keywords=("silence", "mute", "snooze", "quiet"),  # not "alert": every alert thread says it
       examples=('silence alertname="HighLatency" for 2h',))
-async def silence_alert(ctx: ToolContext, matchers: str, duration: str = "1h", comment: str = "") -> SilenceResult:
+async def silence_alert(ctx: ToolContext,
+                        duration: Annotated[str, Field(pattern=DURATION)] = "1h",
+                        matchers: Annotated[str, Field(pattern=MATCHERS_START,
+                                                       json_schema_extra={DEFAULT_FROM: "alert.labels"})] = "",
+                        comment: str = "") -> SilenceResult:
     """Silence alerts in Alertmanager for a while.
 
     Args:
-        matchers: Which alerts, as name="value" pairs separated by commas (an alert's labels).
         duration: For how long, e.g. 30m, 1h or 2h.
+        matchers: Which alerts, as name="value" pairs separated by commas; in an alert's thread, its alert's labels.
         comment: Why; the thread that asked is added.
     """
     options = SilenceOptions.model_validate(ctx.config)
