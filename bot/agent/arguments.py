@@ -51,6 +51,7 @@ from chatops.bot.agent.values import (
     anchor_stems,
     best_assignment,
     distinctive,
+    fitting,
     identifier_shaped,
     restrictive,
     spans_of,
@@ -384,6 +385,8 @@ def _unit_number(param: Param, entities: Entities) -> int | None:
     if words & {"percent", "percentage", "pct"} and len(entities.percentages) == 1:
         return entities.percentages[0] if _fits_bounds(entities.percentages[0], param.schema) else None
     named = [value for value, unit in entities.durations if unit in set(param.name.lower().split("_"))]
+    if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
+        named = [value for value, unit in entities.sizes if unit in words or unit.replace("b", "ib") in words]
     return named[0] if len(named) == 1 and _fits_bounds(named[0], param.schema) else None
 
 
@@ -652,6 +655,12 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if value is not None:
                 used_numbers.add(value)
                 put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])
+    for param in params:  # "for 30 minutes" where the pattern wants "30m"
+        if param.name not in filled.args and param.kind == "string" and restrictive(param.schema):
+            forms = [fitting(f"{count}{unit[0]}", param.schema) for count, unit in entities.durations]
+            forms = [form for form in forms if form]
+            if len(forms) == 1:
+                put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
     _fill_text(params, filled, spans, entities, avoid, objects, tool_words, put)
     for param in params:
         if param.required and param.name not in filled.args:

@@ -58,6 +58,9 @@ _HOST = re.compile(
 _PATH = re.compile(r"(?<![\w.:/~-])(/(?:[A-Za-z0-9._*-]+/?)*)(?![\w/])")  # "/static/css/*" whole
 _PORT_WORD = re.compile(r"\bports?\s*(?:number\s*)?[:#=]?\s*(\d{1,5})\b|\b(\d{1,5})\s*/\s*tcp\b", re.IGNORECASE)
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|`([^`\n]{1,200})`|(?<![\w])'([^'\n]{1,200})'(?![\w])")
+# name="value" pairs, as label matchers and key=value filters are written (quoted values)
+_PAIR = r"[A-Za-z_][\w.-]*\s?(?:=|!=|=~|!~)\s?(?:\"[^\"\n]{0,120}\"|'[^'\n]{0,120}')"
+_PAIRS = re.compile(rf"(?<![\w\"']){_PAIR}(?:\s?,\s?{_PAIR})*")
 _NUMBER = re.compile(r"(?<![\w.:/@#-])(\d{1,9})(?![\w.:/%-]|\.\d|\s*(?:%|percent\b))")
 _WORD = re.compile(r"[a-z0-9]+(?:['_.@-][a-z0-9]+)*", re.IGNORECASE)  # "worker@2", "nginx@blue.service" whole
 # What is not the user asking but quoting: markup (`<script>alert(1)</script>`), a tool's exit code
@@ -74,6 +77,12 @@ _UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "second
           "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
           "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours",
           "d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks", "weeks": "weeks"}
+_SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
+               **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),
+               **dict.fromkeys(("g", "gb", "gib", "gig", "gigs", "gigabyte", "gigabytes"), "gb"),
+               **dict.fromkeys(("tb", "tib", "terabyte", "terabytes"), "tb")}
+_SIZE = re.compile(r"(?<![\w.])(\d{1,9})\s?(" + "|".join(sorted(_SIZE_UNITS, key=len, reverse=True)) + r")\b",
+                   re.IGNORECASE)
 _DURATION = re.compile(r"(?<![\w.])(\d{1,5})\s?(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b",
                        re.IGNORECASE)
 _OUTPUT_LINE = re.compile(r"^\s*(?:[$#>]\s|\w[\w.-]*:\s*\(\d+\)|\[?\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:)")
@@ -129,6 +138,7 @@ class Entities:
     numbers: list[int] = field(default_factory=list)  # numbers that are none of the above
     percentages: list[int] = field(default_factory=list)  # "50%", "10 percent": not counts
     durations: list[tuple[int, str]] = field(default_factory=list)  # "30d", "14 days": (30, "days")
+    sizes: list[tuple[int, str]] = field(default_factory=list)  # "500 GB", "50G", "2000 gigs": (500, "gb")
     words: list[str] = field(default_factory=list)  # the remaining plain words, lower case
     text: str = ""  # the text the entities came from (the user's own words)
     plain: str = ""  # that text with URLs, hosts and paths blanked out
@@ -274,6 +284,8 @@ def extract_entities(text: str) -> Entities:
         url = match.group(0).rstrip(".,;:!?)]}'\"")
         add_unique(found.urls, url)
         blank((match.start(), match.start() + len(url)))
+    for match in _PAIRS.finditer(blanked):  # `alertname="DiskFull", env="prod"`: the pairs whole
+        add_unique(found.quoted, match.group(0).strip())
     for match in _QUOTED.finditer(blanked):
         value = next(group for group in match.groups() if group is not None).strip()
         if value:
@@ -338,6 +350,8 @@ def extract_entities(text: str) -> Entities:
         add_unique(found.percentages, int(match.group(1)))
     for match in _DURATION.finditer(counted):
         add_unique(found.durations, (int(match.group(1)), _UNITS[match.group(2).lower()]))
+    for match in _SIZE.finditer(counted):
+        add_unique(found.sizes, (int(match.group(1)), _SIZE_UNITS[match.group(2).lower()]))
     found.plain = blanked
     found.words = words_of(blanked)
     for word in found.words:

@@ -57,17 +57,12 @@ async def test_shh_this_alert_till_tomorrow_silences_past_the_next_hour(start_we
     assert range_seconds(step["args"].get("duration", "1h")) > 3600
 
 
-@pytest.mark.xfail(strict=True, reason="guided planner (issue 19, the lead's side): a duration in words "
-                                       "('30 minutes') does not fill the `duration` pattern (30m)")
 async def test_a_duration_in_words_is_the_silences_duration(start_web):
     web, thread_id = await alert_thread(start_web)
     reply = await web.say("please mute it for 30 minutes", thread=thread_id)
     assert silence_step(reply.body)["args"].get("duration") == "30m"
 
 
-@pytest.mark.xfail(strict=True, reason="guided planner (issue 19, the lead's side): matchers written in the "
-                                       "request (`alertname=\"X\"`) are not taken as the `matchers` value, so "
-                                       "the thread's alert labels fill it instead (the card shows which)")
 async def test_matchers_the_person_writes_win_over_the_threads_alert(start_web):
     web, thread_id = await alert_thread(start_web)
     reply = await web.say('silence alertname="DiskFull" for 2h', thread=thread_id)
