@@ -526,23 +526,59 @@ async def test_end_to_end_with_the_embedded_model(embedded_model):
                                                                               "revision": "v2.3.1"})]
 
 
-def test_the_embedded_model_starts_when_its_first_port_is_taken_meanwhile(monkeypatch):
-    """Between picking a free port and llama.cpp binding it, another process may take it (the
-    full suite starts many servers): the embedded model tries another port instead of failing."""
-    import socket
 
-    from chatops.bot.llm import embedded
+def test_stopping_the_embedded_model_never_hangs_even_when_its_server_does():
+    """Destroying llama.cpp's server can hang (a join under the GIL); the model runs in a child
+    that stop() ends with SIGTERM and then SIGKILL, so a frozen one cannot hold the bot."""
+    import os
+    import signal
+    import time
 
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    ports = iter([taken.getsockname()[1]])
-    real_free_port = embedded._free_port
-    monkeypatch.setattr(embedded, "_free_port", lambda: next(ports, None) or real_free_port())
-    server = embedded.EmbeddedModelServer(LocalModelConfig())
+    from chatops.bot.llm.embedded import STOP_GRACE, EmbeddedModelServer
+
+    server = EmbeddedModelServer(LocalModelConfig())
+    server.start()
+    pid = server.pid
+    assert pid is not None and server.loaded
+    os.kill(pid, signal.SIGSTOP)  # frozen: it handles no signal but SIGKILL
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < STOP_GRACE + 5
+    assert not server.loaded and not os.path.exists(f"/proc/{pid}")
+
+
+def test_the_embedded_model_ends_with_the_bot_even_when_the_bot_is_killed(tmp_path):
+    """A bot killed with SIGKILL runs no clean-up: its model server ends because its stdin closes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "bot.py"
+    script.write_text("from chatops.bot.config import LocalModelConfig\n"
+                      "from chatops.bot.llm.embedded import EmbeddedModelServer\n"
+                      "server = EmbeddedModelServer(LocalModelConfig()); server.start()\n"
+                      "print(server.pid, flush=True)\n"
+                      "import time; time.sleep(600)\n")
+    bot = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                           cwd=Path(__file__).resolve().parent.parent)
     try:
-        server.start()
-        assert server.loaded and server.port != taken.getsockname()[1]
+        child = int(bot.stdout.readline())
+        assert os.path.exists(f"/proc/{child}")
+        os.kill(bot.pid, signal.SIGKILL)
+        bot.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _alive(child):
+            time.sleep(0.1)
+        assert not _alive(child)
     finally:
-        server.stop()
-        taken.close()
+        bot.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its (dead) parent's reaper."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -18,6 +18,7 @@ from chatops.bot.agent.arguments import (
     _sources,
     abbreviation_of,
     fill_arguments,
+    parameters,
     typo_of,
 )
 from chatops.bot.agent.entities import (
@@ -371,7 +372,42 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         candidates = [c for c in candidates if c.spec.risk is Risk.read]
     if not candidates:
         candidates = _by_values(scored, entities, question, top)
+    elif not question and not HOW_TO.search(text):
+        candidates = _value_for_a_change(candidates, scored, entities, top) + candidates
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+def _with_evidence(candidate: Candidate) -> bool:
+    """Whether every free-text argument was taken for a reason (shaped like a name or like its
+    examples, named next to it, the action's object, quoted), not as the only word left."""
+    kinds = {param.name: param.kind for param in parameters(candidate.spec)}
+    return all("(" in candidate.filled.sources.get(name, "") for name in candidate.filled.args
+               if kinds.get(name) in ("string", "list"))
+
+
+def _value_for_a_change(candidates: list[Candidate], scored: list[Candidate], entities: Entities,
+                        top: float) -> list[Candidate]:
+    """ "bump ml-research to 500 GB on /projects": the read that only its filled arguments found
+    (`quota_usage`, none of its words written) leaves the new value aside, while a change of the
+    same things takes every value the order gives. An order that gives a value the read cannot
+    take asks for the change; it is proposed, with the approval a change always needs."""
+    best = max(candidates, key=lambda c: c.score)
+    if best.spec.risk is not Risk.read or best.matched:
+        return []
+    values = _values_of(entities)
+    left = _values_left(best, values)
+    changes = sorted((c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing
+                      and not c.filled.ties and c.similarity is not None and best.similarity is not None
+                      and c.similarity >= best.similarity - SIMILARITY_TIE and _one_clause(c, entities.text)
+                      and _values_left(c, values) == 0), key=lambda c: -c.score)
+    if left == 0 or len(changes) != 1:  # the change takes every value; and only one change does
+        return []
+    if not _with_evidence(changes[0]):
+        return []  # "pods stuck at 12": a plain word taken for the name only because nothing else fits
+    change = changes[0]
+    change.score = round(best.score + CLEAR_MARGIN, 2)
+    change.labels.append(f"takes the value {best.name} leaves aside")
+    return [change]
 
 
 def _values_of(entities: Entities) -> set[str]:
