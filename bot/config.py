@@ -429,9 +429,11 @@ class WhisperConfig(Section):
 class OCRConfig(Section):
     """Reading text in images."""
 
-    engine: Literal["tesseract", "rapidocr"] = "tesseract"
-    """`tesseract` (Debian `tesseract-ocr`: fast and exact on screenshots) or `rapidocr` (the `photos`
-    extra: better on photos, heavier)."""
+    engine: Literal["auto", "tesseract", "rapidocr"] = "auto"
+    """`auto`: each image by the engine measured best for its kind: Tesseract for screenshots and
+    video frames, RapidOCR for photos of a screen when the `photos` extra is installed (else
+    Tesseract). `tesseract` (Debian `tesseract-ocr`: fast and exact on screenshots) or `rapidocr`
+    (the `photos` extra: better on photos, heavier) for every image."""
     languages: str = "eng"  # tesseract language packs, e.g. "eng+deu"
 
 
