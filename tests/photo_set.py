@@ -218,8 +218,9 @@ VARIED_TERMINALS: list[tuple[list[str], bool]] = [
       "$ journalctl -xeu postgresql | tail -4", "FATAL: could not open lock file /run/postgresql/.s.PGSQL.5432",
       "LOG: database system is shut down", "$ ls -ld /run/postgresql", "drwxr-xr-x 2 root root 40 Dec  5 08:12"],
      True),
-    (["$ kubectl get nodes", "NAME        STATUS     ROLES    AGE   VERSION", "worker-1    Ready      <none>   88d   v1.29.4",
-      "worker-2    NotReady   <none>   88d   v1.29.4", "$ kubectl describe node worker-2 | grep Pressure",
+    (["$ kubectl get nodes", "NAME        STATUS     ROLES    AGE   VERSION",
+      "worker-1    Ready      <none>   88d   v1.29.4", "worker-2    NotReady   <none>   88d   v1.29.4",
+      "$ kubectl describe node worker-2 | grep Pressure",
       "MemoryPressure   True    KubeletHasInsufficientMemory", "DiskPressure     False   KubeletHasNoDiskPressure"],
      False),
     (["$ docker compose logs --tail 5 api", "api-1  | Listening on 0.0.0.0:8080",
@@ -289,4 +290,25 @@ def varied_tuning_photos() -> tuple[Photo, ...]:
             light_angle=generator.uniform(0, 2 * math.pi), blur=generator.uniform(0.6, 1.1),
             noise=generator.randint(10, 18), quality=generator.randint(70, 90), seed=1000 + index)
         photos.append(Photo(f"varied-{name}-{tilt}", data, tuple(lines), float(tilt)))
+    return tuple(photos)
+
+
+@cache
+def varied_dashboard_photos() -> tuple[Photo, ...]:
+    """10 more tuning photos of dashboards (the first set's and `VARIED_DASHBOARDS`, twice each,
+    distortions from a third seed): the kind of screen the second pass read worst."""
+    generator = random.Random(7002)
+    made = [("dashboard", dashboard_screenshot(), dashboard_lines())] + [
+        (f"dashboard{index}", dashboard_screenshot(title, rows, alert=alert), dashboard_lines(title, rows, alert=alert))
+        for index, (title, alert, rows) in enumerate(VARIED_DASHBOARDS)]
+    photos: list[Photo] = []
+    for round_ in range(2):
+        for index, (name, shot, lines) in enumerate(made):
+            tilt = round(generator.uniform(0, 25))
+            data = distorted_photo(
+                shot, tilt=tilt, side=generator.choice(["left", "right", "top", "bottom"]),
+                moire_pitch=generator.uniform(5.0, 9.0), moire_angle=generator.uniform(0.2, 1.2),
+                light_angle=generator.uniform(0, 2 * math.pi), blur=generator.uniform(0.6, 1.1),
+                noise=generator.randint(10, 18), quality=generator.randint(70, 90), seed=2000 + 10 * round_ + index)
+            photos.append(Photo(f"varied{round_}-{name}-{tilt}", data, tuple(lines), float(tilt)))
     return tuple(photos)
