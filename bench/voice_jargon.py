@@ -52,10 +52,15 @@ OPERATOR_VOCABULARY = ["web2", "db2", "cache1", "worker3", "payments-api", "ledg
 
 
 def glossaries() -> dict[str, list[str]]:
+    """No bias; the glossary the bot derives from eval.toml's tools (runbook values, aliases and
+    examples' jargon, tools' schema values: `bot.perception.glossary`); and the operator's own
+    `whisper.vocabulary`, which replaces the derived one."""
     config = load_config(HERE / "data" / "eval.toml")
-    config.perception.whisper.vocabulary = list(OPERATOR_VOCABULARY)
+    config.perception.whisper.vocabulary = []
     registry, _ = build_registry(config)
-    return {"none": [], "bot's vocabulary": vocabulary(config, registry)}
+    derived = vocabulary(config, registry)
+    config.perception.whisper.vocabulary = list(OPERATOR_VOCABULARY)
+    return {"none": [], "from the tools": derived, "operator's": vocabulary(config, registry)}
 
 
 async def main() -> int:
@@ -63,7 +68,7 @@ async def main() -> int:
     results: dict[str, dict[str, float]] = {}
     heard: dict[str, dict[str, str]] = {}
     for name, words in glossaries().items():
-        config = PerceptionConfig()
+        config = PerceptionConfig()  # `whisper.vocabulary` left empty: `words` is the whole glossary
         config.whisper.bias_decoding = bool(words)
         perceiver = Perceiver(config, vocabulary=words)
         try:

@@ -400,8 +400,10 @@ class WhisperConfig(Section):
     """Beam search width: 1 is faster, 5 is more accurate."""
     vad_filter: bool = False
     """Skip silence with faster-whisper's voice activity detection."""
-    vocabulary: list[str] = Field(default_factory=list)  # jargon to bias decoding: service names, hosts
-    bias_decoding: bool = True  # prompt Whisper with tool names, runbook choices and `vocabulary`
+    vocabulary: list[str] = Field(default_factory=list)
+    """Jargon to bias decoding (service names, hosts). Set, it replaces the vocabulary read from the
+    tools: runbooks' values, aliases and examples, MCP tool names, tools' schema values."""
+    bias_decoding: bool = True  # prompt Whisper with `vocabulary`, or the words of the configured tools
     backend: Literal["local", "openai"] = "local"
     """`local` runs faster-whisper here; `openai` sends notes to an OpenAI-compatible
     `/v1/audio/transcriptions`."""
