@@ -54,13 +54,16 @@ OPERATOR_VOCABULARY = ["web2", "db2", "cache1", "worker3", "payments-api", "ledg
 def glossaries() -> dict[str, list[str]]:
     """No bias; the glossary the bot derives from eval.toml's tools (runbook values, aliases and
     examples' jargon, tools' schema values: `bot.perception.glossary`); and the operator's own
-    `whisper.vocabulary`, which replaces the derived one."""
+    `whisper.vocabulary`, which replaces the derived one; and, for comparison, both (the bot's
+    glossary before the user's list replaced the derived one)."""
     config = load_config(HERE / "data" / "eval.toml")
     config.perception.whisper.vocabulary = []
     registry, _ = build_registry(config)
     derived = vocabulary(config, registry)
     config.perception.whisper.vocabulary = list(OPERATOR_VOCABULARY)
-    return {"none": [], "from the tools": derived, "operator's": vocabulary(config, registry)}
+    operators = vocabulary(config, registry)
+    return {"none": [], "from the tools": derived, "operator's": operators,
+            "operator's + tools'": [*operators, *derived]}  # what the bot used before the user's list replaced
 
 
 async def main() -> int:

@@ -5,16 +5,17 @@ reaches the real Whisper model's hotwords, also when the tools change after star
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from chatops.bot.config import Config, PerceptionConfig
+from chatops.bot.config import Config, PerceptionConfig, load_config
 from chatops.bot.evaluation import recorded_mcp_tools
 from chatops.bot.perception.glossary import jargon, schema_values, vocabulary
 from chatops.bot.perception.pipeline import Perceiver
 from chatops.bot.perception.types import MediaFile
-from chatops.bot.runtime import build_registry
+from chatops.bot.runtime import build_registry, start_runtime
 from tests.media import voice_note
 
 GIT_TOOLS = Path(__file__).resolve().parent.parent / "bench" / "data" / "mcp" / "git_tools.json"
@@ -90,3 +91,39 @@ async def test_a_runbook_alias_and_an_mcp_tool_reach_whispers_hotwords(registry_
         assert "git_status" in seen[-1]["hotwords"] and "pg" in seen[-1]["hotwords"]
     finally:
         perceiver.close()
+
+
+def _runbook(name: str, values: list[str], aliases: dict[str, str]) -> str:
+    return textwrap.dedent(f"""
+        [[runbooks]]
+        name = "{name}"
+        description = "Restart a service"
+        argv = ["true", "{{unit}}"]
+        [runbooks.params.unit]
+        type = "enum"
+        values = {json.dumps(values)}
+        aliases = {{ {", ".join(f'{k} = "{v}"' for k, v in aliases.items())} }}
+    """)
+
+
+async def test_the_running_bot_hears_its_tools_words_and_hears_new_ones_after_a_reload(tmp_path):
+    """`start_runtime` gives the perceiver the tools' words once they are loaded, and a reload
+    that adds a runbook adds its alias to Whisper's glossary."""
+    path = tmp_path / "chatops.toml"
+    head = textwrap.dedent(f"""
+        [storage]
+        path = "{tmp_path / 'chatops.db'}"
+        [tools]
+        plugins = false
+    """)
+    path.write_text(head + _runbook("restart_service", ["postgresql"], {"pg": "postgresql"}))
+    runtime = await start_runtime(load_config(path, environ={}), load_model=False)
+    try:
+        prompt = runtime.perceiver.transcriber.prompt
+        assert prompt is not None and "pg" in prompt and "postgresql" in prompt and "haproxy" not in prompt
+        path.write_text(head + _runbook("restart_service", ["postgresql"], {"pg": "postgresql"})
+                        + _runbook("reload_proxy", ["haproxy"], {"ha": "haproxy"}))
+        await runtime.reload()
+        assert "haproxy" in runtime.perceiver.transcriber.prompt and "ha," in runtime.perceiver.transcriber.prompt
+    finally:
+        await runtime.close()
