@@ -85,12 +85,12 @@ async def main() -> int:
             perceiver.close()
     names = list(results)
     print(f"# CT2_FORCE_CPU_ISA={os.environ.get('CT2_FORCE_CPU_ISA', '(auto)')}")
-    print(f"{'clip':58}" + "".join(f"{n:>18}" for n in names))
+    print(f"{'clip':58}" + "".join(f"{n:>20}" for n in names))
     for text in clips:
-        print(f"{text[:57]:58}" + "".join(f"{results[n][text]:>18.2f}" for n in names)
+        print(f"{text[:57]:58}" + "".join(f"{results[n][text]:>20.2f}" for n in names)
               + f"   {heard[names[-1]][text]}")
     for label, group in (("mean WER, held-out ops clips", OPS), ("mean WER, plain speech", PLAIN)):
-        print(f"{label:58}" + "".join(f"{statistics.mean(results[n][t] for t in group):>18.3f}" for n in names))
+        print(f"{label:58}" + "".join(f"{statistics.mean(results[n][t] for t in group):>20.3f}" for n in names))
     return 0
 
 
