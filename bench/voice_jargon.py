@@ -52,10 +52,18 @@ OPERATOR_VOCABULARY = ["web2", "db2", "cache1", "worker3", "payments-api", "ledg
 
 
 def glossaries() -> dict[str, list[str]]:
+    """No bias; the glossary the bot derives from eval.toml's tools (runbook values, aliases and
+    examples' jargon, tools' schema values: `bot.perception.glossary`); and the operator's own
+    `whisper.vocabulary`, which replaces the derived one; and, for comparison, both (the bot's
+    glossary before the user's list replaced the derived one)."""
     config = load_config(HERE / "data" / "eval.toml")
-    config.perception.whisper.vocabulary = list(OPERATOR_VOCABULARY)
+    config.perception.whisper.vocabulary = []
     registry, _ = build_registry(config)
-    return {"none": [], "bot's vocabulary": vocabulary(config, registry)}
+    derived = vocabulary(config, registry)
+    config.perception.whisper.vocabulary = list(OPERATOR_VOCABULARY)
+    operators = vocabulary(config, registry)
+    return {"none": [], "from the tools": derived, "operator's": operators,
+            "operator's + tools'": [*operators, *derived]}  # what the bot used before the user's list replaced
 
 
 async def main() -> int:
@@ -63,7 +71,7 @@ async def main() -> int:
     results: dict[str, dict[str, float]] = {}
     heard: dict[str, dict[str, str]] = {}
     for name, words in glossaries().items():
-        config = PerceptionConfig()
+        config = PerceptionConfig()  # `whisper.vocabulary` left empty: `words` is the whole glossary
         config.whisper.bias_decoding = bool(words)
         perceiver = Perceiver(config, vocabulary=words)
         try:
@@ -77,12 +85,12 @@ async def main() -> int:
             perceiver.close()
     names = list(results)
     print(f"# CT2_FORCE_CPU_ISA={os.environ.get('CT2_FORCE_CPU_ISA', '(auto)')}")
-    print(f"{'clip':58}" + "".join(f"{n:>18}" for n in names))
+    print(f"{'clip':58}" + "".join(f"{n:>20}" for n in names))
     for text in clips:
-        print(f"{text[:57]:58}" + "".join(f"{results[n][text]:>18.2f}" for n in names)
+        print(f"{text[:57]:58}" + "".join(f"{results[n][text]:>20.2f}" for n in names)
               + f"   {heard[names[-1]][text]}")
     for label, group in (("mean WER, held-out ops clips", OPS), ("mean WER, plain speech", PLAIN)):
-        print(f"{label:58}" + "".join(f"{statistics.mean(results[n][t] for t in group):>18.3f}" for n in names))
+        print(f"{label:58}" + "".join(f"{statistics.mean(results[n][t] for t in group):>20.3f}" for n in names))
     return 0
 
 

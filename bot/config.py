@@ -405,8 +405,10 @@ class WhisperConfig(Section):
     """Beam search width: 1 is faster, 5 is more accurate."""
     vad_filter: bool = False
     """Skip silence with faster-whisper's voice activity detection."""
-    vocabulary: list[str] = Field(default_factory=list)  # jargon to bias decoding: service names, hosts
-    bias_decoding: bool = True  # prompt Whisper with tool names, runbook choices and `vocabulary`
+    vocabulary: list[str] = Field(default_factory=list)
+    """Jargon to bias decoding (service names, hosts). Set, it replaces the vocabulary read from the
+    tools: runbooks' values, aliases and examples, MCP tool names, tools' schema values."""
+    bias_decoding: bool = True  # prompt Whisper with `vocabulary`, or the words of the configured tools
     backend: Literal["local", "openai"] = "local"
     """`local` runs faster-whisper here; `openai` sends notes to an OpenAI-compatible
     `/v1/audio/transcriptions`."""
@@ -434,9 +436,11 @@ class WhisperConfig(Section):
 class OCRConfig(Section):
     """Reading text in images."""
 
-    engine: Literal["tesseract", "rapidocr"] = "tesseract"
-    """`tesseract` (Debian `tesseract-ocr`: fast and exact on screenshots) or `rapidocr` (the `photos`
-    extra: better on photos, heavier)."""
+    engine: Literal["auto", "tesseract", "rapidocr"] = "auto"
+    """`auto`: each image by the engine measured best for its kind: Tesseract for screenshots and
+    video frames, RapidOCR for photos of a screen when the `photos` extra is installed (else
+    Tesseract). `tesseract` (Debian `tesseract-ocr`: fast and exact on screenshots) or `rapidocr`
+    (the `photos` extra: better on photos, heavier) for every image."""
     languages: str = "eng"  # tesseract language packs, e.g. "eng+deu"
 
 

@@ -102,23 +102,20 @@ def build_planner(config: Config, embedded: EmbeddedModelServer | None) -> Plann
 
 
 def vocabulary(config: Config, registry: ToolRegistry | None = None) -> list[str]:
-    """Values people say that Whisper should expect: the config's `whisper.vocabulary` (service,
-    unit and host names) first, then runbook enum values and their aliases. Not tool names: biased
-    toward them, Whisper rewrote "restart the nginx service" as "restart the dns service" (a word
-    of `dns_lookup`), and the user's words are what the planner must read."""
-    words = list(config.perception.whisper.vocabulary)
-    for runbook in config.runbooks:
-        for param in runbook.params.values():
-            words += [*(param.values or []), *param.aliases]
-    return words
+    """Values people say that Whisper should expect: the user's `whisper.vocabulary` when set, else
+    the runbooks' values, aliases and examples' jargon, MCP tool names and the tools' schema values
+    (`bot.perception.glossary`). Blocking on first use (the English word list): in a worker."""
+    from chatops.bot.perception.glossary import vocabulary as glossary
+
+    return glossary(config, registry)
 
 
 def build_perceiver(config: Config, registry: ToolRegistry | None, store: Store | None, *,
                     vision: bool = True) -> Perceiver:
     """The perception pipeline; `vision=False` leaves the describing model to `with_vision`
     (start-up adds it in the background: building it imports pydantic-ai)."""
-    perceiver = Perceiver(config.perception, store=store, vocabulary=vocabulary(config, registry),
-                          vision_timeout=config.llm.timeout)
+    words = vocabulary(config, registry) if registry is not None else ()  # else: once the tools are loaded
+    perceiver = Perceiver(config.perception, store=store, vocabulary=words, vision_timeout=config.llm.timeout)
     if vision:
         with_vision(perceiver, config)
     return perceiver
@@ -290,6 +287,9 @@ class Runtime:
         if self.perceiver is not None:
             await asyncio.to_thread(with_vision, self.perceiver, config)
             toolbox.mcp.read_image = image_reader(self.perceiver, config)
+        if self.perceiver is not None:  # speech biased toward the tools' words, MCP's included
+            self.perceiver.use_vocabulary(await asyncio.to_thread(vocabulary, config, toolbox.registry))
+            toolbox.on_registry(self._hear_tools)
         self.registry = toolbox.registry
         self.hub.use_registry(toolbox.registry)
         self.hub.planner = planner
@@ -303,6 +303,12 @@ class Runtime:
             self._watch("meaning", self.warming)
         if self.perceiver is not None:
             self._warm_perception(config)
+
+    def _hear_tools(self, registry: ToolRegistry) -> None:
+        """A new registry (reload, an MCP server's tool list changed): speech is biased toward its
+        words. Quick: the English word list was loaded in a worker at start-up."""
+        if self.perceiver is not None:
+            self.perceiver.use_vocabulary(vocabulary(self.config, registry))
 
     def _warm_perception(self, config: Config) -> None:
         """Whisper: loaded now when `perception.preload`, else on the first voice note (which

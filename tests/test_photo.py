@@ -1,5 +1,6 @@
 """Photos of a screen (issue 26): told apart from screenshots, then flattened, freed of moiré and
-evenly lit before Tesseract reads them. Real pictures: Pillow-drawn screens photographed by
+evenly lit before Tesseract reads them, or flattened in colour for RapidOCR, the engine `auto`
+chooses for photos. Real pictures: Pillow-drawn screens photographed by
 `tests.screens.tilted_photo` (perspective, light gradient, moiré, blur, noise, JPEG)."""
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def cer(expected: list[str], text: str) -> float:
 
 @pytest.fixture(scope="module")
 def reader():
+    """Tesseract's photo path (the `auto` engine takes it when RapidOCR is not installed)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        yield ImageReader(OCRConfig(), max_pixels=40_000_000, executor=pool)
+        yield ImageReader(OCRConfig(engine="tesseract"), max_pixels=40_000_000, executor=pool)
 
 
 def pixels(data: bytes) -> Image.Image:
@@ -114,3 +116,30 @@ def test_unconfident_lines_are_dropped():
             "5\t1\t1\t1\t2\t1\t0\t0\t9\t9\t12.5\tCee", "5\t1\t1\t1\t2\t2\t0\t0\t9\t9\t20.0\trere",
             "4\t1\t1\t1\t3\t0\t0\t0\t9\t9\t-1\t"]
     assert confident_lines("\n".join(rows), 30) == "ERROR disk"
+
+
+async def test_auto_reads_a_photo_with_rapidocr_and_a_screenshot_with_tesseract():
+    """`auto` picks per image: the measured better engine for a photo (RapidOCR on the corrected
+    colour picture) and for a screenshot (Tesseract)."""
+    lines = ["Sync stopped - File Bridge", "Remote host files-2.acme.net refused the key.", "Reconnect"]
+    shot = error_dialog_screenshot(lines[0], lines[1:2], button=lines[2])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reader = ImageReader(OCRConfig(), max_pixels=40_000_000, executor=pool)
+        taken = await reader.read(MediaFile("phone.jpg", tilted_photo(shot, tilt=18), "image/jpeg"))
+        screenshot = await reader.read(MediaFile("shot.png", shot, "image/png"))
+    assert (taken.photo, taken.engine) == (True, "rapidocr")
+    assert cer(dialog_lines(lines[0], lines[1:2], lines[2]), taken.text) <= 0.03, taken.text
+    assert (screenshot.photo, screenshot.engine) == (False, "tesseract")
+
+
+def test_the_colour_correction_keeps_the_screen_alone_and_upright():
+    data = tilted_photo(dashboard_screenshot(), tilt=25)
+    flat = np.asarray(photo.flatten_colour(pixels(data)))
+    assert flat.ndim == 3 and flat.shape[1] > flat.shape[0] > 500
+    # the monitor's dark frame and the desk are gone: every edge of the picture is the light page
+    edges = [flat[:6].mean(), flat[-6:].mean(), flat[:, :6].mean(), flat[:, -6:].mean()]
+    assert min(edges) > 120, edges
+    # the ripple is gone from the page: neighbouring pixels of the blank lower half barely differ
+    blank = flat[int(flat.shape[0] * 0.7):int(flat.shape[0] * 0.9), 50:-50].astype(np.float32).mean(axis=2)
+    raw = np.asarray(pixels(data).convert("L"), dtype=np.float32)[480:560, 300:900]
+    assert np.abs(np.diff(blank, axis=1)).mean() < np.abs(np.diff(raw, axis=1)).mean() * 0.6

@@ -133,12 +133,17 @@ class Transcriber:
         self.config = config
         self.max_seconds = max_seconds
         self.executor = executor
-        # The configured vocabulary first: the user chose it, and it is kept when the prompt is full.
-        words = [*config.vocabulary, *vocabulary] if config.bias_decoding else []
-        self.prompt = vocabulary_prompt(words) or None
+        self.prompt: str | None = None
+        self.use_vocabulary(vocabulary)
         self._api_key = api_key
         self._model: Any = None
         self._lock = threading.Lock()
+
+    def use_vocabulary(self, vocabulary: Iterable[str]) -> None:
+        """The glossary prompt from now on (a transcription under way keeps the one it started with)."""
+        # The configured vocabulary first: the user chose it, and it is kept when the prompt is full.
+        words = [*self.config.vocabulary, *vocabulary] if self.config.bias_decoding else []
+        self.prompt = vocabulary_prompt(words) or None
 
     @property
     def window(self) -> int:

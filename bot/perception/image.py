@@ -3,13 +3,21 @@
 Two engines, chosen by `perception.ocr.engine` (figures: `bench/perception_image.py`, 1280×720
 screenshots on 2 cores):
 
-- `tesseract` (default): the Debian `tesseract-ocr` binary, run as a subprocess per image in the
+- `tesseract`: the Debian `tesseract-ocr` binary, run as a subprocess per image in the
   perception worker pool. About 0.6–0.8 s and 1–2 % character error on a dense terminal
   screenshot, 0.2–0.3 s on a dialog or dashboard, ~50 MiB per process. Worse on photos.
 - `rapidocr`: RapidOCR 3.x on onnxruntime (`pip install 'chatops[photos]'`; the models are
   inside its wheel and are loaded from there, so nothing is downloaded). Better on photos, but
-  ~2.3 s on the terminal screenshot and ~0.8 GB resident: it misses the 1 s target, so it is an
-  option, imported only when chosen.
+  ~2.3 s on the terminal screenshot and ~0.8 GB resident: it misses the 1 s target, so it is
+  imported only when an image needs it.
+- `auto` (default): per image, the engine measured better on its kind. Screenshots and video
+  frames go to Tesseract. Photos of a screen go to RapidOCR on the corrected colour picture when
+  the `photos` extra is installed: on the 15 tuning photos (`tests/photo_set.py`
+  `varied_tuning_photos`) it was the better engine on every one (1.2 % mean character error
+  against 14.5 % for the corrected Tesseract path), and Tesseract's own confidence could not tell
+  its good readings from its bad ones (a dashboard read at 52 % error had a mean word confidence
+  of 93), so running Tesseract first and falling back on low confidence would not have chosen
+  right. Figures: `bench/perception_photo.py`, `bench/results/issue26-photos.txt`.
 
 Why a subprocess rather than pytesseract: pytesseract is itself a wrapper that writes temporary
 files and runs the same binary; calling it directly feeds the image through stdin (no files),
@@ -43,6 +51,7 @@ that is lower, so Pillow's own bomb guard never refuses what the configuration a
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import math
@@ -60,7 +69,7 @@ from typing import Any
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from chatops.bot.config import OCRConfig
-from chatops.bot.perception.photo import flatten, looks_like_photo, opencv
+from chatops.bot.perception.photo import flatten, flatten_colour, looks_like_photo, opencv
 from chatops.bot.perception.types import ImageReading, MediaFile, PerceptionError
 
 log = logging.getLogger("chatops.perception.image")
@@ -113,16 +122,23 @@ class ImageReader:
         width, height = image.size
         image_format = image.format or "unknown"
         rgb = decoded(image, self.max_pixels)
-        if self.engine == "tesseract" and looks_like_photo(image, rgb) and opencv() is not None:
-            text = tesseract(prepare(flatten(rgb)), self.config.languages, min_line_confidence=PHOTO_LINE_CONFIDENCE)
-            return ImageReading(text=text, width=width, height=height, format=image_format, engine=self.engine,
+        if self.engine != "rapidocr" and looks_like_photo(image, rgb) and opencv() is not None:
+            if self.engine == "auto" and rapidocr_installed():
+                text = self._rapid_ocr(flatten_colour(rgb))
+                engine = "rapidocr"
+            else:
+                text = tesseract(prepare(flatten(rgb)), self.config.languages,
+                                 min_line_confidence=PHOTO_LINE_CONFIDENCE)
+                engine = "tesseract"
+            return ImageReading(text=text, width=width, height=height, format=image_format, engine=engine,
                                 photo=True)
-        return ImageReading(text=self.text_of(rgb), width=width, height=height, format=image_format,
-                            engine=self.engine)
+        engine = "rapidocr" if self.engine == "rapidocr" else "tesseract"
+        return ImageReading(text=self.text_of(rgb), width=width, height=height, format=image_format, engine=engine)
 
     def text_of(self, rgb: Image.Image) -> str:
-        """Blocking: the text of decoded pixels (RGB or L) with the configured engine; a video's
-        frames come here straight from the decoder."""
+        """Blocking: the text of decoded pixels (RGB or L) with the configured engine (`auto`:
+        Tesseract, the better one on what the screen drew); a video's frames come here straight
+        from the decoder."""
         return self._rapid_ocr(rgb) if self.engine == "rapidocr" else tesseract(prepare(rgb), self.config.languages)
 
     # --- RapidOCR -----------------------------------------------------------------------------
@@ -404,6 +420,14 @@ def rapidocr_model_files() -> dict[str, str]:
                                   f"reinstall it: {INSTALL_RAPIDOCR})")
         found[task] = str(candidates[-1])
     return found
+
+
+@functools.cache
+def rapidocr_installed() -> bool:
+    """Whether the `photos` extra's RapidOCR can be imported (found, not imported: it is heavy)."""
+    import importlib.util
+
+    return importlib.util.find_spec("rapidocr") is not None and importlib.util.find_spec("onnxruntime") is not None
 
 
 def build_rapidocr() -> Any:

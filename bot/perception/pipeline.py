@@ -72,6 +72,13 @@ class Perceiver:
         self._video_reader = None
         self.queue = PerUserQueue(running=config.workers, max_queued=config.max_queued_per_user)
 
+    def use_vocabulary(self, words: Iterable[str]) -> None:
+        """Bias speech toward these words from now on (the tools' words, once the tools are loaded
+        or reloaded: `bot.perception.glossary`)."""
+        self._vocabulary = list(words)
+        if self._transcriber is not None:
+            self._transcriber.use_vocabulary(self._vocabulary)
+
     # --- the readers, built on first use -----------------------------------------------------------
 
     @property
