@@ -246,6 +246,49 @@ async def test_a_quoted_title_and_a_list_of_listed_values_fill_a_create_tool(tex
     assert calls(await plan(text, _status_tools())) == [expected]
 
 
+def _desk_tools() -> list[ToolSpec]:
+    """A helpdesk MCP server's tools with free-text parameters only (no pattern, no enum): what
+    says which is which is their names, their examples and the request's words."""
+    from mcp.types import Tool
+
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
+
+    def tool(name: str, description: str, props: dict[str, Any], required: list[str], read: bool) -> dict:
+        return {"name": name, "description": description, "annotations": {"readOnlyHint": read},
+                "inputSchema": {"type": "object", "required": required, "properties": props}}
+
+    listed = [
+        tool("get_ticket", "Fetch one ticket with its comments.",
+             {"ticket_id": {"type": "string", "description": "Like HD-1234"}}, ["ticket_id"], True),
+        tool("add_comment", "Add a comment to a ticket.",
+             {"ticket_id": {"type": "string"}, "body": {"type": "string"}}, ["ticket_id", "body"], False),
+        tool("close_ticket", "Close a ticket.", {"ticket_id": {"type": "string"}}, ["ticket_id"], False),
+        tool("search_tickets", "Search tickets by text.", {"query": {"type": "string"}}, ["query"], True),
+    ]
+    servers = MCPServers([])
+    config = MCPServerConfig(name="desk", command="false")
+    return [servers._spec(config, Tool.model_validate(raw)) for raw in listed]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("show me HD-4411", ("desk_get_ticket", {"ticket_id": "HD-4411"})),
+    ("who owns HD-900", ("desk_get_ticket", {"ticket_id": "HD-900"})),
+    ('comment on HD-4411: "rolled back to 2.3.1"',
+     ("desk_add_comment", {"ticket_id": "HD-4411", "body": "rolled back to 2.3.1"})),
+    ("any open tickets about vpn?", ("desk_search_tickets", {"query": "vpn"})),
+])
+async def test_free_text_parameters_are_told_apart_by_examples_and_words(text: str, expected: Any) -> None:
+    assert calls(await plan(text, _desk_tools())) == [expected]
+
+
+async def test_a_value_shaped_like_an_example_finds_no_change_on_its_own() -> None:
+    """ "HD-4411" is shaped like the ticket id's example: enough to look it up when asked to look,
+    never enough to propose closing it."""
+    outcome = await plan("HD-4411 is done", _desk_tools())
+    assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps)
+
+
 # --- tools it has never seen ----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "expected"), [

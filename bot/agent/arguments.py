@@ -478,6 +478,7 @@ class Filled:
     # text values that only this kind of parameter accepts: its pattern refuses ordinary words and
     # numbers ("net.core.somaxconn" for `^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)+$`, "CheckoutButtonColor")
     pattern_fits: int = 0
+    example_fits: int = 0  # values shaped like a parameter's examples ("HD-4411" for "like HD-1234"): reads only
 
 
 def tool_vocabulary(spec: ToolSpec) -> set[str]:
@@ -544,6 +545,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             filled.typed_fit += points
         elif param.kind in ("string", "list") and distinctive(_item_schema(param)):
             filled.pattern_fits += 1
+        elif param.kind in ("string", "list") and "shaped like its examples" in label and \
+                identifier_shaped(str(value)) and re.search(r"[A-Za-z]", str(value)):  # not "10:30", a time
+            filled.example_fits += 1  # "HD-4411" for a ticket id "like HD-1234"
         if points:
             filled.fit_labels.append(label)
 

@@ -43,6 +43,8 @@ FILE_SUFFIXES = _wordset(
 
 # Verbs that say little alone ("make X a large", "turn off public access", "take X out"): a tool
 # whose action is one of these is not asked for by that word alone.
+# Orders that ask to be shown something, not to change it ("show me HD-4411", "tell me if ...").
+LOOK_VERBS = _wordset("show list get tell display fetch find look see describe print view check inspect")
 LIGHT_VERBS = _wordset("make do get take put give set go have let turn keep bring")
 
 # Verbs that set a state by the word after them ("switch it off", "flip on the flag").

@@ -37,6 +37,7 @@ from chatops.bot.agent.lexicon import (
     EXPLAIN,
     HOW_TO,
     LIGHT_VERBS,
+    LOOK_VERBS,
     QUESTION,
     SYNONYMS,
     synonym_class,
@@ -276,12 +277,21 @@ def own_name_words(spec: ToolSpec) -> list[str]:
     return names
 
 
+# Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment
+# on a ticket; "create_tag": tag a commit; "send_page": page someone).
+_GENERIC_VERBS = frozenset({"add", "create", "make", "set", "put", "send", "post", "give", "write", "leave", "do",
+                            "new", "open", "file", "raise", "log"})
+
+
 def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] = ()) -> set[str]:
     """The words that name a tool's action: its description's first word when it has one ("Reload
     nginx on a host" for `nginx_reload`), its name's first word when that is the same action or
-    there is no description verb, its name's words that are actions of their own class, and the
-    keywords its author gave that are not its name's nouns ("bounce" for `restart_service`)."""
+    there is no description verb, its name's words that are actions of their own class, the
+    keywords its author gave that are not its name's nouns ("bounce" for `restart_service`), and,
+    when its verb only says "add" or "create", the thing it adds used as a verb ("comment on HD-1")."""
     found = {lead} if lead else set(names[:1])
+    if (lead or (names[0] if names else "")).lower() in _GENERIC_VERBS and len(names) == 2:
+        found.add(names[1])
     found.update(" ".join(words_of(keyword)) for keyword in keywords if keyword.lower() not in names[1:])
     lead_class = synonym_class(lead) if lead else None
     for word in names:
@@ -442,6 +452,16 @@ def _values_left(candidate: Candidate, values: set[str]) -> int:
 VALUES_READ_SIMILARITY = 0.10  # a read found by its values may be this far from the closest tool by meaning
 
 
+def _opens_with_any(verbs: frozenset[str], text: str) -> bool:
+    """Whether a clause of `text` opens with one of `verbs` (after "please", "can you")."""
+    leads = {stem(word) for word in VERB_LEADS}
+    for clause in CLAUSE.split(text):
+        opening = [word for word in words_of(clause)[:6] if stem(word) not in leads]
+        if opening and opening[0] in verbs:
+            return True
+    return False
+
+
 def _by_values(scored: list[Candidate], entities: Entities, question: bool, top: float) -> list[Candidate]:
     """When neither the tools' words nor meaning found a tool: the one the request's values point
     to. Its every required parameter is filled, at least one with a value only that kind of
@@ -462,7 +482,12 @@ def _by_values(scored: list[Candidate], entities: Entities, question: bool, top:
             return c.similarity is None or not meaningful or c.similarity >= top - VALUES_READ_SIMILARITY
         return not question and c.similarity is not None and (not meaningful or c.similarity >= top - SIMILARITY_TIE)
 
-    fitting = [c for c in scored if c.filled.pattern_fits and not c.filled.missing and not c.filled.ties
+    # a value shaped like a parameter's examples is weaker than a pattern: it finds a read only
+    # for a question or an order to look ("show me HD-4411"), never for an order to change
+    looking = question or _opens_with_any(LOOK_VERBS, entities.plain)
+    fitting = [c for c in scored if (c.filled.pattern_fits or (c.spec.risk is Risk.read and c.filled.example_fits
+                                                                and looking))
+               and not c.filled.missing and not c.filled.ties
                and plausible(c) and _one_clause(c, entities.text)]
     if not fitting:
         return []

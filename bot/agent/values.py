@@ -25,7 +25,7 @@ from chatops.bot.agent.entities import STOPWORDS, stem
 from chatops.bot.agent.lexicon import CLAUSE, DETERMINERS, LIGHT_VERBS, PARTICLES, REFERENCES, VERB_LEADS
 
 _SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")  # "cart:eu:*", "SHA256:ab+/c" whole
-_PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "called", "named"})
+_PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "about", "called", "named"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
 # what follows a verb at the start of a clause ("bounce it", "switch that flag off")
@@ -43,6 +43,7 @@ EXAMPLE_POINTS = 1.0
 # ("4.2 TB" is a quantity: two parts need a "v" or a suffix)
 _VERSION = re.compile(r"v\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?|\d+\.\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?|"
                       r"\d+(?:\.\d+)+[-+~][0-9A-Za-z.+~-]+", re.IGNORECASE)
+_ID_WORDS = frozenset({"id", "ids", "key", "ref", "uuid", "identifier", "fingerprint", "sha", "hash"})
 _VERSION_WORDS = frozenset({"version", "release", "tag", "revision", "rev", "build", "semver"})
 
 
@@ -158,10 +159,14 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     # a text parameter whose pattern takes digits alone (a sysctl value `^-?[0-9]{1,12}$`) is a number
     numbers_only = bool(schema.get("pattern")) and _fits("42", schema) and not _fits("word", schema) \
         and not _fits("a1", schema)
+    spaceless = bool(examples) and not any(" " in example for example in example_values(schema))
     for text in quoted:
         value = fitting(text, schema)
         if value and value.lower() not in taken:
-            choices[value] = Choice(value, QUOTED_POINTS, "quoted")
+            score = QUOTED_POINTS
+            if " " in value and (spaceless or (own_anchors or anchors) & _ID_WORDS):
+                score -= 2 * EXAMPLE_POINTS  # a sentence in quotes is a comment's body, not a ticket's id
+            choices[value] = Choice(value, score, "quoted")
     for position, span in enumerate(spans):
         lowered = span.text.lower()
         if lowered in STOPWORDS or span.stem in avoid or span.stem in anchors or lowered in taken:
@@ -185,6 +190,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
                 why.append("shaped like its examples")
             elif any(shape) and not any(any(example) for example in examples):
                 score -= EXAMPLE_POINTS  # "a1b2c3d" for a service whose examples are plain words
+            elif not any(shape) and all(example[0] and example[1] for example in examples):
+                score -= EXAMPLE_POINTS  # "vpn" for a ticket id "like HD-1234"
         if _anchored(spans, position, anchors) or (span.text.isdigit() and _anchored(spans, position, own_anchors)):
             score += ANCHOR_POINTS
             why.append("named next to it")
