@@ -71,6 +71,22 @@ class PgDatabase:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
+        # a transaction asked for but not sent yet: its `BEGIN` travels with the first statement
+        self._begin_pending = False
+
+    def begin(self) -> None:
+        """Open a transaction without a round trip of its own: `BEGIN` is sent in one pipeline
+        with the operation's first statement (psycopg's pipeline mode), and never when the
+        operation runs none (then `commit` sends nothing either)."""
+        self._begin_pending = True
+
+    def _execute(self, send: Any) -> Any:
+        if not self._begin_pending:
+            return send()
+        self._begin_pending = False
+        with self.raw.pipeline():
+            self.raw.execute("BEGIN")
+            return send()  # results (rows, rowcount) are in the cursor once the pipeline syncs
 
     @property
     def conn(self) -> PgDatabase:
@@ -82,21 +98,33 @@ class PgDatabase:
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
         if not params:
-            return self.raw.execute(sql)  # without parameters psycopg sends the text as it is
-        return self.raw.execute(self.dialect.sql(sql), list(params))
+            return self._execute(lambda: self.raw.execute(sql))  # without parameters the text goes as it is
+        text, values = self.dialect.sql(sql), list(params)
+        return self._execute(lambda: self.raw.execute(text, values))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self.raw.cursor() as cursor:
-            cursor.executemany(self.dialect.sql(sql), rows)
+        text = self.dialect.sql(sql)
+
+        def send() -> None:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(text, rows)
+
+        self._execute(send)
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return self._begin_pending or self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def commit(self) -> None:
+        if self._begin_pending:  # nothing ran: nothing was sent, nothing to end
+            self._begin_pending = False
+            return
         self.raw.execute("COMMIT")
 
     def rollback(self) -> None:
+        if self._begin_pending:
+            self._begin_pending = False
+            return
         if self.raw.info.transaction_status != TransactionStatus.UNKNOWN:
             self.raw.execute("ROLLBACK")
 
@@ -201,8 +229,12 @@ class PgSession:
             self.local.db = None
             borrowed.__exit__(None, None, None)
 
+    # every statement of a batch of reads in one transaction: on PostgreSQL each bare statement is a
+    # transaction of its own (a thread's view is five), and a batch's reads then share one snapshot
+    reads_in_transaction = True
+
     def begin(self, conn: PgDatabase) -> None:
-        conn.raw.execute("BEGIN")
+        conn.begin()
 
     def commit(self, conn: PgDatabase) -> None:
         conn.commit()

@@ -44,7 +44,7 @@ class RoundEnd:
 class Plans(Part):
     """Plans as one state machine: proposed, decided, running, settled."""
 
-    @reads
+    @writes
     def propose_plan(self, plan: Plan, *, message_id: str, ttl_seconds: float, start: bool = False) -> Plan:
         """Persist a new plan. Read-only steps are approved by policy at once; the plan waits
         for a decision only when some step needs one. With `start`, a plan that needs no decision
