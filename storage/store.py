@@ -35,7 +35,7 @@ from chatops.storage.parts.attachments import Attachments
 from chatops.storage.parts.audit import AuditLog
 from chatops.storage.parts.decisions import Decisions
 from chatops.storage.parts.events import ThreadEvents
-from chatops.storage.parts.leases import Leases
+from chatops.storage.parts.leases import THREAD_BUSY, Leases, ThreadBusy
 from chatops.storage.parts.live_work import LiveWork
 from chatops.storage.parts.messages import Messages
 from chatops.storage.parts.plans import Plans, RoundAnswer, RoundEnd
@@ -56,7 +56,8 @@ from chatops.storage.sqlite import (
 )
 from chatops.storage.transactions import MAX_BATCH, GroupCommit, Kind
 
-__all__ = ["WAL_SIZE_LIMIT", "RoundAnswer", "RoundEnd", "Store", "free_bytes", "new_id", "storage_fault"]
+__all__ = ["THREAD_BUSY", "WAL_SIZE_LIMIT", "RoundAnswer", "RoundEnd", "Store", "ThreadBusy", "free_bytes", "new_id",
+           "storage_fault"]
 
 R = TypeVar("R")
 

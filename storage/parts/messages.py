@@ -10,6 +10,7 @@ from chatops.bot.model import (
     ThreadRef,
 )
 from chatops.storage.operations import dumps, new_id, reads, statement, ts, writes
+from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
 
@@ -43,8 +44,13 @@ class Messages(Part):
         return message_id
 
     @writes
-    def receive(self, inbound: Inbound, *, history_limit: int = 20) -> tuple[str | None, list[dict[str, Any]]]:
-        """`record_inbound` and the thread's history before it, in one trip to the store thread."""
+    def receive(self, inbound: Inbound, *, history_limit: int = 20,
+                take_lease: bool = False) -> tuple[str | ThreadBusy | None, list[dict[str, Any]]]:
+        """`record_inbound` and the thread's history before it, in one trip to the store thread.
+        With `take_lease`, the thread's lease first, in the same transaction: `THREAD_BUSY` (and
+        nothing stored) while another live process holds it."""
+        if take_lease and not self._take_turn_lease(inbound.thread.id):  # type: ignore[attr-defined]
+            return THREAD_BUSY, []
         message_id = self.record_inbound.blocking(self, inbound)  # type: ignore[attr-defined]
         if message_id is None:
             return None, []
@@ -52,13 +58,14 @@ class Messages(Part):
         return message_id, history[:-1]
 
     @writes
-    def receive_with_plans(self, inbound: Inbound, *, history_limit: int = 20,
-                           plans_limit: int = 3) -> tuple[str | None, list[dict[str, Any]], list[Plan]]:
+    def receive_with_plans(
+            self, inbound: Inbound, *, history_limit: int = 20, plans_limit: int = 3,
+            take_lease: bool = False) -> tuple[str | ThreadBusy | None, list[dict[str, Any]], list[Plan]]:
         """`receive` and, when the thread has history, its newest `plans_limit` plans (what a
         planner is shown for follow-ups), in one trip to the store thread."""
         message_id, history = self.receive.blocking(  # type: ignore[attr-defined]
-            self, inbound, history_limit=history_limit)
-        if message_id is None or not history:
+            self, inbound, history_limit=history_limit, take_lease=take_lease)
+        if message_id is None or message_id is THREAD_BUSY or not history:
             return message_id, history, []
         plans = self.thread_plans.blocking(self, inbound.thread.id, plans_limit)  # type: ignore[attr-defined]
         return message_id, history, plans
@@ -80,9 +87,11 @@ class Messages(Part):
             self.db.execute("UPDATE messages SET attachments = ? WHERE id = ?", [dumps(attachments), message_id])
 
     @writes
-    def record_bot_message(self, thread: ThreadRef, text: str, *, ends_turn_of: str | None = None) -> str:
+    def record_bot_message(self, thread: ThreadRef, text: str, *, ends_turn_of: str | None = None,
+                           release_lease: bool = False) -> str:
         """Store the bot's message; `ends_turn_of` names the user message it answers, whose turn
-        is then over (in the same transaction: an answer is never stored without it)."""
+        is then over (in the same transaction: an answer is never stored without it). With
+        `release_lease`, the thread's lease is given up in that transaction too."""
         message_id = new_id("m")
         now = ts()
         self._ensure_thread(thread, "")
@@ -94,6 +103,8 @@ class Messages(Part):
         )
         if ends_turn_of:
             self._end_turn(ends_turn_of, now)
+        if release_lease:
+            self._release_turn_lease(thread.id)  # type: ignore[attr-defined]
         return message_id
 
     def _end_turn(self, message_id: str, now: str) -> None:
