@@ -18,6 +18,7 @@ printed as min / median / max over the repeats.
 
     .venv/bin/python bench/replicas.py              # 300 turns at 1 client, 3000 at 100, 3 repeats
     .venv/bin/python bench/replicas.py --quick      # smoke run
+    .venv/bin/python bench/replicas.py --turns 1000 # 100 turns at 1 client, 1000 at 100 (under 3 minutes)
     .venv/bin/python bench/replicas.py --trace-only # where each transaction of a turn comes from
 
 `--trace` (or `--trace-only`, which measures nothing else) first runs turns on the one-replica
@@ -194,10 +195,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 3, 1 with --quick)")
+    parser.add_argument("--turns", type=int, default=None,
+                        help="turns at 100 clients (a tenth of them at 1 client); default 3000")
     parser.add_argument("--trace", action="store_true", help="first trace a turn's PostgreSQL transactions")
     parser.add_argument("--trace-only", action="store_true", help="only the trace, no measurement")
     args = parser.parse_args()
     plan = [(1, 40), (100, 300)] if args.quick else [(1, 300), (100, 3000)]
+    if args.turns:
+        plan = [(1, max(10, args.turns // 10)), (100, args.turns)]
     repeats = args.repeats or (1 if args.quick else 3)
     print(f"fast-path turns over HTTP; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}")
