@@ -22,14 +22,15 @@ class Messages(Part):
         """Store a user's message unless its platform event was seen before (a retry or a
         replay). Returns the new message id, or None for a duplicate."""
         db = self.db
+        message_id = new_id("m")  # named with the event at once: one statement fewer than an UPDATE after
         cursor = db.execute(
-            "INSERT INTO events (platform, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            [inbound.thread.platform, inbound.event_id, ts(inbound.received_at)],
+            "INSERT INTO events (platform, event_id, received_at, message_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [inbound.thread.platform, inbound.event_id, ts(inbound.received_at), message_id],
         )
         if cursor.rowcount == 0:
             return None
         self._ensure_thread(inbound.thread, title or inbound.text[:80])
-        message_id = new_id("m")
         db.execute(
             "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
             "attachments, created_at, owner, turn_ended_at) VALUES (?, ?, 'user', ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -37,8 +38,6 @@ class Messages(Part):
              inbound.text, inbound.text, dumps([a.model_dump(mode="json") for a in inbound.attachments]),
              ts(inbound.received_at), self.process_id],
         )
-        db.execute("UPDATE events SET message_id = ? WHERE platform = ? AND event_id = ?",
-                   [message_id, inbound.thread.platform, inbound.event_id])
         self._audit("message.received", actor=inbound.user.key, thread_id=inbound.thread.id,
                     detail={"message_id": message_id, "event_id": inbound.event_id})
         return message_id

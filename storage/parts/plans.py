@@ -108,8 +108,8 @@ class Plans(Part):
         plan = self._propose(plan, message_id=message_id, ttl_seconds=ttl_seconds, start=True)
         running = None
         if start_first_step and plan.status is PlanStatus.running and plan.steps \
-                and plan.steps[0].status is StepStatus.approved \
-                and self.start_step.blocking(self, plan.steps[0].id):  # type: ignore[attr-defined]
+                and plan.steps[0].status is StepStatus.approved:
+            self._start_fresh_step(plan.steps[0].id)  # type: ignore[attr-defined]
             running = plan.steps[0].id
         return plan, running
 
