@@ -18,6 +18,12 @@ printed as min / median / max over the repeats.
 
     .venv/bin/python bench/replicas.py              # 300 turns at 1 client, 3000 at 100, 3 repeats
     .venv/bin/python bench/replicas.py --quick      # smoke run
+    .venv/bin/python bench/replicas.py --turns 1000 # 100 turns at 1 client, 1000 at 100 (under 3 minutes)
+    .venv/bin/python bench/replicas.py --trace-only # where each transaction of a turn comes from
+
+`--trace` (or `--trace-only`, which measures nothing else) first runs turns on the one-replica
+PostgreSQL setup with the bench's server logging every statement (`bench/pg_trace.py`), and prints
+each kind of transaction a turn makes and how many per turn, at 1 and at 100 clients.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from dataclasses import dataclass  # noqa: E402
 import aiohttp  # noqa: E402
 import psycopg  # noqa: E402
 
+from bench import pg_trace  # noqa: E402
 from tests.http.served import Served, free_port, serve  # noqa: E402
 from tests.postgres_server import PostgresServer, running_postgres  # noqa: E402
 
@@ -161,6 +168,24 @@ def measure_once(setup: str, urls: list[str], url: str | None, clients: int, tur
     return figures
 
 
+def trace(server: PostgresServer, urls: list[str], url: str) -> None:
+    """Each kind of transaction of a turn on PostgreSQL, per turn, at 1 and at 100 clients."""
+    log = server.folder / "server.log"
+    database = url.rsplit("/", 1)[1]
+    for clients, turns in ((1, 100), (100, 1000)):
+        run_load(urls, clients, 20)  # warm: prepared statements, pool connections
+        pg_trace.start(server.url())
+        time.sleep(0.5)
+        offset = len(log.read_text(errors="replace"))
+        _, latencies = run_load(urls, clients, turns)
+        pg_trace.stop(server.url())
+        # the load also opens each client's thread and warms up: those are turns too
+        counted = len(latencies) + clients * (WARMUP // clients + 1) + clients
+        print(f"trace, PostgreSQL 1 replica, {clients} clients, {counted} turns "
+              f"(only this bench's server logs statements, and only now):")
+        print(textwrap.indent(pg_trace.report(log, offset, database, counted), "  "), flush=True)
+
+
 def ratio_line(values: list[float]) -> str:
     ordered = sorted(values)
     return f"{ordered[0]:.2f} / {statistics.median(ordered):.2f} / {ordered[-1]:.2f}"
@@ -170,8 +195,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 3, 1 with --quick)")
+    parser.add_argument("--turns", type=int, default=None,
+                        help="turns at 100 clients (a tenth of them at 1 client); default 3000")
+    parser.add_argument("--trace", action="store_true", help="first trace a turn's PostgreSQL transactions")
+    parser.add_argument("--trace-only", action="store_true", help="only the trace, no measurement")
     args = parser.parse_args()
     plan = [(1, 40), (100, 300)] if args.quick else [(1, 300), (100, 3000)]
+    if args.turns:
+        plan = [(1, max(10, args.turns // 10)), (100, args.turns)]
     repeats = args.repeats or (1 if args.quick else 3)
     print(f"fast-path turns over HTTP; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}")
@@ -186,6 +217,10 @@ def main() -> None:
             url = server.create_database() if backend == "pg" else None
             served = stack.enter_context(replicas(folder, count, url))
             running.append((setup, [s.url for s in served], url))
+        if args.trace or args.trace_only:
+            trace(server, running[1][1], running[1][2])
+            if args.trace_only:
+                return
         for repeat in range(repeats):
             order = running if repeat % 2 == 0 else running[::-1]
             for clients, turns in plan:

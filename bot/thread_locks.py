@@ -13,15 +13,27 @@ or once its heartbeat lapses if it died. While a turn runs its lease is renewed 
 `lease_seconds`, since a lease not renewed for that long is free to anyone (a replica whose
 release failed must not keep the thread); a release that fails is tried again, under the
 thread's local lock so it can never release a later turn's lease.
+
+A turn (`hold_turn`) does not spend transactions of its own on the lease: its `TurnLease` asks
+the turn's first store operation, the one that stores the message, to take the lease as its
+first statement (`take_lease`), and the operation that stores the answer to give it up as its
+last (`release_lease`). A busy lease makes the receiving operation store nothing and answer
+`THREAD_BUSY`; the turn asks again with the same growing pause. Whatever the answer did not
+release (a turn that ends waiting for an approval, or fails) is released on leaving, as above.
+The guarantees are the lease's own: taken in a transaction that commits before anything of the
+turn is visible, expiring by time, owned by a process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
-from collections.abc import AsyncIterator
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger("chatops.locks")
 
@@ -37,6 +49,64 @@ class ThreadLease(Protocol):
     async def take_thread_lease(self, thread_id: str) -> bool: ...
     async def renew_thread_lease(self, thread_id: str) -> bool: ...
     async def release_thread_lease(self, thread_id: str) -> None: ...
+
+
+class TurnLease:
+    """The thread's lease for one turn: taken by the turn's receiving operation, released by the
+    one that stores its answer (or on leaving `hold_turn`). Without a database lease (one
+    process) it asks nothing of the store."""
+
+    def __init__(self, locks: ThreadLocks, thread_id: str) -> None:
+        self._locks = locks
+        self.thread_id = thread_id
+        self.taken = False
+        self.released = False
+        self.active = True  # until the turn leaves `hold_turn`
+        self._renewing: asyncio.Task[None] | None = None
+
+    @property
+    def leased(self) -> bool:
+        return self._locks._lease is not None
+
+    @property
+    def held(self) -> bool:
+        """The lease is this turn's now: the answer's transaction should give it up."""
+        return self.leased and self.active and self.taken and not self.released
+
+    async def take_with(self, receive: Callable[[bool], Awaitable[T]], busy: Callable[[T], bool]) -> T:
+        """Run the receiving operation, asking it to take the lease (`receive(True)`) until it
+        does; `busy(result)` says another process holds it (then nothing was stored)."""
+        pause = LEASE_RETRY_FIRST
+        while True:
+            want = self.leased and not self.taken
+            result = await receive(want)
+            if not (want and busy(result)):
+                if want:
+                    self.taken = True
+                    self._renewing = asyncio.create_task(self._locks._renew(self.thread_id),
+                                                         name=f"chatops-lease-{self.thread_id}")
+                return result
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LEASE_RETRY_MAX)
+
+    def release_for(self, thread_id: str) -> bool:
+        """Whether the answer about to be stored in `thread_id` should give the lease up with it."""
+        return self.held and thread_id == self.thread_id
+
+    def given_up(self) -> None:
+        """The answer's transaction released the lease: nothing to renew or release any more."""
+        self.released = True
+        self._stop_renewing()
+
+    def _stop_renewing(self) -> asyncio.Task[None] | None:
+        renewing, self._renewing = self._renewing, None
+        if renewing is not None:
+            renewing.cancel()
+        return renewing
+
+
+# the lease of the turn running in this task (its answer gives the lease up with it)
+turn_lease: contextvars.ContextVar[TurnLease | None] = contextvars.ContextVar("turn_lease", default=None)
 
 
 class ThreadLocks:
@@ -57,6 +127,29 @@ class ThreadLocks:
             else:
                 async with self._leased(key):
                     yield
+
+    @contextlib.asynccontextmanager
+    async def hold_turn(self, key: str) -> AsyncIterator[TurnLease]:
+        """`hold` for a turn: the local lock now, the database lease with the turn's first store
+        operation (`TurnLease.take_with`), released with its answer or on leaving."""
+        async with self._local(key):
+            lease = TurnLease(self, key)
+            token = turn_lease.set(lease)
+            failed = False
+            try:
+                yield lease
+            except Exception:
+                failed = True
+                raise
+            finally:
+                turn_lease.reset(token)
+                lease.active = False
+                renewing = lease._stop_renewing()
+                if renewing is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await renewing
+                if lease.taken and not lease.released:
+                    await self._give_back(key, failed)
 
     @contextlib.asynccontextmanager
     async def _local(self, key: str) -> AsyncIterator[None]:
@@ -90,14 +183,18 @@ class ThreadLocks:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
-            if failed:  # often the database is away: the caller's answer must not wait for it again
-                self._spawn(self._release_later(key, first_pause=0.0))
-            else:
-                try:  # shielded: a cancelled turn must still give the thread back
-                    await asyncio.shield(self._lease.release_thread_lease(key))
-                except Exception as exc:  # tried again; it also expires on its own
-                    log.warning("could not release the lease on thread %s (%s); trying again", key, exc)
-                    self._spawn(self._release_later(key))
+            await self._give_back(key, failed)
+
+    async def _give_back(self, key: str, failed: bool) -> None:
+        assert self._lease is not None
+        if failed:  # often the database is away: the caller's answer must not wait for it again
+            self._spawn(self._release_later(key, first_pause=0.0))
+            return
+        try:  # shielded: a cancelled turn must still give the thread back
+            await asyncio.shield(self._lease.release_thread_lease(key))
+        except Exception as exc:  # tried again; it also expires on its own
+            log.warning("could not release the lease on thread %s (%s); trying again", key, exc)
+            self._spawn(self._release_later(key))
 
     async def _renew(self, key: str) -> None:
         assert self._lease is not None

@@ -44,7 +44,8 @@ from chatops.bot.model import (
 from chatops.bot.next_steps import follow_ups
 from chatops.bot.perception.pipeline import Perceiver
 from chatops.bot.thread_context import context_values
-from chatops.storage.store import RoundAnswer, RoundEnd
+from chatops.bot.thread_locks import TurnLease, turn_lease
+from chatops.storage.store import THREAD_BUSY, RoundAnswer, RoundEnd, ThreadBusy
 from chatops.tools.context import ToolContext
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
@@ -120,19 +121,23 @@ class Turns:
         """Process one message under its thread's lock; False for a dropped duplicate delivery."""
         hub, thread = self.hub, inbound.thread
         started = time.perf_counter()
-        async with hub.locks.hold(thread.id):
-            handled = await self._command_at_once(inbound, settled)
+        async with hub.locks.hold_turn(thread.id) as lease:
+            handled = await self._command_at_once(inbound, settled, lease)
             if handled is not None:
                 if handled:
                     hub.observe("turn", started, platform=thread.platform)
                 return handled
             earlier: list[Plan] | None = None
+            # the thread's lease (with several replicas) is taken in the transaction that stores the message
             if hub.planner is not None and not is_command(inbound.text):
                 # a planned turn: the earlier plans come with the message, not in a trip of their own
-                message_id, history, earlier = await hub.store.receive_with_plans(
-                    inbound, history_limit=HISTORY, plans_limit=EARLIER_PLANS)
+                message_id, history, earlier = await lease.take_with(
+                    lambda take: hub.store.receive_with_plans(
+                        inbound, history_limit=HISTORY, plans_limit=EARLIER_PLANS, take_lease=take), _busy)
             else:
-                message_id, history = await hub.store.receive(inbound, history_limit=HISTORY)
+                message_id, history = await lease.take_with(
+                    lambda take: hub.store.receive(inbound, history_limit=HISTORY, take_lease=take), _busy)
+            assert not isinstance(message_id, ThreadBusy)
             if message_id is None:
                 return await self._repeat(inbound, settled)
             text = await self._perceive(inbound, message_id) if inbound.attachments else inbound.text
@@ -152,7 +157,7 @@ class Turns:
         await self.hub.lifecycle.resume_turn(resumed, settled)
         return True
 
-    async def _command_at_once(self, inbound: Inbound, settled: Once) -> bool | None:
+    async def _command_at_once(self, inbound: Inbound, settled: Once, lease: TurnLease) -> bool | None:
         """The `!command` fast path: a command is parsed and vetted without any I/O, so its plan
         is stored with the message, and its first step started, in one transaction
         (`Store.receive_planned`); with the end of the round stored in a second one
@@ -166,8 +171,11 @@ class Turns:
         if plan is None:
             return None
         planned = time.perf_counter()
-        message_id, plan, running = await hub.store.receive_planned(
-            inbound, plan, ttl_seconds=hub.config.agent.approval_ttl, start_first_step=self._may_start(plan))
+        start = self._may_start(plan)
+        message_id, plan, running = await lease.take_with(
+            lambda take: hub.store.receive_planned(inbound, plan, ttl_seconds=hub.config.agent.approval_ttl,
+                                                   start_first_step=start, take_lease=take), _busy)
+        assert not isinstance(message_id, ThreadBusy)
         if message_id is None or plan is None:
             return await self._repeat(inbound, settled)
         hub.observe("planning", planning + (time.perf_counter() - planned), path="command")  # not the store's time
@@ -561,7 +569,12 @@ class Turns:
             steps = [as_if_won if other.id == step.id else other for other in current.steps]
             ending.text = hub.redactor.text(summarize_steps(steps, knowledge=hub.knowledge)) or ""
             answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id)
-        ending.stored = await hub.store.finish_round(step.id, outcome, current.id, answer=answer)
+        lease = turn_lease.get()
+        release = answer is not None and lease is not None and lease.release_for(turn.thread.id)
+        ending.stored = await hub.store.finish_round(step.id, outcome, current.id, answer=answer,
+                                                     release_lease=release)
+        if release and ending.stored.answer_id is not None:
+            lease.given_up()  # type: ignore[union-attr]
         return ending.stored.step_won
 
     def _tool_context(self, plan: Plan, step: Step, turn: Turn) -> ToolContext:
@@ -612,13 +625,23 @@ class Turns:
                      ends_turn_of: str | None = None) -> None:
         """Store and show an answer; `ends_turn_of` is the user message whose turn it ends."""
         text = self.hub.redactor.text(text) or ""
-        await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of)
+        lease = turn_lease.get()
+        # the answer that ends a turn gives the thread's lease up in its own transaction
+        release = bool(ends_turn_of) and lease is not None and lease.release_for(thread.id)
+        await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of, release_lease=release)
+        if release:
+            lease.given_up()  # type: ignore[union-attr]
         await self.hub.emit(thread, self.answer_event(thread, text, plan_id))
 
     def answer_event(self, thread: ThreadRef, text: str, plan_id: str | None) -> AnswerEvent:
         """The answer as shown, with its next steps that a tool can run as one-click follow-ups."""
         return AnswerEvent(thread=thread.id, text=text, plan_id=plan_id,
                            next_steps=follow_ups(text, self.hub.registry))
+
+
+def _busy(received: tuple) -> bool:
+    """A receiving operation found the thread's lease held by another process (nothing stored)."""
+    return received[0] is THREAD_BUSY
 
 
 def _settle_step(step: Step, status: StepStatus, outcome: StepResult) -> None:

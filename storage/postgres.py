@@ -19,7 +19,7 @@ SQLite.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -64,6 +64,35 @@ class PgTable:
         self.db.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {self.name} ({', '.join(columns)})")
 
 
+class Pipelined:
+    """A cursor of a statement sent in pipeline mode: its rows are fetched by psycopg when asked
+    for, and its row count, which psycopg only knows once the result arrived, waits for it here."""
+
+    __slots__ = ("_cursor", "_sync")
+
+    def __init__(self, cursor: psycopg.Cursor[Any], sync: Callable[[], None]) -> None:
+        self._cursor = cursor
+        self._sync = sync
+
+    @property
+    def rowcount(self) -> int:
+        if self._cursor.pgresult is None:
+            self._sync()
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
 class PgDatabase:
     """One pooled connection, speaking the store's SQL (`?` placeholders)."""
 
@@ -71,6 +100,40 @@ class PgDatabase:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
+        # a transaction asked for but not sent yet: its `BEGIN` travels with the first statement
+        self._begin_pending = False
+        self._pipeline: contextlib.ExitStack | None = None  # the transaction's pipeline, once it sent something
+        self._sync: Callable[[], None] = lambda: None
+
+    def begin(self) -> None:
+        """Open a transaction without a round trip of its own. The transaction runs in psycopg's
+        pipeline mode: statements are sent without waiting for their results, `BEGIN` with the
+        first of them, and only a statement whose result the operation reads (its rows, its row
+        count) waits for the server, with everything queued before it, so the writes of a turn
+        travel together with the read that follows them, and `COMMIT` with the last of them.
+        An operation that runs no statement sends nothing at all."""
+        self._begin_pending = True
+
+    def _execute(self, send: Callable[[], Any]) -> Any:
+        if self._begin_pending:
+            self._begin_pending = False
+            stack = contextlib.ExitStack()
+            pipeline = stack.enter_context(self.raw.pipeline())
+            self._pipeline, self._sync = stack, pipeline.sync
+            self.raw.execute("BEGIN")
+        result = send()
+        return Pipelined(result, self._sync) if self._pipeline is not None and result is not None else result
+
+    def _end_pipeline(self, failure: BaseException | None = None) -> None:
+        """Leave pipeline mode: every queued statement is sent and its result (or error) read."""
+        stack, self._pipeline, self._sync = self._pipeline, None, lambda: None
+        if stack is None:
+            return
+        if failure is None:
+            stack.close()  # raises the first error of the queued statements
+            return
+        with contextlib.suppress(Exception):
+            stack.__exit__(type(failure), failure, failure.__traceback__)
 
     @property
     def conn(self) -> PgDatabase:
@@ -82,22 +145,39 @@ class PgDatabase:
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
         if not params:
-            return self.raw.execute(sql)  # without parameters psycopg sends the text as it is
-        return self.raw.execute(self.dialect.sql(sql), list(params))
+            return self._execute(lambda: self.raw.execute(sql))  # without parameters the text goes as it is
+        text, values = self.dialect.sql(sql), list(params)
+        return self._execute(lambda: self.raw.execute(text, values))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self.raw.cursor() as cursor:
-            cursor.executemany(self.dialect.sql(sql), rows)
+        text = self.dialect.sql(sql)
+
+        def send() -> None:
+            self.raw.cursor().executemany(text, rows)  # not closed here: in a pipeline its results come later
+
+        self._execute(send)
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return self._begin_pending or self._pipeline is not None \
+            or self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def commit(self) -> None:
+        if self._begin_pending:  # nothing ran: nothing was sent, nothing to end
+            self._begin_pending = False
+            return
+        if self._pipeline is not None:
+            self.raw.execute("COMMIT")  # queued behind the last statements, sent with them
+            self._end_pipeline()
+            return
         self.raw.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self.raw.info.transaction_status != TransactionStatus.UNKNOWN:
+        if self._begin_pending:
+            self._begin_pending = False
+            return
+        self._end_pipeline(failure=RuntimeError("rolled back"))
+        if self.raw.info.transaction_status not in (TransactionStatus.UNKNOWN, TransactionStatus.IDLE):
             self.raw.execute("ROLLBACK")
 
     @contextlib.contextmanager
@@ -201,8 +281,12 @@ class PgSession:
             self.local.db = None
             borrowed.__exit__(None, None, None)
 
+    # every statement of a batch of reads in one transaction: on PostgreSQL each bare statement is a
+    # transaction of its own (a thread's view is five), and a batch's reads then share one snapshot
+    reads_in_transaction = True
+
     def begin(self, conn: PgDatabase) -> None:
-        conn.raw.execute("BEGIN")
+        conn.begin()
 
     def commit(self, conn: PgDatabase) -> None:
         conn.commit()

@@ -93,6 +93,8 @@ class SqliteSession:
             raise RuntimeError("the store is not open")
         yield self.db.conn
 
+    reads_in_transaction = False  # a bare read on the file costs nothing a transaction would save
+
     def begin(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
 

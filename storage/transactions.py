@@ -1,8 +1,9 @@
 """Group commit: the one place the store opens, commits and rolls back transactions.
 
 Every operation of the store is queued here as an `Op`. A writer thread takes whatever is
-queued (up to `max_batch`) and runs it as one batch: a batch of reads only runs bare (no
-transaction); a batch with any change runs in one transaction, and one commit makes all of it
+queued (up to `max_batch`) and runs it as one batch: a batch of reads only runs bare on SQLite
+(no transaction) and in one transaction on PostgreSQL (where each bare statement would be a
+transaction of its own); a batch with any change runs in one transaction, and one commit makes all of it
 durable together. Concurrent turns therefore share a
 commit (and, on SQLite, its WAL append and any fsync) instead of each paying its own.
 
@@ -74,6 +75,11 @@ class Session(Protocol):
 
     def in_transaction(self, conn: Any) -> bool: ...
 
+    reads_in_transaction: bool
+    """Whether reads run inside a transaction too: on PostgreSQL every bare statement is a
+    transaction (and a snapshot) of its own, so a read of five statements is one transaction
+    instead of five, sent with its `BEGIN` in the first statement's round trip."""
+
     def fault(self, exc: BaseException) -> BaseException | None:
         """The named fault an error stands for (disk full, server gone), or None for a plain error."""
         ...
@@ -114,6 +120,9 @@ class GroupCommit:
         self.session = session
         self.max_batch = max(1, max_batch)
         self.figures = BatchFigures()
+        # PostgreSQL: a read of several statements, or a batch of reads, is one transaction, not
+        # one per statement (see `Session.reads_in_transaction`)
+        self._reads_in_transaction = bool(getattr(session, "reads_in_transaction", False))
         self._queue: queue.SimpleQueue[Op | _Stop] = queue.SimpleQueue()
         self.closed = False
         self._threads = [threading.Thread(target=self._drain, name=f"{name}-{i}", daemon=True)
@@ -204,7 +213,7 @@ class GroupCommit:
             return
         session = self.session
         inside: list[Op] = []
-        changes = any(op.kind in ("write", "statement") for op in ops)
+        changes = any(op.kind in ("write", "statement") for op in ops) or self._reads_in_transaction
         with session.connection() as conn:
             opened = False
             try:
@@ -261,6 +270,16 @@ class GroupCommit:
     def _once(self, op: Op) -> Any:
         session = self.session
         with session.connection() as conn:
+            if op.kind == "read" and self._reads_in_transaction:
+                session.begin(conn)  # PostgreSQL: its `BEGIN` goes with the first statement
+                try:
+                    result = op.fn()
+                    session.commit(conn)
+                except BaseException:
+                    with contextlib.suppress(BaseException):
+                        session.rollback(conn)
+                    raise
+                return result
             if op.kind != "write":  # a read, an `alone` one, or one statement: autocommit
                 try:
                     result = op.fn()

@@ -223,7 +223,7 @@ class ThreadsApi:
         before = request.query.get("before") or None if request else None
         last_event_id = await self.events.last_id_kept(thread_id)  # before the read: nothing can fall in between
         try:
-            view = await self.store.thread_view(thread_id, limit=limit, before=before)
+            view = await self.store.thread_view(thread_id, limit=limit, before=before, with_alert=True)
         except LookupError:
             raise ApiError(400, "before must be the id of a message in this thread", "invalid") from None
         if view is None:
@@ -234,7 +234,7 @@ class ThreadsApi:
         for message in view["messages"]:
             if message["role"] == "bot":
                 message["next_steps"] = follow_ups(message["text"], self.hub.registry)
-        alert = alert_body(await self.store.alert_of_thread(thread_id))
+        alert = alert_body(view.pop("alert"))  # read with the view, in one trip
         body = ThreadBody.model_validate({**view, "last_event_id": last_event_id, "alert": alert})
         for plan in body.plans:
             plan.who_may_approve = self.hub.policy.who_may_approve(plan)

@@ -13,8 +13,32 @@ from chatops.storage.operations import reads, statement, ts, writes
 from chatops.storage.parts.part import Part
 
 
+class ThreadBusy:
+    """What a receiving operation returns instead of a message id when it was asked to take the
+    thread's lease and another live process holds it: nothing was stored, the turn waits and asks
+    again (`bot.thread_locks.TurnLease`)."""
+
+    def __repr__(self) -> str:
+        return "THREAD_BUSY"
+
+
+THREAD_BUSY = ThreadBusy()
+
+
 class Leases(Part):
     """Leases held by one process at a time: a thread's turns, or a named duty."""
+
+    def _take_turn_lease(self, thread_id: str) -> bool:
+        """The first statement of a turn's receiving transaction (see `receive`): the lease and
+        the message are stored together, so a turn costs no transaction of its own for it."""
+        if self.identity is None:
+            return True
+        return thread_leases.take(self.db, thread_id, self.identity.id, ts(), self._cutoff())
+
+    def _release_turn_lease(self, thread_id: str) -> None:
+        """The last statement of the transaction that stores a turn's answer."""
+        if self.identity is not None:
+            thread_leases.release(self.db, thread_id, self.identity.id)
 
     @statement
     def take_thread_lease(self, thread_id: str) -> bool:

@@ -19,6 +19,7 @@ from chatops.bot.model import (
 )
 from chatops.bot.states import plan_may_move
 from chatops.storage.operations import dt, dumps, loads, new_id, reads, ts, writes
+from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
 
@@ -44,7 +45,7 @@ class RoundEnd:
 class Plans(Part):
     """Plans as one state machine: proposed, decided, running, settled."""
 
-    @reads
+    @writes
     def propose_plan(self, plan: Plan, *, message_id: str, ttl_seconds: float, start: bool = False) -> Plan:
         """Persist a new plan. Read-only steps are approved by policy at once; the plan waits
         for a decision only when some step needs one. With `start`, a plan that needs no decision
@@ -107,19 +108,24 @@ class Plans(Part):
         plan = self._propose(plan, message_id=message_id, ttl_seconds=ttl_seconds, start=True)
         running = None
         if start_first_step and plan.status is PlanStatus.running and plan.steps \
-                and plan.steps[0].status is StepStatus.approved \
-                and self.start_step.blocking(self, plan.steps[0].id):  # type: ignore[attr-defined]
+                and plan.steps[0].status is StepStatus.approved:
+            self._start_fresh_step(plan.steps[0].id)  # type: ignore[attr-defined]
             running = plan.steps[0].id
         return plan, running
 
     @writes
     def receive_planned(self, inbound: Inbound, plan: Plan, *, ttl_seconds: float,
-                        start_first_step: bool = False) -> tuple[str | None, Plan | None, str | None]:
+                        start_first_step: bool = False,
+                        take_lease: bool = False) -> tuple[str | ThreadBusy | None, Plan | None, str | None]:
         """`record_inbound` and `propose_and_start` in one transaction, for a message whose plan
         is known before it is stored (a `!command`, parsed without any I/O). Returns (message id,
         plan, started step id), or (None, None, None) for a duplicate delivery, which proposes
         nothing. The message never exists without its plan, nor the plan without its message.
+        With `take_lease`, the thread's lease is taken first in the same transaction:
+        (`THREAD_BUSY`, None, None), with nothing stored, while another live process holds it.
         The plan given becomes the stored plan (it is not copied)."""
+        if take_lease and not self._take_turn_lease(inbound.thread.id):  # type: ignore[attr-defined]
+            return THREAD_BUSY, None, None
         message_id = self.record_inbound.blocking(self, inbound)  # type: ignore[attr-defined]
         if message_id is None:
             return None, None, None
@@ -129,14 +135,15 @@ class Plans(Part):
 
     @writes
     def finish_round(self, step_id: str, outcome: StepResult, plan_id: str, *,
-                     answer: RoundAnswer | None = None) -> RoundEnd:
+                     answer: RoundAnswer | None = None, release_lease: bool = False) -> RoundEnd:
         """The last step of a running plan finished: `finish_step`, the plan's own end (running →
         succeeded, or failed when the step failed or was lost) and, given `answer`, the bot's
         answer that ends the turn, all in one transaction. Nothing here runs a tool, so grouping
         loses nothing a crash could need: before the commit the step is still `running` (and is
         interrupted by whoever notices), after it the turn is over. The answer is stored only when
         the step and the plan were both this process's to finish; otherwise the caller goes on as
-        after `finish_step` and `transition_plan` (the new owner answers, or the hub re-plans)."""
+        after `finish_step` and `transition_plan` (the new owner answers, or the hub re-plans).
+        With `release_lease`, a stored answer gives the thread's lease up in the same transaction."""
         step_won = self.finish_step.blocking(self, step_id, outcome)  # type: ignore[attr-defined]
         final = PlanStatus.succeeded if outcome.ok and step_won else PlanStatus.failed
         plan_settled = self.transition_plan.blocking(  # type: ignore[attr-defined]
@@ -144,7 +151,7 @@ class Plans(Part):
         answer_id = None
         if answer is not None and step_won and plan_settled:
             answer_id = self.record_bot_message.blocking(  # type: ignore[attr-defined]
-                self, answer.thread, answer.text, ends_turn_of=answer.ends_turn_of)
+                self, answer.thread, answer.text, ends_turn_of=answer.ends_turn_of, release_lease=release_lease)
         return RoundEnd(step_won=step_won, plan_status=final if plan_settled else None, answer_id=answer_id)
 
     def _plan(self, plan_id: str) -> Plan | None:

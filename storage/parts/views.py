@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatops.storage import views
+from chatops.storage import alert_groups, views
 from chatops.storage.operations import reads
 from chatops.storage.parts.part import Part
 
@@ -19,8 +19,14 @@ class Views(Part):
                                   decided_by=decided_by)
 
     @reads
-    def thread_view(self, thread_id: str, *, limit: int = 50, before: str | None = None) -> dict[str, Any] | None:
-        return views.thread_view(self.db, thread_id, limit=limit, before=before)
+    def thread_view(self, thread_id: str, *, limit: int = 50, before: str | None = None,
+                    with_alert: bool = False) -> dict[str, Any] | None:
+        """The thread as a viewer shows it; `with_alert` adds its alert group (or None) as
+        `alert`, read in the same operation (on PostgreSQL: the same transaction and snapshot)."""
+        view = views.thread_view(self.db, thread_id, limit=limit, before=before)
+        if with_alert and view is not None:
+            view["alert"] = alert_groups.of_thread(self.db, thread_id)
+        return view
 
     @reads
     def plan_view(self, plan_id: str) -> dict[str, Any] | None:
