@@ -287,6 +287,7 @@ class BotProcess:
     port: int
     process: subprocess.Popen[bytes] | None = None
     ended_by_bench: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)  # the steady one's memory trace, if asked
 
     @property
     def url(self) -> str:
@@ -304,6 +305,7 @@ class BotProcess:
     async def start(self, session: aiohttp.ClientSession) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHATOPS_")}
         env["PYTHONPATH"] = str(REPO)
+        env.update(self.extra_env)
         log = (self.config.parent / f"{self.name}.log").open("ab")
         self.ended_by_bench = False
         self.process = subprocess.Popen([str(CHATOPS), "run", "--config", str(self.config)], stdout=log,
@@ -871,13 +873,15 @@ def growth(samples: list[float | None], warm: int) -> dict[str, Any]:
             "growth_after_warmup": round(rss[-1] - warmed[0], 1)}
 
 
-async def soak(minutes: float, clients_count: int, seed: int, storage: str) -> dict[str, Any]:
+async def soak(minutes: float, clients_count: int, seed: int, storage: str,
+               steady_env: dict[str, str] | None = None) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(running_postgres()) if storage == "postgresql" else None
-        return await _soak(minutes, clients_count, seed, server)
+        return await _soak(minutes, clients_count, seed, server, steady_env or {})
 
 
-async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresServer | None) -> dict[str, Any]:
+async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresServer | None,
+                steady_env: dict[str, str]) -> dict[str, Any]:
     random.seed(seed)
     folder = Path(tempfile.mkdtemp(prefix="chatops-chaos-"))
     token = f"chaos-{secrets.token_hex(4)}"
@@ -906,6 +910,7 @@ async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresS
             config.write_text(config_text(folder, port, llm.base_url, token, tokens, url, mcp_script))
             bots.append(BotProcess(name, config, port))
         main, second, steady = bots
+        steady.extra_env = steady_env
         await main.start_until_up(session, start_failures)
         await steady.start_until_up(session, start_failures)
         clients = Clients(bots, session, tally, tokens)
@@ -1061,9 +1066,29 @@ def main() -> None:
     parser.add_argument("--storage", choices=("sqlite", "postgresql"), default="sqlite",
                         help="postgresql: a throwaway cluster (Debian's binaries), stopped and started under load")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument("--trace-memory", type=Path, metavar="FOLDER",
+                        help="the steady process writes tracemalloc snapshots and object counts there "
+                             "(bot/heap_trace.py; read them with bench/heap_diff.py); slows it down")
+    parser.add_argument("--trace-every", type=float, default=60.0, help="seconds between two snapshots")
+    parser.add_argument("--trace-frames", type=int, default=1,
+                        help="tracemalloc frames per allocation; 0: no snapshots, only RSS, glibc's and the "
+                             "interpreter's counts (cheap)")
+    parser.add_argument("--trim", action="store_true",
+                        help="with --trace-memory: malloc_trim(0) at each snapshot, and what it gave back")
+    parser.add_argument("--malloc-arena-max", type=int, metavar="N",
+                        help="MALLOC_ARENA_MAX for the steady process (glibc's arenas: high-water mark vs leak)")
     args = parser.parse_args()
+    steady_env: dict[str, str] = {}
+    if args.trace_memory:
+        steady_env.update({"CHATOPS_HEAP_TRACE": str(args.trace_memory.resolve()),
+                           "CHATOPS_HEAP_TRACE_EVERY": str(args.trace_every),
+                           "CHATOPS_HEAP_TRACE_FRAMES": str(args.trace_frames)})
+        if args.trim:
+            steady_env["CHATOPS_HEAP_TRACE_TRIM"] = "1"
+    if args.malloc_arena_max:
+        steady_env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
     began = time.strftime("%Y-%m-%d %H:%M:%S")
-    result = asyncio.run(soak(args.minutes, args.clients, args.seed, args.storage))
+    result = asyncio.run(soak(args.minutes, args.clients, args.seed, args.storage, steady_env))
     if args.json:
         print(json.dumps(result))
         return

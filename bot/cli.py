@@ -185,7 +185,10 @@ async def _serve(settings: Config) -> int:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
     _say_missing_extras(settings)
+    from chatops.bot.heap_trace import start_if_asked
     from chatops.bot.reloading import forget_pid, pid_file, record_pid, write_report
+
+    tracing = start_if_asked()  # a bench's memory trace (CHATOPS_HEAP_TRACE); None by default
 
     # listening first: the adapters' modules import while the database opens; the tools, the
     # planner and the models load in the background once the adapters listen
@@ -270,6 +273,8 @@ async def _serve(settings: Config) -> int:
             return 1
         return 0
     finally:
+        if tracing is not None:
+            tracing.cancel()
         if loaded is not None and not loaded.done():
             loaded.cancel()
         for adapter in reversed(started):
