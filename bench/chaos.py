@@ -873,6 +873,28 @@ def growth(samples: list[float | None], warm: int) -> dict[str, Any]:
             "growth_after_warmup": round(rss[-1] - warmed[0], 1)}
 
 
+FLAT_MB_PER_10_MIN = 2.0  # the steady process's RSS counts as flat at or under this slope (bench/README.md)
+
+
+def flatness(samples: list[tuple[float, float | None]]) -> dict[str, Any]:
+    """Is RSS flat? The least-squares slope of RSS over the last two thirds of the run (the
+    first third is warm-up: models, caches and the allocator's arenas filling), in MB per 10
+    minutes, against `FLAT_MB_PER_10_MIN`; and the peak over the whole run. A slope, not end
+    minus start: one late sample (a burst being served) moves it little, a steady leak does."""
+    points = [(t, r) for t, r in samples if r is not None]
+    if len(points) < 3:
+        return {}
+    end = points[-1][0]
+    tail = [(t, r) for t, r in points if t >= end / 3]
+    mean_t = sum(t for t, _ in tail) / len(tail)
+    mean_r = sum(r for _, r in tail) / len(tail)
+    spread = sum((t - mean_t) ** 2 for t, _ in tail)
+    slope = sum((t - mean_t) * (r - mean_r) for t, r in tail) / spread * 600 if spread else 0.0
+    return {"slope_mb_per_10_min": round(slope, 2), "threshold_mb_per_10_min": FLAT_MB_PER_10_MIN,
+            "from_s": round(tail[0][0]), "to_s": round(end), "samples": len(tail),
+            "peak_mb": round(max(r for _, r in points), 1), "flat": slope <= FLAT_MB_PER_10_MIN}
+
+
 async def soak(minutes: float, clients_count: int, seed: int, storage: str,
                steady_env: dict[str, str] | None = None) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
@@ -1022,6 +1044,7 @@ async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresS
         "postgres": {"outages": outages.count, "down_seconds": outages.down_seconds,
                      "503_during_outages": tally.outage_5xx} if server else {},
         "rss_steady_mb": growth([s[1] for s in samples], warm),
+        "rss_steady_flatness": flatness([(s[0], s[1]) for s in samples]),
         "rss_main_mb": growth([s[2] for s in samples], warm),
         "database_mb": {"first": samples[0][3], "last": samples[-1][3]} if samples else {},
         "samples": [(round(t), None if s is None else round(s, 1), None if m is None else round(m, 1),
@@ -1119,6 +1142,11 @@ def main() -> None:
     if result["churn_reload_samples"]:
         print(f"  reload answers that were not 'Reloaded' (first): {result['churn_reload_samples']}")
     print(f"  RSS of the steady process (MB): {result['rss_steady_mb']}")
+    flat = result["rss_steady_flatness"]
+    if flat:
+        print(f"  steady RSS flat: {'yes' if flat['flat'] else 'NO'}: {flat['slope_mb_per_10_min']:+.2f} MB per 10 min "
+              f"over {flat['from_s']}-{flat['to_s']} s (least squares, {flat['samples']} samples; flat means "
+              f"<= {flat['threshold_mb_per_10_min']:g}), peak {flat['peak_mb']} MB  {'ok' if flat['flat'] else 'FAIL'}")
     print(f"  RSS of the main process (MB, restarted at each kill): {result['rss_main_mb']}")
     print(f"  database (MB): {result['database_mb']}")
     print(f"  over time (s, steady RSS MB, main RSS MB, DB MB): {result['samples']}")
