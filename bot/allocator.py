@@ -23,8 +23,13 @@ from functools import cache
 
 log = logging.getLogger(__name__)
 
-M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+M_MMAP_THRESHOLD = -3  # mallopt's parameter numbers, from glibc's malloc.h
+M_ARENA_MAX = -8
 ARENAS = 2  # as MALLOC_ARENA_MAX=2: the bot's threads mostly wait on I/O or the GIL
+# blocks this large get their own mapping, unmapped when freed. Without a fixed value glibc raises
+# the threshold (up to 32 MB) each time such a block is freed, and from then on a burst's big
+# buffers (a 4 MB MCP read refused, a page of 1,100 plans) land in the heap and leave it taller
+MMAP_THRESHOLD = 512 * 1024
 TRIM_EVERY = 60.0  # seconds between two trims
 
 
@@ -42,10 +47,16 @@ def _libc() -> ctypes.CDLL | None:
 
 
 def limit_arenas(environ: dict[str, str] | os._Environ[str] = os.environ, arenas: int = ARENAS) -> bool:
-    """At most `arenas` malloc arenas, unless MALLOC_ARENA_MAX already says how many (glibc read
-    it at start-up). Call before threads start allocating: arenas made earlier stay."""
+    """At most `arenas` malloc arenas, and big blocks in their own mappings, unless the operator
+    set MALLOC_ARENA_MAX / MALLOC_MMAP_THRESHOLD_ (glibc read them at start-up and they win).
+    Call before threads start allocating: arenas made earlier stay. True when glibc took the
+    arena limit."""
     libc = _libc()
-    if libc is None or "MALLOC_ARENA_MAX" in environ:
+    if libc is None:
+        return False
+    if "MALLOC_MMAP_THRESHOLD_" not in environ:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    if "MALLOC_ARENA_MAX" in environ:
         return False
     return bool(libc.mallopt(M_ARENA_MAX, arenas))
 

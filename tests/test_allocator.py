@@ -66,3 +66,37 @@ def test_the_operators_malloc_arena_max_wins() -> None:
               "print(limit_arenas({'MALLOC_ARENA_MAX': '8'}), limit_arenas({}))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.split() == ["False", "True"]  # the operator's value stays; otherwise glibc took ours
+
+
+BIG_BUFFERS = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from chatops.bot.allocator import limit_arenas
+
+    def rss():
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+
+    if {tuned}:
+        limit_arenas({{}})
+    base = rss()
+    for n in range(20):  # one refused 4 MB read after another, each a little smaller
+        buffer = bytearray(4_000_000 - n * 4096)
+        del buffer
+    print(json.dumps({{"base": base, "after": rss()}}))
+""")
+
+
+def big_buffers(tuned: bool) -> float:
+    script = BIG_BUFFERS.format(root=str(ROOT), tuned=tuned)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    figures = json.loads(done.stdout)
+    return figures["after"] - figures["base"]
+
+
+def test_big_buffers_freed_leave_nothing_resident() -> None:
+    assert big_buffers(tuned=True) < 1.0
+    # the control: glibc's sliding threshold put the later buffers in the heap, which kept them
+    assert big_buffers(tuned=False) > 3.0
