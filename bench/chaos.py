@@ -287,6 +287,7 @@ class BotProcess:
     port: int
     process: subprocess.Popen[bytes] | None = None
     ended_by_bench: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)  # the steady one's memory trace, if asked
 
     @property
     def url(self) -> str:
@@ -304,6 +305,7 @@ class BotProcess:
     async def start(self, session: aiohttp.ClientSession) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHATOPS_")}
         env["PYTHONPATH"] = str(REPO)
+        env.update(self.extra_env)
         log = (self.config.parent / f"{self.name}.log").open("ab")
         self.ended_by_bench = False
         self.process = subprocess.Popen([str(CHATOPS), "run", "--config", str(self.config)], stdout=log,
@@ -871,13 +873,37 @@ def growth(samples: list[float | None], warm: int) -> dict[str, Any]:
             "growth_after_warmup": round(rss[-1] - warmed[0], 1)}
 
 
-async def soak(minutes: float, clients_count: int, seed: int, storage: str) -> dict[str, Any]:
+FLAT_MB_PER_10_MIN = 2.0  # the steady process's RSS counts as flat at or under this slope (bench/README.md)
+
+
+def flatness(samples: list[tuple[float, float | None]]) -> dict[str, Any]:
+    """Is RSS flat? The least-squares slope of RSS over the last two thirds of the run (the
+    first third is warm-up: models, caches and the allocator's arenas filling), in MB per 10
+    minutes, against `FLAT_MB_PER_10_MIN`; and the peak over the whole run. A slope, not end
+    minus start: one late sample (a burst being served) moves it little, a steady leak does."""
+    points = [(t, r) for t, r in samples if r is not None]
+    if len(points) < 3:
+        return {}
+    end = points[-1][0]
+    tail = [(t, r) for t, r in points if t >= end / 3]
+    mean_t = sum(t for t, _ in tail) / len(tail)
+    mean_r = sum(r for _, r in tail) / len(tail)
+    spread = sum((t - mean_t) ** 2 for t, _ in tail)
+    slope = sum((t - mean_t) * (r - mean_r) for t, r in tail) / spread * 600 if spread else 0.0
+    return {"slope_mb_per_10_min": round(slope, 2), "threshold_mb_per_10_min": FLAT_MB_PER_10_MIN,
+            "from_s": round(tail[0][0]), "to_s": round(end), "samples": len(tail),
+            "peak_mb": round(max(r for _, r in points), 1), "flat": slope <= FLAT_MB_PER_10_MIN}
+
+
+async def soak(minutes: float, clients_count: int, seed: int, storage: str,
+               steady_env: dict[str, str] | None = None) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(running_postgres()) if storage == "postgresql" else None
-        return await _soak(minutes, clients_count, seed, server)
+        return await _soak(minutes, clients_count, seed, server, steady_env or {})
 
 
-async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresServer | None) -> dict[str, Any]:
+async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresServer | None,
+                steady_env: dict[str, str]) -> dict[str, Any]:
     random.seed(seed)
     folder = Path(tempfile.mkdtemp(prefix="chatops-chaos-"))
     token = f"chaos-{secrets.token_hex(4)}"
@@ -906,6 +932,7 @@ async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresS
             config.write_text(config_text(folder, port, llm.base_url, token, tokens, url, mcp_script))
             bots.append(BotProcess(name, config, port))
         main, second, steady = bots
+        steady.extra_env = steady_env
         await main.start_until_up(session, start_failures)
         await steady.start_until_up(session, start_failures)
         clients = Clients(bots, session, tally, tokens)
@@ -1017,6 +1044,7 @@ async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresS
         "postgres": {"outages": outages.count, "down_seconds": outages.down_seconds,
                      "503_during_outages": tally.outage_5xx} if server else {},
         "rss_steady_mb": growth([s[1] for s in samples], warm),
+        "rss_steady_flatness": flatness([(s[0], s[1]) for s in samples]),
         "rss_main_mb": growth([s[2] for s in samples], warm),
         "database_mb": {"first": samples[0][3], "last": samples[-1][3]} if samples else {},
         "samples": [(round(t), None if s is None else round(s, 1), None if m is None else round(m, 1),
@@ -1061,9 +1089,29 @@ def main() -> None:
     parser.add_argument("--storage", choices=("sqlite", "postgresql"), default="sqlite",
                         help="postgresql: a throwaway cluster (Debian's binaries), stopped and started under load")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument("--trace-memory", type=Path, metavar="FOLDER",
+                        help="the steady process writes tracemalloc snapshots and object counts there "
+                             "(bot/heap_trace.py; read them with bench/heap_diff.py); slows it down")
+    parser.add_argument("--trace-every", type=float, default=60.0, help="seconds between two snapshots")
+    parser.add_argument("--trace-frames", type=int, default=1,
+                        help="tracemalloc frames per allocation; 0: no snapshots, only RSS, glibc's and the "
+                             "interpreter's counts (cheap)")
+    parser.add_argument("--trim", action="store_true",
+                        help="with --trace-memory: malloc_trim(0) at each snapshot, and what it gave back")
+    parser.add_argument("--malloc-arena-max", type=int, metavar="N",
+                        help="MALLOC_ARENA_MAX for the steady process (glibc's arenas: high-water mark vs leak)")
     args = parser.parse_args()
+    steady_env: dict[str, str] = {}
+    if args.trace_memory:
+        steady_env.update({"CHATOPS_HEAP_TRACE": str(args.trace_memory.resolve()),
+                           "CHATOPS_HEAP_TRACE_EVERY": str(args.trace_every),
+                           "CHATOPS_HEAP_TRACE_FRAMES": str(args.trace_frames)})
+        if args.trim:
+            steady_env["CHATOPS_HEAP_TRACE_TRIM"] = "1"
+    if args.malloc_arena_max:
+        steady_env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
     began = time.strftime("%Y-%m-%d %H:%M:%S")
-    result = asyncio.run(soak(args.minutes, args.clients, args.seed, args.storage))
+    result = asyncio.run(soak(args.minutes, args.clients, args.seed, args.storage, steady_env))
     if args.json:
         print(json.dumps(result))
         return
@@ -1094,6 +1142,11 @@ def main() -> None:
     if result["churn_reload_samples"]:
         print(f"  reload answers that were not 'Reloaded' (first): {result['churn_reload_samples']}")
     print(f"  RSS of the steady process (MB): {result['rss_steady_mb']}")
+    flat = result["rss_steady_flatness"]
+    if flat:
+        print(f"  steady RSS flat: {'yes' if flat['flat'] else 'NO'}: {flat['slope_mb_per_10_min']:+.2f} MB per 10 min "
+              f"over {flat['from_s']}-{flat['to_s']} s (least squares, {flat['samples']} samples; flat means "
+              f"<= {flat['threshold_mb_per_10_min']:g}), peak {flat['peak_mb']} MB  {'ok' if flat['flat'] else 'FAIL'}")
     print(f"  RSS of the main process (MB, restarted at each kill): {result['rss_main_mb']}")
     print(f"  database (MB): {result['database_mb']}")
     print(f"  over time (s, steady RSS MB, main RSS MB, DB MB): {result['samples']}")

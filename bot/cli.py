@@ -146,6 +146,9 @@ def run(
 ) -> None:
     """Start every configured adapter (Slack, Discord, the HTTP API and web chat) until Ctrl-C."""
     settings = _load(config, starting=True, listen=listen)
+    from chatops.bot.allocator import limit_arenas
+
+    limit_arenas()  # before the threads that would each get an arena (bot/allocator.py)
     raise typer.Exit(asyncio.run(_serve(settings)))
 
 
@@ -185,7 +188,12 @@ async def _serve(settings: Config) -> int:
         typer.echo(f"chatops: refusing to start: {exc}", err=True)
         return 2
     _say_missing_extras(settings)
+    from chatops.bot.allocator import trim_periodically
+    from chatops.bot.heap_trace import start_if_asked
     from chatops.bot.reloading import forget_pid, pid_file, record_pid, write_report
+
+    tracing = start_if_asked()  # a bench's memory trace (CHATOPS_HEAP_TRACE); None by default
+    trimming = asyncio.create_task(trim_periodically(), name="chatops-malloc-trim")
 
     # listening first: the adapters' modules import while the database opens; the tools, the
     # planner and the models load in the background once the adapters listen
@@ -270,6 +278,9 @@ async def _serve(settings: Config) -> int:
             return 1
         return 0
     finally:
+        trimming.cancel()
+        if tracing is not None:
+            tracing.cancel()
         if loaded is not None and not loaded.done():
             loaded.cancel()
         for adapter in reversed(started):

@@ -20,11 +20,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 POLL_SECONDS = 0.25
-REMEMBERED_THREADS = 10_000  # the newest id notified per thread, for this many threads
+REMEMBERED_THREADS = 10_000  # the newest id notified per thread, for at most this many threads
+# ... and for this long: a notify matters only to a stream between its read and its next wait
+# (a stream that missed one reads again at its keepalive anyway). Without it a busy replica, which
+# on PostgreSQL hears every replica's threads, kept all 10,000 for good (issue 22's chaos soak)
+REMEMBERED_SECONDS = 60.0
 
 log = logging.getLogger("chatops.storage.events")
 
@@ -37,27 +42,35 @@ class EventSignal:
     another process may have written, or after `timeout`. A spurious return is harmless: the
     caller reads."""
 
-    def __init__(self, poll_seconds: float = POLL_SECONDS, changed: Changed | None = None) -> None:
+    def __init__(self, poll_seconds: float = POLL_SECONDS, changed: Changed | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.poll_seconds = poll_seconds
         self._changed = changed
+        self._clock = clock
         self._waiting: dict[str, set[asyncio.Event]] = {}
-        # a notify that lands between a stream's read and its next wait must not be lost
-        self._latest: OrderedDict[str, int] = OrderedDict()
+        # a notify that lands between a stream's read and its next wait must not be lost:
+        # thread id -> (newest event id notified, when), least recently notified first
+        self._latest: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._ticker: asyncio.Task[None] | None = None
 
     def notify(self, latest: dict[str, int]) -> None:
         """Events up to these ids were stored for these threads (call on the event loop)."""
+        now = self._clock()
         for thread_id, event_id in latest.items():
-            if event_id > self._latest.get(thread_id, 0):
-                self._latest[thread_id] = event_id
+            if event_id > self._newest(thread_id):
+                self._latest[thread_id] = (event_id, now)
                 self._latest.move_to_end(thread_id)
             for woken in self._waiting.get(thread_id, ()):
                 woken.set()
-        while len(self._latest) > REMEMBERED_THREADS:
+        while self._latest and (len(self._latest) > REMEMBERED_THREADS
+                                or next(iter(self._latest.values()))[1] < now - REMEMBERED_SECONDS):
             self._latest.popitem(last=False)
 
+    def _newest(self, thread_id: str) -> int:
+        return self._latest.get(thread_id, (0, 0.0))[0]
+
     async def wait_for_events(self, thread_id: str, after: int, timeout: float) -> None:
-        if self._latest.get(thread_id, 0) > after:
+        if self._newest(thread_id) > after:
             return
         woken = asyncio.Event()
         self._waiting.setdefault(thread_id, set()).add(woken)

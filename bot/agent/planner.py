@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -56,6 +57,7 @@ Rules:
 
 
 MAX_MATCHES = 5  # knowledge-base matches shown to the model
+MAX_REPLY_SHAPES = 32  # reply schemas kept, one per tool set offered (the sets a few roles see, reload after reload)
 
 
 class PlannedStep(BaseModel):
@@ -187,11 +189,15 @@ class ModelPlanner:
         if max_tokens:
             self.settings["max_tokens"] = max_tokens
         self.concurrency = concurrency or asyncio.Semaphore(4)
-        self._shapes: dict[tuple[tuple[str, ...], int], ReplyShape[PlannerReply]] = {}
+        self._shapes: OrderedDict[tuple[tuple[str, ...], int], ReplyShape[PlannerReply]] = OrderedDict()
 
     def _shape(self, tools: list[ToolSpec], max_steps: int) -> ReplyShape[PlannerReply]:
-        """One reply shape per tool set: the reply schema depends on the tools offered."""
-        key = (tuple(spec.name for spec in tools), max_steps)
+        """One reply shape per tool set: the reply schema depends on the tools offered. Keyed by
+        the tools' fingerprints, not their names, so a reload that changes a tool's parameters
+        gets a new schema; and least recently used first out past `MAX_REPLY_SHAPES`, because
+        every reload, MCP `list_changed` and role makes another set, for as long as the process
+        runs (each shape holds every offered tool's schema)."""
+        key = (tuple(spec.fingerprint() for spec in tools), max_steps)
         shape = self._shapes.get(key)
         if shape is None:
             # Only the shape is checked (`PlannerReply`). An unknown tool or bad arguments become a
@@ -199,6 +205,9 @@ class ModelPlanner:
             shape = self._shapes[key] = ReplyShape(PlannerReply, reply_schema(tools, max_steps), name="reply",
                                                    description="a plan of tool calls, or an answer",
                                                    native=self.native_output)
+            while len(self._shapes) > MAX_REPLY_SHAPES:
+                self._shapes.popitem(last=False)
+        self._shapes.move_to_end(key)
         return shape
 
     async def plan(self, request: PlanRequest) -> Plan | Answer:

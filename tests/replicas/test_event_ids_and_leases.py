@@ -63,7 +63,7 @@ async def test_postgresql_wakes_a_listener_of_another_replica_when_events_are_st
     started = time.monotonic()
     [event_id] = await writer.keep_thread_events([("web:t", "{}")])
     # only a notification tells the reader's signal an id (it never wrote one itself)
-    await eventually(lambda: signal._latest.get("web:t") == event_id, timeout=5, what="the notification")
+    await eventually(lambda: signal._newest("web:t") == event_id, timeout=5, what="the notification")
     assert time.monotonic() - started < 1.0  # pushed, not found by its 2 s safety poll
 
 
