@@ -582,3 +582,20 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_agents_kept_for_model_calls_are_bounded():
+    """Each distinct set of candidates makes an agent; a long-running bot sees endless wordings."""
+    from pydantic_ai.models.test import TestModel
+
+    from chatops.bot.agent import guided
+
+    planner = GuidedPlanner(TestModel())
+    schema = {"type": "object", "properties": {"tool": {"enum": ["a", "b"]}}, "required": ["tool"]}
+    first = planner._agent("choice", ("word-0",), schema, "choose", 16)
+    for index in range(guided.MAX_AGENTS + 10):
+        planner._agent("choice", (f"word-{index}",), schema, "choose", 16)
+        planner._agent("choice", ("word-0",), schema, "choose", 16)  # used again: kept
+    assert len(planner._agents) == guided.MAX_AGENTS
+    assert planner._agent("choice", ("word-0",), schema, "choose", 16) is first
+    assert ("choice", ("word-1",)) not in planner._agents

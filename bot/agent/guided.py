@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -104,6 +105,8 @@ from chatops.bot.agent.values import fitting, spans_of
 from chatops.bot.model import Answer, Plan, Risk, Step
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
+MAX_AGENTS = 256  # pydantic-ai agents kept for model calls (about 14 KB each)
+
 CHOICE_INSTRUCTIONS = """\
 You route requests of on-call engineers to a tool. Answer with the one tool that does what the
 request asks, or "none" when no tool fits (greetings, thanks, general questions, or an action
@@ -142,7 +145,8 @@ class GuidedPlanner:
         self.timeout = timeout
         self.max_tokens = max_tokens
         self.concurrency = concurrency or asyncio.Semaphore(2)
-        self._agents: dict[tuple[str, tuple[str, ...]], Agent[None, Any]] = {}
+        # keyed by words of requests (candidate names, enum values): bounded, least recently used first out
+        self._agents: OrderedDict[tuple[str, tuple[str, ...]], Agent[None, Any]] = OrderedDict()
 
     # --- the one entry point ---
 
@@ -365,7 +369,9 @@ class GuidedPlanner:
                max_tokens: int) -> Agent[None, Any]:
         key = (kind, options)
         agent = self._agents.get(key)
-        if agent is None:
+        if agent is not None:
+            self._agents.move_to_end(key)
+        else:
             output = NativeOutput(StructuredDict(schema, name=kind, description=f"the {kind}"))
             agent = Agent(self.model, output_type=output, instructions=instructions, retries=1,
                           model_settings={"temperature": 0.0, "max_tokens": max_tokens})
@@ -381,6 +387,8 @@ class GuidedPlanner:
                 return data
 
             self._agents[key] = agent
+            while len(self._agents) > MAX_AGENTS:
+                self._agents.popitem(last=False)
         return agent
 
     async def _run(self, agent: Agent[None, Any], prompt: str) -> dict[str, Any]:
