@@ -122,6 +122,19 @@ def chart_step(expression: str, started: Any) -> Step:
                 provenance="uses values from the alert's generator URL (g0.expr); waits for an approval")
 
 
+async def resumed_chart_steps(store: Any, thread: ThreadRef, registry: Any) -> list[Step]:
+    """The chart step of an alert's diagnosis again, for a turn a crash cut short before it was
+    planned: read from the thread's stored alert group, as the desk first drew it."""
+    if "prometheus_query" not in registry:
+        return []
+    row = await store.alert_of_thread(thread.id)
+    if not row:
+        return []
+    alerts = [Alert.model_validate(item) for item in row.get("alerts") or []]
+    fired = fired_expression([a for a in alerts if a.status == "firing"] or alerts)
+    return [chart_step(*fired)] if fired is not None else []
+
+
 def step_hosts(args: dict[str, Any]) -> set[str]:
     """The hosts a step's arguments reach: URLs' hosts and `host`-like values."""
     hosts = set()

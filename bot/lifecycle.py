@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from chatops.bot.agent.answers import summarize
+from chatops.bot.alerts import ALERT_PLATFORM, resumed_chart_steps
 from chatops.bot.faults import StorageFull, StorageUnavailable
 from chatops.bot.maintenance import Maintenance
 from chatops.bot.model import PlanEvent, PlanStatus
@@ -213,6 +214,8 @@ class Lifecycle:
                 return
             await hub.notice(thread, f"Picking up “{clip(turn.text)}” again: {cause} before I could answer "
                                      "(nothing had run).")
+            if turn.requester.platform == ALERT_PLATFORM:  # an alert's diagnosis keeps its chart
+                turn.data_steps = await resumed_chart_steps(hub.store, thread, hub.registry)
             await turns.plan_round(turn, round_number=1, executed=[])
             return
         latest = plans[-1]

@@ -99,3 +99,18 @@ async def test_a_notification_whose_message_failed_is_new_again_when_it_is_sent_
     again = await web.request("POST", AM, json=body)
     assert again.status == 200 and again.body["threads"][0]["new"] is True, again.body
     assert (await store.alert_group("alertmanager", body["groupKey"]))["status"] == "firing"
+
+
+async def test_a_diagnosis_cut_short_before_planning_gets_its_chart_again_from_the_stored_group(open_store):
+    """A crash between the alert's message and its plan: the resumed turn re-reads the chart step
+    (`g0.expr` of the stored alerts, the earliest start marked) instead of losing it."""
+    from chatops.bot.alerts import resumed_chart_steps
+
+    store = await open_store()
+    await save(store, status="firing", alerts=FIRING)
+    [step] = await resumed_chart_steps(store, THREAD, {"prometheus_query"})
+    assert step.tool == "prometheus_query"
+    assert step.args == {"query": "up == 0", "range": "1h", "mark": "2026-12-05T08:00:00+00:00"}
+    assert await resumed_chart_steps(store, THREAD, set()) == []  # no Prometheus configured: no chart
+    other = ThreadRef(platform="http", channel="operator", thread="no-alert")
+    assert await resumed_chart_steps(store, other, {"prometheus_query"}) == []
