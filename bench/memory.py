@@ -7,18 +7,22 @@ turn (issue 19's budget: under 800 MB; issue 23 tracks the 600 MB goal).
 One `chatops chat --json` process on the demo runbooks with perception preloaded (Whisper and
 OCR), the embedded SmolLM2 and the planner's sentence encoder: a voice note, a screenshot with
 "what is wrong here?", and a request only the sentence encoder understands (no word of the tool's
-is in it). Its peak resident set (`ru_maxrss` of the child) is printed in MB (GNU time's %M), with the same
+is in it). The peak of its resident set together with its children's (the embedded model is served
+by a child process), sampled every 50 ms from /proc, is printed in MB, with the same
 process's figure when the sentence encoder is absent (CHATOPS_NO_MEANING=1) as the baseline,
 measured interleaved.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +32,6 @@ from tests.media import speech_wav  # noqa: E402
 from tests.screens import terminal_screenshot  # noqa: E402
 
 CHATOPS = Path(sys.executable).parent / "chatops"
-TIME = "/usr/bin/time"  # GNU time: the child's own peak (Debian package `time`)
 CONFIG = """
 [perception]
 preload = true
@@ -52,16 +55,38 @@ def one_run(folder: Path, *, meaning: bool, media: bool = False) -> tuple[float,
     # an "n" after each turn that may wait for an approval (a stray one is just a message)
     said = ["/attach note.wav", "what is wrong here?", "n", "/attach shot.png", "what is wrong here?", "n",
             "evacuate node-7", "n", *(MEDIA if media else [])]
-    report = folder / "peak.txt"
-    result = subprocess.run([TIME, "-f", "%M", "-o", str(report), str(CHATOPS), "chat", "--json", "-c", "config.toml"],
-                            input="\n".join(said) + "\n", cwd=folder, env=env, capture_output=True, text=True,
-                            timeout=600)
-    if result.returncode != 0:
-        raise SystemExit(result.stderr[-2000:])
-    peak = int(report.read_text().split()[-1])  # kilobytes
-    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    process = subprocess.Popen([str(CHATOPS), "chat", "--json", "-c", "config.toml"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=folder, env=env, text=True)
+    peak = [0]
+    sampler = threading.Thread(target=_sample_tree, args=(process, peak), daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate("\n".join(said) + "\n", timeout=600)
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(stderr[-2000:])
+    events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     plans = [",".join(step["tool"] for step in event["steps"]) for event in events if event["type"] == "plan"]
-    return peak / 1024, plans
+    return peak[0] / 1024, plans
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident kilobytes of a process and all its descendants (the embedded model's server is a
+    child of the bot: counted with it)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+    return total
+
+
+def _sample_tree(process: subprocess.Popen[str], peak: list[int]) -> None:
+    while process.poll() is None:
+        peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+        time.sleep(0.05)
 
 
 def main() -> int:

@@ -201,7 +201,7 @@ def _opens_a_clause(value: str, aliases: dict[str, str], text: str) -> bool:
     states = frozenset().union(*STATE_WORDS)
     words = frozenset(word for word in (value.lower(), *(alias for alias, target in aliases.items()
                                                          if target == value)) if word in states)
-    return _opens_with(words, text) or _opens_with(LIGHT_VERBS | SWITCH_VERBS, text, then=words)
+    return opens_with(words, text) or opens_with(LIGHT_VERBS | SWITCH_VERBS, text, then=words)
 
 
 def _path_enum_matches(values: list[Any], entities: Entities) -> list[Any]:
@@ -341,7 +341,7 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
                 FIT_POINTS["anchor", "string"])
 
 
-def _opens_with(verbs: frozenset[str], text: str, then: frozenset[str] | None = None) -> bool:
+def opens_with(verbs: frozenset[str], text: str, then: frozenset[str] | None = None) -> bool:
     """Whether a clause opens with one of `verbs` (after "please", "can you" and the like), and,
     with `then`, one of those words follows within three words ("turn new_checkout off")."""
     leads = {stem(word) for word in VERB_LEADS}
@@ -602,7 +602,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             state = _yes_or_no(param, entities)
             if state is not None:
                 put(param, state, f"{param.name} {str(state).lower()}", FIT_POINTS["enum", "enum"])
-                if _opens_with(LIGHT_VERBS | SWITCH_VERBS, entities.plain):
+                if opens_with(LIGHT_VERBS | SWITCH_VERBS, entities.plain):
                     filled.verb_value = True  # "put the shop into maintenance": the state change is the verb
         elif kind == "enum":
             matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)

@@ -18,6 +18,7 @@ from chatops.bot.agent.arguments import (
     _sources,
     abbreviation_of,
     fill_arguments,
+    opens_with,
     parameters,
     typo_of,
 )
@@ -452,16 +453,6 @@ def _values_left(candidate: Candidate, values: set[str]) -> int:
 VALUES_READ_SIMILARITY = 0.10  # a read found by its values may be this far from the closest tool by meaning
 
 
-def _opens_with_any(verbs: frozenset[str], text: str) -> bool:
-    """Whether a clause of `text` opens with one of `verbs` (after "please", "can you")."""
-    leads = {stem(word) for word in VERB_LEADS}
-    for clause in CLAUSE.split(text):
-        opening = [word for word in words_of(clause)[:6] if stem(word) not in leads]
-        if opening and opening[0] in verbs:
-            return True
-    return False
-
-
 def _by_values(scored: list[Candidate], entities: Entities, question: bool, top: float) -> list[Candidate]:
     """When neither the tools' words nor meaning found a tool: the one the request's values point
     to. Its every required parameter is filled, at least one with a value only that kind of
@@ -484,7 +475,7 @@ def _by_values(scored: list[Candidate], entities: Entities, question: bool, top:
 
     # a value shaped like a parameter's examples is weaker than a pattern: it finds a read only
     # for a question or an order to look ("show me HD-4411"), never for an order to change
-    looking = question or _opens_with_any(LOOK_VERBS, entities.plain)
+    looking = question or opens_with(LOOK_VERBS, entities.plain)
     fitting = [c for c in scored if (c.filled.pattern_fits or (c.spec.risk is Risk.read and c.filled.example_fits
                                                                 and looking))
                and not c.filled.missing and not c.filled.ties
