@@ -77,7 +77,8 @@ def _tree_rss_kb(pid: int) -> int:
         current = pending.pop()
         with contextlib.suppress(OSError):
             status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")),
+                          0)  # a zombie has none
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending += [int(child) for child in (task / "children").read_text().split()]
     return total
