@@ -77,6 +77,14 @@ _UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "second
           "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
           "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours",
           "d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks", "weeks": "weeks"}
+# Durations said in words (English), as (count, unit) like "30m" gives.
+_WORDED_DURATIONS = [
+    (re.compile(r"\b(?:till|until|til|to)\s+tomorrow\b", re.IGNORECASE), (1, "days")),
+    (re.compile(r"\bhalf\s+an\s+hour\b", re.IGNORECASE), (30, "minutes")),
+    (re.compile(r"\b(?:for|in)\s+(?:an|one)\s+hour\b", re.IGNORECASE), (1, "hours")),
+    (re.compile(r"\b(?:for|in)\s+(?:a|one)\s+day\b", re.IGNORECASE), (1, "days")),
+    (re.compile(r"\b(?:for|in)\s+(?:a|one)\s+week\b", re.IGNORECASE), (1, "weeks")),
+]
 _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),
                **dict.fromkeys(("g", "gb", "gib", "gig", "gigs", "gigabyte", "gigabytes"), "gb"),
@@ -350,6 +358,9 @@ def extract_entities(text: str) -> Entities:
         add_unique(found.percentages, int(match.group(1)))
     for match in _DURATION.finditer(counted):
         add_unique(found.durations, (int(match.group(1)), _UNITS[match.group(2).lower()]))
+    for pattern, duration in _WORDED_DURATIONS:  # "till tomorrow", "for an hour", "half an hour"
+        if pattern.search(counted):
+            add_unique(found.durations, duration)
     for match in _SIZE.finditer(counted):
         add_unique(found.sizes, (int(match.group(1)), _SIZE_UNITS[match.group(2).lower()]))
     found.plain = blanked

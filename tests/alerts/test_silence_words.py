@@ -46,9 +46,6 @@ async def test_the_planner_silences_the_threads_alert_for_the_time_asked(start_w
     assert reply.body["plans"][-1]["status"] == "proposed"  # a write: it waits for an approval
 
 
-@pytest.mark.xfail(strict=True, reason="guided planner (issue 19, the lead's side): picks silence_alert for "
-                                       "'shh this alert till tomorrow' but cannot turn 'till tomorrow' into a "
-                                       "duration, so it proposes the default 1h")
 async def test_shh_this_alert_till_tomorrow_silences_past_the_next_hour(start_web):
     web, thread_id = await alert_thread(start_web)
     reply = await web.say("shh this alert till tomorrow", thread=thread_id)
