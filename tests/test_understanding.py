@@ -289,6 +289,51 @@ async def test_a_value_shaped_like_an_example_finds_no_change_on_its_own() -> No
     assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps)
 
 
+def _camel_tools() -> list[ToolSpec]:
+    """A TypeScript MCP server's tools: camelCase tool and parameter names, free-text values."""
+    from mcp.types import Tool
+
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
+
+    def tool(name: str, description: str, props: dict[str, Any], read: bool) -> dict:
+        return {"name": name, "description": description, "annotations": {"readOnlyHint": read},
+                "inputSchema": {"type": "object", "required": list(props), "properties": props}}
+
+    text = {"type": "string"}
+    listed = [
+        tool("toggleFlag", "Turn a feature flag on or off in one environment",
+             {"flagKey": text, "environment": text, "on": {"type": "boolean"}}, False),
+        tool("listPods", "List pods in a namespace with their status and restarts", {"namespace": text}, True),
+        tool("deletePod", "Delete a pod so its controller recreates it", {"namespace": text, "podName": text}, False),
+        tool("podLogs", "Fetch recent log lines of a pod", {"namespace": text, "podName": text}, True),
+    ]
+    servers = MCPServers([])
+    config = MCPServerConfig(name="ops", command="false")
+    return [servers._spec(config, Tool.model_validate(raw)) for raw in listed]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("delete pod api-7d9f-x2k in payments", ("ops_deletePod", {"namespace": "payments", "podName": "api-7d9f-x2k"})),
+    ("logs of api-7d9f-x2k in payments", ("ops_podLogs", {"namespace": "payments", "podName": "api-7d9f-x2k"})),
+    ("turn off new-checkout in production",
+     ("ops_toggleFlag", {"flagKey": "new-checkout", "environment": "production", "on": False})),
+    ("enable dark-mode on staging", ("ops_toggleFlag", {"flagKey": "dark-mode", "environment": "staging", "on": True})),
+])
+async def test_camel_case_names_are_words_and_in_x_is_where_it_is(text: str, expected: Any) -> None:
+    """`deletePod` is "delete pod" and `podName` "pod name"; "in payments" fills the namespace,
+    the name-shaped value the pod."""
+    assert calls(await plan(text, _camel_tools())) == [expected]
+
+
+def test_identifier_words_read_every_naming_style() -> None:
+    from chatops.bot.agent.entities import identifier_words
+
+    assert [identifier_words(name) for name in ("restart_service", "toggleFlag", "ops_getFlag", "HTTPCheck",
+                                                "tail-lines")] == [
+        ["restart", "service"], ["toggle", "flag"], ["ops", "get", "flag"], ["http", "check"], ["tail", "lines"]]
+
+
 # --- tools it has never seen ----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -25,6 +25,7 @@ from chatops.bot.agent.entities import (
     VERB_LEADS,
     Entities,
     add_unique,
+    identifier_words,
     is_english,
     name_words,
     stem,
@@ -39,6 +40,7 @@ from chatops.bot.agent.lexicon import (
     HTTP_VERBS,
     LIGHT_VERBS,
     PARTICLES,
+    STATE_VERBS,
     STATE_WORDS,
     SWITCH_VERBS,
     SYNONYMS,
@@ -112,7 +114,7 @@ def parameters(spec: ToolSpec) -> list[Param]:
 
 
 def _kind(name: str, prop: dict[str, Any]) -> str:
-    lowered = name.lower()
+    lowered = "_".join(identifier_words(name))  # "podName" reads as "pod_name"
     described = str(prop.get("description", "")).lower()
     if prop.get("enum"):
         return "enum"
@@ -304,7 +306,7 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
     strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
     # a word that names another parameter anchors that one ("the backup origin" is the origin)
-    others = {p.name: {stem(part) for part in re.split(r"[_\W]+", p.name.lower()) if part} for p in params}
+    others = {p.name: {stem(part) for part in identifier_words(p.name)} for p in params}
     lists = {p.name: value_choices(_item_schema(p), spans, entities.quoted,
                                    anchor_stems(p.name, p.schema, tool_words) - frozenset().union(
                                        *(words for name, words in others.items() if name != p.name)),
@@ -370,7 +372,7 @@ def _yes_or_no(param: Param, entities: Entities) -> bool | None:
     """A yes/no value from the request's state words ("enable", "off", "into", "out of"): for a
     required parameter, or an optional one the request names. None when it says neither, or both."""
     words = set(words_of(entities.plain))
-    if not param.required and not words & {part for part in param.name.lower().split("_") if part}:
+    if not param.required and not words & set(identifier_words(param.name)):
         return None
     yes = bool(words & (STATE_WORDS[0] | TRUE_PARTICLES))
     no = bool(words & (STATE_WORDS[1] | FALSE_PARTICLES))
@@ -380,11 +382,11 @@ def _yes_or_no(param: Param, entities: Entities) -> bool | None:
 def _unit_number(param: Param, entities: Entities) -> int | None:
     """A number written with the unit this parameter counts in: a percentage for a parameter about
     percent, "14 days"/"30d" for one named in days (hours, minutes, seconds, weeks)."""
-    named_by = f"{param.name} {param.schema.get('description', '')}".lower()
+    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
     words = {part for part in re.split(r"[_\W]+", named_by) if part}
     if words & {"percent", "percentage", "pct"} and len(entities.percentages) == 1:
         return entities.percentages[0] if _fits_bounds(entities.percentages[0], param.schema) else None
-    named = [value for value, unit in entities.durations if unit in set(param.name.lower().split("_"))]
+    named = [value for value, unit in entities.durations if unit in set(identifier_words(param.name))]
     if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
         named = [value for value, unit in entities.sizes if unit in words or unit.replace("b", "ib") in words]
     return named[0] if len(named) == 1 and _fits_bounds(named[0], param.schema) else None
@@ -489,7 +491,7 @@ def tool_vocabulary(spec: ToolSpec) -> set[str]:
 
 @functools.lru_cache(maxsize=1024)
 def _vocabulary(name: str, keywords: tuple[str, ...]) -> frozenset[str]:
-    words = {stem(word) for word in name.split("_") if word}
+    words = {stem(word) for word in identifier_words(name)}
     for keyword in keywords:
         words.update(stem(word) for word in words_of(keyword))
     for source in _sources(name, keywords):
@@ -507,7 +509,7 @@ def action_stems(spec: ToolSpec) -> set[str]:
 
 @functools.lru_cache(maxsize=1024)
 def _action_stems(name: str, summary: str) -> frozenset[str]:
-    verbs = [word for word in [name.split("_")[0], _description_verb(summary)] if word]
+    verbs = [word for word in [(identifier_words(name) or [""])[0], _description_verb(summary)] if word]
     found = {stem(verb) for verb in verbs}
     for verb in verbs:
         cls = synonym_class(verb)
@@ -602,7 +604,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             state = _yes_or_no(param, entities)
             if state is not None:
                 put(param, state, f"{param.name} {str(state).lower()}", FIT_POINTS["enum", "enum"])
-                if opens_with(LIGHT_VERBS | SWITCH_VERBS, entities.plain):
+                if opens_with(LIGHT_VERBS | SWITCH_VERBS | STATE_VERBS, entities.plain):
                     filled.verb_value = True  # "put the shop into maintenance": the state change is the verb
         elif kind == "enum":
             matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)
@@ -684,7 +686,7 @@ def _description_verb(summary: str) -> str | None:
 
 @functools.lru_cache(maxsize=1024)
 def _sources(name: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
-    words = [part for part in name.split("_") if part]
+    words = identifier_words(name)
     sources = [*words[:1], *keywords]
     sources += [word for word in words[1:] if synonym_class(word) not in ACTION_CLASSES]
     return tuple(dict.fromkeys(word.lower() for word in sources))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from chatops.bot.agent.arguments import parameters
-from chatops.bot.agent.entities import extract_entities
+from chatops.bot.agent.entities import extract_entities, identifier_words
 from chatops.bot.agent.provenance import Source
 from chatops.bot.agent.ranking import rank_tools
 from chatops.bot.model import Risk, Step
@@ -141,7 +141,7 @@ def _alert_labels(line: str) -> dict[str, str]:
 def _runbook_words(spec: ToolSpec) -> set[str]:
     """What a runbook answers to: the words of its name, its keywords, its examples, and its
     parameters' values and aliases."""
-    words = set(re.split(r"[_\W]+", spec.name.lower()))
+    words = set(identifier_words(spec.name))
     for text in (*spec.keywords, *spec.examples):
         words |= set(re.split(r"[^\w.-]+", text.lower()))
     for param in parameters(spec):

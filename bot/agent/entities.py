@@ -122,8 +122,16 @@ def words_of(text: str) -> list[str]:
     return [match.group(0).lower() for match in _WORD.finditer(text)]
 
 
+def identifier_words(name: str) -> list[str]:
+    """The words of an identifier, lower case, whatever its style: `restart_service`,
+    `toggleFlag` (TypeScript servers name tools and parameters in camelCase), `podName`,
+    `HTTPCheck`, `tail-lines`."""
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name))
+    return [part.lower() for part in re.split(r"[_\W]+", spaced) if part]
+
+
 def name_words(spec: ToolSpec) -> list[str]:
-    return [part for part in spec.name.split("_") if part]
+    return identifier_words(spec.name)
 
 
 # --- entities --------------------------------------------------------------------------------

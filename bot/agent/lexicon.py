@@ -136,6 +136,13 @@ STATE_WORDS: tuple[frozenset[str], ...] = (
     _wordset("off disable disabled false no deactivate deactivated kill"),
 )
 
+# The state words that are verbs: "enable dark-mode", "kill the flag" (the change itself).
+STATE_VERBS = _wordset("enable disable activate deactivate kill")
+# Parameters that say where something is rather than what it is (a Kubernetes namespace, a
+# deploy environment, a cloud region): "in payments", "on staging" fills them.
+SCOPE_WORDS = _wordset("namespace ns environment env region zone cluster project account workspace datacenter "
+                       "dc stage tenant org organization site")
+
 # A yes/no parameter ("enabled", "public") read from how the request puts it: "put the shop into
 # maintenance", "take it out of maintenance", "switch it off". The state words above, and these.
 TRUE_PARTICLES = _wordset("into behind")

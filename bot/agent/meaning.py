@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chatops.bot.agent.entities import identifier_words
+
 if TYPE_CHECKING:  # numpy and friends load with the model, not with the planner
     import numpy as np
 
@@ -163,7 +165,7 @@ def described(spec: ToolSpec) -> tuple[str, str]:
 
 def tool_text(name: str, summary: str) -> str:
     """What a tool says it does, as one sentence: "drain node: Drain a Kubernetes node: …"."""
-    return f"{name.replace('_', ' ')}: {summary}"
+    return f"{' '.join(identifier_words(name))}: {summary}"
 
 
 _VECTORS: dict[str, Any] = {}  # text → unit vector; bounded, oldest dropped first

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from chatops.bot.agent.entities import stem
+from chatops.bot.agent.entities import identifier_words, stem
 from chatops.tools.registry import ToolSpec
 
 DEFAULT_LIMIT = 24
@@ -50,8 +50,8 @@ def _words(text: str) -> set[str]:
 
 def _tool_words(spec: ToolSpec) -> tuple[set[str], set[str]]:
     """(name words, all words) of a tool."""
-    names = _words(spec.name) | _words(" ".join(spec.keywords))
-    params = " ".join(spec.parameters_schema.get("properties", {}))
+    names = _words(" ".join(identifier_words(spec.name))) | _words(" ".join(spec.keywords))
+    params = " ".join(" ".join(identifier_words(name)) for name in spec.parameters_schema.get("properties", {}))
     return names, names | _words(spec.description) | _words(params)
 
 

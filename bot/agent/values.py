@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chatops.bot.agent.entities import STOPWORDS, stem
-from chatops.bot.agent.lexicon import CLAUSE, DETERMINERS, LIGHT_VERBS, PARTICLES, REFERENCES, VERB_LEADS
+from chatops.bot.agent.entities import STOPWORDS, identifier_words, stem
+from chatops.bot.agent.lexicon import CLAUSE, DETERMINERS, LIGHT_VERBS, PARTICLES, REFERENCES, SCOPE_WORDS, VERB_LEADS
 
 _SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")  # "cart:eu:*", "SHA256:ab+/c" whole
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "about", "called", "named"})
@@ -43,6 +43,9 @@ EXAMPLE_POINTS = 1.0
 # ("4.2 TB" is a quantity: two parts need a "v" or a suffix)
 _VERSION = re.compile(r"v\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?|\d+\.\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?|"
                       r"\d+(?:\.\d+)+[-+~][0-9A-Za-z.+~-]+", re.IGNORECASE)
+SCOPE_POINTS = 1.0
+_PLACE_PREPOSITIONS = frozenset({"in", "on", "from", "at"})
+_SCOPE_STEMS = frozenset(stem(word) for word in SCOPE_WORDS)
 _ID_WORDS = frozenset({"id", "ids", "key", "ref", "uuid", "identifier", "fingerprint", "sha", "hash"})
 _VERSION_WORDS = frozenset({"version", "release", "tag", "revision", "rev", "build", "semver"})
 
@@ -69,8 +72,9 @@ def spans_of(text: str, hosts: frozenset[str] = frozenset()) -> list[Span]:
             word = re.sub(r"'s$", "", match.group(0))
             found.append(Span(word, stem(word.lower()), index, first, word.lower() in hosts))
             index += 1
-            # the clause opens at its first word that is not filler ("actually make it 6", "please restart")
-            first = first and (word.lower() in STOPWORDS or word.lower() in VERB_LEADS)
+            # the clause opens at its first word that is not filler ("actually make it 6", "please restart");
+            # after "is"/"are" the next word is a subject, not a verb ("is new-checkout on?")
+            first = first and (word.lower() in STOPWORDS or word.lower() in VERB_LEADS) and word.lower() not in _BE
     return found
 
 
@@ -136,7 +140,7 @@ def anchor_stems(name: str, schema: dict[str, Any], tool_words: list[str]) -> fr
     (not its examples), and the tool's name."""
     described = re.split(r"\be\.g\.|\bsuch as\b|\bfor example\b|,", str(schema.get("description", "")),
                          maxsplit=1)[0]
-    words = [*re.split(r"[_\W]+", name), *re.findall(r"[A-Za-z]+", described), *tool_words]
+    words = [*identifier_words(name), *re.findall(r"[A-Za-z]+", described), *tool_words]
     return frozenset(stem(word.lower()) for word in words if word and word.lower() not in STOPWORDS)
 
 
@@ -200,6 +204,9 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             why.append("the action's object")
         elif position > 0 and spans[position - 1].text.lower() in _PREPOSITIONS:
             score += PREPOSITION_POINTS
+            if spans[position - 1].text.lower() in _PLACE_PREPOSITIONS and own_anchors & _SCOPE_STEMS:
+                score += SCOPE_POINTS  # "logs of api-7d9f in payments": the namespace is where it is
+                why.append("where it is")
         before = spans[position - 1] if position > 0 else None
         if lowered.endswith("ing") and len(lowered) > 5 and not identifier_shaped(span.text) and before is not None \
                 and (before.stem in anchors or before.text.lower() in _BE):
