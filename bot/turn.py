@@ -265,6 +265,13 @@ class Turns:
         plan, running = await hub.store.propose_and_start(outcome, message_id=turn.message_id,
                                                           ttl_seconds=hub.config.agent.approval_ttl,
                                                           start_first_step=self._may_start(outcome))
+        if plan is None:
+            # this process's heartbeat lapsed while it planned and another one claimed the turn
+            # (it plans it again and answers): nothing was stored, so nothing is shown here
+            log.warning("the turn of message %s was taken over by another process while it was planned "
+                        "here; this process's plan was dropped", turn.message_id)
+            turn.settled()
+            return
         await self._show_and_run(plan, turn, running)
 
     async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:

@@ -23,6 +23,9 @@ from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
 
+TURN_TAKEN_OVER = "another process took this turn over while it was planned here"
+
+
 @dataclass(frozen=True)
 class RoundAnswer:
     """The bot's answer to store with the end of a round (see `Store.finish_round`)."""
@@ -96,7 +99,7 @@ class Plans(Part):
 
     @writes
     def propose_and_start(self, plan: Plan, *, message_id: str, ttl_seconds: float,
-                          start_first_step: bool = False) -> tuple[Plan, str | None]:
+                          start_first_step: bool = False) -> tuple[Plan | None, str | None]:
         """`propose_plan(start=True)` and, with `start_first_step`, `start_step` of its first step,
         in one transaction: a plan that needs no decision goes from nothing to its first step
         `running` in one trip. The step is durably `running` before its tool runs, exactly as
@@ -104,7 +107,19 @@ class Plans(Part):
         code (an interrupted step, a turn resumed without running it again). The caller says
         whether the step can run (its tool exists, its arguments hold); the returned plan shows
         the step still `approved` (what the plan card shows first), with the id of the started
-        step beside it, or None. The plan given becomes the stored plan (it is not copied)."""
+        step beside it, or None. The plan given becomes the stored plan (it is not copied).
+
+        Only the process that holds the message's turn proposes for it: (None, None), with
+        nothing stored, when another process took the turn over meanwhile (this one's heartbeat
+        lapsed on a starved machine while it planned, and the orphan sweep elsewhere claimed the
+        turn and planned it again). Without this check both proposed, and one request made two
+        cards that could each be approved and run (issue 22, the chaos soak's `steps_run_twice`)."""
+        if not self._holds_turn(message_id):
+            self._audit("plan.dropped", actor=plan.requester.key if plan.requester else "",
+                        thread_id=plan.thread_id,
+                        detail={"why": TURN_TAKEN_OVER, "message_id": message_id, "goal": plan.goal,
+                                "steps": [{"tool": s.tool, "args": s.args} for s in plan.steps]})
+            return None, None
         plan = self._propose(plan, message_id=message_id, ttl_seconds=ttl_seconds, start=True)
         running = None
         if start_first_step and plan.status is PlanStatus.running and plan.steps \
@@ -112,6 +127,18 @@ class Plans(Part):
             self._start_fresh_step(plan.steps[0].id)  # type: ignore[attr-defined]
             running = plan.steps[0].id
         return plan, running
+
+    def _holds_turn(self, message_id: str) -> bool:
+        """Whether this process still owns the unfinished turn of `message_id`. A conditional
+        UPDATE rather than a read: on PostgreSQL it locks the message's row until the proposal
+        commits, so a concurrent `claim_turn` waits for it and then sees the plan (and a claim
+        that committed first makes this one fail); SQLite runs one writer at a time anyway.
+        True for an unregistered store (one process, nobody to take over from)."""
+        if self.identity is None:
+            return True
+        return self.db.execute(
+            "UPDATE messages SET owner = owner WHERE id = ? AND owner = ? AND turn_ended_at IS NULL",
+            [message_id, self.identity.id]).rowcount == 1
 
     @writes
     def receive_planned(self, inbound: Inbound, plan: Plan, *, ttl_seconds: float,
