@@ -22,7 +22,6 @@ from chatops.storage.operations import dt, dumps, loads, new_id, reads, ts, writ
 from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
-
 TURN_TAKEN_OVER = "another process took this turn over while it was planned here"
 
 
