@@ -1,9 +1,10 @@
 """A turn taken over from a starved process is planned once (issue 22, the chaos soak's
-`steps_run_twice`): two real `chatops run` processes on one SQLite file; the first is frozen
-with SIGSTOP while its model call is open (a loaded machine that starves it past its lease), the
-second claims the turn as an orphan and plans it again; then the first wakes up with its own
-model reply in hand. Only one plan may be proposed for the message, so the write it asks for runs
-once, however many cards an eager approver clicks."""
+`steps_run_twice`): two real `chatops run` processes on one database (a SQLite file, or
+PostgreSQL, where the thread's lease, no longer renewed, lets the second one in). The first is
+frozen with SIGSTOP while its model call is open (a loaded machine starving it past its lease);
+the second claims the turn as an orphan and plans it again; then the first wakes up with its
+own model reply in hand. Only one plan may be proposed for the message, so the write it asks for
+runs once, however many cards an eager approver clicks."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from tests.conftest import both_backends, database_url_for
 from tests.crashing import Bot, start
 from tests.fakes.openai_server import FakeOpenAI
 from tests.http.served import free_port
@@ -30,9 +32,11 @@ WRITE_SCRIPT = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + chr(10))"
 
 def write_config(folder: Path, name: str, port: int, llm_url: str) -> Path:
     config = folder / f"{name}.toml"
+    url = database_url_for(folder)  # PostgreSQL under `both_backends`: one database, two processes
     config.write_text(textwrap.dedent(f"""
         [storage]
         path = "{folder / 'bot.db'}"
+        {f'url = "{url}"' if url else ""}
         lease_seconds = 2
         [llm]
         model = "openai:fake-model"
@@ -67,6 +71,7 @@ async def call(bot: Bot, method: str, path: str, body: Any = None, **headers: st
     return await bot.call(method, path, body, headers={**AUTH, **headers})
 
 
+@both_backends
 async def test_a_turn_taken_over_from_a_starved_process_is_planned_and_run_once(tmp_path: Path):
     first_planning = asyncio.Event()
     release_first = asyncio.Event()
