@@ -635,7 +635,14 @@ class Turns:
         lease = turn_lease.get()
         # the answer that ends a turn gives the thread's lease up in its own transaction
         release = bool(ends_turn_of) and lease is not None and lease.release_for(thread.id)
-        await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of, release_lease=release)
+        stored = await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of,
+                                                         release_lease=release)
+        if stored is None:
+            # another process took this turn over (this one was starved past its lease) and
+            # answers it: nothing was stored, so nothing is shown, and the thread gets one answer
+            log.warning("the turn of message %s was taken over by another process; this process's answer "
+                        "was dropped", ends_turn_of)
+            return
         if release:
             lease.given_up()  # type: ignore[union-attr]
         await self.hub.emit(thread, self.answer_event(thread, text, plan_id))

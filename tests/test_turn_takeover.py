@@ -138,3 +138,60 @@ async def test_a_turn_taken_over_from_a_starved_process_is_planned_and_run_once(
             release_first.set()
             first.stop()
             second.stop()
+
+
+@both_backends
+async def test_a_starved_process_that_wakes_after_its_turn_was_taken_over_does_not_answer_twice(tmp_path: Path):
+    first_answering = asyncio.Event()
+    release_first = asyncio.Event()
+    answers = 0
+
+    async def model(body: dict[str, Any]) -> str:
+        nonlocal answers
+        if "Results of the steps planned so far" not in FakeOpenAI.text_of(body):
+            return json.dumps({"goal": "write u1", "steps": [{"tool": "write_marker", "args": {"unit": "u1"},
+                                                              "reason": "asked"}], "answer": ""})
+        answers += 1
+        if answers == 1:  # the first process's answering call, after its step ran: held while it is frozen
+            first_answering.set()
+            await release_first.wait()
+            return json.dumps({"goal": "", "steps": [], "answer": "done (the first process)"})
+        return json.dumps({"goal": "", "steps": [], "answer": "done (the second process)"})
+
+    runs = tmp_path / "runs.log"
+    async with FakeOpenAI(model) as llm, aiohttp.ClientSession() as session:
+        ports = free_port(), free_port()
+        first = await start(write_config(tmp_path, "first", ports[0], llm.base_url), ports[0], session)
+        second = await start(write_config(tmp_path, "second", ports[1], llm.base_url), ports[1], session)
+        frozen = False
+        try:
+            status, view = await call(first, "POST", "/api/v1/threads", {"text": "please write u1"})
+            assert status == 201 and view["plans"][0]["status"] == "proposed", view
+            thread, plan = view["id"], view["plans"][0]["id"]
+            status, decided = await call(first, "POST", f"/api/v1/plans/{plan}/decision", {"decision": "approve"})
+            assert status == 200, decided
+            await asyncio.wait_for(first_answering.wait(), 60)  # the step ran; the answer is being written
+            os.kill(first.process.pid, signal.SIGSTOP)
+            frozen = True
+
+            async def answered_by_second() -> dict[str, Any] | None:
+                status, body = await call(second, "GET", f"/api/v1/threads/{thread}")
+                assert status == 200, body
+                return body if body["messages"][-1]["role"] == "bot" else None
+
+            # the second process takes the silent one's turn over and answers from the stored results
+            await eventually(answered_by_second, timeout=60, what="the second process to answer the orphaned turn")
+            release_first.set()
+            os.kill(first.process.pid, signal.SIGCONT)
+            frozen = False
+            await asyncio.sleep(3)  # the woken process has its model reply by now: a second answer would show
+            status, final = await call(second, "GET", f"/api/v1/threads/{thread}")
+            assert [(m["role"], m["text"]) for m in final["messages"]] == [
+                ("user", "please write u1"), ("bot", "done (the second process)")]
+            assert runs.read_text().splitlines() == ["u1"]
+        finally:
+            if frozen:
+                os.kill(first.process.pid, signal.SIGCONT)
+            release_first.set()
+            first.stop()
+            second.stop()

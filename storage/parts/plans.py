@@ -113,7 +113,7 @@ class Plans(Part):
         lapsed on a starved machine while it planned, and the orphan sweep elsewhere claimed the
         turn and planned it again). Without this check both proposed, and one request made two
         cards that could each be approved and run (issue 22, the chaos soak's `steps_run_twice`)."""
-        if not self._holds_turn(message_id):
+        if not self._holds_turn(message_id):  # type: ignore[attr-defined]
             self._audit("plan.dropped", actor=plan.requester.key if plan.requester else "",
                         thread_id=plan.thread_id,
                         detail={"why": TURN_TAKEN_OVER, "message_id": message_id, "goal": plan.goal,
@@ -126,18 +126,6 @@ class Plans(Part):
             self._start_fresh_step(plan.steps[0].id)  # type: ignore[attr-defined]
             running = plan.steps[0].id
         return plan, running
-
-    def _holds_turn(self, message_id: str) -> bool:
-        """Whether this process still owns the unfinished turn of `message_id`. A conditional
-        UPDATE rather than a read: on PostgreSQL it locks the message's row until the proposal
-        commits, so a concurrent `claim_turn` waits for it and then sees the plan (and a claim
-        that committed first makes this one fail); SQLite runs one writer at a time anyway.
-        True for an unregistered store (one process, nobody to take over from)."""
-        if self.identity is None:
-            return True
-        return self.db.execute(
-            "UPDATE messages SET owner = owner WHERE id = ? AND owner = ? AND turn_ended_at IS NULL",
-            [message_id, self.identity.id]).rowcount == 1
 
     @writes
     def receive_planned(self, inbound: Inbound, plan: Plan, *, ttl_seconds: float,
