@@ -850,10 +850,17 @@ def verdict(db: Database, runs_log: Path, tally: Tally, token: str) -> dict[str,
             "AND s.args = ? AND d.decision = 'approve' AND d.accepted = 1", [json.dumps({"unit": unit})])[0][0]
         if not approved:
             unapproved.append(unit)
+    # what each unit run more than once was: one step started twice (a broken claim), or
+    # several steps, each run once (the request planned twice, each card approved)
+    twice_samples = {unit: [list(row) for row in db.rows(
+        "SELECT s.id, s.status, s.owner, p.id, p.message_id, p.round FROM steps s JOIN plans p ON p.id = s.plan_id "
+        "WHERE s.tool = 'write_marker' AND s.args = ? AND s.started_at IS NOT NULL ORDER BY s.started_at",
+        [json.dumps({"unit": unit})])] for unit in list(twice)[:5]}
     steps = Counter(dict(db.rows("SELECT status, count(*) FROM steps GROUP BY status")))
     return {"acknowledged": len(tally.acknowledged), "stored": stored, "lost": len(tally.acknowledged) - stored,
             "stored_twice": duplicated, "never_answered": len(unanswered), "unanswered_threads": unanswered[:5],
-            "steps_run_twice": len(twice), "steps_run_without_approval": len(unapproved),
+            "steps_run_twice": len(twice), "steps_run_twice_samples": twice_samples,
+            "steps_run_without_approval": len(unapproved),
             "orphan_processes": len(processes_with(token)), "server_errors_5xx": len(tally.server_errors),
             "server_error_samples": tally.server_errors[:5], "write_runs": sum(runs.values()),
             "steps_by_status": dict(steps)}
@@ -1136,7 +1143,8 @@ def main() -> None:
         mark = "ok" if result[key] == 0 else "FAIL"
         print(f"  {key:<32} {result[key]:>5}  {mark}")
     for key, samples in (("unanswered_threads", "never_answered"), ("server_error_samples", "server_errors_5xx"),
-                         ("definition_mismatch_samples", "definition_mismatch"), ("exit_samples", "unexpected_exits")):
+                         ("definition_mismatch_samples", "definition_mismatch"), ("exit_samples", "unexpected_exits"),
+                         ("steps_run_twice_samples", "steps_run_twice")):
         if result[samples]:
             print(f"  {samples} (first): {result[key]}")
     if result["churn_reload_samples"]:

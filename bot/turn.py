@@ -265,6 +265,13 @@ class Turns:
         plan, running = await hub.store.propose_and_start(outcome, message_id=turn.message_id,
                                                           ttl_seconds=hub.config.agent.approval_ttl,
                                                           start_first_step=self._may_start(outcome))
+        if plan is None:
+            # this process's heartbeat lapsed while it planned and another one claimed the turn
+            # (it plans it again and answers): nothing was stored, so nothing is shown here
+            log.warning("the turn of message %s was taken over by another process while it was planned "
+                        "here; this process's plan was dropped", turn.message_id)
+            turn.settled()
+            return
         await self._show_and_run(plan, turn, running)
 
     async def _plan(self, turn: Turn, round_number: int, executed: list[Plan]) -> Plan | Answer:
@@ -628,7 +635,14 @@ class Turns:
         lease = turn_lease.get()
         # the answer that ends a turn gives the thread's lease up in its own transaction
         release = bool(ends_turn_of) and lease is not None and lease.release_for(thread.id)
-        await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of, release_lease=release)
+        stored = await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of,
+                                                         release_lease=release)
+        if stored is None:
+            # another process took this turn over (this one was starved past its lease) and
+            # answers it: nothing was stored, so nothing is shown, and the thread gets one answer
+            log.warning("the turn of message %s was taken over by another process; this process's answer "
+                        "was dropped", ends_turn_of)
+            return
         if release:
             lease.given_up()  # type: ignore[union-attr]
         await self.hub.emit(thread, self.answer_event(thread, text, plan_id))

@@ -13,6 +13,8 @@ from chatops.storage.operations import dumps, new_id, reads, statement, ts, writ
 from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
+TURN_NOT_HELD = "another process holds this turn (it took it over), or the turn has ended"
+
 
 class Messages(Part):
     """A thread's messages: what users said, what the bot answered, and when a turn ended."""
@@ -87,10 +89,18 @@ class Messages(Part):
 
     @writes
     def record_bot_message(self, thread: ThreadRef, text: str, *, ends_turn_of: str | None = None,
-                           release_lease: bool = False) -> str:
+                           release_lease: bool = False) -> str | None:
         """Store the bot's message; `ends_turn_of` names the user message it answers, whose turn
         is then over (in the same transaction: an answer is never stored without it). With
-        `release_lease`, the thread's lease is given up in that transaction too."""
+        `release_lease`, the thread's lease is given up in that transaction too.
+
+        An answer that ends a turn is stored only by the process holding that turn: None, with
+        nothing stored, when another process took it over (this one was starved past its lease)
+        and answers it itself, or it has already ended; the thread gets one answer, not two."""
+        if ends_turn_of and not self._holds_turn(ends_turn_of):
+            self._audit("answer.dropped", thread_id=thread.id,
+                        detail={"why": TURN_NOT_HELD, "message_id": ends_turn_of})
+            return None
         message_id = new_id("m")
         now = ts()
         self._ensure_thread(thread, "")
@@ -105,6 +115,20 @@ class Messages(Part):
         if release_lease:
             self._release_turn_lease(thread.id)  # type: ignore[attr-defined]
         return message_id
+
+    def _holds_turn(self, message_id: str) -> bool:
+        """Whether this process still owns the unfinished turn of `message_id` (it received the
+        message, decided its plan, or claimed the turn as an orphan), checked in the transaction
+        that proposes a plan for it or answers it. A conditional UPDATE rather than a read: on
+        PostgreSQL it locks the message's row until that transaction commits, so a concurrent
+        `claim_turn` waits for it and then sees the plan or the ended turn (and a claim that
+        committed first makes this one fail); SQLite runs one writer at a time anyway. True for
+        an unregistered store (one process, nobody to take over from)."""
+        if self.identity is None:
+            return True
+        return self.db.execute(
+            "UPDATE messages SET owner = owner WHERE id = ? AND owner = ? AND turn_ended_at IS NULL",
+            [message_id, self.identity.id]).rowcount == 1
 
     def _end_turn(self, message_id: str, now: str) -> None:
         self.db.execute("UPDATE messages SET turn_ended_at = ? WHERE id = ? AND turn_ended_at IS NULL",

@@ -22,6 +22,8 @@ from chatops.storage.operations import dt, dumps, loads, new_id, reads, ts, writ
 from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
+TURN_TAKEN_OVER = "another process took this turn over while it was planned here"
+
 
 @dataclass(frozen=True)
 class RoundAnswer:
@@ -96,7 +98,7 @@ class Plans(Part):
 
     @writes
     def propose_and_start(self, plan: Plan, *, message_id: str, ttl_seconds: float,
-                          start_first_step: bool = False) -> tuple[Plan, str | None]:
+                          start_first_step: bool = False) -> tuple[Plan | None, str | None]:
         """`propose_plan(start=True)` and, with `start_first_step`, `start_step` of its first step,
         in one transaction: a plan that needs no decision goes from nothing to its first step
         `running` in one trip. The step is durably `running` before its tool runs, exactly as
@@ -104,7 +106,19 @@ class Plans(Part):
         code (an interrupted step, a turn resumed without running it again). The caller says
         whether the step can run (its tool exists, its arguments hold); the returned plan shows
         the step still `approved` (what the plan card shows first), with the id of the started
-        step beside it, or None. The plan given becomes the stored plan (it is not copied)."""
+        step beside it, or None. The plan given becomes the stored plan (it is not copied).
+
+        Only the process that holds the message's turn proposes for it: (None, None), with
+        nothing stored, when another process took the turn over meanwhile (this one's heartbeat
+        lapsed on a starved machine while it planned, and the orphan sweep elsewhere claimed the
+        turn and planned it again). Without this check both proposed, and one request made two
+        cards that could each be approved and run (issue 22, the chaos soak's `steps_run_twice`)."""
+        if not self._holds_turn(message_id):  # type: ignore[attr-defined]
+            self._audit("plan.dropped", actor=plan.requester.key if plan.requester else "",
+                        thread_id=plan.thread_id,
+                        detail={"why": TURN_TAKEN_OVER, "message_id": message_id, "goal": plan.goal,
+                                "steps": [{"tool": s.tool, "args": s.args} for s in plan.steps]})
+            return None, None
         plan = self._propose(plan, message_id=message_id, ttl_seconds=ttl_seconds, start=True)
         running = None
         if start_first_step and plan.status is PlanStatus.running and plan.steps \
