@@ -861,9 +861,24 @@ def verdict(db: Database, runs_log: Path, tally: Tally, token: str) -> dict[str,
             "stored_twice": duplicated, "never_answered": len(unanswered), "unanswered_threads": unanswered[:5],
             "steps_run_twice": len(twice), "steps_run_twice_samples": twice_samples,
             "steps_run_without_approval": len(unapproved),
-            "orphan_processes": len(processes_with(token)), "server_errors_5xx": len(tally.server_errors),
+            "orphan_processes": len(processes_with(token)), "orphan_samples": _described(processes_with(token)),
+            "server_errors_5xx": len(tally.server_errors),
             "server_error_samples": tally.server_errors[:5], "write_runs": sum(runs.values()),
             "steps_by_status": dict(steps)}
+
+
+def _described(pids: list[int]) -> list[str]:
+    """What an orphan is, to tell a runbook's helper from an MCP server: its command line, its
+    parent and how long it has run (at most five)."""
+    found = []
+    for pid in pids[:5]:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:160]
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found.append(f"pid {pid} (parent {stat[1]}, state {stat[0]}): {command}")
+    return found
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -1029,6 +1044,7 @@ async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresS
         result = verdict(db, folder / "runs.log", tally, token)
     db.close()
     result["orphan_processes"] += len(processes_with(mcp_marker))
+    result["orphan_samples"] += _described(processes_with(mcp_marker))
     result.update(churn.verdict())
     warm = max(1, int(min(300, minutes * 60 / 6) / 5))  # the sample after the first sixth (at most 5 min)
     result.update({
@@ -1144,7 +1160,7 @@ def main() -> None:
         print(f"  {key:<32} {result[key]:>5}  {mark}")
     for key, samples in (("unanswered_threads", "never_answered"), ("server_error_samples", "server_errors_5xx"),
                          ("definition_mismatch_samples", "definition_mismatch"), ("exit_samples", "unexpected_exits"),
-                         ("steps_run_twice_samples", "steps_run_twice")):
+                         ("steps_run_twice_samples", "steps_run_twice"), ("orphan_samples", "orphan_processes")):
         if result[samples]:
             print(f"  {samples} (first): {result[key]}")
     if result["churn_reload_samples"]:
