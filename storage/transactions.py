@@ -271,15 +271,7 @@ class GroupCommit:
         session = self.session
         with session.connection() as conn:
             if op.kind == "read" and self._reads_in_transaction:
-                session.begin(conn)  # PostgreSQL: its `BEGIN` goes with the first statement
-                try:
-                    result = op.fn()
-                    session.commit(conn)
-                except BaseException:
-                    with contextlib.suppress(BaseException):
-                        session.rollback(conn)
-                    raise
-                return result
+                return _in_transaction(session, conn, op.fn)  # PostgreSQL: `BEGIN` goes with the first statement
             if op.kind != "write":  # a read, an `alone` one, or one statement: autocommit
                 try:
                     result = op.fn()
@@ -292,16 +284,22 @@ class GroupCommit:
                     session.commit(conn)
                     self.figures.commits += 1
                 return result
-            session.begin(conn)
-            try:
-                result = op.fn()
-                session.commit(conn)
-            except BaseException:
-                with contextlib.suppress(BaseException):
-                    session.rollback(conn)
-                raise
+            result = _in_transaction(session, conn, op.fn)
             self.figures.commits += 1
             return result
+
+
+def _in_transaction(session: Any, conn: Any, fn: Callable[[], Any]) -> Any:
+    """`fn` in one transaction of `conn`: committed, or rolled back when it raises."""
+    session.begin(conn)
+    try:
+        result = fn()
+        session.commit(conn)
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            session.rollback(conn)
+        raise
+    return result
 
     def _named(self, exc: BaseException) -> BaseException:
         fault = self.session.fault(exc)

@@ -58,6 +58,15 @@ async def start(config: Path, port: int, session: aiohttp.ClientSession) -> Bot:
     return bot
 
 
+def alive(pid: int) -> bool:
+    """Running, not a zombie left for a parent (or a PID 1) that does not reap."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
 def processes_with(token: str) -> list[int]:
     """Live processes whose command line holds `token` (never this one, which may hold it too)."""
     found = []
@@ -74,4 +83,4 @@ def processes_with(token: str) -> list[int]:
     return found
 
 
-__all__ = ["Bot", "asyncio", "free_port", "processes_with", "start"]
+__all__ = ["Bot", "alive", "asyncio", "free_port", "processes_with", "start"]

@@ -555,6 +555,8 @@ def test_the_embedded_model_ends_with_the_bot_even_when_the_bot_is_killed(tmp_pa
     import sys
     import time
 
+    from tests.crashing import alive
+
     script = tmp_path / "bot.py"
     script.write_text("from chatops.bot.config import LocalModelConfig\n"
                       "from chatops.bot.llm.embedded import EmbeddedModelServer\n"
@@ -569,19 +571,12 @@ def test_the_embedded_model_ends_with_the_bot_even_when_the_bot_is_killed(tmp_pa
         os.kill(bot.pid, signal.SIGKILL)
         bot.wait()
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and _alive(child):
+        while time.monotonic() < deadline and alive(child):
             time.sleep(0.1)
-        assert not _alive(child)
+        assert not alive(child)
     finally:
         bot.kill()
 
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie waiting for its (dead) parent's reaper."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_the_agents_kept_for_model_calls_are_bounded():

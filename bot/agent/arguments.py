@@ -328,6 +328,8 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
             value: Any = [best.value] if param.kind == "list" else best.value
             put(param, value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
                 FIT_POINTS["anchor", "string"])
+            if not best.why:
+                filled.guessed.add(param.name)  # the only word left, taken for want of another
         else:
             filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
     for param in (p for p in strings if not p.required):
@@ -343,13 +345,13 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
                 FIT_POINTS["anchor", "string"])
 
 
-def opens_with(verbs: frozenset[str], text: str, then: frozenset[str] | None = None) -> bool:
+def opens_with(verbs: frozenset[str], text: str, then: frozenset[str] | None = None, within: int = 3) -> bool:
     """Whether a clause opens with one of `verbs` (after "please", "can you" and the like), and,
-    with `then`, one of those words follows within three words ("turn new_checkout off")."""
+    with `then`, one of those words follows within `within` words ("turn new_checkout off")."""
     leads = {stem(word) for word in VERB_LEADS}
     for clause in CLAUSE.split(text):
         opening = [word for word in words_of(clause)[:6] if stem(word) not in leads]
-        if opening and opening[0] in verbs and (then is None or then & set(opening[1:4])):
+        if opening and opening[0] in verbs and (then is None or then & set(opening[1:1 + within])):
             return True
     return False
 
@@ -360,12 +362,7 @@ def _verb_with_object(value: str, text: str) -> bool:
     word = value.lower()
     if any(word in row for row in STATE_WORDS):
         return False  # "enable the flag": the state is the verb, and the value
-    leads = {stem(lead) for lead in VERB_LEADS}
-    for clause in CLAUSE.split(text):
-        opening = [w for w in words_of(clause)[:6] if stem(w) not in leads]
-        if len(opening) > 1 and opening[0] == word and opening[1] in DETERMINERS:
-            return True
-    return False
+    return opens_with(frozenset({word}), text, then=DETERMINERS, within=1)
 
 
 def _yes_or_no(param: Param, entities: Entities) -> bool | None:
@@ -481,6 +478,7 @@ class Filled:
     # numbers ("net.core.somaxconn" for `^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)+$`, "CheckoutButtonColor")
     pattern_fits: int = 0
     example_fits: int = 0  # values shaped like a parameter's examples ("HD-4411" for "like HD-1234"): reads only
+    guessed: set[str] = field(default_factory=set)  # free-text values taken with no evidence but being alone
 
 
 def tool_vocabulary(spec: ToolSpec) -> set[str]:

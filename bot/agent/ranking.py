@@ -19,7 +19,6 @@ from chatops.bot.agent.arguments import (
     abbreviation_of,
     fill_arguments,
     opens_with,
-    parameters,
     typo_of,
 )
 from chatops.bot.agent.entities import (
@@ -391,9 +390,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
 def _with_evidence(candidate: Candidate) -> bool:
     """Whether every free-text argument was taken for a reason (shaped like a name or like its
     examples, named next to it, the action's object, quoted), not as the only word left."""
-    kinds = {param.name: param.kind for param in parameters(candidate.spec)}
-    return all("(" in candidate.filled.sources.get(name, "") for name in candidate.filled.args
-               if kinds.get(name) in ("string", "list"))
+    return not candidate.filled.guessed
 
 
 def _value_for_a_change(candidates: list[Candidate], scored: list[Candidate], entities: Entities,

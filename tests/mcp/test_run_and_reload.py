@@ -10,17 +10,9 @@ import time
 from pathlib import Path
 
 from tests.conftest import CHATOPS, marker_runbook
+from tests.crashing import alive
 from tests.http.served import free_port, run_config, serve
 from tests.mcp.conftest import SERVER
-
-
-def alive(pid: int) -> bool:
-    """Running, not a zombie left for a PID 1 that does not reap."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def test_run_reports_mcp_servers_reloads_on_request_and_stops_them(tmp_path: Path):
