@@ -288,19 +288,6 @@ class GroupCommit:
             self.figures.commits += 1
             return result
 
-
-def _in_transaction(session: Any, conn: Any, fn: Callable[[], Any]) -> Any:
-    """`fn` in one transaction of `conn`: committed, or rolled back when it raises."""
-    session.begin(conn)
-    try:
-        result = fn()
-        session.commit(conn)
-    except BaseException:
-        with contextlib.suppress(BaseException):
-            session.rollback(conn)
-        raise
-    return result
-
     def _named(self, exc: BaseException) -> BaseException:
         fault = self.session.fault(exc)
         if fault is None or fault is exc:
@@ -331,3 +318,16 @@ def _settle(ops: list[Op]) -> None:
             future.set_exception(op.error)
         else:
             future.set_result(op.result)
+
+
+def _in_transaction(session: Any, conn: Any, fn: Callable[[], Any]) -> Any:
+    """`fn` in one transaction of `conn`: committed, or rolled back when it raises."""
+    session.begin(conn)
+    try:
+        result = fn()
+        session.commit(conn)
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            session.rollback(conn)
+        raise
+    return result
