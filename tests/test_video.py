@@ -16,13 +16,13 @@ from chatops.bot.config import PerceptionConfig, VideoConfig
 from chatops.bot.model import Plan, Risk, Step
 from chatops.bot.perception.pipeline import Perceiver
 from chatops.bot.perception.types import MediaFile, PerceivedPart
-from chatops.bot.perception.video import Entry, VideoReader, timeline
+from chatops.bot.perception.video import Entry, VideoReader, clock, timeline
 from chatops.storage.store import Store
 from chatops.tools.builtin.http_check import http_check
 from chatops.tools.registry import spec_of
 from tests.clips import clip
 from tests.loop_lag import with_loop_lag
-from tests.media import corrupt, random_bytes, truncated, wer
+from tests.media import corrupt, normalise, random_bytes, truncated, wer
 from tests.screens import error_dialog_screenshot, terminal_screenshot
 
 # tiny.en gives this sentence back word for word on the GENERIC, AVX2 and AVX512 code paths; the
@@ -149,13 +149,19 @@ def test_the_time_budget_cuts_speech_off_too(shared_perceiver):
     long = " ".join([f"{SPOKEN}."] * 6)  # about 18 s: several segments
     reading = reader(shared_perceiver, time_budget=0.01).read(clip([(terminal_screenshot(FIRST), 2)], speech=long),
                                                              "long.mp4")
-    # the first segment, then the budget; how much that segment holds is Whisper's choice (one
-    # sentence or several: it varied between runs), so its opening words are compared
+    # One segment, then the budget. Where Whisper ends that segment, and how well it hears a sentence
+    # repeated without pauses, differ between CPUs' code paths and between runs ("what the terminal
+    # shows" came back "what maternal shows" on a CI machine), so the words are checked for being
+    # the spoken ones, not word for word (the one-sentence tests above hold the accuracy), and the
+    # note is checked against where that segment really ended.
     [said] = [entry for entry in reading.entries if entry.kind == "said"]
-    opening = " ".join(said.text.split()[:len(SPOKEN.split())])
-    assert wer(SPOKEN, opening) <= MAX_WER
-    assert re.fullmatch(r"speech from 0:[01]\d to 0:1[78] not transcribed: the 0.01 s time budget ran out",
-                        reading.notes[0]), reading.notes
+    [segment] = reading.transcript.segments
+    heard = set(normalise(said.text).split())
+    assert len(heard & set(normalise(SPOKEN).split())) >= len(SPOKEN.split()) // 2, said.text
+    assert segment.end < reading.transcript.duration
+    assert reading.notes[0] == (f"speech from {clock(segment.end)} to {clock(reading.transcript.duration)} not "
+                                "transcribed: the 0.01 s time budget ran out"), reading.notes
+    assert clock(reading.transcript.duration) in ("0:17", "0:18", "0:19")
 
 
 @pytest.mark.parametrize("damage", ["truncated", "corrupt", "noise"])
