@@ -356,6 +356,28 @@ def opens_with(verbs: frozenset[str], text: str, then: frozenset[str] | None = N
     return False
 
 
+def _switch_opens(params: list[Param], filled: Filled, spec: ToolSpec, text: str) -> bool:
+    """Whether the request's verb is a value of one of the tool's switches, followed by its object:
+    "unpause etl.orders_daily", "resume ml.feature_refresh" (an alias), "unset noout on rbd-ams". A
+    switch is an enum of two or three values, or one whose values hold the tool's name ("pause"
+    in `pause_dag`'s "unpause"); its object is another value filled for the tool. A unit name
+    opening "nginx web-1 logs" is no verb: a long enum of names is not a switch."""
+    names = {word.lower() for word in name_words(spec) if len(word) >= 4}
+    for param in params:
+        value = filled.args.get(param.name)
+        if param.kind != "enum" or not isinstance(value, str):
+            continue
+        if len(param.enum) > 3 and not any(name in value.lower() for name in names):
+            continue
+        said = frozenset({value.lower(), *(alias.lower() for alias, target in enum_aliases(param.schema).items()
+                                           if target == value)})
+        objects = frozenset(words_of(str(other))[0] for name, other in filled.args.items()
+                            if name != param.name and not isinstance(other, bool) and words_of(str(other)))
+        if objects and opens_with(said, text, then=objects, within=2):
+            return True
+    return False
+
+
 def _verb_with_object(value: str, text: str) -> bool:
     """ "open a status page incident": a word that opens the request and is followed by its object
     (a determiner) is the order's verb, not a value of an optional parameter (`state=open`)."""
@@ -387,6 +409,20 @@ def _unit_number(param: Param, entities: Entities) -> int | None:
     if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
         named = [value for value, unit in entities.sizes if unit in words or unit.replace("b", "ib") in words]
     return named[0] if len(named) == 1 and _fits_bounds(named[0], param.schema) else None
+
+
+def _numbered(param: Param, spec: ToolSpec, entities: Entities, used: set[int]) -> int | None:
+    """The number of a thing written with its prefix ("CHG4711", "osd.17", "#4795") for a number
+    parameter, when the prefix is a word of the parameter's description (its examples too: "e.g.
+    4711 for CHG4711"), of its name or of the tool's name or description; a bare "#4795" only for
+    a required one. One such number, or none is taken."""
+    said = " ".join([param.name, str(param.schema.get("description", "")), spec.name, spec.summary]).lower()
+    words = set(re.split(r"[^a-z]+", said)) | {w for token in re.findall(r"[a-z]+\d+", said)
+                                                for w in re.findall(r"[a-z]+", token)}
+    found = {number for prefix, number in entities.numbered
+             if number not in used and _fits_bounds(number, param.schema)
+             and ((prefix and prefix in words) or (not prefix and param.required))}
+    return found.pop() if len(found) == 1 else None
 
 
 def _number_after(words: tuple[str, ...], entities: Entities) -> int | None:
@@ -656,6 +692,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 value = free[0]  # a lone number where one is needed ("scale checkout to 4")
             if value is None:
                 value = _unit_number(param, entities)  # "ramp X to 50%", "the last 14 days", "30d"
+            if value is None:
+                value = _numbered(param, spec, entities, used_numbers)  # "close CHG4711", "out osd.17"
+                if value is not None:  # the name it was written in is not a text value too
+                    avoid |= {f"{prefix}{sep}{value}" for prefix, number in entities.numbered if number == value
+                              for sep in ("", "-", ".", "#")} | {f"#{value}"}
             if value is not None:
                 used_numbers.add(value)
                 put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])
@@ -666,6 +707,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if len(forms) == 1:
                 put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
     _fill_text(params, filled, spans, entities, avoid, objects, tool_words, put)
+    if not filled.verb_value and _switch_opens(params, filled, spec, entities.plain):
+        filled.typed_fit += FIT_POINTS["enum", "enum"]  # "unpause etl.orders_daily", "unset noout on rbd-ams"
+        filled.verb_value = True
     for param in params:
         if param.required and param.name not in filled.args:
             filled.missing.append(param)

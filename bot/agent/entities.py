@@ -72,6 +72,9 @@ _QUOTED_OUTPUT = re.compile(
 _MARKUP = re.compile(r"<(script|style|iframe|svg|object|embed)\b[^<>]{0,200}>[^<]{0,500}</\1\s*>|"
                      r"</?[a-z][a-z0-9]*\b[^<>]{0,200}/?>",
                      re.IGNORECASE)
+# A thing known by its number: "CHG4711", "CHG-5120", "osd.17", "#4795" (a prefix of letters, or a
+# lone "#"). A version ("v3.0.2"), a host or a unit ("30d") is none of these.
+_NUMBERED = re.compile(r"(?<![\w.:/@-])(?:([A-Za-z]{2,8})[.-]?|#)(\d{1,9})(?![\w.:/%-]|\.\d)")
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:%|percent\b)", re.IGNORECASE)
 _UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds", "seconds": "seconds",
           "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
@@ -152,6 +155,7 @@ class Entities:
     paths: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)  # numbers that are none of the above
+    numbered: list[tuple[str, int]] = field(default_factory=list)  # "CHG4711", "osd.17", "#4795": (prefix, number)
     percentages: list[int] = field(default_factory=list)  # "50%", "10 percent": not counts
     durations: list[tuple[int, str]] = field(default_factory=list)  # "30d", "14 days": (30, "days")
     sizes: list[tuple[int, str]] = field(default_factory=list)  # "500 GB", "50G", "2000 gigs": (500, "gb")
@@ -362,6 +366,10 @@ def extract_entities(text: str) -> Entities:
     counted = _without_quoted_output(unquoted)
     for match in _NUMBER.finditer(counted):
         add_unique(found.numbers, int(match.group(1)))
+    for match in _NUMBERED.finditer(counted):
+        prefix = (match.group(1) or "").lower()
+        if prefix not in _UNITS and prefix not in _SIZE_UNITS and prefix != "v":
+            add_unique(found.numbered, (prefix, int(match.group(2))))
     for match in _PERCENT.finditer(counted):
         add_unique(found.percentages, int(match.group(1)))
     for match in _DURATION.finditer(counted):

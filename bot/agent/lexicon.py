@@ -32,7 +32,7 @@ STOPWORDS = _wordset(
 # after a politeness or modal word ("please restart", "can you bounce").
 VERB_LEADS = _wordset(
     "please pls plz can could would will you u to and then lets let's just now quickly go must should need "
-    "want i we"
+    "want i we ok okay alright actually also so hey yeah yes"
 )
 
 # File name endings that look like top-level domains in "error.log" or "nginx.conf".
@@ -161,7 +161,9 @@ QUESTION = re.compile(
 # grammar, not any tool's words). "can you restart nginx?" is an order and is not one of these.
 HOW_TO = re.compile(
     r"^\W*(?:how\s+(?:do|does|can|could|should|would|did)\s+(?:i|we|you|one|people|someone|they)\b|how\s+to\b|"
-    r"(?:is|are)\s+there\s+a\s+way\s+to\b)",
+    r"(?:is|are)\s+there\s+a\s+way\s+to\b|"
+    # "would restarting help?", "does clearing a task re-run it?": an action's outcome asked about
+    r"(?:would|will|could|might|should|does|do|did|can|is)\s+(?!\w*thing\b)\w{2,}ing\b)",
     re.IGNORECASE,
 )
 # ... and a question about what something means is answered by no tool at all: "what's the
