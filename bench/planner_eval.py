@@ -101,8 +101,9 @@ def _issue19_sets() -> list[Path]:
     finished planner: bench/results/issue19-final3-blind.txt), the fourth (written in the next
     session while the planner changed, run once: bench/results/issue19-final4-blind.txt), the fifth
     (written in the third session, first run before any change that session:
-    bench/results/issue19-final5-blind.txt), then the tuning set."""
-    return [path for part in ("heldout", "final", "final2", "final3", "final4", "final5", "tuning")
+    bench/results/issue19-final5-blind.txt), the sixth (written in the fourth session, first run on
+    commit 317c505 before its failures were read: bench/results/issue19-final6-blind.txt), then the tuning set."""
+    return [path for part in ("heldout", "final", "final2", "final3", "final4", "final5", "final6", "tuning")
             for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
 
 
