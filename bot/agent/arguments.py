@@ -49,6 +49,7 @@ from chatops.bot.agent.lexicon import (
     synonym_class,
 )
 from chatops.bot.agent.values import (
+    Choice,
     Span,
     anchor_stems,
     best_assignment,
@@ -334,11 +335,13 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
             filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
     for param in (p for p in strings if not p.required):
         own = anchor_stems(param.name, {}, [])  # named by its own name only: "duration 2h", "for 2h" by pattern
-        choices = value_choices(_item_schema(param), spans, entities.quoted, own, avoid, set(),
-                                taken | {str(v).lower() for v in filled.args.values()}, own)
+        taken |= {str(v).lower() for v in filled.args.values()}
+        choices = value_choices(_item_schema(param), spans, entities.quoted, own, avoid, set(), taken, own)
         if not choices:
             continue
-        best = choices[0]
+        named = _quoted_after(own, entities)  # 'reason "customer updated card"', "with note 'db fixed'"
+        best = Choice(named, 0.0, "quoted, named next to it") if named and fitting(named, _item_schema(param)) \
+            and named.lower() not in taken else choices[0]
         if "named next to it" in best.why or (restrictive(param.schema) and identifier_shaped(best.value)):
             put(param, [best.value] if param.kind == "list" else best.value,
                 f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
@@ -354,6 +357,17 @@ def opens_with(verbs: frozenset[str], text: str, then: frozenset[str] | None = N
         if opening and opening[0] in verbs and (then is None or then & set(opening[1:1 + within])):
             return True
     return False
+
+
+def _quoted_after(anchors: frozenset[str], entities: Entities) -> str | None:
+    """The quoted text written right after a word naming the parameter ('reason "vendor
+    postponed"', "with note: 'pool bumped'", "owner: 'dana'"), if any."""
+    for quoted in entities.quoted:
+        at = entities.text.find(quoted)
+        before = words_of(entities.text[max(0, at - 40): at])[-2:] if at > 0 else []
+        if any(stem(word) in anchors for word in before):
+            return quoted
+    return None
 
 
 def _switch_opens(params: list[Param], filled: Filled, spec: ToolSpec, text: str) -> bool:
