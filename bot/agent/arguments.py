@@ -686,7 +686,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             put(param, choices[0].value, f"{param.name} {choices[0].value} ({choices[0].why})",
                 FIT_POINTS["host", "host"])
     numeric = [param for param in params if param.kind in ("int", "number")]
-    spans = spans_of(_without(entities.plain, entities.text, entities.hosts), frozenset(entities.hosts))
+    # the words inside a quoted sentence are that one value, never values of their own
+    spans = spans_of(_without(entities.wording or entities.plain, entities.text, entities.hosts),
+                     frozenset(entities.hosts))
     avoid = avoid | _misspelt(spans, avoid)
     actions = action_stems(spec)
     objects = _object_positions(spans, actions | {word for word in _misspelt(spans, actions)})

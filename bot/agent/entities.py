@@ -164,6 +164,7 @@ class Entities:
     words: list[str] = field(default_factory=list)  # the remaining plain words, lower case
     text: str = ""  # the text the entities came from (the user's own words)
     plain: str = ""  # that text with URLs, hosts and paths blanked out
+    wording: str = ""  # `plain` without quoted sentences: the request's own words, not the values it quotes
 
     def hostnames(self) -> list[str]:
         """Hosts written on their own, then the hosts of URLs."""
@@ -382,6 +383,9 @@ def extract_entities(text: str) -> Entities:
     for match in _SIZE.finditer(counted):
         add_unique(found.sizes, (int(match.group(1)), _SIZE_UNITS[match.group(2).lower()]))
     found.plain = blanked
+    # 'new postmortem "Payment retries storm"': the title's words say nothing about which tool
+    found.wording = re.sub(r"\"[^\"\n]*\s[^\"\n]*\"|“[^”\n]*\s[^”\n]*”|(?<!\w)'[^'\n]*\s[^'\n]*'(?!\w)",
+                           lambda match: " " * len(match.group(0)), blanked)
     found.words = words_of(blanked)
     for word in found.words:
         if word in SERVICE_PORTS:

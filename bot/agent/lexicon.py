@@ -169,7 +169,7 @@ HOW_TO = re.compile(
 # ... and a question about what something means is answered by no tool at all: "what's the
 # difference between apt-mark hold and pinning?", "what does --keep-within do?"
 EXPLAIN = re.compile(
-    r"^\W*(?:what\s+(?:does|do|did)\s+.{1,80}\s+(?:do|mean|stand\s+for)\s*\??\s*$|"
+    r"^\W*(?:what\s+(?:does|do|did)\s+.{1,80}?\s+(?:do|mean|stand\s+for)\s*(?:\?|$)|"
     r"what(?:'s|\s+is|\s+are)\s+the\s+(?:difference|point|purpose|meaning)\b|explain\s+(?:how|what|why)\b|"
     r"what\s+(?:is|are)\s+(?:a|an)\s+\w+(?:\s+\w+)?\s*\??\s*$)",
     re.IGNORECASE,

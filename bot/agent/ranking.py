@@ -176,7 +176,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
     described = _description_stems(spec.summary)
-    clauses = _clause_tokens(entities.plain, single | described)
+    clauses = _clause_tokens(entities.wording, single | described)
     known = set(single | described)
     clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known) or token)
                 for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"
@@ -237,7 +237,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
         if len(word) >= 4 and word not in matched:
-            compounds = [t for t in words_of(entities.plain) if t != word and len(t) > len(word)
+            compounds = [t for t in words_of(entities.wording) if t != word and len(t) > len(word)
                          and (t.startswith(word) or t.endswith(word)) and re.fullmatch(r"[a-z]+", t)]
             if compounds:
                 score += WORD_POINTS / 2
@@ -325,8 +325,8 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
     clearly so ("evacuate node-7" for `drain_node`)."""
     if candidate.spec.risk is Risk.read:
         return True
-    if candidate.action_hit or len(candidate.matched) >= 2:
-        return True
+    if candidate.action_hit or (len(candidate.matched) >= 2 and not question):
+        return True  # "what action items are open?" names `add_action_item`'s words, and asks for none
     similarity = candidate.similarity
     return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
         similarity >= top_similarity and similarity - runner_up >= SIMILARITY_TIE
@@ -375,12 +375,16 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
                 and c.filled.args and not c.filled.missing and not c.filled.ties:
             c.by_meaning = True  # found by meaning alone: only with every argument in the request
             candidates.append(c)
-    candidates = [c for c in candidates if _clearly_asked(c, top, question, runner_up)]
+    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up)]
+    # a question that names a change's words without asking for it ("who owns the WAF rules?") is
+    # not a request for some read its values happen to fit either
+    named_a_change = question and len(asked) < len(candidates)
+    candidates = asked
     if EXPLAIN.search(text):  # "what does --keep-within do?": knowledge, not a tool's work
         return []
     if HOW_TO.search(text):  # "how do I roll back a release?" asks how, not for the rollback
         candidates = [c for c in candidates if c.spec.risk is Risk.read]
-    if not candidates:
+    if not candidates and not named_a_change:
         candidates = _by_values(scored, entities, question, top)
     elif not question and not HOW_TO.search(text):
         candidates = _value_for_a_change(candidates, scored, entities, top) + candidates
