@@ -313,6 +313,11 @@ class GuidedPlanner:
         steps: list[Step] = []
         goals: list[str] = []
         for clause in clauses:
+            again = _same_action_again(clause, steps, tools)
+            if again is not None:  # "check the deferred queue on mx1 and on mx2"
+                steps.append(again)
+                goals.append(_goal(next(s for s in tools if s.name == again.tool), again.args))
+                continue
             ranking = rank_tools(clause, tools, meaning)
             if not ranking:
                 return None
@@ -554,3 +559,36 @@ def _example_hint(spec: ToolSpec) -> str:
     required = [p.name for p in parameters(spec) if p.required] or ["name"]
     return f"You can also run it directly: `!{spec.name} {' '.join(f'{name}=…' for name in required)}`."
 
+
+
+_PLACE_WORDS = frozenset({"on", "in", "at", "for", "to", "from", "with", "of"})
+
+
+def _same_action_again(clause: str, steps: list[Step], tools: list[ToolSpec]) -> Step | None:
+    """ "... on mx1 and on mx2", "restart nginx on web-1 and web-2": a part with no words of its
+    own, only values, asks for the part before's step again with those values in place of the
+    ones they replace. None when the part says anything else, or its values fit nothing there."""
+    if not steps:
+        return None
+    spec = next((s for s in tools if s.name == steps[-1].tool), None)
+    if spec is None:
+        return None
+    entities = extract_entities(clause)
+    filled = score_tool(spec, entities).filled
+    values = " ".join(str(value).lower() for value in filled.args.values())
+    words = words_of(entities.text)
+    own = [word for word in words_of(entities.plain) if word not in STOPWORDS and word not in values]
+    # it opens with a preposition or its value ("on mx2", "web-2"), not "how deep is it"; a value
+    # taken for want of another, or one item of a list ("login and dashboard"), is no such part
+    opens = bool(words) and (words[0] in _PLACE_WORDS or words[0] in values)
+    if own or not opens or not filled.args or filled.guessed or \
+            any(value == steps[-1].args.get(name) or isinstance(steps[-1].args.get(name), list)
+                for name, value in filled.args.items()):
+        return None
+    args = {**steps[-1].args, **filled.args}
+    try:
+        spec.validate(args)
+    except ToolArgumentError:
+        return None
+    return Step(tool=spec.name, args=args, reason=f"the same as the part before, for {values}"[:200],
+                risk=spec.risk)

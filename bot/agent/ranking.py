@@ -317,7 +317,7 @@ def _closest(similarity: float, top: float, runner_up: float) -> bool:
 
 
 def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False,
-                   runner_up: float = 0.0) -> bool:
+                   runner_up: float = 0.0, looking: bool = False) -> bool:
     """A tool that changes something is only offered when the request asks for that action:
     its action word in an order's verb position ("restart nginx", "can you bounce the worker";
     not its subject: "nginx -t" does not ask for `nginx_reload`), two of its words ("the search
@@ -328,6 +328,8 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
     if candidate.action_hit or (len(candidate.matched) >= 2 and not question):
         return True  # "what action items are open?" names `add_action_item`'s words, and asks for none
     similarity = candidate.similarity
+    if looking:  # "just show me the deferred queue": an order to look is not a change found by meaning
+        return False
     return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
         similarity >= top_similarity and similarity - runner_up >= SIMILARITY_TIE
 
@@ -375,7 +377,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
                 and c.filled.args and not c.filled.missing and not c.filled.ties:
             c.by_meaning = True  # found by meaning alone: only with every argument in the request
             candidates.append(c)
-    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up)]
+    looking = opens_with(LOOK_VERBS - LIGHT_VERBS, entities.wording)  # "get rid of it" is no look
+    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking)]
     # a question that names a change's words without asking for it ("who owns the WAF rules?") is
     # not a request for some read its values happen to fit either
     named_a_change = question and len(asked) < len(candidates)
