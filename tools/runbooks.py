@@ -2,8 +2,9 @@
 
 Each `[[runbooks]]` entry becomes a `ToolSpec`. Its parameters become a pydantic model (so the
 planner sees a JSON schema and bad arguments are refused before anything runs), and its `argv`
-template is filled by plain placeholder replacement and executed directly — never through a
-shell — in a new session with a minimal environment, a hard timeout that kills the whole
+template is filled by plain placeholder replacement and executed directly — its arguments are
+never parsed by a shell (a `/bin/sh` gate holds the program until its process group is recorded,
+then `exec`s it with `"$@"`) — in a new session with a minimal environment, a hard timeout that kills the whole
 process group, and output capture that never holds more than a head and a tail in memory.
 """
 
@@ -18,7 +19,7 @@ import shlex
 import signal
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import (
     AfterValidator,
@@ -35,7 +36,7 @@ from pydantic_core import PydanticCustomError
 from chatops.bot.config import RunbookConfig, RunbookParam
 from chatops.bot.text import unsafe_characters
 from chatops.tools.context import ToolContext
-from chatops.tools.process_groups import die_with_parent, start_ticks
+from chatops.tools.process_groups import die_with_parent, gated, program_problem, start_ticks
 from chatops.tools.readings import is_problem, read_output
 from chatops.tools.registry import DEFAULT_FROM, ToolSpec, format_validation_error, without_titles
 
@@ -329,25 +330,28 @@ async def _checkpoints(ctx: ToolContext, argv: list[str], stdout: _Capture, stde
 async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext) -> RunbookResult:
     """Run `argv` as the runbook says. Raises `RunbookError` when it cannot start and
     `RunbookFailed` on a non-zero exit or a timeout. The child dies with the bot (parent-death
-    signal) and its process group is recorded while it runs (see `tools.process_groups`)."""
+    signal) and its process group is recorded before the program runs (it waits behind a gate
+    until then, see `tools.process_groups`), so nothing it starts can outlive a bot killed
+    meanwhile unrecorded."""
     env = child_environment(runbook)
     cwd = _working_directory(runbook)
+    gate = gated(argv, env)
+    if gate is not None and (problem := program_problem(argv[0], env, cwd)) is not None:
+        _refuse_start(runbook, argv, problem)
     started = time.monotonic()
     try:
         process = await asyncio.create_subprocess_exec(
-            *argv,
+            *(gate or argv),
             cwd=cwd,
             env=env,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if gate else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
             preexec_fn=die_with_parent(),
         )
-    except FileNotFoundError:
-        raise RunbookError(f"runbook {runbook.name!r}: program {argv[0]!r} not found") from None
     except OSError as exc:
-        raise RunbookError(f"runbook {runbook.name!r}: cannot start {argv[0]!r}: {exc.strerror}") from None
+        _refuse_start(runbook, argv, exc)
     except ValueError as exc:  # a NUL byte in a literal argv element or env value from the config
         raise RunbookError(f"runbook {runbook.name!r}: cannot start {argv[0]!r}: {exc}") from None
 
@@ -361,6 +365,8 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
     timed_out = False
     try:
         await _tell(ctx.child_started, process.pid, start_ticks(process.pid))
+        if gate is not None:  # recorded (or the record failed, as before the gate): now it may run
+            await _open_gate(process)
         await _report(ctx, f"started: {' '.join(shlex.quote(arg) for arg in argv)}")
         remaining = max(0.0, started + runbook.timeout - time.monotonic())
         # Done means the program exited AND its output closed: a background child still
@@ -395,6 +401,25 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
         message = _describe_exit(exit_code) + (f": {_shorten(line)}" if line else "")
         raise RunbookFailed(message, result)
     return result
+
+
+def _refuse_start(runbook: RunbookConfig, argv: list[str], exc: OSError) -> NoReturn:
+    if isinstance(exc, FileNotFoundError):
+        raise RunbookError(f"runbook {runbook.name!r}: program {argv[0]!r} not found") from None
+    raise RunbookError(f"runbook {runbook.name!r}: cannot start {argv[0]!r}: {exc.strerror}") from None
+
+
+async def _open_gate(process: asyncio.subprocess.Process) -> None:
+    """Say "go" to the gate: one line, then end of input (the program's stdin is /dev/null). A
+    gate already gone (killed) needs no word: its group is terminated like any other."""
+    assert process.stdin is not None
+    try:
+        process.stdin.write(b"go\n")
+        await process.stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        process.stdin.close()
 
 
 def _describe_exit(code: int) -> str:
