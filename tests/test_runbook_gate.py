@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from chatops.bot.config import RunbookConfig
+from chatops.bot.faults import StorageUnavailable
 from chatops.bot.lifecycle import _kill_groups
 from chatops.bot.model import ThreadRef, UserRef
 from chatops.storage.store import Store
@@ -41,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 DRIVER = """
 import asyncio, sys
 from chatops.bot.config import RunbookConfig
+from chatops.bot.faults import StorageUnavailable
 from chatops.bot.model import ThreadRef, UserRef
 from chatops.storage.store import Store
 from chatops.tools.context import ToolContext
@@ -165,3 +167,22 @@ def _cmdline(pid: int) -> str:
     except OSError:
         return ""
 
+
+
+async def test_a_group_that_cannot_be_recorded_never_runs_its_program(tmp_path: Path) -> None:
+    """A group nobody recorded is nobody's to kill after a crash: the step fails and nothing ran."""
+    ran = tmp_path / "ran"
+
+    async def database_down(_pgid: int, _ticks: str) -> None:
+        raise StorageUnavailable("the database cannot be written (disk I/O error)")
+
+    spec = runbook_tool(RunbookConfig.model_validate({
+        "name": "probe", "description": "test runbook",
+        "argv": [sys.executable, "-c", "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text('ran')", str(ran)]}))
+    ctx = ToolContext(requester=UserRef(platform="console", id="t"), thread=ThreadRef(platform="console", thread="t"),
+                      child_started=database_down)
+    with pytest.raises(RunbookError, match=r"not started, nothing ran: its process could not be recorded \(the "
+                                           r"database cannot be written"):
+        await spec.run(ctx, spec.validate({}))
+    await asyncio.sleep(0.5)
+    assert not ran.exists()

@@ -30,7 +30,10 @@ GATE_SHELL = "/bin/sh"
 # one line on stdin (the bot's "go") before the program runs, with stdin from /dev/null then; the
 # program and its arguments are positional parameters ("$@"): the shell never parses them. EOF
 # instead of "go" (the bot gave up on the start) runs nothing.
-GATE_SCRIPT = 'read -r _ || exit 125; exec "$@" </dev/null'
+GATE_SCRIPT = 'read -r _ || exit 125; {unset}exec "$@" </dev/null'
+# variables a shell may add to the environment it passes on (dash exports PWD, bash SHLVL): the
+# program gets the environment the runbook gave, not the shell's additions
+SHELL_VARIABLES = ("PWD", "OLDPWD", "SHLVL")
 GATE_NAME = "chatops-gate"  # the shell's $0, so `ps` shows what the waiting process is
 
 _libc: ctypes.CDLL | None = None
@@ -110,7 +113,9 @@ def gated(argv: list[str], env: Mapping[str, str]) -> list[str] | None:
     program = argv[0]
     if "PATH" not in env and "/" not in program:
         program = shutil.which(program, path=os.defpath) or program
-    return [GATE_SHELL, "-c", GATE_SCRIPT, GATE_NAME, program, *argv[1:]]
+    added = [name for name in SHELL_VARIABLES if name not in env]
+    script = GATE_SCRIPT.format(unset=f"unset {' '.join(added)}; " if added else "")
+    return [GATE_SHELL, "-c", script, GATE_NAME, program, *argv[1:]]
 
 
 def program_problem(program: str, env: Mapping[str, str], cwd: Path | None) -> OSError | None:

@@ -364,9 +364,10 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
     saver = asyncio.create_task(_checkpoints(ctx, argv, stdout, stderr))
     timed_out = False
     try:
-        await _tell(ctx.child_started, process.pid, start_ticks(process.pid))
-        if gate is not None:  # recorded (or the record failed, as before the gate): now it may run
-            await _open_gate(process)
+        if gate is None:
+            await _tell(ctx.child_started, process.pid, start_ticks(process.pid))
+        else:
+            await _record_then_open(ctx, runbook, process)
         await _report(ctx, f"started: {' '.join(shlex.quote(arg) for arg in argv)}")
         remaining = max(0.0, started + runbook.timeout - time.monotonic())
         # Done means the program exited AND its output closed: a background child still
@@ -407,6 +408,18 @@ def _refuse_start(runbook: RunbookConfig, argv: list[str], exc: OSError) -> NoRe
     if isinstance(exc, FileNotFoundError):
         raise RunbookError(f"runbook {runbook.name!r}: program {argv[0]!r} not found") from None
     raise RunbookError(f"runbook {runbook.name!r}: cannot start {argv[0]!r}: {exc.strerror}") from None
+
+
+async def _record_then_open(ctx: ToolContext, runbook: RunbookConfig, process: asyncio.subprocess.Process) -> None:
+    """Record the group, then let the program run. A group that could not be recorded would be
+    nobody's to kill after a crash: the program never runs (the gate is killed with its group)."""
+    try:
+        await ctx.child_started(process.pid, start_ticks(process.pid))
+    except Exception as exc:
+        log.warning("runbook %s not started: its process group could not be recorded", runbook.name, exc_info=True)
+        raise RunbookError(f"runbook {runbook.name!r}: not started, nothing ran: its process could not be "
+                           f"recorded ({exc})") from None
+    await _open_gate(process)
 
 
 async def _open_gate(process: asyncio.subprocess.Process) -> None:
