@@ -146,6 +146,7 @@ async def test_once_recorded_the_program_runs_with_its_arguments_and_no_input(tm
     (None, 0o755, "not found"),
     ("#!/bin/sh\necho hi\n", 0o644, "Permission denied"),
     ("echo hi\n", 0o755, "Exec format error"),
+    ("#!/nonexistent/interpreter\necho hi\n", 0o755, "not found"),
 ])
 async def test_a_program_that_cannot_run_is_refused_before_anything_starts(
         tmp_path: Path, contents: str | None, mode: int, words: str) -> None:

@@ -135,9 +135,13 @@ def program_problem(program: str, env: Mapping[str, str], cwd: Path | None) -> O
         return PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
     try:
         with path.open("rb") as head:
-            magic = head.read(4)
+            first = head.readline(256)
     except OSError as exc:
         return exc
-    if not (magic.startswith(b"#!") or magic == b"\x7fELF"):
+    if first.startswith(b"#!"):  # a script: its interpreter must be there too
+        interpreter = first[2:].split()[:1]
+        if not interpreter or not Path(os.fsdecode(interpreter[0])).is_file():
+            return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+    elif not first.startswith(b"\x7fELF"):
         return OSError(errno.ENOEXEC, os.strerror(errno.ENOEXEC), program)  # sh would run it as a script
     return None

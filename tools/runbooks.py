@@ -4,8 +4,9 @@ Each `[[runbooks]]` entry becomes a `ToolSpec`. Its parameters become a pydantic
 planner sees a JSON schema and bad arguments are refused before anything runs), and its `argv`
 template is filled by plain placeholder replacement and executed directly — its arguments are
 never parsed by a shell (a `/bin/sh` gate holds the program until its process group is recorded,
-then `exec`s it with `"$@"`) — in a new session with a minimal environment, a hard timeout that kills the whole
-process group, and output capture that never holds more than a head and a tail in memory.
+then `exec`s it with `"$@"`) — in a new session with a minimal environment, a hard timeout that
+kills the whole process group, and output capture that never holds more than a head and a tail in
+memory.
 """
 
 from __future__ import annotations
