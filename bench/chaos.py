@@ -814,6 +814,19 @@ def _is_helper(pid: int, token: str) -> bool:
         return False
 
 
+def note_kill(log: Path, at: float, victim: BotProcess, phase: str, token: str) -> None:
+    """A line in the run's `kills.log`: when, whom, in which phase, and the runbook processes
+    alive just before (pid, parent, group), so an orphan's age and group point at its kill."""
+    pid = victim.process.pid if victim.process is not None else None
+    alive = []
+    for child in processes_with(token):
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            alive.append(f"{child}/{stat[1]}/{stat[2]}{'h' if _is_helper(child, token) else ''}")
+    with log.open("a") as out:
+        out.write(f"{at:.1f} {victim.name} pid {pid} {phase}: {' '.join(alive)}\n")
+
+
 def rss_mb(process: subprocess.Popen[bytes] | None) -> float | None:
     if process is None or process.poll() is not None:
         return None
@@ -862,6 +875,8 @@ def verdict(db: Database, runs_log: Path, tally: Tally, token: str) -> dict[str,
             "steps_run_twice": len(twice), "steps_run_twice_samples": twice_samples,
             "steps_run_without_approval": len(unapproved),
             "orphan_processes": len(processes_with(token)), "orphan_samples": _described(processes_with(token)),
+            "children_rows_at_end": [list(row) for row in db.rows(
+                "SELECT pgid, process_id, step_id, start_ticks FROM children LIMIT 5")],
             "server_errors_5xx": len(tally.server_errors),
             "server_error_samples": tally.server_errors[:5], "write_runs": sum(runs.values()),
             "steps_by_status": dict(steps)}
@@ -869,15 +884,19 @@ def verdict(db: Database, runs_log: Path, tally: Tally, token: str) -> dict[str,
 
 def _described(pids: list[int]) -> list[str]:
     """What an orphan is, to tell a runbook's helper from an MCP server: its command line, its
-    parent and how long it has run (at most five)."""
+    parent, its process group and session, and how long it has run (at most five). The age,
+    against the kills in the run's `kills.log`, tells which kill left it."""
     found = []
+    ticks, uptime = os.sysconf("SC_CLK_TCK"), float(Path("/proc/uptime").read_text().split()[0])
     for pid in pids[:5]:
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:160]
             stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        found.append(f"pid {pid} (parent {stat[1]}, state {stat[0]}): {command}")
+        age = uptime - int(stat[19]) / ticks
+        found.append(f"pid {pid} (parent {stat[1]}, group {stat[2]}, session {stat[3]}, state {stat[0]}, "
+                     f"{age:.0f} s old): {command}")
     return found
 
 
@@ -1015,6 +1034,7 @@ async def _soak(minutes: float, clients_count: int, seed: int, server: PostgresS
                 phase = random.choice(PHASES)
                 hit = await wait_for_phase(phase, model, db, token)
                 victim = second if second.alive and random.random() < 0.3 else main
+                note_kill(folder / "kills.log", time.monotonic() - started, victim, phase if hit else "any", token)
                 victim.kill()
                 kills[phase if hit else "any"] += 1
                 if victim is main:
@@ -1163,6 +1183,8 @@ def main() -> None:
                          ("steps_run_twice_samples", "steps_run_twice"), ("orphan_samples", "orphan_processes")):
         if result[samples]:
             print(f"  {samples} (first): {result[key]}")
+    if result["orphan_processes"]:
+        print(f"  process groups still recorded at the end (first): {result['children_rows_at_end']}")
     if result["churn_reload_samples"]:
         print(f"  reload answers that were not 'Reloaded' (first): {result['churn_reload_samples']}")
     print(f"  RSS of the steady process (MB): {result['rss_steady_mb']}")

@@ -303,7 +303,8 @@ class RunbookParam(Section):
 
 
 class RunbookConfig(Section):
-    """A command that becomes a tool, with no Python: `argv` is run directly, never through a shell."""
+    """A command that becomes a tool, with no Python: `argv` is run directly, never parsed by a shell (a
+    `/bin/sh` gate holds it until its process group is recorded, then `exec`s it as given)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     """The tool's name (lower case, digits and `_`)."""

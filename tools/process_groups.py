@@ -5,18 +5,36 @@ Two defences, because one is not enough: a child asks the kernel to SIGKILL it w
 process group is recorded in storage while it runs, so a bot started after a crash kills any
 group still alive (grandchildren a script left behind). A group is killed only if its leader is
 the very process recorded (same start time), never a stranger that reused the id.
+
+The record is a database write, and under load it can take longer than a script needs to start a
+helper: a bot SIGKILLed in between left a helper in a group nobody had recorded, alive after every
+bot was gone (issue 22, the chaos soak's `orphan_processes`). So the program does not run until its
+group is recorded: the child starts as a `gate` (`/bin/sh`, which waits for one line on its stdin
+and then `exec`s the program in the same process, hence the same group and the same parent-death
+signal). A bot killed before it says "go" takes the waiting gate with it, and nothing else exists.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
+import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
+GATE_SHELL = "/bin/sh"
+# one line on stdin (the bot's "go") before the program runs, with stdin from /dev/null then; the
+# program and its arguments are positional parameters ("$@"): the shell never parses them. EOF
+# instead of "go" (the bot gave up on the start) runs nothing.
+GATE_SCRIPT = 'read -r _ || exit 125; {unset}exec "$@" </dev/null'
+# variables a shell may add to the environment it passes on (dash exports PWD, bash SHLVL): the
+# program gets the environment the runbook gave, not the shell's additions
+SHELL_VARIABLES = ("PWD", "OLDPWD", "SHLVL")
+GATE_NAME = "chatops-gate"  # the shell's $0, so `ps` shows what the waiting process is
 
 _libc: ctypes.CDLL | None = None
 try:  # loaded in the parent: nothing may be loaded between fork and exec
@@ -84,3 +102,46 @@ def kill_group(pgid: int, leader_start_ticks: str) -> bool:
     except (ProcessLookupError, PermissionError):
         return False
     return True
+
+
+def gated(argv: list[str], env: Mapping[str, str]) -> list[str] | None:
+    """`argv` behind the gate (see the module docstring), or None when there is no `/bin/sh`
+    (the program then runs at once, covered by the parent-death signal alone). Without a PATH in
+    `env` the program is named by the path the bot would have run, as `exec` would search another."""
+    if not Path(GATE_SHELL).is_file():
+        return None
+    program = argv[0]
+    if "PATH" not in env and "/" not in program:
+        program = shutil.which(program, path=os.defpath) or program
+    added = [name for name in SHELL_VARIABLES if name not in env]
+    script = GATE_SCRIPT.format(unset=f"unset {' '.join(added)}; " if added else "")
+    return [GATE_SHELL, "-c", script, GATE_NAME, program, *argv[1:]]
+
+
+def program_problem(program: str, env: Mapping[str, str], cwd: Path | None) -> OSError | None:
+    """Why `program` cannot be executed, as the OSError an `exec` of it would raise (None when it
+    can): behind the gate the shell execs it, so the bot must find out before, to refuse the run
+    with the same words (`not found`, `Permission denied`, `Exec format error`)."""
+    if "/" in program:
+        path = Path(cwd or Path.cwd()) / program
+    else:
+        found = shutil.which(program, path=env.get("PATH", os.defpath))
+        if found is None:
+            return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+        path = Path(found)
+    if not path.exists():
+        return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+    if path.is_dir() or not os.access(path, os.X_OK):
+        return PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
+    try:
+        with path.open("rb") as head:
+            first = head.readline(256)
+    except OSError as exc:
+        return exc
+    if first.startswith(b"#!"):  # a script: its interpreter must be there too
+        interpreter = first[2:].split()[:1]
+        if not interpreter or not Path(os.fsdecode(interpreter[0])).is_file():
+            return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+    elif not first.startswith(b"\x7fELF"):
+        return OSError(errno.ENOEXEC, os.strerror(errno.ENOEXEC), program)  # sh would run it as a script
+    return None

@@ -2,9 +2,11 @@
 
 Each `[[runbooks]]` entry becomes a `ToolSpec`. Its parameters become a pydantic model (so the
 planner sees a JSON schema and bad arguments are refused before anything runs), and its `argv`
-template is filled by plain placeholder replacement and executed directly — never through a
-shell — in a new session with a minimal environment, a hard timeout that kills the whole
-process group, and output capture that never holds more than a head and a tail in memory.
+template is filled by plain placeholder replacement and executed directly — its arguments are
+never parsed by a shell (a `/bin/sh` gate holds the program until its process group is recorded,
+then `exec`s it with `"$@"`) — in a new session with a minimal environment, a hard timeout that
+kills the whole process group, and output capture that never holds more than a head and a tail in
+memory.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import shlex
 import signal
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import (
     AfterValidator,
@@ -35,7 +37,7 @@ from pydantic_core import PydanticCustomError
 from chatops.bot.config import RunbookConfig, RunbookParam
 from chatops.bot.text import unsafe_characters
 from chatops.tools.context import ToolContext
-from chatops.tools.process_groups import die_with_parent, start_ticks
+from chatops.tools.process_groups import die_with_parent, gated, program_problem, start_ticks
 from chatops.tools.readings import is_problem, read_output
 from chatops.tools.registry import DEFAULT_FROM, ToolSpec, format_validation_error, without_titles
 
@@ -329,25 +331,28 @@ async def _checkpoints(ctx: ToolContext, argv: list[str], stdout: _Capture, stde
 async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext) -> RunbookResult:
     """Run `argv` as the runbook says. Raises `RunbookError` when it cannot start and
     `RunbookFailed` on a non-zero exit or a timeout. The child dies with the bot (parent-death
-    signal) and its process group is recorded while it runs (see `tools.process_groups`)."""
+    signal) and its process group is recorded before the program runs (it waits behind a gate
+    until then, see `tools.process_groups`), so nothing it starts can outlive a bot killed
+    meanwhile unrecorded."""
     env = child_environment(runbook)
     cwd = _working_directory(runbook)
+    gate = gated(argv, env)
+    if gate is not None and (problem := program_problem(argv[0], env, cwd)) is not None:
+        _refuse_start(runbook, argv, problem)
     started = time.monotonic()
     try:
         process = await asyncio.create_subprocess_exec(
-            *argv,
+            *(gate or argv),
             cwd=cwd,
             env=env,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if gate else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
             preexec_fn=die_with_parent(),
         )
-    except FileNotFoundError:
-        raise RunbookError(f"runbook {runbook.name!r}: program {argv[0]!r} not found") from None
     except OSError as exc:
-        raise RunbookError(f"runbook {runbook.name!r}: cannot start {argv[0]!r}: {exc.strerror}") from None
+        _refuse_start(runbook, argv, exc)
     except ValueError as exc:  # a NUL byte in a literal argv element or env value from the config
         raise RunbookError(f"runbook {runbook.name!r}: cannot start {argv[0]!r}: {exc}") from None
 
@@ -360,7 +365,10 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
     saver = asyncio.create_task(_checkpoints(ctx, argv, stdout, stderr))
     timed_out = False
     try:
-        await _tell(ctx.child_started, process.pid, start_ticks(process.pid))
+        if gate is None:
+            await _tell(ctx.child_started, process.pid, start_ticks(process.pid))
+        else:
+            await _record_then_open(ctx, runbook, process)
         await _report(ctx, f"started: {' '.join(shlex.quote(arg) for arg in argv)}")
         remaining = max(0.0, started + runbook.timeout - time.monotonic())
         # Done means the program exited AND its output closed: a background child still
@@ -395,6 +403,37 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
         message = _describe_exit(exit_code) + (f": {_shorten(line)}" if line else "")
         raise RunbookFailed(message, result)
     return result
+
+
+def _refuse_start(runbook: RunbookConfig, argv: list[str], exc: OSError) -> NoReturn:
+    if isinstance(exc, FileNotFoundError):
+        raise RunbookError(f"runbook {runbook.name!r}: program {argv[0]!r} not found") from None
+    raise RunbookError(f"runbook {runbook.name!r}: cannot start {argv[0]!r}: {exc.strerror}") from None
+
+
+async def _record_then_open(ctx: ToolContext, runbook: RunbookConfig, process: asyncio.subprocess.Process) -> None:
+    """Record the group, then let the program run. A group that could not be recorded would be
+    nobody's to kill after a crash: the program never runs (the gate is killed with its group)."""
+    try:
+        await ctx.child_started(process.pid, start_ticks(process.pid))
+    except Exception as exc:
+        log.warning("runbook %s not started: its process group could not be recorded", runbook.name, exc_info=True)
+        raise RunbookError(f"runbook {runbook.name!r}: not started, nothing ran: its process could not be "
+                           f"recorded ({exc})") from None
+    await _open_gate(process)
+
+
+async def _open_gate(process: asyncio.subprocess.Process) -> None:
+    """Say "go" to the gate: one line, then end of input (the program's stdin is /dev/null). A
+    gate already gone (killed) needs no word: its group is terminated like any other."""
+    assert process.stdin is not None
+    try:
+        process.stdin.write(b"go\n")
+        await process.stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        process.stdin.close()
 
 
 def _describe_exit(code: int) -> str:
