@@ -533,3 +533,56 @@ async def test_a_host_keeps_its_port_where_the_parameter_takes_host_and_port() -
 async def test_a_path_with_a_wildcard_is_taken_whole() -> None:
     assert calls(await plan("purge /static/js/* on assets", PROBE_TOOLS)) == \
         [("cache_purge", {"site": "assets", "path": "/static/js/*"})]
+
+
+# --- numbered names, values written in prose, switches, quoted values named, repeated parts ------
+
+def _jobs_tools() -> list[ToolSpec]:
+    """A batch-job scheduler's MCP tools, written for these tests as a docstring-generated server
+    lists them (values in prose, numbers "e.g. 812 for JOB812"), and a runbook with a switch."""
+    from mcp.types import Tool
+
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
+
+    listed = [
+        {"name": "list_jobs", "description": "List batch jobs, newest first.\n\nstatus is one of: queued, running, "
+                                             "failed, done.",
+         "inputSchema": {"type": "object", "properties": {"status": {"type": "string", "default": "running"},
+                                                          "limit": {"type": "integer", "default": 20}}},
+         "annotations": {"readOnlyHint": True}},
+        {"name": "cancel_job", "description": "Cancel a batch job that has not finished.",
+         "inputSchema": {"type": "object", "required": ["job"], "properties": {
+             "job": {"type": "integer", "description": "The job number, e.g. 812 for JOB812"},
+             "reason": {"type": "string", "description": "Why, for the log", "default": ""}}},
+         "annotations": {"readOnlyHint": False}},
+    ]
+    servers = MCPServers([])
+    config = MCPServerConfig(name="batch", command="false")
+    return [servers._spec(config, Tool.model_validate(raw)) for raw in listed] + [
+        runbook("hold_queue", "Hold or release a job queue", "write",
+                {"queue": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The queue, e.g. nightly-batch"},
+                 "action": {"type": "enum", "values": ["hold", "release"]}})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("cancel JOB812", [("batch_cancel_job", {"job": 812})]),
+    ("pls cancel job #77", [("batch_cancel_job", {"job": 77})]),
+    ('cancel JOB-90, reason "duplicate run"', [("batch_cancel_job", {"job": 90, "reason": "duplicate run"})]),
+    ("show the failed jobs", [("batch_list_jobs", {"status": "failed"})]),
+    ("ok release nightly-batch", [("hold_queue", {"queue": "nightly-batch", "action": "release"})]),
+    ("hold nightly-batch and weekly-batch", [("hold_queue", {"queue": "nightly-batch", "action": "hold"}),
+                                             ("hold_queue", {"queue": "weekly-batch", "action": "hold"})]),
+])
+async def test_numbers_prose_values_switches_and_repeated_parts(text: str, expected: Any) -> None:
+    assert calls(await plan(text, _jobs_tools())) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "which jobs would a cancel job hit?",  # two of its words, in a question
+    "would cancelling JOB812 free the slot?",  # an action's outcome asked about
+    'list the jobs titled "cancel batch job"',  # its words only inside a quoted value
+])
+async def test_a_question_or_a_quote_that_names_a_change_asks_for_none(text: str) -> None:
+    outcome = await plan(text, _jobs_tools())
+    assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps), outcome

@@ -110,8 +110,30 @@ def parameters(spec: ToolSpec) -> list[Param]:
     found = []
     for name, raw in schema.get("properties", {}).items():
         prop = _flat(raw)
+        if prop.get("type") in (None, "string") and not prop.get("enum"):
+            listed = listed_values(name, str(prop.get("description", "")), spec.description)
+            if listed:  # the values are only written out in prose: read them as the enum they are
+                prop = {**prop, "enum": listed}
         found.append(Param(name, _kind(name, prop), prop, name in required))
     return found
+
+
+_ONE_OF = r"\bone\s+of\s*:?\s*((?:[\w.-]+\s*(?:,|\bor\b|/|\|)\s*(?:or\s+)?)+[\w.-]+)"
+
+
+@functools.lru_cache(maxsize=1024)
+def listed_values(name: str, described: str, tool_description: str) -> list[str]:
+    """The values a text parameter takes when its author wrote them only in prose: "one of: draft,
+    open, approved" in its own description, or "state is one of: ..." in the tool's (as a
+    docstring-generated MCP schema says it). Empty when nothing lists them."""
+    found = re.search(_ONE_OF, described, re.IGNORECASE)
+    if found is None:
+        words = r"\W+".join(re.escape(word) for word in identifier_words(name))
+        found = re.search(rf"\b{words}\b[^.\n]{{0,40}}?{_ONE_OF}", tool_description, re.IGNORECASE)
+    if found is None:
+        return []
+    values = [value.rstrip(".") for value in re.split(r"\s*(?:,|\bor\b|/|\|)\s*", found.group(1)) if value.rstrip(".")]
+    return values if 2 <= len(values) <= 12 else []
 
 
 def _kind(name: str, prop: dict[str, Any]) -> str:
