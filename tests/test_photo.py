@@ -89,7 +89,7 @@ async def test_a_photo_of_a_screen_is_corrected_before_ocr(reader, name, tilt):
 
 async def test_a_screenshot_is_read_as_it_is(reader):
     reading = await reader.read(MediaFile("pods.png", terminal_screenshot(), "image/png"))
-    assert not reading.photo and cer(TERMINAL_LINES, reading.text) <= 0.03
+    assert not reading.photo and cer(TERMINAL_LINES, reading.text) <= 0.08  # 1.1 %; see tests/test_image.py
 
 
 def test_the_screen_is_found_and_flattened():
