@@ -150,6 +150,8 @@ LIMITS = {
     "test_diagnoses.py::test_the_held_out_screenshots_are_concluded_in_the_bots_own_words":
         "share concluded >= target (OCR text)",
     "test_video_held_out.py::test_the_spoken_words_at_the_target_wer": "set WER <= 0.15 (strict xfail)",
+    "test_video_held_out.py::test_every_error_line_is_found_within_a_second":
+        "the module fixture's figures: 12 clip WERs, the set WER (13th; target 0.15, strict xfail), …",
 }
 
 
