@@ -293,6 +293,15 @@ def entities_ready() -> bool:
     return _public_suffixes.cache_info().currsize > 0 and _english.cache_info().currsize > 0
 
 
+_QUOTED_SENTENCE = re.compile(r"\"[^\"\n]*\s[^\"\n]*\"|“[^”\n]*\s[^”\n]*”|(?<!\w)'[^'\n]*\s[^'\n]*'(?!\w)")
+
+
+def without_quoted(text: str) -> str:
+    """`text` with each quoted sentence (a title, a note, a message to post) as `"…"`: what the
+    request asks, for measuring its meaning, without the words of the values it quotes."""
+    return _QUOTED_SENTENCE.sub('"…"', text)
+
+
 def extract_entities(text: str) -> Entities:
     """Pull URLs, hosts, ports, time zones, paths, quoted strings and numbers out of `text`."""
     found = Entities(text=text)
@@ -384,8 +393,7 @@ def extract_entities(text: str) -> Entities:
         add_unique(found.sizes, (int(match.group(1)), _SIZE_UNITS[match.group(2).lower()]))
     found.plain = blanked
     # 'new postmortem "Payment retries storm"': the title's words say nothing about which tool
-    found.wording = re.sub(r"\"[^\"\n]*\s[^\"\n]*\"|“[^”\n]*\s[^”\n]*”|(?<!\w)'[^'\n]*\s[^'\n]*'(?!\w)",
-                           lambda match: " " * len(match.group(0)), blanked)
+    found.wording = _QUOTED_SENTENCE.sub(lambda match: " " * len(match.group(0)), blanked)
     found.words = words_of(blanked)
     for word in found.words:
         if word in SERVICE_PORTS:

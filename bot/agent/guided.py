@@ -83,6 +83,7 @@ from chatops.bot.agent.entities import (
     name_words,
     own_text,
     warm_entities,
+    without_quoted,
     words_of,
 )
 from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
@@ -222,6 +223,7 @@ class GuidedPlanner:
                     and not best.filled.missing and not best.filled.ties:
                 return None
         texts = [text, *clauses, *negations.spans]
+        texts += [without_quoted(part) for part in texts]  # what `rank_tools` measures
         if conditional is not None:
             texts += [conditional.check, conditional.action]
         described = [semantics.described(spec) for spec in tools]

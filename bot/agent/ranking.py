@@ -29,6 +29,7 @@ from chatops.bot.agent.entities import (
     extract_entities,
     name_words,
     stem,
+    without_quoted,
     words_of,
 )
 from chatops.bot.agent.lexicon import (
@@ -325,7 +326,7 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
     clearly so ("evacuate node-7" for `drain_node`)."""
     if candidate.spec.risk is Risk.read:
         return True
-    if candidate.action_hit or (len(candidate.matched) >= 2 and not question):
+    if candidate.action_hit or (len(candidate.matched) >= 2 and not question and not looking):
         return True  # "what action items are open?" names `add_action_item`'s words, and asks for none
     similarity = candidate.similarity
     if looking:  # "just show me the deferred queue": an order to look is not a change found by meaning
@@ -346,7 +347,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     entities = extract_entities(text)
     scored = [score_tool(spec, entities) for spec in tools]
     offered = {spec.name: spec for spec in tools}
-    similarity = {name: value for name, value in (meaning(text) if meaning is not None else {}).items()
+    similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
                   if name in offered}
     question = bool(QUESTION.search(text.strip()))
     # the closest tools by meaning among those the request may ask for (a question asks for no change)
