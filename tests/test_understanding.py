@@ -562,7 +562,11 @@ def _jobs_tools() -> list[ToolSpec]:
     return [servers._spec(config, Tool.model_validate(raw)) for raw in listed] + [
         runbook("hold_queue", "Hold or release a job queue", "write",
                 {"queue": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The queue, e.g. nightly-batch"},
-                 "action": {"type": "enum", "values": ["hold", "release"]}})]
+                 "action": {"type": "enum", "values": ["hold", "release"]}}),
+        runbook("apply_schema", "Apply the pending schema changes of a database", "write",
+                {"database": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The database, e.g. ledger"},
+                 "target": {"pattern": "^(latest|[0-9]+(\\.[0-9]+){0,3})$", "default": "latest",
+                            "description": "Stop after this version"}})]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -571,6 +575,7 @@ def _jobs_tools() -> list[ToolSpec]:
     ('cancel JOB-90, reason "duplicate run"', [("batch_cancel_job", {"job": 90, "reason": "duplicate run"})]),
     ("show the failed jobs", [("batch_list_jobs", {"status": "failed"})]),
     ("ok release nightly-batch", [("hold_queue", {"queue": "nightly-batch", "action": "release"})]),
+    ("apply the schema of ledger, target 12", [("apply_schema", {"database": "ledger", "target": "12"})]),
     ("hold nightly-batch and weekly-batch", [("hold_queue", {"queue": "nightly-batch", "action": "hold"}),
                                              ("hold_queue", {"queue": "weekly-batch", "action": "hold"})]),
 ])

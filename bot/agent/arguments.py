@@ -154,6 +154,33 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
         return "list"  # "stage config/nginx.conf": a list of words of the request
     if kind not in (None, "string"):
         return "other"
+    by_name = _kind_by_name(lowered, described, prop)
+    pattern = prop.get("pattern")
+    if by_name != "string" and pattern and not _takes_its_kind(by_name, pattern):
+        return "string"  # a `target` whose pattern takes "latest" or "4.13" is no host, whatever its name
+    return by_name
+
+
+def _takes_its_kind(kind: str, pattern: str) -> bool:
+    """Whether a pattern takes a value of the kind its parameter's name suggests; an address only
+    counts where a version does not fit too (`^[0-9]+(\\.[0-9]+){0,3}$` takes "10.0.0.1")."""
+    fits = [_fits_string(sample, {"pattern": pattern}) for sample in _KIND_SAMPLES.get(kind, ())]
+    if kind == "host" and fits[-1] and not any(fits[:-1]):
+        return not _fits_string("4.13", {"pattern": pattern})
+    return any(fits)
+
+
+# What a value of each kind guessed from a parameter's name looks like: its pattern must take one.
+_KIND_SAMPLES = {
+    "url": ("https://example.com/health", "http://10.0.0.1:8080/"),
+    "host": ("web-1.example.com", "web-1", "db01", "10.0.0.1"),  # the address last (see `_takes_its_kind`)
+    "domain": ("example.com", "api.example.com"),
+    "timezone": ("Europe/Berlin", "UTC"),
+    "path": ("/var/log/syslog", "/srv/app", "config/app.yaml"),
+}
+
+
+def _kind_by_name(lowered: str, described: str, prop: dict[str, Any]) -> str:
     if lowered in URL_NAMES or lowered.endswith("_url"):
         return "url"
     if lowered in HOST_NAMES or lowered.endswith("_host"):
