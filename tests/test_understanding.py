@@ -549,12 +549,14 @@ def _jobs_tools() -> list[ToolSpec]:
         {"name": "list_jobs", "description": "List batch jobs, newest first.\n\nstatus is one of: queued, running, "
                                              "failed, done.",
          "inputSchema": {"type": "object", "properties": {"status": {"type": "string", "default": "running"},
-                                                          "limit": {"type": "integer", "default": 20}}},
+                                                          "limit": {"type": "integer", "default": 20},
+                                                          "priority": {"type": "integer", "default": 0}}},
          "annotations": {"readOnlyHint": True}},
         {"name": "cancel_job", "description": "Cancel a batch job that has not finished.",
          "inputSchema": {"type": "object", "required": ["job"], "properties": {
              "job": {"type": "integer", "description": "The job number, e.g. 812 for JOB812"},
-             "reason": {"type": "string", "description": "Why, for the log", "default": ""}}},
+             "reason": {"type": "string", "description": "Why, for the log", "default": ""},
+             "ticket": {"type": "string", "description": "The change ticket, e.g. OPS-1234", "default": ""}}},
          "annotations": {"readOnlyHint": False}},
     ]
     servers = MCPServers([])
@@ -574,6 +576,8 @@ def _jobs_tools() -> list[ToolSpec]:
     ("pls cancel job #77", [("batch_cancel_job", {"job": 77})]),
     ('cancel JOB-90, reason "duplicate run"', [("batch_cancel_job", {"job": 90, "reason": "duplicate run"})]),
     ("show the failed jobs", [("batch_list_jobs", {"status": "failed"})]),
+    ("show the failed jobs, prio 2", [("batch_list_jobs", {"status": "failed", "priority": 2})]),
+    ("cancel JOB812 for OPS-5521", [("batch_cancel_job", {"job": 812, "ticket": "OPS-5521"})]),
     ("ok release nightly-batch", [("hold_queue", {"queue": "nightly-batch", "action": "release"})]),
     ("apply the schema of ledger, target 12", [("apply_schema", {"database": "ledger", "target": "12"})]),
     ("hold nightly-batch and weekly-batch", [("hold_queue", {"queue": "nightly-batch", "action": "hold"}),

@@ -314,7 +314,7 @@ def _with_port(host: str, param: Param, entities: Entities) -> str:
     return joined if takes else host
 
 
-def _near_number(anchors: frozenset[str], entities: Entities) -> int | None:
+def _near_number(anchors: frozenset[str], entities: Entities, names: tuple[str, ...] = ()) -> int | None:
     """A number the request writes next to a word naming the parameter: "200 lines", "a 7
     second timeout", "replicas: 5". Numbers inside quoted output never count (see
     `entities.extract_entities`)."""
@@ -325,7 +325,15 @@ def _near_number(anchors: frozenset[str], entities: Entities) -> int | None:
         neighbours = tokens[max(0, index - 3): index] + tokens[index + 1: index + 3]  # "wait more than 4"
         if any(stem(word) in anchors for word in neighbours):
             return int(token)
+        if index and _shortens_a_name_word(tokens[index - 1], names):  # "sev 2" for `severity`
+            return int(token)
     return None
+
+
+def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
+    """ "sev" for severity, "prio" for priority: the start of one of the parameter's own name
+    words, three letters at least."""
+    return len(word) >= 3 and word.isalpha() and any(name != word and name.startswith(word) for name in names)
 
 
 def _without(plain: str, text: str, hosts: list[str]) -> str:
@@ -391,7 +399,12 @@ def _fill_text(params: list[Param], filled: Filled, spans: list[Span], entities:
         named = _quoted_after(own, entities)  # 'reason "customer updated card"', "with note 'db fixed'"
         best = Choice(named, 0.0, "quoted, named next to it") if named and fitting(named, _item_schema(param)) \
             and named.lower() not in taken else choices[0]
-        if "named next to it" in best.why or (restrictive(param.schema) and identifier_shaped(best.value)):
+        # "for INC-2291" where the incident is "e.g. INC-2291": a shape of letters and digits its
+        # examples share is as telling as its name (a plain word shaped like "maria" is not)
+        distinct = "shaped like its examples" in best.why and identifier_shaped(best.value) and \
+            re.search(r"[A-Za-z]", best.value) is not None and re.search(r"\d", best.value) is not None
+        if "named next to it" in best.why or distinct or (restrictive(param.schema) and
+                                                         identifier_shaped(best.value)):
             put(param, [best.value] if param.kind == "list" else best.value,
                 f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
                 FIT_POINTS["anchor", "string"])
@@ -750,7 +763,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if len(numeric) == 1:
                 anchors |= _description_stems(spec.summary)  # "the last 5 commits" for git_log's max_count
             free = [n for n in entities.numbers if n not in used_numbers and _fits_bounds(n, param.schema)]
-            near = _near_number(anchors, entities)
+            near = _near_number(anchors, entities, tuple(word.lower() for word in identifier_words(param.name)))
             value = near if near is not None and near not in used_numbers and _fits_bounds(near, param.schema) \
                 else None
             if value is None and param.required and len(free) == 1:

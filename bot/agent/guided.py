@@ -163,6 +163,7 @@ class GuidedPlanner:
         previous = previous_step(request.earlier, tools)
         if previous is not None and is_acknowledgement(text):
             return Answer(text="You're welcome." if THANKS.match(text) else "OK.")
+        text = _after_thanks(text)  # "thx. what else is approved?": the question is the request
         negations = split_negations(text)
         text = negations.text
         conditional = split_conditional(text)
@@ -594,3 +595,13 @@ def _same_action_again(clause: str, steps: list[Step], tools: list[ToolSpec]) ->
         return None
     return Step(tool=spec.name, args=args, reason=f"the same as the part before, for {values}"[:200],
                 risk=spec.risk)
+
+
+def _after_thanks(text: str) -> str:
+    """The request after a thanks that opens it ("thanks. is it draining?"), or the text itself
+    when the thanks is all there is, or what follows is only more thanks."""
+    opening = THANKS.match(text)
+    if opening is None:
+        return text
+    rest = re.sub(r"^[\s,.!:;-]+", "", text[opening.end():])
+    return rest if len(words_of(rest)) >= 2 else text
