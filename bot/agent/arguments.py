@@ -489,10 +489,10 @@ def _unit_number(param: Param, entities: Entities) -> int | None:
 
 def _numbered(param: Param, spec: ToolSpec, entities: Entities, used: set[int]) -> int | None:
     """The number of a thing written with its prefix ("CHG4711", "osd.17", "#4795") for a number
-    parameter, when the prefix is a word of the parameter's description (its examples too: "e.g.
-    4711 for CHG4711"), of its name or of the tool's name or description; a bare "#4795" only for
-    a required one. One such number, or none is taken."""
-    said = " ".join([param.name, str(param.schema.get("description", "")), spec.name, spec.summary]).lower()
+    parameter, when the prefix is a word of the parameter's name or description (its examples
+    too: "e.g. 4711 for CHG4711"; "build-02" is a host, not a number of `days`); a bare "#4795"
+    only for a required one. One such number, or none is taken."""
+    said = " ".join([param.name, str(param.schema.get("description", ""))]).lower()
     words = set(re.split(r"[^a-z]+", said)) | {w for token in re.findall(r"[a-z]+\d+", said)
                                                 for w in re.findall(r"[a-z]+", token)}
     found = {number for prefix, number in entities.numbered

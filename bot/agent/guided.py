@@ -77,6 +77,7 @@ from chatops.bot.agent.conditions import found_problem, split_conditional
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
     STOPWORDS,
+    VERB_LEADS,
     Entities,
     entities_ready,
     extract_entities,
@@ -604,4 +605,7 @@ def _after_thanks(text: str) -> str:
     if opening is None:
         return text
     rest = re.sub(r"^[\s,.!:;-]+", "", text[opening.end():])
-    return rest if len(words_of(rest)) >= 2 else text
+    words = words_of(rest)
+    # "thx, now list what's open", "thanks. is it draining?"; not "thanks, the apply went through"
+    asks = bool(QUESTION.search(rest.strip())) or (bool(words) and words[0] in VERB_LEADS)
+    return rest if len(words) >= 2 and asks else text
