@@ -92,6 +92,9 @@ class Turn:
     # received in this very run (nobody could have claimed it before it was planned): round one
     # is not checked before planning, the store's check when proposing is enough
     fresh: bool = False
+    # a round the store already said this run may plan, in the transaction that ended the round
+    # before it (`RoundEnd.next_round_held`): not asked again before planning it
+    checked_round: int | None = None
 
 
 @dataclass
@@ -242,8 +245,8 @@ class Turns:
     async def plan_round(self, turn: Turn, *, round_number: int, executed: list[Plan]) -> None:
         """One round: plan, review, and propose (then run) the plan, or answer."""
         hub = self.hub
-        if not (turn.fresh and round_number == 1) and \
-                not await hub.store.holds_turn(turn.message_id, turn.claim, round_number):
+        checked = (turn.fresh and round_number == 1) or turn.checked_round == round_number
+        if not checked and not await hub.store.holds_turn(turn.message_id, turn.claim, round_number):
             # a run gone stale (another process, or another claim in this one, took the turn over,
             # or this round was planned already): no model call, nothing proposed, the holder answers
             log.warning("the turn of message %s is no longer this run's (or round %d is planned already); "
@@ -596,8 +599,11 @@ class Turns:
             answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id, claim=turn.claim)
         lease = turn_lease.get()
         release = answer is not None and lease is not None and lease.release_for(turn.thread.id)
+        next_round = None if answer is not None else (turn.message_id, turn.claim, current.round + 1)
         ending.stored = await hub.store.finish_round(step.id, outcome, current.id, answer=answer,
-                                                     release_lease=release)
+                                                     release_lease=release, next_round=next_round)
+        if ending.stored.next_round_held:
+            turn.checked_round = current.round + 1
         if release and ending.stored.answer_id is not None:
             lease.given_up()  # type: ignore[union-attr]
         return ending.stored.step_won

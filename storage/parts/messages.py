@@ -147,6 +147,10 @@ class Messages(Part):
         plan for `round_number` or a later round yet: asked before planning a round, so a run
         whose turn was taken over does not spend a model call on a plan that would be dropped
         (`propose_and_start` checks the same in the transaction that stores the plan)."""
+        return self._may_plan(message_id, claim, round_number)
+
+    def _may_plan(self, message_id: str, claim: str | None, round_number: int) -> bool:
+        """`holds_turn` inside a transaction (`finish_round` asks it for the next round)."""
         if self.identity is not None:
             sql, params = ("id = ? AND owner = ? AND turn_ended_at IS NULL", [message_id, self.identity.id]) \
                 if claim is None else (ownership.holds_turn_sql(), [message_id, self.identity.id, claim])

@@ -44,6 +44,9 @@ class RoundEnd:
     step_won: bool
     plan_status: PlanStatus | None
     answer_id: str | None
+    # asked with `next_round`: whether the run may plan the next round (it still holds the turn
+    # and the round has no plan), read in the same transaction instead of a trip of its own
+    next_round_held: bool | None = None
 
 
 class Plans(Part):
@@ -160,7 +163,8 @@ class Plans(Part):
 
     @writes
     def finish_round(self, step_id: str, outcome: StepResult, plan_id: str, *,
-                     answer: RoundAnswer | None = None, release_lease: bool = False) -> RoundEnd:
+                     answer: RoundAnswer | None = None, release_lease: bool = False,
+                     next_round: tuple[str, str | None, int] | None = None) -> RoundEnd:
         """The last step of a running plan finished: `finish_step`, the plan's own end (running →
         succeeded, or failed when the step failed or was lost) and, given `answer`, the bot's
         answer that ends the turn, all in one transaction. Nothing here runs a tool, so grouping
@@ -168,7 +172,9 @@ class Plans(Part):
         interrupted by whoever notices), after it the turn is over. The answer is stored only when
         the step and the plan were both this process's to finish; otherwise the caller goes on as
         after `finish_step` and `transition_plan` (the new owner answers, or the hub re-plans).
-        With `release_lease`, a stored answer gives the thread's lease up in the same transaction."""
+        With `release_lease`, a stored answer gives the thread's lease up in the same transaction.
+        With `next_round` (message id, the run's claim, the next round's number), it also says
+        whether that run may plan the next round (`Messages.holds_turn`), when no answer ends it."""
         step_won = self.finish_step.blocking(self, step_id, outcome)  # type: ignore[attr-defined]
         final = PlanStatus.succeeded if outcome.ok and step_won else PlanStatus.failed
         plan_settled = self.transition_plan.blocking(  # type: ignore[attr-defined]
@@ -178,7 +184,11 @@ class Plans(Part):
             answer_id = self.record_bot_message.blocking(  # type: ignore[attr-defined]
                 self, answer.thread, answer.text, ends_turn_of=answer.ends_turn_of, release_lease=release_lease,
                 claim=answer.claim)
-        return RoundEnd(step_won=step_won, plan_status=final if plan_settled else None, answer_id=answer_id)
+        held = None
+        if next_round is not None and answer is None:
+            held = self._may_plan(*next_round)  # type: ignore[attr-defined]
+        return RoundEnd(step_won=step_won, plan_status=final if plan_settled else None, answer_id=answer_id,
+                        next_round_held=held)
 
     def _plan(self, plan_id: str) -> Plan | None:
         row = self.db.execute(
