@@ -130,3 +130,38 @@ async def test_a_stale_resumption_does_not_answer_a_turn_its_process_took_back_b
     assert [e.text for e in p.of_type("answer")] == ["u220 restarted (P)"]
     assert p.calls.of("restart") == [{"unit": "u220"}] and q.calls.of("restart") == []
     assert [plan.id for plan in await p.store.plans_for_message(message_id)] == [plan_x]
+
+
+@both_backends
+async def test_a_retried_delivery_during_a_resumption_in_the_same_process_plans_the_message_once(make_bot):
+    # the first guess at the run: a client retry of the same delivery id reaching the process that
+    # is resuming the turn, while that process's own heartbeat looks lapsed (so its claim could
+    # succeed). The retry waits for the thread behind the resumption, then finds a plan waiting
+    # for a decision: a plain duplicate, nothing planned again (it passes on main too: this road
+    # was closed already; it guards it)
+    gated = GatedPlanner(ScriptedModel([reply({"tool": "restart", "args": {"unit": "u7"}}, goal="write u7"),
+                                        reply(answer="u7 restarted")]).planner())
+    q = await make_bot(None, **SETTINGS)
+    p = await make_bot(gated, **SETTINGS)
+    for bot in (p, q):
+        bot.hub.lifecycle.keeper.cancel()
+    inbound = Inbound(event_id="idem-u7", thread=ThreadRef(platform="console", thread="u7"), user=ALICE,
+                      text="please write u7")
+    message_id = await q.store.record_inbound(inbound)
+    await heartbeat(p, q.store.process_id, lapsed=True)
+    await p.hub.lifecycle._resume_orphaned_turns()
+    await asyncio.wait_for(gated.waiting.wait(), 10)
+
+    await heartbeat(p, p.store.process_id, lapsed=True)  # P's own heartbeat looks lapsed...
+    retry = asyncio.create_task(p.hub.handle(inbound))  # ...when the client retries the same delivery
+    gated.gate.set()
+    assert await asyncio.wait_for(retry, 10) is False  # a duplicate: the turn has its plan
+    await heartbeat(p, p.store.process_id, lapsed=False)
+    await asyncio.wait_for(p.hub.settle_resumed(), 10)
+    await approve_every_card(p)
+
+    plans = await p.store.plans_for_message(message_id)
+    assert len(plans) == 1 and plans[0].status is PlanStatus.succeeded
+    assert p.calls.of("restart") == [{"unit": "u7"}]
+    history = await p.store.thread_history("console:u7")
+    assert [m["text"] for m in history if m["role"] == "bot"] == ["u7 restarted"]
