@@ -121,16 +121,17 @@ class Decisions:
         turns = hub.turns
         if decision.approve:
             history = await hub.store.thread_history(thread.id, limit=21)
+            # the decision took the turn under the plan's id (`Store.decide`): this run's claim
             turn = Turn(thread=thread, requester=plan.requester or decision.user, text=text,
-                        message_id=message_id, history=history)
+                        message_id=message_id, history=history, claim=plan.id)
             await turns.run_plan(plan, turn)
         elif decision.source == END_OF_INPUT:
             await turns.answer(thread, "Not approved: no answer (end of input). Nothing was changed.",
-                               plan_id=plan.id, ends_turn_of=message_id)
+                               plan_id=plan.id, ends_turn_of=message_id, claim=plan.id)
         else:
             why = f" Reason: “{decision.note.strip()}”" if decision.note.strip() else ""
             await turns.answer(thread, f"Denied by {decision.user.label()}: nothing was changed.{why}",
-                               plan_id=plan.id, ends_turn_of=message_id)
+                               plan_id=plan.id, ends_turn_of=message_id, claim=plan.id)
 
     async def _withdraw(self, plan: Plan, decision: Decision, thread: ThreadRef, message_id: str,
                         changed: list[str]) -> DecisionEvent:
@@ -152,7 +153,7 @@ class Decisions:
                 await hub.emit(thread, PlanEvent.of(withdrawn))
             async with hub.locks.hold(thread.id):
                 await hub.turns.answer(thread, f"Not run: {'; '.join(changed)}.", plan_id=plan.id,
-                                       ends_turn_of=message_id)
+                                       ends_turn_of=message_id, claim=plan.id)
         else:
             await hub.emit(thread, event)
         return event

@@ -174,42 +174,48 @@ class Lifecycle:
     async def _resume_orphaned_turns(self) -> None:
         for claimed in await self.hub.store.claim_orphaned_turns():
             self._track(asyncio.create_task(self._resume_in_background(claimed.message_id,
-                                                                       after_outage=claimed.after_outage),
+                                                                       after_outage=claimed.after_outage,
+                                                                       claim=claimed.claim),
                                             name=f"chatops-resume-{claimed.message_id}"))
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._resuming.add(task)
         task.add_done_callback(self._resuming.discard)
 
-    async def _resume_in_background(self, message_id: str, *, after_outage: bool = False) -> None:
+    async def _resume_in_background(self, message_id: str, *, after_outage: bool = False,
+                                    claim: str | None = None) -> None:
         try:
             await self.hub.started()
             facts = await self.hub.store.unfinished_turn(message_id)
             if facts is None:
                 return
             async with self.hub.locks.hold(facts["thread"].id):
-                await self.resume_turn(message_id, Once(None), after_outage=after_outage)
+                await self.resume_turn(message_id, Once(None), after_outage=after_outage, claim=claim)
         except Exception:
             log.exception("resuming the turn of message %s failed", message_id)
 
-    async def resume_turn(self, message_id: str, settled: Once, *, after_outage: bool = False) -> None:
+    async def resume_turn(self, message_id: str, settled: Once, *, after_outage: bool = False,
+                          claim: str | None = None) -> None:
         """Finish a turn a crash (or, `after_outage`, a storage fault in a live process) cut short
         (the caller holds the thread's lock). Nothing had run if it has no plan: plan it again
         (or, with `agent.unfinished_turns = "notice"`, say so). If its last plan finished, answer
-        from the results; if it was interrupted, say what ran, and why it stopped."""
+        from the results; if it was interrupted, say what ran, and why it stopped. `claim` is the
+        claim this process took the turn with: only a run holding the turn's latest claim plans
+        or answers it (another one may have claimed it while this one waited for the thread)."""
         hub, turns = self.hub, self.hub.turns
         facts = await hub.store.unfinished_turn(message_id)
         if facts is None:
             return
         thread, plans = facts["thread"], facts["plans"]
         turn = Turn(thread=thread, requester=facts["user"], text=facts["text"], message_id=message_id,
-                    history=facts["history"], settled=settled)
+                    history=facts["history"], settled=settled, claim=claim)
         cause = cut_short_cause(after_outage or any(
             step.error == STORAGE_CUT_STEP for plan in plans for step in plan.steps))
         if not plans:
             if hub.config.agent.unfinished_turns == "notice":
                 await turns.answer(thread, f"{cause.capitalize()} before I could answer “{clip(turn.text)}”. "
-                                           "Nothing was run; please send it again.", ends_turn_of=message_id)
+                                           "Nothing was run; please send it again.", ends_turn_of=message_id,
+                                   claim=claim)
                 settled()
                 return
             await hub.notice(thread, f"Picking up “{clip(turn.text)}” again: {cause} before I could answer "
@@ -223,7 +229,7 @@ class Lifecycle:
             await hub.store.end_turn(message_id)
         elif latest.status is PlanStatus.interrupted:
             await turns.answer(thread, f"{cause.capitalize()} while this ran; nothing was run again.\n"
-                               + summarize(latest), plan_id=latest.id, ends_turn_of=message_id)
+                               + summarize(latest), plan_id=latest.id, ends_turn_of=message_id, claim=claim)
         elif latest.status in (PlanStatus.succeeded, PlanStatus.failed):
             await turns.after_round(latest, turn)
         settled()

@@ -85,6 +85,16 @@ class Turn:
     executed: list[Plan] | None = None
     # read-only checks the sender drew from its own data (`Inbound.data_steps`), for round one
     data_steps: list[Step] = field(default_factory=list)
+    # this run's claim on the turn: '' for the run that received the message, the decided plan's
+    # id after a decision, a resumption's token (`ClaimedTurn.claim`); only the run holding the
+    # turn's latest claim proposes or answers for it (None: any run of this process, as before)
+    claim: str | None = None
+    # received in this very run (nobody could have claimed it before it was planned): round one
+    # is not checked before planning, the store's check when proposing is enough
+    fresh: bool = False
+    # a round the store already said this run may plan, in the transaction that ended the round
+    # before it (`RoundEnd.next_round_held`): not asked again before planning it
+    checked_round: int | None = None
 
 
 @dataclass
@@ -142,7 +152,8 @@ class Turns:
                 return await self._repeat(inbound, settled)
             text = await self._perceive(inbound, message_id) if inbound.attachments else inbound.text
             turn = Turn(thread=thread, requester=inbound.user, text=text, message_id=message_id, history=history,
-                        settled=settled, earlier=earlier, executed=[], data_steps=inbound.data_steps)
+                        settled=settled, earlier=earlier, executed=[], data_steps=inbound.data_steps,
+                        claim="", fresh=True)
             await self.plan_round(turn, round_number=1, executed=[])
         hub.observe("turn", started, platform=thread.platform)
         return True
@@ -153,8 +164,8 @@ class Turns:
         if resumed is None:
             log.info("dropped a repeated delivery of event %s", inbound.event_id)
             return False
-        log.warning("a retried delivery resumes the turn of message %s, cut short by a crash", resumed)
-        await self.hub.lifecycle.resume_turn(resumed, settled)
+        log.warning("a retried delivery resumes the turn of message %s, cut short by a crash", resumed.message_id)
+        await self.hub.lifecycle.resume_turn(resumed.message_id, settled, claim=resumed.claim)
         return True
 
     async def _command_at_once(self, inbound: Inbound, settled: Once, lease: TurnLease) -> bool | None:
@@ -180,7 +191,7 @@ class Turns:
             return await self._repeat(inbound, settled)
         hub.observe("planning", planning + (time.perf_counter() - planned), path="command")  # not the store's time
         turn = Turn(thread=inbound.thread, requester=inbound.user, text=inbound.text, message_id=message_id,
-                    settled=settled)
+                    settled=settled, claim="", fresh=True)
         await self._show_and_run(plan, turn, running)
         return True
 
@@ -234,6 +245,14 @@ class Turns:
     async def plan_round(self, turn: Turn, *, round_number: int, executed: list[Plan]) -> None:
         """One round: plan, review, and propose (then run) the plan, or answer."""
         hub = self.hub
+        checked = (turn.fresh and round_number == 1) or turn.checked_round == round_number
+        if not checked and not await hub.store.holds_turn(turn.message_id, turn.claim, round_number):
+            # a run gone stale (another process, or another claim in this one, took the turn over,
+            # or this round was planned already): no model call, nothing proposed, the holder answers
+            log.warning("the turn of message %s is no longer this run's (or round %d is planned already); "
+                        "not planning it here", turn.message_id, round_number)
+            turn.settled()
+            return
         planning = time.perf_counter()
         try:
             outcome = await self._plan(turn, round_number, executed)
@@ -243,19 +262,19 @@ class Turns:
                                          detail={"error": str(exc), "round": round_number})
             await hub.notice(turn.thread, f"I could not plan that: {exc}", "error")
             await self.answer(turn.thread, f"Sorry, I could not plan that: {exc}. Nothing was run.",
-                              ends_turn_of=turn.message_id)
+                              ends_turn_of=turn.message_id, claim=turn.claim)
             turn.settled()
             return
         if isinstance(outcome, Answer):
             await self.answer(turn.thread, outcome.text, plan_id=executed[-1].id if executed else None,
-                              ends_turn_of=turn.message_id)
+                              ends_turn_of=turn.message_id, claim=turn.claim)
             turn.settled()
             return
         refusal = self._refusal(turn.requester, outcome)
         if refusal:
             await hub.store.append_audit("request.refused", actor=turn.requester.key, thread_id=turn.thread.id,
                                          detail={"reason": refusal, "tools": [s.tool for s in outcome.steps]})
-            await self.answer(turn.thread, refusal, ends_turn_of=turn.message_id)
+            await self.answer(turn.thread, refusal, ends_turn_of=turn.message_id, claim=turn.claim)
             turn.settled()
             return
         if outcome.needs_approval and (wait := self._over_rate(turn.requester)):
@@ -264,12 +283,14 @@ class Turns:
         outcome.thread_id, outcome.requester, outcome.round = turn.thread.id, turn.requester, round_number
         plan, running = await hub.store.propose_and_start(outcome, message_id=turn.message_id,
                                                           ttl_seconds=hub.config.agent.approval_ttl,
-                                                          start_first_step=self._may_start(outcome))
+                                                          start_first_step=self._may_start(outcome),
+                                                          claim=turn.claim)
         if plan is None:
             # this process's heartbeat lapsed while it planned and another one claimed the turn
-            # (it plans it again and answers): nothing was stored, so nothing is shown here
-            log.warning("the turn of message %s was taken over by another process while it was planned "
-                        "here; this process's plan was dropped", turn.message_id)
+            # (it plans it again and answers), or another run of it holds a later claim, or this
+            # round has its plan already: nothing was stored, so nothing is shown here
+            log.warning("the turn of message %s was taken over by another process (or run) while it was "
+                        "planned here, or this round has its plan; this run's plan was dropped", turn.message_id)
             turn.settled()
             return
         await self._show_and_run(plan, turn, running)
@@ -451,7 +472,7 @@ class Turns:
                                           detail={"per_minute": limit, "retry_after": wait})
         text = (f"You are asking for plans that need an approval faster than {limit} a minute, so I did not "
                 f"propose this one; nothing was run. Please try again in {round(wait)} s.")
-        await self.answer(turn.thread, text, ends_turn_of=turn.message_id)
+        await self.answer(turn.thread, text, ends_turn_of=turn.message_id, claim=turn.claim)
         turn.settled()
 
     def _may_start(self, plan: Plan) -> bool:
@@ -575,11 +596,14 @@ class Turns:
             _settle_step(as_if_won, StepStatus.succeeded if outcome.ok else StepStatus.failed, outcome)
             steps = [as_if_won if other.id == step.id else other for other in current.steps]
             ending.text = hub.redactor.text(summarize_steps(steps, knowledge=hub.knowledge)) or ""
-            answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id)
+            answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id, claim=turn.claim)
         lease = turn_lease.get()
         release = answer is not None and lease is not None and lease.release_for(turn.thread.id)
+        next_round = None if answer is not None else (turn.message_id, turn.claim, current.round + 1)
         ending.stored = await hub.store.finish_round(step.id, outcome, current.id, answer=answer,
-                                                     release_lease=release)
+                                                     release_lease=release, next_round=next_round)
+        if ending.stored.next_round_held:
+            turn.checked_round = current.round + 1
         if release and ending.stored.answer_id is not None:
             lease.given_up()  # type: ignore[union-attr]
         return ending.stored.step_won
@@ -626,17 +650,18 @@ class Turns:
             await self.plan_round(turn, round_number=plan.round + 1, executed=executed)
             return
         await self.answer(turn.thread, summarize(plan, knowledge=self.hub.knowledge), plan_id=plan.id,
-                          ends_turn_of=turn.message_id)
+                          ends_turn_of=turn.message_id, claim=turn.claim)
 
     async def answer(self, thread: ThreadRef, text: str, *, plan_id: str | None = None,
-                     ends_turn_of: str | None = None) -> None:
-        """Store and show an answer; `ends_turn_of` is the user message whose turn it ends."""
+                     ends_turn_of: str | None = None, claim: str | None = None) -> None:
+        """Store and show an answer; `ends_turn_of` is the user message whose turn it ends, and
+        `claim` the answering run's claim on that turn (`Turn.claim`)."""
         text = self.hub.redactor.text(text) or ""
         lease = turn_lease.get()
         # the answer that ends a turn gives the thread's lease up in its own transaction
         release = bool(ends_turn_of) and lease is not None and lease.release_for(thread.id)
         stored = await self.hub.store.record_bot_message(thread, text, ends_turn_of=ends_turn_of,
-                                                         release_lease=release)
+                                                         release_lease=release, claim=claim)
         if stored is None:
             # another process took this turn over (this one was starved past its lease) and
             # answers it: nothing was stored, so nothing is shown, and the thread gets one answer

@@ -220,6 +220,15 @@ def _one_operator_name(db: Any) -> None:
         db.execute(f"UPDATE {table} SET decided_by = 'operator' WHERE decided_by = 'local:operator'")
 
 
+def _turn_claims(db: Any) -> None:
+    """v16: each claim of a turn has its own token (`messages.turn_claim`), so that of two runs of
+    one turn in the same process only the latest claim may propose a plan or answer (issue 22,
+    twice2: a process's stale resumption proposed again after its own decision took the turn back).
+    NULL is the claim of the process that received the message. Plain SQL, the same on SQLite and
+    PostgreSQL."""
+    db.execute("ALTER TABLE messages ADD COLUMN turn_claim TEXT")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -236,6 +245,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _step_tool_fingerprints,
     _shared_files,
     _one_operator_name,
+    _turn_claims,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,6 +15,7 @@ crash need not wait for the lease to run out.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -137,6 +138,19 @@ class ClaimedTurn(NamedTuple):
     """Given up by a live process whose storage failed under it (`disown_thread_work`), rather
     than left by a process that stopped: the thread is told the database was out, not that the
     bot restarted."""
+    claim: str = ""
+    """This claim's token (`messages.turn_claim`): only the run that carries it may propose a
+    plan for the turn or answer it (see `new_claim`)."""
+
+
+def new_claim() -> str:
+    """A fresh token for one claim of a turn. The process id alone cannot tell two runs of one
+    turn apart inside one process: a resumption that went stale while it planned (another process
+    claimed the turn meanwhile) saw the turn as its own again once this process took it back by
+    another road (deciding the other process's plan), and proposed a second plan for the message
+    (issue 22, twice2). The receiving run's claim is the empty token (`turn_claim` NULL); a
+    decision's is the decided plan's id."""
+    return "c-" + secrets.token_hex(8)
 
 
 def interrupt_orphaned_work(db: sqlite_utils.Database, cutoff: str, now: str) -> tuple[list[str], list[str]]:
@@ -162,7 +176,12 @@ def claim_orphaned_turns(db: sqlite_utils.Database, me: str, cutoff: str, limit:
         f"AND {live_owner_sql('m.owner')} AND NOT EXISTS (SELECT 1 FROM plans p WHERE p.message_id = m.id "
         "AND p.status IN ('proposed', 'approved', 'running')) ORDER BY m.created_at LIMIT ?",
         [cutoff, limit]).fetchall()]
-    return [claimed for claimed in candidates if claim_turn(db, claimed.message_id, me, cutoff)]
+    claimed = []
+    for candidate in candidates:
+        claim = new_claim()
+        if claim_turn(db, candidate.message_id, me, cutoff, claim):
+            claimed.append(candidate._replace(claim=claim))
+    return claimed
 
 
 def disown_thread_work(db: sqlite_utils.Database, me: str, thread_id: str) -> int:
@@ -182,11 +201,19 @@ def disown_thread_work(db: sqlite_utils.Database, me: str, thread_id: str) -> in
     return given
 
 
-def claim_turn(db: sqlite_utils.Database, message_id: str, me: str, cutoff: str) -> bool:
-    """Take over one message's unfinished turn if its owner is dead; True if this call did."""
+def claim_turn(db: sqlite_utils.Database, message_id: str, me: str, cutoff: str, claim: str) -> bool:
+    """Take over one message's unfinished turn if its owner is dead, under the token `claim`
+    (which supersedes every earlier claim, this process's own included); True if this call did."""
     return db.execute(
-        f"UPDATE messages SET owner = ? WHERE id = ? AND turn_ended_at IS NULL AND {live_owner_sql()}",
-        [me, message_id, cutoff]).rowcount == 1
+        f"UPDATE messages SET owner = ?, turn_claim = ? WHERE id = ? AND turn_ended_at IS NULL AND {live_owner_sql()}",
+        [me, claim, message_id, cutoff]).rowcount == 1
+
+
+def holds_turn_sql() -> str:
+    """A condition on `messages` true while the run with this claim holds the message's turn:
+    this process owns it, the claim is the latest one, and the turn has not ended. Takes three
+    parameters: the message id, the process id and the claim token ('' for the receiving run)."""
+    return "id = ? AND owner = ? AND COALESCE(turn_claim, '') = ? AND turn_ended_at IS NULL"
 
 
 def orphaned_children(db: sqlite_utils.Database, me: ProcessIdentity, cutoff: str) -> list[tuple[int, str]]:

@@ -27,9 +27,12 @@ class Decisions(Part):
             [new_status.value, now, decision.user.key, self.process_id, decision.plan_id, now],
         ).rowcount == 1
         if won:
-            # the decider carries the turn on from here: it owns the message until the answer
-            db.execute("UPDATE messages SET owner = ? WHERE turn_ended_at IS NULL AND id = "
-                       "(SELECT message_id FROM plans WHERE id = ?)", [self.process_id, decision.plan_id])
+            # the decider carries the turn on from here: it owns the message until the answer,
+            # under a claim of its own (the plan's id), so that no earlier run of the turn in this
+            # process (a resumption gone stale while it planned) counts as holding it any more
+            db.execute("UPDATE messages SET owner = ?, turn_claim = ? WHERE turn_ended_at IS NULL AND id = "
+                       "(SELECT message_id FROM plans WHERE id = ?)",
+                       [self.process_id, decision.plan_id, decision.plan_id])
             if decision.approve and decision.steps is not None:  # only these; the other waiting ones skipped
                 marks = ", ".join("?" for _ in decision.steps) or "NULL"
                 db.execute(f"UPDATE steps SET status = 'approved', decided_by = ? WHERE plan_id = ? "

@@ -98,9 +98,9 @@ class LiveWork(Part):
         return ownership.claim_orphaned_turns(self.db, self.identity.id, self._cutoff(), limit)
 
     @writes
-    def claim_turn_of_event(self, platform: str, event_id: str) -> str | None:
+    def claim_turn_of_event(self, platform: str, event_id: str) -> ownership.ClaimedTurn | None:
         """A retried delivery of a message whose turn a dead process left unfinished: take the
-        turn over and return the message id (None when the turn ended or its owner lives)."""
+        turn over and return the claim (None when the turn ended, has a live plan, or its owner lives)."""
         if self.identity is None:
             return None
         row = self.db.execute("SELECT message_id FROM events WHERE platform = ? AND event_id = ?",
@@ -111,7 +111,10 @@ class LiveWork(Part):
                                "('proposed', 'approved', 'running')", [row[0]]).fetchone()
         if busy:
             return None
-        return row[0] if ownership.claim_turn(self.db, row[0], self.identity.id, self._cutoff()) else None
+        claim = ownership.new_claim()
+        if not ownership.claim_turn(self.db, row[0], self.identity.id, self._cutoff(), claim):
+            return None
+        return ownership.ClaimedTurn(row[0], after_outage=False, claim=claim)
 
     @reads
     def unfinished_turn(self, message_id: str) -> dict[str, Any] | None:

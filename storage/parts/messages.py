@@ -9,6 +9,7 @@ from chatops.bot.model import (
     Plan,
     ThreadRef,
 )
+from chatops.storage import ownership
 from chatops.storage.operations import dumps, new_id, reads, statement, ts, writes
 from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
@@ -89,15 +90,16 @@ class Messages(Part):
 
     @writes
     def record_bot_message(self, thread: ThreadRef, text: str, *, ends_turn_of: str | None = None,
-                           release_lease: bool = False) -> str | None:
+                           release_lease: bool = False, claim: str | None = None) -> str | None:
         """Store the bot's message; `ends_turn_of` names the user message it answers, whose turn
         is then over (in the same transaction: an answer is never stored without it). With
         `release_lease`, the thread's lease is given up in that transaction too.
 
         An answer that ends a turn is stored only by the process holding that turn: None, with
         nothing stored, when another process took it over (this one was starved past its lease)
-        and answers it itself, or it has already ended; the thread gets one answer, not two."""
-        if ends_turn_of and not self._holds_turn(ends_turn_of):
+        and answers it itself, or it has already ended; the thread gets one answer, not two.
+        With `claim`, only the run of the turn holding that claim answers (see `_holds_turn`)."""
+        if ends_turn_of and not self._holds_turn(ends_turn_of, claim):
             self._audit("answer.dropped", thread_id=thread.id,
                         detail={"why": TURN_NOT_HELD, "message_id": ends_turn_of})
             return None
@@ -116,19 +118,51 @@ class Messages(Part):
             self._release_turn_lease(thread.id)  # type: ignore[attr-defined]
         return message_id
 
-    def _holds_turn(self, message_id: str) -> bool:
+    def _holds_turn(self, message_id: str, claim: str | None = None) -> bool:
         """Whether this process still owns the unfinished turn of `message_id` (it received the
         message, decided its plan, or claimed the turn as an orphan), checked in the transaction
         that proposes a plan for it or answers it. A conditional UPDATE rather than a read: on
         PostgreSQL it locks the message's row until that transaction commits, so a concurrent
         `claim_turn` waits for it and then sees the plan or the ended turn (and a claim that
         committed first makes this one fail); SQLite runs one writer at a time anyway. True for
-        an unregistered store (one process, nobody to take over from)."""
+        an unregistered store (one process, nobody to take over from).
+
+        With `claim` (the token of the run asking: '' for the run that received the message, the
+        plan's id for a decision's, `ClaimedTurn.claim` for a resumption), the claim must also be
+        the turn's latest: the process id alone let a stale run of the turn in this same process
+        propose after the process took the turn back by another road (issue 22, twice2). Without
+        it (callers from before claims), any run of the owning process holds it."""
         if self.identity is None:
             return True
-        return self.db.execute(
-            "UPDATE messages SET owner = owner WHERE id = ? AND owner = ? AND turn_ended_at IS NULL",
-            [message_id, self.identity.id]).rowcount == 1
+        if claim is None:
+            return self.db.execute(
+                "UPDATE messages SET owner = owner WHERE id = ? AND owner = ? AND turn_ended_at IS NULL",
+                [message_id, self.identity.id]).rowcount == 1
+        return self.db.execute(f"UPDATE messages SET owner = owner WHERE {ownership.holds_turn_sql()}",
+                               [message_id, self.identity.id, claim]).rowcount == 1
+
+    @reads
+    def holds_turn(self, message_id: str, claim: str | None, round_number: int) -> bool:
+        """Whether the run with `claim` still holds the turn of `message_id` and the message has no
+        plan for `round_number` or a later round yet: asked before planning a round, so a run
+        whose turn was taken over does not spend a model call on a plan that would be dropped
+        (`propose_and_start` checks the same in the transaction that stores the plan)."""
+        return self._may_plan(message_id, claim, round_number)
+
+    def _may_plan(self, message_id: str, claim: str | None, round_number: int) -> bool:
+        """`holds_turn` inside a transaction (`finish_round` asks it for the next round)."""
+        if self.identity is not None:
+            sql, params = ("id = ? AND owner = ? AND turn_ended_at IS NULL", [message_id, self.identity.id]) \
+                if claim is None else (ownership.holds_turn_sql(), [message_id, self.identity.id, claim])
+            if self.db.execute(f"SELECT 1 FROM messages WHERE {sql}", params).fetchone() is None:
+                return False
+        return self._planned_round(message_id, round_number) is None
+
+    def _planned_round(self, message_id: str, round_number: int) -> int | None:
+        """The round of a plan the message already has for `round_number` or later, or None."""
+        row = self.db.execute("SELECT round FROM plans WHERE message_id = ? AND round >= ? LIMIT 1",
+                              [message_id, round_number]).fetchone()
+        return None if row is None else int(row[0])
 
     def _end_turn(self, message_id: str, now: str) -> None:
         self.db.execute("UPDATE messages SET turn_ended_at = ? WHERE id = ? AND turn_ended_at IS NULL",

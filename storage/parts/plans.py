@@ -23,6 +23,7 @@ from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
 TURN_TAKEN_OVER = "another process took this turn over while it was planned here"
+ROUND_PLANNED = "this message already has a plan for this round"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class RoundAnswer:
     thread: ThreadRef
     text: str
     ends_turn_of: str
+    claim: str | None = None  # the run's claim on the turn (see `Messages._holds_turn`)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class RoundEnd:
     step_won: bool
     plan_status: PlanStatus | None
     answer_id: str | None
+    # asked with `next_round`: whether the run may plan the next round (it still holds the turn
+    # and the round has no plan), read in the same transaction instead of a trip of its own
+    next_round_held: bool | None = None
 
 
 class Plans(Part):
@@ -98,7 +103,7 @@ class Plans(Part):
 
     @writes
     def propose_and_start(self, plan: Plan, *, message_id: str, ttl_seconds: float,
-                          start_first_step: bool = False) -> tuple[Plan | None, str | None]:
+                          start_first_step: bool = False, claim: str | None = None) -> tuple[Plan | None, str | None]:
         """`propose_plan(start=True)` and, with `start_first_step`, `start_step` of its first step,
         in one transaction: a plan that needs no decision goes from nothing to its first step
         `running` in one trip. The step is durably `running` before its tool runs, exactly as
@@ -112,11 +117,20 @@ class Plans(Part):
         nothing stored, when another process took the turn over meanwhile (this one's heartbeat
         lapsed on a starved machine while it planned, and the orphan sweep elsewhere claimed the
         turn and planned it again). Without this check both proposed, and one request made two
-        cards that could each be approved and run (issue 22, the chaos soak's `steps_run_twice`)."""
-        if not self._holds_turn(message_id):  # type: ignore[attr-defined]
+        cards that could each be approved and run (issue 22, the chaos soak's `steps_run_twice`).
+        With `claim`, only the run of the turn holding that claim proposes (two runs of one turn in
+        one process share the process id, see `Messages._holds_turn`). Whoever holds the turn, a
+        message never gets a second plan for a round it has a plan for (or a later one): the
+        second card of one request is never stored, so never shown nor run."""
+        why = None
+        if not self._holds_turn(message_id, claim):  # type: ignore[attr-defined]
+            why = TURN_TAKEN_OVER
+        elif (planned := self._planned_round(message_id, plan.round)) is not None:  # type: ignore[attr-defined]
+            why = f"{ROUND_PLANNED} (round {planned})"
+        if why is not None:
             self._audit("plan.dropped", actor=plan.requester.key if plan.requester else "",
                         thread_id=plan.thread_id,
-                        detail={"why": TURN_TAKEN_OVER, "message_id": message_id, "goal": plan.goal,
+                        detail={"why": why, "message_id": message_id, "goal": plan.goal, "round": plan.round,
                                 "steps": [{"tool": s.tool, "args": s.args} for s in plan.steps]})
             return None, None
         plan = self._propose(plan, message_id=message_id, ttl_seconds=ttl_seconds, start=True)
@@ -144,12 +158,13 @@ class Plans(Part):
         if message_id is None:
             return None, None, None
         plan, running = self.propose_and_start.blocking(  # type: ignore[attr-defined]
-            self, plan, message_id=message_id, ttl_seconds=ttl_seconds, start_first_step=start_first_step)
+            self, plan, message_id=message_id, ttl_seconds=ttl_seconds, start_first_step=start_first_step, claim="")
         return message_id, plan, running
 
     @writes
     def finish_round(self, step_id: str, outcome: StepResult, plan_id: str, *,
-                     answer: RoundAnswer | None = None, release_lease: bool = False) -> RoundEnd:
+                     answer: RoundAnswer | None = None, release_lease: bool = False,
+                     next_round: tuple[str, str | None, int] | None = None) -> RoundEnd:
         """The last step of a running plan finished: `finish_step`, the plan's own end (running →
         succeeded, or failed when the step failed or was lost) and, given `answer`, the bot's
         answer that ends the turn, all in one transaction. Nothing here runs a tool, so grouping
@@ -157,7 +172,9 @@ class Plans(Part):
         interrupted by whoever notices), after it the turn is over. The answer is stored only when
         the step and the plan were both this process's to finish; otherwise the caller goes on as
         after `finish_step` and `transition_plan` (the new owner answers, or the hub re-plans).
-        With `release_lease`, a stored answer gives the thread's lease up in the same transaction."""
+        With `release_lease`, a stored answer gives the thread's lease up in the same transaction.
+        With `next_round` (message id, the run's claim, the next round's number), it also says
+        whether that run may plan the next round (`Messages.holds_turn`), when no answer ends it."""
         step_won = self.finish_step.blocking(self, step_id, outcome)  # type: ignore[attr-defined]
         final = PlanStatus.succeeded if outcome.ok and step_won else PlanStatus.failed
         plan_settled = self.transition_plan.blocking(  # type: ignore[attr-defined]
@@ -165,8 +182,13 @@ class Plans(Part):
         answer_id = None
         if answer is not None and step_won and plan_settled:
             answer_id = self.record_bot_message.blocking(  # type: ignore[attr-defined]
-                self, answer.thread, answer.text, ends_turn_of=answer.ends_turn_of, release_lease=release_lease)
-        return RoundEnd(step_won=step_won, plan_status=final if plan_settled else None, answer_id=answer_id)
+                self, answer.thread, answer.text, ends_turn_of=answer.ends_turn_of, release_lease=release_lease,
+                claim=answer.claim)
+        held = None
+        if next_round is not None and answer is None:
+            held = self._may_plan(*next_round)  # type: ignore[attr-defined]
+        return RoundEnd(step_won=step_won, plan_status=final if plan_settled else None, answer_id=answer_id,
+                        next_round_held=held)
 
     def _plan(self, plan_id: str) -> Plan | None:
         row = self.db.execute(
