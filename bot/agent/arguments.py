@@ -331,8 +331,8 @@ def _near_number(anchors: frozenset[str], entities: Entities, names: tuple[str, 
 
 
 def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
-    """ "sev" for severity, "prio" for priority: the start of one of the parameter's own name
-    words, three letters at least."""
+    """ "sev" for severity, "proc" for a "Process id": the start of one of the parameter's own
+    words (its name's, its description's), three letters at least."""
     return len(word) >= 3 and word.isalpha() and any(name != word and name.startswith(word) for name in names)
 
 
@@ -485,6 +485,13 @@ def _unit_number(param: Param, entities: Entities) -> int | None:
     if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
         named = [value for value, unit in entities.sizes if unit in words or unit.replace("b", "ib") in words]
     return named[0] if len(named) == 1 and _fits_bounds(named[0], param.schema) else None
+
+
+def _enum_hosts(param: Param, entities: Entities) -> list[tuple[str, str]]:
+    """(value, host) for each enum value that is the first label of a host the request names:
+    "qshape hold on mx1.mail.corp" names the relay `mx1`."""
+    return [(value, host) for value in param.enum if isinstance(value, str) and len(value) >= 2
+            for host in entities.hosts if host not in entities.ips and host.split(".", 1)[0] == value.lower()]
 
 
 def _numbered(param: Param, spec: ToolSpec, entities: Entities, used: set[int]) -> int | None:
@@ -663,6 +670,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if points:
             filled.fit_labels.append(label)
 
+    named_hosts = {host for param in params if param.kind == "enum" and not _enum_matches(
+        param.enum, entities.plain, enum_aliases(param.schema)) for _, host in _enum_hosts(param, entities)}
     for param in params:
         kind = param.kind
         if kind == "url":
@@ -677,6 +686,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 put(param, url, host, FIT_POINTS["host", "url"])
         elif kind in ("host", "domain"):
             hosts = entities.hosts if kind == "host" else [h for h in entities.hosts if h not in entities.ips]
+            hosts = [host for host in hosts if host not in named_hosts]  # mx1.mail.corp is the relay mx1
             hosts = [host for host in hosts if _fits_string(host, param.schema)]
             if hosts:
                 put(param, _with_port(hosts[0], param, entities), hosts[0], FIT_POINTS["host", kind])
@@ -718,6 +728,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                     filled.verb_value = True  # "put the shop into maintenance": the state change is the verb
         elif kind == "enum":
             matches = _enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)
+            if not matches:  # "on mx1.mail.corp" for a relay that is one of mx1, mx2: the host's own name
+                matches = [value for value, _ in _enum_hosts(param, entities)]
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
                 matches = [value for value in matches if stem(str(value).lower()) not in action_stems(spec)
                            and not _verb_with_object(str(value), entities.plain)]
@@ -763,7 +775,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if len(numeric) == 1:
                 anchors |= _description_stems(spec.summary)  # "the last 5 commits" for git_log's max_count
             free = [n for n in entities.numbers if n not in used_numbers and _fits_bounds(n, param.schema)]
-            near = _near_number(anchors, entities, tuple(word.lower() for word in identifier_words(param.name)))
+            described = re.findall(r"[a-z]{5,}", str(param.schema.get("description", "")).lower())
+            near = _near_number(anchors, entities, (*(word.lower() for word in identifier_words(param.name)),
+                                                    *described))  # "sev 2", "proc 28133" (Process id)
             value = near if near is not None and near not in used_numbers and _fits_bounds(near, param.schema) \
                 else None
             if value is None and param.required and len(free) == 1:
