@@ -599,3 +599,26 @@ async def test_numbers_prose_values_switches_and_repeated_parts(text: str, expec
 async def test_a_question_or_a_quote_that_names_a_change_asks_for_none(text: str) -> None:
     outcome = await plan(text, _jobs_tools())
     assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps), outcome
+
+
+def _snapshot_and_mail_tools() -> list[ToolSpec]:
+    """Two tools one word apart, and two opposite actions on the same target."""
+    host = {"pattern": "^[a-z][a-z0-9.-]*$", "description": "The host, e.g. app-3"}
+    pid = {"type": "int", "min": 1, "description": "Process id"}
+    domain = {"pattern": "^[a-z0-9.-]+\\.[a-z]{2,}$", "description": "Recipient domain, e.g. example.com"}
+    return [runbook("core_snapshot", "Write a core snapshot of a process (it pauses the process)", "write",
+                    {"host": host, "pid": pid}),
+            runbook("stack_snapshot", "Write a stack snapshot of a process", "read", {"host": host, "pid": pid}),
+            runbook("delete_mail", "Delete the queued mail for a domain", "danger", {"domain": domain}),
+            runbook("resend_mail", "Send the queued mail for a domain again now", "write", {"domain": domain})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the negated part names core_snapshot by two words and stack_snapshot by one of them
+    ("don't take a core snapshot, just the stack snapshot of 812 on app-3",
+     [("stack_snapshot", {"host": "app-3", "pid": 812})]),
+    # a dot inside a name does not end the negated part, and "it" is that part's target
+    ("do NOT delete the mail for example.org, resend it instead", [("resend_mail", {"domain": "example.org"})]),
+])
+async def test_a_negated_part_rules_out_what_it_names_most_exactly(text: str, expected: Any) -> None:
+    assert calls(await plan(text, _snapshot_and_mail_tools())) == expected

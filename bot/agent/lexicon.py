@@ -211,7 +211,9 @@ ATTACHMENT_QUESTION = re.compile(
 NEGATION = re.compile(
     r"\b(?:do\s+not|don'?t|dont|never|without|no\s+need\s+to|please\s+don'?t|doesn'?t\s+need\s+(?:a|to)|"
     r"no(?=\s+(?:changes?|writes?|restarts?|actions?|deploys?|touching|modifications?)\b))\s+"
-    r"(?P<span>[^,.;:!?\n]*?)(?=\s*(?:[,.;:!?\n]|\bjust\b|\bonly\b|\bbut\b|\binstead\b|\bfirst\b|$))",
+    # a dot inside a word ("example.org", "osd.17") does not end the negated part
+    r"(?P<span>(?:[^,.;:!?\n]|\.(?=\w))*?)(?=\s*(?:[,;:!?\n]|\.(?!\w)|\bjust\b|\bonly\b|\bbut\b|\binstead\b|"
+    r"\bfirst\b|$))",
     re.IGNORECASE,
 )
 # "without touching it", "don't change anything": a negated part with one of these rules out

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 
 from chatops.bot.agent.arguments import tool_vocabulary, typo_of
 from chatops.bot.agent.entities import extract_entities, stem, words_of
-from chatops.bot.agent.lexicon import CHANGE_VERBS, NEGATION
+from chatops.bot.agent.lexicon import CHANGE_VERBS, NEGATION, REFERENCES
 from chatops.bot.agent.ranking import Meaning, score_tool
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
 
 _TARGET = re.compile(r"[/@]|\w\.\w")  # a path, a URL, a host, a unit@instance: kept from a negated part
+# ... and a name like "mx2" or "web-1" when the rest points back at it ("don't drop the mail on mx2,
+# retry it instead"), not when the rest names its own ("do NOT drain node-7, list the pods in payments")
+_NAME = re.compile(r"[A-Za-z]-?\d|\w-\w")
 RULED_OUT_SIMILARITY = 0.35  # a negated part this close in meaning to a tool rules it out
 
 
@@ -35,6 +38,8 @@ def split_negations(text: str) -> Negations:
     """The request with each negated part blanked out, and those parts."""
     spans = []
     kept = text
+    rest = set(words_of(NEGATION.sub(" ", text)))
+    names_kept = bool(rest & REFERENCES)
     for match in NEGATION.finditer(text):
         span = match.group("span").strip()
         if span:
@@ -42,7 +47,8 @@ def split_negations(text: str) -> Negations:
         start, end = match.span()
         # the negated words go; what they were about stays ("dont reset anything in /srv/repo, only
         # show the staged diff": the path is the staged diff's too)
-        kept_part = " ".join(word for word in match.group(0).split() if _TARGET.search(word))
+        kept_part = " ".join(word for word in match.group(0).split()
+                             if _TARGET.search(word) or (names_kept and _NAME.search(word)))
         kept = kept[:start] + kept_part.ljust(end - start) + kept[end:]
     return Negations(" ".join(kept.split()) if spans else text, tuple(spans))
 
@@ -58,13 +64,17 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
         entities = extract_entities(span)
         similarity = dict(meaning(span)) if meaning is not None else {}
         closest = max(similarity.values(), default=0.0)
+        hits = {spec.name: words & tool_vocabulary(spec) for spec in tools}
         for spec in tools:
             vocabulary = tool_vocabulary(spec)
+            # "don't take a heap dump, just the threads": the span names `jvm_heap_dump` by two
+            # words and `jvm_thread_dump` by one of the same: only the one it names more exactly
+            outnamed = any(hits[spec.name] < other for other in hits.values())
             named = bool(words & vocabulary) or any(typo_of(word, vocabulary) for word in words)
             if not named:
                 named = bool(score_tool(spec, entities).verb_hit)
             by_meaning = similarity.get(spec.name, 0.0) >= max(RULED_OUT_SIMILARITY, closest - 0.02)
-            if named or by_meaning or (change_anything and spec.risk is not Risk.read):
+            if ((named or by_meaning) and not outnamed) or (change_anything and spec.risk is not Risk.read):
                 forbidden.setdefault(spec.name, span)
     return forbidden
 

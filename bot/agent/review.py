@@ -76,8 +76,9 @@ def _ruled_out(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) 
     negations = split_negations(text)
     if not negations.spans:
         return []
-    offered = [specs[step.tool] for step in plan.steps if step.tool in specs]
-    forbidden = ruled_out(negations, offered)
+    # every tool, not only the plan's: "don't take a heap dump, just the threads" names the heap
+    # dump more exactly than the thread dump, which is told only beside the other
+    forbidden = ruled_out(negations, list(specs.values()))
     removed = [Dropped(step, f"you said not to {forbidden[step.tool]!r} ({step.tool})")
                for step in plan.steps if step.tool in forbidden]
     plan.steps = [step for step in plan.steps if step.tool not in forbidden]
