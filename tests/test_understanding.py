@@ -622,3 +622,22 @@ def _snapshot_and_mail_tools() -> list[ToolSpec]:
 ])
 async def test_a_negated_part_rules_out_what_it_names_most_exactly(text: str, expected: Any) -> None:
     assert calls(await plan(text, _snapshot_and_mail_tools())) == expected
+
+
+def _forge_tools() -> list[ToolSpec]:
+    """A forge's tools with an owner and a repository apart, as GitHub-like servers take them."""
+    owner = {"pattern": "^[A-Za-z0-9-]+$", "description": "The owner, e.g. acme"}
+    repo = {"pattern": "^[A-Za-z0-9._/-]+$", "description": "The repository, e.g. widgets"}
+    return [runbook("list_pulls", "List the open pull requests of a repository", "read", {"owner": owner, "repo": repo}),
+            runbook("drop_tag", "Delete a tag of a repository", "danger",
+                    {"owner": owner, "repo": repo,
+                     "tag": {"pattern": "^[A-Za-z0-9._-]+$", "description": "The tag, e.g. 1.4.0"}})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("list the open pull requests of acme/widgets", [("list_pulls", {"owner": "acme", "repo": "widgets"})]),
+    ("delete the tag acme/tools/cli:1.4.0-rc1", [("drop_tag", {"owner": "acme", "repo": "tools/cli",
+                                                               "tag": "1.4.0-rc1"})]),
+])
+async def test_an_owner_and_name_reference_fills_both_parameters(text: str, expected: Any) -> None:
+    assert calls(await plan(text, _forge_tools())) == expected

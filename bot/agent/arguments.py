@@ -6,6 +6,7 @@ free-text spans."""
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from chatops.bot.agent.entities import (
     Entities,
     add_unique,
     identifier_words,
+    is_domain,
     is_english,
     name_words,
     stem,
@@ -421,6 +423,37 @@ def opens_with(verbs: frozenset[str], text: str, then: frozenset[str] | None = N
     return False
 
 
+# "payments/checkout-api", "platform/base/python:2024.12.01", "harbor.corp/payments/api:v2": an
+# owner/name reference, with a registry host before it and a tag after it
+_NESTED = re.compile(r"(?<![\w/.:@-])(?:[a-z0-9-]+(?:\.[a-z0-9-]+)+/)?([A-Za-z0-9][\w.-]*)/([\w.-]+(?:/[\w.-]+)*)"
+                     r"(?::([\w.+-]+))?(?![\w/])")
+
+
+def _split_nested(params: list[Param], filled: Filled, entities: Entities,
+                  put: Callable[[Param, Any, str, float], None]) -> None:
+    """An owner/name reference for a tool that takes the two apart (a registry's project and
+    repository, a forge's owner and repo), in the order its schema lists them: the first part to
+    the first, the rest to the second, a ":tag" to a third that takes it. Only required text
+    parameters not filled otherwise, and only when each part fits its own."""
+    strings = [p for p in params if p.kind == "string" and p.required and p.name not in filled.args]
+    if len(strings) < 2:
+        return
+    for match in _NESTED.finditer(entities.text):
+        head, tail, tag = match.group(1), match.group(2), match.group(3)
+        if match.group(0).lower().startswith(("http", "www.")) or ("." in head and is_domain(head.lower())):
+            continue
+        for first, second in itertools.pairwise(strings):
+            if fitting(head, first.schema) and fitting(tail, second.schema):
+                put(first, head, f"{first.name} {head} (the first part of {match.group(0)})",
+                    FIT_POINTS["anchor", "string"])
+                put(second, tail, f"{second.name} {tail} (the rest of {match.group(0)})",
+                    FIT_POINTS["anchor", "string"])
+                rest = [p for p in strings if p.name not in filled.args]
+                if tag and rest and fitting(tag, rest[0].schema):
+                    put(rest[0], tag, f"{rest[0].name} {tag} (after the colon)", FIT_POINTS["anchor", "string"])
+                return
+
+
 def _quoted_after(anchors: frozenset[str], entities: Entities) -> str | None:
     """The quoted text written right after a word naming the parameter ('reason "vendor
     postponed"', "with note: 'pool bumped'", "owner: 'dana'"), if any."""
@@ -798,6 +831,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             forms = [form for form in forms if form]
             if len(forms) == 1:
                 put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
+    _split_nested(params, filled, entities, put)
     _fill_text(params, filled, spans, entities, avoid, objects, tool_words, put)
     if not filled.verb_value and _switch_opens(params, filled, spec, entities.plain):
         filled.typed_fit += FIT_POINTS["enum", "enum"]  # "unpause etl.orders_daily", "unset noout on rbd-ams"
