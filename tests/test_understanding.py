@@ -628,7 +628,8 @@ def _forge_tools() -> list[ToolSpec]:
     """A forge's tools with an owner and a repository apart, as GitHub-like servers take them."""
     owner = {"pattern": "^[A-Za-z0-9-]+$", "description": "The owner, e.g. acme"}
     repo = {"pattern": "^[A-Za-z0-9._/-]+$", "description": "The repository, e.g. widgets"}
-    return [runbook("list_pulls", "List the open pull requests of a repository", "read", {"owner": owner, "repo": repo}),
+    return [runbook("list_pulls", "List the open pull requests of a repository", "read",
+                    {"owner": owner, "repo": repo, "limit": {"type": "int", "min": 1, "max": 100, "default": 30}}),
             runbook("drop_tag", "Delete a tag of a repository", "danger",
                     {"owner": owner, "repo": repo,
                      "tag": {"pattern": "^[A-Za-z0-9._-]+$", "description": "The tag, e.g. 1.4.0"}})]
@@ -636,6 +637,7 @@ def _forge_tools() -> list[ToolSpec]:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("list the open pull requests of acme/widgets", [("list_pulls", {"owner": "acme", "repo": "widgets"})]),
+    ("open pull requests of acme/widgets, top 5", [("list_pulls", {"owner": "acme", "repo": "widgets", "limit": 5})]),
     ("delete the tag acme/tools/cli:1.4.0-rc1", [("drop_tag", {"owner": "acme", "repo": "tools/cli",
                                                                "tag": "1.4.0-rc1"})]),
 ])

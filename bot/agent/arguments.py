@@ -527,6 +527,9 @@ def _enum_hosts(param: Param, entities: Entities) -> list[tuple[str, str]]:
             for host in entities.hosts if host not in entities.ips and host.split(".", 1)[0] == value.lower()]
 
 
+_COUNT_WORDS = frozenset({"top", "first", "last", "latest", "newest", "oldest"})
+
+
 def _numbered(param: Param, spec: ToolSpec, entities: Entities, used: set[int]) -> int | None:
     """The number of a thing written with its prefix ("CHG4711", "osd.17", "#4795") for a number
     parameter, when the prefix is a word of the parameter's name or description (its examples
@@ -807,6 +810,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if param.kind in ("int", "number"):
             if len(numeric) == 1:
                 anchors |= _description_stems(spec.summary)  # "the last 5 commits" for git_log's max_count
+                anchors |= _COUNT_WORDS  # "top 5", "the first 10": a count, and this is the only number it takes
             free = [n for n in entities.numbers if n not in used_numbers and _fits_bounds(n, param.schema)]
             described = re.findall(r"[a-z]{5,}", str(param.schema.get("description", "")).lower())
             near = _near_number(anchors, entities, (*(word.lower() for word in identifier_words(param.name)),
