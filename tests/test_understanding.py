@@ -643,3 +643,12 @@ def _forge_tools() -> list[ToolSpec]:
 ])
 async def test_an_owner_and_name_reference_fills_both_parameters(text: str, expected: Any) -> None:
     assert calls(await plan(text, _forge_tools())) == expected
+
+
+def test_a_shared_action_word_rules_out_every_tool_that_does_it() -> None:
+    """The review is the safety net for any planner: "don't restart nginx" rules out a generic
+    restart as well as the nginx one, though the request names the latter more exactly."""
+    tools = [runbook("restart_service", "Restart a systemd unit", "write", {"unit": {"pattern": "^[a-z0-9@._-]+$"}}),
+             runbook("nginx_restart", "Restart nginx on a host", "write", {"host": {"pattern": "^[a-z0-9.-]+$"}})]
+    forbidden = ruled_out(split_negations("don't restart nginx, just check it"), tools)
+    assert set(forbidden) == {"restart_service", "nginx_restart"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chatops.bot.agent.arguments import tool_vocabulary, typo_of
+from chatops.bot.agent.arguments import action_stems, tool_vocabulary, typo_of
 from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import CHANGE_VERBS, NEGATION, REFERENCES
 from chatops.bot.agent.ranking import Meaning, score_tool
@@ -68,8 +68,11 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
         for spec in tools:
             vocabulary = tool_vocabulary(spec)
             # "don't take a heap dump, just the threads": the span names `jvm_heap_dump` by two
-            # words and `jvm_thread_dump` by one of the same: only the one it names more exactly
-            outnamed = any(hits[spec.name] < other for other in hits.values())
+            # words and `jvm_thread_dump` by one of the same, a subject word: only the one it names
+            # more exactly. A shared action word rules out both ("don't restart nginx" rules out
+            # `restart_service` beside `nginx_restart`): the review's safety net stays whole.
+            outnamed = not hits[spec.name] & action_stems(spec) and \
+                any(hits[spec.name] < other for other in hits.values())
             named = bool(words & vocabulary) or any(typo_of(word, vocabulary) for word in words)
             if not named:
                 named = bool(score_tool(spec, entities).verb_hit)
