@@ -530,7 +530,7 @@ def _enum_hosts(param: Param, entities: Entities) -> list[tuple[str, str]]:
 _COUNT_WORDS = frozenset({"top", "first", "last", "latest", "newest", "oldest"})
 
 
-def _numbered(param: Param, spec: ToolSpec, entities: Entities, used: set[int]) -> int | None:
+def _numbered(param: Param, entities: Entities, used: set[int]) -> int | None:
     """The number of a thing written with its prefix ("CHG4711", "osd.17", "#4795") for a number
     parameter, when the prefix is a word of the parameter's name or description (its examples
     too: "e.g. 4711 for CHG4711"; "build-02" is a host, not a number of `days`); a bare "#4795"
@@ -822,7 +822,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if value is None:
                 value = _unit_number(param, entities)  # "ramp X to 50%", "the last 14 days", "30d"
             if value is None:
-                value = _numbered(param, spec, entities, used_numbers)  # "close CHG4711", "out osd.17"
+                value = _numbered(param, entities, used_numbers)  # "close CHG4711", "out osd.17"
                 if value is not None:  # the name it was written in is not a text value too
                     avoid |= {f"{prefix}{sep}{value}" for prefix, number in entities.numbered if number == value
                               for sep in ("", "-", ".", "#")} | {f"#{value}"}
