@@ -16,13 +16,7 @@ from rapidfuzz.distance import OSA
 
 from chatops.bot.agent.entities import (
     CLAUSE,
-    DOMAIN_NAMES,
-    HOST_NAMES,
-    PATH_NAMES,
-    PORT_NAMES,
     STOPWORDS,
-    TIMEZONE_NAMES,
-    URL_NAMES,
     VERB_LEADS,
     Entities,
     add_unique,
@@ -50,6 +44,7 @@ from chatops.bot.agent.lexicon import (
     VALUE_ALIASES,
     synonym_class,
 )
+from chatops.bot.agent.param_kinds import Param, fits_string, parameters
 from chatops.bot.agent.values import (
     Choice,
     Span,
@@ -84,117 +79,6 @@ ENTITY_KINDS = frozenset({"url", "host", "domain", "port", "timezone", "path"})
 
 
 # --- parameters ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str  # url, host, domain, port, timezone, path, enum, int, number, bool, string
-    schema: dict[str, Any]
-    required: bool
-
-    @property
-    def enum(self) -> list[Any]:
-        return list(self.schema.get("enum") or [])
-
-
-def _flat(schema: dict[str, Any]) -> dict[str, Any]:
-    """`anyOf: [X, null]` (an optional value) read as X."""
-    options = [option for option in schema.get("anyOf", []) if option.get("type") != "null"]
-    if len(options) == 1:
-        return {**{k: v for k, v in schema.items() if k != "anyOf"}, **options[0]}
-    return schema
-
-
-def parameters(spec: ToolSpec) -> list[Param]:
-    schema = spec.parameters_schema
-    required = set(schema.get("required", []))
-    found = []
-    for name, raw in schema.get("properties", {}).items():
-        prop = _flat(raw)
-        if prop.get("type") in (None, "string") and not prop.get("enum"):
-            listed = listed_values(name, str(prop.get("description", "")), spec.description)
-            if listed:  # the values are only written out in prose: read them as the enum they are
-                prop = {**prop, "enum": listed}
-        found.append(Param(name, _kind(name, prop), prop, name in required))
-    return found
-
-
-_ONE_OF = r"\bone\s+of\s*:?\s*((?:[\w.-]+\s*(?:,|\bor\b|/|\|)\s*(?:or\s+)?)+[\w.-]+)"
-
-
-@functools.lru_cache(maxsize=1024)
-def listed_values(name: str, described: str, tool_description: str) -> list[str]:
-    """The values a text parameter takes when its author wrote them only in prose: "one of: draft,
-    open, approved" in its own description, or "state is one of: ..." in the tool's (as a
-    docstring-generated MCP schema says it). Empty when nothing lists them."""
-    found = re.search(_ONE_OF, described, re.IGNORECASE)
-    if found is None:
-        words = r"\W+".join(re.escape(word) for word in identifier_words(name))
-        found = re.search(rf"\b{words}\b[^.\n]{{0,40}}?{_ONE_OF}", tool_description, re.IGNORECASE)
-    if found is None:
-        return []
-    values = [value.rstrip(".") for value in re.split(r"\s*(?:,|\bor\b|/|\|)\s*", found.group(1)) if value.rstrip(".")]
-    return values if 2 <= len(values) <= 12 else []
-
-
-def _kind(name: str, prop: dict[str, Any]) -> str:
-    lowered = "_".join(identifier_words(name))  # "podName" reads as "pod_name"
-    described = str(prop.get("description", "")).lower()
-    if prop.get("enum"):
-        return "enum"
-    kind = prop.get("type")
-    if kind == "integer":
-        return "port" if lowered in PORT_NAMES or lowered.endswith("_port") else "int"
-    if kind == "number":
-        return "number"
-    if kind == "boolean":
-        return "bool"
-    if kind == "array" and (prop.get("items") or {}).get("enum"):
-        return "enum_list"  # "affecting payments and login": every listed value the request names
-    if kind == "array" and (prop.get("items") or {}).get("type") in (None, "string"):
-        return "list"  # "stage config/nginx.conf": a list of words of the request
-    if kind not in (None, "string"):
-        return "other"
-    by_name = _kind_by_name(lowered, described, prop)
-    pattern = prop.get("pattern")
-    if by_name != "string" and pattern and not _takes_its_kind(by_name, pattern):
-        return "string"  # a `target` whose pattern takes "latest" or "4.13" is no host, whatever its name
-    return by_name
-
-
-def _takes_its_kind(kind: str, pattern: str) -> bool:
-    """Whether a pattern takes a value of the kind its parameter's name suggests; an address only
-    counts where a version does not fit too (`^[0-9]+(\\.[0-9]+){0,3}$` takes "10.0.0.1")."""
-    fits = [_fits_string(sample, {"pattern": pattern}) for sample in _KIND_SAMPLES.get(kind, ())]
-    if kind == "host" and fits[-1] and not any(fits[:-1]):
-        return not _fits_string("4.13", {"pattern": pattern})
-    return any(fits)
-
-
-# What a value of each kind guessed from a parameter's name looks like: its pattern must take one.
-_KIND_SAMPLES = {
-    "url": ("https://example.com/health", "http://10.0.0.1:8080/"),
-    "host": ("web-1.example.com", "web-1", "db01", "10.0.0.1"),  # the address last (see `_takes_its_kind`)
-    "domain": ("example.com", "api.example.com"),
-    "timezone": ("Europe/Berlin", "UTC"),
-    "path": ("/var/log/syslog", "/srv/app", "config/app.yaml"),
-}
-
-
-def _kind_by_name(lowered: str, described: str, prop: dict[str, Any]) -> str:
-    if lowered in URL_NAMES or lowered.endswith("_url"):
-        return "url"
-    if lowered in HOST_NAMES or lowered.endswith("_host"):
-        return "host"
-    if lowered in DOMAIN_NAMES or (lowered == "name" and ("domain" in described or "host" in described)):
-        return "domain"
-    if lowered in TIMEZONE_NAMES:
-        return "timezone"
-    if lowered in PATH_NAMES or str(prop.get("pattern", "")).startswith("^/") or any(
-            part in PATH_NAMES for part in lowered.split("_")[-1:]):
-        return "path"  # "repo_path", "config_file", "log_dir"
-    return "string"
 
 
 def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
@@ -292,18 +176,6 @@ def _fits_bounds(value: float, prop: dict[str, Any]) -> bool:
     return not ("exclusiveMaximum" in prop and value >= prop["exclusiveMaximum"])
 
 
-def _fits_string(value: str, prop: dict[str, Any]) -> bool:
-    if len(value) > int(prop.get("maxLength", 10_000)):
-        return False
-    pattern = prop.get("pattern")
-    if pattern:
-        try:
-            return re.search(pattern, value) is not None
-        except re.error:
-            return True
-    return True
-
-
 def _with_port(host: str, param: Param, entities: Entities) -> str:
     """`host:port` when the request wrote it so and the parameter takes that form ("host or
     host:port", a pattern with an optional `:port`); otherwise the bare host."""
@@ -312,7 +184,7 @@ def _with_port(host: str, param: Param, entities: Entities) -> str:
         return host
     joined = f"{host}:{port}"
     pattern = param.schema.get("pattern")
-    takes = _fits_string(joined, param.schema) if pattern else "host:port" in str(param.schema.get("description", ""))
+    takes = fits_string(joined, param.schema) if pattern else "host:port" in str(param.schema.get("description", ""))
     return joined if takes else host
 
 
@@ -611,7 +483,7 @@ def word_candidates(param: Param, entities: Entities, avoid: set[str]) -> list[s
     for word in [*entities.quoted, *words_of(entities.plain)]:
         if word.lower() in STOPWORDS or stem(word) in avoid:
             continue
-        if _fits_string(word, param.schema):
+        if fits_string(word, param.schema):
             add_unique(values, word)
     return values[:24]
 
@@ -723,7 +595,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         elif kind in ("host", "domain"):
             hosts = entities.hosts if kind == "host" else [h for h in entities.hosts if h not in entities.ips]
             hosts = [host for host in hosts if host not in named_hosts]  # mx1.mail.corp is the relay mx1
-            hosts = [host for host in hosts if _fits_string(host, param.schema)]
+            hosts = [host for host in hosts if fits_string(host, param.schema)]
             if hosts:
                 put(param, _with_port(hosts[0], param, entities), hosts[0], FIT_POINTS["host", kind])
             elif entities.urls and url_host(entities.urls[0]):
