@@ -664,4 +664,8 @@ def evaluate(
 
 
 def main() -> None:
+    # numpy's OpenBLAS runs one thread: the bot's matrices are tiny (the sentence encoder, audio),
+    # and changing the count while another thread multiplies can hang OpenBLAS for good
+    # (threadpoolctl#205), as a stopping bot once did in its encoder's warm-up. Set before numpy loads.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     app()

