@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from chatops.bot.agent.arguments import parameters
 from chatops.bot.agent.entities import extract_entities, identifier_words
+from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.provenance import Source
 from chatops.bot.agent.ranking import rank_tools
 from chatops.bot.model import Risk, Step

@@ -17,10 +17,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chatops.bot.agent.arguments import fill_arguments, parameters, tool_vocabulary
+from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
+from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.ranking import CLEAR_MARGIN, Candidate
+from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.bot.model import Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolSpec
 

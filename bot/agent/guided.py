@@ -72,7 +72,6 @@ from pydantic_ai.output import NativeOutput
 
 from chatops.bot.agent import meaning as semantics
 from chatops.bot.agent.answers import summarize_steps
-from chatops.bot.agent.arguments import Param, description_stems, parameters, tool_vocabulary, word_candidates
 from chatops.bot.agent.conditions import found_problem, split_conditional
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
@@ -88,8 +87,10 @@ from chatops.bot.agent.entities import (
     words_of,
 )
 from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
+from chatops.bot.agent.free_text import word_candidates
 from chatops.bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REFERENCES, REQUEST_SPLIT, THANKS
 from chatops.bot.agent.negation import Negations, ruled_out, split_negations
+from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.planner import data_block, run_model
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.provenance import Source, message_parts
@@ -103,6 +104,7 @@ from chatops.bot.agent.ranking import (
     rank_tools,
     score_tool,
 )
+from chatops.bot.agent.tool_words import description_stems, tool_vocabulary
 from chatops.bot.agent.values import fitting, spans_of
 from chatops.bot.model import Answer, Plan, Risk, Step
 from chatops.tools.registry import ToolArgumentError, ToolSpec

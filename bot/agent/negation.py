@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chatops.bot.agent.arguments import action_stems, tool_vocabulary, typo_of
 from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import CHANGE_VERBS, NEGATION, REFERENCES
 from chatops.bot.agent.ranking import Meaning, score_tool
+from chatops.bot.agent.tool_words import action_stems, tool_vocabulary, typo_of
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
 

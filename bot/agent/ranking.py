@@ -10,17 +10,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from chatops.bot.agent.arguments import (
-    ENTITY_KINDS,
-    Filled,
-    _description_stems,
-    _description_verb,
-    _sources,
-    abbreviation_of,
-    fill_arguments,
-    opens_with,
-    typo_of,
-)
+from chatops.bot.agent.arguments import fill_arguments
+from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
     CLAUSE,
     STOPWORDS,
@@ -32,6 +23,7 @@ from chatops.bot.agent.entities import (
     without_quoted,
     words_of,
 )
+from chatops.bot.agent.filled import ENTITY_KINDS, Filled
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     CHANGE_CLASSES,
@@ -43,6 +35,7 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
+from chatops.bot.agent.tool_words import abbreviation_of, description_verb, keyword_sources, summary_stems, typo_of
 from chatops.bot.agent.values import identifier_shaped, spans_of
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
@@ -172,11 +165,11 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     action_hit = False  # the tool's action itself (its verb, not a subject word) in the verb's place
     phrases: dict[str, list[str]] = {}
     names = name_words(spec)
-    lead = _description_verb(spec.summary)
+    lead = description_verb(spec.summary)
     for word in [*names, *spec.keywords, *([lead] if lead else [])]:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
-    described = _description_stems(spec.summary)
+    described = summary_stems(spec.summary)
     clauses = _clause_tokens(entities.wording, single | described)
     known = set(single | described)
     clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known) or token)
@@ -306,7 +299,7 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
     """The tool's words whose synonyms count: its verb (the first word of its name) and its
     keywords with any class; its other name words only for subject classes ("replicas")."""
-    return _sources(spec.name, spec.keywords)
+    return keyword_sources(spec.name, spec.keywords)
 
 
 def _closest(similarity: float, top: float, runner_up: float) -> bool:

@@ -1,0 +1,119 @@
+"""Enum parameters: which of a parameter's values the request names, written out, by an alias
+(`x-aliases`, the lexicon's value words), shortened or mistyped, as a path's words, or as a host's
+first label."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chatops.bot.agent.clauses import opens_with
+from chatops.bot.agent.entities import (
+    STOPWORDS,
+    Entities,
+    stem,
+    words_of,
+)
+from chatops.bot.agent.lexicon import (
+    HTTP_VERBS,
+    LIGHT_VERBS,
+    STATE_WORDS,
+    SWITCH_VERBS,
+    VALUE_ALIASES,
+)
+from chatops.bot.agent.param_kinds import Param
+from chatops.bot.agent.tool_words import (
+    typo_of,
+)
+
+
+def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
+    """What people say for each enum value: the lexicon's `VALUE_ALIASES` and the parameter's own
+    `x-aliases` (a runbook's `aliases = {pg = "postgresql"}`), alias → value."""
+    values = {str(value).lower(): value for value in prop.get("enum") or [] if isinstance(value, str)}
+    aliases = {alias: values[target.lower()] for alias, target in VALUE_ALIASES.items() if target.lower() in values}
+    for row in STATE_WORDS:
+        held = [values[word] for word in row if word in values]
+        if len(held) == 1:
+            aliases.update({word: held[0] for word in row if word not in values})
+    for alias, target in (prop.get("x-aliases") or {}).items():
+        if str(target).lower() in values:
+            aliases[str(alias).lower()] = values[str(target).lower()]
+    return aliases
+
+
+def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = None, *,
+                  loose: bool = False) -> list[Any]:
+    """Enum values written in `text` as whole words, or one of their aliases ("postgres" for
+    "postgresql"). Single letters and values that are also common words ("A", "GET", "HEAD")
+    must be written in the same case. `loose` (for a required value): also a shortening or a
+    typing slip of one, when only one value is meant so."""
+    found = []
+    for value in values:
+        if not isinstance(value, str) or not value:
+            continue
+        common = len(value) == 1 or value.lower() in STOPWORDS or value.lower() in HTTP_VERBS
+        flags = 0 if common else re.IGNORECASE
+        if re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text, flags):
+            found.append(value)
+    for alias, value in (aliases or {}).items():
+        if value not in found and re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text, re.IGNORECASE):
+            found.append(value)
+    if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
+        words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
+        for value in values:
+            if not isinstance(value, str) or len(value) < 3 or not value.isalpha():
+                continue
+            lowered = value.lower()
+            if any(_abbreviates(word, lowered) or _abbreviates(lowered, word) or typo_of(word, {lowered}) == lowered
+                   for word in words):
+                found.append(value)
+        found = found if len(found) == 1 else []
+    return found
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """ "med" → "medium", "maint" → "maintenance", "warn" → "warning": the start of it, at least
+    three letters and half of it."""
+    return long != short and long.startswith(short) and len(short) >= 3 and len(short) * 2 >= len(long) - 1
+
+
+def opens_a_clause(value: str, aliases: dict[str, str], text: str) -> bool:
+    """Whether the request's verb is this state value or a word for it ("enable X", "disable X"),
+    or a light verb whose particle it is ("turn new_checkout off", "switch it on"); a name
+    ("nginx looks odd") is not a verb."""
+    states = frozenset().union(*STATE_WORDS)
+    words = frozenset(word for word in (value.lower(), *(alias for alias, target in aliases.items()
+                                                         if target == value)) if word in states)
+    return opens_with(words, text) or opens_with(LIGHT_VERBS | SWITCH_VERBS, text, then=words)
+
+
+def path_enum_matches(values: list[Any], entities: Entities) -> list[Any]:
+    """Enum values that are paths, named by the request: the path itself ("/var/log/dpkg.log"), or
+    every word of one of them that is not a common folder ("syslog", "the nginx error log")."""
+    paths = [value for value in values if isinstance(value, str) and value.startswith("/")]
+    if not paths:
+        return []
+    exact = [value for value in paths if value in entities.paths]
+    if exact:
+        return exact
+    words = {stem(word) for word in words_of(entities.plain)}
+    named = []
+    for value in paths:
+        base = value.rsplit("/", 1)[-1]
+        stem_of_base = base.rsplit(".", 1)[0] if "." in base else base
+        parts = [part for part in value.rsplit("/", 1)[0].split("/") if part and part not in _COMMON_FOLDERS]
+        parts = [stem(part) for part in [*parts, stem_of_base]]
+        if parts and all(part in words for part in parts):
+            named.append(value)
+    return named if len(named) == 1 else []
+
+
+_COMMON_FOLDERS = frozenset({"var", "etc", "usr", "opt", "srv", "home", "tmp", "local", "lib", "share", "run", "log"})
+
+
+def enum_hosts(param: Param, entities: Entities) -> list[tuple[str, str]]:
+    """(value, host) for each enum value that is the first label of a host the request names:
+    "qshape hold on mx1.mail.corp" names the relay `mx1`."""
+    return [(value, host) for value in param.enum if isinstance(value, str) and len(value) >= 2
+            for host in entities.hosts if host not in entities.ips and host.split(".", 1)[0] == value.lower()]

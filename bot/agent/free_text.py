@@ -1,0 +1,172 @@
+"""Free-text parameters: which spans of the request fill them. Required ones together (two never
+take the same span), optional ones only when named next to the value or when only their pattern
+takes it; owner/name references split over two parameters."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from chatops.bot.agent.entities import (
+    STOPWORDS,
+    Entities,
+    add_unique,
+    identifier_words,
+    is_domain,
+    stem,
+    words_of,
+)
+from chatops.bot.agent.filled import FIT_POINTS, Filled, item_schema
+from chatops.bot.agent.lexicon import (
+    DETERMINERS,
+    PARTICLES,
+)
+from chatops.bot.agent.param_kinds import Param, fits_string
+from chatops.bot.agent.values import (
+    Choice,
+    Span,
+    anchor_stems,
+    best_assignment,
+    fitting,
+    identifier_shaped,
+    restrictive,
+    value_choices,
+)
+
+
+def with_hosts(plain: str, text: str, hosts: list[str]) -> str:
+    """`plain` with the host names put back: a dotted name can be a table ("public.events") or a
+    node, not only a host, and the parameter's pattern decides."""
+    restored = plain
+    for host in hosts:  # with its ":port" when written so ("10.0.2.14:8080" is one value)
+        for match in re.finditer(re.escape(host) + r"(?::\d{1,5}(?!\d))?", text, re.IGNORECASE):
+            start, end = match.span()
+            if restored[start:end].strip() == "":
+                restored = restored[:start] + text[start:end] + restored[end:]
+    return restored
+
+
+def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: Entities, avoid: set[str],
+               objects: set[int], tool_words: list[str], put: Callable[[Param, Any, str, float], None]) -> None:
+    """Free-text parameters, together: each required one takes the span that fits it best, and
+    two parameters never take the same span ("revert the payments rollout to a1b2c3d": the service
+    is the plain word its examples look like, the revision the hash). Optional ones only when the
+    request names them next to the value, or when only their pattern accepts it ("for 2h")."""
+    strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
+    taken = {str(v).lower() for v in filled.args.values()}
+    # a word that names another parameter anchors that one ("the backup origin" is the origin)
+    others = {p.name: {stem(part) for part in identifier_words(p.name)} for p in params}
+    lists = {p.name: value_choices(item_schema(p), spans, entities.quoted,
+                                   anchor_stems(p.name, p.schema, tool_words) - frozenset().union(
+                                       *(words for name, words in others.items() if name != p.name)),
+                                   avoid, objects, taken, anchor_stems(p.name, p.schema, []))
+             for p in strings if p.required}
+    assigned, margins = best_assignment(lists)
+    for param in (p for p in strings if p.required):
+        others = {value.lower() for name, value in assigned.items() if name != param.name}
+        choices = [choice for choice in lists[param.name] if choice.value.lower() not in others]
+        if not choices:
+            continue
+        best = choices[0] if param.name not in assigned else next(c for c in choices if c.value == assigned[param.name])
+        rest = [choice for choice in choices if choice is not best]
+        clear = (not rest or best.score - rest[0].score >= 0.5) and margins.get(param.name, float("inf")) >= 0.5
+        # a word with no evidence is taken only when it is the only one that fits, or every other
+        # one stands where a verb stands ("put the shop into maintenance": not "put")
+        alone = len(lists[param.name]) == 1 or all(choice.score < 0 for choice in lists[param.name][1:])
+        if clear and (best.score > 0 or (alone and best.score == 0)):
+            value: Any = [best.value] if param.kind == "list" else best.value
+            put(param, value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
+                FIT_POINTS["anchor", "string"])
+            if not best.why:
+                filled.guessed.add(param.name)  # the only word left, taken for want of another
+        else:
+            filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
+    for param in (p for p in strings if not p.required):
+        own = anchor_stems(param.name, {}, [])  # named by its own name only: "duration 2h", "for 2h" by pattern
+        taken |= {str(v).lower() for v in filled.args.values()}
+        choices = value_choices(item_schema(param), spans, entities.quoted, own, avoid, set(), taken, own)
+        if not choices:
+            continue
+        named = _quoted_after(own, entities)  # 'reason "customer updated card"', "with note 'db fixed'"
+        best = Choice(named, 0.0, "quoted, named next to it") if named and fitting(named, item_schema(param)) \
+            and named.lower() not in taken else choices[0]
+        # "for INC-2291" where the incident is "e.g. INC-2291": a shape of letters and digits its
+        # examples share is as telling as its name (a plain word shaped like "maria" is not)
+        distinct = "shaped like its examples" in best.why and identifier_shaped(best.value) and \
+            re.search(r"[A-Za-z]", best.value) is not None and re.search(r"\d", best.value) is not None
+        if "named next to it" in best.why or distinct or (restrictive(param.schema) and
+                                                         identifier_shaped(best.value)):
+            put(param, [best.value] if param.kind == "list" else best.value,
+                f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
+                FIT_POINTS["anchor", "string"])
+
+
+def _quoted_after(anchors: frozenset[str], entities: Entities) -> str | None:
+    """The quoted text written right after a word naming the parameter ('reason "vendor
+    postponed"', "with note: 'pool bumped'", "owner: 'dana'"), if any."""
+    for quoted in entities.quoted:
+        at = entities.text.find(quoted)
+        before = words_of(entities.text[max(0, at - 40): at])[-2:] if at > 0 else []
+        if any(stem(word) in anchors for word in before):
+            return quoted
+    return None
+
+
+# "payments/checkout-api", "platform/base/python:2024.12.01", "harbor.corp/payments/api:v2": an
+# owner/name reference, with a registry host before it and a tag after it
+_NESTED = re.compile(r"(?<![\w/.:@-])(?:[a-z0-9-]+(?:\.[a-z0-9-]+)+/)?([A-Za-z0-9][\w.-]*)/([\w.-]+(?:/[\w.-]+)*)"
+                     r"(?::([\w.+-]+))?(?![\w/])")
+
+
+def split_nested(params: list[Param], filled: Filled, entities: Entities,
+                  put: Callable[[Param, Any, str, float], None]) -> None:
+    """An owner/name reference for a tool that takes the two apart (a registry's project and
+    repository, a forge's owner and repo), in the order its schema lists them: the first part to
+    the first, the rest to the second, a ":tag" to a third that takes it. Only required text
+    parameters not filled otherwise, and only when each part fits its own."""
+    strings = [p for p in params if p.kind == "string" and p.required and p.name not in filled.args]
+    if len(strings) < 2:
+        return
+    for match in _NESTED.finditer(entities.text):
+        head, tail, tag = match.group(1), match.group(2), match.group(3)
+        if match.group(0).lower().startswith(("http", "www.")) or ("." in head and is_domain(head.lower())):
+            continue
+        for first, second in itertools.pairwise(strings):
+            if fitting(head, first.schema) and fitting(tail, second.schema):
+                put(first, head, f"{first.name} {head} (the first part of {match.group(0)})",
+                    FIT_POINTS["anchor", "string"])
+                put(second, tail, f"{second.name} {tail} (the rest of {match.group(0)})",
+                    FIT_POINTS["anchor", "string"])
+                rest = [p for p in strings if p.name not in filled.args]
+                if tag and rest and fitting(tag, rest[0].schema):
+                    put(rest[0], tag, f"{rest[0].name} {tag} (after the colon)", FIT_POINTS["anchor", "string"])
+                return
+
+
+def object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:
+    """Positions right after a word of the tool's vocabulary, skipping determiners and
+    particles: where an order puts its object ("purge emails", "scale down the api")."""
+    positions = set()
+    for position, span in enumerate(spans):
+        if span.stem not in vocabulary:
+            continue
+        index = position + 1
+        while index < len(spans) and spans[index].text.lower() in DETERMINERS | PARTICLES:
+            index += 1
+        if index < len(spans):
+            positions.add(spans[index].index)
+    return positions
+
+
+def word_candidates(param: Param, entities: Entities, avoid: set[str]) -> list[str]:
+    """Every word of the request that could be this free-text parameter's value (what the
+    model may choose from)."""
+    values: list[str] = []
+    for word in [*entities.quoted, *words_of(entities.plain)]:
+        if word.lower() in STOPWORDS or stem(word) in avoid:
+            continue
+        if fits_string(word, param.schema):
+            add_unique(values, word)
+    return values[:24]

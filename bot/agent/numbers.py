@@ -1,0 +1,115 @@
+"""Number parameters: which number of the request a parameter takes. Next to a word naming it
+("200 lines", "sev 2"), in its unit ("14 days", "50%"), with its prefix ("CHG4711"), or the lone
+number where one is needed; always within its schema's bounds."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chatops.bot.agent.entities import (
+    Entities,
+    identifier_words,
+    stem,
+    words_of,
+)
+from chatops.bot.agent.param_kinds import Param
+from chatops.bot.agent.tool_words import summary_stems
+from chatops.bot.agent.values import anchor_stems
+
+COUNT_WORDS = frozenset({"top", "first", "last", "latest", "newest", "oldest"})
+
+
+def fits_bounds(value: float, prop: dict[str, Any]) -> bool:
+    if "minimum" in prop and value < prop["minimum"]:
+        return False
+    if "maximum" in prop and value > prop["maximum"]:
+        return False
+    if "exclusiveMinimum" in prop and value <= prop["exclusiveMinimum"]:
+        return False
+    return not ("exclusiveMaximum" in prop and value >= prop["exclusiveMaximum"])
+
+
+def near_number(anchors: frozenset[str], entities: Entities, names: tuple[str, ...] = ()) -> int | None:
+    """A number the request writes next to a word naming the parameter: "200 lines", "a 7
+    second timeout", "replicas: 5". Numbers inside quoted output never count (see
+    `entities.extract_entities`)."""
+    tokens = words_of(entities.plain)
+    for index, token in enumerate(tokens):
+        if not token.isdigit() or int(token) not in entities.numbers:
+            continue
+        neighbours = tokens[max(0, index - 3): index] + tokens[index + 1: index + 3]  # "wait more than 4"
+        if any(stem(word) in anchors for word in neighbours):
+            return int(token)
+        if index and _shortens_a_name_word(tokens[index - 1], names):  # "sev 2" for `severity`
+            return int(token)
+    return None
+
+
+def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
+    """ "sev" for severity, "proc" for a "Process id": the start of one of the parameter's own
+    words (its name's, its description's), three letters at least."""
+    return len(word) >= 3 and word.isalpha() and any(name != word and name.startswith(word) for name in names)
+
+
+def unit_number(param: Param, entities: Entities) -> int | None:
+    """A number written with the unit this parameter counts in: a percentage for a parameter about
+    percent, "14 days"/"30d" for one named in days (hours, minutes, seconds, weeks)."""
+    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
+    words = {part for part in re.split(r"[_\W]+", named_by) if part}
+    if words & {"percent", "percentage", "pct"} and len(entities.percentages) == 1:
+        return entities.percentages[0] if fits_bounds(entities.percentages[0], param.schema) else None
+    named = [value for value, unit in entities.durations if unit in set(identifier_words(param.name))]
+    if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
+        named = [value for value, unit in entities.sizes if unit in words or unit.replace("b", "ib") in words]
+    return named[0] if len(named) == 1 and fits_bounds(named[0], param.schema) else None
+
+
+def numbered(param: Param, entities: Entities, used: set[int]) -> int | None:
+    """The number of a thing written with its prefix ("CHG4711", "osd.17", "#4795") for a number
+    parameter, when the prefix is a word of the parameter's name or description (its examples
+    too: "e.g. 4711 for CHG4711"; "build-02" is a host, not a number of `days`); a bare "#4795"
+    only for a required one. One such number, or none is taken."""
+    said = " ".join([param.name, str(param.schema.get("description", ""))]).lower()
+    words = set(re.split(r"[^a-z]+", said)) | {w for token in re.findall(r"[a-z]+\d+", said)
+                                                for w in re.findall(r"[a-z]+", token)}
+    found = {number for prefix, number in entities.numbered
+             if number not in used and fits_bounds(number, param.schema)
+             and ((prefix and prefix in words) or (not prefix and param.required))}
+    return found.pop() if len(found) == 1 else None
+
+
+def number_after(words: tuple[str, ...], entities: Entities) -> int | None:
+    """The only number written right after one of `words` ("listening on 22")."""
+    tokens = words_of(entities.plain)
+    found = [int(tokens[i + 1]) for i in range(len(tokens) - 1) if tokens[i] in words and tokens[i + 1].isdigit()
+             and int(tokens[i + 1]) in entities.numbers]
+    return found[0] if len(found) == 1 else None
+
+
+def number_for(param: Param, entities: Entities, used: set[int], summary: str, *,
+               only_number: bool) -> tuple[int | None, set[str]]:
+    """The number this parameter takes, and the words it was written in when those were a name
+    ("CHG4711", "#4711"), which no text parameter may then take. Tried in order of evidence: next
+    to a word naming it, the lone number a required one needs, in its unit, with its prefix.
+    `only_number`: the tool takes no other number, so its description's words and count words
+    ("the last 5 commits", "top 5") name it too."""
+    anchors = anchor_stems(param.name, param.schema, [])
+    if only_number:
+        anchors |= summary_stems(summary) | COUNT_WORDS
+    free = [n for n in entities.numbers if n not in used and fits_bounds(n, param.schema)]
+    described = re.findall(r"[a-z]{5,}", str(param.schema.get("description", "")).lower())
+    near = near_number(anchors, entities, (*(word.lower() for word in identifier_words(param.name)),
+                                           *described))  # "sev 2", "proc 28133" (Process id)
+    if near is not None and near not in used and fits_bounds(near, param.schema):
+        return near, set()
+    if param.required and len(free) == 1:
+        return free[0], set()  # a lone number where one is needed ("scale checkout to 4")
+    value = unit_number(param, entities)  # "ramp X to 50%", "the last 14 days", "30d"
+    if value is not None:
+        return value, set()
+    value = numbered(param, entities, used)  # "close CHG4711", "out osd.17"
+    if value is None:
+        return None, set()
+    return value, {f"{prefix}{sep}{value}" for prefix, number in entities.numbered if number == value
+                   for sep in ("", "-", ".", "#")} | {f"#{value}"}

@@ -1,0 +1,127 @@
+"""A tool's own wording: the stems of its name, keywords, description and their synonyms, and
+the typing slips and shortenings of them. Its wording is never an argument value, and it is what
+ranking compares a request's words with."""
+
+from __future__ import annotations
+
+import functools
+
+from rapidfuzz.distance import OSA
+
+from chatops.bot.agent.entities import (
+    STOPWORDS,
+    identifier_words,
+    is_english,
+    stem,
+    words_of,
+)
+from chatops.bot.agent.lexicon import (
+    ACTION_CLASSES,
+    SYNONYMS,
+    synonym_class,
+)
+from chatops.bot.agent.values import (
+    Span,
+)
+from chatops.tools.registry import ToolSpec
+
+
+def tool_vocabulary(spec: ToolSpec) -> set[str]:
+    """The stems of the tool's own words and of their synonyms: never a value of its arguments
+    ("roll out payments 2.2.0": the service is not "roll")."""
+    return set(_vocabulary(spec.name, spec.keywords))
+
+
+@functools.lru_cache(maxsize=1024)
+def _vocabulary(name: str, keywords: tuple[str, ...]) -> frozenset[str]:
+    words = {stem(word) for word in identifier_words(name)}
+    for keyword in keywords:
+        words.update(stem(word) for word in words_of(keyword))
+    for source in keyword_sources(name, keywords):
+        cls = synonym_class(source)
+        if cls is not None:
+            words.update(stem(word) for phrase in SYNONYMS[cls] for word in words_of(phrase))
+    return frozenset(words)
+
+
+def action_stems(spec: ToolSpec) -> set[str]:
+    """The stems of the tool's action: its name's verb, its description's first word, and their
+    synonyms ("purge", "flush", "clear"): what its object follows."""
+    return set(_action_stems(spec.name, spec.summary))
+
+
+@functools.lru_cache(maxsize=1024)
+def _action_stems(name: str, summary: str) -> frozenset[str]:
+    verbs = [word for word in [(identifier_words(name) or [""])[0], description_verb(summary)] if word]
+    found = {stem(verb) for verb in verbs}
+    for verb in verbs:
+        cls = synonym_class(verb)
+        if cls in ACTION_CLASSES:  # single words only: "prod" of "push * to prod" is no action
+            found.update(stem(phrase) for phrase in SYNONYMS[cls] if len(words_of(phrase)) == 1)
+    return frozenset(found)
+
+
+def description_stems(spec: ToolSpec) -> set[str]:
+    """The content words of the tool's summary: its wording, not a value ("Count the messages
+    waiting in a queue": neither "count" nor "queue" is the queue)."""
+    return set(summary_stems(spec.summary))
+
+
+@functools.lru_cache(maxsize=1024)
+def summary_stems(summary: str) -> frozenset[str]:
+    return frozenset(stem(word) for word in words_of(summary) if len(word) >= 3 and word not in STOPWORDS)
+
+
+@functools.lru_cache(maxsize=1024)
+def description_verb(summary: str) -> str | None:
+    """The summary's first word when it is the action ("Drain a node…", "Shows the commit logs"):
+    a tool's description usually opens with what it does, which counts like its name's verb."""
+    words = words_of(summary)
+    if not words or words[0] in STOPWORDS or not words[0].isalpha() or len(words[0]) < 3:
+        return None
+    return words[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def keyword_sources(name: str, keywords: tuple[str, ...]) -> tuple[str, ...]:
+    words = identifier_words(name)
+    sources = [*words[:1], *keywords]
+    sources += [word for word in words[1:] if synonym_class(word) not in ACTION_CLASSES]
+    return tuple(dict.fromkeys(word.lower() for word in sources))
+
+
+def misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
+    """Stems of the request's words that are one or two typing slips from the tool's words
+    ("restrat", "vaccum"): its wording, never a value."""
+    return {span.stem for span in spans if span.stem not in vocabulary and
+            (typo_of(span.stem, vocabulary) or abbreviation_of(span.stem, vocabulary))}
+
+
+def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """The word of `vocabulary` that `word` is a typing slip of: the same first letter, and one
+    edit (two from seven letters on; a swap of two letters is one edit)."""
+    if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in _STOP_STEMS or is_english(word):
+        return None  # "show" is a word, not a slip of "slow"; "stats" not of "seats"
+    allowed = 2 if len(word) >= 7 else 1
+    for known in vocabulary:
+        if known[:1] == word[:1] and abs(len(known) - len(word)) <= allowed and len(known) >= 4 and \
+                OSA.distance(word, known, score_cutoff=allowed) <= allowed:
+            return known
+    return None
+
+
+def abbreviation_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """The long word of `vocabulary` that `word` shortens ("cert" for "certificate", "repo" for
+    "repository", "config" for "configuration"): four letters or more, the start of a word of seven."""
+    if len(word) < 4 or not word.isalpha():
+        return None
+    found = [known for known in vocabulary if len(known) >= 7 and len(known) > len(word) + 2 and known.startswith(word)
+             and known[len(word):] not in _DERIVATIONS]  # "reach" does not shorten "reachable"
+    return found[0] if len(found) == 1 else None
+
+
+_DERIVATIONS = frozenset({"able", "ible", "ing", "ed", "er", "ers", "ment", "ments", "ion", "ions", "ly", "ness", "s",
+                          "es", "abl", "ibl"})
+
+
+_STOP_STEMS = frozenset(stem(word) for word in STOPWORDS)
