@@ -102,8 +102,11 @@ def _issue19_sets() -> list[Path]:
     session while the planner changed, run once: bench/results/issue19-final4-blind.txt), the fifth
     (written in the third session, first run before any change that session:
     bench/results/issue19-final5-blind.txt), the sixth (written in the fourth session, first run on
-    commit 317c505 before its failures were read: bench/results/issue19-final6-blind.txt), then the tuning set."""
-    return [path for part in ("heldout", "final", "final2", "final3", "final4", "final5", "final6", "tuning")
+    commit 317c505 before its failures were read: bench/results/issue19-final6-blind.txt), the seventh
+    (written in the fifth session, first run on commit 87c480a before any planner change that session:
+    bench/results/issue19-final7-blind.txt), then the tuning set."""
+    return [path for part in ("heldout", "final", "final2", "final3", "final4", "final5", "final6", "final7",
+                              "tuning")
             for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
 
 
