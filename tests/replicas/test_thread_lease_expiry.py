@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from chatops.bot.faults import StorageUnavailable
 from chatops.bot.thread_locks import ThreadLocks
+from chatops.storage import Store
+from tests.polling import eventually
+from tests.postgres_server import running_postgres
 
 
 async def test_a_lease_whose_live_owner_never_released_it_expires(open_store):
@@ -32,3 +38,44 @@ async def test_a_turn_longer_than_the_lease_keeps_it_by_renewing(open_store):
             assert await owner.heartbeat() and await other.heartbeat()
             assert not await other.take_thread_lease("web:long")
     assert await other.take_thread_lease("web:long")  # released at the end of the turn
+
+
+@pytest.fixture
+def stoppable_server():
+    """A PostgreSQL server no other test uses, so this one may stop it."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.mark.sqlite_only  # (the fixture's own backend: both stores below name the stoppable PostgreSQL server)
+async def test_a_release_that_failed_in_an_outage_is_tried_again_when_the_database_returns(
+        stoppable_server, tmp_path, caplog):
+    """The release at the end of a turn fails while PostgreSQL is down; the owner tries it again,
+    so the other replica gets the thread as soon as the database is back, long before the lease
+    would expire (`lease_seconds` = 60 here; the wait allowed is 25 s)."""
+    url = stoppable_server.create_database()
+    owner = await Store.open(tmp_path / "a.db", url=url, lease_seconds=60)
+    other = await Store.open(tmp_path / "b.db", url=url, lease_seconds=60)
+    try:
+        await owner.register_process()
+        await other.register_process()
+        locks = ThreadLocks(owner)
+        async with locks.hold("web:t"):
+            assert not await other.take_thread_lease("web:t")
+            stoppable_server.stop(mode="fast")  # the outage: the release on leaving fails
+        stoppable_server.start()
+
+        async def taken() -> bool:
+            try:
+                await owner.heartbeat()  # the owner lives on: only its own release frees the thread
+                return await other.take_thread_lease("web:t")
+            except StorageUnavailable:  # a pooled connection the restart broke
+                return False
+
+        # main before the fix: the row stayed, owned by a live replica, until that replica ran a
+        # turn on the same thread (the issue's follow-ups that hung past 40 s)
+        await eventually(taken, timeout=25, what="the other replica to get the thread")
+        assert "could not release the lease on thread web:t" in caplog.text  # the outage did hit the release
+    finally:
+        await owner.close()
+        await other.close()
