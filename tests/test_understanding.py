@@ -397,7 +397,8 @@ async def test_each_part_of_a_two_part_request_is_a_step() -> None:
 
 
 async def test_a_changes_target_between_equal_words_is_asked_for_by_name() -> None:
-    outcome = await plan("ship it, search broke so prod needs 2.4.1")
+    # "billing" and "prod" are equal words for the service ("search", its own example, would not be)
+    outcome = await plan("ship it, billing broke so prod needs 2.4.1")
     assert isinstance(outcome, Answer)
     assert "ship_build" in outcome.text and "service" in outcome.text
 
@@ -666,3 +667,111 @@ def test_a_shared_action_word_rules_out_every_tool_that_does_it() -> None:
              runbook("nginx_restart", "Restart nginx on a host", "write", {"host": {"pattern": "^[a-z0-9.-]+$"}})]
     forbidden = ruled_out(split_negations("don't restart nginx, just check it"), tools)
     assert set(forbidden) == {"restart_service", "nginx_restart"}
+
+
+def _crash_tracker_tools() -> list[ToolSpec]:
+    """A crash tracker's MCP server, as a FastMCP server lists its tools: every tool's name starts
+    with the server's name, which is what they are all about and the action of none."""
+    from mcp.types import Tool
+
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
+
+    report_id = {"type": "string", "description": "Short id, e.g. WEB-12AB"}
+    listing = [
+        {"name": "list_reports", "description": "List the open crash reports of an app, the most frequent first.",
+         "inputSchema": {"type": "object", "required": ["app"], "properties": {
+             "app": {"type": "string", "description": "App slug, e.g. shop-web"},
+             "since_hours": {"type": "integer", "description": "Only reports seen in the last N hours",
+                             "default": 24},
+             "query": {"type": "string", "description": "Free-text search in titles", "default": ""}}},
+         "annotations": {"readOnlyHint": True}},
+        {"name": "close_report", "description": "Mark a crash report as fixed.",
+         "inputSchema": {"type": "object", "required": ["report_id"], "properties": {
+             "report_id": report_id,
+             "fixed_in": {"type": "string", "description": "Fixed in this build (e.g. 2026.11.3)", "default": ""}}},
+         "annotations": {"readOnlyHint": False, "destructiveHint": False}},
+        {"name": "mute_report", "description": "Mute a crash report so it stops notifying for a while.",
+         "inputSchema": {"type": "object", "required": ["report_id"], "properties": {
+             "report_id": report_id,
+             "minutes": {"type": "integer", "description": "Mute for this many minutes", "default": 60}}},
+         "annotations": {"readOnlyHint": False, "destructiveHint": False}},
+    ]
+    servers = MCPServers([])
+    return [servers._spec(MCPServerConfig(name="crashes", command="false"), Tool.model_validate(raw))
+            for raw in listing]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the server's name opens the request: a subject to look at, never the action of a change
+    ("crashes in shop-web pls", [("crashes_list_reports", {"app": "shop-web"})]),
+    ("crashs in shop-web", [("crashes_list_reports", {"app": "shop-web"})]),
+    ("search shop-web crashes", [("crashes_list_reports", {"app": "shop-web"})]),
+    # a duration in another unit than the parameter's is converted
+    ("crashes in shop-web over the last 3 days", [("crashes_list_reports", {"app": "shop-web", "since_hours": 72})]),
+    ("mute WEB-12AB for 2 hours", [("crashes_mute_report", {"report_id": "WEB-12AB", "minutes": 120})]),
+    # an optional value shaped like the version its examples show
+    ("close WEB-12AB, fixed in 2026.11.4", [("crashes_close_report", {"report_id": "WEB-12AB",
+                                                                      "fixed_in": "2026.11.4"})]),
+])
+async def test_an_mcp_servers_name_is_its_subject_and_values_come_in_the_parameters_unit(
+        text: str, expected: Any) -> None:
+    assert calls(await plan(text, _crash_tracker_tools())) == expected
+
+
+def _snapshot_store_tools() -> list[ToolSpec]:
+    """Two opposite changes on the same snapshot, one of which cannot be undone, and a flag."""
+    snap = {"pattern": "^snap-[0-9]{4}$", "description": "Snapshot id, e.g. snap-0001"}
+    return [runbook("hold_snapshot", "Exempt a snapshot from the nightly expiry job", "write",
+                    {"snapshot": snap, "note": {"default": "none", "description": "Why it is kept"}}),
+            runbook("drop_snapshot", "Delete a snapshot for good", "danger", {"snapshot": snap}),
+            runbook("snapshot_runs", "Runs of the snapshot job of a volume", "read",
+                    {"volume": {"pattern": "^vol-[a-z0-9]+$", "description": "Volume, e.g. vol-data1"},
+                     "failed_only": {"type": "bool", "default": False, "description": "only failed runs"}}),
+            runbook("ban_user", "Ban a user from the forum", "write",
+                    {"user_id": {"pattern": "^[0-9]{4,}$", "description": "Numeric user id"},
+                     "reason": {"description": "why, for the moderation log"}}),
+            runbook("set_canary", "Set the share of a service's traffic sent to its canary", "write",
+                    {"service": {"pattern": "^[a-z][a-z0-9-]{1,62}$",
+                                 "description": "Service name, e.g. basket or search-api"},
+                     "namespace": {"pattern": "^[a-z][a-z0-9-]{1,62}$", "default": "default",
+                                   "description": "Kubernetes namespace"},
+                     "percent": {"type": "int", "min": 0, "max": 100, "description": "Percent sent to the canary"}})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the reason for an order is not an order: "delete" is in a clause of purpose
+    ("hold snap-0042 so the expiry job doesn't delete it", [("hold_snapshot", {"snapshot": "snap-0042"})]),
+    # a flag named by a word of its own, with no state word
+    ("any failed runs on vol-data1?", [("snapshot_runs", {"volume": "vol-data1", "failed_only": True})]),
+    ("runs on vol-data1", [("snapshot_runs", {"volume": "vol-data1"})]),
+    # "reason: …" is that parameter's value, to the end of its sentence
+    ("ban user 48812, reason: spam from a bot farm", [("ban_user", {"user_id": "48812",
+                                                                    "reason": "spam from a bot farm"})]),
+    # a list of values for one parameter is one step each, in order
+    ("drop snap-0042 and snap-0043", [("drop_snapshot", {"snapshot": "snap-0042"}),
+                                      ("drop_snapshot", {"snapshot": "snap-0043"})]),
+    # one of its examples, word for word, beats a value shaped unlike all of them; "ns" is the namespace
+    ("set the basket canary to 5%, p95 doubled", [("set_canary", {"service": "basket", "percent": 5})]),
+    ("send 20% of search-api in ns shop to the canary", [("set_canary", {"service": "search-api",
+                                                                         "namespace": "shop", "percent": 20})]),
+])
+async def test_purposes_flags_labels_and_lists(text: str, expected: Any) -> None:
+    assert calls(await plan(text, _snapshot_store_tools())) == expected
+
+
+@pytest.mark.xfail(strict=True, reason="known limit: the sentence encoder puts 'keep snap-0042 around' 0.06-0.08 "
+                   "nearer 'Delete a snapshot for good' than 'Exempt a snapshot from the nightly expiry job'; "
+                   "asking a danger tool for a wider lead by meaning lost 4 right plans of the blind sets")
+@pytest.mark.parametrize("text", [
+    "keep snap-0042 around",
+    'keep snap-0042 around, note: "audit 2026"',
+])
+async def test_an_opposite_close_in_meaning_is_never_the_destructive_guess(text: str) -> None:
+    outcome = await plan(text, _snapshot_store_tools())
+    assert not isinstance(outcome, Plan) or all(step.tool != "drop_snapshot" for step in outcome.steps), outcome
+
+
+async def test_values_joined_by_or_are_a_question_of_which_not_a_list() -> None:
+    outcome = await plan("drop snap-0042 or snap-0043", _snapshot_store_tools())
+    assert not isinstance(outcome, Plan) or len(outcome.steps) < 2, outcome

@@ -10,6 +10,7 @@ from typing import Any
 
 from chatops.bot.agent.clauses import opens_with, verb_with_object
 from chatops.bot.agent.entities import (
+    STOPWORDS,
     Entities,
     identifier_words,
     name_words,
@@ -35,6 +36,7 @@ from chatops.bot.agent.tool_words import (
     action_stems,
     description_stems,
     misspelt,
+    summary_stems,
     tool_vocabulary,
 )
 from chatops.bot.agent.values import (
@@ -125,7 +127,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if entities.paths:
                 put(param, entities.paths[0], entities.paths[0], FIT_POINTS["path", "path"])
         elif kind == "bool":
-            state = _yes_or_no(param, entities)
+            state = _yes_or_no(param, entities, spec.summary)
             if state is not None:
                 put(param, state, f"{param.name} {str(state).lower()}", FIT_POINTS["enum", "enum"])
                 if opens_with(LIGHT_VERBS | SWITCH_VERBS | STATE_VERBS, entities.plain):
@@ -208,15 +210,37 @@ def _with_port(host: str, param: Param, entities: Entities) -> str:
     return joined if takes else host
 
 
-def _yes_or_no(param: Param, entities: Entities) -> bool | None:
+def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
     """A yes/no value from the request's state words ("enable", "off", "into", "out of"): for a
-    required parameter, or an optional one the request names. None when it says neither, or both."""
-    words = set(words_of(entities.plain))
-    if not param.required and not words & set(identifier_words(param.name)):
+    required parameter, or an optional one the request names. An optional flag that is off unless
+    asked, named with no state word, is asked for ("any denied swipes?" for `denied_only`, "a dry
+    run" for `dry_run`) unless a negation stands just before it. None when it says neither, or both."""
+    tokens = words_of(entities.plain)
+    words = set(tokens)
+    at = _flag_named_at(param, tokens, summary)
+    if not param.required and at is None:
         return None
     yes = bool(words & (STATE_WORDS[0] | TRUE_PARTICLES))
     no = bool(words & (STATE_WORDS[1] | FALSE_PARTICLES))
-    return yes if yes != no else None
+    if yes != no:
+        return yes
+    if at is not None and not param.required and param.schema.get("default") is False:
+        return not set(tokens[max(0, at - 2): at]) & _NEGATIONS
+    return None
+
+
+_NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
+
+
+def _flag_named_at(param: Param, tokens: list[str], summary: str) -> int | None:
+    """Where the request names the parameter: a word of its name ("denied" of `denied_only`), or
+    of its description that the tool's own summary does not use ("refused" of "only refused
+    swipes" for a tool about door swipes)."""
+    own = {stem(word) for word in identifier_words(param.name) if word not in STOPWORDS and len(word) >= 3}
+    said = {stem(word) for word in words_of(str(param.schema.get("description", "")))
+            if len(word) >= 4 and word not in STOPWORDS}
+    named = own | (said - summary_stems(summary))
+    return next((index for index, token in enumerate(tokens) if stem(token) in named), None)
 
 
 def _switch_opens(params: list[Param], filled: Filled, spec: ToolSpec, text: str) -> bool:

@@ -296,10 +296,21 @@ def entities_ready() -> bool:
 _QUOTED_SENTENCE = re.compile(r"\"[^\"\n]*\s[^\"\n]*\"|“[^”\n]*\s[^”\n]*”|(?<!\w)'[^'\n]*\s[^'\n]*'(?!\w)")
 
 
+# A clause that says why, not what: "pin 2.1 so the cleanup job doesn't delete it", "so we can
+# compare", "to avoid a page". Its verbs are the reason for the order, never the order itself.
+_PURPOSE = re.compile(
+    r"(?<=\w)(?:[ \t]*,)?[ \t]+(?:so(?:[ \t]+that)?[ \t]+(?=(?:the|it|we|they|our|you|nothing|nobody|no[ \t]+one)\b"
+    r"|[\w.-]+[ \t]+(?:doesn|don|won|isn|can|will|does|stays|gets|keeps)\b)"
+    r"|(?:in[ \t]+order[ \t]+)?to[ \t]+(?:avoid|prevent)\b|in[ \t]+case\b)"
+    r"(?:(?![,;!?\n]|\.(?:\s|$)|\s(?:and|then|but)\s).)*",
+    re.IGNORECASE)
+
+
 def without_quoted(text: str) -> str:
-    """`text` with each quoted sentence (a title, a note, a message to post) as `"…"`: what the
-    request asks, for measuring its meaning, without the words of the values it quotes."""
-    return _QUOTED_SENTENCE.sub('"…"', text)
+    """`text` with each quoted sentence (a title, a note, a message to post) as `"…"`, and without
+    its clauses of purpose: what the request asks, for measuring its meaning, without the words of
+    the values it quotes or of the reasons it gives."""
+    return _PURPOSE.sub("", _QUOTED_SENTENCE.sub('"…"', text))
 
 
 def extract_entities(text: str) -> Entities:
@@ -393,7 +404,8 @@ def extract_entities(text: str) -> Entities:
         add_unique(found.sizes, (int(match.group(1)), _SIZE_UNITS[match.group(2).lower()]))
     found.plain = blanked
     # 'new postmortem "Payment retries storm"': the title's words say nothing about which tool
-    found.wording = _QUOTED_SENTENCE.sub(lambda match: " " * len(match.group(0)), blanked)
+    found.wording = _PURPOSE.sub(lambda match: " " * len(match.group(0)),
+                                 _QUOTED_SENTENCE.sub(lambda match: " " * len(match.group(0)), blanked))
     found.words = words_of(blanked)
     for word in found.words:
         if word in SERVICE_PORTS:

@@ -31,9 +31,22 @@ from chatops.bot.agent.values import (
     best_assignment,
     fitting,
     identifier_shaped,
+    is_version,
     restrictive,
     value_choices,
 )
+
+
+def labelled_value(param: Param, text: str) -> str | None:
+    """The text written after the parameter's name and a colon or an equals sign, to the end of its
+    sentence ("reason: reported lost by owner", "note = keep for the audit"): named, so taken whole,
+    quoted or not. A quoted value is left to the quoted-value rules."""
+    name = r"[\s_-]+".join(re.escape(word) for word in identifier_words(param.name))
+    if not name:
+        return None
+    match = re.search(rf"(?<![\w-]){name}\s*[:=]\s*([^\s\"'“][^\n;!?]*?)\s*(?:[.;!?](?:\s|$)|\n|$)", text,
+                      re.IGNORECASE)
+    return match.group(1).strip() if match else None
 
 
 def with_hosts(plain: str, text: str, hosts: list[str]) -> str:
@@ -54,6 +67,11 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
     two parameters never take the same span ("revert the payments rollout to a1b2c3d": the service
     is the plain word its examples look like, the revision the hash). Optional ones only when the
     request names them next to the value, or when only their pattern accepts it ("for 2h")."""
+    for param in (p for p in params if p.kind == "string" and p.name not in filled.args):
+        labelled = labelled_value(param, entities.text)
+        if labelled is not None and fitting(labelled, param.schema):
+            put(param, fitting(labelled, param.schema), f"{param.name} {labelled} (written after '{param.name}:')",
+                FIT_POINTS["anchor", "string"])
     strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
     # a word that names another parameter anchors that one ("the backup origin" is the origin)
@@ -94,8 +112,10 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
             and named.lower() not in taken else choices[0]
         # "for INC-2291" where the incident is "e.g. INC-2291": a shape of letters and digits its
         # examples share is as telling as its name (a plain word shaped like "maria" is not)
-        distinct = "shaped like its examples" in best.why and identifier_shaped(best.value) and \
-            re.search(r"[A-Za-z]", best.value) is not None and re.search(r"\d", best.value) is not None
+        # a version "like 2026.12.1" too ("fixed in 2026.12.1" for `in_release`)
+        distinct = "shaped like its examples" in best.why and (is_version(best.value) or (
+            identifier_shaped(best.value) and re.search(r"[A-Za-z]", best.value) is not None
+            and re.search(r"\d", best.value) is not None))
         if "named next to it" in best.why or distinct or (restrictive(param.schema) and
                                                          identifier_shaped(best.value)):
             put(param, [best.value] if param.kind == "list" else best.value,

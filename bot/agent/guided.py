@@ -61,6 +61,7 @@ The thread and the attachments (issue 11):
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections import OrderedDict
 from dataclasses import replace
@@ -86,6 +87,7 @@ from chatops.bot.agent.entities import (
     without_quoted,
     words_of,
 )
+from chatops.bot.agent.filled import Filled
 from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
 from chatops.bot.agent.free_text import word_candidates
 from chatops.bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REFERENCES, REQUEST_SPLIT, THANKS
@@ -290,6 +292,11 @@ class GuidedPlanner:
             for name, value in borrow(chosen, previous).items():
                 args[name], sources[name] = value, f"{name} {value} (from the previous step)"
             filled = replace(filled, missing=[p for p in filled.missing if p.name not in args])
+        listed = _listed_tie(filled, text)
+        if listed is not None:  # "defrag etcd-0 then etcd-1", "delete 2.9 and 2.8": one step each
+            steps = _one_step_each(chosen, args, sources, *listed)
+            if steps:
+                return Plan(goal=_goal(spec, {**args, listed[0]: ", ".join(listed[1])}), steps=steps)
         if filled.missing:
             entities = extract_entities(text)
             calls = self.model_calls
@@ -568,6 +575,47 @@ def _example_hint(spec: ToolSpec) -> str:
 
 
 _PLACE_WORDS = frozenset({"on", "in", "at", "for", "to", "from", "with", "of"})
+_LIST_JOINS = re.compile(r"\s*(?:,|&|\+|/)?\s*(?:(?:and|then)\s+(?:then\s+)?)?", re.IGNORECASE)
+MAX_LISTED = 5  # more values than this in one request are asked about, not run one by one
+
+
+def _listed_tie(filled: Filled, text: str) -> tuple[str, list[str]] | None:
+    """A required parameter whose fitting values the request lists, joined only by "and", "then"
+    or a comma ("etcd-0 then etcd-1", "2.9 and 2.8"): it asks for the same action on each, in
+    that order. "etcd-0 or etcd-1" is a question of which, and is asked. The one missing
+    parameter must be that one."""
+    if len(filled.missing) != 1 or filled.missing[0].name not in filled.ties:
+        return None
+    name = filled.missing[0].name
+    found = []
+    for value in filled.ties[name]:
+        match = re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", text, re.IGNORECASE)
+        if match is None:
+            return None
+        found.append((match.start(), match.end(), value))
+    found.sort()
+    if not 2 <= len(found) <= MAX_LISTED:
+        return None
+    for (_, end, _), (start, _, _) in itertools.pairwise(found):
+        between = text[end:start]
+        if not between.strip() or not _LIST_JOINS.fullmatch(between):
+            return None
+    return name, [value for _, _, value in found]
+
+
+def _one_step_each(chosen: Candidate, args: dict[str, Any], sources: dict[str, str], name: str,
+                   values: list[str]) -> list[Step]:
+    """One step per listed value, each checked against the tool's schema; none if one fails."""
+    steps = []
+    for value in values:
+        step_args = {**args, name: value}
+        try:
+            chosen.spec.validate(step_args)
+        except ToolArgumentError:
+            return []
+        reason = _reason(chosen, {**sources, name: f"{name} {value} (one of the values listed)"})
+        steps.append(Step(tool=chosen.spec.name, args=step_args, reason=reason, risk=chosen.spec.risk))
+    return steps
 
 
 def _same_action_again(clause: str, steps: list[Step], tools: list[ToolSpec]) -> Step | None:

@@ -44,7 +44,8 @@ FILE_SUFFIXES = _wordset(
 # Verbs that say little alone ("make X a large", "turn off public access", "take X out"): a tool
 # whose action is one of these is not asked for by that word alone.
 # Orders that ask to be shown something, not to change it ("show me HD-4411", "tell me if ...").
-LOOK_VERBS = _wordset("show list get tell display fetch find look see describe print view check inspect")
+LOOK_VERBS = _wordset("show list get tell display fetch find look see describe print view check inspect search grep "
+                      "read")
 LIGHT_VERBS = _wordset("make do get take put give set go have let turn keep bring")
 
 # Verbs that set a state by the word after them ("switch it off", "flip on the flag").
@@ -232,3 +233,15 @@ CONDITION = re.compile(
     r"(?=\s*(?:$|[,.;!?])))",
     re.IGNORECASE,
 )
+
+
+# The usual shortenings of words that name parameters, in ops writing ("in ns payments", "env
+# staging", "svc checkout"): a shortening names its parameter as the whole word does. General
+# English and ops usage, never one tool's words.
+SHORTENINGS = {
+    "ns": "namespace", "env": "environment", "db": "database", "repo": "repository", "cfg": "config",
+    "conf": "config", "dir": "directory", "svc": "service", "msg": "message", "num": "number",
+    "desc": "description", "img": "image", "vol": "volume", "cert": "certificate", "ver": "version",
+    "proj": "project", "org": "organization", "acct": "account", "ts": "timestamp", "dc": "datacenter",
+    "tbl": "table", "pct": "percent", "dur": "duration",
+}

@@ -52,6 +52,34 @@ def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
     return len(word) >= 3 and word.isalpha() and any(name != word and name.startswith(word) for name in names)
 
 
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+
+
+def time_unit(param: Param) -> str | None:
+    """The time unit a number parameter counts in, by its name ("since_hours", "minutes",
+    "retention_days") or else its description ("Timeout in seconds"): one unit, or none."""
+    for said in (" ".join(identifier_words(param.name)), str(param.schema.get("description", ""))):
+        words = {word if word.endswith("s") else f"{word}s" for word in re.findall(r"[a-z]+", said.lower())}
+        units = words & set(_SECONDS)
+        if len(units) == 1:
+            return units.pop()
+    return None
+
+
+def converted_duration(param: Param, entities: Entities) -> int | None:
+    """The request's one duration in the unit the parameter counts in: "for 2 hours" is
+    `minutes=120`, "over the last 2 days" is `since_hours=48`. Whole numbers only."""
+    unit = time_unit(param)
+    if unit is None or len(entities.durations) != 1:
+        return None
+    count, said = entities.durations[0]
+    seconds = count * _SECONDS.get(said, 0)
+    if not seconds or seconds % _SECONDS[unit]:
+        return None
+    value = seconds // _SECONDS[unit]
+    return value if fits_bounds(value, param.schema) else None
+
+
 def unit_number(param: Param, entities: Entities) -> int | None:
     """A number written with the unit this parameter counts in: a percentage for a parameter about
     percent, "14 days"/"30d" for one named in days (hours, minutes, seconds, weeks)."""
@@ -94,6 +122,9 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     to a word naming it, the lone number a required one needs, in its unit, with its prefix.
     `only_number`: the tool takes no other number, so its description's words and count words
     ("the last 5 commits", "top 5") name it too."""
+    duration = converted_duration(param, entities)
+    if duration is not None and duration not in used:
+        return duration, set()  # "for 2 hours" to a parameter in minutes: the unit decides, not the nearness
     anchors = anchor_stems(param.name, param.schema, [])
     if only_number:
         anchors |= summary_stems(summary) | COUNT_WORDS

@@ -78,6 +78,9 @@ class Candidate:
     similarity: float | None = None  # to the request by meaning (`bot.agent.meaning`), when measured
     by_meaning: bool = False  # a candidate only because of that similarity
     by_values: bool = False  # a candidate only because its parameters take the request's values (`_by_values`)
+    # the request is one clause that opens with what the tool is about, not with an action: "errors
+    # in checkout-web matching 'card declined'" names a subject to look at
+    subject_opens: bool = False
 
     @property
     def name(self) -> str:
@@ -163,6 +166,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     score = 0.0
     verb_hit = False
     action_hit = False  # the tool's action itself (its verb, not a subject word) in the verb's place
+    subject_opens = False
     phrases: dict[str, list[str]] = {}
     names = name_words(spec)
     lead = description_verb(spec.summary)
@@ -203,9 +207,11 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 if ((at_verb and not foreign) or counted) and not common:
                     verb_hit = True
                     # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
-                    action_hit = action_hit or counted or (at_verb and text in _action_words(
-                        own_name_words(spec), lead, spec.keywords)
-                                                and text not in LIGHT_VERBS)
+                    acts = counted or (at_verb and text in _action_words(own_name_words(spec), lead,
+                                                                         own_keywords(spec))
+                                       and text not in LIGHT_VERBS)
+                    action_hit = action_hit or acts
+                    subject_opens = subject_opens or (len(clauses) == 1 and position == 0 and not acts)
     for word in _synonym_sources(spec):
         cls = synonym_class(word)
         if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):
@@ -258,17 +264,29 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score -= penalty
         labels.append(f"-{penalty:g} missing {typed}")
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
-                     described=bool(description_hits))
+                     described=bool(description_hits), subject_opens=subject_opens and not action_hit)
+
+
+def _server(spec: ToolSpec) -> str:
+    """The MCP server a tool comes from ("" for any other tool)."""
+    return spec.source.split(":", 1)[1] if spec.source.startswith("mcp:") else ""
 
 
 def own_name_words(spec: ToolSpec) -> list[str]:
     """The tool's name without the prefix its MCP server gave it (`git_reset` of server "git" is
     `reset`): where its verb stands."""
     names = name_words(spec)
-    server = spec.source.split(":", 1)[1] if spec.source.startswith("mcp:") else ""
+    server = _server(spec)
     if server and len(names) > 1 and names[0].lower() == server.lower():
         return names[1:]
     return names
+
+
+def own_keywords(spec: ToolSpec) -> tuple[str, ...]:
+    """The tool's keywords without its MCP server's name: "errors" is what every tool of an error
+    tracker is about, never the action of one of them ("errors in android-app" resolves nothing)."""
+    server = _server(spec).lower()
+    return tuple(keyword for keyword in spec.keywords if keyword.lower() != server) if server else spec.keywords
 
 
 # Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment
@@ -322,8 +340,8 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
     if candidate.action_hit or (len(candidate.matched) >= 2 and not question and not looking):
         return True  # "what action items are open?" names `add_action_item`'s words, and asks for none
     similarity = candidate.similarity
-    if looking:  # "just show me the deferred queue": an order to look is not a change found by meaning
-        return False
+    if looking or candidate.subject_opens:  # "just show me the deferred queue", "errors in checkout-web":
+        return False  # an order to look, or a subject named, is not a change found by meaning
     return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
         similarity >= top_similarity and similarity - runner_up >= SIMILARITY_TIE
 
@@ -431,12 +449,12 @@ def _values_of(entities: Entities) -> set[str]:
 def _one_clause(candidate: Candidate, text: str) -> bool:
     """Whether the tool's arguments are all written in one clause of the request, as one action's
     are: "hold consumption on orders.fulfil, the API is returning 503" does not set orders.fulfil
-    to 503."""
+    to 503. A value named by its parameter ("note: …") is attached to the order wherever it stands."""
     clauses = [part.lower() for part in CLAUSE.split(text) if part and part.strip()]
     shared = set(range(len(clauses)))
-    for value in candidate.filled.args.values():
-        if isinstance(value, bool):
-            continue
+    for name, value in candidate.filled.args.items():
+        if isinstance(value, bool) or "named next to it" in candidate.filled.sources.get(name, ""):
+            continue  # 'note: "baseline for Q1"' belongs to the order it follows, whatever the comma
         written = str(value).lower()
         shared &= {index for index, clause in enumerate(clauses) if written in clause}
     return bool(shared)
@@ -486,6 +504,8 @@ def _by_values(scored: list[Candidate], entities: Entities, question: bool, top:
     if len(ranked) > 1 and key == (_values_left(ranked[1], values), -ranked[1].filled.pattern_fits,
                                    -len(ranked[1].filled.args)):
         return []
+    if best.spec.risk is Risk.danger:
+        return []  # what cannot be undone is never found by its values alone ("keep X 3.9.0 around")
     best.by_values = True
     best.labels.append("its parameters are the only ones that take the request's values")
     return [best]

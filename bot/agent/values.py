@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatops.bot.agent.entities import STOPWORDS, identifier_words, stem
-from chatops.bot.agent.lexicon import CLAUSE, DETERMINERS, LIGHT_VERBS, PARTICLES, REFERENCES, SCOPE_WORDS, VERB_LEADS
+from chatops.bot.agent.lexicon import (
+    CLAUSE,
+    DETERMINERS,
+    LIGHT_VERBS,
+    PARTICLES,
+    REFERENCES,
+    SCOPE_WORDS,
+    SHORTENINGS,
+    VERB_LEADS,
+)
 
 _SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")  # "cart:eu:*", "SHA256:ab+/c" whole
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "about", "called", "named"})
@@ -141,6 +150,8 @@ def anchor_stems(name: str, schema: dict[str, Any], tool_words: list[str]) -> fr
     described = re.split(r"\be\.g\.|\bsuch as\b|\bfor example\b|,", str(schema.get("description", "")),
                          maxsplit=1)[0]
     words = [*identifier_words(name), *re.findall(r"[A-Za-z]+", described), *tool_words]
+    own = {word.lower() for word in identifier_words(name)}
+    words += [short for short, long in SHORTENINGS.items() if long in own]  # "ns" for `namespace`
     return frozenset(stem(word.lower()) for word in words if word and word.lower() not in STOPWORDS)
 
 
@@ -160,6 +171,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     number a text value."""
     choices: dict[str, Choice] = {}
     examples = {shape_of(value) for value in example_values(schema)}
+    example_words = {str(value).lower() for value in example_values(schema)}
     # a text parameter whose pattern takes digits alone (a sysctl value `^-?[0-9]{1,12}$`) is a number
     numbers_only = bool(schema.get("pattern")) and _fits("42", schema) and not _fits("word", schema) \
         and not _fits("a1", schema)
@@ -194,8 +206,13 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
                 why.append("shaped like its examples")
             elif any(shape) and not any(any(example) for example in examples):
                 score -= EXAMPLE_POINTS  # "a1b2c3d" for a service whose examples are plain words
+            elif shape[0] and not any(example[0] for example in examples):
+                score -= EXAMPLE_POINTS  # "p99" for a service "e.g. checkout or search-api": no digits there
             elif not any(shape) and all(example[0] and example[1] for example in examples):
                 score -= EXAMPLE_POINTS  # "vpn" for a ticket id "like HD-1234"
+        if lowered in example_words and not any(shape_of(span.text)):  # a plain word; shapes count above
+            score += EXAMPLE_POINTS
+            why.append("one of its examples")  # "checkout" for a service "e.g. checkout or search-api"
         if _anchored(spans, position, anchors) or (span.text.isdigit() and _anchored(spans, position, own_anchors)):
             score += ANCHOR_POINTS
             why.append("named next to it")
