@@ -748,9 +748,13 @@ def _snapshot_store_tools() -> list[ToolSpec]:
     # "reason: …" is that parameter's value, to the end of its sentence
     ("ban user 48812, reason: spam from a bot farm", [("ban_user", {"user_id": "48812",
                                                                     "reason": "spam from a bot farm"})]),
-    # a list of values for one parameter is one step each, in order
+    # a list of values for one parameter is one step each, in order; everyday words for the
+    # action its description names ("Delete a snapshot")
     ("drop snap-0042 and snap-0043", [("drop_snapshot", {"snapshot": "snap-0042"}),
                                       ("drop_snapshot", {"snapshot": "snap-0043"})]),
+    ("get rid of snap-0042, then snap-0043", [("drop_snapshot", {"snapshot": "snap-0042"}),
+                                              ("drop_snapshot", {"snapshot": "snap-0043"})]),
+    ("pin snap-0042 please", [("hold_snapshot", {"snapshot": "snap-0042"})]),
     # one of its examples, word for word, beats a value shaped unlike all of them; "ns" is the namespace
     ("set the basket canary to 5%, p95 doubled", [("set_canary", {"service": "basket", "percent": 5})]),
     ("send 20% of search-api in ns shop to the canary", [("set_canary", {"service": "search-api",
@@ -770,6 +774,17 @@ async def test_purposes_flags_labels_and_lists(text: str, expected: Any) -> None
 async def test_an_opposite_close_in_meaning_is_never_the_destructive_guess(text: str) -> None:
     outcome = await plan(text, _snapshot_store_tools())
     assert not isinstance(outcome, Plan) or all(step.tool != "drop_snapshot" for step in outcome.steps), outcome
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("restart nginx and redis", [("restart_service", {"unit": "nginx"}), ("restart_service", {"unit": "redis"})]),
+    ("bounce worker@2 and worker@3", [("restart_service", {"unit": "worker@2"}),
+                                      ("restart_service", {"unit": "worker@3"})]),
+    # a verb after "and" is the next action, not another unit
+    ("bounce nginx and restart it", [("restart_service", {"unit": "nginx"})]),
+])
+async def test_a_list_after_a_value_is_one_step_each(text: str, expected: Any) -> None:
+    assert calls(await plan(text)) == expected
 
 
 async def test_values_joined_by_or_are_a_question_of_which_not_a_list() -> None:

@@ -81,6 +81,7 @@ from chatops.bot.agent.entities import (
     Entities,
     entities_ready,
     extract_entities,
+    is_english,
     name_words,
     own_text,
     warm_entities,
@@ -107,7 +108,7 @@ from chatops.bot.agent.ranking import (
     score_tool,
 )
 from chatops.bot.agent.tool_words import description_stems, tool_vocabulary
-from chatops.bot.agent.values import fitting, spans_of
+from chatops.bot.agent.values import fitting, shape_of, spans_of
 from chatops.bot.model import Answer, Plan, Risk, Step
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
@@ -292,7 +293,7 @@ class GuidedPlanner:
             for name, value in borrow(chosen, previous).items():
                 args[name], sources[name] = value, f"{name} {value} (from the previous step)"
             filled = replace(filled, missing=[p for p in filled.missing if p.name not in args])
-        listed = _listed_tie(filled, text)
+        listed = _listed_tie(filled, text) or _listed_after(spec, filled, text)
         if listed is not None:  # "defrag etcd-0 then etcd-1", "delete 2.9 and 2.8": one step each
             steps = _one_step_each(chosen, args, sources, *listed)
             if steps:
@@ -601,6 +602,37 @@ def _listed_tie(filled: Filled, text: str) -> tuple[str, list[str]] | None:
         if not between.strip() or not _LIST_JOINS.fullmatch(between):
             return None
     return name, [value for _, _, value in found]
+
+
+def _listed_after(spec: ToolSpec, filled: Filled, text: str) -> tuple[str, list[str]] | None:
+    """A required text parameter filled with a value the request follows with more of the same
+    kind, joined by "and", "then" or a comma ("delete model.x 2.9 and 2.8"): each is one step.
+    A following value must fit the parameter and be no other parameter's value."""
+    others = {str(value).lower() for value in filled.args.values()}
+    for param in parameters(spec):
+        value = filled.args.get(param.name)
+        if not param.required or param.kind != "string" or not isinstance(value, str):
+            continue
+        match = re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", text, re.IGNORECASE)
+        if match is None:
+            continue
+        values, rest = [value], text[match.end():]
+        while len(values) < MAX_LISTED:
+            joined = re.match(r"(\s*(?:,|&|\+|/)?\s*(?:(?:and|then)\s+(?:then\s+)?)?)([^\s,;]+)", rest, re.IGNORECASE)
+            if joined is None or not joined.group(1).strip():
+                break
+            word = joined.group(2).rstrip(".!?")
+            more = fitting(word, param.schema)
+            # the same shape as the first ("web-1 and web-2", "2.9 and 2.8"); a plain word only when
+            # it is no English word ("nginx and redis", not "nginx and restart it")
+            if more is None or more.lower() in others or more in values or shape_of(word) != shape_of(value) \
+                    or (not any(shape_of(word)) and is_english(word.lower())):
+                break
+            values.append(more)
+            rest = rest[joined.end():]
+        if len(values) > 1:
+            return param.name, values
+    return None
 
 
 def _one_step_each(chosen: Candidate, args: dict[str, Any], sources: dict[str, str], name: str,

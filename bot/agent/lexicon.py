@@ -95,6 +95,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "up": ("up", "reachable", "answering", "responding", "alive", "healthy", "health", "down"),
     "queue": ("queue", "queues", "backlog", "backed up", "waiting"),
     "connect": ("connect", "connection", "accepts connections", "listening", "open", "refused"),
+    # everyday English for the common actions a tool's name may not use
+    "delete": ("delete", "remove", "get rid of", "throw away", "throw * away", "nuke", "erase", "destroy",
+               "trash", "rm"),
+    "silence": ("silence", "mute", "ignore", "snooze", "shush", "shh", "shut up", "hush", "suppress"),
+    "protect": ("protect", "pin", "retain", "preserve", "exempt", "hold on to"),
+    "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down"),
     # making a new record: an incident, a ticket, a silence ("open a ticket", "raise an incident")
     "create": ("create", "open a", "open an", "open a new", "raise a", "raise an", "file a", "file an", "post",
                "publish", "start a", "start an", "log a", "log an", "declare a", "declare an"),
@@ -102,7 +108,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 # Classes that name an action: a tool gets credit for them only through its verb (the first word of
 # its name) or its keywords, so `revert_release` is not offered for "ship it" through "release".
-ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge", "create"})
+ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge", "create", "delete", "silence", "protect",
+                            "shutdown"})
 # Classes whose words in the verb's place ask for a change ("scale checkout to 8", "bounce it"),
 # unlike subject classes ("the queue is backed up", "the disk is full").
 CHANGE_CLASSES = ACTION_CLASSES | {"scale"}

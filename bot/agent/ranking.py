@@ -315,9 +315,14 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
 
 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
-    """The tool's words whose synonyms count: its verb (the first word of its name) and its
-    keywords with any class; its other name words only for subject classes ("replicas")."""
-    return keyword_sources(spec.name, spec.keywords)
+    """The tool's words whose synonyms count: its verb (the first word of its name), its
+    description's verb when that is an action ("Delete a snapshot for good" for `drop_snapshot`),
+    and its keywords with any class; its other name words only for subject classes ("replicas")."""
+    lead = description_verb(spec.summary)
+    sources = keyword_sources(spec.name, spec.keywords)
+    if lead and lead.lower() not in sources and synonym_class(lead) in ACTION_CLASSES:
+        return (*sources, lead.lower())
+    return sources
 
 
 def _closest(similarity: float, top: float, runner_up: float) -> bool:
