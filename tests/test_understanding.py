@@ -709,6 +709,9 @@ def _crash_tracker_tools() -> list[ToolSpec]:
     ("search shop-web crashes", [("crashes_list_reports", {"app": "shop-web"})]),
     # a duration in another unit than the parameter's is converted
     ("crashes in shop-web over the last 3 days", [("crashes_list_reports", {"app": "shop-web", "since_hours": 72})]),
+    # the one quoted value goes to the one parameter of free text left
+    ('crashes in shop-web matching "null pointer"', [("crashes_list_reports", {"app": "shop-web",
+                                                                                "query": "null pointer"})]),
     ("mute WEB-12AB for 2 hours", [("crashes_mute_report", {"report_id": "WEB-12AB", "minutes": 120})]),
     # an optional value shaped like the version its examples show
     ("close WEB-12AB, fixed in 2026.11.4", [("crashes_close_report", {"report_id": "WEB-12AB",

@@ -101,13 +101,19 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
                 filled.guessed.add(param.name)  # the only word left, taken for want of another
         else:
             filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
-    for param in (p for p in strings if not p.required):
+    optional = [p for p in strings if not p.required]
+    free = [p for p in optional if p.kind == "string" and not restrictive(p.schema) and not p.enum]
+    for param in optional:
         own = anchor_stems(param.name, {}, [])  # named by its own name only: "duration 2h", "for 2h" by pattern
         taken |= {str(v).lower() for v in filled.args.values()}
         choices = value_choices(item_schema(param), spans, entities.quoted, own, avoid, set(), taken, own)
         if not choices:
             continue
         named = _quoted_after(own, entities)  # 'reason "customer updated card"', "with note 'db fixed'"
+        if named is None and free == [param]:  # the one quoted value, and the one parameter of free text left
+            left = [text for text in entities.quoted if text.lower() not in taken]
+            if len(left) == 1 and len(entities.quoted) == 1:
+                named = left[0]
         best = Choice(named, 0.0, "quoted, named next to it") if named and fitting(named, item_schema(param)) \
             and named.lower() not in taken else choices[0]
         # "for INC-2291" where the incident is "e.g. INC-2291": a shape of letters and digits its
