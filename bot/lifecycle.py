@@ -45,6 +45,9 @@ class Lifecycle:
         # threads whose turn (or approved run) a storage fault cut short in this process: given up
         # once the database answers again, so the orphan sweep ends them (see `_disown_cut_short`)
         self._cut_short: set[str] = set()
+        # resumptions a storage fault cut short: this process still holds their turns, so nobody
+        # else resumes them; tried again at the next heartbeat that reaches the database
+        self._resume_again: dict[str, tuple[bool, str | None]] = {}
 
     async def start(self) -> None:
         """Register this process (its live work is owned by it), take over what dead processes
@@ -120,6 +123,7 @@ class Lifecycle:
                               "registering again")
                     await store.register_process()
                 self._disown_cut_short()
+                self._retry_resumptions()
                 await self._take_over_orphans(announce=True)
                 await maintenance.run_due()
             except StorageUnavailable as exc:
@@ -191,8 +195,23 @@ class Lifecycle:
                 return
             async with self.hub.locks.hold(facts["thread"].id):
                 await self.resume_turn(message_id, Once(None), after_outage=after_outage, claim=claim)
+        except StorageUnavailable as exc:
+            # the database went away again while the turn was being resumed: this process holds
+            # the turn, so no sweep takes it; resume it once a heartbeat reaches the database
+            log.warning("resuming the turn of message %s: %s; trying again once the database answers",
+                        message_id, exc)
+            self._resume_again[message_id] = (True, claim)
         except Exception:
             log.exception("resuming the turn of message %s failed", message_id)
+
+    def _retry_resumptions(self) -> None:
+        """Resume again the turns whose resumption a storage fault cut short (the database answers
+        again: the heartbeat just reached it)."""
+        again, self._resume_again = self._resume_again, {}
+        for message_id, (after_outage, claim) in again.items():
+            self._track(asyncio.create_task(self._resume_in_background(message_id, after_outage=after_outage,
+                                                                       claim=claim),
+                                            name=f"chatops-resume-{message_id}"))
 
     async def resume_turn(self, message_id: str, settled: Once, *, after_outage: bool = False,
                           claim: str | None = None) -> None:

@@ -173,3 +173,59 @@ async def test_a_turn_whose_plan_was_taken_over_but_not_its_turn_is_still_answer
     view = await bot.store.thread_view("console:taken")
     assert "nothing was run again" in view["messages"][-1]["text"]
     assert runs == ["ran"]
+
+
+async def test_a_resumption_a_second_outage_cuts_short_is_tried_again_once_the_database_returns(
+        make_bot, own_server):
+    """Found by a 30-minute chaos run (`bench/chaos.py --storage postgresql`, never_answered 3):
+    after an outage, this process resumed the turns it had given up, and the next outage came
+    while it resumed them. The resumption failed on storage, was logged, and dropped, while this
+    live process still held each turn, so no sweep took them again: never answered (main). Now a
+    resumption cut short by storage is tried again at the next heartbeat that reaches the database."""
+    # leases outlive the outages, as in production: nobody else takes this live process's work
+    bot = await make_bot(storage={"url": own_server.create_database(), "lease_seconds": 15})
+    started, release = asyncio.Event(), asyncio.Event()
+    runs: list[str] = []
+
+    @tool(risk="read", timeout=30)
+    async def wait_for_outage() -> str:
+        """Runs until the test has stopped the database."""
+        runs.append("ran")
+        started.set()
+        await release.wait()
+        return "done"
+
+    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_outage]))
+    lifecycle = bot.hub.lifecycle
+    real_resume = lifecycle.resume_turn
+    outages: list[str] = []
+
+    async def resume_during_a_second_outage(*args, **kwargs):
+        if not outages:  # the first resumption meets a second outage, a real one, longer than the pool waits
+            outages.append("second")
+            await asyncio.to_thread(own_server.stop, "fast")
+            asyncio.get_running_loop().call_later(8, lambda: asyncio.ensure_future(asyncio.to_thread(
+                own_server.start)))
+        return await real_resume(*args, **kwargs)
+
+    lifecycle.resume_turn = resume_during_a_second_outage
+    turn = asyncio.create_task(bot.say("!wait_for_outage", thread="twice"))
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.to_thread(own_server.stop, "fast")
+    release.set()
+    with pytest.raises(StorageUnavailable):
+        await turn
+    await asyncio.to_thread(own_server.start)
+
+    async def answered() -> bool:
+        try:
+            view = await bot.store.thread_view("console:twice")
+        except StorageUnavailable:
+            return False
+        return view is not None and view["messages"][-1]["role"] == "bot"
+
+    await eventually(answered, timeout=60, what="an answer although its resumption met a second outage")
+    assert outages == ["second"]
+    view = await bot.store.thread_view("console:twice")
+    assert "nothing was run again" in view["messages"][-1]["text"]
+    assert runs == ["ran"]
