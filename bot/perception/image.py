@@ -435,6 +435,11 @@ def rapidocr_installed() -> bool:
 # the detector's time; on the 15 tuning photos (`varied_tuning_photos`) the mean character error
 # went from 1.25 % to 0.95 % (1024: 1.20 %, 640: 1.11 %). Figures: bench/results/issue26-photos.txt.
 RAPIDOCR_DET_LONG_SIDE = 800
+# The recogniser reads text boxes in batches padded to the widest box's width; one box at a time
+# pads nothing: on the tuning photos (interleaved, load ~7) its CPU time per photo went from
+# 0.86 s (batches of 6, the library's default) to 0.69 s, mean character error 0.95 % → 0.89 %,
+# and a box's reading no longer depends on which boxes share its batch.
+RAPIDOCR_REC_BATCH = 1
 
 
 def rapidocr_threads() -> int:
@@ -449,6 +454,7 @@ def rapidocr_threads() -> int:
 def build_rapidocr() -> Any:
     """RapidOCR with the wheel's own models (named explicitly, so it never downloads), the angle
     classifier off (screenshots are upright), the detector's input capped (`RAPIDOCR_DET_LONG_SIDE`),
+    text boxes recognised one at a time (`RAPIDOCR_REC_BATCH`),
     its sessions without spinning threads (`quiet_sessions`) and its INFO logging silenced."""
     try:
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
@@ -461,6 +467,7 @@ def build_rapidocr() -> Any:
     params = {"Global.use_cls": False, "Global.log_level": "error",
               "Det.model_path": models["det"], "Rec.model_path": models["rec"],
               "Det.limit_type": "max", "Det.limit_side_len": RAPIDOCR_DET_LONG_SIDE,
+              "Rec.rec_batch_num": RAPIDOCR_REC_BATCH,
               "EngineConfig.onnxruntime.intra_op_num_threads": rapidocr_threads()}
     try:
         engine = RapidOCR(params=params)
