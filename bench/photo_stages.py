@@ -42,6 +42,7 @@ def main() -> None:
 
     import cv2
     import numpy as np
+    from PIL import Image
     from rapidocr import RapidOCR
 
     from bench.perception_photo import cer
@@ -70,7 +71,7 @@ def main() -> None:
                  for box, t in zip(result.boxes, result.txts, strict=False)]
         return "\n".join(reading_order(words))
 
-    def corrected(data: bytes, stages: dict[str, list[float]] | None) -> np.ndarray:
+    def corrected(data: bytes, stages: dict[str, list[float]] | None) -> Image.Image:
         def lap(name: str, started: float) -> float:
             now = time.perf_counter()
             if stages is not None:
@@ -99,7 +100,7 @@ def main() -> None:
         t = lap("corners+unwarp", t)
         out = photo.even_light_colour(np.ascontiguousarray(rgb))
         lap("light", t)
-        return np.ascontiguousarray(out)
+        return Image.fromarray(out)  # as the bot gives it (a numpy array would be taken as BGR)
 
     for engine in engines.values():  # warm-up: sessions built, arenas filled
         engine(corrected(photos[0].data, None))
