@@ -431,14 +431,16 @@ def rapidocr_installed() -> bool:
 
 
 # RapidOCR's detector scales a picture so its SHORT side is at least 736 px (`limit_type: min`): a
-# corrected 1050×600 photo went in at 1300×736. Capping the LONG side at 800 instead (`max`) halved
-# the detector's time; on the 15 tuning photos (`varied_tuning_photos`) the mean character error
-# went from 1.25 % to 0.95 % (1024: 1.20 %, 640: 1.11 %). Figures: bench/results/issue26-photos.txt.
+# corrected 1050×600 photo went in at 1312×736. Capping the LONG side at 800 instead (`max`) halved
+# the detector's time. Chosen on the 15 tuning photos (`varied_tuning_photos`) with a scratch
+# harness (mean character error 1.25 % → 0.95 %; 1024: 1.20 %, 640: 1.11 %; that harness handed
+# RapidOCR the colours in the wrong order); through the bot's own path: 1.2 % → 1.1 %.
+# Figures: bench/results/issue26-photos.txt.
 RAPIDOCR_DET_LONG_SIDE = 800
 # The recogniser reads text boxes in batches padded to the widest box's width; one box at a time
-# pads nothing: on the tuning photos (interleaved, load ~7) its CPU time per photo went from
-# 0.86 s (batches of 6, the library's default) to 0.69 s, mean character error 0.95 % → 0.89 %,
-# and a box's reading no longer depends on which boxes share its batch.
+# pads nothing: on the tuning photos (the same harness, interleaved, load ~7) its CPU time per
+# photo went from 0.86 s (batches of 6, the library's default) to 0.69 s, and the bot's tuning
+# character error from 1.1 % to 1.0 %; a box's reading no longer depends on its batch-mates.
 RAPIDOCR_REC_BATCH = 1
 
 
