@@ -15,10 +15,12 @@ from chatops.bot.perception.audio import Transcriber, resolve_model
 from chatops.bot.perception.types import MediaFile, PerceptionError
 from tests.media import SPOKEN, voice_note, wer
 
-# base int8, beam 5, no prompt, on SPOKEN (13 words), measured here: "Please restart the payment
-# service, and check the MDX log-on web 1." (0.23: without a glossary base hears "nginx" as "MDX").
-# 0.31 (4 of 13 words), the margin the ISA runs use for voice notes (bench/results/isa-margins.txt).
-MAX_WER = 0.31
+# base int8, beam 5, no prompt, on SPOKEN (13 words), measured here: AVX2 and GENERIC "Please restart
+# the payment service, and check the MDX log-on web 1." (0.23: without a glossary base hears "nginx"
+# as "MDX"), AVX512 "… check the end-in-x log-on web one." (0.38). 0.46 (6 of 13 words) leaves one
+# more word to another CPU's code path and still fails a transcript that lost half the sentence;
+# the four key words must be there on every path.
+MAX_WER = 0.46
 
 
 @pytest.fixture
