@@ -10,10 +10,10 @@
   renamed), so a crash halfway leaves no half model behind and two processes may race safely.
 
 Why base is offered (issue 26; figures in bench/results/issue26-jargon.txt): on the held-out video
-clips it heard the speech at WER 0.136 against tiny.en's 0.182, and on the held-out jargon clips
-0.33 against 0.45, for about 3× the decoding time and ~80 MB more memory. It is not the default:
-on the tuning clips (bench/voice_bias.py) it was worse than tiny.en (see the results file), and the
-default must keep the bot's memory bound with every model loaded.
+clips it heard the speech at WER 0.129–0.152 (by CPU code path) against tiny.en's 0.18, and on the
+held-out jargon clips 0.30–0.33 against 0.45, for about 3× the decoding time. It is not the
+default: on the tuning clips (bench/voice_bias.py) it was worse than tiny.en (ops WER 0.23 at best
+against 0.18), and with it the whole bot peaked at 820 MB (tiny.en: 722 MB), over the 800 MB bound.
 
 Blocking: joining reads and writes ~145 MB once (about a second); called from the model load,
 which runs in the perception worker.
