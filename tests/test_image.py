@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import jiwer
+import numpy as np
 import pytest
 from PIL import Image
 from pydantic import BaseModel
@@ -224,6 +225,20 @@ async def test_the_rapidocr_engine(executor):
     assert cer(dashboard_lines(), reading.text) <= MAX_CER, reading.text
     with pytest.raises(PerceptionError, match=r"^is 50000×50000 pixels"):
         await reader.read(png("bomb.png", png_claiming(50_000, 50_000)))
+
+
+def test_rapidocr_sessions_sleep_between_operators_and_the_detector_input_is_capped():
+    """Issue 26's speed pass (bench/photo_stages.py): onnxruntime's spinning threads took the cores
+    the work needed on a shared machine, and the detector was fed photos scaled up."""
+    from chatops.bot.perception.image import RAPIDOCR_DET_LONG_SIDE, build_rapidocr, rapidocr_threads
+
+    engine = build_rapidocr()
+    for part in (engine.text_det, engine.text_rec):
+        options = part.session.session.get_session_options()
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert options.intra_op_num_threads == rapidocr_threads()
+    resized = engine.text_det.get_preprocess().resize(np.zeros((600, 1050, 3), np.uint8))
+    assert max(resized.shape[:2]) <= RAPIDOCR_DET_LONG_SIDE + 16  # the library's default made it 736×1312
 
 
 async def test_rapidocr_missing_is_a_clear_refusal(executor, monkeypatch):

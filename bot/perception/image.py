@@ -430,9 +430,34 @@ def rapidocr_installed() -> bool:
     return importlib.util.find_spec("rapidocr") is not None and importlib.util.find_spec("onnxruntime") is not None
 
 
+# RapidOCR's detector scales a picture so its SHORT side is at least 736 px (`limit_type: min`): a
+# corrected 1050×600 photo went in at 1312×736. Capping the LONG side at 800 instead (`max`) halved
+# the detector's time. Chosen on the 15 tuning photos (`varied_tuning_photos`) with a scratch
+# harness (mean character error 1.25 % → 0.95 %; 1024: 1.20 %, 640: 1.11 %; that harness handed
+# RapidOCR the colours in the wrong order); through the bot's own path: 1.2 % → 1.1 %.
+# Figures: bench/results/issue26-photos.txt.
+RAPIDOCR_DET_LONG_SIDE = 800
+# The recogniser reads text boxes in batches padded to the widest box's width; one box at a time
+# pads nothing: on the tuning photos (the same harness, interleaved, load ~7) its CPU time per
+# photo went from 0.86 s (batches of 6, the library's default) to 0.69 s, and the bot's tuning
+# character error from 1.1 % to 1.0 %; a box's reading no longer depends on its batch-mates.
+RAPIDOCR_REC_BATCH = 1
+
+
+def rapidocr_threads() -> int:
+    """onnxruntime threads per session: the cores this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
 def build_rapidocr() -> Any:
     """RapidOCR with the wheel's own models (named explicitly, so it never downloads), the angle
-    classifier off (screenshots are upright) and its INFO logging silenced."""
+    classifier off (screenshots are upright), the detector's input capped (`RAPIDOCR_DET_LONG_SIDE`),
+    text boxes recognised one at a time (`RAPIDOCR_REC_BATCH`),
+    its sessions without spinning threads (`quiet_sessions`) and its INFO logging silenced."""
     try:
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         from rapidocr import RapidOCR
@@ -442,12 +467,42 @@ def build_rapidocr() -> Any:
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)
     models = rapidocr_model_files()
     params = {"Global.use_cls": False, "Global.log_level": "error",
-              "Det.model_path": models["det"], "Rec.model_path": models["rec"]}
+              "Det.model_path": models["det"], "Rec.model_path": models["rec"],
+              "Det.limit_type": "max", "Det.limit_side_len": RAPIDOCR_DET_LONG_SIDE,
+              "Rec.rec_batch_num": RAPIDOCR_REC_BATCH,
+              "EngineConfig.onnxruntime.intra_op_num_threads": rapidocr_threads()}
     try:
-        return RapidOCR(params=params)
+        engine = RapidOCR(params=params)
     except Exception as exc:
         log.warning("RapidOCR could not start: %s", exc)
         raise PerceptionError(f"could not be read (RapidOCR could not start: {_short(exc)})") from None
+    quiet_sessions(engine, models)
+    return engine
+
+
+def quiet_sessions(engine: Any, models: dict[str, str]) -> None:
+    """Replace RapidOCR's two onnxruntime sessions by ones whose idle threads sleep instead of
+    spinning. onnxruntime's worker threads spin between operators by default; on two cores shared
+    with Whisper, Tesseract and the bot, the spinning thread takes the core the work needs: on the
+    tuning photos (load ~7.5, interleaved) two spinning threads read a photo in 2.12 s median wall
+    and 1.03 s of CPU, two sleeping ones in 1.12 s and 0.65 s (one thread: 1.02 s, 0.57 s; but
+    0.48 s at best against 0.29 s, so two threads win when the cores are free). RapidOCR has no
+    setting for it, so the sessions are rebuilt with the same model files and options; if its
+    internals differ (another version), its own sessions are kept and that is logged."""
+    try:
+        import onnxruntime
+
+        for part, task in ((engine._load_det_model(), "det"), (engine._load_rec_model(), "rec")):
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 4
+            options.enable_cpu_mem_arena = False
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.intra_op_num_threads = rapidocr_threads()
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            part.session.session = onnxruntime.InferenceSession(models[task], sess_options=options,
+                                                                providers=["CPUExecutionProvider"])
+    except Exception as exc:  # another rapidocr layout: its own sessions still work, only spin
+        log.info("RapidOCR keeps its own onnxruntime sessions (%s)", _short(exc))
 
 
 def reading_order(words: list[tuple[float, float, float, str]]) -> list[str]:
