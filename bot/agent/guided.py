@@ -580,6 +580,11 @@ _LIST_JOINS = re.compile(r"\s*(?:,|&|\+|/)?\s*(?:(?:and|then)\s+(?:then\s+)?)?",
 MAX_LISTED = 5  # more values than this in one request are asked about, not run one by one
 
 
+def _written(value: str, text: str) -> re.Match[str] | None:
+    """Where the request writes `value` as a whole value ("2.9", not the "2.9" of "2.95")."""
+    return re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", text, re.IGNORECASE)
+
+
 def _listed_tie(filled: Filled, text: str) -> tuple[str, list[str]] | None:
     """A required parameter whose fitting values the request lists, joined only by "and", "then"
     or a comma ("etcd-0 then etcd-1", "2.9 and 2.8"): it asks for the same action on each, in
@@ -590,7 +595,7 @@ def _listed_tie(filled: Filled, text: str) -> tuple[str, list[str]] | None:
     name = filled.missing[0].name
     found = []
     for value in filled.ties[name]:
-        match = re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", text, re.IGNORECASE)
+        match = _written(value, text)
         if match is None:
             return None
         found.append((match.start(), match.end(), value))
@@ -613,7 +618,7 @@ def _listed_after(spec: ToolSpec, filled: Filled, text: str) -> tuple[str, list[
         value = filled.args.get(param.name)
         if not param.required or param.kind != "string" or not isinstance(value, str):
             continue
-        match = re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", text, re.IGNORECASE)
+        match = _written(value, text)
         if match is None:
             continue
         values, rest = [value], text[match.end():]
