@@ -14,6 +14,7 @@ from chatops.storage.operations import dumps, new_id, reads, statement, ts, writ
 from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
+KNOWN_THREAD_REFS = 4096  # thread refs kept in a process (see `Messages.thread_ref`)
 TURN_NOT_HELD = "another process holds this turn (it took it over), or the turn has ended"
 
 
@@ -183,8 +184,26 @@ class Messages(Part):
     def thread_exists(self, thread_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM threads WHERE id = ?", [thread_id]).fetchone() is not None
 
+    async def thread_ref(self, thread_id: str) -> ThreadRef | None:
+        """The thread a stored id names. A thread's id is made of its ref (platform, channel,
+        thread), so once read the answer never changes: it is kept in this process (bounded) and
+        an API turn's first trip, one transaction on PostgreSQL, is read once per thread, not per
+        message. A thread pruned by another replica can still be found here until it drops
+        out; a message to it then opens it again, for the same owner (this process's own prune
+        forgets them all)."""
+        known = self._thread_refs.get(thread_id)
+        if known is not None:
+            self._thread_refs.move_to_end(thread_id)
+            return known
+        ref = await self._read_thread_ref(thread_id)
+        if ref is not None and ref.id == thread_id:
+            self._thread_refs[thread_id] = ref
+            while len(self._thread_refs) > KNOWN_THREAD_REFS:
+                self._thread_refs.popitem(last=False)
+        return ref
+
     @reads
-    def thread_ref(self, thread_id: str) -> ThreadRef | None:
+    def _read_thread_ref(self, thread_id: str) -> ThreadRef | None:
         row = self.db.execute(
             "SELECT platform, channel, external_id FROM threads WHERE id = ?", [thread_id]).fetchone()
         return ThreadRef(platform=row[0], channel=row[1] or "", thread=row[2]) if row else None

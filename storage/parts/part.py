@@ -4,11 +4,12 @@ conditions that make an UPDATE this process's own."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from chatops.bot.model import utcnow
+from chatops.bot.model import ThreadRef, utcnow
 from chatops.storage.dialect import Dialect
 from chatops.storage.files import FileStore
 from chatops.storage.operations import dumps, ts
@@ -29,6 +30,7 @@ class Part:
     _writer: GroupCommit
     _sqlite: Any  # sqlite_utils.Database of a SQLite store, once open
     _local: threading.local  # PostgreSQL: the connection the running batch borrowed
+    _thread_refs: OrderedDict[str, ThreadRef]  # thread id -> its ref, as read (see `Messages.thread_ref`)
 
     @property
     def db(self) -> Any:
