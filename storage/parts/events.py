@@ -11,6 +11,8 @@ from chatops.storage.operations import reads, writes
 from chatops.storage.parts.part import Part
 from chatops.storage.pg_event_signal import notify_sql
 
+EVENTS_PER_INSERT = 100  # rows of one INSERT of events
+
 
 @dataclass(frozen=True)
 class ViewQuery:
@@ -95,9 +97,13 @@ class ThreadEvents(Part):
             "('thread_events', (SELECT COALESCE(MAX(id), 0) FROM thread_events) + ?) ON CONFLICT (name) "
             "DO UPDATE SET value = counters.value + ? RETURNING value", [len(events), len(events)]).fetchone()[0]
         ids = list(range(int(last) - len(events) + 1, int(last) + 1))
-        self.db.conn.executemany("INSERT INTO thread_events (id, thread_id, data) VALUES (?, ?, ?)",
-                                 [(event_id, thread_id, data)
-                                  for event_id, (thread_id, data) in zip(ids, events, strict=True)])
+        # one multi-row INSERT (an executemany is one statement per row on PostgreSQL), in slices
+        # that keep a statement's parameters far below SQLite's and PostgreSQL's limits
+        rows = [(event_id, thread_id, data) for event_id, (thread_id, data) in zip(ids, events, strict=True)]
+        for start in range(0, len(rows), EVENTS_PER_INSERT):
+            part = rows[start:start + EVENTS_PER_INSERT]
+            self.db.execute("INSERT INTO thread_events (id, thread_id, data) VALUES "
+                            + ", ".join(["(?, ?, ?)"] * len(part)), [value for row in part for value in row])
         if self.dialect is POSTGRESQL:  # other replicas' streams wake when this commits
             latest = {thread_id: event_id for event_id, (thread_id, _) in zip(ids, events, strict=True)}
             self.db.execute(*notify_sql(latest))

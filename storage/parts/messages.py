@@ -100,12 +100,12 @@ class Messages(Part):
         nothing stored, when another process took it over (this one was starved past its lease)
         and answers it itself, or it has already ended; the thread gets one answer, not two.
         With `claim`, only the run of the turn holding that claim answers (see `_holds_turn`)."""
-        if ends_turn_of and not self._holds_turn(ends_turn_of, claim):
+        now = ts()
+        if ends_turn_of and not self._end_held_turn(ends_turn_of, claim, now):
             self._audit("answer.dropped", thread_id=thread.id,
                         detail={"why": TURN_NOT_HELD, "message_id": ends_turn_of})
             return None
         message_id = new_id("m")
-        now = ts()
         self._ensure_thread(thread, "")
         self.db.execute(
             "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
@@ -113,8 +113,6 @@ class Messages(Part):
             "VALUES (?, ?, 'bot', ?, '', '', ?, ?, '[]', ?, NULL, ?)",
             [message_id, thread.id, thread.platform, text, text, now, now],
         )
-        if ends_turn_of:
-            self._end_turn(ends_turn_of, now)
         if release_lease:
             self._release_turn_lease(thread.id)  # type: ignore[attr-defined]
         return message_id
@@ -141,6 +139,20 @@ class Messages(Part):
                 [message_id, self.identity.id]).rowcount == 1
         return self.db.execute(f"UPDATE messages SET owner = owner WHERE {ownership.holds_turn_sql()}",
                                [message_id, self.identity.id, claim]).rowcount == 1
+
+    def _end_held_turn(self, message_id: str, claim: str | None, now: str) -> bool:
+        """`_holds_turn` and `_end_turn` as one conditional UPDATE (one statement, and on
+        PostgreSQL one wait, fewer in the answer's transaction): the turn ends only if this run
+        holds it, and the row stays locked until the answer stored with it commits. An
+        unregistered store ends it unconditionally, as before."""
+        if self.identity is None:
+            self._end_turn(message_id, now)
+            return True
+        if claim is None:
+            sql, params = "id = ? AND owner = ? AND turn_ended_at IS NULL", [message_id, self.identity.id]
+        else:
+            sql, params = ownership.holds_turn_sql(), [message_id, self.identity.id, claim]
+        return self.db.execute(f"UPDATE messages SET turn_ended_at = ? WHERE {sql}", [now, *params]).rowcount == 1
 
     @reads
     def holds_turn(self, message_id: str, claim: str | None, round_number: int) -> bool:
