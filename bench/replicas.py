@@ -53,6 +53,7 @@ import aiohttp  # noqa: E402
 import psycopg  # noqa: E402
 
 from bench import pg_trace  # noqa: E402
+from bench.machine import stamp  # noqa: E402
 from tests.http.served import Served, free_port, serve  # noqa: E402
 from tests.postgres_server import PostgresServer, running_postgres  # noqa: E402
 
@@ -204,8 +205,10 @@ def main() -> None:
     if args.turns:
         plan = [(1, max(10, args.turns // 10)), (100, args.turns)]
     repeats = args.repeats or (1 if args.quick else 3)
+    measured = stamp()
     print(f"fast-path turns over HTTP; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}")
+    print(f"  {measured.machine()}", flush=True)
     results: list[Figures] = []
     setups = (("SQLite, 1 process", 1, "sqlite"), ("PostgreSQL, 1 replica", 1, "pg"),
               ("PostgreSQL, 2 replicas", 2, "pg"))
@@ -240,6 +243,7 @@ def main() -> None:
             tx = [m.transactions_per_turn or 0.0 for m in mine]
             print(f"{setup}, {clients:>3} clients: {ratio_line(ratios)} × SQLite's rate; "
                   f"transactions per turn {ratio_line(tx)}  (min / median / max of {len(mine)})")
+    print(f"({measured.done().line()}; load average {os.getloadavg()[0]:.2f} at the end)")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def _queued(kind: Kind) -> Callable[[Callable[..., R]], Callable[..., Coroutine[
     def declare(method: Callable[..., R]) -> Callable[..., Coroutine[Any, Any, R]]:
         @functools.wraps(method)
         async def queued(self: Any, *args: Any, **kwargs: Any) -> R:
-            return await self._writer.submit(functools.partial(method, self, *args, **kwargs), kind)
+            return await self._writer.submit(functools.partial(self._operation, method, *args, **kwargs), kind)
 
         queued.blocking = method  # type: ignore[attr-defined]
         return queued

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -93,6 +94,7 @@ class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, L
         self._pool_size = pool_size
         self._sqlite = None
         self._local = threading.local()
+        self._thread_refs = OrderedDict()
         if url:
             from chatops.storage.postgres import PgSession
 

@@ -221,11 +221,11 @@ class ThreadsApi:
         plans, or the page before the message `before` (the `next_before` of a previous body)."""
         limit = _query_limit(request, default=THREAD_PAGE, maximum=THREAD_PAGE_MAX) if request else THREAD_PAGE
         before = request.query.get("before") or None if request else None
-        last_event_id = await self.events.last_id_kept(thread_id)  # before the read: nothing can fall in between
-        try:
-            view = await self.store.thread_view(thread_id, limit=limit, before=before, with_alert=True)
-        except LookupError:
-            raise ApiError(400, "before must be the id of a message in this thread", "invalid") from None
+        # the last event id and the view in one trip, after this process's pending events are written
+        last_event_id, read = await self.events.view(thread_id, limit=limit, before=before, with_alert=True)
+        if read.missing is not None:
+            raise ApiError(400, "before must be the id of a message in this thread", "invalid")
+        view = read.view
         if view is None:
             raise ApiError(404, "no such thread")
         for plan in view["plans"]:

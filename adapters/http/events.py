@@ -26,7 +26,8 @@ import contextlib
 import logging
 from collections import Counter, OrderedDict
 from collections.abc import AsyncGenerator
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from chatops.bot.model import Outbound
 
@@ -51,13 +52,26 @@ class EventStore(Protocol):
     event_signal: EventWaker
 
     async def keep_thread_events(self, events: list[tuple[str, str]]) -> list[int]: ...
+    async def keep_events_and_views(self, events: list[tuple[str, str]],
+                                    views: list[dict[str, Any]]) -> tuple[list[int], list[Any]]: ...
     async def thread_events(self, thread_id: str, after: int, limit: int = 1000) -> list[tuple[int, str]]: ...
     async def last_thread_event(self, thread_id: str) -> int: ...
+
+
+@dataclass
+class _ViewWanted:
+    """A thread view a reply waits for, read in the transaction of the next batch of events."""
+
+    query: dict[str, Any]  # the fields of the store's `ViewQuery` (adapters never import the store)
+    thread_id: str
+    answer: asyncio.Future[tuple[str, Any]] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class ThreadEvents:
     def __init__(self, *, store: EventStore) -> None:
         self._store = store
+        self._views: list[_ViewWanted] = []  # views to read with the next batch
+        self._view_flusher: asyncio.Task[None] | None = None
         # (thread id, JSON, already sent to this process's streams without an id)
         self._pending: list[tuple[str, str, bool]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -88,20 +102,76 @@ class ThreadEvents:
                 return  # nothing left, stopping, or a refused batch that the retrier writes with a pause
 
     async def flush(self) -> None:
-        """Write what accumulated (one transaction); the store wakes the streams. A batch the
-        database refuses is sent to this process's streams now and kept to be written again."""
+        """Write what accumulated (one transaction), and read in it the thread views replies wait
+        for (`view`); the store wakes the streams. A batch the database refuses is sent to this
+        process's streams now and kept to be written again; the views waiting get the error."""
         async with self._writing:
             batch, self._pending = self._pending, []
-            if not batch:
+            wanted, self._views = self._views, []
+            wanted = [view for view in wanted if not view.answer.done()]  # a reply that gave up
+            if not batch and not wanted:
                 return
             try:
-                ids = await self._store.keep_thread_events([(thread_id, data) for thread_id, data, _ in batch])
-            except Exception as exc:
+                await self._write(batch, wanted)
+            finally:  # cancelled mid-write (the server stopping): no reply waits forever
+                for view in wanted:
+                    if not view.answer.done():
+                        view.answer.cancel()
+
+    async def _write(self, batch: list[tuple[str, str, bool]], wanted: list[_ViewWanted]) -> None:
+        """One batch of events and the views waiting for it (called holding `_writing`)."""
+        events = [(thread_id, data) for thread_id, data, _ in batch]
+        try:
+            if wanted:
+                written = {thread_id for thread_id, _ in events}
+                queries = [self._query(view, last_event=view.thread_id not in self._known
+                                       and view.thread_id not in written) for view in wanted]
+                ids, read = await self._store.keep_events_and_views(events, queries)
+            else:
+                ids, read = await self._store.keep_thread_events(events), []
+        except Exception as exc:
+            if batch:
                 self._keep_for_later(batch, exc)
-                return
+            for view in wanted:
+                if not view.answer.done():
+                    view.answer.set_exception(exc)
+            return
+        if batch:
             self._retry_pause = RETRY_FIRST
-            for (thread_id, _, _), event_id in zip(batch, ids, strict=True):
-                self._remember(thread_id, event_id)
+        for (thread_id, _, _), event_id in zip(batch, ids, strict=True):
+            self._remember(thread_id, event_id)
+        for view, got in zip(wanted, read, strict=True):
+            if got.last_event is not None:
+                self._remember(view.thread_id, got.last_event)
+            if not view.answer.done():
+                view.answer.set_result((str(self._known.get(view.thread_id, got.last_event or 0)), got))
+
+    @staticmethod
+    def _query(view: _ViewWanted, *, last_event: bool) -> dict[str, Any]:
+        return {**view.query, "thread_id": view.thread_id, "last_event": last_event}
+
+    async def view(self, thread_id: str, **query: Any) -> tuple[str, Any]:
+        """The thread's last event id and its view (the store's `ViewRead`), read after what this
+        process published for it is written, in the same transaction as that write: a reply after
+        a turn costs one trip, not a flush and then a read. A client that resumes from the id
+        misses nothing, and (from this process) is not sent again what the view shows. With
+        several replicas the id can lag what another one wrote: a resume then sends that again."""
+        wanted = _ViewWanted(query=query, thread_id=thread_id)
+        self._views.append(wanted)
+        if self._view_flusher is None or self._view_flusher.done():
+            self._view_flusher = asyncio.get_running_loop().create_task(self._flush_views())
+        try:
+            return await wanted.answer
+        finally:
+            if not wanted.answer.done():
+                wanted.answer.cancel()
+
+    async def _flush_views(self) -> None:
+        """One flush in flight for the views replies wait for, each taking every view asked for
+        while the one before it ran: a reply answered by an earlier flush does not wait for the
+        lock itself (waiting in line for it cost each reply a trip at 100 clients)."""
+        while self._views:
+            await self.flush()
 
     def _keep_for_later(self, batch: list[tuple[str, str, bool]], exc: Exception) -> None:
         for thread_id, data, sent in batch:
@@ -123,20 +193,6 @@ class ThreadEvents:
     async def _retry(self, pause: float) -> None:
         await asyncio.sleep(pause)
         await self.flush()
-
-    async def last_id_kept(self, thread_id: str) -> str:
-        """The thread's last event id, read before its view: a client that resumes from it misses
-        nothing, and (from this process) is not sent again what the view shows, since what this
-        process published for the thread is written first. Known here from this process's writes
-        and its streams' reads, so the thread body of a reply costs no database read; from the
-        store otherwise (after a restart, or a thread only another replica wrote to). With
-        several replicas it can lag what another one wrote: a resume then sends that again."""
-        if self._writing.locked() or any(pending == thread_id for pending, _, _ in self._pending):
-            await self.flush()  # a batch being written may hold this thread's events too
-        known = self._known.get(thread_id)
-        if known is None:
-            known = await self._store.last_thread_event(thread_id)
-        return str(known)
 
     def _remember(self, thread_id: str, event_id: int) -> None:
         if event_id >= self._known.get(thread_id, 0):
@@ -200,7 +256,7 @@ class ThreadEvents:
     async def close(self) -> None:
         """Tell every open stream to end (the server is stopping) and write what is pending."""
         self._closed.set()
-        for task in (self._flusher, self._retrier):
+        for task in (self._flusher, self._retrier, self._view_flusher):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -14,6 +14,7 @@ from chatops.storage.operations import dumps, new_id, reads, statement, ts, writ
 from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
+KNOWN_THREAD_REFS = 4096  # thread refs kept in a process (see `Messages.thread_ref`)
 TURN_NOT_HELD = "another process holds this turn (it took it over), or the turn has ended"
 
 
@@ -99,12 +100,12 @@ class Messages(Part):
         nothing stored, when another process took it over (this one was starved past its lease)
         and answers it itself, or it has already ended; the thread gets one answer, not two.
         With `claim`, only the run of the turn holding that claim answers (see `_holds_turn`)."""
-        if ends_turn_of and not self._holds_turn(ends_turn_of, claim):
+        now = ts()
+        if ends_turn_of and not self._end_held_turn(ends_turn_of, claim, now):
             self._audit("answer.dropped", thread_id=thread.id,
                         detail={"why": TURN_NOT_HELD, "message_id": ends_turn_of})
             return None
         message_id = new_id("m")
-        now = ts()
         self._ensure_thread(thread, "")
         self.db.execute(
             "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
@@ -112,8 +113,6 @@ class Messages(Part):
             "VALUES (?, ?, 'bot', ?, '', '', ?, ?, '[]', ?, NULL, ?)",
             [message_id, thread.id, thread.platform, text, text, now, now],
         )
-        if ends_turn_of:
-            self._end_turn(ends_turn_of, now)
         if release_lease:
             self._release_turn_lease(thread.id)  # type: ignore[attr-defined]
         return message_id
@@ -140,6 +139,20 @@ class Messages(Part):
                 [message_id, self.identity.id]).rowcount == 1
         return self.db.execute(f"UPDATE messages SET owner = owner WHERE {ownership.holds_turn_sql()}",
                                [message_id, self.identity.id, claim]).rowcount == 1
+
+    def _end_held_turn(self, message_id: str, claim: str | None, now: str) -> bool:
+        """`_holds_turn` and `_end_turn` as one conditional UPDATE (one statement, and on
+        PostgreSQL one wait, fewer in the answer's transaction): the turn ends only if this run
+        holds it, and the row stays locked until the answer stored with it commits. An
+        unregistered store ends it unconditionally, as before."""
+        if self.identity is None:
+            self._end_turn(message_id, now)
+            return True
+        if claim is None:
+            sql, params = "id = ? AND owner = ? AND turn_ended_at IS NULL", [message_id, self.identity.id]
+        else:
+            sql, params = ownership.holds_turn_sql(), [message_id, self.identity.id, claim]
+        return self.db.execute(f"UPDATE messages SET turn_ended_at = ? WHERE {sql}", [now, *params]).rowcount == 1
 
     @reads
     def holds_turn(self, message_id: str, claim: str | None, round_number: int) -> bool:
@@ -183,8 +196,26 @@ class Messages(Part):
     def thread_exists(self, thread_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM threads WHERE id = ?", [thread_id]).fetchone() is not None
 
+    async def thread_ref(self, thread_id: str) -> ThreadRef | None:
+        """The thread a stored id names. A thread's id is made of its ref (platform, channel,
+        thread), so once read the answer never changes: it is kept in this process (bounded) and
+        an API turn's first trip, one transaction on PostgreSQL, is read once per thread, not per
+        message. A thread pruned by another replica can still be found here until it drops
+        out; a message to it then opens it again, for the same owner (this process's own prune
+        forgets them all)."""
+        known = self._thread_refs.get(thread_id)
+        if known is not None:
+            self._thread_refs.move_to_end(thread_id)
+            return known
+        ref = await self._read_thread_ref(thread_id)
+        if ref is not None and ref.id == thread_id:
+            self._thread_refs[thread_id] = ref
+            while len(self._thread_refs) > KNOWN_THREAD_REFS:
+                self._thread_refs.popitem(last=False)
+        return ref
+
     @reads
-    def thread_ref(self, thread_id: str) -> ThreadRef | None:
+    def _read_thread_ref(self, thread_id: str) -> ThreadRef | None:
         row = self.db.execute(
             "SELECT platform, channel, external_id FROM threads WHERE id = ?", [thread_id]).fetchone()
         return ThreadRef(platform=row[0], channel=row[1] or "", thread=row[2]) if row else None

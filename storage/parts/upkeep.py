@@ -49,6 +49,7 @@ class Upkeep(Part):
         """Delete threads, messages, plans, delivery ids and cached perception older than
         `before` (never a plan still pending or running); the audit log too only with `audit`."""
         counts, unused = await self._prune_rows(before, audit)
+        self._thread_refs.clear()  # pruned threads are no longer found (see `Messages.thread_ref`)
         if self.url is None:  # after the commit: a failed prune keeps its files; one kept again since stays
             counts["files"] = await asyncio.to_thread(self.files.remove, unused, unless_kept_since=before)
         return counts
