@@ -745,6 +745,7 @@ def _snapshot_store_tools() -> list[ToolSpec]:
 @pytest.mark.parametrize(("text", "expected"), [
     # the reason for an order is not an order: "delete" is in a clause of purpose
     ("hold snap-0042 so the expiry job doesn't delete it", [("hold_snapshot", {"snapshot": "snap-0042"})]),
+    ("pin snap-0042 so the expiry job doesn't delete it", [("hold_snapshot", {"snapshot": "snap-0042"})]),
     # a flag named by a word of its own, with no state word
     ("any failed runs on vol-data1?", [("snapshot_runs", {"volume": "vol-data1", "failed_only": True})]),
     ("runs on vol-data1", [("snapshot_runs", {"volume": "vol-data1"})]),
