@@ -101,34 +101,9 @@ async def test_a_turn_the_outage_cut_short_in_a_live_process_is_answered_once_th
     the database answers, and the orphan sweep ends the turn as after a crash, running nothing
     again."""
     bot = await make_bot(storage={"url": own_server.create_database(), "lease_seconds": 3})
-    started, release = asyncio.Event(), asyncio.Event()
-    runs: list[str] = []
-
-    @tool(risk="read", timeout=30)
-    async def wait_for_outage() -> str:
-        """Runs until the test has stopped the database."""
-        runs.append("ran")
-        started.set()
-        await release.wait()
-        return "done"
-
-    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_outage]))
-    turn = asyncio.create_task(bot.say("!wait_for_outage", thread="cut"))
-    await asyncio.wait_for(started.wait(), 10)
-    await asyncio.to_thread(own_server.stop, "fast")
-    release.set()
-    with pytest.raises(StorageUnavailable):
-        await turn
-    await asyncio.to_thread(own_server.start)
-
-    async def answered() -> bool:
-        try:
-            view = await bot.store.thread_view("console:cut")
-        except StorageUnavailable:
-            return False
-        return view is not None and view["messages"][-1]["role"] == "bot"
-
-    await eventually(answered, timeout=30, what="an answer in the thread the outage cut short")
+    runs = await _a_turn_cut_short_by_an_outage(bot, own_server, "cut")
+    await eventually(lambda: _answered(bot, "console:cut"), timeout=30,
+                     what="an answer in the thread the outage cut short")
     view = await bot.store.thread_view("console:cut")
     assert "nothing was run again" in view["messages"][-1]["text"]
     assert view["plans"][-1]["status"] == "interrupted"
@@ -184,18 +159,6 @@ async def test_a_resumption_a_second_outage_cuts_short_is_tried_again_once_the_d
     resumption cut short by storage is tried again at the next heartbeat that reaches the database."""
     # leases outlive the outages, as in production: nobody else takes this live process's work
     bot = await make_bot(storage={"url": own_server.create_database(), "lease_seconds": 15})
-    started, release = asyncio.Event(), asyncio.Event()
-    runs: list[str] = []
-
-    @tool(risk="read", timeout=30)
-    async def wait_for_outage() -> str:
-        """Runs until the test has stopped the database."""
-        runs.append("ran")
-        started.set()
-        await release.wait()
-        return "done"
-
-    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_outage]))
     lifecycle = bot.hub.lifecycle
     real_resume = lifecycle.resume_turn
     outages: list[str] = []
@@ -209,23 +172,44 @@ async def test_a_resumption_a_second_outage_cuts_short_is_tried_again_once_the_d
         return await real_resume(*args, **kwargs)
 
     lifecycle.resume_turn = resume_during_a_second_outage
-    turn = asyncio.create_task(bot.say("!wait_for_outage", thread="twice"))
-    await asyncio.wait_for(started.wait(), 10)
-    await asyncio.to_thread(own_server.stop, "fast")
-    release.set()
-    with pytest.raises(StorageUnavailable):
-        await turn
-    await asyncio.to_thread(own_server.start)
-
-    async def answered() -> bool:
-        try:
-            view = await bot.store.thread_view("console:twice")
-        except StorageUnavailable:
-            return False
-        return view is not None and view["messages"][-1]["role"] == "bot"
-
-    await eventually(answered, timeout=60, what="an answer although its resumption met a second outage")
+    runs = await _a_turn_cut_short_by_an_outage(bot, own_server, "twice")
+    await eventually(lambda: _answered(bot, "console:twice"), timeout=60,
+                     what="an answer although its resumption met a second outage")
     assert outages == ["second"]
     view = await bot.store.thread_view("console:twice")
     assert "nothing was run again" in view["messages"][-1]["text"]
     assert runs == ["ran"]
+
+
+async def _a_turn_cut_short_by_an_outage(bot, server: PostgresServer, thread: str) -> list[str]:
+    """A read step that finishes while the database is down, so its turn cannot end; the server
+    is back when this returns. Returns the tool's runs (one each time it ran)."""
+    started, release = asyncio.Event(), asyncio.Event()
+    runs: list[str] = []
+
+    @tool(risk="read", timeout=30)
+    async def wait_for_outage() -> str:
+        """Runs until the test has stopped the database."""
+        runs.append("ran")
+        started.set()
+        await release.wait()
+        return "done"
+
+    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_outage]))
+    turn = asyncio.create_task(bot.say("!wait_for_outage", thread=thread))
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.to_thread(server.stop, "fast")
+    release.set()
+    with pytest.raises(StorageUnavailable):
+        await turn
+    await asyncio.to_thread(server.start)
+    return runs
+
+
+async def _answered(bot, thread_id: str) -> bool:
+    """Whether the thread's last message is the bot's (False while the database is unreachable)."""
+    try:
+        view = await bot.store.thread_view(thread_id)
+    except StorageUnavailable:
+        return False
+    return view is not None and view["messages"][-1]["role"] == "bot"
