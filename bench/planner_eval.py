@@ -104,9 +104,11 @@ def _issue19_sets() -> list[Path]:
     bench/results/issue19-final5-blind.txt), the sixth (written in the fourth session, first run on
     commit 317c505 before its failures were read: bench/results/issue19-final6-blind.txt), the seventh
     (written in the fifth session, first run on commit 87c480a before any planner change that session:
-    bench/results/issue19-final7-blind.txt), then the tuning set."""
+    bench/results/issue19-final7-blind.txt), the eighth (written in the sixth session, first run on
+    commit 5cda633 before any planner change that session: bench/results/issue19-final8-blind.txt),
+    then the tuning set."""
     return [path for part in ("heldout", "final", "final2", "final3", "final4", "final5", "final6", "final7",
-                              "tuning")
+                              "final8", "tuning")
             for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
 
 
@@ -132,7 +134,7 @@ def print_suite(rows: list, reports: dict, args: argparse.Namespace) -> None:
     print(f"\nguided planning over all {len(guided)} cases: p95 {_p95(everything):.0f} ms "
           f"({calls} model calls in {sum(1 for r in guided if r.model_calls)} cases); "
           f"without a model call ({len(deterministic)} cases): p50 {_p95(deterministic, 0.5):.1f} ms, "
-          f"p95 {_p95(deterministic):.1f} ms, max {deterministic[-1]:.1f} ms")
+          f"p95 {_p95(deterministic):.1f} ms, max {max(deterministic, default=0.0):.1f} ms")
 
 
 def _p95(values: list[float], quantile: float = 0.95) -> float:
