@@ -530,6 +530,28 @@ async def test_a_how_to_question_never_becomes_the_change_it_names(text: str) ->
     assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps)
 
 
+@pytest.mark.parametrize("text", ["how do I wipe the emails topic by hand?",
+                                  "would power cycling the emails topic lose messages?",
+                                  "would wiping the emails topic lose the schema?",
+                                  "should we even drain node-7 before the upgrade?"])
+async def test_a_how_to_or_hypothetical_question_gets_no_step_at_all(text: str) -> None:
+    """Knowledge asked for: not the change it names, nor a read its values happen to fit."""
+    assert not isinstance(await plan(text), Plan)
+
+
+async def test_a_hypothetical_question_followed_by_a_request_plans_the_request() -> None:
+    outcome = await plan("would wiping emails help? how many messages are waiting in it")
+    assert calls(outcome) == [("topic_backlog", {"topic": "emails"})]
+
+
+@pytest.mark.parametrize("text", ["is billing.invoicer running?", "is nginx running on web-1?"])
+async def test_a_progressive_question_is_no_how_to(text: str) -> None:
+    """ "is X running?" asks for a look; a name ending in -ing is no gerund."""
+    from chatops.bot.agent.lexicon import HOW_TO
+
+    assert not HOW_TO.search(text)
+
+
 PROBE_TOOLS = [
     runbook("cipher_scan", "List the TLS versions and ciphers a server accepts", "read",
             {"target": {"pattern": "^[a-z0-9][a-z0-9.-]*(:[0-9]{1,5})?$", "description": "host or host:port"}}),

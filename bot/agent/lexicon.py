@@ -171,9 +171,16 @@ HOW_TO = re.compile(
     r"^\W*(?:how\s+(?:do|does|can|could|should|would|did)\s+(?:i|we|you|one|people|someone|they)\b|how\s+to\b|"
     r"(?:is|are)\s+there\s+a\s+way\s+to\b|"
     # "would restarting help?", "does clearing a task re-run it?": an action's outcome asked about
-    r"(?:would|will|could|might|should|does|do|did|can|is)\s+(?!\w*thing\b)\w{2,}ing\b)",
+    # ("is billing.invoicer paused?" and "is nginx running?" are not: a progressive asks for a look)
+    r"(?:would|will|could|might|should|does|do|did|can)\s+(?!\w*thing\b)\w{2,}ing\b(?![.@/_-]\w)|"
+    # "would power cycling it lose data?", "should we even write a postmortem?": a modal's
+    # hypothetical (a gerund one word on) or advice asked for ("should we/I ..."), not an order
+    r"(?:would|could|might|should)\s+\w+[\s-](?!\w*thing\b)\w{2,}ing\b(?![.@/_-]\w)|should\s+(?:we|i)\b)",
     re.IGNORECASE,
 )
+# Where a how-to or hypothetical question ends: what follows it ("would flushing mx2 help? whats
+# in its queue rn") may still ask for a look.
+QUESTION_END = re.compile(r"\?+")
 # ... and a question about what something means is answered by no tool at all: "what's the
 # difference between apt-mark hold and pinning?", "what does --keep-within do?"
 EXPLAIN = re.compile(

@@ -32,6 +32,7 @@ from chatops.bot.agent.lexicon import (
     LIGHT_VERBS,
     LOOK_VERBS,
     QUESTION,
+    QUESTION_END,
     SYNONYMS,
     synonym_class,
 )
@@ -403,12 +404,22 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     if EXPLAIN.search(text):  # "what does --keep-within do?": knowledge, not a tool's work
         return []
     if HOW_TO.search(text):  # "how do I roll back a release?" asks how, not for the rollback
+        if not _asks_more_than_how(text):
+            return []  # nor for a read its values happen to fit ("how do I start a postmortem for INC-2291?")
         candidates = [c for c in candidates if c.spec.risk is Risk.read]
     if not candidates and not named_a_change:
         candidates = _by_values(scored, entities, question, top)
     elif not question and not HOW_TO.search(text):
         candidates = _value_for_a_change(candidates, scored, entities, top) + candidates
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+def _asks_more_than_how(text: str) -> bool:
+    """Whether a request that opens with a how-to or hypothetical question asks for something after
+    it: "would marking osd.12 out help? whats its health" asks for a look; "how do I open an
+    emergency change?" and "would removing jdoe break his cron jobs?" ask for knowledge only."""
+    parts = QUESTION_END.split(text.strip(), maxsplit=1)
+    return len(parts) == 2 and bool(re.search(r"\w", parts[1]))
 
 
 def _with_evidence(candidate: Candidate) -> bool:
