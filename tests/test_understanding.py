@@ -816,3 +816,24 @@ async def test_a_list_after_a_value_is_one_step_each(text: str, expected: Any) -
 async def test_values_joined_by_or_are_a_question_of_which_not_a_list() -> None:
     outcome = await plan("drop snap-0042 or snap-0043", _snapshot_store_tools())
     assert not isinstance(outcome, Plan) or len(outcome.steps) < 2, outcome
+
+
+# --- a number's leading plus; a word an optional parameter's description lists -----------------
+
+TEXTING_TOOLS = [
+    runbook("text_status", "Delivery status of outbound text messages, newest first", "read",
+            {"recipient": {"pattern": "^\\+[1-9][0-9]{6,14}$", "description": "recipient, E.164 (+3312345678)",
+                           "default": "+10000000"},
+             "team": {"description": "Sending team, e.g. billing, growth or support", "default": "all"}}),
+]
+
+
+async def test_a_phone_number_keeps_its_plus_and_fills_the_parameter_whose_pattern_takes_it() -> None:
+    assert calls(await plan("did the code to +4917612345678 arrive?", TEXTING_TOOLS)) == \
+        [("text_status", {"recipient": "+4917612345678"})]
+
+
+async def test_an_optional_parameter_takes_the_one_word_its_description_lists() -> None:
+    assert calls(await plan("delivery status of texts from growth", TEXTING_TOOLS)) == \
+        [("text_status", {"team": "growth"})]
+

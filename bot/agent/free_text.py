@@ -122,8 +122,12 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         distinct = "shaped like its examples" in best.why and (is_version(best.value) or (
             identifier_shaped(best.value) and re.search(r"[A-Za-z]", best.value) is not None
             and re.search(r"\d", best.value) is not None))
-        if "named next to it" in best.why or distinct or (restrictive(param.schema) and
-                                                         identifier_shaped(best.value)):
+        # "who froze payments?" where the group is "e.g. payments, storefront or search": a word its
+        # description lists is the parameter named, when it is the only such word
+        listed = "one of its examples" in best.why and \
+            sum("one of its examples" in choice.why for choice in choices) == 1
+        if "named next to it" in best.why or distinct or listed or (restrictive(param.schema) and
+                                                                    identifier_shaped(best.value)):
             put(param, [best.value] if param.kind == "list" else best.value,
                 f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
                 FIT_POINTS["anchor", "string"])

@@ -33,7 +33,8 @@ from chatops.bot.agent.lexicon import (
     VERB_LEADS,
 )
 
-_SPAN = re.compile(r"[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")  # "cart:eu:*", "SHA256:ab+/c" whole
+# "cart:eu:*", "SHA256:ab+/c" whole; a number's leading plus too ("+4915112345678", E.164)
+_SPAN = re.compile(r"(?:(?<![\w+])\+(?=\d))?[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "about", "called", "named"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
