@@ -86,6 +86,12 @@ def jargon(texts: Iterable[str]) -> list[str]:
     return _unique(found)
 
 
+def is_english(word: str) -> bool:
+    """Whether `word` (lower case) is an ordinary English word or a regular inflection of one;
+    a word with a digit, a hyphen or a dot is jargon as a whole ("db2", "worker-free")."""
+    return not any(ch.isdigit() for ch in word) and _known(word, _english())
+
+
 def _known(word: str, english: Any) -> bool:
     if word in english:
         return True
