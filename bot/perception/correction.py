@@ -101,11 +101,9 @@ def _tokens(text: str) -> list[_Token]:
     one of the parts."""
     tokens = []
     for raw in text.split():
-        parts = [part for part in raw.split("-")]
-        if len(parts) > 1 and all(part and _WORD.match(part).group(2) for part in parts):  # type: ignore[union-attr]
-            pieces = parts
-        else:
-            pieces = [raw]
+        parts = raw.split("-")
+        glued = len(parts) > 1 and all(any(ch.isalnum() for ch in part) for part in parts)
+        pieces = parts if glued else [raw]
         for position, piece in enumerate(pieces):
             match = _WORD.match(piece)
             assert match is not None  # the pattern matches any string
