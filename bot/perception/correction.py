@@ -44,6 +44,7 @@ _CANDIDATE = 0.5  # a looser first cut, in C, before the exact score
 _DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _WORD = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
 _SENTENCE_END = (".", "?", "!", ";", ":")
+_ADDRESS = re.compile(r"[/:@]")
 
 
 @dataclass(frozen=True)
@@ -150,26 +151,26 @@ class VocabularyCorrector:
             return text, []
         tokens = _tokens(text)
         candidates: list[tuple[float, int, int, str]] = []  # (score, start, end, term)
-        kept: set[int] = set()  # token indexes that already read as a term
         for start in range(len(tokens)):
             for end in range(start + 1, min(start + MAX_SPAN, len(tokens)) + 1):
                 span = tokens[start:end]
                 if not span[-1].word or any(not t.word or t.tail.endswith(_SENTENCE_END) for t in span[:-1]):
                     break  # a span does not reach across a sentence or a bare symbol
+                if any(_ADDRESS.search(t.word) for t in span):
+                    break  # a URL, a host:port or an e-mail address is written as said
                 found = self._match(span)
-                if found is None:
-                    continue
-                score, term = found
-                if _words(span) == term:
-                    kept.update(range(start, end))  # already the term, spelled as configured
-                    continue
-                candidates.append((score, start, end, term))
+                if found is not None:
+                    candidates.append((found[0], start, end, found[1]))
+        # Exact readings first, the longest of them first ("postgres ql" is postgresql, not
+        # postgres + "ql"); then near ones, best first, the fewest words first.
         chosen: list[tuple[int, int, str, float]] = []
-        taken = set(kept)
-        for score, start, end, term in sorted(candidates, key=lambda c: (-c[0], c[2] - c[1], c[1])):
+        taken: set[int] = set()
+        for score, start, end, term in sorted(
+                candidates, key=lambda c: (-c[0], c[1] - c[2] if c[0] >= 1.0 else c[2] - c[1], c[1])):
             if taken.isdisjoint(range(start, end)):
                 taken.update(range(start, end))
-                chosen.append((start, end, term, score))
+                if _words(tokens[start:end]) != term:  # else it already reads as the term: kept
+                    chosen.append((start, end, term, score))
         if not chosen:
             return text, []
         chosen.sort()
