@@ -214,8 +214,9 @@ class VocabularyCorrector:
                 best = (score, self.terms[term_letters])
         if best is None:
             return None
-        bar = self.english_threshold if self._all_english(span) else self.threshold
-        return best if best[0] >= bar else None
+        if best[0] >= self.english_threshold:
+            return best
+        return best if best[0] >= self.threshold and not self._all_english(span) else None
 
     def _all_english(self, span: list[_Token]) -> bool:
         """Every word ordinary English, and none glued to the next by a hyphen (Whisper's sign
