@@ -1,7 +1,7 @@
 """Re-spelling what Whisper misheard as a configured vocabulary term, after decoding.
 
 The glossary bias (`bot.perception.audio`) pulls Whisper toward the configured words, but small
-models still write what the words *sound* like: "post-resql" for postgresql, "worker free" for
+models still write what the words *sound* like: "post-resql" for postgresql, "worker-free" for
 worker3, "my SQL" for mysql, "q2" for queue2. This module re-spells such spans, and only those,
 as the term the operator configured (the same vocabulary the bias uses: `bot.perception.glossary`
 or `whisper.vocabulary`). It never invents a term that is not in the vocabulary.
@@ -20,8 +20,12 @@ a term are left alone, except that a term's spoken form ("db two", "payments api
 term's spelling ("db2", "payments-api"), the form the planner matches values against. Terms of
 fewer than `MIN_LETTERS` spoken letters ("A", "MX", "api") are only ever kept, never matched
 fuzzily: too many ordinary words are one or two edits from them. Overlapping candidates are
-resolved best score first. Both thresholds were chosen on the tuning set (bench/voice_correction.py;
-figures in bench/results/issue26-jargon-correction.txt).
+resolved exact readings first, the longest first ("postgres ql" is postgresql even when
+"postgres" is a term too), then best score first. A hyphenated word is compared part by part and
+as a whole (Whisper glues what it did not know: "kubelet-on-worker-free-keep"), and counts as
+jargon, not English. Spans never reach across a sentence's end, and a word holding "/", ":" or
+"@" (a URL, host:port, an address) is left as said. Both thresholds were chosen on the tuning
+set (bench/voice_correction.py; figures in bench/results/issue26-jargon-correction.txt).
 
 The rewrite is recorded (`Correction`) and the raw transcript is kept beside the corrected one,
 so a thread can show what was heard. Text from audio stays data either way.
@@ -38,7 +42,7 @@ from rapidfuzz.distance import Levenshtein
 
 THRESHOLD = 0.75
 ENGLISH_THRESHOLD = 0.95
-MAX_SPAN = 2  # words one term may have been heard as ("post resql", "cube let")
+MAX_SPAN = 2  # words one term may have been heard as ("post resql", "payment api"): chosen on tuning
 MIN_LETTERS = 4
 _CANDIDATE = 0.5  # a looser first cut, in C, before the exact score
 _DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
