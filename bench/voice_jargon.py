@@ -9,6 +9,11 @@ bench/voice_bias.py (the set the glossary's form was chosen on). The tools and r
 bench/data/eval.toml's, with an operator's `whisper.vocabulary` naming the hosts and services the
 sentences mention, as a team would configure it. espeak-ng voices, tiny.en int8.
 
+Each glossary gets two columns: `raw`, Whisper's words (what the bench measured before the
+correction existed), and `fixed`, the text the planner reads: spoken forms normalised and
+misheard vocabulary terms re-spelled (`bot.perception.correction`, whose thresholds were chosen
+on bench/voice_correction.py's tuning set). The correction uses the same glossary as the bias.
+
 Target (issue 26): ops clips WER ≤ 0.15 with the vocabulary, and no loss on plain speech.
 """
 
@@ -70,27 +75,34 @@ async def main() -> int:
     clips = {text: voice_note("ogg", text) for text in [*OPS, *PLAIN]}
     results: dict[str, dict[str, float]] = {}
     heard: dict[str, dict[str, str]] = {}
+    rewrites: list[str] = []
     for name, words in glossaries().items():
         config = PerceptionConfig()  # `whisper.vocabulary` left empty: `words` is the whole glossary
         config.whisper.bias_decoding = bool(words)
         perceiver = Perceiver(config, vocabulary=words)
         try:
-            results[name], heard[name] = {}, {}
+            for column in (f"{name} raw", f"{name} fixed"):
+                results[column], heard[column] = {}, {}
             for text, data in clips.items():
                 part = await perceiver.perceive(MediaFile("clip.ogg", data, "audio/ogg"))
-                transcript = part.heard or part.text
-                results[name][text] = wer(text, transcript)
-                heard[name][text] = transcript.split("] ", 1)[-1]
+                for column, said in ((f"{name} raw", part.heard or part.text), (f"{name} fixed", part.text)):
+                    results[column][text] = wer(text, said)
+                    heard[column][text] = said
+                rewrites += [f"{name}: {c['heard']!r} -> {c['term']!r} ({c['score']})"
+                             for c in part.details.get("corrections", [])]
         finally:
             perceiver.close()
     names = list(results)
     print(f"# CT2_FORCE_CPU_ISA={os.environ.get('CT2_FORCE_CPU_ISA', '(auto)')}")
-    print(f"{'clip':58}" + "".join(f"{n:>20}" for n in names))
+    print(f"{'clip':58}" + "".join(f"{n:>26}" for n in names))
     for text in clips:
-        print(f"{text[:57]:58}" + "".join(f"{results[n][text]:>20.2f}" for n in names)
+        print(f"{text[:57]:58}" + "".join(f"{results[n][text]:>26.2f}" for n in names)
               + f"   {heard[names[-1]][text]}")
     for label, group in (("mean WER, held-out ops clips", OPS), ("mean WER, plain speech", PLAIN)):
-        print(f"{label:58}" + "".join(f"{statistics.mean(results[n][t] for t in group):>20.3f}" for n in names))
+        print(f"{label:58}" + "".join(f"{statistics.mean(results[n][t] for t in group):>26.3f}" for n in names))
+    print("# rewrites made:" if rewrites else "# no rewrites made")
+    for line in rewrites:
+        print(f"#   {line}")
     return 0
 
 

