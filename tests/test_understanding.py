@@ -790,16 +790,54 @@ async def test_purposes_flags_labels_and_lists(text: str, expected: Any) -> None
     assert calls(await plan(text, _snapshot_store_tools())) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: the sentence encoder puts 'keep snap-0042 around' 0.06-0.08 "
-                   "nearer 'Delete a snapshot for good' than 'Exempt a snapshot from the nightly expiry job'; "
-                   "asking a danger tool for a wider lead by meaning lost 4 right plans of the blind sets")
-@pytest.mark.parametrize("text", [
-    "keep snap-0042 around",
-    'keep snap-0042 around, note: "audit 2026"',
+@pytest.mark.parametrize(("text", "expected"), [
+    ("keep snap-0042 around", [("hold_snapshot", {"snapshot": "snap-0042"})]),
+    ('keep snap-0042 around, note: "audit 2026"', [("hold_snapshot", {"snapshot": "snap-0042", "note": "audit 2026"})]),
 ])
-async def test_an_opposite_close_in_meaning_is_never_the_destructive_guess(text: str) -> None:
-    outcome = await plan(text, _snapshot_store_tools())
-    assert not isinstance(outcome, Plan) or all(step.tool != "drop_snapshot" for step in outcome.steps), outcome
+async def test_an_opposite_close_in_meaning_is_never_the_destructive_guess(text: str, expected: Any) -> None:
+    """The sentence encoder puts "keep snap-0042 around" nearer "Delete a snapshot for good" than
+    "Exempt a snapshot from the nightly expiry job"; keeping is the opposite of deleting."""
+    assert calls(await plan(text, _snapshot_store_tools())) == expected
+
+
+# --- actions and their opposites, phrasal verbs, units ------------------------------------------
+
+DIRECTORY_TOOLS = [
+    runbook("enrol_user", "Add a user to a directory group", "write",
+            {"group": {"pattern": "^[a-z][a-z0-9-]{1,40}$", "description": "Group, e.g. sre-oncall"},
+             "user": {"pattern": "^[a-z][a-z0-9._-]{1,31}$", "description": "The user's login, e.g. jdoe"}}),
+    runbook("drop_user", "Remove a user from a directory group", "write",
+            {"group": {"pattern": "^[a-z][a-z0-9-]{1,40}$", "description": "Group, e.g. sre-oncall"},
+             "user": {"pattern": "^[a-z][a-z0-9._-]{1,31}$", "description": "The user's login, e.g. jdoe"}}),
+    runbook("bounce_box", "Restart a build agent", "write",
+            {"agent": {"pattern": "^agent-[0-9]+$", "description": "The agent, e.g. agent-3"}},
+            keywords=["kick", "restart"]),
+    runbook("park_cluster", "Suspend a compute cluster: it stops billing, and jobs sent to it wait until it is "
+            "resumed", "write",
+            {"cluster": {"type": "enum", "values": ["ETL", "BI", "ADHOC"]}}),
+    runbook("hold_releases", "Freeze releases of a product line until someone lifts it", "write",
+            {"line": {"pattern": "^[a-z][a-z0-9-]*$", "description": "Product line, e.g. web or mobile"},
+             "hours": {"type": "int", "min": 0, "max": 336, "default": 4, "description": "How long"}}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("pls put m.rossi in db-admins", [("enrol_user", {"group": "db-admins", "user": "m.rossi"})]),
+    ("kick jdoe out of db-admins", [("drop_user", {"group": "db-admins", "user": "jdoe"})]),
+    ("offboard t.baker from vpn-users", [("drop_user", {"group": "vpn-users", "user": "t.baker"})]),
+    ("shut ETL off for the weekend", [("park_cluster", {"cluster": "ETL"})]),
+    ("hold web releases for 6 hours", [("hold_releases", {"line": "web", "hours": 6})]),
+])
+async def test_everyday_phrasal_verbs_name_the_action(text: str, expected: Any) -> None:
+    assert calls(await plan(text, DIRECTORY_TOOLS)) == expected
+
+
+@pytest.mark.parametrize("text", ["resume ETL", "thaw the web releases", "unfreeze web"])
+async def test_the_opposite_of_a_tools_action_never_proposes_it(text: str) -> None:
+    """ "resume ETL" is nearest by meaning to the tool that suspends it, whose description even says
+    "resumed": no tool here resumes, so nothing is proposed."""
+    outcome = await plan(text, DIRECTORY_TOOLS)
+    assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps), calls(outcome)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -96,6 +96,14 @@ _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("tb", "tib", "terabyte", "terabytes"), "tb")}
 _SIZE = re.compile(r"(?<![\w.])(\d{1,9})\s?(" + "|".join(sorted(_SIZE_UNITS, key=len, reverse=True)) + r")\b",
                    re.IGNORECASE)
+
+
+def is_unit(word: str) -> bool:
+    """Whether a word is a unit of time or size ("hours", "gb"): after a number it is that
+    number's unit, never a value of its own ("for 6 hours" names no group called "hours")."""
+    return word.lower() in _UNITS or word.lower() in _SIZE_UNITS
+
+
 _DURATION = re.compile(r"(?<![\w.])(\d{1,5})\s?(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b",
                        re.IGNORECASE)
 _OUTPUT_LINE = re.compile(r"^\s*(?:[$#>]\s|\w[\w.-]*:\s*\(\d+\)|\[?\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:)")

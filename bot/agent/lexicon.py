@@ -97,9 +97,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "connect": ("connect", "connection", "accepts connections", "listening", "open", "refused"),
     # everyday English for the common actions a tool's name may not use
     "delete": ("delete", "remove", "get rid of", "throw away", "throw * away", "nuke", "erase", "destroy",
-               "trash", "rm"),
+               "trash", "rm", "kick out", "kick * out", "take out", "take * out", "pull * out", "offboard"),
+    # putting someone or something into a set: a group, a list, a pool ("put m.rossi in db-admins")
+    "add": ("add", "put * in", "put * into", "put * on", "include", "enrol", "enroll", "onboard"),
+    # stopping something for a while, and the way back ("hold consumption", "thaw the freeze")
+    "suspend": ("suspend", "pause", "freeze", "halt", "hold", "put * on hold", "shut * off", "lock"),
+    "resume": ("resume", "unpause", "unfreeze", "thaw", "unlock", "lift", "un-pause", "un-freeze"),
     "silence": ("silence", "mute", "ignore", "snooze", "shush", "shh", "shut up", "hush", "suppress"),
-    "protect": ("protect", "pin", "retain", "preserve", "exempt", "hold on to"),
+    "protect": ("protect", "pin", "retain", "preserve", "exempt", "hold on to", "hang on to", "keep * around",
+                "keep * forever"),
     "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down"),
     # making a new record: an incident, a ticket, a silence ("open a ticket", "raise an incident")
     "create": ("create", "open a", "open an", "open a new", "raise a", "raise an", "file a", "file an", "post",
@@ -109,7 +115,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # Classes that name an action: a tool gets credit for them only through its verb (the first word of
 # its name) or its keywords, so `revert_release` is not offered for "ship it" through "release".
 ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge", "create", "delete", "silence", "protect",
-                            "shutdown"})
+                            "shutdown", "add", "suspend", "resume"})
+# Actions that undo each other. A tool whose action is the opposite of the one the request asks for
+# is never its answer by meaning or by values: sentence encoders put "resume ETL_WH" next to
+# "Suspend a warehouse" and "keep snap-0042 around" next to "Delete a snapshot".
+OPPOSITE_CLASSES: dict[str, frozenset[str]] = {
+    "add": frozenset({"delete"}), "create": frozenset({"delete"}), "protect": frozenset({"delete", "purge"}),
+    "delete": frozenset({"add", "create", "protect"}), "purge": frozenset({"protect"}),
+    "suspend": frozenset({"resume"}), "resume": frozenset({"suspend"}),
+    "deploy": frozenset({"rollback"}), "rollback": frozenset({"deploy"}),
+}
 # Classes whose words in the verb's place ask for a change ("scale checkout to 8", "bounce it"),
 # unlike subject classes ("the queue is backed up", "the disk is full").
 CHANGE_CLASSES = ACTION_CLASSES | {"scale"}

@@ -31,6 +31,7 @@ from chatops.bot.agent.lexicon import (
     HOW_TO,
     LIGHT_VERBS,
     LOOK_VERBS,
+    OPPOSITE_CLASSES,
     QUESTION,
     QUESTION_END,
     SYNONYMS,
@@ -125,6 +126,57 @@ def _synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[i
     return None
 
 
+@functools.lru_cache(maxsize=512)
+def _action_spans(tokens: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
+    """Every place an action class's phrase occurs in the request, as (class, start, end)."""
+    found = []
+    for cls in ACTION_CLASSES:
+        for synonym in SYNONYMS[cls]:
+            covered: set[int] = set()
+            while (span := _synonym_span(synonym, list(tokens), covered)) is not None:
+                found.append((cls, *span))
+                covered.update(range(*span))
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=2048)
+def _shadowed(tokens: tuple[str, ...], cls: str) -> frozenset[tuple[int, int]]:
+    """Spans of `cls` that lie inside a longer phrase of another action: "kick jdoe out of
+    db-admins" removes a member; its "kick" is no restart."""
+    spans = _action_spans(tokens)
+    return frozenset((start, end) for own, start, end in spans if own == cls
+                     for other, wider_start, wider_end in spans
+                     if other != cls and wider_start <= start and end <= wider_end
+                     and wider_end - wider_start > end - start)
+
+
+def asked_actions(text: str) -> frozenset[str]:
+    """The action classes the request's verbs ask for ("resume ETL_WH": resume), each phrase in
+    an order's verb place and not inside a longer phrase of another action."""
+    clauses = _clause_tokens(text)
+    tokens = tuple(token for clause in clauses for token in clause)
+    return frozenset(cls for cls, start, end in _action_spans(tokens)
+                     if _at_verb(start, clauses) and (start, end) not in _shadowed(tokens, cls))
+
+
+def _undoes(candidate: Candidate, asked: frozenset[str]) -> bool:
+    """Whether the tool's action is the opposite of every action the request asks for: "resume
+    ETL_WH" never suspends it, "keep snap-0042 around" never deletes it, whatever meaning or the
+    values say. A tool whose own value is the verb ("unpause" of an op pause/unpause) is exempt."""
+    if not asked or candidate.filled.verb_value:
+        return False
+    spec = candidate.spec
+    lead = description_verb(spec.summary)
+    # its action: its name's verb and its description's; its keywords only when those name none
+    # ("Lift freeze" titles `lift_freeze`, whose keyword "freeze" is its object)
+    own = {cls for word in [*own_name_words(spec)[:1], *([lead] if lead else [])]
+           if (cls := synonym_class(word)) in ACTION_CLASSES} or \
+        {cls for word in own_keywords(spec) if (cls := synonym_class(word)) in ACTION_CLASSES}
+    if not own or own & asked:
+        return False
+    return all(OPPOSITE_CLASSES.get(cls, frozenset()) & own for cls in asked)
+
+
 @functools.lru_cache(maxsize=2048)
 def _stems_of(text: str) -> tuple[str, ...]:
     return tuple(stem(word) for word in words_of(text))
@@ -170,6 +222,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     subject_opens = False
     phrases: dict[str, list[str]] = {}
     names = name_words(spec)
+    own_names = own_name_words(spec)  # without an MCP server's name: `deploys_freeze_deploys` acts by "freeze"
     lead = description_verb(spec.summary)
     for word in [*names, *spec.keywords, *([lead] if lead else [])]:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
@@ -192,8 +245,8 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         covered.update(range(fresh[0], fresh[0] + len(phrase)))
         # a word of the tool's name that names another action than its verb ("release" in
         # `revert_release`) is its object: half points, and never its verb position
-        foreign = text in names[1:] and synonym_class(text) in ACTION_CLASSES and \
-            synonym_class(text) != synonym_class(names[0] if names else "")
+        foreign = text in own_names[1:] and synonym_class(text) in ACTION_CLASSES and \
+            synonym_class(text) != synonym_class(own_names[0] if own_names else "")
         # a keyword that is also a common word ("now" for a clock), or a light verb ("make" of
         # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
         common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS)
@@ -219,8 +272,9 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             continue
         # every way the request says it; one counts, preferring one that stands where an order
         # puts its verb ("shrink payments to 2 pods": "shrink", not "pods"), then the longest
+        shadowed = _shadowed(tuple(tokens), cls)
         spans = [(synonym, found) for synonym in SYNONYMS[cls]
-                 if (found := _synonym_span(synonym, tokens, covered)) is not None]
+                 if (found := _synonym_span(synonym, tokens, covered)) is not None and found not in shadowed]
         if not spans:
             continue
         ordered = sorted(spans, key=lambda item: (not _at_verb(item[1][0], clauses), -len(item[0].split())))
@@ -362,7 +416,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     adds to its score, and a tool with none of its words in the request can still be the
     candidate when it is the closest by meaning and the request holds every argument it needs."""
     entities = extract_entities(text)
-    scored = [score_tool(spec, entities) for spec in tools]
+    actions = asked_actions(entities.wording)
+    scored = [candidate for spec in tools if not _undoes(candidate := score_tool(spec, entities), actions)]
     offered = {spec.name: spec for spec in tools}
     similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
                   if name in offered}

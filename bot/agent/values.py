@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chatops.bot.agent.entities import STOPWORDS, identifier_words, stem
+from chatops.bot.agent.entities import STOPWORDS, identifier_words, is_unit, stem
 from chatops.bot.agent.lexicon import (
     CLAUSE,
     DETERMINERS,
@@ -192,6 +192,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             continue
         if re.fullmatch(r"\d+(?:ing|ed)", lowered):
             continue  # "the deploy is 500ing", "it 404ed": a status used as a verb, not a name
+        if position > 0 and spans[position - 1].text.isdigit() and is_unit(lowered):
+            continue  # "for 6 hours": the number's unit
         value = fitting(span.text, schema)
         if value is None:
             continue
