@@ -875,3 +875,28 @@ async def test_an_optional_parameter_takes_the_one_word_its_description_lists() 
     assert calls(await plan("delivery status of texts from growth", TEXTING_TOOLS)) == \
         [("text_status", {"team": "growth"})]
 
+
+
+FREEZE_TOOLS = [
+    runbook("freeze_status", "Show whether releases of a product line are frozen, by whom and until when", "read",
+            {"line": {"description": "Product line, e.g. web, mobile or desktop", "default": "all"}}),
+    runbook("freeze_releases", "Freeze releases of a product line: the pipeline refuses them until the freeze "
+            "ends", "write",
+            {"line": {"pattern": "^[a-z][a-z0-9-]*$", "description": "Product line, e.g. web, mobile or desktop"},
+             "reason": {"max_length": 200, "description": "Why, shown to whoever is refused"},
+             "hours": {"type": "int", "min": 0, "max": 336, "default": 4, "description": "How long"}}),
+    runbook("resend_text", "Resend a failed text message through a carrier", "write",
+            {"message": {"pattern": "^msg_[0-9A-Za-z]{10}$", "description": "message id, msg_ + 10 chars"},
+             "carrier": {"type": "enum", "values": ["fallback", "twilio", "sinch"], "default": "fallback"}}),
+]
+
+
+async def test_a_change_that_takes_the_values_a_read_of_the_same_words_leaves_aside() -> None:
+    """Both tools are named by "freeze"; only the change takes the 8 hours and the reason after the dash."""
+    assert calls(await plan("code freeze on mobile for 8h - black friday traffic", FREEZE_TOOLS)) == \
+        [("freeze_releases", {"line": "mobile", "hours": 8, "reason": "black friday traffic"})]
+
+
+async def test_a_hyphenated_re_verb_is_the_verb_and_a_value_said_to_be_unwell_is_not_chosen() -> None:
+    assert calls(await plan("re-send msg_Q9x81LmN2b via sinch, twilio is flaky today", FREEZE_TOOLS)) == \
+        [("resend_text", {"message": "msg_Q9x81LmN2b", "carrier": "sinch"})]

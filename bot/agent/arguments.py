@@ -52,6 +52,13 @@ from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
 
 
+def _described(value: str, text: str) -> bool:
+    """Whether the request says how the value is rather than asking for it: "twilio is flaky",
+    "the eu pool keeps failing"."""
+    return re.search(rf"(?<![\w-]){re.escape(value)}\s+(?:is|are|was|were|keeps|has\s+been|seems)\b", text,
+                     re.IGNORECASE) is not None
+
+
 def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     """Fill what the entities can fill. Optional parameters are only filled on clear evidence
     (an enum value written out, a number next to the parameter's name), so defaults stay
@@ -139,6 +146,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
                 matches = [value for value in matches if stem(str(value).lower()) not in action_stems(spec)
                            and not verb_with_object(str(value), entities.plain)]
+            if len(matches) > 1:  # "resend it via sinch, twilio is flaky": a value said to be unwell is no choice
+                matches = [value for value in matches if not _described(str(value), entities.plain)] or matches
             by_path = [] if matches else path_enum_matches(param.enum, entities)
             if len(matches) > 1 and spec.risk is not Risk.read:
                 filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"

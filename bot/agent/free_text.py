@@ -49,6 +49,21 @@ def labelled_value(param: Param, text: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
+_REMARK = re.compile(r"\s[-–—]{1,2}\s+([^\s\"'“\-–—][^\n;!?\-–—]{4,}?)\s*(?:[.;!?](?:\s|$)|\n|$)")
+_PROSE_NAMES = frozenset({"reason", "note", "notes", "comment", "message", "why", "summary", "description"})
+
+
+def dash_remark(param: Param, text: str) -> str | None:
+    """The words after a spaced dash to the end of the sentence ("code freeze on storefront for 8h
+    - black friday traffic"), for a parameter that holds prose: a reason, a note, a comment (by its
+    name, or a long free text with no pattern). People add the why after a dash."""
+    if param.kind != "string" or restrictive(param.schema) or param.enum:
+        return None
+    prose = set(identifier_words(param.name.lower())) & _PROSE_NAMES or (param.schema.get("maxLength") or 0) >= 100
+    match = _REMARK.search(text) if prose else None
+    return match.group(1).strip() if match and len(match.group(1).split()) >= 2 else None
+
+
 def with_hosts(plain: str, text: str, hosts: list[str]) -> str:
     """`plain` with the host names put back: a dotted name can be a table ("public.events") or a
     node, not only a host, and the parameter's pattern decides."""
@@ -72,6 +87,9 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         if labelled is not None and fitting(labelled, param.schema):
             put(param, fitting(labelled, param.schema), f"{param.name} {labelled} (written after '{param.name}:')",
                 FIT_POINTS["anchor", "string"])
+        elif param.required and not entities.quoted and (remark := dash_remark(param, entities.text)) and \
+                fitting(remark, param.schema):
+            put(param, remark, f"{param.name} {remark} (the remark after the dash)", FIT_POINTS["anchor", "string"])
     strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
     # a word that names another parameter anchors that one ("the backup origin" is the origin)

@@ -18,6 +18,7 @@ from chatops.bot.agent.entities import (
     VERB_LEADS,
     Entities,
     extract_entities,
+    is_unit,
     name_words,
     stem,
     without_quoted,
@@ -191,6 +192,9 @@ def _phrase_positions(phrase: list[str], tokens: list[str]) -> list[int]:
     return [i for i in range(len(tokens) - size + 1) if tokens[i: i + size] == phrase]
 
 
+_REPREFIX = re.compile(r"\b(re|un|de|pre)-(?=[a-z]{3,}\b)", re.IGNORECASE)
+
+
 def _clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list[str]]:
     """Stemmed words per clause. Two words that form one of `joined` when written together
     are read as that word: "name servers" is "nameservers", "time zone" is "timezone"."""
@@ -198,7 +202,7 @@ def _clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list
     for part in CLAUSE.split(text):
         if not part or not part.strip():
             continue
-        words = words_of(part)
+        words = words_of(_REPREFIX.sub(r"\1", part))  # "re-send" is "resend", "un-freeze" "unfreeze"
         stems: list[str] = []
         index = 0
         while index < len(words):
@@ -490,14 +494,16 @@ def _value_for_a_change(candidates: list[Candidate], scored: list[Candidate], en
     same things takes every value the order gives. An order that gives a value the read cannot
     take asks for the change; it is proposed, with the approval a change always needs."""
     best = max(candidates, key=lambda c: c.score)
-    if best.spec.risk is not Risk.read or best.matched:
+    if best.spec.risk is not Risk.read:
         return []
     values = _values_of(entities)
     left = _values_left(best, values)
     changes = sorted((c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing
                       and not c.filled.ties and c.similarity is not None and best.similarity is not None
-                      and c.similarity >= best.similarity - SIMILARITY_TIE and _one_clause(c, entities.text)
-                      and _values_left(c, values) == 0), key=lambda c: -c.score)
+                      and _shares_words(best, c) and _one_clause(c, entities.text) and _values_left(c, values) == 0
+                      # meaning must not point away from the change, unless the words found both alike
+                      and (c.similarity >= best.similarity - SIMILARITY_TIE or best.matched)),
+                     key=lambda c: -c.score)
     if left == 0 or len(changes) != 1:  # the change takes every value; and only one change does
         return []
     if not _with_evidence(changes[0]):
@@ -508,13 +514,21 @@ def _value_for_a_change(candidates: list[Candidate], scored: list[Candidate], en
     return [change]
 
 
+def _shares_words(read: Candidate, change: Candidate) -> bool:
+    """Whether the change has every word of the request the read was found by: "code freeze on
+    storefront for 8h" names `freeze_status` and `freeze_deploys` alike, and only the change takes
+    the 8h; "show the quota of ml-research, 500 GB" names only the read."""
+    return {stem(word) for word in read.matched} <= {stem(word) for word in change.matched}
+
+
 def _values_of(entities: Entities) -> set[str]:
     """The values a request writes: names shaped like identifiers, numbers, hosts, URLs, paths
     and quoted text (lower case)."""
     found = {str(n) for n in [*entities.numbers, *entities.percentages, *(n for n, _ in entities.durations)]}
     found.update(value.lower() for value in [*entities.urls, *entities.hosts, *entities.paths, *entities.quoted])
-    found.update(span.text.lower() for span in spans_of(entities.plain) if identifier_shaped(span.text))
-    return found
+    found.update(span.text.lower() for span in spans_of(entities.plain) if identifier_shaped(span.text)
+                 and not ((amount := re.fullmatch(r"\d+([a-z]+)", span.text.lower())) and is_unit(amount.group(1))))
+    return found  # "8h" is counted once, as its number
 
 
 def _one_clause(candidate: Candidate, text: str) -> bool:

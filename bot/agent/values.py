@@ -194,6 +194,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             continue  # "the deploy is 500ing", "it 404ed": a status used as a verb, not a name
         if position > 0 and spans[position - 1].text.isdigit() and is_unit(lowered):
             continue  # "for 6 hours": the number's unit
+        if (amount := re.fullmatch(r"\d+([a-z]+)", lowered)) and is_unit(amount.group(1)) and not restrictive(schema):
+            continue  # "for 8h": an amount of time or size, not a name or a reason
         value = fitting(span.text, schema)
         if value is None:
             continue
