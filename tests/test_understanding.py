@@ -900,3 +900,29 @@ async def test_a_change_that_takes_the_values_a_read_of_the_same_words_leaves_as
 async def test_a_hyphenated_re_verb_is_the_verb_and_a_value_said_to_be_unwell_is_not_chosen() -> None:
     assert calls(await plan("re-send msg_Q9x81LmN2b via sinch, twilio is flaky today", FREEZE_TOOLS)) == \
         [("resend_text", {"message": "msg_Q9x81LmN2b", "carrier": "sinch"})]
+
+
+CLUSTER_TOOLS = [
+    runbook("resize_cluster", "Change the size of a compute cluster: each size up finishes heavy queries faster "
+            "and bills twice the credits per hour", "write",
+            {"cluster": {"type": "enum", "values": ["ETL", "BI", "ADHOC"]},
+             "size": {"type": "enum", "values": ["SMALL", "LARGE", "XLARGE"], "aliases": {"xl": "XLARGE"}}}),
+    runbook("park_cluster", "Suspend a compute cluster: it stops billing credits, and queries sent to it wait "
+            "until it is resumed", "write",
+            {"cluster": {"type": "enum", "values": ["ETL", "BI", "ADHOC"]},
+             "abort_running": {"type": "bool", "default": False,
+                               "description": "Cancel the queries still running instead of letting them finish"}}),
+]
+
+
+def test_a_flag_only_named_is_no_verb() -> None:
+    """ "the quarter-end run" names `abort_running`'s word: the flag may be set, but the light verb
+    "make" does not become `park_cluster`'s action (as "put the shop into maintenance" does)."""
+    from chatops.bot.agent.entities import extract_entities
+    from chatops.bot.agent.ranking import score_tool
+
+    park = CLUSTER_TOOLS[1]
+    named = score_tool(park, extract_entities("make the adhoc cluster an XL for the quarter-end run"))
+    assert not named.filled.verb_value and not named.action_hit
+    stated = score_tool(park, extract_entities("put the adhoc cluster into abort running mode"))
+    assert stated.filled.args.get("abort_running") is True and stated.filled.verb_value

@@ -137,8 +137,12 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             state = _yes_or_no(param, entities, spec.summary)
             if state is not None:
                 put(param, state, f"{param.name} {str(state).lower()}", FIT_POINTS["enum", "enum"])
-                if opens_with(LIGHT_VERBS | SWITCH_VERBS | STATE_VERBS, entities.plain):
-                    filled.verb_value = True  # "put the shop into maintenance": the state change is the verb
+                stated = set(words_of(entities.plain)) & (STATE_WORDS[0] | STATE_WORDS[1] | TRUE_PARTICLES |
+                                                          FALSE_PARTICLES)
+                if stated and opens_with(LIGHT_VERBS | SWITCH_VERBS | STATE_VERBS, entities.plain):
+                    # "put the shop into maintenance": the state change is the verb; a flag only
+                    # named ("make it an XL for the quarter-end run") is not
+                    filled.verb_value = True
         elif kind == "enum":
             matches = enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)
             if not matches:  # "on mx1.mail.corp" for a relay that is one of mx1, mx2: the host's own name
