@@ -926,3 +926,22 @@ def test_a_flag_only_named_is_no_verb() -> None:
     assert not named.filled.verb_value and not named.action_hit
     stated = score_tool(park, extract_entities("put the adhoc cluster into abort running mode"))
     assert stated.filled.args.get("abort_running") is True and stated.filled.verb_value
+
+
+def _proposed(tool: str, args: dict[str, Any], status: StepStatus = StepStatus.proposed) -> list[Plan]:
+    return [Plan(goal="earlier", steps=[Step(id="s0", tool=tool, args=args, status=status)])]
+
+
+@pytest.mark.parametrize("text", ["stop it, the test got moved to tomorrow", "wait no, don't", "never mind",
+                                  "cancel that - wrong line"])
+async def test_a_proposed_step_called_off_is_not_planned_again(text: str) -> None:
+    """ "stop it, the test got moved to tomorrow" after a proposed freeze is no freeze "for tomorrow"."""
+    outcome = await plan(text, FREEZE_TOOLS,
+                         earlier=_proposed("freeze_releases", {"line": "web", "reason": "failover test", "hours": 2}))
+    assert isinstance(outcome, Answer) and "freeze_releases" in outcome.text and "deny" in outcome.text
+
+
+async def test_stop_after_a_step_that_ran_is_not_read_as_calling_off_a_proposal() -> None:
+    outcome = await plan("stop it", FREEZE_TOOLS, earlier=_proposed(
+        "freeze_releases", {"line": "web", "reason": "failover test", "hours": 2}, StepStatus.succeeded))
+    assert not (isinstance(outcome, Answer) and "waits on its card" in outcome.text)

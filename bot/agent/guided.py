@@ -91,7 +91,15 @@ from chatops.bot.agent.entities import (
 from chatops.bot.agent.filled import Filled
 from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
 from chatops.bot.agent.free_text import word_candidates
-from chatops.bot.agent.lexicon import ATTACHMENT_QUESTION, GREETING, QUESTION, REFERENCES, REQUEST_SPLIT, THANKS
+from chatops.bot.agent.lexicon import (
+    ATTACHMENT_QUESTION,
+    CALL_OFF,
+    GREETING,
+    QUESTION,
+    REFERENCES,
+    REQUEST_SPLIT,
+    THANKS,
+)
 from chatops.bot.agent.negation import Negations, ruled_out, split_negations
 from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.planner import data_block, run_model
@@ -109,7 +117,7 @@ from chatops.bot.agent.ranking import (
 )
 from chatops.bot.agent.tool_words import description_stems, tool_vocabulary
 from chatops.bot.agent.values import fitting, shape_of, spans_of
-from chatops.bot.model import Answer, Plan, Risk, Step
+from chatops.bot.model import Answer, Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 MAX_AGENTS = 256  # pydantic-ai agents kept for model calls (about 14 KB each)
@@ -169,6 +177,9 @@ class GuidedPlanner:
         previous = previous_step(request.earlier, tools)
         if previous is not None and is_acknowledgement(text):
             return Answer(text="You're welcome." if THANKS.match(text) else "OK.")
+        if previous is not None and previous.step.status is StepStatus.proposed and CALL_OFF.match(text):
+            return Answer(text=f"OK, I won't plan anything more. {previous.spec.name} still waits on its card: "
+                               "deny it there so that nobody approves it by mistake.")
         text = _after_thanks(text)  # "thx. what else is approved?": the question is the request
         negations = split_negations(text)
         text = negations.text

@@ -206,6 +206,14 @@ EXPLAIN = re.compile(
 )
 
 # --- follow-ups ---------------------------------------------------------------------------------
+# "stop it, the test moved", "wait no, don't", "never mind", "cancel that": a proposed step called
+# off. It is not a request to run that step again with the words that follow.
+CALL_OFF = re.compile(
+    r"^\W*(?:(?:wait|no|nope|ok(?:ay)?|actually)[\s,.!]+)*(?:stop|cancel|abort|hold\s+on|hold\s+off|"
+    r"never\s*mind|nvm|scratch\s+(?:that|it)|forget\s+(?:it|that)|don'?t|do\s+not)\b(?:\s+(?:it|that|this))?"
+    r"\s*(?:[,.!;-]|$)",
+    re.IGNORECASE,
+)
 # "check it again", "try that once more", "ok, restart it now": the same step once more.
 REPEAT = re.compile(
     r"\b(?:again|once\s+more|one\s+more\s+time|another\s+time|retry|re-?run|redo|repeat|"
