@@ -945,3 +945,18 @@ async def test_stop_after_a_step_that_ran_is_not_read_as_calling_off_a_proposal(
     outcome = await plan("stop it", FREEZE_TOOLS, earlier=_proposed(
         "freeze_releases", {"line": "web", "reason": "failover test", "hours": 2}, StepStatus.succeeded))
     assert not (isinstance(outcome, Answer) and "waits on its card" in outcome.text)
+
+
+CHARGE_TOOLS = [
+    runbook("retry_charge", "Retry a failed card charge now", "write",
+            {"charge": {"pattern": "^ch_[0-9A-Za-z]{6,}$", "description": "The charge, e.g. ch_3NqL8x"}}),
+    runbook("stop_retries", "Stop the automatic retries of a failed card charge", "write",
+            {"charge": {"pattern": "^ch_[0-9A-Za-z]{6,}$", "description": "The charge, e.g. ch_3NqL8x"}}),
+]
+
+
+async def test_a_follow_up_that_names_another_tool_with_the_previous_ones_words_asks_for_that_one() -> None:
+    """ "ok stop retrying it then" after a retry: `stop_retries` has "retry" and "stop"; "it" is the charge."""
+    outcome = await plan("ok stop retrying it then", CHARGE_TOOLS,
+                         earlier=_proposed("retry_charge", {"charge": "ch_7TtB2c"}, StepStatus.succeeded))
+    assert calls(outcome) == [("stop_retries", {"charge": "ch_7TtB2c"})]

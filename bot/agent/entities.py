@@ -117,6 +117,8 @@ _IANA = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}\b")
 def stem(word: str) -> str:
     """A crude stem, enough to match "logs" with "log" and "resolving" with "resolve"."""
     word = word.lower().removesuffix("'s")
+    if len(word) >= 6 and word.endswith(("ies", "ied")):
+        return word[:-3] + "y"  # "retries", "retried", "retrying" and "retry" are one word; "queries" too
     for suffix in ("ing", "ed", "es", "s"):
         # "timing" must not become "tim" (= "time"): verb endings need a longer stem
         if word.endswith(suffix) and len(word) - len(suffix) >= (4 if suffix in ("ing", "ed") else 3):

@@ -94,7 +94,11 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     """The step this message asks for as a follow-up of `previous`, or None when it is a request
     of its own."""
     top = ranking[0] if ranking else None
-    named = any(c.name == previous.spec.name and c.matched for c in ranking)  # "ok, restart it now"
+    # "ok, restart it now" names the previous tool; "ok stop retrying it" names another that has the
+    # previous one's words and more (`stop_retries` after `retry_payment`)
+    named = any(c.name == previous.spec.name and c.matched and not (
+        top is not None and top.name != c.name and {stem(w) for w in c.matched} < {stem(w) for w in top.matched})
+        for c in ranking)
     # "fine, do it now": a repeat phrase beats another tool that only a stray word ("now") suggests
     weak = top is not None and len(top.matched) < 2 and bool(REPEAT.search(text) or REPLACE.search(text))
     other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak
