@@ -960,3 +960,22 @@ async def test_a_follow_up_that_names_another_tool_with_the_previous_ones_words_
     outcome = await plan("ok stop retrying it then", CHARGE_TOOLS,
                          earlier=_proposed("retry_charge", {"charge": "ch_7TtB2c"}, StepStatus.succeeded))
     assert calls(outcome) == [("stop_retries", {"charge": "ch_7TtB2c"})]
+
+
+BARE_DIRECTORY_TOOLS = [  # parameters described by nothing but their names, as terse teams write them
+    runbook("remove_member", "remove a user from an LDAP group", "write",
+            {"group": {"pattern": "^[a-z][a-z0-9-]{1,40}$", "description": "group cn"},
+             "uid": {"pattern": "^[a-z][a-z0-9._-]{1,31}$", "description": "uid"}}),
+]
+
+
+async def test_the_descriptions_syntax_settles_which_value_is_which() -> None:
+    """Both values fit both patterns; the description puts "from" before the group."""
+    assert calls(await plan("remove jdoe from db-admins", BARE_DIRECTORY_TOOLS)) == \
+        [("remove_member", {"group": "db-admins", "uid": "jdoe"})]
+
+
+async def test_with_a_value_more_than_parameters_the_syntax_does_not_guess() -> None:
+    outcome = await plan("remove jdoe from db-admins, not from db-readonly", BARE_DIRECTORY_TOOLS)
+    assert not isinstance(outcome, Plan) or calls(outcome) == [("remove_member", {"group": "db-admins",
+                                                                                 "uid": "jdoe"})]

@@ -201,7 +201,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if len(forms) == 1:
                 put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
     split_nested(params, filled, entities, put)
-    fill_text(params, filled, spans, entities, avoid, objects, tool_words, put)
+    fill_text(params, filled, spans, entities, avoid, objects, tool_words, put, spec.summary)
     if not filled.verb_value and _switch_opens(params, filled, spec, entities.plain):
         filled.typed_fit += FIT_POINTS["enum", "enum"]  # "unpause etl.orders_daily", "unset noout on rbd-ams"
         filled.verb_value = True

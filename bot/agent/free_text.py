@@ -76,8 +76,42 @@ def with_hosts(plain: str, text: str, hosts: list[str]) -> str:
     return restored
 
 
+_DESCRIBED_PREPOSITIONS = frozenset({"from", "to", "into", "in", "on", "onto", "of", "for", "at", "off", "out"})
+# what people write for the description's preposition: "kick jdoe out of db-admins" for "from"
+_SAME_PREPOSITION = {"from": ("of", "off"), "to": ("into", "onto"), "into": ("in", "to"), "in": ("into",),
+                     "onto": ("on", "to"), "on": ("onto",)}
+SYNTAX_POINTS = 0.6  # a value after the preposition the description puts before the parameter's name
+
+
+def _as_described(name: str, choices: list[Choice], spans: list[Span], summary: str) -> list[Choice]:
+    """Choices re-scored by the description's syntax: "Remove a user from an LDAP group" puts
+    "from" before the group, so "remove jdoe from db-admins" gives the group db-admins and leaves
+    jdoe to the user, although both fit both patterns."""
+    words = words_of(summary)
+    parts = {stem(part) for part in identifier_words(name) if part not in STOPWORDS}
+    before = {words[index - back] for index, word in enumerate(words) if stem(word) in parts
+              for back in range(1, 4) if index - back >= 0 and words[index - back] in _DESCRIBED_PREPOSITIONS}
+    if not before:
+        return choices
+    before |= {same for word in before for same in _SAME_PREPOSITION.get(word, ())}
+    after = {span.text.lower() for index, span in enumerate(spans)
+             if index > 0 and spans[index - 1].text.lower() in before}
+    rescored = [Choice(c.value, c.score + SYNTAX_POINTS, f"{c.why}, placed as the description places it".lstrip(", "))
+                if c.value.lower() in after else c for c in choices]
+    return sorted(rescored, key=lambda c: -c.score)
+
+
+def _one_reading_per_order(lists: dict[str, list[Choice]]) -> bool:
+    """Whether the parameters compete for exactly as many values as there are of them, each value
+    fitting each: only the order is open, and the description's syntax may settle it. With a value
+    more ("add jdoe to db-readonly, take him out of db-admins") the request is asked about instead."""
+    values = [frozenset(c.value.lower() for c in choices if c.score >= 0) for choices in lists.values()]
+    return len(set(values)) == 1 and len(values[0]) == len(lists)
+
+
 def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: Entities, avoid: set[str],
-               objects: set[int], tool_words: list[str], put: Callable[[Param, Any, str, float], None]) -> None:
+              objects: set[int], tool_words: list[str], put: Callable[[Param, Any, str, float], None],
+              summary: str = "") -> None:
     """Free-text parameters, together: each required one takes the span that fits it best, and
     two parameters never take the same span ("revert the payments rollout to a1b2c3d": the service
     is the plain word its examples look like, the revision the hash). Optional ones only when the
@@ -99,6 +133,8 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
                                        *(words for name, words in others.items() if name != p.name)),
                                    avoid, objects, taken, anchor_stems(p.name, p.schema, []))
              for p in strings if p.required}
+    if len(lists) > 1 and _one_reading_per_order(lists):
+        lists = {name: _as_described(name, choices, spans, summary) for name, choices in lists.items()}
     assigned, margins = best_assignment(lists)
     for param in (p for p in strings if p.required):
         others = {value.lower() for name, value in assigned.items() if name != param.name}
