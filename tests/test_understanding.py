@@ -979,3 +979,33 @@ async def test_with_a_value_more_than_parameters_the_syntax_does_not_guess() -> 
     outcome = await plan("remove jdoe from db-admins, not from db-readonly", BARE_DIRECTORY_TOOLS)
     assert not isinstance(outcome, Plan) or calls(outcome) == [("remove_member", {"group": "db-admins",
                                                                                  "uid": "jdoe"})]
+
+
+SWITCH_TOOLS = [
+    runbook("mark_package", "apt-mark a package on a host", "write",
+            {"host": {"pattern": "^[a-z0-9][a-z0-9.-]*$", "description": "The host, e.g. web-1"},
+             "package": {"pattern": "^[a-z0-9][a-z0-9.+-]*$", "description": "The package, e.g. nginx"},
+             "mark": {"type": "enum", "values": ["hold", "unhold", "auto", "manual"]}}),
+]
+_ADDED = {"history": [{"role": "user", "text": "put jdoe in sre-oncall"},
+                      {"role": "bot", "text": "enrol_user group=sre-oncall user=jdoe: succeeded. jdoe added"}],
+          "earlier": _proposed("enrol_user", {"group": "sre-oncall", "user": "jdoe"}, StepStatus.succeeded)}
+
+
+async def test_undo_after_a_change_proposes_its_inverse_with_the_same_values() -> None:
+    """The thread carries tool output (data); "undo that" still asks for the inverse in the user's words."""
+    assert calls(await plan("wait no, undo that", DIRECTORY_TOOLS, **_ADDED)) == \
+        [("drop_user", {"group": "sre-oncall", "user": "jdoe"})]
+
+
+async def test_undo_turns_a_two_way_switch_the_other_way() -> None:
+    outcome = await plan("ok undo that", SWITCH_TOOLS, earlier=_proposed(
+        "mark_package", {"host": "lb-2", "package": "nginx", "mark": "hold"}, StepStatus.succeeded))
+    assert calls(outcome) == [("mark_package", {"host": "lb-2", "package": "nginx", "mark": "unhold"})]
+
+
+async def test_undo_with_no_inverse_tool_proposes_nothing() -> None:
+    """Keeping a snapshot does not undo its deletion: nothing is guessed."""
+    outcome = await plan("undo that", _snapshot_store_tools(), earlier=_proposed(
+        "drop_snapshot", {"snapshot": "snap-0042"}, StepStatus.succeeded))
+    assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps), calls(outcome)

@@ -35,6 +35,9 @@ def asks_for(spec: ToolSpec, own_texts: Iterable[str], offered: Iterable[ToolSpe
     described = [semantics.described(tool) for tool in offered] or [semantics.described(spec)]
     if spec.name not in {name for name, _ in described}:
         described.append(semantics.described(spec))
+    own_texts = list(own_texts)
+    if _undoes_what_was_asked(spec, own_texts, list(offered)):
+        return True
     for text in own_texts:
         for clause in [text, *REQUEST_SPLIT.split(text)]:
             if not clause or not clause.strip():
@@ -47,6 +50,19 @@ def asks_for(spec: ToolSpec, own_texts: Iterable[str], offered: Iterable[ToolSpe
             if similarity and _clearly_closest(spec.name, similarity):
                 return True
     return False
+
+
+def _undoes_what_was_asked(spec: ToolSpec, own_texts: list[str], offered: list[ToolSpec]) -> bool:
+    """ "add jdoe to sre-oncall", then "undo that": the user's own words ask for the inverse of a
+    change they asked for earlier in the thread (`bot.agent.undo`), as surely as if they had named it."""
+    from chatops.bot.agent.undo import INVERSE_CLASSES, UNDO, action_class  # imports ranking, as this does
+
+    if not any(UNDO.search(text) for text in own_texts):
+        return False
+    earlier = [text for text in own_texts if not UNDO.search(text)]
+    inverse = {INVERSE_CLASSES.get(action_class(other) or "") for other in offered
+               if other.name != spec.name and other.risk is not Risk.read and asks_for(other, earlier, offered)}
+    return action_class(spec) in inverse
 
 
 async def prepare_review(plan: Plan, request: PlanRequest, specs: Iterable[ToolSpec]) -> None:

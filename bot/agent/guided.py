@@ -116,6 +116,7 @@ from chatops.bot.agent.ranking import (
     score_tool,
 )
 from chatops.bot.agent.tool_words import description_stems, tool_vocabulary
+from chatops.bot.agent.undo import UNDO, undo_step
 from chatops.bot.agent.values import fitting, shape_of, spans_of
 from chatops.bot.model import Answer, Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
@@ -180,6 +181,11 @@ class GuidedPlanner:
         if previous is not None and previous.step.status is StepStatus.proposed and CALL_OFF.match(text):
             return Answer(text=f"OK, I won't plan anything more. {previous.spec.name} still waits on its card: "
                                "deny it there so that nobody approves it by mistake.")
+        if previous is not None and previous.step.status is StepStatus.succeeded and UNDO.search(text):
+            reverse = undo_step(previous, tools)  # "undo that" after add_group_member: remove_group_member
+            if reverse is not None:
+                return Plan(goal=_goal(next(s for s in tools if s.name == reverse.tool), reverse.args),
+                            steps=[reverse])
         text = _after_thanks(text)  # "thx. what else is approved?": the question is the request
         negations = split_negations(text)
         text = negations.text

@@ -1,0 +1,97 @@
+"""“Undo that”: the step that reverses the previous one, found from the tools' own words.
+
+A team that has `add_group_member` usually has `remove_group_member`; one that can freeze deploys
+can lift the freeze; a flag set with `op = "set"` is cleared with `op = "unset"`. After such a
+step, "undo that" (or "revert it", "roll that back", "take it back") asks for the reverse: the
+same tool with its switch turned the other way, or the one tool whose action is the inverse and
+whose every required parameter the previous step's arguments give. Nothing is guessed: with no
+such tool, or several, there is no step and the planner answers as it would otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chatops.bot.agent.followups import Previous
+from chatops.bot.agent.lexicon import ACTION_CLASSES, STATE_WORDS, synonym_class
+from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.ranking import own_keywords, own_name_words
+from chatops.bot.agent.tool_words import description_verb
+from chatops.bot.model import Step
+from chatops.tools.registry import ToolSpec
+
+UNDO = re.compile(
+    r"\b(?:undo|revert|reverse)\s+(?:it|that|this)\b|\b(?:roll|take)\s+(?:it|that|this)\s+back\b",
+    re.IGNORECASE,
+)
+# Actions whose inverse puts things back as they were. Narrower than the opposites the ranking
+# refuses (`lexicon.OPPOSITE_CLASSES`): keeping an image tag does not undo its deletion.
+INVERSE_CLASSES = {"add": "delete", "delete": "add", "suspend": "resume", "resume": "suspend"}
+
+
+def undo_step(previous: Previous, tools: list[ToolSpec]) -> Step | None:
+    """The step that reverses `previous`, or None when the tools offer no single one."""
+    switched = _switched(previous)
+    if switched is not None:
+        name, value = switched
+        args = {**previous.step.args, name: value}
+        return _step(previous.spec, args, f"undoes {_call(previous)}: {name} {value}")
+    inverse = INVERSE_CLASSES.get(action_class(previous.spec) or "")
+    if inverse is None:
+        return None
+    fits = []
+    for spec in tools:
+        if spec.name == previous.spec.name or action_class(spec) != inverse:
+            continue
+        params = parameters(spec)
+        if all(param.name in previous.step.args for param in params if param.required):
+            fits.append((spec, {param.name: previous.step.args[param.name] for param in params
+                                if param.name in previous.step.args}))
+    if len(fits) != 1:
+        return None
+    spec, args = fits[0]
+    return _step(spec, args, f"undoes {_call(previous)}")
+
+
+def action_class(spec: ToolSpec) -> str | None:
+    """The tool's action class: its name's verb or its description's, else its keywords'."""
+    lead = description_verb(spec.summary)
+    for word in [*own_name_words(spec)[:1], *([lead] if lead else []), *own_keywords(spec)]:
+        cls = synonym_class(word)
+        if cls in ACTION_CLASSES:
+            return cls
+    return None
+
+
+def _switched(previous: Previous) -> tuple[str, Any] | None:
+    """A two-way switch of the previous step turned the other way: `op` set → unset, `mark`
+    hold → unhold, `state` on → off. Only an enum with exactly one opposite of the value given."""
+    for param in parameters(previous.spec):
+        value = previous.step.args.get(param.name)
+        if param.kind != "enum" or value is None:
+            continue
+        opposites = [other for other in param.enum if other != value and _opposite(str(value), str(other))]
+        if len(opposites) == 1:
+            return param.name, opposites[0]
+    return None
+
+
+def _opposite(one: str, other: str) -> bool:
+    a, b = one.lower(), other.lower()
+    if a == f"un{b}" or b == f"un{a}":
+        return True
+    on, off = STATE_WORDS[0], STATE_WORDS[1]
+    if (a in on and b in off) or (a in off and b in on):
+        return True
+    first, second = synonym_class(a), synonym_class(b)
+    return first is not None and second is not None and INVERSE_CLASSES.get(first) == second
+
+
+def _call(previous: Previous) -> str:
+    args = " ".join(f"{key}={value}" for key, value in previous.step.args.items())
+    return f"{previous.step.tool} {args}".strip()
+
+
+def _step(spec: ToolSpec, args: dict[str, Any], reason: str) -> Step:
+    return Step(tool=spec.name, args=args, reason=reason[:200], risk=spec.risk)
