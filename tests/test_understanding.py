@@ -1009,3 +1009,19 @@ async def test_undo_with_no_inverse_tool_proposes_nothing() -> None:
     outcome = await plan("undo that", _snapshot_store_tools(), earlier=_proposed(
         "drop_snapshot", {"snapshot": "snap-0042"}, StepStatus.succeeded))
     assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps), calls(outcome)
+
+
+async def test_same_for_another_value_repeats_a_change_that_ran_though_the_thread_carries_tool_output() -> None:
+    froze = {"history": [{"role": "user", "text": "code freeze on mobile for 8h - black friday traffic"},
+                         {"role": "bot", "text": "freeze_releases line=mobile: succeeded. mobile frozen until 02:00"}],
+             "earlier": _proposed("freeze_releases", {"line": "mobile", "reason": "black friday traffic", "hours": 8},
+                                  StepStatus.succeeded)}
+    assert calls(await plan("same for web", FREEZE_TOOLS, **froze)) == \
+        [("freeze_releases", {"line": "web", "reason": "black friday traffic", "hours": 8})]
+
+
+def test_a_number_is_written_with_its_unit_but_not_inside_another_number() -> None:
+    from chatops.bot.agent.provenance import appears
+
+    assert appears(8, "code freeze for 8h") and appears(30, "wait 30s") and appears(500, "500 GB")
+    assert not appears(8, "port 8080") and not appears(8, "for 18h") and not appears(8, "v8.2")

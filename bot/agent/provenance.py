@@ -163,12 +163,18 @@ def _forms(value: Any) -> list[str]:
     return [*forms, *aliases]
 
 
+_UNIT_SUFFIX = r"(?:ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w|kb|mb|gb|tb|g|k)"
+
+
 def appears(value: Any, text: str) -> bool:
     """Whether a value is written in `text` (case-insensitive; short values and numbers as whole
     words, so port 80 is not found inside 8080)."""
     haystack = text.lower()
     for form in _forms(value):
-        if len(form) <= 4 or form.isdigit():
+        if form.isdigit():  # "8" is written in "for 8h" and "8 hours", not in "18" or "8080"
+            if re.search(rf"(?<![\w.]){form}(?:{_UNIT_SUFFIX}\b|(?![\w]))", haystack):
+                return True
+        elif len(form) <= 4:
             if re.search(rf"(?<![\w.]){re.escape(form)}(?![\w])", haystack):
                 return True
         elif form in haystack:

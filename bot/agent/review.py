@@ -14,14 +14,15 @@ Unknown tools are left alone: they fail as a step error the planner can read and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chatops.bot.agent.entities import own_text
+from chatops.bot.agent.lexicon import REPEAT, REPLACE
 from chatops.bot.agent.negation import ruled_out, split_negations
 from chatops.bot.agent.planning import PlanRequest
 from chatops.bot.agent.provenance import Dropped, mark, turn_sources
-from chatops.bot.model import Answer, Plan
+from chatops.bot.model import Answer, Plan, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 
@@ -46,12 +47,29 @@ def invalid_arguments(plan: Plan, specs: Mapping[str, ToolSpec]) -> list[str]:
     return problems
 
 
+def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Callable[[ToolSpec, list[str]], bool]:
+    """Whether the user's own words ask for a tool's action (`bot.agent.asked`); or the message
+    points back ("same for search", "again", "what about web-2?") at a change that already ran in
+    this thread, which someone allowed to approved: a repeat of it, with a value replaced, is
+    asked for, though the words name it only by reference."""
+    from chatops.bot.agent.asked import asks_for  # imports provenance, which imports nothing of this
+
+    ran = {step.tool for plan in request.earlier for step in plan.steps
+           if step.status in (StepStatus.succeeded, StepStatus.failed)}
+    again = bool(REPEAT.search(request.text) or REPLACE.search(request.text))
+
+    def asked(spec: ToolSpec, texts: list[str]) -> bool:
+        return (again and spec.name in ran) or asks_for(spec, texts, specs.values())
+
+    return asked
+
+
 def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Review:
     """Provenance first (what only data asked for is gone before anything else is said about
     it), then the arguments of what is left."""
     sources = turn_sources(request.text, history=request.history, executed=request.executed,
                            earlier=request.earlier)
-    dropped = mark(plan, specs, sources)
+    dropped = mark(plan, specs, sources, _asks_for(request, specs))
     forbidden = _ruled_out(plan, request, specs)
     if forbidden and not plan.steps:
         whys = "; ".join(item.why for item in forbidden)
