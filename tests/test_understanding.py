@@ -1025,3 +1025,10 @@ def test_a_number_is_written_with_its_unit_but_not_inside_another_number() -> No
 
     assert appears(8, "code freeze for 8h") and appears(30, "wait 30s") and appears(500, "500 GB")
     assert not appears(8, "port 8080") and not appears(8, "for 18h") and not appears(8, "v8.2")
+
+
+async def test_a_quote_labelled_as_a_reason_is_not_the_name_a_read_takes() -> None:
+    status = [runbook("freeze_status", "Show whether deploys of a group are frozen", "read",
+                      {"group": {"description": "Service group", "default": "all"}})]
+    assert calls(await plan('show the deploy freeze status (reason "chargeback spike")', status)) == \
+        [("freeze_status", {})]

@@ -53,14 +53,27 @@ _REMARK = re.compile(r"\s[-–—]{1,2}\s+([^\s\"'“\-–—][^\n;!?\-–—]{4
 _PROSE_NAMES = frozenset({"reason", "note", "notes", "comment", "message", "why", "summary", "description"})
 
 
+def _prose(param: Param) -> bool:
+    """A parameter that holds prose: a reason, a note, a comment, by its name or by its description's
+    first words ("Why, shown to whoever is refused")."""
+    said = words_of(str(param.schema.get("description", "")))[:3]
+    return bool((set(identifier_words(param.name.lower())) | set(said)) & _PROSE_NAMES)
+
+
+def _labelled_otherwise(quoted: str, param: Param, text: str) -> bool:
+    """Whether the quoted text is labelled as prose ('(reason "chargeback spike")') for a
+    parameter that holds none: the reason is not the group of a tool that takes no reason."""
+    match = re.search(r"(\w+)\s*[:=]?\s*[\"'“‘]" + re.escape(quoted), text, re.IGNORECASE)
+    return bool(match) and match.group(1).lower() in _PROSE_NAMES and not _prose(param)
+
+
 def dash_remark(param: Param, text: str) -> str | None:
     """The words after a spaced dash to the end of the sentence ("code freeze on storefront for 8h
     - black friday traffic"), for a parameter that holds prose: a reason, a note, a comment (by its
     name, or a long free text with no pattern). People add the why after a dash."""
     if param.kind != "string" or restrictive(param.schema) or param.enum:
         return None
-    prose = set(identifier_words(param.name.lower())) & _PROSE_NAMES or (param.schema.get("maxLength") or 0) >= 100
-    match = _REMARK.search(text) if prose else None
+    match = _REMARK.search(text) if _prose(param) else None
     return match.group(1).strip() if match and len(match.group(1).split()) >= 2 else None
 
 
@@ -166,7 +179,7 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         named = _quoted_after(own, entities)  # 'reason "customer updated card"', "with note 'db fixed'"
         if named is None and free == [param]:  # the one quoted value, and the one parameter of free text left
             left = [text for text in entities.quoted if text.lower() not in taken]
-            if len(left) == 1 and len(entities.quoted) == 1:
+            if len(left) == 1 and len(entities.quoted) == 1 and not _labelled_otherwise(left[0], param, entities.text):
                 named = left[0]
         best = Choice(named, 0.0, "quoted, named next to it") if named and fitting(named, item_schema(param)) \
             and named.lower() not in taken else choices[0]
