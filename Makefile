@@ -59,7 +59,7 @@ run: install system-deps
 
 test: install-test test-system-deps
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -23,7 +23,7 @@ from chatops.tools.builtin import BUILTIN_TOOLS
 from chatops.tools.readings import read_output
 from chatops.tools.registry import spec_of
 from chatops.tools.runbooks import RunbookResult
-from tests.diagnosis_cases import evaluate, load_cases, ocr, perceived, screenshot
+from tests.diagnosis_cases import evaluate, load_cases, perceived, read_back
 
 ALICE = UserRef(platform="console", id="alice", name="alice")
 TOOLS = [spec_of(item) for item in BUILTIN_TOOLS]
@@ -151,7 +151,7 @@ def test_the_held_out_screenshots_are_concluded_in_the_bots_own_words() -> None:
 async def test_no_check_is_planned_from_a_timestamp_a_stray_number_or_code() -> None:
     planner = GuidedPlanner(TestModel())
     for case in load_cases("heldout"):
-        outcome = await planner.plan(PlanRequest(text=perceived(case, ocr(screenshot(case))), requester=ALICE,
+        outcome = await planner.plan(PlanRequest(text=perceived(case, read_back(case)), requester=ALICE,
                                                  tools=TOOLS))
         if isinstance(outcome, Plan):
             for step in outcome.steps:

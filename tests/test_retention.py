@@ -137,7 +137,8 @@ async def test_chatops_prune_gives_the_space_back(make_bot, tmp_path: Path):
         [storage]
         path = "{bot.config.storage.path}"
     """))
-    process = run_chatops("prune", "--config", str(config), "--before", LATER.date().isoformat(), cwd=tmp_path)
+    tomorrow = (utcnow() + timedelta(days=1)).date()  # now, not at import: the suite may cross midnight
+    process = run_chatops("prune", "--config", str(config), "--before", tomorrow.isoformat(), cwd=tmp_path)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, out + err
     assert "150 threads" in out and "audit" not in out.split("database")[0]

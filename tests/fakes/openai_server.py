@@ -55,7 +55,8 @@ class FakeOpenAI:
         app = web.Application(client_max_size=64 * 1024 * 1024)  # base64 images are large
         app.router.add_post("/v1/chat/completions", self._completions)
         app.router.add_get("/v1/models", self._models)
-        self._runner, port = await serve_on_loopback(app)
+        # a reply held back by `delay` for a client that already gave up is not waited for on close
+        self._runner, port = await serve_on_loopback(app, shutdown_timeout=0.1)
         self.base_url = f"http://127.0.0.1:{port}/v1"
         return self.base_url
 
