@@ -229,6 +229,20 @@ def retryable(exc: BaseException) -> bool:
 
 
 POOL_WAIT_SECONDS = 5.0  # how long an operation waits for a connection before the turn is told
+# A process frozen in the middle of a transaction (SIGSTOP, a VM paused, a swap storm) would hold
+# its row locks for as long as it is frozen, and every other replica's writes to those rows would
+# wait behind them: the server ends such a session after this long, its transaction rolls back,
+# and the live replicas go on (the frozen one, when it wakes, finds its connection gone and
+# retries as after an outage). Transactions here never wait on anything but their own statements.
+# Not covered: a process frozen between two pipelined statements before the pipeline's sync (the
+# server waits for the rest of the extended-protocol message stream, and PostgreSQL 15 arms this
+# timeout only at a sync); PostgreSQL 17's `transaction_timeout` would cover that window too.
+IDLE_IN_TRANSACTION_SECONDS = 10.0
+
+
+def session_options() -> str:
+    """libpq `options` for every pooled connection (read when the pool opens)."""
+    return f"-c idle_in_transaction_session_timeout={int(IDLE_IN_TRANSACTION_SECONDS * 1000)}"
 
 
 def open_pool(url: str, size: int, ready: int = 1) -> Any:
@@ -244,7 +258,8 @@ def open_pool(url: str, size: int, ready: int = 1) -> Any:
     with psycopg.connect(url, autocommit=True, connect_timeout=int(POOL_WAIT_SECONDS)) as conn:
         migrate(PgDatabase(conn))
     pool = ConnectionPool(url, min_size=max(1, min(ready, size)), max_size=size, open=False,
-                          kwargs={"autocommit": True, "connect_timeout": int(POOL_WAIT_SECONDS)}, name="chatops")
+                          kwargs={"autocommit": True, "connect_timeout": int(POOL_WAIT_SECONDS),
+                                  "options": session_options()}, name="chatops")
     pool.open(wait=True, timeout=30)
     return pool
 

@@ -59,3 +59,40 @@ async def test_a_failing_statement_undoes_the_operation_and_the_next_one_runs(op
     assert await store._dispatch(keys, kind="read") == []  # nothing of the failed operation stayed
     await store._dispatch(lambda: store.db.execute("INSERT INTO p (k) VALUES (?)", ["next"]), kind="write")
     assert await store._dispatch(keys, kind="read") == ["next"]
+
+
+async def test_a_replica_frozen_inside_a_transaction_does_not_hold_the_others_writes(open_store, monkeypatch):
+    """A process stopped mid-transaction (SIGSTOP, a paused VM) keeps its connection open; without
+    a server-side limit its row locks would hold every other replica's writes to those rows for as
+    long as it is frozen. The server ends the idle transaction; the live replica's write goes on."""
+    import asyncio
+    import threading
+    import time
+
+    from chatops.storage import postgres
+
+    monkeypatch.setattr(postgres, "IDLE_IN_TRANSACTION_SECONDS", 1.0)
+    frozen, live = await open_store(), await open_store()
+    await live._dispatch(lambda: (live.db.execute("CREATE TABLE held (k TEXT PRIMARY KEY, v INT)"),
+                                  live.db.execute("INSERT INTO held (k, v) VALUES (?, ?)", ["a", 0])), kind="write")
+    locked, thawed = threading.Event(), threading.Event()
+
+    def freeze_holding_the_row() -> None:
+        # its row count read back: the pipeline is synced, so the server sees a transaction waiting
+        # on its client (frozen between pipelined statements, before a sync, it would not: see
+        # storage/postgres.py, IDLE_IN_TRANSACTION_SECONDS)
+        assert frozen.db.execute("UPDATE held SET v = 1 WHERE k = ?", ["a"]).rowcount == 1
+        locked.set()
+        time.sleep(6)  # frozen: no statement for 6 s, inside the transaction
+        thawed.set()
+
+    holder = asyncio.ensure_future(frozen._dispatch(freeze_holding_the_row, kind="write"))
+    await asyncio.to_thread(locked.wait, 10)
+    written = await live._dispatch(lambda: live.db.execute("UPDATE held SET v = 2 WHERE k = ?", ["a"]).rowcount,
+                                   kind="write")
+    assert written == 1 and not thawed.is_set()  # the live write did not wait for the frozen one to wake
+    with pytest.raises(Exception):  # noqa: B017 - the frozen one's transaction was ended by the server
+        await holder
+    value = await live._dispatch(lambda: live.db.execute("SELECT v FROM held WHERE k = ?", ["a"]).fetchone()[0],
+                                 kind="read")
+    assert value == 2
