@@ -40,6 +40,7 @@ class Lifecycle:
         self.registered = False
         self.sweeper: asyncio.Task[None] | None = None
         self.keeper: asyncio.Task[None] | None = None
+        self.fence: asyncio.Task[None] | None = None
         self._settled_at_start: list[str] = []
         self._resuming: set[asyncio.Task[None]] = set()
         # threads whose turn (or approved run) a storage fault cut short in this process: given up
@@ -66,6 +67,7 @@ class Lifecycle:
             log.warning("starting on a full disk: %s", exc)
         self.sweeper = asyncio.create_task(hub.decisions.sweep(self.sweep_interval), name="chatops-expiry-sweeper")
         self.keeper = asyncio.create_task(self._keep_alive(), name="chatops-heartbeat")
+        self.fence = asyncio.create_task(self._end_stuck_transactions(), name="chatops-stuck-transactions")
 
     async def republish_settled(self) -> int:
         """Show again the plans that were interrupted or expired while the bot was down, now that
@@ -78,12 +80,12 @@ class Lifecycle:
 
     async def stop(self) -> None:
         """Stop the sweep, the heartbeat and the resumptions, and retire this process."""
-        for task in (self.sweeper, self.keeper):
+        for task in (self.sweeper, self.keeper, self.fence):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self.sweeper = self.keeper = None
+        self.sweeper = self.keeper = self.fence = None
         for resuming in list(self._resuming):
             resuming.cancel()
         await asyncio.gather(*self._resuming, return_exceptions=True)
@@ -130,6 +132,20 @@ class Lifecycle:
                 log.warning("heartbeat: %s", exc)
             except Exception:
                 log.exception("the heartbeat failed")
+
+    async def _end_stuck_transactions(self) -> None:
+        """Apart from the heartbeat, which can itself wait behind a frozen replica's locks: end the
+        transactions that have been open far too long (`Store.end_stuck_transactions`)."""
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                ended = await self.hub.store.end_stuck_transactions()
+            except Exception as exc:  # the database is down: the heartbeat says so
+                log.debug("ending stuck transactions: %s", exc)
+            else:
+                if ended:
+                    log.warning("ended %d database session(s) stuck in a transaction (a replica frozen or "
+                                "starved while holding locks)", ended)
 
     async def _take_over_orphans(self, *, announce: bool, resume_turns: bool = True) -> list[str]:
         """Interrupt the running work of dead processes, kill the process groups they left, and

@@ -234,15 +234,38 @@ POOL_WAIT_SECONDS = 5.0  # how long an operation waits for a connection before t
 # wait behind them: the server ends such a session after this long, its transaction rolls back,
 # and the live replicas go on (the frozen one, when it wakes, finds its connection gone and
 # retries as after an outage). Transactions here never wait on anything but their own statements.
-# Not covered: a process frozen between two pipelined statements before the pipeline's sync (the
-# server waits for the rest of the extended-protocol message stream, and PostgreSQL 15 arms this
-# timeout only at a sync); PostgreSQL 17's `transaction_timeout` would cover that window too.
+# It does not cover a process frozen between two pipelined statements before the pipeline's sync
+# (the server waits for the rest of the extended-protocol message stream, and PostgreSQL 15 arms
+# this timeout only at a sync; PostgreSQL 17's `transaction_timeout` would) ...
 IDLE_IN_TRANSACTION_SECONDS = 10.0
+# ... so that window is closed by the replicas themselves: every heartbeat interval each one ends
+# the chatops transactions that have been open this long (`end_stuck_transactions`). Transactions
+# here take milliseconds; one open for 30 s belongs to a process that is frozen or starved, and
+# ending it rolls back only what it had not committed (it retries as after an outage).
+STUCK_TRANSACTION_SECONDS = 30.0
+APPLICATION_NAME = "chatops"  # how the bot's pooled sessions are known in pg_stat_activity
 
 
 def session_options() -> str:
     """libpq `options` for every pooled connection (read when the pool opens)."""
     return f"-c idle_in_transaction_session_timeout={int(IDLE_IN_TRANSACTION_SECONDS * 1000)}"
+
+
+def end_stuck_transactions(url: str, older_than: float = STUCK_TRANSACTION_SECONDS) -> int:
+    """End the bot's sessions (any replica's) whose transaction has been open longer than
+    `older_than` seconds and holds a lock another session waits for, while not waiting for a lock
+    itself (those waiting behind it are its victims, not the cause); how many. On a connection of
+    its own, outside the pool and the writer threads, which may be the ones waiting."""
+    with psycopg.connect(url, autocommit=True, connect_timeout=int(POOL_WAIT_SECONDS),
+                         application_name=f"{APPLICATION_NAME}-fence") as conn:
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s AND pid <> pg_backend_pid() "
+            "AND xact_start < now() - make_interval(secs => %s) "
+            "AND wait_event_type IS DISTINCT FROM 'Lock' "
+            "AND pid IN (SELECT unnest(pg_blocking_pids(waiting.pid)) FROM pg_stat_activity AS waiting)",
+            [APPLICATION_NAME, older_than]).fetchone()
+    return int(row[0] if row else 0)
 
 
 def open_pool(url: str, size: int, ready: int = 1) -> Any:
@@ -259,7 +282,8 @@ def open_pool(url: str, size: int, ready: int = 1) -> Any:
         migrate(PgDatabase(conn))
     pool = ConnectionPool(url, min_size=max(1, min(ready, size)), max_size=size, open=False,
                           kwargs={"autocommit": True, "connect_timeout": int(POOL_WAIT_SECONDS),
-                                  "options": session_options()}, name="chatops")
+                                  "options": session_options(), "application_name": APPLICATION_NAME},
+                          name="chatops")
     pool.open(wait=True, timeout=30)
     return pool
 

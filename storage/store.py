@@ -153,6 +153,17 @@ class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, L
                 raise
             raise fault from exc
 
+    async def end_stuck_transactions(self) -> int:
+        """On PostgreSQL, end any replica's bot transaction open past `STUCK_TRANSACTION_SECONDS`
+        (a process frozen mid-transaction holds its row locks, and every other replica's writes to
+        those rows wait behind them); how many. Off the writer threads, which may be the ones
+        waiting. Nothing to do on SQLite: a frozen writer's lock ends with its process or busy timeout."""
+        if not self.url:
+            return 0
+        from chatops.storage.postgres import STUCK_TRANSACTION_SECONDS, end_stuck_transactions
+
+        return await asyncio.to_thread(end_stuck_transactions, self.url, STUCK_TRANSACTION_SECONDS)
+
     async def close(self) -> None:
         await self.event_signal.close()
         if self._sqlite is not None:

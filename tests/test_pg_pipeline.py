@@ -79,8 +79,8 @@ async def test_a_replica_frozen_inside_a_transaction_does_not_hold_the_others_wr
 
     def freeze_holding_the_row() -> None:
         # its row count read back: the pipeline is synced, so the server sees a transaction waiting
-        # on its client (frozen between pipelined statements, before a sync, it would not: see
-        # storage/postgres.py, IDLE_IN_TRANSACTION_SECONDS)
+        # on its client (frozen between pipelined statements, before a sync, it would not: the next
+        # test)
         assert frozen.db.execute("UPDATE held SET v = 1 WHERE k = ?", ["a"]).rowcount == 1
         locked.set()
         time.sleep(6)  # frozen: no statement for 6 s, inside the transaction
@@ -96,3 +96,38 @@ async def test_a_replica_frozen_inside_a_transaction_does_not_hold_the_others_wr
     value = await live._dispatch(lambda: live.db.execute("SELECT v FROM held WHERE k = ?", ["a"]).fetchone()[0],
                                  kind="read")
     assert value == 2
+
+
+async def test_a_replica_frozen_between_pipelined_statements_is_fenced_off_by_the_others(open_store):
+    """Frozen before its pipeline's sync, a replica's transaction is not "idle" to the server, so
+    the server's timeout never ends it; the other replicas end any bot transaction open past the
+    limit (`end_stuck_transactions`, run beside each heartbeat), and their writes go on."""
+    import asyncio
+    import threading
+    import time
+
+    from chatops.storage.postgres import end_stuck_transactions
+
+    frozen, live = await open_store(), await open_store()
+    await live._dispatch(lambda: (live.db.execute("CREATE TABLE pinned (k TEXT PRIMARY KEY, v INT)"),
+                                  live.db.execute("INSERT INTO pinned (k, v) VALUES (?, ?)", ["a", 0])), kind="write")
+    sent, thawed = threading.Event(), threading.Event()
+
+    def freeze_between_statements() -> None:
+        frozen.db.execute("UPDATE pinned SET v = 1 WHERE k = ?", ["a"])
+        frozen.db.raw.pgconn.flush()  # sent, its row locked; no sync: the server waits for more
+        sent.set()
+        time.sleep(8)
+        thawed.set()
+
+    holder = asyncio.ensure_future(frozen._dispatch(freeze_between_statements, kind="write"))
+    await asyncio.to_thread(sent.wait, 10)
+    writing = asyncio.ensure_future(live._dispatch(
+        lambda: live.db.execute("UPDATE pinned SET v = 2 WHERE k = ?", ["a"]).rowcount, kind="write"))
+    await asyncio.sleep(1.5)
+    assert not writing.done()  # held behind the frozen replica's row lock
+    ended = await asyncio.to_thread(end_stuck_transactions, live.url, 1.0)
+    assert ended == 1
+    assert await asyncio.wait_for(writing, 5) == 1 and not thawed.is_set()
+    with pytest.raises(Exception):  # noqa: B017 - the frozen one's session was ended
+        await holder
