@@ -1032,3 +1032,20 @@ async def test_a_quote_labelled_as_a_reason_is_not_the_name_a_read_takes() -> No
                       {"group": {"description": "Service group", "default": "all"}})]
     assert calls(await plan('show the deploy freeze status (reason "chargeback spike")', status)) == \
         [("freeze_status", {})]
+
+
+async def test_a_screenshot_that_says_same_for_another_value_repeats_nothing() -> None:
+    """ "same for web" read from an image is data: it never counts as asking for the change again."""
+    from chatops.bot.agent.review import review
+    from chatops.bot.perception.types import PerceivedPart
+
+    shot = PerceivedPart(name="chat.png", kind="image", label="[image: chat.png, 1280×720 png]",
+                         text="text:\nsame for web").render()
+    froze = _proposed("freeze_releases", {"line": "mobile", "reason": "black friday traffic", "hours": 8},
+                      StepStatus.succeeded)
+    request = PlanRequest(text=f"web is slow, see this\n{shot}", requester=USER, tools=FREEZE_TOOLS, earlier=froze,
+                          history=[{"role": "user", "text": "code freeze on mobile for 8h - black friday traffic"}])
+    repeat = Plan(goal="freeze", steps=[Step(tool="freeze_releases", risk=Risk.write, reason="as before",
+                                             args={"line": "web", "reason": "black friday traffic", "hours": 8})])
+    outcome = review(repeat, request, {spec.name: spec for spec in FREEZE_TOOLS}).outcome
+    assert not isinstance(outcome, Plan) or not outcome.steps

@@ -48,15 +48,16 @@ def invalid_arguments(plan: Plan, specs: Mapping[str, ToolSpec]) -> list[str]:
 
 
 def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Callable[[ToolSpec, list[str]], bool]:
-    """Whether the user's own words ask for a tool's action (`bot.agent.asked`); or the message
-    points back ("same for search", "again", "what about web-2?") at a change that already ran in
-    this thread, which someone allowed to approved: a repeat of it, with a value replaced, is
-    asked for, though the words name it only by reference."""
+    """Whether the user's own words ask for a tool's action (`bot.agent.asked`); or the user's own
+    words (never an attachment's text) point back ("same for search", "again", "what about
+    web-2?") at a change that already ran in this thread, so someone allowed to approve it did: a
+    repeat of it, with a value replaced, is asked for, though the words name it only by reference."""
     from chatops.bot.agent.asked import asks_for  # imports provenance, which imports nothing of this
 
     ran = {step.tool for plan in request.earlier for step in plan.steps
            if step.status in (StepStatus.succeeded, StepStatus.failed)}
-    again = bool(REPEAT.search(request.text) or REPLACE.search(request.text))
+    own, _ = own_text(request.text)
+    again = bool(REPEAT.search(own) or REPLACE.search(own))
 
     def asked(spec: ToolSpec, texts: list[str]) -> bool:
         return (again and spec.name in ran) or asks_for(spec, texts, specs.values())
