@@ -5,11 +5,11 @@ Every point a tool scores comes with a label, so a plan's `reason` says what mat
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from chatops.bot.agent.actions import asked_actions, shadowed, tool_actions
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
@@ -38,7 +38,16 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
-from chatops.bot.agent.tool_words import abbreviation_of, description_verb, keyword_sources, summary_stems, typo_of
+from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span
+from chatops.bot.agent.tool_words import (
+    abbreviation_of,
+    description_verb,
+    keyword_sources,
+    own_keywords,
+    own_name_words,
+    summary_stems,
+    typo_of,
+)
 from chatops.bot.agent.values import identifier_shaped, spans_of
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
@@ -90,130 +99,16 @@ class Candidate:
         return self.spec.name
 
 
-def _at_verb(start: int, clauses: list[list[str]]) -> bool:
-    """Whether the token at `start` (counted over all clauses) stands where an order puts its
-    verb: the start of its clause, or after a lead word ("please", "can you")."""
-    offset = 0
-    for clause in clauses:
-        if offset <= start < offset + len(clause):
-            at = start - offset
-            return at == 0 or clause[at - 1] in _VERB_LEAD_STEMS
-        offset += len(clause)
-    return False
-
-
-_VERB_LEAD_STEMS = frozenset(stem(word) for word in VERB_LEADS)
-
-
-def _synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[int, int] | None:
-    """Where a synonym phrase occurs among the request's stems, as (start, end), avoiding words
-    already counted. A `*` in the phrase stands for one to three words: "put * live" matches
-    "put checkout 3.2.0 live", "give * a kick" matches "give the worker a kick"."""
-    if "*" not in synonym:
-        phrase = _stems(synonym)
-        for position in _phrase_positions(phrase, tokens):
-            if not covered.intersection(range(position, position + len(phrase))):
-                return position, position + len(phrase)
-        return None
-    head, tail = (_stems(part) for part in synonym.split("*", 1))
-    for position in _phrase_positions(head, tokens):
-        for gap in range(1, 4):
-            after = position + len(head) + gap
-            if tokens[after: after + len(tail)] == tail:
-                span = range(position, after + len(tail))
-                words = set(range(position, position + len(head))) | set(range(after, after + len(tail)))
-                if not covered.intersection(words):
-                    return span.start, span.stop
-    return None
-
-
-@functools.lru_cache(maxsize=512)
-def _action_spans(tokens: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
-    """Every place an action class's phrase occurs in the request, as (class, start, end)."""
-    found = []
-    for cls in ACTION_CLASSES:
-        for synonym in SYNONYMS[cls]:
-            covered: set[int] = set()
-            while (span := _synonym_span(synonym, list(tokens), covered)) is not None:
-                found.append((cls, *span))
-                covered.update(range(*span))
-    return tuple(found)
-
-
-@functools.lru_cache(maxsize=2048)
-def _shadowed(tokens: tuple[str, ...], cls: str) -> frozenset[tuple[int, int]]:
-    """Spans of `cls` that lie inside a longer phrase of another action: "kick jdoe out of
-    db-admins" removes a member; its "kick" is no restart."""
-    spans = _action_spans(tokens)
-    return frozenset((start, end) for own, start, end in spans if own == cls
-                     for other, wider_start, wider_end in spans
-                     if other != cls and wider_start <= start and end <= wider_end
-                     and wider_end - wider_start > end - start)
-
-
-def asked_actions(text: str) -> frozenset[str]:
-    """The action classes the request's verbs ask for ("resume ETL_WH": resume), each phrase in
-    an order's verb place and not inside a longer phrase of another action."""
-    clauses = _clause_tokens(text)
-    tokens = tuple(token for clause in clauses for token in clause)
-    return frozenset(cls for cls, start, end in _action_spans(tokens)
-                     if _at_verb(start, clauses) and (start, end) not in _shadowed(tokens, cls))
-
-
 def _undoes(candidate: Candidate, asked: frozenset[str]) -> bool:
     """Whether the tool's action is the opposite of every action the request asks for: "resume
     ETL_WH" never suspends it, "keep snap-0042 around" never deletes it, whatever meaning or the
     values say. A tool whose own value is the verb ("unpause" of an op pause/unpause) is exempt."""
     if not asked or candidate.filled.verb_value:
         return False
-    spec = candidate.spec
-    lead = description_verb(spec.summary)
-    # its action: its name's verb and its description's; its keywords only when those name none
-    # ("Lift freeze" titles `lift_freeze`, whose keyword "freeze" is its object)
-    own = {cls for word in [*own_name_words(spec)[:1], *([lead] if lead else [])]
-           if (cls := synonym_class(word)) in ACTION_CLASSES} or \
-        {cls for word in own_keywords(spec) if (cls := synonym_class(word)) in ACTION_CLASSES}
+    own = set(tool_actions(candidate.spec))
     if not own or own & asked:
         return False
     return all(OPPOSITE_CLASSES.get(cls, frozenset()) & own for cls in asked)
-
-
-@functools.lru_cache(maxsize=2048)
-def _stems_of(text: str) -> tuple[str, ...]:
-    return tuple(stem(word) for word in words_of(text))
-
-
-def _stems(text: str) -> list[str]:
-    return list(_stems_of(text))
-
-
-def _phrase_positions(phrase: list[str], tokens: list[str]) -> list[int]:
-    size = len(phrase)
-    return [i for i in range(len(tokens) - size + 1) if tokens[i: i + size] == phrase]
-
-
-_REPREFIX = re.compile(r"\b(re|un|de|pre)-(?=[a-z]{3,}\b)", re.IGNORECASE)
-
-
-def _clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list[str]]:
-    """Stemmed words per clause. Two words that form one of `joined` when written together
-    are read as that word: "name servers" is "nameservers", "time zone" is "timezone"."""
-    clauses = []
-    for part in CLAUSE.split(text):
-        if not part or not part.strip():
-            continue
-        words = words_of(_REPREFIX.sub(r"\1", part))  # "re-send" is "resend", "un-freeze" "unfreeze"
-        stems: list[str] = []
-        index = 0
-        while index < len(words):
-            if index + 1 < len(words) and stem(words[index] + words[index + 1]) in joined:
-                stems.append(stem(words[index] + words[index + 1]))
-                index += 2
-                continue
-            stems.append(stem(words[index]))
-            index += 1
-        clauses.append(stems)
-    return clauses
 
 
 def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
@@ -232,7 +127,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
     described = summary_stems(spec.summary)
-    clauses = _clause_tokens(entities.wording, single | described)
+    clauses = clause_tokens(entities.wording, single | described)
     known = set(single | described)
     clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known) or token)
                 for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"
@@ -242,7 +137,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     for text, phrase in sorted(phrases.items(), key=lambda item: -len(item[1])):
         if not phrase:
             continue
-        positions = _phrase_positions(phrase, tokens)
+        positions = phrase_positions(phrase, tokens)
         fresh = [p for p in positions if not covered.intersection(range(p, p + len(phrase)))]
         if not fresh:
             continue
@@ -259,13 +154,13 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         matched.append(text)
         labels.append(f"+{points:g} {text!r}")
         for clause in clauses:
-            for position in _phrase_positions(phrase, clause):
-                at_verb = position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}
+            for position in phrase_positions(phrase, clause):
+                in_verb_place = position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
-                if ((at_verb and not foreign) or counted) and not common:
+                if ((in_verb_place and not foreign) or counted) and not common:
                     verb_hit = True
                     # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
-                    acts = counted or (at_verb and text in _action_words(own_name_words(spec), lead,
+                    acts = counted or (in_verb_place and text in _action_words(own_name_words(spec), lead,
                                                                          own_keywords(spec))
                                        and text not in LIGHT_VERBS)
                     action_hit = action_hit or acts
@@ -276,19 +171,19 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             continue
         # every way the request says it; one counts, preferring one that stands where an order
         # puts its verb ("shrink payments to 2 pods": "shrink", not "pods"), then the longest
-        shadowed = _shadowed(tuple(tokens), cls)
+        inside_longer = shadowed(tuple(tokens), cls)
         spans = [(synonym, found) for synonym in SYNONYMS[cls]
-                 if (found := _synonym_span(synonym, tokens, covered)) is not None and found not in shadowed]
+                 if (found := synonym_span(synonym, tokens, covered)) is not None and found not in inside_longer]
         if not spans:
             continue
-        ordered = sorted(spans, key=lambda item: (not _at_verb(item[1][0], clauses), -len(item[0].split())))
+        ordered = sorted(spans, key=lambda item: (not at_verb(item[1][0], clauses), -len(item[0].split())))
         synonym, (start, end) = ordered[0]
         covered.update(range(start, end))
         synonyms_hit.add(cls)
         score += SYNONYM_POINTS
         matched.append(synonym)
         labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
-        if _at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
+        if at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
             verb_hit = True
             # a synonym of a change in the verb's place ("scale", "bounce", "shrink"; not "backed up")
             action_hit = action_hit or cls in CHANGE_CLASSES
@@ -324,28 +219,6 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"-{penalty:g} missing {typed}")
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
                      described=bool(description_hits), subject_opens=subject_opens and not action_hit)
-
-
-def _server(spec: ToolSpec) -> str:
-    """The MCP server a tool comes from ("" for any other tool)."""
-    return spec.source.split(":", 1)[1] if spec.source.startswith("mcp:") else ""
-
-
-def own_name_words(spec: ToolSpec) -> list[str]:
-    """The tool's name without the prefix its MCP server gave it (`git_reset` of server "git" is
-    `reset`): where its verb stands."""
-    names = name_words(spec)
-    server = _server(spec)
-    if server and len(names) > 1 and names[0].lower() == server.lower():
-        return names[1:]
-    return names
-
-
-def own_keywords(spec: ToolSpec) -> tuple[str, ...]:
-    """The tool's keywords without its MCP server's name: "errors" is what every tool of an error
-    tracker is about, never the action of one of them ("errors in android-app" resolves nothing)."""
-    server = _server(spec).lower()
-    return tuple(keyword for keyword in spec.keywords if keyword.lower() != server) if server else spec.keywords
 
 
 # Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment

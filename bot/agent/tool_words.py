@@ -12,6 +12,7 @@ from chatops.bot.agent.entities import (
     STOPWORDS,
     identifier_words,
     is_english,
+    name_words,
     stem,
     words_of,
 )
@@ -125,3 +126,25 @@ _DERIVATIONS = frozenset({"able", "ible", "ing", "ed", "er", "ers", "ment", "men
 
 
 _STOP_STEMS = frozenset(stem(word) for word in STOPWORDS)
+
+
+def _server(spec: ToolSpec) -> str:
+    """The MCP server a tool comes from ("" for any other tool)."""
+    return spec.source.split(":", 1)[1] if spec.source.startswith("mcp:") else ""
+
+
+def own_name_words(spec: ToolSpec) -> list[str]:
+    """The tool's name without the prefix its MCP server gave it (`git_reset` of server "git" is
+    `reset`): where its verb stands."""
+    names = name_words(spec)
+    server = _server(spec)
+    if server and len(names) > 1 and names[0].lower() == server.lower():
+        return names[1:]
+    return names
+
+
+def own_keywords(spec: ToolSpec) -> tuple[str, ...]:
+    """The tool's keywords without its MCP server's name: "errors" is what every tool of an error
+    tracker is about, never the action of one of them ("errors in android-app" resolves nothing)."""
+    server = _server(spec).lower()
+    return tuple(keyword for keyword in spec.keywords if keyword.lower() != server) if server else spec.keywords

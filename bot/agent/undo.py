@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chatops.bot.agent.actions import tool_actions
 from chatops.bot.agent.followups import Previous
-from chatops.bot.agent.lexicon import ACTION_CLASSES, STATE_WORDS, synonym_class
+from chatops.bot.agent.lexicon import STATE_WORDS, synonym_class
 from chatops.bot.agent.param_kinds import parameters
-from chatops.bot.agent.ranking import own_keywords, own_name_words
-from chatops.bot.agent.tool_words import description_verb
 from chatops.bot.model import Step
 from chatops.tools.registry import ToolSpec
 
@@ -56,12 +55,7 @@ def undo_step(previous: Previous, tools: list[ToolSpec]) -> Step | None:
 
 def action_class(spec: ToolSpec) -> str | None:
     """The tool's action class: its name's verb or its description's, else its keywords'."""
-    lead = description_verb(spec.summary)
-    for word in [*own_name_words(spec)[:1], *([lead] if lead else []), *own_keywords(spec)]:
-        cls = synonym_class(word)
-        if cls in ACTION_CLASSES:
-            return cls
-    return None
+    return next(iter(tool_actions(spec)), None)
 
 
 def _switched(previous: Previous) -> tuple[str, Any] | None:

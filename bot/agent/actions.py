@@ -1,0 +1,57 @@
+"""The actions a request asks for and the action a tool does, as classes of `lexicon.SYNONYMS`
+("resume ETL_WH" asks to resume; `suspend_warehouse` suspends): what lets the ranking refuse a
+tool that does the opposite of what was asked, and "undo that" find the inverse of a step."""
+
+from __future__ import annotations
+
+import functools
+
+from chatops.bot.agent.lexicon import ACTION_CLASSES, SYNONYMS, synonym_class
+from chatops.bot.agent.phrases import at_verb, clause_tokens, synonym_span
+from chatops.bot.agent.tool_words import description_verb, own_keywords, own_name_words
+from chatops.tools.registry import ToolSpec
+
+
+@functools.lru_cache(maxsize=512)
+def action_spans(tokens: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
+    """Every place an action class's phrase occurs in the request, as (class, start, end)."""
+    found = []
+    for cls in ACTION_CLASSES:
+        for synonym in SYNONYMS[cls]:
+            covered: set[int] = set()
+            while (span := synonym_span(synonym, list(tokens), covered)) is not None:
+                found.append((cls, *span))
+                covered.update(range(*span))
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=2048)
+def shadowed(tokens: tuple[str, ...], cls: str) -> frozenset[tuple[int, int]]:
+    """Spans of `cls` that lie inside a longer phrase of another action: "kick jdoe out of
+    db-admins" removes a member; its "kick" is no restart."""
+    spans = action_spans(tokens)
+    return frozenset((start, end) for own, start, end in spans if own == cls
+                     for other, wider_start, wider_end in spans
+                     if other != cls and wider_start <= start and end <= wider_end
+                     and wider_end - wider_start > end - start)
+
+
+def asked_actions(text: str) -> frozenset[str]:
+    """The action classes the request's verbs ask for ("resume ETL_WH": resume), each phrase in
+    an order's verb place and not inside a longer phrase of another action."""
+    clauses = clause_tokens(text)
+    tokens = tuple(token for clause in clauses for token in clause)
+    return frozenset(cls for cls, start, end in action_spans(tokens)
+                     if at_verb(start, clauses) and (start, end) not in shadowed(tokens, cls))
+
+
+def tool_actions(spec: ToolSpec) -> tuple[str, ...]:
+    """The tool's action classes: its name's verb and its description's, first; its keywords'
+    only when those name none ("Lift freeze" titles `lift_freeze`, whose keyword "freeze" is its
+    object)."""
+    lead = description_verb(spec.summary)
+    found = [cls for word in [*own_name_words(spec)[:1], *([lead] if lead else [])]
+             if (cls := synonym_class(word)) in ACTION_CLASSES]
+    if not found:
+        found = [cls for word in own_keywords(spec) if (cls := synonym_class(word)) in ACTION_CLASSES]
+    return tuple(dict.fromkeys(found))  # type: ignore[arg-type]

@@ -1,0 +1,86 @@
+"""Where words and phrases stand in a request: its stemmed words clause by clause, where a
+phrase (with `*` for one to three words) occurs, and whether a word stands where an order puts its
+verb. Shared by the ranking (`bot.agent.ranking`) and by what a request asks to do
+(`bot.agent.actions`)."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from chatops.bot.agent.entities import CLAUSE, VERB_LEADS, stem, words_of
+
+
+def at_verb(start: int, clauses: list[list[str]]) -> bool:
+    """Whether the token at `start` (counted over all clauses) stands where an order puts its
+    verb: the start of its clause, or after a lead word ("please", "can you")."""
+    offset = 0
+    for clause in clauses:
+        if offset <= start < offset + len(clause):
+            at = start - offset
+            return at == 0 or clause[at - 1] in VERB_LEAD_STEMS
+        offset += len(clause)
+    return False
+
+
+VERB_LEAD_STEMS = frozenset(stem(word) for word in VERB_LEADS)
+
+
+def synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[int, int] | None:
+    """Where a synonym phrase occurs among the request's stems, as (start, end), avoiding words
+    already counted. A `*` in the phrase stands for one to three words: "put * live" matches
+    "put checkout 3.2.0 live", "give * a kick" matches "give the worker a kick"."""
+    if "*" not in synonym:
+        phrase = stems(synonym)
+        for position in phrase_positions(phrase, tokens):
+            if not covered.intersection(range(position, position + len(phrase))):
+                return position, position + len(phrase)
+        return None
+    head, tail = (stems(part) for part in synonym.split("*", 1))
+    for position in phrase_positions(head, tokens):
+        for gap in range(1, 4):
+            after = position + len(head) + gap
+            if tokens[after: after + len(tail)] == tail:
+                span = range(position, after + len(tail))
+                words = set(range(position, position + len(head))) | set(range(after, after + len(tail)))
+                if not covered.intersection(words):
+                    return span.start, span.stop
+    return None
+
+
+@functools.lru_cache(maxsize=2048)
+def stems_of(text: str) -> tuple[str, ...]:
+    return tuple(stem(word) for word in words_of(text))
+
+
+def stems(text: str) -> list[str]:
+    return list(stems_of(text))
+
+
+def phrase_positions(phrase: list[str], tokens: list[str]) -> list[int]:
+    size = len(phrase)
+    return [i for i in range(len(tokens) - size + 1) if tokens[i: i + size] == phrase]
+
+
+REPREFIX = re.compile(r"\b(re|un|de|pre)-(?=[a-z]{3,}\b)", re.IGNORECASE)
+
+
+def clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list[str]]:
+    """Stemmed words per clause. Two words that form one of `joined` when written together
+    are read as that word: "name servers" is "nameservers", "time zone" is "timezone"."""
+    clauses = []
+    for part in CLAUSE.split(text):
+        if not part or not part.strip():
+            continue
+        words = words_of(REPREFIX.sub(r"\1", part))  # "re-send" is "resend", "un-freeze" "unfreeze"
+        found: list[str] = []
+        index = 0
+        while index < len(words):
+            if index + 1 < len(words) and stem(words[index] + words[index + 1]) in joined:
+                found.append(stem(words[index] + words[index + 1]))
+                index += 2
+                continue
+            found.append(stem(words[index]))
+            index += 1
+        clauses.append(found)
+    return clauses
