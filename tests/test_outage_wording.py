@@ -4,14 +4,11 @@ when it did not. A real SQLite file made unwritable (`query_only`) while a step 
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.model import Decision, UserRef
-from chatops.tools.registry import ToolRegistry, tool
-from tests.conftest import scripted_tools
+from tests.held_turn import start_held_turn
 from tests.polling import eventually
 
 pytestmark = pytest.mark.sqlite_only  # query_only is SQLite's
@@ -23,24 +20,11 @@ async def writable(store, on: bool) -> None:
 
 async def test_a_step_cut_short_by_an_outage_is_told_as_an_outage_not_a_restart(make_bot):
     bot = await make_bot(storage={"lease_seconds": 1.5})
-    started, release = asyncio.Event(), asyncio.Event()
-    runs: list[str] = []
-
-    @tool(risk="read", timeout=30)
-    async def wait_for_outage() -> str:
-        """Runs until the test has made the database unwritable."""
-        runs.append("ran")
-        started.set()
-        await release.wait()
-        return "done"
-
-    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_outage]))
-    turn = asyncio.create_task(bot.say("!wait_for_outage", thread="cut"))
-    await asyncio.wait_for(started.wait(), 10)
+    held = await start_held_turn(bot, "cut")
     await writable(bot.store, False)
-    release.set()
+    held.release.set()
     with pytest.raises(StorageUnavailable):
-        await turn
+        await held.turn
     told = bot.of_type("notice")[-1].text
     assert "I cannot store anything right now" in told
     assert "A step had already started" in told and "Nothing was run" not in told, told  # main: "Nothing was run"
@@ -57,7 +41,7 @@ async def test_a_step_cut_short_by_an_outage_is_told_as_an_outage_not_a_restart(
     assert "restarted" not in answer  # main: "The bot restarted while this ran"
     step = view["plans"][-1]["steps"][0]
     assert step["status"] == "interrupted" and "the database could not be written" in step["error"], step
-    assert runs == ["ran"]
+    assert held.runs == ["ran"]
 
 
 async def test_a_fault_before_any_step_still_says_nothing_was_run(make_bot):

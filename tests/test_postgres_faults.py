@@ -11,8 +11,8 @@ import pytest
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.probes import probe_database
 from chatops.storage import Store
-from chatops.tools.registry import ToolRegistry, tool
-from tests.conftest import make_config, scripted_tools
+from tests.conftest import make_config
+from tests.held_turn import start_held_turn
 from tests.polling import eventually
 from tests.postgres_server import PostgresServer, running_postgres
 
@@ -120,25 +120,12 @@ async def test_a_turn_whose_plan_was_taken_over_but_not_its_turn_is_still_answer
 
     url = own_server.create_database()
     bot = await make_bot(storage={"url": url, "lease_seconds": 3})
-    started, release = asyncio.Event(), asyncio.Event()
-    runs: list[str] = []
-
-    @tool(risk="read", timeout=30)
-    async def wait_for_takeover() -> str:
-        """Runs until the test has taken its plan over."""
-        runs.append("ran")
-        started.set()
-        await release.wait()
-        return "done"
-
-    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_takeover]))
-    turn = asyncio.create_task(bot.say("!wait_for_takeover", thread="taken"))
-    await asyncio.wait_for(started.wait(), 10)
+    held = await start_held_turn(bot, "taken")
     with psycopg.connect(url, autocommit=True) as conn:  # what another process's sweep does
         conn.execute("UPDATE steps SET status = 'interrupted' WHERE status = 'running'")
         conn.execute("UPDATE plans SET status = 'interrupted' WHERE status = 'running'")
-    release.set()
-    await turn
+    held.release.set()
+    await held.turn
 
     async def answered() -> bool:
         view = await bot.store.thread_view("console:taken")
@@ -147,7 +134,7 @@ async def test_a_turn_whose_plan_was_taken_over_but_not_its_turn_is_still_answer
     await eventually(answered, timeout=30, what="an answer in the thread whose plan was taken over")
     view = await bot.store.thread_view("console:taken")
     assert "nothing was run again" in view["messages"][-1]["text"]
-    assert runs == ["ran"]
+    assert held.runs == ["ran"]
 
 
 async def test_a_resumption_a_second_outage_cuts_short_is_tried_again_once_the_database_returns(
@@ -184,26 +171,13 @@ async def test_a_resumption_a_second_outage_cuts_short_is_tried_again_once_the_d
 async def _a_turn_cut_short_by_an_outage(bot, server: PostgresServer, thread: str) -> list[str]:
     """A read step that finishes while the database is down, so its turn cannot end; the server
     is back when this returns. Returns the tool's runs (one each time it ran)."""
-    started, release = asyncio.Event(), asyncio.Event()
-    runs: list[str] = []
-
-    @tool(risk="read", timeout=30)
-    async def wait_for_outage() -> str:
-        """Runs until the test has stopped the database."""
-        runs.append("ran")
-        started.set()
-        await release.wait()
-        return "done"
-
-    bot.hub.use_registry(ToolRegistry([*scripted_tools(bot.calls), wait_for_outage]))
-    turn = asyncio.create_task(bot.say("!wait_for_outage", thread=thread))
-    await asyncio.wait_for(started.wait(), 10)
+    held = await start_held_turn(bot, thread)
     await asyncio.to_thread(server.stop, "fast")
-    release.set()
+    held.release.set()
     with pytest.raises(StorageUnavailable):
-        await turn
+        await held.turn
     await asyncio.to_thread(server.start)
-    return runs
+    return held.runs
 
 
 async def _answered(bot, thread_id: str) -> bool:
