@@ -1049,3 +1049,34 @@ async def test_a_screenshot_that_says_same_for_another_value_repeats_nothing() -
                                              args={"line": "web", "reason": "black friday traffic", "hours": 8})])
     outcome = review(repeat, request, {spec.name: spec for spec in FREEZE_TOOLS}).outcome
     assert not isinstance(outcome, Plan) or not outcome.steps
+
+
+def _subscription_tools() -> list[ToolSpec]:
+    return [
+        runbook("failed_events", "Events that could not be delivered to a subscriber", "read",
+                {"endpoint": {"description": "subscriber id (sub_...) or its URL"},
+                 "hours": {"type": "int", "min": 1, "max": 168, "default": 24, "description": "look back this long"}}),
+        runbook("apply_schema", "Apply the queued schema changes of a service's database", "write",
+                {"service": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The service, e.g. invoice-svc or cart-api"},
+                 "env": {"type": "enum", "values": ["test", "prod"]}}),
+        runbook("undo_schema", "Run the down scripts of the newest schema changes; their tables are dropped",
+                "danger",
+                {"service": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The service, e.g. invoice-svc or cart-api"},
+                 "env": {"type": "enum", "values": ["test", "prod"]}}),
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # an `endpoint` that is "an id or its URL" takes the id (it is no URL parameter only)…
+    ("any failed events for sub_9xQ2 in the last 3 hours?", ("failed_events", {"endpoint": "sub_9xQ2", "hours": 3})),
+    # …and a URL the request gives
+    ("failed events for https://hooks.example.org/in", ("failed_events",
+                                                        {"endpoint": "https://hooks.example.org/in"})),
+    # a name shaped like the parameter's examples may open the request ("cart-api" is no verb like
+    # "dry-run"), and "run" is a light verb: the queued changes are applied, not the down scripts run
+    ("cart-api prod db is behind, run whatever schema changes are queued",
+     ("apply_schema", {"service": "cart-api", "env": "prod"})),
+])
+async def test_an_id_or_url_parameter_a_name_opening_the_request_and_run_as_a_light_verb(
+        text: str, expected: tuple[str, dict[str, Any]]) -> None:
+    assert calls(await plan(text, _subscription_tools())) == [expected]

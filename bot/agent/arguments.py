@@ -200,6 +200,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             forms = [form for form in forms if form]
             if len(forms) == 1:
                 put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
+    for param in params:  # an `endpoint` "id (we_...) or its URL": a URL the request gives is its value
+        if param.name not in filled.args and param.kind == "string" and entities.urls and \
+                re.search(r"\bur[li]s?\b", str(param.schema.get("description", "")), re.IGNORECASE) and \
+                fitting(entities.urls[0], param.schema):
+            put(param, entities.urls[0], entities.urls[0], FIT_POINTS["url", "url"])
     split_nested(params, filled, entities, put)
     fill_text(params, filled, spans, entities, avoid, objects, tool_words, put, spec.summary)
     if not filled.verb_value and _switch_opens(params, filled, spec, entities.plain):

@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 
 from chatops.bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
 from chatops.bot.agent.provenance import message_parts
+from chatops.bot.english import english_loaded, english_words
 from chatops.tools.registry import ToolSpec
 
 __all__ = ["CLAUSE", "STOPWORDS", "VERB_LEADS", "Entities", "extract_entities", "own_text"]
@@ -276,31 +277,22 @@ def is_domain(name: str) -> bool:
     return _public_suffixes().publicsuffix(name) is not None
 
 
-@functools.cache
-def _english() -> Any:
-    """English words with their frequencies, from the `pyspellchecker` package (its dictionary
-    ships inside the wheel); ~1 s to load, so `warm_entities` does it off the loop."""
-    from spellchecker import SpellChecker
-
-    return SpellChecker(distance=1).word_frequency
-
-
 def is_english(stemmed: str) -> bool:
     """Whether a word (as `stem` leaves it) is an English word in its own right, so never a typing
     slip of a tool's word: "stats" is not a slip of "seats", though one letter apart."""
-    words = _english()
+    words = english_words()
     return any(form in words for form in (stemmed, stemmed + "e", stemmed + "s", stemmed + "es"))
 
 
 def warm_entities() -> None:
     """Load what `extract_entities` and the typo check read on first use (in a worker thread)."""
     _public_suffixes()
-    _english()
+    english_words()
 
 
 def entities_ready() -> bool:
     """Whether `warm_entities` has run, so nothing blocks the loop on a first call."""
-    return _public_suffixes.cache_info().currsize > 0 and _english.cache_info().currsize > 0
+    return _public_suffixes.cache_info().currsize > 0 and english_loaded()
 
 
 _QUOTED_SENTENCE = re.compile(r"\"[^\"\n]*\s[^\"\n]*\"|“[^”\n]*\s[^”\n]*”|(?<!\w)'[^'\n]*\s[^'\n]*'(?!\w)")

@@ -46,7 +46,7 @@ FILE_SUFFIXES = _wordset(
 # Orders that ask to be shown something, not to change it ("show me HD-4411", "tell me if ...").
 LOOK_VERBS = _wordset("show list get tell display fetch find look see describe print view check inspect search grep "
                       "read")
-LIGHT_VERBS = _wordset("make do get take put give set go have let turn keep bring")
+LIGHT_VERBS = _wordset("make do get take put give set go have let turn keep bring run")
 
 # Verbs that set a state by the word after them ("switch it off", "flip on the flag").
 SWITCH_VERBS = _wordset("switch flip toggle")

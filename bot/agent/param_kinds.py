@@ -119,8 +119,13 @@ _KIND_SAMPLES = {
 }
 
 
+_ID_WORDS = r"\b(?:id|ids|identifier|name|key|slug)\b"
+
+
 def _kind_by_name(lowered: str, described: str, prop: dict[str, Any]) -> str:
     if lowered in URL_NAMES or lowered.endswith("_url"):
+        if not re.search(r"\burl\b|\buri\b", lowered.replace("_", " ")) and re.search(_ID_WORDS, described):
+            return "string"  # an `endpoint` "id (we_...) or its URL": a name first, the URL only one of its forms
         return "url"
     if lowered in HOST_NAMES or lowered.endswith("_host"):
         return "host"

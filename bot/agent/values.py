@@ -32,6 +32,7 @@ from chatops.bot.agent.lexicon import (
     SHORTENINGS,
     VERB_LEADS,
 )
+from chatops.bot.english import is_dictionary_word
 
 # "cart:eu:*", "SHA256:ab+/c" whole; a number's leading plus too ("+4915112345678", E.164)
 _SPAN = re.compile(r"(?:(?<![\w+])\+(?=\d))?[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")
@@ -200,7 +201,12 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         if value is None:
             continue
         score, why = 0.0, []
-        opening_verb = span.clause_start and _verb_like(span.text)  # "auto-delete stuff in …": a verb, not a name
+        # "auto-delete stuff in …", "dry-run the infra code": a verb, not a name; but "orders-api dev
+        # db is behind" opens with a name shaped like the parameter's own examples ("e.g. billing-api"),
+        # its last part no English word
+        opening_verb = span.clause_start and _verb_like(span.text) and not (
+            "-" in span.text and not is_dictionary_word(span.text.rsplit("-", 1)[1].lower())
+            and any(example[1] for example in examples) and shape_of(span.text) in examples)
         if identifier_shaped(span.text) and not span.host and not opening_verb:  # a host's shape: no evidence
             score += SHAPE_POINTS
             why.append("shaped like a name")

@@ -28,6 +28,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from chatops.bot.english import english_words
+
 if TYPE_CHECKING:
     from chatops.bot.config import Config
     from chatops.tools.registry import ToolRegistry
@@ -75,7 +77,7 @@ def schema_values(schema: Any) -> Iterator[str]:
 def jargon(texts: Iterable[str]) -> list[str]:
     """The words of `texts` that are not plain English: unknown to the dictionary, or holding a
     digit ("db2", "v1.29"). Case is kept as written."""
-    english = _english()
+    english = english_words()
     found: list[str] = []
     for text in texts:
         for token in _TOKEN.findall(text):
@@ -88,7 +90,7 @@ def jargon(texts: Iterable[str]) -> list[str]:
 def is_english(word: str) -> bool:
     """Whether `word` (lower case) is an ordinary English word or a regular inflection of one;
     a word with a digit, a hyphen or a dot is jargon as a whole ("db2", "worker-free")."""
-    return not any(ch.isdigit() for ch in word) and _known(word, _english())
+    return not any(ch.isdigit() for ch in word) and _known(word, english_words())
 
 
 def _known(word: str, english: Any) -> bool:
@@ -97,15 +99,6 @@ def _known(word: str, english: Any) -> bool:
     if "-" in word or "." in word or "/" in word or "_" in word:  # "payments-api": jargon as a whole
         return False
     return any(word.endswith(suffix) and word[: -len(suffix)] in english for suffix in ("s", "es", "ed", "ing"))
-
-
-def _english() -> Any:
-    """English words with their frequencies, from the `pyspellchecker` package (a core dependency;
-    its dictionary ships inside the wheel). The planner's copy (`bot.agent.entities`, loaded at
-    start by `warm_entities`): the list takes ~38 MB, so the bot holds it once."""
-    from chatops.bot.agent.entities import _english as planners_english
-
-    return planners_english()
 
 
 def _unique(words: Iterable[str]) -> list[str]:
