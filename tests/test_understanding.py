@@ -1052,17 +1052,16 @@ async def test_a_screenshot_that_says_same_for_another_value_repeats_nothing() -
 
 
 def _subscription_tools() -> list[ToolSpec]:
+    service = {"pattern": "^[a-z][a-z0-9-]*$", "description": "The service, e.g. invoice-svc or cart-api"}
     return [
         runbook("failed_events", "Events that could not be delivered to a subscriber", "read",
                 {"endpoint": {"description": "subscriber id (sub_...) or its URL"},
                  "hours": {"type": "int", "min": 1, "max": 168, "default": 24, "description": "look back this long"}}),
         runbook("apply_schema", "Apply the queued schema changes of a service's database", "write",
-                {"service": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The service, e.g. invoice-svc or cart-api"},
-                 "env": {"type": "enum", "values": ["test", "prod"]}}),
+                {"service": service, "env": {"type": "enum", "values": ["test", "prod"]}}),
         runbook("undo_schema", "Run the down scripts of the newest schema changes; their tables are dropped",
                 "danger",
-                {"service": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The service, e.g. invoice-svc or cart-api"},
-                 "env": {"type": "enum", "values": ["test", "prod"]}}),
+                {"service": service, "env": {"type": "enum", "values": ["test", "prod"]}}),
     ]
 
 
@@ -1080,3 +1079,35 @@ def _subscription_tools() -> list[ToolSpec]:
 async def test_an_id_or_url_parameter_a_name_opening_the_request_and_run_as_a_light_verb(
         text: str, expected: tuple[str, dict[str, Any]]) -> None:
     assert calls(await plan(text, _subscription_tools())) == [expected]
+
+
+def _storage_and_banner_tools() -> list[ToolSpec]:
+    return [
+        runbook("offline_vdev", "Take one device of a ZFS pool offline so it can be replaced", "danger",
+                {"pool": {"pattern": "^[a-z][a-z0-9]*$", "description": "The pool, e.g. tank"},
+                 "device": {"pattern": "^/dev/(da|ada)[0-9]+$", "description": "The device, e.g. /dev/ada3"}}),
+        runbook("pool_health", "Show the health of a ZFS pool", "read",
+                {"pool": {"pattern": "^[a-z][a-z0-9]*$", "description": "The pool, e.g. tank"}}),
+        runbook("start_drill", "Start a failure drill against one service", "write",
+                {"drill": {"type": "enum", "values": ["dns-outage", "disk-full", "clock-skew"]},
+                 "service": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The service, e.g. search-api"}}),
+        runbook("list_banners", "List the banners shown in the staff portal, with their text and audience",
+                "read", {}),
+        runbook("post_banner", "Put a banner in the staff portal", "write",
+                {"text": {"description": "What the banner says"},
+                 "audience": {"type": "enum", "values": ["all_staff", "on_call", "managers"]}}),
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a device path fills the parameter whose pattern takes it, though its name says no "path"
+    ("take /dev/ada3 in tank offline", ("offline_vdev", {"pool": "tank", "device": "/dev/ada3"})),
+    # an enum value of joined words is written with spaces
+    ("start a disk full drill against search-api", ("start_drill", {"drill": "disk-full", "service": "search-api"})),
+    # a colon opens the order's details: the change takes every value, the read none
+    ('banner for on call: "pager rota changed"', ("post_banner", {"text": "pager rota changed",
+                                                                  "audience": "on_call"})),
+])
+async def test_a_device_path_joined_enum_words_and_an_orders_details_after_a_colon(
+        text: str, expected: tuple[str, dict[str, Any]]) -> None:
+    assert calls(await plan(text, _storage_and_banner_tools())) == [expected]

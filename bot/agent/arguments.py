@@ -183,6 +183,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     spans = spans_of(with_hosts(entities.wording or entities.plain, entities.text, entities.hosts),
                      frozenset(entities.hosts))
     avoid = avoid | misspelt(spans, avoid)
+    for param in params:  # "a disk full drill": the words of `disk-full` are that value, not another's
+        value = filled.args.get(param.name)
+        if param.kind == "enum" and isinstance(value, str) and re.search(r"[-_]", value) and \
+                value.lower() not in entities.plain.lower():
+            avoid |= {stem(part) for part in re.split(r"[-_]", value.lower()) if part}
     actions = action_stems(spec)
     objects = object_positions(spans, actions | {word for word in misspelt(spans, actions)})
     tool_words = name_words(spec)
@@ -200,11 +205,14 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             forms = [form for form in forms if form]
             if len(forms) == 1:
                 put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
-    for param in params:  # an `endpoint` "id (we_...) or its URL": a URL the request gives is its value
-        if param.name not in filled.args and param.kind == "string" and entities.urls and \
-                re.search(r"\bur[li]s?\b", str(param.schema.get("description", "")), re.IGNORECASE) and \
-                fitting(entities.urls[0], param.schema):
+    for param in params:  # text parameters that take what the request wrote as a URL or a path
+        if param.name in filled.args or param.kind != "string":
+            continue
+        if entities.urls and re.search(r"\bur[li]s?\b", str(param.schema.get("description", "")), re.IGNORECASE) \
+                and fitting(entities.urls[0], param.schema):  # an `endpoint` "id (we_...) or its URL"
             put(param, entities.urls[0], entities.urls[0], FIT_POINTS["url", "url"])
+        elif restrictive(param.schema) and (paths := [path for path in entities.paths if fitting(path, param.schema)]):
+            put(param, paths[0], paths[0], FIT_POINTS["path", "path"])  # a `disk` "^/dev/(sd…)": "/dev/sdd"
     split_nested(params, filled, entities, put)
     fill_text(params, filled, spans, entities, avoid, objects, tool_words, put, spec.summary)
     if not filled.verb_value and _switch_opens(params, filled, spec, entities.plain):

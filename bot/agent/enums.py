@@ -54,10 +54,10 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
             continue
         common = len(value) == 1 or value.lower() in STOPWORDS or value.lower() in HTTP_VERBS
         flags = 0 if common else re.IGNORECASE
-        if re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", text, flags):
+        if re.search(_written(value), text, flags):
             found.append(value)
     for alias, value in (aliases or {}).items():
-        if value not in found and re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", text, re.IGNORECASE):
+        if value not in found and re.search(_written(alias), text, re.IGNORECASE):
             found.append(value)
     if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
         words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
@@ -70,6 +70,14 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                 found.append(value)
         found = found if len(found) == 1 else []
     return found
+
+
+def _written(value: str) -> str:
+    """The pattern of a value as people write it: whole, and a value of several words joined by
+    "-" or "_" also with a space or nothing between them ("packet loss" for `packet-loss`)."""
+    parts = [re.escape(part) for part in re.split(r"[-_]", value)]
+    joined = r"[-_ ]?".join(parts) if len(parts) > 1 and all(parts) else re.escape(value)
+    return rf"(?<![\w-]){joined}(?![\w-])"
 
 
 def _abbreviates(short: str, long: str) -> bool:

@@ -408,12 +408,16 @@ def _one_clause(candidate: Candidate, text: str) -> bool:
     """Whether the tool's arguments are all written in one clause of the request, as one action's
     are: "hold consumption on orders.fulfil, the API is returning 503" does not set orders.fulfil
     to 503. A value named by its parameter ("note: …") is attached to the order wherever it stands."""
-    clauses = [part.lower() for part in CLAUSE.split(text) if part and part.strip()]
+    def loose(words: str) -> str:  # `beta_testers` is written "beta testers"
+        return re.sub(r"[-_]", " ", words.lower())
+
+    # a colon opens the order's details ("send a push to beta testers: title …"), not another clause
+    clauses = [loose(part) for part in CLAUSE.split(re.sub(r":\s+", " ", text)) if part and part.strip()]
     shared = set(range(len(clauses)))
     for name, value in candidate.filled.args.items():
         if isinstance(value, bool) or "named next to it" in candidate.filled.sources.get(name, ""):
             continue  # 'note: "baseline for Q1"' belongs to the order it follows, whatever the comma
-        written = str(value).lower()
+        written = loose(str(value))
         shared &= {index for index, clause in enumerate(clauses) if written in clause}
     return bool(shared)
 

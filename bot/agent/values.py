@@ -35,7 +35,8 @@ from chatops.bot.agent.lexicon import (
 from chatops.bot.english import is_dictionary_word
 
 # "cart:eu:*", "SHA256:ab+/c" whole; a number's leading plus too ("+4915112345678", E.164)
-_SPAN = re.compile(r"(?:(?<![\w+])\+(?=\d))?[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")
+_SPAN = re.compile(r"(?:(?<![\w+])\+(?=\d)|(?<![\w/.~-])/(?=[A-Za-z0-9]))?"  # "+49…", "/dev/sdd"
+                   r"[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")
 _PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "about", "called", "named"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
