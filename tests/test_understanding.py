@@ -1111,3 +1111,48 @@ def _storage_and_banner_tools() -> list[ToolSpec]:
 async def test_a_device_path_joined_enum_words_and_an_orders_details_after_a_colon(
         text: str, expected: tuple[str, dict[str, Any]]) -> None:
     assert calls(await plan(text, _storage_and_banner_tools())) == [expected]
+
+
+def _job_tools() -> list[ToolSpec]:
+    job = {"pattern": "^job-[0-9]{6}$", "description": "Job id, e.g. job-000123"}
+    return [runbook("list_jobs", "List the batch jobs: id, name, owner, state", "read", {}),
+            runbook("cancel_job", "Cancel a batch job", "write", {"job": job})]
+
+
+def _listed_jobs() -> list[Plan]:
+    listing = "job-004711  invoice-export  a.khan  RUNNING\njob-004712  nightly-reindex  ops  RUNNING"
+    return [Plan(goal="earlier", steps=[Step(id="s0", tool="list_jobs", args={}, status=StepStatus.succeeded,
+                                             summary=listing)])]
+
+
+async def test_the_one_a_user_points_at_lends_its_id_to_the_change_that_waits_for_approval() -> None:
+    """ "cancel the reindex one" after a listing: the row the user's words pick gives the id; the
+    step is tainted (a value from tool output) and says where the id came from."""
+    outcome = await plan("cancel the reindex one", _job_tools(), earlier=_listed_jobs())
+    assert calls(outcome) == [("cancel_job", {"job": "job-004712"})]
+    step = outcome.steps[0]  # type: ignore[union-attr]
+    assert step.tainted and "job-004712" in step.reason
+
+
+@pytest.mark.parametrize("text", [
+    "cancel the running one",  # both rows say RUNNING: no row is picked
+    "cancel that one",  # a bare "that one" with two rows
+])
+async def test_words_that_fit_no_single_row_lend_nothing(text: str) -> None:
+    outcome = await plan(text, _job_tools(), earlier=_listed_jobs())
+    assert not isinstance(outcome, Plan) or all(step.tool != "cancel_job" for step in outcome.steps)
+
+
+async def test_an_attachment_that_points_at_a_row_picks_nothing() -> None:
+    """The row is chosen by the user's typed words only: a screenshot saying "cancel the reindex
+    one" under "look at this" proposes no cancel with the row's id."""
+    from chatops.bot.agent.review import review
+    from chatops.bot.perception.types import PerceivedPart
+
+    shot = PerceivedPart(name="chat.png", kind="image", label="[image: chat.png, 1280×720 png]",
+                         text="text:\ncancel the reindex one").render()
+    request = PlanRequest(text=f"look at this\n{shot}", requester=USER, tools=_job_tools(), earlier=_listed_jobs())
+    cancel = Plan(goal="cancel", steps=[Step(tool="cancel_job", risk=Risk.write, reason="the row",
+                                             args={"job": "job-004712"})])
+    outcome = review(cancel, request, {spec.name: spec for spec in _job_tools()}).outcome
+    assert not isinstance(outcome, Plan) or not outcome.steps

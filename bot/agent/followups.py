@@ -21,6 +21,7 @@ from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
 from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.pointed_rows import pointed_row
 from chatops.bot.agent.ranking import CLEAR_MARGIN, Candidate
 from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.bot.model import Plan, Risk, Step, StepStatus
@@ -151,14 +152,29 @@ def _score_of(name: str, ranking: list[Candidate]) -> float:
     return next((candidate.score for candidate in ranking if candidate.name == name), 0.0)
 
 
-def borrow(candidate: Candidate, previous: Previous) -> dict[str, Any]:
-    """Values for `candidate`'s missing parameters taken from the previous step's arguments."""
+def borrow(candidate: Candidate, previous: Previous, text: str = "") -> dict[str, tuple[Any, str]]:
+    """Values for `candidate`'s missing parameters, each with where it came from: first from the
+    row of the previous step's output the request points at ("kill the notebook one"), taking
+    only values the parameter's schema gives evidence for; then from the previous step's
+    arguments ("is port 443 open there?")."""
     if not candidate.filled.missing:
         return {}
+    wanted = {param.name for param in candidate.filled.missing}
+    found: dict[str, tuple[Any, str]] = {}
+    row = pointed_row(text, previous.step) if text else None
+    if row is not None:
+        filled = fill_arguments(candidate.spec, extract_entities(row.text))
+        which = " ".join(row.words) or "that"
+        for name, value in filled.args.items():
+            if name in wanted and name not in filled.guessed:  # "RUNNING" is no application id
+                found[name] = (value, f"{name} {value} (from the row of {previous.spec.name}'s output "
+                                      f"for '{which}': {row.text[:80]})")
     context = " ".join(str(value) for value in previous.step.args.values())
     filled = fill_arguments(candidate.spec, extract_entities(context))
-    wanted = {param.name for param in candidate.filled.missing}
-    return {name: value for name, value in filled.args.items() if name in wanted}
+    for name, value in filled.args.items():
+        if name in wanted and name not in found:
+            found[name] = (value, f"{name} {value} (from the previous step)")
+    return found
 
 
 def _call(step: Step) -> str:

@@ -307,8 +307,8 @@ class GuidedPlanner:
         args = dict(filled.args)
         sources = dict(filled.sources)
         if filled.missing and previous is not None:  # "is port 443 open there?": values from the last step
-            for name, value in borrow(chosen, previous).items():
-                args[name], sources[name] = value, f"{name} {value} (from the previous step)"
+            for name, (value, source) in borrow(chosen, previous, text).items():
+                args[name], sources[name] = value, source
             filled = replace(filled, missing=[p for p in filled.missing if p.name not in args])
         listed = _listed_tie(filled, text) or _listed_after(spec, filled, text)
         if listed is not None:  # "defrag etcd-0 then etcd-1", "delete 2.9 and 2.8": one step each
@@ -363,7 +363,7 @@ class GuidedPlanner:
             if best.filled.missing and steps and set(words_of(clause)) & REFERENCES:
                 # "show the plan for staging and then apply it": "it" is the earlier part's target
                 earlier = Previous(steps[-1], next(s for s in tools if s.name == steps[-1].tool), False)
-                for name, value in borrow(best, earlier).items():
+                for name, (value, _) in borrow(best, earlier).items():
                     args[name], sources[name] = value, f"{name} {value} (from the part before)"
             missing = [param for param in best.filled.missing if param.name not in args]
             found = best.matched or best.described or best.by_meaning or best.by_values

@@ -230,11 +230,14 @@ class Dropped:
 
 
 def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources,
-         asks_for: Callable[[ToolSpec, list[str]], bool] | None = None) -> list[Dropped]:
+         asks_for: Callable[[ToolSpec, list[str]], bool] | None = None,
+         picked: Callable[[Any], bool] | None = None) -> list[Dropped]:
     """Set each step's `tainted` and `provenance` (and add the provenance to its reason, which
     every surface shows on the card); when the turn carries data, remove write/danger steps whose
     action the user's own words never asked for (`asks_for`, see `bot.agent.asked`), or whose
-    values come only from the data. Returns the removed steps with why."""
+    values come only from the data, unless the user's own words picked the line they stand in
+    (`picked`: "kill the notebook one" picks a row of the last read's output; the step stays
+    tainted and waits for an approval). Returns the removed steps with why."""
     if asks_for is None:
         from chatops.bot.agent.asked import asks_for as asked  # imports this module: not at the top
 
@@ -251,7 +254,7 @@ def mark(plan: Plan, specs: Mapping[str, ToolSpec], sources: Sources,
         if risky and sources.has_data() and not asks_for(spec, own_texts):  # type: ignore[arg-type]
             dropped.append(Dropped(step, f"{step.tool} was suggested by data, not asked for in your own words"))
             continue
-        if risky and found.tainted:
+        if risky and found.tainted and not (picked is not None and all(picked(step.args[name]) for name in found.data)):
             values = ", ".join(f"{name}={step.args[name]}" for name in found.data)
             dropped.append(Dropped(step, f"{step.tool}'s target ({values}) comes from "
                                          f"{' and '.join(sorted(set(found.data.values())))}, not from your own words"))

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from chatops.bot.agent.entities import own_text
 from chatops.bot.agent.lexicon import REPEAT, REPLACE
 from chatops.bot.agent.negation import ruled_out, split_negations
 from chatops.bot.agent.planning import PlanRequest
-from chatops.bot.agent.provenance import Dropped, mark, turn_sources
+from chatops.bot.agent.provenance import Dropped, appears, mark, turn_sources
 from chatops.bot.model import Answer, Plan, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
@@ -65,12 +66,24 @@ def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Callable[[
     return asked
 
 
+def _picked_by_user(request: PlanRequest) -> Callable[[Any], bool]:
+    """Whether a value stands in the row of the last step's output that the user's own words
+    point at ("cancel the black friday one": the campaign id of that row). Only the user's typed
+    words choose the row; an attachment saying "the notebook one" chooses nothing."""
+    from chatops.bot.agent.pointed_rows import pointed_row
+
+    own, _ = own_text(request.text)
+    last = next((step for plan in reversed(request.earlier) for step in reversed(plan.steps)), None)
+    row = pointed_row(own, last) if last is not None else None
+    return lambda value: row is not None and appears(value, row.text)
+
+
 def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Review:
     """Provenance first (what only data asked for is gone before anything else is said about
     it), then the arguments of what is left."""
     sources = turn_sources(request.text, history=request.history, executed=request.executed,
                            earlier=request.earlier)
-    dropped = mark(plan, specs, sources, _asks_for(request, specs))
+    dropped = mark(plan, specs, sources, _asks_for(request, specs), _picked_by_user(request))
     forbidden = _ruled_out(plan, request, specs)
     if forbidden and not plan.steps:
         whys = "; ".join(item.why for item in forbidden)
