@@ -1156,3 +1156,16 @@ async def test_an_attachment_that_points_at_a_row_picks_nothing() -> None:
                                              args={"job": "job-004712"})])
     outcome = review(cancel, request, {spec.name: spec for spec in _job_tools()}).outcome
     assert not isinstance(outcome, Plan) or not outcome.steps
+
+
+async def test_an_id_of_another_kind_fills_no_parameter_whose_examples_name_their_kind() -> None:
+    """ "sub_9xQ2" is a subscriber's id: a refund that takes a charge "e.g. ch_3Kq9" is not proposed
+    for it; an id of the right kind is taken."""
+    refund = [runbook("refund_charge", "Refund a card charge in full", "write",
+                      {"charge": {"description": "charge id, e.g. ch_3Kq9Lm2"}})]
+    from chatops.bot.agent.arguments import fill_arguments
+    from chatops.bot.agent.entities import extract_entities
+
+    filled = fill_arguments(refund[0], extract_entities("refund the card charge of sub_9xQ2"))
+    assert "charge" not in filled.args and [param.name for param in filled.missing] == ["charge"]
+    assert calls(await plan("refund the card charge ch_7Zp1Qa", refund)) == [("refund_charge", {"charge": "ch_7Zp1Qa"})]

@@ -213,7 +213,13 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             why.append("shaped like a name")
         if examples:  # a distinctive shape its examples share counts for it; one none of them has, against
             shape = shape_of(span.text)
-            if shape in examples and any(shape):
+            if foreign_prefix(span.text, example_values(schema)):
+                # "we_8f2kQ" for a delivery id "e.g. dlv_01HF3Z9K": an id of another kind ("pay_", "cus_"
+                # name what an id is); a ticket key of another project ("OPS-45" for "INC-2291") may still be one
+                if re.match(r"[a-z]+_", span.text):
+                    continue
+                score -= EXAMPLE_POINTS
+            elif shape in examples and any(shape):
                 score += EXAMPLE_POINTS
                 why.append("shaped like its examples")
             elif any(shape) and not any(any(example) for example in examples):
@@ -296,6 +302,23 @@ def example_values(schema: dict[str, Any]) -> list[str]:
             if value and " " not in value.strip():
                 found.append(value.strip("'\"`"))
     return [value for value in found if value]
+
+
+def id_prefix(value: str) -> str | None:
+    """The kind prefix of an id written like Stripe's or a ticket system's: "dlv_" of
+    "dlv_01HF3Z9K", "INC-" of "INC-2291"; None for a word without one."""
+    match = re.match(r"([A-Za-z]{2,6}[_-])(?=[A-Za-z0-9]*\d)[A-Za-z0-9]+$", value)
+    return match.group(1).lower() if match else None
+
+
+def foreign_prefix(value: str, examples: list[str]) -> bool:
+    """Whether every example starts with one kind prefix and `value` with another: "we_8f2kQ"
+    is an endpoint's id, not a delivery's "e.g. dlv_01HF3Z9K"."""
+    prefixes = {id_prefix(example) for example in examples}
+    if len(prefixes) != 1 or None in prefixes:
+        return False
+    own = id_prefix(value)
+    return own is not None and own not in prefixes
 
 
 def shape_of(value: str) -> tuple[bool, bool, bool, bool]:
