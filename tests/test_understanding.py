@@ -1169,3 +1169,16 @@ async def test_an_id_of_another_kind_fills_no_parameter_whose_examples_name_thei
     filled = fill_arguments(refund[0], extract_entities("refund the card charge of sub_9xQ2"))
     assert "charge" not in filled.args and [param.name for param in filled.missing] == ["charge"]
     assert calls(await plan("refund the card charge ch_7Zp1Qa", refund)) == [("refund_charge", {"charge": "ch_7Zp1Qa"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("resolve INC-7731, caused by the expired cert", {"incident": "INC-7731", "note": "caused by the expired cert"}),
+    ("resolve INC-7731, because the cache came back", {"incident": "INC-7731", "note": "because the cache came back"}),
+    ("resolve INC-7731, then page ops", {"incident": "INC-7731"}),  # another order, not a remark
+])
+async def test_a_statement_after_a_comma_is_the_note_of_the_order_before_it(text: str,
+                                                                         expected: dict[str, Any]) -> None:
+    resolve = [runbook("resolve_incident", "Resolve an incident", "write",
+                       {"incident": {"pattern": "^INC-[0-9]+$", "description": "e.g. INC-1234"},
+                        "note": {"description": "Why it was resolved", "default": ""}})]
+    assert calls(await plan(text, resolve)) == [("resolve_incident", expected)]

@@ -77,6 +77,21 @@ def dash_remark(param: Param, text: str) -> str | None:
     return match.group(1).strip() if match and len(match.group(1).split()) >= 2 else None
 
 
+# ", fixed by the rollback", ", because the pool was too small": a statement after the order, not
+# another order (a past participle or a word that gives a cause opens it)
+_COMMA_REMARK = re.compile(r",\s+((?:[a-z]{3,}ed|because|since|due to|caused by)\s[^\n;!?,]{4,}?)"
+                           r"\s*(?:[.;!?](?:\s|$)|\n|$)")
+
+
+def comma_remark(param: Param, text: str) -> str | None:
+    """The statement after a comma that ends the request ("close HD-4411, fixed by the rollback"),
+    for a parameter that holds prose (a resolution "why it was closed", a note, a reason)."""
+    if param.kind != "string" or restrictive(param.schema) or param.enum or not _prose(param):
+        return None
+    match = _COMMA_REMARK.search(text)
+    return match.group(1).strip() if match and len(match.group(1).split()) >= 3 else None
+
+
 def with_hosts(plain: str, text: str, hosts: list[str]) -> str:
     """`plain` with the host names put back: a dotted name can be a table ("public.events") or a
     node, not only a host, and the parameter's pattern decides."""
@@ -137,6 +152,8 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         elif param.required and not entities.quoted and (remark := dash_remark(param, entities.text)) and \
                 fitting(remark, param.schema):
             put(param, remark, f"{param.name} {remark} (the remark after the dash)", FIT_POINTS["anchor", "string"])
+        elif not entities.quoted and (remark := comma_remark(param, entities.text)) and fitting(remark, param.schema):
+            put(param, remark, f"{param.name} {remark} (the remark after the comma)", FIT_POINTS["anchor", "string"])
     strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
     # a word that names another parameter anchors that one ("the backup origin" is the origin)
