@@ -15,13 +15,14 @@ any model sees it. So a long or lying file costs neither memory nor model time.
 
 Ops speech is full of jargon, so decoding is biased with a glossary ("Glossary: kubectl, …") made
 of the configured vocabulary, the tool names (also as words: `restart_service` → "restart
-service") and runbook choices, passed as faster-whisper's `hotwords` (repeated in every window)
-and also as `initial_prompt` (the first window only, `condition_on_previous_text` being off), in
-15 s windows (see `PROMPTED_WINDOW`). The first window thus holds the glossary twice: on the
-tuning clips (bench/voice_decoding.py, 51 clips) that took tiny.en's ops WER after the correction
-from 0.268 to 0.247 and plain speech's from 0.112 to 0.090; `initial_prompt` alone or a reworded
-glossary did no better (bench/results/issue26-jargon-3.txt). The second copy is left out when the
-two would not fit in Whisper's prompt half (`PROMPT_TOKENS`).
+service") and runbook choices, passed as faster-whisper's `hotwords`: the same tokens as
+`initial_prompt` in the first window, but repeated in every window (`initial_prompt` without
+`condition_on_previous_text` stops after the first), in 15 s windows (see `PROMPTED_WINDOW`).
+Both at once (the glossary twice in the first window) was measured and not taken: on the tuning
+clips it looked better (ops WER after the correction 0.268 → 0.247, plain 0.112 → 0.090,
+bench/voice_decoding.py), but over tests/media's six formats tiny.en slid further into the
+glossary (mean WER of the plain ops sentence 0.19 → 0.36, of the jargon one 0.19 → 0.26;
+bench/results/issue26-jargon-3.txt).
 Measured with tiny.en it cuts WER on short jargon notes a lot and on long notes a little, but it
 can also tie ordinary words to glossary entries; `whisper.bias_decoding = false` turns it off.
 Figures: `bench/perception_audio.py`.
@@ -65,11 +66,6 @@ SAMPLE_RATE = 16_000
 # ops glossary, 1.7 for machine-made names like "svc_ab_x_12": 380 characters fit either way.
 # (Random strings run 1.4; faster-whisper would then drop the glossary's tail, its least words.)
 PROMPT_CHARS = 380
-# Whisper's prompt may take half its 448-token context (OpenAI keeps a prompt's last 224 tokens;
-# faster-whisper cuts `hotwords` and the previous text at 223 each). The glossary goes in twice
-# (hotwords and initial prompt) only when both copies fit in that half, so the prompt never eats
-# into the tokens the transcription itself needs.
-PROMPT_TOKENS = 223
 # With a glossary prompt tiny.en sometimes answers a whole 30 s window with one short "segment"
 # stamped 0–30 s, and faster-whisper then skips the speech it left out. Measured on six 33–50 s
 # notes (bench/perception_audio.py): mean WER 0.36 without a prompt, 0.53 with it in 30 s windows
@@ -144,7 +140,6 @@ class Transcriber:
         self.max_seconds = max_seconds
         self.executor = executor
         self.prompt: str | None = None
-        self._doubled: dict[str, bool] = {}  # prompt → whether it also goes in as `initial_prompt`
         self.use_vocabulary(vocabulary)
         self._api_key = api_key
         self._model: Any = None
@@ -217,13 +212,11 @@ class Transcriber:
         model = self._ensure_model()
         found: list[Segment] = []
         stopped_at = None
-        prompt = self.prompt  # read once: `use_vocabulary` may change it meanwhile
         try:
             segments, info = model.transcribe(
                 samples, language=self.config.language, beam_size=self.config.beam_size,
-                vad_filter=self.config.vad_filter, hotwords=prompt, condition_on_previous_text=False,
-                initial_prompt=prompt if prompt and self._fits_twice(model, prompt) else None,
-                chunk_length=PROMPTED_WINDOW if prompt else WHISPER_WINDOW,
+                vad_filter=self.config.vad_filter, hotwords=self.prompt, condition_on_previous_text=False,
+                chunk_length=self.window,
             )
             for segment in segments:  # the generator does the work, a window at a time
                 if segment.text.strip():
@@ -238,18 +231,6 @@ class Transcriber:
         return Transcript(text=_tidy(" ".join(s.text for s in found)), duration=len(samples) / SAMPLE_RATE,
                           language=info.language, model=self.config.model, segments=found,
                           stopped_at=stopped_at)
-
-    def _fits_twice(self, model: Any, prompt: str) -> bool:
-        """Whether the glossary fits twice in Whisper's prompt half (`PROMPT_TOKENS`), counted
-        with the model's own tokenizer (as faster-whisper encodes it: after a space)."""
-        fits = self._doubled.get(prompt)
-        if fits is None:
-            try:
-                tokens = len(model.hf_tokenizer.encode(" " + prompt, add_special_tokens=False).ids)
-            except Exception:  # a model without a tokenizer file: keep the single copy
-                tokens = PROMPT_TOKENS
-            fits = self._doubled[prompt] = 2 * tokens <= PROMPT_TOKENS
-        return fits
 
     async def _transcribe_remotely(self, media: MediaFile, duration: float) -> Transcript:
         """An OpenAI-compatible `POST {remote_url}/audio/transcriptions` (OpenAI, a self-hosted
