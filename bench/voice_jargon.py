@@ -3,6 +3,7 @@ without the bot's vocabulary bias (the glossary prompt and hotwords of `bot.perc
 
     .venv/bin/python bench/voice_jargon.py                    # the first held-out set
     .venv/bin/python bench/voice_jargon.py --set heldout2     # the second (bench/data/jargon_heldout2.py)
+    .venv/bin/python bench/voice_jargon.py --set heldout2 --glossary "operator's"   # one glossary only
     CT2_FORCE_CPU_ISA=GENERIC .venv/bin/python bench/voice_jargon.py
 
 The sentences below were written for this bench, before its first run, and differ from those of
@@ -99,12 +100,15 @@ def glossaries() -> dict[str, list[str]]:
 async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--set", choices=("heldout1", "heldout2"), default="heldout1")
+    parser.add_argument("--glossary", action="append", help="only this glossary (repeatable): runs stay short")
     args = parser.parse_args()
     if args.set == "heldout2":
         ops, plain, voices, chosen = (jargon_heldout2.OPS, jargon_heldout2.PLAIN, jargon_heldout2.VOICES,
                                       glossaries_heldout2())
     else:
         ops, plain, voices, chosen = OPS, PLAIN, ["en-us"], glossaries()
+    if args.glossary:
+        chosen = {name: words for name, words in chosen.items() if name in args.glossary}
     clips = {(text, voice): voice_note("ogg", text, voice=voice) for voice in voices for text in [*ops, *plain]}
     results: dict[str, dict[tuple[str, str], str]] = {}  # column → clip → text
     rewrites: list[str] = []
