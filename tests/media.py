@@ -157,7 +157,7 @@ def wer(reference: str, hypothesis: str) -> float:
 
 
 @functools.cache
-def _whisper_normaliser():
+def whisper_normaliser():
     from whisper_normalizer.english import EnglishTextNormalizer
 
     return EnglishTextNormalizer()
@@ -171,5 +171,5 @@ def wer_normalised(reference: str, hypothesis: str) -> float:
     `wer`, never instead of it."""
     import jiwer
 
-    normalised = _whisper_normaliser()
+    normalised = whisper_normaliser()
     return jiwer.wer(normalised(reference) or "<nothing>", normalised(hypothesis) or "<nothing>")
