@@ -61,7 +61,6 @@ The thread and the attachments (issue 11):
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
 from collections import OrderedDict
 from dataclasses import replace
@@ -76,19 +75,15 @@ from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.conditions import found_problem, split_conditional
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
-    STOPWORDS,
     VERB_LEADS,
     Entities,
     entities_ready,
     extract_entities,
-    is_english,
-    name_words,
     own_text,
     warm_entities,
     without_quoted,
     words_of,
 )
-from chatops.bot.agent.filled import Filled
 from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
 from chatops.bot.agent.free_text import word_candidates
 from chatops.bot.agent.lexicon import (
@@ -100,8 +95,9 @@ from chatops.bot.agent.lexicon import (
     REQUEST_SPLIT,
     THANKS,
 )
+from chatops.bot.agent.listed import listed_after, listed_tie, one_step_each, same_action_again
 from chatops.bot.agent.negation import Negations, ruled_out, split_negations
-from chatops.bot.agent.param_kinds import Param, parameters
+from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.planner import data_block, run_model
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.provenance import Source, message_parts
@@ -115,9 +111,17 @@ from chatops.bot.agent.ranking import (
     rank_tools,
     score_tool,
 )
-from chatops.bot.agent.tool_words import description_stems, tool_vocabulary
+from chatops.bot.agent.step_wording import (
+    ask_for,
+    condition_verb,
+    example_hint,
+    examples_of,
+    goal_of,
+    reason_of,
+    tool_listing,
+)
+from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.bot.agent.undo import UNDO, undo_step
-from chatops.bot.agent.values import fitting, shape_of, spans_of
 from chatops.bot.model import Answer, Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
@@ -184,7 +188,7 @@ class GuidedPlanner:
         if previous is not None and previous.step.status is StepStatus.succeeded and UNDO.search(text):
             reverse = undo_step(previous, tools)  # "undo that" after add_group_member: remove_group_member
             if reverse is not None:
-                return Plan(goal=_goal(next(s for s in tools if s.name == reverse.tool), reverse.args),
+                return Plan(goal=goal_of(next(s for s in tools if s.name == reverse.tool), reverse.args),
                             steps=[reverse])
         text = _after_thanks(text)  # "thx. what else is approved?": the question is the request
         negations = split_negations(text)
@@ -199,7 +203,7 @@ class GuidedPlanner:
             first = await self._plan_text(conditional.check, tools, request, previous, read_only=True,
                                           meaning=meaning)
             if isinstance(first, Plan):
-                first.goal = f"{first.goal}; then, if it {_condition_verb(conditional.condition)}, " \
+                first.goal = f"{first.goal}; then, if it {condition_verb(conditional.condition)}, " \
                              f"{conditional.action}"[:200]
                 return first
         ranking = rank_tools(text, tools, meaning)
@@ -209,7 +213,7 @@ class GuidedPlanner:
         if previous is not None:
             step = follow_up(text, previous, ranking)
             if step is not None:
-                return Plan(goal=_goal(previous.spec, step.args), steps=[step])
+                return Plan(goal=goal_of(previous.spec, step.args), steps=[step])
         data = [part for part in message_parts(request.text) if not part.own]
         complete = ranking and not ranking[0].filled.missing
         # "what is wrong here?", "why does the app fail?", or nothing typed at all: the attachment is
@@ -296,7 +300,7 @@ class GuidedPlanner:
             if concluded != "Nothing was run.":
                 return Answer(text=concluded)
             return Answer(text=f"I read {labels} but found nothing I can check there (no URL, host, port or "
-                               f"service). {_tool_listing(tools)}")
+                               f"service). {tool_listing(tools)}")
         return Plan(goal=f"Check what {labels} shows"[:200], steps=steps)
 
     # --- steps ---
@@ -310,11 +314,11 @@ class GuidedPlanner:
             for name, (value, source) in borrow(chosen, previous, text).items():
                 args[name], sources[name] = value, source
             filled = replace(filled, missing=[p for p in filled.missing if p.name not in args])
-        listed = _listed_tie(filled, text) or _listed_after(spec, filled, text)
+        listed = listed_tie(filled, text) or listed_after(spec, filled, text)
         if listed is not None:  # "defrag etcd-0 then etcd-1", "delete 2.9 and 2.8": one step each
-            steps = _one_step_each(chosen, args, sources, *listed)
+            steps = one_step_each(chosen, args, sources, *listed)
             if steps:
-                return Plan(goal=_goal(spec, {**args, listed[0]: ", ".join(listed[1])}), steps=steps)
+                return Plan(goal=goal_of(spec, {**args, listed[0]: ", ".join(listed[1])}), steps=steps)
         if filled.missing:
             entities = extract_entities(text)
             calls = self.model_calls
@@ -325,14 +329,14 @@ class GuidedPlanner:
                 sources[name] = f"{name} {value}{how}"
         missing = [p for p in filled.missing if p.name not in args]
         if missing:
-            return Answer(text=_ask_for(spec, missing, tools, filled.ties, text))
+            return Answer(text=ask_for(spec, missing, tools, filled.ties, text))
         try:
             spec.validate(args)
         except ToolArgumentError as exc:
             return Answer(text=f"I would use {spec.name}, but the arguments I found do not fit: {exc}. "
-                               f"{_example_hint(spec)}")
-        step = Step(tool=spec.name, args=args, reason=_reason(chosen, sources), risk=spec.risk)
-        return Plan(goal=_goal(spec, args), steps=[step])
+                               f"{example_hint(spec)}")
+        step = Step(tool=spec.name, args=args, reason=reason_of(chosen, sources), risk=spec.risk)
+        return Plan(goal=goal_of(spec, args), steps=[step])
 
     def _several_steps(self, text: str, tools: list[ToolSpec], max_steps: int,
                        meaning: Meaning | None = None) -> Plan | None:
@@ -344,10 +348,10 @@ class GuidedPlanner:
         steps: list[Step] = []
         goals: list[str] = []
         for clause in clauses:
-            again = _same_action_again(clause, steps, tools)
+            again = same_action_again(clause, steps, tools)
             if again is not None:  # "check the deferred queue on mx1 and on mx2"
                 steps.append(again)
-                goals.append(_goal(next(s for s in tools if s.name == again.tool), again.args))
+                goals.append(goal_of(next(s for s in tools if s.name == again.tool), again.args))
                 continue
             ranking = rank_tools(clause, tools, meaning)
             if not ranking:
@@ -375,8 +379,8 @@ class GuidedPlanner:
                 best.spec.validate(args)
             except ToolArgumentError:
                 return None
-            steps.append(Step(tool=best.name, args=args, reason=_reason(best, sources), risk=best.spec.risk))
-            goals.append(_goal(best.spec, args))
+            steps.append(Step(tool=best.name, args=args, reason=reason_of(best, sources), risk=best.spec.risk))
+            goals.append(goal_of(best.spec, args))
         if len(steps) < 2 or len(steps) > max_steps:
             return None
         return Plan(goal="; ".join(goals)[:200], steps=steps)
@@ -389,7 +393,7 @@ class GuidedPlanner:
         stripped = text.strip()
         if THANKS.match(stripped) and len(stripped) < 60:
             return Answer(text="You're welcome.")
-        listing = _tool_listing(tools)
+        listing = tool_listing(tools)
         if injected:
             return Answer(text="Your message contains text that reads like instructions to me (\"ignore previous "
                                "instructions\" or similar). I treat that as data and did not act on it. "
@@ -449,7 +453,7 @@ class GuidedPlanner:
         lines.append("- none: no tool fits; I will answer in words")
         lines.append("Examples:")
         for candidate in candidates:
-            for example in _examples(candidate.spec)[:2]:
+            for example in examples_of(candidate.spec)[:2]:
                 lines.append(f'Request: {example}\nAnswer: {{"tool": "{candidate.name}"}}')
         lines.append('Request: thanks, that fixed it!\nAnswer: {"tool": "none"}')
         lines.append('Request: page the database team\nAnswer: {"tool": "none"}')
@@ -502,204 +506,6 @@ class GuidedPlanner:
         # gives the same word twice, neither is trusted and the user is asked instead.
         values = [value.lower() for value in picked.values()] + [str(v).lower() for v in known.values()]
         return {name: value for name, value in picked.items() if values.count(value.lower()) == 1}
-
-
-# --- wording ---------------------------------------------------------------------------------
-
-
-def _examples(spec: ToolSpec) -> list[str]:
-    if spec.examples:
-        return list(spec.examples)
-    verb = (spec.keywords[0] if spec.keywords else name_words(spec)[0]) if spec.name else ""
-    params = parameters(spec)
-    enum = next((p.enum[0] for p in params if p.enum), None)
-    return [f"{verb} {enum}" if enum else spec.summary.lower()]
-
-
-def _condition_verb(condition: str) -> str:
-    """ "it is down" → "is down"; "https://x is not responding" → "is not responding". """
-    match = re.search(r"\b(is|does|doesn'?t|isn'?t|fails?|returns?)\b.*$", condition, re.IGNORECASE)
-    return match.group(0) if match else "finds a problem"
-
-
-def _tool_listing(tools: list[ToolSpec], limit: int = 12) -> str:
-    names = ", ".join(f"{spec.name} ({_short_summary(spec)})" for spec in tools[:limit])
-    more = f" and {len(tools) - limit} more" if len(tools) > limit else ""
-    example = next((spec.examples[0] for spec in tools if spec.examples), None)
-    hint = f" Ask e.g. '{example}'" if example else ""
-    return f"I can run these tools: {names}{more}.{hint}"
-
-
-def _short_summary(spec: ToolSpec) -> str:
-    summary = re.split(r"[:;.(]", spec.summary, maxsplit=1)[0].strip()
-    return (summary[:1].lower() + summary[1:])[:80] if summary else spec.name
-
-
-def _goal(spec: ToolSpec, args: dict[str, Any]) -> str:
-    shown = [str(value) for value in args.values() if value not in (None, "")][:2]
-    goal = _short_summary(spec)
-    goal = goal[:1].upper() + goal[1:]
-    return (f"{goal} ({', '.join(shown)})" if shown else goal)[:200]
-
-
-def _reason(candidate: Candidate, sources: dict[str, str]) -> str:
-    items = [f"'{word}'" for word in candidate.matched[:3]]
-    items += [label for label in dict.fromkeys(sources.values())][:3]
-    if not items:
-        return f"{candidate.name} fits the request best"
-    return ("the request mentions " + ", ".join(items))[:200]
-
-
-def _ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec],
-             ties: dict[str, list[str]] | None = None, text: str = "") -> str:
-    """Which value is missing, by name; where several words of the request fit equally, which;
-    and the request's words that were not understood as that value (they do not fit it)."""
-    parts = []
-    unfit: list[str] = []
-    for param in missing:
-        tied = (ties or {}).get(param.name) or []
-        if len(tied) > 1:
-            options = " or ".join(f"'{value}'" for value in tied[:4])
-            parts.append(f"{param.name}: {options} both fit, which one did you mean?")
-        elif param.enum:
-            parts.append(f"{param.name} (one of {', '.join(map(str, param.enum))})")
-        else:
-            description = str(param.schema.get("description", "")).strip().rstrip(".")
-            parts.append(f"{param.name} ({description})" if description else param.name)
-        unfit += [word for word in _unused_words(spec, text) if word not in unfit and not _fits_param(word, param)]
-    quoted = f" I did not understand {', '.join(repr(word) for word in unfit[:3])} as that." if unfit else ""
-    return f"To run {spec.name} I need {' and '.join(parts)}.{quoted} {_example_hint(spec)}".strip()
-
-
-def _unused_words(spec: ToolSpec, text: str) -> list[str]:
-    """The request's words that are not its wording (stop words, the tool's own words)."""
-    avoid = tool_vocabulary(spec) | description_stems(spec)
-    return [span.text for span in spans_of(extract_entities(text).plain)
-            if span.text.lower() not in STOPWORDS and span.stem not in avoid and not span.clause_start]
-
-
-def _fits_param(word: str, param: Param) -> bool:
-    if param.enum:
-        return word.lower() in {str(value).lower() for value in param.enum}
-    return fitting(word, param.schema) is not None
-
-
-def _example_hint(spec: ToolSpec) -> str:
-    if spec.examples:
-        return f"Ask e.g. '{spec.examples[0]}'."
-    required = [p.name for p in parameters(spec) if p.required] or ["name"]
-    return f"You can also run it directly: `!{spec.name} {' '.join(f'{name}=…' for name in required)}`."
-
-
-
-_PLACE_WORDS = frozenset({"on", "in", "at", "for", "to", "from", "with", "of"})
-_LIST_JOINS = re.compile(r"\s*(?:,|&|\+|/)?\s*(?:(?:and|then)\s+(?:then\s+)?)?", re.IGNORECASE)
-MAX_LISTED = 5  # more values than this in one request are asked about, not run one by one
-
-
-def _written(value: str, text: str) -> re.Match[str] | None:
-    """Where the request writes `value` as a whole value ("2.9", not the "2.9" of "2.95")."""
-    return re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", text, re.IGNORECASE)
-
-
-def _listed_tie(filled: Filled, text: str) -> tuple[str, list[str]] | None:
-    """A required parameter whose fitting values the request lists, joined only by "and", "then"
-    or a comma ("etcd-0 then etcd-1", "2.9 and 2.8"): it asks for the same action on each, in
-    that order. "etcd-0 or etcd-1" is a question of which, and is asked. The one missing
-    parameter must be that one."""
-    if len(filled.missing) != 1 or filled.missing[0].name not in filled.ties:
-        return None
-    name = filled.missing[0].name
-    found = []
-    for value in filled.ties[name]:
-        match = _written(value, text)
-        if match is None:
-            return None
-        found.append((match.start(), match.end(), value))
-    found.sort()
-    if not 2 <= len(found) <= MAX_LISTED:
-        return None
-    for (_, end, _), (start, _, _) in itertools.pairwise(found):
-        between = text[end:start]
-        if not between.strip() or not _LIST_JOINS.fullmatch(between):
-            return None
-    return name, [value for _, _, value in found]
-
-
-def _listed_after(spec: ToolSpec, filled: Filled, text: str) -> tuple[str, list[str]] | None:
-    """A required text parameter filled with a value the request follows with more of the same
-    kind, joined by "and", "then" or a comma ("delete model.x 2.9 and 2.8"): each is one step.
-    A following value must fit the parameter and be no other parameter's value."""
-    others = {str(value).lower() for value in filled.args.values()}
-    for param in parameters(spec):
-        value = filled.args.get(param.name)
-        if not param.required or param.kind != "string" or not isinstance(value, str):
-            continue
-        match = _written(value, text)
-        if match is None:
-            continue
-        values, rest = [value], text[match.end():]
-        while len(values) < MAX_LISTED:
-            joined = re.match(r"(\s*(?:,|&|\+|/)?\s*(?:(?:and|then)\s+(?:then\s+)?)?)([^\s,;]+)", rest, re.IGNORECASE)
-            if joined is None or not joined.group(1).strip():
-                break
-            word = joined.group(2).rstrip(".!?")
-            more = fitting(word, param.schema)
-            # the same shape as the first ("web-1 and web-2", "2.9 and 2.8"); a plain word only when
-            # it is no English word ("nginx and redis", not "nginx and restart it")
-            if more is None or more.lower() in others or more in values or shape_of(word) != shape_of(value) \
-                    or (not any(shape_of(word)) and is_english(word.lower())):
-                break
-            values.append(more)
-            rest = rest[joined.end():]
-        if len(values) > 1:
-            return param.name, values
-    return None
-
-
-def _one_step_each(chosen: Candidate, args: dict[str, Any], sources: dict[str, str], name: str,
-                   values: list[str]) -> list[Step]:
-    """One step per listed value, each checked against the tool's schema; none if one fails."""
-    steps = []
-    for value in values:
-        step_args = {**args, name: value}
-        try:
-            chosen.spec.validate(step_args)
-        except ToolArgumentError:
-            return []
-        reason = _reason(chosen, {**sources, name: f"{name} {value} (one of the values listed)"})
-        steps.append(Step(tool=chosen.spec.name, args=step_args, reason=reason, risk=chosen.spec.risk))
-    return steps
-
-
-def _same_action_again(clause: str, steps: list[Step], tools: list[ToolSpec]) -> Step | None:
-    """ "... on mx1 and on mx2", "restart nginx on web-1 and web-2": a part with no words of its
-    own, only values, asks for the part before's step again with those values in place of the
-    ones they replace. None when the part says anything else, or its values fit nothing there."""
-    if not steps:
-        return None
-    spec = next((s for s in tools if s.name == steps[-1].tool), None)
-    if spec is None:
-        return None
-    entities = extract_entities(clause)
-    filled = score_tool(spec, entities).filled
-    values = " ".join(str(value).lower() for value in filled.args.values())
-    words = words_of(entities.text)
-    own = [word for word in words_of(entities.plain) if word not in STOPWORDS and word not in values]
-    # it opens with a preposition or its value ("on mx2", "web-2"), not "how deep is it"; a value
-    # taken for want of another, or one item of a list ("login and dashboard"), is no such part
-    opens = bool(words) and (words[0] in _PLACE_WORDS or words[0] in values)
-    if own or not opens or not filled.args or filled.guessed or \
-            any(value == steps[-1].args.get(name) or isinstance(steps[-1].args.get(name), list)
-                for name, value in filled.args.items()):
-        return None
-    args = {**steps[-1].args, **filled.args}
-    try:
-        spec.validate(args)
-    except ToolArgumentError:
-        return None
-    return Step(tool=spec.name, args=args, reason=f"the same as the part before, for {values}"[:200],
-                risk=spec.risk)
 
 
 def _after_thanks(text: str) -> str:
