@@ -1182,3 +1182,18 @@ async def test_a_statement_after_a_comma_is_the_note_of_the_order_before_it(text
                        {"incident": {"pattern": "^INC-[0-9]+$", "description": "e.g. INC-1234"},
                         "note": {"description": "Why it was resolved", "default": ""}})]
     assert calls(await plan(text, resolve)) == [("resolve_incident", expected)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("and tcp 5228 on push.example.org?", ("tcp_check", {"host": "push.example.org", "port": 5228})),
+    ("and db-1.example.org port 5432?", ("tcp_check", {"host": "db-1.example.org", "port": 5432})),
+])
+async def test_a_follow_up_that_names_another_tool_with_its_values_is_that_tool(
+        text: str, expected: tuple[str, dict[str, Any]]) -> None:
+    """ "and X?" after a URL check repeats the check for X, unless it names another tool by a word
+    of its own ("tcp") or by the parameter it gives a value ("port 5432")."""
+    checked = [Plan(goal="earlier", steps=[Step(id="s0", tool="http_check", args={"url": "https://example.org"},
+                                                status=StepStatus.succeeded, summary="200 OK in 80 ms")])]
+    assert calls(await plan(text, earlier=checked)) == [expected]
+    assert calls(await plan("and www.example.net?", earlier=checked)) == \
+        [("http_check", {"url": "https://www.example.net"})]

@@ -24,6 +24,7 @@ from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.pointed_rows import pointed_row
 from chatops.bot.agent.ranking import CLEAR_MARGIN, Candidate
 from chatops.bot.agent.tool_words import tool_vocabulary
+from chatops.bot.english import is_dictionary_word
 from chatops.bot.model import Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolSpec
 
@@ -101,7 +102,10 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         top is not None and top.name != c.name and {stem(w) for w in c.matched} < {stem(w) for w in top.matched})
         for c in ranking)
     # "fine, do it now": a repeat phrase beats another tool that only a stray word ("now") suggests
-    weak = top is not None and len(top.matched) < 2 and bool(REPEAT.search(text) or REPLACE.search(text))
+    # (a stray word is an everyday one: "tcp" in "and tcp 5228 on mtalk.google.com?", or "port" in
+    # "and db-1 port 443?" where it names the value next to it, asks for that tool)
+    weak = top is not None and len(top.matched) < 2 and bool(REPEAT.search(text) or REPLACE.search(text)) \
+        and all(_stray(word, top) for word in top.matched)
     other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak
     if other and not top.filled.missing:  # type: ignore[union-attr]
         return None  # a complete request for another tool
@@ -126,6 +130,12 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         verb = "again, after it was denied" if previous.denied else "again"
         reason = f"{_call(previous.step)} {verb}: you asked to repeat it"
     return Step(tool=previous.spec.name, args=args, reason=reason[:200], risk=previous.spec.risk)
+
+
+def _stray(word: str, candidate: Candidate) -> bool:
+    """An everyday word that names none of the values the candidate took ("now" for a clock)."""
+    named = {part for name in candidate.filled.args for part in name.lower().split("_")}
+    return is_dictionary_word(word.lower()) and word.lower() not in named
 
 
 def _asks_same(text: str) -> bool:
