@@ -1197,3 +1197,12 @@ async def test_a_follow_up_that_names_another_tool_with_its_values_is_that_tool(
     assert calls(await plan(text, earlier=checked)) == [expected]
     assert calls(await plan("and www.example.net?", earlier=checked)) == \
         [("http_check", {"url": "https://www.example.net"})]
+
+
+async def test_a_word_the_description_defines_is_a_value_though_a_stop_word() -> None:
+    """ "all = every region" makes "all" a region: "block all logins for 2 hours" blocks every one."""
+    region = {"pattern": "^[a-z][a-z0-9-]*$", "description": "Region, e.g. eu-west; all = every region"}
+    block = [runbook("block_logins", "Block logins in a region", "write",
+                     {"region": region,
+                      "hours": {"type": "int", "min": 1, "max": 48, "description": "For how long"}})]
+    assert calls(await plan("block all logins for 2 hours", block)) == [("block_logins", {"region": "all", "hours": 2})]

@@ -175,6 +175,10 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     choices: dict[str, Choice] = {}
     examples = {shape_of(value) for value in example_values(schema)}
     example_words = {str(value).lower() for value in example_values(schema)}
+    # "all = every group", "0 = forever": a word the description defines is a value, stop word or not
+    described = str(schema.get("description", ""))
+    defined = {word.lower() for word in re.findall(r"(?<![\w=])(\w+)\s*=\s*[A-Za-z]", described)}
+    example_words |= defined
     # a text parameter whose pattern takes digits alone (a sysctl value `^-?[0-9]{1,12}$`) is a number
     numbers_only = bool(schema.get("pattern")) and _fits("42", schema) and not _fits("word", schema) \
         and not _fits("a1", schema)
@@ -188,7 +192,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             choices[value] = Choice(value, score, "quoted")
     for position, span in enumerate(spans):
         lowered = span.text.lower()
-        if lowered in STOPWORDS or span.stem in avoid or span.stem in anchors or lowered in taken:
+        if (lowered in STOPWORDS and lowered not in defined) or span.stem in avoid or span.stem in anchors \
+                or lowered in taken:
             continue
         if verb_form(span.text) or lowered in DETERMINERS or lowered in PARTICLES or lowered in REFERENCES:
             continue
