@@ -21,8 +21,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatops.storage.alert_groups import LINK_KIND, LINK_PLATFORM
+from chatops.storage.views import TITLE
+
 RECEIVE_PLANNED = "chatops_receive_planned_v1"
 FINISH_ROUND = "chatops_finish_round_v1"
+THREAD_VIEW = "chatops_thread_view_v1"
 
 # `p`: lease {thread_id, owner, now, cutoff} or null; event {platform, event_id, received_at,
 # message_id}; thread {id, platform, channel, external_id, title, now}; message {…columns};
@@ -169,7 +173,68 @@ END
 $fn$
 """
 
-DEFINITIONS = (RECEIVE_PLANNED_SQL, FINISH_ROUND_SQL)
+# A thread's newest page as `storage.views.thread_view` reads it with `before` unset (the reply to
+# a message), and its alert group's row or link when `with_alert`: the rows of its six reads as
+# one jsonb document (NULL for no such thread), turned into the same dict by the same Python.
+# Messages, plans and notices come newest first, as the reads return them; a step's
+# `duration_ms` comes as text, so that a float stays a float.
+THREAD_VIEW_SQL = f"""
+CREATE OR REPLACE FUNCTION {THREAD_VIEW}(tid text, lim bigint, with_alert boolean) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+    v_head jsonb;
+    v_messages jsonb;
+    v_since text := NULL;
+    v_plans jsonb;
+    v_notices jsonb;
+    v_alert jsonb := NULL;
+    v_link text := NULL;
+BEGIN
+    SELECT jsonb_build_array(id, {TITLE}, created_at, updated_at) INTO v_head FROM threads WHERE id = tid;
+    IF v_head IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT COALESCE(jsonb_agg(jsonb_build_array(m.id, m.role, m.user_name, m.text, m.perceived_text, m.attachments,
+                                                m.created_at) ORDER BY m.created_at DESC, m.rowid DESC), '[]'::jsonb)
+    INTO v_messages
+    FROM (SELECT id, role, user_name, text, perceived_text, attachments, created_at, rowid FROM messages
+          WHERE thread_id = tid ORDER BY created_at DESC, rowid DESC LIMIT lim + 1) m;
+    IF lim > 0 AND jsonb_array_length(v_messages) > lim THEN
+        v_since := v_messages->(lim::int - 1)->>6;
+    END IF;
+    SELECT COALESCE(jsonb_agg(jsonb_build_array(
+               p.id, p.message_id, p.round, p.goal, p.status, p.requester, p.created_at, p.expires_at, p.decided_at,
+               p.decided_by,
+               (SELECT COALESCE(jsonb_agg(jsonb_build_array(
+                           s.id, s.tool, s.args, s.reason, s.risk, s.status, s.result, s.summary, s.error, s.decided_by,
+                           s.duration_ms::text, s.outcome, s.provenance, s.tainted, s.files) ORDER BY s.position),
+                       '[]'::jsonb)
+                FROM steps s WHERE s.plan_id = p.id)) ORDER BY p.created_at DESC, p.rowid DESC), '[]'::jsonb)
+    INTO v_plans
+    FROM (SELECT * FROM plans
+          WHERE message_id IN (SELECT e->>0 FROM jsonb_array_elements(v_messages) WITH ORDINALITY AS t(e, n)
+                               WHERE n <= lim AND e->>1 = 'user')
+          ORDER BY created_at DESC, rowid DESC LIMIT lim) p;
+    SELECT COALESCE(jsonb_agg(jsonb_build_array(n.id, n.level, n.text, n.created_at) ORDER BY n.id DESC), '[]'::jsonb)
+    INTO v_notices
+    FROM (SELECT id, level, text, created_at FROM notices
+          WHERE thread_id = tid AND (v_since IS NULL OR created_at >= v_since) ORDER BY id DESC LIMIT 500) n;
+    IF with_alert THEN
+        SELECT jsonb_build_array(source, group_key, thread_id, status, alerts, fired_at, resolved_at, created_at,
+                                 updated_at) INTO v_alert
+        FROM alert_groups WHERE thread_id = tid ORDER BY updated_at DESC LIMIT 1;
+        IF v_alert IS NULL THEN
+            SELECT ref INTO v_link FROM platform_refs
+            WHERE platform = '{LINK_PLATFORM}' AND kind = '{LINK_KIND}' AND key = tid;
+        END IF;
+    END IF;
+    RETURN jsonb_build_object('head', v_head, 'messages', v_messages, 'plans', v_plans, 'notices', v_notices,
+                              'alert', v_alert, 'link', v_link);
+END
+$fn$
+"""
+
+DEFINITIONS = (RECEIVE_PLANNED_SQL, FINISH_ROUND_SQL, THREAD_VIEW_SQL)
 
 
 def create(db: Any) -> None:

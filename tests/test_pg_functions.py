@@ -166,3 +166,66 @@ async def test_each_write_transaction_of_a_command_turn_is_one_statement(open_st
                                    release_lease=True)
     assert end.answer_id is not None
     assert len(sent) == 1 and "chatops_finish_round" in sent[0]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_the_view_function_reads_what_the_python_view_reads(open_store: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatops.storage import alert_groups, views
+    from chatops.storage.operations import ts
+    from chatops.storage.postgres import PgDatabase
+
+    store: Store = await open_store()
+    for k in range(5):  # user messages with plans and steps, answers, notices between them
+        message_id, plan, running = await store.receive_planned(inbound("a", f"e{k}"), plan_for("a"), ttl_seconds=60,
+                                                               start_first_step=True, take_lease=False)
+        await store.record_notice(thread("a"), f"notice {k}")
+        await store.finish_round(running, StepResult(ok=k != 2, result={"k": k}, summary="up", error=None,
+                                                     duration_ms=3.0 + k / 3), plan.id,
+                                 answer=RoundAnswer(thread=thread("a"), text=f"answer {k}", ends_turn_of=message_id,
+                                                    claim=""))
+    await store.receive_planned(inbound("a", "e9"), plan_for("a", risk=Risk.write), ttl_seconds=60,
+                                start_first_step=True, take_lease=False)  # a plan that waits, steps not run
+    for name in ("b", "c"):
+        await store.record_inbound(inbound(name, f"e-{name}", text="disk full on db1"))
+
+    def alerts() -> None:  # b was opened for an alert group; c is another surface's thread of it
+        alert_groups.save(store.db, source="alertmanager", group_key="g1", thread_id=thread("b").id,
+                          status="firing", alerts=[{"labels": {"alertname": "DiskFull"}}], fired_at=ts(),
+                          resolved_at=None, now=ts())
+        store.db.execute("INSERT INTO platform_refs (platform, kind, key, ref, updated_at) VALUES (?, ?, ?, ?, ?)",
+                         ["alert", "group_of_thread", thread("c").id,
+                          '{"source": "alertmanager", "group_key": "g1"}', ts()])
+
+    await store._dispatch(alerts, kind="write")
+
+    def in_python(thread_id: str, limit: int, with_alert: bool) -> Any:
+        view = views.thread_view(store.db, thread_id, limit=limit)
+        if with_alert and view is not None:
+            view["alert"] = alert_groups.of_thread(store.db, thread_id)
+        return view
+
+    sent: list[str] = []
+    original = PgDatabase.execute
+
+    def counted(self: PgDatabase, sql: str, params: Any = None) -> Any:
+        sent.append(sql)
+        return original(self, sql, params)
+
+    compared = 0
+    for thread_id in (thread("a").id, thread("b").id, thread("c").id, "web:owner-1:nothing"):
+        for limit in (0, 1, 2, 3, 50):
+            for with_alert in (False, True):
+                expected = await store._dispatch(in_python, thread_id, limit, with_alert, kind="read")
+                monkeypatch.setattr(PgDatabase, "execute", counted)
+                sent.clear()
+                got = await store.thread_view(thread_id, limit=limit, with_alert=with_alert)
+                monkeypatch.setattr(PgDatabase, "execute", original)
+                assert got == expected, (thread_id, limit, with_alert)
+                assert len(sent) == 1 or (thread_id == thread("c").id and with_alert)  # a link reads its group
+                compared += 1
+    full = await store.thread_view(thread("a").id, limit=50, with_alert=True)
+    assert len(full["plans"]) == 6 and isinstance(full["plans"][0]["steps"][0]["duration_ms"], float)
+    assert len(full["notices"]) == 5 and full["alert"] is None and compared == 40
+    assert (await store.thread_view(thread("b").id, with_alert=True))["alert"]["group_key"] == "g1"
+    assert (await store.thread_view(thread("c").id, with_alert=True))["alert"]["group_key"] == "g1"

@@ -1,10 +1,10 @@
-"""A fast-path turn's two write transactions as one call each of a PostgreSQL function.
+"""A fast-path turn's trips to PostgreSQL as one call each of a server-side function.
 
-`Plans.receive_planned` and `Plans.finish_round` run here on PostgreSQL (`storage/pg_functions.py`
-says why): every value is computed as the Python operations compute it on SQLite, and the
-function makes the same conditional statements in the same order, so the rows, the audit log
-and the answers are the same; only the trips differ (one statement instead of nine, and one
-instead of seven).
+`Plans.receive_planned`, `Plans.finish_round` and the reply's `Views.thread_view` run here on
+PostgreSQL (`storage/pg_functions.py` says why): every value is computed as the Python
+operations compute it on SQLite, and each function makes the same conditional statements in the
+same order, so the rows, the audit log, the answers and the views are the same; only the trips
+differ (one statement instead of nine, seven and six).
 """
 
 from __future__ import annotations
@@ -14,14 +14,40 @@ from datetime import timedelta
 from typing import Any
 
 from chatops.bot.model import Inbound, Plan, PlanStatus, Risk, StepResult, StepStatus, utcnow
+from chatops.storage import alert_groups, views
 from chatops.storage.operations import dumps, new_id, ts
 from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.messages import TURN_NOT_HELD
-from chatops.storage.pg_functions import FINISH_ROUND, RECEIVE_PLANNED
+from chatops.storage.pg_functions import FINISH_ROUND, RECEIVE_PLANNED, THREAD_VIEW
 
 
 def _call(part: Any, function: str, payload: dict[str, Any]) -> Any:
     return part.db.execute(f"SELECT {function}(?::jsonb)", [dumps(payload)]).fetchone()[0]
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def thread_view(part: Any, thread_id: str, *, limit: int, with_alert: bool) -> dict[str, Any] | None:
+    """`Views.thread_view` of a thread's newest page in one statement: the same rows, built into
+    the same dict by `storage.views`."""
+    found = _json(part.db.execute(f"SELECT {THREAD_VIEW}(?, ?, ?)", [thread_id, limit, with_alert]).fetchone()[0])
+    if found is None:
+        return None
+    page = views._page(found["messages"], limit)
+    plans = [views._plan_body(p[:10], [[*s[:10], None if s[10] is None else float(s[10]), *s[11:]] for s in p[10]])
+             for p in reversed(found["plans"])]
+    view = views._view(found["head"], page, plans, [views._notice(n) for n in reversed(found["notices"])])
+    if with_alert:
+        if found["alert"] is not None:
+            view["alert"] = alert_groups._row(found["alert"])
+        elif found["link"] is not None:  # another surface's thread of a group (rare): as `of_thread` reads it
+            group = json.loads(found["link"])
+            view["alert"] = alert_groups.get(part.db, group["source"], group["group_key"])
+        else:
+            view["alert"] = None
+    return view
 
 
 def receive_planned(part: Any, inbound: Inbound, plan: Plan, *, ttl_seconds: float, start_first_step: bool,
