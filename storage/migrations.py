@@ -231,9 +231,9 @@ def _turn_claims(db: Any) -> None:
 
 
 def _server_functions(db: Any) -> None:
-    """v17: on PostgreSQL, a fast-path turn's two write transactions as server-side functions, one
-    statement each instead of nine and seven (issue 23, `storage/pg_functions.py`). SQLite runs
-    the same operations in Python: nothing to do there."""
+    """v17: on PostgreSQL, a fast-path turn's two write transactions and the reply's thread view as
+    server-side functions, one statement each instead of nine, seven and six (issue 23,
+    `storage/pg_functions.py`). SQLite runs the same operations in Python: nothing to do there."""
     if not _is_sqlite(db):
         pg_functions.create(db)
 

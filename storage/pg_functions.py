@@ -1,4 +1,4 @@
-"""PostgreSQL functions that run a fast-path turn's two write transactions inside the server.
+"""PostgreSQL functions that run a fast-path turn's trips (two writes, one view) inside the server.
 
 Why: on PostgreSQL a `!command` turn sent about 24 statements (issue 23). At 100 clients the
 bot's process spent 3.1 ms of CPU a turn against SQLite's 1.1 ms and the server 1.7 ms, most of
