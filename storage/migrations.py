@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from chatops.storage import pg_functions
 from chatops.storage.dialect import POSTGRESQL_AUDIT_GUARDS, SQLITE_AUDIT_GUARDS
 
 
@@ -229,6 +230,14 @@ def _turn_claims(db: Any) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN turn_claim TEXT")
 
 
+def _server_functions(db: Any) -> None:
+    """v17: on PostgreSQL, a fast-path turn's two write transactions and the reply's thread view as
+    server-side functions, one statement each instead of nine, seven and six (issue 23,
+    `storage/pg_functions.py`). SQLite runs the same operations in Python: nothing to do there."""
+    if not _is_sqlite(db):
+        pg_functions.create(db)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -246,6 +255,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _shared_files,
     _one_operator_name,
     _turn_claims,
+    _server_functions,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from chatops.bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
+from chatops.storage.checkpointer import Checkpointer
 from chatops.storage.migrations import migrate
 
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
@@ -86,6 +87,7 @@ class SqliteSession:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db: sqlite_utils.Database | None = None
+        self.checkpointer: Checkpointer | None = None  # set once the file is open (see storage/checkpointer.py)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Any]:
@@ -100,6 +102,8 @@ class SqliteSession:
 
     def commit(self, conn: sqlite3.Connection) -> None:
         conn.commit()
+        if self.checkpointer is not None:
+            self.checkpointer.poke()
 
     def rollback(self, conn: sqlite3.Connection) -> None:
         conn.rollback()

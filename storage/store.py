@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from chatops.storage.checkpointer import Checkpointer
 from chatops.storage.dialect import POSTGRESQL, SQLITE, Dialect, is_postgres_url
 from chatops.storage.event_signal import EventSignal
 from chatops.storage.files import FileStore
@@ -147,6 +148,8 @@ class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, L
             return
         try:
             self._sqlite = self._session.db = connect(self.path, self.synchronous)
+            if str(self.path) != ":memory:":
+                self._session.checkpointer = Checkpointer(self.path, self.synchronous)
         except Exception as exc:
             fault = storage_fault(exc, self.path)
             if fault is None:
@@ -166,6 +169,10 @@ class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, L
 
     async def close(self) -> None:
         await self.event_signal.close()
+        checkpointer = getattr(self._session, "checkpointer", None)
+        if checkpointer is not None:  # first: the writer's connection, closed last, then checkpoints all
+            self._session.checkpointer = None
+            await asyncio.to_thread(checkpointer.close)
         if self._sqlite is not None:
             await self._dispatch(self._sqlite.close, kind="alone")
             self._sqlite = self._session.db = None

@@ -63,21 +63,40 @@ def thread_view(db: sqlite_utils.Database, thread_id: str, *, limit: int = 50,
         where += " AND (created_at < ? OR (created_at = ? AND rowid < ?))"
         params += [cursor[0], cursor[0], cursor[1]]
     rows = db.execute(
-        "SELECT id, role, user_name, text, perceived_text, attachments, created_at FROM messages "
+        f"SELECT {MESSAGE_COLUMNS} FROM messages "
         f"WHERE {where} ORDER BY created_at DESC, rowid DESC LIMIT ?", [*params, limit + 1]).fetchall()
+    page = _page(rows, limit)
+    plans = _plans_of_messages(db, [m["id"] for m in page["messages"] if m["role"] == "user"], limit)
+    until = cursor[0] if before else None
+    return _view(head, page, plans, _notices(db, thread_id, page["since"], until))
+
+
+MESSAGE_COLUMNS = "id, role, user_name, text, perceived_text, attachments, created_at"
+
+
+def _page(rows: list[Any], limit: int) -> dict[str, Any]:
+    """A page of messages from up to `limit + 1` rows, newest first: oldest first, whether there
+    are more, and the moment the notices shown among them start (None: from the thread's start)."""
     has_more = len(rows) > limit
-    rows = list(reversed(rows[:limit]))
     messages = [
         {"id": r[0], "role": r[1], "user": r[2] or "", "text": r[3] or "", "perceived_text": r[4] or "",
          "attachments": _loads(r[5]) or [], "created_at": r[6]}
-        for r in rows
+        for r in reversed(rows[:limit])
     ]
-    plans = _plans_of_messages(db, [m["id"] for m in messages if m["role"] == "user"], limit)
-    since = messages[0]["created_at"] if has_more and messages else None
-    until = cursor[0] if before else None
+    return {"messages": messages, "has_more": has_more,
+            "since": messages[0]["created_at"] if has_more and messages else None}
+
+
+def _view(head: Any, page: dict[str, Any], plans: list[dict[str, Any]],
+          notices: list[dict[str, Any]]) -> dict[str, Any]:
+    messages, has_more = page["messages"], page["has_more"]
     return {"id": head[0], "title": head[1] or "", "created_at": head[2], "updated_at": head[3],
-            "messages": messages, "plans": plans, "notices": _notices(db, thread_id, since, until),
+            "messages": messages, "plans": plans, "notices": notices,
             "has_more": has_more, "next_before": messages[0]["id"] if has_more and messages else None}
+
+
+def _notice(r: Any) -> dict[str, Any]:
+    return {"id": r[0], "level": r[1], "text": r[2], "created_at": r[3]}
 
 
 def _notices(db: sqlite_utils.Database, thread_id: str, since: str | None, until: str | None,
@@ -92,7 +111,7 @@ def _notices(db: sqlite_utils.Database, thread_id: str, since: str | None, until
         params.append(until)
     rows = db.execute(f"SELECT id, level, text, created_at FROM notices WHERE {where} ORDER BY id DESC LIMIT ?",
                       [*params, limit]).fetchall()
-    return [{"id": r[0], "level": r[1], "text": r[2], "created_at": r[3]} for r in reversed(rows)]
+    return [_notice(r) for r in reversed(rows)]
 
 
 def _plans_of_messages(db: sqlite_utils.Database, message_ids: list[str], limit: int) -> list[dict[str, Any]]:
@@ -115,25 +134,28 @@ def plan_view(db: sqlite_utils.Database, plan_id: str) -> dict[str, Any] | None:
 PLAN_COLUMNS = "id, message_id, round, goal, status, requester, created_at, expires_at, decided_at, decided_by"
 
 
+STEP_COLUMNS = ("id, tool, args, reason, risk, status, result, summary, error, decided_by, duration_ms, outcome, "
+                "provenance, tainted, files")
+
+
 def _plan_bodies(db: sqlite_utils.Database, rows: list[Any]) -> list[dict[str, Any]]:
-    plans = []
-    for p in rows:
-        requester = _loads(p[5]) or {}
-        steps = [
-            {"id": s[0], "tool": s[1], "args": _loads(s[2]) or {}, "reason": s[3] or "", "risk": s[4],
-             "status": s[5], "result": _loads(s[6]), "summary": s[7], "error": s[8], "decided_by": s[9],
-             "duration_ms": s[10], "outcome": s[11], "provenance": s[12], "tainted": bool(s[13]),
-             "files": _loads(s[14]) or []}
-            for s in db.execute(
-                "SELECT id, tool, args, reason, risk, status, result, summary, error, decided_by, duration_ms, "
-                "outcome, provenance, tainted, files FROM steps WHERE plan_id = ? ORDER BY position",
-                [p[0]]).fetchall()
-        ]
-        plans.append({"id": p[0], "message_id": p[1], "round": p[2], "goal": p[3], "status": p[4],
-                      "requester": requester.get("name") or requester.get("id") or "",
-                      "created_at": p[6], "expires_at": p[7], "decided_at": p[8], "decided_by": p[9],
-                      "steps": steps})
-    return plans
+    return [_plan_body(p, db.execute(f"SELECT {STEP_COLUMNS} FROM steps WHERE plan_id = ? ORDER BY position",
+                                     [p[0]]).fetchall()) for p in rows]
+
+
+def _plan_body(p: Any, step_rows: list[Any]) -> dict[str, Any]:
+    requester = _loads(p[5]) or {}
+    steps = [
+        {"id": s[0], "tool": s[1], "args": _loads(s[2]) or {}, "reason": s[3] or "", "risk": s[4],
+         "status": s[5], "result": _loads(s[6]), "summary": s[7], "error": s[8], "decided_by": s[9],
+         "duration_ms": s[10], "outcome": s[11], "provenance": s[12], "tainted": bool(s[13]),
+         "files": _loads(s[14]) or []}
+        for s in step_rows
+    ]
+    return {"id": p[0], "message_id": p[1], "round": p[2], "goal": p[3], "status": p[4],
+            "requester": requester.get("name") or requester.get("id") or "",
+            "created_at": p[6], "expires_at": p[7], "decided_at": p[8], "decided_by": p[9],
+            "steps": steps}
 
 
 def audit_entries(db: sqlite_utils.Database, *, limit: int, thread: str | None = None, user: str | None = None,

@@ -114,8 +114,9 @@ async def test_a_replica_frozen_between_pipelined_statements_is_fenced_off_by_th
     sent, thawed = threading.Event(), threading.Event()
 
     def freeze_between_statements() -> None:
-        frozen.db.execute("UPDATE pinned SET v = 1 WHERE k = ?", ["a"])
-        frozen.db.raw.pgconn.flush()  # sent, its row locked; no sync: the server waits for more
+        # psycopg queues a pipelined statement until a result is wanted; reading one sends the queue
+        # with a flush request, not a sync: sent, its row locked, and the server waits for more
+        frozen.db.execute("UPDATE pinned SET v = 1 WHERE k = ? RETURNING v", ["a"]).fetchone()
         sent.set()
         time.sleep(8)
         thawed.set()

@@ -18,7 +18,9 @@ from chatops.bot.model import (
     utcnow,
 )
 from chatops.bot.states import plan_may_move
+from chatops.storage.dialect import POSTGRESQL
 from chatops.storage.operations import dt, dumps, loads, new_id, reads, ts, writes
+from chatops.storage.parts import in_server
 from chatops.storage.parts.leases import THREAD_BUSY, ThreadBusy
 from chatops.storage.parts.part import Part
 
@@ -159,7 +161,11 @@ class Plans(Part):
         nothing. The message never exists without its plan, nor the plan without its message.
         With `take_lease`, the thread's lease is taken first in the same transaction:
         (`THREAD_BUSY`, None, None), with nothing stored, while another live process holds it.
-        The plan given becomes the stored plan (it is not copied)."""
+        The plan given becomes the stored plan (it is not copied). On PostgreSQL all of it is one
+        statement, a server-side function (`storage/pg_functions.py`)."""
+        if self.dialect is POSTGRESQL:
+            return in_server.receive_planned(self, inbound, plan, ttl_seconds=ttl_seconds,
+                                             start_first_step=start_first_step, take_lease=take_lease)
         if take_lease and not self._take_turn_lease(inbound.thread.id):  # type: ignore[attr-defined]
             return THREAD_BUSY, None, None
         message_id = self.record_inbound.blocking(self, inbound)  # type: ignore[attr-defined]
@@ -183,7 +189,11 @@ class Plans(Part):
         after `finish_step` and `transition_plan` (the new owner answers, or the hub re-plans).
         With `release_lease`, a stored answer gives the thread's lease up in the same transaction.
         With `next_round` (message id, the run's claim, the next round's number), it also says
-        whether that run may plan the next round (`Messages.holds_turn`), when no answer ends it."""
+        whether that run may plan the next round (`Messages.holds_turn`), when no answer ends it.
+        On PostgreSQL all of it is one statement, a server-side function (`storage/pg_functions.py`)."""
+        if self.dialect is POSTGRESQL and (answer is None or answer.ends_turn_of):
+            return in_server.finish_round(self, step_id, outcome, plan_id, answer=answer,
+                                          release_lease=release_lease, next_round=next_round)
         step_won = self.finish_step.blocking(self, step_id, outcome)  # type: ignore[attr-defined]
         final = PlanStatus.succeeded if outcome.ok and step_won else PlanStatus.failed
         plan_settled = self.transition_plan.blocking(  # type: ignore[attr-defined]

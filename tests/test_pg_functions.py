@@ -1,0 +1,231 @@
+"""A fast-path turn's two write transactions as PostgreSQL functions (issue 23): one statement
+each, and the same rows, audit log and answers as the Python operations on SQLite, in every case
+their checks decide (a busy thread, a repeated delivery, a late result, a turn taken over, the
+next round)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from chatops.bot.model import Inbound, Plan, Risk, Step, StepResult, ThreadRef, UserRef
+from chatops.storage import Store
+from chatops.storage.store import RoundAnswer
+from tests.postgres_server import shared_server
+
+USER = UserRef(platform="web", id="u1", name="alice")
+TABLES = {
+    "threads": "id, platform, channel, external_id, title",
+    "events": "platform, event_id, message_id",
+    "messages": "id, thread_id, role, platform, user_id, user_name, text, perceived_text, attachments, owner, "
+                "turn_ended_at IS NULL, turn_claim",
+    "plans": "id, thread_id, message_id, round, goal, status, requester, expires_at > created_at, decided_at, "
+             "decided_by, owner",
+    "steps": "id, plan_id, position, tool, args, reason, risk, status, result, error, decided_by, "
+             "started_at IS NULL, finished_at IS NULL, duration_ms, summary, outcome, provenance, tainted, owner, "
+             "tool_fingerprint",
+    "thread_leases": "thread_id, owner",
+}
+IDS = re.compile(r"\b(?:m|p|s|proc)-[0-9a-f]{12}\b")
+
+
+def thread(name: str) -> ThreadRef:
+    return ThreadRef(platform="web", channel="owner-1", thread=name)
+
+
+def inbound(name: str, event: str, text: str = "!ping host=db1") -> Inbound:
+    return Inbound(event_id=event, thread=thread(name), user=USER, text=text)
+
+
+def plan_for(name: str, *, risk: Risk = Risk.read) -> Plan:
+    return Plan(thread_id=thread(name).id, goal="ping db1", requester=USER,
+                steps=[Step(tool="ping", args={"host": "db1"}, reason="asked", risk=risk, fingerprint="f1"),
+                       Step(tool="dns_lookup", args={"name": "db1"}, risk=risk, provenance="typed")])
+
+
+async def _scenario(first: Store, second: Store) -> list[Any]:
+    """Every case the functions decide, on `first` (the process under test; `second` is another
+    live process on the same database). Returns what the store answered, in order."""
+    said: list[Any] = []
+    # a read-only command: stored with its plan running and its first step started, then answered
+    message_id, plan, running = await first.receive_planned(inbound("a", "e1"), plan_for("a"), ttl_seconds=60,
+                                                           start_first_step=True, take_lease=True)
+    said.append((plan.status.value, [s.status.value for s in plan.steps], running == plan.steps[0].id))
+    end = await first.finish_round(running, StepResult(ok=True, result={"rtt": 1.5}, summary="up", duration_ms=3.21,
+                                                       outcome="ok"), plan.id,
+                                   answer=RoundAnswer(thread=thread("a"), text="db1 is up", ends_turn_of=message_id,
+                                                      claim=""), release_lease=True)
+    said.append((end.step_won, end.plan_status and end.plan_status.value, end.answer_id is not None,
+                 end.next_round_held))
+    # the same delivery again: nothing stored
+    said.append(await first.receive_planned(inbound("a", "e1"), plan_for("a"), ttl_seconds=60,
+                                            start_first_step=True, take_lease=True))
+    # a thread whose lease another live process holds: nothing stored
+    assert await second.take_thread_lease(thread("b").id)
+    busy = await first.receive_planned(inbound("b", "e2"), plan_for("b"), ttl_seconds=60, start_first_step=True,
+                                       take_lease=True)
+    said.append(repr(busy[0]))
+    # a plan that waits for a decision: proposed, nothing started
+    _, waiting, none = await first.receive_planned(inbound("c", "e3"), plan_for("c", risk=Risk.write),
+                                                   ttl_seconds=60, start_first_step=True, take_lease=False)
+    said.append((waiting.status.value, [s.status.value for s in waiting.steps], none))
+    # a step that another process marked interrupted meanwhile: a late result, the plan fails, no answer
+    message_id, plan, running = await first.receive_planned(inbound("d", "e4"), plan_for("d"), ttl_seconds=60,
+                                                           start_first_step=True, take_lease=True)
+    await first._dispatch(lambda: first.db.execute("UPDATE steps SET status = 'interrupted' WHERE id = ?",
+                                                   [running]), kind="write")
+    end = await first.finish_round(running, StepResult(ok=True, summary="late"), plan.id,
+                                   answer=RoundAnswer(thread=thread("d"), text="late", ends_turn_of=message_id,
+                                                      claim=""), release_lease=True)
+    said.append((end.step_won, end.plan_status and end.plan_status.value, end.answer_id, end.next_round_held))
+    # a turn whose claim moved on (another run took it): the answer is dropped, the step still ends
+    message_id, plan, running = await first.receive_planned(inbound("e", "e5"), plan_for("e"), ttl_seconds=60,
+                                                           start_first_step=True, take_lease=True)
+    end = await first.finish_round(running, StepResult(ok=False, error="boom", summary="failed"), plan.id,
+                                   answer=RoundAnswer(thread=thread("e"), text="no", ends_turn_of=message_id,
+                                                      claim="another-run"), release_lease=True)
+    said.append((end.step_won, end.plan_status and end.plan_status.value, end.answer_id, end.next_round_held))
+    # no answer: may the run plan round 2 (yes) or round 1 again (no: it has a plan)?
+    for round_number in (2, 1):
+        message_id, plan, running = await first.receive_planned(
+            inbound(f"f{round_number}", f"e6{round_number}"), plan_for(f"f{round_number}"), ttl_seconds=60,
+            start_first_step=True, take_lease=False)
+        end = await first.finish_round(running, StepResult(ok=True), plan.id, answer=None,
+                                       next_round=(message_id, "", round_number))
+        said.append((end.step_won, end.plan_status and end.plan_status.value, end.answer_id, end.next_round_held))
+    return said
+
+
+async def _snapshot(store: Store, names: dict[str, str]) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        found = {table: [list(row) for row in store.db.execute(
+            f"SELECT {columns} FROM {table} ORDER BY {'thread_id' if table == 'thread_leases' else 'rowid'}"
+        ).fetchall()] for table, columns in TABLES.items()}
+        found["audit"] = [list(row) for row in store.db.execute(
+            "SELECT kind, actor, thread_id, plan_id, step_id, detail FROM audit ORDER BY id").fetchall()]
+        return found
+
+    raw = repr(await store._dispatch(read, kind="read"))
+
+    def name(match: re.Match[str]) -> str:
+        return names.setdefault(match.group(0), f"{match.group(0)[0]}{len(names)}")
+
+    return eval(IDS.sub(lambda m: repr(name(m))[1:-1], raw))
+
+
+async def _run(tmp_path: Any, url: str | None) -> tuple[list[Any], dict[str, Any]]:
+    first = await Store.open(tmp_path / "chatops.db", url=url, thread_leases=True)
+    second = await Store.open(tmp_path / "chatops.db", url=url, thread_leases=True)
+    try:
+        await first.register_process()
+        await second.register_process()
+        said = await _scenario(first, second)
+        names = {first.identity.id: "P1", second.identity.id: "P2"}  # type: ignore[union-attr]
+        said = eval(IDS.sub(lambda m: names.setdefault(m.group(0), f"x{len(names)}"), repr(said)))
+        return said, await _snapshot(first, names)
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_functions_store_what_the_python_operations_store(tmp_path: Any) -> None:
+    (tmp_path / "sqlite").mkdir()
+    (tmp_path / "pg").mkdir()
+    on_sqlite = await _run(tmp_path / "sqlite", None)
+    on_postgres = await _run(tmp_path / "pg", shared_server().create_database())
+    assert on_postgres[0] == on_sqlite[0]
+    for table in [*TABLES, "audit"]:
+        assert on_postgres[1][table] == on_sqlite[1][table], table
+    kinds = [row[0] for row in on_sqlite[1]["audit"]]
+    assert {"step.late_result", "answer.dropped", "plan.failed", "plan.succeeded"} <= set(kinds)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_each_write_transaction_of_a_command_turn_is_one_statement(open_store: Any,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatops.storage.postgres import PgDatabase
+
+    store: Store = await open_store(thread_leases=True)
+    await store.register_process()
+    sent: list[str] = []
+    original = PgDatabase.execute
+
+    def counted(self: PgDatabase, sql: str, params: Any = None) -> Any:
+        sent.append(sql)
+        return original(self, sql, params)
+
+    monkeypatch.setattr(PgDatabase, "execute", counted)
+    message_id, plan, running = await store.receive_planned(inbound("a", "e1"), plan_for("a"), ttl_seconds=60,
+                                                           start_first_step=True, take_lease=True)
+    assert len(sent) == 1 and "chatops_receive_planned" in sent[0]
+    sent.clear()
+    end = await store.finish_round(running, StepResult(ok=True, summary="up"), plan.id,
+                                   answer=RoundAnswer(thread=thread("a"), text="up", ends_turn_of=message_id, claim=""),
+                                   release_lease=True)
+    assert end.answer_id is not None
+    assert len(sent) == 1 and "chatops_finish_round" in sent[0]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_the_view_function_reads_what_the_python_view_reads(open_store: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from chatops.storage import alert_groups, views
+    from chatops.storage.operations import ts
+    from chatops.storage.postgres import PgDatabase
+
+    store: Store = await open_store()
+    for k in range(5):  # user messages with plans and steps, answers, notices between them
+        message_id, plan, running = await store.receive_planned(inbound("a", f"e{k}"), plan_for("a"), ttl_seconds=60,
+                                                               start_first_step=True, take_lease=False)
+        await store.record_notice(thread("a"), f"notice {k}")
+        await store.finish_round(running, StepResult(ok=k != 2, result={"k": k}, summary="up", error=None,
+                                                     duration_ms=3.0 + k / 3), plan.id,
+                                 answer=RoundAnswer(thread=thread("a"), text=f"answer {k}", ends_turn_of=message_id,
+                                                    claim=""))
+    await store.receive_planned(inbound("a", "e9"), plan_for("a", risk=Risk.write), ttl_seconds=60,
+                                start_first_step=True, take_lease=False)  # a plan that waits, steps not run
+    for name in ("b", "c"):
+        await store.record_inbound(inbound(name, f"e-{name}", text="disk full on db1"))
+
+    def alerts() -> None:  # b was opened for an alert group; c is another surface's thread of it
+        alert_groups.save(store.db, source="alertmanager", group_key="g1", thread_id=thread("b").id,
+                          status="firing", alerts=[{"labels": {"alertname": "DiskFull"}}], fired_at=ts(),
+                          resolved_at=None, now=ts())
+        store.db.execute("INSERT INTO platform_refs (platform, kind, key, ref, updated_at) VALUES (?, ?, ?, ?, ?)",
+                         ["alert", "group_of_thread", thread("c").id,
+                          '{"source": "alertmanager", "group_key": "g1"}', ts()])
+
+    await store._dispatch(alerts, kind="write")
+
+    def in_python(thread_id: str, limit: int, with_alert: bool) -> Any:
+        view = views.thread_view(store.db, thread_id, limit=limit)
+        if with_alert and view is not None:
+            view["alert"] = alert_groups.of_thread(store.db, thread_id)
+        return view
+
+    sent: list[str] = []
+    original = PgDatabase.execute
+
+    def counted(self: PgDatabase, sql: str, params: Any = None) -> Any:
+        sent.append(sql)
+        return original(self, sql, params)
+
+    compared = 0
+    for thread_id in (thread("a").id, thread("b").id, thread("c").id, "web:owner-1:nothing"):
+        for limit in (0, 1, 2, 3, 50):
+            for with_alert in (False, True):
+                expected = await store._dispatch(in_python, thread_id, limit, with_alert, kind="read")
+                monkeypatch.setattr(PgDatabase, "execute", counted)
+                sent.clear()
+                got = await store.thread_view(thread_id, limit=limit, with_alert=with_alert)
+                monkeypatch.setattr(PgDatabase, "execute", original)
+                assert got == expected, (thread_id, limit, with_alert)
+                assert len(sent) == 1 or (thread_id == thread("c").id and with_alert)  # a link reads its group
+                compared += 1
+    full = await store.thread_view(thread("a").id, limit=50, with_alert=True)
+    assert len(full["plans"]) == 6 and isinstance(full["plans"][0]["steps"][0]["duration_ms"], float)
+    assert len(full["notices"]) == 5 and full["alert"] is None and compared == 40
+    assert (await store.thread_view(thread("b").id, with_alert=True))["alert"]["group_key"] == "g1"
+    assert (await store.thread_view(thread("c").id, with_alert=True))["alert"]["group_key"] == "g1"
