@@ -197,4 +197,7 @@ def test_a_restart_on_a_full_four_megabyte_disk_runs_and_recovers_when_space_ret
                 time.sleep(0.2)
             status, body = again.call("POST", "/api/v1/threads", {"text": "!ping host=db1"})
             assert status == 201, body
-        assert "starting on a full disk" in again.output or "cannot be written yet" in again.output, again.output
+        # the operator is told, at start or at the first write that fails (whether the start's own
+        # registration still fits depends on how much of the log a checkpoint freed: storage/checkpointer.py)
+        assert any(said in again.output for said in ("starting on a full disk", "cannot be written yet",
+                                                     "the database is full")), again.output
