@@ -1206,3 +1206,23 @@ async def test_a_word_the_description_defines_is_a_value_though_a_stop_word() ->
                      {"region": region,
                       "hours": {"type": "int", "min": 1, "max": 48, "description": "For how long"}})]
     assert calls(await plan("block all logins for 2 hours", block)) == [("block_logins", {"region": "all", "hours": 2})]
+
+
+async def test_a_later_part_acts_where_the_part_before_did() -> None:
+    """ "add sam to wiki-editors and then take him out of wiki-admins": the second part names its own
+    group and takes the user from the first part (a parameter of the same name)."""
+    def groups(user_pattern: str) -> list[ToolSpec]:
+        member = {"user": {"pattern": user_pattern, "description": "uid, e.g. jdoe"},
+                  "group": {"pattern": "^[a-z][a-z0-9-]*$", "description": "group, e.g. wiki-admins"}}
+        return [runbook("add_member", "Add a user to a wiki group", "write", member),
+                runbook("remove_member", "Remove a user from a wiki group", "write", member)]
+
+    text = "add sam to wiki-editors and then take him out of wiki-admins"
+    assert calls(await plan(text, groups("^[a-z][a-z0-9._]*$"))) == [
+        ("add_member", {"user": "sam", "group": "wiki-editors"}),
+        ("remove_member", {"group": "wiki-admins", "user": "sam"})]
+    # where "wiki-admins" could be a user too, which value is which is unsure: nothing is borrowed,
+    # and no step removes a user named "wiki-admins"
+    outcome = await plan(text, groups("^[a-z][a-z0-9._-]*$"))
+    assert not isinstance(outcome, Plan) or ("remove_member", {"user": "wiki-admins", "group": "wiki-editors"}) \
+        not in calls(outcome)

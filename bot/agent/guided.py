@@ -122,6 +122,7 @@ from chatops.bot.agent.step_wording import (
 )
 from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.bot.agent.undo import UNDO, undo_step
+from chatops.bot.agent.values import fitting
 from chatops.bot.model import Answer, Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
@@ -369,6 +370,15 @@ class GuidedPlanner:
                 earlier = Previous(steps[-1], next(s for s in tools if s.name == steps[-1].tool), False)
                 for name, (value, _) in borrow(best, earlier).items():
                     args[name], sources[name] = value, f"{name} {value} (from the part before)"
+            elif best.filled.missing and steps:
+                # "fail /dev/sdd in md0 on stor-09 then show me the array": a value the part before gave a
+                # parameter of the same name is where this part acts too
+                # (not when a value this part gave could be that parameter's too: then which is which is unsure)
+                own = [str(value) for value in best.filled.args.values()]
+                for param in best.filled.missing:
+                    if param.name in steps[-1].args and not any(fitting(value, param.schema) for value in own):
+                        value = steps[-1].args[param.name]
+                        args[param.name], sources[param.name] = value, f"{param.name} {value} (from the part before)"
             missing = [param for param in best.filled.missing if param.name not in args]
             found = best.matched or best.described or best.by_meaning or best.by_values
             if not clear or missing or best.filled.ties or not found:
