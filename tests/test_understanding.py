@@ -1226,3 +1226,11 @@ async def test_a_later_part_acts_where_the_part_before_did() -> None:
     outcome = await plan(text, groups("^[a-z][a-z0-9._-]*$"))
     assert not isinstance(outcome, Plan) or ("remove_member", {"user": "wiki-admins", "group": "wiki-editors"}) \
         not in calls(outcome)
+
+
+def test_a_short_word_is_a_slip_only_with_a_doubled_letter_typed_once() -> None:
+    from chatops.bot.agent.tool_words import typo_of
+
+    assert typo_of("kil", {"kill", "list"}) == "kill"
+    assert typo_of("kit", {"kill"}) is None  # an English word is never a slip
+    assert typo_of("kol", {"kill"}) is None  # another letter, not a doubled one

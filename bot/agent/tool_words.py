@@ -101,6 +101,10 @@ def misspelt(spans: list[Span], vocabulary: set[str]) -> set[str]:
 def typo_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
     """The word of `vocabulary` that `word` is a typing slip of: the same first letter, and one
     edit (two from seven letters on; a swap of two letters is one edit)."""
+    if len(word) == 3 and word.isalpha() and word not in STOPWORDS and not is_english(word):
+        # "kil" for "kill": a short word is a slip only with a doubled letter typed once
+        return next((known for known in vocabulary if len(known) == 4 and any(
+            known == word[:i] + word[i - 1] + word[i:] for i in range(1, 4))), None)
     if len(word) < 4 or not word.isalpha() or word in STOPWORDS or word in _STOP_STEMS or is_english(word):
         return None  # "show" is a word, not a slip of "slow"; "stats" not of "seats"
     allowed = 2 if len(word) >= 7 else 1
