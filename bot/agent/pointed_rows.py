@@ -72,4 +72,5 @@ def _matches(words: tuple[str, ...], row: str) -> int:
     ("notebook" in "adhoc-notebook"), or as a word of the same stem ("heartbeating", "heartbeat")."""
     lowered = row.lower()
     parts = {stem(part) for token in words_of(lowered) for part in re.split(r"[-_.@/]", token) if part}
-    return sum(1 for word in words if word in lowered or stem(word) in parts)
+    # a short word counts only as a whole part ("ad" is in "loaded", not a row's word)
+    return sum(1 for word in words if (len(word) >= 4 and word in lowered) or stem(word) in parts)
