@@ -16,7 +16,7 @@ LINK_PLATFORM, LINK_KIND = "alert", "group_of_thread"  # another surface's threa
 COLUMNS = "source, group_key, thread_id, status, alerts, fired_at, resolved_at, created_at, updated_at"
 
 
-def _row(row: Any) -> dict[str, Any] | None:
+def row_of(row: Any) -> dict[str, Any] | None:
     if row is None:
         return None
     names = [name.strip() for name in COLUMNS.split(",")]
@@ -26,7 +26,7 @@ def _row(row: Any) -> dict[str, Any] | None:
 
 
 def get(db: sqlite_utils.Database, source: str, group_key: str) -> dict[str, Any] | None:
-    return _row(db.execute(f"SELECT {COLUMNS} FROM alert_groups WHERE source = ? AND group_key = ?",
+    return row_of(db.execute(f"SELECT {COLUMNS} FROM alert_groups WHERE source = ? AND group_key = ?",
                            [source, group_key]).fetchone())
 
 
@@ -34,7 +34,7 @@ def of_thread(db: sqlite_utils.Database, thread_id: str) -> dict[str, Any] | Non
     """The alert group a thread was opened for (the newest, should a thread hold several): its
     own thread, or one of its other surfaces' threads (a Slack or Discord thread, linked in
     `platform_refs` as ("alert", "group_of_thread", thread id) → {"source", "group_key"})."""
-    found = _row(db.execute(f"SELECT {COLUMNS} FROM alert_groups WHERE thread_id = ? ORDER BY updated_at DESC "
+    found = row_of(db.execute(f"SELECT {COLUMNS} FROM alert_groups WHERE thread_id = ? ORDER BY updated_at DESC "
                             "LIMIT 1", [thread_id]).fetchone())
     if found is not None:
         return found

@@ -65,16 +65,16 @@ def thread_view(db: sqlite_utils.Database, thread_id: str, *, limit: int = 50,
     rows = db.execute(
         f"SELECT {MESSAGE_COLUMNS} FROM messages "
         f"WHERE {where} ORDER BY created_at DESC, rowid DESC LIMIT ?", [*params, limit + 1]).fetchall()
-    page = _page(rows, limit)
+    page = page_of(rows, limit)
     plans = _plans_of_messages(db, [m["id"] for m in page["messages"] if m["role"] == "user"], limit)
     until = cursor[0] if before else None
-    return _view(head, page, plans, _notices(db, thread_id, page["since"], until))
+    return view_of(head, page, plans, _notices(db, thread_id, page["since"], until))
 
 
 MESSAGE_COLUMNS = "id, role, user_name, text, perceived_text, attachments, created_at"
 
 
-def _page(rows: list[Any], limit: int) -> dict[str, Any]:
+def page_of(rows: list[Any], limit: int) -> dict[str, Any]:
     """A page of messages from up to `limit + 1` rows, newest first: oldest first, whether there
     are more, and the moment the notices shown among them start (None: from the thread's start)."""
     has_more = len(rows) > limit
@@ -87,15 +87,18 @@ def _page(rows: list[Any], limit: int) -> dict[str, Any]:
             "since": messages[0]["created_at"] if has_more and messages else None}
 
 
-def _view(head: Any, page: dict[str, Any], plans: list[dict[str, Any]],
+def view_of(head: Any, page: dict[str, Any], plans: list[dict[str, Any]],
           notices: list[dict[str, Any]]) -> dict[str, Any]:
+    """The thread view from its rows, however they were read (here, or by the PostgreSQL
+    function `storage/parts/in_server.py` calls): one shape for both."""
     messages, has_more = page["messages"], page["has_more"]
     return {"id": head[0], "title": head[1] or "", "created_at": head[2], "updated_at": head[3],
             "messages": messages, "plans": plans, "notices": notices,
             "has_more": has_more, "next_before": messages[0]["id"] if has_more and messages else None}
 
 
-def _notice(r: Any) -> dict[str, Any]:
+def notice_of(r: Any) -> dict[str, Any]:
+    """A notice row (id, level, text, created_at) as the view shows it."""
     return {"id": r[0], "level": r[1], "text": r[2], "created_at": r[3]}
 
 
@@ -111,7 +114,7 @@ def _notices(db: sqlite_utils.Database, thread_id: str, since: str | None, until
         params.append(until)
     rows = db.execute(f"SELECT id, level, text, created_at FROM notices WHERE {where} ORDER BY id DESC LIMIT ?",
                       [*params, limit]).fetchall()
-    return [_notice(r) for r in reversed(rows)]
+    return [notice_of(r) for r in reversed(rows)]
 
 
 def _plans_of_messages(db: sqlite_utils.Database, message_ids: list[str], limit: int) -> list[dict[str, Any]]:
@@ -139,11 +142,12 @@ STEP_COLUMNS = ("id, tool, args, reason, risk, status, result, summary, error, d
 
 
 def _plan_bodies(db: sqlite_utils.Database, rows: list[Any]) -> list[dict[str, Any]]:
-    return [_plan_body(p, db.execute(f"SELECT {STEP_COLUMNS} FROM steps WHERE plan_id = ? ORDER BY position",
+    return [plan_body(p, db.execute(f"SELECT {STEP_COLUMNS} FROM steps WHERE plan_id = ? ORDER BY position",
                                      [p[0]]).fetchall()) for p in rows]
 
 
-def _plan_body(p: Any, step_rows: list[Any]) -> dict[str, Any]:
+def plan_body(p: Any, step_rows: list[Any]) -> dict[str, Any]:
+    """A plan row (`PLAN_COLUMNS`) and its step rows (`STEP_COLUMNS`) as the view shows them."""
     requester = _loads(p[5]) or {}
     steps = [
         {"id": s[0], "tool": s[1], "args": _loads(s[2]) or {}, "reason": s[3] or "", "risk": s[4],

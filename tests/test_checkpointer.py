@@ -20,7 +20,7 @@ async def test_committed_pages_reach_the_file_without_a_checkpoint_on_the_writer
     before = os.path.getsize(store.path)
     for batch in range(40):
         await store.append_audit("bulk", detail={"batch": batch, "padding": "x" * 50_000})
-    for _ in range(100):  # the checkpointer runs at most every 20 ms, off the writer thread
+    for _ in range(600):  # the checkpointer runs at most every 20 ms, off the writer thread (30 s on a slow machine)
         if os.path.getsize(store.path) > before + 1_000_000:
             break
         await asyncio.sleep(0.05)

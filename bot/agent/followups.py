@@ -125,10 +125,10 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     args = {**previous.step.args, **new}
     if new:
         changed = ", ".join(labels[name] for name in new)
-        reason = f"as before ({_call(previous.step)}), with {changed}"
+        reason = f"as before ({call_text(previous.step)}), with {changed}"
     else:
         verb = "again, after it was denied" if previous.denied else "again"
-        reason = f"{_call(previous.step)} {verb}: you asked to repeat it"
+        reason = f"{call_text(previous.step)} {verb}: you asked to repeat it"
     return Step(tool=previous.spec.name, args=args, reason=reason[:200], risk=previous.spec.risk)
 
 
@@ -187,6 +187,7 @@ def borrow(candidate: Candidate, previous: Previous, text: str = "") -> dict[str
     return found
 
 
-def _call(step: Step) -> str:
+def call_text(step: Step) -> str:
+    """A step as one line, `tool key=value …`, as reasons quote it."""
     args = " ".join(f"{key}={value}" for key, value in step.args.items())
     return f"{step.tool} {args}".strip()

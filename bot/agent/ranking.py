@@ -15,7 +15,6 @@ from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
     CLAUSE,
     STOPWORDS,
-    VERB_LEADS,
     Entities,
     extract_entities,
     is_unit,
@@ -38,7 +37,7 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
-from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span
+from chatops.bot.agent.phrases import VERB_LEAD_STEMS, at_verb, clause_tokens, phrase_positions, synonym_span
 from chatops.bot.agent.tool_words import (
     abbreviation_of,
     description_verb,
@@ -155,7 +154,7 @@ def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{points:g} {text!r}")
         for clause in clauses:
             for position in phrase_positions(phrase, clause):
-                in_verb_place = position == 0 or clause[position - 1] in {stem(w) for w in VERB_LEADS}
+                in_verb_place = position == 0 or clause[position - 1] in VERB_LEAD_STEMS
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
                 if ((in_verb_place and not foreign) or counted) and not common:
                     verb_hit = True

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from chatops.bot.agent.actions import tool_actions
-from chatops.bot.agent.followups import Previous
+from chatops.bot.agent.followups import Previous, call_text
 from chatops.bot.agent.lexicon import STATE_WORDS, synonym_class
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.model import Step
@@ -35,7 +35,7 @@ def undo_step(previous: Previous, tools: list[ToolSpec]) -> Step | None:
     if switched is not None:
         name, value = switched
         args = {**previous.step.args, name: value}
-        return _step(previous.spec, args, f"undoes {_call(previous)}: {name} {value}")
+        return _step(previous.spec, args, f"undoes {call_text(previous.step)}: {name} {value}")
     inverse = INVERSE_CLASSES.get(action_class(previous.spec) or "")
     if inverse is None:
         return None
@@ -50,7 +50,7 @@ def undo_step(previous: Previous, tools: list[ToolSpec]) -> Step | None:
     if len(fits) != 1:
         return None
     spec, args = fits[0]
-    return _step(spec, args, f"undoes {_call(previous)}")
+    return _step(spec, args, f"undoes {call_text(previous.step)}")
 
 
 def action_class(spec: ToolSpec) -> str | None:
@@ -80,11 +80,6 @@ def _opposite(one: str, other: str) -> bool:
         return True
     first, second = synonym_class(a), synonym_class(b)
     return first is not None and second is not None and INVERSE_CLASSES.get(first) == second
-
-
-def _call(previous: Previous) -> str:
-    args = " ".join(f"{key}={value}" for key, value in previous.step.args.items())
-    return f"{previous.step.tool} {args}".strip()
 
 
 def _step(spec: ToolSpec, args: dict[str, Any], reason: str) -> Step:

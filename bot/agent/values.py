@@ -173,8 +173,9 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     `own_anchors` the parameter's own words (without the tool's), the only ones that make a bare
     number a text value."""
     choices: dict[str, Choice] = {}
-    examples = {shape_of(value) for value in example_values(schema)}
-    example_words = {str(value).lower() for value in example_values(schema)}
+    listed = example_values(schema)
+    examples = {shape_of(value) for value in listed}
+    example_words = {str(value).lower() for value in listed}
     # "all = every group", "0 = forever": a word the description defines is a value, stop word or not
     described = str(schema.get("description", ""))
     defined = {word.lower() for word in re.findall(r"(?<![\w=])(\w+)\s*=\s*[A-Za-z]", described)}
@@ -182,7 +183,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     # a text parameter whose pattern takes digits alone (a sysctl value `^-?[0-9]{1,12}$`) is a number
     numbers_only = bool(schema.get("pattern")) and _fits("42", schema) and not _fits("word", schema) \
         and not _fits("a1", schema)
-    spaceless = bool(examples) and not any(" " in example for example in example_values(schema))
+    spaceless = bool(examples) and not any(" " in example for example in listed)
     for text in quoted:
         value = fitting(text, schema)
         if value and value.lower() not in taken:
@@ -218,7 +219,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             why.append("shaped like a name")
         if examples:  # a distinctive shape its examples share counts for it; one none of them has, against
             shape = shape_of(span.text)
-            if foreign_prefix(span.text, example_values(schema)):
+            if foreign_prefix(span.text, listed):
                 # "we_8f2kQ" for a delivery id "e.g. dlv_01HF3Z9K": an id of another kind ("pay_", "cus_"
                 # name what an id is); a ticket key of another project ("OPS-45" for "INC-2291") may still be one
                 if re.match(r"[a-z]+_", span.text):

@@ -35,13 +35,13 @@ def thread_view(part: Any, thread_id: str, *, limit: int, with_alert: bool) -> d
     found = _json(part.db.execute(f"SELECT {THREAD_VIEW}(?, ?, ?)", [thread_id, limit, with_alert]).fetchone()[0])
     if found is None:
         return None
-    page = views._page(found["messages"], limit)
-    plans = [views._plan_body(p[:10], [[*s[:10], None if s[10] is None else float(s[10]), *s[11:]] for s in p[10]])
+    page = views.page_of(found["messages"], limit)
+    plans = [views.plan_body(p[:10], [[*s[:10], None if s[10] is None else float(s[10]), *s[11:]] for s in p[10]])
              for p in reversed(found["plans"])]
-    view = views._view(found["head"], page, plans, [views._notice(n) for n in reversed(found["notices"])])
+    view = views.view_of(found["head"], page, plans, [views.notice_of(n) for n in reversed(found["notices"])])
     if with_alert:
         if found["alert"] is not None:
-            view["alert"] = alert_groups._row(found["alert"])
+            view["alert"] = alert_groups.row_of(found["alert"])
         elif found["link"] is not None:  # another surface's thread of a group (rare): as `of_thread` reads it
             group = json.loads(found["link"])
             view["alert"] = alert_groups.get(part.db, group["source"], group["group_key"])
