@@ -29,6 +29,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
 from chatops.bot.agent import meaning  # noqa: E402
 from chatops.bot.agent.guided import GuidedPlanner  # noqa: E402
 from chatops.bot.agent.planning import PlanRequest  # noqa: E402
+from chatops.bot.agent.ranking import forget_scores  # noqa: E402
 from chatops.bot.config import load_config  # noqa: E402
 from chatops.bot.evaluation import EVAL_USER, _plan_of, load_cases, offered_tools  # noqa: E402
 
@@ -43,8 +44,8 @@ def sets() -> list[tuple[Path, Path]]:
     for part in ("heldout", "fresh", "fresh2", "tuning"):
         for path in sorted((data / part).glob("*.jsonl")):
             found.append((path, data / ("unseen.toml" if path.stem.startswith("unseen") else "eval.toml")))
-    for part in ("heldout", "final", "final2", "tuning"):
-        for path in sorted((data / "issue19" / part).glob("*.jsonl")):
+    for folder in sorted(path for path in (data / "issue19").iterdir() if path.is_dir()):
+        for path in sorted(folder.glob("*.jsonl")):
             found.append((path, path.with_suffix(".toml")))
     return found
 
@@ -74,6 +75,7 @@ async def main() -> int:
     for _ in range(args.rounds):
         for request in work:
             for label, planner in (("meaning", with_meaning), ("words", words_only)):
+                forget_scores()  # the other planner's scores of the same words are not this plan's
                 wall, cpu = time.perf_counter(), time.process_time()
                 with contextlib.suppress(Exception):  # a declined model call: the case still took its time
                     await planner.plan(request)

@@ -135,15 +135,26 @@ def stem(word: str) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    return [match.group(0).lower() for match in _WORD.finditer(text)]
+    return list(_words(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    """Kept: the planner reads the same request and tool descriptions' words once per tool."""
+    return tuple(match.group(0).lower() for match in _WORD.finditer(text))
 
 
 def identifier_words(name: str) -> list[str]:
     """The words of an identifier, lower case, whatever its style: `restart_service`,
     `toggleFlag` (TypeScript servers name tools and parameters in camelCase), `podName`,
     `HTTPCheck`, `tail-lines`."""
+    return list(_identifier_words(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _identifier_words(name: str) -> tuple[str, ...]:
     spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name))
-    return [part.lower() for part in re.split(r"[_\W]+", spaced) if part]
+    return tuple(part.lower() for part in re.split(r"[_\W]+", spaced) if part)
 
 
 def name_words(spec: ToolSpec) -> list[str]:
@@ -277,6 +288,7 @@ def is_domain(name: str) -> bool:
     return _public_suffixes().publicsuffix(name) is not None
 
 
+@functools.lru_cache(maxsize=8192)
 def is_english(stemmed: str) -> bool:
     """Whether a word (as `stem` leaves it) is an English word in its own right, so never a typing
     slip of a tool's word: "stats" is not a slip of "seats", though one letter apart."""

@@ -105,34 +105,53 @@ class MiniLM:
 
     def embed(self, text: str) -> np.ndarray:
         """The unit vector of `text` (BLAS single-threaded: see `_one_blas_thread`)."""
-        return self._embed(text)
+        return self.embed_many([text])[0]
 
-    def _embed(self, text: str) -> np.ndarray:
+    def embed_many(self, texts: list[str]) -> list[np.ndarray]:
+        """The unit vectors of `texts`, in one forward pass. Why together: a pass over a short
+        request is bound by reading the six layers' weights (42 MB) more than by arithmetic, so a
+        request's texts (itself, its clauses, its negated parts) cost little more than one when
+        they share the pass. The texts are packed end to end, not padded: every product but
+        attention works token by token, and attention is taken within each text alone, so each
+        vector is what a pass over its text alone gives."""
         import numpy as np
 
-        ids = np.array(self.tokenizer.encode(text).ids, dtype=np.int64)
+        encoded = [self.tokenizer.encode(text).ids for text in texts]
+        bounds, start = [], 0
+        for ids in encoded:
+            bounds.append((start, start + len(ids)))
+            start += len(ids)
+        if not start:
+            return [np.zeros(WIDTH, dtype=np.float32) for _ in texts]
         w = self.w
-        words = w["embeddings.word_embeddings.weight"][ids].astype(np.float32)
-        x = words + w["embeddings.position_embeddings.weight"][: len(ids)]
+        tokens = np.array([token for ids in encoded for token in ids], dtype=np.int64)
+        positions = np.concatenate([np.arange(len(ids)) for ids in encoded])
+        x = w["embeddings.word_embeddings.weight"][tokens].astype(np.float32)
+        x = x + w["embeddings.position_embeddings.weight"][positions]
         x = self._layer_norm(x + w["embeddings.token_type_embeddings.weight"][0], "embeddings.LayerNorm")
         size = WIDTH // HEADS
-        count = len(ids)
         for index in range(LAYERS):
             prefix = f"encoder.layer.{index}"
             qkv = x @ w[f"{prefix}.qkv.weight"] + w[f"{prefix}.qkv.bias"]  # one product for Q, K and V
-            q, k, v = (qkv[:, part * WIDTH:(part + 1) * WIDTH].reshape(count, HEADS, size).transpose(1, 0, 2)
-                       for part in range(3))
-            scores = np.matmul(q, k.transpose(0, 2, 1)) * (1.0 / np.sqrt(size))
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            attention = np.matmul(scores / scores.sum(-1, keepdims=True), v)
-            merged = attention.transpose(1, 0, 2).reshape(count, WIDTH)
+            merged = np.empty((start, WIDTH), dtype=np.float32)
+            for first, end in bounds:
+                count = end - first
+                q, k, v = (qkv[first:end, part * WIDTH:(part + 1) * WIDTH].reshape(count, HEADS, size)
+                           .transpose(1, 0, 2) for part in range(3))
+                scores = np.matmul(q, k.transpose(0, 2, 1)) * (1.0 / np.sqrt(size))
+                scores = np.exp(scores - scores.max(-1, keepdims=True))
+                attention = np.matmul(scores / scores.sum(-1, keepdims=True), v)
+                merged[first:end] = attention.transpose(1, 0, 2).reshape(count, WIDTH)
             x = self._layer_norm(x + self._dense(merged, f"{prefix}.attention.output.dense"),
                                  f"{prefix}.attention.output.LayerNorm")
             hidden = self._dense(x, f"{prefix}.intermediate.dense")
             hidden = 0.5 * hidden * (1 + np.tanh(0.7978845608 * (hidden + 0.044715 * hidden * hidden * hidden)))  # GELU
             x = self._layer_norm(x + self._dense(hidden, f"{prefix}.output.dense"), f"{prefix}.output.LayerNorm")
-        pooled = x.mean(0)
-        return pooled / (np.linalg.norm(pooled) or 1.0)
+        vectors = []
+        for first, end in bounds:
+            pooled = x[first:end].mean(0) if end > first else np.zeros(WIDTH, dtype=np.float32)
+            vectors.append(pooled / (np.linalg.norm(pooled) or 1.0))
+        return vectors
 
 
 _LOAD_LOCK = threading.Lock()
@@ -185,15 +204,9 @@ _MAX_VECTORS = 4096
 
 
 def _vector(text: str) -> Any:
-    vector = _VECTORS.get(text)
-    if vector is None:
-        model = encoder()
-        if model is None:
-            return None
-        vector = _VECTORS[text] = model.embed(text)
-        while len(_VECTORS) > _MAX_VECTORS:
-            _VECTORS.pop(next(iter(_VECTORS)))
-    return vector
+    if text not in _VECTORS:
+        _keep([text])
+    return _VECTORS.get(text)
 
 
 def _key(text: str) -> str:
@@ -238,8 +251,24 @@ def warm(texts: Iterable[str] = (), tools: Iterable[tuple[str, str]] = ()) -> bo
     stops = _STOPS[0]
     if encoder() is None:
         return False
-    for text in [*(_key(text) for text in texts), *(tool_text(name, summary) for name, summary in tools)]:
+    wanted = [*(_key(text) for text in texts), *(tool_text(name, summary) for name, summary in tools)]
+    missing = sorted({text for text in wanted if text not in _VECTORS}, key=len)  # like lengths share a pass
+    for start in range(0, len(missing), _BATCH):
         if _STOPS[0] != stops:
             return False
-        _vector(text)
+        _keep(missing[start: start + _BATCH])
     return True
+
+
+_BATCH = 16  # texts per forward pass while warming: a stop waits for one pass at most
+
+
+def _keep(texts: list[str]) -> None:
+    """Embed `texts` in one pass and keep their vectors (the oldest dropped past the bound)."""
+    model = encoder()
+    if model is None:
+        return
+    for text, vector in zip(texts, model.embed_many(texts), strict=True):
+        _VECTORS[text] = vector
+    while len(_VECTORS) > _MAX_VECTORS:
+        _VECTORS.pop(next(iter(_VECTORS)))

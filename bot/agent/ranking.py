@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chatops.bot.agent.actions import asked_actions, shadowed, tool_actions
 from chatops.bot.agent.arguments import fill_arguments
@@ -110,8 +110,32 @@ def _undoes(candidate: Candidate, asked: frozenset[str]) -> bool:
     return all(OPPOSITE_CLASSES.get(cls, frozenset()) & own for cls in asked)
 
 
+_SCORED: dict[tuple[int, str], tuple[ToolSpec, Candidate]] = {}
+_SCORED_LIMIT = 4096
+
+
 def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
-    """The transparent score of one tool for one request."""
+    """The transparent score of one tool for one request. One plan scores the same tool on the
+    same words several times (the check whether meaning is needed, the ranking, a clause's own
+    ranking, the negation and action checks), so a score is kept by tool and text; each caller gets
+    its own copy of the parts a ranking adds to (the entities are read from the text alone, and
+    `Filled` is never changed after it is made)."""
+    key = (id(spec), entities.text)
+    kept = _SCORED.get(key)
+    if kept is None or kept[0] is not spec:
+        if len(_SCORED) >= _SCORED_LIMIT:
+            _SCORED.clear()
+        kept = _SCORED[key] = (spec, _score_tool(spec, entities))
+    candidate = kept[1]
+    return replace(candidate, labels=list(candidate.labels), matched=list(candidate.matched))
+
+
+def forget_scores() -> None:
+    """Drop the kept scores (a benchmark timing plans of the same words, one after another)."""
+    _SCORED.clear()
+
+
+def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     labels: list[str] = []
     matched: list[str] = []
     score = 0.0
