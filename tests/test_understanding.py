@@ -1249,3 +1249,22 @@ def test_a_short_word_is_a_slip_only_with_a_doubled_letter_typed_once() -> None:
     assert typo_of("kil", {"kill", "list"}) == "kill"
     assert typo_of("kit", {"kill"}) is None  # an English word is never a slip
     assert typo_of("kol", {"kill"}) is None  # another letter, not a doubled one
+
+
+def _soak_and_switch_tools() -> list[ToolSpec]:
+    return [
+        runbook("begin_soak", "Kick off a soak test of a cluster with a scenario file", "danger",
+                {"scenario": {"pattern": "^[a-z0-9_]+\\.yaml$", "description": "Scenario, e.g. steady_state.yaml"}}),
+        runbook("reboot_switch", "Reboot a network switch", "write",
+                {"switch": {"pattern": "^sw-[0-9]{2}$", "description": "The switch, e.g. sw-03"}}),
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the description's verb is "kick off" (start), not "kick" (restart): "bounce" is no soak test
+    ("bounce sw-04 pls", ("reboot_switch", {"switch": "sw-04"})),
+    ("kick off a soak with holiday_peak.yaml", ("begin_soak", {"scenario": "holiday_peak.yaml"})),
+])
+async def test_a_description_opening_with_a_phrasal_verb_acts_by_the_whole_verb(
+        text: str, expected: tuple[str, dict[str, Any]]) -> None:
+    assert calls(await plan(text, _soak_and_switch_tools())) == [expected]

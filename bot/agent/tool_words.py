@@ -18,6 +18,7 @@ from chatops.bot.agent.entities import (
 )
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
+    PARTICLES,
     SYNONYMS,
     synonym_class,
 )
@@ -80,6 +81,8 @@ def description_verb(summary: str) -> str | None:
     words = words_of(summary)
     if not words or words[0] in STOPWORDS or not words[0].isalpha() or len(words[0]) < 3:
         return None
+    if len(words) > 1 and words[1] in PARTICLES:
+        return f"{words[0]} {words[1]}"  # "Kick off a load test" starts one; "kick" alone restarts
     return words[0]
 
 
