@@ -1253,8 +1253,11 @@ def test_a_short_word_is_a_slip_only_with_a_doubled_letter_typed_once() -> None:
 
 def _soak_and_switch_tools() -> list[ToolSpec]:
     return [
-        runbook("begin_soak", "Kick off a soak test of a cluster with a scenario file", "danger",
-                {"scenario": {"pattern": "^[a-z0-9_]+\\.yaml$", "description": "Scenario, e.g. steady_state.yaml"}}),
+        runbook("start_soak_test", "Kick off a soak test of a cluster with a scenario file", "danger",
+                {"scenario": {"pattern": "^[a-z0-9_]+\\.yaml$", "description": "Scenario, e.g. steady_state.yaml"},
+                 "cluster": {"type": "enum", "values": ["blue", "green"], "default": "blue"}}),
+        runbook("abort_soak_test", "stop a running soak test", "write",
+                {"run": {"pattern": "^sk-[0-9]{3}$", "description": "run id, e.g. sk-001"}}),
         runbook("reboot_switch", "Reboot a network switch", "write",
                 {"switch": {"pattern": "^sw-[0-9]{2}$", "description": "The switch, e.g. sw-03"}}),
     ]
@@ -1263,8 +1266,15 @@ def _soak_and_switch_tools() -> list[ToolSpec]:
 @pytest.mark.parametrize(("text", "expected"), [
     # the description's verb is "kick off" (start), not "kick" (restart): "bounce" is no soak test
     ("bounce sw-04 pls", ("reboot_switch", {"switch": "sw-04"})),
-    ("kick off a soak with holiday_peak.yaml", ("begin_soak", {"scenario": "holiday_peak.yaml"})),
+    ("kick off a soak with holiday_peak.yaml", ("start_soak_test", {"scenario": "holiday_peak.yaml"})),
 ])
 async def test_a_description_opening_with_a_phrasal_verb_acts_by_the_whole_verb(
         text: str, expected: tuple[str, dict[str, Any]]) -> None:
     assert calls(await plan(text, _soak_and_switch_tools())) == [expected]
+
+
+async def test_a_value_of_a_shape_no_word_has_says_which_tool_as_clearly_as_an_enum_value() -> None:
+    """"green is melting, kill soak test sk-042": the run id fits only the tool that stops a run;
+    the enum value "green" fits the one that starts a soak, which has no scenario file to run."""
+    outcome = await plan("green is melting, kill soak test sk-042 now", _soak_and_switch_tools())
+    assert calls(outcome) == [("abort_soak_test", {"run": "sk-042"})]

@@ -72,14 +72,17 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     def put(param: Param, value: Any, label: str, points: float) -> None:
         filled.args[param.name] = value
         filled.sources[param.name] = label
-        filled.fit += points
         if param.kind in ENTITY_KINDS:
             filled.typed_fit += points
         elif param.kind in ("string", "list") and distinctive(item_schema(param)):
             filled.pattern_fits += 1
+            # a value of a shape no word has (`lt-0117` for `^lt-[0-9]{4}$`) says which tool as
+            # clearly as an enum value does
+            points = max(points, FIT_POINTS["enum", "enum"])
         elif param.kind in ("string", "list") and "shaped like its examples" in label and \
                 identifier_shaped(str(value)) and re.search(r"[A-Za-z]", str(value)):  # not "10:30", a time
             filled.example_fits += 1  # "HD-4411" for a ticket id "like HD-1234"
+        filled.fit += points
         if points:
             filled.fit_labels.append(label)
 
