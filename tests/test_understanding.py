@@ -1278,3 +1278,23 @@ async def test_a_value_of_a_shape_no_word_has_says_which_tool_as_clearly_as_an_e
     the enum value "green" fits the one that starts a soak, which has no scenario file to run."""
     outcome = await plan("green is melting, kill soak test sk-042 now", _soak_and_switch_tools())
     assert calls(outcome) == [("abort_soak_test", {"run": "sk-042"})]
+
+
+def _backup_tools() -> list[ToolSpec]:
+    return [runbook("list_backups", "List the recent backups of a database: id, size, age", "read",
+                    {"db": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The database, e.g. orders-db"}})]
+
+
+@pytest.mark.parametrize("text", [
+    "upload a new backup policy for orders-db",
+    "can you migrate the orders-db backups to cold storage?",
+])
+async def test_an_order_for_a_change_no_tool_does_is_not_served_by_a_read_of_its_subject(text: str) -> None:
+    outcome = await plan(text, _backup_tools())
+    assert isinstance(outcome, Answer), outcome
+
+
+async def test_a_change_told_in_the_past_is_no_order() -> None:
+    """ "I just edited …" says what was done: the read asked for still runs."""
+    outcome = await plan("list the backups of orders-db, I just edited its schedule", _backup_tools())
+    assert calls(outcome) == [("list_backups", {"db": "orders-db"})]

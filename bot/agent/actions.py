@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import functools
 
-from chatops.bot.agent.lexicon import ACTION_CLASSES, SYNONYMS, synonym_class
+from chatops.bot.agent.entities import CLAUSE, words_of
+from chatops.bot.agent.lexicon import ACTION_CLASSES, MUTATING_VERBS, SYNONYMS, VERB_LEADS, synonym_class
 from chatops.bot.agent.phrases import at_verb, clause_tokens, synonym_span
 from chatops.bot.agent.tool_words import description_verb, own_keywords, own_name_words
 from chatops.tools.registry import ToolSpec
@@ -55,3 +56,16 @@ def tool_actions(spec: ToolSpec) -> tuple[str, ...]:
     if not found:
         found = [cls for word in own_keywords(spec) if (cls := synonym_class(word)) in ACTION_CLASSES]
     return tuple(dict.fromkeys(found))  # type: ignore[arg-type]
+
+
+def change_verbs_asked(text: str) -> frozenset[str]:
+    """The everyday change verbs (`lexicon.MUTATING_VERBS`) written as an order, where an order
+    puts its verb: "upload a new k6 script", "can you drain node-7?". As written, not as stems:
+    "I just edited the site" tells what was done. A negated part ("don't stop anything") opens
+    with its negation, so its verb is not in that place."""
+    found = set()
+    for clause in CLAUSE.split(text):
+        words = words_of(clause or "")
+        found.update(word for index, word in enumerate(words)
+                     if word in MUTATING_VERBS and (index == 0 or words[index - 1] in VERB_LEADS))
+    return frozenset(found)

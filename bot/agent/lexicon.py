@@ -48,6 +48,18 @@ LOOK_VERBS = _wordset("show list get tell display fetch find look see describe p
                       "read")
 LIGHT_VERBS = _wordset("make do get take put give set go have let turn keep bring run")
 
+# Everyday English verbs that change something (grammar, not any tool's words). An order that opens
+# with one asks for that change: a read that only shares its subject is not what it asks ("upload a
+# new k6 script" is no listing of k6 runs; "can you drain node-7?" no status of node-7).
+MUTATING_VERBS = _wordset(
+    "upload install uninstall upgrade update change modify edit rename move migrate rotate reset replace resize "
+    "create delete remove drain evacuate cordon uncordon patch configure reconfigure rebuild redeploy deploy "
+    "restart reboot kill stop shut enable disable unset assign unassign grant revoke ban block unblock approve "
+    "reject merge close reopen cancel abort retry rerun reschedule trigger provision deprovision attach detach "
+    "mount unmount promote demote pin unpin lock unlock expire extend renew publish transfer import apply "
+    "purge flush wipe erase archive unarchive restore snapshot untag bump raise lower increase decrease "
+    "shrink grow expand add delete destroy terminate suspend resume pause unpause freeze unfreeze")
+
 # Verbs that set a state by the word after them ("switch it off", "flip on the flag").
 SWITCH_VERBS = _wordset("switch flip toggle")
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from chatops.bot.agent.actions import asked_actions, shadowed, tool_actions
+from chatops.bot.agent.actions import asked_actions, change_verbs_asked, shadowed, tool_actions
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
@@ -34,6 +34,7 @@ from chatops.bot.agent.lexicon import (
     OPPOSITE_CLASSES,
     QUESTION,
     QUESTION_END,
+    REQUEST_SPLIT,
     SYNONYMS,
     synonym_class,
 )
@@ -366,7 +367,20 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         candidates = _by_values(scored, entities, question, top)
     elif not question and not HOW_TO.search(text):
         candidates = _value_for_a_change(candidates, scored, entities, top) + candidates
+    verbs = change_verbs_asked(entities.wording) if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
+    if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
+        candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+def _beside_the_change(candidate: Candidate, verbs: frozenset[str]) -> bool:
+    """Whether a read was found only by what a change order is about: the order's verb is none
+    of the read's own words ("upload a new k6 script" for the read that lists k6 runs)."""
+    if candidate.spec.risk is not Risk.read or candidate.action_hit:
+        return False
+    own = {stem(word) for word in [*name_words(candidate.spec), *candidate.spec.keywords]} | \
+        set(summary_stems(candidate.spec.summary))
+    return not {stem(verb) for verb in verbs} & own
 
 
 def _asks_more_than_how(text: str) -> bool:
