@@ -20,6 +20,7 @@ from chatops.bot.agent import meaning
 from chatops.bot.agent.guided import GuidedPlanner
 from chatops.bot.agent.negation import ruled_out, split_negations
 from chatops.bot.agent.planning import PlanRequest
+from chatops.bot.agent.ranking import rank_tools
 from chatops.bot.agent.review import review
 from chatops.bot.agent.values import example_values, fitting, restrictive
 from chatops.bot.config import RunbookConfig, load_config
@@ -1298,3 +1299,18 @@ async def test_a_change_told_in_the_past_is_no_order() -> None:
     """ "I just edited …" says what was done: the read asked for still runs."""
     outcome = await plan("list the backups of orders-db, I just edited its schedule", _backup_tools())
     assert calls(outcome) == [("list_backups", {"db": "orders-db"})]
+
+
+async def test_the_verb_an_authors_example_opens_with_asks_for_the_tool_though_a_light_verb() -> None:
+    tools = [
+        runbook("replay_traffic", "Replays captured traffic against an environment", "danger",
+                {"capture": {"pattern": "^[a-z0-9_]+\\.pcap$", "description": "Capture file"},
+                 "env": {"type": "enum", "values": ["staging", "perf"]}},
+                examples=["run black_friday.pcap against perf"]),
+        runbook("replay_runs", "List the traffic replay runs of an environment", "read",
+                {"env": {"type": "enum", "values": ["staging", "perf"]}}),
+    ]
+    outcome = await plan("run cyber_monday.pcap on staging", tools)
+    assert calls(outcome) == [("replay_traffic", {"capture": "cyber_monday.pcap", "env": "staging"})]
+    # on words alone too: the example's verb is the change's own, not the read's "runs"
+    assert [c.name for c in rank_tools("run cyber_monday.pcap on staging", tools)][:1] == ["replay_traffic"]

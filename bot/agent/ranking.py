@@ -149,6 +149,12 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     lead = description_verb(spec.summary)
     for word in [*names, *spec.keywords, *([lead] if lead else [])]:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
+    # the verb the tool's author opened an example request with ("run checkout_flow.js on perf …")
+    # is how users ask for it, light verb or not, where an order puts its verb
+    example_verbs = {words[0] for example in spec.examples if (words := words_of(example))
+                     and words[0].isalpha() and words[0] not in STOPWORDS and words[0] not in phrases}
+    for word in example_verbs:
+        phrases[word] = [stem(word)]
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
     described = summary_stems(spec.summary)
     clauses = clause_tokens(entities.wording, single | described)
@@ -163,6 +169,8 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             continue
         positions = phrase_positions(phrase, tokens)
         fresh = [p for p in positions if not covered.intersection(range(p, p + len(phrase)))]
+        if text in example_verbs:
+            fresh = [p for p in fresh if at_verb(p, clauses)]
         if not fresh:
             continue
         covered.update(range(fresh[0], fresh[0] + len(phrase)))
@@ -172,7 +180,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             synonym_class(text) != synonym_class(own_names[0] if own_names else "")
         # a keyword that is also a common word ("now" for a clock), or a light verb ("make" of
         # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
-        common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS)
+        common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS) and text not in example_verbs
         points = WORD_POINTS / 2 if foreign or common else WORD_POINTS
         score += points
         matched.append(text)
@@ -184,9 +192,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 if ((in_verb_place and not foreign) or counted) and not common:
                     verb_hit = True
                     # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
-                    acts = counted or (in_verb_place and text in _action_words(own_name_words(spec), lead,
-                                                                         own_keywords(spec))
-                                       and text not in LIGHT_VERBS)
+                    acts = counted or (in_verb_place and text in example_verbs) or \
+                        (in_verb_place and text in _action_words(own_name_words(spec), lead, own_keywords(spec))
+                         and text not in LIGHT_VERBS)
                     action_hit = action_hit or acts
                     subject_opens = subject_opens or (len(clauses) == 1 and position == 0 and not acts)
     for word in _synonym_sources(spec):
