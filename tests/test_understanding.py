@@ -1314,3 +1314,16 @@ async def test_the_verb_an_authors_example_opens_with_asks_for_the_tool_though_a
     assert calls(outcome) == [("replay_traffic", {"capture": "cyber_monday.pcap", "env": "staging"})]
     # on words alone too: the example's verb is the change's own, not the read's "runs"
     assert [c.name for c in rank_tools("run cyber_monday.pcap on staging", tools)][:1] == ["replay_traffic"]
+
+
+async def test_a_parameter_word_opening_the_next_part_names_the_value_after_it_not_before() -> None:
+    """ "…to mia.k@corp.example, reason "covering PTO"": "reason" names the quote after it; the
+    e-mail before the comma is the engineer, and both are filled."""
+    tools = [runbook("assign_rota", "Assign an engineer to an on-call rota; the reason is kept in the audit log",
+                     "write", {"reason": {"description": "Why it is needed, e.g. INC-4411"},
+                               "rota": {"type": "enum", "values": ["primary", "secondary"]},
+                               "engineer": {"pattern": "^[a-z.]+@corp\\.example$",
+                                            "description": "E-mail of the engineer, e.g. jo.b@corp.example"}})]
+    outcome = await plan('assign secondary to mia.k@corp.example, reason "covering PTO"', tools)
+    assert calls(outcome) == [("assign_rota", {"rota": "secondary", "engineer": "mia.k@corp.example",
+                                               "reason": "covering PTO"})]

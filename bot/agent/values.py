@@ -290,7 +290,7 @@ def best_assignment(lists: dict[str, list[Choice]], depth: int = 4) -> tuple[dic
     walk(0, set(), 0.0, {})
     if not found:
         return {}, {}
-    total, best = max(found, key=lambda item: item[0])
+    total, best = max(found, key=lambda item: (item[0], len(item[1])))  # as good, and one more filled
     margins = {}
     for name in best:
         others = [score for score, picked in found if picked.get(name) != best[name]]
@@ -347,6 +347,8 @@ def _anchored(spans: list[Span], position: int, anchors: frozenset[str]) -> bool
         while 0 <= index < len(spans) and spans[index].text.lower() in DETERMINERS:
             index += step
         if 0 <= index < len(spans) and spans[index].stem in anchors:
+            if step == 1 and spans[index].clause_start:
+                continue  # "to li.wei@acme.io, reason …": the word opens what comes next
             if step == -1:
                 return True
             before = spans[position - 1].text.lower() if position > 0 else ""
