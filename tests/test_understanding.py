@@ -1327,3 +1327,11 @@ async def test_a_parameter_word_opening_the_next_part_names_the_value_after_it_n
     outcome = await plan('assign secondary to mia.k@corp.example, reason "covering PTO"', tools)
     assert calls(outcome) == [("assign_rota", {"rota": "secondary", "engineer": "mia.k@corp.example",
                                                "reason": "covering PTO"})]
+
+
+@pytest.mark.parametrize("text", ["list the buckets starting with logs-", "which buckets start with logs-?"])
+async def test_an_optional_value_written_after_the_words_its_description_puts_before_this(text: str) -> None:
+    tools = [runbook("list_buckets", "List storage buckets with their size and owner", "read",
+                     {"prefix": {"description": "Only buckets whose name is starting with this, e.g. tmp-",
+                                 "default": ""}})]
+    assert calls(await plan(text, tools)) == [("list_buckets", {"prefix": "logs-"})]

@@ -49,6 +49,21 @@ def labelled_value(param: Param, text: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
+_ENDS_WITH_THIS = re.compile(r"\b([a-z]+\s+[a-z]+)\s+(?:this|these)(?=\s*(?:[,.;:)]|e\.g\b|$))", re.IGNORECASE)
+
+
+def phrased_value(param: Param, text: str) -> str | None:
+    """The word written after the phrase the parameter's description puts before "this": "Only codes
+    starting with this" takes "APP" from "list coupons starting with APP" ("starts with", "start with"
+    too: each word of the phrase is matched by its stem)."""
+    found = _ENDS_WITH_THIS.search(str(param.schema.get("description", "")))
+    if found is None:
+        return None
+    phrase = r"\s+".join(rf"{re.escape(stem(word.lower()))}\w*" for word in found.group(1).split())
+    match = re.search(rf"(?<![\w-]){phrase}\s+[\"'`]?([^\s,;\"'`]+)", text, re.IGNORECASE)
+    return match.group(1).rstrip(".!?") if match else None
+
+
 _REMARK = re.compile(r"\s[-–—]{1,2}\s+([^\s\"'“\-–—][^\n;!?\-–—]{4,}?)\s*(?:[.;!?](?:\s|$)|\n|$)")
 _PROSE_NAMES = frozenset({"reason", "note", "notes", "comment", "message", "why", "summary", "description"})
 
@@ -149,6 +164,9 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         if labelled is not None and fitting(labelled, param.schema):
             put(param, fitting(labelled, param.schema), f"{param.name} {labelled} (written after '{param.name}:')",
                 FIT_POINTS["anchor", "string"])
+        elif (phrased := phrased_value(param, entities.text)) is not None and fitting(phrased, param.schema):
+            put(param, fitting(phrased, param.schema), f"{param.name} {phrased} (written after the words its "
+                f"description puts before 'this')", FIT_POINTS["anchor", "string"])
         elif param.required and not entities.quoted and (remark := dash_remark(param, entities.text)) and \
                 fitting(remark, param.schema):
             put(param, remark, f"{param.name} {remark} (the remark after the dash)", FIT_POINTS["anchor", "string"])
