@@ -51,6 +51,7 @@ that is lower, so Pillow's own bomb guard never refuses what the configuration a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 import logging
@@ -515,6 +516,11 @@ def quiet_sessions(engine: Any, models: dict[str, str]) -> None:
                 part.session.session = sessions[task]
     except Exception as exc:  # another rapidocr layout: its own sessions still work, only spin
         log.info("RapidOCR keeps its own onnxruntime sessions (%s)", _short(exc))
+        for name in ("Det", "Rec"):  # a session it could not take must not break every later image
+            with contextlib.suppress(Exception):
+                section = engine.cfg[name]
+                with flag_override(section, "allow_objects", True):
+                    section.pop("session", None)
 
 
 def reading_order(words: list[tuple[float, float, float, str]]) -> list[str]:
