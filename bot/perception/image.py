@@ -490,10 +490,10 @@ def quiet_sessions(engine: Any, models: dict[str, str]) -> None:
     0.57 s; but 0.48 s at best against 0.29 s, so two threads win when the cores are free).
     RapidOCR has no setting for spinning, but its config takes a ready session (`session`, rapidocr
     PR #451). Handing it over before the first image matters for memory: building RapidOCR's own
-    sessions and then replacing them loaded each model twice, which added ~36 MB to the bot's peak
-    while the first photo was read and left ~50 MB free but resident (bench/results/
-    issue23-memory-2.txt). If its internals differ (another version), the sessions it built are
-    replaced instead; if that fails too, its own are kept and that is logged."""
+    sessions and then replacing them loaded each model twice (measured alone: the build's peak
+    +119 → +91 MB, kept +97 → +85 MB; bench/results/issue23-memory-2.txt). If its internals
+    differ (another version), the sessions it built are replaced instead; if that fails too, its
+    own are kept and that is logged."""
     try:
         import onnxruntime
         from omegaconf import flag_override
