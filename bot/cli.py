@@ -668,4 +668,9 @@ def main() -> None:
     # and changing the count while another thread multiplies can hang OpenBLAS for good
     # (threadpoolctl#205), as a stopping bot once did in its encoder's warm-up. Set before numpy loads.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from chatops.bot.allocator import limit_arenas
+
+    # every command, before any thread allocates: `chat` loads the same models as `run`, and each
+    # thread that allocates at once would get its own glibc arena (bot/allocator.py)
+    limit_arenas()
     app()

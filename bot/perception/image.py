@@ -51,6 +51,7 @@ that is lower, so Pillow's own bomb guard never refuses what the configuration a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 import logging
@@ -481,28 +482,45 @@ def build_rapidocr() -> Any:
 
 
 def quiet_sessions(engine: Any, models: dict[str, str]) -> None:
-    """Replace RapidOCR's two onnxruntime sessions by ones whose idle threads sleep instead of
-    spinning. onnxruntime's worker threads spin between operators by default; on two cores shared
-    with Whisper, Tesseract and the bot, the spinning thread takes the core the work needs: on the
-    tuning photos (load ~7.5, interleaved) two spinning threads read a photo in 2.12 s median wall
-    and 1.03 s of CPU, two sleeping ones in 1.12 s and 0.65 s (one thread: 1.02 s, 0.57 s; but
-    0.48 s at best against 0.29 s, so two threads win when the cores are free). RapidOCR has no
-    setting for it, so the sessions are rebuilt with the same model files and options; if its
-    internals differ (another version), its own sessions are kept and that is logged."""
+    """Give RapidOCR two onnxruntime sessions whose idle threads sleep instead of spinning, before
+    it builds its own. onnxruntime's worker threads spin between operators by default; on two
+    cores shared with Whisper, Tesseract and the bot, the spinning thread takes the core the work
+    needs: on the tuning photos (load ~7.5, interleaved) two spinning threads read a photo in 2.12 s
+    median wall and 1.03 s of CPU, two sleeping ones in 1.12 s and 0.65 s (one thread: 1.02 s,
+    0.57 s; but 0.48 s at best against 0.29 s, so two threads win when the cores are free).
+    RapidOCR has no setting for spinning, but its config takes a ready session (`session`, rapidocr
+    PR #451). Handing it over before the first image matters for memory: building RapidOCR's own
+    sessions and then replacing them loaded each model twice (measured alone: the build's peak
+    +119 → +91 MB, kept +97 → +85 MB; bench/results/issue23-memory-2.txt). If its internals
+    differ (another version), the sessions it built are replaced instead; if that fails too, its
+    own are kept and that is logged."""
     try:
         import onnxruntime
+        from omegaconf import flag_override
 
-        for part, task in ((engine._load_det_model(), "det"), (engine._load_rec_model(), "rec")):
+        sessions = {}
+        for task in ("det", "rec"):
             options = onnxruntime.SessionOptions()
             options.log_severity_level = 4
             options.enable_cpu_mem_arena = False
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.intra_op_num_threads = rapidocr_threads()
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            part.session.session = onnxruntime.InferenceSession(models[task], sess_options=options,
-                                                                providers=["CPUExecutionProvider"])
+            sessions[task] = onnxruntime.InferenceSession(models[task], sess_options=options,
+                                                          providers=["CPUExecutionProvider"])
+        for task, section in (("det", engine.cfg.Det), ("rec", engine.cfg.Rec)):
+            with flag_override(section, "allow_objects", True):  # a session is not a config value
+                section.session = sessions[task]
+        for part, task in ((engine._load_det_model(), "det"), (engine._load_rec_model(), "rec")):
+            if part.session.session is not sessions[task]:  # a version that ignores `session`
+                part.session.session = sessions[task]
     except Exception as exc:  # another rapidocr layout: its own sessions still work, only spin
         log.info("RapidOCR keeps its own onnxruntime sessions (%s)", _short(exc))
+        for name in ("Det", "Rec"):  # a session it could not take must not break every later image
+            with contextlib.suppress(Exception):
+                section = engine.cfg[name]
+                with flag_override(section, "allow_objects", True):
+                    section.pop("session", None)
 
 
 def reading_order(words: list[tuple[float, float, float, str]]) -> list[str]:

@@ -19,6 +19,7 @@ part that says why; the rest of the message goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -26,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from chatops.bot import extras
+from chatops.bot import allocator, extras
 from chatops.bot.config import PerceptionConfig
 from chatops.bot.model import Attachment
 from chatops.bot.perception.admission import PerUserQueue
@@ -269,9 +270,17 @@ class Perceiver:
             return self.refusal(media.name, media.kind, f"could not be processed ({type(exc).__name__})")
         timing = "video" if part.kind == "video" else "audio" if media.kind in ("audio", "video") else "image"
         self.timings.seconds[timing].append(time.perf_counter() - started)
+        await self._give_back()
         if self.store is not None:
             await self.store.remember_perception(media.sha256, part.kind, part.model_dump(mode="json"))
         return part
+
+    async def _give_back(self) -> None:
+        """Return what the job freed to the kernel (`malloc_trim`, in a worker, a few ms). Decoded
+        frames, OCR's tensors and Whisper's 30-second window free tens of MB that glibc would keep
+        resident, raising the floor under the next job's peak (bench/results/issue23-memory-2.txt)."""
+        with contextlib.suppress(RuntimeError):  # the executor was shut down: the bot is stopping
+            await asyncio.get_running_loop().run_in_executor(self.executor, allocator.trim)
 
     def _missing_extra(self, media: MediaFile) -> str | None:
         """Why this file cannot be read here, when an extra it needs is not installed: sound is
