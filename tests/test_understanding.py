@@ -1335,3 +1335,66 @@ async def test_an_optional_value_written_after_the_words_its_description_puts_be
                      {"prefix": {"description": "Only buckets whose name is starting with this, e.g. tmp-",
                                  "default": ""}})]
     assert calls(await plan(text, tools)) == [("list_buckets", {"prefix": "logs-"})]
+
+
+def _earlier(tool: str, args: dict[str, Any], summary: str) -> list[Plan]:
+    return [Plan(goal="earlier", steps=[Step(id="s0", tool=tool, args=args, status=StepStatus.succeeded,
+                                             summary=summary)])]
+
+
+def _voucher_tools() -> list[ToolSpec]:
+    code = {"pattern": "^[A-Z0-9]{4,20}$", "description": "The voucher code, e.g. WINTER10"}
+    return [
+        runbook("create_voucher", "Create a percent-off voucher code", "write",
+                {"code": code, "percent": {"type": "int", "min": 1, "max": 90},
+                 "expires_on": {"pattern": "^(\\d{4}-\\d{2}-\\d{2})?$", "default": "",
+                                "description": "Last valid day"}}),
+        runbook("expire_voucher", "Expire a voucher code now: checkouts using it are refused", "danger",
+                {"code": code}),
+        runbook("grant_door", "Grant a person access to a door for some hours; prints the grant id", "write",
+                {"person": {"pattern": "^[a-z.]+@corp\\.example$", "description": "e-mail"},
+                 "door": {"type": "enum", "values": ["lab", "server-room"]}}),
+        runbook("revoke_door_grant", "Revoke a door grant before it ends", "danger",
+                {"grant": {"pattern": "^dg_[0-9a-z]{6}$", "description": "Grant id, e.g. dg_a1b2c3"}}),
+    ]
+
+
+async def test_a_follow_up_asking_for_another_tools_action_acts_on_the_same_thing() -> None:
+    """ "ok now expire it" after a voucher was created: expiring is another tool's action (though
+    "expire" is a word of the creating tool's `expires_on`), on the code the last step used."""
+    earlier = _earlier("create_voucher", {"code": "SORRY15", "percent": 15}, "created SORRY15: 15% off")
+    outcome = await plan("ok now expire it, the code leaked", _voucher_tools(), earlier=earlier,
+                         history=[{"role": "user", "text": "create voucher SORRY15 for 15% off"}])
+    assert calls(outcome) == [("expire_voucher", {"code": "SORRY15"})]
+
+
+async def test_revoke_that_now_after_a_grant_is_never_the_grant_again() -> None:
+    earlier = _earlier("grant_door", {"person": "ana.p@corp.example", "door": "lab"},
+                       "granted dg_x7k2m9: ana.p@corp.example lab until 18:00")
+    outcome = await plan("revoke that now, she's done", _voucher_tools(), earlier=earlier,
+                         history=[{"role": "user", "text": "give ana.p@corp.example the lab door"}])
+    assert not isinstance(outcome, Plan) or all(step.tool == "revoke_door_grant" for step in outcome.steps)
+
+
+def _failed_runs() -> list[Plan]:
+    return _earlier("failed_runs", {}, "2 failed: run_a1B2c3 (oom_killed), run_d4E5f6 (timeout)")
+
+
+async def test_the_word_that_points_at_an_item_is_not_the_value_the_item_gives() -> None:
+    """ "retry the timeout one": "timeout" chose the item of a one-line listing; its id is the value."""
+    tools = [runbook("failed_runs", "List the failed runs", "read", {}),
+             runbook("retry_run", "Retry a failed run", "write",
+                     {"run": {"description": "run id, e.g. run_9xY8z7"}})]
+    outcome = await plan("retry the timeout one", tools, earlier=_failed_runs())
+    assert calls(outcome) == [("retry_run", {"run": "run_d4E5f6"})]
+
+
+async def test_those_ones_narrow_an_optional_value_to_the_item_they_name() -> None:
+    tools = [runbook("outbox", "Show the deferred mail of a relay", "read",
+                     {"relay": {"type": "enum", "values": ["mx1", "mx2"]}}),
+             runbook("flush_outbox", "Retry delivery of the deferred mail of a relay now", "write",
+                     {"relay": {"type": "enum", "values": ["mx1", "mx2"]},
+                      "domain": {"default": "", "description": "Only mail to this domain, e.g. example.com"}})]
+    earlier = _earlier("outbox", {"relay": "mx2"}, "deferred: gmail.com 120 (oldest 2h), example.org 4")
+    outcome = await plan("ok flush just those gmail ones", tools, earlier=earlier)
+    assert calls(outcome) == [("flush_outbox", {"relay": "mx2", "domain": "gmail.com"})]

@@ -105,10 +105,12 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     # (a stray word is an everyday one: "tcp" in "and tcp 5228 on mtalk.google.com?", or "port" in
     # "and db-1 port 443?" where it names the value next to it, asks for that tool)
     weak = top is not None and len(top.matched) < 2 and bool(REPEAT.search(text) or REPLACE.search(text)) \
-        and all(_stray(word, top) for word in top.matched)
+        and all(_stray(word, top) for word in top.matched) and not top.action_hit  # "revoke that now": its verb
     other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak
     if other and not top.filled.missing:  # type: ignore[union-attr]
         return None  # a complete request for another tool
+    if other and top.action_hit:  # type: ignore[union-attr]
+        return None  # "ok now expire it" after creating a coupon: another tool's action, on the same thing
     if top is not None and top.name != previous.spec.name and not top.filled.missing and _names_target(top) \
             and top.score - _score_of(previous.spec.name, ranking) >= CLEAR_MARGIN \
             and not (REPEAT.search(text) or REPLACE.search(text)):
@@ -165,18 +167,23 @@ def _score_of(name: str, ranking: list[Candidate]) -> float:
 def borrow(candidate: Candidate, previous: Previous, text: str = "") -> dict[str, tuple[Any, str]]:
     """Values for `candidate`'s missing parameters, each with where it came from: first from the
     row of the previous step's output the request points at ("kill the notebook one"), taking
-    only values the parameter's schema gives evidence for; then from the previous step's
-    arguments ("is port 443 open there?")."""
-    if not candidate.filled.missing:
-        return {}
+    only values the parameter's schema gives evidence for (and an optional one the pointing words
+    are part of: "just those hotmail ones"); then from the previous step's arguments ("is port 443
+    open there?")."""
     wanted = {param.name for param in candidate.filled.missing}
     found: dict[str, tuple[Any, str]] = {}
     row = pointed_row(text, previous.step) if text else None
     if row is not None:
         filled = fill_arguments(candidate.spec, extract_entities(row.text))
         which = " ".join(row.words) or "that"
-        for name, value in filled.args.items():
-            if name in wanted and name not in filled.guessed:  # "RUNNING" is no application id
+        # the words that chose the row are not its value ("the processing_error one": the id beside it)
+        untied = {name: [value for value in tied if value.lower() not in row.words]
+                  for name, tied in filled.ties.items()}
+        values = {**{name: left[0] for name, left in untied.items() if len(left) == 1}, **filled.args}
+        for name, value in values.items():
+            # an optional value the user's own words name ("just those hotmail ones": hotmail.com)
+            narrows = name not in candidate.filled.args and any(word in str(value).lower() for word in row.words)
+            if (name in wanted or narrows) and name not in filled.guessed:  # "RUNNING" is no application id
                 found[name] = (value, f"{name} {value} (from the row of {previous.spec.name}'s output "
                                       f"for '{which}': {row.text[:80]})")
     context = " ".join(str(value) for value in previous.step.args.values())

@@ -97,9 +97,10 @@ from chatops.bot.agent.lexicon import (
 )
 from chatops.bot.agent.listed import listed_after, listed_tie, one_step_each, same_action_again
 from chatops.bot.agent.negation import Negations, ruled_out, split_negations
-from chatops.bot.agent.param_kinds import Param
+from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.planner import data_block, run_model
 from chatops.bot.agent.planning import PlannerError, PlanRequest
+from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
 from chatops.bot.agent.ranking import (
     ACKNOWLEDGEMENT_SCORE,
@@ -311,8 +312,13 @@ class GuidedPlanner:
         spec, filled = chosen.spec, chosen.filled
         args = dict(filled.args)
         sources = dict(filled.sources)
-        if filled.missing and previous is not None:  # "is port 443 open there?": values from the last step
-            for name, (value, source) in borrow(chosen, previous, text).items():
+        pointing: set[str] = set()  # words that chose a row of the last output, never a value themselves
+        if previous is not None and (pointers := pointer_arguments(text, previous.step, args, sources)):
+            pointing = {str(args[name]).lower() for name in pointers}
+            args = {name: value for name, value in args.items() if name not in pointers}
+            filled = replace(filled, missing=[*filled.missing, *(p for p in parameters(spec) if p.name in pointers)])
+        if previous is not None:  # "is port 443 open there?", "kill the notebook one": values from the last step
+            for name, (value, source) in borrow(replace(chosen, filled=filled), previous, text).items():
                 args[name], sources[name] = value, source
             filled = replace(filled, missing=[p for p in filled.missing if p.name not in args])
         listed = listed_tie(filled, text) or listed_after(spec, filled, text)
@@ -326,6 +332,8 @@ class GuidedPlanner:
             asked = await self._ask_arguments(spec, filled.missing, entities, text, args, filled.ties)
             how = " (picked by the model)" if self.model_calls > calls else " (the only word that fits)"
             for name, value in asked.items():
+                if str(value).lower() in pointing:
+                    continue
                 args[name] = value
                 sources[name] = f"{name} {value}{how}"
         missing = [p for p in filled.missing if p.name not in args]

@@ -20,9 +20,10 @@ from chatops.bot.agent.entities import STOPWORDS, stem, words_of
 from chatops.bot.agent.lexicon import DETERMINERS
 from chatops.bot.model import Step
 
-# "the notebook one", "that one", "the black friday one", "the one from m.rossi",
+# "the notebook one", "that one", "those hotmail ones", "the one from m.rossi",
 # "the one that stopped heartbeating": the words around "one" say which row
-_ONE = re.compile(r"\b(?:the|that|this)\s+((?:[\w.@:/-]+\s+){0,3}?)one\b(?:\s+(?:that|which|with|from|on|in|of)"
+_ONE = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[\w.@:/-]+\s+){0,3}?)ones?\b"
+                  r"(?:\s+(?:that|which|with|from|on|in|of)"
                   r"\s+([^,.;!?]+))?", re.IGNORECASE)
 _ROW_SPLIT = re.compile(r"\n+|;\s+")
 
@@ -60,11 +61,25 @@ def pointed_row(text: str, step: Step) -> PointedRow | None:
         return None
     if not words:  # "that one": only when the output holds one row
         return PointedRow(rows[0], ()) if len(rows) == 1 else None
+    row = _one_of(words, rows)
+    if row is None:
+        return None
+    # a line that lists several things ("2 failed: pay_A1x9Qe (insufficient_funds), pay_B2k4Wr
+    # (processing_error)"): the item the words point at, when they point at one
+    items = [item.strip() for item in _ITEM_SPLIT.split(row) if item.strip()]
+    return PointedRow(_one_of(words, items) or row if len(items) > 1 else row, words)
+
+
+_ITEM_SPLIT = re.compile(r",\s+")
+
+
+def _one_of(words: tuple[str, ...], rows: list[str]) -> str | None:
+    """The one row holding more of the words than any other, or None."""
     scored = sorted(((_matches(words, row), index) for index, row in enumerate(rows)), reverse=True)
     best, index = scored[0]
     if best == 0 or (len(scored) > 1 and scored[1][0] == best):
         return None
-    return PointedRow(rows[index], words)
+    return rows[index]
 
 
 def _matches(words: tuple[str, ...], row: str) -> int:
@@ -74,3 +89,17 @@ def _matches(words: tuple[str, ...], row: str) -> int:
     parts = {stem(part) for token in words_of(lowered) for part in re.split(r"[-_.@/]", token) if part}
     # a short word counts only as a whole part ("ad" is in "loaded", not a row's word)
     return sum(1 for word in words if (len(word) >= 4 and word in lowered) or stem(word) in parts)
+
+
+def pointer_arguments(text: str, step: Step, args: dict[str, object], sources: dict[str, str]) -> set[str]:
+    """The arguments whose value is only the word the user pointed with ("retry the processing_error
+    one" after a listing that prints "pay_B2k4Wr (processing_error)"): that word chose a row of
+    the output; the value the tool needs is in the row, not the word. A word the parameter's own
+    examples vouch for stays its value ("lift the payments one", a group "e.g. payments")."""
+    words = pointed_words(text)
+    if not words:
+        return set()
+    printed = output_of(step).lower()
+    return {name for name, value in args.items()
+            if isinstance(value, str) and value.lower() in words and value.lower() in printed
+            and "its examples" not in sources.get(name, "")}
