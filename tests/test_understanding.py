@@ -1398,3 +1398,10 @@ async def test_those_ones_narrow_an_optional_value_to_the_item_they_name() -> No
     earlier = _earlier("outbox", {"relay": "mx2"}, "deferred: gmail.com 120 (oldest 2h), example.org 4")
     outcome = await plan("ok flush just those gmail ones", tools, earlier=earlier)
     assert calls(outcome) == [("flush_outbox", {"relay": "mx2", "domain": "gmail.com"})]
+
+
+async def test_an_address_fills_an_optional_parameter_that_asks_for_an_e_mail() -> None:
+    tools = [runbook("list_badges", "List the active building badges", "read",
+                     {"holder": {"default": "", "description": "Only badges of this person (work e-mail)"}})]
+    assert calls(await plan("list badges for jo.kim@corp.example", tools)) == \
+        [("list_badges", {"holder": "jo.kim@corp.example"})]

@@ -228,11 +228,21 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         # description lists is the parameter named, when it is the only such word
         listed = "one of its examples" in best.why and \
             sum("one of its examples" in choice.why for choice in choices) == 1
-        if "named next to it" in best.why or distinct or listed or (restrictive(param.schema) and
-                                                                    identifier_shaped(best.value)):
+        if "named next to it" in best.why or distinct or listed or _an_address_it_asks_for(param, best.value) or (
+                restrictive(param.schema) and identifier_shaped(best.value)):
             put(param, [best.value] if param.kind == "list" else best.value,
                 f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
                 FIT_POINTS["anchor", "string"])
+
+
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _an_address_it_asks_for(param: Param, value: str) -> bool:
+    """An e-mail address for a parameter whose name or description asks for one ("Only grants of
+    this user (company e-mail)"): the value's kind is the one the parameter names."""
+    said = " ".join([*identifier_words(param.name), *words_of(str(param.schema.get("description", "")))])
+    return bool(_ADDRESS.fullmatch(value)) and re.search(r"\be-?mails?\b", said) is not None
 
 
 def _quoted_after(anchors: frozenset[str], entities: Entities) -> str | None:
