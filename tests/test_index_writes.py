@@ -142,3 +142,18 @@ async def test_prune_after_the_upgrade_deletes_what_is_older_than_the_cutoff_and
     # the audit rows older than the cut-off up to the first newer one; the old row appended after
     # that newer one stays until the next prune (kept a little longer, never deleted early)
     assert left[2] == [(NEW, "message.received"), (OLD, "step.succeeded")]
+
+
+def test_ids_made_later_sort_later_and_stay_unique():
+    """Row ids are time-ordered (a turn's rows go to the end of their primary-key indexes) and keep
+    their 48 random bits (replicas and bursts never collide)."""
+    import time
+
+    from chatops.storage.operations import new_id
+
+    burst = [new_id("m") for _ in range(100_000)]
+    assert len(set(burst)) == len(burst)
+    assert all(len(i) == len("m-") + 20 for i in burst)
+    time.sleep(0.05)  # a few ticks of the clock part (1/60 s each)
+    later = new_id("m")
+    assert later > max(burst)
