@@ -31,12 +31,6 @@ OLD_THREADS_SQLITE = (
     "WITH RECURSIVE platforms(name) AS (SELECT MIN(platform) FROM threads UNION ALL "
     "SELECT (SELECT MIN(platform) FROM threads WHERE platform > name) FROM platforms WHERE name IS NOT NULL) "
     "SELECT t.id FROM platforms CROSS JOIN threads t WHERE t.platform = platforms.name AND t.updated_at < ?")
-# Delivery ids older than the cut-off, on SQLite (no index on `received_at` since v18): rows are
-# stored in the order they were received (`received_at` is the time the bot made the event), so
-# they are read in rowid order up to the first one received after the cut-off, which costs what
-# the deletion does. A row received out of that order by a few milliseconds (two processes on one
-# file, or a thread's lock waited for) stays until the next prune: a delivery id kept a little
-# longer, never one deleted early (`received_at < ?` still holds for every row deleted).
 # Audit rows older than the cut-off: the log has no index on `at` (v18), and its rows are appended
 # in time order, so they are read by id up to the first one newer than the cut-off; as with events,
 # a row appended out of order by a few milliseconds (another replica's clock, a batch's commit) is
@@ -44,6 +38,12 @@ OLD_THREADS_SQLITE = (
 OLD_AUDIT = (
     "id < COALESCE((SELECT id FROM audit WHERE at >= ? ORDER BY id LIMIT 1), (SELECT MAX(id) FROM audit) + 1) "
     "AND at < ?")
+# Delivery ids older than the cut-off, on SQLite (no index on `received_at` since v18): rows are
+# stored in the order they were received (`received_at` is the time the bot made the event), so
+# they are read in rowid order up to the first one received after the cut-off, which costs what
+# the deletion does. A row received out of that order by a few milliseconds (two processes on one
+# file, or a thread's lock waited for) stays until the next prune: a delivery id kept a little
+# longer, never one deleted early (`received_at < ?` still holds for every row deleted).
 OLD_EVENTS_SQLITE = (
     "rowid < COALESCE((SELECT rowid FROM events WHERE received_at >= ? ORDER BY rowid LIMIT 1), "
     "(SELECT MAX(rowid) FROM events) + 1) AND ")
