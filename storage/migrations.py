@@ -238,6 +238,39 @@ def _server_functions(db: Any) -> None:
         pg_functions.create(db)
 
 
+def _fewer_index_writes(db: Any) -> None:
+    """v18: fewer index entries written per turn (issue 23: a `!command` turn dirtied ~54 pages of
+    the write-ahead log, most of them index pages, one per index touched per commit). Every
+    lookup keeps an index (`bench/results/issue23-fastpath-vs-errbot-4.txt` lists the query
+    plans before and after):
+
+    - `plans_by_decider` holds only decided plans (`decided_by IS NOT NULL`): its one query looks
+      up `decided_by = ?`, which implies that, and a plan approved by the read-only policy (every
+      `!command` turn) is decided by nobody, so it writes no entry;
+    - `idx_steps_status` becomes `steps_running`, the running steps only: the orphan sweep is its
+      one user (`status = 'running'`); the lookups of one plan's steps by status use
+      (plan_id, position), which they should have used anyway;
+    - the audit log keeps no index but its id: `chatops audit` reads it newest first by id (its
+      filters are expressions of the joined plan and step, or `LIKE`, which no index served:
+      `audit_by_thread` and `audit_by_kind` were never used), and `chatops prune --audit` reads
+      the old rows in id order (`storage/retention.py`), so `idx_audit_at` goes too. A turn
+      appends six audit rows, and each of those indexes had a page rewritten per commit;
+    - on SQLite, `idx_threads_updated_at` and `idx_events_received_at` go: `chatops prune` was
+      their only reader, and it now finds old threads through `threads_by_activity` per platform
+      and old events by their rowid order (`storage/retention.py`). A turn changes a thread's
+      `updated_at` twice, so the first was rewritten twice a turn. PostgreSQL keeps both (its
+      rowid is no index and its planner has no use for the per-platform walk)."""
+    for name in ("audit_by_thread", "audit_by_kind", "idx_audit_at"):
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+    db.execute("DROP INDEX IF EXISTS plans_by_decider")
+    db.execute("CREATE INDEX plans_by_decider ON plans (decided_by, thread_id) WHERE decided_by IS NOT NULL")
+    db.execute("DROP INDEX IF EXISTS idx_steps_status")
+    db.execute("CREATE INDEX steps_running ON steps (status) WHERE status = 'running'")
+    if _is_sqlite(db):
+        db.execute("DROP INDEX IF EXISTS idx_threads_updated_at")
+        db.execute("DROP INDEX IF EXISTS idx_events_received_at")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -256,6 +289,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _one_operator_name,
     _turn_claims,
     _server_functions,
+    _fewer_index_writes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

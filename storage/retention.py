@@ -17,9 +17,36 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatops.storage.dialect import dialect_of
+from chatops.storage.dialect import SQLITE, dialect_of
 
 LIVE_PLAN = "('proposed', 'approved', 'running')"
+
+# The threads whose last activity is older than the cut-off (`t.updated_at < ?`). On SQLite
+# there is no index on `updated_at` alone (migration v18: a turn rewrote it twice), so the old
+# threads are read through `threads_by_activity` (platform, updated_at, id), one range per
+# platform: the platforms are walked from the index too (each the next one above the last, a
+# handful of seeks), `CROSS JOIN` keeping that walk outside.
+OLD_THREADS = "SELECT id FROM threads t WHERE t.updated_at < ?"
+OLD_THREADS_SQLITE = (
+    "WITH RECURSIVE platforms(name) AS (SELECT MIN(platform) FROM threads UNION ALL "
+    "SELECT (SELECT MIN(platform) FROM threads WHERE platform > name) FROM platforms WHERE name IS NOT NULL) "
+    "SELECT t.id FROM platforms CROSS JOIN threads t WHERE t.platform = platforms.name AND t.updated_at < ?")
+# Audit rows older than the cut-off: the log has no index on `at` (v18), and its rows are appended
+# in time order, so they are read by id up to the first one newer than the cut-off; as with events,
+# a row appended out of order by a few milliseconds (another replica's clock, a batch's commit) is
+# deleted at the next prune, never early.
+OLD_AUDIT = (
+    "id < COALESCE((SELECT id FROM audit WHERE at >= ? ORDER BY id LIMIT 1), (SELECT MAX(id) FROM audit) + 1) "
+    "AND at < ?")
+# Delivery ids older than the cut-off, on SQLite (no index on `received_at` since v18): rows are
+# stored in the order they were received (`received_at` is the time the bot made the event), so
+# they are read in rowid order up to the first one received after the cut-off, which costs what
+# the deletion does. A row received out of that order by a few milliseconds (two processes on one
+# file, or a thread's lock waited for) stays until the next prune: a delivery id kept a little
+# longer, never one deleted early (`received_at < ?` still holds for every row deleted).
+OLD_EVENTS_SQLITE = (
+    "rowid < COALESCE((SELECT rowid FROM events WHERE received_at >= ? ORDER BY rowid LIMIT 1), "
+    "(SELECT MAX(rowid) FROM events) + 1) AND ")
 
 
 def prune(db: Any, before: str, *, audit: bool = False, unused_files: set[str] | None = None) -> dict[str, int]:
@@ -30,8 +57,9 @@ def prune(db: Any, before: str, *, audit: bool = False, unused_files: set[str] |
     in the connection's temporary schema first."""
     db.execute("DROP TABLE IF EXISTS pruned_threads")
     db.execute("CREATE TEMP TABLE pruned_threads (id TEXT PRIMARY KEY)")
+    sqlite = dialect_of(db) is SQLITE
     db.execute(  # filled by an INSERT: PostgreSQL takes no parameters in CREATE TABLE … AS
-        "INSERT INTO pruned_threads SELECT id FROM threads t WHERE t.updated_at < ? "
+        f"INSERT INTO pruned_threads {OLD_THREADS_SQLITE if sqlite else OLD_THREADS} "
         f"AND NOT EXISTS (SELECT 1 FROM plans p WHERE p.thread_id = t.id AND p.status IN {LIVE_PLAN}) "
         "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND m.role = 'user' "
         "AND m.turn_ended_at IS NULL)", [before])
@@ -54,8 +82,9 @@ def prune(db: Any, before: str, *, audit: bool = False, unused_files: set[str] |
         "thread_events": db.execute(
             "DELETE FROM thread_events WHERE thread_id IN (SELECT id FROM pruned_threads)").rowcount,
         "threads": db.execute("DELETE FROM threads WHERE id IN (SELECT id FROM pruned_threads)").rowcount,
-        "events": db.execute("DELETE FROM events WHERE received_at < ? AND NOT EXISTS "
-                             "(SELECT 1 FROM messages m WHERE m.id = events.message_id)", [before]).rowcount,
+        "events": db.execute(f"DELETE FROM events WHERE {OLD_EVENTS_SQLITE if sqlite else ''}received_at < ? "
+                             "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = events.message_id)",
+                             [before, before] if sqlite else [before]).rowcount,
         "perception_cache": db.execute("DELETE FROM perception_cache WHERE created_at < ?", [before]).rowcount,
         "processes": db.execute("DELETE FROM processes WHERE stopped_at IS NOT NULL AND stopped_at < ?",
                                 [before]).rowcount,
@@ -67,7 +96,7 @@ def prune(db: Any, before: str, *, audit: bool = False, unused_files: set[str] |
         unused_files |= shown - still
     if audit:
         dialect_of(db).lift_audit_delete_guard(db)
-        counts["audit"] = db.execute("DELETE FROM audit WHERE at < ?", [before]).rowcount
+        counts["audit"] = db.execute(f"DELETE FROM audit WHERE {OLD_AUDIT}", [before, before]).rowcount
         dialect_of(db).restore_audit_delete_guard(db)
     return counts
 

@@ -28,7 +28,7 @@ TABLES = {
              "tool_fingerprint",
     "thread_leases": "thread_id, owner",
 }
-IDS = re.compile(r"\b(?:m|p|s|proc)-[0-9a-f]{12}\b")
+IDS = re.compile(r"\b(?:m|p|s|proc)-(?:[0-9a-f]{8})?[0-9a-f]{12}\b")  # time-ordered since v18
 
 
 def thread(name: str) -> ThreadRef:

@@ -41,7 +41,11 @@ class Executor:
         except ToolArgumentError as exc:
             return self._failed(f"invalid arguments for {step.tool}: {exc}", started)
         try:
-            value = await asyncio.wait_for(spec.run(ctx, args), timeout=spec.timeout)
+            # `asyncio.timeout` rather than `wait_for`: the tool runs in the turn's own task
+            # instead of a task of its own (a Task, its callbacks and a timer handle fewer per
+            # step, a third of `wait_for`'s cost on Python 3.11; 3.12's `wait_for` does the same)
+            async with asyncio.timeout(spec.timeout):
+                value = await spec.run(ctx, args)
         except TimeoutError:
             return self._failed(f"{step.tool} timed out after {spec.timeout:g} s", started)
         except asyncio.CancelledError:

@@ -48,7 +48,8 @@ def invalid_arguments(plan: Plan, specs: Mapping[str, ToolSpec]) -> list[str]:
     return problems
 
 
-def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Callable[[ToolSpec, list[str]], bool]:
+def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec],
+              own: str | None = None) -> Callable[[ToolSpec, list[str]], bool]:
     """Whether the user's own words ask for a tool's action (`bot.agent.asked`); or the user's own
     words (never an attachment's text) point back ("same for search", "again", "what about
     web-2?") at a change that already ran in this thread, so someone allowed to approve it did: a
@@ -57,7 +58,7 @@ def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Callable[[
 
     ran = {step.tool for plan in request.earlier for step in plan.steps
            if step.status in (StepStatus.succeeded, StepStatus.failed)}
-    own, _ = own_text(request.text)
+    own = own_text(request.text)[0] if own is None else own
     again = bool(REPEAT.search(own) or REPLACE.search(own))
 
     def asked(spec: ToolSpec, texts: list[str]) -> bool:
@@ -66,13 +67,13 @@ def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Callable[[
     return asked
 
 
-def _picked_by_user(request: PlanRequest) -> Callable[[Any], bool]:
+def _picked_by_user(request: PlanRequest, own: str | None = None) -> Callable[[Any], bool]:
     """Whether a value stands in the row of the last step's output that the user's own words
     point at ("cancel the black friday one": the campaign id of that row). Only the user's typed
     words choose the row; an attachment saying "the notebook one" chooses nothing."""
     from chatops.bot.agent.pointed_rows import pointed_row
 
-    own, _ = own_text(request.text)
+    own = own_text(request.text)[0] if own is None else own
     last = next((step for plan in reversed(request.earlier) for step in reversed(plan.steps)), None)
     row = pointed_row(own, last) if last is not None else None
     return lambda value: row is not None and appears(value, row.text)
@@ -80,11 +81,13 @@ def _picked_by_user(request: PlanRequest) -> Callable[[Any], bool]:
 
 def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Review:
     """Provenance first (what only data asked for is gone before anything else is said about
-    it), then the arguments of what is left."""
+    it), then the arguments of what is left. The user's own words are read once for all three
+    (`own_text`, a few microseconds each time, three times a `!command` turn)."""
     sources = turn_sources(request.text, history=request.history, executed=request.executed,
                            earlier=request.earlier)
-    dropped = mark(plan, specs, sources, _asks_for(request, specs), _picked_by_user(request))
-    forbidden = _ruled_out(plan, request, specs)
+    own, _ = own_text(request.text)
+    dropped = mark(plan, specs, sources, _asks_for(request, specs, own), _picked_by_user(request, own))
+    forbidden = _ruled_out(plan, request, specs, own)
     if forbidden and not plan.steps:
         whys = "; ".join(item.why for item in forbidden)
         return Review(Answer(text=f"I did not plan anything: {whys}."), dropped=dropped, ruled_out=forbidden)
@@ -102,9 +105,10 @@ def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> R
     return Review(plan, dropped=dropped, ruled_out=forbidden)
 
 
-def _ruled_out(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> list[Dropped]:
+def _ruled_out(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec],
+               own: str | None = None) -> list[Dropped]:
     """Remove the steps whose tool the request's own words rule out; returns them with why."""
-    text, _ = own_text(request.text)
+    text = own_text(request.text)[0] if own is None else own
     negations = split_negations(text)
     if not negations.spans:
         return []

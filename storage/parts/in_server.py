@@ -60,7 +60,7 @@ def receive_planned(part: Any, inbound: Inbound, plan: Plan, *, ttl_seconds: flo
     if take_lease and part.identity is not None:
         lease = {"thread_id": thread.id, "owner": owner, "now": ts(), "cutoff": part._cutoff()}
     message_id = new_id("m")
-    # the plan as `Plans._propose(start=True)` stores it, then started (`_start_fresh_step`)
+    # the plan as `Plans._propose(start=True, start_first_step=...)` stores it, its first step started
     now = utcnow()
     plan_id, expires = new_id("p"), now + timedelta(seconds=ttl_seconds)
     status = PlanStatus.proposed if plan.needs_approval else PlanStatus.approved
@@ -101,7 +101,7 @@ def receive_planned(part: Any, inbound: Inbound, plan: Plan, *, ttl_seconds: flo
                  "goal": plan.goal, "status": (PlanStatus.running if running else status).value,
                  "requester": plan.requester.model_dump_json() if plan.requester else None,
                  "created_at": ts(now), "expires_at": ts(expires), "owner": owner},
-        # a started step is stored `running` at once: the same row `_start_fresh_step`'s UPDATE leaves
+        # a started step is stored `running` at once, as `Plans._propose` stores it on SQLite
         "steps": [{"id": sid, "plan_id": plan_id, "position": i, "tool": s.tool, "args": dumps(s.args),
                    "reason": s.reason, "risk": s.risk.value,
                    "status": "running" if sid == started else step_status.value, "decided_by": decided_by,

@@ -23,13 +23,6 @@ class Steps(Part):
             self._audit("step.started", step_id=step_id)
         return won
 
-    def _start_fresh_step(self, step_id: str) -> None:
-        """`start_step` of a step inserted `approved` in the running transaction itself: nobody
-        else can have seen it, so it cannot be lost, and its row count is not read (on
-        PostgreSQL, reading it would make the pipeline wait for the server)."""
-        self._start(step_id)
-        self._audit("step.started", step_id=step_id)
-
     def _start(self, step_id: str) -> Any:
         return self.db.execute(
             "UPDATE steps SET status = 'running', started_at = ?, owner = ? WHERE id = ? AND status = 'approved'",
