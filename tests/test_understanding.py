@@ -1405,3 +1405,12 @@ async def test_an_address_fills_an_optional_parameter_that_asks_for_an_e_mail() 
                      {"holder": {"default": "", "description": "Only badges of this person (work e-mail)"}})]
     assert calls(await plan("list badges for jo.kim@corp.example", tools)) == \
         [("list_badges", {"holder": "jo.kim@corp.example"})]
+
+
+@pytest.mark.parametrize(("text", "planned"), [
+    ("would a full reindex of orders-db take the shop down?", False),  # what it would do: knowledge
+    ("would you list the backups of orders-db?", True),  # a polite order
+])
+async def test_a_would_question_asks_what_would_happen_unless_it_asks_you(text: str, planned: bool) -> None:
+    outcome = await plan(text, _backup_tools())
+    assert isinstance(outcome, Plan) is planned, outcome

@@ -202,7 +202,10 @@ HOW_TO = re.compile(
     r"(?:would|will|could|might|should|does|do|did|can)\s+(?!\w*thing\b)\w{2,}ing\b(?![.@/_-]\w)|"
     # "would power cycling it lose data?", "should we even write a postmortem?": a modal's
     # hypothetical (a gerund one word on) or advice asked for ("should we/I ..."), not an order
-    r"(?:would|could|might|should)\s+\w+[\s-](?!\w*thing\b)\w{2,}ing\b(?![.@/_-]\w)|should\s+(?:we|i)\b)",
+    r"(?:would|could|might|should)\s+\w+[\s-](?!\w*thing\b)\w{2,}ing\b(?![.@/_-]\w)|should\s+(?:we|i)\b|"
+    # "would a 1000 vu test on prod take checkout down?": what something would do ("would you …" and
+    # "would it be possible to …" are polite orders)
+    r"would\s+(?!(?:you|u|ya|it\s+be\s+possible|it\s+be\s+ok|it\s+be\s+okay)\b)\w+.*\?\s*$)",
     re.IGNORECASE,
 )
 # Where a how-to or hypothetical question ends: what follows it ("would flushing mx2 help? whats
