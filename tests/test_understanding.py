@@ -1414,3 +1414,16 @@ async def test_an_address_fills_an_optional_parameter_that_asks_for_an_e_mail() 
 async def test_a_would_question_asks_what_would_happen_unless_it_asks_you(text: str, planned: bool) -> None:
     outcome = await plan(text, _backup_tools())
     assert isinstance(outcome, Plan) is planned, outcome
+
+
+async def test_same_for_an_address_replaces_the_parameter_its_pattern_names() -> None:
+    """The reason would take any word, the e-mail too; the person's pattern takes only e-mails:
+    each value goes where it fits best, even when that leaves a parameter nothing new."""
+    tools = [runbook("grant_vpn", "Grant VPN access for some hours", "write",
+                     {"reason": {"description": "Why, e.g. INC-12"},
+                      "person": {"pattern": "^[a-z.]+@corp\\.example$",
+                                 "description": "e-mail, e.g. jo.b@corp.example"}})]
+    earlier = _earlier("grant_vpn", {"reason": "INC-7", "person": "ana.p@corp.example"}, "granted")
+    outcome = await plan("same for li.w@corp.example", tools, earlier=earlier,
+                         history=[{"role": "user", "text": "give ana.p@corp.example vpn, reason INC-7"}])
+    assert calls(outcome) == [("grant_vpn", {"reason": "INC-7", "person": "li.w@corp.example"})]

@@ -284,16 +284,18 @@ def best_assignment(lists: dict[str, list[Choice]], depth: int = 4) -> tuple[dic
             picked[name] = choice.value
             walk(index + 1, used | {choice.value.lower()}, total + choice.score, picked)
             del picked[name]
-        if not options:
-            walk(index + 1, used, total, picked)
+        # or none: "same for priya.n@acme.io" is the user, though the reason would take it too
+        walk(index + 1, used, total, picked)
 
     walk(0, set(), 0.0, {})
     if not found:
         return {}, {}
-    total, best = max(found, key=lambda item: (item[0], len(item[1])))  # as good, and one more filled
+    # as many parameters filled as can be, then the best total ("same for priya.n@acme.io" fills
+    # the user its pattern takes, not the reason that would take any word)
+    total, best = max(found, key=lambda item: (len(item[1]), item[0]))
     margins = {}
     for name in best:
-        others = [score for score, picked in found if picked.get(name) != best[name]]
+        others = [score for score, picked in found if picked.get(name) not in (None, best[name])]
         margins[name] = total - max(others) if others else float("inf")
     return best, margins
 
