@@ -1427,3 +1427,24 @@ async def test_same_for_an_address_replaces_the_parameter_its_pattern_names() ->
     outcome = await plan("same for li.w@corp.example", tools, earlier=earlier,
                          history=[{"role": "user", "text": "give ana.p@corp.example vpn, reason INC-7"}])
     assert calls(outcome) == [("grant_vpn", {"reason": "INC-7", "person": "li.w@corp.example"})]
+
+
+async def test_stop_it_after_a_start_takes_the_id_the_start_printed_and_waits_for_approval() -> None:
+    earlier = _earlier("start_soak_test", {"scenario": "holiday_peak.yaml", "cluster": "green"},
+                       "started sk-042: holiday_peak.yaml on green, ramping")
+    outcome = await plan("stop it", _soak_and_switch_tools(), earlier=earlier,
+                         history=[{"role": "user", "text": "kick off a soak with holiday_peak.yaml on green"}])
+    assert calls(outcome) == [("abort_soak_test", {"run": "sk-042"})]
+    step = outcome.steps[0]  # type: ignore[union-attr]
+    assert step.tainted and "sk-042" in step.reason  # from tool output: shown, and approved by a person
+
+
+async def test_it_means_what_the_last_step_acted_on_before_what_it_printed() -> None:
+    tools = [runbook("retry_charge", "Retry a declined charge", "write",
+                     {"charge": {"description": "charge id, e.g. ch_3NqL8x"}}),
+             runbook("refund_charge", "Refund a charge to the card it came from", "write",
+                     {"charge": {"description": "charge id, e.g. ch_3NqL8x"}})]
+    earlier = _earlier("retry_charge", {"charge": "ch_7TtB2c"}, "declined again: do_not_honor")
+    outcome = await plan("ok refund it then", tools, earlier=earlier,
+                         history=[{"role": "user", "text": "retry ch_7TtB2c"}])
+    assert calls(outcome) == [("refund_charge", {"charge": "ch_7TtB2c"})]

@@ -169,10 +169,14 @@ def borrow(candidate: Candidate, previous: Previous, text: str = "") -> dict[str
     row of the previous step's output the request points at ("kill the notebook one"), taking
     only values the parameter's schema gives evidence for (and an optional one the pointing words
     are part of: "just those hotmail ones"); then from the previous step's arguments ("is port 443
-    open there?")."""
+    open there?"). A bare "it" or "that" means what the last step acted on first, and what it
+    printed only for what its arguments cannot give ("stop it" after a load test started: its run id)."""
     wanted = {param.name for param in candidate.filled.missing}
     found: dict[str, tuple[Any, str]] = {}
     row = pointed_row(text, previous.step) if text else None
+    if row is not None and not row.words:  # "stop it": what the last step acted on comes first
+        found = _from_arguments(candidate, previous, wanted)
+        wanted -= set(found)
     if row is not None:
         filled = fill_arguments(candidate.spec, extract_entities(row.text))
         which = " ".join(row.words) or "that"
@@ -186,12 +190,15 @@ def borrow(candidate: Candidate, previous: Previous, text: str = "") -> dict[str
             if (name in wanted or narrows) and name not in filled.guessed:  # "RUNNING" is no application id
                 found[name] = (value, f"{name} {value} (from the row of {previous.spec.name}'s output "
                                       f"for '{which}': {row.text[:80]})")
+    return {**_from_arguments(candidate, previous, wanted - set(found)), **found}
+
+
+def _from_arguments(candidate: Candidate, previous: Previous, wanted: set[str]) -> dict[str, tuple[Any, str]]:
+    """Values for the `wanted` parameters among the previous step's own arguments."""
     context = " ".join(str(value) for value in previous.step.args.values())
     filled = fill_arguments(candidate.spec, extract_entities(context))
-    for name, value in filled.args.items():
-        if name in wanted and name not in found:
-            found[name] = (value, f"{name} {value} (from the previous step)")
-    return found
+    return {name: (value, f"{name} {value} (from the previous step)")
+            for name, value in filled.args.items() if name in wanted}
 
 
 def call_text(step: Step) -> str:

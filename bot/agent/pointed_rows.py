@@ -25,6 +25,7 @@ from chatops.bot.model import Step
 _ONE = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[\w.@:/-]+\s+){0,3}?)ones?\b"
                   r"(?:\s+(?:that|which|with|from|on|in|of)"
                   r"\s+([^,.;!?]+))?", re.IGNORECASE)
+_BARE = re.compile(r"\b(?:it|that|this)\b(?!\s+(?:is|was|'s)\b)", re.IGNORECASE)
 _ROW_SPLIT = re.compile(r"\n+|;\s+")
 
 
@@ -36,10 +37,10 @@ class PointedRow:
 
 def pointed_words(text: str) -> tuple[str, ...] | None:
     """The words that say which row a request means ("notebook", "m.rossi"), an empty tuple for a
-    bare "that one", or None when the request points at no row."""
+    bare "that one" or "stop it", or None when the request points at no row."""
     match = _ONE.search(text)
-    if match is None:
-        return None
+    if match is None:  # "stop it", "revoke that now": the one thing the last step printed, if one
+        return () if _BARE.search(text) else None
     said = f"{match.group(1) or ''} {match.group(2) or ''}"
     return tuple(word for word in words_of(said) if word not in STOPWORDS and word not in DETERMINERS)
 
