@@ -1448,3 +1448,11 @@ async def test_it_means_what_the_last_step_acted_on_before_what_it_printed() -> 
     outcome = await plan("ok refund it then", tools, earlier=earlier,
                          history=[{"role": "user", "text": "retry ch_7TtB2c"}])
     assert calls(outcome) == [("refund_charge", {"charge": "ch_7TtB2c"})]
+
+
+async def test_take_it_down_asks_a_tool_that_stops_it() -> None:
+    tools = [runbook("stop_pool", "Stop a worker pool: every worker exits", "danger",
+                     {"pool": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The pool, e.g. batch-3"}}),
+             runbook("pool_status", "Status of a worker pool", "read",
+                     {"pool": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The pool, e.g. batch-3"}})]
+    assert calls(await plan("take batch-7 down, we're done with it", tools)) == [("stop_pool", {"pool": "batch-7"})]

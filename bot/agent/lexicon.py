@@ -118,7 +118,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "silence": ("silence", "mute", "ignore", "snooze", "shush", "shh", "shut up", "hush", "suppress"),
     "protect": ("protect", "pin", "retain", "preserve", "exempt", "hold on to", "hang on to", "keep * around",
                 "keep * forever"),
-    "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down"),
+    "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down", "stop"),
     # making a new record: an incident, a ticket, a silence ("open a ticket", "raise an incident")
     "create": ("create", "open a", "open an", "open a new", "raise a", "raise an", "file a", "file an", "post",
                "publish", "start a", "start an", "log a", "log an", "declare a", "declare an"),
