@@ -1456,3 +1456,16 @@ async def test_take_it_down_asks_a_tool_that_stops_it() -> None:
              runbook("pool_status", "Status of a worker pool", "read",
                      {"pool": {"pattern": "^[a-z][a-z0-9-]*$", "description": "The pool, e.g. batch-3"}})]
     assert calls(await plan("take batch-7 down, we're done with it", tools)) == [("stop_pool", {"pool": "batch-7"})]
+
+
+async def test_a_value_written_as_its_alias_stands_in_its_clause_and_a_look_finds_the_read_that_takes_all() -> None:
+    """ "check ledger-sync in eu": `tcp_check` has the verb and no port; the job status takes the
+    job and the region, written as its alias "eu"."""
+    region = {"type": "enum", "values": ["eu-west", "us-east"], "aliases": {"eu": "eu-west", "us": "us-east"},
+              "default": "eu-west"}
+    tools = [spec_of(item) for item in BUILTIN_TOOLS] + [
+        runbook("job_status", "Allocation counts and the latest deployment of a scheduler job", "read",
+                {"job": {"pattern": "^[a-z][a-z0-9-]{1,48}$", "description": "Job id, e.g. billing-api"},
+                 "region": region})]
+    assert calls(await plan("check ledger-sync in eu, don't restart anything", tools)) == \
+        [("job_status", {"job": "ledger-sync", "region": "eu-west"})]

@@ -373,6 +373,10 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         candidates = [c for c in candidates if c.spec.risk is Risk.read]
     if not candidates and not named_a_change:
         candidates = _by_values(scored, entities, question, top)
+    elif all(c.filled.missing for c in candidates) and not named_a_change:
+        # "check ledger-sync in eu": `tcp_check` has the verb and no port; the job status takes
+        # every value the request gives
+        candidates = _by_values(scored, entities, question, top) + candidates
     elif not question and not HOW_TO.search(text):
         candidates = _value_for_a_change(candidates, scored, entities, top) + candidates
     verbs = change_verbs_asked(entities.wording) if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
@@ -416,14 +420,17 @@ def _value_for_a_change(candidates: list[Candidate], scored: list[Candidate], en
         return []
     values = _values_of(entities)
     left = _values_left(best, values)
-    changes = sorted((c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing
-                      and not c.filled.ties and c.similarity is not None and best.similarity is not None
-                      and _shares_words(best, c) and _one_clause(c, entities.text) and _values_left(c, values) == 0
-                      # meaning must not point away from the change, unless the words found both alike
-                      and (c.similarity >= best.similarity - SIMILARITY_TIE or best.matched)),
+    takers = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing
+              and not c.filled.ties and c.similarity is not None and best.similarity is not None
+              and _shares_words(best, c) and _one_clause(c, entities.text) and _values_left(c, values) == 0]
+    # meaning must not point away from the change, unless the words found both alike
+    changes = sorted((c for c in takers if c.similarity >= best.similarity - SIMILARITY_TIE or best.matched),  # type: ignore[operator]
                      key=lambda c: -c.score)
     if left == 0 or len(changes) != 1:  # the change takes every value; and only one change does
         return []
+    rivals = [c.similarity for c in takers if c is not changes[0]]
+    if rivals and changes[0].similarity - max(rivals) < SIMILARITY_TIE:  # type: ignore[operator]
+        return []  # "nuke the session …": a soft reset and a shutdown of the peer both take it, neither clearly
     if not _with_evidence(changes[0]):
         return []  # "pods stuck at 12": a plain word taken for the name only because nothing else fits
     change = changes[0]
@@ -463,7 +470,9 @@ def _one_clause(candidate: Candidate, text: str) -> bool:
         if isinstance(value, bool) or "named next to it" in candidate.filled.sources.get(name, ""):
             continue  # 'note: "baseline for Q1"' belongs to the order it follows, whatever the comma
         written = loose(str(value))
-        shared &= {index for index, clause in enumerate(clauses) if written in clause}
+        holding = {index for index, clause in enumerate(clauses) if written in clause}
+        if holding:  # an enum value written as its alias ("eu" for eu-west) is found where the alias is
+            shared &= holding
     return bool(shared)
 
 
