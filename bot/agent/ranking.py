@@ -23,6 +23,7 @@ from chatops.bot.agent.entities import (
     without_quoted,
     words_of,
 )
+from chatops.bot.agent.enums import enum_aliases
 from chatops.bot.agent.filled import ENTITY_KINDS, Filled
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
@@ -466,13 +467,15 @@ def _one_clause(candidate: Candidate, text: str) -> bool:
     # a colon opens the order's details ("send a push to beta testers: title …"), not another clause
     clauses = [loose(part) for part in CLAUSE.split(re.sub(r":\s+", " ", text)) if part and part.strip()]
     shared = set(range(len(clauses)))
+    schemas = candidate.spec.parameters_schema.get("properties") or {}
     for name, value in candidate.filled.args.items():
         if isinstance(value, bool) or "named next to it" in candidate.filled.sources.get(name, ""):
             continue  # 'note: "baseline for Q1"' belongs to the order it follows, whatever the comma
+        # an enum value written as its alias ("eu" for eu-west) stands where the alias is written
         written = loose(str(value))
-        holding = {index for index, clause in enumerate(clauses) if written in clause}
-        if holding:  # an enum value written as its alias ("eu" for eu-west) is found where the alias is
-            shared &= holding
+        aliases = [loose(alias) for alias, target in enum_aliases(schemas.get(name) or {}).items() if target == value]
+        shared &= {index for index, clause in enumerate(clauses) if written in clause
+                   or any(re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", clause) for alias in aliases)}
     return bool(shared)
 
 
