@@ -27,7 +27,8 @@ import numpy as np  # noqa: E402
 from minilm import encoder  # noqa: E402
 
 from chatops.bot.agent.entities import own_text  # noqa: E402
-from chatops.bot.agent.ranking import CLEAR_MARGIN, rank_tools  # noqa: E402
+from chatops.bot.agent.ranking import rank_tools  # noqa: E402
+from chatops.bot.agent.weights import CLEAR_MARGIN  # noqa: E402
 from chatops.bot.config import load_config  # noqa: E402
 from chatops.bot.evaluation import load_cases, offered_tools  # noqa: E402
 

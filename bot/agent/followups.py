@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatops.bot.agent.arguments import fill_arguments
+from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.pointed_rows import pointed_row
-from chatops.bot.agent.ranking import CLEAR_MARGIN, Candidate
 from chatops.bot.agent.tool_words import tool_vocabulary
+from chatops.bot.agent.weights import CLEAR_MARGIN
 from chatops.bot.english import is_dictionary_word
 from chatops.bot.model import Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolSpec

@@ -72,6 +72,7 @@ from pydantic_ai.output import NativeOutput
 
 from chatops.bot.agent import meaning as semantics
 from chatops.bot.agent.answers import summarize_steps
+from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.conditions import found_problem, split_conditional
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
@@ -102,16 +103,7 @@ from chatops.bot.agent.planner import data_block, run_model
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
-from chatops.bot.agent.ranking import (
-    ACKNOWLEDGEMENT_SCORE,
-    CHOICE_TOKENS,
-    CLEAR_MARGIN,
-    MAX_CANDIDATES,
-    Candidate,
-    Meaning,
-    rank_tools,
-    score_tool,
-)
+from chatops.bot.agent.ranking import Meaning, rank_tools, score_tool
 from chatops.bot.agent.step_wording import (
     ask_for,
     condition_verb,
@@ -124,6 +116,7 @@ from chatops.bot.agent.step_wording import (
 from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.bot.agent.undo import UNDO, undo_step
 from chatops.bot.agent.values import fitting
+from chatops.bot.agent.weights import ACKNOWLEDGEMENT_SCORE, CHOICE_TOKENS, CLEAR_MARGIN, MAX_CANDIDATES
 from chatops.bot.model import Answer, Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 

@@ -9,10 +9,11 @@ import itertools
 import re
 from typing import Any
 
+from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import STOPWORDS, extract_entities, is_english, words_of
 from chatops.bot.agent.filled import Filled
 from chatops.bot.agent.param_kinds import parameters
-from chatops.bot.agent.ranking import Candidate, score_tool
+from chatops.bot.agent.ranking import score_tool
 from chatops.bot.agent.step_wording import reason_of
 from chatops.bot.agent.values import fitting, shape_of
 from chatops.bot.model import Step

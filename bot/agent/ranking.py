@@ -7,24 +7,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from chatops.bot.agent.actions import asked_actions, change_verbs_asked, shadowed, tool_actions
 from chatops.bot.agent.arguments import fill_arguments
+from chatops.bot.agent.by_values import by_values, value_for_a_change
+from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
-    CLAUSE,
     STOPWORDS,
     Entities,
     extract_entities,
-    is_unit,
     name_words,
     stem,
     without_quoted,
     words_of,
 )
-from chatops.bot.agent.enums import enum_aliases
-from chatops.bot.agent.filled import ENTITY_KINDS, Filled
+from chatops.bot.agent.filled import ENTITY_KINDS
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     CHANGE_CLASSES,
@@ -49,55 +48,24 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
-from chatops.bot.agent.values import identifier_shaped, spans_of
+from chatops.bot.agent.weights import (
+    ACTION_POINTS,
+    ACTION_SIMILARITY,
+    DESCRIPTION_CAP,
+    DESCRIPTION_POINTS,
+    MIN_SCORE,
+    MIN_SIMILARITY,
+    MISSING_REQUIRED_PENALTY,
+    SIMILARITY_FLOOR,
+    SIMILARITY_POINTS,
+    SIMILARITY_TIE,
+    SYNONYM_POINTS,
+    WORD_POINTS,
+)
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
 
-# --- scoring weights (see `rank_tools`) ------------------------------------------------------
-
-WORD_POINTS = 2.0  # a word of the tool's name or one of its keywords
-SYNONYM_POINTS = 2.0  # a synonym of one of those (`lexicon.SYNONYMS`): "bounce" for "restart"
-DESCRIPTION_POINTS = 1.0  # a content word of the summary line
-DESCRIPTION_CAP = 2.0
-MISSING_REQUIRED_PENALTY = 1.0  # a required parameter nothing in the request can fill
-MIN_SCORE = 2.0  # below this a tool is not a candidate
-CLEAR_MARGIN = 2.0  # a top score this far ahead of the next needs no model
-ACKNOWLEDGEMENT_SCORE = 3.0  # a message opening with thanks needs more than one stray word
-MAX_CANDIDATES = 3  # what the model is shown, plus "none"
-CHOICE_TOKENS = 48  # `{"tool": "dns_lookup"}` with llama.cpp's whitespace is ~20 tokens
-# By meaning (`bot.agent.meaning`): cosine similarities of all-MiniLM-L6-v2 between the request and
-# "tool name: description"; unrelated pairs sit around 0.0-0.25, paraphrases of a tool's action 0.3-0.6.
-SIMILARITY_POINTS = 8.0  # per unit of similarity above the floor
-SIMILARITY_FLOOR = 0.15
-MIN_SIMILARITY = 0.30  # a tool found by meaning alone
-SIMILARITY_TIE = 0.03  # ... must be this close to the best
-ACTION_SIMILARITY = 0.22  # a write found by meaning must be the closest tool and at least this close
-ACTION_POINTS = 2.0  # a write whose own action word stands in an order's verb place
-
-
 # --- ranking ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Candidate:
-    spec: ToolSpec
-    score: float
-    matched: list[str]  # the tool's own words found in the request
-    filled: Filled
-    verb_hit: bool = False  # one of its words stands where an order puts its verb
-    labels: list[str] = field(default_factory=list)  # every scoring item, for debugging
-    action_hit: bool = False  # its action word (not a subject word) stands where an order puts its verb
-    described: bool = False  # words of its description are in the request
-    similarity: float | None = None  # to the request by meaning (`bot.agent.meaning`), when measured
-    by_meaning: bool = False  # a candidate only because of that similarity
-    by_values: bool = False  # a candidate only because its parameters take the request's values (`_by_values`)
-    # the request is one clause that opens with what the tool is about, not with an action: "errors
-    # in checkout-web matching 'card declined'" names a subject to look at
-    subject_opens: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
 
 
 def _undoes(candidate: Candidate, asked: frozenset[str]) -> bool:
@@ -373,13 +341,13 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             return []  # nor for a read its values happen to fit ("how do I start a postmortem for INC-2291?")
         candidates = [c for c in candidates if c.spec.risk is Risk.read]
     if not candidates and not named_a_change:
-        candidates = _by_values(scored, entities, question, top)
+        candidates = by_values(scored, entities, question, top)
     elif all(c.filled.missing for c in candidates) and not named_a_change:
         # "check ledger-sync in eu": `tcp_check` has the verb and no port; the job status takes
         # every value the request gives
-        candidates = _by_values(scored, entities, question, top) + candidates
+        candidates = by_values(scored, entities, question, top) + candidates
     elif not question and not HOW_TO.search(text):
-        candidates = _value_for_a_change(candidates, scored, entities, top) + candidates
+        candidates = value_for_a_change(candidates, scored, entities, top) + candidates
     verbs = change_verbs_asked(entities.wording) if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
@@ -402,132 +370,3 @@ def _asks_more_than_how(text: str) -> bool:
     emergency change?" and "would removing jdoe break his cron jobs?" ask for knowledge only."""
     parts = QUESTION_END.split(text.strip(), maxsplit=1)
     return len(parts) == 2 and bool(re.search(r"\w", parts[1]))
-
-
-def _with_evidence(candidate: Candidate) -> bool:
-    """Whether every free-text argument was taken for a reason (shaped like a name or like its
-    examples, named next to it, the action's object, quoted), not as the only word left."""
-    return not candidate.filled.guessed
-
-
-def _value_for_a_change(candidates: list[Candidate], scored: list[Candidate], entities: Entities,
-                        top: float) -> list[Candidate]:
-    """ "bump ml-research to 500 GB on /projects": the read that only its filled arguments found
-    (`quota_usage`, none of its words written) leaves the new value aside, while a change of the
-    same things takes every value the order gives. An order that gives a value the read cannot
-    take asks for the change; it is proposed, with the approval a change always needs."""
-    best = max(candidates, key=lambda c: c.score)
-    if best.spec.risk is not Risk.read:
-        return []
-    values = _values_of(entities)
-    left = _values_left(best, values)
-    takers = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing
-              and not c.filled.ties and c.similarity is not None and best.similarity is not None
-              and _shares_words(best, c) and _one_clause(c, entities.text) and _values_left(c, values) == 0]
-    # meaning must not point away from the change, unless the words found both alike
-    changes = sorted((c for c in takers if c.similarity >= best.similarity - SIMILARITY_TIE or best.matched),  # type: ignore[operator]
-                     key=lambda c: -c.score)
-    if left == 0 or len(changes) != 1:  # the change takes every value; and only one change does
-        return []
-    rivals = [c.similarity for c in takers if c is not changes[0]]
-    if rivals and changes[0].similarity - max(rivals) < SIMILARITY_TIE:  # type: ignore[operator]
-        return []  # "nuke the session …": a soft reset and a shutdown of the peer both take it, neither clearly
-    if not _with_evidence(changes[0]):
-        return []  # "pods stuck at 12": a plain word taken for the name only because nothing else fits
-    change = changes[0]
-    change.score = round(best.score + CLEAR_MARGIN, 2)
-    change.labels.append(f"takes the value {best.name} leaves aside")
-    return [change]
-
-
-def _shares_words(read: Candidate, change: Candidate) -> bool:
-    """Whether the change has every word of the request the read was found by: "code freeze on
-    storefront for 8h" names `freeze_status` and `freeze_deploys` alike, and only the change takes
-    the 8h; "show the quota of ml-research, 500 GB" names only the read."""
-    return {stem(word) for word in read.matched} <= {stem(word) for word in change.matched}
-
-
-def _values_of(entities: Entities) -> set[str]:
-    """The values a request writes: names shaped like identifiers, numbers, hosts, URLs, paths
-    and quoted text (lower case)."""
-    found = {str(n) for n in [*entities.numbers, *entities.percentages, *(n for n, _ in entities.durations)]}
-    found.update(value.lower() for value in [*entities.urls, *entities.hosts, *entities.paths, *entities.quoted])
-    found.update(span.text.lower() for span in spans_of(entities.plain) if identifier_shaped(span.text)
-                 and not ((amount := re.fullmatch(r"\d+([a-z]+)", span.text.lower())) and is_unit(amount.group(1))))
-    return found  # "8h" is counted once, as its number
-
-
-def _one_clause(candidate: Candidate, text: str) -> bool:
-    """Whether the tool's arguments are all written in one clause of the request, as one action's
-    are: "hold consumption on orders.fulfil, the API is returning 503" does not set orders.fulfil
-    to 503. A value named by its parameter ("note: …") is attached to the order wherever it stands."""
-    def loose(words: str) -> str:  # `beta_testers` is written "beta testers"
-        return re.sub(r"[-_]", " ", words.lower())
-
-    # a colon opens the order's details ("send a push to beta testers: title …"), not another clause
-    clauses = [loose(part) for part in CLAUSE.split(re.sub(r":\s+", " ", text)) if part and part.strip()]
-    shared = set(range(len(clauses)))
-    schemas = candidate.spec.parameters_schema.get("properties") or {}
-    for name, value in candidate.filled.args.items():
-        if isinstance(value, bool) or "named next to it" in candidate.filled.sources.get(name, ""):
-            continue  # 'note: "baseline for Q1"' belongs to the order it follows, whatever the comma
-        # an enum value written as its alias ("eu" for eu-west) stands where the alias is written
-        written = loose(str(value))
-        aliases = [loose(alias) for alias, target in enum_aliases(schemas.get(name) or {}).items() if target == value]
-        shared &= {index for index, clause in enumerate(clauses) if written in clause
-                   or any(re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", clause) for alias in aliases)}
-    return bool(shared)
-
-
-def _values_left(candidate: Candidate, values: set[str]) -> int:
-    """How many of the request's values the tool's arguments leave unused."""
-    used = " ".join(str(value).lower() for value in candidate.filled.args.values())
-    return sum(1 for value in values if value not in used)
-
-
-VALUES_READ_SIMILARITY = 0.10  # a read found by its values may be this far from the closest tool by meaning
-
-
-def _by_values(scored: list[Candidate], entities: Entities, question: bool, top: float) -> list[Candidate]:
-    """When neither the tools' words nor meaning found a tool: the one the request's values point
-    to. Its every required parameter is filled, at least one with a value only that kind of
-    parameter accepts (its pattern refuses ordinary words), and it leaves fewer of the request's
-    values unused than any other such tool: "ramp CheckoutButtonColor to 50%" fills the experiment
-    and the percentage of `set_experiment_split`, while `experiment_results` would leave "50%"
-    aside. Meaning must not say otherwise: when it points clearly at some tool (`MIN_SIMILARITY`),
-    a change found this way must be that tool, a read close to it ("hold consumption on
-    orders.fulfil" is not a sysctl key to set, though the key's pattern takes it). Below that,
-    similarities are the noise of unrelated texts (names like "CheckoutButtonColor" drown the
-    few words around them) and do not count. Without meaning only a read is found. A question
-    only ever reaches a read; a tie between two tools finds none."""
-    values = _values_of(entities)
-    meaningful = top >= MIN_SIMILARITY
-
-    def plausible(c: Candidate) -> bool:
-        if c.spec.risk is Risk.read:
-            return c.similarity is None or not meaningful or c.similarity >= top - VALUES_READ_SIMILARITY
-        return not question and c.similarity is not None and (not meaningful or c.similarity >= top - SIMILARITY_TIE)
-
-    # a value shaped like a parameter's examples is weaker than a pattern: it finds a read only
-    # for a question or an order to look ("show me HD-4411"), never for an order to change
-    looking = question or opens_with(LOOK_VERBS, entities.plain)
-    fitting = [c for c in scored if (c.filled.pattern_fits or (c.spec.risk is Risk.read and c.filled.example_fits
-                                                                and looking))
-               and not c.filled.missing and not c.filled.ties
-               and plausible(c) and _one_clause(c, entities.text)]
-    if not fitting:
-        return []
-    ranked = sorted(fitting, key=lambda c: (_values_left(c, values), -c.filled.pattern_fits, -len(c.filled.args)))
-    best = ranked[0]
-    key = (_values_left(best, values), -best.filled.pattern_fits, -len(best.filled.args))
-    if len(ranked) > 1 and key == (_values_left(ranked[1], values), -ranked[1].filled.pattern_fits,
-                                   -len(ranked[1].filled.args)):
-        return []
-    if best.spec.risk is Risk.danger:
-        return []  # what cannot be undone is never found by its values alone ("keep X 3.9.0 around")
-    best.by_values = True
-    best.labels.append("its parameters are the only ones that take the request's values")
-    return [best]
-
-
-# --- the planner -----------------------------------------------------------------------------

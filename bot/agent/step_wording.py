@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import STOPWORDS, extract_entities, name_words
 from chatops.bot.agent.param_kinds import Param, parameters
-from chatops.bot.agent.ranking import Candidate
 from chatops.bot.agent.tool_words import description_stems, tool_vocabulary
 from chatops.bot.agent.values import fitting, spans_of
 from chatops.tools.registry import ToolSpec

@@ -1,0 +1,150 @@
+"""Choosing a tool by the values a request gives, when its words alone do not decide: the read
+whose parameters are the only ones that take the request's values ("show me HD-4411"), and the
+change that takes the value a read would leave aside ("bump ml-research to 500 GB on /projects").
+
+Both are offered by `bot.agent.ranking.rank_tools`; each keeps the safety rules of a choice made
+without the tool's own words: what cannot be undone is never found by its values alone, and a change
+is proposed only when it alone takes every value, in one clause, with evidence for each.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chatops.bot.agent.candidate import Candidate
+from chatops.bot.agent.clauses import opens_with
+from chatops.bot.agent.entities import CLAUSE, Entities, is_unit, stem
+from chatops.bot.agent.enums import enum_aliases
+from chatops.bot.agent.lexicon import LOOK_VERBS
+from chatops.bot.agent.values import identifier_shaped, spans_of
+from chatops.bot.agent.weights import CLEAR_MARGIN, MIN_SIMILARITY, SIMILARITY_TIE
+from chatops.bot.model import Risk
+
+
+def with_evidence(candidate: Candidate) -> bool:
+    """Whether every free-text argument was taken for a reason (shaped like a name or like its
+    examples, named next to it, the action's object, quoted), not as the only word left."""
+    return not candidate.filled.guessed
+
+
+def value_for_a_change(candidates: list[Candidate], scored: list[Candidate], entities: Entities,
+                        top: float) -> list[Candidate]:
+    """ "bump ml-research to 500 GB on /projects": the read that only its filled arguments found
+    (`quota_usage`, none of its words written) leaves the new value aside, while a change of the
+    same things takes every value the order gives. An order that gives a value the read cannot
+    take asks for the change; it is proposed, with the approval a change always needs."""
+    best = max(candidates, key=lambda c: c.score)
+    if best.spec.risk is not Risk.read:
+        return []
+    values = values_of(entities)
+    left = values_left(best, values)
+    takers = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing
+              and not c.filled.ties and c.similarity is not None and best.similarity is not None
+              and shares_words(best, c) and one_clause(c, entities.text) and values_left(c, values) == 0]
+    # meaning must not point away from the change, unless the words found both alike
+    changes = sorted((c for c in takers if c.similarity >= best.similarity - SIMILARITY_TIE or best.matched),  # type: ignore[operator]
+                     key=lambda c: -c.score)
+    if left == 0 or len(changes) != 1:  # the change takes every value; and only one change does
+        return []
+    rivals = [c.similarity for c in takers if c is not changes[0]]
+    if rivals and changes[0].similarity - max(rivals) < SIMILARITY_TIE:  # type: ignore[operator]
+        return []  # "nuke the session …": a soft reset and a shutdown of the peer both take it, neither clearly
+    if not with_evidence(changes[0]):
+        return []  # "pods stuck at 12": a plain word taken for the name only because nothing else fits
+    change = changes[0]
+    change.score = round(best.score + CLEAR_MARGIN, 2)
+    change.labels.append(f"takes the value {best.name} leaves aside")
+    return [change]
+
+
+def shares_words(read: Candidate, change: Candidate) -> bool:
+    """Whether the change has every word of the request the read was found by: "code freeze on
+    storefront for 8h" names `freeze_status` and `freeze_deploys` alike, and only the change takes
+    the 8h; "show the quota of ml-research, 500 GB" names only the read."""
+    return {stem(word) for word in read.matched} <= {stem(word) for word in change.matched}
+
+
+def values_of(entities: Entities) -> set[str]:
+    """The values a request writes: names shaped like identifiers, numbers, hosts, URLs, paths
+    and quoted text (lower case)."""
+    found = {str(n) for n in [*entities.numbers, *entities.percentages, *(n for n, _ in entities.durations)]}
+    found.update(value.lower() for value in [*entities.urls, *entities.hosts, *entities.paths, *entities.quoted])
+    found.update(span.text.lower() for span in spans_of(entities.plain) if identifier_shaped(span.text)
+                 and not ((amount := re.fullmatch(r"\d+([a-z]+)", span.text.lower())) and is_unit(amount.group(1))))
+    return found  # "8h" is counted once, as its number
+
+
+def one_clause(candidate: Candidate, text: str) -> bool:
+    """Whether the tool's arguments are all written in one clause of the request, as one action's
+    are: "hold consumption on orders.fulfil, the API is returning 503" does not set orders.fulfil
+    to 503. A value named by its parameter ("note: …") is attached to the order wherever it stands."""
+    def loose(words: str) -> str:  # `beta_testers` is written "beta testers"
+        return re.sub(r"[-_]", " ", words.lower())
+
+    # a colon opens the order's details ("send a push to beta testers: title …"), not another clause
+    clauses = [loose(part) for part in CLAUSE.split(re.sub(r":\s+", " ", text)) if part and part.strip()]
+    shared = set(range(len(clauses)))
+    schemas = candidate.spec.parameters_schema.get("properties") or {}
+    for name, value in candidate.filled.args.items():
+        if isinstance(value, bool) or "named next to it" in candidate.filled.sources.get(name, ""):
+            continue  # 'note: "baseline for Q1"' belongs to the order it follows, whatever the comma
+        # an enum value written as its alias ("eu" for eu-west) stands where the alias is written
+        written = loose(str(value))
+        aliases = [loose(alias) for alias, target in enum_aliases(schemas.get(name) or {}).items() if target == value]
+        shared &= {index for index, clause in enumerate(clauses) if written in clause
+                   or any(re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", clause) for alias in aliases)}
+    return bool(shared)
+
+
+def values_left(candidate: Candidate, values: set[str]) -> int:
+    """How many of the request's values the tool's arguments leave unused."""
+    used = " ".join(str(value).lower() for value in candidate.filled.args.values())
+    return sum(1 for value in values if value not in used)
+
+
+VALUES_READ_SIMILARITY = 0.10  # a read found by its values may be this far from the closest tool by meaning
+
+
+def by_values(scored: list[Candidate], entities: Entities, question: bool, top: float) -> list[Candidate]:
+    """When neither the tools' words nor meaning found a tool: the one the request's values point
+    to. Its every required parameter is filled, at least one with a value only that kind of
+    parameter accepts (its pattern refuses ordinary words), and it leaves fewer of the request's
+    values unused than any other such tool: "ramp CheckoutButtonColor to 50%" fills the experiment
+    and the percentage of `set_experiment_split`, while `experiment_results` would leave "50%"
+    aside. Meaning must not say otherwise: when it points clearly at some tool (`MIN_SIMILARITY`),
+    a change found this way must be that tool, a read close to it ("hold consumption on
+    orders.fulfil" is not a sysctl key to set, though the key's pattern takes it). Below that,
+    similarities are the noise of unrelated texts (names like "CheckoutButtonColor" drown the
+    few words around them) and do not count. Without meaning only a read is found. A question
+    only ever reaches a read; a tie between two tools finds none."""
+    values = values_of(entities)
+    meaningful = top >= MIN_SIMILARITY
+
+    def plausible(c: Candidate) -> bool:
+        if c.spec.risk is Risk.read:
+            return c.similarity is None or not meaningful or c.similarity >= top - VALUES_READ_SIMILARITY
+        return not question and c.similarity is not None and (not meaningful or c.similarity >= top - SIMILARITY_TIE)
+
+    # a value shaped like a parameter's examples is weaker than a pattern: it finds a read only
+    # for a question or an order to look ("show me HD-4411"), never for an order to change
+    looking = question or opens_with(LOOK_VERBS, entities.plain)
+    fitting = [c for c in scored if (c.filled.pattern_fits or (c.spec.risk is Risk.read and c.filled.example_fits
+                                                                and looking))
+               and not c.filled.missing and not c.filled.ties
+               and plausible(c) and one_clause(c, entities.text)]
+    if not fitting:
+        return []
+    ranked = sorted(fitting, key=lambda c: (values_left(c, values), -c.filled.pattern_fits, -len(c.filled.args)))
+    best = ranked[0]
+    key = (values_left(best, values), -best.filled.pattern_fits, -len(best.filled.args))
+    if len(ranked) > 1 and key == (values_left(ranked[1], values), -ranked[1].filled.pattern_fits,
+                                   -len(ranked[1].filled.args)):
+        return []
+    if best.spec.risk is Risk.danger:
+        return []  # what cannot be undone is never found by its values alone ("keep X 3.9.0 around")
+    best.by_values = True
+    best.labels.append("its parameters are the only ones that take the request's values")
+    return [best]
+
+
+# --- the planner -----------------------------------------------------------------------------
