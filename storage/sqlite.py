@@ -12,8 +12,11 @@ checkpoint.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +27,8 @@ from chatops.bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
 from chatops.storage.checkpointer import Checkpointer
 from chatops.storage.migrations import migrate
 
+log = logging.getLogger("chatops.storage.sqlite")
+
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
 SYNCHRONOUS: Synchronous = "NORMAL"
 
@@ -32,6 +37,8 @@ SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_C
 LOW_SPACE_BYTES = 1024 * 1024  # below this, an I/O error is taken for a full disk
 WAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes the write-ahead log keeps on disk once checkpointed
 BUSY_SECONDS = 30  # how long a write waits for another process's lock on the file
+BOUNDING_WAIT_MS = 5000  # how long the writer waits for the log to be free when it bounds it (`_bound_the_log`)
+BOUNDING_PAUSE_SECONDS = 5.0  # after a wait that did not get the log, no new attempt for this long
 
 
 def storage_fault(exc: BaseException, path: Path) -> StorageUnavailable | None:
@@ -88,6 +95,7 @@ class SqliteSession:
         self.path = path
         self.db: sqlite_utils.Database | None = None
         self.checkpointer: Checkpointer | None = None  # set once the file is open (see storage/checkpointer.py)
+        self._bounding_paused_until = 0.0  # see `_bound_the_log`
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Any]:
@@ -104,6 +112,37 @@ class SqliteSession:
         conn.commit()
         if self.checkpointer is not None:
             self.checkpointer.poke()
+            self._bound_the_log(conn)
+
+    def _bound_the_log(self, conn: sqlite3.Connection) -> None:
+        """Keep the promise that the log stays under `WAL_SIZE_LIMIT`. The writer's auto-checkpoint
+        is passive: while the background checkpointer holds the log (a loaded machine, a slow disk)
+        it finds it busy and gives up, commit after commit, and the log grew to 5.7 MB under a
+        CPU and fsync load (tests/test_wal_bound.py). Past three quarters of the limit the writer
+        waits for a RESTART checkpoint instead, so the next commit writes the log from its start.
+        A stat per commit; the checkpoint itself only when the background one fell behind."""
+        try:
+            size = os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return
+        if size > WAL_SIZE_LIMIT * 3 // 4 and time.monotonic() >= self._bounding_paused_until:
+            # a bounded wait: the background checkpoint holds the log for milliseconds (seconds on a
+            # disk under load); a reader in another process may hold its snapshot far longer, and
+            # then the writer stops trying for a while rather than wait at every commit
+            # (a checkpoint running on another connection makes this one return "busy" at once,
+            # without waiting: so it is tried again until the background one is done)
+            conn.execute(f"PRAGMA busy_timeout = {BOUNDING_WAIT_MS}")
+            deadline = time.monotonic() + BOUNDING_WAIT_MS / 1000
+            try:
+                while conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]:
+                    if time.monotonic() >= deadline:
+                        raise sqlite3.OperationalError("the log stayed busy")
+                    time.sleep(0.005)
+            except sqlite3.Error as exc:  # the file went away, or stayed busy
+                log.debug("bounding checkpoint skipped: %s", exc)
+                self._bounding_paused_until = time.monotonic() + BOUNDING_PAUSE_SECONDS
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
 
     def rollback(self, conn: sqlite3.Connection) -> None:
         conn.rollback()
