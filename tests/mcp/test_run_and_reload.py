@@ -40,7 +40,11 @@ def test_run_reports_mcp_servers_reloads_on_request_and_stops_them(tmp_path: Pat
             status, health = server.call("GET", "/healthz")
         assert status == 200  # a failed MCP server is reported, not fatal
         assert health["mcp"]["test"].startswith("ready (")
-        assert health["mcp"]["ghost"].startswith("failed: ")
+        # reported as failed, or, when the check comes after its first retry began (a busy machine),
+        # as restarting with that failure: either way the failure is said
+        ghost = health["mcp"]["ghost"]
+        assert ghost.startswith("failed: ") or ghost.startswith("restarting (last failure: "), ghost
+        assert "no-such-server" in ghost
         status, view = server.call("POST", "/api/v1/threads", {"text": "!test_echo text=hi"})
         assert status == 201
         for _ in range(300):  # the read step may still be running when the thread is created
