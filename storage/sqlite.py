@@ -37,6 +37,7 @@ SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_C
 LOW_SPACE_BYTES = 1024 * 1024  # below this, an I/O error is taken for a full disk
 WAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes the write-ahead log keeps on disk once checkpointed
 BUSY_SECONDS = 30  # how long a write waits for another process's lock on the file
+WAL_CHECKPOINT_AT = WAL_SIZE_LIMIT * 3 // 4  # bytes of log past which the writer checkpoints it itself
 BOUNDING_WAIT_MS = 5000  # how long the writer waits for the log to be free when it bounds it (`_bound_the_log`)
 BOUNDING_PAUSE_SECONDS = 5.0  # after a wait that did not get the log, no new attempt for this long
 
@@ -125,7 +126,7 @@ class SqliteSession:
             size = os.stat(f"{self.path}-wal").st_size
         except OSError:
             return
-        if size > WAL_SIZE_LIMIT * 3 // 4 and time.monotonic() >= self._bounding_paused_until:
+        if size > WAL_CHECKPOINT_AT and time.monotonic() >= self._bounding_paused_until:
             # a bounded wait: the background checkpoint holds the log for milliseconds (seconds on a
             # disk under load); a reader in another process may hold its snapshot far longer, and
             # then the writer stops trying for a while rather than wait at every commit

@@ -175,6 +175,8 @@ def borrow(candidate: Candidate, previous: Previous, text: str = "") -> dict[str
     wanted = {param.name for param in candidate.filled.missing}
     found: dict[str, tuple[Any, str]] = {}
     row = pointed_row(text, previous.step) if text else None
+    if row is None and not wanted:
+        return {}  # nothing to borrow: neither a row pointed at nor a value missing
     if row is not None and not row.words:  # "stop it": what the last step acted on comes first
         found = _from_arguments(candidate, previous, wanted)
         wanted -= set(found)
@@ -196,6 +198,8 @@ def borrow(candidate: Candidate, previous: Previous, text: str = "") -> dict[str
 
 def _from_arguments(candidate: Candidate, previous: Previous, wanted: set[str]) -> dict[str, tuple[Any, str]]:
     """Values for the `wanted` parameters among the previous step's own arguments."""
+    if not wanted:
+        return {}
     context = " ".join(str(value) for value in previous.step.args.values())
     filled = fill_arguments(candidate.spec, extract_entities(context))
     return {name: (value, f"{name} {value} (from the previous step)")

@@ -15,7 +15,7 @@ from chatops.storage.dialect import SQLITE
 from chatops.storage.operations import new_id, reads, statement, ts, writes
 from chatops.storage.ownership import ProcessIdentity, TakenOver
 from chatops.storage.parts.part import Part
-from chatops.storage.sqlite import WAL_SIZE_LIMIT
+from chatops.storage.sqlite import WAL_CHECKPOINT_AT, WAL_SIZE_LIMIT
 
 
 class LiveWork(Part):
@@ -40,7 +40,7 @@ class LiveWork(Part):
             # the commit that takes the log past three quarters of its limit, so a burst of turns
             # between heartbeats (or a disk that filled and emptied) cannot grow it past the limit
             page_size = int(self.db.execute("PRAGMA page_size").fetchone()[0])
-            self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_SIZE_LIMIT * 3 // 4 // page_size}")
+            self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_AT // page_size}")
             self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the log shrinks back after a checkpoint
         self.identity = identity
         return identity.id
