@@ -1469,3 +1469,35 @@ async def test_a_value_written_as_its_alias_stands_in_its_clause_and_a_look_find
                  "region": region})]
     assert calls(await plan("check ledger-sync in eu, don't restart anything", tools)) == \
         [("job_status", {"job": "ledger-sync", "region": "eu-west"})]
+
+
+def _settings_tools() -> list[ToolSpec]:
+    """A settings store a team wrote: keys are slash paths, named `noun_verb` as KV tools are."""
+    key = {"pattern": "^[a-z][a-z0-9_/.-]*$", "description": "Setting path, e.g. app/mail/retries"}
+    return [runbook("cfg_get", "Read one setting of the settings store", "read", {"key": key}),
+            runbook("cfg_put", "Write a value to a setting; apps reload it within a minute", "write",
+                    {"key": key, "value": {"description": "New value, kept as text"}}),
+            runbook("cfg_drop", "Delete a setting from the settings store", "danger", {"key": key})]
+
+
+async def test_a_slash_path_a_parameter_gives_as_its_example_is_one_value_not_two() -> None:
+    assert calls(await plan("cfg for app/search/ranker_v2 pls", _settings_tools())) == \
+        [("cfg_get", {"key": "app/search/ranker_v2"})]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("set app/mail/retries to 7", "7"),
+    ("bump app/mail/retries to 12 so the mails stop bouncing", "12"),
+    ('flip app/search/ranker_v2 to "off"', "off"),
+    ('put "smtp.corp.example" into app/mail/retries', "smtp.corp.example"),
+])
+async def test_an_order_that_sets_a_value_writes_the_value_after_to(text: str, value: str) -> None:
+    """ "set", "bump … to", "flip … to", "put … into": giving a key a new value, whatever verb the
+    store's own description uses ("Write"); the name's light verb (`cfg_put`) is its action."""
+    key = "app/search/ranker_v2" if "ranker" in text else "app/mail/retries"
+    assert calls(await plan(text, _settings_tools())) == [("cfg_put", {"key": key, "value": value})]
+
+
+async def test_a_label_pair_inside_a_path_is_not_a_matcher() -> None:
+    outcome = await plan('write app/web/motd = "Back at 5pm, we are on it"', _settings_tools())
+    assert calls(outcome) == [("cfg_put", {"key": "app/web/motd", "value": "Back at 5pm, we are on it"})]

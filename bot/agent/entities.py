@@ -61,7 +61,7 @@ _PORT_WORD = re.compile(r"\bports?\s*(?:number\s*)?[:#=]?\s*(\d{1,5})\b|\b(\d{1,
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|`([^`\n]{1,200})`|(?<![\w])'([^'\n]{1,200})'(?![\w])")
 # name="value" pairs, as label matchers and key=value filters are written (quoted values)
 _PAIR = r"[A-Za-z_][\w.-]*\s?(?:=|!=|=~|!~)\s?(?:\"[^\"\n]{0,120}\"|'[^'\n]{0,120}')"
-_PAIRS = re.compile(rf"(?<![\w\"']){_PAIR}(?:\s?,\s?{_PAIR})*")
+_PAIRS = re.compile(rf"(?<![\w\"'/.:-]){_PAIR}(?:\s?,\s?{_PAIR})*")
 # a number ending a sentence or a label ("postmortem 57: ...", "scale to 4.") is one; "10:30",
 # "4.13", "50%" and "3/4" are not
 _NUMBER = re.compile(r"(?<![\w.:/@#-])(\d{1,9})(?![\w/%-]|[.:]\w|\s*(?:%|percent\b))")

@@ -29,6 +29,7 @@ from chatops.bot.agent.values import (
     Span,
     anchor_stems,
     best_assignment,
+    example_values,
     fitting,
     identifier_shaped,
     is_version,
@@ -62,6 +63,27 @@ def phrased_value(param: Param, text: str) -> str | None:
     phrase = r"\s+".join(rf"{re.escape(stem(word.lower()))}\w*" for word in found.group(1).split())
     match = re.search(rf"(?<![\w-]){phrase}\s+[\"'`]?([^\s,;\"'`]+)", text, re.IGNORECASE)
     return match.group(1).rstrip(".!?") if match else None
+
+
+# an order that gives something a new value: "set X to 5", "bump X to 2500", "flip X to \"false\""
+_SET_TO = re.compile(r"\b(?:set|change|bump|flip|switch|update|raise|lower|increase|decrease|put|make)\b"
+                     r"[^.;!?\n]*?\s(?:to|=)\s+(\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s,;\"'`]+)", re.IGNORECASE)
+# the value first and where it goes after: 'put "https://…" into config/checkout/psp_url', "write 5 to X"
+_PUT_INTO = re.compile(r"\b(?:put|write|store|save)\s+(\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s,;\"'`]+)\s+"
+                       r"(?:in|into|to|at|under)\s", re.IGNORECASE)
+_NEW_VALUE_WORDS = frozenset({"value", "new"})
+
+
+def new_value(param: Param, text: str) -> str | None:
+    """The value after "to" in an order that sets something ("set config/billing/max_retries to 5"),
+    for a parameter that holds the new value by its name or its description's first words ("New
+    value, stored as a string exactly as given"): the order's object is the key, what follows "to"
+    the value."""
+    said = {*identifier_words(param.name.lower()), *words_of(str(param.schema.get("description", "")))[:2]}
+    if not said & _NEW_VALUE_WORDS:
+        return None
+    match = _SET_TO.search(text) or _PUT_INTO.search(text)
+    return match.group(1).strip("\"'`").rstrip(".!?") or None if match else None
 
 
 _REMARK = re.compile(r"\s[-–—]{1,2}\s+([^\s\"'“\-–—][^\n;!?\-–—]{4,}?)\s*(?:[.;!?](?:\s|$)|\n|$)")
@@ -167,6 +189,10 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         elif (phrased := phrased_value(param, entities.text)) is not None and fitting(phrased, param.schema):
             put(param, fitting(phrased, param.schema), f"{param.name} {phrased} (written after the words its "
                 f"description puts before 'this')", FIT_POINTS["anchor", "string"])
+        elif param.required and (given := new_value(param, entities.text)) is not None and \
+                fitting(given, param.schema):
+            put(param, fitting(given, param.schema), f"{param.name} {given} (the new value the order gives)",
+                FIT_POINTS["anchor", "string"])
         elif param.required and not entities.quoted and (remark := dash_remark(param, entities.text)) and \
                 fitting(remark, param.schema):
             put(param, remark, f"{param.name} {remark} (the remark after the dash)", FIT_POINTS["anchor", "string"])
@@ -276,6 +302,8 @@ def split_nested(params: list[Param], filled: Filled, entities: Entities,
         if match.group(0).lower().startswith(("http", "www.")) or ("." in head and is_domain(head.lower())):
             continue
         for first, second in itertools.pairwise(strings):
+            if _takes_whole_paths(first):
+                continue
             if fitting(head, first.schema) and fitting(tail, second.schema):
                 put(first, head, f"{first.name} {head} (the first part of {match.group(0)})",
                     FIT_POINTS["anchor", "string"])
@@ -285,6 +313,14 @@ def split_nested(params: list[Param], filled: Filled, entities: Entities,
                 if tag and rest and fitting(tag, rest[0].schema):
                     put(rest[0], tag, f"{rest[0].name} {tag} (after the colon)", FIT_POINTS["anchor", "string"])
                 return
+
+
+def _takes_whole_paths(param: Param) -> bool:
+    """A parameter whose own examples or words are slash paths ("Key path, e.g.
+    config/billing/max_retries", "Dataset, e.g. tank/pg/main") takes such a reference whole: it is
+    one value, not an owner and a name for two parameters."""
+    said = {*identifier_words(param.name), *words_of(str(param.schema.get("description", "")))}
+    return "path" in said or "prefix" in said or any("/" in value for value in example_values(param.schema))
 
 
 def object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:

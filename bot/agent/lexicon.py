@@ -108,7 +108,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "queue": ("queue", "queues", "backlog", "backed up", "waiting"),
     "connect": ("connect", "connection", "accepts connections", "listening", "open", "refused"),
     # everyday English for the common actions a tool's name may not use
-    "delete": ("delete", "remove", "get rid of", "throw away", "throw * away", "nuke", "erase", "destroy",
+    "delete": ("delete", "remove", "drop", "get rid of", "throw away", "throw * away", "nuke", "erase", "destroy",
                "trash", "rm", "kick out", "kick * out", "take out", "take * out", "pull * out", "offboard"),
     # putting someone or something into a set: a group, a list, a pool ("put m.rossi in db-admins")
     "add": ("add", "put * in", "put * into", "put * on", "include", "enrol", "enroll", "onboard"),
@@ -120,6 +120,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "keep * forever"),
     "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down", "stop"),
     # making a new record: an incident, a ticket, a silence ("open a ticket", "raise an incident")
+    # giving something a new value ("set max_retries to 5", "write the key", "bump it to 2500")
+    "set": ("set", "write", "update", "assign", "overwrite", "change * to", "bump * to", "flip * to",
+            "switch * to", "put * to"),
     "create": ("create", "open a", "open an", "open a new", "raise a", "raise an", "file a", "file an", "post",
                "publish", "start a", "start an", "log a", "log an", "declare a", "declare an"),
 }
@@ -127,7 +130,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # Classes that name an action: a tool gets credit for them only through its verb (the first word of
 # its name) or its keywords, so `revert_release` is not offered for "ship it" through "release".
 ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge", "create", "delete", "silence", "protect",
-                            "shutdown", "add", "suspend", "resume"})
+                            "shutdown", "add", "suspend", "resume", "set"})
 # Actions that undo each other. A tool whose action is the opposite of the one the request asks for
 # is never its answer by meaning or by values: sentence encoders put "resume ETL_WH" next to
 # "Suspend a warehouse" and "keep snap-0042 around" next to "Delete a snapshot".

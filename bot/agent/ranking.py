@@ -149,7 +149,8 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             synonym_class(text) != synonym_class(own_names[0] if own_names else "")
         # a keyword that is also a common word ("now" for a clock), or a light verb ("make" of
         # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
-        common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS) and text not in example_verbs
+        common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS) and text not in example_verbs \
+            and not _ends_the_name(text, own_names)
         points = WORD_POINTS / 2 if foreign or common else WORD_POINTS
         score += points
         matched.append(text)
@@ -163,7 +164,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                     # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
                     acts = counted or (in_verb_place and text in example_verbs) or \
                         (in_verb_place and text in _action_words(own_name_words(spec), lead, own_keywords(spec))
-                         and text not in LIGHT_VERBS)
+                         and (text not in LIGHT_VERBS or _ends_the_name(text, own_names)))
                     action_hit = action_hit or acts
                     subject_opens = subject_opens or (len(clauses) == 1 and position == 0 and not acts)
     for word in _synonym_sources(spec):
@@ -237,7 +238,10 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
     found = {lead} if lead else set(names[:1])
     if (lead or (names[0] if names else "")).lower() in _GENERIC_VERBS and len(names) == 2:
         found.add(names[1])
-    found.update(" ".join(words_of(keyword)) for keyword in keywords if keyword.lower() not in names[1:])
+    # a `noun_verb` name (`cfg_get`, `kv_put`) opens with what it acts on: that keyword is no action
+    noun_first = len(names) >= 2 and _ends_with_its_action(names, lead)
+    found.update(" ".join(words_of(keyword)) for keyword in keywords
+                 if keyword.lower() not in names[1:] and not (noun_first and keyword.lower() == names[0]))
     lead_class = synonym_class(lead) if lead else None
     for word in names:
         cls = synonym_class(word)
@@ -245,6 +249,23 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
                                                      (cls is not None and cls == lead_class))) or cls in ACTION_CLASSES:
             found.add(word)
     return found
+
+
+def _ends_with_its_action(names: list[str], lead: str | None) -> bool:
+    """Whether a name's last word is the tool's action: its description's verb or of that verb's
+    class ("Delete a setting" for `cfg_drop`), or a light or look verb (`kv_put`, `cfg_get`)."""
+    last = names[-1].lower()
+    if len(names) == 2 and (last in LIGHT_VERBS or last in LOOK_VERBS):  # not `cancel_ci_run`
+        return True
+    return lead is not None and (stem(last) == stem(lead) or
+                                 (synonym_class(last) is not None and synonym_class(last) == synonym_class(lead)))
+
+
+def _ends_the_name(word: str, own_names: list[str]) -> bool:
+    """A light verb that ends a `noun_verb` name is that tool's action (`kv_put`, `cache_get`,
+    `config_set`: put into the KV store), not the light verb of some other order ("make it an XL"
+    for `make_bucket_private`, whose light verb opens its name)."""
+    return len(own_names) >= 2 and own_names[-1] == word and word not in own_names[:-1]
 
 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
