@@ -1501,3 +1501,37 @@ async def test_an_order_that_sets_a_value_writes_the_value_after_to(text: str, v
 async def test_a_label_pair_inside_a_path_is_not_a_matcher() -> None:
     outcome = await plan('write app/web/motd = "Back at 5pm, we are on it"', _settings_tools())
     assert calls(outcome) == [("cfg_put", {"key": "app/web/motd", "value": "Back at 5pm, we are on it"})]
+
+
+def _phone_tools() -> list[ToolSpec]:
+    """Company phones in a device manager: a look-up, a lock, a wipe whose description opens with
+    an adverb, a hold on a backup and the withdrawal of an exemption."""
+    serial = {"pattern": "^[A-Z0-9]{10,12}$", "description": "Serial number, e.g. R58N91ABCDE"}
+    return [runbook("phone_lookup", "Look up company phones: owner, model, last check-in", "read",
+                    {"owner": {"default": "", "description": "Only phones of this person"}}),
+            runbook("lock_phone", "Lock a lost phone with a message on its screen", "write",
+                    {"serial": serial, "message": {"default": "", "description": "Text on the lock screen"}}),
+            runbook("reset_phone", "Remotely wipe a phone: all data and settings go back to factory state",
+                    "danger", {"serial": serial}),
+            runbook("destroy_backup", "Destroy a phone backup for good", "danger",
+                    {"backup": {"pattern": "^bk-[0-9]{4}$", "description": "Backup id, e.g. bk-0042"}}),
+            runbook("hold_backup", "Place a legal hold on a phone backup: it cannot be destroyed until the hold "
+                    "is released", "write",
+                    {"backup": {"pattern": "^bk-[0-9]{4}$", "description": "Backup id, e.g. bk-0042"}}),
+            runbook("grant_exemption", "Accept a policy exemption for a phone for some days", "write",
+                    {"serial": serial, "days": {"type": "int", "min": 1, "max": 30, "default": 7}}),
+            runbook("end_exemption", "Withdraw a policy exemption before it runs out", "write",
+                    {"exemption": {"pattern": "^EX-[0-9]{3,5}$", "description": "Exemption id, e.g. EX-104"}})]
+
+
+@pytest.mark.parametrize(("text", "step"), [
+    ("erase R58N91XYZQW", ("reset_phone", {"serial": "R58N91XYZQW"})),  # "Remotely wipe …": wipe is the verb
+    ("put a hold on bk-0117", ("hold_backup", {"backup": "bk-0117"})),  # the light verb's noun is the order
+    ("take a snapshot of nothing, just put a hold on bk-0117", ("hold_backup", {"backup": "bk-0117"})),
+    ("revoke exemption EX-2291", ("end_exemption", {"exemption": "EX-2291"})),  # revoke = withdraw
+])
+async def test_everyday_verbs_reach_the_action_a_description_words_otherwise(text: str, step: tuple) -> None:
+    """By the words alone (no sentence encoder), the order's verb finds the action, with its value."""
+    ranking = rank_tools(text, _phone_tools())
+    assert ranking and (ranking[0].name, ranking[0].filled.args) == step, [(c.name, c.score) for c in ranking]
+    assert calls(await plan(text, _phone_tools())) == [step]

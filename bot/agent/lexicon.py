@@ -96,7 +96,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "promote", "launch"),
     "rollback": ("rollback", "roll back", "roll * back", "revert", "undo", "go back", "take back", "take * back",
                  "bring * back", "downgrade", "back out", "previous release"),
-    "purge": ("purge", "clear", "flush", "invalidate", "bust", "wipe"),
+    "purge": ("purge", "clear", "flush", "invalidate", "bust", "wipe", "erase"),
     "scale": ("scale", "replica", "replicas", "instance", "instances", "pod", "pods", "copies", "shrink",
               "bump", "count"),
     "time": ("time", "clock", "hour", "o'clock", "date"),
@@ -120,6 +120,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "keep * forever"),
     "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down", "stop"),
     # making a new record: an incident, a ticket, a silence ("open a ticket", "raise an incident")
+    # taking back what was given: an access, a lease, an acceptance ("withdraw the risk acceptance")
+    "revoke": ("revoke", "withdraw", "rescind", "retract"),
     # giving something a new value ("set max_retries to 5", "write the key", "bump it to 2500")
     "set": ("set", "write", "update", "assign", "overwrite", "change * to", "bump * to", "flip * to",
             "switch * to", "put * to"),
@@ -130,7 +132,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # Classes that name an action: a tool gets credit for them only through its verb (the first word of
 # its name) or its keywords, so `revert_release` is not offered for "ship it" through "release".
 ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge", "create", "delete", "silence", "protect",
-                            "shutdown", "add", "suspend", "resume", "set"})
+                            "shutdown", "add", "suspend", "resume", "set", "revoke"})
 # Actions that undo each other. A tool whose action is the opposite of the one the request asks for
 # is never its answer by meaning or by values: sentence encoders put "resume ETL_WH" next to
 # "Suspend a warehouse" and "keep snap-0042 around" next to "Delete a snapshot".

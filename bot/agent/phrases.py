@@ -9,6 +9,7 @@ import functools
 import re
 
 from chatops.bot.agent.entities import CLAUSE, VERB_LEADS, stem, words_of
+from chatops.bot.agent.lexicon import LIGHT_VERBS
 
 
 def at_verb(start: int, clauses: list[list[str]]) -> bool:
@@ -17,13 +18,23 @@ def at_verb(start: int, clauses: list[list[str]]) -> bool:
     offset = 0
     for clause in clauses:
         if offset <= start < offset + len(clause):
-            at = start - offset
-            return at == 0 or clause[at - 1] in VERB_LEAD_STEMS
+            return verb_place(clause, start - offset)
         offset += len(clause)
     return False
 
 
+def verb_place(clause: list[str], at: int) -> bool:
+    """Whether the token at `at` of a clause stands where an order puts its verb: first, after a
+    lead word ("please", "can you"), or as the noun a light verb turns into the order ("put a hold
+    on …", "take a snapshot of …", "do a restart"): the noun is then the action asked for."""
+    if at == 0 or clause[at - 1] in VERB_LEAD_STEMS:
+        return True
+    return at >= 2 and clause[at - 1] in ("a", "an") and clause[at - 2] in _LIGHT_VERB_STEMS and \
+        verb_place(clause, at - 2)
+
+
 VERB_LEAD_STEMS = frozenset(stem(word) for word in VERB_LEADS)
+_LIGHT_VERB_STEMS = frozenset(stem(word) for word in LIGHT_VERBS)
 
 
 def synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[int, int] | None:

@@ -38,7 +38,7 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
-from chatops.bot.agent.phrases import VERB_LEAD_STEMS, at_verb, clause_tokens, phrase_positions, synonym_span
+from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span, verb_place
 from chatops.bot.agent.tool_words import (
     abbreviation_of,
     description_verb,
@@ -157,7 +157,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{points:g} {text!r}")
         for clause in clauses:
             for position in phrase_positions(phrase, clause):
-                in_verb_place = position == 0 or clause[position - 1] in VERB_LEAD_STEMS
+                in_verb_place = verb_place(clause, position)
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
                 if ((in_verb_place and not foreign) or counted) and not common:
                     verb_hit = True

@@ -79,6 +79,9 @@ def description_verb(summary: str) -> str | None:
     """The summary's first word when it is the action ("Drain a node…", "Shows the commit logs"):
     a tool's description usually opens with what it does, which counts like its name's verb."""
     words = words_of(summary)
+    if len(words) > 1 and len(words[0]) > 5 and words[0].endswith("ly") and not words[0].endswith("ply") \
+            and words[1].isalpha():  # an adverb; not "Apply", "Reply", "Rally"
+        words = words[1:]  # "Remotely wipe a laptop", "Gracefully stop a worker": the verb follows
     if not words or words[0] in STOPWORDS or not words[0].isalpha() or len(words[0]) < 3:
         return None
     if len(words) > 1 and words[1] in PARTICLES:
