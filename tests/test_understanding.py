@@ -1535,3 +1535,14 @@ async def test_everyday_verbs_reach_the_action_a_description_words_otherwise(tex
     ranking = rank_tools(text, _phone_tools())
     assert ranking and (ranking[0].name, ranking[0].filled.args) == step, [(c.name, c.score) for c in ranking]
     assert calls(await plan(text, _phone_tools())) == [step]
+
+
+async def test_a_dashed_name_shaped_like_an_optional_filters_example_fills_it() -> None:
+    """ "for checkout-web" where the filter is "Only this repository, e.g. payments-api": a name, not
+    a word of the sentence; a plain word is still no value of an optional filter."""
+    tools = [runbook("open_alerts", "List open alerts of the scanner", "read",
+                     {"repo": {"default": "", "description": "Only this repository, e.g. payments-api"},
+                      "level": {"type": "enum", "values": ["high", "low", "any"], "default": "any"}})]
+    assert calls(await plan("list high open alerts for checkout-web", tools)) == \
+        [("open_alerts", {"level": "high", "repo": "checkout-web"})]
+    assert calls(await plan("list high open alerts for today", tools)) == [("open_alerts", {"level": "high"})]

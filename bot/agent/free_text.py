@@ -250,6 +250,10 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         distinct = "shaped like its examples" in best.why and (is_version(best.value) or (
             identifier_shaped(best.value) and re.search(r"[A-Za-z]", best.value) is not None
             and re.search(r"\d", best.value) is not None))
+        # "for checkout-web" where the image is "e.g. payments-api": a compound of words joined by
+        # dashes, as its examples are, is no word of the sentence but a name
+        distinct = distinct or ("shaped like its examples" in best.why and _COMPOUND.fullmatch(best.value) is not None
+                                and any(_COMPOUND.fullmatch(value) for value in example_values(param.schema)))
         # "who froze payments?" where the group is "e.g. payments, storefront or search": a word its
         # description lists is the parameter named, when it is the only such word
         listed = "one of its examples" in best.why and \
@@ -261,6 +265,7 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
                 FIT_POINTS["anchor", "string"])
 
 
+_COMPOUND = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+", re.IGNORECASE)
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
