@@ -1546,3 +1546,15 @@ async def test_a_dashed_name_shaped_like_an_optional_filters_example_fills_it() 
     assert calls(await plan("list high open alerts for checkout-web", tools)) == \
         [("open_alerts", {"level": "high", "repo": "checkout-web"})]
     assert calls(await plan("list high open alerts for today", tools)) == [("open_alerts", {"level": "high"})]
+
+
+@pytest.mark.parametrize(("text", "state"), [
+    ("show me all the paused printers", "paused"),  # "all" quantifies the value after it
+    ("which printers haven't answered since monday", "offline"),  # the alias "not answered", negated in English
+    ("which printers havent answered", "offline"),
+])
+async def test_an_enum_value_is_read_through_quantifiers_and_negated_contractions(text: str, state: str) -> None:
+    tools = [runbook("printers", "List the office printers with their state", "read",
+                     {"state": {"type": "enum", "values": ["all", "paused", "offline"], "default": "all",
+                                "aliases": {"not answered": "offline", "stopped": "paused"}}})]
+    assert calls(await plan(text, tools)) == [("printers", {"state": state})]

@@ -56,9 +56,13 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         flags = 0 if common else re.IGNORECASE
         if re.search(_written(value), text, flags):
             found.append(value)
+    negated = _NOT.sub("not", text)  # "haven't checked in" for the alias "not checked in"
     for alias, value in (aliases or {}).items():
-        if value not in found and re.search(_written(alias), text, re.IGNORECASE):
+        if value not in found and (re.search(_written(alias), text, re.IGNORECASE) or
+                                   re.search(_written(alias), negated, re.IGNORECASE)):
             found.append(value)
+    if len(found) > 1:  # "all the locked macs": a catch-all said before another value quantifies it
+        found = [value for value in found if str(value).lower() not in _CATCH_ALL] or found
     if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
         words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
         for value in values:
@@ -70,6 +74,11 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                 found.append(value)
         found = found if len(found) == 1 else []
     return found
+
+
+_NOT = re.compile(r"\b(?:haven'?t|hasn'?t|hadn'?t|didn'?t|don'?t|doesn'?t|isn'?t|aren'?t|wasn'?t|weren'?t|never)\b",
+                  re.IGNORECASE)
+_CATCH_ALL = frozenset({"all", "any", "every", "both"})
 
 
 def _written(value: str) -> str:
