@@ -1558,3 +1558,12 @@ async def test_an_enum_value_is_read_through_quantifiers_and_negated_contraction
                      {"state": {"type": "enum", "values": ["all", "paused", "offline"], "default": "all",
                                 "aliases": {"not answered": "offline", "stopped": "paused"}}})]
     assert calls(await plan(text, tools)) == [("printers", {"state": state})]
+
+
+async def test_everything_under_a_prefix_sets_the_flag_that_reaches_beneath_and_keeps_the_slash() -> None:
+    tools = [runbook("cfg_get", "Read one setting of the settings store", "read",
+                     {"key": {"pattern": "^[a-z][a-z0-9_/.-]*$", "description": "Setting path, e.g. app/mail/retries"},
+                      "deep": {"type": "bool", "default": False, "description": "Read all settings below the path"}})]
+    assert calls(await plan("cfg: show everything below app/mail/", tools)) == \
+        [("cfg_get", {"key": "app/mail/", "deep": True})]
+    assert calls(await plan("cfg: show app/mail/retries", tools)) == [("cfg_get", {"key": "app/mail/retries"})]

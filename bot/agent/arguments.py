@@ -246,6 +246,10 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
     run" for `dry_run`) unless a negation stands just before it. None when it says neither, or both."""
     tokens = words_of(entities.plain)
     words = set(tokens)
+    if not param.required and param.schema.get("default") is False and \
+            _EVERYTHING_UNDER.search(str(param.schema.get("description", ""))) and \
+            _EVERYTHING_UNDER.search(entities.plain):
+        return True  # "dump everything under config/" for "Read every key under the prefix"
     at = _flag_named_at(param, tokens, summary)
     if not param.required and at is None:
         return None
@@ -258,6 +262,9 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
     return None
 
 
+# a flag that reaches into what lies beneath: "every key under the prefix", "all files below it"
+_EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under|below|beneath|inside)\b",
+                               re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
 
 

@@ -82,6 +82,8 @@ def spans_of(text: str, hosts: frozenset[str] = frozenset()) -> list[Span]:
         first = True
         for match in _SPAN.finditer(part):
             word = re.sub(r"'s$", "", match.group(0))
+            if "/" in word and part[match.end():match.end() + 1] == "/":
+                word += "/"  # "everything under config/checkout/": a prefix keeps the slash that makes it one
             found.append(Span(word, stem(word.lower()), index, first, word.lower() in hosts))
             index += 1
             # the clause opens at its first word that is not filler ("actually make it 6", "please restart");
