@@ -1567,3 +1567,11 @@ async def test_everything_under_a_prefix_sets_the_flag_that_reaches_beneath_and_
     assert calls(await plan("cfg: show everything below app/mail/", tools)) == \
         [("cfg_get", {"key": "app/mail/", "deep": True})]
     assert calls(await plan("cfg: show app/mail/retries", tools)) == [("cfg_get", {"key": "app/mail/retries"})]
+
+
+@pytest.mark.parametrize("text", [
+    "remote wipe R58N91XYZQW, he left the company and kept the phone",
+    "wipe R58N91XYZQW and then deleted his account",
+])
+async def test_a_part_that_tells_what_happened_is_no_order(text: str) -> None:
+    assert calls(await plan(text, _phone_tools())) == [("reset_phone", {"serial": "R58N91XYZQW"})]

@@ -69,3 +69,21 @@ def change_verbs_asked(text: str) -> frozenset[str]:
         found.update(word for index, word in enumerate(words)
                      if word in MUTATING_VERBS and (index == 0 or words[index - 1] in VERB_LEADS))
     return frozenset(found)
+
+
+# past forms that do not end in "-ed" (English's irregular verbs people use telling what happened)
+_IRREGULAR_PAST = frozenset(
+    "was were had did said told took got made ran broke forgot lost left kept sent brought bought came gave saw knew "
+    "thought found began wrote stole went fell threw tried".split())  # not "put", "set": orders too
+_STORY_SUBJECTS = frozenset({"he", "she", "they", "i", "we", "someone", "somebody", "nobody"})
+
+
+def tells_what_happened(part: str) -> bool:
+    """Whether a part of a request tells what happened rather than asks for something: it opens with
+    a verb's past form ("kept the laptop", "deployed it yesterday") or with a person and a past form
+    ("he left the company", "I restarted it"). Such a part is the story around an order, not one."""
+    words = [word for word in words_of(part) if word not in ("just", "already", "also", "then", "probably")]
+    if words and words[0] in _STORY_SUBJECTS:
+        words = words[1:]
+    return bool(words) and (words[0] in _IRREGULAR_PAST or
+                            (len(words[0]) > 4 and words[0].endswith("ed") and not words[0].endswith("eed")))

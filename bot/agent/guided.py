@@ -71,6 +71,7 @@ from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
 from chatops.bot.agent import meaning as semantics
+from chatops.bot.agent.actions import tells_what_happened
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.conditions import found_problem, split_conditional
@@ -347,6 +348,9 @@ class GuidedPlanner:
         clauses = [part for part in REQUEST_SPLIT.split(text) if part.strip()]
         if len(clauses) < 2:
             return None
+        clauses = [part for part in clauses if not tells_what_happened(part)]
+        if len(clauses) < 2:
+            return None  # "wipe C02DV3, he left the company and kept the laptop": one order and a story
         steps: list[Step] = []
         goals: list[str] = []
         for clause in clauses:
