@@ -1575,3 +1575,14 @@ async def test_everything_under_a_prefix_sets_the_flag_that_reaches_beneath_and_
 ])
 async def test_a_part_that_tells_what_happened_is_no_order(text: str) -> None:
     assert calls(await plan(text, _phone_tools())) == [("reset_phone", {"serial": "R58N91XYZQW"})]
+
+
+async def test_the_x_one_in_a_later_part_names_the_thing_the_part_before_ended_with() -> None:
+    fleet = {"type": "enum", "values": ["kiosk", "scanner"]}
+    tools = [runbook("pause_update", "Pause the software update of a device fleet", "write", {"fleet": fleet}),
+             runbook("update_progress", "Progress of the software update of a device fleet", "read",
+                     {"fleet": fleet}),
+             runbook("resume_update", "Resume the paused software update of a device fleet", "write",
+                     {"fleet": fleet})]
+    assert calls(await plan("pause the kiosk update and show me how the scanner one is doing", tools)) == \
+        [("pause_update", {"fleet": "kiosk"}), ("update_progress", {"fleet": "scanner"})]

@@ -5,6 +5,7 @@ tool that does the opposite of what was asked, and "undo that" find the inverse 
 from __future__ import annotations
 
 import functools
+import re
 
 from chatops.bot.agent.entities import CLAUSE, words_of
 from chatops.bot.agent.lexicon import ACTION_CLASSES, MUTATING_VERBS, SYNONYMS, VERB_LEADS, synonym_class
@@ -72,9 +73,10 @@ def change_verbs_asked(text: str) -> frozenset[str]:
 
 
 # past forms that do not end in "-ed" (English's irregular verbs people use telling what happened)
-_IRREGULAR_PAST = frozenset(
-    "was were had did said told took got made ran broke forgot lost left kept sent brought bought came gave saw knew "
-    "thought found began wrote stole went fell threw tried".split())  # not "put", "set": orders too
+_IRREGULAR_PAST = frozenset({  # not "put", "set": orders too
+    "was", "were", "had", "did", "said", "told", "took", "got", "made", "ran", "broke", "forgot", "lost", "left",
+    "kept", "sent", "brought", "bought", "came", "gave", "saw", "knew", "thought", "found", "began", "wrote",
+    "stole", "went", "fell", "threw", "tried"})
 _STORY_SUBJECTS = frozenset({"he", "she", "they", "i", "we", "someone", "somebody", "nobody"})
 
 
@@ -87,3 +89,15 @@ def tells_what_happened(part: str) -> bool:
         words = words[1:]
     return bool(words) and (words[0] in _IRREGULAR_PAST or
                             (len(words[0]) > 4 and words[0].endswith("ed") and not words[0].endswith("eed")))
+
+
+_THE_X_ONE = re.compile(r"\b((?:the|that|this)\s+[\w.@-]+)\s+ones?\b", re.IGNORECASE)
+
+
+def the_other_one(part: str, before: str) -> str:
+    """A part that says "the camera one" after "halt the thermostat rollout": "one" stands for the
+    thing the part before ended with, so the part reads "the camera rollout"."""
+    words = words_of(before)
+    if not words or not words[-1].isalpha() or not _THE_X_ONE.search(part):
+        return part
+    return _THE_X_ONE.sub(lambda match: f"{match.group(1)} {words[-1]}", part, count=1)

@@ -71,7 +71,7 @@ from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
 from chatops.bot.agent import meaning as semantics
-from chatops.bot.agent.actions import tells_what_happened
+from chatops.bot.agent.actions import tells_what_happened, the_other_one
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.conditions import found_problem, split_conditional
@@ -353,7 +353,8 @@ class GuidedPlanner:
             return None  # "wipe C02DV3, he left the company and kept the laptop": one order and a story
         steps: list[Step] = []
         goals: list[str] = []
-        for clause in clauses:
+        for index, clause in enumerate(clauses):
+            clause = the_other_one(clause, clauses[index - 1]) if index else clause
             again = same_action_again(clause, steps, tools)
             if again is not None:  # "check the deferred queue on mx1 and on mx2"
                 steps.append(again)
