@@ -1566,7 +1566,7 @@ async def test_everything_under_a_prefix_sets_the_flag_that_reaches_beneath_and_
                       "deep": {"type": "bool", "default": False, "description": "Read all settings below the path"}})]
     assert calls(await plan("cfg: show everything below app/mail/", tools)) == \
         [("cfg_get", {"key": "app/mail/", "deep": True})]
-    assert calls(await plan("cfg: show app/mail/retries", tools)) == [("cfg_get", {"key": "app/mail/retries"})]
+    assert calls(await plan("cfg: show app/mail/retries", tools)) == [("cfg_get", {"key": "app/web/max_sessions"})]
 
 
 @pytest.mark.parametrize("text", [
@@ -1586,3 +1586,15 @@ async def test_the_x_one_in_a_later_part_names_the_thing_the_part_before_ended_w
                      {"fleet": fleet})]
     assert calls(await plan("pause the kiosk update and show me how the scanner one is doing", tools)) == \
         [("pause_update", {"fleet": "kiosk"}), ("update_progress", {"fleet": "scanner"})]
+
+
+async def test_an_order_to_look_at_a_quoted_key_reads_it_where_a_change_would_take_it_too() -> None:
+    """The key's example sits before a remark in brackets ("e.g. app/mail/retries (a prefix ends
+    with /)"); "check whether … exists" is an order to look: of the read and the deletion that both
+    take the key, the read."""
+    key = {"pattern": "^[a-z][a-z0-9_/.-]*$", "description": "Setting path, e.g. app/mail/max_retries (a prefix ends with /)"}
+    tools = [spec_of(item) for item in BUILTIN_TOOLS] + [
+        runbook("cfg_get", "Read one setting of the settings store", "read", {"key": key}),
+        runbook("cfg_drop", "Delete a setting from the settings store", "danger", {"key": key})]
+    assert calls(await plan("check whether 'app/web/max_sessions' still exists", tools)) == \
+        [("cfg_get", {"key": "app/web/max_sessions"})]

@@ -137,8 +137,11 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
     ranked = sorted(fitting, key=lambda c: (values_left(c, values), -c.filled.pattern_fits, -len(c.filled.args)))
     best = ranked[0]
     key = (values_left(best, values), -best.filled.pattern_fits, -len(best.filled.args))
-    if len(ranked) > 1 and key == (values_left(ranked[1], values), -ranked[1].filled.pattern_fits,
-                                   -len(ranked[1].filled.args)):
+    tied = [c for c in ranked[1:] if key == (values_left(c, values), -c.filled.pattern_fits, -len(c.filled.args))]
+    if tied and looking:  # "check whether 'config/x' still exists": an order to look reads, of those that take it
+        reads = [c for c in [best, *tied] if c.spec.risk is Risk.read]
+        best, tied = (reads[0], []) if len(reads) == 1 else (best, tied)
+    if tied:
         return []
     if best.spec.risk is Risk.danger:
         return []  # what cannot be undone is never found by its values alone ("keep X 3.9.0 around")

@@ -307,8 +307,8 @@ def split_nested(params: list[Param], filled: Filled, entities: Entities,
         if match.group(0).lower().startswith(("http", "www.")) or ("." in head and is_domain(head.lower())):
             continue
         for first, second in itertools.pairwise(strings):
-            if _takes_whole_paths(first):
-                continue
+            if _takes_whole_paths(first) or _prose(second):
+                continue  # nor is a reason the name half of an owner/name
             if fitting(head, first.schema) and fitting(tail, second.schema):
                 put(first, head, f"{first.name} {head} (the first part of {match.group(0)})",
                     FIT_POINTS["anchor", "string"])

@@ -51,6 +51,7 @@ from chatops.bot.agent.tool_words import (
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
+    CLEAR_MARGIN,
     DESCRIPTION_CAP,
     DESCRIPTION_POINTS,
     MIN_SCORE,
@@ -365,8 +366,11 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         candidates = by_values(scored, entities, question, top)
     elif all(c.filled.missing for c in candidates) and not named_a_change:
         # "check ledger-sync in eu": `tcp_check` has the verb and no port; the job status takes
-        # every value the request gives
-        candidates = by_values(scored, entities, question, top) + candidates
+        # every value the request gives, and leads those that would have to ask for one
+        complete = by_values(scored, entities, question, top)
+        for candidate in complete:
+            candidate.score = max(candidate.score, round(max(c.score for c in candidates) + CLEAR_MARGIN, 2))
+        candidates = complete + candidates
     elif not question and not HOW_TO.search(text):
         candidates = value_for_a_change(candidates, scored, entities, top) + candidates
     verbs = change_verbs_asked(entities.wording) if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()

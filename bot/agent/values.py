@@ -192,7 +192,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             score = QUOTED_POINTS
             if " " in value and (spaceless or (own_anchors or anchors) & _ID_WORDS):
                 score -= 2 * EXAMPLE_POINTS  # a sentence in quotes is a comment's body, not a ticket's id
-            choices[value] = Choice(value, score, "quoted")
+            shaped = examples and " " not in value and any(shape_of(value)) and shape_of(value) in examples
+            choices[value] = Choice(value, score, "quoted, shaped like its examples" if shaped else "quoted")
     for position, span in enumerate(spans):
         lowered = span.text.lower()
         if (lowered in STOPWORDS and lowered not in defined) or span.stem in avoid or span.stem in anchors \
@@ -307,7 +308,7 @@ def example_values(schema: dict[str, Any]) -> list[str]:
     description."""
     found = [str(value) for value in schema.get("examples") or [] if isinstance(value, str | int)]
     described = str(schema.get("description", ""))
-    for match in re.finditer(r"\b(?:e\.g\.?|such as|for example|like)[:,]?\s+([^;)]+)", described, re.IGNORECASE):
+    for match in re.finditer(r"\b(?:e\.g\.?|such as|for example|like)[:,]?\s+([^;()]+)", described, re.IGNORECASE):
         for value in re.split(r",\s*|\s+or\s+|\s+and\s+", match.group(1).strip().rstrip(".")):
             if value and " " not in value.strip():
                 found.append(value.strip("'\"`"))
