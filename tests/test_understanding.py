@@ -1566,7 +1566,7 @@ async def test_everything_under_a_prefix_sets_the_flag_that_reaches_beneath_and_
                       "deep": {"type": "bool", "default": False, "description": "Read all settings below the path"}})]
     assert calls(await plan("cfg: show everything below app/mail/", tools)) == \
         [("cfg_get", {"key": "app/mail/", "deep": True})]
-    assert calls(await plan("cfg: show app/mail/retries", tools)) == [("cfg_get", {"key": "app/web/max_sessions"})]
+    assert calls(await plan("cfg: show app/mail/retries", tools)) == [("cfg_get", {"key": "app/mail/retries"})]
 
 
 @pytest.mark.parametrize("text", [
