@@ -1592,7 +1592,8 @@ async def test_an_order_to_look_at_a_quoted_key_reads_it_where_a_change_would_ta
     """The key's example sits before a remark in brackets ("e.g. app/mail/retries (a prefix ends
     with /)"); "check whether … exists" is an order to look: of the read and the deletion that both
     take the key, the read."""
-    key = {"pattern": "^[a-z][a-z0-9_/.-]*$", "description": "Setting path, e.g. app/mail/max_retries (a prefix ends with /)"}
+    key = {"pattern": "^[a-z][a-z0-9_/.-]*$",
+           "description": "Setting path, e.g. app/mail/max_retries (a prefix ends with /)"}
     tools = [spec_of(item) for item in BUILTIN_TOOLS] + [
         runbook("cfg_get", "Read one setting of the settings store", "read", {"key": key}),
         runbook("cfg_drop", "Delete a setting from the settings store", "danger", {"key": key})]
