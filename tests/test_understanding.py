@@ -1599,3 +1599,22 @@ async def test_an_order_to_look_at_a_quoted_key_reads_it_where_a_change_would_ta
         runbook("cfg_drop", "Delete a setting from the settings store", "danger", {"key": key})]
     assert calls(await plan("check whether 'app/web/max_sessions' still exists", tools)) == \
         [("cfg_get", {"key": "app/web/max_sessions"})]
+
+
+def _booking_tools() -> list[ToolSpec]:
+    number = {"type": "int", "min": 1, "max": 99999, "description": "Booking number, e.g. 1042 for BK1042"}
+    return [runbook("list_bookings", "List meeting-room bookings, newest first", "read",
+                    {"own": {"type": "bool", "default": False, "description": "Only bookings I made"}}),
+            runbook("drop_booking", "Withdraw a room booking that has not started", "write", {"number": number}),
+            runbook("extend_booking", "Extend a room booking by some minutes", "write",
+                    {"number": number, "minutes": {"type": "int", "min": 5, "max": 120, "default": 30}})]
+
+
+@pytest.mark.parametrize(("text", "step"), [
+    ("cancel BK1042", ("drop_booking", {"number": 1042})),  # cancel = withdraw
+    ("scrap booking #1043", ("drop_booking", {"number": 1043})),
+    ("show my bookings", ("list_bookings", {"own": True})),  # "my" names a flag about the asker
+    ("show the bookings", ("list_bookings", {})),
+])
+async def test_cancelling_withdraws_and_my_names_the_flag_about_the_asker(text: str, step: tuple) -> None:
+    assert calls(await plan(text, _booking_tools())) == [step]

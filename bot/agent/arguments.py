@@ -265,6 +265,7 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
 # a flag that reaches into what lies beneath: "every key under the prefix", "all files below it"
 _EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under|below|beneath|inside)\b",
                                re.IGNORECASE)
+_ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
 
 
@@ -276,7 +277,10 @@ def _flag_named_at(param: Param, tokens: list[str], summary: str) -> int | None:
     said = {stem(word) for word in words_of(str(param.schema.get("description", "")))
             if len(word) >= 4 and word not in STOPWORDS}
     named = own | (said - summary_stems(summary))
-    return next((index for index, token in enumerate(tokens) if stem(token) in named), None)
+    found = next((index for index, token in enumerate(tokens) if stem(token) in named), None)
+    if found is None and "my" in tokens and _ABOUT_ME.search(f"{param.name} {param.schema.get('description', '')}"):
+        return tokens.index("my")  # "show my changes" for `mine`, "Only changes I raised"
+    return found
 
 
 def _switch_opens(params: list[Param], filled: Filled, spec: ToolSpec, text: str) -> bool:

@@ -121,7 +121,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down", "stop"),
     # making a new record: an incident, a ticket, a silence ("open a ticket", "raise an incident")
     # taking back what was given: an access, a lease, an acceptance ("withdraw the risk acceptance")
-    "revoke": ("revoke", "withdraw", "rescind", "retract"),
+    "revoke": ("revoke", "withdraw", "rescind", "retract", "cancel", "scrap", "call off", "call * off"),
     # giving something a new value ("set max_retries to 5", "write the key", "bump it to 2500")
     "set": ("set", "write", "update", "assign", "overwrite", "change * to", "bump * to", "flip * to",
             "switch * to", "put * to"),
