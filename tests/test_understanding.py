@@ -1618,3 +1618,14 @@ def _booking_tools() -> list[ToolSpec]:
 ])
 async def test_cancelling_withdraws_and_my_names_the_flag_about_the_asker(text: str, step: tuple) -> None:
     assert calls(await plan(text, _booking_tools())) == [step]
+
+
+@pytest.mark.parametrize(("text", "args"), [
+    ("show me priya's open tickets", {"assignee": "priya"}),
+    ("show me the team's open tickets", {}),  # a group with a determiner is nobody's handle
+    ("what's open in the tickets", {}),
+])
+async def test_a_possessive_names_the_person_a_parameter_holds(text: str, args: dict) -> None:
+    tools = [runbook("open_tickets", "List open helpdesk tickets", "read",
+                     {"assignee": {"default": "", "description": "Only tickets of this handle"}})]
+    assert calls(await plan(text, tools)) == [("open_tickets", args)]

@@ -242,6 +242,9 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
             left = [text for text in entities.quoted if text.lower() not in taken]
             if len(left) == 1 and len(entities.quoted) == 1 and not _labelled_otherwise(left[0], param, entities.text):
                 named = left[0]
+        if named is None and (whose := _possessor(param, entities.text)) is not None and \
+                whose.lower() not in taken and fitting(whose, item_schema(param)):
+            named = whose  # "dana's action items" for an `owner`
         best = Choice(named, 0.0, "quoted, named next to it") if named and fitting(named, item_schema(param)) \
             and named.lower() not in taken else choices[0]
         # "for INC-2291" where the incident is "e.g. INC-2291": a shape of letters and digits its
@@ -263,6 +266,26 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
             put(param, [best.value] if param.kind == "list" else best.value,
                 f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
                 FIT_POINTS["anchor", "string"])
+
+
+_POSSESSIVE = re.compile(r"(?<![\w.@-])([a-z][\w.-]*)['’]s\s+[a-z]", re.IGNORECASE)
+_NOT_A_PERSON = frozenset({"it", "that", "this", "what", "who", "there", "here", "let", "he", "she", "where", "how",
+                           "today", "yesterday", "tomorrow", "everyone", "everybody", "nobody", "someone", "somebody"})
+_PERSON_WORDS = frozenset({"owner", "assignee", "user", "author", "person", "handle", "holder", "requester",
+                           "reporter", "creator", "member"})
+
+
+def _possessor(param: Param, text: str) -> str | None:
+    """The person a possessive names ("dana's action items"), for a parameter that holds a person
+    by its name or its description ("owner", "Only items owned by this handle")."""
+    said = {*identifier_words(param.name.lower()), *words_of(str(param.schema.get("description", "")))}
+    if not said & _PERSON_WORDS and "owned" not in said:
+        return None
+    for match in _POSSESSIVE.finditer(text):
+        before = words_of(text[:match.start()])[-1:]
+        if match.group(1).lower() not in _NOT_A_PERSON and not set(before) & DETERMINERS:  # not "the team's"
+            return match.group(1)
+    return None
 
 
 _COMPOUND = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+", re.IGNORECASE)
