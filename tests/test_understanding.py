@@ -1629,3 +1629,12 @@ async def test_a_possessive_names_the_person_a_parameter_holds(text: str, args: 
     tools = [runbook("open_tickets", "List open helpdesk tickets", "read",
                      {"assignee": {"default": "", "description": "Only tickets of this handle"}})]
     assert calls(await plan(text, tools)) == [("open_tickets", args)]
+
+
+async def test_waking_someone_up_is_no_look_at_who_it_would_be() -> None:
+    team = {"type": "enum", "values": ["billing", "search"]}
+    tools = [runbook("duty_rota", "Who is on duty for a team this week", "read", {"team": team}),
+             runbook("alert_duty", "Send an urgent alert to whoever is on duty for a team", "write", {"team": team})]
+    assert calls(await plan("wake up whoever is on duty for billing, invoices are failing", tools)) == \
+        [("alert_duty", {"team": "billing"})]
+    assert calls(await plan("who is on duty for billing?", tools)) == [("duty_rota", {"team": "billing"})]
