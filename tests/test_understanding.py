@@ -1638,3 +1638,34 @@ async def test_waking_someone_up_is_no_look_at_who_it_would_be() -> None:
     assert calls(await plan("wake up whoever is on duty for billing, invoices are failing", tools)) == \
         [("alert_duty", {"team": "billing"})]
     assert calls(await plan("who is on duty for billing?", tools)) == [("duty_rota", {"team": "billing"})]
+
+
+def _listed_mcp_tools(tmp_path: Path, server: str, tools: list[dict[str, Any]]) -> list[ToolSpec]:
+    """Tools as an MCP server lists them, registered by the code a live server's go through."""
+    import json
+
+    (tmp_path / f"{server}.json").write_text(json.dumps(tools), encoding="utf-8")
+    (tmp_path / "servers.mcp.json").write_text(json.dumps({server: f"{server}.json"}), encoding="utf-8")
+    return recorded_mcp_tools(tmp_path / "servers.mcp.json")
+
+
+async def test_a_negated_change_on_a_server_leaves_its_reads_to_the_rest_of_the_request(tmp_path: Path) -> None:
+    """ "don't add anything to wiki": the server's name is where, not which tool; the part forbids
+    the change and leaves the listing that the rest of the request asks for."""
+    hours = {"type": "integer", "minimum": 1, "maximum": 72, "default": 24, "description": "How far back, in hours"}
+    tools = _listed_mcp_tools(tmp_path, "wiki", [
+        {"name": "list_edits", "description": "List recent page edits",
+         "inputSchema": {"type": "object", "properties": {"hours": hours}}, "annotations": {"readOnlyHint": True}},
+        {"name": "create_page", "description": "Create a new wiki page",
+         "inputSchema": {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]},
+         "annotations": {"readOnlyHint": False}}])
+    outcome = await plan("don't add anything to wiki, just show me the edits from the last 5h", tools)
+    assert calls(outcome) == [("wiki_list_edits", {"hours": 5})]
+
+
+async def test_a_shortened_name_before_a_number_names_its_parameter() -> None:
+    tools = [runbook("open_incident", "Open an incident with a title", "write",
+                     {"title": {"description": "Short title"},
+                      "severity": {"type": "int", "min": 1, "max": 4, "default": 3, "description": "1 (worst) to 4"}})]
+    assert calls(await plan('open an incident titled "checkout down", sev1', tools)) == \
+        [("open_incident", {"title": "checkout down", "severity": 1})]

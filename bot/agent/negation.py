@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from chatops.bot.agent.entities import extract_entities, stem, words_of
-from chatops.bot.agent.lexicon import CHANGE_VERBS, NEGATION, REFERENCES
+from chatops.bot.agent.lexicon import CHANGE_VERBS, MUTATING_VERBS, NEGATION, REFERENCES
 from chatops.bot.agent.ranking import Meaning, score_tool
 from chatops.bot.agent.tool_words import action_stems, tool_vocabulary, typo_of
 from chatops.bot.model import Risk
@@ -25,6 +25,7 @@ _TARGET = re.compile(r"[/@]|\w\.\w")  # a path, a URL, a host, a unit@instance: 
 # ... and a name like "mx2" or "web-1" when the rest points back at it ("don't drop the mail on mx2,
 # retry it instead"), not when the rest names its own ("do NOT drain node-7, list the pods in payments")
 _NAME = re.compile(r"[A-Za-z]-?\d|\w-\w")
+_CHANGE_STEMS = frozenset(stem(word) for word in CHANGE_VERBS | MUTATING_VERBS) - frozenset({stem("check")})
 RULED_OUT_SIMILARITY = 0.35  # a negated part this close in meaning to a tool rules it out
 
 
@@ -65,7 +66,12 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
         similarity = dict(meaning(span)) if meaning is not None else {}
         closest = max(similarity.values(), default=0.0)
         hits = {spec.name: words & tool_vocabulary(spec) for spec in tools}
+        # "don't add anything to grafana, just show the annotations": a part that forbids a change
+        # names what it is about, not every read of it; a read goes only when its own action is named
+        forbids_a_change = bool(words & _CHANGE_STEMS)
         for spec in tools:
+            if spec.risk is Risk.read and forbids_a_change and not hits[spec.name] & action_stems(spec):
+                continue
             vocabulary = tool_vocabulary(spec)
             # "don't take a heap dump, just the threads": the span names `jvm_heap_dump` by two
             # words and `jvm_thread_dump` by one of the same, a subject word: only the one it names

@@ -49,12 +49,12 @@ def _vocabulary(name: str, keywords: tuple[str, ...]) -> frozenset[str]:
 def action_stems(spec: ToolSpec) -> set[str]:
     """The stems of the tool's action: its name's verb, its description's first word, and their
     synonyms ("purge", "flush", "clear"): what its object follows."""
-    return set(_action_stems(spec.name, spec.summary))
+    return set(_action_stems((own_name_words(spec) or [""])[0], spec.summary))  # not an MCP server's name
 
 
 @functools.lru_cache(maxsize=1024)
-def _action_stems(name: str, summary: str) -> frozenset[str]:
-    verbs = [word for word in [(identifier_words(name) or [""])[0], description_verb(summary)] if word]
+def _action_stems(first_word: str, summary: str) -> frozenset[str]:
+    verbs = [word for word in [first_word, description_verb(summary)] if word]
     found = {stem(verb) for verb in verbs}
     for verb in verbs:
         cls = synonym_class(verb)
