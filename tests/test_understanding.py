@@ -1669,3 +1669,13 @@ async def test_a_shortened_name_before_a_number_names_its_parameter() -> None:
                       "severity": {"type": "int", "min": 1, "max": 4, "default": 3, "description": "1 (worst) to 4"}})]
     assert calls(await plan('open an incident titled "checkout down", sev1', tools)) == \
         [("open_incident", {"title": "checkout down", "severity": 1})]
+
+
+async def test_it_in_a_later_part_is_what_the_part_before_acted_on() -> None:
+    """`haproxy_reload` ends with its action; "reload it" after a check of gw-3 reloads gw-3."""
+    host = {"pattern": "^[a-z0-9.-]+$", "description": "The proxy host, e.g. gw-1"}
+    tools = [runbook("haproxy_check", "Validate the HAProxy configuration on a host", "read", {"host": host}),
+             runbook("haproxy_reload", "Reload HAProxy on a host without dropping connections", "write",
+                     {"host": host})]
+    assert calls(await plan("validate the haproxy config on gw-3 then reload it", tools)) == \
+        [("haproxy_check", {"host": "gw-3"}), ("haproxy_reload", {"host": "gw-3"})]

@@ -11,6 +11,7 @@ from chatops.bot.agent.entities import CLAUSE, words_of
 from chatops.bot.agent.lexicon import ACTION_CLASSES, MUTATING_VERBS, SYNONYMS, VERB_LEADS, synonym_class
 from chatops.bot.agent.phrases import at_verb, clause_tokens, synonym_span
 from chatops.bot.agent.tool_words import description_verb, own_keywords, own_name_words
+from chatops.bot.model import Step
 from chatops.tools.registry import ToolSpec
 
 
@@ -101,3 +102,13 @@ def the_other_one(part: str, before: str) -> str:
     if not words or not words[-1].isalpha() or not _THE_X_ONE.search(part):
         return part
     return _THE_X_ONE.sub(lambda match: f"{match.group(1)} {words[-1]}", part, count=1)
+
+
+_REFERENT = re.compile(r"\b(?:it|that|them|this)\b", re.IGNORECASE)
+
+
+def with_referent(part: str, before: Step) -> str:
+    """A later part of a request with its "it" written out as what the step before acted on
+    ("reload it" after a config test on web-2 reads "reload web-2")."""
+    values = [str(value) for value in before.args.values() if isinstance(value, str) and value]
+    return _REFERENT.sub(" ".join(values), part, count=1) if values else part

@@ -71,7 +71,7 @@ from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
 from chatops.bot.agent import meaning as semantics
-from chatops.bot.agent.actions import tells_what_happened, the_other_one
+from chatops.bot.agent.actions import tells_what_happened, the_other_one, with_referent
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.conditions import found_problem, split_conditional
@@ -361,6 +361,9 @@ class GuidedPlanner:
                 goals.append(goal_of(next(s for s in tools if s.name == again.tool), again.args))
                 continue
             ranking = rank_tools(clause, tools, meaning)
+            if not ranking and steps and set(words_of(clause)) & REFERENCES:
+                # "test the nginx config on web-2 then reload it": "it" is what the part before acted on
+                ranking = rank_tools(with_referent(clause, steps[-1]), tools, meaning)
             if not ranking:
                 return None
             best = ranking[0]
