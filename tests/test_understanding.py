@@ -1679,3 +1679,13 @@ async def test_it_in_a_later_part_is_what_the_part_before_acted_on() -> None:
                      {"host": host})]
     assert calls(await plan("validate the haproxy config on gw-3 then reload it", tools)) == \
         [("haproxy_check", {"host": "gw-3"}), ("haproxy_reload", {"host": "gw-3"})]
+
+
+async def test_its_in_a_later_part_lends_the_part_before_its_target() -> None:
+    job = {"pattern": "^[a-z][a-z0-9-]+$", "description": "Job, e.g. billing-api"}
+    tools = [runbook("job_health", "Health of a scheduler job", "read", {"job": job}),
+             runbook("resize_pool", "Set the number of workers of a job's pool", "write",
+                     {"job": job, "pool": {"type": "enum", "values": ["web", "worker"]},
+                      "count": {"type": "int", "min": 0, "max": 50}})]
+    assert calls(await plan("health of orders-api and resize its worker pool to 4", tools)) == \
+        [("job_health", {"job": "orders-api"}), ("resize_pool", {"job": "orders-api", "pool": "worker", "count": 4})]

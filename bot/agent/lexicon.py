@@ -249,7 +249,7 @@ REPLACE = re.compile(
     re.IGNORECASE,
 )
 # The words that point back at the last plan ("it", "that one").
-REFERENCES = _wordset("it that this them those same again previous last")
+REFERENCES = _wordset("it its that this them their those same again previous last")
 
 # --- questions about an attachment --------------------------------------------------------------
 # "what is wrong here?", "look into this", "why does this fail?": the attachment is the subject.
