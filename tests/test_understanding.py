@@ -1689,3 +1689,12 @@ async def test_its_in_a_later_part_lends_the_part_before_its_target() -> None:
                       "count": {"type": "int", "min": 0, "max": 50}})]
     assert calls(await plan("health of orders-api and resize its worker pool to 4", tools)) == \
         [("job_health", {"job": "orders-api"}), ("resize_pool", {"job": "orders-api", "pool": "worker", "count": 4})]
+
+
+async def test_a_choice_the_description_lists_is_a_value_not_its_wording() -> None:
+    tools = [runbook("close_drill", "Close a fire drill, recording how it ended (passed, failed, abandoned)", "write",
+                     {"drill": {"type": "int", "min": 1, "max": 9999, "description": "Drill number, e.g. 12 for FD12"},
+                      "outcome": {"description": "How it ended"}}),
+             runbook("start_drill", "Start a fire drill with a title", "write", {"title": {"description": "Title"}})]
+    assert calls(await plan('close FD12 as abandoned and start a drill titled "east wing"', tools)) == \
+        [("close_drill", {"drill": 12, "outcome": "abandoned"}), ("start_drill", {"title": "east wing"})]

@@ -24,6 +24,7 @@ from chatops.bot.agent.lexicon import (
     PARTICLES,
 )
 from chatops.bot.agent.param_kinds import Param, fits_string
+from chatops.bot.agent.tool_words import listed_choices
 from chatops.bot.agent.values import (
     Choice,
     Span,
@@ -229,6 +230,10 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
                 filled.guessed.add(param.name)  # the only word left, taken for want of another
         else:
             filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
+    for param in (p for p in strings if p.required and p.name not in filled.args and p.name not in filled.ties):
+        if (choice := _a_listed_choice(summary, entities.plain, param)) is not None:  # "as abandoned"
+            put(param, choice, f"{param.name} {choice} (one of the choices its description lists)",
+                FIT_POINTS["anchor", "string"])
     optional = [p for p in strings if not p.required]
     free = [p for p in optional if p.kind == "string" and not restrictive(p.schema) and not p.enum]
     for param in optional:
@@ -341,6 +346,15 @@ def split_nested(params: list[Param], filled: Filled, entities: Entities,
                 if tag and rest and fitting(tag, rest[0].schema):
                     put(rest[0], tag, f"{rest[0].name} {tag} (after the colon)", FIT_POINTS["anchor", "string"])
                 return
+
+
+def _a_listed_choice(summary: str, text: str, param: Param) -> str | None:
+    """The one word of the request that the tool's summary lists as a choice ("close CHG4711 as
+    successful" where it records "how it went (successful, partially successful, backed out,
+    failed)"), for a text parameter it fits."""
+    choices = listed_choices(summary)
+    found = {word for word in words_of(text) if stem(word) in choices and fitting(word, param.schema)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _takes_whole_paths(param: Param) -> bool:

@@ -5,6 +5,7 @@ ranking compares a request's words with."""
 from __future__ import annotations
 
 import functools
+import re
 
 from rapidfuzz.distance import OSA
 
@@ -65,8 +66,23 @@ def _action_stems(first_word: str, summary: str) -> frozenset[str]:
 
 def description_stems(spec: ToolSpec) -> set[str]:
     """The content words of the tool's summary: its wording, not a value ("Count the messages
-    waiting in a queue": neither "count" nor "queue" is the queue)."""
-    return set(summary_stems(spec.summary))
+    waiting in a queue": neither "count" nor "queue" is the queue). Words the summary lists as the
+    choices of something ("recording how it went (successful, partially successful, backed out,
+    failed)", "one of: draft, open, approved") are values, not wording."""
+    return set(summary_stems(spec.summary)) - listed_choices(spec.summary)
+
+
+_CHOICES = re.compile(r"\(([^()]*,[^()]*,[^()]*)\)|\bone of:?\s+([^.;()]+)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def listed_choices(summary: str) -> frozenset[str]:
+    """The stems of the one-word choices a summary lists in brackets or after "one of"."""
+    found: set[str] = set()
+    for match in _CHOICES.finditer(summary):
+        items = [item.strip() for item in re.split(r",\s*|\s+or\s+", match.group(1) or match.group(2))]
+        found.update(stem(item.lower()) for item in items if re.fullmatch(r"[A-Za-z][\w-]*", item))
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=1024)
