@@ -1698,3 +1698,25 @@ async def test_a_choice_the_description_lists_is_a_value_not_its_wording() -> No
              runbook("start_drill", "Start a fire drill with a title", "write", {"title": {"description": "Title"}})]
     assert calls(await plan('close FD12 as abandoned and start a drill titled "east wing"', tools)) == \
         [("close_drill", {"drill": 12, "outcome": "abandoned"}), ("start_drill", {"title": "east wing"})]
+
+
+@pytest.mark.parametrize(("text", "package"), [
+    ("bump curl on build-7.ci to the newest", "curl"),  # the order's verb is no package
+    ("hold openssl on build-7.ci", "openssl"),
+])
+async def test_an_everyday_verb_opening_the_order_is_not_its_value(text: str, package: str) -> None:
+    host = {"pattern": "^[a-z0-9.-]+$", "description": "Host, e.g. web-03.prod"}
+    tools = [runbook("pkg_upgrade", "Upgrade one package on a host to the newest version", "write",
+                     {"host": host, "package": {"pattern": "^[a-z0-9][a-z0-9+.-]*$", "description": "Package name"}}),
+             runbook("pkg_hold", "Hold one package on a host so upgrades leave it alone", "write",
+                     {"host": host, "package": {"pattern": "^[a-z0-9][a-z0-9+.-]*$", "description": "Package name"}})]
+    outcome = await plan(text, tools)
+    assert isinstance(outcome, Plan) and outcome.steps[0].args == {"host": "build-7.ci", "package": package}
+
+
+async def test_a_quoted_text_named_as_an_optional_parameters_is_not_the_required_ones() -> None:
+    tools = [runbook("open_rfc", "Open a change request", "write",
+                     {"title": {"description": "One-line title"},
+                      "summary": {"default": "", "description": "What will be done"}})]
+    assert calls(await plan('open rfc "Bump redis to 7.2.4" with summary "minor, no downtime"', tools)) == \
+        [("open_rfc", {"title": "Bump redis to 7.2.4", "summary": "minor, no downtime"})]

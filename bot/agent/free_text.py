@@ -201,12 +201,16 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
             put(param, remark, f"{param.name} {remark} (the remark after the comma)", FIT_POINTS["anchor", "string"])
     strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
+    # 'with summary "minor version"': a quoted text named as an optional parameter's is not the title
+    reserved = {quoted.lower() for p in strings if not p.required
+                and (quoted := _quoted_after(anchor_stems(p.name, {}, []), entities)) is not None
+                and fitting(quoted, item_schema(p))}
     # a word that names another parameter anchors that one ("the backup origin" is the origin)
     others = {p.name: {stem(part) for part in identifier_words(p.name)} for p in params}
     lists = {p.name: value_choices(item_schema(p), spans, entities.quoted,
                                    anchor_stems(p.name, p.schema, tool_words) - frozenset().union(
                                        *(words for name, words in others.items() if name != p.name)),
-                                   avoid, objects, taken, anchor_stems(p.name, p.schema, []))
+                                   avoid, objects, taken | reserved, anchor_stems(p.name, p.schema, []))
              for p in strings if p.required}
     if len(lists) > 1 and _one_reading_per_order(lists):
         lists = {name: _as_described(name, choices, spans, summary) for name, choices in lists.items()}

@@ -21,16 +21,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chatops.bot.agent.entities import STOPWORDS, identifier_words, is_unit, stem
+from chatops.bot.agent.entities import STOPWORDS, identifier_words, is_unit, stem, words_of
 from chatops.bot.agent.lexicon import (
+    ACTION_CLASSES,
     CLAUSE,
     DETERMINERS,
     LIGHT_VERBS,
+    LOOK_VERBS,
+    MUTATING_VERBS,
     PARTICLES,
     REFERENCES,
     SCOPE_WORDS,
     SHORTENINGS,
     VERB_LEADS,
+    synonym_class,
 )
 from chatops.bot.english import is_dictionary_word
 
@@ -43,6 +47,8 @@ _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts
 # what follows a verb at the start of a clause ("bounce it", "switch that flag off")
 _OBJECT_LEADS = DETERMINERS | PARTICLES | {"it", "them", "this", "that", "these", "those", "everything", "all", "both"}
 
+# everyday verbs that open an order ("bump curl on build-7", "pin nginx on lb-2"): the verb, not a value
+_ORDER_VERBS = MUTATING_VERBS | LOOK_VERBS - LIGHT_VERBS
 SHAPE_POINTS = 2.0
 QUOTED_POINTS = 3.0
 ANCHOR_POINTS = 2.0
@@ -193,7 +199,11 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             if " " in value and (spaceless or (own_anchors or anchors) & _ID_WORDS):
                 score -= 2 * EXAMPLE_POINTS  # a sentence in quotes is a comment's body, not a ticket's id
             shaped = examples and " " not in value and any(shape_of(value)) and shape_of(value) in examples
-            choices[value] = Choice(value, score, "quoted, shaped like its examples" if shaped else "quoted")
+            why = "quoted, shaped like its examples" if shaped else "quoted"
+            if _named_before(text, spans, anchors | own_anchors):  # 'titled "…"', 'with summary "…"'
+                score += ANCHOR_POINTS
+                why += ", named next to it"
+            choices[value] = Choice(value, score, why)
     for position, span in enumerate(spans):
         lowered = span.text.lower()
         if (lowered in STOPWORDS and lowered not in defined) or span.stem in avoid or span.stem in anchors \
@@ -257,7 +267,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             score -= 1.0  # "the signup queue piling up", "is crashlooping": a verb there ("billing" is a name)
         following = spans[position + 1].text.lower() if position + 1 < len(spans) else ""
         if span.clause_start and (_verb_like(span.text) or not identifier_shaped(span.text)) and (
-                not following or following in _OBJECT_LEADS or lowered in LIGHT_VERBS or "-" in span.text):
+                not following or following in _OBJECT_LEADS or lowered in LIGHT_VERBS or "-" in span.text
+                or lowered in _ORDER_VERBS or synonym_class(lowered) in ACTION_CLASSES):
             score -= VERB_POSITION_PENALTY  # a verb before its object ("switch that flag off", "bounce it")
         if span.text.isdigit() and not _anchored(spans, position, own_anchors) and not numbers_only:
             continue  # a bare number is a text value only when named ("revision 41"), quoted, or all it takes
@@ -341,6 +352,18 @@ def shape_of(value: str) -> tuple[bool, bool, bool, bool]:
 def is_version(value: str) -> bool:
     """ "3.0.13", "v2.1", "1.3.1-2"; not "4.2" (a quantity) nor "10.0.0.7" (an address)."""
     return bool(_VERSION.fullmatch(value)) and not re.fullmatch(r"(?:\d{1,3}\.){3}\d{1,3}", value)
+
+
+def _named_before(quoted: str, spans: list[Span], anchors: frozenset[str]) -> bool:
+    """Whether the word just before a quoted text names the parameter ('titled "Checkout is back"',
+    'with summary "minor version"'): its first word's span follows an anchor."""
+    first = words_of(quoted)[:1]
+    if not first or not anchors:
+        return False
+    for position, span in enumerate(spans):
+        if span.text.lower() == first[0] and position > 0 and spans[position - 1].stem in anchors:
+            return True
+    return False
 
 
 def _anchored(spans: list[Span], position: int, anchors: frozenset[str]) -> bool:
