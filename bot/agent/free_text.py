@@ -379,7 +379,8 @@ def object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:
         index = position + 1
         while index < len(spans) and spans[index].text.lower() in DETERMINERS | PARTICLES:
             index += 1
-        if index < len(spans):
+        # in the same clause: "wipe cart:eu:* from redis, the serialisation format changed"
+        if index < len(spans) and not spans[position + 1].clause_start:
             positions.add(spans[index].index)
     return positions
 

@@ -25,7 +25,8 @@ STOPWORDS = _wordset(
     up out over again also very really still too so get got give show tell see let lets let's need want know
     something anything thing things one ones his her their them they he she him im i'm we're you're today
     last previous yesterday yesterday's latest current many much more less few lot lots after before since until
-    during while instead actually rather whatever whichever whoever wherever whenever both either neither"""
+    during while instead actually rather whatever whichever whoever wherever whenever both either neither
+    already yet even ever almost maybe perhaps soon"""
 )
 
 # A word the request uses where an order would put its verb: at the start of a clause, or
