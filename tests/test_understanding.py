@@ -1729,3 +1729,20 @@ async def test_the_object_of_an_order_is_in_its_own_clause() -> None:
                      {"key": {"pattern": "^[A-Za-z0-9:*_.-]+$", "description": "A key or a glob, e.g. sess:eu:*"}})]
     assert calls(await plan("evict sess:us:* from memcache, the layout key changed", tools)) == \
         [("memcache_evict", {"key": "sess:us:*"})]
+
+
+@pytest.mark.parametrize(("text", "planned"), [
+    ("what's our refund policy for store ST-0412?", False),  # how the team works: knowledge
+    ("who owns orders-api?", False),
+    ("who owns TK-900", True),  # a record its read fetches by id says who
+    ("list the terminals of store ST-0412", True),
+])
+async def test_a_question_about_policy_or_ownership_is_knowledge_unless_a_record_answers_it(text: str,
+                                                                                             planned: bool) -> None:
+    tools = [runbook("store_terminals", "List the card terminals of a store", "read",
+                     {"store": {"pattern": "^ST-[0-9]{4}$", "description": "Store id, e.g. ST-0001"}}),
+             runbook("service_deploys", "Recent deploys of a service", "read",
+                     {"service": {"pattern": "^[a-z][a-z0-9-]+$", "description": "Service, e.g. billing-api"}}),
+             runbook("get_ticket", "Fetch one ticket with its comments", "read",
+                     {"ticket": {"pattern": "^TK-[0-9]+$", "description": "Ticket id, e.g. TK-4411"}})]
+    assert isinstance(await plan(text, tools), Plan) is planned

@@ -227,6 +227,14 @@ EXPLAIN = re.compile(
     re.IGNORECASE,
 )
 
+# A question about how a team works or who decided, not about a system's state: "what's our refund
+# policy for double charges?", "who owns billing-api?". Knowledge, unless a tool is about that word.
+KNOWLEDGE = re.compile(
+    r"\b(?:what(?:'s|\s+is|\s+are)|how\s+(?:do|does|should)\b).{0,40}?\b(?P<noun>polic(?:y|ies)|process|procedure|"
+    r"guidelines?|etiquette)\b|\bwho\s+(?P<verb>owns|approved|decided|wrote|built|signed\s+off)\b",
+    re.IGNORECASE,
+)
+
 # --- follow-ups ---------------------------------------------------------------------------------
 # "stop it, the test moved", "wait no, don't", "never mind", "cancel that": a proposed step called
 # off. It is not a request to run that step again with the words that follow.

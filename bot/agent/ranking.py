@@ -29,6 +29,7 @@ from chatops.bot.agent.lexicon import (
     CHANGE_CLASSES,
     EXPLAIN,
     HOW_TO,
+    KNOWLEDGE,
     LIGHT_VERBS,
     LOOK_VERBS,
     OPPOSITE_CLASSES,
@@ -359,6 +360,16 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     candidates = asked
     if EXPLAIN.search(text):  # "what does --keep-within do?": knowledge, not a tool's work
         return []
+    if (asked_about := KNOWLEDGE.search(text)) is not None:  # "who owns billing-api?", "what's our refund policy"
+        word = stem(words_of(asked_about.group("noun") or asked_about.group("verb"))[0])
+        about_a_tool = any(word in {stem(w) for w in words_of(" ".join([c.spec.name, c.spec.summary,
+                                                                        *c.spec.keywords]))} for c in candidates)
+        # "who owns HD-900": a record a read fetches by its id, which says who
+        about_a_record = asked_about.group("verb") is not None and any(
+            (c.filled.example_fits or c.filled.pattern_fits) and
+            any(_record_id(value) for value in c.filled.args.values()) for c in scored)
+        if not about_a_tool and not about_a_record:
+            return []
     if HOW_TO.search(text):  # "how do I roll back a release?" asks how, not for the rollback
         if not _asks_more_than_how(text):
             return []  # nor for a read its values happen to fit ("how do I start a postmortem for INC-2291?")
@@ -378,6 +389,11 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+def _record_id(value: object) -> bool:
+    """A value written like a record's id: letters and digits ("HD-900", "CHG4711"), not a name."""
+    return isinstance(value, str) and re.search(r"\d", value) is not None and re.search(r"[A-Za-z]", value) is not None
 
 
 def _beside_the_change(candidate: Candidate, verbs: frozenset[str]) -> bool:
