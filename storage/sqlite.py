@@ -99,6 +99,7 @@ class SqliteSession:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._wal = f"{path}-wal"  # its write-ahead log, stat-ed after every commit (`_bound_the_log`)
         self.db: sqlite_utils.Database | None = None
         self.checkpointer: Checkpointer | None = None  # set once the file is open (see storage/checkpointer.py)
         self._bounding_paused_until = 0.0  # see `_bound_the_log`
@@ -132,7 +133,7 @@ class SqliteSession:
         of the writer's time a commit and 2.6 ms one commit in seven, issue 23.)
         A stat per commit; the checkpoint itself only when the background one fell behind."""
         try:
-            size = os.stat(f"{self.path}-wal").st_size
+            size = os.stat(self._wal).st_size
         except OSError:
             return
         if size > WAL_BOUND_AT and time.monotonic() >= self._bounding_paused_until:
