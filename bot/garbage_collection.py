@@ -4,17 +4,19 @@ Why: Python collects its youngest generation after every 700 net allocations of 
 With 100 turns in flight the live set swings by more than that all the time, so on the `!command`
 fast path a young collection ran every ~30 turns, each traversing the turns still in flight (about
 0.5 ms), and every few thousand turns a full collection walked every object the imported libraries
-made (about 80 ms): together ~45 µs of a turn's ~0.35 ms of CPU (issue 23, measured with
-`gc.callbacks`). A turn leaves almost no cyclic garbage behind (at a threshold of 10,000, one
-young collection in 16,000 turns), so the threshold can be far higher: what a collection would
-free is freed a little later, and there is never much of it.
+made (about 80 ms): together ~30 µs of a turn's ~0.3 ms of CPU (issue 23, measured with
+`gc.callbacks`: 287 young and 2 full collections in 8,000 turns). At 3,000 it was 24 young and no
+full one (~6 µs a turn). Higher still (10,000: one in 16,000 turns) would save a little more, but
+the threshold counts objects, not bytes: garbage cycles holding large buffers (a tool's big
+output in a traceback) wait that much longer to be freed, and the chaos soak's 3-minute RSS
+slope was +2.1 and +3.9 MB per 10 minutes at 10,000 against +1.9 at 700 (two runs and one; noisy).
 """
 
 from __future__ import annotations
 
 import gc
 
-YOUNG_THRESHOLD = 10_000  # net container allocations between two young collections (Python's default: 700)
+YOUNG_THRESHOLD = 3_000  # net container allocations between two young collections (Python's default: 700)
 
 
 def tune_garbage_collection() -> None:
