@@ -236,7 +236,8 @@ async def bench_hub(variant: Variant, concurrency: int, turns: int, dispatch: st
         # outside the timing)
         round_trips = 0
         statements: list[str] = []
-        original = store._dispatch
+        writer = store._writer  # every store operation is queued to it (`storage.transactions`)
+        original = writer.submit
 
         async def counting(*args: Any, **kwargs: Any) -> Any:
             nonlocal round_trips
@@ -244,9 +245,9 @@ async def bench_hub(variant: Variant, concurrency: int, turns: int, dispatch: st
             return await original(*args, **kwargs)
 
         await store._dispatch(lambda: store.db.conn.set_trace_callback(statements.append))
-        store._dispatch = counting  # type: ignore[method-assign]
+        writer.submit = counting  # type: ignore[method-assign]
         await drive(min(concurrency, 10), WARMUP_TURNS, turn("warm"))
-        store._dispatch = original  # type: ignore[method-assign]
+        writer.submit = original  # type: ignore[method-assign]
         await store._dispatch(lambda: store.db.conn.set_trace_callback(None))
         transactions = sum(1 for sql in statements if sql.lstrip().upper().startswith("BEGIN"))
         warm_calls = scripted.calls

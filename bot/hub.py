@@ -25,6 +25,7 @@ from chatops.bot.config import Config
 from chatops.bot.decisions import NO_ANSWER, Decisions, duration_words
 from chatops.bot.faults import StorageUnavailable
 from chatops.bot.feedback import Feedback
+from chatops.bot.garbage_collection import tune_garbage_collection
 from chatops.bot.lifecycle import Lifecycle
 from chatops.bot.model import Decision, DecisionEvent, Inbound, NoticeEvent, Outbound, ThreadRef, UserRef
 from chatops.bot.perception.pipeline import Fetch, Perceiver
@@ -167,7 +168,9 @@ class Hub:
         return await self.decisions.expire_due()
 
     async def start(self) -> None:
-        """Register this process, take over what dead processes left, start sweep and heartbeat."""
+        """Register this process, take over what dead processes left, start sweep and heartbeat.
+        The process's garbage collector is tuned for turns here too (`bot.garbage_collection`)."""
+        tune_garbage_collection()
         await self.lifecycle.start()
 
     async def republish_settled(self) -> int:

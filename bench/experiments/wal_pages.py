@@ -18,12 +18,13 @@ TREE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(__file__).reso
 sys.path.insert(0, str(TREE))
 
 import bench.pipeline as pipeline  # noqa: E402
-from chatops.storage import checkpointer  # noqa: E402
+from chatops.storage import checkpointer, sqlite  # noqa: E402
 from chatops.storage.store import Store  # noqa: E402
 
 FRAME = 4096 + 24
 opened: list[Any] = []
 checkpointer.Checkpointer.poke = lambda self: None  # type: ignore[method-assign]
+sqlite.SqliteSession._bound_the_log = lambda self, conn: None  # type: ignore[method-assign]  # nor the writer's bound
 _open = Store.open.__func__  # type: ignore[attr-defined]
 
 

@@ -37,7 +37,7 @@ class LiveWork(Part):
         ownership.register(self.db, identity, ts())
         if self.dialect is SQLITE:
             # the heartbeat loop checkpoints the log between turns; this safety net checkpoints at
-            # the commit that takes the log past three quarters of its limit, so a burst of turns
+            # the commit that takes the log past five eighths of its limit, so a burst of turns
             # between heartbeats (or a disk that filled and emptied) cannot grow it past the limit
             page_size = int(self.db.execute("PRAGMA page_size").fetchone()[0])
             self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_AT // page_size}")

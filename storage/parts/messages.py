@@ -27,10 +27,11 @@ class Messages(Part):
         replay). Returns the new message id, or None for a duplicate."""
         db = self.db
         message_id = new_id("m")  # named with the event at once: one statement fewer than an UPDATE after
+        received_at, thread_id = ts(inbound.received_at), inbound.thread.id
         cursor = db.execute(
             "INSERT INTO events (platform, event_id, received_at, message_id) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
-            [inbound.thread.platform, inbound.event_id, ts(inbound.received_at), message_id],
+            [inbound.thread.platform, inbound.event_id, received_at, message_id],
         )
         if cursor.rowcount == 0:
             return None
@@ -38,11 +39,11 @@ class Messages(Part):
         db.execute(
             "INSERT INTO messages (id, thread_id, role, platform, user_id, user_name, text, perceived_text, "
             "attachments, created_at, owner, turn_ended_at) VALUES (?, ?, 'user', ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [message_id, inbound.thread.id, inbound.user.platform, inbound.user.id, inbound.user.name,
+            [message_id, thread_id, inbound.user.platform, inbound.user.id, inbound.user.name,
              inbound.text, inbound.text, dumps([a.model_dump(mode="json") for a in inbound.attachments]),
-             ts(inbound.received_at), self.process_id],
+             received_at, self.process_id],
         )
-        self._audit("message.received", actor=inbound.user.key, thread_id=inbound.thread.id,
+        self._audit("message.received", actor=inbound.user.key, thread_id=thread_id,
                     detail={"message_id": message_id, "event_id": inbound.event_id})
         return message_id
 

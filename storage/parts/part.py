@@ -3,6 +3,7 @@ conditions that make an UPDATE this process's own."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,6 +19,15 @@ from chatops.storage.ownership import ProcessIdentity
 from chatops.storage.transactions import GroupCommit
 
 AUDIT_ROWS_PER_INSERT = 100
+# the text of each `INSERT` a part makes of rows (`_insert_many`), by table and columns: made once
+_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+@functools.cache
+def _audit_insert(rows: int) -> str:
+    """The `INSERT` of `rows` audit rows (made once for each count)."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return f"INSERT INTO audit (at, kind, actor, thread_id, plan_id, step_id, detail) VALUES {values}"
 
 
 class Part:
@@ -68,10 +78,12 @@ class Part:
         call, about a dozen times a turn; every row of one call has the same keys."""
         if not rows:
             return
-        columns = list(rows[0])
-        self.db.conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-            [[row[column] for column in columns] for row in rows])
+        columns = tuple(rows[0])
+        sql = _INSERTS.get((table, columns))
+        if sql is None:
+            sql = _INSERTS[table, columns] = \
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        self.db.conn.executemany(sql, [[row[column] for column in columns] for row in rows])
 
     def _operation(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one queued operation on the writer thread, its audit rows written together at its
@@ -105,6 +117,4 @@ class Part:
         # re-reads the schema each call)
         for start in range(0, len(rows), AUDIT_ROWS_PER_INSERT):  # parameters far below either database's limit
             part = rows[start:start + AUDIT_ROWS_PER_INSERT]
-            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(part))
-            self.db.execute(f"INSERT INTO audit (at, kind, actor, thread_id, plan_id, step_id, detail) VALUES {values}",
-                            [value for row in part for value in row])
+            self.db.execute(_audit_insert(len(part)), [value for row in part for value in row])
