@@ -1746,3 +1746,12 @@ async def test_a_question_about_policy_or_ownership_is_knowledge_unless_a_record
              runbook("get_ticket", "Fetch one ticket with its comments", "read",
                      {"ticket": {"pattern": "^TK-[0-9]+$", "description": "Ticket id, e.g. TK-4411"}})]
     assert isinstance(await plan(text, tools), Plan) is planned
+
+
+async def test_a_history_is_a_log() -> None:
+    service = {"pattern": "^[a-z][a-z0-9-]+$", "description": "Service, e.g. billing-api"}
+    tools = [runbook("release_log", "Show the release log of a service, newest first", "read", {"service": service}),
+             runbook("release_show", "Show one release of a service in detail", "read",
+                     {"service": service, "release": {"default": "latest", "description": "Release id, e.g. r-42"}})]
+    assert calls(await plan("what's the release history of orders-api", tools)) == \
+        [("release_log", {"service": "orders-api"})]

@@ -102,7 +102,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "scale": ("scale", "replica", "replicas", "instance", "instances", "pod", "pods", "copies", "shrink",
               "bump", "count"),
     "time": ("time", "clock", "hour", "o'clock", "date"),
-    "log": ("log", "logs", "journal", "journalctl", "printing", "printed", "wrote", "output", "tail"),
+    "log": ("log", "logs", "journal", "journalctl", "printing", "printed", "wrote", "output", "tail", "history"),
     "disk": ("disk", "space", "room", "full", "storage", "filesystem", "df"),
     "resolve": ("resolve", "dns", "point at", "points at", "point to", "points to", "dig", "nslookup",
                 "nxdomain"),
