@@ -1755,3 +1755,13 @@ async def test_a_history_is_a_log() -> None:
                      {"service": service, "release": {"default": "latest", "description": "Release id, e.g. r-42"}})]
     assert calls(await plan("what's the release history of orders-api", tools)) == \
         [("release_log", {"service": "orders-api"})]
+
+
+async def test_a_target_only_its_name_calls_a_host_takes_what_the_request_compares_against(tmp_path: Path) -> None:
+    tools = _listed_mcp_tools(tmp_path, "vcs", [
+        {"name": "compare", "description": "Show the differences between the working tree and a target",
+         "inputSchema": {"type": "object", "properties": {"repo_path": {"type": "string"},
+                                                          "target": {"title": "Target", "type": "string"}},
+                         "required": ["repo_path", "target"]}, "annotations": {"readOnlyHint": True}}])
+    assert calls(await plan("compare /srv/web against upstream/release-2", tools)) == \
+        [("vcs_compare", {"repo_path": "/srv/web", "target": "upstream/release-2"})]

@@ -5,6 +5,7 @@ what this finds. Each kind of value has its own module: `enums`, `numbers`, `fre
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -216,6 +217,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             put(param, entities.urls[0], entities.urls[0], FIT_POINTS["url", "url"])
         elif restrictive(param.schema) and (paths := [path for path in entities.paths if fitting(path, param.schema)]):
             put(param, paths[0], paths[0], FIT_POINTS["path", "path"])  # a `disk` "^/dev/(sd…)": "/dev/sdd"
+    # a `target` only its name calls a host (mcp-server-git's diff "target", no description): when no
+    # host is written, what the request gives for it is text ("diff /srv/infra against origin/main")
+    params = [dataclasses.replace(param, kind="string") if param.kind == "host" and param.required
+              and param.name not in filled.args and not param.schema.get("description") else param
+              for param in params]
     split_nested(params, filled, entities, put)
     fill_text(params, filled, spans, entities, avoid, objects, tool_words, put, spec.summary)
     if not filled.verb_value and _switch_opens(params, filled, spec, entities.plain):

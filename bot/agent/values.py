@@ -41,7 +41,7 @@ from chatops.bot.english import is_dictionary_word
 # "cart:eu:*", "SHA256:ab+/c" whole; a number's leading plus too ("+4915112345678", E.164)
 _SPAN = re.compile(r"(?:(?<![\w+])\+(?=\d)|(?<![\w/.~-])/(?=[A-Za-z0-9]))?"  # "+49…", "/dev/sdd"
                    r"[A-Za-z0-9]+(?:['_.@:+/=-]+[A-Za-z0-9]+)*(?:[:./_-]?\*)?")
-_PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "about", "called", "named"})
+_PREPOSITIONS = frozenset({"for", "in", "on", "of", "from", "to", "at", "about", "called", "named", "against"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been", "keeps", "keep", "kept", "still"})
 _ORDINARY = ("example", "word", "thing")  # a pattern that accepts these accepts any word
 # what follows a verb at the start of a clause ("bounce it", "switch that flag off")
