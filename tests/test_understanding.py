@@ -1765,3 +1765,16 @@ async def test_a_target_only_its_name_calls_a_host_takes_what_the_request_compar
                          "required": ["repo_path", "target"]}, "annotations": {"readOnlyHint": True}}])
     assert calls(await plan("compare /srv/web against upstream/release-2", tools)) == \
         [("vcs_compare", {"repo_path": "/srv/web", "target": "upstream/release-2"})]
+
+
+@pytest.mark.parametrize(("text", "args"), [
+    ("probe gw-3 /healthz, it should answer 204", {"host": "gw-3", "want": 204}),
+    ("is gw-3 /healthz returning 503?", {"host": "gw-3", "want": 503}),
+    ("probe gw-3 /healthz, took 503 ms last time", {"host": "gw-3"}),  # a time, no answer
+])
+async def test_a_status_written_as_what_it_should_answer_fills_the_expected_status(text: str, args: dict) -> None:
+    tools = [runbook("probe_health", "Probe the health endpoint of a gateway", "read",
+                     {"host": {"pattern": "^[a-z0-9.-]+$", "description": "Gateway, e.g. gw-1"},
+                      "want": {"type": "int", "min": 100, "max": 599, "default": 200,
+                               "description": "Expected status code"}})]
+    assert calls(await plan(text, tools)) == [("probe_health", args)]

@@ -107,6 +107,23 @@ def numbered(param: Param, entities: Entities, used: set[int]) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
+_ANSWERED = re.compile(r"\b(?:return(?:s|ing|ed)?|answer(?:s|ing|ed)?|respond(?:s|ing|ed)?(?:\s+with)?|give(?:s)?|"
+                       r"gives?\s+back|should\s+(?:be|get|give|return|answer)|expect(?:ing)?)\s+(?:an?\s+|a\s+)?"
+                       r"(?:http\s+)?([1-5][0-9]{2})\b", re.IGNORECASE)
+
+
+def answered_status(param: Param, entities: Entities) -> int | None:
+    """An HTTP status written as what a service should answer ("answering 204", "should return
+    401"), for a parameter about a status or code whose bounds take it."""
+    described = str(param.schema.get("description", "")).lower()
+    said = {*identifier_words(param.name.lower()), *re.findall(r"[a-z]+", described)}
+    if not said & {"status", "code"}:
+        return None
+    found = {int(match.group(1)) for match in _ANSWERED.finditer(entities.plain)}
+    found = {value for value in found if fits_bounds(value, param.schema) and value in entities.numbers}
+    return found.pop() if len(found) == 1 else None
+
+
 def _shortens(prefix: str, words: set[str]) -> bool:
     """ "sev1" for a `severity`, "prio2" for a `priority`: the prefix opens a longer word of the
     parameter's own."""
@@ -142,6 +159,9 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
         return near, set()
     if param.required and len(free) == 1:
         return free[0], set()  # a lone number where one is needed ("scale checkout to 4")
+    answered = answered_status(param, entities)  # "is /ingest answering 204", "it should return 401"
+    if answered is not None and answered not in used:
+        return answered, set()
     value = unit_number(param, entities)  # "ramp X to 50%", "the last 14 days", "30d"
     if value is not None:
         return value, set()
