@@ -1550,6 +1550,7 @@ async def test_a_dashed_name_shaped_like_an_optional_filters_example_fills_it() 
 
 @pytest.mark.parametrize(("text", "state"), [
     ("show me all the paused printers", "paused"),  # "all" quantifies the value after it
+    ("show me all printers incl the paused ones", "all"),  # all, the paused ones included
     ("which printers haven't answered since monday", "offline"),  # the alias "not answered", negated in English
     ("which printers havent answered", "offline"),
 ])

@@ -62,7 +62,12 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                                    re.search(_written(alias), negated, re.IGNORECASE)):
             found.append(value)
     if len(found) > 1:  # "all the locked macs": a catch-all said before another value quantifies it
-        found = [value for value in found if str(value).lower() not in _CATCH_ALL] or found
+        catch_all = [value for value in found if str(value).lower() in _CATCH_ALL]
+        others = [value for value in found if value not in catch_all]
+        included = [value for value in others if re.search(  # "all BF24 coupons incl expired ones": all
+            rf"\b(?:incl\.?|including|inc\.?|plus|as\s+well\s+as)\s+(?:the\s+)?(?:\S+\s+)?{_written(str(value))}",
+            text, re.IGNORECASE)]
+        found = catch_all if catch_all and included else (others or found)
     if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
         words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
         for value in values:
