@@ -1779,3 +1779,10 @@ async def test_a_status_written_as_what_it_should_answer_fills_the_expected_stat
                       "want": {"type": "int", "min": 100, "max": 599, "default": 200,
                                "description": "Expected status code"}})]
     assert calls(await plan(text, tools)) == [("probe_health", args)]
+
+
+async def test_a_number_of_times_after_a_host_is_a_count_not_a_port() -> None:
+    tools = [runbook("arping_host", "Send ARP probes to a host on the local segment", "read",
+                     {"host": {"pattern": "^[0-9.]+$", "description": "IPv4 address"},
+                      "probes": {"type": "int", "min": 1, "max": 50, "default": 3, "description": "How many probes"}})]
+    assert calls(await plan("arping 10.1.2.3 12 times", tools)) == [("arping_host", {"host": "10.1.2.3", "probes": 12})]

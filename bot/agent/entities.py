@@ -364,7 +364,8 @@ def extract_entities(text: str) -> Entities:
                 add_unique(found.ports, port)
         blank(match.span())
         # "telnet mail.example.com 25", "reach 10.0.0.1 on 443": a number right after a host
-        after = re.match(r"\s+(?:on\s+|at\s+|port\s+)?(\d{1,5})\b(?![.\w])", blanked[match.end():])
+        after = re.match(r"\s+(?:on\s+|at\s+|port\s+)?(\d{1,5})\b(?![.\w])(?!\s*(?:times|x\b|tries|attempts|pings|"
+                         r"packets|requests|%|percent))", blanked[match.end():])  # "ping 10.0.0.7 10 times": a count
         if after and not match.group(2):
             port = int(after.group(1))
             if 1 <= port <= 65535:

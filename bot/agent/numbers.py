@@ -17,6 +17,7 @@ from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.tool_words import summary_stems
 from chatops.bot.agent.values import anchor_stems
 
+_COUNT_NAMES = frozenset({"count", "times", "occurrences", "repeat", "repeats", "attempts", "tries", "pings"})
 COUNT_WORDS = frozenset({"top", "first", "last", "latest", "newest", "oldest"})
 
 
@@ -149,6 +150,9 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     if duration is not None and duration not in used:
         return duration, set()  # "for 2 hours" to a parameter in minutes: the unit decides, not the nearness
     anchors = anchor_stems(param.name, param.schema, [])
+    if set(identifier_words(param.name.lower())) & _COUNT_NAMES or \
+            re.search(r"\bhow\s+many\b", str(param.schema.get("description", "")), re.IGNORECASE):
+        anchors |= {stem("times")}  # "ping it 10 times", "until it happens 100 more times"
     if only_number:
         anchors |= summary_stems(summary) | COUNT_WORDS
     free = [n for n in entities.numbers if n not in used and fits_bounds(n, param.schema)]
