@@ -1786,3 +1786,18 @@ async def test_a_number_of_times_after_a_host_is_a_count_not_a_port() -> None:
                      {"host": {"pattern": "^[0-9.]+$", "description": "IPv4 address"},
                       "probes": {"type": "int", "min": 1, "max": 50, "default": 3, "description": "How many probes"}})]
     assert calls(await plan("arping 10.1.2.3 12 times", tools)) == [("arping_host", {"host": "10.1.2.3", "probes": 12})]
+
+
+async def test_undoing_a_set_value_writes_back_the_value_its_output_showed_and_marks_it_from_output() -> None:
+    earlier = _earlier("cfg_put", {"key": "app/mail/retries", "value": "9"}, 'app/mail/retries: "4" -> "9"')
+    outcome = await plan("undo that", _settings_tools(), earlier=earlier,
+                         history=[{"role": "user", "text": "set app/mail/retries to 9"}])
+    assert calls(outcome) == [("cfg_put", {"key": "app/mail/retries", "value": "4"})]
+    assert outcome.steps[0].tainted  # type: ignore[union-attr]
+
+
+async def test_undo_with_no_old_value_in_the_output_proposes_nothing_of_its_own() -> None:
+    earlier = _earlier("cfg_put", {"key": "app/mail/retries", "value": "9"}, "ok")
+    outcome = await plan("undo that", _settings_tools(), earlier=earlier,
+                         history=[{"role": "user", "text": "set app/mail/retries to 9"}])
+    assert isinstance(outcome, Answer), outcome  # never the deletion of what was set

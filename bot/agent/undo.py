@@ -17,7 +17,7 @@ from chatops.bot.agent.actions import tool_actions
 from chatops.bot.agent.followups import Previous, call_text
 from chatops.bot.agent.lexicon import STATE_WORDS, synonym_class
 from chatops.bot.agent.param_kinds import parameters
-from chatops.bot.model import Step
+from chatops.bot.model import Step, StepStatus
 from chatops.tools.registry import ToolSpec
 
 UNDO = re.compile(
@@ -36,6 +36,13 @@ def undo_step(previous: Previous, tools: list[ToolSpec]) -> Step | None:
         name, value = switched
         args = {**previous.step.args, name: value}
         return _step(previous.spec, args, f"undoes {call_text(previous.step)}: {name} {value}")
+    restored = _value_before(previous)
+    if restored is not None:
+        name, value = restored
+        step = _step(previous.spec, {**previous.step.args, name: value},
+                     f"undoes {call_text(previous.step)}: {name} back to {value!r}, as its output showed")
+        step.tainted = True  # the old value comes from tool output: shown, and approved by a person
+        return step
     inverse = INVERSE_CLASSES.get(action_class(previous.spec) or "")
     if inverse is None:
         return None
@@ -56,6 +63,22 @@ def undo_step(previous: Previous, tools: list[ToolSpec]) -> Step | None:
 def action_class(spec: ToolSpec) -> str | None:
     """The tool's action class: its name's verb or its description's, else its keywords'."""
     return next(iter(tool_actions(spec)), None)
+
+
+def _value_before(previous: Previous) -> tuple[str, Any] | None:
+    """A value the previous step set, and the one its output says it replaced ('max_retries: "3"
+    -> "5"', "level info → debug"): setting it back undoes the step. Only a step that gives a value
+    (its action sets something), and only when the output shows exactly one such change."""
+    if action_class(previous.spec) != "set" or previous.step.status is not StepStatus.succeeded:
+        return None
+    output = previous.step.summary or ""
+    for name, value in previous.step.args.items():
+        if not isinstance(value, str) or not value:
+            continue
+        changes = set(re.findall(rf"\"?([^\s\"]+?)\"?\s*(?:->|→|=>)\s*\"?{re.escape(value)}\"?(?![\w.-])", output))
+        if len(changes) == 1:
+            return name, changes.pop()
+    return None
 
 
 def _switched(previous: Previous) -> tuple[str, Any] | None:
