@@ -1801,3 +1801,18 @@ async def test_undo_with_no_old_value_in_the_output_proposes_nothing_of_its_own(
     outcome = await plan("undo that", _settings_tools(), earlier=earlier,
                          history=[{"role": "user", "text": "set app/mail/retries to 9"}])
     assert isinstance(outcome, Answer), outcome  # never the deletion of what was set
+
+
+@pytest.mark.parametrize(("text", "planned"), [
+    ("kick mkoval out of vpn-staff", [("drop_member", {"group": "vpn-staff", "user": "mkoval"})]),
+    ("kick highs out of vpn-staff", None),  # an English word left over is no user name
+])
+async def test_the_one_name_the_other_parameters_left_is_taken(text: str, planned: list | None) -> None:
+    tools = [runbook("drop_member", "remove a user from a directory group", "write",
+                     {"group": {"pattern": "^[a-z][a-z0-9-]{1,40}$", "description": "group cn"},
+                      "user": {"pattern": "^[a-z][a-z0-9._-]{1,31}$", "description": "uid"}})]
+    outcome = await plan(text, tools)
+    if planned:
+        assert calls(outcome) == planned
+    else:
+        assert isinstance(outcome, Answer), outcome

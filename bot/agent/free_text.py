@@ -37,6 +37,7 @@ from chatops.bot.agent.values import (
     restrictive,
     value_choices,
 )
+from chatops.bot.english import is_dictionary_word
 
 
 def labelled_value(param: Param, text: str) -> str | None:
@@ -225,7 +226,10 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         clear = (not rest or best.score - rest[0].score >= 0.5) and margins.get(param.name, float("inf")) >= 0.5
         # a word with no evidence is taken only when it is the only one that fits, or every other
         # one stands where a verb stands ("put the shop into maintenance": not "put")
-        alone = len(lists[param.name]) == 1 or all(choice.score < 0 for choice in lists[param.name][1:])
+        # (of the words the other parameters left: "kick jdoe out of db-admins" once the group took db-admins)
+        alone = len(lists[param.name]) == 1 or all(choice.score < 0 for choice in lists[param.name][1:]) or (
+            not is_dictionary_word(best.value.lower()) and
+            all(choice.score < 0 for choice in choices if choice is not best))  # a name, not an English word
         if clear and (best.score > 0 or (alone and best.score == 0)):
             value: Any = [best.value] if param.kind == "list" else best.value
             put(param, value, f"{param.name} {best.value}" + (f" ({best.why})" if best.why else ""),
