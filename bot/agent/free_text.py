@@ -89,7 +89,8 @@ def new_value(param: Param, text: str) -> str | None:
 
 
 _REMARK = re.compile(r"\s[-–—]{1,2}\s+([^\s\"'“\-–—][^\n;!?\-–—]{4,}?)\s*(?:[.;!?](?:\s|$)|\n|$)")
-_PROSE_NAMES = frozenset({"reason", "note", "notes", "comment", "message", "why", "summary", "description"})
+_PROSE_NAMES = frozenset({"reason", "note", "notes", "comment", "message", "why", "summary", "description",
+                          "justification", "rationale", "explanation"})
 
 
 def _prose(param: Param) -> bool:
