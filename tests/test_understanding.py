@@ -1821,6 +1821,7 @@ async def test_the_one_name_the_other_parameters_left_is_taken(text: str, planne
 async def test_a_quoted_justification_is_prose_not_a_filter_of_a_tool_that_takes_none() -> None:
     tools = [runbook("scan_findings", "List open findings of the image scan", "read",
                      {"image": {"default": "", "description": "Only this image repository, e.g. payments-api"},
-                      "cve": {"default": "", "pattern": "^(CVE-[0-9]{4}-[0-9]{4,7})?$", "description": "Only this CVE"}})]
+                      "cve": {"default": "", "pattern": "^(CVE-[0-9]{4}-[0-9]{4,7})?$",
+                              "description": "Only this CVE"}})]
     outcome = await plan('scan findings for CVE-2024-6387, justification: "not reachable from the internet"', tools)
     assert calls(outcome) == [("scan_findings", {"cve": "CVE-2024-6387"})]
