@@ -364,6 +364,10 @@ class EvalReport:
                 line += f"\n{'':10}{'':{width}}  expected {expected}"
             if result.wrong_writes:
                 line += f"\n{'':10}{'':{width}}  WRONG WRITE ({result.wrong_writes})"
+            if result.forbidden_steps:
+                line += f"\n{'':10}{'':{width}}  FORBIDDEN STEP ({result.forbidden_steps})"
+            if result.stray_args:
+                line += f"\n{'':10}{'':{width}}  STRAY ARGUMENT ({result.stray_args})"
             lines.append(line)
         lines += ["", self.summary()]
         return "\n".join(lines)
