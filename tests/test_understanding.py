@@ -1825,3 +1825,14 @@ async def test_a_quoted_justification_is_prose_not_a_filter_of_a_tool_that_takes
                               "description": "Only this CVE"}})]
     outcome = await plan('scan findings for CVE-2024-6387, justification: "not reachable from the internet"', tools)
     assert calls(outcome) == [("scan_findings", {"cve": "CVE-2024-6387"})]
+
+
+@pytest.mark.parametrize(("text", "args"), [
+    ("show me the establshed links on core-1", {"router": "core-1", "state": "established"}),
+    ("show me the links on core-1", {"router": "core-1"}),
+])
+async def test_a_typing_slip_of_a_long_optional_value_still_names_it(text: str, args: dict) -> None:
+    tools = [runbook("router_links", "List the peering links of a router", "read",
+                     {"router": {"pattern": "^[a-z0-9-]+$", "description": "Router, e.g. core-2"},
+                      "state": {"type": "enum", "values": ["all", "established", "idle"], "default": "all"}})]
+    assert calls(await plan(text, tools)) == [("router_links", args)]

@@ -78,6 +78,11 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                    for word in words):
                 found.append(value)
         found = found if len(found) == 1 else []
+    elif not found:  # "the establshed sessions" for an optional `established`: a long word's typing slip
+        words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 7]
+        slips = {value for value in values if isinstance(value, str) and len(value) >= 7 and value.isalpha()
+                 and any(typo_of(word, {value.lower()}) == value.lower() for word in words)}
+        found = list(slips) if len(slips) == 1 else []
     return found
 
 
