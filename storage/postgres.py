@@ -19,7 +19,7 @@ SQLite.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -64,76 +64,50 @@ class PgTable:
         self.db.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {self.name} ({', '.join(columns)})")
 
 
-class Pipelined:
-    """A cursor of a statement sent in pipeline mode: its rows are fetched by psycopg when asked
-    for, and its row count, which psycopg only knows once the result arrived, waits for it here."""
-
-    __slots__ = ("_cursor", "_sync")
-
-    def __init__(self, cursor: psycopg.Cursor[Any], sync: Callable[[], None]) -> None:
-        self._cursor = cursor
-        self._sync = sync
-
-    @property
-    def rowcount(self) -> int:
-        if self._cursor.pgresult is None:
-            self._sync()
-        return self._cursor.rowcount
-
-    def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._cursor)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cursor, name)
-
-
 class PgDatabase:
-    """One pooled connection, speaking the store's SQL (`?` placeholders)."""
+    """One pooled connection, speaking the store's SQL (`?` placeholders).
+
+    Why no pipeline mode: every hot operation of a turn is now one statement whose result is read
+    at once (a server-side function, `storage/pg_functions.py`), so psycopg's pipeline no longer
+    saved waits, and it cost the bot's process CPU on every statement and every transaction
+    (issue 23, measured on this machine: 84 µs of the client's CPU for `BEGIN`, one function
+    call and `COMMIT` in a pipeline, 45 µs for the same three sent one after another, 19 µs for
+    the call alone in autocommit; 33 against 21 µs a statement in a transaction of ten). At 100
+    clients the bot's one process is what bounds the rate, so its CPU per turn is the rate."""
 
     dialect = POSTGRESQL
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
-        # a transaction asked for but not sent yet: its `BEGIN` travels with the first statement
+        # a transaction asked for but not opened yet: `BEGIN` is sent with its first statement
         self._begin_pending = False
-        self._pipeline: contextlib.ExitStack | None = None  # the transaction's pipeline, once it sent something
-        self._sync: Callable[[], None] = lambda: None
+        # the operation runs alone in its transaction (not in a batch): a statement that is the
+        # whole of the operation needs no transaction around it (see `execute_whole`)
+        self._alone = False
 
-    def begin(self) -> None:
-        """Open a transaction without a round trip of its own. The transaction runs in psycopg's
-        pipeline mode: statements are sent without waiting for their results, `BEGIN` with the
-        first of them, and only a statement whose result the operation reads (its rows, its row
-        count) waits for the server, with everything queued before it, so the writes of a turn
-        travel together with the read that follows them, and `COMMIT` with the last of them.
-        An operation that runs no statement sends nothing at all."""
+    def begin(self, alone: bool = False) -> None:
+        """Ask for a transaction; `BEGIN` goes out only when a statement does, so an operation
+        that sends nothing costs nothing, and an operation alone in its transaction whose one
+        statement is self-contained (`execute_whole`) sends neither `BEGIN` nor `COMMIT`."""
         self._begin_pending = True
+        self._alone = alone
 
-    def _execute(self, send: Callable[[], Any]) -> Any:
+    def _open(self) -> None:
         if self._begin_pending:
             self._begin_pending = False
-            stack = contextlib.ExitStack()
-            pipeline = stack.enter_context(self.raw.pipeline())
-            self._pipeline, self._sync = stack, pipeline.sync
             self.raw.execute("BEGIN")
-        result = send()
-        return Pipelined(result, self._sync) if self._pipeline is not None and result is not None else result
 
-    def _end_pipeline(self, failure: BaseException | None = None) -> None:
-        """Leave pipeline mode: every queued statement is sent and its result (or error) read."""
-        stack, self._pipeline, self._sync = self._pipeline, None, lambda: None
-        if stack is None:
-            return
-        if failure is None:
-            stack.close()  # raises the first error of the queued statements
-            return
-        with contextlib.suppress(Exception):
-            stack.__exit__(type(failure), failure, failure.__traceback__)
+    def execute_whole(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[Any]:
+        """A statement that is by itself all an operation changes or reads (one call of a
+        server-side function: the server runs it atomically, with one snapshot, as its own
+        implicit transaction). Alone in its transaction, before anything else was sent, it runs
+        bare: one round trip, and the transaction's `BEGIN` and `COMMIT` are never sent. Anything
+        the operation sends after it gets a transaction of its own. In a batch with other
+        operations it joins the batch's transaction like any statement (group commit's
+        retry-singly needs the batch undone as a whole)."""
+        if self._begin_pending and self._alone:
+            return self.raw.execute(self.dialect.sql(sql), list(params))
+        return self.execute(sql, params)
 
     @property
     def conn(self) -> PgDatabase:
@@ -144,39 +118,29 @@ class PgDatabase:
         return PgTable(self, table)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        self._open()
         if not params:
-            return self._execute(lambda: self.raw.execute(sql))  # without parameters the text goes as it is
-        text, values = self.dialect.sql(sql), list(params)
-        return self._execute(lambda: self.raw.execute(text, values))
+            return self.raw.execute(sql)  # without parameters the text goes as it is
+        return self.raw.execute(self.dialect.sql(sql), list(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        text = self.dialect.sql(sql)
-
-        def send() -> None:
-            self.raw.cursor().executemany(text, rows)  # not closed here: in a pipeline its results come later
-
-        self._execute(send)
+        self._open()
+        with self.raw.cursor() as cursor:
+            cursor.executemany(self.dialect.sql(sql), rows)
 
     @property
     def in_transaction(self) -> bool:
-        return self._begin_pending or self._pipeline is not None \
-            or self.raw.info.transaction_status != TransactionStatus.IDLE
+        return self._begin_pending or self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def commit(self) -> None:
-        if self._begin_pending:  # nothing ran: nothing was sent, nothing to end
+        if self._begin_pending:  # nothing ran inside it: nothing was sent, nothing to end
             self._begin_pending = False
-            return
-        if self._pipeline is not None:
-            self.raw.execute("COMMIT")  # queued behind the last statements, sent with them
-            self._end_pipeline()
-            return
+            if self.raw.info.transaction_status == TransactionStatus.IDLE:
+                return
         self.raw.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self._begin_pending:
-            self._begin_pending = False
-            return
-        self._end_pipeline(failure=RuntimeError("rolled back"))
+        self._begin_pending = False
         if self.raw.info.transaction_status not in (TransactionStatus.UNKNOWN, TransactionStatus.IDLE):
             self.raw.execute("ROLLBACK")
 
@@ -324,8 +288,8 @@ class PgSession:
     # transaction of its own (a thread's view is five), and a batch's reads then share one snapshot
     reads_in_transaction = True
 
-    def begin(self, conn: PgDatabase) -> None:
-        conn.begin()
+    def begin(self, conn: PgDatabase, alone: bool = False) -> None:
+        conn.begin(alone)
 
     def commit(self, conn: PgDatabase) -> None:
         conn.commit()

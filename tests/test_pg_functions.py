@@ -145,18 +145,20 @@ async def test_the_functions_store_what_the_python_operations_store(tmp_path: An
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_each_write_transaction_of_a_command_turn_is_one_statement(open_store: Any,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from chatops.storage.postgres import PgDatabase
+    """Counted on the connection itself: alone in its transaction, each is the one statement sent
+    (no `BEGIN`, no `COMMIT`), as is the reply's view."""
+    import psycopg
 
     store: Store = await open_store(thread_leases=True)
     await store.register_process()
     sent: list[str] = []
-    original = PgDatabase.execute
+    original = psycopg.Connection.execute
 
-    def counted(self: PgDatabase, sql: str, params: Any = None) -> Any:
-        sent.append(sql)
-        return original(self, sql, params)
+    def counted(self: psycopg.Connection[Any], query: Any, params: Any = None, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return original(self, query, params, **kwargs)
 
-    monkeypatch.setattr(PgDatabase, "execute", counted)
+    monkeypatch.setattr(psycopg.Connection, "execute", counted)
     message_id, plan, running = await store.receive_planned(inbound("a", "e1"), plan_for("a"), ttl_seconds=60,
                                                            start_first_step=True, take_lease=True)
     assert len(sent) == 1 and "chatops_receive_planned" in sent[0]
@@ -166,14 +168,19 @@ async def test_each_write_transaction_of_a_command_turn_is_one_statement(open_st
                                    release_lease=True)
     assert end.answer_id is not None
     assert len(sent) == 1 and "chatops_finish_round" in sent[0]
+    sent.clear()
+    view = await store.thread_view(thread("a").id, limit=1)
+    assert view is not None and [m["text"] for m in view["messages"]] == ["up"]
+    assert len(sent) == 1 and "chatops_thread_view" in sent[0]
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_the_view_function_reads_what_the_python_view_reads(open_store: Any,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
     from chatops.storage import alert_groups, views
     from chatops.storage.operations import ts
-    from chatops.storage.postgres import PgDatabase
 
     store: Store = await open_store()
     for k in range(5):  # user messages with plans and steps, answers, notices between them
@@ -206,21 +213,21 @@ async def test_the_view_function_reads_what_the_python_view_reads(open_store: An
         return view
 
     sent: list[str] = []
-    original = PgDatabase.execute
+    original = psycopg.Connection.execute
 
-    def counted(self: PgDatabase, sql: str, params: Any = None) -> Any:
-        sent.append(sql)
-        return original(self, sql, params)
+    def counted(self: psycopg.Connection[Any], query: Any, params: Any = None, **kwargs: Any) -> Any:
+        sent.append(str(query))  # every statement the connection sends, `BEGIN` and `COMMIT` included
+        return original(self, query, params, **kwargs)
 
     compared = 0
     for thread_id in (thread("a").id, thread("b").id, thread("c").id, "web:owner-1:nothing"):
         for limit in (0, 1, 2, 3, 50):
             for with_alert in (False, True):
                 expected = await store._dispatch(in_python, thread_id, limit, with_alert, kind="read")
-                monkeypatch.setattr(PgDatabase, "execute", counted)
+                monkeypatch.setattr(psycopg.Connection, "execute", counted)
                 sent.clear()
                 got = await store.thread_view(thread_id, limit=limit, with_alert=with_alert)
-                monkeypatch.setattr(PgDatabase, "execute", original)
+                monkeypatch.setattr(psycopg.Connection, "execute", original)
                 assert got == expected, (thread_id, limit, with_alert)
                 assert len(sent) == 1 or (thread_id == thread("c").id and with_alert)  # a link reads its group
                 compared += 1
