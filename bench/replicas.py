@@ -21,6 +21,10 @@ printed as min / median / max over the repeats.
     .venv/bin/python bench/replicas.py --turns 1000 # 100 turns at 1 client, 1000 at 100 (under 3 minutes)
     .venv/bin/python bench/replicas.py --trace-only # where each transaction of a turn comes from
 
+`--baseline PATH` adds another checkout's SQLite and one-replica PostgreSQL setups (its
+`chatops run` imports that tree), measured in the same rounds, so a change's before and after are
+compared seconds apart; each checkout's PostgreSQL is divided by its own SQLite.
+
 `--trace` (or `--trace-only`, which measures nothing else) first runs turns on the one-replica
 PostgreSQL setup with the bench's server logging every statement (`bench/pg_trace.py`), and prints
 each kind of transaction a turn makes and how many per turn, at 1 and at 100 clients.
@@ -59,6 +63,7 @@ from tests.postgres_server import PostgresServer, running_postgres  # noqa: E402
 
 COMMAND = "!current_time"
 WARMUP = 10
+BASELINE = " [baseline]"  # the name's suffix of the setups of `--baseline`'s checkout
 
 
 @dataclass
@@ -97,12 +102,23 @@ def bot_config(folder: Path, port: int, url: str | None) -> Path:
 
 
 @contextlib.contextmanager
-def replicas(folder: Path, count: int, url: str | None) -> Iterator[list[Served]]:
+def replicas(folder: Path, count: int, url: str | None, tree: Path | None = None) -> Iterator[list[Served]]:
+    """`count` bots on one store; with `tree`, their `chatops run` imports that checkout."""
     with contextlib.ExitStack() as stack:
         served = []
-        for _ in range(count):
-            port = free_port()
-            served.append(stack.enter_context(serve(bot_config(folder, port, url), port, timeout=120)))
+        saved = os.environ.get("PYTHONPATH")
+        if tree is not None:
+            os.environ["PYTHONPATH"] = str(tree.resolve())
+        try:
+            for _ in range(count):
+                port = free_port()
+                served.append(stack.enter_context(serve(bot_config(folder, port, url), port, timeout=120)))
+        finally:
+            if tree is not None:
+                if saved is None:
+                    os.environ.pop("PYTHONPATH", None)
+                else:
+                    os.environ["PYTHONPATH"] = saved
         yield served
 
 
@@ -165,7 +181,7 @@ def measure_once(setup: str, urls: list[str], url: str | None, clients: int, tur
     per_turn = (committed(url) - before) / len(latencies) if url else None
     figures = Figures(setup, clients, len(latencies), seconds, latencies, per_turn)
     tx = f", {per_turn:.2f} transactions/turn" if per_turn is not None else ""
-    print(f"  {setup:<22} {clients:>3} clients: {figures.rate:7.1f} turns/s{tx}", flush=True)
+    print(f"  {setup:<34} {clients:>3} clients: {figures.rate:7.1f} turns/s{tx}", flush=True)
     return figures
 
 
@@ -200,6 +216,8 @@ def main() -> None:
                         help="turns at 100 clients (a tenth of them at 1 client); default 3000")
     parser.add_argument("--trace", action="store_true", help="first trace a turn's PostgreSQL transactions")
     parser.add_argument("--trace-only", action="store_true", help="only the trace, no measurement")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout: its SQLite and 1-replica PostgreSQL measured in the same rounds")
     args = parser.parse_args()
     plan = [(1, 40), (100, 300)] if args.quick else [(1, 300), (100, 3000)]
     if args.turns:
@@ -210,15 +228,20 @@ def main() -> None:
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}")
     print(f"  {measured.machine()}", flush=True)
     results: list[Figures] = []
-    setups = (("SQLite, 1 process", 1, "sqlite"), ("PostgreSQL, 1 replica", 1, "pg"),
-              ("PostgreSQL, 2 replicas", 2, "pg"))
+    setups: list[tuple[str, int, str, Path | None]] = [
+        ("SQLite, 1 process", 1, "sqlite", None), ("PostgreSQL, 1 replica", 1, "pg", None),
+        ("PostgreSQL, 2 replicas", 2, "pg", None)]
+    if args.baseline is not None:
+        print(f"  baseline: {args.baseline} (setups marked {BASELINE.strip()})", flush=True)
+        setups += [("SQLite, 1 process" + BASELINE, 1, "sqlite", args.baseline),
+                   ("PostgreSQL, 1 replica" + BASELINE, 1, "pg", args.baseline)]
     with running_postgres() as server, contextlib.ExitStack() as stack:
         server: PostgresServer
         running = []
-        for setup, count, backend in setups:
+        for setup, count, backend, tree in setups:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chatops-replicas-")))
             url = server.create_database() if backend == "pg" else None
-            served = stack.enter_context(replicas(folder, count, url))
+            served = stack.enter_context(replicas(folder, count, url, tree))
             running.append((setup, [s.url for s in served], url))
         if args.trace or args.trace_only:
             trace(server, running[1][1], running[1][2])
@@ -230,15 +253,18 @@ def main() -> None:
                 for setup, urls, url in order:
                     results.append(measure_once(setup, urls, url, clients, turns))
     print()
-    print(f"{'setup':<24}{'clients':>8}{'turns':>7}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'DB tx/turn':>12}")
+    print(f"{'setup':<36}{'clients':>8}{'turns':>7}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'DB tx/turn':>12}")
     for f in results:
         tx = f"{f.transactions_per_turn:.2f}" if f.transactions_per_turn is not None else "-"
-        print(f"{f.setup:<24}{f.clients:>8}{f.turns:>7}{f.rate:>9.1f}{f.pct(0.5):>9.1f}{f.pct(0.99):>9.1f}{tx:>12}")
+        print(f"{f.setup:<36}{f.clients:>8}{f.turns:>7}{f.rate:>9.1f}{f.pct(0.5):>9.1f}{f.pct(0.99):>9.1f}{tx:>12}")
     print()
-    for setup, _, _ in running[1:]:
+    for setup, _, _ in running:
+        if setup.startswith("SQLite"):
+            continue
+        sqlite = "SQLite, 1 process" + (BASELINE if setup.endswith(BASELINE) else "")
         for clients, _ in plan:
             mine = [f for f in results if f.setup == setup and f.clients == clients]
-            base = [f for f in results if f.setup.startswith("SQLite") and f.clients == clients]
+            base = [f for f in results if f.setup == sqlite and f.clients == clients]
             ratios = [m.rate / b.rate for m, b in zip(mine, base, strict=True)]
             tx = [m.transactions_per_turn or 0.0 for m in mine]
             print(f"{setup}, {clients:>3} clients: {ratio_line(ratios)} × SQLite's rate; "
