@@ -198,9 +198,10 @@ POOL_WAIT_SECONDS = 5.0  # how long an operation waits for a connection before t
 # wait behind them: the server ends such a session after this long, its transaction rolls back,
 # and the live replicas go on (the frozen one, when it wakes, finds its connection gone and
 # retries as after an outage). Transactions here never wait on anything but their own statements.
-# It does not cover a process frozen between two pipelined statements before the pipeline's sync
-# (the server waits for the rest of the extended-protocol message stream, and PostgreSQL 15 arms
-# this timeout only at a sync; PostgreSQL 17's `transaction_timeout` would) ...
+# It does not cover a process frozen in the middle of a pipeline before its sync (psycopg's
+# `executemany` pipelines its rows: the server waits for the rest of the extended-protocol
+# message stream, and PostgreSQL 15 arms this timeout only at a sync; PostgreSQL 17's
+# `transaction_timeout` would) ...
 IDLE_IN_TRANSACTION_SECONDS = 10.0
 # ... so that window is closed by the replicas themselves: every heartbeat interval each one ends
 # the chatops transactions that have been open this long (`end_stuck_transactions`). Transactions
