@@ -19,17 +19,20 @@ SQLite.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
 
 from chatops.bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
 from chatops.storage.dialect import POSTGRESQL
 
 TYPES = {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION"}
+# the statements `PgDatabase.call_whole` prepared on each connection (they end with it)
+_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = weakref.WeakKeyDictionary()
 MIGRATION_LOCK = 0x63686174  # pg_advisory_xact_lock key: two replicas starting at once migrate one at a time
 
 
@@ -82,13 +85,13 @@ class PgDatabase:
         # a transaction asked for but not opened yet: `BEGIN` is sent with its first statement
         self._begin_pending = False
         # the operation runs alone in its transaction (not in a batch): a statement that is the
-        # whole of the operation needs no transaction around it (see `execute_whole`)
+        # whole of the operation needs no transaction around it (see `call_whole`)
         self._alone = False
 
     def begin(self, alone: bool = False) -> None:
         """Ask for a transaction; `BEGIN` goes out only when a statement does, so an operation
         that sends nothing costs nothing, and an operation alone in its transaction whose one
-        statement is self-contained (`execute_whole`) sends neither `BEGIN` nor `COMMIT`."""
+        statement is self-contained (`call_whole`) sends neither `BEGIN` nor `COMMIT`."""
         self._begin_pending = True
         self._alone = alone
 
@@ -97,17 +100,42 @@ class PgDatabase:
             self._begin_pending = False
             self.raw.execute("BEGIN")
 
-    def execute_whole(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor[Any]:
+    def call_whole(self, name: str, sql: str, params: Sequence[str | None]) -> str | None:
         """A statement that is by itself all an operation changes or reads (one call of a
         server-side function: the server runs it atomically, with one snapshot, as its own
-        implicit transaction). Alone in its transaction, before anything else was sent, it runs
-        bare: one round trip, and the transaction's `BEGIN` and `COMMIT` are never sent. Anything
-        the operation sends after it gets a transaction of its own. In a batch with other
-        operations it joins the batch's transaction like any statement (group commit's
-        retry-singly needs the batch undone as a whole)."""
-        if self._begin_pending and self._alone:
-            return self.raw.execute(self.dialect.sql(sql), list(params))
-        return self.execute(sql, params)
+        implicit transaction), whose one value comes back. Alone in its transaction, before
+        anything else was sent, it runs bare: one round trip, and the transaction's `BEGIN` and
+        `COMMIT` are never sent. Anything the operation sends after it gets a transaction of its
+        own. In a batch with other operations it joins the batch's transaction like any statement
+        (group commit's retry-singly needs the batch undone as a whole).
+
+        It goes through libpq itself: prepared once per connection as `name` (its text uses `$1`,
+        `$2`, … with casts), its parameters and its value as text. Why: psycopg's
+        cursor machinery (query conversion, its prepared-statement bookkeeping, result loaders,
+        the generator protocol of its waits) was about half of the writer threads' time at 100
+        clients (py-spy, issue 23); libpq's `PQexecPrepared` releases the GIL while it waits, as
+        psycopg does. Errors are psycopg's own classes (a deadlock is still retried, a lost
+        server still named unreachable)."""
+        if not (self._begin_pending and self._alone):
+            self._open()
+        pgconn = self.raw.pgconn
+        encoding = self.raw.info.encoding
+        prepared = _PREPARED.setdefault(self.raw, set())
+        if name not in prepared:
+            self._check(pgconn.prepare(name.encode(), sql.encode(encoding)), encoding)
+            prepared.add(name)
+        result = pgconn.exec_prepared(name.encode(), [None if p is None else p.encode(encoding) for p in params])
+        self._check(result, encoding)
+        value = result.get_value(0, 0)
+        return None if value is None else value.decode(encoding)
+
+    def _check(self, result: Any, encoding: str) -> None:
+        if result.status in (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK):
+            return
+        if self.raw.pgconn.status == ConnStatus.BAD:  # as psycopg names a connection that broke
+            message = result.error_message.decode(encoding, "replace").strip() or "the connection broke"
+            raise psycopg.OperationalError(message)
+        raise pg_errors.error_from_result(result, encoding=encoding)
 
     @property
     def conn(self) -> PgDatabase:
