@@ -22,8 +22,11 @@ from chatops.storage.pg_functions import FINISH_ROUND, RECEIVE_PLANNED, THREAD_V
 
 
 def _call(part: Any, function: str, payload: dict[str, Any]) -> Any:
-    # the call is the whole operation: alone, it is sent without `BEGIN` and `COMMIT` (one trip)
-    return part.db.call_whole(function, f"SELECT {function}($1::jsonb)", [dumps(payload)])
+    # the call is the whole operation: alone, it is sent without `BEGIN` and `COMMIT` (one trip);
+    # the document without the spaces of `dumps` (the server parses it; the texts stored inside
+    # it, audit details and JSON columns, were made by `dumps` as on SQLite)
+    document = json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))
+    return part.db.call_whole(function, f"SELECT {function}($1::jsonb)", [document])
 
 
 def _json(value: Any) -> Any:
