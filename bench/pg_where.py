@@ -77,7 +77,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--statements", type=int, default=25, help="how many statements to list")
-    parser.add_argument("--pyspy", type=Path, default=None, help="record the PG bot with py-spy (raw format) here")
+    parser.add_argument("--pyspy", type=Path, default=None,
+                        help="record the PG bot with py-spy (raw format) here, the SQLite bot to <path>.sqlite")
+    parser.add_argument("--nested", action="store_true",
+                        help="pg_stat_statements also lists the statements the server-side functions run")
+    parser.add_argument("--gil", action="store_true", help="with --pyspy: only samples holding the GIL (py-spy --gil)")
     args = parser.parse_args()
     measured = stamp()
     print(f"  {measured.machine()}; load average {os.getloadavg()[0]:.2f}", flush=True)
@@ -89,6 +93,9 @@ def main() -> None:
         url = server.create_database()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION pg_stat_statements")
+            if args.nested:  # known only once the library is loaded
+                conn.execute("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+                conn.execute("SELECT pg_reload_conf()")
         master = postmaster(server.folder)
         setups = []
         for name, db_url in (("SQLite", None), ("PostgreSQL", url)):
@@ -104,11 +111,13 @@ def main() -> None:
                     with psycopg.connect(url, autocommit=True) as conn:
                         conn.execute("SELECT pg_stat_statements_reset()")
                 spy = None
-                if args.pyspy is not None and name == "PostgreSQL" and round_ == args.rounds - 1:
+                if args.pyspy is not None and round_ == args.rounds - 1:
+                    # PostgreSQL's bot to the path given, SQLite's beside it (`<path>.sqlite`)
+                    out = args.pyspy if name == "PostgreSQL" else args.pyspy.with_name(args.pyspy.name + ".sqlite")
                     spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--threads",
-                                            "-r", "200", "-f", "raw", "-o", str(args.pyspy), "-p",
-                                            str(served.process.pid)], stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL)
+                                            "-r", "200", "-f", "raw", "-o", str(out), "-p",
+                                            str(served.process.pid), *(["--gil"] if args.gil else [])],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1.0)
                 bot0, pg0 = cpu_seconds(served.process.pid), server_cpu(master)
                 seconds, latencies = run_load([served.url], args.clients, args.turns)

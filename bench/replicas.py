@@ -21,6 +21,10 @@ printed as min / median / max over the repeats.
     .venv/bin/python bench/replicas.py --turns 1000 # 100 turns at 1 client, 1000 at 100 (under 3 minutes)
     .venv/bin/python bench/replicas.py --trace-only # where each transaction of a turn comes from
 
+`--baseline PATH` adds another checkout's SQLite and one-replica PostgreSQL setups (its
+`chatops run` imports that tree), measured in the same rounds, so a change's before and after are
+compared seconds apart; each checkout's PostgreSQL is divided by its own SQLite.
+
 `--trace` (or `--trace-only`, which measures nothing else) first runs turns on the one-replica
 PostgreSQL setup with the bench's server logging every statement (`bench/pg_trace.py`), and prints
 each kind of transaction a turn makes and how many per turn, at 1 and at 100 clients.
@@ -59,6 +63,7 @@ from tests.postgres_server import PostgresServer, running_postgres  # noqa: E402
 
 COMMAND = "!current_time"
 WARMUP = 10
+BASELINE = " [baseline]"  # the name's suffix of the setups of `--baseline`'s checkout
 
 
 @dataclass
@@ -69,6 +74,8 @@ class Figures:
     seconds: float
     latencies: list[float]
     transactions_per_turn: float | None
+    bot_cpu_ms: float = 0.0  # the bot processes' own CPU per turn (/proc): steadier than a rate on a shared machine
+    server_cpu_ms: float = 0.0  # the PostgreSQL server's (its postmaster and every child) per turn
 
     @property
     def rate(self) -> float:
@@ -97,12 +104,23 @@ def bot_config(folder: Path, port: int, url: str | None) -> Path:
 
 
 @contextlib.contextmanager
-def replicas(folder: Path, count: int, url: str | None) -> Iterator[list[Served]]:
+def replicas(folder: Path, count: int, url: str | None, tree: Path | None = None) -> Iterator[list[Served]]:
+    """`count` bots on one store; with `tree`, their `chatops run` imports that checkout."""
     with contextlib.ExitStack() as stack:
         served = []
-        for _ in range(count):
-            port = free_port()
-            served.append(stack.enter_context(serve(bot_config(folder, port, url), port, timeout=120)))
+        saved = os.environ.get("PYTHONPATH")
+        if tree is not None:
+            os.environ["PYTHONPATH"] = str(tree.resolve())
+        try:
+            for _ in range(count):
+                port = free_port()
+                served.append(stack.enter_context(serve(bot_config(folder, port, url), port, timeout=120)))
+        finally:
+            if tree is not None:
+                if saved is None:
+                    os.environ.pop("PYTHONPATH", None)
+                else:
+                    os.environ["PYTHONPATH"] = saved
         yield served
 
 
@@ -157,15 +175,22 @@ def committed(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def measure_once(setup: str, urls: list[str], url: str | None, clients: int, turns: int) -> Figures:
+def measure_once(setup: str, urls: list[str], url: str | None, clients: int, turns: int,
+                 bots: list[int], master: int | None) -> Figures:
+    from bench.pg_where import cpu_seconds, server_cpu
+
     before = committed(url) if url else 0
     time.sleep(0.5)  # pg_stat counters are flushed at most every 0.5 s
+    bot0, server0 = sum(map(cpu_seconds, bots)), server_cpu(master) if url and master else 0.0
     seconds, latencies = run_load(urls, clients, turns)
+    bot1, server1 = sum(map(cpu_seconds, bots)), server_cpu(master) if url and master else 0.0
     time.sleep(1.0)
     per_turn = (committed(url) - before) / len(latencies) if url else None
-    figures = Figures(setup, clients, len(latencies), seconds, latencies, per_turn)
+    figures = Figures(setup, clients, len(latencies), seconds, latencies, per_turn,
+                      (bot1 - bot0) / len(latencies) * 1000, (server1 - server0) / len(latencies) * 1000)
     tx = f", {per_turn:.2f} transactions/turn" if per_turn is not None else ""
-    print(f"  {setup:<22} {clients:>3} clients: {figures.rate:7.1f} turns/s{tx}", flush=True)
+    print(f"  {setup:<34} {clients:>3} clients: {figures.rate:7.1f} turns/s{tx}; CPU per turn: bot "
+          f"{figures.bot_cpu_ms:.2f} ms, server {figures.server_cpu_ms:.2f} ms", flush=True)
     return figures
 
 
@@ -200,6 +225,8 @@ def main() -> None:
                         help="turns at 100 clients (a tenth of them at 1 client); default 3000")
     parser.add_argument("--trace", action="store_true", help="first trace a turn's PostgreSQL transactions")
     parser.add_argument("--trace-only", action="store_true", help="only the trace, no measurement")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout: its SQLite and 1-replica PostgreSQL measured in the same rounds")
     args = parser.parse_args()
     plan = [(1, 40), (100, 300)] if args.quick else [(1, 300), (100, 3000)]
     if args.turns:
@@ -210,16 +237,26 @@ def main() -> None:
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.2f}")
     print(f"  {measured.machine()}", flush=True)
     results: list[Figures] = []
-    setups = (("SQLite, 1 process", 1, "sqlite"), ("PostgreSQL, 1 replica", 1, "pg"),
-              ("PostgreSQL, 2 replicas", 2, "pg"))
+    setups: list[tuple[str, int, str, Path | None]] = [
+        ("SQLite, 1 process", 1, "sqlite", None), ("PostgreSQL, 1 replica", 1, "pg", None),
+        ("PostgreSQL, 2 replicas", 2, "pg", None)]
+    if args.baseline is not None:
+        print(f"  baseline: {args.baseline} (setups marked {BASELINE.strip()})", flush=True)
+        setups += [("SQLite, 1 process" + BASELINE, 1, "sqlite", args.baseline),
+                   ("PostgreSQL, 1 replica" + BASELINE, 1, "pg", args.baseline)]
     with running_postgres() as server, contextlib.ExitStack() as stack:
         server: PostgresServer
         running = []
-        for setup, count, backend in setups:
+        pids: dict[str, list[int]] = {}
+        from bench.pg_where import postmaster
+
+        master = postmaster(server.folder)
+        for setup, count, backend, tree in setups:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chatops-replicas-")))
             url = server.create_database() if backend == "pg" else None
-            served = stack.enter_context(replicas(folder, count, url))
+            served = stack.enter_context(replicas(folder, count, url, tree))
             running.append((setup, [s.url for s in served], url))
+            pids[setup] = [s.process.pid for s in served]
         if args.trace or args.trace_only:
             trace(server, running[1][1], running[1][2])
             if args.trace_only:
@@ -228,21 +265,39 @@ def main() -> None:
             order = running if repeat % 2 == 0 else running[::-1]
             for clients, turns in plan:
                 for setup, urls, url in order:
-                    results.append(measure_once(setup, urls, url, clients, turns))
+                    results.append(measure_once(setup, urls, url, clients, turns, pids[setup], master))
     print()
-    print(f"{'setup':<24}{'clients':>8}{'turns':>7}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'DB tx/turn':>12}")
+    print(f"{'setup':<36}{'clients':>8}{'turns':>7}{'turns/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'DB tx/turn':>12}"
+          f"{'bot CPU ms':>12}{'server CPU':>12}")
     for f in results:
         tx = f"{f.transactions_per_turn:.2f}" if f.transactions_per_turn is not None else "-"
-        print(f"{f.setup:<24}{f.clients:>8}{f.turns:>7}{f.rate:>9.1f}{f.pct(0.5):>9.1f}{f.pct(0.99):>9.1f}{tx:>12}")
+        print(f"{f.setup:<36}{f.clients:>8}{f.turns:>7}{f.rate:>9.1f}{f.pct(0.5):>9.1f}{f.pct(0.99):>9.1f}{tx:>12}"
+              f"{f.bot_cpu_ms:>12.2f}{f.server_cpu_ms:>12.2f}")
     print()
-    for setup, _, _ in running[1:]:
+    for setup, _, _ in running:
+        if setup.startswith("SQLite"):
+            continue
+        sqlite = "SQLite, 1 process" + (BASELINE if setup.endswith(BASELINE) else "")
         for clients, _ in plan:
             mine = [f for f in results if f.setup == setup and f.clients == clients]
-            base = [f for f in results if f.setup.startswith("SQLite") and f.clients == clients]
+            base = [f for f in results if f.setup == sqlite and f.clients == clients]
             ratios = [m.rate / b.rate for m, b in zip(mine, base, strict=True)]
             tx = [m.transactions_per_turn or 0.0 for m in mine]
             print(f"{setup}, {clients:>3} clients: {ratio_line(ratios)} × SQLite's rate; "
                   f"transactions per turn {ratio_line(tx)}  (min / median / max of {len(mine)})")
+            spent = [m.bot_cpu_ms + m.server_cpu_ms for m in mine]
+            print(f"    CPU per turn, bot + server: {ratio_line(spent)} ms; SQLite's bot "
+                  f"{ratio_line([b.bot_cpu_ms for b in base])} ms; × SQLite's: "
+                  f"{ratio_line([b.bot_cpu_ms / s for b, s in zip(base, spent, strict=True)])}")
+    if args.baseline is not None:  # this checkout against the baseline, round by round (seconds apart)
+        for clients, _ in plan:
+            mine = [f for f in results if f.setup == "PostgreSQL, 1 replica" and f.clients == clients]
+            base = [f for f in results if f.setup == "PostgreSQL, 1 replica" + BASELINE and f.clients == clients]
+            rates = [m.rate / b.rate for m, b in zip(mine, base, strict=True)]
+            spent = [(m.bot_cpu_ms + m.server_cpu_ms) / (b.bot_cpu_ms + b.server_cpu_ms)
+                     for m, b in zip(mine, base, strict=True)]
+            print(f"PostgreSQL, 1 replica, {clients:>3} clients, this checkout / baseline: rate {ratio_line(rates)}, "
+                  f"CPU per turn (bot + server) {ratio_line(spent)}")
     print(f"({measured.done().line()}; load average {os.getloadavg()[0]:.2f} at the end)")
 
 

@@ -19,17 +19,20 @@ SQLite.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import weakref
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ConnStatus, ExecStatus, TransactionStatus
 
 from chatops.bot.faults import StorageFull, StorageReadOnly, StorageUnavailable
 from chatops.storage.dialect import POSTGRESQL
 
 TYPES = {str: "TEXT", int: "BIGINT", float: "DOUBLE PRECISION"}
+# the statements `PgDatabase.call_whole` prepared on each connection (they end with it)
+_PREPARED: weakref.WeakKeyDictionary[psycopg.Connection[Any], set[str]] = weakref.WeakKeyDictionary()
 MIGRATION_LOCK = 0x63686174  # pg_advisory_xact_lock key: two replicas starting at once migrate one at a time
 
 
@@ -64,76 +67,75 @@ class PgTable:
         self.db.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {self.name} ({', '.join(columns)})")
 
 
-class Pipelined:
-    """A cursor of a statement sent in pipeline mode: its rows are fetched by psycopg when asked
-    for, and its row count, which psycopg only knows once the result arrived, waits for it here."""
-
-    __slots__ = ("_cursor", "_sync")
-
-    def __init__(self, cursor: psycopg.Cursor[Any], sync: Callable[[], None]) -> None:
-        self._cursor = cursor
-        self._sync = sync
-
-    @property
-    def rowcount(self) -> int:
-        if self._cursor.pgresult is None:
-            self._sync()
-        return self._cursor.rowcount
-
-    def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._cursor)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cursor, name)
-
-
 class PgDatabase:
-    """One pooled connection, speaking the store's SQL (`?` placeholders)."""
+    """One pooled connection, speaking the store's SQL (`?` placeholders).
+
+    Why no pipeline mode: every hot operation of a turn is now one statement whose result is read
+    at once (a server-side function, `storage/pg_functions.py`), so psycopg's pipeline no longer
+    saved waits, and it cost the bot's process CPU on every statement and every transaction
+    (issue 23, measured on this machine: 84 µs of the client's CPU for `BEGIN`, one function
+    call and `COMMIT` in a pipeline, 45 µs for the same three sent one after another, 19 µs for
+    the call alone in autocommit; 33 against 21 µs a statement in a transaction of ten). At 100
+    clients the bot's one process is what bounds the rate, so its CPU per turn is the rate."""
 
     dialect = POSTGRESQL
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
-        # a transaction asked for but not sent yet: its `BEGIN` travels with the first statement
+        # a transaction asked for but not opened yet: `BEGIN` is sent with its first statement
         self._begin_pending = False
-        self._pipeline: contextlib.ExitStack | None = None  # the transaction's pipeline, once it sent something
-        self._sync: Callable[[], None] = lambda: None
+        # the operation runs alone in its transaction (not in a batch): a statement that is the
+        # whole of the operation needs no transaction around it (see `call_whole`)
+        self._alone = False
 
-    def begin(self) -> None:
-        """Open a transaction without a round trip of its own. The transaction runs in psycopg's
-        pipeline mode: statements are sent without waiting for their results, `BEGIN` with the
-        first of them, and only a statement whose result the operation reads (its rows, its row
-        count) waits for the server, with everything queued before it, so the writes of a turn
-        travel together with the read that follows them, and `COMMIT` with the last of them.
-        An operation that runs no statement sends nothing at all."""
+    def begin(self, alone: bool = False) -> None:
+        """Ask for a transaction; `BEGIN` goes out only when a statement does, so an operation
+        that sends nothing costs nothing, and an operation alone in its transaction whose one
+        statement is self-contained (`call_whole`) sends neither `BEGIN` nor `COMMIT`."""
         self._begin_pending = True
+        self._alone = alone
 
-    def _execute(self, send: Callable[[], Any]) -> Any:
+    def _open(self) -> None:
         if self._begin_pending:
             self._begin_pending = False
-            stack = contextlib.ExitStack()
-            pipeline = stack.enter_context(self.raw.pipeline())
-            self._pipeline, self._sync = stack, pipeline.sync
             self.raw.execute("BEGIN")
-        result = send()
-        return Pipelined(result, self._sync) if self._pipeline is not None and result is not None else result
 
-    def _end_pipeline(self, failure: BaseException | None = None) -> None:
-        """Leave pipeline mode: every queued statement is sent and its result (or error) read."""
-        stack, self._pipeline, self._sync = self._pipeline, None, lambda: None
-        if stack is None:
+    def call_whole(self, name: str, sql: str, params: Sequence[str | None]) -> str | None:
+        """A statement that is by itself all an operation changes or reads (one call of a
+        server-side function: the server runs it atomically, with one snapshot, as its own
+        implicit transaction), whose one value comes back. Alone in its transaction, before
+        anything else was sent, it runs bare: one round trip, and the transaction's `BEGIN` and
+        `COMMIT` are never sent. Anything the operation sends after it gets a transaction of its
+        own. In a batch with other operations it joins the batch's transaction like any statement
+        (group commit's retry-singly needs the batch undone as a whole).
+
+        It goes through libpq itself: prepared once per connection as `name` (its text uses `$1`,
+        `$2`, … with casts), its parameters and its value as text. Why: psycopg's
+        cursor machinery (query conversion, its prepared-statement bookkeeping, result loaders,
+        the generator protocol of its waits) was about half of the writer threads' time at 100
+        clients (py-spy, issue 23); libpq's `PQexecPrepared` releases the GIL while it waits, as
+        psycopg does. Errors are psycopg's own classes (a deadlock is still retried, a lost
+        server still named unreachable)."""
+        if not (self._begin_pending and self._alone):
+            self._open()
+        pgconn = self.raw.pgconn
+        encoding = self.raw.info.encoding
+        prepared = _PREPARED.setdefault(self.raw, set())
+        if name not in prepared:
+            self._check(pgconn.prepare(name.encode(), sql.encode(encoding)), encoding)
+            prepared.add(name)
+        result = pgconn.exec_prepared(name.encode(), [None if p is None else p.encode(encoding) for p in params])
+        self._check(result, encoding)
+        value = result.get_value(0, 0)
+        return None if value is None else value.decode(encoding)
+
+    def _check(self, result: Any, encoding: str) -> None:
+        if result.status in (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK):
             return
-        if failure is None:
-            stack.close()  # raises the first error of the queued statements
-            return
-        with contextlib.suppress(Exception):
-            stack.__exit__(type(failure), failure, failure.__traceback__)
+        if self.raw.pgconn.status == ConnStatus.BAD:  # as psycopg names a connection that broke
+            message = result.error_message.decode(encoding, "replace").strip() or "the connection broke"
+            raise psycopg.OperationalError(message)
+        raise pg_errors.error_from_result(result, encoding=encoding)
 
     @property
     def conn(self) -> PgDatabase:
@@ -144,39 +146,29 @@ class PgDatabase:
         return PgTable(self, table)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        self._open()
         if not params:
-            return self._execute(lambda: self.raw.execute(sql))  # without parameters the text goes as it is
-        text, values = self.dialect.sql(sql), list(params)
-        return self._execute(lambda: self.raw.execute(text, values))
+            return self.raw.execute(sql)  # without parameters the text goes as it is
+        return self.raw.execute(self.dialect.sql(sql), list(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        text = self.dialect.sql(sql)
-
-        def send() -> None:
-            self.raw.cursor().executemany(text, rows)  # not closed here: in a pipeline its results come later
-
-        self._execute(send)
+        self._open()
+        with self.raw.cursor() as cursor:
+            cursor.executemany(self.dialect.sql(sql), rows)
 
     @property
     def in_transaction(self) -> bool:
-        return self._begin_pending or self._pipeline is not None \
-            or self.raw.info.transaction_status != TransactionStatus.IDLE
+        return self._begin_pending or self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def commit(self) -> None:
-        if self._begin_pending:  # nothing ran: nothing was sent, nothing to end
+        if self._begin_pending:  # nothing ran inside it: nothing was sent, nothing to end
             self._begin_pending = False
-            return
-        if self._pipeline is not None:
-            self.raw.execute("COMMIT")  # queued behind the last statements, sent with them
-            self._end_pipeline()
-            return
+            if self.raw.info.transaction_status == TransactionStatus.IDLE:
+                return
         self.raw.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self._begin_pending:
-            self._begin_pending = False
-            return
-        self._end_pipeline(failure=RuntimeError("rolled back"))
+        self._begin_pending = False
         if self.raw.info.transaction_status not in (TransactionStatus.UNKNOWN, TransactionStatus.IDLE):
             self.raw.execute("ROLLBACK")
 
@@ -234,9 +226,10 @@ POOL_WAIT_SECONDS = 5.0  # how long an operation waits for a connection before t
 # wait behind them: the server ends such a session after this long, its transaction rolls back,
 # and the live replicas go on (the frozen one, when it wakes, finds its connection gone and
 # retries as after an outage). Transactions here never wait on anything but their own statements.
-# It does not cover a process frozen between two pipelined statements before the pipeline's sync
-# (the server waits for the rest of the extended-protocol message stream, and PostgreSQL 15 arms
-# this timeout only at a sync; PostgreSQL 17's `transaction_timeout` would) ...
+# It does not cover a process frozen in the middle of a pipeline before its sync (psycopg's
+# `executemany` pipelines its rows: the server waits for the rest of the extended-protocol
+# message stream, and PostgreSQL 15 arms this timeout only at a sync; PostgreSQL 17's
+# `transaction_timeout` would) ...
 IDLE_IN_TRANSACTION_SECONDS = 10.0
 # ... so that window is closed by the replicas themselves: every heartbeat interval each one ends
 # the chatops transactions that have been open this long (`end_stuck_transactions`). Transactions
@@ -324,8 +317,8 @@ class PgSession:
     # transaction of its own (a thread's view is five), and a batch's reads then share one snapshot
     reads_in_transaction = True
 
-    def begin(self, conn: PgDatabase) -> None:
-        conn.begin()
+    def begin(self, conn: PgDatabase, alone: bool = False) -> None:
+        conn.begin(alone)
 
     def commit(self, conn: PgDatabase) -> None:
         conn.commit()

@@ -112,7 +112,7 @@ class SqliteSession:
 
     reads_in_transaction = False  # a bare read on the file costs nothing a transaction would save
 
-    def begin(self, conn: sqlite3.Connection) -> None:
+    def begin(self, conn: sqlite3.Connection, alone: bool = False) -> None:
         conn.execute("BEGIN IMMEDIATE")
 
     def commit(self, conn: sqlite3.Connection) -> None:

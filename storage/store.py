@@ -64,11 +64,16 @@ __all__ = ["THREAD_BUSY", "WAL_SIZE_LIMIT", "RoundAnswer", "RoundEnd", "Store", 
 R = TypeVar("R")
 
 Dispatch = Literal["writer_thread", "to_thread"]
-# PostgreSQL batches in flight at once, each on its own pooled connection. In pipeline mode a
-# writer waits on the server only where an operation reads a result (a row count, rows): that
-# wait, not the CPU, bounded one writer (py-spy, issue 23: 58 % of its samples in
-# `Connection.wait` at 100 clients, 99 turns/s); four overlap their waits (190 turns/s, same run).
-PG_WRITERS = 4
+# PostgreSQL batches in flight at once, each on its own pooled connection. When a turn sent two
+# dozen statements, four writers overlapped their waits on the server (190 against 99 turns/s
+# with one, issue 23). Now a turn's trips are one function call each, and more writers only cut
+# the queue into smaller batches, each with its own pool checkout, `BEGIN`, `COMMIT` and thread
+# wake-ups: the bot's CPU per turn at 100 clients was 0.98 ms with 1 writer, 1.02-1.18 with 2,
+# 1.15 with 4, 1.33 with 8 (`bench/experiments/http_ab.py --pg`, alternating, 6 rounds each), the
+# rate no lower with 2 than with 4. Two, not one: a writer waiting on a row lock another replica
+# holds (up to the server's idle-transaction timeout) leaves the other to write heartbeats and
+# every other thread's turns.
+PG_WRITERS = 2
 
 
 class Store(Messages, Plans, Steps, Decisions, AuditLog, ThreadEvents, Leases, LiveWork, Attachments,

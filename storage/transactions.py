@@ -67,7 +67,10 @@ class Session(Protocol):
         borrowed from the pool), made current for the store's operations while it is held."""
         ...
 
-    def begin(self, conn: Any) -> None: ...
+    def begin(self, conn: Any, alone: bool = False) -> None:
+        """Open a transaction; `alone`: for one operation, not a batch (PostgreSQL then runs an
+        operation that is one self-contained statement without `BEGIN` and `COMMIT`)."""
+        ...
 
     def commit(self, conn: Any) -> None: ...
 
@@ -321,8 +324,8 @@ def _settle(ops: list[Op]) -> None:
 
 
 def _in_transaction(session: Any, conn: Any, fn: Callable[[], Any]) -> Any:
-    """`fn` in one transaction of `conn`: committed, or rolled back when it raises."""
-    session.begin(conn)
+    """`fn`, one operation, in one transaction of `conn`: committed, or rolled back when it raises."""
+    session.begin(conn, alone=True)
     try:
         result = fn()
         session.commit(conn)

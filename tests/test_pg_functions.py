@@ -142,21 +142,37 @@ async def test_the_functions_store_what_the_python_operations_store(tmp_path: An
     assert {"step.late_result", "answer.dropped", "plan.failed", "plan.succeeded"} <= set(kinds)
 
 
+def _count_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement a PostgreSQL store sends from now on: through psycopg (`BEGIN` and
+    `COMMIT` included) and through libpq itself (`PgDatabase.call_whole`)."""
+    import psycopg
+
+    from chatops.storage.postgres import PgDatabase
+
+    sent: list[str] = []
+    execute, call_whole = psycopg.Connection.execute, PgDatabase.call_whole
+
+    def counted(self: psycopg.Connection[Any], query: Any, params: Any = None, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return execute(self, query, params, **kwargs)
+
+    def counted_call(self: PgDatabase, name: str, sql: str, params: Any) -> Any:
+        sent.append(sql)
+        return call_whole(self, name, sql, params)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counted)
+    monkeypatch.setattr(PgDatabase, "call_whole", counted_call)
+    return sent
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_each_write_transaction_of_a_command_turn_is_one_statement(open_store: Any,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from chatops.storage.postgres import PgDatabase
-
+    """Counted where statements leave: alone in its transaction, each is the one statement sent
+    (no `BEGIN`, no `COMMIT` through psycopg), as is the reply's view."""
     store: Store = await open_store(thread_leases=True)
     await store.register_process()
-    sent: list[str] = []
-    original = PgDatabase.execute
-
-    def counted(self: PgDatabase, sql: str, params: Any = None) -> Any:
-        sent.append(sql)
-        return original(self, sql, params)
-
-    monkeypatch.setattr(PgDatabase, "execute", counted)
+    sent = _count_statements(monkeypatch)
     message_id, plan, running = await store.receive_planned(inbound("a", "e1"), plan_for("a"), ttl_seconds=60,
                                                            start_first_step=True, take_lease=True)
     assert len(sent) == 1 and "chatops_receive_planned" in sent[0]
@@ -166,6 +182,10 @@ async def test_each_write_transaction_of_a_command_turn_is_one_statement(open_st
                                    release_lease=True)
     assert end.answer_id is not None
     assert len(sent) == 1 and "chatops_finish_round" in sent[0]
+    sent.clear()
+    view = await store.thread_view(thread("a").id, limit=1)
+    assert view is not None and [m["text"] for m in view["messages"]] == ["up"]
+    assert len(sent) == 1 and "chatops_thread_view" in sent[0]
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
@@ -173,7 +193,6 @@ async def test_the_view_function_reads_what_the_python_view_reads(open_store: An
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from chatops.storage import alert_groups, views
     from chatops.storage.operations import ts
-    from chatops.storage.postgres import PgDatabase
 
     store: Store = await open_store()
     for k in range(5):  # user messages with plans and steps, answers, notices between them
@@ -205,22 +224,14 @@ async def test_the_view_function_reads_what_the_python_view_reads(open_store: An
             view["alert"] = alert_groups.of_thread(store.db, thread_id)
         return view
 
-    sent: list[str] = []
-    original = PgDatabase.execute
-
-    def counted(self: PgDatabase, sql: str, params: Any = None) -> Any:
-        sent.append(sql)
-        return original(self, sql, params)
-
     compared = 0
     for thread_id in (thread("a").id, thread("b").id, thread("c").id, "web:owner-1:nothing"):
         for limit in (0, 1, 2, 3, 50):
             for with_alert in (False, True):
                 expected = await store._dispatch(in_python, thread_id, limit, with_alert, kind="read")
-                monkeypatch.setattr(PgDatabase, "execute", counted)
-                sent.clear()
-                got = await store.thread_view(thread_id, limit=limit, with_alert=with_alert)
-                monkeypatch.setattr(PgDatabase, "execute", original)
+                with monkeypatch.context() as counting:
+                    sent = _count_statements(counting)
+                    got = await store.thread_view(thread_id, limit=limit, with_alert=with_alert)
                 assert got == expected, (thread_id, limit, with_alert)
                 assert len(sent) == 1 or (thread_id == thread("c").id and with_alert)  # a link reads its group
                 compared += 1
@@ -229,3 +240,31 @@ async def test_the_view_function_reads_what_the_python_view_reads(open_store: An
     assert len(full["notices"]) == 5 and full["alert"] is None and compared == 40
     assert (await store.thread_view(thread("b").id, with_alert=True))["alert"]["group_key"] == "g1"
     assert (await store.thread_view(thread("c").id, with_alert=True))["alert"]["group_key"] == "g1"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_call_through_libpq_fails_as_psycopg_would(open_store: Any) -> None:
+    """`PgDatabase.call_whole` bypasses psycopg's cursors: its errors are still psycopg's classes
+    (so a deadlock is retried and a bug is a bug), and a connection the server ended is the
+    storage unreachable, after which the next call, on a new connection, works."""
+    import psycopg
+
+    from chatops.bot.faults import StorageUnavailable
+
+    store: Store = await open_store()
+
+    def divide(by: str) -> Any:
+        return store.db.call_whole("test_divide", "SELECT 10 / $1::int", [by])
+
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        await store._dispatch(divide, "0", kind="write")
+    assert await store._dispatch(divide, "5", kind="write") == "2"  # prepared once, then reused
+
+    def cut_off() -> Any:
+        with psycopg.connect(store.url, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [store.db.raw.pgconn.backend_pid])
+        return store.db.call_whole("test_one", "SELECT 1", [])
+
+    with pytest.raises(StorageUnavailable):
+        await store._dispatch(cut_off, kind="write")
+    assert await store._dispatch(divide, "2", kind="write") == "5"

@@ -1,6 +1,8 @@
-"""PostgreSQL transactions in psycopg's pipeline mode (issue 23): statements go out without
-waiting, yet an operation still reads what it asked for (rows, row counts) in order, a read of
-several statements is one transaction, and a failure undoes the whole operation."""
+"""PostgreSQL transactions (issue 23): `BEGIN` goes out with an operation's first statement, an
+operation reads what it asked for (rows, row counts) in order, a read of several statements is
+one transaction, a failure undoes the whole operation, and a frozen replica's transaction does
+not hold the others up. (The file's name is from when transactions ran in psycopg's pipeline
+mode.)"""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ async def test_a_read_of_several_statements_is_one_transaction(open_store):
     assert first == second  # bare (autocommit) statements would each have a transaction of their own
 
 
-async def test_row_counts_and_rows_are_read_in_order_inside_a_pipelined_write(open_store):
+async def test_row_counts_and_rows_are_read_in_order_inside_a_write(open_store):
     store = await open_store()
 
     def write() -> tuple[int, int, int, list[str]]:
@@ -78,9 +80,7 @@ async def test_a_replica_frozen_inside_a_transaction_does_not_hold_the_others_wr
     locked, thawed = threading.Event(), threading.Event()
 
     def freeze_holding_the_row() -> None:
-        # its row count read back: the pipeline is synced, so the server sees a transaction waiting
-        # on its client (frozen between pipelined statements, before a sync, it would not: the next
-        # test)
+        # its row count read back: the server sees a transaction waiting on its client
         assert frozen.db.execute("UPDATE held SET v = 1 WHERE k = ?", ["a"]).rowcount == 1
         locked.set()
         time.sleep(6)  # frozen: no statement for 6 s, inside the transaction
@@ -98,10 +98,11 @@ async def test_a_replica_frozen_inside_a_transaction_does_not_hold_the_others_wr
     assert value == 2
 
 
-async def test_a_replica_frozen_between_pipelined_statements_is_fenced_off_by_the_others(open_store):
-    """Frozen before its pipeline's sync, a replica's transaction is not "idle" to the server, so
-    the server's timeout never ends it; the other replicas end any bot transaction open past the
-    limit (`end_stuck_transactions`, run beside each heartbeat), and their writes go on."""
+async def test_a_replica_frozen_inside_a_transaction_is_fenced_off_by_the_others(open_store):
+    """Before the server's idle timeout (10 s) ends it, and where that timeout does not reach (a
+    process frozen in the middle of a pipelined `executemany`, before its sync), the other replicas
+    end any bot transaction open past the limit that blocks them (`end_stuck_transactions`, run
+    beside each heartbeat), and their writes go on."""
     import asyncio
     import threading
     import time
@@ -114,8 +115,7 @@ async def test_a_replica_frozen_between_pipelined_statements_is_fenced_off_by_th
     sent, thawed = threading.Event(), threading.Event()
 
     def freeze_between_statements() -> None:
-        # psycopg queues a pipelined statement until a result is wanted; reading one sends the queue
-        # with a flush request, not a sync: sent, its row locked, and the server waits for more
+        # its row locked; frozen for 8 s, under the server's 10 s idle timeout
         frozen.db.execute("UPDATE pinned SET v = 1 WHERE k = ? RETURNING v", ["a"]).fetchone()
         sent.set()
         time.sleep(8)

@@ -22,7 +22,11 @@ from chatops.storage.pg_functions import FINISH_ROUND, RECEIVE_PLANNED, THREAD_V
 
 
 def _call(part: Any, function: str, payload: dict[str, Any]) -> Any:
-    return part.db.execute(f"SELECT {function}(?::jsonb)", [dumps(payload)]).fetchone()[0]
+    # the call is the whole operation: alone, it is sent without `BEGIN` and `COMMIT` (one trip);
+    # the document without the spaces of `dumps` (the server parses it; the texts stored inside
+    # it, audit details and JSON columns, were made by `dumps` as on SQLite)
+    document = json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))
+    return part.db.call_whole(function, f"SELECT {function}($1::jsonb)", [document])
 
 
 def _json(value: Any) -> Any:
@@ -32,7 +36,8 @@ def _json(value: Any) -> Any:
 def thread_view(part: Any, thread_id: str, *, limit: int, with_alert: bool) -> dict[str, Any] | None:
     """`Views.thread_view` of a thread's newest page in one statement: the same rows, built into
     the same dict by `storage.views`."""
-    found = _json(part.db.execute(f"SELECT {THREAD_VIEW}(?, ?, ?)", [thread_id, limit, with_alert]).fetchone()[0])
+    found = _json(part.db.call_whole(THREAD_VIEW, f"SELECT {THREAD_VIEW}($1::text, $2::bigint, $3::boolean)",
+                                     [thread_id, str(int(limit)), "t" if with_alert else "f"]))
     if found is None:
         return None
     page = views.page_of(found["messages"], limit)

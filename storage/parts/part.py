@@ -88,7 +88,7 @@ class Part:
     def _operation(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run one queued operation on the writer thread, its audit rows written together at its
         end, in its transaction: one statement for the four of a turn's first operation, not
-        four (each statement is a trip through psycopg's pipeline on PostgreSQL, profiled in
+        four (each statement is a round trip and psycopg's work on PostgreSQL, profiled in
         issue 23). An operation that fails writes none; the rows of operations it runs inside
         (`.blocking`) join its own."""
         if getattr(self._local, "audit_rows", None) is not None:  # inside another operation
