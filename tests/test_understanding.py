@@ -1836,3 +1836,22 @@ async def test_a_typing_slip_of_a_long_optional_value_still_names_it(text: str, 
                      {"router": {"pattern": "^[a-z0-9-]+$", "description": "Router, e.g. core-2"},
                       "state": {"type": "enum", "values": ["all", "established", "idle"], "default": "all"}})]
     assert calls(await plan(text, tools)) == [("router_links", args)]
+
+
+@pytest.mark.parametrize("text", [
+    "what happens to jobs in progress if we pause the kiosk update?",
+    "what would happen if we paused the kiosk update",
+])
+async def test_what_happens_if_asks_what_a_change_would_do_and_proposes_none(text: str) -> None:
+    fleet = {"type": "enum", "values": ["kiosk", "scanner"]}
+    tools = [runbook("pause_update", "Pause the software update of a device fleet", "write", {"fleet": fleet}),
+             runbook("update_progress", "Progress of the software update of a device fleet", "read", {"fleet": fleet})]
+    outcome = await plan(text, tools)
+    assert not isinstance(outcome, Plan) or all(step.risk is Risk.read for step in outcome.steps), outcome
+
+
+async def test_a_country_code_is_no_count() -> None:
+    tools = [runbook("dial_test", "Place a test call over a trunk", "read",
+                     {"trunk": {"type": "enum", "values": ["bt-lon", "telnyx-fra"]},
+                      "seconds": {"type": "int", "min": 1, "max": 120, "default": 10, "description": "Call length"}})]
+    assert calls(await plan("dial test over bt-lon to +49 number", tools)) == [("dial_test", {"trunk": "bt-lon"})]

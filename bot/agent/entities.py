@@ -64,7 +64,7 @@ _PAIR = r"[A-Za-z_][\w.-]*\s?(?:=|!=|=~|!~)\s?(?:\"[^\"\n]{0,120}\"|'[^'\n]{0,12
 _PAIRS = re.compile(rf"(?<![\w\"'/.:-]){_PAIR}(?:\s?,\s?{_PAIR})*")
 # a number ending a sentence or a label ("postmortem 57: ...", "scale to 4.") is one; "10:30",
 # "4.13", "50%" and "3/4" are not
-_NUMBER = re.compile(r"(?<![\w.:/@#-])(\d{1,9})(?![\w/%-]|[.:]\w|\s*(?:%|percent\b|ms\b|milliseconds?\b))")
+_NUMBER = re.compile(r"(?<![\w.:/@#+-])(\d{1,9})(?![\w/%-]|[.:]\w|\s*(?:%|percent\b|ms\b|milliseconds?\b))")
 _WORD = re.compile(r"[a-z0-9]+(?:['_.@-][a-z0-9]+)*", re.IGNORECASE)  # "worker@2", "nginx@blue.service" whole
 # What is not the user asking but quoting: markup (`<script>alert(1)</script>`), a tool's exit code
 # in parentheses (`curl: (7)`), timestamps and clock times, code spans. Numbers there fill nothing.

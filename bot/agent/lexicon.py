@@ -212,7 +212,9 @@ HOW_TO = re.compile(
     r"(?:would|could|might|should)\s+\w+[\s-](?!\w*thing\b)\w{2,}ing\b(?![.@/_-]\w)|should\s+(?:we|i)\b|"
     # "would a 1000 vu test on prod take checkout down?": what something would do ("would you …" and
     # "would it be possible to …" are polite orders)
-    r"would\s+(?!(?:you|u|ya|it\s+be\s+possible|it\s+be\s+ok|it\s+be\s+okay)\b)\w+.*\?\s*$)",
+    r"would\s+(?!(?:you|u|ya|it\s+be\s+possible|it\s+be\s+ok|it\s+be\s+okay)\b)\w+.*\?\s*$|"
+    # "what happens to calls in progress if we disable the bt trunk?": what a change would do
+    r"what\s+(?:happens|would\s+happen|will\s+happen)\b[^?]{0,80}?\b(?:if|when|once)\b)",
     re.IGNORECASE,
 )
 # Where a how-to or hypothetical question ends: what follows it ("would flushing mx2 help? whats
