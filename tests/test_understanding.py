@@ -1855,3 +1855,18 @@ async def test_a_country_code_is_no_count() -> None:
                      {"trunk": {"type": "enum", "values": ["bt-lon", "telnyx-fra"]},
                       "seconds": {"type": "int", "min": 1, "max": 120, "default": 10, "description": "Call length"}})]
     assert calls(await plan("dial test over bt-lon to +49 number", tools)) == [("dial_test", {"trunk": "bt-lon"})]
+
+
+async def test_a_slack_link_with_a_label_is_its_url() -> None:
+    """Slack's wire format writes links as <url|label>: the label is not part of the URL."""
+    outcome = await plan("<@U04KX2M> is <https://status.example.org/health|the status page> up?")
+    assert calls(outcome) == [("http_check", {"url": "https://status.example.org/health"})]
+
+
+async def test_the_last_hour_is_a_look_back_of_one_hour() -> None:
+    tools = [runbook("trunk_stats", "Call statistics of a SIP trunk", "read",
+                     {"trunk": {"type": "enum", "values": ["bt-lon", "telnyx-fra"]},
+                      "minutes": {"type": "int", "min": 5, "max": 1440, "default": 15,
+                                  "description": "Look back this many minutes"}})]
+    assert calls(await plan("how's the bt-lon trunk looking over the last hour", tools)) == \
+        [("trunk_stats", {"trunk": "bt-lon", "minutes": 60})]

@@ -48,7 +48,7 @@ PORT_NAMES = frozenset({"port"})
 TIMEZONE_NAMES = frozenset({"timezone", "tz", "time_zone", "zone_name"})
 PATH_NAMES = frozenset({"path", "dir", "directory", "folder", "mount", "mountpoint", "file", "filename"})
 
-_URL = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
+_URL = re.compile(r"\bhttps?://[^\s<>|\"'`]+", re.IGNORECASE)  # Slack writes <url|label>
 _IPV4 = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}"
 # a top-level label is letters ("invoices.v2" is a topic, not a host), or an IDN's "xn--…"
 _DOMAIN = r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
@@ -90,6 +90,10 @@ _WORDED_DURATIONS = [
     (re.compile(r"\b(?:for|in)\s+(?:an|one)\s+hour\b", re.IGNORECASE), (1, "hours")),
     (re.compile(r"\b(?:for|in)\s+(?:a|one)\s+day\b", re.IGNORECASE), (1, "days")),
     (re.compile(r"\b(?:for|in)\s+(?:a|one)\s+week\b", re.IGNORECASE), (1, "weeks")),
+    # "over the last hour", "in the past day": a look back of one
+    (re.compile(r"\b(?:the\s+)?(?:last|past)\s+hour\b", re.IGNORECASE), (1, "hours")),
+    (re.compile(r"\b(?:the\s+)?(?:last|past)\s+day\b", re.IGNORECASE), (1, "days")),
+    (re.compile(r"\b(?:the\s+)?(?:last|past)\s+week\b", re.IGNORECASE), (1, "weeks")),
 ]
 _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),
