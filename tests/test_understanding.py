@@ -1870,3 +1870,18 @@ async def test_the_last_hour_is_a_look_back_of_one_hour() -> None:
                                   "description": "Look back this many minutes"}})]
     assert calls(await plan("how's the bt-lon trunk looking over the last hour", tools)) == \
         [("trunk_stats", {"trunk": "bt-lon", "minutes": 60})]
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("replay ledger_daily from 2026-11-01 to 2026-11-30", "2026-11-01", "2026-11-30"),
+    ("replay ledger_daily 2026-12-01..2026-12-03", "2026-12-01", "2026-12-03"),
+    ("replay ledger_daily for 2026-12-04 only", "2026-12-04", "2026-12-04"),
+])
+async def test_a_range_fills_its_start_and_its_end_in_the_order_written(text: str, first: str, last: str) -> None:
+    day = {"pattern": "^\\d{4}-\\d{2}-\\d{2}$"}
+    tools = [runbook("replay_job", "Replay a daily job over a range of days", "write",
+                     {"job": {"pattern": "^[a-z][a-z0-9_]{2,40}$", "description": "Job, e.g. orders_daily"},
+                      "start_day": {**day, "description": "First day, YYYY-MM-DD"},
+                      "end_day": {**day, "description": "Last day, YYYY-MM-DD"}})]
+    assert calls(await plan(text, tools)) == \
+        [("replay_job", {"job": "ledger_daily", "start_day": first, "end_day": last})]

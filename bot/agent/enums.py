@@ -67,7 +67,10 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         included = [value for value in others if re.search(  # "all BF24 coupons incl expired ones": all
             rf"\b(?:incl\.?|including|inc\.?|plus|as\s+well\s+as)\s+(?:the\s+)?(?:\S+\s+)?{_written(str(value))}",
             text, re.IGNORECASE)]
-        found = catch_all if catch_all and included else (others or found)
+        # "into both online and offline": the value "both", the two it names after it
+        both = [value for value in catch_all if str(value).lower() == "both" and re.search(
+            r"\bboth\s+\S+\s+and\s+\S+", text, re.IGNORECASE)]
+        found = both or (catch_all if catch_all and included else (others or found))
     if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
         words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
         for value in values:

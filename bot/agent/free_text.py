@@ -201,6 +201,7 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
             put(param, remark, f"{param.name} {remark} (the remark after the dash)", FIT_POINTS["anchor", "string"])
         elif not entities.quoted and (remark := comma_remark(param, entities.text)) and fitting(remark, param.schema):
             put(param, remark, f"{param.name} {remark} (the remark after the comma)", FIT_POINTS["anchor", "string"])
+    fill_range(params, filled, entities, put)  # "from 2026-11-01 to 2026-11-30" for start_date / end_date
     strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
     # 'with summary "minor version"': a quoted text named as an optional parameter's is not the title
@@ -354,6 +355,33 @@ def split_nested(params: list[Param], filled: Filled, entities: Entities,
                 rest = [p for p in strings if p.name not in filled.args]
                 if tag and rest and fitting(tag, rest[0].schema):
                     put(rest[0], tag, f"{rest[0].name} {tag} (after the colon)", FIT_POINTS["anchor", "string"])
+                return
+
+
+_RANGE_START = frozenset({"start", "from", "first", "begin", "since", "min", "lower", "oldest"})
+_RANGE_END = frozenset({"end", "to", "last", "until", "till", "max", "upper", "newest"})
+
+
+def fill_range(params: list[Param], filled: Filled, entities: Entities,
+               put: Callable[[Param, Any, str, float], None]) -> None:
+    """A range's two ends ("backfill X from 2026-11-01 to 2026-11-30", "2026-12-01..2026-12-03") for a
+    pair of required text parameters named as its start and its end (`start_date`/`end_date`,
+    `from_version`/`to_version`) that take values of one shape: the first value written is the start,
+    the second the end; one value alone ("for 2026-12-04 only") is both."""
+    open_ = [p for p in params if p.kind == "string" and p.required and p.name not in filled.args]
+    for start in open_:
+        if not set(identifier_words(start.name.lower())) & _RANGE_START:
+            continue
+        for end in open_:
+            if end is start or not set(identifier_words(end.name.lower())) & _RANGE_END:
+                continue
+            pieces = [piece.strip(".,;:!?()") for token in entities.text.split() for piece in token.split("..")]
+            values = list(dict.fromkeys(piece for piece in pieces if piece and restrictive(start.schema)
+                                        and fitting(piece, start.schema) and fitting(piece, end.schema)))
+            if len(values) in (1, 2):
+                put(start, values[0], f"{start.name} {values[0]} (where the range starts)",
+                    FIT_POINTS["anchor", "string"])
+                put(end, values[-1], f"{end.name} {values[-1]} (where the range ends)", FIT_POINTS["anchor", "string"])
                 return
 
 

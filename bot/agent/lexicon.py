@@ -26,7 +26,7 @@ STOPWORDS = _wordset(
     something anything thing things one ones his her their them they he she him im i'm we're you're today
     last previous yesterday yesterday's latest current many much more less few lot lots after before since until
     during while instead actually rather whatever whichever whoever wherever whenever both either neither
-    already yet even ever almost maybe perhaps soon against versus vs via"""
+    already yet even ever almost maybe perhaps soon against versus vs via well"""
 )
 
 # A word the request uses where an order would put its verb: at the start of a clause, or
