@@ -1885,3 +1885,18 @@ async def test_a_range_fills_its_start_and_its_end_in_the_order_written(text: st
                       "end_day": {**day, "description": "Last day, YYYY-MM-DD"}})]
     assert calls(await plan(text, tools)) == \
         [("replay_job", {"job": "ledger_daily", "start_day": first, "end_day": last})]
+
+
+@pytest.mark.parametrize(("text", "tool"), [
+    ("turn off sign-key-7 for SEC-12", "disable_signer"),
+    ("bring sign-key-7 back online, SEC-12", "enable_signer"),
+    ("switch sign-key-7 on again for SEC-12", "enable_signer"),
+])
+async def test_turning_something_off_or_on_is_its_disable_or_enable(text: str, tool: str) -> None:
+    key = {"pattern": "^[a-z0-9.-]+$", "description": "Key label, e.g. sign-key-1"}
+    ticket = {"pattern": "^[A-Z]+-[0-9]+$", "description": "Ticket, e.g. SEC-1"}
+    tools = [runbook("signer_keys", "List signing keys and their state", "read", {}),
+             runbook("disable_signer", "Disable a signing key; signatures with it fail until enabled", "write",
+                     {"label": key, "ticket": ticket}),
+             runbook("enable_signer", "Enable a disabled signing key", "write", {"label": key, "ticket": ticket})]
+    assert calls(await plan(text, tools)) == [(tool, {"label": "sign-key-7", "ticket": "SEC-12"})]

@@ -122,6 +122,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "keep * forever"),
     "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down", "stop"),
     # making a new record: an incident, a ticket, a silence ("open a ticket", "raise an incident")
+    # switching something off or on for good, not a state flag ("turn off codesign-ev-2025")
+    "disable": ("disable", "deactivate", "turn off", "turn * off", "switch off", "switch * off", "take * offline"),
+    "enable": ("enable", "activate", "reactivate", "re-enable", "turn on", "turn * on", "switch on", "switch * on",
+               "bring * back online", "bring * online", "put * back online"),
     # taking back what was given: an access, a lease, an acceptance ("withdraw the risk acceptance")
     "revoke": ("revoke", "withdraw", "rescind", "retract", "cancel", "scrap", "call off", "call * off"),
     # giving something a new value ("set max_retries to 5", "write the key", "bump it to 2500")
@@ -134,7 +138,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # Classes that name an action: a tool gets credit for them only through its verb (the first word of
 # its name) or its keywords, so `revert_release` is not offered for "ship it" through "release".
 ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge", "create", "delete", "silence", "protect",
-                            "shutdown", "add", "suspend", "resume", "set", "revoke"})
+                            "shutdown", "add", "suspend", "resume", "set", "revoke", "disable", "enable"})
 # Actions that undo each other. A tool whose action is the opposite of the one the request asks for
 # is never its answer by meaning or by values: sentence encoders put "resume ETL_WH" next to
 # "Suspend a warehouse" and "keep snap-0042 around" next to "Delete a snapshot".
@@ -143,6 +147,7 @@ OPPOSITE_CLASSES: dict[str, frozenset[str]] = {
     "delete": frozenset({"add", "create", "protect"}), "purge": frozenset({"protect"}),
     "suspend": frozenset({"resume"}), "resume": frozenset({"suspend"}),
     "deploy": frozenset({"rollback"}), "rollback": frozenset({"deploy"}),
+    "disable": frozenset({"enable"}), "enable": frozenset({"disable"}),
 }
 # Classes whose words in the verb's place ask for a change ("scale checkout to 8", "bounce it"),
 # unlike subject classes ("the queue is backed up", "the disk is full").
