@@ -1900,3 +1900,16 @@ async def test_turning_something_off_or_on_is_its_disable_or_enable(text: str, t
                      {"label": key, "ticket": ticket}),
              runbook("enable_signer", "Enable a disabled signing key", "write", {"label": key, "ticket": ticket})]
     assert calls(await plan(text, tools)) == [(tool, {"label": "sign-key-7", "ticket": "SEC-12"})]
+
+
+async def test_a_value_that_starts_like_the_filters_example_fills_it_and_emptying_is_a_purge() -> None:
+    tools = [runbook("signer_keys", "List signing keys and their state", "read",
+                     {"label": {"default": "", "description": "Only keys whose label starts with this, e.g. sign-key"}}),
+             runbook("jobs_queue", "List the jobs waiting in a printer's queue", "read",
+                     {"printer": {"pattern": "^prn-[a-z0-9-]+$", "description": "Printer, e.g. prn-ber3-01"}}),
+             runbook("purge_jobs", "Delete every job waiting in a printer's queue", "danger",
+                     {"printer": {"pattern": "^prn-[a-z0-9-]+$", "description": "Printer, e.g. prn-ber3-01"}})]
+    assert calls(await plan("show me sign-key-2024 in the signing keys", tools)) == \
+        [("signer_keys", {"label": "sign-key-2024"})]
+    assert calls(await plan("empty prn-ham2-01's queue, every last job", tools)) == \
+        [("purge_jobs", {"printer": "prn-ham2-01"})]

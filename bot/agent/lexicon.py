@@ -98,7 +98,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "promote", "launch"),
     "rollback": ("rollback", "roll back", "roll * back", "revert", "undo", "go back", "take back", "take * back",
                  "bring * back", "downgrade", "back out", "previous release"),
-    "purge": ("purge", "clear", "flush", "invalidate", "bust", "wipe", "erase"),
+    "purge": ("purge", "clear", "flush", "invalidate", "bust", "wipe", "erase", "empty"),
     "scale": ("scale", "replica", "replicas", "instance", "instances", "pod", "pods", "copies", "shrink",
               "bump", "count"),
     "time": ("time", "clock", "hour", "o'clock", "date"),

@@ -238,7 +238,9 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
                 if re.match(r"[a-z]+_", span.text):
                     continue
                 score -= EXAMPLE_POINTS
-            elif shape in examples and any(shape):
+            elif (shape in examples and any(shape)) or any(
+                    len(example) >= 3 and lowered.startswith(example.lower()) and lowered != example.lower()
+                    and not example.isalpha() for example in listed):  # "pay-zpk-2024" for "e.g. pay-zpk"
                 score += EXAMPLE_POINTS
                 why.append("shaped like its examples")
             elif any(shape) and not any(any(example) for example in examples):
