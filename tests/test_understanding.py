@@ -1904,7 +1904,8 @@ async def test_turning_something_off_or_on_is_its_disable_or_enable(text: str, t
 
 async def test_a_value_that_starts_like_the_filters_example_fills_it_and_emptying_is_a_purge() -> None:
     tools = [runbook("signer_keys", "List signing keys and their state", "read",
-                     {"label": {"default": "", "description": "Only keys whose label starts with this, e.g. sign-key"}}),
+                     {"label": {"default": "",
+                                "description": "Only keys whose label starts with this, e.g. sign-key"}}),
              runbook("jobs_queue", "List the jobs waiting in a printer's queue", "read",
                      {"printer": {"pattern": "^prn-[a-z0-9-]+$", "description": "Printer, e.g. prn-ber3-01"}}),
              runbook("purge_jobs", "Delete every job waiting in a printer's queue", "danger",
