@@ -1914,3 +1914,10 @@ async def test_a_value_that_starts_like_the_filters_example_fills_it_and_emptyin
         [("signer_keys", {"label": "sign-key-2024"})]
     assert calls(await plan("empty prn-ham2-01's queue, every last job", tools)) == \
         [("purge_jobs", {"printer": "prn-ham2-01"})]
+
+
+async def test_an_order_to_buy_is_no_look_at_the_stock() -> None:
+    tools = [runbook("tape_stock", "List the tapes in the library with their pool and state", "read",
+                     {"pool": {"type": "enum", "values": ["all", "scratch", "offsite"], "default": "all"}})]
+    assert isinstance(await plan("order 20 more LTO-8 tapes from the usual supplier", tools), Answer)
+    assert calls(await plan("which tapes are in the scratch pool", tools)) == [("tape_stock", {"pool": "scratch"})]

@@ -60,7 +60,7 @@ MUTATING_VERBS = _wordset(
     "mount unmount promote demote pin unpin lock unlock expire extend renew publish transfer import apply "
     "purge flush wipe erase archive unarchive restore snapshot untag bump raise lower increase decrease "
     "shrink grow expand add delete destroy terminate suspend resume pause unpause freeze unfreeze escalate wake "
-    "notify")
+    "notify order buy purchase")
 
 # Verbs that set a state by the word after them ("switch it off", "flip on the flag").
 SWITCH_VERBS = _wordset("switch flip toggle")
