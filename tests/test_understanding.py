@@ -1921,3 +1921,13 @@ async def test_an_order_to_buy_is_no_look_at_the_stock() -> None:
                      {"pool": {"type": "enum", "values": ["all", "scratch", "offsite"], "default": "all"}})]
     assert isinstance(await plan("order 20 more LTO-8 tapes from the usual supplier", tools), Answer)
     assert calls(await plan("which tapes are in the scratch pool", tools)) == [("tape_stock", {"pool": "scratch"})]
+
+
+async def test_a_second_value_shaped_like_the_first_repeats_the_order_whatever_follows_it() -> None:
+    barcode = {"pattern": "^[A-Z][0-9]{5}L[0-9]$", "description": "Barcode, e.g. A00001L8"}
+    tools = [runbook("tape_stock", "List the tapes in the library with their pool", "read",
+                     {"pool": {"type": "enum", "values": ["all", "scratch", "offsite"], "default": "all"},
+                      "barcode": {**barcode, "pattern": "^([A-Z][0-9]{5}L[0-9])?$", "default": ""}}),
+             runbook("eject_tape", "Move a tape to the mail slot", "write", {"barcode": barcode})]
+    assert calls(await plan("eject tapes A00151L8 and A00152L8 for the offsite vault", tools)) == \
+        [("eject_tape", {"barcode": "A00151L8"}), ("eject_tape", {"barcode": "A00152L8"})]

@@ -116,11 +116,20 @@ def same_action_again(clause: str, steps: list[Step], tools: list[ToolSpec]) -> 
     # it opens with a preposition or its value ("on mx2", "web-2"), not "how deep is it"; a value
     # taken for want of another, or one item of a list ("login and dashboard"), is no such part
     opens = bool(words) and (words[0] in _PLACE_WORDS or words[0] in values)
-    if own or not opens or not filled.args or filled.guessed or \
+    # "eject tapes A00151L8 and A00152L8 for the offsite vault": a part that opens with a value shaped
+    # like the one the part before gave the same parameter repeats it; its words after are for both
+    twin = next(((name, value) for name, value in filled.args.items() if words and str(value).lower() == words[0]
+                 and isinstance(steps[-1].args.get(name), str) and value != steps[-1].args[name]
+                 and shape_of(str(value)) == shape_of(steps[-1].args[name]) and any(shape_of(str(value)))), None)
+    if twin is not None:
+        own, filled_args = [], dict([twin])
+    else:
+        filled_args = filled.args
+    if own or not opens or not filled_args or (filled.guessed and twin is None) or \
             any(value == steps[-1].args.get(name) or isinstance(steps[-1].args.get(name), list)
-                for name, value in filled.args.items()):
+                for name, value in filled_args.items()):
         return None
-    args = {**steps[-1].args, **filled.args}
+    args = {**steps[-1].args, **filled_args}
     try:
         spec.validate(args)
     except ToolArgumentError:
