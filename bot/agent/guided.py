@@ -71,7 +71,6 @@ from pydantic_ai.models import Model
 from pydantic_ai.output import NativeOutput
 
 from chatops.bot.agent import meaning as semantics
-from chatops.bot.agent.actions import tells_what_happened, the_other_one, with_referent
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.conditions import found_problem, split_conditional
@@ -105,6 +104,7 @@ from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
 from chatops.bot.agent.ranking import Meaning, rank_tools, score_tool
+from chatops.bot.agent.request_parts import tells_what_happened, the_other_one, with_referent
 from chatops.bot.agent.step_wording import (
     ask_for,
     condition_verb,

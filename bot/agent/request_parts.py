@@ -1,0 +1,50 @@
+"""The parts of a request that several steps are planned from: which part only tells what happened
+("he left the company and kept the laptop"), and how a later part points back at the part before
+("the camera one", "reload it"). Read by `bot.agent.guided` when it plans one step per part."""
+
+from __future__ import annotations
+
+import re
+
+from chatops.bot.agent.entities import words_of
+from chatops.bot.model import Step
+
+# past forms that do not end in "-ed" (English's irregular verbs people use telling what happened)
+_IRREGULAR_PAST = frozenset({  # not "put", "set": orders too
+    "was", "were", "had", "did", "said", "told", "took", "got", "made", "ran", "broke", "forgot", "lost", "left",
+    "kept", "sent", "brought", "bought", "came", "gave", "saw", "knew", "thought", "found", "began", "wrote",
+    "stole", "went", "fell", "threw", "tried"})
+_STORY_SUBJECTS = frozenset({"he", "she", "they", "i", "we", "someone", "somebody", "nobody"})
+
+
+def tells_what_happened(part: str) -> bool:
+    """Whether a part of a request tells what happened rather than asks for something: it opens with
+    a verb's past form ("kept the laptop", "deployed it yesterday") or with a person and a past form
+    ("he left the company", "I restarted it"). Such a part is the story around an order, not one."""
+    words = [word for word in words_of(part) if word not in ("just", "already", "also", "then", "probably")]
+    if words and words[0] in _STORY_SUBJECTS:
+        words = words[1:]
+    return bool(words) and (words[0] in _IRREGULAR_PAST or
+                            (len(words[0]) > 4 and words[0].endswith("ed") and not words[0].endswith("eed")))
+
+
+_THE_X_ONE = re.compile(r"\b((?:the|that|this)\s+[\w.@-]+)\s+ones?\b", re.IGNORECASE)
+
+
+def the_other_one(part: str, before: str) -> str:
+    """A part that says "the camera one" after "halt the thermostat rollout": "one" stands for the
+    thing the part before ended with, so the part reads "the camera rollout"."""
+    words = words_of(before)
+    if not words or not words[-1].isalpha() or not _THE_X_ONE.search(part):
+        return part
+    return _THE_X_ONE.sub(lambda match: f"{match.group(1)} {words[-1]}", part, count=1)
+
+
+_REFERENT = re.compile(r"\b(?:it|that|them|this)\b", re.IGNORECASE)
+
+
+def with_referent(part: str, before: Step) -> str:
+    """A later part of a request with its "it" written out as what the step before acted on
+    ("reload it" after a config test on web-2 reads "reload web-2")."""
+    values = [str(value) for value in before.args.values() if isinstance(value, str) and value]
+    return _REFERENT.sub(" ".join(values), part, count=1) if values else part
