@@ -171,6 +171,14 @@ async def test_a_starved_process_that_wakes_after_its_turn_was_taken_over_does_n
             status, decided = await call(first, "POST", f"/api/v1/plans/{plan}/decision", {"decision": "approve"})
             assert status == 200, decided
             await asyncio.wait_for(first_answering.wait(), 60)  # the step ran; the answer is being written
+
+            async def step_result_stored() -> bool:
+                # freeze the first process only once its step's result is committed, as the other
+                # process reads it: frozen mid-commit, it would hold SQLite's write lock throughout
+                status, body = await call(second, "GET", f"/api/v1/threads/{thread}")
+                return status == 200 and body["plans"][0]["steps"][0]["status"] == "succeeded"
+
+            await eventually(step_result_stored, timeout=30, what="the step's result stored")
             os.kill(first.process.pid, signal.SIGSTOP)
             frozen = True
 
