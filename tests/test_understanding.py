@@ -1724,7 +1724,7 @@ async def test_a_quoted_text_named_as_an_optional_parameters_is_not_the_required
 
 
 async def test_the_object_of_an_order_is_in_its_own_clause() -> None:
-    """ "… from memcache, the session layout changed": the word after the tool's name across the
+    """ "… from memcache, the layout key changed": the word after the tool's name across the
     comma opens a remark, it is not what the order acts on."""
     tools = [runbook("memcache_evict", "Evict keys from memcache", "write",
                      {"key": {"pattern": "^[A-Za-z0-9:*_.-]+$", "description": "A key or a glob, e.g. sess:eu:*"}})]

@@ -22,7 +22,7 @@ from chatops.bot.agent.entities import (
 )
 from chatops.bot.agent.enums import enum_aliases, enum_hosts, enum_matches, opens_a_clause, path_enum_matches
 from chatops.bot.agent.filled import ENTITY_KINDS, FIT_POINTS, Filled, item_schema
-from chatops.bot.agent.free_text import fill_text, object_positions, split_nested, with_hosts
+from chatops.bot.agent.free_text import fill_text, object_positions, with_hosts
 from chatops.bot.agent.lexicon import (
     FALSE_PARTICLES,
     LIGHT_VERBS,
@@ -40,6 +40,7 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     tool_vocabulary,
 )
+from chatops.bot.agent.value_parts import split_nested
 from chatops.bot.agent.values import (
     anchor_stems,
     distinctive,

@@ -1,10 +1,10 @@
 """Free-text parameters: which spans of the request fill them. Required ones together (two never
 take the same span), optional ones only when named next to the value or when only their pattern
-takes it; owner/name references split over two parameters."""
+takes it. The readers of a phrased value are `bot.agent.phrased_values`; owner/name references and
+ranges are `bot.agent.value_parts`."""
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +14,6 @@ from chatops.bot.agent.entities import (
     Entities,
     add_unique,
     identifier_words,
-    is_domain,
     stem,
     words_of,
 )
@@ -24,7 +23,17 @@ from chatops.bot.agent.lexicon import (
     PARTICLES,
 )
 from chatops.bot.agent.param_kinds import Param, fits_string
-from chatops.bot.agent.tool_words import listed_choices
+from chatops.bot.agent.phrased_values import (
+    a_listed_choice,
+    comma_remark,
+    dash_remark,
+    labelled_otherwise,
+    labelled_value,
+    new_value,
+    phrased_value,
+    possessor,
+)
+from chatops.bot.agent.value_parts import fill_range
 from chatops.bot.agent.values import (
     Choice,
     Span,
@@ -38,98 +47,6 @@ from chatops.bot.agent.values import (
     value_choices,
 )
 from chatops.bot.english import is_dictionary_word
-
-
-def labelled_value(param: Param, text: str) -> str | None:
-    """The text written after the parameter's name and a colon or an equals sign, to the end of its
-    sentence ("reason: reported lost by owner", "note = keep for the audit"): named, so taken whole,
-    quoted or not. A quoted value is left to the quoted-value rules."""
-    name = r"[\s_-]+".join(re.escape(word) for word in identifier_words(param.name))
-    if not name:
-        return None
-    match = re.search(rf"(?<![\w-]){name}\s*[:=]\s*([^\s\"'“][^\n;!?]*?)\s*(?:[.;!?](?:\s|$)|\n|$)", text,
-                      re.IGNORECASE)
-    return match.group(1).strip() if match else None
-
-
-_ENDS_WITH_THIS = re.compile(r"\b([a-z]+\s+[a-z]+)\s+(?:this|these)(?=\s*(?:[,.;:)]|e\.g\b|$))", re.IGNORECASE)
-
-
-def phrased_value(param: Param, text: str) -> str | None:
-    """The word written after the phrase the parameter's description puts before "this": "Only codes
-    starting with this" takes "APP" from "list coupons starting with APP" ("starts with", "start with"
-    too: each word of the phrase is matched by its stem)."""
-    found = _ENDS_WITH_THIS.search(str(param.schema.get("description", "")))
-    if found is None:
-        return None
-    phrase = r"\s+".join(rf"{re.escape(stem(word.lower()))}\w*" for word in found.group(1).split())
-    match = re.search(rf"(?<![\w-]){phrase}\s+[\"'`]?([^\s,;\"'`]+)", text, re.IGNORECASE)
-    return match.group(1).rstrip(".!?") if match else None
-
-
-# an order that gives something a new value: "set X to 5", "bump X to 2500", "flip X to \"false\""
-_SET_TO = re.compile(r"\b(?:set|change|bump|flip|switch|update|raise|lower|increase|decrease|put|make)\b"
-                     r"[^.;!?\n]*?\s(?:to|=)\s+(\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s,;\"'`]+)", re.IGNORECASE)
-# the value first and where it goes after: 'put "https://…" into config/checkout/psp_url', "write 5 to X"
-_PUT_INTO = re.compile(r"\b(?:put|write|store|save)\s+(\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s,;\"'`]+)\s+"
-                       r"(?:in|into|to|at|under)\s", re.IGNORECASE)
-_NEW_VALUE_WORDS = frozenset({"value", "new"})
-
-
-def new_value(param: Param, text: str) -> str | None:
-    """The value after "to" in an order that sets something ("set config/billing/max_retries to 5"),
-    for a parameter that holds the new value by its name or its description's first words ("New
-    value, stored as a string exactly as given"): the order's object is the key, what follows "to"
-    the value."""
-    said = {*identifier_words(param.name.lower()), *words_of(str(param.schema.get("description", "")))[:2]}
-    if not said & _NEW_VALUE_WORDS:
-        return None
-    match = _SET_TO.search(text) or _PUT_INTO.search(text)
-    return match.group(1).strip("\"'`").rstrip(".!?") or None if match else None
-
-
-_REMARK = re.compile(r"\s[-–—]{1,2}\s+([^\s\"'“\-–—][^\n;!?\-–—]{4,}?)\s*(?:[.;!?](?:\s|$)|\n|$)")
-_PROSE_NAMES = frozenset({"reason", "note", "notes", "comment", "message", "why", "summary", "description",
-                          "justification", "rationale", "explanation"})
-
-
-def _prose(param: Param) -> bool:
-    """A parameter that holds prose: a reason, a note, a comment, by its name or by its description's
-    first words ("Why, shown to whoever is refused")."""
-    said = words_of(str(param.schema.get("description", "")))[:3]
-    return bool((set(identifier_words(param.name.lower())) | set(said)) & _PROSE_NAMES)
-
-
-def _labelled_otherwise(quoted: str, param: Param, text: str) -> bool:
-    """Whether the quoted text is labelled as prose ('(reason "chargeback spike")') for a
-    parameter that holds none: the reason is not the group of a tool that takes no reason."""
-    match = re.search(r"(\w+)\s*[:=]?\s*[\"'“‘]" + re.escape(quoted), text, re.IGNORECASE)
-    return bool(match) and match.group(1).lower() in _PROSE_NAMES and not _prose(param)
-
-
-def dash_remark(param: Param, text: str) -> str | None:
-    """The words after a spaced dash to the end of the sentence ("code freeze on storefront for 8h
-    - black friday traffic"), for a parameter that holds prose: a reason, a note, a comment (by its
-    name, or a long free text with no pattern). People add the why after a dash."""
-    if param.kind != "string" or restrictive(param.schema) or param.enum:
-        return None
-    match = _REMARK.search(text) if _prose(param) else None
-    return match.group(1).strip() if match and len(match.group(1).split()) >= 2 else None
-
-
-# ", fixed by the rollback", ", because the pool was too small": a statement after the order, not
-# another order (a past participle or a word that gives a cause opens it)
-_COMMA_REMARK = re.compile(r",\s+((?:[a-z]{3,}ed|because|since|due to|caused by)\s[^\n;!?,]{4,}?)"
-                           r"\s*(?:[.;!?](?:\s|$)|\n|$)")
-
-
-def comma_remark(param: Param, text: str) -> str | None:
-    """The statement after a comma that ends the request ("close HD-4411, fixed by the rollback"),
-    for a parameter that holds prose (a resolution "why it was closed", a note, a reason)."""
-    if param.kind != "string" or restrictive(param.schema) or param.enum or not _prose(param):
-        return None
-    match = _COMMA_REMARK.search(text)
-    return match.group(1).strip() if match and len(match.group(1).split()) >= 3 else None
 
 
 def with_hosts(plain: str, text: str, hosts: list[str]) -> str:
@@ -241,7 +158,7 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         else:
             filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
     for param in (p for p in strings if p.required and p.name not in filled.args and p.name not in filled.ties):
-        if (choice := _a_listed_choice(summary, entities.plain, param)) is not None:  # "as abandoned"
+        if (choice := a_listed_choice(summary, entities.plain, param)) is not None:  # "as abandoned"
             put(param, choice, f"{param.name} {choice} (one of the choices its description lists)",
                 FIT_POINTS["anchor", "string"])
     optional = [p for p in strings if not p.required]
@@ -255,9 +172,9 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         named = _quoted_after(own, entities)  # 'reason "customer updated card"', "with note 'db fixed'"
         if named is None and free == [param]:  # the one quoted value, and the one parameter of free text left
             left = [text for text in entities.quoted if text.lower() not in taken]
-            if len(left) == 1 and len(entities.quoted) == 1 and not _labelled_otherwise(left[0], param, entities.text):
+            if len(left) == 1 and len(entities.quoted) == 1 and not labelled_otherwise(left[0], param, entities.text):
                 named = left[0]
-        if named is None and (whose := _possessor(param, entities.text)) is not None and \
+        if named is None and (whose := possessor(param, entities.text)) is not None and \
                 whose.lower() not in taken and fitting(whose, item_schema(param)):
             named = whose  # "dana's action items" for an `owner`
         best = Choice(named, 0.0, "quoted, named next to it") if named and fitting(named, item_schema(param)) \
@@ -283,26 +200,6 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
                 FIT_POINTS["anchor", "string"])
 
 
-_POSSESSIVE = re.compile(r"(?<![\w.@-])([a-z][\w.-]*)['’]s\s+[a-z]", re.IGNORECASE)
-_NOT_A_PERSON = frozenset({"it", "that", "this", "what", "who", "there", "here", "let", "he", "she", "where", "how",
-                           "today", "yesterday", "tomorrow", "everyone", "everybody", "nobody", "someone", "somebody"})
-_PERSON_WORDS = frozenset({"owner", "assignee", "user", "author", "person", "handle", "holder", "requester",
-                           "reporter", "creator", "member"})
-
-
-def _possessor(param: Param, text: str) -> str | None:
-    """The person a possessive names ("dana's action items"), for a parameter that holds a person
-    by its name or its description ("owner", "Only items owned by this handle")."""
-    said = {*identifier_words(param.name.lower()), *words_of(str(param.schema.get("description", "")))}
-    if not said & _PERSON_WORDS and "owned" not in said:
-        return None
-    for match in _POSSESSIVE.finditer(text):
-        before = words_of(text[:match.start()])[-1:]
-        if match.group(1).lower() not in _NOT_A_PERSON and not set(before) & DETERMINERS:  # not "the team's"
-            return match.group(1)
-    return None
-
-
 _COMPOUND = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+", re.IGNORECASE)
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -323,83 +220,6 @@ def _quoted_after(anchors: frozenset[str], entities: Entities) -> str | None:
         if any(stem(word) in anchors for word in before):
             return quoted
     return None
-
-
-# "payments/checkout-api", "platform/base/python:2024.12.01", "harbor.corp/payments/api:v2": an
-# owner/name reference, with a registry host before it and a tag after it
-_NESTED = re.compile(r"(?<![\w/.:@-])(?:[a-z0-9-]+(?:\.[a-z0-9-]+)+/)?([A-Za-z0-9][\w.-]*)/([\w.-]+(?:/[\w.-]+)*)"
-                     r"(?::([\w.+-]+))?(?![\w/])")
-
-
-def split_nested(params: list[Param], filled: Filled, entities: Entities,
-                  put: Callable[[Param, Any, str, float], None]) -> None:
-    """An owner/name reference for a tool that takes the two apart (a registry's project and
-    repository, a forge's owner and repo), in the order its schema lists them: the first part to
-    the first, the rest to the second, a ":tag" to a third that takes it. Only required text
-    parameters not filled otherwise, and only when each part fits its own."""
-    strings = [p for p in params if p.kind == "string" and p.required and p.name not in filled.args]
-    if len(strings) < 2:
-        return
-    for match in _NESTED.finditer(entities.text):
-        head, tail, tag = match.group(1), match.group(2), match.group(3)
-        if match.group(0).lower().startswith(("http", "www.")) or ("." in head and is_domain(head.lower())):
-            continue
-        for first, second in itertools.pairwise(strings):
-            if _takes_whole_paths(first) or _prose(second):
-                continue  # nor is a reason the name half of an owner/name
-            if fitting(head, first.schema) and fitting(tail, second.schema):
-                put(first, head, f"{first.name} {head} (the first part of {match.group(0)})",
-                    FIT_POINTS["anchor", "string"])
-                put(second, tail, f"{second.name} {tail} (the rest of {match.group(0)})",
-                    FIT_POINTS["anchor", "string"])
-                rest = [p for p in strings if p.name not in filled.args]
-                if tag and rest and fitting(tag, rest[0].schema):
-                    put(rest[0], tag, f"{rest[0].name} {tag} (after the colon)", FIT_POINTS["anchor", "string"])
-                return
-
-
-_RANGE_START = frozenset({"start", "from", "first", "begin", "since", "min", "lower", "oldest"})
-_RANGE_END = frozenset({"end", "to", "last", "until", "till", "max", "upper", "newest"})
-
-
-def fill_range(params: list[Param], filled: Filled, entities: Entities,
-               put: Callable[[Param, Any, str, float], None]) -> None:
-    """A range's two ends ("backfill X from 2026-11-01 to 2026-11-30", "2026-12-01..2026-12-03") for a
-    pair of required text parameters named as its start and its end (`start_date`/`end_date`,
-    `from_version`/`to_version`) that take values of one shape: the first value written is the start,
-    the second the end; one value alone ("for 2026-12-04 only") is both."""
-    open_ = [p for p in params if p.kind == "string" and p.required and p.name not in filled.args]
-    for start in open_:
-        if not set(identifier_words(start.name.lower())) & _RANGE_START:
-            continue
-        for end in open_:
-            if end is start or not set(identifier_words(end.name.lower())) & _RANGE_END:
-                continue
-            pieces = [piece.strip(".,;:!?()") for token in entities.text.split() for piece in token.split("..")]
-            values = list(dict.fromkeys(piece for piece in pieces if piece and restrictive(start.schema)
-                                        and fitting(piece, start.schema) and fitting(piece, end.schema)))
-            if len(values) in (1, 2):
-                put(start, values[0], f"{start.name} {values[0]} (where the range starts)",
-                    FIT_POINTS["anchor", "string"])
-                put(end, values[-1], f"{end.name} {values[-1]} (where the range ends)", FIT_POINTS["anchor", "string"])
-                return
-
-
-def _a_listed_choice(summary: str, text: str, param: Param) -> str | None:
-    """The one word of the request that the tool's summary lists as a choice ("close CHG4711 as
-    successful" where it records "how it went (successful, partially successful, backed out,
-    failed)"), for a text parameter it fits."""
-    choices = listed_choices(summary)
-    found = {word for word in words_of(text) if stem(word) in choices and fitting(word, param.schema)}
-    return found.pop() if len(found) == 1 else None
-
-
-def _takes_whole_paths(param: Param) -> bool:
-    """A parameter whose own examples or words are slash paths ("Key path, e.g.
-    config/billing/max_retries", "Dataset, e.g. tank/pg/main") takes such a reference whole: it is
-    one value, not an owner and a name for two parameters."""
-    said = {*identifier_words(param.name), *words_of(str(param.schema.get("description", "")))}
-    return "path" in said or "prefix" in said or any("/" in value for value in example_values(param.schema))
 
 
 def object_positions(spans: list[Span], vocabulary: set[str]) -> set[int]:

@@ -104,7 +104,8 @@ def numbered(param: Param, entities: Entities, used: set[int]) -> int | None:
                                                 for w in re.findall(r"[a-z]+", token)}
     found = {number for prefix, number in entities.numbered
              if number not in used and fits_bounds(number, param.schema)
-             and ((prefix and (prefix in words or _shortens(prefix, words))) or (not prefix and param.required))}
+             and ((prefix and (prefix in words or _shortens_a_name_word(prefix.lower(), tuple(words))))  # "sev1"
+                  or (not prefix and param.required))}
     return found.pop() if len(found) == 1 else None
 
 
@@ -123,12 +124,6 @@ def answered_status(param: Param, entities: Entities) -> int | None:
     found = {int(match.group(1)) for match in _ANSWERED.finditer(entities.plain)}
     found = {value for value in found if fits_bounds(value, param.schema) and value in entities.numbers}
     return found.pop() if len(found) == 1 else None
-
-
-def _shortens(prefix: str, words: set[str]) -> bool:
-    """ "sev1" for a `severity`, "prio2" for a `priority`: the prefix opens a longer word of the
-    parameter's own."""
-    return len(prefix) >= 3 and any(len(word) > len(prefix) and word.startswith(prefix.lower()) for word in words)
 
 
 def number_after(words: tuple[str, ...], entities: Entities) -> int | None:

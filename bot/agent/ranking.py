@@ -360,16 +360,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     candidates = asked
     if EXPLAIN.search(text):  # "what does --keep-within do?": knowledge, not a tool's work
         return []
-    if (asked_about := KNOWLEDGE.search(text)) is not None:  # "who owns billing-api?", "what's our refund policy"
-        word = stem(words_of(asked_about.group("noun") or asked_about.group("verb"))[0])
-        about_a_tool = any(word in {stem(w) for w in words_of(" ".join([c.spec.name, c.spec.summary,
-                                                                        *c.spec.keywords]))} for c in candidates)
-        # "who owns HD-900": a record a read fetches by its id, which says who
-        about_a_record = asked_about.group("verb") is not None and any(
-            (c.filled.example_fits or c.filled.pattern_fits) and
-            any(_record_id(value) for value in c.filled.args.values()) for c in scored)
-        if not about_a_tool and not about_a_record:
-            return []
+    if _asks_for_knowledge(text, candidates, scored):  # "who owns billing-api?", "what's our refund policy"
+        return []
     if HOW_TO.search(text):  # "how do I roll back a release?" asks how, not for the rollback
         if not _asks_more_than_how(text):
             return []  # nor for a read its values happen to fit ("how do I start a postmortem for INC-2291?")
@@ -389,6 +381,22 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+def _asks_for_knowledge(text: str, candidates: list[Candidate], scored: list[Candidate]) -> bool:
+    """A question about how the team works or who decided (`lexicon.KNOWLEDGE`), unless a tool is
+    about its word ("policy", "owns") or a read fetches the record whose id the question gives
+    ("who owns HD-900": the record says who)."""
+    asked_about = KNOWLEDGE.search(text)
+    if asked_about is None:
+        return False
+    word = stem(words_of(asked_about.group("noun") or asked_about.group("verb"))[0])
+    if any(word in {stem(w) for w in words_of(" ".join([c.spec.name, c.spec.summary, *c.spec.keywords]))}
+           for c in candidates):
+        return False
+    return not (asked_about.group("verb") is not None and any(
+        (c.filled.example_fits or c.filled.pattern_fits) and any(_record_id(value) for value in c.filled.args.values())
+        for c in scored))
 
 
 def _record_id(value: object) -> bool:
