@@ -1931,3 +1931,22 @@ async def test_a_second_value_shaped_like_the_first_repeats_the_order_whatever_f
              runbook("eject_tape", "Move a tape to the mail slot", "write", {"barcode": barcode})]
     assert calls(await plan("eject tapes A00151L8 and A00152L8 for the offsite vault", tools)) == \
         [("eject_tape", {"barcode": "A00151L8"}), ("eject_tape", {"barcode": "A00152L8"})]
+
+
+async def test_an_order_to_add_or_create_is_never_a_tool_that_stops_or_takes_away() -> None:
+    """ "add prn-ham1-07 to the printer group" names the thing a pause tool takes, and an encoder
+    may put the two close (final12 had it at 0.46, first of all tools), but adding to a set never
+    pauses, disables or deletes: no plan beats the wrong one. The closeness is given here, so the
+    rule is tested whatever the encoder says about these words."""
+    printer = {"pattern": "^prn-[a-z]{3}[0-9]-[0-9]{2}$", "description": "Printer name, e.g. prn-ham1-02"}
+    tools = [runbook("pause_printer", "Pause a printer: nothing prints until it is resumed", "write",
+                     {"printer": printer}),
+             runbook("printer_queue", "Show the jobs in a printer's queue", "read", {"printer": printer})]
+    close = {"pause_printer": 0.55, "printer_queue": 0.30}
+    for text in ("add prn-ham1-07 to the 2nd floor printer group", "create a group for prn-ham1-07",
+                 "add prn-ham1-07 to the printers of floor 2"):
+        assert "pause_printer" not in [c.name for c in rank_tools(text, tools, lambda _: close)], text
+    assert [c.name for c in rank_tools("pause prn-ham1-07", tools, lambda _: close)][:1] == ["pause_printer"]
+    # a light verb's frame around an action noun is that action, not an addition
+    assert calls(await plan("put a hold on prn-ham1-07 while the toner is swapped", tools)) == \
+        [("pause_printer", {"printer": "prn-ham1-07"})]

@@ -8,7 +8,7 @@ import functools
 
 from chatops.bot.agent.entities import CLAUSE, words_of
 from chatops.bot.agent.lexicon import ACTION_CLASSES, MUTATING_VERBS, SYNONYMS, VERB_LEADS, synonym_class
-from chatops.bot.agent.phrases import at_verb, clause_tokens, synonym_span
+from chatops.bot.agent.phrases import LIGHT_VERB_STEMS, at_verb, clause_tokens, synonym_span
 from chatops.bot.agent.tool_words import description_verb, own_keywords, own_name_words
 from chatops.tools.registry import ToolSpec
 
@@ -32,9 +32,20 @@ def shadowed(tokens: tuple[str, ...], cls: str) -> frozenset[tuple[int, int]]:
     db-admins" removes a member; its "kick" is no restart."""
     spans = action_spans(tokens)
     return frozenset((start, end) for own, start, end in spans if own == cls
-                     for other, wider_start, wider_end in spans
-                     if other != cls and wider_start <= start and end <= wider_end
-                     and wider_end - wider_start > end - start)
+                     for other, wider_start, wider_end in spans if other != cls
+                     and (_takes_in((wider_start, wider_end), (start, end)) and
+                          not _light_frame(tokens, (wider_start, wider_end), (start, end))
+                          or _light_frame(tokens, (start, end), (wider_start, wider_end))))
+
+
+def _takes_in(wider: tuple[int, int], inner: tuple[int, int]) -> bool:
+    return wider[0] <= inner[0] and inner[1] <= wider[1] and wider[1] - wider[0] > inner[1] - inner[0]
+
+
+def _light_frame(tokens: tuple[str, ...], frame: tuple[int, int], noun: tuple[int, int]) -> bool:
+    """Whether `frame` is a light verb's frame with an action noun strictly inside its gap: "put a
+    hold on it" holds, it adds nothing to a set, so there the noun's action is the one asked for."""
+    return tokens[frame[0]] in LIGHT_VERB_STEMS and frame[0] < noun[0] and noun[1] < frame[1]
 
 
 def asked_actions(text: str) -> frozenset[str]:

@@ -29,12 +29,12 @@ def verb_place(clause: list[str], at: int) -> bool:
     on …", "take a snapshot of …", "do a restart"): the noun is then the action asked for."""
     if at == 0 or clause[at - 1] in VERB_LEAD_STEMS:
         return True
-    return at >= 2 and clause[at - 1] in ("a", "an") and clause[at - 2] in _LIGHT_VERB_STEMS and \
+    return at >= 2 and clause[at - 1] in ("a", "an") and clause[at - 2] in LIGHT_VERB_STEMS and \
         verb_place(clause, at - 2)
 
 
 VERB_LEAD_STEMS = frozenset(stem(word) for word in VERB_LEADS)
-_LIGHT_VERB_STEMS = frozenset(stem(word) for word in LIGHT_VERBS)
+LIGHT_VERB_STEMS = frozenset(stem(word) for word in LIGHT_VERBS)
 
 
 def synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[int, int] | None:
