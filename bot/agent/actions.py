@@ -32,10 +32,16 @@ def shadowed(tokens: tuple[str, ...], cls: str) -> frozenset[tuple[int, int]]:
     db-admins" removes a member; its "kick" is no restart."""
     spans = action_spans(tokens)
     return frozenset((start, end) for own, start, end in spans if own == cls
-                     for other, wider_start, wider_end in spans if other != cls
-                     and (_takes_in((wider_start, wider_end), (start, end)) and
-                          not _light_frame(tokens, (wider_start, wider_end), (start, end))
-                          or _light_frame(tokens, (start, end), (wider_start, wider_end))))
+                     for other, wider_start, wider_end in spans
+                     if other != cls and _hidden_by(tokens, (start, end), (wider_start, wider_end)))
+
+
+def _hidden_by(tokens: tuple[str, ...], span: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether another action's phrase hides this one: it takes this one in ("kick jdoe out"),
+    unless it is a light verb's frame around this one as its noun; or this one is such a frame."""
+    if _takes_in(other, span):
+        return not _light_frame(tokens, other, span)
+    return _light_frame(tokens, span, other)
 
 
 def _takes_in(wider: tuple[int, int], inner: tuple[int, int]) -> bool:

@@ -110,8 +110,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "queue": ("queue", "queues", "backlog", "backed up", "waiting"),
     "connect": ("connect", "connection", "accepts connections", "listening", "open", "refused"),
     # everyday English for the common actions a tool's name may not use
-    "delete": ("delete", "remove", "drop", "get rid of", "throw away", "throw * away", "nuke", "zap", "erase", "destroy",
-               "trash", "rm", "kick out", "kick * out", "take out", "take * out", "pull * out", "offboard"),
+    "delete": ("delete", "remove", "drop", "get rid of", "throw away", "throw * away", "nuke", "zap", "erase",
+               "destroy", "trash", "rm", "kick out", "kick * out", "take out", "take * out", "pull * out", "offboard"),
     # putting someone or something into a set: a group, a list, a pool ("put m.rossi in db-admins")
     "add": ("add", "put * in", "put * into", "put * on", "include", "enrol", "enroll", "onboard"),
     # stopping something for a while, and the way back ("hold consumption", "thaw the freeze")
@@ -142,9 +142,10 @@ ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge", "create", 
 # Actions that undo each other. A tool whose action is the opposite of the one the request asks for
 # is never its answer by meaning or by values: sentence encoders put "resume ETL_WH" next to
 # "Suspend a warehouse" and "keep snap-0042 around" next to "Delete a snapshot".
+_TAKING_AWAY = frozenset({"delete", "suspend", "disable", "shutdown", "revoke", "purge"})
 OPPOSITE_CLASSES: dict[str, frozenset[str]] = {
-    "add": frozenset({"delete", "suspend", "disable", "shutdown", "revoke", "purge"}),
-    "create": frozenset({"delete", "suspend", "disable", "shutdown", "revoke", "purge"}), "protect": frozenset({"delete", "purge"}),
+    # adding to a set or making a record never stops, takes away or empties ("add X to the group")
+    "add": _TAKING_AWAY, "create": _TAKING_AWAY, "protect": frozenset({"delete", "purge"}),
     "delete": frozenset({"add", "create", "protect"}), "purge": frozenset({"protect"}),
     "suspend": frozenset({"resume"}), "resume": frozenset({"suspend"}),
     "deploy": frozenset({"rollback"}), "rollback": frozenset({"deploy"}),
