@@ -1950,3 +1950,16 @@ async def test_an_order_to_add_or_create_is_never_a_tool_that_stops_or_takes_awa
     # a light verb's frame around an action noun is that action, not an addition
     assert calls(await plan("put a hold on prn-ham1-07 while the toner is swapped", tools)) == \
         [("pause_printer", {"printer": "prn-ham1-07"})]
+
+
+async def test_a_phone_number_and_statuses_in_the_plural_fill_no_number() -> None:
+    """ "+49 30" is one phone number, "503s" are answers seen: neither is a count of seconds."""
+    tools = [runbook("close_line", "Close a phone line to new calls; calls in progress end after the grace period",
+                     "danger", {"line": {"type": "enum", "values": ["lon-1", "fra-2"]},
+                                "grace": {"type": "int", "min": 0, "max": 3600, "default": 60,
+                                          "description": "Seconds before calls in progress are cut"}})]
+    assert calls(await plan("close lon-1, the carrier sends us nothing but 503s", tools)) == \
+        [("close_line", {"line": "lon-1"})]
+    assert calls(await plan("close lon-1 for the +44 20 numbers", tools)) == [("close_line", {"line": "lon-1"})]
+    assert calls(await plan("close lon-1 with a grace of 30s", tools)) == [("close_line", {"line": "lon-1", "grace": 30})]
+    assert calls(await plan("close lon-1, grace 500s", tools)) == [("close_line", {"line": "lon-1", "grace": 500})]

@@ -72,6 +72,13 @@ _QUOTED_OUTPUT = re.compile(
     r"<[^<>\n]{0,200}>|\(\d{1,5}\)|`[^`\n]{0,300}`|\[[^\]\n]{0,80}\]|"
     r"\b\d{4}[-/]\d{2}[-/]\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?|\b\d{1,2}:\d{2}(?::\d{2})?\b"
 )
+# "+49 30 numbers", "+44 20 7946 0958": the groups after a country code are one phone number, not counts
+_PHONE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]\d{1,4})+\b")
+# "they're sending us nothing but 503s", "a wall of 502s": statuses seen, not 503 seconds; "timeout 500s"
+# and "wait 400s" (a time word just before) stay durations
+_STATUSES = re.compile(r"(?<![\w.])[45]\d\ds\b")
+_TIMED = re.compile(r"\b(?:for|after|within|every|in|timeout|wait|ttl|grace|delay|sleep|period|interval)\s*$",
+                    re.IGNORECASE)
 _MARKUP = re.compile(r"<(script|style|iframe|svg|object|embed)\b[^<>]{0,200}>[^<]{0,500}</\1\s*>|"
                      r"</?[a-z][a-z0-9]*\b[^<>]{0,200}/?>",
                      re.IGNORECASE)
@@ -244,12 +251,17 @@ def _city_pattern() -> re.Pattern[str]:
 
 def _without_quoted_output(text: str) -> str:
     """`text` with what it quotes rather than asks blanked out (markup, exit codes, timestamps,
-    code spans, and whole lines of pasted terminal or log output when the message has other lines)."""
+    code spans, and whole lines of pasted terminal or log output when the message has other lines),
+    and the numbers that name rather than count: a phone number's parts, HTTP statuses in the
+    plural."""
     lines = text.split("\n")
     if len(lines) > 1:
         lines = [" " * len(line) if _OUTPUT_LINE.match(line) else line for line in lines]
     blanked = "\n".join(lines)
-    return _QUOTED_OUTPUT.sub(lambda match: " " * len(match.group(0)), blanked)
+    blanked = _QUOTED_OUTPUT.sub(lambda match: " " * len(match.group(0)), blanked)
+    blanked = _PHONE.sub(lambda match: " " * len(match.group(0)), blanked)
+    return _STATUSES.sub(lambda match: match.group(0) if _TIMED.search(blanked[:match.start()])
+                         else " " * len(match.group(0)), blanked)
 
 
 def own_text(text: str) -> tuple[str, bool]:
