@@ -1961,5 +1961,6 @@ async def test_a_phone_number_and_statuses_in_the_plural_fill_no_number() -> Non
     assert calls(await plan("close lon-1, the carrier sends us nothing but 503s", tools)) == \
         [("close_line", {"line": "lon-1"})]
     assert calls(await plan("close lon-1 for the +44 20 numbers", tools)) == [("close_line", {"line": "lon-1"})]
-    assert calls(await plan("close lon-1 with a grace of 30s", tools)) == [("close_line", {"line": "lon-1", "grace": 30})]
+    assert calls(await plan("close lon-1 with a grace of 30s", tools)) == \
+        [("close_line", {"line": "lon-1", "grace": 30})]
     assert calls(await plan("close lon-1, grace 500s", tools)) == [("close_line", {"line": "lon-1", "grace": 500})]
