@@ -1964,3 +1964,34 @@ async def test_a_phone_number_and_statuses_in_the_plural_fill_no_number() -> Non
     assert calls(await plan("close lon-1 with a grace of 30s", tools)) == \
         [("close_line", {"line": "lon-1", "grace": 30})]
     assert calls(await plan("close lon-1, grace 500s", tools)) == [("close_line", {"line": "lon-1", "grace": 500})]
+
+
+@pytest.mark.parametrize("text", ["mute dock-4's alarm permanently", "mute dock-4's alarm until further notice",
+                                  "mute the dock-4 alarm until someone lifts it", "mute dock-4 alarm for good"])
+async def test_no_end_is_the_zero_a_parameter_defines_as_no_end(text: str) -> None:
+    """A parameter that says what its 0 means ("0 = until someone unmutes it") takes 0 when the
+    request asks for no end, in its own type: an int, or a text whose pattern takes "0"."""
+    dock = {"pattern": "^dock-[0-9]+$", "description": "Dock, e.g. dock-2"}
+    by_hours = [runbook("mute_dock_alarm", "Mute a loading dock's door alarm", "write",
+                        {"dock": dock, "hours": {"type": "int", "min": 0, "max": 72, "default": 8,
+                                                 "description": "How long; 0 = until someone unmutes it"}})]
+    by_text = [runbook("mute_dock_alarm", "Mute a loading dock's door alarm", "write",
+                       {"dock": dock, "for": {"pattern": "^(0|[1-9][0-9]*[mh])$", "default": "8h",
+                                              "description": "how long: 30m, 8h; 0 means it never expires"}})]
+    assert calls(await plan(text, by_hours)) == [("mute_dock_alarm", {"dock": "dock-4", "hours": 0})]
+    assert calls(await plan(text, by_text)) == [("mute_dock_alarm", {"dock": "dock-4", "for": "0"})]
+
+
+async def test_a_zero_with_another_meaning_or_a_request_with_an_end_fills_no_zero() -> None:
+    dock = {"pattern": "^dock-[0-9]+$", "description": "Dock, e.g. dock-2"}
+    tools = [runbook("mute_dock_alarm", "Mute a loading dock's door alarm", "write",
+                     {"dock": dock, "hours": {"type": "int", "min": 0, "max": 72, "default": 8,
+                                              "description": "How long; 0 = until someone unmutes it"}}),
+             runbook("dock_events", "List a dock's door events", "read",
+                     {"dock": dock, "limit": {"type": "int", "min": 0, "max": 500, "default": 50,
+                                              "description": "How many; 0 means the default page"}})]
+    assert calls(await plan("mute dock-4's alarm for 2 hours", tools)) == \
+        [("mute_dock_alarm", {"dock": "dock-4", "hours": 2})]
+    assert calls(await plan("mute dock-4's alarm until tomorrow morning", tools))[0][1].get("hours") != 0
+    assert calls(await plan("show dock-4's door events, it has been open permanently", tools)) == \
+        [("dock_events", {"dock": "dock-4"})]

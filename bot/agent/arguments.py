@@ -32,6 +32,7 @@ from chatops.bot.agent.lexicon import (
     TRUE_PARTICLES,
 )
 from chatops.bot.agent.numbers import number_after, number_for
+from chatops.bot.agent.open_ended import zero_for_no_end
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
 from chatops.bot.agent.tool_words import (
     action_stems,
@@ -210,6 +211,10 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             forms = [form for form in forms if form]
             if len(forms) == 1:
                 put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
+    for param in params:  # "until further notice" where the description says "0 = until someone lifts it"
+        if param.name not in filled.args and (zero := zero_for_no_end(param, entities.plain)) is not None:
+            put(param, zero, f"{param.name} {zero} (no end, as its description defines 0)",
+                FIT_POINTS["anchor", "string"])
     for param in params:  # text parameters that take what the request wrote as a URL or a path
         if param.name in filled.args or param.kind != "string":
             continue

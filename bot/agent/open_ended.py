@@ -1,0 +1,46 @@
+"""Durations without an end: "block it permanently", "freeze search until someone lifts it",
+"route +1 over bt until further notice". A parameter whose description says what 0 means, and
+that meaning is no end ("0 = until someone lifts it", "0 blocks until unblocked by hand"), takes 0
+for them. Both sides are read from ordinary English, not from any tool's words: the parameter says
+in its own description that 0 is its "for good"."""
+
+from __future__ import annotations
+
+import re
+
+from chatops.bot.agent.param_kinds import Param
+from chatops.bot.agent.values import fitting
+
+# "0 = until someone lifts it", "0 blocks until unblocked by hand", "0 means never expires"
+_ZERO_HAS_NO_END = re.compile(
+    r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|is|for|-)?[^.;,()]{0,40}?\b(?:until|till|forever|never|no\s+(?:expiry|end|"
+    r"limit|timeout|expiration)|indefinite\w*|permanent\w*|unlimited|infinite\w*)\b",
+    re.IGNORECASE,
+)
+# what people write for "with no end": "permanently", "for good", "until further notice", "until
+# someone lifts it", "until I say so", "till it's removed"
+_NO_END = re.compile(
+    r"\b(?:permanently|for\s+good|forever|indefinitely|for\s+ever|open[- ]ended|"
+    r"(?:until|till|til)\s+(?:further\s+notice|(?:someone|somebody|anyone|we|i|you|they|ops|oncall|on-call)\s+"
+    r"(?:\w+\s+)?(?:lift|lifts|remove|removes|say|says|unblock|unblocks|clear|clears|cancel|cancels|undo|undoes|"
+    r"tell|tells|stop|stops|end|ends)\b|(?:it\s+is\s+|it's\s+|its\s+)?(?:lifted|removed|unblocked|cleared|"
+    r"cancel+ed|told\s+otherwise))|with\s+no\s+(?:end|expiry)|(?:and\s+)?never\s+expire)\b",
+    re.IGNORECASE,
+)
+
+
+def says_no_end(text: str) -> bool:
+    """Whether the request asks for something with no end ("until further notice")."""
+    return _NO_END.search(text) is not None
+
+
+def zero_for_no_end(param: Param, text: str) -> int | str | None:
+    """0 in the parameter's own type when its description makes 0 "no end" and the request asks
+    for no end; else None."""
+    if not _ZERO_HAS_NO_END.search(str(param.schema.get("description", ""))) or not says_no_end(text):
+        return None
+    if param.kind in ("int", "number"):
+        return 0
+    if param.kind == "string":
+        return fitting("0", param.schema) or None
+    return None
