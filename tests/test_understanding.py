@@ -1995,3 +1995,18 @@ async def test_a_zero_with_another_meaning_or_a_request_with_an_end_fills_no_zer
     assert calls(await plan("mute dock-4's alarm until tomorrow morning", tools))[0][1].get("hours") != 0
     assert calls(await plan("show dock-4's door events, it has been open permanently", tools)) == \
         [("dock_events", {"dock": "dock-4"})]
+
+
+async def test_a_number_next_to_a_parameters_own_name_is_its_before_a_description_that_names_it() -> None:
+    """`minutes` says "until it fires again `count` times" in its description; "50 more times" is
+    still `count`'s, whichever parameter the tool lists first."""
+    tools = [runbook("snooze_check", "Snooze a failing synthetic check", "write",
+                     {"check": {"pattern": "^chk-[0-9]+$", "description": "Check, e.g. chk-12"},
+                      "minutes": {"type": "int", "min": 0, "max": 10080, "default": 0,
+                                  "description": "Snooze this many minutes; 0 = until it fails `count` more times"},
+                      "count": {"type": "int", "min": 0, "max": 10000, "default": 0,
+                                "description": "Wake after this many more failures; 0 = no limit"}})]
+    assert calls(await plan("snooze chk-7 until it fails 50 more times", tools)) == \
+        [("snooze_check", {"check": "chk-7", "count": 50})]
+    assert calls(await plan("snooze chk-7 for 90 minutes", tools)) == \
+        [("snooze_check", {"check": "chk-7", "minutes": 90})]

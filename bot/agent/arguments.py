@@ -31,7 +31,7 @@ from chatops.bot.agent.lexicon import (
     SWITCH_VERBS,
     TRUE_PARTICLES,
 )
-from chatops.bot.agent.numbers import number_after, number_for
+from chatops.bot.agent.numbers import named_near, number_after, number_for
 from chatops.bot.agent.open_ended import zero_for_no_end
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
 from chatops.bot.agent.tool_words import (
@@ -185,6 +185,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             put(param, choices[0].value, f"{param.name} {choices[0].value} ({choices[0].why})",
                 FIT_POINTS["host", "host"])
     numeric = [param for param in params if param.kind in ("int", "number")]
+    numeric.sort(key=lambda param: not named_near(param, entities))  # its own name first: "100 more times"
     # the words inside a quoted sentence are that one value, never values of their own
     spans = spans_of(with_hosts(entities.wording or entities.plain, entities.text, entities.hosts),
                      frozenset(entities.hosts))

@@ -47,6 +47,16 @@ def near_number(anchors: frozenset[str], entities: Entities, names: tuple[str, .
     return None
 
 
+def named_near(param: Param, entities: Entities) -> bool:
+    """Whether a number is written next to the parameter's own name ("5 replicas"), or next to
+    "times" for a count ("until it happens 100 more times" is `count`'s, though `minutes` says "times"
+    in its description): such a parameter takes its number before those named only by description."""
+    own = {stem(word) for word in identifier_words(param.name.lower())}
+    if own & _COUNT_NAMES:
+        own.add(stem("times"))
+    return near_number(frozenset(own), entities) is not None
+
+
 def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
     """ "sev" for severity, "proc" for a "Process id": the start of one of the parameter's own
     words (its name's, its description's), three letters at least."""
