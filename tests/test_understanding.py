@@ -2010,3 +2010,16 @@ async def test_a_number_next_to_a_parameters_own_name_is_its_before_a_descriptio
         [("snooze_check", {"check": "chk-7", "count": 50})]
     assert calls(await plan("snooze chk-7 for 90 minutes", tools)) == \
         [("snooze_check", {"check": "chk-7", "minutes": 90})]
+
+
+async def test_ordering_the_change_a_flag_makes_sets_it_though_its_verb_is_a_state_word() -> None:
+    """ "kill the open sessions too" orders what `drop_sessions` does ("Kill the sessions still
+    open"); "kill" is not "off" there. A negation before it leaves the flag alone."""
+    tools = [runbook("freeze_account", "Freeze a customer account: no new logins or payments", "write",
+                     {"account": {"pattern": "^acct-[0-9]+$", "description": "Account, e.g. acct-42"},
+                      "drop_sessions": {"type": "bool", "default": False,
+                                        "description": "Kill the sessions still open instead of letting them expire"}})]
+    assert calls(await plan("freeze acct-991 and kill the open sessions too", tools)) == \
+        [("freeze_account", {"account": "acct-991", "drop_sessions": True})]
+    negated = await plan("freeze acct-991 but don't kill the open sessions", tools)
+    assert isinstance(negated, Answer) or all(args.get("drop_sessions") is not True for _, args in calls(negated))

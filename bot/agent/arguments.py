@@ -26,6 +26,7 @@ from chatops.bot.agent.free_text import fill_text, object_positions, with_hosts
 from chatops.bot.agent.lexicon import (
     FALSE_PARTICLES,
     LIGHT_VERBS,
+    MUTATING_VERBS,
     STATE_VERBS,
     STATE_WORDS,
     SWITCH_VERBS,
@@ -266,6 +267,8 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
     at = _flag_named_at(param, tokens, summary)
     if not param.required and at is None:
         return None
+    if at is not None and param.schema.get("default") is False and _orders_the_flags_change(param, tokens, at):
+        return True  # "suspend etl wh and kill the running queries too": its "kill" is no "off"
     yes = bool(words & (STATE_WORDS[0] | TRUE_PARTICLES))
     no = bool(words & (STATE_WORDS[1] | FALSE_PARTICLES))
     if yes != no:
@@ -280,6 +283,16 @@ _EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under
                                re.IGNORECASE)
 _ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
+
+
+def _orders_the_flags_change(param: Param, tokens: list[str], at: int) -> bool:
+    """Whether the request orders the change a flag makes ("Cancel the queries still running" for
+    `abort_running`): a change verb just before the flag's word, where the flag's description opens
+    with a change verb, and no negation before it."""
+    described = words_of(str(param.schema.get("description", "")))
+    before = tokens[max(0, at - 3): at]
+    return bool(described) and described[0] in MUTATING_VERBS and \
+        any(word in MUTATING_VERBS for word in before) and not set(tokens[max(0, at - 5): at]) & _NEGATIONS
 
 
 def _flag_named_at(param: Param, tokens: list[str], summary: str) -> int | None:
