@@ -2023,3 +2023,23 @@ async def test_ordering_the_change_a_flag_makes_sets_it_though_its_verb_is_a_sta
         [("freeze_account", {"account": "acct-991", "drop_sessions": True})]
     negated = await plan("freeze acct-991 but don't kill the open sessions", tools)
     assert isinstance(negated, Answer) or all(args.get("drop_sessions") is not True for _, args in calls(negated))
+
+
+async def test_to_all_of_them_is_a_hundred_percent_and_a_value_read_from_words_stands_in_no_clause() -> None:
+    """ "to all kiosks" is a share of 100 %; "45 minutes should do" is a `ttl` of "45m". Neither
+    value is written as such, so neither can tie the change to one clause or keep it from another."""
+    tools = [runbook("start_kiosk_update", "Begin updating the kiosk software on part of the fleet", "write",
+                     {"version": {"pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$", "description": "Version, e.g. 4.1.0"},
+                      "percent": {"type": "int", "min": 1, "max": 100, "default": 10,
+                                  "description": "Share of the kiosks in percent"}}),
+             runbook("kiosk_update_status", "Show how far the kiosk software update got", "read", {}),
+             runbook("divert_orders", "send the orders of a store to another store's kitchen", "write",
+                     {"store": {"pattern": "^st-[0-9]{3}$", "description": "store, e.g. st-042"},
+                      "ttl": {"pattern": "^[1-9][0-9]*[mh]$", "default": "2h",
+                              "description": "how long the diversion lasts: 30m, 2h"}})]
+    assert calls(await plan("push 4.2.0 to all kiosks", tools)) == \
+        [("start_kiosk_update", {"version": "4.2.0", "percent": 100})]
+    assert calls(await plan("push 4.2.0 to 25% of the kiosks", tools)) == \
+        [("start_kiosk_update", {"version": "4.2.0", "percent": 25})]
+    assert calls(await plan("fail st-042 over to the next kitchen, 45 minutes should do", tools)) == \
+        [("divert_orders", {"store": "st-042", "ttl": "45m"})]

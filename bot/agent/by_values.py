@@ -91,8 +91,10 @@ def one_clause(candidate: Candidate, text: str) -> bool:
         # an enum value written as its alias ("eu" for eu-west) stands where the alias is written
         written = loose(str(value))
         aliases = [loose(alias) for alias, target in enum_aliases(schemas.get(name) or {}).items() if target == value]
-        shared &= {index for index, clause in enumerate(clauses) if written in clause
-                   or any(re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", clause) for alias in aliases)}
+        found = {index for index, clause in enumerate(clauses) if written in clause
+                 or any(re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", clause) for alias in aliases)}
+        if found or written in loose(text):  # a value read from words ("to all cameras": 100 %) stands nowhere
+            shared &= found
     return bool(shared)
 
 

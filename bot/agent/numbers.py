@@ -63,6 +63,8 @@ def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
     return len(word) >= 3 and word.isalpha() and any(name != word and name.startswith(word) for name in names)
 
 
+# "to all cameras", "across the whole fleet": every one of them, for a share in percent
+_TO_ALL = re.compile(r"\b(?:to|on|across|for|over)\s+(?:all|every|each|the\s+(?:whole|entire))\b", re.IGNORECASE)
 _SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
 
 
@@ -98,6 +100,9 @@ def unit_number(param: Param, entities: Entities) -> int | None:
     words = {part for part in re.split(r"[_\W]+", named_by) if part}
     if words & {"percent", "percentage", "pct"} and len(entities.percentages) == 1:
         return entities.percentages[0] if fits_bounds(entities.percentages[0], param.schema) else None
+    if words & {"percent", "percentage", "pct"} and not entities.percentages and _TO_ALL.search(entities.plain) \
+            and fits_bounds(100, param.schema):
+        return 100  # "push v2.9.0 to all cameras": the whole of them
     named = [value for value, unit in entities.durations if unit in set(identifier_words(param.name))]
     if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
         named = [value for value, unit in entities.sizes if unit in words or unit.replace("b", "ib") in words]
