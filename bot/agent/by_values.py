@@ -74,7 +74,7 @@ def values_of(entities: Entities) -> set[str]:
     return found  # "8h" is counted once, as its number
 
 
-def one_clause(candidate: Candidate, text: str) -> bool:
+def one_clause(candidate: Candidate, text: str, *, read_from_words: bool = False) -> bool:
     """Whether the tool's arguments are all written in one clause of the request, as one action's
     are: "hold consumption on orders.fulfil, the API is returning 503" does not set orders.fulfil
     to 503. A value named by its parameter ("note: …") is attached to the order wherever it stands."""
@@ -93,8 +93,8 @@ def one_clause(candidate: Candidate, text: str) -> bool:
         aliases = [loose(alias) for alias, target in enum_aliases(schemas.get(name) or {}).items() if target == value]
         found = {index for index, clause in enumerate(clauses) if written in clause
                  or any(re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", clause) for alias in aliases)}
-        if found or written in loose(text):  # a value read from words ("to all cameras": 100 %) stands nowhere
-            shared &= found
+        if found or not read_from_words or written in loose(text):
+            shared &= found  # with `read_from_words`, a value read from words ("to all cameras": 100 %) stands nowhere
     return bool(shared)
 
 
@@ -133,7 +133,7 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
     fitting = [c for c in scored if (c.filled.pattern_fits or (c.spec.risk is Risk.read and c.filled.example_fits
                                                                 and looking))
                and not c.filled.missing and not c.filled.ties
-               and plausible(c) and one_clause(c, entities.text)]
+               and plausible(c) and one_clause(c, entities.text, read_from_words=True)]
     if not fitting:
         return []
     ranked = sorted(fitting, key=lambda c: (values_left(c, values), -c.filled.pattern_fits, -len(c.filled.args)))
