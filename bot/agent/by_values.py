@@ -101,7 +101,8 @@ def one_clause(candidate: Candidate, text: str, *, read_from_words: bool = False
 def values_left(candidate: Candidate, values: set[str]) -> int:
     """How many of the request's values the tool's arguments leave unused."""
     used = " ".join(str(value).lower() for value in candidate.filled.args.values())
-    return sum(1 for value in values if value not in used)
+    # whole values only: "3" is not in "4320"
+    return sum(1 for value in values if not re.search(rf"(?<![\w.]){re.escape(value)}(?![\w.])", used))
 
 
 VALUES_READ_SIMILARITY = 0.10  # a read found by its values may be this far from the closest tool by meaning
