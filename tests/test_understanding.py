@@ -2043,3 +2043,31 @@ async def test_to_all_of_them_is_a_hundred_percent_and_a_value_read_from_words_s
         [("start_kiosk_update", {"version": "4.2.0", "percent": 25})]
     assert calls(await plan("fail st-042 over to the next kitchen, 45 minutes should do", tools)) == \
         [("divert_orders", {"store": "st-042", "ttl": "45m"})]
+
+
+async def test_consent_to_what_the_bot_offered_plans_the_tool_it_named_and_passes_the_review() -> None:
+    """The bot answered "would draining …?" naming one tool; "ok do it" asks for that tool with the
+    conversation's values. It stays a proposal for approval, and the review's provenance rule
+    still applies: the user's own words asked for the drain ("draining")."""
+    node = {"pattern": "^kiln-[0-9]{2}$", "description": "Kiln, e.g. kiln-03"}
+    tools = [runbook("drain_kiln", "Let a kiln finish its batch and accept no new one", "write", {"kiln": node}),
+             runbook("kiln_status", "Temperature and batch of a kiln", "read", {"kiln": node})]
+    history = [{"role": "user", "text": "would draining kiln-07 spoil the batch inside?"},
+               {"role": "bot", "text": "No: drain_kiln lets the batch finish and takes no new one. Want me to?"}]
+    outcome = await plan("ok do it", tools, history=history)
+    assert calls(outcome) == [("drain_kiln", {"kiln": "kiln-07"})]
+    assert outcome.steps[0].status is StepStatus.proposed and outcome.steps[0].risk is Risk.write
+    # the offer must be the message being answered, and name one tool only
+    assert isinstance(await plan("ok do it", tools, history=[*history, {"role": "user", "text": "hmm"}]), Answer)
+    two = [history[0], {"role": "bot", "text": "drain_kiln or kiln_status could help. Which one?"}]
+    assert isinstance(await plan("yes please", tools, history=two), Answer)
+    assert isinstance(await plan("ok", tools, history=history), Answer)  # an acknowledgement asks for nothing
+
+
+async def test_a_value_said_to_be_unwell_by_its_alias_is_no_choice_either() -> None:
+    tools = [runbook("route_orders", "Send a region's orders to another warehouse", "write",
+                     {"region": {"pattern": "^[A-Z]{2}$", "description": "Region, e.g. FR"},
+                      "warehouse": {"type": "enum", "values": ["wh-lyon", "wh-bremen"],
+                                    "aliases": {"lyon": "wh-lyon", "bremen": "wh-bremen"}}})]
+    assert calls(await plan("route FR orders to wh-bremen, lyon is flooded", tools)) == \
+        [("route_orders", {"region": "FR", "warehouse": "wh-bremen"})]

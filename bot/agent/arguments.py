@@ -158,7 +158,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 matches = [value for value in matches if stem(str(value).lower()) not in action_stems(spec)
                            and not verb_with_object(str(value), entities.plain)]
             if len(matches) > 1:  # "resend it via sinch, twilio is flaky": a value said to be unwell is no choice
-                matches = [value for value in matches if not _described(str(value), entities.plain)] or matches
+                aliases = enum_aliases(param.schema)
+                matches = [value for value in matches if not any(
+                    _described(name, entities.plain) for name in (str(value), *(alias for alias, target in
+                                                                                 aliases.items() if target == value)))
+                           ] or matches
             by_path = [] if matches else path_enum_matches(param.enum, entities)
             if len(matches) > 1 and spec.risk is not Risk.read:
                 filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"

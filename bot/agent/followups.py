@@ -34,6 +34,11 @@ SHORT = 6  # words: a message this short that fits the previous tool is about it
 _FOR_VALUE = re.compile(r"\b(?:for|about|with|on|in|to|of)\s+(?:the\s+)?([a-z0-9][a-z0-9._-]*)\W*$", re.IGNORECASE)
 
 
+# "make it 8h", "actually make it 6", "change that to 300": the previous step with the value given
+# (only when the message gives one: "make it private" names a state, not a value of the step)
+_MAKE_IT = re.compile(r"\b(?:make|change|set|bump|turn)\s+(?:it|that|this)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Previous:
     """The step a follow-up refers to and its tool."""
@@ -123,7 +128,8 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         return None
     if other and not pointing:
         return None
-    if previous.spec.risk != Risk.read and not named and not _asks_same(text) and _own_action(text, previous, new):
+    if previous.spec.risk != Risk.read and not named and not _asks_same(text) and \
+            not (new and _MAKE_IT.search(text)) and _own_action(text, previous, new):
         return None  # "now mark it resolved" after creating an incident: another action, not this change again
     args = {**previous.step.args, **new}
     if new:

@@ -98,6 +98,7 @@ from chatops.bot.agent.lexicon import (
 )
 from chatops.bot.agent.listed import listed_after, listed_tie, one_step_each, same_action_again
 from chatops.bot.agent.negation import Negations, ruled_out, split_negations
+from chatops.bot.agent.offered import offered_step
 from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.planner import data_block, run_model
 from chatops.bot.agent.planning import PlannerError, PlanRequest
@@ -202,6 +203,8 @@ class GuidedPlanner:
                 first.goal = f"{first.goal}; then, if it {condition_verb(conditional.condition)}, " \
                              f"{conditional.action}"[:200]
                 return first
+        if previous is None and (offer := offered_step(text, request.history, tools)) is not None:
+            return Plan(goal=goal_of(next(s for s in tools if s.name == offer.tool), offer.args), steps=[offer])
         ranking = rank_tools(text, tools, meaning)
         multi = self._several_steps(text, tools, request.max_steps, meaning)
         if multi:

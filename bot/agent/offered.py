@@ -1,0 +1,71 @@
+"""Consent to what the bot offered: the bot's last message names a tool and offers it ("reroute_
+outbound_calls can send new +33 calls over bt-lon. Want me to?", "Yes: purge_print_queue cancels
+every job…"), and the user answers "ok do it" / "go ahead" / "yes please". With no earlier plan
+to repeat, that consent asks for the tool the bot named, with the values the conversation gave.
+
+Only the bot's own message can name the tool, only one offered tool may be named there, and the
+step goes through review and approval like any other: consent in words is never an approval.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chatops.bot.agent.arguments import fill_arguments
+from chatops.bot.agent.entities import extract_entities
+from chatops.bot.model import Step
+from chatops.tools.registry import ToolSpec
+
+# "ok do it", "yes please", "go ahead", "sure, do it anyway", "yep do that now"
+CONSENT = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|k|yes|yeah|yep|yup|sure|fine|alright|right|then|please|pls|plz)[\s,.!]+)*"
+    r"(?:do\s+(?:it|that|this)|go\s+(?:ahead|for\s+it)|yes|yeah|yep|sure|please\s+do|let'?s\s+do\s+(?:it|that)|"
+    r"make\s+it\s+so|proceed)"
+    r"(?:[\s,.!]+(?:anyway|anyways|then|now|please|pls|plz|thanks|thx))*\W*$",
+    re.IGNORECASE,
+)
+
+
+def consents(text: str) -> bool:
+    return CONSENT.match(text.strip()) is not None
+
+
+def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]) -> Step | None:
+    """The step the bot's last message offered, when this message consents to it; else None."""
+    if not consents(text) or not history:
+        return None
+    bot = next((m for m in reversed(history) if m.get("role") in ("bot", "assistant")), None)
+    if bot is None or history[-1] is not bot:
+        return None  # the bot's offer must be the message this one answers
+    said = str(bot.get("text") or "")
+    named = [spec for spec in tools if re.search(rf"(?<![\w.]){re.escape(spec.name)}(?![\w])", said)]
+    if len(named) != 1:
+        return None
+    spec = named[0]
+    asked = next((str(m.get("text") or "") for m in reversed(history) if m.get("role") == "user"), "")
+    args, sources = _values(spec, asked, said)
+    if args is None:
+        return None
+    why = ", ".join(sources) if sources else "no arguments"
+    return Step(tool=spec.name, args=args, risk=spec.risk,
+                reason=f"you agreed to what I offered: {spec.name} ({why})"[:200])
+
+
+def _values(spec: ToolSpec, asked: str, said: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The arguments from the user's question, then what the bot's offer adds; None when a required
+    one is missing or two values tie (the offer is then too vague to act on)."""
+    from_user = fill_arguments(spec, extract_entities(asked))
+    from_bot = fill_arguments(spec, extract_entities(said))
+    args: dict[str, Any] = {}
+    sources: list[str] = []
+    for filled, where in ((from_user, "from your question"), (from_bot, "from my offer")):
+        for name, value in filled.args.items():
+            if name not in args and name not in filled.guessed:
+                args[name] = value
+                sources.append(f"{name} {value} {where}")
+    tied = (set(from_user.ties) | set(from_bot.ties)) - set(args)
+    missing = [param.name for param in from_user.missing if param.name not in args]
+    if tied or missing:
+        return None, sources
+    return args, sources
