@@ -2071,3 +2071,25 @@ async def test_a_value_said_to_be_unwell_by_its_alias_is_no_choice_either() -> N
                                     "aliases": {"lyon": "wh-lyon", "bremen": "wh-bremen"}}})]
     assert calls(await plan("route FR orders to wh-bremen, lyon is flooded", tools)) == \
         [("route_orders", {"region": "FR", "warehouse": "wh-bremen"})]
+
+
+async def test_at_once_is_the_zero_a_parameter_defines_as_no_wait() -> None:
+    tools = [runbook("stop_conveyor", "Stop a conveyor belt; parcels on it finish after the run-out time", "write",
+                     {"belt": {"pattern": "^belt-[0-9]+$", "description": "Belt, e.g. belt-3"},
+                      "run_out": {"type": "int", "min": 0, "max": 600, "default": 90,
+                                  "description": "seconds the belt keeps running; 0 stops it at once"}})]
+    assert calls(await plan("stop belt-4 immediately, someone's sleeve is caught", tools)) == \
+        [("stop_conveyor", {"belt": "belt-4", "run_out": 0})]
+    assert calls(await plan("stop belt-4 after the last parcels", tools)) == [("stop_conveyor", {"belt": "belt-4"})]
+
+
+async def test_a_name_a_text_parameter_takes_whole_is_no_numbered_thing_for_a_count() -> None:
+    """ "belt-4" fits `belt`'s pattern; `run_out`'s description speaks of "the belt", but 4 is not
+    a number of seconds written with its prefix."""
+    tools = [runbook("stop_conveyor", "Stop a conveyor belt", "write",
+                     {"belt": {"pattern": "^belt-[0-9]+$", "description": "Belt, e.g. belt-3"},
+                      "run_out": {"type": "int", "min": 0, "max": 600, "default": 90,
+                                  "description": "seconds the belt keeps running before it stops"}})]
+    assert calls(await plan("stop belt-4", tools)) == [("stop_conveyor", {"belt": "belt-4"})]
+    assert calls(await plan("stop belt-4 with a run-out of 30 seconds", tools)) == \
+        [("stop_conveyor", {"belt": "belt-4", "run_out": 30})]

@@ -203,10 +203,15 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     actions = action_stems(spec)
     objects = object_positions(spans, actions | {word for word in misspelt(spans, actions)})
     tool_words = name_words(spec)
+    # "belt-4" that a text parameter's pattern takes whole is that value, not belt number 4 of a count
+    shaped = {span.text.lower() for span in spans if any(
+        param.kind == "string" and restrictive(param.schema) and fitting(span.text, param.schema) for param in params)}
     for param in numeric:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
             continue
         value, written = number_for(param, entities, used_numbers, spec.summary, only_number=len(numeric) == 1)
+        if written and {form.lower() for form in written} & shaped:
+            continue
         avoid |= written  # the name it was written in ("CHG4711") is not a text value too
         if value is not None:
             used_numbers.add(value)
@@ -219,7 +224,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
     for param in params:  # "until further notice" where the description says "0 = until someone lifts it"
         if param.name not in filled.args and (zero := zero_for_no_end(param, entities.plain)) is not None:
-            put(param, zero, f"{param.name} {zero} (no end, as its description defines 0)",
+            put(param, zero, f"{param.name} {zero} (as its description defines 0)",
                 FIT_POINTS["anchor", "string"])
     for param in params:  # text parameters that take what the request wrote as a URL or a path
         if param.name in filled.args or param.kind != "string":

@@ -1,8 +1,9 @@
-"""Durations without an end: "block it permanently", "freeze search until someone lifts it",
-"route +1 over bt until further notice". A parameter whose description says what 0 means, and
-that meaning is no end ("0 = until someone lifts it", "0 blocks until unblocked by hand"), takes 0
-for them. Both sides are read from ordinary English, not from any tool's words: the parameter says
-in its own description that 0 is its "for good"."""
+"""Durations without an end or without a wait: "block it permanently", "freeze search until
+someone lifts it", "route +1 over bt until further notice"; "drop the live calls immediately". A
+parameter whose description says what 0 means, and that meaning is no end ("0 = until someone
+lifts it", "0 blocks until unblocked by hand") or no wait ("0 drops them at once"), takes 0 for
+them. Both sides are read from ordinary English, not from any tool's words: the parameter says in
+its own description that 0 is its "for good" or its "right now"."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ _ZERO_HAS_NO_END = re.compile(
     r"limit|timeout|expiration)|indefinite\w*|permanent\w*|unlimited|infinite\w*)\b",
     re.IGNORECASE,
 )
+# "0 drops them at once", "0 = immediately", "0 means no grace period"
+_ZERO_IS_AT_ONCE = re.compile(
+    r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|is|-)?[^.;,()]{0,40}?\b(?:at\s+once|immediate\w*|right\s+away|"
+    r"straight\s+away|without\s+(?:waiting|delay|a\s+grace)|no\s+(?:grace|wait\w*|delay|drain\w*))\b",
+    re.IGNORECASE,
+)
 # what people write for "with no end": "permanently", "for good", "until further notice", "until
 # someone lifts it", "until I say so", "till it's removed"
 _NO_END = re.compile(
@@ -27,6 +34,10 @@ _NO_END = re.compile(
     r"cancel+ed|told\s+otherwise))|with\s+no\s+(?:end|expiry)|(?:and\s+)?never\s+expire)\b",
     re.IGNORECASE,
 )
+# what people write for "with no wait": "drop the live calls immediately", "at once", "no grace"
+_AT_ONCE = re.compile(r"\b(?:immediately|at\s+once|right\s+(?:away|now)|straight\s+away|instantly|"
+                      r"without\s+(?:waiting|a\s+grace\s+period|any\s+grace)|no\s+grace(?:\s+period)?)\b",
+                      re.IGNORECASE)
 
 
 def says_no_end(text: str) -> bool:
@@ -36,8 +47,10 @@ def says_no_end(text: str) -> bool:
 
 def zero_for_no_end(param: Param, text: str) -> int | str | None:
     """0 in the parameter's own type when its description makes 0 "no end" and the request asks
-    for no end; else None."""
-    if not _ZERO_HAS_NO_END.search(str(param.schema.get("description", ""))) or not says_no_end(text):
+    for no end, or makes 0 "at once" and the request asks for it at once; else None."""
+    described = str(param.schema.get("description", ""))
+    if not (_ZERO_HAS_NO_END.search(described) and says_no_end(text)) and \
+            not (_ZERO_IS_AT_ONCE.search(described) and _AT_ONCE.search(text)):
         return None
     if param.kind in ("int", "number"):
         return 0
