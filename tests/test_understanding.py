@@ -2093,3 +2093,26 @@ async def test_a_name_a_text_parameter_takes_whole_is_no_numbered_thing_for_a_co
     assert calls(await plan("stop belt-4", tools)) == [("stop_conveyor", {"belt": "belt-4"})]
     assert calls(await plan("stop belt-4 with a run-out of 30 seconds", tools)) == \
         [("stop_conveyor", {"belt": "belt-4", "run_out": 30})]
+
+
+async def test_a_flag_is_named_by_the_words_of_the_summary_part_that_describes_it() -> None:
+    """ "a deep clean also descales the boiler": "descale" names `deep` though the summary uses it;
+    words the rest of the summary uses ("machine") name no flag."""
+    machine = {"pattern": "^cm-[0-9]{2}$", "description": "Coffee machine, e.g. cm-04"}
+    tools = [runbook("clean_machine", "Clean a coffee machine's brew unit. A quick clean rinses the brew unit "
+                     "only; a deep clean also descales the boiler (takes an hour).", "write",
+                     {"machine": machine, "deep": {"type": "bool", "default": False,
+                                                   "description": "Deep clean: descale the boiler too"}}),
+             runbook("machine_state", "Show a coffee machine's counters", "read", {"machine": machine})]
+    assert calls(await plan("clean cm-07 with a full descale, the coffee tastes of chalk", tools)) == \
+        [("clean_machine", {"machine": "cm-07", "deep": True})]
+    assert calls(await plan("clean cm-07, the machine is sticky", tools)) == [("clean_machine", {"machine": "cm-07"})]
+
+
+async def test_an_everyday_change_verb_is_no_read_of_its_object() -> None:
+    """ "evict", "requeue", "quarantine": orders for a change, not a look at what they name."""
+    item = {"pattern": "^it-[0-9]{4}$", "description": "Cache item, e.g. it-0042"}
+    tools = [runbook("cache_item", "Show a cached item and its age", "read", {"item": item})]
+    for verb in ("evict", "requeue", "quarantine"):
+        assert isinstance(await plan(f"{verb} it-0042, it's stale", tools), Answer), verb
+    assert calls(await plan("show it-0042", tools)) == [("cache_item", {"item": "it-0042"})]

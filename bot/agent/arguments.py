@@ -311,7 +311,12 @@ def _flag_named_at(param: Param, tokens: list[str], summary: str) -> int | None:
     own = {stem(word) for word in identifier_words(param.name) if word not in STOPWORDS and len(word) >= 3}
     said = {stem(word) for word in words_of(str(param.schema.get("description", "")))
             if len(word) >= 4 and word not in STOPWORDS}
-    named = own | (said - summary_stems(summary))
+    # the tool's summary words say what the tool is about, not this flag: except those of a part of
+    # the summary that names the flag ("a long erase overwrites the whole tape" for `long`)
+    parts = [summary_stems(part) for part in re.split(r"[.;:]\s+|,\s+", summary)]
+    naming = [part for part in parts if own & part]
+    about_flag = set().union(*naming) - set().union(*(part for part in parts if not own & part)) if naming else set()
+    named = own | (said - (summary_stems(summary) - about_flag))
     found = next((index for index, token in enumerate(tokens) if stem(token) in named), None)
     if found is None and "my" in tokens and _ABOUT_ME.search(f"{param.name} {param.schema.get('description', '')}"):
         return tokens.index("my")  # "show my changes" for `mine`, "Only changes I raised"

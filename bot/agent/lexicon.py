@@ -60,7 +60,9 @@ MUTATING_VERBS = _wordset(
     "mount unmount promote demote pin unpin lock unlock expire extend renew publish transfer import apply "
     "purge flush wipe erase archive unarchive restore snapshot untag bump raise lower increase decrease "
     "shrink grow expand add delete destroy terminate suspend resume pause unpause freeze unfreeze escalate wake "
-    "notify order buy purchase")
+    "notify order buy purchase evict replay redeliver resend reissue regenerate requeue refund void quarantine "
+    "isolate fence taint throttle yank mute unmute silence snooze ack acknowledge mark annotate hold release "
+    "recycle zap revoke blank bounce kick")
 
 # Verbs that set a state by the word after them ("switch it off", "flip on the flag").
 SWITCH_VERBS = _wordset("switch flip toggle")
