@@ -2116,3 +2116,13 @@ async def test_an_everyday_change_verb_is_no_read_of_its_object() -> None:
     for verb in ("evict", "requeue", "quarantine"):
         assert isinstance(await plan(f"{verb} it-0042, it's stale", tools), Answer), verb
     assert calls(await plan("show it-0042", tools)) == [("cache_item", {"item": "it-0042"})]
+
+
+async def test_a_value_given_as_what_it_is_now_is_no_choice_for_the_new_one() -> None:
+    tools = [runbook("set_shelf_life", "Set how long a product stays on sale", "write",
+                     {"sku": {"pattern": "^sku-[0-9]+$", "description": "Product, e.g. sku-12"},
+                      "days": {"type": "enum", "values": ["3", "7", "14", "30"]}})]
+    assert calls(await plan("shelf life of sku-88 is 30 days, make it 7", tools)) == \
+        [("set_shelf_life", {"sku": "sku-88", "days": "7"})]
+    assert calls(await plan("change sku-88's shelf life from 14 to 3 days", tools)) == \
+        [("set_shelf_life", {"sku": "sku-88", "days": "3"})]

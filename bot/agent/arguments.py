@@ -163,6 +163,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                     _described(name, entities.plain) for name in (str(value), *(alias for alias, target in
                                                                                  aliases.items() if target == value)))
                            ] or matches
+            if len(matches) > 1:  # "retention is 3653 days, make it 30": what it is now is no choice
+                matches = [value for value in matches if not _current(str(value), entities.plain)] or matches
             by_path = [] if matches else path_enum_matches(param.enum, entities)
             if len(matches) > 1 and spec.risk is not Risk.read:
                 filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"
@@ -292,6 +294,13 @@ _EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under
                                re.IGNORECASE)
 _ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
+
+
+def _current(value: str, text: str) -> bool:
+    """Whether the request gives the value as what something is now, or was: "is 3653 days", "from
+    3 to 5", "currently at 4"."""
+    return re.search(rf"\b(?:is|are|was|were|currently|from)\s+(?:now\s+|currently\s+|still\s+|at\s+)?"
+                     rf"{re.escape(value)}(?![\w.-])", text, re.IGNORECASE) is not None
 
 
 def _orders_the_flags_change(param: Param, tokens: list[str], at: int) -> bool:
