@@ -2126,3 +2126,9 @@ async def test_a_value_given_as_what_it_is_now_is_no_choice_for_the_new_one() ->
         [("set_shelf_life", {"sku": "sku-88", "days": "7"})]
     assert calls(await plan("change sku-88's shelf life from 14 to 3 days", tools)) == \
         [("set_shelf_life", {"sku": "sku-88", "days": "3"})]
+    ovens = [runbook("move_bakes", "Move a product's bakes to another oven", "write",
+                     {"sku": {"pattern": "^sku-[0-9]+$", "description": "Product, e.g. sku-12"},
+                      "oven": {"type": "enum", "values": ["oven-north", "oven-south"],
+                               "aliases": {"north": "oven-north", "south": "oven-south"}}})]
+    assert calls(await plan("move sku-88 bakes off north onto oven-south", ovens)) == \
+        [("move_bakes", {"sku": "sku-88", "oven": "oven-south"})]

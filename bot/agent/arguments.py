@@ -157,14 +157,12 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
                 matches = [value for value in matches if stem(str(value).lower()) not in action_stems(spec)
                            and not verb_with_object(str(value), entities.plain)]
-            if len(matches) > 1:  # "resend it via sinch, twilio is flaky": a value said to be unwell is no choice
-                aliases = enum_aliases(param.schema)
-                matches = [value for value in matches if not any(
-                    _described(name, entities.plain) for name in (str(value), *(alias for alias, target in
-                                                                                 aliases.items() if target == value)))
-                           ] or matches
-            if len(matches) > 1:  # "retention is 3653 days, make it 30": what it is now is no choice
-                matches = [value for value in matches if not _current(str(value), entities.plain)] or matches
+            # "resend it via sinch, twilio is flaky": a value said to be unwell is no choice; nor what
+            # it is now or is moved away from ("is 3653 days, make it 30", "off telnyx onto bt-lon")
+            for said_otherwise in (_described, _current):
+                if len(matches) > 1:
+                    matches = [value for value in matches if not any(
+                        said_otherwise(name, entities.plain) for name in _names_of(value, param))] or matches
             by_path = [] if matches else path_enum_matches(param.enum, entities)
             if len(matches) > 1 and spec.risk is not Risk.read:
                 filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"
@@ -296,11 +294,17 @@ _ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
 
 
+def _names_of(value: Any, param: Param) -> list[str]:
+    """An enum value and the aliases that stand for it."""
+    return [str(value), *(alias for alias, target in enum_aliases(param.schema).items() if target == value)]
+
+
 def _current(value: str, text: str) -> bool:
-    """Whether the request gives the value as what something is now, or was: "is 3653 days", "from
-    3 to 5", "currently at 4"."""
-    return re.search(rf"\b(?:is|are|was|were|currently|from)\s+(?:now\s+|currently\s+|still\s+|at\s+)?"
-                     rf"{re.escape(value)}(?![\w.-])", text, re.IGNORECASE) is not None
+    """Whether the request gives the value as what something is now, or was, or where it is moved
+    away from: "is 3653 days", "from 3 to 5", "currently at 4", "off telnyx onto bt-lon"."""
+    return re.search(rf"\b(?:is|are|was|were|currently|from|off|off\s+of|away\s+from|out\s+of)\s+"
+                     rf"(?:now\s+|currently\s+|still\s+|at\s+)?{re.escape(value)}(?![\w.-])", text,
+                     re.IGNORECASE) is not None
 
 
 def _orders_the_flags_change(param: Param, tokens: list[str], at: int) -> bool:
