@@ -2132,3 +2132,12 @@ async def test_a_value_given_as_what_it_is_now_is_no_choice_for_the_new_one() ->
                                "aliases": {"north": "oven-north", "south": "oven-south"}}})]
     assert calls(await plan("move sku-88 bakes off north onto oven-south", ovens)) == \
         [("move_bakes", {"sku": "sku-88", "oven": "oven-south"})]
+
+
+async def test_a_typing_slip_of_a_long_alias_fills_an_optional_value() -> None:
+    tools = [runbook("carrier_health", "Health of the parcel carriers' APIs", "read",
+                     {"carrier": {"type": "enum", "values": ["dhl-de", "ups-us", ""], "default": "",
+                                  "aliases": {"deutschepost": "dhl-de", "united": "ups-us"}}})]
+    assert calls(await plan("labels fail since noon, check deutschpost health", tools)) == \
+        [("carrier_health", {"carrier": "dhl-de"})]
+    assert calls(await plan("labels fail since noon, check carrier health", tools)) == [("carrier_health", {})]

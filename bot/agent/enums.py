@@ -85,6 +85,10 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 7]
         slips = {value for value in values if isinstance(value, str) and len(value) >= 7 and value.isalpha()
                  and any(typo_of(word, {value.lower()}) == value.lower() for word in words)}
+        # "check twillio" for a value whose alias is "twilio": the alias's slip, a long alias only
+        longer = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 6]
+        slips |= {value for alias, value in (aliases or {}).items() if len(alias) >= 6 and alias.isalpha()
+                  and any(typo_of(word, {alias.lower()}) == alias.lower() for word in longer)}
         found = list(slips) if len(slips) == 1 else []
     return found
 
