@@ -2141,3 +2141,26 @@ async def test_a_typing_slip_of_a_long_alias_fills_an_optional_value() -> None:
     assert calls(await plan("labels fail since noon, check deutschpost health", tools)) == \
         [("carrier_health", {"carrier": "dhl-de"})]
     assert calls(await plan("labels fail since noon, check carrier health", tools)) == [("carrier_health", {})]
+
+
+@pytest.mark.parametrize("text", ["pull lane-3 out of service", "yank lane-3 out of service, scanner is dead",
+                                  "can you get lane-3 out of the service"])
+async def test_a_description_that_moves_its_object_with_a_light_verb_is_asked_for_by_any_verb_of_moving(
+        text: str) -> None:
+    """ "take a checkout lane out of service": the particle phrase is the action, whichever verb of
+    moving the request uses; the lane's status is not what it asks for."""
+    lane = {"pattern": "^lane-[0-9]+$", "description": "Checkout lane, e.g. lane-2"}
+    tools = [runbook("close_lane", "take a checkout lane out of service: its light turns red", "write",
+                     {"lane": lane}),
+             runbook("lane_status", "Show a checkout lane's scanner and till status", "read", {"lane": lane})]
+    assert calls(await plan(text, tools)) == [("close_lane", {"lane": "lane-3"})]
+
+
+async def test_moving_something_elsewhere_is_not_the_phrasal_action() -> None:
+    lane = {"pattern": "^lane-[0-9]+$", "description": "Checkout lane, e.g. lane-2"}
+    tools = [runbook("close_lane", "take a checkout lane out of service: its light turns red", "write",
+                     {"lane": lane}),
+             runbook("lane_status", "Show a checkout lane's scanner and till status", "read", {"lane": lane})]
+    assert not any(tool == "close_lane" for tool, _ in calls(await plan("how is lane-3's scanner doing", tools)))
+    assert isinstance(await plan("pull lane-3 out of the queue report", tools), Answer) or \
+        not any(tool == "close_lane" for tool, _ in calls(await plan("pull lane-3 out of the queue report", tools)))

@@ -39,6 +39,7 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
+from chatops.bot.agent.phrasal import phrasal_action, says_the_phrasal_action
 from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span, verb_place
 from chatops.bot.agent.tool_words import (
     abbreviation_of,
@@ -192,6 +193,12 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             verb_hit = True
             # a synonym of a change in the verb's place ("scale", "bounce", "shrink"; not "backed up")
             action_hit = action_hit or cls in CHANGE_CLASSES
+    phrasal = phrasal_action(spec.summary)
+    if phrasal and says_the_phrasal_action(phrasal, clauses):  # "pull telnyx-fra out of service"
+        score += WORD_POINTS
+        matched.append(" ".join(phrasal))
+        labels.append(f"+{WORD_POINTS:g} moves it {' '.join(phrasal)!r} as its description does")
+        verb_hit = action_hit = True
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):

@@ -1,0 +1,52 @@
+"""Actions a description says with a light verb and a particle phrase: "take a sip trunk out of
+service", "put the shop into maintenance", "bring a node back into rotation". The verb says little
+(`lexicon.LIGHT_VERBS`); the phrase after the object is the action. A request that moves its object
+the same way with any verb of moving ("pull telnyx-fra out of service", "yank node-7 out of
+rotation", "get the shop into maintenance") asks for that action."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from chatops.bot.agent.entities import stem, words_of
+from chatops.bot.agent.lexicon import LIGHT_VERBS
+from chatops.bot.agent.phrases import at_verb
+
+# verbs that move something somewhere: with a particle phrase, any of them says the same
+MOVING_VERBS = frozenset({*LIGHT_VERBS, "pull", "yank", "knock", "move", "drop", "throw", "send", "pop", "kick",
+                          "shift", "swap", "rotate", "cycle"})
+# "take X out of service", "put X into maintenance", "bring X back into rotation", "take X off the rota"
+_TAIL = re.compile(r"^(?:(?:back\s+)?(?:out\s+of|into|in\s+to|onto|off(?:\s+of)?))\s+(?:the\s+)?([a-z][a-z-]{2,})\b")
+
+
+_FILLER = frozenset({"the", "back"})  # "bring it back into rotation" moves it into rotation
+
+
+@functools.lru_cache(maxsize=1024)
+def phrasal_action(summary: str) -> tuple[str, ...] | None:
+    """The particle phrase of a description that opens with a light verb, as stems ("out", "of",
+    "servic" for "take a sip trunk out of service"); None when it opens otherwise."""
+    words = words_of(summary)
+    if not words or words[0] not in LIGHT_VERBS:
+        return None
+    for skip in range(1, 5):  # the object: one to four words
+        match = _TAIL.match(" ".join(words[1 + skip: 8]))
+        if match:
+            return tuple(stem(word) for word in words_of(match.group(0)) if word not in _FILLER)
+    return None
+
+
+def says_the_phrasal_action(phrase: tuple[str, ...], clauses: list[list[str]]) -> bool:
+    """Whether a clause moves its object the way `phrase` says, with a verb of moving in the
+    order's place ("pull telnyx-fra out of service")."""
+    moving = {stem(word) for word in MOVING_VERBS}
+    for clause in clauses:
+        for start, token in enumerate(clause):
+            if token not in moving or not at_verb(start, [clause]):
+                continue
+            for gap in range(1, 5):
+                at = start + 1 + gap
+                if [t for t in clause[at: at + len(phrase) + 2] if t not in _FILLER][: len(phrase)] == list(phrase):
+                    return True
+    return False
