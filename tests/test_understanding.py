@@ -2164,3 +2164,20 @@ async def test_moving_something_elsewhere_is_not_the_phrasal_action() -> None:
     assert not any(tool == "close_lane" for tool, _ in calls(await plan("how is lane-3's scanner doing", tools)))
     assert isinstance(await plan("pull lane-3 out of the queue report", tools), Answer) or \
         not any(tool == "close_lane" for tool, _ in calls(await plan("pull lane-3 out of the queue report", tools)))
+
+
+async def test_set_x_to_a_listed_value_is_the_set_tools_action_and_back_is_no_backend() -> None:
+    """ "set pos-api back to verbose": `set_trace_mode` is named by a light verb, and the order gives
+    one of its listed values after "to"; "back" shortens nothing ("backend" of another tool)."""
+    tools = [runbook("set_trace_mode", "Change how much a running service traces", "write",
+                     {"service": {"pattern": "^[a-z][a-z0-9-]{1,40}$", "description": "The service, e.g. pos-api"},
+                      "mode": {"type": "enum", "values": ["off", "sampled", "verbose"]}}),
+             runbook("set_backend_weight", "Set a backend's weight in its pool", "write",
+                     {"backend": {"pattern": "^[a-z0-9.-]+:[0-9]+$", "description": "host:port"},
+                      "weight": {"type": "int", "min": 0, "max": 100}}),
+             runbook("rebuild_catalog", "Rebuild a service's product catalog from the database", "write",
+                     {"catalog": {"pattern": "^[a-z0-9][a-z0-9_.-]{0,60}$", "description": "e.g. pos-api"}})]
+    assert calls(await plan("set pos-api back to sampled", tools)) == \
+        [("set_trace_mode", {"service": "pos-api", "mode": "sampled"})]
+    assert calls(await plan("set pos-api to verbose", tools)) == \
+        [("set_trace_mode", {"service": "pos-api", "mode": "verbose"})]

@@ -23,7 +23,7 @@ from chatops.bot.agent.entities import (
     without_quoted,
     words_of,
 )
-from chatops.bot.agent.filled import ENTITY_KINDS
+from chatops.bot.agent.filled import ENTITY_KINDS, Filled
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     CHANGE_CLASSES,
@@ -218,7 +218,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{points:g} description {description_hits}")
     filled = fill_arguments(spec, entities)
     verb_hit = verb_hit or filled.verb_value
-    action_hit = action_hit or filled.verb_value
+    action_hit = action_hit or filled.verb_value or _sets_a_listed_value(own_names, clauses, filled, entities)
     score += filled.fit
     labels += [f"fits {label}" for label in filled.fit_labels]
     # Only a missing parameter of an entity kind counts against the tool: any word can be a
@@ -231,6 +231,21 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"-{penalty:g} missing {typed}")
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
                      described=bool(description_hits), subject_opens=subject_opens and not action_hit)
+
+
+def _sets_a_listed_value(own_names: list[str], clauses: list[list[str]], filled: Filled,
+                         entities: Entities) -> bool:
+    """ "set search-api back to info" for `set_log_level`: a tool named by a light verb ("set",
+    "make", "put") does its action when the order opens with that verb and gives, after "to", one
+    of the values its parameter lists."""
+    if not own_names or own_names[0] not in LIGHT_VERBS:
+        return False
+    verb = stem(own_names[0])
+    if not any(token == verb and at_verb(index, [clause]) for clause in clauses for index, token in enumerate(clause)):
+        return False
+    listed = [str(value) for name, value in filled.args.items() if filled.sources.get(name) == str(value)
+              and isinstance(value, str)]
+    return any(re.search(rf"\bto\s+{re.escape(value)}\b", entities.plain, re.IGNORECASE) for value in listed)
 
 
 # Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment

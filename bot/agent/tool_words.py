@@ -143,7 +143,8 @@ def abbreviation_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | N
     if len(word) < 4 or not word.isalpha():
         return None
     found = [known for known in vocabulary if len(known) >= 7 and len(known) > len(word) + 2 and known.startswith(word)
-             and known[len(word):] not in _DERIVATIONS]  # "reach" does not shorten "reachable"
+             and known[len(word):] not in _DERIVATIONS  # "reach" does not shorten "reachable"
+             and word not in PARTICLES]  # "set it back to info": "back" is no "backend"
     return found[0] if len(found) == 1 else None
 
 
