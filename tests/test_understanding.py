@@ -2181,3 +2181,14 @@ async def test_set_x_to_a_listed_value_is_the_set_tools_action_and_back_is_no_ba
         [("set_trace_mode", {"service": "pos-api", "mode": "sampled"})]
     assert calls(await plan("set pos-api to verbose", tools)) == \
         [("set_trace_mode", {"service": "pos-api", "mode": "verbose"})]
+
+
+async def test_an_alias_written_as_a_flag_keeps_a_value_that_is_also_the_tools_verb() -> None:
+    """ "halt -9 pump-2": `halt_pump`'s verb is also its mode HALT, which "halt pump-2" alone does
+    not set; the alias "9" written as a flag does."""
+    tools = [runbook("halt_pump", "Stop a pump (SOFT unless told otherwise)", "danger",
+                     {"pump": {"pattern": "^pump-[0-9]+$", "description": "Pump, e.g. pump-1"},
+                      "mode": {"type": "enum", "values": ["SOFT", "HALT"], "default": "SOFT",
+                               "aliases": {"9": "HALT", "hard": "HALT"}}})]
+    assert calls(await plan("halt -9 pump-2", tools)) == [("halt_pump", {"pump": "pump-2", "mode": "HALT"})]
+    assert calls(await plan("halt pump-2", tools)) == [("halt_pump", {"pump": "pump-2"})]

@@ -155,8 +155,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if not matches:  # "on mx1.mail.corp" for a relay that is one of mx1, mx2: the host's own name
                 matches = [value for value, _ in enum_hosts(param, entities)]
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
-                matches = [value for value in matches if stem(str(value).lower()) not in action_stems(spec)
-                           and not verb_with_object(str(value), entities.plain)]
+                matches = [value for value in matches if (stem(str(value).lower()) not in action_stems(spec)
+                           and not verb_with_object(str(value), entities.plain))
+                           or _flag_alias_written(value, param, entities.plain)]  # "kill -9 31337": KILL
             # "resend it via sinch, twilio is flaky": a value said to be unwell is no choice; nor what
             # it is now or is moved away from ("is 3653 days, make it 30", "off telnyx onto bt-lon")
             for said_otherwise in (_described, _current):
@@ -292,6 +293,18 @@ _EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under
                                re.IGNORECASE)
 _ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
+
+
+def _flag_alias_written(value: Any, param: Param, text: str) -> bool:
+    """Whether an alias of the value other than its own word is written, a number as a
+    command-line flag too ("-9" for the alias "9" of KILL)."""
+    for alias, target in enum_aliases(param.schema).items():
+        if target != value or alias.lower() == str(value).lower():
+            continue
+        flag = rf"|(?<!\S)-{re.escape(alias)}(?![\w-])" if alias.isdigit() else ""
+        if re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-]){flag}", text, re.IGNORECASE):
+            return True
+    return False
 
 
 def _names_of(value: Any, param: Param) -> list[str]:
