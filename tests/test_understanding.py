@@ -2192,3 +2192,13 @@ async def test_an_alias_written_as_a_flag_keeps_a_value_that_is_also_the_tools_v
                                "aliases": {"9": "HALT", "hard": "HALT"}}})]
     assert calls(await plan("halt -9 pump-2", tools)) == [("halt_pump", {"pump": "pump-2", "mode": "HALT"})]
     assert calls(await plan("halt pump-2", tools)) == [("halt_pump", {"pump": "pump-2"})]
+
+
+async def test_what_a_new_thing_is_made_from_fills_its_base() -> None:
+    tools = [runbook("clone_playlist", "Make a new playlist for a store", "write",
+                     {"name": {"pattern": "^[a-z0-9-]+$", "description": "New playlist, e.g. xmas-eve"},
+                      "base_playlist": {"pattern": "^[a-z0-9-]*$", "default": "",
+                                        "description": "Copy the tracks of this one"}})]
+    assert calls(await plan("make a playlist xmas-eve off winter-mix", tools)) == \
+        [("clone_playlist", {"name": "xmas-eve", "base_playlist": "winter-mix"})]
+    assert calls(await plan("make a playlist xmas-eve", tools)) == [("clone_playlist", {"name": "xmas-eve"})]

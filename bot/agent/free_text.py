@@ -25,6 +25,7 @@ from chatops.bot.agent.lexicon import (
 from chatops.bot.agent.param_kinds import Param, fits_string
 from chatops.bot.agent.phrased_values import (
     a_listed_choice,
+    base_value,
     comma_remark,
     dash_remark,
     labelled_otherwise,
@@ -109,6 +110,9 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         elif (phrased := phrased_value(param, entities.text)) is not None and fitting(phrased, param.schema):
             put(param, fitting(phrased, param.schema), f"{param.name} {phrased} (written after the words its "
                 f"description puts before 'this')", FIT_POINTS["anchor", "string"])
+        elif (based := base_value(param, entities.text)) is not None and fitting(based, param.schema):
+            put(param, fitting(based, param.schema), f"{param.name} {based} (what it is made from)",
+                FIT_POINTS["anchor", "string"])
         elif param.required and (given := new_value(param, entities.text)) is not None and \
                 fitting(given, param.schema):
             put(param, fitting(given, param.schema), f"{param.name} {given} (the new value the order gives)",

@@ -41,6 +41,20 @@ def phrased_value(param: Param, text: str) -> str | None:
     return match.group(1).rstrip(".!?") if match else None
 
 
+_BASE_NAMES = frozenset({"base", "parent", "source", "origin", "upstream", "start"})
+_OFF = re.compile(r"\b(?:off(?:\s+of)?|based\s+on|branch(?:ed)?\s+(?:off|from)|on\s+top\s+of|from)\s+(?:the\s+)?"
+                  r"([^\s,;\"'`]+)", re.IGNORECASE)
+
+
+def base_value(param: Param, text: str) -> str | None:
+    """What a new thing is made from, for a parameter named so (`base_branch`, `source_snapshot`,
+    `parent`): "create a branch hotfix/x off main" takes "main", so does "based on main"."""
+    if not set(identifier_words(param.name.lower())) & _BASE_NAMES:
+        return None
+    match = _OFF.search(text)
+    return match.group(1).rstrip(".!?") if match else None
+
+
 # an order that gives something a new value: "set X to 5", "bump X to 2500", "flip X to \"false\""
 _SET_TO = re.compile(r"\b(?:set|change|bump|flip|switch|update|raise|lower|increase|decrease|put|make)\b"
                      r"[^.;!?\n]*?\s(?:to|=)\s+(\"[^\"\n]*\"|'[^'\n]*'|`[^`\n]*`|[^\s,;\"'`]+)", re.IGNORECASE)
