@@ -2202,3 +2202,14 @@ async def test_what_a_new_thing_is_made_from_fills_its_base() -> None:
     assert calls(await plan("make a playlist xmas-eve off winter-mix", tools)) == \
         [("clone_playlist", {"name": "xmas-eve", "base_playlist": "winter-mix"})]
     assert calls(await plan("make a playlist xmas-eve", tools)) == [("clone_playlist", {"name": "xmas-eve"})]
+
+
+async def test_a_handle_after_for_fills_a_person_and_p2_fills_a_priority() -> None:
+    tools = [runbook("open_job", "Open a maintenance job for the field team", "write",
+                     {"title": {"description": "Short summary", "max_length": 80},
+                      "assignee": {"default": "", "description": "Username of the technician"},
+                      "priority": {"type": "int", "min": 1, "max": 4, "default": 3, "description": "1 is urgent"}})]
+    assert calls(await plan('open a job "door sensor loose" for tkowalski, p2', tools)) == \
+        [("open_job", {"title": "door sensor loose", "assignee": "tkowalski", "priority": 2})]
+    assert calls(await plan('open a job "door sensor loose" for the night shift', tools)) == \
+        [("open_job", {"title": "door sensor loose"})]

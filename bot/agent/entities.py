@@ -84,7 +84,7 @@ _MARKUP = re.compile(r"<(script|style|iframe|svg|object|embed)\b[^<>]{0,200}>[^<
                      re.IGNORECASE)
 # A thing known by its number: "CHG4711", "CHG-5120", "osd.17", "#4795" (a prefix of letters, or a
 # lone "#"). A version ("v3.0.2"), a host or a unit ("30d") is none of these.
-_NUMBERED = re.compile(r"(?<![\w.:/@-])(?:([A-Za-z]{2,8})[.-]?|#)(\d{1,9})(?![\w.:/%-]|\.\d)")
+_NUMBERED = re.compile(r"(?<![\w.:/@-])(?:([A-Za-z]{1,8})[.-]?|#)(\d{1,9})(?![\w.:/%-]|\.\d)")
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:%|percent\b)", re.IGNORECASE)
 _UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds", "seconds": "seconds",
           "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",

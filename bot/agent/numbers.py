@@ -109,6 +109,12 @@ def unit_number(param: Param, entities: Entities) -> int | None:
     return named[0] if len(named) == 1 and fits_bounds(named[0], param.schema) else None
 
 
+def _initial_of(prefix: str, name: str) -> bool:
+    """ "p2" for `priority`, "s1" for `severity`: one letter, the initial of a one-word name."""
+    words = identifier_words(name.lower())
+    return len(prefix) == 1 and len(words) == 1 and len(words[0]) >= 5 and words[0].startswith(prefix)
+
+
 def numbered(param: Param, entities: Entities, used: set[int]) -> int | None:
     """The number of a thing written with its prefix ("CHG4711", "osd.17", "#4795") for a number
     parameter, when the prefix is a word of the parameter's name or description (its examples
@@ -119,7 +125,8 @@ def numbered(param: Param, entities: Entities, used: set[int]) -> int | None:
                                                 for w in re.findall(r"[a-z]+", token)}
     found = {number for prefix, number in entities.numbered
              if number not in used and fits_bounds(number, param.schema)
-             and ((prefix and (prefix in words or _shortens_a_name_word(prefix.lower(), tuple(words))))  # "sev1"
+             and ((prefix and (prefix in words or _shortens_a_name_word(prefix.lower(), tuple(words))  # "sev1"
+                               or _initial_of(prefix.lower(), param.name)))  # "p2" for `priority`
                   or (not prefix and param.required))}
     return found.pop() if len(found) == 1 else None
 

@@ -12,6 +12,7 @@ from chatops.bot.agent.lexicon import DETERMINERS
 from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.tool_words import listed_choices
 from chatops.bot.agent.values import fitting, restrictive
+from chatops.bot.english import is_dictionary_word
 
 
 def labelled_value(param: Param, text: str) -> str | None:
@@ -139,7 +140,16 @@ def possessor(param: Param, text: str) -> str | None:
         before = words_of(text[:match.start()])[-1:]
         if match.group(1).lower() not in _NOT_A_PERSON and not set(before) & DETERMINERS:  # not "the team's"
             return match.group(1)
+    for match in _FOR_HANDLE.finditer(text):  # "file a ticket … for bkumar", "assign it to @j.doe"
+        handle = match.group(1)
+        if ("@" in match.group(0) or not is_dictionary_word(handle.lower())) and \
+                handle.lower() not in _NOT_A_PERSON | DETERMINERS:
+            return handle
     return None
+
+
+# a handle after "for"/"to": "@j.doe", or a word no dictionary has ("bkumar"), never "the"/"VPN outage"
+_FOR_HANDLE = re.compile(r"\b(?:for|to|assign(?:ed)?\s+(?:it\s+)?to)\s+@?([a-z][a-z0-9._-]{1,30})(?![\w@/])")
 
 
 def a_listed_choice(summary: str, text: str, param: Param) -> str | None:
