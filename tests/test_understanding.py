@@ -2213,3 +2213,13 @@ async def test_a_handle_after_for_fills_a_person_and_p2_fills_a_priority() -> No
         [("open_job", {"title": "door sensor loose", "assignee": "tkowalski", "priority": 2})]
     assert calls(await plan('open a job "door sensor loose" for the night shift', tools)) == \
         [("open_job", {"title": "door sensor loose"})]
+
+
+@pytest.mark.parametrize("text", ["now cache-b.lan", "looks fine, now cache-b.lan", "ok now for cache-b.lan"])
+async def test_now_and_one_value_repeats_the_last_step_with_that_value(text: str) -> None:
+    """ "now hsm-b" after a port check of hsm-a is that check again on hsm-b, not a web check that
+    a bare host would also fit."""
+    earlier = [Plan(goal="earlier", steps=[Step(tool="tcp_check", args={"host": "cache-a.lan", "port": 6380},
+                                                risk=Risk.read, status=StepStatus.succeeded, outcome="ok")])]
+    assert calls(await plan(text, [spec_of(item) for item in BUILTIN_TOOLS], earlier=earlier)) == \
+        [("tcp_check", {"host": "cache-b.lan", "port": 6380})]

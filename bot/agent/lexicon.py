@@ -265,7 +265,9 @@ REPEAT = re.compile(
 # for checkout", "do it again but for nginx": the same step with one value replaced.
 REPLACE = re.compile(
     r"^\W*(?:and|&|but|now|ok(?:ay)?|so|then)?\W*(?:what|how)\s+about\b|^\W*and\b|\binstead\b|\bsame\s+"
-    r"(?:for|with|on|in|but)\b|\bbut\s+(?:for|with|on|in)\b|\bsame\s+thing\b",
+    r"(?:for|with|on|in|but)\b|\bbut\s+(?:for|with|on|in)\b|\bsame\s+thing\b|"
+    r"(?:^\W*(?:(?:ok(?:ay)?|and|so|then|alright)[\s,]+)?|[,.;!]\s*)now\s+(?:for\s+|on\s+|in\s+|with\s+)?"
+    r"[\w@./:-]+\W*$",  # "now hsm-b.pay.acme.io", "…, now prod"
     re.IGNORECASE,
 )
 # The words that point back at the last plan ("it", "that one").
