@@ -2223,3 +2223,16 @@ async def test_now_and_one_value_repeats_the_last_step_with_that_value(text: str
                                                 risk=Risk.read, status=StepStatus.succeeded, outcome="ok")])]
     assert calls(await plan(text, [spec_of(item) for item in BUILTIN_TOOLS], earlier=earlier)) == \
         [("tcp_check", {"host": "cache-b.lan", "port": 6380})]
+
+
+async def test_a_follow_up_adding_a_value_as_well_takes_the_enums_both() -> None:
+    """ "print it on the colour printer as well" after a print to the default (mono) one: both."""
+    tools = [runbook("print_report", "Print a report", "write",
+                     {"report": {"pattern": "^rep-[0-9]+$", "description": "Report, e.g. rep-7"},
+                      "printer": {"type": "enum", "values": ["mono", "colour", "both"], "default": "mono"}})]
+    earlier = [Plan(goal="earlier", steps=[Step(tool="print_report", args={"report": "rep-12"}, risk=Risk.write,
+                                                status=StepStatus.proposed)])]
+    assert calls(await plan("print it on the colour printer as well", tools, earlier=earlier)) == \
+        [("print_report", {"report": "rep-12", "printer": "both"})]
+    assert calls(await plan("print it on the colour printer instead", tools, earlier=earlier)) == \
+        [("print_report", {"report": "rep-12", "printer": "colour"})]

@@ -29,6 +29,7 @@ from chatops.bot.english import is_dictionary_word
 from chatops.bot.model import Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolSpec
 
+_AS_WELL = re.compile(r"\b(?:as\s+well|too|also)\b", re.IGNORECASE)
 SHORT = 6  # words: a message this short that fits the previous tool is about it
 # "same for billing", "do it again but for nginx": the value the message is about, last.
 _FOR_VALUE = re.compile(r"\b(?:for|about|with|on|in|to|of)\s+(?:the\s+)?([a-z0-9][a-z0-9._-]*)\W*$", re.IGNORECASE)
@@ -78,6 +79,14 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
     if len(entities.numbers) == 1 and len(numeric) == 1 and numeric[0].name not in new and not entities.ports:
         # "show 200 instead": the one number replaces the one number of the step it follows
         new[numeric[0].name], labels[numeric[0].name] = entities.numbers[0], f"{numeric[0].name} {entities.numbers[0]}"
+    if _AS_WELL.search(text):  # "write it to the online store as well": the one it had, and this one
+        for param in parameters(previous.spec):
+            if param.kind == "enum" and param.name in new:
+                before = previous.step.args.get(param.name, param.schema.get("default"))
+                both = [value for value in param.enum if str(value).lower() in ("both", "all")]
+                if before is not None and before != new[param.name] and len(both) == 1:
+                    new[param.name] = both[0]
+                    labels[param.name] = f"{param.name} {both[0]} ({before} as before, and {labels[param.name]})"
     match = _FOR_VALUE.search(text)
     if match:
         value = match.group(1).lower()
@@ -148,9 +157,10 @@ def _stray(word: str, candidate: Candidate) -> bool:
 
 
 def _asks_same(text: str) -> bool:
-    """ "again", "do it", "same for staging", "what about web-2?", "but for nginx": the message asks
-    for the previous step once more, with or without a value replaced."""
-    return bool(REPEAT.search(text) or REPLACE.search(text) or _FOR_VALUE.search(text))
+    """ "again", "do it", "same for staging", "what about web-2?", "but for nginx", "to the online
+    store as well": the message asks for the previous step once more, with or without a value
+    replaced or added."""
+    return bool(REPEAT.search(text) or REPLACE.search(text) or _FOR_VALUE.search(text) or _AS_WELL.search(text))
 
 
 def _own_action(text: str, previous: Previous, new: dict[str, Any]) -> set[str]:
