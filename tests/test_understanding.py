@@ -2236,3 +2236,14 @@ async def test_a_follow_up_adding_a_value_as_well_takes_the_enums_both() -> None
         [("print_report", {"report": "rep-12", "printer": "both"})]
     assert calls(await plan("print it on the colour printer instead", tools, earlier=earlier)) == \
         [("print_report", {"report": "rep-12", "printer": "colour"})]
+
+
+async def test_a_near_action_asks_for_a_tool_that_has_only_that_one() -> None:
+    """ "suspend badge 0042" for a tool that disables badges; "resume" for one that enables. Never
+    between opposites, and the tool's own word still wins where both exist."""
+    badge = {"pattern": "^[0-9]{4}$", "description": "Badge number, e.g. 0042"}
+    tools = [runbook("disable_badge", "Disable a door badge", "write", {"badge": badge}),
+             runbook("enable_badge", "Enable a door badge again", "write", {"badge": badge}),
+             runbook("badge_events", "List a badge's door events", "read", {"badge": badge})]
+    assert calls(await plan("suspend badge 0042, it was reported lost", tools)) == [("disable_badge", {"badge": "0042"})]
+    assert calls(await plan("resume badge 0042, it was found", tools)) == [("enable_badge", {"badge": "0042"})]

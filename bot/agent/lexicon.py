@@ -153,6 +153,13 @@ OPPOSITE_CLASSES: dict[str, frozenset[str]] = {
     "deploy": frozenset({"rollback"}), "rollback": frozenset({"deploy"}),
     "disable": frozenset({"enable"}), "enable": frozenset({"disable"}),
 }
+# Actions near enough that one's words ask for the other when a tool has only that one: "suspend
+# the key" for a tool that disables keys, "thaw it" for one that enables. Half the evidence of the
+# tool's own class; never between opposites.
+RELATED_CLASSES: dict[str, frozenset[str]] = {
+    "suspend": frozenset({"disable"}), "disable": frozenset({"suspend"}),
+    "enable": frozenset({"resume"}), "resume": frozenset({"enable"}),
+}
 # Classes whose words in the verb's place ask for a change ("scale checkout to 8", "bounce it"),
 # unlike subject classes ("the queue is backed up", "the disk is full").
 CHANGE_CLASSES = ACTION_CLASSES | {"scale"}

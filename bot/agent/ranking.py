@@ -35,6 +35,7 @@ from chatops.bot.agent.lexicon import (
     OPPOSITE_CLASSES,
     QUESTION,
     QUESTION_END,
+    RELATED_CLASSES,
     REQUEST_SPLIT,
     SYNONYMS,
     synonym_class,
@@ -199,6 +200,21 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         matched.append(" ".join(phrasal))
         labels.append(f"+{WORD_POINTS:g} moves it {' '.join(phrasal)!r} as its description does")
         verb_hit = action_hit = True
+    if not action_hit:  # "suspend tls.api-2025" for a tool that disables keys: a related action, half points
+        own_classes = {synonym_class(word) for word in _synonym_sources(spec)} & ACTION_CLASSES
+        for cls in sorted(set().union(*(RELATED_CLASSES.get(own, frozenset()) for own in own_classes)) - own_classes):
+            inside_longer = shadowed(tuple(tokens), cls)
+            spans = [(synonym, found) for synonym in SYNONYMS[cls]
+                     if (found := synonym_span(synonym, tokens, covered)) is not None and found not in inside_longer
+                     and at_verb(found[0], clauses)]
+            if spans:
+                synonym, (start, end) = max(spans, key=lambda item: len(item[0].split()))
+                covered.update(range(start, end))
+                score += SYNONYM_POINTS / 2
+                matched.append(synonym)
+                labels.append(f"+{SYNONYM_POINTS / 2:g} {synonym!r} (near its action)")
+                verb_hit = action_hit = True
+                break
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
