@@ -2245,5 +2245,6 @@ async def test_a_near_action_asks_for_a_tool_that_has_only_that_one() -> None:
     tools = [runbook("disable_badge", "Disable a door badge", "write", {"badge": badge}),
              runbook("enable_badge", "Enable a door badge again", "write", {"badge": badge}),
              runbook("badge_events", "List a badge's door events", "read", {"badge": badge})]
-    assert calls(await plan("suspend badge 0042, it was reported lost", tools)) == [("disable_badge", {"badge": "0042"})]
+    assert calls(await plan("suspend badge 0042, it was reported lost", tools)) == \
+        [("disable_badge", {"badge": "0042"})]
     assert calls(await plan("resume badge 0042, it was found", tools)) == [("enable_badge", {"badge": "0042"})]
