@@ -2248,3 +2248,17 @@ async def test_a_near_action_asks_for_a_tool_that_has_only_that_one() -> None:
     assert calls(await plan("suspend badge 0042, it was reported lost", tools)) == \
         [("disable_badge", {"badge": "0042"})]
     assert calls(await plan("resume badge 0042, it was found", tools)) == [("enable_badge", {"badge": "0042"})]
+
+
+async def test_same_for_a_value_replaces_the_argument_written_like_it() -> None:
+    """ "same for 2026-12-03" after a rerun of a job for 2026-12-02 moves the date, not the job's
+    name, though the name's pattern would take a date too."""
+    tools = [runbook("rerun_batch", "Run a batch job again for one day", "write",
+                     {"job": {"pattern": "^[A-Za-z0-9_.-]{1,100}$", "description": "job id"},
+                      "step": {"pattern": "^[A-Za-z0-9_.-]{1,100}$", "description": "step id, e.g. post.entries"},
+                      "day": {"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "business day, YYYY-MM-DD"}})]
+    args = {"job": "ledger.close", "step": "post.entries", "day": "2026-12-02"}
+    earlier = [Plan(goal="earlier", steps=[Step(tool="rerun_batch", args=args, risk=Risk.write,
+                                                status=StepStatus.succeeded, outcome="ok")])]
+    assert calls(await plan("same for 2026-12-03", tools, earlier=earlier)) == \
+        [("rerun_batch", {**args, "day": "2026-12-03"})]

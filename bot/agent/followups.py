@@ -75,6 +75,17 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
     filled = fill_arguments(previous.spec, entities)
     new = {name: value for name, value in filled.args.items() if filled.sources.get(name)}
     labels = {name: filled.sources[name] for name in new}
+    strings = {p.name: p for p in parameters(previous.spec) if p.kind == "string"}
+    for name, value in list(new.items()):  # "same for 2026-12-03": the date's, not the DAG id's
+        before = previous.step.args
+        if name not in strings or not isinstance(value, str) or _written_alike(str(before.get(name, "")), value):
+            continue
+        alike = [other for other in strings if other != name and other not in new
+                 and _written_alike(str(before.get(other, "")), value) and _fits(value, strings[other].schema)]
+        if len(alike) == 1:
+            del new[name]
+            new[alike[0]], labels[alike[0]] = value, f"{alike[0]} {value} (written like its value before)"
+            labels.pop(name, None)
     numeric = [p for p in parameters(previous.spec) if p.kind in ("int", "number") and p.name in previous.step.args]
     if len(entities.numbers) == 1 and len(numeric) == 1 and numeric[0].name not in new and not entities.ports:
         # "show 200 instead": the one number replaces the one number of the step it follows
@@ -92,11 +103,21 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
         value = match.group(1).lower()
         used = {str(v).lower() for v in new.values()}
         if value not in STOPWORDS and value not in used and stem(value) not in tool_vocabulary(previous.spec):
-            for param in parameters(previous.spec):
-                if param.kind == "string" and param.name not in new and _fits(value, param.schema):
-                    new[param.name], labels[param.name] = value, f"{param.name} {value}"
-                    break
+            fitting = [param for param in parameters(previous.spec)
+                       if param.kind == "string" and param.name not in new and _fits(value, param.schema)]
+            # "same for 2026-12-03": the date it had, not the first text that would take a date too
+            alike = [param for param in fitting if _written_alike(str(previous.step.args.get(param.name, "")), value)]
+            for param in (alike or fitting)[:1]:
+                new[param.name], labels[param.name] = value, f"{param.name} {value}"
     return new, labels
+
+
+def _written_alike(before: str, value: str) -> bool:
+    """Whether two values are written alike: the same run of letters, digits and separators
+    ("2026-12-02" and "2026-12-03"; not "etl.orders_daily")."""
+    def form(text: str) -> str:
+        return re.sub(r"[a-z]+", "a", re.sub(r"\d+", "9", text.lower()))
+    return bool(before) and form(before) == form(value)
 
 
 def _fits(value: str, schema: dict[str, Any]) -> bool:
