@@ -92,6 +92,23 @@ class ChatopsClient(discord.Client):
 
         return parse_or_drop
 
+    async def close(self) -> None:
+        """Close, and stop discord.py's wait for the servers after READY. That wait (a task that
+        dispatches `ready` once no GUILD_CREATE came for `guild_ready_timeout`) outlives
+        `Client.close()`, which sets the client's loop to a placeholder: a client closed within
+        the timeout of a READY (a deposed leader's, one replaced after a failed connection) then
+        dispatched `ready` on itself closed, an AttributeError in that task and an `on_ready`
+        coroutine never awaited. Cancelled before closing, and again after in case a READY was
+        read while closing."""
+        self._stop_waiting_for_servers()
+        await super().close()
+        self._stop_waiting_for_servers()
+
+    def _stop_waiting_for_servers(self) -> None:
+        waiting = self._connection._ready_task
+        if waiting is not None:
+            waiting.cancel()
+
     async def setup_hook(self) -> None:
         # Buttons of every plan, posted before this start or after it, are answered by custom_id.
         self.add_dynamic_items(DecisionButton, StepChoice, NextStepButton, AlertButton)

@@ -11,10 +11,11 @@ import textwrap
 
 import aiohttp
 
+from chatops.adapters.discord import DiscordAdapter
 from chatops.adapters.http import HttpAdapter
 from chatops.bot.health import AdapterState
 from tests.conftest import CHATOPS, REPO
-from tests.discord.conftest import ALICE, MENTION, eventually, said
+from tests.discord.conftest import ALICE, MENTION, discord_sections, eventually, said
 from tests.fakes.discord_gateway import GUILD_ID, TOKEN
 
 
@@ -39,6 +40,27 @@ async def test_a_dropped_socket_is_resumed_and_messages_still_arrive(discord_bot
     await eventually(lambda: state(bot) is AdapterState.up, what="the adapter up again")
     request = await bot.fake.say(ALICE, f"{MENTION} !ping host=db1")
     await eventually(said(bot.fake, request["id"], "Done:"), what="the answer after the resume")
+
+
+async def test_a_client_closed_while_waiting_for_its_servers_after_ready_dispatches_nothing(make_bot, fake_discord):
+    # After READY, discord.py waits `guild_ready_timeout` for the servers, then dispatches `ready`;
+    # a client closed meanwhile (a deposed leader's, one replaced on reconnect) must not dispatch it
+    # on itself closed. It did: an AttributeError in discord.py's task and an `on_ready` coroutine
+    # never awaited, the intermittent RuntimeWarning of test_leader.py's paused leader.
+    bot = await make_bot(None, **discord_sections(fake_discord))
+    adapter = DiscordAdapter(bot.runtime(), guild_ready_timeout=2.0)
+    await adapter.start()
+    try:
+        client = adapter.client
+        await fake_discord.invalidate_session()  # it identifies again: a second READY, and the wait
+        await eventually(lambda: client._connection._ready_task is not None, what="the wait after the new READY")
+        waiting = client._connection._ready_task
+        assert not waiting.done()
+    finally:
+        await adapter.stop()
+    await asyncio.wait({waiting}, timeout=1.0)  # the wait would end 2 s after the last GUILD_CREATE
+    assert waiting.done(), "the wait for the servers ran on after the client was closed"
+    assert waiting.exception() is None
 
 
 async def test_a_revoked_token_is_reported_down_and_recovers_when_the_token_works_again(discord_bot):

@@ -434,6 +434,12 @@ class FakeDiscord:
         if self._ws is not None:
             await self._ws.send_str(json.dumps({"op": 7, "d": None}))
 
+    async def invalidate_session(self) -> None:
+        """Invalidate the bot's session (op 9, not resumable): it identifies again and gets a new
+        READY, as after a gateway restart on Discord's side."""
+        if self._ws is not None:
+            await self._ws.send_str(json.dumps({"op": 9, "d": False}))
+
     @property
     def session_open(self) -> bool:
         """Whether a bot holds a gateway connection now."""
