@@ -2262,3 +2262,17 @@ async def test_same_for_a_value_replaces_the_argument_written_like_it() -> None:
                                                 status=StepStatus.succeeded, outcome="ok")])]
     assert calls(await plan("same for 2026-12-03", tools, earlier=earlier)) == \
         [("rerun_batch", {**args, "day": "2026-12-03"})]
+
+
+async def test_a_conditional_question_about_a_change_plans_nothing_and_no_warning_is_zero() -> None:
+    """ "if we close lane-3 do the queued customers move?" asks what a change would do; "close
+    lane-3, no warning" gives the 0 its description defines ("0 closes it without warning")."""
+    tools = [runbook("close_lane", "Close a checkout lane", "write",
+                     {"lane": {"pattern": "^lane-[0-9]+$", "description": "Lane, e.g. lane-2"},
+                      "warn_seconds": {"type": "int", "min": 0, "max": 300, "default": 60,
+                                       "description": "Seconds of notice on the lane's display; 0 closes it "
+                                                      "without warning"}})]
+    assert isinstance(await plan("if we close lane-3 do the queued customers move to lane 4?", tools), Answer)
+    assert calls(await plan("if lane-3 jams, close lane-3", tools)) == [("close_lane", {"lane": "lane-3"})]
+    assert calls(await plan("close lane-3 right now, no warning", tools)) == \
+        [("close_lane", {"lane": "lane-3", "warn_seconds": 0})]

@@ -230,7 +230,11 @@ HOW_TO = re.compile(
     # "would it be possible to …" are polite orders)
     r"would\s+(?!(?:you|u|ya|it\s+be\s+possible|it\s+be\s+ok|it\s+be\s+okay)\b)\w+.*\?\s*$|"
     # "what happens to calls in progress if we disable the bt trunk?": what a change would do
-    r"what\s+(?:happens|would\s+happen|will\s+happen)\b[^?]{0,80}?\b(?:if|when|once)\b)",
+    r"what\s+(?:happens|would\s+happen|will\s+happen)\b[^?]{0,80}?\b(?:if|when|once)\b|"
+    # "if we cap hq at 50 kW do the cars charging now stop?": a change's outcome asked about, in a
+    # conditional that ends in a question ("if it's down, restart it" is an order: no question)
+    r"(?:if|when|once)\s+(?:we|i|you|they|someone)\s+[^?]{1,80}?\b(?:do|does|did|will|would|is|are|can|could|"
+    r"won'?t|doesn'?t|don'?t)\s+[^?]{1,80}\?\s*$)",
     re.IGNORECASE,
 )
 # Where a how-to or hypothetical question ends: what follows it ("would flushing mx2 help? whats

@@ -21,7 +21,8 @@ _ZERO_HAS_NO_END = re.compile(
 # "0 drops them at once", "0 = immediately", "0 means no grace period"
 _ZERO_IS_AT_ONCE = re.compile(
     r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|is|-)?[^.;,()]{0,40}?\b(?:at\s+once|immediate\w*|right\s+away|"
-    r"straight\s+away|without\s+(?:waiting|delay|a\s+grace)|no\s+(?:grace|wait\w*|delay|drain\w*))\b",
+    r"straight\s+away|without\s+(?:waiting|delay|a\s+grace|(?:a\s+|any\s+)?(?:warning|countdown|notice))|"
+    r"no\s+(?:grace|wait\w*|delay|drain\w*|warning|countdown|notice))\b",
     re.IGNORECASE,
 )
 # what people write for "with no end": "permanently", "for good", "until further notice", "until
@@ -36,7 +37,8 @@ _NO_END = re.compile(
 )
 # what people write for "with no wait": "drop the live calls immediately", "at once", "no grace"
 _AT_ONCE = re.compile(r"\b(?:immediately|at\s+once|right\s+(?:away|now)|straight\s+away|instantly|"
-                      r"without\s+(?:waiting|a\s+grace\s+period|any\s+grace)|no\s+grace(?:\s+period)?)\b",
+                      r"without\s+(?:waiting|a\s+grace\s+period|any\s+grace|(?:a\s+|any\s+)?(?:warning|countdown))|"
+                      r"no\s+(?:grace(?:\s+period)?|countdown|warning))\b",
                       re.IGNORECASE)
 
 
