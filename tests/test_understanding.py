@@ -2276,3 +2276,13 @@ async def test_a_conditional_question_about_a_change_plans_nothing_and_no_warnin
     assert calls(await plan("if lane-3 jams, close lane-3", tools)) == [("close_lane", {"lane": "lane-3"})]
     assert calls(await plan("close lane-3 right now, no warning", tools)) == \
         [("close_lane", {"lane": "lane-3", "warn_seconds": 0})]
+
+
+@pytest.mark.parametrize("text", ["suspend cronjob/ledger-close -n finance",
+                                  "suspend `cronjob/ledger-close` in `finance`",
+                                  "suspend cronjob ledger-close --namespace=finance"])
+async def test_kubectls_kind_slash_name_and_namespace_flag_fill_their_parameters(text: str) -> None:
+    tools = [runbook("suspend_cron", "Suspend a Kubernetes CronJob", "write",
+                     {"namespace": {"pattern": "^[a-z0-9-]+$", "description": "Namespace, e.g. billing"},
+                      "cronjob": {"pattern": "^[a-z0-9-]+$", "description": "CronJob name, e.g. nightly-report"}})]
+    assert calls(await plan(text, tools)) == [("suspend_cron", {"namespace": "finance", "cronjob": "ledger-close"})]

@@ -27,6 +27,7 @@ def split_nested(params: list[Param], filled: Filled, entities: Entities,
     repository, a forge's owner and repo), in the order its schema lists them: the first part to
     the first, the rest to the second, a ":tag" to a third that takes it. Only required text
     parameters not filled otherwise, and only when each part fits its own."""
+    _command_line_forms(params, filled, entities, put)
     strings = [p for p in params if p.kind == "string" and p.required and p.name not in filled.args]
     if len(strings) < 2:
         return
@@ -46,6 +47,33 @@ def split_nested(params: list[Param], filled: Filled, entities: Entities,
                 if tag and rest and fitting(tag, rest[0].schema):
                     put(rest[0], tag, f"{rest[0].name} {tag} (after the colon)", FIT_POINTS["anchor", "string"])
                 return
+
+
+# kubectl's ways to write what and where: "cronjob/gdpr-purge" (kind/name), "-n privacy"
+_NAMESPACE_FLAG = re.compile(r"(?<!\S)(?:-n|--namespace)(?:=|\s+)`?([a-z0-9][a-z0-9-]{0,62})`?(?![\w-])")
+_NAMESPACE_NAMES = frozenset({"namespace", "ns"})
+
+
+def _command_line_forms(params: list[Param], filled: Filled, entities: Entities,
+                        put: Callable[[Param, Any, str, float], None]) -> None:
+    """ "suspend cronjob/gdpr-purge -n privacy": a `kind/name` whose kind is a parameter's own
+    name gives that parameter the name (not an owner and a name); "-n"/"--namespace" gives the
+    namespace parameter its value."""
+    strings = [p for p in params if p.kind == "string" and p.name not in filled.args]
+    flag = _NAMESPACE_FLAG.search(entities.text)
+    for param in strings:
+        named = set(identifier_words(param.name.lower())) & _NAMESPACE_NAMES
+        if flag and named and fitting(flag.group(1), param.schema):
+            put(param, flag.group(1), f"{param.name} {flag.group(1)} (after {flag.group(0).split()[0]})",
+                FIT_POINTS["anchor", "string"])
+    for match in _NESTED.finditer(entities.text):
+        kind, name = match.group(1).lower(), match.group(2)
+        for param in strings:
+            if param.name in filled.args or "/" in name:
+                continue
+            own = (param.name.lower(), "".join(identifier_words(param.name.lower())))
+            if kind in own and fitting(name, param.schema):
+                put(param, name, f"{param.name} {name} (the name in {match.group(0)})", FIT_POINTS["anchor", "string"])
 
 
 _RANGE_START = frozenset({"start", "from", "first", "begin", "since", "min", "lower", "oldest"})
