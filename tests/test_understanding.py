@@ -2286,3 +2286,16 @@ async def test_kubectls_kind_slash_name_and_namespace_flag_fill_their_parameters
                      {"namespace": {"pattern": "^[a-z0-9-]+$", "description": "Namespace, e.g. billing"},
                       "cronjob": {"pattern": "^[a-z0-9-]+$", "description": "CronJob name, e.g. nightly-report"}})]
     assert calls(await plan(text, tools)) == [("suspend_cron", {"namespace": "finance", "cronjob": "ledger-close"})]
+
+
+async def test_a_particle_after_the_descriptions_object_makes_its_verb() -> None:
+    """ "Clock a worker out of every open shift": the action is "clock out"; "clock in log for
+    w-12" asks for the read of clock-ins, not for the worker to be clocked out."""
+    worker = {"pattern": "^w-[0-9]+$", "description": "Worker, e.g. w-3"}
+    tools = [runbook("end_shifts", "Clock a worker out of every open shift at once", "write", {"worker": worker}),
+             runbook("clock_ins", "Recent clock-in events from the time clock's log, newest first", "read",
+                     {"worker": worker, "hours": {"type": "int", "min": 1, "max": 720, "default": 24,
+                                                  "description": "How far back, in hours"}})]
+    assert calls(await plan("clock in log for w-12, past 3 days", tools)) == \
+        [("clock_ins", {"worker": "w-12", "hours": 72})]
+    assert calls(await plan("clock out w-12, he went home sick", tools)) == [("end_shifts", {"worker": "w-12"})]

@@ -102,7 +102,14 @@ def description_verb(summary: str) -> str | None:
         return None
     if len(words) > 1 and words[1] in PARTICLES:
         return f"{words[0]} {words[1]}"  # "Kick off a load test" starts one; "kick" alone restarts
+    # "Sign a user out everywhere": the particle after a short object makes the verb (sign out, not
+    # sign in); only after an article, so "Take a backup of …" keeps its verb
+    if len(words) > 3 and words[1] in ("a", "an", "the") and words[3] in _SPLIT_PARTICLES:
+        return f"{words[0]} {words[3]}"
     return words[0]
+
+
+_SPLIT_PARTICLES = frozenset({"out", "off", "in", "up", "down"})
 
 
 @functools.lru_cache(maxsize=1024)
