@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 
 import pytest
 import pytest_asyncio
 
-from chatops.bot.model import utcnow
 from chatops.storage import Store
 from chatops.storage.migrations import SCHEMA_VERSION
-from chatops.storage.operations import ts
+from tests.replicas.heartbeats import last_heartbeat
 
 NAME = "discord:test"
 Opener = Callable[..., Awaitable[Store]]
@@ -34,15 +32,6 @@ async def replica(open_store) -> AsyncIterator[Opener]:
         return store
 
     yield open_one
-
-
-async def last_heartbeat(store: Store, seconds_ago: float) -> None:
-    """Write `store`'s heartbeat as one `seconds_ago` old, as a process that went silent then
-    leaves it: the test decides who looks alive, not how fast the machine ran between two calls
-    (a short real process lease made a stalled machine look like a dead holder)."""
-    at = ts(utcnow() - timedelta(seconds=seconds_ago))
-    await store._dispatch(lambda: store.db.execute("UPDATE processes SET heartbeat_at = ? WHERE id = ?",
-                                                   [at, store.process_id]), kind="write")
 
 
 async def test_the_schema_has_leases(replica):
