@@ -105,8 +105,12 @@ async def _more(web, than: int) -> bool:
 
 
 async def _resolved(web, thread_id: str) -> dict[str, Any] | None:
+    """The thread once the resolution is told in it. The group is saved as resolved before its
+    "Resolved" message is posted (`AlertDesk._receive` stores the group first), so the status
+    alone may be seen a moment before the message: a loaded machine stretches that moment."""
     view = await web.thread(thread_id)
-    return view if view["alert"]["status"] == "resolved" else None
+    told = any(m["role"] == "bot" for m in view["messages"])
+    return view if view["alert"]["status"] == "resolved" and told else None
 
 
 @pytest_asyncio.fixture

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.polling import eventually
+from tests.replicas.heartbeats import last_heartbeat
 
 
 async def test_event_ids_from_many_writers_are_unique_and_in_publish_order_per_thread(open_store):
@@ -68,7 +69,9 @@ async def test_postgresql_wakes_a_listener_of_another_replica_when_events_are_st
 
 
 async def test_a_thread_lease_has_one_live_holder_across_processes(open_store):
-    first, second = await open_store(lease_seconds=1), await open_store(lease_seconds=1)
+    # a long process lease: a stalled machine cannot make a live holder look dead; the test ages
+    # the heartbeat that has to look lapsed
+    first, second = await open_store(lease_seconds=60), await open_store(lease_seconds=60)
     await first.register_process()
     await second.register_process()
     assert await first.take_thread_lease("web:t")
@@ -79,6 +82,6 @@ async def test_a_thread_lease_has_one_live_holder_across_processes(open_store):
     assert await second.take_thread_lease("web:t")
     assert not await first.take_thread_lease("web:t")
 
-    await asyncio.sleep(1.2)  # the holder stops heartbeating: after the lease its threads are free
+    await last_heartbeat(second, seconds_ago=61)  # the holder stopped heartbeating: its threads are free
     assert await first.heartbeat()
     assert await first.take_thread_lease("web:t")

@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from chatops.storage import Store
 from chatops.storage.migrations import SCHEMA_VERSION
+from tests.replicas.heartbeats import last_heartbeat
 
 NAME = "discord:test"
 Opener = Callable[..., Awaitable[Store]]
@@ -55,22 +56,28 @@ async def test_one_holder_at_a_time_and_the_holder_renews(replica):
 
 async def test_an_expired_lease_is_taken_and_the_old_holder_cannot_renew_it(replica):
     first, second = await replica(), await replica()
+    assert await first.hold_lease(NAME, seconds=60)
+    assert not await second.hold_lease(NAME, seconds=60)
+    # a renewal for 0.2 s: the lease runs out however long the machine stalls after it (a stall
+    # before it cannot make the lease look expired to `second` above, as a 0.2 s first hold could)
     assert await first.hold_lease(NAME, seconds=0.2)
-    assert not await second.hold_lease(NAME, seconds=0.2)
     await asyncio.sleep(0.3)  # first is still alive (heartbeat fresh) but did not renew in time
     assert await first.heartbeat()
-    assert await second.hold_lease(NAME, seconds=5)
-    assert not await first.hold_lease(NAME, seconds=5)  # paused past expiry: it lost the lease
+    assert await second.hold_lease(NAME, seconds=60)
+    assert not await first.hold_lease(NAME, seconds=60)  # paused past expiry: it lost the lease
     assert (await second.lease_holder(NAME)).holder == second.process_id
 
 
 async def test_the_lease_of_a_silent_or_stopped_holder_is_free_before_it_expires(replica):
-    first = await replica(lease_seconds=0.3)
-    watcher = await replica(lease_seconds=0.3)
-    assert await first.hold_lease(NAME, seconds=60)
-    assert not await watcher.hold_lease(NAME, seconds=60)
-    await asyncio.sleep(0.4)  # first's heartbeat is now older than the process lease: it died
-    assert await watcher.hold_lease(NAME, seconds=60)
+    first = await replica(lease_seconds=60)
+    watcher = await replica(lease_seconds=60)
+    assert await first.hold_lease(NAME, seconds=600)
+    assert not await watcher.hold_lease(NAME, seconds=600)
+    await last_heartbeat(first, seconds_ago=30)  # silent for half the process lease: still alive
+    assert not await watcher.hold_lease(NAME, seconds=600)
+    await last_heartbeat(first, seconds_ago=61)  # older than the process lease: it died
+    assert await watcher.hold_lease(NAME, seconds=600)
+    assert (await watcher.lease_holder(NAME)).holder == watcher.process_id
 
     stopping = await replica()
     other = await replica()
