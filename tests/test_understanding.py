@@ -2299,3 +2299,13 @@ async def test_a_particle_after_the_descriptions_object_makes_its_verb() -> None
     assert calls(await plan("clock in log for w-12, past 3 days", tools)) == \
         [("clock_ins", {"worker": "w-12", "hours": 72})]
     assert calls(await plan("clock out w-12, he went home sick", tools)) == [("end_shifts", {"worker": "w-12"})]
+
+
+async def test_all_of_them_not_just_n_is_the_zero_a_count_defines_as_all() -> None:
+    tools = [runbook("pick_lists", "Show the pick lists waiting at a packing station", "read",
+                     {"station": {"pattern": "^pk-[0-9]+$", "description": "Station, e.g. pk-2"},
+                      "limit": {"type": "int", "min": 0, "max": 500, "default": 20,
+                                "description": "How many lists to show; 0 shows them all"}})]
+    assert calls(await plan("pick lists at pk-4, all of them, not just the first 20", tools)) == \
+        [("pick_lists", {"station": "pk-4", "limit": 0})]
+    assert calls(await plan("first 5 pick lists at pk-4", tools)) == [("pick_lists", {"station": "pk-4", "limit": 5})]

@@ -33,7 +33,7 @@ from chatops.bot.agent.lexicon import (
     TRUE_PARTICLES,
 )
 from chatops.bot.agent.numbers import named_near, number_after, number_for
-from chatops.bot.agent.open_ended import zero_for_no_end
+from chatops.bot.agent.open_ended import zero_for_all, zero_for_no_end
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
 from chatops.bot.agent.tool_words import (
     action_stems,
@@ -207,6 +207,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     # "belt-4" that a text parameter's pattern takes whole is that value, not belt number 4 of a count
     shaped = {span.text.lower() for span in spans if any(
         param.kind == "string" and restrictive(param.schema) and fitting(span.text, param.schema) for param in params)}
+    for param in numeric:  # "all of it, not just the first 50": 0 where its description makes 0 all
+        if param.name not in filled.args and (everything := zero_for_all(param, entities.plain)) is not None:
+            put(param, everything, f"{param.name} 0 (all of them, as its description defines 0)",
+                FIT_POINTS["anchor", "string"])
+            used_numbers.update(entities.numbers)  # the number it does not want fills nothing else
     for param in numeric:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
             continue

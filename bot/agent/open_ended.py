@@ -1,4 +1,5 @@
-"""Durations without an end or without a wait: "block it permanently", "freeze search until
+"""Counts that mean all of them, and durations without an end or without a wait: "list all of it, not
+just the first 50"; "block it permanently", "freeze search until
 someone lifts it", "route +1 over bt until further notice"; "drop the live calls immediately". A
 parameter whose description says what 0 means, and that meaning is no end ("0 = until someone
 lifts it", "0 blocks until unblocked by hand") or no wait ("0 drops them at once"), takes 0 for
@@ -40,6 +41,24 @@ _AT_ONCE = re.compile(r"\b(?:immediately|at\s+once|right\s+(?:away|now)|straight
                       r"without\s+(?:waiting|a\s+grace\s+period|any\s+grace|(?:a\s+|any\s+)?(?:warning|countdown))|"
                       r"no\s+(?:grace(?:\s+period)?|countdown|warning))\b",
                       re.IGNORECASE)
+
+
+# "0 lists every job", "0 lists them all", "0 = no limit": a count whose 0 means all of them
+_ZERO_IS_ALL = re.compile(
+    r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|is|-)?[^.;,()]{0,30}?\b(?:every|all|everything|no\s+limit|unlimited)\b",
+    re.IGNORECASE,
+)
+# "all of it, not just the first 50", "all jobs for X, not only the last 25", "all of them"
+_ALL_OF_IT = re.compile(r"\b(?:all|every|everything)\b[^.;?!]{0,40}?\bnot\s+(?:just|only)\b|\ball\s+of\s+(?:it|them)\b",
+                        re.IGNORECASE)
+
+
+def zero_for_all(param: Param, text: str) -> int | None:
+    """0 for a count whose description makes 0 "all of them", when the request asks for all of them
+    rather than a number ("all of it, not just the first 50": the 50 is what it does not want)."""
+    if param.kind not in ("int", "number") or not _ZERO_IS_ALL.search(str(param.schema.get("description", ""))):
+        return None
+    return 0 if _ALL_OF_IT.search(text) else None
 
 
 def says_no_end(text: str) -> bool:
