@@ -2309,3 +2309,15 @@ async def test_all_of_them_not_just_n_is_the_zero_a_count_defines_as_all() -> No
     assert calls(await plan("pick lists at pk-4, all of them, not just the first 20", tools)) == \
         [("pick_lists", {"station": "pk-4", "limit": 0})]
     assert calls(await plan("first 5 pick lists at pk-4", tools)) == [("pick_lists", {"station": "pk-4", "limit": 5})]
+
+
+async def test_a_number_that_counts_another_noun_is_no_duration() -> None:
+    """ "the 30 riders on it" for a countdown in seconds whose description speaks of riders."""
+    tools = [runbook("stop_ride", "Stop a ride: riders get an announcement, then the ride halts", "write",
+                     {"ride": {"pattern": "^ride-[0-9]+$", "description": "Ride, e.g. ride-2"},
+                      "countdown": {"type": "int", "min": 0, "max": 300, "default": 60,
+                                    "description": "Seconds of announcement to the riders before it halts"}})]
+    assert calls(await plan("stop ride-3, the 30 riders on it are stuck anyway", tools)) == \
+        [("stop_ride", {"ride": "ride-3"})]
+    assert calls(await plan("stop ride-3 with a 30 second countdown", tools)) == \
+        [("stop_ride", {"ride": "ride-3", "countdown": 30})]

@@ -57,6 +57,24 @@ def named_near(param: Param, entities: Entities) -> bool:
     return near_number(frozenset(own), entities) is not None
 
 
+def _counts_something_else(number: int, param: Param, entities: Entities) -> bool:
+    """ "the 30 players on it" for a countdown in seconds: the number counts the noun after it, which
+    is not the unit the parameter counts in."""
+    unit = time_unit(param)
+    if unit is None:
+        return False
+    tokens = words_of(entities.plain)
+    for index, token in enumerate(tokens[:-1]):
+        if token == str(number):
+            after = tokens[index + 1]
+            return after.isalpha() and not after.startswith(unit[:3]) and after not in _TIME_WORDS
+    return False
+
+
+_TIME_WORDS = frozenset({"s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr",
+                         "hrs", "hour", "hours", "d", "day", "days", "w", "week", "weeks", "more", "times"})
+
+
 def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
     """ "sev" for severity, "proc" for a "Process id": the start of one of the parameter's own
     words (its name's, its description's), three letters at least."""
@@ -176,7 +194,8 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     described = re.findall(r"[a-z]{5,}", str(param.schema.get("description", "")).lower())
     near = near_number(anchors, entities, (*(word.lower() for word in identifier_words(param.name)),
                                            *described))  # "sev 2", "proc 28133" (Process id)
-    if near is not None and near not in used and fits_bounds(near, param.schema):
+    if near is not None and near not in used and fits_bounds(near, param.schema) and \
+            not _counts_something_else(near, param, entities):
         return near, set()
     if param.required and len(free) == 1:
         return free[0], set()  # a lone number where one is needed ("scale checkout to 4")
