@@ -20,6 +20,7 @@ from chatops.bot.agent.entities import (
     url_port,
     words_of,
 )
+from chatops.bot.agent.enum_choice import flag_alias_written, without_those_said_otherwise
 from chatops.bot.agent.enums import enum_aliases, enum_hosts, enum_matches, opens_a_clause, path_enum_matches
 from chatops.bot.agent.filled import ENTITY_KINDS, FIT_POINTS, Filled, item_schema
 from chatops.bot.agent.free_text import fill_text, object_positions, with_hosts
@@ -54,13 +55,6 @@ from chatops.bot.agent.values import (
 )
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
-
-
-def _described(value: str, text: str) -> bool:
-    """Whether the request says how the value is rather than asking for it: "twilio is flaky",
-    "the eu pool keeps failing"."""
-    return re.search(rf"(?<![\w-]){re.escape(value)}\s+(?:is|are|was|were|keeps|has\s+been|seems)\b", text,
-                     re.IGNORECASE) is not None
 
 
 def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
@@ -157,13 +151,10 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
                 matches = [value for value in matches if (stem(str(value).lower()) not in action_stems(spec)
                            and not verb_with_object(str(value), entities.plain))
-                           or _flag_alias_written(value, param, entities.plain)]  # "kill -9 31337": KILL
+                           or flag_alias_written(value, param, entities.plain)]  # "kill -9 31337": KILL
             # "resend it via sinch, twilio is flaky": a value said to be unwell is no choice; nor what
             # it is now or is moved away from ("is 3653 days, make it 30", "off telnyx onto bt-lon")
-            for said_otherwise in (_described, _current):
-                if len(matches) > 1:
-                    matches = [value for value in matches if not any(
-                        said_otherwise(name, entities.plain) for name in _names_of(value, param))] or matches
+            matches = without_those_said_otherwise(matches, param, entities.plain)
             by_path = [] if matches else path_enum_matches(param.enum, entities)
             if len(matches) > 1 and spec.risk is not Risk.read:
                 filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"
@@ -298,31 +289,6 @@ _EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under
                                re.IGNORECASE)
 _ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
-
-
-def _flag_alias_written(value: Any, param: Param, text: str) -> bool:
-    """Whether an alias of the value other than its own word is written, a number as a
-    command-line flag too ("-9" for the alias "9" of KILL)."""
-    for alias, target in enum_aliases(param.schema).items():
-        if target != value or alias.lower() == str(value).lower():
-            continue
-        flag = rf"|(?<!\S)-{re.escape(alias)}(?![\w-])" if alias.isdigit() else ""
-        if re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-]){flag}", text, re.IGNORECASE):
-            return True
-    return False
-
-
-def _names_of(value: Any, param: Param) -> list[str]:
-    """An enum value and the aliases that stand for it."""
-    return [str(value), *(alias for alias, target in enum_aliases(param.schema).items() if target == value)]
-
-
-def _current(value: str, text: str) -> bool:
-    """Whether the request gives the value as what something is now, or was, or where it is moved
-    away from: "is 3653 days", "from 3 to 5", "currently at 4", "off telnyx onto bt-lon"."""
-    return re.search(rf"\b(?:is|are|was|were|currently|from|off|off\s+of|away\s+from|out\s+of)\s+"
-                     rf"(?:now\s+|currently\s+|still\s+|at\s+)?{re.escape(value)}(?![\w.-])", text,
-                     re.IGNORECASE) is not None
 
 
 def _orders_the_flags_change(param: Param, tokens: list[str], at: int) -> bool:

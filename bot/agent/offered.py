@@ -28,6 +28,7 @@ CONSENT = re.compile(
 
 
 def consents(text: str) -> bool:
+    """Whether the whole message agrees to go ahead ("ok do it", "yes please"), and says nothing else."""
     return CONSENT.match(text.strip()) is not None
 
 

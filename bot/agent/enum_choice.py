@@ -1,0 +1,54 @@
+"""Which of the enum values a request writes is the one it asks for: not a value it says is
+unwell ("twilio is flaky"), nor what something is now or is moved away from ("is 3653 days, make it
+30", "off telnyx onto bt-lon"); and a value that is also the tool's verb only when an alias of it is
+written apart ("kill -9 31337": KILL). Each value is read by its own name and its aliases."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chatops.bot.agent.enums import enum_aliases
+from chatops.bot.agent.param_kinds import Param
+
+
+def names_of(value: Any, param: Param) -> list[str]:
+    """An enum value and the aliases that stand for it."""
+    return [str(value), *(alias for alias, target in enum_aliases(param.schema).items() if target == value)]
+
+
+def described(value: str, text: str) -> bool:
+    """Whether the request says how the value is rather than asking for it: "twilio is flaky",
+    "the eu pool keeps failing"."""
+    return re.search(rf"(?<![\w-]){re.escape(value)}\s+(?:is|are|was|were|keeps|has\s+been|seems)\b", text,
+                     re.IGNORECASE) is not None
+
+
+def current(value: str, text: str) -> bool:
+    """Whether the request gives the value as what something is now, or was, or where it is moved
+    away from: "is 3653 days", "from 3 to 5", "currently at 4", "off telnyx onto bt-lon"."""
+    return re.search(rf"\b(?:is|are|was|were|currently|from|off|off\s+of|away\s+from|out\s+of)\s+"
+                     rf"(?:now\s+|currently\s+|still\s+|at\s+)?{re.escape(value)}(?![\w.-])", text,
+                     re.IGNORECASE) is not None
+
+
+def without_those_said_otherwise(matches: list[Any], param: Param, text: str) -> list[Any]:
+    """The values left when more than one is written: those said to be unwell go, then those given
+    as what something is now or was; never all of them."""
+    for said_otherwise in (described, current):
+        if len(matches) > 1:
+            matches = [value for value in matches if not any(
+                said_otherwise(name, text) for name in names_of(value, param))] or matches
+    return matches
+
+
+def flag_alias_written(value: Any, param: Param, text: str) -> bool:
+    """Whether an alias of the value other than its own word is written, a number as a
+    command-line flag too ("-9" for the alias "9" of KILL)."""
+    for alias in names_of(value, param)[1:]:
+        if alias.lower() == str(value).lower():
+            continue
+        flag = rf"|(?<!\S)-{re.escape(alias)}(?![\w-])" if alias.isdigit() else ""
+        if re.search(rf"(?<![\w-]){re.escape(alias)}(?![\w-]){flag}", text, re.IGNORECASE):
+            return True
+    return False
