@@ -17,6 +17,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from chatops.bot.agent import meaning
+from chatops.bot.agent.disclaimers import what_it_does
 from chatops.bot.agent.guided import GuidedPlanner
 from chatops.bot.agent.negation import ruled_out, split_negations
 from chatops.bot.agent.planning import PlanRequest
@@ -2321,3 +2322,29 @@ async def test_a_number_that_counts_another_noun_is_no_duration() -> None:
         [("stop_ride", {"ride": "ride-3"})]
     assert calls(await plan("stop ride-3 with a 30 second countdown", tools)) == \
         [("stop_ride", {"ride": "ride-3", "countdown": 30})]
+
+
+async def test_what_a_description_says_does_not_happen_brings_no_tool_closer() -> None:
+    """ "Print a one-off copy of a report now, outside its timetable. The timetable is not changed.":
+    an encoder reads no "not", so "change the timetable of X" came out as a request for the one-off
+    print. The disclaimer is not what the tool does; a negation that picks out things ("reports
+    that have not run yet") stays."""
+    report = {"pattern": "^[a-z][a-z0-9-]+$", "description": "Report, e.g. sales-weekly"}
+    tools = [runbook("print_report_now", "Print a one-off copy of a report now, outside its timetable. "
+                     "The timetable is not changed. Prints the copy's job number.", "write", {"report": report}),
+             runbook("pause_report", "Pause a report: no copies are printed from its timetable until it is resumed.",
+                     "write", {"report": report}),
+             runbook("report_runs", "Show the latest copies printed of a report, newest first", "read",
+                     {"report": report})]
+    outcome = await plan("change sales-weekly's timetable to 07:30 on weekdays", tools)
+    assert not isinstance(outcome, Plan) or not outcome.steps, calls(outcome)
+    # a shorter disclaimer leaves the pause closest by meaning, which takes no 07:30 either
+    tools[0] = runbook("print_report_now", "Print a report once, right away. Its timetable is not changed.", "write",
+                       {"report": report})
+    outcome = await plan("change sales-weekly's timetable to 07:30 on weekdays", tools)
+    assert not isinstance(outcome, Plan) or not outcome.steps, calls(outcome)
+    assert calls(await plan("print sales-weekly now, finance needs it", tools)) == \
+        [("print_report_now", {"report": "sales-weekly"})]
+    assert what_it_does("Halt a rollout. Devices that have not updated stay where they are; "
+                                "updated devices are NOT rolled back") == \
+        "Halt a rollout. Devices that have not updated stay where they are;"

@@ -74,6 +74,28 @@ def values_of(entities: Entities) -> set[str]:
     return found  # "8h" is counted once, as its number
 
 
+def target_values(entities: Entities) -> frozenset[tuple[str, ...]]:
+    """The values the order changes something to, in its first clause, each in the forms a
+    parameter may take it: "change X's schedule to 07:30", "to v4.1" (v4.1 or 4.1), "to 5%" (5).
+    Not the story after it ("p99 went from 180ms to 900ms")."""
+    order = next((part for part in CLAUSE.split(entities.text) if part and part.strip()), "")
+    values = values_of(entities)
+    found = set()
+    for written in re.findall(r"\bto\s+([a-z0-9][\w.:@/%-]*)", order.lower()):
+        written = written.rstrip(".:")
+        bare = re.sub(r"^v(?=\d)", "", written)
+        number = re.fullmatch(r"(\d+(?:\.\d+)?)[a-z%]*", bare)
+        forms = tuple(dict.fromkeys(form for form in (written, bare, number.group(1) if number else None) if form))
+        if any(form in values for form in forms):
+            found.add(forms)
+    return frozenset(found)
+
+
+def leaves_a_target(candidate: Candidate, targets: frozenset[tuple[str, ...]]) -> bool:
+    """Whether the tool's arguments leave aside a value the order changes something to."""
+    return any(values_left(candidate, set(forms)) == len(forms) for forms in targets)
+
+
 def one_clause(candidate: Candidate, text: str, *, read_from_words: bool = False) -> bool:
     """Whether the tool's arguments are all written in one clause of the request, as one action's
     are: "hold consumption on orders.fulfil, the API is returning 503" does not set orders.fulfil

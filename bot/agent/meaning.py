@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chatops.bot.agent.disclaimers import what_it_does
 from chatops.bot.agent.entities import identifier_words
 
 if TYPE_CHECKING:  # numpy and friends load with the model, not with the planner
@@ -191,7 +192,9 @@ def described(spec: ToolSpec) -> tuple[str, str]:
     """A tool as the encoder reads it: its name, its summary, and the requests its author gave
     as examples (they say in users' words what it is for)."""
     examples = "; ".join(spec.examples[:3])
-    return spec.name, f"{spec.summary} (e.g. {examples})" if examples else spec.summary
+    summary = what_it_does(spec.summary)  # not what it says does not happen
+    return spec.name, f"{summary} (e.g. {examples})" if examples else summary
+
 
 
 def tool_text(name: str, summary: str) -> str:

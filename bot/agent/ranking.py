@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from chatops.bot.agent.actions import asked_actions, change_verbs_asked, shadowed, tool_actions
 from chatops.bot.agent.arguments import fill_arguments
-from chatops.bot.agent.by_values import by_values, value_for_a_change
+from chatops.bot.agent.by_values import by_values, leaves_a_target, target_values, value_for_a_change
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
@@ -225,7 +225,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 score += WORD_POINTS / 2
                 matched.append(compounds[0])
                 labels.append(f"+{WORD_POINTS / 2:g} {compounds[0]!r} (holds {word!r})")
-    content = {stem(w) for w in words_of(spec.summary) if len(w) >= 3 and w not in STOPWORDS}
+    content = set(described)
     content -= {stem(w) for w in matched for w in w.split()}
     description_hits = sorted(content & vocabulary)
     if description_hits:
@@ -329,12 +329,14 @@ def _closest(similarity: float, top: float, runner_up: float) -> bool:
 
 
 def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False,
-                   runner_up: float = 0.0, looking: bool = False) -> bool:
+                   runner_up: float = 0.0, looking: bool = False,
+                   targets: frozenset[tuple[str, ...]] = frozenset()) -> bool:
     """A tool that changes something is only offered when the request asks for that action:
     its action word in an order's verb position ("restart nginx", "can you bounce the worker";
     not its subject: "nginx -t" does not ask for `nginx_reload`), two of its words ("the search
     deployment ... 8 pods"), or, by meaning, when it is the tool the request is closest to and
-    clearly so ("evacuate node-7" for `drain_node`)."""
+    clearly so ("evacuate node-7" for `drain_node`), and it takes the value the request changes
+    something to (`targets`): "change report-mailer's schedule to 07:30" is no run of it now."""
     if candidate.spec.risk is Risk.read:
         return True
     if candidate.action_hit or (len(candidate.matched) >= 2 and not question and not looking):
@@ -343,7 +345,8 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
     if looking or candidate.subject_opens:  # "just show me the deferred queue", "errors in checkout-web":
         return False  # an order to look, or a subject named, is not a change found by meaning
     return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
-        similarity >= top_similarity and similarity - runner_up >= SIMILARITY_TIE
+        similarity >= top_similarity and similarity - runner_up >= SIMILARITY_TIE and \
+        not leaves_a_target(candidate, targets)
 
 
 Meaning = Callable[[str], Mapping[str, float]]
@@ -391,7 +394,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             c.by_meaning = True  # found by meaning alone: only with every argument in the request
             candidates.append(c)
     looking = opens_with(LOOK_VERBS - LIGHT_VERBS, entities.wording)  # "get rid of it" is no look
-    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking)]
+    targets = target_values(entities)
+    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking, targets)]
     # a question that names a change's words without asking for it ("who owns the WAF rules?") is
     # not a request for some read its values happen to fit either
     named_a_change = question and len(asked) < len(candidates)

@@ -9,6 +9,7 @@ import re
 
 from rapidfuzz.distance import OSA
 
+from chatops.bot.agent.disclaimers import what_it_does
 from chatops.bot.agent.entities import (
     STOPWORDS,
     identifier_words,
@@ -87,7 +88,8 @@ def listed_choices(summary: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1024)
 def summary_stems(summary: str) -> frozenset[str]:
-    return frozenset(stem(word) for word in words_of(summary) if len(word) >= 3 and word not in STOPWORDS)
+    """The content words of what the summary says the tool does (`bot.agent.disclaimers`)."""
+    return frozenset(stem(word) for word in words_of(what_it_does(summary)) if len(word) >= 3 and word not in STOPWORDS)
 
 
 @functools.lru_cache(maxsize=1024)
