@@ -2348,3 +2348,5 @@ async def test_what_a_description_says_does_not_happen_brings_no_tool_closer() -
     assert what_it_does("Halt a rollout. Devices that have not updated stay where they are; "
                                 "updated devices are NOT rolled back") == \
         "Halt a rollout. Devices that have not updated stay where they are;"
+    assert what_it_does("Stop the retries of a payment; the customer is not charged again.") == \
+        "Stop the retries of a payment;"

@@ -4,7 +4,7 @@ Why: authors write what a tool leaves alone ("Create a one-off Job … now, outs
 The schedule is not changed."). Neither an encoder (`bot.agent.meaning`), which reads no "not",
 nor the description's words (`bot.agent.tool_words.summary_stems`) can tell that sentence from a
 promise, so "change the schedule of X" came out as a request for the one-off run. The first
-sentence always stays (it says what the tool does), and a negation inside a relative clause picks
+sentence's first clause always stays (it says what the tool does), and a negation inside a relative clause picks
 out which things ("devices that have not downloaded the image yet stay where they are"): it
 disclaims nothing.
 """
@@ -20,11 +20,11 @@ _RELATIVE = re.compile(r"\b(?:that|which|who|whose)\b", re.IGNORECASE)
 
 @functools.lru_cache(maxsize=1024)
 def what_it_does(summary: str) -> str:
-    """The description without its clauses, after the first sentence, that say what does not happen."""
-    first, *rest = re.split(r"(?<=[.!?])\s+", summary.strip())
-    kept = [first]
-    for sentence in rest:
-        clauses = [clause for clause in re.split(r"(?<=;)\s+", sentence) if not _disclaims(clause)]
+    """The description without its clauses (after the first) that say what does not happen."""
+    kept = []
+    for number, sentence in enumerate(re.split(r"(?<=[.!?])\s+", summary.strip())):
+        clauses = re.split(r"(?<=;)\s+", sentence)
+        clauses = [clause for place, clause in enumerate(clauses) if (number, place) == (0, 0) or not _disclaims(clause)]
         if clauses:
             kept.append(" ".join(clauses))
     return " ".join(kept)
