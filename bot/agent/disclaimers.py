@@ -24,7 +24,8 @@ def what_it_does(summary: str) -> str:
     kept = []
     for number, sentence in enumerate(re.split(r"(?<=[.!?])\s+", summary.strip())):
         clauses = re.split(r"(?<=;)\s+", sentence)
-        clauses = [clause for place, clause in enumerate(clauses) if (number, place) == (0, 0) or not _disclaims(clause)]
+        clauses = [clause for place, clause in enumerate(clauses)
+                   if (number, place) == (0, 0) or not _disclaims(clause)]
         if clauses:
             kept.append(" ".join(clauses))
     return " ".join(kept)
