@@ -2350,3 +2350,15 @@ async def test_what_a_description_says_does_not_happen_brings_no_tool_closer() -
         "Halt a rollout. Devices that have not updated stay where they are;"
     assert what_it_does("Stop the retries of a payment; the customer is not charged again.") == \
         "Stop the retries of a payment;"
+
+
+async def test_a_name_that_opens_with_its_system_acts_by_the_verb_its_description_opens_with() -> None:
+    """`memcache_flush_keys` ("Flush every memcache key that matches a prefix") flushes: its name's
+    first word is the system it acts on, so "flush" is its action, not an object named in it as
+    "release" is in `revert_release`."""
+    key = {"pattern": "^[A-Za-z0-9:_*.-]{1,128}$", "description": "A key or a prefix, e.g. cart:eu:"}
+    tools = [runbook("memcache_flush_keys", "Flush every memcache key that matches a prefix", "write", {"key": key}),
+             runbook("purge_artifacts", "Remove old build artifacts from the artifact store", "write",
+                     {"days": {"type": "int", "min": 1, "max": 365, "description": "Older than this many days"}})]
+    assert calls(await plan("flush session_cache:user.42", tools)) == \
+        [("memcache_flush_keys", {"key": "session_cache:user.42"})]

@@ -148,9 +148,11 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             continue
         covered.update(range(fresh[0], fresh[0] + len(phrase)))
         # a word of the tool's name that names another action than its verb ("release" in
-        # `revert_release`) is its object: half points, and never its verb position
+        # `revert_release`) is its object: half points, and never its verb position; unless the
+        # description opens with it (`redis_delete_keys`: "Delete every Redis key …")
         foreign = text in own_names[1:] and synonym_class(text) in ACTION_CLASSES and \
             synonym_class(text) != synonym_class(own_names[0] if own_names else "") and \
+            synonym_class(text) != synonym_class(lead or "") and \
             not (text == own_names[-1] and _ends_with_its_action(own_names, lead))  # `nginx_reload` reloads
         # a keyword that is also a common word ("now" for a clock), or a light verb ("make" of
         # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
