@@ -2362,3 +2362,15 @@ async def test_a_name_that_opens_with_its_system_acts_by_the_verb_its_descriptio
                      {"days": {"type": "int", "min": 1, "max": 365, "description": "Older than this many days"}})]
     assert calls(await plan("flush session_cache:user.42", tools)) == \
         [("memcache_flush_keys", {"key": "session_cache:user.42"})]
+
+
+async def test_a_required_record_number_takes_the_number_written_like_its_example() -> None:
+    """ "The render number, e.g. 30412": among "30412", "20 min" and "97%", only the first is
+    written like a render number; with no such number the bot asks, and takes neither amount."""
+    tools = [runbook("abort_render", "Abort a render that is still in progress, by its number", "write",
+                     {"render": {"type": "int", "min": 1, "max": 9999999,
+                                 "description": "The render number, e.g. 30412"}})]
+    assert calls(await plan("render 30412 has been stuck for 20 min at 97%, abort it", tools)) == \
+        [("abort_render", {"render": 30412})]
+    outcome = await plan("a render has been stuck for 20 min at 97%, abort it", tools)
+    assert isinstance(outcome, Answer) and "render" in outcome.text, outcome

@@ -166,6 +166,20 @@ def answered_status(param: Param, entities: Entities) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
+def shaped_like_its_example(param: Param, free: list[int], entities: Entities) -> int | None:
+    """The one number written as long as the record number the parameter's description gives as
+    its example ("The run number, e.g. 48213"), not an amount of time or a percentage: an id has
+    the length of ids, whatever else the request counts."""
+    examples = re.findall(r"(?<![\w.])#?(\d{4,})(?![\w.])", str(param.schema.get("description", "")))
+    if not examples:
+        return None
+    lengths = {len(example) for example in examples}
+    amounts = {*entities.percentages, *(number for number, _ in entities.durations)}
+    found = {number for number in free if number not in amounts and
+             any(abs(len(str(number)) - length) <= 1 for length in lengths)}
+    return found.pop() if len(found) == 1 else None
+
+
 def number_after(words: tuple[str, ...], entities: Entities) -> int | None:
     """The only number written right after one of `words` ("listening on 22")."""
     tokens = words_of(entities.plain)
@@ -197,8 +211,11 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     if near is not None and near not in used and fits_bounds(near, param.schema) and \
             not _counts_something_else(near, param, entities):
         return near, set()
-    if param.required and len(free) == 1:
-        return free[0], set()  # a lone number where one is needed ("scale checkout to 4")
+    lone = [n for n in free if time_unit(param) or n not in {number for number, _ in entities.durations}]
+    if param.required and len(lone) == 1:
+        return lone[0], set()  # a lone number where one is needed ("scale checkout to 4"; "for 20 min" is no id)
+    if param.required and (shaped := shaped_like_its_example(param, free, entities)) is not None:
+        return shaped, set()  # "job 51120 has been stuck for 45 min at 99%" for "The run number, e.g. 48213"
     answered = answered_status(param, entities)  # "is /ingest answering 204", "it should return 401"
     if answered is not None and answered not in used:
         return answered, set()
