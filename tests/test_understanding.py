@@ -2374,3 +2374,22 @@ async def test_a_required_record_number_takes_the_number_written_like_its_exampl
         [("abort_render", {"render": 30412})]
     outcome = await plan("a render has been stuck for 20 min at 97%, abort it", tools)
     assert isinstance(outcome, Answer) and "render" in outcome.text, outcome
+
+
+async def test_an_mcp_flag_without_a_default_named_by_its_own_state_word_is_set() -> None:
+    """A Go SDK server lists `disabled_only` with no default: left out, it is off, so "which feeds
+    are disabled?" asks for it, though "disabled" is also a word that turns things off."""
+    from mcp.types import Tool
+
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
+
+    raw = {"name": "list_feeds", "description": "List the ingest feeds: name, source, whether it is disabled, last fetch",
+           "inputSchema": {"type": "object", "additionalProperties": False, "properties": {
+               "source": {"type": "string", "description": "only feeds from this source"},
+               "disabled_only": {"type": "boolean", "description": "only disabled feeds"}}},
+           "annotations": {"readOnlyHint": True}}
+    tools = [MCPServers([])._spec(MCPServerConfig(name="ingest", command="false"), Tool.model_validate(raw))]
+    assert calls(await plan("which feeds are disabled right now?", tools)) == \
+        [("ingest_list_feeds", {"disabled_only": True})]
+    assert calls(await plan("list the feeds", tools)) == [("ingest_list_feeds", {})]

@@ -266,20 +266,23 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
     run" for `dry_run`) unless a negation stands just before it. None when it says neither, or both."""
     tokens = words_of(entities.plain)
     words = set(tokens)
-    if not param.required and param.schema.get("default") is False and \
+    off_unless_asked = not param.required and param.schema.get("default", False) is False  # left out, it is off
+    if not param.required and off_unless_asked and \
             _EVERYTHING_UNDER.search(str(param.schema.get("description", ""))) and \
             _EVERYTHING_UNDER.search(entities.plain):
         return True  # "dump everything under config/" for "Read every key under the prefix"
     at = _flag_named_at(param, tokens, summary)
     if not param.required and at is None:
         return None
-    if at is not None and param.schema.get("default") is False and _orders_the_flags_change(param, tokens, at):
+    if at is not None and off_unless_asked and _orders_the_flags_change(param, tokens, at):
         return True  # "suspend etl wh and kill the running queries too": its "kill" is no "off"
+    # the flag's own name is no state it is set to: "which cronjobs are suspended?" for `suspended_only`
+    words = {word for word in words if stem(word) not in {stem(part) for part in identifier_words(param.name)}}
     yes = bool(words & (STATE_WORDS[0] | TRUE_PARTICLES))
     no = bool(words & (STATE_WORDS[1] | FALSE_PARTICLES))
     if yes != no:
         return yes
-    if at is not None and not param.required and param.schema.get("default") is False:
+    if at is not None and not param.required and off_unless_asked:
         return not set(tokens[max(0, at - 2): at]) & _NEGATIONS
     return None
 
