@@ -2384,7 +2384,8 @@ async def test_an_mcp_flag_without_a_default_named_by_its_own_state_word_is_set(
     from chatops.bot.config import MCPServerConfig
     from chatops.tools.mcp.servers import MCPServers
 
-    raw = {"name": "list_feeds", "description": "List the ingest feeds: name, source, whether it is disabled, last fetch",
+    raw = {"name": "list_feeds",
+           "description": "List the ingest feeds: name, source, whether it is disabled, last fetch",
            "inputSchema": {"type": "object", "additionalProperties": False, "properties": {
                "source": {"type": "string", "description": "only feeds from this source"},
                "disabled_only": {"type": "boolean", "description": "only disabled feeds"}}},
