@@ -2394,3 +2394,16 @@ async def test_an_mcp_flag_without_a_default_named_by_its_own_state_word_is_set(
     assert calls(await plan("which feeds are disabled right now?", tools)) == \
         [("ingest_list_feeds", {"disabled_only": True})]
     assert calls(await plan("list the feeds", tools)) == [("ingest_list_feeds", {})]
+
+
+async def test_an_adjective_of_an_enum_value_chooses_it() -> None:
+    """ "failed deliveries" asks for the outcome `failure`, "successful ones" for `success`; a noun
+    used to name something else ("the payment gateway") is no value `payments`."""
+    tools = [runbook("deliveries", "Recent webhook deliveries, newest first", "read",
+                     {"outcome": {"type": "enum", "values": ["any", "success", "failure"], "default": "any",
+                                  "description": "Only deliveries with this outcome"},
+                      "channel": {"type": "enum", "values": ["payments", "emails"], "default": "emails",
+                                  "description": "Which channel's deliveries"}})]
+    assert calls(await plan("the payment gateway is slow, list failed deliveries", tools)) == \
+        [("deliveries", {"outcome": "failure"})]
+    assert calls(await plan("show successful deliveries", tools)) == [("deliveries", {"outcome": "success"})]

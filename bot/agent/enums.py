@@ -71,6 +71,13 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         both = [value for value in catch_all if str(value).lower() == "both" and re.search(
             r"\bboth\s+\S+\s+and\s+\S+", text, re.IGNORECASE)]
         found = both or (catch_all if catch_all and included else (others or found))
+    if not found:  # "failed sign-ins" for `failure`, "successful ones" for `success`: the things listed,
+        # described by an adjective of the value (not "payment switch" for `payments`: a noun names another thing)
+        roots = {root_of(word) for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
+                 and word.endswith(("ed", "ful", "ing"))}
+        found = [value for value in values if isinstance(value, str) and len(value) >= 5 and value.isalpha()
+                 and root_of(value) in roots]
+        found = found if len(found) == 1 else []
     if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
         words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
         for value in values:
@@ -91,6 +98,20 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                   and any(typo_of(word, {alias.lower()}) == alias.lower() for word in longer)}
         found = list(slips) if len(slips) == 1 else []
     return found
+
+
+_DERIVING = ("ures", "ure", "ments", "ment", "ful", "ness", "ity", "ed", "ing", "y", "s")  # not "ion": product(ion)
+
+
+def root_of(word: str) -> str:
+    """A word without the ending that makes a noun, adjective or verb form of it: "failure",
+    "failed" and "failing" are "fail"; "successful" is "success"; "expiry" and "expired" "expir"."""
+    word = word.lower()
+    for ending in _DERIVING:
+        if word.endswith(ending) and len(word) - len(ending) >= 4 and not (ending == "s" and word.endswith("ss")):
+            word = word[: -len(ending)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 _NOT = re.compile(r"\b(?:haven'?t|hasn'?t|hadn'?t|didn'?t|don'?t|doesn'?t|isn'?t|aren'?t|wasn'?t|weren'?t|never)\b",
