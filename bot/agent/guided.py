@@ -105,7 +105,7 @@ from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
 from chatops.bot.agent.ranking import Meaning, rank_tools, score_tool
-from chatops.bot.agent.request_parts import tells_what_happened, the_other_one, with_referent
+from chatops.bot.agent.request_parts import points_back_to, tells_what_happened, the_other_one, with_referent
 from chatops.bot.agent.step_wording import (
     ask_for,
     condition_verb,
@@ -391,6 +391,15 @@ class GuidedPlanner:
                     if param.name in steps[-1].args and not any(fitting(value, param.schema) for value in own):
                         value = steps[-1].args[param.name]
                         args[param.name], sources[param.name] = value, f"{param.name} {value} (from the part before)"
+            if steps:
+                # "end all sessions of tom@… and then show me his sign-ins": an optional parameter this
+                # part points back to takes the value the part before gave the parameter of that name
+                # (not when this part's own words could be its value too: the filler left it tied)
+                for name, value in steps[-1].args.items():
+                    param = next((p for p in parameters(best.spec) if p.name == name and not p.required), None)
+                    if param is not None and name not in args and name not in best.filled.ties and \
+                            points_back_to(clause, name) and fitting(str(value), param.schema):
+                        args[name], sources[name] = value, f"{name} {value} (from the part before)"
             missing = [param for param in best.filled.missing if param.name not in args]
             found = best.matched or best.described or best.by_meaning or best.by_values
             if not clear or missing or best.filled.ties or not found:

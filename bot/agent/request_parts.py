@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from chatops.bot.agent.entities import words_of
 from chatops.bot.model import Step
@@ -48,3 +49,17 @@ def with_referent(part: str, before: Step) -> str:
     ("reload it" after a config test on web-2 reads "reload web-2")."""
     values = [str(value) for value in before.args.values() if isinstance(value, str) and value]
     return _REFERENT.sub(" ".join(values), part, count=1) if values else part
+
+
+_POINTING_BACK = frozenset({"his", "her", "their", "its", "there", "it", "them", "that", "same"})
+
+
+def points_back_to(part: str, name: str) -> bool:
+    """Whether a later part of a request points back at what the part before acted on, for the
+    parameter `name`: a pronoun or "there" ("show me his sign-ins", "delete job X there too"), or
+    the parameter's own noun after "the" ("then show me the array" for `array`)."""
+    words = words_of(part)
+    if set(words) & _POINTING_BACK:
+        return True
+    nouns = {word for word in re.split(r"[^a-z]+", name.lower()) if len(word) >= 3}
+    return any(word == "the" and following in nouns for word, following in pairwise(words))
