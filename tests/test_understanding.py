@@ -2416,7 +2416,8 @@ async def test_a_later_part_that_points_back_takes_the_optional_value_of_the_par
     tools = [runbook("lock_bay", "Lock a loading bay's door", "write", {"bay": bay}),
              runbook("bay_events", "Door events of the loading bays, newest first", "read",
                      {"bay": {"pattern": "^(bay-[0-9]+)?$", "default": "", "description": "Only this bay's"},
-                      "hours": {"type": "int", "min": 1, "max": 72, "default": 12, "description": "How far back, in hours"}})]
+                      "hours": {"type": "int", "min": 1, "max": 72, "default": 12,
+                                "description": "How far back, in hours"}})]
     assert calls(await plan("lock bay-7 and then show me its events for the last 3 hours", tools)) == \
         [("lock_bay", {"bay": "bay-7"}), ("bay_events", {"bay": "bay-7", "hours": 3})]
     assert calls(await plan("lock bay-7 and then show me all door events for the last 3 hours", tools)) == \
