@@ -2422,3 +2422,17 @@ async def test_a_later_part_that_points_back_takes_the_optional_value_of_the_par
         [("lock_bay", {"bay": "bay-7"}), ("bay_events", {"bay": "bay-7", "hours": 3})]
     assert calls(await plan("lock bay-7 and then show me all door events for the last 3 hours", tools)) == \
         [("lock_bay", {"bay": "bay-7"}), ("bay_events", {"hours": 3})]
+
+
+async def test_there_points_back_to_the_place_the_part_before_named() -> None:
+    """ "… and reset scanner depot-2-sc4 there too": "there" is depot-2, though the scanner's own
+    name would fit the site's pattern as well."""
+    site = {"pattern": "^[a-z0-9-]+$", "description": "Site, e.g. depot-1"}
+    tools = [runbook("lock_bay", "Lock a loading bay's door", "write",
+                     {"site": site, "bay": {"pattern": "^bay-[0-9]+$", "description": "Loading bay, e.g. bay-3"}}),
+             runbook("reset_scanner", "Reset a barcode scanner", "write",
+                     {"site": site, "scanner": {"pattern": "^[a-z0-9-]+-sc[0-9]+$",
+                                                "description": "Scanner, e.g. depot-1-sc2"}})]
+    assert calls(await plan("lock bay-7 in depot-2 and reset scanner depot-2-sc4 there too", tools)) == \
+        [("lock_bay", {"site": "depot-2", "bay": "bay-7"}),
+         ("reset_scanner", {"site": "depot-2", "scanner": "depot-2-sc4"})]

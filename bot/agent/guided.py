@@ -387,8 +387,9 @@ class GuidedPlanner:
                 # parameter of the same name is where this part acts too
                 # (not when a value this part gave could be that parameter's too: then which is which is unsure)
                 own = [str(value) for value in best.filled.args.values()]
-                for param in best.filled.missing:
-                    if param.name in steps[-1].args and not any(fitting(value, param.schema) for value in own):
+                for param in best.filled.missing:  # unless the part points back to it: "delete job X there too"
+                    if param.name in steps[-1].args and (points_back_to(clause, param.name) or
+                                                         not any(fitting(value, param.schema) for value in own)):
                         value = steps[-1].args[param.name]
                         args[param.name], sources[param.name] = value, f"{param.name} {value} (from the part before)"
             if steps:
