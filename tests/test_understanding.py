@@ -2436,3 +2436,13 @@ async def test_there_points_back_to_the_place_the_part_before_named() -> None:
     assert calls(await plan("lock bay-7 in depot-2 and reset scanner depot-2-sc4 there too", tools)) == \
         [("lock_bay", {"site": "depot-2", "bay": "bay-7"}),
          ("reset_scanner", {"site": "depot-2", "scanner": "depot-2-sc4"})]
+
+
+async def test_a_slash_inside_a_base64_value_starts_no_path() -> None:
+    """ "KEY:Zm9vYmFyYmF6cXV4MTIz+/ab" is one value: its "/ab" is no path, and a revoke of a
+    shortened key would reach an approver as a different key."""
+    tools = [runbook("revoke_signing_key", "Revoke a signing key everywhere by its id", "danger",
+                     {"key": {"pattern": "^KEY:[A-Za-z0-9+/]{16,64}$",
+                              "description": "Key id, e.g. KEY:nThbg6kXUpJWGl7E"}})]
+    assert calls(await plan("revoke signing key KEY:Zm9vYmFyYmF6cXV4MTIz+/ab everywhere", tools)) == \
+        [("revoke_signing_key", {"key": "KEY:Zm9vYmFyYmF6cXV4MTIz+/ab"})]

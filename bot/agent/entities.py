@@ -56,7 +56,7 @@ _HOST = re.compile(
     rf"(?<![\w/.@:-])(\[[0-9a-f:]+\]|{_IPV4}|{_DOMAIN}|localhost)(?::(\d{{1,5}}))?(?![\w@-]|\.\w)",
     re.IGNORECASE,
 )
-_PATH = re.compile(r"(?<![\w.:/~-])(/(?:[A-Za-z0-9._*-]+/?)*)(?![\w/])")  # "/static/css/*" whole
+_PATH = re.compile(r"(?<![\w.:/~+=-])(/(?:[A-Za-z0-9._*-]+/?)*)(?![\w/])")  # "/static/css/*" whole
 _PORT_WORD = re.compile(r"\bports?\s*(?:number\s*)?[:#=]?\s*(\d{1,5})\b|\b(\d{1,5})\s*/\s*tcp\b", re.IGNORECASE)
 _QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|`([^`\n]{1,200})`|(?<![\w])'([^'\n]{1,200})'(?![\w])")
 # name="value" pairs, as label matchers and key=value filters are written (quoted values)
