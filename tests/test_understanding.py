@@ -2446,3 +2446,14 @@ async def test_a_slash_inside_a_base64_value_starts_no_path() -> None:
                               "description": "Key id, e.g. KEY:nThbg6kXUpJWGl7E"}})]
     assert calls(await plan("revoke signing key KEY:Zm9vYmFyYmF6cXV4MTIz+/ab everywhere", tools)) == \
         [("revoke_signing_key", {"key": "KEY:Zm9vYmFyYmF6cXV4MTIz+/ab"})]
+
+
+async def test_a_two_part_version_fills_a_parameter_that_says_version() -> None:
+    """ "up to 7.4" for "Stop at this firmware version, e.g. 7.4 or 7.4.1": a dotted number of two
+    parts is a version where the parameter says so."""
+    tools = [runbook("upgrade_access_point", "Upgrade an access point's firmware", "write",
+                     {"ap": {"pattern": "^ap-[0-9]+$", "description": "Access point, e.g. ap-3"},
+                      "version": {"pattern": "^(latest|[0-9]+(\\.[0-9]+){0,3})$", "default": "latest",
+                                  "description": "Stop at this firmware version, e.g. 7.4 or 7.4.1"}})]
+    assert calls(await plan("pls upgrade ap-12 up to 7.4", tools)) == \
+        [("upgrade_access_point", {"ap": "ap-12", "version": "7.4"})]

@@ -186,7 +186,10 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         # "for INC-2291" where the incident is "e.g. INC-2291": a shape of letters and digits its
         # examples share is as telling as its name (a plain word shaped like "maria" is not)
         # a version "like 2026.12.1" too ("fixed in 2026.12.1" for `in_release`)
-        distinct = "shaped like its examples" in best.why and (is_version(best.value) or (
+        # a dotted number only where the parameter is a version ("up to 4.13" for "Stop after this
+        # version, e.g. 4.13"): elsewhere "4.2" is a quantity
+        distinct = "shaped like its examples" in best.why and (is_version(best.value) or _a_version_it_takes(
+            param, best.value) or (
             identifier_shaped(best.value) and re.search(r"[A-Za-z]", best.value) is not None
             and re.search(r"\d", best.value) is not None))
         # "for checkout-web" where the image is "e.g. payments-api": a compound of words joined by
@@ -202,6 +205,12 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
             put(param, [best.value] if param.kind == "list" else best.value,
                 f"{param.name} {best.value} ({best.why or 'only it fits the pattern'})",
                 FIT_POINTS["anchor", "string"])
+
+
+def _a_version_it_takes(param: Param, value: str) -> bool:
+    """Whether a dotted number is a version for this parameter: its name or description says version."""
+    said = f"{param.name} {param.schema.get('description', '')}".lower()
+    return re.fullmatch(r"\d+(?:\.\d+)+", value) is not None and re.search(r"\bversions?\b", said) is not None
 
 
 _COMPOUND = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+", re.IGNORECASE)
