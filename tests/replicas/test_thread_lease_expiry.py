@@ -4,8 +4,6 @@ whoever owns it; a turn that runs longer than that keeps its lease by renewing i
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from chatops.bot.faults import StorageUnavailable
@@ -13,31 +11,45 @@ from chatops.bot.thread_locks import ThreadLocks
 from chatops.storage import Store
 from tests.polling import eventually
 from tests.postgres_server import running_postgres
+from tests.replicas.heartbeats import thread_lease_renewed, thread_lease_taken_at
 
 
 async def test_a_lease_whose_live_owner_never_released_it_expires(open_store):
-    owner, other = await open_store(lease_seconds=1), await open_store(lease_seconds=1)
+    # a long lease whose renewal the test ages: a stalled machine can neither make the live owner's
+    # lease look lapsed too early nor keep a lapsed one held
+    owner, other = await open_store(lease_seconds=60), await open_store(lease_seconds=60)
     await owner.register_process()
     await other.register_process()
     assert await owner.take_thread_lease("web:t")  # ...and its release fails: nobody deletes the row
     assert not await other.take_thread_lease("web:t")
-    for _ in range(3):  # the owner lives on (heartbeats), but does not renew the lease
-        await asyncio.sleep(0.45)
-        assert await owner.heartbeat() and await other.heartbeat()
-    assert await other.take_thread_lease("web:t")  # main: held for as long as the owner lives
+    await thread_lease_renewed(owner, "web:t", seconds_ago=30)  # unrenewed for half the lease: still held
+    assert await owner.heartbeat() and await other.heartbeat()
+    assert not await other.take_thread_lease("web:t")
+    await thread_lease_renewed(owner, "web:t", seconds_ago=61)  # unrenewed for longer than the lease
+    assert await owner.heartbeat() and await other.heartbeat()  # the owner lives on
+    assert await other.take_thread_lease("web:t")  # before dd57d58: held for as long as the owner lived
+    assert not await owner.take_thread_lease("web:t")  # taken over afresh: the other's now
 
 
 async def test_a_turn_longer_than_the_lease_keeps_it_by_renewing(open_store):
-    owner, other = await open_store(lease_seconds=1), await open_store(lease_seconds=1)
+    # the owner renews every third of its 1 s lease; the other replica judges by a 60 s lease, and
+    # the test ages the last renewal past it each time: only another renewal holds the thread again
+    owner, other = await open_store(lease_seconds=1), await open_store(lease_seconds=60)
     await owner.register_process()
     await other.register_process()
     locks = ThreadLocks(owner)
+
     async with locks.hold("web:long"):
-        for _ in range(5):  # 2.25 s: more than twice the lease
-            await asyncio.sleep(0.45)
-            assert await owner.heartbeat() and await other.heartbeat()
+        for _ in range(4):  # renewals a third of the lease apart: a turn longer than the owner's lease
+            lapsed = await thread_lease_renewed(owner, "web:long", seconds_ago=61)
+
+            async def renewed(since: str = lapsed) -> bool:
+                return (await thread_lease_taken_at(owner, "web:long") or "") > since
+
+            await eventually(renewed, timeout=20, what="the running turn to renew its lease")
             assert not await other.take_thread_lease("web:long")
-    assert await other.take_thread_lease("web:long")  # released at the end of the turn
+    assert await thread_lease_taken_at(owner, "web:long") is None  # released at the end of the turn
+    assert await other.take_thread_lease("web:long")
 
 
 @pytest.fixture
