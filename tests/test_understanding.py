@@ -2457,3 +2457,14 @@ async def test_a_two_part_version_fills_a_parameter_that_says_version() -> None:
                                   "description": "Stop at this firmware version, e.g. 7.4 or 7.4.1"}})]
     assert calls(await plan("pls upgrade ap-12 up to 7.4", tools)) == \
         [("upgrade_access_point", {"ap": "ap-12", "version": "7.4"})]
+
+
+async def test_a_name_in_slashed_segments_fills_a_parameter_whose_examples_are_so_written() -> None:
+    """ "against feature/new.nav" for a ref "e.g. main or release/3.1": segments joined by a slash,
+    as its examples are, are a name, though no word of it has a digit."""
+    tools = [runbook("build_preview", "Build a preview of a site from a git ref", "write",
+                     {"site": {"pattern": "^[a-z][a-z0-9-]+$", "description": "The site, e.g. docs-site"},
+                      "ref": {"pattern": "^[A-Za-z0-9._/-]{1,100}$", "default": "main",
+                              "description": "The git ref to build, e.g. main or release/3.1"}})]
+    assert calls(await plan("build a preview of docs-site against feature/new.nav", tools)) == \
+        [("build_preview", {"site": "docs-site", "ref": "feature/new.nav"})]

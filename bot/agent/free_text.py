@@ -193,7 +193,7 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
             identifier_shaped(best.value) and re.search(r"[A-Za-z]", best.value) is not None
             and re.search(r"\d", best.value) is not None))
         # "for checkout-web" where the image is "e.g. payments-api": a compound of words joined by
-        # dashes, as its examples are, is no word of the sentence but a name
+        # dashes or slashes ("feature/dark.theme", "e.g. release/2.4"), as its examples are, is a name
         distinct = distinct or ("shaped like its examples" in best.why and _COMPOUND.fullmatch(best.value) is not None
                                 and any(_COMPOUND.fullmatch(value) for value in example_values(param.schema)))
         # "who froze payments?" where the group is "e.g. payments, storefront or search": a word its
@@ -213,7 +213,7 @@ def _a_version_it_takes(param: Param, value: str) -> bool:
     return re.fullmatch(r"\d+(?:\.\d+)+", value) is not None and re.search(r"\bversions?\b", said) is not None
 
 
-_COMPOUND = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+", re.IGNORECASE)
+_COMPOUND = re.compile(r"[a-z][a-z0-9]*(?:[-_/.][a-z0-9]+)+", re.IGNORECASE)  # "payments-api", "release/2.4"
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 

@@ -240,7 +240,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
                 score -= EXAMPLE_POINTS
             elif (shape in examples and any(shape)) or any(
                     len(example) >= 3 and lowered.startswith(example.lower()) and lowered != example.lower()
-                    and not example.isalpha() for example in listed):  # "pay-zpk-2024" for "e.g. pay-zpk"
+                    and not example.isalpha() for example in listed) or (  # "pay-zpk-2024" for "e.g. pay-zpk"
+                    _segmented(span.text) and any(_segmented(example) for example in listed)):  # "feature/x.y"
                 score += EXAMPLE_POINTS
                 why.append("shaped like its examples")
             elif any(shape) and not any(any(example) for example in examples):
@@ -343,6 +344,11 @@ def foreign_prefix(value: str, examples: list[str]) -> bool:
         return False
     own = id_prefix(value)
     return own is not None and own not in prefixes
+
+
+def _segmented(value: str) -> bool:
+    """A name of segments joined by slashes, not a path: "release/2.4", "feature/dark.theme"."""
+    return re.fullmatch(r"[A-Za-z0-9][\w.-]*(?:/[\w.-]+)+", value) is not None
 
 
 def shape_of(value: str) -> tuple[bool, bool, bool, bool]:
