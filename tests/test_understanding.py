@@ -2468,3 +2468,16 @@ async def test_a_name_in_slashed_segments_fills_a_parameter_whose_examples_are_s
                               "description": "The git ref to build, e.g. main or release/3.1"}})]
     assert calls(await plan("build a preview of docs-site against feature/new.nav", tools)) == \
         [("build_preview", {"site": "docs-site", "ref": "feature/new.nav"})]
+
+
+async def test_a_choice_of_several_words_the_summary_lists_beats_the_only_word_left() -> None:
+    """ "RMA-771 got partly refunded, close it with note …" for a free-text `result` the summary lists
+    as "(refunded, partly refunded, replaced, rejected)": the choice written whole, the longest, not
+    "note"; a parameter with its own pattern keeps its value."""
+    tools = [runbook("close_return", "Close a return after handling it, recording how it ended "
+                     "(refunded, partly refunded, replaced, rejected).", "write",
+                     {"rma": {"pattern": "^RMA-[0-9]+$", "description": "The return, e.g. RMA-100"},
+                      "result": {"description": ""},
+                      "note": {"default": "", "description": "Closing note"}})]
+    assert calls(await plan('RMA-771 got partly refunded, close it with note "customer kept the box"', tools)) == \
+        [("close_return", {"rma": "RMA-771", "result": "partly refunded", "note": "customer kept the box"})]

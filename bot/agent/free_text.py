@@ -161,8 +161,16 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
                 filled.guessed.add(param.name)  # the only word left, taken for want of another
         else:
             filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
-    for param in (p for p in strings if p.required and p.name not in filled.args and p.name not in filled.ties):
+    # a choice written beats the only word left ("close it with note …" for an `outcome` of free text);
+    # not where the parameter's pattern or examples say what it is ("idle" is a state, not the database)
+    for param in (p for p in strings if p.required):
+        free = not param.schema.get("pattern") and not example_values(param.schema)
+        unsure = param.name in filled.guessed or param.name in filled.ties
+        if (param.name in filled.args or param.name in filled.ties) and not (free and unsure):
+            continue
         if (choice := a_listed_choice(summary, entities.plain, param)) is not None:  # "as abandoned"
+            filled.guessed.discard(param.name)
+            filled.ties.pop(param.name, None)
             put(param, choice, f"{param.name} {choice} (one of the choices its description lists)",
                 FIT_POINTS["anchor", "string"])
     optional = [p for p in strings if not p.required]

@@ -10,7 +10,7 @@ import re
 from chatops.bot.agent.entities import identifier_words, stem, words_of
 from chatops.bot.agent.lexicon import DETERMINERS
 from chatops.bot.agent.param_kinds import Param
-from chatops.bot.agent.tool_words import listed_choices
+from chatops.bot.agent.tool_words import listed_choices, listed_phrases
 from chatops.bot.agent.values import fitting, restrictive
 from chatops.bot.english import is_dictionary_word
 
@@ -158,4 +158,11 @@ def a_listed_choice(summary: str, text: str, param: Param) -> str | None:
     failed)"), for a text parameter it fits."""
     choices = listed_choices(summary)
     found = {word for word in words_of(text) if stem(word) in choices and fitting(word, param.schema)}
+    # a choice of several words, written whole ("got backed out"; the longest: "partially successful")
+    said = " ".join(stem(word) for word in words_of(text))
+    phrases = [phrase for phrase in listed_phrases(summary) if " " in phrase and fitting(phrase, param.schema)
+               and re.search(rf"(?<!\S){re.escape(' '.join(stem(w) for w in words_of(phrase)))}(?!\S)", said)]
+    if phrases:
+        longest = max(phrases, key=len)
+        found = {longest} | {word for word in found if stem(word) not in {stem(w) for w in words_of(longest)}}
     return found.pop() if len(found) == 1 else None

@@ -77,6 +77,17 @@ _CHOICES = re.compile(r"\(([^()]*,[^()]*,[^()]*)\)|\bone of:?\s+([^.;()]+)", re.
 
 
 @functools.lru_cache(maxsize=1024)
+def listed_phrases(summary: str) -> tuple[str, ...]:
+    """The choices of up to three words a summary lists in brackets or after "one of", as written:
+    "how it went (successful, partially successful, backed out, failed)"."""
+    found: list[str] = []
+    for match in _CHOICES.finditer(summary):
+        items = [item.strip() for item in re.split(r",\s*|\s+or\s+", match.group(1) or match.group(2))]
+        found.extend(item for item in items if re.fullmatch(r"[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}", item))
+    return tuple(dict.fromkeys(found))
+
+
+@functools.lru_cache(maxsize=1024)
 def listed_choices(summary: str) -> frozenset[str]:
     """The stems of the one-word choices a summary lists in brackets or after "one of"."""
     found: set[str] = set()
