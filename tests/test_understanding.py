@@ -18,10 +18,11 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from chatops.bot.agent import meaning
 from chatops.bot.agent.disclaimers import what_it_does
+from chatops.bot.agent.entities import extract_entities
 from chatops.bot.agent.guided import GuidedPlanner
 from chatops.bot.agent.negation import ruled_out, split_negations
 from chatops.bot.agent.planning import PlanRequest
-from chatops.bot.agent.ranking import rank_tools
+from chatops.bot.agent.ranking import rank_tools, score_tool
 from chatops.bot.agent.review import review
 from chatops.bot.agent.values import example_values, fitting, restrictive
 from chatops.bot.config import RunbookConfig, load_config
@@ -2481,3 +2482,18 @@ async def test_a_choice_of_several_words_the_summary_lists_beats_the_only_word_l
                       "note": {"default": "", "description": "Closing note"}})]
     assert calls(await plan('RMA-771 got partly refunded, close it with note "customer kept the box"', tools)) == \
         [("close_return", {"rma": "RMA-771", "result": "partly refunded", "note": "customer kept the box"})]
+
+
+async def test_a_prefix_keeps_its_slash_and_an_amount_is_no_name() -> None:
+    """ "under exports/" is the prefix "e.g. scratch/" (its slash kept, as its examples write it);
+    "3.5 TB" is an amount and "under" a preposition, though the share's pattern would take either."""
+    tools = [runbook("archive_share_files", "Move the files of a file share to cold storage", "danger",
+                     {"share": {"pattern": "^[a-z0-9][a-z0-9.-]{2,62}$", "description": "The share"},
+                      "prefix": {"pattern": "^[A-Za-z0-9_.*/-]*$", "default": "",
+                                 "description": "Only files under this folder, e.g. scratch/ (empty: all)"}})]
+    assert calls(await plan("archive the files under exports/ in share-eu", tools)) == \
+        [("archive_share_files", {"share": "share-eu", "prefix": "exports/"})]
+    outcome = await plan("share-eu is at 3.5 TB, archive anything in exports/", tools)
+    assert not isinstance(outcome, Plan) or all(step.args.get("share") != "3.5" for step in outcome.steps), outcome
+    filled = score_tool(tools[0], extract_entities("archive the files under exports/")).filled
+    assert "under" not in [filled.args.get("share"), *filled.ties.get("share", [])], filled

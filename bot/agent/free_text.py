@@ -45,6 +45,7 @@ from chatops.bot.agent.values import (
     identifier_shaped,
     is_version,
     restrictive,
+    segmented,
     value_choices,
 )
 from chatops.bot.english import is_dictionary_word
@@ -202,8 +203,9 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
             and re.search(r"\d", best.value) is not None))
         # "for checkout-web" where the image is "e.g. payments-api": a compound of words joined by
         # dashes or slashes ("feature/dark.theme", "e.g. release/2.4"), as its examples are, is a name
-        distinct = distinct or ("shaped like its examples" in best.why and _COMPOUND.fullmatch(best.value) is not None
-                                and any(_COMPOUND.fullmatch(value) for value in example_values(param.schema)))
+        distinct = distinct or ("shaped like its examples" in best.why and (segmented(best.value) or (
+            _COMPOUND.fullmatch(best.value) is not None
+            and any(_COMPOUND.fullmatch(value) for value in example_values(param.schema)))))
         # "who froze payments?" where the group is "e.g. payments, storefront or search": a word its
         # description lists is the parameter named, when it is the only such word
         listed = "one of its examples" in best.why and \

@@ -63,6 +63,8 @@ _VERSION = re.compile(r"v\d+(?:\.\d+)+(?:[-+~][0-9A-Za-z.+~-]+)?|\d+\.\d+(?:\.\d
                       r"\d+(?:\.\d+)+[-+~][0-9A-Za-z.+~-]+", re.IGNORECASE)
 SCOPE_POINTS = 1.0
 _PLACE_PREPOSITIONS = frozenset({"in", "on", "from", "at"})
+_PLACING = frozenset({"under", "below", "beneath", "above", "within", "inside", "outside", "between", "through",
+                      "across", "behind", "except", "via"})
 _SCOPE_STEMS = frozenset(stem(word) for word in SCOPE_WORDS)
 _ID_WORDS = frozenset({"id", "ids", "key", "ref", "uuid", "identifier", "fingerprint", "sha", "hash"})
 _VERSION_WORDS = frozenset({"version", "release", "tag", "revision", "rev", "build", "semver"})
@@ -88,8 +90,9 @@ def spans_of(text: str, hosts: frozenset[str] = frozenset()) -> list[Span]:
         first = True
         for match in _SPAN.finditer(part):
             word = re.sub(r"'s$", "", match.group(0))
-            if "/" in word and part[match.end():match.end() + 1] == "/":
-                word += "/"  # "everything under config/checkout/": a prefix keeps the slash that makes it one
+            after = part[match.end():match.end() + 2]
+            if after[:1] == "/" and ("/" in word or after[1:] in ("", " ")):
+                word += "/"  # "everything under config/checkout/", "under logs/": a prefix keeps its slash
             found.append(Span(word, stem(word.lower()), index, first, word.lower() in hosts))
             index += 1
             # the clause opens at its first word that is not filler ("actually make it 6", "please restart");
@@ -209,12 +212,15 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         if (lowered in STOPWORDS and lowered not in defined) or span.stem in avoid or span.stem in anchors \
                 or lowered in taken:
             continue
-        if verb_form(span.text) or lowered in DETERMINERS or lowered in PARTICLES or lowered in REFERENCES:
-            continue
+        if verb_form(span.text) or lowered in DETERMINERS or lowered in PARTICLES or lowered in REFERENCES or \
+                (lowered in _PLACING and lowered not in defined):
+            continue  # "archive the files under exports/": "under" places a value, it is none
         if re.fullmatch(r"\d+(?:ing|ed)", lowered):
             continue  # "the deploy is 500ing", "it 404ed": a status used as a verb, not a name
-        if position > 0 and spans[position - 1].text.isdigit() and is_unit(lowered):
+        if position > 0 and re.fullmatch(r"\d+(?:\.\d+)?", spans[position - 1].text) and is_unit(lowered):
             continue  # "for 6 hours": the number's unit
+        if re.fullmatch(r"\d+(?:\.\d+)?", lowered) and position + 1 < len(spans) and is_unit(spans[position + 1].text):
+            continue  # "at 4.2 TB": an amount, never a name (a bucket's pattern takes "4.2")
         if (amount := re.fullmatch(r"\d+([a-z]+)", lowered)) and is_unit(amount.group(1)) and not restrictive(schema):
             continue  # "for 8h": an amount of time or size, not a name or a reason
         value = fitting(span.text, schema)
@@ -241,7 +247,7 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             elif (shape in examples and any(shape)) or any(
                     len(example) >= 3 and lowered.startswith(example.lower()) and lowered != example.lower()
                     and not example.isalpha() for example in listed) or (  # "pay-zpk-2024" for "e.g. pay-zpk"
-                    _segmented(span.text) and any(_segmented(example) for example in listed)):  # "feature/x.y"
+                    segmented(span.text) and any(segmented(example) for example in listed)):  # "feature/x.y"
                 score += EXAMPLE_POINTS
                 why.append("shaped like its examples")
             elif any(shape) and not any(any(example) for example in examples):
@@ -346,9 +352,10 @@ def foreign_prefix(value: str, examples: list[str]) -> bool:
     return own is not None and own not in prefixes
 
 
-def _segmented(value: str) -> bool:
-    """A name of segments joined by slashes, not a path: "release/2.4", "feature/dark.theme"."""
-    return re.fullmatch(r"[A-Za-z0-9][\w.-]*(?:/[\w.-]+)+", value) is not None
+def segmented(value: str) -> bool:
+    """A name of segments joined or ended by slashes, not a path: "release/2.4", "feature/dark.theme",
+    the key prefix "logs/"."""
+    return "/" in value and re.fullmatch(r"[A-Za-z0-9][\w.-]*(?:/[\w.-]+)*/?", value) is not None
 
 
 def shape_of(value: str) -> tuple[bool, bool, bool, bool]:
