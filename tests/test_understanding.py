@@ -2497,3 +2497,12 @@ async def test_a_prefix_keeps_its_slash_and_an_amount_is_no_name() -> None:
     assert not isinstance(outcome, Plan) or all(step.args.get("share") != "3.5" for step in outcome.steps), outcome
     filled = score_tool(tools[0], extract_entities("archive the files under exports/")).filled
     assert "under" not in [filled.args.get("share"), *filled.ties.get("share", [])], filled
+
+
+@pytest.mark.parametrize("text", ["limit pump-3 to 40lpm until further notice", "limit pump-3 to 40 lpm"])
+async def test_a_number_written_in_the_unit_its_parameter_counts_in_fills_it(text: str) -> None:
+    """ "40lpm" for "Flow limit in lpm": the parameter's own unit, though no list of units knows it."""
+    tools = [runbook("limit_pump_flow", "Limit the flow of a pump", "write",
+                     {"pump": {"pattern": "^pump-[0-9]+$", "description": "The pump, e.g. pump-1"},
+                      "flow": {"type": "int", "min": 0, "max": 500, "description": "Flow limit in lpm; 0 removes it"}})]
+    assert calls(await plan(text, tools)) == [("limit_pump_flow", {"pump": "pump-3", "flow": 40})]

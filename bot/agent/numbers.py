@@ -13,6 +13,7 @@ from chatops.bot.agent.entities import (
     stem,
     words_of,
 )
+from chatops.bot.agent.lexicon import STOPWORDS
 from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.tool_words import summary_stems
 from chatops.bot.agent.values import anchor_stems
@@ -124,7 +125,15 @@ def unit_number(param: Param, entities: Entities) -> int | None:
     named = [value for value, unit in entities.durations if unit in set(identifier_words(param.name))]
     if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
         named = [value for value, unit in entities.sizes if unit in words or unit.replace("b", "ib") in words]
+    if not named:  # "to 80kw" for `kw` ("cap in kw"), "40 rps" for "Requests per second (rps)": its own unit
+        counted_in = set(identifier_words(param.name.lower())) | set(re.findall(r"\bin\s+([a-z]{2,5})\b", named_by)) | \
+            set(re.findall(r"\(([a-z]{2,5})\)", named_by))
+        named = [int(number) for number, unit in _WITH_UNIT.findall(entities.plain.lower())
+                 if unit in counted_in and unit not in STOPWORDS]  # `plain`: quoted output blanked
     return named[0] if len(named) == 1 and fits_bounds(named[0], param.schema) else None
+
+
+_WITH_UNIT = re.compile(r"(?<![\w.])(\d+)\s?([a-z]{2,5})\b")
 
 
 def _initial_of(prefix: str, name: str) -> bool:
