@@ -2506,3 +2506,15 @@ async def test_a_number_written_in_the_unit_its_parameter_counts_in_fills_it(tex
                      {"pump": {"pattern": "^pump-[0-9]+$", "description": "The pump, e.g. pump-1"},
                       "flow": {"type": "int", "min": 0, "max": 500, "description": "Flow limit in lpm; 0 removes it"}})]
     assert calls(await plan(text, tools)) == [("limit_pump_flow", {"pump": "pump-3", "flow": 40})]
+
+
+async def test_removing_a_limit_fills_the_zero_its_description_makes_the_removal() -> None:
+    """ "lift the flow limit on pump-3" for "Flow limit in lpm; 0 removes the limit": the 0, not a
+    question for the number; "limit pump-3 to 40lpm" still takes 40."""
+    tools = [runbook("limit_pump_flow", "Limit the flow of a pump", "write",
+                     {"pump": {"pattern": "^pump-[0-9]+$", "description": "The pump, e.g. pump-1"},
+                      "flow": {"type": "int", "min": 0, "max": 500,
+                               "description": "Flow limit in lpm; 0 removes the limit"}})]
+    assert calls(await plan("lift the flow limit on pump-3, the tank is empty", tools)) == \
+        [("limit_pump_flow", {"pump": "pump-3", "flow": 0})]
+    assert calls(await plan("limit pump-3 to 40lpm", tools)) == [("limit_pump_flow", {"pump": "pump-3", "flow": 40})]

@@ -34,7 +34,7 @@ from chatops.bot.agent.lexicon import (
     TRUE_PARTICLES,
 )
 from chatops.bot.agent.numbers import named_near, number_after, number_for
-from chatops.bot.agent.open_ended import zero_for_all, zero_for_no_end
+from chatops.bot.agent.open_ended import zero_for_all, zero_for_no_end, zero_for_removal
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
 from chatops.bot.agent.tool_words import (
     action_stems,
@@ -203,6 +203,10 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             put(param, everything, f"{param.name} 0 (all of them, as its description defines 0)",
                 FIT_POINTS["anchor", "string"])
             used_numbers.update(entities.numbers)  # the number it does not want fills nothing else
+    for param in numeric:  # "lift the power cap" where "0 removes the cap"
+        if param.name not in filled.args and not entities.numbers and \
+                (removal := zero_for_removal(param, entities.plain)) is not None:
+            put(param, removal, f"{param.name} 0 (its description's 0 removes it)", FIT_POINTS["anchor", "string"])
     for param in numeric:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
             continue

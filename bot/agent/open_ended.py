@@ -1,10 +1,11 @@
-"""Counts that mean all of them, and durations without an end or without a wait: "list all of it, not
-just the first 50"; "block it permanently", "freeze search until
-someone lifts it", "route +1 over bt until further notice"; "drop the live calls immediately". A
-parameter whose description says what 0 means, and that meaning is no end ("0 = until someone
-lifts it", "0 blocks until unblocked by hand") or no wait ("0 drops them at once"), takes 0 for
-them. Both sides are read from ordinary English, not from any tool's words: the parameter says in
-its own description that 0 is its "for good" or its "right now"."""
+"""Counts that mean all of them, limits whose 0 removes them, and durations without an end or
+without a wait: "list all of it, not just the first 50"; "lift the power cap"; "block it
+permanently", "freeze search until someone lifts it", "route +1 over bt until further notice";
+"drop the live calls immediately". A parameter whose description says what 0 means, and that
+meaning is all, the removal of the thing it sets, no end ("0 = until someone lifts it", "0 blocks
+until unblocked by hand") or no wait ("0 drops them at once"), takes 0 for them. Both sides are
+read from ordinary English, not from any tool's words: the parameter says in its own description
+that 0 is its "all", its "none", its "for good" or its "right now"."""
 
 from __future__ import annotations
 
@@ -78,3 +79,22 @@ def zero_for_no_end(param: Param, text: str) -> int | str | None:
     if param.kind == "string":
         return fitting("0", param.schema) or None
     return None
+
+
+# "0 removes the cap (full power again)", "0 turns the limit off", "0 clears the quota"
+_ZERO_REMOVES = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*(?:removes|clears|lifts|disables|drops|"
+                           r"turns\s+off|switches\s+off|deletes|cancels)\s+(?:the\s+|it\s*)?([a-z]+)?", re.IGNORECASE)
+_REMOVING = r"(?:lift|lifts|remove|removes|drop|clear|cancel|undo|kill|disable|take\s+off|turn\s+off|get\s+rid\s+of)"
+
+
+def zero_for_removal(param: Param, text: str) -> int | None:
+    """0 for a number whose description makes 0 the removal of something ("cap in kw; 0 removes the
+    cap"), when the request removes that thing ("lift the power cap at the south depot")."""
+    if param.kind not in ("int", "number"):
+        return None
+    removes = _ZERO_REMOVES.search(str(param.schema.get("description", "")))
+    if removes is None:
+        return None
+    thing = removes.group(1) or param.name
+    removed = re.search(rf"\b{_REMOVING}\b(?:\s+\S+){{0,3}}?\s+{re.escape(thing)}s?\b", text, re.IGNORECASE)
+    return 0 if removed else None
