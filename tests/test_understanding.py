@@ -2518,3 +2518,30 @@ async def test_removing_a_limit_fills_the_zero_its_description_makes_the_removal
     assert calls(await plan("lift the flow limit on pump-3, the tank is empty", tools)) == \
         [("limit_pump_flow", {"pump": "pump-3", "flow": 0})]
     assert calls(await plan("limit pump-3 to 40lpm", tools)) == [("limit_pump_flow", {"pump": "pump-3", "flow": 40})]
+
+
+def _ran(tool: str, args: dict[str, Any], outcome: str, summary: str) -> Plan:
+    return Plan(goal="earlier", round=1, steps=[Step(id="s0", tool=tool, args=args, status=StepStatus.succeeded,
+                                                     outcome=outcome, summary=summary)])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("check whether kiosk-4 is frozen and if so reboot it", ("reboot_kiosk", {"kiosk": "kiosk-4"})),
+    ("check kiosk-4 and if it's frozen, cold reboot it", ("reboot_kiosk", {"kiosk": "kiosk-4", "mode": "cold"})),
+])
+async def test_a_check_then_if_so_or_if_its_in_some_state_proposes_the_action_after_a_problem(
+        text: str, expected: tuple[str, dict[str, Any]]) -> None:
+    """ "… and if so reboot it", "… and if it's frozen, cold reboot it": the check runs first; when
+    it finds a problem the action is proposed ("cold" before the verb says how), else nothing."""
+    kiosk = {"pattern": "^kiosk-[0-9]+$", "description": "The kiosk, e.g. kiosk-1"}
+    tools = [runbook("kiosk_status", "Show a self-service kiosk's state: screen, app, last heartbeat", "read",
+                     {"kiosk": kiosk}),
+             runbook("reboot_kiosk", "Reboot a self-service kiosk", "write",
+                     {"kiosk": kiosk, "mode": {"type": "enum", "values": ["warm", "cold"], "default": "warm",
+                                               "description": "warm restarts the app, cold power-cycles it"}})]
+    first = await plan(text, tools)
+    assert calls(first) == [("kiosk_status", {"kiosk": "kiosk-4"})]
+    frozen = _ran("kiosk_status", {"kiosk": "kiosk-4"}, "problem", "kiosk-4: screen frozen since 08:12")
+    assert calls(await plan(text, tools, executed=[frozen], round=2)) == [expected]
+    fine = _ran("kiosk_status", {"kiosk": "kiosk-4"}, "ok", "kiosk-4: screen ok, heartbeat 5 s ago")
+    assert isinstance(await plan(text, tools, executed=[fine], round=2), Answer)

@@ -35,6 +35,10 @@ def split_conditional(text: str) -> Conditional | None:
     if not before and after:  # "if https://x is not responding, bounce the api"
         after = re.sub(r"^(?:then\s+)", "", after, flags=re.IGNORECASE)
         return Conditional(check=condition, action=after, condition=condition)
+    if after and re.search(r"(?:,|\band)\s*$", before):  # "check X and if so unlock him": the action follows
+        check = re.sub(r"\s*(?:,\s*)?(?:\band\b)?\s*$", "", before)
+        return Conditional(check=check, action=re.sub(r"^(?:then\s+)", "", after, flags=re.IGNORECASE),
+                           condition=condition) if check else None
     pieces = [piece for piece in _JOIN.split(before) if piece and piece.strip()]
     if len(pieces) < 2:
         return None

@@ -321,7 +321,9 @@ CONDITION = re.compile(
     r"not\s+(?:up|ok|responding|reachable|healthy|answering|running)|doesn'?t\s+(?:respond|answer|work)|"
     r"does\s+not\s+(?:respond|answer|work)|isn'?t\s+(?:up|responding|healthy|reachable|answering)|"
     r"unhealthy|dead|errors?|refused)\b(?:\s+(?:it|one|them))?|[^,;\n]{0,60}?\b(?:doesn'?t|does\s+not|isn'?t|is\s+not)"
-    r"(?=\s*(?:$|[,.;!?])))",
+    r"(?=\s*(?:$|[,.;!?]))"
+    # "… and if so unlock him", "… and if it's faulted, hard reset it": the state the check looks for
+    r"|so(?=\s)|(?:it|they|he|she)(?:'s|\s+is|\s+are|'re)\s+(?:still\s+)?[a-z]+(?=\s*,))",
     re.IGNORECASE,
 )
 

@@ -40,6 +40,7 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
+from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.phrasal import phrasal_action, says_the_phrasal_action
 from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span, verb_place
 from chatops.bot.agent.tool_words import (
@@ -129,6 +130,8 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     for word in example_verbs:
         phrases[word] = [stem(word)]
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
+    modifiers = {stem(str(value)) for param in parameters(spec) for value in param.enum
+                 if isinstance(value, str) and value.isalpha()}
     described = summary_stems(spec.summary)
     clauses = clause_tokens(entities.wording, single | described)
     known = set(single | described)
@@ -164,7 +167,10 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{points:g} {text!r}")
         for clause in clauses:
             for position in phrase_positions(phrase, clause):
-                in_verb_place = verb_place(clause, position)
+                # "hard reset it", "soft reboot node-3": one of the tool's own values before its verb
+                # says how to act, and the verb still opens the order
+                in_verb_place = verb_place(clause, position) or (
+                    position > 0 and clause[position - 1] in modifiers and verb_place(clause, position - 1))
                 counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
                 if ((in_verb_place and not foreign) or counted) and not common:
                     verb_hit = True
