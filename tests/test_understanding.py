@@ -2545,3 +2545,17 @@ async def test_a_check_then_if_so_or_if_its_in_some_state_proposes_the_action_af
     assert calls(await plan(text, tools, executed=[frozen], round=2)) == [expected]
     fine = _ran("kiosk_status", {"kiosk": "kiosk-4"}, "ok", "kiosk-4: screen ok, heartbeat 5 s ago")
     assert isinstance(await plan(text, tools, executed=[fine], round=2), Answer)
+
+
+async def test_stop_something_from_doing_asks_to_suspend_it_not_to_shut_it_down() -> None:
+    """ "stop rpt-sales from printing for now": no more runs of it, a pause; not a shutdown."""
+    tools = [runbook("pause_report", "Pause a scheduled report: no copies are printed until it is resumed", "write",
+                     {"report": {"pattern": "^rpt-[a-z]+$", "description": "The report, e.g. rpt-stock"}}),
+             runbook("resume_report", "Resume a paused scheduled report: copies are printed again", "write",
+                     {"report": {"pattern": "^rpt-[a-z]+$", "description": "The report, e.g. rpt-stock"}}),
+             runbook("shutdown_printer", "Shut a printer down", "write",
+                     {"printer": {"pattern": "^prn-[0-9]+$", "description": "The printer, e.g. prn-2"}})]
+    assert calls(await plan("stop rpt-sales in finance from printing at 06:00 for now", tools)) == \
+        [("pause_report", {"report": "rpt-sales"})]
+    # by the words alone too (the encoder may be absent)
+    assert [c.name for c in rank_tools("stop rpt-sales from printing for now", tools)][:1] == ["pause_report"]

@@ -117,7 +117,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # putting someone or something into a set: a group, a list, a pool ("put m.rossi in db-admins")
     "add": ("add", "put * in", "put * into", "put * on", "include", "enrol", "enroll", "onboard"),
     # stopping something for a while, and the way back ("hold consumption", "thaw the freeze")
-    "suspend": ("suspend", "pause", "freeze", "halt", "hold", "put * on hold", "shut * off", "lock"),
+    "suspend": ("suspend", "pause", "freeze", "halt", "hold", "put * on hold", "shut * off", "lock",
+                "stop * from"),  # "stop report-mailer from firing": no more runs, not a shutdown
     "resume": ("resume", "unpause", "unfreeze", "thaw", "unlock", "lift", "un-pause", "un-freeze"),
     "silence": ("silence", "mute", "ignore", "snooze", "shush", "shh", "shut up", "hush", "suppress"),
     "protect": ("protect", "pin", "retain", "preserve", "exempt", "hold on to", "hang on to", "keep * around",
