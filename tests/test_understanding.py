@@ -2559,3 +2559,15 @@ async def test_stop_something_from_doing_asks_to_suspend_it_not_to_shut_it_down(
         [("pause_report", {"report": "rpt-sales"})]
     # by the words alone too (the encoder may be absent)
     assert [c.name for c in rank_tools("stop rpt-sales from printing for now", tools)][:1] == ["pause_report"]
+
+
+async def test_turning_something_back_on_resumes_it() -> None:
+    """ "turn sensor-4 in lab-2 back on" for a tool that resumes a paused feed: "turn … back on"
+    around a name and its place is the way back from a pause."""
+    sensor = {"pattern": "^sensor-[0-9]+$", "description": "The sensor, e.g. sensor-1"}
+    site = {"pattern": "^lab-[0-9]+$", "description": "The lab, e.g. lab-1"}
+    tools = [runbook("resume_feed", "Resume a paused sensor feed", "write", {"sensor": sensor, "site": site}),
+             runbook("pause_feed", "Pause a sensor feed", "write", {"sensor": sensor, "site": site}),
+             runbook("feed_readings", "Latest readings of a sensor feed", "read", {"sensor": sensor, "site": site})]
+    assert calls(await plan("turn sensor-4 in lab-2 back on, the calibration is done", tools)) == \
+        [("resume_feed", {"sensor": "sensor-4", "site": "lab-2"})]

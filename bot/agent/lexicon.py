@@ -127,8 +127,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # making a new record: an incident, a ticket, a silence ("open a ticket", "raise an incident")
     # switching something off or on for good, not a state flag ("turn off codesign-ev-2025")
     "disable": ("disable", "deactivate", "turn off", "turn * off", "switch off", "switch * off", "take * offline"),
-    "enable": ("enable", "activate", "reactivate", "re-enable", "turn on", "turn * on", "switch on", "switch * on",
-               "bring * back online", "bring * online", "put * back online"),
+    "enable": ("enable", "activate", "reactivate", "re-enable", "turn on", "turn * on", "turn * back on", "switch on",
+               "switch * on", "bring * back online", "bring * online", "put * back online"),
     # taking back what was given: an access, a lease, an acceptance ("withdraw the risk acceptance")
     "revoke": ("revoke", "withdraw", "rescind", "retract", "cancel", "scrap", "call off", "call * off"),
     # giving something a new value ("set max_retries to 5", "write the key", "bump it to 2500")
