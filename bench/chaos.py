@@ -1125,6 +1125,7 @@ MUST_BE_ZERO = ("lost", "stored_twice", "never_answered", "steps_run_twice", "st
 
 
 def main() -> None:
+    global FLOOD_EVERY  # --flood-every: read by plan_flood
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=8)
@@ -1143,6 +1144,12 @@ def main() -> None:
                         help="with --trace-memory: malloc_trim(0) at each snapshot, and what it gave back")
     parser.add_argument("--malloc-arena-max", type=int, metavar="N",
                         help="MALLOC_ARENA_MAX for the steady process (glibc's arenas: high-water mark vs leak)")
+    parser.add_argument("--steady-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="an environment variable for the steady process only (e.g. LD_PRELOAD of an "
+                             "allocation logger); repeatable")
+    parser.add_argument("--flood-every", type=float, nargs=2, default=FLOOD_EVERY, metavar=("MIN", "MAX"),
+                        help="seconds between two plan floods (default %(default)s; shorter: a short run "
+                             "sees more floods)")
     args = parser.parse_args()
     steady_env: dict[str, str] = {}
     if args.trace_memory:
@@ -1153,6 +1160,10 @@ def main() -> None:
             steady_env["CHATOPS_HEAP_TRACE_TRIM"] = "1"
     if args.malloc_arena_max:
         steady_env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
+    for pair in args.steady_env:
+        key, _, value = pair.partition("=")
+        steady_env[key] = value
+    FLOOD_EVERY = (args.flood_every[0], args.flood_every[1])
     began = time.strftime("%Y-%m-%d %H:%M:%S")
     result = asyncio.run(soak(args.minutes, args.clients, args.seed, args.storage, steady_env))
     if args.json:

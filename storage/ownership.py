@@ -19,15 +19,18 @@ import secrets
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple
 
 import sqlite_utils
 
 
 def _read(path: str) -> str:
+    """A /proc file's text, stripped ("" when unreadable). `open`, not `pathlib`: pathlib interns
+    each part of a path (the pid), churning CPython's interned-string table at every heartbeat's
+    liveness check until the table doubles (issue 23; see tools/process_groups.read_stat)."""
     try:
-        return Path(path).read_text().strip()
+        with open(path) as file:
+            return file.read().strip()
     except OSError:
         return ""
 
