@@ -2571,3 +2571,12 @@ async def test_turning_something_back_on_resumes_it() -> None:
              runbook("feed_readings", "Latest readings of a sensor feed", "read", {"sensor": sensor, "site": site})]
     assert calls(await plan("turn sensor-4 in lab-2 back on, the calibration is done", tools)) == \
         [("resume_feed", {"sensor": "sensor-4", "site": "lab-2"})]
+
+
+async def test_logging_someone_out_is_signing_them_out() -> None:
+    """ "log w-12 out everywhere" for "Sign a worker out of every kiosk": the same action in other words."""
+    worker = {"pattern": "^w-[0-9]+$", "description": "Worker, e.g. w-3"}
+    tools = [runbook("end_kiosk_sessions", "Sign a worker out of every kiosk at once", "write", {"worker": worker}),
+             runbook("kiosk_logins", "Recent kiosk log-ins, newest first", "read", {"worker": worker})]
+    assert calls(await plan("log w-12 out everywhere, badge was lost", tools)) == \
+        [("end_kiosk_sessions", {"worker": "w-12"})]
