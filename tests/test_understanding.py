@@ -2580,3 +2580,23 @@ async def test_logging_someone_out_is_signing_them_out() -> None:
              runbook("kiosk_logins", "Recent kiosk log-ins, newest first", "read", {"worker": worker})]
     assert calls(await plan("log w-12 out everywhere, badge was lost", tools)) == \
         [("end_kiosk_sessions", {"worker": "w-12"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("reboot the one with 14 errors", "hub-0b"),
+    ("reboot the one that's still degraded", "hub-0c"),
+])
+async def test_a_row_pointed_at_by_a_count_or_a_state_lends_its_id(text: str, expected: str) -> None:
+    """A table with a header: "the one with 14 errors" is the row whose own count is 14 (not the 14
+    inside another row's address, nor the header that says ERRORS); "the one that's still degraded"
+    the row in that state."""
+    hub = {"pattern": "^hub-[0-9a-z]+$", "description": "The hub, e.g. hub-01"}
+    tools = [runbook("hub_health", "Health of the sensor hubs", "read", {}),
+             runbook("reboot_hub", "Reboot a sensor hub", "write", {"hub": hub})]
+    listing = ("HUB     ERRORS  ADDRESS        STATE\n"
+               "hub-0a  3       10.8.14.22     ok\n"
+               "hub-0b  14      10.8.20.5      ok\n"
+               "hub-0c  2       10.8.3.117     degraded")
+    earlier = [Plan(goal="earlier", steps=[Step(tool="hub_health", args={}, status=StepStatus.succeeded,
+                                                outcome="ok", summary=listing)])]
+    assert calls(await plan(text, tools, earlier=earlier)) == [("reboot_hub", {"hub": expected})]

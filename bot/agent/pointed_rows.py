@@ -23,7 +23,7 @@ from chatops.bot.model import Step
 # "the notebook one", "that one", "those hotmail ones", "the one from m.rossi",
 # "the one that stopped heartbeating": the words around "one" say which row
 _ONE = re.compile(r"\b(?:the|that|this|those|these)\s+((?:[\w.@:/-]+\s+){0,3}?)ones?\b"
-                  r"(?:\s+(?:that|which|with|from|on|in|of)"
+                  r"(?:\s+(?:that|which|with|from|on|in|of)(?:'s|\s+is)?"  # "the one that's still running"
                   r"\s+([^,.;!?]+))?", re.IGNORECASE)
 _BARE = re.compile(r"\b(?:it|that|this)\b(?!\s+(?:is|was|'s)\b)", re.IGNORECASE)
 _ROW_SPLIT = re.compile(r"\n+|;\s+")
@@ -57,7 +57,8 @@ def pointed_row(text: str, step: Step) -> PointedRow | None:
     words = pointed_words(text)
     if words is None:
         return None
-    rows = [row.strip() for row in _ROW_SPLIT.split(output_of(step)) if row.strip()]
+    rows = [row.strip() for row in _ROW_SPLIT.split(output_of(step))
+            if row.strip() and not _HEADER.fullmatch(row.strip())]
     if not rows:
         return None
     if not words:  # "that one": only when the output holds one row
@@ -72,6 +73,8 @@ def pointed_row(text: str, step: Step) -> PointedRow | None:
 
 
 _ITEM_SPLIT = re.compile(r",\s+")
+# a table's header ("USER  FAILURES  LAST ATTEMPT  IP  REASON") names columns, it is no row to point at
+_HEADER = re.compile(r"[A-Z][A-Z_%/()-]*(?:\s+[A-Z][A-Z_%/()-]*)+")
 
 
 def _one_of(words: tuple[str, ...], rows: list[str]) -> str | None:
@@ -87,9 +90,12 @@ def _matches(words: tuple[str, ...], row: str) -> int:
     """How many of the user's words the row holds, whole or as a part of one of its names
     ("notebook" in "adhoc-notebook"), or as a word of the same stem ("heartbeating", "heartbeat")."""
     lowered = row.lower()
-    parts = {stem(part) for token in words_of(lowered) for part in re.split(r"[-_.@/]", token) if part}
-    # a short word counts only as a whole part ("ad" is in "loaded", not a row's word)
-    return sum(1 for word in words if (len(word) >= 4 and word in lowered) or stem(word) in parts)
+    tokens = words_of(lowered)
+    parts = {stem(part) for token in tokens for part in re.split(r"[-_.@/]", token) if part}
+    # a short word counts only as a whole part ("ad" is in "loaded", not a row's word); a number only
+    # as a whole word ("the one with 14 failures": not the 14 inside 10.8.14.22)
+    return sum(1 for word in words if (word in tokens if word.isdigit() else
+                                       (len(word) >= 4 and word in lowered) or stem(word) in parts))
 
 
 def pointer_arguments(text: str, step: Step, args: dict[str, object], sources: dict[str, str]) -> set[str]:
