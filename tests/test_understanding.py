@@ -2528,6 +2528,7 @@ def _ran(tool: str, args: dict[str, Any], outcome: str, summary: str) -> Plan:
 @pytest.mark.parametrize(("text", "expected"), [
     ("check whether kiosk-4 is frozen and if so reboot it", ("reboot_kiosk", {"kiosk": "kiosk-4"})),
     ("check kiosk-4 and if it's frozen, cold reboot it", ("reboot_kiosk", {"kiosk": "kiosk-4", "mode": "cold"})),
+    ("check kiosk-4 and if it's past its heartbeat window, reboot it", ("reboot_kiosk", {"kiosk": "kiosk-4"})),
 ])
 async def test_a_check_then_if_so_or_if_its_in_some_state_proposes_the_action_after_a_problem(
         text: str, expected: tuple[str, dict[str, Any]]) -> None:

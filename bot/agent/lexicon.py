@@ -327,7 +327,7 @@ CONDITION = re.compile(
     r"unhealthy|dead|errors?|refused)\b(?:\s+(?:it|one|them))?|[^,;\n]{0,60}?\b(?:doesn'?t|does\s+not|isn'?t|is\s+not)"
     r"(?=\s*(?:$|[,.;!?]))"
     # "… and if so unlock him", "… and if it's faulted, hard reset it": the state the check looks for
-    r"|so(?=\s)|(?:it|they|he|she)(?:'s|\s+is|\s+are|'re)\s+(?:still\s+)?[a-z]+(?=\s*,))",
+    r"|so(?=\s)|(?:it|they|he|she)(?:'s|\s+is|\s+are|'re)\s+[a-z][^,;\n]{0,40}?(?=\s*,))",
     re.IGNORECASE,
 )
 
