@@ -2601,3 +2601,13 @@ async def test_a_row_pointed_at_by_a_count_or_a_state_lends_its_id(text: str, ex
     earlier = [Plan(goal="earlier", steps=[Step(tool="hub_health", args={}, status=StepStatus.succeeded,
                                                 outcome="ok", summary=listing)])]
     assert calls(await plan(text, tools, earlier=earlier)) == [("reboot_hub", {"hub": expected})]
+
+
+async def test_shut_it_up_silences() -> None:
+    """ "DiskFull keeps paging me, shut it up for 2h": the split form of "shut up" silences."""
+    tools = [runbook("mute_alert", "Mute an alert rule for a while", "write",
+                     {"rule": {"pattern": "^[A-Z][A-Za-z0-9]+$", "description": "The alert rule, e.g. HighLatency"},
+                      "duration": {"pattern": "^[0-9]+[mh]$", "description": "How long, e.g. 30m or 2h"}}),
+             runbook("alert_rules", "List the alert rules and whether they fire", "read", {})]
+    assert calls(await plan("DiskFull keeps paging me, shut it up for 2h", tools)) == \
+        [("mute_alert", {"rule": "DiskFull", "duration": "2h"})]

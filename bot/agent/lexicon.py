@@ -122,7 +122,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "suspend": ("suspend", "pause", "freeze", "halt", "hold", "put * on hold", "shut * off", "lock",
                 "stop * from"),  # "stop report-mailer from firing": no more runs, not a shutdown
     "resume": ("resume", "unpause", "unfreeze", "thaw", "unlock", "lift", "un-pause", "un-freeze"),
-    "silence": ("silence", "mute", "ignore", "snooze", "shush", "shh", "shut up", "hush", "suppress"),
+    "silence": ("silence", "mute", "ignore", "snooze", "shush", "shh", "shut up", "shut * up", "hush", "suppress"),
     "protect": ("protect", "pin", "retain", "preserve", "exempt", "hold on to", "hang on to", "keep * around",
                 "keep * forever"),
     "shutdown": ("shutdown", "shut down", "shut * down", "take down", "take * down", "power off", "power down", "stop"),
