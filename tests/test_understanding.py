@@ -2611,3 +2611,17 @@ async def test_shut_it_up_silences() -> None:
              runbook("alert_rules", "List the alert rules and whether they fire", "read", {})]
     assert calls(await plan("DiskFull keeps paging me, shut it up for 2h", tools)) == \
         [("mute_alert", {"rule": "DiskFull", "duration": "2h"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("retry render-77, the worker died", ("rerun_render", {"render": "render-77"})),
+    ("run render-77 again please", ("rerun_render", {"render": "render-77"})),
+])
+async def test_retrying_is_running_again(text: str, expected: tuple[str, dict[str, Any]]) -> None:
+    """ "retry X" and "run X again" for `rerun_render`: doing again what ran once, not a cancel."""
+    render = {"pattern": "^render-[0-9]+$", "description": "The render job, e.g. render-1"}
+    tools = [runbook("rerun_render", "Queue a new attempt of a finished render job", "write", {"render": render}),
+             runbook("cancel_render", "Cancel a render job", "write", {"render": render}),
+             runbook("render_jobs", "List render jobs and their state", "read", {})]
+    assert calls(await plan(text, tools)) == [expected]
+    assert [c.name for c in rank_tools(text, tools)][:1] == [expected[0]]  # by the words alone too
