@@ -2625,3 +2625,21 @@ async def test_retrying_is_running_again(text: str, expected: tuple[str, dict[st
              runbook("render_jobs", "List render jobs and their state", "read", {})]
     assert calls(await plan(text, tools)) == [expected]
     assert [c.name for c in rank_tools(text, tools)][:1] == [expected[0]]  # by the words alone too
+
+
+async def test_stopping_something_never_proposes_starting_it_again() -> None:
+    """ "stop taking new trucks on dock-4 for 45 minutes": whatever it is, it is no reopen, though the
+    reopen's description says the closed sign "stops" and an encoder finds it closest."""
+    dock = {"pattern": "^dock-[0-9]+$", "description": "The dock, e.g. dock-1"}
+    tools = [runbook("close_dock", "Close a loading dock: new trucks are sent to another dock; trucks "
+                     "already at it are unloaded. It reopens by itself after the duration.", "write",
+                     {"dock": dock, "duration": {"pattern": "^[0-9]+[mh]$", "default": "30m",
+                                                 "description": "How long, e.g. 30m or 2h"}}),
+             runbook("reopen_dock", "Reopen a closed loading dock: new trucks are let in again and the "
+                     "closed sign stops.", "write", {"dock": dock}),
+             runbook("docks", "Show the loading docks: trucks waiting, open or closed", "read", {})]
+    def encoder_prefers_the_reopen(part: str) -> dict[str, float]:  # what all-MiniLM did on such a request
+        return {"reopen_dock": 0.40, "close_dock": 0.37, "docks": 0.20}
+
+    ranked = rank_tools("stop taking new trucks on dock-4 for 45 minutes", tools, encoder_prefers_the_reopen)
+    assert "reopen_dock" not in [c.name for c in ranked], [c.name for c in ranked]

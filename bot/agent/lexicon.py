@@ -123,7 +123,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # stopping something for a while, and the way back ("hold consumption", "thaw the freeze")
     "suspend": ("suspend", "pause", "freeze", "halt", "hold", "put * on hold", "shut * off", "lock",
                 "stop * from"),  # "stop report-mailer from firing": no more runs, not a shutdown
-    "resume": ("resume", "unpause", "unfreeze", "thaw", "unlock", "lift", "un-pause", "un-freeze"),
+    "resume": ("resume", "unpause", "unfreeze", "thaw", "unlock", "lift", "un-pause", "un-freeze", "reopen"),
     "silence": ("silence", "mute", "ignore", "snooze", "shush", "shh", "shut up", "shut * up", "hush", "suppress"),
     "protect": ("protect", "pin", "retain", "preserve", "exempt", "hold on to", "hang on to", "keep * around",
                 "keep * forever"),
@@ -155,9 +155,11 @@ OPPOSITE_CLASSES: dict[str, frozenset[str]] = {
     # adding to a set or making a record never stops, takes away or empties ("add X to the group")
     "add": _TAKING_AWAY, "create": _TAKING_AWAY, "protect": frozenset({"delete", "purge"}),
     "delete": frozenset({"add", "create", "protect"}), "purge": frozenset({"protect"}),
-    "suspend": frozenset({"resume"}), "resume": frozenset({"suspend"}),
+    "suspend": frozenset({"resume"}), "resume": frozenset({"suspend", "shutdown"}),
+    # stopping something never starts it again ("stop taking new calls on sales" is no reopen)
+    "shutdown": frozenset({"resume", "enable"}),
     "deploy": frozenset({"rollback"}), "rollback": frozenset({"deploy"}),
-    "disable": frozenset({"enable"}), "enable": frozenset({"disable"}),
+    "disable": frozenset({"enable"}), "enable": frozenset({"disable", "shutdown"}),
 }
 # Actions near enough that one's words ask for the other when a tool has only that one: "suspend
 # the key" for a tool that disables keys, "thaw it" for one that enables. Half the evidence of the
