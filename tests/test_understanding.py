@@ -2643,3 +2643,18 @@ async def test_stopping_something_never_proposes_starting_it_again() -> None:
 
     ranked = rank_tools("stop taking new trucks on dock-4 for 45 minutes", tools, encoder_prefers_the_reopen)
     assert "reopen_dock" not in [c.name for c in ranked], [c.name for c in ranked]
+
+
+async def test_a_change_found_by_meaning_takes_the_amount_the_order_changes_by() -> None:
+    """ "add 4 more pickers to zone-b for the afternoon": no tool here sets a headcount; a reopen
+    that the encoder finds closest takes no 4, so it is not what was asked."""
+    zone = {"pattern": "^zone-[a-z]$", "description": "The zone, e.g. zone-a"}
+    tools = [runbook("reopen_zone", "Reopen a closed picking zone: new orders are routed to its pickers again",
+                     "write", {"zone": zone}),
+             runbook("zones", "Show the picking zones: orders waiting, pickers on shift", "read", {})]
+
+    def encoder_prefers_the_reopen(part: str) -> dict[str, float]:
+        return {"reopen_zone": 0.31, "zones": 0.18}
+
+    ranked = rank_tools("add 4 more pickers to zone-b for the afternoon", tools, encoder_prefers_the_reopen)
+    assert "reopen_zone" not in [c.name for c in ranked], [c.name for c in ranked]

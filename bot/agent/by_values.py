@@ -76,8 +76,8 @@ def values_of(entities: Entities) -> set[str]:
 
 def target_values(entities: Entities) -> frozenset[tuple[str, ...]]:
     """The values the order changes something to, in its first clause, each in the forms a
-    parameter may take it: "change X's schedule to 07:30", "to v4.1" (v4.1 or 4.1), "to 5%" (5).
-    Not the story after it ("p99 went from 180ms to 900ms")."""
+    parameter may take it: "change X's schedule to 07:30", "to v4.1" (v4.1 or 4.1), "to 5%" (5),
+    or by: "5 more agents". Not the story after it ("p99 went from 180ms to 900ms")."""
     order = next((part for part in CLAUSE.split(entities.text) if part and part.strip()), "")
     values = values_of(entities)
     found = set()
@@ -88,6 +88,8 @@ def target_values(entities: Entities) -> frozenset[tuple[str, ...]]:
         forms = tuple(dict.fromkeys(form for form in (written, bare, number.group(1) if number else None) if form))
         if any(form in values for form in forms):
             found.add(forms)
+    # "add 5 more agents to …", "3 extra workers": the amount the order changes by
+    found.update((count,) for count in re.findall(r"\b(\d+)\s+(?:more|extra|additional|fewer|less)\b", order.lower()))
     return frozenset(found)
 
 
@@ -153,10 +155,12 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
     # a value shaped like a parameter's examples is weaker than a pattern: it finds a read only
     # for a question or an order to look ("show me HD-4411"), never for an order to change
     looking = question or opens_with(LOOK_VERBS, entities.plain)
+    targets = target_values(entities)  # a change that leaves aside what the order changes to or by is not it
     fitting = [c for c in scored if (c.filled.pattern_fits or (c.spec.risk is Risk.read and c.filled.example_fits
                                                                 and looking))
                and not c.filled.missing and not c.filled.ties
-               and plausible(c) and one_clause(c, entities.text, read_from_words=True)]
+               and plausible(c) and one_clause(c, entities.text, read_from_words=True)
+               and (c.spec.risk is Risk.read or not leaves_a_target(c, targets))]
     if not fitting:
         return []
     ranked = sorted(fitting, key=lambda c: (values_left(c, values), -c.filled.pattern_fits, -len(c.filled.args)))
