@@ -2658,3 +2658,27 @@ async def test_a_change_found_by_meaning_takes_the_amount_the_order_changes_by()
 
     ranked = rank_tools("add 4 more pickers to zone-b for the afternoon", tools, encoder_prefers_the_reopen)
     assert "reopen_zone" not in [c.name for c in ranked], [c.name for c in ranked]
+
+
+async def test_a_count_in_the_story_asks_nothing_of_a_tool_with_no_number() -> None:
+    """ "340 tickets in the past hour" tells how bad it is; it asks `pause_ticket_intake` (which
+    takes no number) for nothing, so the order that follows, a look, is what is planned."""
+    team = {"pattern": "^team-[a-z]$", "description": "The team, e.g. team-a"}
+    window = {"pattern": "^[0-9]+[mh]$", "default": "1h", "description": "How far back, e.g. 30m"}
+    tools = [runbook("pause_ticket_intake", "Pause new tickets for a team's queue", "write",
+                     {"team": team, "duration": window}),
+             runbook("ticket_queue", "Show a team's ticket queue: waiting, oldest, agents", "read",
+                     {"team": team, "window": window})]
+    assert calls(await plan("the desk is getting hammered, 340 tickets in the past hour. show me team-a over the "
+                            "last 30m", tools)) == [("ticket_queue", {"team": "team-a", "window": "30m"})]
+
+
+async def test_failing_over_or_moving_traffic_to_somewhere_reroutes_it() -> None:
+    """ "fail over +44 to vonage-lhr", "move +44 outbound to vonage-lhr": another way to send it."""
+    tools = [runbook("reroute_calls", "Send new outbound calls for a prefix over another trunk", "write",
+                     {"prefix": {"pattern": "^\\+[0-9]{1,4}$", "description": "Dialling prefix, e.g. +49"},
+                      "trunk": {"type": "enum", "values": ["vonage-lhr", "bt-lon"], "description": "Trunk"}}),
+             runbook("trunk_status", "Show a SIP trunk's registration and channels", "read",
+                     {"trunk": {"type": "enum", "values": ["vonage-lhr", "bt-lon"], "description": "Trunk"}})]
+    for text in ("fail over +44 to vonage-lhr", "move +44 outbound to vonage-lhr"):
+        assert [c.name for c in rank_tools(text, tools)][:1] == ["reroute_calls"], text

@@ -114,6 +114,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # everyday English for the common actions a tool's name may not use
     "delete": ("delete", "remove", "drop", "get rid of", "throw away", "throw * away", "nuke", "zap", "erase",
                "destroy", "trash", "rm", "kick out", "kick * out", "take out", "take * out", "pull * out", "offboard"),
+    # sending traffic another way ("move +49 outbound to bt", "fail over +33 to twilio-iad")
+    "reroute": ("reroute", "re-route", "divert", "fail over", "failover", "move * to", "move * over to"),
     # doing again what ran once ("retry web-frontend", "rerun the one that got OOM killed")
     "rerun": ("rerun", "re-run", "retry", "run * again", "try * again", "redo"),
     # ending someone's sessions ("log m.santos out everywhere"); not "sign off", which approves
@@ -146,7 +148,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # its name) or its keywords, so `revert_release` is not offered for "ship it" through "release".
 ACTION_CLASSES = frozenset({"restart", "deploy", "rollback", "purge", "create", "delete", "silence", "protect",
                             "shutdown", "add", "suspend", "resume", "set", "revoke", "disable", "enable",
-                            "signout", "rerun"})
+                            "signout", "rerun", "reroute"})
 # Actions that undo each other. A tool whose action is the opposite of the one the request asks for
 # is never its answer by meaning or by values: sentence encoders put "resume ETL_WH" next to
 # "Suspend a warehouse" and "keep snap-0042 around" next to "Delete a snapshot".

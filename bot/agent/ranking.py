@@ -132,6 +132,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
     modifiers = {stem(str(value)) for param in parameters(spec) for value in param.enum
                  if isinstance(value, str) and value.isalpha()}
+    takes_a_number = any(param.kind in ("int", "number") for param in parameters(spec))
     described = summary_stems(spec.summary)
     clauses = clause_tokens(entities.wording, single | described)
     known = set(single | described)
@@ -171,7 +172,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 # says how to act, and the verb still opens the order
                 in_verb_place = verb_place(clause, position) or (
                     position > 0 and clause[position - 1] in modifiers and verb_place(clause, position - 1))
-                counted = position > 0 and clause[position - 1].isdigit()  # "5 replicas": a quantity asked for
+                # "5 replicas": a quantity asked for, of a tool that takes one ("340 calls in the past
+                # hour" asks nothing of a tool with no number to set)
+                counted = position > 0 and clause[position - 1].isdigit() and takes_a_number
                 if ((in_verb_place and not foreign) or counted) and not common:
                     verb_hit = True
                     # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
