@@ -105,7 +105,7 @@ from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
 from chatops.bot.agent.ranking import Meaning, rank_tools, score_tool
-from chatops.bot.agent.request_parts import points_back_to, tells_what_happened, the_other_one, with_referent
+from chatops.bot.agent.request_parts import same_named_values, tells_what_happened, the_other_one, with_referent
 from chatops.bot.agent.step_wording import (
     ask_for,
     condition_verb,
@@ -117,7 +117,6 @@ from chatops.bot.agent.step_wording import (
 )
 from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.bot.agent.undo import UNDO, undo_step
-from chatops.bot.agent.values import fitting
 from chatops.bot.agent.weights import ACKNOWLEDGEMENT_SCORE, CHOICE_TOKENS, CLEAR_MARGIN, MAX_CANDIDATES
 from chatops.bot.model import Answer, Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
@@ -382,25 +381,9 @@ class GuidedPlanner:
                 earlier = Previous(steps[-1], next(s for s in tools if s.name == steps[-1].tool), False)
                 for name, (value, _) in borrow(best, earlier).items():
                     args[name], sources[name] = value, f"{name} {value} (from the part before)"
-            elif best.filled.missing and steps:
-                # "fail /dev/sdd in md0 on stor-09 then show me the array": a value the part before gave a
-                # parameter of the same name is where this part acts too
-                # (not when a value this part gave could be that parameter's too: then which is which is unsure)
-                own = [str(value) for value in best.filled.args.values()]
-                for param in best.filled.missing:  # unless the part points back to it: "delete job X there too"
-                    if param.name in steps[-1].args and (points_back_to(clause, param.name) or
-                                                         not any(fitting(value, param.schema) for value in own)):
-                        value = steps[-1].args[param.name]
-                        args[param.name], sources[param.name] = value, f"{param.name} {value} (from the part before)"
-            if steps:
-                # "end all sessions of tom@… and then show me his sign-ins": an optional parameter this
-                # part points back to takes the value the part before gave the parameter of that name
-                # (not when this part's own words could be its value too: the filler left it tied)
-                for name, value in steps[-1].args.items():
-                    param = next((p for p in parameters(best.spec) if p.name == name and not p.required), None)
-                    if param is not None and name not in args and name not in best.filled.ties and \
-                            points_back_to(clause, name) and fitting(str(value), param.schema):
-                        args[name], sources[name] = value, f"{name} {value} (from the part before)"
+            if steps:  # a value the part before gave a parameter of the same name ("… then show me the array")
+                for name, value in same_named_values(best, clause, steps[-1], args).items():
+                    args[name], sources[name] = value, f"{name} {value} (from the part before)"
             missing = [param for param in best.filled.missing if param.name not in args]
             found = best.matched or best.described or best.by_meaning or best.by_values
             if not clear or missing or best.filled.ties or not found:

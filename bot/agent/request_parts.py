@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import words_of
+from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.values import fitting
 from chatops.bot.model import Step
 
 # past forms that do not end in "-ed" (English's irregular verbs people use telling what happened)
@@ -63,3 +66,25 @@ def points_back_to(part: str, name: str) -> bool:
         return True
     nouns = {word for word in re.split(r"[^a-z]+", name.lower()) if len(word) >= 3}
     return any(word == "the" and following in nouns for word, following in pairwise(words))
+
+
+def same_named_values(best: Candidate, part: str, before: Step, args: dict[str, object]) -> dict[str, object]:
+    """Values the step before gave parameters of the same name, for a later part of a request:
+    - a required one this part leaves empty ("fail /dev/sdd in md0 on stor-09 then show me the
+      array"), unless a value this part gave could be that parameter's too (then which is which is
+      unsure), or the part points back to it ("delete job X there too");
+    - an optional one this part points back to ("end all sessions of tom@… and then show me his
+      sign-ins"), unless the filler found this part's own words could be its value (a tie)."""
+    found: dict[str, object] = {}
+    own = [str(value) for value in best.filled.args.values()]
+    for param in best.filled.missing:
+        if param.name in before.args and param.name not in args and (points_back_to(part, param.name) or
+                                          not any(fitting(value, param.schema) for value in own)):
+            found[param.name] = before.args[param.name]
+    for param in parameters(best.spec):
+        value = before.args.get(param.name)
+        if value is not None and not param.required and param.name not in args and param.name not in found and \
+                param.name not in best.filled.ties and points_back_to(part, param.name) and \
+                fitting(str(value), param.schema):
+            found[param.name] = value
+    return found
