@@ -247,9 +247,8 @@ class Messages(Part):
 def _unpacked(thread_id: str, lengths: tuple[int, int]) -> ThreadRef:
     """The ref a kept thread id names. The id is the ref's parts joined by ':' (`ThreadRef.id`),
     so the cache keeps only where they split, a tuple of two small ints (~140-170 bytes an entry
-    with its slot),
-    instead of a pydantic model with its own dict, strings and fields-set (~680 bytes; issue 23:
-    a full 4,096-entry cache was ~2.8 MB and filled slowly enough to read as a leak)."""
+    with its slot), instead of a pydantic model with its own dict, strings and fields-set (~700
+    bytes; issue 23: a full 4,096-entry cache was ~2.8 MB and filled slowly enough to read as a leak)."""
     platform, channel = lengths
     if channel:
         return ThreadRef(platform=thread_id[:platform], channel=thread_id[platform + 1:platform + 1 + channel],
