@@ -91,8 +91,10 @@ class Decisions:
         settled(event)
         if won:
             try:
-                async with hub.locks.hold(thread.id):  # the run waits for the thread's current turn
-                    await self._carry_out(decision, plan, thread, message_id, text)
+                # the approved definitions are kept however long the run waits for the thread's current turn
+                with hub.pinned.holding(plan):
+                    async with hub.locks.hold(thread.id):
+                        await self._carry_out(decision, plan, thread, message_id, text)
             except StorageUnavailable:
                 hub.lifecycle.cut_short(thread.id)
                 raise

@@ -87,7 +87,8 @@ class Hub:
         # decisions and resumptions wait for them (held, never refused)
         self.warmup: Warmup | None = None
         # the definitions proposed plans were fingerprinted with: what was approved is what runs
-        self.pinned = PinnedDefinitions()
+        # (kept while a plan can still be approved: `agent.approval_ttl`, or while one runs)
+        self.pinned = PinnedDefinitions(keep_for=config.agent.approval_ttl)
         self._sinks: list[Sink] = []
         self._observers: list[Observer] = []
         # the parts, each in its own module

@@ -492,10 +492,11 @@ class Turns:
         self.hub.pinned.pin(plan, self.hub.registry)
         await self.hub.emit(turn.thread, PlanEvent.of(plan))
         turn.settled()
-        if plan.status is PlanStatus.running:
-            await self.run_plan(plan, turn, started=True, running=running)
-        else:
-            await self._run_steps(plan, turn, leading_reads_only=True)
+        with self.hub.pinned.holding(plan):  # however long its steps run
+            if plan.status is PlanStatus.running:
+                await self.run_plan(plan, turn, started=True, running=running)
+            else:
+                await self._run_steps(plan, turn, leading_reads_only=True)
 
     async def run_plan(self, plan: Plan, turn: Turn, *, started: bool = False, running: str | None = None) -> None:
         """Run a plan just read from (or written to) the store: `plan` holds its current state;

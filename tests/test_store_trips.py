@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import tracemalloc
 from datetime import timedelta
 from typing import Any
 
@@ -59,6 +61,34 @@ async def test_a_thread_ref_is_read_once_and_forgotten_by_a_prune(open_store: An
     # this process's own prune forgets every remembered ref
     await store.prune(utcnow() + timedelta(days=1))
     assert await store.thread_ref(THREAD.id) is None
+
+
+async def test_a_remembered_thread_ref_costs_about_a_tuple_and_comes_back_whole(open_store: Any) -> None:
+    """Issue 23: the 4,096-ref cache filled over a 30-minute soak at ~680 bytes a ref (a pydantic
+    model each, with its dict, strings and fields-set): now it keeps where the id splits."""
+    store: Store = await open_store()
+    refs = [ThreadRef(platform="web", channel=f"owner:{n}", thread=f"t:{n}") for n in range(150)]
+    refs += [ThreadRef(platform="slack", thread=f"th-{n}") for n in range(150)]
+    for n, ref in enumerate(refs):
+        await store.record_inbound(Inbound(event_id=f"e{n}", thread=ref, user=USER, text="hello"))
+    ids = [ref.id for ref in refs]  # the keys, held by the caller before and after
+    await store.thread_ref(THREAD.id)  # warm: the statement and its wrappers exist before measuring
+    gc.collect()
+    tracemalloc.start(1)
+    try:
+        before = tracemalloc.take_snapshot()
+        for thread_id in ids:
+            await store.thread_ref(thread_id)
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown / len(ids) < 250, f"{grown / len(ids):.0f} bytes a remembered ref"
+    # remembered (the rows are gone), each comes back as the ref it was, colons in its parts or not
+    await store._dispatch(lambda: store.db.execute("DELETE FROM messages"), kind="write")
+    await store._dispatch(lambda: store.db.execute("DELETE FROM threads"), kind="write")
+    assert [await store.thread_ref(thread_id) for thread_id in ids] == refs
 
 
 async def test_a_reply_reads_its_view_with_the_pending_events_in_one_operation(open_store: Any) -> None:

@@ -207,10 +207,10 @@ class Messages(Part):
         known = self._thread_refs.get(thread_id)
         if known is not None:
             self._thread_refs.move_to_end(thread_id)
-            return known
+            return _unpacked(thread_id, known)
         ref = await self._read_thread_ref(thread_id)
         if ref is not None and ref.id == thread_id:
-            self._thread_refs[thread_id] = ref
+            self._thread_refs[thread_id] = (len(ref.platform), len(ref.channel))
             while len(self._thread_refs) > KNOWN_THREAD_REFS:
                 self._thread_refs.popitem(last=False)
         return ref
@@ -242,3 +242,15 @@ class Messages(Part):
             [thread_id, limit],
         ).fetchall()
         return [{"role": r[0], "text": r[1], "user": r[2], "created_at": r[3]} for r in reversed(rows)]
+
+
+def _unpacked(thread_id: str, lengths: tuple[int, int]) -> ThreadRef:
+    """The ref a kept thread id names. The id is the ref's parts joined by ':' (`ThreadRef.id`),
+    so the cache keeps only where they split, a tuple of two small ints (~140-170 bytes an entry
+    with its slot), instead of a pydantic model with its own dict, strings and fields-set (~700
+    bytes; issue 23: a full 4,096-entry cache was ~2.8 MB and filled slowly enough to read as a leak)."""
+    platform, channel = lengths
+    if channel:
+        return ThreadRef(platform=thread_id[:platform], channel=thread_id[platform + 1:platform + 1 + channel],
+                         thread=thread_id[platform + 2 + channel:])
+    return ThreadRef(platform=thread_id[:platform], thread=thread_id[platform + 1:])

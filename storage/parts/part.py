@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from chatops.bot.model import ThreadRef, utcnow
+from chatops.bot.model import utcnow
 from chatops.storage.dialect import Dialect
 from chatops.storage.files import FileStore
 from chatops.storage.operations import dumps, ts
@@ -43,7 +43,7 @@ class Part:
     _writer: GroupCommit
     _sqlite: Any  # sqlite_utils.Database of a SQLite store, once open
     _local: threading.local  # PostgreSQL: the connection the running batch borrowed
-    _thread_refs: OrderedDict[str, ThreadRef]  # thread id -> its ref, as read (see `Messages.thread_ref`)
+    _thread_refs: OrderedDict[str, tuple[int, int]]  # thread id -> where its ref's parts split (`Messages.thread_ref`)
 
     @property
     def db(self) -> Any:
