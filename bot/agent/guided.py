@@ -97,7 +97,7 @@ from chatops.bot.agent.lexicon import (
     THANKS,
 )
 from chatops.bot.agent.listed import listed_after, listed_tie, one_step_each, same_action_again
-from chatops.bot.agent.negation import Negations, ruled_out, split_negations
+from chatops.bot.agent.negation import Negations, flags_turned_off, ruled_out, split_negations
 from chatops.bot.agent.offered import offered_step
 from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.planner import data_block, run_model
@@ -207,7 +207,7 @@ class GuidedPlanner:
         ranking = rank_tools(text, tools, meaning)
         multi = self._several_steps(text, tools, request.max_steps, meaning)
         if multi:
-            return multi
+            return flags_turned_off(negations, multi, tools)
         if previous is not None:
             step = follow_up(text, previous, ranking)
             if step is not None:
@@ -229,7 +229,8 @@ class GuidedPlanner:
             if name == "none":
                 return self._no_tool(request.text, tools, injected)
             chosen = next(c for c in ranking if c.name == name)
-        return await self._plan_for(chosen, text, tools, previous)
+        planned = await self._plan_for(chosen, text, tools, previous)
+        return flags_turned_off(negations, planned, tools) if isinstance(planned, Plan) else planned
 
     async def _meaning(self, text: str, tools: list[ToolSpec], negations: Negations,
                        conditional: Any) -> Meaning | None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chatops.bot.agent.entities import extract_entities, stem, words_of
+from chatops.bot.agent.entities import extract_entities, identifier_words, stem, words_of
 from chatops.bot.agent.lexicon import CHANGE_VERBS, MUTATING_VERBS, NEGATION, REFERENCES
+from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.ranking import Meaning, score_tool
 from chatops.bot.agent.tool_words import action_stems, tool_vocabulary, typo_of
-from chatops.bot.model import Risk
+from chatops.bot.model import Plan, Risk
 from chatops.tools.registry import ToolSpec
 
 _TARGET = re.compile(r"[/@]|\w\.\w")  # a path, a URL, a host, a unit@instance: kept from a negated part
@@ -72,6 +73,8 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
         for spec in tools:
             if spec.risk is Risk.read and forbids_a_change and not hits[spec.name] & action_stems(spec):
                 continue
+            if words & _flag_words(spec) and not words & action_stems(spec):
+                continue  # "cancel B-1207 without notifying the guest": it turns a flag off, not the cancel
             vocabulary = tool_vocabulary(spec)
             # "don't take a heap dump, just the threads": the span names `jvm_heap_dump` by two
             # words and `jvm_thread_dump` by one of the same, a subject word: only the one it names
@@ -87,3 +90,32 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
                 forbidden.setdefault(spec.name, span)
     return forbidden
 
+
+
+def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) -> Plan:
+    """The plan with each flag that is on unless turned off set to false where a negated part names
+    it: "cancel P-2291107 without telling the customer" for `notify_customer` (default true). The
+    negated part left the text the planner ranked, so the arguments it filled never saw it."""
+    if not negations.spans:
+        return plan
+    said = [{stem(word) for word in words_of(span)} for span in negations.spans]
+    specs = {spec.name: spec for spec in tools}
+    for step in plan.steps:
+        spec = specs.get(step.tool)
+        if spec is None:
+            continue
+        for param in parameters(spec):
+            if param.name in step.args:
+                continue
+            if any(_flag_words(spec, param.name) & words for words in said):
+                step.args[param.name] = False
+    return plan
+
+
+def _flag_words(spec: ToolSpec, name: str | None = None) -> frozenset[str]:
+    """The stemmed name words of the tool's flags that are on unless turned off (`notify_guest`:
+    "notify", "guest"), or of the one named."""
+    return frozenset(stem(word) for param in parameters(spec)
+                     if param.kind == "bool" and not param.required and param.schema.get("default") is True
+                     and name in (None, param.name)
+                     for word in identifier_words(param.name) if len(word) >= 3)

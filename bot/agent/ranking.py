@@ -52,6 +52,7 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
+from chatops.bot.agent.unseen_verbs import unseen_verb_for
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -226,6 +227,14 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 labels.append(f"+{SYNONYM_POINTS / 2:g} {synonym!r} (near its action)")
                 verb_hit = action_hit = True
                 break
+    if not action_hit and spec.risk is not Risk.read:  # "shut the claims line" for `close_call_queue`
+        tool_verbs = [*own_names[:1], *([lead.replace(" ", "_")] if lead else []), *sorted(example_verbs)]
+        unseen = unseen_verb_for(tool_verbs, entities.wording)
+        if unseen:
+            score += SYNONYM_POINTS
+            matched.append(unseen[0])
+            labels.append(f"+{SYNONYM_POINTS:g} {unseen[0]!r} (means {unseen[1]!r} in WordNet)")
+            verb_hit = action_hit = True
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):

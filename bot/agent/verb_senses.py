@@ -1,0 +1,83 @@
+"""Whether two English verbs can mean the same action, or opposite ones, by WordNet's verb senses.
+
+Why: a team's tool is named with the team's verb ("close_call_queue", "decommission_host"), and
+people ask with theirs ("shut the claims line", "retire web-3"). The planner's lexicon
+(`bot.agent.lexicon`) knows the common ops verbs; it cannot know every verb a tool written
+tomorrow will use. WordNet (Princeton, 3.0; the table is built by `bench/build_wordnet_verbs.py`)
+does: verbs that share a sense are synonyms, and it marks opposites ("open" / "close").
+
+Only frequent senses count (a verb's first few, as WordNet orders them by how often they occur in
+its corpus), so "fire" means "dismiss" only where that is among its common senses of both words.
+The table is read once, on the first question."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+from importlib import resources
+
+# How many of a word's senses count, most frequent first: the request's word must mean the tool's
+# action in one of its common senses; the tool's verb may be meant in any sense its author chose.
+REQUEST_SENSES = 3
+TOOL_SENSES = 6
+
+# WordNet's rules for reading a verb's base form from an inflected one ("shuts", "closing")
+_DETACHMENTS = (("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""),
+                ("s", ""))
+
+
+@functools.cache
+def _table() -> tuple[dict[str, list[int]], list[list[list]]]:
+    with resources.files("chatops.bot.agent.wordnet").joinpath("verbs.json.gz").open("rb") as raw:
+        table = json.loads(gzip.decompress(raw.read()))
+    return table["lemmas"], table["synsets"]
+
+
+def base_forms(word: str) -> tuple[str, ...]:
+    """The verbs an inflected word can be ("stopped" → "stop"), as WordNet lists them."""
+    lemmas, _ = _table()
+    word = word.lower().replace(" ", "_").replace("-", "_")
+    if word in lemmas:
+        return (word,)
+    found: list[str] = []
+    for suffix, ending in _DETACHMENTS:
+        if word.endswith(suffix) and len(word) > len(suffix) + 1:
+            base = word[: -len(suffix)] + ending
+            if base in lemmas and base not in found:
+                found.append(base)
+            if ending == "" and len(base) >= 3 and base[-1] == base[-2] and base[:-1] in lemmas:
+                found.append(base[:-1])  # "stopped" → "stop"
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=8192)
+def senses(word: str, kept: int) -> frozenset[int]:
+    """The word's `kept` most frequent verb senses (over its base forms)."""
+    lemmas, _ = _table()
+    return frozenset(sense for base in base_forms(word) for sense in lemmas[base][:kept])
+
+
+def is_verb(word: str) -> bool:
+    return bool(base_forms(word))
+
+
+def means(word: str, verb: str) -> bool:
+    """Whether `word`, in one of its common senses, names the action `verb` does in one of its
+    senses: they share a sense ("shut" / "close"). A word whose sense is only a kind of the verb's
+    does not count: WordNet files "raise" under "move" and "reissue" under "issue", and a tool that
+    moves offsets is not asked for by "raise the limit"."""
+    if not word or not verb:
+        return False
+    return bool(senses(word, REQUEST_SENSES) & senses(verb, TOOL_SENSES))
+
+
+def opposes(word: str, verb: str) -> bool:
+    """Whether WordNet marks `word` (in a common sense) as the opposite of `verb`: "open" of "close"."""
+    if not word or not verb:
+        return False
+    _, synsets = _table()
+    asked = senses(word, REQUEST_SENSES)
+    own = senses(verb, TOOL_SENSES)
+    return any(set(synsets[sense][2]) & own for sense in asked) or \
+        any(set(synsets[sense][2]) & asked for sense in own)

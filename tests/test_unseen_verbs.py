@@ -1,0 +1,86 @@
+"""Issue 19: verbs no word list of ours holds, read by WordNet's verb senses (bot/agent/verb_senses.py,
+bot/agent/unseen_verbs.py), and a flag a negated part turns off (bot/agent/negation.flags_turned_off).
+
+The tools are made up for these tests; the planner is the real guided planner with the real
+sentence encoder, and the small model must not be asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatops.bot.agent.ranking import rank_tools
+from chatops.bot.agent.unseen_verbs import unseen_verb_for, verbs_asked
+from chatops.bot.agent.verb_senses import base_forms, means, opposes
+from chatops.bot.model import Answer, Plan
+from tests.test_understanding import calls, plan, runbook
+
+HATCH = {"type": "enum", "values": ["north", "south"], "description": "Which hatch"}
+HATCH_TOOLS = [
+    runbook("close_hatch", "Close a loading hatch of the silo; it stays closed until someone opens it", "write",
+            {"hatch": HATCH}),
+    runbook("hatch_status", "Show the silo's loading hatches: open or closed, and the fill level", "read",
+            {"hatch": {**HATCH, "values": ["all", "north", "south"], "default": "all"}}),
+]
+
+
+@pytest.mark.parametrize(("word", "verb", "same"), [
+    ("shut", "close", True),       # one WordNet sense: "move so that an opening is obstructed"
+    ("shutting", "close", True),   # inflected
+    ("halted", "stop", True),
+    ("scrub", "cancel", True),     # "scrub the launch"
+    ("open", "close", False),      # opposites share no sense
+    ("raise", "move", False),      # only a kind of moving: a hypernym is not the same action
+    ("reissue", "issue", False),
+])
+def test_verbs_that_share_a_common_sense_mean_the_same_action(word: str, verb: str, same: bool) -> None:
+    assert means(word, verb) is same
+
+
+def test_wordnet_marks_opposites_and_reads_inflections() -> None:
+    assert opposes("open", "close") and opposes("close", "open")
+    assert not opposes("shut", "close")
+    assert base_forms("stopped") == ("stop",) and base_forms("closes") == ("close",)
+    assert base_forms("xyzzying") == ()
+
+
+def test_only_verbs_the_lexicon_does_not_know_are_read() -> None:
+    """ "restart" and "bounce" belong to the lexicon, which decides for them; "shut" alone does not."""
+    assert verbs_asked("please shut the north hatch") == [("shut", "the")]
+    assert verbs_asked("restart nginx") == []
+    assert unseen_verb_for(["close"], "shut the north hatch") == ("shut", "close")
+    assert unseen_verb_for(["close"], "open the north hatch") is None
+
+
+async def test_a_verb_the_tool_never_uses_asks_for_its_action() -> None:
+    """ "shut the north hatch": no word of `close_hatch` is said, but "shut" means "close"."""
+    assert calls(await plan("grain's coming in wet, shut the north hatch", HATCH_TOOLS)) == \
+        [("close_hatch", {"hatch": "north"})]
+    assert [c.name for c in rank_tools("shut the north hatch", HATCH_TOOLS)][:1] == ["close_hatch"]
+
+
+async def test_the_opposite_verb_never_proposes_the_change() -> None:
+    """ "open the north hatch" has no tool here: the close must not be proposed for it."""
+    outcome = await plan("open the north hatch", HATCH_TOOLS)
+    assert not isinstance(outcome, Plan) or all(step.tool != "close_hatch" for step in outcome.steps), outcome
+
+
+async def test_a_general_verb_filed_above_the_tools_is_no_order_for_it() -> None:
+    """WordNet files "raise" under "move": "raise the limit" must not move a consumer group."""
+    tools = [runbook("move_offsets", "Move a consumer group's offsets on a topic to the earliest or latest message",
+                     "danger", {"group": {"pattern": "^[a-z][a-z0-9_-]*$", "description": "The group"},
+                                "to": {"type": "enum", "values": ["earliest", "latest"]}})]
+    outcome = await plan("raise the limit on the orders api to 1500 per second", tools)
+    assert isinstance(outcome, Answer), outcome
+
+
+async def test_a_flag_on_unless_turned_off_is_turned_off_by_a_negated_part() -> None:
+    """ "cancel B-1207 without notifying the guest": the negated part leaves the text the planner
+    ranks, but it still sets `notify_guest` (default true) to false; said without it, the flag is left out."""
+    tools = [runbook("cancel_booking", "Cancel a room booking; the guest gets an e-mail unless notify_guest is false",
+                     "write", {"booking": {"pattern": "^B-[0-9]{4}$", "description": "Booking id, e.g. B-1001"},
+                               "notify_guest": {"type": "bool", "default": True,
+                                                "description": "E-mail the guest about it"}}),
+             runbook("bookings", "List today's room bookings", "read", {})]
+    assert calls(await plan("cancel B-1207 without notifying the guest, it was a test", tools)) == \
+        [("cancel_booking", {"booking": "B-1207", "notify_guest": False})]
+    assert calls(await plan("cancel B-1207, it was a test", tools)) == [("cancel_booking", {"booking": "B-1207"})]
