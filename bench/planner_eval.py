@@ -110,10 +110,11 @@ def _issue19_sets() -> list[Path]:
     that session: bench/results/issue19-final9-blind.txt), the tenth and the eleventh (each written blind by a
     helper who never saw the planner or ran it), the twelfth, written blind by a helper who never saw the
     planner, the thirteenth, written blind by a helper who never saw the planner, the fourteenth, written
-    blind by a helper who never saw the planner, then the tuning set."""
+    blind by a helper who never saw the planner, the fifteenth, written blind by a helper who never saw the
+    planner, then the tuning set."""
     return [path for part in ("heldout", "final", "final2", "final3", "final4", "final5", "final6", "final7",
                               "final8", "final9", "final10", "final11", "final12", "final13",
-                              "final14", "tuning")
+                              "final14", "final15", "tuning")
             for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
 
 
