@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chatops.bot.agent.ranking import rank_tools
-from chatops.bot.agent.unseen_verbs import unseen_verb_for, verbs_asked
+from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class, verbs_asked
 from chatops.bot.agent.verb_senses import base_forms, means, opposes
 from chatops.bot.model import Answer, Plan
 from tests.test_understanding import calls, plan, runbook
@@ -84,3 +84,26 @@ async def test_a_flag_on_unless_turned_off_is_turned_off_by_a_negated_part() -> 
     assert calls(await plan("cancel B-1207 without notifying the guest, it was a test", tools)) == \
         [("cancel_booking", {"booking": "B-1207", "notify_guest": False})]
     assert calls(await plan("cancel B-1207, it was a test", tools)) == [("cancel_booking", {"booking": "B-1207"})]
+
+
+def test_a_tool_verb_the_lexicon_lacks_takes_the_class_it_shares_a_first_sense_with() -> None:
+    """ "close" shares "cease to operate" with "shut down" (that phrase's first sense): a tool that
+    closes is a shutdown, with its everyday words and opposites. "upgrade" shares only "promote"'s
+    second sense (a higher rank), so it is not a deploy."""
+    assert verb_class("close") == "shutdown"
+    assert verb_class("upgrade") is None
+    assert verb_class("restart") == "restart"  # the lexicon's own class first
+
+
+async def test_stopping_what_a_close_tool_closes_asks_for_the_close() -> None:
+    """ "stop taking cars on lane-4 for 30 minutes" for `close_lane`: "stop" is a shutdown, and so,
+    through WordNet, is "close"; the reopen is its opposite and never proposed."""
+    lane = {"pattern": "^lane-[0-9]+$", "description": "The toll lane, e.g. lane-2"}
+    tools = [runbook("close_lane", "Close a toll lane: the barrier stays down and the sign turns red. It reopens by "
+                     "itself after the duration.", "write",
+                     {"lane": lane, "duration": {"pattern": "^[0-9]+[mh]$", "default": "1h",
+                                                 "description": "How long, e.g. 30m or 2h"}}),
+             runbook("reopen_lane", "Reopen a closed toll lane", "write", {"lane": lane}),
+             runbook("lanes", "Show the toll lanes: open or closed, cars waiting", "read", {})]
+    assert calls(await plan("stop taking cars on lane-4 for 30 minutes, the reader is broken", tools)) == \
+        [("close_lane", {"lane": "lane-4", "duration": "30m"})]

@@ -10,6 +10,7 @@ from chatops.bot.agent.entities import CLAUSE, words_of
 from chatops.bot.agent.lexicon import ACTION_CLASSES, MUTATING_VERBS, SYNONYMS, VERB_LEADS, synonym_class
 from chatops.bot.agent.phrases import LIGHT_VERB_STEMS, at_verb, clause_tokens, synonym_span
 from chatops.bot.agent.tool_words import description_verb, own_keywords, own_name_words
+from chatops.bot.agent.unseen_verbs import verb_class
 from chatops.tools.registry import ToolSpec
 
 
@@ -69,7 +70,7 @@ def tool_actions(spec: ToolSpec) -> tuple[str, ...]:
     object)."""
     lead = description_verb(spec.summary)
     found = [cls for word in [*own_name_words(spec)[:1], *([lead] if lead else [])]
-             if (cls := synonym_class(word)) in ACTION_CLASSES]
+             if (cls := verb_class(word)) in ACTION_CLASSES]
     if not found:
         found = [cls for word in own_keywords(spec) if (cls := synonym_class(word)) in ACTION_CLASSES]
     return tuple(dict.fromkeys(found))  # type: ignore[arg-type]

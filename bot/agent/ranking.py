@@ -52,7 +52,7 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
-from chatops.bot.agent.unseen_verbs import unseen_verb_for
+from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -184,8 +184,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                          and (text not in LIGHT_VERBS or _ends_the_name(text, own_names)))
                     action_hit = action_hit or acts
                     subject_opens = subject_opens or (len(clauses) == 1 and position == 0 and not acts)
+    verbs = {*own_names[:1], *([lead.lower()] if lead else [])}
     for word in _synonym_sources(spec):
-        cls = synonym_class(word)
+        cls = verb_class(word) if word in verbs else synonym_class(word)  # "close": the class of "shut down"
         if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):
             continue
         # every way the request says it; one counts, preferring one that stands where an order
@@ -335,7 +336,7 @@ def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
     and its keywords with any class; its other name words only for subject classes ("replicas")."""
     lead = description_verb(spec.summary)
     sources = keyword_sources(spec.name, spec.keywords)
-    if lead and lead.lower() not in sources and synonym_class(lead) in ACTION_CLASSES:
+    if lead and lead.lower() not in sources and verb_class(lead.lower()) in ACTION_CLASSES:
         return (*sources, lead.lower())
     return sources
 

@@ -9,10 +9,12 @@ read is found by its subject; a change must never be proposed without its action
 
 from __future__ import annotations
 
+import functools
+
 from chatops.bot.agent.entities import CLAUSE, stem, words_of
-from chatops.bot.agent.lexicon import LIGHT_VERBS, STOPWORDS, synonym_class
+from chatops.bot.agent.lexicon import ACTION_CLASSES, LIGHT_VERBS, STOPWORDS, SYNONYMS, synonym_class
 from chatops.bot.agent.phrases import REPREFIX, verb_place
-from chatops.bot.agent.verb_senses import is_verb, means, opposes
+from chatops.bot.agent.verb_senses import REQUEST_SENSES, is_verb, means, opposes, senses
 
 
 def verbs_asked(wording: str) -> list[tuple[str, ...]]:
@@ -48,3 +50,21 @@ def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | No
                     return form.replace("_", " "), verb
             break  # the phrasal verb, when WordNet has it, is the verb ("back up" is not "back")
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def verb_class(verb: str) -> str | None:
+    """The lexicon's action class of a tool's verb: the lexicon's own, or the one class whose words
+    share a common WordNet sense with it ("close" shares "cease to operate" with "shut down"), so
+    what the lexicon knows of that action (its everyday words, its opposites) holds for the tool.
+    None when no class, or more than one, does."""
+    known = synonym_class(verb)
+    if known is not None or not is_verb(verb):
+        return known
+    own = senses(verb, REQUEST_SENSES)
+    # the class's word in its own most frequent sense: "upgrade" shares "promote" only in its sense
+    # of giving someone a higher rank, which is not what a deploy's "promote" means
+    found = {cls for cls in ACTION_CLASSES
+             if any(own & senses(phrase.replace(" ", "_"), 1)
+                    for phrase in (cls, *SYNONYMS[cls]) if "*" not in phrase and phrase != verb)}
+    return found.pop() if len(found) == 1 else None
