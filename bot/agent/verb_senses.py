@@ -28,10 +28,16 @@ _DETACHMENTS = (("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), 
 
 
 @functools.cache
-def _table() -> tuple[dict[str, list[int]], list[list[list]]]:
+def _table() -> tuple[dict[str, str], dict[str, str]]:
+    """lemma → its senses, and sense → its opposites, each as comma-separated numbers (parsed on
+    use: the whole table stays ~2 MB in memory)."""
     with resources.files("chatops.bot.agent.wordnet").joinpath("verbs.json.gz").open("rb") as raw:
         table = json.loads(gzip.decompress(raw.read()))
-    return table["lemmas"], table["synsets"]
+    return table["lemmas"], table["antonyms"]
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(number) for number in text.split(",")) if text else ()
 
 
 def base_forms(word: str) -> tuple[str, ...]:
@@ -55,7 +61,7 @@ def base_forms(word: str) -> tuple[str, ...]:
 def senses(word: str, kept: int) -> frozenset[int]:
     """The word's `kept` most frequent verb senses (over its base forms)."""
     lemmas, _ = _table()
-    return frozenset(sense for base in base_forms(word) for sense in lemmas[base][:kept])
+    return frozenset(sense for base in base_forms(word) for sense in _numbers(lemmas[base])[:kept])
 
 
 def is_verb(word: str) -> bool:
@@ -76,8 +82,8 @@ def opposes(word: str, verb: str) -> bool:
     """Whether WordNet marks `word` (in a common sense) as the opposite of `verb`: "open" of "close"."""
     if not word or not verb:
         return False
-    _, synsets = _table()
+    _, antonyms = _table()
     asked = senses(word, REQUEST_SENSES)
     own = senses(verb, TOOL_SENSES)
-    return any(set(synsets[sense][2]) & own for sense in asked) or \
-        any(set(synsets[sense][2]) & asked for sense in own)
+    return any(set(_numbers(antonyms.get(str(sense), ""))) & own for sense in asked) or \
+        any(set(_numbers(antonyms.get(str(sense), ""))) & asked for sense in own)
