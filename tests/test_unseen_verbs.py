@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from chatops.bot.agent.conditions import counted_condition
 from chatops.bot.agent.ranking import rank_tools
 from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class, verbs_asked
 from chatops.bot.agent.verb_senses import base_forms, means, opposes
-from chatops.bot.model import Answer, Plan
+from chatops.bot.model import Answer, Plan, Step, StepStatus
 from tests.test_understanding import calls, plan, runbook
 
 HATCH = {"type": "enum", "values": ["north", "south"], "description": "Which hatch"}
@@ -107,3 +108,37 @@ async def test_stopping_what_a_close_tool_closes_asks_for_the_close() -> None:
              runbook("lanes", "Show the toll lanes: open or closed, cars waiting", "read", {})]
     assert calls(await plan("stop taking cars on lane-4 for 30 minutes, the reader is broken", tools)) == \
         [("close_lane", {"lane": "lane-4", "duration": "30m"})]
+
+
+# --- a condition that holds a count ----------------------------------------------------------------
+
+LINE = {"type": "enum", "values": ["north", "south"], "description": "The toll plaza"}
+PLAZA_TOOLS = [
+    runbook("plaza_status", "Show a toll plaza: cars waiting, lanes open", "read", {"plaza": LINE}),
+    runbook("open_extra_lane", "Open the extra lane of a toll plaza", "write", {"plaza": LINE}),
+]
+ASKED = "check the north plaza and if more than 40 cars are waiting, open the extra lane"
+
+
+@pytest.mark.parametrize(("outcome", "summary", "proposed"), [
+    ("ok", "north: 57 cars waiting, 3 of 4 lanes open", True),       # the count holds, whatever the outcome
+    ("problem", "north: 12 cars waiting, 1 of 4 lanes open", False),  # a problem, but not the one asked about
+    ("problem", "north: plaza camera offline", True),                 # no count stated: the outcome decides
+])
+async def test_a_counted_condition_is_decided_by_the_count_the_check_states(outcome: str, summary: str,
+                                                                            proposed: bool) -> None:
+    executed = [Plan(goal="check", steps=[Step(tool="plaza_status", args={"plaza": "north"}, status=StepStatus.succeeded,
+                                               outcome=outcome, summary=summary)])]
+    result = await plan(ASKED, PLAZA_TOOLS, executed=executed)
+    if proposed:
+        assert calls(result) == [("open_extra_lane", {"plaza": "north"})]
+    else:
+        assert isinstance(result, Answer) and "did not open the extra lane" in result.text, result
+
+
+def test_counted_conditions_compare_as_asked() -> None:
+    assert counted_condition("more than 20 callers are waiting", ["billing: 34 waiting"]) is True
+    assert counted_condition("fewer than 3 agents are free", ["agents: 5 free"]) is False
+    assert counted_condition("at least 2 pumps are down", ["pumps down: 2"]) is True
+    assert counted_condition("it's degraded", ["gw: DEGRADED"]) is None
+    assert counted_condition("more than 20 callers are waiting", ["billing: open"]) is None

@@ -45,7 +45,45 @@ def split_conditional(text: str) -> Conditional | None:
     return Conditional(check=" ".join(pieces[:-1]), action=pieces[-1], condition=condition)
 
 
-def found_problem(plans: list[Plan]) -> bool:
-    """Whether the checks of the earlier rounds found a problem or could not run."""
-    return any(step.outcome == "problem" or step.status is StepStatus.failed
-               for plan in plans for step in plan.steps)
+def found_problem(plans: list[Plan], condition: str = "") -> bool:
+    """Whether the checks of the earlier rounds found a problem or could not run. A condition that
+    holds a count ("more than 20 callers are waiting") is decided by the count the check's result
+    states next to the same words ("34 waiting"), where it states one; otherwise by its outcome."""
+    steps = [step for plan in plans for step in plan.steps]
+    if any(step.status is StepStatus.failed for step in steps):
+        return True
+    held = counted_condition(condition, [step.summary or "" for step in steps])
+    if held is not None:
+        return held
+    return any(step.outcome == "problem" for step in steps)
+
+
+_COMPARED = re.compile(r"^(?P<how>more\s+than|over|above|fewer\s+than|less\s+than|below|under|at\s+least)\s+"
+                       r"(?P<number>\d[\d,]*(?:\.\d+)?)\s*(?P<percent>%|percent)?\s*(?P<about>.*)$", re.IGNORECASE)
+_FOUND_NUMBER = r"(?<![\w.:/-])(\d[\d,]*(?:\.\d+)?)\s*(%?)"
+
+
+def counted_condition(condition: str, summaries: list[str]) -> bool | None:
+    """Whether "more than 20 callers are waiting" holds for "billing: OPEN, 34 waiting, …": the
+    number the result writes right before or after one of the condition's own words (of four
+    letters or more), compared as asked. None when the condition holds no count or the result
+    states no such number (the check's outcome decides then)."""
+    match = _COMPARED.match(condition.strip())
+    if match is None:
+        return None
+    limit = float(match.group("number").replace(",", ""))
+    words = [word for word in re.findall(r"[a-z]{4,}", match.group("about").lower())
+             if word not in {"than", "there", "their", "they", "still", "that", "this", "with"}]
+    for summary in summaries:
+        for word in words:
+            stemmed = re.escape(word.rstrip("s"))
+            near = re.search(_FOUND_NUMBER + rf"\s+(?:\w+\s+)?{stemmed}\w*", summary, re.IGNORECASE) or \
+                re.search(rf"\b{stemmed}\w*\W{{1,3}}" + _FOUND_NUMBER, summary, re.IGNORECASE)
+            if near is None:
+                continue
+            found = float(near.group(1).replace(",", ""))
+            how = match.group("how").lower().split()[0]
+            return {"more": found > limit, "over": found > limit, "above": found > limit,
+                    "fewer": found < limit, "less": found < limit, "below": found < limit, "under": found < limit,
+                    "at": found >= limit}[how]
+    return None

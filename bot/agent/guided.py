@@ -274,7 +274,7 @@ class GuidedPlanner:
         ran = [step for plan in request.executed for step in plan.steps]
         data = [part for part in message_parts(request.text) if not part.own]  # attachments: data, never commands
         if conditional is not None and len(request.executed) == 1:
-            if found_problem(request.executed):
+            if found_problem(request.executed, conditional.condition):
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
                     if any(s.name == ran[-1].tool for s in tools) else None
                 action = await self._plan_text(conditional.action, tools, request, previous, meaning=None)
