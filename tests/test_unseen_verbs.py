@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chatops.bot.agent.conditions import counted_condition
+from chatops.bot.agent.numbers import converted_size
 from chatops.bot.agent.ranking import rank_tools
 from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class, verbs_asked
 from chatops.bot.agent.verb_senses import base_forms, means, opposes
@@ -142,3 +143,21 @@ def test_counted_conditions_compare_as_asked() -> None:
     assert counted_condition("at least 2 pumps are down", ["pumps down: 2"]) is True
     assert counted_condition("it's degraded", ["gw: DEGRADED"]) is None
     assert counted_condition("more than 20 callers are waiting", ["billing: open"]) is None
+
+
+# --- sizes in another unit -------------------------------------------------------------------------
+
+async def test_a_size_in_another_unit_is_converted_to_the_parameters_own() -> None:
+    """ "grow vol-7 to 2 TiB" for `size_gib` (the new total in GiB) is 2048; "2T" is a size too."""
+    tools = [runbook("grow_volume", "Grow a storage volume to a new total size, online", "write",
+                     {"volume": {"pattern": "^vol-[0-9]+$", "description": "The volume, e.g. vol-1"},
+                      "size_gib": {"type": "int", "min": 1, "max": 65536, "description": "new total size in GiB"}})]
+    for text in ("grow vol-7 to 2 TiB", "grow vol-7 to 2T please"):
+        assert calls(await plan(text, tools)) == [("grow_volume", {"volume": "vol-7", "size_gib": 2048})], text
+
+
+def test_sizes_convert_in_binary_or_decimal_steps_as_the_parameter_counts() -> None:
+    assert converted_size(4, "tb", {"size", "gib"}) == 4096
+    assert converted_size(2, "tb", {"limit", "gb"}) == 2000
+    assert converted_size(512, "mb", {"gib"}) is None  # no whole number of GiB
+    assert converted_size(4, "tb", {"size"}) is None    # no unit to convert to

@@ -105,7 +105,7 @@ _WORDED_DURATIONS = [
 _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),
                **dict.fromkeys(("g", "gb", "gib", "gig", "gigs", "gigabyte", "gigabytes"), "gb"),
-               **dict.fromkeys(("tb", "tib", "terabyte", "terabytes"), "tb")}
+               **dict.fromkeys(("t", "tb", "tib", "terabyte", "terabytes"), "tb")}
 _SIZE = re.compile(r"(?<![\w.])(\d{1,9})\s?(" + "|".join(sorted(_SIZE_UNITS, key=len, reverse=True)) + r")\b",
                    re.IGNORECASE)
 

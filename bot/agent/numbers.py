@@ -112,6 +112,31 @@ def converted_duration(param: Param, entities: Entities) -> int | None:
     return value if fits_bounds(value, param.schema) else None
 
 
+_SIZE_STEPS = ("kb", "mb", "gb", "tb")
+
+
+def converted_size(count: int, unit: str, words: set[str]) -> int | None:
+    """A size said in one unit ("4 TiB") in the one unit a parameter's name or description counts
+    in ("gib"): 1024 to a step where the parameter counts in binary units (GiB), 1000 in decimal
+    ones (GB). None when it counts in none, or in several, or the size is no whole number there."""
+    counted = [step for step in _SIZE_STEPS if step in words or step.replace("b", "ib") in words]
+    if len(counted) != 1 or counted[0] == unit or unit not in _SIZE_STEPS:
+        return None
+    base = 1024 if counted[0].replace("b", "ib") in words else 1000
+    shift = _SIZE_STEPS.index(unit) - _SIZE_STEPS.index(counted[0])
+    value = count * base ** shift if shift > 0 else None  # "512 MiB" for a parameter in GiB is no whole number
+    return value
+
+
+def converted_sizes(param: Param, entities: Entities) -> list[int]:
+    """The request's sizes written in another unit than the one the parameter counts in, in its
+    own: "4 TiB" for `size_gib` is 4096."""
+    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
+    words = {part for part in re.split(r"[_\W]+", named_by) if part}
+    return [value for value in (converted_size(count, unit, words) for count, unit in entities.sizes)
+            if value is not None]
+
+
 def unit_number(param: Param, entities: Entities) -> int | None:
     """A number written with the unit this parameter counts in: a percentage for a parameter about
     percent, "14 days"/"30d" for one named in days (hours, minutes, seconds, weeks)."""
@@ -207,6 +232,9 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     duration = converted_duration(param, entities)
     if duration is not None and duration not in used:
         return duration, set()  # "for 2 hours" to a parameter in minutes: the unit decides, not the nearness
+    sizes = converted_sizes(param, entities)
+    if len(sizes) == 1 and sizes[0] not in used and fits_bounds(sizes[0], param.schema):
+        return sizes[0], set()  # "to 2 TiB" for `size_gib`: 2048, never the bare 2
     anchors = anchor_stems(param.name, param.schema, [])
     if set(identifier_words(param.name.lower())) & _COUNT_NAMES or \
             re.search(r"\bhow\s+many\b", str(param.schema.get("description", "")), re.IGNORECASE):
