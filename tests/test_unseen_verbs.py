@@ -161,3 +161,17 @@ def test_sizes_convert_in_binary_or_decimal_steps_as_the_parameter_counts() -> N
     assert converted_size(2, "tb", {"limit", "gb"}) == 2000
     assert converted_size(512, "mb", {"gib"}) is None  # no whole number of GiB
     assert converted_size(4, "tb", {"size"}) is None    # no unit to convert to
+
+
+# --- a listed name a read takes ------------------------------------------------------------------
+
+async def test_an_order_to_look_at_a_listed_name_reads_the_tool_that_lists_it() -> None:
+    """ "show me the north bay": no word of `yard_trucks` is said, but its site list holds that
+    name (by its alias); a look at it reads, and the change that takes the same name is no answer."""
+    bay = {"type": "enum", "values": ["bay-north", "bay-south"], "aliases": {"north bay": "bay-north"},
+           "description": "The loading bay"}
+    tools = [runbook("yard_trucks", "Trucks queued and doors open at each site of the yard", "read", {"site": bay}),
+             runbook("shut_dock", "Turn new trucks away from a site of the yard", "write", {"site": bay})]
+    assert calls(await plan("show me the north bay", tools)) == [("yard_trucks", {"site": "bay-north"})]
+    assert calls(await plan("shut bay-south and then show me the north bay", tools)) == \
+        [("shut_dock", {"site": "bay-south"}), ("yard_trucks", {"site": "bay-north"})]

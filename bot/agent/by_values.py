@@ -16,6 +16,7 @@ from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import CLAUSE, Entities, is_unit, stem
 from chatops.bot.agent.enums import enum_aliases
 from chatops.bot.agent.lexicon import LOOK_VERBS
+from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.values import identifier_shaped, spans_of
 from chatops.bot.agent.weights import CLEAR_MARGIN, MIN_SIMILARITY, SIMILARITY_TIE
 from chatops.bot.model import Risk
@@ -132,6 +133,15 @@ def values_left(candidate: Candidate, values: set[str]) -> int:
 VALUES_READ_SIMILARITY = 0.10  # a read found by its values may be this far from the closest tool by meaning
 
 
+def _names_a_listed_name(candidate: Candidate) -> bool:
+    """Whether the request gives a read one of its listed values that is a name, not a word
+    ("show me the north depot" for a site `depot-north`, by its alias): an order to look at it."""
+    return any(param.enum and param.name in candidate.filled.args and
+               identifier_shaped(str(candidate.filled.args[param.name])) and
+               candidate.filled.args[param.name] != param.schema.get("default")
+               for param in parameters(candidate.spec))
+
+
 def by_values(scored: list[Candidate], entities: Entities, question: bool, top: float) -> list[Candidate]:
     """When neither the tools' words nor meaning found a tool: the one the request's values point
     to. Its every required parameter is filled, at least one with a value only that kind of
@@ -156,8 +166,8 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
     # for a question or an order to look ("show me HD-4411"), never for an order to change
     looking = question or opens_with(LOOK_VERBS, entities.plain)
     targets = target_values(entities)  # a change that leaves aside what the order changes to or by is not it
-    fitting = [c for c in scored if (c.filled.pattern_fits or (c.spec.risk is Risk.read and c.filled.example_fits
-                                                                and looking))
+    fitting = [c for c in scored if (c.filled.pattern_fits or (c.spec.risk is Risk.read and looking and
+                                                                (c.filled.example_fits or _names_a_listed_name(c))))
                and not c.filled.missing and not c.filled.ties
                and plausible(c) and one_clause(c, entities.text, read_from_words=True)
                and (c.spec.risk is Risk.read or not leaves_a_target(c, targets))]
