@@ -175,3 +175,15 @@ async def test_an_order_to_look_at_a_listed_name_reads_the_tool_that_lists_it() 
     assert calls(await plan("show me the north bay", tools)) == [("yard_trucks", {"site": "bay-north"})]
     assert calls(await plan("shut bay-south and then show me the north bay", tools)) == \
         [("shut_dock", {"site": "bay-south"}), ("yard_trucks", {"site": "bay-north"})]
+
+
+# --- the one name among words --------------------------------------------------------------------
+
+async def test_of_words_that_fit_a_free_name_equally_the_one_written_as_a_name_is_taken() -> None:
+    """ "frontend-blue needs more room, resize it to 6 workers": the pool's name is free text, and
+    "needs", "more", "room" fit it as well as "frontend-blue" does; only one of them is a name."""
+    tools = [runbook("resize_pool", "Set the number of workers of a worker pool", "write",
+                     {"pool": {"pattern": "^[a-z][a-z0-9-]{1,40}$", "description": "Worker pool, e.g. billing-api"},
+                      "workers": {"type": "int", "min": 1, "max": 50, "description": "How many workers"}})]
+    assert calls(await plan("frontend-blue needs more room, resize it to 6 workers", tools)) == \
+        [("resize_pool", {"pool": "frontend-blue", "workers": 6})]

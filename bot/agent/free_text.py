@@ -160,6 +160,10 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
                 FIT_POINTS["anchor", "string"])
             if not best.why:
                 filled.guessed.add(param.name)  # the only word left, taken for want of another
+        elif (named := _the_one_name(choices, best)) is not None:
+            # "search-indexer needs more headroom, set …": of the words that fit as well, one is a name
+            put(param, [named.value] if param.kind == "list" else named.value,
+                f"{param.name} {named.value} (the only name among the words that fit)", FIT_POINTS["anchor", "string"])
         else:
             filled.ties[param.name] = [c.value for c in choices if c.score >= best.score - 0.25]
     # a choice written beats the only word left ("close it with note …" for an `outcome` of free text);
@@ -271,3 +275,15 @@ def word_candidates(param: Param, entities: Entities, avoid: set[str]) -> list[s
         if fits_string(word, param.schema):
             add_unique(values, word)
     return values[:24]
+
+
+def _the_one_name(choices: list[Choice], best: Choice) -> Choice | None:
+    """Of the words that fit a parameter equally well, the one written as a name ("search-indexer",
+    "pg-main-2") when every other is an English word ("needs", "more"): an English word is what a
+    sentence is made of, a name is what it is about. None when there are several names, or none."""
+    tied = [choice for choice in choices if choice.score >= best.score - 0.25]
+    names = [choice for choice in tied if identifier_shaped(choice.value)]
+    words = [choice for choice in tied if choice not in names]
+    if len(names) != 1 or not words or not all(is_dictionary_word(choice.value.lower()) for choice in words):
+        return None
+    return names[0]
