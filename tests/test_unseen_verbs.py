@@ -187,3 +187,15 @@ async def test_of_words_that_fit_a_free_name_equally_the_one_written_as_a_name_i
                       "workers": {"type": "int", "min": 1, "max": 50, "description": "How many workers"}})]
     assert calls(await plan("frontend-blue needs more room, resize it to 6 workers", tools)) == \
         [("resize_pool", {"pool": "frontend-blue", "workers": 6})]
+
+
+async def test_what_we_did_is_a_statement_not_an_order() -> None:
+    """ "we mothballed r9 in March, …": "we" opens what happened, not an order, so the mothball
+    (which cannot be undone here) is never proposed; the question is answered by the read."""
+    rack = {"pattern": "^r[0-9]{1,3}$", "description": "The rack, e.g. r12"}
+    tools = [runbook("mothball_rack", "Mothball a rack: power off all its hosts and take it out of the scheduler",
+                     "danger", {"rack": rack}),
+             runbook("rack_status", "Show a rack: how many hosts it holds, how many are up or down", "read",
+                     {"rack": rack})]
+    assert calls(await plan("we mothballed r9 in March, how many of its hosts are still up?", tools)) == \
+        [("rack_status", {"rack": "r9"})]

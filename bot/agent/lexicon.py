@@ -33,7 +33,7 @@ STOPWORDS = _wordset(
 # after a politeness or modal word ("please restart", "can you bounce").
 VERB_LEADS = _wordset(
     "please pls plz can could would will you u to and then lets let's just now quickly go must should need "
-    "want i we ok okay alright actually also so hey yeah yes"
+    "want ok okay alright actually also so hey yeah yes"
 )
 
 # File name endings that look like top-level domains in "error.log" or "nginx.conf".
