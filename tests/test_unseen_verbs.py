@@ -128,13 +128,15 @@ ASKED = "check the north plaza and if more than 40 cars are waiting, open the ex
 ])
 async def test_a_counted_condition_is_decided_by_the_count_the_check_states(outcome: str, summary: str,
                                                                             proposed: bool) -> None:
-    executed = [Plan(goal="check", steps=[Step(tool="plaza_status", args={"plaza": "north"}, status=StepStatus.succeeded,
-                                               outcome=outcome, summary=summary)])]
+    checked = Step(tool="plaza_status", args={"plaza": "north"}, status=StepStatus.succeeded, outcome=outcome,
+                   summary=summary)
+    executed = [Plan(goal="check", steps=[checked])]
     result = await plan(ASKED, PLAZA_TOOLS, executed=executed)
     if proposed:
         assert calls(result) == [("open_extra_lane", {"plaza": "north"})]
     else:
-        assert isinstance(result, Answer) and "did not open the extra lane" in result.text, result
+        assert isinstance(result, Answer) and "not more than 40 cars are waiting, so I did not open the extra lane" \
+            in result.text, result
 
 
 def test_counted_conditions_compare_as_asked() -> None:
@@ -143,6 +145,11 @@ def test_counted_conditions_compare_as_asked() -> None:
     assert counted_condition("at least 2 pumps are down", ["pumps down: 2"]) is True
     assert counted_condition("it's degraded", ["gw: DEGRADED"]) is None
     assert counted_condition("more than 20 callers are waiting", ["billing: open"]) is None
+    # what is counted is the condition's last word; a percentage only with a percentage (red team red19)
+    assert counted_condition("more than 3 hosts are down", ["r12: hosts 20, up 18, down 2"]) is False
+    assert counted_condition("more than 10 rows failed", ["12,400,000 rows copied, 4 rows failed"]) is False
+    assert counted_condition("more than 50% is used", ["62 TiB used of 200 TiB (31%)"]) is None
+    assert counted_condition("over 90% used", ["disk used: 93%"]) is True
 
 
 # --- sizes in another unit -------------------------------------------------------------------------

@@ -60,30 +60,41 @@ def found_problem(plans: list[Plan], condition: str = "") -> bool:
 
 _COMPARED = re.compile(r"^(?P<how>more\s+than|over|above|fewer\s+than|less\s+than|below|under|at\s+least)\s+"
                        r"(?P<number>\d[\d,]*(?:\.\d+)?)\s*(?P<percent>%|percent)?\s*(?P<about>.*)$", re.IGNORECASE)
-_FOUND_NUMBER = r"(?<![\w.:/-])(\d[\d,]*(?:\.\d+)?)\s*(%?)"
+_FOUND_NUMBER = r"(?<![\w.:/-])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(%?)"  # "12,400,000", "31%"
 
 
 def counted_condition(condition: str, summaries: list[str]) -> bool | None:
     """Whether "more than 20 callers are waiting" holds for "billing: OPEN, 34 waiting, …": the
-    number the result writes right before or after one of the condition's own words (of four
-    letters or more), compared as asked. None when the condition holds no count or the result
-    states no such number (the check's outcome decides then)."""
+    number the result writes right before or after one of the condition's own words, compared as
+    asked. The condition's last word is tried first: it says what is counted ("3 hosts are down"
+    counts the down ones, not "hosts 20"). A percentage is compared only with a percentage ("50%
+    used" is not "62 TiB used"). None when the condition holds no count or the result states no
+    such number (the check's outcome decides then)."""
     match = _COMPARED.match(condition.strip())
     if match is None:
         return None
     limit = float(match.group("number").replace(",", ""))
+    percent = match.group("percent") is not None
     words = [word for word in re.findall(r"[a-z]{4,}", match.group("about").lower())
              if word not in {"than", "there", "their", "they", "still", "that", "this", "with"}]
-    for summary in summaries:
-        for word in words:
-            stemmed = re.escape(word.rstrip("s"))
-            near = re.search(_FOUND_NUMBER + rf"\s+(?:\w+\s+)?{stemmed}\w*", summary, re.IGNORECASE) or \
-                re.search(rf"\b{stemmed}\w*\W{{1,3}}" + _FOUND_NUMBER, summary, re.IGNORECASE)
-            if near is None:
+    how = match.group("how").lower().split()[0]
+    for word in reversed(words):
+        stemmed = re.escape(word.rstrip("s"))
+        for summary in summaries:
+            found = _number_beside(stemmed, summary, percent)
+            if found is None:
                 continue
-            found = float(near.group(1).replace(",", ""))
-            how = match.group("how").lower().split()[0]
             return {"more": found > limit, "over": found > limit, "above": found > limit,
                     "fewer": found < limit, "less": found < limit, "below": found < limit, "under": found < limit,
                     "at": found >= limit}[how]
+    return None
+
+
+def _number_beside(stemmed: str, summary: str, percent: bool) -> float | None:
+    """The number written right before ("34 waiting", "62 TiB used") or right after ("used: 31%",
+    "down 3") a word, that is a percentage exactly when one is asked for."""
+    for near in [*re.finditer(_FOUND_NUMBER + rf"\s+(?:[A-Za-z]+\s+)?{stemmed}\w*", summary, re.IGNORECASE),
+                 *re.finditer(rf"\b{stemmed}\w*\W{{1,3}}" + _FOUND_NUMBER, summary, re.IGNORECASE)]:
+        if bool(near.group(2)) == percent:
+            return float(near.group(1).replace(",", ""))
     return None

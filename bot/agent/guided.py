@@ -73,7 +73,7 @@ from pydantic_ai.output import NativeOutput
 from chatops.bot.agent import meaning as semantics
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
-from chatops.bot.agent.conditions import found_problem, split_conditional
+from chatops.bot.agent.conditions import counted_condition, found_problem, split_conditional
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
     VERB_LEADS,
@@ -286,8 +286,10 @@ class GuidedPlanner:
                 if isinstance(action, Answer):
                     return Answer(text=f"{summarize_steps(ran, data=data, knowledge=request.knowledge)}\n{action.text}")
             else:
+                held = counted_condition(conditional.condition, [step.summary or "" for step in ran])
+                verdict = f"That is not {conditional.condition}" if held is False else "It is fine"
                 return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
-                                   f"\nIt is fine, so I did not {conditional.action}.")
+                                   f"\n{verdict}, so I did not {conditional.action}.")
         return Answer(text=summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge,
                                            tools=[spec.name for spec in tools]))
 
