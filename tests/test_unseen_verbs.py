@@ -88,6 +88,22 @@ async def test_a_flag_on_unless_turned_off_is_turned_off_by_a_negated_part() -> 
     assert calls(await plan("cancel B-1207, it was a test", tools)) == [("cancel_booking", {"booking": "B-1207"})]
 
 
+@pytest.mark.parametrize(("text", "args"), [
+    ("cancel B-1207, don't notify the guest", {"booking": "B-1207", "notify_guest": False}),
+    ("cancel B-1207 without telling the guest", {"booking": "B-1207", "notify_guest": False}),  # a way to notify
+    # not the flag's action: the flag stays as it is (red team red19)
+    ("cancel B-1207 and don't forget to tell the guest why", {"booking": "B-1207"}),
+    ("cancel B-1207 without waiting for the guest to reply", {"booking": "B-1207"}),
+    ("cancel B-1207 without delay", {"booking": "B-1207"}),
+])
+async def test_only_a_negated_flag_action_turns_the_flag_off(text: str, args: dict[str, object]) -> None:
+    tools = [runbook("cancel_booking", "Cancel a room booking; the guest gets an e-mail unless notify_guest is false",
+                     "write", {"booking": {"pattern": "^B-[0-9]{4}$", "description": "Booking id, e.g. B-1001"},
+                               "notify_guest": {"type": "bool", "default": True,
+                                                "description": "E-mail the guest about it"}})]
+    assert calls(await plan(text, tools)) == [("cancel_booking", args)]
+
+
 def test_a_tool_verb_the_lexicon_lacks_takes_the_class_it_shares_a_first_sense_with() -> None:
     """ "close" shares "cease to operate" with "shut down" (that phrase's first sense): a tool that
     closes is a shutdown, with its everyday words and opposites. "upgrade" shares only "promote"'s

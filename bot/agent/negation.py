@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from chatops.bot.agent.entities import extract_entities, identifier_words, stem, words_of
 from chatops.bot.agent.lexicon import CHANGE_VERBS, MUTATING_VERBS, NEGATION, REFERENCES
-from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.ranking import Meaning, score_tool
 from chatops.bot.agent.tool_words import action_stems, tool_vocabulary, typo_of
+from chatops.bot.agent.verb_senses import alike, is_verb
 from chatops.bot.model import Plan, Risk
 from chatops.tools.registry import ToolSpec
 
@@ -74,7 +75,7 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
             if spec.risk is Risk.read and forbids_a_change and not hits[spec.name] & action_stems(spec):
                 continue
             if words & _flag_words(spec) and not words & action_stems(spec):
-                continue  # "cancel B-1207 without notifying the guest": it turns a flag off, not the cancel
+                continue  # "cancel B-1207 without notifying the guest", "don't touch the console": about a flag
             vocabulary = tool_vocabulary(spec)
             # "don't take a heap dump, just the threads": the span names `jvm_heap_dump` by two
             # words and `jvm_thread_dump` by one of the same, a subject word: only the one it names
@@ -93,29 +94,48 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
 
 
 def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) -> Plan:
-    """The plan with each flag that is on unless turned off set to false where a negated part names
-    it: "cancel P-2291107 without telling the customer" for `notify_customer` (default true). The
-    negated part left the text the planner ranked, so the arguments it filled never saw it."""
-    if not negations.spans:
+    """The one-step plan with a flag that is on unless turned off set to false where a negated part
+    says not to do what the flag does: "cancel P-2291107 without telling the customer" for
+    `notify_customer` (default true; telling is a way to notify, by WordNet), "don't keep the
+    console open" for `keep_console`. The negated part left the text the planner ranked, so the
+    arguments it filled never saw it. Its verb must be the flag's: "don't forget to tell them"
+    asks for the telling, "don't touch the console" keeps it, "without delay" names no action;
+    and it must not name another target than the step's ("don't retry the crm one")."""
+    if len(plan.steps) != 1:
         return plan
-    said = [{stem(word) for word in words_of(span)} for span in negations.spans]
-    specs = {spec.name: spec for spec in tools}
-    for step in plan.steps:
-        spec = specs.get(step.tool)
-        if spec is None:
-            continue
-        for param in parameters(spec):
-            if param.name in step.args:
-                continue
-            if any(_flag_words(spec, param.name) & words for words in said):
-                step.args[param.name] = False
+    step = plan.steps[0]
+    spec = next((spec for spec in tools if spec.name == step.tool), None)
+    if spec is None:
+        return plan
+    others = _other_values(spec, step.args)
+    for param in _flags_on_unless_off(spec):
+        if param.name not in step.args and any(_turns_off(span, param.name) and not set(words_of(span)) & others
+                                               for span in negations.spans):
+            step.args[param.name] = False
     return plan
 
 
-def _flag_words(spec: ToolSpec, name: str | None = None) -> frozenset[str]:
-    """The stemmed name words of the tool's flags that are on unless turned off (`notify_guest`:
-    "notify", "guest"), or of the one named."""
-    return frozenset(stem(word) for param in parameters(spec)
-                     if param.kind == "bool" and not param.required and param.schema.get("default") is True
-                     and name in (None, param.name)
+def _flags_on_unless_off(spec: ToolSpec) -> list[Param]:
+    return [param for param in parameters(spec)
+            if param.kind == "bool" and not param.required and param.schema.get("default") is True]
+
+
+def _flag_words(spec: ToolSpec) -> frozenset[str]:
+    """The stemmed name words of the tool's flags that are on unless turned off."""
+    return frozenset(stem(word) for param in _flags_on_unless_off(spec)
                      for word in identifier_words(param.name) if len(word) >= 3)
+
+
+def _other_values(spec: ToolSpec, args: dict[str, object]) -> set[str]:
+    """The listed values of the tool's parameters other than those the step takes (lower case)."""
+    return {str(value).lower() for param in parameters(spec) for value in param.enum
+            if str(value).lower() not in {str(given).lower() for given in args.values()}}
+
+
+def _turns_off(span: str, flag: str) -> bool:
+    """Whether a negated part opens with the flag's action: its first word ("telling", "keep")
+    is, or is a kind of the same action as, a verb of the flag's name."""
+    words = words_of(span)
+    if not words or not is_verb(words[0]):
+        return False
+    return any(is_verb(part) and alike(words[0], part) for part in identifier_words(flag) if len(part) >= 3)

@@ -28,12 +28,13 @@ _DETACHMENTS = (("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), 
 
 
 @functools.cache
-def _table() -> tuple[dict[str, str], dict[str, str]]:
-    """lemma → its senses, and sense → its opposites, each as comma-separated numbers (parsed on
-    use: the whole table stays ~2 MB in memory)."""
+def _table() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, int]]:
+    """lemma → its senses; sense → its opposites; sense → its hypernyms (each as comma-separated
+    numbers, parsed on use: the whole table stays a few MB in memory); sense → how many senses it
+    is the hypernym of."""
     with resources.files("chatops.bot.agent.wordnet").joinpath("verbs.json.gz").open("rb") as raw:
         table = json.loads(gzip.decompress(raw.read()))
-    return table["lemmas"], table["antonyms"]
+    return table["lemmas"], table["antonyms"], table["hypernyms"], table["children"]
 
 
 def _numbers(text: str) -> tuple[int, ...]:
@@ -42,7 +43,7 @@ def _numbers(text: str) -> tuple[int, ...]:
 
 def base_forms(word: str) -> tuple[str, ...]:
     """The verbs an inflected word can be ("stopped" → "stop"), as WordNet lists them."""
-    lemmas, _ = _table()
+    lemmas = _table()[0]
     word = word.lower().replace(" ", "_").replace("-", "_")
     if word in lemmas:
         return (word,)
@@ -60,7 +61,7 @@ def base_forms(word: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=8192)
 def senses(word: str, kept: int) -> frozenset[int]:
     """The word's `kept` most frequent verb senses (over its base forms)."""
-    lemmas, _ = _table()
+    lemmas = _table()[0]
     return frozenset(sense for base in base_forms(word) for sense in _numbers(lemmas[base])[:kept])
 
 
@@ -82,8 +83,25 @@ def opposes(word: str, verb: str) -> bool:
     """Whether WordNet marks `word` (in a common sense) as the opposite of `verb`: "open" of "close"."""
     if not word or not verb:
         return False
-    _, antonyms = _table()
+    antonyms = _table()[1]
     asked = senses(word, REQUEST_SENSES)
     own = senses(verb, TOOL_SENSES)
     return any(set(_numbers(antonyms.get(str(sense), ""))) & own for sense in asked) or \
         any(set(_numbers(antonyms.get(str(sense), ""))) & asked for sense in own)
+
+
+# A hypernym over this many senses is an action too general to make its kinds alike ("change",
+# "move", "make"); "inform" (of "tell", "notify", "warn") is under it.
+BROAD = 80
+
+
+def alike(word: str, verb: str) -> bool:
+    """Whether two verbs mean the same action or two kinds of one narrow action: "telling" and
+    "notify" are both ways to inform. Looser than `means`: for a verb that names what a tool's
+    flag does, never for choosing a tool."""
+    if means(word, verb):
+        return True
+    _, _, hypernyms, children = _table()
+    above = {int(h) for sense in senses(word, REQUEST_SENSES) for h in hypernyms.get(str(sense), "").split(",") if h}
+    own = {int(h) for sense in senses(verb, TOOL_SENSES) for h in hypernyms.get(str(sense), "").split(",") if h}
+    return any(children.get(str(shared), 0) <= BROAD for shared in above & own)
