@@ -222,3 +222,36 @@ async def test_what_we_did_is_a_statement_not_an_order() -> None:
                      {"rack": rack})]
     assert calls(await plan("we mothballed r9 in March, how many of its hosts are still up?", tools)) == \
         [("rack_status", {"rack": "r9"})]
+
+
+VOLUME_TOOLS = [runbook("grow_volume", "Grow a storage volume to a new total size, online", "write",
+                        {"volume": {"pattern": "^vol-[0-9]+$", "description": "The volume, e.g. vol-1"},
+                         "size_gib": {"type": "int", "min": 1, "max": 65536, "description": "new total size in GiB"}})]
+
+
+async def test_a_size_to_add_is_never_taken_for_the_new_total() -> None:
+    """ "grow vol-7 by 1 TiB": the amount to add is no new total (1 GiB, or 1024, would shrink a
+    bigger volume): the bot asks for the size (red team red19)."""
+    outcome = await plan("grow vol-7 by 1 TiB", VOLUME_TOOLS)
+    assert isinstance(outcome, Answer) and "size_gib" in outcome.text, outcome
+
+
+async def test_of_two_sizes_the_one_it_is_changed_to_is_taken() -> None:
+    assert calls(await plan("grow vol-7 to 800 GiB, it's the one behind the 4G router", VOLUME_TOOLS)) == \
+        [("grow_volume", {"volume": "vol-7", "size_gib": 800})]
+
+
+async def test_years_are_a_duration() -> None:
+    tools = [runbook("lock_bucket", "Lock a bucket's objects against deletion for a retention period", "write",
+                     {"bucket": {"pattern": "^bkt-[a-z0-9-]+$", "description": "The bucket, e.g. bkt-logs"},
+                      "retention_days": {"type": "int", "min": 1, "max": 36500, "default": 365,
+                                         "description": "How many days objects are kept"}})]
+    assert calls(await plan("lock bkt-audit-2024 for 7 years", tools)) == \
+        [("lock_bucket", {"bucket": "bkt-audit-2024", "retention_days": 2555})]
+
+
+def test_there_are_more_than_is_a_counted_condition() -> None:
+    from chatops.bot.agent.conditions import split_conditional
+    asked = split_conditional("check mig-0042 and if there are more than 10 errors, abort it")
+    assert asked is not None and asked.action == "abort it"
+    assert counted_condition(asked.condition, ["mig-0042: RUNNING 41%, 3 errors"]) is False

@@ -58,7 +58,8 @@ def found_problem(plans: list[Plan], condition: str = "") -> bool:
     return any(step.outcome == "problem" for step in steps)
 
 
-_COMPARED = re.compile(r"^(?P<how>more\s+than|over|above|fewer\s+than|less\s+than|below|under|at\s+least)\s+"
+_COMPARED = re.compile(r"^(?:there\s+(?:are|is)\s+)?"
+                       r"(?P<how>more\s+than|over|above|fewer\s+than|less\s+than|below|under|at\s+least)\s+"
                        r"(?P<number>\d[\d,]*(?:\.\d+)?)\s*(?P<percent>%|percent)?\s*(?P<about>.*)$", re.IGNORECASE)
 _FOUND_NUMBER = r"(?<![\w.:/-])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(%?)"  # "12,400,000", "31%"
 

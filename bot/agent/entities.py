@@ -89,7 +89,8 @@ _PERCENT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:%|percent\b)", re.IGNORECASE)
 _UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds", "seconds": "seconds",
           "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
           "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours",
-          "d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks", "weeks": "weeks"}
+          "d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks", "weeks": "weeks",
+          "y": "years", "yr": "years", "yrs": "years", "year": "years", "years": "years"}
 # Durations said in words (English), as (count, unit) like "30m" gives.
 _WORDED_DURATIONS = [
     (re.compile(r"\b(?:till|until|til|to)\s+tomorrow\b", re.IGNORECASE), (1, "days")),

@@ -335,8 +335,8 @@ CONDITION = re.compile(
     # "… and if so unlock him", "… and if it's faulted, hard reset it": the state the check looks for
     r"|so(?=\s)|(?:it|they|he|she)(?:'s|\s+is|\s+are|'re)\s+[a-z][^,;\n]{0,40}?(?=\s*,)"
     # "… and if more than 20 callers are waiting, close it": a count the check's result is held to
-    r"|(?:more|fewer|less)\s+than\s+\d[^,;\n]{0,50}?(?=\s*,)|(?:over|above|below|under|at\s+least)\s+\d[^,;\n]{0,50}?"
-    r"(?=\s*,))",
+    r"|(?:there\s+(?:are|is)\s+)?(?:more|fewer|less)\s+than\s+\d[^,;\n]{0,50}?(?=\s*,)"
+    r"|(?:there\s+(?:are|is)\s+)?(?:over|above|below|under|at\s+least)\s+\d[^,;\n]{0,50}?(?=\s*,))",
     re.IGNORECASE,
 )
 

@@ -4,6 +4,7 @@ number where one is needed; always within its schema's bounds."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -73,7 +74,8 @@ def _counts_something_else(number: int, param: Param, entities: Entities) -> boo
 
 
 _TIME_WORDS = frozenset({"s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr",
-                         "hrs", "hour", "hours", "d", "day", "days", "w", "week", "weeks", "more", "times"})
+                         "hrs", "hour", "hours", "d", "day", "days", "w", "week", "weeks", "y", "yr", "yrs", "year",
+                         "years", "more", "times"})
 
 
 def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
@@ -84,7 +86,7 @@ def _shortens_a_name_word(word: str, names: tuple[str, ...]) -> bool:
 
 # "to all cameras", "across the whole fleet": every one of them, for a share in percent
 _TO_ALL = re.compile(r"\b(?:to|on|across|for|over)\s+(?:all|every|each|the\s+(?:whole|entire))\b", re.IGNORECASE)
-_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800, "years": 365 * 86400}
 
 
 def time_unit(param: Param) -> str | None:
@@ -128,13 +130,26 @@ def converted_size(count: int, unit: str, words: set[str]) -> int | None:
     return value
 
 
+def _size_words(param: Param) -> set[str]:
+    """The size units a parameter's name or description counts in ("gib" of `size_gib`)."""
+    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
+    return {part for part in re.split(r"[_\W]+", named_by) if part} & \
+        {unit for step in _SIZE_STEPS for unit in (step, step.replace("b", "ib"))}
+
+
 def converted_sizes(param: Param, entities: Entities) -> list[int]:
     """The request's sizes written in another unit than the one the parameter counts in, in its
     own: "4 TiB" for `size_gib` is 4096."""
     named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
     words = {part for part in re.split(r"[_\W]+", named_by) if part}
-    return [value for value in (converted_size(count, unit, words) for count, unit in entities.sizes)
-            if value is not None]
+    return [value for count, unit in entities.sizes if not _by_an_amount(count, entities.plain)
+            and (value := converted_size(count, unit, words)) is not None]
+
+
+def _by_an_amount(count: int, text: str) -> bool:
+    """Whether a size is written as a change by an amount ("enlarge vol-7 by 1 TiB"), not as the
+    new total a size parameter takes."""
+    return re.search(rf"\bby\s+{count}\s?[a-z]", text, re.IGNORECASE) is not None
 
 
 def unit_number(param: Param, entities: Entities) -> int | None:
@@ -149,7 +164,10 @@ def unit_number(param: Param, entities: Entities) -> int | None:
         return 100  # "push v2.9.0 to all cameras": the whole of them
     named = [value for value, unit in entities.durations if unit in set(identifier_words(param.name))]
     if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
-        named = [value for value, unit in entities.sizes if unit in words or unit.replace("b", "ib") in words]
+        named = [value for value, unit in entities.sizes if (unit in words or unit.replace("b", "ib") in words)
+                 and not _by_an_amount(value, entities.plain)]
+        if len(named) > 1:  # "to 800 GB, it's the one behind the 4G router": the size it is changed to
+            named = [value for value in named if re.search(rf"\bto\s+{value}\s?[a-z]", entities.plain, re.IGNORECASE)]
     if not named:  # "to 80kw" for `kw` ("cap in kw"), "40 rps" for "Requests per second (rps)": its own unit
         counted_in = set(identifier_words(param.name.lower())) | set(re.findall(r"\bin\s+([a-z]{2,5})\b", named_by)) | \
             set(re.findall(r"\(([a-z]{2,5})\)", named_by))
@@ -235,6 +253,9 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     sizes = converted_sizes(param, entities)
     if len(sizes) == 1 and sizes[0] not in used and fits_bounds(sizes[0], param.schema):
         return sizes[0], set()  # "to 2 TiB" for `size_gib`: 2048, never the bare 2
+    if _size_words(param):  # a size is taken in its unit (`unit_number`) or not at all: "by 1 TiB" is no 1
+        entities = dataclasses.replace(entities, numbers=[n for n in entities.numbers
+                                                          if n not in {count for count, _ in entities.sizes}])
     anchors = anchor_stems(param.name, param.schema, [])
     if set(identifier_words(param.name.lower())) & _COUNT_NAMES or \
             re.search(r"\bhow\s+many\b", str(param.schema.get("description", "")), re.IGNORECASE):
