@@ -255,3 +255,17 @@ def test_there_are_more_than_is_a_counted_condition() -> None:
     asked = split_conditional("check mig-0042 and if there are more than 10 errors, abort it")
     assert asked is not None and asked.action == "abort it"
     assert counted_condition(asked.condition, ["mig-0042: RUNNING 41%, 3 errors"]) is False
+
+
+async def test_an_order_for_the_opposite_of_a_tools_action_gets_no_tool() -> None:
+    """ "unseal vault-7": no tool here unseals; the seal is its opposite and the read of the vault is
+    no answer to an order (red team red19). A tool whose own values hold the verb is exempt."""
+    vault = {"pattern": "^vault-[0-9]+$", "description": "The vault, e.g. vault-1"}
+    tools = [runbook("seal_vault", "Seal an archive vault against writes", "write", {"vault": vault}),
+             runbook("vaults", "How full each archive vault is, and whether it is sealed", "read", {"vault": vault}),
+             runbook("dag_state", "Pause or unpause a pipeline", "write",
+                     {"dag": {"pattern": "^etl\\.[a-z_]+$", "description": "The pipeline, e.g. etl.daily"},
+                      "op": {"type": "enum", "values": ["pause", "unpause"]}})]
+    assert isinstance(await plan("unseal vault-7", tools), Answer)
+    assert calls(await plan("unpause etl.orders_daily", tools)) == [("dag_state", {"dag": "etl.orders_daily",
+                                                                                 "op": "unpause"})]

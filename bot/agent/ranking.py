@@ -52,7 +52,7 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
-from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class
+from chatops.bot.agent.unseen_verbs import opposite_asked, unseen_verb_for, verb_class
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -330,6 +330,12 @@ def _ends_the_name(word: str, own_names: list[str]) -> bool:
     return len(own_names) >= 2 and own_names[-1] == word and word not in own_names[:-1]
 
 
+def _own_verbs(spec: ToolSpec) -> list[str]:
+    """The tool's verb as its name and its description say it ("archive" of `archive_channel`)."""
+    lead = description_verb(spec.summary)
+    return list(dict.fromkeys([*own_name_words(spec)[:1], *([lead.lower()] if lead and " " not in lead else [])]))
+
+
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
     """The tool's words whose synonyms count: its verb (the first word of its name), its
     description's verb when that is an action ("Delete a snapshot for good" for `drop_snapshot`),
@@ -382,6 +388,10 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     entities = extract_entities(text)
     actions = asked_actions(entities.wording)
     scored = [candidate for spec in tools if not _undoes(candidate := score_tool(spec, entities), actions)]
+    # "unarchive inc-5512" never archives it, and is no read of it either (no tool undoes it here)
+    undone = {c.name: found[0] for c in scored if c.spec.risk is not Risk.read and not c.filled.verb_value
+              and (found := opposite_asked(_own_verbs(c.spec), entities.wording)) is not None}
+    scored = [c for c in scored if c.name not in undone]
     offered = {spec.name: spec for spec in tools}
     similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
                   if name in offered}
@@ -440,7 +450,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         candidates = complete + candidates
     elif not question and not HOW_TO.search(text):
         candidates = value_for_a_change(candidates, scored, entities, top) + candidates
-    verbs = change_verbs_asked(entities.wording) if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
+    verbs = change_verbs_asked(entities.wording) | frozenset(undone.values()) \
+        if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))

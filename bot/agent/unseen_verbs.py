@@ -17,9 +17,9 @@ from chatops.bot.agent.phrases import REPREFIX, verb_place
 from chatops.bot.agent.verb_senses import REQUEST_SENSES, is_verb, means, opposes, senses
 
 
-def verbs_asked(wording: str) -> list[tuple[str, ...]]:
+def verbs_asked(wording: str, *, known_too: bool = False) -> list[tuple[str, ...]]:
     """The words standing where an order puts its verb, each with the word after it (a particle
-    may make the verb: "throw away", "back up"), that the lexicon does not know."""
+    may make the verb: "throw away", "back up"), that the lexicon does not know (or every one)."""
     found: list[tuple[str, ...]] = []
     for part in CLAUSE.split(wording):
         if not part or not part.strip():
@@ -30,9 +30,10 @@ def verbs_asked(wording: str) -> list[tuple[str, ...]]:
             if not verb_place(stems, at) or not word.isalpha() or word in STOPWORDS or word in LIGHT_VERBS:
                 continue
             following = words[at + 1] if at + 1 < len(words) else ""
-            if synonym_class(word) is not None or (following and synonym_class(f"{word} {following}")):
+            if not known_too and (synonym_class(word) is not None or
+                                  (following and synonym_class(f"{word} {following}"))):
                 continue
-            if is_verb(word):
+            if is_verb(word) or (known_too and word.startswith("un") and is_verb(word[2:])):
                 found.append((word, following) if following.isalpha() else (word,))
     return found
 
@@ -68,3 +69,18 @@ def verb_class(verb: str) -> str | None:
              if any(own & senses(phrase.replace(" ", "_"), 1)
                     for phrase in (cls, *SYNONYMS[cls]) if "*" not in phrase and phrase != verb)}
     return found.pop() if len(found) == 1 else None
+
+
+def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | None:
+    """(the request's verb, the tool's verb it undoes), when an order's verb is the opposite of the
+    tool's: WordNet's opposites ("decrease" of "increase"), or the same verb with "un" ("unarchive"
+    of "archive", "quarantine" of "unquarantine"). Such a tool is never what was asked, whatever
+    its subject or values say: "unarchive inc-5512" must not archive it again."""
+    for asked in verbs_asked(wording, known_too=True):
+        word = asked[0]
+        for verb in tool_verbs:
+            if not verb or word == verb:
+                continue
+            if word == f"un{verb}" or verb == f"un{word}" or (opposes(word, verb) and not means(word, verb)):
+                return word, verb
+    return None
