@@ -269,3 +269,19 @@ async def test_an_order_for_the_opposite_of_a_tools_action_gets_no_tool() -> Non
     assert isinstance(await plan("unseal vault-7", tools), Answer)
     assert calls(await plan("unpause etl.orders_daily", tools)) == [("dag_state", {"dag": "etl.orders_daily",
                                                                                  "op": "unpause"})]
+
+
+async def test_a_change_told_as_done_is_not_asked_for() -> None:
+    """ "we archived inc-5512 already": the tool's own verb in the past tells what happened (red team red19)."""
+    channel = {"pattern": "^(inc|proj)-[0-9]+$", "description": "The channel, e.g. inc-5512"}
+    tools = [runbook("archive_channel", "Archive a chat channel: it becomes read-only", "write", {"channel": channel})]
+    assert isinstance(await plan("we archived inc-5512 already", tools), Answer)
+    assert isinstance(await plan("inc-5512 was archived yesterday, nothing to do", tools), Answer)
+    assert calls(await plan("mark inc-5512 archived", tools)) == [("archive_channel", {"channel": "inc-5512"})]
+    assert calls(await plan("archive inc-5512 please", tools)) == [("archive_channel", {"channel": "inc-5512"})]
+
+
+def test_verbs_whose_general_senses_are_opposites_are_opposites() -> None:
+    """ "shrink" is a way to decrease, "enlarge" a way to increase: an order to shrink never enlarges."""
+    assert opposes("shrink", "enlarge") and opposes("shrink", "grow")
+    assert not opposes("shut", "close")

@@ -80,14 +80,24 @@ def means(word: str, verb: str) -> bool:
 
 
 def opposes(word: str, verb: str) -> bool:
-    """Whether WordNet marks `word` (in a common sense) as the opposite of `verb`: "open" of "close"."""
+    """Whether WordNet marks `word` (in a common sense) as the opposite of `verb`: "open" of "close";
+    or their more general senses as opposites: "shrink" (a way to decrease) of "enlarge" (a way to
+    increase)."""
     if not word or not verb:
         return False
-    antonyms = _table()[1]
     asked = senses(word, REQUEST_SENSES)
     own = senses(verb, TOOL_SENSES)
-    return any(set(_numbers(antonyms.get(str(sense), ""))) & own for sense in asked) or \
-        any(set(_numbers(antonyms.get(str(sense), ""))) & asked for sense in own)
+    if _opposite(asked, own):
+        return True
+    hypernyms = _table()[2]
+    return _opposite({int(h) for sense in asked for h in hypernyms.get(str(sense), "").split(",") if h},
+                     {int(h) for sense in own for h in hypernyms.get(str(sense), "").split(",") if h})
+
+
+def _opposite(one: frozenset[int] | set[int], other: frozenset[int] | set[int]) -> bool:
+    antonyms = _table()[1]
+    return any(set(_numbers(antonyms.get(str(sense), ""))) & other for sense in one) or \
+        any(set(_numbers(antonyms.get(str(sense), ""))) & one for sense in other)
 
 
 # A hypernym over this many senses is an action too general to make its kinds alike ("change",
