@@ -285,3 +285,12 @@ def test_verbs_whose_general_senses_are_opposites_are_opposites() -> None:
     """ "shrink" is a way to decrease, "enlarge" a way to increase: an order to shrink never enlarges."""
     assert opposes("shrink", "enlarge") and opposes("shrink", "grow")
     assert not opposes("shut", "close")
+
+
+async def test_leaving_the_state_a_tool_puts_things_in_is_not_that_tool() -> None:
+    """ "release web-14 from quarantine": the quarantine is what to leave (red team red19)."""
+    tools = [runbook("quarantine_host", "Quarantine a host: cut it off the network", "write",
+                     {"host": {"pattern": "^[a-z]+-[0-9]+$", "description": "The host, e.g. web-1"}})]
+    for text in ("release web-14 from quarantine", "get web-14 out of quarantine"):
+        assert isinstance(await plan(text, tools), Answer), text
+    assert calls(await plan("quarantine web-14", tools)) == [("quarantine_host", {"host": "web-14"})]

@@ -10,6 +10,7 @@ read is found by its subject; a change must never be proposed without its action
 from __future__ import annotations
 
 import functools
+import re
 
 from chatops.bot.agent.entities import CLAUSE, stem, words_of
 from chatops.bot.agent.lexicon import ACTION_CLASSES, LIGHT_VERBS, STOPWORDS, SYNONYMS, synonym_class
@@ -74,8 +75,13 @@ def verb_class(verb: str) -> str | None:
 def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | None:
     """(the request's verb, the tool's verb it undoes), when an order's verb is the opposite of the
     tool's: WordNet's opposites ("decrease" of "increase"), or the same verb with "un" ("unarchive"
-    of "archive", "quarantine" of "unquarantine"). Such a tool is never what was asked, whatever
-    its subject or values say: "unarchive inc-5512" must not archive it again."""
+    of "archive", "quarantine" of "unquarantine"), or its action named as the state to leave
+    ("release web-14 from quarantine"). Such a tool is never what was asked, whatever its subject
+    or values say: "unarchive inc-5512" must not archive it again."""
+    for verb in tool_verbs:  # "release web-14 from quarantine", "get it out of quarantine": its state, left
+        left = rf"\b(?:from|out\s+of)\s+(?:the\s+|its\s+)?{re.escape(verb)}\b" if verb else ""
+        if verb and is_verb(verb) and re.search(left, wording, re.IGNORECASE):
+            return "out of", verb
     for asked in verbs_asked(wording, known_too=True):
         word = asked[0]
         for verb in tool_verbs:
