@@ -166,6 +166,7 @@ def test_counted_conditions_compare_as_asked() -> None:
     assert counted_condition("more than 10 rows failed", ["12,400,000 rows copied, 4 rows failed"]) is False
     assert counted_condition("more than 50% is used", ["62 TiB used of 200 TiB (31%)"]) is None
     assert counted_condition("over 90% used", ["disk used: 93%"]) is True
+    assert counted_condition("fewer than 5 hosts are up", ["r4: hosts 12, up 3, down 9"]) is True  # a short last word
 
 
 # --- sizes in another unit -------------------------------------------------------------------------
@@ -294,3 +295,14 @@ async def test_leaving_the_state_a_tool_puts_things_in_is_not_that_tool() -> Non
     for text in ("release web-14 from quarantine", "get web-14 out of quarantine"):
         assert isinstance(await plan(text, tools), Answer), text
     assert calls(await plan("quarantine web-14", tools)) == [("quarantine_host", {"host": "web-14"})]
+
+
+async def test_a_tool_that_makes_a_record_is_asked_for_by_the_words_that_make_one() -> None:
+    """ "raise a sev2 incident for payments" for `declare_incident`: "declare a" is one of the ways
+    to make a record, so the tool's bare verb is of that class and "raise a"/"open a" ask for it."""
+    assert verb_class("declare") == "create"
+    tools = [runbook("declare_incident", "Declare an incident for a service and page its on-call", "write",
+                     {"service": {"type": "enum", "values": ["payments", "search"]},
+                      "severity": {"type": "int", "min": 1, "max": 4, "description": "Severity, 1 is worst"}})]
+    for text in ("raise a sev2 incident for payments", "open a sev2 incident on payments"):
+        assert calls(await plan(text, tools)) == [("declare_incident", {"service": "payments", "severity": 2})], text

@@ -76,8 +76,9 @@ def counted_condition(condition: str, summaries: list[str]) -> bool | None:
         return None
     limit = float(match.group("number").replace(",", ""))
     percent = match.group("percent") is not None
-    words = [word for word in re.findall(r"[a-z]{4,}", match.group("about").lower())
-             if word not in {"than", "there", "their", "they", "still", "that", "this", "with"}]
+    about = re.findall(r"[a-z]+", match.group("about").lower())
+    words = [word for at, word in enumerate(about) if (len(word) >= 4 or at == len(about) - 1)
+             and word not in {"than", "there", "their", "they", "still", "that", "this", "with", "are", "is", "be"}]
     how = match.group("how").lower().split()[0]
     for word in reversed(words):
         stemmed = re.escape(word.rstrip("s"))

@@ -63,6 +63,12 @@ def verb_class(verb: str) -> str | None:
     known = synonym_class(verb)
     if known is not None or not is_verb(verb):
         return known
+    # a class word that takes its object with an article ("declare a", "raise an"): the bare verb of a
+    # tool that makes such a record is of that class (`declare_incident` makes one)
+    framed = {cls for cls in ACTION_CLASSES for phrase in SYNONYMS[cls]
+              if phrase.split()[0] == verb and phrase.split()[-1] in ("a", "an")}
+    if len(framed) == 1:
+        return framed.pop()
     own = senses(verb, REQUEST_SENSES)
     # the class's word in its own most frequent sense: "upgrade" shares "promote" only in its sense
     # of giving someone a higher rank, which is not what a deploy's "promote" means
