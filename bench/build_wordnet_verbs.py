@@ -75,7 +75,7 @@ def build(source: Path) -> dict[str, object]:
     antonyms = {number[o]: [number[a] for a in synsets[o][2]] for o in kept}
     hypernyms = {number[o]: [number[h] for h in synsets[o][1]] for o in kept}
     children: dict[int, int] = {}
-    for offset, (_, above, _) in synsets.items():
+    for _, above, _ in synsets.values():
         for parent in above:
             children[number[parent]] = children.get(number[parent], 0) + 1
     return {
