@@ -91,8 +91,9 @@ def main() -> None:
     source = Path(sys.argv[1])
     OUT.mkdir(parents=True, exist_ok=True)
     table = build(source)
-    with gzip.open(OUT / "verbs.json.gz", "wt", encoding="utf-8", compresslevel=9) as out:
-        json.dump(table, out, separators=(",", ":"), sort_keys=True)
+    data = json.dumps(table, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    with gzip.GzipFile(OUT / "verbs.json.gz", "wb", compresslevel=9, mtime=0) as out:  # the same bytes each build
+        out.write(data)
     shutil.copy(source / "LICENSE.txt", OUT / "LICENSE")
     print(f"{len(table['lemmas'])} verbs, {len(table['antonyms'])} senses with opposites -> {OUT / 'verbs.json.gz'}")
 
