@@ -178,6 +178,10 @@ async def test_a_size_in_another_unit_is_converted_to_the_parameters_own() -> No
                       "size_gib": {"type": "int", "min": 1, "max": 65536, "description": "new total size in GiB"}})]
     for text in ("grow vol-7 to 2 TiB", "grow vol-7 to 2T please"):
         assert calls(await plan(text, tools)) == [("grow_volume", {"volume": "vol-7", "size_gib": 2048})], text
+    assert calls(await plan("grow vol-7 to 1.5 TiB", tools)) == [("grow_volume", {"volume": "vol-7", "size_gib": 1536})]
+    # the size it is made, not the size it is ("500 GiB" is the parameter's own unit, and no target)
+    assert calls(await plan("vol-7 is 500 GiB, grow it to 2 TiB", tools)) == \
+        [("grow_volume", {"volume": "vol-7", "size_gib": 2048})]
 
 
 def test_sizes_convert_in_binary_or_decimal_steps_as_the_parameter_counts() -> None:
@@ -185,6 +189,8 @@ def test_sizes_convert_in_binary_or_decimal_steps_as_the_parameter_counts() -> N
     assert converted_size(2, "tb", {"limit", "gb"}) == 2000
     assert converted_size(512, "mb", {"gib"}) is None  # no whole number of GiB
     assert converted_size(4, "tb", {"size"}) is None    # no unit to convert to
+    assert converted_size(1.5, "tb", {"gib"}) == 1536
+    assert converted_size(1.3, "gb", {"mb"}) == 1300 and converted_size(1.0001, "tb", {"gib"}) is None
 
 
 # --- a listed name a read takes ------------------------------------------------------------------

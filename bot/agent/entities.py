@@ -107,8 +107,8 @@ _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),
                **dict.fromkeys(("g", "gb", "gib", "gig", "gigs", "gigabyte", "gigabytes"), "gb"),
                **dict.fromkeys(("t", "tb", "tib", "terabyte", "terabytes"), "tb")}
-_SIZE = re.compile(r"(?<![\w.])(\d{1,9})\s?(" + "|".join(sorted(_SIZE_UNITS, key=len, reverse=True)) + r")\b",
-                   re.IGNORECASE)
+_SIZE = re.compile(r"(?<![\w.])(\d{1,9}(?:\.\d{1,3})?)\s?(" + "|".join(sorted(_SIZE_UNITS, key=len, reverse=True)) +
+                   r")\b", re.IGNORECASE)  # "500 GB", "1.5 TiB"
 
 
 def is_unit(word: str) -> bool:
@@ -194,7 +194,7 @@ class Entities:
     numbered: list[tuple[str, int]] = field(default_factory=list)  # "CHG4711", "osd.17", "#4795": (prefix, number)
     percentages: list[int] = field(default_factory=list)  # "50%", "10 percent": not counts
     durations: list[tuple[int, str]] = field(default_factory=list)  # "30d", "14 days": (30, "days")
-    sizes: list[tuple[int, str]] = field(default_factory=list)  # "500 GB", "50G", "2000 gigs": (500, "gb")
+    sizes: list[tuple[int | float, str]] = field(default_factory=list)  # "500 GB", "50G", "1.5 TiB": (500, "gb")
     words: list[str] = field(default_factory=list)  # the remaining plain words, lower case
     text: str = ""  # the text the entities came from (the user's own words)
     plain: str = ""  # that text with URLs, hosts and paths blanked out
@@ -433,7 +433,8 @@ def extract_entities(text: str) -> Entities:
         if pattern.search(counted):
             add_unique(found.durations, duration)
     for match in _SIZE.finditer(counted):
-        add_unique(found.sizes, (int(match.group(1)), _SIZE_UNITS[match.group(2).lower()]))
+        amount = float(match.group(1))
+        add_unique(found.sizes, (int(amount) if amount.is_integer() else amount, _SIZE_UNITS[match.group(2).lower()]))
     found.plain = blanked
     # 'new postmortem "Payment retries storm"': the title's words say nothing about which tool
     found.wording = _PURPOSE.sub(lambda match: " " * len(match.group(0)),

@@ -117,7 +117,7 @@ def converted_duration(param: Param, entities: Entities) -> int | None:
 _SIZE_STEPS = ("kb", "mb", "gb", "tb")
 
 
-def converted_size(count: int, unit: str, words: set[str]) -> int | None:
+def converted_size(count: int | float, unit: str, words: set[str]) -> int | None:
     """A size said in one unit ("4 TiB") in the one unit a parameter's name or description counts
     in ("gib"): 1024 to a step where the parameter counts in binary units (GiB), 1000 in decimal
     ones (GB). None when it counts in none, or in several, or the size is no whole number there."""
@@ -127,7 +127,7 @@ def converted_size(count: int, unit: str, words: set[str]) -> int | None:
     base = 1024 if counted[0].replace("b", "ib") in words else 1000
     shift = _SIZE_STEPS.index(unit) - _SIZE_STEPS.index(counted[0])
     value = count * base ** shift if shift > 0 else None  # "512 MiB" for a parameter in GiB is no whole number
-    return value
+    return int(value) if value is not None and float(value).is_integer() else None  # "1.5 TiB": 1536 GiB
 
 
 def _size_words(param: Param) -> set[str]:
@@ -135,6 +135,36 @@ def _size_words(param: Param) -> set[str]:
     named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
     return {part for part in re.split(r"[_\W]+", named_by) if part} & \
         {unit for step in _SIZE_STEPS for unit in (step, step.replace("b", "ib"))}
+
+
+_TARGET_SIZE = r"\b(?:to|make\s+it|it)\s+{count}\s?{unit}"
+
+
+def target_size(param: Param, entities: Entities) -> list[int]:
+    """The one size the order changes something to ("vol-7 is 500 GiB, make it 2 TiB": 2 TiB, 2048
+    for `size_gib`), in the parameter's unit; empty when no one size is written as the target."""
+    words = _size_words(param)
+    found = []
+    for count, unit in entities.sizes:
+        shown = f"{count:g}"
+        if not re.search(_TARGET_SIZE.format(count=re.escape(shown), unit="[a-z]"), entities.plain, re.IGNORECASE):
+            continue
+        own = unit in words or unit.replace("b", "ib") in words
+        value = (count if isinstance(count, int) else None) if own else converted_size(count, unit, words)
+        if value is not None:
+            found.append(value)
+    return found if len(found) == 1 else []
+
+
+def own_unit_sizes(param: Param, entities: Entities) -> list[int]:
+    """The request's sizes written in the unit the parameter counts in ("500 GB" for `limit_gb`),
+    not as an amount to add; of several, the one it is changed to ("to 800 GB, … the 4G router")."""
+    words = _size_words(param)
+    named = [value for value, unit in entities.sizes if (unit in words or unit.replace("b", "ib") in words)
+             and isinstance(value, int) and not _by_an_amount(value, entities.plain)]
+    if len(named) > 1:
+        named = [value for value in named if re.search(rf"\bto\s+{value}\s?[a-z]", entities.plain, re.IGNORECASE)]
+    return named
 
 
 def converted_sizes(param: Param, entities: Entities) -> list[int]:
@@ -146,7 +176,7 @@ def converted_sizes(param: Param, entities: Entities) -> list[int]:
             and (value := converted_size(count, unit, words)) is not None]
 
 
-def _by_an_amount(count: int, text: str) -> bool:
+def _by_an_amount(count: int | float, text: str) -> bool:
     """Whether a size is written as a change by an amount ("enlarge vol-7 by 1 TiB"), not as the
     new total a size parameter takes."""
     return re.search(rf"\bby\s+{count}\s?[a-z]", text, re.IGNORECASE) is not None
@@ -164,10 +194,7 @@ def unit_number(param: Param, entities: Entities) -> int | None:
         return 100  # "push v2.9.0 to all cameras": the whole of them
     named = [value for value, unit in entities.durations if unit in set(identifier_words(param.name))]
     if not named:  # "500 GB", "50G" for a parameter in GB ("limit_gb", "Size in GB")
-        named = [value for value, unit in entities.sizes if (unit in words or unit.replace("b", "ib") in words)
-                 and not _by_an_amount(value, entities.plain)]
-        if len(named) > 1:  # "to 800 GB, it's the one behind the 4G router": the size it is changed to
-            named = [value for value in named if re.search(rf"\bto\s+{value}\s?[a-z]", entities.plain, re.IGNORECASE)]
+        named = own_unit_sizes(param, entities)
     if not named:  # "to 80kw" for `kw` ("cap in kw"), "40 rps" for "Requests per second (rps)": its own unit
         counted_in = set(identifier_words(param.name.lower())) | set(re.findall(r"\bin\s+([a-z]{2,5})\b", named_by)) | \
             set(re.findall(r"\(([a-z]{2,5})\)", named_by))
@@ -250,7 +277,7 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     duration = converted_duration(param, entities)
     if duration is not None and duration not in used:
         return duration, set()  # "for 2 hours" to a parameter in minutes: the unit decides, not the nearness
-    sizes = converted_sizes(param, entities)
+    sizes = target_size(param, entities) or own_unit_sizes(param, entities) or converted_sizes(param, entities)
     if len(sizes) == 1 and sizes[0] not in used and fits_bounds(sizes[0], param.schema):
         return sizes[0], set()  # "to 2 TiB" for `size_gib`: 2048, never the bare 2
     if _size_words(param):  # a size is taken in its unit (`unit_number`) or not at all: "by 1 TiB" is no 1
