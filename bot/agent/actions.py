@@ -27,7 +27,7 @@ def action_spans(tokens: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=1024)
 def shadowed(tokens: tuple[str, ...], cls: str) -> frozenset[tuple[int, int]]:
     """Spans of `cls` that lie inside a longer phrase of another action: "kick jdoe out of
     db-admins" removes a member; its "kick" is no restart."""

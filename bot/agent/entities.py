@@ -126,7 +126,7 @@ _IANA = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}\b")
 # --- words -----------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1024)
 def stem(word: str) -> str:
     """A crude stem, enough to match "logs" with "log" and "resolving" with "resolve"."""
     word = word.lower().removesuffix("'s")
@@ -150,7 +150,7 @@ def words_of(text: str) -> list[str]:
     return list(_words(text))
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1024)
 def _words(text: str) -> tuple[str, ...]:
     """Kept: the planner reads the same request and tool descriptions' words once per tool."""
     return tuple(match.group(0).lower() for match in _WORD.finditer(text))
@@ -163,7 +163,7 @@ def identifier_words(name: str) -> list[str]:
     return list(_identifier_words(name))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _identifier_words(name: str) -> tuple[str, ...]:
     spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name))
     return tuple(part.lower() for part in re.split(r"[_\W]+", spaced) if part)
@@ -305,7 +305,7 @@ def is_domain(name: str) -> bool:
     return _public_suffixes().publicsuffix(name) is not None
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1024)
 def is_english(stemmed: str) -> bool:
     """Whether a word (as `stem` leaves it) is an English word in its own right, so never a typing
     slip of a tool's word: "stats" is not a slip of "seats", though one letter apart."""

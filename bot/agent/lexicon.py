@@ -175,7 +175,7 @@ RELATED_CLASSES: dict[str, frozenset[str]] = {
 CHANGE_CLASSES = ACTION_CLASSES | {"scale"}
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def synonym_class(word: str) -> str | None:
     """The canonical action or subject a word or phrase belongs to, if any."""
     lowered = word.lower()

@@ -59,7 +59,7 @@ def synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[in
     return None
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=1024)
 def stems_of(text: str) -> tuple[str, ...]:
     return tuple(stem(word) for word in words_of(text))
 

@@ -58,7 +58,7 @@ def base_forms(word: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1024)
 def senses(word: str, kept: int) -> frozenset[int]:
     """The word's `kept` most frequent verb senses (over its base forms)."""
     lemmas = _table()[0]
