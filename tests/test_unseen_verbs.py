@@ -47,8 +47,8 @@ def test_wordnet_marks_opposites_and_reads_inflections() -> None:
 
 def test_only_verbs_the_lexicon_does_not_know_are_read() -> None:
     """ "restart" and "bounce" belong to the lexicon, which decides for them; "shut" alone does not."""
-    assert verbs_asked("please shut the north hatch") == [("shut", "the")]
-    assert verbs_asked("restart nginx") == []
+    assert verbs_asked("please shut the north hatch") == (("shut", "the"),)
+    assert verbs_asked("restart nginx") == ()
     assert unseen_verb_for(["close"], "shut the north hatch") == ("shut", "close")
     assert unseen_verb_for(["close"], "open the north hatch") is None
 

@@ -18,7 +18,8 @@ from chatops.bot.agent.phrases import REPREFIX, verb_place
 from chatops.bot.agent.verb_senses import REQUEST_SENSES, is_verb, means, opposes, senses
 
 
-def verbs_asked(wording: str, *, known_too: bool = False) -> list[tuple[str, ...]]:
+@functools.lru_cache(maxsize=1024)  # asked once per tool of a ranking, for the same request
+def verbs_asked(wording: str, *, known_too: bool = False) -> tuple[tuple[str, ...], ...]:
     """The words standing where an order puts its verb, each with the word after it (a particle
     may make the verb: "throw away", "back up"), that the lexicon does not know (or every one)."""
     found: list[tuple[str, ...]] = []
@@ -36,7 +37,7 @@ def verbs_asked(wording: str, *, known_too: bool = False) -> list[tuple[str, ...
                 continue
             if is_verb(word) or (known_too and word.startswith("un") and is_verb(word[2:])):
                 found.append((word, following) if following.isalpha() else (word,))
-    return found
+    return tuple(found)
 
 
 def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | None:
