@@ -40,6 +40,7 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
+from chatops.bot.agent.not_asked import undone_writes, writes_told_as_done
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.phrasal import phrasal_action, says_the_phrasal_action
 from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span, verb_place
@@ -52,7 +53,7 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
-from chatops.bot.agent.unseen_verbs import opposite_asked, unseen_verb_for, verb_class
+from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -330,29 +331,6 @@ def _ends_the_name(word: str, own_names: list[str]) -> bool:
     return len(own_names) >= 2 and own_names[-1] == word and word not in own_names[:-1]
 
 
-# words before a past form that make it a telling of what happened, not a state asked for ("mark X resolved")
-_TELLERS = frozenset({"we", "i", "they", "he", "she", "someone", "somebody", "you", "already", "just", "was", "were",
-                      "been", "has", "have", "had", "is", "are", "got"})
-
-
-def _past_forms(verb: str) -> set[str]:
-    """The regular past forms of a verb: "archived", "fired", "stopped", "retried"."""
-    if not verb.isalpha() or len(verb) < 3:
-        return set()
-    forms = {f"{verb}d" if verb.endswith("e") else f"{verb}ed"}
-    if verb.endswith("y") and verb[-2] not in "aeiou":
-        forms.add(f"{verb[:-1]}ied")
-    if len(verb) <= 5 and verb[-1] not in "aeiouwxy" and verb[-2] in "aeiou" and verb[-3] not in "aeiou":
-        forms.add(f"{verb}{verb[-1]}ed")
-    return forms
-
-
-def _own_verbs(spec: ToolSpec) -> list[str]:
-    """The tool's verb as its name and its description say it ("archive" of `archive_channel`)."""
-    lead = description_verb(spec.summary)
-    return list(dict.fromkeys([*own_name_words(spec)[:1], *([lead.lower()] if lead and " " not in lead else [])]))
-
-
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
     """The tool's words whose synonyms count: its verb (the first word of its name), its
     description's verb when that is an action ("Delete a snapshot for good" for `drop_snapshot`),
@@ -405,14 +383,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     entities = extract_entities(text)
     actions = asked_actions(entities.wording)
     scored = [candidate for spec in tools if not _undoes(candidate := score_tool(spec, entities), actions)]
-    # "unarchive inc-5512" never archives it, and is no read of it either (no tool undoes it here)
-    undone = {c.name: found[0] for c in scored if c.spec.risk is not Risk.read and not c.filled.verb_value
-              and (found := opposite_asked(_own_verbs(c.spec), entities.wording)) is not None}
-    # "we archived inc-5512 already": a change told as done (its verb only in the past) is not asked for
-    said = words_of(entities.wording)
-    told = {said[at] for at in range(1, len(said)) if said[at - 1] in _TELLERS}  # "we archived", "was fired"
-    done = {c.name for c in scored if c.spec.risk is not Risk.read
-            and any(_past_forms(verb) & told and verb not in said for verb in _own_verbs(c.spec))}
+    undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
+    done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
     scored = [c for c in scored if c.name not in undone and c.name not in done]
     offered = {spec.name: spec for spec in tools}
     similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
