@@ -312,17 +312,3 @@ async def test_a_tool_that_makes_a_record_is_asked_for_by_the_words_that_make_on
                       "severity": {"type": "int", "min": 1, "max": 4, "description": "Severity, 1 is worst"}})]
     for text in ("raise a sev2 incident for payments", "open a sev2 incident on payments"):
         assert calls(await plan(text, tools)) == [("declare_incident", {"service": "payments", "severity": 2})], text
-
-
-async def test_a_flags_state_is_read_in_its_own_part_of_the_request() -> None:
-    """ "cut web-3 off from the network but keep it running": the "off" is the quarantine's, not the
-    state of `keep_console` (red team red19); "and switch the console off" is the console flag's."""
-    tools = [runbook("quarantine_host", "Quarantine a host: cut it off from the network; it keeps running and its "
-                     "serial console stays reachable unless keep_console is false.", "danger",
-                     {"host": {"pattern": "^[a-z]+-[0-9]+$", "description": "The host, e.g. web-1"},
-                      "keep_console": {"type": "bool", "default": True,
-                                       "description": "Keep the serial console reachable"}})]
-    assert calls(await plan("cut web-3 off from the network but keep it running", tools)) == \
-        [("quarantine_host", {"host": "web-3"})]
-    assert calls(await plan("quarantine web-3 and switch the console off", tools)) == \
-        [("quarantine_host", {"host": "web-3", "keep_console": False})]

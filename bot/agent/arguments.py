@@ -280,8 +280,6 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
         return None
     if at is not None and off_unless_asked and _orders_the_flags_change(param, tokens, at):
         return True  # "suspend etl wh and kill the running queries too": its "kill" is no "off"
-    if at is not None and not param.required:  # a state said in another part is not the flag's: "cut gpu-3
-        words = _clause_words(tokens, at)  # off from the network but keep it running" keeps it running
     # the flag's own name is no state it is set to: "which cronjobs are suspended?" for `suspended_only`
     words = {word for word in words if stem(word) not in {stem(part) for part in identifier_words(param.name)}}
     yes = bool(words & (STATE_WORDS[0] | TRUE_PARTICLES))
@@ -298,17 +296,6 @@ _EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under
                                re.IGNORECASE)
 _ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
-
-
-_PART_BREAKS = frozenset({"but", "and", "then", "also", "though", "although", "while"})
-
-
-def _clause_words(tokens: list[str], at: int) -> set[str]:
-    """The words of the part of the request around token `at`, between words that join two parts
-    ("but", "and", "then"): where a flag's state is said."""
-    start = max((index + 1 for index in range(at) if tokens[index] in _PART_BREAKS), default=0)
-    end = min((index for index in range(at + 1, len(tokens)) if tokens[index] in _PART_BREAKS), default=len(tokens))
-    return set(tokens[start:end])
 
 
 def _orders_the_flags_change(param: Param, tokens: list[str], at: int) -> bool:
