@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from chatops.bot.agent.conditions import counted_condition
-from chatops.bot.agent.numbers import converted_size
 from chatops.bot.agent.ranking import rank_tools
+from chatops.bot.agent.sizes import converted_size
 from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class, verbs_asked
 from chatops.bot.agent.verb_senses import base_forms, means, opposes
 from chatops.bot.model import Answer, Plan, Step, StepStatus

@@ -92,7 +92,6 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
     return forbidden
 
 
-
 def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) -> Plan:
     """The one-step plan with a flag that is on unless turned off set to false where a negated part
     says not to do what the flag does: "cancel P-2291107 without telling the customer" for

@@ -16,6 +16,7 @@ from chatops.bot.agent.entities import (
 )
 from chatops.bot.agent.lexicon import STOPWORDS
 from chatops.bot.agent.param_kinds import Param
+from chatops.bot.agent.sizes import converted_sizes, own_unit_sizes, size_words, target_size
 from chatops.bot.agent.tool_words import summary_stems
 from chatops.bot.agent.values import anchor_stems
 
@@ -112,74 +113,6 @@ def converted_duration(param: Param, entities: Entities) -> int | None:
         return None
     value = seconds // _SECONDS[unit]
     return value if fits_bounds(value, param.schema) else None
-
-
-_SIZE_STEPS = ("kb", "mb", "gb", "tb")
-
-
-def converted_size(count: int | float, unit: str, words: set[str]) -> int | None:
-    """A size said in one unit ("4 TiB") in the one unit a parameter's name or description counts
-    in ("gib"): 1024 to a step where the parameter counts in binary units (GiB), 1000 in decimal
-    ones (GB). None when it counts in none, or in several, or the size is no whole number there."""
-    counted = [step for step in _SIZE_STEPS if step in words or step.replace("b", "ib") in words]
-    if len(counted) != 1 or counted[0] == unit or unit not in _SIZE_STEPS:
-        return None
-    base = 1024 if counted[0].replace("b", "ib") in words else 1000
-    shift = _SIZE_STEPS.index(unit) - _SIZE_STEPS.index(counted[0])
-    value = count * base ** shift if shift > 0 else None  # "512 MiB" for a parameter in GiB is no whole number
-    return int(value) if value is not None and float(value).is_integer() else None  # "1.5 TiB": 1536 GiB
-
-
-def _size_words(param: Param) -> set[str]:
-    """The size units a parameter's name or description counts in ("gib" of `size_gib`)."""
-    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
-    return {part for part in re.split(r"[_\W]+", named_by) if part} & \
-        {unit for step in _SIZE_STEPS for unit in (step, step.replace("b", "ib"))}
-
-
-_TARGET_SIZE = r"\b(?:to|make\s+it|it)\s+{count}\s?{unit}"
-
-
-def target_size(param: Param, entities: Entities) -> list[int]:
-    """The one size the order changes something to ("vol-7 is 500 GiB, make it 2 TiB": 2 TiB, 2048
-    for `size_gib`), in the parameter's unit; empty when no one size is written as the target."""
-    words = _size_words(param)
-    found = []
-    for count, unit in entities.sizes:
-        shown = f"{count:g}"
-        if not re.search(_TARGET_SIZE.format(count=re.escape(shown), unit="[a-z]"), entities.plain, re.IGNORECASE):
-            continue
-        own = unit in words or unit.replace("b", "ib") in words
-        value = (count if isinstance(count, int) else None) if own else converted_size(count, unit, words)
-        if value is not None:
-            found.append(value)
-    return found if len(found) == 1 else []
-
-
-def own_unit_sizes(param: Param, entities: Entities) -> list[int]:
-    """The request's sizes written in the unit the parameter counts in ("500 GB" for `limit_gb`),
-    not as an amount to add; of several, the one it is changed to ("to 800 GB, … the 4G router")."""
-    words = _size_words(param)
-    named = [value for value, unit in entities.sizes if (unit in words or unit.replace("b", "ib") in words)
-             and isinstance(value, int) and not _by_an_amount(value, entities.plain)]
-    if len(named) > 1:
-        named = [value for value in named if re.search(rf"\bto\s+{value}\s?[a-z]", entities.plain, re.IGNORECASE)]
-    return named
-
-
-def converted_sizes(param: Param, entities: Entities) -> list[int]:
-    """The request's sizes written in another unit than the one the parameter counts in, in its
-    own: "4 TiB" for `size_gib` is 4096."""
-    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
-    words = {part for part in re.split(r"[_\W]+", named_by) if part}
-    return [value for count, unit in entities.sizes if not _by_an_amount(count, entities.plain)
-            and (value := converted_size(count, unit, words)) is not None]
-
-
-def _by_an_amount(count: int | float, text: str) -> bool:
-    """Whether a size is written as a change by an amount ("enlarge vol-7 by 1 TiB"), not as the
-    new total a size parameter takes."""
-    return re.search(rf"\bby\s+{count}\s?[a-z]", text, re.IGNORECASE) is not None
 
 
 def unit_number(param: Param, entities: Entities) -> int | None:
@@ -280,7 +213,7 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     sizes = target_size(param, entities) or own_unit_sizes(param, entities) or converted_sizes(param, entities)
     if len(sizes) == 1 and sizes[0] not in used and fits_bounds(sizes[0], param.schema):
         return sizes[0], set()  # "to 2 TiB" for `size_gib`: 2048, never the bare 2
-    if _size_words(param):  # a size is taken in its unit (`unit_number`) or not at all: "by 1 TiB" is no 1
+    if size_words(param):  # a size is taken in its unit (`unit_number`) or not at all: "by 1 TiB" is no 1
         entities = dataclasses.replace(entities, numbers=[n for n in entities.numbers
                                                           if n not in {count for count, _ in entities.sizes}])
     anchors = anchor_stems(param.name, param.schema, [])
