@@ -25,9 +25,11 @@ from chatops.bot.agent.lexicon import (
 from chatops.bot.agent.param_kinds import Param, fits_string
 from chatops.bot.agent.phrased_values import (
     a_listed_choice,
+    after_its_preposition,
     base_value,
     comma_remark,
     dash_remark,
+    directed_by,
     labelled_otherwise,
     labelled_value,
     new_value,
@@ -108,6 +110,9 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         if labelled is not None and fitting(labelled, param.schema):
             put(param, fitting(labelled, param.schema), f"{param.name} {labelled} (written after '{param.name}:')",
                 FIT_POINTS["anchor", "string"])
+        elif (directed := after_its_preposition(param, entities.text)) is not None:
+            put(param, fitting(directed, param.schema),
+                f"{param.name} {directed} (written after '{directed_by(param)}')", FIT_POINTS["anchor", "string"])
         elif (phrased := phrased_value(param, entities.text)) is not None and fitting(phrased, param.schema):
             put(param, fitting(phrased, param.schema), f"{param.name} {phrased} (written after the words its "
                 f"description puts before 'this')", FIT_POINTS["anchor", "string"])

@@ -1,5 +1,6 @@
 """Values read from how the request phrases them: written after the parameter's name ("reason:
-…"), after the words its description puts before "this", after "set X to", after a dash or a comma
+…"), after the words its description puts before "this", after the preposition it is named by
+("to ua-02" for `to`), after "set X to", after a dash or a comma
 that ends the order, as a possessive ("dana's items"), or as one of the choices the tool's summary
 lists. Each reader returns the text or None; `bot.agent.free_text` decides which one fills what."""
 
@@ -11,7 +12,7 @@ from chatops.bot.agent.entities import identifier_words, stem, words_of
 from chatops.bot.agent.lexicon import DETERMINERS
 from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.tool_words import listed_choices, listed_phrases
-from chatops.bot.agent.values import fitting, restrictive
+from chatops.bot.agent.values import fitting, identifier_shaped, restrictive
 from chatops.bot.english import is_dictionary_word
 
 
@@ -54,6 +55,32 @@ def base_value(param: Param, text: str) -> str | None:
         return None
     match = _OFF.search(text)
     return match.group(1).rstrip(".!?") if match else None
+
+
+# prepositions of movement that name a parameter (`to`, `from_host`, `into_pool`): the word after
+# the preposition in the request is that parameter's, wherever the order's object is
+_DIRECTIONS = frozenset({"to", "from", "into", "onto", "via"})
+
+
+def directed_by(param: Param) -> str | None:
+    """The preposition a parameter is named by (`to`, `from_host`), when it has exactly one."""
+    named = [word for word in identifier_words(param.name.lower()) if word in _DIRECTIONS]
+    return named[0] if len(named) == 1 else None
+
+
+def after_its_preposition(param: Param, text: str) -> str | None:
+    """ "move its queue over to ua-02" for a parameter named `to`, "from v1.2.0 to v1.3.0" for
+    `from_version` / `to_version`: the value written right after the preposition the parameter is
+    named by. Only a value shaped like an id or one its pattern or enum restricts ("to restart"
+    after "need" is a verb, not a target)."""
+    preposition = directed_by(param)
+    if preposition is None:
+        return None
+    for match in re.finditer(rf"\b{preposition}\s+(?:the\s+|its\s+)?([A-Za-z0-9][\w.@:/-]*[\w/])", text, re.IGNORECASE):
+        value = match.group(1)
+        if (restrictive(param.schema) or identifier_shaped(value)) and fitting(value, param.schema):
+            return value
+    return None
 
 
 # an order that gives something a new value: "set X to 5", "bump X to 2500", "flip X to \"false\""

@@ -192,8 +192,9 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
     defined = {word.lower() for word in re.findall(r"(?<![\w=])(\w+)\s*=\s*[A-Za-z]", described)}
     example_words |= defined
     # a text parameter whose pattern takes digits alone (a sysctl value `^-?[0-9]{1,12}$`) is a number
-    numbers_only = bool(schema.get("pattern")) and _fits("42", schema) and not _fits("word", schema) \
-        and not _fits("a1", schema)
+    # an id written in digits only ("^[0-9]{8}$" for a campaign id): a bare number may fill it
+    numbers_only = bool(schema.get("pattern")) and any(_fits("4" * length, schema) for length in range(1, 21)) \
+        and not _fits("word", schema) and not _fits("a1", schema)
     spaceless = bool(examples) and not any(" " in example for example in listed)
     for text in quoted:
         value = fitting(text, schema)
