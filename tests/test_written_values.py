@@ -54,3 +54,63 @@ async def test_the_value_after_the_preposition_a_parameter_is_named_by_is_its() 
         [("shift_pallets", {"shelf": "cold-03", "to": "cold-07"})]
     assert calls(await plan("upgrade sc-12 from r41 to r42", SHELF_TOOLS)) == \
         [("upgrade_firmware", {"scanner": "sc-12", "from_release": "r41", "to_release": "r42"})]
+
+
+FRIDGE = {"pattern": "^fr-[0-9]{3}$", "description": "fridge id, e.g. fr-101"}
+FRIDGE_TOOLS = [
+    runbook("set_fridge_limit", "Set how many litres a shared fridge may hold before it alarms", "write",
+            {"fridge": FRIDGE, "litres": {"type": "int", "min": 1, "max": 5000, "description": "The new limit"}}),
+    runbook("fridge_levels", "Show how full each shared fridge is, in litres, and its limit", "read",
+            {"fridge": {**FRIDGE, "pattern": "^(fr-[0-9]{3})?$", "default": ""}}),
+]
+
+
+def test_thousands_written_short_and_rates_are_numbers() -> None:
+    """ "2k" is 2000 and "800/day" is 800; a port's protocol and a fraction stay no numbers."""
+    assert 2000 in extract_entities("bump it to 2k a day").numbers
+    assert 1500 in extract_entities("make it 1.5k").numbers
+    assert 800 in extract_entities("cut it back to 800/day").numbers
+    assert extract_entities("is 443/tcp open").numbers == []
+    assert extract_entities("3/5 nodes are down").numbers == []
+
+
+async def test_an_order_that_raises_or_lowers_an_amount_asks_for_the_tool_that_sets_it() -> None:
+    """ "cut fr-101 back to 900": WordNet files "cut back" under "decrease"; the tool that sets the
+    limit is asked for with the new amount, the read is not what was asked."""
+    assert calls(await plan("fr-101 keeps alarming, cut it back to 900", FRIDGE_TOOLS)) == \
+        [("set_fridge_limit", {"fridge": "fr-101", "litres": 900})]
+    assert calls(await plan("raise fr-102 to 1.2k, the party is friday", FRIDGE_TOOLS)) == \
+        [("set_fridge_limit", {"fridge": "fr-102", "litres": 1200})]
+
+
+async def test_a_follow_up_id_is_not_also_read_as_the_steps_amount() -> None:
+    """ "same for 448207" after a volume of 40 on kiosk 448201: the same volume on 448207, never a
+    volume of 448207."""
+    from chatops.bot.model import Plan, Step, StepStatus
+
+    tools = [*KIOSK_TOOLS, runbook("set_kiosk_volume", "Set the speaker volume of a kiosk", "write",
+                                   {"kiosk": KIOSK, "volume": {"type": "int", "min": 0, "max": 100}})]
+    earlier = [Plan(goal="earlier", steps=[Step(tool="set_kiosk_volume", args={"kiosk": "448201", "volume": 40},
+                                                reason="asked", status=StepStatus.succeeded)])]
+    assert calls(await plan("same for 448207", tools, earlier=earlier)) == \
+        [("set_kiosk_volume", {"kiosk": "448207", "volume": 40})]
+
+
+async def test_a_word_set_off_by_markup_does_not_hide_the_orders_verb() -> None:
+    """ "*URGENT* reboot 448201": the verb still opens the order, so the write is what was asked."""
+    from chatops.bot.agent.unseen_verbs import verbs_asked
+
+    assert ("reboot", "448201") in verbs_asked("*URGENT* reboot 448201", known_too=True) or \
+        ("reboot",) in verbs_asked("*URGENT* reboot 448201", known_too=True)
+    assert calls(await plan("*URGENT* reboot 448201, the screen is frozen", KIOSK_TOOLS)) == \
+        [("reboot_kiosk", {"kiosk": "448201"})]
+
+
+def test_a_parameter_word_in_the_clause_before_names_no_value() -> None:
+    """ "kpatel is at 100% of his quota, double it …": "double" opens its own clause; it is not a user
+    named by "quota" before the comma."""
+    owner = runbook("set_owner_quota", "Set the quota of a user", "write",
+                    {"owner": {"pattern": "^[a-z_][a-z0-9_-]{0,31}$", "description": "A Unix user, e.g. jdoe"},
+                     "limit_gb": {"type": "int", "min": 1, "max": 20000, "description": "The new limit, in GiB"}})
+    filled = fill_arguments(owner, extract_entities("kpatel is at 100% of his quota, double it from 20 to 40 GB"))
+    assert filled.args.get("owner") == "kpatel"

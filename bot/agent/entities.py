@@ -64,7 +64,12 @@ _PAIR = r"[A-Za-z_][\w.-]*\s?(?:=|!=|=~|!~)\s?(?:\"[^\"\n]{0,120}\"|'[^'\n]{0,12
 _PAIRS = re.compile(rf"(?<![\w\"'/.:-]){_PAIR}(?:\s?,\s?{_PAIR})*")
 # a number ending a sentence or a label ("postmortem 57: ...", "scale to 4.") is one; "10:30",
 # "4.13", "50%" and "3/4" are not
-_NUMBER = re.compile(r"(?<![\w.:/@#+-])(\d{1,9})(?![\w/%-]|[.:]\w|\s*(?:%|percent\b|ms\b|milliseconds?\b))")
+# a number, and a rate's number ("800/day"), but not a path's or a fraction's part ("443/tcp", "3/5")
+_NUMBER = re.compile(r"(?<![\w.:/@#+-])(\d{1,9})"
+                     r"(?![\w%-]|/(?!(?:day|d|hour|hr|h|minute|min|second|sec|s|week|wk|month)\b)"
+                     r"|[.:]\w|\s*(?:%|percent\b|ms\b|milliseconds?\b))")
+# thousands written short: "2k a day", "1.5k" (never a size: sizes are written kb/kib)
+_THOUSANDS = re.compile(r"(?<![\w.:/@#+-])(\d{1,6}(?:\.\d{1,3})?)k(?![\w%-]|[.:]\w)", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:['_.@-][a-z0-9]+)*", re.IGNORECASE)  # "worker@2", "nginx@blue.service" whole
 # What is not the user asking but quoting: markup (`<script>alert(1)</script>`), a tool's exit code
 # in parentheses (`curl: (7)`), timestamps and clock times, code spans. Numbers there fill nothing.
@@ -421,6 +426,9 @@ def extract_entities(text: str) -> Entities:
     counted = _without_quoted_output(unquoted)
     for match in _NUMBER.finditer(counted):
         add_unique(found.numbers, int(match.group(1)))
+    for match in _THOUSANDS.finditer(counted):
+        if (thousands := float(match.group(1)) * 1000).is_integer():
+            add_unique(found.numbers, int(thousands))
     for match in _NUMBERED.finditer(counted):
         prefix = (match.group(1) or "").lower()
         if prefix not in _UNITS and prefix not in _SIZE_UNITS and prefix != "v":

@@ -21,6 +21,7 @@ from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
+from chatops.bot.agent.numbers import fits_bounds
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.pointed_rows import pointed_row
 from chatops.bot.agent.tool_words import tool_vocabulary
@@ -87,8 +88,11 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
             new[alike[0]], labels[alike[0]] = value, f"{alike[0]} {value} (written like its value before)"
             labels.pop(name, None)
     numeric = [p for p in parameters(previous.spec) if p.kind in ("int", "number") and p.name in previous.step.args]
-    if len(entities.numbers) == 1 and len(numeric) == 1 and numeric[0].name not in new and not entities.ports:
-        # "show 200 instead": the one number replaces the one number of the step it follows
+    if len(entities.numbers) == 1 and len(numeric) == 1 and numeric[0].name not in new and not entities.ports \
+            and str(entities.numbers[0]) not in {str(value) for value in new.values()} \
+            and fits_bounds(entities.numbers[0], numeric[0].schema):
+        # "show 200 instead": the one number replaces the one number of the step it follows (not
+        # a number another parameter took: "same for 20481740" names the campaign, not its budget)
         new[numeric[0].name], labels[numeric[0].name] = entities.numbers[0], f"{numeric[0].name} {entities.numbers[0]}"
     if _AS_WELL.search(text):  # "write it to the online store as well": the one it had, and this one
         for param in parameters(previous.spec):

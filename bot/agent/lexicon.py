@@ -72,7 +72,9 @@ PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale do
 HTTP_VERBS = frozenset({"get", "head", "post", "put"})  # enum values that are also common words
 
 # Clauses: sentence ends, commas and colons, and the joining words.
-CLAUSE = re.compile(r"\.+(?=\s|$)|[;!?\n]+|[,:]\s+|\s+(?:and|then|also)\s+", re.IGNORECASE)  # "3.2.0" is one word
+# "3.2.0" is one word; a word set off by markup ("*URGENT* halt v5.14.2", "[prod] restart api") is a
+# clause of its own, so the order's verb still opens the next one
+CLAUSE = re.compile(r"\.+(?=\s|$)|[;!?\n]+|[,:]\s+|\s+(?:and|then|also)\s+|(?<=[A-Za-z0-9!][*\]])\s+", re.IGNORECASE)
 # Requests: "is X up and what does Y resolve to?" (several steps, one per clause).
 REQUEST_SPLIT = re.compile(r"\s+(?:and\s+then|and|then|also)\s+|;|\?\s+", re.IGNORECASE)
 

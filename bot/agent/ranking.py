@@ -53,7 +53,8 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
-from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class
+from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class, verbs_asked
+from chatops.bot.agent.verb_senses import changes_amount, is_verb
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -255,8 +256,13 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score += points
         labels.append(f"+{points:g} description {description_hits}")
     filled = fill_arguments(spec, entities)
-    verb_hit = verb_hit or filled.verb_value
-    action_hit = action_hit or filled.verb_value or _sets_a_listed_value(own_names, clauses, filled, entities)
+    sets = _sets_a_listed_value(own_names, clauses, filled, entities)
+    if sets and sets not in matched:  # "cut … back to 800": the order's verb is the evidence
+        score += SYNONYM_POINTS
+        matched.append(sets)
+        labels.append(f"+{SYNONYM_POINTS:g} {sets!r} (gives the new value after 'to')")
+    verb_hit = verb_hit or filled.verb_value or bool(sets)
+    action_hit = action_hit or filled.verb_value or bool(sets)
     score += filled.fit
     labels += [f"fits {label}" for label in filled.fit_labels]
     # Only a missing parameter of an entity kind counts against the tool: any word can be a
@@ -272,18 +278,30 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
 
 
 def _sets_a_listed_value(own_names: list[str], clauses: list[list[str]], filled: Filled,
-                         entities: Entities) -> bool:
+                         entities: Entities) -> str | None:
     """ "set search-api back to info" for `set_log_level`: a tool named by a light verb ("set",
     "make", "put") does its action when the order opens with that verb and gives, after "to", one
-    of the values its parameter lists."""
+    of the values its parameter lists. So does an order whose verb raises or lowers an amount
+    (WordNet's kinds of "increase" and "decrease") and gives, after "to", the amount the tool
+    takes: "cut 20481733 back to 800/day" for `set_daily_budget`."""
     if not own_names or own_names[0] not in LIGHT_VERBS:
-        return False
+        return None
     verb = stem(own_names[0])
-    if not any(token == verb and at_verb(index, [clause]) for clause in clauses for index, token in enumerate(clause)):
-        return False
-    listed = [str(value) for name, value in filled.args.items() if filled.sources.get(name) == str(value)
-              and isinstance(value, str)]
-    return any(re.search(rf"\bto\s+{re.escape(value)}\b", entities.plain, re.IGNORECASE) for value in listed)
+    changing = [word for asked in verbs_asked(entities.wording, known_too=True)
+                if changes_amount(word := "_".join(asked) if len(asked) > 1 and is_verb("_".join(asked)) else asked[0])]
+    if any(token == verb and at_verb(index, [clause]) for clause in clauses for index, token in enumerate(clause)):
+        said = own_names[0]
+        given = [str(value) for name, value in filled.args.items() if filled.sources.get(name) == str(value)
+                 and isinstance(value, str)]
+    elif changing:
+        said = changing[0].replace("_", " ")
+        given = [written for value in filled.args.values() if isinstance(value, int) and not isinstance(value, bool)
+                 for written in (str(value), *([f"{value / 1000:g}k"] if value % 100 == 0 else []))]
+    else:
+        return None
+    found = any(re.search(rf"\bto\s+[$€£]?{re.escape(value)}(?![\w.])", entities.plain, re.IGNORECASE)
+                for value in given)
+    return said if found else None
 
 
 # Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment

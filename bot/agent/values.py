@@ -393,6 +393,8 @@ def _anchored(spans: list[Span], position: int, anchors: frozenset[str]) -> bool
         if 0 <= index < len(spans) and spans[index].stem in anchors:
             if step == 1 and spans[index].clause_start:
                 continue  # "to li.wei@acme.io, reason …": the word opens what comes next
+            if step == -1 and spans[position].clause_start:
+                continue  # "his quota, double it": the word ends what came before
             if step == -1:
                 return True
             before = spans[position - 1].text.lower() if position > 0 else ""

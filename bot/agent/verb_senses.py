@@ -115,3 +115,18 @@ def alike(word: str, verb: str) -> bool:
     above = {int(h) for sense in senses(word, REQUEST_SENSES) for h in hypernyms.get(str(sense), "").split(",") if h}
     own = {int(h) for sense in senses(verb, TOOL_SENSES) for h in hypernyms.get(str(sense), "").split(",") if h}
     return any(children.get(str(shared), 0) <= BROAD for shared in above & own)
+
+
+def changes_amount(word: str) -> bool:
+    """Whether a verb, in one of its common senses, is a way to increase or decrease something,
+    up to three kinds down: "raise", "lower", "cut back", "boost", "slash". A tool that sets an
+    amount (`set_daily_budget`) is asked for by any of them with the new amount ("cut 2048 back
+    to 800/day")."""
+    hypernyms = _table()[2]
+    anchors = senses("increase", TOOL_SENSES) | senses("decrease", TOOL_SENSES)
+    level = set(senses(word, REQUEST_SENSES))
+    for _ in range(3):
+        if level & anchors:
+            return True
+        level = {int(h) for sense in level for h in hypernyms.get(str(sense), "").split(",") if h}
+    return bool(level & anchors)
