@@ -114,3 +114,33 @@ def test_a_parameter_word_in_the_clause_before_names_no_value() -> None:
                      "limit_gb": {"type": "int", "min": 1, "max": 20000, "description": "The new limit, in GiB"}})
     filled = fill_arguments(owner, extract_entities("kpatel is at 100% of his quota, double it from 20 to 40 GB"))
     assert filled.args.get("owner") == "kpatel"
+
+
+LIFT = {"pattern": "^lift-[0-9]{2}$", "description": "lift id, e.g. lift-07"}
+LIFT_TOOLS = [
+    runbook("park_lift", "Park a lift at the ground floor with its doors open, for inspection or a fault. "
+            "It is returned to service by unparking it.", "write", {"lift": LIFT}),
+    runbook("unpark_lift", "Unpark a lift and return it to service: it answers calls again.", "write", {"lift": LIFT}),
+    runbook("lift_mode", "Switch a lift between its normal mode and fire-service mode", "write",
+            {"lift": LIFT, "mode": {"type": "enum", "values": ["normal", "fireservice"]}}),
+    runbook("lift_status", "Show each lift's floor, doors, mode and faults", "read", {}),
+]
+
+
+async def test_bringing_something_back_asks_for_the_change_that_says_it_does() -> None:
+    """No word of `unpark_lift` is said; its description's first sentence says it returns the lift
+    to service. `park_lift` mentions the way back only in its second sentence: it is not chosen."""
+    assert calls(await plan("inspection's done, put lift-07 back in service", LIFT_TOOLS)) == \
+        [("unpark_lift", {"lift": "lift-07"})]
+    assert calls(await plan("bring lift-03 back online please", LIFT_TOOLS)) == [("unpark_lift", {"lift": "lift-03"})]
+
+
+async def test_back_on_a_value_a_change_takes_is_that_change() -> None:
+    """ "put lift-07 back on normal": the mode switch, not the way back from parking."""
+    assert calls(await plan("fire drill over, put lift-07 back on normal", LIFT_TOOLS)) == \
+        [("lift_mode", {"lift": "lift-07", "mode": "normal"})]
+
+
+async def test_a_question_about_coming_back_asks_for_no_change() -> None:
+    outcome = await plan("when will lift-07 be back in service?", LIFT_TOOLS)
+    assert not any(step.tool == "unpark_lift" for step in getattr(outcome, "steps", []))

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from chatops.bot.agent.actions import asked_actions, change_verbs_asked, shadowed, tool_actions
 from chatops.bot.agent.arguments import fill_arguments
+from chatops.bot.agent.brought_back import brought_back
 from chatops.bot.agent.by_values import by_values, leaves_a_target, target_values, value_for_a_change
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
@@ -404,6 +405,13 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
     scored = [c for c in scored if c.name not in undone and c.name not in done]
+    back = brought_back(scored, entities.wording) if not QUESTION.search(text.strip()) else set()
+    for candidate in scored:  # "put svl-03 back in service" for `unstow_antenna`
+        if candidate.name in back and not candidate.action_hit:
+            candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
+            candidate.matched.append("back")
+            candidate.labels.append(f"+{SYNONYM_POINTS:g} brings it back, as its description says")
+            candidate.verb_hit = candidate.action_hit = True
     offered = {spec.name: spec for spec in tools}
     similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
                   if name in offered}

@@ -1,0 +1,54 @@
+"""“Put svl-03 back in service”, “bring awa-01 back online”, “let amr-b1-042 get back to work”: an
+order to bring something back to how it was asks for the change whose description says it does
+that (“… and return it to service”, “new callers are queued for agents again”, “the zone goes back
+to its weekly schedule”), whatever its verb (unstow, reopen, release, resume).
+
+Why from the description's words: teams name the way back with their own verbs, and the words a
+description uses to say “as before” (back, again, return, resume, restore) are plain English, not
+any domain's. Only the first sentence counts: the way *out* often says how it will end (“the
+rollout percentage is kept for when the rollout is resumed”), which is no way back.
+
+“Back on main” where `main` is a value a change takes (a source to switch to) is that change
+instead, and with no single way back whose values the request gives, nothing is chosen."""
+
+from __future__ import annotations
+
+import re
+
+from chatops.bot.agent.candidate import Candidate
+from chatops.bot.agent.entities import stem, words_of
+from chatops.bot.model import Risk
+
+# "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal"
+_BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|to\s+(?:work|normal|service|business))\b"
+                   r"(?:\s+(?:the\s+|its\s+)?([a-z][\w.-]*))?", re.IGNORECASE)
+# "put it back on", "get back to work": not "roll back", "scale back", "set it back to info" (a value)
+_NOT_RESTORING = frozenset({"roll", "scale", "set", "dial", "cut", "turn", "switch", "call", "write", "read"})
+_AS_BEFORE = frozenset(stem(word) for word in ("back", "again", "return", "returns", "resume", "resumes",
+                                               "restore", "restores", "reopen", "reopens"))
+
+
+def brought_back(scored: list[Candidate], wording: str) -> set[str]:
+    """The changes the request asks for by bringing something back: the one write whose values
+    the request gives and whose description's first sentence says it puts things back as they
+    were; or the write that takes the value named after "back on"."""
+    match = _BACK.search(wording)
+    if match is None:
+        return set()
+    before = words_of(wording[: match.start()])
+    if any(word in _NOT_RESTORING for word in before[-4:]):
+        return set()
+    writes = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing]
+    named = (match.group(1) or "").lower()
+    taking = [c for c in writes if named and any(isinstance(value, str) and value.lower() == named
+                                                 and c.filled.sources.get(name)
+                                                 for name, value in c.filled.args.items())]
+    if len(taking) == 1:
+        return {taking[0].name}  # "put sport1.de.hd back on main": the change that takes `main`
+    restoring = [c for c in writes if _says_as_before(c.spec.description)]
+    return {restoring[0].name} if len(restoring) == 1 else set()
+
+
+def _says_as_before(description: str) -> bool:
+    first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0]
+    return bool({stem(word) for word in words_of(first)} & _AS_BEFORE)
