@@ -144,3 +144,30 @@ async def test_back_on_a_value_a_change_takes_is_that_change() -> None:
 async def test_a_question_about_coming_back_asks_for_no_change() -> None:
     outcome = await plan("when will lift-07 be back in service?", LIFT_TOOLS)
     assert not any(step.tool == "unpark_lift" for step in getattr(outcome, "steps", []))
+
+
+async def test_going_to_a_value_one_change_takes_asks_for_that_change() -> None:
+    """ "normal mode keeps jamming on lift-07, go to fireservice": two of the mode's values are
+    written; the one written as where it goes is the one asked, and the switch is the change
+    asked, though none of its words is said."""
+    from chatops.bot.agent.enum_choice import without_those_said_otherwise
+    from chatops.bot.agent.param_kinds import parameters
+
+    mode = next(p for p in parameters(LIFT_TOOLS[2]) if p.name == "mode")
+    text = "normal mode keeps jamming on lift-07, go to fireservice"
+    assert without_those_said_otherwise(["normal", "fireservice"], mode, text) == ["fireservice"]
+    assert calls(await plan(text, LIFT_TOOLS)) == [("lift_mode", {"lift": "lift-07", "mode": "fireservice"})]
+
+
+async def test_the_value_an_order_sends_things_to_names_the_change() -> None:
+    """ "go to spare": no word of `select_feed` or its description is said; `spare` is one of the
+    values only it takes, written where the order sends things."""
+    feed_tools = [
+        runbook("select_feed", "Choose which encoder a stream takes its picture from", "write",
+                {"stream": {"pattern": "^st-[0-9]{2}$", "description": "stream id, e.g. st-04"},
+                 "encoder": {"type": "enum", "values": ["primary", "spare"]}}),
+        runbook("stream_health", "Show a stream's bitrate, dropped frames and encoder", "read",
+                {"stream": {"pattern": "^st-[0-9]{2}$", "description": "stream id, e.g. st-04"}}),
+    ]
+    assert calls(await plan("primary keeps dropping frames on st-04, go to spare", feed_tools)) == \
+        [("select_feed", {"stream": "st-04", "encoder": "spare"})]

@@ -1,6 +1,7 @@
 """Which of the enum values a request writes is the one it asks for: not a value it says is
 unwell ("twilio is flaky"), nor what something is now or is moved away from ("is 3653 days, make it
-30", "off telnyx onto bt-lon"); and a value that is also the tool's verb only when an alias of it is
+30", "off telnyx onto bt-lon"), and of several, the one written as where things go ("go to backup");
+and a value that is also the tool's verb only when an alias of it is
 written apart ("kill -9 31337": KILL). Each value is read by its own name and its aliases."""
 
 from __future__ import annotations
@@ -39,7 +40,16 @@ def without_those_said_otherwise(matches: list[Any], param: Param, text: str) ->
         if len(matches) > 1:
             matches = [value for value in matches if not any(
                 said_otherwise(name, text) for name in names_of(value, param))] or matches
+    if len(matches) > 1:  # "main chain is dropping frames, go to backup": where it goes is the one asked
+        going = [value for value in matches if any(destination(name, text) for name in names_of(value, param))]
+        matches = going if len(going) == 1 else matches
     return matches
+
+
+def destination(value: str, text: str) -> bool:
+    """Whether the request gives the value as where something goes: "to backup", "onto bt-lon"."""
+    return re.search(rf"\b(?:to|onto|into)\s+(?:the\s+)?{re.escape(value)}(?![\w.-])", text,
+                     re.IGNORECASE) is not None
 
 
 def flag_alias_written(value: Any, param: Param, text: str) -> bool:

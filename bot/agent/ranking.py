@@ -41,6 +41,7 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
+from chatops.bot.agent.moved_to import moved_to_a_value
 from chatops.bot.agent.not_asked import undone_writes, writes_told_as_done
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.phrasal import phrasal_action, says_the_phrasal_action
@@ -390,6 +391,21 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
         not leaves_a_target(candidate, targets)
 
 
+def _asked_without_its_verb(scored: list[Candidate], wording: str) -> None:
+    """Changes an order asks for without their verb: "put svl-03 back in service" for the way back
+    its description tells (`unstow_antenna`), "go to backup" for the one change that takes `backup`."""
+    back = brought_back(scored, wording)
+    moved = moved_to_a_value(scored, wording) if not back else set()
+    for candidate in scored:
+        if candidate.action_hit or candidate.name not in back | moved:
+            continue
+        said = "brings it back, as its description says" if candidate.name in back else "moves it to a value it takes"
+        candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
+        candidate.matched.append("back" if candidate.name in back else "to")
+        candidate.labels.append(f"+{SYNONYM_POINTS:g} {said}")
+        candidate.verb_hit = candidate.action_hit = True
+
+
 Meaning = Callable[[str], Mapping[str, float]]
 """The similarity of a text to each tool by meaning, by tool name (`bot.agent.meaning`)."""
 
@@ -405,13 +421,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
     scored = [c for c in scored if c.name not in undone and c.name not in done]
-    back = brought_back(scored, entities.wording) if not QUESTION.search(text.strip()) else set()
-    for candidate in scored:  # "put svl-03 back in service" for `unstow_antenna`
-        if candidate.name in back and not candidate.action_hit:
-            candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
-            candidate.matched.append("back")
-            candidate.labels.append(f"+{SYNONYM_POINTS:g} brings it back, as its description says")
-            candidate.verb_hit = candidate.action_hit = True
+    if not QUESTION.search(text.strip()):
+        _asked_without_its_verb(scored, entities.wording)
     offered = {spec.name: spec for spec in tools}
     similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
                   if name in offered}

@@ -1,0 +1,42 @@
+"""“Go to backup”, “fail over to dr”, “switch sport1.de.hd to main”: an order that moves something
+to one of the values a change takes asks for that change, when exactly one change takes it.
+
+Why: a switch's verb is often no verb of the tool's (`switch_source`, `set_route`, `select_feed`)
+and people name only where things should go. The value is the evidence: it is one of the values
+the tool's own parameter lists (or an alias of one), written right after "to" in an order, and no
+other change offered takes it."""
+
+from __future__ import annotations
+
+import re
+
+from chatops.bot.agent.candidate import Candidate
+from chatops.bot.agent.entities import words_of
+from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.phrasal import MOVING_VERBS
+from chatops.bot.model import Risk
+
+# verbs that send something somewhere, besides those that move objects: "go to backup", "fail over to dr"
+_GOING = frozenset({*MOVING_VERBS, "go", "switch", "fail", "failover", "flip", "cut", "change", "route", "point"})
+_TO = re.compile(r"\b([a-z]+)(?:\s+(?:over|back|across|it|them|[a-z0-9][\w.@-]*)){0,2}"
+                 r"\s+to\s+(?:the\s+)?([a-z][\w.-]*)", re.IGNORECASE)
+
+
+def moved_to_a_value(scored: list[Candidate], wording: str) -> set[str]:
+    """The one write that takes, as one of its listed values, the value an order moves something to."""
+    for match in _TO.finditer(wording):
+        verb, value = match.group(1).lower(), match.group(2).lower()
+        if verb not in _GOING or not _opens_an_order(wording, match.start()):
+            continue
+        taking = [c for c in scored if c.spec.risk is not Risk.read and not c.filled.missing
+                  and any(str(c.filled.args.get(param.name, "")).lower() == value and c.filled.sources.get(param.name)
+                          for param in parameters(c.spec) if param.enum)]
+        if len(taking) == 1:
+            return {taking[0].name}
+    return set()
+
+
+def _opens_an_order(wording: str, at: int) -> bool:
+    """Whether the verb at `at` opens a clause (the text before it ends one, or there is none)."""
+    before = wording[:at].rstrip()
+    return not before or before[-1] in ",;:.!?" or words_of(before)[-1:] in (["and"], ["then"], ["please"], ["pls"])
