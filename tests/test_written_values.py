@@ -171,3 +171,15 @@ async def test_the_value_an_order_sends_things_to_names_the_change() -> None:
     ]
     assert calls(await plan("primary keeps dropping frames on st-04, go to spare", feed_tools)) == \
         [("select_feed", {"stream": "st-04", "encoder": "spare"})]
+
+
+async def test_an_order_to_look_at_one_of_a_reads_listed_names_reads_it() -> None:
+    """ "don't reset anything, just tell me how the deli is doing": no word of `counter_stats` is
+    said, but "deli" is one of the counters it lists; the change is ruled out."""
+    counter = {"type": "enum", "values": ["bakery", "deli", "butcher", "fishmonger"], "description": "Which counter"}
+    tools = [runbook("counter_stats", "Show a shop counter's queue length and average wait", "read",
+                     {"counter": counter}),
+             runbook("reset_ticket_machine", "Reset the ticket machine of a shop counter", "write",
+                     {"counter": counter})]
+    assert calls(await plan("don't reset anything, just tell me how the deli is doing", tools)) == \
+        [("counter_stats", {"counter": "deli"})]

@@ -15,7 +15,7 @@ from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import CLAUSE, Entities, is_unit, stem
 from chatops.bot.agent.enums import enum_aliases
-from chatops.bot.agent.lexicon import LOOK_VERBS
+from chatops.bot.agent.lexicon import LOOK_VERBS, STOPWORDS
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.values import identifier_shaped, spans_of
 from chatops.bot.agent.weights import CLEAR_MARGIN, MIN_SIMILARITY, SIMILARITY_TIE
@@ -134,10 +134,13 @@ VALUES_READ_SIMILARITY = 0.10  # a read found by its values may be this far from
 
 
 def _names_a_listed_name(candidate: Candidate) -> bool:
-    """Whether the request gives a read one of its listed values that is a name, not a word
-    ("show me the north depot" for a site `depot-north`, by its alias): an order to look at it."""
+    """Whether the request gives a read one of its listed values that is a name ("show me the north
+    depot" for a site `depot-north`, by its alias), or one of a list of three or more names, plain
+    words too ("just tell me how sales is doing" for a queue of sales, billing, support): an order
+    to look at it. Not a switch's value (on/off), nor a common word."""
     return any(param.enum and param.name in candidate.filled.args and
-               identifier_shaped(str(candidate.filled.args[param.name])) and
+               (identifier_shaped(str(candidate.filled.args[param.name])) or len(param.enum) >= 3) and
+               str(candidate.filled.args[param.name]).lower() not in STOPWORDS and
                candidate.filled.args[param.name] != param.schema.get("default")
                for param in parameters(candidate.spec))
 
