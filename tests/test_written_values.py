@@ -183,3 +183,17 @@ async def test_an_order_to_look_at_one_of_a_reads_listed_names_reads_it() -> Non
                      {"counter": counter})]
     assert calls(await plan("don't reset anything, just tell me how the deli is doing", tools)) == \
         [("counter_stats", {"counter": "deli"})]
+
+
+async def test_a_hyphen_inside_a_tools_word_still_names_it() -> None:
+    """ "HOT-SWAP bay-3": the tool's verb is `hotswap`, written with a hyphen."""
+    bay = {"pattern": "^bay-[0-9]$", "description": "drive bay, e.g. bay-3"}
+    tools = [runbook("hotswap_drive", "Spin down the drive in a bay so it can be pulled while the array runs", "write",
+                     {"bay": bay}),
+             runbook("array_health", "Show each bay of the array: drive model, temperature, errors and rebuild state",
+                     "read", {"bay": {**bay, "pattern": "^(bay-[0-9])?$", "default": ""}})]
+    from chatops.bot.agent.ranking import score_tool
+
+    assert score_tool(tools[0], extract_entities("HOT-SWAP bay-3 now, it is throwing errors")).action_hit
+    assert calls(await plan("HOT-SWAP bay-3 now, it is throwing errors", tools)) == \
+        [("hotswap_drive", {"bay": "bay-3"})]

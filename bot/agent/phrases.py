@@ -78,7 +78,8 @@ REPREFIX = re.compile(r"\b(re|un|de|pre)-(?=[a-z]{3,}\b)", re.IGNORECASE)
 
 def clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list[str]]:
     """Stemmed words per clause. Two words that form one of `joined` when written together
-    are read as that word: "name servers" is "nameservers", "time zone" is "timezone"."""
+    are read as that word: "name servers" is "nameservers", "time zone" is "timezone"; so is a
+    word with a hyphen inside ("e-stop" for "estop")."""
     clauses = []
     for part in CLAUSE.split(text):
         if not part or not part.strip():
@@ -91,7 +92,10 @@ def clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list[
                 found.append(stem(words[index] + words[index + 1]))
                 index += 2
                 continue
-            found.append(stem(words[index]))
+            word = words[index]
+            # "e-stop" is "estop", "fail-over" "failover": a hyphen inside one of the joined words
+            found.append(stem(word.replace("-", "")) if "-" in word and stem(word.replace("-", "")) in joined
+                         else stem(word))
             index += 1
         clauses.append(found)
     return clauses
