@@ -197,3 +197,16 @@ async def test_a_hyphen_inside_a_tools_word_still_names_it() -> None:
     assert score_tool(tools[0], extract_entities("HOT-SWAP bay-3 now, it is throwing errors")).action_hit
     assert calls(await plan("HOT-SWAP bay-3 now, it is throwing errors", tools)) == \
         [("hotswap_drive", {"bay": "bay-3"})]
+
+
+async def test_a_verb_that_changes_an_amount_the_same_way_asks_for_the_tool() -> None:
+    """ "widen lane-2 to 4 m" for `broaden_lane`: WordNet files both under "increase"; "narrow" goes
+    the other way and never gets it, and with no amount given the verb alone asks for nothing."""
+    from chatops.bot.agent.ranking import score_tool
+
+    lane = {"pattern": "^lane-[0-9]$", "description": "lane, e.g. lane-2"}
+    broaden = runbook("broaden_lane", "Broaden a conveyor lane's guide rails", "write",
+                      {"lane": lane, "width_m": {"type": "int", "min": 1, "max": 9, "description": "new width in m"}})
+    assert score_tool(broaden, extract_entities("widen lane-2 to 4 m, the crates jam")).action_hit
+    assert not score_tool(broaden, extract_entities("narrow lane-2 to 2 m")).action_hit
+    assert not score_tool(broaden, extract_entities("widen lane-2")).action_hit

@@ -56,7 +56,7 @@ from chatops.bot.agent.tool_words import (
     typo_of,
 )
 from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class, verbs_asked
-from chatops.bot.agent.verb_senses import changes_amount, is_verb
+from chatops.bot.agent.verb_senses import amount_direction, changes_amount, is_verb, opposes
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -240,6 +240,11 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             matched.append(unseen[0])
             labels.append(f"+{SYNONYM_POINTS:g} {unseen[0]!r} (means {unseen[1]!r} in WordNet)")
             verb_hit = action_hit = True
+    if not action_hit and spec.risk is not Risk.read and (same_way := _same_way(own_names, lead, entities)):
+        score += SYNONYM_POINTS  # "extend vmfs-ds14 to 4 TiB" for `grow_lun`: both ways to increase
+        matched.append(same_way)
+        labels.append(f"+{SYNONYM_POINTS:g} {same_way!r} (changes the amount the same way, in WordNet)")
+        verb_hit = action_hit = True
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
@@ -277,6 +282,21 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"-{penalty:g} missing {typed}")
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
                      described=bool(description_hits), subject_opens=subject_opens and not action_hit)
+
+
+def _same_way(own_names: list[str], lead: str | None, entities: Entities) -> str | None:
+    """The order's verb when it changes an amount the same way as the tool's own verb ("extend"
+    and "grow" both increase, by WordNet), and the request gives the amount (a number or a size):
+    "drop vol-3" alone is no shrink."""
+    own = [word for word in (*own_names[:1], lead) if word]
+    ways = {way for word in own for way in amount_direction(word)}
+    if len(ways) != 1 or not (entities.numbers or entities.sizes or entities.percentages):
+        return None
+    for asked in verbs_asked(entities.wording, known_too=True):
+        word = "_".join(asked) if len(asked) > 1 and is_verb("_".join(asked)) else asked[0]
+        if word not in own and amount_direction(word) == ways and not any(opposes(word, verb) for verb in own):
+            return word.replace("_", " ")
+    return None
 
 
 def _sets_a_listed_value(own_names: list[str], clauses: list[list[str]], filled: Filled,

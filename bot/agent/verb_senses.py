@@ -117,16 +117,22 @@ def alike(word: str, verb: str) -> bool:
     return any(children.get(str(shared), 0) <= BROAD for shared in above & own)
 
 
-def changes_amount(word: str) -> bool:
-    """Whether a verb, in one of its common senses, is a way to increase or decrease something,
-    up to three kinds down: "raise", "lower", "cut back", "boost", "slash". A tool that sets an
-    amount (`set_daily_budget`) is asked for by any of them with the new amount ("cut 2048 back
-    to 800/day")."""
+def amount_direction(word: str) -> frozenset[str]:
+    """Which way a verb, in one of its common senses, changes an amount, up to three kinds down
+    from WordNet's "increase" and "decrease": {"up"} for "raise", "extend", "boost"; {"down"} for
+    "lower", "cut back", "shrink"; empty for a verb that changes no amount."""
     hypernyms = _table()[2]
-    anchors = senses("increase", TOOL_SENSES) | senses("decrease", TOOL_SENSES)
+    up, down = senses("increase", TOOL_SENSES), senses("decrease", TOOL_SENSES)
     level = set(senses(word, REQUEST_SENSES))
-    for _ in range(3):
-        if level & anchors:
-            return True
+    found: set[str] = set()
+    for _ in range(4):
+        found |= {"up"} if level & up else set()
+        found |= {"down"} if level & down else set()
         level = {int(h) for sense in level for h in hypernyms.get(str(sense), "").split(",") if h}
-    return bool(level & anchors)
+    return frozenset(found)
+
+
+def changes_amount(word: str) -> bool:
+    """Whether a verb is a way to increase or decrease something ("raise", "cut back"): a tool
+    that sets an amount (`set_daily_budget`) is asked for by any of them with the new amount."""
+    return bool(amount_direction(word))
