@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from chatops.bot.agent.actions import asked_actions, change_verbs_asked, shadowed, tool_actions
+from chatops.bot.agent.amount_orders import same_way, sets_a_listed_value
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.brought_back import brought_back
 from chatops.bot.agent.by_values import by_values, leaves_a_target, target_values, value_for_a_change
@@ -24,7 +25,7 @@ from chatops.bot.agent.entities import (
     without_quoted,
     words_of,
 )
-from chatops.bot.agent.filled import ENTITY_KINDS, Filled
+from chatops.bot.agent.filled import ENTITY_KINDS
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     CHANGE_CLASSES,
@@ -55,8 +56,7 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
-from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class, verbs_asked
-from chatops.bot.agent.verb_senses import amount_direction, changes_amount, is_verb, opposes
+from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -240,10 +240,10 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             matched.append(unseen[0])
             labels.append(f"+{SYNONYM_POINTS:g} {unseen[0]!r} (means {unseen[1]!r} in WordNet)")
             verb_hit = action_hit = True
-    if not action_hit and spec.risk is not Risk.read and (same_way := _same_way(own_names, lead, entities)):
+    if not action_hit and spec.risk is not Risk.read and (alike_way := same_way(own_names, lead, entities)):
         score += SYNONYM_POINTS  # "extend vmfs-ds14 to 4 TiB" for `grow_lun`: both ways to increase
-        matched.append(same_way)
-        labels.append(f"+{SYNONYM_POINTS:g} {same_way!r} (changes the amount the same way, in WordNet)")
+        matched.append(alike_way)
+        labels.append(f"+{SYNONYM_POINTS:g} {alike_way!r} (changes the amount the same way, in WordNet)")
         verb_hit = action_hit = True
     vocabulary = set(tokens)
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
@@ -263,7 +263,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score += points
         labels.append(f"+{points:g} description {description_hits}")
     filled = fill_arguments(spec, entities)
-    sets = _sets_a_listed_value(own_names, clauses, filled, entities)
+    sets = sets_a_listed_value(own_names, clauses, filled, entities)
     if sets and sets not in matched:  # "cut … back to 800": the order's verb is the evidence
         score += SYNONYM_POINTS
         matched.append(sets)
@@ -282,48 +282,6 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"-{penalty:g} missing {typed}")
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
                      described=bool(description_hits), subject_opens=subject_opens and not action_hit)
-
-
-def _same_way(own_names: list[str], lead: str | None, entities: Entities) -> str | None:
-    """The order's verb when it changes an amount the same way as the tool's own verb ("extend"
-    and "grow" both increase, by WordNet), and the request gives the amount (a number or a size):
-    "drop vol-3" alone is no shrink."""
-    own = [word for word in (*own_names[:1], lead) if word]
-    ways = {way for word in own for way in amount_direction(word)}
-    if len(ways) != 1 or not (entities.numbers or entities.sizes or entities.percentages):
-        return None
-    for asked in verbs_asked(entities.wording, known_too=True):
-        word = "_".join(asked) if len(asked) > 1 and is_verb("_".join(asked)) else asked[0]
-        if word not in own and amount_direction(word) == ways and not any(opposes(word, verb) for verb in own):
-            return word.replace("_", " ")
-    return None
-
-
-def _sets_a_listed_value(own_names: list[str], clauses: list[list[str]], filled: Filled,
-                         entities: Entities) -> str | None:
-    """ "set search-api back to info" for `set_log_level`: a tool named by a light verb ("set",
-    "make", "put") does its action when the order opens with that verb and gives, after "to", one
-    of the values its parameter lists. So does an order whose verb raises or lowers an amount
-    (WordNet's kinds of "increase" and "decrease") and gives, after "to", the amount the tool
-    takes: "cut 20481733 back to 800/day" for `set_daily_budget`."""
-    if not own_names or own_names[0] not in LIGHT_VERBS:
-        return None
-    verb = stem(own_names[0])
-    changing = [word for asked in verbs_asked(entities.wording, known_too=True)
-                if changes_amount(word := "_".join(asked) if len(asked) > 1 and is_verb("_".join(asked)) else asked[0])]
-    if any(token == verb and at_verb(index, [clause]) for clause in clauses for index, token in enumerate(clause)):
-        said = own_names[0]
-        given = [str(value) for name, value in filled.args.items() if filled.sources.get(name) == str(value)
-                 and isinstance(value, str)]
-    elif changing:
-        said = changing[0].replace("_", " ")
-        given = [written for value in filled.args.values() if isinstance(value, int) and not isinstance(value, bool)
-                 for written in (str(value), *([f"{value / 1000:g}k"] if value % 100 == 0 else []))]
-    else:
-        return None
-    found = any(re.search(rf"\bto\s+[$€£]?{re.escape(value)}(?![\w.])", entities.plain, re.IGNORECASE)
-                for value in given)
-    return said if found else None
 
 
 # Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment

@@ -1,0 +1,60 @@
+"""Orders that change an amount or give a new value, read as a tool's action without its verb:
+"cut 20481733 back to 800/day" for `set_daily_budget`, "extend vmfs-ds14 to 4 TiB" for `grow_lun`,
+"set search-api back to info" for `set_log_level`.
+
+Why apart from the ranking (`bot.agent.ranking`): each reads the order's verb by WordNet's verb
+senses (`bot.agent.verb_senses`: which way a verb changes an amount) and the value the order gives
+after "to", which are questions of their own; the ranking only adds their evidence."""
+
+from __future__ import annotations
+
+import re
+
+from chatops.bot.agent.entities import Entities, stem
+from chatops.bot.agent.filled import Filled
+from chatops.bot.agent.lexicon import LIGHT_VERBS
+from chatops.bot.agent.phrases import at_verb
+from chatops.bot.agent.unseen_verbs import verbs_asked
+from chatops.bot.agent.verb_senses import amount_direction, changes_amount, is_verb, opposes
+
+
+def same_way(own_names: list[str], lead: str | None, entities: Entities) -> str | None:
+    """The order's verb when it changes an amount the same way as the tool's own verb ("extend"
+    and "grow" both increase, by WordNet), and the request gives the amount (a number or a size):
+    "drop vol-3" alone is no shrink."""
+    own = [word for word in (*own_names[:1], lead) if word]
+    ways = {way for word in own for way in amount_direction(word)}
+    if len(ways) != 1 or not (entities.numbers or entities.sizes or entities.percentages):
+        return None
+    for asked in verbs_asked(entities.wording, known_too=True):
+        word = "_".join(asked) if len(asked) > 1 and is_verb("_".join(asked)) else asked[0]
+        if word not in own and amount_direction(word) == ways and not any(opposes(word, verb) for verb in own):
+            return word.replace("_", " ")
+    return None
+
+
+def sets_a_listed_value(own_names: list[str], clauses: list[list[str]], filled: Filled,
+                         entities: Entities) -> str | None:
+    """ "set search-api back to info" for `set_log_level`: a tool named by a light verb ("set",
+    "make", "put") does its action when the order opens with that verb and gives, after "to", one
+    of the values its parameter lists. So does an order whose verb raises or lowers an amount
+    (WordNet's kinds of "increase" and "decrease") and gives, after "to", the amount the tool
+    takes: "cut 20481733 back to 800/day" for `set_daily_budget`."""
+    if not own_names or own_names[0] not in LIGHT_VERBS:
+        return None
+    verb = stem(own_names[0])
+    changing = [word for asked in verbs_asked(entities.wording, known_too=True)
+                if changes_amount(word := "_".join(asked) if len(asked) > 1 and is_verb("_".join(asked)) else asked[0])]
+    if any(token == verb and at_verb(index, [clause]) for clause in clauses for index, token in enumerate(clause)):
+        said = own_names[0]
+        given = [str(value) for name, value in filled.args.items() if filled.sources.get(name) == str(value)
+                 and isinstance(value, str)]
+    elif changing:
+        said = changing[0].replace("_", " ")
+        given = [written for value in filled.args.values() if isinstance(value, int) and not isinstance(value, bool)
+                 for written in (str(value), *([f"{value / 1000:g}k"] if value % 100 == 0 else []))]
+    else:
+        return None
+    found = any(re.search(rf"\bto\s+[$€£]?{re.escape(value)}(?![\w.])", entities.plain, re.IGNORECASE)
+                for value in given)
+    return said if found else None
