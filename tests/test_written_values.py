@@ -210,3 +210,14 @@ async def test_a_verb_that_changes_an_amount_the_same_way_asks_for_the_tool() ->
     assert score_tool(broaden, extract_entities("widen lane-2 to 4 m, the crates jam")).action_hit
     assert not score_tool(broaden, extract_entities("narrow lane-2 to 2 m")).action_hit
     assert not score_tool(broaden, extract_entities("widen lane-2")).action_hit
+
+
+async def test_stop_doing_something_is_a_halt_of_it_not_a_shutdown() -> None:
+    """ "stop printing the sports section on press-2": ceasing an activity pauses it; the press is
+    not switched off."""
+    press = {"pattern": "^press-[0-9]$", "description": "press id, e.g. press-2"}
+    tools = [runbook("pause_press_run", "Pause the run on a printing press; it keeps its plates", "write",
+                     {"press": press}),
+             runbook("stop_press", "Stop a printing press and switch off its motors", "write", {"press": press})]
+    assert calls(await plan("stop printing the sports section on press-2, the photo is wrong", tools)) == \
+        [("pause_press_run", {"press": "press-2"})]

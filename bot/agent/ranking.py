@@ -56,7 +56,7 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
-from chatops.bot.agent.unseen_verbs import unseen_verb_for, verb_class
+from chatops.bot.agent.unseen_verbs import stops_doing, unseen_verb_for, verb_class
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -167,6 +167,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
         common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS) and text not in example_verbs \
             and not _ends_the_name(text, own_names)
+        # "stop printing the sports section": the activity stops, not the tool's thing (`stop_press`)
+        common = common or (text == "stop" and (ceasing := stops_doing(entities.wording)) is not None
+                            and stem(ceasing.split()[1]) not in {stem(word) for word in names})
         points = WORD_POINTS / 2 if foreign or common else WORD_POINTS
         score += points
         matched.append(text)
@@ -232,6 +235,12 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 labels.append(f"+{SYNONYM_POINTS / 2:g} {synonym!r} (near its action)")
                 verb_hit = action_hit = True
                 break
+    if not action_hit and spec.risk is not Risk.read and (ceasing := stops_doing(entities.wording)) and \
+            "suspend" in {synonym_class(word) for word in _synonym_sources(spec)}:
+        score += SYNONYM_POINTS  # "stop shipping v5.14.2 to iphone users" halts the rollout
+        matched.append(ceasing)
+        labels.append(f"+{SYNONYM_POINTS:g} {ceasing!r} (ceases doing it: a halt)")
+        verb_hit = action_hit = True
     if not action_hit and spec.risk is not Risk.read:  # "shut the claims line" for `close_call_queue`
         tool_verbs = [*own_names[:1], *([lead.replace(" ", "_")] if lead else []), *sorted(example_verbs)]
         unseen = unseen_verb_for(tool_verbs, entities.wording)

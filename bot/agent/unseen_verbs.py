@@ -15,7 +15,7 @@ import re
 from chatops.bot.agent.entities import CLAUSE, stem, words_of
 from chatops.bot.agent.lexicon import ACTION_CLASSES, LIGHT_VERBS, STOPWORDS, SYNONYMS, synonym_class
 from chatops.bot.agent.phrases import REPREFIX, verb_place
-from chatops.bot.agent.verb_senses import REQUEST_SENSES, is_verb, means, opposes, senses
+from chatops.bot.agent.verb_senses import REQUEST_SENSES, base_forms, is_verb, means, opposes, senses
 
 
 @functools.lru_cache(maxsize=1024)  # asked once per tool of a ranking, for the same request
@@ -97,3 +97,16 @@ def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | Non
             if word == f"un{verb}" or verb == f"un{word}" or (opposes(word, verb) and not means(word, verb)):
                 return word, verb
     return None
+
+
+# "stop shipping it", "stop sending new matches": "stop" and a verb's -ing form opening an order
+_STOP_DOING = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now)\s+)stop\s+([a-z]{3,}ing)\b",
+                         re.IGNORECASE)
+
+
+def stops_doing(wording: str) -> str | None:
+    """ "stop <doing>" when an order opens with it: ceasing an activity, which is a halt or a pause
+    of it, not a shutdown of the thing ("stop shipping v5.14.2" halts a rollout; "stop web-3"
+    shuts a machine down). The -ing word must be a verb's form, by WordNet."""
+    match = _STOP_DOING.search(wording)
+    return f"stop {match.group(1).lower()}" if match and base_forms(match.group(1).lower()) else None
