@@ -3,6 +3,7 @@
     .venv/bin/python bench/voice_decoding.py --model tiny.en --setting hotwords --setting prompt
     .venv/bin/python bench/voice_decoding.py --model base --setting hotwords --save base.json
     .venv/bin/python bench/voice_decoding.py --load base.json   # re-score saved transcripts (no Whisper)
+    .venv/bin/python bench/voice_decoding.py --video --compute-type float32 --setting none+minlead0.5
 
 Sets: bench/data/jargon_tuning.py (12 ops + 8 plain, voices en-us and en-gb, its operator vocabulary)
 and bench/voice_bias.py's (7 ops + 4 plain, en-us, its operator list): 51 clips. The held-out
@@ -23,13 +24,13 @@ int8, the bot's thread count), changing only what the setting names:
 - audio front-end extras (issue 26 round 4), applied to the 16 kHz samples before decoding:
   `+peak` (peak-normalised to -1 dBFS), `+rms` (RMS-normalised to -20 dBFS, peak kept below 0 dBFS),
   `+trim` (leading/trailing silence below -40 dBFS of the peak cut, 0.2 s kept), `+pad` (0.5 s of
-  silence added on both sides), `+leadS` / `+tailS` (S seconds of silence before / after only), `+minleadS` (silence added
-  before the speech only up to S seconds of lead-in).
+  silence added on both sides), `+leadS` / `+tailS` (S seconds of silence before / after only),
+  `+minleadS` (silence added before the speech only up to S seconds of lead-in).
 
 `--compute-type` picks CTranslate2's compute type (int8 = the bot's default; float32, int8_float32,
 int16 where the CPU supports it). `--video` wraps each tuning sentence in an audio-only mp4 (AAC,
-speech starting at 0.5 s, `tests.clips`) decoded as the bot decodes a video's sound, the way
-tests/test_video_held_out.py's clips reach Whisper.
+speech starting at 0.5 s, made with ffmpeg as `tests.clips` makes clips) decoded as the bot decodes
+a video's sound, the way tests/test_video_held_out.py's clips reach Whisper.
 
 Every transcript is then written as the bot writes it (`Perceiver.written`: spoken forms, then the
 vocabulary correction) and scored twice: `old` = tests/media.wer (lower case, no punctuation,
@@ -107,7 +108,8 @@ def _lead_in(x: object) -> int:
 
 
 def front_end(samples: object, setting: str) -> object:
-    """The samples after the setting's audio front-end extras (`+peak`, `+rms`, `+trim`, `+pad`)."""
+    """The samples after the setting's audio front-end extras (`+trim`, `+peak`, `+rms`, then the
+    silences: `+pad`, `+leadS`, `+tailS`, `+minleadS`)."""
     import numpy as np
 
     x = np.asarray(samples, dtype=np.float32)
@@ -122,15 +124,19 @@ def front_end(samples: object, setting: str) -> object:
         rms = float(np.sqrt(np.mean(x ** 2)))
         gain = min(10 ** (-20 / 20) / rms, 0.99 / float(np.abs(x).max()))
         x = x * gain
+    rate = audio.SAMPLE_RATE
     for extra in setting.split("+")[1:]:
-        if extra.startswith("minlead"):  # silence added only up to this lead-in
-            want = int(float(extra[7:]) * audio.SAMPLE_RATE)
-            x = np.concatenate([np.zeros(max(0, want - _lead_in(x)), dtype=np.float32), x])
-        if extra in ("pad", "lead", "tail") or extra.startswith(("lead", "tail")):
-            seconds = 0.5 if extra in ("pad", "lead", "tail") else float(extra[4:])
-            pad = np.zeros(int(seconds * audio.SAMPLE_RATE), dtype=np.float32)
-            x = np.concatenate([pad if extra != "tail" and not extra.startswith("tail") else [], x,
-                                pad if extra != "lead" and not extra.startswith("lead") else []])
+        before = after = 0.0
+        if extra.startswith("minlead"):  # silence only up to this lead-in
+            before = max(0.0, float(extra[7:]) - _lead_in(x) / rate)
+        elif extra == "pad":
+            before = after = 0.5
+        elif extra.startswith("lead"):
+            before = float(extra[4:] or 0.5)
+        elif extra.startswith("tail"):
+            after = float(extra[4:] or 0.5)
+        if before or after:
+            x = np.concatenate([np.zeros(int(before * rate), np.float32), x, np.zeros(int(after * rate), np.float32)])
     return x.astype(np.float32)
 
 
@@ -225,9 +231,10 @@ def main() -> int:
     print("# (ops/plain mean WER over 51 tuning clips; old = tests/media.wer, norm = Whisper's normaliser)")
     if args.load:
         saved = json.loads(args.load.read_text())
-        rows = [{k: v for k, v in row.items()} for row in saved["rows"]]
-        for run in saved["runs"]:
-            report(run["model"], run["setting"], rows, run["heard"], run["seconds"])
+        # one run's file ({"rows", "runs"}), or several by mode ({"ogg": {...}, "video": {...}}: round 4's)
+        for mode, part in ([("", saved)] if "rows" in saved else saved.items()):
+            for run in part["runs"]:
+                report(f"{mode} {run['model']}".strip(), run["setting"], part["rows"], run["heard"], run["seconds"])
         return 0
     rows = clips(args.video)
     runs = []
