@@ -19,6 +19,7 @@ Target: pipeline ≤ 1× the clip's length on 2 cores. A missed target is report
     .venv/bin/python bench/perception_video.py            # 60 s at 30 fps
     .venv/bin/python bench/perception_video.py --fps 10 --seconds 30
     .venv/bin/python bench/perception_video.py --whisper base   # the packaged base model (whisper-base extra)
+    .venv/bin/python bench/perception_video.py --talk   # speech over the whole clip, not the first ~20 s
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--talk", action="store_true",
+                        help="speech over the whole clip (the worst case for Whisper's time), not ~20 s")
     parser.add_argument("--whisper", help='perception.whisper.model, e.g. "base" (default: the default, tiny.en)')
     args = parser.parse_args()
 
@@ -80,6 +83,9 @@ async def main() -> None:
     made = screens(args.seconds // shown)
     speech = ("this is the deploy of the payments service this morning, the pods keep crashing and "
               "every health check after the rollout is refused, please look at the errors on screen")
+    if args.talk:  # espeak-ng at 150 words a minute: ~2.3 words a second of clip, less the 1 s lead-in
+        words = speech.split()
+        speech = " ".join(words[i % len(words)] for i in range(int((args.seconds - 2) * 2.3)))
     started = time.perf_counter()
     data = clip([(png, shown) for png, _ in made], speech=speech, speech_at=1.0, fps=args.fps)
     print(f"clip: {args.seconds} s, 1280×720, {args.fps} fps, {len(data) / 1e6:.1f} MB "
@@ -134,6 +140,15 @@ async def main() -> None:
     print(f"error lines found: {found}/{expected} exactly, {near}/{expected} with OCR slips (≥ 90 % alike), "
           f"dated within 1 s: {dated}/{expected}")
     print(f"notes: {part.details.get('notes')}")
+    heard = part.details.get("heard") or ""
+    print(f"speech: {len(speech.split())} words said, {len(heard.split())} heard"
+          f"{'' if not args.talk else f' (WER {_wer(speech, heard):.2f})'}")
+
+
+def _wer(reference: str, heard: str) -> float:
+    from tests.media import wer
+
+    return wer(reference, heard)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,12 @@ Why base is offered (issue 26; figures in bench/results/issue26-jargon.txt and -
 the held-out video clips it heard the speech at WER 0.129–0.152 (by CPU code path) against
 tiny.en's 0.18, and on the held-out jargon clips 0.30–0.33 against 0.45. On the 51 tuning clips
 (bench/voice_decoding.py) it is a little better on ops speech (0.252 against 0.268 after the
-correction) and better on plain speech (0.053 against 0.112). It is not the default: it takes
-about 3× the decoding time, and with it the whole bot peaked at 792–820 MB over three runs
-(tiny.en: 693–722 MB), at or over the 800 MB bound.
+correction) and better on plain speech (0.053 against 0.112). It is not the default. Round 4
+(bench/results/issue26-jargon-4.txt) chose it on the tuning clips and it met the held-out clips'
+target (0.136 AVX2 / 0.144 GENERIC), within memory (the bot's peak 759–775 MB against tiny.en's
+732–736) and time (a minute of speech in 0.61–0.67× its length); but it fails
+tests/test_audio.py's plain-speech checks: without a glossary it hears "nginx" as "MDX", and with
+one it drops the first clause of a note whose speech starts at the first sample.
 
 Blocking: joining reads and writes ~145 MB once (about a second); called from the model load,
 which runs in the perception worker.
