@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.entities import extract_entities
+from chatops.bot.model import Plan
 from tests.test_understanding import calls, plan, runbook
 
 KIOSK = {"pattern": "^[0-9]{6}$", "description": "Kiosk serial (6 digits), e.g. 448201"}
@@ -221,3 +222,15 @@ async def test_stop_doing_something_is_a_halt_of_it_not_a_shutdown() -> None:
              runbook("stop_press", "Stop a printing press and switch off its motors", "write", {"press": press})]
     assert calls(await plan("stop printing the sports section on press-2, the photo is wrong", tools)) == \
         [("pause_press_run", {"press": "press-2"})]
+
+
+async def test_a_question_whether_to_act_becomes_the_order_once_consented_to() -> None:
+    """ "the dock fire pulls smoke in, should we park lift-07?" … "park_lift would … Want me to?" …
+    "ok do it": the user's own question named the action, so the consent asks for it (a proposal
+    still waiting for approval). Without such a question, the bot's offer alone is data."""
+    asked = [{"role": "user", "text": "smoke in the shaft, should we park lift-07?"},
+             {"role": "bot", "text": "park_lift would hold lift-07 at the ground floor, doors open. Want me to?"}]
+    assert calls(await plan("ok do it", LIFT_TOOLS, history=asked)) == [("park_lift", {"lift": "lift-07"})]
+    told = [{"role": "user", "text": "there is smoke near lift-07"},
+            {"role": "bot", "text": "park_lift would hold lift-07 at the ground floor, doors open. Want me to?"}]
+    assert not isinstance(await plan("ok do it", LIFT_TOOLS, history=told), Plan)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from chatops.bot.agent.arguments import fill_arguments
-from chatops.bot.agent.entities import extract_entities
+from chatops.bot.agent.entities import extract_entities, own_text
 from chatops.bot.model import Step
 from chatops.tools.registry import ToolSpec
 
@@ -70,3 +70,23 @@ def _values(spec: ToolSpec, asked: str, said: str) -> tuple[dict[str, Any] | Non
     if tied or missing:
         return None, sources
     return args, sources
+
+
+# "should we stop ahu-02@annex?", "…, can you drain node-7?": a question whether to act, asked of the bot
+_WHETHER = re.compile(r"(?:^|[,.;:!]\s*)\W*(?:should|shall|can|could|would|will)\s+(?:we|i|you|u)\s+([^?.!]+)",
+                      re.IGNORECASE)
+
+
+def question_consented_to(text: str, history: list[dict[str, Any]], tool: str) -> str | None:
+    """The user's question whether to act, read as the order it becomes once the user consents to
+    the bot's offer of `tool` ("should we stop ahu-02@annex?" … "Want me to?" … "ok do it" is
+    "stop ahu-02@annex"): the last such question, without its "should we". None unless this
+    message consents, the bot's last message (the one it answers) names the tool, and the user's
+    message before it asked whether to act."""
+    if not consents(text) or len(history) < 2 or history[-1].get("role") not in ("bot", "assistant"):
+        return None
+    if not re.search(rf"(?<![\w.]){re.escape(tool)}(?![\w])", str(history[-1].get("text") or "")):
+        return None
+    asked = next((str(m.get("text") or "") for m in reversed(history) if m.get("role") == "user"), "")
+    questions = list(_WHETHER.finditer(own_text(asked)[0]))  # the user's own words, never an attachment's
+    return questions[-1].group(1).strip() if questions else None

@@ -21,6 +21,7 @@ from typing import Any
 from chatops.bot.agent.entities import own_text
 from chatops.bot.agent.lexicon import REPEAT, REPLACE
 from chatops.bot.agent.negation import ruled_out, split_negations
+from chatops.bot.agent.offered import question_consented_to
 from chatops.bot.agent.planning import PlanRequest
 from chatops.bot.agent.provenance import Dropped, appears, mark, turn_sources
 from chatops.bot.model import Answer, Plan, StepStatus
@@ -62,7 +63,9 @@ def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec],
     again = bool(REPEAT.search(own) or REPLACE.search(own))
 
     def asked(spec: ToolSpec, texts: list[str]) -> bool:
-        return (again and spec.name in ran) or asks_for(spec, texts, specs.values())
+        # "should we stop ahu-02@annex?" … "Want me to?" … "ok do it": the question became the order
+        order = question_consented_to(own, request.history, spec.name)
+        return (again and spec.name in ran) or asks_for(spec, [*texts, *([order] if order else [])], specs.values())
 
     return asked
 
