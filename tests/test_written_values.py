@@ -234,3 +234,15 @@ async def test_a_question_whether_to_act_becomes_the_order_once_consented_to() -
     told = [{"role": "user", "text": "there is smoke near lift-07"},
             {"role": "bot", "text": "park_lift would hold lift-07 at the ground floor, doors open. Want me to?"}]
     assert not isinstance(await plan("ok do it", LIFT_TOOLS, history=told), Plan)
+
+
+def test_a_bare_amount_the_checked_thing_is_held_to_is_a_condition() -> None:
+    """ "check fr-101 and if it's over 90% raise its limit": no comma ends the condition, its number
+    does; with one percentage in the check's result, that one decides."""
+    from chatops.bot.agent.conditions import counted_condition, split_conditional
+
+    found = split_conditional("check fr-101 and if it's over 90% raise its limit to 1200")
+    assert found is not None and (found.check, found.condition) == ("check fr-101", "it's over 90%")
+    assert found.action == "raise its limit to 1200"
+    assert counted_condition(found.condition, ["fr-101: 940 of 1000 litres, 94% full"]) is True
+    assert counted_condition(found.condition, ["fr-101: 700 of 1000 litres, 70% full"]) is False

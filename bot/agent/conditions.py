@@ -58,7 +58,7 @@ def found_problem(plans: list[Plan], condition: str = "") -> bool:
     return any(step.outcome == "problem" for step in steps)
 
 
-_COMPARED = re.compile(r"^(?:there\s+(?:are|is)\s+)?"
+_COMPARED = re.compile(r"^(?:there\s+(?:are|is)\s+|(?:it|they|that)(?:'s|\s+is|\s+are|'re)\s+)?"
                        r"(?P<how>more\s+than|over|above|fewer\s+than|less\s+than|below|under|at\s+least)\s+"
                        r"(?P<number>\d[\d,]*(?:\.\d+)?)\s*(?P<percent>%|percent)?\s*(?P<about>.*)$", re.IGNORECASE)
 _FOUND_NUMBER = r"(?<![\w.:/-])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(%?)"  # "12,400,000", "31%"
@@ -80,16 +80,25 @@ def counted_condition(condition: str, summaries: list[str]) -> bool | None:
     words = [word for at, word in enumerate(about) if (len(word) >= 4 or at == len(about) - 1)
              and word not in {"than", "there", "their", "they", "still", "that", "this", "with", "are", "is", "be"}]
     how = match.group("how").lower().split()[0]
+    if not words and percent:  # "if it's over 90%": the one percentage the check states, where it states one
+        shares = [float(found.group(1).replace(",", "")) for summary in summaries
+                  for found in re.finditer(_FOUND_NUMBER, summary) if found.group(2)]
+        if len(shares) == 1:
+            return _holds(how, shares[0], limit)
     for word in reversed(words):
         stemmed = re.escape(word.rstrip("s"))
         for summary in summaries:
             found = _number_beside(stemmed, summary, percent)
             if found is None:
                 continue
-            return {"more": found > limit, "over": found > limit, "above": found > limit,
-                    "fewer": found < limit, "less": found < limit, "below": found < limit, "under": found < limit,
-                    "at": found >= limit}[how]
+            return _holds(how, found, limit)
     return None
+
+
+def _holds(how: str, found: float, limit: float) -> bool:
+    return {"more": found > limit, "over": found > limit, "above": found > limit,
+            "fewer": found < limit, "less": found < limit, "below": found < limit, "under": found < limit,
+            "at": found >= limit}[how]
 
 
 def _number_beside(stemmed: str, summary: str, percent: bool) -> float | None:

@@ -338,7 +338,10 @@ CONDITION = re.compile(
     r"|so(?=\s)|(?:it|they|he|she)(?:'s|\s+is|\s+are|'re)\s+[a-z][^,;\n]{0,40}?(?=\s*,)"
     # "… and if more than 20 callers are waiting, close it": a count the check's result is held to
     r"|(?:there\s+(?:are|is)\s+)?(?:more|fewer|less)\s+than\s+\d[^,;\n]{0,50}?(?=\s*,)"
-    r"|(?:there\s+(?:are|is)\s+)?(?:over|above|below|under|at\s+least)\s+\d[^,;\n]{0,50}?(?=\s*,))",
+    r"|(?:there\s+(?:are|is)\s+)?(?:over|above|below|under|at\s+least)\s+\d[^,;\n]{0,50}?(?=\s*,)"
+    # "… and if it's over 5000 pause it": a bare amount the checked thing is held to ends at its number
+    r"|(?:it|they|that)(?:'s|\s+is|\s+are|'re)\s+(?:more\s+than|less\s+than|fewer\s+than|over|above|below|under|"
+    r"at\s+least)\s+\d[\d,]*(?:\.\d+)?(?:\s*(?:%|percent))?(?![\w.,]))",
     re.IGNORECASE,
 )
 
