@@ -246,3 +246,11 @@ def test_a_bare_amount_the_checked_thing_is_held_to_is_a_condition() -> None:
     assert found.action == "raise its limit to 1200"
     assert counted_condition(found.condition, ["fr-101: 940 of 1000 litres, 94% full"]) is True
     assert counted_condition(found.condition, ["fr-101: 700 of 1000 litres, 70% full"]) is False
+
+
+def test_a_listed_value_inside_a_dotted_name_is_not_written() -> None:
+    """ "de" is a region, but in "sport1.de.hd" it is part of a channel's name."""
+    from chatops.bot.agent.enums import enum_matches
+
+    assert enum_matches(["de", "uk", "nordics"], "black screen on sport1.de.hd") == []
+    assert enum_matches(["de", "uk", "nordics"], "list the channels in de.") == ["de"]
