@@ -254,3 +254,25 @@ def test_a_listed_value_inside_a_dotted_name_is_not_written() -> None:
 
     assert enum_matches(["de", "uk", "nordics"], "black screen on sport1.de.hd") == []
     assert enum_matches(["de", "uk", "nordics"], "list the channels in de.") == ["de"]
+
+
+async def test_a_value_only_a_reads_own_pattern_takes_finds_that_read() -> None:
+    """ "what's going on with kids.nordics.sd?": it looks like a host, but the team's feed ids end in
+    .sd/.hd by their own pattern; the read of that feed is asked, not an HTTP check."""
+    from tests.test_understanding import TOOLS
+
+    feed = {"pattern": r"^[a-z0-9]+(\.[a-z0-9]+)*\.(sd|hd)$", "description": "feed id, e.g. news24.uk.hd"}
+    tools = [*TOOLS, runbook("feed_health", "Show one broadcast feed: source, loudness, alarms", "read",
+                             {"feed": feed})]
+    from chatops.bot.agent.ranking import rank_tools
+
+    text = "viewers phoning in, what's going on with kids.nordics.sd?"
+    assert [c.name for c in rank_tools(text, tools)][:1] == ["feed_health"]
+    assert calls(await plan(text, tools)) == [("feed_health", {"feed": "kids.nordics.sd"})]
+
+
+async def test_an_order_to_look_at_what_only_a_reads_pattern_takes_is_a_step_of_its_own() -> None:
+    """ "check 448201 and reboot 448207": the first part names no word of `kiosk_health`, but orders
+    a look at a serial only kiosk tools take; two steps."""
+    assert calls(await plan("check 448201 and reboot 448207", KIOSK_TOOLS)) == \
+        [("kiosk_health", {"kiosk": "448201"}), ("reboot_kiosk", {"kiosk": "448207"})]

@@ -73,6 +73,7 @@ from pydantic_ai.output import NativeOutput
 from chatops.bot.agent import meaning as semantics
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
+from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.conditions import counted_condition, found_problem, split_conditional
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
@@ -91,6 +92,7 @@ from chatops.bot.agent.lexicon import (
     ATTACHMENT_QUESTION,
     CALL_OFF,
     GREETING,
+    LOOK_VERBS,
     QUESTION,
     REFERENCES,
     REQUEST_SPLIT,
@@ -388,7 +390,9 @@ class GuidedPlanner:
                 for name, value in same_named_values(best, clause, steps[-1], args).items():
                     args[name], sources[name] = value, f"{name} {value} (from the part before)"
             missing = [param for param in best.filled.missing if param.name not in args]
-            found = best.matched or best.described or best.by_meaning or best.by_values
+            found = best.matched or best.described or best.by_meaning or best.by_values or \
+                (best.filled.pattern_fits and best.spec.risk is Risk.read and opens_with(LOOK_VERBS, clause))
+            # ("check msg_7Hq2LxP0aZ and resend …": an order to look at what only that read's pattern takes)
             if not clear or missing or best.filled.ties or not found:
                 return None  # each part must clearly ask for its own tool (writes are gated in rank_tools)
             if any(step.tool == best.name for step in steps):

@@ -436,7 +436,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     # and tail_logs, so "nginx" says what the request is about, not what to do with it.
     candidates = []
     for c in scored:
-        if c.score >= MIN_SCORE and (c.matched or c.described or c.filled.typed_fit >= 2.0 or c.filled.verb_value):
+        if c.score >= MIN_SCORE and (c.matched or c.described or c.filled.typed_fit >= 2.0 or c.filled.verb_value
+                                     or (c.filled.pattern_fits and c.spec.risk is Risk.read)):
             candidates.append(c)
         elif c.similarity is not None and _closest(c.similarity, top, runner_up) \
                 and c.filled.args and not c.filled.missing and not c.filled.ties:
