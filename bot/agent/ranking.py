@@ -210,7 +210,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score += SYNONYM_POINTS
         matched.append(synonym)
         labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
-        if at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
+        ceased = synonym == "stop" and (ceasing := stops_doing(entities.wording)) is not None and \
+            stem(ceasing.split()[1]) not in {stem(word) for word in names}  # "stop sending …" is no shutdown
+        if (at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit())) and not ceased:
             verb_hit = True
             # a synonym of a change in the verb's place ("scale", "bounce", "shrink"; not "backed up")
             action_hit = action_hit or cls in CHANGE_CLASSES
