@@ -276,14 +276,3 @@ async def test_an_order_to_look_at_what_only_a_reads_pattern_takes_is_a_step_of_
     a look at a serial only kiosk tools take; two steps."""
     assert calls(await plan("check 448201 and reboot 448207", KIOSK_TOOLS)) == \
         [("kiosk_health", {"kiosk": "448201"}), ("reboot_kiosk", {"kiosk": "448207"})]
-
-
-async def test_stop_doing_something_is_no_synonym_of_a_shutdown_either() -> None:
-    """As above, where the shutdown is named by another verb ("stop" is its synonym, not its word)."""
-    press = {"pattern": "^press-[0-9]$", "description": "press id, e.g. press-2"}
-    tools = [runbook("pause_press_run", "Pause the run on a printing press; it keeps its plates", "write",
-                     {"press": press}),
-             runbook("shutdown_press", "Shut down a printing press and switch off its motors", "write",
-                     {"press": press})]
-    outcome = await plan("stop printing the sports section on press-2, the photo is wrong", tools)
-    assert "shutdown_press" not in [tool for tool, _ in calls(outcome)]

@@ -210,9 +210,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score += SYNONYM_POINTS
         matched.append(synonym)
         labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
-        ceased = synonym == "stop" and (ceasing := stops_doing(entities.wording)) is not None and \
-            stem(ceasing.split()[1]) not in {stem(word) for word in names}  # "stop sending …" is no shutdown
-        if (at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit())) and not ceased:
+        if at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
             verb_hit = True
             # a synonym of a change in the verb's place ("scale", "bounce", "shrink"; not "backed up")
             action_hit = action_hit or cls in CHANGE_CLASSES
