@@ -35,9 +35,30 @@ def postgres_bin() -> Path | None:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
+    """A loopback port nothing listens on, chosen below the kernel's ephemeral range: a port the
+    kernel hands out for port 0 is also what it gives outgoing connections, so between this probe
+    and the server's own bind another process's client could take it ("already in use", seen in a
+    clean `make test` beside a chaos soak)."""
+    low, _ = _ephemeral_range()
+    for _ in range(200):
+        port = secrets.randbelow(max(1, low - 20000)) + 20000 if low > 20001 else 0
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    with socket.socket() as probe:  # every probe taken: let the kernel choose
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 @dataclass
