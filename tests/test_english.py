@@ -1,0 +1,41 @@
+"""The planner's and the correction's English dictionary: the same words as pyspellchecker's list
+(which it replaced in memory, issue 23), asked the same way, in a fraction of the memory."""
+
+from __future__ import annotations
+
+import random
+import string
+
+from spellchecker import SpellChecker
+
+from chatops.bot.english import WordList, english_words, is_dictionary_word
+
+
+def test_every_word_of_pyspellchecker_is_known_and_nothing_else():
+    reference = SpellChecker(distance=1).word_frequency
+    words = english_words()
+    assert len(words) == len(reference.dictionary) > 150_000
+    assert all(word in words for word in reference.dictionary)
+    rng = random.Random(23)
+    made_up = ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(1, 12))) for _ in range(20_000)]
+    others = [*made_up, "kubectl", "nginx", "db2", "worker-free", "", "é", "naïve", "zzzzzzzz", "\udcff"]
+    assert [word in words for word in others] == [word in reference for word in others]
+
+
+def test_case_is_ignored_as_pyspellchecker_ignores_it():
+    words = english_words()
+    assert "Council" in words and "COUNCIL" in words and "council" in words
+    assert is_dictionary_word("stats") and not is_dictionary_word("api")
+
+
+def test_the_list_takes_a_fraction_of_pyspellcheckers_memory():
+    # the dict it replaced held ~37 MB in the bot's process (bench/results/issue23-memory-13.txt)
+    assert english_words().nbytes < 3_000_000
+
+
+def test_a_small_list_finds_its_first_and_last_words_and_none_between():
+    words = WordList(["beta", "Alpha", "gamma", "alpha"])
+    assert len(words) == 3
+    assert ["alpha" in words, "gamma" in words, "beta" in words] == [True, True, True]
+    assert ["a" in words, "alphas" in words, "delta" in words, "zeta" in words, 7 in words] == [False] * 5
+    assert "x" not in WordList([])
