@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import functools
 import gzip
+import importlib.util
 import json
-import pkgutil
 import re
 from array import array
 from collections.abc import Iterable
+from pathlib import Path
 
 _KEY = re.compile(rb'"([^"\\]*)":')  # a key of pyspellchecker's {"word": count, ...} file
 
@@ -85,7 +86,11 @@ def spellchecker_keys(language: str = "en") -> list[bytes]:
     """The words of pyspellchecker's list for `language` as UTF-8 bytes, read from its gzipped
     JSON without building its dict (the keys are taken from the text; a file with escapes is
     parsed whole)."""
-    raw = gzip.decompress(pkgutil.get_data("spellchecker", f"resources/{language}.json.gz") or b"{}")
+    spec = importlib.util.find_spec("spellchecker")  # found, not imported: only its data file is read
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("pyspellchecker is not installed (a core dependency: reinstall chatops)")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    raw = gzip.decompress((folder / "resources" / f"{language}.json.gz").read_bytes())
     if b"\\" in raw:  # an escaped key: let json read it
         return [word.encode("utf-8", "surrogatepass") for word in json.loads(raw)]
     return _KEY.findall(raw)

@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+import os
 import random
 import string
+import subprocess
+import sys
+from pathlib import Path
 
 from spellchecker import SpellChecker
 
 from chatops.bot.english import WordList, english_words, is_dictionary_word
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_word_of_pyspellchecker_is_known_and_nothing_else():
@@ -39,3 +45,9 @@ def test_a_small_list_finds_its_first_and_last_words_and_none_between():
     assert ["alpha" in words, "gamma" in words, "beta" in words] == [True, True, True]
     assert ["a" in words, "alphas" in words, "delta" in words, "zeta" in words, 7 in words] == [False] * 5
     assert "x" not in WordList([])
+
+
+def test_loading_the_list_does_not_import_pyspellchecker():
+    code = ("import sys; from chatops.bot.english import english_words; assert 'council' in english_words(); "
+            "assert 'spellchecker' not in sys.modules, 'imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
