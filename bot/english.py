@@ -32,27 +32,30 @@ class WordList:
     an `array`: `word in words` matches case-insensitively, as pyspellchecker's list does."""
 
     def __init__(self, words: Iterable[str] = ()) -> None:
-        self._pack(sorted({_key(word) for word in words}))
-
-    @classmethod
-    def from_keys(cls, keys: list[bytes]) -> WordList:
-        """From UTF-8 keys as a file holds them, sorted and lower-cased here in place (no second
-        copy of 160,000 objects: the load's own peak is part of the bot's start-up peak)."""
-        for index, key in enumerate(keys):
-            if not key.islower() or not key.isascii():  # rare: a copy only for these
-                keys[index] = key.decode("utf-8").lower().encode("utf-8", "surrogatepass")
-        keys.sort()
-        words = cls.__new__(cls)
-        words._pack([key for index, key in enumerate(keys) if index == 0 or key != keys[index - 1]])
-        return words
-
-    def _pack(self, encoded: list[bytes]) -> None:
-        self._blob = b"\n".join(encoded) + b"\n" if encoded else b""
+        encoded = sorted({_key(word) for word in words})
         starts = array("I", [0])
         for word in encoded:
             starts.append(starts[-1] + len(word) + 1)
-        self._starts = starts  # word i is _blob[starts[i]:starts[i + 1] - 1]
-        self._size = len(encoded)
+        self._set(b"\n".join(encoded) + b"\n" if encoded else b"", starts)
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> WordList:
+        """The keys of a `{"word": count, ...}` file. When the file already holds them sorted,
+        unique and in lower case (pyspellchecker's English list does), the block is cut straight
+        out of its text and no object is made per word: the load's 160,000 small objects would
+        leave the interpreter's arenas partly used when another thread allocates meanwhile (the
+        models load beside it), and RSS would keep much of what the list saved. Otherwise the
+        words are read, lower-cased and sorted as `WordList(words)` does."""
+        packed = _in_order(raw)
+        if packed is None:
+            return cls(word.decode("utf-8") for word in _keys(raw))
+        words = cls.__new__(cls)
+        words._set(*packed)
+        return words
+
+    def _set(self, blob: bytes, starts: array) -> None:
+        self._blob, self._starts = blob, starts  # word i is _blob[starts[i]:starts[i + 1] - 1]
+        self._size = len(starts) - 1
         self.contains = functools.lru_cache(maxsize=4096)(self._search)
 
     def __len__(self) -> int:
@@ -78,28 +81,65 @@ class WordList:
         return low < self._size and blob[starts[low]:starts[low + 1] - 1] == key
 
 
+def _in_order(raw: bytes) -> tuple[bytes, array] | None:
+    """The file's keys as one newline-ended block with each word's start, if it is a plain
+    `{"word": 1, ...}` (no escapes, numbers as values), its keys in lower case and strictly
+    sorted; None otherwise. The block is cut out with numpy over the whole text, so no object is
+    made per word (the sort check keeps one word alive at a time)."""
+    import numpy as np
+
+    if b"\\" in raw:
+        return None
+    text = np.frombuffer(raw, dtype=np.uint8)
+    quote = text == ord('"')
+    inside = np.bitwise_xor.accumulate(quote.view(np.uint8)).view(bool)  # from an opening quote to its closing one
+    outside = ~inside & ~quote
+    closing = quote & ~inside
+    if np.count_nonzero(text[outside] == ord(":")) != np.count_nonzero(closing) or \
+            not np.isin(text[outside], np.frombuffer(b"{}:,-0123456789 \t\r\n", dtype=np.uint8)).all():
+        return None  # something besides keys and numbers (a quoted value): not this simple shape
+    words = np.where(closing, np.uint8(ord("\n")), text)[(inside & ~quote) | closing]
+    blob = words.tobytes()
+    del quote, inside, outside, closing, words
+    if blob.count(b"\n\n") or blob.startswith(b"\n") or (lowered := blob.decode("utf-8")) != lowered.lower():
+        return None  # an empty key, or one that is not in lower case
+    del lowered
+    starts, begin, previous = array("I", [0]), 0, b""
+    while begin < len(blob):
+        end = blob.index(b"\n", begin)
+        word = blob[begin:end]  # one word alive at a time
+        if word <= previous:
+            return None  # not strictly sorted (or a duplicate)
+        previous, begin = word, end + 1
+        starts.append(begin)
+    return blob, starts
+
+
+def _keys(raw: bytes) -> list[bytes]:
+    """Every key of the file (a file with escapes is parsed whole)."""
+    if b"\\" in raw:
+        return [word.encode("utf-8", "surrogatepass") for word in json.loads(raw)]
+    return _KEY.findall(raw)
+
+
 def _key(word: str) -> bytes:
     return word.lower().encode("utf-8", "surrogatepass")
 
 
-def spellchecker_keys(language: str = "en") -> list[bytes]:
-    """The words of pyspellchecker's list for `language` as UTF-8 bytes, read from its gzipped
-    JSON without building its dict (the keys are taken from the text; a file with escapes is
-    parsed whole)."""
-    spec = importlib.util.find_spec("spellchecker")  # found, not imported: only its data file is read
+def spellchecker_file(language: str = "en") -> bytes:
+    """pyspellchecker's `{"word": count, ...}` list for `language`, decompressed; found by the
+    package's spec and read, never imported (importing it costs ~1.5 MB and nothing else is used)."""
+    spec = importlib.util.find_spec("spellchecker")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("pyspellchecker is not installed (a core dependency: reinstall chatops)")
     folder = Path(next(iter(spec.submodule_search_locations)))
-    raw = gzip.decompress((folder / "resources" / f"{language}.json.gz").read_bytes())
-    if b"\\" in raw:  # an escaped key: let json read it
-        return [word.encode("utf-8", "surrogatepass") for word in json.loads(raw)]
-    return _KEY.findall(raw)
+    return gzip.decompress((folder / "resources" / f"{language}.json.gz").read_bytes())
 
 
 @functools.cache
 def english_words() -> WordList:
     """The words (`word in english_words()`); loaded on first use."""
-    return WordList.from_keys(spellchecker_keys())
+    return WordList.from_json(spellchecker_file())
 
 
 def english_loaded() -> bool:
