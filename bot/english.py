@@ -6,11 +6,12 @@ list comes from the `pyspellchecker` package (a core dependency; its dictionary 
 wheel), and the process holds one copy, loaded off the event loop at start
 (`bot.agent.entities.warm_entities`).
 
-Only membership is ever asked, so the words are kept as one sorted block of bytes rather than
-pyspellchecker's `WordFrequency` (a dict of 160,572 `str` → `int`): 2.5 MB instead of ~37 MB,
-measured in the bot's own process on the path of every voice note, screenshot and planned turn
-(issue 23's peak memory; bench/results/issue23-memory-13.txt). A lookup is a binary search, about
-18 comparisons; answers are cached, so the planner's repeated words cost a dict lookup.
+Only membership is ever asked, so the words are kept as one sorted block of bytes (1.6 MB) with
+their offsets (0.6 MB) rather than pyspellchecker's `WordFrequency` (a dict of 160,572 `str` →
+`int`, ~32 MB kept): in `bench/memory.py --media` the peak with every model loaded went from
+741.5 to 725.5 MB (medians of 6, interleaved; bench/results/issue23-memory-13.txt). A lookup is a
+binary search, about 18 comparisons; answers are cached, so the planner's repeated words cost a
+dict lookup.
 """
 
 from __future__ import annotations
