@@ -872,6 +872,7 @@ def verdict(db: Database, runs_log: Path, tally: Tally, token: str) -> dict[str,
     steps = Counter(dict(db.rows("SELECT status, count(*) FROM steps GROUP BY status")))
     return {"acknowledged": len(tally.acknowledged), "stored": stored, "lost": len(tally.acknowledged) - stored,
             "stored_twice": duplicated, "never_answered": len(unanswered), "unanswered_threads": unanswered[:5],
+            "unanswered_rows": {thread_id: _thread_rows(db, thread_id) for thread_id in unanswered[:3]},
             "steps_run_twice": len(twice), "steps_run_twice_samples": twice_samples,
             "steps_run_without_approval": len(unapproved),
             "orphan_processes": len(processes_with(token)), "orphan_samples": _described(processes_with(token)),
@@ -880,6 +881,27 @@ def verdict(db: Database, runs_log: Path, tally: Tally, token: str) -> dict[str,
             "server_errors_5xx": len(tally.server_errors),
             "server_error_samples": tally.server_errors[:5], "write_runs": sum(runs.values()),
             "steps_by_status": dict(steps)}
+
+
+def _thread_rows(db: Database, thread_id: str) -> dict[str, list[list[Any]]]:
+    """What the database holds of a thread never answered: its messages, plans, steps and lease,
+    every column (long text cut), so the cause can be read after the run: the PostgreSQL cluster
+    is thrown away with it (a soak at 90d24e5 left one such thread and nothing else to read)."""
+
+    def cut(row: tuple) -> list[Any]:
+        return [value[:120] if isinstance(value, str) else value for value in row]
+
+    queries = {"messages": "SELECT * FROM messages WHERE thread_id = ? ORDER BY created_at",
+               "plans": "SELECT * FROM plans WHERE thread_id = ? ORDER BY created_at",
+               "steps": "SELECT s.* FROM steps s JOIN plans p ON p.id = s.plan_id WHERE p.thread_id = ?",
+               "thread_leases": "SELECT * FROM thread_leases WHERE thread_id = ?"}
+    found: dict[str, list[list[Any]]] = {}
+    for table, sql in queries.items():
+        try:
+            found[table] = [cut(row) for row in db.rows(sql, [thread_id])]
+        except Exception as exc:  # a table of another schema version: say so, keep the rest
+            found[table] = [[f"{type(exc).__name__}: {exc}"[:200]]]
+    return found
 
 
 def _described(pids: list[int]) -> list[str]:
@@ -1194,6 +1216,8 @@ def main() -> None:
                          ("steps_run_twice_samples", "steps_run_twice"), ("orphan_samples", "orphan_processes")):
         if result[samples]:
             print(f"  {samples} (first): {result[key]}")
+    for thread_id, rows in result["unanswered_rows"].items():
+        print(f"  never answered, {thread_id}: {json.dumps(rows, default=str)}")
     if result["orphan_processes"]:
         print(f"  process groups still recorded at the end (first): {result['children_rows_at_end']}")
     if result["churn_reload_samples"]:

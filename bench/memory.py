@@ -161,6 +161,9 @@ def spread(values: list[float]) -> str:
 
 
 def main() -> int:
+    if {"-h", "--help"} & set(sys.argv[1:]):  # the options are read by hand: say them, run nothing
+        print(__doc__)
+        return 0
     media = "--media" in sys.argv
     whisper = sys.argv[sys.argv.index("--whisper") + 1] if "--whisper" in sys.argv else None  # e.g. "base"
     count = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3

@@ -75,29 +75,35 @@ class Decisions:
         if decision.approve and plan.status is PlanStatus.proposed and \
                 (changed := hub.pinned.changed(plan, hub.registry)):
             return settled(await self._withdraw(plan, decision, thread, message_id, changed))
-        # the conditional UPDATE picks the one winner without the thread's lock, so a losing
-        # click is answered at once instead of after the winner's steps have run
-        won, reason = await hub.store.decide(decision)
-        if not won and reason == "the plan has expired":
-            await self.expire_due()
-        plan = await hub.store.get_plan(plan.id)
-        assert plan is not None
-        by = NO_ANSWER if decision.source == END_OF_INPUT else decision.user.label()
-        numbers = ([n for n, step in enumerate(plan.steps, 1) if step.id in set(decision.steps)]
-                   if won and decision.steps is not None else None)
-        event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
-                              by=by, accepted=won, reason=reason, plan_status=plan.status, steps=numbers)
-        await hub.emit(thread, event)
-        settled(event)
-        if won:
-            try:
+        try:
+            # the conditional UPDATE picks the one winner without the thread's lock, so a losing
+            # click is answered at once instead of after the winner's steps have run
+            won, reason = await hub.store.decide(decision)
+            if not won and reason == "the plan has expired":
+                await self.expire_due()
+            plan = await hub.store.get_plan(plan.id)
+            assert plan is not None
+            by = NO_ANSWER if decision.source == END_OF_INPUT else decision.user.label()
+            numbers = ([n for n, step in enumerate(plan.steps, 1) if step.id in set(decision.steps)]
+                       if won and decision.steps is not None else None)
+            event = DecisionEvent(thread=thread.id, plan_id=plan.id, decision=verdict_word,
+                                  by=by, accepted=won, reason=reason, plan_status=plan.status, steps=numbers)
+            await hub.emit(thread, event)
+            settled(event)
+            if won:
                 # the approved definitions are kept however long the run waits for the thread's current turn
                 with hub.pinned.holding(plan):
                     async with hub.locks.hold(thread.id):
                         await self._carry_out(decision, plan, thread, message_id, text)
-            except StorageUnavailable:
-                hub.lifecycle.cut_short(thread.id)
-                raise
+        except StorageUnavailable:
+            # from the decision on, a storage fault may leave this live process owning the turn: a
+            # decision whose commit the server kept while the connection died with it ("consuming
+            # input failed"; a 30-minute PostgreSQL soak at 90d24e5) raises here, before any step
+            # ran, and no sweep takes a live process's work. Its work in the thread is given up at
+            # the next heartbeat that reaches the database, and the sweep answers the turn as
+            # after a crash; when nothing was committed there is nothing of the plan's to give up
+            hub.lifecycle.cut_short(thread.id)
+            raise
         return event
 
     def _vetted(self, decision: Decision, plan: Plan) -> tuple[Decision, Verdict]:

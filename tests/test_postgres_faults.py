@@ -187,3 +187,39 @@ async def _answered(bot, thread_id: str) -> bool:
     except StorageUnavailable:
         return False
     return view is not None and view["messages"][-1]["role"] == "bot"
+
+
+async def test_an_approval_whose_commit_was_lost_with_the_connection_is_still_answered(make_bot, own_server, alice):
+    """Found by a 30-minute chaos soak at 90d24e5 (`bench/chaos.py --storage postgresql`,
+    never_answered 1; bench/results/issue23-chaos-30min-postgresql-90d24e5.txt): an approval on
+    the never-killed process met `pg_ctl stop -m immediate` as it committed ("consuming input
+    failed: server closed the connection unexpectedly"). The server had kept the decision, so the
+    plan was approved and its turn owned by this live process under the plan's claim, but the
+    error came out of `Store.decide`, before the code that gives a cut-short turn up: nothing ran
+    the plan and no sweep takes a live process's work, so the thread waited forever (retried
+    clicks got "already approved"). Now any storage fault from the decision on gives the thread's
+    work up, and the sweep answers it as after a crash, running nothing."""
+    from chatops.bot.model import Decision
+    from tests.conftest import ScriptedModel, reply
+
+    model = ScriptedModel([reply({"tool": "restart", "args": {"unit": "web"}}), reply(answer="restarted web")])
+    bot = await make_bot(model.planner(), storage={"url": own_server.create_database(), "lease_seconds": 15})
+    await bot.say("restart web", thread="lost")
+    plan = bot.of_type("plan")[0]
+    store, real_decide = bot.store, bot.store.decide
+
+    async def committed_then_cut(decision):  # the server keeps the commit; the client hears it died
+        await real_decide(decision)
+        await asyncio.to_thread(own_server.stop, "immediate")
+        raise StorageUnavailable("the database server cannot be reached: consuming input failed")
+
+    store.decide = committed_then_cut
+    with pytest.raises(StorageUnavailable):
+        await bot.hub.decide(Decision(plan_id=plan.id, approve=True, user=alice, source="test"))
+    store.decide = real_decide
+    await asyncio.to_thread(own_server.start)
+    await eventually(lambda: _answered(bot, "console:lost"), timeout=40,
+                     what="an answer in the thread whose approval's commit was lost")
+    view = await bot.store.thread_view("console:lost")
+    assert "nothing was run again" in view["messages"][-1]["text"]
+    assert bot.calls.of("restart") == []  # approved, never started: not run by the recovery either
