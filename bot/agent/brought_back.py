@@ -17,6 +17,7 @@ import re
 
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import stem, words_of
+from chatops.bot.agent.moved_to import takes_from_the_request
 from chatops.bot.model import Risk
 
 # "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal"
@@ -40,9 +41,7 @@ def brought_back(scored: list[Candidate], wording: str) -> set[str]:
         return set()
     writes = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing]
     named = (match.group(1) or "").lower()
-    taking = [c for c in writes if named and any(isinstance(value, str) and value.lower() == named
-                                                 and c.filled.sources.get(name)
-                                                 for name, value in c.filled.args.items())]
+    taking = [c for c in writes if named and takes_from_the_request(c, named)]
     if len(taking) == 1:
         return {taking[0].name}  # "put sport1.de.hd back on main": the change that takes `main`
     restoring = [c for c in writes if _says_as_before(c.spec.description)]

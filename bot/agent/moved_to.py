@@ -29,11 +29,18 @@ def moved_to_a_value(scored: list[Candidate], wording: str) -> set[str]:
         if verb not in _GOING or not _opens_an_order(wording, match.start()):
             continue
         taking = [c for c in scored if c.spec.risk is not Risk.read and not c.filled.missing
-                  and any(str(c.filled.args.get(param.name, "")).lower() == value and c.filled.sources.get(param.name)
-                          for param in parameters(c.spec) if param.enum)]
+                  and takes_from_the_request(c, value, listed_only=True)]
         if len(taking) == 1:
             return {taking[0].name}
     return set()
+
+
+def takes_from_the_request(candidate: Candidate, value: str, *, listed_only: bool = False) -> bool:
+    """Whether the candidate took `value` (any case) from the request for one of its parameters;
+    `listed_only`: for one whose values are listed (an enum)."""
+    listed = {param.name for param in parameters(candidate.spec) if param.enum}
+    return any(isinstance(given, str) and given.lower() == value and candidate.filled.sources.get(name)
+               and (not listed_only or name in listed) for name, given in candidate.filled.args.items())
 
 
 def _opens_an_order(wording: str, at: int) -> bool:

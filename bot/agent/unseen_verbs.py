@@ -104,6 +104,7 @@ _STOP_DOING = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now)\s
                          re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1024)  # asked per tool of a ranking, and per phrase of a tool
 def stops_doing(wording: str) -> str | None:
     """ "stop <doing>" when an order opens with it: ceasing an activity, which is a halt or a pause
     of it, not a shutdown of the thing ("stop shipping v5.14.2" halts a rollout; "stop web-3"

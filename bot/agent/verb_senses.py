@@ -117,6 +117,7 @@ def alike(word: str, verb: str) -> bool:
     return any(children.get(str(shared), 0) <= BROAD for shared in above & own)
 
 
+@functools.lru_cache(maxsize=1024)  # asked per light-verb or amount tool of every ranking
 def amount_direction(word: str) -> frozenset[str]:
     """Which way a verb, in one of its common senses, changes an amount, up to three kinds down
     from WordNet's "increase" and "decrease": {"up"} for "raise", "extend", "boost"; {"down"} for
