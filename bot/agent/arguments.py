@@ -275,6 +275,8 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
             _EVERYTHING_UNDER.search(str(param.schema.get("description", ""))) and \
             _EVERYTHING_UNDER.search(entities.plain):
         return True  # "dump everything under config/" for "Read every key under the prefix"
+    if _opposite_written(param, tokens):
+        return False  # "leave the boom down" for `boom_up`
     at = _flag_named_at(param, tokens, summary)
     if not param.required and at is None:
         return None
@@ -296,6 +298,26 @@ _EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under
                                re.IGNORECASE)
 _ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
+
+
+# A flag named by a thing and the way it stands ("boom_up", "doors_open", "lights_on"); the way
+# opposite to it (English particles, not any tool's words)
+_OPPOSITE_WAYS = {"up": "down", "down": "up", "in": "out", "out": "in", "on": "off", "off": "on",
+                  "open": "closed", "closed": "open"}
+
+
+def _opposite_written(param: Param, tokens: list[str]) -> bool:
+    """Whether the request puts the flag's thing the other way: "leave the boom down" for `boom_up`
+    ("Raise the boom before pinning"). Without this the flag keeps its default, the opposite of
+    what was asked, and nothing on the card says so."""
+    parts = identifier_words(param.name)
+    ways = [part for part in parts if part in _OPPOSITE_WAYS]
+    things = {stem(part) for part in parts if part not in _OPPOSITE_WAYS and part not in STOPWORDS}
+    if len(ways) != 1 or not things:
+        return False
+    opposite = _OPPOSITE_WAYS[ways[0]]
+    return any(stem(token) in things and opposite in tokens[index + 1: index + 3]
+               for index, token in enumerate(tokens))
 
 
 def _orders_the_flags_change(param: Param, tokens: list[str], at: int) -> bool:

@@ -241,6 +241,10 @@ HOW_TO = re.compile(
     # "would a 1000 vu test on prod take checkout down?": what something would do ("would you …" and
     # "would it be possible to …" are polite orders)
     r"would\s+(?!(?:you|u|ya|it\s+be\s+possible|it\s+be\s+ok|it\s+be\s+okay)\b)\w+.*\?\s*$|"
+    # "is it safe to unpin qc08 with the wind at 55?", "is it wise to fail over now?": whether a change
+    # is advisable is asked, not ordered
+    r"(?:is|was|would)\s+(?:it|this|that)\s+(?:be\s+)?(?:safe|wise|risky|dangerous|smart|sensible|"
+    r"a\s+(?:good|bad)\s+idea)\s+to\b|"
     # "what happens to calls in progress if we disable the bt trunk?": what a change would do
     r"what\s+(?:happens|would\s+happen|will\s+happen)\b[^?]{0,80}?\b(?:if|when|once)\b|"
     # "if we cap hq at 50 kW do the cars charging now stop?": a change's outcome asked about, in a

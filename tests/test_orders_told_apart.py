@@ -1,0 +1,33 @@
+"""Issue 19: orders told apart from questions and from their opposites, on tools made up for these
+tests (the real guided planner, the real sentence encoder; the small model is never asked)."""
+
+from __future__ import annotations
+
+from tests.test_understanding import calls, plan, runbook
+from tests.test_written_values import KIOSK_TOOLS
+
+
+async def test_asking_whether_a_change_is_safe_orders_no_change() -> None:
+    """ "is it safe to reboot 448201 …?" asks for advice; proposing the reboot would answer a
+    question with an action. The order itself still plans it."""
+    for question in ("is it safe to reboot 448201 while someone is paying?",
+                     "would it be a good idea to reboot 448201 now?"):
+        outcome = await plan(question, KIOSK_TOOLS)
+        assert not any(step.tool == "reboot_kiosk" for step in getattr(outcome, "steps", [])), question
+    assert calls(await plan("reboot 448201, it's frozen", KIOSK_TOOLS)) == [("reboot_kiosk", {"kiosk": "448201"})]
+
+
+STALL_TOOLS = [
+    runbook("close_stall", "Close a market stall for the night: the till is locked and the shutters come down",
+            "write", {"stall": {"pattern": "^st-[0-9]{2}$", "description": "stall id, e.g. st-07"},
+                      "shutters_down": {"type": "bool", "default": True,
+                                        "description": "Bring the shutters down; false leaves them as they are"}}),
+]
+
+
+async def test_a_flag_named_by_its_way_takes_false_when_the_other_way_is_written() -> None:
+    """ "leave the shutters up" for `shutters_down`: left out, the flag's default would bring them
+    down, the opposite of what was asked."""
+    assert calls(await plan("close st-07 but leave the shutters up, the painters are in", STALL_TOOLS)) == \
+        [("close_stall", {"stall": "st-07", "shutters_down": False})]
+    assert calls(await plan("close st-07", STALL_TOOLS)) == [("close_stall", {"stall": "st-07"})]
