@@ -31,3 +31,20 @@ async def test_a_flag_named_by_its_way_takes_false_when_the_other_way_is_written
     assert calls(await plan("close st-07 but leave the shutters up, the painters are in", STALL_TOOLS)) == \
         [("close_stall", {"stall": "st-07", "shutters_down": False})]
     assert calls(await plan("close st-07", STALL_TOOLS)) == [("close_stall", {"stall": "st-07"})]
+
+
+LISTING_TOOLS = [
+    runbook("reprice_listing", "reprice one seller's listing in the catalogue from its supplier's latest costs",
+            "write", {"listing": {"pattern": "^lst-[0-9]{4}$", "description": "listing id e.g. lst-1234"},
+                      "notify_seller": {"type": "bool", "default": False,
+                                        "description": "message the new listing price to the seller"}}),
+]
+
+
+async def test_a_word_the_tool_and_its_flag_share_does_not_set_the_flag() -> None:
+    """ "listing" is what the tool is about; that "seller" of `notify_seller` also appears in the
+    tool's summary does not make every word of that summary name the flag."""
+    assert calls(await plan("reprice lst-1234's listing, costs went up", LISTING_TOOLS)) == \
+        [("reprice_listing", {"listing": "lst-1234"})]
+    assert calls(await plan("reprice lst-1234 and notify the seller", LISTING_TOOLS)) == \
+        [("reprice_listing", {"listing": "lst-1234", "notify_seller": True})]

@@ -340,7 +340,7 @@ def _flag_named_at(param: Param, tokens: list[str], summary: str) -> int | None:
     # the tool's summary words say what the tool is about, not this flag: except those of a part of
     # the summary that names the flag ("a long erase overwrites the whole tape" for `long`)
     parts = [summary_stems(part) for part in re.split(r"[.;:]\s+|,\s+", summary)]
-    naming = [part for part in parts if own & part]
+    naming = [part for part in parts if own <= part]  # all of its words: "employee" alone is no `email_employee`
     about_flag = set().union(*naming) - set().union(*(part for part in parts if not own & part)) if naming else set()
     named = own | (said - (summary_stems(summary) - about_flag))
     found = next((index for index, token in enumerate(tokens) if stem(token) in named), None)
