@@ -48,3 +48,22 @@ async def test_a_word_the_tool_and_its_flag_share_does_not_set_the_flag() -> Non
         [("reprice_listing", {"listing": "lst-1234"})]
     assert calls(await plan("reprice lst-1234 and notify the seller", LISTING_TOOLS)) == \
         [("reprice_listing", {"listing": "lst-1234", "notify_seller": True})]
+
+
+
+FENCE_TOOLS = [
+    runbook("mend_fence", "Mend a broken stretch of the paddock fence: the crew is sent out with wire", "write",
+            {"stretch": {"pattern": "^fs-[0-9]{2}$", "description": "stretch id, e.g. fs-07"}}),
+    runbook("electrify_fence", "Switch on the electric wire along a stretch of the paddock fence", "write",
+            {"stretch": {"pattern": "^fs-[0-9]{2}$", "description": "stretch id, e.g. fs-07"}}),
+    runbook("fence_walk", "Show the last fence walk's findings per stretch", "read", {}),
+]
+
+
+async def test_a_slip_of_a_verb_the_tool_never_uses_still_asks_for_it() -> None:
+    """ "reapir fs-07": no English word, one slip from "repair", which means the tool's "mend" in
+    WordNet. A slip that means nothing the tool does ("relpay": "replay") is no order for it."""
+    from chatops.bot.agent.unseen_verbs import unseen_verb_for
+
+    assert calls(await plan("reapir fs-07", FENCE_TOOLS)) == [("mend_fence", {"stretch": "fs-07"})]
+    assert unseen_verb_for(["mend"], "relpay fs-07") is None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 
-from chatops.bot.agent.entities import CLAUSE, stem, words_of
+from chatops.bot.agent.entities import CLAUSE, is_english, stem, words_of
 from chatops.bot.agent.lexicon import ACTION_CLASSES, LIGHT_VERBS, STOPWORDS, SYNONYMS, synonym_class
 from chatops.bot.agent.phrases import REPREFIX, verb_place
 from chatops.bot.agent.verb_senses import REQUEST_SENSES, base_forms, is_verb, means, opposes, senses
@@ -52,7 +52,41 @@ def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | No
                 if form != verb and means(form, verb) and not opposes(form, verb):
                     return form.replace("_", " "), verb
             break  # the phrasal verb, when WordNet has it, is the verb ("back up" is not "back")
+    for slips in slipped_verbs(wording):  # "riase exit-02": of "raise" and "rinse", only "raise" lifts
+        meant = sorted((slip, verb) for slip in slips for verb in tool_verbs
+                       if slip != verb and means(slip, verb) and not opposes(slip, verb))
+        if len({verb for _, verb in meant}) == 1:  # "raise" and "rise" both lift
+            return meant[0]
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def slipped_verbs(wording: str) -> tuple[tuple[str, ...], ...]:
+    """For each word where an order puts its verb that is no English word at all ("riase"), the
+    WordNet verbs one typing slip away with its first letter: a letter swapped with the next,
+    changed, dropped or added. A tool's own words are already checked for slips
+    (`tool_words.typo_of`); this reaches the verbs a tool never uses ("raise" for `lift_barrier`)."""
+    found: list[tuple[str, ...]] = []
+    for part in CLAUSE.split(wording):
+        words = words_of(REPREFIX.sub(r"\1", part or ""))
+        stems = [stem(word) for word in words]
+        for at, word in enumerate(words):
+            if len(word) < 4 or not word.isalpha() or not verb_place(stems, at) or is_verb(word) or \
+                    is_english(stem(word)):
+                continue
+            slips = tuple(sorted(slip for slip in _one_slip(word) if slip[:1] == word[:1] and is_verb(slip)))
+            if slips:
+                found.append(slips)
+    return tuple(found)
+
+
+def _one_slip(word: str) -> set[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    cuts = [(word[:at], word[at:]) for at in range(len(word) + 1)]
+    return {head + tail[1] + tail[0] + tail[2:] for head, tail in cuts if len(tail) > 1} | \
+        {head + letter + tail[1:] for head, tail in cuts if tail for letter in letters} | \
+        {head + tail[1:] for head, tail in cuts if tail} | \
+        {head + letter + tail for head, tail in cuts for letter in letters}
 
 
 @functools.lru_cache(maxsize=1024)
