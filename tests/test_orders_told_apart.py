@@ -67,3 +67,20 @@ async def test_a_slip_of_a_verb_the_tool_never_uses_still_asks_for_it() -> None:
 
     assert calls(await plan("reapir fs-07", FENCE_TOOLS)) == [("mend_fence", {"stretch": "fs-07"})]
     assert unseen_verb_for(["mend"], "relpay fs-07") is None
+
+
+async def test_thanks_with_good_news_asks_for_nothing() -> None:
+    """ "thanks, conveyors all running again 👍" names the tools' subject but asks nothing of it; an
+    order after the thanks is still planned."""
+    from chatops.bot.model import Answer
+
+    for news in ("thanks, conveyors all running again 👍", "thanks, conveyor speeds look normal again"):
+        assert isinstance(await plan(news, BELT_TOOLS), Answer), news
+    assert calls(await plan("thanks! now stop belt-07 too", BELT_TOOLS)) == [("stop_conveyor", {"belt": "belt-07"})]
+
+
+BELT_TOOLS = [
+    runbook("stop_conveyor", "Stop a conveyor belt of the sorting hall", "write",
+            {"belt": {"pattern": "^belt-[0-9]{2}$", "description": "belt id, e.g. belt-07"}}),
+    runbook("conveyor_speeds", "Show the speed of each conveyor belt in the sorting hall", "read", {}),
+]

@@ -19,12 +19,14 @@ from typing import Any
 
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
-from chatops.bot.agent.entities import extract_entities, stem, words_of
-from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS
+from chatops.bot.agent.entities import CLAUSE, extract_entities, stem, words_of
+from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS, THANKS, VERB_LEADS
 from chatops.bot.agent.numbers import fits_bounds
 from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.phrases import REPREFIX, verb_place
 from chatops.bot.agent.pointed_rows import pointed_row
 from chatops.bot.agent.tool_words import tool_vocabulary
+from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.agent.weights import CLEAR_MARGIN
 from chatops.bot.english import is_dictionary_word
 from chatops.bot.model import Plan, Risk, Step, StepStatus
@@ -63,6 +65,23 @@ def previous_step(earlier: list[Plan], tools: list[ToolSpec]) -> Previous | None
 def is_acknowledgement(text: str) -> bool:
     """ "thanks!", "ok cool", "👍": after a plan, these ask for nothing."""
     return bool(ACKNOWLEDGEMENT.match(text.strip()))
+
+
+def thanks_with_news(text: str) -> bool:
+    """ "thanks, pagers all green again 👍", "thanks, robots look happy again": thanks, then news told
+    rather than asked for: no question, and no clause after the thanks opens with a verb where an
+    order puts it ("thanks, now restart web-3" and "thanks! check db-2 too" order). The news names
+    the tool's subject, but asks nothing of it: a look at the pagers would answer no one."""
+    match = THANKS.match(text.strip())
+    if not match or "?" in text:
+        return False
+    for part in CLAUSE.split(text.strip()[match.end():]):
+        words = words_of(REPREFIX.sub(r"\1", part or ""))
+        stems = [stem(word) for word in words]
+        if any(verb_place(stems, at) and word.isalpha() and (is_verb(word) or word in VERB_LEADS)
+               for at, word in enumerate(words)):
+            return False
+    return True
 
 
 def points_back(text: str) -> bool:

@@ -86,7 +86,7 @@ from chatops.bot.agent.entities import (
     without_quoted,
     words_of,
 )
-from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step
+from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step, thanks_with_news
 from chatops.bot.agent.free_text import word_candidates
 from chatops.bot.agent.lexicon import (
     ATTACHMENT_QUESTION,
@@ -180,6 +180,8 @@ class GuidedPlanner:
         previous = previous_step(request.earlier, tools)
         if previous is not None and is_acknowledgement(text):
             return Answer(text="You're welcome." if THANKS.match(text) else "OK.")
+        if thanks_with_news(text):
+            return Answer(text="You're welcome.")
         if previous is not None and previous.step.status is StepStatus.proposed and CALL_OFF.match(text):
             return Answer(text=f"OK, I won't plan anything more. {previous.spec.name} still waits on its card: "
                                "deny it there so that nobody approves it by mistake.")
