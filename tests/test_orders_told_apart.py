@@ -84,3 +84,31 @@ BELT_TOOLS = [
             {"belt": {"pattern": "^belt-[0-9]{2}$", "description": "belt id, e.g. belt-07"}}),
     runbook("conveyor_speeds", "Show the speed of each conveyor belt in the sorting hall", "read", {}),
 ]
+
+
+MAC = {"pattern": "^([0-9a-f]{2}:){5}[0-9a-f]{2}$", "description": "device MAC, e.g. 3c:22:fb:9a:10:4e"}
+SHOP_TOOLS = [
+    runbook("reboot_till", "Reboot a shop till: the sale in progress is parked first", "write",
+            {"till": {"pattern": "^till-[0-9]{2}$", "description": "till id, e.g. till-04"}}),
+    runbook("deauth_device", "Deauthenticate a device on the shop's guest wifi until it joins again", "write",
+            {"mac": MAC}),
+    runbook("till_status", "Show each till's state and its last sale", "read", {}),
+]
+
+
+async def test_everyday_words_for_a_reboot_ask_for_it() -> None:
+    """ "bounce till-04" and "power cycle till-04" ask for a tool whose verb is "reboot"; "kick <a
+    MAC> off the network" removes the device, however many pieces its value is written in."""
+    for order in ("bounce till-04", "power cycle till-04 pls"):
+        assert calls(await plan(order, SHOP_TOOLS)) == [("reboot_till", {"till": "till-04"})], order
+    assert calls(await plan("kick 3c:22:fb:9a:10:4e off the guest wifi", SHOP_TOOLS)) == \
+        [("deauth_device", {"mac": "3c:22:fb:9a:10:4e"})]
+    # "kick … off" is one phrase however many pieces the value between is tokenised into: its
+    # "kick" is then no restart of anything
+    from chatops.bot.agent.actions import shadowed
+    from chatops.bot.agent.entities import extract_entities
+    from chatops.bot.agent.phrases import clause_tokens
+
+    tokens = tuple(token for clause in clause_tokens(extract_entities("kick 3c:22:fb:9a:10:4e off the wifi").wording)
+                   for token in clause)
+    assert (0, 1) in shadowed(tokens, "restart")

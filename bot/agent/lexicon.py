@@ -96,7 +96,7 @@ ACKNOWLEDGEMENT = re.compile(
 # A `*` stands for one to three words ("put * live": "put checkout 3.2.0 live").
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "restart": ("restart", "bounce", "kick", "give it a kick", "give * a kick", "kick it", "cycle", "recycle",
-                "respawn", "reload", "relaunch", "power cycle", "power-cycle"),
+                "respawn", "reload", "relaunch", "power cycle", "power-cycle", "reboot"),
     "deploy": ("deploy", "ship", "release", "put live", "put * live", "go live", "take * live", "roll out",
                "roll * out", "rollout", "push to prod", "push * to prod", "push * to production", "push * live",
                "promote", "launch"),
@@ -115,7 +115,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "connect": ("connect", "connection", "accepts connections", "listening", "open", "refused"),
     # everyday English for the common actions a tool's name may not use
     "delete": ("delete", "remove", "drop", "get rid of", "throw away", "throw * away", "nuke", "zap", "erase",
-               "destroy", "trash", "rm", "kick out", "kick * out", "take out", "take * out", "pull * out", "offboard"),
+               "destroy", "trash", "rm", "kick out", "kick * out", "kick * off", "take out", "take * out",
+               "pull * out", "offboard"),
     # sending traffic another way ("move +49 outbound to bt", "fail over +33 to twilio-iad")
     "reroute": ("reroute", "re-route", "divert", "fail over", "failover", "move * to", "move * over to"),
     # doing again what ran once ("retry web-frontend", "rerun the one that got OOM killed")

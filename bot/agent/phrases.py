@@ -49,7 +49,7 @@ def synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[in
         return None
     head, tail = (stems(part) for part in synonym.split("*", 1))
     for position in phrase_positions(head, tokens):
-        for gap in range(1, 4):
+        for gap in range(1, 7):
             after = position + len(head) + gap
             if tokens[after: after + len(tail)] == tail:
                 span = range(position, after + len(tail))
