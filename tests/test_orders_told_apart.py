@@ -112,3 +112,49 @@ async def test_everyday_words_for_a_reboot_ask_for_it() -> None:
     tokens = tuple(token for clause in clause_tokens(extract_entities("kick 3c:22:fb:9a:10:4e off the wifi").wording)
                    for token in clause)
     assert (0, 1) in shadowed(tokens, "restart")
+
+
+OVEN_TOOLS = [
+    runbook("hold_oven", "Hold a bakery oven at a fixed temperature, overriding its baking programme", "write",
+            {"oven": {"pattern": "^oven-[0-9]$", "description": "oven id, e.g. oven-3"},
+             "celsius": {"type": "int", "min": 50, "max": 300, "description": "temperature to hold"}}),
+    runbook("preheat_oven", "Preheat an oven to a temperature before the first bake of the day", "write",
+            {"oven": {"pattern": "^oven-[0-9]$", "description": "oven id, e.g. oven-3"},
+             "celsius": {"type": "int", "min": 50, "max": 300, "description": "temperature to reach"}}),
+    runbook("oven_temps", "Show each oven's temperature and programme", "read", {}),
+]
+SENSOR_TOOLS = [
+    runbook("register_sensor", "Register a new sensor on the cold-store network", "write",
+            {"sensor": {"pattern": "^[a-z0-9][a-z0-9.-]*$", "description": "sensor name, e.g. coldroom.probe"},
+             "kind": {"type": "enum", "values": ["THERMO", "HYGRO"],
+                      "aliases": {"temperature": "THERMO", "humidity": "HYGRO"}}}),
+]
+POOL_TOOLS = [
+    runbook("pause_print_pool", "Pause or resume every printer of a print pool; jobs queue up while paused",
+            "write", {"pool": {"pattern": "^[a-z][a-z0-9._-]{0,40}$", "description": "The print pool"},
+                      "action": {"type": "enum", "values": ["pause", "resume"],
+                                 "aliases": {"stop": "pause", "start": "resume"}}}),
+]
+
+
+async def test_a_light_verb_meaning_the_tools_verb_asks_for_it() -> None:
+    """ "keep oven-3 at 220" for a tool that holds an oven at a temperature: "keep" means "hold"
+    in WordNet, although it is also a light verb."""
+    from chatops.bot.agent.unseen_verbs import unseen_verb_for
+
+    assert unseen_verb_for(["hold"], "keep oven-3 at 220") == ("keep", "hold")
+    assert calls(await plan("keep oven-3 at 220 for the sourdough", OVEN_TOOLS)) == \
+        [("hold_oven", {"oven": "oven-3", "celsius": 220})]
+
+
+async def test_the_word_an_enum_value_was_read_from_is_no_other_value() -> None:
+    """ "a humidity sensor": "humidity" gave the kind; the sensor is the name written."""
+    assert calls(await plan("make room1-b.s4 a humidity sensor", SENSOR_TOOLS)) == \
+        [("register_sensor", {"sensor": "room1-b.s4", "kind": "HYGRO"})]
+
+
+async def test_a_name_before_a_modal_is_the_subject_not_an_opening_verb() -> None:
+    """ "label-printer can start printing again": "label" may be a verb, but a word followed by
+    "can" is what the clause is about."""
+    assert calls(await plan("label-printer can start printing again", POOL_TOOLS)) == \
+        [("pause_print_pool", {"pool": "label-printer", "action": "resume"})]

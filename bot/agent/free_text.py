@@ -17,6 +17,7 @@ from chatops.bot.agent.entities import (
     stem,
     words_of,
 )
+from chatops.bot.agent.enums import enum_aliases
 from chatops.bot.agent.filled import FIT_POINTS, Filled, item_schema
 from chatops.bot.agent.lexicon import (
     DETERMINERS,
@@ -131,6 +132,9 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
     fill_range(params, filled, entities, put)  # "from 2026-11-01 to 2026-11-30" for start_date / end_date
     strings = [p for p in params if p.kind in ("string", "list") and p.name not in filled.args]
     taken = {str(v).lower() for v in filled.args.values()}
+    # the word another parameter's value was read from ("an ipv6 record": AAAA) is no value of these
+    taken |= {alias for p in params if p.kind == "enum" and p.name in filled.args
+              for alias, value in enum_aliases(p.schema).items() if value == filled.args[p.name]}
     # 'with summary "minor version"': a quoted text named as an optional parameter's is not the title
     reserved = {quoted.lower() for p in strings if not p.required
                 and (quoted := _quoted_after(anchor_stems(p.name, {}, []), entities)) is not None

@@ -19,7 +19,7 @@ from chatops.bot.agent.verb_senses import REQUEST_SENSES, base_forms, is_verb, m
 
 
 @functools.lru_cache(maxsize=1024)  # asked once per tool of a ranking, for the same request
-def verbs_asked(wording: str, *, known_too: bool = False) -> tuple[tuple[str, ...], ...]:
+def verbs_asked(wording: str, *, known_too: bool = False, light_too: bool = False) -> tuple[tuple[str, ...], ...]:
     """The words standing where an order puts its verb, each with the word after it (a particle
     may make the verb: "throw away", "back up"), that the lexicon does not know (or every one)."""
     found: list[tuple[str, ...]] = []
@@ -29,7 +29,8 @@ def verbs_asked(wording: str, *, known_too: bool = False) -> tuple[tuple[str, ..
         words = words_of(REPREFIX.sub(r"\1", part))
         stems = [stem(word) for word in words]
         for at, word in enumerate(words):
-            if not verb_place(stems, at) or not word.isalpha() or word in STOPWORDS or word in LIGHT_VERBS:
+            if not verb_place(stems, at) or not word.isalpha() or word in STOPWORDS or \
+                    (word in LIGHT_VERBS and not light_too):
                 continue
             following = words[at + 1] if at + 1 < len(words) else ""
             if not known_too and (synonym_class(word) is not None or
@@ -43,7 +44,7 @@ def verbs_asked(wording: str, *, known_too: bool = False) -> tuple[tuple[str, ..
 def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | None:
     """(the request's verb, the tool's verb it means), when a verb the lexicon does not know
     means one of the tool's verbs in WordNet and is not also its opposite."""
-    for asked in verbs_asked(wording):
+    for asked in verbs_asked(wording, light_too=True):
         forms = [f"{asked[0]}_{asked[1]}", asked[0]] if len(asked) > 1 else [asked[0]]
         for form in forms:
             if not is_verb(form):

@@ -176,6 +176,11 @@ class Choice:
     why: str
 
 
+# words that follow a clause's subject, never its opening verb: "email-sender can start consuming again"
+_AUXILIARIES = frozenset({"can", "could", "should", "will", "would", "must", "may", "might", "is", "are", "was",
+                          "were", "has", "have", "had", "can't", "cannot", "won't", "isn't", "keeps", "needs"})
+
+
 def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], anchors: frozenset[str],
                   avoid: set[str], objects: set[int], taken: set[str],
                   own_anchors: frozenset[str] = frozenset()) -> list[Choice]:
@@ -233,7 +238,8 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
         # its last part no English word
         opening_verb = span.clause_start and _verb_like(span.text) and not (
             "-" in span.text and not is_dictionary_word(span.text.rsplit("-", 1)[1].lower())
-            and any(example[1] for example in examples) and shape_of(span.text) in examples)
+            and any(example[1] for example in examples) and shape_of(span.text) in examples) and not (
+            position + 1 < len(spans) and spans[position + 1].text.lower() in _AUXILIARIES)  # "email-sender can …"
         if identifier_shaped(span.text) and not span.host and not opening_verb:  # a host's shape: no evidence
             score += SHAPE_POINTS
             why.append("shaped like a name")
