@@ -96,11 +96,9 @@ SHOP_TOOLS = [
 ]
 
 
-async def test_everyday_words_for_a_reboot_ask_for_it() -> None:
-    """ "bounce till-04" and "power cycle till-04" ask for a tool whose verb is "reboot"; "kick <a
-    MAC> off the network" removes the device, however many pieces its value is written in."""
-    for order in ("bounce till-04", "power cycle till-04 pls"):
-        assert calls(await plan(order, SHOP_TOOLS)) == [("reboot_till", {"till": "till-04"})], order
+async def test_kick_a_device_off_is_one_phrase_whatever_the_value_between() -> None:
+    """ "kick <a MAC> off the network" removes the device, however many pieces its value is
+    written in; its "kick" asks for no reboot."""
     assert calls(await plan("kick 3c:22:fb:9a:10:4e off the guest wifi", SHOP_TOOLS)) == \
         [("deauth_device", {"mac": "3c:22:fb:9a:10:4e"})]
     # "kick … off" is one phrase however many pieces the value between is tokenised into: its

@@ -96,7 +96,7 @@ ACKNOWLEDGEMENT = re.compile(
 # A `*` stands for one to three words ("put * live": "put checkout 3.2.0 live").
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "restart": ("restart", "bounce", "kick", "give it a kick", "give * a kick", "kick it", "cycle", "recycle",
-                "respawn", "reload", "relaunch", "power cycle", "power-cycle", "reboot"),
+                "respawn", "reload", "relaunch", "power cycle", "power-cycle"),
     "deploy": ("deploy", "ship", "release", "put live", "put * live", "go live", "take * live", "roll out",
                "roll * out", "rollout", "push to prod", "push * to prod", "push * to production", "push * live",
                "promote", "launch"),
