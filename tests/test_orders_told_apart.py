@@ -156,3 +156,18 @@ async def test_a_name_before_a_modal_is_the_subject_not_an_opening_verb() -> Non
     "can" is what the clause is about."""
     assert calls(await plan("label-printer can start printing again", POOL_TOOLS)) == \
         [("pause_print_pool", {"pool": "label-printer", "action": "resume"})]
+
+
+STORE = {"pattern": "^shop-[a-z]{2}$", "description": "storefront, e.g. shop-de"}
+BANNER_TOOLS = [
+    runbook("insert_banner", "Insert the maintenance banner at the top of a storefront's pages", "write",
+            {"store": STORE}),
+    runbook("remove_banner", "Remove the maintenance banner from a storefront's pages", "write", {"store": STORE}),
+]
+
+
+async def test_sticking_something_on_inserts_it_never_removes_it() -> None:
+    """ "stick a banner on shop-de": everyday English for putting it on; the two tools mean nearly
+    the same to the sentence encoder, so meaning alone would pick either."""
+    assert calls(await plan("stick a banner on shop-de, checkout is broken", BANNER_TOOLS)) == \
+        [("insert_banner", {"store": "shop-de"})]

@@ -124,7 +124,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # ending someone's sessions ("log m.santos out everywhere"); not "sign off", which approves
     "signout": ("sign out", "sign * out", "log out", "log * out", "logout", "log off", "log * off"),
     # putting someone or something into a set: a group, a list, a pool ("put m.rossi in db-admins")
-    "add": ("add", "put * in", "put * into", "put * on", "include", "enrol", "enroll", "onboard"),
+    "add": ("add", "insert", "put * in", "put * into", "put * on", "stick * on", "stick * in", "include",
+            "enrol", "enroll", "onboard"),
     # stopping something for a while, and the way back ("hold consumption", "thaw the freeze")
     "suspend": ("suspend", "pause", "freeze", "halt", "hold", "put * on hold", "shut * off", "lock",
                 "stop * from"),  # "stop report-mailer from firing": no more runs, not a shutdown
