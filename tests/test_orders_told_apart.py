@@ -171,3 +171,25 @@ async def test_sticking_something_on_inserts_it_never_removes_it() -> None:
     the same to the sentence encoder, so meaning alone would pick either."""
     assert calls(await plan("stick a banner on shop-de, checkout is broken", BANNER_TOOLS)) == \
         [("insert_banner", {"store": "shop-de"})]
+
+
+VAULT_TOOLS = [
+    runbook("backup_vault", "Back up a document vault to cold storage now, outside its nightly window", "write",
+            {"vault": {"pattern": "^vault-[0-9]{2}$", "description": "vault id, e.g. vault-04"}}),
+    runbook("seal_vault", "Seal a document vault: it takes no new documents until unsealed", "write",
+            {"vault": {"pattern": "^vault-[0-9]{2}$", "description": "vault id, e.g. vault-04"}}),
+]
+
+
+async def test_a_word_written_by_its_consonants_names_the_tools_word() -> None:
+    """ "bkp vault-04": the consonants people keep when they shorten "backup" in a hurry."""
+    assert calls(await plan("bkp vault-04 pls", VAULT_TOOLS)) == [("backup_vault", {"vault": "vault-04"})]
+
+
+async def test_an_arrow_is_written_for_to() -> None:
+    """ "cold-03 leaks, shift its pallets -> cold-07": the shelf after the arrow takes the pallets;
+    swapped, the pallets would go onto the leaking shelf."""
+    from tests.test_written_values import SHELF_TOOLS
+
+    assert calls(await plan("cold-03 leaks, shift its pallets -> cold-07", SHELF_TOOLS)) == \
+        [("shift_pallets", {"shelf": "cold-03", "to": "cold-07"})]

@@ -76,7 +76,9 @@ def after_its_preposition(param: Param, text: str) -> str | None:
     preposition = directed_by(param)
     if preposition is None:
         return None
-    for match in re.finditer(rf"\b{preposition}\s+(?:the\s+|its\s+)?([A-Za-z0-9][\w.@:/-]*[\w/])", text, re.IGNORECASE):
+    # "fwd 40555 -> 40556": an arrow is written for "to"
+    led = rf"(?:\b{preposition}\s+|(?:->|→|=>)\s*)" if preposition == "to" else rf"\b{preposition}\s+"
+    for match in re.finditer(rf"{led}(?:the\s+|its\s+)?([A-Za-z0-9][\w.@:/-]*[\w/])", text, re.IGNORECASE):
         value = match.group(1)
         if (restrictive(param.schema) or identifier_shaped(value)) and fitting(value, param.schema):
             return value

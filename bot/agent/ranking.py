@@ -53,6 +53,7 @@ from chatops.bot.agent.tool_words import (
     keyword_sources,
     own_keywords,
     own_name_words,
+    skeleton_of,
     summary_stems,
     typo_of,
 )
@@ -141,8 +142,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     described = summary_stems(spec.summary)
     clauses = clause_tokens(entities.wording, single | described)
     known = set(single | described)
-    clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known) or token)
-                for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"
+    clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known)
+                                              or skeleton_of(token, single) or token)
+                for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"; "fwd"
     tokens = [token for clause in clauses for token in clause]
     covered: set[int] = set()
     synonyms_hit: set[str] = set()

@@ -168,6 +168,23 @@ def abbreviation_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | N
     return found[0] if len(found) == 1 else None
 
 
+def skeleton_of(word: str, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """The one word of `vocabulary` that `word` writes by its consonants only, as people shorten
+    words in a hurry ("fwd" for "forward", "mgmt" for "management", "svc" for "service"): three
+    letters or more, no vowel, the same first letter, the rest in order, and the same last letter
+    (or the one before a final "e")."""
+    if len(word) < 3 or not word.isalpha() or set(word) & set("aeiouy") or is_english(word):
+        return None
+    found = [known for known in vocabulary if len(known) > len(word) + 1 and known[0] == word[0] and
+             word[-1] in (known[-1], known.rstrip("e")[-1:]) and _in_order(word[1:], known[1:])]
+    return found[0] if len(found) == 1 else None
+
+
+def _in_order(letters: str, word: str) -> bool:
+    rest = iter(word)
+    return all(letter in rest for letter in letters)
+
+
 _DERIVATIONS = frozenset({"able", "ible", "ing", "ed", "er", "ers", "ment", "ments", "ion", "ions", "ly", "ness", "s",
                           "es", "abl", "ibl"})
 
