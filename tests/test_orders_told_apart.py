@@ -193,3 +193,27 @@ async def test_an_arrow_is_written_for_to() -> None:
 
     assert calls(await plan("cold-03 leaks, shift its pallets -> cold-07", SHELF_TOOLS)) == \
         [("shift_pallets", {"shelf": "cold-03", "to": "cold-07"})]
+
+
+RENDER = {"pattern": "^rj-[0-9]{4}$", "description": "render job id, e.g. rj-4411"}
+RENDER_TOOLS = [
+    runbook("cancel_render", "Cancel a queued or running render job on the farm; frames done so far are kept",
+            "write", {"job": RENDER}),
+    runbook("render_progress", "Show a render job's progress: frames done, frames left, nodes busy", "read",
+            {"job": RENDER}),
+]
+
+
+async def test_kill_and_abort_a_job_cancel_it() -> None:
+    """ "kill rj-4411" and "abort rj-4411": how people cancel a job that runs."""
+    for order in ("kill rj-4411, it's hogging every node", "abort rj-4411"):
+        assert calls(await plan(order, RENDER_TOOLS)) == [("cancel_render", {"job": "rj-4411"})], order
+
+
+async def test_a_verb_acts_on_what_its_own_clause_names() -> None:
+    """ "kill the zoom call, let's move to chat; how far along is rj-4411?": the call is killed
+    (no tool of ours), the job is only asked about."""
+    outcome = await plan("kill the zoom call, let's move to chat; how far along is rj-4411?", RENDER_TOOLS)
+    assert not any(step.tool == "cancel_render" for step in getattr(outcome, "steps", []))
+    assert calls(await plan("rj-4411 is stuck at 99%, kill it", RENDER_TOOLS)) == \
+        [("cancel_render", {"job": "rj-4411"})]

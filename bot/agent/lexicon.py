@@ -139,8 +139,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "disable": ("disable", "deactivate", "turn off", "turn * off", "switch off", "switch * off", "take * offline"),
     "enable": ("enable", "activate", "reactivate", "re-enable", "turn on", "turn * on", "turn * back on", "switch on",
                "switch * on", "bring * back online", "bring * online", "put * back online"),
-    # taking back what was given: an access, a lease, an acceptance ("withdraw the risk acceptance")
-    "revoke": ("revoke", "withdraw", "rescind", "retract", "cancel", "scrap", "call off", "call * off"),
+    # taking back what was given: an access, a lease, an acceptance ("withdraw the risk acceptance"); and
+    # calling off what runs ("kill backfill bf-20944", "abort mig-0042")
+    "revoke": ("revoke", "withdraw", "rescind", "retract", "cancel", "scrap", "call off", "call * off",
+               "kill", "abort"),
     # giving something a new value ("set max_retries to 5", "write the key", "bump it to 2500")
     "set": ("set", "write", "update", "assign", "overwrite", "change * to", "bump * to", "flip * to",
             "switch * to", "put * to"),

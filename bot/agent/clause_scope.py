@@ -1,0 +1,43 @@
+"""A change is asked for on what its own clause names: "kill the zoom bridge, let's move to chat;
+how far along is mig-0042?" kills the bridge (no tool of ours), and only asks about mig-0042.
+
+Why apart from the ranking (`bot.agent.ranking`): the ranking finds a change by its verb anywhere
+in the request, and its values anywhere; a request of several clauses can hold one action's verb
+and another thing's id. Only the clauses decide which belongs to which."""
+
+from __future__ import annotations
+
+import re
+
+from chatops.bot.agent.candidate import Candidate
+from chatops.bot.agent.entities import CLAUSE, STOPWORDS, VERB_LEADS, stem, words_of
+from chatops.bot.agent.tool_words import summary_stems, tool_vocabulary
+from chatops.bot.agent.verb_senses import is_verb
+from chatops.bot.model import Risk
+
+_POINTING = frozenset({"it", "them", "that", "this", "those", "these", "one", "ones"})
+
+
+def acts_on_another_object(candidate: Candidate, text: str) -> bool:
+    """Whether the change's verb opens a clause that names an object of its own, none of the
+    change's words or values, while every value the change takes is written in other clauses.
+    "restart it, worker@2 is wedged" is not one: "it" names nothing of its own."""
+    if candidate.spec.risk is Risk.read or not candidate.action_hit:
+        return False
+    # a colon opens the order's details ("start a PM: 'Checkout 502s'"), not another clause
+    clauses = [part.lower() for part in CLAUSE.split(re.sub(r":\s+", " ", text)) if part and part.strip()]
+    values = [str(value).lower() for value in candidate.filled.args.values() if not isinstance(value, bool)]
+    if len(clauses) < 2 or not values:
+        return False
+    if not any(value in clause for value in values for clause in clauses):
+        return False  # values from earlier turns: the clause has no other thing's to compete with
+    verbs = {stem(word) for phrase in candidate.matched for word in words_of(phrase)}
+    own = tool_vocabulary(candidate.spec) | set(summary_stems(candidate.spec.summary))
+    for clause in clauses:
+        words = [word for word in words_of(clause) if word not in VERB_LEADS]
+        if not words or stem(words[0]) not in verbs or not is_verb(words[0]):
+            continue
+        if any(value in clause for value in values) or set(words[1:]) & _POINTING:
+            return False  # "rebuild it from scratch": "it" is what another clause names
+        return any(word not in STOPWORDS and stem(word) not in own | verbs for word in words[1:])
+    return False
