@@ -217,3 +217,20 @@ async def test_a_verb_acts_on_what_its_own_clause_names() -> None:
     assert not any(step.tool == "cancel_render" for step in getattr(outcome, "steps", []))
     assert calls(await plan("rj-4411 is stuck at 99%, kill it", RENDER_TOOLS)) == \
         [("cancel_render", {"job": "rj-4411"})]
+
+
+CAMERA_TOOLS = [
+    runbook("isolate_camera", "Isolate a CCTV camera from the site network, e.g. when it is compromised", "write",
+            {"camera": {"pattern": "^cam-[0-9]{2}$", "description": "camera id, e.g. cam-07"},
+             "keep_recording": {"type": "bool", "default": True,
+                                "description": "Keep recording to the camera's own card while isolated"}}),
+]
+
+
+async def test_a_state_word_of_another_phrase_does_not_set_a_flag() -> None:
+    """ "cut cam-07 off from the network but keep it recording": the "off" is the isolation's, not
+    the recording's; "keep recording off" would be the flag's."""
+    assert calls(await plan("cut cam-07 off from the network but keep it recording", CAMERA_TOOLS)) == \
+        [("isolate_camera", {"camera": "cam-07"})]
+    assert calls(await plan("isolate cam-07, keep recording off", CAMERA_TOOLS)) == \
+        [("isolate_camera", {"camera": "cam-07", "keep_recording": False})]

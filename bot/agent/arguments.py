@@ -282,6 +282,8 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
         return None
     if at is not None and off_unless_asked and _orders_the_flags_change(param, tokens, at):
         return True  # "suspend etl wh and kill the running queries too": its "kill" is no "off"
+    if at is not None:  # "cut gpu-3 off …, but keep it running": the state words around the flag's own
+        words = set(tokens[max(0, at - 3): at + 4])  # word, not the "off" of another phrase
     # the flag's own name is no state it is set to: "which cronjobs are suspended?" for `suspended_only`
     words = {word for word in words if stem(word) not in {stem(part) for part in identifier_words(param.name)}}
     yes = bool(words & (STATE_WORDS[0] | TRUE_PARTICLES))
