@@ -234,3 +234,22 @@ async def test_a_state_word_of_another_phrase_does_not_set_a_flag() -> None:
         [("isolate_camera", {"camera": "cam-07"})]
     assert calls(await plan("isolate cam-07, keep recording off", CAMERA_TOOLS)) == \
         [("isolate_camera", {"camera": "cam-07", "keep_recording": False})]
+
+
+
+TASK_TOOLS = [
+    runbook("reschedule_task", "Take a task off its worker so the dispatcher places it elsewhere; it waits for "
+            "the task's checkpoint unless force is true.", "write",
+            {"task": {"pattern": "^tsk-[0-9a-z]{5}$", "description": "task id, e.g. tsk-4f7q2"},
+             "queue": {"type": "enum", "values": ["billing", "search"], "description": "queue of the task"},
+             "force": {"type": "bool", "default": False, "description": "skip the checkpoint"}}),
+    runbook("worker_load", "Show each worker's tasks and load", "read",
+            {"queue": {"type": "enum", "values": ["billing", "search"], "description": "queue"}}),
+]
+
+
+async def test_an_order_to_bring_something_back_is_no_other_change_its_values_fit() -> None:
+    """ "put tsk-8x2kq back on its old worker in billing": the reschedule takes both values, but
+    it takes the task away, and its description says nothing of bringing anything back."""
+    outcome = await plan("put tsk-8x2kq back on its old worker in billing", TASK_TOOLS)
+    assert not any(step.tool == "reschedule_task" for step in getattr(outcome, "steps", []))

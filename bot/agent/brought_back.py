@@ -33,11 +33,8 @@ def brought_back(scored: list[Candidate], wording: str) -> set[str]:
     """The changes the request asks for by bringing something back: the one write whose values
     the request gives and whose description's first sentence says it puts things back as they
     were; or the write that takes the value named after "back on"."""
-    match = _BACK.search(wording)
+    match = _way_back(wording)
     if match is None:
-        return set()
-    before = words_of(wording[: match.start()])
-    if any(word in _NOT_RESTORING for word in before[-4:]):
         return set()
     writes = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing]
     named = (match.group(1) or "").lower()
@@ -46,6 +43,26 @@ def brought_back(scored: list[Candidate], wording: str) -> set[str]:
         return {taking[0].name}  # "put sport1.de.hd back on main": the change that takes `main`
     restoring = [c for c in writes if _says_as_before(c.spec.description)]
     return {restoring[0].name} if len(restoring) == 1 else set()
+
+
+def _way_back(wording: str) -> re.Match[str] | None:
+    match = _BACK.search(wording)
+    if match is None or any(word in _NOT_RESTORING for word in words_of(wording[: match.start()])[-4:]):
+        return None
+    return match
+
+
+# back to a place named with a determiner ("back on its old node", "back in the rack"), not to a
+# state ("back into line", "back in service")
+_BACK_TO_A_PLACE = re.compile(r"\bback\s+(?:on|onto|in|into|to)\s+(?:its|their|his|her|the)\b", re.IGNORECASE)
+
+
+def not_the_way_back(candidate: Candidate, wording: str) -> bool:
+    """Whether the request asks to bring something back to where it was and this change's
+    description does not say it does: "put pay-8x2kq back on its old node" is no eviction,
+    whatever values it takes."""
+    return candidate.spec.risk is not Risk.read and _way_back(wording) is not None and \
+        _BACK_TO_A_PLACE.search(wording) is not None and not _says_as_before(candidate.spec.description)
 
 
 def _says_as_before(description: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from chatops.bot.agent.brought_back import not_the_way_back
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import CLAUSE, Entities, is_unit, stem
@@ -173,7 +174,8 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
                                                                 (c.filled.example_fits or _names_a_listed_name(c))))
                and not c.filled.missing and not c.filled.ties
                and plausible(c) and one_clause(c, entities.text, read_from_words=True)
-               and (c.spec.risk is Risk.read or not leaves_a_target(c, targets))]
+               and (c.spec.risk is Risk.read or not leaves_a_target(c, targets))
+               and not not_the_way_back(c, entities.wording)]
     if not fitting:
         return []
     ranked = sorted(fitting, key=lambda c: (values_left(c, values), -c.filled.pattern_fits, -len(c.filled.args)))

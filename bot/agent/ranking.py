@@ -12,7 +12,7 @@ from dataclasses import replace
 from chatops.bot.agent.actions import asked_actions, change_verbs_asked, shadowed, tool_actions
 from chatops.bot.agent.amount_orders import same_way, sets_a_listed_value
 from chatops.bot.agent.arguments import fill_arguments
-from chatops.bot.agent.brought_back import brought_back
+from chatops.bot.agent.brought_back import brought_back, not_the_way_back
 from chatops.bot.agent.by_values import by_values, leaves_a_target, target_values, value_for_a_change
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clause_scope import acts_on_another_object
@@ -449,7 +449,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     looking = opens_with(LOOK_VERBS - LIGHT_VERBS, entities.wording)  # "get rid of it" is no look
     targets = target_values(entities)
     asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking, targets)
-             and not acts_on_another_object(c, entities.text)]
+             and not acts_on_another_object(c, entities.text)
+             and (c.action_hit or len(c.matched) >= 2 or not not_the_way_back(c, entities.wording))]
     # a question that names a change's words without asking for it ("who owns the WAF rules?") is
     # not a request for some read its values happen to fit either
     named_a_change = question and len(asked) < len(candidates)
