@@ -253,3 +253,13 @@ async def test_an_order_to_bring_something_back_is_no_other_change_its_values_fi
     it takes the task away, and its description says nothing of bringing anything back."""
     outcome = await plan("put tsk-8x2kq back on its old worker in billing", TASK_TOOLS)
     assert not any(step.tool == "reschedule_task" for step in getattr(outcome, "steps", []))
+
+
+async def test_leaving_one_thing_alone_does_not_forbid_every_change() -> None:
+    """ "don't touch the banner, just reboot till-04": the banner is left alone, the reboot asked.
+    "don't touch anything, …" still rules out every change."""
+    tools = [*SHOP_TOOLS, *BANNER_TOOLS]
+    assert calls(await plan("don't touch the banner, just reboot till-04", tools)) == \
+        [("reboot_till", {"till": "till-04"})]
+    outcome = await plan("don't touch anything, just reboot till-04", tools)
+    assert not any(step.tool == "reboot_till" for step in getattr(outcome, "steps", []))

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from chatops.bot.agent.entities import extract_entities, identifier_words, stem, words_of
-from chatops.bot.agent.lexicon import CHANGE_VERBS, MUTATING_VERBS, NEGATION, REFERENCES
+from chatops.bot.agent.lexicon import CHANGE_VERBS, MUTATING_VERBS, NEGATION, REFERENCES, STOPWORDS
 from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.ranking import Meaning, score_tool
 from chatops.bot.agent.tool_words import action_stems, tool_vocabulary, typo_of
@@ -62,8 +62,9 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
     for span in negations.spans:
         words = {stem(word) for word in words_of(span)}
         # "don't touch anything else" leaves the rest of the request to do
+        # "don't touch the bank file, just recalc …" names what not to change: not everything
         change_anything = bool(words & {stem(word) for word in CHANGE_VERBS}) and \
-            not {"else", "other", "others"} & set(words_of(span))
+            not {"else", "other", "others"} & set(words_of(span)) and not _names_its_object(span)
         entities = extract_entities(span)
         similarity = dict(meaning(span)) if meaning is not None else {}
         closest = max(similarity.values(), default=0.0)
@@ -90,6 +91,21 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
             if ((named or by_meaning) and not outnamed) or (change_anything and spec.risk is not Risk.read):
                 forbidden.setdefault(spec.name, span)
     return forbidden
+
+
+# what stands for "anything at all" after a negated change ("don't touch anything in prod")
+_ANYTHING = frozenset({"anything", "everything", "nothing", "any", "single", "stuff", "prod", "production", "it",
+                       "them"})
+
+
+def _names_its_object(span: str) -> bool:
+    """Whether a negated change names what it leaves alone ("touch the bank file") rather than
+    anything at all ("touch anything", "change a thing in prod", "touching")."""
+    words = words_of(span)
+    change = {stem(word) for word in CHANGE_VERBS}
+    at = next((index for index, word in enumerate(words) if stem(word) in change), None)
+    rest = [word for word in words[at + 1:] if word not in STOPWORDS] if at is not None else []
+    return bool(rest) and not set(rest) & _ANYTHING
 
 
 def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) -> Plan:
