@@ -263,3 +263,18 @@ async def test_leaving_one_thing_alone_does_not_forbid_every_change() -> None:
         [("reboot_till", {"till": "till-04"})]
     outcome = await plan("don't touch anything, just reboot till-04", tools)
     assert not any(step.tool == "reboot_till" for step in getattr(outcome, "steps", []))
+
+
+BADGE = {"pattern": "^bd-[0-9]{5}$", "description": "badge id, e.g. bd-20931"}
+BADGE_TOOLS = [
+    runbook("revoke_badge", "Revoke a door badge so that it opens no door", "write", {"badge": BADGE}),
+    runbook("renew_badge", "Renew a door badge for another year", "write", {"badge": BADGE}),
+    runbook("badge_swipes", "Show a badge's door swipes of the last days", "read", {"badge": BADGE}),
+]
+
+
+async def test_cutting_off_an_access_revokes_it() -> None:
+    """ "cut off bd-20931": everyday English for taking an access back."""
+    assert calls(await plan("cut off bd-20931, she left today", BADGE_TOOLS)) == \
+        [("revoke_badge", {"badge": "bd-20931"})]
+    assert calls(await plan("cut bd-20931 off", BADGE_TOOLS)) == [("revoke_badge", {"badge": "bd-20931"})]

@@ -142,7 +142,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # taking back what was given: an access, a lease, an acceptance ("withdraw the risk acceptance"); and
     # calling off what runs ("kill backfill bf-20944", "abort mig-0042")
     "revoke": ("revoke", "withdraw", "rescind", "retract", "cancel", "scrap", "call off", "call * off",
-               "kill", "abort"),
+               "kill", "abort", "cut off", "cut * off"),
     # giving something a new value ("set max_retries to 5", "write the key", "bump it to 2500")
     "set": ("set", "write", "update", "assign", "overwrite", "change * to", "bump * to", "flip * to",
             "switch * to", "put * to"),
