@@ -278,3 +278,25 @@ async def test_cutting_off_an_access_revokes_it() -> None:
     assert calls(await plan("cut off bd-20931, she left today", BADGE_TOOLS)) == \
         [("revoke_badge", {"badge": "bd-20931"})]
     assert calls(await plan("cut bd-20931 off", BADGE_TOOLS)) == [("revoke_badge", {"badge": "bd-20931"})]
+
+
+LIBRARY_TOOLS = [
+    runbook("waive_fine", "Waive a library member's fine, with a justification kept for the audit", "write",
+            {"member": {"pattern": "^lib-[0-9]{5}$", "description": "member id, e.g. lib-20931"},
+             "justification": {"description": "Why the fine is waived"}}),
+    runbook("notify_member", "Send a library member a message by email", "write",
+            {"member": {"pattern": "^lib-[0-9]{5}$", "description": "member id, e.g. lib-20931"},
+             "title": {"description": "subject line"},
+             "body": {"default": "", "description": "message text"}}),
+]
+
+
+async def test_a_quoted_text_after_a_parameters_name_is_its_value() -> None:
+    """ 'justification "…"' fills the justification, whatever plain word could too; of two quoted
+    texts, the one no other parameter took is the message ('titled "…" saying "…"')."""
+    assert calls(await plan('waive the overdue one on lib-20931, justification "returned by post, HD-11"',
+                            LIBRARY_TOOLS)) == \
+        [("waive_fine", {"member": "lib-20931", "justification": "returned by post, HD-11"})]
+    assert calls(await plan('notify lib-20931 titled "Your card" saying "It is ready at the desk"',
+                            LIBRARY_TOOLS)) == \
+        [("notify_member", {"member": "lib-20931", "title": "Your card", "body": "It is ready at the desk"})]

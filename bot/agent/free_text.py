@@ -108,8 +108,13 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
     request names them next to the value, or when only their pattern accepts it ("for 2h")."""
     for param in (p for p in params if p.kind == "string" and p.name not in filled.args):
         labelled = labelled_value(param, entities.text)
+        # 'justification "not internet facing"': the quoted text right after the parameter's own name
+        quoted = _quoted_after(anchor_stems(param.name, {}, []), entities) if param.required else None
         if labelled is not None and fitting(labelled, param.schema):
             put(param, fitting(labelled, param.schema), f"{param.name} {labelled} (written after '{param.name}:')",
+                FIT_POINTS["anchor", "string"])
+        elif quoted is not None and fitting(quoted, param.schema):
+            put(param, fitting(quoted, param.schema), f"{param.name} {quoted} (quoted after '{param.name}')",
                 FIT_POINTS["anchor", "string"])
         elif (directed := after_its_preposition(param, entities.text)) is not None:
             put(param, fitting(directed, param.schema),
@@ -198,7 +203,8 @@ def fill_text(params: list[Param], filled: Filled, spans: list[Span], entities: 
         named = _quoted_after(own, entities)  # 'reason "customer updated card"', "with note 'db fixed'"
         if named is None and free == [param]:  # the one quoted value, and the one parameter of free text left
             left = [text for text in entities.quoted if text.lower() not in taken]
-            if len(left) == 1 and len(entities.quoted) == 1 and not labelled_otherwise(left[0], param, entities.text):
+            # the one quoted text no other parameter took ('titled "…" saying "…"')
+            if len(left) == 1 and not labelled_otherwise(left[0], param, entities.text):
                 named = left[0]
         if named is None and (whose := possessor(param, entities.text)) is not None and \
                 whose.lower() not in taken and fitting(whose, item_schema(param)):
