@@ -300,3 +300,15 @@ async def test_a_quoted_text_after_a_parameters_name_is_its_value() -> None:
     assert calls(await plan('notify lib-20931 titled "Your card" saying "It is ready at the desk"',
                             LIBRARY_TOOLS)) == \
         [("notify_member", {"member": "lib-20931", "title": "Your card", "body": "It is ready at the desk"})]
+
+
+async def test_a_light_verb_asks_for_no_tool_named_by_another_light_verb() -> None:
+    """ "put till-04 back": "put" and "set" share a sense too general to ask for `set_till_offline`,
+    which would do the opposite of what was asked."""
+    tools = [runbook("set_till_offline", "Set a shop till offline: it takes no payments until set online", "write",
+                     {"till": {"pattern": "^till-[0-9]{2}$", "description": "till id, e.g. till-04"}}),
+             runbook("reboot_till", "Reboot a shop till: the sale in progress is parked first", "write",
+                     {"till": {"pattern": "^till-[0-9]{2}$", "description": "till id, e.g. till-04"}}),
+             runbook("till_status", "Show each till's state and its last sale", "read", {})]
+    outcome = await plan("put till-04 back, the card reader has been replaced", tools)
+    assert not any(step.tool == "set_till_offline" for step in getattr(outcome, "steps", []))

@@ -50,6 +50,8 @@ def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | No
             if not is_verb(form):
                 continue
             for verb in tool_verbs:
+                if form in LIGHT_VERBS and verb in LIGHT_VERBS:
+                    continue  # "put" and "set" share a sense too general to ask for `set_out_of_service`
                 if form != verb and means(form, verb) and not opposes(form, verb):
                     return form.replace("_", " "), verb
             break  # the phrasal verb, when WordNet has it, is the verb ("back up" is not "back")
