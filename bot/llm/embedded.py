@@ -152,6 +152,11 @@ def _serve(request: dict[str, object]) -> None:
     params.hostnames = ["127.0.0.1"]
     if request.get("threads"):
         params.cpuparams.n_threads = int(request["threads"])  # type: ignore[call-overload]
+    if request.get("cache_ram_mib") is not None:
+        params.cache_ram_mib = int(request["cache_ram_mib"])  # type: ignore[call-overload]
+    if request.get("kv_cache_type") == "q8_0":  # the V cache can be quantised only with flash attention
+        params.cache_type_k = params.cache_type_v = xllamacpp.ggml_type.GGML_TYPE_Q8_0
+        params.flash_attn_type = xllamacpp.llama_flash_attn_type.LLAMA_FLASH_ATTN_TYPE_ENABLED
     params.verbosity = 0
     server = None
     for attempt in range(PORT_ATTEMPTS):
