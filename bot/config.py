@@ -120,6 +120,8 @@ class LocalModelConfig(Section):
     threads: int = Field(0, ge=0)  # 0: llama.cpp's default
     max_tokens: int = Field(256, ge=16)
     """Tokens the embedded model may write per call."""
+    kv_cache_type: Literal["f16", "q8_0"] = "f16"
+    """How the model's attention cache is stored: `f16`, or `q8_0` (half the memory; with flash attention)."""
 
 
 class LLMConfig(Section):

@@ -96,7 +96,8 @@ class EmbeddedModelServer:
             if not self.path.is_file():
                 raise EmbeddedModelMissing(f"llm.local.path: no model file at {self.path}")
             request = {"path": str(self.path), "context": self.config.context,
-                       "max_tokens": self.config.max_tokens, "threads": self.config.threads}
+                       "max_tokens": self.config.max_tokens, "threads": self.config.threads,
+                       "kv_cache_type": self.config.kv_cache_type}
             logs = None if os.environ.get("CHATOPS_LLAMA_LOGS") else subprocess.DEVNULL
             child = subprocess.Popen([sys.executable, "-m", "chatops.bot.llm.embedded", json.dumps(request)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logs, text=True,
