@@ -50,8 +50,9 @@ PLANNER_EVAL = HERE / "planner_eval.py"
 class Recorder:
     """A loopback proxy in front of the model server that keeps every chat request and its answer."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, out: Path | None = None) -> None:
         self.upstream = upstream.rstrip("/")
+        self.out = out.open("w") if out else None  # written as they come: a long capture can be read while it runs
         self.label = ""
         self.records: list[dict[str, Any]] = []
         self.port = 0
@@ -85,6 +86,9 @@ class Recorder:
             status, kind = answer.status, answer.content_type
         if request.path.endswith("/chat/completions"):
             self.records.append({"source": self.label, **summary(json.loads(body), status, data)})
+            if self.out:
+                self.out.write(json.dumps(self.records[-1]) + "\n")
+                self.out.flush()
         return web.Response(body=data, status=status, content_type=kind)
 
 
@@ -157,7 +161,7 @@ def largest_tool_config() -> tuple[Path, int]:
     return best
 
 
-async def capture(out: Path, *, bare_cases: int) -> None:
+async def capture(out: Path, *, bare_cases: int, ties: str) -> None:
     sys.path.insert(0, str(HERE))
     import planner_eval  # type: ignore[import-not-found]
 
@@ -170,7 +174,7 @@ async def capture(out: Path, *, bare_cases: int) -> None:
     llm = eval_config.llm
     server = EmbeddedModelServer(llm.local)
     await asyncio.to_thread(server.start)
-    recorder = Recorder(server.base_url)
+    recorder = Recorder(server.base_url, out)
     started = time.perf_counter()
     try:
         model = build_model(llm, embedded_base_url=await recorder.start())
@@ -189,8 +193,9 @@ async def capture(out: Path, *, bare_cases: int) -> None:
                 config = eval_config
             recorder.label = "guided"
             await evaluate(config, path, planner=guided())
-            recorder.label = "guided, model breaks ties"
-            await evaluate(config, path, planner=guided(choose_with_model=True))
+            if ties and (ties == "all" or path.name == "plans.jsonl"):
+                recorder.label = "guided, model breaks ties"
+                await evaluate(config, path, planner=guided(choose_with_model=True))
         with tempfile.TemporaryDirectory() as folder:
             recorder.label = "alert"
             await evaluate(eval_config, alert_cases(Path(folder)), planner=guided())
@@ -201,13 +206,16 @@ async def capture(out: Path, *, bare_cases: int) -> None:
             for label, config_path in (("bare, eval.toml tools", HERE / "data" / "eval.toml"),
                                        (f"bare, {big.relative_to(REPO)} tools", big)):
                 recorder.label = label
-                bare = ModelPlanner(model, native_output=True, timeout=llm.timeout, max_tokens=llm.local.max_tokens,
+                # max_tokens 1: only the prompt's length is wanted here (the bare planner is the eval's
+                # baseline, never the bot's planner for `local`); its 256-token replies took ~60 s each
+                bare = ModelPlanner(model, native_output=True, timeout=llm.timeout, max_tokens=1,
                                     temperature=0.0, concurrency=asyncio.Semaphore(1))
                 await evaluate(with_model(load_config(config_path), "local"), cases, planner=bare)
     finally:
         await recorder.stop()
         await asyncio.to_thread(server.stop)
-    out.write_text("".join(json.dumps(record) + "\n" for record in recorder.records))
+        if recorder.out:
+            recorder.out.close()
     print(f"{len(recorder.records)} model requests in {time.perf_counter() - started:.0f} s -> {out}")
     print_lengths(recorder.records, llm.local.max_tokens)
 
@@ -215,6 +223,15 @@ async def capture(out: Path, *, bare_cases: int) -> None:
 def quantile(values: list[int], q: float) -> int:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def cap(record: dict[str, Any], max_tokens: int) -> int:
+    """The reply's token cap the request was sent with (the bare planner's was 1, see `capture`:
+    its real one is `max_tokens`)."""
+    if record["source"].startswith("bare"):
+        return max_tokens
+    body = record["body"]
+    return int(body.get("max_completion_tokens") or body.get("max_tokens") or max_tokens)
 
 
 def print_lengths(records: list[dict[str, Any]], max_tokens: int) -> None:
@@ -226,8 +243,7 @@ def print_lengths(records: list[dict[str, Any]], max_tokens: int) -> None:
         chosen = [r for r in records if r["source"] == source or (
             source.startswith("all") and not r["source"].startswith("bare"))]
         counts = [r["prompt_tokens"] for r in chosen if r.get("prompt_tokens") is not None]
-        needs = [r["prompt_tokens"] + int(r["body"].get("max_tokens") or max_tokens)
-                 for r in chosen if r.get("prompt_tokens") is not None]
+        needs = [r["prompt_tokens"] + cap(r, max_tokens) for r in chosen if r.get("prompt_tokens") is not None]
         errors = sum(1 for r in chosen if r.get("error"))
         if counts:
             print(f"{source:58}{len(chosen):>6}{statistics.median(counts):>8.0f}{quantile(counts, 0.99):>6}"
@@ -256,12 +272,24 @@ def rss_mb(pid: int) -> float:
 
 
 async def replay(stored: Path, *, context: int, kv_cache_type: str, cache_ram_mib: int | None,
-                 without_bare: bool = False) -> None:
+                 without_bare: bool = False, per_source: int = 0, save: Path | None = None) -> None:
     records = [json.loads(line) for line in stored.read_text().splitlines() if line.strip()]
     records = [r for r in records if not (without_bare and r["source"].startswith("bare"))]
+    seen: set[str] = set()
+    kept: dict[str, int] = {}
+    chosen = []
+    for record in records:  # each distinct request once, at most `per_source` of each source
+        key = json.dumps(record["body"], sort_keys=True)
+        if key in seen or (per_source and kept.get(record["source"], 0) >= per_source):
+            continue
+        seen.add(key)
+        kept[record["source"]] = kept.get(record["source"], 0) + 1
+        chosen.append(record)
+    records = chosen
     child, url = start_child(context, kv_cache_type, cache_ram_mib)
     at_rest = rss_mb(child.pid)
     changed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    answers: list[dict[str, Any]] = []
     by_source: dict[str, list[int]] = {}
     peak = at_rest
     started = time.perf_counter()
@@ -272,6 +300,7 @@ async def replay(stored: Path, *, context: int, kv_cache_type: str, cache_ram_mi
                     now = summary(record["body"], answer.status, await answer.read())
                 peak = max(peak, rss_mb(child.pid))
                 same = (now.get("answer"), "error" in now) == (record.get("answer"), "error" in record)
+                answers.append({"source": record["source"], "body": record["body"], **now})
                 tally = by_source.setdefault(record["source"], [0, 0])
                 tally[0] += 1
                 if not same:
@@ -295,6 +324,8 @@ async def replay(stored: Path, *, context: int, kv_cache_type: str, cache_ram_mi
               f"\n      stored {record.get('answer') or record.get('error')!r}"
               f"\n      now    {now.get('answer') or now.get('error')!r}")
     print(f"  a prompt of ~{context * 5} tokens: HTTP {overflow[0]} {overflow[1]}")
+    if save:
+        save.write_text("".join(json.dumps(answer) + "\n" for answer in answers))
 
 
 def main() -> None:
@@ -302,22 +333,29 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     cap = sub.add_parser("capture")
     cap.add_argument("out", type=Path)
+    cap.add_argument("--ties", choices=("all", "plans", ""), default="plans",
+                     help="where the tie-break prompts (choose_with_model) are captured too: every set "
+                     "(slow: several hundred model calls), plans.jsonl only, or nowhere")
     cap.add_argument("--bare-cases", type=int, default=40, help="plans.jsonl cases the bare planner is asked")
     rep = sub.add_parser("replay")
     rep.add_argument("stored", type=Path)
     rep.add_argument("--context", type=int, default=4096)
     rep.add_argument("--kv-cache-type", default="f16", choices=("f16", "q8_0"))
     rep.add_argument("--cache-ram-mib", type=int, default=None,
-                     help="llama.cpp's prompt cache in RAM (its default 8192)")
+                     help="llama.cpp's prompt cache in RAM (its default 8192; the bot's: "
+                     "bot.llm.embedded.PROMPT_CACHE_MIB)")
+    rep.add_argument("--per-source", type=int, default=0, help="at most this many distinct requests per source")
+    rep.add_argument("--save", type=Path, default=None, help="write this replay's answers (JSONL), to replay against")
     rep.add_argument("--without-bare", action="store_true", help="only what the bot sends (not the bare planner's)")
     lengths = sub.add_parser("lengths")
     lengths.add_argument("stored", type=Path)
     args = parser.parse_args()
     if args.command == "capture":
-        asyncio.run(capture(args.out, bare_cases=args.bare_cases))
+        asyncio.run(capture(args.out, bare_cases=args.bare_cases, ties=args.ties))
     elif args.command == "replay":
         asyncio.run(replay(args.stored, context=args.context, kv_cache_type=args.kv_cache_type,
-                           cache_ram_mib=args.cache_ram_mib, without_bare=args.without_bare))
+                           cache_ram_mib=args.cache_ram_mib, without_bare=args.without_bare,
+                           per_source=args.per_source, save=args.save))
     else:
         records = [json.loads(line) for line in args.stored.read_text().splitlines() if line.strip()]
         print_lengths(records, LocalModelConfig().max_tokens)

