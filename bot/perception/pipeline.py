@@ -156,6 +156,8 @@ class Perceiver:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self._image_reader is not None:
+            self._image_reader.close()
 
     # --- perceiving -------------------------------------------------------------------------------
 
