@@ -19,9 +19,9 @@ _POINTING = frozenset({"it", "them", "that", "this", "those", "these", "one", "o
 
 
 def acts_on_another_object(candidate: Candidate, text: str) -> bool:
-    """Whether the change's verb opens a clause that names an object of its own, none of the
-    change's words or values, while every value the change takes is written in other clauses.
-    "restart it, worker@2 is wedged" is not one: "it" names nothing of its own."""
+    """Whether the change's verb opens a clause that names an object of its own (a word that is
+    none of the change's words), while the values the change takes are written only in other
+    clauses. "restart it, worker@2 is wedged" is not one: "it" points at what another names."""
     if candidate.spec.risk is Risk.read or not candidate.action_hit:
         return False
     # a colon opens the order's details ("start a PM: 'Checkout 502s'"), not another clause
