@@ -312,3 +312,14 @@ async def test_a_light_verb_asks_for_no_tool_named_by_another_light_verb() -> No
              runbook("till_status", "Show each till's state and its last sale", "read", {})]
     outcome = await plan("put till-04 back, the card reader has been replaced", tools)
     assert not any(step.tool == "set_till_offline" for step in getattr(outcome, "steps", []))
+
+
+async def test_a_percentage_beats_a_bare_number_near_the_word_percent() -> None:
+    """ "dim L04@hall to 60 percent for 8 hours": the level is 60, not the 8 written after the word
+    "percent"."""
+    tools = [runbook("dim_light", "Dim a hall light to a level for some hours", "write",
+                     {"light": {"pattern": "^L[0-9]{2}@[a-z]+$", "description": "light, e.g. L04@hall"},
+                      "percent": {"type": "int", "min": 0, "max": 100, "description": "level in percent"},
+                      "hours": {"type": "int", "min": 0, "max": 24, "default": 4, "description": "how long"}})]
+    assert calls(await plan("dim L04@hall down to 60 percent for 8 hours", tools)) == \
+        [("dim_light", {"light": "L04@hall", "percent": 60, "hours": 8})]

@@ -115,13 +115,25 @@ def converted_duration(param: Param, entities: Entities) -> int | None:
     return value if fits_bounds(value, param.schema) else None
 
 
+_PERCENT = frozenset({"percent", "percentage", "pct"})
+
+
+def percentage_for(param: Param, entities: Entities) -> int | None:
+    """The request's one percentage ("60%", "60 percent") for a parameter about percent: before any
+    bare number near its name ("down to 60 percent for 8 hours" is 60, not 8)."""
+    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
+    if not {part for part in re.split(r"[_\W]+", named_by) if part} & _PERCENT or len(entities.percentages) != 1:
+        return None
+    return entities.percentages[0] if fits_bounds(entities.percentages[0], param.schema) else None
+
+
 def unit_number(param: Param, entities: Entities) -> int | None:
     """A number written with the unit this parameter counts in: a percentage for a parameter about
     percent, "14 days"/"30d" for one named in days (hours, minutes, seconds, weeks)."""
     named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
     words = {part for part in re.split(r"[_\W]+", named_by) if part}
-    if words & {"percent", "percentage", "pct"} and len(entities.percentages) == 1:
-        return entities.percentages[0] if fits_bounds(entities.percentages[0], param.schema) else None
+    if (percent := percentage_for(param, entities)) is not None or (words & _PERCENT and entities.percentages):
+        return percent
     if words & {"percent", "percentage", "pct"} and not entities.percentages and _TO_ALL.search(entities.plain) \
             and fits_bounds(100, param.schema):
         return 100  # "push v2.9.0 to all cameras": the whole of them
@@ -210,6 +222,9 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     duration = converted_duration(param, entities)
     if duration is not None and duration not in used:
         return duration, set()  # "for 2 hours" to a parameter in minutes: the unit decides, not the nearness
+    percent = percentage_for(param, entities)
+    if percent is not None and percent not in used:
+        return percent, set()
     sizes = target_size(param, entities) or own_unit_sizes(param, entities) or converted_sizes(param, entities)
     if len(sizes) == 1 and sizes[0] not in used and fits_bounds(sizes[0], param.schema):
         return sizes[0], set()  # "to 2 TiB" for `size_gib`: 2048, never the bare 2
