@@ -323,3 +323,13 @@ async def test_a_percentage_beats_a_bare_number_near_the_word_percent() -> None:
                       "hours": {"type": "int", "min": 0, "max": 24, "default": 4, "description": "how long"}})]
     assert calls(await plan("dim L04@hall down to 60 percent for 8 hours", tools)) == \
         [("dim_light", {"light": "L04@hall", "percent": 60, "hours": 8})]
+
+
+async def test_a_multiplier_fills_a_count() -> None:
+    """ "print /labels/shelf.pdf x3": three copies, for a parameter that says how many."""
+    tools = [runbook("print_label", "Print a label file on the front desk printer", "write",
+                     {"file": {"pattern": "^/[a-z0-9_/.-]+$", "description": "path, e.g. /labels/a.pdf"},
+                      "copies": {"type": "int", "min": 1, "max": 20, "default": 1,
+                                 "description": "How many copies to print"}})]
+    assert calls(await plan("print /labels/shelf.pdf x3", tools)) == \
+        [("print_label", {"file": "/labels/shelf.pdf", "copies": 3})]

@@ -212,6 +212,13 @@ def number_after(words: tuple[str, ...], entities: Entities) -> int | None:
     return found[0] if len(found) == 1 else None
 
 
+def _counts(param: Param) -> bool:
+    """Whether the parameter is a count: by its name ("count", "attempts") or "how many" in its
+    description ("How many copies to print")."""
+    return bool(set(identifier_words(param.name.lower())) & _COUNT_NAMES) or \
+        re.search(r"\bhow\s+many\b", str(param.schema.get("description", "")), re.IGNORECASE) is not None
+
+
 def number_for(param: Param, entities: Entities, used: set[int], summary: str, *,
                only_number: bool) -> tuple[int | None, set[str]]:
     """The number this parameter takes, and the words it was written in when those were a name
@@ -232,8 +239,7 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
         entities = dataclasses.replace(entities, numbers=[n for n in entities.numbers
                                                           if n not in {count for count, _ in entities.sizes}])
     anchors = anchor_stems(param.name, param.schema, [])
-    if set(identifier_words(param.name.lower())) & _COUNT_NAMES or \
-            re.search(r"\bhow\s+many\b", str(param.schema.get("description", "")), re.IGNORECASE):
+    if _counts(param):
         anchors |= {stem("times")}  # "ping it 10 times", "until it happens 100 more times"
     if only_number:
         anchors |= summary_stems(summary) | COUNT_WORDS
@@ -249,6 +255,9 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
         return lone[0], set()  # a lone number where one is needed ("scale checkout to 4"; "for 20 min" is no id)
     if param.required and (shaped := shaped_like_its_example(param, free, entities)) is not None:
         return shaped, set()  # "job 51120 has been stuck for 45 min at 99%" for "The run number, e.g. 48213"
+    times = [n for prefix, n in entities.numbered if prefix.lower() in ("x", "×")]
+    if _counts(param) and len(times) == 1 and times[0] not in used and fits_bounds(times[0], param.schema):
+        return times[0], {f"x{times[0]}"}  # "send it to the printers x4": four copies
     answered = answered_status(param, entities)  # "is /ingest answering 204", "it should return 401"
     if answered is not None and answered not in used:
         return answered, set()
