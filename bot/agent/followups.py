@@ -19,11 +19,11 @@ from typing import Any
 
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
-from chatops.bot.agent.entities import CLAUSE, extract_entities, stem, words_of
+from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS, THANKS, VERB_LEADS
 from chatops.bot.agent.numbers import fits_bounds
 from chatops.bot.agent.param_kinds import parameters
-from chatops.bot.agent.phrases import REPREFIX, verb_place
+from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.pointed_rows import pointed_row
 from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.bot.agent.verb_senses import is_verb
@@ -75,13 +75,8 @@ def thanks_with_news(text: str) -> bool:
     match = THANKS.match(text.strip())
     if not match or "?" in text:
         return False
-    for part in CLAUSE.split(text.strip()[match.end():]):
-        words = words_of(REPREFIX.sub(r"\1", part or ""))
-        stems = [stem(word) for word in words]
-        if any(verb_place(stems, at) and word.isalpha() and (is_verb(word) or word in VERB_LEADS)
-               for at, word in enumerate(words)):
-            return False
-    return True
+    return not any(word.isalpha() and (is_verb(word) or word in VERB_LEADS)
+                   for word, _ in words_at_verb_place(text.strip()[match.end():]))
 
 
 def points_back(text: str) -> bool:

@@ -118,11 +118,19 @@ def converted_duration(param: Param, entities: Entities) -> int | None:
 _PERCENT = frozenset({"percent", "percentage", "pct"})
 
 
+def _named_by(param: Param) -> str:
+    """The parameter's name and description, lower case: the words that say what it counts in."""
+    return f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
+
+
+def _about_percent(param: Param) -> bool:
+    return bool({part for part in re.split(r"[_\W]+", _named_by(param)) if part} & _PERCENT)
+
+
 def percentage_for(param: Param, entities: Entities) -> int | None:
     """The request's one percentage ("60%", "60 percent") for a parameter about percent: before any
     bare number near its name ("down to 60 percent for 8 hours" is 60, not 8)."""
-    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
-    if not {part for part in re.split(r"[_\W]+", named_by) if part} & _PERCENT or len(entities.percentages) != 1:
+    if not _about_percent(param) or len(entities.percentages) != 1:
         return None
     return entities.percentages[0] if fits_bounds(entities.percentages[0], param.schema) else None
 
@@ -130,11 +138,10 @@ def percentage_for(param: Param, entities: Entities) -> int | None:
 def unit_number(param: Param, entities: Entities) -> int | None:
     """A number written with the unit this parameter counts in: a percentage for a parameter about
     percent, "14 days"/"30d" for one named in days (hours, minutes, seconds, weeks)."""
-    named_by = f"{' '.join(identifier_words(param.name))} {param.schema.get('description', '')}".lower()
-    words = {part for part in re.split(r"[_\W]+", named_by) if part}
-    if (percent := percentage_for(param, entities)) is not None or (words & _PERCENT and entities.percentages):
+    named_by = _named_by(param)
+    if (percent := percentage_for(param, entities)) is not None or (_about_percent(param) and entities.percentages):
         return percent
-    if words & {"percent", "percentage", "pct"} and not entities.percentages and _TO_ALL.search(entities.plain) \
+    if _about_percent(param) and not entities.percentages and _TO_ALL.search(entities.plain) \
             and fits_bounds(100, param.schema):
         return 100  # "push v2.9.0 to all cameras": the whole of them
     named = [value for value, unit in entities.durations if unit in set(identifier_words(param.name))]

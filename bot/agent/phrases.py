@@ -23,6 +23,18 @@ def at_verb(start: int, clauses: list[list[str]]) -> bool:
     return False
 
 
+def words_at_verb_place(text: str) -> list[tuple[str, str]]:
+    """Each word of `text` standing where an order puts its verb (`verb_place`), clause by clause,
+    with the word after it in its clause ("" at its end): "re-index" is read as "reindex"."""
+    found: list[tuple[str, str]] = []
+    for part in CLAUSE.split(text):
+        words = words_of(REPREFIX.sub(r"\1", part or ""))
+        stems = [stem(word) for word in words]
+        found += [(word, words[at + 1] if at + 1 < len(words) else "")
+                  for at, word in enumerate(words) if verb_place(stems, at)]
+    return found
+
+
 def verb_place(clause: list[str], at: int) -> bool:
     """Whether the token at `at` of a clause stands where an order puts its verb: first, after a
     lead word ("please", "can you"), or as the noun a light verb turns into the order ("put a hold

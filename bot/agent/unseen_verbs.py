@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import re
 
-from chatops.bot.agent.entities import CLAUSE, is_english, stem, words_of
+from chatops.bot.agent.entities import is_english, stem
 from chatops.bot.agent.lexicon import ACTION_CLASSES, LIGHT_VERBS, STOPWORDS, SYNONYMS, synonym_class
-from chatops.bot.agent.phrases import REPREFIX, verb_place
+from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.verb_senses import REQUEST_SENSES, base_forms, is_verb, means, opposes, senses
 
 
@@ -23,21 +23,14 @@ def verbs_asked(wording: str, *, known_too: bool = False, light_too: bool = Fals
     """The words standing where an order puts its verb, each with the word after it (a particle
     may make the verb: "throw away", "back up"), that the lexicon does not know (or every one)."""
     found: list[tuple[str, ...]] = []
-    for part in CLAUSE.split(wording):
-        if not part or not part.strip():
+    for word, following in words_at_verb_place(wording):
+        if not word.isalpha() or word in STOPWORDS or (word in LIGHT_VERBS and not light_too):
             continue
-        words = words_of(REPREFIX.sub(r"\1", part))
-        stems = [stem(word) for word in words]
-        for at, word in enumerate(words):
-            if not verb_place(stems, at) or not word.isalpha() or word in STOPWORDS or \
-                    (word in LIGHT_VERBS and not light_too):
-                continue
-            following = words[at + 1] if at + 1 < len(words) else ""
-            if not known_too and (synonym_class(word) is not None or
-                                  (following and synonym_class(f"{word} {following}"))):
-                continue
-            if is_verb(word) or (known_too and word.startswith("un") and is_verb(word[2:])):
-                found.append((word, following) if following.isalpha() else (word,))
+        if not known_too and (synonym_class(word) is not None or
+                              (following and synonym_class(f"{word} {following}"))):
+            continue
+        if is_verb(word) or (known_too and word.startswith("un") and is_verb(word[2:])):
+            found.append((word, following) if following.isalpha() else (word,))
     return tuple(found)
 
 
@@ -70,16 +63,12 @@ def slipped_verbs(wording: str) -> tuple[tuple[str, ...], ...]:
     changed, dropped or added. A tool's own words are already checked for slips
     (`tool_words.typo_of`); this reaches the verbs a tool never uses ("raise" for `lift_barrier`)."""
     found: list[tuple[str, ...]] = []
-    for part in CLAUSE.split(wording):
-        words = words_of(REPREFIX.sub(r"\1", part or ""))
-        stems = [stem(word) for word in words]
-        for at, word in enumerate(words):
-            if len(word) < 4 or not word.isalpha() or not verb_place(stems, at) or is_verb(word) or \
-                    is_english(stem(word)):
-                continue
-            slips = tuple(sorted(slip for slip in _one_slip(word) if slip[:1] == word[:1] and is_verb(slip)))
-            if slips:
-                found.append(slips)
+    for word, _ in words_at_verb_place(wording):
+        if len(word) < 4 or not word.isalpha() or is_verb(word) or is_english(stem(word)):
+            continue
+        slips = tuple(sorted(slip for slip in _one_slip(word) if slip[:1] == word[:1] and is_verb(slip)))
+        if slips:
+            found.append(slips)
     return tuple(found)
 
 
