@@ -333,3 +333,17 @@ async def test_a_multiplier_fills_a_count() -> None:
                                  "description": "How many copies to print"}})]
     assert calls(await plan("print /labels/shelf.pdf x3", tools)) == \
         [("print_label", {"file": "/labels/shelf.pdf", "copies": 3})]
+
+
+async def test_an_order_to_make_something_for_someone_is_no_change_of_ours() -> None:
+    """ "write me a poem about the hives": "write" is one of "set"'s words, but what it makes is a poem
+    for the speaker, named by none of the tool's words; guessing "poem" as the hive's name and asking
+    for the rest would answer with a change nobody asked for."""
+    tools = [runbook("set_hive_feed", "Set the syrup feed of a beehive, in grams a day", "write",
+                     {"hive": {"pattern": "^[a-z][a-z0-9-]{1,20}$", "description": "hive name, e.g. clover-2"},
+                      "grams": {"type": "int", "min": 0, "max": 2000, "description": "grams of syrup a day"}})]
+    for request in ("write me a poem about the hives", "can you write me a haiku"):
+        outcome = await plan(request, tools)
+        assert not getattr(outcome, "steps", []) and "I need" not in getattr(outcome, "text", ""), request
+    assert calls(await plan("set clover-2's feed to 400 grams", tools)) == \
+        [("set_hive_feed", {"hive": "clover-2", "grams": 400})]

@@ -16,6 +16,10 @@ from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.model import Risk
 
 _POINTING = frozenset({"it", "them", "that", "this", "those", "these", "one", "ones"})
+# Who an order makes a thing for ("write me a poem", "make us a list")
+_RECIPIENTS = frozenset({"me", "us"})
+# Where an order's object ends and what it is about begins ("write me a poem | about kubernetes")
+_OBJECT_ENDS = frozenset({"about", "for", "on", "in", "at", "to", "from", "with", "of", "into", "onto", "by"})
 
 
 def acts_on_another_object(candidate: Candidate, text: str) -> bool:
@@ -27,7 +31,10 @@ def acts_on_another_object(candidate: Candidate, text: str) -> bool:
     # a colon opens the order's details ("start a PM: 'Checkout 502s'"), not another clause
     clauses = [part.lower() for part in CLAUSE.split(re.sub(r":\s+", " ", text)) if part and part.strip()]
     values = [str(value).lower() for value in candidate.filled.args.values() if not isinstance(value, bool)]
-    if len(clauses) < 2 or not values:
+    if not any(str(value).lower() in text.lower() for name, value in candidate.filled.args.items()
+               if not isinstance(value, bool) and name not in candidate.filled.guessed):
+        return _names_another_object(candidate, clauses)  # none written, or only a plain word guessed
+    if len(clauses) < 2:
         return False
     if not any(value in clause for value in values for clause in clauses):
         return False  # values from earlier turns: the clause has no other thing's to compete with
@@ -40,4 +47,28 @@ def acts_on_another_object(candidate: Candidate, text: str) -> bool:
         if any(value in clause for value in values) or set(words[1:]) & _POINTING:
             return False  # "rebuild it from scratch": "it" is what another clause names
         return any(word not in STOPWORDS and stem(word) not in own | verbs for word in words[1:])
+    return False
+
+
+def _names_another_object(candidate: Candidate, clauses: list[str]) -> bool:
+    """Whether the change's verb, in a request that holds none of its values, acts on an object
+    named by none of the change's words: "write me a poem about kubernetes" asks for a poem, not for
+    the replica count `scale_deployment` sets ("write" is one of "set"'s words)."""
+    verbs = {stem(word) for phrase in candidate.matched for word in words_of(phrase)}
+    own = tool_vocabulary(candidate.spec) | set(summary_stems(candidate.spec.summary))
+    for clause in clauses:
+        words = [word for word in words_of(clause) if word not in VERB_LEADS]
+        if not words or stem(words[0]) not in verbs or not is_verb(words[0]):
+            continue
+        obj: list[str] = []
+        for word in words[1:]:
+            if word in _OBJECT_ENDS:
+                break
+            obj.append(word)
+        if set(obj) & _POINTING:
+            return False
+        named = [word for word in obj if word not in STOPWORDS and word.isalpha()]
+        # "restart the database" still asks for the restart, of a unit it must ask for
+        for_someone = bool(obj) and obj[0] in _RECIPIENTS
+        return for_someone and bool(named) and not any(stem(word) in own | verbs for word in named)
     return False
