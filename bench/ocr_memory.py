@@ -93,7 +93,8 @@ def worker(variant: str, photos: int) -> dict[str, Any]:
     import rapidocr  # noqa: F401
 
     from chatops.bot.config import OCRConfig
-    from chatops.bot.perception.image import ImageReader, decoded, open_image
+    from chatops.bot.perception.image import ImageReader
+    from chatops.bot.perception.image_file import decoded, open_image
     from chatops.bot.perception.photo import flatten_colour
     from tests.photo_set import held_out_photos
 

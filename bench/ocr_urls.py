@@ -24,7 +24,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 from chatops.bot.config import OCRConfig  # noqa: E402
-from chatops.bot.perception.image import ImageReader, decoded, open_image  # noqa: E402
+from chatops.bot.perception.image import ImageReader  # noqa: E402
+from chatops.bot.perception.image_file import decoded, open_image  # noqa: E402
 from tests.screens import terminal_screenshot  # noqa: E402
 
 

@@ -135,7 +135,8 @@ def tesseract_input(engine: str, data: bytes) -> tuple[list[str], bytes]:
         return RAW_COMMAND, data
     import io
 
-    from chatops.bot.perception.image import TESSERACT_PSM, decoded, open_image, prepare
+    from chatops.bot.perception.image_file import decoded, open_image
+    from chatops.bot.perception.tesseract_ocr import TESSERACT_PSM, prepare
 
     buffer = io.BytesIO()
     prepare(decoded(open_image(data, 40_000_000))).save(buffer, "PPM")

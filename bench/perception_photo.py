@@ -81,7 +81,10 @@ def rows_of(names: list[str], engine: str | None):
 
     from chatops.bot.config import OCRConfig
     from chatops.bot.perception import photo
-    from chatops.bot.perception.image import ImageReader, build_rapidocr, prepare, reading_order, tesseract
+    from chatops.bot.perception.image import ImageReader
+    from chatops.bot.perception.ocr_text import reading_order
+    from chatops.bot.perception.rapidocr_engine import build_rapidocr
+    from chatops.bot.perception.tesseract_ocr import prepare, tesseract
 
     pool = ThreadPoolExecutor(max_workers=1)
     reader = ImageReader(OCRConfig(**({"engine": engine} if engine else {})), max_pixels=40_000_000, executor=pool)

@@ -74,8 +74,8 @@ async def main() -> None:
     import av
 
     from chatops.bot.config import PerceptionConfig
-    from chatops.bot.perception.image import prepare, tesseract
     from chatops.bot.perception.pipeline import Perceiver
+    from chatops.bot.perception.tesseract_ocr import prepare, tesseract
     from chatops.bot.perception.types import MediaFile
     from tests.clips import clip
 

@@ -47,13 +47,9 @@ def main() -> None:
 
     from bench.perception_photo import cer
     from chatops.bot.perception import photo
-    from chatops.bot.perception.image import (
-        build_rapidocr,
-        decoded,
-        open_image,
-        rapidocr_model_files,
-        reading_order,
-    )
+    from chatops.bot.perception.image_file import decoded, open_image
+    from chatops.bot.perception.ocr_text import reading_order
+    from chatops.bot.perception.rapidocr_engine import build_rapidocr, rapidocr_model_files
     from tests.photo_set import held_out_photos, varied_dashboard_photos, varied_tuning_photos
 
     photos = {"varied": varied_tuning_photos, "held-out": held_out_photos,

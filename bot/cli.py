@@ -1,4 +1,11 @@
-"""The `chatops` command line (built on Typer)."""
+"""The `chatops` command line (built on Typer): every command with its flags and its output.
+
+The flags, the lines printed and the exit statuses are a contract with scripts, so they stay here
+in one place; what a command does at length lives beside it, imported only when that command runs
+(the start path stays small: `tests/test_startup.py`): `bot.cli_serve` (`run`, `chat`),
+`bot.cli_database` (`audit`, `report`, `prune`, `migrate-storage`) and `bot.cli_files`
+(`transcribe`, `describe`, `watch`).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,12 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chatops.bot import __version__
-from chatops.bot.faults import StorageUnavailable
 
 if TYPE_CHECKING:  # imported by the commands that read a config: `--version` needs none of it
     from chatops.bot.config import Config
@@ -109,33 +114,9 @@ def chat(
 ) -> None:
     """Talk to the bot in one thread, from a terminal or a pipe (`/attach PATH` adds a file)."""
     settings = _load(config, starting=True)
-    raise typer.Exit(asyncio.run(_chat(settings, thread, json_mode, attach or [])))
+    from chatops.bot.cli_serve import chat_session
 
-
-def _storage_problem(settings: Config, exc: StorageUnavailable) -> int:
-    """One line saying why the database cannot be used; exit status 2."""
-    typer.echo(f"chatops: cannot use the database {settings.storage.location}: {exc.message}", err=True)
-    return 2
-
-
-async def _chat(settings: Config, thread: str | None, json_mode: bool, attach: list[Path] | None = None) -> int:
-    from chatops.adapters.console import ConsoleChat
-    from chatops.bot.model import UserRef
-    from chatops.bot.runtime import start_runtime
-
-    _say_missing_extras(settings)
-    try:
-        runtime = await start_runtime(settings)
-    except StorageUnavailable as exc:
-        return _storage_problem(settings, exc)
-    for problem in runtime.problems:  # a server that did not start is said at once, not at first use
-        typer.echo(f"warning: {problem}", err=True)
-    try:
-        user = UserRef(platform="console", id=settings.console.user, name=settings.console.user)
-        return await ConsoleChat(runtime.hub, user=user, thread_name=thread, json_mode=json_mode,
-                                 attach=attach).run()
-    finally:
-        await runtime.close()
+    raise typer.Exit(asyncio.run(chat_session(settings, thread, json_mode, attach or [])))
 
 
 @app.command()
@@ -147,150 +128,10 @@ def run(
     """Start every configured adapter (Slack, Discord, the HTTP API and web chat) until Ctrl-C."""
     settings = _load(config, starting=True, listen=listen)
     from chatops.bot.allocator import limit_arenas
+    from chatops.bot.cli_serve import serve
 
     limit_arenas()  # before the threads that would each get an arena (bot/allocator.py)
-    raise typer.Exit(asyncio.run(_serve(settings)))
-
-
-def _say_missing_extras(settings: Config) -> None:
-    """Say, at start-up, each feature whose extra is not installed, with the command (those the
-    configuration cannot start without were refused by the config check already)."""
-    from chatops.bot.extras import missing_for
-
-    for missing in missing_for(settings):
-        if not missing.fatal:
-            typer.echo(f"note: {missing.line()}", err=True)
-
-
-async def _through_outages(step: Callable[[], Awaitable[object]], what: str, pause: float = 5.0) -> None:
-    """Run a start-up step that needs the database, again every `pause` seconds while the
-    database cannot be reached."""
-    while True:
-        try:
-            await step()
-            return
-        except StorageUnavailable as exc:
-            typer.echo(f"warning: {what}: {exc.message}; trying again in {pause:g} s", err=True)
-            await asyncio.sleep(pause)
-
-
-async def _serve(settings: Config) -> int:
-    import signal
-
-    from chatops.adapters.launch import AdapterConfigError, configured_adapters, import_adapters, planned_adapters
-    from chatops.bot.runtime import start_runtime
-
-    try:  # refused before any model loads
-        if not planned_adapters(settings):
-            typer.echo("chatops: nothing to start: configure [slack], [discord] or enable [http].", err=True)
-            return 2
-    except AdapterConfigError as exc:
-        typer.echo(f"chatops: refusing to start: {exc}", err=True)
-        return 2
-    _say_missing_extras(settings)
-    from chatops.bot.allocator import trim_periodically
-    from chatops.bot.heap_trace import start_if_asked
-    from chatops.bot.reloading import forget_pid, pid_file, record_pid, write_report
-
-    tracing = start_if_asked()  # a bench's memory trace (CHATOPS_HEAP_TRACE); None by default
-    trimming = asyncio.create_task(trim_periodically(), name="chatops-malloc-trim")
-
-    # listening first: the adapters' modules import while the database opens; the tools, the
-    # planner and the models load in the background once the adapters listen
-    importing = asyncio.ensure_future(asyncio.to_thread(import_adapters, settings))
-    try:
-        runtime = await start_runtime(settings, background=True)
-    except StorageUnavailable as exc:
-        await asyncio.gather(importing, return_exceptions=True)
-        return _storage_problem(settings, exc)
-    await importing
-    started = []
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    reloads: set[asyncio.Task[None]] = set()
-
-    async def reload_on_signal() -> None:
-        try:
-            text = await runtime.reload()
-        except Exception as exc:  # a failed reload leaves the bot running with its old tools
-            logging.getLogger("chatops").exception("reload failed")
-            text = f"Reload failed: {type(exc).__name__}: {exc}"
-        write_report(settings, text)
-
-    def on_hangup() -> None:
-        task = loop.create_task(reload_on_signal(), name="chatops-reload")
-        reloads.add(task)
-        task.add_done_callback(reloads.discard)
-
-    async def once_loaded() -> None:
-        """What waits for the tools and the planner: their problems, the turns a restart cut
-        short, and the schedules."""
-        assert runtime.loading is not None
-        await runtime.loading
-        for problem in runtime.problems:  # a server that did not start is said at once, not at first use
-            typer.echo(f"warning: {problem}", err=True)
-        # the database may be out right now (a PostgreSQL restart): a running bot lives through
-        # that, so a starting one waits for it here instead of exiting (found by the chaos run)
-        await _through_outages(runtime.hub.republish_settled, "showing again the plans settled while it was down")
-        if runtime.scheduler is not None:
-            await _through_outages(runtime.scheduler.start, "starting the schedules")
-
-    loop.add_signal_handler(signal.SIGHUP, on_hangup)
-    if record_pid(settings) is None:
-        typer.echo(f"warning: cannot write {pid_file(settings)} (is the disk full?): `chatops reload` "
-                   "cannot reach this bot; send it SIGHUP instead", err=True)
-    loaded: asyncio.Task[None] | None = None
-    try:
-        adapters = configured_adapters(runtime)
-        for adapter in adapters:
-            try:
-                await adapter.start()
-            except Exception as exc:
-                from chatops.bot.address_in_use import address_in_use
-
-                typer.echo(address_in_use(adapter.name, exc, settings)
-                           or f"chatops: the {adapter.name} adapter could not start: {exc}", err=True)
-                return 1
-            started.append(adapter)
-            typer.echo(f"chatops {adapter.name}: {adapter.describe()}", err=False)
-        runtime.begin_loading()  # the adapters listen: now the tools, the planner and the models
-        loaded = asyncio.create_task(once_loaded(), name="chatops-once-loaded")
-        typer.echo("Press Ctrl-C to stop.")
-        stopping = asyncio.create_task(stop.wait())
-        all_down = asyncio.create_task(runtime.health.wait_all_down())
-        await asyncio.wait({stopping, all_down, loaded}, return_when=asyncio.FIRST_COMPLETED)
-        while loaded.done() and not loaded.cancelled() and loaded.exception() is None \
-                and not stopping.done() and not all_down.done():
-            await asyncio.wait({stopping, all_down}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        all_down.cancel()
-        if loaded.done() and not loaded.cancelled() and loaded.exception() is not None:
-            typer.echo(f"chatops: could not finish starting: {runtime.warmup.failure or loaded.exception()}",
-                       err=True)
-            return 1
-        if runtime.health.all_down():
-            details = "; ".join(f"{name}: {status.detail or status.state}"
-                                for name, status in runtime.health.snapshot().items())
-            typer.echo(f"chatops: every adapter is down ({details}); exiting so a supervisor can restart it",
-                       err=True)
-            return 1
-        return 0
-    finally:
-        trimming.cancel()
-        if tracing is not None:
-            tracing.cancel()
-        if loaded is not None and not loaded.done():
-            loaded.cancel()
-        for adapter in reversed(started):
-            try:
-                await adapter.stop()
-            except Exception as exc:  # stopping one adapter must not keep the others running
-                typer.echo(f"chatops: stopping {adapter.name} failed: {exc}", err=True)
-        loop.remove_signal_handler(signal.SIGHUP)
-        forget_pid(settings)
-        await runtime.close()
+    raise typer.Exit(asyncio.run(serve(settings)))
 
 
 @app.command("slack-manifest")
@@ -390,6 +231,7 @@ def audit(
     """The audit log, newest last: who did what, with which tool and arguments (redacted), the
     decision and the outcome."""
     from chatops.bot.audit_rows import line, parse_since, row
+    from chatops.bot.cli_database import audit_entries
     from chatops.bot.redaction import Redactor
 
     settings = _load(config)
@@ -398,21 +240,11 @@ def audit(
     except ValueError as exc:
         typer.echo(f"chatops: {exc}", err=True)
         raise typer.Exit(2) from None
-    entries = asyncio.run(_audit(settings, limit, thread=thread, user=user, tool=tool, kind=kind, since=after))
+    entries = asyncio.run(audit_entries(settings, limit, thread=thread, user=user, tool=tool, kind=kind, since=after))
     redactor = Redactor(settings.secret_values())
     for entry in entries:
         item = row(entry, redactor)
         typer.echo(json.dumps(item, ensure_ascii=False) if json_mode else line(item))
-
-
-async def _audit(settings: Config, limit: int, **filters: str | None) -> list[dict]:
-    from chatops.storage import Store
-
-    store = await Store.open_configured(settings.storage)
-    try:
-        return await store.audit_log(limit, **filters)
-    finally:
-        await store.close()
 
 
 @app.command()
@@ -424,6 +256,7 @@ def report(
     """The incident report of a thread: its timeline in UTC (alert fired and resolved, messages
     with what was perceived, plans, decisions, steps with their output) after a summary (time to
     acknowledge, to first action, to resolve). What a post-mortem starts from."""
+    from chatops.bot.cli_database import stored_report
     from chatops.bot.incident_report import to_html, to_markdown
     from chatops.bot.redaction import Redactor
 
@@ -431,24 +264,12 @@ def report(
         typer.echo("chatops: report needs --thread ID, and --format is md or html", err=True)
         raise typer.Exit(2)
     settings = _load(config)
-    found = asyncio.run(_report(settings, thread))
+    found = asyncio.run(stored_report(settings, thread))
     if found is None:
         typer.echo(f"chatops: no thread {thread!r} in {settings.storage.location}", err=True)
         raise typer.Exit(1)
     text = to_markdown(found) if format_ == "md" else to_html(found)
     typer.echo(Redactor(settings.secret_values()).text(text), nl=False)
-
-
-async def _report(settings: Config, thread: str):
-    from chatops.adapters.messages import output_text
-    from chatops.bot.incident_report import thread_report
-    from chatops.storage import Store
-
-    store = await Store.open_configured(settings.storage)
-    try:
-        return await thread_report(store, thread, output_text=output_text)
-    finally:
-        await store.close()
 
 
 @app.command()
@@ -462,49 +283,15 @@ def prune(
 ) -> None:
     """Delete old threads, messages, delivery ids and cached perception, then give the space back.
     Plans still waiting for a decision or running are never deleted."""
+    from chatops.bot.cli_database import prune_cutoff, prune_store
+
     settings = _load(config)
     try:
-        cutoff = _prune_cutoff(before, settings)
+        cutoff = prune_cutoff(before, settings)
     except ValueError as exc:
         typer.echo(f"chatops: {exc}", err=True)
         raise typer.Exit(2) from None
-    raise typer.Exit(asyncio.run(_prune(settings, cutoff, audit_too)))
-
-
-def _prune_cutoff(before: str | None, settings: Config):
-    from datetime import UTC, datetime, timedelta
-
-    if before is None:
-        if not settings.storage.retention_days:
-            raise ValueError("give --before YYYY-MM-DD, or set [storage] retention_days")
-        return datetime.now(UTC) - timedelta(days=settings.storage.retention_days)
-    try:
-        moment = datetime.fromisoformat(before)
-    except ValueError:
-        raise ValueError(f"--before {before!r} is not a date like 2026-01-31") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-async def _prune(settings: Config, cutoff, audit_too: bool) -> int:
-    from chatops.storage import Store
-
-    try:
-        store = await Store.open_configured(settings.storage)
-    except StorageUnavailable as exc:
-        return _storage_problem(settings, exc)
-    try:
-        size_before = await store.database_bytes()
-        counts = await store.prune(cutoff, audit=audit_too)
-        await store.vacuum()
-        size_after = await store.database_bytes()
-    except StorageUnavailable as exc:
-        return _storage_problem(settings, exc)
-    finally:
-        await store.close()
-    deleted = ", ".join(f"{count} {table}" for table, count in counts.items() if count) or "nothing"
-    typer.echo(f"pruned before {cutoff.isoformat(timespec='seconds')}: {deleted}; "
-               f"database {size_before / 1e6:.1f} MB -> {size_after / 1e6:.1f} MB")
-    return 0
+    raise typer.Exit(asyncio.run(prune_store(settings, cutoff, audit_too)))
 
 
 @app.command("migrate-storage")
@@ -513,56 +300,10 @@ def migrate_storage(
     config: ConfigOption = None,
 ) -> None:
     """Copy the SQLite database ([storage] path) into an empty PostgreSQL database and verify the counts."""
+    from chatops.bot.cli_database import copy_to_postgres
+
     settings = _load(config)
-    raise typer.Exit(asyncio.run(_migrate_storage(settings, to)))
-
-
-async def _migrate_storage(settings: Config, url: str) -> int:
-    import psycopg
-
-    from chatops.bot.config import redacted_url
-    from chatops.storage import Store
-    from chatops.storage.dialect import is_postgres_url
-    from chatops.storage.postgres import postgres_fault
-    from chatops.storage.transfer import TransferError, copy_sqlite_to_postgres
-
-    source, shown = Path(settings.storage.path), redacted_url(url)
-    if not is_postgres_url(url):
-        typer.echo("chatops: --to takes a postgresql:// URL", err=True)
-        return 2
-    if not source.is_file():
-        typer.echo(f"chatops: there is no SQLite database at {source} to copy", err=True)
-        return 2
-    try:
-        store = await Store.open(source, lease_seconds=settings.storage.lease_seconds)  # at this release's schema
-        try:
-            running = await store.live_processes()
-        finally:
-            await store.close()
-        if running:  # a copy taken under a running bot would miss what it writes meanwhile
-            who = ", ".join(f"pid {p['pid']} on {p['host']}" for p in running)
-            typer.echo(f"chatops: {source} is in use by a running chatops ({who}); stop it first, then copy",
-                       err=True)
-            return 2
-        await (await Store.open(source, url=url, pool_size=1)).close()
-        copies = await asyncio.to_thread(copy_sqlite_to_postgres, source, url, source.parent / "files")
-    except StorageUnavailable as exc:
-        typer.echo(f"chatops: cannot use the database: {exc.message}", err=True)
-        return 2
-    except psycopg.Error as exc:  # the copy itself failed (connection lost, a value refused): nothing committed
-        fault = postgres_fault(exc)
-        typer.echo(f"chatops: the copy failed, nothing was kept: {fault.message if fault else exc}", err=True)
-        return 1
-    except TransferError as exc:
-        typer.echo(f"chatops: {exc}", err=True)
-        return 1
-    for copy in copies:
-        unit = "files" if copy.table == "files" else "rows"
-        typer.echo(f"{copy.table}: {copy.copied_rows} of {copy.source_rows} {unit}")
-    total = sum(c.copied_rows for c in copies if c.table != "files")
-    typer.echo(f"copied {total} rows from {source} to {shown}; every table's count matches. "
-               f"Point [storage] url (or CHATOPS_STORAGE_URL) at it to use it.")
-    return 0
+    raise typer.Exit(asyncio.run(copy_to_postgres(settings, to)))
 
 
 @app.command("check-config")
@@ -605,7 +346,9 @@ def transcribe(
     json_mode: JsonOption = False,
 ) -> None:
     """Transcribe an audio file with the bot's own pipeline."""
-    raise typer.Exit(asyncio.run(_perceive_file(_load(config), file, json_mode, expect="audio")))
+    from chatops.bot.cli_files import perceive_file
+
+    raise typer.Exit(asyncio.run(perceive_file(_load(config), file, json_mode, expect="audio")))
 
 
 @app.command()
@@ -615,7 +358,9 @@ def describe(
     json_mode: JsonOption = False,
 ) -> None:
     """Read an image (OCR, facts, and a description when the LLM accepts images)."""
-    raise typer.Exit(asyncio.run(_perceive_file(_load(config), image, json_mode, expect="image")))
+    from chatops.bot.cli_files import perceive_file
+
+    raise typer.Exit(asyncio.run(perceive_file(_load(config), image, json_mode, expect="image")))
 
 
 @app.command()
@@ -625,28 +370,9 @@ def watch(
     json_mode: JsonOption = False,
 ) -> None:
     """Perceive a video clip: what is said and what is on screen, as a timeline."""
-    raise typer.Exit(asyncio.run(_perceive_file(_load(config), video, json_mode, expect="video")))
+    from chatops.bot.cli_files import perceive_file
 
-
-async def _perceive_file(settings: Config, path: Path, json_mode: bool, *, expect: str) -> int:
-    from chatops.bot.perception.media import declared_type, read_local_file, to_media
-    from chatops.bot.perception.pipeline import Perceiver
-    from chatops.bot.perception.types import PerceptionError
-    from chatops.bot.runtime import build_perceiver, build_registry
-
-    registry, _ = build_registry(settings)
-    perceiver = build_perceiver(settings, registry, store=None)
-    try:
-        try:
-            limit = settings.perception.limit_for(declared_type(path.name, ""))
-            media = to_media(path.name, await read_local_file(path, limit), settings.perception.allowed_types)
-            part = await perceiver.perceive(media)
-        except PerceptionError as exc:
-            part = Perceiver.refusal(path.name, expect, str(exc))
-    finally:
-        perceiver.close()
-    typer.echo(part.model_dump_json(indent=2) if json_mode else part.render())
-    return 0 if part.ok else 1
+    raise typer.Exit(asyncio.run(perceive_file(_load(config), video, json_mode, expect="video")))
 
 
 @app.command("eval")

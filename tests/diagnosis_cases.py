@@ -15,7 +15,8 @@ from pathlib import Path
 
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.provenance import message_parts
-from chatops.bot.perception.image import decoded, open_image, prepare, tesseract
+from chatops.bot.perception.image_file import decoded, open_image
+from chatops.bot.perception.tesseract_ocr import prepare, tesseract
 from tests.screens import terminal_screenshot
 
 DATA = Path(__file__).resolve().parent.parent / "bench" / "data" / "diagnoses"

@@ -21,7 +21,9 @@ from pydantic_ai import Agent
 
 from chatops.bot.config import LLMConfig, OCRConfig
 from chatops.bot.llm.models import openai_compatible
-from chatops.bot.perception.image import ImageReader, reading_order, text_height, tidy
+from chatops.bot.perception.image import ImageReader
+from chatops.bot.perception.ocr_text import reading_order, tidy
+from chatops.bot.perception.tesseract_ocr import text_height
 from chatops.bot.perception.types import MediaFile, PerceptionError
 from chatops.bot.perception.vision import INSTRUCTIONS, describe_image, supports_images, trim_words
 from tests.fakes.openai_server import FakeOpenAI, error_reply
@@ -230,7 +232,7 @@ async def test_the_rapidocr_engine(executor):
 def test_rapidocr_sessions_sleep_between_operators_and_the_detector_input_is_capped():
     """Issue 26's speed pass (bench/photo_stages.py): onnxruntime's spinning threads took the cores
     the work needed on a shared machine, and the detector was fed photos scaled up."""
-    from chatops.bot.perception.image import RAPIDOCR_DET_LONG_SIDE, build_rapidocr, rapidocr_threads
+    from chatops.bot.perception.rapidocr_engine import RAPIDOCR_DET_LONG_SIDE, build_rapidocr, rapidocr_threads
 
     engine = build_rapidocr()
     for part in (engine.text_det, engine.text_rec):

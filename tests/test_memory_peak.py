@@ -127,7 +127,7 @@ def test_rapidocr_loads_each_model_once_and_reads_a_photo() -> None:
 
         onnxruntime.InferenceSession = Counted
         ort_main.InferenceSession = Counted
-        from chatops.bot.perception.image import build_rapidocr
+        from chatops.bot.perception.rapidocr_engine import build_rapidocr
         from tests.screens import terminal_screenshot
         from PIL import Image
         import io

@@ -40,7 +40,7 @@ async def test_the_api_answers_503_with_retry_after_when_the_process_cannot_serv
 async def test_a_start_up_step_waits_through_a_database_outage_instead_of_exiting() -> None:
     """The 30-minute PostgreSQL chaos run saw `chatops run` exit 1 when the database was down
     while it republished the plans settled at start; the step is tried again instead."""
-    from chatops.bot.cli import _through_outages
+    from chatops.bot.cli_serve import through_outages
     from chatops.bot.faults import StorageUnavailable
 
     calls = []
@@ -50,5 +50,5 @@ async def test_a_start_up_step_waits_through_a_database_outage_instead_of_exitin
         if len(calls) < 3:
             raise StorageUnavailable("no database connection within 5 s")
 
-    await _through_outages(republish, "showing again the plans settled while it was down", pause=0.01)
+    await through_outages(republish, "showing again the plans settled while it was down", pause=0.01)
     assert len(calls) == 3

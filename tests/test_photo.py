@@ -15,7 +15,9 @@ from PIL import Image
 
 from chatops.bot.config import OCRConfig
 from chatops.bot.perception import photo
-from chatops.bot.perception.image import ImageReader, confident_lines, decoded, open_image, prepare, tesseract
+from chatops.bot.perception.image import ImageReader
+from chatops.bot.perception.image_file import decoded, open_image
+from chatops.bot.perception.tesseract_ocr import confident_lines, prepare, tesseract
 from chatops.bot.perception.types import MediaFile
 from tests.screens import (
     TERMINAL_LINES,

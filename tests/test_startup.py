@@ -41,7 +41,8 @@ NOT_AT_START = (
     "chatops.bot.agent.guided", "chatops.bot.agent.planner",
     "chatops.bot.llm.embedded", "chatops.bot.llm.models", "chatops.tools.builtin", "chatops.tools.mcp",
     "chatops.bot.perception.audio", "chatops.bot.perception.image", "chatops.bot.perception.video",
-    "chatops.bot.perception.vision",
+    "chatops.bot.perception.vision", "chatops.bot.perception.image_file", "chatops.bot.perception.tesseract_ocr",
+    "chatops.bot.perception.rapidocr_engine", "chatops.bot.perception.ocr_text",
 )
 # a model: none of these may be loaded by `--version`, `tools`, `check-config` or `audit`
 MODELS = ("xllamacpp", "faster_whisper", "ctranslate2", "tokenizers", "safetensors", "rapidocr", "onnxruntime",

@@ -292,6 +292,6 @@ def _ocr(png: bytes, languages: str) -> str:
 
     from PIL import Image
 
-    from chatops.bot.perception.image import prepare, tesseract
+    from chatops.bot.perception.tesseract_ocr import prepare, tesseract
 
     return tesseract(prepare(Image.open(io.BytesIO(png)).convert("RGB")), languages)
