@@ -97,16 +97,22 @@ _UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "second
           "d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks", "weeks": "weeks",
           "y": "years", "yr": "years", "yrs": "years", "year": "years", "years": "years"}
 # Durations said in words (English), as (count, unit) like "30m" gives.
+_SPOKEN_UNITS = {"second": "seconds", "minute": "minutes", "hour": "hours", "day": "days", "week": "weeks"}
+_SPOKEN_UNIT = "(" + "|".join(_SPOKEN_UNITS) + ")"
+# half of a unit, in the next smaller one ("half a minute" is 30 seconds)
+_HALVES = {"minute": (30, "seconds"), "hour": (30, "minutes"), "day": (12, "hours"), "week": (84, "hours")}
 _WORDED_DURATIONS = [
-    (re.compile(r"\b(?:till|until|til|to)\s+tomorrow\b", re.IGNORECASE), (1, "days")),
-    (re.compile(r"\bhalf\s+an\s+hour\b", re.IGNORECASE), (30, "minutes")),
-    (re.compile(r"\b(?:for|in)\s+(?:an|one)\s+hour\b", re.IGNORECASE), (1, "hours")),
-    (re.compile(r"\b(?:for|in)\s+(?:a|one)\s+day\b", re.IGNORECASE), (1, "days")),
-    (re.compile(r"\b(?:for|in)\s+(?:a|one)\s+week\b", re.IGNORECASE), (1, "weeks")),
+    (re.compile(r"\b(?:till|until|til|to)\s+tomorrow\b", re.IGNORECASE), lambda match: (1, "days")),
+    (re.compile(rf"\bhalf\s+an?\s+{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: _HALVES.get(match.group(1).lower())),
+    (re.compile(r"\b(?:a\s+)?quarter\s+(?:of\s+)?an\s+hour\b", re.IGNORECASE), lambda match: (15, "minutes")),
+    (re.compile(rf"\b(?:a\s+)?couple\s+(?:of\s+)?{_SPOKEN_UNIT}s\b", re.IGNORECASE),
+     lambda match: (2, _SPOKEN_UNITS[match.group(1).lower()])),
+    # "for a minute", "off for an hour", "within a day": one of the unit, after a word of time
+    (re.compile(rf"\b(?:for|in|within|after|wait|every)\s+(?:about\s+|around\s+|roughly\s+)?(?:an?|one)\s+"
+                rf"{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: (1, _SPOKEN_UNITS[match.group(1).lower()])),
     # "over the last hour", "in the past day": a look back of one
-    (re.compile(r"\b(?:the\s+)?(?:last|past)\s+hour\b", re.IGNORECASE), (1, "hours")),
-    (re.compile(r"\b(?:the\s+)?(?:last|past)\s+day\b", re.IGNORECASE), (1, "days")),
-    (re.compile(r"\b(?:the\s+)?(?:last|past)\s+week\b", re.IGNORECASE), (1, "weeks")),
+    (re.compile(rf"\b(?:the\s+)?(?:last|past)\s+{_SPOKEN_UNIT}\b", re.IGNORECASE),
+     lambda match: (1, _SPOKEN_UNITS[match.group(1).lower()])),
 ]
 _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),
@@ -437,9 +443,10 @@ def extract_entities(text: str) -> Entities:
         add_unique(found.percentages, int(match.group(1)))
     for match in _DURATION.finditer(counted):
         add_unique(found.durations, (int(match.group(1)), _UNITS[match.group(2).lower()]))
-    for pattern, duration in _WORDED_DURATIONS:  # "till tomorrow", "for an hour", "half an hour"
-        if pattern.search(counted):
-            add_unique(found.durations, duration)
+    for pattern, read in _WORDED_DURATIONS:  # "till tomorrow", "for a minute", "half an hour"
+        for match in pattern.finditer(counted):
+            if (duration := read(match)) is not None:
+                add_unique(found.durations, duration)
     for match in _SIZE.finditer(counted):
         amount = float(match.group(1))
         add_unique(found.sizes, (int(amount) if amount.is_integer() else amount, _SIZE_UNITS[match.group(2).lower()]))
