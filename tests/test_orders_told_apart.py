@@ -347,3 +347,34 @@ async def test_an_order_to_make_something_for_someone_is_no_change_of_ours() -> 
         assert not getattr(outcome, "steps", []) and "I need" not in getattr(outcome, "text", ""), request
     assert calls(await plan("set clover-2's feed to 400 grams", tools)) == \
         [("set_hive_feed", {"hive": "clover-2", "grams": 400})]
+
+
+MIST_TOOLS = [
+    runbook("mist_bench", "Run the misting nozzles over one greenhouse bench, then stop them", "write",
+            {"bench": {"pattern": "^gh[0-9]-b[0-9]{2}$", "description": "bench id, e.g. gh2-b07"},
+             "nozzle": {"type": "int", "min": 1, "max": 24, "description": "Nozzle number, 1-24"},
+             "delay": {"type": "int", "min": 5, "max": 120, "default": 10,
+                       "description": "Seconds the nozzle stays on"}}),
+]
+
+
+async def test_a_duration_said_in_words_fills_a_parameter_in_its_unit() -> None:
+    """ "for a minute", "half a minute": durations without a numeral; left unread, the default
+    (10 s) would run instead of what was asked."""
+    assert calls(await plan("mist gh2-b07 nozzle 9 for a minute", MIST_TOOLS)) == \
+        [("mist_bench", {"bench": "gh2-b07", "nozzle": 9, "delay": 60})]
+    assert calls(await plan("mist gh2-b07 nozzle 9, keep it on for half a minute", MIST_TOOLS)) == \
+        [("mist_bench", {"bench": "gh2-b07", "nozzle": 9, "delay": 30})]
+
+
+async def test_a_value_its_bounds_refuse_is_said_not_replaced_by_the_default() -> None:
+    """ "a delay of 300" where the delay takes 5-120: the bot says so instead of misting for its
+    default 10 s; a number near another parameter's name is that one's ("nozzle 9 with a delay of
+    30"), and a nozzle out of range is named too, never taken by the delay."""
+    for request, name in (("mist gh2-b07 nozzle 9 with a delay of 300", "delay 300"),
+                          ("mist gh2-b07 nozzle 9 for 300 seconds", "delay 300"),
+                          ("mist gh2-b07 nozzle 30", "nozzle 30")):
+        outcome = await plan(request, MIST_TOOLS)
+        assert not getattr(outcome, "steps", []) and name in getattr(outcome, "text", ""), request
+    assert calls(await plan("mist gh2-b07 nozzle 9 with a delay of 30", MIST_TOOLS)) == \
+        [("mist_bench", {"bench": "gh2-b07", "nozzle": 9, "delay": 30})]

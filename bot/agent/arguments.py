@@ -33,7 +33,7 @@ from chatops.bot.agent.lexicon import (
     SWITCH_VERBS,
     TRUE_PARTICLES,
 )
-from chatops.bot.agent.numbers import named_near, number_after, number_for
+from chatops.bot.agent.numbers import named_near, number_after, number_for, refused_number
 from chatops.bot.agent.open_ended import zero_for_all, zero_for_no_end, zero_for_removal
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
 from chatops.bot.agent.tool_words import (
@@ -217,6 +217,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if value is not None:
             used_numbers.add(value)
             put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])
+        elif (refused := refused_number(param, entities, used_numbers)) is not None:
+            filled.refused[param.name], written = refused  # "a delay of 300" where it takes 5-120: never its default
+            used_numbers.add(written)
     for param in params:  # "for 30 minutes" where the pattern wants "30m"
         if param.name not in filled.args and param.kind == "string" and restrictive(param.schema):
             forms = [fitting(f"{count}{unit[0]}", param.schema) for count, unit in entities.durations]

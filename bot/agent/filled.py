@@ -46,6 +46,7 @@ class Filled:
     pattern_fits: int = 0
     example_fits: int = 0  # values shaped like a parameter's examples ("HD-4411" for "like HD-1234"): reads only
     guessed: set[str] = field(default_factory=set)  # free-text values taken with no evidence but being alone
+    refused: dict[str, int] = field(default_factory=dict)  # numbers asked for a parameter that its bounds refuse
 
 
 def item_schema(param: Param) -> dict[str, Any]:

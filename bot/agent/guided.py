@@ -114,6 +114,7 @@ from chatops.bot.agent.step_wording import (
     example_hint,
     examples_of,
     goal_of,
+    out_of_bounds,
     reason_of,
     tool_listing,
 )
@@ -339,6 +340,8 @@ class GuidedPlanner:
                     continue
                 args[name] = value
                 sources[name] = f"{name} {value}{how}"
+        if refused := {name: value for name, value in filled.refused.items() if name not in args}:
+            return Answer(text=out_of_bounds(spec, refused))  # never its default in place of what was asked
         missing = [p for p in filled.missing if p.name not in args]
         if missing:
             return Answer(text=ask_for(spec, missing, tools, filled.ties, text))

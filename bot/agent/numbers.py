@@ -34,14 +34,15 @@ def fits_bounds(value: float, prop: dict[str, Any]) -> bool:
     return not ("exclusiveMaximum" in prop and value >= prop["exclusiveMaximum"])
 
 
-def near_number(anchors: frozenset[str], entities: Entities, names: tuple[str, ...] = ()) -> int | None:
+def near_number(anchors: frozenset[str], entities: Entities, names: tuple[str, ...] = (),
+                used: frozenset[int] | set[int] = frozenset()) -> int | None:
     """A number the request writes next to a word naming the parameter: "200 lines", "a 7
     second timeout", "replicas: 5". Numbers inside quoted output never count (see
     `entities.extract_entities`)."""
     tokens = words_of(entities.plain)
     for index, token in enumerate(tokens):
-        if not token.isdigit() or int(token) not in entities.numbers:
-            continue
+        if not token.isdigit() or int(token) not in entities.numbers or int(token) in used:
+            continue  # "outlet 9 with a delay of 30": 9, near "outlet" of the delay's description, is outlet's
         neighbours = tokens[max(0, index - 3): index] + tokens[index + 1: index + 3]  # "wait more than 4"
         if any(stem(word) in anchors for word in neighbours):
             return int(token)
@@ -226,6 +227,36 @@ def _counts(param: Param) -> bool:
         re.search(r"\bhow\s+many\b", str(param.schema.get("description", "")), re.IGNORECASE) is not None
 
 
+def refused_number(param: Param, entities: Entities, used: set[int]) -> tuple[int, int] | None:
+    """The number the request writes for this parameter, next to one of its words ("a delay of
+    300", "off for 300 seconds" for "Seconds the outlet stays off") and in its unit, that its bounds
+    refuse: the user asked for that value, and the default would silently do something else. As
+    (the value in the parameter's unit, the number written)."""
+    named = frozenset(stem(word.lower()) for word in identifier_words(param.name))
+    described = anchor_stems(param.name, param.schema, [])
+    unit = time_unit(param)
+    tokens = words_of(entities.plain)
+    found: set[tuple[int, int]] = set()
+    for index, token in enumerate(tokens):
+        if not token.isdigit() or int(token) in used or int(token) not in entities.numbers:
+            continue
+        timed = unit is not None and any(count == int(token) for count, _ in entities.durations)
+        # its own name before it ("a delay of 300"), or its description's words before a duration
+        # ("off for 300 seconds"); "returns 200" near a timeout's description asks nothing of it
+        anchors = described if timed else named
+        if not any(stem(word) in anchors for word in tokens[max(0, index - 3): index]):
+            continue
+        value = int(token)
+        said = next((said for count, said in entities.durations if count == value), None)
+        if said is not None:
+            if unit is None:
+                continue  # "for 2 hours" to a parameter counted in no time: nothing it asks of it
+            value = value * _SECONDS.get(said, 0) // _SECONDS[unit]
+        found.add((value, int(token)))
+    refused = {pair for pair in found if not fits_bounds(pair[0], param.schema)}
+    return refused.pop() if len(found) == 1 and refused else None
+
+
 def number_for(param: Param, entities: Entities, used: set[int], summary: str, *,
                only_number: bool) -> tuple[int | None, set[str]]:
     """The number this parameter takes, and the words it was written in when those were a name
@@ -253,7 +284,7 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     free = [n for n in entities.numbers if n not in used and fits_bounds(n, param.schema)]
     described = re.findall(r"[a-z]{5,}", str(param.schema.get("description", "")).lower())
     near = near_number(anchors, entities, (*(word.lower() for word in identifier_words(param.name)),
-                                           *described))  # "sev 2", "proc 28133" (Process id)
+                                           *described), used)  # "sev 2", "proc 28133" (Process id)
     if near is not None and near not in used and fits_bounds(near, param.schema) and \
             not _counts_something_else(near, param, entities):
         return near, set()

@@ -80,6 +80,22 @@ def ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec],
     return f"To run {spec.name} I need {' and '.join(parts)}.{quoted} {example_hint(spec)}".strip()
 
 
+def out_of_bounds(spec: ToolSpec, refused: dict[str, int]) -> str:
+    """Which value the request asked for that the parameter does not take, and what it takes: run
+    with its default instead, the tool would do something other than what was asked."""
+    params = {param.name: param for param in parameters(spec)}
+    parts = []
+    for name, value in refused.items():
+        schema = params[name].schema if name in params else {}
+        low, high = schema.get("minimum"), schema.get("maximum")
+        takes = f"{low} to {high}" if low is not None and high is not None else \
+            f"at least {low}" if low is not None else f"at most {high}"
+        description = str(schema.get("description", "")).strip().rstrip(".")
+        parts.append(f"{name} {value}, but {name} takes {takes}" + (f" ({description})" if description else ""))
+    return (f"I did not plan {spec.name}: you asked for {' and '.join(parts)}. "
+            f"Say a value it takes. {example_hint(spec)}").strip()
+
+
 def _unused_words(spec: ToolSpec, text: str) -> list[str]:
     """The request's words that are not its wording (stop words, the tool's own words)."""
     avoid = tool_vocabulary(spec) | description_stems(spec)
