@@ -378,3 +378,15 @@ async def test_a_value_its_bounds_refuse_is_said_not_replaced_by_the_default() -
         assert not getattr(outcome, "steps", []) and name in getattr(outcome, "text", ""), request
     assert calls(await plan("mist gh2-b07 nozzle 9 with a delay of 30", MIST_TOOLS)) == \
         [("mist_bench", {"bench": "gh2-b07", "nozzle": 9, "delay": 30})]
+
+
+async def test_a_word_written_for_each_of_two_parameters_fills_both() -> None:
+    """ "the harbour route … on the harbour line": one word, written twice, each time next to
+    another parameter's name; left out, the line would fall back to its default, another line."""
+    tools = [runbook("cancel_route", "Cancel a ferry route's next sailings", "write",
+                     {"route": {"pattern": "^[a-z][a-z-]{2,20}$", "description": "The route, e.g. harbour"},
+                      "line": {"pattern": "^[a-z][a-z-]{2,20}$", "default": "main",
+                               "description": "The ferry line the route belongs to"}})]
+    assert calls(await plan("storm coming, cancel the harbour route on the harbour line", tools)) == \
+        [("cancel_route", {"route": "harbour", "line": "harbour"})]
+    assert calls(await plan("cancel the harbour route", tools)) == [("cancel_route", {"route": "harbour"})]

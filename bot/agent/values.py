@@ -215,9 +215,11 @@ def value_choices(schema: dict[str, Any], spans: list[Span], quoted: list[str], 
             choices[value] = Choice(value, score, why)
     for position, span in enumerate(spans):
         lowered = span.text.lower()
-        if (lowered in STOPWORDS and lowered not in defined) or span.stem in avoid or span.stem in anchors \
-                or lowered in taken:
+        if (lowered in STOPWORDS and lowered not in defined) or span.stem in avoid or span.stem in anchors:
             continue
+        if lowered in taken and not (_anchored(spans, position, own_anchors) and
+                                     sum(other.text.lower() == lowered for other in spans) > 1):
+            continue  # another's value; but "the payments release … in the payments ns": written for each
         if verb_form(span.text) or lowered in DETERMINERS or lowered in PARTICLES or lowered in REFERENCES or \
                 (lowered in _PLACING and lowered not in defined):
             continue  # "archive the files under exports/": "under" places a value, it is none
