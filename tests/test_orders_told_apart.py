@@ -390,3 +390,15 @@ async def test_a_word_written_for_each_of_two_parameters_fills_both() -> None:
     assert calls(await plan("storm coming, cancel the harbour route on the harbour line", tools)) == \
         [("cancel_route", {"route": "harbour", "line": "harbour"})]
     assert calls(await plan("cancel the harbour route", tools)) == [("cancel_route", {"route": "harbour"})]
+
+
+async def test_an_enum_of_yes_and_no_is_read_as_the_flag_it_is() -> None:
+    """ `behind` "no"/"yes": "plus every wagon behind it" names it as a flag's word would; left at
+    "no", the wagons behind would stay where they are."""
+    tools = [runbook("uncouple_wagon", "Uncouple a wagon in the yard (optionally the wagons behind it too)", "write",
+                     {"wagon": {"pattern": "^wg-[0-9]{3}$", "description": "wagon id, e.g. wg-104"},
+                      "behind": {"type": "enum", "values": ["no", "yes"], "default": "no",
+                                 "description": "also uncouple the wagons behind it"}})]
+    assert calls(await plan("uncouple wg-104 plus every wagon behind it", tools)) == \
+        [("uncouple_wagon", {"wagon": "wg-104", "behind": "yes"})]
+    assert calls(await plan("uncouple wg-104", tools)) == [("uncouple_wagon", {"wagon": "wg-104"})]

@@ -166,6 +166,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             elif by_path:  # a file the request names ("syslog"): as telling as a path
                 put(param, by_path[0], str(by_path[0]), FIT_POINTS["path", "path"])
                 filled.typed_fit += FIT_POINTS["path", "path"]
+            elif (ways := _yes_and_no(param)) is not None:  # `downstream` "no"/"yes": "plus everything downstream"
+                state = _yes_or_no(_as_flag(param, ways), entities, spec.summary)
+                if state is not None:
+                    put(param, ways[0] if state else ways[1], f"{param.name} {str(state).lower()}",
+                        FIT_POINTS["enum", "enum"])
         elif kind == "enum_list":
             items = param.schema.get("items") or {}
             matches = enum_matches(list(items.get("enum") or []), entities.plain, enum_aliases(items))
@@ -266,6 +271,26 @@ def _with_port(host: str, param: Param, entities: Entities) -> str:
     return joined if takes else host
 
 
+_YES = frozenset({"yes", "y", "true", "on", "enabled", "enable"})
+_NO = frozenset({"no", "n", "false", "off", "disabled", "disable"})
+
+
+def _yes_and_no(param: Param) -> tuple[Any, Any] | None:
+    """The yes and the no of an enum that is a flag written as two words ("yes"/"no", "on"/"off")."""
+    values = list(param.enum or [])
+    yes = [value for value in values if str(value).lower() in _YES]
+    no = [value for value in values if str(value).lower() in _NO]
+    return (yes[0], no[0]) if len(values) == 2 and len(yes) == 1 and len(no) == 1 else None
+
+
+def _as_flag(param: Param, ways: tuple[Any, Any]) -> Param:
+    """The enum read as the flag it is: its default in yes/no."""
+    schema = dict(param.schema)
+    if "default" in schema:
+        schema["default"] = schema["default"] == ways[0]
+    return dataclasses.replace(param, kind="bool", schema=schema)
+
+
 def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
     """A yes/no value from the request's state words ("enable", "off", "into", "out of"): for a
     required parameter, or an optional one the request names. An optional flag that is off unless
@@ -344,7 +369,8 @@ def _flag_named_at(param: Param, tokens: list[str], summary: str) -> int | None:
             if len(word) >= 4 and word not in STOPWORDS}
     # the tool's summary words say what the tool is about, not this flag: except those of a part of
     # the summary that names the flag ("a long erase overwrites the whole tape" for `long`)
-    parts = [summary_stems(part) for part in re.split(r"[.;:]\s+|,\s+", summary)]
+    # (a parenthesis is a part of its own: "Uncouple a wagon (optionally the wagons behind it too)")
+    parts = [summary_stems(part) for part in re.split(r"[.;:]\s+|,\s+|\s*\(", summary)]
     naming = [part for part in parts if own <= part]  # all of its words: "employee" alone is no `email_employee`
     about_flag = set().union(*naming) - set().union(*(part for part in parts if not own & part)) if naming else set()
     named = own | (said - (summary_stems(summary) - about_flag))
