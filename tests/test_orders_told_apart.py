@@ -402,3 +402,16 @@ async def test_an_enum_of_yes_and_no_is_read_as_the_flag_it_is() -> None:
     assert calls(await plan("uncouple wg-104 plus every wagon behind it", tools)) == \
         [("uncouple_wagon", {"wagon": "wg-104", "behind": "yes"})]
     assert calls(await plan("uncouple wg-104", tools)) == [("uncouple_wagon", {"wagon": "wg-104"})]
+
+
+async def test_a_flag_takes_the_state_whose_defined_words_the_request_uses() -> None:
+    """ "keep the stems too" for "true trims the leaves off first; false packs them whole, stems
+    included": the request uses the false state's own words; the default would trim them."""
+    tools = [runbook("pack_crate", "Pack a crate of cut flowers for dispatch", "write",
+                     {"crate": {"pattern": "^cr-[0-9]{4}$", "description": "crate id, e.g. cr-0412"},
+                      "trim": {"type": "bool", "default": True,
+                               "description": "true trims the leaves off first; false packs them whole, stems "
+                                              "included"}})]
+    assert calls(await plan("pack cr-0412, keep the stems too", tools)) == \
+        [("pack_crate", {"crate": "cr-0412", "trim": False})]
+    assert calls(await plan("pack cr-0412", tools)) == [("pack_crate", {"crate": "cr-0412"})]

@@ -305,6 +305,8 @@ def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
         return True  # "dump everything under config/" for "Read every key under the prefix"
     if _opposite_written(param, tokens):
         return False  # "leave the boom down" for `boom_up`
+    if (defined := _way_its_description_defines(param, tokens, summary)) is not None:
+        return defined  # "keep the garbage too" for "false dumps everything, garbage included"
     at = _flag_named_at(param, tokens, summary)
     if not param.required and at is None:
         return None
@@ -348,6 +350,27 @@ def _opposite_written(param: Param, tokens: list[str]) -> bool:
     opposite = _OPPOSITE_WAYS[ways[0]]
     return any(stem(token) in things and opposite in tokens[index + 1: index + 3]
                for index, token in enumerate(tokens))
+
+
+_DEFINED_WAY = re.compile(r"\b(true|false)\b[^.;()]*", re.IGNORECASE)
+
+
+def _way_its_description_defines(param: Param, tokens: list[str], summary: str) -> bool | None:
+    """The state whose own words, as the description defines that state ("false dumps everything,
+    garbage included"), the request uses and the other state's do not: the words neither the tool's
+    summary nor the rest of the description share."""
+    described = str(param.schema.get("description", ""))
+    ways: dict[bool, set[str]] = {True: set(), False: set()}
+    for match in _DEFINED_WAY.finditer(described):
+        ways[match.group(1).lower() == "true"] |= {stem(word) for word in words_of(match.group(0)[len(match.group(1)):])
+                                                   if word not in STOPWORDS and len(word) >= 4
+                                                   and word not in _OPPOSITE_WAYS}  # "tie down": a verb's particle
+    if not ways[True] and not ways[False]:
+        return None
+    rest = summary_stems(summary) | {stem(word) for word in words_of(_DEFINED_WAY.sub(" ", described))}
+    said = {stem(token) for token in tokens}
+    found = {way for way, words in ways.items() if (words - rest - ways[not way]) & said}
+    return found.pop() if len(found) == 1 else None
 
 
 def _orders_the_flags_change(param: Param, tokens: list[str], at: int) -> bool:
