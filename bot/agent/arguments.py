@@ -1,6 +1,6 @@
 """Which values of the request fill a tool's parameters: typed entities first (URLs, hosts, ports,
 zones, paths, yes/no, enums), then numbers, then free text. `bot.agent.ranking` scores tools with
-what this finds. Each kind of value has its own module: `enums`, `numbers`, `free_text`;
+what this finds. Each kind of value has its own module: `enums`, `numbers`, `flags`, `free_text`;
 `tool_words` is the tool's own wording, never a value."""
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from typing import Any
 
 from chatops.bot.agent.clauses import opens_with, verb_with_object
 from chatops.bot.agent.entities import (
-    STOPWORDS,
     Entities,
-    identifier_words,
     name_words,
     stem,
     url_host,
@@ -23,11 +21,11 @@ from chatops.bot.agent.entities import (
 from chatops.bot.agent.enum_choice import flag_alias_written, without_those_said_otherwise
 from chatops.bot.agent.enums import enum_aliases, enum_hosts, enum_matches, opens_a_clause, path_enum_matches
 from chatops.bot.agent.filled import ENTITY_KINDS, FIT_POINTS, Filled, item_schema
+from chatops.bot.agent.flags import as_flag, yes_and_no, yes_or_no
 from chatops.bot.agent.free_text import fill_text, object_positions, with_hosts
 from chatops.bot.agent.lexicon import (
     FALSE_PARTICLES,
     LIGHT_VERBS,
-    MUTATING_VERBS,
     STATE_VERBS,
     STATE_WORDS,
     SWITCH_VERBS,
@@ -40,7 +38,6 @@ from chatops.bot.agent.tool_words import (
     action_stems,
     description_stems,
     misspelt,
-    summary_stems,
     tool_vocabulary,
 )
 from chatops.bot.agent.value_parts import split_nested
@@ -135,7 +132,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if entities.paths:
                 put(param, entities.paths[0], entities.paths[0], FIT_POINTS["path", "path"])
         elif kind == "bool":
-            state = _yes_or_no(param, entities, spec.summary)
+            state = yes_or_no(param, entities, spec.summary)
             if state is not None:
                 put(param, state, f"{param.name} {str(state).lower()}", FIT_POINTS["enum", "enum"])
                 stated = set(words_of(entities.plain)) & (STATE_WORDS[0] | STATE_WORDS[1] | TRUE_PARTICLES |
@@ -166,8 +163,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             elif by_path:  # a file the request names ("syslog"): as telling as a path
                 put(param, by_path[0], str(by_path[0]), FIT_POINTS["path", "path"])
                 filled.typed_fit += FIT_POINTS["path", "path"]
-            elif (ways := _yes_and_no(param)) is not None:  # `downstream` "no"/"yes": "plus everything downstream"
-                state = _yes_or_no(_as_flag(param, ways), entities, spec.summary)
+            elif (ways := yes_and_no(param)) is not None:  # `downstream` "no"/"yes": "plus everything downstream"
+                state = yes_or_no(as_flag(param, ways), entities, spec.summary)
                 if state is not None:
                     put(param, ways[0] if state else ways[1], f"{param.name} {str(state).lower()}",
                         FIT_POINTS["enum", "enum"])
@@ -269,138 +266,6 @@ def _with_port(host: str, param: Param, entities: Entities) -> str:
     pattern = param.schema.get("pattern")
     takes = fits_string(joined, param.schema) if pattern else "host:port" in str(param.schema.get("description", ""))
     return joined if takes else host
-
-
-_YES = frozenset({"yes", "y", "true", "on", "enabled", "enable"})
-_NO = frozenset({"no", "n", "false", "off", "disabled", "disable"})
-
-
-def _yes_and_no(param: Param) -> tuple[Any, Any] | None:
-    """The yes and the no of an enum that is a flag written as two words ("yes"/"no", "on"/"off")."""
-    values = list(param.enum or [])
-    yes = [value for value in values if str(value).lower() in _YES]
-    no = [value for value in values if str(value).lower() in _NO]
-    return (yes[0], no[0]) if len(values) == 2 and len(yes) == 1 and len(no) == 1 else None
-
-
-def _as_flag(param: Param, ways: tuple[Any, Any]) -> Param:
-    """The enum read as the flag it is: its default in yes/no."""
-    schema = dict(param.schema)
-    if "default" in schema:
-        schema["default"] = schema["default"] == ways[0]
-    return dataclasses.replace(param, kind="bool", schema=schema)
-
-
-def _yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
-    """A yes/no value from the request's state words ("enable", "off", "into", "out of"): for a
-    required parameter, or an optional one the request names. An optional flag that is off unless
-    asked, named with no state word, is asked for ("any denied swipes?" for `denied_only`, "a dry
-    run" for `dry_run`) unless a negation stands just before it. None when it says neither, or both."""
-    tokens = words_of(entities.plain)
-    words = set(tokens)
-    off_unless_asked = not param.required and param.schema.get("default", False) is False  # left out, it is off
-    if not param.required and off_unless_asked and \
-            _EVERYTHING_UNDER.search(str(param.schema.get("description", ""))) and \
-            _EVERYTHING_UNDER.search(entities.plain):
-        return True  # "dump everything under config/" for "Read every key under the prefix"
-    if _opposite_written(param, tokens):
-        return False  # "leave the boom down" for `boom_up`
-    if (defined := _way_its_description_defines(param, tokens, summary)) is not None:
-        return defined  # "keep the garbage too" for "false dumps everything, garbage included"
-    at = _flag_named_at(param, tokens, summary)
-    if not param.required and at is None:
-        return None
-    if at is not None and off_unless_asked and _orders_the_flags_change(param, tokens, at):
-        return True  # "suspend etl wh and kill the running queries too": its "kill" is no "off"
-    if at is not None:  # "cut gpu-3 off …, but keep it running": the state words around the flag's own
-        words = set(tokens[max(0, at - 3): at + 4])  # word, not the "off" of another phrase
-    # the flag's own name is no state it is set to: "which cronjobs are suspended?" for `suspended_only`
-    words = {word for word in words if stem(word) not in {stem(part) for part in identifier_words(param.name)}}
-    yes = bool(words & (STATE_WORDS[0] | TRUE_PARTICLES))
-    no = bool(words & (STATE_WORDS[1] | FALSE_PARTICLES))
-    if yes != no:
-        return yes
-    if at is not None and not param.required and off_unless_asked:
-        return not set(tokens[max(0, at - 2): at]) & _NEGATIONS
-    return None
-
-
-# a flag that reaches into what lies beneath: "every key under the prefix", "all files below it"
-_EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under|below|beneath|inside)\b",
-                               re.IGNORECASE)
-_ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
-_NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
-
-
-# A flag named by a thing and the way it stands ("boom_up", "doors_open", "lights_on"); the way
-# opposite to it (English particles, not any tool's words)
-_OPPOSITE_WAYS = {"up": "down", "down": "up", "in": "out", "out": "in", "on": "off", "off": "on",
-                  "open": "closed", "closed": "open"}
-
-
-def _opposite_written(param: Param, tokens: list[str]) -> bool:
-    """Whether the request puts the flag's thing the other way: "leave the boom down" for `boom_up`
-    ("Raise the boom before pinning"). Without this the flag keeps its default, the opposite of
-    what was asked, and nothing on the card says so."""
-    parts = identifier_words(param.name)
-    ways = [part for part in parts if part in _OPPOSITE_WAYS]
-    things = {stem(part) for part in parts if part not in _OPPOSITE_WAYS and part not in STOPWORDS}
-    if len(ways) != 1 or not things:
-        return False
-    opposite = _OPPOSITE_WAYS[ways[0]]
-    return any(stem(token) in things and opposite in tokens[index + 1: index + 3]
-               for index, token in enumerate(tokens))
-
-
-_DEFINED_WAY = re.compile(r"\b(true|false)\b[^.;()]*", re.IGNORECASE)
-
-
-def _way_its_description_defines(param: Param, tokens: list[str], summary: str) -> bool | None:
-    """The state whose own words, as the description defines that state ("false dumps everything,
-    garbage included"), the request uses and the other state's do not: the words neither the tool's
-    summary nor the rest of the description share."""
-    described = str(param.schema.get("description", ""))
-    ways: dict[bool, set[str]] = {True: set(), False: set()}
-    for match in _DEFINED_WAY.finditer(described):
-        ways[match.group(1).lower() == "true"] |= {stem(word) for word in words_of(match.group(0)[len(match.group(1)):])
-                                                   if word not in STOPWORDS and len(word) >= 4
-                                                   and word not in _OPPOSITE_WAYS}  # "tie down": a verb's particle
-    if not ways[True] and not ways[False]:
-        return None
-    rest = summary_stems(summary) | {stem(word) for word in words_of(_DEFINED_WAY.sub(" ", described))}
-    said = {stem(token) for token in tokens}
-    found = {way for way, words in ways.items() if (words - rest - ways[not way]) & said}
-    return found.pop() if len(found) == 1 else None
-
-
-def _orders_the_flags_change(param: Param, tokens: list[str], at: int) -> bool:
-    """Whether the request orders the change a flag makes ("Cancel the queries still running" for
-    `abort_running`): a change verb just before the flag's word, where the flag's description opens
-    with a change verb, and no negation before it."""
-    described = words_of(str(param.schema.get("description", "")))
-    before = tokens[max(0, at - 3): at]
-    return bool(described) and described[0] in MUTATING_VERBS and \
-        any(word in MUTATING_VERBS for word in before) and not set(tokens[max(0, at - 5): at]) & _NEGATIONS
-
-
-def _flag_named_at(param: Param, tokens: list[str], summary: str) -> int | None:
-    """Where the request names the parameter: a word of its name ("denied" of `denied_only`), or
-    of its description that the tool's own summary does not use ("refused" of "only refused
-    swipes" for a tool about door swipes)."""
-    own = {stem(word) for word in identifier_words(param.name) if word not in STOPWORDS and len(word) >= 3}
-    said = {stem(word) for word in words_of(str(param.schema.get("description", "")))
-            if len(word) >= 4 and word not in STOPWORDS}
-    # the tool's summary words say what the tool is about, not this flag: except those of a part of
-    # the summary that names the flag ("a long erase overwrites the whole tape" for `long`)
-    # (a parenthesis is a part of its own: "Uncouple a wagon (optionally the wagons behind it too)")
-    parts = [summary_stems(part) for part in re.split(r"[.;:]\s+|,\s+|\s*\(", summary)]
-    naming = [part for part in parts if own <= part]  # all of its words: "employee" alone is no `email_employee`
-    about_flag = set().union(*naming) - set().union(*(part for part in parts if not own & part)) if naming else set()
-    named = own | (said - (summary_stems(summary) - about_flag))
-    found = next((index for index, token in enumerate(tokens) if stem(token) in named), None)
-    if found is None and "my" in tokens and _ABOUT_ME.search(f"{param.name} {param.schema.get('description', '')}"):
-        return tokens.index("my")  # "show my changes" for `mine`, "Only changes I raised"
-    return found
 
 
 def _switch_opens(params: list[Param], filled: Filled, spec: ToolSpec, text: str) -> bool:
