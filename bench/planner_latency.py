@@ -29,7 +29,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
 from chatops.bot.agent import meaning  # noqa: E402
 from chatops.bot.agent.guided import GuidedPlanner  # noqa: E402
 from chatops.bot.agent.planning import PlanRequest  # noqa: E402
-from chatops.bot.agent.ranking import forget_scores  # noqa: E402
+from chatops.bot.agent.tool_score import forget_scores  # noqa: E402
 from chatops.bot.config import load_config  # noqa: E402
 from chatops.bot.evaluation import EVAL_USER, _plan_of, load_cases, offered_tools  # noqa: E402
 

@@ -193,7 +193,7 @@ async def test_a_hyphen_inside_a_tools_word_still_names_it() -> None:
                      {"bay": bay}),
              runbook("array_health", "Show each bay of the array: drive model, temperature, errors and rebuild state",
                      "read", {"bay": {**bay, "pattern": "^(bay-[0-9])?$", "default": ""}})]
-    from chatops.bot.agent.ranking import score_tool
+    from chatops.bot.agent.tool_score import score_tool
 
     assert score_tool(tools[0], extract_entities("HOT-SWAP bay-3 now, it is throwing errors")).action_hit
     assert calls(await plan("HOT-SWAP bay-3 now, it is throwing errors", tools)) == \
@@ -203,7 +203,7 @@ async def test_a_hyphen_inside_a_tools_word_still_names_it() -> None:
 async def test_a_verb_that_changes_an_amount_the_same_way_asks_for_the_tool() -> None:
     """ "widen lane-2 to 4 m" for `broaden_lane`: WordNet files both under "increase"; "narrow" goes
     the other way and never gets it, and with no amount given the verb alone asks for nothing."""
-    from chatops.bot.agent.ranking import score_tool
+    from chatops.bot.agent.tool_score import score_tool
 
     lane = {"pattern": "^lane-[0-9]$", "description": "lane, e.g. lane-2"}
     broaden = runbook("broaden_lane", "Broaden a conveyor lane's guide rails", "write",

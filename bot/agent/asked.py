@@ -25,7 +25,7 @@ from chatops.bot.agent.entities import entities_ready, extract_entities, warm_en
 from chatops.bot.agent.lexicon import QUESTION, REQUEST_SPLIT
 from chatops.bot.agent.planning import PlanRequest
 from chatops.bot.agent.provenance import turn_sources
-from chatops.bot.agent.ranking import score_tool
+from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.weights import ACTION_SIMILARITY, SIMILARITY_TIE
 from chatops.bot.model import Plan, Risk
 from chatops.tools.registry import ToolSpec

@@ -106,7 +106,7 @@ from chatops.bot.agent.planner import data_block, run_model
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
-from chatops.bot.agent.ranking import Meaning, rank_tools, score_tool
+from chatops.bot.agent.ranking import Meaning, rank_tools
 from chatops.bot.agent.request_parts import same_named_values, tells_what_happened, the_other_one, with_referent
 from chatops.bot.agent.step_wording import (
     ask_for,
@@ -118,6 +118,7 @@ from chatops.bot.agent.step_wording import (
     reason_of,
     tool_listing,
 )
+from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.bot.agent.undo import UNDO, undo_step
 from chatops.bot.agent.weights import ACKNOWLEDGEMENT_SCORE, CHOICE_TOKENS, CLEAR_MARGIN, MAX_CANDIDATES

@@ -13,8 +13,8 @@ from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import STOPWORDS, extract_entities, is_english, words_of
 from chatops.bot.agent.filled import Filled
 from chatops.bot.agent.param_kinds import parameters
-from chatops.bot.agent.ranking import score_tool
 from chatops.bot.agent.step_wording import reason_of
+from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.values import fitting, shape_of
 from chatops.bot.model import Step
 from chatops.tools.registry import ToolArgumentError, ToolSpec

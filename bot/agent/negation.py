@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from chatops.bot.agent.entities import extract_entities, identifier_words, stem, words_of
 from chatops.bot.agent.lexicon import CHANGE_VERBS, MUTATING_VERBS, NEGATION, REFERENCES, STOPWORDS
 from chatops.bot.agent.param_kinds import Param, parameters
-from chatops.bot.agent.ranking import Meaning, score_tool
+from chatops.bot.agent.ranking import Meaning
+from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import action_stems, tool_vocabulary, typo_of
 from chatops.bot.agent.verb_senses import alike, is_verb
 from chatops.bot.model import Plan, Risk

@@ -1,0 +1,315 @@
+"""Scoring one tool against a request: its own words (name, description, keywords, aliases), their
+synonyms, typos and abbreviations, its action in an order's verb place, and the values it takes
+(`bot.agent.arguments`). Every point comes with a label, so a plan's `reason` says what matched.
+
+Why apart from `bot.agent.ranking`: a tool's score depends on that tool and the request only, so
+it is cached per pair; the ranking then compares the scores and decides what was asked for."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from chatops.bot.agent.actions import shadowed
+from chatops.bot.agent.amount_orders import same_way, sets_a_listed_value
+from chatops.bot.agent.arguments import fill_arguments
+from chatops.bot.agent.candidate import Candidate
+from chatops.bot.agent.entities import (
+    STOPWORDS,
+    Entities,
+    name_words,
+    stem,
+    words_of,
+)
+from chatops.bot.agent.filled import ENTITY_KINDS
+from chatops.bot.agent.lexicon import (
+    ACTION_CLASSES,
+    CHANGE_CLASSES,
+    LIGHT_VERBS,
+    LOOK_VERBS,
+    RELATED_CLASSES,
+    SYNONYMS,
+    synonym_class,
+)
+from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.phrasal import phrasal_action, says_the_phrasal_action
+from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span, verb_place
+from chatops.bot.agent.tool_words import (
+    abbreviation_of,
+    description_verb,
+    keyword_sources,
+    own_keywords,
+    own_name_words,
+    skeleton_of,
+    summary_stems,
+    typo_of,
+)
+from chatops.bot.agent.unseen_verbs import stops_doing, unseen_verb_for, verb_class
+from chatops.bot.agent.weights import (
+    DESCRIPTION_CAP,
+    DESCRIPTION_POINTS,
+    MISSING_REQUIRED_PENALTY,
+    SYNONYM_POINTS,
+    WORD_POINTS,
+)
+from chatops.bot.model import Risk
+from chatops.tools.registry import ToolSpec
+
+_SCORED: dict[tuple[int, str], tuple[ToolSpec, Candidate]] = {}
+_SCORED_LIMIT = 4096
+
+
+def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
+    """The transparent score of one tool for one request. One plan scores the same tool on the
+    same words several times (the check whether meaning is needed, the ranking, a clause's own
+    ranking, the negation and action checks), so a score is kept by tool and text; each caller gets
+    its own copy of the parts a ranking adds to (the entities are read from the text alone, and
+    `Filled` is never changed after it is made)."""
+    key = (id(spec), entities.text)
+    kept = _SCORED.get(key)
+    if kept is None or kept[0] is not spec:
+        if len(_SCORED) >= _SCORED_LIMIT:
+            _SCORED.clear()
+        kept = _SCORED[key] = (spec, _score_tool(spec, entities))
+    candidate = kept[1]
+    return replace(candidate, labels=list(candidate.labels), matched=list(candidate.matched))
+
+
+def forget_scores() -> None:
+    """Drop the kept scores (a benchmark timing plans of the same words, one after another)."""
+    _SCORED.clear()
+
+
+def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
+    labels: list[str] = []
+    matched: list[str] = []
+    score = 0.0
+    verb_hit = False
+    action_hit = False  # the tool's action itself (its verb, not a subject word) in the verb's place
+    subject_opens = False
+    phrases: dict[str, list[str]] = {}
+    names = name_words(spec)
+    own_names = own_name_words(spec)  # without an MCP server's name: `deploys_freeze_deploys` acts by "freeze"
+    lead = description_verb(spec.summary)
+    for word in [*names, *spec.keywords, *([lead] if lead else [])]:
+        phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
+    # the verb the tool's author opened an example request with ("run checkout_flow.js on perf …")
+    # is how users ask for it, light verb or not, where an order puts its verb
+    example_verbs = {words[0] for example in spec.examples if (words := words_of(example))
+                     and words[0].isalpha() and words[0] not in STOPWORDS and words[0] not in phrases}
+    for word in example_verbs:
+        phrases[word] = [stem(word)]
+    single = frozenset(phrase[0] for phrase in phrases.values() if len(phrase) == 1)
+    modifiers = {stem(str(value)) for param in parameters(spec) for value in param.enum
+                 if isinstance(value, str) and value.isalpha()}
+    takes_a_number = any(param.kind in ("int", "number") for param in parameters(spec))
+    described = summary_stems(spec.summary)
+    clauses = clause_tokens(entities.wording, single | described)
+    known = set(single | described)
+    clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known)
+                                              or skeleton_of(token, single) or token)
+                for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"; "fwd"
+    tokens = [token for clause in clauses for token in clause]
+    covered: set[int] = set()
+    synonyms_hit: set[str] = set()
+    for text, phrase in sorted(phrases.items(), key=lambda item: -len(item[1])):
+        if not phrase:
+            continue
+        positions = phrase_positions(phrase, tokens)
+        fresh = [p for p in positions if not covered.intersection(range(p, p + len(phrase)))]
+        if text in example_verbs:
+            fresh = [p for p in fresh if at_verb(p, clauses)]
+        if not fresh:
+            continue
+        covered.update(range(fresh[0], fresh[0] + len(phrase)))
+        # a word of the tool's name that names another action than its verb ("release" in
+        # `revert_release`) is its object: half points, and never its verb position; unless the
+        # description opens with it (`redis_delete_keys`: "Delete every Redis key …")
+        foreign = text in own_names[1:] and synonym_class(text) in ACTION_CLASSES and \
+            synonym_class(text) != synonym_class(own_names[0] if own_names else "") and \
+            synonym_class(text) != synonym_class(lead or "") and \
+            not (text == own_names[-1] and _ends_with_its_action(own_names, lead))  # `nginx_reload` reloads
+        # a keyword that is also a common word ("now" for a clock), or a light verb ("make" of
+        # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
+        common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS) and text not in example_verbs \
+            and not _ends_the_name(text, own_names)
+        # "stop printing the sports section": the activity stops, not the tool's thing (`stop_press`)
+        common = common or (text == "stop" and (ceasing := stops_doing(entities.wording)) is not None
+                            and stem(ceasing.split()[1]) not in {stem(word) for word in names})
+        points = WORD_POINTS / 2 if foreign or common else WORD_POINTS
+        score += points
+        matched.append(text)
+        labels.append(f"+{points:g} {text!r}")
+        for clause in clauses:
+            for position in phrase_positions(phrase, clause):
+                # "hard reset it", "soft reboot node-3": one of the tool's own values before its verb
+                # says how to act, and the verb still opens the order
+                in_verb_place = verb_place(clause, position) or (
+                    position > 0 and clause[position - 1] in modifiers and verb_place(clause, position - 1))
+                # "5 replicas": a quantity asked for, of a tool that takes one ("340 calls in the past
+                # hour" asks nothing of a tool with no number to set)
+                counted = position > 0 and clause[position - 1].isdigit() and takes_a_number
+                if ((in_verb_place and not foreign) or counted) and not common:
+                    verb_hit = True
+                    # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
+                    acts = counted or (in_verb_place and text in example_verbs) or \
+                        (in_verb_place and text in _action_words(own_name_words(spec), lead, own_keywords(spec))
+                         and (text not in LIGHT_VERBS or _ends_the_name(text, own_names)))
+                    action_hit = action_hit or acts
+                    subject_opens = subject_opens or (len(clauses) == 1 and position == 0 and not acts)
+    verbs = {*own_names[:1], *([lead.lower()] if lead else [])}
+    for word in _synonym_sources(spec):
+        cls = verb_class(word) if word in verbs else synonym_class(word)  # "close": the class of "shut down"
+        if cls is None or cls in synonyms_hit or any(synonym_class(m) == cls for m in matched):
+            continue
+        # every way the request says it; one counts, preferring one that stands where an order
+        # puts its verb ("shrink payments to 2 pods": "shrink", not "pods"), then the longest
+        inside_longer = shadowed(tuple(tokens), cls)
+        spans = [(synonym, found) for synonym in SYNONYMS[cls]
+                 if (found := synonym_span(synonym, tokens, covered)) is not None and found not in inside_longer]
+        if not spans:
+            continue
+        ordered = sorted(spans, key=lambda item: (not at_verb(item[1][0], clauses), -len(item[0].split())))
+        synonym, (start, end) = ordered[0]
+        covered.update(range(start, end))
+        synonyms_hit.add(cls)
+        score += SYNONYM_POINTS
+        matched.append(synonym)
+        labels.append(f"+{SYNONYM_POINTS:g} {synonym!r} (means {word!r})")
+        if at_verb(start, clauses) or (start > 0 and tokens[start - 1].isdigit()):
+            verb_hit = True
+            # a synonym of a change in the verb's place ("scale", "bounce", "shrink"; not "backed up")
+            action_hit = action_hit or cls in CHANGE_CLASSES
+    phrasal = phrasal_action(spec.summary)
+    if phrasal and says_the_phrasal_action(phrasal, clauses):  # "pull telnyx-fra out of service"
+        score += WORD_POINTS
+        matched.append(" ".join(phrasal))
+        labels.append(f"+{WORD_POINTS:g} moves it {' '.join(phrasal)!r} as its description does")
+        verb_hit = action_hit = True
+    if not action_hit:  # "suspend tls.api-2025" for a tool that disables keys: a related action, half points
+        own_classes = {synonym_class(word) for word in _synonym_sources(spec)} & ACTION_CLASSES
+        for cls in sorted(set().union(*(RELATED_CLASSES.get(own, frozenset()) for own in own_classes)) - own_classes):
+            inside_longer = shadowed(tuple(tokens), cls)
+            spans = [(synonym, found) for synonym in SYNONYMS[cls]
+                     if (found := synonym_span(synonym, tokens, covered)) is not None and found not in inside_longer
+                     and at_verb(found[0], clauses)]
+            if spans:
+                synonym, (start, end) = max(spans, key=lambda item: len(item[0].split()))
+                covered.update(range(start, end))
+                score += SYNONYM_POINTS / 2
+                matched.append(synonym)
+                labels.append(f"+{SYNONYM_POINTS / 2:g} {synonym!r} (near its action)")
+                verb_hit = action_hit = True
+                break
+    if not action_hit and spec.risk is not Risk.read and (ceasing := stops_doing(entities.wording)) and \
+            "suspend" in {synonym_class(word) for word in _synonym_sources(spec)}:
+        score += SYNONYM_POINTS  # "stop shipping v5.14.2 to iphone users" halts the rollout
+        matched.append(ceasing)
+        labels.append(f"+{SYNONYM_POINTS:g} {ceasing!r} (ceases doing it: a halt)")
+        verb_hit = action_hit = True
+    if not action_hit and spec.risk is not Risk.read:  # "shut the claims line" for `close_call_queue`
+        tool_verbs = [*own_names[:1], *([lead.replace(" ", "_")] if lead else []), *sorted(example_verbs)]
+        unseen = unseen_verb_for(tool_verbs, entities.wording)
+        if unseen:
+            score += SYNONYM_POINTS
+            matched.append(unseen[0])
+            labels.append(f"+{SYNONYM_POINTS:g} {unseen[0]!r} (means {unseen[1]!r} in WordNet)")
+            verb_hit = action_hit = True
+    if not action_hit and spec.risk is not Risk.read and (alike_way := same_way(own_names, lead, entities)):
+        score += SYNONYM_POINTS  # "extend vmfs-ds14 to 4 TiB" for `grow_lun`: both ways to increase
+        matched.append(alike_way)
+        labels.append(f"+{SYNONYM_POINTS:g} {alike_way!r} (changes the amount the same way, in WordNet)")
+        verb_hit = action_hit = True
+    vocabulary = set(tokens)
+    # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
+    for word in name_words(spec):
+        if len(word) >= 4 and word not in matched:
+            compounds = [t for t in words_of(entities.wording) if t != word and len(t) > len(word)
+                         and (t.startswith(word) or t.endswith(word)) and re.fullmatch(r"[a-z]+", t)]
+            if compounds:
+                score += WORD_POINTS / 2
+                matched.append(compounds[0])
+                labels.append(f"+{WORD_POINTS / 2:g} {compounds[0]!r} (holds {word!r})")
+    content = set(described)
+    content -= {stem(w) for w in matched for w in w.split()}
+    description_hits = sorted(content & vocabulary)
+    if description_hits:
+        points = min(DESCRIPTION_CAP, DESCRIPTION_POINTS * len(description_hits))
+        score += points
+        labels.append(f"+{points:g} description {description_hits}")
+    filled = fill_arguments(spec, entities)
+    sets = sets_a_listed_value(own_names, clauses, filled, entities)
+    if sets and sets not in matched:  # "cut … back to 800": the order's verb is the evidence
+        score += SYNONYM_POINTS
+        matched.append(sets)
+        labels.append(f"+{SYNONYM_POINTS:g} {sets!r} (gives the new value after 'to')")
+    verb_hit = verb_hit or filled.verb_value or bool(sets)
+    action_hit = action_hit or filled.verb_value or bool(sets)
+    score += filled.fit
+    labels += [f"fits {label}" for label in filled.fit_labels]
+    # Only a missing parameter of an entity kind counts against the tool: any word can be a
+    # service name, but a missing URL means the request is probably not about this tool. (A
+    # missing enum value does not either: "restart the database" should ask which unit.)
+    typed = [p.name for p in filled.missing if p.kind in ENTITY_KINDS]
+    if typed:
+        penalty = MISSING_REQUIRED_PENALTY * len(typed)
+        score -= penalty
+        labels.append(f"-{penalty:g} missing {typed}")
+    return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
+                     described=bool(description_hits), subject_opens=subject_opens and not action_hit)
+
+
+# Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment
+# on a ticket; "create_tag": tag a commit; "send_page": page someone).
+_GENERIC_VERBS = frozenset({"add", "create", "make", "set", "put", "send", "post", "give", "write", "leave", "do",
+                            "new", "open", "file", "raise", "log"})
+
+
+def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] = ()) -> set[str]:
+    """The words that name a tool's action: its description's first word when it has one ("Reload
+    nginx on a host" for `nginx_reload`), its name's first word when that is the same action or
+    there is no description verb, its name's words that are actions of their own class, the
+    keywords its author gave that are not its name's nouns ("bounce" for `restart_service`), and,
+    when its verb only says "add" or "create", the thing it adds used as a verb ("comment on HD-1")."""
+    found = {lead} if lead else set(names[:1])
+    if (lead or (names[0] if names else "")).lower() in _GENERIC_VERBS and len(names) == 2:
+        found.add(names[1])
+    # a `noun_verb` name (`cfg_get`, `kv_put`) opens with what it acts on: that keyword is no action
+    noun_first = len(names) >= 2 and _ends_with_its_action(names, lead)
+    found.update(" ".join(words_of(keyword)) for keyword in keywords
+                 if keyword.lower() not in names[1:] and not (noun_first and keyword.lower() == names[0]))
+    lead_class = synonym_class(lead) if lead else None
+    for word in names:
+        cls = synonym_class(word)
+        if (word == (names[0] if names else None) and (not lead or stem(word) == stem(lead) or
+                                                     (cls is not None and cls == lead_class))) or cls in ACTION_CLASSES:
+            found.add(word)
+    return found
+
+
+def _ends_with_its_action(names: list[str], lead: str | None) -> bool:
+    """Whether a name's last word is the tool's action: its description's verb or of that verb's
+    class ("Delete a setting" for `cfg_drop`), or a light or look verb (`kv_put`, `cfg_get`)."""
+    last = names[-1].lower()
+    if len(names) == 2 and (last in LIGHT_VERBS or last in LOOK_VERBS):  # not `cancel_ci_run`
+        return True
+    return lead is not None and (stem(last) == stem(lead) or
+                                 (synonym_class(last) is not None and synonym_class(last) == synonym_class(lead)))
+
+
+def _ends_the_name(word: str, own_names: list[str]) -> bool:
+    """A light verb that ends a `noun_verb` name is that tool's action (`kv_put`, `cache_get`,
+    `config_set`: put into the KV store), not the light verb of some other order ("make it an XL"
+    for `make_bucket_private`, whose light verb opens its name)."""
+    return len(own_names) >= 2 and own_names[-1] == word and word not in own_names[:-1]
+
+
+def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:
+    """The tool's words whose synonyms count: its verb (the first word of its name), its
+    description's verb when that is an action ("Delete a snapshot for good" for `drop_snapshot`),
+    and its keywords with any class; its other name words only for subject classes ("replicas")."""
+    lead = description_verb(spec.summary)
+    sources = keyword_sources(spec.name, spec.keywords)
+    if lead and lead.lower() not in sources and verb_class(lead.lower()) in ACTION_CLASSES:
+        return (*sources, lead.lower())
+    return sources
