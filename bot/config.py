@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -434,10 +435,22 @@ class WhisperConfig(Section):
     """The model name sent to the remote endpoint."""
     remote_api_key: SecretStr | None = None
     """The remote endpoint's key (or CHATOPS_WHISPER_API_KEY)."""
+    video_model: str = "base"
+    """The model that hears a video clip's sound: `same` (the voice-note model) or a model as for
+    `model` (`base`: the `whisper-base` extra). A clip may take its own length to be perceived, a
+    voice note must be heard in ~3 s, so videos can afford a bigger model. It loads on the first
+    video (never at start) and is released after 5 idle minutes; without the `whisper-base` extra
+    videos fall back to the voice model (said in the log and in `/healthz`). Chosen on the tuning
+    clips: bench/results/issue26-video-model-15.txt."""
+    video_glossary: bool = False
+    """Pass the glossary (see `bias_decoding`) to the video model too, when it is not the voice
+    model. The vocabulary correction after decoding applies either way."""
 
-    @field_validator("model")
+    @field_validator("model", "video_model")
     @classmethod
-    def _known_size(cls, value: str) -> str:
+    def _known_size(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "video_model" and value == "same":
+            return value
         if value in WHISPER_SIZES or Path(value).expanduser().is_dir():
             return value
         raise ValueError(f"{value!r} is neither a Whisper size ({', '.join(WHISPER_SIZES[:8])}, …) "

@@ -57,7 +57,10 @@ def packaged(name: str) -> str | None:
 
 def base_installed() -> bool:
     """Whether both packages of the packaged base model are installed (found, not imported)."""
-    return all(importlib.util.find_spec(package) is not None for package in BASE_PACKAGES)
+    try:
+        return all(importlib.util.find_spec(package) is not None for package in BASE_PACKAGES)
+    except (ImportError, ValueError):  # a finder that refuses the name, or a broken half-install
+        return False
 
 
 def _data(package: str) -> Path:
