@@ -70,8 +70,7 @@ def test_the_setting_names_the_voice_model_or_another_and_nothing_else():
 
 async def test_voice_notes_keep_the_voice_model_and_clips_get_the_video_model(with_base: Perceiver):
     await with_base.preload()  # `perception.preload`: the voice model only, never both at start
-    assert with_base.loaded_models() == ["whisper:tiny.en", "ocr:auto"] or \
-        with_base.loaded_models() == ["whisper:tiny.en"]
+    assert with_base.loaded_models() == ["whisper:tiny.en"]
     assert with_base.video_speech_state() == "on first use"
 
     note = await with_base.perceive(MediaFile("note.ogg", voice_note("ogg", SPOKEN), "audio/ogg"))
@@ -126,7 +125,7 @@ def test_a_model_under_a_transcription_is_not_released(with_base: Perceiver):
     assert worker.is_alive(), "the transcription ended too soon to test anything"
     assert video.release() is False and video.loaded  # under a job: kept
     worker.join()
-    assert heard and SPOKEN.split()[-1] in heard[0].lower()
+    assert heard and heard[0].lower().count("terminal") >= 3  # the job finished with its words
     assert video.release() is True and not video.loaded  # idle: released
     video.close()
 

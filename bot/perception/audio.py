@@ -190,11 +190,16 @@ class Transcriber:
         return True
 
     def close(self) -> None:
-        """Stop the idle timer (the model itself goes with the transcriber)."""
+        """Stop the idle timer and wait for its thread to end (the model itself goes with the
+        transcriber). Waited for: a timer thread still holding the transcriber at interpreter exit
+        let CTranslate2 destroy the model from a dying daemon thread ("terminate called without an
+        active exception", the process aborted)."""
         with self._lock:
             timer, self._release_timer = self._release_timer, None
         if timer is not None:
             timer.cancel()
+            if timer is not threading.current_thread():
+                timer.join(timeout=5)
 
     def _release_later(self) -> None:
         """(Re)start the idle timer after a transcription, when this transcriber releases its model."""
