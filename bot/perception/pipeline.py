@@ -47,8 +47,9 @@ log = logging.getLogger("chatops.perception")
 Fetch = Callable[[Attachment, int], Awaitable[bytes]]
 
 # A separate video model is dropped this long after the last clip it heard, as the RapidOCR engine
-# is (`image.RAPIDOCR_RELEASE_AFTER`): base keeps ~TBD MB that every later voice note would otherwise
-# peak on top of; loading it again costs ~TBD s on the next clip (bench/results/issue26-video-model-15.txt).
+# is (`image.RAPIDOCR_RELEASE_AFTER`): base keeps ~93 MB that every later voice note would otherwise
+# peak on top of; loading it again costs ~0.5 s on the next clip (a 10 s clip in 1.99 s after a
+# release against 1.47 s warm, medians; bench/video_cold.py, bench/results/issue26-video-model-15.txt).
 VIDEO_MODEL_RELEASE_AFTER = 300.0
 
 
