@@ -8,9 +8,9 @@ against the timeline: each must be found (exactly, or with OCR slips such as "10
 least 90 % alike), dated within 1 s of when it appeared.
 
 Rows:
-  pipeline      `Perceiver.perceive` of the clip: probe, audio decode + Whisper tiny.en, scene
-                change detection over every frame, Tesseract on each scene, dedupe (cold models
-                loaded before timing)
+  pipeline      `Perceiver.perceive` of the clip: probe, audio decode + Whisper (the video model,
+                `whisper.video_model`: base by default), scene change detection over every frame,
+                Tesseract on each scene, dedupe (models loaded before timing)
   bare decode   PyAV decoding every video frame, nothing else
   bare ocr      Tesseract (the bot's preprocessing) on the frames the pipeline read
 
@@ -18,7 +18,8 @@ Target: pipeline ≤ 1× the clip's length on 2 cores. A missed target is report
 
     .venv/bin/python bench/perception_video.py            # 60 s at 30 fps
     .venv/bin/python bench/perception_video.py --fps 10 --seconds 30
-    .venv/bin/python bench/perception_video.py --whisper base   # the packaged base model (whisper-base extra)
+    .venv/bin/python bench/perception_video.py --whisper base   # base for voice notes too (whisper-base extra)
+    .venv/bin/python bench/perception_video.py --video-model same   # videos heard by the voice model (tiny.en)
     .venv/bin/python bench/perception_video.py --talk   # speech over the whole clip, not the first ~20 s
 """
 
@@ -69,6 +70,7 @@ async def main() -> None:
     parser.add_argument("--talk", action="store_true",
                         help="speech over the whole clip (the worst case for Whisper's time), not ~20 s")
     parser.add_argument("--whisper", help='perception.whisper.model, e.g. "base" (default: the default, tiny.en)')
+    parser.add_argument("--video-model", help='perception.whisper.video_model: "same" or "base" (default: the default)')
     args = parser.parse_args()
 
     import av
@@ -94,9 +96,12 @@ async def main() -> None:
     config = PerceptionConfig()
     if args.whisper:
         config.whisper.model = args.whisper
-    print(f"whisper model: {config.whisper.model}")
+    if args.video_model:
+        config.whisper.video_model = args.video_model
     perceiver = Perceiver(config)
+    print(f"whisper model: {config.whisper.model}; videos heard by: {perceiver.video_transcriber.config.model}")
     perceiver.transcriber.load()
+    perceiver.video_transcriber.load()  # warm, as the rows below say (the cold load: bench/video_cold.py)
     perceiver.image_reader.load()
     started = time.perf_counter()
     part = await perceiver.perceive(MediaFile("bench.mp4", data, "video/mp4"))

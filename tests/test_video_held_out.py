@@ -1,7 +1,8 @@
 """Issue 26's held-out video set (tests/video_set.py, written before it was run, never tuned on):
 twelve generated clips of a terminal session, a browser page, a dashboard and an error dialog
 appearing mid-clip, each with known speech and known on-screen error lines, through the real
-pipeline (faster-whisper tiny.en, PyAV scene changes, Tesseract).
+pipeline (faster-whisper: videos heard by base, the default `whisper.video_model`; PyAV scene
+changes, Tesseract).
 
 Targets: the spoken words at WER ≤ 0.15 (over the set), every error line found with its
 timestamp within 1 s. `pytest -s` prints the per-clip figures (kept in
@@ -86,9 +87,10 @@ async def test_every_error_line_is_found_within_a_second(measured):
     assert measured["missed"] == [], measured["missed"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 26 target not met: tiny.en hears the held-out set at WER 0.18-0.21 "
-                                       "(rollout → 'robot', 'worker it' → 'where Kermit'); base meets it "
-                                       "(0.136-0.144, bench/results/issue26-jargon-4.txt) but is not the default; "
-                                       "strict, so a fix shows")
 async def test_the_spoken_words_at_the_target_wer(measured):
-    assert measured["wer"] <= MAX_WER
+    """Met since videos are heard by base (`whisper.video_model`): 0.144 GENERIC, 0.136 AVX2 and
+    AVX-512 (tiny.en: 0.18-0.21). Said plainly: this set is no longer unseen. Earlier rounds ran
+    base on it (bench/results/issue26-jargon.txt, -jargon-4.txt) before the video model was chosen
+    on the tuning clips (bench/results/issue26-video-model-15.txt), so its figure was known when
+    choosing."""
+    assert measured["wer"] <= MAX_WER, measured["wer"]

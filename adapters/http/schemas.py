@@ -205,7 +205,9 @@ class HealthBody(BaseModel):
         default_factory=dict,
         description="what start-up loads in the background → `loading`, `ready`, `on first use`, `failed: why` or "
                     "`not installed: pip install 'chatops[extra]'`: `tools`, `llm`, `meaning` (the planner's sentence "
-                    "encoder), `whisper`. Messages that arrive while `tools` or `llm` load wait for them")
+                    "encoder), `whisper`, and `whisper_video` when videos have a model of their own "
+                    "(`whisper.video_model`: loaded on the first clip, released when idle; `not installed: …` when it "
+                    "fell back to the voice model). Messages that arrive while `tools` or `llm` load wait for them")
     ready: bool = Field(True, description="the tools and the planner are loaded: messages are planned at once")
     extras_missing: dict[str, str] = Field(
         default_factory=dict, description="extra → the command that installs it, for each configured feature whose "

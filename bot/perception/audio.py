@@ -35,11 +35,17 @@ it is thread-safe, and with its default single worker concurrent transcriptions 
 rather than oversubscribing the cores. The first load holds the GIL for tens of milliseconds at a
 time (the `tokenizers` JSON parse: 40–110 ms of event-loop lag measured); everything after that
 leaves the loop within ~10 ms. `perception.preload` moves the load to start-up.
+
+Idle release (`release_after`, used for the video model: `pipeline.Perceiver.video_transcriber`):
+the model is dropped that many seconds after the last transcription ended, unless one is under way
+(a count of running jobs, kept under the load lock, says so), and the next clip loads it again.
+The voice-note model is never released: a note must be heard at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 import os
@@ -135,15 +141,18 @@ def cpu_threads() -> int:
 
 class Transcriber:
     def __init__(self, config: WhisperConfig, *, max_seconds: float, executor: Executor,
-                 vocabulary: Iterable[str] = (), api_key: str | None = None) -> None:
+                 vocabulary: Iterable[str] = (), api_key: str | None = None, release_after: float = 0.0) -> None:
         self.config = config
         self.max_seconds = max_seconds
         self.executor = executor
+        self.release_after = release_after  # seconds idle before the model is dropped; 0: kept
         self.prompt: str | None = None
         self.use_vocabulary(vocabulary)
         self._api_key = api_key
         self._model: Any = None
         self._lock = threading.Lock()
+        self._busy = 0  # transcriptions under way (under `_lock`): the model is never released under one
+        self._release_timer: threading.Timer | None = None
 
     def use_vocabulary(self, vocabulary: Iterable[str]) -> None:
         """The glossary prompt from now on (a transcription under way keeps the one it started with)."""
@@ -164,6 +173,46 @@ class Transcriber:
         """Load the local model once (thread-safe). Blocking: call it in a worker (preload)."""
         if self.config.backend == "local":
             self._ensure_model()
+
+    def release(self) -> bool:
+        """Drop the model and give its pages back, unless a transcription is under way (then the
+        timer starts again when it ends). True when a model was dropped."""
+        from chatops.bot.allocator import trim
+
+        with self._lock:
+            if self._busy or self._model is None:
+                return False
+            model, self._model = self._model, None
+        del model
+        gc.collect()  # faster-whisper's model, tokenizer and feature extractor hold cycles
+        trim()
+        log.info("Whisper model %s released after %g s idle", self.config.model, self.release_after)
+        return True
+
+    def close(self) -> None:
+        """Stop the idle timer and wait for its thread to end (the model itself goes with the
+        transcriber). Waited for: a timer thread still holding the transcriber at interpreter exit
+        let CTranslate2 destroy the model from a dying daemon thread ("terminate called without an
+        active exception", the process aborted)."""
+        with self._lock:
+            timer, self._release_timer = self._release_timer, None
+        if timer is not None:
+            timer.cancel()
+            if timer is not threading.current_thread():
+                timer.join(timeout=5)
+
+    def _release_later(self) -> None:
+        """(Re)start the idle timer after a transcription, when this transcriber releases its model."""
+        if self.release_after <= 0:
+            return
+        with self._lock:
+            if self._release_timer is not None:
+                self._release_timer.cancel()
+            timer = threading.Timer(self.release_after, self.release)
+            timer.daemon = True
+            timer.name = "whisper-release"
+            self._release_timer = timer
+            timer.start()
 
     def _ensure_model(self) -> Any:
         model = self._model
@@ -209,6 +258,16 @@ class Transcriber:
         """Blocking (call it in a worker): 16 kHz mono samples to text with timed segments. With a
         `deadline` (a `time.monotonic()` value), segments stop being decoded once it has passed and
         `stopped_at` says where the speech was left (a video's time budget)."""
+        with self._lock:
+            self._busy += 1
+        try:
+            return self._transcribe_with_model(samples, name, deadline)
+        finally:
+            with self._lock:
+                self._busy -= 1
+            self._release_later()
+
+    def _transcribe_with_model(self, samples: np.ndarray, name: str, deadline: float | None) -> Transcript:
         model = self._ensure_model()
         found: list[Segment] = []
         stopped_at = None

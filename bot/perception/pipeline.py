@@ -10,6 +10,9 @@ message becomes one text the planner reads.
 A video with a picture becomes a timeline (`bot.perception.video`); a video file with sound only
 (a browser-recorded voice note is `video/webm`) is heard as a voice note.
 
+A video's sound may go to a model of its own (`whisper.video_model`, see `video_transcriber`):
+a clip may take its own length to be perceived while a voice note must be heard in seconds.
+
 Transcription and OCR run in one bounded worker pool (`perception.workers`), models load once on
 first use (or at start with `perception.preload`), and results are cached in storage by the file's
 content hash, so a file sent twice is processed once. A file that cannot be perceived becomes a
@@ -43,6 +46,12 @@ log = logging.getLogger("chatops.perception")
 
 Fetch = Callable[[Attachment, int], Awaitable[bytes]]
 
+# A separate video model is dropped this long after the last clip it heard, as the RapidOCR engine
+# is (`image.RAPIDOCR_RELEASE_AFTER`): base keeps ~93 MB that every later voice note would otherwise
+# peak on top of; loading it again costs ~0.5 s on the next clip (a 10 s clip in 1.99 s after a
+# release against 1.47 s warm, medians; bench/video_cold.py, bench/results/issue26-video-model-15.txt).
+VIDEO_MODEL_RELEASE_AFTER = 300.0
+
 
 def clock(seconds: float) -> str:
     """`0:12`, `12:30`, `1:02:03`: how chat apps show a clip's length."""
@@ -71,6 +80,8 @@ class Perceiver:
         self._vocabulary = list(vocabulary)
         self._corrector: VocabularyCorrector | None = None
         self._transcriber = None
+        self._video_transcriber = None
+        self._video_fallback: str | None = None  # why videos use the voice model against the config
         self._image_reader = None
         self._video_reader = None
         self.queue = PerUserQueue(running=config.workers, max_queued=config.max_queued_per_user)
@@ -80,8 +91,8 @@ class Perceiver:
         or reloaded: `bot.perception.glossary`)."""
         self._vocabulary = list(words)
         self._corrector = None
-        if self._transcriber is not None:
-            self._transcriber.use_vocabulary(self._vocabulary)
+        for transcriber in {id(t): t for t in (self._transcriber, self._video_transcriber) if t}.values():
+            transcriber.use_vocabulary(self._vocabulary)
 
     # --- the readers, built on first use -----------------------------------------------------------
 
@@ -93,6 +104,54 @@ class Perceiver:
             self._transcriber = Transcriber(self.config.whisper, max_seconds=self.config.max_audio_seconds,
                                             executor=self.executor, vocabulary=self._vocabulary)
         return self._transcriber
+
+    @property
+    def video_transcriber(self):
+        """The transcriber of a video's sound: the voice-note one, or one of its own when
+        `whisper.video_model` names another model (local backend only). That one loads on the
+        first video, never at start (`preload` loads the voice model alone), and is released after
+        `VIDEO_MODEL_RELEASE_AFTER` idle seconds; the glossary is passed to it only with
+        `whisper.video_glossary`. `base` without the `whisper-base` extra falls back to the voice
+        model, said once in the log and in `video_speech_state`."""
+        if self._video_transcriber is None:
+            name = self.separate_video_model()
+            if name is None:
+                self._video_transcriber = self.transcriber
+            else:
+                from chatops.bot.perception.audio import Transcriber
+
+                whisper = self.config.whisper
+                config = whisper.model_copy(update={"model": name,
+                                                    "bias_decoding": whisper.bias_decoding and whisper.video_glossary})
+                self._video_transcriber = Transcriber(config, max_seconds=self.config.max_audio_seconds,
+                                                      executor=self.executor, vocabulary=self._vocabulary,
+                                                      release_after=VIDEO_MODEL_RELEASE_AFTER)
+        return self._video_transcriber
+
+    def separate_video_model(self) -> str | None:
+        """The model name videos are heard with when it is not the voice-note model, else None
+        (`same`, the same name, a remote backend, or `base` without its extra: the fallback)."""
+        whisper = self.config.whisper
+        name = whisper.video_model
+        if name in ("same", whisper.model) or whisper.backend != "local":
+            return None
+        from chatops.bot.perception.whisper_models import INSTALL_BASE, PACKAGED_BASE, base_installed
+
+        if name == PACKAGED_BASE and not base_installed():
+            if self._video_fallback is None:
+                self._video_fallback = f"not installed: {INSTALL_BASE} (videos use {whisper.model})"
+                log.warning("whisper.video_model = %r, but the whisper-base extra is not installed (%s): "
+                            "videos are heard with the voice model %s", name, INSTALL_BASE, whisper.model)
+            return None
+        return name
+
+    def video_speech_state(self) -> str | None:
+        """For `/healthz`: the video model's state (`on first use`, `ready`, or `not installed: …`
+        when it fell back to the voice model); None when videos use the voice model by design."""
+        if self.separate_video_model() is None:
+            return self._video_fallback
+        loaded = self._video_transcriber is not None and self._video_transcriber.loaded
+        return "ready" if loaded else "on first use"
 
     @property
     def corrector(self) -> VocabularyCorrector:
@@ -124,7 +183,7 @@ class Perceiver:
         if self._video_reader is None:
             from chatops.bot.perception.video import VideoReader
 
-            self._video_reader = VideoReader(self.config.video, transcriber=self.transcriber,
+            self._video_reader = VideoReader(self.config.video, transcriber=self.video_transcriber,
                                              image_reader=self.image_reader)
         return self._video_reader
 
@@ -132,6 +191,9 @@ class Perceiver:
         loaded = []
         if self._transcriber is not None and self._transcriber.loaded:
             loaded.append(f"whisper:{self.config.whisper.model}")
+        video = self._video_transcriber
+        if video is not None and video is not self._transcriber and video.loaded:
+            loaded.append(f"whisper-video:{video.config.model}")
         if self._image_reader is not None:
             loaded.append(f"ocr:{self.config.ocr.engine}")
         return loaded
@@ -144,8 +206,11 @@ class Perceiver:
         model to load; None when nothing waits (no sound, a remote Whisper, the model loaded, or
         the `voice` extra missing, which the note's own part says)."""
         kinds = {a.mime_type.split("/", 1)[0] for a in attachments}
-        if not kinds & {"audio", "video"} or self.config.whisper.backend != "local" or self.transcriber_loaded() \
-                or not extras.present("voice"):
+        if not kinds & {"audio", "video"} or self.config.whisper.backend != "local" or not extras.present("voice"):
+            return None
+        waiting = ("audio" in kinds and not self.transcriber_loaded()) \
+            or ("video" in kinds and not self.video_transcriber.loaded)
+        if not waiting:
             return None
         what = "voice note" if "audio" in kinds else "clip"
         return (f"The speech model is still loading; your {what} waits for it and is transcribed in a "
@@ -156,6 +221,9 @@ class Perceiver:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        for transcriber in (self._transcriber, self._video_transcriber):
+            if transcriber is not None:
+                transcriber.close()
         if self._image_reader is not None:
             self._image_reader.close()
 

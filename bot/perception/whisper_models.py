@@ -18,7 +18,9 @@ correction) and better on plain speech (0.053 against 0.112). It is not the defa
 target (0.136 AVX2 / 0.144 GENERIC), within memory (the bot's peak 759–775 MB against tiny.en's
 732–736) and time (a minute of speech in 0.61–0.67× its length); but it fails
 tests/test_audio.py's plain-speech checks: without a glossary it hears "nginx" as "MDX", and with
-one it drops the first clause of a note whose speech starts at the first sample.
+one it drops the first clause of a note whose speech starts at the first sample. So it hears
+videos only (`whisper.video_model = "base"`, the default since round 5, chosen on the tuning video
+clips: bench/results/issue26-video-model-15.txt), and voice notes keep tiny.en.
 
 Blocking: joining reads and writes ~145 MB once (about a second); called from the model load,
 which runs in the perception worker.
@@ -57,7 +59,10 @@ def packaged(name: str) -> str | None:
 
 def base_installed() -> bool:
     """Whether both packages of the packaged base model are installed (found, not imported)."""
-    return all(importlib.util.find_spec(package) is not None for package in BASE_PACKAGES)
+    try:
+        return all(importlib.util.find_spec(package) is not None for package in BASE_PACKAGES)
+    except (ImportError, ValueError):  # a finder that refuses the name, or a broken half-install
+        return False
 
 
 def _data(package: str) -> Path:
