@@ -3,6 +3,9 @@ tests (the real guided planner, the real sentence encoder; the small model is ne
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 from tests.test_understanding import calls, plan, runbook
 from tests.test_written_values import KIOSK_TOOLS
 
@@ -415,3 +418,21 @@ async def test_a_flag_takes_the_state_whose_defined_words_the_request_uses() -> 
     assert calls(await plan("pack cr-0412, keep the stems too", tools)) == \
         [("pack_crate", {"crate": "cr-0412", "trim": False})]
     assert calls(await plan("pack cr-0412", tools)) == [("pack_crate", {"crate": "cr-0412"})]
+
+
+async def test_a_measure_written_signed_or_with_decimals_fills_a_number() -> None:
+    """ "set vat-07 to -4", "to 12.5": a temperature is a measure; read as no number, the change
+    had nothing to set and the planner fell back to a look."""
+    setter = runbook("set_vat_temperature", "Set a fermentation vat's target temperature", "write",
+                     {"vat": {"pattern": "^vat-[0-9]{2}$", "description": "vat id, e.g. vat-07"},
+                      "celsius": {"type": "int", "min": -10, "max": 40, "allow_leading_dash": True,
+                                  "description": "target in °C"}})
+    schema = copy.deepcopy(setter.parameters_schema)
+    schema["properties"]["celsius"]["type"] = "number"  # as an MCP tool declares a measure
+    # (checked by its server, as MCP arguments are: the runbook's own check takes whole numbers only)
+    tools = [dataclasses.replace(setter, parameters_schema=schema, validate_args=dict),
+             runbook("vat_status", "Show a vat's temperature log", "read",
+                     {"vat": {"pattern": "^vat-[0-9]{2}$", "description": "vat id, e.g. vat-07"}})]
+    assert calls(await plan("set vat-07 to -4", tools)) == [("set_vat_temperature", {"vat": "vat-07", "celsius": -4})]
+    assert calls(await plan("set vat-07 to 12.5", tools)) == \
+        [("set_vat_temperature", {"vat": "vat-07", "celsius": 12.5})]

@@ -68,6 +68,9 @@ _PAIRS = re.compile(rf"(?<![\w\"'/.:-]){_PAIR}(?:\s?,\s?{_PAIR})*")
 _NUMBER = re.compile(r"(?<![\w.:/@#+-])(\d{1,9})"
                      r"(?![\w%-]|/(?!(?:day|d|hour|hr|h|minute|min|second|sec|s|week|wk|month)\b)"
                      r"|[.:]\w|\s*(?:%|percent\b|ms\b|milliseconds?\b))")
+# a measure written signed or with decimals ("to -18", "says 13.3"); never a range's end ("3-5"), a
+# version ("3.0.2"), an address's part or a name's ("sck-uni-04")
+_MEASURE = re.compile(r"(?<![\w.:/@#+-])(-?\d{1,5}(?:\.\d{1,3})?)(?![\w%-]|[.:/]\w)")
 # thousands written short: "2k a day", "1.5k" (never a size: sizes are written kb/kib)
 _THOUSANDS = re.compile(r"(?<![\w.:/@#+-])(\d{1,6}(?:\.\d{1,3})?)k(?![\w%-]|[.:]\w)", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:['_.@-][a-z0-9]+)*", re.IGNORECASE)  # "worker@2", "nginx@blue.service" whole
@@ -204,6 +207,9 @@ class Entities:
     numbers: list[int] = field(default_factory=list)  # numbers that are none of the above
     numbered: list[tuple[str, int]] = field(default_factory=list)  # "CHG4711", "osd.17", "#4795": (prefix, number)
     percentages: list[int] = field(default_factory=list)  # "50%", "10 percent": not counts
+    # signed or with decimals ("-18", "13.3"): measures such as a temperature, for a parameter of
+    # that kind (a `number`, or one whose minimum is below zero) only
+    measures: list[float] = field(default_factory=list)
     durations: list[tuple[int, str]] = field(default_factory=list)  # "30d", "14 days": (30, "days")
     sizes: list[tuple[int | float, str]] = field(default_factory=list)  # "500 GB", "50G", "1.5 TiB": (500, "gb")
     words: list[str] = field(default_factory=list)  # the remaining plain words, lower case
@@ -432,6 +438,9 @@ def extract_entities(text: str) -> Entities:
     counted = _without_quoted_output(unquoted)
     for match in _NUMBER.finditer(counted):
         add_unique(found.numbers, int(match.group(1)))
+    for match in _MEASURE.finditer(counted):
+        if "-" in match.group(1) or "." in match.group(1):
+            add_unique(found.measures, float(match.group(1)))
     for match in _THOUSANDS.finditer(counted):
         if (thousands := float(match.group(1)) * 1000).is_integer():
             add_unique(found.numbers, int(thousands))

@@ -257,6 +257,18 @@ def refused_number(param: Param, entities: Entities, used: set[int]) -> tuple[in
     return refused.pop() if len(found) == 1 and refused else None
 
 
+def measure_for(param: Param, entities: Entities) -> float | int | None:
+    """The request's one measure written signed or with decimals ("-18", "13.3") for a parameter
+    that takes such values: a `number`, or an integer whose minimum is below zero. Whole values stay
+    whole."""
+    signed = "minimum" in param.schema and param.schema["minimum"] < 0
+    fitting = [value for value in entities.measures if fits_bounds(value, param.schema) and
+               (param.kind == "number" or (signed and value.is_integer()))]
+    if len(fitting) != 1:
+        return None
+    return int(fitting[0]) if fitting[0].is_integer() else fitting[0]
+
+
 def number_for(param: Param, entities: Entities, used: set[int], summary: str, *,
                only_number: bool) -> tuple[int | None, set[str]]:
     """The number this parameter takes, and the words it was written in when those were a name
@@ -264,6 +276,8 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     to a word naming it, the lone number a required one needs, in its unit, with its prefix.
     `only_number`: the tool takes no other number, so its description's words and count words
     ("the last 5 commits", "top 5") name it too."""
+    if (measure := measure_for(param, entities)) is not None:
+        return measure, set()  # "set MSKU7263514 to -18" for a setpoint in °C
     duration = converted_duration(param, entities)
     if duration is not None and duration not in used:
         return duration, set()  # "for 2 hours" to a parameter in minutes: the unit decides, not the nearness
