@@ -436,3 +436,15 @@ async def test_a_measure_written_signed_or_with_decimals_fills_a_number() -> Non
     assert calls(await plan("set vat-07 to -4", tools)) == [("set_vat_temperature", {"vat": "vat-07", "celsius": -4})]
     assert calls(await plan("set vat-07 to 12.5", tools)) == \
         [("set_vat_temperature", {"vat": "vat-07", "celsius": 12.5})]
+
+
+async def test_numbers_go_to_the_nearest_name_and_to_the_things_counted() -> None:
+    """ "print 2 labels for 604, 3 pallets": 3 is the pallets' (the nearest word naming it, not the
+    604 before it), and 2 counts the labels the tool's summary names, for "how many sets"."""
+    tools = [runbook("print_labels", "print shipping labels for a dock on the label printer", "write",
+                     {"dock": {"pattern": "^[1-9][0-9]{2}$", "description": "dock number e.g. 412"},
+                      "pallets": {"type": "int", "min": 1, "max": 30, "default": 1,
+                                  "description": "pallets in the load"},
+                      "copies": {"type": "int", "min": 1, "max": 4, "default": 1, "description": "how many sets"}})]
+    assert calls(await plan("print 2 labels for 604, 3 pallets", tools)) == \
+        [("print_labels", {"dock": "604", "pallets": 3, "copies": 2})]

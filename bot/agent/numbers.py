@@ -5,12 +5,14 @@ number where one is needed; always within its schema's bounds."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from typing import Any
 
 from chatops.bot.agent.entities import (
     Entities,
     identifier_words,
+    is_unit,
     stem,
     words_of,
 )
@@ -40,15 +42,19 @@ def near_number(anchors: frozenset[str], entities: Entities, names: tuple[str, .
     second timeout", "replicas: 5". Numbers inside quoted output never count (see
     `entities.extract_entities`)."""
     tokens = words_of(entities.plain)
+    found: list[tuple[int, int, int]] = []  # (how far from the word naming it, where, the number)
     for index, token in enumerate(tokens):
         if not token.isdigit() or int(token) not in entities.numbers or int(token) in used:
             continue  # "outlet 9 with a delay of 30": 9, near "outlet" of the delay's description, is outlet's
-        neighbours = tokens[max(0, index - 3): index] + tokens[index + 1: index + 3]  # "wait more than 4"
-        if any(stem(word) in anchors for word in neighbours):
-            return int(token)
         if index and _shortens_a_name_word(tokens[index - 1], names):  # "sev 2" for `severity`
-            return int(token)
-    return None
+            found.append((1, index, int(token)))
+            continue
+        # "wait more than 4"; the nearest is the one: "604, 3 nights" is 3 nights
+        distances = [abs(other - index) for other in range(max(0, index - 3), min(len(tokens), index + 3))
+                     if other != index and stem(tokens[other]) in anchors]
+        if distances:
+            found.append((min(distances), index, int(token)))
+    return min(found)[2] if found else None
 
 
 def named_near(param: Param, entities: Entities) -> bool:
@@ -220,6 +226,16 @@ def number_after(words: tuple[str, ...], entities: Entities) -> int | None:
     return found[0] if len(found) == 1 else None
 
 
+def _count_of_its_things(free: list[int], entities: Entities, summary: str) -> int | None:
+    """The one number written right before a thing the tool's summary names ("2 keys" of "encode
+    new guest key cards"): how many of them, for a parameter that counts."""
+    things = summary_stems(summary)
+    tokens = words_of(entities.plain)
+    found = {int(token) for token, following in itertools.pairwise(tokens)
+             if token.isdigit() and int(token) in free and stem(following) in things and not is_unit(following)}
+    return found.pop() if len(found) == 1 else None
+
+
 def _counts(param: Param) -> bool:
     """Whether the parameter is a count: by its name ("count", "attempts") or "how many" in its
     description ("How many copies to print")."""
@@ -302,6 +318,8 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     if near is not None and near not in used and fits_bounds(near, param.schema) and \
             not _counts_something_else(near, param, entities):
         return near, set()
+    if _counts(param) and (counted := _count_of_its_things(free, entities, summary)) is not None:
+        return counted, set()  # "cut 2 keys for 604" for "how many cards to encode" (of "key cards")
     lone = [n for n in free if time_unit(param) or n not in {number for number, _ in entities.durations}]
     if param.required and len(lone) == 1:
         return lone[0], set()  # a lone number where one is needed ("scale checkout to 4"; "for 20 min" is no id)
