@@ -74,6 +74,9 @@ async def test_a_normalised_transcript_keeps_the_raw_one_beside_it():
         async def transcribe(self, media: MediaFile) -> Transcript:
             return Transcript(text="check h t t p colon slash slash web one dot example dot com", duration=4.0)
 
+        def close(self) -> None:  # the transcriber's interface: the perceiver closes what it holds
+            pass
+
     perceiver = Perceiver(PerceptionConfig())
     perceiver._transcriber = Heard()
     try:

@@ -18,6 +18,8 @@ from difflib import SequenceMatcher
 import jiwer
 import pytest
 
+from chatops.bot.config import PerceptionConfig
+from chatops.bot.perception.pipeline import Perceiver
 from chatops.bot.perception.types import MediaFile
 from tests.clips import clip
 from tests.media import normalise, whisper_normaliser
@@ -41,8 +43,19 @@ def best_match(line: str, timeline: list[dict]) -> tuple[float, float | None]:
 
 
 @pytest.fixture(scope="module")
-async def measured(shared_perceiver) -> dict:
-    """Every held-out clip perceived once; the figures printed (`pytest -s`)."""
+async def measured() -> dict:
+    """Every held-out clip perceived once; the figures printed (`pytest -s`). A perceiver of its
+    own, in the state a new bot's is in: the shared one carries what other tests gave it (their
+    tools' words re-spell what is heard). One whole `make test` run measured 0.152 with the shared
+    one, against 0.136 alone; the cause was not pinned down (a small glossary did not reproduce it)."""
+    perceiver = Perceiver(PerceptionConfig())
+    try:
+        return await _measure(perceiver)
+    finally:
+        perceiver.close()
+
+
+async def _measure(perceiver: Perceiver) -> dict:
     clips = held_out_clips()
     assert len(clips) >= 10
     references, heard, rows, missed = [], [], [], []
@@ -50,7 +63,7 @@ async def measured(shared_perceiver) -> dict:
     exact = found = total = 0
     for item in clips:
         data = clip(item.slides, speech=item.speech, speech_at=item.speech_at, fmt=item.fmt)  # type: ignore[arg-type]
-        part = await shared_perceiver.perceive(MediaFile(f"{item.name}.{item.fmt}", data, f"video/{item.fmt}"))
+        part = await perceiver.perceive(MediaFile(f"{item.name}.{item.fmt}", data, f"video/{item.fmt}"))
         assert part.ok and part.kind == "video", (item.name, part.text)
         said = part.details["heard"] or ""
         raw_references.append(item.speech)
