@@ -448,3 +448,14 @@ async def test_numbers_go_to_the_nearest_name_and_to_the_things_counted() -> Non
                       "copies": {"type": "int", "min": 1, "max": 4, "default": 1, "description": "how many sets"}})]
     assert calls(await plan("print 2 labels for 604, 3 pallets", tools)) == \
         [("print_labels", {"dock": "604", "pallets": 3, "copies": 2})]
+
+
+async def test_a_number_its_description_names_by_a_word_is_taken_for_that_word() -> None:
+    """ "fans to max" where "0 is off, 10 is max": the word is the number; without it the fan
+    speed is asked for, or worse, guessed."""
+    tools = [runbook("set_fans", "Set the barn's ventilation fans to a speed", "write",
+                     {"barn": {"pattern": "^barn-[0-9]$", "description": "barn id, e.g. barn-2"},
+                      "speed": {"type": "int", "min": 0, "max": 10, "description": "Speed; 0 is off, 10 is max"}})]
+    assert calls(await plan("barn-2 fans to max, it's 34 degrees in there", tools)) == \
+        [("set_fans", {"barn": "barn-2", "speed": 10})]
+    assert calls(await plan("set the fans in barn-2 to 4", tools)) == [("set_fans", {"barn": "barn-2", "speed": 4})]

@@ -32,7 +32,7 @@ from chatops.bot.agent.lexicon import (
     TRUE_PARTICLES,
 )
 from chatops.bot.agent.numbers import named_near, number_after, number_for, refused_number
-from chatops.bot.agent.open_ended import zero_for_all, zero_for_no_end, zero_for_removal
+from chatops.bot.agent.open_ended import number_named_by_its_word, zero_for_all, zero_for_no_end, zero_for_removal
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
 from chatops.bot.agent.tool_words import (
     action_stems,
@@ -228,6 +228,10 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             forms = [form for form in forms if form]
             if len(forms) == 1:
                 put(param, forms[0], f"{param.name} {forms[0]} (a duration)", FIT_POINTS["anchor", "string"])
+    for param in numeric:  # "house lights to full" where the description says "100 is full"
+        if param.name not in filled.args and param.name not in filled.refused and \
+                (named := number_named_by_its_word(param, entities.plain)) is not None:
+            put(param, named, f"{param.name} {named} (as its description names it)", FIT_POINTS["anchor", "string"])
     for param in params:  # "until further notice" where the description says "0 = until someone lifts it"
         if param.name not in filled.args and (zero := zero_for_no_end(param, entities.plain)) is not None:
             put(param, zero, f"{param.name} {zero} (as its description defines 0)",

@@ -5,7 +5,8 @@ permanently", "freeze search until someone lifts it", "route +1 over bt until fu
 meaning is all, the removal of the thing it sets, no end ("0 = until someone lifts it", "0 blocks
 until unblocked by hand") or no wait ("0 drops them at once"), takes 0 for them. Both sides are
 read from ordinary English, not from any tool's words: the parameter says in its own description
-that 0 is its "all", its "none", its "for good" or its "right now"."""
+that 0 is its "all", its "none", its "for good" or its "right now". Likewise any number its
+description names by a word ("0 is out, 100 is full": "house lights to full")."""
 
 from __future__ import annotations
 
@@ -98,3 +99,21 @@ def zero_for_removal(param: Param, text: str) -> int | None:
     thing = removes.group(1) or param.name
     removed = re.search(rf"\b{_REMOVING}\b(?:\s+\S+){{0,3}}?\s+{re.escape(thing)}s?\b", text, re.IGNORECASE)
     return 0 if removed else None
+
+
+# "0 is out, 100 is full", "1 = low", "max: 5 means flat out": a number its description names by one word
+# (the word alone: "0 = until it happens again" names no number by "until")
+_NUMBER_NAMED = re.compile(r"(?<![\w.-])(\d{1,6})(?![\w.])\s*(?:=|:|is|means)\s*(?:the\s+|a\s+)?([a-z]{3,12})"
+                           r"\s*(?=[,.;)]|$)", re.IGNORECASE)
+
+
+def number_named_by_its_word(param: Param, text: str) -> int | None:
+    """The number whose word, as the parameter's description names it ("0 is out, 100 is full"),
+    the request uses ("house lights to full"); one such word, or none is taken."""
+    if param.kind not in ("int", "number"):
+        return None
+    named = {match.group(2).lower(): int(match.group(1))
+             for match in _NUMBER_NAMED.finditer(str(param.schema.get("description", "")))}
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    found = {number for word, number in named.items() if word in words}
+    return found.pop() if len(found) == 1 else None
