@@ -459,3 +459,13 @@ async def test_a_number_its_description_names_by_a_word_is_taken_for_that_word()
     assert calls(await plan("barn-2 fans to max, it's 34 degrees in there", tools)) == \
         [("set_fans", {"barn": "barn-2", "speed": 10})]
     assert calls(await plan("set the fans in barn-2 to 4", tools)) == [("set_fans", {"barn": "barn-2", "speed": 4})]
+
+
+async def test_a_time_of_day_is_no_id() -> None:
+    """ "at 10:00": its hour is no dock number, even when the dock number is all the change lacks
+    and "10" is the only word of the request its pattern takes."""
+    tools = [runbook("open_dock_door", "Open a loading dock's roller door", "write",
+                     {"dock": {"pattern": "^[0-9]{1,3}$", "description": "Dock number, e.g. 12"}})]
+    outcome = await plan("open the dock door at 10:00, the truck is early", tools)
+    assert not getattr(outcome, "steps", []) and "I need dock" in getattr(outcome, "text", "")
+    assert calls(await plan("open dock 12, the truck is early", tools)) == [("open_dock_door", {"dock": "12"})]

@@ -49,6 +49,7 @@ from chatops.bot.agent.values import (
     is_version,
     restrictive,
     segmented,
+    spans_of,
     value_choices,
 )
 from chatops.bot.english import is_dictionary_word
@@ -284,7 +285,8 @@ def word_candidates(param: Param, entities: Entities, avoid: set[str]) -> list[s
     """Every word of the request that could be this free-text parameter's value (what the
     model may choose from)."""
     values: list[str] = []
-    for word in [*entities.quoted, *words_of(entities.plain)]:
+    # the request's words as spans: "at 10:00" is one, never a "10" for a cue or a room
+    for word in [*entities.quoted, *(span.text for span in spans_of(entities.plain))]:
         if word.lower() in STOPWORDS or stem(word) in avoid:
             continue
         if fits_string(word, param.schema):
