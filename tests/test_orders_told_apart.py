@@ -469,3 +469,23 @@ async def test_a_time_of_day_is_no_id() -> None:
     outcome = await plan("open the dock door at 10:00, the truck is early", tools)
     assert not getattr(outcome, "steps", []) and "I need dock" in getattr(outcome, "text", "")
     assert calls(await plan("open dock 12, the truck is early", tools)) == [("open_dock_door", {"dock": "12"})]
+
+
+BOAT_TOOLS = [
+    runbook("take_boat_out_of_service", "Take a hire boat out of service: it is no longer offered to customers, "
+            "and stays moored at its jetty", "write",
+            {"boat": {"pattern": "^B-[0-9]{2}$", "description": "boat id, e.g. B-12"}}),
+    runbook("return_boat_to_service", "Return a hire boat to service: it is offered to customers again", "write",
+            {"boat": {"pattern": "^B-[0-9]{2}$", "description": "boat id, e.g. B-12"}}),
+    runbook("boats", "List the hire boats and whether each is in service", "read", {}),
+]
+
+
+async def test_a_state_told_with_again_asks_for_the_way_back_not_for_a_light_verbs_tool() -> None:
+    """ "let B-12 take customers again": "take" alone is not `take_boat_out_of_service` (its action
+    is "take … out of service"), and the state told with "again" in the way back's own words is
+    the way back. The order itself still takes it out."""
+    assert calls(await plan("engine's fixed, let B-12 take customers again", BOAT_TOOLS)) == \
+        [("return_boat_to_service", {"boat": "B-12"})]
+    assert calls(await plan("take B-12 out of service, the engine smokes", BOAT_TOOLS)) == \
+        [("take_boat_out_of_service", {"boat": "B-12"})]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from chatops.bot.agent.candidate import Candidate
-from chatops.bot.agent.entities import stem, words_of
+from chatops.bot.agent.entities import STOPWORDS, stem, words_of
 from chatops.bot.agent.moved_to import takes_from_the_request
 from chatops.bot.model import Risk
 
@@ -34,15 +34,30 @@ def brought_back(scored: list[Candidate], wording: str) -> set[str]:
     the request gives and whose description's first sentence says it puts things back as they
     were; or the write that takes the value named after "back on"."""
     match = _way_back(wording)
-    if match is None:
-        return set()
     writes = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing]
+    if match is None:
+        return _as_before_again(scored, writes, wording)
     named = (match.group(1) or "").lower()
     taking = [c for c in writes if named and takes_from_the_request(c, named)]
     if len(taking) == 1:
         return {taking[0].name}  # "put sport1.de.hd back on main": the change that takes `main`
     restoring = [c for c in writes if _says_as_before(c.spec.description)]
     return {restoring[0].name} if len(restoring) == 1 else set()
+
+
+def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: str) -> set[str]:
+    """ "let TA.S1 take hall calls again": a state told with "again" and the words of the one way
+    back whose description says it so ("it answers hall calls again"), when no change's own verb
+    is asked ("restart nginx again" repeats the restart)."""
+    if not _AGAIN.search(wording) or any(c.action_hit for c in scored if c.spec.risk is not Risk.read):
+        return set()
+    said = {stem(word) for word in words_of(wording) if word not in STOPWORDS} - _AS_BEFORE
+    restoring = [c for c in writes if _says_as_before(c.spec.description) and
+                 said & {stem(word) for word in words_of(_first_sentence(c.spec.description)) if word not in STOPWORDS}]
+    return {restoring[0].name} if len(restoring) == 1 else set()
+
+
+_AGAIN = re.compile(r"\bagain\b", re.IGNORECASE)
 
 
 def _way_back(wording: str) -> re.Match[str] | None:
@@ -65,6 +80,9 @@ def not_the_way_back(candidate: Candidate, wording: str) -> bool:
         _BACK_TO_A_PLACE.search(wording) is not None and not _says_as_before(candidate.spec.description)
 
 
+def _first_sentence(description: str) -> str:
+    return re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0]
+
+
 def _says_as_before(description: str) -> bool:
-    first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0]
-    return bool({stem(word) for word in words_of(first)} & _AS_BEFORE)
+    return bool({stem(word) for word in words_of(_first_sentence(description))} & _AS_BEFORE)

@@ -136,6 +136,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         # "stop printing the sports section": the activity stops, not the tool's thing (`stop_press`)
         common = common or (text == "stop" and (ceasing := stops_doing(entities.wording)) is not None
                             and stem(ceasing.split()[1]) not in {stem(word) for word in names})
+        if common and text in LIGHT_VERBS and (phrasal := phrasal_action(spec.summary)) and \
+                not says_the_phrasal_action(phrasal, clauses):
+            continue  # "let TA.S1 take hall calls again" for "Take an elevator car out of group service"
         points = WORD_POINTS / 2 if foreign or common else WORD_POINTS
         score += points
         matched.append(text)
