@@ -489,3 +489,10 @@ async def test_a_state_told_with_again_asks_for_the_way_back_not_for_a_light_ver
         [("return_boat_to_service", {"boat": "B-12"})]
     assert calls(await plan("take B-12 out of service, the engine smokes", BOAT_TOOLS)) == \
         [("take_boat_out_of_service", {"boat": "B-12"})]
+
+
+async def test_putting_a_thing_back_is_its_way_back() -> None:
+    """ "B-12's engine is fixed, put it back": back where it was, said with no place after "back";
+    the one change whose description says it puts things back as they were."""
+    for request in ("B-12's engine is fixed, put it back", "put B-12 back, the engine is fixed"):
+        assert calls(await plan(request, BOAT_TOOLS)) == [("return_boat_to_service", {"boat": "B-12"})], request

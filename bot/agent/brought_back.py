@@ -22,7 +22,10 @@ from chatops.bot.model import Risk
 
 # "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal"
 _BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|to\s+(?:work|normal|service|business))\b"
-                   r"(?:\s+(?:the\s+|its\s+)?([a-z][\w.-]*))?", re.IGNORECASE)
+                   r"(?:\s+(?:the\s+|its\s+)?([a-z][\w.-]*))?"
+                   # "TB.P4 is fixed, put it back": back where it was, the clause ending there
+                   r"|\b(?:put|bring|get)\s+(?:\S+\s+){1,2}?back(?=\s*(?:$|[,.;!?]|\s(?:and|now|please|pls)\b))",
+                   re.IGNORECASE)
 # "put it back on", "get back to work": not "roll back", "scale back", "set it back to info" (a value)
 _NOT_RESTORING = frozenset({"roll", "scale", "set", "dial", "cut", "turn", "switch", "call", "write", "read"})
 _AS_BEFORE = frozenset(stem(word) for word in ("back", "again", "return", "returns", "resume", "resumes",
