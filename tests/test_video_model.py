@@ -125,7 +125,9 @@ def test_a_model_under_a_transcription_is_not_released(with_base: Perceiver):
     assert worker.is_alive(), "the transcription ended too soon to test anything"
     assert video.release() is False and video.loaded  # under a job: kept
     worker.join()
-    assert heard and heard[0].lower().count("terminal") >= 3  # the job finished with its words
+    # the job finished with its words (base once heard the five repeats as one sentence in a whole
+    # `make test` run: how many it writes back is the model's business, not this test's)
+    assert heard and "terminal" in heard[0].lower(), heard
     assert video.release() is True and not video.loaded  # idle: released
     video.close()
 
