@@ -496,3 +496,11 @@ async def test_putting_a_thing_back_is_its_way_back() -> None:
     the one change whose description says it puts things back as they were."""
     for request in ("B-12's engine is fixed, put it back", "put B-12 back, the engine is fixed"):
         assert calls(await plan(request, BOAT_TOOLS)) == [("return_boat_to_service", {"boat": "B-12"})], request
+
+
+async def test_a_parameter_in_percent_by_its_sign_takes_the_percentage() -> None:
+    """ "Humidity target in %": the sign says percent as the word does; "to 50% RH" is its value."""
+    tools = [runbook("set_humidity", "Set a seed store's humidity target", "write",
+                     {"store": {"pattern": "^SS-[0-9]{2}$", "description": "store id, e.g. SS-04"},
+                      "target": {"type": "int", "min": 10, "max": 90, "description": "Humidity target in %"}})]
+    assert calls(await plan("set SS-04 to 50% RH", tools)) == [("set_humidity", {"store": "SS-04", "target": 50})]

@@ -131,7 +131,9 @@ def _named_by(param: Param) -> str:
 
 
 def _about_percent(param: Param) -> bool:
-    return bool({part for part in re.split(r"[_\W]+", _named_by(param)) if part} & _PERCENT)
+    """Whether the parameter counts in percent: by the word, or the sign ("target in %")."""
+    named = _named_by(param)
+    return "%" in named or bool({part for part in re.split(r"[_\W]+", named) if part} & _PERCENT)
 
 
 def percentage_for(param: Param, entities: Entities) -> int | None:
