@@ -504,3 +504,16 @@ async def test_a_parameter_in_percent_by_its_sign_takes_the_percentage() -> None
                      {"store": {"pattern": "^SS-[0-9]{2}$", "description": "store id, e.g. SS-04"},
                       "target": {"type": "int", "min": 10, "max": 90, "description": "Humidity target in %"}})]
     assert calls(await plan("set SS-04 to 50% RH", tools)) == [("set_humidity", {"store": "SS-04", "target": 50})]
+
+
+async def test_putting_a_thing_off_sets_the_number_whose_0_puts_it_off() -> None:
+    """ "pumps off in T-04" where "0 switches the tank's pumps off": the state asked is the order,
+    and 0 its value; a look at the tank would not do it."""
+    tools = [runbook("set_pump_rate", "Set the circulation rate of an aquarium tank", "write",
+                     {"tank": {"pattern": "^T-[0-9]{2}$", "description": "tank id, e.g. T-04"},
+                      "rate": {"type": "int", "min": 0, "max": 100,
+                               "description": "Flow in litres a minute; 0 switches the tank's pumps off"}}),
+             runbook("tank_readings", "Show a tank's temperature, salinity and flow", "read",
+                     {"tank": {"pattern": "^T-[0-9]{2}$", "description": "tank id, e.g. T-04"}})]
+    assert calls(await plan("pumps off in T-04 while the divers are in", tools)) == \
+        [("set_pump_rate", {"tank": "T-04", "rate": 0})]

@@ -32,7 +32,13 @@ from chatops.bot.agent.lexicon import (
     TRUE_PARTICLES,
 )
 from chatops.bot.agent.numbers import named_near, number_after, number_for, refused_number
-from chatops.bot.agent.open_ended import number_named_by_its_word, zero_for_all, zero_for_no_end, zero_for_removal
+from chatops.bot.agent.open_ended import (
+    number_named_by_its_word,
+    puts_it_off,
+    zero_for_all,
+    zero_for_no_end,
+    zero_for_removal,
+)
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
 from chatops.bot.agent.tool_words import (
     action_stems,
@@ -209,6 +215,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if param.name not in filled.args and not entities.numbers and \
                 (removal := zero_for_removal(param, entities.plain)) is not None:
             put(param, removal, f"{param.name} 0 (its description's 0 removes it)", FIT_POINTS["anchor", "string"])
+            if puts_it_off(param, entities.plain):  # "lights off in G09.04": the state asked is the order
+                filled.typed_fit += FIT_POINTS["enum", "enum"]
+                filled.verb_value = True
     for param in numeric:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
             continue

@@ -88,12 +88,32 @@ _ZERO_REMOVES = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*(?:remove
 _REMOVING = r"(?:lift|lifts|remove|removes|drop|clear|cancel|undo|kill|disable|take\s+off|turn\s+off|get\s+rid\s+of)"
 
 
+# "0 switches the case lights off", "0 turns the pump off": 0 puts that thing off
+_ZERO_PUTS_OFF = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*(?:switches|turns|puts|shuts)\s+"
+                            r"(?:the\s+|its\s+)?(?:[\w']+\s+){0,2}?([a-z]+)\s+off\b", re.IGNORECASE)
+
+
+def puts_it_off(param: Param, text: str) -> bool:
+    """Whether the parameter's description makes 0 put a thing off ("0 switches the case lights
+    off") and the request puts that thing off ("lights off in G09.04", "switch the lights off")."""
+    off = _ZERO_PUTS_OFF.search(str(param.schema.get("description", "")))
+    if off is None or not re.search(r"\boff\b", text, re.IGNORECASE):
+        return False
+    thing = re.escape(off.group(1))
+    return re.search(rf"\b{thing}\s+off\b|\b(?:switch|turn|shut|put)\s+(?:off\s+)?(?:\S+\s+){{0,3}}?{thing}\b",
+                     text, re.IGNORECASE) is not None
+
+
 def zero_for_removal(param: Param, text: str) -> int | None:
     """0 for a number whose description makes 0 the removal of something ("cap in kw; 0 removes the
-    cap"), when the request removes that thing ("lift the power cap at the south depot")."""
+    cap"), when the request removes that thing ("lift the power cap at the south depot"); or 0 puts
+    a thing off ("0 switches the case lights off") and the request puts it off ("lights off in G09.04")."""
     if param.kind not in ("int", "number"):
         return None
-    removes = _ZERO_REMOVES.search(str(param.schema.get("description", "")))
+    described = str(param.schema.get("description", ""))
+    if puts_it_off(param, text):
+        return 0
+    removes = _ZERO_REMOVES.search(described)
     if removes is None:
         return None
     thing = removes.group(1) or param.name
