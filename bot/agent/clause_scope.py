@@ -38,37 +38,42 @@ def acts_on_another_object(candidate: Candidate, text: str) -> bool:
         return False
     if not any(value in clause for value in values for clause in clauses):
         return False  # values from earlier turns: the clause has no other thing's to compete with
+    opened = _opened_by_its_verb(candidate, clauses)
+    if opened is None:
+        return False
+    clause, words, known = opened
+    if any(value in clause for value in values) or set(words[1:]) & _POINTING:
+        return False  # "rebuild it from scratch": "it" is what another clause names
+    return any(word not in STOPWORDS and stem(word) not in known for word in words[1:])
+
+
+def _opened_by_its_verb(candidate: Candidate, clauses: list[str]) -> tuple[str, list[str], set[str]] | None:
+    """The first clause that opens with the change's verb, its words (without filler before the
+    verb), and the stems that are the change's own (its words and the verb's)."""
     verbs = {stem(word) for phrase in candidate.matched for word in words_of(phrase)}
-    own = tool_vocabulary(candidate.spec) | set(summary_stems(candidate.spec.summary))
     for clause in clauses:
         words = [word for word in words_of(clause) if word not in VERB_LEADS]
-        if not words or stem(words[0]) not in verbs or not is_verb(words[0]):
-            continue
-        if any(value in clause for value in values) or set(words[1:]) & _POINTING:
-            return False  # "rebuild it from scratch": "it" is what another clause names
-        return any(word not in STOPWORDS and stem(word) not in own | verbs for word in words[1:])
-    return False
+        if words and stem(words[0]) in verbs and is_verb(words[0]):
+            return clause, words, tool_vocabulary(candidate.spec) | set(summary_stems(candidate.spec.summary)) | verbs
+    return None
 
 
 def _names_another_object(candidate: Candidate, clauses: list[str]) -> bool:
     """Whether the change's verb, in a request that holds none of its values, acts on an object
     named by none of the change's words: "write me a poem about kubernetes" asks for a poem, not for
     the replica count `scale_deployment` sets ("write" is one of "set"'s words)."""
-    verbs = {stem(word) for phrase in candidate.matched for word in words_of(phrase)}
-    own = tool_vocabulary(candidate.spec) | set(summary_stems(candidate.spec.summary))
-    for clause in clauses:
-        words = [word for word in words_of(clause) if word not in VERB_LEADS]
-        if not words or stem(words[0]) not in verbs or not is_verb(words[0]):
-            continue
-        obj: list[str] = []
-        for word in words[1:]:
-            if word in _OBJECT_ENDS:
-                break
-            obj.append(word)
-        if set(obj) & _POINTING:
-            return False
-        named = [word for word in obj if word not in STOPWORDS and word.isalpha()]
-        # "restart the database" still asks for the restart, of a unit it must ask for
-        for_someone = bool(obj) and obj[0] in _RECIPIENTS
-        return for_someone and bool(named) and not any(stem(word) in own | verbs for word in named)
-    return False
+    opened = _opened_by_its_verb(candidate, clauses)
+    if opened is None:
+        return False
+    _, words, known = opened
+    obj: list[str] = []
+    for word in words[1:]:
+        if word in _OBJECT_ENDS:
+            break
+        obj.append(word)
+    if set(obj) & _POINTING:
+        return False
+    named = [word for word in obj if word not in STOPWORDS and word.isalpha()]
+    # "restart the database" still asks for the restart, of a unit it must ask for
+    for_someone = bool(obj) and obj[0] in _RECIPIENTS
+    return for_someone and bool(named) and not any(stem(word) in known for word in named)

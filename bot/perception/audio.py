@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from chatops.bot.config import WhisperConfig
+from chatops.bot.perception.idle_timer import restarted
 from chatops.bot.perception.pipeline import clock
 from chatops.bot.perception.types import MediaFile, PerceptionError, Segment, Transcript
 from chatops.bot.perception.whisper_models import INSTALL_BASE, PACKAGED_BASE, base_installed, packaged
@@ -206,13 +207,7 @@ class Transcriber:
         if self.release_after <= 0:
             return
         with self._lock:
-            if self._release_timer is not None:
-                self._release_timer.cancel()
-            timer = threading.Timer(self.release_after, self.release)
-            timer.daemon = True
-            timer.name = "whisper-release"
-            self._release_timer = timer
-            timer.start()
+            self._release_timer = restarted(self._release_timer, self.release_after, self.release, "whisper-release")
 
     def _ensure_model(self) -> Any:
         model = self._model

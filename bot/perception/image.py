@@ -45,6 +45,7 @@ from typing import Any
 from PIL import Image
 
 from chatops.bot.config import OCRConfig
+from chatops.bot.perception.idle_timer import restarted
 from chatops.bot.perception.image_file import decoded, open_image, short_reason
 from chatops.bot.perception.photo import flatten, flatten_colour, looks_like_photo, opencv
 from chatops.bot.perception.rapidocr_engine import build_rapidocr, rapidocr_installed, rapidocr_text
@@ -149,13 +150,7 @@ class ImageReader:
         last image it read, unless another image comes first."""
         if self.release_after <= 0:
             return
-        if self._release_timer is not None:
-            self._release_timer.cancel()
-        timer = threading.Timer(self.release_after, self.release)
-        timer.daemon = True
-        timer.name = "ocr-release"
-        self._release_timer = timer
-        timer.start()
+        self._release_timer = restarted(self._release_timer, self.release_after, self.release, "ocr-release")
 
     def _rapid_engine(self) -> Any:
         with self._rapid_lock:
