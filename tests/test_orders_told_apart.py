@@ -6,6 +6,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+from chatops.bot.agent.brought_back import brought_back
+from chatops.bot.agent.entities import extract_entities
+from chatops.bot.agent.tool_score import score_tool
 from tests.test_understanding import calls, plan, runbook
 from tests.test_written_values import KIOSK_TOOLS
 
@@ -517,3 +520,26 @@ async def test_putting_a_thing_off_sets_the_number_whose_0_puts_it_off() -> None
                      {"tank": {"pattern": "^T-[0-9]{2}$", "description": "tank id, e.g. T-04"}})]
     assert calls(await plan("pumps off in T-04 while the divers are in", tools)) == \
         [("set_pump_rate", {"tank": "T-04", "rate": 0})]
+
+
+async def test_giving_a_thing_back_to_what_ran_it_is_its_way_back() -> None:
+    """ "give K-3's burners back to the scheduler": back to what ran them, as the way back's
+    description says; not the override, whose words ("burners", "scheduler", "back") the request
+    shares too, nor the listing."""
+    kiln = {"pattern": "^K-[0-9]$", "description": "kiln id, e.g. K-3"}
+    tools = [runbook("burner_override", "override the burners of one kiln: they go to the given power and the "
+                     "scheduler stops moving them. after the given minutes the scheduler takes the burners back",
+                     "write", {"kiln": kiln,
+                               "percent": {"type": "int", "min": 0, "max": 100, "description": "power in %, 0 = off"},
+                               "minutes": {"type": "int", "min": 0, "max": 480, "default": 60,
+                                           "description": "minutes the override holds; 0 = until someone hands "
+                                                          "the burners back"}}),
+             runbook("burner_release", "hand the burners of one kiln back to the scheduler: the override ends and "
+                     "the scheduler moves the burners again", "write", {"kiln": kiln}),
+             runbook("kilns", "list kilns: kiln id, programme, temperature, burner power %, override (if any)",
+                     "read", {})]
+    request = "glaze test is done, give K-3's burners back to the scheduler"
+    assert calls(await plan(request, tools)) == [("burner_release", {"kiln": "K-3"})]
+    # found as the way back, not only by meaning (which a tool set of another team may not give)
+    entities = extract_entities(request)
+    assert brought_back([score_tool(spec, entities) for spec in tools], entities.wording) == {"burner_release"}

@@ -21,7 +21,7 @@ from chatops.bot.agent.moved_to import takes_from_the_request
 from chatops.bot.model import Risk
 
 # "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal"
-_BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|to\s+(?:work|normal|service|business))\b"
+_BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|to\s+(?:work|normal|service|business|the\s+[a-z]+))\b"
                    r"(?:\s+(?:the\s+|its\s+)?([a-z][\w.-]*))?"
                    # "TB.P4 is fixed, put it back": back where it was, the clause ending there
                    r"|\b(?:put|bring|get)\s+(?:\S+\s+){1,2}?back(?=\s*(?:$|[,.;!?]|\s(?:and|now|please|pls)\b))",
