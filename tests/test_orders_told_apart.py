@@ -543,3 +543,15 @@ async def test_giving_a_thing_back_to_what_ran_it_is_its_way_back() -> None:
     # found as the way back, not only by meaning (which a tool set of another team may not give)
     entities = extract_entities(request)
     assert brought_back([score_tool(spec, entities) for spec in tools], entities.wording) == {"burner_release"}
+
+
+async def test_a_name_that_is_one_part_of_one_value_names_that_value() -> None:
+    """ "harbour line trains" for `north_harbour`: the only value with that part; "north" is a part
+    of two values and names neither."""
+    tools = [runbook("list_trains", "List today's trains: train id, line, departure, state", "read",
+                     {"line": {"type": "enum", "values": ["all", "north_harbour", "north_airport", "coastal_loop"],
+                               "default": "all", "description": "Only trains of this line"}}),
+             runbook("train_status", "Show one train in detail", "read",
+                     {"train": {"pattern": "^[A-Z]{2}[0-9]{3}$", "description": "train id, e.g. NH204"}})]
+    assert calls(await plan("harbour line trains", tools)) == [("list_trains", {"line": "north_harbour"})]
+    assert calls(await plan("north line trains", tools)) == [("list_trains", {})]

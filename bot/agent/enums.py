@@ -78,6 +78,13 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         found = [value for value in values if isinstance(value, str) and len(value) >= 5 and value.isalpha()
                  and root_of(value) in roots]
         found = found if len(found) == 1 else []
+    if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
+        written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5}
+        parted = {value: set(re.split(r"[_-]", value.lower())) for value in values
+                  if isinstance(value, str) and re.search(r"[a-z][_-][a-z]", value.lower())}
+        owners = {word: [value for value, parts in parted.items() if word in parts] for word in written}
+        found = list({owning[0] for owning in owners.values() if len(owning) == 1})
+        found = found if len(found) == 1 else []
     if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
         words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
         for value in values:
