@@ -555,3 +555,16 @@ async def test_a_name_that_is_one_part_of_one_value_names_that_value() -> None:
                      {"train": {"pattern": "^[A-Z]{2}[0-9]{3}$", "description": "train id, e.g. NH204"}})]
     assert calls(await plan("harbour line trains", tools)) == [("list_trains", {"line": "north_harbour"})]
     assert calls(await plan("north line trains", tools)) == [("list_trains", {})]
+
+
+async def test_going_back_to_a_state_is_the_way_back_not_a_rollback() -> None:
+    """ "V-07 can go back on auto": "go back" is also a rollback's phrase, and `valve_release`'s
+    "release" a deploy's word, but the request brings the valve back as the tool's description says."""
+    valve = {"pattern": "^V-[0-9]{2}$", "description": "valve id, e.g. V-07"}
+    tools = [runbook("valve_override", "override one irrigation valve: it goes to the given opening and the "
+                     "controller stops moving it", "write",
+                     {"valve": valve, "percent": {"type": "int", "min": 0, "max": 100, "description": "opening in %"}}),
+             runbook("valve_release", "hand one irrigation valve back to the controller: the override ends and the "
+                     "controller moves it again", "write", {"valve": valve}),
+             runbook("valves", "list the irrigation valves with their opening and override", "read", {})]
+    assert calls(await plan("V-07 can go back on auto", tools)) == [("valve_release", {"valve": "V-07"})]

@@ -122,7 +122,11 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     candidate when it is the closest by meaning and the request holds every argument it needs."""
     entities = extract_entities(text)
     actions = asked_actions(entities.wording)
-    scored = [candidate for spec in tools if not _undoes(candidate := score_tool(spec, entities), actions)]
+    every = [score_tool(spec, entities) for spec in tools]
+    # "n-07 can go back on auto": the way back its description tells is asked, though "go back" is
+    # also a rollback's phrase and the tool's "release" a deploy's word
+    back = brought_back(every, entities.wording) if not QUESTION.search(text.strip()) else set()
+    scored = [candidate for candidate in every if candidate.name in back or not _undoes(candidate, actions)]
     undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
     scored = [c for c in scored if c.name not in undone and c.name not in done]
