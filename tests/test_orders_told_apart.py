@@ -568,3 +568,20 @@ async def test_going_back_to_a_state_is_the_way_back_not_a_rollback() -> None:
                      "controller moves it again", "write", {"valve": valve}),
              runbook("valves", "list the irrigation valves with their opening and override", "read", {})]
     assert calls(await plan("V-07 can go back on auto", tools)) == [("valve_release", {"valve": "V-07"})]
+
+
+async def test_a_verb_that_is_a_value_its_description_names_orders_that_value() -> None:
+    """ "shut the valve V-07" for "opening in %, 0 = shut": the verb is the value 0 of the override,
+    not the order of another tool that closes something else (a gate it would ask for)."""
+    valve = {"pattern": "^V-[0-9]{2}$", "description": "valve id, e.g. V-07"}
+    tools = [runbook("valve_override", "override one irrigation valve: it goes to the given opening and the "
+                     "controller stops moving it", "write",
+                     {"valve": valve, "percent": {"type": "int", "min": 0, "max": 100,
+                                                  "description": "opening in %, 0 = shut"}}),
+             runbook("valve_release", "hand one irrigation valve back to the controller: the override ends and the "
+                     "controller moves it again", "write", {"valve": valve}),
+             runbook("close_gate", "Close a field gate so the cattle stay in", "write",
+                     {"gate": {"pattern": "^G[0-9]{2}$", "description": "gate id, e.g. G04"}}),
+             runbook("valves", "list the irrigation valves with their opening and override", "read", {})]
+    assert calls(await plan("shut the valve V-07, the field is flooding", tools)) == \
+        [("valve_override", {"valve": "V-07", "percent": 0})]

@@ -240,7 +240,12 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     for param in numeric:  # "house lights to full" where the description says "100 is full"
         if param.name not in filled.args and param.name not in filled.refused and \
                 (named := number_named_by_its_word(param, entities.plain)) is not None:
-            put(param, named, f"{param.name} {named} (as its description names it)", FIT_POINTS["anchor", "string"])
+            number, word = named
+            put(param, number, f"{param.name} {number} (as its description names it: {word})",
+                FIT_POINTS["anchor", "string"])
+            if opens_with(frozenset({word}), entities.plain):  # "shut the vents on s-12" for "0 = shut"
+                filled.typed_fit += FIT_POINTS["enum", "enum"]
+                filled.verb_value = True
     for param in params:  # "until further notice" where the description says "0 = until someone lifts it"
         if param.name not in filled.args and (zero := zero_for_no_end(param, entities.plain)) is not None:
             put(param, zero, f"{param.name} {zero} (as its description defines 0)",

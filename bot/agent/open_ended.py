@@ -127,13 +127,13 @@ _NUMBER_NAMED = re.compile(r"(?<![\w.-])(\d{1,6})(?![\w.])\s*(?:=|:|is|means)\s*
                            r"\s*(?=[,.;)]|$)", re.IGNORECASE)
 
 
-def number_named_by_its_word(param: Param, text: str) -> int | None:
+def number_named_by_its_word(param: Param, text: str) -> tuple[int, str] | None:
     """The number whose word, as the parameter's description names it ("0 is out, 100 is full"),
-    the request uses ("house lights to full"); one such word, or none is taken."""
+    the request uses ("house lights to full"), with that word; one such word, or none is taken."""
     if param.kind not in ("int", "number"):
         return None
     named = {match.group(2).lower(): int(match.group(1))
              for match in _NUMBER_NAMED.finditer(str(param.schema.get("description", "")))}
     words = set(re.findall(r"[a-z]+", text.lower()))
-    found = {number for word, number in named.items() if word in words}
+    found = {(number, word) for word, number in named.items() if word in words}
     return found.pop() if len(found) == 1 else None
