@@ -585,3 +585,19 @@ async def test_a_verb_that_is_a_value_its_description_names_orders_that_value() 
              runbook("valves", "list the irrigation valves with their opening and override", "read", {})]
     assert calls(await plan("shut the valve V-07, the field is flooding", tools)) == \
         [("valve_override", {"valve": "V-07", "percent": 0})]
+
+
+async def test_a_look_that_takes_every_value_given_beats_one_that_must_ask() -> None:
+    """ "north station pump status": the one pump's status would ask which pump; the station's
+    pumps take every value the request gives, and a look costs nothing to run."""
+    station = {"type": "enum", "values": ["north", "south", "harbour"], "description": "Pumping station"}
+    tools = [runbook("pump_status", "Show one pump in detail: flow, pressure, bearing temperature", "read",
+                     {"station": station,
+                      "pump": {"pattern": "^P[0-9]{2}$", "description": "pump id, e.g. P04"}}),
+             runbook("list_pumps", "List the pumps of a station with their state", "read",
+                     {"station": {**station, "default": "north"}}),
+             runbook("stop_pump", "Stop a pump", "write",
+                     {"station": station, "pump": {"pattern": "^P[0-9]{2}$", "description": "pump id"}})]
+    assert calls(await plan("north station pump status", tools)) == [("list_pumps", {"station": "north"})]
+    assert calls(await plan("north station pump P04 status", tools)) == \
+        [("pump_status", {"station": "north", "pump": "P04"})]

@@ -48,6 +48,7 @@ from chatops.bot.agent.weights import (
     SIMILARITY_POINTS,
     SIMILARITY_TIE,
     SYNONYM_POINTS,
+    WORD_POINTS,
 )
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
@@ -197,7 +198,26 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
+    _complete_read_first(candidates)
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+def _complete_read_first(candidates: list[Candidate]) -> None:
+    """ "main house rig status": a look that would have to ask for a value the request does not
+    give (one fixture's address) yields to a look that takes every value it gives (the venue's
+    fixtures) and scores within one word of it; a look costs nothing to run, a question a turn."""
+    if not candidates:
+        return
+    top = max(candidates, key=lambda c: c.score)
+    if top.spec.risk is not Risk.read or not top.filled.missing or not top.filled.args:
+        return
+    # the values it shares with the top written in the request, not a plain word guessed for want of one
+    complete = [c for c in candidates if c.spec.risk is Risk.read and not c.filled.missing
+                and set(c.filled.args) - c.filled.guessed and c.score >= top.score - WORD_POINTS
+                and set(top.filled.args.items()) <= set(c.filled.args.items())]
+    if len(complete) == 1:
+        complete[0].score = round(top.score + CLEAR_MARGIN, 2)
+        complete[0].labels.append(f"+ takes every value given; {top.name} would ask for one")
 
 
 def _asks_for_knowledge(text: str, candidates: list[Candidate], scored: list[Candidate]) -> bool:
