@@ -212,12 +212,14 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 FIT_POINTS["anchor", "string"])
             used_numbers.update(entities.numbers)  # the number it does not want fills nothing else
     for param in numeric:  # "lift the power cap" where "0 removes the cap"
-        if param.name not in filled.args and not entities.numbers and \
-                (removal := zero_for_removal(param, entities.plain)) is not None:
-            put(param, removal, f"{param.name} 0 (its description's 0 removes it)", FIT_POINTS["anchor", "string"])
-            if puts_it_off(param, entities.plain):  # "lights off in G09.04": the state asked is the order
-                filled.typed_fit += FIT_POINTS["enum", "enum"]
-                filled.verb_value = True
+        if param.name in filled.args or entities.numbers:
+            continue
+        off = puts_it_off(param, entities.plain)  # "lights off in G09.04": the state asked is the order
+        if off or zero_for_removal(param, entities.plain) is not None:
+            put(param, 0, f"{param.name} 0 (its description's 0 removes it)", FIT_POINTS["anchor", "string"])
+        if off:
+            filled.typed_fit += FIT_POINTS["enum", "enum"]
+            filled.verb_value = True
     for param in numeric:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
             continue

@@ -96,6 +96,8 @@ _ZERO_PUTS_OFF = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*(?:switc
 def puts_it_off(param: Param, text: str) -> bool:
     """Whether the parameter's description makes 0 put a thing off ("0 switches the case lights
     off") and the request puts that thing off ("lights off in G09.04", "switch the lights off")."""
+    if param.kind not in ("int", "number"):
+        return False
     off = _ZERO_PUTS_OFF.search(str(param.schema.get("description", "")))
     if off is None or not re.search(r"\boff\b", text, re.IGNORECASE):
         return False
@@ -106,14 +108,11 @@ def puts_it_off(param: Param, text: str) -> bool:
 
 def zero_for_removal(param: Param, text: str) -> int | None:
     """0 for a number whose description makes 0 the removal of something ("cap in kw; 0 removes the
-    cap"), when the request removes that thing ("lift the power cap at the south depot"); or 0 puts
-    a thing off ("0 switches the case lights off") and the request puts it off ("lights off in G09.04")."""
+    cap"), when the request removes that thing ("lift the power cap at the south depot"). (0 that
+    puts a thing off is `puts_it_off`.)"""
     if param.kind not in ("int", "number"):
         return None
-    described = str(param.schema.get("description", ""))
-    if puts_it_off(param, text):
-        return 0
-    removes = _ZERO_REMOVES.search(described)
+    removes = _ZERO_REMOVES.search(str(param.schema.get("description", "")))
     if removes is None:
         return None
     thing = removes.group(1) or param.name

@@ -87,13 +87,22 @@ def out_of_bounds(spec: ToolSpec, refused: dict[str, int]) -> str:
     parts = []
     for name, value in refused.items():
         schema = params[name].schema if name in params else {}
-        low, high = schema.get("minimum"), schema.get("maximum")
-        takes = f"{low} to {high}" if low is not None and high is not None else \
-            f"at least {low}" if low is not None else f"at most {high}"
+        takes = _bounds(schema)
         description = str(schema.get("description", "")).strip().rstrip(".")
         parts.append(f"{name} {value}, but {name} takes {takes}" + (f" ({description})" if description else ""))
     return (f"I did not plan {spec.name}: you asked for {' and '.join(parts)}. "
             f"Say a value it takes. {example_hint(spec)}").strip()
+
+
+def _bounds(schema: dict[str, Any]) -> str:
+    """What a number parameter takes, in words: "5 to 120", "at least 1", "more than 0"."""
+    low = f"at least {schema['minimum']}" if "minimum" in schema else \
+        f"more than {schema['exclusiveMinimum']}" if "exclusiveMinimum" in schema else ""
+    high = f"at most {schema['maximum']}" if "maximum" in schema else \
+        f"less than {schema['exclusiveMaximum']}" if "exclusiveMaximum" in schema else ""
+    if "minimum" in schema and "maximum" in schema:
+        return f"{schema['minimum']} to {schema['maximum']}"
+    return " and ".join(part for part in (low, high) if part) or "other values"
 
 
 def _unused_words(spec: ToolSpec, text: str) -> list[str]:
