@@ -601,3 +601,53 @@ async def test_a_look_that_takes_every_value_given_beats_one_that_must_ask() -> 
     assert calls(await plan("north station pump status", tools)) == [("list_pumps", {"station": "north"})]
     assert calls(await plan("north station pump P04 status", tools)) == \
         [("pump_status", {"station": "north", "pump": "P04"})]
+
+
+KILN_TOOLS = [
+    runbook("fire_kiln", "Fire a pottery kiln: it heats to the given cone and holds there", "write",
+            {"kiln": {"pattern": "^[kp]-[0-9]{2}$", "description": "kiln id, e.g. k-04 (p for the porcelain kilns)"},
+             "percent": {"type": "int", "min": 1, "max": 100, "default": 100,
+                         "description": "burner power in percent"},
+             "hours": {"type": "int", "min": 1, "max": 48, "default": 12, "description": "hours at top temperature"}}),
+    runbook("kiln_status", "Show a kiln's temperature and its firing", "read",
+            {"kiln": {"pattern": "^k-[0-9]{2}$", "description": "kiln id, e.g. k-04"}}),
+]
+
+
+def _ran(tool: str, args: dict, status: str = "succeeded") -> list:
+    from chatops.bot.model import Plan, Step, StepStatus
+
+    step = Step(tool=tool, args=args, reason="asked")
+    step.status = StepStatus(status)
+    return [Plan(goal="earlier", steps=[step])]
+
+
+async def test_a_value_then_too_repeats_the_last_change_for_it() -> None:
+    """ "now k-07 too" and "k-07 too" after a firing ran: the same change for the new kiln. The "p"
+    of "p-03" is no initial of `percent` asking for 3: a letter and a zero-padded number are an id."""
+    earlier = _ran("fire_kiln", {"kiln": "k-04", "percent": 60})
+    history = [{"role": "user", "text": "fire k-04 at 60 percent"}, {"role": "bot", "text": "fire_kiln ran"}]
+    for text, kiln in (("now k-07 too", "k-07"), ("k-07 too", "k-07"), ("now p-03 too", "p-03")):
+        assert calls(await plan(text, KILN_TOOLS, history=history, earlier=earlier)) == \
+            [("fire_kiln", {"kiln": kiln, "percent": 60})], text
+
+
+async def test_a_new_value_for_a_proposed_change_is_asked_for() -> None:
+    """ "make it 30" while the firing the user asked for waits for its approval: the same change
+    with the new value, not a change "suggested by data"."""
+    earlier = _ran("fire_kiln", {"kiln": "k-04", "hours": 20}, status="proposed")
+    history = [{"role": "user", "text": "get k-04 going, 20 hours at the top"},
+               {"role": "bot", "text": "proposed fire_kiln, waiting for approval"}]
+    assert calls(await plan("make it 30", KILN_TOOLS, history=history, earlier=earlier)) == \
+        [("fire_kiln", {"kiln": "k-04", "hours": 30})]
+
+
+async def test_consent_takes_the_offer_s_values_but_not_its_telling_of_a_default() -> None:
+    """ "fire_kiln would fire k-04 at 60 percent for 12 hours. Want me to?" … "yes do it": the offer
+    is what the user agreed to, so its values are the user's (no taint, nothing dropped as data);
+    "12 hours" tells what the default does and sets nothing."""
+    history = [{"role": "user", "text": "the glaze batch is ready, should we fire it?"},
+               {"role": "bot", "text": "fire_kiln would fire k-04 at 60 percent for 12 hours. Want me to?"}]
+    outcome = await plan("yes do it", KILN_TOOLS, history=history)
+    assert calls(outcome) == [("fire_kiln", {"kiln": "k-04", "percent": 60})]
+    assert not outcome.steps[0].tainted

@@ -227,13 +227,18 @@ async def test_stop_doing_something_is_a_halt_of_it_not_a_shutdown() -> None:
 async def test_a_question_whether_to_act_becomes_the_order_once_consented_to() -> None:
     """ "the dock fire pulls smoke in, should we park lift-07?" … "park_lift would … Want me to?" …
     "ok do it": the user's own question named the action, so the consent asks for it (a proposal
-    still waiting for approval). Without such a question, the bot's offer alone is data."""
+    still waiting for approval). Without such a question, the consent to the offer the bot named
+    asks for it too: the user read the offer and said yes to it. Consent to an offer of two tools,
+    or to a message that is not the bot's last, asks for nothing."""
     asked = [{"role": "user", "text": "smoke in the shaft, should we park lift-07?"},
              {"role": "bot", "text": "park_lift would hold lift-07 at the ground floor, doors open. Want me to?"}]
     assert calls(await plan("ok do it", LIFT_TOOLS, history=asked)) == [("park_lift", {"lift": "lift-07"})]
     told = [{"role": "user", "text": "there is smoke near lift-07"},
             {"role": "bot", "text": "park_lift would hold lift-07 at the ground floor, doors open. Want me to?"}]
-    assert not isinstance(await plan("ok do it", LIFT_TOOLS, history=told), Plan)
+    assert calls(await plan("ok do it", LIFT_TOOLS, history=told)) == [("park_lift", {"lift": "lift-07"})]
+    both = [told[0], {"role": "bot", "text": "park_lift or unpark_lift? Want me to?"}]
+    assert not isinstance(await plan("ok do it", LIFT_TOOLS, history=both), Plan)
+    assert not isinstance(await plan("ok do it", LIFT_TOOLS, history=[*told, told[0]]), Plan)
 
 
 def test_a_bare_amount_the_checked_thing_is_held_to_is_a_condition() -> None:

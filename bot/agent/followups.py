@@ -20,7 +20,16 @@ from typing import Any
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import extract_entities, stem, words_of
-from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT, REFERENCES, REPEAT, REPLACE, STOPWORDS, THANKS, VERB_LEADS
+from chatops.bot.agent.lexicon import (
+    ACKNOWLEDGEMENT,
+    MAKE_IT,
+    REFERENCES,
+    REPEAT,
+    REPLACE,
+    STOPWORDS,
+    THANKS,
+    VERB_LEADS,
+)
 from chatops.bot.agent.numbers import fits_bounds
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.phrases import words_at_verb_place
@@ -36,11 +45,6 @@ _AS_WELL = re.compile(r"\b(?:as\s+well|too|also)\b", re.IGNORECASE)
 SHORT = 6  # words: a message this short that fits the previous tool is about it
 # "same for billing", "do it again but for nginx": the value the message is about, last.
 _FOR_VALUE = re.compile(r"\b(?:for|about|with|on|in|to|of)\s+(?:the\s+)?([a-z0-9][a-z0-9._-]*)\W*$", re.IGNORECASE)
-
-
-# "make it 8h", "actually make it 6", "change that to 300": the previous step with the value given
-# (only when the message gives one: "make it private" names a state, not a value of the step)
-_MAKE_IT = re.compile(r"\b(?:make|change|set|bump|turn)\s+(?:it|that|this)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     if other and not pointing:
         return None
     if previous.spec.risk != Risk.read and not named and not _asks_same(text) and \
-            not (new and _MAKE_IT.search(text)) and _own_action(text, previous, new):
+            not (new and MAKE_IT.search(text)) and _own_action(text, previous, new):
         return None  # "now mark it resolved" after creating an incident: another action, not this change again
     args = {**previous.step.args, **new}
     if new:

@@ -298,9 +298,13 @@ REPLACE = re.compile(
     r"^\W*(?:and|&|but|now|ok(?:ay)?|so|then)?\W*(?:what|how)\s+about\b|^\W*and\b|\binstead\b|\bsame\s+"
     r"(?:for|with|on|in|but)\b|\bbut\s+(?:for|with|on|in)\b|\bsame\s+thing\b|"
     r"(?:^\W*(?:(?:ok(?:ay)?|and|so|then|alright)[\s,]+)?|[,.;!]\s*)now\s+(?:for\s+|on\s+|in\s+|with\s+)?"
-    r"[\w@./:-]+\W*$",  # "now hsm-b.pay.acme.io", "…, now prod"
+    r"[\w@./:-]+(?:\s+(?:too|as\s+well))?\W*$|"  # "now hsm-b.pay.acme.io", "…, now prod", "now 1.46 too"
+    r"^\W*(?:and\s+)?[\w@./:-]*\d[\w@./:-]*\s+(?:too|as\s+well)\W*$",  # "TA.P5 too": a value, then "too"
     re.IGNORECASE,
 )
+# "make it 8h", "actually make it 6", "change that to 300": the previous step with the value given
+# (only when the message gives one: "make it private" names a state, not a value of the step)
+MAKE_IT = re.compile(r"\b(?:make|change|set|bump|turn)\s+(?:it|that|this)\b", re.IGNORECASE)
 # The words that point back at the last plan ("it", "that one").
 REFERENCES = _wordset("it its that this them their those same again previous last")
 

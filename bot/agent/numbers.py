@@ -173,6 +173,12 @@ def _initial_of(prefix: str, name: str) -> bool:
     return len(prefix) == 1 and len(words) == 1 and len(words[0]) >= 5 and words[0].startswith(prefix)
 
 
+def _written_as_a_grade(prefix: str, number: int, text: str) -> bool:
+    """ "p2", "S1": a letter and its number written as one word, without a leading zero; "p-03"
+    is an id (bay p-03), not a 3 for `percent`."""
+    return re.search(rf"(?<![\w.@/-]){re.escape(prefix)}{number}(?![\w.@/-])", text, re.IGNORECASE) is not None
+
+
 def numbered(param: Param, entities: Entities, used: set[int]) -> int | None:
     """The number of a thing written with its prefix ("CHG4711", "osd.17", "#4795") for a number
     parameter, when the prefix is a word of the parameter's name or description (its examples
@@ -184,7 +190,8 @@ def numbered(param: Param, entities: Entities, used: set[int]) -> int | None:
     found = {number for prefix, number in entities.numbered
              if number not in used and fits_bounds(number, param.schema)
              and ((prefix and (prefix in words or _shortens_a_name_word(prefix.lower(), tuple(words))  # "sev1"
-                               or _initial_of(prefix.lower(), param.name)))  # "p2" for `priority`
+                               or (_initial_of(prefix.lower(), param.name)  # "p2" for `priority`
+                                   and _written_as_a_grade(prefix, number, entities.text))))
                   or (not prefix and param.required))}
     return found.pop() if len(found) == 1 else None
 

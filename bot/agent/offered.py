@@ -4,12 +4,15 @@ every job…"), and the user answers "ok do it" / "go ahead" / "yes please". Wit
 to repeat, that consent asks for the tool the bot named, with the values the conversation gave.
 
 Only the bot's own message can name the tool, only one offered tool may be named there, and the
-step goes through review and approval like any other: consent in words is never an approval.
+step goes through review and approval like any other: consent in words is never an approval. What
+the consent makes the user's own is that offer's words (`bot.agent.provenance.turn_sources`): the
+user read them and said yes, so their values are no longer data the user never asked for.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from chatops.bot.agent.arguments import fill_arguments
@@ -17,10 +20,10 @@ from chatops.bot.agent.entities import extract_entities, own_text
 from chatops.bot.model import Step
 from chatops.tools.registry import ToolSpec
 
-# "ok do it", "yes please", "go ahead", "sure, do it anyway", "yep do that now"
+# "ok do it", "yes please", "go ahead", "yes go on", "sure, do it anyway", "yep do that now"
 CONSENT = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|k|yes|yeah|yep|yup|sure|fine|alright|right|then|please|pls|plz)[\s,.!]+)*"
-    r"(?:do\s+(?:it|that|this)|go\s+(?:ahead|for\s+it)|yes|yeah|yep|sure|please\s+do|let'?s\s+do\s+(?:it|that)|"
+    r"(?:do\s+(?:it|that|this)|go\s+(?:ahead|for\s+it|on)|yes|yeah|yep|sure|please\s+do|let'?s\s+do\s+(?:it|that)|"
     r"make\s+it\s+so|proceed)"
     r"(?:[\s,.!]+(?:anyway|anyways|then|now|please|pls|plz|thanks|thx))*\W*$",
     re.IGNORECASE,
@@ -32,18 +35,22 @@ def consents(text: str) -> bool:
     return CONSENT.match(text.strip()) is not None
 
 
+def accepted_offer(text: str, history: list[dict[str, Any]], tools: Iterable[ToolSpec]) -> ToolSpec | None:
+    """The one tool the bot's last message named, when this message consents to it and says
+    nothing else; else None. The bot's message must be the one this message answers."""
+    if not consents(text) or not history or history[-1].get("role") not in ("bot", "assistant"):
+        return None
+    said = str(history[-1].get("text") or "")
+    named = [spec for spec in tools if re.search(rf"(?<![\w.]){re.escape(spec.name)}(?![\w])", said)]
+    return named[0] if len(named) == 1 else None
+
+
 def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]) -> Step | None:
     """The step the bot's last message offered, when this message consents to it; else None."""
-    if not consents(text) or not history:
+    spec = accepted_offer(text, history, tools)
+    if spec is None:
         return None
-    bot = next((m for m in reversed(history) if m.get("role") in ("bot", "assistant")), None)
-    if bot is None or history[-1] is not bot:
-        return None  # the bot's offer must be the message this one answers
-    said = str(bot.get("text") or "")
-    named = [spec for spec in tools if re.search(rf"(?<![\w.]){re.escape(spec.name)}(?![\w])", said)]
-    if len(named) != 1:
-        return None
-    spec = named[0]
+    said = str(history[-1].get("text") or "")
     asked = next((str(m.get("text") or "") for m in reversed(history) if m.get("role") == "user"), "")
     args, sources = _values(spec, asked, said)
     if args is None:
@@ -55,13 +62,19 @@ def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]
 
 def _values(spec: ToolSpec, asked: str, said: str) -> tuple[dict[str, Any] | None, list[str]]:
     """The arguments from the user's question, then what the bot's offer adds; None when a required
-    one is missing or two values tie (the offer is then too vague to act on)."""
+    one is missing or two values tie (the offer is then too vague to act on). An offer that tells
+    what the default does ("for 21 days", the treatment's default) sets nothing: the step runs the
+    same, and its card shows only what was chosen."""
     from_user = fill_arguments(spec, extract_entities(asked))
     from_bot = fill_arguments(spec, extract_entities(said))
+    defaults = {name: schema.get("default") for name, schema in
+                (spec.parameters_schema.get("properties") or {}).items() if "default" in schema}
     args: dict[str, Any] = {}
     sources: list[str] = []
     for filled, where in ((from_user, "from your question"), (from_bot, "from my offer")):
         for name, value in filled.args.items():
+            if filled is from_bot and name in defaults and defaults[name] == value:
+                continue
             if name not in args and name not in filled.guessed:
                 args[name] = value
                 sources.append(f"{name} {value} {where}")

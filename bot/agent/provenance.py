@@ -124,17 +124,22 @@ def _describe(kind: str, rest: str) -> str:
 
 
 def turn_sources(text: str, *, history: Iterable[Mapping[str, Any]] = (), executed: Iterable[Plan] = (),
-                 earlier: Iterable[Plan] = ()) -> Sources:
+                 earlier: Iterable[Plan] = (), accepted: bool = False) -> Sources:
     """The sources of one planning round: this message's parts, the user's earlier messages
     (their own parts are theirs, their attachments data), the bot's answers and every tool
-    result seen so far (data)."""
+    result seen so far (data). With `accepted`, this message consents to the offer the bot's
+    last message made ("tx_take_off_air would stop 102.8 (reason antenna_fault). Want me to?" …
+    "yes do it"): the user read that offer and made it theirs, so its words are the user's."""
     sources = Sources(message_parts(text))
-    for message in history:
+    messages = list(history)
+    for message in messages:
         body = str(message.get("text") or "")
         if message.get("role") == "user":
             for part in message_parts(body):
                 label = "an earlier message" if part.own else f"{part.label} (an earlier message)"
                 sources.items.append(Source(label, part.text, part.own))
+        elif accepted and message is messages[-1]:
+            sources.items.append(Source("the offer you accepted", body, True))
         else:
             sources.items.append(Source("an earlier answer", body, False))
     for plan in [*earlier, *executed]:

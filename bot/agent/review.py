@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatops.bot.agent.entities import own_text
-from chatops.bot.agent.lexicon import REPEAT, REPLACE
+from chatops.bot.agent.lexicon import MAKE_IT, REPEAT, REPLACE
 from chatops.bot.agent.negation import ruled_out, split_negations
-from chatops.bot.agent.offered import question_consented_to
+from chatops.bot.agent.offered import accepted_offer, question_consented_to
 from chatops.bot.agent.planning import PlanRequest
 from chatops.bot.agent.provenance import Dropped, appears, mark, turn_sources
 from chatops.bot.model import Answer, Plan, StepStatus
@@ -50,22 +50,26 @@ def invalid_arguments(plan: Plan, specs: Mapping[str, ToolSpec]) -> list[str]:
 
 
 def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec],
-              own: str | None = None) -> Callable[[ToolSpec, list[str]], bool]:
+              own: str | None = None, offer: ToolSpec | None = None) -> Callable[[ToolSpec, list[str]], bool]:
     """Whether the user's own words ask for a tool's action (`bot.agent.asked`); or the user's own
     words (never an attachment's text) point back ("same for search", "again", "what about
-    web-2?") at a change that already ran in this thread, so someone allowed to approve it did: a
-    repeat of it, with a value replaced, is asked for, though the words name it only by reference."""
+    web-2?", "make it 30") at a change that already ran in this thread, so someone allowed to approve
+    it did, or that was proposed in it and waits for an approval (it passed this review when it was
+    proposed, so the user's own words asked for it then): a repeat of it, with a value replaced, is
+    asked for, though the words name it only by reference."""
     from chatops.bot.agent.asked import asks_for  # imports provenance, which imports nothing of this
 
     ran = {step.tool for plan in request.earlier for step in plan.steps
-           if step.status in (StepStatus.succeeded, StepStatus.failed)}
+           if step.status in (StepStatus.succeeded, StepStatus.failed, StepStatus.proposed)}
     own = own_text(request.text)[0] if own is None else own
-    again = bool(REPEAT.search(own) or REPLACE.search(own))
+    again = bool(REPEAT.search(own) or REPLACE.search(own) or MAKE_IT.search(own))
 
     def asked(spec: ToolSpec, texts: list[str]) -> bool:
         # "should we stop ahu-02@annex?" … "Want me to?" … "ok do it": the question became the order
         order = question_consented_to(own, request.history, spec.name)
-        return (again and spec.name in ran) or asks_for(spec, [*texts, *([order] if order else [])], specs.values())
+        accepted = offer is not None and spec.name == offer.name  # "yes do it" to the bot's offer of it
+        return accepted or (again and spec.name in ran) or \
+            asks_for(spec, [*texts, *([order] if order else [])], specs.values())
 
     return asked
 
@@ -86,10 +90,11 @@ def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> R
     """Provenance first (what only data asked for is gone before anything else is said about
     it), then the arguments of what is left. The user's own words are read once for all three
     (`own_text`, a few microseconds each time, three times a `!command` turn)."""
-    sources = turn_sources(request.text, history=request.history, executed=request.executed,
-                           earlier=request.earlier)
     own, _ = own_text(request.text)
-    dropped = mark(plan, specs, sources, _asks_for(request, specs, own), _picked_by_user(request, own))
+    offer = accepted_offer(own, request.history, specs.values())
+    sources = turn_sources(request.text, history=request.history, executed=request.executed,
+                           earlier=request.earlier, accepted=offer is not None)
+    dropped = mark(plan, specs, sources, _asks_for(request, specs, own, offer), _picked_by_user(request, own))
     forbidden = _ruled_out(plan, request, specs, own)
     if forbidden and not plan.steps:
         whys = "; ".join(item.why for item in forbidden)
