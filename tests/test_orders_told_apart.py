@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+import pytest
+
 from chatops.bot.agent.brought_back import brought_back
 from chatops.bot.agent.entities import extract_entities
 from chatops.bot.agent.tool_score import score_tool
@@ -651,3 +653,36 @@ async def test_consent_takes_the_offer_s_values_but_not_its_telling_of_a_default
     outcome = await plan("yes do it", KILN_TOOLS, history=history)
     assert calls(outcome) == [("fire_kiln", {"kiln": "k-04", "percent": 60})]
     assert not outcome.steps[0].tainted
+
+
+SLUICE = {"pattern": "^SL-[0-9]{2}[a-z]$", "description": "sluice gate id, e.g. SL-04b"}
+SLUICE_TOOLS = [
+    runbook("sluice_gates", "List the sluice gates of a canal reach with their state (open, shut, jammed)", "read",
+            {"reach": {"type": "enum", "values": ["upper", "lower"], "description": "canal reach"}}),
+    runbook("open_sluice", "Open a sluice gate so water runs through it", "write",
+            {"gate": SLUICE, "why": {"type": "enum", "values": ["routine", "jammed", "flood"], "default": "routine",
+                                     "description": "why it is opened: routine, jammed (freed by hand), flood"}}),
+    runbook("shut_sluice", "Shut a sluice gate", "write", {"gate": SLUICE}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("check the upper reach and if SL-04b is still shut, open it", {"gate": "SL-04b"}),
+    ("check the upper reach, and if SL-04b is jammed, then open it", {"gate": "SL-04b", "why": "jammed"}),
+])
+async def test_a_check_then_a_state_of_a_named_thing_acts_on_that_thing(text: str, expected: dict) -> None:
+    """ "check the upper reach and if SL-04b is still shut, open it": the check lists the reach; when
+    it finds a problem, the action is for the gate the condition names (not the reach), with the
+    state the condition names where the action takes it as a value; when all is well, nothing."""
+    from chatops.bot.model import Answer, Plan, Step, StepStatus
+
+    def ran(outcome: str, summary: str) -> Plan:
+        return Plan(goal="earlier", round=1, steps=[Step(id="s0", tool="sluice_gates", args={"reach": "upper"},
+                                                         status=StepStatus.succeeded, outcome=outcome,
+                                                         summary=summary)])
+
+    assert calls(await plan(text, SLUICE_TOOLS)) == [("sluice_gates", {"reach": "upper"})]
+    stuck = ran("problem", "GATE STATE\nSL-04b shut (jammed)\nSL-05a open")
+    assert calls(await plan(text, SLUICE_TOOLS, executed=[stuck], round=2)) == [("open_sluice", expected)]
+    fine = ran("ok", "GATE STATE\nSL-04b open\nSL-05a open")
+    assert isinstance(await plan(text, SLUICE_TOOLS, executed=[fine], round=2), Answer)

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from chatops.bot.agent.enums import enum_aliases, enum_matches
 from chatops.bot.agent.lexicon import CONDITION
+from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.model import Plan, StepStatus
+from chatops.tools.registry import ToolSpec
 
 _JOIN = re.compile(r"\s*(?:,\s*)?(?:\band\s+then\b|\band\b|\bthen\b|,)\s*", re.IGNORECASE)
 
@@ -24,9 +28,19 @@ class Conditional:
     condition: str  # "it is down"
 
 
+# "check the T2 belts and if T2/R05 is still stopped, start it": a check, then the state it must find
+# (any subject, any state: the check's result decides), a comma, and the action
+_AND_IF = re.compile(r"^(?P<check>.+?)(?:,\s*|\s+)and\s+if\s+(?P<cond>[^,;\n]{1,80}?)\s*,\s*"
+                     r"(?:then\s+)?(?P<action>\S.*)$", re.IGNORECASE | re.DOTALL)
+
+
 def split_conditional(text: str) -> Conditional | None:
-    """The check and the action of "<check> and <action> if <unwell>" or "if <target unwell>,
-    <action>"; None for any other request."""
+    """The check and the action of "<check> and <action> if <unwell>", "if <target unwell>,
+    <action>" or "<check> and if <state>, <action>"; None for any other request."""
+    told = _AND_IF.match(text.strip())
+    if told is not None and told.group("action").strip(" ,.;!?"):
+        return Conditional(check=told.group("check").strip(), action=told.group("action").strip(" ,.;!?"),
+                           condition=told.group("cond").strip())
     match = CONDITION.search(text)
     if match is None:
         return None
@@ -43,6 +57,38 @@ def split_conditional(text: str) -> Conditional | None:
     if len(pieces) < 2:
         return None
     return Conditional(check=" ".join(pieces[:-1]), action=pieces[-1], condition=condition)
+
+
+_SUBJECT = re.compile(r"^(?:the\s+)?(?P<subject>[^\s,;]*\d[^\s,;]*)(?:'s)?\s+"
+                      r"(?:is|are|was|has|have|still|isn'?t|hasn'?t)\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(?:it|him|her|them)\b", re.IGNORECASE)
+
+
+def action_on_subject(conditional: Conditional) -> str:
+    """The action with the thing its condition names in place of its pronoun: "if T2/R05 is still
+    stopped, start it" starts T2/R05, not the belts the check listed. A condition whose subject is
+    no value ("if it's still parked", "if the door's unlocked") leaves the action as it is: its
+    pronoun then points at what the check looked at."""
+    subject = _SUBJECT.match(conditional.condition.strip())
+    if subject is None:
+        return conditional.action
+    value = subject.group("subject")
+    if _PRONOUN.search(conditional.action):
+        return _PRONOUN.sub(value, conditional.action, count=1)
+    return f"{conditional.action} {value}"
+
+
+def state_values(conditional: Conditional, spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
+    """The enum values the condition names for the action's parameters it left unset: "if coag-01
+    is in qc-fail, divert it" diverts it with reason qc-fail, the state the user named."""
+    found: dict[str, Any] = {}
+    for param in parameters(spec):
+        if param.kind != "enum" or param.name in args:
+            continue
+        named = enum_matches(param.enum, conditional.condition, enum_aliases(param.schema))
+        if len(set(named)) == 1 and named[0] != param.schema.get("default"):
+            found[param.name] = named[0]
+    return found
 
 
 def found_problem(plans: list[Plan], condition: str = "") -> bool:

@@ -74,7 +74,13 @@ from chatops.bot.agent import meaning as semantics
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
-from chatops.bot.agent.conditions import counted_condition, found_problem, split_conditional
+from chatops.bot.agent.conditions import (
+    action_on_subject,
+    counted_condition,
+    found_problem,
+    split_conditional,
+    state_values,
+)
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
     VERB_LEADS,
@@ -283,9 +289,11 @@ class GuidedPlanner:
             if found_problem(request.executed, conditional.condition):
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
                     if any(s.name == ran[-1].tool for s in tools) else None
-                action = await self._plan_text(conditional.action, tools, request, previous, meaning=None)
+                action = await self._plan_text(action_on_subject(conditional), tools, request, previous, meaning=None)
                 if isinstance(action, Plan):
                     for step in action.steps:
+                        spec = next((s for s in tools if s.name == step.tool), None)
+                        step.args.update(state_values(conditional, spec, step.args) if spec is not None else {})
                         step.reason = f"the check found a problem, and you asked to {conditional.action}"[:200]
                     action.goal = f"{conditional.action} (the check found a problem)"[:200]
                     return action
