@@ -686,3 +686,40 @@ async def test_a_check_then_a_state_of_a_named_thing_acts_on_that_thing(text: st
     assert calls(await plan(text, SLUICE_TOOLS, executed=[stuck], round=2)) == [("open_sluice", expected)]
     fine = ran("ok", "GATE STATE\nSL-04b open\nSL-05a open")
     assert isinstance(await plan(text, SLUICE_TOOLS, executed=[fine], round=2), Answer)
+
+
+FAN = {"pattern": "^f-[0-9]{2}$", "description": "fan id e.g. f-02"}
+FAN_TOOLS = [
+    runbook("set_fan", "set one barn fan to a fixed speed; the climate controller leaves it alone till it is "
+                       "handed back", "write",
+            {"fan": FAN, "speed": {"type": "int", "min": 0, "max": 100,
+                                   "description": "speed %; 0 = fan stopped and held off"},
+             "hours": {"type": "int", "min": 1, "max": 24, "default": 2, "description": "hours to hold it"}}),
+    runbook("hand_back_fan", "hand one barn fan back to the climate controller, which starts and stops it "
+                             "on temperature again", "write", {"fan": FAN}),
+    runbook("barn_fans", "list the barn fans: speed, mode, hours run", "read", {}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("stop f-02 and keep it off, the bearing's screaming", {"fan": "f-02", "speed": 0}),
+    ("run f-02 at half speed for three hours", {"fan": "f-02", "speed": 50, "hours": 3}),
+    ("bring f-02 up to full, it's 31 degrees in there", {"fan": "f-02", "speed": 100}),
+])
+async def test_values_said_in_words_fill_the_change(text: str, expected: dict) -> None:
+    """ "keep it off" where 0 holds the fan stopped and off, "at half speed" / "to full" for a
+    percentage, "three hours" for a count of hours: the change with those values, not the way back
+    whose description also says "stops"."""
+    assert calls(await plan(text, FAN_TOOLS)) == [("set_fan", expected)]
+
+
+async def test_a_repeat_keeps_the_values_the_user_gave_in_words() -> None:
+    """ "bring f-02 up to full" ran with speed 100; "now f-03 too" repeats it with 100, a value the
+    user gave in words (the output that also says 100% is not where it came from)."""
+    from chatops.bot.model import Plan, Step, StepStatus
+
+    done = Step(tool="set_fan", args={"fan": "f-02", "speed": 100}, reason="asked", status=StepStatus.succeeded,
+                summary="f-02 held at 100% for 2 h")
+    history = [{"role": "user", "text": "bring f-02 up to full"}, {"role": "bot", "text": "set_fan ran"}]
+    assert calls(await plan("now f-03 too", FAN_TOOLS, history=history, earlier=[Plan(goal="e", steps=[done])])) == \
+        [("set_fan", {"fan": "f-03", "speed": 100})]

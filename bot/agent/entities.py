@@ -104,8 +104,15 @@ _SPOKEN_UNITS = {"second": "seconds", "minute": "minutes", "hour": "hours", "day
 _SPOKEN_UNIT = "(" + "|".join(_SPOKEN_UNITS) + ")"
 # half of a unit, in the next smaller one ("half a minute" is 30 seconds)
 _HALVES = {"minute": (30, "seconds"), "hour": (30, "minutes"), "day": (12, "hours"), "week": (84, "hours")}
+# English cardinals people write out for a count of units ("four day withdrawal", "ten minutes")
+_CARDINALS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+              "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45,
+              "fifty": 50, "sixty": 60, "ninety": 90}
+_CARDINAL = "(" + "|".join(sorted(_CARDINALS, key=len, reverse=True)) + ")"
 _WORDED_DURATIONS = [
     (re.compile(r"\b(?:till|until|til|to)\s+tomorrow\b", re.IGNORECASE), lambda match: (1, "days")),
+    (re.compile(rf"(?<![\w-]){_CARDINAL}[\s-]+{_SPOKEN_UNIT}s?\b", re.IGNORECASE),
+     lambda match: (_CARDINALS[match.group(1).lower()], _SPOKEN_UNITS[match.group(2).lower()])),
     (re.compile(rf"\bhalf\s+an?\s+{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: _HALVES.get(match.group(1).lower())),
     (re.compile(r"\b(?:a\s+)?quarter\s+(?:of\s+)?an\s+hour\b", re.IGNORECASE), lambda match: (15, "minutes")),
     (re.compile(rf"\b(?:a\s+)?couple\s+(?:of\s+)?{_SPOKEN_UNIT}s\b", re.IGNORECASE),
@@ -117,6 +124,10 @@ _WORDED_DURATIONS = [
     (re.compile(rf"\b(?:the\s+)?(?:last|past)\s+{_SPOKEN_UNIT}\b", re.IGNORECASE),
      lambda match: (1, _SPOKEN_UNITS[match.group(1).lower()])),
 ]
+# A share said in words, as a percentage: "run it at half power", "back up to full"
+_SHARES = {"half": 50, "full": 100, "quarter": 25, "a quarter": 25, "three quarters": 75}
+_WORDED_SHARE = re.compile(r"\b(?:at|to)\s+(half|full|a\s+quarter|quarter|three[\s-]quarters)\b(?!\s+(?:an?|of|the)\b)",
+                           re.IGNORECASE)
 _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),
                **dict.fromkeys(("g", "gb", "gib", "gig", "gigs", "gigabyte", "gigabytes"), "gb"),
@@ -450,6 +461,8 @@ def extract_entities(text: str) -> Entities:
             add_unique(found.numbered, (prefix, int(match.group(2))))
     for match in _PERCENT.finditer(counted):
         add_unique(found.percentages, int(match.group(1)))
+    for match in _WORDED_SHARE.finditer(counted):  # "at half power", "to full"
+        add_unique(found.percentages, _SHARES[" ".join(match.group(1).lower().replace("-", " ").split())])
     for match in _DURATION.finditer(counted):
         add_unique(found.durations, (int(match.group(1)), _UNITS[match.group(2).lower()]))
     for pattern, read in _WORDED_DURATIONS:  # "till tomorrow", "for a minute", "half an hour"

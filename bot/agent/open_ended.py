@@ -89,21 +89,27 @@ _REMOVING = r"(?:lift|lifts|remove|removes|drop|clear|cancel|undo|kill|disable|t
 
 
 # "0 switches the case lights off", "0 turns the pump off": 0 puts that thing off
-_ZERO_PUTS_OFF = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*(?:switches|turns|puts|shuts)\s+"
-                            r"(?:the\s+|its\s+)?(?:[\w']+\s+){0,2}?([a-z]+)\s+off\b", re.IGNORECASE)
+_ZERO_PUTS_OFF = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*(?:(?:switches|turns|puts|shuts)\s+"
+                            r"(?:the\s+|its\s+)?(?:[\w']+\s+){0,2}?([a-z]+)|"
+                            # "0 = pump stopped and held off": the thing, then the state it is left in
+                            r"(?:the\s+|its\s+)?([a-z]+)\s+(?:stopped|switched|turned|shut|held|kept)(?:\s+\w+){0,2}?)"
+                            r"\s+off\b", re.IGNORECASE)
 
 
 def puts_it_off(param: Param, text: str) -> bool:
     """Whether the parameter's description makes 0 put a thing off ("0 switches the case lights
-    off") and the request puts that thing off ("lights off in G09.04", "switch the lights off")."""
+    off", "0 = pump stopped and held off") and the request puts that thing off ("lights off in
+    G09.04", "switch the lights off", "keep it off")."""
     if param.kind not in ("int", "number"):
         return False
     off = _ZERO_PUTS_OFF.search(str(param.schema.get("description", "")))
     if off is None or not re.search(r"\boff\b", text, re.IGNORECASE):
         return False
-    thing = re.escape(off.group(1))
-    return re.search(rf"\b{thing}\s+off\b|\b(?:switch|turn|shut|put)\s+(?:off\s+)?(?:\S+\s+){{0,3}}?{thing}\b",
-                     text, re.IGNORECASE) is not None
+    thing = re.escape(off.group(1) or off.group(2))
+    # "lights off", "switch the lights off", "stop CWS/P3 and keep it off" (it: the thing the tool acts on)
+    return re.search(rf"\b{thing}\s+off\b|\b(?:switch|turn|shut|put)\s+(?:off\s+)?(?:\S+\s+){{0,3}}?{thing}\b"
+                     r"|\b(?:keep|hold|leave|switch|turn|shut|put)\s+(?:it|them)\s+off\b", text,
+                     re.IGNORECASE) is not None
 
 
 def zero_for_removal(param: Param, text: str) -> int | None:

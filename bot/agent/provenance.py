@@ -126,8 +126,9 @@ def _describe(kind: str, rest: str) -> str:
 def turn_sources(text: str, *, history: Iterable[Mapping[str, Any]] = (), executed: Iterable[Plan] = (),
                  earlier: Iterable[Plan] = (), accepted: bool = False) -> Sources:
     """The sources of one planning round: this message's parts, the user's earlier messages
-    (their own parts are theirs, their attachments data), the bot's answers and every tool
-    result seen so far (data). With `accepted`, this message consents to the offer the bot's
+    (their own parts are theirs, their attachments data), the values of earlier steps that took
+    none from data (the user's, as planned: "run BRK/P1 flat out" gave speed 100), the bot's
+    answers and every tool result seen so far (data). With `accepted`, this message consents to the offer the bot's
     last message made ("tx_take_off_air would stop 102.8 (reason antenna_fault). Want me to?" …
     "yes do it"): the user read that offer and made it theirs, so its words are the user's."""
     sources = Sources(message_parts(text))
@@ -142,6 +143,11 @@ def turn_sources(text: str, *, history: Iterable[Mapping[str, Any]] = (), execut
             sources.items.append(Source("the offer you accepted", body, True))
         else:
             sources.items.append(Source("an earlier answer", body, False))
+    for plan in earlier:  # a value an earlier untainted step took came from the user's own words then
+        for step in plan.steps:
+            if not step.tainted and step.args:
+                said = " ".join(str(value) for value in step.args.values() if not isinstance(value, bool))
+                sources.items.append(Source("your earlier request", said, True))
     for plan in [*earlier, *executed]:
         for step in plan.steps:
             output = " ".join(str(x) for x in (step.summary, step.result, step.error) if x)
