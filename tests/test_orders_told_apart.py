@@ -723,3 +723,41 @@ async def test_a_repeat_keeps_the_values_the_user_gave_in_words() -> None:
     history = [{"role": "user", "text": "bring f-02 up to full"}, {"role": "bot", "text": "set_fan ran"}]
     assert calls(await plan("now f-03 too", FAN_TOOLS, history=history, earlier=[Plan(goal="e", steps=[done])])) == \
         [("set_fan", {"fan": "f-03", "speed": 100})]
+
+
+PARK_GATE = {"pattern": "^G[0-9]{2}$", "description": "gate id e.g. G04"}
+PARK_TOOLS = [
+    runbook("set_day_limit", "Set a safari park zone's visitor limit for today", "write",
+            {"zone": {"type": "enum", "values": ["a", "b", "c"],
+                      "description": "Zone (a: the lion plains, b: the monkey forest)"},
+             "limit": {"type": "int", "min": 0, "max": 20000, "description": "visitors"}}),
+    runbook("shut_gate", "Shut a safari park vehicle gate", "write",
+            {"gate": PARK_GATE, "reason": {"type": "enum", "values": ["weather", "fault", "security", "other"],
+                                           "default": "other",
+                                           "description": "why: weather, fault (motor or sensor), "
+                                                          "security (rangers or police), other"}}),
+    runbook("hold_convoy", "Hold a visitor convoy at its gate", "write",
+            {"gate": PARK_GATE, "reason": {"type": "enum", "values": ["technical", "medical", "animal"],
+                                           "description": "why: technical (the truck or the ramp), "
+                                                          "medical, animal"}}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("lower the monkey forest to 2,850", ("set_day_limit", {"zone": "b", "limit": 2850})),
+    ("shut G04, the sensor's dead", ("shut_gate", {"gate": "G04", "reason": "fault"})),
+    ("shut G05, rangers spotted poachers", ("shut_gate", {"gate": "G05", "reason": "security"})),
+])
+async def test_a_value_is_named_by_what_its_description_says_it_means(text: str, expected: tuple) -> None:
+    """ "Zone (a: the lion plains, b: the monkey forest)": "the monkey forest" names b; "fault (motor
+    or sensor)": the sensor names fault, a value with a default to fall back on; "2,850" is one
+    number, which "lower … to" sets."""
+    assert calls(await plan(text, PARK_TOOLS)) == [expected]
+
+
+async def test_examples_of_a_value_never_decide_a_required_one() -> None:
+    """ "technical (the truck or the ramp)" lists what counts as technical; "a visitor fainted on the
+    ramp" is a medical hold that happens on the ramp. With no default the reason is asked for, not
+    guessed from the place named."""
+    outcome = await plan("a visitor fainted on the ramp, hold the convoy at G02", PARK_TOOLS)
+    assert not any(step.args.get("reason") == "technical" for step in getattr(outcome, "steps", []))

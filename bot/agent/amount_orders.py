@@ -52,7 +52,7 @@ def sets_a_listed_value(own_names: list[str], clauses: list[list[str]], filled: 
     elif changing:
         said = changing[0].replace("_", " ")
         given = [written for value in filled.args.values() if isinstance(value, int) and not isinstance(value, bool)
-                 for written in (str(value), *([f"{value / 1000:g}k"] if value % 100 == 0 else []))]
+                 for written in (str(value), f"{value:,}", *([f"{value / 1000:g}k"] if value % 100 == 0 else []))]
     else:
         return None
     found = any(re.search(rf"\bto\s+[$€£]?{re.escape(value)}(?![\w.])", entities.plain, re.IGNORECASE)

@@ -71,6 +71,8 @@ _NUMBER = re.compile(r"(?<![\w.:/@#+-])(\d{1,9})"
 # a measure written signed or with decimals ("to -18", "says 13.3"); never a range's end ("3-5"), a
 # version ("3.0.2"), an address's part or a name's ("sck-uni-04")
 _MEASURE = re.compile(r"(?<![\w.:/@#+-])(-?\d{1,5}(?:\.\d{1,3})?)(?![\w%-]|[.:/]\w)")
+# a number written with thousands separators: "2,850", "12,400,000" (not "ports 80,443": a list)
+_GROUPED = re.compile(r"(?<![\w.:/@#+,-])(\d{1,3}(?:,\d{3})+)(?![\w%-]|[.:,]\d)")
 # thousands written short: "2k a day", "1.5k" (never a size: sizes are written kb/kib)
 _THOUSANDS = re.compile(r"(?<![\w.:/@#+-])(\d{1,6}(?:\.\d{1,3})?)k(?![\w%-]|[.:]\w)", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+(?:['_.@-][a-z0-9]+)*", re.IGNORECASE)  # "worker@2", "nginx@blue.service" whole
@@ -447,6 +449,10 @@ def extract_entities(text: str) -> Entities:
     for match in _city_pattern().finditer(unquoted.lower()):
         add_unique(found.cities, cities[match.group(1)])
     counted = _without_quoted_output(unquoted)
+    for match in _GROUPED.finditer(counted):  # "drop the away end to 2,850": one number, not 2 and 850
+        if not re.search(r"\bports?\b", counted[max(0, match.start() - 20): match.start()], re.IGNORECASE):
+            add_unique(found.numbers, int(match.group(1).replace(",", "")))
+            counted = counted[: match.start()] + " " * len(match.group(0)) + counted[match.end():]
     for match in _NUMBER.finditer(counted):
         add_unique(found.numbers, int(match.group(1)))
     for match in _MEASURE.finditer(counted):

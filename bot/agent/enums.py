@@ -14,6 +14,7 @@ from chatops.bot.agent.entities import (
     stem,
     words_of,
 )
+from chatops.bot.agent.glossed_values import glossed_aliases
 from chatops.bot.agent.lexicon import (
     HTTP_VERBS,
     LIGHT_VERBS,
@@ -36,6 +37,8 @@ def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
         held = [values[word] for word in row if word in values]
         if len(held) == 1:
             aliases.update({word: held[0] for word in row if word not in values})
+    for alias, target in glossed_aliases(prop).items():  # "Stand (north: the Kop end, east: the away end)"
+        aliases.setdefault(alias, target)
     for alias, target in (prop.get("x-aliases") or {}).items():
         if str(target).lower() in values:
             aliases[str(alias).lower()] = values[str(target).lower()]

@@ -1,0 +1,54 @@
+"""Enum values a parameter's description glosses, read as aliases: "Stand (north: the Kop end,
+east: the away end)" makes "the away end" name `east`; "Why: crowding (a crush or queue building),
+fault (reader or barrier), security (stewards or police)" makes "reader" name `fault`.
+
+Why: a team writes what its values mean where the schema lets it, in the description, and people
+then say the meaning, not the value ("drop the away end to 2,850", "close N14, the reader's eating
+tickets"). Only the description's own words count, each alternative as a whole phrase; a phrase
+that two values share names neither.
+
+"value: phrase" names the value another way, like an alias. "value (phrase or phrase)" gives
+examples of what falls under it: evidence, not a name ("technical (the vessel or the linkspan)"
+is no medical emergency that happens on the linkspan). Those examples choose only a value that has
+a default to fall back on; a required value is then asked for, as before, never guessed."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from chatops.bot.agent.entities import STOPWORDS
+
+_ALTERNATIVES = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b)\s*", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+
+
+def glossed_aliases(prop: dict[str, Any]) -> dict[str, str]:
+    """alias → value for each phrase the description gives an enum value: "value (phrase or
+    phrase)" and "value: phrase" / "value = phrase"."""
+    values = tuple(str(value) for value in prop.get("enum") or [] if isinstance(value, str) and value)
+    return dict(_glossed(values, str(prop.get("description") or ""), "default" in prop))
+
+
+@functools.lru_cache(maxsize=512)
+def _glossed(values: tuple[str, ...], description: str, examples_too: bool) -> tuple[tuple[str, str], ...]:
+    if not values or not description:
+        return ()
+    owners: dict[str, set[str]] = {}
+    lowered = {value.lower() for value in values}
+    for value in values:
+        written = re.escape(value)
+        glosses = [match.group(1) for match in re.finditer(rf"(?<![\w-]){written}\s*\(([^()]{{2,120}})\)",
+                                                           description, re.IGNORECASE)] if examples_too else []
+        glosses += [match.group(1) for match in re.finditer(rf"(?<![\w-]){written}\s*[:=]\s*([^,;()]{{2,60}})",
+                                                            description, re.IGNORECASE)]
+        for gloss in glosses:
+            for alternative in _ALTERNATIVES.split(gloss):
+                phrase = _ARTICLE.sub("", " ".join(alternative.lower().split())).strip(" .")
+                words = phrase.split()
+                if not 1 <= len(words) <= 4 or len(phrase) < 3 or phrase in STOPWORDS or phrase in lowered \
+                        or not re.search(r"[a-z]", phrase):
+                    continue
+                owners.setdefault(phrase, set()).add(value)
+    return tuple((phrase, next(iter(owning))) for phrase, owning in owners.items() if len(owning) == 1)
