@@ -761,3 +761,27 @@ async def test_examples_of_a_value_never_decide_a_required_one() -> None:
     guessed from the place named."""
     outcome = await plan("a visitor fainted on the ramp, hold the convoy at G02", PARK_TOOLS)
     assert not any(step.args.get("reason") == "technical" for step in getattr(outcome, "steps", []))
+
+
+DOOR = {"pattern": "^D[0-9]{2}$", "description": "door id e.g. D11"}
+DOOR_TOOLS = [
+    runbook("list_doors", "List the loading doors and their state: open, shut, or a fault on the door", "read",
+            {"state": {"type": "enum", "values": ["any", "open", "shut", "fault"], "default": "any",
+                       "description": "only doors in this state"}}),
+    runbook("shut_door", "Shut a loading door", "write",
+            {"door": DOOR, "reason": {"type": "enum", "values": ["routine", "fault", "after-hours"],
+                                      "default": "routine", "description": "why"},
+             "duration": {"pattern": "^[0-9]+[mh]$", "description": "how long, e.g. 30m or 2h"}}),
+]
+
+
+async def test_make_it_a_value_adjusts_the_waiting_change_not_a_read() -> None:
+    """ "make it a fault" while "shut D11" waits for its approval: the same change with reason fault,
+    not a list of the doors in fault; "make it 3 hours" changes the duration only ("hours" names no
+    `after-hours`)."""
+    earlier = _ran("shut_door", {"door": "D11", "duration": "1h"}, status="proposed")
+    history = [{"role": "user", "text": "shut D11 for 1h"}, {"role": "bot", "text": "proposed shut_door, waiting"}]
+    assert calls(await plan("make it a fault", DOOR_TOOLS, history=history, earlier=earlier)) == \
+        [("shut_door", {"door": "D11", "duration": "1h", "reason": "fault"})]
+    assert calls(await plan("make it 3 hours", DOOR_TOOLS, history=history, earlier=earlier)) == \
+        [("shut_door", {"door": "D11", "duration": "3h"})]

@@ -11,6 +11,7 @@ from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
     STOPWORDS,
     Entities,
+    is_unit,
     stem,
     words_of,
 )
@@ -82,7 +83,8 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                  and root_of(value) in roots]
         found = found if len(found) == 1 else []
     if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
-        written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5}
+        written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
+                   and not is_unit(word)}  # "3 hours" names no `after-hours`
         parted = {value: set(re.split(r"[_-]", value.lower())) for value in values
                   if isinstance(value, str) and re.search(r"[a-z][_-][a-z]", value.lower())}
         owners = {word: [value for value, parts in parted.items() if word in parts] for word in written}

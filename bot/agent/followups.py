@@ -164,16 +164,20 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     # "and db-1 port 443?" where it names the value next to it, asks for that tool)
     weak = top is not None and len(top.matched) < 2 and bool(REPEAT.search(text) or REPLACE.search(text)) \
         and all(_stray(word, top) for word in top.matched) and not top.action_hit  # "revoke that now": its verb
-    other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak
+    new, labels = changes(text, previous)
+    # "make it a fault" while a closing waits: a new value for the change, not a read of faults
+    made = bool(new) and MAKE_IT.search(text) is not None and previous.spec.risk is not Risk.read \
+        and top is not None and top.spec.risk is Risk.read
+    other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak \
+        and not made
     if other and not top.filled.missing:  # type: ignore[union-attr]
         return None  # a complete request for another tool
     if other and top.action_hit:  # type: ignore[union-attr]
         return None  # "ok now expire it" after creating a coupon: another tool's action, on the same thing
     if top is not None and top.name != previous.spec.name and not top.filled.missing and _names_target(top) \
             and top.score - _score_of(previous.spec.name, ranking) >= CLEAR_MARGIN \
-            and not (REPEAT.search(text) or REPLACE.search(text)):
+            and not (REPEAT.search(text) or REPLACE.search(text)) and not made:
         return None  # "check port 5432 on localhost" after a URL check: a new request with its own target
-    new, labels = changes(text, previous)
     pointing = points_back(text)
     short = len(words_of(text)) <= SHORT
     if not pointing and not (short and new):
