@@ -785,3 +785,30 @@ async def test_make_it_a_value_adjusts_the_waiting_change_not_a_read() -> None:
         [("shut_door", {"door": "D11", "duration": "1h", "reason": "fault"})]
     assert calls(await plan("make it 3 hours", DOOR_TOOLS, history=history, earlier=earlier)) == \
         [("shut_door", {"door": "D11", "duration": "3h"})]
+
+
+STABLE_TOOLS = [
+    runbook("horse_history", "Show one horse's history: rides, feeds, vet visits", "read",
+            {"horse": {"pattern": "^[0-9]{4}$", "description": "horse number e.g. 1047"}}),
+    runbook("rest_horse", "Rest a horse: nobody rides it for the given days", "write",
+            {"horse": {"pattern": "^[0-9]{4}$", "description": "horse number e.g. 1047"},
+             "days": {"type": "int", "min": 1, "max": 30, "default": 3, "description": "days"}}),
+]
+
+
+@pytest.mark.parametrize("text", ["can you book the farrier for 1047 tomorrow at 9?",
+                                  "please reorder the hay for 1047",
+                                  "shoe 1047 before the show"])
+async def test_an_order_no_tool_does_is_no_read_of_its_object(text: str) -> None:
+    """ "can you book the farrier for 1047?": booking is an action no tool here does; the horse's
+    history only shares its number. Planning that read would answer an order with a look."""
+    outcome = await plan(text, STABLE_TOOLS)
+    assert not any(step.tool == "horse_history" for step in getattr(outcome, "steps", [])), text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("grab the history of 1047", [("horse_history", {"horse": "1047"})]),
+    ("can you rest 1047 for 5 days", [("rest_horse", {"horse": "1047", "days": 5})]),
+])
+async def test_an_order_a_tool_does_still_plans_it(text: str, expected: list) -> None:
+    assert calls(await plan(text, STABLE_TOOLS)) == expected

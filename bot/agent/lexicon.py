@@ -13,8 +13,12 @@ import functools
 import re
 
 
-def _wordset(text: str) -> frozenset[str]:
+def wordset(text: str) -> frozenset[str]:
+    """The words of a space-separated list, as a set (the lexicon's lists and other modules' own)."""
     return frozenset(text.split())
+
+
+_wordset = wordset
 
 
 STOPWORDS = _wordset(

@@ -38,6 +38,7 @@ from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import (
     summary_stems,
 )
+from chatops.bot.agent.unserved import unserved_orders
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -194,8 +195,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         candidates = complete + candidates
     elif not question and not HOW_TO.search(text):
         candidates = value_for_a_change(candidates, scored, entities, top) + candidates
-    verbs = change_verbs_asked(entities.wording) | frozenset(undone.values()) \
-        if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
+    verbs = change_verbs_asked(entities.wording) | frozenset(undone.values()) | \
+        unserved_orders(entities.wording, tools) if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     _complete_read_first(candidates)
