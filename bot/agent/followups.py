@@ -79,8 +79,13 @@ def thanks_with_news(text: str) -> bool:
     match = THANKS.match(text.strip())
     if not match or "?" in text:
         return False
-    return not any(word.isalpha() and (is_verb(word) or word in VERB_LEADS)
-                   for word, _ in words_at_verb_place(text.strip()[match.end():]))
+    return not any(word.isalpha() and (is_verb(word) or word in VERB_LEADS) and following not in _TOLD
+                   for word, following in words_at_verb_place(text.strip()[match.end():]))
+
+
+# "belts are turning", "boxes were cold": a word before a form of "be" or "have" is the news's
+# subject, not an order's verb, though WordNet knows "belt" and "box" as verbs too
+_TOLD = frozenset({"is", "are", "was", "were", "has", "have", "had", "been", "look", "looks", "seem", "seems"})
 
 
 def points_back(text: str) -> bool:
