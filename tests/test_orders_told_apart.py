@@ -822,3 +822,20 @@ async def test_thanks_with_news_whose_subjects_are_also_verbs_asks_nothing() -> 
     assert isinstance(await plan("cheers all, rides are done and 1047 is back in its box 🐴", STABLE_TOOLS), Answer)
     assert calls(await plan("thanks! now rest 1047 for 2 days", STABLE_TOOLS)) == \
         [("rest_horse", {"horse": "1047", "days": 2})]
+
+
+BIN = {"pattern": "^bin-[0-9]+$", "description": "bin id e.g. bin-3"}
+BIN_TOOLS = [
+    runbook("bin_levels", "Show how full each smart litter bin is and when it was last emptied", "read", {"bin": BIN}),
+    runbook("schedule_bin_emptying", "Send a crew to empty a smart litter bin today", "write", {"bin": BIN}),
+]
+
+
+async def test_a_negated_change_leaves_the_read_that_was_asked_for() -> None:
+    """ "don't schedule a bin emptying, just tell me how full bin-3 is": the negated part names the
+    bin and its emptying, which `bin_levels` also mentions; it forbids the change, not the look at
+    the bin that follows. A part that negates the read's own verb still rules it out."""
+    assert calls(await plan("don't schedule a bin emptying, just tell me how full bin-3 is", BIN_TOOLS)) == \
+        [("bin_levels", {"bin": "bin-3"})]
+    outcome = await plan("don't show me the bin levels, schedule an emptying of bin-3", BIN_TOOLS)
+    assert not any(step.tool == "bin_levels" for step in getattr(outcome, "steps", []))

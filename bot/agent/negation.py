@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from chatops.bot.agent.entities import extract_entities, identifier_words, stem, words_of
 from chatops.bot.agent.lexicon import CHANGE_VERBS, MUTATING_VERBS, NEGATION, REFERENCES, STOPWORDS
 from chatops.bot.agent.param_kinds import Param, parameters
+from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.ranking import Meaning
 from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import action_stems, tool_vocabulary, typo_of
@@ -73,8 +74,14 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
         # "don't add anything to grafana, just show the annotations": a part that forbids a change
         # names what it is about, not every read of it; a read goes only when its own action is named
         forbids_a_change = bool(words & _CHANGE_STEMS)
+        verbs = {stem(word) for word, _ in words_at_verb_place(span) if is_verb(word)}
         for spec in tools:
             if spec.risk is Risk.read and forbids_a_change and not hits[spec.name] & action_stems(spec):
+                continue
+            # "do NOT change the quota, just tell me how much kpatel uses", "don't schedule a bin emptying,
+            # just tell me how full bin-3 is": a read goes only when the part's verb is its own action
+            # ("don't check web-1"); naming what it reads ("quota" of `quota_usage`, "bin") is no order
+            if spec.risk is Risk.read and not hits[spec.name] & action_stems(spec) & verbs:
                 continue
             if words & _flag_words(spec) and not words & action_stems(spec):
                 continue  # "cancel B-1207 without notifying the guest", "don't touch the console": about a flag
