@@ -839,3 +839,19 @@ async def test_a_negated_change_leaves_the_read_that_was_asked_for() -> None:
         [("bin_levels", {"bin": "bin-3"})]
     outcome = await plan("don't show me the bin levels, schedule an emptying of bin-3", BIN_TOOLS)
     assert not any(step.tool == "bin_levels" for step in getattr(outcome, "steps", []))
+
+
+TOW_TOOLS = [
+    runbook("tow_vehicle", "Have a parked vehicle towed to the pound", "write",
+            {"plate": {"pattern": "^[A-Z]{2}[0-9]{2}[A-Z]{3}$", "description": "number plate, e.g. KM19XRT"},
+             "alert_keeper": {"type": "bool", "default": True,
+                              "description": "Text and email the registered keeper where the car went"}}),
+]
+
+
+async def test_a_negated_verb_a_flag_s_description_opens_with_turns_it_off() -> None:
+    """ "tow KM19XRT but don't text the keeper": the flag's description opens with "Text and email",
+    so not texting turns it off, though its name says "alert" and WordNet knows no verb "text"."""
+    assert calls(await plan("tow KM19XRT but don't text the keeper, he's abroad", TOW_TOOLS)) == \
+        [("tow_vehicle", {"plate": "KM19XRT", "alert_keeper": False})]
+    assert calls(await plan("tow KM19XRT", TOW_TOOLS)) == [("tow_vehicle", {"plate": "KM19XRT"})]

@@ -132,8 +132,8 @@ def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) ->
         return plan
     others = _other_values(spec, step.args)
     for param in _flags_on_unless_off(spec):
-        if param.name not in step.args and any(_turns_off(span, param.name) and not set(words_of(span)) & others
-                                               for span in negations.spans):
+        if param.name not in step.args and any(_turns_off(span, param.name, _lead_verbs(param))
+                                               and not set(words_of(span)) & others for span in negations.spans):
             step.args[param.name] = False
     return plan
 
@@ -155,10 +155,26 @@ def _other_values(spec: ToolSpec, args: dict[str, object]) -> set[str]:
             if str(value).lower() not in {str(given).lower() for given in args.values()}}
 
 
-def _turns_off(span: str, flag: str) -> bool:
+def _turns_off(span: str, flag: str, described: tuple[str, ...] = ()) -> bool:
     """Whether a negated part opens with the flag's action: its first word ("telling", "keep")
-    is, or is a kind of the same action as, a verb of the flag's name."""
+    is, or is a kind of the same action as, a verb of the flag's name, or is the verb its
+    description opens with ("Text and email every booked passenger": "don't text the passengers")."""
     words = words_of(span)
+    if words and words[0] in described:
+        return True
     if not words or not is_verb(words[0]):
         return False
     return any(is_verb(part) and alike(words[0], part) for part in identifier_words(flag) if len(part) >= 3)
+
+
+def _lead_verbs(param: Param) -> tuple[str, ...]:
+    """The verbs a flag's description opens with: "Text and email every booked passenger" →
+    ("text", "email"); none when it opens with anything but a verb ("Whether …", "If true …")."""
+    words = words_of(str(param.schema.get("description", "")))[:4]
+    if not words or words[0] in STOPWORDS:
+        return ()
+    # a word joined to a verb by "and" is a verb too ("Text and email": WordNet 3.0 knows no "text" verb)
+    joined = len(words) >= 3 and words[1] in ("and", "or") and is_verb(words[2])
+    if not is_verb(words[0]) and not joined:
+        return ()
+    return (words[0], words[2]) if joined else (words[0],)
