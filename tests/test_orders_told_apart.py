@@ -855,3 +855,23 @@ async def test_a_negated_verb_a_flag_s_description_opens_with_turns_it_off() -> 
     assert calls(await plan("tow KM19XRT but don't text the keeper, he's abroad", TOW_TOOLS)) == \
         [("tow_vehicle", {"plate": "KM19XRT", "alert_keeper": False})]
     assert calls(await plan("tow KM19XRT", TOW_TOOLS)) == [("tow_vehicle", {"plate": "KM19XRT"})]
+
+
+LOCKER_TOOLS = [
+    runbook("lockers", "List the parcel lockers of a station with their state", "read",
+            {"station": {"type": "enum", "values": ["north", "south"], "description": "station"},
+             "jammed_only": {"type": "bool", "default": False,
+                             "description": "Only lockers that are jammed or offline"}}),
+]
+
+
+@pytest.mark.parametrize(("text", "flag"), [
+    ("which lockers are down at north?", True),
+    ("any broken lockers at north?", True),
+    ("how are the lockers at north holding up, the queue's going down?", False),
+])
+async def test_a_question_about_things_in_trouble_asks_for_the_filter_that_keeps_them(text: str, flag: bool) -> None:
+    """ "which lockers are down?" for "Only lockers that are jammed or offline": a trouble word asks for
+    the flag that keeps only such things; "going down" and "holding up" say no state."""
+    expected = {"station": "north", **({"jammed_only": True} if flag else {})}
+    assert calls(await plan(text, LOCKER_TOOLS)) == [("lockers", expected)]

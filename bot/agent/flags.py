@@ -49,6 +49,8 @@ def yes_or_no(param: Param, entities: Entities, summary: str) -> bool | None:
             _EVERYTHING_UNDER.search(str(param.schema.get("description", ""))) and \
             _EVERYTHING_UNDER.search(entities.plain):
         return True  # "dump everything under config/" for "Read every key under the prefix"
+    if off_unless_asked and _asks_for_the_trouble_it_keeps(param, tokens, "?" in entities.plain):
+        return True  # "which docks are out?" for "Only stations with a fault or a closed dock"
     if _opposite_written(param, tokens):
         return False  # "leave the boom down" for `boom_up`
     if (defined := _way_its_description_defines(param, tokens, summary)) is not None:
@@ -76,6 +78,29 @@ _EVERYTHING_UNDER = re.compile(r"\b(?:every\w*|all)\b(?:\s+\S+){0,4}?\s+(?:under
                                re.IGNORECASE)
 _ABOUT_ME = re.compile(r"(?<![a-z])(?:mine|my|i|me)(?![a-z])", re.IGNORECASE)
 _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"})
+
+
+_BE = frozenset({"is", "are", "was", "were", "still", "been", "be"})
+# Words for a thing in trouble (English, not any tool's): a flag that keeps only such things is asked
+# for by any of them ("which docks are out?", "belts down in T2?", "anything else broken?")
+_TROUBLE = frozenset(stem(word) for word in ["down", "out", "broken", "faulty", "fault", "faults", "faulted", "failed", "failing", "failure", "dead", "offline", "stopped", "stuck", "jammed", "closed", "error", "errors", "unhealthy", "crashed", "tripped"])
+
+
+def _asks_for_the_trouble_it_keeps(param: Param, tokens: list[str], asked: bool) -> bool:
+    """Whether the flag keeps only things in trouble (its name ends in "only" or its description
+    opens with "only", and says a trouble word) and the request asks which things are in trouble:
+    a question ("which …", "any …", "…?"), not an order that says "down" or "out" ("batten down
+    qc01", "run BRK/P1 flat out")."""
+    if not (asked or tokens[:1] in (["which"], ["any"], ["anything"], ["what"], ["whats"])):
+        return False
+    described = words_of(str(param.schema.get("description", "")))
+    filters = param.name.lower().endswith("only") or (bool(described) and described[0] == "only")
+    own = {stem(word) for word in [*identifier_words(param.name), *described]}
+    # "out" and "down" say a state only after "is"/"are" ("which docks are out"), not "come out",
+    # "running down there"; the other words are states wherever they stand ("any faulty gates")
+    troubled = any(stem(token) in _TROUBLE and (token not in ("out", "down") or (at and tokens[at - 1] in _BE))
+                   for at, token in enumerate(tokens))
+    return filters and bool(own & _TROUBLE) and troubled and not set(tokens) & _NEGATIONS
 
 
 # A flag named by a thing and the way it stands ("boom_up", "doors_open", "lights_on"); the way
