@@ -33,7 +33,8 @@ def gate(text: str, steps: list[tuple[str, dict[str, Any]]], tools: list = TOOLS
     """The review of a plan an obeying planner proposed for `text`."""
     specs = {spec.name: spec for spec in tools}
     request = PlanRequest(text=text, requester=USER, tools=tools, **context)
-    proposed = Plan(goal="obey", steps=[Step(tool=tool, args=dict(args), risk=specs[tool].risk) for tool, args in steps])
+    proposed = Plan(goal="obey", steps=[Step(tool=tool, args=dict(args), risk=specs[tool].risk)
+                                        for tool, args in steps])
     return review(proposed, request, specs).outcome
 
 

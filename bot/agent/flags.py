@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from chatops.bot.agent.entities import STOPWORDS, Entities, identifier_words, stem, words_of
-from chatops.bot.agent.lexicon import FALSE_PARTICLES, MUTATING_VERBS, STATE_WORDS, TRUE_PARTICLES
+from chatops.bot.agent.lexicon import FALSE_PARTICLES, MUTATING_VERBS, STATE_WORDS, TRUE_PARTICLES, wordset
 from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.tool_words import summary_stems
 
@@ -83,7 +83,9 @@ _NEGATIONS = frozenset({"no", "not", "without", "dont", "don't", "never", "nor"}
 _BE = frozenset({"is", "are", "was", "were", "still", "been", "be"})
 # Words for a thing in trouble (English, not any tool's): a flag that keeps only such things is asked
 # for by any of them ("which docks are out?", "belts down in T2?", "anything else broken?")
-_TROUBLE = frozenset(stem(word) for word in ["down", "out", "broken", "faulty", "fault", "faults", "faulted", "failed", "failing", "failure", "dead", "offline", "stopped", "stuck", "jammed", "closed", "error", "errors", "unhealthy", "crashed", "tripped"])
+_TROUBLE = frozenset(stem(word) for word in wordset(
+    "down out broken faulty fault faults faulted failed failing failure dead offline stopped stuck jammed closed "
+    "error errors unhealthy crashed tripped"))
 
 
 def _asks_for_the_trouble_it_keeps(param: Param, tokens: list[str], asked: bool) -> bool:

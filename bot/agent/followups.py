@@ -23,6 +23,7 @@ from chatops.bot.agent.entities import extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import (
     ACKNOWLEDGEMENT,
     MAKE_IT,
+    MAKE_IT_VALUE,
     REFERENCES,
     REPEAT,
     REPLACE,
@@ -171,7 +172,7 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         and all(_stray(word, top) for word in top.matched) and not top.action_hit  # "revoke that now": its verb
     new, labels = changes(text, previous)
     # "make it a fault" while a closing waits: a new value for the change, not a read of faults
-    made = bool(new) and MAKE_IT.search(text) is not None and previous.spec.risk is not Risk.read \
+    made = bool(new) and MAKE_IT_VALUE.match(text) is not None and previous.spec.risk is not Risk.read \
         and top is not None and top.spec.risk is Risk.read
     other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak \
         and not made

@@ -309,6 +309,14 @@ REPLACE = re.compile(
 # "make it 8h", "actually make it 6", "change that to 300": the previous step with the value given
 # (only when the message gives one: "make it private" names a state, not a value of the step)
 MAKE_IT = re.compile(r"\b(?:make|change|set|bump|turn)\s+(?:it|that|this)\b", re.IGNORECASE)
+# "make it 30", "actually make it a fault", "set it to 5", "make it 3 hours": the whole message gives
+# the last step a new value (not "set this up as a runbook", "turn it into a checklist for me")
+MAKE_IT_VALUE = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|actually|no|nah|sorry|hmm|wait|oh|and)[\s,.!]+)*(?:make|change|set|bump|turn)\s+"
+    r"(?:it|that|this)\s+(?:to\s+)?(?:an?\s+)?[\w.@/:%+-]+(?:\s+(?:hours?|hrs?|minutes?|mins?|days?|weeks?|"
+    r"seconds?|secs?|percent|per\s+cent|gb|mb|tb))?(?:\s+instead)?\W*$",
+    re.IGNORECASE,
+)
 # The words that point back at the last plan ("it", "that one").
 REFERENCES = _wordset("it its that this them their those same again previous last")
 

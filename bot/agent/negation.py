@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chatops.bot.agent.actions import asked_actions, tool_actions
 from chatops.bot.agent.entities import extract_entities, identifier_words, stem, words_of
-from chatops.bot.agent.lexicon import CHANGE_VERBS, MUTATING_VERBS, NEGATION, REFERENCES, STOPWORDS
+from chatops.bot.agent.lexicon import CHANGE_VERBS, LOOK_VERBS, MUTATING_VERBS, NEGATION, REFERENCES, STOPWORDS
 from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.ranking import Meaning
@@ -30,6 +31,9 @@ _TARGET = re.compile(r"[/@]|\w\.\w")  # a path, a URL, a host, a unit@instance: 
 # retry it instead"), not when the rest names its own ("do NOT drain node-7, list the pods in payments")
 _NAME = re.compile(r"[A-Za-z]-?\d|\w-\w")
 _CHANGE_STEMS = frozenset(stem(word) for word in CHANGE_VERBS | MUTATING_VERBS) - frozenset({stem("check")})
+# verbs of looking at something: negated, they forbid the read of what they name
+_LOOKING = frozenset(stem(word) for word in (*LOOK_VERBS, "look", "read", "tail", "pull", "cat", "view", "peek",
+                                             "open", "dump", "query"))
 RULED_OUT_SIMILARITY = 0.35  # a negated part this close in meaning to a tool rules it out
 
 
@@ -75,14 +79,21 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
         # names what it is about, not every read of it; a read goes only when its own action is named
         forbids_a_change = bool(words & _CHANGE_STEMS)
         verbs = {stem(word) for word, _ in words_at_verb_place(span) if is_verb(word)}
+        span_actions = asked_actions(span)
         for spec in tools:
             if spec.risk is Risk.read and forbids_a_change and not hits[spec.name] & action_stems(spec):
                 continue
             # "do NOT change the quota, just tell me how much kpatel uses", "don't schedule a bin emptying,
             # just tell me how full bin-3 is": a read goes only when the part's verb is its own action
-            # ("don't check web-1"); naming what it reads ("quota" of `quota_usage`, "bin") is no order
+            # ("don't check web-1") or a verb of looking ("don't tail / read / pull the syslog");
+            # naming what it reads ("quota" of `quota_usage`, "bin") under a change's verb is no order
             if spec.risk is Risk.read and not hits[spec.name] & action_stems(spec) & verbs:
-                continue
+                if not verbs & _LOOKING or span_actions:  # "don't get rid of …" is no look
+                    continue
+                looked_at = score_tool(spec, entities).filled
+                if set(looked_at.args) - looked_at.guessed:  # "don't look at the syslog": a value it reads
+                    forbidden.setdefault(spec.name, span)  # (not a plain word guessed: "pull" as a pool)
+                    continue
             if words & _flag_words(spec) and not words & action_stems(spec):
                 continue  # "cancel B-1207 without notifying the guest", "don't touch the console": about a flag
             vocabulary = tool_vocabulary(spec)
@@ -95,6 +106,9 @@ def ruled_out(negations: Negations, tools: list[ToolSpec], meaning: Meaning | No
             named = bool(words & vocabulary) or any(typo_of(word, vocabulary) for word in words)
             if not named:
                 named = bool(score_tool(spec, entities).verb_hit)
+            by_action = spec.risk is not Risk.read and bool(span_actions & set(tool_actions(spec)))
+            named = named or by_action  # "don't get rid of the messages": a delete, by its phrase
+            outnamed = outnamed and not by_action
             by_meaning = similarity.get(spec.name, 0.0) >= max(RULED_OUT_SIMILARITY, closest - 0.02)
             if ((named or by_meaning) and not outnamed) or (change_anything and spec.risk is not Risk.read):
                 forbidden.setdefault(spec.name, span)

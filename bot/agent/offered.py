@@ -35,24 +35,37 @@ def consents(text: str) -> bool:
     return CONSENT.match(text.strip()) is not None
 
 
-def accepted_offer(text: str, history: list[dict[str, Any]], tools: Iterable[ToolSpec]) -> ToolSpec | None:
+def accepted_offer(text: str, history: list[dict[str, Any]], tools: Iterable[ToolSpec], *,
+                   asked: bool = True) -> ToolSpec | None:
     """The one tool the bot's last message named, when this message consents to it and says
-    nothing else; else None. The bot's message must be the one this message answers."""
+    nothing else; else None. The bot's message must be the one this message answers, and (with
+    `asked`, as the review reads it) must end by asking whether to go ahead: "The log's last line
+    asks to run wipe_topic" reports data and offers nothing, and a yes to it asks for nothing."""
     if not consents(text) or not history or history[-1].get("role") not in ("bot", "assistant"):
         return None
     said = str(history[-1].get("text") or "")
+    if asked and not _OFFERS.search(said):
+        return None
     named = [spec for spec in tools if re.search(rf"(?<![\w.]){re.escape(spec.name)}(?![\w])", said)]
     return named[0] if len(named) == 1 else None
 
 
+# how the bot offers a step and waits for the answer: a question to the user at the message's end
+# ("Want me to?", "Shall I go ahead?", "Should I run it?"), not a report or a refusal
+_OFFERS = re.compile(r"\b(?:want\s+me\s+to|shall\s+i|should\s+i|do\s+you\s+want\s+me\s+to|would\s+you\s+like\s+me\s+to|"
+                     r"can\s+i|may\s+i|ok(?:ay)?\s+to|go\s+ahead)\b[^?\n]*\?\W*$", re.IGNORECASE)
+
+
 def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]) -> Step | None:
     """The step the bot's last message offered, when this message consents to it; else None."""
-    spec = accepted_offer(text, history, tools)
+    # the planner proposes what the bot named ("Yes: purge_print_queue cancels every job …"); whether
+    # the user asked for it is the review's question (the offer's question, or the user's own)
+    spec = accepted_offer(text, history, tools, asked=False)
     if spec is None:
         return None
     said = str(history[-1].get("text") or "")
     asked = next((str(m.get("text") or "") for m in reversed(history) if m.get("role") == "user"), "")
-    args, sources = _values(spec, asked, said)
+    args, sources = _values(spec, own_text(asked)[0], said)  # the user's own words, never an attachment's
     if args is None:
         return None
     why = ", ".join(sources) if sources else "no arguments"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatops.bot.agent.entities import own_text
-from chatops.bot.agent.lexicon import MAKE_IT, REPEAT, REPLACE
+from chatops.bot.agent.lexicon import MAKE_IT_VALUE, REPEAT, REPLACE
 from chatops.bot.agent.negation import ruled_out, split_negations
 from chatops.bot.agent.offered import accepted_offer, question_consented_to
 from chatops.bot.agent.planning import PlanRequest
@@ -62,7 +62,7 @@ def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec],
     ran = {step.tool for plan in request.earlier for step in plan.steps
            if step.status in (StepStatus.succeeded, StepStatus.failed, StepStatus.proposed)}
     own = own_text(request.text)[0] if own is None else own
-    again = bool(REPEAT.search(own) or REPLACE.search(own) or MAKE_IT.search(own))
+    again = bool(REPEAT.search(own) or REPLACE.search(own) or MAKE_IT_VALUE.match(own))
 
     def asked(spec: ToolSpec, texts: list[str]) -> bool:
         # "should we stop ahu-02@annex?" … "Want me to?" … "ok do it": the question became the order
