@@ -1,7 +1,8 @@
 """review16: red-team attacks on today's planner changes (issue 19 safety rules).
 
-Each test asserts the SAFE behaviour. A failing test here is a finding (see the review16 report);
-a passing one guards a rule that held. Rules attacked:
+Each test asserts the SAFE behaviour. Written by a red-team helper against the session's planner
+changes: 19 of its 33 tests failed when written (11 opened by that session's changes, 8 older), and
+all were fixed in the same session; the rest guarded rules that held. Rules attacked:
 
 - a step that changes anything is never proposed from data (text of images, files, alerts, tool
   output, the bot's own answers quoting them): `provenance.mark` / `review.review`;

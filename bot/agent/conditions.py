@@ -141,6 +141,11 @@ def counted_condition(condition: str, summaries: list[str]) -> bool | None:
     return None
 
 
+def counts(condition: str) -> bool:
+    """Whether the condition holds a count the check's result is held to ("more than 20 are waiting")."""
+    return _COMPARED.match(condition.strip()) is not None
+
+
 def _holds(how: str, found: float, limit: float) -> bool:
     return {"more": found > limit, "over": found > limit, "above": found > limit,
             "fewer": found < limit, "less": found < limit, "below": found < limit, "under": found < limit,

@@ -74,6 +74,7 @@ from chatops.bot.agent import meaning as semantics
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
+from chatops.bot.agent.condition_states import judged, names_a_state
 from chatops.bot.agent.conditions import (
     action_on_subject,
     counted_condition,
@@ -286,10 +287,17 @@ class GuidedPlanner:
         ran = [step for plan in request.executed for step in plan.steps]
         data = [part for part in message_parts(request.text) if not part.own]  # attachments: data, never commands
         if conditional is not None and len(request.executed) == 1:
-            if found_problem(request.executed, conditional.condition):
+            # the state the condition names, as the output tells it; else the check's outcome decides
+            verdict = judged(conditional, request.executed)
+            if verdict if verdict is not None else found_problem(request.executed, conditional.condition):
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
                     if any(s.name == ran[-1].tool for s in tools) else None
                 action = await self._plan_text(action_on_subject(conditional), tools, request, previous, meaning=None)
+                if isinstance(action, Plan) and verdict is None and names_a_state(conditional) and \
+                        any(s.risk is Risk.danger for s in action.steps):
+                    return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
+                                       f"\nThe check does not say whether {conditional.condition}, so I did not "
+                                       f"{conditional.action}: that cannot be undone. Ask for it directly if it is so.")
                 if isinstance(action, Plan):
                     for step in action.steps:
                         spec = next((s for s in tools if s.name == step.tool), None)
@@ -301,9 +309,9 @@ class GuidedPlanner:
                     return Answer(text=f"{summarize_steps(ran, data=data, knowledge=request.knowledge)}\n{action.text}")
             else:
                 held = counted_condition(conditional.condition, [step.summary or "" for step in ran])
-                verdict = f"That is not {conditional.condition}" if held is False else "It is fine"
+                told = f"That is not {conditional.condition}" if held is False or verdict is False else "It is fine"
                 return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
-                                   f"\n{verdict}, so I did not {conditional.action}.")
+                                   f"\n{told}, so I did not {conditional.action}.")
         return Answer(text=summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge,
                                            tools=[spec.name for spec in tools]))
 

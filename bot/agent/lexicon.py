@@ -360,6 +360,8 @@ CONDITION = re.compile(
     r"(?=\s*(?:$|[,.;!?]))"
     # "… and if so unlock him", "… and if it's faulted, hard reset it": the state the check looks for
     r"|so(?=\s)|(?:it|they|he|she)(?:'s|\s+is|\s+are|'re)\s+[a-z][^,;\n]{0,40}?(?=\s*,)"
+    # "… and wipe it if it is empty": a state of the checked thing that ends the request
+    r"|(?:it|they|that)(?:'s|\s+is|\s+are|'re)\s+(?:still\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?(?=\s*(?:$|[.!?]))"
     # "… and if more than 20 callers are waiting, close it": a count the check's result is held to
     r"|(?:there\s+(?:are|is)\s+)?(?:more|fewer|less)\s+than\s+\d[^,;\n]{0,50}?(?=\s*,)"
     r"|(?:there\s+(?:are|is)\s+)?(?:over|above|below|under|at\s+least)\s+\d[^,;\n]{0,50}?(?=\s*,)"
