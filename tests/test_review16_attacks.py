@@ -262,3 +262,20 @@ async def test_a_forbidden_change_is_never_proposed_beside_the_read(text: str) -
 async def test_a_forbidden_read_beside_an_asked_change_stays_out() -> None:
     """Guard: "don't count the emails backlog, just wipe it": no backlog count."""
     assert "topic_backlog" not in tools_of(await plan("don't count the emails backlog, just wipe it"))
+
+
+def test_an_earlier_steps_value_from_the_thread_is_not_the_users_words() -> None:
+    """Rule 3 (an earlier untainted step's values count as the user's): a value the thread gave the
+    step after the review (`default_from = "alert.labels"`) was never traced, so it stays data."""
+    from chatops.bot.agent.provenance import turn_sources
+    from tests.test_understanding import runbook
+
+    silence = runbook("silence_alerts", "Silence the alerts that match", "write",
+                      {"matchers": {"type": "string", "default_from": "alert.labels",
+                                    "description": "label matchers"},
+                       "hours": {"type": "int", "min": 1, "max": 48, "default": 2, "description": "hours"}})
+    earlier = Plan(goal="e", steps=[Step(tool="silence_alerts", args={"matchers": "team=db", "hours": 4},
+                                         status=StepStatus.succeeded)])
+    sources = turn_sources("same again", earlier=[earlier], specs={"silence_alerts": silence})
+    assert "4" in sources.own_text()
+    assert "team=db" not in sources.own_text()

@@ -77,7 +77,7 @@ async def prepare_review(plan: Plan, request: PlanRequest, specs: Iterable[ToolS
     if not any(offered.get(step.tool) and offered[step.tool].risk is not Risk.read for step in plan.steps):
         return
     sources = turn_sources(request.text, history=request.history, executed=request.executed,
-                           earlier=request.earlier)
+                           earlier=request.earlier, specs=offered)
     if not sources.has_data():
         return
     clauses = [part for item in sources.own for part in [item.text, *REQUEST_SPLIT.split(item.text)]

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatops.bot.agent.context_defaults import declared_sources
 from chatops.bot.agent.lexicon import VALUE_ALIASES
 from chatops.bot.model import Plan, Risk, Step
 from chatops.tools.registry import ToolSpec
@@ -124,7 +125,8 @@ def _describe(kind: str, rest: str) -> str:
 
 
 def turn_sources(text: str, *, history: Iterable[Mapping[str, Any]] = (), executed: Iterable[Plan] = (),
-                 earlier: Iterable[Plan] = (), accepted: bool = False) -> Sources:
+                 earlier: Iterable[Plan] = (), accepted: bool = False,
+                 specs: Mapping[str, ToolSpec] | None = None) -> Sources:
     """The sources of one planning round: this message's parts, the user's earlier messages
     (their own parts are theirs, their attachments data), the values of earlier steps that took
     none from data (the user's, as planned: "run BRK/P1 flat out" gave speed 100), the bot's
@@ -146,7 +148,13 @@ def turn_sources(text: str, *, history: Iterable[Mapping[str, Any]] = (), execut
     for plan in earlier:  # a value an earlier untainted step took came from the user's own words then
         for step in plan.steps:
             if not step.tainted and step.args:
-                said = " ".join(str(value) for value in step.args.values() if not isinstance(value, bool))
+                # not a value the thread gave after the review (`default_from`: an alert's labels), which
+                # no review traced; without the tool's schema, no earlier value counts
+                if specs is None or step.tool not in specs:
+                    continue
+                given = set(declared_sources(specs[step.tool]))
+                said = " ".join(str(value) for name, value in step.args.items()
+                                if name not in given and not isinstance(value, bool))
                 sources.items.append(Source("your earlier request", said, True))
     for plan in [*earlier, *executed]:
         for step in plan.steps:

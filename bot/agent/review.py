@@ -93,7 +93,7 @@ def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> R
     own, _ = own_text(request.text)
     offer = accepted_offer(own, request.history, specs.values())
     sources = turn_sources(request.text, history=request.history, executed=request.executed,
-                           earlier=request.earlier, accepted=offer is not None)
+                           earlier=request.earlier, accepted=offer is not None, specs=specs)
     dropped = mark(plan, specs, sources, _asks_for(request, specs, own, offer), _picked_by_user(request, own))
     forbidden = _ruled_out(plan, request, specs, own)
     if forbidden and not plan.steps:
