@@ -875,3 +875,13 @@ async def test_a_question_about_things_in_trouble_asks_for_the_filter_that_keeps
     the flag that keeps only such things; "going down" and "holding up" say no state."""
     expected = {"station": "north", **({"jammed_only": True} if flag else {})}
     assert calls(await plan(text, LOCKER_TOOLS)) == [("lockers", expected)]
+
+
+async def test_any_before_a_state_adjective_quantifies_it() -> None:
+    """ "any faulty lockers?" where the state enum also has "any": "any" counts the faulty ones, the
+    value is `fault`; "list any lockers incl faulty ones" keeps `any`."""
+    tools = [runbook("locker_list", "List parcel lockers with their state", "read",
+                     {"state": {"type": "enum", "values": ["any", "fault", "free", "used"], "default": "any",
+                                "description": "lockers in this state"}})]
+    assert calls(await plan("any faulty lockers?", tools)) == [("locker_list", {"state": "fault"})]
+    assert calls(await plan("list any lockers incl faulty ones", tools)) == [("locker_list", {"state": "any"})]

@@ -75,13 +75,20 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         both = [value for value in catch_all if str(value).lower() == "both" and re.search(
             r"\bboth\s+\S+\s+and\s+\S+", text, re.IGNORECASE)]
         found = both or (catch_all if catch_all and included else (others or found))
-    if not found:  # "failed sign-ins" for `failure`, "successful ones" for `success`: the things listed,
-        # described by an adjective of the value (not "payment switch" for `payments`: a noun names another thing)
+    if not found or all(str(value).lower() in _CATCH_ALL for value in found):
+        # "failed sign-ins" for `failure`, "successful ones" for `success`, "any faulty turnstiles" for
+        # `fault` (its "any" quantifies them): the things listed, described by an adjective of the value
+        # (not "payment switch" for `payments`: a noun names another thing)
         roots = {root_of(word) for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
-                 and word.endswith(("ed", "ful", "ing"))}
-        found = [value for value in values if isinstance(value, str) and len(value) >= 5 and value.isalpha()
-                 and root_of(value) in roots]
-        found = found if len(found) == 1 else []
+                 and word.endswith(("ed", "ful", "ing", "ty"))}
+        described = [value for value in values if isinstance(value, str) and len(value) >= 5 and value.isalpha()
+                     and root_of(value) in roots]
+        # "any faulty turnstiles" quantifies the faulty ones; "all BF24 coupons incl expired ones" does not
+        roots_described = {root_of(str(value)) for value in described}
+        quantified = not found or any(
+            re.search(rf"\b{re.escape(str(value))}\s+{re.escape(word)}\b", text, re.IGNORECASE)
+            for value in found for word in words_of(text) if root_of(word) in roots_described)
+        found = described if len(described) == 1 and quantified else found if found else []
     if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
         written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
                    and not is_unit(word)}  # "3 hours" names no `after-hours`
