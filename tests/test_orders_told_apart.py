@@ -1,5 +1,7 @@
-"""Issue 19: orders told apart from questions and from their opposites, on tools made up for these
-tests (the real guided planner, the real sentence encoder; the small model is never asked)."""
+"""Issue 19: orders told apart from questions and from their opposites, values read as people say
+them, and a conversation's follow-ups (a yes to an offer, "make it 30", "now X too", "check X and if
+Y is Z, do it"), on tools made up for these tests (the real guided planner, the real sentence
+encoder; the small model is never asked). Each test was checked to fail without the rule it names."""
 
 from __future__ import annotations
 
