@@ -23,7 +23,7 @@ import pytest
 from chatops.bot.agent.planning import PlanRequest
 from chatops.bot.agent.review import review
 from chatops.bot.model import Answer, Plan, Step, StepStatus
-from tests.test_orders_told_apart import SLUICE_TOOLS
+from tests.test_conversation_turns import SLUICE_TOOLS
 from tests.test_understanding import TOOLS, USER, calls, plan
 
 SPECS = {spec.name: spec for spec in TOOLS}
