@@ -46,9 +46,9 @@ def names_a_state(conditional: Conditional) -> bool:
 def judged(conditional: Conditional, plans: list[Plan]) -> bool | None:
     """Whether the condition holds by what the output says; None when it says nothing of it, or the
     condition says a target is unwell (the outcome's business)."""
-    condition = conditional.condition.strip()
-    if condition.lower() == "so" or _says_unwell(condition) or counts(condition):
+    if not names_a_state(conditional):
         return None  # "if so", "if it is down", "if more than 20 are waiting": as the outcome or the count says
+    condition = conditional.condition.strip()
     subject_match = _SUBJECT.match(condition)
     subject = subject_match.group(1) if subject_match else None
     named = set(words_of(subject)) if subject else set()  # "T2/R05" is the words t2 and r05 too
