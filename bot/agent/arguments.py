@@ -216,7 +216,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             continue
         off = puts_it_off(param, entities.plain)  # "lights off in G09.04": the state asked is the order
         if off or zero_for_removal(param, entities.plain) is not None:
-            put(param, 0, f"{param.name} 0 (its description's 0 removes it)", FIT_POINTS["anchor", "string"])
+            put(param, 0, f"{param.name} 0 (its description's 0 {'puts it off' if off else 'removes it'})",
+                FIT_POINTS["anchor", "string"])
         if off:
             filled.typed_fit += FIT_POINTS["enum", "enum"]
             filled.verb_value = True

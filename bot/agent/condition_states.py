@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from chatops.bot.agent.conditions import Conditional, counts
+from chatops.bot.agent.conditions import Conditional, condition_subject, counts
 from chatops.bot.agent.entities import stem, words_of
 from chatops.bot.agent.lexicon import CONDITION, wordset
 from chatops.bot.agent.verb_senses import opposes
@@ -33,7 +33,6 @@ _FILLERS = wordset("it its it's they them their he she her his is are was were b
                    "so if then")
 _WELL = wordset("fine ok okay healthy good green normal clear alright well")
 _ALL = wordset("everything all every nothing anything")
-_SUBJECT = re.compile(r"^(?:the\s+)?([^\s,;]*\d[^\s,;]*)", re.IGNORECASE)
 
 
 def names_a_state(conditional: Conditional) -> bool:
@@ -49,8 +48,7 @@ def judged(conditional: Conditional, plans: list[Plan]) -> bool | None:
     if not names_a_state(conditional):
         return None  # "if so", "if it is down", "if more than 20 are waiting": as the outcome or the count says
     condition = conditional.condition.strip()
-    subject_match = _SUBJECT.match(condition)
-    subject = subject_match.group(1) if subject_match else None
+    subject = condition_subject(condition)
     named = set(words_of(subject)) if subject else set()  # "T2/R05" is the words t2 and r05 too
     words = [word for word in words_of(condition) if word not in _FILLERS and word not in named]
     states = [word for word in words if word not in _ALL]

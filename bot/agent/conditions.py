@@ -64,15 +64,21 @@ _SUBJECT = re.compile(r"^(?:the\s+)?(?P<subject>[^\s,;]*\d[^\s,;]*)(?:'s)?\s+"
 _PRONOUN = re.compile(r"\b(?:it|him|her|them)\b", re.IGNORECASE)
 
 
+def condition_subject(condition: str) -> str | None:
+    """The thing a condition names, when it is written like a value: "T2/R05" of "T2/R05 is still
+    stopped"; None for "it's still parked" or "the door's unlocked"."""
+    subject = _SUBJECT.match(condition.strip())
+    return subject.group("subject") if subject else None
+
+
 def action_on_subject(conditional: Conditional) -> str:
     """The action with the thing its condition names in place of its pronoun: "if T2/R05 is still
     stopped, start it" starts T2/R05, not the belts the check listed. A condition whose subject is
     no value ("if it's still parked", "if the door's unlocked") leaves the action as it is: its
     pronoun then points at what the check looked at."""
-    subject = _SUBJECT.match(conditional.condition.strip())
-    if subject is None:
+    value = condition_subject(conditional.condition)
+    if value is None:
         return conditional.action
-    value = subject.group("subject")
     if _PRONOUN.search(conditional.action):
         return _PRONOUN.sub(value, conditional.action, count=1)
     return f"{conditional.action} {value}"

@@ -88,7 +88,8 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         quantified = not found or any(
             re.search(rf"\b{re.escape(str(value))}\s+{re.escape(word)}\b", text, re.IGNORECASE)
             for value in found for word in words_of(text) if root_of(word) in roots_described)
-        found = described if len(described) == 1 and quantified else found if found else []
+        if len(described) == 1 and quantified:
+            found = described
     if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
         written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
                    and not is_unit(word)}  # "3 hours" names no `after-hours`

@@ -18,10 +18,7 @@ def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_wordset = wordset
-
-
-STOPWORDS = _wordset(
+STOPWORDS = wordset(
     """a an the and or but if then than to of in on at for from by with about as into onto is are was were be
     been being am do does did doing have has had i me my we our us you your u it its it's this that these those
     there here what what's whats which who whom whose when where why how can could would should will shall may
@@ -35,13 +32,13 @@ STOPWORDS = _wordset(
 
 # A word the request uses where an order would put its verb: at the start of a clause, or
 # after a politeness or modal word ("please restart", "can you bounce").
-VERB_LEADS = _wordset(
+VERB_LEADS = wordset(
     "please pls plz can could would will you u to and then lets let's just now quickly go must should need "
     "want ok okay alright actually also so hey yeah yes"
 )
 
 # File name endings that look like top-level domains in "error.log" or "nginx.conf".
-FILE_SUFFIXES = _wordset(
+FILE_SUFFIXES = wordset(
     "log conf cfg ini txt json yaml yml toml py sh md csv gz tgz tar zip xml html js ts pid sock service timer "
     "socket lock bak tmp rb go rs java db sql pem crt key"
 )
@@ -49,14 +46,14 @@ FILE_SUFFIXES = _wordset(
 # Verbs that say little alone ("make X a large", "turn off public access", "take X out"): a tool
 # whose action is one of these is not asked for by that word alone.
 # Orders that ask to be shown something, not to change it ("show me HD-4411", "tell me if ...").
-LOOK_VERBS = _wordset("show list get tell display fetch find look see describe print view check inspect search grep "
+LOOK_VERBS = wordset("show list get tell display fetch find look see describe print view check inspect search grep "
                       "read")
-LIGHT_VERBS = _wordset("make do get take put give set go have let turn keep bring run")
+LIGHT_VERBS = wordset("make do get take put give set go have let turn keep bring run")
 
 # Everyday English verbs that change something (grammar, not any tool's words). An order that opens
 # with one asks for that change: a read that only shares its subject is not what it asks ("upload a
 # new k6 script" is no listing of k6 runs; "can you drain node-7?" no status of node-7).
-MUTATING_VERBS = _wordset(
+MUTATING_VERBS = wordset(
     "upload install uninstall upgrade update change modify edit rename move migrate rotate reset replace resize "
     "create delete remove drain evacuate cordon uncordon patch configure reconfigure rebuild redeploy deploy "
     "restart reboot kill stop shut enable disable unset assign unassign grant revoke ban block unblock approve "
@@ -69,7 +66,7 @@ MUTATING_VERBS = _wordset(
     "recycle zap revoke blank bounce kick")
 
 # Verbs that set a state by the word after them ("switch it off", "flip on the flag").
-SWITCH_VERBS = _wordset("switch flip toggle")
+SWITCH_VERBS = wordset("switch flip toggle")
 
 DETERMINERS = frozenset({"the", "a", "an", "our", "my", "your", "this", "that"})
 PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale down X", "spin up X"
@@ -210,21 +207,21 @@ VALUE_ALIASES: dict[str, str] = {
 # Two-state values by what people say for each state: an enum that holds one word of a row takes
 # the others of that row as its aliases ("enable new_checkout" for `state = "on"`).
 STATE_WORDS: tuple[frozenset[str], ...] = (
-    _wordset("on enable enabled true yes activate activated"),
-    _wordset("off disable disabled false no deactivate deactivated kill"),
+    wordset("on enable enabled true yes activate activated"),
+    wordset("off disable disabled false no deactivate deactivated kill"),
 )
 
 # The state words that are verbs: "enable dark-mode", "kill the flag" (the change itself).
-STATE_VERBS = _wordset("enable disable activate deactivate kill")
+STATE_VERBS = wordset("enable disable activate deactivate kill")
 # Parameters that say where something is rather than what it is (a Kubernetes namespace, a
 # deploy environment, a cloud region): "in payments", "on staging" fills them.
-SCOPE_WORDS = _wordset("namespace ns environment env region zone cluster project account workspace datacenter "
+SCOPE_WORDS = wordset("namespace ns environment env region zone cluster project account workspace datacenter "
                        "dc stage tenant org organization site")
 
 # A yes/no parameter ("enabled", "public") read from how the request puts it: "put the shop into
 # maintenance", "take it out of maintenance", "switch it off". The state words above, and these.
-TRUE_PARTICLES = _wordset("into behind")
-FALSE_PARTICLES = _wordset("out")
+TRUE_PARTICLES = wordset("into behind")
+FALSE_PARTICLES = wordset("out")
 
 # "how many messages are stuck?", "is it up?": a question asks to look, not to act, so a tool that
 # changes something is not proposed for it by meaning alone (its own verb must be written).
@@ -318,7 +315,7 @@ MAKE_IT_VALUE = re.compile(
     re.IGNORECASE,
 )
 # The words that point back at the last plan ("it", "that one").
-REFERENCES = _wordset("it its that this them their those same again previous last")
+REFERENCES = wordset("it its that this them their those same again previous last")
 
 # --- questions about an attachment --------------------------------------------------------------
 # "what is wrong here?", "look into this", "why does this fail?": the attachment is the subject.
@@ -346,7 +343,7 @@ NEGATION = re.compile(
 )
 # "without touching it", "don't change anything": a negated part with one of these rules out
 # every tool that changes something.
-CHANGE_VERBS = _wordset("touch touching change changes changing modify modifying modification modifications alter "
+CHANGE_VERBS = wordset("touch touching change changes changing modify modifying modification modifications alter "
                         "altering break breaking act acting action actions fix fixing write writes")
 
 # --- conditions ---------------------------------------------------------------------------------

@@ -145,17 +145,16 @@ def turn_sources(text: str, *, history: Iterable[Mapping[str, Any]] = (), execut
             sources.items.append(Source("the offer you accepted", body, True))
         else:
             sources.items.append(Source("an earlier answer", body, False))
-    for plan in earlier:  # a value an earlier untainted step took came from the user's own words then
-        for step in plan.steps:
-            if not step.tainted and step.args:
-                # not a value the thread gave after the review (`default_from`: an alert's labels), which
-                # no review traced; without the tool's schema, no earlier value counts
-                if specs is None or step.tool not in specs:
-                    continue
-                given = set(declared_sources(specs[step.tool]))
-                said = " ".join(str(value) for name, value in step.args.items()
-                                if name not in given and not isinstance(value, bool))
-                sources.items.append(Source("your earlier request", said, True))
+    # a value an earlier untainted step took came from the user's own words then; not a value the thread
+    # gave it after the review (`default_from`: an alert's labels), which no review traced; without the
+    # tool's schema, no earlier value counts
+    for step in (step for plan in earlier for step in plan.steps):
+        if step.tainted or not step.args or specs is None or step.tool not in specs:
+            continue
+        given = set(declared_sources(specs[step.tool]))
+        said = " ".join(str(value) for name, value in step.args.items()
+                        if name not in given and not isinstance(value, bool))
+        sources.items.append(Source("your earlier request", said, True))
     for plan in [*earlier, *executed]:
         for step in plan.steps:
             output = " ".join(str(x) for x in (step.summary, step.result, step.error) if x)

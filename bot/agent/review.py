@@ -59,8 +59,8 @@ def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec],
     asked for, though the words name it only by reference."""
     from chatops.bot.agent.asked import asks_for  # imports provenance, which imports nothing of this
 
-    ran = {step.tool for plan in request.earlier for step in plan.steps
-           if step.status in (StepStatus.succeeded, StepStatus.failed, StepStatus.proposed)}
+    repeatable = {step.tool for plan in request.earlier for step in plan.steps
+                  if step.status in (StepStatus.succeeded, StepStatus.failed, StepStatus.proposed)}
     own = own_text(request.text)[0] if own is None else own
     again = bool(REPEAT.search(own) or REPLACE.search(own) or MAKE_IT_VALUE.match(own))
 
@@ -68,7 +68,7 @@ def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec],
         # "should we stop ahu-02@annex?" … "Want me to?" … "ok do it": the question became the order
         order = question_consented_to(own, request.history, spec.name)
         accepted = offer is not None and spec.name == offer.name  # "yes do it" to the bot's offer of it
-        return accepted or (again and spec.name in ran) or \
+        return accepted or (again and spec.name in repeatable) or \
             asks_for(spec, [*texts, *([order] if order else [])], specs.values())
 
     return asked

@@ -33,24 +33,33 @@ _ASKING = wordset(
     "help explain confirm verify know think try say mean understand figure remember remind tell see find look "
     "watch check ask show give let keep get grab pull ping reach hit test leave fetch")
 
+_NO_ORDER = STOPWORDS | LIGHT_VERBS | LOOK_VERBS | _ASKING
+
 
 def unserved_orders(wording: str, tools: list[ToolSpec]) -> frozenset[str]:
     """The verbs of the request's orders that no offered tool does (as written)."""
+    parts = [words_of(part) for part in CLAUSE.split(wording) if part and part.strip()]
     found = set()
-    for part in CLAUSE.split(wording):
-        words = words_of(part or "")
+    for index, words in enumerate(parts):
         for at, word in enumerate(words):
-            led = at >= 1 and (words[at - 1] in _PLEASE or (
-                at >= 2 and words[at - 1] in ("you", "u") and words[at - 2] in _CAN))
-            opens = at == 0 and part is not None and wording.lstrip().lower().startswith(part.lstrip().lower()) \
-                and at + 1 < len(words) and (words[at + 1] in _OBJECT_OPENERS or words[at + 1][:1].isdigit())
-            if not (led or opens) or not word.isalpha() or word.endswith("ing") or word in STOPWORDS \
-                    or word in LIGHT_VERBS \
-                    or word in LOOK_VERBS or word in _ASKING or synonym_class(word) is not None or not is_verb(word):
-                continue
-            if not any(_serves(spec, word) for spec in tools):
+            if _an_order_s_verb(words, at, opens_the_message=index == 0) and \
+                    not any(_serves(spec, word) for spec in tools):
                 found.add(word)
     return frozenset(found)
+
+
+def _an_order_s_verb(words: list[str], at: int, opens_the_message: bool) -> bool:
+    """Whether the word stands as an order's verb that the lexicon does not know: after "please" or
+    "can you", or first in the message before its object; a verb (WordNet), not a light verb, a
+    verb of looking or asking, or a gerund ("seeing this in the logs")."""
+    word = words[at]
+    led = at >= 1 and (words[at - 1] in _PLEASE or (at >= 2 and words[at - 1] in ("you", "u")
+                                                    and words[at - 2] in _CAN))
+    opens = opens_the_message and at == 0 and at + 1 < len(words) and \
+        (words[at + 1] in _OBJECT_OPENERS or words[at + 1][:1].isdigit())
+    if not (led or opens) or not word.isalpha() or word.endswith("ing"):
+        return False
+    return word not in _NO_ORDER and synonym_class(word) is None and is_verb(word)
 
 
 def _serves(spec: ToolSpec, verb: str) -> bool:
