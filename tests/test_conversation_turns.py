@@ -125,3 +125,27 @@ async def test_thanks_with_news_whose_subjects_are_also_verbs_asks_nothing() -> 
     assert isinstance(await plan("cheers all, rides are done and 1047 is back in its box 🐴", STABLE_TOOLS), Answer)
     assert calls(await plan("thanks! now rest 1047 for 2 days", STABLE_TOOLS)) == \
         [("rest_horse", {"horse": "1047", "days": 2})]
+
+
+BATCH_TOOLS = [
+    runbook("batch_history", "Past runs of one scheduled batch in a tenant, newest first", "read",
+            {"tenant": {"description": "the tenant it runs for"}, "batch": {"description": "the batch's name"},
+             "last": {"type": "int", "default": 5, "description": "how many runs"}}),
+    runbook("run_batch_now", "Run one scheduled batch of a tenant now, outside its schedule", "write",
+            {"tenant": {"description": "the tenant it runs for"}, "batch": {"description": "the batch's name"}}),
+]
+
+
+async def test_a_conditional_action_on_it_takes_the_checks_own_values_by_name() -> None:
+    """ "check the last run of ledger-close in acme and if it failed, rerun it": "it" is what the check
+    looked at, so the run takes the check's `tenant` and `batch` by their names, not a run id and a
+    date from the check's output (which would be values read from data, and wrong)."""
+    from chatops.bot.model import Plan, Step, StepStatus
+
+    text = "check the last run of ledger-close in acme and if it failed, rerun it now"
+    failed = Plan(goal="earlier", round=1, steps=[Step(
+        id="s0", tool="batch_history", args={"tenant": "acme", "batch": "ledger-close", "last": 1},
+        status=StepStatus.succeeded, outcome="problem",
+        summary="ledger-close-88120  started 2026-12-07 02:00  failed after 3m (exit 1)")])
+    assert calls(await plan(text, BATCH_TOOLS, executed=[failed], round=2)) == \
+        [("run_batch_now", {"tenant": "acme", "batch": "ledger-close"})]

@@ -648,3 +648,25 @@ async def test_a_negated_change_leaves_the_read_that_was_asked_for() -> None:
         [("bin_levels", {"bin": "bin-3"})]
     outcome = await plan("don't show me the bin levels, schedule an emptying of bin-3", BIN_TOOLS)
     assert not any(step.tool == "bin_levels" for step in getattr(outcome, "steps", []))
+
+
+PRESS = {"pattern": "^PX-[0-9]{1,2}$", "description": "press id as stencilled on it, e.g. PX-7"}
+PRESS_TOOLS = [
+    runbook("press_status", "Tonnage and state of every forging press on the shop floor", "read", {}),
+    runbook("start_press", "Start a stopped forging press: its ram cycles again", "write", {"press": PRESS}),
+    runbook("stop_press", "Stop a forging press at the top of its stroke", "write", {"press": PRESS}),
+]
+
+
+async def test_a_verb_done_again_asks_for_the_tool_that_does_it_once() -> None:
+    """ "restart PX-7" for a team whose tool is `start_press`: WordNet defines "restart" as "start …
+    again" (and "reenable", which it does not list, is read by its parts). "remove" is not "move"
+    again, and an again-verb with nothing named to act on asks for no tool whose verb it repeats."""
+    for text in ("restart PX-7, the guard's back on", "re-start PX-7 please"):
+        assert calls(await plan(text, PRESS_TOOLS)) == [("start_press", {"press": "PX-7"})], text
+    from chatops.bot.agent.verb_senses import done_again
+
+    assert [done_again(word) for word in ("reopened", "reenable", "remove", "report", "restore")] == \
+        ["open", "enable", None, None, None]
+    pointed = await plan("restart the one that tripped at lunch", PRESS_TOOLS)
+    assert not any(step.tool == "start_press" for step in getattr(pointed, "steps", []))

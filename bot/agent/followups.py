@@ -40,7 +40,7 @@ from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.agent.weights import CLEAR_MARGIN
 from chatops.bot.english import is_dictionary_word
 from chatops.bot.model import Plan, Risk, Step, StepStatus
-from chatops.tools.registry import ToolSpec
+from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 _AS_WELL = re.compile(r"\b(?:as\s+well|too|also)\b", re.IGNORECASE)
 SHORT = 6  # words: a message this short that fits the previous tool is about it
@@ -271,8 +271,22 @@ def _from_arguments(candidate: Candidate, previous: Previous, wanted: set[str]) 
         return {}
     context = " ".join(str(value) for value in previous.step.args.values())
     filled = fill_arguments(candidate.spec, extract_entities(context))
+    # a parameter of the same name as one of the last step's takes its value, where its schema
+    # accepts it: the check's `cronjob=invoice-export` is the rerun's `cronjob` and its
+    # `namespace=billing` its namespace, though both are bare names either could take
+    same_name = {name: value for name, value in previous.step.args.items()
+                 if name in wanted and _accepts(candidate.spec, name, value)}
     return {name: (value, f"{name} {value} (from the previous step)")
-            for name, value in filled.args.items() if name in wanted}
+            for name, value in {**filled.args, **same_name}.items() if name in wanted}
+
+
+def _accepts(spec: ToolSpec, name: str, value: Any) -> bool:
+    """Whether the tool's schema takes `value` for its parameter `name` (the others left out)."""
+    try:
+        spec.validate({name: value})
+    except ToolArgumentError as exc:
+        return not any(problem.strip().startswith(f"{name}:") for problem in str(exc).split(";"))
+    return True
 
 
 def call_text(step: Step) -> str:

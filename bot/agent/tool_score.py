@@ -44,7 +44,7 @@ from chatops.bot.agent.tool_words import (
     summary_stems,
     typo_of,
 )
-from chatops.bot.agent.unseen_verbs import stops_doing, unseen_verb_for, verb_class
+from chatops.bot.agent.unseen_verbs import again_asked, stops_doing, unseen_verb_for, verb_class
 from chatops.bot.agent.weights import (
     DESCRIPTION_CAP,
     DESCRIPTION_POINTS,
@@ -57,6 +57,10 @@ from chatops.tools.registry import ToolSpec
 
 _SCORED: dict[tuple[int, str], tuple[ToolSpec, Candidate]] = {}
 _SCORED_LIMIT = 4096
+
+
+# the object of an order that points at what was just looked at or done
+_POINTING = frozenset({"it", "them", "that", "this", "those", "these"})
 
 
 def score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
@@ -210,6 +214,15 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         matched.append(ceasing)
         labels.append(f"+{SYNONYM_POINTS:g} {ceasing!r} (ceases doing it: a halt)")
         verb_hit = action_hit = True
+    if not action_hit and spec.risk is not Risk.read:  # "restart T1/R03" for `start_belt`
+        again = again_asked(own_names[:1], entities.wording)
+        # only with the thing to start again named ("restart T1/R03") or pointed at ("rerun it" after
+        # its check): "restart the one that stopped" is no order for every tool whose verb is "start"
+        if again and (again[2] in _POINTING or fill_arguments(spec, entities).args):
+            score += SYNONYM_POINTS
+            matched.append(again[0])
+            labels.append(f"+{SYNONYM_POINTS:g} {again[0]!r} ({again[1]!r} again, in WordNet)")
+            verb_hit = action_hit = True
     if not action_hit and spec.risk is not Risk.read:  # "shut the claims line" for `close_call_queue`
         tool_verbs = [*own_names[:1], *([lead.replace(" ", "_")] if lead else []), *sorted(example_verbs)]
         unseen = unseen_verb_for(tool_verbs, entities.wording)

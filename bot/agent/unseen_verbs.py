@@ -15,7 +15,7 @@ import re
 from chatops.bot.agent.entities import is_english, stem
 from chatops.bot.agent.lexicon import ACTION_CLASSES, LIGHT_VERBS, STOPWORDS, SYNONYMS, synonym_class
 from chatops.bot.agent.phrases import words_at_verb_place
-from chatops.bot.agent.verb_senses import REQUEST_SENSES, base_forms, is_verb, means, opposes, senses
+from chatops.bot.agent.verb_senses import REQUEST_SENSES, base_forms, done_again, is_verb, means, opposes, senses
 
 
 @functools.lru_cache(maxsize=1024)  # asked once per tool of a ranking, for the same request
@@ -53,6 +53,20 @@ def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | No
                        if slip != verb and means(slip, verb) and not opposes(slip, verb))
         if len({verb for _, verb in meant}) == 1:  # "raise" and "rise" both lift
             return meant[0]
+    return None
+
+
+def again_asked(tool_verbs: list[str], wording: str) -> tuple[str, str, str] | None:
+    """(the request's verb, the tool's verb, the word after the verb), when the order's verb is the
+    tool's done once more:
+    "restart T1/R03" for `start_belt`, "reenable" for `enable_rule`. Starting again what stopped is
+    starting it; a team that has no `restart_*` tool means its start tool. Known ops verbs count
+    too ("restart" is the lexicon's), since the question is what the word does, not which class
+    it is in."""
+    for word, following in words_at_verb_place(wording):
+        base = done_again(word) if word.isalpha() and word not in STOPWORDS else None
+        if base and base in tool_verbs:
+            return word, base, following
     return None
 
 

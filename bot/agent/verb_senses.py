@@ -28,13 +28,13 @@ _DETACHMENTS = (("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""), 
 
 
 @functools.cache
-def _table() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, int]]:
+def _table() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, int], dict[str, str]]:
     """lemma → its senses; sense → its opposites; sense → its hypernyms (each as comma-separated
     numbers, parsed on use: the whole table stays a few MB in memory); sense → how many senses it
-    is the hypernym of."""
+    is the hypernym of; re-verb → the verb it does again."""
     with resources.files("chatops.bot.agent.wordnet").joinpath("verbs.json.gz").open("rb") as raw:
         table = json.loads(gzip.decompress(raw.read()))
-    return table["lemmas"], table["antonyms"], table["hypernyms"], table["children"]
+    return table["lemmas"], table["antonyms"], table["hypernyms"], table["children"], table["again"]
 
 
 def _numbers(text: str) -> tuple[int, ...]:
@@ -67,6 +67,21 @@ def senses(word: str, kept: int) -> frozenset[int]:
 
 def is_verb(word: str) -> bool:
     return bool(base_forms(word))
+
+
+def done_again(word: str) -> str | None:
+    """The verb a word does once more: "restart" → "start", "reopened" → "open", by WordNet's
+    definitions ("start an engine again"); for a re-word WordNet does not list, by its parts
+    ("reenable", "re-route"). None for "remove", "report", "restore": WordNet's "remove" is not
+    "move" again."""
+    word = word.lower().replace("-", "")
+    again = _table()[4]
+    for base in base_forms(word):
+        if base in again:
+            return again[base]
+    if word.startswith("re") and not is_verb(word) and (forms := base_forms(word[2:])) and len(word) >= 5:
+        return forms[0]
+    return None
 
 
 def means(word: str, verb: str) -> bool:
@@ -111,7 +126,7 @@ def alike(word: str, verb: str) -> bool:
     flag does, never for choosing a tool."""
     if means(word, verb):
         return True
-    _, _, hypernyms, children = _table()
+    _, _, hypernyms, children, _ = _table()
     above = {int(h) for sense in senses(word, REQUEST_SENSES) for h in hypernyms.get(str(sense), "").split(",") if h}
     own = {int(h) for sense in senses(verb, TOOL_SENSES) for h in hypernyms.get(str(sense), "").split(",") if h}
     return any(children.get(str(shared), 0) <= BROAD for shared in above & own)
