@@ -88,9 +88,9 @@ def done_again(senses: dict[str, list[str]], definitions: dict[str, str]) -> dic
 def build(source: Path) -> dict[str, object]:
     """The table the planner reads: every verb lemma's kept senses as numbers, which senses are
     opposites, each sense's more general senses (its hypernyms) with how many senses each of
-    those is more general to, and the verbs that are another done again. The senses' own words are not kept: the planner asks only whether
-    two verbs share a sense, are opposites or are two kinds of one action, and numbers in text
-    cost a fraction of the memory of lists."""
+    those is more general to, and the verbs that are another done again. The senses' own words
+    are not kept: the planner asks only whether two verbs share a sense, are opposites or are two
+    kinds of one action, and numbers in text cost a fraction of the memory of lists."""
     senses = read_index(source / "index.verb")
     synsets, definitions = read_data(source / "data.verb")
     number = {offset: i for i, offset in enumerate(sorted(synsets))}
