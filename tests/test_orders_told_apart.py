@@ -670,3 +670,27 @@ async def test_a_verb_done_again_asks_for_the_tool_that_does_it_once() -> None:
         ["open", "enable", None, None, None]
     pointed = await plan("restart the one that tripped at lunch", PRESS_TOOLS)
     assert not any(step.tool == "start_press" for step in getattr(pointed, "steps", []))
+
+
+KILN = {"pattern": "^K[0-9]$", "description": "kiln, e.g. K2"}
+KILN_GAS_TOOLS = [
+    runbook("kiln_gas", "Which gas supply each kiln burns from and the line pressures", "read", {}),
+    runbook("feed_from_mains", "Feed a kiln back from the gas mains: the bottle bank is closed off", "write",
+            {"kiln": KILN}),
+    runbook("feed_from_bottles", "Feed a kiln from the bottle bank while the mains is out; it switches over "
+            "by itself and back when the mains pressure returns", "write", {"kiln": KILN}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("the mains feed to K2 has dropped out again, change over", "feed_from_bottles"),
+    ("mains on K2 has failed, swap it over", "feed_from_bottles"),
+    ("K2 is still on bottles, switch it back", "feed_from_mains"),
+    ("switch K2 over to bottles", "feed_from_bottles"),
+])
+async def test_of_two_changes_named_by_where_they_send_it_the_state_it_is_in_is_left(text: str, expected: str) -> None:
+    """Twins named by where they send the kiln: a state written as the one it is in or the one that
+    failed is the one it leaves, one written after "to" is where it goes, and "back" with neither is
+    the twin whose description says it goes back. Sending it where it already is would be a change
+    aimed the wrong way."""
+    assert calls(await plan(text, KILN_GAS_TOOLS)) == [(expected, {"kiln": "K2"})]

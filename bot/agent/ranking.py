@@ -38,6 +38,7 @@ from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import (
     summary_stems,
 )
+from chatops.bot.agent.twin_changes import switch_asked, twin_asked
 from chatops.bot.agent.unserved import unserved_orders
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
@@ -113,6 +114,19 @@ def _asked_without_its_verb(scored: list[Candidate], wording: str) -> None:
         candidate.verb_hit = candidate.action_hit = True
 
 
+def _twin_asked(scored: list[Candidate], wording: str) -> None:
+    """Of two changes named by where they send a thing, the one the request sends it with a verb
+    of switching and no verb of its own ("mains on K2 has failed, swap it over")."""
+    asked, _ = twin_asked(scored, wording)
+    switching = switch_asked(wording) if asked else None
+    for candidate in scored:
+        if switching and candidate.name in asked and not candidate.action_hit:
+            candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
+            candidate.matched.append(switching)
+            candidate.labels.append(f"+{SYNONYM_POINTS:g} {switching!r} (switches it to where this sends it)")
+            candidate.verb_hit = candidate.action_hit = True
+
+
 Meaning = Callable[[str], Mapping[str, float]]
 """The similarity of a text to each tool by meaning, by tool name (`bot.agent.meaning`)."""
 
@@ -132,6 +146,9 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
     scored = [c for c in scored if c.name not in undone and c.name not in done]
+    if not QUESTION.search(text.strip()):  # "main tx has tripped, change over": not back onto main
+        _twin_asked(scored, entities.wording)
+        scored = [c for c in scored if c.name not in twin_asked(scored, entities.wording)[1]]
     if not QUESTION.search(text.strip()):
         _asked_without_its_verb(scored, entities.wording)
     offered = {spec.name: spec for spec in tools}
