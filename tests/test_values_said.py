@@ -129,3 +129,30 @@ async def test_any_before_a_state_adjective_quantifies_it() -> None:
                                 "description": "lockers in this state"}})]
     assert calls(await plan("any faulty lockers?", tools)) == [("locker_list", {"state": "fault"})]
     assert calls(await plan("list any lockers incl faulty ones", tools)) == [("locker_list", {"state": "any"})]
+
+
+HATCH = {"pattern": "^(?:1m|2m|hx-[0-9])$", "description": "hatch: 1m, 2m (the roof hatches, by width) or hx-N"}
+HATCH_TOOLS = [
+    runbook("shut_hatch", "shut a roof hatch for a while; it reopens by itself after the given minutes", "write",
+            {"hatch": HATCH, "minutes": {"type": "int", "min": 0, "max": 1440, "default": 30,
+                                         "description": "minutes shut; 0 = until someone opens it"}}),
+    runbook("seal_hold", "seal the hold for some hours", "write",
+            {"hold": {"pattern": "^H[0-9]$", "description": "hold, e.g. H2"},
+             "hours": {"type": "int", "min": 0, "max": 720, "default": 4, "description": "hours sealed"}}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("shut hx-3 for an hour and a half", ("shut_hatch", {"hatch": "hx-3", "minutes": 90})),
+    ("shut hx-3 for three quarters of an hour", ("shut_hatch", {"hatch": "hx-3", "minutes": 45})),
+    ("shut hx-3 for 1.5h", ("shut_hatch", {"hatch": "hx-3", "minutes": 90})),
+    ("wind's up on the 1m, shut it for two and a half hours", ("shut_hatch", {"hatch": "1m", "minutes": 150})),
+    ("shut the 2m", ("shut_hatch", {"hatch": "2m"})),
+    ("seal H2 for a fortnight", ("seal_hold", {"hold": "H2", "hours": 336})),
+    ("seal H2 for a day and a half", ("seal_hold", {"hold": "H2", "hours": 36})),
+])
+async def test_a_duration_said_in_words_is_read_whole(text: str, expected: tuple) -> None:
+    """ "an hour and a half" is 90 minutes, not an hour; "three quarters of an hour" 45; "a fortnight"
+    336 hours; "1.5h" 90 minutes. "the 1m" is the thing's name, not a minute: a duration read short
+    ends the change too early, and a name read as one sets a duration nobody asked for."""
+    assert calls(await plan(text, HATCH_TOOLS)) == [expected]

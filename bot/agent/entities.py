@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import available_timezones
 
+from chatops.bot.agent.durations import UNITS, durations_in
 from chatops.bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
 from chatops.bot.agent.provenance import message_parts
 from chatops.bot.english import english_loaded, english_words
@@ -96,36 +97,6 @@ _MARKUP = re.compile(r"<(script|style|iframe|svg|object|embed)\b[^<>]{0,200}>[^<
 # lone "#"). A version ("v3.0.2"), a host or a unit ("30d") is none of these.
 _NUMBERED = re.compile(r"(?<![\w.:/@-])(?:([A-Za-z]{1,8})[.-]?|#)(\d{1,9})(?![\w.:/%-]|\.\d)")
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:%|percent\b)", re.IGNORECASE)
-_UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds", "seconds": "seconds",
-          "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
-          "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours",
-          "d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks", "weeks": "weeks",
-          "y": "years", "yr": "years", "yrs": "years", "year": "years", "years": "years"}
-# Durations said in words (English), as (count, unit) like "30m" gives.
-_SPOKEN_UNITS = {"second": "seconds", "minute": "minutes", "hour": "hours", "day": "days", "week": "weeks"}
-_SPOKEN_UNIT = "(" + "|".join(_SPOKEN_UNITS) + ")"
-# half of a unit, in the next smaller one ("half a minute" is 30 seconds)
-_HALVES = {"minute": (30, "seconds"), "hour": (30, "minutes"), "day": (12, "hours"), "week": (84, "hours")}
-# English cardinals people write out for a count of units ("four day withdrawal", "ten minutes")
-_CARDINALS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-              "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45,
-              "fifty": 50, "sixty": 60, "ninety": 90}
-_CARDINAL = "(" + "|".join(sorted(_CARDINALS, key=len, reverse=True)) + ")"
-_WORDED_DURATIONS = [
-    (re.compile(r"\b(?:till|until|til|to)\s+tomorrow\b", re.IGNORECASE), lambda match: (1, "days")),
-    (re.compile(rf"(?<![\w-]){_CARDINAL}[\s-]+{_SPOKEN_UNIT}s?\b", re.IGNORECASE),
-     lambda match: (_CARDINALS[match.group(1).lower()], _SPOKEN_UNITS[match.group(2).lower()])),
-    (re.compile(rf"\bhalf\s+an?\s+{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: _HALVES.get(match.group(1).lower())),
-    (re.compile(r"\b(?:a\s+)?quarter\s+(?:of\s+)?an\s+hour\b", re.IGNORECASE), lambda match: (15, "minutes")),
-    (re.compile(rf"\b(?:a\s+)?couple\s+(?:of\s+)?{_SPOKEN_UNIT}s\b", re.IGNORECASE),
-     lambda match: (2, _SPOKEN_UNITS[match.group(1).lower()])),
-    # "for a minute", "off for an hour", "within a day": one of the unit, after a word of time
-    (re.compile(rf"\b(?:for|in|within|after|wait|every)\s+(?:about\s+|around\s+|roughly\s+)?(?:an?|one)\s+"
-                rf"{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: (1, _SPOKEN_UNITS[match.group(1).lower()])),
-    # "over the last hour", "in the past day": a look back of one
-    (re.compile(rf"\b(?:the\s+)?(?:last|past)\s+{_SPOKEN_UNIT}\b", re.IGNORECASE),
-     lambda match: (1, _SPOKEN_UNITS[match.group(1).lower()])),
-]
 # A share said in words, as a percentage: "run it at half power", "back up to full"
 _SHARES = {"half": 50, "full": 100, "quarter": 25, "a quarter": 25, "three quarters": 75}
 _WORDED_SHARE = re.compile(r"\b(?:at|to)\s+(half|full|a\s+quarter|quarter|three[\s-]quarters)\b(?!\s+(?:an?|of|the)\b)",
@@ -141,11 +112,9 @@ _SIZE = re.compile(r"(?<![\w.])(\d{1,9}(?:\.\d{1,3})?)\s?(" + "|".join(sorted(_S
 def is_unit(word: str) -> bool:
     """Whether a word is a unit of time or size ("hours", "gb"): after a number it is that
     number's unit, never a value of its own ("for 6 hours" names no group called "hours")."""
-    return word.lower() in _UNITS or word.lower() in _SIZE_UNITS
+    return word.lower() in UNITS or word.lower() in _SIZE_UNITS
 
 
-_DURATION = re.compile(r"(?<![\w.])(\d{1,5})\s?(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b",
-                       re.IGNORECASE)
 _OUTPUT_LINE = re.compile(r"^\s*(?:[$#>]\s|\w[\w.-]*:\s*\(\d+\)|\[?\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:)")
 _IANA = re.compile(r"\b[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}\b")
 
@@ -463,18 +432,14 @@ def extract_entities(text: str) -> Entities:
             add_unique(found.numbers, int(thousands))
     for match in _NUMBERED.finditer(counted):
         prefix = (match.group(1) or "").lower()
-        if prefix not in _UNITS and prefix not in _SIZE_UNITS and prefix != "v":
+        if prefix not in UNITS and prefix not in _SIZE_UNITS and prefix != "v":
             add_unique(found.numbered, (prefix, int(match.group(2))))
     for match in _PERCENT.finditer(counted):
         add_unique(found.percentages, int(match.group(1)))
     for match in _WORDED_SHARE.finditer(counted):  # "at half power", "to full"
         add_unique(found.percentages, _SHARES[" ".join(match.group(1).lower().replace("-", " ").split())])
-    for match in _DURATION.finditer(counted):
-        add_unique(found.durations, (int(match.group(1)), _UNITS[match.group(2).lower()]))
-    for pattern, read in _WORDED_DURATIONS:  # "till tomorrow", "for a minute", "half an hour"
-        for match in pattern.finditer(counted):
-            if (duration := read(match)) is not None:
-                add_unique(found.durations, duration)
+    for duration in durations_in(counted):  # "30m", "till tomorrow", "an hour and a half"
+        add_unique(found.durations, duration)
     for match in _SIZE.finditer(counted):
         amount = float(match.group(1))
         add_unique(found.sizes, (int(amount) if amount.is_integer() else amount, _SIZE_UNITS[match.group(2).lower()]))
