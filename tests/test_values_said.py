@@ -156,3 +156,24 @@ async def test_a_duration_said_in_words_is_read_whole(text: str, expected: tuple
     336 hours; "1.5h" 90 minutes. "the 1m" is the thing's name, not a minute: a duration read short
     ends the change too early, and a name read as one sets a duration nobody asked for."""
     assert calls(await plan(text, HATCH_TOOLS)) == [expected]
+
+
+BAY = {"pattern": "^bay-[0-9]$", "description": "loading bay, e.g. bay-4"}
+BAY_TOOLS = [
+    runbook("bay_board", "Every loading bay: its lighting scheme and whether a trailer is docked", "read", {}),
+    runbook("set_bay_lighting", "Put a loading bay's floodlights on a lighting scheme", "write",
+            {"bay": BAY, "scheme": {"type": "enum", "values": ["dusk", "night", "loading", "off"],
+                                    "description": "lighting scheme"}}),
+]
+
+
+@pytest.mark.parametrize("text", ["keep bay-4 on the night scheme, a trailer's due at 3",
+                                  "trailer's arriving late, run the loading scheme on bay-4"])
+async def test_a_light_verb_that_puts_a_thing_on_a_listed_value_asks_for_that_change(text: str) -> None:
+    """ "keep bay-4 on the night scheme" for `set_bay_lighting`: a change named by a light verb ("set"),
+    asked with another light verb of putting and one of the values its parameter lists. A look at
+    the bay would answer an order with a read."""
+    scheme = "night" if "night" in text else "loading"
+    assert calls(await plan(text, BAY_TOOLS)) == [("set_bay_lighting", {"bay": "bay-4", "scheme": scheme})]
+    assert not any(step.tool == "set_bay_lighting"
+                   for step in getattr(await plan("is bay-4 on the night scheme?", BAY_TOOLS), "steps", []))

@@ -13,9 +13,13 @@ import re
 from chatops.bot.agent.entities import Entities, stem
 from chatops.bot.agent.filled import Filled
 from chatops.bot.agent.lexicon import LIGHT_VERBS
+from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.phrases import at_verb
+from chatops.bot.agent.tool_words import own_name_words
 from chatops.bot.agent.unseen_verbs import verbs_asked
 from chatops.bot.agent.verb_senses import amount_direction, changes_amount, is_verb, opposes
+from chatops.bot.model import Risk
+from chatops.tools.registry import ToolSpec
 
 
 def same_way(own_names: list[str], lead: str | None, entities: Entities) -> str | None:
@@ -58,3 +62,30 @@ def sets_a_listed_value(own_names: list[str], clauses: list[list[str]], filled: 
     found = any(re.search(rf"\bto\s+[$€£]?{re.escape(value)}(?![\w.])", entities.plain, re.IGNORECASE)
                 for value in given)
     return said if found else None
+
+
+# light verbs that put a thing into a state when they name one ("keep 03/055 on the night plan",
+# "run the event plan on 06/004", "put bay 4 on standby"); not those that also look ("get", "take",
+# "have a look") or go somewhere ("go", "bring … back")
+_PUTTING = frozenset({"put", "keep", "run", "give", "make", "set", "turn"})
+
+
+def puts_in_a_listed_state(spec: ToolSpec, clauses: list[list[str]], filled: Filled, entities: Entities) -> str | None:
+    """ "keep 03/055 on the night plan until further notice" for `set_fixed_plan`: a change named by a
+    light verb is asked by an order that opens with another light verb of putting and names, after
+    "on", "onto", "to", "into" or "the", one of the values the change's own parameter lists. The
+    listed value is the evidence, as "to info" is for "set search-api back to info"."""
+    own = own_name_words(spec)
+    if spec.risk is Risk.read or not own or own[0] not in LIGHT_VERBS or filled.missing:
+        return None
+    # the tool's own verb ("set the txt on … to …") is `sets_a_listed_value`'s to read: it gives the value after "to"
+    opening = next((clause[0] for clause in clauses if clause and clause[0] in _PUTTING - {own[0]}), None)
+    if opening is None:
+        return None
+    listed = [str(filled.args[param.name]) for param in parameters(spec)
+              if param.enum and param.name in filled.args and filled.sources.get(param.name)
+              and isinstance(filled.args[param.name], str)]
+    if any(re.search(rf"\b(?:on|onto|to|into|the)\s+(?:the\s+|its\s+)?{re.escape(value).replace('_', '[_ ]')}\b",
+                     entities.plain, re.IGNORECASE) for value in listed):
+        return opening
+    return None

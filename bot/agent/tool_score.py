@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 
 from chatops.bot.agent.actions import shadowed
-from chatops.bot.agent.amount_orders import same_way, sets_a_listed_value
+from chatops.bot.agent.amount_orders import puts_in_a_listed_state, same_way, sets_a_listed_value
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import (
@@ -259,6 +259,10 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         score += SYNONYM_POINTS
         matched.append(sets)
         labels.append(f"+{SYNONYM_POINTS:g} {sets!r} (gives the new value after 'to')")
+    elif not action_hit and (sets := puts_in_a_listed_state(spec, clauses, filled, entities)):
+        score += SYNONYM_POINTS  # "keep 03/055 on the night plan": a value it lists, put on with a light verb
+        matched.append(sets)
+        labels.append(f"+{SYNONYM_POINTS:g} {sets!r} (puts it on a value it lists)")
     verb_hit = verb_hit or filled.verb_value or bool(sets)
     action_hit = action_hit or filled.verb_value or bool(sets)
     score += filled.fit
