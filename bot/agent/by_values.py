@@ -18,6 +18,7 @@ from chatops.bot.agent.entities import CLAUSE, Entities, is_unit, stem
 from chatops.bot.agent.enums import enum_aliases
 from chatops.bot.agent.lexicon import LOOK_VERBS, STOPWORDS
 from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.tool_words import own_name_words
 from chatops.bot.agent.values import identifier_shaped, spans_of
 from chatops.bot.agent.weights import CLEAR_MARGIN, MIN_SIMILARITY, SIMILARITY_TIE
 from chatops.bot.model import Risk
@@ -146,6 +147,17 @@ def _names_a_listed_name(candidate: Candidate) -> bool:
                for param in parameters(candidate.spec))
 
 
+def _says_what_to_change(candidate: Candidate) -> bool:
+    """Whether the request gives the value a change is named for: `set_speed` changes a speed, and
+    "reset B4" gives none; found by the belt's id alone it would set the speed's default, a value
+    nobody gave. A change whose name names none of its parameters ("reboot sw-04") needs only its
+    values."""
+    own = {stem(word) for word in own_name_words(candidate.spec)[1:]}
+    named = [param.name for param in parameters(candidate.spec)
+             if {stem(word) for word in param.name.lower().split("_")} & own]
+    return all(candidate.filled.sources.get(name) for name in named)
+
+
 def by_values(scored: list[Candidate], entities: Entities, question: bool, top: float) -> list[Candidate]:
     """When neither the tools' words nor meaning found a tool: the one the request's values point
     to. Its every required parameter is filled, at least one with a value only that kind of
@@ -174,7 +186,7 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
                                                                 (c.filled.example_fits or _names_a_listed_name(c))))
                and not c.filled.missing and not c.filled.ties
                and plausible(c) and one_clause(c, entities.text, read_from_words=True)
-               and (c.spec.risk is Risk.read or not leaves_a_target(c, targets))
+               and (c.spec.risk is Risk.read or (not leaves_a_target(c, targets) and _says_what_to_change(c)))
                and not not_the_way_back(c, entities.wording)]
     if not fitting:
         return []

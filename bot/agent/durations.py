@@ -1,11 +1,13 @@
-"""Durations as people write them in a request, as (count, unit): "30m", "1.5h", "ten minutes",
-"an hour and a half", "three quarters of an hour", "a fortnight", "till tomorrow".
+"""Durations as people write them in a request, as (count, unit): "30m", "1.5h", "2h30m", "ten
+minutes", "an hour and a half", "three quarters of an hour", "a fortnight", "till tomorrow".
 
 Why a module of its own: a duration is the value most often written in words in an incident
 channel ("close it for an hour and a half", "stop it for a fortnight"), and a duration read short
 is a change that ends too early: "an hour and a half" read as "an hour" closes a dome for 60
-minutes, not 90. The grammar is English's, not any tool's; the parameter's own unit is applied
-later (`bot.agent.numbers.converted_duration`)."""
+minutes, not 90. What is no duration to set is left out: a time ago or ahead ("an hour and a half
+ago", "in a fortnight's time"), one ruled out ("two days, not a day and a half"), a thing's name
+("close the 2m", the two-metre telescope). The grammar is English's, not any tool's; the
+parameter's own unit is applied later (`bot.agent.numbers.converted_duration`)."""
 
 from __future__ import annotations
 
@@ -18,11 +20,17 @@ UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds
          "d": "days", "day": "days", "days": "days", "w": "weeks", "week": "weeks", "weeks": "weeks",
          "y": "years", "yr": "years", "yrs": "years", "year": "years", "years": "years"}
 _UNIT = "(" + "|".join(sorted(UNITS, key=len, reverse=True)) + ")"
-# "30m", "2 h"; not "the 1m" (a thing's name: "on the 1m", the one-metre telescope) or "v1.5h"
-_FIGURE = re.compile(rf"(?<![\w.])(?<!\bthe\s)(\d{{1,5}})\s?{_UNIT}\b", re.IGNORECASE)
-_DECIMAL = re.compile(rf"(?<![\w.])(?<!\bthe\s)(\d{{1,4}}\.\d{{1,2}})\s?{_UNIT}\b", re.IGNORECASE)
+_FIGURE = re.compile(rf"(?<![\w.])(\d{{1,5}})\s?{_UNIT}\b", re.IGNORECASE)
+_DECIMAL = re.compile(rf"(?<![\w.])(\d{{1,4}}\.\d{{1,2}})\s?{_UNIT}\b", re.IGNORECASE)
+# "2h30m", "2 hours 30 minutes", "1h30", "1d12h": a larger unit and the next smaller one, summed
+_HOURS = r"(?:h|hr|hrs|hours?)"
+_MINUTES = r"(?:m|min|mins|minutes?)"
+_TWO_PARTS = re.compile(rf"(?<![\w.])(\d{{1,3}})\s?(?:{_HOURS}\s*(?:and\s+)?(\d{{1,2}})\s?(?:{_MINUTES})?"
+                        rf"|(?:d|days?)\s*(?:and\s+)?(\d{{1,2}})\s?{_HOURS})(?![\w.])", re.IGNORECASE)
 
-_SPOKEN_UNITS = {"second": "seconds", "minute": "minutes", "hour": "hours", "day": "days", "week": "weeks"}
+# spoken units with what one of them is in the units above
+_SPOKEN_UNITS = {"second": ("seconds", 1), "minute": ("minutes", 1), "hour": ("hours", 1), "day": ("days", 1),
+                 "week": ("weeks", 1), "fortnight": ("days", 14)}
 _SPOKEN_UNIT = "(" + "|".join(_SPOKEN_UNITS) + ")"
 # a unit in the next smaller one, for the parts of it a half or a quarter leaves
 _SMALLER = {"minutes": ("seconds", 60), "hours": ("minutes", 60), "days": ("hours", 24), "weeks": ("hours", 168)}
@@ -32,6 +40,7 @@ CARDINALS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "se
              "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90}
 _CARDINAL = "(" + "|".join(sorted((word for word in CARDINALS if word != "one"), key=len, reverse=True)) + ")"
 _COUNT = "(an?|one|" + "|".join(sorted(CARDINALS, key=len, reverse=True)) + r"|\d{1,3})"
+_FRACTIONS = {"half": 0.5, "quarter": 0.25}
 
 
 def _count(word: str) -> int:
@@ -50,56 +59,95 @@ def _in_smaller(whole: float, unit: str) -> tuple[int, str] | None:
     return None
 
 
-def _unit(word: str) -> str:
-    return _SPOKEN_UNITS[word.lower()]
+def _spoken(count: float, word: str) -> tuple[int, str] | None:
+    """`count` of a spoken unit ("fortnight" is 14 days)."""
+    unit, size = _SPOKEN_UNITS[word.lower()]
+    return _in_smaller(count * size, unit)
 
 
 _Reading = Callable[[re.Match[str]], "tuple[int, str] | None"]
 # Read in this order, each match blanked before the next pattern: "an hour and a half" is one
 # duration, never also "an hour".
 _WORDED: list[tuple[re.Pattern[str], _Reading]] = [
-    # "an hour and a half", "two days and a half"
-    (re.compile(rf"\b{_COUNT}\s+{_SPOKEN_UNIT}s?\s+and\s+a\s+half\b", re.IGNORECASE),
-     lambda match: _in_smaller(_count(match.group(1)) + 0.5, _unit(match.group(2)))),
+    # "an hour and a half", "two days and a half", "an hour and a quarter"
+    (re.compile(rf"\b{_COUNT}\s+{_SPOKEN_UNIT}s?\s+and\s+a\s+(half|quarter)\b", re.IGNORECASE),
+     lambda match: _spoken(_count(match.group(1)) + _FRACTIONS[match.group(3).lower()], match.group(2))),
     # "two and a half hours", "1 and a half days"
-    (re.compile(rf"\b{_COUNT}\s+and\s+a\s+half\s+{_SPOKEN_UNIT}s\b", re.IGNORECASE),
-     lambda match: _in_smaller(_count(match.group(1)) + 0.5, _unit(match.group(2)))),
+    (re.compile(rf"\b{_COUNT}\s+and\s+a\s+(half|quarter)\s+{_SPOKEN_UNIT}s\b", re.IGNORECASE),
+     lambda match: _spoken(_count(match.group(1)) + _FRACTIONS[match.group(2).lower()], match.group(3))),
     # "three quarters of an hour", "a quarter of an hour", "quarter of an hour"
     (re.compile(rf"\b(?:(three)\s+quarters|(?:a\s+)?quarter)\s+(?:of\s+)?an?\s+{_SPOKEN_UNIT}\b", re.IGNORECASE),
-     lambda match: _in_smaller((0.75 if match.group(1) else 0.25), _unit(match.group(2)))),
-    (re.compile(r"\b(?:a|one)\s+fortnight\b|\bfortnight\b", re.IGNORECASE), lambda match: (14, "days")),
+     lambda match: _spoken(0.75 if match.group(1) else 0.25, match.group(2))),
+    # "half an hour", "half a fortnight"
+    (re.compile(rf"\bhalf\s+an?\s+{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: _spoken(0.5, match.group(1))),
     (re.compile(r"\b(?:till|until|til|to)\s+tomorrow\b", re.IGNORECASE), lambda match: (1, "days")),
+    # "two fortnights", "four day withdrawal", "ten minutes"
     (re.compile(rf"(?<![\w-]){_CARDINAL}[\s-]+{_SPOKEN_UNIT}s?\b", re.IGNORECASE),
-     lambda match: (CARDINALS[match.group(1).lower()], _unit(match.group(2)))),
-    # "half an hour", "half a day"
-    (re.compile(rf"\bhalf\s+an?\s+{_SPOKEN_UNIT}\b", re.IGNORECASE),
-     lambda match: _in_smaller(0.5, _unit(match.group(1)))),
+     lambda match: _spoken(CARDINALS[match.group(1).lower()], match.group(2))),
     (re.compile(rf"\b(?:a\s+)?couple\s+(?:of\s+)?{_SPOKEN_UNIT}s\b", re.IGNORECASE),
-     lambda match: (2, _unit(match.group(1)))),
-    # "for a minute", "off for an hour", "within a day": one of the unit, after a word of time
+     lambda match: _spoken(2, match.group(1))),
+    # "for a minute", "off for an hour", "within a day", "for a fortnight": one of the unit, after a
+    # word of time
     (re.compile(rf"\b(?:for|in|within|after|wait|every)\s+(?:about\s+|around\s+|roughly\s+)?(?:an?|one)\s+"
-                rf"{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: (1, _unit(match.group(1)))),
+                rf"{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: _spoken(1, match.group(1))),
     # "over the last hour", "in the past day": a look back of one
     (re.compile(rf"\b(?:the\s+)?(?:last|past)\s+{_SPOKEN_UNIT}\b", re.IGNORECASE),
-     lambda match: (1, _unit(match.group(1)))),
+     lambda match: _spoken(1, match.group(1))),
 ]
+
+# what makes a duration no duration to set: a time ago or ahead ("… ago", "in a fortnight's time",
+# "from now"), and one ruled out just before ("not a day and a half", "rather than 2h")
+_AFTER_NOT_A_SPAN = re.compile(r"^\s*(?:ago\b|back\b(?!\s+(?:to|on|up)\b)|'s\s+time\b|’s\s+time\b|from\s+now\b)",
+                               re.IGNORECASE)
+_BEFORE_RULED_OUT = re.compile(r"\b(?:not|rather\s+than|instead\s+of|never)\s+(?:for\s+)?$", re.IGNORECASE)
+# "the 2m" names a thing ("close the 2m", the two-metre telescope) unless a word of time comes first
+# ("for the 2h window", "over the last 30m")
+_FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+_THE = re.compile(r"\bthe\s+$", re.IGNORECASE)
+_TIME_WORD_BEFORE_THE = re.compile(r"\b(?:for|in|within|during|over|after|before|past|last|next|first|take|takes|"
+                                   r"needs?)\s+the\s+$", re.IGNORECASE)
+
+
+def _a_span_to_set(text: str, start: int, end: int, *, figure: bool = False) -> bool:
+    before = text[:start]
+    if _AFTER_NOT_A_SPAN.match(text[end:]) or _BEFORE_RULED_OUT.search(before):
+        return False
+    return not (figure and _THE.search(before) and not _TIME_WORD_BEFORE_THE.search(before))
+
+
+def without_fenced(text: str) -> str:
+    """The text with its fenced blocks blanked: "```hx-3 uptime 1.5h```" is output pasted, and a
+    duration in it is how long something was, never one to set."""
+    return _FENCED.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text) if "```" in text else text
 
 
 def durations_in(text: str) -> list[tuple[int, str]]:
-    """Every duration the text writes, each once, in the order of the patterns that read them:
-    figures first ("30m", "1.5h" as 90 minutes), then words."""
+    """Every duration the text writes for a span of time to set, each once: figures first ("2h30m"
+    as 150 minutes, "1.5h" as 90), then words."""
     found: list[tuple[int, str]] = []
 
     def add(duration: tuple[int, str] | None) -> None:
         if duration is not None and duration not in found:
             found.append(duration)
 
+    def blank(match: re.Match[str]) -> str:
+        return " " * len(match.group(0))
+
+    for match in _TWO_PARTS.finditer(text):
+        if _a_span_to_set(text, match.start(), match.end(), figure=True):
+            first = int(match.group(1))
+            add((first * 60 + int(match.group(2)), "minutes") if match.group(2) is not None
+                else (first * 24 + int(match.group(3)), "hours"))
+    text = _TWO_PARTS.sub(blank, text)
     for match in _FIGURE.finditer(text):
-        add((int(match.group(1)), UNITS[match.group(2).lower()]))
+        if _a_span_to_set(text, match.start(), match.end(), figure=True):
+            add((int(match.group(1)), UNITS[match.group(2).lower()]))
     for match in _DECIMAL.finditer(text):
-        add(_in_smaller(float(match.group(1)), UNITS[match.group(2).lower()]))
+        if _a_span_to_set(text, match.start(), match.end(), figure=True):
+            add(_in_smaller(float(match.group(1)), UNITS[match.group(2).lower()]))
     for pattern, read in _WORDED:
         for match in pattern.finditer(text):
-            add(read(match))
-        text = pattern.sub(lambda match: " " * len(match.group(0)), text)
+            if _a_span_to_set(text, match.start(), match.end()):
+                add(read(match))
+        text = pattern.sub(blank, text)
     return found

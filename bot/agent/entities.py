@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import available_timezones
 
-from chatops.bot.agent.durations import UNITS, durations_in
+from chatops.bot.agent.durations import UNITS, durations_in, without_fenced
 from chatops.bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
 from chatops.bot.agent.provenance import message_parts
 from chatops.bot.english import english_loaded, english_words
@@ -438,7 +438,8 @@ def extract_entities(text: str) -> Entities:
         add_unique(found.percentages, int(match.group(1)))
     for match in _WORDED_SHARE.finditer(counted):  # "at half power", "to full"
         add_unique(found.percentages, _SHARES[" ".join(match.group(1).lower().replace("-", " ").split())])
-    for duration in durations_in(counted):  # "30m", "till tomorrow", "an hour and a half"
+    timed = _without_quoted_output(without_fenced(unquoted)) if "```" in unquoted else counted
+    for duration in durations_in(timed):  # "30m", "till tomorrow", "an hour and a half"
         add_unique(found.durations, duration)
     for match in _SIZE.finditer(counted):
         amount = float(match.group(1))

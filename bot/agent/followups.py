@@ -275,9 +275,24 @@ def _from_arguments(candidate: Candidate, previous: Previous, wanted: set[str]) 
     # accepts it: the check's `cronjob=invoice-export` is the rerun's `cronjob` and its
     # `namespace=billing` its namespace, though both are bare names either could take
     same_name = {name: value for name, value in previous.step.args.items()
-                 if name in wanted and _accepts(candidate.spec, name, value)}
+                 if name in wanted and _accepts(candidate.spec, name, value)
+                 and _means_the_same(previous.spec, candidate.spec, name)}
     return {name: (value, f"{name} {value} (from the previous step)")
             for name, value in {**filled.args, **same_name}.items() if name in wanted}
+
+
+def _means_the_same(one: ToolSpec, other: ToolSpec, name: str) -> bool:
+    """Whether the parameter `name` of both tools is the same kind of thing by its description: the
+    same words besides its own name ("CronJob name" both), or neither described. `name` of a host
+    ("host name") is not `name` of a volume ("volume name")."""
+    described = [next((str(p.schema.get("description") or "") for p in parameters(spec) if p.name == name), "")
+                 for spec in (one, other)]
+    if described[0].strip().lower() == described[1].strip().lower():
+        return True
+    own = {stem(word) for word in words_of(name.replace("_", " "))}
+    said = [{stem(word) for word in words_of(text) if word not in STOPWORDS and word.isalpha()} - own - {"eg", "e"}
+            for text in described]
+    return bool(said[0] & said[1])
 
 
 def _accepts(spec: ToolSpec, name: str, value: Any) -> bool:

@@ -146,11 +146,11 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
     scored = [c for c in scored if c.name not in undone and c.name not in done]
-    if not QUESTION.search(text.strip()):  # "main tx has tripped, change over": not back onto main
-        _twin_asked(scored, entities.wording)
-        scored = [c for c in scored if c.name not in twin_asked(scored, entities.wording)[1]]
     if not QUESTION.search(text.strip()):
         _asked_without_its_verb(scored, entities.wording)
+        # "main tx has tripped, change over": not back onto main
+        _twin_asked(scored, entities.wording)
+        scored = [c for c in scored if c.name not in twin_asked(scored, entities.wording)[1]]
     offered = {spec.name: spec for spec in tools}
     similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
                   if name in offered}

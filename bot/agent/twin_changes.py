@@ -20,7 +20,7 @@ import re
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.tool_words import own_name_words
-from chatops.bot.agent.verb_senses import means
+from chatops.bot.agent.verb_senses import means, opposes
 from chatops.bot.model import Risk
 
 _TO = r"(?:to|onto|into|over\s+to|on\s+to|back\s+to|back\s+on|back\s+onto|across\s+to)\s+(?:the\s+|its\s+|their\s+)?"
@@ -44,21 +44,48 @@ def twins(scored: list[Candidate]) -> list[tuple[Candidate, str, Candidate, str]
             if len(words) != len(others) or len(words) < 2:
                 continue
             differ = [i for i, (a, b) in enumerate(zip(words, others, strict=True)) if a.lower() != b.lower()]
-            if len(differ) == 1 and differ[0] > 0:
-                found.append((one, words[differ[0]].lower(), other, others[differ[0]].lower()))
+            if len(differ) != 1 or differ[0] == 0:
+                continue
+            state, other_state = words[differ[0]].lower(), others[differ[0]].lower()
+            # `valve_open` / `valve_shut` are opposite actions, not two places (the lexicon's opposites)
+            if not opposes(state, other_state) and other_state not in (f"un{state}", state.removeprefix("un")):
+                found.append((one, state, other, other_state))
     return found
 
 
-def _role(state: str, wording: str) -> str | None:
+def _role(state: str, wording: str, target: set[str]) -> str | None:
     """ "to" when the request sends the thing to `state`, "from" when it says the thing is in it
-    now or that it failed, None when it says neither (or both)."""
+    now, was sent there ("went to reserve") or that it failed; None when it says neither (or both).
+    A clause that names another thing than the order's `target` ("88.6 is on main, switch 95.8
+    back") says nothing of this one."""
     word = re.escape(state)
-    to = re.search(rf"\b{_TO}{word}\b", wording, re.IGNORECASE)
-    now = re.search(rf"\b{_NOW}{word}\b", wording, re.IGNORECASE) or \
-        re.search(rf"\b{word}\b(?:[^,.;:!?]|\.(?=\w)){{0,30}}?\s{_FAILED}", wording, re.IGNORECASE)
-    if bool(to) == bool(now):
+    to = now = False
+    for clause in _CLAUSES.split(wording):
+        if _names_another(clause, target):
+            continue
+        for match in re.finditer(rf"\b{_TO}{word}\b", clause, re.IGNORECASE):
+            if _PAST.search(clause[: match.start()]):
+                now = True  # "went to reserve at 3": where it is, not where it is sent
+            else:
+                to = True
+        now = now or bool(re.search(rf"\b{_NOW}{word}\b", clause, re.IGNORECASE) or
+                          re.search(rf"\b{word}\b(?:[^,.;:!?]|\.(?=\w)){{0,30}}?\s{_FAILED}", clause, re.IGNORECASE))
+    if to == now:
         return None
     return "to" if to else "from"
+
+
+# clauses, and the "." that ends a sentence (not the one inside "88.6")
+_CLAUSES = re.compile(r"[,;:!?\n]|\.(?!\w)|\s(?:and|but|so|then)\s", re.IGNORECASE)
+# a move told as done: "went to", "was switched over to", "failed over to"
+_PAST = re.compile(r"\b(?:went|gone|been|was|were|had|has|[a-z]+ed)(?:\s+\w+){0,2}\s*$", re.IGNORECASE)
+# a value in a clause: a token with a digit ("88.6", "K2", "mt_031")
+_VALUE = re.compile(r"(?<![\w.])[\w./@-]*\d[\w./@-]*(?![\w])")
+
+
+def _names_another(clause: str, target: set[str]) -> bool:
+    """Whether the clause names a thing with a digit in it that is none of the order's targets."""
+    return bool(target) and any(value.lower().rstrip(".") not in target for value in _VALUE.findall(clause))
 
 
 def twin_asked(scored: list[Candidate], wording: str) -> tuple[set[str], set[str]]:
@@ -66,9 +93,15 @@ def twin_asked(scored: list[Candidate], wording: str) -> tuple[set[str], set[str
     asked: set[str] = set()
     left: set[str] = set()
     for one, state, other, other_state in twins(scored):
-        roles = {state: _role(state, wording), other_state: _role(other_state, wording)}
+        ordered = one.action_hit or other.action_hit or _switch_said(wording)
+        if not ordered and not _BACK.search(wording):
+            continue  # "K2 is on bottles, leave it there": a state told, no order for either
+        target = {str(value).lower() for value in (*one.filled.args.values(), *other.filled.args.values())}
+        roles = {state: _role(state, wording, target), other_state: _role(other_state, wording, target)}
         goes = [name for name, role in ((one.name, roles[state]), (other.name, roles[other_state])) if role == "to"]
         leaves = [name for name, role in ((one.name, roles[state]), (other.name, roles[other_state])) if role == "from"]
+        if not ordered:
+            goes, leaves = [], []  # "bring TO6 back from idle": only "back" says which
         if len(goes) == 1 and not (set(leaves) & set(goes)):
             asked.add(goes[0])
             left.add(other.name if goes[0] == one.name else one.name)
@@ -84,7 +117,7 @@ def twin_asked(scored: list[Candidate], wording: str) -> tuple[set[str], set[str
 
 
 def _first_sentence_says_back(description: str) -> bool:
-    first = re.split(r"(?<=[.!?:])\s", description.strip(), maxsplit=1)[0]
+    first = re.split(r"(?<=[.!?:;])\s", description.strip(), maxsplit=1)[0]
     return bool(re.search(r"\bback\b", first, re.IGNORECASE))
 
 
@@ -96,3 +129,11 @@ def switch_asked(wording: str) -> str | None:
             if means(form, "switch"):
                 return form.replace("_", " ")
     return None
+
+
+def _switch_said(wording: str) -> bool:
+    """Whether any word of the request, in any place, means to switch ("… if K2 is on bottles switch
+    it back", where the verb follows the condition without a comma)."""
+    words = re.findall(r"[a-z]+", wording.lower())
+    return any(means(word, "switch") or (at + 1 < len(words) and means(f"{word}_{words[at + 1]}", "switch"))
+               for at, word in enumerate(words))

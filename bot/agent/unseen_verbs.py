@@ -65,7 +65,9 @@ def again_asked(tool_verbs: list[str], wording: str) -> tuple[str, str, str] | N
     it is in."""
     for word, following in words_at_verb_place(wording):
         base = done_again(word) if word.isalpha() and word not in STOPWORDS else None
-        if base and base in tool_verbs:
+        # "reset" is also WordNet's "set to zero": back to how it started, not a value given again
+        # ("reset B4" is no `set_speed` with its default)
+        if base and base in tool_verbs and base != "set":
             return word, base, following
     return None
 
