@@ -18,8 +18,10 @@ from chatops.bot.agent.entities import CLAUSE, Entities, is_unit, stem
 from chatops.bot.agent.enums import enum_aliases
 from chatops.bot.agent.lexicon import LOOK_VERBS, STOPWORDS
 from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.tool_words import own_name_words
 from chatops.bot.agent.values import identifier_shaped, spans_of
+from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.agent.weights import CLEAR_MARGIN, MIN_SIMILARITY, SIMILARITY_TIE
 from chatops.bot.model import Risk
 
@@ -147,7 +149,7 @@ def _names_a_listed_name(candidate: Candidate) -> bool:
                for param in parameters(candidate.spec))
 
 
-def _says_what_to_change(candidate: Candidate) -> bool:
+def _says_what_to_change(candidate: Candidate, wording: str) -> bool:
     """Whether the request gives the value a change is named for: `set_speed` changes a speed, and
     "reset B4" gives none; found by the belt's id alone it would set the speed's default, a value
     nobody gave. A change whose name names none of its parameters ("reboot sw-04") needs only its
@@ -155,7 +157,14 @@ def _says_what_to_change(candidate: Candidate) -> bool:
     own = {stem(word) for word in own_name_words(candidate.spec)[1:]}
     named = [param.name for param in parameters(candidate.spec)
              if {stem(word) for word in param.name.lower().split("_")} & own]
-    return all(candidate.filled.sources.get(name) for name in named)
+    return all(candidate.filled.sources.get(name) for name in named) and not _takes_the_order(candidate, wording)
+
+
+def _takes_the_order(candidate: Candidate, wording: str) -> bool:
+    """Whether one of the change's values is the request's own verb: "retire B4" is no `name_belt`
+    with the name "retire", though the name's pattern takes any lower-case word."""
+    verbs = {word.lower() for word, _ in words_at_verb_place(wording) if is_verb(word)}
+    return any(isinstance(value, str) and value.lower() in verbs for value in candidate.filled.args.values())
 
 
 def by_values(scored: list[Candidate], entities: Entities, question: bool, top: float) -> list[Candidate]:
@@ -186,7 +195,8 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
                                                                 (c.filled.example_fits or _names_a_listed_name(c))))
                and not c.filled.missing and not c.filled.ties
                and plausible(c) and one_clause(c, entities.text, read_from_words=True)
-               and (c.spec.risk is Risk.read or (not leaves_a_target(c, targets) and _says_what_to_change(c)))
+               and (c.spec.risk is Risk.read or
+                    (not leaves_a_target(c, targets) and _says_what_to_change(c, entities.wording)))
                and not not_the_way_back(c, entities.wording)]
     if not fitting:
         return []

@@ -259,6 +259,8 @@ def borrow(candidate: Candidate, previous: Previous, text: str = "") -> dict[str
         for name, value in values.items():
             # an optional value the user's own words name ("just those hotmail ones": hotmail.com)
             narrows = name not in candidate.filled.args and any(word in str(value).lower() for word in row.words)
+            if not _same_kind(previous, candidate, name, value):
+                continue  # the host the last step read is no volume to delete
             if (name in wanted or narrows) and name not in filled.guessed:  # "RUNNING" is no application id
                 found[name] = (value, f"{name} {value} (from the row of {previous.spec.name}'s output "
                                       f"for '{which}': {row.text[:80]})")
@@ -276,20 +278,39 @@ def _from_arguments(candidate: Candidate, previous: Previous, wanted: set[str]) 
     # `namespace=billing` its namespace, though both are bare names either could take
     same_name = {name: value for name, value in previous.step.args.items()
                  if name in wanted and _accepts(candidate.spec, name, value)
-                 and _means_the_same(previous.spec, candidate.spec, name)}
+                 and (name.lower() not in _GENERIC_NAMES or _means_the_same(previous.spec, name, candidate.spec, name))}
+    # a value moves to a parameter that names the same kind of thing: after a read of host `db-1`,
+    # "delete it" is no deletion of a volume called db-1
+    given = {name: value for name, value in filled.args.items() if _same_kind(previous, candidate, name, value)}
     return {name: (value, f"{name} {value} (from the previous step)")
-            for name, value in {**filled.args, **same_name}.items() if name in wanted}
+            for name, value in {**given, **same_name}.items() if name in wanted}
 
 
-def _means_the_same(one: ToolSpec, other: ToolSpec, name: str) -> bool:
-    """Whether the parameter `name` of both tools is the same kind of thing by its description: the
-    same words besides its own name ("CronJob name" both), or neither described. `name` of a host
-    ("host name") is not `name` of a volume ("volume name")."""
-    described = [next((str(p.schema.get("description") or "") for p in parameters(spec) if p.name == name), "")
-                 for spec in (one, other)]
+def _same_kind(previous: Previous, candidate: Candidate, name: str, value: Any) -> bool:
+    """Whether `value`, where it was the last step's argument of the same name, was of the kind of
+    thing the candidate's parameter is: a generic name (`name`, `id`) says nothing of that, its
+    description does. (A value of a parameter named otherwise, a DNS lookup's `name` for a port
+    check's `host`, is left to the values' own shapes.)"""
+    earlier = previous.step.args.get(name)
+    return earlier is None or str(earlier) != str(value) or name.lower() not in _GENERIC_NAMES or \
+        _means_the_same(previous.spec, name, candidate.spec, name)
+
+
+# parameter names that say nothing of what they name: a `cluster` is a cluster in every tool, a
+# `name` may be a host's in one and a volume's in another
+_GENERIC_NAMES = frozenset({"name", "id", "key", "target", "value", "item", "resource", "object", "ref",
+                            "identifier", "uid", "uuid"})
+
+
+def _means_the_same(one: ToolSpec, name: str, other: ToolSpec, other_name: str) -> bool:
+    """Whether a parameter of one tool and one of another are the same kind of thing by their
+    descriptions: the same text, or a word in common besides the parameters' own names. `name` of
+    a host ("host name") is not `name` of a volume ("volume name")."""
+    described = [next((str(p.schema.get("description") or "") for p in parameters(spec) if p.name == param), "")
+                 for spec, param in ((one, name), (other, other_name))]
     if described[0].strip().lower() == described[1].strip().lower():
         return True
-    own = {stem(word) for word in words_of(name.replace("_", " "))}
+    own = {stem(word) for word in words_of(f"{name} {other_name}".replace("_", " "))}
     said = [{stem(word) for word in words_of(text) if word not in STOPWORDS and word.isalpha()} - own - {"eg", "e"}
             for text in described]
     return bool(said[0] & said[1])
