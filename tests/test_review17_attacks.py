@@ -176,7 +176,8 @@ BELT_TOOLS = [
 SPEED_TOOLS = [
     runbook("belt_status", "Speed and state of every conveyor belt", "read", {}),
     runbook("set_speed", "Set the speed of a conveyor belt", "write",
-            {"belt": BELT, "speed": {"type": "int", "min": 1, "max": 5, "default": 5, "description": "speed step 1-5"}}),
+            {"belt": BELT,
+             "speed": {"type": "int", "min": 1, "max": 5, "default": 5, "description": "speed step 1-5"}}),
 ]
 
 

@@ -177,3 +177,25 @@ async def test_a_light_verb_that_puts_a_thing_on_a_listed_value_asks_for_that_ch
     assert calls(await plan(text, BAY_TOOLS)) == [("set_bay_lighting", {"bay": "bay-4", "scheme": scheme})]
     assert not any(step.tool == "set_bay_lighting"
                    for step in getattr(await plan("is bay-4 on the night scheme?", BAY_TOOLS), "steps", []))
+
+
+VAT = {"pattern": "^vat-[0-9]$", "description": "vat, e.g. vat-3"}
+VAT_TOOLS = [
+    runbook("vat_board", "Temperature and level of every fermenting vat", "read", {}),
+    runbook("set_vat_temp", "Set a vat's target temperature", "write",
+            {"vat": VAT, "celsius": {"type": "int", "min": 0, "max": 40, "description": "target in °C"}}),
+    runbook("vat_log", "Readings of one vat over the last hours", "read",
+            {"vat": VAT, "hours": {"type": "int", "min": 1, "max": 48, "default": 6, "description": "hours back"}}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("knock vat-3 down to eighteen degrees, it's foaming", ("set_vat_temp", {"vat": "vat-3", "celsius": 18})),
+    ("bring vat-3 up to twenty-five degrees", ("set_vat_temp", {"vat": "vat-3", "celsius": 25})),
+    ("show me vat-3, the one that tripped", ("vat_log", {"vat": "vat-3"})),
+])
+async def test_a_number_given_in_words_is_that_number(text: str, expected: tuple) -> None:
+    """ "down to eighteen degrees" gives 18 as "down to 18 degrees" does; "the one that tripped" gives
+    no number (a number word is a value only where a value is given: after "to", "at", "by", or
+    before "degrees" or "percent")."""
+    assert calls(await plan(text, VAT_TOOLS)) == [expected]

@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 
 from chatops.bot.agent.durations import UNITS, durations_in, without_fenced
 from chatops.bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
+from chatops.bot.agent.number_words import with_figures
 from chatops.bot.agent.provenance import message_parts
 from chatops.bot.english import english_loaded, english_words
 from chatops.tools.registry import ToolSpec
@@ -345,6 +346,7 @@ def without_quoted(text: str) -> str:
 
 def extract_entities(text: str) -> Entities:
     """Pull URLs, hosts, ports, time zones, paths, quoted strings and numbers out of `text`."""
+    text = with_figures(text)  # "down to eighteen degrees": every number reader sees 18
     found = Entities(text=text)
     blanked = _MARKUP.sub(lambda match: " " * len(match.group(0)), text)  # markup is quoted, never asked
 
