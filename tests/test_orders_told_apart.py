@@ -694,3 +694,24 @@ async def test_of_two_changes_named_by_where_they_send_it_the_state_it_is_in_is_
     the twin whose description says it goes back. Sending it where it already is would be a change
     aimed the wrong way."""
     assert calls(await plan(text, KILN_GAS_TOOLS)) == [(expected, {"kiln": "K2"})]
+
+
+BERTH = {"pattern": "^B-[0-9]{2}$", "description": "berth, e.g. B-07"}
+EMBARGO_TOOLS = [
+    runbook("berths", "Every berth of the marina with its embargo, if any", "read", {}),
+    runbook("place_embargo", "Place an embargo on a berth: no boat may moor or leave it", "write", {"berth": BERTH}),
+    runbook("end_embargo", "End the embargo on a berth", "write", {"berth": BERTH}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("put an embargo on B-07, the pontoon's cracked", "place_embargo"),
+    ("take the embargo off B-07, the pontoon's fixed", "end_embargo"),
+    ("take B-07 off embargo", "end_embargo"),
+    ("don't touch B-08, just lift the embargo on B-07", "end_embargo"),
+])
+async def test_putting_a_thing_on_or_taking_it_off_asks_for_the_change_that_does_it(text: str, expected: str) -> None:
+    """ "put an embargo on B-07" / "take the embargo off B-07": the thing is in both changes' names,
+    so the way decides: taking off is the one whose verb ends or removes by WordNet (end), putting
+    on the other (place). A look at the berths would answer an order with a read."""
+    assert calls(await plan(text, EMBARGO_TOOLS)) == [(expected, {"berth": "B-07"})]

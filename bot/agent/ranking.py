@@ -34,6 +34,7 @@ from chatops.bot.agent.lexicon import (
 )
 from chatops.bot.agent.moved_to import moved_to_a_value
 from chatops.bot.agent.not_asked import undone_writes, writes_told_as_done
+from chatops.bot.agent.noun_orders import noun_ordered
 from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import (
     summary_stems,
@@ -101,7 +102,15 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
 
 def _asked_without_its_verb(scored: list[Candidate], wording: str) -> None:
     """Changes an order asks for without their verb: "put svl-03 back in service" for the way back
-    its description tells (`unstow_antenna`), "go to backup" for the one change that takes `backup`."""
+    its description tells (`unstow_antenna`), "go to backup" for the one change that takes `backup`,
+    "take the stoppage off mt_017" for the one of two stoppage changes that ends it."""
+    if (by_noun := noun_ordered(scored, wording)) is not None:
+        for candidate in scored:
+            if candidate.name == by_noun[0] and not candidate.action_hit:
+                candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
+                candidate.matched.append(by_noun[1])
+                candidate.labels.append(f"+{SYNONYM_POINTS:g} {by_noun[1]!r} (puts on or takes off what it does)")
+                candidate.verb_hit = candidate.action_hit = True
     back = brought_back(scored, wording)
     moved = moved_to_a_value(scored, wording) if not back else set()
     for candidate in scored:
@@ -142,6 +151,9 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     # "n-07 can go back on auto": the way back its description tells is asked, though "go back" is
     # also a rollback's phrase and the tool's "release" a deploy's word
     back = brought_back(every, entities.wording) if not QUESTION.search(text.strip()) else set()
+    # "put a stoppage on mt_014" asks for `lock_stoppage`, though "put * on" is also the lexicon's "add"
+    if not QUESTION.search(text.strip()) and (by_noun := noun_ordered(every, entities.wording)) is not None:
+        back = back | {by_noun[0]}
     scored = [candidate for candidate in every if candidate.name in back or not _undoes(candidate, actions)]
     undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
