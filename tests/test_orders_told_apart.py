@@ -715,3 +715,18 @@ async def test_putting_a_thing_on_or_taking_it_off_asks_for_the_change_that_does
     so the way decides: taking off is the one whose verb ends or removes by WordNet (end), putting
     on the other (place). A look at the berths would answer an order with a read."""
     assert calls(await plan(text, EMBARGO_TOOLS)) == [(expected, {"berth": "B-07"})]
+
+
+BARGE = {"pattern": "^BG-[0-9]{2}$", "description": "barge, e.g. BG-12"}
+BARGE_TOOLS = [
+    runbook("barge_board", "Every barge at the wharf and whether it is held", "read", {}),
+    runbook("hold_barge", "Hold a barge at the wharf past its slot", "write", {"barge": BARGE}),
+    runbook("release_barge", "Release a held barge: it leaves as soon as it is loaded", "write", {"barge": BARGE}),
+]
+
+
+async def test_a_phrasal_verb_around_its_object_is_read_whole() -> None:
+    """ "let BG-12 go": WordNet's "let go" is "release"; with the object between its words it is
+    still that verb, so the release is asked (not a look at the barge). "take … off" is no such
+    verb here: its most frequent sense in WordNet is an aircraft leaving the ground."""
+    assert calls(await plan("crew's aboard, let BG-12 go", BARGE_TOOLS)) == [("release_barge", {"barge": "BG-12"})]

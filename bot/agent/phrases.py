@@ -35,6 +35,26 @@ def words_at_verb_place(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def split_phrasal_verbs(text: str) -> list[tuple[str, str]]:
+    """Each word at an order's verb place with a particle one to three words after it in its clause
+    ("let ARD-1615 go", "cut the barge loose"): (verb, particle). Whether the two make a verb of their own
+    ("let go": release) is for WordNet to say (`bot.agent.unseen_verbs`)."""
+    found: list[tuple[str, str]] = []
+    for part in CLAUSE.split(text):
+        words = words_of(REPREFIX.sub(r"\1", part or ""))
+        stems = [stem(word) for word in words]
+        for at, word in enumerate(words):
+            if verb_place(stems, at):
+                found += [(word, later) for later in words[at + 2: at + 5] if later in _PARTICLES]
+    return found
+
+
+# the particles that close a phrasal verb around its object ("let ARD-1615 go", "cut the barge loose");
+# not "off", "out", "up": "take 0125348810 off FR1687" is no "take off" (WordNet's most frequent
+# sense of which is an aircraft leaving the ground)
+_PARTICLES = frozenset({"go", "loose", "free"})
+
+
 def verb_place(clause: list[str], at: int) -> bool:
     """Whether the token at `at` of a clause stands where an order puts its verb: first, after a
     lead word ("please", "can you"), or as the noun a light verb turns into the order ("put a hold

@@ -14,8 +14,17 @@ import re
 
 from chatops.bot.agent.entities import is_english, stem
 from chatops.bot.agent.lexicon import ACTION_CLASSES, LIGHT_VERBS, STOPWORDS, SYNONYMS, synonym_class
-from chatops.bot.agent.phrases import words_at_verb_place
-from chatops.bot.agent.verb_senses import REQUEST_SENSES, base_forms, done_again, is_verb, means, opposes, senses
+from chatops.bot.agent.phrases import split_phrasal_verbs, words_at_verb_place
+from chatops.bot.agent.verb_senses import (
+    REQUEST_SENSES,
+    TOOL_SENSES,
+    base_forms,
+    done_again,
+    is_verb,
+    means,
+    opposes,
+    senses,
+)
 
 
 @functools.lru_cache(maxsize=1024)  # asked once per tool of a ranking, for the same request
@@ -48,6 +57,12 @@ def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | No
                 if form != verb and means(form, verb) and not opposes(form, verb):
                     return form.replace("_", " "), verb
             break  # the phrasal verb, when WordNet has it, is the verb ("back up" is not "back")
+    for word, particle in split_phrasal_verbs(wording):  # "let ARD-1615 go": "let go" releases
+        form = f"{word}_{particle}"
+        if is_verb(form):  # in its most frequent sense only: "take … off" is also an aircraft's start
+            for verb in tool_verbs:
+                if verb != form and senses(form, 1) & senses(verb, TOOL_SENSES) and not opposes(form, verb):
+                    return form.replace("_", " "), verb
     for slips in slipped_verbs(wording):  # "riase exit-02": of "raise" and "rinse", only "raise" lifts
         meant = sorted((slip, verb) for slip in slips for verb in tool_verbs
                        if slip != verb and means(slip, verb) and not opposes(slip, verb))
