@@ -729,4 +729,5 @@ async def test_a_phrasal_verb_around_its_object_is_read_whole() -> None:
     """ "let BG-12 go": WordNet's "let go" is "release"; with the object between its words it is
     still that verb, so the release is asked (not a look at the barge). "take … off" is no such
     verb here: its most frequent sense in WordNet is an aircraft leaving the ground."""
-    assert calls(await plan("crew's aboard, let BG-12 go", BARGE_TOOLS)) == [("release_barge", {"barge": "BG-12"})]
+    for text in ("let BG-12 go", "tugs are ready, let BG-12 go"):
+        assert calls(await plan(text, BARGE_TOOLS)) == [("release_barge", {"barge": "BG-12"})], text
