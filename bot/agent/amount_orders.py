@@ -12,8 +12,8 @@ import re
 
 from chatops.bot.agent.entities import Entities, stem
 from chatops.bot.agent.filled import Filled
-from chatops.bot.agent.lexicon import LIGHT_VERBS
-from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.lexicon import CLAUSE, LIGHT_VERBS, QUESTION, STOPWORDS
+from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.phrases import at_verb
 from chatops.bot.agent.tool_words import own_name_words
 from chatops.bot.agent.unseen_verbs import verbs_asked
@@ -72,20 +72,37 @@ _PUTTING = frozenset({"put", "keep", "run", "give", "make", "set", "turn"})
 
 def puts_in_a_listed_state(spec: ToolSpec, clauses: list[list[str]], filled: Filled, entities: Entities) -> str | None:
     """ "keep 03/055 on the night plan until further notice" for `set_fixed_plan`: a change named by a
-    light verb is asked by an order that opens with another light verb of putting and names, after
-    "on", "onto", "to", "into" or "the", one of the values the change's own parameter lists. The
-    listed value is the evidence, as "to info" is for "set search-api back to info"."""
+    light verb is asked by an order that opens a clause with another light verb of putting and
+    names, in that clause, one of the values the change's own parameter lists: after "on", "onto",
+    "to" or "into" ("keep S-03 on night"), or right after the verb ("run the event plan on 06/004").
+    The listed value is the evidence, as "to info" is for "set search-api back to info". Not in a
+    question, not after "off", "from" or a negation ("keep S-03 off the night mode", "make sure it
+    isn't on night"), and not a value that names another thing ("run the event check")."""
     own = own_name_words(spec)
-    if spec.risk is Risk.read or not own or own[0] not in LIGHT_VERBS or filled.missing:
+    if spec.risk is Risk.read or not own or own[0] not in LIGHT_VERBS or filled.missing or \
+            QUESTION.search(entities.wording.strip()):
         return None
-    # the tool's own verb ("set the txt on … to …") is `sets_a_listed_value`'s to read: it gives the value after "to"
-    opening = next((clause[0] for clause in clauses if clause and clause[0] in _PUTTING - {own[0]}), None)
-    if opening is None:
-        return None
-    listed = [str(filled.args[param.name]) for param in parameters(spec)
+    listed = [(param, str(filled.args[param.name])) for param in parameters(spec)
               if param.enum and param.name in filled.args and filled.sources.get(param.name)
               and isinstance(filled.args[param.name], str)]
-    if any(re.search(rf"\b(?:on|onto|to|into|the)\s+(?:the\s+|its\s+)?{re.escape(value).replace('_', '[_ ]')}\b",
-                     entities.plain, re.IGNORECASE) for value in listed):
-        return opening
+    for part in CLAUSE.split(entities.plain):
+        words = part.split()
+        # the tool's own verb ("set the txt on … to …") is `sets_a_listed_value`'s to read (the value after "to")
+        if not words or words[0].lower() not in _PUTTING - {own[0]}:
+            continue
+        for param, value in listed:
+            written = re.escape(value).replace("_", "[_ ]")
+            found = re.search(rf"^\s*\S+\s+(?:the\s+)?{written}\b(?P<after>\s+\S+)?"
+                              rf"|(?<!n't\s)(?<!not\s)\b(?:on|onto|to|into)\s+(?:the\s+|its\s+)?{written}\b(?P<next>\s+\S+)?",
+                              part, re.IGNORECASE)
+            following = ((found.group("after") or found.group("next") or "") if found else "").strip().lower()
+            if found and (not following or following in STOPWORDS or _names_the_parameter(following, param)):
+                return words[0].lower()
     return None
+
+
+def _names_the_parameter(word: str, param: Param) -> bool:
+    """Whether `word` is one of the parameter's own words ("plan" of `plan`, "scheme" of a lighting
+    scheme): "the event plan" names the value, "the event check" another thing."""
+    own = {stem(part) for part in re.findall(r"[a-z]+", f"{param.name} {param.schema.get('description', '')}".lower())}
+    return stem(word.strip(".,;:!?")) in own

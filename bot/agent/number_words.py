@@ -3,9 +3,9 @@ down to eighteen degrees" is "down to 18 degrees", "run it at forty percent" is 
 
 Why only there: "one", "two" and "a couple" are everywhere in English ("the one that tripped",
 "two of the belts"), and a number word read as a value where none was meant is a stray argument.
-A number word is a value only right after "to", "at" or "by" (where a new value is given), or
-before "degrees" or "percent". Every reading of numbers downstream (`bot.agent.numbers`) then
-sees the figure the words write."""
+A number word is a value only right after "to" (where a new value is given) or before "degrees"
+or "percent"; not in a time of day, a range, a "from" or a "by", nor in a fenced block of output.
+Every reading of numbers downstream (`bot.agent.numbers`) then sees the figure the words write."""
 
 from __future__ import annotations
 
@@ -20,9 +20,13 @@ _UNIT = "(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + ")"
 _TEN = "(?:" + "|".join(_TENS) + ")"
 # "eighteen", "twenty", "twenty-five", "twenty five", "a hundred", "a hundred and twenty"
 _WORDS = rf"(?:(?:a|one)\s+hundred(?:\s+and\s+(?:{_TEN}(?:[\s-]{_UNIT})?|{_UNIT}))?|{_TEN}(?:[\s-]{_UNIT})?|{_UNIT})"
-_GIVEN = re.compile(rf"(?<=\bto\s)({_WORDS})\b(?![\s-](?:of|o'clock|or)\b)|(?<=\bat\s)({_WORDS})\b(?=\s+per)"
-                    rf"|(?<=\bby\s)({_WORDS})\b(?![\s-](?:of|or)\b)|\b({_WORDS})(?=\s+(?:degrees?|percent|per\s+cent)\b)",
-                    re.IGNORECASE)
+# not a time of day ("to twenty past", "twenty to nine"), a range ("two or three degrees"), where a
+# value was ("from twenty-four degrees") or how much it moved ("up by five degrees")
+_GIVEN = re.compile(rf"\bto\s+({_WORDS})\b(?![\s-](?:of|o'clock|or|past|to|am|pm|and\s+a)\b)"
+                    rf"|\b({_WORDS})(?=\s+(?:degrees?|percent|per\s+cent)\b)", re.IGNORECASE)
+_AFTER_A_NUMBER = re.compile(rf"\b{_WORDS}\s+$", re.IGNORECASE)  # "twenty to nine"
+_BEFORE_NO_VALUE = re.compile(rf"(?:\b(?:from|by|or|to)|\b{_WORDS})\s+$", re.IGNORECASE)
+_FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 
 
 def value(words: str) -> int:
@@ -42,4 +46,14 @@ def with_figures(text: str) -> str:
     """The text with the numbers it gives as values in words written as figures."""
     if not any(word in text.lower() for word in (*_UNITS, *_TENS, "hundred")):
         return text
-    return _GIVEN.sub(lambda match: str(value(next(group for group in match.groups() if group))), text)
+    pasted = [match.span() for match in _FENCED.finditer(text)]  # output pasted in a fenced block stays as written
+
+    def figure(match: re.Match[str]) -> str:
+        words = match.group(1) or match.group(2)
+        before = text[max(0, match.start() - 30): match.start()]
+        if any(start <= match.start() < end for start, end in pasted) or \
+                (_AFTER_A_NUMBER if match.group(1) else _BEFORE_NO_VALUE).search(before):
+            return match.group(0)
+        return match.group(0).replace(words, str(value(words)))
+
+    return _GIVEN.sub(figure, text)
