@@ -22,6 +22,7 @@ import pytest
 
 from chatops.bot.model import Answer, Plan, Step, StepStatus
 from tests.test_understanding import calls, plan, runbook
+from tests.test_values_said import HATCH_TOOLS  # the session's own hatches and holds
 
 SCREEN = "[image: panel.png, 800×600 png] text:"
 
@@ -260,15 +261,6 @@ async def test_guard_a_tainted_read_lends_no_target(text: str) -> None:
 
 # --- 4. durations ---------------------------------------------------------------------------------
 
-HATCH = {"pattern": "^(?:1m|2m|hx-[0-9])$", "description": "hatch: 1m, 2m (the roof hatches, by width) or hx-N"}
-HATCH_TOOLS = [  # the session's own (tests/test_values_said.py)
-    runbook("shut_hatch", "shut a roof hatch for a while; it reopens by itself after the given minutes", "write",
-            {"hatch": HATCH, "minutes": {"type": "int", "min": 0, "max": 1440, "default": 30,
-                                         "description": "minutes shut; 0 = until someone opens it"}}),
-    runbook("seal_hold", "seal the hold for some hours", "write",
-            {"hold": {"pattern": "^H[0-9]$", "description": "hold, e.g. H2"},
-             "hours": {"type": "int", "min": 0, "max": 720, "default": 4, "description": "hours sealed"}}),
-]
 
 
 @pytest.mark.parametrize(("text", "expected"), [

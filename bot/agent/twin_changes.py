@@ -47,7 +47,7 @@ def twins(scored: list[Candidate]) -> list[tuple[Candidate, str, Candidate, str]
             if len(differ) != 1 or differ[0] == 0:
                 continue
             state, other_state = words[differ[0]].lower(), others[differ[0]].lower()
-            # `valve_open` / `valve_shut` are opposite actions, not two places (the lexicon's opposites)
+            # `valve_open` / `valve_shut` are opposite actions (WordNet opposites, or "un…"), not two places
             if not opposes(state, other_state) and other_state not in (f"un{state}", state.removeprefix("un")):
                 found.append((one, state, other, other_state))
     return found
