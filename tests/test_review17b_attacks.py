@@ -61,8 +61,6 @@ async def test_a_listed_value_named_outside_the_order_asks_no_change(text: str) 
     assert not any(tool == "set_sign_mode" for tool, _, _ in steps_of(outcome)), steps_of(outcome)
 
 
-@pytest.mark.xfail(strict=True, reason="older finding (fails at 947231d too), still open: an enum value after "
-                   "'off', 'away from' or a negation is still filled, and the change is found by meaning")
 @pytest.mark.parametrize("text", ["make sure S-03 isn't on night mode", "keep S-03 off the night mode",
                                   "keep S-03 away from the night mode"])
 async def test_keeping_it_off_a_value_never_sets_that_value(text: str) -> None:

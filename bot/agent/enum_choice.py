@@ -33,9 +33,22 @@ def current(value: str, text: str) -> bool:
                      re.IGNORECASE) is not None
 
 
-def without_those_said_otherwise(matches: list[Any], param: Param, text: str) -> list[Any]:
+def left(value: str, text: str) -> bool:
+    """Whether the request gives the value as one to keep away from: "keep S-03 off the night mode",
+    "keep it away from night", "make sure it isn't on night" (not "ran out of reagent", not "set off
+    the pager hook": a verb of keeping or moving comes first)."""
+    return re.search(rf"(?:\b(?:keep|stay|move|take|get|switch|turn)\s+(?:\S+\s+){{0,2}}?(?:off|away\s+from)|"
+                     rf"\b(?:isn't|is\s+not|aren't|are\s+not|not|never|no\s+longer)\s+(?:on|in|at))"
+                     rf"\s+(?:the\s+)?{re.escape(value)}(?![\w.-])", text, re.IGNORECASE) is not None
+
+
+def without_those_said_otherwise(matches: list[Any], param: Param, text: str, *, change: bool = False) -> list[Any]:
     """The values left when more than one is written: those said to be unwell go, then those given
-    as what something is now or was; never all of them."""
+    as what something is now or was; never all of them. For a `change`, a value only said as one to
+    keep away from ("keep S-03 off the night mode") is never the value it sets, even alone."""
+    if change:
+        matches = [value for value in matches if not any(
+            left(name, text) and not destination(name, text) for name in names_of(value, param))]
     for said_otherwise in (described, current):
         if len(matches) > 1:
             matches = [value for value in matches if not any(
