@@ -264,14 +264,14 @@ async def test_guard_a_tainted_read_lends_no_target(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    # "the 1m" rule: a figure after "the" is never a duration, so these fall back to the default
+    # found: a figure after "the" was never read as a duration (the "the 1m" rule), so these fell back to the default
     ("shut hx-3 for the 2h window", ("shut_hatch", {"hatch": "hx-3", "minutes": 120})),
     ("shut hx-3 for the 90m the crane needs", ("shut_hatch", {"hatch": "hx-3", "minutes": 90})),
-    # "fortnight" matched anywhere: "half a fortnight" read as a whole one
+    # found: "half a fortnight" was read as a whole one
     ("seal H2 for half a fortnight", ("seal_hold", {"hold": "H2", "hours": 168})),
-    # the negated duration is the one set
+    # found: the negated duration was the one set
     ("seal H2 for two days, not a day and a half", ("seal_hold", {"hold": "H2", "hours": 48})),
-    # read short: the second part of a compound duration is lost (or is all that is kept)
+    # found (older): the second part of a compound duration was lost, or was all that was kept
     ("shut hx-3 for 2 hours 30 minutes", ("shut_hatch", {"hatch": "hx-3", "minutes": 150})),
     ("shut hx-3 for 2h30m", ("shut_hatch", {"hatch": "hx-3", "minutes": 150})),
     ("shut hx-3 for 1h30", ("shut_hatch", {"hatch": "hx-3", "minutes": 90})),

@@ -141,13 +141,13 @@ async def test_a_value_only_in_pasted_output_is_not_set(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    # "to twenty past" → "to 20 past": was 18 at 947231d, now no plan
+    # found: "to twenty past" became "to 20 past" (18 at 947231d, no plan at the review's commit)
     ("set V03 to twenty past, no wait, set it to 18 degrees", ("set_vat_temp", {"vat": "V03", "degrees": 18})),
-    # "twenty to nine" → "twenty to 9": was 18, now no plan
+    # found: "twenty to nine" became "twenty to 9" (18 at 947231d, no plan at the review's commit)
     ("set V03 to 18 degrees at twenty to nine", ("set_vat_temp", {"vat": "V03", "degrees": 18})),
-    # "from twenty-four degrees" → "from 24 degrees": was 18, now no plan
+    # found: "from twenty-four degrees" became "from 24 degrees" (18 at 947231d, then no plan)
     ("cool V03 down to 18, from twenty-four degrees", ("set_vat_temp", {"vat": "V03", "degrees": 18})),
-    # "by ten percent" → "by 10 percent": was 40, now asks for the percent
+    # found: "by ten percent" became "by 10 percent" (40 at 947231d, then it asked for the percent)
     ("set V03 pump to 40 percent; it climbed by ten percent", ("set_pump_speed", {"vat": "V03", "percent": 40})),
 ])
 async def test_a_number_word_that_gives_no_value_does_not_spoil_the_one_given(text: str, expected: tuple) -> None:

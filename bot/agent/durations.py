@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from chatops.bot.agent.lexicon import FENCED_BLOCK
+
 UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds", "seconds": "seconds",
          "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
          "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours",
@@ -102,7 +104,6 @@ _AFTER_NOT_A_SPAN = re.compile(r"^\s*(?:ago\b|back\b(?!\s+(?:to|on|up)\b)|'s\s+t
 _BEFORE_RULED_OUT = re.compile(r"\b(?:not|rather\s+than|instead\s+of|never)\s+(?:for\s+)?$", re.IGNORECASE)
 # "the 2m" names a thing ("close the 2m", the two-metre telescope) unless a word of time comes first
 # ("for the 2h window", "over the last 30m")
-_FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _THE = re.compile(r"\bthe\s+$", re.IGNORECASE)
 _TIME_WORD_BEFORE_THE = re.compile(r"\b(?:for|in|within|during|over|after|before|past|last|next|first|take|takes|"
                                    r"needs?)\s+the\s+$", re.IGNORECASE)
@@ -118,7 +119,7 @@ def _a_span_to_set(text: str, start: int, end: int, *, figure: bool = False) -> 
 def without_fenced(text: str) -> str:
     """The text with its fenced blocks blanked: "```hx-3 uptime 1.5h```" is output pasted, and a
     duration in it is how long something was, never one to set."""
-    return _FENCED.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text) if "```" in text else text
+    return FENCED_BLOCK.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text) if "```" in text else text
 
 
 def durations_in(text: str) -> list[tuple[int, str]]:

@@ -278,7 +278,7 @@ def _from_arguments(candidate: Candidate, previous: Previous, wanted: set[str]) 
     # `namespace=billing` its namespace, though both are bare names either could take
     same_name = {name: value for name, value in previous.step.args.items()
                  if name in wanted and _accepts(candidate.spec, name, value)
-                 and (name.lower() not in _GENERIC_NAMES or _means_the_same(previous.spec, name, candidate.spec, name))}
+                 and _same_kind(previous, candidate, name, value)}
     # a value moves to a parameter that names the same kind of thing: after a read of host `db-1`,
     # "delete it" is no deletion of a volume called db-1
     given = {name: value for name, value in filled.args.items() if _same_kind(previous, candidate, name, value)}
@@ -293,7 +293,7 @@ def _same_kind(previous: Previous, candidate: Candidate, name: str, value: Any) 
     check's `host`, is left to the values' own shapes.)"""
     earlier = previous.step.args.get(name)
     return earlier is None or str(earlier) != str(value) or name.lower() not in _GENERIC_NAMES or \
-        _means_the_same(previous.spec, name, candidate.spec, name)
+        _means_the_same(previous.spec, candidate.spec, name)
 
 
 # parameter names that say nothing of what they name: a `cluster` is a cluster in every tool, a
@@ -302,15 +302,15 @@ _GENERIC_NAMES = frozenset({"name", "id", "key", "target", "value", "item", "res
                             "identifier", "uid", "uuid"})
 
 
-def _means_the_same(one: ToolSpec, name: str, other: ToolSpec, other_name: str) -> bool:
-    """Whether a parameter of one tool and one of another are the same kind of thing by their
-    descriptions: the same text, or a word in common besides the parameters' own names. `name` of
-    a host ("host name") is not `name` of a volume ("volume name")."""
-    described = [next((str(p.schema.get("description") or "") for p in parameters(spec) if p.name == param), "")
-                 for spec, param in ((one, name), (other, other_name))]
+def _means_the_same(one: ToolSpec, other: ToolSpec, name: str) -> bool:
+    """Whether the parameter `name` of two tools is the same kind of thing by its descriptions: the
+    same text, or a word in common besides the parameter's own name. `name` of a host ("host name")
+    is not `name` of a volume ("volume name")."""
+    described = [next((str(p.schema.get("description") or "") for p in parameters(spec) if p.name == name), "")
+                 for spec in (one, other)]
     if described[0].strip().lower() == described[1].strip().lower():
         return True
-    own = {stem(word) for word in words_of(f"{name} {other_name}".replace("_", " "))}
+    own = {stem(word) for word in words_of(name.replace("_", " "))}
     said = [{stem(word) for word in words_of(text) if word not in STOPWORDS and word.isalpha()} - own - {"eg", "e"}
             for text in described]
     return bool(said[0] & said[1])

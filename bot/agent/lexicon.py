@@ -317,6 +317,10 @@ MAKE_IT_VALUE = re.compile(
 # The words that point back at the last plan ("it", "that one").
 REFERENCES = wordset("it its that this them their those same again previous last")
 
+# A fenced block of pasted output (```…```, or to the end of the message when left open): what it
+# says was printed, not asked.
+FENCED_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+
 # --- questions about an attachment --------------------------------------------------------------
 # "what is wrong here?", "look into this", "why does this fail?": the attachment is the subject.
 ATTACHMENT_QUESTION = re.compile(

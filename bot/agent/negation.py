@@ -192,3 +192,15 @@ def _lead_verbs(param: Param) -> tuple[str, ...]:
     if not is_verb(words[0]) and not joined:
         return ()
     return (words[0], words[2]) if joined else (words[0],)
+
+
+# "88.6 is on reserve", "the main tx's on reserve": a subject and a copula open the text
+_STATE_TOLD = re.compile(r"^\W*(?:the\s+)?[\w./@-]+(?:\s+[\w./@-]+)?(?:\s+(?:is|are|was|were)(?:n't|\s+not)?\b|'s\b)",
+                         re.IGNORECASE)
+
+
+def tells_only_a_state(text: str) -> bool:
+    """Whether what a negation left opens by saying how something is ("88.6 is on reserve", of
+    "88.6 is on reserve, don't switch it back") and no word stands where an order puts its verb:
+    it asks for no change by meaning."""
+    return bool(_STATE_TOLD.match(text)) and not any(is_verb(word) for word, _ in words_at_verb_place(text))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from chatops.bot.agent.lexicon import FENCED_BLOCK
+
 _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
@@ -26,7 +28,6 @@ _GIVEN = re.compile(rf"\bto\s+({_WORDS})\b(?![\s-](?:of|o'clock|or|past|to|am|pm
                     rf"|\b({_WORDS})(?=\s+(?:degrees?|percent|per\s+cent)\b)", re.IGNORECASE)
 _AFTER_A_NUMBER = re.compile(rf"\b{_WORDS}\s+$", re.IGNORECASE)  # "twenty to nine"
 _BEFORE_NO_VALUE = re.compile(rf"(?:\b(?:from|by|or|to)|\b{_WORDS})\s+$", re.IGNORECASE)
-_FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 
 
 def value(words: str) -> int:
@@ -46,7 +47,7 @@ def with_figures(text: str) -> str:
     """The text with the numbers it gives as values in words written as figures."""
     if not any(word in text.lower() for word in (*_UNITS, *_TENS, "hundred")):
         return text
-    pasted = [match.span() for match in _FENCED.finditer(text)]  # output pasted in a fenced block stays as written
+    pasted = [match.span() for match in FENCED_BLOCK.finditer(text)]  # output pasted in a fenced block stays as written
 
     def figure(match: re.Match[str]) -> str:
         words = match.group(1) or match.group(2)

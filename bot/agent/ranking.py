@@ -100,6 +100,14 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
         not leaves_a_target(candidate, targets)
 
 
+def _grant_the_action(candidate: Candidate, said: str, why: str) -> None:
+    """Count the request's words `said` as the candidate's action, for the reason `why`."""
+    candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
+    candidate.matched.append(said)
+    candidate.labels.append(f"+{SYNONYM_POINTS:g} {why}")
+    candidate.verb_hit = candidate.action_hit = True
+
+
 def _asked_without_its_verb(scored: list[Candidate], wording: str) -> None:
     """Changes an order asks for without their verb: "put svl-03 back in service" for the way back
     its description tells (`unstow_antenna`), "go to backup" for the one change that takes `backup`,
@@ -107,33 +115,25 @@ def _asked_without_its_verb(scored: list[Candidate], wording: str) -> None:
     if (by_noun := noun_ordered(scored, wording)) is not None:
         for candidate in scored:
             if candidate.name == by_noun[0] and not candidate.action_hit:
-                candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
-                candidate.matched.append(by_noun[1])
-                candidate.labels.append(f"+{SYNONYM_POINTS:g} {by_noun[1]!r} (puts on or takes off what it does)")
-                candidate.verb_hit = candidate.action_hit = True
+                _grant_the_action(candidate, by_noun[1], f"{by_noun[1]!r} (puts on or takes off what it does)")
     back = brought_back(scored, wording)
     moved = moved_to_a_value(scored, wording) if not back else set()
     for candidate in scored:
         if candidate.action_hit or candidate.name not in back | moved:
             continue
-        said = "brings it back, as its description says" if candidate.name in back else "moves it to a value it takes"
-        candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
-        candidate.matched.append("back" if candidate.name in back else "to")
-        candidate.labels.append(f"+{SYNONYM_POINTS:g} {said}")
-        candidate.verb_hit = candidate.action_hit = True
+        if candidate.name in back:
+            _grant_the_action(candidate, "back", "brings it back, as its description says")
+        else:
+            _grant_the_action(candidate, "to", "moves it to a value it takes")
 
 
-def _twin_asked(scored: list[Candidate], wording: str) -> None:
-    """Of two changes named by where they send a thing, the one the request sends it with a verb
-    of switching and no verb of its own ("mains on K2 has failed, swap it over")."""
-    asked, _ = twin_asked(scored, wording)
+def _twin_asked(scored: list[Candidate], asked: set[str], wording: str) -> None:
+    """Of two changes named by where they send a thing, the one the request sends it (`asked`),
+    with a verb of switching and no verb of its own ("mains on K2 has failed, swap it over")."""
     switching = switch_asked(wording) if asked else None
     for candidate in scored:
         if switching and candidate.name in asked and not candidate.action_hit:
-            candidate.score = round(candidate.score + SYNONYM_POINTS, 2)
-            candidate.matched.append(switching)
-            candidate.labels.append(f"+{SYNONYM_POINTS:g} {switching!r} (switches it to where this sends it)")
-            candidate.verb_hit = candidate.action_hit = True
+            _grant_the_action(candidate, switching, f"{switching!r} (switches it to where this sends it)")
 
 
 Meaning = Callable[[str], Mapping[str, float]]
@@ -150,23 +150,24 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     every = [score_tool(spec, entities) for spec in tools]
     # "n-07 can go back on auto": the way back its description tells is asked, though "go back" is
     # also a rollback's phrase and the tool's "release" a deploy's word
-    back = brought_back(every, entities.wording) if not QUESTION.search(text.strip()) else set()
+    question = bool(QUESTION.search(text.strip()))
+    back = brought_back(every, entities.wording) if not question else set()
     # "put a stoppage on mt_014" asks for `lock_stoppage`, though "put * on" is also the lexicon's "add"
-    if not QUESTION.search(text.strip()) and (by_noun := noun_ordered(every, entities.wording)) is not None:
+    if not question and (by_noun := noun_ordered(every, entities.wording)) is not None:
         back = back | {by_noun[0]}
     scored = [candidate for candidate in every if candidate.name in back or not _undoes(candidate, actions)]
     undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
     scored = [c for c in scored if c.name not in undone and c.name not in done]
-    if not QUESTION.search(text.strip()):
+    if not question:
         _asked_without_its_verb(scored, entities.wording)
         # "main tx has tripped, change over": not back onto main
-        _twin_asked(scored, entities.wording)
-        scored = [c for c in scored if c.name not in twin_asked(scored, entities.wording)[1]]
+        asked_twins, left_twins = twin_asked(scored, entities.wording)
+        _twin_asked(scored, asked_twins, entities.wording)
+        scored = [c for c in scored if c.name not in left_twins]
     offered = {spec.name: spec for spec in tools}
     similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
                   if name in offered}
-    question = bool(QUESTION.search(text.strip()))
     # the closest tools by meaning among those the request may ask for (a question asks for no change)
     askable = sorted((value for name, value in similarity.items()
                       if not question or offered[name].risk is Risk.read), reverse=True)
