@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from chatops.bot.agent.clauses import opens_with, verb_with_object
+from chatops.bot.agent.durations import durations_in
 from chatops.bot.agent.entities import (
     Entities,
     name_words,
@@ -206,6 +207,10 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     # "belt-4" that a text parameter's pattern takes whole is that value, not belt number 4 of a count
     shaped = {span.text.lower() for span in spans if any(
         param.kind == "string" and restrictive(param.schema) and fitting(span.text, param.schema) for param in params)}
+    # "fire up 9d for forty five min": the "9d" a fan id's pattern takes whole is that fan, no 9 days
+    named = {duration for text in shaped for duration in durations_in(text)}
+    counted = dataclasses.replace(entities, durations=[duration for duration in entities.durations
+                                                       if duration not in named]) if named else entities
     for param in numeric:  # "all of it, not just the first 50": 0 where its description makes 0 all
         if param.name not in filled.args and (everything := zero_for_all(param, entities.plain)) is not None:
             put(param, everything, f"{param.name} 0 (all of them, as its description defines 0)",
@@ -224,14 +229,14 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     for param in numeric:  # numbers and free text last: they take what the typed ones left
         if param.name in filled.args:
             continue
-        value, written = number_for(param, entities, used_numbers, spec.summary, only_number=len(numeric) == 1)
+        value, written = number_for(param, counted, used_numbers, spec.summary, only_number=len(numeric) == 1)
         if written and {form.lower() for form in written} & shaped:
             continue
         avoid |= written  # the name it was written in ("CHG4711") is not a text value too
         if value is not None:
             used_numbers.add(value)
             put(param, value, f"{param.name} {value}", FIT_POINTS["number", "int"])
-        elif (refused := refused_number(param, entities, used_numbers)) is not None:
+        elif (refused := refused_number(param, counted, used_numbers)) is not None:
             filled.refused[param.name], written = refused  # "a delay of 300" where it takes 5-120: never its default
             used_numbers.add(written)
     for param in params:  # "for 30 minutes" where the pattern wants "30m"
@@ -268,6 +273,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
               for param in params]
     split_nested(params, filled, entities, put)
     fill_text(params, filled, spans, entities, avoid, objects, tool_words, put, spec.summary)
+    _one_figure_one_value(numeric, params, filled, entities.plain)
     if not filled.verb_value and _switch_opens(params, filled, spec, entities.plain):
         filled.typed_fit += FIT_POINTS["enum", "enum"]  # "unpause etl.orders_daily", "unset noout on rbd-ams"
         filled.verb_value = True
@@ -275,6 +281,26 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if param.required and param.name not in filled.args:
             filled.missing.append(param)
     return filled
+
+
+def _one_figure_one_value(numeric: list[Param], params: list[Param], filled: Filled, text: str) -> None:
+    """A figure written once is one value: "take station 0417 out of service" gives the station
+    `0417` (its pattern takes it whole), not also 417 minutes. A number that a text parameter took
+    as its value leaves the numeric parameter that read the same figure, unless the request writes
+    that figure twice ("fan 12 to speed 12")."""
+    texts = [filled.args[param.name] for param in params
+             if param.kind == "string" and isinstance(filled.args.get(param.name), str)]
+    for param in numeric:
+        value = filled.args.get(param.name)
+        if not isinstance(value, int) or isinstance(value, bool) or \
+                filled.sources.get(param.name) != f"{param.name} {value}":
+            continue
+        if not any(re.fullmatch(r"[0-9]+", taken) and int(taken) == value for taken in texts):
+            continue
+        if sum(int(figure) == value for figure in re.findall(r"(?<![\w.])[0-9]+(?![\w.])", text)) == 1:
+            del filled.args[param.name], filled.sources[param.name]
+            filled.fit -= FIT_POINTS["number", "int"]
+            filled.fit_labels.remove(f"{param.name} {value}")
 
 
 def _with_port(host: str, param: Param, entities: Entities) -> str:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 
 from chatops.bot.agent.candidate import Candidate
-from chatops.bot.agent.entities import STOPWORDS, stem, words_of
+from chatops.bot.agent.entities import CLAUSE, STOPWORDS, stem, words_of
 from chatops.bot.agent.moved_to import takes_from_the_request
 from chatops.bot.model import Risk
 
-# "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal"
-_BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|to\s+(?:work|normal|service|business|the\s+[a-z]+))\b"
+# "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal",
+# "drop BF600B back down"
+_BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|down|"
+                   r"to\s+(?:work|normal|service|business|the\s+[a-z]+))\b"
                    r"(?:\s+(?:the\s+|its\s+)?([a-z][\w.-]*))?"
                    # "TB.P4 is fixed, put it back": back where it was, the clause ending there
                    r"|\b(?:put|bring|get)\s+(?:\S+\s+){1,2}?back(?=\s*(?:$|[,.;!?]|\s(?:and|now|please|pls)\b))",
@@ -32,14 +34,18 @@ _AS_BEFORE = frozenset(stem(word) for word in ("back", "again", "return", "retur
                                                "restore", "restores", "reopen", "reopens"))
 
 
-def brought_back(scored: list[Candidate], wording: str) -> set[str]:
+def brought_back(scored: list[Candidate], wording: str, text: str = "") -> set[str]:
     """The changes the request asks for by bringing something back: the one write whose values
     the request gives and whose description's first sentence says it puts things back as they
-    were; or the write that takes the value named after "back on"."""
-    match = _way_back(wording)
+    were; or the write that takes the value named after "back on". `text` is the request as
+    written, where `wording` has blanked its hosts and quotes (the same length)."""
     writes = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing]
-    if match is None:
+    if _way_back(wording) is None:
         return _as_before_again(scored, writes, wording)
+    # "put BF400A on high, the crew's waiting to go back in": the crew go back, not a fan
+    match = next((match for match in _ways_back(wording) if _about_these(match, wording, writes, text)), None)
+    if match is None:
+        return set()
     named = (match.group(1) or "").lower()
     taking = [c for c in writes if named and takes_from_the_request(c, named)]
     if len(taking) == 1:
@@ -63,11 +69,35 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
 _AGAIN = re.compile(r"\bagain\b", re.IGNORECASE)
 
 
+_POINTING = frozenset({"it", "them", "that", "this", "those", "these", "everything", "all", "her", "him"})
+
+
+def _about_these(match: re.Match[str], wording: str, writes: list[Candidate], text: str) -> bool:
+    """Whether the clause that says "back" is about the thing a change would act on: it is the
+    request's only clause, or it names a value one of the changes takes, or points at one ("put it
+    back"). Another clause's "back" is its own subject's ("the crew's waiting to go back in")."""
+    # a clause ends where its break starts and the next starts after the break's words, not after the
+    # spaces that follow (a blanked host there is the next clause's)
+    breaks = list(CLAUSE.finditer(wording))
+    start = max([0, *(found.start() + len(found.group(0).rstrip()) for found in breaks
+                      if found.end() <= match.start())])
+    end = min([len(wording), *(found.start() for found in breaks if found.start() >= match.end())])
+    if start == 0 and end == len(wording):
+        return True
+    if set(words_of(wording[start:end].lower())) & _POINTING:
+        return True
+    clause = (text if len(text) == len(wording) else wording)[start:end].lower()
+    return any(str(value).lower() in clause for c in writes for value in c.filled.args.values()
+               if not isinstance(value, bool))
+
+
+def _ways_back(wording: str) -> list[re.Match[str]]:
+    return [match for match in _BACK.finditer(wording)
+            if not any(word in _NOT_RESTORING for word in words_of(wording[: match.start()])[-4:])]
+
+
 def _way_back(wording: str) -> re.Match[str] | None:
-    match = _BACK.search(wording)
-    if match is None or any(word in _NOT_RESTORING for word in words_of(wording[: match.start()])[-4:]):
-        return None
-    return match
+    return next(iter(_ways_back(wording)), None)
 
 
 # back to a place named with a determiner ("back on its old node", "back in the rack"), not to a

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 
 from chatops.bot.agent.lexicon import FENCED_BLOCK
+from chatops.bot.agent.number_words import WORDS, value
 
 UNITS = {"s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds", "seconds": "seconds",
          "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
@@ -36,18 +37,26 @@ _SPOKEN_UNITS = {"second": ("seconds", 1), "minute": ("minutes", 1), "hour": ("h
 _SPOKEN_UNIT = "(" + "|".join(_SPOKEN_UNITS) + ")"
 # a unit in the next smaller one, for the parts of it a half or a quarter leaves
 _SMALLER = {"minutes": ("seconds", 60), "hours": ("minutes", 60), "days": ("hours", 24), "weeks": ("hours", 168)}
-# English cardinals people write out for a count of units ("four day withdrawal", "ten minutes")
-CARDINALS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-             "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-             "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90}
-_CARDINAL = "(" + "|".join(sorted((word for word in CARDINALS if word != "one"), key=len, reverse=True)) + ")"
-_COUNT = "(an?|one|" + "|".join(sorted(CARDINALS, key=len, reverse=True)) + r"|\d{1,3})"
+_COUNT = rf"(an?|{WORDS}|\d{{1,3}})"
+# a count of a unit written in words, with the unit spoken or shortened ("forty five min", "ninety mins")
+_SPOKEN_OR_SHORT = "(" + "|".join(("second", "secs?", "minute", "mins?", "hour", "hrs?", "day", "week",
+                                    "fortnight")) + ")"
+_SHORT = {"sec": "second", "secs": "second", "min": "minute", "mins": "minute", "hr": "hour", "hrs": "hour"}
 _FRACTIONS = {"half": 0.5, "quarter": 0.25}
 
 
-def _count(word: str) -> int:
-    word = word.lower()
-    return 1 if word in ("a", "an") else CARDINALS[word] if word in CARDINALS else int(word)
+def _count(words: str) -> int:
+    words = words.lower()
+    return 1 if words in ("a", "an") else int(words) if words.isdigit() else value(words)
+
+
+def _counted(match: re.Match[str]) -> tuple[int, str] | None:
+    """A count in words and its unit ("forty five min"); a lone "one" or "zero" is left to the
+    readings that need a word of time before it ("for one hour"): "the one day" is no span."""
+    words, unit = match.group(1), match.group(2).lower()
+    if words.lower() in ("one", "zero"):
+        return None
+    return _spoken(value(words), _SHORT.get(unit, unit))
 
 
 def _in_smaller(whole: float, unit: str) -> tuple[int, str] | None:
@@ -83,9 +92,8 @@ _WORDED: list[tuple[re.Pattern[str], _Reading]] = [
     # "half an hour", "half a fortnight"
     (re.compile(rf"\bhalf\s+an?\s+{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: _spoken(0.5, match.group(1))),
     (re.compile(r"\b(?:till|until|til|to)\s+tomorrow\b", re.IGNORECASE), lambda match: (1, "days")),
-    # "two fortnights", "four day withdrawal", "ten minutes"
-    (re.compile(rf"(?<![\w-]){_CARDINAL}[\s-]+{_SPOKEN_UNIT}s?\b", re.IGNORECASE),
-     lambda match: _spoken(CARDINALS[match.group(1).lower()], match.group(2))),
+    # "two fortnights", "four day withdrawal", "ten minutes", "forty five min"
+    (re.compile(rf"(?<![\w-])({WORDS})[\s-]+{_SPOKEN_OR_SHORT}s?\b", re.IGNORECASE), _counted),
     (re.compile(rf"\b(?:a\s+)?couple\s+(?:of\s+)?{_SPOKEN_UNIT}s\b", re.IGNORECASE),
      lambda match: _spoken(2, match.group(1))),
     # "for a minute", "off for an hour", "within a day", "for a fortnight": one of the unit, after a
@@ -150,5 +158,6 @@ def durations_in(text: str) -> list[tuple[int, str]]:
         for match in pattern.finditer(text):
             if _a_span_to_set(text, match.start(), match.end()):
                 add(read(match))
-        text = pattern.sub(blank, text)
+        text = pattern.sub(lambda match, read=read: blank(match) if read(match) is not None else match.group(0),
+                           text)
     return found

@@ -21,13 +21,13 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _UNIT = "(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + ")"
 _TEN = "(?:" + "|".join(_TENS) + ")"
 # "eighteen", "twenty", "twenty-five", "twenty five", "a hundred", "a hundred and twenty"
-_WORDS = rf"(?:(?:a|one)\s+hundred(?:\s+and\s+(?:{_TEN}(?:[\s-]{_UNIT})?|{_UNIT}))?|{_TEN}(?:[\s-]{_UNIT})?|{_UNIT})"
+WORDS = rf"(?:(?:a|one)\s+hundred(?:\s+and\s+(?:{_TEN}(?:[\s-]{_UNIT})?|{_UNIT}))?|{_TEN}(?:[\s-]{_UNIT})?|{_UNIT})"
 # not a time of day ("to twenty past", "twenty to nine"), a range ("two or three degrees"), where a
 # value was ("from twenty-four degrees") or how much it moved ("up by five degrees")
-_GIVEN = re.compile(rf"\bto\s+({_WORDS})\b(?![\s-](?:of|o'clock|or|past|to|am|pm|and\s+a)\b)"
-                    rf"|\b({_WORDS})(?=\s+(?:degrees?|percent|per\s+cent)\b)", re.IGNORECASE)
-_AFTER_A_NUMBER = re.compile(rf"\b{_WORDS}\s+$", re.IGNORECASE)  # "twenty to nine"
-_BEFORE_NO_VALUE = re.compile(rf"(?:\b(?:from|by|or|to)|\b{_WORDS})\s+$", re.IGNORECASE)
+_GIVEN = re.compile(rf"\bto\s+({WORDS})\b(?![\s-](?:of|o'clock|or|past|to|am|pm|and\s+a)\b)"
+                    rf"|\b({WORDS})(?=\s+(?:degrees?|percent|per\s+cent)\b)", re.IGNORECASE)
+_AFTER_A_NUMBER = re.compile(rf"\b{WORDS}\s+$", re.IGNORECASE)  # "twenty to nine"
+_BEFORE_NO_VALUE = re.compile(rf"(?:\b(?:from|by|or|to)|\b{WORDS})\s+$", re.IGNORECASE)
 
 
 def value(words: str) -> int:

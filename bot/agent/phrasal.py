@@ -1,5 +1,6 @@
 """Actions a description says with a light verb and a particle phrase: "take a sip trunk out of
-service", "put the shop into maintenance", "bring a node back into rotation". The verb says little
+service", "put the shop into maintenance", "bring a node back into rotation", "put a booster fan on
+high". The verb says little
 (`lexicon.LIGHT_VERBS`); the phrase after the object is the action. A request that moves its object
 the same way with any verb of moving ("pull telnyx-fra out of service", "yank node-7 out of
 rotation", "get the shop into maintenance") asks for that action."""
@@ -17,7 +18,9 @@ from chatops.bot.agent.phrases import at_verb
 MOVING_VERBS = frozenset({*LIGHT_VERBS, "pull", "yank", "knock", "move", "drop", "throw", "send", "pop", "kick",
                           "shift", "swap", "rotate", "cycle"})
 # "take X out of service", "put X into maintenance", "bring X back into rotation", "take X off the rota"
-_TAIL = re.compile(r"^(?:(?:back\s+)?(?:out\s+of|into|in\s+to|onto|off(?:\s+of)?))\s+(?:the\s+)?([a-z][a-z-]{2,})\b")
+# "put a booster fan on high", "put a booster fan back to normal speed"
+_TAIL = re.compile(r"^(?:(?:back\s+)?(?:out\s+of|into|in\s+to|onto|on|off(?:\s+of)?)|back\s+to)\s+(?:the\s+)?"
+                   r"([a-z][a-z-]{2,})\b")
 
 
 _FILLER = frozenset({"the", "back"})  # "bring it back into rotation" moves it into rotation
@@ -45,8 +48,18 @@ def says_the_phrasal_action(phrase: tuple[str, ...], clauses: list[list[str]]) -
         for start, token in enumerate(clause):
             if token not in moving or not at_verb(start, [clause]):
                 continue
+            if _put_on_it(phrase, clause[start + 1: start + 4]):
+                return True
             for gap in range(1, 5):
                 at = start + 1 + gap
                 if [t for t in clause[at: at + len(phrase) + 2] if t not in _FILLER][: len(phrase)] == list(phrase):
                     return True
     return False
+
+
+def _put_on_it(phrase: tuple[str, ...], after: list[str]) -> bool:
+    """ "put a hold on it" says "put it on hold": the state's noun as the object, "on" the thing."""
+    if len(phrase) != 2 or phrase[0] != "on":
+        return False
+    words = [word for word in after if word not in ("a", "an", "the")]
+    return words[:2] == [phrase[1], "on"]

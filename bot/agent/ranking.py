@@ -108,7 +108,7 @@ def _grant_the_action(candidate: Candidate, said: str, why: str) -> None:
     candidate.verb_hit = candidate.action_hit = True
 
 
-def _asked_without_its_verb(scored: list[Candidate], wording: str) -> None:
+def _asked_without_its_verb(scored: list[Candidate], wording: str, text: str) -> None:
     """Changes an order asks for without their verb: "put svl-03 back in service" for the way back
     its description tells (`unstow_antenna`), "go to backup" for the one change that takes `backup`,
     "take the stoppage off mt_017" for the one of two stoppage changes that ends it."""
@@ -116,7 +116,7 @@ def _asked_without_its_verb(scored: list[Candidate], wording: str) -> None:
         for candidate in scored:
             if candidate.name == by_noun[0] and not candidate.action_hit:
                 _grant_the_action(candidate, by_noun[1], f"{by_noun[1]!r} (puts on or takes off what it does)")
-    back = brought_back(scored, wording)
+    back = brought_back(scored, wording, text)
     moved = moved_to_a_value(scored, wording) if not back else set()
     for candidate in scored:
         if candidate.action_hit or candidate.name not in back | moved:
@@ -151,7 +151,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     # "n-07 can go back on auto": the way back its description tells is asked, though "go back" is
     # also a rollback's phrase and the tool's "release" a deploy's word
     question = bool(QUESTION.search(text.strip()))
-    back = brought_back(every, entities.wording) if not question else set()
+    back = brought_back(every, entities.wording, entities.text) if not question else set()
     # "put a stoppage on mt_014" asks for `lock_stoppage`, though "put * on" is also the lexicon's "add"
     if not question and (by_noun := noun_ordered(every, entities.wording)) is not None:
         back = back | {by_noun[0]}
@@ -160,7 +160,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
     scored = [c for c in scored if c.name not in undone and c.name not in done]
     if not question:
-        _asked_without_its_verb(scored, entities.wording)
+        _asked_without_its_verb(scored, entities.wording, entities.text)
         # "main tx has tripped, change over": not back onto main
         asked_twins, left_twins = twin_asked(scored, entities.wording)
         _twin_asked(scored, asked_twins, entities.wording)
