@@ -78,3 +78,34 @@ async def test_a_way_back_is_read_in_the_clause_that_names_its_thing() -> None:
     once a "back" is read in its own clause (a guard: it passes without this session's rules too)."""
     assert calls(await plan("guests are back in the hut, drop 2c back down", HUT_TOOLS)) == \
         [("boiler_timer", {"boiler": "2c"})]
+
+
+HEATER_BAY = {"type": "int", "min": 1, "max": 12, "description": "Bay number, 1 to 12"}
+HEATER_TOOLS = [
+    runbook("set_rinse_temp", "Set the rinse water temperature of a bay", "write",
+            {"bay": HEATER_BAY, "celsius": {"type": "int", "min": 20, "max": 60, "description": "rinse °C, e.g. 35"}}),
+    runbook("close_wash_bay", "Close a wash bay for the given minutes", "write",
+            {"bay": HEATER_BAY, "minutes": {"type": "int", "min": 0, "max": 600, "default": 30,
+                                            "description": "minutes; 0 until someone opens it"}}),
+    runbook("bay_status", "Show one wash bay: water, chemicals, barrier", "read", {"bay": HEATER_BAY}),
+]
+
+
+def _proposed(tool: str, args: dict) -> list:
+    from chatops.bot.model import Plan, Step, StepStatus
+
+    return [Plan(goal="g", steps=[Step(tool=tool, args=args, reason="asked", status=StepStatus.proposed)])]
+
+
+async def test_make_it_a_number_sets_the_value_only_this_change_takes() -> None:
+    """ "make it 40" after `set_rinse_temp(bay=3, celsius=35)`: the bay is the one every bay tool
+    takes (the same 1 to 12), so "it" is still bay 3 and 40 is the temperature; "make it 90" after
+    a closing with no time given is its minutes, the one number only it takes."""
+    history = [{"role": "user", "text": "bay 3 rinse to 35"}, {"role": "bot", "text": "proposed set_rinse_temp"}]
+    assert calls(await plan("make it 40", HEATER_TOOLS, history=history,
+                            earlier=_proposed("set_rinse_temp", {"bay": 3, "celsius": 35}))) == \
+        [("set_rinse_temp", {"bay": 3, "celsius": 40})]
+    history = [{"role": "user", "text": "close bay 7"}, {"role": "bot", "text": "proposed close_wash_bay"}]
+    assert calls(await plan("make it 90", HEATER_TOOLS, history=history,
+                            earlier=_proposed("close_wash_bay", {"bay": 7}))) == \
+        [("close_wash_bay", {"bay": 7, "minutes": 90})]

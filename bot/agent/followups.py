@@ -19,7 +19,7 @@ from typing import Any
 
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
-from chatops.bot.agent.entities import extract_entities, stem, words_of
+from chatops.bot.agent.entities import Entities, extract_entities, stem, words_of
 from chatops.bot.agent.lexicon import (
     ACKNOWLEDGEMENT,
     MAKE_IT,
@@ -55,6 +55,9 @@ class Previous:
     step: Step
     spec: ToolSpec
     denied: bool
+    # its parameters other tools on offer take too: what names the thing (`screen`, `bar`), not
+    # the value only this change sets (`level`, `minutes`)
+    shared: frozenset[str] = frozenset()
 
 
 def previous_step(earlier: list[Plan], tools: list[ToolSpec]) -> Previous | None:
@@ -63,8 +66,20 @@ def previous_step(earlier: list[Plan], tools: list[ToolSpec]) -> Previous | None
     for plan in reversed(earlier):
         for step in reversed(plan.steps):
             if step.tool in offered:
-                return Previous(step, offered[step.tool], step.status in (StepStatus.denied, StepStatus.expired))
+                spec = offered[step.tool]
+                others = {(param.name, _shape(param.schema)) for other in tools if other.name != spec.name
+                          for param in parameters(other)}
+                return Previous(step, spec, step.status in (StepStatus.denied, StepStatus.expired),
+                                frozenset(param.name for param in parameters(spec)
+                                          if (param.name, _shape(param.schema)) in others))
     return None
+
+
+def _shape(schema: dict[str, Any]) -> str:
+    """What values a parameter takes, without its words: two tools' `screen` of 1 to 14 name the
+    same screens; a `minutes` of 0 to 240 and one of 0 to 600 are each their own change's."""
+    return repr(sorted((key, repr(value)) for key, value in schema.items()
+                       if key not in ("description", "title", "default", "examples")))
 
 
 def is_acknowledgement(text: str) -> bool:
@@ -118,6 +133,7 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
         # "show 200 instead": the one number replaces the one number of the step it follows (not
         # a number another parameter took: "same for 20481740" names the campaign, not its budget)
         new[numeric[0].name], labels[numeric[0].name] = entities.numbers[0], f"{numeric[0].name} {entities.numbers[0]}"
+    _own_value_made(text, previous, entities, new, labels)
     if _AS_WELL.search(text):  # "write it to the online store as well": the one it had, and this one
         for param in parameters(previous.spec):
             if param.kind == "enum" and param.name in new:
@@ -138,6 +154,26 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
             for param in (alike or fitting)[:1]:
                 new[param.name], labels[param.name] = value, f"{param.name} {value}"
     return new, labels
+
+
+def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict[str, Any],
+                    labels: dict[str, str]) -> None:
+    """ "make it 6" after `set_fader(screen=5, level=6.5)`, "make it 90" after `start_fan(fan=7b)`:
+    the one number goes to the one numeric parameter no other tool takes (the value this change
+    sets), never to the one that names the thing (`screen`, which the other screen tools take
+    too): "it" is the same screen."""
+    if MAKE_IT_VALUE.match(text) is None or len(entities.numbers) != 1 or not previous.shared:
+        return
+    number = entities.numbers[0]
+    numeric = [param for param in parameters(previous.spec) if param.kind in ("int", "number")]
+    own = [param for param in numeric if param.name not in previous.shared]
+    if len(own) != 1 or not fits_bounds(number, own[0].schema) or own[0].name in new:
+        return
+    for param in numeric:
+        if param.name in previous.shared and new.get(param.name) == number:
+            del new[param.name]
+            labels.pop(param.name, None)
+    new[own[0].name], labels[own[0].name] = number, f"{own[0].name} {number}"
 
 
 def _written_alike(before: str, value: str) -> bool:
