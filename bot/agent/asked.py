@@ -40,10 +40,10 @@ def asks_for(spec: ToolSpec, own_texts: Iterable[str], offered: Iterable[ToolSpe
     if _undoes_what_was_asked(spec, own_texts, list(offered)):
         return True
     for text in own_texts:
-        for clause in [text, *REQUEST_SPLIT.split(text)]:
+        for clause in [text, *REQUEST_SPLIT.split(text), *_conditional_action(text)]:
             if not clause or not clause.strip():
                 continue
-            if score_tool(spec, extract_entities(clause)).action_hit:
+            if score_tool(spec, extract_entities(clause)).action_hit or _ranked_as_asked(spec, clause, offered):
                 return True
             if QUESTION.search(clause.strip()):
                 continue
@@ -51,6 +51,25 @@ def asks_for(spec: ToolSpec, own_texts: Iterable[str], offered: Iterable[ToolSpe
             if similarity and _clearly_closest(spec.name, similarity):
                 return True
     return False
+
+
+def _conditional_action(text: str) -> list[str]:
+    """ "check the tower zone and if 0731 is still out of service, put it back": the action with
+    the thing its condition names ("put 0731 back"), as the planner reads it after the check."""
+    from chatops.bot.agent.conditions import action_on_subject, split_conditional  # imports ranking
+
+    conditional = split_conditional(text)
+    return [action_on_subject(conditional)] if conditional is not None else []
+
+
+def _ranked_as_asked(spec: ToolSpec, clause: str, offered: Iterable[ToolSpec]) -> bool:
+    """Whether the planner's ranking reads the clause as an order for this change though its own
+    word is not there: a way back its description tells ("put 0731 back"), a thing put on or taken
+    off, a twin switched to (`bot.agent.ranking`); each from the clause's own words."""
+    from chatops.bot.agent.ranking import rank_tools  # imports this module's neighbours
+
+    tools = list(offered) or [spec]
+    return any(candidate.name == spec.name and candidate.action_hit for candidate in rank_tools(clause, tools))
 
 
 def _undoes_what_was_asked(spec: ToolSpec, own_texts: list[str], offered: list[ToolSpec]) -> bool:

@@ -33,6 +33,7 @@ _FILLERS = wordset("it its it's they them their he she her his is are was were b
                    "so if then")
 _WELL = wordset("fine ok okay healthy good green normal clear alright well")
 _ALL = wordset("everything all every nothing anything")
+_TURNING = wordset("out off down up over")
 
 
 def names_a_state(conditional: Conditional) -> bool:
@@ -67,7 +68,8 @@ def judged(conditional: Conditional, plans: list[Plan]) -> bool | None:
             return None
     said = {stem(word) for line in lines for word in words_of(line)}
     if subject is not None:  # the named thing's own lines: they say its state, or its opposite, or neither
-        if {stem(word) for word in states} & said:
+        # a particle turns the state around ("out of service" is no "in service"): it must be said too
+        if {stem(word) for word in states} & said and all(stem(word) in said for word in states if word in _TURNING):
             return True
         told = {word for line in lines for word in words_of(line)}
         return False if any(opposes(word, state) for word in told for state in states) else None

@@ -71,14 +71,15 @@ def condition_subject(condition: str) -> str | None:
     return subject.group("subject") if subject else None
 
 
-def action_on_subject(conditional: Conditional) -> str:
+def action_on_subject(conditional: Conditional, looked_at: str | None = None) -> str:
     """The action with the thing its condition names in place of its pronoun: "if T2/R05 is still
     stopped, start it" starts T2/R05, not the belts the check listed. A condition whose subject is
-    no value ("if it's still parked", "if the door's unlocked") leaves the action as it is: its
-    pronoun then points at what the check looked at."""
+    no value ("if it's still parked", "if the door's unlocked") points at what the check looked at:
+    `looked_at`, the one value the check ran with ("check screen 11 and if it's still paused, start
+    it again" starts screen 11 again), or, without one, the action is left as it is."""
     value = condition_subject(conditional.condition)
-    if value is None:
-        return conditional.action
+    if value is None:  # what the check looked at stands only for a pronoun, never added to an action
+        return _PRONOUN.sub(looked_at, conditional.action, count=1) if looked_at else conditional.action
     if _PRONOUN.search(conditional.action):
         return _PRONOUN.sub(value, conditional.action, count=1)
     return f"{conditional.action} {value}"

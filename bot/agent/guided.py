@@ -295,12 +295,21 @@ class GuidedPlanner:
             if verdict if verdict is not None else found_problem(request.executed, conditional.condition):
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
                     if any(s.name == ran[-1].tool for s in tools) else None
-                action = await self._plan_text(action_on_subject(conditional), tools, request, previous, meaning=None)
+                values = [value for value in ran[-1].args.values() if isinstance(value, (str, int))
+                          and not isinstance(value, bool)]
+                looked_at = str(values[0]) if len(values) == 1 else None
+                action = await self._plan_text(action_on_subject(conditional, looked_at), tools, request, previous,
+                                               meaning=None)
                 if isinstance(action, Plan) and verdict is None and names_a_state(conditional) and \
                         any(s.risk is Risk.danger for s in action.steps):
                     return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
                                        f"\nThe check does not say whether {conditional.condition}, so I did not "
                                        f"{conditional.action}: that cannot be undone. Ask for it directly if it is so.")
+                if isinstance(action, Plan) and all(any(step.tool == done.tool and step.args == done.args
+                                                        for done in ran) for step in action.steps):
+                    # "… if it's still showing high return air, de-ice it" read as the same check again
+                    return Answer(text=f"{summarize_steps(ran, data=data, knowledge=request.knowledge)}\n"
+                                       f"I found no tool of mine that does this: {conditional.action}.")
                 if isinstance(action, Plan):
                     for step in action.steps:
                         spec = next((s for s in tools if s.name == step.tool), None)

@@ -45,6 +45,7 @@ from chatops.bot.agent.tool_words import (
     typo_of,
 )
 from chatops.bot.agent.unseen_verbs import again_asked, stops_doing, unseen_verb_for, verb_class
+from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.agent.weights import (
     DESCRIPTION_CAP,
     DESCRIPTION_POINTS,
@@ -224,7 +225,8 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             labels.append(f"+{SYNONYM_POINTS:g} {again[0]!r} ({again[1]!r} again, in WordNet)")
             verb_hit = action_hit = True
     if not action_hit and spec.risk is not Risk.read:  # "shut the claims line" for `close_call_queue`
-        tool_verbs = [*own_names[:1], *([lead.replace(" ", "_")] if lead else []), *sorted(example_verbs)]
+        tool_verbs = [*own_names[:1], *([lead.replace(" ", "_")] if lead else []), *sorted(example_verbs),
+                      *(own_names[1:] if len(own_names) == 2 and _starts_an_event(own_names, lead) else [])]
         unseen = unseen_verb_for(tool_verbs, entities.wording)
         if unseen:
             score += SYNONYM_POINTS
@@ -294,6 +296,8 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
     found = {lead} if lead else set(names[:1])
     if (lead or (names[0] if names else "")).lower() in _GENERIC_VERBS and len(names) == 2:
         found.add(names[1])
+    elif len(names) == 2 and _starts_an_event(names, lead):
+        found.add(names[1])  # `start_defrost`: "defrost CAIU5540219" starts the defrost
     # a `noun_verb` name (`cfg_get`, `kv_put`) opens with what it acts on: that keyword is no action
     noun_first = len(names) >= 2 and _ends_with_its_action(names, lead)
     found.update(" ".join(words_of(keyword)) for keyword in keywords
@@ -305,6 +309,17 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
                                                      (cls is not None and cls == lead_class))) or cls in ACTION_CLASSES:
             found.add(word)
     return found
+
+
+# verbs that begin an event the name's noun says: "start a defrost", "trigger a failover", "run a scrub"
+_BEGINNING_VERBS = frozenset({"start", "begin", "trigger", "launch", "initiate", "run", "kick"})
+
+
+def _starts_an_event(names: list[str], lead: str | None) -> bool:
+    """Whether a two-word name is a verb that begins something and a noun English also uses as the
+    verb of doing it (`start_defrost`, `trigger_failover`, `run_backup`), by WordNet."""
+    return (lead or names[0]).lower() in _BEGINNING_VERBS and names[0].lower() in _BEGINNING_VERBS and \
+        is_verb(names[1].lower())
 
 
 def _ends_with_its_action(names: list[str], lead: str | None) -> bool:
