@@ -109,3 +109,15 @@ async def test_make_it_a_number_sets_the_value_only_this_change_takes() -> None:
     assert calls(await plan("make it 90", HEATER_TOOLS, history=history,
                             earlier=_proposed("close_wash_bay", {"bay": 7}))) == \
         [("close_wash_bay", {"bay": 7, "minutes": 90})]
+
+
+async def test_same_for_another_thing_written_as_a_figure_keeps_the_count() -> None:
+    """ "same for 015" after closing bay 014 for 30 minutes: 015 is the bay (its pattern takes it
+    whole), not 15 minutes in place of the 30."""
+    from chatops.bot.model import Plan, Step, StepStatus
+
+    ran = [Plan(goal="g", steps=[Step(tool="close_bay", args={"bay": "014", "minutes": 30}, reason="asked",
+                                      status=StepStatus.succeeded, summary="bay 014 closed for 30 min")])]
+    history = [{"role": "user", "text": "close bay 014 for 30 min"}, {"role": "bot", "text": "close_bay ran"}]
+    assert calls(await plan("same for 015", WASH_TOOLS, history=history, earlier=ran)) == \
+        [("close_bay", {"bay": "015", "minutes": 30})]

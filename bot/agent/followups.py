@@ -128,7 +128,7 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
             labels.pop(name, None)
     numeric = [p for p in parameters(previous.spec) if p.kind in ("int", "number") and p.name in previous.step.args]
     if len(entities.numbers) == 1 and len(numeric) == 1 and numeric[0].name not in new and not entities.ports \
-            and str(entities.numbers[0]) not in {str(value) for value in new.values()} \
+            and not any(_same_figure(value, entities.numbers[0]) for value in new.values()) \
             and fits_bounds(entities.numbers[0], numeric[0].schema):
         # "show 200 instead": the one number replaces the one number of the step it follows (not
         # a number another parameter took: "same for 20481740" names the campaign, not its budget)
@@ -174,6 +174,11 @@ def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict
             del new[param.name]
             labels.pop(param.name, None)
     new[own[0].name], labels[own[0].name] = number, f"{own[0].name} {number}"
+
+
+def _same_figure(value: Any, number: int) -> bool:
+    """Whether a value is the number written down ("0418" is 418: the station, not its minutes)."""
+    return not isinstance(value, bool) and re.fullmatch(r"[0-9]+", str(value)) is not None and int(str(value)) == number
 
 
 def _written_alike(before: str, value: str) -> bool:
