@@ -121,3 +121,13 @@ async def test_same_for_another_thing_written_as_a_figure_keeps_the_count() -> N
     history = [{"role": "user", "text": "close bay 014 for 30 min"}, {"role": "bot", "text": "close_bay ran"}]
     assert calls(await plan("same for 015", WASH_TOOLS, history=history, earlier=ran)) == \
         [("close_bay", {"bay": "015", "minutes": 30})]
+
+
+async def test_a_part_that_tells_how_things_are_is_no_second_step() -> None:
+    """ "close bay 014, the dryer is dead and cars are queueing in the bays": the order is the
+    closing; "cars are queueing in the bays" tells the story (a subject and "are"), it asks for no
+    listing of the bays (a question in its place still would: `final`'s "… and who's on call for
+    data" in the eval)."""
+    for text in ("close bay 014, the dryer is dead and cars are queueing in the bays",
+                 "close bay 014 and the other bays are washing fine"):
+        assert calls(await plan(text, WASH_TOOLS)) == [("close_bay", {"bay": "014"})], text
