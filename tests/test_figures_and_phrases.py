@@ -131,3 +131,45 @@ async def test_a_part_that_tells_how_things_are_is_no_second_step() -> None:
     for text in ("close bay 014, the dryer is dead and cars are queueing in the bays",
                  "close bay 014 and the other bays are washing fine"):
         assert calls(await plan(text, WASH_TOOLS)) == [("close_bay", {"bay": "014"})], text
+
+
+KILN_TOOLS = [
+    runbook("set_kiln_alarm", "set the alarm temp for every kiln in one row: it sounds when the kiln reads this or "
+                              "colder", "write",
+            {"row": {"type": "int", "min": 1, "max": 20, "description": "row number e.g. 4"},
+             "celsius": {"type": "int", "min": -5, "max": 5, "allow_leading_dash": True,
+                         "description": "deg C, whole degrees, -5 to 5"}}),
+    runbook("hold_firing", "Hold the firing of a row: the burners stop and the vent fans come on to full while "
+                           "held", "write",
+            {"row": {"type": "int", "min": 1, "max": 20, "description": "row number e.g. 4"},
+             "fans": {"type": "bool", "default": True, "description": "Bring the vent fans up to full while held"}}),
+]
+
+
+def _dimmer_tool() -> list:
+    """An MCP tool (a `number` parameter, which runbooks do not have)."""
+    from mcp.types import Tool
+
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
+
+    listed = {"name": "set_dimmer", "description": "Set the glow dimmer of a kiln row: from 0.0 to 10.0",
+              "annotations": {"readOnlyHint": False},
+              "inputSchema": {"type": "object", "required": ["row", "level"], "properties": {
+                  "row": {"type": "integer", "minimum": 1, "maximum": 20, "description": "row number e.g. 4"},
+                  "level": {"type": "number", "minimum": 0, "maximum": 10, "description": "dimmer level, e.g. 6.5"}}}}
+    return [MCPServers([])._spec(MCPServerConfig(name="kiln", command="false"), Tool.model_validate(listed))]
+
+
+async def test_values_said_the_way_people_say_them() -> None:
+    """ "row 7's alarm" is row 7 (the possessive is the row's), "to minus one" is -1, "to six and
+    a half" is 6.5, and "keep the vent fans down" puts the flag whose description brings them up
+    to false (its default would run them at full)."""
+    assert calls(await plan("set row 7's alarm to 2 degrees", KILN_TOOLS)) == \
+        [("set_kiln_alarm", {"row": 7, "celsius": 2})]
+    assert calls(await plan("kiln alarm on row 3 to minus one", KILN_TOOLS)) == \
+        [("set_kiln_alarm", {"row": 3, "celsius": -1})]
+    assert calls(await plan("row 13 dimmer to six and a half", [*KILN_TOOLS, *_dimmer_tool()])) == \
+        [("kiln_set_dimmer", {"row": 13, "level": 6.5})]
+    assert calls(await plan("hold row 11 but keep the vent fans down, the dust is settling", KILN_TOOLS)) == \
+        [("hold_firing", {"row": 11, "fans": False})]

@@ -111,15 +111,25 @@ _OPPOSITE_WAYS = {"up": "down", "down": "up", "in": "out", "out": "in", "on": "o
                   "open": "closed", "closed": "open"}
 
 
+# a description that opens by putting a thing one way: "Bring the house lights up to half while paused"
+_PUT_A_WAY = re.compile(r"^\s*[A-Za-z]+\s+(?:the\s+|its\s+)?((?:[a-z]+\s+){0,2}[a-z]+)\s+(up|down|on|off|in|out|open|"
+                        r"closed)\b", re.IGNORECASE)
+
+
 def _opposite_written(param: Param, tokens: list[str]) -> bool:
     """Whether the request puts the flag's thing the other way: "leave the boom down" for `boom_up`
-    ("Raise the boom before pinning"). Without this the flag keeps its default, the opposite of
-    what was asked, and nothing on the card says so."""
+    ("Raise the boom before pinning"), "keep the house lights down" for a `lights` that "Bring[s] the
+    house lights up". Without this the flag keeps its default, the opposite of what was asked, and
+    nothing on the card says so."""
     parts = identifier_words(param.name)
     ways = [part for part in parts if part in _OPPOSITE_WAYS]
     things = {stem(part) for part in parts if part not in _OPPOSITE_WAYS and part not in STOPWORDS}
-    if len(ways) != 1 or not things:
-        return False
+    if len(ways) != 1 or not things:  # "Bring the house lights up to half" for `lights`
+        described = _PUT_A_WAY.match(str(param.schema.get("description", "")))
+        if described is None:
+            return False
+        ways = [described.group(2).lower()]
+        things = {stem(word) for word in words_of(described.group(1)) if word not in STOPWORDS}
     opposite = _OPPOSITE_WAYS[ways[0]]
     return any(stem(token) in things and opposite in tokens[index + 1: index + 3]
                for index, token in enumerate(tokens))

@@ -1,5 +1,6 @@
 """Numbers written in English words where a request gives a value, read as figures: "knock GF02
-down to eighteen degrees" is "down to 18 degrees", "run it at forty percent" is "at 40 percent".
+down to eighteen degrees" is "down to 18 degrees", "run it at forty percent" is "at 40 percent",
+"to minus one" is "to -1".
 
 Why only there: "one", "two" and "a couple" are everywhere in English ("the one that tripped",
 "two of the belts"), and a number word read as a value where none was meant is a stray argument.
@@ -24,14 +25,21 @@ _TEN = "(?:" + "|".join(_TENS) + ")"
 WORDS = rf"(?:(?:a|one)\s+hundred(?:\s+and\s+(?:{_TEN}(?:[\s-]{_UNIT})?|{_UNIT}))?|{_TEN}(?:[\s-]{_UNIT})?|{_UNIT})"
 # not a time of day ("to twenty past", "twenty to nine"), a range ("two or three degrees"), where a
 # value was ("from twenty-four degrees") or how much it moved ("up by five degrees")
-_GIVEN = re.compile(rf"\bto\s+({WORDS})\b(?![\s-](?:of|o'clock|or|past|to|am|pm|and\s+a)\b)"
-                    rf"|\b({WORDS})(?=\s+(?:degrees?|percent|per\s+cent)\b)", re.IGNORECASE)
+_GIVEN = re.compile(rf"\bto\s+((?:minus\s+)?{WORDS})\b(?![\s-](?:of|o'clock|or|past|to|am|pm|and\s+a)\b)"
+                    rf"|\b({WORDS})(?=\s+(?:degrees?|percent|per\s+cent)\b)"
+                    r"|\bat\s+(zero)\b", re.IGNORECASE)  # "kick in at zero": no time of day is "zero"
+# "fader to six and a half", "to 6 and a half": a half more, where no unit of time follows (a duration's)
+_AND_A_HALF = re.compile(rf"\bto\s+({WORDS}|\d{{1,3}})\s+and\s+a\s+half\b(?!\s+(?:hours?|hrs?|minutes?|mins?|"
+                         rf"seconds?|secs?|days?|weeks?|months?|years?|fortnights?)\b)", re.IGNORECASE)
+_MINUS_FIGURE = re.compile(r"\b(to|at)\s+minus\s+(\d{1,3}(?:\.\d+)?)\b", re.IGNORECASE)  # "to minus 2": -2
 _AFTER_A_NUMBER = re.compile(rf"\b{WORDS}\s+$", re.IGNORECASE)  # "twenty to nine"
 _BEFORE_NO_VALUE = re.compile(rf"(?:\b(?:from|by|or|to)|\b{WORDS})\s+$", re.IGNORECASE)
 
 
 def value(words: str) -> int:
     """The number English `words` write ("twenty-five" → 25, "a hundred and ten" → 110)."""
+    if words.lower().startswith("minus"):  # "to minus one": below zero
+        return -value(words[5:].strip())
     total = 0
     for word in re.split(r"[\s-]+", words.lower()):
         if word == "hundred":
@@ -43,14 +51,23 @@ def value(words: str) -> int:
     return total
 
 
+def _figure_of(words: str) -> int:
+    return int(words) if words.isdigit() else value(words)
+
+
 def with_figures(text: str) -> str:
     """The text with the numbers it gives as values in words written as figures."""
+    fenced = [match.span() for match in FENCED_BLOCK.finditer(text)]
+    text = _MINUS_FIGURE.sub(lambda match: match.group(0) if any(start <= match.start() < end for start, end in fenced)
+                             else f"{match.group(1)} -{match.group(2)}", text)
+    text = _AND_A_HALF.sub(lambda match: match.group(0) if any(start <= match.start() < end for start, end in fenced)
+                           else f"to {_figure_of(match.group(1))}.5", text)
     if not any(word in text.lower() for word in (*_UNITS, *_TENS, "hundred")):
         return text
     pasted = [match.span() for match in FENCED_BLOCK.finditer(text)]  # output pasted in a fenced block stays as written
 
     def figure(match: re.Match[str]) -> str:
-        words = match.group(1) or match.group(2)
+        words = match.group(1) or match.group(2) or match.group(3)
         before = text[max(0, match.start() - 30): match.start()]
         if any(start <= match.start() < end for start, end in pasted) or \
                 (_AFTER_A_NUMBER if match.group(1) else _BEFORE_NO_VALUE).search(before):

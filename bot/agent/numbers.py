@@ -41,7 +41,8 @@ def near_number(anchors: frozenset[str], entities: Entities, names: tuple[str, .
     """A number the request writes next to a word naming the parameter: "200 lines", "a 7
     second timeout", "replicas: 5". Numbers inside quoted output never count (see
     `entities.extract_entities`)."""
-    tokens = words_of(entities.plain)
+    # "block 7's auto start": the possessive is the block's, the number 7
+    tokens = [token[:-2] if token.endswith("'s") else token for token in words_of(entities.plain)]
     found: list[tuple[int, int, int]] = []  # (how far from the word naming it, where, the number)
     for index, token in enumerate(tokens):
         if not token.isdigit() or int(token) not in entities.numbers or int(token) in used:
