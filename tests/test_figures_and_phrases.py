@@ -173,3 +173,17 @@ async def test_values_said_the_way_people_say_them() -> None:
         [("kiln_set_dimmer", {"row": 13, "level": 6.5})]
     assert calls(await plan("hold row 11 but keep the vent fans down, the dust is settling", KILN_TOOLS)) == \
         [("hold_firing", {"row": 11, "fans": False})]
+
+
+LANE_TOOLS = [
+    runbook("lane_status", "Show one bowling lane in detail: pinsetter, ball return, game", "read",
+            {"lane": {"type": "int", "min": 1, "max": 24, "description": "Lane number, 1 to 24"}}),
+    runbook("list_lanes", "List every bowling lane: state and game", "read", {}),
+]
+
+
+async def test_an_overview_of_a_thing_with_none_named_is_the_listing() -> None:
+    """ "lane overveiw": the read of one lane needs a lane nobody named; the listing of every lane,
+    on the same noun, is what was asked (not "which lane?"). With a lane named, that lane."""
+    assert calls(await plan("lane overveiw", LANE_TOOLS)) == [("list_lanes", {})]
+    assert calls(await plan("lane 4 overview", LANE_TOOLS)) == [("lane_status", {"lane": 4})]

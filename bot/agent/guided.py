@@ -108,6 +108,7 @@ from chatops.bot.agent.lexicon import (
 from chatops.bot.agent.listed import listed_after, listed_tie, one_step_each, same_action_again
 from chatops.bot.agent.negation import Negations, flags_turned_off, ruled_out, split_negations, tells_only_a_state
 from chatops.bot.agent.offered import offered_step
+from chatops.bot.agent.one_or_all import listing_instead
 from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.planner import data_block, run_model
 from chatops.bot.agent.planning import PlannerError, PlanRequest
@@ -241,8 +242,8 @@ class GuidedPlanner:
         if not ranking or (THANKS.match(text) and ranking[0].score < ACKNOWLEDGEMENT_SCORE):
             # "thanks, all green now": gratitude with a stray weak word is not a request
             return self._no_tool(request.text, tools, injected)
-        chosen = ranking[0]
-        ambiguous = len(ranking) > 1 and ranking[0].score - ranking[1].score < CLEAR_MARGIN
+        chosen = listing_instead(ranking) or ranking[0]  # "screen overview": every screen, not "which one?"
+        ambiguous = len(ranking) > 1 and ranking[0].score - ranking[1].score < CLEAR_MARGIN and chosen is ranking[0]
         if ambiguous and self.choose_with_model:
             name = await self._choose(request.text if not injected else text, ranking[:MAX_CANDIDATES], tools)
             if name == "none":
