@@ -34,6 +34,7 @@ _FILLERS = wordset("it its it's they them their he she her his is are was were b
 _WELL = wordset("fine ok okay healthy good green normal clear alright well")
 _ALL = wordset("everything all every nothing anything")
 _TURNING = wordset("out off down up over")
+_HISTORY = re.compile(r"\((?:was|until|since|formerly|previously|earlier)\b[^()]*\)", re.IGNORECASE)
 
 
 def names_a_state(conditional: Conditional) -> bool:
@@ -60,7 +61,8 @@ def judged(conditional: Conditional, plans: list[Plan]) -> bool | None:
         return not any(step.status is StepStatus.failed or step.outcome == "problem" for step in steps)
     if any(step.status is StepStatus.failed for step in steps):
         return False  # "if it is empty" and the check could not run: nothing says it is
-    lines = [line for step in steps for line in (step.summary or "").splitlines() if line.strip()]
+    # "021  in service (was out of service until 09:10)": what it was is no state it is in
+    lines = [_HISTORY.sub(" ", line) for step in steps for line in (step.summary or "").splitlines() if line.strip()]
     if subject is not None:
         lines = [line for line in lines
                  if re.search(rf"(?<![\w.-]){re.escape(subject)}(?![\w-])", line, re.IGNORECASE)]

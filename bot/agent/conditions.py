@@ -14,8 +14,8 @@ from typing import Any
 
 from chatops.bot.agent.enums import enum_aliases, enum_matches
 from chatops.bot.agent.lexicon import CONDITION
-from chatops.bot.agent.param_kinds import parameters
-from chatops.bot.model import Plan, StepStatus
+from chatops.bot.agent.param_kinds import parameters, same_values
+from chatops.bot.model import Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolSpec
 
 _JOIN = re.compile(r"\s*(?:,\s*)?(?:\band\s+then\b|\band\b|\bthen\b|,)\s*", re.IGNORECASE)
@@ -167,3 +167,20 @@ def _number_beside(stemmed: str, summary: str, percent: bool) -> float | None:
         if bool(near.group(2)) == percent:
             return float(near.group(1).replace(",", ""))
     return None
+
+
+def thing_looked_at(check: Step, tools: list[ToolSpec]) -> str | None:
+    """The one value a check ran with that names a thing a change acts on: a parameter a change on
+    offer takes too, of the same values (`screen` of 1 to 14 for `lane_status` and `resume_show`),
+    not a count of lines or events ("show the last 20 kiosk events": 20 is no kiosk)."""
+    values = [(name, value) for name, value in check.args.items()
+              if isinstance(value, (str, int)) and not isinstance(value, bool)]
+    spec = next((tool for tool in tools if tool.name == check.tool), None)
+    if len(values) != 1 or spec is None:
+        return None
+    name, value = values[0]
+    schema = next((param.schema for param in parameters(spec) if param.name == name), None)
+    shared = schema is not None and any(
+        param.name == name and same_values(param.schema, schema)
+        for tool in tools if tool.risk is not Risk.read for param in parameters(tool))
+    return str(value) if shared else None

@@ -32,16 +32,17 @@ from chatops.bot.agent.lexicon import (
     VERB_LEADS,
 )
 from chatops.bot.agent.numbers import fits_bounds
-from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.param_kinds import parameters, same_values
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.pointed_rows import pointed_row
-from chatops.bot.agent.tool_words import tool_vocabulary
+from chatops.bot.agent.tool_words import own_name_words, tool_vocabulary
 from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.agent.weights import CLEAR_MARGIN
 from chatops.bot.english import is_dictionary_word
 from chatops.bot.model import Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
+_CORRECTION = re.compile(r"^\W*(?:sorry|oops|my\s+bad|i\s+meant|typo)\b", re.IGNORECASE)
 _AS_WELL = re.compile(r"\b(?:as\s+well|too|also)\b", re.IGNORECASE)
 SHORT = 6  # words: a message this short that fits the previous tool is about it
 # "same for billing", "do it again but for nginx": the value the message is about, last.
@@ -67,19 +68,12 @@ def previous_step(earlier: list[Plan], tools: list[ToolSpec]) -> Previous | None
         for step in reversed(plan.steps):
             if step.tool in offered:
                 spec = offered[step.tool]
-                others = {(param.name, _shape(param.schema)) for other in tools if other.name != spec.name
-                          for param in parameters(other)}
+                others = [param for other in tools if other.name != spec.name for param in parameters(other)]
                 return Previous(step, spec, step.status in (StepStatus.denied, StepStatus.expired),
-                                frozenset(param.name for param in parameters(spec)
-                                          if (param.name, _shape(param.schema)) in others))
+                                frozenset(param.name for param in parameters(spec) if any(
+                                    other.name == param.name and same_values(other.schema, param.schema)
+                                    for other in others)))
     return None
-
-
-def _shape(schema: dict[str, Any]) -> str:
-    """What values a parameter takes, without its words: two tools' `screen` of 1 to 14 name the
-    same screens; a `minutes` of 0 to 240 and one of 0 to 600 are each their own change's."""
-    return repr(sorted((key, repr(value)) for key, value in schema.items()
-                       if key not in ("description", "title", "default", "examples")))
 
 
 def is_acknowledgement(text: str) -> bool:
@@ -161,16 +155,23 @@ def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict
     """ "make it 6" after `set_fader(screen=5, level=6.5)`, "make it 90" after `start_fan(fan=7b)`:
     the one number goes to the one numeric parameter no other tool takes (the value this change
     sets), never to the one that names the thing (`screen`, which the other screen tools take
-    too): "it" is the same screen."""
-    if MAKE_IT_VALUE.match(text) is None or len(entities.numbers) != 1 or not previous.shared:
-        return
+    too; `pool` of `scale_pool`): "it" is the same screen."""
+    if MAKE_IT_VALUE.match(text) is None or len(entities.numbers) != 1 or _CORRECTION.match(text):
+        return  # "sorry, make it 6": a correction of what was said, the bay as much as a time
     number = entities.numbers[0]
     numeric = [param for param in parameters(previous.spec) if param.kind in ("int", "number")]
-    own = [param for param in numeric if param.name not in previous.shared]
+    # what names the thing: one the tool's name names (`pool` of `scale_pool`), else a parameter
+    # other tools take alike (`screen`)
+    named = {param.name for param in numeric if param.name.lower() in {word.lower()
+                                                                    for word in own_name_words(previous.spec)}}
+    targets = named or previous.shared
+    if not targets:
+        return
+    own = [param for param in numeric if param.name not in targets]
     if len(own) != 1 or not fits_bounds(number, own[0].schema) or own[0].name in new:
         return
     for param in numeric:
-        if param.name in previous.shared and new.get(param.name) == number:
+        if param.name in targets and new.get(param.name) == number:
             del new[param.name]
             labels.pop(param.name, None)
     new[own[0].name], labels[own[0].name] = number, f"{own[0].name} {number}"

@@ -81,6 +81,7 @@ from chatops.bot.agent.conditions import (
     found_problem,
     split_conditional,
     state_values,
+    thing_looked_at,
 )
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
@@ -106,7 +107,7 @@ from chatops.bot.agent.lexicon import (
     THANKS,
 )
 from chatops.bot.agent.listed import listed_after, listed_tie, one_step_each, same_action_again
-from chatops.bot.agent.negation import Negations, flags_turned_off, ruled_out, split_negations, tells_only_a_state
+from chatops.bot.agent.negation import Negations, flags_turned_off, ruled_out, split_negations
 from chatops.bot.agent.offered import offered_step
 from chatops.bot.agent.one_or_all import listing_instead
 from chatops.bot.agent.param_kinds import Param, parameters
@@ -115,7 +116,13 @@ from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
 from chatops.bot.agent.ranking import Meaning, rank_tools
-from chatops.bot.agent.request_parts import same_named_values, tells_what_happened, the_other_one, with_referent
+from chatops.bot.agent.request_parts import (
+    same_named_values,
+    tells_only_a_state,
+    tells_what_happened,
+    the_other_one,
+    with_referent,
+)
 from chatops.bot.agent.step_wording import (
     ask_for,
     condition_verb,
@@ -299,9 +306,7 @@ class GuidedPlanner:
             if verdict if verdict is not None else found_problem(request.executed, conditional.condition):
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
                     if any(s.name == ran[-1].tool for s in tools) else None
-                values = [value for value in ran[-1].args.values() if isinstance(value, (str, int))
-                          and not isinstance(value, bool)]
-                looked_at = str(values[0]) if len(values) == 1 else None
+                looked_at = thing_looked_at(ran[-1], tools)
                 action = await self._plan_text(action_on_subject(conditional, looked_at), tools, request, previous,
                                                meaning=None)
                 if isinstance(action, Plan) and verdict is None and names_a_state(conditional) and \

@@ -195,16 +195,3 @@ def _lead_verbs(param: Param) -> tuple[str, ...]:
 
 
 # "88.6 is on reserve", "the main tx's on reserve": a subject and a copula open the text
-_STATE_TOLD = re.compile(r"^\W*(?:the\s+)?[\w./@-]+(?:\s+[\w./@-]+)?(?:\s+(?:is|are|was|were)(?:n't|\s+not)?\b|'s\b)",
-                         re.IGNORECASE)
-
-
-_BE = frozenset({"is", "are", "was", "were"})
-
-
-def tells_only_a_state(text: str) -> bool:
-    """Whether what a negation left opens by saying how something is ("88.6 is on reserve", of
-    "88.6 is on reserve, don't switch it back") and no word stands where an order puts its verb:
-    it asks for no change by meaning."""
-    return bool(_STATE_TOLD.match(text)) and not any(
-        is_verb(word) and after not in _BE for word, after in words_at_verb_place(text))  # "pods are …": a subject

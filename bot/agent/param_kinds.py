@@ -149,3 +149,13 @@ def fits_string(value: str, prop: dict[str, Any]) -> bool:
         except re.error:
             return True
     return True
+
+
+def same_values(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two parameters' schemas take the same values, whatever their words: two tools'
+    `screen` of 1 to 14 name the same screens; a `minutes` of 0 to 240 and one of 0 to 600 are
+    each their own change's."""
+    def shape(schema: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted((key, repr(value)) for key, value in schema.items()
+                      if key not in ("description", "title", "default", "examples"))
+    return shape(one) == shape(other)

@@ -35,6 +35,7 @@ from chatops.bot.agent.lexicon import (
 from chatops.bot.agent.moved_to import moved_to_a_value
 from chatops.bot.agent.not_asked import undone_writes, writes_told_as_done
 from chatops.bot.agent.noun_orders import noun_ordered
+from chatops.bot.agent.request_parts import tells_states_only
 from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import (
     summary_stems,
@@ -151,6 +152,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     # "n-07 can go back on auto": the way back its description tells is asked, though "go back" is
     # also a rollback's phrase and the tool's "release" a deploy's word
     question = bool(QUESTION.search(text.strip()))
+    if tells_states_only(text):  # "BF400A is on high", "021 is back to normal": a state told orders nothing
+        every = [candidate for candidate in every if candidate.spec.risk is Risk.read]
     back = brought_back(every, entities.wording, entities.text) if not question else set()
     # "put a stoppage on mt_014" asks for `lock_stoppage`, though "put * on" is also the lexicon's "add"
     if not question and (by_noun := noun_ordered(every, entities.wording)) is not None:

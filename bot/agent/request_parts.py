@@ -8,9 +8,11 @@ import re
 from itertools import pairwise
 
 from chatops.bot.agent.candidate import Candidate
-from chatops.bot.agent.entities import words_of
+from chatops.bot.agent.entities import CLAUSE, words_of
 from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.values import fitting
+from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.model import Step
 
 # past forms that do not end in "-ed" (English's irregular verbs people use telling what happened)
@@ -88,3 +90,33 @@ def same_named_values(best: Candidate, part: str, before: Step, args: dict[str, 
                 fitting(str(value), param.schema):
             found[param.name] = value
     return found
+
+
+_STATE_TOLD = re.compile(r"^\W*(?:the\s+)?[\w./@-]+(?:[:,]?\s+[\w./@-]+)?(?:\s+(?:is|are|was|were|keeps|kept|has|had)"
+                         r"(?:n't|\s+not)?\b|'s\b)",
+                         re.IGNORECASE)
+
+
+_BE = frozenset({"is", "are", "was", "were"})  # after a subject: "pods are …" (no verb "pod")
+_COURTESY = frozenset({"thanks", "thank", "cheers", "please", "pls", "ta"})  # "…, thanks": no order
+
+
+def tells_only_a_state(text: str) -> bool:
+    """Whether a text (a request, a part of one, or what a negation left of it) opens by saying how
+    something is ("88.6 is on reserve", "BF400A keeps going back down") and no word stands where an
+    order puts its verb: it asks for no change ("88.6 is on reserve, don't switch it back")."""
+    return bool(_STATE_TOLD.match(text)) and not any(
+        is_verb(word) and after not in _BE and word not in _COURTESY for word, after in words_at_verb_place(text))
+
+
+_DASH = re.compile(r"\s+[—–-]+\s+|[—–]")  # "… is hammering the db — limit it to 5 per second"
+
+
+def tells_states_only(text: str) -> bool:
+    """Whether every clause of a request tells how something is, or is a lone word (a name, a
+    "thanks"): "BF400A is on high", "BF400A: it's back to normal, thanks". Such a request orders no
+    change, whatever words of a change it holds; "the events table is bloated, vaccum it" has an
+    order (a misspelt one) in its second clause."""
+    clauses = [part for piece in _DASH.split(text) for part in CLAUSE.split(piece) if part and part.strip()]
+    told = [part for part in clauses if tells_only_a_state(part)]
+    return bool(told) and all(part in told or len(words_of(part)) == 1 for part in clauses)

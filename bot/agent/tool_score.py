@@ -162,7 +162,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                     # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
                     acts = counted or (in_verb_place and text in example_verbs) or \
                         (in_verb_place and text in _action_words(own_name_words(spec), lead, own_keywords(spec))
-                         and (text not in LIGHT_VERBS or _ends_the_name(text, own_names)))
+                         and (text not in LIGHT_VERBS or _ends_the_name(text, own_names))
+                         and not (text == _event_noun(own_names, lead) and
+                                  not _acts_on_a_value(text, entities, spec)))
                     action_hit = action_hit or acts
                     subject_opens = subject_opens or (len(clauses) == 1 and position == 0 and not acts)
     verbs = {*own_names[:1], *([lead.lower()] if lead else [])}
@@ -228,6 +230,8 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         tool_verbs = [*own_names[:1], *([lead.replace(" ", "_")] if lead else []), *sorted(example_verbs),
                       *(own_names[1:] if len(own_names) == 2 and _starts_an_event(own_names, lead) else [])]
         unseen = unseen_verb_for(tool_verbs, entities.wording)
+        if unseen and unseen[1] == _event_noun(own_names, lead) and not _acts_on_a_value(unseen[0], entities, spec):
+            unseen = None  # "alert the team" for `trigger_alert`: the team is no alert to trigger
         if unseen:
             score += SYNONYM_POINTS
             matched.append(unseen[0])
@@ -320,6 +324,25 @@ def _starts_an_event(names: list[str], lead: str | None) -> bool:
     verb of doing it (`start_defrost`, `trigger_failover`, `run_backup`), by WordNet."""
     return (lead or names[0]).lower() in _BEGINNING_VERBS and names[0].lower() in _BEGINNING_VERBS and \
         is_verb(names[1].lower())
+
+
+def _event_noun(names: list[str], lead: str | None) -> str | None:
+    return names[1] if len(names) == 2 and _starts_an_event(names, lead) else None
+
+
+def _acts_on_a_value(verb: str, entities: Entities, spec: ToolSpec) -> bool:
+    """Whether the request's verb (the event's noun used as a verb) has for its object a value the
+    tool takes: "defrost C2" defrosts C2; "alert the team about C2" alerts the team, "report it to
+    me" tells me, and neither starts the tool's alert or report."""
+    values = {str(value).lower() for value in fill_arguments(spec, entities).args.values()
+              if not isinstance(value, bool)}
+    words = words_of(entities.text)
+    at = next((index for index, word in enumerate(words)
+               if word.replace("-", "") == verb.lower().replace("-", "")), None)  # "de-ice" is "deice"
+    if at is None:
+        return False
+    after = [word for word in words[at + 1: at + 4] if word not in ("the", "a", "an")]
+    return bool(after) and after[0] in values
 
 
 def _ends_with_its_action(names: list[str], lead: str | None) -> bool:
