@@ -211,6 +211,12 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     named = {duration for text in shaped for duration in durations_in(text)}
     counted = dataclasses.replace(entities, durations=[duration for duration in entities.durations
                                                        if duration not in named]) if named else entities
+    # "it has been down forty five minutes already": how long it lasted is no value of any number
+    if entities.told_durations:
+        told = {count for count, _ in entities.told_durations}
+        counted = dataclasses.replace(
+            counted, numbers=[number for number in counted.numbers if number not in told],
+            durations=[duration for duration in counted.durations if duration not in entities.told_durations])
     for param in numeric:  # "all of it, not just the first 50": 0 where its description makes 0 all
         if param.name not in filled.args and (everything := zero_for_all(param, entities.plain)) is not None:
             put(param, everything, f"{param.name} 0 (all of them, as its description defines 0)",
@@ -232,6 +238,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         value, written = number_for(param, counted, used_numbers, spec.summary, only_number=len(numeric) == 1)
         if written and {form.lower() for form in written} & shaped:
             continue
+        if value is not None and _named_for_a_text(value, params, entities.plain):
+            continue  # "close gate 12" for a gate `^[0-9]{2}$`: gate 12, not 12 minutes
         avoid |= written  # the name it was written in ("CHG4711") is not a text value too
         if value is not None:
             used_numbers.add(value)
@@ -281,6 +289,19 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if param.required and param.name not in filled.args:
             filled.missing.append(param)
     return filled
+
+
+def _named_for_a_text(number: int, params: list[Param], text: str) -> bool:
+    """Whether the figure stands right after the name of a text parameter whose pattern takes it
+    whole ("gate 12" for `gate` of `^[0-9]{2}$`): that parameter's value, no count."""
+    words = words_of(text)
+    if sum(word.isdigit() and int(word) == number for word in words) > 1:
+        return False  # "close gate 30 for 30 minutes": one for each
+    names = {stem(param.name.lower()) for param in params
+             if param.kind == "string" and restrictive(param.schema)}
+    return any(index and stem(words[index - 1]) in names and word.isdigit() and int(word) == number and any(
+        param.kind == "string" and stem(param.name.lower()) == stem(words[index - 1]) and fitting(word, param.schema)
+        for param in params) for index, word in enumerate(words))
 
 
 def _one_figure_one_value(numeric: list[Param], params: list[Param], filled: Filled, text: str) -> None:

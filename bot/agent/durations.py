@@ -124,6 +124,22 @@ def _a_span_to_set(text: str, start: int, end: int, *, figure: bool = False) -> 
     return not (figure and _THE.search(before) and not _TIME_WORD_BEFORE_THE.search(before))
 
 
+# how long something has been, or a point in a span, rather than a span to set: "has been down forty
+# five minutes already", "at the 45 minute mark", "for one of the two hours"
+_TOLD_BEFORE = re.compile(r"\bbeen\s+(?:[a-z]+\s+)?(?:for\s+)?$|\bof\s+the\s+$", re.IGNORECASE)
+_TOLD_AFTER = re.compile(r"^\s*(?:already|mark|point)\b", re.IGNORECASE)
+
+
+def durations_told(text: str) -> list[tuple[int, str]]:
+    """The durations the text writes that tell how long something has lasted, or a point in a
+    span: still spans of time (no figure of theirs is an id or a count), but no value to set."""
+    told = []
+    for duration, start, end in _spans(text):
+        if _TOLD_BEFORE.search(text[:start]) or _TOLD_AFTER.match(text[end:]):
+            told.append(duration)
+    return told
+
+
 def without_fenced(text: str) -> str:
     """The text with its fenced blocks blanked: "```hx-3 uptime 1.5h```" is output pasted, and a
     duration in it is how long something was, never one to set."""
@@ -134,10 +150,19 @@ def durations_in(text: str) -> list[tuple[int, str]]:
     """Every duration the text writes for a span of time to set, each once: figures first ("2h30m"
     as 150 minutes, "1.5h" as 90), then words."""
     found: list[tuple[int, str]] = []
-
-    def add(duration: tuple[int, str] | None) -> None:
-        if duration is not None and duration not in found:
+    for duration, _, _ in _spans(text):
+        if duration not in found:
             found.append(duration)
+    return found
+
+
+def _spans(text: str) -> list[tuple[tuple[int, str], int, int]]:
+    """Each duration the text writes with where it stands (see `durations_in`)."""
+    found: list[tuple[tuple[int, str], int, int]] = []
+
+    def add(duration: tuple[int, str] | None, match: re.Match[str]) -> None:
+        if duration is not None:
+            found.append((duration, match.start(), match.end()))
 
     def blank(match: re.Match[str]) -> str:
         return " " * len(match.group(0))
@@ -146,18 +171,18 @@ def durations_in(text: str) -> list[tuple[int, str]]:
         if _a_span_to_set(text, match.start(), match.end(), figure=True):
             first = int(match.group(1))
             add((first * 60 + int(match.group(2)), "minutes") if match.group(2) is not None
-                else (first * 24 + int(match.group(3)), "hours"))
+                else (first * 24 + int(match.group(3)), "hours"), match)
     text = _TWO_PARTS.sub(blank, text)
     for match in _FIGURE.finditer(text):
         if _a_span_to_set(text, match.start(), match.end(), figure=True):
-            add((int(match.group(1)), UNITS[match.group(2).lower()]))
+            add((int(match.group(1)), UNITS[match.group(2).lower()]), match)
     for match in _DECIMAL.finditer(text):
         if _a_span_to_set(text, match.start(), match.end(), figure=True):
-            add(_in_smaller(float(match.group(1)), UNITS[match.group(2).lower()]))
+            add(_in_smaller(float(match.group(1)), UNITS[match.group(2).lower()]), match)
     for pattern, read in _WORDED:
         for match in pattern.finditer(text):
             if _a_span_to_set(text, match.start(), match.end()):
-                add(read(match))
+                add(read(match), match)
         text = pattern.sub(lambda match, read=read: blank(match) if read(match) is not None else match.group(0),
                            text)
     return found

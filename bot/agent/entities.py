@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import available_timezones
 
-from chatops.bot.agent.durations import UNITS, durations_in, without_fenced
+from chatops.bot.agent.durations import UNITS, durations_in, durations_told, without_fenced
 from chatops.bot.agent.lexicon import CLAUSE, FILE_SUFFIXES, STOPWORDS, VERB_LEADS
 from chatops.bot.agent.number_words import with_figures
 from chatops.bot.agent.provenance import message_parts
@@ -194,6 +194,8 @@ class Entities:
     # that kind (a `number`, or one whose minimum is below zero) only
     measures: list[float] = field(default_factory=list)
     durations: list[tuple[int, str]] = field(default_factory=list)  # "30d", "14 days": (30, "days")
+    # of those, how long something has lasted ("has been down 45 minutes already"): no value to set
+    told_durations: list[tuple[int, str]] = field(default_factory=list)
     sizes: list[tuple[int | float, str]] = field(default_factory=list)  # "500 GB", "50G", "1.5 TiB": (500, "gb")
     words: list[str] = field(default_factory=list)  # the remaining plain words, lower case
     text: str = ""  # the text the entities came from (the user's own words)
@@ -443,6 +445,7 @@ def extract_entities(text: str) -> Entities:
     timed = _without_quoted_output(without_fenced(unquoted)) if "```" in unquoted else counted
     for duration in durations_in(timed):  # "30m", "till tomorrow", "an hour and a half"
         add_unique(found.durations, duration)
+    found.told_durations = durations_told(timed)
     for match in _SIZE.finditer(counted):
         amount = float(match.group(1))
         add_unique(found.sizes, (int(amount) if amount.is_integer() else amount, _SIZE_UNITS[match.group(2).lower()]))

@@ -21,8 +21,8 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
          "ninety": 90}
 _UNIT = "(?:" + "|".join(sorted(_UNITS, key=len, reverse=True)) + ")"
 _TEN = "(?:" + "|".join(_TENS) + ")"
-# "eighteen", "twenty", "twenty-five", "twenty five", "a hundred", "a hundred and twenty"
-WORDS = rf"(?:(?:a|one)\s+hundred(?:\s+and\s+(?:{_TEN}(?:[\s-]{_UNIT})?|{_UNIT}))?|{_TEN}(?:[\s-]{_UNIT})?|{_UNIT})"
+# "eighteen", "twenty", "twenty-five", "twenty five", "a hundred", "two hundred and forty"
+WORDS = rf"(?:(?:a|{_UNIT})\s+hundred(?:\s+and\s+(?:{_TEN}(?:[\s-]{_UNIT})?|{_UNIT}))?|{_TEN}(?:[\s-]{_UNIT})?|{_UNIT})"
 # not a time of day ("to twenty past", "twenty to nine"), a range ("two or three degrees"), where a
 # value was ("from twenty-four degrees") or how much it moved ("up by five degrees")
 _GIVEN = re.compile(rf"\bto\s+((?:minus\s+)?{WORDS})\b(?![\s-](?:of|o'clock|or|past|to|am|pm|and\s+a)\b)"
