@@ -24,6 +24,12 @@ _LIST_JOINS = re.compile(r"\s*(?:,|&|\+|/)?\s*(?:(?:and|then)\s+(?:then\s+)?)?",
 MAX_LISTED = 5  # more values than this in one request are asked about, not run one by one
 
 
+# a part that orders its own change in the passive or with "needs": "node-4 is to be drained",
+# "node-4 needs draining", "node-4 needs to be drained", "node-4 should be drained"
+_ORDERED_ITS_OWN_WAY = re.compile(r"\s*\b(?:(?:is|are)\s+to\s+be\b|needs?\s+(?:to\s+be\s+)?[a-z]+(?:ing|ed)\b|"
+                                  r"(?:should|must)\s+be\s+[a-z]+ed\b)", re.IGNORECASE)
+
+
 def _written(value: str, text: str) -> re.Match[str] | None:
     """Where the request writes `value` as a whole value ("2.9", not the "2.9" of "2.95")."""
     return re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", text, re.IGNORECASE)
@@ -46,6 +52,8 @@ def listed_tie(filled: Filled, text: str) -> tuple[str, list[str]] | None:
     found.sort()
     if not 2 <= len(found) <= MAX_LISTED:
         return None
+    if _ORDERED_ITS_OWN_WAY.match(text[found[-1][1]:]):
+        return None  # "… node-3 and node-4 is to be drained": the last is the subject of its own order
     for (_, end, _), (start, _, _) in itertools.pairwise(found):
         between = text[end:start]
         if not between.strip() or not _LIST_JOINS.fullmatch(between):
@@ -75,7 +83,8 @@ def listed_after(spec: ToolSpec, filled: Filled, text: str) -> tuple[str, list[s
             # the same shape as the first ("web-1 and web-2", "2.9 and 2.8"); a plain word only when
             # it is no English word ("nginx and redis", not "nginx and restart it")
             if more is None or more.lower() in others or more in values or shape_of(word) != shape_of(value) \
-                    or (not any(shape_of(word)) and is_english(word.lower())):
+                    or (not any(shape_of(word)) and is_english(word.lower())) or \
+                    _ORDERED_ITS_OWN_WAY.match(rest[joined.end():]):  # "…, node-4 is to be drained too"
                 break
             values.append(more)
             rest = rest[joined.end():]
@@ -121,6 +130,8 @@ def same_action_again(clause: str, steps: list[Step], tools: list[ToolSpec]) -> 
     twin = next(((name, value) for name, value in filled.args.items() if words and str(value).lower() == words[0]
                  and isinstance(steps[-1].args.get(name), str) and value != steps[-1].args[name]
                  and shape_of(str(value)) == shape_of(steps[-1].args[name]) and any(shape_of(str(value)))), None)
+    if twin is not None and _ORDERED_ITS_OWN_WAY.search(clause):
+        return None  # "cordon node-3 and node-4 is to be drained": node-4 is drained, not cordoned
     if twin is not None:
         own, filled_args = [], dict([twin])
     else:
