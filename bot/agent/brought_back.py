@@ -118,4 +118,6 @@ def _first_sentence(description: str) -> str:
 
 
 def _says_as_before(description: str) -> bool:
-    return bool({stem(word) for word in words_of(_first_sentence(description))} & _AS_BEFORE)
+    # "… it runs at full speed until put back": how the way out ends is no way back
+    said = re.split(r"\buntil\b", _first_sentence(description), maxsplit=1, flags=re.IGNORECASE)[0]
+    return bool({stem(word) for word in words_of(said)} & _AS_BEFORE)

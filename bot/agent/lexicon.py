@@ -339,6 +339,7 @@ ATTACHMENT_QUESTION = re.compile(
 # "only", "but", "instead". A bare "not" is left alone ("it is not responding" is a condition).
 NEGATION = re.compile(
     r"\b(?:do\s+not|don'?t|dont|never|without|no\s+need\s+to|please\s+don'?t|doesn'?t\s+need\s+(?:a|to)|"
+    r"(?:needs?|wants?)\s+no|"  # "C2 needs no defrost"
     r"no(?=\s+(?:changes?|writes?|restarts?|actions?|deploys?|touching|modifications?)\b))\s+"
     # a dot inside a word ("example.org", "osd.17") does not end the negated part
     r"(?P<span>(?:[^,.;:!?\n]|\.(?=\w))*?)(?=\s*(?:[,;:!?\n]|\.(?!\w)|\bjust\b|\bonly\b|\bbut\b|\binstead\b|"

@@ -94,9 +94,12 @@ def twin_asked(scored: list[Candidate], wording: str) -> tuple[set[str], set[str
     left: set[str] = set()
     for one, state, other, other_state in twins(scored):
         ordered = one.action_hit or other.action_hit or _switch_said(wording)
-        if not ordered and not _BACK.search(wording):
-            continue  # "K2 is on bottles, leave it there": a state told, no order for either
         target = {str(value).lower() for value in (*one.filled.args.values(), *other.filled.args.values())}
+        # "the shift is back at 6, put BF400A on high": a clause naming another thing says no "back"
+        back_said = any(_BACK.search(clause) and not _names_another(clause, target)
+                        for clause in _CLAUSES.split(wording))
+        if not ordered and not back_said:
+            continue  # "K2 is on bottles, leave it there": a state told, no order for either
         roles = {state: _role(state, wording, target), other_state: _role(other_state, wording, target)}
         goes = [name for name, role in ((one.name, roles[state]), (other.name, roles[other_state])) if role == "to"]
         leaves = [name for name, role in ((one.name, roles[state]), (other.name, roles[other_state])) if role == "from"]
@@ -108,7 +111,7 @@ def twin_asked(scored: list[Candidate], wording: str) -> tuple[set[str], set[str
         elif len(leaves) == 1 and not goes:
             left.add(leaves[0])
             asked.add(other.name if leaves[0] == one.name else one.name)
-        elif not goes and not leaves and _BACK.search(wording):
+        elif not goes and not leaves and back_said:
             back = [c for c in (one, other) if _first_sentence_says_back(c.spec.description)]
             if len(back) == 1:
                 asked.add(back[0].name)
