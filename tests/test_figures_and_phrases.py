@@ -187,3 +187,17 @@ async def test_an_overview_of_a_thing_with_none_named_is_the_listing() -> None:
     on the same noun, is what was asked (not "which lane?"). With a lane named, that lane."""
     assert calls(await plan("lane overveiw", LANE_TOOLS)) == [("list_lanes", {})]
     assert calls(await plan("lane 4 overview", LANE_TOOLS)) == [("lane_status", {"lane": 4})]
+
+
+MIST_TOOLS = [
+    runbook("mist_bench", "start overhead misting on a bench: the misters wet the cuttings every minute", "danger",
+            {"bench": {"type": "int", "min": 1, "max": 40, "description": "bench number e.g. 4"}}),
+    runbook("benches", "list the benches: misting, humidity, cuttings", "read", {}),
+]
+
+
+async def test_an_order_to_switch_off_is_never_a_change_that_starts() -> None:
+    """ "turn the misters off on bench 4": the only misting change starts it; shared words and
+    meaning make it close, but the order puts things off, and it is never proposed."""
+    outcome = await plan("can you turn the misters off on bench 4? the cuttings are soaked", MIST_TOOLS)
+    assert "mist_bench" not in [step.tool for step in getattr(outcome, "steps", [])], outcome

@@ -69,6 +69,9 @@ VERB_LEAD_STEMS = frozenset(stem(word) for word in VERB_LEADS)
 LIGHT_VERB_STEMS = frozenset(stem(word) for word in LIGHT_VERBS)
 
 
+_OPPOSITE_PARTICLE = {"on": "off", "off": "on", "up": "down", "down": "up", "in": "out", "out": "in"}
+
+
 def synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[int, int] | None:
     """Where a synonym phrase occurs among the request's stems, as (start, end), avoiding words
     already counted. A `*` in the phrase stands for one to three words: "put * live" matches
@@ -84,6 +87,8 @@ def synonym_span(synonym: str, tokens: list[str], covered: set[int]) -> tuple[in
         for gap in range(1, 7):
             after = position + len(head) + gap
             if tokens[after: after + len(tail)] == tail:
+                if tail and _OPPOSITE_PARTICLE.get(tail[0]) in tokens[position + len(head): after]:
+                    break  # "turn the sprinklers off on block 6": off, whatever "on" follows
                 span = range(position, after + len(tail))
                 words = set(range(position, position + len(head))) | set(range(after, after + len(tail)))
                 if not covered.intersection(words):

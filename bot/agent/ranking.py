@@ -80,18 +80,37 @@ def _closest(similarity: float, top: float, runner_up: float) -> bool:
     return similarity >= MIN_SIMILARITY or (similarity >= MIN_SIMILARITY - 0.08 and similarity - runner_up >= 0.08)
 
 
+# actions that put things off and those that put them on: an order of one is never a tool of the
+# other found by meaning ("turn the sprinklers off" for "start overhead frost sprinkling")
+_OFF = frozenset({"disable", "shutdown", "suspend"})
+_ON = frozenset({"enable", "create", "resume"})
+_POLES = ((_OFF, _ON), (_ON, _OFF))
+
+
+def _the_other_pole(candidate: Candidate, actions: frozenset[str]) -> bool:
+    """Whether the request's verbs put things one way (off, on) and the change the other."""
+    own = set(tool_actions(candidate.spec))
+    return candidate.spec.risk is not Risk.read and not candidate.action_hit and \
+        any(actions and actions <= one and own and own <= other for one, other in _POLES)
+
+
 def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False,
                    runner_up: float = 0.0, looking: bool = False,
-                   targets: frozenset[tuple[str, ...]] = frozenset()) -> bool:
+                   targets: frozenset[tuple[str, ...]] = frozenset(), actions: frozenset[str] = frozenset()) -> bool:
     """A tool that changes something is only offered when the request asks for that action:
     its action word in an order's verb position ("restart nginx", "can you bounce the worker";
     not its subject: "nginx -t" does not ask for `nginx_reload`), two of its words ("the search
     deployment ... 8 pods"), or, by meaning, when it is the tool the request is closest to and
     clearly so ("evacuate node-7" for `drain_node`), and it takes the value the request changes
-    something to (`targets`): "change report-mailer's schedule to 07:30" is no run of it now."""
+    something to (`targets`): "change report-mailer's schedule to 07:30" is no run of it now; and
+    never when the request's verb (`actions`) puts things off and the tool puts them on, or back."""
     if candidate.spec.risk is Risk.read:
         return True
-    if candidate.action_hit or (len(candidate.matched) >= 2 and not question and not looking):
+    if candidate.action_hit:
+        return True
+    if _the_other_pole(candidate, actions):
+        return False  # "turn the sprinklers off on block 6": an order to switch off is no start, whatever it shares
+    if len(candidate.matched) >= 2 and not question and not looking:
         return True  # "what action items are open?" names `add_action_item`'s words, and asks for none
     similarity = candidate.similarity
     if looking or candidate.subject_opens:  # "just show me the deferred queue", "errors in checkout-web":
@@ -202,7 +221,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             candidates.append(c)
     looking = opens_with(LOOK_VERBS - LIGHT_VERBS, entities.wording)  # "get rid of it" is no look
     targets = target_values(entities)
-    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking, targets)
+    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking, targets, actions)
              and not acts_on_another_object(c, entities.text)
              and (c.action_hit or len(c.matched) >= 2 or not not_the_way_back(c, entities.wording))]
     # a question that names a change's words without asking for it ("who owns the WAF rules?") is
@@ -232,6 +251,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         unserved_orders(entities.wording, tools) if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
+    candidates = [c for c in candidates if not _the_other_pole(c, actions)]  # nor found by its values
     _complete_read_first(candidates)
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
 
