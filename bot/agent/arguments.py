@@ -212,8 +212,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     counted = dataclasses.replace(entities, durations=[duration for duration in entities.durations
                                                        if duration not in named]) if named else entities
     # "it has been down forty five minutes already": how long it lasted is no value of any number
-    if entities.told_durations:
-        told = {count for count, _ in entities.told_durations}
+    if entities.told_durations:  # (a figure written again elsewhere is also that: "job 45 … 45 minutes")
+        figures = [int(word) for word in words_of(entities.plain) if word.isdigit()]
+        told = {count for count, _ in entities.told_durations if figures.count(count) <= 1}
         counted = dataclasses.replace(
             counted, numbers=[number for number in counted.numbers if number not in told],
             durations=[duration for duration in counted.durations if duration not in entities.told_durations])

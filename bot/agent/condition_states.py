@@ -34,7 +34,9 @@ _FILLERS = wordset("it its it's they them their he she her his is are was were b
 _WELL = wordset("fine ok okay healthy good green normal clear alright well")
 _ALL = wordset("everything all every nothing anything")
 _TURNING = wordset("out off down up over")
-_HISTORY = re.compile(r"\((?:was|until|since|formerly|previously|earlier)\b[^()]*\)", re.IGNORECASE)
+_HISTORY = re.compile(r"[(\[][^()\[\]]*(?:\b(?:was|were|had|until|since|formerly|previously|earlier)\b|"
+                      r"\d{1,2}:\d{2}\s*[-–]\s*\d{1,2}:\d{2})[^()\[\]]*[)\]]|"
+                      r"\s[-–—]\s+(?:was|were|had\s+been|until)\b.*$", re.IGNORECASE)
 
 
 def names_a_state(conditional: Conditional) -> bool:

@@ -184,3 +184,19 @@ def thing_looked_at(check: Step, tools: list[ToolSpec]) -> str | None:
         param.name == name and same_values(param.schema, schema)
         for tool in tools if tool.risk is not Risk.read for param in parameters(tool))
     return str(value) if shared else None
+
+
+def takes_it_as_the_check(step: Step, check: Step, tools: list[ToolSpec]) -> bool:
+    """Whether a step that took the check's value takes it as the same thing: under a parameter
+    of the check's name and values (`screen` for `screen`), not a kiosk for a zone."""
+    specs = {tool.name: tool for tool in tools}
+    if step.tool not in specs or check.tool not in specs:
+        return False
+    checked = {param.name: param.schema for param in parameters(specs[check.tool]) if param.name in check.args}
+    own = {param.name: param.schema for param in parameters(specs[step.tool])}
+    for name, value in step.args.items():
+        for check_name, check_value in check.args.items():
+            if str(value) == str(check_value) and not (
+                    name == check_name and name in own and same_values(own[name], checked.get(check_name, {}))):
+                return False
+    return True

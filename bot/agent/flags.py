@@ -131,8 +131,9 @@ def _opposite_written(param: Param, tokens: list[str]) -> bool:
         ways = [described.group(2).lower()]
         things = {stem(word) for word in words_of(described.group(1)) if word not in STOPWORDS}
     opposite = _OPPOSITE_WAYS[ways[0]]
+    # "keep the house lights down", not "the house lights are down now, bring them up" (a state told)
     return any(stem(token) in things and opposite in tokens[index + 1: index + 3]
-               for index, token in enumerate(tokens))
+               and tokens[index + 1] not in _BE for index, token in enumerate(tokens))
 
 
 _DEFINED_WAY = re.compile(r"\b(true|false)\b[^.;()]*", re.IGNORECASE)

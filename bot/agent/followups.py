@@ -42,7 +42,8 @@ from chatops.bot.english import is_dictionary_word
 from chatops.bot.model import Plan, Risk, Step, StepStatus
 from chatops.tools.registry import ToolArgumentError, ToolSpec
 
-_CORRECTION = re.compile(r"^\W*(?:sorry|oops|my\s+bad|i\s+meant|typo)\b", re.IGNORECASE)
+_CORRECTION = re.compile(r"^\W*(?:(?:ok(?:ay)?|oh|no|wait|hmm|ah)[\s,.!]+)*(?:sorry|oops|my\s+bad|i\s+meant|typo)\b",
+                         re.IGNORECASE)
 _AS_WELL = re.compile(r"\b(?:as\s+well|too|also)\b", re.IGNORECASE)
 SHORT = 6  # words: a message this short that fits the previous tool is about it
 # "same for billing", "do it again but for nginx": the value the message is about, last.

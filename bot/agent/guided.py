@@ -81,6 +81,7 @@ from chatops.bot.agent.conditions import (
     found_problem,
     split_conditional,
     state_values,
+    takes_it_as_the_check,
     thing_looked_at,
 )
 from chatops.bot.agent.diagnostics import diagnostic_steps
@@ -309,6 +310,11 @@ class GuidedPlanner:
                 looked_at = thing_looked_at(ran[-1], tools)
                 action = await self._plan_text(action_on_subject(conditional, looked_at), tools, request, previous,
                                                meaning=None)
+                if looked_at is not None and isinstance(action, Plan) and \
+                        not all(takes_it_as_the_check(step, ran[-1], tools) for step in action.steps):
+                    # "check the north kiosk events … reboot it": the zone is no kiosk to reboot
+                    action = await self._plan_text(action_on_subject(conditional), tools, request, previous,
+                                                   meaning=None)
                 if isinstance(action, Plan) and verdict is None and names_a_state(conditional) and \
                         any(s.risk is Risk.danger for s in action.steps):
                     return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"

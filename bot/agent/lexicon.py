@@ -342,7 +342,7 @@ NEGATION = re.compile(
     r"(?:needs?|wants?)\s+no|"  # "C2 needs no defrost"
     r"no(?=\s+(?:changes?|writes?|restarts?|actions?|deploys?|touching|modifications?)\b))\s+"
     # a dot inside a word ("example.org", "osd.17") does not end the negated part
-    r"(?P<span>(?:[^,.;:!?\n]|\.(?=\w))*?)(?=\s*(?:[,;:!?\n]|\.(?!\w)|\bjust\b|\bonly\b|\bbut\b|\binstead\b|"
+    r"(?P<span>(?:[^,.;:!?\n]|\.(?=\w))*?)(?=\s*(?:[,;:!?\n]|\.(?!\w)|\bjust\b|\bonly\b|\bbut\b|\binstead\b|\bso\b|"
     r"\bfirst\b|$))",
     re.IGNORECASE,
 )

@@ -32,6 +32,7 @@ _GIVEN = re.compile(rf"\bto\s+((?:minus\s+)?{WORDS})\b(?![\s-](?:of|o'clock|or|p
 _AND_A_HALF = re.compile(rf"\bto\s+({WORDS}|\d{{1,3}})\s+and\s+a\s+half\b(?!\s+(?:hours?|hrs?|minutes?|mins?|"
                          rf"seconds?|secs?|days?|weeks?|months?|years?|fortnights?)\b)", re.IGNORECASE)
 _MINUS_FIGURE = re.compile(r"\b(to|at)\s+minus\s+(\d{1,3}(?:\.\d+)?)\b", re.IGNORECASE)  # "to minus 2": -2
+_A_STATE_BEFORE = re.compile(r"(?:\b(?:is|was|were|are|been|be|stays?|stayed|sits?|sat)|'s)\s+$", re.IGNORECASE)
 _AFTER_A_NUMBER = re.compile(rf"\b{WORDS}\s+$", re.IGNORECASE)  # "twenty to nine"
 _BEFORE_NO_VALUE = re.compile(rf"(?:\b(?:from|by|or|to)|\b{WORDS})\s+$", re.IGNORECASE)
 
@@ -70,7 +71,8 @@ def with_figures(text: str) -> str:
         words = match.group(1) or match.group(2) or match.group(3)
         before = text[max(0, match.start() - 30): match.start()]
         if any(start <= match.start() < end for start, end in pasted) or \
-                (_AFTER_A_NUMBER if match.group(1) else _BEFORE_NO_VALUE).search(before):
+                (_AFTER_A_NUMBER if match.group(1) else _BEFORE_NO_VALUE).search(before) or \
+                (match.group(3) and _A_STATE_BEFORE.search(before)):  # "the backlog was at zero": a state
             return match.group(0)
         return match.group(0).replace(words, str(value(words)))
 
