@@ -27,7 +27,8 @@ MAX_LISTED = 5  # more values than this in one request are asked about, not run 
 # a part that orders its own change in the passive or with "needs": "node-4 is to be drained",
 # "node-4 needs draining", "node-4 needs to be drained", "node-4 should be drained"
 _ORDERED_ITS_OWN_WAY = re.compile(r"\s*\b(?:(?:is|are)\s+to\s+be\b|needs?\s+(?:to\s+be\s+)?[a-z]+(?:ing|ed)\b|"
-                                  r"(?:should|must)\s+be\s+[a-z]+ed\b)", re.IGNORECASE)
+                                  r"needs?\s+an?\s+[a-z]+|(?:is|are)\s+being\s+[a-z]+ed\b|"
+                                  r"(?:should|must|will)\s+be\s+[a-z]+ed\b)", re.IGNORECASE)
 
 
 def _written(value: str, text: str) -> re.Match[str] | None:

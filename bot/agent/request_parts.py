@@ -97,6 +97,8 @@ _STATE_TOLD = re.compile(r"^\W*(?:the\s+)?[\w./@-]+(?:[:,]?\s+[\w./@-]+)?(?:\s+(
                          re.IGNORECASE)
 
 
+_LEAD_IN = re.compile(r"^\W*(?:heads\s+up|fyi|btw|note|looks\s+like|seems\s+like|it\s+seems|apparently)\b[\s,:-]*",
+                      re.IGNORECASE)
 _BE = frozenset({"is", "are", "was", "were"})  # after a subject: "pods are …" (no verb "pod")
 _COURTESY = frozenset({"thanks", "thank", "cheers", "please", "pls", "ta"})  # "…, thanks": no order
 
@@ -105,6 +107,7 @@ def tells_only_a_state(text: str) -> bool:
     """Whether a text (a request, a part of one, or what a negation left of it) opens by saying how
     something is ("88.6 is on reserve", "BF400A keeps going back down") and no word stands where an
     order puts its verb: it asks for no change ("88.6 is on reserve, don't switch it back")."""
+    text = _LEAD_IN.sub("", text)  # "heads up, BF400A is on high", "looks like BF400A is on high"
     return bool(_STATE_TOLD.match(text)) and not any(
         is_verb(word) and after not in _BE and word not in _COURTESY for word, after in words_at_verb_place(text))
 
@@ -117,6 +120,7 @@ def tells_states_only(text: str) -> bool:
     "thanks"): "BF400A is on high", "BF400A: it's back to normal, thanks". Such a request orders no
     change, whatever words of a change it holds; "the events table is bloated, vaccum it" has an
     order (a misspelt one) in its second clause."""
-    clauses = [part for piece in _DASH.split(text) for part in CLAUSE.split(piece) if part and part.strip()]
+    clauses = [part for piece in _DASH.split(_LEAD_IN.sub("", text)) for part in CLAUSE.split(piece)
+               if part and part.strip()]
     told = [part for part in clauses if tells_only_a_state(part)]
     return bool(told) and all(part in told or len(words_of(part)) == 1 for part in clauses)
