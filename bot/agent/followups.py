@@ -19,7 +19,7 @@ from typing import Any
 
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
-from chatops.bot.agent.entities import Entities, extract_entities, stem, words_of
+from chatops.bot.agent.entities import Entities, extract_entities, identifier_words, stem, words_of
 from chatops.bot.agent.lexicon import (
     ACKNOWLEDGEMENT,
     MAKE_IT,
@@ -44,6 +44,7 @@ from chatops.tools.registry import ToolArgumentError, ToolSpec
 
 _CORRECTION = re.compile(r"^\W*(?:(?:ok(?:ay)?|oh|no|wait|hmm|ah)[\s,.!]+)*(?:sorry|oops|my\s+bad|i\s+meant|typo)\b",
                          re.IGNORECASE)
+_ID_WORDS = frozenset({"id", "no", "num", "number", "nr"})
 _AS_WELL = re.compile(r"\b(?:as\s+well|too|also)\b", re.IGNORECASE)
 SHORT = 6  # words: a message this short that fits the previous tool is about it
 # "same for billing", "do it again but for nginx": the value the message is about, last.
@@ -163,8 +164,9 @@ def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict
     numeric = [param for param in parameters(previous.spec) if param.kind in ("int", "number")]
     # what names the thing: one the tool's name names (`pool` of `scale_pool`), else a parameter
     # other tools take alike (`screen`)
-    named = {param.name for param in numeric if param.name.lower() in {word.lower()
-                                                                    for word in own_name_words(previous.spec)}}
+    name_words = {word.lower() for word in own_name_words(previous.spec)}
+    named = {param.name for param in numeric  # `pool`, `pool_id` of `scale_pool`
+             if (words := {word.lower() for word in identifier_words(param.name)} - _ID_WORDS) and words <= name_words}
     targets = named or previous.shared
     if not targets:
         return
