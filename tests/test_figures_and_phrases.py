@@ -201,3 +201,11 @@ async def test_an_order_to_switch_off_is_never_a_change_that_starts() -> None:
     meaning make it close, but the order puts things off, and it is never proposed."""
     outcome = await plan("can you turn the misters off on bench 4? the cuttings are soaked", MIST_TOOLS)
     assert "mist_bench" not in [step.tool for step in getattr(outcome, "steps", [])], outcome
+
+
+async def test_a_verb_in_its_ing_form_tells_what_is_happening() -> None:
+    """ "start 2c, the hut's at 0.5 and dropping": "dropping" says how the temperature goes; it
+    is no order to drop anything, so it undoes nothing of the start."""
+    tools = [runbook("start_heater", "start one hut heater by hand", "write", {"heater": BOILER}),
+             runbook("heaters", "list the hut heaters and the temperature at each", "read", {})]
+    assert calls(await plan("start 2c, hut's at 0.5 and dropping", tools)) == [("start_heater", {"heater": "2c"})]

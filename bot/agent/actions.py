@@ -8,7 +8,7 @@ import functools
 
 from chatops.bot.agent.entities import CLAUSE, words_of
 from chatops.bot.agent.lexicon import ACTION_CLASSES, MUTATING_VERBS, SYNONYMS, VERB_LEADS, synonym_class
-from chatops.bot.agent.phrases import LIGHT_VERB_STEMS, at_verb, clause_tokens, synonym_span
+from chatops.bot.agent.phrases import LIGHT_VERB_STEMS, REPREFIX, at_verb, clause_tokens, synonym_span
 from chatops.bot.agent.tool_words import description_verb, own_keywords, own_name_words
 from chatops.bot.agent.unseen_verbs import verb_class
 from chatops.tools.registry import ToolSpec
@@ -60,8 +60,13 @@ def asked_actions(text: str) -> frozenset[str]:
     an order's verb place and not inside a longer phrase of another action."""
     clauses = clause_tokens(text)
     tokens = tuple(token for clause in clauses for token in clause)
+    # "mast's at 0.5 and dropping": a verb in its -ing form says what is happening, orders nothing
+    surface = [word for part in CLAUSE.split(text) if part and part.strip()
+               for word in words_of(REPREFIX.sub(r"\1", part))]
+    telling = {at for at, word in enumerate(surface) if len(surface) == len(tokens) and word.endswith("ing")
+               and tokens[at] != word}
     return frozenset(cls for cls, start, end in action_spans(tokens)
-                     if at_verb(start, clauses) and (start, end) not in shadowed(tokens, cls))
+                     if at_verb(start, clauses) and (start, end) not in shadowed(tokens, cls) and start not in telling)
 
 
 def tool_actions(spec: ToolSpec) -> tuple[str, ...]:
