@@ -209,3 +209,13 @@ async def test_a_verb_in_its_ing_form_tells_what_is_happening() -> None:
     tools = [runbook("start_heater", "start one hut heater by hand", "write", {"heater": BOILER}),
              runbook("heaters", "list the hut heaters and the temperature at each", "read", {})]
     assert calls(await plan("start 2c, hut's at 0.5 and dropping", tools)) == [("start_heater", {"heater": "2c"})]
+
+
+async def test_a_part_that_only_names_a_listing_is_no_step() -> None:
+    """ "stop lane 4 and a ball jammed in the lanes by the bar": the second part names the lanes, asks
+    nothing (no verb of the listing, no question, no value); only the stop is planned (the eval's
+    "pull telnyx-fra out of service and show me how the other trunks are doing" keeps its read)."""
+    tools = [*LANE_TOOLS, runbook("stop_lane", "Stop a lane's pinsetter", "write",
+                                  {"lane": {"type": "int", "min": 1, "max": 24, "description": "Lane number"}})]
+    assert calls(await plan("stop lane 4 and a ball jammed in the lanes by the bar", tools)) == \
+        [("stop_lane", {"lane": 4})]

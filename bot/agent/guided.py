@@ -446,6 +446,10 @@ class GuidedPlanner:
             # ("check msg_7Hq2LxP0aZ and resend …": an order to look at what only that read's pattern takes)
             if not clear or missing or best.filled.ties or not found:
                 return None  # each part must clearly ask for its own tool (writes are gated in rank_tools)
+            if best.spec.risk is Risk.read and not best.filled.args and not best.verb_hit and \
+                    not opens_with(LOOK_VERBS, _LEADING_AND.sub("", clause.strip())) and \
+                    not QUESTION.search(_LEADING_AND.sub("", clause.strip())):
+                continue  # "carrier split open in the tubes between ED": the story names the tubes, asks nothing
             if any(step.tool == best.name for step in steps):
                 return None
             try:
