@@ -219,3 +219,15 @@ async def test_a_part_that_only_names_a_listing_is_no_step() -> None:
                                   {"lane": {"type": "int", "min": 1, "max": 24, "description": "Lane number"}})]
     assert calls(await plan("stop lane 4 and a ball jammed in the lanes by the bar", tools)) == \
         [("stop_lane", {"lane": 4})]
+
+
+async def test_a_value_said_to_be_unwell_with_s_is_not_chosen() -> None:
+    """ "fill trough 3 off the well, the river's too low": both sources are written; the river is
+    said to be unwell ("'s too low"), so the well is the one asked for, not a tie left to the
+    default (the river, the opposite of what was asked)."""
+    tools = [runbook("fill_trough", "Fill a cattle trough", "write",
+                     {"trough": {"type": "int", "min": 1, "max": 30, "description": "trough number e.g. 3"},
+                      "source": {"type": "enum", "values": ["river", "well"], "default": "river",
+                                 "description": "water from the river or the well"}})]
+    assert calls(await plan("fill trough 3 off the well, the river's too low", tools)) == \
+        [("fill_trough", {"trough": 3, "source": "well"})]

@@ -21,8 +21,9 @@ def names_of(value: Any, param: Param) -> list[str]:
 def described(value: str, text: str) -> bool:
     """Whether the request says how the value is rather than asking for it: "twilio is flaky",
     "the eu pool keeps failing"."""
-    return re.search(rf"(?<![\w-]){re.escape(value)}\s+(?:is|are|was|were|keeps|has\s+been|seems)\b", text,
-                     re.IGNORECASE) is not None
+    return re.search(rf"(?<![\w-]){re.escape(value)}(?:\s+(?:is|are|was|were|keeps|has\s+been|seems)\b|"
+                     rf"['’]s\s+(?:too|so|very|really|not|nearly|almost|completely|still|already)\b)", text,
+                     re.IGNORECASE) is not None  # "the dam's too low"
 
 
 def current(value: str, text: str) -> bool:
