@@ -231,3 +231,17 @@ async def test_a_value_said_to_be_unwell_with_s_is_not_chosen() -> None:
                                  "description": "water from the river or the well"}})]
     assert calls(await plan("fill trough 3 off the well, the river's too low", tools)) == \
         [("fill_trough", {"trough": 3, "source": "well"})]
+
+
+async def test_a_listing_filtered_as_people_ask_for_it() -> None:
+    """ "any faults on the party lanes?": "faults" is the value `fault` in the plural (the default
+    "any" adds nothing beside it), and "party lanes" the kind the description glosses as "junior:
+    the party lanes 1 to 6" (its numbers say which; its words name it)."""
+    tools = [runbook("lanes", "List the bowling lanes: state, game, kind", "read",
+                     {"kind": {"type": "enum", "values": ["all", "junior", "league"], "default": "all",
+                               "description": "Only lanes of this kind (junior: the party lanes 1 to 6; league: "
+                                              "lane 20)"},
+                      "state": {"type": "enum", "values": ["any", "open", "fault", "closed"], "default": "any",
+                                "description": "Only lanes in this state"}})]
+    assert calls(await plan("any faults on the party lanes?", tools)) == \
+        [("lanes", {"kind": "junior", "state": "fault"})]

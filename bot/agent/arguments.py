@@ -159,6 +159,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             # "resend it via sinch, twilio is flaky": a value said to be unwell is no choice; nor what
             # it is now or is moved away from ("is 3653 days, make it 30", "off telnyx onto bt-lon")
             matches = without_those_said_otherwise(matches, param, entities.plain, change=spec.risk is not Risk.read)
+            if len(matches) > 1:  # "any faults on …": the default ("any") adds nothing, "fault" is what is asked
+                matches = [value for value in matches if value != param.schema.get("default")] or matches
             by_path = [] if matches else path_enum_matches(param.enum, entities)
             if len(matches) > 1 and spec.risk is not Risk.read:
                 filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"

@@ -141,12 +141,15 @@ _CATCH_ALL = frozenset({"all", "any", "every", "both"})
 
 def _written(value: str) -> str:
     """The pattern of a value as people write it: whole, and a value of several words joined by
-    "-" or "_" also with a space or nothing between them ("packet loss" for `packet-loss`); never a
+    "-" or "_" also with a space or nothing between them ("packet loss" for `packet-loss`), a word
+    of four letters or more also in the plural ("faults"); never a
     part of a dotted name ("de" of the channel "sport1.de.hd", "mx1" of "mx1.mail.corp": a host
     is matched as a host, `enum_hosts`)."""
     parts = [re.escape(part) for part in re.split(r"[-_]", value)]
     joined = r"[-_ ]?".join(parts) if len(parts) > 1 and all(parts) else re.escape(value)
-    return rf"(?<![\w-])(?<!\w\.){joined}(?![\w-])(?!\.\w)"  # not a part of "sport1.de.hd"
+    # "any faults" for `fault`; not a count of things after a number ("3 nights" is no `night`)
+    written = rf"(?:{joined}|(?<!\d\s){joined}e?s)" if value.isalpha() and len(value) >= 4 else joined
+    return rf"(?<![\w-])(?<!\w\.){written}(?![\w-])(?!\.\w)"  # not a part of "sport1.de.hd"
 
 
 def _abbreviates(short: str, long: str) -> bool:

@@ -22,6 +22,7 @@ from chatops.bot.agent.entities import STOPWORDS
 
 _ALTERNATIVES = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b)\s*", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_NUMBERED_TAIL = re.compile(r"\s+\d.*$")
 
 
 def glossed_aliases(prop: dict[str, Any]) -> dict[str, str]:
@@ -46,6 +47,11 @@ def _glossed(values: tuple[str, ...], description: str, examples_too: bool) -> t
         for gloss in glosses:
             for alternative in _ALTERNATIVES.split(gloss):
                 phrase = _ARTICLE.sub("", " ".join(alternative.lower().split())).strip(" .")
+                # "luxe: the recliner screens 9 to 11": the numbers say which; the words name it (two
+                # or more of them: "imax: screen 14" leaves "screen", which names every screen)
+                trimmed = _NUMBERED_TAIL.sub("", phrase)
+                if trimmed != phrase:
+                    phrase = trimmed if len(trimmed.split()) >= 2 else ""
                 words = phrase.split()
                 if not 1 <= len(words) <= 4 or len(phrase) < 3 or phrase in STOPWORDS or phrase in lowered \
                         or not re.search(r"[a-z]", phrase):
