@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from chatops.bot.model import Answer, Plan, Step, StepStatus
+from tests.test_conditions_followed import DOOR_TOOLS
 from tests.test_understanding import _ran, calls, plan, runbook
 
 OLDER = "older finding (fails at 6df46d9 too), still open: "
@@ -46,14 +47,6 @@ def _proposed(tool: str, args: dict[str, Any]) -> list[Plan]:
 
 # --- tools ----------------------------------------------------------------------------------------
 
-RINK = {"pattern": "^[0-9]{3}$", "description": "rink door, three digits, e.g. 021"}
-DOOR_TOOLS = [
-    runbook("rink_doors", "List the rink's doors by zone: in service or out of service", "read",
-            {"zone": {"type": "enum", "values": ["north", "south"], "description": "zone"}}),
-    runbook("door_out_of_service", "Take a rink door out of service: it stays locked.", "write", {"door": RINK}),
-    runbook("door_back_in_service", "Put a rink door back into service: it opens on badge again.", "write",
-            {"door": RINK}),
-]
 
 GATE = {"pattern": "^[0-9]{2}$", "description": "gate number, two digits, e.g. 30"}
 GATE_MINUTES = {"type": "int", "min": 1, "max": 600, "default": 60, "description": "minutes closed"}

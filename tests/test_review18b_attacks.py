@@ -27,11 +27,18 @@ from typing import Any
 import pytest
 
 from chatops.bot.model import Answer, Plan, Step, StepStatus
+from tests.test_conditions_followed import DOOR_TOOLS
+from tests.test_review18_attacks import (  # the earlier red team's tools
+    BAY_TOOLS,
+    COIL,
+    FAN_TOOLS,
+    GATE,
+    NODE,
+    OLDER,
+    SCREEN,
+    WORKERS,
+)
 from tests.test_understanding import _ran, calls, plan, runbook
-
-OLDER = "older finding (fails at 6df46d9 too), still open: "
-
-SCREEN = "[image: panel.png, 800×600 png] text:"
 
 
 def writes(outcome: Plan | Answer, reads: tuple[str, ...]) -> list[tuple[str, dict]]:
@@ -117,25 +124,8 @@ KIOSK_ZONE_TOOLS = [
     runbook("reboot_kiosk", "Reboot a self-service kiosk", "write", {"kiosk": KIOSK}),
 ]
 
-RINK = {"pattern": "^[0-9]{3}$", "description": "rink door, three digits, e.g. 021"}
-DOOR_TOOLS = [
-    runbook("rink_doors", "List the rink's doors by zone: in service or out of service", "read",
-            {"zone": {"type": "enum", "values": ["north", "south"], "description": "zone"}}),
-    runbook("door_out_of_service", "Take a rink door out of service: it stays locked.", "write", {"door": RINK}),
-    runbook("door_back_in_service", "Put a rink door back into service: it opens on badge again.", "write",
-            {"door": RINK}),
-]
-
-FAN = {"pattern": "^BF[0-9]{3}[A-Z]$", "description": "booster fan, e.g. BF400A"}
-FAN_TOOLS = [
-    runbook("fans", "List the mine's booster fans and their speed", "read", {}),
-    runbook("fan_high", "Put a booster fan on high: it runs at full speed until put back.", "write", {"fan": FAN}),
-    runbook("fan_auto", "Put a booster fan back to auto: the controller sets its speed again.", "write", {"fan": FAN}),
-    runbook("stop_fan", "Stop a booster fan", "write", {"fan": FAN}),
-]
 
 UNIT = {"pattern": "^[a-z0-9@._-]+$", "description": "The unit, e.g. nginx or worker@2"}
-NODE = {"pattern": "^node-[0-9]+$", "description": "node, e.g. node-7"}
 OPS_TOOLS = [
     runbook("service_status", "Show a service's state", "read", {"unit": UNIT}),
     runbook("restart_service", "Restart a service (systemd unit)", "write", {"unit": UNIT},
@@ -146,7 +136,6 @@ OPS_TOOLS = [
     runbook("backup_status", "Show the last backup runs", "read", {}),
 ]
 
-COIL = {"pattern": "^C[0-9]$", "description": "coil, e.g. C2"}
 EVENT_TOOLS = [
     runbook("ice_status", "Show the ice: surface temperature, thickness", "read", {}),
     runbook("start_defrost", "Start a defrost of the rink's brine coils: the ice softens for an hour", "write",
@@ -155,22 +144,13 @@ EVENT_TOOLS = [
     runbook("trigger_alert", "Trigger the rink's alarm siren for a coil fault", "write", {"coil": COIL}),
 ]
 
-WORKERS = {"type": "int", "min": 0, "max": 50, "description": "how many workers"}
 SCALE3 = runbook("scale_pool", "Scale a worker pool to the given number of workers", "write",
                  {"pool": {"type": "int", "min": 1, "max": 9, "description": "pool number"}, "workers": WORKERS,
                   "surge": {"type": "int", "min": 0, "max": 10, "default": 1, "description": "extra workers "
                                                                                           "while scaling"}})
 SCALE_ID = runbook("scale_pool", "Scale a worker pool to the given number of workers", "write",
                    {"pool_id": {"type": "int", "min": 1, "max": 9, "description": "pool number"}, "workers": WORKERS})
-BAY = {"type": "int", "min": 1, "max": 12, "description": "Bay number, 1 to 12"}
-BAY_TOOLS = [
-    runbook("close_wash_bay", "Close a wash bay for the given minutes", "write",
-            {"bay": BAY, "minutes": {"type": "int", "min": 0, "max": 600, "default": 30,
-                                     "description": "minutes; 0 until someone opens it"}}),
-    runbook("bay_status", "Show one wash bay: water, chemicals, barrier", "read", {"bay": BAY}),
-]
 
-GATE = {"pattern": "^[0-9]{2}$", "description": "gate number, two digits, e.g. 30"}
 GATE_TOOLS = [
     runbook("gates", "List the car park gates: open, closed, minutes left", "read", {}),
     runbook("close_gate", "Close a car park gate for the given minutes; it opens again by itself.", "write",
