@@ -9,6 +9,7 @@ from itertools import pairwise
 
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import CLAUSE, words_of
+from chatops.bot.agent.lexicon import QUESTION
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.values import fitting
@@ -124,3 +125,16 @@ def tells_states_only(text: str) -> bool:
                if part and part.strip()]
     told = [part for part in clauses if tells_only_a_state(part)]
     return bool(told) and all(part in told or len(words_of(part)) == 1 for part in clauses)
+
+
+_LEADING_AND = re.compile(r"^\W*(?:and|or|but|so|also)\s+", re.IGNORECASE)
+
+
+def without_a_leading_and(part: str) -> str:
+    """A later part of a request without the conjunction that joined it ("and who's on call?")."""
+    return _LEADING_AND.sub("", part.strip())
+
+
+def asks_a_question(part: str) -> bool:
+    """Whether a part of a request is a question ("… and who's on call for data", "how full is /var")."""
+    return QUESTION.search(without_a_leading_and(part)) is not None
