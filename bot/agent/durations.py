@@ -11,6 +11,7 @@ parameter's own unit is applied later (`bot.agent.numbers.converted_duration`)."
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -156,8 +157,10 @@ def durations_in(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def _spans(text: str) -> list[tuple[tuple[int, str], int, int]]:
-    """Each duration the text writes with where it stands (see `durations_in`)."""
+@functools.lru_cache(maxsize=1024)
+def _spans(text: str) -> tuple[tuple[tuple[int, str], int, int], ...]:
+    """Each duration the text writes with where it stands (see `durations_in`); read once per text
+    for `durations_in` and `durations_told` both."""
     found: list[tuple[tuple[int, str], int, int]] = []
 
     def add(duration: tuple[int, str] | None, match: re.Match[str]) -> None:
@@ -185,4 +188,4 @@ def _spans(text: str) -> list[tuple[tuple[int, str], int, int]]:
                 add(read(match), match)
         text = pattern.sub(lambda match, read=read: blank(match) if read(match) is not None else match.group(0),
                            text)
-    return found
+    return tuple(found)

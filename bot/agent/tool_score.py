@@ -227,10 +227,11 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             labels.append(f"+{SYNONYM_POINTS:g} {again[0]!r} ({again[1]!r} again, in WordNet)")
             verb_hit = action_hit = True
     if not action_hit and spec.risk is not Risk.read:  # "shut the claims line" for `close_call_queue`
+        event = _event_noun(own_names, lead)
         tool_verbs = [*own_names[:1], *([lead.replace(" ", "_")] if lead else []), *sorted(example_verbs),
-                      *(own_names[1:] if len(own_names) == 2 and _starts_an_event(own_names, lead) else [])]
+                      *([event] if event else [])]
         unseen = unseen_verb_for(tool_verbs, entities.wording)
-        if unseen and unseen[1] == _event_noun(own_names, lead) and not _acts_on_a_value(unseen[0], entities, spec):
+        if unseen and unseen[1] == event and not _acts_on_a_value(unseen[0], entities, spec):
             unseen = None  # "alert the team" for `trigger_alert`: the team is no alert to trigger
         if unseen:
             score += SYNONYM_POINTS
@@ -300,8 +301,8 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
     found = {lead} if lead else set(names[:1])
     if (lead or (names[0] if names else "")).lower() in _GENERIC_VERBS and len(names) == 2:
         found.add(names[1])
-    elif len(names) == 2 and _starts_an_event(names, lead):
-        found.add(names[1])  # `start_defrost`: "defrost CAIU5540219" starts the defrost
+    elif (event := _event_noun(names, lead)) is not None:
+        found.add(event)  # `start_defrost`: "defrost CAIU5540219" starts the defrost
     # a `noun_verb` name (`cfg_get`, `kv_put`) opens with what it acts on: that keyword is no action
     noun_first = len(names) >= 2 and _ends_with_its_action(names, lead)
     found.update(" ".join(words_of(keyword)) for keyword in keywords
@@ -319,15 +320,13 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
 _BEGINNING_VERBS = frozenset({"start", "begin", "trigger", "launch", "initiate", "run", "kick"})
 
 
-def _starts_an_event(names: list[str], lead: str | None) -> bool:
-    """Whether a two-word name is a verb that begins something and a noun English also uses as the
-    verb of doing it (`start_defrost`, `trigger_failover`, `run_backup`), by WordNet."""
-    return (lead or names[0]).lower() in _BEGINNING_VERBS and names[0].lower() in _BEGINNING_VERBS and \
-        is_verb(names[1].lower())
-
-
 def _event_noun(names: list[str], lead: str | None) -> str | None:
-    return names[1] if len(names) == 2 and _starts_an_event(names, lead) else None
+    """The noun of a two-word name that is a verb beginning something and a noun English also uses
+    as the verb of doing it (`start_defrost`, `trigger_failover`, `run_backup`), by WordNet."""
+    if len(names) != 2 or names[0].lower() not in _BEGINNING_VERBS or (lead or names[0]).lower() not in \
+            _BEGINNING_VERBS or not is_verb(names[1].lower()):
+        return None
+    return names[1]
 
 
 def _acts_on_a_value(verb: str, entities: Entities, spec: ToolSpec) -> bool:
