@@ -24,6 +24,7 @@ from chatops.bot.agent.enums import enum_aliases, enum_hosts, enum_matches, open
 from chatops.bot.agent.filled import ENTITY_KINDS, FIT_POINTS, Filled, item_schema
 from chatops.bot.agent.flags import as_flag, yes_and_no, yes_or_no
 from chatops.bot.agent.free_text import fill_text, object_positions, with_hosts
+from chatops.bot.agent.glossed_values import described_by_gloss
 from chatops.bot.agent.lexicon import (
     FALSE_PARTICLES,
     LIGHT_VERBS,
@@ -152,6 +153,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             matches = enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)
             if not matches:  # "on mx1.mail.corp" for a relay that is one of mx1, mx2: the host's own name
                 matches = [value for value, _ in enum_hosts(param, entities)]
+            if not matches and (glossed := described_by_gloss(param.schema, entities.plain)) is not None:
+                matches = [glossed]  # "tanker's filling the petrol tank" for "delivery (a tanker is filling …)"
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
                 matches = [value for value in matches if (stem(str(value).lower()) not in action_stems(spec)
                            and not verb_with_object(str(value), entities.plain))

@@ -54,6 +54,18 @@ def brought_back(scored: list[Candidate], wording: str, text: str = "") -> set[s
     return {restoring[0].name} if len(restoring) == 1 else set()
 
 
+def way_back_from(ceased: list[Candidate], scored: list[Candidate]) -> str | None:
+    """ "stop forcing 517B, rail temp's +6 now": the change whose activity is ceased is not asked;
+    its way back is, when one write alone says it puts things back as they were and takes the same
+    values of the request as the ceased one ("Put the heaters on one set of points back under
+    automatic control")."""
+    values = {(name, str(value)) for c in ceased for name, value in c.filled.args.items()}
+    restoring = [c for c in scored if c.spec.risk is not Risk.read and c not in ceased and c.filled.args
+                 and not c.filled.missing and _says_as_before(c.spec.description)
+                 and {(name, str(value)) for name, value in c.filled.args.items()} & values]
+    return restoring[0].name if len(restoring) == 1 else None
+
+
 def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: str) -> set[str]:
     """ "let TA.S1 take hall calls again": a state told with "again" and the words of the one way
     back whose description says it so ("it answers hall calls again"), when no change's own verb

@@ -3,6 +3,8 @@ and whether that verb is followed by its object. Used to tell the order's verb f
 
 from __future__ import annotations
 
+import re
+
 from chatops.bot.agent.entities import (
     CLAUSE,
     VERB_LEADS,
@@ -33,3 +35,16 @@ def verb_with_object(value: str, text: str) -> bool:
     if any(word in row for row in STATE_WORDS):
         return False  # "enable the flag": the state is the verb, and the value
     return opens_with(frozenset({word}), text, then=DETERMINERS, within=1)
+
+
+# "until"/"till" and the rest of its clause; not the noun ("the till in shop 3")
+_UNTIL = re.compile(r"(?<!\bthe\s)(?<!\ba\s)(?<!\bthis\s)(?<!\bthat\s)(?<!\bevery\s)(?<!\beach\s)(?<!\bour\s)"
+                    r"(?<!\bmy\s)\b(?:until|untill|till|til|'til)\b.*?(?=[,;.!?\n]|\s+(?:and|then|but)\s+|$)",
+                    re.IGNORECASE)
+
+
+def without_until_clauses(text: str) -> str:
+    """The request without what its "until" clauses say ("leave it running till I say stop", "hold it
+    until someone restarts the feed"): they tell when a change ends, and their verbs ("stop",
+    "restarts") are no orders of their own. Their values are read where values are read."""
+    return _UNTIL.sub(" ", text)

@@ -26,6 +26,12 @@ def described(value: str, text: str) -> bool:
                      re.IGNORECASE) is not None  # "the dam's too low"
 
 
+def denied(value: str, text: str) -> bool:
+    """Whether the request says it is not this value: "fire at the fuel dock, it's not a drill"."""
+    return re.search(rf"(?:\bnot|n['’]t|\bno)\s+(?:(?:a|an|the|just|only)\s+)?{re.escape(value)}(?![\w-])", text,
+                     re.IGNORECASE) is not None
+
+
 def current(value: str, text: str) -> bool:
     """Whether the request gives the value as what something is now, or was, or where it is moved
     away from: "is 3653 days", "from 3 to 5", "currently at 4", "off telnyx onto bt-lon"."""
@@ -50,14 +56,27 @@ def without_those_said_otherwise(matches: list[Any], param: Param, text: str, *,
     if change:
         matches = [value for value in matches if not any(
             left(name, text) and not destination(name, text) for name in names_of(value, param))]
-    for said_otherwise in (described, current):
+    for said_otherwise in (described, current, denied):
         if len(matches) > 1:
             matches = [value for value in matches if not any(
                 said_otherwise(name, text) for name in names_of(value, param))] or matches
     if len(matches) > 1:  # "main chain is dropping frames, go to backup": where it goes is the one asked
         going = [value for value in matches if any(destination(name, text) for name in names_of(value, param))]
         matches = going if len(going) == 1 else matches
+    if len(matches) > 1:  # "fire drill at the fuel dock": a drill; "fire" only says what kind
+        heads = [value for value in matches if not any(
+            modifies(name, other, text) for name in names_of(value, param)
+            for another in matches if another != value for other in names_of(another, param))]
+        matches = heads if len(heads) == 1 else matches
     return matches
+
+
+def modifies(value: str, other: str, text: str) -> bool:
+    """Whether `value` is written only right before `other`, as the first noun of a compound ("fire
+    drill", "test failure"): English puts the head of a compound last."""
+    before = rf"(?<![\w-]){re.escape(value)}\s+{re.escape(other)}(?![\w-])"
+    alone = rf"(?<![\w-]){re.escape(value)}(?![\w-])"
+    return len(re.findall(before, text, re.IGNORECASE)) == len(re.findall(alone, text, re.IGNORECASE)) > 0
 
 
 def destination(value: str, text: str) -> bool:

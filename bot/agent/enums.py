@@ -56,7 +56,11 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
     for value in values:
         if not isinstance(value, str) or not value:
             continue
-        common = len(value) == 1 or value.lower() in STOPWORDS or value.lower() in HTTP_VERBS
+        if len(value) == 1:
+            if _letter_written(value, text):
+                found.append(value)
+            continue
+        common = value.lower() in STOPWORDS or value.lower() in HTTP_VERBS
         flags = 0 if common else re.IGNORECASE
         if re.search(_written(value), text, flags):
             found.append(value)
@@ -150,6 +154,25 @@ def _written(value: str) -> str:
     # "any faults" for `fault`; not a count of things after a number ("3 nights" is no `night`)
     written = rf"(?:{joined}|(?<!\d\s){joined}e?s)" if value.isalpha() and len(value) >= 4 else joined
     return rf"(?<![\w-])(?<!\w\.){written}(?![\w-])(?!\.\w)"  # not a part of "sport1.de.hd"
+
+
+def _letter_written(value: str, text: str) -> bool:
+    """A one-letter value ("a", "C" of pontoons a to d) written alone as people name a letter
+    ("which berths on C are free?", "pontoon b"), but never a unit after a figure ("32 A"); "a" only
+    as a capital that opens no sentence (not the article: "got a 32 A lead", "A boat on C …") and
+    "i" never (the pronoun)."""
+    letter = value.upper()
+    if letter == "I":
+        return False
+    flags = 0 if letter == "A" else re.IGNORECASE
+    for found in re.finditer(rf"(?<![\w.'’-]){letter}(?![\w'’-])", text, flags):
+        before = text[:found.start()].rstrip()
+        if before and before[-1].isdigit():
+            continue  # "32 A": a unit
+        if not before or before[-1] in ".!?:;\n":
+            continue  # "A boat …": the article opening a sentence
+        return True
+    return False
 
 
 def _abbreviates(short: str, long: str) -> bool:

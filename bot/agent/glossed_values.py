@@ -18,7 +18,7 @@ import functools
 import re
 from typing import Any
 
-from chatops.bot.agent.entities import STOPWORDS
+from chatops.bot.agent.entities import STOPWORDS, stem, words_of
 
 _ALTERNATIVES = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b)\s*", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
@@ -38,6 +38,9 @@ def _glossed(values: tuple[str, ...], description: str, examples_too: bool) -> t
         return ()
     owners: dict[str, set[str]] = {}
     lowered = {value.lower() for value in values}
+    # the description's own words outside its glosses name what they are about ("Why, shown on the
+    # pump's screen: … fault (the pump or its card reader)"): "pump" names no one value
+    outside = set(re.findall(r"[a-z]+", re.sub(r"\([^()]*\)|:[^,;()]*", " ", description.lower())))
     for value in values:
         written = re.escape(value)
         glosses = [match.group(1) for match in re.finditer(rf"(?<![\w-]){written}\s*\(([^()]{{2,120}})\)",
@@ -53,8 +56,32 @@ def _glossed(values: tuple[str, ...], description: str, examples_too: bool) -> t
                 if trimmed != phrase:
                     phrase = trimmed if len(trimmed.split()) >= 2 else ""
                 words = phrase.split()
+                if len(words) == 1 and words[0] in outside:
+                    continue
                 if not 1 <= len(words) <= 4 or len(phrase) < 3 or phrase in STOPWORDS or phrase in lowered \
                         or not re.search(r"[a-z]", phrase):
                     continue
                 owners.setdefault(phrase, set()).add(value)
     return tuple((phrase, next(iter(owning))) for phrase, owning in owners.items() if len(owning) == 1)
+
+
+def described_by_gloss(prop: dict[str, Any], text: str) -> str | None:
+    """The one value whose example gloss the request tells in two or more of its words, more than
+    any other value's ("tanker's filling the petrol tank" for "delivery (a tanker is filling the
+    tanks)"): a gloss too long to be written whole. Like the glosses' examples, this chooses only a
+    value that has a default to fall back on."""
+    values = [str(value) for value in prop.get("enum") or [] if isinstance(value, str) and value]
+    if "default" not in prop or not values:
+        return None
+    said = {stem(word) for word in words_of(text) if word not in STOPWORDS and len(word) >= 3}
+    shared = {}
+    for value in values:
+        found = re.search(rf"(?<![\w-]){re.escape(value)}\s*\(([^()]{{2,160}})\)", str(prop.get("description") or ""),
+                          re.IGNORECASE)
+        if found:
+            gloss = {stem(word) for word in words_of(found.group(1)) if word not in STOPWORDS and len(word) >= 3}
+            shared[value] = len(gloss & said)
+    best = sorted(shared.items(), key=lambda item: -item[1])
+    if not best or best[0][1] < 2 or (len(best) > 1 and best[1][1] == best[0][1]):
+        return None
+    return best[0][0]

@@ -92,7 +92,6 @@ from chatops.bot.agent.entities import (
     extract_entities,
     own_text,
     warm_entities,
-    without_quoted,
     words_of,
 )
 from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step, thanks_with_news
@@ -116,7 +115,7 @@ from chatops.bot.agent.planner import data_block, run_model
 from chatops.bot.agent.planning import PlannerError, PlanRequest
 from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
-from chatops.bot.agent.ranking import Meaning, rank_tools
+from chatops.bot.agent.ranking import Meaning, measured_text, rank_tools
 from chatops.bot.agent.request_parts import (
     asks_a_question,
     same_named_values,
@@ -277,7 +276,7 @@ class GuidedPlanner:
                     and not best.filled.missing and not best.filled.ties:
                 return None
         texts = [text, *clauses, *negations.spans]
-        texts += [without_quoted(part) for part in texts]  # what `rank_tools` measures
+        texts += [measured_text(part) for part in texts]  # what `rank_tools` measures
         if conditional is not None:
             texts += [conditional.check, conditional.action]
         described = [semantics.described(spec) for spec in tools]

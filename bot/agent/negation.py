@@ -22,7 +22,7 @@ from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.ranking import Meaning
 from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import action_stems, tool_vocabulary, typo_of
-from chatops.bot.agent.verb_senses import alike, is_verb
+from chatops.bot.agent.verb_senses import is_verb, kin
 from chatops.bot.model import Plan, Risk
 from chatops.tools.registry import ToolSpec
 
@@ -146,9 +146,12 @@ def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) ->
         return plan
     others = _other_values(spec, step.args)
     for param in _flags_on_unless_off(spec):
-        if param.name not in step.args and any(_turns_off(span, param.name, _lead_verbs(param))
+        # the negated part is the request's own word on it, above a word of the rest read as "on"
+        if step.args.get(param.name) is not False and any(_turns_off(span, param.name, _lead_verbs(param))
                                                and not set(words_of(span)) & others for span in negations.spans):
             step.args[param.name] = False
+            told = step.reason.replace(f", {param.name} true", "")
+            step.reason = f"{told}; {param.name} false, as the request says not to"
     return plan
 
 
@@ -178,7 +181,7 @@ def _turns_off(span: str, flag: str, described: tuple[str, ...] = ()) -> bool:
         return True
     if not words or not is_verb(words[0]):
         return False
-    return any(is_verb(part) and alike(words[0], part) for part in identifier_words(flag) if len(part) >= 3)
+    return any(is_verb(part) and kin(words[0], part) for part in identifier_words(flag) if len(part) >= 3)
 
 
 def _lead_verbs(param: Param) -> tuple[str, ...]:

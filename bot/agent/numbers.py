@@ -27,6 +27,9 @@ COUNT_WORDS = frozenset({"top", "first", "last", "latest", "newest", "oldest"})
 
 
 def fits_bounds(value: float, prop: dict[str, Any]) -> bool:
+    """Whether the schema takes this number: its bounds, and its values when it lists them."""
+    if prop.get("enum") and value not in prop["enum"]:
+        return False
     if "minimum" in prop and value < prop["minimum"]:
         return False
     if "maximum" in prop and value > prop["maximum"]:

@@ -79,7 +79,9 @@ def _kind(name: str, prop: dict[str, Any]) -> str:
     lowered = "_".join(identifier_words(name))  # "podName" reads as "pod_name"
     described = str(prop.get("description", "")).lower()
     if prop.get("enum"):
-        return "enum"
+        # `amps` one of 0, 16, 32, 63: a figure as numbers are read ("32 amps"), bounded by its values
+        numeric = all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in prop["enum"])
+        return ("int" if prop.get("type") == "integer" else "number") if numeric else "enum"
     kind = prop.get("type")
     if kind == "integer":
         return "port" if lowered in PORT_NAMES or lowered.endswith("_port") else "int"

@@ -9,11 +9,11 @@ import re
 from collections.abc import Callable, Mapping
 
 from chatops.bot.agent.actions import asked_actions, change_verbs_asked, tool_actions
-from chatops.bot.agent.brought_back import brought_back, not_the_way_back
+from chatops.bot.agent.brought_back import brought_back, not_the_way_back, way_back_from
 from chatops.bot.agent.by_values import by_values, leaves_a_target, target_values, value_for_a_change
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clause_scope import acts_on_another_object
-from chatops.bot.agent.clauses import opens_with
+from chatops.bot.agent.clauses import opens_with, without_until_clauses
 from chatops.bot.agent.entities import (
     extract_entities,
     name_words,
@@ -180,7 +180,12 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     scored = [candidate for candidate in every if candidate.name in back or not _undoes(candidate, actions)]
     undone = undone_writes(scored, entities.wording)  # "unarchive inc-5512" archives nothing
     done = writes_told_as_done(scored, entities.wording)  # "we archived inc-5512 already"
+    ceased = [c for c in scored if undone.get(c.name, "").startswith("stop ")]
     scored = [c for c in scored if c.name not in undone and c.name not in done]
+    if ceased and (restoring := way_back_from(ceased, scored)) is not None:
+        candidate = next(c for c in scored if c.name == restoring)
+        if not candidate.action_hit:
+            _grant_the_action(candidate, undone[ceased[0].name], f"ends {ceased[0].name}'s action: its way back")
     if not question:
         _asked_without_its_verb(scored, entities.wording, entities.text)
         # "main tx has tripped, change over": not back onto main
@@ -188,7 +193,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         _twin_asked(scored, asked_twins, entities.wording)
         scored = [c for c in scored if c.name not in left_twins]
     offered = {spec.name: spec for spec in tools}
-    similarity = {name: value for name, value in (meaning(without_quoted(text)) if meaning is not None else {}).items()
+    # what an "until" clause says ("till I say stop") tells when, so it is not what the request means to do
+    similarity = {name: value for name, value in (meaning(measured_text(text)) if meaning is not None else {}).items()
                   if name in offered}
     # the closest tools by meaning among those the request may ask for (a question asks for no change)
     askable = sorted((value for name, value in similarity.items()
@@ -254,6 +260,12 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     candidates = [c for c in candidates if not _the_other_pole(c, actions)]  # nor found by its values
     _complete_read_first(candidates)
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+def measured_text(text: str) -> str:
+    """The words of a request its meaning is measured on: without quoted output and "until"
+    clauses."""
+    return without_until_clauses(without_quoted(text))
 
 
 def _complete_read_first(candidates: list[Candidate]) -> None:

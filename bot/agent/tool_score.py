@@ -14,6 +14,7 @@ from chatops.bot.agent.actions import shadowed
 from chatops.bot.agent.amount_orders import puts_in_a_listed_state, same_way, sets_a_listed_value
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
+from chatops.bot.agent.clauses import without_until_clauses
 from chatops.bot.agent.entities import (
     STOPWORDS,
     Entities,
@@ -109,7 +110,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                  if isinstance(value, str) and value.isalpha()}
     takes_a_number = any(param.kind in ("int", "number") for param in parameters(spec))
     described = summary_stems(spec.summary)
-    clauses = clause_tokens(entities.wording, single | described)
+    clauses = clause_tokens(without_until_clauses(entities.wording), single | described)
     known = set(single | described)
     clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known)
                                               or skeleton_of(token, single) or token)

@@ -146,6 +146,12 @@ def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | Non
         left = rf"\b(?:from|out\s+of)\s+(?:the\s+|its\s+)?{re.escape(verb)}\b" if verb else ""
         if verb and is_verb(verb) and re.search(left, wording, re.IGNORECASE):
             return "out of", verb
+    ceasing = stops_doing(wording)  # "stop forcing 517B": the forcing ends, nothing is forced again
+    if ceasing is not None:
+        ceased = base_forms(ceasing.split()[1])
+        for verb in tool_verbs:
+            if verb and verb in ceased:
+                return ceasing, verb
     for asked in verbs_asked(wording, known_too=True):
         word = asked[0]
         for verb in tool_verbs:

@@ -132,6 +132,31 @@ def alike(word: str, verb: str) -> bool:
     return any(children.get(str(shared), 0) <= BROAD for shared in above & own)
 
 
+# How far up WordNet's kinds two verbs may meet, and how narrow the kind they meet in must be, to be kin
+_KIN_DEPTH = 3
+_KIN_BREADTH = 40
+
+
+def kin(word: str, verb: str) -> bool:
+    """Whether two verbs are kinds of one narrow action a few steps up WordNet's kinds, as
+    "message", "email", "warn" and "notify" are all ways to communicate news; looser than `alike`,
+    for the verb of a flag a request turns off ("don't message customers yet" for
+    `notify_customers`), never for choosing a tool."""
+    if alike(word, verb):
+        return True
+    hypernyms, children = _table()[2], _table()[3]
+
+    def above(lemma: str, count: int) -> set[int]:
+        level, found = set(senses(lemma, count)), set()
+        for _ in range(_KIN_DEPTH):
+            level = {int(h) for sense in level for h in hypernyms.get(str(sense), "").split(",") if h}
+            found |= level
+        return found
+
+    return any(children.get(str(shared), 0) <= _KIN_BREADTH
+               for shared in above(word, REQUEST_SENSES) & above(verb, TOOL_SENSES))
+
+
 @functools.lru_cache(maxsize=1024)  # asked per light-verb or amount tool of every ranking
 def amount_direction(word: str) -> frozenset[str]:
     """Which way a verb, in one of its common senses, changes an amount, up to three kinds down

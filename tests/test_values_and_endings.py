@@ -1,0 +1,135 @@
+"""Issue 19: values a schema lists as numbers or single letters, a reason told by its gloss, the
+head of a compound, a flag turned off by a kindred verb, and orders that end a change ("till I
+say stop", "stop boosting H3"). The real guided planner and sentence encoder, on tools made up for
+these tests (a campsite's hook-ups, a sauna, a leisure pool's slides); the small model is never
+asked. Each test was checked to fail without the rule it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatops.bot.model import Plan, Risk
+from chatops.tools.registry import ToolSpec
+from tests.test_understanding import calls, plan, runbook
+
+
+def _mcp(server: str, listed: list[dict[str, Any]]) -> list[ToolSpec]:
+    """An MCP server's tools as the registry offers them."""
+    from mcp.types import Tool
+
+    from chatops.bot.config import MCPServerConfig
+    from chatops.tools.mcp.servers import MCPServers
+
+    config = MCPServerConfig(name=server, command="false")
+    return [MCPServers([])._spec(config, Tool.model_validate(raw)) for raw in listed]
+
+
+PITCH = {"type": "string", "pattern": "^P[0-9]{2}$", "description": "Pitch id as on its post, e.g. P14"}
+CAMP_TOOLS = _mcp("camp", [
+    {"name": "list_pitches", "description": "List the campsite's pitches: field, who is on it, hook-up amps.",
+     "annotations": {"readOnlyHint": True},
+     "inputSchema": {"type": "object", "properties": {
+         "field": {"type": "string", "enum": ["all", "a", "b", "c"], "default": "all",
+                   "description": "Only this field"},
+         "state": {"type": "string", "enum": ["any", "taken", "empty"], "default": "any"}}}},
+    {"name": "set_hookup", "description": "Set a pitch's electric hook-up: its breaker rating, or 0 for none.",
+     "annotations": {"readOnlyHint": False},
+     "inputSchema": {"type": "object", "required": ["pitch", "amps"], "properties": {
+         "pitch": PITCH,
+         "amps": {"type": "integer", "enum": [0, 6, 10, 16], "description": "Breaker rating in amps"}}}},
+])
+
+
+async def test_a_number_a_schema_lists_is_read_as_a_number() -> None:
+    """`amps` one of 0, 6, 10, 16: "10 amps" is 10, read as numbers are (next to its name); a
+    figure it does not list is never taken ("12 amps" is asked about)."""
+    assert calls(await plan("set P14 to 10 amps", CAMP_TOOLS)) == [("camp_set_hookup", {"pitch": "P14", "amps": 10})]
+    outcome = await plan("set P14 to 12 amps", CAMP_TOOLS)
+    assert not isinstance(outcome, Plan) or all(step.args.get("amps") != 12 for step in outcome.steps)
+
+
+async def test_a_one_letter_value_is_a_letter_written_alone_never_the_article_or_a_unit() -> None:
+    """ "on B" names field `b`; the article "a" and the unit of "10 A" name no field `a`."""
+    assert calls(await plan("which pitches on B are empty?", CAMP_TOOLS)) == \
+        [("camp_list_pitches", {"field": "b", "state": "empty"})]
+    assert calls(await plan("set P14 to 10 amps, they've got a 10 A lead", CAMP_TOOLS)) == \
+        [("camp_set_hookup", {"pitch": "P14", "amps": 10})]
+
+
+SAUNA = {"pattern": "^S[0-9]$", "description": "sauna id, e.g. S2"}
+SAUNA_TOOLS = [
+    runbook("start_sauna", "Start heating a sauna for the given minutes, then it switches off.", "write",
+            {"sauna": SAUNA, "minutes": {"type": "int", "min": 0, "max": 600, "default": 120,
+                                         "description": "minutes on; 0: until someone stops it"}}),
+    runbook("stop_sauna", "Stop heating a sauna now.", "write", {"sauna": SAUNA}),
+    runbook("boost_heater", "Boost a sauna's heater to full power, whatever its thermostat says.", "write",
+            {"sauna": SAUNA}),
+    runbook("heater_auto", "Put a sauna's heater back on its thermostat.", "write", {"sauna": SAUNA}),
+    runbook("saunas", "list the saunas, their temperature and whether they are heating", "read", {}),
+]
+
+
+async def test_an_until_clause_says_when_a_change_ends_not_another_order() -> None:
+    """ "till I say stop" tells how long the start lasts (minutes 0, until someone stops it); its
+    "stop" never stops the session, whose name the rest of the request also says."""
+    outcome = await plan("start S2 and leave it on till I say stop", SAUNA_TOOLS)
+    assert calls(outcome) == [("start_sauna", {"sauna": "S2", "minutes": 0})]
+    runs = [
+        runbook("start_test_run", "Start a test run of a sauna's heater: it heats for the given minutes, then "
+                                  "stops.", "write",
+                {"sauna": SAUNA, "minutes": {"type": "int", "min": 0, "max": 600, "default": 30,
+                                             "description": "minutes; 0: until someone stops it"}}),
+        runbook("stop_test_run", "Stop a test run of a sauna's heater.", "write", {"sauna": SAUNA}),
+        runbook("saunas", "list the saunas and their test runs", "read", {}),
+    ]
+    outcome = await plan("fire up S2 and leave it running till I say stop", runs)
+    assert not isinstance(outcome, Plan) or "stop_test_run" not in {step.tool for step in outcome.steps}
+
+
+async def test_stopping_a_changes_activity_asks_for_its_way_back() -> None:
+    """ "stop boosting S3" ends the boost: the heater goes back on its thermostat, and the boost is
+    never proposed again."""
+    assert calls(await plan("stop boosting S3, it's warm enough", SAUNA_TOOLS)) == [("heater_auto", {"sauna": "S3"})]
+
+
+SLIDE = {"pattern": "^[0-9]$", "description": "slide number"}
+POOL_TOOLS = [
+    runbook("close_slide", "Close a water slide: its gate locks and its sign says why.", "write",
+            {"slide": SLIDE,
+             "reason": {"type": "enum", "values": ["fault", "cleaning", "drill", "fire", "other"], "default": "other",
+                        "description": "Why, shown on the slide's sign: fault (the slide or its pump), cleaning "
+                                       "(the lifeguards are scrubbing the flume), drill, fire, other"}}),
+    runbook("evacuate_hall", "Evacuate a pool hall: the alarm sounds and the lifeguards clear the water.", "danger",
+            {"hall": {"type": "enum", "values": ["main", "teaching"], "description": "which hall"},
+             "reason": {"type": "enum", "values": ["fire", "drill", "fouling"], "description": "why"},
+             "notify_members": {"type": "bool", "default": True,
+                                "description": "Send a notice to every member booked in today"}}),
+    runbook("slides", "list the slides and whether they are open", "read", {}),
+]
+
+
+async def test_a_long_gloss_told_in_the_requests_words_chooses_its_value() -> None:
+    """ "the lifeguards are scrubbing it" tells `cleaning` by two of its gloss's words; the
+    description's own subject ("the slide's sign", "the slide or its pump") names no `fault`."""
+    assert calls(await plan("close slide 3, the lifeguards are scrubbing it", POOL_TOOLS)) == \
+        [("close_slide", {"slide": "3", "reason": "cleaning"})]
+    outcome = await plan("close slide 3", POOL_TOOLS)
+    assert calls(outcome) == [("close_slide", {"slide": "3"})]
+
+
+async def test_the_head_of_a_compound_is_the_value_and_a_denied_one_is_not() -> None:
+    """ "fire drill" is a drill ("fire" says what kind); "it's not a drill" leaves the fire."""
+    outcome = await plan("fire drill in the main hall, evacuate it", POOL_TOOLS)
+    assert calls(outcome) == [("evacuate_hall", {"hall": "main", "reason": "drill"})]
+    outcome = await plan("evacuate the main hall, there's a fire, it's not a drill", POOL_TOOLS)
+    assert calls(outcome) == [("evacuate_hall", {"hall": "main", "reason": "fire"})]
+
+
+async def test_a_flag_is_turned_off_by_a_verb_of_its_kind() -> None:
+    """ "don't email the members" turns `notify_members` off: emailing is a way to notify (both are
+    kinds of communicating, by WordNet); "don't rush the members" is no such verb."""
+    outcome = await plan("evacuate the teaching hall, fouling, don't email the members", POOL_TOOLS)
+    assert calls(outcome) == [("evacuate_hall", {"hall": "teaching", "reason": "fouling", "notify_members": False})]
+    outcome = await plan("evacuate the teaching hall, fouling, don't rush the members", POOL_TOOLS)
+    assert calls(outcome) == [("evacuate_hall", {"hall": "teaching", "reason": "fouling"})]
+    assert outcome.steps[0].risk is Risk.danger
