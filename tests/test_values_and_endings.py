@@ -133,3 +133,25 @@ async def test_a_flag_is_turned_off_by_a_verb_of_its_kind() -> None:
     outcome = await plan("evacuate the teaching hall, fouling, don't rush the members", POOL_TOOLS)
     assert calls(outcome) == [("evacuate_hall", {"hall": "teaching", "reason": "fouling"})]
     assert outcome.steps[0].risk is Risk.danger
+
+
+async def test_a_units_symbol_glued_to_a_figure_is_that_unit() -> None:
+    """ "10A is fine" for "Breaker rating in amps": A is the symbol of amps, the capital initial of
+    the unit the parameter counts in; the letter of a pitch id ("P14") is no unit."""
+    assert calls(await plan("reset the hook-up on P14, 10A is fine", CAMP_TOOLS)) == \
+        [("camp_set_hookup", {"pitch": "P14", "amps": 10})]
+
+
+FEEDERS = [
+    runbook("set_ration", "set today's ration for one hutch as % of the feed plan", "write",
+            {"hutch": {"pattern": "^h[0-9]{2}$", "description": "hutch id, e.g. h04"},
+             "percent": {"type": "int", "min": 0, "max": 100, "description": "% of the feed plan"}}),
+    runbook("hutches", "list the rabbit hutches and what they were fed", "read", {}),
+]
+
+
+async def test_a_share_in_words_on_a_percent_parameter() -> None:
+    """ "put h04 on three quarters of the feed plan" is 75 %: a share said with "on", of the thing
+    the percentage is of."""
+    assert calls(await plan("put h04 on three quarters of the feed plan", FEEDERS)) == \
+        [("set_ration", {"hutch": "h04", "percent": 75})]

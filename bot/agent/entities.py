@@ -100,7 +100,8 @@ _NUMBERED = re.compile(r"(?<![\w.:/@-])(?:([A-Za-z]{1,8})[.-]?|#)(\d{1,9})(?![\w
 _PERCENT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:%|percent\b)", re.IGNORECASE)
 # A share said in words, as a percentage: "run it at half power", "back up to full"
 _SHARES = {"half": 50, "full": 100, "quarter": 25, "a quarter": 25, "three quarters": 75}
-_WORDED_SHARE = re.compile(r"\b(?:at|to)\s+(half|full|a\s+quarter|quarter|three[\s-]quarters)\b(?!\s+(?:an?|of|the)\b)",
+# ("put na02 on three quarters of the feed table"; not "half an hour", "to half the pods")
+_WORDED_SHARE = re.compile(r"\b(?:at|to|on)\s+(half|full|a\s+quarter|quarter|three[\s-]quarters)\b(?!\s+(?:an?|the)\b)",
                            re.IGNORECASE)
 _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),

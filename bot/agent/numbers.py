@@ -165,10 +165,14 @@ def unit_number(param: Param, entities: Entities) -> int | None:
             set(re.findall(r"\(([a-z]{2,5})\)", named_by))
         named = [int(number) for number, unit in _WITH_UNIT.findall(entities.plain.lower())
                  if unit in counted_in and unit not in STOPWORDS]  # `plain`: quoted output blanked
+        if not named:  # "16A is fine" for "Breaker rating in amps": a unit's symbol, its word's capital initial
+            symbols = {word[0].upper() for word in counted_in if len(word) >= 3 and not is_unit(word)}
+            named = [int(number) for number, symbol in _WITH_SYMBOL.findall(entities.plain) if symbol in symbols]
     return named[0] if len(named) == 1 and fits_bounds(named[0], param.schema) else None
 
 
 _WITH_UNIT = re.compile(r"(?<![\w.])(\d+)\s?([a-z]{2,5})\b")
+_WITH_SYMBOL = re.compile(r"(?<![\w.-])(\d+)\s?([A-Z])(?![\w-])")  # "16A", "32 A", "230V"; not "A-02"
 
 
 def _initial_of(prefix: str, name: str) -> bool:
