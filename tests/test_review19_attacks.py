@@ -52,7 +52,8 @@ HOOKUPS = _mcp("camp", [
     {"name": "set_hookup", "description": "Set a pitch's electric hook-up: its breaker rating, or 0 for none.",
      "annotations": {"readOnlyHint": False},
      "inputSchema": {"type": "object", "required": ["pitch", "amps"], "properties": {
-         "pitch": PITCH, "amps": {"type": "integer", "enum": [0, 6, 10, 16], "description": "Breaker rating in amps"}}}},
+         "pitch": PITCH,
+         "amps": {"type": "integer", "enum": [0, 6, 10, 16], "description": "Breaker rating in amps"}}}},
 ])
 
 
@@ -250,8 +251,9 @@ CLASSES = [runbook("cancel_class", "Cancel a swimming class and refund its booki
                                      "description": "Send a notice to the class's instructor"}}),
            runbook("classes", "list today's classes", "read", {})]
 CLASSES_ONE = [runbook("cancel_class", "Cancel a swimming class and refund its bookings.", "write",
-                       {"klass": CLASS, "notify_members": {"type": "bool", "default": True,
-                                                           "description": "Send a notice to every member booked on it"}}),
+                       {"klass": CLASS,
+                        "notify_members": {"type": "bool", "default": True,
+                                           "description": "Send a notice to every member booked on it"}}),
                runbook("classes", "list today's classes", "read", {})]
 
 
@@ -378,10 +380,10 @@ async def test_guard_orders_beside_until(text: str, expected: tuple) -> None:
 # --- 7. stop <verb>ing ------------------------------------------------------------------------
 
 NO_WAY_BACK = [tool for tool in SAUNA_TOOLS if tool.name != "heater_auto"]
-FACTORY = NO_WAY_BACK + [runbook(
+FACTORY = [*NO_WAY_BACK, runbook(
     "factory_reset", "Put a sauna's controller back as it was when delivered: wipes every setting, schedule and log.",
     "danger", {"sauna": SAUNA})]
-TWO_WAYS = SAUNA_TOOLS + [runbook("schedule_auto", "Put a sauna back on its weekly schedule, as it was before "
+TWO_WAYS = [*SAUNA_TOOLS, runbook("schedule_auto", "Put a sauna back on its weekly schedule, as it was before "
                                                    "anyone changed it.", "write", {"sauna": SAUNA})]
 
 
