@@ -13,6 +13,7 @@ from chatops.bot.agent.clauses import opens_with, verb_with_object
 from chatops.bot.agent.durations import durations_in
 from chatops.bot.agent.entities import (
     Entities,
+    identifier_words,
     name_words,
     stem,
     url_host,
@@ -150,7 +151,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                     # named ("make it an XL for the quarter-end run") is not
                     filled.verb_value = True
         elif kind == "enum":
-            matches = enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required)
+            matches = enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required,
+                                   labels=frozenset(identifier_words(param.name.lower())))
             if not matches:  # "on mx1.mail.corp" for a relay that is one of mx1, mx2: the host's own name
                 matches = [value for value, _ in enum_hosts(param, entities)]
             if not matches and (glossed := described_by_gloss(param.schema, entities.plain)) is not None:

@@ -18,6 +18,7 @@ import re
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import CLAUSE, STOPWORDS, stem, words_of
 from chatops.bot.agent.moved_to import takes_from_the_request
+from chatops.bot.agent.tool_words import own_name_words
 from chatops.bot.model import Risk
 
 # "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal",
@@ -60,8 +61,12 @@ def way_back_from(ceased: list[Candidate], scored: list[Candidate]) -> str | Non
     values of the request as the ceased one ("Put the heaters on one set of points back under
     automatic control")."""
     values = {(name, str(value)) for c in ceased for name, value in c.filled.args.items()}
-    restoring = [c for c in scored if c.spec.risk is not Risk.read and c not in ceased and c.filled.args
+    # the same thing, by a noun of both names (`force_points_heat`, `points_heat_auto`), never a danger
+    # ("a factory reset puts every setting back as it was" is no way back from a boost)
+    things = {stem(word) for c in ceased for word in own_name_words(c.spec)[1:]}
+    restoring = [c for c in scored if c.spec.risk is Risk.write and c not in ceased and c.filled.args
                  and not c.filled.missing and _says_as_before(c.spec.description)
+                 and {stem(word) for word in own_name_words(c.spec)} & things
                  and {(name, str(value)) for name, value in c.filled.args.items()} & values]
     return restoring[0].name if len(restoring) == 1 else None
 

@@ -39,7 +39,8 @@ def verb_with_object(value: str, text: str) -> bool:
 
 # "until"/"till" and the rest of its clause; not the noun ("the till in shop 3")
 _UNTIL = re.compile(r"(?<!\bthe\s)(?<!\ba\s)(?<!\bthis\s)(?<!\bthat\s)(?<!\bevery\s)(?<!\beach\s)(?<!\bour\s)"
-                    r"(?<!\bmy\s)\b(?:until|untill|till|til|'til)\b.*?(?=[,;.!?\n]|\s+(?:and|then|but)\s+|$)",
+                    r"(?<!\bmy\s)\b(?:until|untill|till|til|'til)\b(?:\s+further\s+(?:notice|orders)\b|"
+                    r".*?(?=[,;.!?\n]|\s+(?:and|then|but)\s+|$))",
                     re.IGNORECASE)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chatops.bot.agent.entities import STOPWORDS
 from chatops.bot.agent.enums import enum_aliases
 from chatops.bot.agent.param_kinds import Param
 
@@ -27,9 +28,15 @@ def described(value: str, text: str) -> bool:
 
 
 def denied(value: str, text: str) -> bool:
-    """Whether the request says it is not this value: "fire at the fuel dock, it's not a drill"."""
-    return re.search(rf"(?:\bnot|n['’]t|\bno)\s+(?:(?:a|an|the|just|only)\s+)?{re.escape(value)}(?![\w-])", text,
-                     re.IGNORECASE) is not None
+    """Whether the request says it is not this value: "fire at the fuel dock, it's not a drill",
+    "this isn't a fire drill" (the denial covers the compound, so its head); not "not a fire
+    drill" for `fire`, which only says what kind of drill is denied."""
+    for found in re.finditer(rf"(?:\bnot|n['’]t|\bno)\s+(?:(?:a|an|the|just|only)\s+)?(?:[a-z]+\s+)?"
+                             rf"{re.escape(value)}(?![\w-])", text, re.IGNORECASE):
+        following = re.match(r"\s+([a-z]+)", text[found.end():], re.IGNORECASE)
+        if following is None or following.group(1).lower() in STOPWORDS:
+            return True  # the value ends what is denied
+    return False
 
 
 def current(value: str, text: str) -> bool:
@@ -56,7 +63,9 @@ def without_those_said_otherwise(matches: list[Any], param: Param, text: str, *,
     if change:
         matches = [value for value in matches if not any(
             left(name, text) and not destination(name, text) for name in names_of(value, param))]
-    for said_otherwise in (described, current, denied):
+    # "close pump 4, it isn't a delivery": a value the request denies is never its value, even alone
+    matches = [value for value in matches if not any(denied(name, text) for name in names_of(value, param))]
+    for said_otherwise in (described, current):
         if len(matches) > 1:
             matches = [value for value in matches if not any(
                 said_otherwise(name, text) for name in names_of(value, param))] or matches

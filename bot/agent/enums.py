@@ -47,17 +47,18 @@ def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
 
 
 def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = None, *,
-                  loose: bool = False) -> list[Any]:
+                  loose: bool = False, labels: frozenset[str] = frozenset()) -> list[Any]:
     """Enum values written in `text` as whole words, or one of their aliases ("postgres" for
     "postgresql"). Single letters and values that are also common words ("A", "GET", "HEAD")
     must be written in the same case. `loose` (for a required value): also a shortening or a
-    typing slip of one, when only one value is meant so."""
+    typing slip of one, when only one value is meant so. `labels`: the parameter's name words, after
+    which a one-letter value is that value ("pontoon b")."""
     found = []
     for value in values:
         if not isinstance(value, str) or not value:
             continue
         if len(value) == 1:
-            if _letter_written(value, text):
+            if _letter_written(value, text, labels):
                 found.append(value)
             continue
         common = value.lower() in STOPWORDS or value.lower() in HTTP_VERBS
@@ -156,22 +157,30 @@ def _written(value: str) -> str:
     return rf"(?<![\w-])(?<!\w\.){written}(?![\w-])(?!\.\w)"  # not a part of "sport1.de.hd"
 
 
-def _letter_written(value: str, text: str) -> bool:
-    """A one-letter value ("a", "C" of pontoons a to d) written alone as people name a letter
-    ("which berths on C are free?", "pontoon b"), but never a unit after a figure ("32 A"); "a" only
-    as a capital that opens no sentence (not the article: "got a 32 A lead", "A boat on C …") and
-    "i" never (the pronoun)."""
+def _letter_written(value: str, text: str, labels: frozenset[str]) -> bool:
+    """A one-letter value ("C" of pontoons a to d) written as people name a letter: a capital alone
+    after a word that points ("which berths on C are free?") or after the parameter's own name
+    (`labels`: "pontoon b", lower case too). Never a letter that labels another thing ("section C
+    of the handbook", "plan B"), a unit after a figure ("32 A"), part of a number ("A.02"), a letter
+    in shouted text ("LOCK A ROW NOW"), the article opening a sentence or "i"."""
     letter = value.upper()
     if letter == "I":
         return False
-    flags = 0 if letter == "A" else re.IGNORECASE
-    for found in re.finditer(rf"(?<![\w.'’-]){letter}(?![\w'’-])", text, flags):
+    for found in re.finditer(rf"(?<![\w.'’-]){letter}(?![\w'’-]|\.\d)", text, re.IGNORECASE):
         before = text[:found.start()].rstrip()
+        previous = re.search(r"([A-Za-z]+)\W*$", before)
+        word = previous.group(1) if previous else ""
         if before and before[-1].isdigit():
             continue  # "32 A": a unit
-        if not before or before[-1] in ".!?:;\n":
-            continue  # "A boat …": the article opening a sentence
-        return True
+        if word.lower() in labels:
+            return True  # "pontoon b", "row C"
+        if found.group() != letter or (letter == "A" and (not before or before[-1] in ".!?:;\n")):
+            continue  # a lower-case letter after no name of it; "A boat …": the article
+        following = re.match(r"\W*([A-Za-z]+)", text[found.end():])
+        if any(len(near) >= 2 and near.isupper() for near in (word, following.group(1) if following else "")):
+            continue  # "LOCK A ROW NOW": shouted, every letter a capital
+        if not word or word.lower() in STOPWORDS:
+            return True  # "on C", "is C free?"
     return False
 
 

@@ -18,11 +18,13 @@ import functools
 import re
 from typing import Any
 
-from chatops.bot.agent.entities import STOPWORDS, stem, words_of
+from chatops.bot.agent.entities import CLAUSE, STOPWORDS, stem, words_of
 
 _ALTERNATIVES = re.compile(r"\s*(?:,|;|/|\bor\b|\band\b)\s*", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _NUMBERED_TAIL = re.compile(r"\s+\d.*$")
+_DENYING = re.compile(r"\b(?:no|not|never|nobody|nothing|isn['’]?t|aren['’]?t|wasn['’]?t|don['’]?t|doesn['’]?t)\b",
+                      re.IGNORECASE)
 
 
 def glossed_aliases(prop: dict[str, Any]) -> dict[str, str]:
@@ -73,14 +75,17 @@ def described_by_gloss(prop: dict[str, Any], text: str) -> str | None:
     values = [str(value) for value in prop.get("enum") or [] if isinstance(value, str) and value]
     if "default" not in prop or not values:
         return None
-    said = {stem(word) for word in words_of(text) if word not in STOPWORDS and len(word) >= 3}
+    # each clause on its own ("the forecourt cameras are down, fuel prices need updating" tells no
+    # "fuel on the forecourt"), and none that denies ("no tanker is filling the tanks today")
+    clauses = [{stem(word) for word in words_of(clause) if word not in STOPWORDS and len(word) >= 3}
+               for clause in CLAUSE.split(text) if clause and not _DENYING.search(clause)]
     shared = {}
     for value in values:
         found = re.search(rf"(?<![\w-]){re.escape(value)}\s*\(([^()]{{2,160}})\)", str(prop.get("description") or ""),
                           re.IGNORECASE)
         if found:
             gloss = {stem(word) for word in words_of(found.group(1)) if word not in STOPWORDS and len(word) >= 3}
-            shared[value] = len(gloss & said)
+            shared[value] = max((len(gloss & said) for said in clauses), default=0)
     best = sorted(shared.items(), key=lambda item: -item[1])
     if not best or best[0][1] < 2 or (len(best) > 1 and best[1][1] == best[0][1]):
         return None

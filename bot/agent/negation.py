@@ -145,14 +145,42 @@ def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) ->
     if spec is None:
         return plan
     others = _other_values(spec, step.args)
+    left = {stem(word) for word in words_of(negations.text)}
     for param in _flags_on_unless_off(spec):
-        # the negated part is the request's own word on it, above a word of the rest read as "on"
+        own = {stem(word) for word in identifier_words(param.name) if len(word) >= 3}
+        # the negated part is the request's own word on it, above a word of the rest read as "on" ("we'll
+        # post on the status page"), but not above the rest naming the flag itself ("just notify them")
+        if own & left:
+            continue
         if step.args.get(param.name) is not False and any(_turns_off(span, param.name, _lead_verbs(param))
-                                               and not set(words_of(span)) & others for span in negations.spans):
+                                               and not set(words_of(span)) & others
+                                               and _refuses_its_own(span, param, spec) for span in negations.spans):
             step.args[param.name] = False
             told = step.reason.replace(f", {param.name} true", "")
             step.reason = f"{told}; {param.name} false, as the request says not to"
     return plan
+
+
+def _refuses_its_own(span: str, param: Param, spec: ToolSpec) -> bool:
+    """Whether a negated part is about the flag's own object, not another one the tool names: "don't
+    email the members" turns `notify_members` off and leaves `notify_staff` on; "don't message me"
+    is about the one asking. (Whether "the doctors" are the `clinicians` a flag pages is left to
+    the verb: the table of English knows verbs, not nouns.)"""
+    if set(words_of(span)) & _SPEAKERS:
+        return False  # "don't message me": the one asking, not who the flag tells
+    own = _objects(param.name)
+    others = {word for other in parameters(spec) if other.name != param.name for word in _objects(other.name)} - own
+    named = {stem(word) for word in words_of(span)[1:] if word not in STOPWORDS}
+    return bool(own & named) or not (others & named)
+
+
+def _objects(name: str) -> set[str]:
+    """The stemmed words a parameter's name gives its object: "members" of `notify_members`."""
+    words = identifier_words(name)
+    return {stem(word) for word in (words[1:] if words and is_verb(words[0]) else words) if len(word) >= 3}
+
+
+_SPEAKERS = frozenset({"me", "us", "myself", "ourselves", "you"})
 
 
 def _flags_on_unless_off(spec: ToolSpec) -> list[Param]:

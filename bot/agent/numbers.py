@@ -326,12 +326,12 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     anchors = anchor_stems(param.name, param.schema, [])
     if _counts(param):
         anchors |= {stem("times")}  # "ping it 10 times", "until it happens 100 more times"
-    if only_number:
-        anchors |= summary_stems(summary) | COUNT_WORDS
     free = [n for n in entities.numbers if n not in used and fits_bounds(n, param.schema)]
     described = re.findall(r"[a-z]{5,}", str(param.schema.get("description", "")).lower())
-    near = near_number(anchors, entities, (*(word.lower() for word in identifier_words(param.name)),
-                                           *described), used)  # "sev 2", "proc 28133" (Process id)
+    names = (*(word.lower() for word in identifier_words(param.name)), *described)
+    near = near_number(anchors, entities, names, used)  # "sev 2", "proc 28133" (Process id)
+    if near is None and only_number:  # its own words first: "set 16 to 10 amps" is 10, though "set" is the tool's
+        near = near_number(anchors | summary_stems(summary) | COUNT_WORDS, entities, names, used)
     if near is not None and near not in used and fits_bounds(near, param.schema) and \
             not _counts_something_else(near, param, entities):
         return near, set()

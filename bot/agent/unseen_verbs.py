@@ -163,7 +163,8 @@ def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | Non
 
 
 # "stop shipping it", "stop sending new matches": "stop" and a verb's -ing form opening an order
-_STOP_DOING = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now)\s+)stop\s+([a-z]{3,}ing)\b",
+_STOP_DOING = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now|(?:can|could|would|will)\s+(?:you|u))\s+)"
+                         r"stop\s+([a-z]{3,}ing)\b",
                          re.IGNORECASE)
 
 
