@@ -63,7 +63,8 @@ async def test_a_bay_whose_number_is_a_listed_rating_is_still_set() -> None:
     assert calls(await plan("set bay 16 to 32 amps", CHARGERS)) == [("ev_set_charger", {"bay": "16", "amps": 32})]
 
 
-@pytest.mark.xfail(strict=True, reason="older: a rating told as the state now (bay 7 is at 32 amps) filters the read; no set is found")
+@pytest.mark.xfail(strict=True, reason="older: a rating told as the state now (bay 7 is at 32 amps) "
+                                               "filters the read; no set is found")
 async def test_a_rating_told_as_now_is_not_a_filter_of_the_set() -> None:
     """ "bay 7 is at 32 amps, set it to 16": a set to 16. Planned: list_chargers(amps=32)."""
     assert calls(await plan("bay 7 is at 32 amps, set it to 16", CHARGERS)) == \
@@ -274,7 +275,8 @@ async def test_a_notice_asked_is_never_turned_off_by_another_way_refused(text: s
     "evacuate the teaching hall, fouling, don't email the staff",
     "evacuate the teaching hall, fouling, don't tell the press",
 ])
-@pytest.mark.xfail(strict=True, reason="partly older: the planner's English table knows verbs, not nouns; staff and press are not told from members")
+@pytest.mark.xfail(strict=True, reason="partly older: the planner's English table knows verbs, "
+                                               "not nouns; staff and press are not told from members")
 async def test_a_notice_refused_to_someone_else_leaves_the_members_notice(text: str) -> None:
     """ "don't email the staff" / "don't tell the press": not the members. Planned: notify_members=False."""
     outcome = await plan(text, EVACUATE)
