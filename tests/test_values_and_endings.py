@@ -2,7 +2,9 @@
 head of a compound, a flag turned off by a kindred verb, and orders that end a change ("till I
 say stop", "stop boosting H3"). The real guided planner and sentence encoder, on tools made up for
 these tests (a campsite's hook-ups, a sauna, a leisure pool's slides); the small model is never
-asked. Each test was checked to fail without the rule it names."""
+asked. Each test was checked to fail without the rule it names, but the conditional action's:
+that one guards behaviour the rule keeps (the rule's own case is final23's "put it back to auto",
+where another tool's example verb outranked the way back without meaning)."""
 
 from __future__ import annotations
 
@@ -155,3 +157,48 @@ async def test_a_share_in_words_on_a_percent_parameter() -> None:
     the percentage is of."""
     assert calls(await plan("put h04 on three quarters of the feed plan", FEEDERS)) == \
         [("set_ration", {"hutch": "h04", "percent": 75})]
+
+
+STOVES = [
+    runbook("force_stove", "Force a sauna stove on at full, whatever its thermostat says, for the given hours.",
+            "write",
+            {"stove": {"pattern": "^[0-9]{2}[AB]$", "description": "stove id, e.g. 12A"},
+             "hours": {"type": "int", "min": 1, "max": 12, "default": 2, "description": "hours"}}),
+    runbook("stove_auto", "Put a sauna stove back under its thermostat's control.", "write",
+            {"stove": {"pattern": "^[0-9]{2}[AB]$", "description": "stove id, e.g. 12A"}}),
+    runbook("stoves", "list the sauna stoves and whether each is forced or on its thermostat", "read",
+            {"floor": {"type": "enum", "values": ["ground", "roof"], "description": "which floor"}}),
+]
+
+
+async def test_a_conditional_action_without_its_tools_words_is_found_by_meaning() -> None:
+    """ "… if 12B is still forced on, put it back to auto": after the check found it forced, the
+    action names no word of `stove_auto`'s but its meaning; the planner measures it as it does any
+    request (embedded off the event loop), not by words alone."""
+    from tests.test_understanding import _ran
+
+    ran = _ran("stoves", {"floor": "roof"}, "problem", "STOVE  STATE\n12A    auto\n12B    FORCED ON  until 14:00")
+    outcome = await plan("check the roof and if 12B is still forced on, put it back to auto", STOVES,
+                         executed=[ran], round=2)
+    assert calls(outcome) == [("stove_auto", {"stove": "12B"})]
+
+
+async def test_make_it_n_with_the_name_of_what_it_counts() -> None:
+    """ "make it 30 batches" after a proposed programme change: the count its word names, the
+    rest as proposed (a read about batches is no new request)."""
+    from chatops.bot.model import Step, StepStatus
+
+    washers = [
+        runbook("set_programme", "Change the wash programme a tunnel runs for the next batches.", "write",
+                {"tunnel": {"type": "enum", "values": ["t1", "t2"], "description": "tunnel"},
+                 "programme": {"type": "enum", "values": ["whites", "heavy_soil"], "description": "programme"},
+                 "batches": {"type": "int", "min": 1, "max": 99, "default": 10, "description": "how many"}}),
+        runbook("tunnels", "Show the tunnels: each batch, its customer and programme.", "read", {},
+                keywords=["batch", "batches"]),
+    ]
+    earlier = Plan(goal="earlier", steps=[Step(id="s0", tool="set_programme", status=StepStatus.proposed,
+                                               args={"tunnel": "t2", "programme": "heavy_soil"})])
+    outcome = await plan("make it 30 batches", washers, earlier=[earlier],
+                         history=[{"role": "user", "text": "put t2 on heavy soil"},
+                                  {"role": "bot", "text": "proposed set_programme, waiting for approval"}])
+    assert calls(outcome) == [("set_programme", {"tunnel": "t2", "programme": "heavy_soil", "batches": 30})]

@@ -32,7 +32,7 @@ from chatops.bot.agent.lexicon import (
     VERB_LEADS,
 )
 from chatops.bot.agent.numbers import fits_bounds
-from chatops.bot.agent.param_kinds import parameters, same_values
+from chatops.bot.agent.param_kinds import Param, parameters, same_values
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.pointed_rows import pointed_row
 from chatops.bot.agent.tool_words import own_name_words, tool_vocabulary
@@ -158,10 +158,13 @@ def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict
     the one number goes to the one numeric parameter no other tool takes (the value this change
     sets), never to the one that names the thing (`screen`, which the other screen tools take
     too; `pool` of `scale_pool`): "it" is the same screen."""
-    if MAKE_IT_VALUE.match(text) is None or len(entities.numbers) != 1 or _CORRECTION.match(text):
+    if not _made_a_value(text, previous) or len(entities.numbers) != 1 or _CORRECTION.match(text):
         return  # "sorry, make it 6": a correction of what was said, the bay as much as a time
     number = entities.numbers[0]
     numeric = [param for param in parameters(previous.spec) if param.kind in ("int", "number")]
+    if (named_param := _named_in_the_order(text, numeric)) is not None and fits_bounds(number, named_param.schema):
+        new[named_param.name], labels[named_param.name] = number, f"{named_param.name} {number}"
+        return  # "make it 30 batches": the parameter it names
     # what names the thing: one the tool's name names (`pool` of `scale_pool`), else a parameter
     # other tools take alike (`screen`)
     name_words = {word.lower() for word in own_name_words(previous.spec)}
@@ -178,6 +181,27 @@ def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict
             del new[param.name]
             labels.pop(param.name, None)
     new[own[0].name], labels[own[0].name] = number, f"{own[0].name} {number}"
+
+
+# "make it 30 batches": a value and the word of the parameter it is for
+_MAKE_IT_NAMED = re.compile(r"^\W*(?:make|change|set|bump|turn)\s+(?:it|that|this)\s+(?:to\s+)?\d+(?:\.\d+)?\s+"
+                            r"([a-z]+)\W*$", re.IGNORECASE)
+
+
+def _named_in_the_order(text: str, numeric: list[Param]) -> Param | None:
+    """The numeric parameter whose name the order writes after its value ("make it 30 batches")."""
+    found = _MAKE_IT_NAMED.match(text)
+    if found is None:
+        return None
+    said = stem(found.group(1).lower())
+    named = [param for param in numeric if said in {stem(word) for word in identifier_words(param.name)}]
+    return named[0] if len(named) == 1 else None
+
+
+def _made_a_value(text: str, previous: Previous) -> bool:
+    """ "make it 63", "make it 4 hours", or "make it 30 batches" for a change that takes `batches`."""
+    numeric = [param for param in parameters(previous.spec) if param.kind in ("int", "number")]
+    return MAKE_IT_VALUE.match(text) is not None or _named_in_the_order(text, numeric) is not None
 
 
 def _same_figure(value: Any, number: int) -> bool:
@@ -217,7 +241,7 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         and all(_stray(word, top) for word in top.matched) and not top.action_hit  # "revoke that now": its verb
     new, labels = changes(text, previous)
     # "make it a fault" while a closing waits: a new value for the change, not a read of faults
-    made = bool(new) and MAKE_IT_VALUE.match(text) is not None and previous.spec.risk is not Risk.read \
+    made = bool(new) and _made_a_value(text, previous) and previous.spec.risk is not Risk.read \
         and top is not None and top.spec.risk is Risk.read
     other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak \
         and not made

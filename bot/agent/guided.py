@@ -276,9 +276,16 @@ class GuidedPlanner:
                     and not best.filled.missing and not best.filled.ties:
                 return None
         texts = [text, *clauses, *negations.spans]
-        texts += [measured_text(part) for part in texts]  # what `rank_tools` measures
         if conditional is not None:
             texts += [conditional.check, conditional.action]
+        return await self._meaning_of(texts, tools)
+
+    async def _meaning_of(self, texts: list[str], tools: list[ToolSpec]) -> Meaning | None:
+        """Similarities by meaning for these texts (and their words as `rank_tools` measures them),
+        embedded in a worker thread first so that no forward pass runs on the event loop."""
+        if not self.use_meaning:
+            return None
+        texts = [*texts, *(measured_text(part) for part in texts)]
         described = [semantics.described(spec) for spec in tools]
         if not await asyncio.to_thread(semantics.warm, texts, described):
             return None
@@ -306,13 +313,13 @@ class GuidedPlanner:
                 previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
                     if any(s.name == ran[-1].tool for s in tools) else None
                 looked_at = thing_looked_at(ran[-1], tools)
-                action = await self._plan_text(action_on_subject(conditional, looked_at), tools, request, previous,
-                                               meaning=None)
+                asked = [action_on_subject(conditional, looked_at), action_on_subject(conditional)]
+                meaning = await self._meaning_of(asked, tools)  # "put 523B back to auto": no word of its tool
+                action = await self._plan_text(asked[0], tools, request, previous, meaning=meaning)
                 if looked_at is not None and isinstance(action, Plan) and \
                         not all(takes_it_as_the_check(step, ran[-1], tools) for step in action.steps):
                     # "check the north kiosk events … reboot it": the zone is no kiosk to reboot
-                    action = await self._plan_text(action_on_subject(conditional), tools, request, previous,
-                                                   meaning=None)
+                    action = await self._plan_text(asked[1], tools, request, previous, meaning=meaning)
                 if isinstance(action, Plan) and verdict is None and names_a_state(conditional) and \
                         any(s.risk is Risk.danger for s in action.steps):
                     return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
