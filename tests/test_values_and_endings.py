@@ -202,3 +202,15 @@ async def test_make_it_n_with_the_name_of_what_it_counts() -> None:
                          history=[{"role": "user", "text": "put t2 on heavy soil"},
                                   {"role": "bot", "text": "proposed set_programme, waiting for approval"}])
     assert calls(outcome) == [("set_programme", {"tunnel": "t2", "programme": "heavy_soil", "batches": 30})]
+
+
+async def test_a_slip_is_measured_on_the_word_as_written_not_its_stem() -> None:
+    """ "bench heatng status": one slip from "heating" (the read's name), though two from its stem
+    "heat"; and a slip of a word's own form is no compound holding another tool's "heat"."""
+    bench = {"pattern": "^[0-9]{2}[AB]$", "description": "bench id, e.g. 12A"}
+    tools = [
+        runbook("bench_heating", "Show the bench heaters: state and seat temperature.", "read", {}),
+        runbook("force_bench_heat", "Force the heaters under one bench on.", "write", {"bench": bench}),
+        runbook("bench_heat_auto", "Put one bench's heaters back on their thermostat.", "write", {"bench": bench}),
+    ]
+    assert calls(await plan("bench heatng status", tools)) == [("bench_heating", {})]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rapidfuzz.distance import OSA
+
 from chatops.bot.agent.actions import shadowed
 from chatops.bot.agent.amount_orders import puts_in_a_listed_state, same_way, sets_a_listed_value
 from chatops.bot.agent.arguments import fill_arguments
@@ -112,8 +114,10 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     described = summary_stems(spec.summary)
     clauses = clause_tokens(without_until_clauses(entities.wording), single | described)
     known = set(single | described)
-    clauses = [[token if token in known else (typo_of(token, known) or abbreviation_of(token, known)
-                                              or skeleton_of(token, single) or token)
+    # "heatng" is one slip from "heating", two from its stem "heat": slips are measured on the words as written
+    written = {text: phrase[0] for text, phrase in phrases.items() if len(phrase) == 1 and " " not in text}
+    clauses = [[token if token in known else (typo_of(token, known) or written.get(typo_of(token, set(written)) or "")
+                                              or abbreviation_of(token, known) or skeleton_of(token, single) or token)
                 for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"; "fwd"
     tokens = [token for clause in clauses for token in clause]
     covered: set[int] = set()
@@ -248,8 +252,11 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     # compound words: "nslookup" holds "lookup", "healthcheck" holds "check" (half points)
     for word in name_words(spec):
         if len(word) >= 4 and word not in matched:
+            # ("heatng" is a slip of "heating", the word's own form, not a compound holding "heat")
+            forms = {f"{word}{ending}" for ending in ("ing", "ed", "er", "ers", "es", "s")}
             compounds = [t for t in words_of(entities.wording) if t != word and len(t) > len(word)
-                         and (t.startswith(word) or t.endswith(word)) and re.fullmatch(r"[a-z]+", t)]
+                         and (t.startswith(word) or t.endswith(word)) and re.fullmatch(r"[a-z]+", t)
+                         and not any(OSA.distance(t, form, score_cutoff=1) <= 1 for form in forms)]
             if compounds:
                 score += WORD_POINTS / 2
                 matched.append(compounds[0])
