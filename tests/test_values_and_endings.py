@@ -214,3 +214,14 @@ async def test_a_slip_is_measured_on_the_word_as_written_not_its_stem() -> None:
         runbook("bench_heat_auto", "Put one bench's heaters back on their thermostat.", "write", {"bench": bench}),
     ]
     assert calls(await plan("bench heatng status", tools)) == [("bench_heating", {})]
+
+
+async def test_any_other_of_a_thing_leaves_the_named_one_out() -> None:
+    """ "this is the s2 panel. is any other stove in alarm?": s2 is the one left out, no filter."""
+    tools = [runbook("stoves", "Show the sauna stoves: temperature, state and alarms.", "read",
+                     {"stove": {"type": "enum", "values": ["all", "s1", "s2", "s3"], "default": "all",
+                                "description": "Which stove"},
+                      "faulty_only": {"type": "bool", "default": False,
+                                      "description": "Only stoves that are stopped or in alarm"}})]
+    outcome = await plan("this is the s2 panel. is any other stove in alarm?", tools)
+    assert [tool for tool, _ in calls(outcome)] == ["stoves"] and "stove" not in calls(outcome)[0][1]

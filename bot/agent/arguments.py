@@ -157,6 +157,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 matches = [value for value, _ in enum_hosts(param, entities)]
             if not matches and (glossed := described_by_gloss(param.schema, entities.plain)) is not None:
                 matches = [glossed]  # "tanker's filling the petrol tank" for "delivery (a tanker is filling …)"
+            if matches and _any_other(param, entities.plain):
+                matches = []  # "photo of the t1 panel. is any other tunnel in alarm?": t1 is the one left out
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
                 matches = [value for value in matches if (stem(str(value).lower()) not in action_stems(spec)
                            and not verb_with_object(str(value), entities.plain))
@@ -297,6 +299,14 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if param.required and param.name not in filled.args:
             filled.missing.append(param)
     return filled
+
+
+def _any_other(param: Param, text: str) -> bool:
+    """Whether the request asks about the others of what the parameter names ("is any other tunnel
+    in alarm?", "the rest of the pens"): the value it writes is the one left out, no filter."""
+    names = "|".join(re.escape(word) for word in identifier_words(param.name.lower()) if len(word) >= 3)
+    return bool(names) and re.search(rf"\b(?:any|all|every|the)\s+other\s+(?:{names})(?:e?s)?\b|"
+                                     rf"\bthe\s+rest\s+of\s+the\s+(?:{names})(?:e?s)?\b", text, re.IGNORECASE) is not None
 
 
 def _named_for_a_text(number: int, params: list[Param], text: str) -> bool:
