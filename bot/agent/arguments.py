@@ -305,8 +305,8 @@ def _any_other(param: Param, text: str) -> bool:
     """Whether the request asks about the others of what the parameter names ("is any other tunnel
     in alarm?", "the rest of the pens"): the value it writes is the one left out, no filter."""
     names = "|".join(re.escape(word) for word in identifier_words(param.name.lower()) if len(word) >= 3)
-    return bool(names) and re.search(rf"\b(?:any|all|every|the)\s+other\s+(?:{names})(?:e?s)?\b|"
-                                     rf"\bthe\s+rest\s+of\s+the\s+(?:{names})(?:e?s)?\b", text, re.IGNORECASE) is not None
+    others = rf"\b(?:any|all|every|the)\s+other\s+(?:{names})(?:e?s)?\b|\bthe\s+rest\s+of\s+the\s+(?:{names})(?:e?s)?\b"
+    return bool(names) and re.search(others, text, re.IGNORECASE) is not None
 
 
 def _named_for_a_text(number: int, params: list[Param], text: str) -> bool:
