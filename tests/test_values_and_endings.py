@@ -225,3 +225,21 @@ async def test_any_other_of_a_thing_leaves_the_named_one_out() -> None:
                                       "description": "Only stoves that are stopped or in alarm"}})]
     outcome = await plan("this is the s2 panel. is any other stove in alarm?", tools)
     assert [tool for tool, _ in calls(outcome)] == ["stoves"] and "stove" not in calls(outcome)[0][1]
+
+
+async def test_back_to_a_state_asks_for_the_change_that_returns_there_not_the_one_that_ends_so() -> None:
+    """ "P2 can go back to standby now": the stop returns a pump to standby; the start only says
+    how its run ends ("then stops and returns to standby after the given minutes")."""
+    pump = {"pattern": "^P[0-9]$", "description": "pump id, e.g. P2"}
+    tools = [
+        runbook("start_trial", "Start a trial run of a standby pump: it runs on its own, then stops and returns "
+                               "to standby after the given minutes.", "write",
+                {"pump": pump, "minutes": {"type": "int", "min": 1, "max": 60, "default": 10,
+                                           "description": "minutes"}}),
+        runbook("stop_trial", "Stop a trial run of a pump: it runs down and returns to standby.", "write",
+                {"pump": pump}),
+        runbook("pumps", "list the pumps: standby, running or faulted", "read",
+                {"state": {"type": "enum", "values": ["any", "standby", "running", "fault"], "default": "any",
+                           "description": "Only pumps in this state"}}),
+    ]
+    assert calls(await plan("P2 can go back to standby now", tools)) == [("stop_trial", {"pump": "P2"})]

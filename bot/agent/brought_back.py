@@ -24,7 +24,7 @@ from chatops.bot.model import Risk
 # "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal",
 # "drop BF600B back down"
 _BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|down|"
-                   r"to\s+(?:work|normal|service|business|the\s+[a-z]+))\b"
+                   r"to\s+(?:work|normal|service|business|the\s+[a-z]+|[a-z]{4,}))\b"
                    r"(?:\s+(?:the\s+|its\s+)?([a-z][\w.-]*))?"
                    # "TB.P4 is fixed, put it back": back where it was, the clause ending there
                    r"|\b(?:put|bring|get)\s+(?:\S+\s+){1,2}?back(?=\s*(?:$|[,.;!?]|\s(?:and|now|please|pls)\b))",
@@ -136,5 +136,6 @@ def _first_sentence(description: str) -> str:
 
 def _says_as_before(description: str) -> bool:
     # "… it runs at full speed until put back": how the way out ends is no way back
-    said = re.split(r"\buntil\b", _first_sentence(description), maxsplit=1, flags=re.IGNORECASE)[0]
+    # (and "…, then stops and returns to standby after the given minutes" is how a test run ends)
+    said = re.split(r"\b(?:until|then)\b", _first_sentence(description), maxsplit=1, flags=re.IGNORECASE)[0]
     return bool({stem(word) for word in words_of(said)} & _AS_BEFORE)
