@@ -243,3 +243,19 @@ async def test_back_to_a_state_asks_for_the_change_that_returns_there_not_the_on
                            "description": "Only pumps in this state"}}),
     ]
     assert calls(await plan("P2 can go back to standby now", tools)) == [("stop_trial", {"pump": "P2"})]
+
+
+async def test_a_listed_name_of_several_words_finds_its_read_whatever_meaning_says() -> None:
+    """ "… and show me the wash road": the area `wash_road` is a name only that read's list holds;
+    the likeness of "wash" to a washing programme's words is no reason to drop that part."""
+    points = {"pattern": "^[0-9]{3}[AB]$", "description": "points number, e.g. 523A"}
+    tools = [
+        runbook("points_heating", "Show the points heaters by area: state, rail and air temperature.", "read",
+                {"area": {"type": "enum", "values": ["all", "north_end", "south_end", "wash_road"], "default": "all",
+                          "description": "which part of the depot"}}),
+        runbook("force_points_heat", "Force the heaters on one set of points on.", "write", {"points": points}),
+        runbook("set_wash_programme", "Change the wash programme the train wash runs for the next trains.",
+                "write", {"programme": {"type": "enum", "values": ["light", "heavy"], "description": "programme"}}),
+    ]
+    outcome = await plan("force heat on 611A and show me the wash road", tools)
+    assert calls(outcome) == [("force_points_heat", {"points": "611A"}), ("points_heating", {"area": "wash_road"})]

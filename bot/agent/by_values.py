@@ -149,6 +149,15 @@ def _names_a_listed_name(candidate: Candidate) -> bool:
                for param in parameters(candidate.spec))
 
 
+def _names_a_compound_value(candidate: Candidate, text: str) -> bool:
+    """Whether the request writes, whole, a listed value of two or more words ("the wash road" for
+    `wash_road`): a name only that list holds, clearer than any likeness of meaning."""
+    return any(param.enum and isinstance(value := candidate.filled.args.get(param.name), str)
+               and len(parts := [part for part in re.split(r"[-_ ]", value) if part]) >= 2
+               and re.search(r"(?<![\w-])" + r"[-_ ]".join(map(re.escape, parts)) + r"(?![\w-])", text, re.IGNORECASE)
+               for param in parameters(candidate.spec))
+
+
 def _says_what_to_change(candidate: Candidate, wording: str) -> bool:
     """Whether the request gives the value a change is named for: `set_speed` changes a speed, and
     "reset B4" gives none; found by the belt's id alone it would set the speed's default, a value
@@ -183,8 +192,9 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
     meaningful = top >= MIN_SIMILARITY
 
     def plausible(c: Candidate) -> bool:
-        if c.spec.risk is Risk.read:
-            return c.similarity is None or not meaningful or c.similarity >= top - VALUES_READ_SIMILARITY
+        if c.spec.risk is Risk.read:  # "show me the wash road" for an area `wash_road`: a name of several words
+            return c.similarity is None or not meaningful or c.similarity >= top - VALUES_READ_SIMILARITY or \
+                _names_a_compound_value(c, entities.plain)
         return not question and c.similarity is not None and (not meaningful or c.similarity >= top - SIMILARITY_TIE)
 
     # a value shaped like a parameter's examples is weaker than a pattern: it finds a read only
