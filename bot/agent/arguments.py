@@ -72,6 +72,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     used_numbers: set[int] = set()
     params = parameters(spec)
     single_label_hosts: list[Param] = []
+    others_left: list[Param] = []  # a change's value the request leaves out ("the rest of the tunnels")
 
     def put(param: Param, value: Any, label: str, points: float) -> None:
         filled.args[param.name] = value
@@ -157,8 +158,12 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 matches = [value for value, _ in enum_hosts(param, entities)]
             if not matches and (glossed := described_by_gloss(param.schema, entities.plain)) is not None:
                 matches = [glossed]  # "tanker's filling the petrol tank" for "delivery (a tanker is filling …)"
-            if matches and _any_other(param, entities.plain):
+            others = _any_other(param, entities.plain)
+            if matches and (others or _EXCEPT.search(entities.plain)):
                 matches = []  # "photo of the t1 panel. is any other tunnel in alarm?": t1 is the one left out
+                others = True
+            if others and spec.risk is not Risk.read:
+                others_left.append(param)  # "pause the rest of the tunnels": which ones is asked, never "all"
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
                 matches = [value for value in matches if (stem(str(value).lower()) not in action_stems(spec)
                            and not verb_with_object(str(value), entities.plain))
@@ -250,6 +255,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             continue
         if value is not None and _named_for_a_text(value, params, entities.plain):
             continue  # "close gate 12" for a gate `^[0-9]{2}$`: gate 12, not 12 minutes
+        if value is not None and _names_a_thing(value, shaped, params, entities.plain):
+            continue  # "give berth 32A shore power": the berth a pattern takes whole, no 32 amps
         avoid |= written  # the name it was written in ("CHG4711") is not a text value too
         if value is not None:
             used_numbers.add(value)
@@ -296,7 +303,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         filled.typed_fit += FIT_POINTS["enum", "enum"]  # "unpause etl.orders_daily", "unset noout on rbd-ams"
         filled.verb_value = True
     for param in params:
-        if param.required and param.name not in filled.args:
+        if (param.required or param in others_left) and param.name not in filled.args:
             filled.missing.append(param)
     return filled
 
@@ -305,8 +312,27 @@ def _any_other(param: Param, text: str) -> bool:
     """Whether the request asks about the others of what the parameter names ("is any other tunnel
     in alarm?", "the rest of the pens"): the value it writes is the one left out, no filter."""
     names = "|".join(re.escape(word) for word in identifier_words(param.name.lower()) if len(word) >= 3)
-    others = rf"\b(?:any|all|every|the)\s+other\s+(?:{names})(?:e?s)?\b|\bthe\s+rest\s+of\s+the\s+(?:{names})(?:e?s)?\b"
+    # (not "every other tunnel", every second one, nor "the other tunnel", one of them)
+    others = rf"\b(?:any|all(?:\s+the)?)\s+other\s+(?:{names})(?:e?s)?\b|\bthe\s+rest\s+of\s+the\s+(?:{names})(?:e?s)?\b"
     return bool(names) and re.search(others, text, re.IGNORECASE) is not None
+
+
+# "other than t1, is any tunnel in alarm?": the value written is the one left out
+_EXCEPT = re.compile(r"\bother\s+than\b|\bexcept\b|\bapart\s+from\b|\bbesides\b", re.IGNORECASE)
+
+
+def _names_a_thing(number: int, shaped: set[str], params: list[Param], text: str) -> bool:
+    """Whether the figure is written glued to a letter as the name of a thing a text parameter's
+    pattern takes whole ("berth 32A", "shore power for 10A please"): right after that parameter's
+    name, or as the only such name in the request; "set berth 7B to 16A" names the berth apart."""
+    glued = [form for form in shaped if re.fullmatch(rf"0*{number}[a-z]", form)]
+    if not glued:
+        return False
+    names = {stem(word) for param in params if param.kind == "string" for word in identifier_words(param.name)}
+    words = words_of(text)
+    after_a_name = any(index and stem(words[index - 1]) in names and word.lower() in glued
+                       for index, word in enumerate(words))
+    return after_a_name or len(shaped) == 1
 
 
 def _named_for_a_text(number: int, params: list[Param], text: str) -> bool:

@@ -101,7 +101,8 @@ _PERCENT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:%|percent\b)", re.IGNORECASE)
 # A share said in words, as a percentage: "run it at half power", "back up to full"
 _SHARES = {"half": 50, "full": 100, "quarter": 25, "a quarter": 25, "three quarters": 75}
 # ("put na02 on three quarters of the feed table"; not "half an hour", "to half the pods")
-_WORDED_SHARE = re.compile(r"\b(?:at|to|on)\s+(half|full|a\s+quarter|quarter|three[\s-]quarters)\b(?!\s+(?:an?|the)\b)",
+_WORDED_SHARE = re.compile(r"\b(?:at|to|(?<!\bis\s)(?<!\bwas\s)(?<!\bbeen\s)(?<!\bare\s)on)\s+"
+                           r"(half|full|a\s+quarter|quarter|three[\s-]quarters)\b(?!\s+(?:an?|the|past)\b)",
                            re.IGNORECASE)
 _SIZE_UNITS = {**dict.fromkeys(("kb", "kib", "kilobyte", "kilobytes"), "kb"),
                **dict.fromkeys(("mb", "mib", "meg", "megs", "megabyte", "megabytes"), "mb"),

@@ -162,15 +162,14 @@ def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict
         return  # "sorry, make it 6": a correction of what was said, the bay as much as a time
     number = entities.numbers[0]
     numeric = [param for param in parameters(previous.spec) if param.kind in ("int", "number")]
-    if (named_param := _named_in_the_order(text, numeric)) is not None and fits_bounds(number, named_param.schema):
+    named_param = _named_in_the_order(text, numeric)
+    if named_param is not None and named_param.name not in _targets(previous, numeric) and \
+            fits_bounds(number, named_param.schema):
         new[named_param.name], labels[named_param.name] = number, f"{named_param.name} {number}"
-        return  # "make it 30 batches": the parameter it names
+        return  # "make it 30 batches": the parameter it names; never the thing it acts on ("3 tunnels")
     # what names the thing: one the tool's name names (`pool` of `scale_pool`), else a parameter
     # other tools take alike (`screen`)
-    name_words = {word.lower() for word in own_name_words(previous.spec)}
-    named = {param.name for param in numeric  # `pool`, `pool_id` of `scale_pool`
-             if (words := {word.lower() for word in identifier_words(param.name)} - _ID_WORDS) and words <= name_words}
-    targets = named or previous.shared
+    targets = _targets(previous, numeric)
     if not targets:
         return
     own = [param for param in numeric if param.name not in targets]
@@ -181,6 +180,15 @@ def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict
             del new[param.name]
             labels.pop(param.name, None)
     new[own[0].name], labels[own[0].name] = number, f"{own[0].name} {number}"
+
+
+def _targets(previous: Previous, numeric: list[Param]) -> set[str]:
+    """The numeric parameters that name the thing a change acts on: one the tool's name names
+    (`pool` of `scale_pool`), else those other tools take alike (`screen`, `tunnel`)."""
+    name_words = {word.lower() for word in own_name_words(previous.spec)}
+    named = {param.name for param in numeric  # `pool`, `pool_id` of `scale_pool`
+             if (words := {word.lower() for word in identifier_words(param.name)} - _ID_WORDS) and words <= name_words}
+    return named or set(previous.shared)
 
 
 # "make it 30 batches": a value and the word of the parameter it is for
@@ -194,7 +202,9 @@ def _named_in_the_order(text: str, numeric: list[Param]) -> Param | None:
     if found is None:
         return None
     said = stem(found.group(1).lower())
-    named = [param for param in numeric if said in {stem(word) for word in identifier_words(param.name)}]
+    # a count is named in the plural ("batches", "replicas"); "3 tunnels" is no value of the one `tunnel`
+    named = [param for param in numeric if said in {stem(word) for word in identifier_words(param.name)}
+             and identifier_words(param.name)[-1].lower().endswith("s")]
     return named[0] if len(named) == 1 else None
 
 

@@ -166,11 +166,15 @@ def unit_number(param: Param, entities: Entities) -> int | None:
         named = [int(number) for number, unit in _WITH_UNIT.findall(entities.plain.lower())
                  if unit in counted_in and unit not in STOPWORDS]  # `plain`: quoted output blanked
         if not named:  # "16A is fine" for "Breaker rating in amps": a unit's symbol, its word's capital initial
-            symbols = {word[0].upper() for word in counted_in if len(word) >= 3 and not is_unit(word)}
+            described = str(param.schema.get("description", "")).lower()  # "Breaker rating in amps"; not `max_pods`
+            units = set(re.findall(r"\bin\s+([a-z]{3,})\b", described)) | set(re.findall(r"\(([a-z]{3,})\)", described))
+            symbols = {word[0].upper() for word in units if not is_unit(word) and word not in STOPWORDS}
             named = [int(number) for number, symbol in _WITH_SYMBOL.findall(entities.plain) if symbol in symbols]
     return named[0] if len(named) == 1 and fits_bounds(named[0], param.schema) else None
 
 
+_PUT_TO = re.compile(r"\b(?:set|change|make|put|turn|bump|drop|raise|lower|move)\s+(?:it|that|this|them)\s+"
+                     r"(?:back\s+)?(?:up\s+|down\s+)?to\s+(\d+)(?![\w.])", re.IGNORECASE)
 _WITH_UNIT = re.compile(r"(?<![\w.])(\d+)\s?([a-z]{2,5})\b")
 _WITH_SYMBOL = re.compile(r"(?<![\w.-])(\d+)\s?([A-Z])(?![\w-])")  # "16A", "32 A", "230V"; not "A-02"
 
@@ -327,6 +331,10 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
     if _counts(param):
         anchors |= {stem("times")}  # "ping it 10 times", "until it happens 100 more times"
     free = [n for n in entities.numbers if n not in used and fits_bounds(n, param.schema)]
+    # "pitch 16 is on 10 amps, set it to 6": the value an order puts "it" to, over one told as now
+    ordered = [int(n) for n in _PUT_TO.findall(entities.plain) if int(n) in free]
+    if len(ordered) == 1 and len(set(free)) > 1:
+        return ordered[0], set()
     described = re.findall(r"[a-z]{5,}", str(param.schema.get("description", "")).lower())
     names = (*(word.lower() for word in identifier_words(param.name)), *described)
     near = near_number(anchors, entities, names, used)  # "sev 2", "proc 28133" (Process id)
