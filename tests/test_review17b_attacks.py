@@ -122,9 +122,8 @@ async def test_a_range_in_words_is_no_value() -> None:
 
 
 @pytest.mark.parametrize("text", ["V03 went up by five degrees overnight, set it back to 18",   # new
-                                  pytest.param("V03 went up by 5 degrees overnight, set it back to 18",
-                                               marks=pytest.mark.xfail(strict=True, reason="older finding, open: "
-                                                                       "'by 5 degrees' fills the new value"))])
+                                  # older finding, fixed in session 19: the value an order puts "it" to
+                                  "V03 went up by 5 degrees overnight, set it back to 18"])
 async def test_a_rise_told_by_is_not_the_new_value(text: str) -> None:
     """ "went up by five degrees …, set it back to 18": degrees=5 is set (a vat at 5 °C)."""
     assert calls(await plan(text, VAT_TOOLS)) == [("set_vat_temp", {"vat": "V03", "degrees": 18})]

@@ -313,7 +313,8 @@ def _any_other(param: Param, text: str) -> bool:
     in alarm?", "the rest of the pens"): the value it writes is the one left out, no filter."""
     names = "|".join(re.escape(word) for word in identifier_words(param.name.lower()) if len(word) >= 3)
     # (not "every other tunnel", every second one, nor "the other tunnel", one of them)
-    others = rf"\b(?:any|all(?:\s+the)?)\s+other\s+(?:{names})(?:e?s)?\b|\bthe\s+rest\s+of\s+the\s+(?:{names})(?:e?s)?\b"
+    others = (rf"\b(?:any|all(?:\s+the)?)\s+other\s+(?:{names})(?:e?s)?\b|"
+              rf"\bthe\s+rest\s+of\s+the\s+(?:{names})(?:e?s)?\b")
     return bool(names) and re.search(others, text, re.IGNORECASE) is not None
 
 
