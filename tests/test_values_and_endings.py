@@ -259,3 +259,15 @@ async def test_a_listed_name_of_several_words_finds_its_read_whatever_meaning_sa
     ]
     outcome = await plan("force heat on 611A and show me the wash road", tools)
     assert calls(outcome) == [("force_points_heat", {"points": "611A"}), ("points_heating", {"area": "wash_road"})]
+
+
+async def test_a_thing_and_a_noun_of_looking_asks_to_see_it() -> None:
+    """ "lcoks status", "barier overveiw": typed in a hurry, a thing and a noun of looking ask to
+    see it; the first word is a noun there, never the order "lock"."""
+    gate = {"pattern": "^G[0-9]{2}$", "description": "gate id, e.g. G04"}
+    tools = [
+        runbook("lock_barrier", "Lock a car park barrier down.", "write", {"barrier": gate}),
+        runbook("barriers", "list the car park barriers and whether each is locked", "read", {}),
+    ]
+    assert calls(await plan("lock status", tools)) == [("barriers", {})]
+    assert calls(await plan("barier overveiw", tools)) == [("barriers", {})]

@@ -39,6 +39,7 @@ from chatops.bot.agent.request_parts import tells_states_only
 from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import (
     summary_stems,
+    typo_of,
 )
 from chatops.bot.agent.twin_changes import switch_asked, twin_asked
 from chatops.bot.agent.unserved import unserved_orders
@@ -171,7 +172,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     # "n-07 can go back on auto": the way back its description tells is asked, though "go back" is
     # also a rollback's phrase and the tool's "release" a deploy's word
     question = bool(QUESTION.search(text.strip()))
-    if tells_states_only(text):  # "BF400A is on high", "021 is back to normal": a state told orders nothing
+    # "BF400A is on high", "021 is back to normal": a state told orders nothing; nor does "lcoks status"
+    if tells_states_only(text) or asks_for_a_look(text):
         every = [candidate for candidate in every if candidate.spec.risk is Risk.read]
     back = brought_back(every, entities.wording, entities.text) if not question else set()
     # "put a stoppage on mt_014" asks for `lock_stoppage`, though "put * on" is also the lexicon's "add"
@@ -260,6 +262,21 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     candidates = [c for c in candidates if not _the_other_pole(c, actions)]  # nor found by its values
     _complete_read_first(candidates)
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+
+
+# nouns that, ending a short request, ask to see the thing before them ("locks status", "dome staus")
+_LOOK_NOUNS = frozenset({"status", "overview", "summary", "state", "health"})
+
+
+def asks_for_a_look(text: str) -> bool:
+    """Whether a short request is a thing and a noun of looking ("lcoks status", "turnstile
+    overveiw", typed in a hurry): it asks to see, like a question, and orders no change; its first
+    word is a noun there, never a verb ("lock")."""
+    words = words_of(text)
+    if not 2 <= len(words) <= 4:
+        return False
+    last = words[-1].lower()
+    return last in _LOOK_NOUNS or typo_of(last, _LOOK_NOUNS) is not None
 
 
 def measured_text(text: str) -> str:
