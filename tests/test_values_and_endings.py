@@ -88,6 +88,24 @@ async def test_an_until_clause_says_when_a_change_ends_not_another_order() -> No
     assert not isinstance(outcome, Plan) or "stop_test_run" not in {step.tool for step in outcome.steps}
 
 
+async def test_getting_a_machine_going_starts_it_and_leaving_it_so_is_part_of_the_order() -> None:
+    """ "get S2 going", "fire up S2": ways to start a thing; "… and leave it running till I say stop"
+    says how the start leaves it (minutes 0: until someone stops it), no step of its own."""
+    runs = [
+        runbook("start_test_run", "Start a test run of a sauna's heater: it heats for the given minutes, then "
+                                  "stops.", "write",
+                {"sauna": SAUNA, "minutes": {"type": "int", "min": 0, "max": 600, "default": 30,
+                                             "description": "minutes; 0: until someone stops it"}}),
+        runbook("stop_test_run", "Stop a test run of a sauna's heater.", "write", {"sauna": SAUNA}),
+        runbook("saunas", "list the saunas and their test runs", "read",
+                {"state": {"type": "enum", "values": ["any", "running", "idle"], "default": "any",
+                           "description": "only saunas in this state"}}),
+    ]
+    assert calls(await plan("get S2 going for 20 minutes", runs)) == [("start_test_run", {"sauna": "S2", "minutes": 20})]
+    assert calls(await plan("fire up S2 and leave it running till I say stop", runs)) == \
+        [("start_test_run", {"sauna": "S2", "minutes": 0})]
+
+
 async def test_stopping_a_changes_activity_asks_for_its_way_back() -> None:
     """ "stop boosting S3" ends the boost: the heater goes back on its thermostat, and the boost is
     never proposed again."""

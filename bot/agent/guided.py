@@ -118,6 +118,7 @@ from chatops.bot.agent.provenance import Source, message_parts
 from chatops.bot.agent.ranking import Meaning, measured_text, rank_tools
 from chatops.bot.agent.request_parts import (
     asks_a_question,
+    leaves_it_so,
     same_named_values,
     tells_only_a_state,
     tells_what_happened,
@@ -411,7 +412,7 @@ class GuidedPlanner:
             return None
         # "…, the door latch is broken and pods are shooting out onto the floor": the story, no order
         clauses = [part for part in clauses if not tells_what_happened(part) and
-                   not (tells_only_a_state(part) and not asks_a_question(part))]
+                   not (tells_only_a_state(part) and not asks_a_question(part)) and not leaves_it_so(part)]
         if len(clauses) < 2:
             return None  # "wipe C02DV3, he left the company and kept the laptop": one order and a story
         steps: list[Step] = []

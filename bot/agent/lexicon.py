@@ -148,7 +148,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "set": ("set", "write", "update", "assign", "overwrite", "change * to", "bump * to", "flip * to",
             "switch * to", "put * to"),
     "create": ("create", "open a", "open an", "open a new", "raise a", "raise an", "file a", "file an", "post",
-               "publish", "start a", "start an", "log a", "log an", "declare a", "declare an"),
+               "publish", "start a", "start an", "log a", "log an", "declare a", "declare an",
+               # getting a machine going is starting it ("get 12c spinning", "fire up DG-C2")
+               "get * going", "get * running", "get * spinning", "get * moving", "get * started", "set * going",
+               "fire up", "fire * up", "spin up", "spin * up", "crank up", "crank * up"),
 }
 
 # Classes that name an action: a tool gets credit for them only through its verb (the first word of

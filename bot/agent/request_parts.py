@@ -138,3 +138,14 @@ def without_a_leading_and(part: str) -> str:
 def asks_a_question(part: str) -> bool:
     """Whether a part of a request is a question ("… and who's on call for data", "how full is /var")."""
     return QUESTION.search(without_a_leading_and(part)) is not None
+
+
+# "… and leave it running till I say stop", "and keep them closed": how the order leaves its thing
+_LEAVES_IT = re.compile(r"^\W*(?:and\s+|then\s+)?(?:just\s+)?(?:leave|keep|let)\s+(?:it|them|that|those)\s+"
+                        r"(?:[a-z]+ing|on|off|up|down|open|closed|shut|running|as\s+it\s+is)\b", re.IGNORECASE)
+
+
+def leaves_it_so(part: str) -> bool:
+    """Whether a part of a request only says how the order before it leaves its thing ("fire up
+    DG-C2 and leave it running till I say stop"): part of that order, no step of its own."""
+    return _LEAVES_IT.match(part) is not None
