@@ -101,7 +101,8 @@ async def test_getting_a_machine_going_starts_it_and_leaving_it_so_is_part_of_th
                 {"state": {"type": "enum", "values": ["any", "running", "idle"], "default": "any",
                            "description": "only saunas in this state"}}),
     ]
-    assert calls(await plan("get S2 going for 20 minutes", runs)) == [("start_test_run", {"sauna": "S2", "minutes": 20})]
+    assert calls(await plan("get S2 going for 20 minutes", runs)) == \
+        [("start_test_run", {"sauna": "S2", "minutes": 20})]
     assert calls(await plan("fire up S2 and leave it running till I say stop", runs)) == \
         [("start_test_run", {"sauna": "S2", "minutes": 0})]
 
