@@ -290,3 +290,19 @@ async def test_a_thing_and_a_noun_of_looking_asks_to_see_it() -> None:
     ]
     assert calls(await plan("lock status", tools)) == [("barriers", {})]
     assert calls(await plan("barier overveiw", tools)) == [("barriers", {})]
+
+
+async def test_bringing_a_thing_back_up_is_its_way_back() -> None:
+    """ "the jam's cleared, bring S3 back up": back up from a pause, the way back its description
+    tells ("Bring a sauna back up from eco mode"), never the pause again. (A guard: meaning finds it
+    here without the rule too; the rule's own case is final21's "bring TO4 back up".)"""
+    tools = [
+        runbook("sauna_eco", "Put a sauna on eco mode: the stove turns down and the door locks. It comes back up "
+                             "by itself after the given minutes.", "write",
+                {"sauna": SAUNA, "minutes": {"type": "int", "min": 0, "max": 600, "default": 60,
+                                             "description": "minutes; 0: until someone brings it back"}}),
+        runbook("sauna_resume", "Bring a sauna back up from eco mode: the stove heats and the door opens again.",
+                "write", {"sauna": SAUNA}),
+        runbook("saunas", "list the saunas", "read", {}),
+    ]
+    assert calls(await plan("the bench is fixed, bring S3 back up", tools)) == [("sauna_resume", {"sauna": "S3"})]
