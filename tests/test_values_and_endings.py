@@ -2,9 +2,9 @@
 head of a compound, a flag turned off by a kindred verb, and orders that end a change ("till I
 say stop", "stop boosting H3"). The real guided planner and sentence encoder, on tools made up for
 these tests (a campsite's hook-ups, a sauna, a leisure pool's slides); the small model is never
-asked. Each test was checked to fail without the rule it names, but the conditional action's:
-that one guards behaviour the rule keeps (the rule's own case is final23's "put it back to auto",
-where another tool's example verb outranked the way back without meaning)."""
+asked. Each test was checked to fail without the rule it names, but two guards that say so in
+their docstrings: the conditional action's (the rule's own case is final23's "put it back to
+auto", where another tool's example verb outranked the way back without meaning) and "back up"'s."""
 
 from __future__ import annotations
 
