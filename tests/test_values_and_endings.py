@@ -4,7 +4,8 @@ say stop", "stop boosting H3"). The real guided planner and sentence encoder, on
 these tests (a campsite's hook-ups, a sauna, a leisure pool's slides); the small model is never
 asked. Each test was checked to fail without the rule it names, but two guards that say so in
 their docstrings: the conditional action's (the rule's own case is final23's "put it back to
-auto", where another tool's example verb outranked the way back without meaning) and "back up"'s."""
+auto", where another tool's example verb outranked the way back without meaning) and the two
+"back up" ones."""
 
 from __future__ import annotations
 
@@ -306,3 +307,17 @@ async def test_bringing_a_thing_back_up_is_its_way_back() -> None:
         runbook("saunas", "list the saunas", "read", {}),
     ]
     assert calls(await plan("the bench is fixed, bring S3 back up", tools)) == [("sauna_resume", {"sauna": "S3"})]
+
+
+async def test_opening_a_thing_back_up_lifts_what_closed_it() -> None:
+    """ "open S2 and S3 back up": a reopening, so the change that lifts the closure, once for each
+    sauna named; never the closure again. (A guard: found here without the "open * back up" phrase
+    too; the phrase's own case is final21's "open mt_008 and mt_009 back up to boats".)"""
+    tools = [
+        runbook("close_sauna", "Close a sauna to guests: the door locks and the sign says closed.", "write",
+                {"sauna": SAUNA}),
+        runbook("lift_closure", "Lift a sauna's closure: guests can go in again.", "write", {"sauna": SAUNA}),
+        runbook("saunas", "list the saunas", "read", {}),
+    ]
+    assert calls(await plan("open S2 and S3 back up to guests", tools)) == \
+        [("lift_closure", {"sauna": "S2"}), ("lift_closure", {"sauna": "S3"})]

@@ -130,7 +130,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # stopping something for a while, and the way back ("hold consumption", "thaw the freeze")
     "suspend": ("suspend", "pause", "freeze", "halt", "hold", "put * on hold", "shut * off", "lock",
                 "stop * from"),  # "stop report-mailer from firing": no more runs, not a shutdown
-    "resume": ("resume", "unpause", "unfreeze", "thaw", "unlock", "lift", "un-pause", "un-freeze", "reopen"),
+    "resume": ("resume", "unpause", "unfreeze", "thaw", "unlock", "lift", "un-pause", "un-freeze", "reopen",
+               "open * back up", "open back up", "open * up again"),
     "silence": ("silence", "mute", "ignore", "snooze", "shush", "shh", "shut up", "shut * up", "hush", "suppress"),
     "protect": ("protect", "pin", "retain", "preserve", "exempt", "hold on to", "hang on to", "keep * around",
                 "keep * forever"),
