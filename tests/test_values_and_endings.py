@@ -72,39 +72,33 @@ SAUNA_TOOLS = [
 ]
 
 
+# a sauna heater's test runs: a start whose 0 minutes last until someone stops it, and the stop
+TEST_RUNS = [
+    runbook("start_test_run", "Start a test run of a sauna's heater: it heats for the given minutes, then stops.",
+            "write", {"sauna": SAUNA, "minutes": {"type": "int", "min": 0, "max": 600, "default": 30,
+                                                  "description": "minutes; 0: until someone stops it"}}),
+    runbook("stop_test_run", "Stop a test run of a sauna's heater.", "write", {"sauna": SAUNA}),
+    runbook("saunas", "list the saunas and their test runs", "read",
+            {"state": {"type": "enum", "values": ["any", "running", "idle"], "default": "any",
+                       "description": "only saunas in this state"}}),
+]
+
+
 async def test_an_until_clause_says_when_a_change_ends_not_another_order() -> None:
     """ "till I say stop" tells how long the start lasts (minutes 0, until someone stops it); its
     "stop" never stops the session, whose name the rest of the request also says."""
     outcome = await plan("start S2 and leave it on till I say stop", SAUNA_TOOLS)
     assert calls(outcome) == [("start_sauna", {"sauna": "S2", "minutes": 0})]
-    runs = [
-        runbook("start_test_run", "Start a test run of a sauna's heater: it heats for the given minutes, then "
-                                  "stops.", "write",
-                {"sauna": SAUNA, "minutes": {"type": "int", "min": 0, "max": 600, "default": 30,
-                                             "description": "minutes; 0: until someone stops it"}}),
-        runbook("stop_test_run", "Stop a test run of a sauna's heater.", "write", {"sauna": SAUNA}),
-        runbook("saunas", "list the saunas and their test runs", "read", {}),
-    ]
-    outcome = await plan("fire up S2 and leave it running till I say stop", runs)
+    outcome = await plan("fire up S2 and leave it running till I say stop", TEST_RUNS)
     assert not isinstance(outcome, Plan) or "stop_test_run" not in {step.tool for step in outcome.steps}
 
 
 async def test_getting_a_machine_going_starts_it_and_leaving_it_so_is_part_of_the_order() -> None:
     """ "get S2 going", "fire up S2": ways to start a thing; "… and leave it running till I say stop"
     says how the start leaves it (minutes 0: until someone stops it), no step of its own."""
-    runs = [
-        runbook("start_test_run", "Start a test run of a sauna's heater: it heats for the given minutes, then "
-                                  "stops.", "write",
-                {"sauna": SAUNA, "minutes": {"type": "int", "min": 0, "max": 600, "default": 30,
-                                             "description": "minutes; 0: until someone stops it"}}),
-        runbook("stop_test_run", "Stop a test run of a sauna's heater.", "write", {"sauna": SAUNA}),
-        runbook("saunas", "list the saunas and their test runs", "read",
-                {"state": {"type": "enum", "values": ["any", "running", "idle"], "default": "any",
-                           "description": "only saunas in this state"}}),
-    ]
-    assert calls(await plan("get S2 going for 20 minutes", runs)) == \
+    assert calls(await plan("get S2 going for 20 minutes", TEST_RUNS)) == \
         [("start_test_run", {"sauna": "S2", "minutes": 20})]
-    assert calls(await plan("fire up S2 and leave it running till I say stop", runs)) == \
+    assert calls(await plan("fire up S2 and leave it running till I say stop", TEST_RUNS)) == \
         [("start_test_run", {"sauna": "S2", "minutes": 0})]
 
 
