@@ -6,6 +6,7 @@ written apart ("kill -9 31337": KILL). Each value is read by its own name and it
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -27,6 +28,7 @@ def described(value: str, text: str) -> bool:
                      re.IGNORECASE) is not None  # "the dam's too low"
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every value written, of every tool ranked
 def denied(value: str, text: str) -> bool:
     """Whether the request says it is not this value: "fire at the fuel dock, it's not a drill",
     "this isn't a fire drill" (the denial covers the compound, so its head); not "not a fire

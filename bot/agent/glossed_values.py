@@ -72,21 +72,36 @@ def described_by_gloss(prop: dict[str, Any], text: str) -> str | None:
     any other value's ("tanker's filling the petrol tank" for "delivery (a tanker is filling the
     tanks)"): a gloss too long to be written whole. Like the glosses' examples, this chooses only a
     value that has a default to fall back on."""
-    values = [str(value) for value in prop.get("enum") or [] if isinstance(value, str) and value]
+    values = tuple(str(value) for value in prop.get("enum") or [] if isinstance(value, str) and value)
     if "default" not in prop or not values:
         return None
-    # each clause on its own ("the forecourt cameras are down, fuel prices need updating" tells no
-    # "fuel on the forecourt"), and none that denies ("no tanker is filling the tanks today")
-    clauses = [{stem(word) for word in words_of(clause) if word not in STOPWORDS and len(word) >= 3}
-               for clause in CLAUSE.split(text) if clause and not _DENYING.search(clause)]
-    shared = {}
-    for value in values:
-        found = re.search(rf"(?<![\w-]){re.escape(value)}\s*\(([^()]{{2,160}})\)", str(prop.get("description") or ""),
-                          re.IGNORECASE)
-        if found:
-            gloss = {stem(word) for word in words_of(found.group(1)) if word not in STOPWORDS and len(word) >= 3}
-            shared[value] = max((len(gloss & said) for said in clauses), default=0)
+    glosses = _example_glosses(values, str(prop.get("description") or ""))
+    if not glosses:
+        return None
+    clauses = _clause_words(text)
+    shared = {value: max((len(gloss & said) for said in clauses), default=0) for value, gloss in glosses}
     best = sorted(shared.items(), key=lambda item: -item[1])
     if not best or best[0][1] < 2 or (len(best) > 1 and best[1][1] == best[0][1]):
         return None
     return best[0][0]
+
+
+@functools.lru_cache(maxsize=512)
+def _example_glosses(values: tuple[str, ...], description: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each value with the stemmed words of its parenthesised gloss ("delivery (a tanker is …)")."""
+    found = []
+    for value in values:
+        gloss = re.search(rf"(?<![\w-]){re.escape(value)}\s*\(([^()]{{2,160}})\)", description, re.IGNORECASE)
+        if gloss:
+            found.append((value, frozenset(stem(word) for word in words_of(gloss.group(1))
+                                           if word not in STOPWORDS and len(word) >= 3)))
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=1024)  # asked per enum parameter of every tool ranked
+def _clause_words(text: str) -> tuple[frozenset[str], ...]:
+    """The stemmed words of each clause of a request, without the clauses that deny ("no tanker is
+    filling the tanks today"): a gloss is told within one clause ("the forecourt cameras are down,
+    fuel prices need updating" tells no "fuel on the forecourt")."""
+    return tuple(frozenset(stem(word) for word in words_of(clause) if word not in STOPWORDS and len(word) >= 3)
+                 for clause in CLAUSE.split(text) if clause and not _DENYING.search(clause))
