@@ -311,6 +311,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
 def _any_other(param: Param, text: str) -> bool:
     """Whether the request asks about the others of what the parameter names ("is any other tunnel
     in alarm?", "the rest of the pens"): the value it writes is the one left out, no filter."""
+    if not re.search(r"\bother\b|\brest\b", text, re.IGNORECASE):
+        return False
     names = "|".join(re.escape(word) for word in identifier_words(param.name.lower()) if len(word) >= 3)
     # (not "every other tunnel", every second one, nor "the other tunnel", one of them)
     others = (rf"\b(?:any|all(?:\s+the)?)\s+other\s+(?:{names})(?:e?s)?\b|"

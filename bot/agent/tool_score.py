@@ -116,8 +116,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     known = set(single | described)
     # "heatng" is one slip from "heating", two from its stem "heat": slips are measured on the words as written
     written = {text: phrase[0] for text, phrase in phrases.items() if len(phrase) == 1 and " " not in text}
-    clauses = [[token if token in known else (typo_of(token, known) or written.get(typo_of(token, set(written)) or "")
-                                              or abbreviation_of(token, known) or skeleton_of(token, single) or token)
+    either = known | set(written)
+    clauses = [[token if token in known else (_slip_of(token, either, written) or abbreviation_of(token, known)
+                                              or skeleton_of(token, single) or token)
                 for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"; "fwd"
     tokens = [token for clause in clauses for token in clause]
     covered: set[int] = set()
@@ -292,6 +293,13 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"-{penalty:g} missing {typed}")
     return Candidate(spec, round(score, 2), matched, filled, verb_hit, labels, action_hit=action_hit,
                      described=bool(description_hits), subject_opens=subject_opens and not action_hit)
+
+
+def _slip_of(token: str, vocabulary: set[str], written: dict[str, str]) -> str | None:
+    """The stem a typing slip stands for, the slip measured against the tool's stems and its words
+    as written alike (one pass): a written word gives its stem."""
+    found = typo_of(token, vocabulary)
+    return written.get(found, found) if found is not None else None
 
 
 # Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment
