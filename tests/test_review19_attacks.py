@@ -275,7 +275,7 @@ async def test_a_notice_asked_is_never_turned_off_by_another_way_refused(text: s
     "evacuate the teaching hall, fouling, don't email the staff",
     "evacuate the teaching hall, fouling, don't tell the press",
 ])
-@pytest.mark.xfail(strict=True, reason="partly older: the planner's English table knows verbs, "
+@pytest.mark.xfail(strict=True, reason="staff new, press older: the planner's English table knows verbs, "
                                                "not nouns; staff and press are not told from members")
 async def test_a_notice_refused_to_someone_else_leaves_the_members_notice(text: str) -> None:
     """ "don't email the staff" / "don't tell the press": not the members. Planned: notify_members=False."""
@@ -288,7 +288,8 @@ async def test_a_notice_refused_to_someone_else_leaves_the_members_notice(text: 
     "evacuate the teaching hall, fouling, don't report the members",
     "evacuate the teaching hall, fouling, don't ask the members to change first",
 ])
-@pytest.mark.xfail(strict=True, reason="new: WordNet kin of notify (alarm, report, ask) in senses that are no notice")
+@pytest.mark.xfail(strict=True, reason="alarm and ask new, report older: WordNet kin of notify in senses "
+                                               "that are no notice")
 async def test_a_verb_that_is_no_notice_leaves_the_notice_on(text: str) -> None:
     """ "don't alarm the members" (frighten), "report" them, "ask them to change": no notice is
     refused. Planned: notify_members=False."""
