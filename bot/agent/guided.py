@@ -74,15 +74,8 @@ from chatops.bot.agent import meaning as semantics
 from chatops.bot.agent.answers import summarize_steps
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
-from chatops.bot.agent.condition_states import judged, names_a_state
 from chatops.bot.agent.conditions import (
-    action_on_subject,
-    counted_condition,
-    found_problem,
     split_conditional,
-    state_values,
-    takes_it_as_the_check,
-    thing_looked_at,
 )
 from chatops.bot.agent.diagnostics import diagnostic_steps
 from chatops.bot.agent.entities import (
@@ -108,6 +101,7 @@ from chatops.bot.agent.lexicon import (
 )
 from chatops.bot.agent.listed import listed_after, listed_tie, one_step_each, same_action_again
 from chatops.bot.agent.negation import Negations, flags_turned_off, ruled_out, split_negations
+from chatops.bot.agent.next_round import next_round
 from chatops.bot.agent.offered import offered_step
 from chatops.bot.agent.one_or_all import listing_instead
 from chatops.bot.agent.param_kinds import Param, parameters
@@ -302,51 +296,12 @@ class GuidedPlanner:
         return await self._plan_for(ranking[0], text, tools, previous)
 
     async def _next_round(self, request: PlanRequest, text: str, tools: list[ToolSpec]) -> Plan | Answer:
-        """After a round ran: the action of a conditional request when the check found a problem,
-        otherwise an answer that says what the steps found (next to what an attachment showed)."""
-        conditional = split_conditional(text)
-        ran = [step for plan in request.executed for step in plan.steps]
-        data = [part for part in message_parts(request.text) if not part.own]  # attachments: data, never commands
-        if conditional is not None and len(request.executed) == 1:
-            # the state the condition names, as the output tells it; else the check's outcome decides
-            verdict = judged(conditional, request.executed)
-            if verdict if verdict is not None else found_problem(request.executed, conditional.condition):
-                previous = Previous(ran[-1], next(s for s in tools if s.name == ran[-1].tool), False) \
-                    if any(s.name == ran[-1].tool for s in tools) else None
-                looked_at = thing_looked_at(ran[-1], tools)
-                asked = [action_on_subject(conditional, looked_at), action_on_subject(conditional)]
-                meaning = await self._meaning_of(asked, tools)  # "put 523B back to auto": no word of its tool
-                action = await self._plan_text(asked[0], tools, request, previous, meaning=meaning)
-                if looked_at is not None and isinstance(action, Plan) and \
-                        not all(takes_it_as_the_check(step, ran[-1], tools) for step in action.steps):
-                    # "check the north kiosk events … reboot it": the zone is no kiosk to reboot
-                    action = await self._plan_text(asked[1], tools, request, previous, meaning=meaning)
-                if isinstance(action, Plan) and verdict is None and names_a_state(conditional) and \
-                        any(s.risk is Risk.danger for s in action.steps):
-                    return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
-                                       f"\nThe check does not say whether {conditional.condition}, so I did not "
-                                       f"{conditional.action}: that cannot be undone. Ask for it directly if it is so.")
-                if isinstance(action, Plan) and all(any(step.tool == done.tool and step.args == done.args
-                                                        for done in ran) for step in action.steps):
-                    # "… if it's still showing high return air, de-ice it" read as the same check again
-                    return Answer(text=f"{summarize_steps(ran, data=data, knowledge=request.knowledge)}\n"
-                                       f"I found no tool of mine that does this: {conditional.action}.")
-                if isinstance(action, Plan):
-                    for step in action.steps:
-                        spec = next((s for s in tools if s.name == step.tool), None)
-                        step.args.update(state_values(conditional, spec, step.args) if spec is not None else {})
-                        step.reason = f"the check found a problem, and you asked to {conditional.action}"[:200]
-                    action.goal = f"{conditional.action} (the check found a problem)"[:200]
-                    return action
-                if isinstance(action, Answer):
-                    return Answer(text=f"{summarize_steps(ran, data=data, knowledge=request.knowledge)}\n{action.text}")
-            else:
-                held = counted_condition(conditional.condition, [step.summary or "" for step in ran])
-                told = f"That is not {conditional.condition}" if held is False or verdict is False else "It is fine"
-                return Answer(text=f"{summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge)}"
-                                   f"\n{told}, so I did not {conditional.action}.")
-        return Answer(text=summarize_steps(ran, evidence=True, data=data, knowledge=request.knowledge,
-                                           tools=[spec.name for spec in tools]))
+        """After a round ran: the conditional action, or an answer from what the steps found
+        (`bot.agent.next_round`)."""
+        async def plan_text(part: str, previous: Previous | None, meaning: Meaning | None) -> Plan | Answer | None:
+            return await self._plan_text(part, tools, request, previous, meaning=meaning)
+
+        return await next_round(request, text, tools, plan_text, lambda texts: self._meaning_of(texts, tools))
 
     def _diagnose(self, data: list[Source], tools: list[ToolSpec], request: PlanRequest) -> Plan | Answer:
         steps = diagnostic_steps(data, tools, request.max_steps)
