@@ -5,7 +5,8 @@ tills); every test asserts the safe or right behaviour. Tests that fail are find
 23 new, failing only since 2e8bff9; 14 older, failing on b1a61d0 too: bay/pitch numbers that are
 listed ratings, "isn't a delivery", "don't tell the press", "don't report the members", "don't email
 the members" (staff flag), "don't warn me again", "don't email the instructor", "until further
-notice stop S3", "until 9", "can you stop boosting S3 until ...")."""
+notice stop S3", "until 9", "can you stop boosting S3 until ..."). 29 were fixed the same day; the 8 left
+are strict xfails that say whether they are new or older."""
 
 from __future__ import annotations
 

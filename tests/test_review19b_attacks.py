@@ -8,7 +8,8 @@ cd7adcc): new since 308cf7d: "make it 3/4 tunnels" (729aeed), "pause every other
 (9a83d67); failing on 308cf7d but not 2e8bff9, so brought by cd7adcc: berth ids as ratings (3), "12V" as
 a volume, "20M" as max_pods, "on half since noon"; brought by 308cf7d: "pitch 16 is on 10 amps, set it
 to 6"; older (failing on 2e8bff9 too): "at half past nine", "don't touch t1, pause the rest of the
-tunnels", "other than t1", "the 10 amp breaker ... set it to 6"."""
+tunnels", "other than t1", "the 10 amp breaker ... set it to 6". All 15 were fixed the same day; the
+file now guards them."""
 
 from __future__ import annotations
 
@@ -17,14 +18,9 @@ from typing import Any
 import pytest
 
 from chatops.bot.model import Answer, Plan, Step, StepStatus
+from tests.test_review19_attacks import _writes
 from tests.test_understanding import _ran, calls, plan, runbook
 from tests.test_values_and_endings import STOVES, _mcp
-
-
-def _writes(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
-    if not isinstance(outcome, Plan):
-        return []
-    return [(step.tool, step.args) for step in outcome.steps if step.risk.name != "read"]
 
 
 def _steps(outcome: Any) -> list[tuple[str, dict[str, Any]]]:

@@ -15,7 +15,7 @@ from chatops.bot.agent.brought_back import not_the_way_back
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import CLAUSE, Entities, is_unit, stem
-from chatops.bot.agent.enums import enum_aliases
+from chatops.bot.agent.enums import enum_aliases, value_pattern
 from chatops.bot.agent.lexicon import LOOK_VERBS, STOPWORDS
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.phrases import words_at_verb_place
@@ -153,8 +153,8 @@ def _names_a_compound_value(candidate: Candidate, text: str) -> bool:
     """Whether the request writes, whole, a listed value of two or more words ("the wash road" for
     `wash_road`): a name only that list holds, clearer than any likeness of meaning."""
     return any(param.enum and isinstance(value := candidate.filled.args.get(param.name), str)
-               and len(parts := [part for part in re.split(r"[-_ ]", value) if part]) >= 2
-               and re.search(r"(?<![\w-])" + r"[-_ ]".join(map(re.escape, parts)) + r"(?![\w-])", text, re.IGNORECASE)
+               and len([part for part in re.split(r"[-_ ]", value) if part]) >= 2
+               and re.search(value_pattern(value), text, re.IGNORECASE)
                for param in parameters(candidate.spec))
 
 

@@ -63,18 +63,18 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
             continue
         common = value.lower() in STOPWORDS or value.lower() in HTTP_VERBS
         flags = 0 if common else re.IGNORECASE
-        if re.search(_written(value), text, flags):
+        if re.search(value_pattern(value), text, flags):
             found.append(value)
     negated = _NOT.sub("not", text)  # "haven't checked in" for the alias "not checked in"
     for alias, value in (aliases or {}).items():
-        if value not in found and (re.search(_written(alias), text, re.IGNORECASE) or
-                                   re.search(_written(alias), negated, re.IGNORECASE)):
+        if value not in found and (re.search(value_pattern(alias), text, re.IGNORECASE) or
+                                   re.search(value_pattern(alias), negated, re.IGNORECASE)):
             found.append(value)
     if len(found) > 1:  # "all the locked macs": a catch-all said before another value quantifies it
         catch_all = [value for value in found if str(value).lower() in _CATCH_ALL]
         others = [value for value in found if value not in catch_all]
         included = [value for value in others if re.search(  # "all BF24 coupons incl expired ones": all
-            rf"\b(?:incl\.?|including|inc\.?|plus|as\s+well\s+as)\s+(?:the\s+)?(?:\S+\s+)?{_written(str(value))}",
+            rf"\b(?:incl\.?|including|inc\.?|plus|as\s+well\s+as)\s+(?:the\s+)?(?:\S+\s+)?{value_pattern(str(value))}",
             text, re.IGNORECASE)]
         # "into both online and offline": the value "both", the two it names after it
         both = [value for value in catch_all if str(value).lower() == "both" and re.search(
@@ -144,7 +144,7 @@ _NOT = re.compile(r"\b(?:haven'?t|hasn'?t|hadn'?t|didn'?t|don'?t|doesn'?t|isn'?t
 _CATCH_ALL = frozenset({"all", "any", "every", "both"})
 
 
-def _written(value: str) -> str:
+def value_pattern(value: str) -> str:
     """The pattern of a value as people write it: whole, and a value of several words joined by
     "-" or "_" also with a space or nothing between them ("packet loss" for `packet-loss`), a word
     of four letters or more also in the plural ("faults"); never a

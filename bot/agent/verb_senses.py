@@ -144,7 +144,7 @@ def kin(word: str, verb: str) -> bool:
     `notify_customers`), never for choosing a tool."""
     if alike(word, verb):
         return True
-    hypernyms, children = _table()[2], _table()[3]
+    _, _, hypernyms, children, _ = _table()
 
     def above(lemma: str, count: int) -> set[int]:
         level, found = set(senses(lemma, count)), set()
