@@ -11,6 +11,7 @@ from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
     STOPWORDS,
     Entities,
+    is_english,
     is_unit,
     stem,
     words_of,
@@ -98,7 +99,7 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
     if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
         written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
                    and not is_unit(word)}  # "3 hours" names no `after-hours`
-        parted = {value: set(re.split(r"[_-]", value.lower())) for value in values
+        parted = {value: _naming_parts(value, text) for value in values
                   if isinstance(value, str) and re.search(r"[a-z][_-][a-z]", value.lower())}
         owners = {word: [value for value, parts in parted.items() if word in parts] for word in written}
         found = list({owning[0] for owning in owners.values() if len(owning) == 1})
@@ -123,6 +124,26 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                   and any(typo_of(word, {alias.lower()}) == alias.lower() for word in longer)}
         found = list(slips) if len(slips) == 1 else []
     return found
+
+
+def _naming_parts(value: str, text: str) -> set[str]:
+    """The parts of a value of several words that name it alone in `text`: a name's own words
+    ("kirkhaven" of `ardnish_kirkhaven`), its head, the last ("horse" of `loose_horse`), and an
+    English word before the head that stands for it ("the projector in screen 10" for
+    `projector_fault`); not one that describes another thing there ("lock the external doors"
+    names no `external_threat`)."""
+    parts = re.split(r"[_-]", value.lower())
+    words = words_of(text)
+    return {part for index, part in enumerate(parts)
+            if index == len(parts) - 1 or not is_english(stem(part)) or not _describes_another(part, words)}
+
+
+def _describes_another(word: str, words: list[str]) -> bool:
+    """Whether every time `word` is written it stands before another word it describes ("external
+    doors"), not a word of grammar ("the projector in", "mains is")."""
+    at = [index for index, written in enumerate(words) if written == word]
+    return bool(at) and all(index + 1 < len(words) and words[index + 1].isalpha() and
+                            words[index + 1] not in STOPWORDS for index in at)
 
 
 _DERIVING = ("ures", "ure", "ments", "ment", "ful", "ness", "ity", "ed", "ing", "y", "s")  # not "ion": product(ion)

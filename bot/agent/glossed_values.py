@@ -10,7 +10,9 @@ that two values share names neither.
 "value: phrase" names the value another way, like an alias. "value (phrase or phrase)" gives
 examples of what falls under it: evidence, not a name ("technical (the vessel or the linkspan)"
 is no medical emergency that happens on the linkspan). Those examples choose only a value that has
-a default to fall back on; a required value is then asked for, as before, never guessed."""
+a default to fall back on; a required value is then asked for, as before, never guessed. A
+bracket that holds one short phrase and no alternatives defines the value ("drill (a practice)"),
+and names it like an alias."""
 
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ def _glossed(values: tuple[str, ...], description: str, examples_too: bool) -> t
     outside = set(re.findall(r"[a-z]+", re.sub(r"\([^()]*\)|:[^,;()]*", " ", description.lower())))
     for value in values:
         written = re.escape(value)
-        glosses = [gloss for gloss in _parenthesised(value, description) if len(gloss) <= 120] if examples_too else []
+        glosses = [gloss for gloss in _parenthesised(value, description)
+                   if len(gloss) <= 120 and (examples_too or _defines(gloss))]
         glosses += [match.group(1) for match in re.finditer(rf"(?<![\w-]){written}\s*[:=]\s*([^,;()]{{2,60}})",
                                                             description, re.IGNORECASE)]
         for gloss in glosses:
@@ -64,6 +67,12 @@ def _glossed(values: tuple[str, ...], description: str, examples_too: bool) -> t
                     continue
                 owners.setdefault(phrase, set()).add(value)
     return tuple((phrase, next(iter(owning))) for phrase, owning in owners.items() if len(owning) == 1)
+
+
+def _defines(gloss: str) -> bool:
+    """Whether a bracketed gloss says what the value is rather than giving examples of it: one short
+    phrase, no alternatives ("drill (a practice)"), as against "technical (the vessel or the linkspan)"."""
+    return len(_ALTERNATIVES.split(gloss)) == 1 and 1 <= len(_ARTICLE.sub("", gloss.strip()).split()) <= 2
 
 
 def described_by_gloss(prop: dict[str, Any], text: str) -> str | None:

@@ -7,6 +7,7 @@ it is cached per pair; the ranking then compares the scores and decides what was
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 
@@ -30,6 +31,7 @@ from chatops.bot.agent.lexicon import (
     CHANGE_CLASSES,
     LIGHT_VERBS,
     LOOK_VERBS,
+    PARTICLES,
     RELATED_CLASSES,
     SYNONYMS,
     synonym_class,
@@ -340,9 +342,20 @@ def _event_noun(names: list[str], lead: str | None) -> str | None:
     """The noun of a two-word name that is a verb beginning something and a noun English also uses
     as the verb of doing it (`start_defrost`, `trigger_failover`, `run_backup`), by WordNet."""
     if len(names) != 2 or names[0].lower() not in _BEGINNING_VERBS or (lead or names[0]).lower() not in \
-            _BEGINNING_VERBS or not is_verb(names[1].lower()):
+            _BEGINNING_VERBS or not (is_verb(names[1].lower()) or _phrasal_parts(names[1])):
         return None
     return names[1]
+
+
+def _phrasal_parts(noun: str) -> tuple[str, str] | None:
+    """A noun written as a verb and its particle in one word, which English says as the phrasal
+    verb: "lockdown" is "lock down", "failover" "fail over", "shutdown" "shut down"."""
+    noun = noun.lower()
+    for particle in PARTICLES:
+        verb = noun[: -len(particle)]
+        if noun.endswith(particle) and len(verb) >= 3 and is_verb(verb):
+            return verb, particle
+    return None
 
 
 def _acts_on_a_value(verb: str, entities: Entities, spec: ToolSpec) -> bool:
@@ -354,6 +367,8 @@ def _acts_on_a_value(verb: str, entities: Entities, spec: ToolSpec) -> bool:
     words = words_of(entities.text)
     at = next((index for index, word in enumerate(words)
                if word.replace("-", "") == verb.lower().replace("-", "")), None)  # "de-ice" is "deice"
+    if at is None and (parts := _phrasal_parts(verb)):  # "lock down northgate" for `start_lockdown`
+        at = next((index + 1 for index, pair in enumerate(itertools.pairwise(words)) if pair == parts), None)
     if at is None:
         return False
     after = [word for word in words[at + 1: at + 4] if word not in ("the", "a", "an")]
