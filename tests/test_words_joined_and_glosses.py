@@ -1,9 +1,11 @@
 """Issue 19: a noun written as a verb and its particle in one word, said as the phrasal verb ("lock
-down the yard" for `start_lockdown`); a bracket that defines a value ("drill (a practice)"); and
-a value of several words named by one of its parts only when that part stands for it. The real
-guided planner and sentence encoder, on tools made up for these tests (a boatyard's security, a
-quarry's blasting); the small model is never asked. Each test was checked to fail without the
-rule it names."""
+down the yard" for `start_lockdown`); a bracket that defines a value ("drill (a rehearsal)"); a
+value of several words named by one of its parts only when that part stands for it; a longer
+alias over the one inside it; "put it on <value>"; and follow-ups: a figure led by the word that
+led it before, a value said by its alias, consent to an offer that lacks a value. The real guided
+planner and sentence encoder, on tools made up for these tests (a boatyard's security, a dog
+show, a pottery's kilns); the small model is never asked. Each test was checked to fail without
+the rule it names."""
 
 from __future__ import annotations
 
@@ -42,3 +44,71 @@ async def test_a_part_that_describes_another_thing_names_no_value() -> None:
     outcome = await plan("start a lockdown of the east yard and lock the outside gates", BOATYARD)
     assert not isinstance(outcome, Plan), outcome
     assert "reason" in outcome.text, outcome.text
+
+
+SHOW = [
+    runbook("withdraw_dog", "Withdraw a dog from a class at the show: it is taken off the catalogue.", "write",
+            {"ring": {"type": "int", "min": 1, "max": 20, "description": "Ring number"},
+             "card": {"type": "int", "min": 1, "max": 20, "description": "The dog's number in that class"}}),
+    runbook("cancel_class", "Cancel a class in a ring: every entry in it is refunded.", "danger",
+            {"ring": {"type": "int", "min": 1, "max": 12, "description": "Ring number"},
+             "reason": {"type": "enum", "values": ["weather", "judge_absent", "other"],
+                        "description": "weather, judge_absent, other"}}),
+    runbook("rings", "List the show's rings and the classes being judged in each.", "read", {}),
+]
+
+
+async def test_a_follow_up_figure_goes_where_the_same_word_led_it_before() -> None:
+    """ "same for number 14" after "withdraw number 9 from ring 3" changes the card, never the ring."""
+    from chatops.bot.model import Step, StepStatus
+
+    earlier = [Plan(goal="withdraw", steps=[Step(tool="withdraw_dog", args={"ring": 3, "card": 9},
+                                                 risk="write", status=StepStatus.succeeded)])]
+    history = [{"role": "user", "text": "withdraw number 9 from ring 3, it's gone lame"},
+               {"role": "bot", "text": "withdraw_dog ran"}]
+    assert calls(await plan("same for number 14", SHOW, earlier=earlier, history=history)) == \
+        [("withdraw_dog", {"ring": 3, "card": 14})]
+
+
+async def test_consent_to_an_offer_that_lacks_a_value_asks_for_it() -> None:
+    """ "ok do it" to an offer of `cancel_class` that gave no reason asks for the reason, by name."""
+    history = [{"role": "user", "text": "ring 4 is a shambles, cancel ring 4?"},
+               {"role": "bot", "text": "cancel_class would refund every entry in ring 4. Want me to?"}]
+    outcome = await plan("ok do it", SHOW, history=history)
+    assert not isinstance(outcome, Plan), outcome
+    assert "cancel_class" in outcome.text and "reason" in outcome.text, outcome.text
+
+
+KILN = {"pattern": "^C[0-9]$", "description": "Kiln id, e.g. C3"}
+POTTERY = [
+    runbook("firing_program", "Put a pottery kiln on another firing program from its next segment.", "write",
+            {"kiln": KILN,
+             "program": {"type": "enum", "values": ["bisque", "glaze_low", "glaze_high"],
+                         "aliases": {"low glaze": "glaze_low", "earthenware glaze": "glaze_low",
+                                     "stoneware glaze": "glaze_high", "glaze": "glaze_low",
+                                     "cone 6": "glaze_high"}}}),
+    runbook("kiln_log", "Show a pottery kiln's temperatures and segments over the last hours.", "read",
+            {"kiln": KILN}),
+]
+
+
+async def test_a_longer_alias_beats_the_one_inside_it() -> None:
+    """ "stoneware glaze" names `glaze_high`, not the `glaze_low` of its "glaze"."""
+    assert calls(await plan("C3 has stoneware glaze in it, change its program", POTTERY)) == \
+        [("firing_program", {"kiln": "C3", "program": "glaze_high"})]
+
+
+async def test_put_on_a_listed_value_asks_for_the_change_that_takes_it() -> None:
+    """ "put it on cone 6" moves the kiln to `glaze_high`: the change, not a read of its log."""
+    assert calls(await plan("C2 is loaded with mugs, put it on cone 6", POTTERY)) == \
+        [("firing_program", {"kiln": "C2", "program": "glaze_high"})]
+
+
+async def test_a_follow_up_that_says_a_value_by_its_alias_changes_that_value() -> None:
+    """ "actually earthenware glaze" after proposing bisque for C2: the same change with `glaze_low`."""
+    from chatops.bot.model import Step
+
+    earlier = [Plan(goal="program", steps=[Step(tool="firing_program", args={"kiln": "C2", "program": "bisque"},
+                                                risk="write")])]
+    assert calls(await plan("actually earthenware glaze", POTTERY, earlier=earlier)) == \
+        [("firing_program", {"kiln": "C2", "program": "glaze_low"})]

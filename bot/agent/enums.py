@@ -71,6 +71,8 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         if value not in found and (re.search(value_pattern(alias), text, re.IGNORECASE) or
                                    re.search(value_pattern(alias), negated, re.IGNORECASE)):
             found.append(value)
+    if len(found) > 1:  # "two inch oak" names `oak_52mm`, not the `oak_27mm` of its "inch oak"
+        found = _not_inside_another(found, text, aliases or {})
     if len(found) > 1:  # "all the locked macs": a catch-all said before another value quantifies it
         catch_all = [value for value in found if str(value).lower() in _CATCH_ALL]
         others = [value for value in found if value not in catch_all]
@@ -124,6 +126,21 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                   and any(typo_of(word, {alias.lower()}) == alias.lower() for word in longer)}
         found = list(slips) if len(slips) == 1 else []
     return found
+
+
+def _not_inside_another(found: list[Any], text: str, aliases: dict[str, str]) -> list[Any]:
+    """The values found without those whose every mention lies inside a longer mention of another
+    ("two inch oak" holds the alias "inch oak" of another value): the longer phrase is what was said."""
+    spans: dict[Any, list[tuple[int, int]]] = {}
+    for value in found:
+        for written in [str(value), *(alias for alias, owner in aliases.items() if owner == value)]:
+            spans.setdefault(value, []).extend(match.span() for match in re.finditer(value_pattern(written), text,
+                                                                                      re.IGNORECASE))
+    inside = {value for value in found if spans.get(value) and all(
+        any(other != value and start <= begin and end <= stop and (stop - start) > (end - begin)
+            for other in found for start, stop in spans.get(other, []))
+        for begin, end in spans[value])}
+    return [value for value in found if value not in inside]
 
 
 def _naming_parts(value: str, text: str) -> set[str]:

@@ -20,6 +20,7 @@ from typing import Any
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import Entities, extract_entities, identifier_words, stem, words_of
+from chatops.bot.agent.enums import enum_aliases
 from chatops.bot.agent.lexicon import (
     ACKNOWLEDGEMENT,
     MAKE_IT,
@@ -61,10 +62,13 @@ class Previous:
     # its parameters other tools on offer take too: what names the thing (`screen`, `bar`), not
     # the value only this change sets (`level`, `minutes`)
     shared: frozenset[str] = frozenset()
+    # the user's own words of the message before this one ("trainer's pulling number 3 from race 8")
+    said: str = ""
 
 
-def previous_step(earlier: list[Plan], tools: list[ToolSpec]) -> Previous | None:
-    """The last step of the most recent plan that used a tool still on offer."""
+def previous_step(earlier: list[Plan], tools: list[ToolSpec], said: str = "") -> Previous | None:
+    """The last step of the most recent plan that used a tool still on offer; `said`: the user's
+    words before this message."""
     offered = {spec.name: spec for spec in tools}
     for plan in reversed(earlier):
         for step in reversed(plan.steps):
@@ -74,7 +78,7 @@ def previous_step(earlier: list[Plan], tools: list[ToolSpec]) -> Previous | None
                 return Previous(step, spec, step.status in (StepStatus.denied, StepStatus.expired),
                                 frozenset(param.name for param in parameters(spec) if any(
                                     other.name == param.name and same_values(other.schema, param.schema)
-                                    for other in others)))
+                                    for other in others)), said)
     return None
 
 
@@ -123,6 +127,7 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
             new[alike[0]], labels[alike[0]] = value, f"{alike[0]} {value} (written like its value before)"
             labels.pop(name, None)
     numeric = [p for p in parameters(previous.spec) if p.kind in ("int", "number") and p.name in previous.step.args]
+    _led_as_before(text, previous, numeric, new, labels)
     if len(entities.numbers) == 1 and len(numeric) == 1 and numeric[0].name not in new and not entities.ports \
             and not any(_same_figure(value, entities.numbers[0]) for value in new.values()) \
             and fits_bounds(entities.numbers[0], numeric[0].schema):
@@ -150,6 +155,31 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
             for param in (alike or fitting)[:1]:
                 new[param.name], labels[param.name] = value, f"{param.name} {value}"
     return new, labels
+
+
+# a figure and the word before it: "number 9", "no. 9", "#9"
+_LED_FIGURE = re.compile(r"\b([a-z]+)\.?\s*#?\s*(\d+)\b", re.IGNORECASE)
+
+
+def _led_as_before(text: str, previous: Previous, numeric: list[Param], new: dict[str, Any],
+                   labels: dict[str, str]) -> None:
+    """ "same for number 9" after "pulling number 3 from race 8": the figure goes to the parameter
+    whose value the earlier message wrote after the same word (`cloth` 3, "number 3"), not to the
+    first number the tool takes (`race`)."""
+    if not previous.said:
+        return
+    for lead, figure in _LED_FIGURE.findall(text):
+        if lead.lower() in STOPWORDS and lead.lower() not in _ID_WORDS:
+            continue
+        before = rf"\b{re.escape(lead)}\.?\s*#?\s*"
+        led = [param for param in numeric if re.search(before + rf"0*{previous.step.args[param.name]}\b",
+                                                        previous.said, re.IGNORECASE)]
+        if len(led) != 1 or not fits_bounds(int(figure), led[0].schema):
+            continue
+        for name in [name for name, value in new.items() if _same_figure(value, int(figure)) and name != led[0].name]:
+            del new[name]
+            labels.pop(name, None)
+        new[led[0].name], labels[led[0].name] = int(figure), f"{led[0].name} {figure} (said as {lead} before)"
 
 
 def _own_value_made(text: str, previous: Previous, entities: Entities, new: dict[str, Any],
@@ -300,6 +330,10 @@ def _own_action(text: str, previous: Previous, new: dict[str, Any]) -> set[str]:
     of the previous tool: "mark" in "now mark it resolved" after `create_incident`. A change is
     carried over only when nothing like that names another action."""
     values = {stem(word) for value in new.values() for word in words_of(str(value))}
+    for param in parameters(previous.spec):  # "actually quick pine": the alias said for `pine_fast`
+        if param.name in new and param.enum:
+            values |= {stem(word) for alias, owner in enum_aliases(param.schema).items() if owner == new[param.name]
+                       for word in words_of(alias)}
     own = {stem(word) for word in words_of(text) if word not in STOPWORDS and word not in REFERENCES}
     return own - values - tool_vocabulary(previous.spec)
 

@@ -191,7 +191,8 @@ class GuidedPlanner:
             await asyncio.to_thread(warm_entities)  # once per process: the suffix list, off the loop
         if request.executed:
             return await self._next_round(request, text, tools)
-        previous = previous_step(request.earlier, tools)
+        said = next((str(m.get("text") or "") for m in reversed(request.history) if m.get("role") == "user"), "")
+        previous = previous_step(request.earlier, tools, own_text(said)[0])
         if previous is not None and is_acknowledgement(text):
             return Answer(text="You're welcome." if THANKS.match(text) else "OK.")
         if thanks_with_news(text):
@@ -221,6 +222,8 @@ class GuidedPlanner:
                              f"{conditional.action}"[:200]
                 return first
         if previous is None and (offer := offered_step(text, request.history, tools)) is not None:
+            if isinstance(offer, Answer):
+                return offer
             return Plan(goal=goal_of(next(s for s in tools if s.name == offer.tool), offer.args), steps=[offer])
         ranking = rank_tools(text, tools, meaning)
         if negations.spans and tells_only_a_state(text):

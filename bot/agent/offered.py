@@ -17,7 +17,8 @@ from typing import Any
 
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.entities import extract_entities, own_text
-from chatops.bot.model import Step
+from chatops.bot.agent.step_wording import ask_for
+from chatops.bot.model import Answer, Step
 from chatops.tools.registry import ToolSpec
 
 # "ok do it", "yes please", "go ahead", "yes go on", "sure, do it anyway", "yep do that now"
@@ -56,8 +57,11 @@ _OFFERS = re.compile(r"\b(?:want\s+me\s+to|shall\s+i|should\s+i|do\s+you\s+want\
                      r"can\s+i|may\s+i|ok(?:ay)?\s+to|go\s+ahead)\b[^?\n]*\?\W*$", re.IGNORECASE)
 
 
-def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]) -> Step | None:
-    """The step the bot's last message offered, when this message consents to it; else None."""
+def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]) -> Step | Answer | None:
+    """The step the bot's last message offered, when this message consents to it; the question
+    for what it still needs when neither the user nor the offer gave a required value ("ok do it"
+    to "abandon_race would void every bet on race 8. Want me to?" asks for the reason: the yes is
+    to that tool, never an answer that no tool fits); else None."""
     # the planner proposes what the bot named ("Yes: purge_print_queue cancels every job …"); whether
     # the user asked for it is the review's question (the offer's question, or the user's own)
     spec = accepted_offer(text, history, tools, asked=False)
@@ -67,7 +71,10 @@ def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]
     asked = next((str(m.get("text") or "") for m in reversed(history) if m.get("role") == "user"), "")
     args, sources = _values(spec, own_text(asked)[0], said)  # the user's own words, never an attachment's
     if args is None:
-        return None
+        from_user = fill_arguments(spec, extract_entities(own_text(asked)[0]))
+        missing = [param for param in from_user.missing if not fill_arguments(spec, extract_entities(said)).args.get(
+            param.name)]
+        return Answer(text=ask_for(spec, missing, tools, from_user.ties, own_text(asked)[0])) if missing else None
     why = ", ".join(sources) if sources else "no arguments"
     return Step(tool=spec.name, args=args, risk=spec.risk,
                 reason=f"you agreed to what I offered: {spec.name} ({why})"[:200])

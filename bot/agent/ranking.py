@@ -138,14 +138,14 @@ def _asked_without_its_verb(scored: list[Candidate], wording: str, text: str) ->
             if candidate.name == by_noun[0] and not candidate.action_hit:
                 _grant_the_action(candidate, by_noun[1], f"{by_noun[1]!r} (puts on or takes off what it does)")
     back = brought_back(scored, wording, text)
-    moved = moved_to_a_value(scored, wording) if not back else set()
+    moved = moved_to_a_value(scored, wording) if not back else {}
     for candidate in scored:
-        if candidate.action_hit or candidate.name not in back | moved:
+        if candidate.action_hit or candidate.name not in back | set(moved):
             continue
         if candidate.name in back:
             _grant_the_action(candidate, "back", "brings it back, as its description says")
         else:
-            _grant_the_action(candidate, "to", "moves it to a value it takes")
+            _grant_the_action(candidate, moved[candidate.name], "moves it to a value it takes")
 
 
 def _twin_asked(scored: list[Candidate], asked: set[str], wording: str) -> None:

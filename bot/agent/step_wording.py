@@ -77,7 +77,9 @@ def ask_for(spec: ToolSpec, missing: list[Param], tools: list[ToolSpec],
             parts.append(f"{param.name} ({description})" if description else param.name)
         unfit += [word for word in _unused_words(spec, text) if word not in unfit and not _fits_param(word, param)]
     quoted = f" I did not understand {', '.join(repr(word) for word in unfit[:3])} as that." if unfit else ""
-    return f"To run {spec.name} I need {' and '.join(parts)}.{quoted} {example_hint(spec)}".strip()
+    needed = " and ".join(parts)
+    stop = "" if needed.endswith("?") else "."
+    return f"To run {spec.name} I need {needed}{stop}{quoted} {example_hint(spec)}".strip()
 
 
 def out_of_bounds(spec: ToolSpec, refused: dict[str, int]) -> str:
