@@ -2,10 +2,11 @@
 down the yard" for `start_lockdown`); a bracket that defines a value ("drill (a rehearsal)"); a
 value of several words named by one of its parts only when that part stands for it; a longer
 alias over the one inside it; "put it on <value>"; and follow-ups: a figure led by the word that
-led it before, a value said by its alias, consent to an offer that lacks a value. The real guided
+led it before, a value said by its alias, consent to an offer that lacks a value; "skip the cure"
+for a 0 that leaves it out; a flag's object told elsewhere; verb twins. The real guided
 planner and sentence encoder, on tools made up for these tests (a boatyard's security, a dog
-show, a pottery's kilns); the small model is never asked. Each test was checked to fail without
-the rule it names."""
+show, a pottery's kilns, a bindery, a print shop); the small model is never asked. Each test was
+checked to fail without the rule it names, but the verb twins' guard, which says so."""
 
 from __future__ import annotations
 
@@ -112,3 +113,56 @@ async def test_a_follow_up_that_says_a_value_by_its_alias_changes_that_value() -
                                                 risk="write")])]
     assert calls(await plan("actually earthenware glaze", POTTERY, earlier=earlier)) == \
         [("firing_program", {"kiln": "C2", "program": "glaze_low"})]
+
+
+PRESS = {"pattern": "^L[0-9]$", "description": "Line id, e.g. L2"}
+BINDERY = [
+    runbook("pause_line", "pause a binding line: the covers stay loaded but the line does not feed when the "
+            "block is ready. the pause ends by itself after the given minutes", "write",
+            {"line": PRESS, "minutes": {"type": "int", "min": 0, "max": 120, "default": 15,
+                                        "description": "minutes paused; 0 = until someone resumes it"}}),
+    runbook("resume_line", "resume a binding line: the pause ends and the line feeds when the block is ready",
+            "write", {"line": PRESS}),
+    runbook("glue_line", "Start a glue run on a binding line, then a cure of the given minutes.", "write",
+            {"line": PRESS,
+             "cure_minutes": {"type": "int", "min": 0, "max": 60, "default": 15,
+                              "description": "Minutes of curing after the run; 0 means no curing at all"},
+             "call_supervisor": {"type": "bool", "default": True,
+                                 "description": "Also call the shift supervisor to the line"}}),
+]
+
+
+async def test_skipping_the_thing_a_zero_leaves_out_sets_zero() -> None:
+    """ "skip the cure" where "0 means no curing at all": `cure_minutes` 0."""
+    assert calls(await plan("start a glue run on L3, skip the cure", BINDERY)) == \
+        [("glue_line", {"line": "L3", "cure_minutes": 0})]
+
+
+async def test_a_flag_s_object_told_in_the_rest_does_not_keep_it_on() -> None:
+    """ "the supervisor's already here, don't call them": `call_supervisor` off; the supervisor
+    named in the rest is no order to call."""
+    assert calls(await plan("start a glue run on L3. supervisor's already here, don't call them", BINDERY)) == \
+        [("glue_line", {"line": "L3", "call_supervisor": False})]
+
+
+JOB = {"pattern": "^J-[0-9]{4}$", "description": "print job id e.g. J-0412"}
+PRINT_SHOP = [
+    runbook("hold_job", "hold a print job: the paper stays loaded but the printer does not start when the job "
+            "is ready. the hold ends by itself after the given minutes", "write",
+            {"job": JOB, "minutes": {"type": "int", "min": 0, "max": 180, "default": 15,
+                                     "description": "minutes held; 0 = held until someone releases it"}}),
+    runbook("release_job", "release a print job: the hold ends and the printer starts when the job is ready",
+            "write", {"job": JOB}),
+    runbook("cancel_job", "cancel a print job: every sheet printed so far is binned", "danger", {"job": JOB}),
+    runbook("printers", "list the printers and the jobs on them", "read", {}),
+]
+
+
+async def test_a_change_and_its_verb_twin_are_never_chosen_by_values_alone() -> None:
+    """ "J-0412 can go when it's ready" names no verb of `hold_job` or `release_job`, which take
+    the same job: whichever meaning leans to, neither is proposed by its values. A guard: it passes
+    without `twin_changes.verb_twin` too (the rule was measured on final24's "1203-CTY2 can run
+    when it's ready", where `by_values` chose the hold by meaning, a wrong write)."""
+    outcome = await plan("proofs are signed off, J-0412 can go when it's ready", PRINT_SHOP)
+    assert not isinstance(outcome, Plan) or all(step.tool not in ("hold_job", "release_job")
+                                                 for step in outcome.steps), outcome

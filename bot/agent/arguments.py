@@ -40,6 +40,7 @@ from chatops.bot.agent.open_ended import (
     puts_it_off,
     zero_for_all,
     zero_for_no_end,
+    zero_for_none,
     zero_for_removal,
 )
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
@@ -244,6 +245,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if off or zero_for_removal(param, entities.plain) is not None:
             put(param, 0, f"{param.name} 0 (its description's 0 {'puts it off' if off else 'removes it'})",
                 FIT_POINTS["anchor", "string"])
+        elif zero_for_none(param, entities.plain) is not None:  # "skip the dry" where "0 means no drying"
+            put(param, 0, f"{param.name} 0 (its description's 0 leaves it out)", FIT_POINTS["anchor", "string"])
         if off:
             filled.typed_fit += FIT_POINTS["enum", "enum"]
             filled.verb_value = True

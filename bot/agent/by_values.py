@@ -20,6 +20,7 @@ from chatops.bot.agent.lexicon import LOOK_VERBS, STOPWORDS
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.tool_words import own_name_words
+from chatops.bot.agent.twin_changes import verb_twin
 from chatops.bot.agent.values import identifier_shaped, spans_of
 from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.agent.weights import CLEAR_MARGIN, MIN_SIMILARITY, SIMILARITY_TIE
@@ -221,6 +222,8 @@ def by_values(scored: list[Candidate], entities: Entities, question: bool, top: 
         return []
     if best.spec.risk is Risk.danger:
         return []  # what cannot be undone is never found by its values alone ("keep X 3.9.0 around")
+    if best.spec.risk is not Risk.read and verb_twin(best, scored):
+        return []  # "1203-CTY2 can run when it's ready": a hold or its release, and no verb to say which
     best.by_values = True
     best.labels.append("its parameters are the only ones that take the request's values")
     return [best]

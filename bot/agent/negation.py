@@ -149,8 +149,9 @@ def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) ->
     for param in _flags_on_unless_off(spec):
         own = {stem(word) for word in identifier_words(param.name) if len(word) >= 3}
         # the negated part is the request's own word on it, above a word of the rest read as "on" ("we'll
-        # post on the status page"), but not above the rest naming the flag itself ("just notify them")
-        if own & left:
+        # post on the status page"), but not above the rest naming the flag's action itself ("just notify
+        # them"); its object named there is no order ("the brigade's already here, don't call them")
+        if (own - _objects(param.name) or own) & left:
             continue
         if step.args.get(param.name) is not False and any(_turns_off(span, param.name, _lead_verbs(param))
                                                and not set(words_of(span)) & others

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from chatops.bot.agent.entities import identifier_words, is_unit, stem
 from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.values import fitting
 
@@ -142,3 +143,25 @@ def number_named_by_its_word(param: Param, text: str) -> tuple[int, str] | None:
     words = set(re.findall(r"[a-z]+", text.lower()))
     found = {(number, word) for word, number in named.items() if word in words}
     return found.pop() if len(found) == 1 else None
+
+
+# "0 means no drying phase at all", "0 = no pre-wash", "0: none": 0 leaves the thing out
+_ZERO_IS_NONE = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|is|-)?\s*(?:no|without)\s+(?:the\s+|any\s+|a\s+)?"
+                           r"([a-z]+)", re.IGNORECASE)
+# "skip the dry", "no drying", "without the pre-wash", "leave out the rinse"
+_LEFT_OUT = re.compile(r"\b(?:no|skip|skipping|without|omit|leave\s+out|drop)\s+(?:the\s+|any\s+|a\s+)?([a-z]+)",
+                       re.IGNORECASE)
+
+
+def zero_for_none(param: Param, text: str) -> int | None:
+    """0 for a number whose description makes 0 leave a thing out ("0 means no drying phase at
+    all"), when the request leaves that thing out, by its word or by the parameter's own name
+    ("skip the dry" for `dry_minutes`)."""
+    if param.kind not in ("int", "number"):
+        return None
+    none = _ZERO_IS_NONE.search(str(param.schema.get("description", "")))
+    if none is None:
+        return None
+    things = {stem(none.group(1))} | {stem(word) for word in identifier_words(param.name)
+                                       if len(word) >= 3 and not is_unit(word)}
+    return 0 if any(stem(left) in things for left in _LEFT_OUT.findall(text)) else None

@@ -53,6 +53,20 @@ def twins(scored: list[Candidate]) -> list[tuple[Candidate, str, Candidate, str]
     return found
 
 
+def verb_twin(change: Candidate, scored: list[Candidate]) -> bool:
+    """Whether another change of the same risk takes the same values and is named for another
+    action on the same thing (`hold_start` / `release_start`): without a verb of either, found by
+    values or meaning, the request cannot say which of the two it asks for. (A wipe beside a lock
+    is no such pair: what cannot be undone has its own words.)"""
+    words = [word.lower() for word in own_name_words(change.spec)]
+    for other in scored:
+        others = [word.lower() for word in own_name_words(other.spec)]
+        if other is not change and other.spec.risk is change.spec.risk and len(words) >= 2 and \
+                others[1:] == words[1:] and others[0] != words[0] and other.filled.args == change.filled.args:
+            return True
+    return False
+
+
 def _role(state: str, wording: str, target: set[str]) -> str | None:
     """ "to" when the request sends the thing to `state`, "from" when it says the thing is in it
     now, was sent there ("went to reserve") or that it failed; None when it says neither (or both).
