@@ -101,6 +101,9 @@ _WORDED: list[tuple[re.Pattern[str], _Reading]] = [
     # word of time
     (re.compile(rf"\b(?:for|in|within|after|wait|every)\s+(?:about\s+|around\s+|roughly\s+)?(?:an?|one)\s+"
                 rf"{_SPOKEN_UNIT}\b", re.IGNORECASE), lambda match: _spoken(1, match.group(1))),
+    # "over the last day and a half", "the past hour and a quarter": a look back of one and a part
+    (re.compile(rf"\b(?:the\s+)?(?:last|past)\s+{_SPOKEN_UNIT}\s+and\s+a\s+(half|quarter)\b", re.IGNORECASE),
+     lambda match: _spoken(1 + _FRACTIONS[match.group(2).lower()], match.group(1))),
     # "over the last hour", "in the past day": a look back of one
     (re.compile(rf"\b(?:the\s+)?(?:last|past)\s+{_SPOKEN_UNIT}\b", re.IGNORECASE),
      lambda match: _spoken(1, match.group(1))),

@@ -184,15 +184,28 @@ _CATCH_ALL = frozenset({"all", "any", "every", "both"})
 
 def value_pattern(value: str) -> str:
     """The pattern of a value as people write it: whole, and a value of several words joined by
-    "-" or "_" also with a space or nothing between them ("packet loss" for `packet-loss`), a word
+    "-" or "_" also with a space or nothing between them ("packet loss" for `packet-loss`), or a
+    determiner ("failed its BD"), a final "s" of its words also as a possessive ("st mary's"), a word
     of four letters or more also in the plural ("faults"); never a
     part of a dotted name ("de" of the channel "sport1.de.hd", "mx1" of "mx1.mail.corp": a host
     is matched as a host, `enum_hosts`)."""
-    parts = [re.escape(part) for part in re.split(r"[-_]", value)]
-    joined = r"[-_ ]?".join(parts) if len(parts) > 1 and all(parts) else re.escape(value)
+    parts = [_possessive(part) for part in re.split(r"[-_\s]", value)]
+    # "failed its BD" for "failed bd": a determiner may stand between the words of several
+    joined = _BETWEEN.join(parts) if len(parts) > 1 and all(parts) else re.escape(value)
     # "any faults" for `fault`; not a count of things after a number ("3 nights" is no `night`)
     written = rf"(?:{joined}|(?<!\d\s){joined}e?s)" if value.isalpha() and len(value) >= 4 else joined
     return rf"(?<![\w-])(?<!\w\.){written}(?![\w-])(?!\.\w)"  # not a part of "sport1.de.hd"
+
+
+_BETWEEN = r"(?:[-_ ]?|\s+(?:its|the|their|his|her|our|a|an)\s+)"
+
+
+def _possessive(part: str) -> str:
+    """A word of a value as written, a final "s" also after an apostrophe ("st mary's" for
+    `st_marys`)."""
+    if len(part) >= 4 and part.endswith("s") and part[:-1].isalpha():
+        return rf"{re.escape(part[:-1])}['’]?s"
+    return re.escape(part)
 
 
 def _letter_written(value: str, text: str, labels: frozenset[str]) -> bool:

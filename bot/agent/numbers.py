@@ -337,7 +337,12 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
         return ordered[0], set()
     described = re.findall(r"[a-z]{5,}", str(param.schema.get("description", "")).lower())
     names = (*(word.lower() for word in identifier_words(param.name)), *described)
-    near = near_number(anchors, entities, names, used)  # "sev 2", "proc 28133" (Process id)
+    # "number 7 in race 3": the race is the figure next to its own name, before one next to a word
+    # its description also uses ("Race number on today's racecard")
+    own = frozenset(stem(word) for word in identifier_words(param.name.lower()) if len(word) >= 3) & anchors
+    near = near_number(own, entities, names, used) if own else None
+    if near is None:
+        near = near_number(anchors, entities, names, used)  # "sev 2", "proc 28133" (Process id)
     if near is None and only_number:  # its own words first: "set 16 to 10 amps" is 10, though "set" is the tool's
         near = near_number(anchors | summary_stems(summary) | COUNT_WORDS, entities, names, used)
     if near is not None and near not in used and fits_bounds(near, param.schema) and \
