@@ -2,7 +2,8 @@
 anne's" for `st_annes`) or with a determiner between its words ("failed its MOT" for the alias
 "failed mot"); a look back of a unit and a half ("the last day and a half"); a figure next to its
 parameter's own name before one next to a word its description also uses ("number 7 from ring
-3"). The real guided planner and sentence encoder on tools made up for these tests (a church
+3"); a verb's particle that is no state to filter by ("set the alarm off"); "except" leaving out
+only what its clause names. The real guided planner and sentence encoder on tools made up for these tests (a church
 hall's bookings, a garage's fleet, a show's rings); the small model is never asked. Each test
 was checked to fail without the rule it names."""
 
@@ -54,3 +55,28 @@ async def test_a_figure_next_to_its_parameter_s_own_name_is_that_parameter_s() -
     """ "number 7 from ring 3": ring 3, card 7; never ring 7 for "Ring number"."""
     assert calls(await plan("withdraw number 7 from ring 3", RINGS)) == \
         [("withdraw_dog", {"ring": 3, "card": 7})]
+
+
+SHOWS = [
+    runbook("classes", "List the show's classes: ring, state (scheduled, on, off, judged).", "read",
+            {"state": {"type": "enum", "values": ["any", "scheduled", "on", "off", "judged"], "default": "any",
+                       "description": "Only classes in this state"}}),
+    runbook("restart_class", "Restart judging of a class in a region's ring.", "write",
+            {"ring": {"type": "int", "min": 1, "max": 20, "description": "Ring number"},
+             "region": {"type": "enum", "values": ["north", "south"], "description": "north or south ground"}}),
+]
+
+
+async def test_a_verb_s_particle_filters_no_list_by_that_state() -> None:
+    """ "set the fire alarm off" (WordNet's "set off") lists no classes that are `off`; "which
+    classes are off?" does."""
+    outcome = await plan("can you set the fire alarm off in the north ground for the drill?", SHOWS)
+    assert all(step.args.get("state") != "off" for step in getattr(outcome, "steps", [])), outcome
+    assert calls(await plan("which classes are off?", SHOWS)) == [("classes", {"state": "off"})]
+
+
+async def test_except_leaves_out_only_what_it_is_written_before() -> None:
+    """ "restart ring 4 in north, except during the lunch break" keeps north: the except clause
+    names no region."""
+    assert calls(await plan("restart ring 4 in north, except during the lunch break", SHOWS)) == \
+        [("restart_class", {"ring": 4, "region": "north"})]

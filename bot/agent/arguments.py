@@ -12,6 +12,7 @@ from typing import Any
 from chatops.bot.agent.clauses import opens_with, verb_with_object
 from chatops.bot.agent.durations import durations_in
 from chatops.bot.agent.entities import (
+    CLAUSE,
     Entities,
     identifier_words,
     name_words,
@@ -21,7 +22,14 @@ from chatops.bot.agent.entities import (
     words_of,
 )
 from chatops.bot.agent.enum_choice import flag_alias_written, without_those_said_otherwise
-from chatops.bot.agent.enums import enum_aliases, enum_hosts, enum_matches, opens_a_clause, path_enum_matches
+from chatops.bot.agent.enums import (
+    enum_aliases,
+    enum_hosts,
+    enum_matches,
+    opens_a_clause,
+    path_enum_matches,
+    value_pattern,
+)
 from chatops.bot.agent.filled import ENTITY_KINDS, FIT_POINTS, Filled, item_schema
 from chatops.bot.agent.flags import as_flag, yes_and_no, yes_or_no
 from chatops.bot.agent.free_text import fill_text, object_positions, with_hosts
@@ -44,6 +52,7 @@ from chatops.bot.agent.open_ended import (
     zero_for_removal,
 )
 from chatops.bot.agent.param_kinds import Param, fits_string, parameters
+from chatops.bot.agent.phrasal import particle_of_a_verb
 from chatops.bot.agent.tool_words import (
     action_stems,
     description_stems,
@@ -160,9 +169,11 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if not matches and (glossed := described_by_gloss(param.schema, entities.plain)) is not None:
                 matches = [glossed]  # "tanker's filling the petrol tank" for "delivery (a tanker is filling …)"
             others = _any_other(param, entities.plain)
-            if matches and (others or _EXCEPT.search(entities.plain)):
+            if matches and (others or _left_out(matches, param, entities.plain)):
                 matches = []  # "photo of the t1 panel. is any other tunnel in alarm?": t1 is the one left out
                 others = True
+            if spec.risk is Risk.read:  # "set the fire alarm off" filters no list by a state `off`
+                matches = [value for value in matches if not particle_of_a_verb(str(value), entities.plain)]
             if others and spec.risk is not Risk.read:
                 others_left.append(param)  # "pause the rest of the tunnels": which ones is asked, never "all"
             if not param.required:  # "kill 48213": the tool's own verb is not also its optional value
@@ -325,6 +336,23 @@ def _any_other(param: Param, text: str) -> bool:
 
 # "other than t1, is any tunnel in alarm?": the value written is the one left out
 _EXCEPT = re.compile(r"\bother\s+than\b|\bexcept\b|\bapart\s+from\b|\bbesides\b", re.IGNORECASE)
+
+
+def _left_out(values: list[Any], param: Param, text: str) -> bool:
+    """Whether a value written is the one "except", "other than", "besides" leaves out: written after
+    it in its clause ("other than t1, is any tunnel in alarm?"), not in another ("restart web-1 in
+    eu, except during business hours" keeps eu)."""
+    aliases = enum_aliases(param.schema)
+    for clause in CLAUSE.split(text):
+        found = _EXCEPT.search(clause or "")
+        if found is None:
+            continue
+        after = clause[found.end():]
+        for value in values:
+            written = [str(value), *(alias for alias, owner in aliases.items() if owner == value)]
+            if any(re.search(value_pattern(form), after, re.IGNORECASE) for form in written):
+                return True
+    return False
 
 
 def _names_a_thing(number: int, shaped: set[str], params: list[Param], text: str) -> bool:

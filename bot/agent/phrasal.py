@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import re
 
-from chatops.bot.agent.entities import stem, words_of
+from chatops.bot.agent.entities import CLAUSE, stem, words_of
 from chatops.bot.agent.lexicon import LIGHT_VERBS
-from chatops.bot.agent.phrases import at_verb
+from chatops.bot.agent.phrases import at_verb, words_at_verb_place
+from chatops.bot.agent.verb_senses import is_verb
 
 # verbs that move something somewhere: with a particle phrase, any of them says the same
 MOVING_VERBS = frozenset({*LIGHT_VERBS, "pull", "yank", "knock", "move", "drop", "throw", "send", "pop", "kick",
@@ -63,3 +64,28 @@ def _put_on_it(phrase: tuple[str, ...], after: list[str]) -> bool:
         return False
     words = [word for word in after if word not in ("a", "an", "the")]
     return words[:2] == [phrase[1], "on"]
+
+
+_COPULA = frozenset({"is", "are", "was", "were", "s", "be", "been", "being"})
+_PARTICLE_VALUES = frozenset({"off", "on", "up", "down", "out", "in", "over", "back"})
+
+
+def particle_of_a_verb(word: str, text: str) -> bool:
+    """Whether `word` (a listed value such as `off`) is written as the particle of the clause's verb
+    ("set the fire alarm off", "call off race 9": WordNet's "set off", "call off"), not as a state
+    ("race 7's off", "which races are off?")."""
+    word = word.lower()
+    if word not in _PARTICLE_VALUES:
+        return False
+    for clause in CLAUSE.split(text):
+        words = [part.lower() for part in words_of(clause or "")]
+        for at, (verb, _) in enumerate(words_at_verb_place(clause or "")):
+            if verb.lower() not in words or at > 3:
+                continue
+            start = words.index(verb.lower())
+            for later in words[start + 1: start + 6]:
+                if later in _COPULA or later.endswith(("'s", "’s")):  # "race 7's off" tells its state
+                    break
+                if later == word and is_verb(f"{verb.lower()}_{word}"):
+                    return True
+    return False
