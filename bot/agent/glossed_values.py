@@ -72,7 +72,10 @@ def _glossed(values: tuple[str, ...], description: str, examples_too: bool) -> t
 def _defines(gloss: str) -> bool:
     """Whether a bracketed gloss says what the value is rather than giving examples of it: one short
     phrase, no alternatives ("drill (a practice)"), as against "technical (the vessel or the linkspan)"."""
-    return len(_ALTERNATIVES.split(gloss)) == 1 and 1 <= len(_ARTICLE.sub("", gloss.strip()).split()) <= 2
+    words = _ARTICLE.sub("", gloss.strip()).lower().split()
+    # a name of a thing, not a measure or a catch-all ("low (a bit)", "other (anything else)")
+    return len(_ALTERNATIVES.split(gloss)) == 1 and 1 <= len(words) <= 2 and \
+        any(len(word) >= 5 and word.isalpha() and word not in STOPWORDS for word in words)
 
 
 def described_by_gloss(prop: dict[str, Any], text: str) -> str | None:

@@ -191,8 +191,8 @@ class GuidedPlanner:
             await asyncio.to_thread(warm_entities)  # once per process: the suffix list, off the loop
         if request.executed:
             return await self._next_round(request, text, tools)
-        said = next((str(m.get("text") or "") for m in reversed(request.history) if m.get("role") == "user"), "")
-        previous = previous_step(request.earlier, tools, own_text(said)[0])
+        said = [own_text(str(m.get("text") or ""))[0] for m in request.history if m.get("role") == "user"]
+        previous = previous_step(request.earlier, tools, said)
         if previous is not None and is_acknowledgement(text):
             return Answer(text="You're welcome." if THANKS.match(text) else "OK.")
         if thanks_with_news(text):

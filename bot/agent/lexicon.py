@@ -69,6 +69,8 @@ MUTATING_VERBS = wordset(
 SWITCH_VERBS = wordset("switch flip toggle")
 
 DETERMINERS = frozenset({"the", "a", "an", "our", "my", "your", "this", "that"})
+# verbs that begin something a noun names: `start_defrost`, `trigger_failover`, `run_backup`
+BEGINNING_VERBS = frozenset({"start", "begin", "trigger", "launch", "initiate", "run", "kick"})
 PARTICLES = frozenset({"up", "down", "out", "back", "over", "off"})  # "scale down X", "spin up X"
 HTTP_VERBS = frozenset({"get", "head", "post", "put"})  # enum values that are also common words
 

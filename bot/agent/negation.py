@@ -145,13 +145,17 @@ def flags_turned_off(negations: Negations, plan: Plan, tools: list[ToolSpec]) ->
     if spec is None:
         return plan
     others = _other_values(spec, step.args)
-    left = {stem(word) for word in words_of(negations.text)}
+    rest = words_of(negations.text)
+    # the rest's words, but a subject told a state ("the brigade's already here", "members are in")
+    left = {stem(word) for at, word in enumerate(rest)
+            if not (at + 1 < len(rest) and rest[at + 1].lower() in _TELLING) and not word.lower().endswith("'s")}
     for param in _flags_on_unless_off(spec):
         own = {stem(word) for word in identifier_words(param.name) if len(word) >= 3}
         # the negated part is the request's own word on it, above a word of the rest read as "on" ("we'll
-        # post on the status page"), but not above the rest naming the flag's action itself ("just notify
-        # them"); its object named there is no order ("the brigade's already here, don't call them")
-        if (own - _objects(param.name) or own) & left:
+        # post on the status page"), but not above the rest naming the flag itself ("just notify them",
+        # "email the members, don't call them"); its object told a state there is no order ("the
+        # brigade's already here, don't call them")
+        if own & left:
             continue
         if step.args.get(param.name) is not False and any(_turns_off(span, param.name, _lead_verbs(param))
                                                and not set(words_of(span)) & others
@@ -181,6 +185,7 @@ def _objects(name: str) -> set[str]:
     return {stem(word) for word in (words[1:] if words and is_verb(words[0]) else words) if len(word) >= 3}
 
 
+_TELLING = frozenset({"is", "are", "was", "were", "s", "has", "have", "had", "already"})
 _SPEAKERS = frozenset({"me", "us", "myself", "ourselves", "you"})
 
 

@@ -77,3 +77,10 @@ def with_figures(text: str) -> str:
         return match.group(0).replace(words, str(value(words)))
 
     return _GIVEN.sub(figure, text)
+
+
+def words_as_figures(phrase: str) -> str:
+    """A phrase with each number word written as its figure ("two inch oak" → "2 inch oak"): how
+    a request reads once `with_figures` has read "to two inch oak" as "to 2 inch oak"."""
+    return re.sub(rf"\b(?:{_UNIT}|{_TEN})\b", lambda match: str({**_UNITS, **_TENS}[match.group(0).lower()]),
+                  phrase, flags=re.IGNORECASE)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from chatops.bot.agent.entities import identifier_words, is_unit, stem
+from chatops.bot.agent.entities import STOPWORDS, identifier_words, is_unit, stem
 from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.values import fitting
 
@@ -164,4 +164,12 @@ def zero_for_none(param: Param, text: str) -> int | None:
         return None
     things = {stem(none.group(1))} | {stem(word) for word in identifier_words(param.name)
                                        if len(word) >= 3 and not is_unit(word)}
-    return 0 if any(stem(left) in things for left in _LEFT_OUT.findall(text)) else None
+    # "skip the dry", "no drying."; not "no drying problems", "no dry cleaning": a word that names another thing
+    return 0 if any(stem(left.group(1)) in things and not _describes_the_next(text[left.end():])
+                    for left in _LEFT_OUT.finditer(text)) else None
+
+
+def _describes_the_next(rest: str) -> bool:
+    """Whether the words after a left-out word go on naming a thing it describes ("problems")."""
+    following = re.match(r"\s+([a-z]+)", rest, re.IGNORECASE)
+    return following is not None and following.group(1).lower() not in STOPWORDS

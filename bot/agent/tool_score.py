@@ -28,6 +28,7 @@ from chatops.bot.agent.entities import (
 from chatops.bot.agent.filled import ENTITY_KINDS
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
+    BEGINNING_VERBS,
     CHANGE_CLASSES,
     LIGHT_VERBS,
     LOOK_VERBS,
@@ -141,7 +142,8 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         foreign = text in own_names[1:] and synonym_class(text) in ACTION_CLASSES and \
             synonym_class(text) != synonym_class(own_names[0] if own_names else "") and \
             synonym_class(text) != synonym_class(lead or "") and \
-            not (text == own_names[-1] and _ends_with_its_action(own_names, lead))  # `nginx_reload` reloads
+            not (text == own_names[-1] and _ends_with_its_action(own_names, lead)) and \
+            not (len(own_names) == 2 and own_names[0].lower() in BEGINNING_VERBS)  # `start_shutdown` shuts down
         # a keyword that is also a common word ("now" for a clock), or a light verb ("make" of
         # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
         common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS) and text not in example_verbs \
@@ -335,14 +337,13 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
 
 
 # verbs that begin an event the name's noun says: "start a defrost", "trigger a failover", "run a scrub"
-_BEGINNING_VERBS = frozenset({"start", "begin", "trigger", "launch", "initiate", "run", "kick"})
 
 
 def _event_noun(names: list[str], lead: str | None) -> str | None:
     """The noun of a two-word name that is a verb beginning something and a noun English also uses
     as the verb of doing it (`start_defrost`, `trigger_failover`, `run_backup`), by WordNet."""
-    if len(names) != 2 or names[0].lower() not in _BEGINNING_VERBS or (lead or names[0]).lower() not in \
-            _BEGINNING_VERBS or not (is_verb(names[1].lower()) or _phrasal_parts(names[1])):
+    if len(names) != 2 or names[0].lower() not in BEGINNING_VERBS or (lead or names[0]).lower() not in \
+            BEGINNING_VERBS or not (is_verb(names[1].lower()) or _phrasal_parts(names[1])):
         return None
     return names[1]
 
