@@ -3,9 +3,10 @@ anne's" for `st_annes`) or with a determiner between its words ("failed its MOT"
 "failed mot"); a look back of a unit and a half ("the last day and a half"); a figure next to its
 parameter's own name before one next to a word its description also uses ("number 7 from ring
 3"); a verb's particle that is no state to filter by ("set the alarm off"); "except" leaving out
-only what its clause names. The real guided planner and sentence encoder on tools made up for these tests (a church
-hall's bookings, a garage's fleet, a show's rings); the small model is never asked. Each test
-was checked to fail without the rule it names."""
+only what its clause names; a value alone with "please" or a time as an order; "have its bells
+back"; "12 of <file>" as a count. The real guided planner and sentence encoder on tools made up
+for these tests (a church hall's bookings, a garage's fleet, a show's rings, bell ringing, a print
+farm); the small model is never asked. Each test was checked to fail without the rule it names."""
 
 from __future__ import annotations
 
@@ -80,3 +81,51 @@ async def test_except_leaves_out_only_what_it_is_written_before() -> None:
     names no region."""
     assert calls(await plan("restart ring 4 in north, except during the lunch break", SHOWS)) == \
         [("restart_class", {"ring": 4, "region": "north"})]
+
+
+CHOIR = {"type": "enum", "values": ["abbey", "chapel", "hall"], "description": "The venue: abbey, chapel or hall"}
+RINGING = [
+    runbook("set_peal", "Change the peal a venue's bells ring for the given days, then it goes back to the usual.",
+            "write", {"venue": CHOIR,
+                      "peal": {"type": "enum", "values": ["usual", "quarter_peal", "half_muffled", "silent"],
+                               "aliases": {"no bells": "silent", "muffled": "half_muffled"}},
+                      "days": {"type": "int", "min": 0, "max": 14, "default": 1,
+                               "description": "days; 0: until someone changes it back"}}),
+    runbook("mute_tower", "Mute a venue's tower speakers for the given minutes.", "write",
+            {"tower": {"pattern": "^T[0-9]$", "description": "Tower id, e.g. T2"}}),
+    runbook("unmute_tower", "Unmute a venue's tower speakers, so the bells are heard there again.", "write",
+            {"tower": {"pattern": "^T[0-9]$", "description": "Tower id, e.g. T2"}}),
+    runbook("venues", "List the venues: the peal each rings today and muted towers.", "read", {"venue": CHOIR}),
+]
+
+
+async def test_a_value_alone_with_please_or_a_time_orders_the_change_that_takes_it() -> None:
+    """ "funeral at the abbey, half muffled till further notice" sets the peal without a verb; a
+    state told ("the abbey is on half muffled") or a question orders nothing."""
+    assert calls(await plan("funeral at the abbey tomorrow, half muffled till further notice", RINGING)) == \
+        [("set_peal", {"venue": "abbey", "peal": "half_muffled", "days": 0})]
+    assert calls(await plan("the chapel has a silent retreat, no bells please", RINGING)) == \
+        [("set_peal", {"venue": "chapel", "peal": "silent"})]
+    for told in ("the abbey is on half muffled till friday", "is the abbey on half muffled?"):
+        outcome = await plan(told, RINGING)
+        assert all(step.tool != "set_peal" for step in getattr(outcome, "steps", [])), (told, outcome)
+
+
+async def test_having_a_thing_back_is_the_way_back() -> None:
+    """ "T2 can have its bells back" unmutes T2."""
+    assert calls(await plan("service is over, T2 can have its bells back", RINGING)) == \
+        [("unmute_tower", {"tower": "T2"})]
+
+
+PRINTS = [
+    runbook("queue_print", "Queue a file on the print farm.", "write",
+            {"file": {"pattern": "^/[\\w./-]+$", "description": "the file to print, e.g. /models/a.gcode"},
+             "copies": {"type": "int", "min": 1, "max": 50, "default": 1, "description": "How many copies to print"},
+             "nozzle": {"type": "int", "min": 180, "max": 260, "default": 210, "description": "nozzle °C"}}),
+]
+
+
+async def test_a_figure_of_the_named_file_is_how_many() -> None:
+    """ "queue 12 of /models/bracket.gcode": 12 copies of it."""
+    assert calls(await plan("queue 12 of /models/bracket.gcode", PRINTS)) == \
+        [("queue_print", {"file": "/models/bracket.gcode", "copies": 12})]

@@ -27,7 +27,9 @@ _BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|down|"
                    r"to\s+(?:work|normal|service|business|the\s+[a-z]+|[a-z]{4,}))\b"
                    r"(?:\s+(?:the\s+|its\s+)?([a-z][\w.-]*))?"
                    # "TB.P4 is fixed, put it back": back where it was, the clause ending there
-                   r"|\b(?:put|bring|get)\s+(?:\S+\s+){1,2}?back(?:\s+up)?(?=\s*(?:$|[,.;!?]|\s(?:and|now|please|pls)\b))",
+                   # "NG-Z07 can have its bells back", "give them their bells back"
+                   r"|\b(?:put|bring|get|have|give)\s+(?:\S+\s+){1,3}?back(?:\s+up)?"
+                   r"(?=\s*(?:$|[,.;!?]|\s(?:and|now|please|pls)\b))",
                    re.IGNORECASE)
 # "put it back on", "get back to work": not "roll back", "scale back", "set it back to info" (a value)
 _NOT_RESTORING = frozenset({"roll", "scale", "set", "dial", "cut", "turn", "switch", "call", "write", "read"})

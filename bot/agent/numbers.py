@@ -254,6 +254,10 @@ def _count_of_its_things(free: list[int], entities: Entities, summary: str) -> i
     tokens = words_of(entities.plain)
     found = {int(token) for token, following in itertools.pairwise(tokens)
              if token.isdigit() and int(token) in free and stem(following) in things and not is_unit(following)}
+    # "we need 12 of /models/enclosure.gcode": how many of the file the request names
+    found |= {int(figure) for figure, path in re.findall(r"(?<![\w.])(\d+)\s+of\s+(?:the\s+|that\s+|this\s+)?(\S+)",
+                                                         entities.text)
+              if int(figure) in free and path.rstrip(",.;") in entities.paths}
     return found.pop() if len(found) == 1 else None
 
 

@@ -43,6 +43,7 @@ from chatops.bot.agent.tool_words import (
 )
 from chatops.bot.agent.twin_changes import switch_asked, twin_asked
 from chatops.bot.agent.unserved import unserved_orders
+from chatops.bot.agent.value_orders import value_ordered
 from chatops.bot.agent.weights import (
     ACTION_POINTS,
     ACTION_SIMILARITY,
@@ -139,6 +140,10 @@ def _asked_without_its_verb(scored: list[Candidate], wording: str, text: str) ->
                 _grant_the_action(candidate, by_noun[1], f"{by_noun[1]!r} (puts on or takes off what it does)")
     back = brought_back(scored, wording, text)
     moved = moved_to_a_value(scored, wording) if not back else {}
+    if not back and not moved and (ordered := value_ordered(scored, text)) is not None:
+        candidate = next(c for c in scored if c.name == ordered[0])
+        if not candidate.action_hit:  # "northgate, late start till further notice"
+            _grant_the_action(candidate, ordered[1], "orders the value it sets, with no verb")
     for candidate in scored:
         if candidate.action_hit or candidate.name not in back | set(moved):
             continue
