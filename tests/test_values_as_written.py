@@ -4,9 +4,10 @@ anne's" for `st_annes`) or with a determiner between its words ("failed its MOT"
 parameter's own name before one next to a word its description also uses ("number 7 from ring
 3"); a verb's particle that is no state to filter by ("set the alarm off"); "except" leaving out
 only what its clause names; a value alone with "please" or a time as an order; "have its bells
-back"; "12 of <file>" as a count. The real guided planner and sentence encoder on tools made up
-for these tests (a church hall's bookings, a garage's fleet, a show's rings, bell ringing, a print
-farm); the small model is never asked. Each test was checked to fail without the rule it names."""
+back"; "12 of <file>" as a count; "which depots …?" as the look over all. The real guided
+planner and sentence encoder on tools made up for these tests (a church hall's bookings, a
+garage's fleet, a show's rings, bell ringing, a print farm, depots); the small model is never
+asked. Each test was checked to fail without the rule it names."""
 
 from __future__ import annotations
 
@@ -129,3 +130,18 @@ async def test_a_figure_of_the_named_file_is_how_many() -> None:
     """ "queue 12 of /models/bracket.gcode": 12 copies of it."""
     assert calls(await plan("queue 12 of /models/bracket.gcode", PRINTS)) == \
         [("queue_print", {"file": "/models/bracket.gcode", "copies": 12})]
+
+
+SITES = {"type": "enum", "values": ["north", "south"], "description": "The depot: north or south"}
+DEPOTS = [
+    runbook("overview", "List the depots now: bays, muted alarms, closed gates.", "read",
+            {"depot": {"type": "enum", "values": ["all", "north", "south"], "default": "all"}}),
+    runbook("depot_log", "Show one depot's log: depot alarms muted and unmuted, depot gates closed.", "read",
+            {"depot": SITES}),
+]
+
+
+async def test_a_question_over_all_the_things_is_the_look_at_all_of_them() -> None:
+    """ "which depots have alarms muted?" asks over every depot: the listing, not a question back
+    for which depot's log."""
+    assert calls(await plan("which depots have alarms muted right now?", DEPOTS)) == [("overview", {})]

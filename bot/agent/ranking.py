@@ -265,7 +265,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     candidates = [c for c in candidates if not _the_other_pole(c, actions)]  # nor found by its values
-    _complete_read_first(candidates)
+    _complete_read_first(candidates, text)
     return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
 
 
@@ -290,18 +290,25 @@ def measured_text(text: str) -> str:
     return without_until_clauses(without_quoted(text))
 
 
-def _complete_read_first(candidates: list[Candidate]) -> None:
+# "which schools have zones muted?", "any bays closed?": a question over all of the things
+_OVER_ALL = re.compile(r"^\W*(?:which|what|any)\s+(?:of\s+the\s+)?(?!(?:does|is|was|has|goes|says)\b)[a-z]+s\b",
+                       re.IGNORECASE)
+
+
+def _complete_read_first(candidates: list[Candidate], text: str = "") -> None:
     """ "main house rig status": a look that would have to ask for a value the request does not
     give (one fixture's address) yields to a look that takes every value it gives (the venue's
     fixtures) and scores within one word of it; a look costs nothing to run, a question a turn."""
     if not candidates:
         return
     top = max(candidates, key=lambda c: c.score)
-    if top.spec.risk is not Risk.read or not top.filled.missing or not top.filled.args:
+    if top.spec.risk is not Risk.read or not top.filled.missing:
         return
-    # the values it shares with the top written in the request, not a plain word guessed for want of one
+    # the values it shares with the top written in the request, not a plain word guessed for want of one;
+    # with none given ("which schools have zones muted?"), the look over all of them
     complete = [c for c in candidates if c.spec.risk is Risk.read and not c.filled.missing
-                and set(c.filled.args) - c.filled.guessed and c.score >= top.score - WORD_POINTS
+                and (set(c.filled.args) - c.filled.guessed or (not top.filled.args and _OVER_ALL.match(text)))
+                and c.score >= top.score - WORD_POINTS
                 and set(top.filled.args.items()) <= set(c.filled.args.items())]
     if len(complete) == 1:
         complete[0].score = round(top.score + CLEAR_MARGIN, 2)
