@@ -335,7 +335,8 @@ def _any_other(param: Param, text: str) -> bool:
 
 
 # "other than t1, is any tunnel in alarm?": the value written is the one left out
-_EXCEPT = re.compile(r"\bother\s+than\b|\bexcept\b|\bapart\s+from\b|\bbesides\b", re.IGNORECASE)
+_EXCEPT = re.compile(r"\bother\s+than\b|\bexcept\b|\bapart\s+from\b|\bbesides\b|\bexcluding\b|\bsave\s+for\b|"
+                     r"\b(?:every|all|everywhere|everything)\b[^,;.]*?\b(?:but|bar)\b", re.IGNORECASE)
 
 
 def _left_out(values: list[Any], param: Param, text: str) -> bool:

@@ -32,6 +32,9 @@ _BACK = re.compile(r"\bback\s+(?:in(?:to)?|on(?:line)?|online|out|down|"
                    r"(?=\s*(?:$|[,.;!?]|\s(?:and|now|please|pls)\b))",
                    re.IGNORECASE)
 # "put it back on", "get back to work": not "roll back", "scale back", "set it back to info" (a value)
+# a way back refused or put off: "can't have its bells back", "not yet", "but not before six"
+_PUT_OFF = re.compile(r"\bnot\s+(?:yet|before|until|till|now)\b|\b(?:can['’]?t|cannot|won['’]?t|don['’]?t|do\s+not|"
+                      r"never)\s+(?:\w+\s+){0,2}?(?:have|give|put|bring|get)\b", re.IGNORECASE)
 _NOT_RESTORING = frozenset({"roll", "scale", "set", "dial", "cut", "turn", "switch", "call", "write", "read"})
 _AS_BEFORE = frozenset(stem(word) for word in ("back", "again", "return", "returns", "resume", "resumes",
                                                "restore", "restores", "reopen", "reopens"))
@@ -43,6 +46,8 @@ def brought_back(scored: list[Candidate], wording: str, text: str = "") -> set[s
     were; or the write that takes the value named after "back on". `text` is the request as
     written, where `wording` has blanked its hosts and quotes (the same length)."""
     writes = [c for c in scored if c.spec.risk is not Risk.read and c.filled.args and not c.filled.missing]
+    if _PUT_OFF.search(wording):
+        return set()  # "T2 can't have its bells back", "give T2 its bells back, not yet"
     if _way_back(wording) is None:
         return _as_before_again(scored, writes, wording)
     # "put BF400A on high, the crew's waiting to go back in": the crew go back, not a fan

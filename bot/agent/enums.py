@@ -9,6 +9,7 @@ from typing import Any
 
 from chatops.bot.agent.clauses import opens_with
 from chatops.bot.agent.entities import (
+    CLAUSE,
     STOPWORDS,
     Entities,
     is_english,
@@ -159,27 +160,28 @@ def _naming_parts(value: str, text: str) -> set[str]:
     `projector_fault`); not one that describes another thing there ("lock the external doors"
     names no `external_threat`)."""
     parts = re.split(r"[_-]", value.lower())
-    words = words_of(text)
+    clauses = [words_of(clause) for clause in CLAUSE.split(text) if clause]  # "no power, close it": power ends
     return {part for index, part in enumerate(parts)
-            if index == len(parts) - 1 or not is_english(stem(part)) or not _describes_another(part, words)}
+            if index == len(parts) - 1 or not is_english(stem(part)) or not _describes_another(part, clauses)}
 
 
-def _describes_another(word: str, words: list[str]) -> bool:
-    """Whether every time `word` is written it stands before another word it describes ("external
-    doors"), is denied ("it's not the projector") or is a verb after its subject ("when I return"),
-    not a word of grammar ("the projector in", "mains is")."""
-    at = [index for index, written in enumerate(words) if written == word]
+def _describes_another(word: str, clauses: list[list[str]]) -> bool:
+    """Whether every time `word` is written it stands before another word of its clause that it
+    describes ("external doors"), is denied ("it's not the projector") or is a verb after its
+    subject ("when I return"), not a word of grammar ("the projector in", "mains is")."""
+    at = [(words, index) for words in clauses for index, written in enumerate(words) if written == word]
     return bool(at) and all((index + 1 < len(words) and words[index + 1].isalpha() and
                              words[index + 1] not in STOPWORDS) or _denied_or_done(words[max(0, index - 2):index])
-                            for index in at)
+                            for words, index in at)
 
 
 _SUBJECTS = frozenset({"i", "we", "you", "they", "he", "she", "it", "someone"})
 
 
 def _denied_or_done(before: list[str]) -> bool:
-    """Whether the two words before a word deny it ("not the", "no") or make it a verb ("when I")."""
-    return bool(before) and (before[-1] in _SUBJECTS or any(word in ("not", "no", "never") or word.endswith("n't")
+    """Whether the two words before a word deny it ("not the") or make it a verb ("when I"); "no
+    power" tells what is missing, the value itself."""
+    return bool(before) and (before[-1] in _SUBJECTS or any(word in ("not", "never") or word.endswith("n't")
                                                            for word in before))
 
 
@@ -209,9 +211,12 @@ def value_pattern(value: str) -> str:
     of four letters or more also in the plural ("faults"); never a
     part of a dotted name ("de" of the channel "sport1.de.hd", "mx1" of "mx1.mail.corp": a host
     is matched as a host, `enum_hosts`)."""
-    parts = [_possessive(part) for part in re.split(r"[-_\s]", value)]
-    # "failed its BD" for "failed bd": a determiner may stand between the words of several
-    joined = _BETWEEN.join(parts) if len(parts) > 1 and all(parts) else re.escape(value)
+    words = re.split(r"[-_\s]", value)
+    parts = [_possessive(part) for part in words]
+    # "failed its BD" for "failed bd": a determiner may stand between the words of several, after a
+    # word of its own ("at the risk of" is no `at_risk`, "in the stock room" no `in_stock`)
+    between = _BETWEEN if words[0].lower() not in STOPWORDS else r"[-_ ]?"
+    joined = between.join(parts) if len(parts) > 1 and all(parts) else re.escape(value)
     # "any faults" for `fault`; not a count of things after a number ("3 nights" is no `night`)
     written = rf"(?:{joined}|(?<!\d\s){joined}e?s)" if value.isalpha() and len(value) >= 4 else joined
     return rf"(?<![\w-])(?<!\w\.){written}(?![\w-])(?!\.\w)"  # not a part of "sport1.de.hd"

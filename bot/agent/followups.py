@@ -326,8 +326,9 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
 
 
 # "not the same for 14", "don't do that again", "never again for ring 5"
-_REFUSED_AGAIN = re.compile(r"^\W*(?:not|don['’]?t|do\s+not|never|no\s+need\s+to)\b[^.;!?]*"
-                            r"\b(?:same|again|too|as\s+well|that)\b", re.IGNORECASE)
+_REFUSED_AGAIN = re.compile(r"^\W*(?:not\s+(?:the\s+same|again)|never\s+again|"
+                            r"(?:don['’]?t|do\s+not|never)\s+(?:do\s+)?(?:the\s+same|that|it|this)(?:\s+again)?)\b",
+                            re.IGNORECASE)
 
 
 def _stray(word: str, candidate: Candidate) -> bool:

@@ -255,10 +255,17 @@ def _count_of_its_things(free: list[int], entities: Entities, summary: str) -> i
     found = {int(token) for token, following in itertools.pairwise(tokens)
              if token.isdigit() and int(token) in free and stem(following) in things and not is_unit(following)}
     # "we need 12 of /models/enclosure.gcode": how many of the file the request names
-    found |= {int(figure) for figure, path in re.findall(r"(?<![\w.])(\d+)\s+of\s+(?:the\s+|that\s+|this\s+)?(\S+)",
-                                                         entities.text)
-              if int(figure) in free and path.rstrip(",.;") in entities.paths}
+    # (not "page 3 of /docs/manual.pdf": a figure after a word of its own numbers a part of it)
+    found |= {int(figure) for before, lead, figure, path in re.findall(
+                  r"(?:(?:^|(\w+)\s+)(\w+)\s+)?(?<![\w.])(\d+)\s+of\s+(?:the\s+|that\s+|this\s+)?(\S+)", entities.text)
+              if int(figure) in free and path.rstrip(",.;") in entities.paths and _orders_the_count(before, lead)}
     return found.pop() if len(found) == 1 else None
+
+
+def _orders_the_count(before: str, lead: str) -> bool:
+    """Whether the word before "N of <file>" is the order's own ("queue 3 of", "we need 12 of"),
+    not a word that numbers a part of the file ("page 3 of", "chapter 4 of")."""
+    return not lead or lead.lower() in STOPWORDS or not before or before.lower() in ("i", "we", "you", "they")
 
 
 def _counts(param: Param) -> bool:

@@ -86,6 +86,8 @@ def particle_of_a_verb(word: str, text: str) -> bool:
             for later in words[start + 1: start + 6]:
                 if later in _COPULA or later.endswith(("'s", "’s")):  # "race 7's off" tells its state
                     break
+                if later.endswith("ed") and is_verb(later):  # "the pumps someone turned off": turned's
+                    break
                 if later == word and is_verb(f"{verb.lower()}_{word}"):
                     return True
     return False

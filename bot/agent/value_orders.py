@@ -16,13 +16,16 @@ import re
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import CLAUSE
 from chatops.bot.agent.enums import alias_forms, enum_aliases, value_pattern
+from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.model import Risk
 
-# what may follow the value in a verbless order: "please", "now", a time
-_TAIL = re.compile(r"^\s*(?:(?:please|pls|plz|now|asap|today|tonight|tomorrow|thanks|thx)\b[\s,.!]*)*"
+# what may follow the value in a verbless order: "please", "now", a time; not thanks ("ok, thanks"
+# acknowledges), and nothing told of the past ("silent till the bishop left", "… was lovely")
+_TAIL = re.compile(r"^\s*(?:(?:please|pls|plz|now|asap|today|tonight|tomorrow)\b[\s,.!]*)*"
                    r"(?:(?:till|until|til)\s+[^,;.!?]+|for\s+(?:the\s+)?(?:\d+|a|an|one|two|three|rest)\b[^,;.!?]*)?"
-                   r"(?:[\s,]*(?:please|pls|plz|thanks|thx)\b)?\s*[.!]*\s*$", re.IGNORECASE)
+                   r"(?:[\s,]*(?:please|pls|plz)\b)?\s*[.!]*\s*$", re.IGNORECASE)
+_TOLD = re.compile(r"\b(?:was|were|had|did|left|went|came|\w+ed)\b", re.IGNORECASE)
 
 
 def value_ordered(scored: list[Candidate], text: str) -> tuple[str, str] | None:
@@ -56,6 +59,7 @@ def _said_alone(forms: list[str], clauses: list[str]) -> str:
         for clause in clauses:
             opening = re.match(rf"^(?:and\s+|then\s+|just\s+)?(?:the\s+|a\s+)?({value_pattern(form)})", clause,
                                re.IGNORECASE)
-            if opening and _TAIL.match(clause[opening.end():]):
+            tail = clause[opening.end():] if opening else ""
+            if opening and _TAIL.match(tail) and not _TOLD.search(tail) and not ACKNOWLEDGEMENT.match(clause):
                 return opening.group(1)
     return ""
