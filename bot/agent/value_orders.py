@@ -17,7 +17,7 @@ from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import CLAUSE
 from chatops.bot.agent.enums import alias_forms, enum_aliases, value_pattern
 from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT
-from chatops.bot.agent.param_kinds import parameters
+from chatops.bot.agent.param_kinds import parameters, same_values
 from chatops.bot.model import Risk
 
 # what may follow the value in a verbless order: "please", "now", a time; not thanks ("ok, thanks"
@@ -36,16 +36,19 @@ def value_ordered(scored: list[Candidate], text: str) -> tuple[str, str] | None:
         return None
     clauses = [part.strip() for part in CLAUSE.split(text) if part and part.strip()]
     taking = [(c.name, said) for c in scored if c.spec.risk is Risk.write and not c.filled.missing
-              and not c.filled.ties and (said := _said_alone(_listed_forms(c), clauses))]
+              and not c.filled.ties and (said := _said_alone(_listed_forms(c, scored), clauses))]
     return taking[0] if len(taking) == 1 else None
 
 
-def _listed_forms(candidate: Candidate) -> list[str]:
-    """The ways the request may write the listed values the candidate took from it."""
+def _listed_forms(candidate: Candidate, scored: list[Candidate]) -> list[str]:
+    """The ways the request may write the listed values the candidate took from it and sets: not
+    those of a parameter other tools take alike, which names the thing ("abbey" of a venue)."""
+    others = [param for other in scored if other is not candidate for param in parameters(other.spec)]
     forms = []
     for param in parameters(candidate.spec):
         given = candidate.filled.args.get(param.name)
-        if param.enum and isinstance(given, str) and candidate.filled.sources.get(param.name) and \
+        shared = any(other.name == param.name and same_values(other.schema, param.schema) for other in others)
+        if param.enum and isinstance(given, str) and candidate.filled.sources.get(param.name) and not shared and \
                 given != param.schema.get("default"):
             forms.append(given)
             forms += [form for alias, owner in enum_aliases(param.schema).items() if owner == given
