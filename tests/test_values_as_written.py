@@ -4,7 +4,7 @@ anne's" for `st_annes`) or with a determiner between its words ("failed its MOT"
 parameter's own name before one next to a word its description also uses ("number 7 from ring
 3"); a verb's particle that is no state to filter by ("set the alarm off"); "except" leaving out
 only what its clause names; a value alone with "please" or a time as an order; "have its bells
-back"; "12 of <file>" as a count; "which depots …?" as the look over all. The real guided
+back"; "12 of <file>" as a count; "which depots …?" as the look over all; "call it damp". The real guided
 planner and sentence encoder on tools made up for these tests (a church hall's bookings, a
 garage's fleet, a show's rings, bell ringing, a print farm, depots); the small model is never
 asked. Each test was checked to fail without the rule it names."""
@@ -145,3 +145,17 @@ async def test_a_question_over_all_the_things_is_the_look_at_all_of_them() -> No
     """ "which depots have alarms muted?" asks over every depot: the listing, not a question back
     for which depot's log."""
     assert calls(await plan("which depots have alarms muted right now?", DEPOTS)) == [("overview", {})]
+
+
+PITCHES = [
+    runbook("set_pitch", "Set the official condition of a cricket pitch: published to the fixtures page.", "write",
+            {"pitch": {"type": "enum", "values": ["main", "nets"], "description": "main or nets"},
+             "condition": {"type": "enum", "values": ["wet", "damp", "playable", "dry"]}}),
+    runbook("pitches", "List the pitches and their condition.", "read", {}),
+]
+
+
+async def test_calling_it_a_listed_value_sets_that_value() -> None:
+    """ "call it damp" names the condition the change sets."""
+    assert calls(await plan("rain overnight on the main square, call it damp", PITCHES)) == \
+        [("set_pitch", {"pitch": "main", "condition": "damp"})]

@@ -27,9 +27,23 @@ _POINTING = frozenset({"it", "them", "that", "this", "back", "over"})
 _PUTTING = frozenset({"put", "set", "switch", "move", "change", "flip"})
 
 
+# "call it soft", "declare it heavy", "mark them ready": the value an order names the thing by
+_CALL_IT = re.compile(r"\b(?:call|declare|mark|rate)\s+(?:it|them|that|this)\s+(?:as\s+)?"
+                      r"([a-z0-9][\w.-]*(?:\s+[\w.-]+){0,3})", re.IGNORECASE)
+
+
 def moved_to_a_value(scored: list[Candidate], wording: str) -> dict[str, str]:
     """The one write that takes, as one of its listed values, the value an order moves something
-    to, with the order's preposition ("to", "on")."""
+    to, with the order's preposition ("to", "on"), or names it ("call it soft")."""
+    for match in _CALL_IT.finditer(wording):
+        if not _opens_an_order(wording, match.start()):
+            continue
+        after = match.group(1)
+        taking = [c for c in scored if c.spec.risk is not Risk.read and not c.filled.missing
+                  and (takes_from_the_request(c, after.split()[0].lower(), listed_only=True)
+                       or _names_a_listed_value(c, after))]
+        if len(taking) == 1:
+            return {taking[0].name: match.group(0).split()[0].lower()}
     for match in _TO.finditer(wording):
         verb, moved, preposition, after = match.group(1).lower(), match.group(2), match.group(3).lower(), match.group(4)
         if verb not in (_GOING if preposition == "to" else _PUTTING) or not _opens_an_order(wording, match.start()):
