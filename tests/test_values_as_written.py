@@ -4,7 +4,8 @@ anne's" for `st_annes`) or with a determiner between its words ("failed its MOT"
 parameter's own name before one next to a word its description also uses ("number 7 from ring
 3"); a verb's particle that is no state to filter by ("set the alarm off"); "except" leaving out
 only what its clause names; a value alone with "please" or a time as an order; "have its bells
-back"; "12 of <file>" as a count; "which depots …?" as the look over all; "call it damp". The real guided
+back"; "12 of <file>" as a count; "which depots …?" as the look over all; "call it damp"; "kill the
+power" for a 0 that puts it off. The real guided
 planner and sentence encoder on tools made up for these tests (a church hall's bookings, a
 garage's fleet, a show's rings, bell ringing, a print farm, depots); the small model is never
 asked. Each test was checked to fail without the rule it names."""
@@ -159,3 +160,18 @@ async def test_calling_it_a_listed_value_sets_that_value() -> None:
     """ "call it damp" names the condition the change sets."""
     assert calls(await plan("rain overnight on the main square, call it damp", PITCHES)) == \
         [("set_pitch", {"pitch": "main", "condition": "damp"})]
+
+
+STALLS = [
+    runbook("set_stall_power", "Set a market stall's power: its breaker in amps, or 0 to switch the stall's power "
+            "off.", "write",
+            {"stall": {"pattern": "^S[0-9]{2}$", "description": "Stall id, e.g. S04"},
+             "amps": {"type": "int", "min": 0, "max": 32, "description": "Breaker in amps; 0 switches the stall's "
+                                                                          "power off"}}),
+]
+
+
+async def test_killing_the_thing_a_zero_puts_off_sets_zero() -> None:
+    """ "kill the power on S04" where "0 switches the stall's power off": amps 0."""
+    assert calls(await plan("kill the power on S04, the trader's gone home", STALLS)) == \
+        [("set_stall_power", {"stall": "S04", "amps": 0})]

@@ -100,13 +100,18 @@ _ZERO_PUTS_OFF = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*(?:(?:sw
 def puts_it_off(param: Param, text: str) -> bool:
     """Whether the parameter's description makes 0 put a thing off ("0 switches the case lights
     off", "0 = pump stopped and held off") and the request puts that thing off ("lights off in
-    G09.04", "switch the lights off", "keep it off")."""
+    G09.04", "switch the lights off", "keep it off", "kill the power")."""
     if param.kind not in ("int", "number"):
         return False
     off = _ZERO_PUTS_OFF.search(str(param.schema.get("description", "")))
-    if off is None or not re.search(r"\boff\b", text, re.IGNORECASE):
+    if off is None:
         return False
     thing = re.escape(off.group(1) or off.group(2))
+    killed = rf"\b(?:kill|cut|isolate)\s+(?:the\s+|its\s+|their\s+)?(?:\S+\s+){{0,2}}?{thing}\b"
+    if re.search(killed, text, re.IGNORECASE):
+        return True  # "kill the power on V-11" where "0 switches the berth's power off"
+    if not re.search(r"\boff\b", text, re.IGNORECASE):
+        return False
     # "lights off", "switch the lights off", "stop CWS/P3 and keep it off" (it: the thing the tool acts on)
     return re.search(rf"\b{thing}\s+off\b|\b(?:switch|turn|shut|put)\s+(?:off\s+)?(?:\S+\s+){{0,3}}?{thing}\b"
                      r"|\b(?:keep|hold|leave|switch|turn|shut|put)\s+(?:it|them)\s+off\b", text,
