@@ -365,8 +365,7 @@ async def test_guard_stopping_a_shutdown_never_starts_one(text: str) -> None:
     assert "start_shutdown" not in _tools(await plan(text, PLANT))
 
 
-@pytest.mark.xfail(strict=True, reason="older: a particle after the object ('shut L2 down') is not joined")
-async def test_shut_a_line_down_is_its_shutdown() -> None:
+async def test_shut_a_line_down_is_its_shutdown() -> None:  # an older finding, fixed in session 20
     """ "shut L2 down" (particle after the object) as "shut down L2" (found no tool)."""
     assert calls(await plan("shut L2 down", PLANT)) == [("start_shutdown", {"line": "L2"})]
 

@@ -9,7 +9,7 @@ import functools
 import re
 
 from chatops.bot.agent.entities import CLAUSE, VERB_LEADS, stem, words_of
-from chatops.bot.agent.lexicon import LIGHT_VERBS
+from chatops.bot.agent.lexicon import LIGHT_VERBS, PARTICLES
 
 
 def at_verb(start: int, clauses: list[list[str]]) -> bool:
@@ -113,6 +113,22 @@ def phrase_positions(phrase: list[str], tokens: list[str]) -> list[int]:
 REPREFIX = re.compile(r"\b(re|un|de|pre)-(?=[a-z]{3,}\b)", re.IGNORECASE)
 
 
+
+
+def _particle_brought_back(found: list[str], words: list[str], joined: frozenset[str]) -> list[str]:
+    """ "shut L2 down" read as "shutdown L2" when "shutdown" is one of `joined`: a particle after a
+    short object belongs to the verb before it (only when the words and tokens still line up)."""
+    if len(found) != len(words) or not joined:
+        return found
+    for at, word in enumerate(words[:-1]):
+        for gap in (2, 3):
+            end = at + gap
+            if end < len(words) and words[end] in PARTICLES and stem(word + words[end]) in joined \
+                    and not any(between in PARTICLES for between in words[at + 1:end]):
+                return [*found[:at], stem(word + words[end]), *found[at + 1:end], *found[end + 1:]]
+    return found
+
+
 def clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list[str]]:
     """Stemmed words per clause. Two words that form one of `joined` when written together
     are read as that word: "name servers" is "nameservers", "time zone" is "timezone"; so is a
@@ -134,5 +150,5 @@ def clause_tokens(text: str, joined: frozenset[str] = frozenset()) -> list[list[
             found.append(stem(word.replace("-", "")) if "-" in word and stem(word.replace("-", "")) in joined
                          else stem(word))
             index += 1
-        clauses.append(found)
+        clauses.append(_particle_brought_back(found, words, joined))
     return clauses

@@ -370,6 +370,9 @@ def _acts_on_a_value(verb: str, entities: Entities, spec: ToolSpec) -> bool:
                if word.replace("-", "") == verb.lower().replace("-", "")), None)  # "de-ice" is "deice"
     if at is None and (parts := _phrasal_parts(verb)):  # "lock down northgate" for `start_lockdown`
         at = next((index + 1 for index, pair in enumerate(itertools.pairwise(words)) if pair == parts), None)
+        if at is None:  # "shut L2 down": the object between the verb and its particle
+            at = next((index for index, word in enumerate(words[:-2])
+                       if word == parts[0] and parts[1] in words[index + 2:index + 4]), None)
     if at is None:
         return False
     after = [word for word in words[at + 1: at + 4] if word not in ("the", "a", "an")]
