@@ -101,6 +101,8 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
             for value in found for word in words_of(text) if root_of(word) in roots_described)
         if len(described) == 1 and quantified:
             found = described
+    if not found:  # "which slides are open?" for `slide_open`: every word of one value, close together in a clause
+        found = _parts_told_apart(values, text)
     if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
         written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
                    and not is_unit(word)}  # "3 hours" names no `after-hours`
@@ -151,6 +153,34 @@ def _not_inside_another(found: list[Any], text: str, aliases: dict[str, str]) ->
             for other in found for start, stop in spans.get(other, []))
         for begin, end in spans[value])}
     return [value for value in found if value not in inside]
+
+
+_DENIAL = re.compile(r"\b(?:no|not|never|none|nothing)\b|n['’]t\b", re.IGNORECASE)
+
+
+def _parts_told_apart(values: list[Any], text: str) -> list[Any]:
+    """The one value of two or more words whose every word the request writes within four words of
+    each other in one clause, in any order, one of them in the plural: things in that state ("which
+    slides are open?" for `slide_open`); none when several values are told so. ("is EL02's slide
+    still open?" asks about one thing, not a list filtered by a state.)"""
+    # (a clause that denies anything tells no value this way: "the doors are no threat")
+    clauses = [[stem(word) for word in words_of(clause)] for clause in CLAUSE.split(text)
+               if clause and not _DENIAL.search(clause)]
+    plural = {stem(word) for word in words_of(text) if len(word) > 3 and word.endswith("s") and stem(word) != word}
+    told = []
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        parts = [stem(part) for part in re.split(r"[-_ ]", value.lower()) if part]
+        if len(parts) < 2 or any(part in STOPWORDS or not part.isalpha() for part in parts):
+            continue
+        for words in clauses:
+            at = [[index for index, word in enumerate(words) if word == part] for part in parts]
+            if all(at) and max(min(places) for places in at) - min(min(places) for places in at) <= 4 \
+                    and plural & set(parts):
+                told.append(value)
+                break
+    return told if len(told) == 1 else []
 
 
 def _naming_parts(value: str, text: str) -> set[str]:
