@@ -38,6 +38,7 @@ import pytest
 from chatops.bot.model import Plan, Step, StepStatus
 from chatops.bot.perception.types import PerceivedPart
 from tests.test_understanding import calls, plan, runbook
+from tests.test_values_as_written import RINGING
 
 
 def _writes(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -213,20 +214,7 @@ async def test_a_value_told_with_a_past_tail_is_no_order() -> None:
     assert _writes(await plan("SKU-12 sold out for the rest of the week was a surprise", STOCK)) == []
 
 
-CHOIR = {"type": "enum", "values": ["abbey", "chapel", "hall"], "description": "The venue: abbey, chapel or hall"}
-TOWER = {"pattern": "^T[0-9]$", "description": "Tower id, e.g. T2"}
-RINGING = [
-    runbook("set_peal", "Change the peal a venue's bells ring for the given days, then it goes back to the usual.",
-            "write", {"venue": CHOIR,
-                      "peal": {"type": "enum", "values": ["usual", "quarter_peal", "half_muffled", "silent"],
-                               "aliases": {"no bells": "silent", "muffled": "half_muffled"}},
-                      "days": {"type": "int", "min": 0, "max": 14, "default": 1,
-                               "description": "days; 0: until someone changes it back"}}),
-    runbook("mute_tower", "Mute a venue's tower speakers for the given minutes.", "write", {"tower": TOWER}),
-    runbook("unmute_tower", "Unmute a venue's tower speakers, so the bells are heard there again.", "write",
-            {"tower": TOWER}),
-    runbook("venues", "List the venues: the peal each rings today and muted towers.", "read", {"venue": CHOIR}),
-]
+# the bell-ringing tools of tests/test_values_as_written.py, where the verbless orders are tested
 
 
 @pytest.mark.parametrize("text", [
