@@ -4,6 +4,7 @@ first label."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -133,10 +134,11 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
     return found
 
 
-def alias_forms(alias: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)  # asked per alias of every enum of every tool ranked
+def alias_forms(alias: str) -> frozenset[str]:
     """An alias as written, and with its number words as figures: "set K12 to two inch oak" reads
     "to 2 inch oak" (`number_words.with_figures`)."""
-    return {alias, words_as_figures(alias)}
+    return frozenset({alias, words_as_figures(alias)})
 
 
 def _not_inside_another(found: list[Any], text: str, aliases: dict[str, str]) -> list[Any]:
@@ -159,6 +161,12 @@ _DENIAL = re.compile(r"\b(?:no|not|never|none|nothing)\b|n['’]t\b", re.IGNOREC
 
 
 def _parts_told_apart(values: list[Any], text: str) -> list[Any]:
+    """`_told_apart` of the values that are words (kept per text and list)."""
+    return list(_told_apart(tuple(value for value in values if isinstance(value, str)), text))
+
+
+@functools.lru_cache(maxsize=1024)  # asked per enum parameter, with no value written, of every tool ranked
+def _told_apart(values: tuple[str, ...], text: str) -> tuple[str, ...]:
     """The one value of two or more words whose every word the request writes within four words of
     each other in one clause, in any order, one of them in the plural: things in that state ("which
     slides are open?" for `slide_open`); none when several values are told so. ("is EL02's slide
@@ -169,8 +177,6 @@ def _parts_told_apart(values: list[Any], text: str) -> list[Any]:
     plural = {stem(word) for word in words_of(text) if len(word) > 3 and word.endswith("s") and stem(word) != word}
     told = []
     for value in values:
-        if not isinstance(value, str):
-            continue
         parts = [stem(part) for part in re.split(r"[-_ ]", value.lower()) if part]
         if len(parts) < 2 or any(part in STOPWORDS or not part.isalpha() for part in parts):
             continue
@@ -180,7 +186,7 @@ def _parts_told_apart(values: list[Any], text: str) -> list[Any]:
                     and plural & set(parts):
                 told.append(value)
                 break
-    return told if len(told) == 1 else []
+    return tuple(told) if len(told) == 1 else ()
 
 
 def _naming_parts(value: str, text: str) -> set[str]:
@@ -234,6 +240,7 @@ _NOT = re.compile(r"\b(?:haven'?t|hasn'?t|hadn'?t|didn'?t|don'?t|doesn'?t|isn'?t
 _CATCH_ALL = frozenset({"all", "any", "every", "both"})
 
 
+@functools.lru_cache(maxsize=1024)  # asked per value and alias of every enum of every tool ranked
 def value_pattern(value: str) -> str:
     """The pattern of a value as people write it: whole, and a value of several words joined by
     "-" or "_" also with a space or nothing between them ("packet loss" for `packet-loss`), or a

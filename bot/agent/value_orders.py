@@ -35,24 +35,29 @@ def value_ordered(scored: list[Candidate], text: str) -> tuple[str, str] | None:
     if "?" in text:
         return None
     clauses = [part.strip() for part in CLAUSE.split(text) if part and part.strip()]
-    taking = [(c.name, said) for c in scored if c.spec.risk is Risk.write and not c.filled.missing
-              and not c.filled.ties and (said := _said_alone(_listed_forms(c, scored), clauses))]
+    writes = [c for c in scored if c.spec.risk is Risk.write and not c.filled.missing and not c.filled.ties
+              and any(param.enum for param in parameters(c.spec))]
+    if not writes:
+        return None
+    taking = [(c.name, said) for c in writes if (said := _said_alone(_listed_forms(c, scored), clauses))]
     return taking[0] if len(taking) == 1 else None
 
 
 def _listed_forms(candidate: Candidate, scored: list[Candidate]) -> list[str]:
     """The ways the request may write the listed values the candidate took from it and sets: not
     those of a parameter other tools take alike, which names the thing ("abbey" of a venue)."""
-    others = [param for other in scored if other is not candidate for param in parameters(other.spec)]
     forms = []
     for param in parameters(candidate.spec):
         given = candidate.filled.args.get(param.name)
-        shared = any(other.name == param.name and same_values(other.schema, param.schema) for other in others)
-        if param.enum and isinstance(given, str) and candidate.filled.sources.get(param.name) and not shared and \
-                given != param.schema.get("default"):
-            forms.append(given)
-            forms += [form for alias, owner in enum_aliases(param.schema).items() if owner == given
-                      for form in alias_forms(alias)]
+        if not (param.enum and isinstance(given, str) and candidate.filled.sources.get(param.name)
+                and given != param.schema.get("default")):
+            continue
+        if any(other.name == param.name and same_values(other.schema, param.schema)
+               for tool in scored if tool is not candidate for other in parameters(tool.spec)):
+            continue
+        forms.append(given)
+        forms += [form for alias, owner in enum_aliases(param.schema).items() if owner == given
+                  for form in alias_forms(alias)]
     return forms
 
 
