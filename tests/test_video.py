@@ -156,13 +156,18 @@ def test_the_time_budget_cuts_speech_off_too(shared_perceiver):
     # shows" came back "what maternal shows" on a CI machine), so the words are checked for being
     # the spoken ones, not word for word (the one-sentence tests above hold the accuracy), and the
     # note is checked against where that segment really ended.
+    # Whisper may also run that one segment on to the end of its window (24.7 s for this 18 s clip
+    # on one CI machine): then no timestamp passes the sound, and nothing is left to note.
     [said] = [entry for entry in reading.entries if entry.kind == "said"]
     [segment] = reading.transcript.segments
     heard = set(normalise(said.text).split())
     assert len(heard & set(normalise(SPOKEN).split())) >= len(SPOKEN.split()) // 2, said.text
-    assert segment.end < reading.transcript.duration
-    assert reading.notes[0] == (f"speech from {clock(segment.end)} to {clock(reading.transcript.duration)} not "
-                                "transcribed: the 0.01 s time budget ran out"), reading.notes
+    assert segment.end <= reading.transcript.duration
+    if segment.end == reading.transcript.duration:
+        assert reading.notes == [], reading.notes
+    else:
+        assert reading.notes[0] == (f"speech from {clock(segment.end)} to {clock(reading.transcript.duration)} not "
+                                    "transcribed: the 0.01 s time budget ran out"), reading.notes
     assert clock(reading.transcript.duration) in ("0:17", "0:18", "0:19")
 
 

@@ -266,6 +266,7 @@ class Transcriber:
         model = self._ensure_model()
         found: list[Segment] = []
         stopped_at = None
+        length = len(samples) / SAMPLE_RATE
         try:
             segments, info = model.transcribe(
                 samples, language=self.config.language, beam_size=self.config.beam_size,
@@ -273,16 +274,18 @@ class Transcriber:
                 chunk_length=self.window,
             )
             for segment in segments:  # the generator does the work, a window at a time
+                # Whisper may end a segment past the audio (a repeated sentence run on to its 30 s
+                # window): no timestamp is later than the sound itself
+                end = min(float(segment.end), length)
                 if segment.text.strip():
-                    found.append(Segment(start=float(segment.start), end=float(segment.end),
-                                         text=_tidy(segment.text)))
-                if deadline is not None and time.monotonic() > deadline and segment.end < len(samples) / SAMPLE_RATE:
-                    stopped_at = float(segment.end)
+                    found.append(Segment(start=min(float(segment.start), end), end=end, text=_tidy(segment.text)))
+                if deadline is not None and time.monotonic() > deadline and end < length:
+                    stopped_at = end
                     break
         except Exception as exc:
             log.exception("transcribing %s failed", name)
             raise PerceptionError(f"could not be transcribed ({_reason(exc)})") from None
-        return Transcript(text=_tidy(" ".join(s.text for s in found)), duration=len(samples) / SAMPLE_RATE,
+        return Transcript(text=_tidy(" ".join(s.text for s in found)), duration=length,
                           language=info.language, model=self.config.model, segments=found,
                           stopped_at=stopped_at)
 
