@@ -31,6 +31,7 @@ import pytest
 
 from chatops.bot.model import Answer, Plan, Step, StepStatus
 from tests.test_understanding import calls, plan, runbook
+from tests.test_words_joined_and_glosses import JOB
 
 
 def _writes(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -498,7 +499,6 @@ async def test_guard_the_brigade_refused(text: str) -> None:
 
 # --- 11. verb twins ---------------------------------------------------------------------------
 
-JOB = {"pattern": "^J-[0-9]{4}$", "description": "print job id e.g. J-0412"}
 PRINTS = [
     runbook("hold_job", "hold a print job: the printer does not start it when it is ready.", "write", {"job": JOB}),
     runbook("release_job", "release a print job: the printer starts it when it is ready.", "write", {"job": JOB}),

@@ -37,6 +37,7 @@ import pytest
 
 from chatops.bot.model import Plan, Step, StepStatus
 from chatops.bot.perception.types import PerceivedPart
+from tests.test_review20_attacks import DB, LINE, SHOW, SITE
 from tests.test_understanding import calls, plan, runbook
 from tests.test_values_as_written import RINGING
 
@@ -331,7 +332,6 @@ async def test_guard_n_of_a_file_is_n_copies() -> None:
 
 # --- 9. start_<event> tools, "not the same for", a part after "no" -------------------------------
 
-LINE = {"pattern": "^L[0-9]$", "description": "Line id, e.g. L2"}
 PLANT = [
     runbook("start_shutdown", "Start a controlled shutdown of a bottling line: the fillers stop and drain.", "write",
             {"line": LINE}),
@@ -358,7 +358,6 @@ async def test_shut_a_line_down_is_its_shutdown() -> None:  # an older finding, 
     assert calls(await plan("shut L2 down", PLANT)) == [("start_shutdown", {"line": "L2"})]
 
 
-DB = {"pattern": "^db[0-9]$", "description": "Database host, e.g. db1"}
 BACKUPS = [
     runbook("start_backup", "Start a full backup of a database host to cold storage.", "write", {"host": DB}),
     runbook("run_failover", "Fail a database host over to its replica.", "danger", {"host": DB}),
@@ -380,7 +379,6 @@ async def test_guard_stop_the_backup_starts_none() -> None:
     assert "start_backup" not in _tools(await plan("stop the backup on db1", BACKUPS))
 
 
-SITE = {"type": "enum", "values": ["north", "south"], "description": "The school site: north or south"}
 SCHOOL = [
     runbook("start_lockdown", "Start a lockdown of a school site: every door locks and the alarm sounds.", "write",
             {"site": SITE}),
@@ -402,12 +400,6 @@ async def test_guard_ending_a_lockdown_never_starts_one(text: str) -> None:
     assert calls(await plan(text, SCHOOL)) == [("end_lockdown", {"site": "north"})]
 
 
-SHOW = [
-    runbook("withdraw_dog", "Withdraw a dog from a class at the show: it is taken off the catalogue.", "write",
-            {"ring": {"type": "int", "min": 1, "max": 20, "description": "Ring number"},
-             "card": {"type": "int", "min": 1, "max": 20, "description": "The dog's number in that class"}}),
-    runbook("rings", "List the show's rings and the classes being judged in each.", "read", {}),
-]
 _HISTORY = [{"role": "user", "text": "withdraw number 9 from ring 3"}, {"role": "bot", "text": "withdraw_dog ran"}]
 
 

@@ -9,14 +9,13 @@ import functools
 from chatops.bot.agent.entities import CLAUSE, words_of
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
-    BEGINNING_VERBS,
     MUTATING_VERBS,
     SYNONYMS,
     VERB_LEADS,
     synonym_class,
 )
 from chatops.bot.agent.phrases import LIGHT_VERB_STEMS, REPREFIX, at_verb, clause_tokens, synonym_span
-from chatops.bot.agent.tool_words import description_verb, own_keywords, own_name_words
+from chatops.bot.agent.tool_words import begun_event, description_verb, own_keywords, own_name_words
 from chatops.bot.agent.unseen_verbs import verb_class
 from chatops.tools.registry import ToolSpec
 
@@ -82,8 +81,7 @@ def tool_actions(spec: ToolSpec) -> tuple[str, ...]:
     object)."""
     lead = description_verb(spec.summary)
     names = own_name_words(spec)
-    if len(names) == 2 and names[0].lower() in BEGINNING_VERBS and \
-            (event := synonym_class(names[1].lower())) in ACTION_CLASSES:
+    if (begun := begun_event(names)) is not None and (event := synonym_class(begun.lower())) in ACTION_CLASSES:
         return (event,)  # `start_shutdown` shuts down: starting is how, the shutdown what
     found = [cls for word in [*names[:1], *([lead] if lead else [])]
              if (cls := verb_class(word)) in ACTION_CLASSES]

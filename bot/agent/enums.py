@@ -141,13 +141,17 @@ def alias_forms(alias: str) -> frozenset[str]:
     return frozenset({alias, words_as_figures(alias)})
 
 
+def value_forms(value: Any, aliases: dict[str, str]) -> list[str]:
+    """A listed value as the request may write it: itself, and each of its aliases in `alias_forms`."""
+    return [str(value), *(form for alias, owner in aliases.items() if owner == value for form in alias_forms(alias))]
+
+
 def _not_inside_another(found: list[Any], text: str, aliases: dict[str, str]) -> list[Any]:
     """The values found without those whose every mention lies inside a longer mention of another
     ("two inch oak" holds the alias "inch oak" of another value): the longer phrase is what was said."""
     spans: dict[Any, list[tuple[int, int]]] = {}
     for value in found:
-        for written in [str(value), *(form for alias, owner in aliases.items() if owner == value
-                                      for form in alias_forms(alias))]:
+        for written in value_forms(value, aliases):
             spans.setdefault(value, []).extend(match.span() for match in re.finditer(value_pattern(written), text,
                                                                                       re.IGNORECASE))
     inside = {value for value in found if spans.get(value) and all(

@@ -34,7 +34,7 @@ from chatops.bot.agent.lexicon import (
     VERB_LEADS,
 )
 from chatops.bot.agent.numbers import fits_bounds
-from chatops.bot.agent.param_kinds import Param, parameters, same_values
+from chatops.bot.agent.param_kinds import Param, parameters, shared_parameters
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.pointed_rows import pointed_row
 from chatops.bot.agent.tool_words import own_name_words, tool_vocabulary
@@ -76,11 +76,8 @@ def previous_step(earlier: list[Plan], tools: list[ToolSpec], said: Sequence[str
         for step in reversed(plan.steps):
             if step.tool in offered:
                 spec = offered[step.tool]
-                others = [param for other in tools if other.name != spec.name for param in parameters(other)]
                 return Previous(step, spec, step.status in (StepStatus.denied, StepStatus.expired),
-                                frozenset(param.name for param in parameters(spec) if any(
-                                    other.name == param.name and same_values(other.schema, param.schema)
-                                    for other in others)), _source_of(step, said))
+                                shared_parameters(spec, tools), _source_of(step, said))
     return None
 
 

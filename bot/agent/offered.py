@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from chatops.bot.agent.arguments import fill_arguments
 from chatops.bot.agent.entities import extract_entities, own_text
+from chatops.bot.agent.param_kinds import Param
 from chatops.bot.agent.step_wording import ask_for
 from chatops.bot.model import Answer, Step
 from chatops.tools.registry import ToolSpec
@@ -69,18 +70,23 @@ def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]
         return None
     said = str(history[-1].get("text") or "")
     asked = next((str(m.get("text") or "") for m in reversed(history) if m.get("role") == "user"), "")
-    args, sources = _values(spec, own_text(asked)[0], said)  # the user's own words, never an attachment's
-    if args is None:
-        from_user = fill_arguments(spec, extract_entities(own_text(asked)[0]))
-        missing = [param for param in from_user.missing if not fill_arguments(spec, extract_entities(said)).args.get(
-            param.name)]
-        return Answer(text=ask_for(spec, missing, tools, from_user.ties, own_text(asked)[0])) if missing else None
-    why = ", ".join(sources) if sources else "no arguments"
-    return Step(tool=spec.name, args=args, risk=spec.risk,
+    question = own_text(asked)[0]  # the user's own words, never an attachment's
+    values = _values(spec, question, said)
+    if values.args is None:
+        return Answer(text=ask_for(spec, values.unfilled, tools, values.ties, question)) if values.unfilled else None
+    why = ", ".join(values.sources) if values.sources else "no arguments"
+    return Step(tool=spec.name, args=values.args, risk=spec.risk,
                 reason=f"you agreed to what I offered: {spec.name} ({why})"[:200])
 
 
-def _values(spec: ToolSpec, asked: str, said: str) -> tuple[dict[str, Any] | None, list[str]]:
+class _Values(NamedTuple):
+    args: dict[str, Any] | None  # None: a required value missing, or two that tie
+    sources: list[str]
+    unfilled: list[Param]  # required values neither the question nor the offer gave
+    ties: dict[str, list[str]]  # the question's ties
+
+
+def _values(spec: ToolSpec, asked: str, said: str) -> _Values:
     """The arguments from the user's question, then what the bot's offer adds; None when a required
     one is missing or two values tie (the offer is then too vague to act on). An offer that tells
     what the default does ("for 21 days", the treatment's default) sets nothing: the step runs the
@@ -100,9 +106,8 @@ def _values(spec: ToolSpec, asked: str, said: str) -> tuple[dict[str, Any] | Non
                 sources.append(f"{name} {value} {where}")
     tied = (set(from_user.ties) | set(from_bot.ties)) - set(args)
     missing = [param.name for param in from_user.missing if param.name not in args]
-    if tied or missing:
-        return None, sources
-    return args, sources
+    unfilled = [param for param in from_user.missing if not from_bot.args.get(param.name)]
+    return _Values(None if tied or missing else args, sources, unfilled, from_user.ties)
 
 
 # "should we stop ahu-02@annex?", "…, can you drain node-7?": a question whether to act, asked of the bot

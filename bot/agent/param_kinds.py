@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,6 +152,14 @@ def fits_string(value: str, prop: dict[str, Any]) -> bool:
         except re.error:
             return True
     return True
+
+
+def shared_parameters(spec: ToolSpec, tools: Iterable[ToolSpec]) -> frozenset[str]:
+    """The tool's parameters that another of `tools` takes alike (`same_values`): what names the
+    thing (`screen`, `venue`), not the value only this change sets (`level`, `peal`)."""
+    others = [param for other in tools if other.name != spec.name for param in parameters(other)]
+    return frozenset(param.name for param in parameters(spec)
+                     if any(other.name == param.name and same_values(other.schema, param.schema) for other in others))
 
 
 def same_values(one: dict[str, Any], other: dict[str, Any]) -> bool:

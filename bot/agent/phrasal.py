@@ -11,7 +11,7 @@ import functools
 import re
 
 from chatops.bot.agent.entities import CLAUSE, stem, words_of
-from chatops.bot.agent.lexicon import LIGHT_VERBS
+from chatops.bot.agent.lexicon import LIGHT_VERBS, PARTICLES
 from chatops.bot.agent.phrases import at_verb, words_at_verb_place
 from chatops.bot.agent.verb_senses import is_verb
 
@@ -67,7 +67,7 @@ def _put_on_it(phrase: tuple[str, ...], after: list[str]) -> bool:
 
 
 _COPULA = frozenset({"is", "are", "was", "were", "s", "be", "been", "being"})
-_PARTICLE_VALUES = frozenset({"off", "on", "up", "down", "out", "in", "over", "back"})
+_PARTICLE_VALUES = PARTICLES | {"on", "in"}
 
 
 def particle_of_a_verb(word: str, text: str) -> bool:

@@ -113,8 +113,6 @@ def phrase_positions(phrase: list[str], tokens: list[str]) -> list[int]:
 REPREFIX = re.compile(r"\b(re|un|de|pre)-(?=[a-z]{3,}\b)", re.IGNORECASE)
 
 
-
-
 def _particle_brought_back(found: list[str], words: list[str], joined: frozenset[str]) -> list[str]:
     """ "shut L2 down" read as "shutdown L2" when "shutdown" is one of `joined`: a particle after a
     short object belongs to the verb before it (only when the words and tokens still line up)."""

@@ -295,7 +295,7 @@ _OVER_ALL = re.compile(r"^\W*(?:which|what|any)\s+(?:of\s+the\s+)?(?!(?:does|is|
                        re.IGNORECASE)
 
 
-def _complete_read_first(candidates: list[Candidate], text: str = "") -> None:
+def _complete_read_first(candidates: list[Candidate], text: str) -> None:
     """ "main house rig status": a look that would have to ask for a value the request does not
     give (one fixture's address) yields to a look that takes every value it gives (the venue's
     fixtures) and scores within one word of it; a look costs nothing to run, a question a turn."""

@@ -42,6 +42,7 @@ from chatops.bot.agent.phrasal import phrasal_action, says_the_phrasal_action
 from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span, verb_place
 from chatops.bot.agent.tool_words import (
     abbreviation_of,
+    begun_event,
     description_verb,
     keyword_sources,
     own_keywords,
@@ -143,7 +144,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             synonym_class(text) != synonym_class(own_names[0] if own_names else "") and \
             synonym_class(text) != synonym_class(lead or "") and \
             not (text == own_names[-1] and _ends_with_its_action(own_names, lead)) and \
-            not (len(own_names) == 2 and own_names[0].lower() in BEGINNING_VERBS)  # `start_shutdown` shuts down
+            begun_event(own_names) is None  # `start_shutdown` shuts down
         # a keyword that is also a common word ("now" for a clock), or a light verb ("make" of
         # `make_bucket_private`: "make ci-runner-2 a large"), is weak evidence
         common = len(phrase) == 1 and (text in STOPWORDS or text in LIGHT_VERBS) and text not in example_verbs \
@@ -336,16 +337,14 @@ def _action_words(names: list[str], lead: str | None, keywords: tuple[str, ...] 
     return found
 
 
-# verbs that begin an event the name's noun says: "start a defrost", "trigger a failover", "run a scrub"
-
-
 def _event_noun(names: list[str], lead: str | None) -> str | None:
     """The noun of a two-word name that is a verb beginning something and a noun English also uses
     as the verb of doing it (`start_defrost`, `trigger_failover`, `run_backup`), by WordNet."""
-    if len(names) != 2 or names[0].lower() not in BEGINNING_VERBS or (lead or names[0]).lower() not in \
-            BEGINNING_VERBS or not (is_verb(names[1].lower()) or _phrasal_parts(names[1])):
+    event = begun_event(names)
+    if event is None or (lead or names[0]).lower() not in BEGINNING_VERBS or \
+            not (is_verb(event.lower()) or _phrasal_parts(event)):
         return None
-    return names[1]
+    return event
 
 
 def _phrasal_parts(noun: str) -> tuple[str, str] | None:

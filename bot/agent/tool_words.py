@@ -20,6 +20,7 @@ from chatops.bot.agent.entities import (
 )
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
+    BEGINNING_VERBS,
     PARTICLES,
     SYNONYMS,
     synonym_class,
@@ -205,6 +206,12 @@ def own_name_words(spec: ToolSpec) -> list[str]:
     if server and len(names) > 1 and names[0].lower() == server.lower():
         return names[1:]
     return names
+
+
+def begun_event(names: list[str]) -> str | None:
+    """The noun a two-word name begins with one of `lexicon.BEGINNING_VERBS` (`start_shutdown`:
+    "shutdown", `run_backup`: "backup"): the event the tool starts, which is its action."""
+    return names[1] if len(names) == 2 and names[0].lower() in BEGINNING_VERBS else None
 
 
 def own_keywords(spec: ToolSpec) -> tuple[str, ...]:

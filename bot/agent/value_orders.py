@@ -15,9 +15,9 @@ import re
 
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import CLAUSE
-from chatops.bot.agent.enums import alias_forms, enum_aliases, value_pattern
+from chatops.bot.agent.enums import enum_aliases, value_forms, value_pattern
 from chatops.bot.agent.lexicon import ACKNOWLEDGEMENT
-from chatops.bot.agent.param_kinds import parameters, same_values
+from chatops.bot.agent.param_kinds import parameters, shared_parameters
 from chatops.bot.model import Risk
 
 # what may follow the value in a verbless order: "please", "now", a time; not thanks ("ok, thanks"
@@ -46,18 +46,17 @@ def value_ordered(scored: list[Candidate], text: str) -> tuple[str, str] | None:
 def _listed_forms(candidate: Candidate, scored: list[Candidate]) -> list[str]:
     """The ways the request may write the listed values the candidate took from it and sets: not
     those of a parameter other tools take alike, which names the thing ("abbey" of a venue)."""
-    forms = []
+    forms: list[str] = []
+    shared: frozenset[str] | None = None
     for param in parameters(candidate.spec):
         given = candidate.filled.args.get(param.name)
         if not (param.enum and isinstance(given, str) and candidate.filled.sources.get(param.name)
                 and given != param.schema.get("default")):
             continue
-        if any(other.name == param.name and same_values(other.schema, param.schema)
-               for tool in scored if tool is not candidate for other in parameters(tool.spec)):
-            continue
-        forms.append(given)
-        forms += [form for alias, owner in enum_aliases(param.schema).items() if owner == given
-                  for form in alias_forms(alias)]
+        if shared is None:
+            shared = shared_parameters(candidate.spec, [c.spec for c in scored])
+        if param.name not in shared:
+            forms += value_forms(given, enum_aliases(param.schema))
     return forms
 
 
