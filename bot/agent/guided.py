@@ -89,6 +89,7 @@ from chatops.bot.agent.entities import (
 )
 from chatops.bot.agent.followups import Previous, borrow, follow_up, is_acknowledgement, previous_step, thanks_with_news
 from chatops.bot.agent.free_text import word_candidates
+from chatops.bot.agent.implied_values import implied_values
 from chatops.bot.agent.lexicon import (
     ATTACHMENT_QUESTION,
     CALL_OFF,
@@ -348,6 +349,10 @@ class GuidedPlanner:
                     continue
                 args[name] = value
                 sources[name] = f"{name} {value}{how}"
+        if self.use_meaning:  # "blood on the ice, hold it": a reason the request tells, not names
+            still = [p for p in filled.missing if p.name not in args]
+            for name, (value, source) in (await implied_values(spec, still, text, args, filled.ties)).items():
+                args[name], sources[name] = value, source
         if refused := {name: value for name, value in filled.refused.items() if name not in args}:
             return Answer(text=out_of_bounds(spec, refused))  # never its default in place of what was asked
         missing = [p for p in filled.missing if p.name not in args]

@@ -239,6 +239,15 @@ def cached_similarities(text: str, tools: Iterable[tuple[str, str]]) -> dict[str
     return similarities(text, described)
 
 
+def likeness(text: str, others: list[str]) -> list[float] | None:
+    """Cosine similarity of `text` with each of `others`, or None when the model is not installed.
+    Blocking (one forward pass for the texts not embedded before): call it from a worker thread."""
+    if not warm([text, *others]):
+        return None
+    request = _vector(_key(text))
+    return [round(float(_vector(_key(other)) @ request), 4) for other in others]
+
+
 _STOPS = [0]  # how many times `stop_warming` was called: a warm-up started before a stop ends early
 
 

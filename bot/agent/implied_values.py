@@ -1,0 +1,97 @@
+"""A required choice the request implies but never names: "skater down on the community pad,
+blood on the ice, hold it" for a `reason` of injury / ice_damage / resurface, "the recycled water
+stinks of rotten eggs, dump the tank" for odour.
+
+Why: people mid-incident say what happened, not which enum value the runbook's author chose for
+it, and asking "which reason?" when the story already says is a wasted turn. No word list can map
+stories to values of tools written tomorrow, so the choice is by meaning (`bot.agent.meaning`):
+each value is read as "<tool> because of <value / its aliases>", and compared with the request.
+
+Choosing without evidence would be a wrong action proposed with confidence, so a value is taken
+only when two measures agree with a clear lead (margins chosen on earlier sets, in
+`bench/experiments/implied_values.py`):
+- the value closest to the request leads the next by `ABSOLUTE_MARGIN`;
+- the request is close to "<tool> because of <value>" at all (`CLOSE_ENOUGH`): asking was also
+  the safety net when the ranking's tool was a weak guess ("put web-3 back into api-pool" for a
+  maintenance page), and a value found by meaning must not turn that guess into a plan;
+- and it is also the value whose likeness *grows* most from the bare order ("<tool> <values
+  filled>") to the request, by `LIFT_MARGIN` over the next: what the request adds to the order,
+  not what the tool's own name already leans to. A bare "close KS-01" adds nothing, so nothing is
+  chosen and the user is asked as before.
+
+Only when one value is missing and no words of the request fit it equally (a tie is the user's
+to settle; with two missing, "hold the pad, a kid's lost a tooth" would pick a pad by chance), only values that are words (a number means nothing by likeness), and the step's card
+says the value was inferred, so the approver sees it before anything runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from chatops.bot.agent import meaning as semantics
+from chatops.bot.agent.entities import identifier_words
+from chatops.bot.agent.enum_choice import names_of
+from chatops.bot.agent.param_kinds import Param
+from chatops.tools.registry import ToolSpec
+
+ABSOLUTE_MARGIN = 0.02  # cosines; chosen on final…final24 (bench/experiments/implied_values.py)
+LIFT_MARGIN = 0.06
+CLOSE_ENOUGH = 0.4  # below it the request is not about this tool at all: the tool was a weak guess
+
+
+def value_text(spec: ToolSpec, value: Any, param: Param) -> str:
+    """A value as the encoder reads it: "rink hold pad because of ice damage / hole"."""
+    named = " / ".join(" ".join(identifier_words(name)) for name in names_of(value, param))
+    return f"{' '.join(identifier_words(spec.name))} because of {named}"
+
+
+def bare_order(spec: ToolSpec, args: dict[str, Any]) -> str:
+    """The order without its story: the tool's words and the values already found."""
+    shown = " ".join(str(value) for value in args.values() if not isinstance(value, bool))
+    return f"{' '.join(identifier_words(spec.name))} {shown}".strip()
+
+
+def _choosable(param: Param) -> list[Any]:
+    values = param.schema.get("enum") or []
+    if param.kind != "enum" or len(values) < 2:
+        return []
+    if not all(isinstance(value, str) and re.search(r"[a-z]{2}", value, re.IGNORECASE) for value in values):
+        return []
+    return list(values)
+
+
+def _leader(scores: list[float]) -> tuple[int, float]:
+    order = sorted(range(len(scores)), key=lambda index: -scores[index])
+    return order[0], scores[order[0]] - scores[order[1]]
+
+
+def implied_value(spec: ToolSpec, param: Param, text: str, args: dict[str, Any]) -> Any | None:
+    """The one value of `param` the request implies, or None. Blocking (forward passes for texts
+    not embedded before): call it in a worker thread."""
+    values = _choosable(param)
+    if not values:
+        return None
+    texts = [value_text(spec, value, param) for value in values]
+    said = semantics.likeness(text, texts)
+    plain = semantics.likeness(bare_order(spec, args), texts)
+    if said is None or plain is None:
+        return None
+    closest, lead = _leader(said)
+    grown, growth = _leader([one - other for one, other in zip(said, plain, strict=True)])
+    if closest != grown or lead < ABSOLUTE_MARGIN or growth < LIFT_MARGIN or said[closest] < CLOSE_ENOUGH:
+        return None
+    return values[closest]
+
+
+async def implied_values(spec: ToolSpec, missing: list[Param], text: str, args: dict[str, Any],
+                         ties: dict[str, list[str]]) -> dict[str, tuple[Any, str]]:
+    """The one missing value with the words the card shows, when the request implies it; else {}."""
+    if len(missing) != 1 or missing[0].name in ties:
+        return {}
+    param = missing[0]
+    value = await asyncio.to_thread(implied_value, spec, param, text, args)
+    if value is None:
+        return {}
+    return {param.name: (value, f"{param.name} {value} (not named: the closest in meaning to what you said)")}
