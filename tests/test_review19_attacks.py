@@ -199,10 +199,16 @@ async def test_guard_a_gloss_told_chooses_its_value() -> None:
     assert calls(await plan("close pump 4", FUEL)) == [("close_pump", {"pump": "4"})]
 
 
-@pytest.mark.parametrize("text", ["close pump 4, a tanker is filling the tanks",
-                                  "close pump 4, there's fuel all over the forecourt"])
-async def test_guard_a_required_value_is_never_chosen_by_its_gloss(text: str) -> None:
-    assert _writes(await plan(text, FUEL_REQUIRED)) == []
+@pytest.mark.parametrize(("text", "reason"), [("close pump 4, a tanker is filling the tanks", "delivery"),
+                                              ("close pump 4, there's fuel all over the forecourt", "spill")])
+async def test_guard_a_required_value_told_by_its_gloss_is_inferred_and_said(text: str, reason: str) -> None:
+    """Session 21 changed this guard's contract (it was: a required value is never chosen by its
+    gloss). The story now chooses the value by meaning (`bot.agent.implied_values`), and the card
+    says it was not named, for the approver to see; a bare order still asks."""
+    outcome = await plan(text, FUEL_REQUIRED)
+    assert _writes(outcome) == [("close_pump", {"pump": "4", "reason": reason})]
+    assert "not named" in outcome.steps[0].reason, outcome.steps[0].reason
+    assert _writes(await plan("close pump 4", FUEL_REQUIRED)) == []
 
 
 # --- 4. compound heads and denied values ------------------------------------------------------

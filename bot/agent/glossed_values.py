@@ -47,7 +47,7 @@ def _glossed(values: tuple[str, ...], description: str, examples_too: bool) -> t
     outside = set(re.findall(r"[a-z]+", re.sub(r"\([^()]*\)|:[^,;()]*", " ", description.lower())))
     for value in values:
         written = re.escape(value)
-        glosses = [gloss for gloss in _parenthesised(value, description)
+        glosses = [gloss for gloss in parenthesised(value, description)
                    if len(gloss) <= 120 and (examples_too or _defines(gloss))]
         glosses += [match.group(1) for match in re.finditer(rf"(?<![\w-]){written}\s*[:=]\s*([^,;()]{{2,60}})",
                                                             description, re.IGNORECASE)]
@@ -102,13 +102,13 @@ def _example_glosses(values: tuple[str, ...], description: str) -> tuple[tuple[s
     """Each value with the stemmed words of its parenthesised gloss ("delivery (a tanker is …)")."""
     found = []
     for value in values:
-        if glosses := _parenthesised(value, description):
+        if glosses := parenthesised(value, description):
             found.append((value, frozenset(stem(word) for word in words_of(glosses[0])
                                            if word not in STOPWORDS and len(word) >= 3)))
     return tuple(found)
 
 
-def _parenthesised(value: str, description: str) -> list[str]:
+def parenthesised(value: str, description: str) -> list[str]:
     """What the description writes in brackets right after a value ("delivery (a tanker is filling
     the tanks)"), each time it does."""
     return [match.group(1) for match in re.finditer(rf"(?<![\w-]){re.escape(value)}\s*\(([^()]{{2,160}})\)",

@@ -222,7 +222,8 @@ class GuidedPlanner:
                 first.goal = f"{first.goal}; then, if it {condition_verb(conditional.condition)}, " \
                              f"{conditional.action}"[:200]
                 return first
-        if previous is None and (offer := offered_step(text, request.history, tools)) is not None:
+        implied = implied_values if self.use_meaning else None
+        if previous is None and (offer := await offered_step(text, request.history, tools, implied)) is not None:
             if isinstance(offer, Answer):
                 return offer
             return Plan(goal=goal_of(next(s for s in tools if s.name == offer.tool), offer.args), steps=[offer])

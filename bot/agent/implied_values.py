@@ -5,7 +5,8 @@ stinks of rotten eggs, dump the tank" for odour.
 Why: people mid-incident say what happened, not which enum value the runbook's author chose for
 it, and asking "which reason?" when the story already says is a wasted turn. No word list can map
 stories to values of tools written tomorrow, so the choice is by meaning (`bot.agent.meaning`):
-each value is read as "<tool> because of <value / its aliases>", and compared with the request.
+each value is read as "<tool> because of <value / its aliases> (<what the description says of
+it>)", and compared with the request.
 
 Choosing without evidence would be a wrong action proposed with confidence, so a value is taken
 only when two measures agree with a clear lead (margins chosen on earlier sets, in
@@ -19,9 +20,10 @@ only when two measures agree with a clear lead (margins chosen on earlier sets, 
   not what the tool's own name already leans to. A bare "close KS-01" adds nothing, so nothing is
   chosen and the user is asked as before.
 
-Only when one value is missing and no words of the request fit it equally (a tie is the user's
-to settle; with two missing, "hold the pad, a kid's lost a tooth" would pick a pad by chance), only values that are words (a number means nothing by likeness), and the step's card
-says the value was inferred, so the approver sees it before anything runs.
+Only when the request tells something beyond the order (`story_words`), when one value is missing and no words of the request fit it equally (a tie is the user's to
+settle; with two missing, "hold the pad, a kid's lost a tooth" would pick a pad by chance), only
+values that are words (a number means nothing by likeness), and the step's card says the value was
+inferred, so the approver sees it before anything runs.
 """
 
 from __future__ import annotations
@@ -31,26 +33,67 @@ import re
 from typing import Any
 
 from chatops.bot.agent import meaning as semantics
-from chatops.bot.agent.entities import identifier_words
+from chatops.bot.agent.entities import STOPWORDS, identifier_words, stem, words_of
 from chatops.bot.agent.enum_choice import names_of
-from chatops.bot.agent.param_kinds import Param
+from chatops.bot.agent.enums import enum_aliases, value_forms, value_pattern
+from chatops.bot.agent.glossed_values import parenthesised
+from chatops.bot.agent.lexicon import PARTICLES
+from chatops.bot.agent.param_kinds import Param, parameters
+from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.tools.registry import ToolSpec
 
 ABSOLUTE_MARGIN = 0.02  # cosines; chosen on final…final24 (bench/experiments/implied_values.py)
-LIFT_MARGIN = 0.06
+LIFT_MARGIN = 0.08
 CLOSE_ENOUGH = 0.4  # below it the request is not about this tool at all: the tool was a weak guess
 
 
 def value_text(spec: ToolSpec, value: Any, param: Param) -> str:
-    """A value as the encoder reads it: "rink hold pad because of ice damage / hole"."""
-    named = " / ".join(" ".join(identifier_words(name)) for name in names_of(value, param))
-    return f"{' '.join(identifier_words(spec.name))} because of {named}"
+    """A value as the encoder reads it, with what the parameter's description says of it in
+    brackets: "carwash drain reclaim tank because of contamination (foam, the wrong chemical or
+    sludge in the tank)"."""
+    names = names_of(value, param)
+    named = " / ".join(" ".join(identifier_words(name)) for name in names)
+    glosses = [gloss for gloss in parenthesised(str(value), str(param.schema.get("description") or ""))
+               if gloss.lower() not in names]  # a defining gloss is an alias already
+    glossed = f" ({'; '.join(glosses)})" if glosses else ""
+    return f"{' '.join(identifier_words(spec.name))} because of {named}{glossed}"
 
 
 def bare_order(spec: ToolSpec, args: dict[str, Any]) -> str:
     """The order without its story: the tool's words and the values already found."""
     shown = " ".join(str(value) for value in args.values() if not isinstance(value, bool))
     return f"{' '.join(identifier_words(spec.name))} {shown}".strip()
+
+
+def written(values: list[Any], param: Param, text: str) -> bool:
+    """Whether the request writes a value or an alias whole. Words then decide, never meaning: the
+    value was written and left (`enum_choice`: "restart every region but eu", "keep S-03 off the
+    night mode"), and a likeness would pick the very value the request excluded."""
+    aliases = enum_aliases(param.schema)
+    return any(re.search(value_pattern(form), text, re.IGNORECASE)
+               for value in values for form in value_forms(value, aliases))
+
+
+def without_value_words(values: list[Any], param: Param, text: str) -> str:
+    """The request without the words of the values' names and aliases: the words decided on those
+    (a part that is no name, "lock the outside gates"; a word in another sense, "the head gave her
+    advice" for "police (their advice)"), and meaning decides only from the rest."""
+    named = {stem(word) for value in values for name in names_of(value, param) for word in identifier_words(name)}
+    return " ".join(word for word in re.split(r"\s+", text)
+                    if not (words_of(word) and all(stem(part) in named for part in words_of(word))))
+
+
+def story_words(spec: ToolSpec, param: Param, text: str, args: dict[str, Any]) -> list[str]:
+    """The request's words that tell something beyond the order itself: not the tool's own words
+    (its name, synonyms, description), nor its parameters' names, nor the values found. "lock down
+    the east yard now" tells nothing; "skater down, blood on the ice, hold it" tells "skater",
+    "blood"."""
+    known = set(tool_vocabulary(spec)) | {stem(word) for word in words_of(spec.description)}
+    known |= {stem(word) for other in parameters(spec) for word in identifier_words(other.name)}
+    known |= {stem(word) for value in args.values() for word in words_of(str(value))}
+    known |= {stem(word) for value in param.schema.get("enum") or [] for word in identifier_words(str(value))}
+    return [word for word in words_of(text) if word.isalpha() and word not in STOPWORDS and
+            word not in PARTICLES and stem(word) not in known]
 
 
 def _choosable(param: Param) -> list[Any]:
@@ -71,10 +114,13 @@ def implied_value(spec: ToolSpec, param: Param, text: str, args: dict[str, Any])
     """The one value of `param` the request implies, or None. Blocking (forward passes for texts
     not embedded before): call it in a worker thread."""
     values = _choosable(param)
-    if not values:
+    if not values or written(values, param, text):
+        return None
+    told = text
+    if not story_words(spec, param, told, args):
         return None
     texts = [value_text(spec, value, param) for value in values]
-    said = semantics.likeness(text, texts)
+    said = semantics.likeness(told, texts)
     plain = semantics.likeness(bare_order(spec, args), texts)
     if said is None or plain is None:
         return None

@@ -218,6 +218,9 @@ def _turns_off(span: str, flag: str, described: tuple[str, ...] = ()) -> bool:
     return any(is_verb(part) and kin(words[0], part) for part in identifier_words(flag) if len(part) >= 3)
 
 
+_DETERMINERS = frozenset({"the", "a", "an", "every", "each", "all", "any", "their", "its", "our", "your"})
+
+
 def _lead_verbs(param: Param) -> tuple[str, ...]:
     """The verbs a flag's description opens with: "Text and email every booked passenger" →
     ("text", "email"); none when it opens with anything but a verb ("Whether …", "If true …")."""
@@ -226,7 +229,10 @@ def _lead_verbs(param: Param) -> tuple[str, ...]:
         return ()
     # a word joined to a verb by "and" is a verb too ("Text and email": WordNet 3.0 knows no "text" verb)
     joined = len(words) >= 3 and words[1] in ("and", "or") and is_verb(words[2])
-    if not is_verb(words[0]) and not joined:
+    # a description that opens with a word and then its object's determiner gives an order, so the
+    # word is its verb ("Text every parent that …", "Page the duty manager")
+    ordering = len(words) >= 2 and words[1] in _DETERMINERS
+    if not is_verb(words[0]) and not joined and not ordering:
         return ()
     return (words[0], words[2]) if joined else (words[0],)
 

@@ -12,7 +12,7 @@ user read them and said yes, so their values are no longer data the user never a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, NamedTuple
 
 from chatops.bot.agent.arguments import fill_arguments
@@ -58,11 +58,18 @@ _OFFERS = re.compile(r"\b(?:want\s+me\s+to|shall\s+i|should\s+i|do\s+you\s+want\
                      r"can\s+i|may\s+i|ok(?:ay)?\s+to|go\s+ahead)\b[^?\n]*\?\W*$", re.IGNORECASE)
 
 
-def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]) -> Step | Answer | None:
+# what the user's question implies for the values still missing (`bot.agent.implied_values`)
+Implied = Callable[[ToolSpec, list[Param], str, dict[str, Any], dict[str, list[str]]],
+                   Awaitable[dict[str, tuple[Any, str]]]]
+
+
+async def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec],
+                       implied: Implied | None = None) -> Step | Answer | None:
     """The step the bot's last message offered, when this message consents to it; the question
     for what it still needs when neither the user nor the offer gave a required value ("ok do it"
     to "abandon_race would void every bet on race 8. Want me to?" asks for the reason: the yes is
-    to that tool, never an answer that no tool fits); else None."""
+    to that tool, never an answer that no tool fits), unless the user's question told it ("smoke
+    coming out of compressor 2's motor. shut the plant down?": the reason is a fire); else None."""
     # the planner proposes what the bot named ("Yes: purge_print_queue cancels every job …"); whether
     # the user asked for it is the review's question (the offer's question, or the user's own)
     spec = accepted_offer(text, history, tools, asked=False)
@@ -72,6 +79,11 @@ def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec]
     asked = next((str(m.get("text") or "") for m in reversed(history) if m.get("role") == "user"), "")
     question = own_text(asked)[0]  # the user's own words, never an attachment's
     values = _values(spec, question, said)
+    if values.args is None and values.unfilled and implied is not None:
+        told = await implied(spec, values.unfilled, question, values.found, values.ties)
+        args = {**values.found, **{name: value for name, (value, _) in told.items()}}
+        if told and all(name in args for name in spec.parameters_schema.get("required") or ()):
+            values = _Values(args, [*values.sources, *(source for _, source in told.values())], [], {})
     if values.args is None:
         return Answer(text=ask_for(spec, values.unfilled, tools, values.ties, question)) if values.unfilled else None
     why = ", ".join(values.sources) if values.sources else "no arguments"
@@ -84,6 +96,7 @@ class _Values(NamedTuple):
     sources: list[str]
     unfilled: list[Param]  # required values neither the question nor the offer gave
     ties: dict[str, list[str]]  # the question's ties
+    found: dict[str, Any] = {}  # what was found, also when `args` is None
 
 
 def _values(spec: ToolSpec, asked: str, said: str) -> _Values:
@@ -107,7 +120,7 @@ def _values(spec: ToolSpec, asked: str, said: str) -> _Values:
     tied = (set(from_user.ties) | set(from_bot.ties)) - set(args)
     missing = [param.name for param in from_user.missing if param.name not in args]
     unfilled = [param for param in from_user.missing if not from_bot.args.get(param.name)]
-    return _Values(None if tied or missing else args, sources, unfilled, from_user.ties)
+    return _Values(None if tied or missing else args, sources, unfilled, from_user.ties, args)
 
 
 # "should we stop ahu-02@annex?", "…, can you drain node-7?": a question whether to act, asked of the bot

@@ -25,6 +25,7 @@ from chatops.bot.agent.entities import (
     stem,
     words_of,
 )
+from chatops.bot.agent.enums import value_pattern
 from chatops.bot.agent.filled import ENTITY_KINDS
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
@@ -374,8 +375,9 @@ def _acts_on_a_value(verb: str, entities: Entities, spec: ToolSpec) -> bool:
                        if word == parts[0] and parts[1] in words[index + 2:index + 4]), None)
     if at is None:
         return False
-    after = [word for word in words[at + 1: at + 4] if word not in ("the", "a", "an")]
-    return bool(after) and after[0] in values
+    after = " ".join(word for word in words[at + 1: at + 5] if word not in ("the", "a", "an"))
+    # a value of several words counts whole ("lock down st mary's" for `st_marys`)
+    return any(re.match(value_pattern(value), after, re.IGNORECASE) for value in values)
 
 
 def _ends_with_its_action(names: list[str], lead: str | None) -> bool:
