@@ -101,6 +101,22 @@ async def test_a_negated_verb_a_flag_s_description_opens_with_turns_it_off() -> 
     assert calls(await plan("tow KM19XRT", TOW_TOOLS)) == [("tow_vehicle", {"plate": "KM19XRT"})]
 
 
+SCOUT_TOOLS = [
+    runbook("cancel_hike", "Cancel a scout troop's hike", "write",
+            {"troop": {"pattern": "^[0-9]{1,3}(st|nd|rd|th)$", "description": "The troop, e.g. 14th"},
+             "tell_families": {"type": "bool", "default": True,
+                               "description": "WhatsApp every family that the hike is off"}}),
+]
+
+
+async def test_a_flag_whose_description_orders_its_object_is_turned_off_by_its_verb() -> None:
+    """ "WhatsApp every family …" opens with a word and then its object's determiner, so the word is
+    a verb, though WordNet 3.0 knows no "whatsapp": "don't whatsapp the families" turns the flag off."""
+    assert calls(await plan("cancel the 14th's hike, don't whatsapp the families, the leader will ring",
+                            SCOUT_TOOLS)) == [("cancel_hike", {"troop": "14th", "tell_families": False})]
+    assert calls(await plan("cancel the 14th's hike", SCOUT_TOOLS)) == [("cancel_hike", {"troop": "14th"})]
+
+
 LOCKER_TOOLS = [
     runbook("lockers", "List the parcel lockers of a station with their state", "read",
             {"station": {"type": "enum", "values": ["north", "south"], "description": "station"},

@@ -34,6 +34,17 @@ async def test_a_phrasal_verb_says_the_noun_written_in_one_word() -> None:
         [("start_lockdown", {"yard": "east", "reason": "drill"})]
 
 
+async def test_a_phrasal_verb_takes_a_value_of_several_words_for_its_object() -> None:
+    """ "lock down st oswald's" (`st_oswalds`): the object after "lock down" is a value of two words."""
+    tools = [runbook("start_lockdown", "Start a lockdown of a boatyard: the gates lock and the sirens sound.",
+                     "write", {"yard": {"type": "enum", "values": ["st_oswalds", "kings_reach"],
+                                        "description": "The yard"},
+                               "reason": {"type": "enum", "values": ["trespass", "drill"],
+                                          "description": "trespass or drill"}})]
+    assert calls(await plan("lock down st oswald's now, it's a drill", tools)) == \
+        [("start_lockdown", {"yard": "st_oswalds", "reason": "drill"})]
+
+
 async def test_a_bracket_of_one_short_phrase_defines_its_value() -> None:
     """ "drill (a rehearsal)" makes "rehearsal" name `drill`, though `reason` is required."""
     assert calls(await plan("the west yard wants its lockdown rehearsal now, start it", BOATYARD)) == \

@@ -20,10 +20,12 @@ only when two measures agree with a clear lead (margins chosen on earlier sets, 
   not what the tool's own name already leans to. A bare "close KS-01" adds nothing, so nothing is
   chosen and the user is asked as before.
 
-Only when the request tells something beyond the order (`story_words`), when one value is missing and no words of the request fit it equally (a tie is the user's to
-settle; with two missing, "hold the pad, a kid's lost a tooth" would pick a pad by chance), only
-values that are words (a number means nothing by likeness), and the step's card says the value was
-inferred, so the approver sees it before anything runs.
+Only when the request tells something beyond the order (`story_words`); when no value is written
+whole (`written`: words decided, and left it out); when one value is missing and no words of the
+request fit it equally (a tie is the user's to settle; with two missing, "hold the pad, a kid's
+lost a tooth" would pick a pad by chance); only values that are words (a number means nothing by
+likeness). The step's card says the value was inferred, so the approver sees it before anything
+runs.
 """
 
 from __future__ import annotations
@@ -74,20 +76,11 @@ def written(values: list[Any], param: Param, text: str) -> bool:
                for value in values for form in value_forms(value, aliases))
 
 
-def without_value_words(values: list[Any], param: Param, text: str) -> str:
-    """The request without the words of the values' names and aliases: the words decided on those
-    (a part that is no name, "lock the outside gates"; a word in another sense, "the head gave her
-    advice" for "police (their advice)"), and meaning decides only from the rest."""
-    named = {stem(word) for value in values for name in names_of(value, param) for word in identifier_words(name)}
-    return " ".join(word for word in re.split(r"\s+", text)
-                    if not (words_of(word) and all(stem(part) in named for part in words_of(word))))
-
-
 def story_words(spec: ToolSpec, param: Param, text: str, args: dict[str, Any]) -> list[str]:
     """The request's words that tell something beyond the order itself: not the tool's own words
-    (its name, synonyms, description), nor its parameters' names, nor the values found. "lock down
-    the east yard now" tells nothing; "skater down, blood on the ice, hold it" tells "skater",
-    "blood"."""
+    (its name, synonyms, description), nor its parameters' names, nor the values found, nor a part
+    of the values asked for ("lock the outside gates" names no `outside_threat`). "lock down the
+    east yard now" tells nothing; "skater down, blood on the ice, hold it" tells "skater", "blood"."""
     known = set(tool_vocabulary(spec)) | {stem(word) for word in words_of(spec.description)}
     known |= {stem(word) for other in parameters(spec) for word in identifier_words(other.name)}
     known |= {stem(word) for value in args.values() for word in words_of(str(value))}
@@ -116,11 +109,10 @@ def implied_value(spec: ToolSpec, param: Param, text: str, args: dict[str, Any])
     values = _choosable(param)
     if not values or written(values, param, text):
         return None
-    told = text
-    if not story_words(spec, param, told, args):
+    if not story_words(spec, param, text, args):
         return None
     texts = [value_text(spec, value, param) for value in values]
-    said = semantics.likeness(told, texts)
+    said = semantics.likeness(text, texts)
     plain = semantics.likeness(bare_order(spec, args), texts)
     if said is None or plain is None:
         return None

@@ -83,7 +83,7 @@ async def offered_step(text: str, history: list[dict[str, Any]], tools: list[Too
         told = await implied(spec, values.unfilled, question, values.found, values.ties)
         args = {**values.found, **{name: value for name, (value, _) in told.items()}}
         if told and all(name in args for name in spec.parameters_schema.get("required") or ()):
-            values = _Values(args, [*values.sources, *(source for _, source in told.values())], [], {})
+            values = _Values(args, [*values.sources, *(source for _, source in told.values())], [], {}, args)
     if values.args is None:
         return Answer(text=ask_for(spec, values.unfilled, tools, values.ties, question)) if values.unfilled else None
     why = ", ".join(values.sources) if values.sources else "no arguments"
@@ -96,7 +96,7 @@ class _Values(NamedTuple):
     sources: list[str]
     unfilled: list[Param]  # required values neither the question nor the offer gave
     ties: dict[str, list[str]]  # the question's ties
-    found: dict[str, Any] = {}  # what was found, also when `args` is None
+    found: dict[str, Any]  # what was found, also when `args` is None
 
 
 def _values(spec: ToolSpec, asked: str, said: str) -> _Values:
