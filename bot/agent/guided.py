@@ -352,7 +352,7 @@ class GuidedPlanner:
                 sources[name] = f"{name} {value}{how}"
         if self.use_meaning:  # "blood on the ice, hold it": a reason the request tells, not names
             still = [p for p in filled.missing if p.name not in args]
-            for name, (value, source) in (await implied_values(spec, still, text, args, filled.ties)).items():
+            for name, (value, source) in (await implied_values(spec, still, text, args, filled.ties, tools)).items():
                 args[name], sources[name] = value, source
         if refused := {name: value for name, value in filled.refused.items() if name not in args}:
             return Answer(text=out_of_bounds(spec, refused))  # never its default in place of what was asked

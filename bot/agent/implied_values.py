@@ -20,7 +20,10 @@ only when two measures agree with a clear lead (margins chosen on earlier sets, 
   not what the tool's own name already leans to. A bare "close KS-01" adds nothing, so nothing is
   chosen and the user is asked as before.
 
-Only when the request tells something beyond the order (`story_words`); when no value is written
+Only for a value that says why the change is made or which thing it is made to, never the value
+it sets (`why_or_which`); only for a story told as so, now, in English and not as a question
+(`readable_story`: the review21 red team found "no gusts at all" choosing `wind`); only when the
+request tells something beyond the order (`story_words`); when no value is written
 whole (`written`: words decided, and left it out); when one value is missing and no words of the
 request fit it equally (a tie is the user's to settle; with two missing, "hold the pad, a kid's
 lost a tooth" would pick a pad by chance); only values that are words (a number means nothing by
@@ -35,12 +38,12 @@ import re
 from typing import Any
 
 from chatops.bot.agent import meaning as semantics
-from chatops.bot.agent.entities import STOPWORDS, identifier_words, stem, words_of
+from chatops.bot.agent.entities import STOPWORDS, identifier_words, is_english, stem, words_of
 from chatops.bot.agent.enum_choice import names_of
 from chatops.bot.agent.enums import enum_aliases, value_forms, value_pattern
 from chatops.bot.agent.glossed_values import parenthesised
 from chatops.bot.agent.lexicon import PARTICLES
-from chatops.bot.agent.param_kinds import Param, parameters
+from chatops.bot.agent.param_kinds import Param, parameters, shared_parameters
 from chatops.bot.agent.tool_words import tool_vocabulary
 from chatops.tools.registry import ToolSpec
 
@@ -89,6 +92,39 @@ def story_words(spec: ToolSpec, param: Param, text: str, args: dict[str, Any]) -
             word not in PARTICLES and stem(word) not in known]
 
 
+# What a likeness of meaning cannot read: it measures what a story talks about, not whether it
+# is so, nor when, nor against what ("not a breath of air" is close to `wind`; "stop it if the
+# gusts pick up" orders no stop now; "the kid is still up there but we need to move" is close to
+# `rider_down`, the rider safe on the ground). A story with any of these is left to the user.
+_NOT_SO = re.compile(r"\b(?:not|no|never|nobody|nothing|none|neither|nor|without)\b|n['’]t\b", re.IGNORECASE)
+_NOT_NOW = re.compile(r"\b(?:if|unless|once|whether|later|may|might|in\s+case)\b", re.IGNORECASE)
+_AGAINST = re.compile(r"\b(?:but|though|although|anyway|despite|even|however)\b", re.IGNORECASE)
+
+
+def readable_story(text: str, consented: bool = False) -> bool:
+    """Whether the story is one a likeness can choose from: told as so, now, without a "but", in
+    English (the encoder knows English only: "ein Kind hängt fest" read as `wind`), and not asked
+    as a question (unless it is the question the user then said yes to: "… shut the plant down?")."""
+    if _NOT_SO.search(text) or _NOT_NOW.search(text) or _AGAINST.search(text):
+        return False
+    if not consented and "?" in text:
+        return False
+    words = [word for word in words_of(text) if word.isalpha() and len(word) >= 3]
+    return not words or sum(is_english(stem(word)) or word in STOPWORDS for word in words) >= 0.8 * len(words)
+
+
+def why_or_which(param: Param, spec: ToolSpec, tools: list[ToolSpec]) -> bool:
+    """Whether a parameter says why the change is made (`reason`, `cause`, a description that
+    opens with "why") or which thing it is made to (one another tool takes alike: the `pad`, the
+    `site`): never the value the change sets (`speed`), which is the user's to choose, not a story's."""
+    named = set(identifier_words(param.name))
+    opening = words_of(str(param.schema.get("description") or ""))[:1]
+    return bool(named & _WHY) or opening == ["why"] or param.name in shared_parameters(spec, tools)
+
+
+_WHY = frozenset({"reason", "reasons", "cause", "why"})
+
+
 def _choosable(param: Param) -> list[Any]:
     values = param.schema.get("enum") or []
     if param.kind != "enum" or len(values) < 2:
@@ -124,9 +160,11 @@ def implied_value(spec: ToolSpec, param: Param, text: str, args: dict[str, Any])
 
 
 async def implied_values(spec: ToolSpec, missing: list[Param], text: str, args: dict[str, Any],
-                         ties: dict[str, list[str]]) -> dict[str, tuple[Any, str]]:
+                         ties: dict[str, list[str]], tools: list[ToolSpec], *,
+                         consented: bool = False) -> dict[str, tuple[Any, str]]:
     """The one missing value with the words the card shows, when the request implies it; else {}."""
-    if len(missing) != 1 or missing[0].name in ties:
+    if len(missing) != 1 or missing[0].name in ties or not why_or_which(missing[0], spec, tools) or \
+            not readable_story(text, consented):
         return {}
     param = missing[0]
     value = await asyncio.to_thread(implied_value, spec, param, text, args)

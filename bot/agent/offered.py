@@ -59,8 +59,7 @@ _OFFERS = re.compile(r"\b(?:want\s+me\s+to|shall\s+i|should\s+i|do\s+you\s+want\
 
 
 # what the user's question implies for the values still missing (`bot.agent.implied_values`)
-Implied = Callable[[ToolSpec, list[Param], str, dict[str, Any], dict[str, list[str]]],
-                   Awaitable[dict[str, tuple[Any, str]]]]
+Implied = Callable[..., Awaitable[dict[str, tuple[Any, str]]]]
 
 
 async def offered_step(text: str, history: list[dict[str, Any]], tools: list[ToolSpec],
@@ -80,7 +79,7 @@ async def offered_step(text: str, history: list[dict[str, Any]], tools: list[Too
     question = own_text(asked)[0]  # the user's own words, never an attachment's
     values = _values(spec, question, said)
     if values.args is None and values.unfilled and implied is not None:
-        told = await implied(spec, values.unfilled, question, values.found, values.ties)
+        told = await implied(spec, values.unfilled, question, values.found, values.ties, tools, consented=True)
         args = {**values.found, **{name: value for name, (value, _) in told.items()}}
         if told and all(name in args for name in spec.parameters_schema.get("required") or ()):
             values = _Values(args, [*values.sources, *(source for _, source in told.values())], [], {}, args)
