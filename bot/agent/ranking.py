@@ -260,8 +260,12 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         candidates = complete + candidates
     elif not question and not HOW_TO.search(text):
         candidates = value_for_a_change(candidates, scored, entities, top) + candidates
-    verbs = change_verbs_asked(entities.wording) | frozenset(undone.values()) | \
-        unserved_orders(entities.wording, tools) if len(REQUEST_SPLIT.split(text)) == 1 else frozenset()
+    parts = [part for part in REQUEST_SPLIT.split(entities.wording) if part and part.strip()]
+    if len(parts) == 1:
+        verbs = change_verbs_asked(entities.wording) | frozenset(undone.values()) | \
+            unserved_orders(entities.wording, tools)
+    else:  # "can you ring the engineer and get him in": the order that opens the message
+        verbs = unserved_orders(parts[0], tools) if parts else frozenset()
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     candidates = [c for c in candidates if not _the_other_pole(c, actions)]  # nor found by its values

@@ -57,9 +57,23 @@ def _an_order_s_verb(words: list[str], at: int, opens_the_message: bool) -> bool
                                                     and words[at - 2] in _CAN))
     opens = opens_the_message and at == 0 and at + 1 < len(words) and \
         (words[at + 1] in _OBJECT_OPENERS or words[at + 1][:1].isdigit())
-    if not (led or opens) or not word.isalpha() or word.endswith("ing"):
+    if not (led or opens) or not word.isalpha() or _gerund(word):
         return False
-    return word not in _NO_ORDER and synonym_class(word) is None and is_verb(word)
+    if word in _NO_ORDER or synonym_class(word) is not None:
+        return False
+    # after "can you" / "please" English puts a verb, whatever WordNet 3.0 knows ("can you text the
+    # driver"); only an adverb may stand between ("can you quickly …")
+    return is_verb(word) or (led and not word.endswith("ly"))
+
+
+def _gerund(word: str) -> bool:
+    """A verb's -ing form ("seeing this in the logs", "running"), not a verb that ends so ("ring",
+    "bring"): what is left without the -ing is a verb itself, or with its "e" or one of two doubled
+    letters ("making", "stopping")."""
+    if not word.endswith("ing") or len(word) < 5:
+        return False
+    base = word[:-3]
+    return is_verb(base) or is_verb(base + "e") or (len(base) >= 2 and base[-1] == base[-2] and is_verb(base[:-1]))
 
 
 def _serves(spec: ToolSpec, verb: str) -> bool:
