@@ -23,8 +23,10 @@ call them" turns the text off; "lock down north? no way" ends north's lockdown.
 Fixed the same session (`implied_values.readable_story`: no inference from a story with a negation,
 a condition or later time, a "but", a question other than the one consented to, or not in
 English; `why_or_which`: only a reason or the thing acted on, never the value a change sets, so
-`cleared` and `speed` are asked; `negation._described_object`): 19 of the 20 new findings. Left as
-strict xfails: the new "lock down st mary's? no way" and the four older ones."""
+`cleared` and `speed` are asked): 18 of the 20 new findings. Left as strict xfails: the new "lock
+down st mary's? no way" and "don't text the staff, just the parents" (a fix by the description's
+object was tried and taken out: it left a flag on when the request named the same people in other
+words, which breaks a "don't"), and the four older ones."""
 
 from __future__ import annotations
 
@@ -483,6 +485,10 @@ def _two_flags() -> list:
                                     "description": "Email the staff rota that the room is closed"}})]
 
 
+@pytest.mark.xfail(strict=True, reason="new in session 21 (negation._lead_verbs makes 'Text' the flag's verb): "
+                                        "a refused text to another party turns the one flag off; kept so, because "
+                                        "a check by the description's object left flags on for other words for "
+                                        "the same people, against a 'don't'")
 async def test_dont_text_someone_else_leaves_the_parents_texted() -> None:
     """ "don't text the staff, just the parents": the parents are texted (the staff flag is
     e-mail, and not texting the staff says nothing of it either)."""

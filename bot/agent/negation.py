@@ -175,28 +175,8 @@ def _refuses_its_own(span: str, param: Param, spec: ToolSpec) -> bool:
         return False  # "don't message me": the one asking, not who the flag tells
     own = _objects(param.name)
     named = {stem(word) for word in words_of(span)[1:] if word not in STOPWORDS}
-    if not own and (described := _described_object(param)):
-        # `notify`, "Text every parent that …": "don't text the staff" is about someone else
-        return bool(described & named) or not named
     others = {word for other in parameters(spec) if other.name != param.name for word in _objects(other.name)} - own
     return bool(own & named) or not (others & named)
-
-
-def _described_object(param: Param) -> set[str]:
-    """The stemmed object of the order a flag's description gives, when it opens with a verb:
-    "Text every parent that the room is closed" → {"parent"}."""
-    if not _lead_verbs(param):
-        return set()
-    words = words_of(str(param.schema.get("description", "")))[1:6]
-    found: set[str] = set()
-    for at, word in enumerate(words):
-        joined = at >= 1 and words[at - 1] in ("and", "or") and not found  # "Text and email every …"
-        if word in _DETERMINERS or word in ("and", "or") or joined:
-            continue
-        if word in STOPWORDS:
-            break
-        found.add(stem(word))
-    return found
 
 
 def _objects(name: str) -> set[str]:
