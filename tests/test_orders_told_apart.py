@@ -641,6 +641,21 @@ async def test_guard_a_look_opening_a_longer_message_still_looks() -> None:
         == [("horse_history", {"horse": "1047"})]
 
 
+@pytest.mark.parametrize("text", ["rest 1047? no way, he's fine", "rest 1047? nah."])
+async def test_an_order_asked_and_answered_no_in_the_same_message_orders_nothing(text: str) -> None:
+    """ "rest 1047? no way, he's fine": the question is answered no in the same message."""
+    outcome = await plan(text, STABLE_TOOLS)
+    assert not getattr(outcome, "steps", None), outcome
+
+
+@pytest.mark.parametrize("text", ["rest 1047? no, rest 1052 instead", "is 1047 resting? no"])
+async def test_guard_a_refusal_followed_by_another_order_or_a_question_of_state(text: str) -> None:
+    """Guard (passes before the rule too): another order after the no, or a question of how things are,
+    is not answered as refused."""
+    outcome = await plan(text, STABLE_TOOLS)
+    assert "answered that question with a no" not in getattr(outcome, "text", ""), outcome
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("grab the history of 1047", [("horse_history", {"horse": "1047"})]),
     ("can you rest 1047 for 5 days", [("rest_horse", {"horse": "1047", "days": 5})]),

@@ -23,10 +23,11 @@ call them" turns the text off; "lock down north? no way" ends north's lockdown.
 Fixed the same session (`implied_values.readable_story`: no inference from a story with a negation,
 a condition or later time, a "but", a question other than the one consented to, or not in
 English; `why_or_which`: only a reason or the thing acted on, never the value a change sets, so
-`cleared` and `speed` are asked): 18 of the 20 new findings. Left as strict xfails: the new "lock
-down st mary's? no way" and "don't text the staff, just the parents" (a fix by the description's
-object was tried and taken out: it left a flag on when the request named the same people in other
-words, which breaks a "don't"), and the four older ones."""
+`cleared` and `speed` are asked; `guided._answered_no`: a question the message answers itself with
+a refusal orders nothing): 19 of the 20 new findings and 1 older. Left as strict xfails: the new
+"don't text the staff, just the parents" (a fix by the description's object was tried and taken
+out: it left a flag on when the request named the same people in other words, which breaks a
+"don't"), and three older ones."""
 
 from __future__ import annotations
 
@@ -429,16 +430,12 @@ SAINTS_LOCKDOWN = [
     "did st mary's lock down?",
     "st mary's locked down at 10, all clear now",
     "don't lock down st mary's, it was a false alarm",
-    pytest.param("lock down st mary's? no way, it's the postman", marks=pytest.mark.xfail(
-        strict=True, reason="new in session 21 (tool_score._acts_on_a_value takes a two-word site): a question "
-                            "answered with a refusal still starts the lockdown; older with a one-word site")),
+    "lock down st mary's? no way, it's the postman",
 ])
 async def test_a_phrasal_verb_with_a_two_word_site_told_not_ordered_starts_nothing(text: str) -> None:
     assert "start_lockdown" not in [tool for tool, _ in _writes(await plan(text, SAINTS_LOCKDOWN))]
 
 
-@pytest.mark.xfail(strict=True, reason="older (fails on 4518390 too): a yes/no question answered with a "
-                                        "refusal is read as the way back")
 async def test_a_lockdown_asked_about_and_refused_changes_nothing() -> None:
     """ "lock down north? no way": neither a start nor an end (one-word site, for comparison)."""
     from tests.test_review20_attacks import SCHOOL
