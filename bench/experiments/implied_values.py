@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import re
 import sys
 from pathlib import Path
 
@@ -29,7 +28,6 @@ sys.path.insert(0, str(HERE.parent))
 from chatops.bot.agent import implied_values as implied  # noqa: E402
 from chatops.bot.agent import meaning  # noqa: E402
 from chatops.bot.agent.entities import identifier_words  # noqa: E402
-from chatops.bot.agent.enums import enum_aliases, value_forms, value_pattern  # noqa: E402
 from chatops.bot.agent.param_kinds import parameters  # noqa: E402
 from chatops.bot.config import load_config  # noqa: E402
 from chatops.bot.evaluation import load_cases, offered_tools  # noqa: E402
@@ -60,9 +58,7 @@ def rows(held_out: str, newer: set[str]) -> list[tuple]:
                         want = step.args.get(param.name)
                         if not param.required or not values or want is None:
                             continue
-                        aliases = enum_aliases(param.schema)
-                        if any(re.search(value_pattern(form), case.request, re.IGNORECASE)
-                               for value in values for form in value_forms(value, aliases)):
+                        if implied.written(values, param, case.request):
                             continue  # written: words decide
                         others = {k: v for k, v in step.args.items() if k != param.name}
                         texts = [implied.value_text(spec, value, param) for value in values]

@@ -112,6 +112,7 @@ from chatops.bot.agent.pointed_rows import pointer_arguments
 from chatops.bot.agent.provenance import Source, message_parts
 from chatops.bot.agent.ranking import Meaning, measured_text, rank_tools
 from chatops.bot.agent.request_parts import (
+    answered_no,
     asks_a_question,
     leaves_it_so,
     same_named_values,
@@ -207,7 +208,7 @@ class GuidedPlanner:
                 return Plan(goal=goal_of(next(s for s in tools if s.name == reverse.tool), reverse.args),
                             steps=[reverse])
         text = _after_thanks(text)  # "thx. what else is approved?": the question is the request
-        if _answered_no(text):  # "lock down st mary's? no way, it's the postman"
+        if answered_no(text):  # "lock down st mary's? no way, it's the postman"
             return Answer(text="OK, nothing to do then: you answered that question with a no.")
         negations = split_negations(text)
         text = negations.text
@@ -554,27 +555,6 @@ class GuidedPlanner:
         # gives the same word twice, neither is trusted and the user is asked instead.
         values = [value.lower() for value in picked.values()] + [str(v).lower() for v in known.values()]
         return {name: value for name, value in picked.items() if values.count(value.lower()) == 1}
-
-
-# a question the message answers itself with a refusal: "lock down north? no way", "reboot it? nah."
-_ASKED_AND_REFUSED = re.compile(r"^[^?]+\?\s*(?:no(?:\s+way)?|nope|nah|never)\s*(?:[,.;:!-]+\s*(.*))?$",
-                                re.IGNORECASE | re.DOTALL)
-
-
-_ASKING_LEADS = frozenset({"is", "are", "was", "were", "do", "does", "did", "has", "have", "what", "which",
-                           "who", "where", "when", "why", "how", "any"})
-
-
-def _answered_no(text: str) -> bool:
-    """Whether the message asks whether to act and answers itself no, and then says only how things
-    are ("lock down north? no way, it's the postman"): nothing is asked of the bot. Not "is it up?
-    no" (a question of how things are), "… no response from web-1" (a refusal word that opens a
-    noun phrase), nor "… no, restart web-2 instead"."""
-    found = _ASKED_AND_REFUSED.match(text.strip())
-    if found is None or set(words_of(text)[:1]) & _ASKING_LEADS:
-        return False  # "is web-1 up? no": the user tells how it is, and may want it looked at
-    rest = (found.group(1) or "").strip()
-    return not rest or tells_only_a_state(rest) or tells_what_happened(rest)
 
 
 def _after_thanks(text: str) -> str:

@@ -1,6 +1,7 @@
 """The parts of a request that several steps are planned from: which part only tells what happened
 ("he left the company and kept the laptop"), and how a later part points back at the part before
-("the camera one", "reload it"). Read by `bot.agent.guided` when it plans one step per part."""
+("the camera one", "reload it"); and a message that asks whether to act and answers itself no.
+Read by `bot.agent.guided` when it plans one step per part."""
 
 from __future__ import annotations
 
@@ -149,3 +150,20 @@ def leaves_it_so(part: str) -> bool:
     """Whether a part of a request only says how the order before it leaves its thing ("fire up
     DG-C2 and leave it running till I say stop"): part of that order, no step of its own."""
     return _LEAVES_IT.match(part) is not None
+
+
+# a question the message answers itself with a refusal: "lock down north? no way", "reboot it? nah."
+_ASKED_AND_REFUSED = re.compile(r"^[^?]+\?\s*(?:no(?:\s+way)?|nope|nah|never)\s*(?:[,.;:!-]+\s*(.*))?$",
+                                re.IGNORECASE | re.DOTALL)
+
+
+def answered_no(text: str) -> bool:
+    """Whether the message asks whether to act and answers itself no, and then says only how things
+    are ("lock down north? no way, it's the postman"): nothing is asked of the bot. Not "is it up?
+    no" (a question of how things are, `QUESTION`'s lead), "… no response from web-1" (a refusal
+    word that opens a noun phrase), nor "… no, restart web-2 instead"."""
+    found = _ASKED_AND_REFUSED.match(text.strip())
+    if found is None or QUESTION.match(text.strip()):
+        return False  # "is web-1 up? no": the user tells how it is, and may want it looked at
+    rest = (found.group(1) or "").strip()
+    return not rest or tells_only_a_state(rest) or tells_what_happened(rest)
