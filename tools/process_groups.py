@@ -1,62 +1,64 @@
 """Child processes that cannot outlive the bot.
 
 Two defences, because one is not enough: a child asks the kernel to SIGKILL it when the bot dies
-(Linux `PR_SET_PDEATHSIG`, set between fork and exec), which covers the group leader; and every
-process group is recorded in storage while it runs, so a bot started after a crash kills any
-group still alive (grandchildren a script left behind). A group is killed only if its leader is
-the very process recorded (same start time), never a stranger that reused the id.
+(Linux `PR_SET_PDEATHSIG`), which covers the group leader; and every process group is recorded in
+storage while it runs, so a bot started after a crash kills any group still alive (grandchildren a
+script left behind). A group is killed only if its leader is the very process recorded (same start
+time), never a stranger that reused the id.
+
+The parent-death signal is asked for by util-linux's `setpriv --pdeathsig KILL`, the first program
+the child runs, not by Python code between fork and exec (a `preexec_fn`): in a forked copy of a
+threaded bot that code shares the heap with threads that no longer exist, and freeing their state
+ran a video decoder's finaliser, which waited forever on a lock of a thread that was gone. The
+event loop waited for the child's exec with it (a whole CI run stalled in `Popen`). Without a
+`preexec_fn` CPython spawns with vfork and runs no Python in the child at all.
 
 The record is a database write, and under load it can take longer than a script needs to start a
 helper: a bot SIGKILLed in between left a helper in a group nobody had recorded, alive after every
 bot was gone (issue 22, the chaos soak's `orphan_processes`). So the program does not run until its
-group is recorded: the child starts as a `gate` (`/bin/sh`, which waits for one line on its stdin
-and then `exec`s the program in the same process, hence the same group and the same parent-death
-signal). A bot killed before it says "go" takes the waiting gate with it, and nothing else exists.
+group is recorded: after `setpriv`, the child is a `gate` (`/bin/sh`, which checks that its parent
+is still the bot, waits for one line on its stdin and then `exec`s the program in the same process,
+hence the same group and the same parent-death signal). A bot killed before it says "go" closes the
+gate's stdin (and takes the gate with it), and nothing else exists.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
+import functools
 import os
 import shutil
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-PR_SET_PDEATHSIG = 1
 GATE_SHELL = "/bin/sh"
-# one line on stdin (the bot's "go") before the program runs, with stdin from /dev/null then; the
-# program and its arguments are positional parameters ("$@"): the shell never parses them. EOF
-# instead of "go" (the bot gave up on the start) runs nothing.
-GATE_SCRIPT = 'read -r _ || exit 125; {unset}exec "$@" </dev/null'
+# a parent that is no longer the bot (it died before the parent-death signal was set) runs nothing;
+# then one line on stdin (the bot's "go") before the program runs, with stdin from /dev/null then;
+# the program and its arguments are positional parameters ("$@"): the shell never parses them. EOF
+# instead of "go" (the bot gave up on the start, or died) runs nothing.
+GATE_SCRIPT = '[ "$PPID" = "$1" ] || exit 125; shift; read -r _ || exit 125; {unset}exec "$@" </dev/null'
+# util-linux (Essential in Debian): sets the parent-death signal, then execs the rest of its argv
+PARENT_DEATH = ("--pdeathsig", "KILL", "--")
 # variables a shell may add to the environment it passes on (dash exports PWD, bash SHLVL): the
 # program gets the environment the runbook gave, not the shell's additions
 SHELL_VARIABLES = ("PWD", "OLDPWD", "SHLVL")
 GATE_NAME = "chatops-gate"  # the shell's $0, so `ps` shows what the waiting process is
 
-_libc: ctypes.CDLL | None = None
-try:  # loaded in the parent: nothing may be loaded between fork and exec
-    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-except OSError:
-    _libc = None
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A `preexec_fn` that makes the child get SIGKILL when the bot dies; None off Linux. If the
-    bot died before the child could ask, the child exits at once."""
-    if _libc is None or not hasattr(os, "getppid") or not Path("/proc/self").exists():
+@functools.cache
+def _setpriv() -> str | None:
+    """util-linux's `setpriv`, where this kernel has parent-death signals (Linux) and it is installed."""
+    if not Path("/proc/self").exists():
         return None
-    parent = os.getpid()
-    prctl = _libc.prctl
+    return shutil.which("setpriv", path=os.defpath + os.pathsep + "/usr/bin:/bin")
 
-    def arm() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:
-            os._exit(1)
 
-    return arm
+def dying_with_parent(argv: list[str]) -> list[str]:
+    """`argv` run so that the kernel SIGKILLs it when the bot dies: behind `setpriv --pdeathsig`.
+    Where there is no `setpriv`, `argv` as it is: the recorded process group still lets the next
+    bot kill what a crashed one left."""
+    setpriv = _setpriv()
+    return [setpriv, *PARENT_DEATH, *argv] if setpriv else list(argv)
 
 
 def read_stat(pid: int | str) -> str:
@@ -126,7 +128,7 @@ def gated(argv: list[str], env: Mapping[str, str]) -> list[str] | None:
         program = shutil.which(program, path=os.defpath) or program
     added = [name for name in SHELL_VARIABLES if name not in env]
     script = GATE_SCRIPT.format(unset=f"unset {' '.join(added)}; " if added else "")
-    return [GATE_SHELL, "-c", script, GATE_NAME, program, *argv[1:]]
+    return [GATE_SHELL, "-c", script, GATE_NAME, str(os.getpid()), program, *argv[1:]]
 
 
 def program_problem(program: str, env: Mapping[str, str], cwd: Path | None) -> OSError | None:

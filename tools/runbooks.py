@@ -37,7 +37,7 @@ from pydantic_core import PydanticCustomError
 from chatops.bot.config import RunbookConfig, RunbookParam
 from chatops.bot.text import unsafe_characters
 from chatops.tools.context import ToolContext
-from chatops.tools.process_groups import die_with_parent, gated, program_problem, read_stat, start_ticks
+from chatops.tools.process_groups import dying_with_parent, gated, program_problem, read_stat, start_ticks
 from chatops.tools.readings import is_problem, read_output
 from chatops.tools.registry import DEFAULT_FROM, ToolSpec, format_validation_error, without_titles
 
@@ -336,19 +336,19 @@ async def run_runbook(runbook: RunbookConfig, argv: list[str], ctx: ToolContext)
     env = child_environment(runbook)
     cwd = _working_directory(runbook)
     gate = gated(argv, env)
-    if gate is not None and (problem := program_problem(argv[0], env, cwd)) is not None:
-        _refuse_start(runbook, argv, problem)
+    command = dying_with_parent(gate or argv)
+    if command[0] != argv[0] and (problem := program_problem(argv[0], env, cwd)) is not None:
+        _refuse_start(runbook, argv, problem)  # behind the gate or setpriv an exec error is no OSError here
     started = time.monotonic()
     try:
         process = await asyncio.create_subprocess_exec(
-            *(gate or argv),
+            *command,
             cwd=cwd,
             env=env,
             stdin=asyncio.subprocess.PIPE if gate else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=die_with_parent(),
+            start_new_session=True,  # no preexec_fn: see tools.process_groups
         )
     except OSError as exc:
         _refuse_start(runbook, argv, exc)
