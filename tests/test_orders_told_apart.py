@@ -762,3 +762,46 @@ async def test_a_phrasal_verb_around_its_object_is_read_whole() -> None:
     verb here: its most frequent sense in WordNet is an aircraft leaving the ground."""
     for text in ("let BG-12 go", "tugs are ready, let BG-12 go"):
         assert calls(await plan(text, BARGE_TOOLS)) == [("release_barge", {"barge": "BG-12"})], text
+
+
+KILN_TOOLS = [
+    runbook("kilns", "list the kilns of the pottery and their temperatures", "read", {}),
+    runbook("hold_kiln", "keep a kiln hot: after its firing it holds at 600 C instead of cooling, so the next load "
+            "needs no warm-up", "write", {"kiln": {"pattern": "^k[0-9]$", "description": "kiln id e.g. k3"}}),
+    runbook("cool_kiln", "let a kiln cool to room temperature so it can be unloaded or serviced", "write",
+            {"kiln": {"pattern": "^k[0-9]$", "description": "kiln id e.g. k3"}}),
+]
+
+
+@pytest.mark.parametrize("text", ["let k3 cool, the loaders are in on monday",
+                                  "firing's done, just let the k3 cool"])
+async def test_the_verb_after_a_causative_let_and_its_object_is_the_order(text: str) -> None:
+    """ "let k3 cool": the order's verb stands after "let" and its object, not first; read as a
+    statement it left the kiln held hot, the opposite of what was asked."""
+    assert calls(await plan(text, KILN_TOOLS)) == [("cool_kiln", {"kiln": "k3"})]
+
+
+async def test_let_me_is_the_speaker_and_orders_nothing_of_the_thing() -> None:
+    outcome = await plan("let me know when k3 is cool enough to unload", KILN_TOOLS)
+    assert not any(step.tool == "cool_kiln" for step in getattr(outcome, "steps", []))
+
+
+TRAM_TOOLS = [
+    runbook("trams", "list the trams and whether each is in service", "read", {}),
+    runbook("out_of_service", "Book a tram out of service in the dispatch system: no run is given to it. It comes "
+            "back into service by itself after the given hours.", "write",
+            {"tram": {"pattern": "^T-[0-9]{3}$", "description": "tram number e.g. T-104"},
+             "reason": {"type": "enum", "values": ["defect", "cleaning", "crew"], "description": "why"},
+             "hours": {"type": "int", "min": 0, "max": 48, "default": 8, "description": "0 until put back"}}),
+    runbook("back_in_service", "Put a tram back in service in the dispatch system: runs are given to it again.",
+            "write", {"tram": {"pattern": "^T-[0-9]{3}$", "description": "tram number e.g. T-104"}}),
+]
+
+
+async def test_again_telling_how_a_fault_came_back_is_no_way_back_when_another_change_is_named_whole() -> None:
+    """ "the doors are sticking again, take it out of service": "again" is the fault's, and the request
+    says `out_of_service`'s whole name; the way back (`back_in_service`) would be the opposite."""
+    outcome = await plan("T-104's doors are sticking again, take it out of service", TRAM_TOOLS)
+    assert not any(step.tool == "back_in_service" for step in getattr(outcome, "steps", []))
+    assert calls(await plan("T-104 can run again, the doors are fixed", TRAM_TOOLS)) == \
+        [("back_in_service", {"tram": "T-104"})]

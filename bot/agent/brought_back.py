@@ -18,6 +18,7 @@ import re
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import CLAUSE, STOPWORDS, stem, words_of
 from chatops.bot.agent.moved_to import takes_from_the_request
+from chatops.bot.agent.phrases import phrase_positions, stems_of
 from chatops.bot.agent.tool_words import own_name_words
 from chatops.bot.model import Risk
 
@@ -87,7 +88,15 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
     said = {stem(word) for word in words_of(wording) if word not in STOPWORDS} - _AS_BEFORE
     restoring = [c for c in writes if _says_as_before(c.spec.description) and
                  said & {stem(word) for word in words_of(_first_sentence(c.spec.description)) if word not in STOPWORDS}]
-    return {restoring[0].name} if len(restoring) == 1 else set()
+    if len(restoring) != 1:
+        return set()
+    # "01L1's hydraulics are leaking again, take it off the run": another change whose whole name the
+    # request says is what it asks; "again" there tells how the fault came
+    said_in_order = list(stems_of(wording))
+    if any(len(name := [stem(word) for word in own_name_words(c.spec)]) >= 2 and phrase_positions(name, said_in_order)
+           for c in scored if c.spec.risk is not Risk.read and c is not restoring[0]):
+        return set()
+    return {restoring[0].name}
 
 
 _AGAIN = re.compile(r"\bagain\b", re.IGNORECASE)

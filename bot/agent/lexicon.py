@@ -233,7 +233,7 @@ FALSE_PARTICLES = wordset("out")
 # changes something is not proposed for it by meaning alone (its own verb must be written).
 QUESTION = re.compile(
     r"^\W*(?:what|what's|whats|which|who|whose|when|where|why|how|is|are|was|were|does|do|did|has|have|any|"
-    r"anything|should)\b|\?\W*$",
+    r"anything|should|let\s+me\s+know)\b|\?\W*$",  # "let me know when k3 is cool": an indirect question
     re.IGNORECASE,
 )
 

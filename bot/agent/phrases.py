@@ -9,7 +9,7 @@ import functools
 import re
 
 from chatops.bot.agent.entities import CLAUSE, VERB_LEADS, stem, words_of
-from chatops.bot.agent.lexicon import LIGHT_VERBS, PARTICLES
+from chatops.bot.agent.lexicon import DETERMINERS, LIGHT_VERBS, PARTICLES
 
 
 def at_verb(start: int, clauses: list[list[str]]) -> bool:
@@ -61,10 +61,24 @@ def verb_place(clause: list[str], at: int) -> bool:
     on …", "take a snapshot of …", "do a restart"): the noun is then the action asked for."""
     if at == 0 or clause[at - 1] in VERB_LEAD_STEMS:
         return True
+    if _after_let(clause, at):
+        return True
     return at >= 2 and clause[at - 1] in ("a", "an") and clause[at - 2] in LIGHT_VERB_STEMS and \
         verb_place(clause, at - 2)
 
 
+def _after_let(clause: list[str], at: int) -> bool:
+    """"let c1@hillcrest cool", "let the queue drain": an order's causative "let" puts its verb after
+    the object, one word or a determiner and a noun ("let me see" is the speaker's own look)."""
+    for object_length in (1, 2):
+        let = at - object_length - 1
+        if let >= 0 and clause[let] == "let" and clause[let + 1] not in _SPEAKER and \
+                (object_length == 1 or clause[let + 1] in DETERMINERS) and verb_place(clause, let):
+            return True
+    return False
+
+
+_SPEAKER = frozenset({"me", "us"})
 VERB_LEAD_STEMS = frozenset(stem(word) for word in VERB_LEADS)
 LIGHT_VERB_STEMS = frozenset(stem(word) for word in LIGHT_VERBS)
 
