@@ -805,3 +805,23 @@ async def test_again_telling_how_a_fault_came_back_is_no_way_back_when_another_c
     assert not any(step.tool == "back_in_service" for step in getattr(outcome, "steps", []))
     assert calls(await plan("T-104 can run again, the doors are fixed", TRAM_TOOLS)) == \
         [("back_in_service", {"tram": "T-104"})]
+
+
+FEEDER_TOOLS = [
+    runbook("stages", "list the festival's stages and what each is doing: live, in a changeover, or stopped", "read",
+            {"state": {"type": "enum", "values": ["live", "changeover", "stopped"], "default": "live",
+                       "description": "only stages in this state"}}),
+    runbook("isolate_feeder", "Isolate a feeder: its breaker opens and everything it feeds goes dark until restored.",
+            "write", {"feeder": {"pattern": "^F-[0-9]{2}$", "description": "feeder id e.g. F-12"},
+                      "reason": {"type": "enum", "values": ["fault", "maintenance"], "description": "why"}}),
+    runbook("restore_feeder", "Restore a feeder: its breaker closes and everything it feeds gets power again.",
+            "write", {"feeder": {"pattern": "^F-[0-9]{2}$", "description": "feeder id e.g. F-12"}}),
+]
+
+
+async def test_a_value_both_opposite_changes_take_chooses_neither() -> None:
+    """ "take F-12 off": the read leaves F-12 aside, and the restore takes it, but so does the
+    isolation, which only lacks its reason; the value cannot say which of the two is asked, and
+    proposing the restore would be the opposite of the order."""
+    outcome = await plan("take F-12 off, we're swapping its cable in the changeover", FEEDER_TOOLS)
+    assert not any(step.tool == "restore_feeder" for step in getattr(outcome, "steps", []))

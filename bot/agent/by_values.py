@@ -58,6 +58,8 @@ def value_for_a_change(candidates: list[Candidate], scored: list[Candidate], ent
     if not with_evidence(changes[0]):
         return []  # "pods stuck at 12": a plain word taken for the name only because nothing else fits
     change = changes[0]
+    if verb_twin(change, scored):
+        return []  # "take MN-D7 off": an isolation takes MN-D7 as the restore does; the value cannot say which
     change.score = round(best.score + CLEAR_MARGIN, 2)
     change.labels.append(f"takes the value {best.name} leaves aside")
     return [change]
