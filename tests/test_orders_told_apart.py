@@ -825,3 +825,38 @@ async def test_a_value_both_opposite_changes_take_chooses_neither() -> None:
     proposing the restore would be the opposite of the order."""
     outcome = await plan("take F-12 off, we're swapping its cable in the changeover", FEEDER_TOOLS)
     assert not any(step.tool == "restore_feeder" for step in getattr(outcome, "steps", []))
+
+
+PACKING_TOOLS = [
+    runbook("lines", "list the packing lines and their state", "read", {}),
+    runbook("stop_line", "Stop a packing line: the conveyor halts and the packers stand down", "write",
+            {"line": {"pattern": "^L[0-9]$", "description": "line e.g. L2"}}),
+    runbook("shutdown_press", "Shut down a press for the night", "write",
+            {"press": {"pattern": "^P[0-9]$", "description": "press e.g. P2"}}),
+]
+
+
+@pytest.mark.parametrize("text", ["cancel the stop of L2", "scrap the stop on L2", "abort the shutdown of P2",
+                                  "call off tonight's shutdown on P2, the order came back"])
+async def test_an_action_called_off_is_never_proposed(text: str) -> None:
+    """ "cancel the stop of L2" names the stop to call it off: proposing the stop, or another change
+    of the same kind, does the opposite of the order."""
+    outcome = await plan(text, PACKING_TOOLS)
+    assert not any(step.tool in ("stop_line", "shutdown_press") for step in getattr(outcome, "steps", []))
+
+
+async def test_kill_asks_for_a_stop_and_a_shortened_word_is_still_the_changes_own() -> None:
+    """ "kill it" of a running machine is its stop; "kill the auto retries" acts on the change's own
+    object, written short ("automatic" in its description)."""
+    fan = {"fan": {"pattern": "^JF[0-9]{2}$", "description": "fan id e.g. JF07"}}
+    fans = [runbook("fans", "list the tunnel's jet fans and what each is doing", "read", {}),
+            runbook("fan_log", "Show one jet fan's log: starts, stops, vibration and faults", "read", fan),
+            runbook("start_fan", "Start a jet fan on manual: it blows whatever the automatic control says",
+                    "write", fan),
+            runbook("stop_fan", "Stop a jet fan on manual: it stops blowing and the automatic control decides again "
+                    "when to run it.", "write", fan)]
+    assert calls(await plan("JF07 is rattling the gantry, kill it", fans)) == [("stop_fan", {"fan": "JF07"})]
+    retries = [runbook("stop_retries", "Stop the automatic retries of a failed payment", "write",
+                       {"payment": {"pattern": "^pay_[A-Za-z0-9]+$", "description": "payment id"}})]
+    assert calls(await plan("customer disputed pay_4Hh7Jd, kill the auto retries", retries)) == \
+        [("stop_retries", {"payment": "pay_4Hh7Jd"})]

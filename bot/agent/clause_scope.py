@@ -44,7 +44,13 @@ def acts_on_another_object(candidate: Candidate, text: str) -> bool:
     clause, words, known = opened
     if any(value in clause for value in values) or set(words[1:]) & _POINTING:
         return False  # "rebuild it from scratch": "it" is what another clause names
-    return any(word not in STOPWORDS and stem(word) not in known for word in words[1:])
+    return any(word not in STOPWORDS and not _known(word, known) for word in words[1:])
+
+
+def _known(word: str, known: set[str]) -> bool:
+    """One of the change's own words, or a shortening of one ("kill the auto retries" for a tool
+    whose description says "automatic")."""
+    return stem(word) in known or (len(word) >= 4 and any(own.startswith(word) for own in known))
 
 
 def _opened_by_its_verb(candidate: Candidate, clauses: list[str]) -> tuple[str, list[str], set[str]] | None:

@@ -146,6 +146,12 @@ def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | Non
         left = rf"\b(?:from|out\s+of)\s+(?:the\s+|its\s+)?{re.escape(verb)}\b" if verb else ""
         if verb and is_verb(verb) and re.search(left, wording, re.IGNORECASE):
             return "out of", verb
+    for verb in tool_verbs:  # "cancel the stop of L2", "abort tonight's shutdown": the action is called off
+        named = found.group(2).lower().split() if (found := _CALLED_OFF.search(wording)) else []
+        if verb and any(re.fullmatch(rf"{re.escape(verb.lower())}(?:s|es)?", word) or
+                        (synonym_class(word) is not None and synonym_class(word) == synonym_class(verb.lower()))
+                        for word in named):
+            return found.group(1).lower(), verb  # type: ignore[union-attr]
     ceasing = stops_doing(wording)  # "stop forcing 517B": the forcing ends, nothing is forced again
     if ceasing is not None:
         ceased = base_forms(ceasing.split()[1])
@@ -161,6 +167,15 @@ def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | Non
                 return word, verb
     return None
 
+
+# an order that calls off what is named after it (the lexicon's "revoke" words that need no object
+# between their parts): "cancel the stop of L2", "abort tonight's planned shutdown"
+_CALLED_OFF = re.compile(
+    r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now|(?:can|could|would|will)\s+(?:you|u))\s+)"
+    r"(" + "|".join(sorted((re.escape(word).replace(r"\ ", r"\s+") for word in SYNONYMS["revoke"]
+                           if "*" not in word and word != "kill"), key=len, reverse=True)) + r")\s+"
+    r"(?:(?:the|that|this|its|our|their|[a-z]+'s)\s+)?([a-z]+(?:\s+[a-z]+)?)\b",
+    re.IGNORECASE)
 
 # "stop shipping it", "stop sending new matches": "stop" and a verb's -ing form opening an order
 _STOP_DOING = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now|(?:can|could|would|will)\s+(?:you|u))\s+)"
