@@ -860,3 +860,24 @@ async def test_kill_asks_for_a_stop_and_a_shortened_word_is_still_the_changes_ow
                        {"payment": {"pattern": "^pay_[A-Za-z0-9]+$", "description": "payment id"}})]
     assert calls(await plan("customer disputed pay_4Hh7Jd, kill the auto retries", retries)) == \
         [("stop_retries", {"payment": "pay_4Hh7Jd"})]
+
+
+DEPOT_TOOLS = [
+    runbook("depots", "list the tram depots and how many trams each has in dispatch", "read",
+            {"depot": {"type": "enum", "values": ["north", "riverside"], "default": "north",
+                       "description": "the depot"}}),
+    runbook("withdraw_depot", "Withdraw a whole tram depot from the dispatch system: none of its trams is given a "
+            "run until it is reinstated by hand.", "write",
+            {"depot": {"type": "enum", "values": ["north", "riverside"], "description": "the depot"}}),
+    runbook("reinstate_depot", "Reinstate a tram depot in the dispatch system: its trams are given runs again.",
+            "write", {"depot": {"type": "enum", "values": ["north", "riverside"], "description": "the depot"}}),
+]
+
+
+async def test_moving_a_thing_out_of_the_place_its_description_takes_it_from_asks_for_that_change() -> None:
+    """ "take the whole depot out of dispatch" for a change described as "Withdraw a whole tram depot
+    from the dispatch system": the same move said with a verb of moving; the way back is not it."""
+    assert calls(await plan("the yard's flooded at riverside, take the whole depot out of dispatch", DEPOT_TOOLS)) \
+        == [("withdraw_depot", {"depot": "riverside"})]
+    outcome = await plan("riverside's dry again, put the depot back into dispatch", DEPOT_TOOLS)
+    assert not any(step.tool == "withdraw_depot" for step in getattr(outcome, "steps", []))

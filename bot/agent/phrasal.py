@@ -22,22 +22,31 @@ MOVING_VERBS = frozenset({*LIGHT_VERBS, "pull", "yank", "knock", "move", "drop",
 # "put a booster fan on high", "put a booster fan back to normal speed"
 _TAIL = re.compile(r"^(?:(?:back\s+)?(?:out\s+of|into|in\s+to|onto|on|off(?:\s+of)?)|back\s+to)\s+(?:the\s+)?"
                    r"([a-z][a-z-]{2,})\b")
+# "Withdraw a whole fire station from the mobilising system": a description that opens with its own
+# verb tells the place its object leaves with "from" as well
+_FROM_TAIL = re.compile(r"^from\s+(?:the\s+|its\s+)?([a-z][a-z-]{2,})\b")
+# ways to say the object leaves a place: "take the station out of mobilising", "pull it from the pool"
+_LEAVING = (("out", "of"), ("from",))
 
 
 _FILLER = frozenset({"the", "back"})  # "bring it back into rotation" moves it into rotation
 
 
 @functools.lru_cache(maxsize=1024)
-def phrasal_action(summary: str) -> tuple[str, ...] | None:
+def phrasal_action(summary: str, any_verb: bool = False) -> tuple[str, ...] | None:
     """The particle phrase of a description that opens with a light verb, as stems ("out", "of",
-    "servic" for "take a sip trunk out of service"); None when it opens otherwise."""
+    "servic" for "take a sip trunk out of service"); None when it opens otherwise. With `any_verb`,
+    also of one that opens with its own verb ("Book an appliance off the run", "Withdraw a station
+    from the mobilising system": "from" read as "out of")."""
     words = words_of(summary)
-    if not words or words[0] not in LIGHT_VERBS:
+    if not words or (words[0] not in LIGHT_VERBS and not (any_verb and is_verb(words[0].lower()))):
         return None
     for skip in range(1, 5):  # the object: one to four words
-        match = _TAIL.match(" ".join(words[1 + skip: 8]))
-        if match:
+        tail = " ".join(words[1 + skip: 8])
+        if match := _TAIL.match(tail):
             return tuple(stem(word) for word in words_of(match.group(0)) if word not in _FILLER)
+        if any_verb and (match := _FROM_TAIL.match(tail)):
+            return ("out", "of", stem(match.group(1)))
     return None
 
 
@@ -53,9 +62,17 @@ def says_the_phrasal_action(phrase: tuple[str, ...], clauses: list[list[str]]) -
                 return True
             for gap in range(1, 5):
                 at = start + 1 + gap
-                if [t for t in clause[at: at + len(phrase) + 2] if t not in _FILLER][: len(phrase)] == list(phrase):
+                said = [t for t in clause[at: at + len(phrase) + 2] if t not in _FILLER]
+                if any(said[: len(way)] == list(way) for way in _ways_to_say(phrase)):
                     return True
     return False
+
+
+def _ways_to_say(phrase: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The phrase, and for a place left ("out of service") the other ways to say leaving it."""
+    if phrase[:2] != ("out", "of"):
+        return [phrase]
+    return [(*way, *phrase[2:]) for way in _LEAVING]
 
 
 def _put_on_it(phrase: tuple[str, ...], after: list[str]) -> bool:

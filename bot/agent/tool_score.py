@@ -202,7 +202,8 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             verb_hit = True
             # a synonym of a change in the verb's place ("scale", "bounce", "shrink"; not "backed up")
             action_hit = action_hit or cls in CHANGE_CLASSES
-    phrasal = phrasal_action(spec.summary)
+    phrasal = phrasal_action(spec.summary) or (phrasal_action(spec.summary, any_verb=True)
+                                               if spec.risk is not Risk.read else None)
     if phrasal and says_the_phrasal_action(phrasal, clauses):  # "pull telnyx-fra out of service"
         score += WORD_POINTS
         matched.append(" ".join(phrasal))
