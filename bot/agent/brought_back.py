@@ -18,8 +18,7 @@ import re
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import CLAUSE, STOPWORDS, stem, words_of
 from chatops.bot.agent.moved_to import takes_from_the_request
-from chatops.bot.agent.phrases import phrase_positions, stems_of
-from chatops.bot.agent.tool_words import own_name_words
+from chatops.bot.agent.tool_words import own_name_words, says_whole_name
 from chatops.bot.model import Risk
 
 # "back in service", "back online", "back on", "back out at 50%", "back to work", "back to normal",
@@ -92,9 +91,7 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
         return set()
     # "01L1's hydraulics are leaking again, take it off the run": another change whose whole name the
     # request says is what it asks; "again" there tells how the fault came
-    said_in_order = list(stems_of(wording))
-    if any(len(name := [stem(word) for word in own_name_words(c.spec)]) >= 2 and phrase_positions(name, said_in_order)
-           for c in scored if c.spec.risk is not Risk.read and c is not restoring[0]):
+    if any(says_whole_name(c.spec, wording) for c in scored if c.spec.risk is not Risk.read and c is not restoring[0]):
         return set()
     return {restoring[0].name}
 

@@ -38,6 +38,7 @@ from chatops.bot.agent.noun_orders import noun_ordered
 from chatops.bot.agent.request_parts import tells_states_only
 from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import (
+    says_whole_name,
     summary_stems,
     typo_of,
 )
@@ -98,7 +99,8 @@ def _the_other_pole(candidate: Candidate, actions: frozenset[str]) -> bool:
 
 def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool = False,
                    runner_up: float = 0.0, looking: bool = False,
-                   targets: frozenset[tuple[str, ...]] = frozenset(), actions: frozenset[str] = frozenset()) -> bool:
+                   targets: frozenset[tuple[str, ...]] = frozenset(), actions: frozenset[str] = frozenset(),
+                   wording: str = "") -> bool:
     """A tool that changes something is only offered when the request asks for that action:
     its action word in an order's verb position ("restart nginx", "can you bounce the worker";
     not its subject: "nginx -t" does not ask for `nginx_reload`), two of its words ("the search
@@ -112,7 +114,7 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
         return True
     if _the_other_pole(candidate, actions):
         return False  # "turn the sprinklers off on block 6": an order to switch off is no start, whatever it shares
-    if len(candidate.matched) >= 2 and not question and not looking:
+    if len(candidate.matched) >= 2 and not question and (not looking or says_whole_name(candidate.spec, wording)):
         return True  # "what action items are open?" names `add_action_item`'s words, and asks for none
     similarity = candidate.similarity
     if looking or candidate.subject_opens:  # "just show me the deferred queue", "errors in checkout-web":
@@ -234,7 +236,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             candidates.append(c)
     looking = opens_with(LOOK_VERBS - LIGHT_VERBS, entities.wording)  # "get rid of it" is no look
     targets = target_values(entities)
-    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking, targets, actions)
+    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking, targets, actions, entities.wording)
              and not acts_on_another_object(c, entities.text)
              and (c.action_hit or len(c.matched) >= 2 or not not_the_way_back(c, entities.wording))]
     # a question that names a change's words without asking for it ("who owns the WAF rules?") is

@@ -25,6 +25,7 @@ from chatops.bot.agent.lexicon import (
     SYNONYMS,
     synonym_class,
 )
+from chatops.bot.agent.phrases import phrase_positions
 from chatops.bot.agent.values import (
     Span,
 )
@@ -206,6 +207,14 @@ def own_name_words(spec: ToolSpec) -> list[str]:
     if server and len(names) > 1 and names[0].lower() == server.lower():
         return names[1:]
     return names
+
+
+def says_whole_name(spec: ToolSpec, wording: str) -> bool:
+    """Whether the request says the tool's whole name of two words or more, in order ("SHOW STOP
+    NOW" for `show_stop`, "take it off the run" for `off_the_run`): the tool named, whatever a
+    word of it means alone ("show" is also a look)."""
+    name = [word.lower() for word in own_name_words(spec)]  # as written: "expired coupons" is no `expire_coupon`
+    return len(name) >= 2 and bool(phrase_positions(name, [word.lower() for word in words_of(wording)]))
 
 
 def begun_event(names: list[str]) -> str | None:
