@@ -5,7 +5,14 @@ behaviour: the tests that fail are findings, the others guards.
 What a runbook is promised: its arguments arrive exactly as given (never parsed by a shell), the
 environment is the one the runbook gave, a program that cannot run is refused with the same words
 as before ("program 'x' not found" / "cannot start 'x': …"), its exit code and output come back
-unchanged, nothing runs when the bot dies before the "go", and the program dies with the bot."""
+unchanged, nothing runs when the bot dies before the "go", and the program dies with the bot.
+
+Findings on 3135e2b (4 failing, all older: the same on 9405ce0's preexec_fn + gate): the gate's dash
+rewrites the runbook's PPID (to the bot's pid), IFS and OPTIND; a relative PATH entry is searched
+from the bot's cwd, not the runbook's (refused "not found" where exec would run it); a set-group-ID
+program (like sudo) loses the parent-death signal and outlives a killed bot; a program that leaves
+its process group (`setsid`) outlives its step. No new finding; the gate's parent check
+(test_guard_a_gate_whose_parent_is_not_the_bot_runs_nothing) is new behaviour and fails on 9405ce0."""
 
 from __future__ import annotations
 
