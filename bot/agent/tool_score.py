@@ -26,11 +26,12 @@ from chatops.bot.agent.entities import (
     words_of,
 )
 from chatops.bot.agent.enums import value_pattern
-from chatops.bot.agent.filled import ENTITY_KINDS
+from chatops.bot.agent.filled import ENTITY_KINDS, Filled
 from chatops.bot.agent.lexicon import (
     ACTION_CLASSES,
     BEGINNING_VERBS,
     CHANGE_CLASSES,
+    DETERMINERS,
     LIGHT_VERBS,
     LOOK_VERBS,
     PARTICLES,
@@ -50,6 +51,7 @@ from chatops.bot.agent.tool_words import (
     own_name_words,
     skeleton_of,
     summary_stems,
+    tool_vocabulary,
     typo_of,
 )
 from chatops.bot.agent.unseen_verbs import again_asked, stops_doing, unseen_verb_for, verb_class
@@ -288,6 +290,11 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{SYNONYM_POINTS:g} {sets!r} (puts it on a value it lists)")
     verb_hit = verb_hit or filled.verb_value or bool(sets)
     action_hit = action_hit or filled.verb_value or bool(sets)
+    if not action_hit and spec.risk is not Risk.read and _kills_it(spec, clauses, filled):
+        score += SYNONYM_POINTS / 2
+        matched.append("kill")
+        labels.append(f"+{SYNONYM_POINTS / 2:g} 'kill' (a stop of the thing it names)")
+        verb_hit = action_hit = True
     score += filled.fit
     labels += [f"fits {label}" for label in filled.fit_labels]
     # Only a missing parameter of an entity kind counts against the tool: any word can be a
@@ -396,6 +403,27 @@ def _ends_the_name(word: str, own_names: list[str]) -> bool:
     `config_set`: put into the KV store), not the light verb of some other order ("make it an XL"
     for `make_bucket_private`, whose light verb opens its name)."""
     return len(own_names) >= 2 and own_names[-1] == word and word not in own_names[:-1]
+
+
+def _kills_it(spec: ToolSpec, clauses: list[list[str]], filled: Filled) -> bool:
+    """ "H14f is icing the cat track, kill it", "kill L2": "kill" of the running thing the change stops
+    (pointed at, one of its values, or its own words) asks for the stop; "kill the order for L2"
+    calls off an order (the lexicon's "revoke"), and stops nothing."""
+    if "shutdown" not in {synonym_class(word) for word in _synonym_sources(spec)}:
+        return False
+    values = {str(value).lower() for value in filled.args.values() if not isinstance(value, bool)}
+    own = tool_vocabulary(spec)
+    for clause in clauses:
+        for at, token in enumerate(clause):
+            if token != "kill" or not verb_place(clause, at):
+                continue
+            named = [word for word in clause[at + 1: at + 4] if word not in DETERMINERS][:2]
+            if named and (named[0] in _POINTED or any(word in values or word in own for word in named)):
+                return True
+    return False
+
+
+_POINTED = frozenset({"it", "them", "that", "this", "those", "these", "anyth", "everyth", "all"})
 
 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:

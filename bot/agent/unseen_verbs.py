@@ -146,12 +146,8 @@ def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | Non
         left = rf"\b(?:from|out\s+of)\s+(?:the\s+|its\s+)?{re.escape(verb)}\b" if verb else ""
         if verb and is_verb(verb) and re.search(left, wording, re.IGNORECASE):
             return "out of", verb
-    for verb in tool_verbs:  # "cancel the stop of L2", "abort tonight's shutdown": the action is called off
-        named = found.group(2).lower().split() if (found := _CALLED_OFF.search(wording)) else []
-        if verb and any(re.fullmatch(rf"{re.escape(verb.lower())}(?:s|es)?", word) or
-                        (synonym_class(word) is not None and synonym_class(word) == synonym_class(verb.lower()))
-                        for word in named):
-            return found.group(1).lower(), verb  # type: ignore[union-attr]
+    if (called_off := _called_off(tool_verbs, wording)) is not None:
+        return called_off
     ceasing = stops_doing(wording)  # "stop forcing 517B": the forcing ends, nothing is forced again
     if ceasing is not None:
         ceased = base_forms(ceasing.split()[1])
@@ -173,9 +169,28 @@ def opposite_asked(tool_verbs: list[str], wording: str) -> tuple[str, str] | Non
 _CALLED_OFF = re.compile(
     r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now|(?:can|could|would|will)\s+(?:you|u))\s+)"
     r"(" + "|".join(sorted((re.escape(word).replace(r"\ ", r"\s+") for word in SYNONYMS["revoke"]
-                           if "*" not in word and word != "kill"), key=len, reverse=True)) + r")\s+"
-    r"(?:(?:the|that|this|its|our|their|[a-z]+'s)\s+)?([a-z]+(?:\s+[a-z]+)?)\b",
+                           if "*" not in word), key=len, reverse=True)) + r")\s+"
+    r"(?:(?:the|that|this|its|our|their|[a-z]+'s)\s+)?([\w@./-]+(?:'s)?(?:\s+[\w@./-]+)?)",
     re.IGNORECASE)
+
+
+def _called_off(tool_verbs: list[str], wording: str) -> tuple[str, str] | None:
+    """(the calling-off words, the tool's verb) when an order calls off the tool's action by its noun
+    or one of its kind ("cancel the stop of L2", "cancel L2's stop", "call off node-7's drain"), and
+    no other part of the message orders that action ("scrap the stop of L2 and stop L3")."""
+    found = _CALLED_OFF.search(wording)
+    if found is None:
+        return None
+    named = [word.lower().removesuffix("'s") for word in found.group(2).split()]
+    ordered = {verb.lower() for verb, _ in words_at_verb_place(wording)}
+    for verb in tool_verbs:
+        if not verb or verb.lower() in ordered:
+            continue
+        kind = synonym_class(verb.lower())
+        if any(re.fullmatch(rf"{re.escape(verb.lower())}(?:s|es)?", word) or
+               (kind is not None and synonym_class(word) == kind) for word in named):
+            return found.group(1).lower(), verb
+    return None
 
 # "stop shipping it", "stop sending new matches": "stop" and a verb's -ing form opening an order
 _STOP_DOING = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now|(?:can|could|would|will)\s+(?:you|u))\s+)"
