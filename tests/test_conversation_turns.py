@@ -149,3 +149,33 @@ async def test_a_conditional_action_on_it_takes_the_checks_own_values_by_name() 
         summary="ledger-close-88120  started 2026-12-07 02:00  failed after 3m (exit 1)")])
     assert calls(await plan(text, BATCH_TOOLS, executed=[failed], round=2)) == \
         [("run_batch_now", {"tenant": "acme", "batch": "ledger-close"})]
+
+
+DEPOT_REASON = {"type": "enum", "values": ["depot_fire", "flooding", "evacuation"],
+                "aliases": {"fire in the depot": "depot_fire", "flooded": "flooding", "gas leak": "evacuation"},
+                "description": "why it is withdrawn"}
+DEPOT_TOOLS = [
+    runbook("trams", "list the trams of a depot and whether each is in service", "read",
+            {"depot": {"type": "enum", "values": ["north", "riverside"], "description": "the depot"}}),
+    runbook("withdraw_depot", "Withdraw a whole tram depot from the dispatch system: none of its trams is given a "
+            "run until it is reinstated by hand.", "danger",
+            {"depot": {"type": "enum", "values": ["north", "riverside"], "description": "the depot"},
+             "reason": DEPOT_REASON}),
+]
+
+
+async def test_an_offer_whose_words_name_another_tool_in_passing_is_still_the_offer_it_opens_with() -> None:
+    """ "withdraw_depot would … none of its trams is given a run. Want me to?": `trams` is also a
+    tool's name, written in passing; the offer is the tool it opens with, and the yes is to it."""
+    history = [{"role": "user", "text": "the yard at riverside is flooded to the rails. withdraw the depot?"},
+               {"role": "bot", "text": "withdraw_depot would take riverside out of dispatch: none of its trams is "
+                                       "given a run until it is reinstated. Want me to?"}]
+    assert calls(await plan("ok go ahead", DEPOT_TOOLS, history=history)) == \
+        [("withdraw_depot", {"depot": "riverside", "reason": "flooding"})]
+
+
+async def test_the_word_for_what_a_change_acts_on_is_no_part_of_a_value() -> None:
+    """ "withdraw the depot at north" names the depot the change acts on; `depot_fire` is the only
+    value with "depot" in it, and no fire was told: the reason is asked for, not guessed."""
+    outcome = await plan("withdraw the depot at north", DEPOT_TOOLS)
+    assert not any(step.args.get("reason") == "depot_fire" for step in getattr(outcome, "steps", []))

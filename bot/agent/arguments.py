@@ -57,6 +57,7 @@ from chatops.bot.agent.tool_words import (
     action_stems,
     description_stems,
     misspelt,
+    own_name_words,
     tool_vocabulary,
 )
 from chatops.bot.agent.value_parts import split_nested
@@ -79,6 +80,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
     defaults; required ones also take the most plausible entity of their type."""
     filled = Filled()
     avoid = tool_vocabulary(spec) | description_stems(spec)
+    own_stems = frozenset(stem(word) for word in own_name_words(spec))
     used_numbers: set[int] = set()
     params = parameters(spec)
     single_label_hosts: list[Param] = []
@@ -163,7 +165,7 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                     filled.verb_value = True
         elif kind == "enum":
             matches = enum_matches(param.enum, entities.plain, enum_aliases(param.schema), loose=param.required,
-                                   labels=frozenset(identifier_words(param.name.lower())))
+                                   labels=frozenset(identifier_words(param.name.lower())), own=own_stems)
             if not matches:  # "on mx1.mail.corp" for a relay that is one of mx1, mx2: the host's own name
                 matches = [value for value, _ in enum_hosts(param, entities)]
             if not matches and (glossed := described_by_gloss(param.schema, entities.plain)) is not None:

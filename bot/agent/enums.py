@@ -51,12 +51,14 @@ def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
 
 
 def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = None, *,
-                  loose: bool = False, labels: frozenset[str] = frozenset()) -> list[Any]:
+                  loose: bool = False, labels: frozenset[str] = frozenset(),
+                  own: frozenset[str] = frozenset()) -> list[Any]:
     """Enum values written in `text` as whole words, or one of their aliases ("postgres" for
     "postgresql"). Single letters and values that are also common words ("A", "GET", "HEAD")
     must be written in the same case. `loose` (for a required value): also a shortening or a
     typing slip of one, when only one value is meant so. `labels`: the parameter's name words, after
-    which a one-letter value is that value ("pontoon b")."""
+    which a one-letter value is that value ("pontoon b"). `own`: the stems of the tool's own name, which
+    name what it acts on, never one part of a value ("withdraw the station?" is no `station_fire`)."""
     found = []
     for value in values:
         if not isinstance(value, str) or not value:
@@ -106,7 +108,7 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         found = _parts_told_apart(values, text)
     if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
         written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
-                   and not is_unit(word)}  # "3 hours" names no `after-hours`
+                   and not is_unit(word) and stem(word) not in own}  # "3 hours" names no `after-hours`
         parted = {value: _naming_parts(value, text) for value in values
                   if isinstance(value, str) and re.search(r"[a-z][_-][a-z]", value.lower())}
         owners = {word: [value for value, parts in parted.items() if word in parts] for word in written}

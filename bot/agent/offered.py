@@ -49,6 +49,8 @@ def accepted_offer(text: str, history: list[dict[str, Any]], tools: Iterable[Too
     if asked and not _OFFERS.search(said):
         return None
     named = [spec for spec in tools if re.search(rf"(?<![\w.]){re.escape(spec.name)}(?![\w])", said)]
+    if len(named) > 1:  # "withdraw_station would … none of its appliances is sent": a tool named `appliances`
+        named = [spec for spec in named if re.match(rf"\W*(?:yes\W+)?{re.escape(spec.name)}(?![\w])", said, re.I)]
     return named[0] if len(named) == 1 else None
 
 
