@@ -50,7 +50,8 @@ def accepted_offer(text: str, history: list[dict[str, Any]], tools: Iterable[Too
         return None
     named = [spec for spec in tools if re.search(rf"(?<![\w.]){re.escape(spec.name)}(?![\w])", said)]
     if len(named) > 1:  # "withdraw_station would … none of its appliances is sent": a tool named `appliances`
-        named = [spec for spec in named if re.match(rf"\W*(?:yes\W+)?{re.escape(spec.name)}(?![\w])", said, re.I)]
+        named = [spec for spec in named  # the subject it opens with, not the first of a choice ("x or y?")
+                 if re.match(rf"\W*(?:yes\W+)?{re.escape(spec.name)}(?![\w])(?!\s*(?:,|/|or\b|and\b))", said, re.I)]
     return named[0] if len(named) == 1 else None
 
 
