@@ -881,3 +881,21 @@ async def test_moving_a_thing_out_of_the_place_its_description_takes_it_from_ask
         == [("withdraw_depot", {"depot": "riverside"})]
     outcome = await plan("riverside's dry again, put the depot back into dispatch", DEPOT_TOOLS)
     assert not any(step.tool == "withdraw_depot" for step in getattr(outcome, "steps", []))
+
+
+BAKERY_OVEN = {"pattern": "^OV[0-9]$", "description": "oven id e.g. OV4"}
+BAKERY_TOOLS = [
+    runbook("ovens", "list the bakery's ovens and their temperatures", "read", {}),
+    runbook("hold_oven", "keep an oven at baking heat after its last tray, so the next batch needs no warm-up",
+            "write", {"oven": BAKERY_OVEN}),
+    runbook("rest_oven", "let an oven rest: it stops holding heat and cools to cold for cleaning", "write",
+            {"oven": BAKERY_OVEN}),
+]
+
+
+async def test_the_state_a_change_brings_its_object_to_asks_for_it() -> None:
+    """ "OV4 can go cold now" says the outcome `rest_oven` describes ("cools to cold"), not its verb;
+    a question about the same state orders nothing."""
+    assert calls(await plan("last tray's out, OV4 can go cold now", BAKERY_TOOLS)) == [("rest_oven", {"oven": "OV4"})]
+    outcome = await plan("why did OV4 go cold overnight?", BAKERY_TOOLS)
+    assert not any(step.tool == "rest_oven" for step in getattr(outcome, "steps", []))

@@ -108,3 +108,19 @@ def particle_of_a_verb(word: str, text: str) -> bool:
                 if later == word and is_verb(f"{verb.lower()}_{word}"):
                     return True
     return False
+
+
+_BECOMING = frozenset({"go", "turn", "get", "becom"})  # stems: "c2 can go cold", "let it turn cold"
+
+
+def becomes_what_it_makes(summary: str, clauses: list[list[str]]) -> str | None:
+    """The state a request says its object should become ("c2@oakfield can go cold now"), when the
+    change's description says it brings it to that state ("… cools to cold"): the change asked for
+    by its outcome. None otherwise."""
+    sentence = re.split(r"(?<=\.)\s", summary, maxsplit=1)[0]
+    reached = {stem(word) for word in re.findall(r"\b(?:to|into)\s+([a-z]{3,})\b", sentence, re.IGNORECASE)}
+    for clause in clauses:
+        for at in range(1, len(clause)):
+            if clause[at - 1] in _BECOMING and clause[at] in reached and at_verb(at - 1, [clause]):
+                return f"{clause[at - 1]} {clause[at]}"
+    return None

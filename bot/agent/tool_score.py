@@ -40,7 +40,7 @@ from chatops.bot.agent.lexicon import (
     synonym_class,
 )
 from chatops.bot.agent.param_kinds import parameters
-from chatops.bot.agent.phrasal import phrasal_action, says_the_phrasal_action
+from chatops.bot.agent.phrasal import becomes_what_it_makes, phrasal_action, says_the_phrasal_action
 from chatops.bot.agent.phrases import at_verb, clause_tokens, phrase_positions, synonym_span, verb_place
 from chatops.bot.agent.tool_words import (
     abbreviation_of,
@@ -290,6 +290,11 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
         labels.append(f"+{SYNONYM_POINTS:g} {sets!r} (puts it on a value it lists)")
     verb_hit = verb_hit or filled.verb_value or bool(sets)
     action_hit = action_hit or filled.verb_value or bool(sets)
+    if not action_hit and spec.risk is not Risk.read and (outcome := becomes_what_it_makes(spec.summary, clauses)):
+        score += SYNONYM_POINTS  # "c2@oakfield can go cold now" for a change that "cools to cold"
+        matched.append(outcome)
+        labels.append(f"+{SYNONYM_POINTS:g} {outcome!r} (the state its description brings it to)")
+        verb_hit = action_hit = True
     if not action_hit and spec.risk is not Risk.read and _kills_it(spec, clauses, filled):
         score += SYNONYM_POINTS / 2
         matched.append("kill")
