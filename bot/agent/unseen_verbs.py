@@ -192,6 +192,7 @@ def _called_off(tool_verbs: list[str], wording: str) -> tuple[str, str] | None:
             return found.group(1).lower(), verb
     return None
 
+
 # "stop shipping it", "stop sending new matches": "stop" and a verb's -ing form opening an order
 _STOP_DOING = re.compile(r"(?:^|[,.;:!?]\s*|\b(?:please|pls|just|and|then|now|(?:can|could|would|will)\s+(?:you|u))\s+)"
                          r"stop\s+([a-z]{3,}ing)\b",
