@@ -50,7 +50,7 @@ def _setpriv() -> str | None:
     """util-linux's `setpriv`, where this kernel has parent-death signals (Linux) and it is installed."""
     if not Path("/proc/self").exists():
         return None
-    return shutil.which("setpriv", path=os.defpath + os.pathsep + "/usr/bin:/bin")
+    return shutil.which("setpriv", path=os.defpath)  # /usr/bin in util-linux, whatever the bot's PATH
 
 
 def dying_with_parent(argv: list[str]) -> list[str]:

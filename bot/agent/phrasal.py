@@ -117,10 +117,16 @@ def becomes_what_it_makes(summary: str, clauses: list[list[str]]) -> str | None:
     """The state a request says its object should become ("c2@oakfield can go cold now"), when the
     change's description says it brings it to that state ("… cools to cold"): the change asked for
     by its outcome. None otherwise."""
-    sentence = re.split(r"(?<=\.)\s", summary, maxsplit=1)[0]
-    reached = {stem(word) for word in re.findall(r"\b(?:to|into)\s+([a-z]{3,})\b", sentence, re.IGNORECASE)}
+    reached = _states_reached(summary)
     for clause in clauses:
         for at in range(1, len(clause)):
             if clause[at - 1] in _BECOMING and clause[at] in reached and at_verb(at - 1, [clause]):
                 return f"{clause[at - 1]} {clause[at]}"
     return None
+
+
+@functools.lru_cache(maxsize=1024)  # asked per tool of every ranking
+def _states_reached(summary: str) -> frozenset[str]:
+    """The stems of the states a description's first sentence brings its object "to" or "into"."""
+    sentence = re.split(r"(?<=\.)\s", summary, maxsplit=1)[0]
+    return frozenset(stem(word) for word in re.findall(r"\b(?:to|into)\s+([a-z]{3,})\b", sentence, re.IGNORECASE))

@@ -428,7 +428,7 @@ def _kills_it(spec: ToolSpec, clauses: list[list[str]], filled: Filled) -> bool:
     return False
 
 
-_POINTED = frozenset({"it", "them", "that", "this", "those", "these", "anyth", "everyth", "all"})
+_POINTED = _POINTING | {stem(word) for word in ("anything", "everything", "all")}  # "don't kill anything"
 
 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:

@@ -178,19 +178,28 @@ def _called_off(tool_verbs: list[str], wording: str) -> tuple[str, str] | None:
     """(the calling-off words, the tool's verb) when an order calls off the tool's action by its noun
     or one of its kind ("cancel the stop of L2", "cancel L2's stop", "call off node-7's drain"), and
     no other part of the message orders that action ("scrap the stop of L2 and stop L3")."""
-    found = _CALLED_OFF.search(wording)
-    if found is None:
+    calling = _calling_off(wording)
+    if calling is None:
         return None
-    named = [word.lower().removesuffix("'s") for word in found.group(2).split()]
-    ordered = {verb.lower() for verb, _ in words_at_verb_place(wording)}
+    said, named, ordered = calling
     for verb in tool_verbs:
         if not verb or verb.lower() in ordered:
             continue
         kind = synonym_class(verb.lower())
         if any(re.fullmatch(rf"{re.escape(verb.lower())}(?:s|es)?", word) or
                (kind is not None and synonym_class(word) == kind) for word in named):
-            return found.group(1).lower(), verb
+            return said, verb
     return None
+
+
+@functools.lru_cache(maxsize=1024)  # asked once per tool of a ranking, for the same request
+def _calling_off(wording: str) -> tuple[str, tuple[str, ...], frozenset[str]] | None:
+    """(the calling-off words, the words named after them, the verbs the message orders), or None."""
+    found = _CALLED_OFF.search(wording)
+    if found is None:
+        return None
+    named = tuple(word.lower().removesuffix("'s") for word in found.group(2).split())
+    return found.group(1).lower(), named, frozenset(verb.lower() for verb, _ in words_at_verb_place(wording))
 
 
 # "stop shipping it", "stop sending new matches": "stop" and a verb's -ing form opening an order
