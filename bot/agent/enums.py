@@ -114,6 +114,8 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
         owners = {word: [value for value, parts in parted.items() if word in parts] for word in written}
         found = list({owning[0] for owning in owners.values() if len(owning) == 1})
         found = found if len(found) == 1 else []
+    if not found:  # "what's queued on the 600?" for `neo600`: a model's number said as its name
+        found = _named_by_number(values, text)
     if not found and loose:  # "med" for "medium", "warning" for "warn", "ealiest" for "earliest": one each way
         words = [word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 3]
         for value in values:
@@ -134,6 +136,35 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
                   and any(typo_of(word, {alias.lower()}) == alias.lower() for word in longer)}
         found = list(slips) if len(slips) == 1 else []
     return found
+
+
+# "the 600", "the 800's queue", "on the 500 too": a number after "the", used as a noun (no unit after it)
+_THE_NUMBER = re.compile(r"\bthe\s+(\d{2,})(?![\w.:/%-]|\s*%)(?:['’]s\b)?\s*([A-Za-z]*)", re.IGNORECASE)
+
+
+def _named_by_number(values: list[Any], text: str) -> list[Any]:
+    """The one value whose only figures are a number the request says as a name: people call
+    instruments, machines and lines by their model number ("the 600" for `neo600`, "the 800's
+    queue" for `ascend800`), the way they say "the 737". Only after "the", with no unit after it
+    ("the 10 minutes" names no `t10`), and only values no other value shares its figures with."""
+    said = {match.group(1) for match in _THE_NUMBER.finditer(text) if not _counts(match.group(2))}
+    if not said:
+        return []
+    owners: dict[str, list[Any]] = {}
+    for value in values:
+        figures = re.findall(r"\d+", value) if isinstance(value, str) and re.search(r"[a-z]", value, re.IGNORECASE) \
+            else []
+        if len(figures) == 1:
+            owners.setdefault(figures[0], []).append(value)
+    return [owning[0] for number, owning in owners.items() if number in said and len(owning) == 1]
+
+
+def _counts(word: str) -> bool:
+    """Whether the word after a number makes it a count or a measure ("the 10 minutes", "the 500
+    errors"), not a name ("the 600 room")."""
+    lowered = word.lower()
+    return is_unit(lowered) or (len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith("ss")
+                                and lowered not in STOPWORDS)
 
 
 @functools.lru_cache(maxsize=1024)  # asked per alias of every enum of every tool ranked
