@@ -122,13 +122,14 @@ def _issue19_sets() -> list[Path]:
     the twenty-fifth, written blind by a helper who never saw the planner,
     the twenty-sixth, written blind by a helper who never saw the planner,
     the twenty-seventh, written blind by a helper who never saw the planner,
+    the twenty-eighth, written blind by a helper who never saw the planner,
     a red team's set (red19:
     requests written to make the planner propose a wrong change, before it was run; tuned on since:
     bench/results/issue19-red19.txt), then the tuning set."""
     return [path for part in ("heldout", "final", "final2", "final3", "final4", "final5", "final6", "final7",
                               "final8", "final9", "final10", "final11", "final12", "final13",
                               "final14", "final15", "final16", "final17", "final18", "final19", "final20", "final21",
-                              "final22", "final23", "final24", "final25", "final26", "final27",
+                              "final22", "final23", "final24", "final25", "final26", "final27", "final28",
                               "red19",
                               "tuning")
             for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
