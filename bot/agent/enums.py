@@ -139,7 +139,7 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
 
 
 # "the 600", "the 800's queue", "on the 500 too": a number after "the", used as a noun (no unit after it)
-_THE_NUMBER = re.compile(r"\bthe\s+(\d{2,})(?![\w.:/%-]|\s*%)(?:['’]s\b)?\s*([A-Za-z]*)", re.IGNORECASE)
+_THE_NUMBER = re.compile(r"\bthe\s+(\d{2,})(?![\w.:/%-]|\s*%)(?=(?:['’]s\b)?\s*([A-Za-z]*))", re.IGNORECASE)
 
 
 def _named_by_number(values: list[Any], text: str) -> list[Any]:
@@ -157,6 +157,16 @@ def _named_by_number(values: list[Any], text: str) -> list[Any]:
         if len(figures) == 1:
             owners.setdefault(figures[0], []).append(value)
     return [owning[0] for number, owning in owners.items() if number in said and len(owning) == 1]
+
+
+def said_by_number(value: str, text: str) -> re.Match[str] | None:
+    """Where the request says `value` by its number ("the 500" for `av500`), for a value with one
+    run of figures and letters besides."""
+    figures = re.findall(r"\d+", value)
+    if len(figures) != 1 or not re.search(r"[a-z]", value, re.IGNORECASE):
+        return None
+    return next((match for match in _THE_NUMBER.finditer(text)
+                 if match.group(1) == figures[0] and not _counts(match.group(2))), None)
 
 
 def _counts(word: str) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.entities import STOPWORDS, extract_entities, is_english, words_of
+from chatops.bot.agent.enums import said_by_number
 from chatops.bot.agent.filled import Filled
 from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.step_wording import reason_of
@@ -46,7 +47,7 @@ def listed_tie(filled: Filled, text: str) -> tuple[str, list[str]] | None:
     name = filled.missing[0].name
     found = []
     for value in filled.ties[name]:
-        match = _written(value, text)
+        match = _written(value, text) or said_by_number(value, text)  # "the 500 and the 600"
         if match is None:
             return None
         found.append((match.start(), match.end(), value))

@@ -218,8 +218,9 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
                 candidate.score = round(candidate.score + points, 2)
                 candidate.labels.append(f"+{points:g} similar in meaning ({value:.2f})")
         if candidate.action_hit and candidate.spec.risk is not Risk.read and not question and \
-                not candidate.filled.missing:
+                not _left_to_ask(candidate):
             # "the cert expires tomorrow, renew it": an action asked for beats a read of the same thing
+            # (and so does one whose target the request names twice over: "unpause the 500 and the 600")
             candidate.score = round(candidate.score + ACTION_POINTS, 2)
             candidate.labels.append(f"+{ACTION_POINTS:g} its action is asked for")
     # A tool needs one of its own words, or an entity only it could use (a URL, a host, a time
@@ -273,7 +274,15 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     candidates = [c for c in candidates if not _the_other_pole(c, actions)]  # nor found by its values
     _complete_read_first(candidates, text)
-    return sorted(candidates, key=lambda c: (-c.score, tools.index(c.spec)))
+    # at equal scores, the tool the request's values fill ("unpause the 500 and the 600": the queue
+    # whose instruments they are) before one that would have to ask for a value it never got
+    return sorted(candidates, key=lambda c: (-c.score, _left_to_ask(c), tools.index(c.spec)))
+
+
+def _left_to_ask(candidate: Candidate) -> int:
+    """How many required values the request gives the tool nothing for (a value two candidates fit
+    is given, and asked between)."""
+    return sum(param.name not in candidate.filled.ties for param in candidate.filled.missing)
 
 
 # nouns that, ending a short request, ask to see the thing before them ("locks status", "dome staus")
