@@ -899,3 +899,23 @@ async def test_the_state_a_change_brings_its_object_to_asks_for_it() -> None:
     assert calls(await plan("last tray's out, OV4 can go cold now", BAKERY_TOOLS)) == [("rest_oven", {"oven": "OV4"})]
     outcome = await plan("why did OV4 go cold overnight?", BAKERY_TOOLS)
     assert not any(step.tool == "rest_oven" for step in getattr(outcome, "steps", []))
+
+
+HOIST_TOOLS = [
+    runbook("hoists", "Show each hoist: its load, its limit switches and whether it is locked", "read", {}),
+    runbook("isolate_hoist", "Isolate a hoist and chain it down so riggers can work under it: the motor breaker is "
+            "opened and padlocked", "write",
+            {"hoist": {"pattern": "^H[0-9]{2}$", "description": "hoist id, e.g. H04"}}),
+    runbook("park_hoist", "Park a hoist at its top limit for the night", "write",
+            {"hoist": {"pattern": "^H[0-9]{2}$", "description": "hoist id, e.g. H04"}}),
+]
+
+
+async def test_a_second_verb_the_description_joins_to_its_first_asks_for_the_tool() -> None:
+    """ "Isolate a hoist and chain it down": "chain H07 down" and "chain it down" ask for it, though
+    neither says "isolate" (session 23: a write found only by its description's words was not
+    offered)."""
+    assert calls(await plan("H07's brake is slipping, chain it down", HOIST_TOOLS)) == \
+        [("isolate_hoist", {"hoist": "H07"})]
+    # the verb stays the tool's own: a read's words ("hoists") and another write are not taken for it
+    assert calls(await plan("park H07, we're done for tonight", HOIST_TOOLS)) == [("park_hoist", {"hoist": "H07"})]

@@ -46,6 +46,7 @@ from chatops.bot.agent.tool_words import (
     abbreviation_of,
     begun_event,
     description_verb,
+    joined_verb,
     keyword_sources,
     own_keywords,
     own_name_words,
@@ -106,7 +107,8 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     names = name_words(spec)
     own_names = own_name_words(spec)  # without an MCP server's name: `deploys_freeze_deploys` acts by "freeze"
     lead = description_verb(spec.summary)
-    for word in [*names, *spec.keywords, *([lead] if lead else [])]:
+    joined = _joined_forms(joined_verb(spec.summary))  # "Isolate a CCR and lock it off": "lock it off" asks for it
+    for word in [*names, *spec.keywords, *([lead] if lead else []), *joined]:
         phrases.setdefault(" ".join(words_of(word)), [stem(w) for w in words_of(word)])
     # the verb the tool's author opened an example request with ("run checkout_flow.js on perf …")
     # is how users ask for it, light verb or not, where an order puts its verb
@@ -174,7 +176,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                 if ((in_verb_place and not foreign) or counted) and not common:
                     verb_hit = True
                     # "5 replicas" asks for a quantity; otherwise the word must be the tool's action
-                    acts = counted or (in_verb_place and text in example_verbs) or \
+                    acts = counted or (in_verb_place and (text in example_verbs or text in joined)) or \
                         (in_verb_place and text in _action_words(own_name_words(spec), lead, own_keywords(spec))
                          and (text not in LIGHT_VERBS or _ends_the_name(text, own_names))
                          and not (text == _event_noun(own_names, lead) and
@@ -429,6 +431,14 @@ def _kills_it(spec: ToolSpec, clauses: list[list[str]], filled: Filled) -> bool:
 
 
 _POINTED = _POINTING | {stem(word) for word in ("anything", "everything", "all")}  # "don't kill anything"
+
+
+def _joined_forms(verb: str | None) -> list[str]:
+    """A phrasal verb as people say it, with its object between or after ("lock it off", "lock off")."""
+    if verb is None:
+        return []
+    words = verb.split()
+    return [verb] if len(words) == 1 else [verb, *(f"{words[0]} {pronoun} {words[1]}" for pronoun in ("it", "them"))]
 
 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:

@@ -58,7 +58,7 @@ def action_stems(spec: ToolSpec) -> set[str]:
 
 @functools.lru_cache(maxsize=1024)
 def _action_stems(first_word: str, summary: str) -> frozenset[str]:
-    verbs = [word for word in [first_word, description_verb(summary)] if word]
+    verbs = [word for word in [first_word, description_verb(summary), joined_verb(summary)] if word]
     found = {stem(verb) for verb in verbs}
     for verb in verbs:
         cls = synonym_class(verb)
@@ -125,6 +125,23 @@ def description_verb(summary: str) -> str | None:
 
 
 _SPLIT_PARTICLES = frozenset({"out", "off", "in", "up", "down"})
+
+# "Isolate a CCR and lock it off so …", "Lift a barrier and hold it up: …", "… tag and push it": a
+# second verb joined to the first, acting on the same thing ("it"), ending its predicate
+_JOINED_VERB = re.compile(r"^[^.:;]*?\band\s+([a-z]{3,})\s+(?:it|them)(?:\s+(off|on|out|up|down|in|back|over|away))?"
+                          r"\s*(?=$|[.:;,]|\s+so\b)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)
+def joined_verb(summary: str) -> str | None:
+    """The summary's second action, joined to its first by "and" and taking the same object as "it"
+    ("Isolate a CCR and lock it off" also locks off): people ask for either. Only when the
+    pronoun proves it a verb and nothing follows it but the sentence's end ("… and put it back to
+    automatic" says where the thing ends up, not an order of its own)."""
+    match = _JOINED_VERB.match(summary)
+    if match is None or match.group(1).lower() in STOPWORDS:
+        return None
+    return " ".join(part.lower() for part in match.groups() if part)
 
 
 @functools.lru_cache(maxsize=1024)
