@@ -919,3 +919,25 @@ async def test_a_second_verb_the_description_joins_to_its_first_asks_for_the_too
         [("isolate_hoist", {"hoist": "H07"})]
     # the verb stays the tool's own: a read's words ("hoists") and another write are not taken for it
     assert calls(await plan("park H07, we're done for tonight", HOIST_TOOLS)) == [("park_hoist", {"hoist": "H07"})]
+
+
+MOULD_TOOLS = [
+    runbook("moulds", "List the injection moulds and which are blocked", "read", {}),
+    runbook("block_mould", "Block an injection mould in the planning system: no job is scheduled on it", "write",
+            {"mould": {"pattern": "^M-[0-9]{3}$", "description": "mould id, e.g. M-104"}}),
+    runbook("unblock_mould", "Unblock an injection mould: jobs are scheduled on it again", "write",
+            {"mould": {"pattern": "^M-[0-9]{3}$", "description": "mould id, e.g. M-104"}}),
+]
+
+
+async def test_leave_given_again_asks_for_the_way_back() -> None:
+    """ "M-104 can run again": a restriction lifted, said with the request's own verb ("run"), which
+    the way back's description never uses (session 23: nothing was planned)."""
+    assert calls(await plan("toolroom's done with it, M-104 can run again", MOULD_TOOLS)) == \
+        [("unblock_mould", {"mould": "M-104"})]
+
+
+@pytest.mark.parametrize("text", ["can M-104 run again", "M-104 can't run again until the toolroom signs it off"])
+async def test_guard_a_question_or_a_refusal_of_leave_is_no_way_back(text: str) -> None:
+    outcome = await plan(text, MOULD_TOOLS)
+    assert not any(step.tool == "unblock_mould" for step in getattr(outcome, "steps", [])), (text, outcome)

@@ -85,8 +85,10 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
     if not _AGAIN.search(wording) or any(c.action_hit for c in scored if c.spec.risk is not Risk.read):
         return set()
     said = {stem(word) for word in words_of(wording) if word not in STOPWORDS} - _AS_BEFORE
-    restoring = [c for c in writes if _says_as_before(c.spec.description) and
-                 said & {stem(word) for word in words_of(_first_sentence(c.spec.description)) if word not in STOPWORDS}]
+    # "KB30117 can run again": leave given again is a restriction lifted, whatever the verb
+    permitted = _PERMITTED_AGAIN.search(wording) is not None
+    restoring = [c for c in writes if _says_as_before(c.spec.description) and (permitted or
+                 said & {stem(word) for word in words_of(_first_sentence(c.spec.description)) if word not in STOPWORDS})]
     if len(restoring) != 1:
         return set()
     # "01L1's hydraulics are leaking again, take it off the run": another change whose whole name the
@@ -97,6 +99,10 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
 
 
 _AGAIN = re.compile(r"\bagain\b", re.IGNORECASE)
+# "KB30117 can run again", "the arena's ok to use again", "BRNX is free to trade again"; after its
+# subject, never opening a question ("can KB30117 run again")
+_PERMITTED_AGAIN = re.compile(r"(?<=[\w'’]\s)(?:can|may|(?:is|are|['’]s)\s+(?:free|allowed|ok|okay|good|fine|safe)\s+to)\s+"
+                              r"(?:[a-z]+\s+){1,3}?again\b", re.IGNORECASE)
 
 
 _POINTING = frozenset({"it", "them", "that", "this", "those", "these", "everything", "all", "her", "him"})
