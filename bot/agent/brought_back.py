@@ -85,10 +85,10 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
     if not _AGAIN.search(wording) or any(c.action_hit for c in scored if c.spec.risk is not Risk.read):
         return set()
     said = {stem(word) for word in words_of(wording) if word not in STOPWORDS} - _AS_BEFORE
-    # "KB30117 can run again": leave given again is a restriction lifted, whatever the verb
+    # "KB30117 can run again": leave given again lifts a restriction, whatever the verb
     permitted = _PERMITTED_AGAIN.search(wording) is not None
-    restoring = [c for c in writes if _says_as_before(c.spec.description) and (permitted or
-                 said & {stem(word) for word in words_of(_first_sentence(c.spec.description)) if word not in STOPWORDS})]
+    restoring = [c for c in writes if _says_as_before(c.spec.description) and (permitted or said & {
+        stem(word) for word in words_of(_first_sentence(c.spec.description)) if word not in STOPWORDS})]
     if len(restoring) != 1:
         return set()
     # "01L1's hydraulics are leaking again, take it off the run": another change whose whole name the
