@@ -101,8 +101,9 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
 _AGAIN = re.compile(r"\bagain\b", re.IGNORECASE)
 # "KB30117 can run again", "the arena's ok to use again", "BRNX is free to trade again"; after its
 # subject, never opening a question ("can KB30117 run again")
-_PERMITTED_AGAIN = re.compile(r"(?<=[\w'’]\s)(?:can|may|(?:is|are|['’]s)\s+(?:free|allowed|ok|okay|good|fine|safe)\s+to)\s+"
-                              r"(?:[a-z]+\s+){1,3}?again\b", re.IGNORECASE)
+_PERMITTED_AGAIN = re.compile(r"(?<=[\w'’]\s)(?:can|may|(?:is|are|['’]s)\s+"
+                              r"(?:free|allowed|ok|okay|good|fine|safe)\s+to)\s+(?:[a-z]+\s+){1,3}?again\b",
+                              re.IGNORECASE)
 
 
 _POINTING = frozenset({"it", "them", "that", "this", "those", "these", "everything", "all", "her", "him"})
