@@ -45,6 +45,16 @@ def _flat(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def parameters(spec: ToolSpec) -> list[Param]:
+    """The tool's parameters as the planner reads them, read once per spec (a spec is frozen; a
+    reload builds new ones): every stage of ranking asks for them, for every tool, per request."""
+    cached = spec.__dict__.get("_planner_parameters")
+    if cached is None:
+        cached = tuple(_read_parameters(spec))
+        object.__setattr__(spec, "_planner_parameters", cached)  # not a field: no effect on eq or replace
+    return list(cached)
+
+
+def _read_parameters(spec: ToolSpec) -> list[Param]:
     schema = spec.parameters_schema
     required = set(schema.get("required", []))
     found = []

@@ -17,6 +17,7 @@ Spans that are the request's own wording never become values: stop words, the to
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -118,6 +119,11 @@ def _fits(value: str, schema: dict[str, Any]) -> bool:
     pattern = schema.get("pattern")
     if not pattern:
         return True
+    return _pattern_takes(pattern, value)
+
+
+@functools.lru_cache(maxsize=1024)  # every span of a request against every pattern of every tool ranked
+def _pattern_takes(pattern: str, value: str) -> bool:
     try:
         return re.search(pattern, value) is not None
     except re.error:
