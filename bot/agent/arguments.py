@@ -28,6 +28,7 @@ from chatops.bot.agent.enums import (
     enum_matches,
     opens_a_clause,
     path_enum_matches,
+    said_by_number,
     value_pattern,
 )
 from chatops.bot.agent.filled import ENTITY_KINDS, FIT_POINTS, Filled, item_schema
@@ -188,6 +189,9 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             if len(matches) > 1:  # "any faults on …": the default ("any") adds nothing, "fault" is what is asked
                 matches = [value for value in matches if value != param.schema.get("default")] or matches
             by_path = [] if matches else path_enum_matches(param.enum, entities)
+            for value in matches:  # "the 800" that names the mill sets no number ("… limit of the 800 to 600")
+                if (by_number := said_by_number(str(value), entities.plain)) is not None:
+                    used_numbers.add(int(by_number.group(1)))
             if len(matches) > 1 and spec.risk is not Risk.read:
                 filled.ties[param.name] = [str(value) for value in matches]  # "out of rotation in api-pool"
             elif matches:

@@ -85,9 +85,7 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
     if not _AGAIN.search(wording) or any(c.action_hit for c in scored if c.spec.risk is not Risk.read):
         return set()
     said = {stem(word) for word in words_of(wording) if word not in STOPWORDS} - _AS_BEFORE
-    # "KB30117 can run again": leave given again lifts a restriction, whatever the verb
-    permitted = _PERMITTED_AGAIN.search(wording) is not None
-    restoring = [c for c in writes if _says_as_before(c.spec.description) and (permitted or said & {
+    restoring = [c for c in writes if _says_as_before(c.spec.description) and (_leave_given(c, wording) or said & {
         stem(word) for word in words_of(_first_sentence(c.spec.description)) if word not in STOPWORDS})]
     if len(restoring) != 1:
         return set()
@@ -99,11 +97,22 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
 
 
 _AGAIN = re.compile(r"\bagain\b", re.IGNORECASE)
-# "KB30117 can run again", "the arena's ok to use again", "BRNX is free to trade again"; after its
-# subject, never opening a question ("can KB30117 run again")
-_PERMITTED_AGAIN = re.compile(r"(?<=[\w'’]\s)(?:can|may|(?:is|are|['’]s)\s+"
-                              r"(?:free|allowed|ok|okay|good|fine|safe)\s+to)\s+(?:[a-z]+\s+){1,3}?again\b",
-                              re.IGNORECASE)
+# "KB30117 can run again", "FZ-04's fine to use again": leave given now to the thing itself, which opens
+# its clause; no "not" or "never" between (a refusal), no condition anywhere ("once QA signs, …"), and
+# no question tag at the end ("… can be used again right")
+_LEAVE = (r"(?:\s+(?:can|may)|(?:['’]s|\s+is|\s+are)\s+(?:free|allowed|ok|okay|good|fine|safe)\s+to)\s+"
+          r"(?:(?!not\b|never\b)[a-z]+\s+){1,3}?again\b")
+_CONDITION = re.compile(r"\b(?:if|once|when|whenever|unless|until|till|after|before|as\s+soon\s+as)\b", re.IGNORECASE)
+_TAG = re.compile(r"\b(?:right|yeah|yes|correct|innit|ok)\W*$", re.IGNORECASE)
+
+
+def _leave_given(candidate: Candidate, wording: str) -> bool:
+    """Whether the request gives the thing a way back acts on leave again ("customer's signed off,
+    KB30117 can run again"), whatever its verb: a restriction lifted."""
+    if _CONDITION.search(wording) or _TAG.search(wording):
+        return False
+    return any(re.search(rf"(?:^|[,;:.!]\s*|\band\s+){re.escape(str(value))}{_LEAVE}", wording, re.IGNORECASE)
+               for value in candidate.filled.args.values() if isinstance(value, str) and value)
 
 
 _POINTING = frozenset({"it", "them", "that", "this", "those", "these", "everything", "all", "her", "him"})

@@ -138,16 +138,23 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
     return found
 
 
-# "the 600", "the 800's queue", "on the 500 too": a number after "the", used as a noun (no unit after it)
-_THE_NUMBER = re.compile(r"\bthe\s+(\d{2,})(?![\w.:/%-]|\s*%)(?=(?:['’]s\b)?\s*([A-Za-z]*))", re.IGNORECASE)
+# "the 600", "the 800's queue", "unpause the 500 and the 600", "set the 600 to 310 K": a number after
+# "the" that stands as a noun, followed by nothing but the clause's end, a possessive or a word that
+# joins or goes on with the order; a noun after it makes it a measure or a label of something else
+# ("the 800 number", "the 600 ms lag", "the 10 o'clock shift", "the 12 of us")
+_GOES_ON = (r"and|or|but|too|to|for|now|right|please|pls|again|first|then|also|with|is|has|was|will|needs?|"
+            r"back|off|on|at")
+_THE_NUMBER = re.compile(rf"\bthe\s+(\d{{2,}})(?![.,:]\d|[\w/%-])(?:['’]s\b|(?=\s*(?:$|[,.;:!?)]|\s(?:{_GOES_ON})\b)))",
+                         re.IGNORECASE)
 
 
 def _named_by_number(values: list[Any], text: str) -> list[Any]:
-    """The one value whose only figures are a number the request says as a name: people call
+    """The values whose only figures are a number the request says as a name: people call
     instruments, machines and lines by their model number ("the 600" for `neo600`, "the 800's
-    queue" for `ascend800`), the way they say "the 737". Only after "the", with no unit after it
-    ("the 10 minutes" names no `t10`), and only values no other value shares its figures with."""
-    said = {match.group(1) for match in _THE_NUMBER.finditer(text) if not _counts(match.group(2))}
+    queue" for `ascend800`), the way they say "the 737". Only after "the", standing alone as a noun
+    ("the 10 minutes", "the 800 number" name nothing), and only values no other value shares its
+    figures with."""
+    said = {match.group(1) for match in _THE_NUMBER.finditer(text)}
     if not said:
         return []
     owners: dict[str, list[Any]] = {}
@@ -165,16 +172,7 @@ def said_by_number(value: str, text: str) -> re.Match[str] | None:
     figures = re.findall(r"\d+", value)
     if len(figures) != 1 or not re.search(r"[a-z]", value, re.IGNORECASE):
         return None
-    return next((match for match in _THE_NUMBER.finditer(text)
-                 if match.group(1) == figures[0] and not _counts(match.group(2))), None)
-
-
-def _counts(word: str) -> bool:
-    """Whether the word after a number makes it a count or a measure ("the 10 minutes", "the 500
-    errors"), not a name ("the 600 room")."""
-    lowered = word.lower()
-    return is_unit(lowered) or (len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith("ss")
-                                and lowered not in STOPWORDS)
+    return next((match for match in _THE_NUMBER.finditer(text) if match.group(1) == figures[0]), None)
 
 
 @functools.lru_cache(maxsize=1024)  # asked per alias of every enum of every tool ranked

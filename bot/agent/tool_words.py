@@ -126,22 +126,24 @@ def description_verb(summary: str) -> str | None:
 
 _SPLIT_PARTICLES = frozenset({"out", "off", "in", "up", "down"})
 
-# "Isolate a CCR and lock it off so …", "Lift a barrier and hold it up: …", "… tag and push it": a
-# second verb joined to the first, acting on the same thing ("it"), ending its predicate
-_JOINED_VERB = re.compile(r"^[^.:;]*?\band\s+([a-z]{3,})\s+(?:it|them)(?:\s+(off|on|out|up|down|in|back|over|away))?"
+# "Isolate a CCR and lock it off so …", "Lift a barrier and hold it up: …": a second verb joined to the
+# first, a phrasal verb on the same thing ("it"), ending its predicate; a bare "and log it", "and check
+# it" is what follows the action (a side effect), not another name for it
+_JOINED_VERB = re.compile(r"^[^.:;]*?\band\s+([a-z]{3,})\s+(?:it|them)\s+(off|out|up|down|in|over|away)"
                           r"\s*(?=$|[.:;,]|\s+so\b)", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=1024)
 def joined_verb(summary: str) -> str | None:
-    """The summary's second action, joined to its first by "and" and taking the same object as "it"
-    ("Isolate a CCR and lock it off" also locks off): people ask for either. Only when the
-    pronoun proves it a verb and nothing follows it but the sentence's end ("… and put it back to
-    automatic" says where the thing ends up, not an order of its own)."""
+    """The summary's second action, joined to its first by "and", taking the same object as "it"
+    and a particle ("Isolate a CCR and lock it off" also locks off): people ask for either. Only
+    when the pronoun proves it a verb, a particle makes it a way of doing the action itself (not a
+    side effect: "Stop a pump and log it" is asked for by no "log it"), and nothing follows but the
+    sentence's end ("… and put it back to automatic" says where the thing ends up)."""
     match = _JOINED_VERB.match(summary)
     if match is None or match.group(1).lower() in STOPWORDS:
         return None
-    return " ".join(part.lower() for part in match.groups() if part)
+    return f"{match.group(1).lower()} {match.group(2).lower()}"
 
 
 @functools.lru_cache(maxsize=1024)
