@@ -179,3 +179,21 @@ async def test_the_word_for_what_a_change_acts_on_is_no_part_of_a_value() -> Non
     value with "depot" in it, and no fire was told: the reason is asked for, not guessed."""
     outcome = await plan("withdraw the depot at north", DEPOT_TOOLS)
     assert not any(step.args.get("reason") == "depot_fire" for step in getattr(outcome, "steps", []))
+
+
+STATION_TOOLS = [
+    runbook("station_board", "Show a railway station's departure board", "read",
+            {"station": {"pattern": "^[A-Z]{3}$", "description": "three-letter station code, e.g. KGX"}}),
+    runbook("close_station", "Close a railway station's gates to the public", "write",
+            {"station": {"pattern": "^[A-Z]{3}$", "description": "three-letter station code, e.g. KGX"}}),
+]
+
+
+async def test_and_a_new_value_of_a_shape_no_word_has_replaces_the_old_one() -> None:
+    """ "and EUS?" after KGX's board: the new code, not KGX again (session 23: the follow-up repeated
+    the old target, a new request beaten by carry-over). A code in capitals is a shape no everyday
+    word has, so it needs no word around it."""
+    earlier = _ran("station_board", {"station": "KGX"})
+    history = [{"role": "user", "text": "board for KGX"}, {"role": "bot", "text": "station_board ran"}]
+    assert calls(await plan("and EUS?", STATION_TOOLS, history=history, earlier=earlier)) == \
+        [("station_board", {"station": "EUS"})]

@@ -38,6 +38,7 @@ from chatops.bot.agent.param_kinds import Param, parameters, shared_parameters
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.pointed_rows import pointed_row
 from chatops.bot.agent.tool_words import own_name_words, tool_vocabulary
+from chatops.bot.agent.values import restrictive
 from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.agent.weights import CLEAR_MARGIN
 from chatops.bot.english import is_dictionary_word
@@ -123,6 +124,13 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
     filled = fill_arguments(previous.spec, entities)
     new = {name: value for name, value in filled.args.items() if filled.sources.get(name)}
     labels = {name: filled.sources[name] for name in new}
+    # "and NRTH?" after the status of HLDR.B: the one span that fits a value the step had, with no
+    # word around it to tell more (a full request would need one; a follow-up's "and" is enough)
+    for name, tied in filled.ties.items():
+        param = next((p for p in parameters(previous.spec) if p.name == name), None)
+        if name not in new and len(tied) == 1 and name in previous.step.args and len(words_of(text)) <= SHORT \
+                and param is not None and restrictive(param.schema):  # a shape no everyday word has
+            new[name], labels[name] = tied[0], f"{name} {tied[0]} (in place of {previous.step.args[name]})"
     strings = {p.name: p for p in parameters(previous.spec) if p.kind == "string"}
     for name, value in list(new.items()):  # "same for 2026-12-03": the date's, not the DAG id's
         before = previous.step.args
