@@ -197,3 +197,18 @@ async def test_and_a_new_value_of_a_shape_no_word_has_replaces_the_old_one() -> 
     history = [{"role": "user", "text": "board for KGX"}, {"role": "bot", "text": "station_board ran"}]
     assert calls(await plan("and EUS?", STATION_TOOLS, history=history, earlier=earlier)) == \
         [("station_board", {"station": "EUS"})]
+
+
+async def test_a_question_of_its_own_after_a_read_asks_for_what_it_names() -> None:
+    """ "what state is EUS in?" after KGX's board: its own question, for what another read's
+    description shows (a station's state), not the board again for EUS (session 23: carry-over beat
+    it). "and EUS?" still asks for the board."""
+    tools = [*STATION_TOOLS, runbook("station_detail", "Show one station in detail: its state and since when, "
+                                     "the staff on duty and any notices", "read",
+                                     {"station": {"pattern": "^[A-Z]{3}$", "description": "station code, e.g. KGX"}})]
+    earlier = _ran("station_board", {"station": "KGX"})
+    history = [{"role": "user", "text": "board for KGX"}, {"role": "bot", "text": "station_board ran"}]
+    assert calls(await plan("what state is EUS in?", tools, history=history, earlier=earlier)) == \
+        [("station_detail", {"station": "EUS"})]
+    assert calls(await plan("and EUS?", tools, history=history, earlier=earlier)) == \
+        [("station_board", {"station": "EUS"})]

@@ -26,6 +26,7 @@ from chatops.bot.agent.lexicon import (
     ACKNOWLEDGEMENT,
     MAKE_IT,
     MAKE_IT_VALUE,
+    QUESTION,
     REFERENCES,
     REPEAT,
     REPLACE,
@@ -37,7 +38,7 @@ from chatops.bot.agent.numbers import fits_bounds
 from chatops.bot.agent.param_kinds import Param, parameters, shared_parameters
 from chatops.bot.agent.phrases import words_at_verb_place
 from chatops.bot.agent.pointed_rows import pointed_row
-from chatops.bot.agent.tool_words import own_name_words, tool_vocabulary
+from chatops.bot.agent.tool_words import description_stems, own_name_words, tool_vocabulary
 from chatops.bot.agent.values import restrictive
 from chatops.bot.agent.verb_senses import is_verb
 from chatops.bot.agent.weights import CLEAR_MARGIN
@@ -301,8 +302,8 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
     # "make it a fault" while a closing waits: a new value for the change, not a read of faults
     made = bool(new) and _made_a_value(text, previous) and previous.spec.risk is not Risk.read \
         and top is not None and top.spec.risk is Risk.read
-    other = top is not None and top.name != previous.spec.name and bool(top.matched) and not named and not weak \
-        and not made
+    other = top is not None and top.name != previous.spec.name and not named and not weak and not made \
+        and (bool(top.matched) or _asks_apart(text, top, previous))
     if other and not top.filled.missing:  # type: ignore[union-attr]
         return None  # a complete request for another tool
     if other and top.action_hit:  # type: ignore[union-attr]
@@ -328,6 +329,17 @@ def follow_up(text: str, previous: Previous, ranking: list[Candidate]) -> Step |
         verb = "again, after it was denied" if previous.denied else "again"
         reason = f"{call_text(previous.step)} {verb}: you asked to repeat it"
     return Step(tool=previous.spec.name, args=args, reason=reason[:200], risk=previous.spec.risk)
+
+
+def _asks_apart(text: str, top: Candidate, previous: Previous) -> bool:
+    """ "what state is ADLR in?" after VOLT's trades: a question of its own, asking for what another
+    tool's description says it shows ("its state and since when") and the previous tool's words
+    never name; not an elliptical "and ADLR?", which asks the same again."""
+    if not QUESTION.match(text.strip()) or not top.described:
+        return False
+    said = {stem(word) for word in words_of(text)}
+    before = description_stems(previous.spec) | set(tool_vocabulary(previous.spec))
+    return bool((said & description_stems(top.spec)) - before)
 
 
 # "not the same for 14", "don't do that again", "never again for ring 5"
