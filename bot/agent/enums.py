@@ -159,20 +159,25 @@ def _named_by_number(values: list[Any], text: str) -> list[Any]:
         return []
     owners: dict[str, list[Any]] = {}
     for value in values:
-        figures = re.findall(r"\d+", value) if isinstance(value, str) and re.search(r"[a-z]", value, re.IGNORECASE) \
-            else []
-        if len(figures) == 1:
-            owners.setdefault(figures[0], []).append(value)
+        if (number := _model_number(value)) is not None:
+            owners.setdefault(number, []).append(value)
     return [owning[0] for number, owning in owners.items() if number in said and len(owning) == 1]
 
 
 def said_by_number(value: str, text: str) -> re.Match[str] | None:
-    """Where the request says `value` by its number ("the 500" for `av500`), for a value with one
-    run of figures and letters besides."""
-    figures = re.findall(r"\d+", value)
-    if len(figures) != 1 or not re.search(r"[a-z]", value, re.IGNORECASE):
+    """Where the request says `value` by its number ("the 500" for `av500`)."""
+    number = _model_number(value)
+    if number is None:
         return None
-    return next((match for match in _THE_NUMBER.finditer(text) if match.group(1) == figures[0]), None)
+    return next((match for match in _THE_NUMBER.finditer(text) if match.group(1) == number), None)
+
+
+def _model_number(value: Any) -> str | None:
+    """The one run of figures of a value that has letters besides ("600" of `neo600`), or None."""
+    if not isinstance(value, str) or not re.search(r"[a-z]", value, re.IGNORECASE):
+        return None
+    figures = re.findall(r"\d+", value)
+    return figures[0] if len(figures) == 1 else None
 
 
 @functools.lru_cache(maxsize=1024)  # asked per alias of every enum of every tool ranked

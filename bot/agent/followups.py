@@ -127,12 +127,12 @@ def changes(text: str, previous: Previous) -> tuple[dict[str, Any], dict[str, st
     labels = {name: filled.sources[name] for name in new}
     # "and NRTH?" after the status of HLDR.B: the one span that fits a value the step had, with no
     # word around it to tell more (a full request would need one; a follow-up's "and" is enough)
+    params = {p.name: p for p in parameters(previous.spec)}
     for name, tied in filled.ties.items():
-        param = next((p for p in parameters(previous.spec) if p.name == name), None)
         if name not in new and len(tied) == 1 and name in previous.step.args and len(words_of(text)) <= SHORT \
-                and param is not None and restrictive(param.schema):  # a shape no everyday word has
+                and restrictive(params[name].schema):  # a shape no everyday word has
             new[name], labels[name] = tied[0], f"{name} {tied[0]} (in place of {previous.step.args[name]})"
-    strings = {p.name: p for p in parameters(previous.spec) if p.kind == "string"}
+    strings = {name: p for name, p in params.items() if p.kind == "string"}
     for name, value in list(new.items()):  # "same for 2026-12-03": the date's, not the DAG id's
         before = previous.step.args
         if name not in strings or not isinstance(value, str) or _written_alike(str(before.get(name, "")), value):

@@ -437,8 +437,8 @@ def _joined_forms(verb: str | None) -> list[str]:
     """A phrasal verb as people say it, with its object between or after ("lock it off", "lock off")."""
     if verb is None:
         return []
-    words = verb.split()
-    return [verb] if len(words) == 1 else [verb, *(f"{words[0]} {pronoun} {words[1]}" for pronoun in ("it", "them"))]
+    action, particle = verb.split()
+    return [verb, f"{action} it {particle}", f"{action} them {particle}"]
 
 
 def _synonym_sources(spec: ToolSpec) -> tuple[str, ...]:

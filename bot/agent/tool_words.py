@@ -58,7 +58,7 @@ def action_stems(spec: ToolSpec) -> set[str]:
 
 @functools.lru_cache(maxsize=1024)
 def _action_stems(first_word: str, summary: str) -> frozenset[str]:
-    verbs = [word for word in [first_word, description_verb(summary), joined_verb(summary)] if word]
+    verbs = [word for word in [first_word, description_verb(summary)] if word]
     found = {stem(verb) for verb in verbs}
     for verb in verbs:
         cls = synonym_class(verb)
