@@ -84,9 +84,12 @@ def described_by_gloss(prop: dict[str, Any], text: str) -> str | None:
     tanks)"): a gloss too long to be written whole. Like the glosses' examples, this chooses only a
     value that has a default to fall back on."""
     values = tuple(str(value) for value in prop.get("enum") or [] if isinstance(value, str) and value)
-    if "default" not in prop or not values:
+    if not values:
         return None
-    glosses = _example_glosses(values, str(prop.get("description") or ""))
+    description = str(prop.get("description") or "")
+    if "default" not in prop:
+        return _named_by_description(values, description, text)
+    glosses = _example_glosses(values, description)
     if not glosses:
         return None
     clauses = _clause_words(text)
@@ -95,6 +98,62 @@ def described_by_gloss(prop: dict[str, Any], text: str) -> str | None:
     if not best or best[0][1] < 2 or (len(best) > 1 and best[1][1] == best[0][1]):
         return None
     return best[0][0]
+
+
+def _named_by_description(values: tuple[str, ...], description: str, text: str) -> str | None:
+    """A required value named by a short form of the definite description its gloss gives it:
+    "the outpatients robot" for "rowa_opd (the outpatients pharmacy robot)", "the main robot" for
+    "rowa_main (the big robot in the main dispensary)". A gloss that opens with "the" and offers no
+    alternatives says which one thing the value is, so this is no guess, as examples would be
+    ("technical (the vessel or the linkspan)"). The request says it as "the" and two or three words
+    in a row, each a word of that gloss, one of them found in no other value's gloss or name and
+    one the description's noun for them all ("robot"), so a word of the gloss alone ("main") never
+    names it."""
+    described = _definite_glosses(values, description)
+    if not described:
+        return None
+    found: set[str] = set()
+    for clause in CLAUSE.split(text):
+        if not clause or _DENYING.search(clause):
+            continue
+        said = [stem(word) for word in words_of(clause)]
+        for start, word in enumerate(said):
+            if word != "the":
+                continue
+            for size in (2, 3):
+                phrase = said[start + 1:start + 1 + size]
+                if len(phrase) < size:
+                    break
+                for value, words, own, shared in described:
+                    if set(phrase) <= words and set(phrase) & own and set(phrase) & shared:
+                        found.add(value)
+    return next(iter(found)) if len(found) == 1 else None
+
+
+@functools.lru_cache(maxsize=512)
+def _definite_glosses(values: tuple[str, ...], description: str) -> tuple[tuple[str, frozenset[str], frozenset[str],
+                                                                                frozenset[str]], ...]:
+    """Each value whose gloss is one definite description ("the outpatients pharmacy robot"), with
+    its stemmed words, those no other value's gloss or name has, and those every such gloss has
+    (the noun they share: "robot" or "cabinet" is not shared by all, so a shared noun must be in
+    at least two glosses)."""
+    glossed = {}
+    for value in values:
+        glosses = parenthesised(value, description)
+        if len(glosses) == 1 and re.match(r"the\s", glosses[0].strip(), re.IGNORECASE) \
+                and len(_ALTERNATIVES.split(glosses[0])) == 1:
+            glossed[value] = frozenset(stem(word) for word in words_of(glosses[0])
+                                       if word not in STOPWORDS and len(word) >= 3)
+    if len(glossed) < 2:
+        return ()
+    named = {value: frozenset(stem(part) for part in re.split(r"[^a-z0-9]+", value.lower()) if part)
+             for value in values}
+    found = []
+    for value, words in glossed.items():
+        others = set().union(*(glossed.get(other, frozenset()) | named[other] for other in values if other != value))
+        shared = frozenset(word for word in words if sum(word in other for other in glossed.values()) >= 2)
+        found.append((value, words, frozenset(words - others), shared))
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=512)
