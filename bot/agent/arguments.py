@@ -31,6 +31,7 @@ from chatops.bot.agent.enums import (
     said_by_number,
     value_pattern,
 )
+from chatops.bot.agent.example_numbers import number_like_its_examples
 from chatops.bot.agent.filled import ENTITY_KINDS, FIT_POINTS, Filled, item_schema
 from chatops.bot.agent.flags import as_flag, yes_and_no, yes_or_no
 from chatops.bot.agent.free_text import fill_text, object_positions, with_hosts
@@ -271,6 +272,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
         if param.name in filled.args:
             continue
         value, written = number_for(param, counted, used_numbers, spec.summary, only_number=len(numeric) == 1)
+        if value is None and len(numeric) == 1 and spec.examples:  # "send P02 out at 20" as "… out at 20g"
+            value = number_like_its_examples(param, spec.examples, counted, used_numbers)
         if written and {form.lower() for form in written} & shaped:
             continue
         if value is not None and _named_for_a_text(value, params, entities.plain):
