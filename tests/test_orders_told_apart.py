@@ -941,3 +941,33 @@ async def test_leave_given_again_asks_for_the_way_back() -> None:
 async def test_guard_a_question_or_a_refusal_of_leave_is_no_way_back(text: str) -> None:
     outcome = await plan(text, MOULD_TOOLS)
     assert not any(step.tool == "unblock_mould" for step in getattr(outcome, "steps", [])), (text, outcome)
+
+
+_LOOMS = {"type": "enum", "values": ["jq_a", "jq_b"],
+          "description": "Loom: jq_a (the old jacquard loom by the window), jq_b (the new jacquard loom)"}
+LOOM_TOOLS = [
+    runbook("looms", "List the weaving looms: what each is weaving, its speed and whether it is paused", "read", {}),
+    runbook("pause_loom", "Pause a weaving loom so its warp can be mended", "write", {"loom": _LOOMS}),
+    runbook("resume_loom", "Resume a paused weaving loom: it starts weaving again", "write", {"loom": _LOOMS}),
+]
+
+
+async def test_going_on_again_asks_for_the_way_back() -> None:
+    """ "the old loom can carry on weaving" and "carry on with jq_b": going on with what was stopped
+    is doing it again, said in plain English, not with the way back's verb (session 24: the read of
+    the looms was planned, an action degraded to a read)."""
+    assert calls(await plan("warp's mended, the old loom can carry on weaving", LOOM_TOOLS)) == \
+        [("resume_loom", {"loom": "jq_a"})]
+    assert calls(await plan("the knot's out, carry on with jq_b", LOOM_TOOLS)) == [("resume_loom", {"loom": "jq_b"})]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("jq_b is paused, the weavers can carry on by hand",  # someone else goes on, not the loom
+                 marks=pytest.mark.xfail(strict=True, reason="older (before session 24's rule): 'carry on' is taken "
+                                         "for the loom's resume by its meaning, whoever goes on")),
+    "once the warp's mended, jq_a can carry on",  # a condition: not yet
+    "can jq_a carry on",  # a question
+])
+async def test_guard_others_going_on_or_leave_not_yet_given_is_no_way_back(text: str) -> None:
+    outcome = await plan(text, LOOM_TOOLS)
+    assert not any(step.tool == "resume_loom" for step in getattr(outcome, "steps", [])), (text, outcome)

@@ -82,7 +82,8 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
     """ "let TA.S1 take hall calls again": a state told with "again" and the words of the one way
     back whose description says it so ("it answers hall calls again"), when no change's own verb
     is asked ("restart nginx again" repeats the restart)."""
-    if not _AGAIN.search(wording) or any(c.action_hit for c in scored if c.spec.risk is not Risk.read):
+    if not (_AGAIN.search(wording) or _GOING_ON.search(wording)) or \
+            any(c.action_hit for c in scored if c.spec.risk is not Risk.read):
         return set()
     said = {stem(word) for word in words_of(wording) if word not in STOPWORDS} - _AS_BEFORE
     restoring = [c for c in writes if _says_as_before(c.spec.description) and (_leave_given(c, wording) or said & {
@@ -97,6 +98,10 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
 
 
 _AGAIN = re.compile(r"\bagain\b", re.IGNORECASE)
+# going on with what was stopped is doing it again: "the main robot can carry on picking", "let the 400
+# carry on", "carry on with screen 6" (plain English for continuing, not any domain's verb)
+_GO_ON = r"(?:carry\s+on|go\s+on|keep\s+going|crack\s+on|continue|proceed)\b"
+_GOING_ON = re.compile(rf"\b{_GO_ON}", re.IGNORECASE)
 # "KB30117 can run again", "FZ-04's fine to use again": leave given now to the thing itself, which opens
 # its clause; no "not" or "never" between (a refusal), no condition anywhere ("once QA signs, …"), and
 # no question tag at the end ("… can be used again right")
@@ -111,8 +116,26 @@ def _leave_given(candidate: Candidate, wording: str) -> bool:
     KB30117 can run again"), whatever its verb: a restriction lifted."""
     if _CONDITION.search(wording) or _TAG.search(wording):
         return False
-    return any(re.search(rf"(?:^|[,;:.!]\s*|\band\s+){re.escape(str(value))}{_LEAVE}", wording, re.IGNORECASE)
-               for value in candidate.filled.args.values() if isinstance(value, str) and value)
+    for value in candidate.filled.args.values():
+        if not isinstance(value, str) or not value:
+            continue
+        said = _said_as(value, candidate)
+        opening = rf"(?:^|[,;:.!]\s*|\band\s+)(?:{said})"
+        if re.search(rf"{opening}{_LEAVE}", wording, re.IGNORECASE) or \
+                re.search(rf"{opening}\s+(?:can|may)\s+{_GO_ON}", wording, re.IGNORECASE) or \
+                re.search(rf"(?:^|[,;:.!]\s*|\band\s+)(?:let\s+(?:{said})\s+{_GO_ON}|{_GO_ON}\s+with\s+(?:{said}))",
+                          wording, re.IGNORECASE):
+            return True
+    return False
+
+
+def _said_as(value: str, candidate: Candidate) -> str:
+    """How the request may write a value: as itself ("screen 6" too), or as "the" and a few words
+    ending in a noun of the tool's name when it names it another way ("the main robot" for
+    `rowa_main`, with `resume_robot`); "the pharmacists can carry on" names no robot."""
+    nouns = "|".join(re.escape(word) for word in own_name_words(candidate.spec)[1:] if len(word) >= 3)
+    named_by_noun = rf"|the\s+(?:[\w-]+\s+){{0,2}}?(?:{nouns})s?" if nouns else ""
+    return rf"{re.escape(value)}|[a-z]+\s+{re.escape(value)}{named_by_noun}"
 
 
 _POINTING = frozenset({"it", "them", "that", "this", "those", "these", "everything", "all", "her", "him"})
