@@ -90,6 +90,7 @@ class Hub:
         # (kept while a plan can still be approved: `agent.approval_ttl`, or while one runs)
         self.pinned = PinnedDefinitions(keep_for=config.agent.approval_ttl)
         self._sinks: list[Sink] = []
+        self._disabled: tuple[Config, dict, frozenset[str]] | None = None  # see `disabled_tools`
         self._observers: list[Observer] = []
         # the parts, each in its own module
         self.turns = Turns(self)
@@ -110,9 +111,18 @@ class Hub:
         self.redactor = Redactor(secrets)
         self.executor.redactor = self.redactor
 
+    def disabled_tools(self) -> frozenset[str]:
+        """`[tools] disabled` of the config in force: read once per config (a reload swaps the
+        config for a new one, `Runtime`; `Config.tool_options` validates a section at every call)."""
+        config = self.config
+        cached = self._disabled
+        if cached is None or cached[0] is not config or cached[1] is not config.tools:
+            cached = self._disabled = (config, config.tools, frozenset(config.tool_options.disabled))
+        return cached[2]
+
     def tools_for(self, user: UserRef) -> list[ToolSpec]:
         """The tools this user may ask for (enabled, and allowed by the policy)."""
-        disabled = set(self.config.tool_options.disabled)
+        disabled = self.disabled_tools()
         return [spec for spec in self.registry.specs()
                 if spec.name not in disabled and self.policy.may_request(user, spec).allowed]
 

@@ -128,42 +128,33 @@ class ThreadLocks:
                 async with self._leased(key):
                     yield
 
-    @contextlib.asynccontextmanager
-    async def hold_turn(self, key: str) -> AsyncIterator[TurnLease]:
+    def hold_turn(self, key: str) -> _TurnHold:
         """`hold` for a turn: the local lock now, the database lease with the turn's first store
-        operation (`TurnLease.take_with`), released with its answer or on leaving."""
-        async with self._local(key):
-            lease = TurnLease(self, key)
-            token = turn_lease.set(lease)
-            failed = False
-            try:
-                yield lease
-            except Exception:
-                failed = True
-                raise
-            finally:
-                turn_lease.reset(token)
-                lease.active = False
-                renewing = lease._stop_renewing()
-                if renewing is not None:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await renewing
-                if lease.taken and not lease.released:
-                    await self._give_back(key, failed)
+        operation (`TurnLease.take_with`), released with its answer or on leaving
+        (`async with locks.hold_turn(thread_id) as lease:`)."""
+        return _TurnHold(self, key)
 
     @contextlib.asynccontextmanager
     async def _local(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        self._users[key] = self._users.get(key, 0) + 1
+        lock = self._join(key)
         try:
             async with lock:
                 yield
         finally:
-            self._users[key] -= 1
-            if self._users[key] == 0:  # nobody holds it or waits for it: forget the thread
-                del self._users[key], self._locks[key]
+            self._leave(key)
+
+    def _join(self, key: str) -> asyncio.Lock:
+        """The thread's lock, counted as used until `_leave`."""
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        self._users[key] = self._users.get(key, 0) + 1
+        return lock
+
+    def _leave(self, key: str) -> None:
+        self._users[key] -= 1
+        if self._users[key] == 0:  # nobody holds it or waits for it: forget the thread
+            del self._users[key], self._locks[key]
 
     @contextlib.asynccontextmanager
     async def _leased(self, key: str) -> AsyncIterator[None]:
@@ -229,3 +220,46 @@ class ThreadLocks:
     def __len__(self) -> int:
         """How many threads have a lock right now (held or awaited)."""
         return len(self._locks)
+
+
+class _TurnHold:
+    """`ThreadLocks.hold_turn` as a plain async context manager (a turn enters one per message:
+    a generator-based one cost two generators and their frames more, issue 23): `_local`'s lock,
+    then a `TurnLease` current for the turn's task; on leaving, the lease's renewal stops and
+    whatever the answer did not release is given back (as after a failure when the turn raised),
+    before the lock is let go."""
+
+    __slots__ = ("_key", "_lease", "_lock", "_locks", "_token")
+
+    def __init__(self, locks: ThreadLocks, key: str) -> None:
+        self._locks = locks
+        self._key = key
+
+    async def __aenter__(self) -> TurnLease:
+        locks, key = self._locks, self._key
+        lock = locks._join(key)
+        try:
+            await lock.acquire()
+        except BaseException:
+            locks._leave(key)
+            raise
+        self._lock = lock
+        lease = self._lease = TurnLease(locks, key)
+        self._token = turn_lease.set(lease)
+        return lease
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: object) -> None:
+        locks, key, lease = self._locks, self._key, self._lease
+        try:
+            turn_lease.reset(self._token)
+            lease.active = False
+            renewing = lease._stop_renewing()
+            if renewing is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
+            if lease.taken and not lease.released:
+                await locks._give_back(key, isinstance(exc, Exception))
+        finally:
+            self._lock.release()
+            locks._leave(key)

@@ -47,7 +47,7 @@ from chatops.bot.thread_context import context_values
 from chatops.bot.thread_locks import TurnLease, turn_lease
 from chatops.storage.store import THREAD_BUSY, RoundAnswer, RoundEnd, ThreadBusy
 from chatops.tools.context import ToolContext
-from chatops.tools.registry import ToolArgumentError, ToolSpec
+from chatops.tools.registry import ToolArgumentError, ToolRegistry, ToolSpec
 
 if TYPE_CHECKING:
     from chatops.bot.agent.review import Review
@@ -124,6 +124,7 @@ class Turns:
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        self._specs_of: tuple[ToolRegistry, int, dict[str, ToolSpec]] | None = None  # see `_all_specs`
 
     # --- 1. receive ------------------------------------------------------------------------------
 
@@ -203,7 +204,9 @@ class Turns:
         if inbound.attachments or inbound.data_steps or not is_command(inbound.text) \
                 or is_reload_command(inbound.text):
             return None
-        request = PlanRequest(text=inbound.text, requester=inbound.user, tools=hub.tools_for(inbound.user), round=1)
+        # no tools offered: the review never reads them (a planner does), and what the policy
+        # refuses is asked below (`_refusal`), as on the general path
+        request = PlanRequest(text=inbound.text, requester=inbound.user, tools=[], round=1)
         outcome = parse_command(inbound.text, hub.registry)
         if not isinstance(outcome, Plan):
             return None
@@ -432,7 +435,15 @@ class Turns:
             step.fingerprint = spec.fingerprint() if spec else None
         from chatops.bot.agent.review import review  # the planner's checks: imported when first planning
 
-        return review(outcome, request, {spec.name: spec for spec in registry.specs()})
+        return review(outcome, request, self._all_specs(registry))
+
+    def _all_specs(self, registry: ToolRegistry) -> dict[str, ToolSpec]:
+        """Every spec of the registry by name, in name order (what the review is given): made once
+        per registry, and again when a tool joins it (a registry only grows; a reload makes a new one)."""
+        cached = self._specs_of
+        if cached is None or cached[0] is not registry or cached[1] != len(registry):
+            cached = self._specs_of = (registry, len(registry), {spec.name: spec for spec in registry.specs()})
+        return cached[2]
 
     def _refusal(self, requester: UserRef, plan: Plan) -> str | None:
         """Why the policy refuses this plan to its requester, or None."""
@@ -441,7 +452,7 @@ class Turns:
             spec = hub.registry.get(step.tool)
             if spec is None:
                 continue  # fails as a step error the planner can see
-            if spec.name in hub.config.tool_options.disabled:
+            if spec.name in hub.disabled_tools():
                 return f"The tool {spec.name} is disabled here."
             verdict = hub.policy.may_request(requester, spec)
             if not verdict.allowed:
@@ -494,20 +505,23 @@ class Turns:
         turn.settled()
         with self.hub.pinned.holding(plan):  # however long its steps run
             if plan.status is PlanStatus.running:
-                await self.run_plan(plan, turn, started=True, running=running)
+                await self.run_plan(plan, turn, started=True, running=running, own=True)
             else:
                 await self._run_steps(plan, turn, leading_reads_only=True)
 
-    async def run_plan(self, plan: Plan, turn: Turn, *, started: bool = False, running: str | None = None) -> None:
+    async def run_plan(self, plan: Plan, turn: Turn, *, started: bool = False, running: str | None = None,
+                       own: bool = False) -> None:
         """Run a plan just read from (or written to) the store: `plan` holds its current state;
         `running` is a step the store already started. The last step's outcome is stored with
         the plan's end, and with the answer when the hub answers from the results itself (one
-        transaction, `Store.finish_round`)."""
+        transaction, `Store.finish_round`). `own`: the plan is this turn's alone (just proposed
+        here and shown as an event of its own), so its steps are run in place, not on copies."""
         hub = self.hub
         if not started and not await hub.store.transition_plan(plan.id, (PlanStatus.approved,), PlanStatus.running):
             return  # someone else is running it, or it was interrupted
         ending = RoundEnding(answers=not self._reviews(plan, turn))
-        finished = await self._run_steps(plan, turn, leading_reads_only=False, running=running, ending=ending)
+        finished = await self._run_steps(plan, turn, leading_reads_only=False, running=running, ending=ending,
+                                         copy=not own)
         failed = any(step.status in (StepStatus.failed, StepStatus.interrupted) for step in finished.steps)
         if ending.stored is None:  # no step ended the round (none ran, or one failed before the last)
             settled = await hub.store.transition_plan(plan.id, (PlanStatus.running,),
@@ -528,15 +542,16 @@ class Turns:
         await self.after_round(finished, turn)
 
     async def _run_steps(self, plan: Plan, turn: Turn, *, leading_reads_only: bool, running: str | None = None,
-                         ending: RoundEnding | None = None) -> Plan:
+                         ending: RoundEnding | None = None, copy: bool = True) -> Plan:
         """Run approved steps in order; a failure skips the rest. With `leading_reads_only`, run
         only the read-only steps before the first one that waits for approval. `running` is a
         step the store already started; with `ending`, the last step's outcome is stored with the
         plan's end (see `_finish_last_step`). Returns the plan as it now stands (kept in step
         with the store, so it need not be read back; its steps are copies, `plan`'s stay as
-        they were, and nothing here changes a step's arguments, so they need no deep copy)."""
+        they were, and nothing here changes a step's arguments, so they need no deep copy; without
+        `copy`, the caller's own plan is kept in step instead)."""
         hub = self.hub
-        current = plan.model_copy(update={"steps": [step.model_copy() for step in plan.steps]})
+        current = plan.model_copy(update={"steps": [step.model_copy() for step in plan.steps]}) if copy else plan
         failed = False
         for position, step in enumerate(current.steps):
             if leading_reads_only and step.risk is not Risk.read:
@@ -544,7 +559,8 @@ class Turns:
             if step.status is not StepStatus.approved:
                 continue
             spec, problem = hub.pinned.spec_for(step, hub.registry)
-            problem = problem or hub.executor.check(step, spec=spec)
+            if step.id != running:  # (a step the store started runs whatever this would say)
+                problem = problem or hub.executor.check(step, spec=spec)
             if problem is not None and step.id != running:
                 if await hub.store.fail_unstarted_step(step.id, problem):
                     step.status, step.error = StepStatus.failed, problem
@@ -593,8 +609,8 @@ class Turns:
         hub = self.hub
         answer = None
         if ending.answers:
-            as_if_won = step.model_copy()
-            _settle_step(as_if_won, StepStatus.succeeded if outcome.ok else StepStatus.failed, outcome)
+            as_if_won = step.model_copy(update=_settled(StepStatus.succeeded if outcome.ok else StepStatus.failed,
+                                                        outcome))
             steps = [as_if_won if other.id == step.id else other for other in current.steps]
             ending.text = hub.redactor.text(summarize_steps(steps, knowledge=hub.knowledge)) or ""
             answer = RoundAnswer(thread=turn.thread, text=ending.text, ends_turn_of=turn.message_id, claim=turn.claim)
@@ -688,6 +704,12 @@ def _settle_step(step: Step, status: StepStatus, outcome: StepResult) -> None:
     """Mirror a finished step's stored state on the in-memory plan."""
     step.status, step.result, step.summary = status, outcome.result, outcome.summary
     step.error, step.duration_ms, step.outcome = outcome.error, outcome.duration_ms, outcome.outcome
+
+
+def _settled(status: StepStatus, outcome: StepResult) -> dict[str, object]:
+    """The fields `_settle_step` sets, for a copy made with them."""
+    return {"status": status, "result": outcome.result, "summary": outcome.summary, "error": outcome.error,
+            "duration_ms": outcome.duration_ms, "outcome": outcome.outcome}
 
 
 def _step_event(plan: Plan, step: Step, status: StepStatus, **fields: object) -> StepEvent:

@@ -57,16 +57,23 @@ def _asks_for(request: PlanRequest, specs: Mapping[str, ToolSpec],
     it did, or that was proposed in it and waits for an approval (it passed this review when it was
     proposed, so the user's own words asked for it then): a repeat of it, with a value replaced, is
     asked for, though the words name it only by reference."""
-    from chatops.bot.agent.asked import asks_for  # imports provenance, which imports nothing of this
-
-    repeatable = {step.tool for plan in request.earlier for step in plan.steps
-                  if step.status in (StepStatus.succeeded, StepStatus.failed, StepStatus.proposed)}
-    own = own_text(request.text)[0] if own is None else own
-    again = bool(REPEAT.search(own) or REPLACE.search(own) or MAKE_IT_VALUE.match(own))
+    # what the user's words and the thread's earlier plans say is read when a step first asks (only
+    # a write or danger step in a turn carrying data does, `provenance.mark`): a `!command` turn of
+    # read-only steps never pays for it
+    facts: list[tuple[str, bool, set[str]]] = []
 
     def asked(spec: ToolSpec, texts: list[str]) -> bool:
+        from chatops.bot.agent.asked import asks_for  # imports provenance, which imports nothing of this
+
+        if not facts:
+            words = own_text(request.text)[0] if own is None else own
+            again = bool(REPEAT.search(words) or REPLACE.search(words) or MAKE_IT_VALUE.match(words))
+            repeatable = {step.tool for plan in request.earlier for step in plan.steps
+                          if step.status in (StepStatus.succeeded, StepStatus.failed, StepStatus.proposed)}
+            facts.append((words, again, repeatable))
+        words, again, repeatable = facts[0]
         # "should we stop ahu-02@annex?" … "Want me to?" … "ok do it": the question became the order
-        order = question_consented_to(own, request.history, spec.name)
+        order = question_consented_to(words, request.history, spec.name)
         accepted = offer is not None and spec.name == offer.name  # "yes do it" to the bot's offer of it
         return accepted or (again and spec.name in repeatable) or \
             asks_for(spec, [*texts, *([order] if order else [])], specs.values())
@@ -78,12 +85,19 @@ def _picked_by_user(request: PlanRequest, own: str | None = None) -> Callable[[A
     """Whether a value stands in the row of the last step's output that the user's own words
     point at ("cancel the black friday one": the campaign id of that row). Only the user's typed
     words choose the row; an attachment saying "the notebook one" chooses nothing."""
-    from chatops.bot.agent.pointed_rows import pointed_row
+    rows: list[Any] = []  # the row, found when a value is first asked about (a risky tainted step only)
 
-    own = own_text(request.text)[0] if own is None else own
-    last = next((step for plan in reversed(request.earlier) for step in reversed(plan.steps)), None)
-    row = pointed_row(own, last) if last is not None else None
-    return lambda value: row is not None and appears(value, row.text)
+    def picked(value: Any) -> bool:
+        if not rows:
+            from chatops.bot.agent.pointed_rows import pointed_row
+
+            words = own_text(request.text)[0] if own is None else own
+            last = next((step for plan in reversed(request.earlier) for step in reversed(plan.steps)), None)
+            rows.append(pointed_row(words, last) if last is not None else None)
+        row = rows[0]
+        return row is not None and appears(value, row.text)
+
+    return picked
 
 
 def review(plan: Plan, request: PlanRequest, specs: Mapping[str, ToolSpec]) -> Review:
