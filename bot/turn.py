@@ -702,8 +702,8 @@ def _busy(received: tuple) -> bool:
 
 def _settle_step(step: Step, status: StepStatus, outcome: StepResult) -> None:
     """Mirror a finished step's stored state on the in-memory plan."""
-    step.status, step.result, step.summary = status, outcome.result, outcome.summary
-    step.error, step.duration_ms, step.outcome = outcome.error, outcome.duration_ms, outcome.outcome
+    for name, value in _settled(status, outcome).items():
+        setattr(step, name, value)
 
 
 def _settled(status: StepStatus, outcome: StepResult) -> dict[str, object]:
