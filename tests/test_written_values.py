@@ -281,3 +281,15 @@ async def test_an_order_to_look_at_what_only_a_reads_pattern_takes_is_a_step_of_
     a look at a serial only kiosk tools take; two steps."""
     assert calls(await plan("check 448201 and reboot 448207", KIOSK_TOOLS)) == \
         [("kiosk_health", {"kiosk": "448201"}), ("reboot_kiosk", {"kiosk": "448207"})]
+
+
+def test_a_value_of_several_words_is_named_in_the_plural() -> None:
+    """ "any hot spots at holme?" asks for bins in the state `hot_spot`: the last of a value's words
+    in the plural names it, as a one-word value's plural does ("faults"); a longer word ("hot
+    spotter") does not."""
+    from chatops.bot.agent.enums import enum_matches
+
+    states = ["any", "ok", "hot_spot", "aerating"]
+    assert enum_matches(states, "any hot spots at holme?") == ["hot_spot"]
+    assert enum_matches(states, "is there a hot spot in B07") == ["hot_spot"]
+    assert enum_matches(states, "the hot spotter is off") == []

@@ -295,7 +295,7 @@ def value_pattern(value: str) -> str:
     """The pattern of a value as people write it: whole, and a value of several words joined by
     "-" or "_" also with a space or nothing between them ("packet loss" for `packet-loss`), or a
     determiner ("failed its BD"), a final "s" of its words also as a possessive ("st mary's"), a word
-    of four letters or more also in the plural ("faults"); never a
+    of four letters or more also in the plural ("faults"), as the last of several words ("hot spots"); never a
     part of a dotted name ("de" of the channel "sport1.de.hd", "mx1" of "mx1.mail.corp": a host
     is matched as a host, `enum_hosts`)."""
     words = re.split(r"[-_\s]", value)
@@ -305,7 +305,10 @@ def value_pattern(value: str) -> str:
     between = _BETWEEN if words[0].lower() not in STOPWORDS else r"[-_ ]?"
     joined = between.join(parts) if len(parts) > 1 and all(parts) else re.escape(value)
     # "any faults" for `fault`; not a count of things after a number ("3 nights" is no `night`)
-    written = rf"(?:{joined}|(?<!\d\s){joined}e?s)" if value.isalpha() and len(value) >= 4 else joined
+    # and "any hot spots" for `hot_spot`: the last of several words in the plural too
+    plural = (value.isalpha() and len(value) >= 4) or (
+        len(parts) > 1 and all(parts) and words[-1].isalpha() and len(words[-1]) >= 3 and not words[-1].endswith("s"))
+    written = rf"(?:{joined}|(?<!\d\s){joined}e?s)" if plural else joined
     return rf"(?<![\w-])(?<!\w\.){written}(?![\w-])(?!\.\w)"  # not a part of "sport1.de.hd"
 
 
