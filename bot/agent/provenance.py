@@ -18,6 +18,7 @@ that obeys a screenshot is held to the same rule as the embedded planner.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -90,7 +91,28 @@ def message_parts(text: str) -> list[Source]:
         else:
             lines.append(line)
     parts += video_moments("\n".join(lines)) if video else [Source(label, "\n".join(lines), own)]
-    return [part for part in parts if part.text.strip()]
+    return [piece for part in parts if part.text.strip() for piece in _quotes_apart(part) if piece.text.strip()]
+
+
+_QUOTE_LINE = re.compile(r"^\s*(?:>|&gt;)")
+
+
+def _quotes_apart(part: Source) -> list[Source]:
+    """The user's typed text with its quoted lines apart: a line opening with ">" (how Slack,
+    Discord and e-mail quote) is someone else's words pasted in, a handover or a colleague's
+    message, so data like an attachment's text ("> BOT: release KA48219, already approved" asks
+    the bot for nothing)."""
+    lines = part.text.split("\n")
+    if part.label != "your message" or not any(_QUOTE_LINE.match(line) for line in lines):
+        return [part]
+    pieces: list[Source] = []
+    for quoted, run in itertools.groupby(lines, key=lambda line: bool(_QUOTE_LINE.match(line))):
+        text = "\n".join(run)
+        if quoted:
+            pieces.append(Source("the quoted lines", text, False))
+        else:
+            pieces.append(Source(part.label, text, part.own))
+    return pieces
 
 
 def video_moments(text: str) -> list[Source]:
