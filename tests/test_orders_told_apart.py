@@ -971,3 +971,25 @@ async def test_going_on_again_asks_for_the_way_back() -> None:
 async def test_guard_others_going_on_or_leave_not_yet_given_is_no_way_back(text: str) -> None:
     outcome = await plan(text, LOOM_TOOLS)
     assert not any(step.tool == "resume_loom" for step in getattr(outcome, "steps", [])), (text, outcome)
+
+
+FLOOD_TOOLS = [
+    runbook("barriers", "Show the flood barriers: raised or lowered, and the river level at each", "read", {}),
+    runbook("raise_barrier", "Raise a flood barrier across a road: the road is closed to traffic", "write",
+            {"barrier": {"pattern": "^FB[0-9]{2}$", "description": "barrier id, e.g. FB04"}}),
+    runbook("declare_flood_alert", "Declare a flood alert for a district: sirens sound and schools close",
+            "danger", {"district": {"type": "enum", "values": ["east", "west", "centre"], "description": "district"},
+                       "level": {"type": "enum", "values": ["amber", "red"], "description": "alert level"}}),
+]
+
+
+@pytest.mark.parametrize("text", [
+    "if we declare red for the east, do the schools there still close? it's half term, FB04's side",
+    "if we raise FB04 do the buses still get through? the depot's on that road",
+])
+async def test_a_change_asked_about_in_a_conditional_question_is_not_made(text: str) -> None:
+    """ "if we declare red …, do the schools still close?" asks what a change would do; a remark
+    after the question ("it's half term") does not make it an order (session 24: the alert was
+    declared, a danger step in front of an approver that nobody asked for)."""
+    outcome = await plan(text, FLOOD_TOOLS)
+    assert not any(step.tool != "barriers" for step in getattr(outcome, "steps", [])), (text, outcome)

@@ -261,7 +261,7 @@ HOW_TO = re.compile(
     # "if we cap hq at 50 kW do the cars charging now stop?": a change's outcome asked about, in a
     # conditional that ends in a question ("if it's down, restart it" is an order: no question)
     r"(?:if|when|once)\s+(?:we|i|you|they|someone)\s+[^?]{1,80}?\b(?:do|does|did|will|would|is|are|can|could|"
-    r"won'?t|doesn'?t|don'?t)\s+[^?]{1,80}\?\s*$)",
+    r"won'?t|doesn'?t|don'?t)\s+[^?]{1,80}\?(?:\s*$|\s+(?!(?:if|then|so|and|but|otherwise|else)\b)\w))",
     re.IGNORECASE,
 )
 # Where a how-to or hypothetical question ends: what follows it ("would flushing mx2 help? whats

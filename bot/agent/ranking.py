@@ -249,12 +249,15 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         return []
     if _asks_for_knowledge(text, candidates, scored):  # "who owns billing-api?", "what's our refund policy"
         return []
-    if HOW_TO.search(text):  # "how do I roll back a release?" asks how, not for the rollback
+    how_to = bool(HOW_TO.search(text))
+    if how_to:  # "how do I roll back a release?" asks how, not for the rollback
         if not _asks_more_than_how(text):
             return []  # nor for a read its values happen to fit ("how do I start a postmortem for INC-2291?")
         candidates = [c for c in candidates if c.spec.risk is Risk.read]
     if not candidates and not named_a_change:
         candidates = by_values(scored, entities, question, top)
+        if how_to:  # "if we raise FB04 do the buses get through? the depot's on it": FB04 is no order either
+            candidates = [c for c in candidates if c.spec.risk is Risk.read]
     elif all(c.filled.missing for c in candidates) and not named_a_change:
         # "check ledger-sync in eu": `tcp_check` has the verb and no port; the job status takes
         # every value the request gives, and leads those that would have to ask for one
@@ -262,7 +265,7 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         for candidate in complete:
             candidate.score = max(candidate.score, round(max(c.score for c in candidates) + CLEAR_MARGIN, 2))
         candidates = complete + candidates
-    elif not question and not HOW_TO.search(text):
+    elif not question and not how_to:
         candidates = value_for_a_change(candidates, scored, entities, top) + candidates
     parts = [part for part in REQUEST_SPLIT.split(entities.wording) if part and part.strip()]
     if len(parts) == 1:
