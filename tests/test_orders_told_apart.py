@@ -993,3 +993,27 @@ async def test_a_change_asked_about_in_a_conditional_question_is_not_made(text: 
     declared, a danger step in front of an approver that nobody asked for)."""
     outcome = await plan(text, FLOOD_TOOLS)
     assert not any(step.tool != "barriers" for step in getattr(outcome, "steps", [])), (text, outcome)
+
+
+def test_a_change_found_by_meaning_must_take_the_time_the_order_gives() -> None:
+    """ "bypass the sorters on dmr for 45 mins": the encoder read the way back of a diversion
+    (which takes no time) as closest, and it was planned, a change the opposite way (session 24,
+    final28). A change found by meaning alone is not asked for when it leaves aside how long the
+    order's change lasts; how long something already lasted ("down for 2 hours") is no such time."""
+    from chatops.bot.agent.by_values import lasting_for
+    from chatops.bot.agent.ranking import _clearly_asked
+
+    line = {"type": "enum", "values": ["north", "south"], "description": "packing line"}
+    divert = runbook("divert_to_rework", "Divert a packing line to rework for the given minutes", "write",
+                     {"line": line, "minutes": {"type": "int", "min": 1, "max": 240, "default": 30,
+                                                "description": "minutes diverted"}})
+    end = runbook("end_rework_diversion", "End the rework diversion of a packing line", "write", {"line": line})
+    text = "skip the palletiser on north for 45 mins, labels are smudged"
+    entities = extract_entities(text)
+    back, out = score_tool(end, entities), score_tool(divert, entities)
+    for candidate in (back, out):
+        candidate.similarity = 0.6
+    assert not _clearly_asked(back, 0.6, wording=entities.wording)
+    assert _clearly_asked(out, 0.6, wording=entities.wording)
+    assert lasting_for("it's been down for 2 hours, bounce it") == frozenset()
+    assert lasting_for("take lane 5 out for an hour") == frozenset({("1", "3600", "60")})

@@ -101,6 +101,29 @@ def target_values(entities: Entities) -> frozenset[tuple[str, ...]]:
     return frozenset(found)
 
 
+_FOR_A_TIME = re.compile(r"\bfor\s+(?:an?\s+|the\s+next\s+)?(\d+)?\s*"
+                         r"(sec|secs|seconds?|mins?|minutes?|hrs?|hours?|days?)\b", re.IGNORECASE)
+_TOLD = re.compile(r"\b(?:been|was|were|has|had|have|is|are|since|already)\b(?:\s+\S+){0,3}\s*$", re.IGNORECASE)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def lasting_for(wording: str) -> frozenset[tuple[str, ...]]:
+    """How long the order's change is to last ("bypass the sorters on dmr for 45 mins", "for an
+    hour"), in its first clause, in the forms a parameter may take it (45, 2700 seconds, 0.75 hours
+    are not written: minutes 45, hours 1, or seconds); a change found by meaning that takes no such
+    value is not the one asked for (the way back of a diversion takes no time)."""
+    order = next((part for part in CLAUSE.split(wording) if part and part.strip()), "")
+    found = set()
+    for match in _FOR_A_TIME.finditer(order):
+        if _TOLD.search(order[: match.start()]):
+            continue  # "it's been down for 2 hours": how long something lasted, no order's time
+        count = int(match.group(1) or 1)
+        seconds = count * _SECONDS[match.group(2)[0].lower()]
+        forms = {str(count), str(seconds)} | {str(seconds // size) for size in (60, 3600) if seconds % size == 0}
+        found.add(tuple(sorted(forms)))
+    return frozenset(found)
+
+
 def leaves_a_target(candidate: Candidate, targets: frozenset[tuple[str, ...]]) -> bool:
     """Whether the tool's arguments leave aside a value the order changes something to."""
     return any(values_left(candidate, set(forms)) == len(forms) for forms in targets)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 
 from chatops.bot.agent.actions import asked_actions, change_verbs_asked, tool_actions
 from chatops.bot.agent.brought_back import brought_back, not_the_way_back, way_back_from
-from chatops.bot.agent.by_values import by_values, leaves_a_target, target_values, value_for_a_change
+from chatops.bot.agent.by_values import by_values, lasting_for, leaves_a_target, target_values, value_for_a_change
 from chatops.bot.agent.candidate import Candidate
 from chatops.bot.agent.clause_scope import acts_on_another_object
 from chatops.bot.agent.clauses import opens_with, without_until_clauses
@@ -121,7 +121,7 @@ def _clearly_asked(candidate: Candidate, top_similarity: float, question: bool =
         return False  # an order to look, or a subject named, is not a change found by meaning
     return not question and similarity is not None and similarity >= ACTION_SIMILARITY and \
         similarity >= top_similarity and similarity - runner_up >= SIMILARITY_TIE and \
-        not leaves_a_target(candidate, targets)
+        not leaves_a_target(candidate, targets | lasting_for(wording))
 
 
 def _grant_the_action(candidate: Candidate, said: str, why: str) -> None:
