@@ -82,18 +82,6 @@ FAIRGROUND = [
 ]
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("stop R07, someone's injured on the platform", "medical"),
-    ("stop R07, thunderstorm coming", "weather"),
-])
-async def test_a_story_told_plainly_but_briefly_still_chooses(text: str, reason: str) -> None:
-    """A short story is less like "stop ride because of medical" as a whole than a long one, though
-    it leads the other values as clearly (session 24: the floor of likeness went from 0.40 to 0.35,
-    measured on the 106 positives of the earlier sets with final28 held out: 25 chosen right, 0
-    wrong, no bare order filled; `bench/results/issue19-implied-values-margins-24.txt`)."""
-    assert calls(await plan(text, FAIRGROUND)) == [("stop_ride", {"ride": "R07", "reason": reason})]
-
-
 async def test_guard_a_story_far_from_every_value_is_asked() -> None:
     """ "lightning about" reads closest to `crowd` (0.26): far below the floor, so the user is
     asked which reason, never given a wrong one."""

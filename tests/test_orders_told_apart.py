@@ -953,12 +953,12 @@ LOOM_TOOLS = [
 
 
 async def test_going_on_again_asks_for_the_way_back() -> None:
-    """ "the old loom can carry on weaving" and "carry on with jq_b": going on with what was stopped
+    """ "the old loom can carry on weaving" and "let jq_b carry on": going on with what was stopped
     is doing it again, said in plain English, not with the way back's verb (session 24: the read of
     the looms was planned, an action degraded to a read)."""
     assert calls(await plan("warp's mended, the old loom can carry on weaving", LOOM_TOOLS)) == \
         [("resume_loom", {"loom": "jq_a"})]
-    assert calls(await plan("the knot's out, carry on with jq_b", LOOM_TOOLS)) == [("resume_loom", {"loom": "jq_b"})]
+    assert calls(await plan("the knot's out, let jq_b carry on", LOOM_TOOLS)) == [("resume_loom", {"loom": "jq_b"})]
 
 
 @pytest.mark.parametrize("text", [

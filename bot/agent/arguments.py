@@ -273,7 +273,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
             continue
         value, written = number_for(param, counted, used_numbers, spec.summary, only_number=len(numeric) == 1)
         if value is None and len(numeric) == 1 and spec.examples:  # "send P02 out at 20" as "… out at 20g"
-            value = number_like_its_examples(param, spec.examples, counted, used_numbers)
+            value = number_like_its_examples(param, spec.examples, counted, used_numbers,
+                                             tuple(str(v) for v in filled.args.values() if isinstance(v, str)))
         if written and {form.lower() for form in written} & shaped:
             continue
         if value is not None and _named_for_a_text(value, params, entities.plain):

@@ -86,8 +86,12 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
             any(c.action_hit for c in scored if c.spec.risk is not Risk.read):
         return set()
     said = {stem(word) for word in words_of(wording) if word not in STOPWORDS} - _AS_BEFORE
-    restoring = [c for c in writes if _says_as_before(c.spec.description) and (_leave_given(c, wording) or said & {
-        stem(word) for word in words_of(_first_sentence(c.spec.description)) if word not in STOPWORDS})]
+    # "again" with the way back's own words asks for it; going on ("carry on") only as leave given to
+    # the thing itself ("BB04 can carry on"), not "the handlers can carry on, BB04 is still off"
+    described = bool(_AGAIN.search(wording))
+    restoring = [c for c in writes if _says_as_before(c.spec.description) and (_leave_given(c, wording) or (
+        described and said & {stem(word) for word in words_of(_first_sentence(c.spec.description))
+                               if word not in STOPWORDS}))]
     if len(restoring) != 1:
         return set()
     # "01L1's hydraulics are leaking again, take it off the run": another change whose whole name the
@@ -99,7 +103,8 @@ def _as_before_again(scored: list[Candidate], writes: list[Candidate], wording: 
 
 _AGAIN = re.compile(r"\bagain\b", re.IGNORECASE)
 # going on with what was stopped is doing it again: "the main robot can carry on picking", "let the 400
-# carry on", "carry on with screen 6" (plain English for continuing, not any domain's verb)
+# carry on" (plain English for continuing, not any domain's verb; "carry on with X" is too often the
+# work on X: "carry on with the E4 inspection")
 _GO_ON = r"(?:carry\s+on|go\s+on|keep\s+going|crack\s+on|continue|proceed)\b"
 _GOING_ON = re.compile(rf"\b{_GO_ON}", re.IGNORECASE)
 # "KB30117 can run again", "FZ-04's fine to use again": leave given now to the thing itself, which opens
@@ -121,12 +126,21 @@ def _leave_given(candidate: Candidate, wording: str) -> bool:
             continue
         said = _said_as(value, candidate)
         opening = rf"(?:^|[,;:.!]\s*|\band\s+)(?:{said})"
-        if re.search(rf"{opening}{_LEAVE}", wording, re.IGNORECASE) or \
-                re.search(rf"{opening}\s+(?:can|may)\s+{_GO_ON}", wording, re.IGNORECASE) or \
-                re.search(rf"(?:^|[,;:.!]\s*|\band\s+)(?:let\s+(?:{said})\s+{_GO_ON}|{_GO_ON}\s+with\s+(?:{said}))",
-                          wording, re.IGNORECASE):
+        if re.search(rf"{opening}{_LEAVE}", wording, re.IGNORECASE):
+            return True
+        if _KEPT.search(wording):
+            continue  # "E4 can carry on, no wait, leave it stopped", "keep E4 stopped and carry on"
+        # going on, with nothing after but the clause's end or what it does ("can carry on picking"):
+        # "carry on with E4's repair", "E4 can carry on being stopped" are no leave
+        if re.search(rf"(?:{opening}\s+(?:can|may)|(?:^|[,;:.!]\s*|\band\s+)let\s+(?:{said}))\s+{_GO_ON}"
+                     rf"(?:\s+(?!being\b)[a-z]+ing)?\s*(?:$|[,;.!]|\b(?:now|please|pls)\b)", wording, re.IGNORECASE):
             return True
     return False
+
+
+# a state kept or an order taken back: "E4 stays stopped", "keep E4 stopped", "no wait, leave it"
+_KEPT = re.compile(r"\b(?:stays?|remains?|keep|leave|no\s+wait|actually|hold\s+on|other|others|rest)\b",
+                   re.IGNORECASE)
 
 
 def _said_as(value: str, candidate: Candidate) -> str:

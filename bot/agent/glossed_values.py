@@ -110,24 +110,46 @@ def _named_by_description(values: tuple[str, ...], description: str, text: str) 
     one the description's noun for them all ("robot"), so a word of the gloss alone ("main") never
     names it."""
     described = _definite_glosses(values, description)
-    if not described:
-        return None
+    if not described or _SET_APART.search(text):
+        return None  # "the tall fermenter is fine, crash chill the other one": it is set apart
     found: set[str] = set()
     for clause in CLAUSE.split(text):
         if not clause or _DENYING.search(clause):
             continue
-        said = [stem(word) for word in words_of(clause)]
+        written = words_of(clause)
+        said = [stem(word) for word in written]
         for start, word in enumerate(said):
-            if word != "the":
-                continue
+            if word != "the" or (start and written[start - 1].lower() in _NOT_THE_OBJECT):
+                continue  # "the one next to the tall fermenter", "older than the tall one"
             for size in (2, 3):
                 phrase = said[start + 1:start + 1 + size]
                 if len(phrase) < size:
                     break
+                if re.search(r"['’]s$", written[start + size]) or \
+                        re.match(r"['’]s\b", clause[_end_of(clause, written, start + size):]):
+                    continue  # "the tall fermenter's glycol": something of it
                 for value, words, own, shared in described:
                     if set(phrase) <= words and set(phrase) & own and set(phrase) & shared:
                         found.add(value)
     return next(iter(found)) if len(found) == 1 else None
+
+
+# words that set the thing named apart from what is asked ("the other one", "leave X alone", "except X")
+_SET_APART = re.compile(r"\b(?:other|others|another|except|besides|alone|apart\s+from|rather\s+than|instead)\b",
+                        re.IGNORECASE)
+# words before "the …" that make it something else's place or measure, not the order's object
+# ("on the holme dryer", "in the main robot" name where the order acts, and stay)
+_NOT_THE_OBJECT = frozenset({"to", "of", "than", "into", "from", "by", "beside", "near", "behind", "next", "like",
+                             "under", "over", "past", "after", "before", "leave", "except", "besides", "but",
+                             "without", "skip", "not"})
+
+
+def _end_of(clause: str, written: list[str], last: int) -> int:
+    """Where in the clause its `last`-th word ends (words as `words_of` reads them)."""
+    position = 0
+    for word in written[: last + 1]:
+        position = clause.lower().index(word.lower(), position) + len(word)
+    return position
 
 
 @functools.lru_cache(maxsize=512)

@@ -49,9 +49,11 @@ from chatops.tools.registry import ToolSpec
 
 ABSOLUTE_MARGIN = 0.02  # cosines; chosen on final…final24 (bench/experiments/implied_values.py)
 LIFT_MARGIN = 0.08
-# below it the request is not about this tool at all: the tool was a weak guess (0.40 until session 24;
-# 0.35 on final…final27 with final28 held out: 25 right, 0 wrong, no bare order filled, held out 6 / 14)
-CLOSE_ENOUGH = 0.35
+# below it the request is not about this tool at all: the tool was a weak guess. 0.35 was tried in
+# session 24 (25 right and 0 wrong on final…final27 against 21 at 0.40, held-out final28 6 / 14 against
+# 5), then put back: its red team found stories about another thing ("L02 got stopped in the gusts
+# yesterday", "gusts have eased, the rope's jammed") choosing `wind` between 0.35 and 0.40
+CLOSE_ENOUGH = 0.4
 
 
 def value_text(spec: ToolSpec, value: Any, param: Param) -> str:

@@ -110,6 +110,11 @@ def one_step_each(chosen: Candidate, args: dict[str, Any], sources: dict[str, st
     return steps
 
 
+# a part that is only a thing named by a short description ("and the old fermenter")
+_A_THING_ALONE = re.compile(r"\s*(?:and\s+|also\s+)?the\s+[\w'’-]+(?:\s+[\w'’-]+){0,2}\s*(?:too|as\s+well)?[.!?]*\s*",
+                            re.IGNORECASE)
+
+
 def same_action_again(clause: str, steps: list[Step], tools: list[ToolSpec]) -> Step | None:
     """ "... on mx1 and on mx2", "restart nginx on web-1 and web-2": a part with no words of its
     own, only values, asks for the part before's step again with those values in place of the
@@ -138,6 +143,8 @@ def same_action_again(clause: str, steps: list[Step], tools: list[ToolSpec]) -> 
         own, filled_args = [], dict([twin])
     else:
         filled_args = filled.args
+        if filled_args and _A_THING_ALONE.fullmatch(clause):
+            own, opens = [], True  # "crash chill fv2 and the old fermenter": the old one is chilled too
     if own or not opens or not filled_args or (filled.guessed and twin is None) or \
             any(value == steps[-1].args.get(name) or isinstance(steps[-1].args.get(name), list)
                 for name, value in filled_args.items()):
