@@ -271,6 +271,14 @@ def _fewer_index_writes(db: Any) -> None:
         db.execute("DROP INDEX IF EXISTS idx_events_received_at")
 
 
+def _finish_round_by_primary_key(db: Any) -> None:
+    """v19: on PostgreSQL, `finish_round` v2, whose UPDATEs find the step, the plan and the message
+    by primary key instead of walking every running step, running plan and unfinished turn
+    (issue 23, `storage/pg_functions.py`). SQLite runs the operation in Python: nothing to do there."""
+    if not _is_sqlite(db):
+        pg_functions.create_v19(db)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [
     _initial,
     _step_summaries_and_decision_source,
@@ -290,6 +298,7 @@ MIGRATIONS: list[Callable[[Any], None]] = [
     _turn_claims,
     _server_functions,
     _fewer_index_writes,
+    _finish_round_by_primary_key,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -25,7 +25,8 @@ from chatops.storage.alert_groups import LINK_KIND, LINK_PLATFORM
 from chatops.storage.views import TITLE
 
 RECEIVE_PLANNED = "chatops_receive_planned_v1"
-FINISH_ROUND = "chatops_finish_round_v1"
+FINISH_ROUND_V1 = "chatops_finish_round_v1"
+FINISH_ROUND = "chatops_finish_round_v2"  # migration 19 (`FINISH_ROUND_V2_SQL`)
 THREAD_VIEW = "chatops_thread_view_v1"
 
 # `p`: lease {thread_id, owner, now, cutoff} or null; event {platform, event_id, received_at,
@@ -95,7 +96,7 @@ $fn$
 # next_round {message_id, owner, claim, round} or null. Returns {step_won, plan_settled,
 # answer_stored, next_round_held}.
 FINISH_ROUND_SQL = f"""
-CREATE OR REPLACE FUNCTION {FINISH_ROUND}(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION {FINISH_ROUND_V1}(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
     n bigint;
     s jsonb := p->'step';
@@ -236,8 +237,34 @@ $fn$
 
 DEFINITIONS = (RECEIVE_PLANNED_SQL, FINISH_ROUND_SQL, THREAD_VIEW_SQL)
 
+# v2 of `finish_round` (migration 19): the same statements in the same order, but its three
+# conditional UPDATEs find their row by primary key. In v1 the planner served them from the small
+# indexes their other condition matches (`steps_running` for `status = 'running'`,
+# `idx_plans_status_expires_at` for the plan's, `messages_unfinished_turns` for `turn_ended_at IS
+# NULL`) and filtered on the id: every running step, running plan and unfinished turn (with their
+# index entries not yet vacuumed) was visited per call, about 100 of each at 100 clients (auto_explain,
+# issue 23, `bench/results/issue23-pg-server-24.txt`). Spelled here so that no index but the primary
+# key matches: `status = 'running' COLLATE "C"` (equality under the deterministic default collation
+# is byte equality: the same rows) and `num_nulls(turn_ended_at) = 1` (the same rows; the planner
+# simplifies `(turn_ended_at IS NULL) = true` back to the predicate) imply no partial index's
+# predicate and match no other index's column collation.
+FINISH_ROUND_V2_SQL = (
+    FINISH_ROUND_SQL.replace(FINISH_ROUND_V1, FINISH_ROUND)
+    .replace("WHERE id = s->>'id' AND status = 'running'", "WHERE id = s->>'id' AND status = 'running' COLLATE \"C\"")
+    .replace("WHERE id = pl->>'id' AND status IN ('running')",
+             "WHERE id = pl->>'id' AND status = 'running' COLLATE \"C\"")
+    .replace("AND turn_ended_at IS NULL;", "AND num_nulls(turn_ended_at) = 1;")
+)
+assert FINISH_ROUND_V2_SQL.count('COLLATE "C"') == 2 and FINISH_ROUND_V2_SQL.count("num_nulls(turn_ended_at) = 1;") == 3
+
 
 def create(db: Any) -> None:
-    """The migration's body on PostgreSQL (a SQLite store runs the same operations in Python)."""
+    """Migration 17's body on PostgreSQL (a SQLite store runs the same operations in Python)."""
     for definition in DEFINITIONS:
         db.execute(definition)
+
+
+def create_v19(db: Any) -> None:
+    """Migration 19's body on PostgreSQL: `finish_round` v2 beside v1 (a replica of the previous
+    release, in a rolling upgrade, still calls v1)."""
+    db.execute(FINISH_ROUND_V2_SQL)

@@ -268,3 +268,64 @@ async def test_a_call_through_libpq_fails_as_psycopg_would(open_store: Any) -> N
     with pytest.raises(StorageUnavailable):
         await store._dispatch(cut_off, kind="write")
     assert await store._dispatch(divide, "2", kind="write") == "5"
+
+
+def test_finish_round_finds_its_rows_by_primary_key_among_many_running() -> None:
+    """v2 (migration 19): the step's, the plan's and the turn's UPDATEs go by primary key, not
+    through `steps_running`, `idx_plans_status_expires_at` or `messages_unfinished_turns` (v1 walked
+    every running step, running plan and unfinished turn per call: ~100 each at 100 clients).
+    Read from auto_explain's plans of the nested statements, past plpgsql's five custom plans."""
+    import json
+
+    import psycopg
+
+    from chatops.storage.migrations import migrate
+    from chatops.storage.pg_functions import FINISH_ROUND
+    from chatops.storage.postgres import PgDatabase
+
+    url = shared_server().create_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(PgDatabase(conn))
+        conn.execute("INSERT INTO threads (id, platform, channel, external_id, title, created_at, updated_at) "
+                     "VALUES ('t', 'web', 'c', 't', '', '2026', '2026')")
+        conn.execute("INSERT INTO messages (id, thread_id, role, platform, text, created_at, owner) "
+                     "SELECT 'm' || g, 't', 'user', 'web', 'x', '2026-' || g, 'proc' FROM generate_series(1, 400) g")
+        conn.execute("INSERT INTO plans (id, thread_id, message_id, round, goal, status, created_at, expires_at, "
+                     "owner) SELECT 'p' || g, 't', 'm' || g, 1, 'g', 'running', '2026', '2027', 'proc' "
+                     "FROM generate_series(1, 400) g")
+        conn.execute("INSERT INTO steps (id, plan_id, position, tool, status, owner) "
+                     "SELECT 's' || g, 'p' || g, 0, 'ping', 'running', 'proc' FROM generate_series(1, 400) g")
+        # statistics taken when nothing ran (a fresh database, or one between bursts), as the
+        # planner saw them in the bench; then 400 turns under way at once
+        for table in ("messages", "plans", "steps"):
+            conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+        conn.execute("UPDATE steps SET status = 'succeeded'")
+        conn.execute("UPDATE plans SET status = 'succeeded'")
+        conn.execute("UPDATE messages SET turn_ended_at = '2026'")
+        conn.execute("VACUUM ANALYZE messages, plans, steps")
+        conn.execute("UPDATE steps SET status = 'running'")
+        conn.execute("UPDATE plans SET status = 'running'")
+        conn.execute("UPDATE messages SET turn_ended_at = NULL")
+        plans: list[str] = []
+        conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+        conn.execute("LOAD 'auto_explain'")
+        for setting, value in (("log_min_duration", "0"), ("log_nested_statements", "on"),
+                               ("log_level", "notice")):
+            conn.execute(f"SET auto_explain.{setting} = {value}")
+        for k in range(1, 8):
+            payload = {"step": {"id": f"s{k}", "status": "succeeded", "result": "{}", "error": None, "summary": "up",
+                                "finished_at": "2026", "duration_ms": 1.0, "outcome": "ok", "owner": "proc",
+                                "won_kind": "step.succeeded", "detail": "{}", "at": "2026"},
+                       "plan": {"id": f"p{k}", "ok": True, "at": "2026"},
+                       "answer": {"thread_id": "t", "platform": "web", "channel": "c", "external_id": "t",
+                                  "id": f"a{k}", "text": "up", "now": "2026", "message_id": f"m{k}", "owner": "proc",
+                                  "claim": None, "release": True, "dropped_detail": "{}"},
+                       "next_round": None}
+            plans.clear()
+            conn.execute("BEGIN")
+            result = conn.execute(f"SELECT {FINISH_ROUND}(%s::jsonb)", [json.dumps(payload)]).fetchone()
+            conn.execute("ROLLBACK")
+            assert result is not None and result[0]["answer_stored"] is True
+    updates = {table: next(p for p in plans if f"Update on {table}" in p) for table in ("steps", "plans", "messages")}
+    for table, plan in updates.items():
+        assert f"Index Scan using {table}_pkey" in plan, plan
