@@ -578,10 +578,13 @@ async function openThread(id) {
   state.threadId = id;
   history.replaceState(null, "", `#thread=${encodeURIComponent(id)}`);
   try {
-    showView(await api("GET", `/api/v1/threads/${encodeURIComponent(id)}`), { scroll: true });
+    const view = await api("GET", `/api/v1/threads/${encodeURIComponent(id)}`);
+    // another thread opened meanwhile (a second link, a click): this answer is stale, not shown
+    if (state.threadId !== id) return;
+    showView(view, { scroll: true });
     setStatus("");
   } catch (error) {
-    setStatus(`Could not open the thread: ${error.message}`, true);
+    if (state.threadId === id) setStatus(`Could not open the thread: ${error.message}`, true);
   }
   loadThreads();
 }
