@@ -135,8 +135,7 @@ WATER = [
     "boost W05 at 6ish",                                  # a time of day ("ish" read as a unit)
     "boost W05 at 7 on the dot",                          # a time of day
     "boost W05 at 12 noon",                               # a time of day
-    pytest.param("boost W05, pressure dropped at 11 tonight",  # when it happened
-                 marks=pytest.mark.xfail(strict=True, reason='older: fails on 8735d14 too (another path)')),
+    "boost W05, pressure dropped at 11 tonight",          # when it happened (older; fixed at session 24's end)
     "boost W05, we'll review at 30",                      # minutes / a review point
     "boost W05, the hydrant at 42 Mill Lane is dry",      # a house number
     "boost W05, customers at 9 Elm Road have no water",   # a house number

@@ -85,6 +85,23 @@ def _counts_something_else(number: int, param: Param, entities: Entities) -> boo
     return False
 
 
+def _counts_a_noun_of_its_own(number: int, param: Param, summary: str, entities: Entities) -> bool:
+    """Whether the number found only near the tool's own words counts the noun written after it, a
+    noun neither the parameter nor the tool speaks of ("3 people", "2 vans"): then it is that
+    noun's count, not this parameter's value."""
+    tokens = words_of(entities.plain)
+    known = {stem(word) for word in [*identifier_words(param.name), *words_of(str(param.schema.get("description", ""))),
+                                     *words_of(summary)]}
+    for index, token in enumerate(tokens[:-1]):
+        if token == str(number):
+            if index and tokens[index - 1] in COUNT_WORDS:
+                return False  # "last 25 texts": how many of its own things to list
+            after = tokens[index + 1]
+            return after.isalpha() and len(after) >= 3 and after not in _TIME_WORDS and after not in STOPWORDS \
+                and not is_unit(after) and stem(after) not in known
+    return False
+
+
 _TIME_WORDS = frozenset({"s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr",
                          "hrs", "hour", "hours", "d", "day", "days", "w", "week", "weeks", "y", "yr", "yrs", "year",
                          "years", "more", "times"})
@@ -356,6 +373,8 @@ def number_for(param: Param, entities: Entities, used: set[int], summary: str, *
         near = near_number(anchors, entities, names, used)  # "sev 2", "proc 28133" (Process id)
     if near is None and only_number:  # its own words first: "set 16 to 10 amps" is 10, though "set" is the tool's
         near = near_number(anchors | summary_stems(summary) | COUNT_WORDS, entities, names, used)
+        if near is not None and _counts_a_noun_of_its_own(near, param, summary, entities):
+            near = None  # "send G12 out, 3 people on the headland": people, not the dose
     if near is not None and near not in used and fits_bounds(near, param.schema) and \
             not _counts_something_else(near, param, entities):
         return near, set()
