@@ -9,6 +9,7 @@ is proposed only when it alone takes every value, in one clause, with evidence f
 
 from __future__ import annotations
 
+import functools
 import re
 
 from chatops.bot.agent.brought_back import not_the_way_back
@@ -107,6 +108,7 @@ _TOLD = re.compile(r"\b(?:been|was|were|has|had|have|is|are|since|already)\b(?:\
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every candidate a request's ranking weighs by meaning
 def lasting_for(wording: str) -> frozenset[tuple[str, ...]]:
     """How long the order's change is to last ("bypass the sorters on dmr for 45 mins", "for an
     hour"), in its first clause, in the forms a parameter may take it (45, 2700 seconds, 0.75 hours

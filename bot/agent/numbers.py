@@ -77,29 +77,35 @@ def _counts_something_else(number: int, param: Param, entities: Entities) -> boo
     unit = time_unit(param)
     if unit is None:
         return False
-    tokens = words_of(entities.plain)
-    for index, token in enumerate(tokens[:-1]):
-        if token == str(number):
-            after = tokens[index + 1]
-            return after.isalpha() and not after.startswith(unit[:3]) and after not in _TIME_WORDS
-    return False
+    around = _words_around(number, entities)
+    if around is None:
+        return False
+    after = around[1]
+    return after.isalpha() and not after.startswith(unit[:3]) and after not in _TIME_WORDS
 
 
 def _counts_a_noun_of_its_own(number: int, param: Param, summary: str, entities: Entities) -> bool:
     """Whether the number found only near the tool's own words counts the noun written after it, a
     noun neither the parameter nor the tool speaks of ("3 people", "2 vans"): then it is that
     noun's count, not this parameter's value."""
-    tokens = words_of(entities.plain)
+    around = _words_around(number, entities)
+    if around is None or around[0] in COUNT_WORDS:
+        return False  # "last 25 texts": how many of its own things to list
+    after = around[1]
     known = {stem(word) for word in [*identifier_words(param.name), *words_of(str(param.schema.get("description", ""))),
                                      *words_of(summary)]}
+    return after.isalpha() and len(after) >= 3 and after not in _TIME_WORDS and after not in STOPWORDS \
+        and not is_unit(after) and stem(after) not in known
+
+
+def _words_around(number: int, entities: Entities) -> tuple[str, str] | None:
+    """The words just before and after the request's first writing of `number` ("" before the
+    first word), or None when nothing follows it."""
+    tokens = words_of(entities.plain)
     for index, token in enumerate(tokens[:-1]):
         if token == str(number):
-            if index and tokens[index - 1] in COUNT_WORDS:
-                return False  # "last 25 texts": how many of its own things to list
-            after = tokens[index + 1]
-            return after.isalpha() and len(after) >= 3 and after not in _TIME_WORDS and after not in STOPWORDS \
-                and not is_unit(after) and stem(after) not in known
-    return False
+            return (tokens[index - 1] if index else ""), tokens[index + 1]
+    return None
 
 
 _TIME_WORDS = frozenset({"s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr",
