@@ -124,6 +124,7 @@ def _issue19_sets() -> list[Path]:
     the twenty-seventh, written blind by a helper who never saw the planner,
     the twenty-eighth, written blind by a helper who never saw the planner,
     the twenty-ninth, written blind by a helper who never saw the planner,
+    the thirtieth, written blind by a helper who never saw the planner,
     a red team's set (red19:
     requests written to make the planner propose a wrong change, before it was run; tuned on since:
     bench/results/issue19-red19.txt), then the tuning set."""
@@ -131,7 +132,7 @@ def _issue19_sets() -> list[Path]:
                               "final8", "final9", "final10", "final11", "final12", "final13",
                               "final14", "final15", "final16", "final17", "final18", "final19", "final20", "final21",
                               "final22", "final23", "final24", "final25", "final26", "final27", "final28",
-                              "final29",
+                              "final29", "final30",
                               "red19",
                               "tuning")
             for path in sorted((HERE / "data" / "issue19" / part).glob("*.jsonl"))]
