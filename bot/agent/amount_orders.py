@@ -13,6 +13,7 @@ import re
 from chatops.bot.agent.entities import Entities, stem
 from chatops.bot.agent.filled import Filled
 from chatops.bot.agent.lexicon import CLAUSE, LIGHT_VERBS, QUESTION, STOPWORDS
+from chatops.bot.agent.number_words import WORDS
 from chatops.bot.agent.param_kinds import Param, parameters
 from chatops.bot.agent.phrases import at_verb
 from chatops.bot.agent.tool_words import own_name_words
@@ -21,13 +22,21 @@ from chatops.bot.agent.verb_senses import amount_direction, changes_amount, is_v
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
 
+# "ten more minutes", "5 extra mins", "another 10 minutes", "an extra hour": more of an amount, whatever the verb
+_MORE = re.compile(rf"(?<![\w.])(?:\d{{1,5}}|{WORDS})\s+(?:more|extra|additional|further)\b|"
+                   r"\b(?:another|a\s+further|an\s+extra|an\s+additional)\b", re.IGNORECASE)
 
-def same_way(own_names: list[str], lead: str | None, entities: Entities) -> str | None:
+
+def same_way(own_names: list[str], lead: str | None, entities: Entities, spec: ToolSpec | None = None) -> str | None:
     """The order's verb when it changes an amount the same way as the tool's own verb ("extend"
     and "grow" both increase, by WordNet), and the request gives the amount (a number or a size):
-    "drop vol-3" alone is no shrink."""
+    "drop vol-3" alone is no shrink. "Ten more minutes" asks for an increase whatever its verb,
+    for a tool that increases an amount in the unit said ("give pharaoh.york ten more minutes" for
+    `add_time`, "Add minutes to the clock"; not "order another 500 tonnes" for a tool of no tonnes)."""
     own = [word for word in (*own_names[:1], lead) if word]
     ways = {way for word in own for way in amount_direction(word)}
+    if ways == {"up"} and spec is not None and _MORE.search(entities.wording) and _in_its_unit(spec, entities):
+        return "more"
     if len(ways) != 1 or not (entities.numbers or entities.sizes or entities.percentages):
         return None
     for asked in verbs_asked(entities.wording, known_too=True):
@@ -106,3 +115,11 @@ def _names_the_parameter(word: str, param: Param) -> bool:
     scheme): "the event plan" names the value, "the event check" another thing."""
     own = {stem(part) for part in re.findall(r"[a-z]+", f"{param.name} {param.schema.get('description', '')}".lower())}
     return stem(word.strip(".,;:!?")) in own
+
+
+def _in_its_unit(spec: ToolSpec, entities: Entities) -> bool:
+    """Whether a duration the request gives is in a unit one of the tool's numbers names ("minutes"
+    for a parameter `minutes`, or "Minutes to add to the clock")."""
+    units = {stem(unit) for _, unit in entities.durations}
+    return any(param.kind in ("int", "number") and units & {stem(word) for word in re.findall(
+        r"[a-z]+", f"{param.name} {param.schema.get('description', '')}".lower())} for param in parameters(spec))

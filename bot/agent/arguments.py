@@ -48,6 +48,7 @@ from chatops.bot.agent.numbers import named_near, number_after, number_for, refu
 from chatops.bot.agent.open_ended import (
     number_named_by_its_word,
     puts_it_off,
+    zero_as_told,
     zero_for_all,
     zero_for_no_end,
     zero_for_none,
@@ -265,6 +266,8 @@ def fill_arguments(spec: ToolSpec, entities: Entities) -> Filled:
                 FIT_POINTS["anchor", "string"])
         elif zero_for_none(param, entities.plain) is not None:  # "skip the dry" where "0 means no drying"
             put(param, 0, f"{param.name} 0 (its description's 0 leaves it out)", FIT_POINTS["anchor", "string"])
+        elif zero_as_told(param, entities.plain) is not None:  # "stop feeding RFT:012" where "0 stops feeding"
+            put(param, 0, f"{param.name} 0 (what its description's 0 does is asked)", FIT_POINTS["anchor", "string"])
         if off:
             filled.typed_fit += FIT_POINTS["enum", "enum"]
             filled.verb_value = True

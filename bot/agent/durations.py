@@ -160,11 +160,39 @@ def durations_in(text: str) -> list[tuple[int, str]]:
     return found
 
 
+# "ten more minutes", "5 extra mins", "two further hours": a count of more of a unit is a count of it
+_MORE_OF = re.compile(rf"(?<![\w.])({WORDS}|\d{{1,5}})\s+(?:more|extra|additional|further)\s+"
+                      rf"({_SPOKEN_OR_SHORT}s?|{_UNIT})\b", re.IGNORECASE)
+# "another ten minutes", "a further 10 mins", "an extra hour": the article says one more, the count how many
+_ANOTHER = re.compile(r"\b(?:another|a\s+further|an\s+extra|an\s+additional)\s+(?=(?:[a-z]+[\s-]+)?\w+\b)",
+                      re.IGNORECASE)
+
+
+def _plain_counts(text: str) -> str:
+    """The text with "more" taken out of a count of a unit ("ten more minutes" read as "ten
+    minutes"), of the same length so that where each duration stands stays true."""
+    def count_and_unit(match: re.Match[str]) -> str:
+        said = f"{match.group(1)} {match.group(2)}"
+        return said + " " * (len(match.group(0)) - len(said))
+
+    text = _MORE_OF.sub(count_and_unit, text)
+    # "another ten minutes" is ten minutes; "another hour" is one ("for an hour", as the one-unit reading needs)
+    return _ANOTHER.sub(lambda match: ("for an " if text[match.end():match.end() + 1].lower() in "aeiouh" else "for a ")
+                        .ljust(len(match.group(0))) if _one_of_a_unit(text[match.end():]) else
+                        " " * len(match.group(0)), text)
+
+
+def _one_of_a_unit(rest: str) -> bool:
+    """Whether the words after "another" are a unit alone ("another hour"), not a count of it."""
+    return re.match(rf"{_SPOKEN_OR_SHORT}\b", rest, re.IGNORECASE) is not None
+
+
 @functools.lru_cache(maxsize=1024)
 def _spans(text: str) -> tuple[tuple[tuple[int, str], int, int], ...]:
     """Each duration the text writes with where it stands (see `durations_in`); read once per text
     for `durations_in` and `durations_told` both."""
     found: list[tuple[tuple[int, str], int, int]] = []
+    text = _plain_counts(text)
 
     def add(duration: tuple[int, str] | None, match: re.Match[str]) -> None:
         if duration is not None:

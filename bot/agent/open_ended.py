@@ -178,3 +178,24 @@ def _describes_the_next(rest: str) -> bool:
     """Whether the words after a left-out word go on naming a thing it describes ("problems")."""
     following = re.match(r"\s+([a-z]+)", rest, re.IGNORECASE)
     return following is not None and following.group(1).lower() not in STOPWORDS
+
+
+# "0 stops feeding", "0 pauses the sync", "0 = disables alerts": what 0 does, said as a verb and its object
+_ZERO_DOES = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*([a-z]+)\s+(?:the\s+|its\s+|all\s+)?([a-z]+)\b",
+                        re.IGNORECASE)
+
+
+def zero_as_told(param: Param, text: str) -> int | None:
+    """0 for a number whose description says what 0 does as a verb and its object ("Syrup per day in
+    ml; 0 stops feeding"), when the request orders that very thing ("stop feeding RFT:012"): the
+    same verb and object by their stems, the object right after the verb or one word on. Both sides
+    are the tool author's words and the user's, not a list of this code's."""
+    if param.kind not in ("int", "number"):
+        return None
+    does = _ZERO_DOES.search(str(param.schema.get("description", "")))
+    if does is None or does.group(1).lower() in STOPWORDS or does.group(2).lower() in STOPWORDS:
+        return None
+    verb, thing = stem(does.group(1).lower()), stem(does.group(2).lower())
+    words = [stem(word) for word in re.findall(r"[a-z]+", text.lower())]
+    return 0 if any(word == verb and thing in words[index + 1:index + 3]
+                    for index, word in enumerate(words)) else None

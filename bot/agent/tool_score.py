@@ -7,6 +7,7 @@ it is cached per pair; the ranking then compares the scores and decides what was
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import replace
@@ -21,6 +22,7 @@ from chatops.bot.agent.clauses import without_until_clauses
 from chatops.bot.agent.entities import (
     STOPWORDS,
     Entities,
+    is_english,
     name_words,
     stem,
     words_of,
@@ -126,8 +128,9 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
     # "heatng" is one slip from "heating", two from its stem "heat": slips are measured on the words as written
     written = {text: phrase[0] for text, phrase in phrases.items() if len(phrase) == 1 and " " not in text}
     either = known | set(written)
-    clauses = [[token if token in known else (_slip_of(token, either, written) or abbreviation_of(token, known)
-                                              or skeleton_of(token, single) or token)
+    as_typed = _as_typed(entities.wording)
+    clauses = [[token if token in known else (_slip_of(token, either, written, as_typed.get(token))
+                                              or abbreviation_of(token, known) or skeleton_of(token, single) or token)
                 for token in clause] for clause in clauses]  # "restrat": "restart"; "cert": "certificate"; "fwd"
     tokens = [token for clause in clauses for token in clause]
     covered: set[int] = set()
@@ -255,7 +258,7 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
             matched.append(unseen[0])
             labels.append(f"+{SYNONYM_POINTS:g} {unseen[0]!r} (means {unseen[1]!r} in WordNet)")
             verb_hit = action_hit = True
-    if not action_hit and spec.risk is not Risk.read and (alike_way := same_way(own_names, lead, entities)):
+    if not action_hit and spec.risk is not Risk.read and (alike_way := same_way(own_names, lead, entities, spec)):
         score += SYNONYM_POINTS  # "extend vmfs-ds14 to 4 TiB" for `grow_lun`: both ways to increase
         matched.append(alike_way)
         labels.append(f"+{SYNONYM_POINTS:g} {alike_way!r} (changes the amount the same way, in WordNet)")
@@ -316,11 +319,25 @@ def _score_tool(spec: ToolSpec, entities: Entities) -> Candidate:
                      described=bool(description_hits), subject_opens=subject_opens and not action_hit)
 
 
-def _slip_of(token: str, vocabulary: set[str], written: dict[str, str]) -> str | None:
+def _slip_of(token: str, vocabulary: set[str], written: dict[str, str], typed: str | None = None) -> str | None:
     """The stem a typing slip stands for, the slip measured against the tool's stems and its words
-    as written alike (one pass): a written word gives its stem."""
+    as written alike (one pass): a written word gives its stem. A stem cut shorter than the word
+    typed is measured as typed too: "opne" stems to "opn", three letters no slip rule reads, yet it
+    is one swap from "open" (while "lates" stems to "lat", which is "late": a word, no slip)."""
     found = typo_of(token, vocabulary)
+    if found is None and typed is not None and len(token) < 4 <= len(typed) and not is_english(token):
+        found = typo_of(typed, vocabulary)
     return written.get(found, found) if found is not None else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _as_typed(wording: str) -> dict[str, str]:
+    """Each stem of the request's words with the word it was typed as (the first, when several
+    words share a stem)."""
+    typed: dict[str, str] = {}
+    for word in words_of(wording):
+        typed.setdefault(stem(word), word)
+    return typed
 
 
 # Verbs that only say "make a new X": with one of them, the X is the action ("add_comment": comment
