@@ -79,3 +79,14 @@ async def test_an_order_for_what_a_parameters_0_does_asks_for_that_tool() -> Non
     tools = [*VENT_TOOLS, MISTER]
     assert calls(await plan("stop misting B4, the cuttings are rotting", tools)) == \
         [("set_mister", {"zone": "B4", "ml": 0})]
+
+
+def test_a_part_of_one_value_written_with_an_s_after_it_names_that_value() -> None:
+    """ "coolant's down to 9%" names `coolant_loss` as "the coolant is down" does: the "'s" is a
+    verb or an owner, not part of the word."""
+    from chatops.bot.agent.enums import enum_matches
+
+    values = ["coolant_loss", "relocation", "vendor_service"]
+    assert enum_matches(values, "coolant's down to 9% on the 500, ramp it down") == ["coolant_loss"]
+    assert enum_matches(values, "coolant’s leaking on the 500, ramp it down") == ["coolant_loss"]
+    assert enum_matches(values, "the coolant is down to 9% on the 500, ramp it down") == ["coolant_loss"]

@@ -107,7 +107,9 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
     if not found:  # "which slides are open?" for `slide_open`: every word of one value, close together in a clause
         found = _parts_told_apart(values, text)
     if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
-        written = {word for word in words_of(text) if word not in STOPWORDS and word.isalpha() and len(word) >= 5
+        # ("helium's down to 9%": the word is "helium", its "'s" a verb or an owner)
+        bare = (re.sub(r"['’]s$", "", word) for word in words_of(text))
+        written = {word for word in bare if word not in STOPWORDS and word.isalpha() and len(word) >= 5
                    and not is_unit(word) and stem(word) not in own}  # "3 hours" names no `after-hours`
         parted = {value: _naming_parts(value, text) for value in values
                   if isinstance(value, str) and re.search(r"[a-z][_-][a-z]", value.lower())}
@@ -254,10 +256,12 @@ def _naming_parts(value: str, text: str) -> set[str]:
 def _describes_another(word: str, clauses: list[list[str]]) -> bool:
     """Whether every time `word` is written it stands before another word of its clause that it
     describes ("external doors"), is denied ("it's not the projector") or is a verb after its
-    subject ("when I return"), not a word of grammar ("the projector in", "mains is")."""
+    subject ("when I return"), not a word of grammar ("the projector in", "mains is", the "s" of a
+    curly "coolant’s" split off)."""
     at = [(words, index) for words in clauses for index, written in enumerate(words) if written == word]
     return bool(at) and all((index + 1 < len(words) and words[index + 1].isalpha() and
-                             words[index + 1] not in STOPWORDS) or _denied_or_done(words[max(0, index - 2):index])
+                             words[index + 1] not in STOPWORDS and words[index + 1] != "s")
+                            or _denied_or_done(words[max(0, index - 2):index])
                             for words, index in at)
 
 
