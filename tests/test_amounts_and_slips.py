@@ -90,3 +90,10 @@ def test_a_part_of_one_value_written_with_an_s_after_it_names_that_value() -> No
     assert enum_matches(values, "coolant's down to 9% on the 500, ramp it down") == ["coolant_loss"]
     assert enum_matches(values, "coolant’s leaking on the 500, ramp it down") == ["coolant_loss"]
     assert enum_matches(values, "the coolant is down to 9% on the 500, ramp it down") == ["coolant_loss"]
+
+
+async def test_a_thing_and_a_mistyped_status_with_a_please_asks_for_a_look() -> None:
+    """ "vent staus pls": the look is asked for, as without the "pls"; no change that would have to ask
+    for its vent (`open_vent` asked for one)."""
+    assert calls(await plan("vent staus pls", VENT_TOOLS)) == [("vents", {})]
+    assert calls(await plan("ticket staus please", PARKING_TOOLS)) == [("bays", {})]

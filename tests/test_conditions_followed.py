@@ -70,3 +70,40 @@ async def test_an_action_read_as_the_check_that_ran_is_not_run_again() -> None:
     stopped = _ran("lane_status", {"lane": 4}, "problem", "lane 4: pinsetter STOPPED since 19:02, no game")
     outcome = await plan(text, LANE_TOOLS, executed=[stopped], round=2)
     assert isinstance(outcome, Answer) and "STOPPED" in outcome.text, outcome
+
+
+BOOTH = {"pattern": "^[a-z]+\\.(north|south)$", "description": "booth id, <name>.<site>, e.g. karaoke.north"}
+BOOTH_TOOLS = [
+    runbook("booths", "List the sound booths at a site: door locked or open, session, time left", "read",
+            {"site": {"type": "enum", "values": ["north", "south"], "description": "site"}}),
+    runbook("lock_booth", "Lock a sound booth's door", "write", {"booth": BOOTH}),
+    runbook("unlock_booth", "Unlock a sound booth's door", "write", {"booth": BOOTH}),
+]
+BAY = {"type": "int", "min": 1, "max": 40, "description": "Bay number"}
+HANGAR = {"pattern": "^[0-9]{4}-[A-Z]{3}$", "description": "hangar id, e.g. 1150-LDS"}
+BAY_TOOLS = [
+    runbook("hangar_status", "Show one hangar: its bays, which are blocked, which are free", "read",
+            {"hangar": HANGAR}),
+    runbook("block_bay", "Block a bay of a hangar so nothing is parked in it", "write", {"hangar": HANGAR, "bay": BAY}),
+    runbook("unblock_bay", "Unblock a bay of a hangar", "write", {"hangar": HANGAR, "bay": BAY}),
+]
+
+
+async def test_a_dotted_id_the_condition_names_is_what_its_pronoun_stands_for() -> None:
+    """ "if studio.north still has its door open, lock it": `it` is studio.north, named in the
+    condition though no digit is in it, not the site the check listed."""
+    text = "check the north booths and if studio.north still has its door open, lock it"
+    found = _ran("booths", {"site": "north"}, "problem", "BOOTH  DOOR  SESSION\nstudio.north  OPEN  -\n"
+                                                         "karaoke.north  locked  31:00")
+    assert calls(await plan(text, BOOTH_TOOLS, executed=[found], round=2)) == \
+        [("lock_booth", {"booth": "studio.north"})]
+    fine = _ran("booths", {"site": "north"}, "ok", "BOOTH  DOOR  SESSION\nstudio.north  locked  -")
+    assert isinstance(await plan(text, BOOTH_TOOLS, executed=[fine], round=2), Answer)
+
+
+async def test_a_noun_and_its_number_the_condition_names_is_what_its_pronoun_stands_for() -> None:
+    """ "check 1150-LDS and if bay 31 is still blocked, unblock it": bay 31 of the hangar checked."""
+    text = "check 1150-LDS and if bay 31 is still blocked, unblock it"
+    found = _ran("hangar_status", {"hangar": "1150-LDS"}, "problem", "1150-LDS: 40 bays, 2 blocked (bay 31, bay 7)")
+    assert calls(await plan(text, BAY_TOOLS, executed=[found], round=2)) == \
+        [("unblock_bay", {"bay": 31, "hangar": "1150-LDS"})]

@@ -64,10 +64,17 @@ _SUBJECT = re.compile(r"^(?:the\s+)?(?P<subject>[^\s,;]*\d[^\s,;]*)(?:'s)?\s+"
 _PRONOUN = re.compile(r"\b(?:it|him|her|them)\b", re.IGNORECASE)
 
 
+# "vault.leeds still has its maglocks released", "door 31 is still blocked": a name of a dotted or
+# joined id, or a noun and its number, before the verb that tells its state
+_NAMED_SUBJECT = re.compile(r"^(?:the\s+)?(?P<subject>[a-z][\w-]*[._:@/][\w.:@/-]*[a-z0-9]|[a-z]{3,}\s+#?\d+[a-z]?)"
+                            r"(?:'s|’s)?\s+(?:is|are|was|has|have|still|isn'?t|hasn'?t)\b", re.IGNORECASE)
+
+
 def condition_subject(condition: str) -> str | None:
     """The thing a condition names, when it is written like a value: "T2/R05" of "T2/R05 is still
-    stopped"; None for "it's still parked" or "the door's unlocked"."""
-    subject = _SUBJECT.match(condition.strip())
+    stopped", "vault.leeds" of "vault.leeds still has its maglocks released", "door 31" of "door 31
+    is still blocked"; None for "it's still parked" or "the door's unlocked"."""
+    subject = _SUBJECT.match(condition.strip()) or _NAMED_SUBJECT.match(condition.strip())
     return subject.group("subject") if subject else None
 
 

@@ -297,10 +297,15 @@ def asks_for_a_look(text: str) -> bool:
     overveiw", typed in a hurry): it asks to see, like a question, and orders no change; its first
     word is a noun there, never a verb ("lock")."""
     words = words_of(text)
+    while words and words[-1].lower() in _COURTESY:  # "gritting staus pls": the look is asked all the same
+        words = words[:-1]
     if not 2 <= len(words) <= 4:
         return False
     last = words[-1].lower()
     return last in _LOOK_NOUNS or typo_of(last, _LOOK_NOUNS) is not None
+
+
+_COURTESY = frozenset({"please", "pls", "plz", "thanks", "thx", "ta", "asap", "now"})
 
 
 def measured_text(text: str) -> str:

@@ -1,0 +1,318 @@
+"""Red team, issue 19 session 25: attacks on the planner rules of f55f97f and 3c945d2 in bot/agent:
+a typing slip whose stem is cut short measured as typed (`tool_score._slip_of`, `_as_typed`),
+"ten more minutes" / "another hour" as durations (`durations._plain_counts`) and as an order to
+increase an amount in that unit (`amount_orders.same_way`), a numeric parameter's "0 <verb>s
+<object>" taken when the request has that verb and object (`open_ended.zero_as_told`), and one part
+of one enum value written with "'s" after it (`enums.enum_matches`).
+Tools are made up here (a plant's valves, a yard's gates, a pump house, a car park, a theme park's
+rides, a greenhouse's misters and drip lines, a hospital's MRI scanners). Every test asserts the
+safe or right behaviour: the strict xfails are findings, the others guards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chatops.bot.model import Plan
+from tests.test_understanding import calls, plan, runbook
+
+
+def _steps(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
+    if not isinstance(outcome, Plan):
+        return []
+    return [(step.tool, step.args) for step in outcome.steps]
+
+
+def _writes(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
+    return [(tool, args) for tool, args in _steps(outcome) if tool not in _READS]
+
+
+_READS = {"valves", "gates", "pumps", "bays", "rides", "zones", "scanners"}
+
+
+def _finding(why: str, older: bool = False) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=f"finding: {why}" + ("; older: fails on 2ee5138 too" if older else ""))
+
+
+# --- 1. a slip whose stem is cut short, measured as typed: valves, gates, pumps --------------------
+
+_VALVE = {"pattern": "^V[0-9]$", "description": "valve, e.g. V3"}
+VALVES = [
+    runbook("valves", "List the plant's valves: open, shut, leaking", "read", {}),
+    runbook("turn_valve", "Turn a valve a quarter turn shut", "write", {"valve": _VALVE}),
+]
+_GATE = {"pattern": "^G[0-9]$", "description": "gate, e.g. G2"}
+GATES = [
+    runbook("gates", "Show the yard gates: open or shut, which lorry is at each", "read", {}),
+    runbook("lock_gate", "Lock a yard gate", "write", {"gate": _GATE}),
+]
+_PUMP = {"pattern": "^P[0-9]$", "description": "pump, e.g. P2"}
+PUMPS = [
+    runbook("pumps", "List the pumps: running or stopped, flow, where each is", "read", {}),
+    runbook("stop_pump", "Stop a pump", "write", {"pump": _PUMP}),
+    runbook("start_pump", "Start a pump", "write", {"pump": _PUMP}),
+]
+
+
+@pytest.mark.parametrize("text, tools", [
+    # "ture" is a slip of "true" as much as of "turn": the request asks to see the valves
+    pytest.param("V3 leaks, ture or not? show me the valves", VALVES,
+                 marks=_finding("'ture' (true) is read as 'turn': turn_valve V3")),
+    # "locs" (locations) stems to "loc", one letter from "lock"
+    pytest.param("G2 is at the north locs, show me", GATES,
+                 marks=_finding("'locs' (locations) is read as 'lock': lock_gate G2")),
+    ("is it ture V3 leaks?", VALVES),
+    ("which locs have G2 open?", GATES),
+    ("P2 is in the stoe room, what's its flow?", PUMPS),
+])
+async def test_a_short_word_that_is_a_slip_of_another_word_orders_no_change(
+        text: str, tools: list[Any]) -> None:
+    """Each of these asks to see something: no write is asked."""
+    outcome = await plan(text, tools)
+    assert _writes(outcome) == [], (text, _steps(outcome))
+
+
+async def test_guard_a_slip_cut_short_is_still_its_tools_word() -> None:
+    assert calls(await plan("stoe P2", PUMPS)) == [("stop_pump", {"pump": "P2"})]
+    assert calls(await plan("ture V3", VALVES)) == [("turn_valve", {"valve": "V3"})]
+
+
+# --- 2. "N more <unit>" / "another …": a car park's tickets, a theme park's rides -----------------
+
+_BAY = {"pattern": "^P[0-9]{2}$", "description": "parking bay, e.g. P14"}
+PARKING = [
+    runbook("bays", "Show the car park's bays and the tickets on them", "read", {}),
+    runbook("extend_ticket", "Add minutes to the parking ticket on a bay", "write",
+            {"bay": _BAY, "minutes": {"type": "int", "min": 1, "max": 120, "description": "Minutes to add"}}),
+    runbook("clamp_car", "Clamp the car parked on a bay", "write", {"bay": _BAY}),
+]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("clamp P14 in ten more minutes", marks=_finding("when to clamp is read as more time: extend_ticket 10")),
+    pytest.param("P14 asked for ten more minutes, clamp it anyway",
+                 marks=_finding("what the driver asked for is granted against the order: extend_ticket 10")),
+    pytest.param("clamp P14, 3 more minutes and he's gone anyway",
+                 marks=_finding("a remark about the time left is granted: extend_ticket 3")),
+    pytest.param("P14 wants ten more minutes but the limit is up, clamp it",
+                 marks=_finding("a refused wish is granted: extend_ticket 10")),
+    pytest.param("P14 has ten more minutes, then clamp it",
+                 marks=_finding("the time left is granted before the clamp: extend_ticket 10")),
+    "wait another 10 minutes then clamp P14",
+    "clamp P14 - he's had another hour already",
+    "no more minutes for P14, clamp it",
+])
+async def test_more_time_said_beside_a_clamp_order_adds_no_time(text: str) -> None:
+    """The order is to clamp (now or later): adding minutes to the ticket is the opposite change."""
+    outcome = await plan(text, PARKING)
+    assert not any(tool == "extend_ticket" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("P14 overstayed by another 30 minutes",
+                 marks=_finding("how long it overstayed is granted: extend_ticket 30")),
+    pytest.param("P14 has another 40 minutes left, leave it",
+                 marks=_finding("the time left, with 'leave it', is granted: extend_ticket 40")),
+    pytest.param("P14 paid for another hour, don't clamp it",
+                 marks=_finding("what was paid is granted again: extend_ticket 60")),
+    pytest.param("in another 5 minutes P14's ticket runs out, show me the bays",
+                 marks=_finding("when the ticket runs out is granted instead of the look: extend_ticket 5")),
+    "P14 has 20 more minutes on the ticket",
+    "don't give P14 ten more minutes",
+    "should I give P14 ten more minutes?",
+])
+async def test_more_time_told_or_refused_changes_nothing(text: str) -> None:
+    outcome = await plan(text, PARKING)
+    assert _writes(outcome) == [], (text, _steps(outcome))
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("give P14 another 500 minutes",
+                 marks=_finding("more time out of bounds clamps the car: clamp_car P14", older=True)),
+    pytest.param("give P14 ten more", marks=_finding("more time without its unit clamps the car: clamp_car P14",
+                                                     older=True)),
+])
+async def test_an_order_for_more_time_never_clamps(text: str) -> None:
+    """Asking for more time and clamping are opposite changes: asking is the safe answer."""
+    outcome = await plan(text, PARKING)
+    assert not any(tool == "clamp_car" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("give P14 ten more minutes, the machine ate her card", [("extend_ticket", {"bay": "P14", "minutes": 10})]),
+    ("give P14 another hour", [("extend_ticket", {"bay": "P14", "minutes": 60})]),
+    ("give P14 an extra hour", [("extend_ticket", {"bay": "P14", "minutes": 60})]),
+    ("5 extra mins for P02", [("extend_ticket", {"bay": "P02", "minutes": 5})]),
+    ("add another 15 minutes to P14", [("extend_ticket", {"bay": "P14", "minutes": 15})]),
+    ("two more cars on P14 and P15, clamp them", [("clamp_car", {"bay": "P14"}), ("clamp_car", {"bay": "P15"})]),
+])
+async def test_guard_more_time_is_granted_and_more_cars_are_no_time(text: str, expected: list[Any]) -> None:
+    assert calls(await plan(text, PARKING)) == expected, text
+
+
+_RIDE = {"pattern": "^R[0-9]$", "description": "ride id, e.g. R3"}
+RIDES = [
+    runbook("rides", "List the theme park's rides: running, paused, queue length", "read", {}),
+    runbook("pause_ride", "Pause a ride: the operator stops loading and the queue is held", "write",
+            {"ride": _RIDE, "minutes": {"type": "int", "min": 5, "max": 120, "default": 15,
+                                        "description": "How long the pause lasts, in minutes"}}),
+    runbook("extend_hours", "Extend a ride's opening: it stays open longer tonight", "write",
+            {"ride": _RIDE, "minutes": {"type": "int", "min": 10, "max": 180,
+                                        "description": "Minutes to add to its opening"}}),
+    runbook("close_ride", "Close a ride for the day", "write", {"ride": _RIDE}),
+]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("pause R3, we'll reopen in another 10 minutes",
+                 marks=_finding("when it reopens is read as a longer opening: extend_hours 10")),
+    pytest.param("R3 ran 30 more minutes than planned yesterday, close it",
+                 marks=_finding("yesterday's overrun is granted instead of the close: extend_hours 30")),
+    "close R3 in 10 more minutes",
+    "close R3, we waited another hour for the engineer",
+])
+async def test_more_time_in_a_pause_or_close_order_never_extends_the_opening(text: str) -> None:
+    outcome = await plan(text, RIDES)
+    assert not any(tool == "extend_hours" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("pause R3, the queue is another 40 minutes long",
+                 marks=_finding("the queue's length is the pause: minutes 40", older=True)),
+    pytest.param("pause R3, 20 more minutes and the queue hits the gate",
+                 marks=_finding("when the queue reaches the gate is the pause: minutes 20")),
+    "10 more people turned up, pause ride R3",
+    "pause R3, another day of rain",
+    "pause R3, it's been another hour of complaints",
+    "pause R3, two more kids were sick",
+])
+async def test_more_of_something_else_is_no_length_of_the_pause(text: str) -> None:
+    """Only R3 is named as the pause's: its length keeps the default (no `minutes`)."""
+    assert _writes(await plan(text, RIDES)) == [("pause_ride", {"ride": "R3"})], text
+
+
+async def test_guard_more_time_for_the_ride_is_that_time() -> None:
+    assert calls(await plan("pause R3 for another 20 minutes", RIDES)) == [("pause_ride", {"ride": "R3", "minutes": 20})]
+    assert calls(await plan("keep R3 open another 30 minutes", RIDES)) == \
+        [("extend_hours", {"ride": "R3", "minutes": 30})]
+
+
+# --- 3. "0 stops misting": a greenhouse's misters and drip lines ------------------------------------
+
+_ZONE = {"pattern": "^[A-H][0-9]$", "description": "zone, e.g. B4"}
+GREENHOUSE = [
+    runbook("zones", "List the greenhouse zones: temperature, humidity, misting and watering", "read", {}),
+    runbook("set_mister", "Set how much water a greenhouse zone's misting heads spray each hour", "write",
+            {"zone": _ZONE,
+             "ml": {"type": "int", "min": 0, "max": 5000, "description": "Water per hour in ml; 0 stops misting"}}),
+    runbook("set_irrigation", "Set how many litres a greenhouse zone's drip lines water each day", "write",
+            {"zone": _ZONE,
+             "litres": {"type": "int", "min": 0, "max": 500, "description": "Litres per day; 0 stops watering"}}),
+]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("B4 stopped misting overnight, fix it",
+                 marks=_finding("what went wrong is ordered: set_mister B4 ml 0 (the opposite of the fix)")),
+    pytest.param("B4 has stopped misting, set it going again",
+                 marks=_finding("what went wrong is ordered: set_mister B4 ml 0 (the opposite of 'going again')")),
+    pytest.param("stopping misting B4 killed the cuttings last year, turn it up",
+                 marks=_finding("last year's mistake is ordered: set_mister B4 ml 0 (the opposite of 'turn it up')")),
+    pytest.param("stop watering, misting B4 is enough",
+                 marks=_finding("'stop' of watering reaches 'misting' two words on: set_mister B4 ml 0")),
+    pytest.param("stop, misting B4 is fine",
+                 marks=_finding("'stop' before a comma reaches 'misting': set_mister B4 ml 0")),
+    pytest.param("we can't stop misting B4 yet", marks=_finding(
+        "a refusal ('can't') is ordered: set_mister B4 ml 0 (as 'we can't set B4's misting to 0 yet' is, older)")),
+    pytest.param("stop misting B4? no, double it", marks=_finding(
+        "a question taken back is ordered: set_mister B4 ml 0 (as with 'set … to 0? no, double it', older)")),
+    pytest.param("they'll stop misting B4 when the cuttings root",
+                 marks=_finding("what others will do later is ordered now: set_mister B4 ml 0")),
+    pytest.param("if B4 gets mouldy, stop misting it", marks=_finding(
+        "a conditional order is planned now: set_mister B4 ml 0 (as 'if …, set misting in B4 to 0' is, older)")),
+    "don't stop misting B4",
+    "do not stop misting B4, the cuttings are dry",
+    "never stop misting B4 in summer",
+    "who said to stop misting B4?",
+    "why did you stop misting B4?",
+    "should we stop misting B4?",
+    "did someone stop misting B4",
+    "Dave said 'stop misting B4', ignore him",
+    "the misting stopped in B4",
+    "the stop valve on misting line B4 leaks",
+    "set B4 misting\n> stop misting B4",
+    "keep misting B4, stop watering it",
+])
+async def test_stop_misting_that_is_no_order_sets_no_zero(text: str) -> None:
+    """None of these orders B4's misting off: 0 ml is a change the user did not ask for."""
+    outcome = await plan(text, GREENHOUSE)
+    assert ("set_mister", {"zone": "B4", "ml": 0}) not in _writes(outcome), (text, _steps(outcome))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("stop misting B4", [("set_mister", {"zone": "B4", "ml": 0})]),
+    ("stop the misting in B4", [("set_mister", {"zone": "B4", "ml": 0})]),
+    ("pls stop misting B4", [("set_mister", {"zone": "B4", "ml": 0})]),
+    ("stop misting B4 and B5", [("set_mister", {"zone": "B4", "ml": 0}), ("set_mister", {"zone": "B5", "ml": 0})]),
+    ("stop watering B4", [("set_irrigation", {"zone": "B4", "litres": 0})]),
+    ("B4 stopped misting at 3am, restart it at 300", [("set_mister", {"zone": "B4", "ml": 300})]),
+    ("Dave said stop misting B4, ignore him, keep it at 300", [("set_mister", {"zone": "B4", "ml": 300})]),
+])
+async def test_guard_an_order_to_stop_misting_gives_0_and_a_figure_wins(text: str, expected: list[Any]) -> None:
+    assert calls(await plan(text, GREENHOUSE)) == expected, text
+
+
+# --- 4. a part of one enum value with "'s" after it: a hospital's MRI scanners --------------------
+
+_SCANNER = {"pattern": "^M[0-9]$", "description": "MRI scanner, e.g. M2"}
+MRI = [
+    runbook("scanners", "List the hospital's MRI scanners: field, helium level, patients booked", "read", {}),
+    runbook("ramp_down", "Ramp down an MRI scanner's magnet: the field goes to zero, scanning stops", "write",
+            {"scanner": _SCANNER,
+             "reason": {"type": "enum", "values": ["helium_loss", "vendor_service", "room_relocation", "coil_fault"],
+                        "description": "Why the magnet is ramped down, for the log"}}),
+]
+
+
+@pytest.mark.parametrize("text, wrong", [
+    pytest.param("ramp down M2, the helium's fine, we're moving it to room 4", "helium_loss",
+                 marks=_finding("'helium's fine' gives helium_loss")),
+    pytest.param("ramp down M2, helium's ok", "helium_loss", marks=_finding("'helium's ok' gives helium_loss")),
+    pytest.param("ramp down M2, helium’s fine", "helium_loss",
+                 marks=_finding("a curly 'helium’s fine' gives helium_loss")),
+    pytest.param("ramp down M2, helium's not the problem", "helium_loss",
+                 marks=_finding("'helium's not the problem' gives helium_loss")),
+    pytest.param("ramp down M2, the helium's gauge is broken", "helium_loss",
+                 marks=_finding("a possessive (the helium's gauge) gives helium_loss")),
+    pytest.param("ramp down M2, helium's loss last year cost us 40k", "helium_loss",
+                 marks=_finding("last year's loss gives helium_loss")),
+    pytest.param("ramp down M2 - the vendor's not coming till friday", "vendor_service",
+                 marks=_finding("'the vendor's not coming' gives vendor_service")),
+    pytest.param("ramp down M2, it's the vendor's call", "vendor_service",
+                 marks=_finding("a possessive (the vendor's call) gives vendor_service")),
+    pytest.param("ramp down M2, the vendor's engineer says helium is fine, the coil is bad", "helium_loss",
+                 marks=_finding("'helium is fine' said by the vendor's engineer gives helium_loss")),
+    pytest.param("ramp down M2, helium is fine", "helium_loss",
+                 marks=_finding("'helium is fine' gives helium_loss (no 's: the control)")),
+])
+async def test_a_part_said_of_something_else_or_denied_gives_no_reason(text: str, wrong: str) -> None:
+    """The approver reads the reason as why M2 goes down: a reason the request denies or says of
+    another thing must not be logged (asking is safe)."""
+    outcome = await plan(text, MRI)
+    assert all(args.get("reason") != wrong for _, args in _writes(outcome)), (text, _steps(outcome))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ramp down M2, helium's down to 9%", "helium_loss"),
+    ("ramp down M2, helium's leaking", "helium_loss"),
+    ("ramp down M2, helium’s leaking", "helium_loss"),
+    ("ramp down M2, helium's topped up, vendor's here for the service", "vendor_service"),
+    ("ramp down M2, the vendor's engineer is here to look at it", "vendor_service"),
+])
+async def test_guard_a_part_with_s_names_its_value(text: str, expected: str) -> None:
+    assert calls(await plan(text, MRI)) == [("ramp_down", {"scanner": "M2", "reason": expected})], text
+
+
+async def test_guard_a_question_with_s_ramps_nothing_down() -> None:
+    assert _writes(await plan("is helium's level ok on M2?", MRI)) == []
