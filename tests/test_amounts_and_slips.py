@@ -97,3 +97,12 @@ async def test_a_thing_and_a_mistyped_status_with_a_please_asks_for_a_look() -> 
     for its vent (`open_vent` asked for one)."""
     assert calls(await plan("vent staus pls", VENT_TOOLS)) == [("vents", {})]
     assert calls(await plan("ticket staus please", PARKING_TOOLS)) == [("bays", {})]
+
+
+async def test_close_up_closes_as_lock_up_locks() -> None:
+    """ "close up V12" means the tool's "close" though WordNet's "close up" is another verb; "back up"
+    stays its own verb."""
+    from chatops.bot.agent.unseen_verbs import unseen_verb_for
+
+    assert unseen_verb_for(["shut"], "close up V12 until further notice") == ("close", "shut")
+    assert unseen_verb_for(["reverse"], "back up the config on V12") is None

@@ -6,7 +6,32 @@ increase an amount in that unit (`amount_orders.same_way`), a numeric parameter'
 of one enum value written with "'s" after it (`enums.enum_matches`).
 Tools are made up here (a plant's valves, a yard's gates, a pump house, a car park, a theme park's
 rides, a greenhouse's misters and drip lines, a hospital's MRI scanners). Every test asserts the
-safe or right behaviour: the strict xfails are findings, the others guards."""
+safe or right behaviour: the strict xfails are findings, the others guards.
+
+Findings on 3c945d2 (36 strict xfails: 21 new = pass on 2ee5138, 15 older); after the fixes that
+followed ("more" only as the object of an order opening its clause, "0 stops misting" only as an order
+opening a clause with nothing refusing it, "'s" not before a word of wellness or denial), 20 of the 21
+new pass and are guards now; the one left is an older weakness the new durations reach. New: "N more <unit>" /
+"another <unit>" said of the time left, of a wish, of when to act or of the past grants more time
+by the increasing tool ("clamp P14 in ten more minutes", "P14 asked for / wants ten more minutes
+… clamp it", "clamp P14, 3 more minutes and he's gone", "P14 has ten more minutes, then clamp
+it", "P14 paid for another hour, don't clamp it", "in another 5 minutes P14's ticket runs out,
+show me the bays" → extend_ticket; "pause R3, we'll reopen in another 10 minutes", "R3 ran 30 more
+minutes than planned yesterday, close it" → extend_hours); "0 stops misting" is taken from a
+story or the opposite order ("B4 stopped misting overnight, fix it", "B4 has stopped misting, set
+it going again", "stopping misting B4 killed the cuttings last year, turn it up"), across a comma
+or another verb's object ("stop, misting B4 is fine", "stop watering, misting B4 is enough"), a
+refusal, a question taken back, a third party's plan and a condition ("we can't stop misting B4
+yet", "stop misting B4? no, double it", "they'll stop misting B4 when …", "if B4 gets mouldy, stop
+misting it" → ml 0); "'s" names the value when the part is denied ("helium's ok", "helium's not
+the problem" → helium_loss, "the vendor's not coming till friday" → vendor_service). Older: a
+look asked with an id only the write takes plans the write ("V3 leaks, ture or not? show me the
+valves", "G2 is at the north locs, show me": the same with "true", "sites", so not the slip);
+"overstayed by another 30 minutes", "has another 40 minutes left, leave it" → extend_ticket; "give
+P14 another 500 minutes" and "give P14 ten more" → clamp_car; a queue's length or when it reaches
+the gate is the pause's minutes; "helium is fine", "the helium's fine", a curly "helium’s fine",
+"the helium's gauge", "helium's loss last year", "the vendor's call", "the vendor's engineer says
+helium is fine" → the value."""
 
 from __future__ import annotations
 
@@ -58,10 +83,10 @@ PUMPS = [
 @pytest.mark.parametrize("text, tools", [
     # "ture" is a slip of "true" as much as of "turn": the request asks to see the valves
     pytest.param("V3 leaks, ture or not? show me the valves", VALVES,
-                 marks=_finding("'ture' (true) is read as 'turn': turn_valve V3")),
+                 marks=_finding("turn_valve V3 for a look (not the slip: 'true or not' plans the same)", older=True)),
     # "locs" (locations) stems to "loc", one letter from "lock"
     pytest.param("G2 is at the north locs, show me", GATES,
-                 marks=_finding("'locs' (locations) is read as 'lock': lock_gate G2")),
+                 marks=_finding("lock_gate G2 for a look (not the slip: 'north sites' plans the same)", older=True)),
     ("is it ture V3 leaks?", VALVES),
     ("which locs have G2 open?", GATES),
     ("P2 is in the stoe room, what's its flow?", PUMPS),
@@ -78,6 +103,27 @@ async def test_guard_a_slip_cut_short_is_still_its_tools_word() -> None:
     assert calls(await plan("ture V3", VALVES)) == [("turn_valve", {"valve": "V3"})]
 
 
+VALVE_LOOK = [runbook("valve_status", "Show one valve: open, shut, leaking", "read", {"valve": _VALVE}), VALVES[1]]
+PUMP_LOOK = [runbook("pump_status", "Show one pump: running or stopped, flow", "read", {"pump": _PUMP}), PUMPS[1]]
+GATE_LOOK = [runbook("gate_status", "Show one yard gate: open or shut, which lorry is at it", "read",
+                     {"gate": _GATE}), GATES[1]]
+
+
+@pytest.mark.parametrize("text, tools, expected", [
+    ("V3 leaks, ture or not?", VALVE_LOOK, [("valve_status", {"valve": "V3"})]),
+    ("V3 leaks ture", VALVE_LOOK, [("valve_status", {"valve": "V3"})]),
+    ("G2 is at the north locs", GATE_LOOK, [("gate_status", {"gate": "G2"})]),
+    ("P2 is in the stoe", PUMP_LOOK, [("pump_status", {"pump": "P2"})]),
+    ("P2 back to the stoe", PUMP_LOOK, [("pump_status", {"pump": "P2"})]),
+    ("stoe P2", PUMP_LOOK, [("stop_pump", {"pump": "P2"})]),
+])
+async def test_guard_a_short_slip_of_another_word_after_the_id_is_no_action(
+        text: str, tools: list[Any], expected: list[Any]) -> None:
+    """With a look that takes the id, a word after it that is one slip from the write's verb
+    ("ture" for true, "locs", "stoe" for store) orders nothing; leading the request, it does."""
+    assert calls(await plan(text, tools)) == expected, text
+
+
 # --- 2. "N more <unit>" / "another …": a car park's tickets, a theme park's rides -----------------
 
 _BAY = {"pattern": "^P[0-9]{2}$", "description": "parking bay, e.g. P14"}
@@ -90,15 +136,11 @@ PARKING = [
 
 
 @pytest.mark.parametrize("text", [
-    pytest.param("clamp P14 in ten more minutes", marks=_finding("when to clamp is read as more time: extend_ticket 10")),
-    pytest.param("P14 asked for ten more minutes, clamp it anyway",
-                 marks=_finding("what the driver asked for is granted against the order: extend_ticket 10")),
-    pytest.param("clamp P14, 3 more minutes and he's gone anyway",
-                 marks=_finding("a remark about the time left is granted: extend_ticket 3")),
-    pytest.param("P14 wants ten more minutes but the limit is up, clamp it",
-                 marks=_finding("a refused wish is granted: extend_ticket 10")),
-    pytest.param("P14 has ten more minutes, then clamp it",
-                 marks=_finding("the time left is granted before the clamp: extend_ticket 10")),
+    pytest.param("clamp P14 in ten more minutes"),
+    pytest.param("P14 asked for ten more minutes, clamp it anyway"),
+    pytest.param("clamp P14, 3 more minutes and he's gone anyway"),
+    pytest.param("P14 wants ten more minutes but the limit is up, clamp it"),
+    pytest.param("P14 has ten more minutes, then clamp it"),
     "wait another 10 minutes then clamp P14",
     "clamp P14 - he's had another hour already",
     "no more minutes for P14, clamp it",
@@ -111,13 +153,13 @@ async def test_more_time_said_beside_a_clamp_order_adds_no_time(text: str) -> No
 
 @pytest.mark.parametrize("text", [
     pytest.param("P14 overstayed by another 30 minutes",
-                 marks=_finding("how long it overstayed is granted: extend_ticket 30")),
+                 marks=_finding("how long it overstayed is granted: extend_ticket 30", older=True)),
     pytest.param("P14 has another 40 minutes left, leave it",
-                 marks=_finding("the time left, with 'leave it', is granted: extend_ticket 40")),
+                 marks=_finding("the time left, with 'leave it', is granted: extend_ticket 40", older=True)),
     pytest.param("P14 paid for another hour, don't clamp it",
-                 marks=_finding("what was paid is granted again: extend_ticket 60")),
-    pytest.param("in another 5 minutes P14's ticket runs out, show me the bays",
-                 marks=_finding("when the ticket runs out is granted instead of the look: extend_ticket 5")),
+                 marks=_finding("what was paid is granted again: extend_ticket 60 (as 'P14 paid for an hour, "
+                                "don't clamp it' is, older: a change found by its values in a story)")),
+    pytest.param("in another 5 minutes P14's ticket runs out, show me the bays"),
     "P14 has 20 more minutes on the ticket",
     "don't give P14 ten more minutes",
     "should I give P14 ten more minutes?",
@@ -165,10 +207,8 @@ RIDES = [
 
 
 @pytest.mark.parametrize("text", [
-    pytest.param("pause R3, we'll reopen in another 10 minutes",
-                 marks=_finding("when it reopens is read as a longer opening: extend_hours 10")),
-    pytest.param("R3 ran 30 more minutes than planned yesterday, close it",
-                 marks=_finding("yesterday's overrun is granted instead of the close: extend_hours 30")),
+    pytest.param("pause R3, we'll reopen in another 10 minutes"),
+    pytest.param("R3 ran 30 more minutes than planned yesterday, close it"),
     "close R3 in 10 more minutes",
     "close R3, we waited another hour for the engineer",
 ])
@@ -181,7 +221,7 @@ async def test_more_time_in_a_pause_or_close_order_never_extends_the_opening(tex
     pytest.param("pause R3, the queue is another 40 minutes long",
                  marks=_finding("the queue's length is the pause: minutes 40", older=True)),
     pytest.param("pause R3, 20 more minutes and the queue hits the gate",
-                 marks=_finding("when the queue reaches the gate is the pause: minutes 20")),
+                 marks=_finding("when the queue reaches the gate is the pause: minutes 20", older=True)),
     "10 more people turned up, pause ride R3",
     "pause R3, another day of rain",
     "pause R3, it's been another hour of complaints",
@@ -193,7 +233,8 @@ async def test_more_of_something_else_is_no_length_of_the_pause(text: str) -> No
 
 
 async def test_guard_more_time_for_the_ride_is_that_time() -> None:
-    assert calls(await plan("pause R3 for another 20 minutes", RIDES)) == [("pause_ride", {"ride": "R3", "minutes": 20})]
+    assert calls(await plan("pause R3 for another 20 minutes", RIDES)) == \
+        [("pause_ride", {"ride": "R3", "minutes": 20})]
     assert calls(await plan("keep R3 open another 30 minutes", RIDES)) == \
         [("extend_hours", {"ride": "R3", "minutes": 30})]
 
@@ -213,24 +254,15 @@ GREENHOUSE = [
 
 
 @pytest.mark.parametrize("text", [
-    pytest.param("B4 stopped misting overnight, fix it",
-                 marks=_finding("what went wrong is ordered: set_mister B4 ml 0 (the opposite of the fix)")),
-    pytest.param("B4 has stopped misting, set it going again",
-                 marks=_finding("what went wrong is ordered: set_mister B4 ml 0 (the opposite of 'going again')")),
-    pytest.param("stopping misting B4 killed the cuttings last year, turn it up",
-                 marks=_finding("last year's mistake is ordered: set_mister B4 ml 0 (the opposite of 'turn it up')")),
-    pytest.param("stop watering, misting B4 is enough",
-                 marks=_finding("'stop' of watering reaches 'misting' two words on: set_mister B4 ml 0")),
-    pytest.param("stop, misting B4 is fine",
-                 marks=_finding("'stop' before a comma reaches 'misting': set_mister B4 ml 0")),
-    pytest.param("we can't stop misting B4 yet", marks=_finding(
-        "a refusal ('can't') is ordered: set_mister B4 ml 0 (as 'we can't set B4's misting to 0 yet' is, older)")),
-    pytest.param("stop misting B4? no, double it", marks=_finding(
-        "a question taken back is ordered: set_mister B4 ml 0 (as with 'set … to 0? no, double it', older)")),
-    pytest.param("they'll stop misting B4 when the cuttings root",
-                 marks=_finding("what others will do later is ordered now: set_mister B4 ml 0")),
-    pytest.param("if B4 gets mouldy, stop misting it", marks=_finding(
-        "a conditional order is planned now: set_mister B4 ml 0 (as 'if …, set misting in B4 to 0' is, older)")),
+    pytest.param("B4 stopped misting overnight, fix it"),
+    pytest.param("B4 has stopped misting, set it going again"),
+    pytest.param("stopping misting B4 killed the cuttings last year, turn it up"),
+    pytest.param("stop watering, misting B4 is enough"),
+    pytest.param("stop, misting B4 is fine"),
+    pytest.param("we can't stop misting B4 yet"),
+    pytest.param("stop misting B4? no, double it"),
+    pytest.param("they'll stop misting B4 when the cuttings root"),
+    pytest.param("if B4 gets mouldy, stop misting it"),
     "don't stop misting B4",
     "do not stop misting B4, the cuttings are dry",
     "never stop misting B4 in summer",
@@ -277,24 +309,22 @@ MRI = [
 
 @pytest.mark.parametrize("text, wrong", [
     pytest.param("ramp down M2, the helium's fine, we're moving it to room 4", "helium_loss",
-                 marks=_finding("'helium's fine' gives helium_loss")),
-    pytest.param("ramp down M2, helium's ok", "helium_loss", marks=_finding("'helium's ok' gives helium_loss")),
+                 marks=_finding("'helium's fine' gives helium_loss", older=True)),
+    pytest.param("ramp down M2, helium's ok", "helium_loss"),
     pytest.param("ramp down M2, helium’s fine", "helium_loss",
-                 marks=_finding("a curly 'helium’s fine' gives helium_loss")),
-    pytest.param("ramp down M2, helium's not the problem", "helium_loss",
-                 marks=_finding("'helium's not the problem' gives helium_loss")),
+                 marks=_finding("a curly 'helium’s fine' gives helium_loss", older=True)),
+    pytest.param("ramp down M2, helium's not the problem", "helium_loss"),
     pytest.param("ramp down M2, the helium's gauge is broken", "helium_loss",
-                 marks=_finding("a possessive (the helium's gauge) gives helium_loss")),
+                 marks=_finding("a possessive (the helium's gauge) gives helium_loss", older=True)),
     pytest.param("ramp down M2, helium's loss last year cost us 40k", "helium_loss",
-                 marks=_finding("last year's loss gives helium_loss")),
-    pytest.param("ramp down M2 - the vendor's not coming till friday", "vendor_service",
-                 marks=_finding("'the vendor's not coming' gives vendor_service")),
+                 marks=_finding("last year's loss gives helium_loss", older=True)),
+    pytest.param("ramp down M2 - the vendor's not coming till friday", "vendor_service"),
     pytest.param("ramp down M2, it's the vendor's call", "vendor_service",
-                 marks=_finding("a possessive (the vendor's call) gives vendor_service")),
+                 marks=_finding("a possessive (the vendor's call) gives vendor_service", older=True)),
     pytest.param("ramp down M2, the vendor's engineer says helium is fine, the coil is bad", "helium_loss",
-                 marks=_finding("'helium is fine' said by the vendor's engineer gives helium_loss")),
+                 marks=_finding("'helium is fine' said by the vendor's engineer gives helium_loss", older=True)),
     pytest.param("ramp down M2, helium is fine", "helium_loss",
-                 marks=_finding("'helium is fine' gives helium_loss (no 's: the control)")),
+                 marks=_finding("'helium is fine' gives helium_loss (no 's: the control)", older=True)),
 ])
 async def test_a_part_said_of_something_else_or_denied_gives_no_reason(text: str, wrong: str) -> None:
     """The approver reads the reason as why M2 goes down: a reason the request denies or says of

@@ -22,9 +22,28 @@ from chatops.bot.agent.verb_senses import amount_direction, changes_amount, is_v
 from chatops.bot.model import Risk
 from chatops.tools.registry import ToolSpec
 
-# "ten more minutes", "5 extra mins", "another 10 minutes", "an extra hour": more of an amount, whatever the verb
-_MORE = re.compile(rf"(?<![\w.])(?:\d{{1,5}}|{WORDS})\s+(?:more|extra|additional|further)\b|"
-                   r"\b(?:another|a\s+further|an\s+extra|an\s+additional)\b", re.IGNORECASE)
+# "give P14 ten more minutes", "add 5 extra mins to P02", "give them another hour": an order that opens its
+# clause with its verb, whose object (after at most three words: a target, "them") is more of an amount.
+# Not "clamp P14 in ten more minutes" (when), "P14 asked for ten more minutes" (a story), "pause R3, we'll
+# reopen in another 10 minutes" (another clause), "R3 ran 30 more minutes than planned" (no order)
+_MORE = re.compile(rf"^\W*(?:(?:please|pls|plz|just|can\s+you|could\s+you|ok|okay|so|and)\s+)*(?P<verb>[a-z]+)\s+"
+                   rf"(?:(?!(?:in|within|after|before|than|for|by|until|till|every)\s)[^\s,;:!?]*[^\s,;:.!?]\s+){{0,3}}?"
+                   rf"(?:(?:\d{{1,5}}|{WORDS})\s+(?:more|extra|additional|further)\b|"
+                   r"(?:another|a\s+further|an\s+extra|an\s+additional)\s)", re.IGNORECASE)
+
+
+def _asks_for_more(wording: str) -> bool:
+    """Whether the request's first clause is an order for more of an amount (`_MORE`), its verb a
+    verb and no refusal or condition anywhere ("P14 paid for another hour, don't clamp it")."""
+    first = CLAUSE.split(wording, maxsplit=1)[0]
+    said = _MORE.match(first)
+    return said is not None and is_verb(said.group("verb").lower()) and \
+        said.group("verb").lower() not in _NO_ORDER and not _NOT_NOW.search(wording)
+
+
+_NO_ORDER = frozenset({"is", "are", "was", "were", "has", "have", "had", "be", "been", "do", "does", "did", "will",
+                       "would", "can", "could", "should", "may", "might", "must", "need", "needs"})
+_NOT_NOW = re.compile(r"\b(?:if|unless|once|when|not|never|no)\b|n['’]t\b|\?", re.IGNORECASE)
 
 
 def same_way(own_names: list[str], lead: str | None, entities: Entities, spec: ToolSpec | None = None) -> str | None:
@@ -35,7 +54,7 @@ def same_way(own_names: list[str], lead: str | None, entities: Entities, spec: T
     `add_time`, "Add minutes to the clock"; not "order another 500 tonnes" for a tool of no tonnes)."""
     own = [word for word in (*own_names[:1], lead) if word]
     ways = {way for word in own for way in amount_direction(word)}
-    if ways == {"up"} and spec is not None and _MORE.search(entities.wording) and _in_its_unit(spec, entities):
+    if ways == {"up"} and spec is not None and _asks_for_more(entities.wording) and _in_its_unit(spec, entities):
         return "more"
     if len(ways) != 1 or not (entities.numbers or entities.sizes or entities.percentages):
         return None

@@ -50,6 +50,11 @@ def enum_aliases(prop: dict[str, Any]) -> dict[str, str]:
     return aliases
 
 
+# "helium's ok", "helium’s fine", "the vendor's not coming", "helium's no problem": a thing said to be well or denied
+_SAID_WELL = re.compile(r"\b([a-z]+)['’]s\s+(?:not|no|never|ok|okay|fine|good|alright|all\s+right|normal|"
+                        r"healthy|sorted|nothing)\b", re.IGNORECASE)
+
+
 def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = None, *,
                   loose: bool = False, labels: frozenset[str] = frozenset(),
                   own: frozenset[str] = frozenset()) -> list[Any]:
@@ -107,8 +112,10 @@ def enum_matches(values: list[Any], text: str, aliases: dict[str, str] | None = 
     if not found:  # "which slides are open?" for `slide_open`: every word of one value, close together in a clause
         found = _parts_told_apart(values, text)
     if not found:  # "kirkhaven route status" for `ardnish_kirkhaven`: a name that is one part of one value only
-        # ("helium's down to 9%": the word is "helium", its "'s" a verb or an owner)
-        bare = (re.sub(r"['’]s$", "", word) for word in words_of(text))
+        # ("helium's down to 9%": the word is "helium", its "'s" a verb or an owner; not "helium's ok",
+        # "the vendor's not coming": what is well or denied names no value of trouble)
+        well = {match.group(1).lower() for match in _SAID_WELL.finditer(text)}
+        bare = (word for word in (re.sub(r"['’]s$", "", word) for word in words_of(text)) if word not in well)
         written = {word for word in bare if word not in STOPWORDS and word.isalpha() and len(word) >= 5
                    and not is_unit(word) and stem(word) not in own}  # "3 hours" names no `after-hours`
         parted = {value: _naming_parts(value, text) for value in values

@@ -181,21 +181,33 @@ def _describes_the_next(rest: str) -> bool:
 
 
 # "0 stops feeding", "0 pauses the sync", "0 = disables alerts": what 0 does, said as a verb and its object
-_ZERO_DOES = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*([a-z]+)\s+(?:the\s+|its\s+|all\s+)?([a-z]+)\b",
-                        re.IGNORECASE)
+_ZERO_DOES = re.compile(r"(?<![\w.])0(?![\w.])\s*(?:=|:|means|-)?\s*([a-z]+s)\s+(?:the\s+|its\s+|all\s+)?"
+                        r"([a-z]+)\b", re.IGNORECASE)
+# what makes an order no order now: a refusal, a condition, a question, someone else's plan
+_NOT_NOW = re.compile(r"\b(?:if|unless|once|when|whether|not|never|no|don|won|can|will|would|should|"
+                      r"they|he|she)\b|n['’]t\b|['’]ll\b|\?", re.IGNORECASE)
 
 
 def zero_as_told(param: Param, text: str) -> int | None:
     """0 for a number whose description says what 0 does as a verb and its object ("Syrup per day in
-    ml; 0 stops feeding"), when the request orders that very thing ("stop feeding RFT:012"): the
-    same verb and object by their stems, the object right after the verb or one word on. Both sides
-    are the tool author's words and the user's, not a list of this code's."""
+    ml; 0 stops feeding"), when the request orders that very thing ("stop feeding RFT:012"): a clause
+    that opens with the verb as an order gives it ("stop", not "stopped" or "stopping"), the object
+    right after it (an article between at most), and nothing in the request refuses it, makes it a
+    condition or a question, or tells another's plan ("we can't stop feeding it yet", "if it gets
+    mouldy, stop misting it", "they'll stop misting B4"). Both sides are the tool author's words and
+    the user's, not a list of this code's."""
     if param.kind not in ("int", "number"):
         return None
     does = _ZERO_DOES.search(str(param.schema.get("description", "")))
-    if does is None or does.group(1).lower() in STOPWORDS or does.group(2).lower() in STOPWORDS:
+    if does is None or does.group(2).lower() in STOPWORDS or _NOT_NOW.search(text):
         return None
-    verb, thing = stem(does.group(1).lower()), stem(does.group(2).lower())
-    words = [stem(word) for word in re.findall(r"[a-z]+", text.lower())]
-    return 0 if any(word == verb and thing in words[index + 1:index + 3]
-                    for index, word in enumerate(words)) else None
+    said = does.group(1).lower()  # "stops": the order "stop"; "pauses": "pause"; "finishes": "finish"
+    verbs, thing = {said[:-1], said[:-2]} if said.endswith("es") else {said[:-1]}, stem(does.group(2).lower())
+    for clause in re.split(r"[,;:.!?\n]|\s[-–—]\s|\band\b|\bbut\b|\bthen\b", text.lower()):
+        words = re.findall(r"[a-z]+", clause)
+        while words and words[0] in ("please", "pls", "plz", "just", "ok", "okay", "so", "now"):
+            words = words[1:]
+        objects = words[1:3] if words[1:2] == ["the"] else words[1:2]  # "stop the misting", "stop misting"
+        if words[:1] and words[0] in verbs and thing in [stem(word) for word in objects]:
+            return 0
+    return None

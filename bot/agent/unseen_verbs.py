@@ -56,6 +56,9 @@ def unseen_verb_for(tool_verbs: list[str], wording: str) -> tuple[str, str] | No
                     continue  # "put" and "set" share a sense too general to ask for `set_out_of_service`
                 if form != verb and means(form, verb) and not opposes(form, verb):
                     return form.replace("_", " "), verb
+            if len(asked) > 1 and form == forms[0] and asked[1] == "up" and asked[0] not in LIGHT_VERBS and \
+                    asked[0] != "back":
+                continue  # "close up RFT:012" closes it: "up" says the closing is done, as "lock up" locks
             break  # the phrasal verb, when WordNet has it, is the verb ("back up" is not "back")
     for word, particle in split_phrasal_verbs(wording):  # "let ARD-1615 go": "let go" releases
         form = f"{word}_{particle}"
