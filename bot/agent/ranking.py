@@ -262,6 +262,11 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
         # "check ledger-sync in eu": `tcp_check` has the verb and no port; the job status takes
         # every value the request gives, and leads those that would have to ask for one
         complete = by_values(scored, entities, question, top)
+        # (a change found by its values never stands in for another change whose action is asked and
+        # that only lacks a value: "give P14 another 500 minutes" is no clamp of P14)
+        # (but "stop feeding RFT:012" for `set_feeder` beside a `close_shutter` that has none of its values)
+        complete = [c for c in complete if c.spec.risk is Risk.read or not any(
+            x.action_hit and x.filled.args and x.filled.args.items() <= c.filled.args.items() for x in candidates)]
         for candidate in complete:
             candidate.score = max(candidate.score, round(max(c.score for c in candidates) + CLEAR_MARGIN, 2))
         candidates = complete + candidates
