@@ -106,3 +106,15 @@ async def test_close_up_closes_as_lock_up_locks() -> None:
 
     assert unseen_verb_for(["shut"], "close up V12 until further notice") == ("close", "shut")
     assert unseen_verb_for(["reverse"], "back up the config on V12") is None
+
+
+async def test_a_story_of_what_a_thing_did_orders_no_change_found_by_its_values() -> None:
+    """ "P14 paid for an hour, don't clamp it": what happened, no order to add an hour; an order with
+    a verb of its own that ends in -ed ("shred") is still an order."""
+    from chatops.bot.agent.request_parts import only_a_story
+
+    outcome = await plan("P14 paid for an hour, don't clamp it", PARKING_TOOLS)
+    assert isinstance(outcome, Answer), outcome
+    assert only_a_story("the barrier lifted at 9 and P14 overstayed")
+    assert not only_a_story("shred the old key on P14")
+    assert not only_a_story("P14 paid for an hour, clamp it anyway")

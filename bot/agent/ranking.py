@@ -35,7 +35,7 @@ from chatops.bot.agent.lexicon import (
 from chatops.bot.agent.moved_to import moved_to_a_value
 from chatops.bot.agent.not_asked import undone_writes, writes_told_as_done
 from chatops.bot.agent.noun_orders import noun_ordered
-from chatops.bot.agent.request_parts import tells_states_only
+from chatops.bot.agent.request_parts import only_a_story, tells_states_only
 from chatops.bot.agent.tool_score import score_tool
 from chatops.bot.agent.tool_words import (
     says_whole_name,
@@ -281,6 +281,8 @@ def rank_tools(text: str, tools: list[ToolSpec], meaning: Meaning | None = None)
     if verbs:  # "upload a new k6 script": an order for a change no read's words name is no read
         candidates = [c for c in candidates if not _beside_the_change(c, verbs)]
     candidates = [c for c in candidates if not _the_other_pole(c, actions)]  # nor found by its values
+    if only_a_story(entities.wording):  # "P14 paid for an hour, don't clamp it": no order to extend the ticket
+        candidates = [c for c in candidates if c.spec.risk is Risk.read or c.action_hit]
     _complete_read_first(candidates, text)
     # at equal scores, the tool the request's values fill ("unpause the 500 and the 600": the queue
     # whose instruments they are) before one that would have to ask for a value it never got

@@ -21,7 +21,7 @@ from chatops.bot.model import Step
 _IRREGULAR_PAST = frozenset({  # not "put", "set": orders too
     "was", "were", "had", "did", "said", "told", "took", "got", "made", "ran", "broke", "forgot", "lost", "left",
     "kept", "sent", "brought", "bought", "came", "gave", "saw", "knew", "thought", "found", "began", "wrote",
-    "stole", "went", "fell", "threw", "tried"})
+    "stole", "went", "fell", "threw", "tried", "paid", "spent", "sold", "held", "sat", "stood"})
 _STORY_SUBJECTS = frozenset({"he", "she", "they", "i", "we", "someone", "somebody", "nobody"})
 
 
@@ -32,8 +32,29 @@ def tells_what_happened(part: str) -> bool:
     words = [word for word in words_of(part) if word not in ("just", "already", "also", "then", "probably")]
     if words and words[0] in _STORY_SUBJECTS:
         words = words[1:]
-    return bool(words) and (words[0] in _IRREGULAR_PAST or
-                            (len(words[0]) > 4 and words[0].endswith("ed") and not words[0].endswith("eed")))
+    return bool(words) and (words[0] in _IRREGULAR_PAST or _regular_past(words[0]))
+
+
+def _regular_past(word: str) -> bool:
+    """ "lifted", "overstayed", "patched", "closed": a verb with "-ed" or "-d" after it; not "shred" or
+    "embed", verbs of their own that end so."""
+    if len(word) <= 4 or not word.endswith("ed") or word.endswith("eed"):
+        return False
+    return is_verb(word[:-2]) or is_verb(word[:-1]) or (len(word) > 5 and word[-3] == word[-4] and is_verb(word[:-3]))
+
+
+def only_a_story(text: str) -> bool:
+    """Whether every part of a request tells what happened, its subject a person, a thing's name
+    or "the <thing>" ("P14 paid for an hour", "the barrier lifted at 9 and B2 overstayed"): it
+    orders nothing, so no change is found in it by its values or its meaning alone."""
+    parts = [part for part in CLAUSE.split(text) if part and part.strip()]
+    return bool(parts) and all(tells_what_happened(_without_its_subject(part)) for part in parts)
+
+
+def _without_its_subject(part: str) -> str:
+    """The part after a subject that names a thing ("P14", "the barrier", "gs-use1-0112's fan")."""
+    return re.sub(r"^\s*(?:(?:the|our|my|their)\s+[a-z]+|[\w.@/:-]*\d[\w.@/:-]*)(?:['’]s\s+[a-z]+)?\s+", "", part,
+                  count=1, flags=re.IGNORECASE)
 
 
 _THE_X_ONE = re.compile(r"\b((?:the|that|this)\s+[\w.@-]+)\s+ones?\b", re.IGNORECASE)
