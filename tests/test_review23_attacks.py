@@ -44,13 +44,7 @@ from chatops.bot.agent.param_kinds import parameters
 from chatops.bot.agent.values import fitting
 from chatops.bot.model import Plan
 from chatops.bot.perception.types import PerceivedPart
-from tests.test_understanding import calls, plan, runbook
-
-
-def _steps(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
-    if not isinstance(outcome, Plan):
-        return []
-    return [(step.tool, step.args) for step in outcome.steps]
+from tests.test_understanding import calls, plan, planned_calls, runbook
 
 
 def _writes(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -87,7 +81,7 @@ def _mills_written(outcome: Any) -> set[str]:
 async def test_a_number_that_is_no_model_names_no_mill(text: str) -> None:
     """None of these names a mill: the planner must ask which mill, not pause one it guessed."""
     outcome = await plan(text, MILLS)
-    assert not _mills_written(outcome) & {"mx500", "mx600", "tx800"}, (text, _steps(outcome))
+    assert not _mills_written(outcome) & {"mx500", "mx600", "tx800"}, (text, planned_calls(outcome))
 
 
 async def test_a_number_only_in_an_attachment_names_no_mill() -> None:
@@ -95,19 +89,19 @@ async def test_a_number_only_in_an_attachment_names_no_mill() -> None:
     part = PerceivedPart(name="shift.txt", kind="file", label="[file: shift.txt]",
                          text="night shift: the 600 threw a spindle alarm twice")
     outcome = await plan(f"pause the mill\n{part.render()}", MILLS)
-    assert "mx600" not in _mills_written(outcome), _steps(outcome)
+    assert "mx600" not in _mills_written(outcome), planned_calls(outcome)
 
 
 async def test_a_number_only_in_a_pasted_block_names_no_mill() -> None:
     outcome = await plan("pause the mill\n<data>02:14 WARN the 600 spindle temp 71C</data>", MILLS)
-    assert "mx600" not in _mills_written(outcome), _steps(outcome)
+    assert "mx600" not in _mills_written(outcome), planned_calls(outcome)
 
 
 async def test_a_number_in_a_screenshot_names_no_mill() -> None:
     part = PerceivedPart(name="hmi.png", kind="image", label="[image: hmi.png, 800×600 png]",
                          text="text:\nALARM ON THE 800 - SPINDLE OVERLOAD")
     outcome = await plan(f"pause the mill please\n{part.render()}", MILLS)
-    assert "tx800" not in _mills_written(outcome), _steps(outcome)
+    assert "tx800" not in _mills_written(outcome), planned_calls(outcome)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -130,17 +124,17 @@ async def test_a_model_number_and_an_int_are_never_swapped(text: str, expected: 
 ])
 async def test_a_mill_refused_by_its_number_is_never_paused(text: str, allowed: set[str]) -> None:
     outcome = await plan(text, MILLS)
-    assert _mills_written(outcome) <= allowed, (text, _steps(outcome))
+    assert _mills_written(outcome) <= allowed, (text, planned_calls(outcome))
 
 
 async def test_the_600_or_the_800_is_asked() -> None:
     outcome = await plan("pause the 600 or the 800, whichever is idle", MILLS)
-    assert not _writes(outcome), _steps(outcome)
+    assert not _writes(outcome), planned_calls(outcome)
 
 
 async def test_a_question_about_the_600_pauses_nothing() -> None:
     outcome = await plan("is the 600 paused?", MILLS)
-    assert not _writes(outcome), _steps(outcome)
+    assert not _writes(outcome), planned_calls(outcome)
 
 
 async def test_guard_two_mills_by_number_are_one_step_each() -> None:
@@ -157,7 +151,7 @@ _OLDER_500 = pytest.mark.xfail(strict=True, reason="older (fails on 671bf1b too)
                                   "pause the mill for the 600 seconds the probe needs"])
 async def test_a_measure_or_a_count_names_no_mill(text: str) -> None:
     outcome = await plan(text, MILLS)
-    assert not _mills_written(outcome) & {"mx500", "mx600", "tx800"}, (text, _steps(outcome))
+    assert not _mills_written(outcome) & {"mx500", "mx600", "tx800"}, (text, planned_calls(outcome))
 
 
 _REVISION = {"type": "enum", "values": ["r10", "r12"], "description": "Firmware revision"}
@@ -175,7 +169,7 @@ FIRMWARE = [
 ])
 async def test_a_clock_time_or_a_headcount_names_no_revision(text: str) -> None:
     outcome = await plan(text, FIRMWARE)
-    assert not any(args.get("revision") for _, args in _writes(outcome)), (text, _steps(outcome))
+    assert not any(args.get("revision") for _, args in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("value, text", [("mx600", "the 600% overload"), ("mx600", "the 600 percent overload"),
@@ -214,13 +208,13 @@ SITES = [
 ])
 async def test_a_read_or_a_question_about_two_listed_values_changes_nothing(text: str, tools: list) -> None:
     outcome = await plan(text, tools)
-    assert not _writes(outcome), (text, _steps(outcome))
+    assert not _writes(outcome), (text, planned_calls(outcome))
 
 
 @pytest.mark.xfail(strict=True, reason="older (fails on 671bf1b too): a correction after a dash is not read")
 async def test_two_listed_one_refused_never_changes_the_refused() -> None:
     outcome = await plan("cordon node-1 and node-2 — no wait, not node-2", NODES)
-    assert ("cordon_node", {"node": "node-2"}) not in _writes(outcome), _steps(outcome)
+    assert ("cordon_node", {"node": "node-2"}) not in _writes(outcome), planned_calls(outcome)
 
 
 async def test_guard_two_listed_nodes_are_one_cordon_each() -> None:
@@ -231,7 +225,7 @@ async def test_guard_two_listed_nodes_are_one_cordon_each() -> None:
 @pytest.mark.xfail(strict=True, reason="older (fails on 671bf1b too): 'node-1 or node-2' takes the first")
 async def test_either_of_two_nodes_is_asked() -> None:
     outcome = await plan("cordon node-1 or node-2", NODES)
-    assert not _writes(outcome), _steps(outcome)
+    assert not _writes(outcome), planned_calls(outcome)
 
 
 # --- 3. a second verb the description joins with "and … it" -----------------------------------------
@@ -273,34 +267,34 @@ BACKUPS = [
                                   "log P3's vibration reading"])
 async def test_a_side_effect_verb_never_stops_the_pump(text: str) -> None:
     outcome = await plan(text, PUMPS)
-    assert not any(tool == "stop_pump" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "stop_pump" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", ["check it, C2 sounds odd", "check C2 please", "C2 is noisy, can you check it"])
 async def test_check_it_never_restarts_the_compressor(text: str) -> None:
     outcome = await plan(text, COMPRESSORS)
-    assert not _writes(outcome), (text, _steps(outcome))
+    assert not _writes(outcome), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", ["close barrier B2", "B2 is stuck up, close it", "close B2, it's been up all night"])
 async def test_close_never_opens_the_barrier(text: str) -> None:
     """ "Open a barrier … and close it": asking to close never proposes the opening."""
     outcome = await plan(text, BARRIERS)
-    assert not any(tool == "open_barrier" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "open_barrier" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", ["H07 is fine, don't chain it down", "don't chain H07 down, riggers are done",
                                   "no need to chain H07 down"])
 async def test_the_joined_verb_refused_isolates_nothing(text: str) -> None:
     outcome = await plan(text, HOISTS)
-    assert not any(tool == "isolate_hoist" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "isolate_hoist" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", ["delete them, the backups from last year", "delete bk-0412, it is too old"])
 async def test_the_joined_verb_for_another_things_object_is_not_the_sweep(text: str) -> None:
     """ "delete" is the sweep's second verb, but these delete backups, not login sessions."""
     outcome = await plan(text, BACKUPS)
-    assert not any(tool == "stale_sessions" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "stale_sessions" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 async def test_guard_the_joined_verb_asks_for_the_isolation() -> None:
@@ -337,14 +331,14 @@ FREEZERS = [
 ])
 async def test_leave_that_is_not_given_now_unlocks_nothing(text: str) -> None:
     outcome = await plan(text, FREEZERS)
-    assert not any(tool == "unlock_freezer" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "unlock_freezer" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", ["FZ-04 can't be used again", "FZ-04 cannot be used again",
                                   "FZ-04 could be used again yesterday", "can FZ-04 be used again"])
 async def test_guard_refusals_questions_and_the_past_unlock_nothing(text: str) -> None:
     outcome = await plan(text, FREEZERS)
-    assert not any(tool == "unlock_freezer" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "unlock_freezer" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 async def test_guard_leave_given_unlocks_the_freezer() -> None:
@@ -380,7 +374,7 @@ async def test_a_rebuilt_spec_plans_with_its_new_values() -> None:
     rebuilt = [dataclasses.replace(spec, parameters_schema=schema) if spec.name == "pause_mill" else spec
                for spec in MILLS]
     outcome = await plan("pause the 600", rebuilt)
-    assert all(args.get("mill") != "mx600" for _, args in _writes(outcome)), _steps(outcome)
+    assert all(args.get("mill") != "mx600" for _, args in _writes(outcome)), planned_calls(outcome)
 
 
 # runbooks and MCP servers refuse a pattern that does not compile; a spec built in code may carry one
@@ -396,7 +390,7 @@ BROKEN = [
 async def test_an_invalid_pattern_never_aims_a_write_at_a_word_the_request_did_not_name() -> None:
     """With a pattern that does not compile, no word of the request's own wording becomes the hoist."""
     outcome = await plan("isolate the hoist please, riggers going up", BROKEN)
-    assert not _writes(outcome), _steps(outcome)
+    assert not _writes(outcome), planned_calls(outcome)
 
 
 def test_guard_an_invalid_pattern_raises_nothing() -> None:

@@ -31,19 +31,12 @@ from typing import Any
 
 import pytest
 
-from chatops.bot.model import Plan
 from chatops.bot.perception.types import PerceivedPart
-from tests.test_understanding import calls, plan, runbook
-
-
-def _steps(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
-    if not isinstance(outcome, Plan):
-        return []
-    return [(step.tool, step.args) for step in outcome.steps]
+from tests.test_understanding import calls, plan, planned_calls, runbook
 
 
 def _writes(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
-    return [(tool, args) for tool, args in _steps(outcome) if tool not in _READS]
+    return [(tool, args) for tool, args in planned_calls(outcome) if tool not in _READS]
 
 
 _READS = {"fermenters", "stations", "escalators", "belts", "lifts"}
@@ -77,14 +70,14 @@ async def test_a_gloss_said_of_another_thing_never_chills_it(text: str) -> None:
     """The target is not the tall fermenter in any of these: fv2 must never be chilled (asking which
     fermenter is the safe answer)."""
     outcome = await plan(text, BREWERY)
-    assert ("crash_chill", {"fermenter": "fv2"}) not in _writes(outcome), (text, _steps(outcome))
+    assert ("crash_chill", {"fermenter": "fv2"}) not in _writes(outcome), (text, planned_calls(outcome))
 
 
 async def test_two_glossed_values_are_never_sent_opposite_ways() -> None:
     """ "crash chill the tall fermenter and the old fermenter": both are to be chilled; warming fv3
     is a change in the opposite direction of what was asked."""
     outcome = await plan("crash chill the tall fermenter and the old fermenter", BREWERY)
-    assert not any(tool == "warm_fermenter" for tool, _ in _writes(outcome)), _steps(outcome)
+    assert not any(tool == "warm_fermenter" for tool, _ in _writes(outcome)), planned_calls(outcome)
 
 
 async def test_guard_the_gloss_names_the_value() -> None:
@@ -105,16 +98,16 @@ async def test_guard_a_value_named_beside_a_gloss_wins() -> None:
 ])
 async def test_guard_a_refused_or_asked_gloss_chills_nothing(text: str) -> None:
     outcome = await plan(text, BREWERY)
-    assert ("crash_chill", {"fermenter": "fv2"}) not in _writes(outcome), (text, _steps(outcome))
+    assert ("crash_chill", {"fermenter": "fv2"}) not in _writes(outcome), (text, planned_calls(outcome))
 
 
 async def test_guard_a_gloss_only_in_data_names_no_fermenter() -> None:
     part = PerceivedPart(name="log.txt", kind="file", label="[file: log.txt]",
                          text="the tall fermenter is over temperature")
     outcome = await plan(f"crash chill the fermenter\n{part.render()}", BREWERY)
-    assert "fv2" not in {args.get("fermenter") for _, args in _writes(outcome)}, _steps(outcome)
+    assert "fv2" not in {args.get("fermenter") for _, args in _writes(outcome)}, planned_calls(outcome)
     outcome = await plan("crash chill the fermenter\n> the tall fermenter is over temperature", BREWERY)
-    assert "fv2" not in {args.get("fermenter") for _, args in _writes(outcome)}, _steps(outcome)
+    assert "fv2" not in {args.get("fermenter") for _, args in _writes(outcome)}, planned_calls(outcome)
 
 
 # --- 2. a tool's one number said as its examples say it: a water utility's pumping stations -------
@@ -151,7 +144,7 @@ async def test_a_figure_after_the_examples_word_that_is_no_flow_sets_no_flow(tex
     """An optional value is set only when the request names it: none of these figures is the
     flow, so the step must keep the default (no `flow` argument)."""
     outcome = await plan(text, WATER)
-    assert _writes(outcome) == [("boost_station", {"station": "W05"})], (text, _steps(outcome))
+    assert _writes(outcome) == [("boost_station", {"station": "W05"})], (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -204,14 +197,14 @@ ESCALATORS = [
 ])
 async def test_carrying_on_with_something_else_never_resumes_the_escalator(text: str) -> None:
     outcome = await plan(text, ESCALATORS)
-    assert not any(tool == "resume_escalator" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "resume_escalator" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 async def test_stop_one_and_carry_on_with_the_next_never_resumes_the_next() -> None:
     """ "stop E4 and carry on with E5" goes on with the stopping; resuming E5 is the opposite
     direction (the safe plan stops E4, and stops E5 or asks)."""
     outcome = await plan("stop E4 and carry on with E5", ESCALATORS)
-    assert ("resume_escalator", {"escalator": "E5"}) not in _writes(outcome), _steps(outcome)
+    assert ("resume_escalator", {"escalator": "E5"}) not in _writes(outcome), planned_calls(outcome)
 
 
 @pytest.mark.parametrize("text", [
@@ -235,7 +228,7 @@ async def test_stop_one_and_carry_on_with_the_next_never_resumes_the_next() -> N
 ])
 async def test_guard_no_leave_given_now_resumes_nothing(text: str) -> None:
     outcome = await plan(text, ESCALATORS)
-    assert not any(tool == "resume_escalator" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "resume_escalator" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", [
@@ -267,7 +260,7 @@ async def test_a_belt_that_carries_again_is_not_restarted_when_it_cannot_carry_o
     """The way back's description says "carries … again": the word "carry" of "can't carry on" must
     not make a refusal into the restart (the opposite of what is said)."""
     outcome = await plan(text, BELTS)
-    assert not any(tool == "restart_belt" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "restart_belt" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 # --- 4. a reason chosen by meaning at likeness >= 0.35: a ski area's lifts ------------------------
@@ -288,37 +281,37 @@ SKI = [
 async def test_a_story_about_something_else_gives_no_reason(text: str) -> None:
     """The approver would read `wind` as why L03 stops: the reason must not be wind (asking is safe)."""
     outcome = await plan(text, SKI)
-    assert all(args.get("reason") != "wind" for _, args in _writes(outcome)), (text, _steps(outcome))
+    assert all(args.get("reason") != "wind" for _, args in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.xfail(strict=True, reason="older: fails on 8735d14 too")
 async def test_a_lift_stopped_earlier_in_the_story_is_not_stopped_again() -> None:
     """ "L05 was stopped for wind earlier" tells what happened: the only lift to stop is L03."""
     outcome = await plan("stop L03, L05 was stopped for wind earlier", SKI)
-    assert {args.get("lift") for _, args in _writes(outcome)} <= {"L03"}, _steps(outcome)
+    assert {args.get("lift") for _, args in _writes(outcome)} <= {"L03"}, planned_calls(outcome)
 
 
 async def test_a_story_of_another_lift_stopped_for_gusts_gives_no_reason() -> None:
     outcome = await plan("stop L03, L05 stopped for gusts earlier", SKI)
-    assert ("stop_lift", {"lift": "L03", "reason": "wind"}) not in _writes(outcome), _steps(outcome)
+    assert ("stop_lift", {"lift": "L03", "reason": "wind"}) not in _writes(outcome), planned_calls(outcome)
 
 
 @pytest.mark.xfail(strict=True, reason="older: fails on 8735d14 too")
 async def test_a_story_of_wind_dropping_elsewhere_gives_no_wind() -> None:
     outcome = await plan("stop L03, the wind's dropped on L05", SKI)
-    assert all(args.get("reason") != "wind" for _, args in _writes(outcome)), _steps(outcome)
+    assert all(args.get("reason") != "wind" for _, args in _writes(outcome)), planned_calls(outcome)
 
 
 @pytest.mark.xfail(strict=True, reason="older: fails on 8735d14 too")
 async def test_not_windy_is_no_wind() -> None:
     outcome = await plan("stop L03, it's not windy", SKI)
-    assert all(args.get("reason") != "wind" for _, args in _writes(outcome)), _steps(outcome)
+    assert all(args.get("reason") != "wind" for _, args in _writes(outcome)), planned_calls(outcome)
 
 
 @pytest.mark.xfail(strict=True, reason="older: fails on 8735d14 too")
 async def test_a_fault_on_another_lift_is_no_reason_for_this_one() -> None:
     outcome = await plan("stop L03, we need to check the fault on L07", SKI)
-    assert ("stop_lift", {"lift": "L03", "reason": "fault"}) not in _writes(outcome), _steps(outcome)
+    assert ("stop_lift", {"lift": "L03", "reason": "fault"}) not in _writes(outcome), planned_calls(outcome)
 
 
 @pytest.mark.parametrize("text", [
@@ -333,13 +326,13 @@ async def test_a_fault_on_another_lift_is_no_reason_for_this_one() -> None:
 ])
 async def test_guard_a_short_or_negated_or_quoted_story_gives_no_reason(text: str) -> None:
     outcome = await plan(text, SKI)
-    assert all("reason" not in args for _, args in _writes(outcome)), (text, _steps(outcome))
+    assert all("reason" not in args for _, args in _writes(outcome)), (text, planned_calls(outcome))
 
 
 async def test_guard_an_attachment_naming_a_reason_chooses_none() -> None:
     part = PerceivedPart(name="log.txt", kind="file", label="[file: log.txt]", text="reason: evacuation")
     outcome = await plan(f"stop L03\n{part.render()}", SKI)
-    assert all(args.get("reason") != "evacuation" for _, args in _writes(outcome)), _steps(outcome)
+    assert all(args.get("reason") != "evacuation" for _, args in _writes(outcome)), planned_calls(outcome)
 
 
 @pytest.mark.xfail(strict=True, reason="needs the likeness floor 0.35, put back to 0.40 after this red team's findings")

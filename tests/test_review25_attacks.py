@@ -10,8 +10,10 @@ safe or right behaviour: the strict xfails are findings, the others guards.
 
 Findings on 3c945d2 (36 strict xfails: 21 new = pass on 2ee5138, 15 older); after the fixes that
 followed ("more" only as the object of an order opening its clause, "0 stops misting" only as an order
-opening a clause with nothing refusing it, "'s" not before a word of wellness or denial), 20 of the 21
-new pass and are guards now; the one left is an older weakness the new durations reach. New: "N more <unit>" /
+opening a clause with nothing refusing it, "'s" not before a word of wellness or denial, no change found
+by its values in a story, none standing in for a change asked that lacks a value), all 21 new pass and
+are guards now, and 2 of the 15 older ("give P14 another 500 minutes", "P14 overstayed by another 30
+minutes"): 13 older findings stay strict xfails. New: "N more <unit>" /
 "another <unit>" said of the time left, of a wish, of when to act or of the past grants more time
 by the increasing tool ("clamp P14 in ten more minutes", "P14 asked for / wants ten more minutes
 … clamp it", "clamp P14, 3 more minutes and he's gone", "P14 has ten more minutes, then clamp
@@ -39,18 +41,11 @@ from typing import Any
 
 import pytest
 
-from chatops.bot.model import Plan
-from tests.test_understanding import calls, plan, runbook
-
-
-def _steps(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
-    if not isinstance(outcome, Plan):
-        return []
-    return [(step.tool, step.args) for step in outcome.steps]
+from tests.test_understanding import calls, plan, planned_calls, runbook
 
 
 def _writes(outcome: Any) -> list[tuple[str, dict[str, Any]]]:
-    return [(tool, args) for tool, args in _steps(outcome) if tool not in _READS]
+    return [(tool, args) for tool, args in planned_calls(outcome) if tool not in _READS]
 
 
 _READS = {"valves", "gates", "pumps", "bays", "rides", "zones", "scanners"}
@@ -95,7 +90,7 @@ async def test_a_short_word_that_is_a_slip_of_another_word_orders_no_change(
         text: str, tools: list[Any]) -> None:
     """Each of these asks to see something: no write is asked."""
     outcome = await plan(text, tools)
-    assert _writes(outcome) == [], (text, _steps(outcome))
+    assert _writes(outcome) == [], (text, planned_calls(outcome))
 
 
 async def test_guard_a_slip_cut_short_is_still_its_tools_word() -> None:
@@ -148,7 +143,7 @@ PARKING = [
 async def test_more_time_said_beside_a_clamp_order_adds_no_time(text: str) -> None:
     """The order is to clamp (now or later): adding minutes to the ticket is the opposite change."""
     outcome = await plan(text, PARKING)
-    assert not any(tool == "extend_ticket" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "extend_ticket" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", [
@@ -163,7 +158,7 @@ async def test_more_time_said_beside_a_clamp_order_adds_no_time(text: str) -> No
 ])
 async def test_more_time_told_or_refused_changes_nothing(text: str) -> None:
     outcome = await plan(text, PARKING)
-    assert _writes(outcome) == [], (text, _steps(outcome))
+    assert _writes(outcome) == [], (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", [
@@ -174,7 +169,7 @@ async def test_more_time_told_or_refused_changes_nothing(text: str) -> None:
 async def test_an_order_for_more_time_never_clamps(text: str) -> None:
     """Asking for more time and clamping are opposite changes: asking is the safe answer."""
     outcome = await plan(text, PARKING)
-    assert not any(tool == "clamp_car" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "clamp_car" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -210,7 +205,7 @@ RIDES = [
 ])
 async def test_more_time_in_a_pause_or_close_order_never_extends_the_opening(text: str) -> None:
     outcome = await plan(text, RIDES)
-    assert not any(tool == "extend_hours" for tool, _ in _writes(outcome)), (text, _steps(outcome))
+    assert not any(tool == "extend_hours" for tool, _ in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text", [
@@ -275,7 +270,7 @@ GREENHOUSE = [
 async def test_stop_misting_that_is_no_order_sets_no_zero(text: str) -> None:
     """None of these orders B4's misting off: 0 ml is a change the user did not ask for."""
     outcome = await plan(text, GREENHOUSE)
-    assert ("set_mister", {"zone": "B4", "ml": 0}) not in _writes(outcome), (text, _steps(outcome))
+    assert ("set_mister", {"zone": "B4", "ml": 0}) not in _writes(outcome), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -326,7 +321,7 @@ async def test_a_part_said_of_something_else_or_denied_gives_no_reason(text: str
     """The approver reads the reason as why M2 goes down: a reason the request denies or says of
     another thing must not be logged (asking is safe)."""
     outcome = await plan(text, MRI)
-    assert all(args.get("reason") != wrong for _, args in _writes(outcome)), (text, _steps(outcome))
+    assert all(args.get("reason") != wrong for _, args in _writes(outcome)), (text, planned_calls(outcome))
 
 
 @pytest.mark.parametrize("text, expected", [

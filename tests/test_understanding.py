@@ -95,6 +95,11 @@ def calls(outcome: Plan | Answer) -> list[tuple[str, dict[str, Any]]]:
     return [(step.tool, step.args) for step in outcome.steps]
 
 
+def planned_calls(outcome: Plan | Answer) -> list[tuple[str, dict[str, Any]]]:
+    """The steps of a plan as (tool, args), none for an answer (the red teams' "what would run")."""
+    return [(step.tool, step.args) for step in outcome.steps] if isinstance(outcome, Plan) else []
+
+
 def test_blas_runs_one_thread_for_good_once_the_encoder_is_loaded() -> None:
     """Set once, never switched per call: switching OpenBLAS's thread count while another thread
     multiplies can hang it (a stopping bot waited forever on its encoder's warm-up)."""
