@@ -132,13 +132,16 @@ def puts_in_a_listed_state(spec: ToolSpec, clauses: list[list[str]], filled: Fil
 def _names_the_parameter(word: str, param: Param) -> bool:
     """Whether `word` is one of the parameter's own words ("plan" of `plan`, "scheme" of a lighting
     scheme): "the event plan" names the value, "the event check" another thing."""
-    own = {stem(part) for part in re.findall(r"[a-z]+", f"{param.name} {param.schema.get('description', '')}".lower())}
-    return stem(word.strip(".,;:!?")) in own
+    return stem(word.strip(".,;:!?")) in _own_stems(param)
+
+
+def _own_stems(param: Param) -> set[str]:
+    """The stems of a parameter's name and description: the words it is spoken of by."""
+    return {stem(part) for part in re.findall(r"[a-z]+", f"{param.name} {param.schema.get('description', '')}".lower())}
 
 
 def _in_its_unit(spec: ToolSpec, entities: Entities) -> bool:
     """Whether a duration the request gives is in a unit one of the tool's numbers names ("minutes"
     for a parameter `minutes`, or "Minutes to add to the clock")."""
     units = {stem(unit) for _, unit in entities.durations}
-    return any(param.kind in ("int", "number") and units & {stem(word) for word in re.findall(
-        r"[a-z]+", f"{param.name} {param.schema.get('description', '')}".lower())} for param in parameters(spec))
+    return any(param.kind in ("int", "number") and units & _own_stems(param) for param in parameters(spec))

@@ -175,11 +175,16 @@ def _plain_counts(text: str) -> str:
         said = f"{match.group(1)} {match.group(2)}"
         return said + " " * (len(match.group(0)) - len(said))
 
+    def one_more(match: re.Match[str]) -> str:
+        """ "another ten minutes" is ten minutes; "another hour" is one ("for an hour", as the
+        one-unit reading needs)."""
+        rest = text[match.end():]
+        if not _one_of_a_unit(rest):
+            return " " * len(match.group(0))
+        return ("for an " if rest[:1].lower() in "aeiouh" else "for a ").ljust(len(match.group(0)))
+
     text = _MORE_OF.sub(count_and_unit, text)
-    # "another ten minutes" is ten minutes; "another hour" is one ("for an hour", as the one-unit reading needs)
-    return _ANOTHER.sub(lambda match: ("for an " if text[match.end():match.end() + 1].lower() in "aeiouh" else "for a ")
-                        .ljust(len(match.group(0))) if _one_of_a_unit(text[match.end():]) else
-                        " " * len(match.group(0)), text)
+    return _ANOTHER.sub(one_more, text)
 
 
 def _one_of_a_unit(rest: str) -> bool:
